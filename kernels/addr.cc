@@ -1,0 +1,382 @@
+// IP address parsing and formatting. See addr.h for the contract.
+//
+// IPv4 dotted quads take a SIMD path per Highway target, after Lemire's sse_inet_aton
+// ("Parsing IP addresses crazily fast", 2023): one 16-byte load holds the whole field, its dot
+// mask is hashed perfectly to one of the 3^4 = 81 octet-length shapes, and that shape's
+// precomputed shuffles move every digit into a fixed lane. IPv6 text and anything else that is not
+// a dotted quad takes the scalar reference, which follows glibc's inet_pton.
+#include "kernels/addr.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "kernels/types.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/addr.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace flowsift::kernels::HWY_NAMESPACE {
+
+#if HWY_TARGET == HWY_SCALAR
+
+// One lane has no byte shuffle to speak of; the reference is the fastest plain path.
+void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+                     FieldStatus* status) {
+  for (size_t i = 0; i < n; ++i) {
+    const FieldSpan s = spans[i];
+    const size_t len = s.end >= s.begin ? s.end - s.begin : 0;
+    status[i] = ParseAddrScalar(base + s.begin, len, &out[i]);
+  }
+}
+
+#else  // HWY_TARGET != HWY_SCALAR
+
+namespace hn = hwy::HWY_NAMESPACE;
+
+// A dotted quad's shape is its key: the dot bits of the field plus a bit at the field's end,
+// which acts as a fourth dot. The 81 shapes with octets of 1..3 digits are the only valid keys.
+// Multiplying by kKeyHashMul and keeping the top 8 bits maps them to distinct slots of 256 (a
+// perfect hash, found by random search over odd multipliers; BuildDottedQuadTables checks it at
+// compile time). Any other key lands on some slot whose pattern key differs, so it is rejected.
+constexpr uint32_t kKeyHashMul = 0xE07BDB9F;
+constexpr uint32_t SlotOfKey(uint32_t key) { return (key * kKeyHashMul) >> 24; }
+
+// Byte shuffles for one shape. Applied to the field's bytes minus '0', `hundreds_tens` yields u16
+// lanes 0..3 = hundreds digit of octets 0..3 and lanes 4..7 = their tens digit; `ones` yields
+// lanes 0..3 = ones digit. 0x80 selects zero, standing in for digits a short octet lacks. `min`
+// is the smallest value an octet of that length has without a leading zero (0, 10, 100), so one
+// range check covers both "no leading zero" and "at most 255".
+struct alignas(64) DottedQuadPattern {
+  uint8_t hundreds_tens[16];
+  uint8_t ones[16];
+  int16_t min[8];
+  uint32_t key;  // 0 for the sentinel pattern of empty slots: a real key has its end bit
+};
+
+struct DottedQuadTables {
+  DottedQuadPattern patterns[82];  // 81 shapes, then the sentinel
+  uint8_t slot_to_pattern[256];
+};
+
+constexpr DottedQuadTables BuildDottedQuadTables() {
+  DottedQuadTables t{};
+  for (uint8_t& s : t.slot_to_pattern) s = 81;
+  for (int index = 0; index < 81; ++index) {
+    const int lengths[4] = {index / 27 + 1, index / 9 % 3 + 1, index / 3 % 3 + 1, index % 3 + 1};
+    DottedQuadPattern& e = t.patterns[index];
+    for (int b = 0; b < 16; ++b) {
+      e.hundreds_tens[b] = 0x80;
+      e.ones[b] = 0x80;
+    }
+    int start = 0;  // first byte of octet k
+    for (int k = 0; k < 4; ++k) {
+      const int last = start + lengths[k] - 1;
+      if (lengths[k] == 3) e.hundreds_tens[2 * k] = static_cast<uint8_t>(start);
+      if (lengths[k] >= 2) e.hundreds_tens[8 + 2 * k] = static_cast<uint8_t>(last - 1);
+      e.ones[2 * k] = static_cast<uint8_t>(last);
+      e.min[k] = lengths[k] == 1 ? 0 : lengths[k] == 2 ? 10 : 100;
+      e.key |= 1u << (last + 1);  // the dot after the octet, or the end of the field
+      start = last + 2;
+    }
+    uint8_t& slot = t.slot_to_pattern[SlotOfKey(e.key)];
+    if (slot != 81) throw "kKeyHashMul is not a perfect hash of the 81 dotted-quad shapes";
+    slot = static_cast<uint8_t>(index);
+  }
+  for (int b = 0; b < 16; ++b) {
+    t.patterns[81].hundreds_tens[b] = 0x80;
+    t.patterns[81].ones[b] = 0x80;
+  }
+  return t;
+}
+
+alignas(64) constexpr DottedQuadTables kDottedQuadTables = BuildDottedQuadTables();
+
+enum class QuadResult { kOk, kBad, kNotDigitsAndDots };
+
+// Parses a strict dotted quad of 7..15 bytes at p; p must be readable for 16 bytes.
+// kNotDigitsAndDots: some byte is neither a digit nor '.', so the field may still be IPv6.
+// Constants are loaded from memory rather than broadcast from immediates: the loads fold into the
+// instructions that use them, where GCC would rebuild each broadcast on every call.
+HWY_INLINE QuadResult ParseDottedQuad(const uint8_t* p, size_t len, uint32_t* v4) {
+  const hn::CappedTag<uint8_t, 16> d8;
+  const hn::Repartition<int16_t, decltype(d8)> d16;
+  const hn::Repartition<uint32_t, decltype(d8)> d32;
+  alignas(16) static constexpr uint8_t kZero[16] = {'0', '0', '0', '0', '0', '0', '0', '0',
+                                                    '0', '0', '0', '0', '0', '0', '0', '0'};
+  alignas(16) static constexpr uint8_t kDot[16] = {'.', '.', '.', '.', '.', '.', '.', '.',
+                                                   '.', '.', '.', '.', '.', '.', '.', '.'};
+  alignas(16) static constexpr uint8_t kTen[16] = {10, 10, 10, 10, 10, 10, 10, 10,
+                                                   10, 10, 10, 10, 10, 10, 10, 10};
+  alignas(16) static constexpr int16_t kWeights[8] = {100, 100, 100, 100, 10, 10, 10, 10};
+  alignas(16) static constexpr int16_t kMax[8] = {255, 255, 255, 255, 255, 255, 255, 255};
+  // Low bytes of lanes 3,2,1,0 into bytes 0..3: a little-endian u32 read puts octet 0 on top.
+  alignas(16) static constexpr uint8_t kPack[16] = {6,    4,    2,    0,    0x80, 0x80, 0x80, 0x80,
+                                                    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+
+  const auto bytes = hn::LoadU(d8, p);
+  // Subtracting '0' wraps every non-digit to >= 10, so one unsigned compare finds the digits.
+  const auto digits = hn::Sub(bytes, hn::Load(d8, kZero));
+  const auto is_dot = bytes == hn::Load(d8, kDot);
+  const auto is_digit = digits < hn::Load(d8, kTen);
+  uint8_t dot_bytes[8];  // StoreMaskBits may write 8 bytes
+  uint8_t valid_bytes[8];
+  hn::StoreMaskBits(d8, is_dot, dot_bytes);
+  hn::StoreMaskBits(d8, hn::Or(is_dot, is_digit), valid_bytes);
+  const uint32_t end = 1u << len;
+  const uint32_t valid = (valid_bytes[0] | uint32_t{valid_bytes[1]} << 8) & (end - 1);
+  if (valid != end - 1) return QuadResult::kNotDigitsAndDots;
+  const uint32_t key = ((dot_bytes[0] | uint32_t{dot_bytes[1]} << 8) & (end - 1)) | end;
+  const DottedQuadPattern& e =
+      kDottedQuadTables.patterns[kDottedQuadTables.slot_to_pattern[SlotOfKey(key)]];
+  if (e.key != key) return QuadResult::kBad;
+
+  const auto hundreds_tens =
+      hn::BitCast(d16, hn::TableLookupBytesOr0(digits, hn::LoadU(d8, e.hundreds_tens)));
+  const auto ones = hn::BitCast(d16, hn::TableLookupBytesOr0(digits, hn::LoadU(d8, e.ones)));
+  const auto weighted = hundreds_tens * hn::Load(d16, kWeights);
+  // Lanes 0..3: 100h + 10t + o <= 999, so signed compares are exact. Lanes 4..7 hold 10t <= 90
+  // and min 0 there, so they always pass.
+  const auto octets = weighted + hn::ShiftRightBytes<8>(d16, weighted) + ones;
+  const auto out_of_range = hn::Or(hn::Load(d16, e.min) > octets, octets > hn::Load(d16, kMax));
+  if (!hn::AllFalse(d16, out_of_range)) return QuadResult::kBad;
+
+  const auto packed = hn::TableLookupBytesOr0(hn::BitCast(d8, octets), hn::Load(d8, kPack));
+  *v4 = hn::GetLane(hn::BitCast(d32, packed));
+  return QuadResult::kOk;
+}
+
+// Marks a field for the second, scalar pass. Not a FieldStatus value; never left in `status`.
+constexpr FieldStatus kNeedsScalar = static_cast<FieldStatus>(0xFF);
+
+// Two passes so that the first, which sees nearly every field of a real log, makes no calls:
+// a call clobbers every vector register (all are caller-saved), and the compiler would rebuild
+// the constant vectors on each iteration. Fields that are neither a dotted quad nor "-" (IPv6,
+// junk of other lengths) are marked and parsed by the scalar reference afterwards.
+void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+                     FieldStatus* status) {
+  size_t needs_scalar = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const FieldSpan s = spans[i];
+    const size_t len = s.end >= s.begin ? s.end - s.begin : 0;
+    const uint8_t* p = base + s.begin;
+    if (len - 7 <= 15 - 7) {  // unsigned: lengths below 7 wrap and fail
+      uint32_t v4;
+      const QuadResult r = ParseDottedQuad(p, len, &v4);
+      if (r == QuadResult::kOk) {
+        out[i] = AddrFromIPv4(v4);
+        status[i] = FieldStatus::kOk;
+        continue;
+      }
+      // Only digits and dots, but not a valid quad: no ':', so not IPv6 either.
+      if (r == QuadResult::kBad) {
+        out[i] = Addr128{0, 0};
+        status[i] = FieldStatus::kBadSyntax;
+        continue;
+      }
+    } else if (len == 1 && p[0] == '-') {
+      out[i] = Addr128{0, 0};
+      status[i] = FieldStatus::kMissing;
+      continue;
+    }
+    status[i] = kNeedsScalar;
+    ++needs_scalar;
+  }
+  for (size_t i = 0; needs_scalar != 0; ++i) {
+    if (status[i] != kNeedsScalar) continue;
+    const FieldSpan s = spans[i];
+    const size_t len = s.end >= s.begin ? s.end - s.begin : 0;
+    status[i] = ParseAddrScalar(base + s.begin, len, &out[i]);
+    --needs_scalar;
+  }
+}
+
+#endif  // HWY_TARGET == HWY_SCALAR
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace flowsift::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace flowsift::kernels {
+
+HWY_EXPORT(ParseAddrColumn);
+
+void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+                     FieldStatus* status) {
+  HWY_DYNAMIC_DISPATCH(ParseAddrColumn)(base, spans, n, out, status);
+}
+
+namespace {
+
+bool IsDigit(uint8_t c) { return static_cast<uint8_t>(c - '0') < 10; }
+
+// Value of every byte as a hex digit, or -1. A table, because a field's group lengths vary and
+// the branches of a range test mispredict.
+constexpr std::array<int8_t, 256> BuildHexValues() {
+  std::array<int8_t, 256> v{};
+  for (int c = 0; c < 256; ++c) {
+    v[c] = c >= '0' && c <= '9'   ? static_cast<int8_t>(c - '0')
+           : c >= 'a' && c <= 'f' ? static_cast<int8_t>(c - 'a' + 10)
+           : c >= 'A' && c <= 'F' ? static_cast<int8_t>(c - 'A' + 10)
+                                  : int8_t{-1};
+  }
+  return v;
+}
+constexpr std::array<int8_t, 256> kHexValues = BuildHexValues();
+
+int HexValue(uint8_t c) { return kHexValues[c]; }
+
+// Strict dotted quad filling all of p[0, len): four octets 0..255 of 1..3 digits, no leading
+// zeros. Same language as glibc's inet_pton4.
+bool ParseIPv4Text(const uint8_t* p, size_t len, uint32_t* v4) {
+  uint32_t value = 0;
+  size_t i = 0;
+  for (int k = 0; k < 4; ++k) {
+    if (k > 0) {
+      if (i == len || p[i] != '.') return false;
+      ++i;
+    }
+    const size_t start = i;
+    uint32_t octet = 0;
+    while (i < len && i - start < 3 && IsDigit(p[i])) octet = octet * 10 + (p[i++] - '0');
+    const size_t digits = i - start;
+    if (digits == 0 || octet > 255 || (digits > 1 && p[start] == '0')) return false;
+    value = value << 8 | octet;
+  }
+  if (i != len) return false;
+  *v4 = value;
+  return true;
+}
+
+// RFC 4291 2.2 text filling all of p[0, len), with glibc inet_pton6's exact rules: 1..4 hex
+// digits per group; "::" at most once and standing for at least one zero group; an optional
+// dotted-quad tail that must fill the last 32 bits; no zone id or prefix length.
+bool ParseIPv6Text(const uint8_t* p, size_t len, Addr128* out) {
+  uint16_t groups[8];
+  int n = 0;     // groups written
+  int gap = -1;  // index in groups where "::" stands, if seen
+  size_t i = 0;
+  if (len == 0) return false;
+  if (p[0] == ':') {  // only as the start of a leading "::"
+    if (len < 2 || p[1] != ':') return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < len) {
+    const size_t start = i;
+    uint32_t group = 0;
+    int value;
+    while (i < len && (value = HexValue(p[i])) >= 0) {
+      if (i - start == 4) return false;
+      group = group << 4 | static_cast<uint32_t>(value);
+      ++i;
+    }
+    if (i < len && p[i] == '.') {  // dotted-quad tail: re-read this token as decimal
+      uint32_t v4;
+      if (n > 6 || !ParseIPv4Text(p + start, len - start, &v4)) return false;
+      groups[n++] = static_cast<uint16_t>(v4 >> 16);
+      groups[n++] = static_cast<uint16_t>(v4);
+      break;
+    }
+    if (i == start || n == 8) return false;
+    groups[n++] = static_cast<uint16_t>(group);
+    if (i == len) break;
+    if (p[i] != ':') return false;
+    if (++i == len) return false;  // a trailing single ':'
+    if (p[i] == ':') {
+      if (gap >= 0) return false;
+      gap = n;
+      ++i;
+    }
+  }
+  if (gap >= 0) {
+    if (n == 8) return false;  // "::" would stand for no group
+    const int moved = n - gap;
+    for (int k = 0; k < moved; ++k) groups[7 - k] = groups[n - 1 - k];
+    for (int k = gap; k < 8 - moved; ++k) groups[k] = 0;
+  } else if (n != 8) {
+    return false;
+  }
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  for (int k = 0; k < 4; ++k) hi = hi << 16 | groups[k];
+  for (int k = 4; k < 8; ++k) lo = lo << 16 | groups[k];
+  *out = Addr128{hi, lo};
+  return true;
+}
+
+}  // namespace
+
+FieldStatus ParseAddrScalar(const uint8_t* p, size_t len, Addr128* out) {
+  *out = Addr128{0, 0};
+  if (len == 1 && p[0] == '-') return FieldStatus::kMissing;
+  if (len != 0 && memchr(p, ':', len) != nullptr) {
+    return ParseIPv6Text(p, len, out) ? FieldStatus::kOk : FieldStatus::kBadSyntax;
+  }
+  uint32_t v4;
+  if (!ParseIPv4Text(p, len, &v4)) return FieldStatus::kBadSyntax;
+  *out = AddrFromIPv4(v4);
+  return FieldStatus::kOk;
+}
+
+std::string FormatAddr(const Addr128& a) {
+  char text[48];  // "ffff:" * 8 is 40 bytes
+  char* t = text;
+  if (IsIPv4(a)) {
+    const uint32_t v4 = IPv4Of(a);
+    for (int k = 3; k >= 0; --k) {
+      const uint32_t octet = (v4 >> (8 * k)) & 0xFF;
+      if (octet >= 100) *t++ = static_cast<char>('0' + octet / 100);
+      if (octet >= 10) *t++ = static_cast<char>('0' + octet / 10 % 10);
+      *t++ = static_cast<char>('0' + octet % 10);
+      if (k > 0) *t++ = '.';
+    }
+    return std::string(text, t);
+  }
+  uint16_t groups[8];
+  for (int k = 0; k < 4; ++k) {
+    groups[k] = static_cast<uint16_t>(a.hi >> (48 - 16 * k));
+    groups[4 + k] = static_cast<uint16_t>(a.lo >> (48 - 16 * k));
+  }
+  // RFC 5952 4.2: compress the longest run of two or more zero groups, the first on ties.
+  int best = -1;
+  int best_len = 1;
+  for (int k = 0; k < 8;) {
+    if (groups[k] != 0) {
+      ++k;
+      continue;
+    }
+    int end = k;
+    while (end < 8 && groups[end] == 0) ++end;
+    if (end - k > best_len) {
+      best = k;
+      best_len = end - k;
+    }
+    k = end;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int k = 0; k < 8; ++k) {
+    if (k == best) {
+      *t++ = ':';
+      if (k == 0) *t++ = ':';
+      k += best_len - 1;
+      continue;
+    }
+    const unsigned g = groups[k];
+    for (int shift = 12; shift > 0; shift -= 4) {
+      if (g >> shift) *t++ = kHex[(g >> shift) & 0xF];
+    }
+    *t++ = kHex[g & 0xF];
+    if (k < 7) *t++ = ':';
+  }
+  return std::string(text, t);
+}
+
+}  // namespace flowsift::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,386 @@
+// Stage 2: lines -> columns. See parse_chunk.h for the contract.
+//
+// The chunk is indexed in 64 KiB blocks (kernels/split.h) so the delimiter index stays in L2.
+// A line whose delimiter count equals the format's field count and that holds no "oddity"
+// (run of spaces, control byte, non-ASCII byte) is simple: field i of a line whose previous
+// newline is delimiter P ends at delimiter P + i + 1 and starts after delimiter P + i, with no
+// search. Other lines are re-split by a byte loop. Values are then converted column by column
+// with the kernels, and rows with a bad value are dropped afterwards, rarely.
+#include "pipeline/parse_chunk.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/addr.h"
+#include "kernels/enums.h"
+#include "kernels/integers.h"
+#include "kernels/split.h"
+
+namespace flowsift {
+namespace {
+
+using kernels::FieldSpan;
+using kernels::FieldStatus;
+
+constexpr size_t kBlockBytes = kMaxLineBytes;
+// Epoch values at or above 10^11 (year 5138 in seconds) are milliseconds, as some exporters
+// write them (obsrvbl flowlogs-reader divides them by 1000 too).
+constexpr uint64_t kMillisecondThreshold = 100000000000ull;
+
+// RFC 3629 well-formed UTF-8: no overlongs, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const uint8_t c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2, cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3, cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+LineError ErrorFor(FieldKind kind, FieldStatus status) {
+  switch (kind) {
+    case FieldKind::kUint:
+    case FieldKind::kTime:
+      return status == FieldStatus::kOverflow ? LineError::kIntegerOverflow
+                                              : LineError::kBadInteger;
+    case FieldKind::kAddr:
+      return LineError::kBadAddress;
+    case FieldKind::kEnum:
+      return LineError::kBadEnum;
+    case FieldKind::kString:
+      break;
+  }
+  return LineError::kInvalidUtf8;  // strings fail only on their bytes
+}
+
+class ChunkParser {
+ public:
+  ChunkParser(const uint8_t* bytes, size_t size, const Format& format, const FieldSet& wanted,
+              ParseScratch& scratch)
+      : bytes_(bytes), size_(size), format_(format), s_(scratch) {
+    // Wanted fields become output columns. Typed fields nobody wants are still converted, into
+    // scratch, so that whether a line is a record or a bad line never depends on the command
+    // (a garbage line is bad whatever is asked of it); strings are checked by the line pass.
+    for (size_t f = 0; f < kNumFields; ++f) {
+      const Field field = static_cast<Field>(f);
+      if (!format.Has(field)) continue;
+      Column col;
+      col.field = field;
+      col.kind = InfoOf(field).kind;
+      if (wanted[f]) {
+        out_.columns.push_back(std::move(col));
+      } else if (col.kind != FieldKind::kString) {
+        check_only_.push_back(std::move(col));
+      }
+    }
+    for (Column& c : out_.columns) slots_.push_back({&c, Position(c.field), true});
+    for (Column& c : check_only_) slots_.push_back({&c, Position(c.field), false});
+    for (const Slot& slot : slots_) typed_slots_ += slot.col->kind != FieldKind::kString;
+    // Slots in format order: a row's error is that of its first bad field.
+    check_order_.resize(slots_.size());
+    for (size_t k = 0; k < check_order_.size(); ++k) check_order_[k] = k;
+    std::sort(check_order_.begin(), check_order_.end(),
+              [&](size_t a, size_t b) { return slots_[a].format_index < slots_[b].format_index; });
+    s_.spans.resize(slots_.size());
+    // A block of B bytes holds at most B lines, plus the unterminated last one. (resize only
+    // grows: a thread's scratch reaches its final size on its first full block.)
+    const size_t block = std::min(size, kBlockBytes);
+    for (auto& v : s_.spans) v.resize(std::max(v.size(), block + 1));
+    s_.row_line.resize(std::max(s_.row_line.size(), block + 1));
+    s_.row_offset.resize(std::max(s_.row_offset.size(), block + 1));
+    s_.row_error.resize(std::max(s_.row_error.size(), block + 1));
+    // +1: slot 0 is a virtual delimiter at offset -1, so line 0 starts at slot0 + 1 = 0.
+    s_.delims.resize(std::max(s_.delims.size(), block + 64 + 1));
+    s_.line_ends.resize(std::max(s_.line_ends.size(), block + 64));
+    s_.oddities.resize(std::max(s_.oddities.size(), block + 64));
+  }
+
+  ParsedBatch Run() {
+    size_t pos = 0;
+    while (pos < size_) pos = ParseBlock(pos);
+    out_.lines = line_;
+    DropBadRows();
+    std::sort(out_.bad_lines.begin(), out_.bad_lines.end(),
+              [](const BadLine& a, const BadLine& b) { return a.line < b.line; });
+    return std::move(out_);
+  }
+
+ private:
+  // Splits the lines of the block starting at `pos` into spans, converts them while the
+  // block's bytes are still in L2, and returns where the next block starts.
+  size_t ParseBlock(size_t pos) {
+    const size_t nf = format_.size();
+    const size_t ncols = slots_.size();
+    const size_t len = std::min(kBlockBytes, size_ - pos);
+    uint32_t* d = s_.delims.data();
+    d[0] = UINT32_MAX;
+    const kernels::DelimiterCounts c =
+        kernels::IndexDelimiters(bytes_ + pos, len, d + 1, s_.line_ends.data(), s_.oddities.data());
+    block_rows_ = 0;
+    if (c.lines == 0) {
+      if (pos + len == size_) {  // the last line has no newline
+        SlowLine(static_cast<uint32_t>(pos), static_cast<uint32_t>(size_));
+        ++line_;
+        ConvertBlock();
+        return size_;
+      }
+      // No newline in a whole block: skip the line, wherever it ends.
+      out_.bad_lines.push_back({line_++, static_cast<uint32_t>(pos), LineError::kLineTooLong});
+      const void* nl = memchr(bytes_ + pos + len, '\n', size_ - pos - len);
+      return nl ? static_cast<const uint8_t*>(nl) - bytes_ + 1 : size_;
+    }
+    const uint32_t base = static_cast<uint32_t>(pos);
+    size_t odd = 0;
+    size_t prev = 0;  // slot of the previous line's newline
+    for (size_t r = 0; r < c.lines; ++r) {
+      const size_t next = s_.line_ends[r] + 1;
+      const uint32_t line_begin = d[prev] + 1;  // relative to the block
+      const uint32_t line_end = d[next];        // the newline
+      while (odd < c.oddities && s_.oddities[odd] < line_begin) ++odd;
+      const bool has_odd = odd < c.oddities && s_.oddities[odd] <= line_end;
+      if (next - prev == nf && !has_odd) [[likely]] {
+        const uint32_t* fd = d + prev;
+        for (size_t k = 0; k < ncols; ++k) {
+          const uint32_t i = slots_[k].format_index;
+          s_.spans[k][block_rows_] = {base + fd[i] + 1, base + fd[i + 1]};
+        }
+        s_.row_line[block_rows_] = line_;
+        s_.row_offset[block_rows_] = base + line_begin;
+        ++block_rows_;
+      } else {
+        SlowLine(base + line_begin, base + line_end);
+      }
+      ++line_;
+      prev = next;
+    }
+    ConvertBlock();
+    return pos + d[prev] + 1;
+  }
+
+  // Re-splits the line [begin, end) (without its '\n') by a byte loop: runs of spaces
+  // collapse, trailing spaces and '\r' go, control bytes and invalid UTF-8 are errors.
+  void SlowLine(uint32_t begin, uint32_t end) {
+    while (end > begin && (bytes_[end - 1] == '\r' || bytes_[end - 1] == ' ')) --end;
+    if (end == begin) {
+      ++out_.blank_lines;
+      return;
+    }
+    bool ascii = true;
+    for (uint32_t i = begin; i < end; ++i) {
+      const uint8_t ch = bytes_[i];
+      if (ch < 0x20) return Bad(begin, LineError::kControlCharacter);
+      ascii &= ch < 0x80;
+    }
+    if (!ascii && !IsValidUtf8(bytes_ + begin, end - begin)) {
+      return Bad(begin, LineError::kInvalidUtf8);
+    }
+    auto& tokens = s_.tokens;
+    tokens.clear();
+    for (uint32_t i = begin; i < end;) {
+      while (i < end && bytes_[i] == ' ') ++i;
+      const uint32_t start = i;
+      while (i < end && bytes_[i] != ' ') ++i;
+      if (i > start) tokens.push_back({start, i});
+    }
+    if (tokens.size() != format_.size()) {
+      const std::string_view text(reinterpret_cast<const char*>(bytes_ + begin), end - begin);
+      if (Format::FromHeaderLine(text)) {
+        ++out_.header_lines;
+        return;
+      }
+      return Bad(begin, tokens.size() < format_.size() ? LineError::kTooFewFields
+                                                       : LineError::kTooManyFields);
+    }
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      s_.spans[k][block_rows_] = tokens[slots_[k].format_index];
+    }
+    s_.row_line[block_rows_] = line_;
+    s_.row_offset[block_rows_] = begin;
+    ++block_rows_;
+  }
+
+  void Bad(uint32_t offset, LineError reason) { out_.bad_lines.push_back({line_, offset, reason}); }
+
+  // Converts the block's rows into the output columns at rows [rows_, rows_ + block_rows_),
+  // and into the check-only columns at rows [0, block_rows_).
+  void ConvertBlock() {
+    const size_t n = block_rows_;
+    if (n == 0) return;
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      Column& col = *slots_[k].col;
+      const size_t r0 = slots_[k].keep ? rows_ : 0;
+      const FieldSpan* spans = s_.spans[k].data();
+      col.status.resize(r0 + n);
+      FieldStatus* status = col.status.data() + r0;
+      switch (col.kind) {
+        case FieldKind::kUint:
+        case FieldKind::kTime: {
+          col.u64.resize(r0 + n);
+          uint64_t* v = col.u64.data() + r0;
+          kernels::ParseUintColumn(bytes_, spans, n, InfoOf(col.field).max, v, status);
+          if (col.kind == FieldKind::kTime) {
+            for (size_t r = 0; r < n; ++r)
+              v[r] = v[r] >= kMillisecondThreshold ? v[r] / 1000 : v[r];
+          }
+          break;
+        }
+        case FieldKind::kAddr:
+          col.addr.resize(r0 + n);
+          kernels::ParseAddrColumn(bytes_, spans, n, col.addr.data() + r0, status);
+          break;
+        case FieldKind::kEnum:
+          col.code.resize(r0 + n);
+          kernels::ParseEnumColumn(InfoOf(col.field).enum_kind, bytes_, spans, n,
+                                   col.code.data() + r0, status);
+          break;
+        case FieldKind::kString:
+          col.spans.insert(col.spans.end(), spans, spans + n);
+          for (size_t r = 0; r < n; ++r) {
+            const bool dash = spans[r].end - spans[r].begin == 1 && bytes_[spans[r].begin] == '-';
+            status[r] = dash ? FieldStatus::kMissing : FieldStatus::kOk;
+          }
+          break;
+      }
+    }
+    FindBadRows(n);
+    rows_ += n;
+  }
+
+  // Marks block rows with a value that failed conversion; the reason is that of the first bad
+  // field in the format's order. A header line repeated inside the data lands here too (a
+  // field name is not a number, address or enum) and is counted as a header, not as a bad
+  // line. A format of strings only has nothing to fail, so there every row is header-checked.
+  void FindBadRows(size_t n) {
+    uint8_t* error = s_.row_error.data();
+    std::fill(error, error + n, 0);
+    bool any = typed_slots_ == 0;
+    for (size_t k : check_order_) {
+      const Slot& slot = slots_[k];
+      const FieldStatus* status = slot.col->status.data() + (slot.keep ? rows_ : 0);
+      uint8_t bad = 0;
+      for (size_t r = 0; r < n; ++r) bad |= status[r] >= FieldStatus::kBadSyntax;
+      if (bad == 0) [[likely]]
+        continue;
+      any = true;
+      for (size_t r = 0; r < n; ++r) {
+        if (status[r] >= FieldStatus::kBadSyntax && error[r] == 0) {
+          error[r] =
+              static_cast<uint8_t>(1 + static_cast<uint8_t>(ErrorFor(slot.col->kind, status[r])));
+        }
+      }
+    }
+    if (!any) return;
+    for (size_t r = 0; r < n; ++r) {
+      if (error[r] == 0 && typed_slots_ != 0) continue;
+      const uint32_t offset = s_.row_offset[r];
+      const uint8_t* line = bytes_ + offset;
+      const void* nl = memchr(line, '\n', size_ - offset);
+      const size_t len = nl ? static_cast<const uint8_t*>(nl) - line : size_ - offset;
+      if (Format::FromHeaderLine({reinterpret_cast<const char*>(line), len})) {
+        ++out_.header_lines;
+      } else if (error[r] != 0) {
+        out_.bad_lines.push_back({s_.row_line[r], offset, static_cast<LineError>(error[r] - 1)});
+      } else {
+        continue;  // a good row of a strings-only format
+      }
+      dropped_.push_back(rows_ + r);
+    }
+  }
+
+  // Removes the rows in dropped_ (ascending) from every column.
+  void DropBadRows() {
+    out_.rows = rows_ - dropped_.size();
+    if (dropped_.empty()) return;
+    for (Column& col : out_.columns) {
+      Compact(col.status);
+      Compact(col.u64);
+      Compact(col.addr);
+      Compact(col.code);
+      Compact(col.spans);
+    }
+  }
+
+  template <class T>
+  void Compact(std::vector<T>& v) {
+    if (v.empty()) return;
+    size_t w = 0, next_drop = 0;
+    for (size_t r = 0; r < v.size(); ++r) {
+      if (next_drop < dropped_.size() && dropped_[next_drop] == r) {
+        ++next_drop;
+        continue;
+      }
+      v[w++] = v[r];
+    }
+    v.resize(w);
+  }
+
+  const uint8_t* bytes_;
+  size_t size_;
+  const Format& format_;
+  ParseScratch& s_;
+  ParsedBatch out_;
+  // A converted field: an output column (keep) or a check-only one (rows of one block).
+  struct Slot {
+    Column* col;
+    uint32_t format_index;  // the field's position in the format
+    bool keep;
+  };
+  uint32_t Position(Field f) const { return static_cast<uint32_t>(format_.IndexOf(f)); }
+
+  std::vector<Column> check_only_;
+  std::vector<Slot> slots_;          // output columns first, then check-only ones
+  size_t typed_slots_ = 0;           // slots that can fail conversion
+  std::vector<size_t> check_order_;  // slot indexes in format order
+  std::vector<size_t> dropped_;      // rows with a bad value, ascending
+  size_t rows_ = 0;                  // rows converted so far, dropped ones included
+  size_t block_rows_ = 0;            // rows of the current block
+  uint32_t line_ = 0;
+};
+
+}  // namespace
+
+std::string_view LineErrorName(LineError e) {
+  static constexpr std::string_view kNames[kNumLineErrors] = {
+      "too_few_fields", "too_many_fields", "bad_integer",  "integer_overflow", "bad_address",
+      "bad_enum",       "line_too_long",   "invalid_utf8", "control_character"};
+  const size_t i = static_cast<size_t>(e);
+  return i < kNumLineErrors ? kNames[i] : "unknown";
+}
+
+const Column* ParsedBatch::Find(Field f) const {
+  for (const Column& c : columns) {
+    if (c.field == f) return &c;
+  }
+  return nullptr;
+}
+
+ParsedBatch ParseChunk(const uint8_t* bytes, size_t size, const Format& format,
+                       const FieldSet& wanted, ParseScratch& scratch) {
+  return ChunkParser(bytes, size, format, wanted, scratch).Run();
+}
+
+}  // namespace flowsift

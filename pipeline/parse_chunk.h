@@ -1,0 +1,97 @@
+// Stage 2 of parsing: a chunk of flow-log text -> a columnar batch of records.
+#ifndef FLOWSIFT_PIPELINE_PARSE_CHUNK_H_
+#define FLOWSIFT_PIPELINE_PARSE_CHUNK_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "kernels/types.h"
+#include "pipeline/format.h"
+
+namespace flowsift {
+
+// Why a line was not turned into a record. Values are stable: they name counters in the
+// manifest. NODATA and SKIPDATA records are valid records, never errors; blank lines and header
+// lines repeated inside the data are skipped and counted apart.
+enum class LineError : uint8_t {
+  kTooFewFields = 0,      // fewer fields than the format names
+  kTooManyFields = 1,     // more fields than the format names
+  kBadInteger = 2,        // an integer field that is not all digits (or "-")
+  kIntegerOverflow = 3,   // an integer above its field's maximum (port > 65535, ...)
+  kBadAddress = 4,        // an address field that is neither IPv4, IPv6 nor "-"
+  kBadEnum = 5,           // action, log-status, type or flow-direction with an unknown spelling
+  kLineTooLong = 6,       // longer than kMaxLineBytes: binary data or a broken file
+  kInvalidUtf8 = 7,       // bytes >= 0x80 that are not valid UTF-8
+  kControlCharacter = 8,  // NUL, tab or another control byte: binary data in a text file
+};
+inline constexpr size_t kNumLineErrors = 9;
+// Snake-case name for manifests and messages, e.g. "too_few_fields".
+std::string_view LineErrorName(LineError e);
+
+// Lines longer than this are rejected as kLineTooLong. The longest real record (v11, all 54
+// fields with ECS ARNs and tags) is under 2 KiB.
+inline constexpr size_t kMaxLineBytes = 64 * 1024;
+
+// One materialised column. `status[r]` is kOk or kMissing for every row r; the value vector
+// that matches `kind` holds the value (zero / {0,0} / code 0 / empty span when missing).
+struct Column {
+  Field field = Field::kUnknown;
+  FieldKind kind = FieldKind::kString;
+  std::vector<kernels::FieldStatus> status;
+  std::vector<uint64_t> u64;              // kUint, kTime (seconds)
+  std::vector<kernels::Addr128> addr;     // kAddr
+  std::vector<uint8_t> code;              // kEnum: kernels::Action, LogStatus, ...
+  std::vector<kernels::FieldSpan> spans;  // kString: offsets into the chunk's bytes
+
+  bool present(size_t row) const { return status[row] == kernels::FieldStatus::kOk; }
+};
+
+// A line that did not become a record: its 0-based line number within the chunk, the byte
+// offset of its first byte within the chunk, and the reason. A serial reporter adds the
+// chunk's first line number and file offset.
+struct BadLine {
+  uint32_t line;
+  uint32_t offset;
+  LineError reason;
+};
+
+struct ParsedBatch {
+  size_t rows = 0;            // records
+  uint32_t lines = 0;         // every line, including bad, blank and header lines
+  uint32_t header_lines = 0;  // lines that are a header (repeated header lines are skipped)
+  uint32_t blank_lines = 0;
+  std::vector<Column> columns;     // wanted fields present in the format, in Field order
+  std::vector<BadLine> bad_lines;  // in line order
+
+  // The column of `f`, or nullptr when it was not wanted or the format lacks it.
+  const Column* Find(Field f) const;
+};
+
+// Reusable per-thread buffers for one 64 KiB block at a time; contents are meaningless
+// between calls.
+struct ParseScratch {
+  std::vector<uint32_t> delims;
+  std::vector<uint32_t> line_ends;
+  std::vector<uint32_t> oddities;
+  std::vector<std::vector<kernels::FieldSpan>> spans;  // per wanted column, per block row
+  std::vector<uint32_t> row_line;                      // line number of each block row
+  std::vector<uint32_t> row_offset;                    // offset of each block row's line
+  std::vector<uint8_t> row_error;                      // 0, or 1 + LineError of a block row
+  std::vector<kernels::FieldSpan> tokens;              // slow path: one line's fields
+};
+
+// Parses bytes[0, size) as records of `format`, materialising the columns in `wanted`. Typed
+// fields outside `wanted` are converted and checked too, so the verdict on each line does not
+// depend on `wanted`.
+// Lines end with '\n'; a last line without one is parsed too. Fields are separated by single
+// spaces; lines with runs of spaces, a trailing space or '\r', or non-ASCII bytes take a slower
+// path that accepts them. Never fails: bad lines are counted in `bad_lines` and skipped.
+// `bytes` must be readable to size + kernels::kPadding; size < 2^31.
+ParsedBatch ParseChunk(const uint8_t* bytes, size_t size, const Format& format,
+                       const FieldSet& wanted, ParseScratch& scratch);
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_PARSE_CHUNK_H_

@@ -1,0 +1,76 @@
+// ParseEnum (8-byte compare) against ParseEnumScalar.
+#include "kernels/enums.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "tests/kernels/target_util.h"
+
+namespace flowsift::kernels {
+namespace {
+
+using flowsift::testing::PaddedBuffer;
+
+constexpr EnumKind kKinds[] = {EnumKind::kAction, EnumKind::kLogStatus, EnumKind::kAddrType,
+                               EnumKind::kFlowDirection};
+
+FieldStatus Fast(EnumKind kind, const std::string& s, uint8_t* code) {
+  const PaddedBuffer buf(s, s.size() % 64);
+  return ParseEnum(kind, buf.data(), buf.size(), code);
+}
+
+TEST(ParseEnum, EverySpellingAndItsNeighbours) {
+  for (EnumKind kind : kKinds) {
+    size_t count = 0;
+    const std::string_view* names = EnumNames(kind, &count);
+    ASSERT_GE(count, 3u);
+    for (size_t i = 1; i < count; ++i) {
+      const std::string name(names[i]);
+      uint8_t code = 99;
+      EXPECT_EQ(Fast(kind, name, &code), FieldStatus::kOk) << name;
+      EXPECT_EQ(code, i) << name;
+      // A prefix, an extension, and a case change are all bad.
+      for (const std::string& bad :
+           {name.substr(0, name.size() - 1), name + "X", name + " ",
+            std::string(1, static_cast<char>(name[0] ^ 0x20)) + name.substr(1)}) {
+        EXPECT_EQ(Fast(kind, bad, &code), FieldStatus::kBadSyntax) << bad;
+        EXPECT_EQ(code, 0);
+      }
+    }
+    uint8_t code = 99;
+    EXPECT_EQ(Fast(kind, "-", &code), FieldStatus::kMissing);
+    EXPECT_EQ(code, 0);
+    EXPECT_EQ(Fast(kind, "", &code), FieldStatus::kBadSyntax);
+  }
+  uint8_t code;
+  EXPECT_EQ(Fast(EnumKind::kAction, "REJECT", &code), FieldStatus::kOk);
+  EXPECT_EQ(static_cast<Action>(code), Action::kReject);
+  EXPECT_EQ(Fast(EnumKind::kLogStatus, "SKIPDATA", &code), FieldStatus::kOk);
+  EXPECT_EQ(static_cast<LogStatus>(code), LogStatus::kSkipData);
+}
+
+TEST(ParseEnum, RandomStringsMatchScalar) {
+  std::mt19937_64 rng(5);
+  static const char kAlphabet[] = "-ACEPTRJOKNDSIvegrsIP46Fin\0\xff";
+  for (int i = 0; i < 300000; ++i) {
+    const EnumKind kind = kKinds[rng() % 4];
+    std::string s;
+    const size_t len = rng() % 11;
+    for (size_t k = 0; k < len; ++k) s += kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+    if (rng() % 4 == 0) {
+      size_t count;
+      s = std::string(EnumNames(kind, &count)[rng() % count]);
+    }
+    uint8_t a = 0, b = 0;
+    const FieldStatus sa = Fast(kind, s, &a);
+    const FieldStatus sb =
+        ParseEnumScalar(kind, reinterpret_cast<const uint8_t*>(s.data()), s.size(), &b);
+    ASSERT_EQ(sa, sb) << s;
+    ASSERT_EQ(a, b) << s;
+  }
+}
+
+}  // namespace
+}  // namespace flowsift::kernels

@@ -1,0 +1,110 @@
+// ParseUint (SWAR) against ParseUintScalar, and both against hand-checked values.
+#include "kernels/integers.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "tests/kernels/target_util.h"
+
+namespace flowsift::kernels {
+namespace {
+
+using flowsift::testing::PaddedBuffer;
+
+UintResult Swar(const std::string& s, uint64_t max = UINT64_MAX, size_t misalign = 0) {
+  const PaddedBuffer buf(s, misalign);
+  return ParseUint(buf.data(), buf.size(), max);
+}
+UintResult Ref(const std::string& s, uint64_t max = UINT64_MAX) {
+  return ParseUintScalar(reinterpret_cast<const uint8_t*>(s.data()), s.size(), max);
+}
+
+void ExpectSame(const std::string& s, uint64_t max, size_t misalign = 0) {
+  const UintResult a = Swar(s, max, misalign), b = Ref(s, max);
+  ASSERT_EQ(a.status, b.status) << "'" << s << "' max " << max;
+  ASSERT_EQ(a.value, b.value) << "'" << s << "' max " << max;
+}
+
+TEST(ParseUint, KnownValues) {
+  EXPECT_EQ(Swar("0").value, 0u);
+  EXPECT_EQ(Swar("7").value, 7u);
+  EXPECT_EQ(Swar("443").value, 443u);
+  EXPECT_EQ(Swar("65535", 65535).status, FieldStatus::kOk);
+  EXPECT_EQ(Swar("65536", 65535).status, FieldStatus::kOverflow);
+  EXPECT_EQ(Swar("12345678").value, 12345678u);
+  EXPECT_EQ(Swar("1620140761").value, 1620140761u);
+  EXPECT_EQ(Swar("1512564058000").value, 1512564058000u);
+  EXPECT_EQ(Swar("007").value, 7u);
+  EXPECT_EQ(Swar("18446744073709551615").value, UINT64_MAX);
+  EXPECT_EQ(Swar("18446744073709551616").status, FieldStatus::kOverflow);
+  EXPECT_EQ(Swar("99999999999999999999").status, FieldStatus::kOverflow);
+  EXPECT_EQ(Swar("-").status, FieldStatus::kMissing);
+  EXPECT_EQ(Swar("").status, FieldStatus::kBadSyntax);
+  EXPECT_EQ(Swar("--").status, FieldStatus::kBadSyntax);
+  EXPECT_EQ(Swar("-1").status, FieldStatus::kBadSyntax);
+  EXPECT_EQ(Swar("+1").status, FieldStatus::kBadSyntax);
+  EXPECT_EQ(Swar("12a").status, FieldStatus::kBadSyntax);
+  EXPECT_EQ(Swar("1234567890x").status, FieldStatus::kBadSyntax);
+  EXPECT_EQ(Swar("x234567890").status, FieldStatus::kBadSyntax);
+  EXPECT_EQ(Swar("1 2").status, FieldStatus::kBadSyntax);
+}
+
+TEST(ParseUint, EveryPortAndEveryEdge) {
+  for (uint64_t v = 0; v <= 70000; ++v) ExpectSame(std::to_string(v), 65535, v % 64);
+  for (uint64_t v = 0; v <= 300; ++v) ExpectSame(std::to_string(v), 255);
+  // Powers of ten and their neighbours, at every length 1..20.
+  uint64_t p = 1;
+  for (int i = 0; i < 20; ++i, p *= 10) {
+    for (uint64_t v : {p - 1, p, p + 1}) {
+      ExpectSame(std::to_string(v), UINT64_MAX);
+      ExpectSame(std::to_string(v), p);
+    }
+  }
+  ExpectSame("18446744073709551615", UINT64_MAX - 1);
+  ExpectSame("00000000000000000000000000001", 1);
+}
+
+TEST(ParseUint, EveryNonDigitByteAtEveryPosition) {
+  for (size_t len = 1; len <= 20; ++len) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        if (b >= '0' && b <= '9') continue;
+        std::string s(len, '5');
+        s[pos] = static_cast<char>(b);
+        ExpectSame(s, UINT64_MAX);
+        ASSERT_NE(Swar(s).status, FieldStatus::kOk) << len << " " << pos << " " << b;
+      }
+    }
+  }
+}
+
+TEST(ParseUint, RandomDigitStringsMatchScalar) {
+  std::mt19937_64 rng(2024);
+  for (int i = 0; i < 200000; ++i) {
+    const size_t len = rng() % 22;
+    std::string s;
+    for (size_t k = 0; k < len; ++k) s += static_cast<char>('0' + rng() % 10);
+    if (rng() % 8 == 0 && len > 0) s[rng() % len] = static_cast<char>(rng() % 256);
+    ExpectSame(s, rng() % 2 ? UINT64_MAX : rng(), i % 64);
+  }
+}
+
+TEST(ParseUintColumn, ConvertsEveryField) {
+  const std::string text = "80 - 65536 x 443";
+  const PaddedBuffer buf(text, 0);
+  const FieldSpan spans[] = {{0, 2}, {3, 4}, {5, 10}, {11, 12}, {13, 16}};
+  uint64_t out[5];
+  FieldStatus st[5];
+  ParseUintColumn(buf.data(), spans, 5, 65535, out, st);
+  EXPECT_EQ(out[0], 80u);
+  EXPECT_EQ(st[1], FieldStatus::kMissing);
+  EXPECT_EQ(st[2], FieldStatus::kOverflow);
+  EXPECT_EQ(st[3], FieldStatus::kBadSyntax);
+  EXPECT_EQ(out[4], 443u);
+  EXPECT_EQ(st[4], FieldStatus::kOk);
+}
+
+}  // namespace
+}  // namespace flowsift::kernels

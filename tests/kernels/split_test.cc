@@ -1,0 +1,141 @@
+// IndexDelimiters (every Highway target) against IndexDelimitersScalar.
+#include "kernels/split.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/kernels/target_util.h"
+
+namespace flowsift::kernels {
+namespace {
+
+using flowsift::testing::ForEachTarget;
+using flowsift::testing::PaddedBuffer;
+
+struct Index {
+  std::vector<uint32_t> delims, line_ends, oddities;
+  friend bool operator==(const Index&, const Index&) = default;
+};
+
+template <class Fn>
+Index IndexOf(Fn fn, const uint8_t* in, size_t size) {
+  Index ix;
+  ix.delims.resize(size + 64);
+  ix.line_ends.resize(size + 64);
+  ix.oddities.resize(size + 64);
+  const DelimiterCounts c = fn(in, size, ix.delims.data(), ix.line_ends.data(), ix.oddities.data());
+  ix.delims.resize(c.delimiters);
+  ix.line_ends.resize(c.lines);
+  ix.oddities.resize(c.oddities);
+  return ix;
+}
+
+// Text that looks like flow logs but with every oddity the slow path must see: runs of
+// spaces, '\r', tabs, NUL, UTF-8 and stray high bytes, at random, non-periodic places.
+std::string RandomText(std::mt19937_64& rng, size_t size) {
+  static const char kAlphabet[] = "0123456789abcdef.-:ACEPTROKNDS";
+  std::string s;
+  s.reserve(size);
+  while (s.size() < size) {
+    const uint64_t r = rng();
+    switch (r % 23) {
+      case 0:
+      case 1:
+      case 2:
+        s += ' ';
+        break;
+      case 3:
+        s += '\n';
+        break;
+      case 4:
+        s += (r >> 8) % 7 == 0 ? '\r' : ((r >> 8) % 7 == 1 ? '\t' : ' ');
+        break;
+      case 5:
+        s += static_cast<char>(0x80 + (r >> 16) % 128);
+        break;
+      case 6:
+        s += (r >> 8) % 3 == 0 ? std::string("\0", 1) : std::string("  ");
+        break;
+      default:
+        s += kAlphabet[(r >> 8) % (sizeof(kAlphabet) - 1)];
+    }
+  }
+  s.resize(size);
+  return s;
+}
+
+TEST(IndexDelimiters, HandWrittenLines) {
+  const std::string text = "2 123 eni-a OK\n 2  x\r\nend";
+  const PaddedBuffer buf(text, 0);
+  const Index ix = IndexOf(IndexDelimitersScalar, buf.data(), buf.size());
+  EXPECT_EQ(ix.delims, (std::vector<uint32_t>{1, 5, 11, 14, 15, 17, 18, 21}));
+  EXPECT_EQ(ix.line_ends, (std::vector<uint32_t>{3, 7}));
+  // 15: leading space after a newline; 18: second space of a run; 20: '\r'.
+  EXPECT_EQ(ix.oddities, (std::vector<uint32_t>{15, 18, 20}));
+  ForEachTarget(
+      [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), ix); });
+}
+
+TEST(IndexDelimiters, OffsetZeroDelimiterAndHighBytesAreOdd) {
+  const std::string text = " a\xC3\xA9\n\n";
+  const PaddedBuffer buf(text, 3);
+  const Index ix = IndexOf(IndexDelimitersScalar, buf.data(), buf.size());
+  EXPECT_EQ(ix.oddities, (std::vector<uint32_t>{0, 2, 3, 5}));
+  ForEachTarget(
+      [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), ix); });
+}
+
+TEST(IndexDelimiters, PaddingIsNeverData) {
+  // The padding of PaddedBuffer is 0xA5 (a high byte): any read of it as data is an oddity.
+  const std::string text(64 * 3 + 5, ' ');
+  ForEachTarget([&](const char*) {
+    for (size_t len = 0; len <= text.size(); ++len) {
+      const PaddedBuffer buf(text.substr(0, len), len % 64);
+      const Index ix = IndexOf(IndexDelimiters, buf.data(), buf.size());
+      ASSERT_EQ(ix.delims.size(), len);
+      ASSERT_EQ(ix.oddities.size(), len);  // every space follows a delimiter
+      ASSERT_TRUE(ix.line_ends.empty());
+    }
+  });
+}
+
+TEST(IndexDelimiters, EveryLengthAndMisalignmentMatchesScalar) {
+  std::mt19937_64 rng(12345);
+  ForEachTarget([&](const char*) {
+    for (size_t len = 0; len <= 4 * 64 + 1; ++len) {
+      const std::string text = RandomText(rng, len);
+      for (size_t misalign = 0; misalign < 64; misalign += (len < 70 ? 1 : 7)) {
+        const PaddedBuffer buf(text, misalign);
+        const Index want = IndexOf(IndexDelimitersScalar, buf.data(), buf.size());
+        const Index got = IndexOf(IndexDelimiters, buf.data(), buf.size());
+        ASSERT_EQ(got, want) << "len " << len << " misalign " << misalign;
+      }
+    }
+  });
+}
+
+TEST(IndexDelimiters, DenseDelimitersUseTheLongFlattenPath) {
+  // More than 16 delimiters per 64-byte block exercises the third flatten loop.
+  std::mt19937_64 rng(7);
+  std::string text;
+  for (size_t i = 0; i < 100000; ++i) text += (rng() % 3 == 0) ? 'x' : ((rng() % 9) ? ' ' : '\n');
+  const PaddedBuffer buf(text, 5);
+  const Index want = IndexOf(IndexDelimitersScalar, buf.data(), buf.size());
+  ForEachTarget(
+      [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), want); });
+}
+
+TEST(IndexDelimiters, LargeRandomTextMatchesScalar) {
+  std::mt19937_64 rng(99);
+  const std::string text = RandomText(rng, 1 << 20);
+  const PaddedBuffer buf(text, 17);
+  const Index want = IndexOf(IndexDelimitersScalar, buf.data(), buf.size());
+  ForEachTarget(
+      [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), want); });
+}
+
+}  // namespace
+}  // namespace flowsift::kernels

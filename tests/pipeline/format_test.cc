@@ -1,0 +1,79 @@
+#include "pipeline/format.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace flowsift {
+namespace {
+
+TEST(Fields, NamesAreUniqueAndRoundTrip) {
+  std::set<std::string_view> names;
+  for (size_t i = 0; i < kNumFields; ++i) {
+    const Field f = static_cast<Field>(i);
+    EXPECT_TRUE(names.insert(InfoOf(f).name).second) << InfoOf(f).name;
+    EXPECT_EQ(FieldByName(InfoOf(f).name), f);
+  }
+  EXPECT_EQ(FieldByName("no-such-field"), Field::kUnknown);
+  EXPECT_EQ(FieldByName("Version"), Field::kUnknown);
+}
+
+TEST(Format, DefaultIsTheFourteenV2Fields) {
+  const Format f = Format::Default();
+  EXPECT_EQ(f.HeaderLine(),
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+            "bytes start end action log-status");
+  EXPECT_EQ(f.IndexOf(Field::kBytes), 9);
+  EXPECT_FALSE(f.Has(Field::kTcpFlags));
+  EXPECT_FALSE(f.IsTransitGateway());
+}
+
+TEST(Format, PresetsHaveThePeersFieldCounts) {
+  // reference/flowlogs.md: v2 14, v2-v3 21, v2-v5 29, v2-v7 39, v2-v8 40, v2-v10 42, +12 in v11,
+  // TGW default 36.
+  const std::pair<const char*, size_t> kCounts[] = {
+      {"v2", 14}, {"v3", 21}, {"v4", 25},  {"v5", 29},  {"v6", 29},
+      {"v7", 39}, {"v8", 40}, {"v10", 42}, {"v11", 54}, {"tgw", 36}};
+  for (const auto& [preset, count] : kCounts) {
+    std::string error;
+    const auto f = Format::Parse(preset, &error);
+    ASSERT_TRUE(f) << preset << ": " << error;
+    EXPECT_EQ(f->size(), count) << preset;
+    for (size_t i = 0; i < f->size(); ++i) EXPECT_NE(f->field(i), Field::kUnknown);
+  }
+  std::string error;
+  EXPECT_TRUE(Format::Parse("tgw", &error)->IsTransitGateway());
+  EXPECT_FALSE(Format::Parse("v1", &error));
+  EXPECT_FALSE(Format::Parse("v12", &error));
+}
+
+TEST(Format, ParsesDollarBraceTokensAndKeepsUnknownNames) {
+  std::string error;
+  const auto f = Format::Parse("${version} ${vpc-id} ${future-field} ${srcaddr}", &error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->size(), 4u);
+  EXPECT_EQ(f->field(2), Field::kUnknown);
+  EXPECT_EQ(f->name(2), "future-field");
+  EXPECT_EQ(f->IndexOf(Field::kSrcAddr), 3);
+  EXPECT_EQ(f->HeaderLine(), "version vpc-id future-field srcaddr");
+  EXPECT_FALSE(Format::Parse("", &error));
+  EXPECT_FALSE(Format::Parse("version 2", &error));
+  EXPECT_NE(error.find("'2'"), std::string::npos);
+}
+
+TEST(Format, HeaderLineDetection) {
+  EXPECT_TRUE(Format::FromHeaderLine("version account-id interface-id srcaddr"));
+  EXPECT_TRUE(Format::FromHeaderLine("account-id bytes dstaddr dstport end"));  // alphabetical
+  EXPECT_TRUE(Format::FromHeaderLine("version srcaddr custom-a\r"));
+  // Data lines are not headers, even where most tokens are name-shaped.
+  EXPECT_FALSE(Format::FromHeaderLine(
+      "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 "
+      "1418530010 1418530070 ACCEPT OK"));
+  EXPECT_FALSE(Format::FromHeaderLine("eni-abc vpc-123 subnet-1"));  // name-shaped, none known
+  EXPECT_FALSE(Format::FromHeaderLine(""));
+  EXPECT_FALSE(Format::FromHeaderLine("version account-id 5"));
+}
+
+}  // namespace
+}  // namespace flowsift

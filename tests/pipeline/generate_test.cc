@@ -1,0 +1,499 @@
+#include "pipeline/generate.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "kernels/enums.h"
+#include "pipeline/parse_chunk.h"
+
+namespace flowsift {
+namespace {
+
+using kernels::Addr128;
+
+Format FormatOf(std::string_view spec) {
+  std::string error;
+  const std::optional<Format> f = Format::Parse(spec, &error);
+  EXPECT_TRUE(f.has_value()) << error;
+  return f.value_or(Format::Default());
+}
+
+GenOptions Options(std::string_view format, uint64_t records, uint64_t seed = 1) {
+  GenOptions o;
+  o.format = FormatOf(format);
+  o.records = records;
+  o.seed = seed;
+  return o;
+}
+
+size_t CountLines(std::string_view text) {
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Generated text parsed with every column materialised. Keeps the padded buffer the spans of
+// string columns point into.
+struct Parsed {
+  std::vector<uint8_t> buf;
+  ParsedBatch batch;
+
+  Parsed(const std::string& text, const Format& format) : buf(text.size() + kernels::kPadding, 0) {
+    std::memcpy(buf.data(), text.data(), text.size());
+    ParseScratch scratch;
+    batch = ParseChunk(buf.data(), text.size(), format, AllFields(), scratch);
+  }
+
+  const Column& Col(Field f) const {
+    const Column* c = batch.Find(f);
+    if (c == nullptr) {
+      ADD_FAILURE() << "no column " << InfoOf(f).name;
+      static const Column kEmpty;
+      return kEmpty;
+    }
+    return *c;
+  }
+  std::string_view Str(Field f, size_t row) const {
+    const kernels::FieldSpan s = Col(f).spans[row];
+    return {reinterpret_cast<const char*>(buf.data()) + s.begin, s.end - s.begin};
+  }
+  uint64_t U64(Field f, size_t row) const { return Col(f).u64[row]; }
+  uint8_t Code(Field f, size_t row) const { return Col(f).code[row]; }
+  bool Present(Field f, size_t row) const { return Col(f).present(row); }
+};
+
+uint8_t Code(kernels::LogStatus s) { return static_cast<uint8_t>(s); }
+uint8_t Code(kernels::Action a) { return static_cast<uint8_t>(a); }
+
+// --- Determinism and framing -----------------------------------------------------------------
+
+TEST(GenerateTest, SameSeedSameBytesOtherSeedOtherBytes) {
+  for (const char* format : {"v2", "v11", "tgw"}) {
+    const GenOptions a = Options(format, 5000, 7);
+    const std::string first = GenerateText(a);
+    EXPECT_EQ(first, GenerateText(a)) << format;
+    const std::string other = GenerateText(Options(format, 5000, 8));
+    EXPECT_NE(first, other) << format;
+    EXPECT_EQ(CountLines(first), CountLines(other));
+  }
+}
+
+TEST(GenerateTest, StreamingInSmallPiecesGivesTheSameBytes) {
+  const GenOptions o = Options("v5", 3000, 3);
+  const std::string whole = GenerateText(o);
+  FlowGenerator g(o);
+  std::string streamed;
+  size_t calls = 0;
+  bool more = true;
+  while (more) {
+    const size_t before = streamed.size();
+    more = g.Append(streamed, 700);
+    ++calls;
+    // Whole lines only, at least the bytes asked for unless the records ran out.
+    ASSERT_FALSE(streamed.empty());
+    EXPECT_EQ(streamed.back(), '\n');
+    if (more) {
+      EXPECT_GE(streamed.size() - before, 700u);
+    }
+  }
+  EXPECT_EQ(streamed, whole);
+  EXPECT_GT(calls, 100u);
+  EXPECT_EQ(g.records_emitted(), 3000u);
+  EXPECT_FALSE(g.Append(streamed, 1000));  // nothing left
+  EXPECT_EQ(streamed, whole);
+}
+
+TEST(GenerateTest, ExactRecordCountAndHeader) {
+  for (const uint64_t n : {0ull, 1ull, 2ull, 3ull, 7ull, 1000ull, 12345ull}) {
+    GenOptions o = Options("v3", n, n);
+    const std::string text = GenerateText(o);
+    ASSERT_GT(text.size(), 0u);
+    EXPECT_EQ(text.back(), '\n');
+    EXPECT_EQ(CountLines(text), n + 1) << n;
+    EXPECT_EQ(text.substr(0, text.find('\n')), o.format.HeaderLine());
+    o.header = false;
+    const std::string bare = GenerateText(o);
+    EXPECT_EQ(CountLines(bare), n);
+    EXPECT_EQ(text.substr(text.find('\n') + 1), bare);  // the header changes nothing else
+  }
+}
+
+TEST(GenerateTest, HeaderLineIsTheFormat) {
+  for (const char* format : {"v2", "v5", "tgw", "${srcaddr} ${dstaddr} ${version} foo-bar"}) {
+    const GenOptions o = Options(format, 10);
+    const std::string text = GenerateText(o);
+    const std::optional<Format> header = Format::FromHeaderLine(text.substr(0, text.find('\n')));
+    ASSERT_TRUE(header.has_value()) << format;
+    EXPECT_EQ(*header, o.format) << format;
+  }
+}
+
+// --- Every format parses --------------------------------------------------------------------
+
+TEST(GenerateTest, EveryPresetParsesWithoutBadLines) {
+  const std::pair<const char*, uint64_t> kFormats[] = {{"v2", 2}, {"v3", 3},   {"v5", 5},
+                                                       {"v8", 8}, {"v11", 11}, {"tgw", 6},
+                                                       {"v4", 4}, {"v7", 7},   {"v10", 10}};
+  for (const auto& [format, version] : kFormats) {
+    const GenOptions o = Options(format, 20000, 11);
+    const Parsed p(GenerateText(o), o.format);
+    EXPECT_EQ(p.batch.bad_lines.size(), 0u) << format;
+    if (!p.batch.bad_lines.empty()) {
+      ADD_FAILURE() << format << ": first bad line " << p.batch.bad_lines[0].line << " reason "
+                    << LineErrorName(p.batch.bad_lines[0].reason);
+    }
+    EXPECT_EQ(p.batch.rows, 20000u) << format;
+    EXPECT_EQ(p.batch.header_lines, 1u) << format;
+    for (size_t r = 0; r < p.batch.rows; ++r) {
+      ASSERT_EQ(p.U64(Field::kVersion, r), version) << format << " row " << r;
+    }
+  }
+}
+
+TEST(GenerateTest, CustomFieldListFillsEveryKnownFieldAndDashesUnknownNames) {
+  // Every field flowsift knows, VPC and TGW mixed, in a scrambled order, plus an unknown name.
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kNumFields; ++i) {
+    const Field f = static_cast<Field>(i);
+    if (f != Field::kTgwAttachmentId) names.emplace_back(InfoOf(f).name);  // stays a VPC log
+  }
+  std::reverse(names.begin(), names.end());
+  names.insert(names.begin() + 5, "made-up-field");
+  std::string spec;
+  for (const std::string& n : names) spec += "${" + n + "} ";
+  spec.pop_back();
+  const GenOptions o = Options(spec, 5000, 5);
+  ASSERT_FALSE(o.format.IsTransitGateway());
+  const std::string text = GenerateText(o);
+  const Parsed p(text, o.format);
+  EXPECT_EQ(p.batch.bad_lines.size(), 0u);
+  EXPECT_EQ(p.batch.rows, 5000u);
+  // The unknown name's column is "-" on every line.
+  size_t line_start = text.find('\n') + 1;
+  for (int line = 0; line < 100; ++line) {
+    const size_t end = text.find('\n', line_start);
+    const std::string_view l(text.data() + line_start, end - line_start);
+    size_t pos = 0;
+    for (int k = 0; k < 5; ++k) pos = l.find(' ', pos) + 1;
+    EXPECT_EQ(l.substr(pos, 2), "- ") << l;
+    line_start = end + 1;
+  }
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    ASSERT_EQ(p.U64(Field::kVersion, r), 11u);  // the highest version among the fields
+    // VPC records carry no TGW fields.
+    ASSERT_FALSE(p.Present(Field::kTgwId, r));
+    ASSERT_FALSE(p.Present(Field::kPacketsLostNoRoute, r));
+  }
+  // Every VPC field that should always be known is filled on OK records.
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    if (p.Code(Field::kLogStatus, r) != Code(kernels::LogStatus::kOk)) continue;
+    for (Field f :
+         {Field::kAccountId,     Field::kInterfaceId,     Field::kSrcAddr,  Field::kDstAddr,
+          Field::kSrcPort,       Field::kDstPort,         Field::kProtocol, Field::kPackets,
+          Field::kBytes,         Field::kStart,           Field::kEnd,      Field::kAction,
+          Field::kVpcId,         Field::kSubnetId,        Field::kTcpFlags, Field::kType,
+          Field::kPktSrcAddr,    Field::kPktDstAddr,      Field::kRegion,   Field::kAzId,
+          Field::kFlowDirection, Field::kEncryptionStatus}) {
+      ASSERT_TRUE(p.Present(f, r)) << InfoOf(f).name << " row " << r;
+    }
+  }
+}
+
+// --- Realism ----------------------------------------------------------------------------------
+
+// Both directions: every accepted VPC record has its reverse on the same ENI, with tcp-flags
+// that belong to the other side of the same connection.
+void ExpectBothDirections(const GenOptions& o) {
+  const Parsed p(GenerateText(o), o.format);
+  ASSERT_EQ(p.batch.bad_lines.size(), 0u);
+  using Key = std::tuple<std::string_view, Addr128, Addr128, uint64_t, uint64_t, uint64_t>;
+  std::map<Key, std::vector<uint64_t>> flags;  // -> tcp-flags of every record with that key
+  std::vector<std::pair<Key, uint64_t>> accepted;
+  size_t rejects = 0;
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    if (p.Code(Field::kLogStatus, r) != Code(kernels::LogStatus::kOk)) continue;
+    const Key k{p.Str(Field::kInterfaceId, r),  p.Col(Field::kSrcAddr).addr[r],
+                p.Col(Field::kDstAddr).addr[r], p.U64(Field::kSrcPort, r),
+                p.U64(Field::kDstPort, r),      p.U64(Field::kProtocol, r)};
+    flags[k].push_back(p.U64(Field::kTcpFlags, r));
+    if (p.Code(Field::kAction, r) == Code(kernels::Action::kAccept)) {
+      accepted.emplace_back(k, p.U64(Field::kTcpFlags, r));
+    } else {
+      ++rejects;
+    }
+  }
+  // The flags the other side of a connection shows within the same interval.
+  auto matches = [](uint64_t proto, uint64_t mine, uint64_t theirs) {
+    if (proto != 6) return mine == 0 && theirs == 0;
+    switch (mine) {
+      case 3:
+        return theirs == 19 || theirs == 23;
+      case 2:
+        return theirs == 18;
+      case 19:
+      case 23:
+        return theirs == 3;
+      case 18:
+        return theirs == 2;
+      default:
+        return mine == theirs;  // 0 (middle of a long connection) and 1 (its end)
+    }
+  };
+  size_t paired = 0, flag_mismatch = 0;
+  for (const auto& [k, k_flags] : accepted) {
+    const auto& [eni, src, dst, sport, dport, k_proto] = k;
+    const auto it = flags.find(Key{eni, dst, src, dport, sport, k_proto});
+    if (it == flags.end()) continue;
+    ++paired;
+    const uint64_t proto = k_proto, mine = k_flags;  // lambdas cannot capture bindings (clang 14)
+    flag_mismatch += std::none_of(it->second.begin(), it->second.end(),
+                                  [&](uint64_t theirs) { return matches(proto, mine, theirs); });
+  }
+  EXPECT_GT(accepted.size(), o.records / 2);
+  // Only a connection cut short by the record count may lack its reverse.
+  EXPECT_GE(paired + 6, accepted.size());
+  EXPECT_EQ(flag_mismatch, 0u);
+  EXPECT_GT(rejects, 0u);
+}
+
+TEST(GenerateTest, ConnectionsHaveBothDirectionsWithMatchingFlags) {
+  GenOptions o = Options("v3", 20000, 21);
+  ExpectBothDirections(o);
+  o.ipv6_share = 0.5;
+  o.interfaces = 12;
+  ExpectBothDirections(o);
+}
+
+TEST(GenerateTest, DirectionsAndTrafficPath) {
+  const GenOptions o = Options("v5", 20000, 4);
+  const Parsed p(GenerateText(o), o.format);
+  ASSERT_EQ(p.batch.bad_lines.size(), 0u);
+  size_t ingress = 0, egress = 0, nat = 0;
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    if (p.Code(Field::kLogStatus, r) != Code(kernels::LogStatus::kOk)) continue;
+    const bool is_egress =
+        p.Code(Field::kFlowDirection, r) == static_cast<uint8_t>(kernels::FlowDirection::kEgress);
+    (is_egress ? egress : ingress)++;
+    EXPECT_EQ(p.Present(Field::kTrafficPath, r), is_egress) << "traffic-path is egress only";
+    // NAT gateway ENIs translate: pkt-* differ from src/dst.
+    nat += !(p.Col(Field::kPktSrcAddr).addr[r] == p.Col(Field::kSrcAddr).addr[r]) ||
+           !(p.Col(Field::kPktDstAddr).addr[r] == p.Col(Field::kDstAddr).addr[r]);
+    EXPECT_EQ(p.Str(Field::kRegion, r), p.Str(Field::kRegion, 0));
+  }
+  EXPECT_GT(ingress, 8000u);
+  EXPECT_GT(egress, 8000u);
+  EXPECT_GT(nat, 200u);
+}
+
+TEST(GenerateTest, NoDataAndSkipDataShares) {
+  for (const char* format : {"v2", "v5", "tgw"}) {
+    const GenOptions o = Options(format, 60000, 9);
+    const Parsed p(GenerateText(o), o.format);
+    ASSERT_EQ(p.batch.bad_lines.size(), 0u);
+    size_t nodata = 0, skipdata = 0;
+    for (size_t r = 0; r < p.batch.rows; ++r) {
+      const uint8_t s = p.Code(Field::kLogStatus, r);
+      if (s == Code(kernels::LogStatus::kOk)) continue;
+      (s == Code(kernels::LogStatus::kNoData) ? nodata : skipdata)++;
+      // Shape of reference/flowlogs.md section 5: traffic fields "-", identity kept.
+      EXPECT_FALSE(p.Present(Field::kSrcAddr, r));
+      EXPECT_FALSE(p.Present(Field::kPackets, r));
+      EXPECT_FALSE(p.Present(Field::kProtocol, r));
+      EXPECT_TRUE(p.Present(Field::kAccountId, r));
+      EXPECT_TRUE(p.Present(Field::kStart, r));
+      EXPECT_TRUE(p.Present(Field::kEnd, r));
+      if (o.format.Has(Field::kVpcId)) {
+        EXPECT_TRUE(p.Present(Field::kVpcId, r));
+      }
+      if (o.format.Has(Field::kAction)) {
+        EXPECT_FALSE(p.Present(Field::kAction, r));
+      }
+      if (o.format.Has(Field::kFlowDirection)) {
+        EXPECT_FALSE(p.Present(Field::kFlowDirection, r));
+      }
+    }
+    // Binomial: 2% of 60000 has a standard deviation of 34 records, 0.5% of 17.
+    EXPECT_NEAR(static_cast<double>(nodata) / 60000, 0.02, 0.003) << format;
+    EXPECT_NEAR(static_cast<double>(skipdata) / 60000, 0.005, 0.0015) << format;
+  }
+}
+
+double Ipv6Share(const GenOptions& o) {
+  const Parsed p(GenerateText(o), o.format);
+  EXPECT_EQ(p.batch.bad_lines.size(), 0u);
+  size_t v6 = 0, typed = 0;
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    if (!p.Present(Field::kType, r)) continue;
+    ++typed;
+    const bool is_v6 = p.Code(Field::kType, r) == static_cast<uint8_t>(kernels::AddrType::kIPv6);
+    v6 += is_v6;
+    // The address family agrees with the type field.
+    EXPECT_EQ(kernels::IsIPv4(p.Col(Field::kSrcAddr).addr[r]), !is_v6);
+    EXPECT_EQ(kernels::IsIPv4(p.Col(Field::kDstAddr).addr[r]), !is_v6);
+  }
+  EXPECT_GT(typed, o.records * 9 / 10);
+  return static_cast<double>(v6) / static_cast<double>(typed);
+}
+
+TEST(GenerateTest, Ipv6Share) {
+  GenOptions o = Options("v3", 40000, 13);
+  // NAT egress over IPv6 skips the NAT gateway's records, so per record the share is a little
+  // below the per-flow share.
+  EXPECT_NEAR(Ipv6Share(o), 0.05, 0.015);
+  o.ipv6_share = 0.3;
+  EXPECT_NEAR(Ipv6Share(o), 0.3, 0.06);
+  o.ipv6_share = 0;
+  EXPECT_EQ(Ipv6Share(o), 0.0);
+  o = Options("tgw", 40000, 13);
+  o.ipv6_share = 0.2;
+  EXPECT_NEAR(Ipv6Share(o), 0.2, 0.04);
+}
+
+void ExpectTimesInside(const GenOptions& o) {
+  const Parsed p(GenerateText(o), o.format);
+  ASSERT_EQ(p.batch.bad_lines.size(), 0u);
+  ASSERT_EQ(p.batch.rows, o.records);
+  const uint64_t interval = o.format.IsTransitGateway() ? 60 : o.interval;
+  const uint64_t span_end = o.start + static_cast<uint64_t>(o.hours * 3600);
+  uint64_t prev_window = 0, min_start = UINT64_MAX, max_start = 0;
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    const uint64_t start = p.U64(Field::kStart, r), end = p.U64(Field::kEnd, r);
+    ASSERT_LE(start, end) << r;
+    ASSERT_GE(start, o.start) << r;
+    ASSERT_LT(start, span_end) << r;
+    ASSERT_LT(end, span_end + interval) << r;
+    ASSERT_LT(end - start, interval) << r;
+    // Records of one aggregation interval come together, intervals in time order.
+    const uint64_t window = (start - o.start) / interval;
+    ASSERT_GE(window, prev_window) << r;
+    prev_window = window;
+    min_start = std::min(min_start, start);
+    max_start = std::max(max_start, start);
+    if (p.Present(Field::kPackets, r) && p.U64(Field::kPackets, r) == 1) {
+      ASSERT_EQ(start, end) << "one packet, one instant; row " << r;
+    }
+  }
+  // Spread over the whole span, not bunched at its start.
+  EXPECT_LT(min_start, o.start + interval);
+  EXPECT_GE(max_start, span_end - interval);
+}
+
+TEST(GenerateTest, TimesStayInsideTheSpanAndTheInterval) {
+  GenOptions o = Options("v2", 30000, 17);
+  o.hours = 2.5;
+  ExpectTimesInside(o);
+  o.interval = 60;
+  ExpectTimesInside(o);
+  o.hours = 0.25;
+  o.start = 1712345678;
+  ExpectTimesInside(o);
+  o = Options("tgw", 30000, 17);
+  ExpectTimesInside(o);
+}
+
+TEST(GenerateTest, CountersTcpFlagsAndIdsLookReal) {
+  const GenOptions o = Options("v3", 30000, 23);
+  const Parsed p(GenerateText(o), o.format);
+  ASSERT_EQ(p.batch.bad_lines.size(), 0u);
+  std::set<std::string_view> accounts, enis;
+  size_t probes = 0, icmp = 0, dns = 0, db = 0, web = 0, big = 0;
+  bool leading_zero = false;
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    const std::string_view account = p.Str(Field::kAccountId, r);
+    ASSERT_EQ(account.size(), 12u);
+    ASSERT_EQ(account.find_first_not_of("0123456789"), account.npos);
+    accounts.insert(account);
+    leading_zero |= account[0] == '0';
+    const std::string_view eni = p.Str(Field::kInterfaceId, r);
+    ASSERT_EQ(eni.size(), 21u);
+    ASSERT_EQ(eni.substr(0, 4), "eni-");
+    ASSERT_EQ(eni.find_first_not_of("0123456789abcdef", 4), eni.npos);
+    enis.insert(eni);
+    ASSERT_EQ(p.Str(Field::kVpcId, r).substr(0, 4), "vpc-");
+    ASSERT_EQ(p.Str(Field::kSubnetId, r).size(), 24u);
+    if (!p.Present(Field::kPackets, r)) continue;
+    const uint64_t packets = p.U64(Field::kPackets, r), bytes = p.U64(Field::kBytes, r);
+    const uint64_t proto = p.U64(Field::kProtocol, r), flags = p.U64(Field::kTcpFlags, r);
+    ASSERT_GE(packets, 1u);
+    ASSERT_GE(bytes, 40 * packets) << r;
+    ASSERT_LE(bytes, 1500 * packets) << r;
+    if (proto != 6) {
+      ASSERT_EQ(flags, 0u) << r;
+    }
+    if (proto == 1) {
+      ++icmp;
+      ASSERT_EQ(p.U64(Field::kSrcPort, r), 0u);
+      ASSERT_EQ(p.U64(Field::kDstPort, r), 0u);
+    }
+    dns += proto == 17 && p.U64(Field::kDstPort, r) == 53;
+    db += p.U64(Field::kDstPort, r) == 5432 || p.U64(Field::kDstPort, r) == 3306;
+    big += bytes > 100'000'000;
+    const bool reject = p.Code(Field::kAction, r) == Code(kernels::Action::kReject);
+    if (reject &&
+        (proto == 6 || proto == 17)) {  // a probe: one SYN or UDP datagram to a closed port
+      ++probes;
+      ASSERT_EQ(packets, 1u);
+      ASSERT_LE(bytes, 60u);
+    }
+    const uint64_t dport = p.U64(Field::kDstPort, r), sport = p.U64(Field::kSrcPort, r);
+    const Addr128 src = p.Col(Field::kSrcAddr).addr[r];
+    if (proto == 6 && (dport == 443 || dport == 80) && (flags == 2 || flags == 3) &&
+        kernels::IsIPv4(src) && (kernels::IPv4Of(src) >> 24) != 10) {
+      ++web;  // an internet client opening a connection: Linux ephemeral source port
+      ASSERT_GE(sport, 32768u) << r;
+      ASSERT_LE(sport, 60999u) << r;
+    }
+  }
+  EXPECT_GE(accounts.size(), 3u);
+  EXPECT_TRUE(leading_zero);
+  EXPECT_GT(enis.size(), 150u);  // of the 200 interfaces
+  EXPECT_LE(enis.size(), 200u);
+  EXPECT_GT(probes, 30u);
+  EXPECT_LT(probes, 30000u / 20);  // "a few"
+  EXPECT_GT(icmp, 20u);
+  EXPECT_GT(dns, 1000u);
+  EXPECT_GT(db, 1000u);
+  EXPECT_GT(web, 1000u);
+  EXPECT_GT(big, 0u);  // the backup (it runs in the last quarter of a span without a night)
+}
+
+TEST(GenerateTest, TransitGatewayRecords) {
+  const GenOptions o = Options("tgw", 20000, 29);
+  const Parsed p(GenerateText(o), o.format);
+  ASSERT_EQ(p.batch.bad_lines.size(), 0u);
+  std::set<std::string_view> attachments;
+  size_t lost = 0;
+  for (size_t r = 0; r < p.batch.rows; ++r) {
+    ASSERT_EQ(p.Str(Field::kResourceType, r), "TransitGatewayAttachment");
+    ASSERT_EQ(p.Str(Field::kTgwAttachmentId, r).substr(0, 11), "tgw-attach-");
+    attachments.insert(p.Str(Field::kTgwAttachmentId, r));
+    if (p.Code(Field::kLogStatus, r) != Code(kernels::LogStatus::kOk)) continue;
+    lost += p.U64(Field::kPacketsLostNoRoute, r) + p.U64(Field::kPacketsLostBlackhole, r) +
+            p.U64(Field::kPacketsLostTtlExpired, r);
+    ASSERT_TRUE(p.Present(Field::kTgwSrcVpcId, r));
+    ASSERT_NE(p.Str(Field::kTgwAttachmentId, r), p.Str(Field::kTgwPairAttachmentId, r));
+  }
+  EXPECT_GT(attachments.size(), 150u);
+  EXPECT_GT(lost, 0u);
+}
+
+TEST(GenerateTest, TinyNetworksStillWork) {
+  for (const uint32_t n : {1u, 2u, 5u, 9u, 10u}) {
+    for (const char* format : {"v5", "tgw"}) {
+      GenOptions o = Options(format, 2000, n);
+      o.interfaces = n;
+      const Parsed p(GenerateText(o), o.format);
+      EXPECT_EQ(p.batch.bad_lines.size(), 0u) << format << " " << n;
+      EXPECT_EQ(p.batch.rows, 2000u) << format << " " << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flowsift

@@ -1,0 +1,216 @@
+#include "pipeline/parse_chunk.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "kernels/addr.h"
+#include "kernels/enums.h"
+
+namespace flowsift {
+namespace {
+
+using kernels::FieldStatus;
+
+struct Parsed {
+  std::string text;  // owns the bytes the batch's spans point into
+  ParsedBatch batch;
+  std::string Str(Field f, size_t row) const {
+    const kernels::FieldSpan s = batch.Find(f)->spans[row];
+    return text.substr(s.begin, s.end - s.begin);
+  }
+  uint64_t U64(Field f, size_t row) const { return batch.Find(f)->u64[row]; }
+};
+
+Parsed Parse(std::string text, const Format& format = Format::Default(),
+             const FieldSet& wanted = AllFields()) {
+  Parsed p;
+  p.text = std::move(text);
+  const size_t size = p.text.size();
+  p.text.append(kernels::kPadding, '\0');
+  ParseScratch scratch;
+  p.batch =
+      ParseChunk(reinterpret_cast<const uint8_t*>(p.text.data()), size, format, wanted, scratch);
+  return p;
+}
+
+const char kLine1[] =
+    "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 "
+    "1418530010 1418530070 ACCEPT OK";
+const char kLine2[] =
+    "2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 "
+    "1418530010 1418530070 REJECT OK";
+const char kNoData[] =
+    "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA";
+
+TEST(ParseChunk, DefaultFormatRecords) {
+  const Parsed p = Parse(std::string(kLine1) + "\n" + kLine2 + "\n" + kNoData + "\n");
+  const ParsedBatch& b = p.batch;
+  ASSERT_EQ(b.rows, 3u);
+  EXPECT_EQ(b.lines, 3u);
+  EXPECT_TRUE(b.bad_lines.empty());
+  EXPECT_EQ(b.columns.size(), 14u);
+  EXPECT_EQ(p.Str(Field::kAccountId, 0), "123456789010");
+  EXPECT_EQ(p.Str(Field::kInterfaceId, 1), "eni-1235b8ca123456789");
+  EXPECT_EQ(kernels::FormatAddr(b.Find(Field::kSrcAddr)->addr[1]), "172.31.9.69");
+  EXPECT_EQ(p.U64(Field::kDstPort, 1), 3389u);
+  EXPECT_EQ(p.U64(Field::kBytes, 0), 4249u);
+  EXPECT_EQ(p.U64(Field::kStart, 2), 1431280876u);
+  EXPECT_EQ(b.Find(Field::kAction)->code[1], static_cast<uint8_t>(kernels::Action::kReject));
+  EXPECT_EQ(b.Find(Field::kLogStatus)->code[2], static_cast<uint8_t>(kernels::LogStatus::kNoData));
+  EXPECT_FALSE(b.Find(Field::kSrcAddr)->present(2));
+  EXPECT_FALSE(b.Find(Field::kBytes)->present(2));
+  EXPECT_TRUE(b.Find(Field::kEnd)->present(2));
+  EXPECT_EQ(b.Find(Field::kAction)->status[2], FieldStatus::kMissing);
+}
+
+TEST(ParseChunk, OnlyWantedColumnsAreMaterialised) {
+  FieldSet wanted;
+  wanted.set(static_cast<size_t>(Field::kBytes)).set(static_cast<size_t>(Field::kTcpFlags));
+  const Parsed p = Parse(std::string(kLine1) + "\n", Format::Default(), wanted);
+  ASSERT_EQ(p.batch.columns.size(), 1u);  // tcp-flags is not in the default format
+  EXPECT_EQ(p.batch.Find(Field::kBytes)->u64[0], 4249u);
+  EXPECT_EQ(p.batch.Find(Field::kTcpFlags), nullptr);
+}
+
+TEST(ParseChunk, SlowPathAcceptsRunsOfSpacesTrailingSpaceAndCr) {
+  std::string a = kLine1, b = kLine2;
+  a.replace(a.find(" 20641"), 1, "   ");
+  const Parsed p = Parse(" " + a + " \r\n" + b + "\r\n" + std::string(kNoData) + "  ");
+  ASSERT_EQ(p.batch.rows, 3u);
+  EXPECT_TRUE(p.batch.bad_lines.empty());
+  EXPECT_EQ(p.U64(Field::kSrcPort, 0), 20641u);
+  EXPECT_EQ(p.Str(Field::kAccountId, 1), "123456789010");
+  EXPECT_EQ(p.batch.Find(Field::kLogStatus)->code[1],
+            static_cast<uint8_t>(kernels::LogStatus::kOk));
+  EXPECT_EQ(p.U64(Field::kEnd, 2), 1431280934u);
+}
+
+TEST(ParseChunk, LastLineWithoutNewlineAndBlankLines) {
+  const Parsed p = Parse(std::string("\n\n") + kLine1 + "\n\n" + kLine2);
+  EXPECT_EQ(p.batch.rows, 2u);
+  EXPECT_EQ(p.batch.blank_lines, 3u);
+  EXPECT_EQ(p.batch.lines, 5u);
+  EXPECT_TRUE(p.batch.bad_lines.empty());
+}
+
+TEST(ParseChunk, BadLinesAreCountedWithLineAndOffsetAndTheRestIsKept) {
+  std::string few = kLine1;
+  few.resize(few.rfind(' '));  // 13 fields
+  std::string many = std::string(kLine1) + " extra";
+  std::string bad_int = kLine1;
+  bad_int.replace(bad_int.find(" 4249 "), 6, " 42x9 ");
+  std::string overflow = kLine1;
+  overflow.replace(overflow.find(" 20641 "), 7, " 70000 ");
+  std::string bad_addr = kLine1;
+  bad_addr.replace(bad_addr.find("172.31.16.139"), 13, "172.31.16.256");
+  std::string bad_enum = kLine1;
+  bad_enum.replace(bad_enum.find("ACCEPT"), 6, "accept");
+  std::string utf8 = kLine1;
+  utf8.replace(utf8.find("eni-"), 4, "eni\xff");
+  std::string ctrl = kLine1;
+  ctrl.replace(ctrl.find(" 22 "), 1, "\t");
+  std::string good_utf8 = kLine1;
+  good_utf8.replace(good_utf8.find("eni-"), 4, "eni\xD0\xB1");  // Cyrillic, valid UTF-8
+  const std::string lines[] = {few,      kLine2, many, bad_int,   overflow, bad_addr,
+                               bad_enum, utf8,   ctrl, good_utf8, kLine2};
+  std::string text;
+  std::vector<uint32_t> offsets;
+  for (const std::string& l : lines) {
+    offsets.push_back(static_cast<uint32_t>(text.size()));
+    text += l + "\n";
+  }
+  const Parsed p = Parse(text);
+  const LineError want[] = {LineError::kTooFewFields, LineError::kTooManyFields,
+                            LineError::kBadInteger,   LineError::kIntegerOverflow,
+                            LineError::kBadAddress,   LineError::kBadEnum,
+                            LineError::kInvalidUtf8,  LineError::kControlCharacter};
+  const uint32_t want_line[] = {0, 2, 3, 4, 5, 6, 7, 8};
+  ASSERT_EQ(p.batch.bad_lines.size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(p.batch.bad_lines[i].reason, want[i]) << LineErrorName(want[i]);
+    EXPECT_EQ(p.batch.bad_lines[i].line, want_line[i]);
+    EXPECT_EQ(p.batch.bad_lines[i].offset, offsets[want_line[i]]);
+  }
+  ASSERT_EQ(p.batch.rows, 3u);
+  EXPECT_EQ(p.Str(Field::kInterfaceId, 1),
+            "eni\xD0\xB1"
+            "1235b8ca123456789");
+  EXPECT_EQ(p.U64(Field::kDstPort, 2), 3389u);
+  EXPECT_EQ(p.batch.Find(Field::kBytes)->u64.size(), 3u);
+}
+
+TEST(ParseChunk, RepeatedHeaderLinesAreSkippedNotBad) {
+  const Format f = Format::Default();
+  const Parsed p = Parse(f.HeaderLine() + "\n" + kLine1 + "\n" + f.HeaderLine() + "\n" + kLine2 +
+                         "\n" + "version srcaddr dstaddr\n");
+  EXPECT_EQ(p.batch.rows, 2u);
+  EXPECT_EQ(p.batch.header_lines, 3u);
+  EXPECT_TRUE(p.batch.bad_lines.empty());
+}
+
+TEST(ParseChunk, MillisecondTimestampsBecomeSeconds) {
+  const Parsed p =
+      Parse("2 123456789010 eni-1 - - - - - - - 1512564058000 1512564059000 - SKIPDATA\n");
+  ASSERT_EQ(p.batch.rows, 1u);
+  EXPECT_EQ(p.U64(Field::kStart, 0), 1512564058u);
+  EXPECT_EQ(p.U64(Field::kEnd, 0), 1512564059u);
+}
+
+TEST(ParseChunk, LongLinesAreRejectedAndParsingResumes) {
+  const std::string huge(kMaxLineBytes * 3 + 17, 'x');
+  const Parsed p = Parse(std::string(kLine1) + "\n" + huge + "\n" + kLine2 + "\n" + huge);
+  EXPECT_EQ(p.batch.rows, 2u);
+  ASSERT_EQ(p.batch.bad_lines.size(), 2u);
+  EXPECT_EQ(p.batch.bad_lines[0].reason, LineError::kLineTooLong);
+  EXPECT_EQ(p.batch.bad_lines[0].line, 1u);
+  EXPECT_EQ(p.batch.bad_lines[1].line, 3u);
+  EXPECT_EQ(p.U64(Field::kDstPort, 1), 3389u);
+}
+
+TEST(ParseChunk, CustomOrderAndIPv6) {
+  std::string error;
+  const auto f = Format::Parse("srcaddr dstaddr action bytes tcp-flags type future", &error);
+  ASSERT_TRUE(f);
+  const Parsed p = Parse(
+      "2001:db8:1234:a100:8d6e:3477:df66:f105 2001:db8:1234:a102:3304:8879:34cf:4071 ACCEPT "
+      "608 19 IPv6 whatever\n",
+      *f);
+  ASSERT_EQ(p.batch.rows, 1u);
+  EXPECT_EQ(kernels::FormatAddr(p.batch.Find(Field::kSrcAddr)->addr[0]),
+            "2001:db8:1234:a100:8d6e:3477:df66:f105");
+  EXPECT_EQ(p.U64(Field::kTcpFlags, 0), 19u);
+  EXPECT_EQ(p.batch.Find(Field::kType)->code[0], static_cast<uint8_t>(kernels::AddrType::kIPv6));
+}
+
+// Blocks are 64 KiB: records straddling block boundaries, in every position, parse the same as
+// when each line is parsed alone.
+TEST(ParseChunk, ManyLinesAcrossBlocksMatchLineByLine) {
+  std::mt19937_64 rng(31);
+  std::string text;
+  size_t expected_rows = 0;
+  while (text.size() < 3 * kMaxLineBytes) {
+    std::string line = rng() % 2 ? kLine1 : kLine2;
+    line.replace(line.find("4249"), 4, std::to_string(rng() % 100000000));
+    if (rng() % 10 == 0) line += "  \r";
+    text += line + "\n";
+    ++expected_rows;
+  }
+  const Parsed p = Parse(text);
+  EXPECT_EQ(p.batch.rows, expected_rows);
+  EXPECT_TRUE(p.batch.bad_lines.empty());
+  size_t row = 0, pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    const std::string line = text.substr(pos, nl - pos);
+    const Parsed one = Parse(line);
+    ASSERT_EQ(one.batch.rows, 1u);
+    ASSERT_EQ(p.U64(Field::kBytes, row), one.U64(Field::kBytes, 0)) << row;
+    ++row;
+    pos = nl + 1;
+  }
+}
+
+}  // namespace
+}  // namespace flowsift

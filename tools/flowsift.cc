@@ -1,0 +1,59 @@
+// flowsift: batch processor for AWS VPC Flow Logs. See README.md and SPEC.md.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "kernels/target.h"
+#include "tools/commands.h"
+
+namespace {
+
+const char kDescription[] =
+    "flowsift - fast batch processing of AWS VPC Flow Logs.\n"
+    "\n"
+    "Reads archived flow logs (plain, gzip, zstd; any field order given by each file's header),\n"
+    "parses them with SIMD kernels and summarises traffic per interface and time window.\n"
+    "\n"
+    "Examples:\n"
+    "  flowsift demo                       generate a sample data set, parse it, print a summary\n"
+    "  flowsift gen -o data --bytes 1G     write 1 GiB of realistic synthetic flow logs\n"
+    "  flowsift CMD --help                 flags of one command\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace flowsift::tools;
+  CLI::App app(kDescription, "flowsift");
+  app.require_subcommand(0, 1);
+  app.set_version_flag(
+      "-V,--version",
+      fmt::format("flowsift {}\nSIMD target: {} (available: {})", FLOWSIFT_VERSION,
+                  flowsift::kernels::ActiveTargetName(), flowsift::kernels::AvailableTargetNames()),
+      "Print the version and the SIMD target chosen for this CPU");
+
+  DemoFlags demo;
+  CLI::App* demo_cmd = AddDemo(app, demo);
+  GenFlags gen;
+  CLI::App* gen_cmd = AddGen(app, gen);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    if (demo_cmd->parsed()) return RunDemo(demo);
+    if (gen_cmd->parsed()) return RunGen(gen);
+  } catch (const CLI::ValidationError& e) {
+    fmt::print(stderr, "flowsift: {}\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "flowsift: {}\n", e.what());
+    return kExitOutput;
+  }
+  fmt::print(stderr, "{}", app.help());
+  return kExitUsage;
+}
