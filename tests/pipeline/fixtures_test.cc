@@ -520,8 +520,10 @@ struct BeatsGroup {
 std::map<std::string, BeatsGroup> ReadBeatsYaml() {
   std::map<std::string, BeatsGroup> groups;
   std::string group;
-  for (std::string_view line :
-       SplitLines(ReadFixture("peers/elastic-beats/aws-vpc-flow-logs.yml"))) {
+  // The text must outlive the views SplitLines returns (a temporary in the range-init would
+  // die before the loop body runs).
+  const std::string text = ReadFixture("peers/elastic-beats/aws-vpc-flow-logs.yml");
+  for (std::string_view line : SplitLines(text)) {
     if (line.empty() || line[0] == '#' || line == "---") continue;
     if (line[0] != ' ') {
       group = std::string(line.substr(0, line.find(':')));
@@ -855,8 +857,8 @@ std::vector<json> ReadOtelExpected(const std::string& file) {
   json resource = json::object();
   enum { kResource, kRecords, kScope } section = kResource;
   std::string key;
-  for (std::string_view raw :
-       SplitLines(ReadFixture("peers/otel-collector-contrib-awslogsencoding/" + file))) {
+  const std::string yaml = ReadFixture("peers/otel-collector-contrib-awslogsencoding/" + file);
+  for (std::string_view raw : SplitLines(yaml)) {  // views into `yaml`, which outlives them
     std::string_view line = raw.substr(std::min(raw.find_first_not_of(' '), raw.size()));
     auto after = [&line](std::string_view prefix) -> std::optional<std::string> {
       if (line.substr(0, prefix.size()) != prefix) return std::nullopt;
