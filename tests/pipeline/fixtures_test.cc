@@ -1,6 +1,6 @@
 // Conformance of the parser (Format + ParseChunk) against every fixture file under
-// FLOWSIFT_SHARED_DIR/fixtures: the AWS documentation examples, other parsers' test data and
-// real lines quoted in public issues. Fixture READMEs say what each file holds and where it
+// FLOWSIFT_FIXTURES_DIR (tests/fixtures): the AWS documentation examples, other parsers' test data
+// and real lines quoted in public issues. Fixture READMEs say what each file holds and where it
 // comes from; this file says what flowsift must make of it.
 //
 // Where a peer's expectation differs from flowsift's documented design, the test asserts the
@@ -42,7 +42,7 @@ namespace {
 using nlohmann::json;
 
 std::string FixturePath(std::string_view relative) {
-  return std::string(FLOWSIFT_SHARED_DIR) + "/fixtures/" + std::string(relative);
+  return std::string(FLOWSIFT_FIXTURES_DIR) + "/" + std::string(relative);
 }
 
 // The file's bytes, or nullopt when it cannot be read.
