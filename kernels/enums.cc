@@ -106,9 +106,23 @@ FieldStatus ParseEnumScalar(EnumKind kind, const uint8_t* p, size_t len, uint8_t
 
 void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
                      uint8_t* code, FieldStatus* status) {
-  for (size_t i = 0; i < n; ++i) {
-    status[i] = ParseEnum(kind, base + spans[i].begin, spans[i].end - spans[i].begin, &code[i]);
+  // One loop per kind, so the spelling table is a compile-time constant inside the loop.
+  const auto each = [&](const auto& names) {
+    for (size_t i = 0; i < n; ++i) {
+      status[i] = Match(names, base + spans[i].begin, spans[i].end - spans[i].begin, &code[i]);
+    }
+  };
+  switch (kind) {
+    case EnumKind::kAction:
+      return each(kActionNames);
+    case EnumKind::kLogStatus:
+      return each(kLogStatusNames);
+    case EnumKind::kAddrType:
+      return each(kAddrTypeNames);
+    case EnumKind::kFlowDirection:
+      return each(kFlowDirectionNames);
   }
+  for (size_t i = 0; i < n; ++i) code[i] = 0, status[i] = FieldStatus::kBadSyntax;
 }
 
 }  // namespace flowsift::kernels

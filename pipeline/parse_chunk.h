@@ -75,11 +75,11 @@ struct ParseScratch {
   std::vector<uint32_t> delims;
   std::vector<uint32_t> line_ends;
   std::vector<uint32_t> oddities;
-  std::vector<std::vector<kernels::FieldSpan>> spans;  // per wanted column, per block row
-  std::vector<uint32_t> row_line;                      // line number of each block row
-  std::vector<uint32_t> row_offset;                    // offset of each block row's line
-  std::vector<uint8_t> row_error;                      // 0, or 1 + LineError of a block row
-  std::vector<kernels::FieldSpan> tokens;              // slow path: one line's fields
+  std::vector<kernels::FieldSpan> spans;   // per converted field, per block row
+  std::vector<uint32_t> row_line;          // line number of each block row
+  std::vector<uint32_t> row_offset;        // offset of each block row's line
+  std::vector<uint8_t> row_error;          // 0, or 1 + LineError of a block row
+  std::vector<kernels::FieldSpan> tokens;  // slow path: one line's fields
 };
 
 // Parses bytes[0, size) as records of `format`, materialising the columns in `wanted`. Typed
