@@ -1,0 +1,88 @@
+// Per-(interface, window) aggregation, top talkers and exposure: the summary tables of SPEC
+// section 3. One Aggregator per partition, fed serially; partial aggregators merge exactly.
+#ifndef FLOWSIFT_PIPELINE_AGGREGATE_H_
+#define FLOWSIFT_PIPELINE_AGGREGATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/format.h"
+#include "pipeline/networks.h"
+#include "pipeline/parse_chunk.h"
+
+namespace flowsift {
+
+struct AggregateOptions {
+  uint32_t window = 600;  // seconds; window_start = start - start % window
+  NetworkSet internal = NetworkSet::DefaultInternal();
+};
+
+// windows.csv.zst, SPEC 3.1 (one row per interface and window).
+struct WindowRow {
+  std::string interface_id;
+  std::string account_id;
+  uint64_t window_start = 0, window_end = 0;
+  uint64_t records = 0, nodata = 0, skipdata = 0, accepted = 0, rejected = 0;
+  uint64_t packets = 0, bytes = 0, rejected_bytes = 0;
+  uint64_t bytes_out_external = 0, bytes_in_external = 0;
+  uint64_t distinct_srcaddr = 0, distinct_dstaddr = 0, distinct_dstport = 0;
+  friend bool operator==(const WindowRow&, const WindowRow&) = default;
+};
+
+// talkers.csv.zst, SPEC 3.3.
+struct TalkerRow {
+  uint64_t window_start = 0;
+  uint32_t rank = 0;
+  std::string srcaddr;
+  uint64_t bytes = 0, packets = 0, flows = 0;
+  friend bool operator==(const TalkerRow&, const TalkerRow&) = default;
+};
+
+// exposure.csv.zst, SPEC 3.3.
+struct ExposureRow {
+  std::string interface_id;
+  uint32_t dst_port = 0;
+  uint32_t protocol = 0;
+  uint64_t accepted_external = 0, rejected_external = 0, distinct_external_sources = 0;
+  friend bool operator==(const ExposureRow&, const ExposureRow&) = default;
+};
+
+inline constexpr size_t kTopTalkers = 20;
+
+class Aggregator {
+ public:
+  explicit Aggregator(const AggregateOptions& options);
+  ~Aggregator();
+  Aggregator(Aggregator&&) noexcept;
+  Aggregator& operator=(Aggregator&&) noexcept;
+
+  // The fields Add reads; parse with at least these wanted.
+  static FieldSet NeededFields();
+
+  // Adds every row of `batch`, whose string spans point into `bytes`. `order` ranks the batch
+  // in input order (e.g. file index << 32 | chunk seq): "first seen" values such as an
+  // interface's account id are taken from the smallest order, whatever order batches arrive
+  // in. A Transit Gateway format's interface is its tgw-attachment-id.
+  void Add(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order);
+  // Adds everything `other` holds. The result does not depend on how records were split
+  // between aggregators or on the order of Adds and Merges.
+  void Merge(const Aggregator& other);
+
+  // The tables, sorted by key: (interface_id, window_start); (window_start, rank);
+  // (interface_id, dst_port, protocol). Strings compare bytewise.
+  std::vector<WindowRow> Windows() const;
+  std::vector<TalkerRow> Talkers() const;
+  std::vector<ExposureRow> Exposure() const;
+
+  uint64_t records() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_AGGREGATE_H_

@@ -1,0 +1,87 @@
+#include "pipeline/networks.h"
+
+#include <charconv>
+
+#include "kernels/addr.h"
+
+namespace flowsift {
+namespace {
+
+kernels::Addr128 MaskOf(unsigned prefix) {  // prefix in 0..128
+  kernels::Addr128 m{0, 0};
+  if (prefix >= 64) {
+    m.hi = ~0ull;
+    m.lo = prefix == 64 ? 0 : ~0ull << (128 - prefix);
+  } else if (prefix > 0) {
+    m.hi = ~0ull << (64 - prefix);
+  }
+  return m;
+}
+
+}  // namespace
+
+std::optional<NetworkSet> NetworkSet::Parse(std::string_view list, std::string* error) {
+  NetworkSet set;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view item = list.substr(pos, comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    pos = comma + 1;
+    if (item.empty()) {
+      if (comma == list.size()) break;
+      continue;
+    }
+    const size_t slash = item.find('/');
+    const std::string_view addr_text = item.substr(0, slash);
+    kernels::Addr128 addr;
+    if (kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(addr_text.data()),
+                                 addr_text.size(), &addr) != kernels::FieldStatus::kOk) {
+      *error = "'" + std::string(item) + "' is not an address or CIDR block (e.g. 10.0.0.0/8)";
+      return std::nullopt;
+    }
+    const bool v4 = addr_text.find(':') == std::string_view::npos;
+    const unsigned max_prefix = v4 ? 32 : 128;
+    unsigned prefix = max_prefix;
+    if (slash != std::string_view::npos) {
+      const std::string_view p = item.substr(slash + 1);
+      const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
+      if (ec != std::errc() || end != p.data() + p.size() || prefix > max_prefix) {
+        *error =
+            "'" + std::string(item) + "': prefix length must be 0.." + std::to_string(max_prefix);
+        return std::nullopt;
+      }
+    }
+    // IPv4 lives in ::ffff:0:0/96, so an IPv4 /n is a /(96 + n) there.
+    const unsigned prefix128 = v4 ? 96 + prefix : prefix;
+    const kernels::Addr128 mask = MaskOf(prefix128);
+    set.blocks_.push_back({{addr.hi & mask.hi, addr.lo & mask.lo}, mask, prefix128});
+  }
+  return set;
+}
+
+NetworkSet NetworkSet::DefaultInternal() {
+  std::string error;
+  return *Parse(kDefaultInternal, &error);
+}
+
+bool NetworkSet::Contains(const kernels::Addr128& a) const {
+  for (const Block& b : blocks_) {
+    if ((a.hi & b.mask.hi) == b.base.hi && (a.lo & b.mask.lo) == b.base.lo) return true;
+  }
+  return false;
+}
+
+std::string NetworkSet::ToString() const {
+  std::string s;
+  for (const Block& b : blocks_) {
+    if (!s.empty()) s += ',';
+    const bool v4 = kernels::IsIPv4(b.base) && b.prefix >= 96;
+    s += kernels::FormatAddr(b.base) + "/" + std::to_string(v4 ? b.prefix - 96 : b.prefix);
+  }
+  return s;
+}
+
+}  // namespace flowsift

@@ -1,0 +1,41 @@
+// Address ranges (CIDR blocks) such as --internal's, for "is this address internal?".
+#ifndef FLOWSIFT_PIPELINE_NETWORKS_H_
+#define FLOWSIFT_PIPELINE_NETWORKS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/types.h"
+
+namespace flowsift {
+
+class NetworkSet {
+ public:
+  // SPEC 2.1's default --internal: RFC 1918, RFC 6598 shared space, RFC 4193 unique local.
+  static constexpr std::string_view kDefaultInternal =
+      "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7";
+
+  // Parses "CIDR,CIDR,..." (IPv4 a.b.c.d/n with n <= 32, IPv6 text/n with n <= 128; a bare
+  // address is a /32 or /128). Host bits below the prefix are ignored. Empty list = no
+  // network. On error returns nullopt and sets *error to a message naming the bad entry.
+  static std::optional<NetworkSet> Parse(std::string_view list, std::string* error);
+  static NetworkSet DefaultInternal();
+
+  bool Contains(const kernels::Addr128& a) const;
+  // The list as given, normalised ("10.0.0.0/8,fc00::/7"), for the manifest.
+  std::string ToString() const;
+
+ private:
+  struct Block {
+    kernels::Addr128 base;  // host bits cleared
+    kernels::Addr128 mask;
+    unsigned prefix;  // in the 128-bit (IPv4-mapped) space
+  };
+  std::vector<Block> blocks_;
+};
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_NETWORKS_H_

@@ -1,0 +1,171 @@
+#include "pipeline/tables.h"
+
+#include <zstd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace flowsift {
+namespace {
+
+constexpr int kZstdLevel = 3;
+
+void AppendText(std::string_view s, std::string& out) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void AppendUint(uint64_t v, std::string& out) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+template <class Row>
+bool WriteTable(const std::string& path, std::string_view header, const std::vector<Row>& rows,
+                std::string* error) {
+  ZstdFileWriter w;
+  if (!w.Open(path, error)) return false;
+  std::string buf(header);
+  buf += '\n';
+  for (const Row& row : rows) {
+    AppendCsv(row, buf);
+    if (buf.size() >= (1 << 20)) {
+      w.Write(buf);
+      buf.clear();
+    }
+  }
+  w.Write(buf);
+  return w.Close(error);
+}
+
+}  // namespace
+
+ZstdFileWriter::~ZstdFileWriter() {
+  if (file_ != nullptr) std::fclose(file_);
+  ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
+}
+
+bool ZstdFileWriter::Open(const std::string& path, std::string* error) {
+  path_ = path;
+  file_ = std::fopen(path.c_str(), "wb");
+  if (file_ == nullptr) {
+    *error = "cannot create " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  cctx_ = cctx;
+  out_.resize(ZSTD_CStreamOutSize());
+  return true;
+}
+
+void ZstdFileWriter::Compress(std::string_view bytes, bool end) {
+  if (file_ == nullptr || !error_.empty()) return;
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  for (;;) {
+    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+    const size_t left = ZSTD_compressStream2(static_cast<ZSTD_CCtx*>(cctx_), &out, &in,
+                                             end ? ZSTD_e_end : ZSTD_e_continue);
+    if (ZSTD_isError(left)) {
+      error_ = "zstd: " + std::string(ZSTD_getErrorName(left));
+      return;
+    }
+    if (out.pos > 0 && std::fwrite(out_.data(), 1, out.pos, file_) != out.pos) {
+      error_ = "cannot write " + path_ + ": " + std::strerror(errno);
+      return;
+    }
+    if (end ? left == 0 : in.pos == in.size) return;
+  }
+}
+
+void ZstdFileWriter::Write(std::string_view bytes) { Compress(bytes, false); }
+
+bool ZstdFileWriter::Close(std::string* error) {
+  Compress({}, true);
+  if (file_ != nullptr) {
+    if (std::fflush(file_) != 0 && error_.empty()) {
+      error_ = "cannot write " + path_ + ": " + std::strerror(errno);
+    }
+    if (std::fclose(file_) != 0 && error_.empty()) {
+      error_ = "cannot close " + path_ + ": " + std::strerror(errno);
+    }
+    file_ = nullptr;
+  }
+  if (!error_.empty()) {
+    *error = error_;
+    return false;
+  }
+  return true;
+}
+
+std::string_view WindowsHeader() {
+  return "interface_id,account_id,window_start,window_end,records,nodata,skipdata,accepted,"
+         "rejected,packets,bytes,rejected_bytes,bytes_out_external,bytes_in_external,"
+         "distinct_srcaddr,distinct_dstaddr,distinct_dstport";
+}
+std::string_view TalkersHeader() { return "window_start,rank,srcaddr,bytes,packets,flows"; }
+std::string_view ExposureHeader() {
+  return "interface_id,dst_port,protocol,accepted_external,rejected_external,"
+         "distinct_external_sources";
+}
+
+void AppendCsv(const WindowRow& r, std::string& out) {
+  AppendText(r.interface_id, out);
+  out += ',';
+  AppendText(r.account_id, out);
+  for (uint64_t v :
+       {r.window_start, r.window_end, r.records, r.nodata, r.skipdata, r.accepted, r.rejected,
+        r.packets, r.bytes, r.rejected_bytes, r.bytes_out_external, r.bytes_in_external,
+        r.distinct_srcaddr, r.distinct_dstaddr, r.distinct_dstport}) {
+    out += ',';
+    AppendUint(v, out);
+  }
+  out += '\n';
+}
+
+void AppendCsv(const TalkerRow& r, std::string& out) {
+  AppendUint(r.window_start, out);
+  out += ',';
+  AppendUint(r.rank, out);
+  out += ',';
+  AppendText(r.srcaddr, out);
+  for (uint64_t v : {r.bytes, r.packets, r.flows}) {
+    out += ',';
+    AppendUint(v, out);
+  }
+  out += '\n';
+}
+
+void AppendCsv(const ExposureRow& r, std::string& out) {
+  AppendText(r.interface_id, out);
+  for (uint64_t v : {uint64_t{r.dst_port}, uint64_t{r.protocol}, r.accepted_external,
+                     r.rejected_external, r.distinct_external_sources}) {
+    out += ',';
+    AppendUint(v, out);
+  }
+  out += '\n';
+}
+
+bool WriteWindows(const std::string& path, const std::vector<WindowRow>& rows, std::string* error) {
+  return WriteTable(path, WindowsHeader(), rows, error);
+}
+bool WriteTalkers(const std::string& path, const std::vector<TalkerRow>& rows, std::string* error) {
+  return WriteTable(path, TalkersHeader(), rows, error);
+}
+bool WriteExposure(const std::string& path, const std::vector<ExposureRow>& rows,
+                   std::string* error) {
+  return WriteTable(path, ExposureHeader(), rows, error);
+}
+
+}  // namespace flowsift

@@ -1,0 +1,270 @@
+#include "pipeline/aggregate.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+
+#include "kernels/addr.h"
+#include "pipeline/generate.h"
+#include "pipeline/parse_chunk.h"
+
+namespace flowsift {
+namespace {
+
+// Parses `text` (no header line) and adds it to `agg` in chunks of about `chunk_bytes`, each
+// chunk's order being its index; returns the number of chunks.
+size_t AddText(Aggregator& agg, const std::string& text, const Format& format,
+               size_t chunk_bytes = 1 << 30, size_t first_order = 0) {
+  std::string padded = text;
+  padded.append(kernels::kPadding, '\0');
+  ParseScratch scratch;
+  size_t pos = 0, order = first_order;
+  while (pos < text.size()) {
+    size_t end = std::min(text.size(), pos + chunk_bytes);
+    while (end < text.size() && text[end - 1] != '\n') ++end;
+    const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
+    const ParsedBatch b = ParseChunk(base, end - pos, format, Aggregator::NeededFields(), scratch);
+    EXPECT_TRUE(b.bad_lines.empty());
+    agg.Add(b, base, order++);
+    pos = end;
+  }
+  return order - first_order;
+}
+
+// Two interfaces, two 600 s windows, hand-computed below.
+const char kLines[] =
+    // eni-a, window 1700000400: inbound web traffic from the internet, a reject, NODATA.
+    "2 111111111111 eni-a 198.51.100.7 10.0.1.5 50000 443 6 10 5000 1700000401 1700000460 ACCEPT "
+    "OK\n"
+    "2 111111111111 eni-a 10.0.1.5 198.51.100.7 443 50000 6 8 20000 1700000401 1700000460 ACCEPT "
+    "OK\n"
+    "2 111111111111 eni-a 203.0.113.9 10.0.1.5 40000 22 6 1 40 1700000500 1700000500 REJECT OK\n"
+    "2 111111111111 eni-a - - - - - - - 1700000600 1700000660 - NODATA\n"
+    // eni-a, window 1700001000: internal only; skipdata.
+    "2 111111111111 eni-a 10.0.1.5 10.0.2.7 33000 5432 6 4 400 1700001001 1700001050 ACCEPT OK\n"
+    "2 111111111111 eni-a - - - - - - - 1700001100 1700001160 - SKIPDATA\n"
+    // eni-b (account first seen 222..., later 333...), window 1700000400.
+    "2 222222222222 eni-b 203.0.113.9 10.0.1.6 40001 22 6 1 44 1700000410 1700000410 REJECT OK\n"
+    "2 333333333333 eni-b 203.0.113.10 10.0.1.6 40002 3389 6 2 120 1700000420 1700000430 ACCEPT "
+    "OK\n";
+
+TEST(Aggregator, HandComputedWindows) {
+  AggregateOptions opt;
+  Aggregator agg(opt);
+  AddText(agg, kLines, Format::Default());
+  const std::vector<WindowRow> rows = agg.Windows();
+  ASSERT_EQ(rows.size(), 3u);
+  const WindowRow want0{"eni-a", "111111111111", 1700000400, 1700001000, 4,    1, 0, 2, 1,
+                        19,      25040,          40,         20000,      5040, 3, 2, 3};
+  EXPECT_EQ(rows[0], want0);
+  const WindowRow want1{
+      "eni-a", "111111111111", 1700001000, 1700001600, 2, 0, 1, 1, 0, 4, 400, 0, 0, 0, 1, 1, 1};
+  EXPECT_EQ(rows[1], want1);
+  const WindowRow want2{
+      "eni-b", "222222222222", 1700000400, 1700001000, 2, 0, 0, 1, 1, 3, 164, 44, 0, 164, 2, 1, 2};
+  EXPECT_EQ(rows[2], want2);
+  EXPECT_EQ(agg.records(), 8u);
+}
+
+TEST(Aggregator, HandComputedTalkersAndExposure) {
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, kLines, Format::Default());
+  const std::vector<TalkerRow> talkers = agg.Talkers();
+  // Window 1700000400: 10.0.1.5 20000, 198.51.100.7 5000, 203.0.113.10 120, 203.0.113.9 84.
+  // Window 1700001000: 10.0.1.5 400.
+  const std::vector<TalkerRow> want = {{1700000400, 1, "10.0.1.5", 20000, 8, 1},
+                                       {1700000400, 2, "198.51.100.7", 5000, 10, 1},
+                                       {1700000400, 3, "203.0.113.10", 120, 2, 1},
+                                       {1700000400, 4, "203.0.113.9", 84, 2, 2},
+                                       {1700001000, 1, "10.0.1.5", 400, 4, 1}};
+  EXPECT_EQ(talkers, want);
+  const std::vector<ExposureRow> exposure = agg.Exposure();
+  const std::vector<ExposureRow> want_exposure = {{"eni-a", 22, 6, 0, 1, 1},
+                                                  {"eni-a", 443, 6, 1, 0, 1},
+                                                  {"eni-b", 22, 6, 0, 1, 1},
+                                                  {"eni-b", 3389, 6, 1, 0, 1}};
+  EXPECT_EQ(exposure, want_exposure);
+}
+
+TEST(Aggregator, PktAddressesAreTheEffectiveAddresses) {
+  // A NAT gateway ENI: srcaddr/dstaddr are the gateway's own address, pkt-* the real peers.
+  std::string error;
+  const auto f = Format::Parse(
+      "interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr dstport protocol bytes start action",
+      &error);
+  ASSERT_TRUE(f) << error;
+  Aggregator agg(AggregateOptions{});
+  AddText(agg,
+          "eni-nat 10.0.0.220 203.0.113.5 10.0.1.5 203.0.113.5 443 6 1000 1700000000 ACCEPT\n"
+          "eni-nat 203.0.113.5 10.0.0.220 203.0.113.5 10.0.1.5 51000 6 9000 1700000000 ACCEPT\n"
+          "eni-nat 203.0.113.5 10.0.0.220 - - 51000 6 7 1700000000 ACCEPT\n",
+          *f);
+  const auto rows = agg.Windows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].bytes_out_external, 1000u);
+  EXPECT_EQ(rows[0].bytes_in_external, 9007u);
+  EXPECT_EQ(rows[0].distinct_srcaddr, 2u);  // 10.0.1.5 and 203.0.113.5
+  EXPECT_EQ(rows[0].account_id, "-");       // the format has no account-id
+  const auto talkers = agg.Talkers();
+  ASSERT_EQ(talkers.size(), 2u);
+  EXPECT_EQ(talkers[0].srcaddr, "203.0.113.5");
+  EXPECT_EQ(talkers[1].srcaddr, "10.0.1.5");
+}
+
+TEST(Aggregator, TopTwentyWithTiesBrokenBySourceText) {
+  std::string text;
+  for (int i = 0; i < 30; ++i) {
+    // 30 sources; 10.0.0.10..10.0.0.39, all 100 bytes except .25 (500).
+    text += "2 1 eni-a 10.0.0." + std::to_string(10 + i) + " 10.9.9.9 1 2 6 1 " +
+            (i == 15 ? "500" : "100") + " 1700000000 1700000001 ACCEPT OK\n";
+  }
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, text, Format::Default());
+  const auto talkers = agg.Talkers();
+  ASSERT_EQ(talkers.size(), kTopTalkers);
+  EXPECT_EQ(talkers[0].srcaddr, "10.0.0.25");
+  // Then ties at 100 bytes, ascending as text: 10.0.0.10, 10.0.0.11, ... (text order).
+  EXPECT_EQ(talkers[1].srcaddr, "10.0.0.10");
+  EXPECT_EQ(talkers[19].srcaddr, "10.0.0.29");
+  for (size_t i = 0; i < talkers.size(); ++i) EXPECT_EQ(talkers[i].rank, i + 1);
+}
+
+TEST(Aggregator, TransitGatewayInterfaceIsTheAttachment) {
+  std::string error;
+  const auto f = Format::Parse("tgw-attachment-id srcaddr dstaddr bytes start", &error);
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, "tgw-attach-1 10.0.0.1 10.1.0.1 5 1700000000\n", *f);
+  ASSERT_EQ(agg.Windows().size(), 1u);
+  EXPECT_EQ(agg.Windows()[0].interface_id, "tgw-attach-1");
+}
+
+// The independent reference: split each line on spaces, maps and std::set, no kernels.
+std::vector<WindowRow> ReferenceWindows(const std::string& text, uint64_t w) {
+  const NetworkSet internal = NetworkSet::DefaultInternal();
+  struct Acc {
+    WindowRow row;
+    std::set<std::string> src, dst, ports;
+  };
+  std::map<std::pair<std::string, uint64_t>, Acc> acc;
+  std::map<std::string, std::string> account;
+  std::istringstream in(text);
+  std::string line;
+  auto addr = [](const std::string& s) {
+    kernels::Addr128 a;
+    EXPECT_EQ(kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(s.data()), s.size(), &a),
+              kernels::FieldStatus::kOk)
+        << s;
+    return a;
+  };
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::istringstream fs(line);
+    for (std::string t; fs >> t;) f.push_back(t);
+    EXPECT_EQ(f.size(), 14u);
+    if (f.size() != 14) continue;
+    account.emplace(f[2], f[1]);  // first one seen
+    const uint64_t start = std::stoull(f[10]);
+    Acc& a = acc[{f[2], start - start % w}];
+    WindowRow& r = a.row;
+    ++r.records;
+    r.nodata += f[13] == "NODATA";
+    r.skipdata += f[13] == "SKIPDATA";
+    r.accepted += f[12] == "ACCEPT";
+    r.rejected += f[12] == "REJECT";
+    const uint64_t bytes = f[9] == "-" ? 0 : std::stoull(f[9]);
+    r.packets += f[8] == "-" ? 0 : std::stoull(f[8]);
+    r.bytes += bytes;
+    if (f[12] == "REJECT") r.rejected_bytes += bytes;
+    if (f[3] != "-") a.src.insert(kernels::FormatAddr(addr(f[3])));
+    if (f[4] != "-") a.dst.insert(kernels::FormatAddr(addr(f[4])));
+    if (f[6] != "-") a.ports.insert(f[6]);
+    if (f[3] != "-" && f[4] != "-") {
+      const bool si = internal.Contains(addr(f[3])), di = internal.Contains(addr(f[4]));
+      if (si && !di) r.bytes_out_external += bytes;
+      if (!si && di) r.bytes_in_external += bytes;
+    }
+  }
+  std::vector<WindowRow> rows;
+  for (auto& [key, a] : acc) {
+    a.row.interface_id = key.first;
+    a.row.account_id = account[key.first];
+    a.row.window_start = key.second;
+    a.row.window_end = key.second + w;
+    a.row.distinct_srcaddr = a.src.size();
+    a.row.distinct_dstaddr = a.dst.size();
+    a.row.distinct_dstport = a.ports.size();
+    rows.push_back(a.row);
+  }
+  return rows;  // std::map order = (interface_id, window_start)
+}
+
+TEST(Aggregator, GeneratedDataMatchesAnIndependentReferenceExactly) {
+  GenOptions g;
+  g.seed = 11;
+  g.records = 60000;
+  g.hours = 2;
+  g.interfaces = 40;
+  g.header = false;
+  const std::string text = GenerateText(g);
+  for (uint32_t w : {60u, 600u, 3600u}) {
+    AggregateOptions opt;
+    opt.window = w;
+    Aggregator agg(opt);
+    AddText(agg, text, Format::Default(), 256 << 10);
+    const auto want = ReferenceWindows(text, w);
+    const auto got = agg.Windows();
+    ASSERT_EQ(got.size(), want.size()) << "window " << w;
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i], want[i]) << "window " << w << " row " << i << " " << got[i].interface_id;
+    }
+  }
+}
+
+TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
+  GenOptions g;
+  g.seed = 5;
+  g.records = 30000;
+  g.interfaces = 25;
+  g.header = false;
+  const std::string text = GenerateText(g);
+  Aggregator whole(AggregateOptions{});
+  const size_t chunks = AddText(whole, text, Format::Default(), 64 << 10);
+  ASSERT_GT(chunks, 8u);
+
+  // The same chunks, dealt at random to 3 aggregators, merged in a random order.
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 3; ++trial) {
+    std::vector<Aggregator> parts;
+    for (int i = 0; i < 3; ++i) parts.emplace_back(AggregateOptions{});
+    std::string padded = text;
+    padded.append(kernels::kPadding, '\0');
+    ParseScratch scratch;
+    size_t pos = 0, order = 0;
+    while (pos < text.size()) {
+      size_t end = std::min(text.size(), pos + (64 << 10));
+      while (end < text.size() && text[end - 1] != '\n') ++end;
+      const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
+      const ParsedBatch b =
+          ParseChunk(base, end - pos, Format::Default(), Aggregator::NeededFields(), scratch);
+      parts[rng() % 3].Add(b, base, order++);
+      pos = end;
+    }
+    const size_t first = rng() % 3;
+    Aggregator merged = std::move(parts[first]);
+    for (size_t i = 0; i < 3; ++i) {
+      if (i != first) merged.Merge(parts[i]);
+    }
+    EXPECT_EQ(merged.Windows(), whole.Windows()) << "trial " << trial;
+    EXPECT_EQ(merged.Talkers(), whole.Talkers()) << "trial " << trial;
+    EXPECT_EQ(merged.Exposure(), whole.Exposure()) << "trial " << trial;
+    EXPECT_EQ(merged.records(), whole.records());
+  }
+}
+
+}  // namespace
+}  // namespace flowsift

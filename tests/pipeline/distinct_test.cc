@@ -1,0 +1,70 @@
+#include "pipeline/distinct.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace flowsift {
+namespace {
+
+TEST(DistinctCounter, ExactUpToTheLimit) {
+  DistinctCounter c;
+  for (uint64_t i = 0; i < DistinctCounter::kExactLimit; ++i) {
+    c.Add(Mix64(i));
+    c.Add(Mix64(i));  // duplicates do not count
+  }
+  EXPECT_TRUE(c.exact());
+  EXPECT_EQ(c.Count(), DistinctCounter::kExactLimit);
+  c.Add(Mix64(DistinctCounter::kExactLimit));
+  EXPECT_FALSE(c.exact());
+  c.Add(0);  // the empty-slot marker is still a value
+  DistinctCounter zero;
+  zero.Add(0);
+  zero.Add(1);  // 0 and 1 are one value (documented collision)
+  EXPECT_EQ(zero.Count(), 1u);
+}
+
+TEST(DistinctCounter, SketchErrorWithinTwoPercent) {
+  // Sizes across the exact/sketch switch and the whole sketch range, fixed seeds.
+  for (uint64_t n : {2049u, 5000u, 20000u, 41000u, 100000u, 400000u, 2000000u}) {
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      DistinctCounter c;
+      for (uint64_t i = 0; i < n; ++i) c.Add(Mix64(i * 0x9E3779B97F4A7C15ull + seed * 1000003));
+      const double err = std::fabs(static_cast<double>(c.Count()) - static_cast<double>(n)) /
+                         static_cast<double>(n);
+      EXPECT_LE(err, 0.02) << "n " << n << " seed " << seed << " count " << c.Count();
+    }
+  }
+}
+
+TEST(DistinctCounter, MergeIsAUnionInAnyOrderAndSplit) {
+  std::mt19937_64 rng(9);
+  for (uint64_t n : {100u, 3000u, 50000u}) {
+    std::vector<uint64_t> values;
+    for (uint64_t i = 0; i < n; ++i) values.push_back(Mix64(rng() % (n / 2 + 1)));  // repeats
+    DistinctCounter whole;
+    for (uint64_t v : values) whole.Add(v);
+    for (int trial = 0; trial < 3; ++trial) {
+      std::vector<DistinctCounter> parts(4);
+      for (uint64_t v : values) parts[rng() % 4].Add(v);
+      DistinctCounter merged;
+      for (int i : {3, 1, 0, 2}) merged.Merge(parts[(i + trial) % 4]);
+      EXPECT_EQ(merged.Count(), whole.Count()) << "n " << n << " trial " << trial;
+      EXPECT_EQ(merged.exact(), whole.exact());
+    }
+  }
+}
+
+TEST(DistinctCounter, CopiesAreIndependent) {
+  DistinctCounter a;
+  for (uint64_t i = 0; i < 5000; ++i) a.Add(Mix64(i));
+  DistinctCounter b = a;
+  for (uint64_t i = 5000; i < 10000; ++i) b.Add(Mix64(i));
+  EXPECT_LT(a.Count(), 5200u);
+  EXPECT_GT(b.Count(), 9700u);
+}
+
+}  // namespace
+}  // namespace flowsift
