@@ -143,6 +143,22 @@ void ParseIntField(benchmark::State& state, size_t field_index, Fn fn) {
   SetRates(state, f.text.size() - kernels::kPadding, f.spans.size());
 }
 
+// The column kernel (SIMD per target) over the same fields.
+void ParseIntColumn(benchmark::State& state, size_t field_index) {
+  const IntFields& f = IntFieldsOf(field_index);
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(f.text.data());
+  std::vector<uint64_t> values(f.spans.size());
+  std::vector<kernels::FieldStatus> status(f.spans.size());
+  for (auto _ : state) {
+    kernels::ParseUintColumn(base, f.spans.data(), f.spans.size(), UINT64_MAX, values.data(),
+                             status.data());
+    benchmark::DoNotOptimize(values.data());
+  }
+  SetRates(state, f.text.size() - kernels::kPadding, f.spans.size());
+}
+
+void BM_ParseUintColumnBytes(benchmark::State& state) { ParseIntColumn(state, 9); }
+void BM_ParseUintColumnStart(benchmark::State& state) { ParseIntColumn(state, 10); }
 void BM_ParseUintBytes(benchmark::State& state) { ParseIntField(state, 9, kernels::ParseUint); }
 void BM_ParseUintBytesScalar(benchmark::State& state) {
   ParseIntField(state, 9, kernels::ParseUintScalar);
@@ -156,6 +172,8 @@ BENCHMARK(BM_IndexDelimiters)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IndexDelimitersScalar)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseChunkAllFields)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseChunkWindowsColumns)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseUintColumnBytes)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ParseUintColumnStart)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ParseUintBytes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ParseUintBytesScalar)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ParseUintStart)->Unit(benchmark::kMicrosecond);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/integers.h"
+#include "kernels/types.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t max = UINT64_MAX;
@@ -17,5 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto a = flowsift::kernels::ParseUint(buf.data(), size, max);
   const auto b = flowsift::kernels::ParseUintScalar(data, size, max);
   if (a.status != b.status || a.value != b.value) __builtin_trap();
+  // The column kernel (SIMD on x86 targets) on the same field.
+  const flowsift::kernels::FieldSpan span{0, static_cast<uint32_t>(size)};
+  uint64_t value = 0;
+  flowsift::kernels::FieldStatus status;
+  flowsift::kernels::ParseUintColumn(buf.data(), &span, 1, max, &value, &status);
+  if (status != b.status || value != b.value) __builtin_trap();
   return 0;
 }
