@@ -176,6 +176,11 @@ FieldSet Aggregator::NeededFields() {
 uint64_t Aggregator::records() const { return state_->records; }
 
 void Aggregator::Add(const ParsedBatch& b, const uint8_t* bytes, uint64_t order) {
+  AddRows(b, bytes, order, nullptr, b.rows);
+}
+
+void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t order,
+                         const uint32_t* rows, size_t n) {
   State& s = *state_;
   const Column* iface = b.Find(Field::kInterfaceId);
   if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
@@ -204,7 +209,8 @@ void Aggregator::Add(const ParsedBatch& b, const uint8_t* bytes, uint64_t order)
     return nullptr;
   };
 
-  for (size_t r = 0; r < b.rows; ++r) {
+  for (size_t i = 0; i < n; ++i) {
+    const size_t r = rows != nullptr ? rows[i] : i;
     const std::string_view name = TextOf(iface, r, bytes);
     if (!have_last || name != last_name) {
       last_id = s.InterfaceId(name);
@@ -265,7 +271,7 @@ void Aggregator::Add(const ParsedBatch& b, const uint8_t* bytes, uint64_t order)
       }
     }
   }
-  s.records += b.rows;
+  s.records += n;
 }
 
 void Aggregator::Merge(const Aggregator& other) {

@@ -66,6 +66,9 @@ class Aggregator {
   // interface's account id are taken from the smallest order, whatever order batches arrive
   // in. A Transit Gateway format's interface is its tgw-attachment-id.
   void Add(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order);
+  // The same for the rows rows[0, n) of `batch` only (ascending): a partition's share.
+  void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
+               size_t n);
   // Adds everything `other` holds. The result does not depend on how records were split
   // between aggregators or on the order of Adds and Merges.
   void Merge(const Aggregator& other);

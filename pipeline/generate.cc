@@ -6,532 +6,9 @@
 // used only for shares (u < p), which IEEE basic arithmetic makes identical everywhere.
 #include "pipeline/generate.h"
 
-#include <algorithm>
-#include <array>
-#include <bit>
-#include <cstring>
-#include <span>
-#include <string_view>
-#include <utility>
-#include <vector>
+#include "pipeline/generate_internal.h"
 
 namespace flowsift {
-namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Randomness
-
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-// A stateless hash of (salt, index): stable identities for pools of internet hosts that are
-// far too large to store.
-uint64_t Hash64(uint64_t salt, uint64_t index) {
-  uint64_t x = salt ^ (index * 0xD1B54A32D192ED03ull);
-  return SplitMix64(x);
-}
-
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    for (uint64_t& w : s_) w = SplitMix64(seed);
-  }
-  // xoshiro256** (Blackman and Vigna, 2018).
-  uint64_t Next() {
-    const uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = std::rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, n) by multiply-shift (Lemire); the bias, below n / 2^64, does not matter.
-  uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
-  }
-  // Uniform in [lo, hi].
-  uint64_t Range(uint64_t lo, uint64_t hi) { return lo + Below(hi - lo + 1); }
-  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  bool Chance(double p) { return Unit() < p; }
-  // Heavy-tailed in [lo, hi]: a uniform power-of-two octave, then uniform within it, i.e.
-  // log-uniform up to a factor of two, without libm.
-  uint64_t LogUniform(uint64_t lo, uint64_t hi) {
-    lo = std::max<uint64_t>(lo, 1);
-    hi = std::max(hi, lo);
-    const int e_lo = std::bit_width(lo) - 1;
-    const int e_hi = std::bit_width(hi) - 1;
-    const int e = e_lo + static_cast<int>(Below(static_cast<uint64_t>(e_hi - e_lo + 1)));
-    const uint64_t a = std::max(lo, uint64_t{1} << e);
-    const uint64_t b = std::min(hi, (uint64_t{2} << e) - 1);
-    return Range(a, b);
-  }
-  template <class T, size_t N>
-  const T& Of(const T (&items)[N]) {
-    return items[Below(N)];
-  }
-
- private:
-  uint64_t s_[4];
-};
-
-// ---------------------------------------------------------------------------------------------
-// Addresses and text
-
-struct Addr {
-  uint64_t hi = 0;  // IPv6 bytes 0..7
-  uint64_t lo = 0;  // IPv6 bytes 8..15, or the IPv4 address
-  bool v6 = false;
-};
-
-constexpr Addr V4(uint32_t a) { return {0, a, false}; }
-constexpr Addr V4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-  return V4(a << 24 | b << 16 | c << 8 | d);
-}
-constexpr Addr V6(uint64_t hi, uint64_t lo) { return {hi, lo, true}; }
-
-char* WriteStr(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-
-char* WriteUint(char* p, uint64_t v) {
-  char tmp[20];
-  char* t = tmp + sizeof(tmp);
-  do {
-    *--t = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  const size_t n = static_cast<size_t>(tmp + sizeof(tmp) - t);
-  std::memcpy(p, t, n);
-  return p + n;
-}
-
-char* WriteHex16(char* p, uint32_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  const int nibbles = v == 0 ? 1 : (std::bit_width(v) + 3) / 4;
-  for (int i = nibbles - 1; i >= 0; --i) *p++ = kDigits[(v >> (4 * i)) & 15];
-  return p;
-}
-
-char* WriteAddr(char* p, const Addr& a) {
-  if (!a.v6) {
-    const uint32_t v = static_cast<uint32_t>(a.lo);
-    for (int i = 3; i >= 0; --i) {
-      p = WriteUint(p, (v >> (8 * i)) & 255);
-      if (i != 0) *p++ = '.';
-    }
-    return p;
-  }
-  uint32_t g[8];
-  for (int i = 0; i < 4; ++i) {
-    g[i] = static_cast<uint32_t>(a.hi >> (48 - 16 * i)) & 0xFFFF;
-    g[4 + i] = static_cast<uint32_t>(a.lo >> (48 - 16 * i)) & 0xFFFF;
-  }
-  // RFC 5952 section 4.2: the longest run of two or more zero groups becomes "::" (the first
-  // of equal runs), as AWS and every canonicalising library print addresses.
-  int best = -1, best_len = 1;
-  for (int i = 0; i < 8;) {
-    if (g[i] != 0) {
-      ++i;
-      continue;
-    }
-    int j = i;
-    while (j < 8 && g[j] == 0) ++j;
-    if (j - i > best_len) best = i, best_len = j - i;
-    i = j;
-  }
-  bool sep = false;
-  for (int i = 0; i < 8;) {
-    if (i == best) {
-      *p++ = ':';
-      *p++ = ':';
-      i += best_len;
-      sep = false;
-      continue;
-    }
-    if (sep) *p++ = ':';
-    p = WriteHex16(p, g[i]);
-    sep = true;
-    ++i;
-  }
-  return p;
-}
-
-// AWS resource ids of the current shape: prefix + 17 lowercase hex digits, the first one '0'
-// as in ids issued since 2016 ("eni-0a1b2c3d4e5f67890").
-std::string HexId(Rng& rng, std::string_view prefix, int digits = 17) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s(prefix);
-  for (int i = 0; i < digits; ++i) {
-    s += (digits == 17 && i == 0) ? '0' : kDigits[rng.Below(16)];
-  }
-  return s;
-}
-
-std::string Digits(Rng& rng, int n) {
-  std::string s;
-  for (int i = 0; i < n; ++i) s += static_cast<char>('0' + rng.Below(10));
-  return s;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reference data
-
-struct Region {
-  std::string_view name;
-  std::string_view az[3];
-  uint32_t v6_pool;  // first 32 bits of the region's Amazon-provided IPv6 pool
-};
-constexpr Region kRegions[] = {
-    {"us-east-1", {"use1-az1", "use1-az2", "use1-az4"}, 0x26001f18},
-    {"us-west-2", {"usw2-az1", "usw2-az2", "usw2-az3"}, 0x26001f14},
-    {"eu-west-1", {"euw1-az1", "euw1-az2", "euw1-az3"}, 0x2a05d018},
-    {"ap-southeast-2", {"apse2-az1", "apse2-az3", "apse2-az2"}, 0x2406da1c},
-};
-
-// First octets of widely allocated unicast space. Left out: 0, 10, 100 (100.64/10 is CGNAT and
-// internal by SPEC 2.1's default), 127, 169, 172, 192, 198, 203 (documentation and benchmark
-// ranges live there), multicast and above.
-constexpr uint8_t kPublicFirstOctets[] = {
-    2,   3,   5,   8,   13,  18,  23,  24,  31,  34,  35,  37,  41,  45,  46,  47,  49,  50,  51,
-    52,  54,  58,  59,  60,  61,  62,  64,  66,  67,  68,  69,  70,  71,  72,  73,  74,  75,  76,
-    77,  78,  79,  80,  81,  82,  83,  84,  85,  86,  87,  88,  89,  90,  91,  92,  93,  94,  95,
-    96,  97,  98,  99,  101, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116,
-    117, 118, 119, 120, 121, 122, 123, 124, 125, 128, 129, 130, 131, 134, 136, 137, 138, 139, 140,
-    141, 142, 143, 144, 146, 147, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161,
-    162, 163, 164, 165, 166, 167, 168, 170, 171, 173, 174, 175, 176, 177, 178, 179, 180, 181, 182,
-    183, 184, 185, 186, 187, 188, 189, 190, 191, 193, 194, 195, 196, 197, 199, 200, 201, 202, 205,
-    206, 207, 208, 209, 210, 211, 212, 213, 216, 217, 218, 219, 220, 221, 222, 223};
-
-// First 32 bits of large access-network IPv6 allocations (Deutsche Telekom, Vodafone DE,
-// Orange, AT&T, Charter, Comcast, Jio, China Telecom, BT, Telstra).
-constexpr uint32_t kPublicV6Prefixes[] = {0x2003e000, 0x2a028109, 0x2a01cb00, 0x26001700,
-                                          0x26036010, 0x26012c00, 0x24094040, 0x240e0380,
-                                          0x2a00231c, 0x20014479};
-
-// pkt-*-aws-service values (ip-ranges.json) with one real prefix each. Index 0 is "-".
-struct AwsService {
-  std::string_view name;
-  uint32_t base;
-  uint32_t size;
-};
-constexpr AwsService kServices[] = {
-    {"-", 0, 0},
-    {"S3", 52u << 24 | 216u << 16, 1u << 17},                               // 52.216.0.0/15
-    {"DYNAMODB", 3u << 24 | 218u << 16 | 180u << 8, 1u << 10},              // 3.218.180.0/22
-    {"EC2", 3u << 24 | 80u << 16, 1u << 20},                                // 3.80.0.0/12
-    {"AMAZON", 52u << 24 | 94u << 16, 1u << 10},                            // 52.94.0.0/22
-    {"API_GATEWAY", 3u << 24 | 216u << 16 | 135u << 8, 1u << 8},            // 3.216.135.0/24
-    {"CLOUDFRONT", 13u << 24 | 224u << 16, 1u << 18},                       // 13.224.0.0/14
-    {"ROUTE53_HEALTHCHECKS", 54u << 24 | 243u << 16 | 31u << 8 | 192, 64},  // 54.243.31.192/26
-};
-constexpr uint8_t kRoute53HealthChecks = 7;
-
-constexpr Addr kUpstreamResolvers[] = {V4(1, 1, 1, 1), V4(8, 8, 8, 8), V4(9, 9, 9, 9),
-                                       V4(208, 67, 222, 222), V4(8, 8, 4, 4)};
-constexpr Addr kUpstreamResolversV6[] = {V6(0x2606470047000000ull, 0x1111),
-                                         V6(0x2001486048600000ull, 0x8888)};
-
-// Ports internet scanners try first (the top of Shodan/GreyNoise-style target lists).
-constexpr uint16_t kProbePorts[] = {23,   22,   3389, 445,  80,    8080,  5900, 1433,  3306, 6379,
-                                    9200, 2375, 5432, 8443, 21,    25,    111,  135,   139,  1723,
-                                    5060, 7547, 8888, 9000, 27017, 11211, 161,  10000, 81,   8081};
-
-constexpr uint64_t kEphemeralLo = 32768, kEphemeralHi = 60999;  // Linux ip_local_port_range
-constexpr uint32_t kInternetClients = 200000;
-constexpr uint32_t kScanners = 400;
-constexpr uint32_t kSaasHosts = 3000;
-
-// Shares of status records: the task's target, near what busy accounts see.
-constexpr double kNoDataShare = 0.02;
-constexpr double kSkipDataShare = 0.005;
-
-// ---------------------------------------------------------------------------------------------
-// Model
-
-enum class Role : uint8_t {
-  kWeb,
-  kApp,
-  kDb,
-  kNat,
-  kLb,
-  kDns,
-  kBackup,
-  kOps,  // VPC ENIs
-  kEgressVpc,
-  kSharedVpc,
-  kSpokeVpc,  // Transit Gateway attachments
-  kCount
-};
-constexpr std::string_view kRoleNames[] = {"web",    "app", "db",     "nat",    "lb",   "dns",
-                                           "backup", "ops", "egress", "shared", "spoke"};
-
-// An ENI, or in Transit Gateway mode an attachment with its VPC.
-struct Iface {
-  Role role = Role::kWeb;
-  uint8_t az = 0;
-  Addr v4, v6;  // ENI: its primary addresses. Attachment: its VPC's base addresses.
-  std::string account, id, vpc, subnet, instance, az_id, itype, resource_id;
-  std::string tgw_eni;              // attachment: the gateway's ENI in the VPC's subnet
-  std::array<std::string, 10> ecs;  // ecs-cluster-arn .. ecs-task-id, in field order
-  std::array<std::string, 6> tags;  // instance-tag .. asg-tag-2, in field order
-};
-
-enum class Status : uint8_t { kOk, kNoData, kSkipData };
-
-// One output line.
-struct Rec {
-  int32_t iface = 0;
-  int32_t peer = -1;      // VPC: the next-hop ENI; TGW: the pair attachment
-  int32_t src_side = -1;  // TGW: attachment of the source / destination VPC
-  int32_t dst_side = -1;
-  Addr src, dst, pkt_src, pkt_dst;
-  uint64_t packets = 0, bytes = 0, start = 0, end = 0, lost = 0;
-  uint16_t sport = 0, dport = 0;
-  int16_t flags = 0;  // -1: "-"
-  uint8_t proto = 0;
-  Status status = Status::kOk;
-  bool reject = false;
-  bool egress = false;
-  uint8_t traffic_path = 0;  // 0: "-"
-  uint8_t src_service = 0, dst_service = 0;
-  int8_t encryption = -1;  // -1: "-"
-  uint8_t lost_kind = 0;   // 0 none, else 1 + index of packets-lost-no-route..ttl-expired
-};
-
-struct Endpoint {
-  Addr addr;
-  int32_t iface = -1;   // the logged ENI/attachment it sits behind, or -1 (internet)
-  uint8_t service = 0;  // kServices index of a public address
-};
-
-// One connection (or one-way exchange) within one aggregation interval.
-struct Conn {
-  Endpoint client, server;
-  int32_t nat = -1;  // VPC: the NAT gateway ENI between client and a public server
-  uint16_t sport = 0, dport = 0, nat_port = 0;
-  uint8_t proto = 6;
-  uint64_t req_packets = 1, req_bytes = 40, resp_packets = 1, resp_bytes = 40;
-  uint64_t req_start = 0, req_end = 0, resp_start = 0, resp_end = 0;
-  int16_t client_flags = 0, server_flags = 0;
-  bool reject = false;   // a security group drops the request: no response
-  uint8_t path_out = 8;  // traffic-path of records leaving the VPC (8: IGW, Nitro)
-  int8_t encryption = -1;
-  uint8_t lost_kind = 0;  // TGW: the request is dropped at the gateway
-};
-
-enum class Phase : uint8_t {
-  kComplete,  // SYN and FIN both inside the interval
-  kOpening,   // SYN inside, continues past the interval
-  kMiddle,    // neither: a long-lived connection's middle interval
-  kClosing,   // FIN inside, began before
-};
-
-enum class Scenario : uint8_t {
-  // VPC
-  kWebFromInternet,
-  kHealthCheck,
-  kLbToWeb,
-  kWebToApp,
-  kAppToDb,
-  kNatEgress,
-  kDns,
-  kDnsUpstream,
-  kIcmp,
-  kSsh,
-  kProbe,
-  kBackup,
-  // Transit Gateway
-  kTgwSpokeToSpoke,
-  kTgwDns,
-  kTgwEgress,
-  kTgwInbound,
-  kTgwIcmp,
-  kTgwBackup,
-  kTgwDrop,
-};
-
-struct Weighted {
-  Scenario scenario;
-  uint32_t weight;
-  bool backup_only;  // only while the nightly backup runs
-};
-constexpr Weighted kVpcMix[] = {
-    {Scenario::kWebFromInternet, 30, false},
-    {Scenario::kHealthCheck, 9, false},
-    {Scenario::kLbToWeb, 8, false},
-    {Scenario::kWebToApp, 12, false},
-    {Scenario::kAppToDb, 12, false},
-    {Scenario::kNatEgress, 8, false},
-    {Scenario::kDns, 9, false},
-    {Scenario::kDnsUpstream, 2, false},
-    {Scenario::kIcmp, 3, false},
-    {Scenario::kSsh, 1, false},
-    {Scenario::kProbe, 4, false},
-    {Scenario::kBackup, 3, true},
-};
-constexpr Weighted kTgwMix[] = {
-    {Scenario::kTgwSpokeToSpoke, 30, false}, {Scenario::kTgwDns, 20, false},
-    {Scenario::kTgwEgress, 25, false},       {Scenario::kTgwInbound, 12, false},
-    {Scenario::kTgwIcmp, 3, false},          {Scenario::kTgwBackup, 3, true},
-    {Scenario::kTgwDrop, 1, false},
-};
-
-// Fields that describe traffic: "-" in NODATA/SKIPDATA records (reference/flowlogs.md
-// section 5). The rest (identity, start, end, log-status) stay filled.
-bool IsTrafficField(Field f) {
-  switch (f) {
-    case Field::kVersion:
-    case Field::kAccountId:
-    case Field::kInterfaceId:
-    case Field::kStart:
-    case Field::kEnd:
-    case Field::kLogStatus:
-    case Field::kVpcId:
-    case Field::kSubnetId:
-    case Field::kInstanceId:
-    case Field::kRegion:
-    case Field::kAzId:
-    case Field::kSublocationType:
-    case Field::kSublocationId:
-    case Field::kEcsClusterArn:
-    case Field::kEcsClusterName:
-    case Field::kEcsContainerInstanceArn:
-    case Field::kEcsContainerInstanceId:
-    case Field::kEcsContainerId:
-    case Field::kEcsSecondContainerId:
-    case Field::kEcsServiceName:
-    case Field::kEcsTaskDefinitionArn:
-    case Field::kEcsTaskArn:
-    case Field::kEcsTaskId:
-    case Field::kResourceId:
-    case Field::kInstanceTag:
-    case Field::kInstanceTag2:
-    case Field::kInterfaceTag:
-    case Field::kInterfaceTag2:
-    case Field::kAsgTag:
-    case Field::kAsgTag2:
-    case Field::kInterfaceType:
-    case Field::kResourceType:
-    case Field::kTgwId:
-    case Field::kTgwAttachmentId:
-      return false;
-    default:
-      return true;
-  }
-}
-
-// Fields Transit Gateway records carry (reference/flowlogs.md section 9).
-bool IsTgwRecordField(Field f) {
-  if (f >= Field::kResourceType) return true;
-  switch (f) {
-    case Field::kVersion:
-    case Field::kAccountId:
-    case Field::kSrcAddr:
-    case Field::kDstAddr:
-    case Field::kSrcPort:
-    case Field::kDstPort:
-    case Field::kProtocol:
-    case Field::kPackets:
-    case Field::kBytes:
-    case Field::kStart:
-    case Field::kEnd:
-    case Field::kLogStatus:
-    case Field::kTcpFlags:
-    case Field::kType:
-    case Field::kRegion:
-    case Field::kFlowDirection:
-    case Field::kPktSrcAwsService:
-    case Field::kPktDstAwsService:
-      return true;
-    default:
-      return false;
-  }
-}
-
-uint64_t Bytes(Rng& rng, uint64_t packets, uint64_t avg_lo, uint64_t avg_hi) {
-  // avg in [40, 1499] keeps bytes within [40, 1500) per packet.
-  return packets * rng.Range(avg_lo, avg_hi) + rng.Below(packets);
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
-
-class FlowGenerator::Impl {
- public:
-  explicit Impl(const GenOptions& o);
-  bool Append(std::string& out, size_t min_bytes);
-  uint64_t emitted() const { return emitted_; }
-
- private:
-  struct Col {
-    Field field;
-    bool dash;     // never applies in this mode, or an unknown name
-    bool traffic;  // "-" in NODATA/SKIPDATA records
-  };
-
-  void BuildVpc();
-  void BuildTgw();
-  const Rec& NextRecord();
-  void MakeStatusRecord(Status s);
-  void NextConnection();
-  void VpcConnection(Scenario s);
-  void TgwConnection(Scenario s);
-  void EmitVpc(const Conn& c);
-  void EmitTgw(const Conn& c);
-  Rec Half(const Conn& c, bool response) const;
-  char* WriteRecord(char* p, const Rec& r) const;
-  char* WriteField(char* p, Field f, const Rec& r) const;
-
-  // Model helpers.
-  int32_t Pick(Role role);
-  int32_t PickInternal();
-  Endpoint Host(int32_t iface, bool v6);
-  Endpoint TgwHost(int32_t att, bool v6);
-  Endpoint InternetClient(bool v6);
-  Endpoint Scanner(bool v6);
-  Endpoint PublicServer(bool v6, bool aws_share);
-  uint16_t Ephemeral() { return static_cast<uint16_t>(rng_.Range(kEphemeralLo, kEphemeralHi)); }
-  Phase DrawPhase(uint32_t complete, uint32_t opening, uint32_t middle);
-  void Time(Conn& c, Phase phase, uint64_t typical_seconds);
-  void Flags(Conn& c, Phase phase);
-  bool BackupRunning(uint64_t t) const;
-  uint64_t WindowStart() const { return o_.start + window_ * interval_; }
-  uint64_t WindowLength() const {
-    return std::min<uint64_t>(interval_, span_ - window_ * interval_);
-  }
-
-  GenOptions o_;
-  Rng rng_;
-  bool tgw_;
-  uint64_t interval_, span_, windows_, window_ = 0;
-  uint64_t backup_fallback_ = UINT64_MAX;  // spans without a night: backups run from here on
-  uint64_t emitted_ = 0;
-  bool header_done_ = false;
-
-  std::vector<Col> cols_;
-  std::string version_;
-  const Region* region_ = &kRegions[0];
-  std::vector<Iface> ifaces_;
-  std::vector<int32_t> by_role_[static_cast<size_t>(Role::kCount)];
-  std::string tgw_owner_, tgw_id_;
-  uint64_t client_salt_, scanner_salt_, saas_salt_;
-  std::span<const Weighted> mix_;
-  uint32_t mix_weight_ = 0, mix_weight_backup_ = 0;
-
-  std::vector<Rec> queue_;
-  size_t head_ = 0;
-  Rec status_rec_;
-  std::vector<char> line_;
-};
 
 FlowGenerator::Impl::Impl(const GenOptions& o)
     : o_(o), rng_(o.seed), tgw_(o.format.IsTransitGateway()) {
@@ -579,6 +56,10 @@ FlowGenerator::Impl::Impl(const GenOptions& o)
   for (uint64_t w = 0; w < windows_ && !night; ++w) night = BackupRunning(o_.start + w * interval_);
   if (!night) backup_fallback_ = o_.start + span_ - span_ / 4;
   queue_.reserve(8);
+  flow_log_id_ = HexId(rng_, "fl-");
+  BuildRuns();
+  PlanInjections();  // may throw: before any state a caller could observe
+  bg_total_ = o_.records - inj_.size();
 }
 
 bool FlowGenerator::Impl::BackupRunning(uint64_t t) const {
@@ -934,7 +415,8 @@ void FlowGenerator::Impl::VpcConnection(Scenario s) {
     case Scenario::kNatEgress:
     case Scenario::kDnsUpstream: {
       const bool dns = s == Scenario::kDnsUpstream;
-      const int32_t client = dns ? Pick(Role::kDns) : PickInternal();
+      int32_t client = dns ? Pick(Role::kDns) : PickInternal();
+      for (int i = 0; i < 8 && ifaces_[client].quiet; ++i) client = PickInternal();
       c.client = Host(client, v6);
       if (dns) {
         c.server = {v6 ? r.Of(kUpstreamResolversV6) : r.Of(kUpstreamResolvers), -1, 0};
@@ -1013,7 +495,9 @@ void FlowGenerator::Impl::VpcConnection(Scenario s) {
     }
     case Scenario::kProbe: {  // internet scanners hitting closed ports: one packet, refused
       c.client = Scanner(v6);
-      c.server = Host(Pick(r.Chance(0.7) ? Role::kWeb : Role::kLb), v6);
+      int32_t target = Pick(r.Chance(0.7) ? Role::kWeb : Role::kLb);
+      for (int i = 0; i < 8 && ifaces_[target].quiet; ++i) target = Pick(Role::kWeb);
+      c.server = Host(target, v6);
       c.proto = r.Chance(0.85) ? 6 : 17;
       c.sport = r.Chance(0.3) ? 54321 : Ephemeral();
       c.dport = r.Chance(0.6) ? r.Of(kProbePorts) : static_cast<uint16_t>(r.Range(1, 65535));
@@ -1043,7 +527,7 @@ void FlowGenerator::Impl::VpcConnection(Scenario s) {
   Time(c, phase, typical);
   Flags(c, phase);
   if (s == Scenario::kProbe && c.proto == 6) c.client_flags = 2;  // a bare SYN
-  EmitVpc(c);
+  EmitVpc(c, queue_);
 }
 
 void FlowGenerator::Impl::TgwConnection(Scenario s) {
@@ -1184,7 +668,7 @@ Rec FlowGenerator::Impl::Half(const Conn& c, bool response) const {
 // Records on every logged ENI the connection crosses, in the order the packets cross them. A
 // NAT gateway ENI shows its own address in srcaddr/dstaddr and the far end in pkt-*
 // (reference/flowlogs.md section 10; AWS's NAT example, fixtures/aws-examples/06).
-void FlowGenerator::Impl::EmitVpc(const Conn& c) {
+void FlowGenerator::Impl::EmitVpc(const Conn& c, std::vector<Rec>& sink) {
   const bool nat = c.nat >= 0;
   const Addr nat_addr = nat ? ifaces_[c.nat].v4 : Addr{};
   // Request: client -> [NAT ->] server.
@@ -1194,30 +678,30 @@ void FlowGenerator::Impl::EmitVpc(const Conn& c) {
     r.egress = true;
     r.peer = nat ? c.nat : c.server.iface;
     r.traffic_path = nat || c.server.iface >= 0 ? 1 : c.path_out;
-    queue_.push_back(r);
+    sink.push_back(r);
   }
   if (nat) {
     Rec in = Half(c, false);
     in.iface = c.nat;
     in.dst = nat_addr;
     in.peer = c.client.iface;
-    queue_.push_back(in);
+    sink.push_back(in);
     Rec out = Half(c, false);
     out.iface = c.nat;
     out.src = out.pkt_src = nat_addr;
     out.sport = c.nat_port;
     out.egress = true;
     out.traffic_path = c.path_out;
-    queue_.push_back(out);
+    sink.push_back(out);
   }
   if (c.server.iface >= 0) {
     Rec r = Half(c, false);
     r.iface = c.server.iface;
     r.peer = c.client.iface;
     r.reject = c.reject;
-    queue_.push_back(r);
+    sink.push_back(r);
   }
-  if (c.reject) return;
+  if (c.reject || c.silent) return;
   // Response: server -> [NAT ->] client.
   if (c.server.iface >= 0) {
     Rec r = Half(c, true);
@@ -1225,27 +709,27 @@ void FlowGenerator::Impl::EmitVpc(const Conn& c) {
     r.egress = true;
     r.peer = c.client.iface;
     r.traffic_path = c.client.iface >= 0 ? 1 : c.path_out;
-    queue_.push_back(r);
+    sink.push_back(r);
   }
   if (nat) {
     Rec in = Half(c, true);
     in.iface = c.nat;
     in.dst = in.pkt_dst = nat_addr;
     in.dport = c.nat_port;
-    queue_.push_back(in);
+    sink.push_back(in);
     Rec out = Half(c, true);
     out.iface = c.nat;
     out.src = nat_addr;
     out.egress = true;
     out.peer = c.client.iface;
     out.traffic_path = 1;
-    queue_.push_back(out);
+    sink.push_back(out);
   }
   if (c.client.iface >= 0) {
     Rec r = Half(c, true);
     r.iface = c.client.iface;
     r.peer = nat ? c.nat : c.server.iface;
-    queue_.push_back(r);
+    sink.push_back(r);
   }
 }
 
@@ -1286,7 +770,33 @@ void FlowGenerator::Impl::MakeStatusRecord(Status s) {
   r.end = std::max(r.start, last - rng_.Below(edge));
 }
 
+// Injected records of an interval are spread evenly among its background records and all go
+// out before the background moves to the next interval, so records stay grouped by interval.
 const Rec& FlowGenerator::Impl::NextRecord() {
+  if (inj_head_ < inj_.size() && inj_[inj_head_].window <= window_) {
+    if (cached_window_ != window_) {  // once per interval: where its injected records end
+      cached_window_ = window_;
+      inj_end_ = static_cast<size_t>(
+          std::upper_bound(inj_.begin(), inj_.end(), window_,
+                           [](uint64_t w, const Injected& x) { return w < x.window; }) -
+          inj_.begin());
+      quota_ = static_cast<uint64_t>(static_cast<unsigned __int128>(bg_total_) * (window_ + 1) /
+                                     windows_);
+    }
+    const uint64_t due = inj_end_ - inj_head_;  // injected records of this interval still to go
+    const uint64_t left = quota_ > bg_emitted_ ? quota_ - bg_emitted_ : 0;
+    if (bg_emitted_ >= bg_total_ || since_inj_ * due >= left) {
+      since_inj_ = 0;
+      return inj_[inj_head_++].rec;
+    }
+  }
+  if (bg_emitted_ >= bg_total_) return inj_[inj_head_++].rec;  // background done: the rest
+  ++since_inj_;
+  return NextBackground();
+}
+
+const Rec& FlowGenerator::Impl::NextBackground() {
+  ++bg_emitted_;
   const double u = rng_.Unit();
   if (u < kNoDataShare + kSkipDataShare) {
     MakeStatusRecord(u < kNoDataShare ? Status::kNoData : Status::kSkipData);
@@ -1295,191 +805,20 @@ const Rec& FlowGenerator::Impl::NextRecord() {
   if (head_ == queue_.size()) {
     queue_.clear();
     head_ = 0;
-    // Interval k holds records up to the k-th of `windows_` equal shares of the total.
+    // Interval k holds background records up to the k-th of `windows_` equal shares.
     while (window_ + 1 < windows_ &&
-           static_cast<unsigned __int128>(emitted_) * windows_ >=
-               static_cast<unsigned __int128>(o_.records) * (window_ + 1)) {
+           static_cast<unsigned __int128>(bg_emitted_) * windows_ >=
+               static_cast<unsigned __int128>(bg_total_) * (window_ + 1)) {
+      // Injected records of the interval being left go first.
+      if (inj_head_ < inj_.size() && inj_[inj_head_].window <= window_) {
+        --bg_emitted_;
+        return inj_[inj_head_++].rec;
+      }
       ++window_;
     }
     while (queue_.empty()) NextConnection();
   }
   return queue_[head_++];
-}
-
-char* FlowGenerator::Impl::WriteRecord(char* p, const Rec& r) const {
-  const bool ok = r.status == Status::kOk;
-  for (size_t i = 0; i < cols_.size(); ++i) {
-    if (i != 0) *p++ = ' ';
-    const Col& col = cols_[i];
-    if (col.dash || (!ok && col.traffic)) {
-      *p++ = '-';
-    } else {
-      p = WriteField(p, col.field, r);
-    }
-  }
-  *p++ = '\n';
-  return p;
-}
-
-char* FlowGenerator::Impl::WriteField(char* p, Field f, const Rec& r) const {
-  const Iface& x = ifaces_[r.iface];
-  const Iface* peer = r.peer >= 0 ? &ifaces_[r.peer] : nullptr;
-  const Iface* src_side = r.src_side >= 0 ? &ifaces_[r.src_side] : nullptr;
-  const Iface* dst_side = r.dst_side >= 0 ? &ifaces_[r.dst_side] : nullptr;
-  auto str = [p](const std::string& s) { return WriteStr(p, s); };
-  auto opt = [p](const Iface* i, const std::string Iface::*m) {
-    return WriteStr(p, i ? std::string_view(i->*m) : std::string_view("-"));
-  };
-  auto lost = [&](uint8_t kind) { return WriteUint(p, r.lost_kind == kind ? r.lost : 0); };
-  switch (f) {
-    case Field::kVersion:
-      return str(version_);
-    case Field::kAccountId:
-      return str(tgw_ ? tgw_owner_ : x.account);
-    case Field::kInterfaceId:
-      return str(x.id);
-    case Field::kSrcAddr:
-      return WriteAddr(p, r.src);
-    case Field::kDstAddr:
-      return WriteAddr(p, r.dst);
-    case Field::kSrcPort:
-      return WriteUint(p, r.sport);
-    case Field::kDstPort:
-      return WriteUint(p, r.dport);
-    case Field::kProtocol:
-      return WriteUint(p, r.proto);
-    case Field::kPackets:
-      return WriteUint(p, r.packets);
-    case Field::kBytes:
-      return WriteUint(p, r.bytes);
-    case Field::kStart:
-      return WriteUint(p, r.start);
-    case Field::kEnd:
-      return WriteUint(p, r.end);
-    case Field::kAction:
-      return WriteStr(p, r.reject ? "REJECT" : "ACCEPT");
-    case Field::kLogStatus:
-      return WriteStr(p, r.status == Status::kOk       ? "OK"
-                         : r.status == Status::kNoData ? "NODATA"
-                                                       : "SKIPDATA");
-    case Field::kVpcId:
-      return str(x.vpc);
-    case Field::kSubnetId:
-      return str(x.subnet);
-    case Field::kInstanceId:
-      return str(x.instance);
-    case Field::kTcpFlags:
-      return r.flags < 0 ? WriteStr(p, "-") : WriteUint(p, static_cast<uint64_t>(r.flags));
-    case Field::kType:
-      return WriteStr(p, r.src.v6 ? "IPv6" : "IPv4");
-    case Field::kPktSrcAddr:
-      return WriteAddr(p, r.pkt_src);
-    case Field::kPktDstAddr:
-      return WriteAddr(p, r.pkt_dst);
-    case Field::kRegion:
-      return WriteStr(p, region_->name);
-    case Field::kAzId:
-      return str(x.az_id);
-    case Field::kPktSrcAwsService:
-      return WriteStr(p, kServices[r.src_service].name);
-    case Field::kPktDstAwsService:
-      return WriteStr(p, kServices[r.dst_service].name);
-    case Field::kFlowDirection:
-      return WriteStr(p, r.egress ? "egress" : "ingress");
-    case Field::kTrafficPath:
-      return r.egress && r.traffic_path != 0 ? WriteUint(p, r.traffic_path) : WriteStr(p, "-");
-    case Field::kEcsClusterArn:
-    case Field::kEcsClusterName:
-    case Field::kEcsContainerInstanceArn:
-    case Field::kEcsContainerInstanceId:
-    case Field::kEcsContainerId:
-    case Field::kEcsSecondContainerId:
-    case Field::kEcsServiceName:
-    case Field::kEcsTaskDefinitionArn:
-    case Field::kEcsTaskArn:
-    case Field::kEcsTaskId:
-      return str(x.ecs[static_cast<size_t>(f) - static_cast<size_t>(Field::kEcsClusterArn)]);
-    case Field::kResourceId:
-      return str(x.resource_id);
-    case Field::kEncryptionStatus:
-      return r.encryption < 0 ? WriteStr(p, "-")
-                              : WriteUint(p, static_cast<uint64_t>(r.encryption));
-    case Field::kInstanceTag:
-    case Field::kInstanceTag2:
-    case Field::kInterfaceTag:
-    case Field::kInterfaceTag2:
-    case Field::kAsgTag:
-    case Field::kAsgTag2:
-      return str(x.tags[static_cast<size_t>(f) - static_cast<size_t>(Field::kInstanceTag)]);
-    case Field::kInterfaceType:
-      return str(x.itype);
-    case Field::kNextHopInterfaceId:
-      return opt(peer, &Iface::id);
-    case Field::kNextHopSubnetId:
-      return opt(peer, &Iface::subnet);
-    case Field::kNextHopAzId:
-      return opt(peer, &Iface::az_id);
-    case Field::kNextHopVpcId:
-      return opt(peer, &Iface::vpc);
-    case Field::kNextHopInterfaceType:
-      return opt(peer, &Iface::itype);
-    case Field::kResourceType:
-      return WriteStr(p, "TransitGatewayAttachment");
-    case Field::kTgwId:
-      return str(tgw_id_);
-    case Field::kTgwAttachmentId:
-      return str(x.id);
-    case Field::kTgwSrcVpcAccountId:
-      return opt(src_side, &Iface::account);
-    case Field::kTgwDstVpcAccountId:
-      return opt(dst_side, &Iface::account);
-    case Field::kTgwSrcVpcId:
-      return opt(src_side, &Iface::vpc);
-    case Field::kTgwDstVpcId:
-      return opt(dst_side, &Iface::vpc);
-    case Field::kTgwSrcSubnetId:
-      return opt(src_side, &Iface::subnet);
-    case Field::kTgwDstSubnetId:
-      return opt(dst_side, &Iface::subnet);
-    case Field::kTgwSrcEni:
-      return opt(src_side, &Iface::tgw_eni);
-    case Field::kTgwDstEni:
-      return opt(dst_side, &Iface::tgw_eni);
-    case Field::kTgwSrcAzId:
-      return opt(src_side, &Iface::az_id);
-    case Field::kTgwDstAzId:
-      return opt(dst_side, &Iface::az_id);
-    case Field::kTgwPairAttachmentId:
-      return opt(peer, &Iface::id);
-    case Field::kPacketsLostNoRoute:
-      return lost(1);
-    case Field::kPacketsLostBlackhole:
-      return lost(2);
-    case Field::kPacketsLostMtuExceeded:
-      return lost(3);
-    case Field::kPacketsLostTtlExpired:
-      return lost(4);
-    default:
-      return WriteStr(p, "-");
-  }
-}
-
-bool FlowGenerator::Impl::Append(std::string& out, size_t min_bytes) {
-  const size_t target = out.size() + std::min(min_bytes, SIZE_MAX - out.size());
-  if (!header_done_) {
-    header_done_ = true;
-    if (o_.header) {
-      out += o_.format.HeaderLine();
-      out += '\n';
-    }
-  }
-  char* const line = line_.data();
-  while (emitted_ < o_.records && out.size() < target) {
-    const char* end = WriteRecord(line, NextRecord());
-    out.append(line, static_cast<size_t>(end - line));
-    ++emitted_;
-  }
-  return emitted_ < o_.records;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1490,10 +829,50 @@ FlowGenerator::FlowGenerator(FlowGenerator&&) noexcept = default;
 FlowGenerator& FlowGenerator::operator=(FlowGenerator&&) noexcept = default;
 
 bool FlowGenerator::Append(std::string& out, size_t min_bytes) {
-  return impl_->Append(out, min_bytes);
+  return impl_->Append(out, min_bytes, UINT64_MAX);
+}
+
+bool FlowGenerator::Append(std::string& out, size_t min_bytes, uint64_t until) {
+  return impl_->Append(out, min_bytes, until);
+}
+
+bool FlowGenerator::AppendRecord(std::string& out, uint64_t* start, uint64_t* end) {
+  return impl_->AppendRecord(out, start, end);
 }
 
 uint64_t FlowGenerator::records_emitted() const { return impl_->emitted(); }
+uint64_t FlowGenerator::injected_records() const { return impl_->injected_records(); }
+const std::vector<std::string>& FlowGenerator::truth() const { return impl_->truth(); }
+const std::vector<std::string>& FlowGenerator::lookalikes() const { return impl_->lookalikes(); }
+std::string_view FlowGenerator::account() const { return impl_->account(); }
+std::string_view FlowGenerator::region() const { return impl_->region(); }
+std::string_view FlowGenerator::flow_log_id() const { return impl_->flow_log_id(); }
+
+std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, std::string* error) {
+  std::vector<AttackKind> kinds;
+  if (list == "none" || list.empty()) return kinds;
+  if (list == "all") {
+    for (size_t i = 0; i < std::size(kAttackNames); ++i) kinds.push_back(AttackKind(i));
+    return kinds;
+  }
+  while (!list.empty()) {
+    const size_t comma = std::min(list.find(','), list.size());
+    const std::string_view name = list.substr(0, comma);
+    list.remove_prefix(std::min(comma + 1, list.size()));
+    const auto* it = std::find(std::begin(kAttackNames), std::end(kAttackNames), name);
+    if (it == std::end(kAttackNames)) {
+      if (error) {
+        *error = "unknown attack '" + std::string(name) + "'; valid: ";
+        for (std::string_view n : kAttackNames) *error += std::string(n) + ", ";
+        *error += "all, none";
+      }
+      return std::nullopt;
+    }
+    const AttackKind k = AttackKind(it - std::begin(kAttackNames));
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  }
+  return kinds;
+}
 
 std::string GenerateText(const GenOptions& options) {
   FlowGenerator generator(options);

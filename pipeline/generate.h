@@ -1,28 +1,48 @@
-// Synthetic flow-log text: the background traffic of a realistic VPC (or Transit Gateway), for
-// kernel benchmarks, the demo and `flowsift gen` (SPEC section 4).
+// Synthetic flow-log text: the background traffic of a realistic VPC (or Transit Gateway), with
+// injected attacks and benign look-alikes whose ground truth is known, for kernel benchmarks,
+// the demo, detector evaluation and `flowsift gen` (SPEC section 4; docs/gen.md).
 //
 // The generator models a network once (subnets, ENIs with roles, accounts, a Transit Gateway's
-// attachments), then walks the aggregation intervals in time order and, in each, draws
-// connections from a weighted set of scenarios (internet clients to web servers, app to
-// database, NAT egress, DNS, health checks, backups, ICMP, rejected probes). A connection is
-// written as one record per direction on every logged interface it crosses, as AWS does.
-// Attack injection, file splitting (S3 layouts) and compression are left to callers: they
-// consume Append()'s whole lines.
+// attachments), plans the injected events, then walks the aggregation intervals in time order
+// and, in each, draws connections from a weighted set of scenarios (internet clients to web
+// servers, app to database, NAT egress, DNS, health checks, backups, ICMP, rejected probes) and
+// interleaves the injected records of that interval. A connection is written as one record per
+// direction on every logged interface it crosses, as AWS does. Files, S3 layouts and
+// compression: generate_files.h.
 #ifndef FLOWSIFT_PIPELINE_GENERATE_H_
 #define FLOWSIFT_PIPELINE_GENERATE_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "pipeline/format.h"
 
 namespace flowsift {
 
+// The attacks `gen` can inject; names as SPEC 3.2's finding types.
+enum class AttackKind : uint8_t {
+  kPortScan,
+  kPortSweep,
+  kBruteForce,
+  kExfiltration,
+  kRejectSpike,
+  kDdosFanIn,
+};
+inline constexpr std::string_view kAttackNames[] = {"port_scan",    "port_sweep",   "brute_force",
+                                                    "exfiltration", "reject_spike", "ddos_fan_in"};
+
+// "port_scan,brute_force", "all" or "none" (or ""). Duplicates collapse; order is kept. On an
+// unknown name returns nullopt and sets *error to a message that lists the valid names.
+std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, std::string* error);
+
 struct GenOptions {
   uint64_t seed = 1;
-  uint64_t records = 100000;          // data records to emit (header not counted)
+  uint64_t records = 100000;          // data records to emit, injected ones included
   Format format = Format::Default();  // any field list, incl. the "v5" and "tgw" presets
   uint64_t start = 1700000000;        // epoch seconds of the first aggregation interval
   double hours = 1.0;                 // records spread over [start, start + hours*3600)
@@ -30,6 +50,11 @@ struct GenOptions {
   uint32_t interval = 600;            // AWS aggregation interval: 60 or 600 (TGW: always 60)
   double ipv6_share = 0.05;           // share of flows over IPv6
   bool header = true;                 // first line = format.HeaderLine()
+  std::vector<AttackKind> attacks;    // kinds to inject (VPC formats only)
+  // Benign look-alikes of attacks (a monitoring poller, a backup, a NAT burst, health checks).
+  // Left out automatically in TGW mode, below 10 interfaces, or when they would take more than
+  // a tenth of `records`.
+  bool lookalikes = true;
 };
 
 // Streams realistic flow-log text for `options`, deterministic for a seed: the same options give
@@ -39,11 +64,15 @@ struct GenOptions {
 // Shape of the output: record start times ascend interval by interval (records of one interval
 // together, as in AWS files); every record has start <= end, end - start < interval, start in
 // [options.start, options.start + hours*3600) and end < that + interval. About 2% of records
-// are NODATA and 0.5% SKIPDATA. The last connection may be cut short by `records`. A format
-// holding tgw-attachment-id but not interface-id (Format::IsTransitGateway) gets Transit
-// Gateway traffic with 60 s intervals; any other gets VPC traffic. Fields a record has no
-// value for, and names flowsift does not know, are "-". Works with any interfaces >= 1, but
-// the scenarios need about 10 interfaces to all appear.
+// are NODATA and 0.5% SKIPDATA. The last background connection may be cut short by `records`;
+// injected records never are. A format holding tgw-attachment-id but not interface-id
+// (Format::IsTransitGateway) gets Transit Gateway traffic with 60 s intervals; any other gets
+// VPC traffic. Fields a record has no value for, and names flowsift does not know, are "-".
+// Works with any interfaces >= 1, but the scenarios need about 10 interfaces to all appear.
+//
+// Throws std::invalid_argument when attacks are asked for in TGW mode, with fewer than 10
+// interfaces, or when their records would exceed half of `records` (the message says how many
+// records they need).
 class FlowGenerator {
  public:
   explicit FlowGenerator(const GenOptions& options);
@@ -55,8 +84,25 @@ class FlowGenerator {
   // run out; returns false once every record has been emitted. The header, when asked for, is
   // the first line of the first call.
   bool Append(std::string& out, size_t min_bytes);
+  // The same, stopping also once records_emitted() reaches `until` (files of exact counts).
+  bool Append(std::string& out, size_t min_bytes, uint64_t until);
+  // Appends the next data record (never the header) and sets its start and end; returns false,
+  // appending nothing, once every record has been emitted. Mixes freely with Append().
+  bool AppendRecord(std::string& out, uint64_t* start, uint64_t* end);
   // Data records appended so far (the header is not a record).
   uint64_t records_emitted() const;
+  // Records of the injected attacks and look-alikes, all emitted by the end.
+  uint64_t injected_records() const;
+
+  // One JSON object per injected attack, in injection order (docs/gen.md: truth.jsonl), and
+  // per look-alike (lookalikes.jsonl). Each line without its newline.
+  const std::vector<std::string>& truth() const;
+  const std::vector<std::string>& lookalikes() const;
+
+  // The simulated flow log's identity, for S3 object names.
+  std::string_view account() const;  // the VPC owner (TGW: the network account)
+  std::string_view region() const;
+  std::string_view flow_log_id() const;  // "fl-0123456789abcdef0"
 
  private:
   class Impl;

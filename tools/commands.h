@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace flowsift::tools {
 
@@ -16,6 +18,7 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitOutput = 3;
 
 struct DemoFlags {
+  std::string out_dir;
   uint64_t bytes = 200ull << 20;
   uint64_t seed = 1;
   unsigned threads = 0;  // 0 = all cores
@@ -34,9 +37,41 @@ struct GenFlags {
   double hours = 1.0;
   uint32_t interfaces = 200;
   uint32_t interval = 600;
+  std::string attacks = "none";   // comma-separated kinds, "all" or "none"
+  std::string compress = "auto";  // none|gz|zst; auto: gz for the S3 layouts, else none
+  std::string layout = "flat";    // flat|s3|s3-hive
+  bool no_lookalikes = false;
 };
 CLI::App* AddGen(CLI::App& app, GenFlags& flags);
 int RunGen(const GenFlags& flags);
+
+struct RunFlags {
+  std::vector<std::string> inputs;
+  std::string files_from;
+  std::string out_dir;
+  bool force = false;
+  std::string window = "600";
+  unsigned threads = 0;  // 0 = all cores
+  std::string internal;
+  std::string format;
+  std::string since, until;
+  std::string shard;
+  bool strict = false;
+  bool progress = false, no_progress = false;
+  std::string stats_json;
+};
+CLI::App* AddRun(CLI::App& app, RunFlags& flags);
+int RunRun(const RunFlags& flags, const std::string& command_line);
+
+// "600", "10m", "1h" -> seconds; only 60, 300, 600 and 3600 are accepted (SPEC 2.1).
+// Throws CLI::ValidationError otherwise.
+uint32_t ParseWindow(const std::string& text);
+// Epoch seconds or ISO-8601 UTC ("2026-11-28", "2026-11-28T10:00:00Z") -> epoch seconds.
+uint64_t ParseTime(const std::string& text);
+// "I/N" with 0 <= I < N -> {I, N}; empty -> the array-job environment (SLURM_ARRAY_TASK_ID /
+// SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE,
+// JOB_COMPLETION_INDEX with FLOWSIFT_SHARD_COUNT), else {0, 1}.
+std::pair<uint32_t, uint32_t> ParseShard(const std::string& text);
 
 // "500M" -> 524288000; accepts K, M, G, T (powers of 1024) and plain byte counts.
 // Throws CLI::ValidationError on anything else.

@@ -17,6 +17,7 @@ const char kDescription[] =
     "parses them with SIMD kernels and summarises traffic per interface and time window.\n"
     "\n"
     "Examples:\n"
+    "  flowsift run logs/ -o out           summarise a directory of flow logs into out/\n"
     "  flowsift demo                       generate a sample data set, parse it, print a summary\n"
     "  flowsift gen -o data --bytes 1G     write 1 GiB of realistic synthetic flow logs\n"
     "  flowsift CMD --help                 flags of one command\n";
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
                   flowsift::kernels::ActiveTargetName(), flowsift::kernels::AvailableTargetNames()),
       "Print the version and the SIMD target chosen for this CPU");
 
+  RunFlags run;
+  CLI::App* run_cmd = AddRun(app, run);
   DemoFlags demo;
   CLI::App* demo_cmd = AddDemo(app, demo);
   GenFlags gen;
@@ -45,6 +48,11 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   try {
+    if (run_cmd->parsed()) {
+      std::string command_line;
+      for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+      return RunRun(run, command_line);
+    }
     if (demo_cmd->parsed()) return RunDemo(demo);
     if (gen_cmd->parsed()) return RunGen(gen);
   } catch (const CLI::ValidationError& e) {

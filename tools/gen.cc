@@ -1,5 +1,5 @@
-// flowsift gen: synthetic flow logs (SPEC section 4). Attacks, S3 layouts and compression are
-// added by the input-layer issue; this writes plain text files of any format.
+// flowsift gen: synthetic flow logs with injected attacks and their ground truth (SPEC section 4,
+// docs/gen.md). The work is pipeline/generate_files.h; this maps flags to its options.
 #include <fmt/core.h>
 
 #include <cstdio>
@@ -9,6 +9,7 @@
 
 #include "pipeline/format.h"
 #include "pipeline/generate.h"
+#include "pipeline/generate_files.h"
 #include "tools/commands.h"
 
 namespace flowsift::tools {
@@ -44,21 +45,40 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
   CLI::App* cmd = app.add_subcommand(
       "gen",
       "Write realistic synthetic VPC flow logs: web, app and database tiers, NAT gateways,\n"
-      "health checks, backups, DNS, both directions of every connection, NODATA/SKIPDATA.\n"
-      "Deterministic for a seed.\n\n"
-      "Example: flowsift gen -o data --bytes 1G --files 8 --format v5");
+      "health checks, backups, DNS, both directions of every connection, NODATA/SKIPDATA,\n"
+      "benign look-alikes of attacks, and injected attacks with their ground truth in\n"
+      "DIR/truth.jsonl. Deterministic for a seed. See docs/gen.md.\n\n"
+      "Example: flowsift gen -o data --bytes 1G --attacks all --layout s3 --format v5");
   cmd->add_option("-o,--out", f.out_dir, "Directory to write (created if missing)")->required();
-  cmd->add_option("--records", f.records, "Number of records to write (default 100000)");
+  cmd->add_option("--records", f.records,
+                  "Number of records to write, injected ones included (default 100000)");
   cmd->add_option("--bytes", f.bytes, "Approximate total size instead of --records: 500M, 1G")
       ->excludes(cmd->get_option("--records"));
   cmd->add_option("--seed", f.seed, "Random seed; the same seed gives the same bytes")
       ->capture_default_str();
-  cmd->add_option("--files", f.files, "Split the records over K files")
+  cmd->add_option("--files", f.files, "Split the records over K files (flat layout)")
       ->check(CLI::Range(1u, 100000u))
       ->capture_default_str();
   cmd->add_option("--format", f.format,
                   "v2..v11 (all fields up to that version), tgw, or a field list such as\n"
                   "\"version srcaddr dstaddr bytes\"")
+      ->capture_default_str();
+  cmd->add_option("--attacks", f.attacks,
+                  "Attacks to inject, comma-separated: port_scan, port_sweep, brute_force,\n"
+                  "exfiltration, reject_spike, ddos_fan_in; or all, none")
+      ->capture_default_str();
+  cmd->add_flag("--no-lookalikes", f.no_lookalikes,
+                "Leave out the benign look-alikes (monitoring poller, backup, NAT burst,\n"
+                "health checks)");
+  cmd->add_option("--compress", f.compress,
+                  "none, gz (ISA-L, one gzip member as AWS writes) or zst; default: gz for the\n"
+                  "S3 layouts, none for flat")
+      ->check(CLI::IsMember({"auto", "none", "gz", "zst"}))
+      ->capture_default_str();
+  cmd->add_option("--layout", f.layout,
+                  "flat: DIR/flows-NNNNN.log; s3 or s3-hive: AWS object keys under DIR/AWSLogs/,\n"
+                  "one object per 5 minutes of records")
+      ->check(CLI::IsMember({"flat", "s3", "s3-hive"}))
       ->capture_default_str();
   cmd->add_option("--start", f.start, "Epoch seconds of the first record")->capture_default_str();
   cmd->add_option("--hours", f.hours, "Hours of traffic to spread the records over")
@@ -77,53 +97,56 @@ int RunGen(const GenFlags& f) {
   std::string error;
   const std::optional<Format> format = Format::Parse(f.format, &error);
   if (!format) throw CLI::ValidationError("--format", error);
-  GenOptions opt;
-  opt.seed = f.seed;
-  opt.format = *format;
-  opt.start = f.start;
-  opt.hours = f.hours;
-  opt.interfaces = f.interfaces;
-  opt.interval = f.interval;
-  opt.records = f.records ? f.records : 100000;
+  const std::optional<std::vector<AttackKind>> attacks = ParseAttackList(f.attacks, &error);
+  if (!attacks) throw CLI::ValidationError("--attacks", error);
+  GenFilesOptions opt;
+  GenOptions& g = opt.gen;
+  g.seed = f.seed;
+  g.format = *format;
+  g.start = f.start;
+  g.hours = f.hours;
+  g.interfaces = f.interfaces;
+  g.interval = f.interval;
+  g.attacks = *attacks;
+  g.lookalikes = !f.no_lookalikes;
+  g.records = f.records ? f.records : 100000;
   if (!f.bytes.empty()) {
-    // Estimate bytes per record from a sample of the same options.
-    GenOptions sample = opt;
+    // Estimate bytes per record from a sample of the background (attacks are a small share).
+    GenOptions sample = g;
     sample.records = 20000;
     sample.header = false;
+    sample.attacks.clear();
+    sample.lookalikes = false;
     const double per_record = static_cast<double>(GenerateText(sample).size()) / 20000.0;
-    opt.records = static_cast<uint64_t>(static_cast<double>(ParseSize(f.bytes)) / per_record) + 1;
+    g.records = static_cast<uint64_t>(static_cast<double>(ParseSize(f.bytes)) / per_record) + 1;
   }
-
-  fs::create_directories(f.out_dir);
-  uint64_t total_bytes = 0, total_records = 0;
-  for (unsigned i = 0; i < f.files; ++i) {
-    GenOptions part = opt;
-    part.seed = opt.seed * 1000003 + i;
-    part.records = opt.records / f.files + (i < opt.records % f.files ? 1 : 0);
-    part.start = opt.start + static_cast<uint64_t>(opt.hours * 3600.0 * i / f.files);
-    part.hours = opt.hours / f.files;
-    const fs::path path = fs::path(f.out_dir) / fmt::format("flows-{:05}.log", i);
-    const fs::path tmp = path.string() + ".tmp";
-    std::FILE* out = std::fopen(tmp.c_str(), "wb");
-    if (!out) throw std::runtime_error("cannot create " + tmp.string());
-    FlowGenerator gen(part);
-    std::string buf;
-    bool more = true;
-    while (more) {
-      buf.clear();
-      more = gen.Append(buf, 1 << 20);
-      if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size()) {
-        std::fclose(out);
-        throw std::runtime_error("cannot write " + tmp.string() + " (disk full?)");
-      }
-      total_bytes += buf.size();
-    }
-    if (std::fclose(out) != 0) throw std::runtime_error("cannot write " + tmp.string());
-    fs::rename(tmp, path);
-    total_records += gen.records_emitted();
+  opt.dir = f.out_dir;
+  opt.files = f.files;
+  opt.layout = f.layout == "s3"        ? GenLayout::kS3
+               : f.layout == "s3-hive" ? GenLayout::kS3Hive
+                                       : GenLayout::kFlat;
+  const std::string compress = f.compress != "auto"             ? f.compress
+                               : opt.layout == GenLayout::kFlat ? "none"
+                                                                : "gz";
+  opt.compression = compress == "gz"    ? GenCompression::kGzip
+                    : compress == "zst" ? GenCompression::kZstd
+                                        : GenCompression::kNone;
+  if (opt.layout != GenLayout::kFlat && f.files != 1) {
+    throw CLI::ValidationError("--files",
+                               "applies to --layout flat only (S3 layouts write one "
+                               "object per 5 minutes)");
   }
-  fmt::print(stderr, "flowsift gen: wrote {} records, {:.1f} MB in {} file(s) to {}\n",
-             total_records, total_bytes / 1e6, f.files, f.out_dir);
+  GenFilesResult result;
+  try {
+    result = GenerateFiles(opt);
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError("gen", e.what());
+  }
+  fmt::print(stderr,
+             "flowsift gen: wrote {} records, {:.1f} MB of text ({:.1f} MB on disk) in {} file(s) "
+             "to {}; {} attack(s) in truth.jsonl, {} look-alike(s)\n",
+             result.records, result.text_bytes / 1e6, result.file_bytes / 1e6, result.paths.size(),
+             f.out_dir, result.attacks, result.lookalikes);
   return kExitOk;
 }
 

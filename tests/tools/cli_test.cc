@@ -99,14 +99,92 @@ TEST_F(Cli, GenIsDeterministicAndWritesHeaders) {
   EXPECT_FALSE(fs::exists(dir_ / "a" / "flows-00000.log.tmp"));
 }
 
-TEST_F(Cli, DemoParsesAndReportsTheMalformedLines) {
-  const Result r = RunCli("demo --bytes 4M -j 2");
+TEST_F(Cli, GenAttackAndLayoutUsageErrors) {
+  const std::string out = "gen -o " + dir_.string();
+  Result r = RunCli(out + " --attacks port_scan,syn_flood");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("unknown attack 'syn_flood'"));
+  for (const char* name :
+       {"port_scan", "port_sweep", "brute_force", "exfiltration", "reject_spike", "ddos_fan_in"}) {
+    EXPECT_THAT(r.out, HasSubstr(name));
+  }
+  EXPECT_EQ(RunCli(out + " --layout s4").code, 2);
+  EXPECT_EQ(RunCli(out + " --compress bz2").code, 2);
+  EXPECT_EQ(RunCli(out + " --layout s3 --files 2").code, 2);
+  r = RunCli(out + " --attacks all --records 3000");  // the attacks alone need more
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("raise --records"));
+  r = RunCli(out + " --attacks all --format tgw");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "truth.jsonl"));
+}
+
+TEST_F(Cli, GenWritesTruthAndS3Objects) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "none").string() + " --records 2000").code, 0);
+  EXPECT_TRUE(fs::exists(dir_ / "none" / "truth.jsonl"));
+  EXPECT_EQ(ReadFile(dir_ / "none" / "truth.jsonl"), "");  // default: no attacks
+  const Result r = RunCli("gen -o " + (dir_ / "s3").string() +
+                          " --records 60000 --attacks brute_force,exfiltration --layout s3-hive "
+                          "--hours 0.5 --interval 60 --seed 3");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string truth = ReadFile(dir_ / "s3" / "truth.jsonl");
+  EXPECT_EQ(std::count(truth.begin(), truth.end(), '\n'), 8);  // 3 + 2 brute force, 1 + 2 exfil
+  EXPECT_THAT(truth, HasSubstr("\"type\":\"exfiltration\""));
+  size_t objects = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "s3")) {
+    const std::string p = e.path().string();
+    if (!e.is_regular_file() || p.find(".log.gz") == std::string::npos) continue;
+    ++objects;
+    EXPECT_THAT(p, HasSubstr("/AWSLogs/aws-account-id="));
+    const std::string gz = ReadFile(e.path());
+    EXPECT_EQ(gz.substr(0, 2), "\x1f\x8b");  // gzip by default in the S3 layouts
+  }
+  // 30 minutes from 200 s into a 5-minute period touch 7 periods: one object each.
+  EXPECT_EQ(objects, 7u);
+}
+
+TEST_F(Cli, DemoRunsThePipelineAndReportsTheMalformedLines) {
+  const Result r = RunCli("demo --bytes 4M -j 2 -o " + (dir_ / "out").string());
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("bad lines 3"));
-  EXPECT_THAT(r.out, HasSubstr("too_few_fields"));
-  EXPECT_THAT(r.out, HasSubstr("bad_enum"));
-  EXPECT_THAT(r.out, HasSubstr("control_character"));
-  EXPECT_THAT(r.out, HasSubstr("GB/s"));
+  EXPECT_THAT(r.out, HasSubstr("broken.log:2: too_few_fields"));
+  EXPECT_THAT(r.out, HasSubstr("broken.log:3: bad_enum"));
+  EXPECT_THAT(r.out, HasSubstr("broken.log:4: control_character"));
+  EXPECT_THAT(r.out, HasSubstr("busiest interface windows"));
+  for (const char* name : {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst",
+                           "findings.jsonl.zst", "manifest.json"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "out" / name)) << name;
+  }
+}
+
+TEST_F(Cli, RunExitCodesAndOutputs) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 5000").code, 0);
+  Result r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string() +
+                    " --no-progress -j 2 --stats-json -");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"records\": 5000"));
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "windows.csv.zst"));
+  // OUT exists: usage error without --force, replaced with it.
+  EXPECT_EQ(RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string()).code, 2);
+  EXPECT_EQ(RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string() +
+                   " --force --no-progress")
+                .code,
+            0);
+  // A missing input: exit 1, named on stderr, the rest still summarised.
+  r = RunCli("run " + (dir_ / "in").string() + " " + (dir_ / "nope.log").string() + " -o " +
+             (dir_ / "out2").string() + " --no-progress");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("nope.log"));
+  EXPECT_TRUE(fs::exists(dir_ / "out2" / "manifest.json"));
+  // Usage errors.
+  EXPECT_EQ(RunCli("run -o " + (dir_ / "o3").string()).code, 2);  // no inputs
+  EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --window 7m").code, 2);
+  EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --shard 3/3").code, 2);
+  EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --internal 10.0.0.0/99").code, 2);
+  EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --since yesterday").code, 2);
+  // Progress log lines when asked for and stderr is not a terminal.
+  r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "o4").string() + " --progress");
+  EXPECT_EQ(r.code, 0);
 }
 
 }  // namespace

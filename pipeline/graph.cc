@@ -1,0 +1,346 @@
+// The flow graph of `flowsift run`. Shape (see graph.h):
+//
+//   tokens -> queue -> limiter -> read -> parse -> aggregate[k]  (one serial node per partition)
+//                        ^        |        |           |
+//                        |        |        +-> reporter (serial: line numbers, counts, samples)
+//                        |        +-> next token of the same file, or of the next file -> queue
+//                        +--------------- slot released when a chunk's last partition is done
+//
+// A read token stands for "read the next chunk of file f"; only one exists per open file, so
+// a file is read in order by one thread at a time while different files decompress on all
+// cores. The limiter admits a token only while fewer than max_chunks_in_flight chunks are
+// alive; the last partition to finish a chunk releases its slot. Memory is therefore bounded
+// by chunk size x slots plus the aggregation state, whatever the input size.
+#include "pipeline/graph.h"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/flow_graph.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string_view>
+
+#include "kernels/enums.h"
+#include "pipeline/distinct.h"
+
+namespace flowsift {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace flow = tbb::flow;
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Per-thread stage clocks, one cache line each so threads never share one (false sharing cost
+// 30% in the prototype, reference/performance.md).
+struct alignas(64) ThreadTimes {
+  double read = 0, parse = 0, aggregate = 0;
+};
+
+struct ReadToken {
+  uint32_t file = 0;
+};
+
+// One parsed chunk on its way through the partitions.
+struct Work {
+  std::shared_ptr<const Chunk> chunk;
+  ParsedBatch batch;
+  std::vector<std::vector<uint32_t>> rows;  // per partition, ascending
+  std::atomic<unsigned> pending{0};         // partitions still to add their rows
+};
+
+struct PartMsg {
+  std::shared_ptr<Work> work;
+  unsigned part = 0;
+};
+
+// What the serial reporter needs to know about one chunk.
+struct ChunkReport {
+  uint32_t file = 0, seq = 0;
+  bool last = false;
+  uint32_t lines_before = 0;
+  uint64_t offset = 0;
+  std::vector<ReaderLineError> reader_errors;
+  uint64_t lines = 0, records = 0, nodata = 0, skipdata = 0, filtered = 0;
+  uint64_t header_lines = 0, blank_lines = 0;
+  std::vector<BadLine> bad;
+  std::vector<std::string> bad_text;  // parallel to `bad`; empty past the per-reason cap
+  std::shared_ptr<const FileOutcome> outcome;
+};
+
+// Turns chunk-relative line numbers into file line numbers, file by file in chunk order, and
+// keeps the per-file counts and the first bad-line samples. Plain class, fed serially.
+class Reporter {
+ public:
+  explicit Reporter(size_t files) : files_(files) {}
+
+  void Add(ChunkReport r) {
+    PerFile& f = files_[r.file];
+    if (r.seq != f.next_seq) {
+      f.pending.emplace(r.seq, std::move(r));
+      return;
+    }
+    Apply(f, r);
+    for (auto it = f.pending.begin(); it != f.pending.end() && it->first == f.next_seq;
+         it = f.pending.erase(it)) {
+      Apply(f, it->second);
+    }
+  }
+
+  std::vector<FileReport> TakeFiles() {
+    std::vector<FileReport> out;
+    for (PerFile& f : files_) out.push_back(std::move(f.report));
+    return out;
+  }
+
+  std::vector<BadLineSample> TakeSamples() {
+    std::vector<BadLineSample> out;
+    for (auto& s : samples_) {
+      for (auto& x : s) out.push_back(std::move(x));
+    }
+    return out;
+  }
+
+ private:
+  struct PerFile {
+    uint64_t done = 0;  // lines before the next chunk's data
+    uint32_t next_seq = 0;
+    std::map<uint32_t, ChunkReport> pending;
+    FileReport report;
+  };
+
+  void Sample(BadLineSample s) {
+    auto& v = samples_[static_cast<size_t>(s.reason)];
+    const auto before = [](const BadLineSample& a, const BadLineSample& b) {
+      return a.file != b.file ? a.file < b.file : a.line < b.line;
+    };
+    if (v.size() == kSamplesPerReason && !before(s, v.back())) return;
+    v.insert(std::upper_bound(v.begin(), v.end(), s, before), std::move(s));
+    if (v.size() > kSamplesPerReason) v.pop_back();
+  }
+
+  void Apply(PerFile& f, const ChunkReport& r) {
+    FileReport& rep = f.report;
+    for (const ReaderLineError& e : r.reader_errors) {
+      ++rep.bad_lines;
+      ++rep.bad_by_reason[static_cast<size_t>(e.reason)];
+      Sample({r.file, f.done + e.index + 1, e.offset, e.reason,
+              "(" + std::to_string(e.bytes) + " bytes, not kept)"});
+    }
+    const uint64_t first_line = f.done + r.lines_before + 1;
+    for (size_t i = 0; i < r.bad.size(); ++i) {
+      const BadLine& b = r.bad[i];
+      ++rep.bad_lines;
+      ++rep.bad_by_reason[static_cast<size_t>(b.reason)];
+      Sample({r.file, first_line + b.line, r.offset + b.offset, b.reason,
+              i < r.bad_text.size() ? r.bad_text[i] : std::string()});
+    }
+    rep.lines += r.lines_before + r.lines;
+    rep.records += r.records;
+    rep.nodata += r.nodata;
+    rep.skipdata += r.skipdata;
+    rep.filtered += r.filtered;
+    rep.header_lines += r.header_lines;
+    rep.blank_lines += r.blank_lines;
+    if (r.last && r.outcome) rep.outcome = *r.outcome;
+    f.done += r.lines_before + r.lines;
+    ++f.next_seq;
+  }
+
+  std::vector<PerFile> files_;
+  std::array<std::vector<BadLineSample>, kNumLineErrors> samples_;
+};
+
+// The partition of a row: a hash of its interface text and window, so all rows of one
+// (interface, window) meet in one serial aggregator.
+unsigned PartitionOf(std::string_view iface, uint64_t window_start, unsigned parts) {
+  const uint64_t h = Mix64(std::hash<std::string_view>{}(iface) ^ Mix64(window_start));
+  return static_cast<unsigned>(h % parts);
+}
+
+}  // namespace
+
+GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& options,
+                     Progress* progress) {
+  const Clock::time_point wall_start = Clock::now();
+  const unsigned threads = std::max(1u, options.threads);
+  const unsigned parts = options.partitions ? options.partitions : threads;
+  const size_t in_flight =
+      options.max_chunks_in_flight ? options.max_chunks_in_flight : size_t{4} * threads;
+  const uint64_t window = options.aggregate.window;
+  const FieldSet wanted = Aggregator::NeededFields();
+
+  ReadOptions read_options;
+  read_options.chunk_bytes = options.chunk_bytes;
+  read_options.format = options.format;
+
+  std::vector<std::unique_ptr<FileReader>> readers(files.size());
+  std::atomic<size_t> next_file{0};
+  std::vector<Aggregator> aggregators;
+  for (unsigned k = 0; k < parts; ++k) aggregators.emplace_back(options.aggregate);
+  Reporter reporter(files.size());
+  tbb::enumerable_thread_specific<ParseScratch> scratch;
+  tbb::enumerable_thread_specific<ThreadTimes> times;
+  std::atomic<uint64_t> data_bytes{0};
+
+  flow::graph g;
+  flow::queue_node<ReadToken> tokens(g);
+  flow::limiter_node<ReadToken> limiter(g, in_flight);
+  using ReadNode =
+      flow::multifunction_node<ReadToken, std::tuple<std::shared_ptr<const Chunk>, ReadToken>>;
+  std::vector<std::unique_ptr<flow::function_node<PartMsg>>> aggregate_nodes;
+
+  const auto release_slot = [&limiter] { limiter.decrementer().try_put(flow::continue_msg()); };
+
+  ReadNode read(g, flow::unlimited, [&](const ReadToken& t, ReadNode::output_ports_type& out) {
+    const Clock::time_point start = Clock::now();
+    std::unique_ptr<FileReader>& reader = readers[t.file];
+    if (!reader) reader = std::make_unique<FileReader>(t.file, files[t.file], read_options);
+    const uint64_t disk_before = reader->outcome().disk_bytes;
+    std::optional<Chunk> chunk = reader->Next();
+    if (!chunk) {  // cannot happen: the token stops after the last chunk
+      release_slot();
+      return;
+    }
+    const bool last = chunk->last;
+    data_bytes += chunk->size;
+    if (progress != nullptr) {
+      const FileOutcome& o = reader->outcome();
+      progress->bytes_done +=
+          o.compression == Compression::kNone ? chunk->size : o.disk_bytes - disk_before;
+      if (last) ++progress->files_done;
+    }
+    if (last) reader.reset();  // the chunks keep what they point into alive
+    times.local().read += SecondsSince(start);
+    std::get<0>(out).try_put(std::make_shared<const Chunk>(std::move(*chunk)));
+    if (!last) {
+      std::get<1>(out).try_put(t);
+    } else if (const size_t next = next_file++; next < files.size()) {
+      std::get<1>(out).try_put(ReadToken{static_cast<uint32_t>(next)});
+    }
+  });
+
+  flow::function_node<ChunkReport> report(g, flow::serial,
+                                          [&](ChunkReport r) { reporter.Add(std::move(r)); });
+
+  flow::function_node<std::shared_ptr<const Chunk>> parse(
+      g, flow::unlimited, [&](const std::shared_ptr<const Chunk>& chunk) {
+        const Clock::time_point start = Clock::now();
+        auto work = std::make_shared<Work>();
+        work->chunk = chunk;
+        const Format& format = chunk->format ? *chunk->format : Format::Default();
+        work->batch = ParseChunk(chunk->data, chunk->size, format, wanted, scratch.local());
+        ParsedBatch& b = work->batch;
+
+        ChunkReport rep;
+        rep.file = chunk->file;
+        rep.seq = chunk->seq;
+        rep.last = chunk->last;
+        rep.lines_before = chunk->lines_before;
+        rep.offset = chunk->offset;
+        rep.reader_errors = chunk->reader_errors;
+        rep.outcome = chunk->outcome;
+        rep.lines = b.lines;
+        rep.header_lines = b.header_lines;
+        rep.blank_lines = b.blank_lines;
+        rep.bad = b.bad_lines;
+        // Text for the first bad lines of each reason only: no more can become samples.
+        std::array<size_t, kNumLineErrors> texts{};
+        rep.bad_text.resize(b.bad_lines.size());
+        for (size_t i = 0; i < b.bad_lines.size(); ++i) {
+          const BadLine& bl = b.bad_lines[i];
+          if (texts[static_cast<size_t>(bl.reason)]++ >= kSamplesPerReason) continue;
+          const size_t end = std::min<size_t>(chunk->size, bl.offset + kSampleBytes);
+          std::string_view text(reinterpret_cast<const char*>(chunk->data) + bl.offset,
+                                end - bl.offset);
+          rep.bad_text[i] = std::string(text.substr(0, text.find('\n')));
+        }
+
+        // A mapped file that shrank under us: its zero-filled bytes are not records.
+        const bool damaged = chunk->Damaged();
+        work->rows.resize(parts);
+        const Column* status = b.Find(Field::kLogStatus);
+        const Column* start_col = b.Find(Field::kStart);
+        const Column* iface = b.Find(Field::kInterfaceId);
+        if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
+        for (size_t r = 0; r < b.rows && !damaged; ++r) {
+          const uint64_t t = start_col != nullptr && start_col->present(r) ? start_col->u64[r] : 0;
+          if (t < options.since || t >= options.until) {
+            ++rep.filtered;
+            continue;
+          }
+          ++rep.records;
+          if (status != nullptr) {
+            const auto code = static_cast<kernels::LogStatus>(status->code[r]);
+            rep.nodata += code == kernels::LogStatus::kNoData;
+            rep.skipdata += code == kernels::LogStatus::kSkipData;
+          }
+          std::string_view name = "-";
+          if (iface != nullptr) {
+            const kernels::FieldSpan s = iface->spans[r];
+            name = {reinterpret_cast<const char*>(chunk->data) + s.begin, s.end - s.begin};
+          }
+          work->rows[PartitionOf(name, t - t % window, parts)].push_back(static_cast<uint32_t>(r));
+        }
+        if (progress != nullptr) progress->records += rep.records;
+        report.try_put(std::move(rep));
+
+        unsigned busy = 0;
+        for (const auto& rows : work->rows) busy += !rows.empty();
+        times.local().parse += SecondsSince(start);
+        if (busy == 0) {
+          release_slot();
+          return;
+        }
+        work->pending = busy;
+        for (unsigned k = 0; k < parts; ++k) {
+          if (!work->rows[k].empty()) aggregate_nodes[k]->try_put(PartMsg{work, k});
+        }
+      });
+
+  for (unsigned k = 0; k < parts; ++k) {
+    aggregate_nodes.push_back(
+        std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
+          const Clock::time_point start = Clock::now();
+          const Work& w = *m.work;
+          const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
+          const auto& rows = w.rows[m.part];
+          aggregators[k].AddRows(w.batch, w.chunk->data, order, rows.data(), rows.size());
+          times.local().aggregate += SecondsSince(start);
+          if (--m.work->pending == 0) release_slot();
+        }));
+  }
+
+  flow::make_edge(tokens, limiter);
+  flow::make_edge(limiter, read);
+  flow::make_edge(flow::output_port<0>(read), parse);
+  flow::make_edge(flow::output_port<1>(read), tokens);
+
+  // Open a few files at once: enough to keep every thread decompressing.
+  const size_t open = std::min(files.size(), size_t{threads} + 1);
+  next_file = open;
+  for (size_t f = 0; f < open; ++f) tokens.try_put(ReadToken{static_cast<uint32_t>(f)});
+  g.wait_for_all();
+
+  GraphResult result;
+  const Clock::time_point merge_start = Clock::now();
+  for (unsigned k = 1; k < parts; ++k) aggregators[0].Merge(aggregators[k]);
+  result.aggregate = std::move(aggregators[0]);
+  result.times.merge = SecondsSince(merge_start);
+  result.files = reporter.TakeFiles();
+  result.samples = reporter.TakeSamples();
+  for (const FileReport& f : result.files) result.records += f.records;
+  result.data_bytes = data_bytes;
+  for (const ThreadTimes& t : times) {
+    result.times.read += t.read;
+    result.times.parse += t.parse;
+    result.times.aggregate += t.aggregate;
+  }
+  result.times.wall = SecondsSince(wall_start);
+  return result;
+}
+
+}  // namespace flowsift

@@ -1,0 +1,85 @@
+// The run's oneTBB flow graph: input files -> chunks (read/decompress) -> parallel parse ->
+// partition by (interface, window) -> one serial aggregator per partition, with a serial
+// reporter that turns chunk-relative bad lines into absolute line numbers. This file and
+// graph.cc alone know TBB; the stages are plain functions and classes.
+#ifndef FLOWSIFT_PIPELINE_GRAPH_H_
+#define FLOWSIFT_PIPELINE_GRAPH_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/aggregate.h"
+#include "pipeline/input.h"
+#include "pipeline/parse_chunk.h"
+#include "pipeline/reader.h"
+
+namespace flowsift {
+
+struct GraphOptions {
+  unsigned threads = 1;
+  size_t chunk_bytes = size_t{4} << 20;
+  std::shared_ptr<const Format> format;  // files without a header line; null = default
+  AggregateOptions aggregate;
+  // Chunks alive at once (read, parsed or being aggregated): bounds memory whatever the input
+  // size. 0 = 4 per thread.
+  size_t max_chunks_in_flight = 0;
+  // Aggregation partitions; 0 = one per thread.
+  unsigned partitions = 0;
+  // Records whose start lies outside [since, until) are skipped (counted as filtered).
+  uint64_t since = 0, until = UINT64_MAX;
+};
+
+// What happened to one input file.
+struct FileReport {
+  FileOutcome outcome;
+  uint64_t lines = 0, records = 0, nodata = 0, skipdata = 0, filtered = 0;
+  uint64_t header_lines = 0, blank_lines = 0, bad_lines = 0;
+  std::array<uint64_t, kNumLineErrors> bad_by_reason{};
+};
+
+// A bad line kept as an example: the first kSamplesPerReason per reason in input order.
+struct BadLineSample {
+  uint32_t file = 0;
+  uint64_t line = 0;    // 1-based, in the decompressed file
+  uint64_t offset = 0;  // byte offset of the line in the decompressed file
+  LineError reason = LineError::kTooFewFields;
+  std::string text;  // its first 200 bytes
+};
+inline constexpr size_t kSamplesPerReason = 20;
+inline constexpr size_t kSampleBytes = 200;
+
+// Live counters for a progress display; written by the graph, read by anyone.
+struct Progress {
+  std::atomic<uint64_t> bytes_total{0};  // input bytes known (file sizes; stdin unknown)
+  std::atomic<uint64_t> files_total{0};
+  std::atomic<uint64_t> bytes_done{0};  // input bytes consumed (on disk for compressed files)
+  std::atomic<uint64_t> records{0};
+  std::atomic<uint64_t> files_done{0};
+};
+
+// CPU seconds spent in each stage, summed over threads, and the wall time.
+struct StageTimes {
+  double read = 0, parse = 0, aggregate = 0, merge = 0, wall = 0;
+};
+
+struct GraphResult {
+  Aggregator aggregate{AggregateOptions{}};
+  std::vector<FileReport> files;       // one per input, in input order
+  std::vector<BadLineSample> samples;  // sorted by (reason, file, line)
+  StageTimes times;
+  uint64_t records = 0;
+  uint64_t data_bytes = 0;  // decompressed bytes read
+};
+
+// Runs the graph over `files` on the current TBB arena (the caller limits threads with
+// tbb::global_control). Output does not depend on the number of threads.
+GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& options,
+                     Progress* progress);
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_GRAPH_H_

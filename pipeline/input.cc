@@ -1,0 +1,182 @@
+#include "pipeline/input.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <unordered_set>
+#include <utility>
+
+namespace flowsift {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+InputError ErrnoError(std::string path, int error) {
+  return {std::move(path), std::strerror(error), error};
+}
+
+// Reads a whole descriptor; false (errno set) on a read error.
+bool ReadAll(int fd, std::string* out) {
+  char buf[64 * 1024];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n == 0) return true;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    out->append(buf, static_cast<size_t>(n));
+  }
+}
+
+class Lister {
+ public:
+  explicit Lister(const DiscoverOptions& options) : options_(options) {}
+
+  Discovery Run() {
+    // --files-from lists are read first: one of them may own stdin, which "-" then cannot.
+    std::vector<std::string> listed;
+    bool stdin_taken = false;
+    for (const std::string& list : options_.files_from) ReadList(list, &listed, &stdin_taken);
+    for (const std::string& input : options_.inputs) Add(input, stdin_taken);
+    for (const std::string& input : listed) Add(input, stdin_taken);
+    return std::move(out_);
+  }
+
+ private:
+  void ReadList(const std::string& list, std::vector<std::string>* listed, bool* stdin_taken) {
+    std::string text;
+    if (list == "-") {
+      if (*stdin_taken) {
+        out_.errors.push_back({list, "stdin is already read by another --files-from -", 0});
+        return;
+      }
+      *stdin_taken = true;
+      if (!ReadAll(options_.stdin_fd, &text)) {
+        out_.errors.push_back(ErrnoError(list, errno));
+        return;
+      }
+    } else {
+      const int fd = open(list.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        out_.errors.push_back(ErrnoError(list, errno));
+        return;
+      }
+      const bool ok = ReadAll(fd, &text);
+      const int error = errno;
+      close(fd);
+      if (!ok) {
+        out_.errors.push_back(ErrnoError(list, error));
+        return;
+      }
+    }
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      std::string_view line(text.data() + pos, end - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!line.empty()) listed->emplace_back(line);
+      pos = end + 1;
+    }
+  }
+
+  void Add(const std::string& input, bool stdin_taken) {
+    if (input == "-") {
+      if (stdin_taken) {
+        out_.errors.push_back({input, "stdin is already read by --files-from -", 0});
+      } else if (seen_.insert(input).second) {
+        out_.files.push_back({input, options_.stdin_fd});
+      }
+      return;
+    }
+    struct stat st;
+    if (stat(input.c_str(), &st) != 0) {
+      out_.errors.push_back(ErrnoError(input, errno));
+      return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      Take(input);
+      return;
+    }
+    std::string root = input;
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+    std::vector<std::string> found;
+    Walk(root, &found);
+    // Sorting the whole tree's paths (not each directory's names) gives plain bytewise path
+    // order: "a.log" < "a/x.log" because '.' < '/'.
+    std::sort(found.begin(), found.end());
+    for (std::string& path : found) Take(std::move(path));
+  }
+
+  void Take(std::string path) {
+    if (seen_.insert(path).second) out_.files.push_back({std::move(path), -1});
+  }
+
+  // Appends the input files under directory `dir` to `found`. readdir's d_type answers for
+  // almost every entry on local file systems, so only symlinks and DT_UNKNOWN cost a stat.
+  void Walk(const std::string& dir, std::vector<std::string>* found) {
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) {
+      out_.errors.push_back(ErrnoError(dir, errno));
+      return;
+    }
+    struct stat self;
+    if (fstat(dirfd(d), &self) == 0 && !visited_.insert({self.st_dev, self.st_ino}).second) {
+      closedir(d);  // a symlink loop, or a directory reached twice through links
+      return;
+    }
+    std::vector<std::string> subdirs;
+    const std::string prefix = dir == "/" ? dir : dir + "/";
+    int error = 0;
+    for (;;) {
+      errno = 0;
+      const dirent* e = readdir(d);
+      if (e == nullptr) {
+        error = errno;
+        break;
+      }
+      const char* name = e->d_name;
+      if (name[0] == '.') continue;  // hidden, ".", ".."
+      unsigned char type = e->d_type;
+      if (type == DT_LNK || type == DT_UNKNOWN) {
+        struct stat st;
+        if (fstatat(dirfd(d), name, &st, 0) != 0) continue;  // dangling symlink
+        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+      }
+      if (type == DT_DIR) {
+        subdirs.push_back(prefix + name);
+      } else if (type == DT_REG && IsInputName(name)) {
+        found->push_back(prefix + name);
+      }
+    }
+    closedir(d);
+    if (error != 0) out_.errors.push_back(ErrnoError(dir, error));
+    for (const std::string& sub : subdirs) Walk(sub, found);
+  }
+
+  const DiscoverOptions& options_;
+  Discovery out_;
+  std::unordered_set<std::string> seen_;
+  std::set<std::pair<dev_t, ino_t>> visited_;
+};
+
+}  // namespace
+
+bool IsInputName(std::string_view name) {
+  if (name.empty() || name[0] == '.') return false;
+  return EndsWith(name, ".log") || EndsWith(name, ".gz") || EndsWith(name, ".zst") ||
+         EndsWith(name, ".txt");
+}
+
+Discovery DiscoverInputs(const DiscoverOptions& options) { return Lister(options).Run(); }
+
+}  // namespace flowsift

@@ -1,0 +1,55 @@
+// Input discovery: the INPUT arguments and --files-from lists of `flowsift run` (SPEC 2.1) ->
+// the ordered list of files to read, plus the inputs that could not be listed.
+#ifndef FLOWSIFT_PIPELINE_INPUT_H_
+#define FLOWSIFT_PIPELINE_INPUT_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flowsift {
+
+// One file to read. `fd` >= 0 means "read this already open descriptor" (stdin, or a pipe a
+// test feeds); the reader never closes it. Otherwise `path` is opened.
+struct InputFile {
+  std::string path;  // "-" for stdin
+  int fd = -1;
+};
+
+// An input that could not be listed: a missing path, a directory that cannot be opened, a
+// --files-from list that cannot be read. `reason` is the strerror text ("No such file or
+// directory"), `error` the errno value (0 when the reason is not an errno).
+struct InputError {
+  std::string path;
+  std::string reason;
+  int error = 0;
+};
+
+struct DiscoverOptions {
+  std::vector<std::string> inputs;      // files, directories, or "-" for stdin
+  std::vector<std::string> files_from;  // lists of paths, one per line; "-" = stdin
+  int stdin_fd = 0;                     // what "-" means (tests pass a pipe)
+};
+
+struct Discovery {
+  std::vector<InputFile> files;  // in argument order; each directory's files sorted bytewise
+  std::vector<InputError> errors;
+};
+
+// True for the names a directory search takes: *.log, *.gz, *.zst, *.txt (so also *.log.gz and
+// *.log.zst), not hidden (leading '.').
+bool IsInputName(std::string_view name);
+
+// Lists the inputs. A named file is taken whatever its name or type (a FIFO, /dev/stdin);
+// a directory is searched recursively: hidden entries are skipped, files are taken by
+// IsInputName, symlinks are followed (a directory reached twice is searched once), and the
+// files found under one directory argument are sorted by path bytewise, so the order never
+// depends on the file system. --files-from entries follow the INPUT arguments and may be
+// files or directories too; blank lines and a trailing '\r' are ignored. A path listed twice
+// (the same string, after removing trailing '/' from directory arguments) is listed once.
+// Never throws for bad inputs: each one becomes an InputError and the rest is still listed.
+Discovery DiscoverInputs(const DiscoverOptions& options);
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_INPUT_H_

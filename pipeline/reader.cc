@@ -1,0 +1,810 @@
+#include "pipeline/reader.h"
+
+#include <fcntl.h>
+#include <isa-l/igzip_lib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <utility>
+
+#include "kernels/types.h"
+#include "pipeline/mapped_file.h"
+
+namespace flowsift {
+namespace {
+
+using kernels::kPadding;
+
+// The data of empty chunks: readable for kPadding bytes like any other.
+alignas(64) const uint8_t kEmptyData[kPadding] = {};
+
+std::string ErrnoText(int error) { return std::strerror(error); }
+
+FileStatus StatusOfErrno(int error) {
+  switch (error) {
+    case ENOENT:
+      return FileStatus::kNotFound;
+    case EACCES:
+    case EPERM:
+      return FileStatus::kPermissionDenied;
+    default:
+      return FileStatus::kUnreadable;
+  }
+}
+
+const char* IsalErrorName(int ret) {
+  switch (ret) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid deflate distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "CRC-32 or length mismatch";
+    case ISAL_NEED_DICT:
+      return "needs a preset dictionary";
+    default:
+      return "inflate error";
+  }
+}
+
+// Chunk buffers of one reader, recycled once every chunk viewing them is released. Shared
+// with the chunks' keepalive deleters, so it outlives the reader when chunks do.
+class BufferPool {
+ public:
+  explicit BufferPool(size_t bytes) : bytes_(bytes) {}
+  ~BufferPool() {
+    for (uint8_t* b : free_) std::free(b);
+  }
+  size_t bytes() const { return bytes_; }
+
+  static std::shared_ptr<uint8_t> Get(const std::shared_ptr<BufferPool>& pool) {
+    uint8_t* b = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(pool->mutex_);
+      if (!pool->free_.empty()) {
+        b = pool->free_.back();
+        pool->free_.pop_back();
+      }
+    }
+    if (b == nullptr) {
+      b = static_cast<uint8_t*>(std::aligned_alloc(64, (pool->bytes_ + 63) & ~size_t{63}));
+      if (b == nullptr) throw std::bad_alloc();
+    }
+    return std::shared_ptr<uint8_t>(b, [pool](uint8_t* p) { pool->Put(p); });
+  }
+
+ private:
+  void Put(uint8_t* b) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.size() < kMaxFree) {
+      free_.push_back(b);
+    } else {
+      std::free(b);
+    }
+  }
+  static constexpr size_t kMaxFree = 4;
+  const size_t bytes_;
+  std::mutex mutex_;
+  std::vector<uint8_t*> free_;
+};
+
+// A descriptor read with read() into a buffer that the decoders consume from.
+class RawInput {
+ public:
+  RawInput(int fd, size_t bytes) : fd_(fd), buf_(std::max<size_t>(bytes, 64)) {}
+  const uint8_t* data() const { return buf_.data() + pos_; }
+  size_t avail() const { return len_ - pos_; }
+  void Consume(size_t n) {
+    pos_ += n;
+    consumed_ += n;
+  }
+  uint64_t consumed() const { return consumed_; }  // offset of data() in the file
+  uint64_t total() const { return total_; }
+  int error() const { return error_; }
+  // Reads more bytes after the unconsumed ones; false at the end of the file or on an error.
+  bool Refill() {
+    if (pos_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos_, len_ - pos_);
+      len_ -= pos_;
+      pos_ = 0;
+    }
+    for (;;) {
+      const ssize_t n = read(fd_, buf_.data() + len_, buf_.size() - len_);
+      if (n > 0) {
+        len_ += static_cast<size_t>(n);
+        total_ += static_cast<uint64_t>(n);
+        return true;
+      }
+      if (n == 0) return false;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {  // a pipe opened non-blocking: wait for its writer
+        fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+        continue;
+      }
+      error_ = errno;
+      return false;
+    }
+  }
+  // Makes at least `n` bytes available unless the file ends first.
+  void Want(size_t n) {
+    while (avail() < n && Refill()) {
+    }
+  }
+
+ private:
+  int fd_;
+  std::vector<uint8_t> buf_;
+  size_t pos_ = 0, len_ = 0;
+  uint64_t consumed_ = 0, total_ = 0;
+  int error_ = 0;
+};
+
+struct Fault {
+  FileStatus status = FileStatus::kOk;
+  std::string message;  // without the path
+};
+
+enum class Produced { kMore, kEnd, kError };
+
+// Turns the raw bytes into the file's text, `cap` bytes at a time.
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // Appends up to `cap` bytes at dst and adds their count to *n. kMore: call again. kEnd:
+  // the stream is complete. kError: *fault says why; the bytes produced before still count.
+  virtual Produced Produce(uint8_t* dst, size_t cap, size_t* n, Fault* fault) = 0;
+  virtual uint64_t members() const { return 0; }
+};
+
+Fault ReadFault(int error) { return {StatusOfErrno(error), "read error: " + ErrnoText(error)}; }
+
+class PlainDecoder final : public Decoder {
+ public:
+  explicit PlainDecoder(RawInput* in) : in_(in) {}
+  Produced Produce(uint8_t* dst, size_t cap, size_t* n, Fault* fault) override {
+    size_t got = 0;
+    while (got < cap) {
+      if (in_->avail() == 0 && !in_->Refill()) {
+        *n += got;
+        if (in_->error() != 0) {
+          *fault = ReadFault(in_->error());
+          return Produced::kError;
+        }
+        return Produced::kEnd;
+      }
+      const size_t take = std::min(cap - got, in_->avail());
+      std::memcpy(dst + got, in_->data(), take);
+      in_->Consume(take);
+      got += take;
+    }
+    *n += got;
+    return Produced::kMore;
+  }
+
+ private:
+  RawInput* in_;
+};
+
+class GzipDecoder final : public Decoder {
+ public:
+  explicit GzipDecoder(RawInput* in) : in_(in) {
+    isal_inflate_init(&state_);
+    state_.crc_flag = ISAL_GZIP;
+  }
+  uint64_t members() const override { return members_; }
+
+  Produced Produce(uint8_t* dst, size_t cap, size_t* n, Fault* fault) override {
+    // ISA-L counts output in 32 bits.
+    cap = std::min<size_t>(cap, uint32_t{1} << 30);
+    uint8_t* out = dst;
+    for (;;) {
+      if (!in_member_) {
+        const Produced p = StartMember(fault);
+        if (p != Produced::kMore) {
+          *n += out - dst;
+          return p;
+        }
+      }
+      state_.next_in = const_cast<uint8_t*>(in_->data());
+      state_.avail_in = static_cast<uint32_t>(in_->avail());
+      state_.next_out = out;
+      state_.avail_out = static_cast<uint32_t>(cap - (out - dst));
+      const int ret = isal_inflate(&state_);
+      in_->Consume(in_->avail() - state_.avail_in);
+      out = state_.next_out;
+      if (ret < 0) {
+        *n += out - dst;
+        *fault = {FileStatus::kCorrupt,
+                  "corrupt gzip data in member " + std::to_string(members_ + 1) +
+                      " near compressed byte " + std::to_string(in_->consumed()) + ": " +
+                      IsalErrorName(ret)};
+        return Produced::kError;
+      }
+      if (state_.block_state == ISAL_BLOCK_FINISH) {
+        ++members_;
+        in_member_ = false;
+        if (out == dst + cap) break;
+        continue;
+      }
+      if (out == dst + cap) break;
+      if (in_->avail() != 0) {
+        // isal_inflate returns early only when input or output runs out, or on an error.
+        *n += out - dst;
+        *fault = {FileStatus::kCorrupt,
+                  "gzip decoder stalled near compressed byte " + std::to_string(in_->consumed())};
+        return Produced::kError;
+      }
+      if (!in_->Refill()) {
+        *n += out - dst;
+        if (in_->error() != 0) {
+          *fault = ReadFault(in_->error());
+        } else {
+          *fault = {FileStatus::kTruncated, "gzip member " + std::to_string(members_ + 1) +
+                                                " ends early at compressed byte " +
+                                                std::to_string(in_->consumed())};
+        }
+        return Produced::kError;
+      }
+    }
+    *n += out - dst;
+    return Produced::kMore;
+  }
+
+ private:
+  // Between members: the end of the file, another member (`cat a.gz b.gz`), zero padding
+  // (tolerated, as gzip(1) does), or garbage.
+  Produced StartMember(Fault* fault) {
+    for (;;) {
+      in_->Want(2);
+      const uint8_t* p = in_->data();
+      size_t zeros = 0;
+      while (zeros < in_->avail() && p[zeros] == 0) ++zeros;
+      if (zeros > 0) {
+        in_->Consume(zeros);
+        continue;
+      }
+      if (in_->avail() == 0) {
+        if (in_->error() != 0) {
+          *fault = ReadFault(in_->error());
+          return Produced::kError;
+        }
+        return Produced::kEnd;
+      }
+      if (in_->avail() >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+        isal_inflate_reset(&state_);
+        state_.crc_flag = ISAL_GZIP;
+        in_member_ = true;
+        return Produced::kMore;
+      }
+      *fault = {FileStatus::kCorrupt, "trailing garbage after gzip member " +
+                                          std::to_string(members_) + " at compressed byte " +
+                                          std::to_string(in_->consumed())};
+      return Produced::kError;
+    }
+  }
+
+  RawInput* in_;
+  inflate_state state_;
+  bool in_member_ = true;  // the caller saw the magic bytes of the first member
+  uint64_t members_ = 0;
+};
+
+class ZstdDecoder final : public Decoder {
+ public:
+  explicit ZstdDecoder(RawInput* in) : in_(in), dctx_(ZSTD_createDCtx()) {}
+  ~ZstdDecoder() override { ZSTD_freeDCtx(dctx_); }
+  uint64_t members() const override { return frames_; }
+
+  Produced Produce(uint8_t* dst, size_t cap, size_t* n, Fault* fault) override {
+    if (dctx_ == nullptr) throw std::bad_alloc();
+    ZSTD_outBuffer out{dst, cap, 0};
+    for (;;) {
+      ZSTD_inBuffer in{in_->data(), in_->avail(), 0};
+      const size_t before = out.pos;
+      const size_t ret = ZSTD_decompressStream(dctx_, &out, &in);
+      in_->Consume(in.pos);
+      if (ZSTD_isError(ret)) {
+        *n += out.pos;
+        *fault = {FileStatus::kCorrupt, "corrupt zstd data in frame " +
+                                            std::to_string(frames_ + 1) + " near compressed byte " +
+                                            std::to_string(in_->consumed()) + ": " +
+                                            ZSTD_getErrorName(ret)};
+        return Produced::kError;
+      }
+      if (ret == 0) {
+        // A frame ends; the decoder stops there, the next frame starts with the next call.
+        ++frames_;
+        in_frame_ = false;
+        if (out.pos == out.size) break;
+        if (in_->avail() != 0) continue;
+      } else if (in.pos > 0 || out.pos > before) {
+        in_frame_ = true;
+      }
+      if (out.pos == out.size) break;
+      // Output not full: the decoder has flushed everything it can and wants input.
+      if (in_->avail() != 0) {
+        *n += out.pos;
+        *fault = {FileStatus::kCorrupt,
+                  "zstd decoder stalled near compressed byte " + std::to_string(in_->consumed())};
+        return Produced::kError;
+      }
+      if (!in_->Refill()) {
+        *n += out.pos;
+        if (in_->error() != 0) {
+          *fault = ReadFault(in_->error());
+          return Produced::kError;
+        }
+        if (in_frame_) {
+          *fault = {FileStatus::kTruncated, "zstd frame " + std::to_string(frames_ + 1) +
+                                                " ends early at compressed byte " +
+                                                std::to_string(in_->consumed())};
+          return Produced::kError;
+        }
+        return Produced::kEnd;
+      }
+    }
+    *n += out.pos;
+    return Produced::kMore;
+  }
+
+ private:
+  RawInput* in_;
+  ZSTD_DCtx* dctx_;
+  bool in_frame_ = false;
+  uint64_t frames_ = 0;
+};
+
+Compression CompressionOf(const uint8_t* p, size_t n) {
+  if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) return Compression::kGzip;
+  if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
+    return Compression::kZstd;
+  }
+  return Compression::kNone;
+}
+
+enum class CutKind { kChunk, kTooLong, kNeedMore };
+struct Cut {
+  CutKind kind;
+  size_t size = 0;
+};
+
+// Where the next chunk of p[0, n) ends. `end` = no byte follows p[n - 1]. A line is too long
+// when its first kMaxLineBytes bytes hold no newline and more bytes follow them (the parser's
+// rule: a last line of exactly kMaxLineBytes bytes without a newline is still parsed).
+Cut CutLines(const uint8_t* p, size_t n, bool end, size_t target) {
+  if (n == 0) return {CutKind::kNeedMore};
+  if (n <= target) {
+    if (end) return {CutKind::kChunk, n};
+    if (n <= kMaxLineBytes) return {CutKind::kNeedMore};
+    // A full window whose front went to a header or an earlier chunk: refilling would copy
+    // megabytes, so take its whole lines as they are.
+    if (const void* nl = memrchr(p, '\n', n)) {
+      return {CutKind::kChunk, static_cast<size_t>(static_cast<const uint8_t*>(nl) - p) + 1};
+    }
+    return {CutKind::kTooLong};
+  } else if (const void* nl = memrchr(p, '\n', target)) {
+    return {CutKind::kChunk, static_cast<size_t>(static_cast<const uint8_t*>(nl) - p) + 1};
+  }
+  // No newline in the first `target` bytes (or fewer than `target` bytes so far).
+  if (const void* nl = memchr(p, '\n', std::min(n, kMaxLineBytes))) {
+    return {CutKind::kChunk, static_cast<size_t>(static_cast<const uint8_t*>(nl) - p) + 1};
+  }
+  if (n > kMaxLineBytes) return {CutKind::kTooLong};
+  if (end) return {CutKind::kChunk, n};
+  return {CutKind::kNeedMore};
+}
+
+}  // namespace
+
+std::string_view CompressionName(Compression c) {
+  switch (c) {
+    case Compression::kNone:
+      return "none";
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kZstd:
+      return "zstd";
+  }
+  return "?";
+}
+
+std::string_view FileStatusName(FileStatus s) {
+  switch (s) {
+    case FileStatus::kOk:
+      return "ok";
+    case FileStatus::kEmpty:
+      return "empty";
+    case FileStatus::kNotFound:
+      return "not_found";
+    case FileStatus::kPermissionDenied:
+      return "permission_denied";
+    case FileStatus::kUnreadable:
+      return "unreadable";
+    case FileStatus::kTruncated:
+      return "truncated";
+    case FileStatus::kCorrupt:
+      return "corrupt";
+    case FileStatus::kShrank:
+      return "shrank";
+  }
+  return "?";
+}
+
+bool Chunk::Damaged() const {
+  return mapped != nullptr && mapped->ZeroFilledFrom() < offset + size;
+}
+
+class FileReader::Impl {
+ public:
+  Impl(uint32_t index, InputFile file, ReadOptions options)
+      : index_(index), file_(std::move(file)), options_(std::move(options)) {
+    options_.chunk_bytes = std::max<size_t>(options_.chunk_bytes, 1);
+    format_ = options_.format;
+    outcome_.path = file_.path;
+    // One byte more than a line may hold, so a full window always decides (CutLines).
+    window_bytes_ = std::max(options_.chunk_bytes, kMaxLineBytes) + 1;
+  }
+  ~Impl() {
+    if (fd_ >= 0 && file_.fd < 0) close(fd_);
+  }
+
+  const FileOutcome& outcome() const { return outcome_; }
+
+  std::optional<Chunk> Next() {
+    if (finished_) return std::nullopt;
+    try {
+      return Step();
+    } catch (const std::exception& e) {
+      Fail(FileStatus::kUnreadable, std::string("internal error: ") + e.what());
+    } catch (...) {
+      Fail(FileStatus::kUnreadable, "internal error");
+    }
+    return Final();
+  }
+
+ private:
+  std::optional<Chunk> Step() {
+    if (!started_) {
+      started_ = true;
+      if (!format_) format_ = std::make_shared<const Format>(Format::Default());
+      if (!Open()) return Final();
+      CheckHeader();
+    }
+    for (;;) {
+      // A mapped file is checked before its bytes are looked at: once it is shorter than
+      // when it was opened its contents are not trusted (a rewrite, copytruncate rotation).
+      if (mapped_ && !StillWhole()) {
+        Shrank(offset_);
+        return Final();
+      }
+      const Cut cut = CutLines(window_ + begin_, len_ - begin_, done_, options_.chunk_bytes);
+      switch (cut.kind) {
+        case CutKind::kChunk:
+          return Emit(cut.size);
+        case CutKind::kTooLong:
+          SkipLongLine();
+          break;
+        case CutKind::kNeedMore:
+          if (done_) return Final();
+          Fill();
+          break;
+      }
+    }
+  }
+
+  std::string Name() const { return file_.path == "-" ? "stdin" : file_.path; }
+
+  void Fail(FileStatus status, std::string message) {
+    if (IsFailure(outcome_.status)) return;  // the first failure is the one to report
+    outcome_.status = status;
+    outcome_.message = Name() + ": " + FileStatusName(status).data() + ": " + message;
+  }
+
+  bool Open() {
+    if (file_.fd >= 0) {
+      fd_ = file_.fd;
+      return OpenStream();
+    }
+    // O_NONBLOCK: opening a FIFO without a writer must not hang the run (it then reads as
+    // empty); RawInput turns blocking back on if a read would wait.
+    fd_ = open(file_.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd_ < 0) {
+      const int error = errno;
+      Fail(StatusOfErrno(error), "cannot open: " + ErrnoText(error));
+      return false;
+    }
+    struct stat st;
+    if (fstat(fd_, &st) != 0) {
+      const int error = errno;
+      Fail(StatusOfErrno(error), "cannot stat: " + ErrnoText(error));
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      Fail(FileStatus::kUnreadable, "cannot read: " + ErrnoText(EISDIR));
+      return false;
+    }
+    if (!S_ISREG(st.st_mode)) return OpenStream();
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size == 0) {
+      done_ = true;
+      return true;
+    }
+    uint8_t magic[4] = {};
+    const ssize_t got = pread(fd_, magic, sizeof magic, 0);
+    if (got < 0) {
+      const int error = errno;
+      Fail(StatusOfErrno(error), "read error: " + ErrnoText(error));
+      return false;
+    }
+    if (CompressionOf(magic, static_cast<size_t>(got)) != Compression::kNone) return OpenStream();
+    int error = 0;
+    std::unique_ptr<MappedFile> map = MappedFile::Map(fd_, size, &error);
+    if (!map) return OpenStream();  // e.g. a file system without mmap: read() it instead
+    mapped_ = std::shared_ptr<const MappedFile>(std::move(map));
+    window_ = mapped_->data();
+    len_ = size;
+    done_ = true;
+    outcome_.disk_bytes = size;
+    outcome_.data_bytes = size;
+    return true;
+  }
+
+  bool OpenStream() {
+    raw_ = std::make_unique<RawInput>(fd_, options_.read_bytes);
+    raw_->Want(4);
+    outcome_.compression = CompressionOf(raw_->data(), raw_->avail());
+    switch (outcome_.compression) {
+      case Compression::kNone:
+        decoder_ = std::make_unique<PlainDecoder>(raw_.get());
+        break;
+      case Compression::kGzip:
+        decoder_ = std::make_unique<GzipDecoder>(raw_.get());
+        break;
+      case Compression::kZstd:
+        decoder_ = std::make_unique<ZstdDecoder>(raw_.get());
+        break;
+    }
+    pool_ = std::make_shared<BufferPool>(window_bytes_ + kPadding);
+    Fill();
+    return true;
+  }
+
+  // Stream files: moves the unconsumed tail of the window to the front of a buffer no chunk
+  // uses and reads until the window is full or the stream ends.
+  void Fill() {
+    const size_t carry = len_ - begin_;
+    if (!buffer_ || buffer_shared_) {
+      std::shared_ptr<uint8_t> fresh = BufferPool::Get(pool_);
+      if (carry > 0) std::memcpy(fresh.get(), window_ + begin_, carry);
+      buffer_ = std::move(fresh);
+      buffer_shared_ = false;
+    } else if (begin_ > 0) {
+      std::memmove(buffer_.get(), buffer_.get() + begin_, carry);
+    }
+    window_ = buffer_.get();
+    uint8_t* buf = buffer_.get();
+    begin_ = 0;
+    len_ = carry;
+    while (len_ < window_bytes_ && !done_) {
+      size_t n = 0;
+      Fault fault;
+      const Produced p = decoder_->Produce(buf + len_, window_bytes_ - len_, &n, &fault);
+      len_ += n;
+      outcome_.data_bytes += n;
+      if (p == Produced::kEnd) done_ = true;
+      if (p == Produced::kError) {
+        done_ = true;
+        // Keep the complete lines before the failure; the partial last one is not a record.
+        const void* nl = memrchr(buf, '\n', len_);
+        const size_t keep = nl ? static_cast<const uint8_t*>(nl) - buf + 1 : 0;
+        outcome_.dropped_bytes = len_ - keep;
+        len_ = keep;
+        std::string where = fault.message;
+        if (outcome_.dropped_bytes > 0) {
+          where += "; the incomplete line at byte " + std::to_string(offset_ + keep) + " (" +
+                   std::to_string(outcome_.dropped_bytes) + " bytes) is dropped";
+        }
+        Fail(fault.status, where);
+      }
+    }
+    std::memset(buf + len_, 0, kPadding);
+  }
+
+  // A header line is consumed here; the parser never sees it.
+  void CheckHeader() {
+    if (!options_.detect_header) return;
+    const uint8_t* p = window_ + begin_;
+    const size_t n = len_ - begin_;
+    size_t line = 0, consumed = 0;
+    if (const void* nl = memchr(p, '\n', std::min(n, kMaxLineBytes))) {
+      line = static_cast<const uint8_t*>(nl) - p;
+      consumed = line + 1;
+    } else if (done_ && n > 0 && n <= kMaxLineBytes) {
+      line = consumed = n;
+    } else {
+      return;
+    }
+    std::string_view text(reinterpret_cast<const char*>(p), line);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    std::optional<Format> header = Format::FromHeaderLine(text);
+    if (!header) return;
+    format_ = std::make_shared<const Format>(std::move(*header));
+    outcome_.header = format_;
+    begin_ += consumed;
+    offset_ += consumed;
+    ++lines_before_;
+  }
+
+  // The window starts at a line with no newline in its first kMaxLineBytes bytes: drops it up
+  // to and including its newline, reading through as many windows as it spans.
+  void SkipLongLine() {
+    const uint64_t start = offset_;
+    size_t scan = begin_ + kMaxLineBytes;
+    for (;;) {
+      if (const void* nl = memchr(window_ + scan, '\n', len_ - scan)) {
+        const size_t end = static_cast<const uint8_t*>(nl) - window_;
+        offset_ += end - begin_;
+        begin_ = end + 1;
+        reader_errors_.push_back({start, offset_ - start, lines_before_++});
+        ++offset_;
+        break;
+      }
+      offset_ += len_ - begin_;
+      begin_ = len_;
+      if (done_) {
+        reader_errors_.push_back({start, offset_ - start, lines_before_++});
+        break;
+      }
+      Fill();
+      scan = begin_;
+    }
+    ++outcome_.skipped_lines;
+  }
+
+  std::optional<Chunk> Emit(size_t size) {
+    if (mapped_ && !Intact(offset_, size)) return Final();
+    Chunk c;
+    c.file = index_;
+    c.seq = seq_++;
+    c.data = window_ + begin_;
+    c.size = size;
+    c.format = format_;
+    c.offset = offset_;
+    c.lines_before = lines_before_;
+    c.reader_errors = std::move(reader_errors_);
+    reader_errors_.clear();
+    lines_before_ = 0;
+    if (mapped_) {
+      c.keepalive = mapped_;
+      c.mapped = mapped_.get();
+    } else {
+      c.keepalive = buffer_;
+      buffer_shared_ = true;
+    }
+    begin_ += size;
+    offset_ += size;
+    ++outcome_.chunks;
+    if (done_ && begin_ == len_) {
+      finished_ = true;
+      c.last = true;
+      Finish();
+      c.outcome = std::make_shared<const FileOutcome>(outcome_);
+    }
+    return c;
+  }
+
+  // Mapped files: the chunk's pages are still the file's. The size check also catches a file
+  // cut inside a page (the rest of that page then reads as zeros, with no SIGBUS).
+  bool Intact(uint64_t offset, size_t size) {
+    const bool ok = mapped_->Populate(offset, size + kPadding) && StillWhole();
+    if (!ok) Shrank(offset);
+    return ok;
+  }
+
+  // The mapped file has its size of when it was opened and no page of it was zero-filled.
+  bool StillWhole() const {
+    struct stat st;
+    return mapped_->ZeroFilledFrom() == UINT64_MAX &&
+           (fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) >= mapped_->size());
+  }
+
+  void Shrank(uint64_t from) {
+    struct stat st;
+    const bool known = fstat(fd_, &st) == 0;
+    const std::string now = known ? std::to_string(st.st_size) + " bytes now" : "size now unknown";
+    // Lines skipped as too long that reach past the new end were partly zeros, not the file.
+    const uint64_t valid = std::min<uint64_t>(
+        mapped_->ZeroFilledFrom(), known ? static_cast<uint64_t>(st.st_size) : UINT64_MAX);
+    while (!reader_errors_.empty() &&
+           reader_errors_.back().offset + reader_errors_.back().bytes >= valid) {
+      reader_errors_.pop_back();
+      --lines_before_;
+      --outcome_.skipped_lines;
+    }
+    Fail(FileStatus::kShrank, "file shrank while being read (" + std::to_string(mapped_->size()) +
+                                  " bytes when opened, " + now + "); lines from byte " +
+                                  std::to_string(from) + " on are not read");
+    begin_ = len_;
+    done_ = true;
+  }
+
+  void Finish() {
+    // Lines skipped as too long were scanned through the mapping, maybe into zeros.
+    if (mapped_ && !IsFailure(outcome_.status) && !StillWhole()) Shrank(offset_);
+    if (raw_) outcome_.disk_bytes = raw_->total();
+    if (decoder_) outcome_.members = decoder_->members();
+    if (outcome_.status == FileStatus::kOk && outcome_.data_bytes == 0) {
+      outcome_.status = FileStatus::kEmpty;
+      outcome_.message = Name() + ": empty";
+    }
+    if (fd_ >= 0 && file_.fd < 0) close(fd_);
+    fd_ = -1;
+  }
+
+  Chunk Final() {
+    finished_ = true;
+    ++outcome_.chunks;
+    Finish();
+    Chunk c;
+    c.file = index_;
+    c.seq = seq_++;
+    c.data = kEmptyData;
+    c.format = format_ ? format_ : std::make_shared<const Format>(Format::Default());
+    c.offset = offset_;
+    c.lines_before = lines_before_;
+    c.reader_errors = std::move(reader_errors_);
+    c.last = true;
+    c.outcome = std::make_shared<const FileOutcome>(outcome_);
+    return c;
+  }
+
+  const uint32_t index_;
+  const InputFile file_;
+  ReadOptions options_;
+  std::shared_ptr<const Format> format_;
+  FileOutcome outcome_;
+  size_t window_bytes_;
+  int fd_ = -1;
+  bool started_ = false;
+  bool finished_ = false;
+
+  // The window: window_[begin_, len_) is read and not yet handed out; done_ = nothing follows.
+  const uint8_t* window_ = kEmptyData;
+  size_t begin_ = 0, len_ = 0;
+  bool done_ = false;
+  uint64_t offset_ = 0;  // of window_[begin_] in the decompressed file
+
+  std::shared_ptr<const MappedFile> mapped_;
+  std::unique_ptr<RawInput> raw_;
+  std::unique_ptr<Decoder> decoder_;
+  std::shared_ptr<BufferPool> pool_;
+  std::shared_ptr<uint8_t> buffer_;
+  bool buffer_shared_ = false;  // a chunk views buffer_: it may no longer be written
+
+  uint32_t seq_ = 0;
+  uint32_t lines_before_ = 0;
+  std::vector<ReaderLineError> reader_errors_;
+};
+
+FileReader::FileReader(uint32_t index, InputFile file, ReadOptions options)
+    : impl_(std::make_unique<Impl>(index, std::move(file), std::move(options))) {}
+FileReader::~FileReader() = default;
+FileReader::FileReader(FileReader&&) noexcept = default;
+FileReader& FileReader::operator=(FileReader&&) noexcept = default;
+std::optional<Chunk> FileReader::Next() { return impl_->Next(); }
+const FileOutcome& FileReader::outcome() const { return impl_->outcome(); }
+
+}  // namespace flowsift

@@ -1,0 +1,145 @@
+// Reading one input file into chunks of whole lines: plain files memory-mapped, gzip through
+// ISA-L, zstd through libzstd, stdin and pipes with read(). One FileReader is one unit of
+// work; the run pipeline drives many of them in parallel, each from one thread at a time.
+#ifndef FLOWSIFT_PIPELINE_READER_H_
+#define FLOWSIFT_PIPELINE_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/format.h"
+#include "pipeline/input.h"
+#include "pipeline/parse_chunk.h"
+
+namespace flowsift {
+
+class MappedFile;
+
+// Recognised by magic bytes, never by name: gzip 1f 8b, zstd 28 b5 2f fd, anything else text.
+enum class Compression : uint8_t { kNone = 0, kGzip = 1, kZstd = 2 };
+// "none", "gzip", "zstd".
+std::string_view CompressionName(Compression c);
+
+// How reading one file ended. Values are stable: they name the manifest's per-input status.
+// Records read before a failure are kept (truncated, corrupt, shrank); the failures make the
+// run exit 1 (SPEC 2.2), kOk and kEmpty do not.
+enum class FileStatus : uint8_t {
+  kOk = 0,                // read to the end (bad lines are counted by the parser, not here)
+  kEmpty = 1,             // no bytes at all after decompression: nothing to read, not an error
+  kNotFound = 2,          // the path does not exist (ENOENT)
+  kPermissionDenied = 3,  // EACCES / EPERM
+  kUnreadable = 4,        // another open or read error: a directory, ENOTDIR, EIO, ...
+  kTruncated = 5,         // a gzip member or zstd frame is cut short by the end of the file
+  kCorrupt = 6,           // invalid compressed data, a checksum mismatch, trailing garbage
+  kShrank = 7,            // a memory-mapped file got shorter while it was being read
+};
+// Snake-case name: "ok", "empty", "not_found", "permission_denied", "unreadable", "truncated",
+// "corrupt", "shrank".
+std::string_view FileStatusName(FileStatus s);
+inline bool IsFailure(FileStatus s) { return s >= FileStatus::kNotFound; }
+
+struct FileOutcome {
+  std::string path;  // as listed; "-" for stdin
+  FileStatus status = FileStatus::kOk;
+  // Empty for kOk; otherwise one line naming the file, what happened and where, e.g.
+  // "a.log.gz: truncated: gzip member 1 ends early at compressed byte 4096".
+  std::string message;
+  Compression compression = Compression::kNone;
+  uint64_t disk_bytes = 0;     // bytes read from the file (its size when mapped)
+  uint64_t data_bytes = 0;     // bytes after decompression, header and skipped lines included
+  uint64_t dropped_bytes = 0;  // an incomplete last line cut off by a failure: not parsed
+  uint64_t members = 0;        // complete gzip members or zstd frames
+  uint64_t chunks = 0;         // chunks handed out, the last (possibly empty) one included
+  uint64_t skipped_lines = 0;  // lines the reader skipped as too long
+  std::shared_ptr<const Format> header;  // the file's header line, or null (default used)
+};
+
+// A line the reader skipped because it could not hold it (LineError::kLineTooLong): longer
+// than kMaxLineBytes with no newline in its first kMaxLineBytes bytes. All of a chunk's
+// reader errors come before its data[0]; `index` places the line among the chunk's
+// `lines_before` lines (LineNumbers below turns it into a line number).
+struct ReaderLineError {
+  uint64_t offset = 0;  // of the line's first byte in the decompressed file
+  uint64_t bytes = 0;   // length without the newline
+  uint32_t index = 0;   // 0 .. lines_before - 1
+  LineError reason = LineError::kLineTooLong;
+};
+
+// Whole lines of one file: data[0, size) ends with '\n' except at the end of the file, and is
+// readable to size + kernels::kPadding. Every file, even one that cannot be opened, yields at
+// least one chunk; the last one has `last` set and carries the file's outcome, and may be
+// empty (size 0). Line numbers are not counted here (that would cost a pass over the bytes):
+// the parser counts each chunk's lines and LineNumbers adds them up.
+struct Chunk {
+  uint32_t file = 0;  // index in the input list
+  uint32_t seq = 0;   // 0, 1, 2 ... within the file
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  std::shared_ptr<const Format> format;  // the file's header, or the default / --format one
+  uint64_t offset = 0;                   // of data[0] in the decompressed file
+  uint32_t lines_before = 0;  // lines consumed by the reader between the previous chunk's data
+                              // and data[0]: the header line, lines skipped as too long
+  std::vector<ReaderLineError> reader_errors;
+  std::shared_ptr<const void> keepalive;  // owns the bytes (mapping or buffer)
+  const MappedFile* mapped = nullptr;     // the mapping data points into, or null
+  bool last = false;
+  std::shared_ptr<const FileOutcome> outcome;  // set on the last chunk only
+
+  // True when some of data[0, size) was zero-filled because the file shrank while mapped.
+  // A race the reader's size checks cannot close (the file shrinks after the chunk was handed
+  // out and before it was parsed): call it after parsing and drop the batch if it says so.
+  bool Damaged() const;
+};
+
+// Absolute line numbers for one file's chunks, fed in seq order by one serial consumer.
+class LineNumbers {
+ public:
+  // 1-based line number of chunk.data[0].
+  uint64_t FirstLine(const Chunk& c) const { return done_ + c.lines_before + 1; }
+  // 1-based line number of one of c.reader_errors.
+  uint64_t LineOf(const ReaderLineError& e) const { return done_ + e.index + 1; }
+  // After the chunk: `parsed_lines` is ParsedBatch::lines of its data.
+  void Advance(const Chunk& c, uint64_t parsed_lines) { done_ += c.lines_before + parsed_lines; }
+  // Lines of the file so far.
+  uint64_t lines() const { return done_; }
+
+ private:
+  uint64_t done_ = 0;
+};
+
+struct ReadOptions {
+  // Target chunk size: a chunk holds the whole lines within its first chunk_bytes bytes, or
+  // one longer line of up to kMaxLineBytes. Any value >= 1 works (tests use tiny ones).
+  size_t chunk_bytes = size_t{4} << 20;
+  // Format of files without a header line (--format); null = Format::Default().
+  std::shared_ptr<const Format> format;
+  bool detect_header = true;
+  size_t read_bytes = size_t{256} << 10;  // read() size for compressed files and pipes
+};
+
+class FileReader {
+ public:
+  FileReader(uint32_t index, InputFile file, ReadOptions options);
+  ~FileReader();
+  FileReader(FileReader&&) noexcept;
+  FileReader& operator=(FileReader&&) noexcept;
+
+  // The next chunk, or nullopt once the last one was returned. Opens the file on the first
+  // call. Never throws: every failure ends the file with a status in the last chunk.
+  std::optional<Chunk> Next();
+  // The outcome so far; final once the last chunk was returned.
+  const FileOutcome& outcome() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_READER_H_

@@ -1,0 +1,245 @@
+#include "pipeline/run.h"
+
+#include <tbb/global_control.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/tables.h"
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
+  ordered_json m;
+  m["tool"] = "flowsift";
+  m["version"] = opt.version;
+  m["format_version"] = kOutputFormatVersion;
+  m["simd_target"] = opt.simd_target;
+  m["command_line"] = opt.options_text;
+  m["options"] = {
+      {"window", opt.window},
+      {"threads", opt.threads},
+      {"internal", opt.internal.ToString()},
+      {"format", opt.format ? opt.format->HeaderLine() : Format::Default().HeaderLine()},
+      {"since", opt.since},
+      {"until", opt.until == UINT64_MAX ? ordered_json() : ordered_json(opt.until)},
+      {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)},
+      {"strict", opt.strict}};
+  ordered_json inputs = ordered_json::array();
+  for (const InputError& e : r.missing) {
+    inputs.push_back({{"path", e.path}, {"status", "not_found"}, {"error", e.reason}});
+  }
+  uint64_t lines = 0, nodata = 0, skipdata = 0, filtered = 0, headers = 0;
+  std::array<uint64_t, kNumLineErrors> by_reason{};
+  for (const FileReport& f : r.graph.files) {
+    ordered_json reasons = ordered_json::object();
+    for (size_t i = 0; i < kNumLineErrors; ++i) {
+      if (f.bad_by_reason[i] == 0) continue;
+      reasons[std::string(LineErrorName(static_cast<LineError>(i)))] = f.bad_by_reason[i];
+      by_reason[i] += f.bad_by_reason[i];
+    }
+    ordered_json header = nullptr;
+    if (f.outcome.header) {
+      header = ordered_json::array();
+      for (size_t i = 0; i < f.outcome.header->size(); ++i)
+        header.push_back(f.outcome.header->name(i));
+    }
+    inputs.push_back(
+        {{"path", f.outcome.path},
+         {"bytes", f.outcome.disk_bytes},
+         {"data_bytes", f.outcome.data_bytes},
+         {"compression", CompressionName(f.outcome.compression)},
+         {"header", header},
+         {"lines", f.lines},
+         {"records", f.records},
+         {"nodata", f.nodata},
+         {"skipdata", f.skipdata},
+         {"filtered", f.filtered},
+         {"header_lines", f.header_lines},
+         {"bad_lines", f.bad_lines},
+         {"bad_lines_by_reason", reasons},
+         {"status", FileStatusName(f.outcome.status)},
+         {"error", f.outcome.message.empty() ? ordered_json() : ordered_json(f.outcome.message)}});
+    lines += f.lines, nodata += f.nodata, skipdata += f.skipdata, filtered += f.filtered;
+    headers += f.header_lines;
+  }
+  m["inputs"] = inputs;
+  ordered_json reasons = ordered_json::object();
+  for (size_t i = 0; i < kNumLineErrors; ++i) {
+    if (by_reason[i] != 0)
+      reasons[std::string(LineErrorName(static_cast<LineError>(i)))] = by_reason[i];
+  }
+  m["totals"] = {{"inputs", r.graph.files.size() + r.missing.size()},
+                 {"failed_inputs", r.failures.size()},
+                 {"bytes", r.input_bytes},
+                 {"data_bytes", r.graph.data_bytes},
+                 {"lines", lines},
+                 {"records", r.graph.records},
+                 {"nodata", nodata},
+                 {"skipdata", skipdata},
+                 {"filtered", filtered},
+                 {"header_lines", headers},
+                 {"bad_lines", r.bad_lines},
+                 {"bad_lines_by_reason", reasons}};
+  ordered_json samples = ordered_json::array();
+  for (const BadLineSample& s : r.graph.samples) {
+    samples.push_back({{"path", r.graph.files[s.file].outcome.path},
+                       {"line", s.line},
+                       {"offset", s.offset},
+                       {"reason", LineErrorName(s.reason)},
+                       {"text", s.text}});
+  }
+  m["bad_line_samples"] = samples;
+  m["distinct_counts"] =
+      "exact up to 2048 values per key, then HyperLogLog with 2^15 registers (standard error "
+      "0.57%); distinct_dstport always exact";
+  const StageTimes& t = r.graph.times;
+  m["timings"] = {{"wall_s", t.wall},
+                  {"read_cpu_s", t.read},
+                  {"parse_cpu_s", t.parse},
+                  {"aggregate_cpu_s", t.aggregate},
+                  {"merge_s", t.merge}};
+  const double wall = t.wall > 0 ? t.wall : 1e-9;
+  m["throughput"] = {{"records_per_s", static_cast<double>(r.graph.records) / wall},
+                     {"data_gb_per_s", static_cast<double>(r.graph.data_bytes) / wall / 1e9},
+                     {"input_gb_per_s", static_cast<double>(r.input_bytes) / wall / 1e9}};
+  return m;
+}
+
+bool WriteText(const fs::path& path, const std::string& text, std::string* error) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) {
+    *error = "cannot write " + path.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+// Replaces `out` by `tmp` with renames only: a reader sees the old OUT or the new one.
+bool Publish(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
+  std::error_code ec;
+  fs::path old;
+  if (fs::exists(out, ec)) {
+    if (!force) {
+      *error = out.string() + " exists; use --force to replace it";
+      return false;
+    }
+    old = out.string() + ".old-" + std::to_string(getpid());
+    fs::rename(out, old, ec);
+    if (ec) {
+      *error = "cannot move the old " + out.string() + " aside: " + ec.message();
+      return false;
+    }
+  }
+  fs::rename(tmp, out, ec);
+  if (ec) {
+    *error = "cannot rename " + tmp.string() + " to " + out.string() + ": " + ec.message();
+    if (!old.empty()) fs::rename(old, out, ec);
+    return false;
+  }
+  if (!old.empty()) fs::remove_all(old, ec);
+  return true;
+}
+
+}  // namespace
+
+std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count) {
+  if (count <= 1) return files;
+  std::vector<InputFile> mine;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (i % count == index) mine.push_back(std::move(files[i]));
+  }
+  return mine;
+}
+
+RunResult Run(const RunOptions& opt, Progress* progress) {
+  RunResult r;
+  const fs::path out = opt.out_dir;
+  std::error_code ec;
+  if (fs::exists(out, ec) && !opt.force) {
+    r.exit_code = 3;
+    r.error = out.string() + " exists; use --force to replace it";
+    return r;
+  }
+
+  DiscoverOptions discover;
+  discover.inputs = opt.inputs;
+  discover.files_from = opt.files_from;
+  Discovery found = DiscoverInputs(discover);
+  r.missing = std::move(found.errors);
+  r.files = SelectShard(std::move(found.files), opt.shard_index, opt.shard_count);
+  for (const InputError& e : r.missing) r.failures.push_back(e.path + ": " + e.reason);
+  if (progress != nullptr) {
+    uint64_t total = 0;
+    for (const InputFile& f : r.files) {
+      if (f.path == "-") continue;
+      const uint64_t size = fs::file_size(f.path, ec);
+      if (!ec) total += size;
+    }
+    progress->bytes_total = total;
+    progress->files_total = r.files.size();
+  }
+
+  // Everything goes to a sibling directory first (same filesystem, so the rename is atomic).
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  fs::create_directories(parent, ec);  // an error shows in mkdtemp just below
+  std::string tmpl = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    r.exit_code = 3;
+    r.error = "cannot create a directory next to " + out.string() + ": " + std::strerror(errno);
+    return r;
+  }
+  const fs::path tmp = tmpl;
+
+  GraphOptions g;
+  g.threads = opt.threads;
+  g.chunk_bytes = opt.chunk_bytes;
+  g.format = opt.format;
+  g.aggregate.window = opt.window;
+  g.aggregate.internal = opt.internal;
+  g.since = opt.since;
+  g.until = opt.until;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              std::max(1u, opt.threads));
+    r.graph = RunGraph(r.files, g, progress);
+  }
+  for (const FileReport& f : r.graph.files) {
+    r.input_bytes += f.outcome.disk_bytes;
+    r.bad_lines += f.bad_lines;
+    if (IsFailure(f.outcome.status)) r.failures.push_back(f.outcome.message);
+  }
+
+  std::string error;
+  const Aggregator& agg = r.graph.aggregate;
+  ZstdFileWriter findings;
+  const bool written = WriteWindows((tmp / "windows.csv.zst").string(), agg.Windows(), &error) &&
+                       WriteTalkers((tmp / "talkers.csv.zst").string(), agg.Talkers(), &error) &&
+                       WriteExposure((tmp / "exposure.csv.zst").string(), agg.Exposure(), &error) &&
+                       findings.Open((tmp / "findings.jsonl.zst").string(), &error) &&
+                       findings.Close(&error);
+  // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
+  r.manifest_json =
+      ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+  if (!written || !WriteText(tmp / "manifest.json", r.manifest_json, &error) ||
+      !Publish(tmp, out, opt.force, &error)) {
+    fs::remove_all(tmp, ec);
+    r.exit_code = 3;
+    r.error = error;
+    return r;
+  }
+  r.exit_code = (!r.failures.empty() || (opt.strict && r.bad_lines > 0)) ? 1 : 0;
+  return r;
+}
+
+}  // namespace flowsift

@@ -1,0 +1,60 @@
+// `flowsift run` as a library call: inputs -> the summary directory OUT (SPEC sections 2, 3).
+#ifndef FLOWSIFT_PIPELINE_RUN_H_
+#define FLOWSIFT_PIPELINE_RUN_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/graph.h"
+#include "pipeline/networks.h"
+
+namespace flowsift {
+
+// Bumped when a file in OUT changes incompatibly; `show` and `merge` read the same major.
+inline constexpr int kOutputFormatVersion = 1;
+
+struct RunOptions {
+  std::vector<std::string> inputs;      // files, directories, "-"
+  std::vector<std::string> files_from;  // lists of paths ("-" = stdin)
+  std::string out_dir;
+  bool force = false;  // replace an existing out_dir
+  uint32_t window = 600;
+  unsigned threads = 1;
+  NetworkSet internal = NetworkSet::DefaultInternal();
+  std::shared_ptr<const Format> format;  // files without a header; null = default v2
+  uint64_t since = 0, until = UINT64_MAX;
+  uint32_t shard_index = 0, shard_count = 1;  // run inputs i with i % count == index
+  bool strict = false;                        // any bad line makes the exit code 1
+  size_t chunk_bytes = size_t{4} << 20;
+  std::string version = "dev";  // tool version for the manifest
+  std::string simd_target;      // for the manifest
+  std::string options_text;     // the command line, for the manifest
+};
+
+struct RunResult {
+  int exit_code = 0;  // SPEC 2.2: 0, 1 (inputs failed) or 3 (outputs)
+  std::string error;  // why outputs could not be written (exit 3)
+  GraphResult graph;
+  std::vector<InputFile> files;       // after discovery and sharding
+  std::vector<InputError> missing;    // inputs that could not be listed
+  std::vector<std::string> failures;  // one message per failed input
+  uint64_t bad_lines = 0;
+  uint64_t input_bytes = 0;  // bytes read from disk
+  std::string manifest_json;
+};
+
+// Reads the inputs, aggregates them on `threads` threads and writes OUT atomically: every
+// file goes to a temporary sibling directory that is renamed into place at the end, so a
+// killed run never leaves a half-written OUT. Exceptions only for programming errors; every
+// input or output problem is in the result. `progress` may be null.
+RunResult Run(const RunOptions& options, Progress* progress);
+
+// Picks this shard's inputs: those whose index in the sorted list is index mod count.
+std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count);
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_RUN_H_

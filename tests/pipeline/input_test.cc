@@ -1,0 +1,171 @@
+#include "pipeline/input.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+
+class InputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/flowsift_input_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string Path(const std::string& rel) const { return root_ + "/" + rel; }
+  void Touch(const std::string& rel, const std::string& text = "") const {
+    fs::create_directories(fs::path(Path(rel)).parent_path());
+    const int fd = open(Path(rel).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(fd);
+  }
+  static std::vector<std::string> Paths(const Discovery& d) {
+    std::vector<std::string> out;
+    for (const InputFile& f : d.files) out.push_back(f.path);
+    return out;
+  }
+
+  std::string root_;
+};
+
+TEST(IsInputName, TakesLogGzZstTxtOnly) {
+  for (const char* name : {"a.log", "a.log.gz", "a.gz", "a.log.zst", "a.zst", "a.txt",
+                           "123_vpcflowlogs_us-east-1_fl-1_20180620T1620Z_fe123456.log.gz"}) {
+    EXPECT_TRUE(IsInputName(name)) << name;
+  }
+  for (const char* name : {"", ".log", ".a.log", "a.md", "a.LOG", "a.log.parquet", "a.gz.tmp",
+                           "log", "a.zstd", "a.json"}) {
+    EXPECT_FALSE(IsInputName(name)) << name;
+  }
+}
+
+TEST_F(InputTest, DirectoryIsSortedBytewiseSkippingHiddenAndOtherNames) {
+  for (const char* rel : {"d/b.log", "d/a.log.gz", "d/a/x.zst", "d/a.txt", "d/.hidden.log",
+                          "d/.git/c.log", "d/readme.md", "d/c.LOG", "d/sub/z.log", "d/e.gz",
+                          "d/f.log.zst", "d/sub/.h/y.log", "d/Z.log"}) {
+    Touch(rel);
+  }
+  const Discovery d = DiscoverInputs({.inputs = {Path("d")}});
+  EXPECT_TRUE(d.errors.empty());
+  // '.' (0x2E) sorts before '/' (0x2F) and 'Z' before 'a': plain bytewise path order.
+  const std::vector<std::string> want = {Path("d/Z.log"),     Path("d/a.log.gz"), Path("d/a.txt"),
+                                         Path("d/a/x.zst"),   Path("d/b.log"),    Path("d/e.gz"),
+                                         Path("d/f.log.zst"), Path("d/sub/z.log")};
+  EXPECT_EQ(Paths(d), want);
+  for (const InputFile& f : d.files) EXPECT_EQ(f.fd, -1);
+}
+
+TEST_F(InputTest, TrailingSlashAndNamedFilesWhateverTheirName) {
+  Touch("d/a.log");
+  Touch("notes.md");
+  const Discovery d = DiscoverInputs({.inputs = {Path("d") + "//", Path("notes.md")}});
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("d/a.log"), Path("notes.md")}));
+}
+
+TEST_F(InputTest, MissingAndBadPathsAreErrorsAndTheRestIsListed) {
+  Touch("d/a.log");
+  Touch("plain.log");
+  const Discovery d = DiscoverInputs(
+      {.inputs = {Path("missing.log"), Path("d"), Path("plain.log/x"), Path("gone/")}});
+  EXPECT_EQ(Paths(d), std::vector<std::string>{Path("d/a.log")});
+  ASSERT_EQ(d.errors.size(), 3u);
+  EXPECT_EQ(d.errors[0].path, Path("missing.log"));
+  EXPECT_EQ(d.errors[0].reason, "No such file or directory");
+  EXPECT_EQ(d.errors[0].error, ENOENT);
+  EXPECT_EQ(d.errors[1].path, Path("plain.log/x"));
+  EXPECT_EQ(d.errors[1].reason, "Not a directory");
+  EXPECT_EQ(d.errors[1].error, ENOTDIR);
+  EXPECT_EQ(d.errors[2].path, Path("gone/"));
+}
+
+TEST_F(InputTest, DuplicatesAreListedOnce) {
+  Touch("d/a.log");
+  Touch("d/b.log");
+  const Discovery d =
+      DiscoverInputs({.inputs = {Path("d/b.log"), Path("d"), Path("d/"), Path("d/b.log")}});
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("d/b.log"), Path("d/a.log")}));
+}
+
+TEST_F(InputTest, SymlinkLoopsAreSearchedOnce) {
+  Touch("d/a.log");
+  Touch("e/b.log");
+  fs::create_directory_symlink(Path("d"), Path("d/loop"));
+  fs::create_directory_symlink(Path("e"), Path("d/e_link"));
+  fs::create_symlink(Path("e/b.log"), Path("d/c.log"));
+  fs::create_symlink(Path("nowhere"), Path("d/dangling.log"));
+  const Discovery d = DiscoverInputs({.inputs = {Path("d")}});
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d),
+            (std::vector<std::string>{Path("d/a.log"), Path("d/c.log"), Path("d/e_link/b.log")}));
+}
+
+TEST_F(InputTest, FilesFromSkipsBlankLinesAndCarriageReturns) {
+  Touch("a.log");
+  Touch("d/b.gz");
+  Touch("list.txt",
+        Path("a.log") + "\r\n\n\r\n" + Path("d") + "\n" + Path("missing") + "\n" + Path("a.log"));
+  const Discovery d = DiscoverInputs({.files_from = {Path("list.txt"), Path("nolist")}});
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("a.log"), Path("d/b.gz")}));
+  ASSERT_EQ(d.errors.size(), 2u);
+  EXPECT_EQ(d.errors[0].path, Path("nolist"));
+  EXPECT_EQ(d.errors[1].path, Path("missing"));
+}
+
+TEST_F(InputTest, StdinAsInputAndAsFilesFrom) {
+  Touch("a.log");
+  const Discovery plain = DiscoverInputs({.inputs = {"-", Path("a.log"), "-"}, .stdin_fd = 7});
+  ASSERT_EQ(plain.files.size(), 2u);
+  EXPECT_EQ(plain.files[0].path, "-");
+  EXPECT_EQ(plain.files[0].fd, 7);
+  EXPECT_EQ(plain.files[1].fd, -1);
+
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string list = Path("a.log") + "\n";
+  ASSERT_EQ(write(fds[1], list.data(), list.size()), static_cast<ssize_t>(list.size()));
+  close(fds[1]);
+  const Discovery d =
+      DiscoverInputs({.inputs = {"-"}, .files_from = {"-", "-"}, .stdin_fd = fds[0]});
+  close(fds[0]);
+  EXPECT_EQ(Paths(d), std::vector<std::string>{Path("a.log")});
+  ASSERT_EQ(d.errors.size(), 2u);  // a second "--files-from -", and "-" as an input
+  EXPECT_EQ(d.errors[0].reason, "stdin is already read by another --files-from -");
+  EXPECT_EQ(d.errors[1].reason, "stdin is already read by --files-from -");
+}
+
+// 20,000 files in one directory, as a day of S3 deliveries can hold. Speed is measured in
+// docs/input.md, not here.
+TEST_F(InputTest, TwentyThousandFiles) {
+  const std::string dir = Path("many");
+  fs::create_directory(dir);
+  for (int i = 0; i < 20000; ++i) {
+    const std::string p = dir + "/f" + std::to_string(i) + (i % 2 ? ".log.gz" : ".log");
+    const int fd = open(p.c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    close(fd);
+  }
+  Touch("many/skip.md");
+  const Discovery d = DiscoverInputs({.inputs = {dir}});
+  EXPECT_TRUE(d.errors.empty());
+  ASSERT_EQ(d.files.size(), 20000u);
+  for (size_t i = 1; i < d.files.size(); ++i) {
+    ASSERT_LT(d.files[i - 1].path, d.files[i].path);
+  }
+}
+
+}  // namespace
+}  // namespace flowsift

@@ -1,0 +1,664 @@
+#include "pipeline/reader.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <isa-l/igzip_lib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "kernels/types.h"
+#include "pipeline/generate.h"
+#include "pipeline/input.h"
+#include "pipeline/mapped_file.h"
+#include "pipeline/parse_chunk.h"
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+using kernels::kPadding;
+
+// `n` valid default-format records of varying lengths, numbered from `first`.
+std::string Records(size_t n, size_t first = 0) {
+  std::string out;
+  for (size_t i = first; i < first + n; ++i) {
+    out += "2 123456789012 eni-0a1b2c3d4e5f6" + std::to_string(i % 7) + " 10.0." +
+           std::to_string(i % 256) + "." + std::to_string(i * 7 % 256) + " 172.16.0.1 " +
+           std::to_string(i * 37 % 65536) + " 443 6 " + std::to_string(i % 1000 + 1) + " " +
+           std::to_string(i * i % 100000) + " 1700000000 1700000060 " +
+           (i % 3 ? "ACCEPT" : "REJECT") + " OK\n";
+  }
+  return out;
+}
+
+size_t Count(std::string_view s, char c) { return std::count(s.begin(), s.end(), c); }
+
+// Members of a gzip file, compressed in process with ISA-L. `flush_at` lists offsets of
+// `text` where a sync flush ends a deflate block on a byte boundary, so a file cut exactly
+// there decodes to text[0, offset) and nothing more. *cut receives the compressed offsets.
+std::string Gzip(std::string_view text, std::vector<size_t> flush_at = {},
+                 std::vector<size_t>* cut = nullptr) {
+  std::string out(text.size() + text.size() / 8 + 4096, '\0');
+  std::vector<uint8_t> level_buf(ISAL_DEF_LVL1_DEFAULT);
+  isal_zstream z;
+  isal_deflate_init(&z);
+  z.gzip_flag = IGZIP_GZIP;
+  z.level = 1;
+  z.level_buf = level_buf.data();
+  z.level_buf_size = static_cast<uint32_t>(level_buf.size());
+  z.next_out = reinterpret_cast<uint8_t*>(out.data());
+  z.avail_out = static_cast<uint32_t>(out.size());
+  flush_at.push_back(text.size());
+  size_t from = 0;
+  for (size_t i = 0; i < flush_at.size(); ++i) {
+    z.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(text.data())) + from;
+    z.avail_in = static_cast<uint32_t>(flush_at[i] - from);
+    z.end_of_stream = i + 1 == flush_at.size();
+    z.flush = z.end_of_stream ? NO_FLUSH : SYNC_FLUSH;
+    EXPECT_EQ(isal_deflate(&z), COMP_OK);
+    EXPECT_EQ(z.avail_in, 0u);
+    if (cut != nullptr && !z.end_of_stream) cut->push_back(z.total_out);
+    from = flush_at[i];
+  }
+  EXPECT_EQ(z.internal_state.state, ZSTATE_END);
+  out.resize(z.total_out);
+  return out;
+}
+
+// One zstd frame with a content checksum (as the zstd CLI writes), flushed at `flush_at`.
+std::string Zstd(std::string_view text, std::vector<size_t> flush_at = {},
+                 std::vector<size_t>* cut = nullptr) {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+  std::string out(ZSTD_compressBound(text.size()) + 1024, '\0');
+  ZSTD_outBuffer o{out.data(), out.size(), 0};
+  flush_at.push_back(text.size());
+  size_t from = 0;
+  for (size_t i = 0; i < flush_at.size(); ++i) {
+    ZSTD_inBuffer in{text.data() + from, flush_at[i] - from, 0};
+    const bool end = i + 1 == flush_at.size();
+    size_t left;
+    do {
+      left = ZSTD_compressStream2(c, &o, &in, end ? ZSTD_e_end : ZSTD_e_flush);
+      EXPECT_FALSE(ZSTD_isError(left));
+    } while (left != 0);
+    if (cut != nullptr && !end) cut->push_back(o.pos);
+    from = flush_at[i];
+  }
+  ZSTD_freeCCtx(c);
+  out.resize(o.pos);
+  return out;
+}
+
+struct BadAt {
+  uint64_t line;
+  LineError reason;
+  friend bool operator==(const BadAt&, const BadAt&) = default;
+};
+
+// Everything a file read gives, parsed with ParseChunk.
+struct ReadResult {
+  FileOutcome outcome;
+  uint64_t records = 0;
+  uint64_t lines = 0;
+  std::vector<BadAt> bad;  // absolute line numbers, in order
+  std::string text;        // the chunks' bytes, concatenated
+  std::vector<size_t> sizes;
+  std::vector<std::shared_ptr<const Format>> formats;
+};
+
+ReadResult ReadAll(InputFile file, ReadOptions options = {}) {
+  ReadResult r;
+  FileReader reader(3, std::move(file), std::move(options));
+  LineNumbers numbers;
+  ParseScratch scratch;
+  uint32_t seq = 0;
+  bool last = false;
+  while (std::optional<Chunk> c = reader.Next()) {
+    EXPECT_FALSE(last) << "a chunk after the last one";
+    EXPECT_EQ(c->file, 3u);
+    EXPECT_EQ(c->seq, seq++);
+    // Whole lines, readable kPadding bytes past the end (ASan / the zero page check this).
+    if (c->size > 0 && !c->last) {
+      EXPECT_EQ(c->data[c->size - 1], '\n');
+    }
+    volatile uint8_t pad = c->data[c->size + kPadding - 1];
+    static_cast<void>(pad);
+    for (const ReaderLineError& e : c->reader_errors) {
+      r.bad.push_back({numbers.LineOf(e), e.reason});
+    }
+    const ParsedBatch b = ParseChunk(c->data, c->size, *c->format, AllFields(), scratch);
+    for (const BadLine& l : b.bad_lines)
+      r.bad.push_back({numbers.FirstLine(*c) + l.line, l.reason});
+    numbers.Advance(*c, b.lines);
+    r.records += b.rows;
+    r.text.append(reinterpret_cast<const char*>(c->data), c->size);
+    r.sizes.push_back(c->size);
+    r.formats.push_back(c->format);
+    EXPECT_FALSE(c->Damaged());
+    last = c->last;
+    EXPECT_EQ(c->outcome != nullptr, c->last);
+    if (c->last) r.outcome = *c->outcome;
+  }
+  EXPECT_TRUE(last) << "no last chunk";
+  EXPECT_EQ(r.outcome.chunks, seq);
+  r.lines = numbers.lines();
+  return r;
+}
+
+// What ParseChunk says about the whole text at once: the oracle for chunked reads.
+ReadResult ParseWhole(std::string text, const Format& format = Format::Default()) {
+  ReadResult r;
+  const size_t size = text.size();
+  text.append(kPadding, '\0');
+  ParseScratch scratch;
+  const ParsedBatch b =
+      ParseChunk(reinterpret_cast<const uint8_t*>(text.data()), size, format, AllFields(), scratch);
+  r.records = b.rows;
+  r.lines = b.lines;
+  for (const BadLine& l : b.bad_lines) r.bad.push_back({l.line + 1, l.reason});
+  return r;
+}
+
+class ReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/flowsift_reader_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string Write(const std::string& name, std::string_view bytes) const {
+    const std::string path = root_ + "/" + name;
+    fs::create_directories(fs::path(path).parent_path());
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    close(fd);
+    return path;
+  }
+  static InputFile File(const std::string& path) { return {path, -1}; }
+  static ReadOptions Chunked(size_t bytes) {
+    ReadOptions o;
+    o.chunk_bytes = bytes;
+    return o;
+  }
+
+  std::string root_;
+};
+
+TEST_F(ReaderTest, PlainFileComesBackWholeAtEveryChunkSize) {
+  const std::string text = Records(3000);
+  const std::string path = Write("a.log", text);
+  for (size_t chunk :
+       {size_t{1}, size_t{7}, size_t{150}, size_t{4096}, size_t{100000}, size_t{4} << 20}) {
+    SCOPED_TRACE(chunk);
+    const ReadResult r = ReadAll(File(path), Chunked(chunk));
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+    EXPECT_EQ(r.outcome.message, "");
+    EXPECT_EQ(r.outcome.compression, Compression::kNone);
+    EXPECT_EQ(r.outcome.disk_bytes, text.size());
+    EXPECT_EQ(r.outcome.data_bytes, text.size());
+    EXPECT_EQ(r.text, text);
+    EXPECT_EQ(r.records, 3000u);
+    EXPECT_EQ(r.lines, 3000u);
+    EXPECT_TRUE(r.bad.empty());
+    // Chunks hold the whole lines within their first chunk_bytes bytes (or one line).
+    for (size_t i = 0; i + 1 < r.sizes.size(); ++i) {
+      EXPECT_LE(r.sizes[i], std::max<size_t>(chunk, 160));
+    }
+    if (chunk >= text.size()) {
+      EXPECT_EQ(r.sizes.size(), 1u);
+    }
+  }
+}
+
+// Sizes around the page size and the chunk size, with and without a final newline, with CRLF:
+// the chunks' bytes are the file's and every line is parsed as in one piece.
+TEST_F(ReaderTest, SizesAroundPageAndChunkBoundaries) {
+  const std::string records = Records(200);
+  std::string crlf;
+  for (char ch : records) {
+    if (ch == '\n') crlf += '\r';
+    crlf += ch;
+  }
+  for (const std::string* source : std::vector<const std::string*>{&records, &crlf}) {
+    for (size_t base : {size_t{4096}, size_t{8192}}) {
+      for (size_t size = base - 140; size <= base + 140; size += 3) {
+        const std::string text = source->substr(0, size);
+        const std::string path = Write("s.log", text);
+        const ReadResult whole = ParseWhole(text);
+        for (size_t chunk : {size_t{1000}, size_t{4096}, size_t{8192}}) {
+          SCOPED_TRACE(testing::Message() << "size " << size << " chunk " << chunk);
+          const ReadResult r = ReadAll(File(path), Chunked(chunk));
+          ASSERT_EQ(r.text, text);
+          EXPECT_EQ(r.records, whole.records);
+          EXPECT_EQ(r.lines, whole.lines);
+          EXPECT_EQ(r.bad, whole.bad);
+        }
+      }
+    }
+  }
+}
+
+// Random text mixing records, junk, CRLF and lines around kMaxLineBytes: every chunking of
+// every source kind gives the same records, lines and bad lines (with the same line numbers)
+// as parsing the whole text at once.
+TEST_F(ReaderTest, ChunkedReadsEqualOneParseOfTheWholeText) {
+  std::mt19937_64 rng(42);
+  std::string text;
+  for (int i = 0; i < 400; ++i) {
+    const int kind = static_cast<int>(rng() % 10);
+    if (kind < 6) {
+      text += Records(1, rng() % 100000);
+    } else if (kind == 6) {
+      text += Records(1, i);
+      text.insert(text.size() - 1, "\r");
+    } else if (kind == 7) {
+      text += "junk line " + std::to_string(rng()) + "\n";
+    } else {
+      const size_t len = kMaxLineBytes - 2 + rng() % 4;  // 65534 .. 65537
+      text += std::string(len, 'x') + "\n";
+    }
+  }
+  text += std::string(kMaxLineBytes + 1, 'y');  // a too-long last line without newline
+  const ReadResult whole = ParseWhole(text);
+  ASSERT_GT(std::count_if(whole.bad.begin(), whole.bad.end(),
+                          [](const BadAt& b) { return b.reason == LineError::kLineTooLong; }),
+            10);
+  const std::string plain = Write("r.log", text);
+  const std::string gz = Write("r.log.gz", Gzip(text));
+  const std::string zst = Write("r.log.zst", Zstd(text));
+  for (const std::string& path : {plain, gz, zst}) {
+    for (size_t chunk : {size_t{1}, size_t{5000}, kMaxLineBytes, size_t{1} << 20}) {
+      SCOPED_TRACE(testing::Message() << path << " chunk " << chunk);
+      const ReadResult r = ReadAll(File(path), Chunked(chunk));
+      EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+      EXPECT_EQ(r.outcome.data_bytes, text.size());
+      EXPECT_EQ(r.records, whole.records);
+      EXPECT_EQ(r.lines, whole.lines);
+      EXPECT_EQ(r.bad, whole.bad);
+    }
+  }
+}
+
+TEST_F(ReaderTest, TenMegabyteLineIsSkippedWherever) {
+  const std::string a = Records(1000);
+  const std::string b = Records(500, 1000);
+  const std::string text = a + std::string(10 << 20, 'z') + "\n" + b;
+  const std::string plain = Write("big.log", text);
+  const std::string gz = Write("big.log.gz", Gzip(text));
+  for (const std::string& path : {plain, gz}) {
+    for (size_t chunk : {size_t{3000}, size_t{4} << 20}) {
+      SCOPED_TRACE(testing::Message() << path << " chunk " << chunk);
+      const ReadResult r = ReadAll(File(path), Chunked(chunk));
+      EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+      EXPECT_EQ(r.outcome.skipped_lines, 1u);
+      EXPECT_EQ(r.records, 1500u);
+      EXPECT_EQ(r.lines, 1501u);
+      EXPECT_EQ(r.bad, (std::vector<BadAt>{{1001, LineError::kLineTooLong}}));
+      EXPECT_EQ(r.text, a + b);
+    }
+  }
+  // The reader's own record of the line: offset and length.
+  FileReader reader(0, File(plain), Chunked(3000));
+  std::vector<ReaderLineError> errors;
+  while (std::optional<Chunk> c = reader.Next()) {
+    errors.insert(errors.end(), c->reader_errors.begin(), c->reader_errors.end());
+  }
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].offset, a.size());
+  EXPECT_EQ(errors[0].bytes, size_t{10} << 20);
+}
+
+TEST_F(ReaderTest, HeaderSelectsTheFormatAndIsNotParsed) {
+  const std::string header =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+      "start end action log-status\n";
+  const std::string path = Write("h.log", header + Records(10) + "bad\n" + Records(5));
+  const ReadResult r = ReadAll(File(path), Chunked(300));
+  EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+  ASSERT_NE(r.outcome.header, nullptr);
+  EXPECT_EQ(*r.outcome.header, Format::Default());
+  EXPECT_EQ(r.records, 15u);
+  EXPECT_EQ(r.lines, 17u);
+  EXPECT_EQ(r.bad, (std::vector<BadAt>{{12, LineError::kTooFewFields}}));
+  EXPECT_EQ(r.text, Records(10) + "bad\n" + Records(5));
+
+  // Without header the --format applies, and a header-looking first line is data when
+  // detection is off.
+  ReadOptions o;
+  o.format = std::make_shared<const Format>(Format::Default());
+  o.detect_header = false;
+  const ReadResult off = ReadAll(File(path), o);
+  EXPECT_EQ(off.outcome.header, nullptr);
+  EXPECT_EQ(off.records, 15u);
+}
+
+TEST_F(ReaderTest, HeaderChangesBetweenFilesOfOneDirectory) {
+  GenOptions g;
+  g.records = 300;
+  g.format = *Format::Parse("v5", nullptr);
+  Write("d/1.log", GenerateText(g));
+  g.format = *Format::Parse("tgw", nullptr);
+  Write("d/2.log.gz", Gzip(GenerateText(g)));
+  Write("d/3.log", Records(40));
+  const Discovery d = DiscoverInputs({.inputs = {root_ + "/d"}});
+  ASSERT_EQ(d.files.size(), 3u);
+  const std::string names[] = {"v5", "tgw", "v2"};
+  for (size_t i = 0; i < 3; ++i) {
+    const ReadResult r = ReadAll(d.files[i], Chunked(4096));
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+    EXPECT_EQ(r.records, i < 2 ? 300u : 40u) << i;
+    EXPECT_TRUE(r.bad.empty()) << i;
+    const Format want = *Format::Parse(names[i], nullptr);
+    for (const auto& f : r.formats) EXPECT_EQ(*f, want) << i;
+    EXPECT_EQ(r.outcome.header != nullptr, i < 2);
+  }
+}
+
+TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
+  for (const std::string& text : {std::string(), Gzip(""), Zstd("")}) {
+    const std::string path = Write("e.log", text);
+    const ReadResult r = ReadAll(File(path));
+    EXPECT_EQ(r.outcome.status, FileStatus::kEmpty);
+    EXPECT_EQ(r.outcome.message, path + ": empty");
+    EXPECT_EQ(r.outcome.disk_bytes, text.size());
+    EXPECT_EQ(r.sizes, std::vector<size_t>{0});
+    EXPECT_EQ(r.records, 0u);
+  }
+  for (const char* header : {"version srcaddr dstaddr\n", "version srcaddr dstaddr"}) {
+    const std::string path = Write("h.log", header);
+    const ReadResult r = ReadAll(File(path));
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+    ASSERT_NE(r.outcome.header, nullptr);
+    EXPECT_EQ(r.outcome.header->size(), 3u);
+    EXPECT_EQ(r.lines, 1u);
+    EXPECT_EQ(r.records, 0u);
+    EXPECT_EQ(r.text, "");
+  }
+}
+
+TEST_F(ReaderTest, OpenFailuresAreStatusesNotCrashes) {
+  const std::string file = Write("f.log", Records(3));
+  const ReadResult missing = ReadAll(File(root_ + "/missing.log"));
+  EXPECT_EQ(missing.outcome.status, FileStatus::kNotFound);
+  EXPECT_EQ(missing.outcome.message,
+            root_ + "/missing.log: not_found: cannot open: No such file or directory");
+  EXPECT_EQ(missing.sizes, std::vector<size_t>{0});
+
+  // As root, permissions do not stop open(): a path through a regular file does.
+  const ReadResult notdir = ReadAll(File(file + "/x"));
+  EXPECT_EQ(notdir.outcome.status, FileStatus::kUnreadable);
+  EXPECT_EQ(notdir.outcome.message, file + "/x: unreadable: cannot open: Not a directory");
+
+  const ReadResult dir = ReadAll(File(root_));
+  EXPECT_EQ(dir.outcome.status, FileStatus::kUnreadable);
+  EXPECT_EQ(dir.outcome.message, root_ + ": unreadable: cannot read: Is a directory");
+  EXPECT_TRUE(IsFailure(dir.outcome.status));
+  EXPECT_FALSE(IsFailure(FileStatus::kEmpty));
+}
+
+TEST_F(ReaderTest, FifoWithoutWriterReadsAsEmptyInsteadOfHanging) {
+  const std::string path = root_ + "/fifo.log";
+  ASSERT_EQ(mkfifo(path.c_str(), 0644), 0);
+  const ReadResult r = ReadAll(File(path));
+  EXPECT_EQ(r.outcome.status, FileStatus::kEmpty);
+}
+
+TEST_F(ReaderTest, GzipAndZstdMultiMemberAndMultiFrame) {
+  const std::string a = Records(20000), b = Records(7000, 20000), c = Records(3, 27000);
+  const std::string gz = Write("m.log.gz", Gzip(a) + Gzip(b) + Gzip(c) + std::string(9, '\0'));
+  const std::string zst = Write("m.log.zst", Zstd(a) + Zstd(b) + Zstd(c));
+  for (const std::string& path : {gz, zst}) {
+    for (size_t chunk : {size_t{777}, size_t{4} << 20}) {
+      SCOPED_TRACE(testing::Message() << path << " chunk " << chunk);
+      const ReadResult r = ReadAll(File(path), Chunked(chunk));
+      EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+      EXPECT_EQ(r.outcome.members, 3u);
+      EXPECT_EQ(r.outcome.compression, path == gz ? Compression::kGzip : Compression::kZstd);
+      EXPECT_EQ(r.outcome.disk_bytes, fs::file_size(path));
+      EXPECT_EQ(r.outcome.data_bytes, a.size() + b.size() + c.size());
+      EXPECT_EQ(r.records, 27003u);
+      EXPECT_EQ(r.text, a + b + c);
+    }
+  }
+}
+
+// A stream window whose front held the header is not cut into one-line chunks.
+TEST_F(ReaderTest, StreamChunksStayFullSizeAfterAHeader) {
+  const std::string text = Format::Default().HeaderLine() + "\n" + Records(60000);
+  ASSERT_GT(text.size(), size_t{6} << 20);
+  for (const std::string& path : {Write("h.log.gz", Gzip(text)), Write("h.log.zst", Zstd(text))}) {
+    const ReadResult r = ReadAll(File(path));
+    EXPECT_EQ(r.records, 60000u);
+    ASSERT_EQ(r.sizes.size(), 2u) << path;
+    EXPECT_GT(r.sizes[0], (size_t{4} << 20) - 300);
+  }
+}
+
+// A stream cut exactly after a flushed block decodes to the text before it: the records before
+// the cut are kept, the incomplete line at the cut is dropped and named.
+TEST_F(ReaderTest, TruncatedGzipAndZstdKeepEveryCompleteLine) {
+  const std::string text = Records(5000);
+  size_t cut_text = 0;
+  for (int i = 0; i < 3000; ++i) cut_text = text.find('\n', cut_text) + 1;
+  cut_text += 17;  // inside line 3001
+  for (Compression kind : {Compression::kGzip, Compression::kZstd}) {
+    std::vector<size_t> cut;
+    const std::string full =
+        kind == Compression::kGzip ? Gzip(text, {cut_text}, &cut) : Zstd(text, {cut_text}, &cut);
+    ASSERT_EQ(cut.size(), 1u);
+    const std::string path = Write("t.log.x", full.substr(0, cut[0]));
+    const ReadResult r = ReadAll(File(path), Chunked(10000));
+    EXPECT_EQ(r.outcome.status, FileStatus::kTruncated);
+    EXPECT_EQ(r.records, 3000u);
+    EXPECT_EQ(r.outcome.dropped_bytes, 17u);
+    EXPECT_EQ(r.text, text.substr(0, cut_text - 17));
+    const std::string what = kind == Compression::kGzip ? "gzip member 1" : "zstd frame 1";
+    EXPECT_EQ(r.outcome.message, path + ": truncated: " + what + " ends early at compressed byte " +
+                                     std::to_string(cut[0]) + "; the incomplete line at byte " +
+                                     std::to_string(cut_text - 17) + " (17 bytes) is dropped");
+  }
+}
+
+TEST_F(ReaderTest, CorruptGzipKeepsTheRecordsBeforeTheDamage) {
+  const std::string text = Records(5000);
+  size_t cut_text = 0;
+  for (int i = 0; i < 1234; ++i) cut_text = text.find('\n', cut_text) + 1;
+  std::vector<size_t> cut;
+  std::string gz = Gzip(text, {cut_text}, &cut);
+  // The block after the flush starts with BTYPE = 11, which deflate reserves: invalid at once.
+  gz[cut[0]] = static_cast<char>(0xff);
+  const std::string path = Write("c.log.gz", gz);
+  const ReadResult r = ReadAll(File(path), Chunked(10000));
+  EXPECT_EQ(r.outcome.status, FileStatus::kCorrupt);
+  EXPECT_EQ(r.records, 1234u);
+  EXPECT_EQ(r.outcome.dropped_bytes, 0u);
+  EXPECT_EQ(r.outcome.message.substr(0, path.size() + 46),
+            path + ": corrupt: corrupt gzip data in member 1 near ");
+  EXPECT_NE(r.outcome.message.find(": invalid deflate block"), std::string::npos)
+      << r.outcome.message;
+
+  // Bytes flipped in the middle of a whole file: a failure, never a crash, never more records.
+  std::string flipped = Gzip(text);
+  for (size_t i = 0; i < 16; ++i) flipped[flipped.size() / 2 + i] ^= 0x5a;
+  const ReadResult f = ReadAll(File(Write("f.log.gz", flipped)));
+  EXPECT_EQ(f.outcome.status, FileStatus::kCorrupt) << f.outcome.message;
+  EXPECT_LT(f.records, 5000u);
+
+  // A whole member followed by garbage: every record is kept, the file is still reported.
+  const std::string trailing = Write("g.log.gz", Gzip(text) + "garbage");
+  const ReadResult g = ReadAll(File(trailing));
+  EXPECT_EQ(g.outcome.status, FileStatus::kCorrupt);
+  EXPECT_EQ(g.records, 5000u);
+  EXPECT_EQ(g.outcome.message, trailing +
+                                   ": corrupt: trailing garbage after gzip member 1 at "
+                                   "compressed byte " +
+                                   std::to_string(Gzip(text).size()));
+}
+
+TEST_F(ReaderTest, CorruptZstdKeepsTheRecordsBeforeTheDamage) {
+  const std::string a = Records(1500), b = Records(100, 1500);
+  std::string bad_frame = Zstd(b);
+  bad_frame[0] ^= 0x01;  // not a zstd magic number any more
+  const std::string path = Write("c.log.zst", Zstd(a) + bad_frame);
+  const ReadResult r = ReadAll(File(path));
+  EXPECT_EQ(r.outcome.status, FileStatus::kCorrupt);
+  EXPECT_EQ(r.records, 1500u);
+  EXPECT_EQ(r.outcome.members, 1u);
+  EXPECT_NE(r.outcome.message.find(": corrupt: corrupt zstd data in frame 2 near compressed "),
+            std::string::npos)
+      << r.outcome.message;
+  EXPECT_NE(r.outcome.message.find("Unknown frame descriptor"), std::string::npos)
+      << r.outcome.message;
+
+  std::string sum = Zstd(a);
+  sum[sum.size() - 1] ^= 0x01;  // the content checksum
+  const ReadResult s = ReadAll(File(Write("s.log.zst", sum)));
+  EXPECT_EQ(s.outcome.status, FileStatus::kCorrupt);
+  // zstd decodes a frame it holds whole in one pass and releases none of it when the
+  // checksum fails, so this frame's records are all lost (a bigger frame keeps its blocks).
+  EXPECT_EQ(s.records, 0u);
+  EXPECT_NE(s.outcome.message.find("checksum"), std::string::npos) << s.outcome.message;
+}
+
+TEST_F(ReaderTest, BinaryGarbageIsReadAsBadLines) {
+  std::mt19937_64 rng(7);
+  std::string junk(300000, '\0');
+  for (char& ch : junk) ch = static_cast<char>(rng());
+  junk[0] = 'J';  // not a compression magic
+  const ReadResult whole = ParseWhole(junk);
+  ASSERT_GT(whole.bad.size(), 100u);
+  for (const std::string& path : {Write("j.log", junk), Write("j.log.gz", Gzip(junk))}) {
+    const ReadResult r = ReadAll(File(path), Chunked(64 << 10));
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+    EXPECT_EQ(r.records, 0u);
+    EXPECT_EQ(r.lines, Count(junk, '\n') + 1);
+    EXPECT_EQ(r.bad, whole.bad);
+  }
+}
+
+TEST_F(ReaderTest, StdinPipePlainAndGzip) {
+  const std::string text = Records(20000);
+  for (const std::string& bytes : {text, Gzip(text)}) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    std::thread writer([&] {
+      size_t done = 0;
+      while (done < bytes.size()) {
+        const ssize_t n =
+            write(fds[1], bytes.data() + done, std::min<size_t>(4000, bytes.size() - done));
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      close(fds[1]);
+    });
+    const ReadResult r = ReadAll({"-", fds[0]}, Chunked(100000));
+    writer.join();
+    close(fds[0]);
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+    EXPECT_EQ(r.outcome.path, "-");
+    EXPECT_EQ(r.outcome.disk_bytes, bytes.size());
+    EXPECT_EQ(r.records, 20000u);
+    EXPECT_EQ(r.text, text);
+  }
+  // A truncated gzip on stdin names stdin.
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string gz = Gzip(text).substr(0, 100);
+  ASSERT_EQ(write(fds[1], gz.data(), gz.size()), 100);
+  close(fds[1]);
+  const ReadResult r = ReadAll({"-", fds[0]});
+  close(fds[0]);
+  EXPECT_EQ(r.outcome.status, FileStatus::kTruncated);
+  EXPECT_EQ(r.outcome.message.rfind("stdin: truncated: gzip member 1 ends early", 0), 0u)
+      << r.outcome.message;
+}
+
+TEST_F(ReaderTest, FileThatShrinksBetweenChunksStopsWithShrank) {
+  const std::string text = Records(20000);
+  const std::string path = Write("s.log", text);
+  FileReader reader(0, File(path), Chunked(64 << 10));
+  std::optional<Chunk> first = reader.Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_FALSE(first->last);
+  const size_t first_end = text.rfind('\n', (64 << 10) - 1) + 1;
+  EXPECT_EQ(first->size, first_end);
+  ASSERT_EQ(truncate(path.c_str(), 100000), 0);
+  std::optional<Chunk> next = reader.Next();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_TRUE(next->last);
+  EXPECT_EQ(next->size, 0u);
+  ASSERT_NE(next->outcome, nullptr);
+  EXPECT_EQ(next->outcome->status, FileStatus::kShrank);
+  EXPECT_EQ(next->outcome->message, path + ": shrank: file shrank while being read (" +
+                                        std::to_string(text.size()) +
+                                        " bytes when opened, 100000 bytes now); lines from byte " +
+                                        std::to_string(first_end) + " on are not read");
+  EXPECT_FALSE(reader.Next().has_value());
+  // The chunk handed out before the truncation lies within the file's new size: intact.
+  EXPECT_FALSE(first->Damaged());
+  ParseScratch scratch;
+  EXPECT_EQ(ParseChunk(first->data, first->size, *first->format, AllFields(), scratch).rows,
+            Count(text.substr(0, first_end), '\n'));
+}
+
+// The race the size checks cannot close: the file shrinks after a chunk was handed out and
+// before it is parsed. The parse reads zeros instead of dying of SIGBUS, and the chunk says
+// it is damaged.
+TEST_F(ReaderTest, ChunkOfAFileThatShrankAfterwardsIsDamagedNotFatal) {
+  const std::string text = Records(20000);
+  const std::string path = Write("r.log", text);
+  FileReader reader(0, File(path), Chunked(256 << 10));
+  std::optional<Chunk> first = reader.Next();
+  std::optional<Chunk> second = reader.Next();
+  ASSERT_TRUE(second.has_value());
+  ASSERT_FALSE(second->last);
+  ASSERT_EQ(truncate(path.c_str(), 4096), 0);
+  ParseScratch scratch;
+  const ParsedBatch b =
+      ParseChunk(second->data, second->size, *second->format, AllFields(), scratch);
+  EXPECT_EQ(b.rows, 0u);  // all zeros now
+  EXPECT_TRUE(second->Damaged());
+  std::optional<Chunk> last = reader.Next();
+  ASSERT_TRUE(last.has_value());
+  ASSERT_TRUE(last->last);
+  EXPECT_EQ(last->outcome->status, FileStatus::kShrank);
+}
+
+TEST(MappedFile, ZeroFillsPagesPastTheNewEndInsteadOfSigbus) {
+  char tmpl[] = "/tmp/flowsift_mapped_XXXXXX";
+  const int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  const std::string data(5 * 4096 + 100, 'q');
+  ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  int error = 0;
+  std::unique_ptr<MappedFile> m = MappedFile::Map(fd, data.size(), &error);
+  ASSERT_NE(m, nullptr) << error;
+  EXPECT_TRUE(m->Populate(0, data.size() + kPadding));
+  EXPECT_EQ(m->data()[data.size() + kPadding - 1], 0);  // the zero page after the file
+  EXPECT_EQ(m->ZeroFilledFrom(), UINT64_MAX);
+  ASSERT_EQ(ftruncate(fd, 4096), 0);
+  EXPECT_EQ(static_cast<volatile const uint8_t*>(m->data())[3 * 4096 + 5], 0);
+  EXPECT_EQ(m->ZeroFilledFrom(), 3u * 4096);
+  EXPECT_EQ(m->data()[10], 'q');
+  EXPECT_FALSE(m->Populate(4096, 4096));
+  close(fd);
+  unlink(tmpl);
+}
+
+}  // namespace
+}  // namespace flowsift

@@ -1,0 +1,199 @@
+// `flowsift run` end to end through the library: generated files in, OUT directory out.
+#include "pipeline/run.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pipeline/aggregate.h"
+#include "pipeline/generate.h"
+#include "pipeline/tables.h"
+#include "tests/test_util.h"
+
+namespace flowsift {
+namespace {
+
+using flowsift::testing::ReadFile;
+using flowsift::testing::ReadZstd;
+using flowsift::testing::TempDir;
+using flowsift::testing::WriteFile;
+using nlohmann::json;
+
+// Three generated files (with header lines) in dir; returns their text without headers.
+std::string WriteGenerated(const std::filesystem::path& dir, uint64_t seed) {
+  std::string all;
+  for (int i = 0; i < 3; ++i) {
+    GenOptions g;
+    g.seed = seed + i;
+    g.records = 20000;
+    g.interfaces = 30;
+    g.start = 1700000000 + 3600 * i;
+    const std::string text = GenerateText(g);
+    WriteFile(dir / ("f" + std::to_string(i) + ".log"), text);
+    all += text.substr(text.find('\n') + 1);
+  }
+  return all;
+}
+
+RunResult RunDir(const std::string& in, const std::string& out, unsigned threads,
+                 size_t chunk_bytes = 64 << 10) {
+  RunOptions opt;
+  opt.inputs = {in};
+  opt.out_dir = out;
+  opt.threads = threads;
+  opt.chunk_bytes = chunk_bytes;
+  return flowsift::Run(opt, nullptr);
+}
+
+TEST(Run, OutputsEqualDirectAggregationAndDoNotDependOnThreads) {
+  TempDir tmp;
+  const std::string text = WriteGenerated(tmp.path() / "in", 21);
+  const RunResult one = RunDir(tmp / "in", tmp / "out1", 1);
+  ASSERT_EQ(one.exit_code, 0) << one.error;
+  const RunResult two = RunDir(tmp / "in", tmp / "out2", 2, 16 << 10);
+  ASSERT_EQ(two.exit_code, 0) << two.error;
+  for (const char* name :
+       {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
+    const std::string a = ReadZstd(tmp.path() / "out1" / name);
+    EXPECT_EQ(a, ReadZstd(tmp.path() / "out2" / name)) << name;
+    EXPECT_NE(a, "<corrupt>");
+  }
+  // The same rows as one Aggregator fed the whole text directly.
+  Aggregator direct(AggregateOptions{});
+  std::string padded = text;
+  padded.append(kernels::kPadding, '\0');
+  ParseScratch scratch;
+  const ParsedBatch b = ParseChunk(reinterpret_cast<const uint8_t*>(padded.data()), text.size(),
+                                   Format::Default(), Aggregator::NeededFields(), scratch);
+  direct.Add(b, reinterpret_cast<const uint8_t*>(padded.data()), 0);
+  std::string want(WindowsHeader());
+  want += '\n';
+  for (const WindowRow& r : direct.Windows()) AppendCsv(r, want);
+  EXPECT_EQ(ReadZstd(tmp.path() / "out1" / "windows.csv.zst"), want);
+  EXPECT_EQ(one.graph.records, 60000u);
+
+  const json m = json::parse(ReadFile(tmp.path() / "out1" / "manifest.json"));
+  EXPECT_EQ(m["tool"], "flowsift");
+  EXPECT_EQ(m["format_version"], kOutputFormatVersion);
+  EXPECT_EQ(m["totals"]["records"], 60000);
+  EXPECT_EQ(m["totals"]["bad_lines"], 0);
+  ASSERT_EQ(m["inputs"].size(), 3u);
+  EXPECT_EQ(m["inputs"][0]["status"], "ok");
+  EXPECT_EQ(m["inputs"][0]["records"], 20000);
+  EXPECT_EQ(m["inputs"][0]["header"].size(), 14u);
+  EXPECT_GT(m["timings"]["wall_s"].get<double>(), 0.0);
+  // No temporary directory is left behind.
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".out"), std::string::npos) << e.path();
+  }
+}
+
+TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "good", 40);
+  const RunResult good = RunDir(tmp / "good", tmp / "good-out", 2);
+  ASSERT_EQ(good.exit_code, 0);
+
+  // The same good files plus: garbage, a header-only file, a truncated and a corrupt gzip
+  // (a gzip header and junk), and a missing path.
+  std::filesystem::copy(tmp.path() / "good", tmp.path() / "mixed");
+  WriteFile(tmp.path() / "mixed" / "garbage.log", std::string("\x01\x02 not a flow log\n"));
+  WriteFile(tmp.path() / "mixed" / "header-only.log", Format::Default().HeaderLine() + "\n");
+  WriteFile(tmp.path() / "mixed" / "corrupt.log.gz",
+            std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage", 24));
+  RunOptions opt;
+  opt.inputs = {tmp / "mixed", tmp / "no-such-file.log"};
+  opt.out_dir = tmp / "mixed-out";
+  opt.threads = 2;
+  const RunResult mixed = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(mixed.exit_code, 1);
+  ASSERT_EQ(mixed.failures.size(), 2u);  // the corrupt gzip and the missing path
+  EXPECT_EQ(ReadZstd(tmp.path() / "mixed-out" / "windows.csv.zst"),
+            ReadZstd(tmp.path() / "good-out" / "windows.csv.zst"));
+
+  const json m = json::parse(ReadFile(tmp.path() / "mixed-out" / "manifest.json"));
+  std::map<std::string, std::string> status;
+  for (const json& in : m["inputs"]) {
+    status[std::filesystem::path(in["path"].get<std::string>()).filename()] = in["status"];
+  }
+  EXPECT_EQ(status["no-such-file.log"], "not_found");
+  EXPECT_NE(status["corrupt.log.gz"], "ok");
+  EXPECT_EQ(status["garbage.log"], "ok");  // readable; its line is a bad line
+  EXPECT_EQ(status["header-only.log"], "ok");
+  EXPECT_EQ(m["totals"]["bad_lines"], 1);
+  ASSERT_EQ(m["bad_line_samples"].size(), 1u);
+  EXPECT_EQ(m["bad_line_samples"][0]["line"], 1);
+  EXPECT_EQ(m["bad_line_samples"][0]["reason"], "control_character");
+}
+
+TEST(Run, OutIsReplacedOnlyWithForce) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 3);
+  WriteFile(tmp.path() / "out" / "old.txt", "old");
+  RunResult r = RunDir(tmp / "in", tmp / "out", 1);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.error.find("--force"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "out";
+  opt.force = true;
+  r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "manifest.json"));
+}
+
+TEST(Run, SinceUntilAndWindowOptions) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 8);  // three hours from 1700000000
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "out";
+  opt.window = 3600;
+  opt.since = 1700003600;
+  opt.until = 1700007200;
+  const RunResult r = flowsift::Run(opt, nullptr);
+  ASSERT_EQ(r.exit_code, 0);
+  const std::string windows = ReadZstd(tmp.path() / "out" / "windows.csv.zst");
+  EXPECT_NE(windows.find(",1700002800,1700006400,"), std::string::npos);  // hour grid
+  EXPECT_EQ(windows.find(",1699999200,"), std::string::npos);
+  uint64_t filtered = 0;
+  for (const FileReport& f : r.graph.files) filtered += f.filtered;
+  EXPECT_GT(filtered, 30000u);
+  EXPECT_EQ(r.graph.records + filtered, 60000u);
+}
+
+TEST(Run, ShardsPartitionTheSortedInputs) {
+  std::vector<InputFile> files;
+  for (int i = 0; i < 10; ++i) files.push_back({"f" + std::to_string(i), -1});
+  std::vector<std::string> seen;
+  for (uint32_t s = 0; s < 3; ++s) {
+    for (const InputFile& f : SelectShard(files, s, 3)) seen.push_back(f.path);
+  }
+  std::sort(seen.begin(), seen.end());
+  std::vector<std::string> all;
+  for (const InputFile& f : files) all.push_back(f.path);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(seen, all);
+  EXPECT_EQ(SelectShard(files, 1, 3).size(), 3u);
+  EXPECT_EQ(SelectShard(files, 0, 3).size(), 4u);
+}
+
+TEST(Run, AwsDocumentationExamplesEndToEnd) {
+  TempDir tmp;
+  RunOptions opt;
+  opt.inputs = {std::string(FLOWSIFT_FIXTURES_DIR) + "/aws-examples"};
+  opt.out_dir = tmp / "out";
+  const RunResult r = flowsift::Run(opt, nullptr);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_EQ(r.graph.files.size(), 10u);
+  EXPECT_EQ(r.bad_lines, 0u);
+  const std::string exposure = ReadZstd(tmp.path() / "out" / "exposure.csv.zst");
+  // 01: RDP from 172.31.9.69 is internal; 03: ping from 203.0.113.12 (ICMP, port 0) is external.
+  EXPECT_NE(exposure.find(",0,1,"), std::string::npos) << exposure;
+}
+
+}  // namespace
+}  // namespace flowsift

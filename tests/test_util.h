@@ -1,0 +1,70 @@
+// Small helpers shared by tests: temporary directories, whole-file reads, zstd decoding.
+#ifndef FLOWSIFT_TESTS_TEST_UTIL_H_
+#define FLOWSIFT_TESTS_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace flowsift::testing {
+
+// A fresh directory under the system temp dir, removed with everything in it at scope end.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ =
+        std::filesystem::temp_directory_path() /
+        ("flowsift-" + std::string(info ? info->name() : "test") + "-" + std::to_string(getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void WriteFile(const std::filesystem::path& path, const std::string& bytes) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+// The decompressed content of a zstd file (any number of frames), or "<corrupt>".
+inline std::string ReadZstd(const std::filesystem::path& path) {
+  const std::string packed = ReadFile(path);
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ZSTD_inBuffer in{packed.data(), packed.size(), 0};
+  std::string out, buf(1 << 16, '\0');
+  size_t last = 0;
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    last = ZSTD_decompressStream(d, &o, &in);
+    if (ZSTD_isError(last)) {
+      ZSTD_freeDCtx(d);
+      return "<corrupt>";
+    }
+    out.append(buf.data(), o.pos);
+  }
+  ZSTD_freeDCtx(d);
+  return last == 0 ? out : "<truncated>";
+}
+
+}  // namespace flowsift::testing
+
+#endif  // FLOWSIFT_TESTS_TEST_UTIL_H_

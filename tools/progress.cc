@@ -1,0 +1,78 @@
+#include "tools/progress.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace flowsift::tools {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string HumanBytes(double b) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (b >= 1000 && u < 4) b /= 1000, ++u;
+  return fmt::format("{:.1f} {}", b, units[u]);
+}
+
+}  // namespace
+
+ProgressDisplay::Mode ProgressDisplay::DefaultMode(bool enabled) {
+  if (!enabled) return Mode::kOff;
+  return isatty(STDERR_FILENO) ? Mode::kBar : Mode::kLog;
+}
+
+ProgressDisplay::ProgressDisplay(const Progress& progress, Mode mode)
+    : progress_(progress), mode_(mode), start_(Now()) {
+  if (mode_ != Mode::kOff) thread_ = std::thread([this] { Loop(); });
+}
+
+ProgressDisplay::~ProgressDisplay() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  Draw(true);
+}
+
+void ProgressDisplay::Loop() {
+  const auto period =
+      mode_ == Mode::kBar ? std::chrono::milliseconds(200) : std::chrono::seconds(10);
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!wake_.wait_for(lock, period, [this] { return stop_; })) Draw(false);
+}
+
+void ProgressDisplay::Draw(bool final) {
+  const double elapsed = Now() - start_;
+  const uint64_t done = progress_.bytes_done, total = progress_.bytes_total;
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+  const double fraction =
+      total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
+  const std::string eta = (rate > 0 && total > done && !final)
+                              ? fmt::format("ETA {:.0f}s", static_cast<double>(total - done) / rate)
+                              : "";
+  const std::string text = fmt::format(
+      "{} of {} ({:.0f}%), {}/s, {} records, {}/{} files {}", HumanBytes(static_cast<double>(done)),
+      total ? HumanBytes(static_cast<double>(total)) : "?", fraction * 100, HumanBytes(rate),
+      progress_.records.load(), progress_.files_done.load(), progress_.files_total.load(), eta);
+  if (mode_ == Mode::kBar) {
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth);
+    fmt::print(stderr, "\r[{}{}] {}\033[K{}", std::string(filled, '#'),
+               std::string(kWidth - filled, '.'), text, final ? "\n" : "");
+  } else if (!final) {
+    fmt::print(stderr, "flowsift: {}\n", text);
+  }
+  std::fflush(stderr);
+}
+
+}  // namespace flowsift::tools

@@ -1,0 +1,39 @@
+// The progress display of long runs on stderr: a redrawn bar when stderr is a terminal,
+// plain log lines every 10 s otherwise, nothing when disabled.
+#ifndef FLOWSIFT_TOOLS_PROGRESS_H_
+#define FLOWSIFT_TOOLS_PROGRESS_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "pipeline/graph.h"
+
+namespace flowsift::tools {
+
+class ProgressDisplay {
+ public:
+  enum class Mode { kOff, kBar, kLog };
+  // kBar when stderr is a terminal, else kLog; `enabled` false gives kOff.
+  static Mode DefaultMode(bool enabled);
+
+  ProgressDisplay(const Progress& progress, Mode mode);
+  ~ProgressDisplay();  // stops the thread and ends the bar's line
+
+ private:
+  void Loop();
+  void Draw(bool final);
+
+  const Progress& progress_;
+  Mode mode_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  double start_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace flowsift::tools
+
+#endif  // FLOWSIFT_TOOLS_PROGRESS_H_

@@ -1,0 +1,206 @@
+// flowsift run: inputs -> summary directory (SPEC sections 2 and 3).
+#include "pipeline/run.h"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "kernels/target.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+
+namespace flowsift::tools {
+namespace {
+
+uint64_t ParseUnsigned(const std::string& text, const char* what) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw CLI::ValidationError(what, "'" + text + "' is not a non-negative integer");
+  }
+  return std::stoull(text);
+}
+
+}  // namespace
+
+uint32_t ParseWindow(const std::string& text) {
+  static const std::pair<const char*, uint32_t> kNames[] = {
+      {"60", 60},   {"1m", 60},   {"300", 300},   {"5m", 300},
+      {"600", 600}, {"10m", 600}, {"3600", 3600}, {"1h", 3600}};
+  for (const auto& [name, seconds] : kNames) {
+    if (text == name) return seconds;
+  }
+  throw CLI::ValidationError("--window",
+                             "'" + text + "': use 60, 300, 600, 3600 (or 1m, 5m, 10m, 1h)");
+}
+
+uint64_t ParseTime(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    return std::stoull(text);
+  }
+  std::tm tm{};
+  int y, mo, d, h = 0, mi = 0, s = 0;
+  char tail = 0;
+  const int n =
+      std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail);
+  const bool date_only = n == 3 && text.size() == 10;
+  const bool full = n >= 6 && (n == 6 || tail == 'Z');
+  if (!date_only && !full) {
+    throw CLI::ValidationError("time", "'" + text + "': use epoch seconds or 2026-11-28T10:00:00Z");
+  }
+  tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
+  tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = s;
+  return static_cast<uint64_t>(timegm(&tm));
+}
+
+std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
+  auto check = [](uint64_t i, uint64_t n, const std::string& from) {
+    if (n == 0 || i >= n || n > 1000000) {
+      throw CLI::ValidationError("--shard", from + ": need 0 <= I < N");
+    }
+    return std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(i), static_cast<uint32_t>(n));
+  };
+  if (!text.empty()) {
+    const size_t slash = text.find('/');
+    if (slash == std::string::npos)
+      throw CLI::ValidationError("--shard", "'" + text + "': use I/N");
+    return check(ParseUnsigned(text.substr(0, slash), "--shard"),
+                 ParseUnsigned(text.substr(slash + 1), "--shard"), "'" + text + "'");
+  }
+  const std::pair<const char*, const char*> kEngines[] = {
+      {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"},
+      {"AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE"},
+      {"JOB_COMPLETION_INDEX", "FLOWSIFT_SHARD_COUNT"}};
+  for (const auto& [index, count] : kEngines) {
+    const char* i = std::getenv(index);
+    const char* n = std::getenv(count);
+    if (i == nullptr) continue;
+    if (n == nullptr) {
+      throw CLI::ValidationError(
+          "--shard", std::string(index) + " is set but " + count + " is not: give --shard I/N");
+    }
+    return check(ParseUnsigned(i, index), ParseUnsigned(n, count),
+                 std::string(index) + "/" + count);
+  }
+  return {0, 1};
+}
+
+CLI::App* AddRun(CLI::App& app, RunFlags& f) {
+  CLI::App* cmd = app.add_subcommand(
+      "run",
+      "Summarise flow logs into OUT: windows.csv.zst (traffic per interface and time window),\n"
+      "talkers.csv.zst (top sources per window), exposure.csv.zst (ports reached from outside),\n"
+      "findings.jsonl.zst and manifest.json (inputs, errors, timings).\n\n"
+      "Examples:\n"
+      "  flowsift run s3-sync/AWSLogs -o out\n"
+      "  flowsift run day1/ day2/ -o out --window 1h --threads 8\n"
+      "  zstd -dc out/windows.csv.zst | head\n\n"
+      "Exit codes: 0 ok; 1 some inputs unreadable or corrupt (the rest is summarised);\n"
+      "2 usage error; 3 outputs could not be written.");
+  cmd->add_option("inputs", f.inputs, "Files, directories (searched recursively) or - for stdin");
+  cmd->add_option("--files-from", f.files_from,
+                  "Read input paths from FILE, one per line (- = stdin)");
+  cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();
+  cmd->add_flag("--force", f.force, "Replace OUT if it exists");
+  cmd->add_option("-w,--window", f.window, "Window: 60, 300, 600, 3600 seconds or 1m, 5m, 10m, 1h")
+      ->capture_default_str();
+  cmd->add_option("-j,--threads", f.threads, "Worker threads (default: all cores)");
+  cmd->add_option("--internal", f.internal,
+                  "Internal networks, CIDR list (default 10.0.0.0/8,172.16.0.0/12,\n"
+                  "192.168.0.0/16,100.64.0.0/10,fc00::/7)");
+  cmd->add_option("--format", f.format,
+                  "Format of files without a header line: v2..v11, tgw or a field list\n"
+                  "(default: the 14-field version 2 format)");
+  cmd->add_option("--since", f.since,
+                  "Only records starting at or after this time (epoch or ISO-8601)");
+  cmd->add_option("--until", f.until, "Only records starting before this time");
+  cmd->add_option("--shard", f.shard,
+                  "Run shard I of N (0-based) of the sorted inputs; default from SLURM_ARRAY_*,\n"
+                  "AWS_BATCH_JOB_ARRAY_*, JOB_COMPLETION_INDEX + FLOWSIFT_SHARD_COUNT");
+  cmd->add_flag("--strict", f.strict, "Exit 1 on any bad line, not only on unreadable inputs");
+  cmd->add_flag("--progress", f.progress, "Show progress on stderr even when it is not a terminal");
+  cmd->add_flag("--no-progress", f.no_progress, "Show no progress");
+  cmd->add_option("--stats-json", f.stats_json,
+                  "Write run statistics as JSON to FILE (- = stdout)");
+  return cmd;
+}
+
+int RunRun(const RunFlags& f, const std::string& command_line) {
+  RunOptions opt;
+  opt.inputs = f.inputs;
+  if (!f.files_from.empty()) opt.files_from.push_back(f.files_from);
+  if (opt.inputs.empty() && opt.files_from.empty()) {
+    throw CLI::ValidationError("run", "no inputs: give files or directories, or --files-from");
+  }
+  opt.out_dir = f.out_dir;
+  opt.force = f.force;
+  opt.window = ParseWindow(f.window);
+  opt.threads = f.threads ? f.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::string error;
+  if (!f.internal.empty()) {
+    auto internal = NetworkSet::Parse(f.internal, &error);
+    if (!internal) throw CLI::ValidationError("--internal", error);
+    opt.internal = *internal;
+  }
+  if (!f.format.empty()) {
+    auto format = Format::Parse(f.format, &error);
+    if (!format) throw CLI::ValidationError("--format", error);
+    opt.format = std::make_shared<const Format>(*format);
+  }
+  if (!f.since.empty()) opt.since = ParseTime(f.since);
+  if (!f.until.empty()) opt.until = ParseTime(f.until);
+  std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
+  opt.strict = f.strict;
+  opt.version = FLOWSIFT_VERSION;
+  opt.simd_target = kernels::ActiveTargetName();
+  opt.options_text = command_line;
+  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
+    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
+  }
+
+  Progress progress;
+  RunResult r;
+  {
+    ProgressDisplay display(progress, f.progress ? ProgressDisplay::Mode::kLog
+                                                 : ProgressDisplay::DefaultMode(!f.no_progress));
+    r = Run(opt, &progress);
+  }
+  if (r.exit_code == kExitOutput) {
+    fmt::print(stderr, "flowsift: {}\n", r.error);
+    return kExitOutput;
+  }
+  for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
+  const StageTimes& t = r.graph.times;
+  fmt::print(stderr,
+             "flowsift: {} inputs ({} failed), {} records, {} bad lines, {:.2f} GB in {:.2f} s "
+             "({:.2f} GB/s, {} threads, {}) -> {}\n",
+             r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
+             r.bad_lines, r.graph.data_bytes / 1e9, t.wall,
+             t.wall > 0 ? r.graph.data_bytes / t.wall / 1e9 : 0.0, opt.threads, opt.simd_target,
+             opt.out_dir);
+  if (!f.stats_json.empty()) {
+    const nlohmann::ordered_json manifest = nlohmann::ordered_json::parse(r.manifest_json);
+    nlohmann::ordered_json stats = {{"simd_target", opt.simd_target},
+                                    {"threads", opt.threads},
+                                    {"totals", manifest["totals"]},
+                                    {"timings", manifest["timings"]},
+                                    {"throughput", manifest["throughput"]}};
+    if (f.stats_json == "-") {
+      fmt::print("{}\n", stats.dump(2));
+    } else {
+      std::ofstream out(f.stats_json);
+      out << stats.dump(2) << "\n";
+      if (!out) {
+        fmt::print(stderr, "flowsift: cannot write {}\n", f.stats_json);
+        return kExitOutput;
+      }
+    }
+  }
+  if (opt.strict && r.bad_lines > 0 && r.exit_code == kExitOk) return kExitInputErrors;
+  return r.exit_code;
+}
+
+}  // namespace flowsift::tools
