@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hwy/targets.h"
 #include "kernels/enums.h"
 #include "kernels/integers.h"
 #include "kernels/split.h"
@@ -91,6 +92,36 @@ void ParseAll(benchmark::State& state, const FieldSet& wanted) {
 }
 
 void BM_ParseChunkAllFields(benchmark::State& state) { ParseAll(state, AllFields()); }
+
+// Stage 1 and the full parse pinned to each compiled target this CPU supports.
+template <class Body>
+void OnTarget(benchmark::State& state, int64_t target, Body body) {
+  hwy::SetSupportedTargetsForTest(target);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  body(state);
+  hwy::SetSupportedTargetsForTest(0);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+[[maybe_unused]] const bool kTargetBenchmarksRegistered = [] {
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    const std::string name = hwy::TargetName(target);
+    benchmark::RegisterBenchmark(("BM_IndexDelimitersOnTarget/" + name).c_str(),
+                                 [target](benchmark::State& st) {
+                                   OnTarget(st, target, [](benchmark::State& s) {
+                                     IndexBlocks(s, kernels::IndexDelimiters);
+                                   });
+                                 })
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("BM_ParseChunkAllFieldsOnTarget/" + name).c_str(),
+                                 [target](benchmark::State& st) {
+                                   OnTarget(st, target,
+                                            [](benchmark::State& s) { ParseAll(s, AllFields()); });
+                                 })
+        ->Unit(benchmark::kMillisecond);
+  }
+  return true;
+}();
 
 void BM_ParseChunkWindowsColumns(benchmark::State& state) {
   // The columns the windows table needs: what a run materialises.
