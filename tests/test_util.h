@@ -45,9 +45,8 @@ inline void WriteFile(const std::filesystem::path& path, const std::string& byte
   out << bytes;
 }
 
-// The decompressed content of a zstd file (any number of frames), or "<corrupt>".
-inline std::string ReadZstd(const std::filesystem::path& path) {
-  const std::string packed = ReadFile(path);
+// The decompressed content of zstd data (any number of frames), "<corrupt>" or "<truncated>".
+inline std::string DecodeZstd(const std::string& packed) {
   ZSTD_DCtx* d = ZSTD_createDCtx();
   ZSTD_inBuffer in{packed.data(), packed.size(), 0};
   std::string out, buf(1 << 16, '\0');
@@ -63,6 +62,10 @@ inline std::string ReadZstd(const std::filesystem::path& path) {
   }
   ZSTD_freeDCtx(d);
   return last == 0 ? out : "<truncated>";
+}
+
+inline std::string ReadZstd(const std::filesystem::path& path) {
+  return DecodeZstd(ReadFile(path));
 }
 
 }  // namespace flowsift::testing

@@ -27,13 +27,6 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-std::string Human(double bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
-  while (bytes >= 1000 && u < 4) bytes /= 1000, ++u;
-  return fmt::format("{:.1f} {}", bytes, units[u]);
-}
-
 }  // namespace
 
 CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
@@ -85,7 +78,7 @@ int RunDemo(const DemoFlags& f) {
   fmt::print(
       "flowsift demo: generated {} of flow logs ({} records, {} attacks, {} look-alikes) "
       "as {} gzip files in {:.1f} s\n  in {}\n",
-      Human(static_cast<double>(made.text_bytes)), made.records, made.attacks, made.lookalikes,
+      HumanBytes(static_cast<double>(made.text_bytes)), made.records, made.attacks, made.lookalikes,
       made.paths.size(), Seconds(t0), data.string());
 
   // 2. Run.
@@ -114,8 +107,8 @@ int RunDemo(const DemoFlags& f) {
       "ran on {} thread(s), SIMD target {}: {} inputs, {} records, {} in {:.2f} s "
       "({}/s of text, {:.1f} M records/s)\n",
       threads, run.simd_target, r.graph.files.size(), r.graph.records,
-      Human(static_cast<double>(r.graph.data_bytes)), t.wall,
-      Human(r.graph.data_bytes / std::max(t.wall, 1e-9)),
+      HumanBytes(static_cast<double>(r.graph.data_bytes)), t.wall,
+      HumanBytes(r.graph.data_bytes / std::max(t.wall, 1e-9)),
       r.graph.records / std::max(t.wall, 1e-9) / 1e6);
   fmt::print("bad lines {} (counted and skipped; the run goes on):\n", r.bad_lines);
   for (const BadLineSample& s : r.graph.samples) {
@@ -129,7 +122,7 @@ int RunDemo(const DemoFlags& f) {
   for (size_t i = 0; i < std::min<size_t>(5, windows.size()); ++i) {
     const WindowRow& w = windows[i];
     fmt::print("  {} at {}: {} in {} records, {} rejected, {} distinct sources\n", w.interface_id,
-               w.window_start, Human(static_cast<double>(w.bytes)), w.records, w.rejected,
+               w.window_start, HumanBytes(static_cast<double>(w.bytes)), w.records, w.rejected,
                w.distinct_srcaddr);
   }
   std::vector<ExposureRow> exposure = r.graph.aggregate.Exposure();

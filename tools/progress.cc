@@ -14,14 +14,14 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+}  // namespace
+
 std::string HumanBytes(double b) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
   int u = 0;
   while (b >= 1000 && u < 4) b /= 1000, ++u;
   return fmt::format("{:.1f} {}", b, units[u]);
 }
-
-}  // namespace
 
 ProgressDisplay::Mode ProgressDisplay::DefaultMode(bool enabled) {
   if (!enabled) return Mode::kOff;

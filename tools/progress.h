@@ -6,11 +6,15 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "pipeline/graph.h"
 
 namespace flowsift::tools {
+
+// "1.2 GB": bytes in decimal units with one decimal, for humans.
+std::string HumanBytes(double bytes);
 
 class ProgressDisplay {
  public:

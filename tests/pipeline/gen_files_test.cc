@@ -19,6 +19,7 @@
 #include "pipeline/generate.h"
 #include "pipeline/generate_files.h"
 #include "pipeline/parse_chunk.h"
+#include "tests/test_util.h"
 
 namespace flowsift {
 namespace {
@@ -349,26 +350,6 @@ std::string Gunzip(const std::string& data) {
   return out;
 }
 
-std::string Unzstd(const std::string& data) {
-  const unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
-  std::string out;
-  if (size == ZSTD_CONTENTSIZE_ERROR) return "<corrupt>";
-  std::vector<char> buf(1 << 20);
-  ZSTD_DStream* ds = ZSTD_createDStream();
-  ZSTD_inBuffer in{data.data(), data.size(), 0};
-  while (in.pos < in.size) {
-    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
-    const size_t rc = ZSTD_decompressStream(ds, &o, &in);
-    if (ZSTD_isError(rc)) {
-      ZSTD_freeDStream(ds);
-      return "<corrupt>";
-    }
-    out.append(buf.data(), o.pos);
-  }
-  ZSTD_freeDStream(ds);
-  return out;
-}
-
 class GenFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -394,9 +375,10 @@ class GenFilesTest : public ::testing::Test {
     std::vector<std::pair<fs::path, std::string>> out;
     for (const std::string& p : r.paths) {
       const std::string raw = ReadFile(p);
-      const std::string text = o.compression == GenCompression::kGzip   ? Gunzip(raw)
-                               : o.compression == GenCompression::kZstd ? Unzstd(raw)
-                                                                        : raw;
+      const std::string text = o.compression == GenCompression::kGzip ? Gunzip(raw)
+                               : o.compression == GenCompression::kZstd
+                                   ? flowsift::testing::DecodeZstd(raw)
+                                   : raw;
       EXPECT_EQ(text.substr(0, text.find('\n')), o.gen.format.HeaderLine()) << p;
       EXPECT_EQ(BadLines(text, o.gen.format), 0u) << p;
       out.emplace_back(p, text);

@@ -8,39 +8,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/test_util.h"
+
 namespace flowsift {
 namespace {
 
-std::string ReadZstd(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string packed = ss.str();
-  const unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
-  std::string out;
-  if (size == ZSTD_CONTENTSIZE_ERROR) return "<not zstd>";
-  if (size != ZSTD_CONTENTSIZE_UNKNOWN) {
-    out.resize(size);
-    const size_t n = ZSTD_decompress(out.data(), out.size(), packed.data(), packed.size());
-    if (ZSTD_isError(n)) return "<corrupt>";
-    out.resize(n);
-    return out;
-  }
-  ZSTD_DCtx* d = ZSTD_createDCtx();
-  ZSTD_inBuffer inb{packed.data(), packed.size(), 0};
-  std::string buf(1 << 16, '\0');
-  while (inb.pos < inb.size) {
-    ZSTD_outBuffer outb{buf.data(), buf.size(), 0};
-    const size_t r = ZSTD_decompressStream(d, &outb, &inb);
-    if (ZSTD_isError(r)) {
-      ZSTD_freeDCtx(d);
-      return "<corrupt>";
-    }
-    out.append(buf.data(), outb.pos);
-  }
-  ZSTD_freeDCtx(d);
-  return out;
-}
+using flowsift::testing::ReadZstd;
 
 class Tables : public ::testing::Test {
  protected:
