@@ -22,8 +22,9 @@ struct Result {
   std::string out;  // stdout and stderr
 };
 
-Result RunCli(const std::string& args) {
-  const std::string cmd = std::string(FLOWSIFT_BINARY) + " " + args + " 2>&1";
+// Runs the binary with `args`; `env` ("NAME=value ...") prefixes the command line.
+Result RunCli(const std::string& args, const std::string& env = "") {
+  const std::string cmd = env + std::string(FLOWSIFT_BINARY) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   Result r{-1, ""};
   if (!p) return r;
@@ -182,6 +183,23 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --shard 3/3").code, 2);
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --internal 10.0.0.0/99").code, 2);
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --since yesterday").code, 2);
+  // Shards from the array-job environment: two of four files each, named in the manifest.
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "four").string() + " --records 4000 --files 4").code, 0);
+  r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s1").string() +
+                 " --no-progress --stats-json -",
+             "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"records\": 2000"));
+  EXPECT_THAT(ReadFile(dir_ / "s1" / "manifest.json"), HasSubstr("\"shard\": \"1/2\""));
+  r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s2").string(),
+             "JOB_COMPLETION_INDEX=0 ");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("FLOWSIFT_SHARD_COUNT"));
+  r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s3").string() +
+                 " --no-progress --stats-json -",
+             "JOB_COMPLETION_INDEX=3 FLOWSIFT_SHARD_COUNT=4 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"records\": 1000"));
   // Progress log lines when asked for and stderr is not a terminal.
   r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "o4").string() + " --progress");
   EXPECT_EQ(r.code, 0);
