@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "kernels/addr.h"
 #include "kernels/enums.h"
 #include "pipeline/distinct.h"
+#include "pipeline/flat_map.h"
 
 namespace flowsift {
 namespace {
@@ -16,6 +18,40 @@ namespace {
 using kernels::Addr128;
 
 uint64_t HashAddr(const Addr128& a) { return Mix64(a.hi ^ Mix64(a.lo)); }
+
+// Equality of short strings without a call to memcmp: interface names are ~21 bytes.
+bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const size_t n = a.size();
+  if (n < 8) return a == b;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a.data() + i, 8);
+    memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  uint64_t x, y;  // the last 8 bytes, overlapping the loop's when n % 8 != 0
+  memcpy(&x, a.data() + n - 8, 8);
+  memcpy(&y, b.data() + n - 8, 8);
+  return x == y;
+}
+
+// Every byte of an interface name, 8 at a time: ids like eni-0123456789abcdef0 differ anywhere.
+uint64_t HashName(std::string_view name) {
+  uint64_t h = name.size();
+  size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    uint64_t word;
+    memcpy(&word, name.data() + i, 8);
+    h = Mix64(h ^ word);
+  }
+  if (i < name.size()) {
+    uint64_t word = 0;
+    memcpy(&word, name.data() + i, name.size() - i);
+    h = Mix64(h ^ word);
+  }
+  return h;
+}
 
 // Exact distinct destination ports: a short list, then a 65,536-bit map (8 KiB).
 class PortCounter {
@@ -51,9 +87,14 @@ class PortCounter {
     for (uint16_t p : other.small_) Add(p);
   }
   uint64_t Count() const { return count_; }
+  // Starts loading the bitmap word Add(port) will touch (8 KiB per busy window).
+  void Prefetch(uint16_t port) const {
+    if (bits_) __builtin_prefetch(&bits_[port >> 6]);
+  }
 
  private:
-  static constexpr size_t kSmall = 64;
+  // A busy window sees hundreds of ports; past 16 a bit test beats the scan.
+  static constexpr size_t kSmall = 16;
   std::vector<uint16_t> small_;
   std::unique_ptr<uint64_t[]> bits_;
   uint64_t count_ = 0;
@@ -69,20 +110,24 @@ struct TalkerKey {
   Addr128 src;
   bool operator==(const TalkerKey&) const = default;
 };
-struct ExposureKey {
-  uint32_t iface;
-  uint16_t port;
-  uint8_t protocol;
-  bool operator==(const ExposureKey&) const = default;
-};
+// (interface, dst port, protocol) packed as iface << 24 | port << 8 | protocol.
+using ExposureKey = uint64_t;
+ExposureKey PackExposure(uint32_t iface, uint16_t port, uint8_t protocol) {
+  return (uint64_t{iface} << 24) | (uint64_t{port} << 8) | protocol;
+}
+
+// Talker hashes reuse the source's HashAddr, which AddRows computes once per row anyway.
+uint64_t HashTalker(uint64_t window_start, uint64_t src_hash) {
+  return Mix64(window_start ^ src_hash);
+}
 struct KeyHash {
-  size_t operator()(const WindowKey& k) const {
+  uint64_t operator()(const WindowKey& k) const {
     return Mix64(k.start * 0x9E3779B97F4A7C15ull ^ k.iface);
   }
-  size_t operator()(const TalkerKey& k) const { return Mix64(k.window_start ^ HashAddr(k.src)); }
-  size_t operator()(const ExposureKey& k) const {
-    return Mix64((uint64_t{k.iface} << 24) | (uint64_t{k.port} << 8) | k.protocol);
+  uint64_t operator()(const TalkerKey& k) const {
+    return HashTalker(k.window_start, HashAddr(k.src));
   }
+  uint64_t operator()(ExposureKey k) const { return Mix64(k); }
 };
 
 struct WindowAgg {
@@ -131,19 +176,51 @@ std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
 struct Aggregator::State {
   AggregateOptions options;
   std::vector<Interface> interfaces;
-  std::unordered_map<std::string, uint32_t> interface_index;
-  std::unordered_map<WindowKey, WindowAgg, KeyHash> windows;
-  std::unordered_map<TalkerKey, TalkerAgg, KeyHash> talkers;
-  std::unordered_map<ExposureKey, ExposureAgg, KeyHash> exposure;
+  // Open addressing over interfaces by HashName: tag << 32 | (id + 1), 0 empty. A lookup
+  // allocates nothing and compares the name bytes only on a 32-bit tag match.
+  std::vector<uint64_t> interface_slots;
+  // Windows stay put (a deque) so AddRows can hold pointers to them across inserts.
+  std::deque<std::pair<WindowKey, WindowAgg>> window_aggs;
+  FlatMap<WindowKey, WindowAgg*, KeyHash> windows;
+  FlatMap<TalkerKey, TalkerAgg, KeyHash> talkers;
+  FlatMap<ExposureKey, ExposureAgg, KeyHash> exposure;
   uint64_t records = 0;
 
   uint32_t InterfaceId(std::string_view name) {
-    auto it = interface_index.find(std::string(name));
-    if (it != interface_index.end()) return it->second;
-    const uint32_t id = static_cast<uint32_t>(interfaces.size());
-    interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
-    interface_index.emplace(std::string(name), id);
-    return id;
+    if ((interfaces.size() + 1) * 2 > interface_slots.size()) GrowInterfaces();
+    const uint64_t h = HashName(name);
+    const uint64_t tag = h >> 32 << 32;
+    const size_t mask = interface_slots.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const uint64_t slot = interface_slots[i];
+      if (slot == 0) {
+        const uint32_t id = static_cast<uint32_t>(interfaces.size());
+        interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
+        interface_slots[i] = tag | (id + 1);
+        return id;
+      }
+      if ((slot & ~uint64_t{0xFFFFFFFF}) == tag) {
+        const uint32_t id = static_cast<uint32_t>(slot) - 1;
+        if (SameBytes(interfaces[id].name, name)) return id;
+      }
+    }
+  }
+
+  WindowAgg& Window(const WindowKey& key) {
+    WindowAgg*& agg = windows[key];
+    if (agg == nullptr) agg = &window_aggs.emplace_back(key, WindowAgg()).second;
+    return *agg;
+  }
+
+  void GrowInterfaces() {
+    interface_slots.assign(interface_slots.empty() ? 64 : interface_slots.size() * 2, 0);
+    const size_t mask = interface_slots.size() - 1;
+    for (uint32_t id = 0; id < interfaces.size(); ++id) {
+      const uint64_t h = HashName(interfaces[id].name);
+      size_t i = h & mask;
+      while (interface_slots[i] != 0) i = (i + 1) & mask;
+      interface_slots[i] = (h >> 32 << 32) | (id + 1);
+    }
   }
 
   void SeeAccount(uint32_t iface, std::string_view account, SeenOrder seen) {
@@ -198,78 +275,136 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   const Column* status = b.Find(Field::kLogStatus);
   const uint64_t w = s.options.window;
 
-  // Rows of one chunk mostly repeat a few interfaces: remember the last one's id.
+  // Consecutive rows often share an interface (both directions of a flow) and a window:
+  // remember the last name's id and the last window.
   std::string_view last_name;
   uint32_t last_id = 0;
   bool have_last = false;
+  WindowKey last_window{0, 0};
+  WindowAgg* last_agg = nullptr;
 
   auto effective = [](const Column* pkt, const Column* plain, size_t r) -> const Addr128* {
     if (pkt != nullptr && pkt->present(r)) return &pkt->addr[r];
     if (plain != nullptr && plain->present(r)) return &plain->addr[r];
     return nullptr;
   };
+  auto row_of = [rows](size_t i) -> size_t { return rows != nullptr ? rows[i] : i; };
 
-  for (size_t i = 0; i < n; ++i) {
-    const size_t r = rows != nullptr ? rows[i] : i;
+  // Two stages kDepth rows apart. The first resolves a row's keys and hashes and prefetches
+  // every table slot the row will update (distinct counters, talkers, exposure, the text
+  // kDepth rows further on); the second updates them. With ~1,400 windows of up to 32 KiB
+  // counters and 600k exposure keys nearly every update is a cache miss: this overlaps them.
+  constexpr size_t kDepth = 16;
+  struct Staged {
+    size_t r;
+    uint32_t id;
+    WindowAgg* agg;
+    const Addr128* from;
+    uint64_t window_start, from_hash, to_hash, talker_hash, exposure_hash;
+    ExposureKey exposure_key;
+    uint64_t n_bytes, n_packets;
+    bool has_to, rejected, accepted, exposed, has_port;
+    uint16_t port;
+  };
+  Staged ring[kDepth];
+
+  auto stage = [&](size_t i, Staged& st) {
+    const size_t r = row_of(i);
+    if (iface != nullptr && i + kDepth < n) {
+      __builtin_prefetch(bytes + iface->spans[row_of(i + kDepth)].begin);
+    }
     const std::string_view name = TextOf(iface, r, bytes);
-    if (!have_last || name != last_name) {
+    if (!have_last || !SameBytes(name, last_name)) {
       last_id = s.InterfaceId(name);
       last_name = name;
       have_last = true;
+      // Within one call `order` is fixed and rows ascend, so only an interface's first row
+      // of a run can be its earliest: later rows of the run never win SeeAccount.
+      s.SeeAccount(last_id, TextOf(account, r, bytes), {order, r});
     }
-    const uint32_t id = last_id;
-    s.SeeAccount(id, TextOf(account, r, bytes), {order, r});
-
+    st.r = r;
+    st.id = last_id;
     const uint64_t t = (start != nullptr && start->present(r)) ? start->u64[r] : 0;
-    const uint64_t window_start = t - t % w;
-    WindowAgg& agg = s.windows[{id, window_start}];
+    st.window_start = t - t % w;
+    const WindowKey window_key{st.id, st.window_start};
+    if (last_agg == nullptr || !(window_key == last_window)) {
+      last_agg = &s.Window(window_key);  // deque entries never move
+      last_window = window_key;
+    }
+    st.agg = last_agg;
+
+    st.rejected = action != nullptr &&
+                  static_cast<kernels::Action>(action->code[r]) == kernels::Action::kReject;
+    st.accepted = action != nullptr &&
+                  static_cast<kernels::Action>(action->code[r]) == kernels::Action::kAccept;
+    st.n_packets = (packets != nullptr && packets->present(r)) ? packets->u64[r] : 0;
+    st.n_bytes = (bytes_col != nullptr && bytes_col->present(r)) ? bytes_col->u64[r] : 0;
+    st.has_port = dstport != nullptr && dstport->present(r);
+    st.port = st.has_port ? static_cast<uint16_t>(dstport->u64[r]) : 0;
+    if (st.has_port) st.agg->ports.Prefetch(st.port);
+
+    st.from = effective(pkt_src, src, r);
+    const Addr128* to = effective(pkt_dst, dst, r);
+    st.has_to = to != nullptr;
+    st.exposed = false;
+    const bool from_internal = st.from != nullptr && s.options.internal.Contains(*st.from);
+    if (st.from != nullptr && to != nullptr) {
+      const bool to_internal = s.options.internal.Contains(*to);
+      if (from_internal && !to_internal) st.agg->out_external += st.n_bytes;
+      if (!from_internal && to_internal) st.agg->in_external += st.n_bytes;
+    }
+    if (to != nullptr) {
+      st.to_hash = HashAddr(*to);
+      st.agg->dst.Prefetch(st.to_hash);
+    }
+    if (st.from != nullptr) {
+      st.from_hash = HashAddr(*st.from);
+      st.agg->src.Prefetch(st.from_hash);
+      st.talker_hash = HashTalker(st.window_start, st.from_hash);
+      s.talkers.Prefetch(st.talker_hash);
+      if (!from_internal && st.has_port && protocol != nullptr && protocol->present(r)) {
+        st.exposed = true;
+        st.exposure_key = PackExposure(st.id, st.port, static_cast<uint8_t>(protocol->u64[r]));
+        st.exposure_hash = KeyHash{}(st.exposure_key);
+        s.exposure.Prefetch(st.exposure_hash);
+      }
+    }
+  };
+
+  auto apply = [&](const Staged& st) {
+    WindowAgg& agg = *st.agg;
+    const size_t r = st.r;
     ++agg.records;
     if (status != nullptr) {
       const auto code = static_cast<kernels::LogStatus>(status->code[r]);
       agg.nodata += code == kernels::LogStatus::kNoData;
       agg.skipdata += code == kernels::LogStatus::kSkipData;
     }
-    const bool rejected = action != nullptr &&
-                          static_cast<kernels::Action>(action->code[r]) == kernels::Action::kReject;
-    if (action != nullptr) {
-      agg.accepted += static_cast<kernels::Action>(action->code[r]) == kernels::Action::kAccept;
-      agg.rejected += rejected;
-    }
-    const uint64_t n_packets = (packets != nullptr && packets->present(r)) ? packets->u64[r] : 0;
-    const uint64_t n_bytes =
-        (bytes_col != nullptr && bytes_col->present(r)) ? bytes_col->u64[r] : 0;
-    agg.packets += n_packets;
-    agg.bytes += n_bytes;
-    if (rejected) agg.rejected_bytes += n_bytes;
-
-    const Addr128* from = effective(pkt_src, src, r);
-    const Addr128* to = effective(pkt_dst, dst, r);
-    const bool from_internal = from != nullptr && s.options.internal.Contains(*from);
-    const bool to_internal = to != nullptr && s.options.internal.Contains(*to);
-    if (from != nullptr && to != nullptr) {
-      if (from_internal && !to_internal) agg.out_external += n_bytes;
-      if (!from_internal && to_internal) agg.in_external += n_bytes;
-    }
-    if (from != nullptr) agg.src.Add(HashAddr(*from));
-    if (to != nullptr) agg.dst.Add(HashAddr(*to));
-    const bool has_port = dstport != nullptr && dstport->present(r);
-    if (has_port) agg.ports.Add(static_cast<uint16_t>(dstport->u64[r]));
-
-    if (from != nullptr) {
-      TalkerAgg& talker = s.talkers[{window_start, *from}];
-      talker.bytes += n_bytes;
-      talker.packets += n_packets;
+    agg.accepted += st.accepted;
+    agg.rejected += st.rejected;
+    agg.packets += st.n_packets;
+    agg.bytes += st.n_bytes;
+    if (st.rejected) agg.rejected_bytes += st.n_bytes;
+    if (st.has_to) agg.dst.Add(st.to_hash);
+    if (st.has_port) agg.ports.Add(st.port);
+    if (st.from != nullptr) {
+      agg.src.Add(st.from_hash);
+      TalkerAgg& talker = s.talkers.FindOrInsert({st.window_start, *st.from}, st.talker_hash);
+      talker.bytes += st.n_bytes;
+      talker.packets += st.n_packets;
       ++talker.flows;
-      if (!from_internal && has_port && protocol != nullptr && protocol->present(r)) {
-        ExposureAgg& e = s.exposure[{id, static_cast<uint16_t>(dstport->u64[r]),
-                                     static_cast<uint8_t>(protocol->u64[r])}];
-        if (action != nullptr) {
-          e.accepted += static_cast<kernels::Action>(action->code[r]) == kernels::Action::kAccept;
-          e.rejected += rejected;
-        }
-        e.sources.Add(HashAddr(*from));
+      if (st.exposed) {
+        ExposureAgg& e = s.exposure.FindOrInsert(st.exposure_key, st.exposure_hash);
+        e.accepted += st.accepted;
+        e.rejected += st.rejected;
+        e.sources.Add(st.from_hash);
       }
     }
+  };
+
+  for (size_t i = 0; i < n + kDepth; ++i) {
+    if (i >= kDepth) apply(ring[(i - kDepth) % kDepth]);
+    if (i < n) stage(i, ring[i % kDepth]);
   }
   s.records += n;
 }
@@ -282,13 +417,14 @@ void Aggregator::Merge(const Aggregator& other) {
     remap[i] = s.InterfaceId(o.interfaces[i].name);
     s.SeeAccount(remap[i], o.interfaces[i].account, o.interfaces[i].account_seen);
   }
-  for (const auto& [key, agg] : o.windows) s.windows[{remap[key.iface], key.start}].Merge(agg);
+  for (const auto& [key, agg] : o.window_aggs) s.Window({remap[key.iface], key.start}).Merge(agg);
   for (const auto& [key, agg] : o.talkers) {
     TalkerAgg& t = s.talkers[key];
     t.bytes += agg.bytes, t.packets += agg.packets, t.flows += agg.flows;
   }
   for (const auto& [key, agg] : o.exposure) {
-    ExposureAgg& e = s.exposure[{remap[key.iface], key.port, key.protocol}];
+    ExposureAgg& e = s.exposure[PackExposure(remap[key >> 24], static_cast<uint16_t>(key >> 8),
+                                             static_cast<uint8_t>(key))];
     e.accepted += agg.accepted;
     e.rejected += agg.rejected;
     e.sources.Merge(agg.sources);
@@ -300,7 +436,7 @@ std::vector<WindowRow> Aggregator::Windows() const {
   const State& s = *state_;
   std::vector<WindowRow> rows;
   rows.reserve(s.windows.size());
-  for (const auto& [key, a] : s.windows) {
+  for (const auto& [key, a] : s.window_aggs) {
     const Interface& i = s.interfaces[key.iface];
     rows.push_back({i.name, i.account, key.start, key.start + s.options.window, a.records, a.nodata,
                     a.skipdata, a.accepted, a.rejected, a.packets, a.bytes, a.rejected_bytes,
@@ -348,17 +484,28 @@ std::vector<TalkerRow> Aggregator::Talkers() const {
 
 std::vector<ExposureRow> Aggregator::Exposure() const {
   const State& s = *state_;
-  std::vector<ExposureRow> rows;
-  rows.reserve(s.exposure.size());
+  // Sort packed keys with the interface id replaced by its name's rank: integer compares
+  // instead of string compares over ~600k rows, and the same order.
+  std::vector<uint32_t> by_name(s.interfaces.size());
+  for (uint32_t i = 0; i < by_name.size(); ++i) by_name[i] = i;
+  std::sort(by_name.begin(), by_name.end(),
+            [&](uint32_t a, uint32_t b) { return s.interfaces[a].name < s.interfaces[b].name; });
+  std::vector<uint32_t> rank(by_name.size());
+  for (uint32_t i = 0; i < by_name.size(); ++i) rank[by_name[i]] = i;
+  std::vector<std::pair<uint64_t, const ExposureAgg*>> keys;
+  keys.reserve(s.exposure.size());
   for (const auto& [key, e] : s.exposure) {
-    rows.push_back({s.interfaces[key.iface].name, key.port, key.protocol, e.accepted, e.rejected,
-                    e.sources.Count()});
+    keys.push_back({(uint64_t{rank[key >> 24]} << 24) | (key & 0xFFFFFF), &e});
   }
-  std::sort(rows.begin(), rows.end(), [](const ExposureRow& a, const ExposureRow& b) {
-    if (a.interface_id != b.interface_id) return a.interface_id < b.interface_id;
-    if (a.dst_port != b.dst_port) return a.dst_port < b.dst_port;
-    return a.protocol < b.protocol;
-  });
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ExposureRow> rows;
+  rows.reserve(keys.size());
+  for (const auto& [key, e] : keys) {
+    rows.push_back({s.interfaces[by_name[key >> 24]].name,
+                    static_cast<uint32_t>((key >> 8) & 0xFFFF), static_cast<uint32_t>(key & 0xFF),
+                    e->accepted, e->rejected, e->sources.Count()});
+  }
   return rows;
 }
 

@@ -12,10 +12,12 @@ constexpr size_t kRegisters = size_t{1} << DistinctCounter::kPrecision;
 }  // namespace
 
 DistinctCounter::DistinctCounter(const DistinctCounter& other)
-    : set_(other.set_), set_size_(other.set_size_) {
-  if (other.registers_) {
-    registers_ = std::make_unique<uint8_t[]>(kRegisters);
-    memcpy(registers_.get(), other.registers_.get(), kRegisters);
+    : size_(other.size_), capacity_(other.capacity_) {
+  for (uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
+  if (other.heap_ != nullptr) {
+    const size_t words = capacity_ == kSketch ? kRegisters / 8 : capacity_;
+    heap_ = new uint64_t[words];
+    memcpy(heap_, other.heap_, words * sizeof(uint64_t));
   }
 }
 
@@ -24,28 +26,53 @@ DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
   return *this;
 }
 
-void DistinctCounter::Add(uint64_t hash) {
-  if (hash == 0) hash = 1;  // 0 marks an empty slot; one value for both forms keeps them equal
-  if (registers_) return AddToSketch(hash);
-  InsertExact(hash);
-  if (set_size_ > kExactLimit) ToSketch();
+DistinctCounter& DistinctCounter::operator=(DistinctCounter&& other) noexcept {
+  if (this != &other) {
+    delete[] heap_;
+    heap_ = other.heap_;
+    size_ = other.size_;
+    capacity_ = other.capacity_;
+    for (uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
+    other.heap_ = nullptr;
+    other.size_ = other.capacity_ = 0;
+  }
+  return *this;
 }
 
-void DistinctCounter::InsertExact(uint64_t hash) {
-  if ((set_size_ + 1) * 4 > set_.size() * 3) {  // keep the load factor under 3/4
-    std::vector<uint64_t> old = std::move(set_);
-    set_.assign(old.empty() ? 16 : old.size() * 2, 0);
-    set_size_ = 0;
-    for (uint64_t h : old) {
-      if (h != 0) InsertExact(h);
+// Add's path once the inline values are full: `hash` is non-zero and, if the counter is
+// inline, not among the inline values.
+void DistinctCounter::AddSlow(uint64_t hash) {
+  if (capacity_ == kSketch) return AddToSketch(hash);
+  if (capacity_ == 0) GrowTable(16);  // moves the inline values into the table
+  InsertTable(hash);
+  if (size_ > kExactLimit) ToSketch();
+}
+
+void DistinctCounter::GrowTable(uint32_t capacity) {
+  uint64_t* old = heap_;
+  const uint32_t old_capacity = capacity_;
+  const uint32_t old_size = size_;
+  heap_ = new uint64_t[capacity]();
+  capacity_ = capacity;
+  size_ = 0;
+  if (old_capacity == 0) {
+    for (uint32_t i = 0; i < old_size; ++i) InsertTable(inline_[i]);
+  } else {
+    for (uint32_t i = 0; i < old_capacity; ++i) {
+      if (old[i] != 0) InsertTable(old[i]);
     }
   }
-  const size_t mask = set_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    if (set_[i] == hash) return;
-    if (set_[i] == 0) {
-      set_[i] = hash;
-      ++set_size_;
+  delete[] old;
+}
+
+void DistinctCounter::InsertTable(uint64_t hash) {
+  if ((size_ + 1) * 4 > capacity_ * 3) GrowTable(capacity_ * 2);  // load factor under 3/4
+  const uint32_t mask = capacity_ - 1;
+  for (uint32_t i = static_cast<uint32_t>(hash) & mask;; i = (i + 1) & mask) {
+    if (heap_[i] == hash) return;
+    if (heap_[i] == 0) {
+      heap_[i] = hash;
+      ++size_;
       return;
     }
   }
@@ -57,30 +84,42 @@ void DistinctCounter::AddToSketch(uint64_t hash) {
   const size_t index = hash >> (64 - kPrecision);
   const uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
   const uint8_t rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
-  if (rank > registers_[index]) registers_[index] = rank;
+  uint8_t* r = registers();
+  if (rank > r[index]) r[index] = rank;
 }
 
 void DistinctCounter::ToSketch() {
-  registers_ = std::make_unique<uint8_t[]>(kRegisters);
-  memset(registers_.get(), 0, kRegisters);
-  for (uint64_t h : set_) {
-    if (h != 0) AddToSketch(h);
+  uint64_t* old = heap_;
+  const uint32_t old_capacity = capacity_;
+  heap_ = new uint64_t[kRegisters / 8]();  // uint8_t registers may alias any object
+  capacity_ = kSketch;
+  if (old_capacity == 0) {
+    for (uint32_t i = 0; i < size_; ++i) AddToSketch(inline_[i]);
+  } else {
+    for (uint32_t i = 0; i < old_capacity; ++i) {
+      if (old[i] != 0) AddToSketch(old[i]);
+    }
   }
-  set_.clear();
-  set_.shrink_to_fit();
-  set_size_ = 0;
+  delete[] old;
+  size_ = 0;
 }
 
 void DistinctCounter::Merge(const DistinctCounter& other) {
-  if (other.registers_) {
-    if (!registers_) ToSketch();
+  if (other.capacity_ == kSketch) {
+    if (capacity_ != kSketch) ToSketch();
+    uint8_t* r = registers();
+    const uint8_t* o = other.registers();
     for (size_t i = 0; i < kRegisters; ++i) {
-      if (other.registers_[i] > registers_[i]) registers_[i] = other.registers_[i];
+      if (o[i] > r[i]) r[i] = o[i];
     }
     return;
   }
-  for (uint64_t h : other.set_) {
-    if (h != 0) Add(h);
+  if (other.capacity_ == 0) {
+    for (uint32_t i = 0; i < other.size_; ++i) Add(other.inline_[i]);
+    return;
+  }
+  for (uint32_t i = 0; i < other.capacity_; ++i) {
+    if (other.heap_[i] != 0) Add(other.heap_[i]);
   }
 }
 
@@ -117,10 +156,11 @@ double Tau(double x) {
 }  // namespace
 
 uint64_t DistinctCounter::Count() const {
-  if (!registers_) return set_size_;
+  if (capacity_ != kSketch) return size_;
+  const uint8_t* regs = registers();
   constexpr unsigned q = 64 - kPrecision;  // rank bits: register values are 0..q+1
   uint32_t histogram[q + 2] = {};
-  for (size_t i = 0; i < kRegisters; ++i) ++histogram[registers_[i]];
+  for (size_t i = 0; i < kRegisters; ++i) ++histogram[regs[i]];
   const double m = static_cast<double>(kRegisters);
   double z = m * Tau(1.0 - histogram[q + 1] / m);
   for (unsigned k = q; k >= 1; --k) z = 0.5 * (z + histogram[k]);

@@ -5,8 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <vector>
 
 namespace flowsift {
 
@@ -23,27 +21,66 @@ class DistinctCounter {
   static constexpr unsigned kPrecision = 15;
 
   DistinctCounter() = default;
+  ~DistinctCounter() { delete[] heap_; }
   DistinctCounter(const DistinctCounter& other);
   DistinctCounter& operator=(const DistinctCounter& other);
-  DistinctCounter(DistinctCounter&&) noexcept = default;
-  DistinctCounter& operator=(DistinctCounter&&) noexcept = default;
+  DistinctCounter(DistinctCounter&& other) noexcept
+      : heap_(other.heap_), size_(other.size_), capacity_(other.capacity_) {
+    for (uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
+    other.heap_ = nullptr;
+    other.size_ = other.capacity_ = 0;
+  }
+  DistinctCounter& operator=(DistinctCounter&& other) noexcept;
 
   // `hash` must be a well-mixed 64-bit hash (e.g. Mix64 below), not a raw value.
-  void Add(uint64_t hash);
+  void Add(uint64_t hash) {
+    if (hash == 0) hash = 1;  // 0 marks an empty slot; one value for all forms keeps them equal
+    if (capacity_ == 0) {
+      // Most exposure keys see one or two sources: a scan of the inline values, no heap.
+      for (uint32_t i = 0; i < size_; ++i) {
+        if (inline_[i] == hash) return;
+      }
+      if (size_ < kInline) {
+        inline_[size_++] = hash;
+        return;
+      }
+    }
+    AddSlow(hash);
+  }
   void Merge(const DistinctCounter& other);
   // Exact count while exact(), else the HLL estimate (with the small-range correction).
   uint64_t Count() const;
-  bool exact() const { return registers_ == nullptr; }
+  bool exact() const { return capacity_ != kSketch; }
+  // Starts loading the memory Add(hash) will touch: lets a caller hide the cache miss of a
+  // large table or sketch behind other rows' work. A hint only; changes nothing.
+  void Prefetch(uint64_t hash) const {
+    if (capacity_ == kSketch) {
+      __builtin_prefetch(reinterpret_cast<const uint8_t*>(heap_) + (hash >> (64 - kPrecision)));
+    } else if (capacity_ != 0) {
+      __builtin_prefetch(heap_ + (hash & (capacity_ - 1)));
+    }
+  }
 
  private:
-  void InsertExact(uint64_t hash);
+  // Values held without a heap table; 3 keeps the whole counter at 40 bytes.
+  static constexpr uint32_t kInline = 3;
+  // capacity_ of a sketch: registers_ live in heap_ as 2^kPrecision bytes.
+  static constexpr uint32_t kSketch = UINT32_MAX;
+
+  void AddSlow(uint64_t hash);
+  void InsertTable(uint64_t hash);
+  void GrowTable(uint32_t capacity);
   void ToSketch();
   void AddToSketch(uint64_t hash);
+  uint8_t* registers() const { return reinterpret_cast<uint8_t*>(heap_); }
 
-  // Open addressing over non-zero hashes (0 marks an empty slot; a zero hash is stored as 1).
-  std::vector<uint64_t> set_;
-  size_t set_size_ = 0;
-  std::unique_ptr<uint8_t[]> registers_;  // 2^kPrecision when a sketch
+  // Three forms, chosen by capacity_: 0, the first size_ values in inline_; a power of two,
+  // open addressing over non-zero hashes in heap_[0, capacity_) (0 marks an empty slot, a zero
+  // hash is stored as 1); kSketch, HLL registers in heap_.
+  uint64_t* heap_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t capacity_ = 0;
+  uint64_t inline_[kInline] = {};
 };
 
 // A strong 64-bit mixer (the splitmix64 / Murmur3 finalizer): equal inputs give equal outputs
