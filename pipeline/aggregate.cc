@@ -1,8 +1,10 @@
 #include "pipeline/aggregate.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -20,7 +22,7 @@ using kernels::Addr128;
 uint64_t HashAddr(const Addr128& a) { return Mix64(a.hi ^ Mix64(a.lo)); }
 
 // Equality of short strings without a call to memcmp: interface names are ~21 bytes.
-bool SameBytes(std::string_view a, std::string_view b) {
+[[gnu::always_inline]] inline bool SameBytes(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   const size_t n = a.size();
   if (n < 8) return a == b;
@@ -36,18 +38,32 @@ bool SameBytes(std::string_view a, std::string_view b) {
   return x == y;
 }
 
-// Every byte of an interface name, 8 at a time: ids like eni-0123456789abcdef0 differ anywhere.
+// Every byte of an interface name: ids like eni-0123456789abcdef0 differ anywhere. Up to 24
+// bytes, three overlapping 8-byte words (first, middle, last) cover them all, so one mix
+// serves the common 21-byte eni and tgw ids; longer names mix 8 bytes at a time. Equal names
+// hash equal everywhere (Route relies on it).
 uint64_t HashName(std::string_view name) {
-  uint64_t h = name.size();
+  const size_t n = name.size();
+  const char* p = name.data();
+  if (n >= 8 && n <= 24) {
+    uint64_t a, b, c;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + n / 2 - 4, 8);
+    memcpy(&c, p + n - 8, 8);
+    // Odd multipliers and distinct rotations keep the three words from cancelling.
+    return Mix64((a * 0x9E3779B97F4A7C15ull) ^ std::rotl(b * 0xC2B2AE3D27D4EB4Full, 21) ^
+                 std::rotl(c * 0x165667B19E3779F9ull, 42) ^ n);
+  }
+  uint64_t h = n;
   size_t i = 0;
-  for (; i + 8 <= name.size(); i += 8) {
+  for (; i + 8 <= n; i += 8) {
     uint64_t word;
-    memcpy(&word, name.data() + i, 8);
+    memcpy(&word, p + i, 8);
     h = Mix64(h ^ word);
   }
-  if (i < name.size()) {
+  if (i < n) {
     uint64_t word = 0;
-    memcpy(&word, name.data() + i, name.size() - i);
+    memcpy(&word, p + i, n - i);
     h = Mix64(h ^ word);
   }
   return h;
@@ -185,6 +201,19 @@ struct Aggregator::State {
   FlatMap<TalkerKey, TalkerAgg, KeyHash> talkers;
   FlatMap<ExposureKey, ExposureAgg, KeyHash> exposure;
   uint64_t records = 0;
+  // Aggregators taken over by Absorb: their keys are disjoint from these tables' and from
+  // each other's, so the outputs concatenate them. Empty except in a run's final result.
+  std::vector<std::unique_ptr<State>> shards;
+
+  // Every state the outputs walk: this one, then the shards.
+  template <typename F>
+  void ForEach(F&& f) const {
+    f(*this);
+    for (const auto& shard : shards) f(*shard);
+  }
+  // Folds the shards into this state's tables (Merge and Add keep keys unique only there).
+  void Collapse();
+  void MergeFrom(const State& o);
 
   uint32_t InterfaceId(std::string_view name) {
     if ((interfaces.size() + 1) * 2 > interface_slots.size()) GrowInterfaces();
@@ -250,15 +279,25 @@ FieldSet Aggregator::NeededFields() {
   return f;
 }
 
-uint64_t Aggregator::records() const { return state_->records; }
+uint64_t Aggregator::records() const {
+  uint64_t n = 0;
+  state_->ForEach([&](const State& s) { n += s.records; });
+  return n;
+}
 
 void Aggregator::Add(const ParsedBatch& b, const uint8_t* bytes, uint64_t order) {
-  AddRows(b, bytes, order, nullptr, b.rows);
+  AddRows(b, bytes, order, nullptr, nullptr, b.rows);
 }
 
 void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t order,
                          const uint32_t* rows, size_t n) {
+  AddRows(b, bytes, order, rows, nullptr, n);
+}
+
+void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t order,
+                         const uint32_t* rows, const uint8_t* tables, size_t n) {
   State& s = *state_;
+  if (!s.shards.empty()) s.Collapse();
   const Column* iface = b.Find(Field::kInterfaceId);
   if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
   const Column* account = b.Find(Field::kAccountId);
@@ -282,6 +321,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   bool have_last = false;
   WindowKey last_window{0, 0};
   WindowAgg* last_agg = nullptr;
+  uint64_t window_begin = 0, window_end = 0;  // the last row's window
 
   auto effective = [](const Column* pkt, const Column* plain, size_t r) -> const Addr128* {
     if (pkt != nullptr && pkt->present(r)) return &pkt->addr[r];
@@ -297,6 +337,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   constexpr size_t kDepth = 16;
   struct Staged {
     size_t r;
+    uint8_t tables;
     uint32_t id;
     WindowAgg* agg;
     const Addr128* from;
@@ -308,30 +349,46 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   };
   Staged ring[kDepth];
 
+  // Talker updates alone need no interface: Route sends many rows to a second partition for
+  // their talker only, and those skip the name (a cache miss on the chunk's text) and lookup.
+  constexpr uint8_t kNeedsInterface = kWindowTable | kExposureTable;
+  auto needs_interface = [tables](size_t i) {
+    return tables == nullptr || (tables[i] & kNeedsInterface) != 0;
+  };
   auto stage = [&](size_t i, Staged& st) {
     const size_t r = row_of(i);
-    if (iface != nullptr && i + kDepth < n) {
+    if (iface != nullptr && i + kDepth < n && needs_interface(i + kDepth)) {
       __builtin_prefetch(bytes + iface->spans[row_of(i + kDepth)].begin);
     }
-    const std::string_view name = TextOf(iface, r, bytes);
-    if (!have_last || !SameBytes(name, last_name)) {
-      last_id = s.InterfaceId(name);
-      last_name = name;
-      have_last = true;
-      // Within one call `order` is fixed and rows ascend, so only an interface's first row
-      // of a run can be its earliest: later rows of the run never win SeeAccount.
-      s.SeeAccount(last_id, TextOf(account, r, bytes), {order, r});
+    if (needs_interface(i)) {
+      const std::string_view name = TextOf(iface, r, bytes);
+      if (!have_last || !SameBytes(name, last_name)) {
+        last_id = s.InterfaceId(name);
+        last_name = name;
+        have_last = true;
+        // Within one call `order` is fixed and rows ascend, so only an interface's first row
+        // of a run can be its earliest: later rows of the run never win SeeAccount.
+        s.SeeAccount(last_id, TextOf(account, r, bytes), {order, r});
+      }
     }
     st.r = r;
     st.id = last_id;
+    st.tables = tables != nullptr ? tables[i] : kAllTables;
     const uint64_t t = (start != nullptr && start->present(r)) ? start->u64[r] : 0;
-    st.window_start = t - t % w;
-    const WindowKey window_key{st.id, st.window_start};
-    if (last_agg == nullptr || !(window_key == last_window)) {
-      last_agg = &s.Window(window_key);  // deque entries never move
-      last_window = window_key;
+    if (t < window_begin || t >= window_end) {  // a 64-bit division only on a change
+      window_begin = t - t % w;
+      window_end = window_begin + w;
     }
-    st.agg = last_agg;
+    st.window_start = window_begin;
+    st.agg = nullptr;
+    if (st.tables & kWindowTable) {
+      const WindowKey window_key{st.id, st.window_start};
+      if (last_agg == nullptr || !(window_key == last_window)) {
+        last_agg = &s.Window(window_key);  // deque entries never move
+        last_window = window_key;
+      }
+      st.agg = last_agg;
+    }
 
     st.rejected = action != nullptr &&
                   static_cast<kernels::Action>(action->code[r]) == kernels::Action::kReject;
@@ -341,28 +398,35 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     st.n_bytes = (bytes_col != nullptr && bytes_col->present(r)) ? bytes_col->u64[r] : 0;
     st.has_port = dstport != nullptr && dstport->present(r);
     st.port = st.has_port ? static_cast<uint16_t>(dstport->u64[r]) : 0;
-    if (st.has_port) st.agg->ports.Prefetch(st.port);
+    if (st.agg != nullptr && st.has_port) st.agg->ports.Prefetch(st.port);
 
     st.from = effective(pkt_src, src, r);
     const Addr128* to = effective(pkt_dst, dst, r);
     st.has_to = to != nullptr;
     st.exposed = false;
-    const bool from_internal = st.from != nullptr && s.options.internal.Contains(*st.from);
-    if (st.from != nullptr && to != nullptr) {
-      const bool to_internal = s.options.internal.Contains(*to);
-      if (from_internal && !to_internal) st.agg->out_external += st.n_bytes;
-      if (!from_internal && to_internal) st.agg->in_external += st.n_bytes;
-    }
-    if (to != nullptr) {
-      st.to_hash = HashAddr(*to);
-      st.agg->dst.Prefetch(st.to_hash);
+    const bool need_from_internal =
+        st.from != nullptr && (st.agg != nullptr || (st.tables & kExposureTable));
+    const bool from_internal = need_from_internal && s.options.internal.Contains(*st.from);
+    if (st.agg != nullptr) {
+      if (st.from != nullptr && to != nullptr) {
+        const bool to_internal = s.options.internal.Contains(*to);
+        if (from_internal && !to_internal) st.agg->out_external += st.n_bytes;
+        if (!from_internal && to_internal) st.agg->in_external += st.n_bytes;
+      }
+      if (to != nullptr) {
+        st.to_hash = HashAddr(*to);
+        st.agg->dst.Prefetch(st.to_hash);
+      }
     }
     if (st.from != nullptr) {
       st.from_hash = HashAddr(*st.from);
-      st.agg->src.Prefetch(st.from_hash);
-      st.talker_hash = HashTalker(st.window_start, st.from_hash);
-      s.talkers.Prefetch(st.talker_hash);
-      if (!from_internal && st.has_port && protocol != nullptr && protocol->present(r)) {
+      if (st.agg != nullptr) st.agg->src.Prefetch(st.from_hash);
+      if (st.tables & kTalkerTable) {
+        st.talker_hash = HashTalker(st.window_start, st.from_hash);
+        s.talkers.Prefetch(st.talker_hash);
+      }
+      if ((st.tables & kExposureTable) && !from_internal && st.has_port && protocol != nullptr &&
+          protocol->present(r)) {
         st.exposed = true;
         st.exposure_key = PackExposure(st.id, st.port, static_cast<uint8_t>(protocol->u64[r]));
         st.exposure_hash = KeyHash{}(st.exposure_key);
@@ -372,33 +436,35 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   };
 
   auto apply = [&](const Staged& st) {
-    WindowAgg& agg = *st.agg;
-    const size_t r = st.r;
-    ++agg.records;
-    if (status != nullptr) {
-      const auto code = static_cast<kernels::LogStatus>(status->code[r]);
-      agg.nodata += code == kernels::LogStatus::kNoData;
-      agg.skipdata += code == kernels::LogStatus::kSkipData;
+    if (st.agg != nullptr) {
+      WindowAgg& agg = *st.agg;
+      const size_t r = st.r;
+      ++agg.records;
+      if (status != nullptr) {
+        const auto code = static_cast<kernels::LogStatus>(status->code[r]);
+        agg.nodata += code == kernels::LogStatus::kNoData;
+        agg.skipdata += code == kernels::LogStatus::kSkipData;
+      }
+      agg.accepted += st.accepted;
+      agg.rejected += st.rejected;
+      agg.packets += st.n_packets;
+      agg.bytes += st.n_bytes;
+      if (st.rejected) agg.rejected_bytes += st.n_bytes;
+      if (st.has_to) agg.dst.Add(st.to_hash);
+      if (st.has_port) agg.ports.Add(st.port);
+      if (st.from != nullptr) agg.src.Add(st.from_hash);
     }
-    agg.accepted += st.accepted;
-    agg.rejected += st.rejected;
-    agg.packets += st.n_packets;
-    agg.bytes += st.n_bytes;
-    if (st.rejected) agg.rejected_bytes += st.n_bytes;
-    if (st.has_to) agg.dst.Add(st.to_hash);
-    if (st.has_port) agg.ports.Add(st.port);
-    if (st.from != nullptr) {
-      agg.src.Add(st.from_hash);
+    if (st.from != nullptr && (st.tables & kTalkerTable)) {
       TalkerAgg& talker = s.talkers.FindOrInsert({st.window_start, *st.from}, st.talker_hash);
       talker.bytes += st.n_bytes;
       talker.packets += st.n_packets;
       ++talker.flows;
-      if (st.exposed) {
-        ExposureAgg& e = s.exposure.FindOrInsert(st.exposure_key, st.exposure_hash);
-        e.accepted += st.accepted;
-        e.rejected += st.rejected;
-        e.sources.Add(st.from_hash);
-      }
+    }
+    if (st.exposed) {
+      ExposureAgg& e = s.exposure.FindOrInsert(st.exposure_key, st.exposure_hash);
+      e.accepted += st.accepted;
+      e.rejected += st.rejected;
+      e.sources.Add(st.from_hash);
     }
   };
 
@@ -406,22 +472,28 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     if (i >= kDepth) apply(ring[(i - kDepth) % kDepth]);
     if (i < n) stage(i, ring[i % kDepth]);
   }
-  s.records += n;
+  // A record counts once, in the partition that owns its window.
+  if (tables == nullptr) {
+    s.records += n;
+  } else {
+    for (size_t i = 0; i < n; ++i) s.records += (tables[i] & kWindowTable) != 0;
+  }
 }
 
-void Aggregator::Merge(const Aggregator& other) {
-  State& s = *state_;
-  const State& o = *other.state_;
+void Aggregator::State::MergeFrom(const State& o) {
+  State& s = *this;
   std::vector<uint32_t> remap(o.interfaces.size());
   for (size_t i = 0; i < o.interfaces.size(); ++i) {
     remap[i] = s.InterfaceId(o.interfaces[i].name);
     s.SeeAccount(remap[i], o.interfaces[i].account, o.interfaces[i].account_seen);
   }
   for (const auto& [key, agg] : o.window_aggs) s.Window({remap[key.iface], key.start}).Merge(agg);
+  s.talkers.Reserve(s.talkers.size() + o.talkers.size());
   for (const auto& [key, agg] : o.talkers) {
     TalkerAgg& t = s.talkers[key];
     t.bytes += agg.bytes, t.packets += agg.packets, t.flows += agg.flows;
   }
+  s.exposure.Reserve(s.exposure.size() + o.exposure.size());
   for (const auto& [key, agg] : o.exposure) {
     ExposureAgg& e = s.exposure[PackExposure(remap[key >> 24], static_cast<uint16_t>(key >> 8),
                                              static_cast<uint8_t>(key))];
@@ -430,18 +502,144 @@ void Aggregator::Merge(const Aggregator& other) {
     e.sources.Merge(agg.sources);
   }
   s.records += o.records;
+  for (const auto& shard : o.shards) MergeFrom(*shard);
 }
 
-std::vector<WindowRow> Aggregator::Windows() const {
-  const State& s = *state_;
-  std::vector<WindowRow> rows;
-  rows.reserve(s.windows.size());
-  for (const auto& [key, a] : s.window_aggs) {
-    const Interface& i = s.interfaces[key.iface];
-    rows.push_back({i.name, i.account, key.start, key.start + s.options.window, a.records, a.nodata,
-                    a.skipdata, a.accepted, a.rejected, a.packets, a.bytes, a.rejected_bytes,
-                    a.out_external, a.in_external, a.src.Count(), a.dst.Count(), a.ports.Count()});
+void Aggregator::State::Collapse() {
+  std::vector<std::unique_ptr<State>> taken = std::move(shards);
+  shards.clear();
+  for (const auto& shard : taken) MergeFrom(*shard);
+}
+
+void Aggregator::Merge(const Aggregator& other) {
+  state_->Collapse();
+  state_->MergeFrom(*other.state_);
+}
+
+void Aggregator::Absorb(Aggregator&& other) {
+  std::vector<std::unique_ptr<State>> more = std::move(other.state_->shards);
+  other.state_->shards.clear();
+  state_->shards.push_back(std::move(other.state_));
+  for (auto& shard : more) state_->shards.push_back(std::move(shard));
+  other.state_ = std::make_unique<State>();
+  other.state_->options = state_->options;
+}
+
+void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, uint32_t window,
+                       const uint32_t* rows, size_t n, std::vector<PartitionRows>& out) {
+  const uint64_t parts = out.size();
+  const Column* iface = b.Find(Field::kInterfaceId);
+  if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
+  const Column* src = b.Find(Field::kSrcAddr);
+  const Column* pkt_src = b.Find(Field::kPktSrcAddr);
+  const Column* start = b.Find(Field::kStart);
+  // The owner of a key: the top bits of a multiplicative hash of the key, scaled to `parts`
+  // (Lemire's multiply-shift instead of a division). The tables pick slots by the low bits of
+  // other hashes, so a partition's keys still spread over all of its slots.
+  const auto owner = [parts](uint64_t x) -> size_t {
+    return static_cast<size_t>(((x * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
+  };
+  // Up to n rows each; trimmed at the end. Plain stores into sized arrays: this loop runs for
+  // every record on the parse threads.
+  struct Out {
+    uint32_t* rows;
+    uint8_t* tables;
+    size_t n;
+  };
+  std::vector<Out> outs(parts);
+  for (size_t k = 0; k < parts; ++k) {
+    out[k].rows.resize(n);
+    out[k].tables.resize(n);
+    outs[k] = {out[k].rows.data(), out[k].tables.data(), 0};
   }
+  std::string_view last_name;
+  uint64_t name_hash = 0;
+  bool have_name = false;
+  uint64_t window_start = 0, window_end = 0;  // the last row's window: t % w only on a change
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t r = rows[i];
+    const std::string_view name = TextOf(iface, r, bytes);
+    if (!have_name || !SameBytes(name, last_name)) {
+      name_hash = HashName(name);
+      last_name = name;
+      have_name = true;
+    }
+    const uint64_t t = (start != nullptr && start->present(r)) ? start->u64[r] : 0;
+    if (t < window_start || t >= window_end) {
+      window_start = t - t % window;
+      window_end = window_start + window;
+    }
+    // Windows (interface, window) and exposure (interface, port, protocol) both go by the
+    // interface alone: still one owner per key, and a row's two interface-keyed updates meet
+    // in one partition, so only its talker may cost a second visit (which skips the name).
+    const size_t by_window = owner(name_hash);
+    size_t by_talker = by_window;
+    const Addr128* from = nullptr;
+    if (pkt_src != nullptr && pkt_src->present(r)) {
+      from = &pkt_src->addr[r];
+    } else if (src != nullptr && src->present(r)) {
+      from = &src->addr[r];
+    }
+    if (from != nullptr) {
+      // Addresses are not mixed yet: one Mix64 so every bit of them counts.
+      by_talker =
+          owner(Mix64(from->lo ^ std::rotl(from->hi, 32) ^ (window_start * 0x165667B19E3779F9ull)));
+    }
+    // A row goes to each distinct owner once, with the tables that owner holds.
+    Out& w = outs[by_window];
+    w.rows[w.n] = r;
+    w.tables[w.n++] = kWindowTable | kExposureTable;
+    Out& t_out = outs[by_talker];
+    if (t_out.n != 0 && t_out.rows[t_out.n - 1] == r) {
+      t_out.tables[t_out.n - 1] |= kTalkerTable;
+    } else {
+      t_out.rows[t_out.n] = r;
+      t_out.tables[t_out.n++] = kTalkerTable;
+    }
+  }
+  for (size_t k = 0; k < parts; ++k) {
+    out[k].rows.resize(outs[k].n);
+    out[k].tables.resize(outs[k].n);
+  }
+}
+
+namespace {
+
+// Each interface name's account, first seen over all the states an output walks.
+std::map<std::string_view, const Interface*> FirstSeen(
+    const std::vector<const std::vector<Interface>*>& all) {
+  std::map<std::string_view, const Interface*> first;
+  for (const auto* interfaces : all) {
+    for (const Interface& i : *interfaces) {
+      auto [it, inserted] = first.emplace(i.name, &i);
+      if (!inserted && i.account_seen < it->second->account_seen) it->second = &i;
+    }
+  }
+  return first;
+}
+
+}  // namespace
+
+std::vector<WindowRow> Aggregator::Windows() const {
+  const State& top = *state_;
+  std::vector<const std::vector<Interface>*> all;
+  size_t count = 0;
+  top.ForEach([&](const State& s) {
+    all.push_back(&s.interfaces);
+    count += s.window_aggs.size();
+  });
+  const auto first = FirstSeen(all);
+  std::vector<WindowRow> rows;
+  rows.reserve(count);
+  top.ForEach([&](const State& s) {
+    for (const auto& [key, a] : s.window_aggs) {
+      const Interface& i = s.interfaces[key.iface];
+      rows.push_back({i.name, first.at(i.name)->account, key.start, key.start + s.options.window,
+                      a.records, a.nodata, a.skipdata, a.accepted, a.rejected, a.packets, a.bytes,
+                      a.rejected_bytes, a.out_external, a.in_external, a.src.Count(), a.dst.Count(),
+                      a.ports.Count()});
+    }
+  });
   std::sort(rows.begin(), rows.end(), [](const WindowRow& a, const WindowRow& b) {
     return a.interface_id != b.interface_id ? a.interface_id < b.interface_id
                                             : a.window_start < b.window_start;
@@ -450,21 +648,31 @@ std::vector<WindowRow> Aggregator::Windows() const {
 }
 
 std::vector<TalkerRow> Aggregator::Talkers() const {
-  const State& s = *state_;
   std::unordered_map<uint64_t, std::vector<std::pair<const TalkerKey*, const TalkerAgg*>>>
       by_window;
-  for (const auto& [key, agg] : s.talkers) by_window[key.window_start].push_back({&key, &agg});
+  state_->ForEach([&](const State& s) {
+    for (const auto& [key, agg] : s.talkers) by_window[key.window_start].push_back({&key, &agg});
+  });
   std::vector<uint64_t> windows;
   for (const auto& [w, v] : by_window) windows.push_back(w);
   std::sort(windows.begin(), windows.end());
   std::vector<TalkerRow> rows;
   for (uint64_t w : windows) {
     auto& v = by_window[w];
-    // Only sources tied with the 20th by bytes need their text for the tie-break.
-    std::sort(v.begin(), v.end(),
-              [](const auto& a, const auto& b) { return a.second->bytes > b.second->bytes; });
+    // Only sources tied with the 20th by bytes need their text for the tie-break; the rest
+    // need not be ordered at all.
+    const auto more_bytes = [](const auto& a, const auto& b) {
+      return a.second->bytes > b.second->bytes;
+    };
     size_t n = std::min(v.size(), kTopTalkers);
-    while (n < v.size() && v[n].second->bytes == v[n - 1].second->bytes) ++n;
+    if (n < v.size()) {
+      std::nth_element(v.begin(), v.begin() + (n - 1), v.end(), more_bytes);
+      const uint64_t cut = v[n - 1].second->bytes;
+      // Everything at or above the 20th's bytes, ties included, to the front.
+      n = std::partition(v.begin(), v.end(),
+                         [cut](const auto& x) { return x.second->bytes >= cut; }) -
+          v.begin();
+    }
     std::vector<TalkerRow> candidates;
     for (size_t i = 0; i < n; ++i) {
       candidates.push_back({w, 0, kernels::FormatAddr(v[i].first->src), v[i].second->bytes,
@@ -483,28 +691,38 @@ std::vector<TalkerRow> Aggregator::Talkers() const {
 }
 
 std::vector<ExposureRow> Aggregator::Exposure() const {
-  const State& s = *state_;
-  // Sort packed keys with the interface id replaced by its name's rank: integer compares
-  // instead of string compares over ~600k rows, and the same order.
-  std::vector<uint32_t> by_name(s.interfaces.size());
-  for (uint32_t i = 0; i < by_name.size(); ++i) by_name[i] = i;
-  std::sort(by_name.begin(), by_name.end(),
-            [&](uint32_t a, uint32_t b) { return s.interfaces[a].name < s.interfaces[b].name; });
-  std::vector<uint32_t> rank(by_name.size());
-  for (uint32_t i = 0; i < by_name.size(); ++i) rank[by_name[i]] = i;
+  const State& top = *state_;
+  // Sort packed keys with the interface id replaced by its name's rank among all states'
+  // names: integer compares instead of string compares over ~600k rows, and the same order.
+  std::vector<std::string_view> names;
+  size_t count = 0;
+  top.ForEach([&](const State& s) {
+    for (const Interface& i : s.interfaces) names.push_back(i.name);
+    count += s.exposure.size();
+  });
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   std::vector<std::pair<uint64_t, const ExposureAgg*>> keys;
-  keys.reserve(s.exposure.size());
-  for (const auto& [key, e] : s.exposure) {
-    keys.push_back({(uint64_t{rank[key >> 24]} << 24) | (key & 0xFFFFFF), &e});
-  }
+  keys.reserve(count);
+  top.ForEach([&](const State& s) {
+    std::vector<uint32_t> rank(s.interfaces.size());
+    for (uint32_t i = 0; i < rank.size(); ++i) {
+      rank[i] = static_cast<uint32_t>(
+          std::lower_bound(names.begin(), names.end(), std::string_view(s.interfaces[i].name)) -
+          names.begin());
+    }
+    for (const auto& [key, e] : s.exposure) {
+      keys.push_back({(uint64_t{rank[key >> 24]} << 24) | (key & 0xFFFFFF), &e});
+    }
+  });
   std::sort(keys.begin(), keys.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<ExposureRow> rows;
   rows.reserve(keys.size());
   for (const auto& [key, e] : keys) {
-    rows.push_back({s.interfaces[by_name[key >> 24]].name,
-                    static_cast<uint32_t>((key >> 8) & 0xFFFF), static_cast<uint32_t>(key & 0xFF),
-                    e->accepted, e->rejected, e->sources.Count()});
+    rows.push_back({std::string(names[key >> 24]), static_cast<uint32_t>((key >> 8) & 0xFFFF),
+                    static_cast<uint32_t>(key & 0xFF), e->accepted, e->rejected,
+                    e->sources.Count()});
   }
   return rows;
 }

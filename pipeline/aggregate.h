@@ -51,6 +51,17 @@ struct ExposureRow {
 
 inline constexpr size_t kTopTalkers = 20;
 
+// The tables a row updates in one partition (bits of a mask): its window's row (key: interface,
+// window), its talker (window, source) and its exposure (interface, port, protocol).
+inline constexpr uint8_t kWindowTable = 1, kTalkerTable = 2, kExposureTable = 4;
+inline constexpr uint8_t kAllTables = kWindowTable | kTalkerTable | kExposureTable;
+
+// One partition's share of a batch: rows ascending, and the tables each row updates there.
+struct PartitionRows {
+  std::vector<uint32_t> rows;
+  std::vector<uint8_t> tables;
+};
+
 class Aggregator {
  public:
   explicit Aggregator(const AggregateOptions& options);
@@ -69,6 +80,20 @@ class Aggregator {
   // The same for the rows rows[0, n) of `batch` only (ascending): a partition's share.
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
                size_t n);
+  // The same, updating for rows[i] only the tables in tables[i] (kAllTables if null).
+  void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
+               const uint8_t* tables, size_t n);
+
+  // Deals rows[0, n) of `batch` to out[0, parts) so that every key of every table has one owner
+  // partition: a row goes to each partition that owns one of its keys, with those tables. The
+  // owner depends only on the key (not on the batch), so aggregators fed one partition each
+  // hold disjoint keys and Absorb combines them. `window` is AggregateOptions::window.
+  static void Route(const ParsedBatch& batch, const uint8_t* bytes, uint32_t window,
+                    const uint32_t* rows, size_t n, std::vector<PartitionRows>& out);
+
+  // Adds everything `other` holds, like Merge, when no key of any table is in both (as Route
+  // makes partitions): O(1) here; the outputs then walk both aggregators' tables.
+  void Absorb(Aggregator&& other);
   // Adds everything `other` holds. The result does not depend on how records were split
   // between aggregators or on the order of Adds and Merges.
   void Merge(const Aggregator& other);

@@ -82,8 +82,7 @@ void DistinctCounter::AddToSketch(uint64_t hash) {
   // The top kPrecision bits choose the register; the rank is the position of the first 1 in
   // the remaining bits (1-based), as in Flajolet et al. 2007.
   const size_t index = hash >> (64 - kPrecision);
-  const uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
-  const uint8_t rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
+  const uint8_t rank = SketchRank(hash);
   uint8_t* r = registers();
   if (rank > r[index]) r[index] = rank;
 }

@@ -44,8 +44,33 @@ class DistinctCounter {
         inline_[size_++] = hash;
         return;
       }
+    } else if (capacity_ == kSketch) {
+      // Busy windows' counters are sketches: the register update inline, no call.
+      const size_t index = hash >> (64 - kPrecision);
+      uint8_t* r = reinterpret_cast<uint8_t*>(heap_) + index;
+      const uint8_t rank = SketchRank(hash);
+      if (rank > *r) *r = rank;
+      return;
+    } else if ((size_ + 1) * 4 <= capacity_ * 3) {
+      // A table with room: probe inline; AddSlow only grows it or turns it into a sketch.
+      const uint32_t mask = capacity_ - 1;
+      for (uint32_t i = static_cast<uint32_t>(hash) & mask;; i = (i + 1) & mask) {
+        if (heap_[i] == hash) return;
+        if (heap_[i] == 0) {
+          if (size_ + 1 > kExactLimit) break;  // the value that makes it a sketch
+          heap_[i] = hash;
+          ++size_;
+          return;
+        }
+      }
     }
     AddSlow(hash);
+  }
+  // The HLL rank of `hash`: the position of the first 1 after the kPrecision index bits
+  // (1-based, as in Flajolet et al. 2007); the sentinel bit caps it at 64 - kPrecision + 1.
+  static uint8_t SketchRank(uint64_t hash) {
+    const uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
+    return static_cast<uint8_t>(__builtin_clzll(rest) + 1);
   }
   void Merge(const DistinctCounter& other);
   // Exact count while exact(), else the HLL estimate (with the small-range correction).

@@ -5,8 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <type_traits>
 #include <utility>
-#include <vector>
+
+#include "pipeline/huge_pages.h"
 
 namespace flowsift {
 
@@ -14,25 +17,44 @@ namespace flowsift {
 // Prefetch can start early) where std::unordered_map costs a bucket, a node and an allocation
 // per key. Linear probing, load factor at most 3/4. `Hash` must return a well-mixed 64-bit
 // value: the low bits pick the slot, the high 32 bits are a tag that screens key compares.
-// Inserting may move every entry: references stay valid only until the next insert.
-// Iteration order is the slot order, which depends on the keys and insertion history:
-// callers sort what they output.
+// Big tables live on huge pages (huge_pages.h). Inserting may move every entry: references
+// stay valid only until the next insert. Iteration order is the slot order, which depends on
+// the keys and insertion history: callers sort what they output.
 template <typename Key, typename Value, typename Hash>
 class FlatMap {
  public:
   using Entry = std::pair<Key, Value>;
 
+  FlatMap() = default;
+  ~FlatMap() { Release(); }
+  FlatMap(const FlatMap&) = delete;
+  FlatMap& operator=(const FlatMap&) = delete;
+  FlatMap(FlatMap&& o) noexcept : slots_(o.slots_), capacity_(o.capacity_), size_(o.size_) {
+    o.slots_ = nullptr;
+    o.capacity_ = o.size_ = 0;
+  }
+  FlatMap& operator=(FlatMap&& o) noexcept {
+    if (this != &o) {
+      Release();
+      slots_ = o.slots_, capacity_ = o.capacity_, size_ = o.size_;
+      o.slots_ = nullptr;
+      o.capacity_ = o.size_ = 0;
+    }
+    return *this;
+  }
+
   // The value for `key`, value-initialized on first sight.
   Value& operator[](const Key& key) { return FindOrInsert(key, Hash{}(key)); }
   // The same when the caller already holds h == Hash{}(key).
   Value& FindOrInsert(const Key& key, uint64_t h) {
-    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    if ((size_ + 1) * 4 > capacity_ * 3) Rehash(capacity_ == 0 ? 16 : capacity_ * 2);
     const uint32_t tag = TagOf(h);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+    const size_t mask = capacity_ - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
       if (slot.tag == 0) {
         slot.tag = tag;
-        slot.entry.first = key;
+        new (&slot.entry) Entry(key, Value());
         ++size_;
         return slot.entry.second;
       }
@@ -41,7 +63,13 @@ class FlatMap {
   }
   // Starts loading the slot where a key of hash `h` begins its probe.
   void Prefetch(uint64_t h) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+    if (capacity_ != 0) __builtin_prefetch(&slots_[h & (capacity_ - 1)]);
+  }
+  // Makes room for `n` keys in all, so that inserting them moves nothing.
+  void Reserve(size_t n) {
+    size_t capacity = 16;
+    while (capacity * 3 < n * 4) capacity *= 2;
+    if (capacity > capacity_) Rehash(capacity);
   }
 
   size_t size() const { return size_; }
@@ -59,42 +87,67 @@ class FlatMap {
 
    private:
     friend class FlatMap;
-    using SlotIt = typename std::vector<typename FlatMap::Slot>::const_iterator;
-    const_iterator(SlotIt it, SlotIt end) : it_(it), end_(end) { Skip(); }
+    const_iterator(const typename FlatMap::Slot* it, const typename FlatMap::Slot* end)
+        : it_(it), end_(end) {
+      Skip();
+    }
     void Skip() {
       while (it_ != end_ && it_->tag == 0) ++it_;
     }
-    SlotIt it_, end_;
+    const typename FlatMap::Slot* it_;
+    const typename FlatMap::Slot* end_;
   };
-  const_iterator begin() const { return {slots_.begin(), slots_.end()}; }
-  const_iterator end() const { return {slots_.end(), slots_.end()}; }
+  const_iterator begin() const { return {slots_, slots_ + capacity_}; }
+  const_iterator end() const { return {slots_ + capacity_, slots_ + capacity_}; }
 
  private:
+  // An entry exists only in slots with a non-zero tag: the table starts as zeroed memory (a
+  // fresh mapping is zero without touching it) and entries are constructed on insert.
   struct Slot {
-    uint32_t tag = 0;  // 0 marks an empty slot
-    Entry entry{};
+    uint32_t tag;  // 0 marks an empty slot
+    union {
+      Entry entry;
+    };
+    Slot() : tag(0) {}
+    ~Slot() {}
   };
   static uint32_t TagOf(uint64_t h) {
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
     return tag != 0 ? tag : 1;
   }
 
-  void Grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_ = std::vector<Slot>(old.empty() ? 16 : old.size() * 2);
-    mask_ = slots_.size() - 1;
-    for (Slot& s : old) {
+  void Rehash(size_t capacity) {
+    Slot* old = slots_;
+    const size_t old_capacity = capacity_;
+    slots_ = static_cast<Slot*>(AllocateTable(capacity * sizeof(Slot)));
+    if (slots_ == nullptr) throw std::bad_alloc();
+    capacity_ = capacity;
+    const size_t mask = capacity_ - 1;
+    for (size_t k = 0; k < old_capacity; ++k) {
+      Slot& s = old[k];
       if (s.tag == 0) continue;
       // The tag holds only the hash's high half: recompute for the slot.
-      size_t i = Hash{}(s.entry.first) & mask_;
-      while (slots_[i].tag != 0) i = (i + 1) & mask_;
+      size_t i = Hash{}(s.entry.first) & mask;
+      while (slots_[i].tag != 0) i = (i + 1) & mask;
       slots_[i].tag = s.tag;
-      slots_[i].entry = std::move(s.entry);
+      new (&slots_[i].entry) Entry(std::move(s.entry));
+      s.entry.~Entry();
     }
+    FreeTable(old, old_capacity * sizeof(Slot));
   }
 
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
+  void Release() {
+    if constexpr (!std::is_trivially_destructible_v<Entry>) {
+      for (size_t k = 0; k < capacity_; ++k) {
+        if (slots_[k].tag != 0) slots_[k].entry.~Entry();
+      }
+    }
+    FreeTable(slots_, capacity_ * sizeof(Slot));
+    slots_ = nullptr;
+  }
+
+  Slot* slots_ = nullptr;
+  size_t capacity_ = 0;
   size_t size_ = 0;
 };
 

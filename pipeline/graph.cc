@@ -11,6 +11,11 @@
 // cores. The limiter admits a token only while fewer than max_chunks_in_flight chunks are
 // alive; the last partition to finish a chunk releases its slot. Memory is therefore bounded
 // by chunk size x slots plus the aggregation state, whatever the input size.
+//
+// Partitions own keys, not rows: Aggregator::Route sends a row's window update to the owner
+// of (interface, window), its talker update to the owner of (window, source) and its exposure
+// update to the owner of (interface, port, protocol). Every key of every table lives in one
+// partition, so the final combine is Aggregator::Absorb (O(1)), not a merge of hash tables.
 #include "pipeline/graph.h"
 
 #include <sys/mman.h>
@@ -50,8 +55,8 @@ struct ReadToken {
 struct Work {
   std::shared_ptr<const Chunk> chunk;
   ParsedBatch batch;
-  std::vector<std::vector<uint32_t>> rows;  // per partition, ascending
-  std::atomic<unsigned> pending{0};         // partitions still to add their rows
+  std::vector<PartitionRows> parts;  // per partition; empty tables = every table
+  std::atomic<unsigned> pending{0};  // partitions still to add their rows
 };
 
 struct PartMsg {
@@ -168,13 +173,6 @@ void ReleasePages(const Chunk& chunk) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
-// The partition of a row: a hash of its interface text and window, so all rows of one
-// (interface, window) meet in one serial aggregator.
-unsigned PartitionOf(std::string_view iface, uint64_t window_start, unsigned parts) {
-  const uint64_t h = Mix64(std::hash<std::string_view>{}(iface) ^ Mix64(window_start));
-  return static_cast<unsigned>(h % parts);
-}
-
 }  // namespace
 
 GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& options,
@@ -184,7 +182,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const unsigned parts = options.partitions ? options.partitions : threads;
   const size_t in_flight =
       options.max_chunks_in_flight ? options.max_chunks_in_flight : size_t{4} * threads;
-  const uint64_t window = options.aggregate.window;
+  const uint32_t window = options.aggregate.window;
   const FieldSet wanted = Aggregator::NeededFields();
 
   ReadOptions read_options;
@@ -196,7 +194,12 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   std::vector<Aggregator> aggregators;
   for (unsigned k = 0; k < parts; ++k) aggregators.emplace_back(options.aggregate);
   Reporter reporter(files.size());
-  tbb::enumerable_thread_specific<ParseScratch> scratch;
+  // Per-thread buffers of the parse node.
+  struct Scratch {
+    ParseScratch parse;
+    std::vector<uint32_t> kept;  // rows inside [since, until)
+  };
+  tbb::enumerable_thread_specific<Scratch> scratch;
   tbb::enumerable_thread_specific<ThreadTimes> times;
   std::atomic<uint64_t> data_bytes{0};
 
@@ -246,7 +249,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         auto work = std::make_shared<Work>();
         work->chunk = chunk;
         const Format& format = chunk->format ? *chunk->format : Format::Default();
-        work->batch = ParseChunk(chunk->data, chunk->size, format, wanted, scratch.local());
+        work->batch = ParseChunk(chunk->data, chunk->size, format, wanted, scratch.local().parse);
         ParsedBatch& b = work->batch;
 
         ChunkReport rep;
@@ -275,11 +278,12 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
         // A mapped file that shrank under us: its zero-filled bytes are not records.
         const bool damaged = chunk->Damaged();
-        work->rows.resize(parts);
+        work->parts.resize(parts);
+        // With one partition every row updates every table there: no routing needed.
+        std::vector<uint32_t>& kept = parts == 1 ? work->parts[0].rows : scratch.local().kept;
+        kept.clear();
         const Column* status = b.Find(Field::kLogStatus);
         const Column* start_col = b.Find(Field::kStart);
-        const Column* iface = b.Find(Field::kInterfaceId);
-        if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
         for (size_t r = 0; r < b.rows && !damaged; ++r) {
           const uint64_t t = start_col != nullptr && start_col->present(r) ? start_col->u64[r] : 0;
           if (t < options.since || t >= options.until) {
@@ -292,18 +296,16 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
             rep.nodata += code == kernels::LogStatus::kNoData;
             rep.skipdata += code == kernels::LogStatus::kSkipData;
           }
-          std::string_view name = "-";
-          if (iface != nullptr) {
-            const kernels::FieldSpan s = iface->spans[r];
-            name = {reinterpret_cast<const char*>(chunk->data) + s.begin, s.end - s.begin};
-          }
-          work->rows[PartitionOf(name, t - t % window, parts)].push_back(static_cast<uint32_t>(r));
+          kept.push_back(static_cast<uint32_t>(r));
+        }
+        if (parts > 1) {
+          Aggregator::Route(b, chunk->data, window, kept.data(), kept.size(), work->parts);
         }
         if (progress != nullptr) progress->records += rep.records;
         report.try_put(std::move(rep));
 
         unsigned busy = 0;
-        for (const auto& rows : work->rows) busy += !rows.empty();
+        for (const PartitionRows& p : work->parts) busy += !p.rows.empty();
         times.local().parse += SecondsSince(start);
         if (busy == 0) {
           ReleasePages(*chunk);
@@ -312,7 +314,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         }
         work->pending = busy;
         for (unsigned k = 0; k < parts; ++k) {
-          if (!work->rows[k].empty()) aggregate_nodes[k]->try_put(PartMsg{work, k});
+          if (!work->parts[k].rows.empty()) aggregate_nodes[k]->try_put(PartMsg{work, k});
         }
       });
 
@@ -322,8 +324,9 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           const Clock::time_point start = Clock::now();
           const Work& w = *m.work;
           const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
-          const auto& rows = w.rows[m.part];
-          aggregators[k].AddRows(w.batch, w.chunk->data, order, rows.data(), rows.size());
+          const PartitionRows& p = w.parts[m.part];
+          aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(),
+                                 p.tables.empty() ? nullptr : p.tables.data(), p.rows.size());
           times.local().aggregate += SecondsSince(start);
           if (--m.work->pending == 0) {
             ReleasePages(*w.chunk);
@@ -345,7 +348,8 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
   GraphResult result;
   const Clock::time_point merge_start = Clock::now();
-  for (unsigned k = 1; k < parts; ++k) aggregators[0].Merge(aggregators[k]);
+  // Route gave every key of every table one owner partition: combining is O(1).
+  for (unsigned k = 1; k < parts; ++k) aggregators[0].Absorb(std::move(aggregators[k]));
   result.aggregate = std::move(aggregators[0]);
   result.times.merge = SecondsSince(merge_start);
   result.files = reporter.TakeFiles();

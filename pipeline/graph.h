@@ -1,5 +1,6 @@
 // The run's oneTBB flow graph: input files -> chunks (read/decompress) -> parallel parse ->
-// partition by (interface, window) -> one serial aggregator per partition, with a serial
+// partitions by key (interface for windows and exposure, window+source for talkers) -> one
+// serial aggregator per partition, with a serial
 // reporter that turns chunk-relative bad lines into absolute line numbers. This file and
 // graph.cc alone know TBB; the stages are plain functions and classes.
 #ifndef FLOWSIFT_PIPELINE_GRAPH_H_

@@ -266,5 +266,57 @@ TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
   }
 }
 
+TEST(Aggregator, RoutedPartitionsAbsorbedEqualOneAggregator) {
+  GenOptions g;
+  g.seed = 7;
+  g.records = 30000;
+  g.interfaces = 25;
+  g.header = false;
+  const std::string text = GenerateText(g);
+  Aggregator whole(AggregateOptions{});
+  AddText(whole, text, Format::Default(), 64 << 10);
+
+  for (size_t parts : {2u, 3u, 5u}) {
+    std::vector<Aggregator> aggs;
+    for (size_t k = 0; k < parts; ++k) aggs.emplace_back(AggregateOptions{});
+    std::string padded = text;
+    padded.append(kernels::kPadding, '\0');
+    ParseScratch scratch;
+    size_t pos = 0, order = 0;
+    bool split_rows = false;  // some row's tables went to more than one partition
+    while (pos < text.size()) {
+      size_t end = std::min(text.size(), pos + (64 << 10));
+      while (end < text.size() && text[end - 1] != '\n') ++end;
+      const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
+      const ParsedBatch b =
+          ParseChunk(base, end - pos, Format::Default(), Aggregator::NeededFields(), scratch);
+      std::vector<uint32_t> rows(b.rows);
+      for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
+      std::vector<PartitionRows> out(parts);
+      Aggregator::Route(b, base, AggregateOptions{}.window, rows.data(), rows.size(), out);
+      for (size_t k = 0; k < parts; ++k) {
+        ASSERT_EQ(out[k].rows.size(), out[k].tables.size());
+        for (uint8_t t : out[k].tables) split_rows |= t != kAllTables;
+        aggs[k].AddRows(b, base, order, out[k].rows.data(), out[k].tables.data(),
+                        out[k].rows.size());
+      }
+      ++order;
+      pos = end;
+    }
+    EXPECT_TRUE(split_rows);
+    Aggregator combined = std::move(aggs[parts - 1]);
+    for (size_t k = 0; k + 1 < parts; ++k) combined.Absorb(std::move(aggs[k]));
+    EXPECT_EQ(combined.Windows(), whole.Windows()) << parts;
+    EXPECT_EQ(combined.Talkers(), whole.Talkers()) << parts;
+    EXPECT_EQ(combined.Exposure(), whole.Exposure()) << parts;
+    EXPECT_EQ(combined.records(), whole.records()) << parts;
+    // Merging into an absorbed aggregator folds the parts together first.
+    Aggregator empty(AggregateOptions{});
+    combined.Merge(empty);
+    EXPECT_EQ(combined.Windows(), whole.Windows()) << parts;
+    EXPECT_EQ(combined.Exposure(), whole.Exposure()) << parts;
+  }
+}
+
 }  // namespace
 }  // namespace flowsift

@@ -1,0 +1,51 @@
+#include "pipeline/huge_pages.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace flowsift {
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+
+size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+}  // namespace
+
+void* AllocateTable(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  if (bytes < kHugeMinBytes) {
+    void* p = std::aligned_alloc(64, RoundUp(bytes, 64));
+    if (p != nullptr) memset(p, 0, bytes);
+    return p;
+  }
+  // Over-map by one huge page and trim both ends, so the block starts on a 2 MiB boundary
+  // and every page of it can be a huge page.
+  const size_t size = RoundUp(bytes, kHugePage);
+  void* raw =
+      mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = RoundUp(begin, kHugePage);
+  if (aligned > begin) munmap(raw, aligned - begin);
+  const uintptr_t tail = aligned + size;
+  const uintptr_t end = begin + size + kHugePage;
+  if (end > tail) munmap(reinterpret_cast<void*>(tail), end - tail);
+  void* p = reinterpret_cast<void*>(aligned);
+  madvise(p, size, MADV_HUGEPAGE);  // a hint: without THP the table still works
+  return p;                         // anonymous mappings are zero-filled
+}
+
+void FreeTable(void* p, size_t bytes) {
+  if (p == nullptr) return;
+  if (bytes < kHugeMinBytes) {
+    std::free(p);
+    return;
+  }
+  munmap(p, RoundUp(bytes, kHugePage));
+}
+
+}  // namespace flowsift

@@ -1,0 +1,381 @@
+#include "pipeline/summary.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "pipeline/run.h"
+
+namespace flowsift {
+namespace {
+
+using nlohmann::ordered_json;
+using K = ColumnKind;
+
+constexpr ColumnSpec kWindows[] = {{"interface_id", K::kText},
+                                   {"account_id", K::kText},
+                                   {"window_start", K::kTime},
+                                   {"window_end", K::kTime},
+                                   {"records", K::kInteger},
+                                   {"nodata", K::kInteger},
+                                   {"skipdata", K::kInteger},
+                                   {"accepted", K::kInteger},
+                                   {"rejected", K::kInteger},
+                                   {"packets", K::kInteger},
+                                   {"bytes", K::kBytes},
+                                   {"rejected_bytes", K::kBytes},
+                                   {"bytes_out_external", K::kBytes},
+                                   {"bytes_in_external", K::kBytes},
+                                   {"distinct_srcaddr", K::kInteger},
+                                   {"distinct_dstaddr", K::kInteger},
+                                   {"distinct_dstport", K::kInteger}};
+constexpr ColumnSpec kTalkers[] = {{"window_start", K::kTime}, {"rank", K::kInteger},
+                                   {"srcaddr", K::kText},      {"bytes", K::kBytes},
+                                   {"packets", K::kInteger},   {"flows", K::kInteger}};
+constexpr ColumnSpec kExposure[] = {
+    {"interface_id", K::kText},         {"dst_port", K::kInteger},
+    {"protocol", K::kInteger},          {"accepted_external", K::kInteger},
+    {"rejected_external", K::kInteger}, {"distinct_external_sources", K::kInteger}};
+constexpr ColumnSpec kFindings[] = {{"id", K::kText},
+                                    {"type", K::kText},
+                                    {"severity", K::kSeverity},
+                                    {"mitre", K::kList},
+                                    {"src", K::kText},
+                                    {"dst", K::kText},
+                                    {"dst_port", K::kInteger},
+                                    {"protocol", K::kInteger},
+                                    {"interfaces", K::kList},
+                                    {"window_start", K::kTime},
+                                    {"window_end", K::kTime},
+                                    {"first_seen", K::kTime},
+                                    {"last_seen", K::kTime},
+                                    {"flows", K::kInteger},
+                                    {"packets", K::kInteger},
+                                    {"bytes", K::kBytes},
+                                    {"distinct_dst_ports", K::kInteger},
+                                    {"distinct_dsts", K::kInteger},
+                                    {"evidence", K::kObject},
+                                    {"summary", K::kText}};
+constexpr ColumnSpec kInputs[] = {{"path", K::kText},
+                                  {"bytes", K::kBytes},
+                                  {"data_bytes", K::kBytes},
+                                  {"compression", K::kText},
+                                  {"header", K::kList},
+                                  {"lines", K::kInteger},
+                                  {"records", K::kInteger},
+                                  {"nodata", K::kInteger},
+                                  {"skipdata", K::kInteger},
+                                  {"filtered", K::kInteger},
+                                  {"header_lines", K::kInteger},
+                                  {"bad_lines", K::kInteger},
+                                  {"bad_lines_by_reason", K::kObject},
+                                  {"status", K::kText},
+                                  {"error", K::kText}};
+constexpr ColumnSpec kErrors[] = {{"path", K::kText},
+                                  {"line", K::kInteger},
+                                  {"offset", K::kInteger},
+                                  {"reason", K::kText},
+                                  {"text", K::kText}};
+
+// Compressed bytes per fread: ZSTD_DStreamInSize() is one block (128 KiB) plus a header.
+constexpr size_t kReadBytes = size_t{128} << 10;
+
+}  // namespace
+
+std::span<const ColumnSpec> WindowsColumns() { return kWindows; }
+std::span<const ColumnSpec> TalkersColumns() { return kTalkers; }
+std::span<const ColumnSpec> ExposureColumns() { return kExposure; }
+std::span<const ColumnSpec> FindingsColumns() { return kFindings; }
+std::span<const ColumnSpec> InputsColumns() { return kInputs; }
+std::span<const ColumnSpec> ErrorsColumns() { return kErrors; }
+
+ColumnKind KindOf(std::span<const ColumnSpec> columns, std::string_view name) {
+  for (const ColumnSpec& c : columns) {
+    if (c.name == name) return c.kind;
+  }
+  return ColumnKind::kText;
+}
+
+ZstdFileReader::~ZstdFileReader() {
+  if (file_ != nullptr) std::fclose(file_);
+  ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));
+}
+
+bool ZstdFileReader::Open(const std::string& path, std::string* error) {
+  path_ = path;
+  file_ = std::fopen(path.c_str(), "rb");
+  if (file_ == nullptr) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  dctx_ = ZSTD_createDCtx();
+  in_.resize(kReadBytes);
+  out_.resize(ZSTD_DStreamOutSize());
+  return true;
+}
+
+bool ZstdFileReader::Read(std::string_view* block, std::string* error) {
+  *block = {};
+  if (file_ == nullptr) {
+    *error = path_ + ": not open";
+    return false;
+  }
+  for (;;) {
+    if (in_pos_ == in_size_ && !flush_) {
+      if (eof_) break;
+      in_size_ = std::fread(in_.data(), 1, in_.size(), file_);
+      in_pos_ = 0;
+      compressed_ += in_size_;
+      if (in_size_ == 0) {
+        if (std::ferror(file_)) {
+          *error = "cannot read " + path_ + ": " + std::strerror(errno);
+          return false;
+        }
+        eof_ = true;
+        break;
+      }
+    }
+    ZSTD_inBuffer in{in_.data(), in_size_, in_pos_};
+    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+    const size_t ret = ZSTD_decompressStream(static_cast<ZSTD_DCtx*>(dctx_), &out, &in);
+    if (ZSTD_isError(ret)) {
+      *error = path_ + ": corrupt zstd data (" + ZSTD_getErrorName(ret) + ")";
+      return false;
+    }
+    in_pos_ = in.pos;
+    frame_left_ = ret;
+    // A full output buffer may leave decoded bytes inside the context: call again without
+    // new input before reading more (zstd's streaming contract).
+    flush_ = out.pos == out.size;
+    if (out.pos > 0) {
+      *block = {out_.data(), out.pos};
+      return true;
+    }
+  }
+  if (compressed_ == 0) {
+    *error = path_ + ": empty file (not zstd data)";
+    return false;
+  }
+  if (frame_left_ != 0) {
+    *error = path_ + ": truncated zstd data (the file ends inside a frame)";
+    return false;
+  }
+  return true;
+}
+
+bool ZstdLineReader::Open(const std::string& path, std::string* error) {
+  path_ = path;
+  return reader_.Open(path, error);
+}
+
+bool ZstdLineReader::Next(std::string* line) {
+  line->clear();
+  if (done_) return false;
+  for (;;) {
+    const size_t nl = block_.find('\n', pos_);
+    if (nl != std::string_view::npos) {
+      line->append(block_.data() + pos_, nl - pos_);
+      pos_ = nl + 1;
+      ++line_;
+      return true;
+    }
+    line->append(block_.data() + pos_, block_.size() - pos_);
+    pos_ = 0;
+    if (!reader_.Read(&block_, &error_)) {
+      done_ = true;
+      return false;
+    }
+    if (block_.empty()) {
+      done_ = true;
+      if (line->empty()) return false;
+      ++line_;
+      return true;
+    }
+  }
+}
+
+void AppendCsvField(std::string_view s, std::string& out) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+bool SplitCsvRecord(std::string_view s, std::vector<std::string>* fields) {
+  size_t n = 0;  // fields filled; the vector's strings are reused across records
+  size_t i = 0;
+  for (;;) {
+    if (fields->size() <= n) fields->emplace_back();
+    std::string& f = (*fields)[n++];
+    f.clear();
+    if (i < s.size() && s[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= s.size()) return false;  // unclosed quote
+        if (s[i] != '"') {
+          f += s[i];
+        } else if (i + 1 < s.size() && s[i + 1] == '"') {
+          f += '"';
+          ++i;
+        } else {
+          ++i;
+          break;
+        }
+      }
+      if (i < s.size() && s[i] != ',') return false;
+    } else {
+      const size_t end = std::min(s.find(',', i), s.size());
+      f.assign(s.substr(i, end - i));
+      if (f.find('"') != std::string::npos) return false;
+      i = end;
+    }
+    if (i >= s.size()) break;
+    ++i;  // the comma
+  }
+  fields->resize(n);
+  return true;
+}
+
+bool CsvTableReader::Open(const std::string& path, std::string* error) {
+  if (!lines_.Open(path, error)) return false;
+  if (!ReadRecord(&header_)) {
+    *error = !this->error().empty() ? this->error() : path + ": empty table (no header row)";
+    return false;
+  }
+  return true;
+}
+
+bool CsvTableReader::ReadRecord(std::vector<std::string>* fields) {
+  if (!lines_.Next(&record_)) return false;
+  const uint64_t first = lines_.line_number();
+  // A quoted field may hold newlines: the record is complete once its quotes are balanced,
+  // because RFC 4180 has quotes only around fields and doubled inside them.
+  size_t quotes = std::count(record_.begin(), record_.end(), '"');
+  while (quotes % 2 != 0) {
+    if (!lines_.Next(&line_)) {
+      if (lines_.error().empty()) {
+        error_ = lines_.path() + ":" + std::to_string(first) + ": unterminated quoted field";
+      }
+      return false;
+    }
+    record_ += '\n';
+    record_ += line_;
+    quotes += std::count(line_.begin(), line_.end(), '"');
+  }
+  // Balanced quotes: a trailing CR is outside any field, so it is a CRLF line end.
+  if (!record_.empty() && record_.back() == '\r') record_.pop_back();
+  if (!SplitCsvRecord(record_, fields)) {
+    error_ = lines_.path() + ":" + std::to_string(first) + ": malformed CSV quoting";
+    return false;
+  }
+  return true;
+}
+
+bool CsvTableReader::Next(std::vector<std::string>* fields) {
+  if (!ReadRecord(fields)) return false;
+  if (fields->size() != header_.size()) {
+    error_ = lines_.path() + ":" + std::to_string(lines_.line_number()) + ": " +
+             std::to_string(fields->size()) + " fields, the header has " +
+             std::to_string(header_.size());
+    return false;
+  }
+  return true;
+}
+
+bool JsonLinesReader::Open(const std::string& path, std::string* error) {
+  return lines_.Open(path, error);
+}
+
+bool JsonLinesReader::Next(ordered_json* object) {
+  while (lines_.Next(&line_)) {
+    if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
+    *object = ordered_json::parse(line_, nullptr, /*allow_exceptions=*/false);
+    if (!object->is_object()) {
+      error_ = lines_.path() + ":" + std::to_string(lines_.line_number()) +
+               (object->is_discarded() ? ": not valid JSON" : ": not a JSON object");
+      return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+int FormatMajor(const ordered_json& v) {
+  if (v.is_number_unsigned() || v.is_number_integer()) {
+    const int64_t n = v.get<int64_t>();
+    return n >= 0 && n < (1 << 30) ? static_cast<int>(n) : -1;
+  }
+  if (!v.is_string()) return -1;
+  const std::string& s = v.get_ref<const std::string&>();
+  const size_t dot = std::min(s.find('.'), s.size());
+  if (dot == 0 || dot > 9 || s.find_first_not_of("0123456789") < dot) return -1;
+  if (dot < s.size() &&
+      (dot + 1 == s.size() || s.find_first_not_of("0123456789.", dot + 1) != std::string::npos)) {
+    return -1;
+  }
+  return std::stoi(s.substr(0, dot));
+}
+
+SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string* error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st)) {
+    *error = dir + ": no such directory; make one with `flowsift run INPUT... -o " + dir + "`";
+    return SummaryStatus::kNotFound;
+  }
+  const std::string how = "; give the directory that `flowsift run -o OUT` wrote";
+  if (!fs::is_directory(st)) {
+    *error = dir + " is not a directory" + how;
+    return SummaryStatus::kNotSummary;
+  }
+  const fs::path manifest_path = fs::path(dir) / kManifestFile;
+  if (!fs::exists(manifest_path, ec)) {
+    *error = dir + " is not a flowsift output directory (it has no manifest.json)" + how;
+    return SummaryStatus::kNotSummary;
+  }
+  std::ifstream in(manifest_path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    *error = "cannot read " + manifest_path.string() + ": " + std::strerror(errno);
+    return SummaryStatus::kCorrupt;
+  }
+  ordered_json m = ordered_json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (m.is_discarded() || !m.is_object()) {
+    *error = manifest_path.string() + ": corrupt (not a JSON object)";
+    return SummaryStatus::kCorrupt;
+  }
+  if (m.value("tool", "") != "flowsift" || !m.contains("format_version")) {
+    *error =
+        manifest_path.string() + " was not written by flowsift run (no tool/format_version)" + how;
+    return SummaryStatus::kNotSummary;
+  }
+  const int major = FormatMajor(m["format_version"]);
+  if (major != kOutputFormatVersion) {
+    const std::string written = m["format_version"].dump();
+    const std::string by = m.contains("version") && m["version"].is_string()
+                               ? " by flowsift " + m["version"].get<std::string>()
+                               : "";
+    *error =
+        dir + " has output format version " + written + " (written" + by +
+        "); this flowsift reads format version " + std::to_string(kOutputFormatVersion) +
+        (major > kOutputFormatVersion ? ": read it with the flowsift that wrote it, or a newer one"
+                                      : ": re-run `flowsift run` with this flowsift to rewrite it");
+    return SummaryStatus::kOtherVersion;
+  }
+  summary->dir = dir;
+  summary->manifest = std::move(m);
+  return SummaryStatus::kOk;
+}
+
+}  // namespace flowsift
