@@ -63,6 +63,20 @@ struct RunFlags {
 CLI::App* AddRun(CLI::App& app, RunFlags& flags);
 int RunRun(const RunFlags& flags, const std::string& command_line);
 
+struct ShowFlags {
+  std::string out_dir;
+  std::string table;         // inputs|windows|findings|talkers|exposure|errors; empty: overview
+  std::string as = "table";  // table|csv|json
+  int64_t limit = -1;        // -1: 50 rows for --as table, all for csv/json; 0: all
+  std::string interface_id, type;
+  std::string since, until;  // on window_start, like run's --since/--until
+  int min_severity = 0;      // 0: any
+};
+CLI::App* AddShow(CLI::App& app, ShowFlags& flags);
+// Exit codes: 0; 1 a table in OUT is missing or corrupt (rows before the damage are printed);
+// 2 usage errors, OUT missing, not a flowsift directory or of another major format version.
+int RunShow(const ShowFlags& flags);
+
 // "600", "10m", "1h" -> seconds; only 60, 300, 600 and 3600 are accepted (SPEC 2.1).
 // Throws CLI::ValidationError otherwise.
 uint32_t ParseWindow(const std::string& text);

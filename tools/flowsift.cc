@@ -20,6 +20,7 @@ const char kDescription[] =
     "  flowsift run logs/ -o out           summarise a directory of flow logs into out/\n"
     "  flowsift demo                       generate a sample data set, parse it, print a summary\n"
     "  flowsift gen -o data --bytes 1G     write 1 GiB of realistic synthetic flow logs\n"
+    "  flowsift show out                   overview of out/; --table windows for one table\n"
     "  flowsift CMD --help                 flags of one command\n";
 
 }  // namespace
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
   CLI::App* demo_cmd = AddDemo(app, demo);
   GenFlags gen;
   CLI::App* gen_cmd = AddGen(app, gen);
+  ShowFlags show;
+  CLI::App* show_cmd = AddShow(app, show);
 
   try {
     app.parse(argc, argv);
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
     }
     if (demo_cmd->parsed()) return RunDemo(demo);
     if (gen_cmd->parsed()) return RunGen(gen);
+    if (show_cmd->parsed()) return RunShow(show);
   } catch (const CLI::ValidationError& e) {
     fmt::print(stderr, "flowsift: {}\n", e.what());
     return kExitUsage;

@@ -1,0 +1,320 @@
+// Reading an OUT directory back: zstd streams, RFC 4180 records as tables.cc writes them,
+// JSON Lines, and the manifest's format-version check.
+#include "pipeline/summary.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "pipeline/run.h"
+#include "pipeline/tables.h"
+#include "tests/test_util.h"
+
+namespace flowsift {
+namespace {
+
+using flowsift::testing::ReadFile;
+using flowsift::testing::TempDir;
+using flowsift::testing::WriteFile;
+using nlohmann::ordered_json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+void WriteZstd(const std::string& path, const std::string& text) {
+  ZstdFileWriter w;
+  std::string error;
+  ASSERT_TRUE(w.Open(path, &error)) << error;
+  w.Write(text);
+  ASSERT_TRUE(w.Close(&error)) << error;
+}
+
+// Every record of a CSV table; *error gets the reader's error, if any.
+std::vector<std::vector<std::string>> ReadAll(const std::string& path, std::string* error) {
+  CsvTableReader r;
+  std::vector<std::vector<std::string>> rows;
+  if (!r.Open(path, error)) return rows;
+  rows.push_back(r.header());
+  std::vector<std::string> fields;
+  while (r.Next(&fields)) rows.push_back(fields);
+  *error = r.error();
+  return rows;
+}
+
+TEST(SplitCsvRecord, QuotingAsRfc4180) {
+  std::vector<std::string> f;
+  ASSERT_TRUE(SplitCsvRecord("a,,b", &f));
+  EXPECT_THAT(f, ElementsAre("a", "", "b"));
+  ASSERT_TRUE(SplitCsvRecord("", &f));
+  EXPECT_THAT(f, ElementsAre(""));
+  ASSERT_TRUE(SplitCsvRecord("x,", &f));
+  EXPECT_THAT(f, ElementsAre("x", ""));
+  ASSERT_TRUE(SplitCsvRecord("\"a,b\",\"say \"\"hi\"\"\",\"\",\"l1\nl2\r\"", &f));
+  EXPECT_THAT(f, ElementsAre("a,b", "say \"hi\"", "", "l1\nl2\r"));
+  for (const char* bad : {"a\"b,c", "\"open,c", "\"a\"b,c", "x,\"y\"z"}) {
+    EXPECT_FALSE(SplitCsvRecord(bad, &f)) << bad;
+  }
+}
+
+TEST(CsvTableReader, RoundTripsEveryQuotingCaseOfTheWriters) {
+  TempDir tmp;
+  const std::vector<std::string> ids = {"eni-a",       "eni,comma", "eni\"quote\"", "eni\nnewline",
+                                        "eni\r\nboth", "",          "eni-\xd0\x96", ",\",\n"};
+  std::vector<WindowRow> rows;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    rows.push_back({ids[i], i % 2 ? "unknown" : "000000000001", 600 * i, 600 * i + 600, i, 0, 0, i,
+                    0, 2 * i, UINT64_MAX - i, 0, 0, 0, 1, 1, 1});
+  }
+  std::string error;
+  ASSERT_TRUE(WriteWindows(tmp / "w.csv.zst", rows, &error)) << error;
+  const auto read = ReadAll(tmp / "w.csv.zst", &error);
+  EXPECT_EQ(error, "");
+  ASSERT_EQ(read.size(), rows.size() + 1);
+  std::vector<std::string> header;
+  ASSERT_TRUE(SplitCsvRecord(WindowsHeader(), &header));
+  EXPECT_EQ(read[0], header);
+  ASSERT_EQ(WindowsColumns().size(), header.size());
+  for (size_t i = 0; i < header.size(); ++i) EXPECT_EQ(WindowsColumns()[i].name, header[i]);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    // Written back field by field, the record is the writer's line again.
+    std::string line;
+    for (size_t c = 0; c < read[i + 1].size(); ++c) {
+      if (c > 0) line += ',';
+      AppendCsvField(read[i + 1][c], line);
+    }
+    std::string want;
+    AppendCsv(rows[i], want);
+    EXPECT_EQ(line + "\n", want) << i;
+    EXPECT_EQ(read[i + 1][0], ids[i]);
+    EXPECT_EQ(read[i + 1][10], std::to_string(UINT64_MAX - i));
+  }
+}
+
+TEST(CsvTableReader, StreamsTablesLargerThanItsBuffers) {
+  TempDir tmp;
+  std::vector<TalkerRow> rows;
+  for (uint32_t i = 0; i < 200000; ++i) rows.push_back({600ull * i, 1, "10.0.0.1", i, i, 1});
+  std::string error;
+  ASSERT_TRUE(WriteTalkers(tmp / "t.csv.zst", rows, &error)) << error;
+  CsvTableReader r;
+  ASSERT_TRUE(r.Open(tmp / "t.csv.zst", &error)) << error;
+  EXPECT_THAT(r.header(),
+              ElementsAre("window_start", "rank", "srcaddr", "bytes", "packets", "flows"));
+  std::vector<std::string> f;
+  uint64_t n = 0;
+  while (r.Next(&f)) {
+    ASSERT_EQ(f[0], std::to_string(600ull * n));
+    ASSERT_EQ(f[3], std::to_string(n));
+    ++n;
+  }
+  EXPECT_EQ(r.error(), "");
+  EXPECT_EQ(n, rows.size());
+}
+
+TEST(CsvTableReader, CrLfFramesAndErrorsNameTheFileAndLine) {
+  TempDir tmp;
+  std::string error;
+  // CRLF line ends and two zstd frames, as another tool might write them.
+  const std::string two_frames = [&] {
+    WriteZstd(tmp / "a.zst", "h1,h2\r\n1,\"x\r\ny\"\r\n");
+    WriteZstd(tmp / "b.zst", "2,z\r\n");
+    return ReadFile(tmp / "a.zst") + ReadFile(tmp / "b.zst");
+  }();
+  WriteFile(tmp / "frames.csv.zst", two_frames);
+  auto rows = ReadAll(tmp / "frames.csv.zst", &error);
+  EXPECT_EQ(error, "");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_THAT(rows[1], ElementsAre("1", "x\r\ny"));
+  EXPECT_THAT(rows[2], ElementsAre("2", "z"));
+
+  WriteZstd(tmp / "short.csv.zst", "a,b,c\n1,2,3\n4,5\n");
+  rows = ReadAll(tmp / "short.csv.zst", &error);
+  EXPECT_EQ(rows.size(), 2u);
+  EXPECT_THAT(error, HasSubstr("short.csv.zst:3: 2 fields, the header has 3"));
+
+  WriteZstd(tmp / "open.csv.zst", "a,b\n1,\"never\nclosed\n");
+  rows = ReadAll(tmp / "open.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("open.csv.zst:2: unterminated quoted field"));
+
+  WriteZstd(tmp / "quote.csv.zst", "a,b\n1,x\"\"y\n");
+  rows = ReadAll(tmp / "quote.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("quote.csv.zst:2: malformed CSV quoting"));
+
+  WriteZstd(tmp / "empty.csv.zst", "");
+  CsvTableReader r;
+  EXPECT_FALSE(r.Open(tmp / "empty.csv.zst", &error));
+  EXPECT_THAT(error, HasSubstr("empty.csv.zst: empty table"));
+}
+
+TEST(ZstdFileReader, CorruptTruncatedMissingAndNotZstdAreErrorsNamingTheFile) {
+  TempDir tmp;
+  std::vector<TalkerRow> rows;
+  for (uint32_t i = 0; i < 50000; ++i)
+    rows.push_back({600ull * i, 1, "10.0.0." + std::to_string(i % 251), i, i, 1});
+  std::string error;
+  ASSERT_TRUE(WriteTalkers(tmp / "good.csv.zst", rows, &error)) << error;
+  const std::string good = ReadFile(tmp / "good.csv.zst");
+  ASSERT_GT(good.size(), 1000u);
+
+  std::string flipped = good;
+  for (size_t i = good.size() / 2; i < good.size() / 2 + 8; ++i) flipped[i] ^= 0x5a;
+  WriteFile(tmp / "flipped.csv.zst", flipped);
+  ReadAll(tmp / "flipped.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("flipped.csv.zst: corrupt zstd data"));
+
+  WriteFile(tmp / "cut.csv.zst", good.substr(0, good.size() / 2));
+  ReadAll(tmp / "cut.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("cut.csv.zst: truncated zstd data"));
+
+  WriteFile(tmp / "plain.csv.zst", "window_start,rank\n1,2\n");
+  ReadAll(tmp / "plain.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("plain.csv.zst: corrupt zstd data"));
+
+  WriteFile(tmp / "zero.csv.zst", "");
+  ReadAll(tmp / "zero.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("zero.csv.zst: empty file (not zstd data)"));
+
+  ReadAll(tmp / "missing.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("cannot open " + (tmp / "missing.csv.zst")));
+  EXPECT_THAT(error, HasSubstr("No such file"));
+}
+
+TEST(JsonLinesReader, ObjectsInOrderBlankLinesSkippedBadLinesNamed) {
+  TempDir tmp;
+  WriteZstd(tmp / "f.jsonl.zst",
+            "{\"id\":\"a\",\"type\":\"port_scan\",\"severity\":3,\"dst\":null}\n\n"
+            "{\"id\":\"b\",\"bytes\":18446744073709551615}\n");
+  JsonLinesReader r;
+  std::string error;
+  ASSERT_TRUE(r.Open(tmp / "f.jsonl.zst", &error)) << error;
+  ordered_json o;
+  ASSERT_TRUE(r.Next(&o));
+  EXPECT_EQ(o["type"], "port_scan");
+  EXPECT_EQ(o["severity"], 3);
+  EXPECT_TRUE(o["dst"].is_null());
+  EXPECT_EQ(o.begin().key(), "id");  // key order kept
+  ASSERT_TRUE(r.Next(&o));
+  EXPECT_EQ(o["bytes"].get<uint64_t>(), UINT64_MAX);
+  EXPECT_FALSE(r.Next(&o));
+  EXPECT_EQ(r.error(), "");
+
+  WriteZstd(tmp / "bad.jsonl.zst", "{\"id\":\"a\"}\n{\"id\":\n[1,2]\n");
+  JsonLinesReader bad;
+  ASSERT_TRUE(bad.Open(tmp / "bad.jsonl.zst", &error));
+  ASSERT_TRUE(bad.Next(&o));
+  EXPECT_FALSE(bad.Next(&o));
+  EXPECT_THAT(bad.error(), HasSubstr("bad.jsonl.zst:2: not valid JSON"));
+
+  WriteZstd(tmp / "array.jsonl.zst", "[1,2]\n");
+  JsonLinesReader array;
+  ASSERT_TRUE(array.Open(tmp / "array.jsonl.zst", &error));
+  EXPECT_FALSE(array.Next(&o));
+  EXPECT_THAT(array.error(), HasSubstr("array.jsonl.zst:1: not a JSON object"));
+}
+
+TEST(FormatMajor, IntegersAndDottedStrings) {
+  EXPECT_EQ(FormatMajor(ordered_json(1)), 1);
+  EXPECT_EQ(FormatMajor(ordered_json(2)), 2);
+  EXPECT_EQ(FormatMajor(ordered_json("1")), 1);
+  EXPECT_EQ(FormatMajor(ordered_json("1.7")), 1);
+  EXPECT_EQ(FormatMajor(ordered_json("12.0.3")), 12);
+  for (const ordered_json& bad :
+       {ordered_json(-1), ordered_json("x"), ordered_json("1."), ordered_json(".1"),
+        ordered_json("1.a"), ordered_json(nullptr), ordered_json::array({1})}) {
+    EXPECT_EQ(FormatMajor(bad), -1) << bad.dump();
+  }
+}
+
+class OpenSummaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(tmp_.path() / "in" / "a.log",
+              "2 123456789012 eni-a 10.0.0.1 10.0.0.2 1 2 6 1 40 1700000000 1700000001 "
+              "ACCEPT OK\n");
+    RunOptions opt;
+    opt.inputs = {tmp_ / "in"};
+    opt.out_dir = out_;
+    const RunResult r = flowsift::Run(opt, nullptr);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+  }
+  void SetManifest(const std::function<void(ordered_json&)>& edit) {
+    ordered_json m = ordered_json::parse(ReadFile(out_ + "/manifest.json"));
+    edit(m);
+    WriteFile(out_ + "/manifest.json", m.dump(2));
+  }
+  SummaryStatus Open(std::string* error) {
+    Summary s;
+    return OpenSummary(out_, &s, error);
+  }
+  TempDir tmp_;
+  std::string out_ = tmp_ / "out";
+};
+
+TEST_F(OpenSummaryTest, AcceptsARunsOutputAndReadsItsTables) {
+  Summary s;
+  std::string error;
+  ASSERT_EQ(OpenSummary(out_, &s, &error), SummaryStatus::kOk) << error;
+  EXPECT_EQ(s.manifest["totals"]["records"], 1);
+  std::string table_error;
+  const auto rows = ReadAll(s.PathOf(kWindowsFile), &table_error);
+  EXPECT_EQ(table_error, "");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1][0], "eni-a");
+  JsonLinesReader findings;
+  ASSERT_TRUE(findings.Open(s.PathOf(kFindingsFile), &error)) << error;
+  ordered_json o;
+  EXPECT_FALSE(findings.Next(&o));  // empty until detection lands, but a valid zstd frame
+  EXPECT_EQ(findings.error(), "");
+}
+
+TEST_F(OpenSummaryTest, SameMajorIsAcceptedAnotherMajorRefusedNamingBothVersions) {
+  std::string error;
+  SetManifest(
+      [](ordered_json& m) { m["format_version"] = std::to_string(kOutputFormatVersion) + ".4"; });
+  EXPECT_EQ(Open(&error), SummaryStatus::kOk) << error;
+
+  SetManifest([](ordered_json& m) {
+    m["format_version"] = kOutputFormatVersion + 1;
+    m["version"] = "9.0.0";
+  });
+  EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion);
+  EXPECT_THAT(error, HasSubstr("output format version " + std::to_string(kOutputFormatVersion + 1) +
+                               " (written by flowsift 9.0.0)"));
+  EXPECT_THAT(error, HasSubstr("this flowsift reads format version " +
+                               std::to_string(kOutputFormatVersion)));
+  EXPECT_THAT(error, HasSubstr("newer one"));
+
+  SetManifest([](ordered_json& m) { m["format_version"] = 0; });
+  EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion);
+  EXPECT_THAT(error, HasSubstr("re-run `flowsift run`"));
+
+  SetManifest([](ordered_json& m) { m["format_version"] = "one"; });
+  EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion);
+  EXPECT_THAT(error, HasSubstr("\"one\""));
+}
+
+TEST_F(OpenSummaryTest, MissingNotOursAndCorruptManifestsAreTold) {
+  std::string error;
+  Summary s;
+  EXPECT_EQ(OpenSummary(tmp_ / "nope", &s, &error), SummaryStatus::kNotFound);
+  EXPECT_THAT(error, HasSubstr("no such directory"));
+  EXPECT_EQ(OpenSummary(tmp_ / "in", &s, &error), SummaryStatus::kNotSummary);
+  EXPECT_THAT(error, HasSubstr("not a flowsift output directory (it has no manifest.json)"));
+  EXPECT_EQ(OpenSummary((tmp_.path() / "in" / "a.log").string(), &s, &error),
+            SummaryStatus::kNotSummary);
+  EXPECT_THAT(error, HasSubstr("is not a directory"));
+
+  SetManifest([](ordered_json& m) { m["tool"] = "other"; });
+  EXPECT_EQ(Open(&error), SummaryStatus::kNotSummary);
+  EXPECT_THAT(error, HasSubstr("not written by flowsift run"));
+
+  WriteFile(out_ + "/manifest.json", "{\"tool\": \"flowsift\", \"format_vers");
+  EXPECT_EQ(Open(&error), SummaryStatus::kCorrupt);
+  EXPECT_THAT(error, HasSubstr(out_ + "/manifest.json: corrupt"));
+}
+
+}  // namespace
+}  // namespace flowsift

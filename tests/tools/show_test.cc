@@ -1,0 +1,322 @@
+// `flowsift show` as users run it: golden outputs of every table in every format, filters,
+// limits, exit codes. OUT is made by flowsift::Run on hand-written flow logs plus a
+// hand-written findings file (detection does not write findings yet).
+//
+// To rewrite the goldens after an intended change: FLOWSIFT_UPDATE_GOLDEN=1 tools_test
+// --gtest_filter='ShowGolden*', then read the diff before committing it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <tuple>
+
+#include "pipeline/run.h"
+#include "pipeline/tables.h"
+#include "tests/test_util.h"
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+using flowsift::testing::ReadFile;
+using flowsift::testing::WriteFile;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// With a header line; traffic in two 10-minute windows on two interfaces, external peers.
+const char kLogA[] =
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 203.0.113.12 10.0.1.5 49152 22 6 3 180 1700000000 "
+    "1700000050 REJECT OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 203.0.113.12 10.0.1.5 49153 23 6 3 180 1700000010 "
+    "1700000060 REJECT OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 198.51.100.7 443 51000 6 1200 1500000 "
+    "1700000100 1700000160 ACCEPT OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 198.51.100.7 10.0.1.5 51000 443 6 800 64000 "
+    "1700000100 1700000160 ACCEPT OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 - - - - - - - 1700000700 1700000760 - NODATA\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 10.0.2.9 40000 5432 6 20 4096 1700000700 "
+    "1700000760 ACCEPT OK\n"
+    "2 000000000007 eni-0f00000000000000b 10.0.2.9 10.0.1.5 5432 40000 6 18 2300000000 "
+    "1700000720 1700000780 ACCEPT OK\n"
+    "2 000000000007 eni-0f00000000000000b 192.0.2.44 10.0.2.9 55555 3389 6 2 120 1700000800 "
+    "1700000810 REJECT OK\n";
+// Without a header (default format), with broken lines: too few fields, a typo, a tab.
+const char kLogB[] =
+    "2 123456789012 eni-0a1b2c3d4e5f60718 2001:db8::1 10.0.1.5 443 60000 6 10 5000 1700001300 "
+    "1700001360 ACCEPT OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 203.0.113.12\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 203.0.113.12 443 5432 6 12 4096 1700001300 "
+    "1700001360 ACCPET OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718\t10.0.1.5 203.0.113.12 443 5432 6 12 4096 1700001300 "
+    "1700001360 ACCEPT OK\n"
+    "2 123456789012 eni-0f00000000000000b - - - - - - - 1700001300 1700001360 - SKIPDATA\n";
+// SPEC 3.2 findings, sorted by (window_start, type, src, dst, dst_port).
+const char kFindings[] =
+    R"({"id":"5e0c1a9d2b7f4e31","type":"exfiltration","severity":4,"mitre":["T1048","T1041"],"src":"10.0.1.5","dst":"198.51.100.7","dst_port":51000,"protocol":6,"interfaces":["eni-0a1b2c3d4e5f60718"],"window_start":1699999800,"window_end":1700000400,"first_seen":1700000100,"last_seen":1700000160,"flows":1,"packets":1200,"bytes":1500000,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{"bytes_out":1500000,"threshold":1000000},"summary":"10.0.1.5 sent 1.5 MB to 198.51.100.7, over the 1 MB threshold"})"
+    "\n"
+    R"({"id":"3f2a9c0d11e5b7a4","type":"port_scan","severity":3,"mitre":["T1046"],"src":"203.0.113.12","dst":"10.0.1.5","dst_port":null,"protocol":6,"interfaces":["eni-0a1b2c3d4e5f60718"],"window_start":1699999800,"window_end":1700000400,"first_seen":1700000000,"last_seen":1700000060,"flows":2,"packets":6,"bytes":360,"distinct_dst_ports":2,"distinct_dsts":1,"evidence":{"distinct_dst_ports":2,"threshold":2,"sample_ports":[22,23]},"summary":"203.0.113.12 probed 2 ports on 10.0.1.5, all rejected"})"
+    "\n"
+    R"({"id":"a07d5c22e9f18b60","type":"brute_force","severity":2,"mitre":["T1110"],"src":"192.0.2.44","dst":"10.0.2.9","dst_port":3389,"protocol":6,"interfaces":["eni-0f00000000000000b"],"window_start":1700000400,"window_end":1700001000,"first_seen":1700000800,"last_seen":1700000810,"flows":1,"packets":2,"bytes":120,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{"attempts":1,"rejected":1},"summary":"192.0.2.44 tried \"RDP\" on 10.0.2.9, rejected, once"})"
+    "\n"
+    R"({"id":"c4b3f2e1d0a99887","type":"reject_spike","severity":1,"mitre":[],"src":"192.0.2.44","dst":null,"dst_port":null,"protocol":null,"interfaces":["eni-0f00000000000000b","eni-0a1b2c3d4e5f60718"],"window_start":1700000400,"window_end":1700001000,"first_seen":1700000800,"last_seen":1700000810,"flows":1,"packets":2,"bytes":120,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{},"summary":"rejected flows on eni-0f00000000000000b rose above their baseline"})"
+    "\n";
+
+struct Result {
+  int code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs `flowsift ARGS` in `dir`.
+Result RunIn(const fs::path& dir, const std::string& args) {
+  const fs::path err = dir / "stderr.txt";
+  const std::string cmd =
+      "cd '" + dir.string() + "' && " + FLOWSIFT_BINARY + " " + args + " 2>'" + err.string() + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  Result r{-1, "", ""};
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = ReadFile(err);
+  return r;
+}
+
+class ShowTest : public ::testing::Test {
+ protected:
+  // Makes dir_/out with relative input paths, so the manifest (and the goldens) hold no
+  // temporary directory names.
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("flowsift-show-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    WriteFile(dir_ / "in" / "a.log", kLogA);
+    WriteFile(dir_ / "in" / "b.log", kLogB);
+    const fs::path cwd = fs::current_path();
+    fs::current_path(dir_);
+    RunOptions opt;
+    opt.inputs = {"in", "in/missing.log"};
+    opt.out_dir = "out";
+    opt.threads = 2;
+    opt.version = "test";
+    const RunResult r = flowsift::Run(opt, nullptr);
+    fs::current_path(cwd);
+    ASSERT_EQ(r.exit_code, 1) << r.error;  // in/missing.log
+    ZstdFileWriter w;
+    std::string error;
+    ASSERT_TRUE(w.Open((dir_ / "out" / "findings.jsonl.zst").string(), &error)) << error;
+    w.Write(kFindings);
+    ASSERT_TRUE(w.Close(&error)) << error;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  Result Show(const std::string& args) { return RunIn(dir_, "show out " + args); }
+  fs::path dir_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Goldens: every table in every format, and the overview.
+
+class ShowGolden : public ShowTest,
+                   public ::testing::WithParamInterface<std::tuple<std::string, std::string>> {};
+
+TEST_P(ShowGolden, MatchesTheCheckedInOutput) {
+  const auto [table, as] = GetParam();
+  const std::string ext = as == "table" ? "txt" : as == "csv" ? "csv" : "jsonl";
+  const std::string args = table == "overview" ? "--as " + as : "--table " + table + " --as " + as;
+  const Result r = Show(args);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const fs::path golden =
+      fs::path(FLOWSIFT_SOURCE_DIR) / "tests" / "golden" / "show" / (table + "." + ext);
+  if (std::getenv("FLOWSIFT_UPDATE_GOLDEN") != nullptr) WriteFile(golden, r.out);
+  ASSERT_TRUE(fs::exists(golden)) << golden;
+  EXPECT_EQ(r.out, ReadFile(golden)) << "flowsift show out " << args << " differs from " << golden;
+  EXPECT_THAT(r.out, Not(HasSubstr("\033[")));  // no colour when stdout is not a terminal
+}
+
+std::string GoldenName(const ::testing::TestParamInfo<ShowGolden::ParamType>& p) {
+  return std::get<0>(p.param) + "_" + std::get<1>(p.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tables, ShowGolden,
+                         ::testing::Combine(::testing::Values<std::string>("inputs", "windows",
+                                                                           "findings", "talkers",
+                                                                           "exposure", "errors"),
+                                            ::testing::Values<std::string>("table", "csv", "json")),
+                         GoldenName);
+INSTANTIATE_TEST_SUITE_P(Overview, ShowGolden,
+                         ::testing::Combine(::testing::Values<std::string>("overview"),
+                                            ::testing::Values<std::string>("table", "json")),
+                         GoldenName);
+
+// ---------------------------------------------------------------------------------------------
+// Behaviour.
+
+TEST_F(ShowTest, CsvIsTheTableFileItself) {
+  for (const char* table : {"windows", "talkers", "exposure"}) {
+    const Result r = Show(std::string("--table ") + table + " --as csv");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.out, testing::ReadZstd(dir_ / "out" / (std::string(table) + ".csv.zst"))) << table;
+  }
+}
+
+TEST_F(ShowTest, JsonRowsHaveNumbersAsNumbers) {
+  const Result r = Show("--table windows --as json --limit 1");
+  ASSERT_EQ(r.code, 0);
+  const auto row = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(row["bytes"].is_number_unsigned());
+  EXPECT_TRUE(row["window_start"].is_number_unsigned());
+  EXPECT_TRUE(row["account_id"].is_string());  // "123456789012" stays text
+  EXPECT_EQ(row["account_id"], "123456789012");
+}
+
+TEST_F(ShowTest, FiltersSelectRows) {
+  Result r = Show("--table windows --as csv --interface eni-0f00000000000000b");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 2);
+  EXPECT_THAT(r.out, Not(HasSubstr("eni-0a1b2c3d4e5f60718")));
+
+  r = Show("--table windows --as csv --since 1700000400 --until 2023-11-14T22:30:00Z");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 2);  // both interfaces at 22:20
+  EXPECT_THAT(r.out, HasSubstr(",1700000400,1700001000,"));
+
+  r = Show("--table findings --as json --min-severity 3");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+  EXPECT_THAT(r.out, HasSubstr("\"exfiltration\""));
+  EXPECT_THAT(r.out, HasSubstr("\"port_scan\""));
+
+  r = Show("--table findings --as json --type brute_force");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  // A finding matches an interface in its `interfaces` list.
+  r = Show("--table findings --as json --interface eni-0a1b2c3d4e5f60718");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3);
+
+  r = Show("--type port_scan");  // the overview counts only the selected findings
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("findings   1\n"));
+  EXPECT_THAT(r.out, HasSubstr("in 5 windows on 2 interfaces"));  // windows are not filtered
+}
+
+TEST_F(ShowTest, LimitStopsEarlyAndSaysSo) {
+  Result r = Show("--table windows --as csv --limit 2");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 2);
+  r = Show("--table windows --limit 1");
+  EXPECT_THAT(r.out, HasSubstr("(first 1 rows; --limit N or --limit 0 shows more)"));
+  r = Show("--table windows --limit 0");
+  EXPECT_THAT(r.out, Not(HasSubstr("first")));
+}
+
+TEST_F(ShowTest, StreamsBigTablesAndReadsOnlyWhatItPrints) {
+  // A big windows table whose second half is cut off: the first rows print without touching
+  // the damage; reading it all reports it, naming the file, after the rows before it.
+  std::vector<WindowRow> rows;
+  for (uint64_t i = 0; i < 300000; ++i) {
+    rows.push_back({"eni-" + std::to_string(i), "1", i * 600, i * 600 + 600, i, 0, 0, i, 0, i, i, 0,
+                    0, 0, 1, 1, 1});
+  }
+  const fs::path windows = dir_ / "out" / "windows.csv.zst";
+  std::string error;
+  ASSERT_TRUE(WriteWindows(windows.string(), rows, &error)) << error;
+  const std::string packed = ReadFile(windows);
+  WriteFile(windows, packed.substr(0, packed.size() / 2));
+
+  Result r = Show("--table windows --as csv --limit 3");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 3);
+  r = Show("--table windows --as json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_GT(std::count(r.out.begin(), r.out.end(), '\n'), 1000);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: truncated zstd data"));
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: truncated zstd data"));
+}
+
+TEST_F(ShowTest, CorruptOrMissingFilesExitOneNamingThem) {
+  WriteFile(dir_ / "out" / "talkers.csv.zst", "not zstd at all\n");
+  Result r = Show("--table talkers");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/talkers.csv.zst: corrupt zstd data"));
+
+  fs::remove(dir_ / "out" / "exposure.csv.zst");
+  r = Show("--table exposure --as csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cannot open out/exposure.csv.zst"));
+
+  ZstdFileWriter w;
+  std::string error;
+  ASSERT_TRUE(w.Open((dir_ / "out" / "findings.jsonl.zst").string(), &error));
+  w.Write("{\"type\":\"port_scan\"}\n{oops\n");
+  ASSERT_TRUE(w.Close(&error));
+  r = Show("--table findings --as json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "{\"type\":\"port_scan\"}\n");
+  EXPECT_THAT(r.err, HasSubstr("out/findings.jsonl.zst:2: not valid JSON"));
+
+  WriteFile(dir_ / "out" / "manifest.json", "{\"tool\":");
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/manifest.json: corrupt"));
+}
+
+TEST_F(ShowTest, UsageErrorsExitTwoAndSayWhatToDo) {
+  Result r = RunIn(dir_, "show nowhere");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("nowhere: no such directory; make one with `flowsift run"));
+  r = RunIn(dir_, "show in");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("in is not a flowsift output directory"));
+  EXPECT_EQ(RunIn(dir_, "show").code, 2);
+
+  auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
+  m["format_version"] = kOutputFormatVersion + 1;
+  WriteFile(dir_ / "other" / "manifest.json", m.dump());
+  r = RunIn(dir_, "show other");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err,
+              HasSubstr("has output format version " + std::to_string(kOutputFormatVersion + 1) +
+                        " (written by flowsift test); this flowsift reads format version " +
+                        std::to_string(kOutputFormatVersion)));
+
+  for (const char* args : {"--table nope", "--as xml", "--limit -1", "--limit x",
+                           "--min-severity 5", "--since yesterday", "--table windows --bogus"}) {
+    EXPECT_EQ(Show(args).code, 2) << args;
+  }
+  r = Show("--type syn_flood");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown finding type 'syn_flood'; use one of port_scan"));
+  r = Show("--table talkers --interface eni-x");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--interface: does not apply to --table talkers"));
+  EXPECT_EQ(Show("--table windows --type port_scan").code, 2);
+  EXPECT_EQ(Show("--table errors --since 0").code, 2);
+  r = Show("--as csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("give --table T with --as csv"));
+}
+
+TEST_F(ShowTest, HelpListsTablesAndFilters) {
+  const Result r = RunIn(dir_, "show --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* s : {"--table", "--as", "--limit", "--interface", "--type", "--since", "--until",
+                        "--min-severity", "Examples:", "Exit codes"}) {
+    EXPECT_THAT(r.out, HasSubstr(s));
+  }
+}
+
+}  // namespace
+}  // namespace flowsift

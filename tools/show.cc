@@ -1,0 +1,630 @@
+// flowsift show: an OUT directory as aligned tables for a terminal, CSV or JSON Lines
+// (SPEC section 2, issue 6). Tables are streamed row by row; only the rows on screen (a page
+// of them with --limit 0) and the overview's top windows are held in memory.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "pipeline/summary.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+#include "tools/show_print.h"
+
+namespace flowsift::tools {
+namespace {
+
+using nlohmann::ordered_json;
+
+constexpr const char* kTableNames[] = {"inputs",  "windows",  "findings",
+                                       "talkers", "exposure", "errors"};
+// SPEC 3.2; the overview lists them in this order, unknown types after them.
+constexpr std::string_view kFindingTypes[] = {"port_scan",   "port_sweep",   "scan_trw",
+                                              "brute_force", "exfiltration", "reject_spike",
+                                              "ddos_fan_in"};
+constexpr int64_t kDefaultTableRows = 50;
+constexpr size_t kDefaultBusiest = 10;
+// Rows laid out at once with --limit 0: column widths come from the first page, so a huge
+// table prints in bounded memory (a later wider value shifts its row, nothing is cut).
+
+constexpr ViewColumn kWindowsView[] = {{"interface_id", "interface", 1},
+                                       {"account_id", "account", 14},
+                                       {"window_start", "window", 2},
+                                       {"window_end", "window_end", 17},
+                                       {"records", "records", 3},
+                                       {"nodata", "nodata", 15},
+                                       {"skipdata", "skipdata", 16},
+                                       {"accepted", "accepted", 5},
+                                       {"rejected", "rejected", 6},
+                                       {"packets", "packets", 10},
+                                       {"bytes", "bytes", 4},
+                                       {"rejected_bytes", "rej_bytes", 11},
+                                       {"bytes_out_external", "out_ext", 12},
+                                       {"bytes_in_external", "in_ext", 13},
+                                       {"distinct_srcaddr", "srcs", 7},
+                                       {"distinct_dstaddr", "dsts", 8},
+                                       {"distinct_dstport", "dports", 9}};
+constexpr ViewColumn kTalkersView[] = {{"window_start", "window", 1}, {"rank", "rank", 2},
+                                       {"srcaddr", "srcaddr", 3},     {"bytes", "bytes", 4},
+                                       {"packets", "packets", 6},     {"flows", "flows", 5}};
+constexpr ViewColumn kExposureView[] = {{"interface_id", "interface", 1},
+                                        {"dst_port", "port", 2},
+                                        {"protocol", "proto", 3},
+                                        {"accepted_external", "accepted", 4},
+                                        {"rejected_external", "rejected", 5},
+                                        {"distinct_external_sources", "ext_sources", 6}};
+constexpr ViewColumn kFindingsView[] = {{"severity", "severity", 1},
+                                        {"window_start", "window", 2},
+                                        {"type", "type", 3},
+                                        {"src", "src", 4},
+                                        {"dst", "dst", 5},
+                                        {"dst_port", "port", 6},
+                                        {"protocol", "proto", 8},
+                                        {"flows", "flows", 9},
+                                        {"bytes", "bytes", 10},
+                                        {"distinct_dst_ports", "dports", 11},
+                                        {"distinct_dsts", "dsts", 12},
+                                        {"packets", "packets", 13},
+                                        {"interfaces", "interfaces", 14},
+                                        {"mitre", "mitre", 15},
+                                        {"first_seen", "first_seen", 16},
+                                        {"last_seen", "last_seen", 17},
+                                        {"window_end", "window_end", 18},
+                                        {"id", "id", 19},
+                                        {"summary", "summary", 7, Fit::kCutRight},
+                                        {"evidence", "evidence", 20, Fit::kCutRight}};
+constexpr ViewColumn kInputsView[] = {{"path", "path", 1, Fit::kCutLeft},
+                                      {"status", "status", 2},
+                                      {"compression", "compression", 7},
+                                      {"bytes", "bytes", 5},
+                                      {"data_bytes", "text", 8},
+                                      {"lines", "lines", 12},
+                                      {"records", "records", 3},
+                                      {"nodata", "nodata", 9},
+                                      {"skipdata", "skipdata", 10},
+                                      {"filtered", "filtered", 11},
+                                      {"header_lines", "headers", 13},
+                                      {"bad_lines", "bad", 4},
+                                      {"bad_lines_by_reason", "bad_by_reason", 14, Fit::kCutRight},
+                                      {"error", "error", 6, Fit::kCutRight},
+                                      {"header", "header", 15, Fit::kCutRight}};
+constexpr ViewColumn kErrorsView[] = {{"path", "path", 1, Fit::kCutLeft},
+                                      {"line", "line", 2},
+                                      {"offset", "offset", 4},
+                                      {"reason", "reason", 3},
+                                      {"text", "text", 5, Fit::kCutRight}};
+// The overview's own small tables.
+constexpr ViewColumn kBusiestView[] = {{"interface_id", "interface", 1},
+                                       {"window_start", "window", 2},
+                                       {"bytes", "bytes", 3},
+                                       {"records", "records", 4},
+                                       {"rejected", "rejected", 5},
+                                       {"distinct_srcaddr", "srcs", 6},
+                                       {"distinct_dstaddr", "dsts", 7},
+                                       {"distinct_dstport", "dports", 8}};
+constexpr ColumnSpec kMatrixColumns[] = {
+    {"type", ColumnKind::kText},        {"findings", ColumnKind::kInteger},
+    {"critical", ColumnKind::kInteger}, {"high", ColumnKind::kInteger},
+    {"medium", ColumnKind::kInteger},   {"low", ColumnKind::kInteger}};
+constexpr ViewColumn kMatrixView[] = {{"type", "type", 1},         {"findings", "findings", 2},
+                                      {"critical", "critical", 3}, {"high", "high", 4},
+                                      {"medium", "medium", 5},     {"low", "low", 6}};
+
+// ---------------------------------------------------------------------------------------------
+// Sources: every table as a stream of JSON objects keyed by column name.
+
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  const std::vector<ColumnSpec>& columns() const { return columns_; }
+  // True with the next row; false at the end or on an error (then error() says which file).
+  virtual bool Next(ordered_json* row) = 0;
+  virtual std::string error() const { return {}; }
+
+ protected:
+  std::vector<ColumnSpec> columns_;
+};
+
+// A CSV table: its header names the columns (a newer minor version may append some; those are
+// text), numeric columns become JSON numbers.
+class CsvSource : public RowSource {
+ public:
+  bool Open(const std::string& path, std::span<const ColumnSpec> known, std::string* error) {
+    if (!reader_.Open(path, error)) return false;
+    for (const std::string& name : reader_.header())
+      columns_.push_back({name, KindOf(known, name)});
+    return true;
+  }
+  bool Next(ordered_json* row) override {
+    if (!reader_.Next(&fields_)) return false;
+    // The caller passes the same object row after row: its keys are set once and the values
+    // overwritten in place (a fresh object per row costs more than reading the row).
+    if (!row->is_object() || row->size() != fields_.size()) {
+      *row = ordered_json::object();
+      for (const ColumnSpec& c : columns_) (*row)[std::string(c.name)] = nullptr;
+    }
+    auto it = row->begin();
+    for (size_t i = 0; i < fields_.size(); ++i, ++it) {
+      const std::string& f = fields_[i];
+      ordered_json& v = it.value();
+      uint64_t n = 0;
+      if (f.empty()) {
+        v = nullptr;
+      } else if (IsNumeric(columns_[i].kind) &&
+                 std::from_chars(f.data(), f.data() + f.size(), n).ptr == f.data() + f.size()) {
+        v = n;
+      } else if (v.is_string()) {
+        v.get_ref<std::string&>() = f;
+      } else {
+        v = f;
+      }
+    }
+    return true;
+  }
+  std::string error() const override { return reader_.error(); }
+
+ private:
+  CsvTableReader reader_;
+  std::vector<std::string> fields_;
+};
+
+class FindingsSource : public RowSource {
+ public:
+  bool Open(const std::string& path, std::string* error) {
+    columns_.assign(FindingsColumns().begin(), FindingsColumns().end());
+    return reader_.Open(path, error);
+  }
+  bool Next(ordered_json* row) override { return reader_.Next(row); }
+  std::string error() const override { return reader_.error(); }
+
+ private:
+  JsonLinesReader reader_;
+};
+
+// Rows already in memory: the manifest's inputs and errors, the overview's tables.
+class VectorSource : public RowSource {
+ public:
+  VectorSource(std::span<const ColumnSpec> columns, std::vector<ordered_json> rows)
+      : rows_(std::move(rows)) {
+    columns_.assign(columns.begin(), columns.end());
+  }
+  bool Next(ordered_json* row) override {
+    if (next_ >= rows_.size()) return false;
+    *row = std::move(rows_[next_++]);
+    return true;
+  }
+
+ private:
+  std::vector<ordered_json> rows_;
+  size_t next_ = 0;
+};
+
+// The `errors` view: failed inputs first (their status as the reason, the message as text),
+// then the bad-line samples as the manifest lists them.
+std::vector<ordered_json> ErrorRows(const ordered_json& manifest) {
+  std::vector<ordered_json> rows;
+  for (const ordered_json& in : manifest.value("inputs", ordered_json::array())) {
+    const std::string status = in.value("status", "");
+    if (status == "ok" || status == "empty") continue;
+    rows.push_back({{"path", in.value("path", "")},
+                    {"line", nullptr},
+                    {"offset", nullptr},
+                    {"reason", status},
+                    {"text", in.contains("error") ? in["error"] : ordered_json()}});
+  }
+  for (const ordered_json& s : manifest.value("bad_line_samples", ordered_json::array())) {
+    ordered_json row = ordered_json::object();
+    for (const ColumnSpec& c : ErrorsColumns()) {
+      const std::string name(c.name);
+      row[name] = s.contains(name) ? s[name] : ordered_json();
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters.
+
+struct Filters {
+  std::string interface_id, type;
+  std::optional<uint64_t> since, until;
+  int min_severity = 0;
+
+  bool Match(const ordered_json& row) const {
+    if (!interface_id.empty()) {
+      const auto one = row.find("interface_id");
+      const auto many = row.find("interfaces");
+      const bool hit =
+          (one != row.end() && *one == interface_id) ||
+          (many != row.end() && many->is_array() &&
+           std::find(many->begin(), many->end(), ordered_json(interface_id)) != many->end());
+      if (!hit) return false;
+    }
+    if (since || until) {
+      const auto w = row.find("window_start");
+      if (w == row.end() || !w->is_number_unsigned()) return false;
+      const uint64_t t = w->get<uint64_t>();
+      if ((since && t < *since) || (until && t >= *until)) return false;
+    }
+    if (!type.empty()) {
+      const auto it = row.find("type");
+      if (it == row.end() || *it != type) return false;
+    }
+    if (min_severity > 0) {
+      const auto it = row.find("severity");
+      if (it == row.end() || !it->is_number() || it->get<int>() < min_severity) return false;
+    }
+    return true;
+  }
+};
+
+bool HasColumn(const std::vector<ColumnSpec>& columns, std::string_view name) {
+  return std::any_of(columns.begin(), columns.end(),
+                     [&](const ColumnSpec& c) { return c.name == name; });
+}
+
+// A filter that cannot apply to the table is a usage error, not a silent no-op.
+void CheckFilters(const Filters& f, const ShowFlags& flags, const std::vector<ColumnSpec>& cols) {
+  auto refuse = [&](const char* flag, const char* tables) {
+    throw CLI::ValidationError(
+        flag, "does not apply to --table " + flags.table + " (it filters " + tables + ")");
+  };
+  if (!f.interface_id.empty() && !HasColumn(cols, "interface_id") &&
+      !HasColumn(cols, "interfaces")) {
+    refuse("--interface", "windows, exposure and findings");
+  }
+  if ((f.since || f.until) && !HasColumn(cols, "window_start")) {
+    refuse(f.since ? "--since" : "--until", "windows, talkers and findings");
+  }
+  if (!f.type.empty() && !HasColumn(cols, "type")) refuse("--type", "findings");
+  if (f.min_severity > 0 && !HasColumn(cols, "severity")) refuse("--min-severity", "findings");
+}
+
+std::span<const ViewColumn> ViewOf(std::string_view table) {
+  if (table == "windows") return kWindowsView;
+  if (table == "talkers") return kTalkersView;
+  if (table == "exposure") return kExposureView;
+  if (table == "findings") return kFindingsView;
+  if (table == "inputs") return kInputsView;
+  return kErrorsView;
+}
+
+// Opens --table's rows; false with *error when its file is missing or unreadable.
+std::unique_ptr<RowSource> OpenTable(const Summary& s, std::string_view table, std::string* error) {
+  auto csv = [&](std::string_view file, std::span<const ColumnSpec> known) {
+    auto source = std::make_unique<CsvSource>();
+    return source->Open(s.PathOf(file), known, error) ? std::move(source) : nullptr;
+  };
+  if (table == "windows") return csv(kWindowsFile, WindowsColumns());
+  if (table == "talkers") return csv(kTalkersFile, TalkersColumns());
+  if (table == "exposure") return csv(kExposureFile, ExposureColumns());
+  if (table == "findings") {
+    auto source = std::make_unique<FindingsSource>();
+    return source->Open(s.PathOf(kFindingsFile), error) ? std::move(source) : nullptr;
+  }
+  if (table == "inputs") {
+    std::vector<ordered_json> rows;
+    for (const ordered_json& in : s.manifest.value("inputs", ordered_json::array())) {
+      rows.push_back(in);
+    }
+    return std::make_unique<VectorSource>(InputsColumns(), std::move(rows));
+  }
+  return std::make_unique<VectorSource>(ErrorsColumns(), ErrorRows(s.manifest));
+}
+
+std::unique_ptr<RowSink> MakeSink(const ShowFlags& f, const std::vector<ColumnSpec>& columns,
+                                  std::span<const ViewColumn> view, Output& out) {
+  if (f.as == "csv") return MakeCsvSink(columns, out);
+  if (f.as == "json") return MakeJsonSink(out);
+  return MakeTableSink(columns, view, TerminalWidth(), isatty(STDOUT_FILENO) != 0, out);
+}
+
+// Streams `source` through the filters into the sink, stopping after `limit` rows (0: all).
+// Returns the source's error, if any.
+std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowSink& sink) {
+  ordered_json row;
+  uint64_t n = 0;
+  bool more = false;
+  while (source.Next(&row)) {
+    if (!filters.Match(row)) continue;
+    if (limit != 0 && n == limit) {
+      more = true;  // one row past the limit says there is more, without reading the rest
+      break;
+    }
+    sink.Add(row);
+    ++n;
+  }
+  sink.Finish(more);
+  return more ? std::string() : source.error();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The overview.
+
+struct Busiest {
+  uint64_t bytes, seq;
+  ordered_json row;
+  // Min-heap on (bytes, earlier rows first among equals): the top is the one to drop.
+  bool operator<(const Busiest& o) const {
+    return bytes != o.bytes ? bytes > o.bytes : seq < o.seq;
+  }
+};
+
+int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filters) {
+  if (flags.as == "csv") {
+    throw CLI::ValidationError("--as",
+                               "the overview is not one table: give --table T with --as csv");
+  }
+  std::string error;
+  // --type and --min-severity select findings only; the rest select windows too.
+  Filters window_filters = filters;
+  window_filters.type.clear();
+  window_filters.min_severity = 0;
+  // Windows: totals and the busiest, streamed with a bounded heap.
+  const size_t top = flags.limit > 0 ? static_cast<size_t>(flags.limit) : kDefaultBusiest;
+  CsvSource windows;
+  if (!windows.Open(s.PathOf(kWindowsFile), WindowsColumns(), &error)) {
+    fmt::print(stderr, "flowsift: {}\n", error);
+    return kExitInputErrors;
+  }
+  std::priority_queue<Busiest> heap;
+  uint64_t window_rows = 0, total_bytes = 0, interfaces = 0, seq = 0;
+  std::string last_interface;
+  ordered_json row;
+  while (windows.Next(&row)) {
+    if (!window_filters.Match(row)) continue;
+    ++window_rows;
+    const uint64_t bytes = row.value("bytes", uint64_t{0});
+    total_bytes += bytes;
+    // windows.csv is sorted by interface: counting changes counts interfaces.
+    const auto id = row.find("interface_id");
+    const std::string_view id_text = id != row.end() && id->is_string()
+                                         ? std::string_view(id->get_ref<const std::string&>())
+                                         : std::string_view("-");
+    if (window_rows == 1 || id_text != last_interface) {
+      ++interfaces;
+      last_interface = id_text;  // a copy: the row's strings are overwritten by the next row
+    }
+    // Copies only the rows that enter the heap; `row` keeps its keys for the next one.
+    if (heap.size() < top || bytes > heap.top().bytes) {
+      heap.push({bytes, seq, row});
+      if (heap.size() > top) heap.pop();
+    }
+    ++seq;
+  }
+  if (!windows.error().empty()) {
+    fmt::print(stderr, "flowsift: {}\n", windows.error());
+    return kExitInputErrors;
+  }
+  std::vector<ordered_json> busiest(heap.size());
+  for (size_t i = heap.size(); i-- > 0; heap.pop()) busiest[i] = heap.top().row;
+
+  // Findings: counts by type and severity.
+  FindingsSource findings;
+  if (!findings.Open(s.PathOf(kFindingsFile), &error)) {
+    fmt::print(stderr, "flowsift: {}\n", error);
+    return kExitInputErrors;
+  }
+  std::map<std::string, std::array<uint64_t, 5>> by_type;  // [0] total, [1..4] per severity
+  uint64_t finding_count = 0;
+  while (findings.Next(&row)) {
+    if (!filters.Match(row)) continue;
+    ++finding_count;
+    auto& counts = by_type[row.value("type", "?")];
+    ++counts[0];
+    const auto sev = row.find("severity");
+    if (sev != row.end() && sev->is_number_unsigned() && sev->get<uint64_t>() >= 1 &&
+        sev->get<uint64_t>() <= 4) {
+      ++counts[sev->get<uint64_t>()];
+    }
+  }
+  if (!findings.error().empty()) {
+    fmt::print(stderr, "flowsift: {}\n", findings.error());
+    return kExitInputErrors;
+  }
+  std::vector<std::string> types;
+  for (std::string_view t : kFindingTypes) {
+    if (by_type.count(std::string(t))) types.emplace_back(t);
+  }
+  for (const auto& [t, counts] : by_type) {
+    if (std::find(std::begin(kFindingTypes), std::end(kFindingTypes), t) ==
+        std::end(kFindingTypes)) {
+      types.push_back(t);
+    }
+  }
+
+  const ordered_json& m = s.manifest;
+  const ordered_json totals = m.value("totals", ordered_json::object());
+  std::vector<ordered_json> failed;
+  for (const ordered_json& in : m.value("inputs", ordered_json::array())) {
+    const std::string status = in.value("status", "");
+    if (status != "ok" && status != "empty") {
+      failed.push_back({{"path", in.value("path", "")},
+                        {"status", status},
+                        {"error", in.contains("error") ? in["error"] : ordered_json()}});
+    }
+  }
+  Output out;
+  std::string& t = out.text();
+  if (flags.as == "json") {
+    ordered_json o = {{"out", s.dir.string()},
+                      {"format_version", m["format_version"]},
+                      {"version", m.value("version", "")},
+                      {"window", m.value("options", ordered_json::object()).value("window", 0)},
+                      {"failed_inputs", failed},
+                      {"totals", totals},
+                      {"windows", window_rows},
+                      {"interfaces", interfaces},
+                      {"bytes", total_bytes},
+                      {"busiest_windows", busiest}};
+    ordered_json ft = ordered_json::object(), fs = ordered_json::object();
+    for (const std::string& type : types) ft[type] = by_type[type][0];
+    for (int sev = 4; sev >= 1; --sev) {
+      uint64_t n = 0;
+      for (const auto& [type, counts] : by_type) n += counts[sev];
+      if (n > 0) fs[std::string(kSeverityNames[sev])] = n;
+    }
+    o["findings"] = {{"total", finding_count}, {"by_type", ft}, {"by_severity", fs}};
+    t += Dump(o) + "\n";
+    return kExitOk;
+  }
+
+  auto count = [&](const char* key) { return totals.value(key, uint64_t{0}); };
+  t += fmt::format("{}: output format {}, written by flowsift {}, window {} s\n\n", s.dir.string(),
+                   m["format_version"].dump(), m.value("version", "?"),
+                   m.value("options", ordered_json::object()).value("window", 0));
+  t += fmt::format("inputs     {} ({} failed), {} on disk, {} of text\n", count("inputs"),
+                   failed.size(), HumanBytes(static_cast<double>(count("bytes"))),
+                   HumanBytes(static_cast<double>(count("data_bytes"))));
+  for (const ordered_json& f : failed) {
+    t += fmt::format("  failed   {}: {}\n", Printable(f["path"].get<std::string>()),
+                     f["error"].is_string() ? Printable(f["error"].get<std::string>())
+                                            : f["status"].get<std::string>());
+  }
+  t += fmt::format("records    {} (nodata {}, skipdata {})", count("records"), count("nodata"),
+                   count("skipdata"));
+  if (count("filtered") > 0) t += fmt::format(", {} outside --since/--until", count("filtered"));
+  t += '\n';
+  t += fmt::format("bad lines  {}", count("bad_lines"));
+  const ordered_json reasons = totals.value("bad_lines_by_reason", ordered_json::object());
+  if (!reasons.empty()) {
+    std::string list;
+    for (const auto& [reason, n] : reasons.items()) {
+      list += fmt::format("{}{} {}", list.empty() ? "" : ", ", reason, n.dump());
+    }
+    t += fmt::format(": {} (samples: flowsift show {} --table errors)", list, s.dir.string());
+  }
+  t += '\n';
+  t += fmt::format("traffic    {} in {} windows on {} interfaces\n\n",
+                   HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces);
+
+  const int width = TerminalWidth();
+  const bool color = isatty(STDOUT_FILENO) != 0;
+  t += "busiest windows by bytes\n";
+  {
+    VectorSource source(WindowsColumns(), std::move(busiest));
+    const auto sink = MakeTableSink(source.columns(), kBusiestView, width, color, out,
+                                    /*note_hidden=*/false);
+    (void)Copy(source, Filters{}, 0, *sink);
+  }
+  if (finding_count == 0) {
+    t += "\nfindings   none\n";
+    return kExitOk;
+  }
+  t += fmt::format("\nfindings   {}\n", finding_count);
+  std::vector<ordered_json> matrix;
+  for (const std::string& type : types) {
+    const auto& c = by_type[type];
+    matrix.push_back({{"type", type},
+                      {"findings", c[0]},
+                      {"critical", c[4]},
+                      {"high", c[3]},
+                      {"medium", c[2]},
+                      {"low", c[1]}});
+  }
+  VectorSource source(kMatrixColumns, std::move(matrix));
+  const auto sink =
+      MakeTableSink(source.columns(), kMatrixView, width, color, out, /*note_hidden=*/false);
+  (void)Copy(source, Filters{}, 0, *sink);
+  return kExitOk;
+}
+
+}  // namespace
+
+CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
+  CLI::App* cmd = app.add_subcommand(
+      "show",
+      "Print the outputs of `flowsift run` in OUT: without --table an overview (inputs and\n"
+      "failures, totals, the busiest windows, findings by type and severity), with --table one\n"
+      "table as aligned columns, CSV or JSON Lines. Tables are streamed, never loaded whole.\n\n"
+      "Examples:\n"
+      "  flowsift show out\n"
+      "  flowsift show out --table windows --interface eni-0a1b2c3d --since 2026-11-28T10:00:00Z\n"
+      "  flowsift show out --table findings --min-severity 3 --as json | jq .summary\n"
+      "  flowsift show out --table errors\n\n"
+      "Exit codes: 0 ok; 1 a file in OUT is missing or corrupt; 2 usage error (also: OUT\n"
+      "missing, not a flowsift directory, or of another major format version).");
+  cmd->add_option("out", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
+  cmd->add_option("--table", f.table,
+                  "One table: inputs, windows, findings, talkers, exposure, errors")
+      ->check(
+          CLI::IsMember(std::vector<std::string>(std::begin(kTableNames), std::end(kTableNames))));
+  cmd->add_option("--as", f.as, "Output: table (for a terminal), csv or json (JSON Lines)")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--limit", f.limit,
+                  "At most N rows (0 = all; default 50 for --as table, all for csv and json)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--interface", f.interface_id,
+                  "Only this interface (windows, exposure, findings)");
+  std::string types;
+  for (std::string_view t : kFindingTypes) types += (types.empty() ? "" : ", ") + std::string(t);
+  cmd->add_option("--type", f.type, "Only findings of this type: " + types);
+  cmd->add_option("--since", f.since,
+                  "Only windows starting at or after this time (epoch or ISO-8601)");
+  cmd->add_option("--until", f.until, "Only windows starting before this time");
+  cmd->add_option("--min-severity", f.min_severity,
+                  "Only findings of at least this severity (1 low .. 4 critical)")
+      ->check(CLI::Range(1, 4));
+  return cmd;
+}
+
+int RunShow(const ShowFlags& f) {
+  Filters filters;
+  filters.interface_id = f.interface_id;
+  filters.type = f.type;
+  if (!f.type.empty() && std::find(std::begin(kFindingTypes), std::end(kFindingTypes), f.type) ==
+                             std::end(kFindingTypes)) {
+    std::string types;
+    for (std::string_view t : kFindingTypes) types += (types.empty() ? "" : ", ") + std::string(t);
+    throw CLI::ValidationError("--type",
+                               "unknown finding type '" + f.type + "'; use one of " + types);
+  }
+  if (!f.since.empty()) filters.since = ParseTime(f.since);
+  if (!f.until.empty()) filters.until = ParseTime(f.until);
+  filters.min_severity = f.min_severity;
+
+  Summary summary;
+  std::string error;
+  switch (OpenSummary(f.out_dir, &summary, &error)) {
+    case SummaryStatus::kOk:
+      break;
+    case SummaryStatus::kCorrupt:
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitInputErrors;
+    default:
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitUsage;
+  }
+  if (f.table.empty()) return ShowOverview(summary, f, filters);
+
+  std::unique_ptr<RowSource> source = OpenTable(summary, f.table, &error);
+  if (source == nullptr) {
+    fmt::print(stderr, "flowsift: {}\n", error);
+    return kExitInputErrors;
+  }
+  CheckFilters(filters, f, source->columns());
+  const uint64_t limit =
+      f.limit >= 0 ? static_cast<uint64_t>(f.limit) : (f.as == "table" ? kDefaultTableRows : 0);
+  Output out;
+  std::unique_ptr<RowSink> sink = MakeSink(f, source->columns(), ViewOf(f.table), out);
+  error = Copy(*source, filters, limit, *sink);
+  out.Flush();
+  if (!error.empty()) {
+    fmt::print(stderr, "flowsift: {}\n", error);
+    return kExitInputErrors;
+  }
+  return kExitOk;
+}
+
+}  // namespace flowsift::tools

@@ -1,0 +1,437 @@
+#include "tools/show_print.h"
+
+#include <fmt/core.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
+#include "tools/progress.h"
+
+namespace flowsift::tools {
+namespace {
+
+using nlohmann::ordered_json;
+
+// Rows laid out at once with --limit 0: column widths come from the first page, so a huge
+// table prints in bounded memory (a later wider value shifts its row, nothing is cut).
+constexpr size_t kPageRows = 1000;
+constexpr int kGap = 2;             // spaces between columns
+constexpr size_t kMinElastic = 12;  // narrowest a truncated text column gets
+constexpr int kDefaultWidth = 100;  // when stdout is not a terminal
+
+// Terminal columns of UTF-8 text: one per code point (no East Asian wide characters here).
+size_t DisplayWidth(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// `s` cut to `width` columns with an ellipsis on the given side.
+std::string CutTo(std::string_view s, size_t width, Fit fit) {
+  if (DisplayWidth(s) <= width || width == 0) return std::string(s);
+  size_t keep = width - 1, n = 0;
+  if (fit == Fit::kCutLeft) {
+    size_t i = s.size();
+    while (i > 0) {
+      --i;
+      if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++n == keep) break;
+    }
+    return "…" + std::string(s.substr(i));
+  }
+  size_t i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && n++ == keep) break;
+  }
+  return std::string(s.substr(0, i)) + "…";
+}
+
+std::string IsoTime(uint64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  if (gmtime_r(&tt, &tm) == nullptr) return std::to_string(t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string Join(const ordered_json& list, std::string_view sep) {
+  std::string out;
+  for (const ordered_json& v : list) {
+    if (!out.empty()) out += sep;
+    out += v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  return out;
+}
+
+// A value as the terminal view shows it.
+std::string Render(const ordered_json& v, ColumnKind kind) {
+  if (v.is_null()) return "-";
+  if (v.is_number_unsigned() || v.is_number_integer()) {
+    const uint64_t n = v.get<uint64_t>();
+    switch (kind) {
+      case ColumnKind::kBytes:
+        return HumanBytes(static_cast<double>(n));
+      case ColumnKind::kTime:
+        return IsoTime(n);
+      case ColumnKind::kSeverity:
+        return n < std::size(kSeverityNames) ? std::string(kSeverityNames[n]) : std::to_string(n);
+      default:
+        return std::to_string(n);
+    }
+  }
+  if (v.is_string()) return Printable(v.get_ref<const std::string&>());
+  if (v.is_array()) return Printable(Join(v, ","));
+  return Printable(Dump(v));
+}
+
+bool RightAligned(ColumnKind kind) {
+  return kind == ColumnKind::kInteger || kind == ColumnKind::kBytes;
+}
+
+const char* SeverityColor(const ordered_json& v) {
+  if (!v.is_number()) return nullptr;
+  switch (v.get<int>()) {
+    case 4:
+      return "\033[1;31m";  // bold red
+    case 3:
+      return "\033[31m";
+    case 2:
+      return "\033[33m";
+    case 1:
+      return "\033[36m";
+    default:
+      return nullptr;
+  }
+}
+
+class CsvSink : public RowSink {
+ public:
+  CsvSink(const std::vector<ColumnSpec>& columns, Output& out) : columns_(columns), out_(out) {
+    std::string& t = out_.text();
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (i > 0) t += ',';
+      AppendCsvField(columns_[i].name, t);
+    }
+    t += '\n';
+  }
+  // Lists are joined with ';' (no comma, so rarely quoted) and objects are JSON text.
+  void Add(const ordered_json& row) override {
+    std::string& t = out_.text();
+    auto next = row.begin();  // rows usually hold the columns in order: no lookup then
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (i > 0) t += ',';
+      auto it =
+          next != row.end() && next.key() == columns_[i].name ? next : row.find(columns_[i].name);
+      if (it == row.end()) continue;
+      next = std::next(it);
+      const ordered_json& v = *it;
+      if (v.is_null()) continue;
+      if (v.is_number_unsigned()) {
+        char buf[24];
+        t.append(buf, std::to_chars(buf, buf + sizeof buf, v.get<uint64_t>()).ptr);
+      } else if (v.is_string()) {
+        AppendCsvField(v.get_ref<const std::string&>(), t);
+      } else if (v.is_array()) {
+        AppendCsvField(Join(v, ";"), t);
+      } else {
+        AppendCsvField(Dump(v), t);
+      }
+    }
+    t += '\n';
+    out_.MaybeFlush();
+  }
+  void Finish(bool) override {}
+
+ private:
+  const std::vector<ColumnSpec>& columns_;
+  Output& out_;
+};
+
+// JSON text of `s` as nlohmann's dump writes it (short escapes for \b \f \n \r \t, \u00XX
+// for the other control bytes); strings with non-ASCII bytes go through dump itself, which
+// replaces invalid UTF-8 with U+FFFD.
+void AppendJsonString(std::string_view s, std::string& out) {
+  if (!std::all_of(s.begin(), s.end(),
+                   [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    out += Dump(ordered_json(std::string(s)));
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+// Appends `v` as JSON. Flat values are written here because nlohmann's dump sets up a
+// serializer per call, which costs more than the rest of a row; nested values use dump.
+void AppendJson(const ordered_json& v, std::string& out) {
+  if (v.is_number_unsigned()) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v.get<uint64_t>()).ptr);
+  } else if (v.is_null()) {
+    out += "null";
+  } else if (v.is_string()) {
+    AppendJsonString(v.get_ref<const std::string&>(), out);
+  } else {
+    out += Dump(v);
+  }
+}
+
+class JsonSink : public RowSink {
+ public:
+  explicit JsonSink(Output& out) : out_(out) {}
+  void Add(const ordered_json& row) override {
+    std::string& t = out_.text();
+    t += '{';
+    bool first = true;
+    for (auto it = row.begin(); it != row.end(); ++it) {
+      if (!first) t += ',';
+      first = false;
+      AppendJsonString(it.key(), t);
+      t += ':';
+      AppendJson(it.value(), t);
+    }
+    t += "}\n";
+    out_.MaybeFlush();
+  }
+  void Finish(bool) override {}
+
+ private:
+  Output& out_;
+};
+
+class TableSink : public RowSink {
+ public:
+  // `note_hidden`: end with a line naming the columns left out.
+  TableSink(const std::vector<ColumnSpec>& columns, std::span<const ViewColumn> view, int width,
+            bool color, Output& out, bool note_hidden = true)
+      : width_(width), color_(color), note_hidden_(note_hidden), out_(out) {
+    for (const ViewColumn& v : view) {
+      for (const ColumnSpec& c : columns) {
+        if (c.name == v.name) cols_.push_back({&v, c.kind});
+      }
+    }
+    for (const ColumnSpec& c : columns) {
+      if (std::none_of(view.begin(), view.end(),
+                       [&](const ViewColumn& v) { return v.name == c.name; })) {
+        hidden_.push_back(std::string(c.name));
+      }
+    }
+  }
+
+  void Add(const ordered_json& row) override {
+    Line line;
+    for (const Col& c : cols_) {
+      const auto it = row.find(c.view->name);
+      line.cells.push_back(it == row.end() ? "-" : Render(*it, c.kind));
+      if (c.kind == ColumnKind::kSeverity && it != row.end()) line.color = SeverityColor(*it);
+    }
+    page_.push_back(std::move(line));
+    if (page_.size() >= kPageRows) PrintPage();
+  }
+
+  void Finish(bool more) override {
+    PrintPage();
+    std::string& t = out_.text();
+    if (rows_ == 0) t += "(no rows)\n";
+    if (more) {
+      t += fmt::format("(first {} rows; --limit N or --limit 0 shows more)\n", rows_);
+    }
+    std::vector<std::string> hidden = hidden_;
+    for (const Col& c : cols_) {
+      if (!c.shown) hidden.push_back(std::string(c.view->name));
+    }
+    if (note_hidden_ && !hidden.empty()) {
+      std::string names;
+      for (const std::string& h : hidden) names += (names.empty() ? "" : ", ") + h;
+      t += fmt::format("(not shown: {}; widen the terminal or use --as csv or --as json)\n", names);
+    }
+  }
+
+ private:
+  struct Col {
+    const ViewColumn* view;
+    ColumnKind kind;
+    size_t width = 0;
+    bool shown = false;
+  };
+  struct Line {
+    std::vector<std::string> cells;
+    const char* color = nullptr;  // of the severity cell
+  };
+
+  // Widths from the first page. Columns are taken most important first: a fixed one when it
+  // fits at its natural width; a text column that may be cut claims up to a third of the
+  // terminal (so one long path or summary does not crowd out the rest), or what is left if
+  // that is at least kMinElastic. What remains at the end widens the cut columns.
+  void LayOut() {
+    std::vector<size_t> natural(cols_.size());
+    for (size_t i = 0; i < cols_.size(); ++i) {
+      natural[i] = DisplayWidth(cols_[i].view->label);
+      for (const Line& l : page_) natural[i] = std::max(natural[i], DisplayWidth(l.cells[i]));
+    }
+    std::vector<size_t> order(cols_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return cols_[a].view->keep < cols_[b].view->keep; });
+    const size_t width = static_cast<size_t>(width_);
+    size_t used = 0;
+    bool any = false;
+    for (size_t i : order) {
+      Col& c = cols_[i];
+      const size_t gap = any ? kGap : 0;
+      const size_t avail = used + gap < width ? width - used - gap : 0;
+      if (c.view->fit == Fit::kFixed) {
+        c.width = natural[i];
+      } else {
+        c.width = std::min({natural[i], std::max(kMinElastic, width / 3), avail});
+        c.width = std::max(c.width, std::min(natural[i], kMinElastic));
+      }
+      if (any && c.width > avail) continue;
+      c.shown = any = true;
+      used += gap + c.width;
+    }
+    for (size_t i = 0; i < cols_.size(); ++i) {
+      Col& c = cols_[i];
+      if (!c.shown || c.view->fit == Fit::kFixed) continue;
+      const size_t extra = std::min(natural[i] - c.width, used < width ? width - used : 0);
+      c.width += extra;
+      used += extra;
+    }
+    std::vector<std::string> labels, rules;
+    for (const Col& c : cols_) {
+      labels.emplace_back(c.view->label);
+      rules.emplace_back(c.width, '-');
+    }
+    PrintLine({labels, nullptr}, /*align_numbers=*/true);
+    PrintLine({rules, nullptr}, false);
+  }
+
+  void PrintLine(const Line& line, bool align_numbers) {
+    std::string& t = out_.text();
+    size_t last = 0;
+    for (size_t i = 0; i < cols_.size(); ++i) {
+      if (cols_[i].shown) last = i;
+    }
+    bool first = true;
+    for (size_t i = 0; i < cols_.size(); ++i) {
+      const Col& c = cols_[i];
+      if (!c.shown) continue;
+      if (!first) t.append(kGap, ' ');
+      first = false;
+      const std::string cell = CutTo(line.cells[i], c.width, c.view->fit);
+      const size_t pad = c.width > DisplayWidth(cell) ? c.width - DisplayWidth(cell) : 0;
+      const char* color = color_ && c.kind == ColumnKind::kSeverity ? line.color : nullptr;
+      if (align_numbers && RightAligned(c.kind)) t.append(pad, ' ');
+      if (color != nullptr) t += color;
+      t += cell;
+      if (color != nullptr) t += "\033[0m";
+      if (!(align_numbers && RightAligned(c.kind)) && i != last) t.append(pad, ' ');
+    }
+    t += '\n';
+  }
+
+  void PrintPage() {
+    if (page_.empty()) {
+      if (!laid_out_ && rows_ == 0) {
+        LayOut();
+        laid_out_ = true;
+      }
+      return;
+    }
+    if (!laid_out_) LayOut();
+    laid_out_ = true;
+    for (const Line& l : page_) {
+      PrintLine(l, true);
+      out_.MaybeFlush();
+    }
+    rows_ += page_.size();
+    page_.clear();
+  }
+
+  int width_;
+  bool color_;
+  bool note_hidden_;
+  Output& out_;
+  std::vector<Col> cols_;
+  std::vector<std::string> hidden_;
+  std::vector<Line> page_;
+  bool laid_out_ = false;
+  size_t rows_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<RowSink> MakeCsvSink(const std::vector<ColumnSpec>& columns, Output& out) {
+  return std::make_unique<CsvSink>(columns, out);
+}
+std::unique_ptr<RowSink> MakeJsonSink(Output& out) { return std::make_unique<JsonSink>(out); }
+std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
+                                       std::span<const ViewColumn> view, int width, bool color,
+                                       Output& out, bool note_hidden) {
+  return std::make_unique<TableSink>(columns, view, width, color, out, note_hidden);
+}
+
+int TerminalWidth() {
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+    return ws.ws_col;
+  }
+  return kDefaultWidth;
+}
+
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
+std::string Dump(const ordered_json& v) {
+  return v.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+}  // namespace flowsift::tools

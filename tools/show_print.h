@@ -1,0 +1,86 @@
+// How `flowsift show` prints rows (JSON objects keyed by column name): aligned columns for a
+// terminal, CSV as pipeline/tables.cc writes it, or JSON Lines. Every sink takes rows one at a
+// time and holds at most a page of them.
+#ifndef FLOWSIFT_TOOLS_SHOW_PRINT_H_
+#define FLOWSIFT_TOOLS_SHOW_PRINT_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/summary.h"
+
+namespace flowsift::tools {
+
+// SPEC 3.2 severities, indexed by value.
+inline constexpr std::string_view kSeverityNames[] = {"-", "low", "medium", "high", "critical"};
+
+// How a text column gives way when the terminal is too narrow for every column.
+enum class Fit : uint8_t {
+  kFixed,     // never cut (numbers, times, addresses): dropped instead
+  kCutRight,  // "a long summary…"
+  kCutLeft,   // "…/2026/11/28/file.log.gz": the end of a path names the file
+};
+
+// A column of the terminal view. Columns are shown in list order; when they do not all fit,
+// those with the lowest `keep` win.
+struct ViewColumn {
+  std::string_view name;
+  std::string_view label;
+  int keep;
+  Fit fit = Fit::kFixed;
+};
+
+// Buffered stdout: rows are printed as they come, in 64 KiB writes.
+class Output {
+ public:
+  static constexpr size_t kFlushBytes = size_t{1} << 16;
+  ~Output() { Flush(); }
+  std::string& text() { return text_; }
+  void MaybeFlush() {
+    if (text_.size() >= kFlushBytes) Flush();
+  }
+  void Flush() {
+    if (!text_.empty()) std::fwrite(text_.data(), 1, text_.size(), stdout);
+    text_.clear();
+    std::fflush(stdout);
+  }
+
+ private:
+  std::string text_;
+};
+
+// Takes rows one by one (objects keyed by column name; a row is not kept after Add).
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void Add(const nlohmann::ordered_json& row) = 0;
+  // After the last row; `more` when --limit left rows out.
+  virtual void Finish(bool more) = 0;
+};
+
+// `columns` (header order) must outlive the sink.
+std::unique_ptr<RowSink> MakeCsvSink(const std::vector<ColumnSpec>& columns, Output& out);
+std::unique_ptr<RowSink> MakeJsonSink(Output& out);
+// `view` picks and labels the columns; `width` is the terminal's; `color` colours severity;
+// `note_hidden` ends the table with a line naming the columns left out.
+std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
+                                       std::span<const ViewColumn> view, int width, bool color,
+                                       Output& out, bool note_hidden = true);
+
+// Columns of the terminal on stdout (TIOCGWINSZ); 100 when stdout is not a terminal.
+int TerminalWidth();
+// Control bytes (a bad line's tab or NUL, an ESC) would move the cursor or colour the
+// terminal: shown as C escapes.
+std::string Printable(std::string_view s);
+// Compact JSON; invalid UTF-8 becomes U+FFFD instead of an exception.
+std::string Dump(const nlohmann::ordered_json& v);
+
+}  // namespace flowsift::tools
+
+#endif  // FLOWSIFT_TOOLS_SHOW_PRINT_H_
