@@ -273,7 +273,7 @@ TEST_F(ShowTest, CorruptOrMissingFilesExitOneNamingThem) {
   EXPECT_THAT(r.err, HasSubstr("out/manifest.json: corrupt"));
 }
 
-TEST_F(ShowTest, UsageErrorsExitTwoAndSayWhatToDo) {
+TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   Result r = RunIn(dir_, "show nowhere");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("nowhere: no such directory; make one with `flowsift run"));
