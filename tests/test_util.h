@@ -3,9 +3,11 @@
 #define FLOWSIFT_TESTS_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -66,6 +68,24 @@ inline std::string DecodeZstd(const std::string& packed) {
 
 inline std::string ReadZstd(const std::filesystem::path& path) {
   return DecodeZstd(ReadFile(path));
+}
+
+// Runs `command` with /bin/sh and returns its exit status (-1 if it did not exit normally or
+// could not start) and everything it wrote to stdout.
+struct CommandResult {
+  int code = -1;
+  std::string out;
+};
+inline CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace flowsift::testing

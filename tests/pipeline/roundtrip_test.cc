@@ -24,13 +24,9 @@ using flowsift::testing::TempDir;
 std::string Decompressed(const std::string& path, GenCompression c) {
   if (c == GenCompression::kNone) return ReadFile(path);
   const std::string cmd = (c == GenCompression::kGzip ? "gzip -dc '" : "zstd -qdc '") + path + "'";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[1 << 16];
-  size_t n;
-  while (p != nullptr && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (p == nullptr || pclose(p) != 0) ADD_FAILURE() << cmd << " failed";
-  return out;
+  const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(cmd);
+  if (r.code != 0) ADD_FAILURE() << cmd << " failed";
+  return r.out;
 }
 
 // A parsed record rendered back to text: the field values joined by single spaces.

@@ -11,36 +11,20 @@
 #include <sstream>
 #include <string>
 
+#include "tests/test_util.h"
+
 namespace flowsift {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct Result {
-  int code;
-  std::string out;  // stdout and stderr
-};
+using flowsift::testing::ReadFile;
+using Result = flowsift::testing::CommandResult;  // code, stdout and stderr together
 
 // Runs the binary with `args`; `env` ("NAME=value ...") prefixes the command line.
 Result RunCli(const std::string& args, const std::string& env = "") {
-  const std::string cmd = env + std::string(FLOWSIFT_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return flowsift::testing::RunCommand(env + std::string(FLOWSIFT_BINARY) + " " + args + " 2>&1");
 }
 
 class Cli : public ::testing::Test {

@@ -79,16 +79,9 @@ struct Result {
 // Runs `flowsift ARGS` in `dir`.
 Result RunIn(const fs::path& dir, const std::string& args) {
   const fs::path err = dir / "stderr.txt";
-  const std::string cmd =
-      "cd '" + dir.string() + "' && " + FLOWSIFT_BINARY + " " + args + " 2>'" + err.string() + "'";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, "", ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const flowsift::testing::CommandResult run = flowsift::testing::RunCommand(
+      "cd '" + dir.string() + "' && " + FLOWSIFT_BINARY + " " + args + " 2>'" + err.string() + "'");
+  Result r{run.code, run.out, ""};
   r.err = ReadFile(err);
   return r;
 }
