@@ -238,8 +238,23 @@ Endpoint FlowGenerator::Impl::InternetClient(bool v6) {
   return {V4(a, (h >> 16) & 255, (h >> 24) & 255, 1 + (h >> 32) % 254), -1, 0};
 }
 
-Endpoint FlowGenerator::Impl::Scanner(bool v6) {
-  const uint64_t h = Hash64(scanner_salt_, rng_.Below(kScanners));
+Endpoint FlowGenerator::Impl::Scanner(bool v6) { return ScannerOf(rng_.Below(kScanners), v6); }
+
+std::vector<std::string> FlowGenerator::Impl::BackgroundScanners() const {
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < kScanners; ++i) {
+    for (const bool v6 : {false, true}) {
+      char buf[64];
+      const std::string addr(buf, WriteAddr(buf, ScannerOf(i, v6).addr));
+      out.push_back("{\"type\":\"background_scanner\",\"scanner\":" + std::to_string(i) +
+                    ",\"src\":\"" + addr + "\"}");
+    }
+  }
+  return out;
+}
+
+Endpoint FlowGenerator::Impl::ScannerOf(uint64_t index, bool v6) const {
+  const uint64_t h = Hash64(scanner_salt_, index);
   if (v6) return {V6(uint64_t{0x2a0e97c0} << 32 | (h >> 40), h & 0xFFFF), -1, 0};
   const uint32_t a = kPublicFirstOctets[h % std::size(kPublicFirstOctets)];
   return {V4(a, (h >> 16) & 255, (h >> 24) & 255, 1 + (h >> 32) % 254), -1, 0};
@@ -844,6 +859,9 @@ uint64_t FlowGenerator::records_emitted() const { return impl_->emitted(); }
 uint64_t FlowGenerator::injected_records() const { return impl_->injected_records(); }
 const std::vector<std::string>& FlowGenerator::truth() const { return impl_->truth(); }
 const std::vector<std::string>& FlowGenerator::lookalikes() const { return impl_->lookalikes(); }
+std::vector<std::string> FlowGenerator::background_scanners() const {
+  return impl_->BackgroundScanners();
+}
 std::string_view FlowGenerator::account() const { return impl_->account(); }
 std::string_view FlowGenerator::region() const { return impl_->region(); }
 std::string_view FlowGenerator::flow_log_id() const { return impl_->flow_log_id(); }

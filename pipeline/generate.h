@@ -98,6 +98,11 @@ class FlowGenerator {
   // per look-alike (lookalikes.jsonl). Each line without its newline.
   const std::vector<std::string>& truth() const;
   const std::vector<std::string>& lookalikes() const;
+  // The background's internet scanners (scanners.jsonl): sources that probe closed ports all
+  // along, as real internet background radiation does. Not attacks of truth.jsonl, but a scan
+  // detector is right to report them: detection evaluation counts such findings as correct
+  // without expecting them. One JSON object per address (IPv4 and IPv6 form of each scanner).
+  std::vector<std::string> background_scanners() const;
 
   // The simulated flow log's identity, for S3 object names.
   std::string_view account() const;  // the VPC owner (TGW: the network account)

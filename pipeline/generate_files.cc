@@ -251,6 +251,8 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
   result.lookalikes = generator.lookalikes().size();
   WriteLines(dir / "truth.jsonl", generator.truth());
   WriteLines(dir / "lookalikes.jsonl", generator.lookalikes());
+  if (!generator.truth().empty())
+    WriteLines(dir / "scanners.jsonl", generator.background_scanners());
   return result;
 }
 

@@ -423,6 +423,7 @@ class FlowGenerator::Impl {
   std::string_view region() const { return region_->name; }
   std::string_view flow_log_id() const { return flow_log_id_; }
   const GenOptions& options() const { return o_; }
+  std::vector<std::string> BackgroundScanners() const;
 
  private:
   struct Col {
@@ -471,6 +472,7 @@ class FlowGenerator::Impl {
   Endpoint TgwHost(int32_t att, bool v6);
   Endpoint InternetClient(bool v6);
   Endpoint Scanner(bool v6);
+  Endpoint ScannerOf(uint64_t index, bool v6) const;  // the index-th background scanner
   Endpoint PublicServer(bool v6, bool aws_share);
   uint16_t Ephemeral() { return static_cast<uint16_t>(rng_.Range(kEphemeralLo, kEphemeralHi)); }
   Phase DrawPhase(uint32_t complete, uint32_t opening, uint32_t middle);

@@ -1,0 +1,147 @@
+// Detection of scans, sweeps, brute force, exfiltration, reject spikes and fan-in from flow
+// records (SPEC 3.2; thresholds and their sources: detect_config.cc and the README table).
+//
+// Flow logs have no TCP state machine, so every detector works on what one record shows:
+//   * direction: a record is a reply when it carries SYN-ACK (tcp-flags & 18 == 18), else a
+//     request when it carries a bare SYN or was rejected, else a reply when its source port is
+//     below its destination port (the service port is the lower one); replies are never
+//     counted as contacts;
+//   * a failed attempt: a REJECT, or a TCP request that shows no payload: at most 3 packets
+//     of at most 80 bytes each and, when the format has tcp-flags, exactly a SYN (2). A port
+//     that answered with SYN-ACK in the reverse direction within the same window is not a
+//     failure (port scans, whose two directions meet in one partition).
+// Addresses are the effective ones (pkt-srcaddr / pkt-dstaddr when present).
+//
+// One Detector per aggregation partition is fed serially with the rows whose window that
+// partition owns (no locks); the run merges them at the end. Every piece of state is a sum, a
+// min, a max, a set (exact, then HyperLogLog) or "the k smallest" of a total order, so Merge
+// gives the same findings for any split of the records and any order of adds: findings do not
+// depend on --threads, and partial results from several machines merge exactly. State is
+// bounded per key: a million scanning sources cost a few hundred bytes each.
+#ifndef FLOWSIFT_PIPELINE_DETECT_H_
+#define FLOWSIFT_PIPELINE_DETECT_H_
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/aggregate.h"
+#include "pipeline/networks.h"
+#include "pipeline/parse_chunk.h"
+
+namespace flowsift {
+
+// Every threshold and window of every detector. Defaults, their sources and the config-file
+// keys are in one table in detect_config.cc; `flowsift run --print-config` prints it.
+struct DetectOptions {
+  bool enabled = true;
+  NetworkSet internal = NetworkSet::DefaultInternal();
+
+  // port_scan: one source, failed attempts at many ports of one destination.
+  uint64_t scan_window = 300;
+  uint64_t scan_min_ports = 15;
+  // port_sweep: one source, failed attempts at one port of many destinations.
+  uint64_t sweep_window = 300;
+  uint64_t sweep_min_dsts = 25;
+  // scan_trw: Wald's sequential test over each external source's first contacts.
+  double trw_theta0 = 0.8, trw_theta1 = 0.2, trw_alpha = 0.01, trw_beta = 0.99;
+  uint64_t trw_window = 300;  // the resolution of "first contact" times
+  // brute_force: connections (distinct source ports) to an admin port of one destination.
+  uint64_t brute_window = 1800;
+  uint64_t brute_min_attempts = 30;
+  std::vector<uint16_t> brute_ports = {22, 23, 3389, 5900, 5985, 5986};
+  uint64_t brute_max_packets = 100;  // a longer connection is a session, not an attempt
+  uint64_t brute_max_bytes = 50000;
+  // exfiltration: bytes from an internal source to external destinations per window.
+  uint64_t exfil_window = 3600;
+  uint64_t exfil_min_bytes = uint64_t{1} << 30;
+  uint64_t exfil_baseline_min_bytes = uint64_t{100} << 20;
+  double exfil_baseline_z = 4.0;
+  double exfil_baseline_ratio = 5.0;
+  uint64_t exfil_baseline_windows = 6;
+  // reject_spike: rejected flows on one interface per window against its other windows.
+  uint64_t reject_window = 300;
+  uint64_t reject_min_flows = 100;
+  double reject_z = 4.0;
+  double reject_ratio = 5.0;
+  // ddos_fan_in: distinct external sources to one destination per window.
+  uint64_t fanin_window = 300;
+  uint64_t fanin_min_sources = 1000;
+  double fanin_ratio = 4.0;
+};
+
+// Parses a config file's text ("key = value" lines, '#' comments; keys as --print-config
+// prints them) over `options`. False with *error naming the line on an unknown key or a bad
+// value.
+[[nodiscard]] bool ParseDetectConfig(std::string_view text, DetectOptions* options,
+                                     std::string* error);
+// The defaults as a commented config file.
+std::string DefaultDetectConfig();
+// Markdown table of every key, default and source (for the README).
+std::string DetectConfigTable();
+// The options as a JSON object (for the manifest).
+nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options);
+
+// One line of findings.jsonl.zst, SPEC 3.2.
+struct Finding {
+  std::string id;  // 16 hex digits: a hash of type, src, dst, dst_port, window_start
+  std::string type;
+  int severity = 1;  // 1 low .. 4 critical
+  std::vector<std::string> mitre;
+  std::optional<std::string> src, dst;
+  std::optional<uint32_t> dst_port, protocol;
+  std::vector<std::string> interfaces;  // bytewise sorted, at most kMaxInterfaces
+  uint64_t window_start = 0, window_end = 0, first_seen = 0, last_seen = 0;
+  uint64_t flows = 0, packets = 0, bytes = 0, distinct_dst_ports = 0, distinct_dsts = 0;
+  nlohmann::ordered_json evidence = nlohmann::ordered_json::object();
+  std::string summary;
+};
+inline constexpr size_t kMaxInterfaces = 8;
+
+// The finding as one JSON object, fields in SPEC order (no newline).
+std::string FindingJson(const Finding& f);
+// SPEC 3.2's id: 16 hex digits of a 64-bit hash of the key fields.
+std::string FindingId(std::string_view type, const std::optional<std::string>& src,
+                      const std::optional<std::string>& dst, std::optional<uint32_t> dst_port,
+                      uint64_t window_start);
+
+class Detector {
+ public:
+  explicit Detector(const DetectOptions& options);
+  ~Detector();
+  Detector(Detector&&) noexcept;
+  Detector& operator=(Detector&&) noexcept;
+
+  // The fields AddRows and Route read.
+  static FieldSet NeededFields();
+
+  // Adds the rows rows[i] (ascending) of `batch` whose tables[i] has kWindowTable, i.e. those
+  // whose window the partition owns (Aggregator::Route): each record is detected once. A null
+  // `tables` adds every row listed; a null `rows` means rows 0..n-1.
+  void AddRows(const ParsedBatch& batch, const uint8_t* bytes, const uint32_t* rows,
+               const uint8_t* tables, size_t n);
+  // Every row of the batch.
+  void Add(const ParsedBatch& batch, const uint8_t* bytes) {
+    AddRows(batch, bytes, nullptr, nullptr, batch.rows);
+  }
+
+  // Adds everything `other` holds; the findings do not depend on how records were split.
+  void Merge(const Detector& other);
+
+  // The findings, sorted by (window_start, type, src, dst, dst_port). [span_begin, span_end)
+  // is the run's time span (first and last window of the windows table), over which the
+  // baselines of exfiltration and reject spikes count silent windows as zero.
+  std::vector<Finding> Findings(uint64_t span_begin, uint64_t span_end) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_DETECT_H_

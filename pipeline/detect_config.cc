@@ -1,0 +1,245 @@
+// The detection thresholds: one table of keys, defaults and sources, read by --config, printed
+// by --print-config, the manifest and the README.
+#include <charconv>
+#include <cmath>
+#include <sstream>
+#include <variant>
+
+#include "pipeline/detect.h"
+
+namespace flowsift {
+namespace {
+
+using U64 = uint64_t DetectOptions::*;
+using F64 = double DetectOptions::*;
+struct PortList {};  // brute_ports
+
+struct Key {
+  std::string_view name;
+  std::variant<U64, F64, PortList> member;
+  std::string_view unit;    // "s", "bytes", "" ...
+  std::string_view source;  // where the default comes from
+};
+
+// Sources: ../shared/reference/detections.md. [J] marks a judgement, not a published default.
+const Key kKeys[] = {
+    {"port_scan.window", &DetectOptions::scan_window, "s", "Zeek scan.zeek: 5 min"},
+    {"port_scan.min_ports", &DetectOptions::scan_min_ports, "ports",
+     "Zeek scan.zeek: 15 failed ports per (scanner, victim)"},
+    {"port_sweep.window", &DetectOptions::sweep_window, "s", "Zeek scan.zeek: 5 min"},
+    {"port_sweep.min_dsts", &DetectOptions::sweep_min_dsts, "hosts",
+     "Zeek scan.zeek: 25 victims per (scanner, port)"},
+    {"scan_trw.theta0", &DetectOptions::trw_theta0, "",
+     "SiLK rwscan: P(success) of a benign source"},
+    {"scan_trw.theta1", &DetectOptions::trw_theta1, "", "SiLK rwscan: P(success) of a scanner"},
+    {"scan_trw.alpha", &DetectOptions::trw_alpha, "", "SiLK rwscan: false-positive bound"},
+    {"scan_trw.beta", &DetectOptions::trw_beta, "", "SiLK rwscan: detection probability"},
+    {"scan_trw.window", &DetectOptions::trw_window, "s",
+     "[J] order of first contacts is known to this resolution"},
+    {"brute_force.window", &DetectOptions::brute_window, "s", "Zeek detect-bruteforcing: 30 min"},
+    {"brute_force.min_attempts", &DetectOptions::brute_min_attempts, "connections",
+     "Zeek detect-bruteforcing: 30 failed logins"},
+    {"brute_force.ports", PortList{}, "ports",
+     "GuardDuty SSH/RDP/WinRM brute force, plus telnet and VNC [J]"},
+    {"brute_force.max_packets", &DetectOptions::brute_max_packets, "packets",
+     "[J] CIC-IDS2017 SSH-Patator attempts are 20-50 packets"},
+    {"brute_force.max_bytes", &DetectOptions::brute_max_bytes, "bytes",
+     "[J] CIC-IDS2017 attempts are 2-5 KB"},
+    {"exfiltration.window", &DetectOptions::exfil_window, "s", "Panther: hourly"},
+    {"exfiltration.min_bytes", &DetectOptions::exfil_min_bytes, "bytes",
+     "Panther cold start: 1 GiB per hour"},
+    {"exfiltration.baseline_min_bytes", &DetectOptions::exfil_baseline_min_bytes, "bytes",
+     "[J] below this no baseline finding"},
+    {"exfiltration.baseline_z", &DetectOptions::exfil_baseline_z, "sigma",
+     "Panther: z(bytes) > 3; [J] 4 without the diversity test"},
+    {"exfiltration.baseline_ratio", &DetectOptions::exfil_baseline_ratio, "x mean",
+     "[J] and at least this multiple of the mean"},
+    {"exfiltration.baseline_windows", &DetectOptions::exfil_baseline_windows, "windows",
+     "[J] fewer active windows = cold start: absolute threshold only"},
+    {"reject_spike.window", &DetectOptions::reject_window, "s", "[J] 5 min"},
+    {"reject_spike.min_flows", &DetectOptions::reject_min_flows, "flows", "[J] 100 rejected flows"},
+    {"reject_spike.z", &DetectOptions::reject_z, "sigma", "Splunk: avg + 3 sigma; [J] 4"},
+    {"reject_spike.ratio", &DetectOptions::reject_ratio, "x mean",
+     "[J] and at least this multiple of the mean"},
+    {"ddos_fan_in.window", &DetectOptions::fanin_window, "s", "[J] 5 min"},
+    {"ddos_fan_in.min_sources", &DetectOptions::fanin_min_sources, "sources",
+     "[J] Snort distributed-scan counts scaled to a flood"},
+    {"ddos_fan_in.ratio", &DetectOptions::fanin_ratio, "x median",
+     "[J] above the destination's median window"},
+};
+
+std::string Trim(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  const size_t e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::string FormatDouble(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string ValueText(const DetectOptions& o, const Key& k) {
+  if (const U64* m = std::get_if<U64>(&k.member)) return std::to_string(o.**m);
+  if (const F64* f = std::get_if<F64>(&k.member)) return FormatDouble(o.**f);
+  std::string s;
+  for (uint16_t p : o.brute_ports) s += (s.empty() ? "" : ",") + std::to_string(p);
+  return s;
+}
+
+bool ParseU64(std::string_view v, uint64_t* out) {
+  // Sizes may carry a binary suffix: 1G = 2^30, as --bytes in `gen`.
+  uint64_t mult = 1;
+  if (!v.empty()) {
+    switch (v.back()) {
+      case 'K':
+        mult = uint64_t{1} << 10;
+        break;
+      case 'M':
+        mult = uint64_t{1} << 20;
+        break;
+      case 'G':
+        mult = uint64_t{1} << 30;
+        break;
+      case 'T':
+        mult = uint64_t{1} << 40;
+        break;
+      default:
+        break;
+    }
+    if (mult != 1) v.remove_suffix(1);
+  }
+  uint64_t x = 0;
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty()) return false;
+  if (x > UINT64_MAX / mult) return false;
+  *out = x * mult;
+  return true;
+}
+
+bool ParseF64(std::string_view v, double* out) {
+  std::string s(v);
+  char* end = nullptr;
+  const double x = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(x)) return false;
+  *out = x;
+  return true;
+}
+
+}  // namespace
+
+bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::string* error) {
+  DetectOptions o = *options;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string line = Trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (const size_t hash = line.find('#'); hash != std::string::npos)
+      line = Trim(line.substr(0, hash));
+    if (line.empty()) continue;
+    const auto fail = [&](const std::string& why) {
+      *error = "line " + std::to_string(line_no) + ": " + why;
+      return false;
+    };
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) return fail("expected `key = value`, got `" + line + "`");
+    const std::string name = Trim(std::string_view(line).substr(0, eq));
+    const std::string value = Trim(std::string_view(line).substr(eq + 1));
+    if (name == "detection.enabled") {
+      if (value != "true" && value != "false") return fail("detection.enabled is true or false");
+      o.enabled = value == "true";
+      continue;
+    }
+    const Key* key = nullptr;
+    for (const Key& k : kKeys) {
+      if (k.name == name) key = &k;
+    }
+    if (key == nullptr) {
+      return fail("unknown key `" + name + "` (flowsift run --print-config lists them)");
+    }
+    if (const U64* m = std::get_if<U64>(&key->member)) {
+      uint64_t x = 0;
+      if (!ParseU64(value, &x)) return fail(name + " wants a whole number, got `" + value + "`");
+      if (x == 0 && name.ends_with(".window")) return fail(name + " must be at least 1 second");
+      o.** m = x;
+    } else if (const F64* f = std::get_if<F64>(&key->member)) {
+      double x = 0;
+      if (!ParseF64(value, &x)) return fail(name + " wants a number, got `" + value + "`");
+      o.** f = x;
+    } else {
+      std::vector<uint16_t> ports;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string item = Trim(rest.substr(0, comma));
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        uint64_t p = 0;
+        if (!ParseU64(item, &p) || p > 65535) {
+          return fail(name + " wants ports 0-65535 separated by commas, got `" + item + "`");
+        }
+        ports.push_back(static_cast<uint16_t>(p));
+      }
+      o.brute_ports = std::move(ports);
+    }
+  }
+  const auto bad_probability = [](double x) { return !(x > 0 && x < 1); };
+  if (bad_probability(o.trw_theta0) || bad_probability(o.trw_theta1) ||
+      bad_probability(o.trw_alpha) || bad_probability(o.trw_beta) || o.trw_theta1 >= o.trw_theta0 ||
+      o.trw_alpha >= o.trw_beta) {
+    *error =
+        "scan_trw needs 0 < theta1 < theta0 < 1 and 0 < alpha < beta < 1 (SiLK: 0.2, 0.8, 0.01, "
+        "0.99)";
+    return false;
+  }
+  *options = std::move(o);
+  return true;
+}
+
+std::string DefaultDetectConfig() {
+  const DetectOptions o;
+  std::string s =
+      "# flowsift detection thresholds (flowsift run --config FILE). Every key is optional;\n"
+      "# a key left out keeps the default shown. Sizes take K/M/G/T (powers of 1024).\n"
+      "detection.enabled = true\n";
+  std::string_view section;
+  for (const Key& k : kKeys) {
+    const std::string_view sec = k.name.substr(0, k.name.find('.'));
+    if (sec != section) {
+      s += "\n";
+      section = sec;
+    }
+    s += std::string(k.name) + " = " + ValueText(o, k) + "  # " + std::string(k.source) + "\n";
+  }
+  return s;
+}
+
+std::string DetectConfigTable() {
+  const DetectOptions o;
+  std::string s = "| key | default | unit | source |\n|---|---|---|---|\n";
+  for (const Key& k : kKeys) {
+    s += "| `" + std::string(k.name) + "` | " + ValueText(o, k) + " | " + std::string(k.unit) +
+         " | " + std::string(k.source) + " |\n";
+  }
+  return s;
+}
+
+nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["enabled"] = options.enabled;
+  for (const Key& k : kKeys) {
+    if (const U64* m = std::get_if<U64>(&k.member)) {
+      j[std::string(k.name)] = options.**m;
+    } else if (const F64* f = std::get_if<F64>(&k.member)) {
+      j[std::string(k.name)] = options.**f;
+    } else {
+      j[std::string(k.name)] = options.brute_ports;
+    }
+  }
+  return j;
+}
+
+}  // namespace flowsift
