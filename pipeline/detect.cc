@@ -41,10 +41,14 @@ constexpr size_t kExfilDsts = 64;
 
 // Interned interface names; ids are per Detector and remapped by Merge.
 struct Names {
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::vector<std::string> names;
-  std::unordered_map<std::string, uint32_t> ids;
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids;
   uint32_t Id(std::string_view name) {
-    auto it = ids.find(std::string(name));
+    auto it = ids.find(name);
     if (it != ids.end()) return it->second;
     const uint32_t id = static_cast<uint32_t>(names.size());
     names.emplace_back(name);
@@ -57,6 +61,8 @@ struct Names {
 struct InterfaceSet {
   std::vector<uint32_t> ids;
   void Add(uint32_t id, const Names& n) {
+    // Almost always present already: integer compares before any string compare.
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
     const std::string& name = n.names[id];
     auto it = std::lower_bound(ids.begin(), ids.end(), name,
                                [&](uint32_t x, const std::string& v) { return n.names[x] < v; });
@@ -187,6 +193,12 @@ struct HostKey {  // exfiltration (src) and fan-in (dst): (host, window)
   uint64_t window;
   bool operator==(const HostKey&) const = default;
 };
+struct RelayKey {  // exfiltration: (host, window, interface id)
+  Addr128 host;
+  uint64_t window;
+  uint32_t iface;
+  bool operator==(const RelayKey&) const = default;
+};
 struct IfaceKey {  // reject_spike: (interface name, window)
   std::string iface;
   uint64_t window;
@@ -205,6 +217,9 @@ struct KeyHash {
     return Mix64(HashAddr(k.src) ^ k.window ^ (uint64_t{k.port_proto} << 40));
   }
   uint64_t operator()(const HostKey& k) const { return Mix64(HashAddr(k.host) ^ k.window); }
+  uint64_t operator()(const RelayKey& k) const {
+    return Mix64(HashAddr(k.host) ^ k.window ^ (uint64_t{k.iface} << 40));
+  }
   uint64_t operator()(const Addr128& a) const { return HashAddr(a); }
   size_t operator()(const IfaceKey& k) const {
     return Mix64(std::hash<std::string>{}(k.iface) ^ k.window);
@@ -269,7 +284,7 @@ struct TrwState {
 // as seen on one interface in one window.
 struct ExfilSide {
   uint32_t iface = 0;
-  uint64_t out = 0, relay = 0, flows = 0, packets = 0;
+  uint64_t out = 0, flows = 0, packets = 0;
   std::vector<std::pair<Addr128, uint64_t>> dsts;  // sorted by address; empty when too many
   bool too_many = false;
   DistinctCounter distinct;
@@ -340,7 +355,10 @@ struct Detector::State {
   std::unordered_map<SweepKey, SweepState, KeyHash> sweeps;
   std::unordered_map<BruteKey, BruteState, KeyHash> brutes;
   FlatMap<Addr128, TrwState, KeyHash> trw;
-  FlatMap<HostKey, HostState, KeyHash> hosts;  // window = exfil window (exfil, relay)
+  FlatMap<HostKey, HostState, KeyHash> hosts;  // window = exfil window
+  // Bytes internal hosts sent to `host` (as dstaddr) on an interface: what a NAT gateway or
+  // proxy relays, subtracted from its bytes out there.
+  FlatMap<RelayKey, uint64_t, KeyHash> relay;
   FlatMap<HostKey, HostState, KeyHash> fanin;  // window = fan-in window
   std::unordered_map<IfaceKey, RejectState, KeyHash> rejects;
   std::vector<bool> brute_port;  // 65,536 flags
@@ -450,8 +468,10 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const bool want_exfil = !reply && from_internal && !to_internal;
     // Relay: an internal host receiving from another internal host on this interface (a NAT
     // gateway's ingress shows its own address as dstaddr).
-    const bool want_relay = !reply && src->present(r) && dst->present(r) &&
-                            o.internal.Contains(src->addr[r]) && o.internal.Contains(dst->addr[r]);
+    const bool want_relay =
+        !reply && src->present(r) && dst->present(r) &&
+        (from == &src->addr[r] ? from_internal : o.internal.Contains(src->addr[r])) &&
+        (to == &dst->addr[r] ? to_internal : o.internal.Contains(dst->addr[r]));
     if (!(want_reject || want_scan || want_brute || want_inbound || want_exfil || want_relay)) {
       continue;
     }
@@ -536,7 +556,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       h.last = std::max(h.last, end);
     }
     if (want_relay) {
-      s.hosts[HostKey{dst->addr[r], WindowOf(start, o.exfil_window)}].Side(id).relay += nbytes;
+      s.relay[RelayKey{dst->addr[r], WindowOf(start, o.exfil_window), id}] += nbytes;
     }
   }
 }
@@ -580,7 +600,7 @@ void Detector::State::MergeFrom(const State& other) {
     HostState& h = hosts[k];
     for (const ExfilSide& side : v.sides) {
       ExfilSide& into = h.Side(remap[side.iface]);
-      into.out += side.out, into.relay += side.relay;
+      into.out += side.out;
       into.flows += side.flows, into.packets += side.packets;
       into.distinct.Merge(side.distinct);
       if (side.too_many) {
@@ -597,6 +617,7 @@ void Detector::State::MergeFrom(const State& other) {
     h.first = std::min(h.first, v.first);
     h.last = std::max(h.last, v.last);
   }
+  for (const auto& [k, v] : other.relay) relay[RelayKey{k.host, k.window, remap[k.iface]}] += v;
   for (const auto& [k, v] : other.fanin) {
     HostState& h = fanin[k];
     h.sources.Merge(v.sources);
@@ -851,22 +872,25 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
     uint64_t window;
     const HostState* state;
     const ExfilSide* side;
-    uint64_t net;
+    uint64_t net, relay;
   };
   std::map<std::pair<uint64_t, uint64_t>, std::vector<ExfilWindow>> by_source;  // (hi, lo)
   for (const auto& [k, h] : s.hosts) {
     const ExfilSide* best = nullptr;
-    uint64_t best_net = 0;
+    uint64_t best_net = 0, best_relay = 0;
     for (const ExfilSide& side : h.sides) {
-      const uint64_t net = side.out > side.relay ? side.out - side.relay : 0;
+      const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface});
+      const uint64_t rel = relayed != nullptr ? *relayed : 0;
+      const uint64_t net = side.out > rel ? side.out - rel : 0;
       if (best == nullptr || net > best_net ||
           (net == best_net && s.names.names[side.iface] < s.names.names[best->iface])) {
         best = &side;
         best_net = net;
+        best_relay = rel;
       }
     }
     if (best == nullptr || best_net == 0) continue;
-    by_source[{k.host.hi, k.host.lo}].push_back({k.window, &h, best, best_net});
+    by_source[{k.host.hi, k.host.lo}].push_back({k.window, &h, best, best_net, best_relay});
   }
   for (auto& [addr, windows] : by_source) {
     std::sort(windows.begin(), windows.end(),
@@ -906,7 +930,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
                                  {"baseline_z", o.exfil_baseline_z},
                                  {"baseline_ratio", o.exfil_baseline_ratio}};
       f.evidence["bytes_out_external"] = side.out;
-      f.evidence["bytes_relayed"] = side.relay;
+      f.evidence["bytes_relayed"] = w.relay;
       f.evidence["net_bytes"] = w.net;
       f.evidence["crossed"] = absolute && baseline ? "absolute,baseline"
                               : absolute           ? "absolute"

@@ -62,6 +62,18 @@ class FlatMap {
     }
   }
   // Starts loading the slot where a key of hash `h` begins its probe.
+  // The value for `key`, or null when absent.
+  const Value* Find(const Key& key) const {
+    if (capacity_ == 0) return nullptr;
+    const uint64_t h = Hash{}(key);
+    const uint32_t tag = TagOf(h);
+    const size_t mask = capacity_ - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.tag == 0) return nullptr;
+      if (slot.tag == tag && slot.entry.first == key) return &slot.entry.second;
+    }
+  }
   void Prefetch(uint64_t h) const {
     if (capacity_ != 0) __builtin_prefetch(&slots_[h & (capacity_ - 1)]);
   }

@@ -44,7 +44,7 @@ double SecondsSince(Clock::time_point t) {
 // Per-thread stage clocks, one cache line each so threads never share one (false sharing cost
 // 30% in the prototype, reference/performance.md).
 struct alignas(64) ThreadTimes {
-  double read = 0, parse = 0, aggregate = 0;
+  double read = 0, parse = 0, aggregate = 0, detect = 0;
 };
 
 struct ReadToken {
@@ -183,7 +183,8 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const size_t in_flight =
       options.max_chunks_in_flight ? options.max_chunks_in_flight : size_t{4} * threads;
   const uint32_t window = options.aggregate.window;
-  const FieldSet wanted = Aggregator::NeededFields();
+  FieldSet wanted = Aggregator::NeededFields();
+  if (options.detect.enabled) wanted |= Detector::NeededFields();
 
   ReadOptions read_options;
   read_options.chunk_bytes = options.chunk_bytes;
@@ -192,7 +193,11 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   std::vector<std::unique_ptr<FileReader>> readers(files.size());
   std::atomic<size_t> next_file{0};
   std::vector<Aggregator> aggregators;
-  for (unsigned k = 0; k < parts; ++k) aggregators.emplace_back(options.aggregate);
+  std::vector<Detector> detectors;
+  for (unsigned k = 0; k < parts; ++k) {
+    aggregators.emplace_back(options.aggregate);
+    detectors.emplace_back(options.detect);
+  }
   Reporter reporter(files.size());
   // Per-thread buffers of the parse node.
   struct Scratch {
@@ -325,9 +330,17 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           const Work& w = *m.work;
           const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
           const PartitionRows& p = w.parts[m.part];
-          aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(),
-                                 p.tables.empty() ? nullptr : p.tables.data(), p.rows.size());
-          times.local().aggregate += SecondsSince(start);
+          const uint8_t* tables = p.tables.empty() ? nullptr : p.tables.data();
+          aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(), tables,
+                                 p.rows.size());
+          const Clock::time_point detect_start = Clock::now();
+          ThreadTimes& tt = times.local();
+          tt.aggregate += std::chrono::duration<double>(detect_start - start).count();
+          if (options.detect.enabled) {
+            // The rows whose window this partition owns: each record is detected once.
+            detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(), tables, p.rows.size());
+            tt.detect += SecondsSince(detect_start);
+          }
           if (--m.work->pending == 0) {
             ReleasePages(*w.chunk);
             release_slot();
@@ -351,6 +364,8 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   // Route gave every key of every table one owner partition: combining is O(1).
   for (unsigned k = 1; k < parts; ++k) aggregators[0].Absorb(std::move(aggregators[k]));
   result.aggregate = std::move(aggregators[0]);
+  for (unsigned k = 1; k < parts; ++k) detectors[0].Merge(detectors[k]);
+  result.detect = std::move(detectors[0]);
   result.times.merge = SecondsSince(merge_start);
   result.files = reporter.TakeFiles();
   result.samples = reporter.TakeSamples();
@@ -360,6 +375,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
     result.times.read += t.read;
     result.times.parse += t.parse;
     result.times.aggregate += t.aggregate;
+    result.times.detect += t.detect;
   }
   result.times.wall = SecondsSince(wall_start);
   return result;

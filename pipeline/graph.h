@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipeline/aggregate.h"
+#include "pipeline/detect.h"
 #include "pipeline/input.h"
 #include "pipeline/parse_chunk.h"
 #include "pipeline/reader.h"
@@ -25,6 +26,7 @@ struct GraphOptions {
   size_t chunk_bytes = size_t{4} << 20;
   std::shared_ptr<const Format> format;  // files without a header line; null = default
   AggregateOptions aggregate;
+  DetectOptions detect;  // detect.enabled = false skips detection
   // Chunks alive at once (read, parsed or being aggregated): bounds memory whatever the input
   // size. 0 = 4 per thread.
   size_t max_chunks_in_flight = 0;
@@ -64,11 +66,12 @@ struct Progress {
 
 // CPU seconds spent in each stage, summed over threads, and the wall time.
 struct StageTimes {
-  double read = 0, parse = 0, aggregate = 0, merge = 0, wall = 0;
+  double read = 0, parse = 0, aggregate = 0, detect = 0, merge = 0, wall = 0;
 };
 
 struct GraphResult {
   Aggregator aggregate{AggregateOptions{}};
+  Detector detect{DetectOptions{}};    // every partition's detection state, merged
   std::vector<FileReport> files;       // one per input, in input order
   std::vector<BadLineSample> samples;  // sorted by (reason, file, line)
   StageTimes times;

@@ -33,6 +33,7 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
       {"until", opt.until == UINT64_MAX ? ordered_json() : ordered_json(opt.until)},
       {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)},
       {"strict", opt.strict}};
+  m["detection"] = DetectOptionsJson(opt.detect);
   ordered_json inputs = ordered_json::array();
   for (const InputError& e : r.missing) {
     inputs.push_back({{"path", e.path}, {"status", "not_found"}, {"error", e.reason}});
@@ -106,6 +107,7 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
                   {"read_cpu_s", t.read},
                   {"parse_cpu_s", t.parse},
                   {"aggregate_cpu_s", t.aggregate},
+                  {"detect_cpu_s", t.detect},
                   {"merge_s", t.merge}};
   const double wall = t.wall > 0 ? t.wall : 1e-9;
   m["throughput"] = {{"records_per_s", static_cast<double>(r.graph.records) / wall},
@@ -152,6 +154,29 @@ bool Publish(const fs::path& tmp, const fs::path& out, bool force, std::string* 
 }
 
 }  // namespace
+
+std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows) {
+  // The run's span: baselines count the windows in it where a key was silent as zero.
+  uint64_t begin = UINT64_MAX, end = 0;
+  for (const WindowRow& w : windows) {
+    begin = std::min(begin, w.window_start);
+    end = std::max(end, w.window_end);
+  }
+  return detector.Findings(begin == UINT64_MAX ? 0 : begin, end);
+}
+
+bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
+                   std::string* error) {
+  ZstdFileWriter out;
+  if (!out.Open(path, error)) return false;
+  std::string line;
+  for (const Finding& f : findings) {
+    line = FindingJson(f);
+    line += '\n';
+    out.Write(line);
+  }
+  return out.Close(error);
+}
 
 std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count) {
   if (count <= 1) return files;
@@ -207,6 +232,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   g.format = opt.format;
   g.aggregate.window = opt.window;
   g.aggregate.internal = opt.internal;
+  g.detect = opt.detect;
+  g.detect.internal = opt.internal;
   g.since = opt.since;
   g.until = opt.until;
   {
@@ -222,12 +249,13 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
 
   std::string error;
   const Aggregator& agg = r.graph.aggregate;
-  ZstdFileWriter findings;
-  const bool written = WriteWindows((tmp / "windows.csv.zst").string(), agg.Windows(), &error) &&
+  const std::vector<WindowRow> windows = agg.Windows();
+  const std::vector<Finding> findings = FindingsOf(r.graph.detect, windows);
+  r.findings = findings.size();
+  const bool written = WriteWindows((tmp / "windows.csv.zst").string(), windows, &error) &&
                        WriteTalkers((tmp / "talkers.csv.zst").string(), agg.Talkers(), &error) &&
                        WriteExposure((tmp / "exposure.csv.zst").string(), agg.Exposure(), &error) &&
-                       findings.Open((tmp / "findings.jsonl.zst").string(), &error) &&
-                       findings.Close(&error);
+                       WriteFindings((tmp / "findings.jsonl.zst").string(), findings, &error);
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/detect.h"
 #include "pipeline/graph.h"
 #include "pipeline/networks.h"
 
@@ -32,6 +33,7 @@ struct RunOptions {
   std::string version = "dev";  // tool version for the manifest
   std::string simd_target;      // for the manifest
   std::string options_text;     // the command line, for the manifest
+  DetectOptions detect;         // thresholds; detect.enabled = false skips detection
 };
 
 struct RunResult {
@@ -43,6 +45,7 @@ struct RunResult {
   std::vector<std::string> failures;  // one message per failed input
   uint64_t bad_lines = 0;
   uint64_t input_bytes = 0;  // bytes read from disk
+  uint64_t findings = 0;     // lines of findings.jsonl.zst
   std::string manifest_json;
 };
 
@@ -51,6 +54,12 @@ struct RunResult {
 // killed run never leaves a half-written OUT. Exceptions only for programming errors; every
 // input or output problem is in the result. `progress` may be null.
 RunResult Run(const RunOptions& options, Progress* progress);
+
+// The findings of a run or a merge: `windows` (the windows table) gives the run's time span.
+std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows);
+// Writes findings.jsonl.zst: one FindingJson line per finding.
+[[nodiscard]] bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
+                                 std::string* error);
 
 // Picks this shard's inputs: those whose index in the sorted list is index mod count.
 std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count);

@@ -59,6 +59,8 @@ struct RunFlags {
   bool strict = false;
   bool progress = false, no_progress = false;
   std::string stats_json;
+  std::string config;  // detection thresholds file
+  bool no_detect = false, print_config = false;
 };
 CLI::App* AddRun(CLI::App& app, RunFlags& flags);
 int RunRun(const RunFlags& flags, const std::string& command_line);

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "kernels/target.h"
@@ -93,9 +94,11 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
       "run",
       "Summarise flow logs into OUT: windows.csv.zst (traffic per interface and time window),\n"
       "talkers.csv.zst (top sources per window), exposure.csv.zst (ports reached from outside),\n"
-      "findings.jsonl.zst and manifest.json (inputs, errors, timings).\n\n"
+      "findings.jsonl.zst (scans, sweeps, brute force, exfiltration, reject spikes, fan-in)\n"
+      "and manifest.json (inputs, errors, timings).\n\n"
       "Examples:\n"
       "  flowsift run s3-sync/AWSLogs -o out\n"
+      "  flowsift run --print-config > detect.conf   # edit thresholds, then --config detect.conf\n"
       "  flowsift run day1/ day2/ -o out --window 1h --threads 8\n"
       "  zstd -dc out/windows.csv.zst | head\n\n"
       "Exit codes: 0 ok; 1 some inputs unreadable or corrupt (the rest is summarised);\n"
@@ -103,7 +106,7 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_option("inputs", f.inputs, "Files, directories (searched recursively) or - for stdin");
   cmd->add_option("--files-from", f.files_from,
                   "Read input paths from FILE, one per line (- = stdin)");
-  cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();
+  cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically; required)");
   cmd->add_flag("--force", f.force, "Replace OUT if it exists");
   cmd->add_option("-w,--window", f.window, "Window: 60, 300, 600, 3600 seconds or 1m, 5m, 10m, 1h")
       ->capture_default_str();
@@ -125,10 +128,21 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_flag("--no-progress", f.no_progress, "Show no progress");
   cmd->add_option("--stats-json", f.stats_json,
                   "Write run statistics as JSON to FILE (- = stdout)");
+  cmd->add_option("--config", f.config,
+                  "Detection thresholds and windows (key = value lines; see --print-config)");
+  cmd->add_flag("--print-config", f.print_config,
+                "Print every detection threshold with its default and source, then exit");
+  cmd->add_flag("--no-detect", f.no_detect,
+                "Skip detection (findings.jsonl.zst is written empty)");
   return cmd;
 }
 
 int RunRun(const RunFlags& f, const std::string& command_line) {
+  if (f.print_config) {
+    fmt::print("{}", DefaultDetectConfig());
+    return kExitOk;
+  }
+  if (f.out_dir.empty()) throw CLI::ValidationError("--out", "required: the output directory");
   RunOptions opt;
   opt.inputs = f.inputs;
   if (!f.files_from.empty()) opt.files_from.push_back(f.files_from);
@@ -154,6 +168,16 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (!f.until.empty()) opt.until = ParseTime(f.until);
   std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
   opt.strict = f.strict;
+  if (!f.config.empty()) {
+    std::ifstream in(f.config, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) throw CLI::ValidationError("--config", "cannot read " + f.config);
+    if (!ParseDetectConfig(text.str(), &opt.detect, &error)) {
+      throw CLI::ValidationError("--config", f.config + ": " + error);
+    }
+  }
+  if (f.no_detect) opt.detect.enabled = false;
   opt.version = FLOWSIFT_VERSION;
   opt.simd_target = kernels::ActiveTargetName();
   opt.options_text = command_line;
@@ -175,10 +199,10 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
   const StageTimes& t = r.graph.times;
   fmt::print(stderr,
-             "flowsift: {} inputs ({} failed), {} records, {} bad lines, {:.2f} GB in {:.2f} s "
-             "({:.2f} GB/s, {} threads, {}) -> {}\n",
+             "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
+             "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
              r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
-             r.bad_lines, r.graph.data_bytes / 1e9, t.wall,
+             r.bad_lines, r.findings, r.graph.data_bytes / 1e9, t.wall,
              t.wall > 0 ? r.graph.data_bytes / t.wall / 1e9 : 0.0, opt.threads, opt.simd_target,
              opt.out_dir);
   if (!f.stats_json.empty()) {

@@ -1,0 +1,652 @@
+#include "pipeline/detect.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kernels/types.h"
+#include "pipeline/generate.h"
+#include "pipeline/parse_chunk.h"
+
+namespace flowsift {
+namespace {
+
+// Fields every test record has; tcp-flags and pkt-* make the v5-style cases, the `NoFlags`
+// format the version-2 ones.
+const char kFields[] =
+    "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+    "tcp-flags log-status";
+const char kNoFlagsFields[] =
+    "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+    "log-status";
+
+struct Rec {
+  std::string iface = "eni-a";
+  std::string src, dst;
+  int sport = 40000, dport = 80, proto = 6;
+  uint64_t packets = 1, bytes = 44, start = 1700000000, end = 0;
+  std::string action = "ACCEPT";
+  int flags = 2;
+};
+
+std::string Line(const Rec& r, bool with_flags) {
+  std::string s = r.iface + " " + r.src + " " + r.dst + " " + std::to_string(r.sport) + " " +
+                  std::to_string(r.dport) + " " + std::to_string(r.proto) + " " +
+                  std::to_string(r.packets) + " " + std::to_string(r.bytes) + " " +
+                  std::to_string(r.start) + " " + std::to_string(r.end ? r.end : r.start) + " " +
+                  r.action + " ";
+  if (with_flags) s += std::to_string(r.flags) + " ";
+  return s + "OK\n";
+}
+
+class Detect {
+ public:
+  explicit Detect(DetectOptions o = {}, bool with_flags = true)
+      : detector_(o), with_flags_(with_flags) {}
+  void Add(const Rec& r) { text_ += Line(r, with_flags_); }
+  // Parses what was added into the detector and returns every finding.
+  std::vector<Finding> Run(uint64_t span_begin = 1700000000, uint64_t span_end = 1700003600) {
+    Flush();
+    return detector_.Findings(span_begin, span_end);
+  }
+  std::vector<Finding> Of(const std::string& type, uint64_t b = 1700000000,
+                          uint64_t e = 1700003600) {
+    std::vector<Finding> all = Run(b, e), out;
+    for (Finding& f : all) {
+      if (f.type == type) out.push_back(std::move(f));
+    }
+    return out;
+  }
+  void Flush() {
+    if (text_.empty()) return;
+    std::string err;
+    const auto format = Format::Parse(with_flags_ ? kFields : kNoFlagsFields, &err);
+    ASSERT_TRUE(format) << err;
+    std::string padded = text_;
+    padded.append(kernels::kPadding, '\0');
+    ParseScratch scratch;
+    const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
+    const ParsedBatch b =
+        ParseChunk(base, text_.size(), *format, Detector::NeededFields(), scratch);
+    ASSERT_TRUE(b.bad_lines.empty()) << "line " << b.bad_lines[0].line;
+    detector_.Add(b, base);
+    text_.clear();
+  }
+  Detector& detector() { return detector_; }
+
+ private:
+  Detector detector_;
+  bool with_flags_;
+  std::string text_;
+};
+
+std::string Ip(int a, int b, int c, int d) {
+  return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c) + "." +
+         std::to_string(d);
+}
+
+// --- port_scan ---------------------------------------------------------------------------------
+
+void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int flags = 2) {
+  for (int p = 0; p < ports; ++p) {
+    Rec r;
+    r.src = "198.51.100.7";
+    r.dst = "10.0.1.5";
+    r.dport = 1000 + p;
+    r.action = action;
+    r.flags = flags;
+    r.start = 1700000100 + static_cast<uint64_t>(p) * 10;  // one aligned 300 s window
+    d.Add(r);
+  }
+}
+
+TEST(PortScan, ThresholdMinusOneGivesNothingThresholdGivesOne) {
+  Detect below;
+  AddScan(below, 14);
+  EXPECT_TRUE(below.Of("port_scan").empty());
+
+  Detect at;
+  AddScan(at, 15);
+  const auto f = at.Of("port_scan");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "198.51.100.7");
+  EXPECT_EQ(f[0].dst, "10.0.1.5");
+  EXPECT_EQ(f[0].dst_port, std::nullopt);
+  EXPECT_EQ(f[0].protocol, 6u);
+  EXPECT_EQ(f[0].distinct_dst_ports, 15u);
+  EXPECT_EQ(f[0].flows, 15u);
+  EXPECT_EQ(f[0].window_start, 1700000100u);
+  EXPECT_EQ(f[0].window_end, 1700000400u);
+  EXPECT_EQ(f[0].first_seen, 1700000100u);
+  EXPECT_EQ(f[0].last_seen, 1700000240u);
+  EXPECT_EQ(f[0].severity, 2);  // external scanner
+  EXPECT_EQ(f[0].evidence["failed_ports"], 15);
+  EXPECT_EQ(f[0].evidence["threshold"]["failed_ports"], 15);
+  EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-a"});
+  EXPECT_NE(f[0].summary.find("15 ports"), std::string::npos) << f[0].summary;
+}
+
+TEST(PortScan, SynOnlyCountsUnlessTheReverseAnsweredWithSynAck) {
+  Detect d;
+  AddScan(d, 16, "ACCEPT", 2);  // SYN-only, no payload: failed attempts
+  // Two of the ports answered: a tiny SYN-ACK from the target in the same window.
+  for (int p : {1000, 1001}) {
+    Rec r;
+    r.src = "10.0.1.5";
+    r.dst = "198.51.100.7";
+    r.sport = p;
+    r.dport = 40000;
+    r.flags = 18;
+    r.start = 1700000100;
+    d.Add(r);
+  }
+  EXPECT_TRUE(d.Of("port_scan").empty());  // 14 unanswered
+
+  Detect completed;  // the same ports with payload-carrying connections: no failures at all
+  for (int p = 0; p < 30; ++p) {
+    Rec r;
+    r.src = "198.51.100.7";
+    r.dst = "10.0.1.5";
+    r.dport = 1000 + p;
+    r.flags = 3;
+    r.packets = 12;
+    r.bytes = 4000;
+    completed.Add(r);
+  }
+  EXPECT_TRUE(completed.Run().empty());
+}
+
+TEST(PortScan, WithoutTcpFlagsTinyAcceptedFlowsAndRejectsCount) {
+  DetectOptions o;
+  Detect d(o, /*with_flags=*/false);
+  AddScan(d, 15, "ACCEPT");
+  ASSERT_EQ(d.Of("port_scan").size(), 1u);
+}
+
+TEST(PortScan, InternalScannerIsMoreSevere) {
+  Detect d;
+  for (int p = 0; p < 20; ++p) {
+    Rec r;
+    r.src = "10.0.2.9";
+    r.dst = "10.0.1.5";
+    r.dport = 2000 + p;
+    r.action = "REJECT";
+    d.Add(r);
+  }
+  const auto f = d.Of("port_scan");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, 3);
+  EXPECT_EQ(f[0].mitre, std::vector<std::string>{"T1046"});
+}
+
+// --- port_sweep --------------------------------------------------------------------------------
+
+void AddSweep(Detect& d, int hosts, int port = 445) {
+  for (int h = 0; h < hosts; ++h) {
+    Rec r;
+    r.src = "10.0.9.9";
+    r.dst = Ip(10, 0, 5, 1 + h);
+    r.dport = port;
+    r.start = 1700000000 + static_cast<uint64_t>(h);
+    r.action = h % 2 ? "REJECT" : "ACCEPT";  // unused addresses: nothing answers
+    d.Add(r);
+  }
+}
+
+TEST(PortSweep, ThresholdMinusOneGivesNothingThresholdGivesOne) {
+  Detect below;
+  AddSweep(below, 24);
+  EXPECT_TRUE(below.Of("port_sweep").empty());
+  Detect at;
+  AddSweep(at, 25);
+  const auto f = at.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.9.9");
+  EXPECT_EQ(f[0].dst, std::nullopt);
+  EXPECT_EQ(f[0].dst_port, 445u);
+  EXPECT_EQ(f[0].distinct_dsts, 25u);
+  EXPECT_EQ(f[0].evidence["sample_dsts"].size(), 10u);
+  EXPECT_EQ(f[0].evidence["sample_dsts"][0], "10.0.5.1");
+  EXPECT_EQ(f[0].severity, 3);
+}
+
+TEST(PortSweep, HealthChecksThatCompleteAreNotASweep) {
+  // A load balancer checks port 80 of 40 targets: complete connections with payload.
+  Detect d;
+  for (int h = 0; h < 40; ++h) {
+    Rec r;
+    r.src = "10.0.0.10";
+    r.dst = Ip(10, 0, 5, 1 + h);
+    r.flags = 3;
+    r.packets = 6;
+    r.bytes = 600;
+    d.Add(r);
+  }
+  EXPECT_TRUE(d.Run().empty());
+}
+
+TEST(PortSweep, RepliesAreNotContacts) {
+  // A web server answering 100 internet clients: SYN-ACK and data replies, never requests.
+  Detect d;
+  for (int h = 0; h < 100; ++h) {
+    Rec r;
+    r.src = "10.0.1.5";
+    r.dst = Ip(198, 51, 100, 1 + h);
+    r.sport = 443;
+    r.dport = 50000 + h;
+    r.flags = 18;
+    d.Add(r);
+  }
+  EXPECT_TRUE(d.Run().empty());
+}
+
+// --- scan_trw ----------------------------------------------------------------------------------
+
+// One contact per 5-minute window: too slow for any count threshold.
+void AddContacts(Detect& d, const std::string& outcomes) {
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    Rec r;
+    r.src = "203.0.113.50";
+    r.dst = Ip(10, 0, 1, 10 + static_cast<int>(i));
+    r.dport = 22;
+    r.start = 1700000000 + i * 300;
+    if (outcomes[i] == 'F') {
+      r.action = "REJECT";
+    } else {
+      r.flags = 3;
+      r.packets = 10;
+      r.bytes = 3000;
+    }
+    d.Add(r);
+  }
+}
+
+TEST(ScanTrw, NetFourFailuresIsAScannerThreeIsNot) {
+  Detect three;
+  AddContacts(three, "FFF");
+  EXPECT_TRUE(three.Of("scan_trw", 1700000000, 1700010000).empty());
+
+  Detect four;
+  AddContacts(four, "FFSFF");  // net 3 after five, net 4 never... add one more below
+  EXPECT_TRUE(four.Of("scan_trw", 1700000000, 1700010000).empty());
+
+  Detect five;
+  AddContacts(five, "FFSFFF");  // 5 failures, 1 success: Lambda = 4^4 = 256 >= 99
+  const auto f = five.Of("scan_trw", 1700000000, 1700010000);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "203.0.113.50");
+  EXPECT_EQ(f[0].window_start, 1700000000u - 1700000000u % 300);
+  EXPECT_EQ(f[0].evidence["first_contacts"], 6);
+  EXPECT_EQ(f[0].evidence["failed_first_contacts"], 5);
+  EXPECT_EQ(f[0].evidence["likelihood_ratio"], 256);
+  EXPECT_TRUE(five.Of("port_scan", 1700000000, 1700010000).empty());
+}
+
+TEST(ScanTrw, BenignAfterNetFourSuccessesStaysBenign) {
+  Detect d;
+  AddContacts(d, "SSSSFFFFFF");  // the walk stops at 4^-4 <= 0.0101 before the failures
+  EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700010000).empty());
+}
+
+TEST(ScanTrw, OnlyTheFirstContactWithAHostCounts) {
+  // Three failed hosts, then the same three hosts again (all failures): still three.
+  Detect d;
+  AddContacts(d, "FFF");
+  AddContacts(d, "FFF");
+  EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700010000).empty());
+}
+
+// --- brute_force -------------------------------------------------------------------------------
+
+void AddLogins(Detect& d, int n, const std::string& iface = "eni-a") {
+  for (int i = 0; i < n; ++i) {
+    Rec r;
+    r.iface = iface;
+    r.src = "192.0.2.44";
+    r.dst = "10.0.3.3";
+    r.sport = 41000 + i;
+    r.dport = 22;
+    r.flags = 3;
+    r.packets = 20;
+    r.bytes = 3000;
+    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
+    d.Add(r);
+  }
+}
+
+TEST(BruteForce, ThresholdMinusOneGivesNothingThresholdGivesOne) {
+  Detect below;
+  AddLogins(below, 29);
+  EXPECT_TRUE(below.Of("brute_force").empty());
+  Detect at;
+  AddLogins(at, 30);
+  const auto f = at.Of("brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].dst_port, 22u);
+  EXPECT_EQ(f[0].evidence["attempts"], 30);
+  EXPECT_EQ(f[0].evidence["role"], "target");
+  EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1110", "T1110.001", "T1021.004"}));
+  EXPECT_EQ(f[0].window_start, 1700000000u - 1700000000u % 1800);
+}
+
+TEST(BruteForce, OneConnectionSeenOnTwoInterfacesCountsOnce) {
+  Detect d;
+  AddLogins(d, 20, "eni-a");
+  AddLogins(d, 20, "eni-b");  // the same 20 connections logged by the target's ENI too
+  EXPECT_TRUE(d.Of("brute_force").empty());
+}
+
+TEST(BruteForce, LongSessionsAreNotAttempts) {
+  Detect d;
+  for (int i = 0; i < 40; ++i) {
+    Rec r;
+    r.src = "192.0.2.44";
+    r.dst = "10.0.3.3";
+    r.sport = 41000 + i;
+    r.dport = 22;
+    r.flags = 3;
+    r.packets = 5000;
+    r.bytes = 4000000;
+    d.Add(r);
+  }
+  EXPECT_TRUE(d.Of("brute_force").empty());
+}
+
+// --- exfiltration ------------------------------------------------------------------------------
+
+void AddUpload(Detect& d, const std::string& src, const std::string& dst, uint64_t bytes,
+               uint64_t start, const std::string& iface = "eni-app") {
+  Rec r;
+  r.iface = iface;
+  r.src = src;
+  r.dst = dst;
+  r.dport = 443;
+  r.flags = 3;
+  r.packets = bytes / 1400 + 1;
+  r.bytes = bytes;
+  r.start = start;
+  d.Add(r);
+}
+
+TEST(Exfiltration, AbsoluteThreshold) {
+  const uint64_t gib = uint64_t{1} << 30;
+  Detect below;
+  AddUpload(below, "10.0.4.4", "203.0.113.80", gib / 2, 1700000000);
+  AddUpload(below, "10.0.4.4", "203.0.113.81", gib / 2 - 1, 1700000100);
+  EXPECT_TRUE(below.Of("exfiltration").empty());
+
+  Detect at;
+  AddUpload(at, "10.0.4.4", "203.0.113.80", gib / 2, 1700000000);
+  AddUpload(at, "10.0.4.4", "203.0.113.81", gib / 2, 1700000100);
+  const auto f = at.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.4.4");
+  EXPECT_EQ(f[0].dst, std::nullopt);  // two destinations
+  EXPECT_EQ(f[0].distinct_dsts, 2u);
+  EXPECT_EQ(f[0].bytes, gib);
+  EXPECT_EQ(f[0].evidence["crossed"], "absolute");
+  EXPECT_EQ(f[0].evidence["top_dsts"].size(), 2u);
+  EXPECT_EQ(f[0].window_start, 1700000000u - 1700000000u % 3600);
+}
+
+TEST(Exfiltration, ANatGatewayRelayingOthersBytesIsNotTheSource) {
+  // v2 view of a NAT gateway ENI: the instance's bytes arrive addressed to the NAT (relay),
+  // the NAT sends them out as its own. Only the instance is reported.
+  const uint64_t bytes = uint64_t{2} << 30;
+  Detect d;
+  AddUpload(d, "10.0.4.4", "203.0.113.80", bytes, 1700000000, "eni-app");  // instance ENI
+  AddUpload(d, "10.0.4.4", "10.0.0.5", bytes, 1700000000, "eni-nat");      // NAT ingress
+  AddUpload(d, "10.0.0.5", "203.0.113.80", bytes, 1700000000, "eni-nat");  // NAT egress
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.4.4");
+  EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-app"});
+}
+
+TEST(Exfiltration, ServerRepliesAreNotUploads) {
+  Detect d;
+  Rec r;
+  r.src = "10.0.1.5";
+  r.dst = "198.51.100.7";
+  r.sport = 443;
+  r.dport = 50000;
+  r.flags = 19;
+  r.packets = 2000000;
+  r.bytes = uint64_t{3} << 30;
+  d.Add(r);
+  EXPECT_TRUE(d.Run().empty());
+}
+
+TEST(Exfiltration, FarAboveItsOwnBaseline) {
+  // Seven hours of ~10 MB, then 600 MB: under the absolute threshold, far above the baseline.
+  Detect d;
+  for (uint64_t h = 0; h < 7; ++h) {
+    AddUpload(d, "10.0.4.4", "203.0.113.80", (10 + h) << 20, 1700002800 + h * 3600);
+  }
+  AddUpload(d, "10.0.4.4", "203.0.113.99", uint64_t{600} << 20, 1700002800 + 7 * 3600);
+  const auto f = d.Of("exfiltration", 1700002800, 1700002800 + 8 * 3600);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["crossed"], "baseline");
+  EXPECT_EQ(f[0].dst, "203.0.113.99");
+
+  // The same 600 MB with no history (cold start): no finding.
+  Detect cold;
+  AddUpload(cold, "10.0.4.4", "203.0.113.99", uint64_t{600} << 20, 1700002800);
+  EXPECT_TRUE(cold.Of("exfiltration").empty());
+}
+
+// --- reject_spike ------------------------------------------------------------------------------
+
+void AddRejects(Detect& d, const std::string& iface, int n, uint64_t window_start) {
+  for (int i = 0; i < n; ++i) {
+    Rec r;
+    r.iface = iface;
+    r.src = Ip(10, 0, 7, 1 + i % 10);
+    r.dst = "10.0.8.8";
+    r.sport = 40000 + i;
+    r.dport = 5432;
+    r.action = "REJECT";
+    r.start = window_start + static_cast<uint64_t>(i % 290);
+    d.Add(r);
+  }
+}
+
+TEST(RejectSpike, QuietInterfaceThresholdMinusOneAndThreshold) {
+  Detect below;
+  AddRejects(below, "eni-db", 99, 1700001600);
+  EXPECT_TRUE(below.Of("reject_spike").empty());
+  Detect at;
+  AddRejects(at, "eni-db", 100, 1700001600);
+  const auto f = at.Of("reject_spike");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-db"});
+  EXPECT_EQ(f[0].flows, 100u);
+  EXPECT_EQ(f[0].dst_port, 5432u);
+  EXPECT_EQ(f[0].src, std::nullopt);
+  EXPECT_EQ(f[0].window_start, 1700001600u);
+}
+
+TEST(RejectSpike, SteadyRejectsAreTheBaseline) {
+  Detect d;
+  for (uint64_t w = 1700001300; w < 1700001300 + 12 * 300; w += 300) {
+    AddRejects(d, "eni-web", 150, w);
+  }
+  EXPECT_TRUE(d.Of("reject_spike", 1700001300, 1700001300 + 12 * 300).empty());
+}
+
+// --- ddos_fan_in -------------------------------------------------------------------------------
+
+void AddFlood(Detect& d, int sources, uint64_t window_start, int salt = 0) {
+  for (int i = 0; i < sources; ++i) {
+    Rec r;
+    r.src = Ip(100 + (i + salt) / 65536 % 50, (i + salt) / 256 % 256, (i + salt) % 256, 7);
+    r.dst = "10.0.0.20";
+    r.dport = 443;
+    r.start = window_start + static_cast<uint64_t>(i % 290);
+    d.Add(r);
+  }
+}
+
+TEST(DdosFanIn, ThresholdMinusOneGivesNothingThresholdGivesOne) {
+  Detect below;
+  AddFlood(below, 999, 1700001600);
+  EXPECT_TRUE(below.Of("ddos_fan_in").empty());
+  Detect at;
+  AddFlood(at, 1000, 1700001600);
+  const auto f = at.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].dst, "10.0.0.20");
+  EXPECT_EQ(f[0].src, std::nullopt);
+  EXPECT_EQ(f[0].dst_port, 443u);
+  EXPECT_EQ(f[0].evidence["distinct_sources"], 1000);
+  EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1498", "T1498.001"}));
+}
+
+TEST(DdosFanIn, ABusyServerIsItsOwnBaseline) {
+  Detect d;
+  for (uint64_t k = 0; k < 6; ++k) {
+    AddFlood(d, 1500, 1700001600 + k * 300, static_cast<int>(k) * 100000);
+  }
+  EXPECT_TRUE(d.Of("ddos_fan_in", 1700001600, 1700001600 + 6 * 300).empty());
+}
+
+// --- determinism and merge -----------------------------------------------------------------------
+
+std::vector<std::string> Lines(const std::vector<Finding>& fs) {
+  std::vector<std::string> out;
+  for (const Finding& f : fs) out.push_back(FindingJson(f));
+  return out;
+}
+
+TEST(Detector, AnySplitAndOrderGivesTheSameFindings) {
+  GenOptions g;
+  g.records = 300000;
+  g.seed = 11;
+  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
+               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  const std::string text = GenerateText(g);
+  const std::string body = text.substr(text.find('\n') + 1);  // after the header line
+  std::string padded = body;
+  padded.append(kernels::kPadding, '\0');
+  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
+  ParseScratch scratch;
+  const ParsedBatch all =
+      ParseChunk(base, body.size(), Format::Default(), Detector::NeededFields(), scratch);
+  ASSERT_TRUE(all.bad_lines.empty());
+  const uint64_t begin = g.start, end = g.start + 3600;
+
+  Detector one{DetectOptions{}};
+  one.Add(all, base);
+  const std::vector<std::string> want = Lines(one.Findings(begin, end));
+  ASSERT_GE(want.size(), 10u);
+  std::set<std::string> types;
+  for (const Finding& f : one.Findings(begin, end)) types.insert(f.type);
+  EXPECT_EQ(types.size(), 7u);
+
+  std::mt19937_64 rng(5);
+  for (const size_t parts : {2u, 3u, 7u}) {
+    // Rows dealt at random to `parts` detectors, merged in a random order.
+    std::vector<std::vector<uint32_t>> rows(parts);
+    for (uint32_t r = 0; r < all.rows; ++r) rows[rng() % parts].push_back(r);
+    std::vector<Detector> ds;
+    for (size_t k = 0; k < parts; ++k) {
+      ds.emplace_back(DetectOptions{});
+      ds.back().AddRows(all, base, rows[k].data(), nullptr, rows[k].size());
+    }
+    std::vector<size_t> order(parts);
+    for (size_t k = 0; k < parts; ++k) order[k] = k;
+    std::shuffle(order.begin(), order.end(), rng);
+    Detector merged{DetectOptions{}};
+    for (size_t k : order) merged.Merge(ds[k]);
+    EXPECT_EQ(Lines(merged.Findings(begin, end)), want) << parts << " parts";
+  }
+}
+
+TEST(Detector, DisabledFindsNothing) {
+  DetectOptions o;
+  o.enabled = false;
+  Detect d(o);
+  AddScan(d, 40);
+  EXPECT_TRUE(d.Run().empty());
+}
+
+// --- findings file and config
+// ---------------------------------------------------------------------
+
+TEST(FindingJson, FieldsInSpecOrderAndAStableId) {
+  Finding f;
+  f.type = "port_scan";
+  f.src = "198.51.100.7";
+  f.dst = "10.0.1.5";
+  f.window_start = 1700000100;
+  f.window_end = 1700000400;
+  f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start);
+  EXPECT_EQ(f.id.size(), 16u);
+  EXPECT_EQ(f.id, FindingId("port_scan", std::string("198.51.100.7"), std::string("10.0.1.5"),
+                            std::nullopt, 1700000100));
+  EXPECT_NE(f.id, FindingId("port_scan", std::string("198.51.100.7"), std::string("10.0.1.5"),
+                            std::nullopt, 1700000400));
+  const std::string j = FindingJson(f);
+  const std::vector<std::string> keys = {"id",
+                                         "type",
+                                         "severity",
+                                         "mitre",
+                                         "src",
+                                         "dst",
+                                         "dst_port",
+                                         "protocol",
+                                         "interfaces",
+                                         "window_start",
+                                         "window_end",
+                                         "first_seen",
+                                         "last_seen",
+                                         "flows",
+                                         "packets",
+                                         "bytes",
+                                         "distinct_dst_ports",
+                                         "distinct_dsts",
+                                         "evidence",
+                                         "summary"};
+  size_t pos = 0;
+  for (const std::string& k : keys) {
+    const size_t at = j.find("\"" + k + "\":", pos);
+    ASSERT_NE(at, std::string::npos) << k << " in " << j;
+    pos = at;
+  }
+  EXPECT_NE(j.find("\"dst_port\":null"), std::string::npos);
+}
+
+TEST(DetectConfig, OverridesAndErrors) {
+  DetectOptions o;
+  std::string err;
+  ASSERT_TRUE(ParseDetectConfig(
+      "# comment\n port_scan.min_ports = 40  # trailing\nexfiltration.min_bytes = 2G\n"
+      "brute_force.ports = 22, 2222\ndetection.enabled = true\n",
+      &o, &err))
+      << err;
+  EXPECT_EQ(o.scan_min_ports, 40u);
+  EXPECT_EQ(o.exfil_min_bytes, uint64_t{2} << 30);
+  EXPECT_EQ(o.brute_ports, (std::vector<uint16_t>{22, 2222}));
+
+  DetectOptions bad;
+  EXPECT_FALSE(ParseDetectConfig("port_scan.min_portz = 3\n", &bad, &err));
+  EXPECT_NE(err.find("line 1"), std::string::npos);
+  EXPECT_NE(err.find("min_portz"), std::string::npos);
+  EXPECT_FALSE(ParseDetectConfig("\nport_scan.min_ports = ten\n", &bad, &err));
+  EXPECT_NE(err.find("line 2"), std::string::npos);
+  EXPECT_FALSE(ParseDetectConfig("scan_trw.theta1 = 0.9\n", &bad, &err));
+  EXPECT_FALSE(ParseDetectConfig("port_scan.window = 0\n", &bad, &err));
+  EXPECT_EQ(bad.scan_min_ports, DetectOptions{}.scan_min_ports);  // untouched on error
+
+  // The printed defaults parse back to the defaults.
+  DetectOptions round;
+  ASSERT_TRUE(ParseDetectConfig(DefaultDetectConfig(), &round, &err)) << err;
+  EXPECT_EQ(DetectOptionsJson(round), DetectOptionsJson(DetectOptions{}));
+}
+
+}  // namespace
+}  // namespace flowsift
