@@ -13,6 +13,7 @@
 #include "kernels/enums.h"
 #include "pipeline/distinct.h"
 #include "pipeline/flat_map.h"
+#include "pipeline/serial.h"
 
 namespace flowsift {
 namespace {
@@ -103,6 +104,43 @@ class PortCounter {
     for (uint16_t p : other.small_) Add(p);
   }
   uint64_t Count() const { return count_; }
+  // Form 0, u16 n and the n ports while short; form 1 and the 1,024 bitmap words after.
+  void Save(ByteWriter& out) const {
+    if (bits_) {
+      out.U8(1);
+      out.Raw(bits_.get(), 1024 * sizeof(uint64_t));
+      return;
+    }
+    out.U8(0);
+    out.U16(static_cast<uint16_t>(small_.size()));
+    out.Raw(small_.data(), small_.size() * sizeof(uint16_t));
+  }
+  // Adds the ports Save wrote; false on malformed bytes.
+  bool Load(ByteReader& in) {
+    const uint8_t form = in.U8();
+    if (form == 1) {
+      const std::string_view words = in.Bytes(1024 * sizeof(uint64_t));
+      if (in.failed()) return false;
+      for (uint32_t w = 0; w < 1024; ++w) {
+        uint64_t word;
+        memcpy(&word, words.data() + w * sizeof(uint64_t), sizeof word);
+        for (; word != 0; word &= word - 1) {
+          Add(static_cast<uint16_t>(w * 64 + static_cast<uint32_t>(__builtin_ctzll(word))));
+        }
+      }
+      return true;
+    }
+    const uint16_t n = in.U16();
+    if (form != 0 || n > kSmall) return in.Fail(), false;
+    const std::string_view ports = in.Bytes(size_t{n} * sizeof(uint16_t));
+    if (in.failed()) return false;
+    for (uint16_t i = 0; i < n; ++i) {
+      uint16_t port;
+      memcpy(&port, ports.data() + i * sizeof(uint16_t), sizeof port);
+      Add(port);
+    }
+    return true;
+  }
   // Starts loading the bitmap word Add(port) will touch (8 KiB per busy window).
   void Prefetch(uint16_t port) const {
     if (bits_) __builtin_prefetch(&bits_[port >> 6]);
@@ -181,6 +219,13 @@ struct Interface {
   SeenOrder account_seen{UINT64_MAX, UINT64_MAX};
 };
 
+// Whether (seen, account) comes before i's account in input order. Within one run no two
+// values share an order; states of separate runs merged later may (both start at file 0), and
+// the smaller account text wins then, so the result does not depend on the merge order.
+bool EarlierSeen(SeenOrder seen, std::string_view account, const Interface& i) {
+  return seen < i.account_seen || (seen == i.account_seen && account < i.account);
+}
+
 std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
   if (col == nullptr) return "-";
   const kernels::FieldSpan s = col->spans[row];
@@ -254,7 +299,7 @@ struct Aggregator::State {
 
   void SeeAccount(uint32_t iface, std::string_view account, SeenOrder seen) {
     Interface& i = interfaces[iface];
-    if (seen < i.account_seen) {
+    if (EarlierSeen(seen, account, i)) {
       i.account_seen = seen;
       i.account = std::string(account);
     }
@@ -525,6 +570,161 @@ void Aggregator::Absorb(Aggregator&& other) {
   other.state_->options = state_->options;
 }
 
+void Aggregator::RenumberFiles(uint32_t index, uint32_t count) {
+  if (count <= 1) return;
+  const auto renumber = [&](State& s) {
+    for (Interface& i : s.interfaces) {
+      if (i.account_seen.first == UINT64_MAX) continue;  // never seen: stays last
+      const uint64_t file = (i.account_seen.first >> 32) * count + index;
+      i.account_seen.first = (file << 32) | (i.account_seen.first & 0xFFFFFFFF);
+    }
+  };
+  renumber(*state_);
+  for (auto& shard : state_->shards) renumber(*shard);
+}
+
+// Section layout (docs/partial.md): u64 records; u32 interfaces {str name, str account, u64
+// order, u64 row}; u64 windows {u32 interface, u64 start, 10 x u64 counters, src, dst, ports};
+// u64 talkers {u64 window_start, u64 hi, u64 lo, u64 bytes, packets, flows}; u64 exposure
+// {u32 interface, u16 port, u8 protocol, u64 accepted, rejected, sources}. Interfaces are
+// numbered once over all the states an output walks (this one and Absorb's shards).
+void Aggregator::Save(ByteWriter& out) const {
+  const State& top = *state_;
+  std::unordered_map<std::string_view, uint32_t> ids;
+  std::vector<const Interface*> interfaces;
+  top.ForEach([&](const State& s) {
+    for (const Interface& i : s.interfaces) {
+      auto [it, inserted] = ids.emplace(i.name, static_cast<uint32_t>(interfaces.size()));
+      if (inserted) {
+        interfaces.push_back(&i);
+      } else if (EarlierSeen(i.account_seen, i.account, *interfaces[it->second])) {
+        interfaces[it->second] = &i;
+      }
+    }
+  });
+  out.U64(records());
+  out.U32(static_cast<uint32_t>(interfaces.size()));
+  for (const Interface* i : interfaces) {
+    out.Str(i->name);
+    out.Str(i->account);
+    out.U64(i->account_seen.first);
+    out.U64(i->account_seen.second);
+  }
+  uint64_t windows = 0, talkers = 0, exposure = 0;
+  top.ForEach([&](const State& s) {
+    windows += s.window_aggs.size();
+    talkers += s.talkers.size();
+    exposure += s.exposure.size();
+  });
+  const auto global_ids = [&](const State& s) {
+    std::vector<uint32_t> id(s.interfaces.size());
+    for (size_t i = 0; i < id.size(); ++i) id[i] = ids.at(s.interfaces[i].name);
+    return id;
+  };
+  out.U64(windows);
+  top.ForEach([&](const State& s) {
+    const std::vector<uint32_t> id = global_ids(s);
+    for (const auto& [key, a] : s.window_aggs) {
+      out.U32(id[key.iface]);
+      out.U64(key.start);
+      for (uint64_t v : {a.records, a.nodata, a.skipdata, a.accepted, a.rejected, a.packets,
+                         a.bytes, a.rejected_bytes, a.out_external, a.in_external}) {
+        out.U64(v);
+      }
+      a.src.Save(out);
+      a.dst.Save(out);
+      a.ports.Save(out);
+    }
+  });
+  out.U64(talkers);
+  top.ForEach([&](const State& s) {
+    for (const auto& [key, t] : s.talkers) {
+      for (uint64_t v : {key.window_start, key.src.hi, key.src.lo, t.bytes, t.packets, t.flows}) {
+        out.U64(v);
+      }
+    }
+  });
+  out.U64(exposure);
+  top.ForEach([&](const State& s) {
+    const std::vector<uint32_t> id = global_ids(s);
+    for (const auto& [key, e] : s.exposure) {
+      out.U32(id[key >> 24]);
+      out.U16(static_cast<uint16_t>(key >> 8));
+      out.U8(static_cast<uint8_t>(key));
+      out.U64(e.accepted);
+      out.U64(e.rejected);
+      e.sources.Save(out);
+    }
+  });
+}
+
+bool Aggregator::Load(ByteReader& in, std::string* error) {
+  State& s = *state_;
+  s.Collapse();
+  const auto fail = [&](const char* what) {
+    in.Fail();
+    *error = std::string("malformed aggregate state: ") + what;
+    return false;
+  };
+  const uint64_t records = in.U64();
+  const uint32_t n_interfaces = in.U32();
+  // Each entry takes at least 24 bytes: two empty strings' lengths and the order.
+  if (!in.Expect(n_interfaces, 24)) return fail("interface count");
+  std::vector<uint32_t> remap(n_interfaces);
+  for (uint32_t k = 0; k < n_interfaces; ++k) {
+    const std::string_view name = in.Str();
+    const std::string_view account = in.Str();
+    const uint64_t order = in.U64();
+    const uint64_t row = in.U64();
+    if (in.failed()) return fail("interfaces");
+    remap[k] = s.InterfaceId(name);
+    s.SeeAccount(remap[k], account, {order, row});
+  }
+  const uint64_t n_windows = in.U64();
+  // 12 words, two counters (5 bytes each when empty) and the ports (3 bytes when empty).
+  if (!in.Expect(n_windows, 12 * 8 + 13)) return fail("window count");
+  for (uint64_t k = 0; k < n_windows; ++k) {
+    const uint32_t iface = in.U32();
+    const uint64_t start = in.U64();
+    if (in.failed() || iface >= n_interfaces) return fail("window key");
+    WindowAgg& a = s.Window({remap[iface], start});
+    for (uint64_t* v : {&a.records, &a.nodata, &a.skipdata, &a.accepted, &a.rejected, &a.packets,
+                        &a.bytes, &a.rejected_bytes, &a.out_external, &a.in_external}) {
+      *v += in.U64();
+    }
+    if (!a.src.Load(in) || !a.dst.Load(in) || !a.ports.Load(in)) return fail("window counters");
+  }
+  const uint64_t n_talkers = in.U64();
+  if (!in.Expect(n_talkers, 6 * 8)) return fail("talker count");
+  s.talkers.Reserve(s.talkers.size() + n_talkers);
+  for (uint64_t k = 0; k < n_talkers; ++k) {
+    TalkerKey key;
+    key.window_start = in.U64();
+    key.src.hi = in.U64();
+    key.src.lo = in.U64();
+    TalkerAgg& t = s.talkers[key];
+    t.bytes += in.U64();
+    t.packets += in.U64();
+    t.flows += in.U64();
+  }
+  const uint64_t n_exposure = in.U64();
+  if (!in.Expect(n_exposure, 4 + 2 + 1 + 16 + 5)) return fail("exposure count");
+  s.exposure.Reserve(s.exposure.size() + n_exposure);
+  for (uint64_t k = 0; k < n_exposure; ++k) {
+    const uint32_t iface = in.U32();
+    const uint16_t port = in.U16();
+    const uint8_t protocol = in.U8();
+    if (in.failed() || iface >= n_interfaces) return fail("exposure key");
+    ExposureAgg& e = s.exposure[PackExposure(remap[iface], port, protocol)];
+    e.accepted += in.U64();
+    e.rejected += in.U64();
+    if (!e.sources.Load(in)) return fail("exposure sources");
+  }
+  if (in.failed()) return fail("truncated");
+  s.records += records;
+  return true;
+}
+
 void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, uint32_t window,
                        const uint32_t* rows, size_t n, std::vector<PartitionRows>& out) {
   const uint64_t parts = out.size();
@@ -612,7 +812,7 @@ std::map<std::string_view, const Interface*> FirstSeen(
   for (const auto* interfaces : all) {
     for (const Interface& i : *interfaces) {
       auto [it, inserted] = first.emplace(i.name, &i);
-      if (!inserted && i.account_seen < it->second->account_seen) it->second = &i;
+      if (!inserted && EarlierSeen(i.account_seen, i.account, *it->second)) it->second = &i;
     }
   }
   return first;

@@ -14,6 +14,9 @@
 
 namespace flowsift {
 
+class ByteReader;
+class ByteWriter;
+
 struct AggregateOptions {
   uint32_t window = 600;  // seconds; window_start = start - start % window
   NetworkSet internal = NetworkSet::DefaultInternal();
@@ -105,6 +108,21 @@ class Aggregator {
   std::vector<ExposureRow> Exposure() const;
 
   uint64_t records() const;
+
+  // A shard of a run read files f of its own list that are files f * count + index of the
+  // whole sorted input list (SelectShard): renumbers the file part (order >> 32) of every
+  // "first seen" order, so that states of different shards compare as one run's would.
+  // Within one aggregator the mapping is monotone, so its outputs do not change.
+  void RenumberFiles(uint32_t index, uint32_t count);
+
+  // Appends the complete state (every key of every table, sketches and first-seen orders;
+  // docs/partial.md, section "aggregate"). Saving then Loading into an empty aggregator gives
+  // the same outputs and the same Merge results as the original.
+  void Save(ByteWriter& out) const;
+  // Adds a state written by Save, as Merge would add that aggregator. False with *error when
+  // the bytes are malformed; the aggregator is then partly updated, so load into a fresh one
+  // unless the bytes were checked (partial.h checks them with a checksum first).
+  [[nodiscard]] bool Load(ByteReader& in, std::string* error);
 
  private:
   struct State;

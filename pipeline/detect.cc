@@ -1,370 +1,12 @@
 #include "pipeline/detect.h"
 
 #include <algorithm>
-#include <bit>
-#include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <map>
-#include <tuple>
-#include <unordered_map>
 
-#include "kernels/addr.h"
 #include "kernels/enums.h"
-#include "pipeline/distinct.h"
-#include "pipeline/flat_map.h"
+#include "pipeline/detect_internal.h"
 
 namespace flowsift {
-namespace {
-
-using kernels::Addr128;
-
-bool AddrLess(const Addr128& a, const Addr128& b) {
-  return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
-}
-uint64_t HashAddr(const Addr128& a) { return Mix64(a.hi ^ Mix64(a.lo)); }
-std::string Text(const Addr128& a) { return kernels::FormatAddr(a); }
-
-// A TCP request without payload: what a SYN probe, a retransmitted SYN or a flood packet
-// looks like. 80 bytes per packet covers a SYN with every option (IPv6 adds 20).
-constexpr uint64_t kMaxProbePackets = 3, kMaxProbeBytesPerPacket = 80;
-constexpr uint8_t kTcp = 6;
-constexpr uint8_t kSyn = 2, kSynAck = 18;
-// TRW contacts kept per source: the walk decides after 5.4 contacts on average (Wald's
-// expectation with SiLK's constants, detections.md section 3); 32 leave room for mixed walks.
-constexpr size_t kTrwContacts = 32;
-// Sample values kept as evidence: the smallest ones, so that merges agree.
-constexpr size_t kSamples = 10;
-// Exfiltration destinations tracked exactly per (source, window, interface); past this many
-// the per-destination bytes are dropped (whether that happens depends on the set alone).
-constexpr size_t kExfilDsts = 64;
-
-// Interned interface names; ids are per Detector and remapped by Merge.
-struct Names {
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::vector<std::string> names;
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids;
-  uint32_t Id(std::string_view name) {
-    auto it = ids.find(name);
-    if (it != ids.end()) return it->second;
-    const uint32_t id = static_cast<uint32_t>(names.size());
-    names.emplace_back(name);
-    ids.emplace(names.back(), id);
-    return id;
-  }
-};
-
-// The kMaxInterfaces bytewise-smallest interface names seen, as ids sorted by name.
-struct InterfaceSet {
-  std::vector<uint32_t> ids;
-  void Add(uint32_t id, const Names& n) {
-    // Almost always present already: integer compares before any string compare.
-    if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
-    const std::string& name = n.names[id];
-    auto it = std::lower_bound(ids.begin(), ids.end(), name,
-                               [&](uint32_t x, const std::string& v) { return n.names[x] < v; });
-    if (it != ids.end() && *it == id) return;
-    if (ids.size() == kMaxInterfaces && it == ids.end()) return;
-    ids.insert(it, id);
-    if (ids.size() > kMaxInterfaces) ids.pop_back();
-  }
-};
-
-// Flows, packets, bytes and times of the records behind one piece of state.
-struct Activity {
-  uint64_t flows = 0, packets = 0, bytes = 0;
-  uint64_t first = UINT64_MAX, last = 0;
-  InterfaceSet ifaces;
-  void Add(uint64_t p, uint64_t b, uint64_t start, uint64_t end, uint32_t iface, const Names& n) {
-    ++flows;
-    packets += p;
-    bytes += b;
-    first = std::min(first, start);
-    last = std::max(last, std::max(end, start));
-    ifaces.Add(iface, n);
-  }
-  void Merge(const Activity& o, const std::vector<uint32_t>& remap, const Names& n) {
-    flows += o.flows, packets += o.packets, bytes += o.bytes;
-    first = std::min(first, o.first);
-    last = std::max(last, o.last);
-    for (uint32_t id : o.ifaces.ids) ifaces.Add(remap[id], n);
-  }
-};
-
-// The k smallest values of a total order.
-template <typename T, typename Less>
-void AddSmallest(std::vector<T>& v, const T& x, size_t k, Less less) {
-  auto it = std::lower_bound(v.begin(), v.end(), x, less);
-  if (it != v.end() && !less(x, *it)) return;  // equal: present
-  if (v.size() == k && it == v.end()) return;
-  v.insert(it, x);
-  if (v.size() > k) v.pop_back();
-}
-
-// An exact set of ports: a sorted list, then a 65,536-bit map.
-class PortSet {
- public:
-  void Add(uint16_t p) {
-    if (bits_) {
-      uint64_t& w = bits_[p >> 6];
-      const uint64_t bit = uint64_t{1} << (p & 63);
-      count_ += (w & bit) == 0;
-      w |= bit;
-      return;
-    }
-    auto it = std::lower_bound(small_.begin(), small_.end(), p);
-    if (it != small_.end() && *it == p) return;
-    small_.insert(it, p);
-    ++count_;
-    if (small_.size() > 64) {
-      bits_ = std::make_unique<uint64_t[]>(1024);
-      std::fill(bits_.get(), bits_.get() + 1024, 0);
-      for (uint16_t x : small_) bits_[x >> 6] |= uint64_t{1} << (x & 63);
-      small_ = {};
-    }
-  }
-  bool Contains(uint16_t p) const {
-    if (bits_) return (bits_[p >> 6] >> (p & 63)) & 1;
-    return std::binary_search(small_.begin(), small_.end(), p);
-  }
-  template <typename F>
-  void ForEach(F&& f) const {
-    if (!bits_) {
-      for (uint16_t p : small_) f(p);
-      return;
-    }
-    for (uint32_t w = 0; w < 1024; ++w) {
-      for (uint64_t b = bits_[w]; b != 0; b &= b - 1) {
-        f(static_cast<uint16_t>(w * 64 + static_cast<uint32_t>(__builtin_ctzll(b))));
-      }
-    }
-  }
-  void Merge(const PortSet& o) {
-    o.ForEach([&](uint16_t p) { Add(p); });
-  }
-  uint64_t size() const { return count_; }
-
- private:
-  std::vector<uint16_t> small_;
-  std::unique_ptr<uint64_t[]> bits_;
-  uint64_t count_ = 0;
-};
-
-// Protocol numbers seen: the finding names one when there was one.
-struct Protocols {
-  uint16_t lo = 256, hi = 0;
-  void Add(uint8_t p) {
-    lo = std::min<uint16_t>(lo, p);
-    hi = std::max<uint16_t>(hi, p);
-  }
-  void Merge(const Protocols& o) {
-    lo = std::min(lo, o.lo);
-    hi = std::max(hi, o.hi);
-  }
-  std::optional<uint32_t> Single() const {
-    return lo == hi ? std::optional<uint32_t>(lo) : std::nullopt;
-  }
-};
-
-// --- State keys ----------------------------------------------------------------------------------
-
-struct PairKey {  // port_scan: (src, dst, window)
-  Addr128 src, dst;
-  uint64_t window;
-  bool operator==(const PairKey&) const = default;
-};
-struct BruteKey {  // brute_force: (src, dst, port, window)
-  Addr128 src, dst;
-  uint64_t window;
-  uint32_t port;
-  bool operator==(const BruteKey&) const = default;
-};
-struct SweepKey {  // port_sweep: (src, port, protocol, window)
-  Addr128 src;
-  uint64_t window;
-  uint32_t port_proto;  // port << 8 | protocol
-  bool operator==(const SweepKey&) const = default;
-};
-struct HostKey {  // exfiltration (src) and fan-in (dst): (host, window)
-  Addr128 host;
-  uint64_t window;
-  bool operator==(const HostKey&) const = default;
-};
-struct RelayKey {  // exfiltration: (host, window, interface id)
-  Addr128 host;
-  uint64_t window;
-  uint32_t iface;
-  bool operator==(const RelayKey&) const = default;
-};
-struct IfaceKey {  // reject_spike: (interface name, window)
-  std::string iface;
-  uint64_t window;
-  bool operator==(const IfaceKey&) const = default;
-};
-
-struct KeyHash {
-  size_t operator()(const PairKey& k) const {
-    return Mix64(HashAddr(k.src) ^ std::rotl(HashAddr(k.dst), 17) ^ k.window);
-  }
-  size_t operator()(const BruteKey& k) const {
-    return Mix64(HashAddr(k.src) ^ std::rotl(HashAddr(k.dst), 17) ^ k.window ^
-                 (uint64_t{k.port} << 48));
-  }
-  size_t operator()(const SweepKey& k) const {
-    return Mix64(HashAddr(k.src) ^ k.window ^ (uint64_t{k.port_proto} << 40));
-  }
-  uint64_t operator()(const HostKey& k) const { return Mix64(HashAddr(k.host) ^ k.window); }
-  uint64_t operator()(const RelayKey& k) const {
-    return Mix64(HashAddr(k.host) ^ k.window ^ (uint64_t{k.iface} << 40));
-  }
-  uint64_t operator()(const Addr128& a) const { return HashAddr(a); }
-  size_t operator()(const IfaceKey& k) const {
-    return Mix64(std::hash<std::string>{}(k.iface) ^ k.window);
-  }
-};
-
-// --- State values --------------------------------------------------------------------------------
-
-struct ScanState {
-  PortSet failed, answered;
-  uint64_t rejected = 0;
-  Protocols protocols;
-  Activity activity;
-};
-
-struct SweepState {
-  DistinctCounter dsts;
-  std::vector<Addr128> sample;  // smallest failed destinations
-  uint64_t rejected = 0;
-  Activity activity;
-};
-
-struct BruteState {
-  DistinctCounter attempts;  // distinct source ports: one per connection
-  uint64_t rejected = 0, probes = 0;
-  Activity activity;
-};
-
-struct Contact {
-  uint64_t window;
-  Addr128 dst;
-  bool success;
-};
-bool ContactLess(const Contact& a, const Contact& b) {
-  return a.window != b.window ? a.window < b.window : AddrLess(a.dst, b.dst);
-}
-
-struct TrwState {
-  std::vector<Contact> contacts;  // the kTrwContacts first, by (window, dst)
-  DistinctCounter dsts;
-  std::vector<uint16_t> ports;  // smallest destination ports
-  Activity activity;
-
-  void See(uint64_t window, const Addr128& dst, bool success) {
-    for (Contact& c : contacts) {
-      if (c.dst == dst) {
-        if (window < c.window) {
-          c.window = window;
-          c.success = success;
-          std::sort(contacts.begin(), contacts.end(), ContactLess);
-        } else if (window == c.window) {
-          c.success |= success;
-        }
-        return;
-      }
-    }
-    AddSmallest(contacts, Contact{window, dst, success}, kTrwContacts, ContactLess);
-  }
-};
-
-// Bytes an internal host sent to external destinations, and relayed for other internal hosts,
-// as seen on one interface in one window.
-struct ExfilSide {
-  uint32_t iface = 0;
-  uint64_t out = 0, flows = 0, packets = 0;
-  std::vector<std::pair<Addr128, uint64_t>> dsts;  // sorted by address; empty when too many
-  bool too_many = false;
-  DistinctCounter distinct;
-  std::vector<uint16_t> ports;  // smallest
-};
-
-struct HostState {
-  std::vector<ExfilSide> sides;  // by interface id
-  uint64_t first = UINT64_MAX, last = 0;
-  // Fan-in: external sources sending requests to this host.
-  DistinctCounter sources;
-  uint64_t in_flows = 0, in_packets = 0, in_bytes = 0;
-  uint64_t in_first = UINT64_MAX, in_last = 0;
-  InterfaceSet in_ifaces;
-  Protocols in_protocols;
-  uint32_t port_lo = 65536, port_hi = 0;
-  DistinctCounter in_ports;
-
-  ExfilSide& Side(uint32_t iface) {
-    for (ExfilSide& s : sides) {
-      if (s.iface == iface) return s;
-    }
-    sides.push_back({});
-    sides.back().iface = iface;
-    return sides.back();
-  }
-};
-
-struct RejectState {
-  uint64_t flows = 0, packets = 0, bytes = 0;
-  uint64_t first = UINT64_MAX, last = 0;
-  DistinctCounter sources, ports;
-  std::vector<uint16_t> sample_ports;
-};
-
-void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
-  s.distinct.Add(HashAddr(dst));
-  if (s.too_many) return;
-  auto it = std::lower_bound(s.dsts.begin(), s.dsts.end(), dst,
-                             [](const auto& e, const Addr128& a) { return AddrLess(e.first, a); });
-  if (it != s.dsts.end() && it->first == dst) {
-    it->second += bytes;
-    return;
-  }
-  s.dsts.insert(it, {dst, bytes});
-  if (s.dsts.size() > kExfilDsts) {
-    s.dsts = {};
-    s.too_many = true;
-  }
-}
-
-std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
-  if (col == nullptr) return "-";
-  const kernels::FieldSpan s = col->spans[row];
-  return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
-}
-
-uint64_t WindowOf(uint64_t t, uint64_t w) { return t - t % w; }
-
-double Round3(double x) { return std::round(x * 1000) / 1000; }
-
-}  // namespace
-
-struct Detector::State {
-  DetectOptions o;
-  Names names;
-  std::unordered_map<PairKey, ScanState, KeyHash> scans;
-  std::unordered_map<SweepKey, SweepState, KeyHash> sweeps;
-  std::unordered_map<BruteKey, BruteState, KeyHash> brutes;
-  FlatMap<Addr128, TrwState, KeyHash> trw;
-  FlatMap<HostKey, HostState, KeyHash> hosts;  // window = exfil window
-  // Bytes internal hosts sent to `host` (as dstaddr) on an interface: what a NAT gateway or
-  // proxy relays, subtracted from its bytes out there.
-  FlatMap<RelayKey, uint64_t, KeyHash> relay;
-  FlatMap<HostKey, HostState, KeyHash> fanin;  // window = fan-in window
-  std::unordered_map<IfaceKey, RejectState, KeyHash> rejects;
-  std::vector<bool> brute_port;  // 65,536 flags
-
-  void MergeFrom(const State& other);
-};
 
 Detector::Detector(const DetectOptions& options) : state_(std::make_unique<State>()) {
   state_->o = options;
@@ -644,521 +286,345 @@ void Detector::State::MergeFrom(const State& other) {
 
 void Detector::Merge(const Detector& other) { state_->MergeFrom(*other.state_); }
 
-// --- Findings ------------------------------------------------------------------------------------
+// --- Saving and loading (partial state files, docs/partial.md section "detection") --------------
+//
+// Fixed-width little-endian fields in this order: interface names, then each table as a count
+// and its entries. Map iteration order is not fixed, so two saves of equal state may differ in
+// bytes; a load followed by Merge gives the same findings either way.
 
 namespace {
 
-std::vector<std::string> IfaceNames(const InterfaceSet& set, const Names& names) {
-  std::vector<std::string> out;
-  for (uint32_t id : set.ids) out.push_back(names.names[id]);
-  return out;
+void SaveAddr(ByteWriter& w, const Addr128& a) {
+  w.U64(a.hi);
+  w.U64(a.lo);
 }
-
-nlohmann::ordered_json PortsJson(const std::vector<uint16_t>& ports) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::array();
-  for (uint16_t p : ports) j.push_back(p);
-  return j;
+Addr128 LoadAddr(ByteReader& r) {
+  Addr128 a;
+  a.hi = r.U64();
+  a.lo = r.U64();
+  return a;
 }
-
-std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
-  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+void SavePorts(ByteWriter& w, const std::vector<uint16_t>& v) {
+  w.U32(static_cast<uint32_t>(v.size()));
+  for (uint16_t p : v) w.U16(p);
 }
-
-std::string DurationText(uint64_t seconds) {
-  if (seconds % 3600 == 0) return Plural(seconds / 3600, "hour", "hours");
-  if (seconds % 60 == 0) return Plural(seconds / 60, "minute", "minutes");
-  return Plural(seconds, "second", "seconds");
+bool LoadPorts(ByteReader& r, std::vector<uint16_t>& v, size_t max) {
+  const uint32_t n = r.U32();
+  if (n > max || !r.Expect(n, 2)) return false;
+  v.clear();
+  for (uint32_t i = 0; i < n; ++i) AddSmallest(v, r.U16(), max, std::less<uint16_t>());
+  return !r.failed();
 }
-
-std::string BytesText(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double x = static_cast<double>(b);
-  size_t u = 0;
-  while (x >= 1024 && u + 1 < std::size(units)) x /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", x, units[u]);
-  return buf;
+void SavePortSet(ByteWriter& w, const PortSet& s) {
+  w.U32(static_cast<uint32_t>(s.size()));
+  s.ForEach([&](uint16_t p) { w.U16(p); });
 }
-
-std::string Where(bool internal) { return internal ? "internal host" : "external host"; }
-
-// Mean and standard deviation of `xs` without element `skip` (population form).
-std::pair<double, double> MeanSd(const std::vector<double>& xs, size_t skip) {
-  const size_t n = xs.size() - (skip < xs.size() ? 1 : 0);
-  if (n == 0) return {0, 0};
-  double sum = 0;
-  for (size_t i = 0; i < xs.size(); ++i) sum += i == skip ? 0 : xs[i];
-  const double mean = sum / static_cast<double>(n);
-  double var = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (i != skip) var += (xs[i] - mean) * (xs[i] - mean);
+bool LoadPortSet(ByteReader& r, PortSet& s) {
+  const uint32_t n = r.U32();
+  if (n > 65536 || !r.Expect(n, 2)) return false;
+  for (uint32_t i = 0; i < n; ++i) s.Add(r.U16());
+  return !r.failed();
+}
+void SaveIfaces(ByteWriter& w, const InterfaceSet& s) {
+  w.U32(static_cast<uint32_t>(s.ids.size()));
+  for (uint32_t id : s.ids) w.U32(id);
+}
+bool LoadIfaces(ByteReader& r, InterfaceSet& s, const Names& names) {
+  const uint32_t n = r.U32();
+  if (n > kMaxInterfaces || !r.Expect(n, 4)) return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t id = r.U32();
+    if (id >= names.names.size()) return false;
+    s.Add(id, names);
   }
-  return {mean, std::sqrt(var / static_cast<double>(n))};
+  return !r.failed();
 }
-
-void SetActivity(Finding& f, const Activity& a, const Names& names) {
-  f.flows = a.flows;
-  f.packets = a.packets;
-  f.bytes = a.bytes;
-  f.first_seen = a.first == UINT64_MAX ? 0 : a.first;
-  f.last_seen = a.last;
-  f.interfaces = IfaceNames(a.ifaces, names);
+void SaveActivity(ByteWriter& w, const Activity& a) {
+  w.U64(a.flows);
+  w.U64(a.packets);
+  w.U64(a.bytes);
+  w.U64(a.first);
+  w.U64(a.last);
+  SaveIfaces(w, a.ifaces);
+}
+bool LoadActivity(ByteReader& r, Activity& a, const Names& names) {
+  a.flows = r.U64();
+  a.packets = r.U64();
+  a.bytes = r.U64();
+  a.first = r.U64();
+  a.last = r.U64();
+  return LoadIfaces(r, a.ifaces, names);
+}
+void SaveProtocols(ByteWriter& w, const Protocols& p) {
+  w.U16(p.lo);
+  w.U16(p.hi);
+}
+void LoadProtocols(ByteReader& r, Protocols& p) {
+  p.lo = r.U16();
+  p.hi = r.U16();
+}
+// Reads a table's entry count; each entry takes at least `min_bytes`.
+bool Count(ByteReader& r, uint64_t min_bytes, uint64_t* n) {
+  *n = r.U64();
+  return r.Expect(*n, min_bytes);
 }
 
 }  // namespace
 
-std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) const {
-  const State& s = *state_;
-  const DetectOptions& o = s.o;
-  std::vector<Finding> out;
-  if (!o.enabled) return out;
-  const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
-
-  // port_scan
-  for (const auto& [k, v] : s.scans) {
-    if (v.failed.size() == 0) continue;
-    std::vector<uint16_t> failed;
-    v.failed.ForEach([&](uint16_t p) {
-      if (!v.answered.Contains(p)) failed.push_back(p);
-    });
-    if (failed.size() < o.scan_min_ports) continue;
-    Finding f;
-    f.type = "port_scan";
-    const bool inside = internal(k.src);
-    f.severity = inside ? 3 : 2;
-    f.mitre =
-        inside ? std::vector<std::string>{"T1046"} : std::vector<std::string>{"T1046", "T1595.001"};
-    f.src = Text(k.src);
-    f.dst = Text(k.dst);
-    f.protocol = v.protocols.Single();
-    f.window_start = k.window;
-    f.window_end = k.window + o.scan_window;
-    SetActivity(f, v.activity, s.names);
-    f.distinct_dst_ports = failed.size();
-    f.distinct_dsts = 1;
-    failed.resize(std::min(failed.size(), kSamples));
-    f.evidence["threshold"] = {{"failed_ports", o.scan_min_ports},
-                               {"window_seconds", o.scan_window}};
-    f.evidence["failed_ports"] = f.distinct_dst_ports;
-    f.evidence["answered_ports"] = v.answered.size();
-    f.evidence["rejected_flows"] = v.rejected;
-    f.evidence["sample_ports"] = PortsJson(failed);
-    f.summary = Where(inside) + " " + *f.src + " made failed attempts at " +
-                std::to_string(f.distinct_dst_ports) + " ports of " + *f.dst + " within " +
-                DurationText(o.scan_window) + " (threshold " + std::to_string(o.scan_min_ports) +
-                ").";
-    out.push_back(std::move(f));
+void Detector::State::Save(ByteWriter& w) const {
+  w.U32(static_cast<uint32_t>(names.names.size()));
+  for (const std::string& n : names.names) w.Str(n);
+  w.U64(scans.size());
+  for (const auto& [k, v] : scans) {
+    SaveAddr(w, k.src);
+    SaveAddr(w, k.dst);
+    w.U64(k.window);
+    SavePortSet(w, v.failed);
+    SavePortSet(w, v.answered);
+    w.U64(v.rejected);
+    SaveProtocols(w, v.protocols);
+    SaveActivity(w, v.activity);
   }
-
-  // port_sweep
-  for (const auto& [k, v] : s.sweeps) {
-    const uint64_t dsts = v.dsts.Count();
-    if (dsts < o.sweep_min_dsts) continue;
-    Finding f;
-    f.type = "port_sweep";
-    const bool inside = internal(k.src);
-    f.severity = inside ? 3 : 2;
-    f.mitre = inside ? std::vector<std::string>{"T1046", "T1018"}
-                     : std::vector<std::string>{"T1046", "T1595.001"};
-    f.src = Text(k.src);
-    f.dst_port = k.port_proto >> 8;
-    f.protocol = k.port_proto & 0xFF;
-    f.window_start = k.window;
-    f.window_end = k.window + o.sweep_window;
-    SetActivity(f, v.activity, s.names);
-    f.distinct_dst_ports = 1;
-    f.distinct_dsts = dsts;
-    f.evidence["threshold"] = {{"failed_dsts", o.sweep_min_dsts},
-                               {"window_seconds", o.sweep_window}};
-    f.evidence["failed_dsts"] = dsts;
-    f.evidence["rejected_flows"] = v.rejected;
-    nlohmann::ordered_json sample = nlohmann::ordered_json::array();
-    for (const Addr128& a : v.sample) sample.push_back(Text(a));
-    f.evidence["sample_dsts"] = std::move(sample);
-    f.summary = Where(inside) + " " + *f.src + " made failed attempts at port " +
-                std::to_string(*f.dst_port) + " of " + std::to_string(dsts) + " hosts within " +
-                DurationText(o.sweep_window) + " (threshold " + std::to_string(o.sweep_min_dsts) +
-                ").";
-    out.push_back(std::move(f));
+  w.U64(sweeps.size());
+  for (const auto& [k, v] : sweeps) {
+    SaveAddr(w, k.src);
+    w.U64(k.window);
+    w.U32(k.port_proto);
+    v.dsts.Save(w);
+    w.U32(static_cast<uint32_t>(v.sample.size()));
+    for (const Addr128& a : v.sample) SaveAddr(w, a);
+    w.U64(v.rejected);
+    SaveActivity(w, v.activity);
   }
-
-  // scan_trw: Wald's SPRT over first contacts in (window, destination) order.
-  const double step_success = std::log(o.trw_theta1 / o.trw_theta0);
-  const double step_failure = std::log((1 - o.trw_theta1) / (1 - o.trw_theta0));
-  const double upper = std::log(o.trw_beta / o.trw_alpha);
-  const double lower = std::log((1 - o.trw_beta) / (1 - o.trw_alpha));
-  for (const auto& [src, v] : s.trw) {
-    double llr = 0;
-    uint64_t successes = 0, failures = 0;
-    size_t decided = SIZE_MAX;
-    for (size_t i = 0; i < v.contacts.size(); ++i) {
-      const bool ok = v.contacts[i].success;
-      llr += ok ? step_success : step_failure;
-      successes += ok;
-      failures += !ok;
-      if (llr >= upper) {
-        decided = i;
-        break;
-      }
-      if (llr <= lower) break;
+  w.U64(brutes.size());
+  for (const auto& [k, v] : brutes) {
+    SaveAddr(w, k.src);
+    SaveAddr(w, k.dst);
+    w.U64(k.window);
+    w.U32(k.port);
+    v.attempts.Save(w);
+    w.U64(v.rejected);
+    w.U64(v.probes);
+    SaveActivity(w, v.activity);
+  }
+  w.U64(trw.size());
+  for (const auto& [src, v] : trw) {
+    SaveAddr(w, src);
+    w.U32(static_cast<uint32_t>(v.contacts.size()));
+    for (const Contact& c : v.contacts) {
+      w.U64(c.window);
+      SaveAddr(w, c.dst);
+      w.U8(c.success);
     }
-    if (decided == SIZE_MAX) continue;
-    Finding f;
-    f.type = "scan_trw";
-    f.severity = 2;
-    f.mitre = {"T1046", "T1595"};
-    f.src = Text(src);
-    f.window_start = v.contacts.front().window;
-    f.window_end = v.contacts[decided].window + o.trw_window;
-    SetActivity(f, v.activity, s.names);
-    f.distinct_dsts = v.dsts.Count();
-    f.distinct_dst_ports = v.ports.size();
-    f.evidence["threshold"] = {{"likelihood_ratio", Round3(o.trw_beta / o.trw_alpha)},
-                               {"theta0", o.trw_theta0},
-                               {"theta1", o.trw_theta1}};
-    f.evidence["likelihood_ratio"] = Round3(std::exp(llr));
-    f.evidence["first_contacts"] = decided + 1;
-    f.evidence["failed_first_contacts"] = failures;
-    f.evidence["successful_first_contacts"] = successes;
-    nlohmann::ordered_json sample = nlohmann::ordered_json::array();
-    for (size_t i = 0; i <= decided && i < kSamples; ++i) sample.push_back(Text(v.contacts[i].dst));
-    f.evidence["sample_dsts"] = std::move(sample);
-    f.evidence["sample_ports"] = PortsJson(v.ports);
-    f.summary = "external host " + *f.src + " failed " + std::to_string(failures) +
-                " of its first " + std::to_string(decided + 1) +
-                " contacts with internal hosts: a scanner by the threshold random walk "
-                "(likelihood ratio " +
-                std::to_string(static_cast<uint64_t>(std::exp(llr))) +
-                " >= " + std::to_string(static_cast<uint64_t>(o.trw_beta / o.trw_alpha)) + ").";
-    out.push_back(std::move(f));
+    v.dsts.Save(w);
+    SavePorts(w, v.ports);
+    SaveActivity(w, v.activity);
   }
-
-  // brute_force
-  for (const auto& [k, v] : s.brutes) {
-    const uint64_t attempts = v.attempts.Count();
-    if (attempts < o.brute_min_attempts) continue;
-    Finding f;
-    f.type = "brute_force";
-    const bool inside = internal(k.src);
-    f.severity = inside ? 3 : 2;  // GuardDuty: high when our instance is the actor
-    f.mitre = {"T1110", "T1110.001"};
-    if (k.port == 22) f.mitre.push_back("T1021.004");
-    if (k.port == 3389) f.mitre.push_back("T1021.001");
-    f.src = Text(k.src);
-    f.dst = Text(k.dst);
-    f.dst_port = k.port;
-    f.protocol = kTcp;
-    f.window_start = k.window;
-    f.window_end = k.window + o.brute_window;
-    SetActivity(f, v.activity, s.names);
-    f.distinct_dst_ports = 1;
-    f.distinct_dsts = 1;
-    f.evidence["threshold"] = {{"attempts", o.brute_min_attempts},
-                               {"window_seconds", o.brute_window}};
-    f.evidence["attempts"] = attempts;
-    f.evidence["rejected_flows"] = v.rejected;
-    f.evidence["probe_flows"] = v.probes;
-    f.evidence["role"] = inside ? "actor" : "target";
-    f.summary = Where(inside) + " " + *f.src + " made " + std::to_string(attempts) +
-                " short or failed connections to port " + std::to_string(k.port) + " of " + *f.dst +
-                " within " + DurationText(o.brute_window) + " (threshold " +
-                std::to_string(o.brute_min_attempts) + ").";
-    out.push_back(std::move(f));
-  }
-
-  // exfiltration: per source, its windows' net external bytes (the busiest interface's bytes
-  // out minus what it relayed for other internal hosts there, so a NAT gateway does not count).
-  struct ExfilWindow {
-    uint64_t window;
-    const HostState* state;
-    const ExfilSide* side;
-    uint64_t net, relay;
-  };
-  std::map<std::pair<uint64_t, uint64_t>, std::vector<ExfilWindow>> by_source;  // (hi, lo)
-  for (const auto& [k, h] : s.hosts) {
-    const ExfilSide* best = nullptr;
-    uint64_t best_net = 0, best_relay = 0;
+  w.U64(hosts.size());
+  for (const auto& [k, h] : hosts) {
+    SaveAddr(w, k.host);
+    w.U64(k.window);
+    w.U64(h.first);
+    w.U64(h.last);
+    w.U32(static_cast<uint32_t>(h.sides.size()));
     for (const ExfilSide& side : h.sides) {
-      const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface});
-      const uint64_t rel = relayed != nullptr ? *relayed : 0;
-      const uint64_t net = side.out > rel ? side.out - rel : 0;
-      if (best == nullptr || net > best_net ||
-          (net == best_net && s.names.names[side.iface] < s.names.names[best->iface])) {
-        best = &side;
-        best_net = net;
-        best_relay = rel;
+      w.U32(side.iface);
+      w.U64(side.out);
+      w.U64(side.flows);
+      w.U64(side.packets);
+      w.U8(side.too_many);
+      w.U32(static_cast<uint32_t>(side.dsts.size()));
+      for (const auto& [a, bytes] : side.dsts) {
+        SaveAddr(w, a);
+        w.U64(bytes);
       }
-    }
-    if (best == nullptr || best_net == 0) continue;
-    by_source[{k.host.hi, k.host.lo}].push_back({k.window, &h, best, best_net, best_relay});
-  }
-  for (auto& [addr, windows] : by_source) {
-    std::sort(windows.begin(), windows.end(),
-              [](const ExfilWindow& a, const ExfilWindow& b) { return a.window < b.window; });
-    std::vector<double> xs;
-    for (const ExfilWindow& w : windows) xs.push_back(static_cast<double>(w.net));
-    for (size_t i = 0; i < windows.size(); ++i) {
-      const ExfilWindow& w = windows[i];
-      const bool absolute = w.net >= o.exfil_min_bytes;
-      const auto [mean, sd] = MeanSd(xs, i);
-      const bool warm = windows.size() - 1 >= o.exfil_baseline_windows;
-      const double z = (xs[i] - mean) / std::max(sd, 1.0);
-      const bool baseline = warm && w.net >= o.exfil_baseline_min_bytes &&
-                            z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
-      if (!absolute && !baseline) continue;
-      const Addr128 src{addr.first, addr.second};
-      Finding f;
-      f.type = "exfiltration";
-      f.severity = w.net >= 10 * o.exfil_min_bytes ? 4 : 3;
-      f.mitre = {"T1048", "T1041"};
-      f.src = Text(src);
-      const ExfilSide& side = *w.side;
-      if (!side.too_many && side.dsts.size() == 1) f.dst = Text(side.dsts[0].first);
-      if (side.ports.size() == 1) f.dst_port = side.ports[0];
-      f.window_start = w.window;
-      f.window_end = w.window + o.exfil_window;
-      f.first_seen = w.state->first;
-      f.last_seen = w.state->last;
-      f.flows = side.flows;
-      f.packets = side.packets;
-      f.bytes = side.out;
-      f.interfaces = {s.names.names[side.iface]};
-      f.distinct_dsts = side.distinct.Count();
-      f.distinct_dst_ports = side.ports.size();
-      f.evidence["threshold"] = {{"bytes_out_external", o.exfil_min_bytes},
-                                 {"window_seconds", o.exfil_window},
-                                 {"baseline_z", o.exfil_baseline_z},
-                                 {"baseline_ratio", o.exfil_baseline_ratio}};
-      f.evidence["bytes_out_external"] = side.out;
-      f.evidence["bytes_relayed"] = w.relay;
-      f.evidence["net_bytes"] = w.net;
-      f.evidence["crossed"] = absolute && baseline ? "absolute,baseline"
-                              : absolute           ? "absolute"
-                                                   : "baseline";
-      f.evidence["baseline_windows"] = windows.size() - 1;
-      f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
-      f.evidence["z"] = warm ? Round3(z) : 0.0;
-      // The top destinations by bytes (ties by address).
-      std::vector<std::pair<Addr128, uint64_t>> top = side.dsts;
-      std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
-        return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
-      });
-      top.resize(std::min<size_t>(top.size(), 5));
-      nlohmann::ordered_json tops = nlohmann::ordered_json::array();
-      for (const auto& [a, bytes] : top) tops.push_back({{"dst", Text(a)}, {"bytes", bytes}});
-      f.evidence["top_dsts"] = std::move(tops);
-      f.summary = "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +
-                  Plural(f.distinct_dsts, "external destination", "external destinations") +
-                  " within " + DurationText(o.exfil_window) +
-                  (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
-                            : " (" + std::to_string(static_cast<uint64_t>(z)) +
-                                  " standard deviations above its own baseline)") +
-                  ".";
-      out.push_back(std::move(f));
+      side.distinct.Save(w);
+      SavePorts(w, side.ports);
     }
   }
-
-  // Windows of the run span for a window length w: silent ones count as zero in baselines.
-  const auto span_windows = [&](uint64_t w) {
-    std::vector<uint64_t> v;
-    if (span_end <= span_begin) return v;
-    for (uint64_t t = WindowOf(span_begin, w); t < span_end && v.size() < 1'000'000; t += w) {
-      v.push_back(t);
-    }
-    return v;
-  };
-
-  // reject_spike
-  {
-    std::map<std::string, std::map<uint64_t, const RejectState*>> by_iface;
-    for (const auto& [k, v] : s.rejects) by_iface[k.iface][k.window] = &v;
-    const std::vector<uint64_t> span = span_windows(o.reject_window);
-    for (const auto& [name, windows] : by_iface) {
-      std::vector<uint64_t> times = span;
-      for (const auto& [t, v] : windows) {
-        if (!std::binary_search(times.begin(), times.end(), t)) {
-          times.insert(std::lower_bound(times.begin(), times.end(), t), t);
-        }
-      }
-      std::vector<double> xs(times.size(), 0);
-      for (size_t i = 0; i < times.size(); ++i) {
-        auto it = windows.find(times[i]);
-        if (it != windows.end()) xs[i] = static_cast<double>(it->second->flows);
-      }
-      for (size_t i = 0; i < times.size(); ++i) {
-        auto it = windows.find(times[i]);
-        if (it == windows.end() || it->second->flows < o.reject_min_flows) continue;
-        const auto [mean, sd] = MeanSd(xs, i);
-        const double z = (xs[i] - mean) / std::max(sd, 1.0);
-        if (z < o.reject_z || xs[i] < o.reject_ratio * mean) continue;
-        const RejectState& v = *it->second;
-        Finding f;
-        f.type = "reject_spike";
-        f.severity = 2;
-        f.mitre = {"T1498", "T1499"};
-        f.window_start = times[i];
-        f.window_end = times[i] + o.reject_window;
-        f.first_seen = v.first;
-        f.last_seen = v.last;
-        f.flows = v.flows;
-        f.packets = v.packets;
-        f.bytes = v.bytes;
-        f.interfaces = {name};
-        f.distinct_dsts = 1;
-        f.distinct_dst_ports = v.ports.Count();
-        if (f.distinct_dst_ports == 1 && !v.sample_ports.empty()) f.dst_port = v.sample_ports[0];
-        f.evidence["threshold"] = {{"rejected_flows", o.reject_min_flows},
-                                   {"window_seconds", o.reject_window},
-                                   {"z", o.reject_z},
-                                   {"ratio", o.reject_ratio}};
-        f.evidence["rejected_flows"] = v.flows;
-        f.evidence["baseline_mean_flows"] = Round3(mean);
-        f.evidence["baseline_windows"] = times.size() - 1;
-        f.evidence["z"] = Round3(z);
-        f.evidence["distinct_sources"] = v.sources.Count();
-        f.evidence["sample_ports"] = PortsJson(v.sample_ports);
-        f.summary = "interface " + name + " rejected " + std::to_string(v.flows) + " flows from " +
-                    Plural(v.sources.Count(), "source", "sources") + " within " +
-                    DurationText(o.reject_window) + ", against a mean of " +
-                    std::to_string(static_cast<uint64_t>(std::round(mean))) +
-                    " in its other windows.";
-        out.push_back(std::move(f));
-      }
-    }
+  w.U64(relay.size());
+  for (const auto& [k, bytes] : relay) {
+    SaveAddr(w, k.host);
+    w.U64(k.window);
+    w.U32(k.iface);
+    w.U64(bytes);
   }
-
-  // ddos_fan_in
-  {
-    std::map<std::pair<uint64_t, uint64_t>, std::map<uint64_t, const HostState*>> by_dst;
-    for (const auto& [k, h] : s.fanin) by_dst[{k.host.hi, k.host.lo}][k.window] = &h;
-    const std::vector<uint64_t> span = span_windows(o.fanin_window);
-    for (const auto& [addr, windows] : by_dst) {
-      bool any = false;
-      for (const auto& [t, h] : windows) any |= h->sources.Count() >= o.fanin_min_sources;
-      if (!any) continue;
-      std::vector<uint64_t> times = span;
-      for (const auto& [t, h] : windows) {
-        if (!std::binary_search(times.begin(), times.end(), t)) {
-          times.insert(std::lower_bound(times.begin(), times.end(), t), t);
-        }
-      }
-      std::vector<uint64_t> counts(times.size(), 0);
-      for (size_t i = 0; i < times.size(); ++i) {
-        auto it = windows.find(times[i]);
-        if (it != windows.end()) counts[i] = it->second->sources.Count();
-      }
-      for (size_t i = 0; i < times.size(); ++i) {
-        if (counts[i] < o.fanin_min_sources) continue;
-        std::vector<uint64_t> others;
-        for (size_t j = 0; j < counts.size(); ++j) {
-          if (j != i) others.push_back(counts[j]);
-        }
-        uint64_t median = 0;
-        if (!others.empty()) {
-          std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
-          median = others[others.size() / 2];
-        }
-        if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median)) continue;
-        const HostState& h = *windows.at(times[i]);
-        const Addr128 dst{addr.first, addr.second};
-        Finding f;
-        f.type = "ddos_fan_in";
-        f.severity = 3;
-        f.mitre = {"T1498", "T1498.001"};
-        f.dst = Text(dst);
-        if (h.port_lo == h.port_hi) f.dst_port = h.port_lo;
-        f.protocol = h.in_protocols.Single();
-        f.window_start = times[i];
-        f.window_end = times[i] + o.fanin_window;
-        f.first_seen = h.in_first;
-        f.last_seen = h.in_last;
-        f.flows = h.in_flows;
-        f.packets = h.in_packets;
-        f.bytes = h.in_bytes;
-        f.interfaces = IfaceNames(h.in_ifaces, s.names);
-        f.distinct_dsts = 1;
-        f.distinct_dst_ports = h.in_ports.Count();
-        f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
-                                   {"window_seconds", o.fanin_window},
-                                   {"ratio_to_median", o.fanin_ratio}};
-        f.evidence["distinct_sources"] = counts[i];
-        f.evidence["baseline_median_sources"] = median;
-        f.evidence["flows_per_second"] =
-            Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
-        f.evidence["packets_per_second"] =
-            Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
-        f.summary = std::to_string(counts[i]) + " external sources sent " +
-                    std::to_string(h.in_flows) + " flows to " + *f.dst + " within " +
-                    DurationText(o.fanin_window) + " (threshold " +
-                    std::to_string(o.fanin_min_sources) + ", median window " +
-                    std::to_string(median) + ").";
-        out.push_back(std::move(f));
-      }
-    }
+  w.U64(fanin.size());
+  for (const auto& [k, h] : fanin) {
+    SaveAddr(w, k.host);
+    w.U64(k.window);
+    h.sources.Save(w);
+    w.U64(h.in_flows);
+    w.U64(h.in_packets);
+    w.U64(h.in_bytes);
+    w.U64(h.in_first);
+    w.U64(h.in_last);
+    SaveIfaces(w, h.in_ifaces);
+    SaveProtocols(w, h.in_protocols);
+    w.U32(h.port_lo);
+    w.U32(h.port_hi);
+    h.in_ports.Save(w);
   }
-
-  for (Finding& f : out) f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start);
-  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
-    const auto key = [](const Finding& f) {
-      return std::make_tuple(f.window_start, std::string_view(f.type),
-                             f.src ? std::string_view(*f.src) : std::string_view(),
-                             f.dst ? std::string_view(*f.dst) : std::string_view(),
-                             f.dst_port ? int64_t{*f.dst_port} : int64_t{-1});
-    };
-    return key(a) < key(b);
-  });
-  return out;
+  w.U64(rejects.size());
+  for (const auto& [k, v] : rejects) {
+    w.Str(k.iface);
+    w.U64(k.window);
+    w.U64(v.flows);
+    w.U64(v.packets);
+    w.U64(v.bytes);
+    w.U64(v.first);
+    w.U64(v.last);
+    v.sources.Save(w);
+    v.ports.Save(w);
+    SavePorts(w, v.sample_ports);
+  }
 }
 
-std::string FindingId(std::string_view type, const std::optional<std::string>& src,
-                      const std::optional<std::string>& dst, std::optional<uint32_t> dst_port,
-                      uint64_t window_start) {
-  // FNV-1a 64 over the key fields, separated by a byte no field holds; then a mixer so that
-  // ids of similar keys share no prefix.
-  uint64_t h = 0xCBF29CE484222325ull;
-  const auto feed = [&](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 0x100000001B3ull;
+bool Detector::State::Load(ByteReader& r) {
+  const uint32_t n_names = r.U32();
+  if (!r.Expect(n_names, 4)) return false;
+  for (uint32_t i = 0; i < n_names; ++i) {
+    const std::string_view name = r.Str();
+    if (r.failed() || names.Id(name) != i) return false;  // duplicates are malformed
+  }
+  const auto iface_ok = [&](uint32_t id) { return id < names.names.size(); };
+  uint64_t n = 0;
+  if (!Count(r, 48, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    PairKey k{LoadAddr(r), LoadAddr(r), 0};
+    k.window = r.U64();
+    ScanState& v = scans[k];
+    if (!LoadPortSet(r, v.failed) || !LoadPortSet(r, v.answered)) return false;
+    v.rejected = r.U64();
+    LoadProtocols(r, v.protocols);
+    if (!LoadActivity(r, v.activity, names)) return false;
+  }
+  if (!Count(r, 28, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    SweepKey k{LoadAddr(r), 0, 0};
+    k.window = r.U64();
+    k.port_proto = r.U32();
+    SweepState& v = sweeps[k];
+    if (!v.dsts.Load(r)) return false;
+    const uint32_t samples = r.U32();
+    if (samples > kSamples || !r.Expect(samples, 16)) return false;
+    for (uint32_t j = 0; j < samples; ++j) AddSmallest(v.sample, LoadAddr(r), kSamples, AddrLess);
+    v.rejected = r.U64();
+    if (!LoadActivity(r, v.activity, names)) return false;
+  }
+  if (!Count(r, 44, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    BruteKey k{LoadAddr(r), LoadAddr(r), 0, 0};
+    k.window = r.U64();
+    k.port = r.U32();
+    BruteState& v = brutes[k];
+    if (!v.attempts.Load(r)) return false;
+    v.rejected = r.U64();
+    v.probes = r.U64();
+    if (!LoadActivity(r, v.activity, names)) return false;
+  }
+  if (!Count(r, 20, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    TrwState& v = trw[LoadAddr(r)];
+    const uint32_t contacts = r.U32();
+    if (contacts > kTrwContacts || !r.Expect(contacts, 25)) return false;
+    for (uint32_t j = 0; j < contacts; ++j) {
+      const uint64_t window = r.U64();
+      const Addr128 dst = LoadAddr(r);
+      const uint8_t success = r.U8();
+      if (success > 1) return false;
+      v.See(window, dst, success != 0);
     }
-    h ^= 0xFF;
-    h *= 0x100000001B3ull;
-  };
-  feed(type);
-  feed(src ? *src : "null");
-  feed(dst ? *dst : "null");
-  feed(dst_port ? std::to_string(*dst_port) : "null");
-  feed(std::to_string(window_start));
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(Mix64(h)));
-  return buf;
+    if (!v.dsts.Load(r) || !LoadPorts(r, v.ports, kSamples) ||
+        !LoadActivity(r, v.activity, names)) {
+      return false;
+    }
+  }
+  if (!Count(r, 44, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    HostKey k{LoadAddr(r), 0};
+    k.window = r.U64();
+    HostState& h = hosts[k];
+    h.first = r.U64();
+    h.last = r.U64();
+    const uint32_t sides = r.U32();
+    if (!r.Expect(sides, 33)) return false;
+    for (uint32_t j = 0; j < sides; ++j) {
+      const uint32_t iface = r.U32();
+      if (!iface_ok(iface)) return false;
+      ExfilSide& side = h.Side(iface);
+      side.out = r.U64();
+      side.flows = r.U64();
+      side.packets = r.U64();
+      side.too_many = r.U8() != 0;
+      const uint32_t dsts = r.U32();
+      if (dsts > kExfilDsts || !r.Expect(dsts, 24)) return false;
+      for (uint32_t d = 0; d < dsts; ++d) {
+        const Addr128 a = LoadAddr(r);
+        side.dsts.push_back({a, r.U64()});
+      }
+      if (!std::is_sorted(side.dsts.begin(), side.dsts.end(), [](const auto& x, const auto& y) {
+            return AddrLess(x.first, y.first);
+          })) {
+        return false;
+      }
+      if (!side.distinct.Load(r) || !LoadPorts(r, side.ports, kSamples)) return false;
+    }
+  }
+  if (!Count(r, 44, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    RelayKey k{LoadAddr(r), 0, 0};
+    k.window = r.U64();
+    k.iface = r.U32();
+    if (!iface_ok(k.iface)) return false;
+    relay[k] += r.U64();
+  }
+  if (!Count(r, 60, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    HostKey k{LoadAddr(r), 0};
+    k.window = r.U64();
+    HostState& h = fanin[k];
+    if (!h.sources.Load(r)) return false;
+    h.in_flows = r.U64();
+    h.in_packets = r.U64();
+    h.in_bytes = r.U64();
+    h.in_first = r.U64();
+    h.in_last = r.U64();
+    if (!LoadIfaces(r, h.in_ifaces, names)) return false;
+    LoadProtocols(r, h.in_protocols);
+    h.port_lo = r.U32();
+    h.port_hi = r.U32();
+    if (!h.in_ports.Load(r)) return false;
+  }
+  if (!Count(r, 56, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    IfaceKey k;
+    k.iface = std::string(r.Str());
+    k.window = r.U64();
+    RejectState& v = rejects[k];
+    v.flows = r.U64();
+    v.packets = r.U64();
+    v.bytes = r.U64();
+    v.first = r.U64();
+    v.last = r.U64();
+    if (!v.sources.Load(r) || !v.ports.Load(r) || !LoadPorts(r, v.sample_ports, kSamples)) {
+      return false;
+    }
+  }
+  return !r.failed() && r.Left() == 0;
 }
 
-std::string FindingJson(const Finding& f) {
-  nlohmann::ordered_json j;
-  j["id"] = f.id;
-  j["type"] = f.type;
-  j["severity"] = f.severity;
-  j["mitre"] = f.mitre;
-  j["src"] = f.src ? nlohmann::ordered_json(*f.src) : nlohmann::ordered_json(nullptr);
-  j["dst"] = f.dst ? nlohmann::ordered_json(*f.dst) : nlohmann::ordered_json(nullptr);
-  j["dst_port"] =
-      f.dst_port ? nlohmann::ordered_json(*f.dst_port) : nlohmann::ordered_json(nullptr);
-  j["protocol"] =
-      f.protocol ? nlohmann::ordered_json(*f.protocol) : nlohmann::ordered_json(nullptr);
-  j["interfaces"] = f.interfaces;
-  j["window_start"] = f.window_start;
-  j["window_end"] = f.window_end;
-  j["first_seen"] = f.first_seen;
-  j["last_seen"] = f.last_seen;
-  j["flows"] = f.flows;
-  j["packets"] = f.packets;
-  j["bytes"] = f.bytes;
-  j["distinct_dst_ports"] = f.distinct_dst_ports;
-  j["distinct_dsts"] = f.distinct_dsts;
-  j["evidence"] = f.evidence;
-  j["summary"] = f.summary;
-  return j.dump();
+void Detector::Save(ByteWriter& out) const { state_->Save(out); }
+
+bool Detector::Load(ByteReader& in, std::string* error) {
+  State loaded;
+  loaded.o = state_->o;
+  if (!loaded.Load(in)) {
+    *error = "malformed detection state";
+    return false;
+  }
+  state_->MergeFrom(loaded);
+  return true;
 }
 
 }  // namespace flowsift

@@ -32,6 +32,7 @@
 #include "pipeline/aggregate.h"
 #include "pipeline/networks.h"
 #include "pipeline/parse_chunk.h"
+#include "pipeline/serial.h"
 
 namespace flowsift {
 
@@ -81,6 +82,8 @@ struct DetectOptions {
                                      std::string* error);
 // The defaults as a commented config file.
 std::string DefaultDetectConfig();
+// `options` as a config file that ParseDetectConfig reads back to the same options.
+std::string DetectConfigText(const DetectOptions& options);
 // Markdown table of every key, default and source (for the README).
 std::string DetectConfigTable();
 // The options as a JSON object (for the manifest).
@@ -131,6 +134,12 @@ class Detector {
 
   // Adds everything `other` holds; the findings do not depend on how records were split.
   void Merge(const Detector& other);
+
+  // The complete state for a partial output (docs/partial.md, section "detection").
+  void Save(ByteWriter& out) const;
+  // Adds a state written by Save, as Merge would add that detector; false with *error when
+  // the bytes are malformed (then nothing was added).
+  [[nodiscard]] bool Load(ByteReader& in, std::string* error);
 
   // The findings, sorted by (window_start, type, src, dst, dst_port). [span_begin, span_end)
   // is the run's time span (first and last window of the windows table), over which the

@@ -2,7 +2,6 @@
 // by --print-config, the manifest and the README.
 #include <charconv>
 #include <cmath>
-#include <sstream>
 #include <variant>
 
 #include "pipeline/detect.h"
@@ -75,10 +74,11 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
+// The shortest text that reads back as the same double (0.8, not 0.80000000000000004).
 std::string FormatDouble(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
 std::string ValueText(const DetectOptions& o, const Key& k) {
@@ -199,12 +199,14 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
   return true;
 }
 
-std::string DefaultDetectConfig() {
-  const DetectOptions o;
+std::string DefaultDetectConfig() { return DetectConfigText(DetectOptions{}); }
+
+std::string DetectConfigText(const DetectOptions& o) {
   std::string s =
       "# flowsift detection thresholds (flowsift run --config FILE). Every key is optional;\n"
       "# a key left out keeps the default shown. Sizes take K/M/G/T (powers of 1024).\n"
-      "detection.enabled = true\n";
+      "detection.enabled = " +
+      std::string(o.enabled ? "true" : "false") + "\n";
   std::string_view section;
   for (const Key& k : kKeys) {
     const std::string_view sec = k.name.substr(0, k.name.find('.'));

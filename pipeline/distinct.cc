@@ -3,6 +3,9 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <string_view>
+
+#include "pipeline/serial.h"
 
 namespace flowsift {
 namespace {
@@ -120,6 +123,56 @@ void DistinctCounter::Merge(const DistinctCounter& other) {
   for (uint32_t i = 0; i < other.capacity_; ++i) {
     if (other.heap_[i] != 0) Add(other.heap_[i]);
   }
+}
+
+void DistinctCounter::Save(ByteWriter& out) const {
+  if (capacity_ == kSketch) {
+    out.U8(1);
+    out.Raw(registers(), kRegisters);
+    return;
+  }
+  out.U8(0);
+  out.U32(size_);
+  if (capacity_ == 0) {
+    out.Raw(inline_, size_t{size_} * sizeof(uint64_t));
+    return;
+  }
+  for (uint32_t i = 0; i < capacity_; ++i) {
+    if (heap_[i] != 0) out.U64(heap_[i]);
+  }
+}
+
+bool DistinctCounter::Load(ByteReader& in) {
+  const uint8_t form = in.U8();
+  if (form == 1) {
+    const std::string_view regs = in.Bytes(kRegisters);
+    if (in.failed()) return false;
+    constexpr uint8_t kMaxRank = 64 - kPrecision + 1;
+    for (char c : regs) {
+      if (static_cast<uint8_t>(c) > kMaxRank) return in.Fail(), false;
+    }
+    if (capacity_ != kSketch) ToSketch();
+    uint8_t* r = registers();
+    for (size_t i = 0; i < kRegisters; ++i) {
+      const uint8_t v = static_cast<uint8_t>(regs[i]);
+      if (v > r[i]) r[i] = v;
+    }
+    return true;
+  }
+  const uint32_t n = in.U32();
+  if (form != 0 || n > kExactLimit || !in.Expect(n, sizeof(uint64_t))) return in.Fail(), false;
+  const std::string_view values = in.Bytes(size_t{n} * sizeof(uint64_t));
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t v;
+    memcpy(&v, values.data() + size_t{i} * sizeof(uint64_t), sizeof v);
+    if (v == 0) return in.Fail(), false;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t v;
+    memcpy(&v, values.data() + size_t{i} * sizeof(uint64_t), sizeof v);
+    Add(v);
+  }
+  return true;
 }
 
 // Ertl's improved estimator ("New cardinality estimation algorithms for HyperLogLog

@@ -8,6 +8,9 @@
 
 namespace flowsift {
 
+class ByteReader;
+class ByteWriter;
+
 // Counts distinct 64-bit hashes. Exact (a set of hashes; 64-bit hashes of addresses collide
 // with negligible probability) up to kExactLimit values, then a HyperLogLog with 2^15 one-byte
 // registers (32 KiB) and Ertl's 2017 estimator: standard error 1.04 / sqrt(32768) = 0.57%;
@@ -76,6 +79,15 @@ class DistinctCounter {
   // Exact count while exact(), else the HLL estimate (with the small-range correction).
   uint64_t Count() const;
   bool exact() const { return capacity_ != kSketch; }
+
+  // Appends the counter (docs/partial.md): form byte 0, u32 n and n hashes while exact;
+  // form byte 1 and the 2^kPrecision registers once a sketch.
+  void Save(ByteWriter& out) const;
+  // Reads what Save wrote and merges it into this counter, so that Load into an empty counter
+  // gives one whose Count and Merge equal the saved one's. False (nothing changed) on
+  // malformed bytes: an unknown form, more than kExactLimit or zero hashes, a register
+  // above its maximum rank.
+  [[nodiscard]] bool Load(ByteReader& in);
   // Starts loading the memory Add(hash) will touch: lets a caller hide the cache miss of a
   // large table or sketch behind other rows' work. A hint only; changes nothing.
   void Prefetch(uint64_t hash) const {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/merge.h"
 #include "pipeline/tables.h"
 
 namespace flowsift {
@@ -34,6 +35,8 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
       {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)},
       {"strict", opt.strict}};
   m["detection"] = DetectOptionsJson(opt.detect);
+  // A part of a distributed run: its state file is what `flowsift merge` reads.
+  if (opt.partial) m["partial"] = {{"state_file", kStateFile}, {"format", kPartialFormatVersion}};
   ordered_json inputs = ordered_json::array();
   for (const InputError& e : r.missing) {
     inputs.push_back({{"path", e.path}, {"status", "not_found"}, {"error", e.reason}});
@@ -103,12 +106,9 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
       "exact up to 2048 values per key, then HyperLogLog with 2^15 registers (standard error "
       "0.57%); distinct_dstport always exact";
   const StageTimes& t = r.graph.times;
-  m["timings"] = {{"wall_s", t.wall},
-                  {"read_cpu_s", t.read},
-                  {"parse_cpu_s", t.parse},
-                  {"aggregate_cpu_s", t.aggregate},
-                  {"detect_cpu_s", t.detect},
-                  {"merge_s", t.merge}};
+  m["timings"] = {{"wall_s", t.wall},         {"read_cpu_s", t.read},
+                  {"parse_cpu_s", t.parse},   {"aggregate_cpu_s", t.aggregate},
+                  {"detect_cpu_s", t.detect}, {"merge_s", t.merge}};
   const double wall = t.wall > 0 ? t.wall : 1e-9;
   m["throughput"] = {{"records_per_s", static_cast<double>(r.graph.records) / wall},
                      {"data_gb_per_s", static_cast<double>(r.graph.data_bytes) / wall / 1e9},
@@ -127,8 +127,9 @@ bool WriteText(const fs::path& path, const std::string& text, std::string* error
   return true;
 }
 
-// Replaces `out` by `tmp` with renames only: a reader sees the old OUT or the new one.
-bool Publish(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
+}  // namespace
+
+bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
   std::error_code ec;
   fs::path old;
   if (fs::exists(out, ec)) {
@@ -152,8 +153,6 @@ bool Publish(const fs::path& tmp, const fs::path& out, bool force, std::string* 
   if (!old.empty()) fs::remove_all(old, ec);
   return true;
 }
-
-}  // namespace
 
 std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows) {
   // The run's span: baselines count the windows in it where a key was silent as zero.
@@ -247,6 +246,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
     if (IsFailure(f.outcome.status)) r.failures.push_back(f.outcome.message);
   }
 
+  // First-seen orders as one run over all shards' inputs would number them (no-op unsharded).
+  r.graph.aggregate.RenumberFiles(opt.shard_index, opt.shard_count);
   std::string error;
   const Aggregator& agg = r.graph.aggregate;
   const std::vector<WindowRow> windows = agg.Windows();
@@ -260,7 +261,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
   if (!written || !WriteText(tmp / "manifest.json", r.manifest_json, &error) ||
-      !Publish(tmp, out, opt.force, &error)) {
+      (opt.partial && !WritePartialState((tmp / kStateFile).string(), opt, r, &error)) ||
+      !PublishOutput(tmp, out, opt.force, &error)) {
     fs::remove_all(tmp, ec);
     r.exit_code = 3;
     r.error = error;

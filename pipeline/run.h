@@ -3,6 +3,7 @@
 #define FLOWSIFT_PIPELINE_RUN_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +30,7 @@ struct RunOptions {
   uint64_t since = 0, until = UINT64_MAX;
   uint32_t shard_index = 0, shard_count = 1;  // run inputs i with i % count == index
   bool strict = false;                        // any bad line makes the exit code 1
+  bool partial = false;  // also write OUT/state.bin.zst for `flowsift merge` (docs/partial.md)
   size_t chunk_bytes = size_t{4} << 20;
   std::string version = "dev";  // tool version for the manifest
   std::string simd_target;      // for the manifest
@@ -60,6 +62,11 @@ std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<Wind
 // Writes findings.jsonl.zst: one FindingJson line per finding.
 [[nodiscard]] bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
                                  std::string* error);
+
+// Replaces the directory `out` by `tmp` with renames only, so a reader sees the old OUT or the
+// new one; an existing `out` only when `force`. False with *error (and `out` unchanged).
+[[nodiscard]] bool PublishOutput(const std::filesystem::path& tmp, const std::filesystem::path& out,
+                                 bool force, std::string* error);
 
 // Picks this shard's inputs: those whose index in the sorted list is index mod count.
 std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count);

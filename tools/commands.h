@@ -57,6 +57,7 @@ struct RunFlags {
   std::string since, until;
   std::string shard;
   bool strict = false;
+  bool partial = false;  // also write the mergeable state (flowsift merge)
   bool progress = false, no_progress = false;
   std::string stats_json;
   std::string config;  // detection thresholds file
@@ -64,6 +65,17 @@ struct RunFlags {
 };
 CLI::App* AddRun(CLI::App& app, RunFlags& flags);
 int RunRun(const RunFlags& flags, const std::string& command_line);
+
+struct MergeFlags {
+  std::vector<std::string> parts;
+  std::string parts_from;
+  std::string out_dir;
+  bool force = false;
+};
+CLI::App* AddMerge(CLI::App& app, MergeFlags& flags);
+// Exit codes: 0; 1 a part unreadable, corrupt or truncated (named; the rest is merged) or a
+// part's inputs failed; 2 usage, or parts that cannot be merged (nothing written); 3 outputs.
+int RunMerge(const MergeFlags& flags, const std::string& command_line);
 
 struct ShowFlags {
   std::string out_dir;
@@ -78,6 +90,18 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& flags);
 // Exit codes: 0; 1 a table in OUT is missing or corrupt (rows before the damage are printed);
 // 2 usage errors, OUT missing, not a flowsift directory or of another major format version.
 int RunShow(const ShowFlags& flags);
+
+struct ExportFlags {
+  std::string out_dir;
+  std::string as;       // ocsf|ecs|splunk|asff
+  std::string output;   // empty or "-": stdout
+  std::string region;   // empty: from the manifest's S3 keys, else unknown
+  std::string account;  // 12 digits, for findings without a known account
+};
+CLI::App* AddExport(CLI::App& app, ExportFlags& flags);
+// Exit codes: 0; 1 a table in OUT is missing or corrupt (the readable rows are exported);
+// 2 usage errors (OUT as for show; asff without an account); 3 the output cannot be written.
+int RunExport(const ExportFlags& flags);
 
 // "600", "10m", "1h" -> seconds; only 60, 300, 600 and 3600 are accepted (SPEC 2.1).
 // Throws CLI::ValidationError otherwise.

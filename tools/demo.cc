@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -136,14 +138,31 @@ int RunDemo(const DemoFlags& f) {
                e.dst_port, e.protocol, e.accepted_external, e.rejected_external,
                e.distinct_external_sources);
   }
+  // Findings: counts by type, then the most severe first (ties in file order).
+  std::vector<Finding> findings = FindingsOf(r.graph.detect, r.graph.aggregate.Windows());
+  std::map<std::string, size_t> by_type;
+  for (const Finding& x : findings) ++by_type[x.type];
+  std::string counts;
+  for (const auto& [type, n] : by_type)
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, type);
+  fmt::print("findings: {} ({})\n", findings.size(), counts.empty() ? "none" : counts);
+  std::stable_sort(findings.begin(), findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  // One example per type first, so a flood of one kind does not hide the others.
+  std::vector<const Finding*> shown;
+  std::set<std::string> seen;
+  for (const Finding& x : findings) {
+    if (seen.insert(x.type).second) shown.push_back(&x);
+  }
+  for (const Finding* x : shown)
+    fmt::print("  [severity {}] {}: {}\n", x->severity, x->type, x->summary);
+  fmt::print("  ground truth of the injected attacks: {}\n", (data / "truth.jsonl").string());
   fmt::print(
-      "findings: scan/brute-force/exfiltration detection is not built yet "
-      "(ground truth of the injected attacks: {})\n",
-      (data / "truth.jsonl").string());
-  fmt::print(
-      "outputs: {} (windows.csv.zst, talkers.csv.zst, exposure.csv.zst, manifest.json)\n"
-      "  try: zstd -dc {}/windows.csv.zst | head\n",
-      out.string(), out.string());
+      "outputs: {} (windows.csv.zst, findings.jsonl.zst, talkers.csv.zst, exposure.csv.zst,\n"
+      "  manifest.json)\n"
+      "  try: flowsift show {}            # overview\n"
+      "       flowsift show {} --table findings\n",
+      out.string(), out.string(), out.string());
   return kExitOk;
 }
 

@@ -21,6 +21,7 @@ const char kDescription[] =
     "  flowsift demo                       generate a sample data set, parse it, print a summary\n"
     "  flowsift gen -o data --bytes 1G     write 1 GiB of realistic synthetic flow logs\n"
     "  flowsift show out                   overview of out/; --table windows for one table\n"
+    "  flowsift export out --as ocsf       out/ as SIEM events (ocsf, ecs, splunk, asff)\n"
     "  flowsift CMD --help                 flags of one command\n";
 
 }  // namespace
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
   CLI::App* gen_cmd = AddGen(app, gen);
   ShowFlags show;
   CLI::App* show_cmd = AddShow(app, show);
+  ExportFlags export_flags;
+  CLI::App* export_cmd = AddExport(app, export_flags);
+  MergeFlags merge;
+  CLI::App* merge_cmd = AddMerge(app, merge);
 
   try {
     app.parse(argc, argv);
@@ -59,6 +64,12 @@ int main(int argc, char** argv) {
     if (demo_cmd->parsed()) return RunDemo(demo);
     if (gen_cmd->parsed()) return RunGen(gen);
     if (show_cmd->parsed()) return RunShow(show);
+    if (export_cmd->parsed()) return RunExport(export_flags);
+    if (merge_cmd->parsed()) {
+      std::string command_line;
+      for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+      return RunMerge(merge, command_line);
+    }
   } catch (const CLI::ValidationError& e) {
     fmt::print(stderr, "flowsift: {}\n", e.what());
     return kExitUsage;

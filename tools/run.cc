@@ -124,6 +124,9 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
                   "Run shard I of N (0-based) of the sorted inputs; default from SLURM_ARRAY_*,\n"
                   "AWS_BATCH_JOB_ARRAY_*, JOB_COMPLETION_INDEX + FLOWSIFT_SHARD_COUNT");
   cmd->add_flag("--strict", f.strict, "Exit 1 on any bad line, not only on unreadable inputs");
+  cmd->add_flag("--partial", f.partial,
+                "Also write OUT/state.bin.zst, the state `flowsift merge` combines with other\n"
+                "parts (shards) into the outputs of one run over all inputs");
   cmd->add_flag("--progress", f.progress, "Show progress on stderr even when it is not a terminal");
   cmd->add_flag("--no-progress", f.no_progress, "Show no progress");
   cmd->add_option("--stats-json", f.stats_json,
@@ -132,8 +135,7 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
                   "Detection thresholds and windows (key = value lines; see --print-config)");
   cmd->add_flag("--print-config", f.print_config,
                 "Print every detection threshold with its default and source, then exit");
-  cmd->add_flag("--no-detect", f.no_detect,
-                "Skip detection (findings.jsonl.zst is written empty)");
+  cmd->add_flag("--no-detect", f.no_detect, "Skip detection (findings.jsonl.zst is written empty)");
   return cmd;
 }
 
@@ -168,6 +170,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (!f.until.empty()) opt.until = ParseTime(f.until);
   std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
   opt.strict = f.strict;
+  opt.partial = f.partial;
   if (!f.config.empty()) {
     std::ifstream in(f.config, std::ios::binary);
     std::stringstream text;

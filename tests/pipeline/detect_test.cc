@@ -566,6 +566,42 @@ TEST(Detector, AnySplitAndOrderGivesTheSameFindings) {
   }
 }
 
+TEST(Detector, SaveThenLoadGivesTheSameFindingsAndTruncationFails) {
+  GenOptions g;
+  g.records = 150000;
+  g.seed = 12;
+  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
+               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  const std::string text = GenerateText(g);
+  const std::string body = text.substr(text.find('\n') + 1);
+  std::string padded = body;
+  padded.append(kernels::kPadding, '\0');
+  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
+  ParseScratch scratch;
+  const ParsedBatch all =
+      ParseChunk(base, body.size(), Format::Default(), Detector::NeededFields(), scratch);
+  Detector one{DetectOptions{}};
+  one.Add(all, base);
+  const auto want = Lines(one.Findings(g.start, g.start + 3600));
+  ASSERT_FALSE(want.empty());
+
+  std::string bytes;
+  ByteWriter w(bytes);
+  one.Save(w);
+  Detector loaded{DetectOptions{}};
+  ByteReader r(bytes);
+  std::string error;
+  ASSERT_TRUE(loaded.Load(r, &error)) << error;
+  EXPECT_EQ(Lines(loaded.Findings(g.start, g.start + 3600)), want);
+
+  for (const size_t cut : {size_t{0}, size_t{3}, bytes.size() / 3, bytes.size() - 1}) {
+    Detector x{DetectOptions{}};
+    ByteReader rr(std::string_view(bytes).substr(0, cut));
+    EXPECT_FALSE(x.Load(rr, &error)) << "cut at " << cut;
+    EXPECT_TRUE(x.Findings(g.start, g.start + 3600).empty()) << "nothing half-loaded";
+  }
+}
+
 TEST(Detector, DisabledFindsNothing) {
   DetectOptions o;
   o.enabled = false;

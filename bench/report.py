@@ -1,0 +1,359 @@
+#!/usr/bin/python3
+"""Turns scripts/bench's measurements into a results JSON, gnuplot PNGs and BENCHMARKS.md's
+generated section.
+
+Usage: report.py INPUT [--results FILE] [--plots DIR] [--markdown FILE] [--print]
+
+INPUT is the raw JSON-lines file the script writes (kept as ~/.cache/flowsift-bench/
+last-raw.jsonl) or a results JSON this program wrote (its "raw" member), so a report can be
+remade without measuring again. --markdown replaces what lies between BENCH_BEGIN and
+BENCH_END in FILE and keeps the rest; --print writes the section to stdout.
+
+Standard library only (Debian's /usr/bin/python3); plots need gnuplot.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+BENCH_BEGIN = "<!-- bench:begin -->"
+BENCH_END = "<!-- bench:end -->"
+
+
+def load_records(path):
+    with open(path) as f:
+        text = f.read()
+    if text.lstrip().startswith("{") and '"raw"' in text[:200]:
+        return json.loads(text)["raw"]
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def spread(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def summarize(records):
+    """Groups the raw records into the results: sets, runs, limits, checks, kernels."""
+    meta = next(r for r in records if r["kind"] == "meta")
+    sets = {r["set"]: r for r in records if r["kind"] == "set"}
+    groups = {}
+    for r in records:
+        if r["kind"] == "run":
+            groups.setdefault((r["tool"], r["set"], r["threads"], r["variant"]), []).append(r)
+    runs = []
+    for (tool, set_name, threads, variant), reps in groups.items():
+        # DuckDB's time is the query alone (bench/duckdb_run.mjs), without node's start-up and
+        # module load; everything else is the process's wall time.
+        secs = [r["out"]["query_s"] if tool == "duckdb" else r["wall"] for r in reps]
+        text_bytes = sets[set_name]["bytes"]
+        t = spread(secs)
+        runs.append({
+            "tool": tool, "set": set_name, "threads": threads, "variant": variant,
+            "reps": len(reps), "seconds": t,
+            "gbps": {"median": text_bytes / t["median"] / 1e9, "min": text_bytes / t["max"] / 1e9,
+                     "max": text_bytes / t["min"] / 1e9},
+            "process_wall": statistics.median(r["wall"] for r in reps),
+            "cpu": statistics.median(r["user"] + r["sys"] for r in reps),
+            "rss_mb": statistics.median(r["rss_kb"] for r in reps) * 1024 / 1e6,
+        })
+    limits = []
+    for r in records:
+        if r["kind"] == "limit":
+            t = spread(r["seconds"])
+            limits.append({"name": r["name"], "threads": r["threads"], "bytes": r["bytes"],
+                           "gbps": {"median": r["bytes"] / t["median"] / 1e9,
+                                    "min": r["bytes"] / t["max"] / 1e9,
+                                    "max": r["bytes"] / t["min"] / 1e9}})
+    checks = {r["set"]: r["result"] for r in records if r["kind"] == "check"}
+    kernels = []
+    for b in meta.get("kernels", {}).get("benchmarks", []):
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        kernels.append({"name": b.get("run_name", b["name"]),
+                        "gbps": b.get("bytes_per_second", 0) / 1e9,
+                        # bench/*_bench.cc count records (or fields) in a "records/s" counter.
+                        "items_per_second": b.get("records/s", b.get("items_per_second", 0)),
+                        "ns": b.get("real_time", 0) if b.get("time_unit") == "ns" else None})
+    machine = {k: v for k, v in meta.items() if k not in ("kind", "kernels")}
+    return {"machine": machine, "sets": sets, "runs": runs, "limits": limits, "checks": checks,
+            "kernels": kernels}
+
+
+def find_run(res, tool, set_name, threads, variant):
+    for r in res["runs"]:
+        if (r["tool"], r["set"], r["threads"], r["variant"]) == (tool, set_name, threads, variant):
+            return r
+    return None
+
+
+def find_limit(res, name, threads=1):
+    for lim in res["limits"]:
+        if (lim["name"], lim["threads"]) == (name, threads):
+            return lim
+    return None
+
+
+def main_sets(res):
+    """The v2, gz and v5 sets of the run's main size, in that order."""
+    size = next(s["set"] for s in res["sets"].values() if s["set"].startswith("gz-")).split("-")[1]
+    return [f"{kind}-{size}" for kind in ("v2", "gz", "v5") if f"{kind}-{size}" in res["sets"]]
+
+
+def fmt(x, digits=2):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def describe_set(name):
+    kind, size = name.split("-")
+    what = {"v2": "v2 plain text, one file", "gz": "v2, 5-minute .gz objects in S3 layout",
+            "v5": "v5 custom format (pkt-* addresses), plain"}[kind]
+    return f"{size}iB {what}"
+
+
+def render_section(res, plot_prefix):
+    """BENCHMARKS.md's generated section, markers included."""
+    m = res["machine"]
+    flowsift_variants = sorted({r["variant"] for r in res["runs"] if r["tool"] == "flowsift"})
+    out = [BENCH_BEGIN,
+           "<!-- Generated by scripts/bench (bench/report.py); edits here are overwritten. -->",
+           "",
+           f"## Latest `scripts/bench` run: {m['date']}, commit `{m['commit']}`",
+           "",
+           f"`scripts/bench` ({m['mode']} mode), {m['reps']} repetitions per timing: medians with "
+           "[min-max]. GB/s = 1e9 bytes of uncompressed text per second. Data in the page cache "
+           "(a warm-up run first). flowsift: wall time of `flowsift run` (all outputs); DuckDB: "
+           "query time inside one process (start-up excluded).",
+           "",
+           "| machine | |", "|---|---|",
+           f"| CPU | {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB |",
+           f"| SIMD target (`flowsift --version`) | {m['simd']} |",
+           f"| host, date | {m['host']}, {m['date']} |",
+           f"| DuckDB | {m['duckdb']} (npm `@duckdb/node-api`) |",
+           f"| load average (1, 5, 15 min) at the end | {m.get('loadavg_end', '-')} "
+           "(other work on the machine; CPU s well below threads x seconds means it was busy) |",
+           ""]
+    if not m.get("no_detect_flag"):
+        out += ["`flowsift run` has no `--no-detect` flag at this commit: only the default run "
+                "(with detection where it exists) is measured.", ""]
+
+    out += ["Data sets (`flowsift gen`):", "", "| set | command | text | files | on disk |",
+            "|---|---|---|---|---|"]
+    for s in res["sets"].values():
+        out.append(f"| {describe_set(s['set'])} | `flowsift gen --out DIR {s['gen']}` | "
+                   f"{s['bytes'] / 1e9:.2f} GB | {s['files']} | {s['disk_bytes'] / 1e9:.2f} GB |")
+
+    out += ["", "### Throughput", "",
+            "| set | tool | work | threads | GB/s | seconds [min-max] | CPU s | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|"]
+    for set_name in main_sets(res):
+        rows = [r for r in res["runs"] if r["set"] == set_name and r["tool"] in ("flowsift", "duckdb")]
+        rows.sort(key=lambda r: (r["tool"] != "flowsift", r["variant"], r["threads"]))
+        for r in rows:
+            work = {"default": "run, all outputs", "no-detect": "run --no-detect",
+                    "windows": "windows table", "scan": "distinct-ports scan"}[r["variant"]]
+            s = r["seconds"]
+            out.append(f"| {set_name} | {r['tool']} | {work} | {r['threads']} | "
+                       f"**{fmt(r['gbps']['median'])}** | {fmt(s['median'])} "
+                       f"[{fmt(s['min'])}-{fmt(s['max'])}] | {fmt(r['cpu'], 1)} | "
+                       f"{r['rss_mb']:.0f} |")
+
+    out += ["", "### Ratios", "",
+            "Speed of `flowsift run` (all outputs) divided by the other's, same input and threads.",
+            "", "| flowsift vs | set | 1 thread | 2 threads |", "|---|---|---|---|"]
+
+    def ratio(set_name, threads, other):
+        fs = find_run(res, "flowsift", set_name, threads, "default")
+        return fs["gbps"]["median"] / other if fs and other else None
+
+    for set_name in main_sets(res):
+        for query in ("windows", "scan"):
+            cells = []
+            for j in (1, 2):
+                db = find_run(res, "duckdb", set_name, j, query)
+                r = ratio(set_name, j, db and db["gbps"]["median"])
+                cells.append(fmt(r) + "x" if r else "-")
+            out.append(f"| DuckDB, {query} | {set_name} | {cells[0]} | {cells[1]} |")
+    gz = next((s for s in main_sets(res) if s.startswith("gz-")), None)
+    v2 = next((s for s in main_sets(res) if s.startswith("v2-")), None)
+
+    def share(set_name, threads, lim):  # flowsift's speed as a share of a limit's
+        r = ratio(set_name, threads, lim and lim["gbps"]["median"])
+        return f"{100 * r:.0f}%" if r else "-"
+
+    out += ["", "Speed of `flowsift run` as a share of the machine's limits (same run; the "
+            "1-core limits are doubled for 2 threads):", "",
+            "| limit | set | 1 thread | 2 threads |", "|---|---|---|---|"]
+    inflate = [find_limit(res, "inflate", j) for j in (1, 2)]
+    out.append(f"| ISA-L inflate alone | {gz} | {share(gz, 1, inflate[0])} | "
+               f"{share(gz, 2, inflate[1])} |")
+    wc = find_run(res, "wc -l", v2, 1, "default")
+    for label, lim in (("page-cache read via mmap", find_limit(res, "mmap")),
+                       ("DRAM read", find_limit(res, "memread")), ("`wc -l`", wc)):
+        double = lim and {"gbps": {"median": 2 * lim["gbps"]["median"]}}
+        out.append(f"| {label} | {v2} | {share(v2, 1, lim)} | {share(v2, 2, double)} |")
+    out += ["", "1 -> 2 threads speed-up:", "", "| tool, work | " +
+            " | ".join(main_sets(res)) + " |", "|---|" + "---|" * len(main_sets(res))]
+    for tool, variant in [("flowsift", v) for v in flowsift_variants] + [
+            ("duckdb", "windows"), ("duckdb", "scan")]:
+        cells = []
+        for set_name in main_sets(res):
+            a, b = (find_run(res, tool, set_name, j, variant) for j in (1, 2))
+            cells.append(fmt(b["gbps"]["median"] / a["gbps"]["median"]) + "x" if a and b else "-")
+        out.append(f"| {tool} {variant} | " + " | ".join(cells) + " |")
+
+    out += ["", "### Machine limits (same run)", "", "| limit | threads | GB/s [min-max] |",
+            "|---|---|---|"]
+    names = {"memread": "DRAM read, sum of u64 over 1 GiB (bench/limits.cc)",
+             "mmap": f"page cache: mmap + first touch + sum of u64, {v2}",
+             "inflate": f"ISA-L `isal_inflate` alone, {gz}, files shared by the threads"}
+    for lim in res["limits"]:
+        g = lim["gbps"]
+        out.append(f"| {names[lim['name']]} | {lim['threads']} | **{fmt(g['median'])}** "
+                   f"[{fmt(g['min'])}-{fmt(g['max'])}] |")
+    if wc:
+        g = wc["gbps"]
+        out.append(f"| `wc -l` on {v2} | 1 | **{fmt(g['median'])}** "
+                   f"[{fmt(g['min'])}-{fmt(g['max'])}] |")
+
+    out += ["", "### DuckDB's windows table equals flowsift's", "",
+            "All 17 columns of every row exact, except distinct_* counts above 2048, where "
+            "flowsift's HyperLogLog may differ by up to 2% (SPEC 3.1).", "",
+            "| set | rows | equal | rows with a distinct count > 2048 | largest relative error there |",
+            "|---|---|---|---|---|"]
+    for set_name, c in res["checks"].items():
+        equal = "yes" if c["equal"] else f"**NO**: {c['mismatch_count']} differences, e.g. " + \
+            "; ".join(c["mismatches"][:2])
+        out.append(f"| {set_name} | {c['rows']} | {equal} | {c['tolerance_rows']} | "
+                   f"{100 * c['max_rel_error']:.2f}% |")
+
+    scaling = sorted((r for r in res["runs"] if r["tool"] == "flowsift" and r["threads"] == 2
+                      and r["variant"] == "default" and r["set"].startswith("v2-")),
+                     key=lambda r: res["sets"][r["set"]]["bytes"])
+    out += ["", "### Input size (v2 plain, 2 threads, `flowsift run`)", "",
+            "| input | GB/s | seconds | peak RSS MB |", "|---|---|---|---|"]
+    for r in scaling:
+        out.append(f"| {res['sets'][r['set']]['bytes'] / 1e9:.2f} GB | {fmt(r['gbps']['median'])} | "
+                   f"{fmt(r['seconds']['median'])} | {r['rss_mb']:.0f} |")
+
+    if res["kernels"]:
+        out += ["", "### Kernels (`flowsift_bench`, medians)", "",
+                "| benchmark | GB/s | M items/s |", "|---|---|---|"]
+        for k in res["kernels"]:
+            out.append(f"| {k['name']} | {fmt(k['gbps']) if k['gbps'] else '-'} | "
+                       f"{fmt(k['items_per_second'] / 1e6, 1) if k['items_per_second'] else '-'} |")
+
+    out += ["", f"![throughput by tool and threads]({plot_prefix}-throughput.png)",
+            f"![throughput against input size]({plot_prefix}-size.png)",
+            f"![peak RSS against input size]({plot_prefix}-rss.png)", "", BENCH_END]
+    return "\n".join(out) + "\n"
+
+
+def replace_section(markdown, section):
+    """Replaces BENCH_BEGIN..BENCH_END in markdown (appends the section when there is none)."""
+    begin, end = markdown.find(BENCH_BEGIN), markdown.find(BENCH_END)
+    if begin < 0 or end < begin:
+        return markdown.rstrip("\n") + "\n\n" + section
+    tail = markdown[end + len(BENCH_END):]
+    return markdown[:begin] + section.rstrip("\n") + tail
+
+
+GNUPLOT_COMMON = """set terminal pngcairo size 960,540 font ',10'
+set grid ytics
+set key top left
+"""
+
+
+def plot(res, prefix):
+    """Writes PREFIX-throughput.png, PREFIX-size.png and PREFIX-rss.png with gnuplot."""
+    bars = []
+    for set_name in main_sets(res):
+        for tool, variant in (("flowsift", "default"), ("flowsift", "no-detect"),
+                              ("duckdb", "windows"), ("duckdb", "scan")):
+            cells = [find_run(res, tool, set_name, j, variant) for j in (1, 2)]
+            if any(cells):
+                label = f"{tool} {variant if variant != 'default' else 'run'} {set_name}"
+                bars.append((label, *(c["gbps"]["median"] if c else 0 for c in cells)))
+    # The page-cache and DRAM limits are 10-100x higher and would flatten every other bar.
+    for name, label in (("inflate", "ISA-L inflate (limit)"),):
+        cells = [find_limit(res, name, j) for j in (1, 2)]
+        bars.append((label, *(c["gbps"]["median"] if c else 0 for c in cells)))
+    with open(prefix + "-throughput.dat", "w") as f:
+        for b in bars:
+            f.write(f'"{b[0]}" {b[1]:.4f} {b[2]:.4f}\n')
+    scaling = sorted((r for r in res["runs"] if r["tool"] == "flowsift" and r["threads"] == 2
+                      and r["variant"] == "default" and r["set"].startswith("v2-")),
+                     key=lambda r: res["sets"][r["set"]]["bytes"])
+    with open(prefix + "-size.dat", "w") as f:
+        for r in scaling:
+            f.write(f"{res['sets'][r['set']]['bytes'] / 1e9:.4f} {r['gbps']['median']:.4f} "
+                    f"{r['rss_mb']:.1f}\n")
+    name = os.path.basename(prefix)
+    script = GNUPLOT_COMMON + f"""
+set output '{prefix}-throughput.png'
+set title 'Throughput by tool and threads ({name}; GB/s of uncompressed text, medians)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -35 scale 0 font ',9'
+set ylabel 'GB/s'
+set yrange [0:*]
+set bmargin 9
+set rmargin 10
+plot '{prefix}-throughput.dat' using 2:xtic(1) title '1 thread', '' using 3 title '2 threads'
+"""
+    if scaling:  # gnuplot fails on an empty data file
+        script += f"""
+unset style
+unset xtics
+set xtics
+set bmargin
+set logscale x 2
+set xlabel 'input (GB of text, v2 plain)'
+set output '{prefix}-size.png'
+set title 'flowsift run, 2 threads: throughput against input size'
+plot '{prefix}-size.dat' using 1:2 with linespoints lw 2 pt 7 title 'GB/s'
+set output '{prefix}-rss.png'
+set title 'flowsift run, 2 threads: peak RSS against input size'
+set ylabel 'peak RSS (MB)'
+plot '{prefix}-size.dat' using 1:3 with linespoints lw 2 pt 7 title 'peak RSS'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    for ext in ("-throughput.dat", "-size.dat"):
+        os.remove(prefix + ext)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("input")
+    ap.add_argument("--results", help="write the results JSON (summary and raw records) here")
+    ap.add_argument("--plots", help="write the PNG plots into this directory")
+    ap.add_argument("--markdown", help="regenerate the marked section of this file")
+    ap.add_argument("--print", action="store_true", help="print the section to stdout")
+    args = ap.parse_args()
+
+    records = load_records(args.input)
+    res = summarize(records)
+    name = res["machine"]["name"]
+    if args.results:
+        with open(args.results, "w") as f:
+            json.dump({**res, "raw": records}, f, indent=1)
+            f.write("\n")
+    plot_dir = args.plots or "bench/results"
+    if args.plots:
+        os.makedirs(plot_dir, exist_ok=True)
+        plot(res, os.path.join(plot_dir, name))
+    section = render_section(res, os.path.join(os.path.relpath(plot_dir), name))
+    if args.markdown:
+        with open(args.markdown) as f:
+            text = f.read()
+        with open(args.markdown, "w") as f:
+            f.write(replace_section(text, section))
+    if args.print or not args.markdown:
+        sys.stdout.write(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,530 @@
+// Evaluating the detectors' state into findings (pipeline/detect.h, docs/detection.md).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <tuple>
+
+#include "pipeline/detect.h"
+#include "pipeline/detect_internal.h"
+
+namespace flowsift {
+
+// --- Findings ------------------------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::string> IfaceNames(const InterfaceSet& set, const Names& names) {
+  std::vector<std::string> out;
+  for (uint32_t id : set.ids) out.push_back(names.names[id]);
+  return out;
+}
+
+nlohmann::ordered_json PortsJson(const std::vector<uint16_t>& ports) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (uint16_t p : ports) j.push_back(p);
+  return j;
+}
+
+std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string DurationText(uint64_t seconds) {
+  if (seconds % 3600 == 0) return Plural(seconds / 3600, "hour", "hours");
+  if (seconds % 60 == 0) return Plural(seconds / 60, "minute", "minutes");
+  return Plural(seconds, "second", "seconds");
+}
+
+std::string BytesText(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double x = static_cast<double>(b);
+  size_t u = 0;
+  while (x >= 1024 && u + 1 < std::size(units)) x /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", x, units[u]);
+  return buf;
+}
+
+std::string Where(bool internal) { return internal ? "internal host" : "external host"; }
+
+// Mean and standard deviation of `xs` without element `skip` (population form).
+std::pair<double, double> MeanSd(const std::vector<double>& xs, size_t skip) {
+  const size_t n = xs.size() - (skip < xs.size() ? 1 : 0);
+  if (n == 0) return {0, 0};
+  double sum = 0;
+  for (size_t i = 0; i < xs.size(); ++i) sum += i == skip ? 0 : xs[i];
+  const double mean = sum / static_cast<double>(n);
+  double var = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i != skip) var += (xs[i] - mean) * (xs[i] - mean);
+  }
+  return {mean, std::sqrt(var / static_cast<double>(n))};
+}
+
+void SetActivity(Finding& f, const Activity& a, const Names& names) {
+  f.flows = a.flows;
+  f.packets = a.packets;
+  f.bytes = a.bytes;
+  f.first_seen = a.first == UINT64_MAX ? 0 : a.first;
+  f.last_seen = a.last;
+  f.interfaces = IfaceNames(a.ifaces, names);
+}
+
+}  // namespace
+
+std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) const {
+  const State& s = *state_;
+  const DetectOptions& o = s.o;
+  std::vector<Finding> out;
+  if (!o.enabled) return out;
+  const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
+
+  // port_scan
+  for (const auto& [k, v] : s.scans) {
+    if (v.failed.size() == 0) continue;
+    std::vector<uint16_t> failed;
+    v.failed.ForEach([&](uint16_t p) {
+      if (!v.answered.Contains(p)) failed.push_back(p);
+    });
+    if (failed.size() < o.scan_min_ports) continue;
+    Finding f;
+    f.type = "port_scan";
+    const bool inside = internal(k.src);
+    f.severity = inside ? 3 : 2;
+    f.mitre =
+        inside ? std::vector<std::string>{"T1046"} : std::vector<std::string>{"T1046", "T1595.001"};
+    f.src = Text(k.src);
+    f.dst = Text(k.dst);
+    f.protocol = v.protocols.Single();
+    f.window_start = k.window;
+    f.window_end = k.window + o.scan_window;
+    SetActivity(f, v.activity, s.names);
+    f.distinct_dst_ports = failed.size();
+    f.distinct_dsts = 1;
+    failed.resize(std::min(failed.size(), kSamples));
+    f.evidence["threshold"] = {{"failed_ports", o.scan_min_ports},
+                               {"window_seconds", o.scan_window}};
+    f.evidence["failed_ports"] = f.distinct_dst_ports;
+    f.evidence["answered_ports"] = v.answered.size();
+    f.evidence["rejected_flows"] = v.rejected;
+    f.evidence["sample_ports"] = PortsJson(failed);
+    f.summary = Where(inside) + " " + *f.src + " made failed attempts at " +
+                std::to_string(f.distinct_dst_ports) + " ports of " + *f.dst + " within " +
+                DurationText(o.scan_window) + " (threshold " + std::to_string(o.scan_min_ports) +
+                ").";
+    out.push_back(std::move(f));
+  }
+
+  // port_sweep
+  for (const auto& [k, v] : s.sweeps) {
+    const uint64_t dsts = v.dsts.Count();
+    if (dsts < o.sweep_min_dsts) continue;
+    Finding f;
+    f.type = "port_sweep";
+    const bool inside = internal(k.src);
+    f.severity = inside ? 3 : 2;
+    f.mitre = inside ? std::vector<std::string>{"T1046", "T1018"}
+                     : std::vector<std::string>{"T1046", "T1595.001"};
+    f.src = Text(k.src);
+    f.dst_port = k.port_proto >> 8;
+    f.protocol = k.port_proto & 0xFF;
+    f.window_start = k.window;
+    f.window_end = k.window + o.sweep_window;
+    SetActivity(f, v.activity, s.names);
+    f.distinct_dst_ports = 1;
+    f.distinct_dsts = dsts;
+    f.evidence["threshold"] = {{"failed_dsts", o.sweep_min_dsts},
+                               {"window_seconds", o.sweep_window}};
+    f.evidence["failed_dsts"] = dsts;
+    f.evidence["rejected_flows"] = v.rejected;
+    nlohmann::ordered_json sample = nlohmann::ordered_json::array();
+    for (const Addr128& a : v.sample) sample.push_back(Text(a));
+    f.evidence["sample_dsts"] = std::move(sample);
+    f.summary = Where(inside) + " " + *f.src + " made failed attempts at port " +
+                std::to_string(*f.dst_port) + " of " + std::to_string(dsts) + " hosts within " +
+                DurationText(o.sweep_window) + " (threshold " + std::to_string(o.sweep_min_dsts) +
+                ").";
+    out.push_back(std::move(f));
+  }
+
+  // scan_trw: Wald's SPRT over first contacts in (window, destination) order.
+  const double step_success = std::log(o.trw_theta1 / o.trw_theta0);
+  const double step_failure = std::log((1 - o.trw_theta1) / (1 - o.trw_theta0));
+  const double upper = std::log(o.trw_beta / o.trw_alpha);
+  const double lower = std::log((1 - o.trw_beta) / (1 - o.trw_alpha));
+  for (const auto& [src, v] : s.trw) {
+    double llr = 0;
+    uint64_t successes = 0, failures = 0;
+    size_t decided = SIZE_MAX;
+    for (size_t i = 0; i < v.contacts.size(); ++i) {
+      const bool ok = v.contacts[i].success;
+      llr += ok ? step_success : step_failure;
+      successes += ok;
+      failures += !ok;
+      if (llr >= upper) {
+        decided = i;
+        break;
+      }
+      if (llr <= lower) break;
+    }
+    if (decided == SIZE_MAX) continue;
+    Finding f;
+    f.type = "scan_trw";
+    f.severity = 2;
+    f.mitre = {"T1046", "T1595"};
+    f.src = Text(src);
+    f.window_start = v.contacts.front().window;
+    f.window_end = v.contacts[decided].window + o.trw_window;
+    SetActivity(f, v.activity, s.names);
+    f.distinct_dsts = v.dsts.Count();
+    f.distinct_dst_ports = v.ports.size();
+    f.evidence["threshold"] = {{"likelihood_ratio", Round3(o.trw_beta / o.trw_alpha)},
+                               {"theta0", o.trw_theta0},
+                               {"theta1", o.trw_theta1}};
+    f.evidence["likelihood_ratio"] = Round3(std::exp(llr));
+    f.evidence["first_contacts"] = decided + 1;
+    f.evidence["failed_first_contacts"] = failures;
+    f.evidence["successful_first_contacts"] = successes;
+    nlohmann::ordered_json sample = nlohmann::ordered_json::array();
+    for (size_t i = 0; i <= decided && i < kSamples; ++i) sample.push_back(Text(v.contacts[i].dst));
+    f.evidence["sample_dsts"] = std::move(sample);
+    f.evidence["sample_ports"] = PortsJson(v.ports);
+    f.summary = "external host " + *f.src + " failed " + std::to_string(failures) +
+                " of its first " + std::to_string(decided + 1) +
+                " contacts with internal hosts: a scanner by the threshold random walk "
+                "(likelihood ratio " +
+                std::to_string(static_cast<uint64_t>(std::exp(llr))) +
+                " >= " + std::to_string(static_cast<uint64_t>(o.trw_beta / o.trw_alpha)) + ").";
+    out.push_back(std::move(f));
+  }
+
+  // brute_force
+  for (const auto& [k, v] : s.brutes) {
+    const uint64_t attempts = v.attempts.Count();
+    if (attempts < o.brute_min_attempts) continue;
+    Finding f;
+    f.type = "brute_force";
+    const bool inside = internal(k.src);
+    f.severity = inside ? 3 : 2;  // GuardDuty: high when our instance is the actor
+    f.mitre = {"T1110", "T1110.001"};
+    if (k.port == 22) f.mitre.push_back("T1021.004");
+    if (k.port == 3389) f.mitre.push_back("T1021.001");
+    f.src = Text(k.src);
+    f.dst = Text(k.dst);
+    f.dst_port = k.port;
+    f.protocol = kTcp;
+    f.window_start = k.window;
+    f.window_end = k.window + o.brute_window;
+    SetActivity(f, v.activity, s.names);
+    f.distinct_dst_ports = 1;
+    f.distinct_dsts = 1;
+    f.evidence["threshold"] = {{"attempts", o.brute_min_attempts},
+                               {"window_seconds", o.brute_window}};
+    f.evidence["attempts"] = attempts;
+    f.evidence["rejected_flows"] = v.rejected;
+    f.evidence["probe_flows"] = v.probes;
+    f.evidence["role"] = inside ? "actor" : "target";
+    f.summary = Where(inside) + " " + *f.src + " made " + std::to_string(attempts) +
+                " short or failed connections to port " + std::to_string(k.port) + " of " + *f.dst +
+                " within " + DurationText(o.brute_window) + " (threshold " +
+                std::to_string(o.brute_min_attempts) + ").";
+    out.push_back(std::move(f));
+  }
+
+  // exfiltration: per source, its windows' net external bytes (the busiest interface's bytes
+  // out minus what it relayed for other internal hosts there, so a NAT gateway does not count).
+  struct ExfilWindow {
+    uint64_t window;
+    const HostState* state;
+    const ExfilSide* side;
+    uint64_t net, relay;
+  };
+  std::map<std::pair<uint64_t, uint64_t>, std::vector<ExfilWindow>> by_source;  // (hi, lo)
+  for (const auto& [k, h] : s.hosts) {
+    const ExfilSide* best = nullptr;
+    uint64_t best_net = 0, best_relay = 0;
+    for (const ExfilSide& side : h.sides) {
+      const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface});
+      const uint64_t rel = relayed != nullptr ? *relayed : 0;
+      const uint64_t net = side.out > rel ? side.out - rel : 0;
+      if (best == nullptr || net > best_net ||
+          (net == best_net && s.names.names[side.iface] < s.names.names[best->iface])) {
+        best = &side;
+        best_net = net;
+        best_relay = rel;
+      }
+    }
+    if (best == nullptr || best_net == 0) continue;
+    by_source[{k.host.hi, k.host.lo}].push_back({k.window, &h, best, best_net, best_relay});
+  }
+  for (auto& [addr, windows] : by_source) {
+    std::sort(windows.begin(), windows.end(),
+              [](const ExfilWindow& a, const ExfilWindow& b) { return a.window < b.window; });
+    std::vector<double> xs;
+    for (const ExfilWindow& w : windows) xs.push_back(static_cast<double>(w.net));
+    for (size_t i = 0; i < windows.size(); ++i) {
+      const ExfilWindow& w = windows[i];
+      const bool absolute = w.net >= o.exfil_min_bytes;
+      const auto [mean, sd] = MeanSd(xs, i);
+      const bool warm = windows.size() - 1 >= o.exfil_baseline_windows;
+      const double z = (xs[i] - mean) / std::max(sd, 1.0);
+      const bool baseline = warm && w.net >= o.exfil_baseline_min_bytes &&
+                            z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
+      if (!absolute && !baseline) continue;
+      const Addr128 src{addr.first, addr.second};
+      Finding f;
+      f.type = "exfiltration";
+      f.severity = w.net >= 10 * o.exfil_min_bytes ? 4 : 3;
+      f.mitre = {"T1048", "T1041"};
+      f.src = Text(src);
+      const ExfilSide& side = *w.side;
+      if (!side.too_many && side.dsts.size() == 1) f.dst = Text(side.dsts[0].first);
+      if (side.ports.size() == 1) f.dst_port = side.ports[0];
+      f.window_start = w.window;
+      f.window_end = w.window + o.exfil_window;
+      f.first_seen = w.state->first;
+      f.last_seen = w.state->last;
+      f.flows = side.flows;
+      f.packets = side.packets;
+      f.bytes = side.out;
+      f.interfaces = {s.names.names[side.iface]};
+      f.distinct_dsts = side.distinct.Count();
+      f.distinct_dst_ports = side.ports.size();
+      f.evidence["threshold"] = {{"bytes_out_external", o.exfil_min_bytes},
+                                 {"window_seconds", o.exfil_window},
+                                 {"baseline_z", o.exfil_baseline_z},
+                                 {"baseline_ratio", o.exfil_baseline_ratio}};
+      f.evidence["bytes_out_external"] = side.out;
+      f.evidence["bytes_relayed"] = w.relay;
+      f.evidence["net_bytes"] = w.net;
+      f.evidence["crossed"] = absolute && baseline ? "absolute,baseline"
+                              : absolute           ? "absolute"
+                                                   : "baseline";
+      f.evidence["baseline_windows"] = windows.size() - 1;
+      f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
+      f.evidence["z"] = warm ? Round3(z) : 0.0;
+      // The top destinations by bytes (ties by address).
+      std::vector<std::pair<Addr128, uint64_t>> top = side.dsts;
+      std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
+      });
+      top.resize(std::min<size_t>(top.size(), 5));
+      nlohmann::ordered_json tops = nlohmann::ordered_json::array();
+      for (const auto& [a, bytes] : top) tops.push_back({{"dst", Text(a)}, {"bytes", bytes}});
+      f.evidence["top_dsts"] = std::move(tops);
+      f.summary = "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +
+                  Plural(f.distinct_dsts, "external destination", "external destinations") +
+                  " within " + DurationText(o.exfil_window) +
+                  (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
+                            : " (" + std::to_string(static_cast<uint64_t>(z)) +
+                                  " standard deviations above its own baseline)") +
+                  ".";
+      out.push_back(std::move(f));
+    }
+  }
+
+  // Windows of the run span for a window length w: silent ones count as zero in baselines.
+  const auto span_windows = [&](uint64_t w) {
+    std::vector<uint64_t> v;
+    if (span_end <= span_begin) return v;
+    for (uint64_t t = WindowOf(span_begin, w); t < span_end && v.size() < 1'000'000; t += w) {
+      v.push_back(t);
+    }
+    return v;
+  };
+
+  // reject_spike
+  {
+    std::map<std::string, std::map<uint64_t, const RejectState*>> by_iface;
+    for (const auto& [k, v] : s.rejects) by_iface[k.iface][k.window] = &v;
+    const std::vector<uint64_t> span = span_windows(o.reject_window);
+    for (const auto& [name, windows] : by_iface) {
+      std::vector<uint64_t> times = span;
+      for (const auto& [t, v] : windows) {
+        if (!std::binary_search(times.begin(), times.end(), t)) {
+          times.insert(std::lower_bound(times.begin(), times.end(), t), t);
+        }
+      }
+      std::vector<double> xs(times.size(), 0);
+      for (size_t i = 0; i < times.size(); ++i) {
+        auto it = windows.find(times[i]);
+        if (it != windows.end()) xs[i] = static_cast<double>(it->second->flows);
+      }
+      for (size_t i = 0; i < times.size(); ++i) {
+        auto it = windows.find(times[i]);
+        if (it == windows.end() || it->second->flows < o.reject_min_flows) continue;
+        const auto [mean, sd] = MeanSd(xs, i);
+        const double z = (xs[i] - mean) / std::max(sd, 1.0);
+        if (z < o.reject_z || xs[i] < o.reject_ratio * mean) continue;
+        const RejectState& v = *it->second;
+        Finding f;
+        f.type = "reject_spike";
+        f.severity = 2;
+        f.mitre = {"T1498", "T1499"};
+        f.window_start = times[i];
+        f.window_end = times[i] + o.reject_window;
+        f.first_seen = v.first;
+        f.last_seen = v.last;
+        f.flows = v.flows;
+        f.packets = v.packets;
+        f.bytes = v.bytes;
+        f.interfaces = {name};
+        f.distinct_dsts = 1;
+        f.distinct_dst_ports = v.ports.Count();
+        if (f.distinct_dst_ports == 1 && !v.sample_ports.empty()) f.dst_port = v.sample_ports[0];
+        f.evidence["threshold"] = {{"rejected_flows", o.reject_min_flows},
+                                   {"window_seconds", o.reject_window},
+                                   {"z", o.reject_z},
+                                   {"ratio", o.reject_ratio}};
+        f.evidence["rejected_flows"] = v.flows;
+        f.evidence["baseline_mean_flows"] = Round3(mean);
+        f.evidence["baseline_windows"] = times.size() - 1;
+        f.evidence["z"] = Round3(z);
+        f.evidence["distinct_sources"] = v.sources.Count();
+        f.evidence["sample_ports"] = PortsJson(v.sample_ports);
+        f.summary = "interface " + name + " rejected " + std::to_string(v.flows) + " flows from " +
+                    Plural(v.sources.Count(), "source", "sources") + " within " +
+                    DurationText(o.reject_window) + ", against a mean of " +
+                    std::to_string(static_cast<uint64_t>(std::round(mean))) +
+                    " in its other windows.";
+        out.push_back(std::move(f));
+      }
+    }
+  }
+
+  // ddos_fan_in
+  {
+    std::map<std::pair<uint64_t, uint64_t>, std::map<uint64_t, const HostState*>> by_dst;
+    for (const auto& [k, h] : s.fanin) by_dst[{k.host.hi, k.host.lo}][k.window] = &h;
+    const std::vector<uint64_t> span = span_windows(o.fanin_window);
+    for (const auto& [addr, windows] : by_dst) {
+      bool any = false;
+      for (const auto& [t, h] : windows) any |= h->sources.Count() >= o.fanin_min_sources;
+      if (!any) continue;
+      std::vector<uint64_t> times = span;
+      for (const auto& [t, h] : windows) {
+        if (!std::binary_search(times.begin(), times.end(), t)) {
+          times.insert(std::lower_bound(times.begin(), times.end(), t), t);
+        }
+      }
+      std::vector<uint64_t> counts(times.size(), 0);
+      for (size_t i = 0; i < times.size(); ++i) {
+        auto it = windows.find(times[i]);
+        if (it != windows.end()) counts[i] = it->second->sources.Count();
+      }
+      for (size_t i = 0; i < times.size(); ++i) {
+        if (counts[i] < o.fanin_min_sources) continue;
+        std::vector<uint64_t> others;
+        for (size_t j = 0; j < counts.size(); ++j) {
+          if (j != i) others.push_back(counts[j]);
+        }
+        uint64_t median = 0;
+        if (!others.empty()) {
+          std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
+          median = others[others.size() / 2];
+        }
+        if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median)) continue;
+        const HostState& h = *windows.at(times[i]);
+        const Addr128 dst{addr.first, addr.second};
+        Finding f;
+        f.type = "ddos_fan_in";
+        f.severity = 3;
+        f.mitre = {"T1498", "T1498.001"};
+        f.dst = Text(dst);
+        if (h.port_lo == h.port_hi) f.dst_port = h.port_lo;
+        f.protocol = h.in_protocols.Single();
+        f.window_start = times[i];
+        f.window_end = times[i] + o.fanin_window;
+        f.first_seen = h.in_first;
+        f.last_seen = h.in_last;
+        f.flows = h.in_flows;
+        f.packets = h.in_packets;
+        f.bytes = h.in_bytes;
+        f.interfaces = IfaceNames(h.in_ifaces, s.names);
+        f.distinct_dsts = 1;
+        f.distinct_dst_ports = h.in_ports.Count();
+        f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
+                                   {"window_seconds", o.fanin_window},
+                                   {"ratio_to_median", o.fanin_ratio}};
+        f.evidence["distinct_sources"] = counts[i];
+        f.evidence["baseline_median_sources"] = median;
+        f.evidence["flows_per_second"] =
+            Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
+        f.evidence["packets_per_second"] =
+            Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
+        f.summary = std::to_string(counts[i]) + " external sources sent " +
+                    std::to_string(h.in_flows) + " flows to " + *f.dst + " within " +
+                    DurationText(o.fanin_window) + " (threshold " +
+                    std::to_string(o.fanin_min_sources) + ", median window " +
+                    std::to_string(median) + ").";
+        out.push_back(std::move(f));
+      }
+    }
+  }
+
+  for (Finding& f : out) f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start);
+  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    const auto key = [](const Finding& f) {
+      return std::make_tuple(f.window_start, std::string_view(f.type),
+                             f.src ? std::string_view(*f.src) : std::string_view(),
+                             f.dst ? std::string_view(*f.dst) : std::string_view(),
+                             f.dst_port ? int64_t{*f.dst_port} : int64_t{-1});
+    };
+    return key(a) < key(b);
+  });
+  return out;
+}
+
+std::string FindingId(std::string_view type, const std::optional<std::string>& src,
+                      const std::optional<std::string>& dst, std::optional<uint32_t> dst_port,
+                      uint64_t window_start) {
+  // FNV-1a 64 over the key fields, separated by a byte no field holds; then a mixer so that
+  // ids of similar keys share no prefix.
+  uint64_t h = 0xCBF29CE484222325ull;
+  const auto feed = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001B3ull;
+    }
+    h ^= 0xFF;
+    h *= 0x100000001B3ull;
+  };
+  feed(type);
+  feed(src ? *src : "null");
+  feed(dst ? *dst : "null");
+  feed(dst_port ? std::to_string(*dst_port) : "null");
+  feed(std::to_string(window_start));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(Mix64(h)));
+  return buf;
+}
+
+std::string FindingJson(const Finding& f) {
+  nlohmann::ordered_json j;
+  j["id"] = f.id;
+  j["type"] = f.type;
+  j["severity"] = f.severity;
+  j["mitre"] = f.mitre;
+  j["src"] = f.src ? nlohmann::ordered_json(*f.src) : nlohmann::ordered_json(nullptr);
+  j["dst"] = f.dst ? nlohmann::ordered_json(*f.dst) : nlohmann::ordered_json(nullptr);
+  j["dst_port"] =
+      f.dst_port ? nlohmann::ordered_json(*f.dst_port) : nlohmann::ordered_json(nullptr);
+  j["protocol"] =
+      f.protocol ? nlohmann::ordered_json(*f.protocol) : nlohmann::ordered_json(nullptr);
+  j["interfaces"] = f.interfaces;
+  j["window_start"] = f.window_start;
+  j["window_end"] = f.window_end;
+  j["first_seen"] = f.first_seen;
+  j["last_seen"] = f.last_seen;
+  j["flows"] = f.flows;
+  j["packets"] = f.packets;
+  j["bytes"] = f.bytes;
+  j["distinct_dst_ports"] = f.distinct_dst_ports;
+  j["distinct_dsts"] = f.distinct_dsts;
+  j["evidence"] = f.evidence;
+  j["summary"] = f.summary;
+  return j.dump();
+}
+
+}  // namespace flowsift

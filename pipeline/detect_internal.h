@@ -1,0 +1,380 @@
+// The detectors' state (pipeline/detect.h): keys, per-key values and the bounded sets they use.
+// Internal to detect.cc (adding rows, merging, saving), detect_findings.cc (evaluation).
+#ifndef FLOWSIFT_PIPELINE_DETECT_INTERNAL_H_
+#define FLOWSIFT_PIPELINE_DETECT_INTERNAL_H_
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/addr.h"
+#include "pipeline/detect.h"
+#include "pipeline/distinct.h"
+#include "pipeline/flat_map.h"
+#include "pipeline/serial.h"
+
+namespace flowsift {
+namespace detect_internal {
+
+using kernels::Addr128;
+
+inline bool AddrLess(const Addr128& a, const Addr128& b) {
+  return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+}
+inline uint64_t HashAddr(const Addr128& a) { return Mix64(a.hi ^ Mix64(a.lo)); }
+inline std::string Text(const Addr128& a) { return kernels::FormatAddr(a); }
+
+// A TCP request without payload: what a SYN probe, a retransmitted SYN or a flood packet
+// looks like. 80 bytes per packet covers a SYN with every option (IPv6 adds 20).
+inline constexpr uint64_t kMaxProbePackets = 3, kMaxProbeBytesPerPacket = 80;
+inline constexpr uint8_t kTcp = 6;
+inline constexpr uint8_t kSyn = 2, kSynAck = 18;
+// TRW contacts kept per source: the walk decides after 5.4 contacts on average (Wald's
+// expectation with SiLK's constants, detections.md section 3); 32 leave room for mixed walks.
+inline constexpr size_t kTrwContacts = 32;
+// Sample values kept as evidence: the smallest ones, so that merges agree.
+inline constexpr size_t kSamples = 10;
+// Exfiltration destinations tracked exactly per (source, window, interface); past this many
+// the per-destination bytes are dropped (whether that happens depends on the set alone).
+inline constexpr size_t kExfilDsts = 64;
+
+// Interned interface names; ids are per Detector and remapped by Merge.
+struct Names {
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::string> names;
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids;
+  uint32_t Id(std::string_view name) {
+    auto it = ids.find(name);
+    if (it != ids.end()) return it->second;
+    const uint32_t id = static_cast<uint32_t>(names.size());
+    names.emplace_back(name);
+    ids.emplace(names.back(), id);
+    return id;
+  }
+};
+
+// The kMaxInterfaces bytewise-smallest interface names seen, as ids sorted by name.
+struct InterfaceSet {
+  std::vector<uint32_t> ids;
+  void Add(uint32_t id, const Names& n) {
+    // Almost always present already: integer compares before any string compare.
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
+    const std::string& name = n.names[id];
+    auto it = std::lower_bound(ids.begin(), ids.end(), name,
+                               [&](uint32_t x, const std::string& v) { return n.names[x] < v; });
+    if (it != ids.end() && *it == id) return;
+    if (ids.size() == kMaxInterfaces && it == ids.end()) return;
+    ids.insert(it, id);
+    if (ids.size() > kMaxInterfaces) ids.pop_back();
+  }
+};
+
+// Flows, packets, bytes and times of the records behind one piece of state.
+struct Activity {
+  uint64_t flows = 0, packets = 0, bytes = 0;
+  uint64_t first = UINT64_MAX, last = 0;
+  InterfaceSet ifaces;
+  void Add(uint64_t p, uint64_t b, uint64_t start, uint64_t end, uint32_t iface, const Names& n) {
+    ++flows;
+    packets += p;
+    bytes += b;
+    first = std::min(first, start);
+    last = std::max(last, std::max(end, start));
+    ifaces.Add(iface, n);
+  }
+  void Merge(const Activity& o, const std::vector<uint32_t>& remap, const Names& n) {
+    flows += o.flows, packets += o.packets, bytes += o.bytes;
+    first = std::min(first, o.first);
+    last = std::max(last, o.last);
+    for (uint32_t id : o.ifaces.ids) ifaces.Add(remap[id], n);
+  }
+};
+
+// The k smallest values of a total order.
+template <typename T, typename Less>
+void AddSmallest(std::vector<T>& v, const T& x, size_t k, Less less) {
+  auto it = std::lower_bound(v.begin(), v.end(), x, less);
+  if (it != v.end() && !less(x, *it)) return;  // equal: present
+  if (v.size() == k && it == v.end()) return;
+  v.insert(it, x);
+  if (v.size() > k) v.pop_back();
+}
+
+// An exact set of ports: a sorted list, then a 65,536-bit map.
+class PortSet {
+ public:
+  void Add(uint16_t p) {
+    if (bits_) {
+      uint64_t& w = bits_[p >> 6];
+      const uint64_t bit = uint64_t{1} << (p & 63);
+      count_ += (w & bit) == 0;
+      w |= bit;
+      return;
+    }
+    auto it = std::lower_bound(small_.begin(), small_.end(), p);
+    if (it != small_.end() && *it == p) return;
+    small_.insert(it, p);
+    ++count_;
+    if (small_.size() > 64) {
+      bits_ = std::make_unique<uint64_t[]>(1024);
+      std::fill(bits_.get(), bits_.get() + 1024, 0);
+      for (uint16_t x : small_) bits_[x >> 6] |= uint64_t{1} << (x & 63);
+      small_ = {};
+    }
+  }
+  bool Contains(uint16_t p) const {
+    if (bits_) return (bits_[p >> 6] >> (p & 63)) & 1;
+    return std::binary_search(small_.begin(), small_.end(), p);
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    if (!bits_) {
+      for (uint16_t p : small_) f(p);
+      return;
+    }
+    for (uint32_t w = 0; w < 1024; ++w) {
+      for (uint64_t b = bits_[w]; b != 0; b &= b - 1) {
+        f(static_cast<uint16_t>(w * 64 + static_cast<uint32_t>(__builtin_ctzll(b))));
+      }
+    }
+  }
+  void Merge(const PortSet& o) {
+    o.ForEach([&](uint16_t p) { Add(p); });
+  }
+  uint64_t size() const { return count_; }
+
+ private:
+  std::vector<uint16_t> small_;
+  std::unique_ptr<uint64_t[]> bits_;
+  uint64_t count_ = 0;
+};
+
+// Protocol numbers seen: the finding names one when there was one.
+struct Protocols {
+  uint16_t lo = 256, hi = 0;
+  void Add(uint8_t p) {
+    lo = std::min<uint16_t>(lo, p);
+    hi = std::max<uint16_t>(hi, p);
+  }
+  void Merge(const Protocols& o) {
+    lo = std::min(lo, o.lo);
+    hi = std::max(hi, o.hi);
+  }
+  std::optional<uint32_t> Single() const {
+    return lo == hi ? std::optional<uint32_t>(lo) : std::nullopt;
+  }
+};
+
+// --- State keys ----------------------------------------------------------------------------------
+
+struct PairKey {  // port_scan: (src, dst, window)
+  Addr128 src, dst;
+  uint64_t window;
+  bool operator==(const PairKey&) const = default;
+};
+struct BruteKey {  // brute_force: (src, dst, port, window)
+  Addr128 src, dst;
+  uint64_t window;
+  uint32_t port;
+  bool operator==(const BruteKey&) const = default;
+};
+struct SweepKey {  // port_sweep: (src, port, protocol, window)
+  Addr128 src;
+  uint64_t window;
+  uint32_t port_proto;  // port << 8 | protocol
+  bool operator==(const SweepKey&) const = default;
+};
+struct HostKey {  // exfiltration (src) and fan-in (dst): (host, window)
+  Addr128 host;
+  uint64_t window;
+  bool operator==(const HostKey&) const = default;
+};
+struct RelayKey {  // exfiltration: (host, window, interface id)
+  Addr128 host;
+  uint64_t window;
+  uint32_t iface;
+  bool operator==(const RelayKey&) const = default;
+};
+struct IfaceKey {  // reject_spike: (interface name, window)
+  std::string iface;
+  uint64_t window;
+  bool operator==(const IfaceKey&) const = default;
+};
+
+struct KeyHash {
+  size_t operator()(const PairKey& k) const {
+    return Mix64(HashAddr(k.src) ^ std::rotl(HashAddr(k.dst), 17) ^ k.window);
+  }
+  size_t operator()(const BruteKey& k) const {
+    return Mix64(HashAddr(k.src) ^ std::rotl(HashAddr(k.dst), 17) ^ k.window ^
+                 (uint64_t{k.port} << 48));
+  }
+  size_t operator()(const SweepKey& k) const {
+    return Mix64(HashAddr(k.src) ^ k.window ^ (uint64_t{k.port_proto} << 40));
+  }
+  uint64_t operator()(const HostKey& k) const { return Mix64(HashAddr(k.host) ^ k.window); }
+  uint64_t operator()(const RelayKey& k) const {
+    return Mix64(HashAddr(k.host) ^ k.window ^ (uint64_t{k.iface} << 40));
+  }
+  uint64_t operator()(const Addr128& a) const { return HashAddr(a); }
+  size_t operator()(const IfaceKey& k) const {
+    return Mix64(std::hash<std::string>{}(k.iface) ^ k.window);
+  }
+};
+
+// --- State values --------------------------------------------------------------------------------
+
+struct ScanState {
+  PortSet failed, answered;
+  uint64_t rejected = 0;
+  Protocols protocols;
+  Activity activity;
+};
+
+struct SweepState {
+  DistinctCounter dsts;
+  std::vector<Addr128> sample;  // smallest failed destinations
+  uint64_t rejected = 0;
+  Activity activity;
+};
+
+struct BruteState {
+  DistinctCounter attempts;  // distinct source ports: one per connection
+  uint64_t rejected = 0, probes = 0;
+  Activity activity;
+};
+
+struct Contact {
+  uint64_t window;
+  Addr128 dst;
+  bool success;
+};
+inline bool ContactLess(const Contact& a, const Contact& b) {
+  return a.window != b.window ? a.window < b.window : AddrLess(a.dst, b.dst);
+}
+
+struct TrwState {
+  std::vector<Contact> contacts;  // the kTrwContacts first, by (window, dst)
+  DistinctCounter dsts;
+  std::vector<uint16_t> ports;  // smallest destination ports
+  Activity activity;
+
+  void See(uint64_t window, const Addr128& dst, bool success) {
+    for (Contact& c : contacts) {
+      if (c.dst == dst) {
+        if (window < c.window) {
+          c.window = window;
+          c.success = success;
+          std::sort(contacts.begin(), contacts.end(), ContactLess);
+        } else if (window == c.window) {
+          c.success |= success;
+        }
+        return;
+      }
+    }
+    AddSmallest(contacts, Contact{window, dst, success}, kTrwContacts, ContactLess);
+  }
+};
+
+// Bytes an internal host sent to external destinations, and relayed for other internal hosts,
+// as seen on one interface in one window.
+struct ExfilSide {
+  uint32_t iface = 0;
+  uint64_t out = 0, flows = 0, packets = 0;
+  std::vector<std::pair<Addr128, uint64_t>> dsts;  // sorted by address; empty when too many
+  bool too_many = false;
+  DistinctCounter distinct;
+  std::vector<uint16_t> ports;  // smallest
+};
+
+struct HostState {
+  std::vector<ExfilSide> sides;  // by interface id
+  uint64_t first = UINT64_MAX, last = 0;
+  // Fan-in: external sources sending requests to this host.
+  DistinctCounter sources;
+  uint64_t in_flows = 0, in_packets = 0, in_bytes = 0;
+  uint64_t in_first = UINT64_MAX, in_last = 0;
+  InterfaceSet in_ifaces;
+  Protocols in_protocols;
+  uint32_t port_lo = 65536, port_hi = 0;
+  DistinctCounter in_ports;
+
+  ExfilSide& Side(uint32_t iface) {
+    for (ExfilSide& s : sides) {
+      if (s.iface == iface) return s;
+    }
+    sides.push_back({});
+    sides.back().iface = iface;
+    return sides.back();
+  }
+};
+
+struct RejectState {
+  uint64_t flows = 0, packets = 0, bytes = 0;
+  uint64_t first = UINT64_MAX, last = 0;
+  DistinctCounter sources, ports;
+  std::vector<uint16_t> sample_ports;
+};
+
+inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
+  s.distinct.Add(HashAddr(dst));
+  if (s.too_many) return;
+  auto it = std::lower_bound(s.dsts.begin(), s.dsts.end(), dst,
+                             [](const auto& e, const Addr128& a) { return AddrLess(e.first, a); });
+  if (it != s.dsts.end() && it->first == dst) {
+    it->second += bytes;
+    return;
+  }
+  s.dsts.insert(it, {dst, bytes});
+  if (s.dsts.size() > kExfilDsts) {
+    s.dsts = {};
+    s.too_many = true;
+  }
+}
+
+inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
+  if (col == nullptr) return "-";
+  const kernels::FieldSpan s = col->spans[row];
+  return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
+}
+
+inline uint64_t WindowOf(uint64_t t, uint64_t w) { return t - t % w; }
+
+inline double Round3(double x) { return std::round(x * 1000) / 1000; }
+
+}  // namespace detect_internal
+
+using namespace detect_internal;  // NOLINT: this header serves the detector's own files only
+
+struct Detector::State {
+  DetectOptions o;
+  Names names;
+  std::unordered_map<PairKey, ScanState, KeyHash> scans;
+  std::unordered_map<SweepKey, SweepState, KeyHash> sweeps;
+  std::unordered_map<BruteKey, BruteState, KeyHash> brutes;
+  FlatMap<Addr128, TrwState, KeyHash> trw;
+  FlatMap<HostKey, HostState, KeyHash> hosts;  // window = exfil window
+  // Bytes internal hosts sent to `host` (as dstaddr) on an interface: what a NAT gateway or
+  // proxy relays, subtracted from its bytes out there.
+  FlatMap<RelayKey, uint64_t, KeyHash> relay;
+  FlatMap<HostKey, HostState, KeyHash> fanin;  // window = fan-in window
+  std::unordered_map<IfaceKey, RejectState, KeyHash> rejects;
+  std::vector<bool> brute_port;  // 65,536 flags
+
+  void MergeFrom(const State& other);
+  void Save(ByteWriter& out) const;
+  [[nodiscard]] bool Load(ByteReader& in);
+};
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_DETECT_INTERNAL_H_

@@ -1,0 +1,392 @@
+#include "pipeline/merge.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "pipeline/serial.h"
+#include "pipeline/summary.h"
+#include "pipeline/tables.h"
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The run options that change what a record contributes: parts must agree on all of them
+// (window and networks are in the header).
+ordered_json MustMatch(const RunOptions& opt) {
+  return {{"since", opt.since},
+          {"until", opt.until == UINT64_MAX ? ordered_json() : ordered_json(opt.until)},
+          {"format", opt.format ? opt.format->HeaderLine() : Format::Default().HeaderLine()},
+          {"detection", DetectConfigText(opt.detect)}};
+}
+
+// One merged part as the manifest tells it.
+struct PartInfo {
+  std::string path;
+  uint32_t shard_index = 0, shard_count = 1;
+  ordered_json manifest;
+};
+
+// Statuses of manifest inputs that are not failures (reader.h IsFailure).
+bool IsFailedStatus(const ordered_json& status) {
+  return status.is_string() && status != "ok" && status != "empty";
+}
+
+// obj[key] by reference (value() copies), or an empty array / object when absent: pointers
+// into a part's manifest stay valid.
+const ordered_json& Member(const ordered_json& obj, const char* key, bool array = true) {
+  static const ordered_json kArray = ordered_json::array(), kObject = ordered_json::object();
+  if (obj.is_object()) {
+    const auto it = obj.find(key);
+    if (it != obj.end()) return *it;
+  }
+  return array ? kArray : kObject;
+}
+
+uint64_t U64Of(const ordered_json& v) { return v.is_number_unsigned() ? v.get<uint64_t>() : 0; }
+
+// The merged manifest: the inputs of all parts in the order one run would list them (inputs
+// that could not be listed first, once each; then the files by their index in the whole
+// sorted input list), totals summed, bad-line samples re-ranked, the parts themselves.
+ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>& parts,
+                            const std::vector<std::string>& failures, const MergeResult& r) {
+  const ordered_json& first = parts.empty() ? ordered_json::object() : parts[0].manifest;
+  ordered_json m;
+  m["tool"] = "flowsift";
+  m["version"] = opt.version;
+  m["format_version"] = kOutputFormatVersion;
+  m["simd_target"] = first.value("simd_target", "");
+  m["command_line"] = opt.options_text;
+  ordered_json options = first.value("options", ordered_json::object());
+  options.erase("threads");
+  options["shard"] = nullptr;
+  m["options"] = options;
+  if (first.contains("detection")) m["detection"] = first["detection"];
+
+  ordered_json missing = ordered_json::array();
+  std::set<std::string> missing_paths;
+  // (index in the whole input list, path, entry); the path breaks ties between parts of
+  // separate runs, whose indices all start at 0.
+  std::vector<std::tuple<uint64_t, std::string, const ordered_json*>> files;
+  std::map<std::string, uint64_t> index_of;
+  for (const PartInfo& p : parts) {
+    uint64_t j = 0;
+    for (const ordered_json& in : Member(p.manifest, "inputs")) {
+      if (!in.is_object()) continue;
+      const std::string path = in.value("path", "");
+      if (!in.contains("bytes")) {  // could not be listed: every shard of a run lists it
+        if (missing_paths.insert(path).second) missing.push_back(in);
+        continue;
+      }
+      const uint64_t index = j++ * p.shard_count + p.shard_index;
+      files.emplace_back(index, path, &in);
+      index_of.emplace(path, index);
+    }
+  }
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+  });
+  ordered_json inputs = missing;
+  for (const auto& f : files) inputs.push_back(*std::get<2>(f));
+  m["inputs"] = inputs;
+
+  ordered_json totals = ordered_json::object();
+  ordered_json reasons = ordered_json::object();
+  for (const PartInfo& p : parts) {
+    for (const auto& [key, value] : Member(p.manifest, "totals", false).items()) {
+      if (key == "bad_lines_by_reason") {
+        if (!value.is_object()) continue;
+        for (const auto& [reason, n] : value.items()) {
+          reasons[reason] = U64Of(reasons.value(reason, ordered_json(0))) + U64Of(n);
+        }
+      } else if (value.is_number_unsigned()) {
+        totals[key] = U64Of(totals.value(key, ordered_json(0))) + U64Of(value);
+      }
+    }
+  }
+  uint64_t failed = 0;
+  for (const ordered_json& in : inputs) failed += IsFailedStatus(in.value("status", ""));
+  totals["inputs"] = inputs.size();
+  totals["failed_inputs"] = failed;
+  totals["bad_lines_by_reason"] = reasons;
+  m["totals"] = totals;
+
+  // The first kSamplesPerReason per reason in input order, as one run keeps them.
+  std::vector<std::tuple<std::string, uint64_t, uint64_t, const ordered_json*>> samples;
+  for (const PartInfo& p : parts) {
+    for (const ordered_json& s : Member(p.manifest, "bad_line_samples")) {
+      if (!s.is_object()) continue;
+      const auto it = index_of.find(s.value("path", ""));
+      samples.emplace_back(s.value("reason", ""), it == index_of.end() ? 0 : it->second,
+                           s.value("line", uint64_t{0}), &s);
+    }
+  }
+  std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
+           std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
+  });
+  ordered_json kept = ordered_json::array();
+  std::map<std::string, size_t> per_reason;
+  for (const auto& s : samples) {
+    if (per_reason[std::get<0>(s)]++ < kSamplesPerReason) kept.push_back(*std::get<3>(s));
+  }
+  m["bad_line_samples"] = kept;
+  if (first.contains("distinct_counts")) m["distinct_counts"] = first["distinct_counts"];
+
+  ordered_json merged = ordered_json::array();
+  for (const PartInfo& p : parts) {
+    merged.push_back(
+        {{"path", p.path},
+         {"shard", std::to_string(p.shard_index) + "/" + std::to_string(p.shard_count)},
+         {"records", U64Of(Member(Member(p.manifest, "totals", false), "records"))},
+         {"status", "ok"},
+         {"error", nullptr}});
+  }
+  for (const std::string& f : failures) {
+    merged.push_back({{"path", nullptr}, {"status", "failed"}, {"error", f}});
+  }
+  m["merged_from"] = merged;
+  m["timings"] = {{"wall_s", r.wall_seconds},
+                  {"read_s", r.read_seconds},
+                  {"merge_s", r.merge_seconds},
+                  {"write_s", r.write_seconds}};
+  return m;
+}
+
+bool WriteText(const fs::path& path, const std::string& text, std::string* error) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) {
+    *error = "cannot write " + path.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool WritePartialState(const std::string& path, const RunOptions& opt, const RunResult& r,
+                       std::string* error) {
+  PartialHeader h;
+  h.output_format_version = kOutputFormatVersion;
+  h.window = opt.window;
+  h.internal = opt.internal.ToString();
+  PartialBuilder b(h);
+  ordered_json run = MustMatch(opt);
+  run["tool_version"] = opt.version;
+  run["shard"] = {opt.shard_index, opt.shard_count};
+  run["manifest"] = ordered_json::parse(r.manifest_json, nullptr, false);
+  b.AddSection(static_cast<uint32_t>(PartialSection::kRun),
+               run.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+  std::string state;
+  ByteWriter w(state);
+  r.graph.aggregate.Save(w);
+  b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate), state);
+  state.clear();
+  r.graph.detect.Save(w);
+  b.AddSection(static_cast<uint32_t>(PartialSection::kDetection), state);
+  state.clear();
+  state.shrink_to_fit();
+  return b.Write(path, opt.threads, error);
+}
+
+MergeResult MergeParts(const MergeOptions& opt) {
+  const Clock::time_point wall = Clock::now();
+  MergeResult r;
+  const fs::path out = opt.out_dir;
+  std::error_code ec;
+  if (opt.parts.empty()) {
+    r.exit_code = 2;
+    r.error = "no parts to merge";
+    return r;
+  }
+  if (fs::exists(out, ec) && !opt.force) {
+    r.exit_code = 3;
+    r.error = out.string() + " exists; use --force to replace it";
+    return r;
+  }
+
+  std::vector<PartInfo> parts;
+  std::optional<Aggregator> merged;
+  std::optional<AggregateOptions> aggregate;  // of the first readable part
+  DetectOptions detect_options;               // of the first readable part
+  std::optional<Detector> detect;
+  PartialHeader header;
+  ordered_json must_match;
+  std::string first_path;
+  std::map<std::string, std::string> input_part;  // input path -> the part that read it
+  for (const std::string& arg : opt.parts) {
+    const std::string path =
+        fs::is_directory(arg, ec) ? (fs::path(arg) / kStateFile).string() : arg;
+    Clock::time_point start = Clock::now();
+    PartialFile file;
+    std::string error;
+    const PartialStatus status = ReadPartial(path, &file, &error);
+    if (status == PartialStatus::kVersion) {
+      r.exit_code = 2;
+      r.error = error;
+      return r;
+    }
+    if (status != PartialStatus::kOk) {
+      r.failures.push_back(error);
+      continue;
+    }
+    const ordered_json match = {{"since", file.run.value("since", ordered_json())},
+                                {"until", file.run.value("until", ordered_json())},
+                                {"format", file.run.value("format", ordered_json())},
+                                {"detection", file.run.value("detection", ordered_json())}};
+    if (!aggregate) {
+      header = file.header;
+      must_match = match;
+      first_path = path;
+      AggregateOptions a;
+      a.window = header.window;
+      auto internal = NetworkSet::Parse(header.internal, &error);
+      if (!internal) {
+        r.failures.push_back(path + ": corrupt (internal networks: " + error + ")");
+        continue;
+      }
+      a.internal = *internal;
+      const ordered_json& text = match["detection"];
+      DetectOptions d;
+      if (!text.is_string() || !ParseDetectConfig(text.get<std::string>(), &d, &error)) {
+        r.failures.push_back(path + ": corrupt (detection options: " + error + ")");
+        continue;
+      }
+      d.internal = a.internal;
+      detect_options = d;
+      aggregate = a;
+    } else {
+      const auto refuse = [&](const std::string& what, const std::string& here,
+                              const std::string& there) {
+        r.exit_code = 2;
+        r.error = "cannot merge " + path + " (" + what + " " + here + ") with " + first_path +
+                  " (" + what + " " + there + "): make all parts with the same options";
+        return r;
+      };
+      if (file.header.window != header.window) {
+        return refuse("--window", std::to_string(file.header.window),
+                      std::to_string(header.window));
+      }
+      if (file.header.internal != header.internal) {
+        return refuse("--internal", file.header.internal, header.internal);
+      }
+      if (match["detection"] != must_match["detection"]) {
+        return refuse("--config", "detection options", "other detection options");
+      }
+      for (const char* key : {"since", "until", "format"}) {
+        if (match[key] != must_match[key]) {
+          return refuse(std::string("--") + key, match[key].dump(), must_match[key].dump());
+        }
+      }
+    }
+    PartInfo info;
+    info.path = path;
+    const ordered_json& shard = file.run.value("shard", ordered_json::array());
+    if (shard.is_array() && shard.size() == 2 && shard[0].is_number_unsigned() &&
+        shard[1].is_number_unsigned() && shard[0] < shard[1]) {
+      info.shard_index = shard[0].get<uint32_t>();
+      info.shard_count = shard[1].get<uint32_t>();
+    }
+    info.manifest = file.run.value("manifest", ordered_json::object());
+    for (const ordered_json& in : Member(info.manifest, "inputs")) {
+      if (!in.is_object() || !in.contains("bytes")) continue;
+      const std::string input = in.value("path", "");
+      if (input == "-") continue;
+      const auto [it, inserted] = input_part.emplace(input, path);
+      if (!inserted) {
+        r.exit_code = 2;
+        r.error = "input " + input + " is in both " + it->second + " and " + path +
+                  ": its records would count twice";
+        return r;
+      }
+    }
+    // Loaded on its own first: a part that turns out malformed leaves the merge untouched.
+    Aggregator part(*aggregate);
+    ByteReader reader(*file.Find(PartialSection::kAggregate));
+    Detector part_detect(detect_options);
+    ByteReader detect_reader(*file.Find(PartialSection::kDetection));
+    if (!part.Load(reader, &error) || !part_detect.Load(detect_reader, &error)) {
+      r.failures.push_back(path + ": " + error);
+      continue;
+    }
+    file = PartialFile();  // the decompressed bytes are not needed any more
+    r.read_seconds += SecondsSince(start);
+    start = Clock::now();
+    if (merged) {
+      merged->Merge(part);
+      detect->Merge(part_detect);
+    } else {
+      merged.emplace(std::move(part));
+      detect.emplace(std::move(part_detect));
+    }
+    r.merge_seconds += SecondsSince(start);
+    parts.push_back(std::move(info));
+    ++r.parts_merged;
+  }
+  if (!merged) merged.emplace(aggregate.value_or(AggregateOptions{}));  // no part: empty tables
+  if (!detect) detect.emplace(detect_options);
+  r.records = merged->records();
+
+  const Clock::time_point write_start = Clock::now();
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  fs::create_directories(parent, ec);
+  std::string tmpl = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    r.exit_code = 3;
+    r.error = "cannot create a directory next to " + out.string() + ": " + std::strerror(errno);
+    return r;
+  }
+  const fs::path tmp = tmpl;
+  std::string error;
+  const std::vector<WindowRow> windows = merged->Windows();
+  const std::vector<Finding> findings = FindingsOf(*detect, windows);
+  r.findings = findings.size();
+  const bool written = WriteWindows((tmp / kWindowsFile).string(), windows, &error) &&
+                       WriteTalkers((tmp / kTalkersFile).string(), merged->Talkers(), &error) &&
+                       WriteExposure((tmp / kExposureFile).string(), merged->Exposure(), &error) &&
+                       WriteFindings((tmp / kFindingsFile).string(), findings, &error);
+  r.write_seconds = SecondsSince(write_start);
+  r.wall_seconds = SecondsSince(wall);
+  const ordered_json manifest = MergedManifest(opt, parts, r.failures, r);
+  for (const ordered_json& in : manifest["inputs"]) {
+    if (IsFailedStatus(in.value("status", ""))) {
+      const ordered_json& e = in.value("error", ordered_json());
+      r.input_failures.push_back(e.is_string() ? e.get<std::string>()
+                                               : in.value("path", "") + ": failed");
+    }
+  }
+  r.manifest_json = manifest.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+  if (!written || !WriteText(tmp / kManifestFile, r.manifest_json, &error) ||
+      !PublishOutput(tmp, out, opt.force, &error)) {
+    fs::remove_all(tmp, ec);
+    r.exit_code = 3;
+    r.error = error;
+    return r;
+  }
+  const bool strict = manifest["options"].value("strict", false);
+  const bool bad_lines = manifest["totals"].value("bad_lines", uint64_t{0}) > 0;
+  r.exit_code = (!r.failures.empty() || !r.input_failures.empty() || (strict && bad_lines)) ? 1 : 0;
+  return r;
+}
+
+}  // namespace flowsift

@@ -1,0 +1,209 @@
+#include "pipeline/partial.h"
+
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "pipeline/run.h"
+#include "pipeline/serial.h"
+
+namespace flowsift {
+namespace {
+
+bool ReadWhole(const std::string& path, std::string* out, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  const bool ok = !std::ferror(f);
+  const int saved = errno;
+  std::fclose(f);
+  if (!ok) *error = path + ": read error: " + std::strerror(saved);
+  return ok;
+}
+
+}  // namespace
+
+const std::string_view* PartialFile::Find(PartialSection id) const {
+  for (const auto& [section, payload] : sections) {
+    if ((section & ~kOptionalSection) == static_cast<uint32_t>(id)) return &payload;
+  }
+  return nullptr;
+}
+
+PartialBuilder::PartialBuilder(const PartialHeader& header) {
+  ByteWriter w(content_);
+  w.Raw(kPartialMagic.data(), kPartialMagic.size());
+  w.U32(header.format_version);
+  w.U32(header.output_format_version);
+  w.U32(header.flags);
+  w.U32(header.window);
+  w.Str(header.internal);
+}
+
+void PartialBuilder::AddSection(uint32_t id, std::string_view payload) {
+  ByteWriter w(content_);
+  w.U32(id);
+  w.U64(payload.size());
+  w.Raw(payload.data(), payload.size());
+  ++sections_;
+}
+
+bool PartialBuilder::Write(const std::string& path, unsigned threads, std::string* error) {
+  {
+    const uint64_t before = content_.size();
+    ByteWriter w(content_);
+    w.U32(static_cast<uint32_t>(PartialSection::kEnd));
+    w.U64(4 + 8);
+    w.U32(sections_);
+    w.U64(before);
+  }
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 1);
+  // Fails harmlessly (one thread) when libzstd was built without threads.
+  if (threads > 1) ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, static_cast<int>(threads));
+  std::string packed(ZSTD_compressBound(content_.size()), '\0');
+  const size_t n =
+      ZSTD_compress2(cctx.get(), packed.data(), packed.size(), content_.data(), content_.size());
+  if (ZSTD_isError(n)) {
+    *error = path + ": zstd: " + ZSTD_getErrorName(n);
+    return false;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  const bool wrote = std::fwrite(packed.data(), 1, n, f) == n;
+  const int saved = errno;
+  if (std::fclose(f) != 0 || !wrote) {
+    *error = "cannot write " + path + ": " + std::strerror(wrote ? errno : saved);
+    return false;
+  }
+  return true;
+}
+
+PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::string* error) {
+  file->path = path;
+  std::string packed;
+  if (!ReadWhole(path, &packed, error)) return PartialStatus::kUnreadable;
+
+  // Decompress as a stream: the frame header's content size is not covered by the checksum,
+  // so it is only compared at the end, never trusted for an allocation.
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  std::string& out = file->content;
+  out.clear();
+  ZSTD_inBuffer in{packed.data(), packed.size(), 0};
+  size_t hint = 1;
+  std::string buf(size_t{1} << 20, '\0');
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    hint = ZSTD_decompressStream(dctx.get(), &o, &in);
+    if (ZSTD_isError(hint)) {
+      *error = path + ": corrupt (" + ZSTD_getErrorName(hint) + ")";
+      return PartialStatus::kCorrupt;
+    }
+    out.append(buf.data(), o.pos);
+    if (hint == 0 && in.pos < in.size) {
+      *error = path + ": corrupt (bytes after the end of the zstd frame)";
+      return PartialStatus::kCorrupt;
+    }
+    if (o.pos == 0 && in.pos == in.size) break;
+  }
+  if (hint != 0) {
+    *error = path + ": truncated (the zstd frame ends early; was the part fully written?)";
+    return PartialStatus::kTruncated;
+  }
+  const unsigned long long declared = ZSTD_getFrameContentSize(packed.data(), packed.size());
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != out.size()) {
+    *error = path + ": corrupt (content size differs from the frame header's)";
+    return PartialStatus::kCorrupt;
+  }
+
+  ByteReader r(out);
+  if (r.Bytes(kPartialMagic.size()) != kPartialMagic) {
+    *error = path + ": not a flowsift partial state (bad magic)";
+    return PartialStatus::kCorrupt;
+  }
+  PartialHeader& h = file->header;
+  h.format_version = r.U32();
+  h.output_format_version = r.U32();
+  h.flags = r.U32();
+  h.window = r.U32();
+  h.internal = std::string(r.Str());
+  if (r.failed()) {
+    *error = path + ": truncated header";
+    return PartialStatus::kTruncated;
+  }
+  if (h.format_version != kPartialFormatVersion) {
+    *error = path + ": partial format version " + std::to_string(h.format_version) +
+             ", this flowsift reads version " + std::to_string(kPartialFormatVersion) +
+             ": make all parts with the same flowsift version";
+    return PartialStatus::kVersion;
+  }
+  if (h.output_format_version != static_cast<uint32_t>(kOutputFormatVersion)) {
+    *error = path + ": output format version " + std::to_string(h.output_format_version) +
+             ", this flowsift writes version " + std::to_string(kOutputFormatVersion);
+    return PartialStatus::kVersion;
+  }
+  if ((h.flags & ~kKnownPartialFlags) != 0) {
+    *error = path + ": unknown header flags " + std::to_string(h.flags);
+    return PartialStatus::kVersion;
+  }
+  file->sections.clear();
+  uint32_t count = 0;  // sections before the end, skipped optional ones too
+  for (;;) {
+    const size_t offset = out.size() - r.Left();
+    const uint32_t id = r.U32();
+    const uint64_t length = r.U64();
+    const std::string_view payload = r.Bytes(length);
+    if (r.failed()) {
+      *error = path + ": truncated (section at byte " + std::to_string(offset) + ")";
+      return PartialStatus::kTruncated;
+    }
+    if (id == static_cast<uint32_t>(PartialSection::kEnd)) {
+      ByteReader end(payload);
+      const uint32_t written = end.U32();
+      const uint64_t before = end.U64();
+      if (end.failed() || written != count || before != offset || r.Left() != 0) {
+        *error = path + ": corrupt (end section does not match the sections)";
+        return PartialStatus::kCorrupt;
+      }
+      break;
+    }
+    const uint32_t base = id & ~kOptionalSection;
+    const bool known = base == static_cast<uint32_t>(PartialSection::kRun) ||
+                       base == static_cast<uint32_t>(PartialSection::kAggregate) ||
+                       base == static_cast<uint32_t>(PartialSection::kDetection);
+    if (!known && (id & kOptionalSection) == 0) {
+      *error = path + ": section " + std::to_string(id) +
+               " is unknown to this flowsift (written by a newer version?)";
+      return PartialStatus::kVersion;
+    }
+    ++count;
+    if (known) file->sections.emplace_back(id, payload);
+  }
+  const std::string_view* run = file->Find(PartialSection::kRun);
+  if (run == nullptr || file->Find(PartialSection::kAggregate) == nullptr ||
+      file->Find(PartialSection::kDetection) == nullptr) {
+    *error = path + ": corrupt (no run, aggregate or detection section)";
+    return PartialStatus::kCorrupt;
+  }
+  file->run = nlohmann::ordered_json::parse(*run, nullptr, /*allow_exceptions=*/false);
+  if (!file->run.is_object()) {
+    *error = path + ": corrupt (run section is not a JSON object)";
+    return PartialStatus::kCorrupt;
+  }
+  return PartialStatus::kOk;
+}
+
+}  // namespace flowsift

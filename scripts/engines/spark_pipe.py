@@ -1,0 +1,38 @@
+"""A distributed flowsift run on Spark with RDD.pipe: one partition per shard.
+
+Each partition holds one element, "I N"; the piped command reads it from stdin, runs shard I/N
+of the inputs into /shared/parts/I and prints that directory, which the driver collects and
+merges. /shared and the inputs must be on a file system every executor mounts.
+
+    spark-submit scripts/engines/spark_pipe.py /shared/AWSLogs /shared/out 16
+"""
+import subprocess
+import sys
+
+from pyspark import SparkContext
+
+# flowsift's exit 1 means "some inputs failed, the part is written and names them": the task
+# succeeds and the merge reports them. Anything else fails the task (checkCode=True).
+SHARD = (
+    'read i n; '
+    'flowsift run "$FLOWSIFT_INPUT" --shard "$i/$n" --partial --force --no-progress '
+    '-o "$FLOWSIFT_PARTS/$i" >&2; s=$?; '
+    '[ $s -eq 1 ] && [ -f "$FLOWSIFT_PARTS/$i/state.bin.zst" ] && s=0; '
+    '[ $s -eq 0 ] && echo "$FLOWSIFT_PARTS/$i"; exit $s'
+)
+
+
+def main(argv):
+    inputs, out, shards = argv[1], argv[2], int(argv[3])
+    parts_dir = out.rstrip("/") + ".parts"
+    sc = SparkContext(appName="flowsift")
+    env = {"FLOWSIFT_INPUT": inputs, "FLOWSIFT_PARTS": parts_dir}
+    shards_rdd = sc.parallelize([f"{i} {shards}" for i in range(shards)], shards)
+    parts = shards_rdd.pipe(["sh", "-c", SHARD], env=env, checkCode=True).collect()
+    sc.stop()
+    merge = subprocess.run(["flowsift", "merge", *sorted(parts), "-o", out, "--force"])
+    return merge.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""Keeps scripts/bench honest without benchmarking: the report generator on a checked-in sample
+of measurements, the windows comparison on small CSVs, and (when DuckDB is installed in the
+bench cache) DuckDB's windows SQL against flowsift on a tiny generated set.
+
+Usage: report_test.py --source DIR [--flowsift BINARY] [unittest arguments]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--source", required=True)
+ap.add_argument("--flowsift")
+ARGS, UNITTEST_ARGS = ap.parse_known_args()
+sys.path.insert(0, os.path.join(ARGS.source, "bench"))
+import compare_windows  # noqa: E402
+import report  # noqa: E402
+
+SAMPLE = os.path.join(ARGS.source, "tests", "bench", "sample_raw.jsonl")
+DUCKDB_MODULES = os.path.join(
+    os.environ.get("FLOWSIFT_BENCH_CACHE")
+    or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                    "flowsift-bench"), "duckdb")
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        self.res = report.summarize(report.load_records(SAMPLE))
+        self.section = report.render_section(self.res, "bench/results/sample")
+
+    def test_medians_and_throughput(self):
+        run = report.find_run(self.res, "flowsift", "v2-64M", 2, "default")
+        # sample: walls 0.50, 0.40, 0.45 s over 64,000,000 bytes -> median 0.45 s.
+        self.assertEqual(run["reps"], 3)
+        self.assertAlmostEqual(run["seconds"]["median"], 0.45)
+        self.assertAlmostEqual(run["gbps"]["median"], 0.064 / 0.45)
+        self.assertAlmostEqual(run["gbps"]["min"], 0.064 / 0.50)
+        # DuckDB is timed by its query time, not the process wall.
+        db = report.find_run(self.res, "duckdb", "v2-64M", 2, "windows")
+        self.assertAlmostEqual(db["seconds"]["median"], 1.6)
+
+    def test_section_has_ratios_and_check(self):
+        self.assertTrue(self.section.startswith(report.BENCH_BEGIN))
+        self.assertTrue(self.section.rstrip().endswith(report.BENCH_END))
+        # flowsift 0.45 s vs DuckDB windows 1.6 s with 2 threads: 3.56x; 1 thread 0.8 vs 3.2: 4x.
+        self.assertIn("| DuckDB, windows | v2-64M | 4.00x | 3.56x |", self.section)
+        self.assertIn("| flowsift default | 1.78x |", self.section)
+        self.assertIn("| v5-64M | 1400 | **NO**: 1 differences", self.section)
+        self.assertIn("| gz-64M | 1400 | yes | 12 | 0.80% |", self.section)
+        self.assertIn("no `--no-detect` flag", self.section)
+        self.assertIn("| 0.26 GB | 0.37 | 0.70 | 150 |", self.section)
+        self.assertIn("![peak RSS against input size](bench/results/sample-rss.png)", self.section)
+
+    def test_replace_keeps_the_rest(self):
+        doc = f"# Title\nhand-written\n{report.BENCH_BEGIN}\nold\n{report.BENCH_END}\n## History\nkept\n"
+        new = report.replace_section(doc, self.section)
+        self.assertTrue(new.startswith("# Title\nhand-written\n" + report.BENCH_BEGIN))
+        self.assertTrue(new.endswith(report.BENCH_END + "\n## History\nkept\n"))
+        self.assertNotIn("\nold\n", new)
+        self.assertEqual(report.replace_section(new, self.section), new)  # idempotent
+        appended = report.replace_section("# Only\n", self.section)
+        self.assertEqual(appended, "# Only\n\n" + self.section)
+
+
+HEADER = ("interface_id,account_id,window_start,window_end,records,nodata,skipdata,accepted,"
+          "rejected,packets,bytes,rejected_bytes,bytes_out_external,bytes_in_external,"
+          "distinct_srcaddr,distinct_dstaddr,distinct_dstport")
+ROW_A = "eni-a,0123,600,1200,10,1,0,8,1,100,5000,40,300,200,{src},4,3"
+ROW_B = "eni-b,unknown,0,600,2,0,0,2,0,5,70,0,0,0,1,1,1"
+
+
+class CompareTest(unittest.TestCase):
+    def compare(self, fs_rows, db_rows):
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, rows in (("fs.csv", fs_rows), ("db.csv", db_rows)):
+                paths.append(os.path.join(d, name))
+                with open(paths[-1], "w") as f:
+                    f.write("\n".join([HEADER, *rows]) + "\n")
+            return compare_windows.compare(*paths)
+
+    def test_equal(self):
+        r = self.compare([ROW_A.format(src=5), ROW_B], [ROW_B, ROW_A.format(src=5)])
+        self.assertTrue(r["equal"], r)
+        self.assertEqual((r["rows"], r["tolerance_rows"]), (2, 0))
+
+    def test_exact_below_the_sketch_limit(self):
+        r = self.compare([ROW_A.format(src=2048)], [ROW_A.format(src=2047)])
+        self.assertFalse(r["equal"])
+        self.assertIn("distinct_srcaddr: flowsift 2048, duckdb 2047", r["mismatches"][0])
+
+    def test_two_percent_above_the_sketch_limit(self):
+        r = self.compare([ROW_A.format(src=10150)], [ROW_A.format(src=10000)])
+        self.assertTrue(r["equal"], r)
+        self.assertEqual(r["tolerance_rows"], 1)
+        self.assertAlmostEqual(r["max_rel_error"], 0.015)
+        r = self.compare([ROW_A.format(src=10300)], [ROW_A.format(src=10000)])
+        self.assertFalse(r["equal"])
+
+    def test_any_other_column_and_missing_rows(self):
+        r = self.compare([ROW_A.format(src=5), ROW_B], [ROW_A.format(src=5).replace(",0123,", ",123,")])
+        self.assertFalse(r["equal"])
+        self.assertEqual(r["mismatch_count"], 2)  # account_id, and eni-b only in flowsift
+
+
+class DuckDBTest(unittest.TestCase):
+    """bench/sql/windows.sql == flowsift's windows table on a small v5 set (pkt-* addresses)."""
+
+    def test_windows_sql_equals_flowsift(self):
+        if not ARGS.flowsift:
+            self.skipTest("no --flowsift binary")
+        if not os.path.isdir(os.path.join(DUCKDB_MODULES, "node_modules", "@duckdb", "node-api")):
+            self.skipTest(f"DuckDB is not installed in {DUCKDB_MODULES} (scripts/bench installs it)")
+        with tempfile.TemporaryDirectory() as d:
+            data, out = os.path.join(d, "data"), os.path.join(d, "out")
+            subprocess.run([ARGS.flowsift, "gen", "-o", data, "--records", "40000", "--format",
+                            "v5", "--seed", "7", "--interfaces", "20"], check=True,
+                           capture_output=True)
+            subprocess.run([ARGS.flowsift, "run", data, "-o", out, "--no-progress"], check=True,
+                           capture_output=True)
+            fs_csv, db_csv = os.path.join(d, "fs.csv"), os.path.join(d, "db.csv")
+            with open(fs_csv, "wb") as f:
+                subprocess.run(["zstd", "-dcq", os.path.join(out, "windows.csv.zst")], stdout=f,
+                               check=True)
+            subprocess.run(["node", os.path.join(ARGS.source, "bench", "duckdb_run.mjs"),
+                            "--modules", DUCKDB_MODULES, "--sql",
+                            os.path.join(ARGS.source, "bench", "sql", "windows.sql"),
+                            "--threads", "1", "--out", db_csv, data], check=True,
+                           capture_output=True)
+            r = compare_windows.compare(fs_csv, db_csv)
+            self.assertTrue(r["equal"], json.dumps(r))
+            self.assertGreater(r["rows"], 20)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], *UNITTEST_ARGS], verbosity=2)

@@ -1,0 +1,134 @@
+// The engine examples of docs/distributed.md (scripts/engines/, scripts/slurm/) parse and hold
+// what a distributed run needs: a shard index from the engine, --partial, a merge of every part.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "tests/test_util.h"
+
+namespace flowsift {
+namespace {
+
+using flowsift::testing::ReadFile;
+using flowsift::testing::RunCommand;
+using nlohmann::json;
+
+const std::string kEngines = std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/engines/";
+
+json ReadJson(const std::string& name) {
+  const std::string text = ReadFile(kEngines + name);
+  EXPECT_FALSE(text.empty()) << name;
+  return json::parse(text);  // throws (and fails the test) on invalid JSON
+}
+
+std::string Joined(const json& command) {
+  std::string s;
+  for (const json& part : command) s += part.get<std::string>() + " ";
+  return s;
+}
+
+TEST(Engines, AwsBatchArrayJobAndDependentMerge) {
+  const json def = ReadJson("aws-batch-job-definition.json");
+  EXPECT_EQ(def["type"], "container");
+  const std::string map = Joined(def["containerProperties"]["command"]);
+  EXPECT_NE(map.find("flowsift run"), std::string::npos);
+  EXPECT_NE(map.find("--partial"), std::string::npos);
+  // The part directory is named by the child's index (flowsift reads the index and size from
+  // AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE itself).
+  EXPECT_NE(map.find("/shared/parts/$AWS_BATCH_JOB_ARRAY_INDEX"), std::string::npos);
+
+  const json submit = ReadJson("aws-batch-submit-map.json");
+  EXPECT_EQ(submit["jobDefinition"], def["jobDefinitionName"]);
+  const int size = submit["arrayProperties"]["size"];
+  EXPECT_GE(size, 2);  // AWS Batch: array size 2..10,000
+  EXPECT_LE(size, 10000);
+
+  const json merge = ReadJson("aws-batch-submit-merge.json");
+  ASSERT_EQ(merge["dependsOn"].size(), 1u);
+  EXPECT_TRUE(merge["dependsOn"][0].contains("jobId"));
+  const std::string cmd = Joined(merge["containerOverrides"]["command"]);
+  // Every part 0 .. size-1.
+  EXPECT_NE(
+      cmd.find("flowsift merge $(seq -f /shared/parts/%g 0 " + std::to_string(size - 1) + ")"),
+      std::string::npos)
+      << cmd;
+}
+
+// The YAML documents as JSON, by python3-yaml when it is installed; empty otherwise.
+std::string YamlAsJson(const std::string& path) {
+  if (RunCommand("python3 -c 'import yaml' 2>/dev/null").code != 0) return "";
+  const auto r = RunCommand(
+      "python3 -c 'import json, sys, yaml; "
+      "print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))' " +
+      path);
+  EXPECT_EQ(r.code, 0) << path << " is not valid YAML";
+  return r.out;
+}
+
+TEST(Engines, KubernetesIndexedJobAndMerge) {
+  const std::string path = kEngines + "k8s-indexed-job.yaml";
+  const std::string text = ReadFile(path);
+  ASSERT_FALSE(text.empty());
+  const std::string as_json = YamlAsJson(path);
+  if (as_json.empty()) {
+    // No YAML parser: the structure by text. Two documents, an Indexed Job, the index used.
+    EXPECT_NE(text.find("\n---\n"), std::string::npos);
+    EXPECT_NE(text.find("completionMode: Indexed"), std::string::npos);
+    EXPECT_NE(text.find("$JOB_COMPLETION_INDEX"), std::string::npos);
+    EXPECT_EQ(text.find('\t'), std::string::npos) << "YAML forbids tabs for indentation";
+    GTEST_SKIP() << "python3-yaml not installed: checked the structure only";
+  }
+  const json docs = json::parse(as_json);
+  ASSERT_EQ(docs.size(), 2u);
+  const json& map = docs[0];
+  EXPECT_EQ(map["kind"], "Job");
+  EXPECT_EQ(map["spec"]["completionMode"], "Indexed");
+  const int completions = map["spec"]["completions"];
+  const json& container = map["spec"]["template"]["spec"]["containers"][0];
+  std::string count;
+  for (const json& e : container["env"]) {
+    if (e["name"] == "FLOWSIFT_SHARD_COUNT") count = e["value"];
+  }
+  // flowsift's shard count must equal the Job's completions, or shards are lost or repeated.
+  EXPECT_EQ(count, std::to_string(completions));
+  const std::string args = Joined(container["args"]);
+  EXPECT_NE(args.find("--partial"), std::string::npos);
+  EXPECT_NE(args.find("/shared/parts/$JOB_COMPLETION_INDEX"), std::string::npos);
+
+  const json& merge = docs[1];
+  EXPECT_EQ(merge["kind"], "Job");
+  const std::string merge_args = Joined(merge["spec"]["template"]["spec"]["containers"][0]["args"]);
+  EXPECT_NE(merge_args.find("flowsift merge $(seq -f /shared/parts/%g 0 " +
+                            std::to_string(completions - 1) + ")"),
+            std::string::npos)
+      << merge_args;
+}
+
+TEST(Engines, SparkPipeScriptCompiles) {
+  const std::string path = kEngines + "spark_pipe.py";
+  const std::string text = ReadFile(path);
+  EXPECT_NE(text.find(".pipe("), std::string::npos);
+  EXPECT_NE(text.find("checkCode=True"), std::string::npos);
+  EXPECT_NE(text.find("--shard \"$i/$n\" --partial"), std::string::npos);
+  // Syntax only: pyspark is not needed to compile.
+  const auto r = RunCommand("python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' " +
+                            path + " 2>&1");
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
+TEST(Engines, SlurmScriptsAreValidBash) {
+  for (const char* name : {"map.sbatch", "merge.sbatch", "submit", "local-cluster"}) {
+    const std::string path = std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/slurm/" + name;
+    const auto r = RunCommand("bash -n " + path + " 2>&1");
+    EXPECT_EQ(r.code, 0) << name << ": " << r.out;
+  }
+  // The map script runs its shard with --partial and the array's own index and count.
+  const std::string map = ReadFile(std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/slurm/map.sbatch");
+  EXPECT_NE(map.find("--shard \"$index/$count\" --partial"), std::string::npos);
+  EXPECT_NE(map.find("SLURM_ARRAY_TASK_COUNT"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flowsift

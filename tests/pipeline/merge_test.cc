@@ -1,0 +1,402 @@
+// Distributed runs: state serialization (DistinctCounter, Aggregator), the partial file format,
+// and `merge` of shards giving the bytes of one run over all inputs.
+#include "pipeline/merge.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pipeline/aggregate.h"
+#include "pipeline/distinct.h"
+#include "pipeline/generate.h"
+#include "pipeline/generate_files.h"
+#include "pipeline/partial.h"
+#include "pipeline/serial.h"
+#include "pipeline/tables.h"
+#include "tests/test_util.h"
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+using flowsift::testing::ReadFile;
+using flowsift::testing::TempDir;
+using flowsift::testing::WriteFile;
+using nlohmann::json;
+
+const char* const kTables[] = {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst",
+                               "findings.jsonl.zst"};
+
+DistinctCounter CounterOf(uint64_t first, uint64_t n) {
+  DistinctCounter c;
+  for (uint64_t i = first; i < first + n; ++i) c.Add(Mix64(i));
+  return c;
+}
+
+std::string SaveCounter(const DistinctCounter& c) {
+  std::string bytes;
+  ByteWriter w(bytes);
+  c.Save(w);
+  return bytes;
+}
+
+TEST(DistinctSerial, LoadGivesTheSameCountsAndMerges) {
+  // Every form: empty, inline, table, the last exact size, sketches.
+  for (uint64_t n : {0, 1, 3, 4, 100, 2048, 2049, 30000}) {
+    const DistinctCounter c = CounterOf(0, n);
+    const std::string bytes = SaveCounter(c);
+    DistinctCounter loaded;
+    ByteReader r(bytes);
+    ASSERT_TRUE(loaded.Load(r)) << n;
+    EXPECT_EQ(r.Left(), 0u);
+    EXPECT_EQ(loaded.Count(), c.Count()) << n;
+    EXPECT_EQ(loaded.exact(), c.exact()) << n;
+    // Merging with an overlapping counter: the loaded copy behaves as the original.
+    for (uint64_t m : {1, 1500, 40000}) {
+      DistinctCounter a = CounterOf(n / 2, m), b = CounterOf(n / 2, m);
+      a.Merge(c);
+      b.Merge(loaded);
+      EXPECT_EQ(a.Count(), b.Count()) << n << " " << m;
+      EXPECT_EQ(a.exact(), b.exact()) << n << " " << m;
+    }
+    // Every shorter prefix fails to load.
+    for (size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 50) {
+      DistinctCounter x;
+      ByteReader rr(bytes.data(), cut);
+      EXPECT_FALSE(x.Load(rr)) << n << " cut " << cut;
+    }
+  }
+}
+
+TEST(DistinctSerial, RejectsMalformedBytes) {
+  std::string sketch = SaveCounter(CounterOf(0, 5000));
+  sketch[100] = 60;  // above the maximum rank 64 - 15 + 1
+  DistinctCounter a;
+  ByteReader r1(sketch);
+  EXPECT_FALSE(a.Load(r1));
+
+  std::string exact;
+  ByteWriter w(exact);
+  w.U8(0);
+  w.U32(2);
+  w.U64(5);
+  w.U64(0);  // zero marks an empty slot: never a stored hash
+  DistinctCounter b;
+  ByteReader r2(exact);
+  EXPECT_FALSE(b.Load(r2));
+
+  std::string big;
+  ByteWriter wb(big);
+  wb.U8(0);
+  wb.U32(DistinctCounter::kExactLimit + 1);
+  for (uint32_t i = 0; i <= DistinctCounter::kExactLimit; ++i) wb.U64(i + 1);
+  DistinctCounter c;
+  ByteReader r3(big);
+  EXPECT_FALSE(c.Load(r3));
+
+  std::string form;
+  ByteWriter wf(form);
+  wf.U8(7);
+  DistinctCounter d;
+  ByteReader r4(form);
+  EXPECT_FALSE(d.Load(r4));
+}
+
+// An aggregator fed generated text (two formats so both address kinds and NAT fields occur).
+Aggregator Aggregated(uint64_t seed, uint64_t records, std::string* keep) {
+  GenOptions g;
+  g.seed = seed;
+  g.records = records;
+  g.interfaces = 40;
+  g.header = false;
+  *keep = GenerateText(g);
+  const size_t size = keep->size();
+  keep->append(kernels::kPadding, '\0');
+  ParseScratch scratch;
+  const ParsedBatch b = ParseChunk(reinterpret_cast<const uint8_t*>(keep->data()), size,
+                                   Format::Default(), Aggregator::NeededFields(), scratch);
+  Aggregator a(AggregateOptions{});
+  a.Add(b, reinterpret_cast<const uint8_t*>(keep->data()), seed);
+  return a;
+}
+
+TEST(AggregateSerial, SaveLoadKeepsEveryTableAndMergesAlike) {
+  std::string t1, t2;
+  const Aggregator a = Aggregated(3, 60000, &t1);
+  const Aggregator b = Aggregated(4, 30000, &t2);
+  std::string bytes;
+  ByteWriter w(bytes);
+  a.Save(w);
+  Aggregator loaded(AggregateOptions{});
+  ByteReader r(bytes);
+  std::string error;
+  ASSERT_TRUE(loaded.Load(r, &error)) << error;
+  EXPECT_EQ(r.Left(), 0u);
+  EXPECT_EQ(loaded.Windows(), a.Windows());
+  EXPECT_EQ(loaded.Talkers(), a.Talkers());
+  EXPECT_EQ(loaded.Exposure(), a.Exposure());
+  EXPECT_EQ(loaded.records(), a.records());
+  ASSERT_FALSE(a.Windows().empty());
+
+  Aggregator in_memory(AggregateOptions{});
+  in_memory.Merge(b);
+  in_memory.Merge(a);
+  Aggregator from_bytes(AggregateOptions{});
+  from_bytes.Merge(b);
+  ByteReader again(bytes);
+  ASSERT_TRUE(from_bytes.Load(again, &error)) << error;
+  EXPECT_EQ(from_bytes.Windows(), in_memory.Windows());
+  EXPECT_EQ(from_bytes.Talkers(), in_memory.Talkers());
+  EXPECT_EQ(from_bytes.Exposure(), in_memory.Exposure());
+
+  for (size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 40) {
+    Aggregator x(AggregateOptions{});
+    ByteReader rr(bytes.data(), cut);
+    std::string e;
+    EXPECT_FALSE(x.Load(rr, &e)) << "cut " << cut;
+    EXPECT_NE(e, "");
+  }
+}
+
+// Shards and runs ------------------------------------------------------------------------
+
+RunOptions Options(const std::string& in, const std::string& out) {
+  RunOptions opt;
+  opt.inputs = {in};
+  opt.out_dir = out;
+  opt.threads = 2;
+  opt.chunk_bytes = 64 << 10;
+  return opt;
+}
+
+// An S3-layout data set plus hand-made files in which one interface's account differs by
+// file: the first in input order must win, wherever the shards put the files.
+void WriteData(const fs::path& dir) {
+  GenFilesOptions f;
+  f.gen.seed = 11;
+  f.gen.records = 60000;
+  f.gen.interfaces = 30;
+  f.gen.hours = 1;
+  f.gen.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
+                   AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  f.dir = (dir / "s3").string();
+  f.layout = GenLayout::kS3;
+  f.compression = GenCompression::kGzip;
+  GenerateFiles(f);
+  // Sorted a < b < c: a's account comes first in input order but is the largest text, so
+  // a shard numbering its files from 0 would lose it to b's on the tie-break.
+  const char* accounts[] = {"999999999999", "111111111111", "555555555555"};
+  const char* names[] = {"a.log", "b.log", "c.log"};
+  for (int i = 0; i < 3; ++i) {
+    std::string text;
+    for (int k = 0; k < 50; ++k) {
+      text += std::string("2 ") + accounts[i] + " eni-shared0000000001 10.0.0." +
+              std::to_string(k + 1) + " 8.8.8.8 443 5000" + std::to_string(i) +
+              " 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+    }
+    WriteFile(dir / "hand" / names[i], text);
+  }
+}
+
+void RunShards(const std::string& in, const fs::path& parts, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) {
+    RunOptions opt = Options(in, (parts / std::to_string(i)).string());
+    opt.shard_index = i;
+    opt.shard_count = n;
+    opt.partial = true;
+    const RunResult r = flowsift::Run(opt, nullptr);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    ASSERT_TRUE(fs::exists(parts / std::to_string(i) / kStateFile));
+  }
+}
+
+MergeResult MergeDirs(std::vector<std::string> parts, const std::string& out) {
+  MergeOptions m;
+  m.parts = std::move(parts);
+  m.out_dir = out;
+  return MergeParts(m);
+}
+
+class MergeRuns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteData(tmp_.path() / "data");
+    const RunResult r = flowsift::Run(Options(tmp_ / "data", tmp_ / "single"), nullptr);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+  }
+  std::vector<std::string> PartDirs(const fs::path& parts, uint32_t n) {
+    std::vector<std::string> dirs;
+    for (uint32_t i = 0; i < n; ++i) dirs.push_back((parts / std::to_string(i)).string());
+    return dirs;
+  }
+  TempDir tmp_;
+};
+
+TEST_F(MergeRuns, AnySplitInAnyOrderGivesTheBytesOfOneRun) {
+  std::mt19937 rng(7);
+  for (uint32_t n : {1u, 2u, 4u, 7u}) {
+    const fs::path parts = tmp_.path() / ("parts" + std::to_string(n));
+    RunShards(tmp_ / "data", parts, n);
+    std::vector<std::string> dirs = PartDirs(parts, n);
+    std::shuffle(dirs.begin(), dirs.end(), rng);
+    const std::string out = tmp_ / ("merged" + std::to_string(n));
+    const MergeResult r = MergeDirs(dirs, out);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    EXPECT_EQ(r.parts_merged, n);
+    for (const char* table : kTables) {
+      const std::string want = ReadFile(tmp_.path() / "single" / table);
+      EXPECT_FALSE(want.empty());
+      // Findings of several detectors, so that their merged state is really compared.
+      if (std::string(table) == "findings.jsonl.zst") {
+        EXPECT_GT(want.size(), 500u);
+      }
+      // Compared raw (the same zstd settings give the same bytes); no dump of binary data.
+      EXPECT_TRUE(ReadFile(fs::path(out) / table) == want) << table << " from " << n << " parts";
+    }
+    // The manifest lists every input of every part, in the order of one run.
+    const json single = json::parse(ReadFile(tmp_.path() / "single" / "manifest.json"));
+    const json merged = json::parse(ReadFile(fs::path(out) / "manifest.json"));
+    ASSERT_EQ(merged["inputs"].size(), single["inputs"].size());
+    for (size_t i = 0; i < single["inputs"].size(); ++i) {
+      EXPECT_EQ(merged["inputs"][i]["path"], single["inputs"][i]["path"]) << i;
+      EXPECT_EQ(merged["inputs"][i]["records"], single["inputs"][i]["records"]) << i;
+    }
+    EXPECT_EQ(merged["totals"]["records"], single["totals"]["records"]);
+    EXPECT_EQ(merged["merged_from"].size(), n);
+  }
+  // The hand-made interface's account: the first file's, as in one run.
+  const std::string windows = testing::ReadZstd(tmp_.path() / "merged7" / "windows.csv.zst");
+  EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos);
+}
+
+TEST_F(MergeRuns, PartManifestSaysPartial) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  const json m = json::parse(ReadFile(tmp_.path() / "parts" / "0" / "manifest.json"));
+  EXPECT_EQ(m["partial"]["state_file"], "state.bin.zst");
+  EXPECT_EQ(m["options"]["shard"], "0/2");
+  // A run without --partial writes no state.
+  EXPECT_FALSE(fs::exists(tmp_.path() / "single" / kStateFile));
+}
+
+TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  RunOptions other = Options(tmp_ / "data", tmp_ / "hourly");
+  other.window = 3600;
+  other.partial = true;
+  other.shard_index = 1;
+  other.shard_count = 2;
+  ASSERT_EQ(flowsift::Run(other, nullptr).exit_code, 0);
+  MergeResult r = MergeDirs({tmp_ / "parts/0", tmp_ / "hourly"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("--window 3600"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("hourly"), std::string::npos) << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+
+  RunOptions nets = Options(tmp_ / "data", tmp_ / "nets");
+  nets.internal = *NetworkSet::Parse("10.0.0.0/8", nullptr);
+  nets.partial = true;
+  nets.shard_index = 1;
+  nets.shard_count = 2;
+  ASSERT_EQ(flowsift::Run(nets, nullptr).exit_code, 0);
+  r = MergeDirs({tmp_ / "parts/0", tmp_ / "nets"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("--internal"), std::string::npos) << r.error;
+
+  // The same shard twice: its inputs would count twice.
+  r = MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "parts/0"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("count twice"), std::string::npos) << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+}
+
+TEST_F(MergeRuns, NamesTruncatedAndCorruptPartsAndMergesTheRest) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 4);
+  const fs::path truncated = tmp_.path() / "parts/1" / kStateFile;
+  const std::string bytes = ReadFile(truncated);
+  WriteFile(truncated, bytes.substr(0, bytes.size() - 100));
+  const fs::path corrupt = tmp_.path() / "parts/2" / kStateFile;
+  std::string flipped = ReadFile(corrupt);
+  flipped[flipped.size() / 2] ^= 0x20;
+  WriteFile(corrupt, flipped);
+
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 4), tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.failures.size(), 2u);
+  EXPECT_NE(r.failures[0].find(truncated.string()), std::string::npos) << r.failures[0];
+  EXPECT_NE(r.failures[0].find("truncated"), std::string::npos) << r.failures[0];
+  EXPECT_NE(r.failures[1].find(corrupt.string()), std::string::npos) << r.failures[1];
+  EXPECT_NE(r.failures[1].find("corrupt"), std::string::npos) << r.failures[1];
+  EXPECT_EQ(r.parts_merged, 2u);
+  // The two good parts, merged.
+  const MergeResult good = MergeDirs({tmp_ / "parts/0", tmp_ / "parts/3"}, tmp_ / "good");
+  ASSERT_EQ(good.exit_code, 0) << good.error;
+  EXPECT_TRUE(ReadFile(tmp_.path() / "out/windows.csv.zst") ==
+              ReadFile(tmp_.path() / "good/windows.csv.zst"));
+  const json m = json::parse(ReadFile(tmp_.path() / "out/manifest.json"));
+  EXPECT_EQ(m["merged_from"].size(), 4u);
+  EXPECT_EQ(m["merged_from"][3]["status"], "failed");
+}
+
+TEST(Partial, RefusesOtherVersionsUnknownSectionsAndGarbage) {
+  TempDir tmp;
+  std::string error;
+  PartialHeader h;
+  h.output_format_version = kOutputFormatVersion;
+  h.window = 600;
+  h.internal = "10.0.0.0/8";
+  Aggregator empty(AggregateOptions{});
+  std::string state;
+  ByteWriter w(state);
+  empty.Save(w);
+  std::string detect_state;
+  ByteWriter dw(detect_state);
+  Detector(DetectOptions{}).Save(dw);
+
+  const auto write = [&](const PartialHeader& header, uint32_t extra, const std::string& name) {
+    PartialBuilder b(header);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kRun), "{}");
+    b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate), state);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kDetection), detect_state);
+    if (extra != 0) b.AddSection(extra, "x");
+    EXPECT_TRUE(b.Write(tmp / name, 1, &error)) << error;
+    return tmp / name;
+  };
+  PartialFile f;
+  EXPECT_EQ(ReadPartial(write(h, 0, "ok"), &f, &error), PartialStatus::kOk) << error;
+  EXPECT_EQ(f.header.window, 600u);
+  EXPECT_EQ(f.header.internal, "10.0.0.0/8");
+  // An optional section this version does not know is skipped.
+  EXPECT_EQ(ReadPartial(write(h, kOptionalSection | 77, "opt"), &f, &error), PartialStatus::kOk)
+      << error;
+  EXPECT_EQ(ReadPartial(write(h, 77, "req"), &f, &error), PartialStatus::kVersion);
+  EXPECT_NE(error.find("section 77"), std::string::npos) << error;
+  PartialHeader v2 = h;
+  v2.format_version = 2;
+  EXPECT_EQ(ReadPartial(write(v2, 0, "v2"), &f, &error), PartialStatus::kVersion);
+  EXPECT_NE(error.find("version 2"), std::string::npos) << error;
+  PartialHeader out2 = h;
+  out2.output_format_version = kOutputFormatVersion + 1;
+  EXPECT_EQ(ReadPartial(write(out2, 0, "out2"), &f, &error), PartialStatus::kVersion);
+  PartialHeader flags = h;
+  flags.flags = 4;
+  EXPECT_EQ(ReadPartial(write(flags, 0, "flags"), &f, &error), PartialStatus::kVersion);
+
+  WriteFile(tmp.path() / "text", "hello");
+  EXPECT_EQ(ReadPartial(tmp / "text", &f, &error), PartialStatus::kCorrupt);
+  EXPECT_EQ(ReadPartial(tmp / "missing", &f, &error), PartialStatus::kUnreadable);
+  EXPECT_NE(error.find("missing"), std::string::npos);
+  // Every truncation of a valid file is detected.
+  const std::string whole = ReadFile(tmp.path() / "ok");
+  for (size_t cut = 0; cut < whole.size(); ++cut) {
+    WriteFile(tmp.path() / "cut", whole.substr(0, cut));
+    const PartialStatus s = ReadPartial(tmp / "cut", &f, &error);
+    EXPECT_TRUE(s == PartialStatus::kTruncated || s == PartialStatus::kCorrupt) << cut;
+  }
+}
+
+}  // namespace
+}  // namespace flowsift

@@ -1,0 +1,605 @@
+// `flowsift export` as users run it: every line of every format checked against its JSON
+// Schema (tests/schemas/), every window and finding found exactly once with its numbers,
+// goldens of a small fixed OUT, atomic and zstd output, exit codes.
+//
+// OUT directories come from `flowsift run` with a hand-written findings.jsonl.zst holding every
+// SPEC 3.2 type, null dst/dst_port/protocol/src and IPv6 peers. To rewrite the goldens after an
+// intended change: FLOWSIFT_UPDATE_GOLDEN=1 tools_test --gtest_filter='*ExportGolden*', then
+// read the diff before committing it.
+#include "pipeline/export.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "pipeline/run.h"
+#include "pipeline/summary.h"
+#include "pipeline/tables.h"
+#include "tests/schema_validator.h"
+#include "tests/test_util.h"
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+using flowsift::testing::ReadFile;
+using flowsift::testing::WriteFile;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+const char kLog[] =
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 203.0.113.12 10.0.1.5 49152 22 6 3 180 1700000000 "
+    "1700000050 REJECT OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.5 198.51.100.7 443 51000 6 1200 1500000 "
+    "1700000100 1700000160 ACCEPT OK\n"
+    "2 123456789012 eni-0a1b2c3d4e5f60718 - - - - - - - 1700000700 1700000760 - NODATA\n"
+    "2 000000000007 eni-0f00000000000000b 2001:db8::7 10.0.2.9 5432 40000 6 18 2300000000 "
+    "1700000720 1700000780 ACCEPT OK\n"
+    "2 000000000007 eni-0f00000000000000b 192.0.2.44 10.0.2.9 55555 3389 6 2 120 1700000800 "
+    "1700000810 REJECT OK\n";
+
+// Findings of every SPEC 3.2 type; IFACE_A and IFACE_B are replaced by interfaces of the OUT,
+// eni-0ffffffffffffffff is in no window (its account is --account's).
+const char kFindings[] =
+    R"({"id":"3f2a9c0d11e5b7a4","type":"port_scan","severity":3,"mitre":["T1046","T1595.001"],"src":"203.0.113.12","dst":"10.0.1.5","dst_port":null,"protocol":6,"interfaces":["IFACE_A"],"window_start":1699999800,"window_end":1700000100,"first_seen":1700000000,"last_seen":1700000060,"flows":40,"packets":41,"bytes":2400,"distinct_dst_ports":40,"distinct_dsts":1,"evidence":{"failed_ports":40,"threshold":{"failed_ports":15},"sample_ports":[22,23]},"summary":"external host 203.0.113.12 probed 40 ports of 10.0.1.5"})"
+    "\n"
+    R"({"id":"0badc0ffee000001","type":"port_sweep","severity":2,"mitre":["T1046","T1018"],"src":"203.0.113.99","dst":null,"dst_port":22,"protocol":6,"interfaces":["IFACE_A","IFACE_B"],"window_start":1699999800,"window_end":1700000400,"first_seen":1700000001,"last_seen":1700000301,"flows":64,"packets":64,"bytes":3840,"distinct_dst_ports":1,"distinct_dsts":64,"evidence":{"distinct_dsts":64},"summary":"external host 203.0.113.99 tried port 22 on 64 hosts"})"
+    "\n"
+    R"({"id":"0badc0ffee000002","type":"scan_trw","severity":2,"mitre":["T1595"],"src":"2001:db8:bad::1","dst":null,"dst_port":null,"protocol":null,"interfaces":["IFACE_A"],"window_start":1699999800,"window_end":1700000400,"first_seen":1700000002,"last_seen":1700000302,"flows":12,"packets":12,"bytes":720,"distinct_dst_ports":3,"distinct_dsts":12,"evidence":{"log_likelihood_ratio":4.7},"summary":"2001:db8:bad::1 failed 12 of its first 12 connections"})"
+    "\n"
+    R"({"id":"a07d5c22e9f18b60","type":"brute_force","severity":2,"mitre":["T1110","T1110.001","T1021.001"],"src":"192.0.2.44","dst":"10.0.2.9","dst_port":3389,"protocol":6,"interfaces":["IFACE_B"],"window_start":1700000400,"window_end":1700002200,"first_seen":1700000800,"last_seen":1700000810,"flows":31,"packets":62,"bytes":3720,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{"attempts":31},"summary":"192.0.2.44 tried \"RDP\" on 10.0.2.9 31 times"})"
+    "\n"
+    R"({"id":"5e0c1a9d2b7f4e31","type":"exfiltration","severity":4,"mitre":["T1048","T1041","T1030"],"src":"2001:db8::7","dst":null,"dst_port":null,"protocol":null,"interfaces":["IFACE_B"],"window_start":1700000400,"window_end":1700004000,"first_seen":1700000720,"last_seen":1700000780,"flows":1,"packets":18,"bytes":2300000000,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{"bytes_out_external":2300000000,"top_dsts":["198.51.100.7"]},"summary":"internal host 2001:db8::7 sent 2.3 GB to 1 external destination"})"
+    "\n"
+    R"({"id":"c4b3f2e1d0a99887","type":"reject_spike","severity":1,"mitre":[],"src":null,"dst":null,"dst_port":null,"protocol":null,"interfaces":["IFACE_B"],"window_start":1700000400,"window_end":1700001000,"first_seen":1700000800,"last_seen":1700000810,"flows":1,"packets":2,"bytes":120,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{},"summary":"interface rejected flows rose above their baseline"})"
+    "\n"
+    R"({"id":"d0d0d0d0d0d0d0d0","type":"ddos_fan_in","severity":4,"mitre":["T1498.001","T1499","T9999"],"src":"198.51.100.0","dst":"2001:db8::80","dst_port":443,"protocol":17,"interfaces":["eni-0ffffffffffffffff"],"window_start":1700000400,"window_end":1700001000,"first_seen":1700000400,"last_seen":1700000999,"flows":90000,"packets":900000,"bytes":54000000,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{"distinct_srcs":5000},"summary":"5000 sources flooded 2001:db8::80 port 443"})"
+    "\n";
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+void WriteZstd(const fs::path& path, const std::string& text) {
+  ZstdFileWriter w;
+  std::string error;
+  ASSERT_TRUE(w.Open(path.string(), &error)) << error;
+  w.Write(text);
+  ASSERT_TRUE(w.Close(&error)) << error;
+}
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result Export(const fs::path& dir, const std::string& args) {
+  const fs::path err = dir / "stderr.txt";
+  const auto r = flowsift::testing::RunCommand("cd '" + dir.string() + "' && " + FLOWSIFT_BINARY +
+                                               " export " + args + " 2>'" + err.string() + "'");
+  return {r.code, r.out, ReadFile(err)};
+}
+
+std::vector<json> Lines(const std::string& text) {
+  std::vector<json> v;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) v.push_back(json::parse(line));
+  return v;
+}
+
+uint64_t ParseIso(const std::string& s) {
+  std::tm tm{};
+  EXPECT_NE(strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm), nullptr) << s;
+  return static_cast<uint64_t>(timegm(&tm));
+}
+
+// The interfaces of windows.csv.zst in order of first appearance.
+std::vector<std::string> Interfaces(const fs::path& out) {
+  CsvTableReader reader;
+  std::string error;
+  EXPECT_TRUE(reader.Open((out / kWindowsFile).string(), &error)) << error;
+  std::vector<std::string> fields, ids;
+  while (reader.Next(&fields)) {
+    if (ids.empty() || ids.back() != fields[0]) ids.push_back(fields[0]);
+  }
+  return ids;
+}
+
+// Two OUT directories shared by every test: `small` from kLog (goldens), `generated` from
+// `flowsift gen` (schemas, round trips). Both get kFindings.
+class ExportTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ =
+        new fs::path(fs::temp_directory_path() / ("flowsift-export-" + std::to_string(::getpid())));
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_);
+    WriteFile(*dir_ / "in" / "a.log", kLog);
+    const fs::path cwd = fs::current_path();
+    fs::current_path(*dir_);
+    RunOptions opt;
+    opt.inputs = {"in"};
+    opt.out_dir = "small";
+    opt.threads = 2;
+    opt.version = "test";
+    const RunResult r = flowsift::Run(opt, nullptr);
+    fs::current_path(cwd);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    WriteZstd(*dir_ / "small" / kFindingsFile,
+              Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"), "IFACE_B",
+                      "eni-0f00000000000000b"));
+
+    const std::string bin = FLOWSIFT_BINARY;
+    const std::string d = dir_->string();
+    ASSERT_EQ(flowsift::testing::RunCommand(bin + " gen -o " + d +
+                                            "/data --records 40000 --interfaces 12 --seed 3 "
+                                            "--attacks all >/dev/null 2>&1")
+                  .code,
+              0);
+    ASSERT_EQ(
+        flowsift::testing::RunCommand(bin + " run " + d + "/data -o " + d + "/generated -j 2 2>&1")
+            .code,
+        0);
+    const std::vector<std::string> ids = Interfaces(*dir_ / "generated");
+    ASSERT_GE(ids.size(), 2u);
+    WriteZstd(*dir_ / "generated" / kFindingsFile,
+              Replace(Replace(kFindings, "IFACE_A", ids[0]), "IFACE_B", ids[1]));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static fs::path* dir_;
+};
+fs::path* ExportTest::dir_ = nullptr;
+
+class ExportFormatTest : public ExportTest, public ::testing::WithParamInterface<std::string> {};
+
+// ---------------------------------------------------------------------------------------------
+// Goldens.
+
+using ExportGolden = ExportFormatTest;
+
+TEST_P(ExportGolden, MatchesTheCheckedInOutput) {
+  const std::string args = "small --as " + GetParam() + " --account 111122223333";
+  const Result r = Export(*dir_, args);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const fs::path golden =
+      fs::path(FLOWSIFT_SOURCE_DIR) / "tests" / "golden" / "export" / (GetParam() + ".jsonl");
+  if (std::getenv("FLOWSIFT_UPDATE_GOLDEN") != nullptr) WriteFile(golden, r.out);
+  ASSERT_TRUE(fs::exists(golden)) << golden;
+  EXPECT_EQ(r.out, ReadFile(golden)) << "flowsift export " << args << " differs from " << golden;
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, ExportGolden,
+                         ::testing::Values<std::string>("ocsf", "ecs", "splunk", "asff"));
+
+// ---------------------------------------------------------------------------------------------
+// Schemas.
+
+flowsift::testing::SchemaValidator LoadSchema(const std::string& name) {
+  flowsift::testing::SchemaValidator v;
+  const fs::path path = fs::path(FLOWSIFT_SOURCE_DIR) / "tests" / "schemas" / (name + ".json");
+  std::string error;
+  EXPECT_TRUE(v.Load(json::parse(ReadFile(path)), &error)) << path << ": " << error;
+  return v;
+}
+
+using ExportSchema = ExportFormatTest;
+
+TEST_P(ExportSchema, EveryLineMatchesItsSchema) {
+  const std::string format = GetParam();
+  const Result r = Export(*dir_, "generated --as " + format + " --account 111122223333");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, flowsift::testing::SchemaValidator> schemas;
+  for (const char* name : {"ocsf_network_activity", "ocsf_detection_finding", "ecs_window",
+                           "ecs_finding", "splunk_hec", "asff_batch"}) {
+    schemas[name] = LoadSchema(name);
+  }
+  std::map<std::string, int> seen;
+  for (const json& line : Lines(r.out)) {
+    std::string schema;
+    if (format == "ocsf") {
+      schema =
+          line.value("class_uid", 0) == 4001 ? "ocsf_network_activity" : "ocsf_detection_finding";
+    } else if (format == "ecs") {
+      schema = line["event"].value("kind", "") == "alert" ? "ecs_finding" : "ecs_window";
+    } else if (format == "splunk") {
+      schema = "splunk_hec";
+    } else {
+      schema = "asff_batch";
+    }
+    ++seen[schema];
+    const std::vector<std::string> errors = schemas[schema].Validate(line);
+    EXPECT_TRUE(errors.empty()) << schema << ": " << ::testing::PrintToString(errors) << "\n"
+                                << line.dump();
+  }
+  // Both kinds of event were checked (windows are not exported to ASFF).
+  if (format == "ocsf") {
+    EXPECT_GT(seen["ocsf_network_activity"], 50);
+    EXPECT_EQ(seen["ocsf_detection_finding"], 7);
+  } else if (format == "ecs") {
+    EXPECT_GT(seen["ecs_window"], 50);
+    EXPECT_EQ(seen["ecs_finding"], 7);
+  } else if (format == "splunk") {
+    EXPECT_GT(seen["splunk_hec"], 57);
+  } else {
+    EXPECT_EQ(seen["asff_batch"], 1);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, ExportSchema,
+                         ::testing::Values<std::string>("ocsf", "ecs", "splunk", "asff"));
+
+// ---------------------------------------------------------------------------------------------
+// Round trip: every window and finding exactly once, with its numbers.
+
+// (interface, window_start) -> the other columns, or finding id -> its fields, as text.
+using Keyed = std::multimap<std::string, std::string>;
+
+std::string WindowKey(const std::string& iface, uint64_t ws) {
+  return iface + "@" + std::to_string(ws);
+}
+std::string WindowValue(uint64_t we, uint64_t records, uint64_t bytes, uint64_t packets,
+                        const json& counters, const std::string& account) {
+  std::string v = std::to_string(we) + " " + std::to_string(records) + " " + std::to_string(bytes) +
+                  " " + std::to_string(packets) + " " + account;
+  for (const char* c :
+       {"nodata", "skipdata", "accepted", "rejected", "rejected_bytes", "bytes_out_external",
+        "bytes_in_external", "distinct_srcaddr", "distinct_dstaddr", "distinct_dstport"}) {
+    v += " " + std::to_string(counters.at(c).get<uint64_t>());
+  }
+  return v;
+}
+std::string FindingValue(uint64_t severity, uint64_t ws, uint64_t we, uint64_t first, uint64_t last,
+                         uint64_t flows, uint64_t packets, uint64_t bytes, uint64_t ports,
+                         uint64_t dsts, const std::string& src, const std::string& dst,
+                         const std::string& port, const std::string& protocol) {
+  std::ostringstream s;
+  s << severity << " " << ws << " " << we << " " << first << " " << last << " " << flows << " "
+    << packets << " " << bytes << " " << ports << " " << dsts << " src=" << src << " dst=" << dst
+    << " port=" << port << " proto=" << protocol;
+  return s.str();
+}
+std::string Str(const json& j, const char* key) {
+  return j.contains(key) ? (j[key].is_string() ? j[key].get<std::string>() : j[key].dump()) : "";
+}
+
+void ExpectedRows(const fs::path& out, Keyed* windows, Keyed* findings) {
+  CsvTableReader reader;
+  std::string error;
+  ASSERT_TRUE(reader.Open((out / kWindowsFile).string(), &error)) << error;
+  WindowColumns columns;
+  ASSERT_TRUE(columns.Init(reader.header(), &error)) << error;
+  std::vector<std::string> fields;
+  WindowRow w;
+  while (reader.Next(&fields)) {
+    ASSERT_TRUE(columns.Parse(fields, &w, &error)) << error;
+    const json counters = {{"nodata", w.nodata},
+                           {"skipdata", w.skipdata},
+                           {"accepted", w.accepted},
+                           {"rejected", w.rejected},
+                           {"rejected_bytes", w.rejected_bytes},
+                           {"bytes_out_external", w.bytes_out_external},
+                           {"bytes_in_external", w.bytes_in_external},
+                           {"distinct_srcaddr", w.distinct_srcaddr},
+                           {"distinct_dstaddr", w.distinct_dstaddr},
+                           {"distinct_dstport", w.distinct_dstport}};
+    windows->emplace(
+        WindowKey(w.interface_id, w.window_start),
+        WindowValue(w.window_end, w.records, w.bytes, w.packets, counters, w.account_id));
+  }
+  ASSERT_EQ(reader.error(), "");
+  JsonLinesReader lines;
+  ASSERT_TRUE(lines.Open((out / kFindingsFile).string(), &error)) << error;
+  nlohmann::ordered_json o;
+  while (lines.Next(&o)) {
+    FindingRow f;
+    ASSERT_TRUE(ParseFinding(o, &f, &error)) << error;
+    findings->emplace(
+        f.id,
+        FindingValue(f.severity, f.window_start, f.window_end, f.first_seen, f.last_seen, f.flows,
+                     f.packets, f.bytes, f.distinct_dst_ports, f.distinct_dsts, f.src.value_or(""),
+                     f.dst.value_or(""), f.dst_port ? std::to_string(*f.dst_port) : "",
+                     f.protocol ? std::to_string(*f.protocol) : ""));
+  }
+}
+
+void ExportedRows(const std::string& format, const std::string& text, Keyed* windows,
+                  Keyed* findings) {
+  for (const json& j : Lines(text)) {
+    if (format == "ocsf" && j["class_uid"] == 4001) {
+      const uint64_t ws = j["start_time"].get<uint64_t>() / 1000;
+      windows->emplace(
+          WindowKey(j["dst_endpoint"]["interface_uid"], ws),
+          WindowValue(j["end_time"].get<uint64_t>() / 1000, j["count"], j["traffic"]["bytes"],
+                      j["traffic"]["packets"], j["unmapped"], j["cloud"]["account"]["uid"]));
+    } else if (format == "ocsf") {
+      const json& fi = j["finding_info"];
+      const json& e = j["evidences"][0];
+      const json src = e.value("src_endpoint", json::object());
+      const json dst = e.value("dst_endpoint", json::object());
+      const json& u = j["unmapped"];
+      findings->emplace(
+          fi["uid"], FindingValue(u["severity"], j["start_time"].get<uint64_t>() / 1000,
+                                  j["end_time"].get<uint64_t>() / 1000,
+                                  fi["first_seen_time"].get<uint64_t>() / 1000,
+                                  fi["last_seen_time"].get<uint64_t>() / 1000, j["count"],
+                                  u["packets"], u["bytes"], u["distinct_dst_ports"],
+                                  u["distinct_dsts"], Str(src, "ip") + Str(src, "name"),
+                                  Str(dst, "ip") + Str(dst, "name"), Str(dst, "port"),
+                                  Str(e.value("connection_info", json::object()), "protocol_num")));
+    } else if (format == "ecs" && j["event"]["kind"] == "event") {
+      const json& v = j["aws"]["vpcflow"];
+      windows->emplace(WindowKey(v["interface_id"], ParseIso(j["event"]["start"])),
+                       WindowValue(ParseIso(j["event"]["end"]), v["records"], j["network"]["bytes"],
+                                   j["network"]["packets"], v, j["cloud"]["account"]["id"]));
+    } else if (format == "ecs") {
+      const json& f = j["flowsift"]["finding"];
+      const json dst = j.value("destination", json::object());
+      const std::string proto = Str(j["network"], "iana_number");
+      findings->emplace(
+          j["event"]["id"],
+          FindingValue(j["event"]["severity"], ParseIso(f["window_start"]),
+                       ParseIso(f["window_end"]), ParseIso(j["event"]["start"]),
+                       ParseIso(j["event"]["end"]), f["flows"], j["network"]["packets"],
+                       j["network"]["bytes"], f["distinct_dst_ports"], f["distinct_dsts"],
+                       Str(j.value("source", json::object()), "address"), Str(dst, "address"),
+                       Str(dst, "port"), proto));
+    } else if (format == "splunk" && j["sourcetype"] == "flowsift:window") {
+      const json& e = j["event"];
+      EXPECT_EQ(j["time"], e["window_start"]);
+      windows->emplace(WindowKey(e["interface_id"], e["window_start"]),
+                       WindowValue(e["window_end"], e["records"], e["bytes"], e["packets"], e,
+                                   e["vendor_account"]));
+    } else if (format == "splunk") {
+      const json& e = j["event"];
+      findings->emplace(
+          e["finding_id"],
+          FindingValue(e["severity_id"], e["window_start"], e["window_end"], e["first_seen"],
+                       e["last_seen"], e["flows"], e["packets"], e["bytes"],
+                       e["distinct_dst_ports"], e["distinct_dsts"], Str(e, "src"), Str(e, "dest"),
+                       Str(e, "dest_port"), Str(e, "protocol_number")));
+    } else {
+      for (const json& f : j["Findings"]) {
+        const json& p = f["ProductFields"];
+        auto n = [&](const char* key) { return std::stoull(p[key].get<std::string>()); };
+        findings->emplace(
+            f["Id"].get<std::string>().substr(std::string("flowsift/").size()),
+            FindingValue(std::stoull(f["Severity"]["Original"].get<std::string>()),
+                         ParseIso(p["flowsift/window_start"]), ParseIso(p["flowsift/window_end"]),
+                         ParseIso(f["FirstObservedAt"]), ParseIso(f["LastObservedAt"]),
+                         n("flowsift/flows"), n("flowsift/packets"), n("flowsift/bytes"),
+                         n("flowsift/distinct_dst_ports"), n("flowsift/distinct_dsts"),
+                         Str(p, "flowsift/src"), Str(p, "flowsift/dst"),
+                         Str(p, "flowsift/dst_port"), Str(p, "flowsift/protocol")));
+      }
+    }
+  }
+}
+
+using ExportRoundTrip = ExportFormatTest;
+
+TEST_P(ExportRoundTrip, EveryRowOnceWithItsNumbers) {
+  const std::string format = GetParam();
+  const Result r = Export(*dir_, "generated --as " + format + " --account 111122223333");
+  ASSERT_EQ(r.code, 0) << r.err;
+  Keyed want_windows, want_findings, got_windows, got_findings;
+  ExpectedRows(*dir_ / "generated", &want_windows, &want_findings);
+  ExportedRows(format, r.out, &got_windows, &got_findings);
+  ASSERT_GT(want_windows.size(), 50u);
+  ASSERT_EQ(want_findings.size(), 7u);
+  if (format == "asff") {
+    EXPECT_TRUE(got_windows.empty());
+  } else {
+    EXPECT_EQ(got_windows, want_windows);
+  }
+  EXPECT_EQ(got_findings, want_findings);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, ExportRoundTrip,
+                         ::testing::Values<std::string>("ocsf", "ecs", "splunk", "asff"));
+
+// ---------------------------------------------------------------------------------------------
+// Behaviour.
+
+TEST_F(ExportTest, WritesFilesAtomicallyAndZstdWhenNamedSo) {
+  const fs::path dir = *dir_ / "files";
+  fs::create_directories(dir);
+  const Result stdout_run = Export(*dir_, "small --as ecs");
+  ASSERT_EQ(stdout_run.code, 0);
+  WriteFile(dir / "e.jsonl", "old content\n");
+  Result r = Export(*dir_, "small --as ecs -o files/e.jsonl");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(ReadFile(dir / "e.jsonl"), stdout_run.out);  // replaced whole
+  r = Export(*dir_, "small --as ecs --output files/e.jsonl.zst");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string packed = ReadFile(dir / "e.jsonl.zst");
+  EXPECT_EQ(packed.substr(0, 4), std::string("\x28\xB5\x2F\xFD", 4));  // zstd magic
+  EXPECT_EQ(flowsift::testing::DecodeZstd(packed), stdout_run.out);
+  // No temporary file is left behind.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"e.jsonl", "e.jsonl.zst"}));
+  EXPECT_EQ(Export(*dir_, "small --as ocsf -o -").out, Export(*dir_, "small --as ocsf").out);
+}
+
+TEST_F(ExportTest, UnwritableOutputExitsThreeAndLeavesNothing) {
+  Result r = Export(*dir_, "small --as ocsf -o nowhere/x.jsonl");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_THAT(r.err, HasSubstr("cannot create nowhere/x.jsonl"));
+  EXPECT_FALSE(fs::exists(*dir_ / "nowhere"));
+  r = Export(*dir_, "small --as ocsf -o small");  // a directory: the rename fails
+  EXPECT_EQ(r.code, 3);
+  EXPECT_THAT(r.err, HasSubstr("cannot rename"));
+  EXPECT_TRUE(fs::exists(*dir_ / "small" / kManifestFile));
+  for (const auto& e : fs::directory_iterator(*dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+  if (fs::exists("/dev/full")) {
+    r = Export(*dir_, "generated --as splunk > /dev/full");
+    EXPECT_EQ(r.code, 3);
+    EXPECT_THAT(r.err, HasSubstr("cannot write"));
+  }
+}
+
+TEST_F(ExportTest, UsageErrorsExitTwo) {
+  for (const char* args : {"small", "small --as xml", "--as ocsf", "small --as ocsf --bogus",
+                           "small --as asff --account 12345", "small --as ocsf --region mars"}) {
+    EXPECT_EQ(Export(*dir_, args).code, 2) << args;
+  }
+  Result r = Export(*dir_, "nowhere --as ocsf");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("nowhere: no such directory"));
+  r = Export(*dir_, "in --as ocsf");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("in is not a flowsift output directory"));
+  auto m = json::parse(ReadFile(*dir_ / "small" / kManifestFile));
+  m["format_version"] = kOutputFormatVersion + 1;
+  WriteFile(*dir_ / "future" / kManifestFile, m.dump());
+  r = Export(*dir_, "future --as ocsf");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("this flowsift reads format version"));
+}
+
+TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
+  const fs::path out = *dir_ / "corrupt";
+  fs::remove_all(out);
+  fs::copy(*dir_ / "small", out);
+  // A bad finding on line 3: the two before it are exported, then the damage is named.
+  const std::string good = Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
+                                   "IFACE_B", "eni-0f00000000000000b");
+  const std::string two = good.substr(0, good.find('\n', good.find('\n') + 1) + 1);
+  WriteZstd(out / kFindingsFile, two + R"({"id":"x","type":"port_scan","severity":9})" + "\n");
+  Result r = Export(*dir_, "corrupt --as splunk");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("corrupt/findings.jsonl.zst:3: not a finding: `severity` must be "
+                               "1..4, not 9"));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 + 2);  // 3 windows, 2 findings
+  WriteZstd(out / kFindingsFile, two + "\n{oops\n");
+  r = Export(*dir_, "corrupt --as ocsf -o corrupt.jsonl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("corrupt/findings.jsonl.zst:4: not valid JSON"));
+  EXPECT_EQ(Lines(ReadFile(*dir_ / "corrupt.jsonl")).size(), 3u + 2);  // the readable rows
+
+  // A window with a non-number on line 3: the row before it and every finding are exported.
+  std::string csv = flowsift::testing::ReadZstd(out / kWindowsFile);
+  const size_t line3 = csv.find('\n', csv.find('\n') + 1) + 1;
+  csv.replace(csv.find(",1700001000,", line3), 12, ",17000O1000,");
+  WriteZstd(out / kWindowsFile, csv);
+  WriteZstd(out / kFindingsFile, good);
+  r = Export(*dir_, "corrupt --as ecs");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("corrupt/windows.csv.zst:3: column `window_end`: '17000O1000' is "
+                               "not an unsigned integer"));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 7);
+
+  const std::string packed = ReadFile(*dir_ / "small" / kWindowsFile);
+  WriteFile(out / kWindowsFile, packed.substr(0, packed.size() - 6));
+  r = Export(*dir_, "corrupt --as ocsf");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("corrupt/windows.csv.zst"));
+  fs::remove(out / kFindingsFile);
+  r = Export(*dir_, "corrupt --as asff --account 111122223333");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cannot open corrupt/findings.jsonl.zst"));
+}
+
+TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
+  // eni-0ffffffffffffffff is in no window: without --account that finding has none.
+  Result r = Export(*dir_, "small --as asff");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("finding d0d0d0d0d0d0d0d0 (small/findings.jsonl.zst:7): its "
+                               "interfaces have no 12-digit account"));
+  EXPECT_THAT(r.err, HasSubstr("--account"));
+  r = Export(*dir_, "small --as asff -o a.json");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(*dir_ / "a.json"));  // nothing half-written
+
+  r = Export(*dir_, "small --as asff --account 111122223333");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, std::string> accounts;  // finding id -> AwsAccountId
+  const std::vector<json> bodies = Lines(r.out);
+  ASSERT_EQ(bodies.size(), 1u);
+  for (const json& f : bodies[0]["Findings"]) {
+    accounts[f["Id"]] = f["AwsAccountId"];
+    EXPECT_THAT(f["ProductArn"].get<std::string>(), HasSubstr(":securityhub:us-east-1:"));
+  }
+  EXPECT_EQ(accounts["flowsift/3f2a9c0d11e5b7a4"], "123456789012");  // from windows.csv
+  EXPECT_EQ(accounts["flowsift/5e0c1a9d2b7f4e31"], "000000000007");  // leading zeros kept
+  EXPECT_EQ(accounts["flowsift/d0d0d0d0d0d0d0d0"], "111122223333");  // --account
+
+  r = Export(*dir_, "small --as asff --account 111122223333 --region cn-north-1");
+  ASSERT_EQ(r.code, 0);
+  const json f = Lines(r.out).at(0)["Findings"][0];
+  EXPECT_EQ(f["ProductArn"],
+            "arn:aws-cn:securityhub:cn-north-1:123456789012:product/123456789012/default");
+  EXPECT_EQ(f["Resources"][0]["Id"],
+            "arn:aws-cn:ec2:cn-north-1:123456789012:network-interface/eni-0a1b2c3d4e5f60718");
+
+  // The region of the inputs' S3 keys, when the manifest has them.
+  const fs::path out = *dir_ / "s3";
+  fs::remove_all(out);
+  fs::copy(*dir_ / "small", out);
+  auto m = json::parse(ReadFile(out / kManifestFile));
+  m["inputs"][0]["path"] =
+      "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2023/11/14/x_vpcflowlogs_eu-west-1_fl.log.gz";
+  WriteFile(out / kManifestFile, m.dump());
+  r = Export(*dir_, "s3 --as ocsf");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_EQ(Lines(r.out).at(0)["cloud"]["region"], "eu-west-1");
+}
+
+TEST_F(ExportTest, AsffBatchesHoldAtMostOneHundredFindings) {
+  const fs::path out = *dir_ / "many";
+  fs::remove_all(out);
+  fs::copy(*dir_ / "small", out);
+  std::string text;
+  for (int i = 0; i < 250; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "%016x", i);
+    text += Replace(Replace(std::string(kFindings).substr(0, std::string(kFindings).find('\n') + 1),
+                            "3f2a9c0d11e5b7a4", id),
+                    "IFACE_A", "eni-0a1b2c3d4e5f60718");
+  }
+  WriteZstd(out / kFindingsFile, text);
+  const Result r = Export(*dir_, "many --as asff");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<json> bodies = Lines(r.out);
+  ASSERT_EQ(bodies.size(), 3u);
+  EXPECT_EQ(bodies[0]["Findings"].size(), 100u);
+  EXPECT_EQ(bodies[1]["Findings"].size(), 100u);
+  EXPECT_EQ(bodies[2]["Findings"].size(), 50u);
+  EXPECT_EQ(bodies[2]["Findings"][49]["Id"], "flowsift/00000000000000f9");  // file order
+}
+
+TEST_F(ExportTest, HelpSaysAsffIsFindingsOnly) {
+  const Result r = Export(*dir_, "--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* s : {"--as", "-o,--output", "--region", "--account", "FINDINGS ONLY",
+                        "windows are not findings", "Exit codes", ".zst"}) {
+    EXPECT_THAT(r.out, HasSubstr(s));
+  }
+}
+
+}  // namespace
+}  // namespace flowsift

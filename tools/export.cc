@@ -1,0 +1,261 @@
+// flowsift export: an OUT directory as NDJSON events for a SIEM (SPEC section 5, issue 6,
+// docs/export.md). The mapping is pipeline/export.h; this file owns the flags, where the lines
+// go (stdout, a file written atomically, zstd when the name ends in .zst) and the exit code.
+#include "pipeline/export.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <string>
+
+#include "pipeline/summary.h"
+#include "pipeline/tables.h"
+#include "tools/commands.h"
+
+namespace flowsift::tools {
+namespace {
+
+// Where the lines go. Write returns false once output has failed; Finish makes the result
+// visible (flush, or close and rename into place); Abort leaves no trace of it.
+class LineOutput {
+ public:
+  virtual ~LineOutput() = default;
+  [[nodiscard]] virtual bool Write(std::string_view line) = 0;
+  [[nodiscard]] virtual bool Finish(std::string* error) = 0;
+  virtual void Abort() {}
+};
+
+// stdout in 1 MiB writes: an export of a million rows makes a few hundred write calls.
+class StdoutOutput : public LineOutput {
+ public:
+  bool Write(std::string_view line) override {
+    buffer_ += line;
+    return buffer_.size() < kFlushBytes || Flush();
+  }
+  bool Finish(std::string* error) override {
+    if (!Flush() || std::fflush(stdout) != 0) {
+      *error = std::string("cannot write to stdout: ") + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr size_t kFlushBytes = size_t{1} << 20;
+  bool Flush() {
+    const bool ok = std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) == buffer_.size();
+    buffer_.clear();
+    return ok;
+  }
+  std::string buffer_;
+};
+
+// FILE, written as a hidden temporary sibling (.FILE.tmp-XXXXXX) renamed over FILE at the
+// end, so a reader never sees half an export and a failed one leaves FILE as it was.
+class FileOutput : public LineOutput {
+ public:
+  ~FileOutput() override { Abort(); }
+
+  [[nodiscard]] bool Open(const std::string& path, std::string* error) {
+    namespace fs = std::filesystem;
+    path_ = path;
+    const fs::path p(path);
+    temp_ = (p.parent_path() / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+    const int fd = mkstemp(temp_.data());
+    if (fd < 0) {
+      *error = "cannot create " + path + ": " + std::strerror(errno);
+      temp_.clear();
+      return false;
+    }
+    // mkstemp makes the file 0600; an export is as readable as any file the user creates.
+    const mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    zstd_ = p.extension() == ".zst";
+    if (zstd_) {
+      close(fd);
+      return zstd_writer_.Open(temp_, error);
+    }
+    file_ = fdopen(fd, "wb");
+    if (file_ == nullptr) {
+      *error = "cannot write " + path + ": " + std::strerror(errno);
+      close(fd);
+      return false;
+    }
+    return true;
+  }
+  bool Write(std::string_view line) override {
+    if (zstd_) {
+      zstd_writer_.Write(line);  // errors are sticky and reported by Close
+      return true;
+    }
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
+      failed_errno_ = errno;
+      return false;
+    }
+    return true;
+  }
+  bool Finish(std::string* error) override {
+    bool ok = true;
+    if (zstd_) {
+      ok = zstd_writer_.Close(error);
+    } else {
+      const bool written = failed_errno_ == 0 && std::fflush(file_) == 0 && !std::ferror(file_);
+      if (!written && failed_errno_ == 0) failed_errno_ = errno;
+      ok = std::fclose(file_) == 0 && written;
+      file_ = nullptr;
+      if (!ok)
+        *error =
+            "cannot write " + path_ + ": " + std::strerror(failed_errno_ ? failed_errno_ : errno);
+    }
+    if (ok && std::rename(temp_.c_str(), path_.c_str()) != 0) {
+      *error = "cannot rename " + temp_ + " to " + path_ + ": " + std::strerror(errno);
+      ok = false;
+    }
+    if (ok) temp_.clear();
+    Abort();
+    return ok;
+  }
+  void Abort() override {
+    if (file_ != nullptr) std::fclose(file_);
+    file_ = nullptr;
+    if (!temp_.empty()) std::remove(temp_.c_str());
+    temp_.clear();
+  }
+
+ private:
+  std::string path_, temp_;
+  bool zstd_ = false;
+  std::FILE* file_ = nullptr;
+  ZstdFileWriter zstd_writer_;
+  int failed_errno_ = 0;
+};
+
+// AWS region names: two letters, optional -gov / -iso*, a direction word, a number.
+bool IsRegion(const std::string& s) {
+  static const std::regex kRegion("[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+");
+  return std::regex_match(s, kRegion);
+}
+
+}  // namespace
+
+CLI::App* AddExport(CLI::App& app, ExportFlags& f) {
+  CLI::App* cmd = app.add_subcommand(
+      "export",
+      "Write the windows and findings of OUT as NDJSON events for a SIEM, one JSON object per\n"
+      "line: windows first (in windows.csv.zst order), then findings (in findings.jsonl.zst\n"
+      "order). Tables are streamed, never loaded whole.\n\n"
+      "Formats (--as):\n"
+      "  ocsf    OCSF 1.1.0: windows as Network Activity (4001, Traffic), findings as\n"
+      "          Detection Finding (2004) with MITRE ATT&CK attacks\n"
+      "  ecs     Elastic Common Schema, field names as Elastic's aws.vpcflow integration\n"
+      "  splunk  Splunk HEC events (sourcetype flowsift:window / flowsift:finding) with CIM\n"
+      "          Network_Traffic / Intrusion_Detection fields\n"
+      "  asff    AWS Security Finding Format: FINDINGS ONLY (windows are not findings), as\n"
+      "          BatchImportFindings request bodies {\"Findings\":[...]} of at most 100\n"
+      "          findings, one per line\n\n"
+      "Examples:\n"
+      "  flowsift export out --as ocsf -o events.ocsf.jsonl.zst\n"
+      "  flowsift export out --as splunk | curl -H \"Authorization: Splunk $TOKEN\" \\\n"
+      "      --data-binary @- https://splunk:8088/services/collector/event\n"
+      "  flowsift export out --as asff --account 123456789012 --region eu-west-1 |\n"
+      "      while read -r body; do aws securityhub batch-import-findings --cli-input-json "
+      "\"$body\"; "
+      "done\n\n"
+      "Exit codes: 0 ok; 1 a table in OUT is missing or corrupt (named with its line; the\n"
+      "readable rows are still exported); 2 usage error (also: OUT missing, not a flowsift\n"
+      "directory or of another major format version; asff without a 12-digit account);\n"
+      "3 the output could not be written.");
+  cmd->add_option("out", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
+  cmd->add_option("--as", f.as, "Format: ocsf, ecs, splunk or asff")
+      ->required()
+      ->check(CLI::IsMember({"ocsf", "ecs", "splunk", "asff"}));
+  cmd->add_option("-o,--output", f.output,
+                  "Write to FILE (atomically: a temporary sibling renamed into place), zstd-"
+                  "compressed when FILE ends in .zst; default (or -): stdout");
+  cmd->add_option("--region", f.region,
+                  "AWS region for cloud.region, ARNs and the ASFF ProductArn (default: the "
+                  "region of the inputs' S3 keys in the manifest when they agree, else none; "
+                  "asff uses us-east-1)");
+  cmd->add_option("--account", f.account,
+                  "12-digit AWS account for findings whose interfaces have no 12-digit "
+                  "account_id in windows.csv.zst (asff needs one for every finding)");
+  return cmd;
+}
+
+int RunExport(const ExportFlags& f) {
+  const std::optional<ExportFormat> format = ParseExportFormat(f.as);
+  if (!format) throw CLI::ValidationError("--as", "unknown format '" + f.as + "'");
+  if (!f.account.empty() &&
+      (f.account.size() != 12 || f.account.find_first_not_of("0123456789") != std::string::npos)) {
+    throw CLI::ValidationError("--account", "'" + f.account + "' is not a 12-digit AWS account");
+  }
+  if (!f.region.empty() && !IsRegion(f.region)) {
+    throw CLI::ValidationError("--region", "'" + f.region + "' is not an AWS region name");
+  }
+
+  Summary summary;
+  std::string error;
+  switch (OpenSummary(f.out_dir, &summary, &error)) {
+    case SummaryStatus::kOk:
+      break;
+    case SummaryStatus::kCorrupt:
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitInputErrors;
+    default:
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitUsage;
+  }
+  ExportContext ctx;
+  const auto version = summary.manifest.find("version");
+  ctx.product_version = version != summary.manifest.end() && version->is_string()
+                            ? version->get<std::string>()
+                            : std::string("unknown");
+  ctx.region = f.region.empty() ? RegionFromManifest(summary.manifest) : f.region;
+  ctx.account = f.account;
+
+  std::unique_ptr<LineOutput> out;
+  if (f.output.empty() || f.output == "-") {
+    out = std::make_unique<StdoutOutput>();
+  } else {
+    auto file = std::make_unique<FileOutput>();
+    if (!file->Open(f.output, &error)) {
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitOutput;
+    }
+    out = std::move(file);
+  }
+  const ExportResult r =
+      ExportSummary(summary, *format, ctx, [&](std::string_view line) { return out->Write(line); });
+  for (const std::string& e : r.errors) fmt::print(stderr, "flowsift: {}\n", e);
+  switch (r.status) {
+    case ExportStatus::kUsage:
+      out->Abort();
+      return kExitUsage;
+    case ExportStatus::kOutput:
+      // A file output fails its Finish too (and removes its temporary); stdout says why.
+      if (out->Finish(&error) || error.empty()) {
+        error = "cannot write " + (f.output.empty() ? std::string("stdout") : f.output);
+      }
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitOutput;
+    case ExportStatus::kOk:
+    case ExportStatus::kCorrupt:
+      break;
+  }
+  if (!out->Finish(&error)) {
+    fmt::print(stderr, "flowsift: {}\n", error);
+    return kExitOutput;
+  }
+  return r.status == ExportStatus::kCorrupt ? kExitInputErrors : kExitOk;
+}
+
+}  // namespace flowsift::tools

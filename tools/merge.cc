@@ -1,0 +1,73 @@
+// flowsift merge: partial outputs of `run --partial` -> one summary directory
+// (docs/distributed.md).
+#include "pipeline/merge.h"
+
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tools/commands.h"
+
+namespace flowsift::tools {
+
+CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
+  CLI::App* cmd = app.add_subcommand(
+      "merge",
+      "Combine the partial outputs of `flowsift run --partial` (one per shard of the inputs,\n"
+      "in any order) into OUT: the same windows, talkers and exposure tables as one run over\n"
+      "all the inputs, and a manifest listing every part's inputs.\n\n"
+      "Examples:\n"
+      "  flowsift run logs/ --shard 0/4 --partial -o parts/0   # ... and 1/4, 2/4, 3/4\n"
+      "  flowsift merge parts/* -o out\n\n"
+      "Exit codes: 0 ok; 1 a part is unreadable, corrupt or truncated (named; the rest is\n"
+      "merged) or some part's inputs failed; 2 usage error or parts that cannot be merged\n"
+      "(other --window, --internal, --since, --until, --format or format version; nothing is\n"
+      "written); 3 outputs could not be written.");
+  cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
+  cmd->add_option("--parts-from", f.parts_from, "Read part paths from FILE, one per line");
+  cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();
+  cmd->add_flag("--force", f.force, "Replace OUT if it exists");
+  return cmd;
+}
+
+int RunMerge(const MergeFlags& f, const std::string& command_line) {
+  MergeOptions opt;
+  opt.parts = f.parts;
+  if (!f.parts_from.empty()) {
+    std::ifstream in(f.parts_from);
+    if (!in) throw CLI::ValidationError("--parts-from", "cannot read " + f.parts_from);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) opt.parts.push_back(line);
+    }
+  }
+  if (opt.parts.empty()) {
+    throw CLI::ValidationError("merge", "no parts: give part directories or --parts-from");
+  }
+  opt.out_dir = f.out_dir;
+  opt.force = f.force;
+  opt.version = FLOWSIFT_VERSION;
+  opt.options_text = command_line;
+  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
+    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
+  }
+  const MergeResult r = MergeParts(opt);
+  for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
+  if (r.exit_code == kExitUsage || r.exit_code == kExitOutput) {
+    fmt::print(stderr, "flowsift: {}\n", r.error);
+    return r.exit_code;
+  }
+  for (const std::string& failure : r.input_failures) {
+    fmt::print(stderr, "flowsift: input failed in a part: {}\n", failure);
+  }
+  fmt::print(stderr,
+             "flowsift: merged {} of {} parts ({} failed), {} records in {:.2f} s (read {:.2f} s, "
+             "merge {:.2f} s, write {:.2f} s) -> {}\n",
+             r.parts_merged, opt.parts.size(), r.failures.size(), r.records, r.wall_seconds,
+             r.read_seconds, r.merge_seconds, r.write_seconds, opt.out_dir);
+  return r.exit_code;
+}
+
+}  // namespace flowsift::tools
