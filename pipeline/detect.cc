@@ -59,6 +59,14 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     return c != nullptr && c->present(r) ? c->u64[r] : 0;
   };
 
+  // Two passes. The first classifies each row and computes the keys and hashes of the states
+  // it updates; the second updates them, prefetching the table slots of the row kAhead rows
+  // on. TRW sources, fan-in destinations, exfiltration hosts and relays are big tables
+  // (a million sources on an internet scan): nearly every update is a cache miss, and this
+  // overlaps them.
+  constexpr size_t kAhead = 8;
+  std::vector<PendingRow>& pending = s.pending;
+  pending.clear();
   std::string_view last_name;
   uint32_t last_id = 0;
   bool have_name = false;
@@ -69,19 +77,21 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const Addr128* to = effective(pkt_dst, dst, r);
     if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
 
+    PendingRow p;
     const bool rejected = action != nullptr &&
                           static_cast<kernels::Action>(action->code[r]) == kernels::Action::kReject;
     const bool has_ports = sport_col != nullptr && dport_col != nullptr && sport_col->present(r) &&
                            dport_col->present(r);
-    const uint16_t sport = has_ports ? static_cast<uint16_t>(sport_col->u64[r]) : 0;
-    const uint16_t dport = has_ports ? static_cast<uint16_t>(dport_col->u64[r]) : 0;
+    p.sport = has_ports ? static_cast<uint16_t>(sport_col->u64[r]) : 0;
+    p.dport = has_ports ? static_cast<uint16_t>(dport_col->u64[r]) : 0;
     const bool has_proto = proto_col != nullptr && proto_col->present(r);
-    const uint8_t proto = has_proto ? static_cast<uint8_t>(proto_col->u64[r]) : 0;
+    p.proto = has_proto ? static_cast<uint8_t>(proto_col->u64[r]) : 0;
     const bool has_flags = flags_col != nullptr && flags_col->present(r);
     const uint64_t flags = has_flags ? flags_col->u64[r] : 0;
-    const uint64_t packets = u64(packets_col, r), nbytes = u64(bytes_col, r);
-    const uint64_t start = u64(start_col, r);
-    const uint64_t end = end_col != nullptr && end_col->present(r) ? end_col->u64[r] : start;
+    p.packets = u64(packets_col, r);
+    p.bytes = u64(bytes_col, r);
+    p.start = u64(start_col, r);
+    p.end = end_col != nullptr && end_col->present(r) ? end_col->u64[r] : p.start;
 
     // Direction (see detect.h): SYN-ACK marks a reply, a bare SYN or a REJECT a request,
     // otherwise the service port is the lower one.
@@ -92,113 +102,152 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     } else if ((has_flags && (flags & kSynAck) == kSyn) || rejected || !has_ports) {
       reply = false;
     } else {
-      reply = sport < dport;
+      reply = p.sport < p.dport;
     }
-    const bool no_payload = has_proto && proto == kTcp && packets >= 1 &&
-                            packets <= kMaxProbePackets &&
-                            nbytes <= packets * kMaxProbeBytesPerPacket;
+    const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
+                            p.packets <= kMaxProbePackets &&
+                            p.bytes <= p.packets * kMaxProbeBytesPerPacket;
     const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
 
-    const bool want_reject = rejected;
-    const bool want_scan = (!reply && failed && has_ports) || (synack && no_payload && has_ports);
-    const bool want_brute =
-        !reply && has_ports && proto == kTcp && s.brute_port[dport] &&
-        (failed || (packets <= o.brute_max_packets && nbytes <= o.brute_max_bytes));
     const bool from_internal = o.internal.Contains(*from);
     const bool to_internal = o.internal.Contains(*to);
-    const bool want_inbound = !reply && !from_internal && to_internal;  // TRW, fan-in
-    const bool want_exfil = !reply && from_internal && !to_internal;
-    // Relay: an internal host receiving from another internal host on this interface (a NAT
-    // gateway's ingress shows its own address as dstaddr).
-    const bool want_relay =
-        !reply && src->present(r) && dst->present(r) &&
-        (from == &src->addr[r] ? from_internal : o.internal.Contains(src->addr[r])) &&
-        (to == &dst->addr[r] ? to_internal : o.internal.Contains(dst->addr[r]));
-    if (!(want_reject || want_scan || want_brute || want_inbound || want_exfil || want_relay)) {
-      continue;
+    uint8_t want = 0;
+    if (rejected) want |= kWantReject;
+    if ((!reply && failed && has_ports) || (synack && no_payload && has_ports)) want |= kWantScan;
+    if (!reply && has_ports && p.proto == kTcp && s.brute_port[p.dport] &&
+        (failed || (p.packets <= o.brute_max_packets && p.bytes <= o.brute_max_bytes))) {
+      want |= kWantBrute;
     }
+    if (!reply && !from_internal && to_internal) want |= kWantInbound;  // TRW, fan-in
+    if (!reply && from_internal && !to_internal) want |= kWantExfil;
+    // Relay: an internal host receiving from another internal host on this interface (a NAT
+    // gateway's ingress shows its own address as dstaddr). With pkt-dstaddr in the format the
+    // relayed records are exactly those whose dstaddr is not the packet's destination; without
+    // it, every internal-to-internal request counts.
+    if (!reply && src->present(r) && dst->present(r) &&
+        (pkt_dst == nullptr || to != &dst->addr[r]) &&
+        (from == &src->addr[r] ? from_internal : o.internal.Contains(src->addr[r])) &&
+        (to == &dst->addr[r] ? to_internal : o.internal.Contains(dst->addr[r]))) {
+      want |= kWantRelay;
+    }
+    if (want == 0) continue;
     const std::string_view name = TextOf(iface, r, bytes);
     if (!have_name || name != last_name) {
       last_id = s.names.Id(name);
       last_name = name;
       have_name = true;
     }
-    const uint32_t id = last_id;
+    p.id = last_id;
+    p.from = from;
+    p.to = to;
+    p.raw_dst = &dst->addr[r];
+    p.want = want;
+    p.rejected = rejected;
+    p.failed = failed;
+    p.reply = reply;
+    p.has_ports = has_ports;
+    p.has_proto = has_proto;
+    const KeyHash hash;
+    if (want & kWantInbound) {
+      p.h_trw = hash(*from);
+      p.h_fanin = hash(HostKey{*to, WindowOf(p.start, o.fanin_window)});
+    }
+    if (want & kWantExfil) p.h_host = hash(HostKey{*from, WindowOf(p.start, o.exfil_window)});
+    if (want & kWantRelay) {
+      p.h_relay = hash(RelayKey{*p.raw_dst, WindowOf(p.start, o.exfil_window), p.id});
+    }
+    pending.push_back(p);
+  }
 
-    if (want_reject) {
-      RejectState& st = s.rejects[IfaceKey{std::string(name), WindowOf(start, o.reject_window)}];
+  for (size_t j = 0; j < pending.size(); ++j) {
+    if (j + kAhead < pending.size()) {
+      const PendingRow& next = pending[j + kAhead];
+      if (next.want & kWantInbound) {
+        s.trw.Prefetch(next.h_trw);
+        s.fanin.Prefetch(next.h_fanin);
+      }
+      if (next.want & kWantExfil) s.hosts.Prefetch(next.h_host);
+      if (next.want & kWantRelay) s.relay.Prefetch(next.h_relay);
+    }
+    const PendingRow& p = pending[j];
+    const Addr128& from = *p.from;
+    const Addr128& to = *p.to;
+    const uint32_t id = p.id;
+    const uint16_t sport = p.sport, dport = p.dport;
+    const uint64_t packets = p.packets, nbytes = p.bytes, start = p.start, end = p.end;
+
+    if (p.want & kWantReject) {
+      RejectState& st = s.rejects[IfaceKey{id, WindowOf(start, o.reject_window)}];
       ++st.flows;
       st.packets += packets;
       st.bytes += nbytes;
       st.first = std::min(st.first, start);
       st.last = std::max(st.last, end);
-      st.sources.Add(HashAddr(*from));
-      if (has_ports) {
+      st.sources.Add(HashAddr(from));
+      if (p.has_ports) {
         st.ports.Add(Mix64(dport + 1));
         AddSmallest(st.sample_ports, dport, kSamples, std::less<uint16_t>());
       }
     }
-    if (want_scan) {
-      if (!reply) {
-        ScanState& st = s.scans[PairKey{*from, *to, WindowOf(start, o.scan_window)}];
+    if (p.want & kWantScan) {
+      if (!p.reply) {
+        ScanState& st = s.scans[PairKey{from, to, WindowOf(start, o.scan_window)}];
         st.failed.Add(dport);
-        st.rejected += rejected;
-        if (has_proto) st.protocols.Add(proto);
+        st.rejected += p.rejected;
+        if (p.has_proto) st.protocols.Add(p.proto);
         st.activity.Add(packets, nbytes, start, end, id, s.names);
-      } else {  // a tiny SYN-ACK: the port (our sport) answered the other side's probe
-        s.scans[PairKey{*to, *from, WindowOf(start, o.scan_window)}].answered.Add(sport);
-      }
-      if (!reply) {
-        SweepState& sw = s.sweeps[SweepKey{*from, WindowOf(start, o.sweep_window),
-                                           (uint32_t{dport} << 8) | proto}];
-        sw.dsts.Add(HashAddr(*to));
-        AddSmallest(sw.sample, *to, kSamples, AddrLess);
-        sw.rejected += rejected;
+        SweepState& sw = s.sweeps[SweepKey{from, WindowOf(start, o.sweep_window),
+                                           (uint32_t{dport} << 8) | p.proto}];
+        sw.dsts.Add(HashAddr(to));
+        AddSmallest(sw.sample, to, kSamples, AddrLess);
+        sw.rejected += p.rejected;
         sw.activity.Add(packets, nbytes, start, end, id, s.names);
+      } else {  // a tiny SYN-ACK: the port (our sport) answered the other side's probe
+        s.scans[PairKey{to, from, WindowOf(start, o.scan_window)}].answered.Add(sport);
       }
     }
-    if (want_brute) {
-      BruteState& st = s.brutes[BruteKey{*from, *to, WindowOf(start, o.brute_window), dport}];
+    if (p.want & kWantBrute) {
+      BruteState& st = s.brutes[BruteKey{from, to, WindowOf(start, o.brute_window), dport}];
       st.attempts.Add(Mix64(uint64_t{sport} + 1));
-      st.rejected += rejected;
-      st.probes += failed;
+      st.rejected += p.rejected;
+      st.probes += p.failed;
       st.activity.Add(packets, nbytes, start, end, id, s.names);
     }
-    if (want_inbound) {
-      TrwState& t = s.trw[*from];
-      t.See(WindowOf(start, o.trw_window), *to, !failed);
-      t.dsts.Add(HashAddr(*to));
-      if (has_ports) AddSmallest(t.ports, dport, kSamples, std::less<uint16_t>());
+    if (p.want & kWantInbound) {
+      TrwState& t = s.trw.FindOrInsert(from, p.h_trw);
+      t.See(WindowOf(start, o.trw_window), to, !p.failed);
+      if (p.has_ports) AddSmallest(t.ports, dport, kSamples, std::less<uint16_t>());
       t.activity.Add(packets, nbytes, start, end, id, s.names);
 
-      HostState& h = s.fanin[HostKey{*to, WindowOf(start, o.fanin_window)}];
-      h.sources.Add(HashAddr(*from));
+      HostState& h = s.fanin.FindOrInsert(HostKey{to, WindowOf(start, o.fanin_window)}, p.h_fanin);
+      h.sources.Add(HashAddr(from));
       ++h.in_flows;
       h.in_packets += packets;
       h.in_bytes += nbytes;
       h.in_first = std::min(h.in_first, start);
       h.in_last = std::max(h.in_last, end);
       h.in_ifaces.Add(id, s.names);
-      if (has_proto) h.in_protocols.Add(proto);
-      if (has_ports) {
+      if (p.has_proto) h.in_protocols.Add(p.proto);
+      if (p.has_ports) {
         h.port_lo = std::min<uint32_t>(h.port_lo, dport);
         h.port_hi = std::max<uint32_t>(h.port_hi, dport);
         h.in_ports.Add(Mix64(dport + 1));
       }
     }
-    if (want_exfil) {
-      HostState& h = s.hosts[HostKey{*from, WindowOf(start, o.exfil_window)}];
+    if (p.want & kWantExfil) {
+      HostState& h = s.hosts.FindOrInsert(HostKey{from, WindowOf(start, o.exfil_window)}, p.h_host);
       ExfilSide& side = h.Side(id);
       side.out += nbytes;
       ++side.flows;
       side.packets += packets;
-      AddDst(side, *to, nbytes);
-      if (has_ports) AddSmallest(side.ports, dport, kSamples, std::less<uint16_t>());
+      AddDst(side, to, nbytes);
+      if (p.has_ports) AddSmallest(side.ports, dport, kSamples, std::less<uint16_t>());
       h.first = std::min(h.first, start);
       h.last = std::max(h.last, end);
     }
-    if (want_relay) {
-      s.relay[RelayKey{dst->addr[r], WindowOf(start, o.exfil_window), id}] += nbytes;
+    if (p.want & kWantRelay) {
+      s.relay.FindOrInsert(RelayKey{*p.raw_dst, WindowOf(start, o.exfil_window), id}, p.h_relay) +=
+          nbytes;
     }
   }
 }
@@ -234,7 +283,6 @@ void Detector::State::MergeFrom(const State& other) {
   for (const auto& [k, v] : other.trw) {
     TrwState& st = trw[k];
     for (const Contact& c : v.contacts) st.See(c.window, c.dst, c.success);
-    st.dsts.Merge(v.dsts);
     for (uint16_t p : v.ports) AddSmallest(st.ports, p, kSamples, std::less<uint16_t>());
     st.activity.Merge(v.activity, remap, names);
   }
@@ -273,7 +321,7 @@ void Detector::State::MergeFrom(const State& other) {
     h.in_ports.Merge(v.in_ports);
   }
   for (const auto& [k, v] : other.rejects) {
-    RejectState& st = rejects[k];
+    RejectState& st = rejects[IfaceKey{remap[k.iface], k.window}];
     st.flows += v.flows, st.packets += v.packets, st.bytes += v.bytes;
     st.first = std::min(st.first, v.first);
     st.last = std::max(st.last, v.last);
@@ -304,11 +352,11 @@ Addr128 LoadAddr(ByteReader& r) {
   a.lo = r.U64();
   return a;
 }
-void SavePorts(ByteWriter& w, const std::vector<uint16_t>& v) {
+void SavePorts(ByteWriter& w, const PortSample& v) {
   w.U32(static_cast<uint32_t>(v.size()));
   for (uint16_t p : v) w.U16(p);
 }
-bool LoadPorts(ByteReader& r, std::vector<uint16_t>& v, size_t max) {
+bool LoadPorts(ByteReader& r, PortSample& v, size_t max) {
   const uint32_t n = r.U32();
   if (n > max || !r.Expect(n, 2)) return false;
   v.clear();
@@ -416,7 +464,6 @@ void Detector::State::Save(ByteWriter& w) const {
       SaveAddr(w, c.dst);
       w.U8(c.success);
     }
-    v.dsts.Save(w);
     SavePorts(w, v.ports);
     SaveActivity(w, v.activity);
   }
@@ -467,7 +514,7 @@ void Detector::State::Save(ByteWriter& w) const {
   }
   w.U64(rejects.size());
   for (const auto& [k, v] : rejects) {
-    w.Str(k.iface);
+    w.U32(k.iface);
     w.U64(k.window);
     w.U64(v.flows);
     w.U64(v.packets);
@@ -535,8 +582,7 @@ bool Detector::State::Load(ByteReader& r) {
       if (success > 1) return false;
       v.See(window, dst, success != 0);
     }
-    if (!v.dsts.Load(r) || !LoadPorts(r, v.ports, kSamples) ||
-        !LoadActivity(r, v.activity, names)) {
+    if (!LoadPorts(r, v.ports, kSamples) || !LoadActivity(r, v.activity, names)) {
       return false;
     }
   }
@@ -598,9 +644,9 @@ bool Detector::State::Load(ByteReader& r) {
   }
   if (!Count(r, 56, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    IfaceKey k;
-    k.iface = std::string(r.Str());
+    IfaceKey k{r.U32(), 0};
     k.window = r.U64();
+    if (!iface_ok(k.iface)) return false;
     RejectState& v = rejects[k];
     v.flows = r.U64();
     v.packets = r.U64();

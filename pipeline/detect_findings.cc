@@ -20,7 +20,8 @@ std::vector<std::string> IfaceNames(const InterfaceSet& set, const Names& names)
   return out;
 }
 
-nlohmann::ordered_json PortsJson(const std::vector<uint16_t>& ports) {
+template <typename Ports>
+nlohmann::ordered_json PortsJson(const Ports& ports) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   for (uint16_t p : ports) j.push_back(p);
   return j;
@@ -177,7 +178,8 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
     f.window_start = v.contacts.front().window;
     f.window_end = v.contacts[decided].window + o.trw_window;
     SetActivity(f, v.activity, s.names);
-    f.distinct_dsts = v.dsts.Count();
+    // The walk keeps a source's first kTrwContacts contacts: a count of 32 means "at least".
+    f.distinct_dsts = v.contacts.size();
     f.distinct_dst_ports = v.ports.size();
     f.evidence["threshold"] = {{"likelihood_ratio", Round3(o.trw_beta / o.trw_alpha)},
                                {"theta0", o.trw_theta0},
@@ -337,7 +339,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
   // reject_spike
   {
     std::map<std::string, std::map<uint64_t, const RejectState*>> by_iface;
-    for (const auto& [k, v] : s.rejects) by_iface[k.iface][k.window] = &v;
+    for (const auto& [k, v] : s.rejects) by_iface[s.names.names[k.iface]][k.window] = &v;
     const std::vector<uint64_t> span = span_windows(o.reject_window);
     for (const auto& [name, windows] : by_iface) {
       std::vector<uint64_t> times = span;

@@ -44,6 +44,36 @@ inline constexpr size_t kSamples = 10;
 // the per-destination bytes are dropped (whether that happens depends on the set alone).
 inline constexpr size_t kExfilDsts = 64;
 
+// Up to N values in place (no heap): the bounded samples and interface sets of every key,
+// of which a million-source scan creates millions.
+template <typename T, size_t N>
+class Bounded {
+ public:
+  T* begin() { return v_; }
+  T* end() { return v_ + n_; }
+  const T* begin() const { return v_; }
+  const T* end() const { return v_ + n_; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const T& operator[](size_t i) const { return v_[i]; }
+  const T& front() const { return v_[0]; }
+  static constexpr size_t capacity() { return N; }
+  // Inserts before `pos`; when full, the last value falls off.
+  void insert(T* pos, const T& x) {
+    const size_t i = static_cast<size_t>(pos - v_);
+    if (i >= N) return;
+    const size_t last = n_ < N ? n_ : N - 1;
+    for (size_t j = last; j > i; --j) v_[j] = v_[j - 1];
+    v_[i] = x;
+    if (n_ < N) ++n_;
+  }
+  void clear() { n_ = 0; }
+
+ private:
+  T v_[N] = {};
+  uint32_t n_ = 0;
+};
+
 // Interned interface names; ids are per Detector and remapped by Merge.
 struct Names {
   struct Hash {
@@ -52,19 +82,40 @@ struct Names {
   };
   std::vector<std::string> names;
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids;
+  // Direct-mapped cache of recent names by their length and last 8 bytes (where eni and tgw
+  // ids differ): most rows skip the string hash and the map probe.
+  struct Slot {
+    uint64_t tail = 0;
+    uint32_t len = 0, id = UINT32_MAX;
+  };
+  Slot cache[256];
+
   uint32_t Id(std::string_view name) {
+    uint64_t tail = 0;
+    memcpy(&tail, name.data() + (name.size() >= 8 ? name.size() - 8 : 0),
+           std::min<size_t>(8, name.size()));
+    Slot& slot = cache[Mix64(tail ^ name.size()) & 255];
+    if (slot.id != UINT32_MAX && slot.tail == tail && slot.len == name.size() &&
+        names[slot.id] == name) {
+      return slot.id;
+    }
+    uint32_t id;
     auto it = ids.find(name);
-    if (it != ids.end()) return it->second;
-    const uint32_t id = static_cast<uint32_t>(names.size());
-    names.emplace_back(name);
-    ids.emplace(names.back(), id);
+    if (it != ids.end()) {
+      id = it->second;
+    } else {
+      id = static_cast<uint32_t>(names.size());
+      names.emplace_back(name);
+      ids.emplace(names.back(), id);
+    }
+    slot = {tail, static_cast<uint32_t>(name.size()), id};
     return id;
   }
 };
 
 // The kMaxInterfaces bytewise-smallest interface names seen, as ids sorted by name.
 struct InterfaceSet {
-  std::vector<uint32_t> ids;
+  Bounded<uint32_t, kMaxInterfaces> ids;
   void Add(uint32_t id, const Names& n) {
     // Almost always present already: integer compares before any string compare.
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
@@ -74,7 +125,6 @@ struct InterfaceSet {
     if (it != ids.end() && *it == id) return;
     if (ids.size() == kMaxInterfaces && it == ids.end()) return;
     ids.insert(it, id);
-    if (ids.size() > kMaxInterfaces) ids.pop_back();
   }
 };
 
@@ -108,6 +158,14 @@ void AddSmallest(std::vector<T>& v, const T& x, size_t k, Less less) {
   v.insert(it, x);
   if (v.size() > k) v.pop_back();
 }
+template <typename T, size_t N, typename Less>
+void AddSmallest(Bounded<T, N>& v, const T& x, size_t /*k: N*/, Less less) {
+  if (v.size() == N && !less(x, v[N - 1])) return;  // the common case: nothing to do
+  T* it = std::lower_bound(v.begin(), v.end(), x, less);
+  if (it != v.end() && !less(x, *it)) return;
+  v.insert(it, x);
+}
+using PortSample = Bounded<uint16_t, kSamples>;
 
 // An exact set of ports: a sorted list, then a 65,536-bit map.
 class PortSet {
@@ -204,8 +262,8 @@ struct RelayKey {  // exfiltration: (host, window, interface id)
   uint32_t iface;
   bool operator==(const RelayKey&) const = default;
 };
-struct IfaceKey {  // reject_spike: (interface name, window)
-  std::string iface;
+struct IfaceKey {  // reject_spike: (interface id, window)
+  uint32_t iface;
   uint64_t window;
   bool operator==(const IfaceKey&) const = default;
 };
@@ -226,8 +284,8 @@ struct KeyHash {
     return Mix64(HashAddr(k.host) ^ k.window ^ (uint64_t{k.iface} << 40));
   }
   uint64_t operator()(const Addr128& a) const { return HashAddr(a); }
-  size_t operator()(const IfaceKey& k) const {
-    return Mix64(std::hash<std::string>{}(k.iface) ^ k.window);
+  uint64_t operator()(const IfaceKey& k) const {
+    return Mix64(k.window ^ (uint64_t{k.iface} << 40));
   }
 };
 
@@ -242,7 +300,7 @@ struct ScanState {
 
 struct SweepState {
   DistinctCounter dsts;
-  std::vector<Addr128> sample;  // smallest failed destinations
+  Bounded<Addr128, kSamples> sample;  // smallest failed destinations
   uint64_t rejected = 0;
   Activity activity;
 };
@@ -264,8 +322,7 @@ inline bool ContactLess(const Contact& a, const Contact& b) {
 
 struct TrwState {
   std::vector<Contact> contacts;  // the kTrwContacts first, by (window, dst)
-  DistinctCounter dsts;
-  std::vector<uint16_t> ports;  // smallest destination ports
+  PortSample ports;               // smallest destination ports
   Activity activity;
 
   void See(uint64_t window, const Addr128& dst, bool success) {
@@ -293,7 +350,7 @@ struct ExfilSide {
   std::vector<std::pair<Addr128, uint64_t>> dsts;  // sorted by address; empty when too many
   bool too_many = false;
   DistinctCounter distinct;
-  std::vector<uint16_t> ports;  // smallest
+  PortSample ports;  // smallest
 };
 
 struct HostState {
@@ -322,7 +379,7 @@ struct RejectState {
   uint64_t flows = 0, packets = 0, bytes = 0;
   uint64_t first = UINT64_MAX, last = 0;
   DistinctCounter sources, ports;
-  std::vector<uint16_t> sample_ports;
+  PortSample sample_ports;
 };
 
 inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
@@ -355,20 +412,36 @@ inline double Round3(double x) { return std::round(x * 1000) / 1000; }
 
 using namespace detect_internal;  // NOLINT: this header serves the detector's own files only
 
+// One row on its way from classification to the state updates (Detector::AddRows).
+inline constexpr uint8_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantInbound = 8,
+                         kWantExfil = 16, kWantRelay = 32;
+struct PendingRow {
+  const Addr128* from = nullptr;
+  const Addr128* to = nullptr;
+  const Addr128* raw_dst = nullptr;
+  uint64_t packets = 0, bytes = 0, start = 0, end = 0;
+  uint64_t h_trw = 0, h_fanin = 0, h_host = 0, h_relay = 0;  // table hashes of its keys
+  uint32_t id = 0;                                           // interface
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0, want = 0;
+  bool rejected = false, failed = false, reply = false, has_ports = false, has_proto = false;
+};
+
 struct Detector::State {
   DetectOptions o;
   Names names;
-  std::unordered_map<PairKey, ScanState, KeyHash> scans;
-  std::unordered_map<SweepKey, SweepState, KeyHash> sweeps;
-  std::unordered_map<BruteKey, BruteState, KeyHash> brutes;
+  FlatMap<PairKey, ScanState, KeyHash> scans;
+  FlatMap<SweepKey, SweepState, KeyHash> sweeps;
+  FlatMap<BruteKey, BruteState, KeyHash> brutes;
   FlatMap<Addr128, TrwState, KeyHash> trw;
   FlatMap<HostKey, HostState, KeyHash> hosts;  // window = exfil window
   // Bytes internal hosts sent to `host` (as dstaddr) on an interface: what a NAT gateway or
   // proxy relays, subtracted from its bytes out there.
   FlatMap<RelayKey, uint64_t, KeyHash> relay;
   FlatMap<HostKey, HostState, KeyHash> fanin;  // window = fan-in window
-  std::unordered_map<IfaceKey, RejectState, KeyHash> rejects;
-  std::vector<bool> brute_port;  // 65,536 flags
+  FlatMap<IfaceKey, RejectState, KeyHash> rejects;
+  std::vector<bool> brute_port;     // 65,536 flags
+  std::vector<PendingRow> pending;  // AddRows' scratch
 
   void MergeFrom(const State& other);
   void Save(ByteWriter& out) const;

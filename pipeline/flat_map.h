@@ -61,7 +61,6 @@ class FlatMap {
       if (slot.tag == tag && slot.entry.first == key) return slot.entry.second;
     }
   }
-  // Starts loading the slot where a key of hash `h` begins its probe.
   // The value for `key`, or null when absent.
   const Value* Find(const Key& key) const {
     if (capacity_ == 0) return nullptr;
@@ -74,6 +73,7 @@ class FlatMap {
       if (slot.tag == tag && slot.entry.first == key) return &slot.entry.second;
     }
   }
+  // Starts loading the slot where a key of hash `h` begins its probe.
   void Prefetch(uint64_t h) const {
     if (capacity_ != 0) __builtin_prefetch(&slots_[h & (capacity_ - 1)]);
   }

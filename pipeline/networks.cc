@@ -67,13 +67,6 @@ NetworkSet NetworkSet::DefaultInternal() {
   return *Parse(kDefaultInternal, &error);
 }
 
-bool NetworkSet::Contains(const kernels::Addr128& a) const {
-  for (const Block& b : blocks_) {
-    if ((a.hi & b.mask.hi) == b.base.hi && (a.lo & b.mask.lo) == b.base.lo) return true;
-  }
-  return false;
-}
-
 std::string NetworkSet::ToString() const {
   std::string s;
   for (const Block& b : blocks_) {

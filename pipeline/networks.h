@@ -23,7 +23,13 @@ class NetworkSet {
   static std::optional<NetworkSet> Parse(std::string_view list, std::string* error);
   static NetworkSet DefaultInternal();
 
-  bool Contains(const kernels::Addr128& a) const;
+  // Inline: the aggregation and every detector ask it for most records.
+  bool Contains(const kernels::Addr128& a) const {
+    for (const Block& b : blocks_) {
+      if ((a.hi & b.mask.hi) == b.base.hi && (a.lo & b.mask.lo) == b.base.lo) return true;
+    }
+    return false;
+  }
   // The list as given, normalised ("10.0.0.0/8,fc00::/7"), for the manifest.
   std::string ToString() const;
 

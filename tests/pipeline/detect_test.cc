@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <set>
 #include <string>
@@ -682,6 +684,20 @@ TEST(DetectConfig, OverridesAndErrors) {
   DetectOptions round;
   ASSERT_TRUE(ParseDetectConfig(DefaultDetectConfig(), &round, &err)) << err;
   EXPECT_EQ(DetectOptionsJson(round), DetectOptionsJson(DetectOptions{}));
+}
+
+TEST(DetectConfig, TheReadmeTableIsTheDefaults) {
+  // The README's threshold table is this code's table: one documented place for defaults.
+  std::ifstream in(std::string(FLOWSIFT_SOURCE_DIR) + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  const std::string begin = "<!-- detect-config:begin -->\n", end = "<!-- detect-config:end -->";
+  const size_t b = readme.find(begin), e = readme.find(end);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  EXPECT_EQ(readme.substr(b + begin.size(), e - b - begin.size()), DetectConfigTable())
+      << "update README.md's table between the detect-config markers";
 }
 
 }  // namespace
