@@ -171,17 +171,6 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   return m;
 }
 
-bool WriteText(const fs::path& path, const std::string& text, std::string* error) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) {
-    *error = "cannot write " + path.string() + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool WritePartialState(const std::string& path, const RunOptions& opt, const RunResult& r,
@@ -376,7 +365,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
   }
   r.manifest_json = manifest.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
-  if (!written || !WriteText(tmp / kManifestFile, r.manifest_json, &error) ||
+  if (!written || !WriteTextFile(tmp / kManifestFile, r.manifest_json, &error) ||
       !PublishOutput(tmp, out, opt.force, &error)) {
     fs::remove_all(tmp, ec);
     r.exit_code = 3;

@@ -116,7 +116,9 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
   return m;
 }
 
-bool WriteText(const fs::path& path, const std::string& text, std::string* error) {
+}  // namespace
+
+bool WriteTextFile(const fs::path& path, const std::string& text, std::string* error) {
   std::ofstream out(path, std::ios::binary);
   out << text;
   out.close();
@@ -126,8 +128,6 @@ bool WriteText(const fs::path& path, const std::string& text, std::string* error
   }
   return true;
 }
-
-}  // namespace
 
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
   std::error_code ec;
@@ -260,7 +260,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
-  if (!written || !WriteText(tmp / "manifest.json", r.manifest_json, &error) ||
+  if (!written || !WriteTextFile(tmp / "manifest.json", r.manifest_json, &error) ||
       (opt.partial && !WritePartialState((tmp / kStateFile).string(), opt, r, &error)) ||
       !PublishOutput(tmp, out, opt.force, &error)) {
     fs::remove_all(tmp, ec);

@@ -63,6 +63,9 @@ std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<Wind
 [[nodiscard]] bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
                                  std::string* error);
 
+// Writes `text` to `path` (binary); false with *error naming the file.
+[[nodiscard]] bool WriteTextFile(const std::filesystem::path& path, const std::string& text,
+                                 std::string* error);
 // Replaces the directory `out` by `tmp` with renames only, so a reader sees the old OUT or the
 // new one; an existing `out` only when `force`. False with *error (and `out` unchanged).
 [[nodiscard]] bool PublishOutput(const std::filesystem::path& tmp, const std::filesystem::path& out,

@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+namespace flowsift {
+struct Summary;  // pipeline/summary.h
+}  // namespace flowsift
+
 namespace flowsift::tools {
 
 // Exit codes, SPEC section 2.2.
@@ -90,6 +94,9 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& flags);
 // Exit codes: 0; 1 a table in OUT is missing or corrupt (rows before the damage are printed);
 // 2 usage errors, OUT missing, not a flowsift directory or of another major format version.
 int RunShow(const ShowFlags& flags);
+// Opens OUT for show and export (OpenSummary); on failure prints why and returns the exit code
+// (1 a corrupt manifest, 2 anything else), else kExitOk.
+int OpenSummaryOrReport(const std::string& dir, Summary* summary);
 
 struct ExportFlags {
   std::string out_dir;

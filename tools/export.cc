@@ -204,16 +204,7 @@ int RunExport(const ExportFlags& f) {
 
   Summary summary;
   std::string error;
-  switch (OpenSummary(f.out_dir, &summary, &error)) {
-    case SummaryStatus::kOk:
-      break;
-    case SummaryStatus::kCorrupt:
-      fmt::print(stderr, "flowsift: {}\n", error);
-      return kExitInputErrors;
-    default:
-      fmt::print(stderr, "flowsift: {}\n", error);
-      return kExitUsage;
-  }
+  if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;
   ExportContext ctx;
   const auto version = summary.manifest.find("version");
   ctx.product_version = version != summary.manifest.end() && version->is_string()

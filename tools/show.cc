@@ -579,6 +579,20 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
   return cmd;
 }
 
+int OpenSummaryOrReport(const std::string& dir, Summary* summary) {
+  std::string error;
+  switch (OpenSummary(dir, summary, &error)) {
+    case SummaryStatus::kOk:
+      return kExitOk;
+    case SummaryStatus::kCorrupt:
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitInputErrors;
+    default:
+      fmt::print(stderr, "flowsift: {}\n", error);
+      return kExitUsage;
+  }
+}
+
 int RunShow(const ShowFlags& f) {
   Filters filters;
   filters.interface_id = f.interface_id;
@@ -596,16 +610,7 @@ int RunShow(const ShowFlags& f) {
 
   Summary summary;
   std::string error;
-  switch (OpenSummary(f.out_dir, &summary, &error)) {
-    case SummaryStatus::kOk:
-      break;
-    case SummaryStatus::kCorrupt:
-      fmt::print(stderr, "flowsift: {}\n", error);
-      return kExitInputErrors;
-    default:
-      fmt::print(stderr, "flowsift: {}\n", error);
-      return kExitUsage;
-  }
+  if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;
   if (f.table.empty()) return ShowOverview(summary, f, filters);
 
   std::unique_ptr<RowSource> source = OpenTable(summary, f.table, &error);
