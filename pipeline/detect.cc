@@ -191,17 +191,17 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     }
     if (p.want & kWantScan) {
       if (!p.reply) {
-        ScanState& st = s.scans[PairKey{from, to, WindowOf(start, o.scan_window)}];
-        st.failed.Add(dport);
-        st.rejected += p.rejected;
-        if (p.has_proto) st.protocols.Add(p.proto);
-        st.activity.Add(packets, nbytes, start, end, id, s.names);
-        SweepState& sw = s.sweeps[SweepKey{from, WindowOf(start, o.sweep_window),
-                                           (uint32_t{dport} << 8) | p.proto}];
-        sw.dsts.Add(HashAddr(to));
-        AddSmallest(sw.sample, to, kSamples, AddrLess);
-        sw.rejected += p.rejected;
-        sw.activity.Add(packets, nbytes, start, end, id, s.names);
+        const Attempt a{to, start, end,     packets,    nbytes,
+                        id, dport, p.proto, p.rejected, p.has_proto};
+        if (!s.LogAttempts()) {
+          s.ApplyAttempt(from, a);
+        } else if (AttemptLog& log = s.attempts[HostKey{from, WindowOf(start, o.scan_window)}];
+                   log.promoted) {
+          s.ApplyAttempt(from, a);
+        } else {
+          log.attempts.push_back(a);
+          if (log.attempts.size() > kAttemptLog) s.Promote(from, log);
+        }
       } else {  // a tiny SYN-ACK: the port (our sport) answered the other side's probe
         s.scans[PairKey{to, from, WindowOf(start, o.scan_window)}].answered.Add(sport);
       }
@@ -214,7 +214,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       st.activity.Add(packets, nbytes, start, end, id, s.names);
     }
     if (p.want & kWantInbound) {
-      TrwState& t = s.trw.FindOrInsert(from, p.h_trw);
+      TrwState& t = s.Trw(from, p.h_trw);
       t.See(WindowOf(start, o.trw_window), to, !p.failed);
       if (p.has_ports) AddSmallest(t.ports, dport, kSamples, std::less<uint16_t>());
       t.activity.Add(packets, nbytes, start, end, id, s.names);
@@ -280,8 +280,9 @@ void Detector::State::MergeFrom(const State& other) {
     st.probes += v.probes;
     st.activity.Merge(v.activity, remap, names);
   }
-  for (const auto& [k, v] : other.trw) {
-    TrwState& st = trw[k];
+  for (const auto& [k, index] : other.trw) {
+    const TrwState& v = other.trw_states[index - 1];
+    TrwState& st = Trw(k);
     for (const Contact& c : v.contacts) st.See(c.window, c.dst, c.success);
     for (uint16_t p : v.ports) AddSmallest(st.ports, p, kSamples, std::less<uint16_t>());
     st.activity.Merge(v.activity, remap, names);
@@ -308,6 +309,21 @@ void Detector::State::MergeFrom(const State& other) {
     h.last = std::max(h.last, v.last);
   }
   for (const auto& [k, v] : other.relay) relay[RelayKey{k.host, k.window, remap[k.iface]}] += v;
+  // Attempt logs: a key promoted on either side is promoted here (its other attempts are in the
+  // tables merged above), so a key's attempts are either all in its log or all in the tables.
+  for (const auto& [k, log] : other.attempts) {
+    AttemptLog& mine = attempts[k];
+    if (log.promoted && !mine.promoted) Promote(k.host, mine);
+    for (Attempt a : log.attempts) {
+      a.iface = remap[a.iface];
+      if (mine.promoted) {
+        ApplyAttempt(k.host, a);
+      } else {
+        mine.attempts.push_back(a);
+      }
+    }
+    if (!mine.promoted && mine.attempts.size() > kAttemptLog) Promote(k.host, mine);
+  }
   for (const auto& [k, v] : other.fanin) {
     HostState& h = fanin[k];
     h.sources.Merge(v.sources);
@@ -456,7 +472,8 @@ void Detector::State::Save(ByteWriter& w) const {
     SaveActivity(w, v.activity);
   }
   w.U64(trw.size());
-  for (const auto& [src, v] : trw) {
+  for (const auto& [src, index] : trw) {
+    const TrwState& v = trw_states[index - 1];
     SaveAddr(w, src);
     w.U32(static_cast<uint32_t>(v.contacts.size()));
     for (const Contact& c : v.contacts) {
@@ -525,6 +542,24 @@ void Detector::State::Save(ByteWriter& w) const {
     v.ports.Save(w);
     SavePorts(w, v.sample_ports);
   }
+  w.U64(attempts.size());
+  for (const auto& [k, log] : attempts) {
+    SaveAddr(w, k.host);
+    w.U64(k.window);
+    w.U8(log.promoted);
+    w.U32(static_cast<uint32_t>(log.attempts.size()));
+    for (const Attempt& a : log.attempts) {
+      SaveAddr(w, a.dst);
+      w.U64(a.start);
+      w.U64(a.end);
+      w.U64(a.packets);
+      w.U64(a.bytes);
+      w.U32(a.iface);
+      w.U16(a.port);
+      w.U8(a.proto);
+      w.U8(static_cast<uint8_t>(a.rejected | (a.has_proto << 1)));
+    }
+  }
 }
 
 bool Detector::State::Load(ByteReader& r) {
@@ -572,7 +607,7 @@ bool Detector::State::Load(ByteReader& r) {
   }
   if (!Count(r, 20, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    TrwState& v = trw[LoadAddr(r)];
+    TrwState& v = Trw(LoadAddr(r));
     const uint32_t contacts = r.U32();
     if (contacts > kTrwContacts || !r.Expect(contacts, 25)) return false;
     for (uint32_t j = 0; j < contacts; ++j) {
@@ -655,6 +690,34 @@ bool Detector::State::Load(ByteReader& r) {
     v.last = r.U64();
     if (!v.sources.Load(r) || !v.ports.Load(r) || !LoadPorts(r, v.sample_ports, kSamples)) {
       return false;
+    }
+  }
+  if (!Count(r, 29, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    HostKey k{LoadAddr(r), 0};
+    k.window = r.U64();
+    AttemptLog& log = attempts[k];
+    const uint8_t promoted = r.U8();
+    const uint32_t count = r.U32();
+    if (promoted > 1 || (promoted && count != 0) || count > kAttemptLog || !r.Expect(count, 56)) {
+      return false;
+    }
+    log.promoted = promoted != 0;
+    for (uint32_t j = 0; j < count; ++j) {
+      Attempt a;
+      a.dst = LoadAddr(r);
+      a.start = r.U64();
+      a.end = r.U64();
+      a.packets = r.U64();
+      a.bytes = r.U64();
+      a.iface = r.U32();
+      a.port = r.U16();
+      a.proto = r.U8();
+      const uint8_t bits = r.U8();
+      if (!iface_ok(a.iface) || bits > 3) return false;
+      a.rejected = bits & 1;
+      a.has_proto = (bits >> 1) & 1;
+      log.attempts.push_back(a);
     }
   }
   return !r.failed() && r.Left() == 0;

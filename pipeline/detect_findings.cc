@@ -81,14 +81,14 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
   if (!o.enabled) return out;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
 
-  // port_scan
-  for (const auto& [k, v] : s.scans) {
-    if (v.failed.size() == 0) continue;
+  // port_scan: `v` holds the failed attempts of the key, `answered` the ports that answered.
+  const auto scan_finding = [&](const PairKey& k, const ScanState& v, const PortSet& answered) {
+    if (v.failed.size() == 0) return;
     std::vector<uint16_t> failed;
     v.failed.ForEach([&](uint16_t p) {
-      if (!v.answered.Contains(p)) failed.push_back(p);
+      if (!answered.Contains(p)) failed.push_back(p);
     });
-    if (failed.size() < o.scan_min_ports) continue;
+    if (failed.size() < o.scan_min_ports) return;
     Finding f;
     f.type = "port_scan";
     const bool inside = internal(k.src);
@@ -107,7 +107,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
     f.evidence["threshold"] = {{"failed_ports", o.scan_min_ports},
                                {"window_seconds", o.scan_window}};
     f.evidence["failed_ports"] = f.distinct_dst_ports;
-    f.evidence["answered_ports"] = v.answered.size();
+    f.evidence["answered_ports"] = answered.size();
     f.evidence["rejected_flows"] = v.rejected;
     f.evidence["sample_ports"] = PortsJson(failed);
     f.summary = Where(inside) + " " + *f.src + " made failed attempts at " +
@@ -115,12 +115,13 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
                 DurationText(o.scan_window) + " (threshold " + std::to_string(o.scan_min_ports) +
                 ").";
     out.push_back(std::move(f));
-  }
+  };
+  for (const auto& [k, v] : s.scans) scan_finding(k, v, v.answered);
 
   // port_sweep
-  for (const auto& [k, v] : s.sweeps) {
+  const auto sweep_finding = [&](const SweepKey& k, const SweepState& v) {
     const uint64_t dsts = v.dsts.Count();
-    if (dsts < o.sweep_min_dsts) continue;
+    if (dsts < o.sweep_min_dsts) return;
     Finding f;
     f.type = "port_sweep";
     const bool inside = internal(k.src);
@@ -147,6 +148,28 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
                 DurationText(o.sweep_window) + " (threshold " + std::to_string(o.sweep_min_dsts) +
                 ").";
     out.push_back(std::move(f));
+  };
+  for (const auto& [k, v] : s.sweeps) sweep_finding(k, v);
+
+  // Attempts still in their lists (detect_internal.h, AttemptLog): evaluated a list at a time,
+  // through the same scan and sweep states the tables hold, so that a list never costs more
+  // than its own keys. The tables hold at most the answered ports of such a key.
+  {
+    Detector::State local;
+    local.o = o;
+    local.names = s.names;
+    const PortSet none;
+    for (const auto& [k, log] : s.attempts) {
+      if (log.promoted || log.attempts.empty()) continue;
+      local.scans = {};
+      local.sweeps = {};
+      for (const Attempt& a : log.attempts) local.ApplyAttempt(k.host, a);
+      for (const auto& [pk, v] : local.scans) {
+        const ScanState* main = s.scans.Find(pk);
+        scan_finding(pk, v, main != nullptr ? main->answered : none);
+      }
+      for (const auto& [sk, v] : local.sweeps) sweep_finding(sk, v);
+    }
   }
 
   // scan_trw: Wald's SPRT over first contacts in (window, destination) order.
@@ -154,7 +177,8 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
   const double step_failure = std::log((1 - o.trw_theta1) / (1 - o.trw_theta0));
   const double upper = std::log(o.trw_beta / o.trw_alpha);
   const double lower = std::log((1 - o.trw_beta) / (1 - o.trw_alpha));
-  for (const auto& [src, v] : s.trw) {
+  for (const auto& [src, index] : s.trw) {
+    const TrwState& v = s.trw_states[index - 1];
     double llr = 0;
     uint64_t successes = 0, failures = 0;
     size_t decided = SIZE_MAX;

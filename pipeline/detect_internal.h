@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -412,6 +413,27 @@ inline double Round3(double x) { return std::round(x * 1000) / 1000; }
 
 using namespace detect_internal;  // NOLINT: this header serves the detector's own files only
 
+// A failed attempt as the port-scan and sweep states need it.
+struct Attempt {
+  Addr128 dst;
+  uint64_t start = 0, end = 0, packets = 0, bytes = 0;
+  uint32_t iface = 0;
+  uint16_t port = 0;
+  uint8_t proto = 0;
+  bool rejected = false, has_proto = false;
+};
+// A source's failed attempts in one scan window, kept as a list until there are more than
+// kAttemptLog of them, then "promoted": applied to the port-scan and sweep tables, which take
+// the source's later attempts directly. An internet-wide scan's million sources each make a few
+// attempts, at random ports of random hosts: one small list per source instead of a scan key
+// and a sweep key per attempt. Whether a key is promoted changes where its attempts are kept,
+// never the findings: evaluation reads both (detect_findings.cc).
+inline constexpr size_t kAttemptLog = 16;
+struct AttemptLog {
+  std::vector<Attempt> attempts;
+  bool promoted = false;
+};
+
 // One row on its way from classification to the state updates (Detector::AddRows).
 inline constexpr uint8_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantInbound = 8,
                          kWantExfil = 16, kWantRelay = 32;
@@ -433,7 +455,19 @@ struct Detector::State {
   FlatMap<PairKey, ScanState, KeyHash> scans;
   FlatMap<SweepKey, SweepState, KeyHash> sweeps;
   FlatMap<BruteKey, BruteState, KeyHash> brutes;
-  FlatMap<Addr128, TrwState, KeyHash> trw;
+  // TRW sources: the table maps a source to 1 + its index in trw_states, so that its slots stay
+  // small (24 bytes) and a million-source scan does not keep half-empty 150-byte slots.
+  FlatMap<Addr128, uint32_t, KeyHash> trw;
+  std::deque<TrwState> trw_states;
+  TrwState& Trw(const Addr128& src, uint64_t hash) {
+    uint32_t& index = trw.FindOrInsert(src, hash);
+    if (index == 0) {
+      trw_states.emplace_back();
+      index = static_cast<uint32_t>(trw_states.size());
+    }
+    return trw_states[index - 1];
+  }
+  TrwState& Trw(const Addr128& src) { return Trw(src, KeyHash{}(src)); }
   FlatMap<HostKey, HostState, KeyHash> hosts;  // window = exfil window
   // Bytes internal hosts sent to `host` (as dstaddr) on an interface: what a NAT gateway or
   // proxy relays, subtracted from its bytes out there.
@@ -442,6 +476,30 @@ struct Detector::State {
   FlatMap<IfaceKey, RejectState, KeyHash> rejects;
   std::vector<bool> brute_port;     // 65,536 flags
   std::vector<PendingRow> pending;  // AddRows' scratch
+  // Key: (source, scan window). Used when the scan and sweep windows are equal (the default);
+  // otherwise attempts go to the tables directly.
+  FlatMap<HostKey, AttemptLog, KeyHash> attempts;
+
+  bool LogAttempts() const { return o.scan_window == o.sweep_window; }
+  // Adds one failed attempt of `src` to the port-scan and sweep tables.
+  void ApplyAttempt(const Addr128& src, const Attempt& a) {
+    ScanState& st = scans[PairKey{src, a.dst, WindowOf(a.start, o.scan_window)}];
+    st.failed.Add(a.port);
+    st.rejected += a.rejected;
+    if (a.has_proto) st.protocols.Add(a.proto);
+    st.activity.Add(a.packets, a.bytes, a.start, a.end, a.iface, names);
+    SweepState& sw =
+        sweeps[SweepKey{src, WindowOf(a.start, o.sweep_window), (uint32_t{a.port} << 8) | a.proto}];
+    sw.dsts.Add(HashAddr(a.dst));
+    AddSmallest(sw.sample, a.dst, kSamples, AddrLess);
+    sw.rejected += a.rejected;
+    sw.activity.Add(a.packets, a.bytes, a.start, a.end, a.iface, names);
+  }
+  void Promote(const Addr128& src, AttemptLog& log) {
+    for (const Attempt& a : log.attempts) ApplyAttempt(src, a);
+    std::vector<Attempt>().swap(log.attempts);
+    log.promoted = true;
+  }
 
   void MergeFrom(const State& other);
   void Save(ByteWriter& out) const;
