@@ -242,6 +242,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       side.packets += packets;
       AddDst(side, to, nbytes);
       if (p.has_ports) AddSmallest(side.ports, dport, kSamples, std::less<uint16_t>());
+      if (p.has_proto) side.protocols.Add(p.proto);
       h.first = std::min(h.first, start);
       h.last = std::max(h.last, end);
     }
@@ -304,6 +305,7 @@ void Detector::State::MergeFrom(const State& other) {
         AddDst(into, a, bytes);
       }
       for (uint16_t p : side.ports) AddSmallest(into.ports, p, kSamples, std::less<uint16_t>());
+      into.protocols.Merge(side.protocols);
     }
     h.first = std::min(h.first, v.first);
     h.last = std::max(h.last, v.last);
@@ -504,6 +506,7 @@ void Detector::State::Save(ByteWriter& w) const {
       }
       side.distinct.Save(w);
       SavePorts(w, side.ports);
+      SaveProtocols(w, side.protocols);
     }
   }
   w.U64(relay.size());
@@ -650,6 +653,7 @@ bool Detector::State::Load(ByteReader& r) {
         return false;
       }
       if (!side.distinct.Load(r) || !LoadPorts(r, side.ports, kSamples)) return false;
+      LoadProtocols(r, side.protocols);
     }
   }
   if (!Count(r, 44, &n)) return false;

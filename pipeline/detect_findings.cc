@@ -307,6 +307,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
       const ExfilSide& side = *w.side;
       if (!side.too_many && side.dsts.size() == 1) f.dst = Text(side.dsts[0].first);
       if (side.ports.size() == 1) f.dst_port = side.ports[0];
+      f.protocol = side.protocols.Single();
       f.window_start = w.window;
       f.window_end = w.window + o.exfil_window;
       f.first_seen = w.state->first;

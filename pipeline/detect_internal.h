@@ -352,6 +352,7 @@ struct ExfilSide {
   bool too_many = false;
   DistinctCounter distinct;
   PortSample ports;  // smallest
+  Protocols protocols;
 };
 
 struct HostState {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -391,6 +391,8 @@ TEST(Exfiltration, AbsoluteThreshold) {
   EXPECT_EQ(f[0].distinct_dsts, 2u);
   EXPECT_EQ(f[0].bytes, gib);
   EXPECT_EQ(f[0].evidence["crossed"], "absolute");
+  EXPECT_EQ(f[0].protocol, 6u);
+  EXPECT_EQ(f[0].dst_port, 443u);
   EXPECT_EQ(f[0].evidence["top_dsts"].size(), 2u);
   EXPECT_EQ(f[0].window_start, 1700000000u - 1700000000u % 3600);
 }
