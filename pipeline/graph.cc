@@ -12,6 +12,10 @@
 // alive; the last partition to finish a chunk releases its slot. Memory is therefore bounded
 // by chunk size x slots plus the aggregation state, whatever the input size.
 //
+// Detection rides in the same serial nodes: each partition's Detector gets the rows whose window
+// that partition owns, so every record is detected once, and the detectors are merged at the
+// end (their state merges exactly, detect.h).
+//
 // Partitions own keys, not rows: Aggregator::Route sends a row's window update to the owner
 // of (interface, window), its talker update to the owner of (window, source) and its exposure
 // update to the owner of (interface, port, protocol). Every key of every table lives in one

@@ -1,6 +1,7 @@
 // The run's oneTBB flow graph: input files -> chunks (read/decompress) -> parallel parse ->
 // partitions by key (interface for windows and exposure, window+source for talkers) -> one
-// serial aggregator per partition, with a serial
+// serial aggregator and detector per partition (the detector takes the rows whose window the
+// partition owns), with a serial
 // reporter that turns chunk-relative bad lines into absolute line numbers. This file and
 // graph.cc alone know TBB; the stages are plain functions and classes.
 #ifndef FLOWSIFT_PIPELINE_GRAPH_H_
