@@ -598,6 +598,23 @@ TEST(Detector, SaveThenLoadGivesTheSameFindingsAndTruncationFails) {
   ASSERT_TRUE(loaded.Load(r, &error)) << error;
   EXPECT_EQ(Lines(loaded.Findings(g.start, g.start + 3600)), want);
 
+  // Damaged bytes load or are refused, never crash or allocate wildly (ASan runs this too).
+  std::mt19937_64 rng(99);
+  size_t refused = 0;
+  for (int trial = 0; trial < 100; ++trial) {
+    std::string damaged = bytes;
+    for (int k = 0; k < 1 + trial % 4; ++k) {
+      damaged[rng() % damaged.size()] = static_cast<char>(rng());
+    }
+    Detector x{DetectOptions{}};
+    ByteReader rr(damaged);
+    if (!x.Load(rr, &error)) {
+      ++refused;
+      EXPECT_TRUE(x.Findings(g.start, g.start + 3600).empty()) << "nothing half-loaded";
+    }
+  }
+  EXPECT_GT(refused, 0u);
+
   for (const size_t cut : {size_t{0}, size_t{3}, bytes.size() / 3, bytes.size() - 1}) {
     Detector x{DetectOptions{}};
     ByteReader rr(std::string_view(bytes).substr(0, cut));
