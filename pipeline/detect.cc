@@ -154,7 +154,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     }
     if (want & kWantExfil) p.h_host = hash(HostKey{*from, WindowOf(p.start, o.exfil_window)});
     if (want & kWantRelay) {
-      p.h_relay = hash(RelayKey{*p.raw_dst, WindowOf(p.start, o.exfil_window), p.id});
+      p.h_relay = hash(RelayKey{*p.raw_dst, WindowOf(p.start, o.exfil_window), p.id, p.dport});
     }
     pending.push_back(p);
   }
@@ -243,12 +243,13 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       AddDst(side, to, nbytes);
       if (p.has_ports) AddSmallest(side.ports, dport, kSamples, std::less<uint16_t>());
       if (p.has_proto) side.protocols.Add(p.proto);
+      side.AddPortBytes(dport, nbytes);
       h.first = std::min(h.first, start);
       h.last = std::max(h.last, end);
     }
     if (p.want & kWantRelay) {
-      s.relay.FindOrInsert(RelayKey{*p.raw_dst, WindowOf(start, o.exfil_window), id}, p.h_relay) +=
-          nbytes;
+      s.relay.FindOrInsert(RelayKey{*p.raw_dst, WindowOf(start, o.exfil_window), id, dport},
+                           p.h_relay) += nbytes;
     }
   }
 }
@@ -306,11 +307,14 @@ void Detector::State::MergeFrom(const State& other) {
       }
       for (uint16_t p : side.ports) AddSmallest(into.ports, p, kSamples, std::less<uint16_t>());
       into.protocols.Merge(side.protocols);
+      for (const auto& [port, b] : side.port_bytes) into.AddPortBytes(port, b);
     }
     h.first = std::min(h.first, v.first);
     h.last = std::max(h.last, v.last);
   }
-  for (const auto& [k, v] : other.relay) relay[RelayKey{k.host, k.window, remap[k.iface]}] += v;
+  for (const auto& [k, v] : other.relay) {
+    relay[RelayKey{k.host, k.window, remap[k.iface], k.port}] += v;
+  }
   // Attempt logs: a key promoted on either side is promoted here (its other attempts are in the
   // tables merged above), so a key's attempts are either all in its log or all in the tables.
   for (const auto& [k, log] : other.attempts) {
@@ -507,6 +511,11 @@ void Detector::State::Save(ByteWriter& w) const {
       side.distinct.Save(w);
       SavePorts(w, side.ports);
       SaveProtocols(w, side.protocols);
+      w.U32(static_cast<uint32_t>(side.port_bytes.size()));
+      for (const auto& [port, b] : side.port_bytes) {
+        w.U16(port);
+        w.U64(b);
+      }
     }
   }
   w.U64(relay.size());
@@ -514,6 +523,7 @@ void Detector::State::Save(ByteWriter& w) const {
     SaveAddr(w, k.host);
     w.U64(k.window);
     w.U32(k.iface);
+    w.U16(static_cast<uint16_t>(k.port));
     w.U64(bytes);
   }
   w.U64(fanin.size());
@@ -654,13 +664,20 @@ bool Detector::State::Load(ByteReader& r) {
       }
       if (!side.distinct.Load(r) || !LoadPorts(r, side.ports, kSamples)) return false;
       LoadProtocols(r, side.protocols);
+      const uint32_t ports = r.U32();
+      if (ports > 65536 || !r.Expect(ports, 10)) return false;
+      for (uint32_t q = 0; q < ports; ++q) {
+        const uint16_t port = r.U16();
+        side.AddPortBytes(port, r.U64());
+      }
     }
   }
-  if (!Count(r, 44, &n)) return false;
+  if (!Count(r, 38, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    RelayKey k{LoadAddr(r), 0, 0};
+    RelayKey k{LoadAddr(r), 0, 0, 0};
     k.window = r.U64();
     k.iface = r.U32();
+    k.port = r.U16();
     if (!iface_ok(k.iface)) return false;
     relay[k] += r.U64();
   }

@@ -271,9 +271,15 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
     const ExfilSide* best = nullptr;
     uint64_t best_net = 0, best_relay = 0;
     for (const ExfilSide& side : h.sides) {
-      const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface});
-      const uint64_t rel = relayed != nullptr ? *relayed : 0;
-      const uint64_t net = side.out > rel ? side.out - rel : 0;
+      // Port by port: what was relayed to this address on this interface for a port is
+      // taken off what it sent out on that port.
+      uint64_t net = 0, rel = 0;
+      for (const auto& [port, sent] : side.port_bytes) {
+        const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface, port});
+        const uint64_t r = relayed != nullptr ? std::min(*relayed, sent) : 0;
+        rel += r;
+        net += sent - r;
+      }
       if (best == nullptr || net > best_net ||
           (net == best_net && s.names.names[side.iface] < s.names.names[best->iface])) {
         best = &side;

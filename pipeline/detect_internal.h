@@ -257,10 +257,11 @@ struct HostKey {  // exfiltration (src) and fan-in (dst): (host, window)
   uint64_t window;
   bool operator==(const HostKey&) const = default;
 };
-struct RelayKey {  // exfiltration: (host, window, interface id)
+struct RelayKey {  // exfiltration: (host, window, interface id, destination port)
   Addr128 host;
   uint64_t window;
   uint32_t iface;
+  uint32_t port;
   bool operator==(const RelayKey&) const = default;
 };
 struct IfaceKey {  // reject_spike: (interface id, window)
@@ -282,7 +283,8 @@ struct KeyHash {
   }
   uint64_t operator()(const HostKey& k) const { return Mix64(HashAddr(k.host) ^ k.window); }
   uint64_t operator()(const RelayKey& k) const {
-    return Mix64(HashAddr(k.host) ^ k.window ^ (uint64_t{k.iface} << 40));
+    return Mix64(HashAddr(k.host) ^ k.window ^ (uint64_t{k.iface} << 40) ^
+                 (uint64_t{k.port} << 20));
   }
   uint64_t operator()(const Addr128& a) const { return HashAddr(a); }
   uint64_t operator()(const IfaceKey& k) const {
@@ -353,6 +355,18 @@ struct ExfilSide {
   DistinctCounter distinct;
   PortSample ports;  // smallest
   Protocols protocols;
+  // Bytes out per destination port, sorted by port: a relay is subtracted port by port, so a
+  // database that receives heavy queries on 5432 and uploads on 443 is not taken for a NAT.
+  std::vector<std::pair<uint16_t, uint64_t>> port_bytes;
+  void AddPortBytes(uint16_t port, uint64_t bytes) {
+    auto it = std::lower_bound(port_bytes.begin(), port_bytes.end(), port,
+                               [](const auto& e, uint16_t p) { return e.first < p; });
+    if (it != port_bytes.end() && it->first == port) {
+      it->second += bytes;
+    } else {
+      port_bytes.insert(it, {port, bytes});
+    }
+  }
 };
 
 struct HostState {

@@ -411,6 +411,28 @@ TEST(Exfiltration, ANatGatewayRelayingOthersBytesIsNotTheSource) {
   EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-app"});
 }
 
+TEST(Exfiltration, ADatabaseWithHeavyQueriesIsNotARelay) {
+  // The database receives 3 GiB of queries from app servers on 5432 (on its own ENI) and
+  // uploads 1.2 GiB to the internet on 443: only same-port traffic counts as relayed.
+  Detect d;
+  for (int i = 0; i < 3; ++i) {
+    Rec q;
+    q.iface = "eni-db";
+    q.src = "10.0.2." + std::to_string(10 + i);
+    q.dst = "10.0.4.4";
+    q.sport = 40000 + i;
+    q.dport = 5432;
+    q.flags = 3;
+    q.packets = 800000;
+    q.bytes = uint64_t{1} << 30;
+    d.Add(q);
+  }
+  AddUpload(d, "10.0.4.4", "203.0.113.80", (uint64_t{12} << 30) / 10, 1700000000, "eni-db");
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["bytes_relayed"], 0);
+}
+
 TEST(Exfiltration, ServerRepliesAreNotUploads) {
   Detect d;
   Rec r;
