@@ -237,7 +237,6 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     if (p.want & kWantExfil) {
       HostState& h = s.hosts.FindOrInsert(HostKey{from, WindowOf(start, o.exfil_window)}, p.h_host);
       ExfilSide& side = h.Side(id);
-      side.out += nbytes;
       ++side.flows;
       side.packets += packets;
       AddDst(side, to, nbytes);
@@ -293,7 +292,6 @@ void Detector::State::MergeFrom(const State& other) {
     HostState& h = hosts[k];
     for (const ExfilSide& side : v.sides) {
       ExfilSide& into = h.Side(remap[side.iface]);
-      into.out += side.out;
       into.flows += side.flows, into.packets += side.packets;
       into.distinct.Merge(side.distinct);
       if (side.too_many) {
@@ -499,7 +497,6 @@ void Detector::State::Save(ByteWriter& w) const {
     w.U32(static_cast<uint32_t>(h.sides.size()));
     for (const ExfilSide& side : h.sides) {
       w.U32(side.iface);
-      w.U64(side.out);
       w.U64(side.flows);
       w.U64(side.packets);
       w.U8(side.too_many);
@@ -647,7 +644,6 @@ bool Detector::State::Load(ByteReader& r) {
       const uint32_t iface = r.U32();
       if (!iface_ok(iface)) return false;
       ExfilSide& side = h.Side(iface);
-      side.out = r.U64();
       side.flows = r.U64();
       side.packets = r.U64();
       side.too_many = r.U8() != 0;

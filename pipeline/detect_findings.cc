@@ -320,7 +320,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
       f.last_seen = w.state->last;
       f.flows = side.flows;
       f.packets = side.packets;
-      f.bytes = side.out;
+      f.bytes = side.Out();
       f.interfaces = {s.names.names[side.iface]};
       f.distinct_dsts = side.distinct.Count();
       f.distinct_dst_ports = side.ports.size();
@@ -328,7 +328,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
                                  {"window_seconds", o.exfil_window},
                                  {"baseline_z", o.exfil_baseline_z},
                                  {"baseline_ratio", o.exfil_baseline_ratio}};
-      f.evidence["bytes_out_external"] = side.out;
+      f.evidence["bytes_out_external"] = f.bytes;
       f.evidence["bytes_relayed"] = w.relay;
       f.evidence["net_bytes"] = w.net;
       f.evidence["crossed"] = absolute && baseline ? "absolute,baseline"

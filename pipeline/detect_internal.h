@@ -349,7 +349,7 @@ struct TrwState {
 // as seen on one interface in one window.
 struct ExfilSide {
   uint32_t iface = 0;
-  uint64_t out = 0, flows = 0, packets = 0;
+  uint64_t flows = 0, packets = 0;
   std::vector<std::pair<Addr128, uint64_t>> dsts;  // sorted by address; empty when too many
   bool too_many = false;
   DistinctCounter distinct;
@@ -358,6 +358,11 @@ struct ExfilSide {
   // Bytes out per destination port, sorted by port: a relay is subtracted port by port, so a
   // database that receives heavy queries on 5432 and uploads on 443 is not taken for a NAT.
   std::vector<std::pair<uint16_t, uint64_t>> port_bytes;
+  uint64_t Out() const {  // bytes out, all ports
+    uint64_t sum = 0;
+    for (const auto& e : port_bytes) sum += e.second;
+    return sum;
+  }
   void AddPortBytes(uint16_t port, uint64_t bytes) {
     auto it = std::lower_bound(port_bytes.begin(), port_bytes.end(), port,
                                [](const auto& e, uint16_t p) { return e.first < p; });
