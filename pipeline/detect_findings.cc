@@ -63,6 +63,27 @@ std::pair<double, double> MeanSd(const std::vector<double>& xs, size_t skip) {
   return {mean, std::sqrt(var / static_cast<double>(n))};
 }
 
+// A key's baseline windows: the run's span (ascending) and the key's own windows merged, each
+// with the key's state there, or null where the key was silent (a zero in the baseline).
+template <typename T>
+std::vector<std::pair<uint64_t, const T*>> Timeline(const std::vector<uint64_t>& span,
+                                                    const std::map<uint64_t, const T*>& windows) {
+  std::vector<std::pair<uint64_t, const T*>> out;
+  out.reserve(span.size() + windows.size());
+  auto w = windows.begin();
+  for (const uint64_t t : span) {
+    for (; w != windows.end() && w->first < t; ++w) out.emplace_back(w->first, w->second);
+    if (w != windows.end() && w->first == t) {
+      out.emplace_back(t, w->second);
+      ++w;
+    } else {
+      out.emplace_back(t, nullptr);
+    }
+  }
+  for (; w != windows.end(); ++w) out.emplace_back(w->first, w->second);
+  return out;
+}
+
 void SetActivity(Finding& f, const Activity& a, const Names& names) {
   f.flows = a.flows;
   f.packets = a.packets;
@@ -373,30 +394,23 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
     for (const auto& [k, v] : s.rejects) by_iface[s.names.names[k.iface]][k.window] = &v;
     const std::vector<uint64_t> span = span_windows(o.reject_window);
     for (const auto& [name, windows] : by_iface) {
-      std::vector<uint64_t> times = span;
-      for (const auto& [t, v] : windows) {
-        if (!std::binary_search(times.begin(), times.end(), t)) {
-          times.insert(std::lower_bound(times.begin(), times.end(), t), t);
-        }
-      }
+      const auto times = Timeline(span, windows);
       std::vector<double> xs(times.size(), 0);
       for (size_t i = 0; i < times.size(); ++i) {
-        auto it = windows.find(times[i]);
-        if (it != windows.end()) xs[i] = static_cast<double>(it->second->flows);
+        if (times[i].second != nullptr) xs[i] = static_cast<double>(times[i].second->flows);
       }
       for (size_t i = 0; i < times.size(); ++i) {
-        auto it = windows.find(times[i]);
-        if (it == windows.end() || it->second->flows < o.reject_min_flows) continue;
+        if (times[i].second == nullptr || times[i].second->flows < o.reject_min_flows) continue;
         const auto [mean, sd] = MeanSd(xs, i);
         const double z = (xs[i] - mean) / std::max(sd, 1.0);
         if (z < o.reject_z || xs[i] < o.reject_ratio * mean) continue;
-        const RejectState& v = *it->second;
+        const RejectState& v = *times[i].second;
         Finding f;
         f.type = "reject_spike";
         f.severity = 2;
         f.mitre = {"T1498", "T1499"};
-        f.window_start = times[i];
-        f.window_end = times[i] + o.reject_window;
+        f.window_start = times[i].first;
+        f.window_end = times[i].first + o.reject_window;
         f.first_seen = v.first;
         f.last_seen = v.last;
         f.flows = v.flows;
@@ -435,19 +449,13 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
       bool any = false;
       for (const auto& [t, h] : windows) any |= h->sources.Count() >= o.fanin_min_sources;
       if (!any) continue;
-      std::vector<uint64_t> times = span;
-      for (const auto& [t, h] : windows) {
-        if (!std::binary_search(times.begin(), times.end(), t)) {
-          times.insert(std::lower_bound(times.begin(), times.end(), t), t);
-        }
-      }
+      const auto times = Timeline(span, windows);
       std::vector<uint64_t> counts(times.size(), 0);
       for (size_t i = 0; i < times.size(); ++i) {
-        auto it = windows.find(times[i]);
-        if (it != windows.end()) counts[i] = it->second->sources.Count();
+        if (times[i].second != nullptr) counts[i] = times[i].second->sources.Count();
       }
       for (size_t i = 0; i < times.size(); ++i) {
-        if (counts[i] < o.fanin_min_sources) continue;
+        if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
         std::vector<uint64_t> others;
         for (size_t j = 0; j < counts.size(); ++j) {
           if (j != i) others.push_back(counts[j]);
@@ -458,7 +466,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
           median = others[others.size() / 2];
         }
         if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median)) continue;
-        const HostState& h = *windows.at(times[i]);
+        const HostState& h = *times[i].second;
         const Addr128 dst{addr.first, addr.second};
         Finding f;
         f.type = "ddos_fan_in";
@@ -467,8 +475,8 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
         f.dst = Text(dst);
         if (h.port_lo == h.port_hi) f.dst_port = h.port_lo;
         f.protocol = h.in_protocols.Single();
-        f.window_start = times[i];
-        f.window_end = times[i] + o.fanin_window;
+        f.window_start = times[i].first;
+        f.window_end = times[i].first + o.fanin_window;
         f.first_seen = h.in_first;
         f.last_seen = h.in_last;
         f.flows = h.in_flows;
