@@ -337,15 +337,11 @@ MergeResult MergeParts(const MergeOptions& opt) {
   r.records = merged->records();
 
   const Clock::time_point write_start = Clock::now();
-  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  fs::create_directories(parent, ec);
-  std::string tmpl = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
+  fs::path tmp;
+  if (!MakeSiblingTempDir(out, &tmp, &r.error)) {
     r.exit_code = 3;
-    r.error = "cannot create a directory next to " + out.string() + ": " + std::strerror(errno);
     return r;
   }
-  const fs::path tmp = tmpl;
   std::string error;
   const std::vector<WindowRow> windows = merged->Windows();
   const std::vector<Finding> findings = FindingsOf(*detect, windows);

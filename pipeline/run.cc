@@ -129,6 +129,19 @@ bool WriteTextFile(const fs::path& path, const std::string& text, std::string* e
   return true;
 }
 
+bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) {
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(parent, ec);  // an error shows in mkdtemp just below
+  std::string tmpl = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    *error = "cannot create a directory next to " + out.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  *tmp = tmpl;
+  return true;
+}
+
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
   std::error_code ec;
   fs::path old;
@@ -215,15 +228,11 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   }
 
   // Everything goes to a sibling directory first (same filesystem, so the rename is atomic).
-  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  fs::create_directories(parent, ec);  // an error shows in mkdtemp just below
-  std::string tmpl = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
+  fs::path tmp;
+  if (!MakeSiblingTempDir(out, &tmp, &r.error)) {
     r.exit_code = 3;
-    r.error = "cannot create a directory next to " + out.string() + ": " + std::strerror(errno);
     return r;
   }
-  const fs::path tmp = tmpl;
 
   GraphOptions g;
   g.threads = opt.threads;

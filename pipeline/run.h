@@ -66,6 +66,10 @@ std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<Wind
 // Writes `text` to `path` (binary); false with *error naming the file.
 [[nodiscard]] bool WriteTextFile(const std::filesystem::path& path, const std::string& text,
                                  std::string* error);
+// Creates an empty hidden directory next to `out` (same filesystem, so PublishOutput's rename
+// is atomic); false with *error.
+[[nodiscard]] bool MakeSiblingTempDir(const std::filesystem::path& out, std::filesystem::path* tmp,
+                                      std::string* error);
 // Replaces the directory `out` by `tmp` with renames only, so a reader sees the old OUT or the
 // new one; an existing `out` only when `force`. False with *error (and `out` unchanged).
 [[nodiscard]] bool PublishOutput(const std::filesystem::path& tmp, const std::filesystem::path& out,

@@ -55,21 +55,16 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  // For the manifests of run and merge.
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   try {
-    if (run_cmd->parsed()) {
-      std::string command_line;
-      for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
-      return RunRun(run, command_line);
-    }
+    if (run_cmd->parsed()) return RunRun(run, command_line);
     if (demo_cmd->parsed()) return RunDemo(demo);
     if (gen_cmd->parsed()) return RunGen(gen);
     if (show_cmd->parsed()) return RunShow(show);
     if (export_cmd->parsed()) return RunExport(export_flags);
-    if (merge_cmd->parsed()) {
-      std::string command_line;
-      for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
-      return RunMerge(merge, command_line);
-    }
+    if (merge_cmd->parsed()) return RunMerge(merge, command_line);
   } catch (const CLI::ValidationError& e) {
     fmt::print(stderr, "flowsift: {}\n", e.what());
     return kExitUsage;
