@@ -22,23 +22,6 @@ using kernels::Addr128;
 
 uint64_t HashAddr(const Addr128& a) { return Mix64(a.hi ^ Mix64(a.lo)); }
 
-// Equality of short strings without a call to memcmp: interface names are ~21 bytes.
-[[gnu::always_inline]] inline bool SameBytes(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  const size_t n = a.size();
-  if (n < 8) return a == b;
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    memcpy(&x, a.data() + i, 8);
-    memcpy(&y, b.data() + i, 8);
-    if (x != y) return false;
-  }
-  uint64_t x, y;  // the last 8 bytes, overlapping the loop's when n % 8 != 0
-  memcpy(&x, a.data() + n - 8, 8);
-  memcpy(&y, b.data() + n - 8, 8);
-  return x == y;
-}
-
 // Every byte of an interface name: ids like eni-0123456789abcdef0 differ anywhere. Up to 24
 // bytes, three overlapping 8-byte words (first, middle, last) cover them all, so one mix
 // serves the common 21-byte eni and tgw ids; longer names mix 8 bytes at a time. Equal names
@@ -224,12 +207,6 @@ struct Interface {
 // the smaller account text wins then, so the result does not depend on the merge order.
 bool EarlierSeen(SeenOrder seen, std::string_view account, const Interface& i) {
   return seen < i.account_seen || (seen == i.account_seen && account < i.account);
-}
-
-std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
-  if (col == nullptr) return "-";
-  const kernels::FieldSpan s = col->spans[row];
-  return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
 }
 
 }  // namespace
@@ -725,14 +702,13 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
   return true;
 }
 
-void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, uint32_t window,
-                       const uint32_t* rows, size_t n, std::vector<PartitionRows>& out) {
+void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_t* rows, size_t n,
+                       std::vector<PartitionRows>& out) {
   const uint64_t parts = out.size();
   const Column* iface = b.Find(Field::kInterfaceId);
   if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
   const Column* src = b.Find(Field::kSrcAddr);
   const Column* pkt_src = b.Find(Field::kPktSrcAddr);
-  const Column* start = b.Find(Field::kStart);
   // The owner of a key: the top bits of a multiplicative hash of the key, scaled to `parts`
   // (Lemire's multiply-shift instead of a division). The tables pick slots by the low bits of
   // other hashes, so a partition's keys still spread over all of its slots.
@@ -755,7 +731,6 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, uint32_t wind
   std::string_view last_name;
   uint64_t name_hash = 0;
   bool have_name = false;
-  uint64_t window_start = 0, window_end = 0;  // the last row's window: t % w only on a change
   for (size_t i = 0; i < n; ++i) {
     const uint32_t r = rows[i];
     const std::string_view name = TextOf(iface, r, bytes);
@@ -763,11 +738,6 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, uint32_t wind
       name_hash = HashName(name);
       last_name = name;
       have_name = true;
-    }
-    const uint64_t t = (start != nullptr && start->present(r)) ? start->u64[r] : 0;
-    if (t < window_start || t >= window_end) {
-      window_start = t - t % window;
-      window_end = window_start + window;
     }
     // Windows (interface, window) and exposure (interface, port, protocol) both go by the
     // interface alone: still one owner per key, and a row's two interface-keyed updates meet
@@ -781,9 +751,10 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, uint32_t wind
       from = &src->addr[r];
     }
     if (from != nullptr) {
-      // Addresses are not mixed yet: one Mix64 so every bit of them counts.
-      by_talker =
-          owner(Mix64(from->lo ^ std::rotl(from->hi, 32) ^ (window_start * 0x165667B19E3779F9ull)));
+      // By the source alone, not its window: the detectors run on these rows too
+      // (Detector::AddRows), and a source's scan state spans windows, so each source's state
+      // lives in one partition. Addresses are not mixed yet: one Mix64 so every bit counts.
+      by_talker = owner(Mix64(from->lo ^ std::rotl(from->hi, 32)));
     }
     // A row goes to each distinct owner once, with the tables that owner holds.
     Out& w = outs[by_window];
@@ -920,7 +891,7 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
   std::vector<ExposureRow> rows;
   rows.reserve(keys.size());
   for (const auto& [key, e] : keys) {
-    rows.push_back({std::string(names[key >> 24]), static_cast<uint32_t>((key >> 8) & 0xFFFF),
+    rows.push_back({names[key >> 24], static_cast<uint32_t>((key >> 8) & 0xFFFF),
                     static_cast<uint32_t>(key & 0xFF), e->accepted, e->rejected,
                     e->sources.Count()});
   }

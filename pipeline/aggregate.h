@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/format.h"
@@ -45,7 +46,9 @@ struct TalkerRow {
 
 // exposure.csv.zst, SPEC 3.3.
 struct ExposureRow {
-  std::string interface_id;
+  // A name the Aggregator holds: rows are valid while it lives. Millions of rows on an
+  // internet-wide scan, so no copy of the name per row.
+  std::string_view interface_id;
   uint32_t dst_port = 0;
   uint32_t protocol = 0;
   uint64_t accepted_external = 0, rejected_external = 0, distinct_external_sources = 0;
@@ -90,9 +93,10 @@ class Aggregator {
   // Deals rows[0, n) of `batch` to out[0, parts) so that every key of every table has one owner
   // partition: a row goes to each partition that owns one of its keys, with those tables. The
   // owner depends only on the key (not on the batch), so aggregators fed one partition each
-  // hold disjoint keys and Absorb combines them. `window` is AggregateOptions::window.
-  static void Route(const ParsedBatch& batch, const uint8_t* bytes, uint32_t window,
-                    const uint32_t* rows, size_t n, std::vector<PartitionRows>& out);
+  // hold disjoint keys and Absorb combines them. Windows and exposure go by interface, talkers
+  // by source (all of a source's windows in one partition, where its detection runs too).
+  static void Route(const ParsedBatch& batch, const uint8_t* bytes, const uint32_t* rows, size_t n,
+                    std::vector<PartitionRows>& out);
 
   // Adds everything `other` holds, like Merge, when no key of any table is in both (as Route
   // makes partitions): O(1) here; the outputs then walk both aggregators' tables.

@@ -70,8 +70,11 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   std::string_view last_name;
   uint32_t last_id = 0;
   bool have_name = false;
+  WindowCache reject_window(o.reject_window), scan_window(o.scan_window),
+      brute_window(o.brute_window), trw_window(o.trw_window), fanin_window(o.fanin_window),
+      exfil_window(o.exfil_window);
   for (size_t i = 0; i < n; ++i) {
-    if (tables != nullptr && (tables[i] & kWindowTable) == 0) continue;
+    if (tables != nullptr && (tables[i] & kTalkerTable) == 0) continue;
     const size_t r = rows != nullptr ? rows[i] : i;
     const Addr128* from = effective(pkt_src, src, r);
     const Addr128* to = effective(pkt_dst, dst, r);
@@ -108,6 +111,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
                             p.packets <= kMaxProbePackets &&
                             p.bytes <= p.packets * kMaxProbeBytesPerPacket;
     const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
+    // Half the rows are replies, and a reply updates nothing but a tiny SYN-ACK's port-scan
+    // answer (a REJECT is never a reply): skip them before the network lookups.
+    if (reply && !(synack && no_payload && has_ports)) continue;
 
     const bool from_internal = o.internal.Contains(*from);
     const bool to_internal = o.internal.Contains(*to);
@@ -132,7 +138,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     }
     if (want == 0) continue;
     const std::string_view name = TextOf(iface, r, bytes);
-    if (!have_name || name != last_name) {
+    if (!have_name || !SameBytes(name, last_name)) {
       last_id = s.names.Id(name);
       last_name = name;
       have_name = true;
@@ -150,25 +156,50 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const KeyHash hash;
     if (want & kWantInbound) {
       p.h_trw = hash(*from);
-      p.h_fanin = hash(HostKey{*to, WindowOf(p.start, o.fanin_window)});
+      p.h_fanin = hash(HostKey{*to, fanin_window.Of(p.start)});
     }
-    if (want & kWantExfil) p.h_host = hash(HostKey{*from, WindowOf(p.start, o.exfil_window)});
+    if (want & kWantExfil) p.h_host = hash(HostKey{*from, exfil_window.Of(p.start)});
     if (want & kWantRelay) {
-      p.h_relay = hash(RelayKey{*p.raw_dst, WindowOf(p.start, o.exfil_window), p.id, p.dport});
+      p.h_relay = hash(RelayKey{*p.raw_dst, exfil_window.Of(p.start), p.id, p.dport});
     }
     pending.push_back(p);
   }
 
-  for (size_t j = 0; j < pending.size(); ++j) {
-    if (j + kAhead < pending.size()) {
-      const PendingRow& next = pending[j + kAhead];
-      if (next.want & kWantInbound) {
-        s.trw.Prefetch(next.h_trw);
-        s.fanin.Prefetch(next.h_fanin);
-      }
-      if (next.want & kWantExfil) s.hosts.Prefetch(next.h_host);
-      if (next.want & kWantRelay) s.relay.Prefetch(next.h_relay);
+  // Four stages, kAhead rows apart: prefetch the table slots; look up the TRW state and the
+  // fan-in host (in tables that do not move while this loop runs: the TRW states sit in a
+  // deque, and the fan-in table is reserved below) and prefetch them and the fan-in source
+  // counter; prefetch the TRW state's contact list; update. A busy source's TRW state is a
+  // chain of three cache misses (slot, state, contacts) that this overlaps.
+  size_t inbound = 0;
+  for (const PendingRow& p : pending) inbound += (p.want & kWantInbound) != 0;
+  s.fanin.Reserve(s.fanin.size() + inbound);
+  const size_t rows_pending = pending.size();
+  const auto stage_slots = [&](const PendingRow& p) {
+    if (p.want & kWantInbound) {
+      s.trw.Prefetch(p.h_trw);
+      s.fanin.Prefetch(p.h_fanin);
     }
+    if (p.want & kWantExfil) s.hosts.Prefetch(p.h_host);
+    if (p.want & kWantRelay) s.relay.Prefetch(p.h_relay);
+  };
+  const auto stage_states = [&](PendingRow& p) {
+    if ((p.want & kWantInbound) == 0) return;
+    p.trw_state = &s.Trw(*p.from, p.h_trw);
+    __builtin_prefetch(p.trw_state);
+    p.fanin_state = &s.fanin.FindOrInsert(HostKey{*p.to, fanin_window.Of(p.start)}, p.h_fanin);
+    p.fanin_state->sources.Prefetch(HashAddr(*p.from));
+    if (p.has_ports) p.fanin_state->in_ports.Prefetch(Mix64(p.dport + 1));
+  };
+  const auto stage_contacts = [&](const PendingRow& p) {
+    if (p.trw_state != nullptr) __builtin_prefetch(p.trw_state->contacts.data());
+  };
+  for (size_t j = 0; j < std::min(rows_pending, 2 * kAhead); ++j) stage_slots(pending[j]);
+  for (size_t j = 0; j < std::min(rows_pending, kAhead); ++j) stage_states(pending[j]);
+  for (size_t j = 0; j < std::min(rows_pending, kAhead / 2); ++j) stage_contacts(pending[j]);
+  for (size_t j = 0; j < rows_pending; ++j) {
+    if (j + 2 * kAhead < rows_pending) stage_slots(pending[j + 2 * kAhead]);
+    if (j + kAhead < rows_pending) stage_states(pending[j + kAhead]);
+    if (j + kAhead / 2 < rows_pending) stage_contacts(pending[j + kAhead / 2]);
     const PendingRow& p = pending[j];
     const Addr128& from = *p.from;
     const Addr128& to = *p.to;
@@ -177,7 +208,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const uint64_t packets = p.packets, nbytes = p.bytes, start = p.start, end = p.end;
 
     if (p.want & kWantReject) {
-      RejectState& st = s.rejects[IfaceKey{id, WindowOf(start, o.reject_window)}];
+      RejectState& st = s.rejects[IfaceKey{id, reject_window.Of(start)}];
       ++st.flows;
       st.packets += packets;
       st.bytes += nbytes;
@@ -195,7 +226,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
                         id, dport, p.proto, p.rejected, p.has_proto};
         if (!s.LogAttempts()) {
           s.ApplyAttempt(from, a);
-        } else if (AttemptLog& log = s.attempts[HostKey{from, WindowOf(start, o.scan_window)}];
+        } else if (AttemptLog& log = s.attempts[HostKey{from, scan_window.Of(start)}];
                    log.promoted) {
           s.ApplyAttempt(from, a);
         } else {
@@ -203,23 +234,23 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
           if (log.attempts.size() > kAttemptLog) s.Promote(from, log);
         }
       } else {  // a tiny SYN-ACK: the port (our sport) answered the other side's probe
-        s.scans[PairKey{to, from, WindowOf(start, o.scan_window)}].answered.Add(sport);
+        s.scans[PairKey{to, from, scan_window.Of(start)}].answered.Add(sport);
       }
     }
     if (p.want & kWantBrute) {
-      BruteState& st = s.brutes[BruteKey{from, to, WindowOf(start, o.brute_window), dport}];
+      BruteState& st = s.brutes[BruteKey{from, to, brute_window.Of(start), dport}];
       st.attempts.Add(Mix64(uint64_t{sport} + 1));
       st.rejected += p.rejected;
       st.probes += p.failed;
       st.activity.Add(packets, nbytes, start, end, id, s.names);
     }
     if (p.want & kWantInbound) {
-      TrwState& t = s.Trw(from, p.h_trw);
-      t.See(WindowOf(start, o.trw_window), to, !p.failed);
+      TrwState& t = *p.trw_state;
+      t.See(trw_window.Of(start), to, !p.failed);
       if (p.has_ports) AddSmallest(t.ports, dport, kSamples, std::less<uint16_t>());
       t.activity.Add(packets, nbytes, start, end, id, s.names);
 
-      HostState& h = s.fanin.FindOrInsert(HostKey{to, WindowOf(start, o.fanin_window)}, p.h_fanin);
+      HostState& h = *p.fanin_state;
       h.sources.Add(HashAddr(from));
       ++h.in_flows;
       h.in_packets += packets;
@@ -235,7 +266,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       }
     }
     if (p.want & kWantExfil) {
-      HostState& h = s.hosts.FindOrInsert(HostKey{from, WindowOf(start, o.exfil_window)}, p.h_host);
+      HostState& h = s.hosts.FindOrInsert(HostKey{from, exfil_window.Of(start)}, p.h_host);
       ExfilSide& side = h.Side(id);
       ++side.flows;
       side.packets += packets;
@@ -247,13 +278,13 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       h.last = std::max(h.last, end);
     }
     if (p.want & kWantRelay) {
-      s.relay.FindOrInsert(RelayKey{*p.raw_dst, WindowOf(start, o.exfil_window), id, dport},
-                           p.h_relay) += nbytes;
+      s.relay.FindOrInsert(RelayKey{*p.raw_dst, exfil_window.Of(start), id, dport}, p.h_relay) +=
+          nbytes;
     }
   }
 }
 
-void Detector::State::MergeFrom(const State& other) {
+void Detector::State::MergeFrom(const State& other, State* drain) {
   std::vector<uint32_t> remap(other.names.names.size());
   for (size_t i = 0; i < remap.size(); ++i) remap[i] = names.Id(other.names.names[i]);
   const auto merge_ifaces = [&](InterfaceSet& into, const InterfaceSet& from) {
@@ -267,6 +298,7 @@ void Detector::State::MergeFrom(const State& other) {
     st.protocols.Merge(v.protocols);
     st.activity.Merge(v.activity, remap, names);
   }
+  if (drain != nullptr) drain->scans = {};
   for (const auto& [k, v] : other.sweeps) {
     SweepState& st = sweeps[k];
     st.dsts.Merge(v.dsts);
@@ -274,6 +306,7 @@ void Detector::State::MergeFrom(const State& other) {
     st.rejected += v.rejected;
     st.activity.Merge(v.activity, remap, names);
   }
+  if (drain != nullptr) drain->sweeps = {};
   for (const auto& [k, v] : other.brutes) {
     BruteState& st = brutes[k];
     st.attempts.Merge(v.attempts);
@@ -281,12 +314,17 @@ void Detector::State::MergeFrom(const State& other) {
     st.probes += v.probes;
     st.activity.Merge(v.activity, remap, names);
   }
+  if (drain != nullptr) drain->brutes = {};
   for (const auto& [k, index] : other.trw) {
     const TrwState& v = other.trw_states[index - 1];
     TrwState& st = Trw(k);
     for (const Contact& c : v.contacts) st.See(c.window, c.dst, c.success);
     for (uint16_t p : v.ports) AddSmallest(st.ports, p, kSamples, std::less<uint16_t>());
     st.activity.Merge(v.activity, remap, names);
+  }
+  if (drain != nullptr) {
+    drain->trw = {};
+    std::deque<TrwState>().swap(drain->trw_states);
   }
   for (const auto& [k, v] : other.hosts) {
     HostState& h = hosts[k];
@@ -310,9 +348,11 @@ void Detector::State::MergeFrom(const State& other) {
     h.first = std::min(h.first, v.first);
     h.last = std::max(h.last, v.last);
   }
+  if (drain != nullptr) drain->hosts = {};
   for (const auto& [k, v] : other.relay) {
     relay[RelayKey{k.host, k.window, remap[k.iface], k.port}] += v;
   }
+  if (drain != nullptr) drain->relay = {};
   // Attempt logs: a key promoted on either side is promoted here (its other attempts are in the
   // tables merged above), so a key's attempts are either all in its log or all in the tables.
   for (const auto& [k, log] : other.attempts) {
@@ -328,6 +368,7 @@ void Detector::State::MergeFrom(const State& other) {
     }
     if (!mine.promoted && mine.attempts.size() > kAttemptLog) Promote(k.host, mine);
   }
+  if (drain != nullptr) drain->attempts = {};
   for (const auto& [k, v] : other.fanin) {
     HostState& h = fanin[k];
     h.sources.Merge(v.sources);
@@ -340,6 +381,7 @@ void Detector::State::MergeFrom(const State& other) {
     h.port_hi = std::max(h.port_hi, v.port_hi);
     h.in_ports.Merge(v.in_ports);
   }
+  if (drain != nullptr) drain->fanin = {};
   for (const auto& [k, v] : other.rejects) {
     RejectState& st = rejects[IfaceKey{remap[k.iface], k.window}];
     st.flows += v.flows, st.packets += v.packets, st.bytes += v.bytes;
@@ -353,6 +395,10 @@ void Detector::State::MergeFrom(const State& other) {
 }
 
 void Detector::Merge(const Detector& other) { state_->MergeFrom(*other.state_); }
+void Detector::Merge(Detector&& other) {
+  state_->MergeFrom(*other.state_, other.state_.get());
+  other.state_.reset();
+}
 
 // --- Saving and loading (partial state files, docs/partial.md section "detection") --------------
 //
@@ -749,7 +795,7 @@ bool Detector::Load(ByteReader& in, std::string* error) {
     *error = "malformed detection state";
     return false;
   }
-  state_->MergeFrom(loaded);
+  state_->MergeFrom(loaded, &loaded);
   return true;
 }
 

@@ -122,8 +122,9 @@ class Detector {
   // The fields AddRows and Route read.
   static FieldSet NeededFields();
 
-  // Adds the rows rows[i] (ascending) of `batch` whose tables[i] has kWindowTable, i.e. those
-  // whose window the partition owns (Aggregator::Route): each record is detected once. A null
+  // Adds the rows rows[i] (ascending) of `batch` whose tables[i] has kTalkerTable, i.e. those
+  // whose source the partition owns (Aggregator::Route): each record is detected once, and a
+  // source's state is in one partition. A null
   // `tables` adds every row listed; a null `rows` means rows 0..n-1.
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, const uint32_t* rows,
                const uint8_t* tables, size_t n);
@@ -134,6 +135,9 @@ class Detector {
 
   // Adds everything `other` holds; the findings do not depend on how records were split.
   void Merge(const Detector& other);
+  // The same, consuming `other` (left empty, usable only to be destroyed or assigned): its
+  // tables are freed one by one as they are merged, which lowers the peak memory.
+  void Merge(Detector&& other);
 
   // The complete state for a partial output (docs/partial.md, section "detection").
   void Save(ByteWriter& out) const;

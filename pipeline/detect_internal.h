@@ -97,7 +97,7 @@ struct Names {
            std::min<size_t>(8, name.size()));
     Slot& slot = cache[Mix64(tail ^ name.size()) & 255];
     if (slot.id != UINT32_MAX && slot.tail == tail && slot.len == name.size() &&
-        names[slot.id] == name) {
+        SameBytes(names[slot.id], name)) {
       return slot.id;
     }
     uint32_t id;
@@ -329,6 +329,9 @@ struct TrwState {
   Activity activity;
 
   void See(uint64_t window, const Addr128& dst, bool success) {
+    // Full, and later than every kept contact: neither new nor earlier than a kept one. Time
+    // moves forward, so this is most rows of a busy source.
+    if (contacts.size() == kTrwContacts && window > contacts.back().window) return;
     for (Contact& c : contacts) {
       if (c.dst == dst) {
         if (window < c.window) {
@@ -419,13 +422,24 @@ inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
   }
 }
 
-inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
-  if (col == nullptr) return "-";
-  const kernels::FieldSpan s = col->spans[row];
-  return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
-}
-
 inline uint64_t WindowOf(uint64_t t, uint64_t w) { return t - t % w; }
+
+// WindowOf for a run of rows: consecutive rows share a window, so the 64-bit division (tens of
+// cycles, several windows per row) happens only when a row leaves the last one.
+class WindowCache {
+ public:
+  explicit WindowCache(uint64_t w) : w_(w) {}
+  uint64_t Of(uint64_t t) {
+    if (t < begin_ || t >= end_) {
+      begin_ = WindowOf(t, w_);
+      end_ = begin_ + w_;
+    }
+    return begin_;
+  }
+
+ private:
+  uint64_t w_, begin_ = 1, end_ = 0;
+};
 
 inline double Round3(double x) { return std::round(x * 1000) / 1000; }
 
@@ -463,7 +477,9 @@ struct PendingRow {
   const Addr128* raw_dst = nullptr;
   uint64_t packets = 0, bytes = 0, start = 0, end = 0;
   uint64_t h_trw = 0, h_fanin = 0, h_host = 0, h_relay = 0;  // table hashes of its keys
-  uint32_t id = 0;                                           // interface
+  TrwState* trw_state = nullptr;                             // looked up ahead of the update
+  HostState* fanin_state = nullptr;
+  uint32_t id = 0;  // interface
   uint16_t sport = 0, dport = 0;
   uint8_t proto = 0, want = 0;
   bool rejected = false, failed = false, reply = false, has_ports = false, has_proto = false;
@@ -521,7 +537,9 @@ struct Detector::State {
     log.promoted = true;
   }
 
-  void MergeFrom(const State& other);
+  // Adds `other`. With `drain` == &other, each of other's tables is freed as soon as it is
+  // merged, so that merging two big detectors does not hold both whole until the end.
+  void MergeFrom(const State& other, State* drain = nullptr);
   void Save(ByteWriter& out) const;
   [[nodiscard]] bool Load(ByteReader& in);
 };

@@ -12,14 +12,17 @@
 // alive; the last partition to finish a chunk releases its slot. Memory is therefore bounded
 // by chunk size x slots plus the aggregation state, whatever the input size.
 //
-// Detection rides in the same serial nodes: each partition's Detector gets the rows whose window
-// that partition owns, so every record is detected once, and the detectors are merged at the
-// end (their state merges exactly, detect.h).
-//
 // Partitions own keys, not rows: Aggregator::Route sends a row's window update to the owner
-// of (interface, window), its talker update to the owner of (window, source) and its exposure
+// of (interface, window), its talker update to the owner of its source and its exposure
 // update to the owner of (interface, port, protocol). Every key of every table lives in one
 // partition, so the final combine is Aggregator::Absorb (O(1)), not a merge of hash tables.
+//
+// Detection rides in the same serial nodes: each partition's Detector gets the rows whose
+// source that partition owns, so every record is detected once and the per-source state (scan
+// walks, attempts, exfiltration) is never split. The detectors are merged at the end (their
+// state merges exactly, detect.h); only the tables keyed by destination or interface (fan-in,
+// relays, reject spikes) overlap. Each block of rows is aggregated and then detected while
+// its columns are still in the L2 cache.
 #include "pipeline/graph.h"
 
 #include <sys/mman.h>
@@ -186,7 +189,6 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const unsigned parts = options.partitions ? options.partitions : threads;
   const size_t in_flight =
       options.max_chunks_in_flight ? options.max_chunks_in_flight : size_t{4} * threads;
-  const uint32_t window = options.aggregate.window;
   FieldSet wanted = Aggregator::NeededFields();
   if (options.detect.enabled) wanted |= Detector::NeededFields();
 
@@ -308,7 +310,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           kept.push_back(static_cast<uint32_t>(r));
         }
         if (parts > 1) {
-          Aggregator::Route(b, chunk->data, window, kept.data(), kept.size(), work->parts);
+          Aggregator::Route(b, chunk->data, kept.data(), kept.size(), work->parts);
         }
         if (progress != nullptr) progress->records += rep.records;
         report.try_put(std::move(rep));
@@ -330,19 +332,28 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   for (unsigned k = 0; k < parts; ++k) {
     aggregate_nodes.push_back(
         std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
-          const Clock::time_point start = Clock::now();
           const Work& w = *m.work;
           const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
           const PartitionRows& p = w.parts[m.part];
           const uint8_t* tables = p.tables.empty() ? nullptr : p.tables.data();
-          aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(), tables,
-                                 p.rows.size());
-          const Clock::time_point detect_start = Clock::now();
           ThreadTimes& tt = times.local();
-          tt.aggregate += std::chrono::duration<double>(detect_start - start).count();
-          if (options.detect.enabled) {
-            // The rows whose window this partition owns: each record is detected once.
-            detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(), tables, p.rows.size());
+          // Aggregation and detection take turns over blocks of rows small enough to stay in
+          // the L2 cache, so detection reads the columns aggregation just brought in.
+          constexpr size_t kBlock = 2048;
+          for (size_t i = 0; i < p.rows.size(); i += kBlock) {
+            const size_t n = std::min(kBlock, p.rows.size() - i);
+            const Clock::time_point start = Clock::now();
+            aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data() + i,
+                                   tables != nullptr ? tables + i : nullptr, n);
+            if (!options.detect.enabled) {
+              tt.aggregate += SecondsSince(start);
+              continue;
+            }
+            const Clock::time_point detect_start = Clock::now();
+            tt.aggregate += std::chrono::duration<double>(detect_start - start).count();
+            // The rows whose source this partition owns: each record is detected once.
+            detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data() + i,
+                                 tables != nullptr ? tables + i : nullptr, n);
             tt.detect += SecondsSince(detect_start);
           }
           if (--m.work->pending == 0) {
@@ -368,7 +379,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   // Route gave every key of every table one owner partition: combining is O(1).
   for (unsigned k = 1; k < parts; ++k) aggregators[0].Absorb(std::move(aggregators[k]));
   result.aggregate = std::move(aggregators[0]);
-  for (unsigned k = 1; k < parts; ++k) detectors[0].Merge(detectors[k]);
+  for (unsigned k = 1; k < parts; ++k) detectors[0].Merge(std::move(detectors[k]));
   result.detect = std::move(detectors[0]);
   result.times.merge = SecondsSince(merge_start);
   result.files = reporter.TakeFiles();

@@ -346,6 +346,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
   const std::vector<WindowRow> windows = merged->Windows();
   const std::vector<Finding> findings = FindingsOf(*detect, windows);
   r.findings = findings.size();
+  detect.reset();  // freed before the tables build their rows (as Run does)
   const bool written = WriteWindows((tmp / kWindowsFile).string(), windows, &error) &&
                        WriteTalkers((tmp / kTalkersFile).string(), merged->Talkers(), &error) &&
                        WriteExposure((tmp / kExposureFile).string(), merged->Exposure(), &error) &&

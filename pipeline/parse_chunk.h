@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -47,6 +48,31 @@ struct Column {
 
   bool present(size_t row) const { return status[row] == kernels::FieldStatus::kOk; }
 };
+
+// The text of a kString column's row in the chunk's `bytes`; "-" for an absent column.
+inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
+  if (col == nullptr) return "-";
+  const kernels::FieldSpan s = col->spans[row];
+  return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
+}
+
+// Equality of short strings without a call to memcmp: interface names are ~21 bytes, compared
+// once per record by the aggregator and the detectors.
+[[gnu::always_inline]] inline bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const size_t n = a.size();
+  if (n < 8) return a == b;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a.data() + i, 8);
+    memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  uint64_t x, y;  // the last 8 bytes, overlapping the loop's when n % 8 != 0
+  memcpy(&x, a.data() + n - 8, 8);
+  memcpy(&y, b.data() + n - 8, 8);
+  return x == y;
+}
 
 // A line that did not become a record: its 0-based line number within the chunk, the byte
 // offset of its first byte within the chunk, and the reason. A serial reporter adds the

@@ -260,12 +260,14 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   std::string error;
   const Aggregator& agg = r.graph.aggregate;
   const std::vector<WindowRow> windows = agg.Windows();
-  const std::vector<Finding> findings = FindingsOf(r.graph.detect, windows);
-  r.findings = findings.size();
+  r.findings = FindingsOf(r.graph.detect, windows);
+  // The detector's state is done with (unless the partial file needs it): free it before the
+  // tables below build their rows, which on an internet-wide scan are millions of rows too.
+  if (!opt.partial) r.graph.detect = Detector(opt.detect);
   const bool written = WriteWindows((tmp / "windows.csv.zst").string(), windows, &error) &&
                        WriteTalkers((tmp / "talkers.csv.zst").string(), agg.Talkers(), &error) &&
                        WriteExposure((tmp / "exposure.csv.zst").string(), agg.Exposure(), &error) &&
-                       WriteFindings((tmp / "findings.jsonl.zst").string(), findings, &error);
+                       WriteFindings((tmp / "findings.jsonl.zst").string(), r.findings, &error);
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";

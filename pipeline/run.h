@@ -46,8 +46,8 @@ struct RunResult {
   std::vector<InputError> missing;    // inputs that could not be listed
   std::vector<std::string> failures;  // one message per failed input
   uint64_t bad_lines = 0;
-  uint64_t input_bytes = 0;  // bytes read from disk
-  uint64_t findings = 0;     // lines of findings.jsonl.zst
+  uint64_t input_bytes = 0;       // bytes read from disk
+  std::vector<Finding> findings;  // the lines of findings.jsonl.zst
   std::string manifest_json;
 };
 

@@ -139,7 +139,7 @@ int RunDemo(const DemoFlags& f) {
                e.distinct_external_sources);
   }
   // Findings: counts by type, then the most severe first (ties in file order).
-  std::vector<Finding> findings = FindingsOf(r.graph.detect, r.graph.aggregate.Windows());
+  std::vector<Finding> findings = r.findings;
   std::map<std::string, size_t> by_type;
   for (const Finding& x : findings) ++by_type[x.type];
   std::string counts;

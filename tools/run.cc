@@ -205,7 +205,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
              "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
              "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
              r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
-             r.bad_lines, r.findings, r.graph.data_bytes / 1e9, t.wall,
+             r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, t.wall,
              t.wall > 0 ? r.graph.data_bytes / t.wall / 1e9 : 0.0, opt.threads, opt.simd_target,
              opt.out_dir);
   if (!f.stats_json.empty()) {

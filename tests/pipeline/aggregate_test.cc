@@ -293,7 +293,7 @@ TEST(Aggregator, RoutedPartitionsAbsorbedEqualOneAggregator) {
       std::vector<uint32_t> rows(b.rows);
       for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
       std::vector<PartitionRows> out(parts);
-      Aggregator::Route(b, base, AggregateOptions{}.window, rows.data(), rows.size(), out);
+      Aggregator::Route(b, base, rows.data(), rows.size(), out);
       for (size_t k = 0; k < parts; ++k) {
         ASSERT_EQ(out[k].rows.size(), out[k].tables.size());
         for (uint8_t t : out[k].tables) split_rows |= t != kAllTables;

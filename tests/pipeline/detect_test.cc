@@ -589,6 +589,11 @@ TEST(Detector, AnySplitAndOrderGivesTheSameFindings) {
     Detector merged{DetectOptions{}};
     for (size_t k : order) merged.Merge(ds[k]);
     EXPECT_EQ(Lines(merged.Findings(begin, end)), want) << parts << " parts";
+    // Consuming merges (each part's tables freed as they are merged) agree, and the first one
+    // merged into an empty detector does not depend on it being empty.
+    Detector consumed{DetectOptions{}};
+    for (size_t k : order) consumed.Merge(std::move(ds[k]));
+    EXPECT_EQ(Lines(consumed.Findings(begin, end)), want) << parts << " parts, consumed";
   }
 }
 
