@@ -58,7 +58,8 @@ struct ExposureRow {
 inline constexpr size_t kTopTalkers = 20;
 
 // The tables a row updates in one partition (bits of a mask): its window's row (key: interface,
-// window), its talker (window, source) and its exposure (interface, port, protocol).
+// window), its talker (window, source; owned by the source's partition, where its detection
+// runs too) and its exposure (interface, port, protocol).
 inline constexpr uint8_t kWindowTable = 1, kTalkerTable = 2, kExposureTable = 4;
 inline constexpr uint8_t kAllTables = kWindowTable | kTalkerTable | kExposureTable;
 

@@ -12,7 +12,7 @@
 //     failure (port scans, whose two directions meet in one partition).
 // Addresses are the effective ones (pkt-srcaddr / pkt-dstaddr when present).
 //
-// One Detector per aggregation partition is fed serially with the rows whose window that
+// One Detector per aggregation partition is fed serially with the rows whose source that
 // partition owns (no locks); the run merges them at the end. Every piece of state is a sum, a
 // min, a max, a set (exact, then HyperLogLog) or "the k smallest" of a total order, so Merge
 // gives the same findings for any split of the records and any order of adds: findings do not

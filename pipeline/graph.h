@@ -1,6 +1,6 @@
 // The run's oneTBB flow graph: input files -> chunks (read/decompress) -> parallel parse ->
-// partitions by key (interface for windows and exposure, window+source for talkers) -> one
-// serial aggregator and detector per partition (the detector takes the rows whose window the
+// partitions by key (interface for windows and exposure, source for talkers) -> one serial
+// aggregator and detector per partition (the detector takes the rows whose source the
 // partition owns), with a serial
 // reporter that turns chunk-relative bad lines into absolute line numbers. This file and
 // graph.cc alone know TBB; the stages are plain functions and classes.
