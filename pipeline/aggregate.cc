@@ -343,6 +343,41 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   bool have_last = false;
   WindowKey last_window{0, 0};
   WindowAgg* last_agg = nullptr;
+  // Rows of different interfaces interleave, so the last name and window are often not the
+  // row's. Two direct-mapped caches, by the name's last 8 bytes and by interface id, skip most
+  // of the name hashing and the window table probes (callgrind, 64 MB of v2 without detection:
+  // 2,323 instead of 2,369 instructions per record).
+  struct NameSlot {
+    uint64_t tail = 0;
+    uint32_t len = 0, id = UINT32_MAX;
+  };
+  struct WindowSlot {
+    uint32_t id = UINT32_MAX;
+    uint64_t start = 0;
+    WindowAgg* agg = nullptr;
+  };
+  NameSlot name_cache[256];
+  WindowSlot window_cache[256];
+  const auto interface_id = [&](std::string_view name) {
+    uint64_t tail = 0;
+    memcpy(&tail, name.data() + (name.size() >= 8 ? name.size() - 8 : 0),
+           std::min<size_t>(8, name.size()));
+    NameSlot& slot = name_cache[Mix64(tail ^ name.size()) & 255];
+    if (slot.id != UINT32_MAX && slot.tail == tail && slot.len == name.size() &&
+        SameBytes(s.interfaces[slot.id].name, name)) {
+      return slot.id;
+    }
+    const uint32_t id = s.InterfaceId(name);
+    slot = {tail, static_cast<uint32_t>(name.size()), id};
+    return id;
+  };
+  const auto window_of = [&](const WindowKey& key) -> WindowAgg* {
+    WindowSlot& slot = window_cache[key.iface & 255];
+    if (slot.id == key.iface && slot.start == key.start) return slot.agg;
+    WindowAgg* agg = &s.Window(key);  // deque entries never move
+    slot = {key.iface, key.start, agg};
+    return agg;
+  };
   uint64_t window_begin = 0, window_end = 0;  // the last row's window
 
   auto effective = [](const Column* pkt, const Column* plain, size_t r) -> const Addr128* {
@@ -385,7 +420,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     if (needs_interface(i)) {
       const std::string_view name = TextOf(iface, r, bytes);
       if (!have_last || !SameBytes(name, last_name)) {
-        last_id = s.InterfaceId(name);
+        last_id = interface_id(name);
         last_name = name;
         have_last = true;
         // Within one call `order` is fixed and rows ascend, so only an interface's first row
@@ -406,7 +441,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     if (st.tables & kWindowTable) {
       const WindowKey window_key{st.id, st.window_start};
       if (last_agg == nullptr || !(window_key == last_window)) {
-        last_agg = &s.Window(window_key);  // deque entries never move
+        last_agg = window_of(window_key);
         last_window = window_key;
       }
       st.agg = last_agg;
