@@ -346,7 +346,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   // Rows of different interfaces interleave, so the last name and window are often not the
   // row's. Two direct-mapped caches, by the name's last 8 bytes and by interface id, skip most
   // of the name hashing and the window table probes (callgrind, 64 MB of v2 without detection:
-  // 2,323 instead of 2,369 instructions per record).
+  // 2,311 instead of 2,369 instructions per record, with LastWord's constant-size load).
   struct NameSlot {
     uint64_t tail = 0;
     uint32_t len = 0, id = UINT32_MAX;
@@ -359,9 +359,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   NameSlot name_cache[256];
   WindowSlot window_cache[256];
   const auto interface_id = [&](std::string_view name) {
-    uint64_t tail = 0;
-    memcpy(&tail, name.data() + (name.size() >= 8 ? name.size() - 8 : 0),
-           std::min<size_t>(8, name.size()));
+    const uint64_t tail = LastWord(name);
     NameSlot& slot = name_cache[Mix64(tail ^ name.size()) & 255];
     if (slot.id != UINT32_MAX && slot.tail == tail && slot.len == name.size() &&
         SameBytes(s.interfaces[slot.id].name, name)) {

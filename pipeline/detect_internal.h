@@ -89,13 +89,11 @@ struct Names {
     uint64_t tail = 0;
     uint32_t len = 0, id = UINT32_MAX;
   };
-  Slot cache[256];
+  Slot cache[1024];
 
   uint32_t Id(std::string_view name) {
-    uint64_t tail = 0;
-    memcpy(&tail, name.data() + (name.size() >= 8 ? name.size() - 8 : 0),
-           std::min<size_t>(8, name.size()));
-    Slot& slot = cache[Mix64(tail ^ name.size()) & 255];
+    const uint64_t tail = LastWord(name);
+    Slot& slot = cache[Mix64(tail ^ name.size()) & 1023];
     if (slot.id != UINT32_MAX && slot.tail == tail && slot.len == name.size() &&
         SameBytes(names[slot.id], name)) {
       return slot.id;

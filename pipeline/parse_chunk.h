@@ -56,6 +56,19 @@ inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* byt
   return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
 }
 
+// The last 8 bytes of `s` (fewer, zero-extended, when shorter) as a word: a cheap key for
+// caches of interface names, which differ in their last hex digits. A constant-size load, so
+// no call to memcpy.
+[[gnu::always_inline]] inline uint64_t LastWord(std::string_view s) {
+  uint64_t w = 0;
+  if (s.size() >= 8) {
+    memcpy(&w, s.data() + s.size() - 8, 8);
+  } else {
+    for (size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<uint8_t>(s[i])} << (8 * i);
+  }
+  return w;
+}
+
 // Equality of short strings without a call to memcmp: interface names are ~21 bytes, compared
 // once per record by the aggregator and the detectors.
 [[gnu::always_inline]] inline bool SameBytes(std::string_view a, std::string_view b) {
