@@ -180,8 +180,12 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
     local.o = o;
     local.names = s.names;
     const PortSet none;
+    // A key's failed ports and a sweep's destinations each come from distinct attempts, so a
+    // list shorter than both thresholds cannot make a finding: on an internet-wide scan that is
+    // every one of a million lists, which would each build two small tables here.
+    const uint64_t fewest = std::min(o.scan_min_ports, o.sweep_min_dsts);
     for (const auto& [k, log] : s.attempts) {
-      if (log.promoted || log.attempts.empty()) continue;
+      if (log.promoted || log.attempts.empty() || log.attempts.size() < fewest) continue;
       local.scans = {};
       local.sweeps = {};
       for (const Attempt& a : log.attempts) local.ApplyAttempt(k.host, a);
