@@ -23,6 +23,26 @@ struct AggregateOptions {
   NetworkSet internal = NetworkSet::DefaultInternal();
 };
 
+// The start of the window of width `w` that holds time `t`.
+inline uint64_t WindowOf(uint64_t t, uint64_t w) { return t - t % w; }
+
+// WindowOf for a run of rows: consecutive rows share a window, so the 64-bit division (tens of
+// cycles, once per row and window width otherwise) happens only when a row leaves the last one.
+class WindowCache {
+ public:
+  explicit WindowCache(uint64_t w) : w_(w) {}
+  uint64_t Of(uint64_t t) {
+    if (t < begin_ || t >= end_) {
+      begin_ = WindowOf(t, w_);
+      end_ = begin_ + w_;
+    }
+    return begin_;
+  }
+
+ private:
+  uint64_t w_, begin_ = 1, end_ = 0;
+};
+
 // windows.csv.zst, SPEC 3.1 (one row per interface and window).
 struct WindowRow {
   std::string interface_id;

@@ -345,16 +345,14 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
             const Clock::time_point start = Clock::now();
             aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data() + i,
                                    tables != nullptr ? tables + i : nullptr, n);
-            if (!options.detect.enabled) {
-              tt.aggregate += SecondsSince(start);
-              continue;
+            const Clock::time_point aggregated = Clock::now();
+            tt.aggregate += std::chrono::duration<double>(aggregated - start).count();
+            if (options.detect.enabled) {
+              // The rows whose source this partition owns: each record is detected once.
+              detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data() + i,
+                                   tables != nullptr ? tables + i : nullptr, n);
+              tt.detect += SecondsSince(aggregated);
             }
-            const Clock::time_point detect_start = Clock::now();
-            tt.aggregate += std::chrono::duration<double>(detect_start - start).count();
-            // The rows whose source this partition owns: each record is detected once.
-            detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data() + i,
-                                 tables != nullptr ? tables + i : nullptr, n);
-            tt.detect += SecondsSince(detect_start);
           }
           if (--m.work->pending == 0) {
             ReleasePages(*w.chunk);

@@ -87,6 +87,36 @@ inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* byt
   return x == y;
 }
 
+// A direct-mapped cache from interface names to ids, in front of a slower lookup: slots are
+// picked by the name's length and last 8 bytes (where eni and tgw ids differ) and checked
+// against the name the id stands for, so a collision costs a lookup, never a wrong id.
+// 1 << kBits slots.
+template <unsigned kBits>
+class NameIdCache {
+ public:
+  // The id of `name`: from its slot when the slot holds it (name_of(id) == name), else
+  // lookup(name), which then takes the slot.
+  template <typename NameOf, typename Lookup>
+  [[gnu::always_inline]] uint32_t Get(std::string_view name, NameOf&& name_of, Lookup&& lookup) {
+    const uint64_t tail = LastWord(name);
+    Slot& slot = slots_[((tail ^ name.size()) * 0x9E3779B97F4A7C15ull) >> (64 - kBits)];
+    if (slot.id != UINT32_MAX && slot.tail == tail && slot.len == name.size() &&
+        SameBytes(name_of(slot.id), name)) {
+      return slot.id;
+    }
+    const uint32_t id = lookup(name);
+    slot = {tail, static_cast<uint32_t>(name.size()), id};
+    return id;
+  }
+
+ private:
+  struct Slot {
+    uint64_t tail = 0;
+    uint32_t len = 0, id = UINT32_MAX;
+  };
+  Slot slots_[size_t{1} << kBits];
+};
+
 // A line that did not become a record: its 0-based line number within the chunk, the byte
 // offset of its first byte within the chunk, and the reason. A serial reporter adds the
 // chunk's first line number and file offset.
