@@ -479,6 +479,7 @@ struct Detector::State {
   FlatMap<IfaceKey, RejectState, KeyHash> rejects;
   std::vector<bool> brute_port;     // 65,536 flags
   std::vector<PendingRow> pending;  // AddRows' scratch
+  std::vector<uint32_t> inbound;    // AddRows' scratch: indices of the inbound pending rows
   // Key: (source, scan window). Used when the scan and sweep windows are equal (the default);
   // otherwise attempts go to the tables directly.
   FlatMap<HostKey, AttemptLog, KeyHash> attempts;
