@@ -88,6 +88,10 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const Addr128* to = effective(pkt_dst, dst, r);
     if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
 
+    // Direction first (see detect.h): SYN-ACK marks a reply, a bare SYN or a REJECT a
+    // request, otherwise the service port is the lower one. Half the rows are replies, and a
+    // reply updates nothing but a tiny SYN-ACK's port-scan answer (a REJECT is never a reply):
+    // they are dropped before the other columns are read and before the network lookups.
     PendingRow p;
     const bool rejected = action != nullptr &&
                           static_cast<kernels::Action>(action->code[r]) == kernels::Action::kReject;
@@ -95,17 +99,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
                            dport_col->present(r);
     p.sport = has_ports ? static_cast<uint16_t>(sport_col->u64[r]) : 0;
     p.dport = has_ports ? static_cast<uint16_t>(dport_col->u64[r]) : 0;
-    const bool has_proto = proto_col != nullptr && proto_col->present(r);
-    p.proto = has_proto ? static_cast<uint8_t>(proto_col->u64[r]) : 0;
     const bool has_flags = flags_col != nullptr && flags_col->present(r);
     const uint64_t flags = has_flags ? flags_col->u64[r] : 0;
-    p.packets = u64(packets_col, r);
-    p.bytes = u64(bytes_col, r);
-    p.start = u64(start_col, r);
-    p.end = end_col != nullptr && end_col->present(r) ? end_col->u64[r] : p.start;
-
-    // Direction (see detect.h): SYN-ACK marks a reply, a bare SYN or a REJECT a request,
-    // otherwise the service port is the lower one.
     const bool synack = has_flags && (flags & kSynAck) == kSynAck;
     bool reply;
     if (synack) {
@@ -115,13 +110,19 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     } else {
       reply = p.sport < p.dport;
     }
+    if (reply && !(synack && has_ports)) continue;
+
+    const bool has_proto = proto_col != nullptr && proto_col->present(r);
+    p.proto = has_proto ? static_cast<uint8_t>(proto_col->u64[r]) : 0;
+    p.packets = u64(packets_col, r);
+    p.bytes = u64(bytes_col, r);
     const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
                             p.packets <= kMaxProbePackets &&
                             p.bytes <= p.packets * kMaxProbeBytesPerPacket;
+    if (reply && !no_payload) continue;
     const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
-    // Half the rows are replies, and a reply updates nothing but a tiny SYN-ACK's port-scan
-    // answer (a REJECT is never a reply): skip them before the network lookups.
-    if (reply && !(synack && no_payload && has_ports)) continue;
+    p.start = u64(start_col, r);
+    p.end = end_col != nullptr && end_col->present(r) ? end_col->u64[r] : p.start;
 
     const bool from_internal = o.internal.Contains(*from);
     const bool to_internal = o.internal.Contains(*to);

@@ -375,8 +375,8 @@ class ChunkParser {
     }
   }
 
-  template <class T>
-  void Compact(std::vector<T>& v) {
+  template <class V>
+  void Compact(V& v) {
     if (v.empty()) return;
     size_t w = 0, next_drop = 0;
     for (size_t r = 0; r < v.size(); ++r) {

@@ -5,7 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/types.h"
@@ -35,16 +38,42 @@ std::string_view LineErrorName(LineError e);
 // fields with ECS ARNs and tags) is under 2 KiB.
 inline constexpr size_t kMaxLineBytes = 64 * 1024;
 
+// A std::allocator whose value-initialisation (resize, the (n) constructor) leaves trivial
+// values uninitialised. The parser sizes a column for a block of rows and then writes every
+// row: zero-filling first was ~100 instructions and two cache-line writes per record
+// (callgrind, 64 MB of v2: 55 M instructions and 0.9 M write misses in memset).
+template <typename T>
+struct NoInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  NoInitAllocator() = default;
+  template <typename U>
+  NoInitAllocator(const NoInitAllocator<U>&) noexcept {}  // NOLINT: converting, as std's
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;  // default-, not value-initialised
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+// A column's storage: a vector that `resize` does not zero.
+template <typename T>
+using ColumnVector = std::vector<T, NoInitAllocator<T>>;
+
 // One materialised column. `status[r]` is kOk or kMissing for every row r; the value vector
 // that matches `kind` holds the value (zero / {0,0} / code 0 / empty span when missing).
 struct Column {
   Field field = Field::kUnknown;
   FieldKind kind = FieldKind::kString;
-  std::vector<kernels::FieldStatus> status;
-  std::vector<uint64_t> u64;              // kUint, kTime (seconds)
-  std::vector<kernels::Addr128> addr;     // kAddr
-  std::vector<uint8_t> code;              // kEnum: kernels::Action, LogStatus, ...
-  std::vector<kernels::FieldSpan> spans;  // kString: offsets into the chunk's bytes
+  ColumnVector<kernels::FieldStatus> status;
+  ColumnVector<uint64_t> u64;              // kUint, kTime (seconds)
+  ColumnVector<kernels::Addr128> addr;     // kAddr
+  ColumnVector<uint8_t> code;              // kEnum: kernels::Action, LogStatus, ...
+  ColumnVector<kernels::FieldSpan> spans;  // kString: offsets into the chunk's bytes
 
   bool present(size_t row) const { return status[row] == kernels::FieldStatus::kOk; }
 };
