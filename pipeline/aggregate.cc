@@ -226,6 +226,7 @@ struct Aggregator::State {
   // Aggregators taken over by Absorb: their keys are disjoint from these tables' and from
   // each other's, so the outputs concatenate them. Empty except in a run's final result.
   std::vector<std::unique_ptr<State>> shards;
+  LocalIdMap local_ids;  // AddRows' scratch: the batch's interface ids -> `interfaces`
 
   // Every state the outputs walk: this one, then the shards.
   template <typename F>
@@ -335,23 +336,21 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   const Column* action = b.Find(Field::kAction);
   const Column* status = b.Find(Field::kLogStatus);
 
-  // Consecutive rows often share an interface (both directions of a flow) and a window:
-  // remember the last name's id and the last window.
-  std::string_view last_name;
+  // Interfaces come as chunk-local ids (ParseChunk interns them): one array load per row
+  // maps them to this state's ids. Consecutive rows often share an interface (both
+  // directions of a flow) and a window: remember the last of each. Rows of different
+  // interfaces interleave, so a direct-mapped cache of windows by interface id skips most of
+  // the window table probes.
+  uint32_t last_local = UINT32_MAX;
   uint32_t last_id = 0;
-  bool have_last = false;
   WindowKey last_window{0, 0};
   WindowAgg* last_agg = nullptr;
-  // Rows of different interfaces interleave, so the last name and window are often not the
-  // row's. Two direct-mapped caches, of names (NameIdCache) and of windows by interface id,
-  // skip most of the name hashing and the window table probes (callgrind, 64 MB of v2 without
-  // detection: 2,305 instead of 2,369 instructions per record).
   struct WindowSlot {
     uint32_t id = UINT32_MAX;
     uint64_t start = 0;
     WindowAgg* agg = nullptr;
   };
-  NameIdCache<8> names;
+  s.local_ids.Reset(iface);
   WindowSlot window_cache[256];
   const auto window_of = [&](const WindowKey& key) -> WindowAgg* {
     WindowSlot& slot = window_cache[key.iface & 255];
@@ -389,24 +388,19 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   Staged ring[kDepth];
 
   // Talker updates alone need no interface: Route sends many rows to a second partition for
-  // their talker only, and those skip the name (a cache miss on the chunk's text) and lookup.
+  // their talker only, and those skip the interface lookup.
   constexpr uint8_t kNeedsInterface = kWindowTable | kExposureTable;
   auto needs_interface = [tables](size_t i) {
     return tables == nullptr || (tables[i] & kNeedsInterface) != 0;
   };
   auto stage = [&](size_t i, Staged& st) {
     const size_t r = row_of(i);
-    if (iface != nullptr && i + kDepth < n && needs_interface(i + kDepth)) {
-      __builtin_prefetch(bytes + iface->spans[row_of(i + kDepth)].begin);
-    }
     if (needs_interface(i)) {
-      const std::string_view name = TextOf(iface, r, bytes);
-      if (!have_last || !SameBytes(name, last_name)) {
-        last_id = names.Get(
-            name, [&](uint32_t id) -> std::string_view { return s.interfaces[id].name; },
-            [&](std::string_view text) { return s.InterfaceId(text); });
-        last_name = name;
-        have_last = true;
+      const uint32_t local = LocalId(iface, r);
+      if (local != last_local) {
+        last_id = s.local_ids.Get(iface, local, bytes,
+                                  [&](std::string_view text) { return s.InterfaceId(text); });
+        last_local = local;
         // Within one call `order` is fixed and rows ascend, so only an interface's first row
         // of a run can be its earliest: later rows of the run never win SeeAccount.
         s.SeeAccount(last_id, TextOf(account, r, bytes), {order, r});
@@ -743,21 +737,17 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     out[k].tables.resize(n);
     outs[k] = {out[k].rows.data(), out[k].tables.data(), 0};
   }
-  std::string_view last_name;
-  uint64_t name_hash = 0;
-  bool have_name = false;
+  // The owner by interface of each of the batch's interface values (chunk-local ids).
+  std::vector<uint32_t> by_interface(iface != nullptr ? iface->dict.size() : 1);
+  for (uint32_t local = 0; local < by_interface.size(); ++local) {
+    by_interface[local] = static_cast<uint32_t>(owner(HashName(LocalText(iface, local, bytes))));
+  }
   for (size_t i = 0; i < n; ++i) {
     const uint32_t r = rows[i];
-    const std::string_view name = TextOf(iface, r, bytes);
-    if (!have_name || !SameBytes(name, last_name)) {
-      name_hash = HashName(name);
-      last_name = name;
-      have_name = true;
-    }
     // Windows (interface, window) and exposure (interface, port, protocol) both go by the
     // interface alone: still one owner per key, and a row's two interface-keyed updates meet
     // in one partition, so only its talker may cost a second visit (which skips the name).
-    const size_t by_window = owner(name_hash);
+    const size_t by_window = by_interface[LocalId(iface, r)];
     size_t by_talker = by_window;
     const Addr128* from = nullptr;
     if (pkt_src != nullptr && pkt_src->present(r)) {

@@ -83,20 +83,13 @@ struct Names {
   };
   std::vector<std::string> names;
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids;
-  // Most rows skip the string hash and the map probe. 1,024 slots: 200 interfaces collided
-  // often in 256.
-  NameIdCache<10> cache;
 
   uint32_t Id(std::string_view name) {
-    return cache.Get(
-        name, [&](uint32_t id) -> std::string_view { return names[id]; },
-        [&](std::string_view text) {
-          if (auto it = ids.find(text); it != ids.end()) return it->second;
-          const auto id = static_cast<uint32_t>(names.size());
-          names.emplace_back(text);
-          ids.emplace(names.back(), id);
-          return id;
-        });
+    if (auto it = ids.find(name); it != ids.end()) return it->second;
+    const auto id = static_cast<uint32_t>(names.size());
+    names.emplace_back(name);
+    ids.emplace(names.back(), id);
+    return id;
   }
 };
 
@@ -480,6 +473,7 @@ struct Detector::State {
   std::vector<bool> brute_port;     // 65,536 flags
   std::vector<PendingRow> pending;  // AddRows' scratch
   std::vector<uint32_t> inbound;    // AddRows' scratch: indices of the inbound pending rows
+  LocalIdMap local_ids;             // AddRows' scratch: the batch's interface ids -> names
   // Key: (source, scan window). Used when the scan and sweep windows are equal (the default);
   // otherwise attempts go to the tables directly.
   FlatMap<HostKey, AttemptLog, KeyHash> attempts;

@@ -9,12 +9,14 @@
 #include "pipeline/parse_chunk.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "kernels/addr.h"
 #include "kernels/enums.h"
 #include "kernels/integers.h"
 #include "kernels/split.h"
+#include "pipeline/distinct.h"
 
 namespace flowsift {
 namespace {
@@ -271,6 +273,7 @@ class ChunkParser {
           break;
         case FieldKind::kString:
           col.spans.reserve(rows);
+          if (Interned(col.field)) col.ids.reserve(rows);
           break;
       }
     }
@@ -314,11 +317,67 @@ class ChunkParser {
             const bool dash = spans[r].end - spans[r].begin == 1 && bytes_[spans[r].begin] == '-';
             status[r] = dash ? FieldStatus::kMissing : FieldStatus::kOk;
           }
+          if (Interned(col.field)) InternBlock(col, k, spans, n);
           break;
       }
     }
     FindBadRows(n);
     rows_ += n;
+  }
+
+  // Appends the block's ids of an interned column (Column::ids), growing its dict. The text
+  // is in cache here, while the block is converted; the consumers read only the ids.
+  void InternBlock(Column& col, size_t slot, const FieldSpan* spans, size_t n) {
+    if (intern_.size() <= slot) intern_.resize(slot + 1);
+    std::vector<uint32_t>& table = intern_[slot];
+    col.ids.resize(rows_ + n);
+    uint32_t* ids = col.ids.data() + rows_;
+    std::string_view last;
+    uint32_t last_id = 0;
+    for (size_t r = 0; r < n; ++r) {
+      const std::string_view text = Text(spans[r]);
+      // Consecutive rows often share the value (both directions of a flow).
+      if (r == 0 || !SameBytes(text, last)) {
+        last_id = Intern(col, table, spans[r], text);
+        last = text;
+      }
+      ids[r] = last_id;
+    }
+  }
+
+  // The id of `text` in col.dict, adding it (as `span`) when new. `table`: open addressing
+  // over dict ids, 1 + id per slot, 0 empty, at most half full.
+  uint32_t Intern(Column& col, std::vector<uint32_t>& table, FieldSpan span,
+                  std::string_view text) {
+    if ((col.dict.size() + 1) * 2 > table.size()) {
+      table.assign(table.empty() ? 256 : table.size() * 2, 0);
+      const size_t mask = table.size() - 1;
+      for (uint32_t id = 0; id < col.dict.size(); ++id) {
+        size_t i = InternHash(Text(col.dict[id])) & mask;
+        while (table[i] != 0) i = (i + 1) & mask;
+        table[i] = id + 1;
+      }
+    }
+    const size_t mask = table.size() - 1;
+    for (size_t i = InternHash(text) & mask;; i = (i + 1) & mask) {
+      const uint32_t slot = table[i];
+      if (slot == 0) {
+        col.dict.push_back(span);
+        table[i] = static_cast<uint32_t>(col.dict.size());
+        return static_cast<uint32_t>(col.dict.size() - 1);
+      }
+      if (SameBytes(Text(col.dict[slot - 1]), text)) return slot - 1;
+    }
+  }
+  // Interface ids differ in their last hex digits; the first word and the length separate
+  // the kinds of id (eni-, tgw-attach-).
+  static uint64_t InternHash(std::string_view text) {
+    uint64_t first = 0;
+    memcpy(&first, text.data(), std::min<size_t>(text.size(), 8));
+    return Mix64(LastWord(text) ^ std::rotl(first, 29) ^ text.size());
+  }
+  std::string_view Text(FieldSpan s) const {
+    return {reinterpret_cast<const char*>(bytes_ + s.begin), s.end - s.begin};
   }
 
   // Marks block rows with a value that failed conversion; the reason is that of the first bad
@@ -372,6 +431,7 @@ class ChunkParser {
       Compact(col.addr);
       Compact(col.code);
       Compact(col.spans);
+      Compact(col.ids);
     }
   }
 
@@ -405,13 +465,14 @@ class ChunkParser {
   size_t span_stride_ = 0;  // entries between two slots' spans in s_.spans
 
   std::vector<Column> check_only_;
-  std::vector<Slot> slots_;          // output columns first, then check-only ones
-  size_t typed_slots_ = 0;           // slots that can fail conversion
-  std::vector<size_t> check_order_;  // slot indexes in format order
-  std::vector<size_t> dropped_;      // rows with a bad value, ascending
-  bool reserved_ = false;            // ReserveColumns ran
-  size_t rows_ = 0;                  // rows converted so far, dropped ones included
-  size_t block_rows_ = 0;            // rows of the current block
+  std::vector<Slot> slots_;                    // output columns first, then check-only ones
+  size_t typed_slots_ = 0;                     // slots that can fail conversion
+  std::vector<size_t> check_order_;            // slot indexes in format order
+  std::vector<size_t> dropped_;                // rows with a bad value, ascending
+  bool reserved_ = false;                      // ReserveColumns ran
+  std::vector<std::vector<uint32_t>> intern_;  // by slot: InternBlock's tables
+  size_t rows_ = 0;                            // rows converted so far, dropped ones included
+  size_t block_rows_ = 0;                      // rows of the current block
   uint32_t line_ = 0;
 };
 

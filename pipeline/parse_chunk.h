@@ -74,9 +74,18 @@ struct Column {
   ColumnVector<kernels::Addr128> addr;     // kAddr
   ColumnVector<uint8_t> code;              // kEnum: kernels::Action, LogStatus, ...
   ColumnVector<kernels::FieldSpan> spans;  // kString: offsets into the chunk's bytes
+  // Interned kString columns (Interned(field): the interface and transit gateway attachment
+  // ids, which the router, the aggregator and the detectors look up for every record): ids[r]
+  // is the row's value as an index into dict, the span of that value's first row in the
+  // chunk. Equal texts have equal ids within one chunk. Empty for other columns.
+  ColumnVector<uint32_t> ids;
+  std::vector<kernels::FieldSpan> dict;
 
   bool present(size_t row) const { return status[row] == kernels::FieldStatus::kOk; }
 };
+
+// Whether ParseChunk interns `f`'s column (Column::ids, Column::dict).
+inline bool Interned(Field f) { return f == Field::kInterfaceId || f == Field::kTgwAttachmentId; }
 
 // The text of a kString column's row in the chunk's `bytes`; "-" for an absent column.
 inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
@@ -116,34 +125,38 @@ inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* byt
   return x == y;
 }
 
-// A direct-mapped cache from interface names to ids, in front of a slower lookup: slots are
-// picked by the name's length and last 8 bytes (where eni and tgw ids differ) and checked
-// against the name the id stands for, so a collision costs a lookup, never a wrong id.
-// 1 << kBits slots.
-template <unsigned kBits>
-class NameIdCache {
+// The chunk-local id of `row`'s value in an interned column (Column::ids); 0 for an absent
+// column, which stands for the one text "-".
+inline uint32_t LocalId(const Column* col, size_t row) {
+  return col != nullptr ? col->ids[row] : 0;
+}
+// The text of chunk-local id `local` of an interned column; "-" for an absent column.
+inline std::string_view LocalText(const Column* col, uint32_t local, const uint8_t* bytes) {
+  if (col == nullptr) return "-";
+  const kernels::FieldSpan s = col->dict[local];
+  return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
+}
+
+// A consumer's own ids (the aggregator's interfaces, a detector's names) for the chunk-local
+// ids of one interned column: each local id is looked up once per Reset, on first use, so a
+// record costs an array load instead of reading and hashing its text. Values that only bad
+// (dropped) rows had are never looked up.
+class LocalIdMap {
  public:
-  // The id of `name`: from its slot when the slot holds it (name_of(id) == name), else
-  // lookup(name), which then takes the slot.
-  template <typename NameOf, typename Lookup>
-  [[gnu::always_inline]] uint32_t Get(std::string_view name, NameOf&& name_of, Lookup&& lookup) {
-    const uint64_t tail = LastWord(name);
-    Slot& slot = slots_[((tail ^ name.size()) * 0x9E3779B97F4A7C15ull) >> (64 - kBits)];
-    if (slot.id != UINT32_MAX && slot.tail == tail && slot.len == name.size() &&
-        SameBytes(name_of(slot.id), name)) {
-      return slot.id;
+  void Reset(const Column* col) { ids_.assign(col != nullptr ? col->dict.size() : 1, UINT32_MAX); }
+  // lookup(text) -> id for a local id not seen since Reset.
+  template <typename Lookup>
+  [[gnu::always_inline]] uint32_t Get(const Column* col, uint32_t local, const uint8_t* bytes,
+                                      Lookup&& lookup) {
+    uint32_t& id = ids_[local];
+    if (id == UINT32_MAX) [[unlikely]] {
+      id = lookup(LocalText(col, local, bytes));
     }
-    const uint32_t id = lookup(name);
-    slot = {tail, static_cast<uint32_t>(name.size()), id};
     return id;
   }
 
  private:
-  struct Slot {
-    uint64_t tail = 0;
-    uint32_t len = 0, id = UINT32_MAX;
-  };
-  Slot slots_[size_t{1} << kBits];
+  std::vector<uint32_t> ids_;
 };
 
 // A line that did not become a record: its 0-based line number within the chunk, the byte

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+#include <set>
 #include <string>
 
 #include "kernels/addr.h"
@@ -210,6 +212,70 @@ TEST(ParseChunk, ManyLinesAcrossBlocksMatchLineByLine) {
     ++row;
     pos = nl + 1;
   }
+}
+
+// Interface ids are interned: equal texts get equal chunk-local ids, every dict entry is a
+// distinct text, ids stay aligned with rows when bad lines are dropped, and the table grows
+// past its first size (more than 128 names) across 64 KiB blocks.
+TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
+  std::mt19937_64 rng(7);
+  std::string text;
+  std::vector<std::string> expected;  // the interface of each good row
+  while (text.size() < 3 * kMaxLineBytes) {
+    if (rng() % 50 == 0) {
+      text += "2 123 eni-bad 1.2.3.4 5.6.7.8 1 2 6 not-a-number 1 1 2 ACCEPT OK\n";
+      continue;
+    }
+    // 300 names, some sharing their last 8 bytes, some shorter than 8 bytes.
+    const uint64_t k = rng() % 300;
+    const std::string name = k < 20    ? "e" + std::to_string(k)
+                             : k < 40  ? "eni-" + std::to_string(k) + "aaaaaaaaaaaaaaaa"
+                                       : "eni-" + std::to_string(1000000 + k * 7919);
+    text += "2 123 " + name + " 1.2.3.4 5.6.7.8 1 2 6 3 4 1 2 ACCEPT OK\n";
+    expected.push_back(name);
+  }
+  const Parsed p = Parse(text);
+  ASSERT_EQ(p.batch.rows, expected.size());
+  const Column* c = p.batch.Find(Field::kInterfaceId);
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->ids.size(), expected.size());
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p.text.data());
+  std::map<std::string, uint32_t> id_of;
+  for (size_t r = 0; r < expected.size(); ++r) {
+    ASSERT_LT(c->ids[r], c->dict.size()) << r;
+    EXPECT_EQ(LocalText(c, c->ids[r], bytes), expected[r]) << r;
+    EXPECT_EQ(p.Str(Field::kInterfaceId, r), expected[r]) << r;
+    const auto [it, inserted] = id_of.emplace(expected[r], c->ids[r]);
+    EXPECT_EQ(it->second, c->ids[r]) << "one text, two ids: " << expected[r];
+  }
+  std::set<std::string_view> texts;
+  for (uint32_t local = 0; local < c->dict.size(); ++local) {
+    EXPECT_TRUE(texts.insert(LocalText(c, local, bytes)).second) << "two ids, one text";
+  }
+  EXPECT_GT(c->dict.size(), 128u);
+  EXPECT_TRUE(texts.count("eni-bad")) << "a bad row's value may be in dict, unused";
+  // Uninterned string columns have no ids.
+  EXPECT_TRUE(p.batch.Find(Field::kAccountId)->ids.empty());
+}
+
+// A consumer's LocalIdMap looks each local id up once, and an absent column is the text "-".
+TEST(ParseChunk, LocalIdMapLooksUpEachValueOnce) {
+  const Parsed p = Parse(std::string(kLine1) + "\n" + kLine2 + "\n" + kLine1 + "\n");
+  const Column* c = p.batch.Find(Field::kInterfaceId);
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p.text.data());
+  LocalIdMap map;
+  map.Reset(c);
+  int lookups = 0;
+  const auto lookup = [&](std::string_view text) {
+    ++lookups;
+    return text == "eni-1235b8ca123456789" ? 42u : 0u;
+  };
+  for (size_t r = 0; r < 3; ++r) EXPECT_EQ(map.Get(c, LocalId(c, r), bytes, lookup), 42u);
+  EXPECT_EQ(lookups, 1);
+  map.Reset(nullptr);
+  EXPECT_EQ(map.Get(nullptr, LocalId(nullptr, 5), bytes,
+                    [](std::string_view text) { return text == "-" ? 7u : 0u; }),
+            7u);
 }
 
 }  // namespace
