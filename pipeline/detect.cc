@@ -170,8 +170,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     // inbound row are a chain of three cache misses (table slot, state, contact list), and
     // inbound rows are a fifth of the pending ones, so that chain runs over the inbound rows
     // alone, kAhead of them apart: look up the slots; look up the TRW state and the fan-in host
-    // (in tables that do not move while this loop runs: the TRW states sit in a deque, and the
-    // fan-in table is reserved below) and prefetch them (a TRW state spans two or three lines)
+    // (in tables that do not move while this loop runs: the TRW states sit in a BlockVector, and
+    // the fan-in table is reserved below) and prefetch them (a TRW state spans two or three lines)
     // and the fan-in source counter; prefetch the contact list. The other tables take one
     // prefetch of their slot 2 * kAhead pending rows ahead.
     std::vector<uint32_t>& inbound = s.inbound;
@@ -345,7 +345,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   }
   if (drain != nullptr) {
     drain->trw = {};
-    std::deque<TrwState>().swap(drain->trw_states);
+    drain->trw_states = {};
   }
   for (const auto& [k, v] : other.hosts) {
     HostState& h = hosts[k];
