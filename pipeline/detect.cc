@@ -311,7 +311,21 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   const auto merge_ifaces = [&](InterfaceSet& into, const InterfaceSet& from) {
     for (uint32_t id : from.ids) into.Add(remap[id], names);
   };
+  // Keys new to this state take the other's value whole when it is being drained: the run's
+  // partitions own disjoint sources, so the per-source tables (scans, sweeps, brute force,
+  // TRW) never share a key, and a merge of two partitions was mostly re-adding every contact
+  // and port one at a time. Interface ids are renumbered in place (remap keeps name order).
+  const auto take = [&](auto& map, const auto& key, const auto& value) -> bool {
+    if (drain == nullptr) return false;
+    const size_t before = map.size();
+    auto& into = map[key];
+    if (map.size() == before) return false;
+    into = std::move(const_cast<std::remove_cvref_t<decltype(value)>&>(value));
+    for (uint32_t& id : into.activity.ifaces.ids) id = remap[id];
+    return true;
+  };
   for (const auto& [k, v] : other.scans) {
+    if (take(scans, k, v)) continue;
     ScanState& st = scans[k];
     st.failed.Merge(v.failed);
     st.answered.Merge(v.answered);
@@ -321,6 +335,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   }
   if (drain != nullptr) drain->scans = {};
   for (const auto& [k, v] : other.sweeps) {
+    if (take(sweeps, k, v)) continue;
     SweepState& st = sweeps[k];
     st.dsts.Merge(v.dsts);
     for (const Addr128& a : v.sample) AddSmallest(st.sample, a, kSamples, AddrLess);
@@ -329,6 +344,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   }
   if (drain != nullptr) drain->sweeps = {};
   for (const auto& [k, v] : other.brutes) {
+    if (take(brutes, k, v)) continue;
     BruteState& st = brutes[k];
     st.attempts.Merge(v.attempts);
     st.rejected += v.rejected;
@@ -338,7 +354,13 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   if (drain != nullptr) drain->brutes = {};
   for (const auto& [k, index] : other.trw) {
     const TrwState& v = other.trw_states[index - 1];
+    const size_t before = trw.size();
     TrwState& st = Trw(k);
+    if (drain != nullptr && trw.size() != before) {
+      st = std::move(drain->trw_states[index - 1]);
+      for (uint32_t& id : st.activity.ifaces.ids) id = remap[id];
+      continue;
+    }
     for (const Contact& c : v.contacts) st.See(c.window, c.dst, c.success);
     for (uint16_t p : v.ports) AddSmallest(st.ports, p, kSamples, std::less<uint16_t>());
     st.activity.Merge(v.activity, remap, names);
