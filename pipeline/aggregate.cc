@@ -350,7 +350,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     uint64_t start = 0;
     WindowAgg* agg = nullptr;
   };
-  s.local_ids.Reset(iface);
+  s.local_ids.Reset(b, iface);
   WindowSlot window_cache[256];
   const auto window_of = [&](const WindowKey& key) -> WindowAgg* {
     WindowSlot& slot = window_cache[key.iface & 255];

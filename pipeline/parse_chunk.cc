@@ -9,6 +9,7 @@
 #include "pipeline/parse_chunk.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 
@@ -495,7 +496,10 @@ const Column* ParsedBatch::Find(Field f) const {
 
 ParsedBatch ParseChunk(const uint8_t* bytes, size_t size, const Format& format,
                        const FieldSet& wanted, ParseScratch& scratch) {
-  return ChunkParser(bytes, size, format, wanted, scratch).Run();
+  static std::atomic<uint64_t> serial{0};
+  ParsedBatch b = ChunkParser(bytes, size, format, wanted, scratch).Run();
+  b.serial = ++serial;
+  return b;
 }
 
 }  // namespace flowsift

@@ -137,13 +137,41 @@ inline std::string_view LocalText(const Column* col, uint32_t local, const uint8
   return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
 }
 
+// A line that did not become a record: its 0-based line number within the chunk, the byte
+// offset of its first byte within the chunk, and the reason. A serial reporter adds the
+// chunk's first line number and file offset.
+struct BadLine {
+  uint32_t line;
+  uint32_t offset;
+  LineError reason;
+};
+
+struct ParsedBatch {
+  uint64_t serial = 0;        // unique per ParseChunk call in this process (LocalIdMap)
+  size_t rows = 0;            // records
+  uint32_t lines = 0;         // every line, including bad, blank and header lines
+  uint32_t header_lines = 0;  // lines that are a header (repeated header lines are skipped)
+  uint32_t blank_lines = 0;
+  std::vector<Column> columns;     // wanted fields present in the format, in Field order
+  std::vector<BadLine> bad_lines;  // in line order
+
+  // The column of `f`, or nullptr when it was not wanted or the format lacks it.
+  const Column* Find(Field f) const;
+};
+
 // A consumer's own ids (the aggregator's interfaces, a detector's names) for the chunk-local
-// ids of one interned column: each local id is looked up once per Reset, on first use, so a
+// ids of one interned column: each local id is looked up once per batch, on first use, so a
 // record costs an array load instead of reading and hashing its text. Values that only bad
 // (dropped) rows had are never looked up.
 class LocalIdMap {
  public:
-  void Reset(const Column* col) { ids_.assign(col != nullptr ? col->dict.size() : 1, UINT32_MAX); }
+  // Starts on `col` of batch `b`; keeps what it has looked up while `b` is the same batch (a
+  // run hands each batch over in blocks of rows).
+  void Reset(const ParsedBatch& b, const Column* col) {
+    if (b.serial != 0 && b.serial == serial_) return;
+    serial_ = b.serial;
+    ids_.assign(col != nullptr ? col->dict.size() : 1, UINT32_MAX);
+  }
   // lookup(text) -> id for a local id not seen since Reset.
   template <typename Lookup>
   [[gnu::always_inline]] uint32_t Get(const Column* col, uint32_t local, const uint8_t* bytes,
@@ -157,27 +185,7 @@ class LocalIdMap {
 
  private:
   std::vector<uint32_t> ids_;
-};
-
-// A line that did not become a record: its 0-based line number within the chunk, the byte
-// offset of its first byte within the chunk, and the reason. A serial reporter adds the
-// chunk's first line number and file offset.
-struct BadLine {
-  uint32_t line;
-  uint32_t offset;
-  LineError reason;
-};
-
-struct ParsedBatch {
-  size_t rows = 0;            // records
-  uint32_t lines = 0;         // every line, including bad, blank and header lines
-  uint32_t header_lines = 0;  // lines that are a header (repeated header lines are skipped)
-  uint32_t blank_lines = 0;
-  std::vector<Column> columns;     // wanted fields present in the format, in Field order
-  std::vector<BadLine> bad_lines;  // in line order
-
-  // The column of `f`, or nullptr when it was not wanted or the format lacks it.
-  const Column* Find(Field f) const;
+  uint64_t serial_ = 0;  // ParsedBatch::serial of the batch ids_ is for
 };
 
 // Reusable per-thread buffers for one 64 KiB block at a time; contents are meaningless

@@ -228,9 +228,9 @@ TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
     }
     // 300 names, some sharing their last 8 bytes, some shorter than 8 bytes.
     const uint64_t k = rng() % 300;
-    const std::string name = k < 20    ? "e" + std::to_string(k)
-                             : k < 40  ? "eni-" + std::to_string(k) + "aaaaaaaaaaaaaaaa"
-                                       : "eni-" + std::to_string(1000000 + k * 7919);
+    const std::string name = k < 20   ? "e" + std::to_string(k)
+                             : k < 40 ? "eni-" + std::to_string(k) + "aaaaaaaaaaaaaaaa"
+                                      : "eni-" + std::to_string(1000000 + k * 7919);
     text += "2 123 " + name + " 1.2.3.4 5.6.7.8 1 2 6 3 4 1 2 ACCEPT OK\n";
     expected.push_back(name);
   }
@@ -258,25 +258,35 @@ TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
   EXPECT_TRUE(p.batch.Find(Field::kAccountId)->ids.empty());
 }
 
-// A consumer's LocalIdMap looks each local id up once, and an absent column is the text "-".
-TEST(ParseChunk, LocalIdMapLooksUpEachValueOnce) {
+// A consumer's LocalIdMap looks each local id up once per batch (Reset with the same batch
+// keeps them; another batch starts over), and an absent column is the text "-".
+TEST(ParseChunk, LocalIdMapLooksUpEachValueOncePerBatch) {
   const Parsed p = Parse(std::string(kLine1) + "\n" + kLine2 + "\n" + kLine1 + "\n");
+  const Parsed q = Parse(std::string(kLine2) + "\n");
+  EXPECT_NE(p.batch.serial, q.batch.serial);
   const Column* c = p.batch.Find(Field::kInterfaceId);
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p.text.data());
   LocalIdMap map;
-  map.Reset(c);
   int lookups = 0;
   const auto lookup = [&](std::string_view text) {
     ++lookups;
     return text == "eni-1235b8ca123456789" ? 42u : 0u;
   };
+  map.Reset(p.batch, c);
   for (size_t r = 0; r < 3; ++r) EXPECT_EQ(map.Get(c, LocalId(c, r), bytes, lookup), 42u);
   EXPECT_EQ(lookups, 1);
-  map.Reset(nullptr);
+  map.Reset(p.batch, c);  // the next block of the same batch
+  EXPECT_EQ(map.Get(c, LocalId(c, 2), bytes, lookup), 42u);
+  EXPECT_EQ(lookups, 1);
+  const Column* qc = q.batch.Find(Field::kInterfaceId);
+  map.Reset(q.batch, qc);
+  EXPECT_EQ(map.Get(qc, LocalId(qc, 0), reinterpret_cast<const uint8_t*>(q.text.data()), lookup),
+            42u);
+  EXPECT_EQ(lookups, 2);
+  map.Reset(ParsedBatch{}, nullptr);
   EXPECT_EQ(map.Get(nullptr, LocalId(nullptr, 5), bytes,
                     [](std::string_view text) { return text == "-" ? 7u : 0u; }),
             7u);
 }
-
 }  // namespace
 }  // namespace flowsift
