@@ -746,7 +746,7 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const uint32_t r = rows[i];
     // Windows (interface, window) and exposure (interface, port, protocol) both go by the
     // interface alone: still one owner per key, and a row's two interface-keyed updates meet
-    // in one partition, so only its talker may cost a second visit (which skips the name).
+    // in one partition, so only its talker may cost a second visit (which skips the interface).
     const size_t by_window = by_interface[LocalId(iface, r)];
     size_t by_talker = by_window;
     const Addr128* from = nullptr;

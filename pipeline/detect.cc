@@ -60,10 +60,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   };
 
   // Two passes. The first classifies each row and computes the keys and hashes of the states
-  // it updates; the second updates them, prefetching the table slots of the row kAhead rows
-  // on. TRW sources, fan-in destinations, exfiltration hosts and relays are big tables
-  // (a million sources on an internet scan): nearly every update is a cache miss, and this
-  // overlaps them.
+  // it updates; the second updates them, prefetching table slots and states ahead (below).
+  // TRW sources, fan-in destinations, exfiltration hosts and relays are big tables (a million
+  // sources on an internet scan): nearly every update is a cache miss, and this overlaps them.
   constexpr size_t kAhead = 8;
   std::vector<PendingRow>& pending = s.pending;
   // Interfaces come as chunk-local ids (ParseChunk interns them), mapped to s.names' ids.
@@ -315,13 +314,16 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   // partitions own disjoint sources, so the per-source tables (scans, sweeps, brute force,
   // TRW) never share a key, and a merge of two partitions was mostly re-adding every contact
   // and port one at a time. Interface ids are renumbered in place (remap keeps name order).
+  const auto renumber = [&](Activity& a) {
+    for (uint32_t& id : a.ifaces.ids) id = remap[id];
+  };
   const auto take = [&](auto& map, const auto& key, const auto& value) -> bool {
     if (drain == nullptr) return false;
     const size_t before = map.size();
     auto& into = map[key];
     if (map.size() == before) return false;
     into = std::move(const_cast<std::remove_cvref_t<decltype(value)>&>(value));
-    for (uint32_t& id : into.activity.ifaces.ids) id = remap[id];
+    renumber(into.activity);
     return true;
   };
   for (const auto& [k, v] : other.scans) {
@@ -358,7 +360,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     TrwState& st = Trw(k);
     if (drain != nullptr && trw.size() != before) {
       st = std::move(drain->trw_states[index - 1]);
-      for (uint32_t& id : st.activity.ifaces.ids) id = remap[id];
+      renumber(st.activity);
       continue;
     }
     for (const Contact& c : v.contacts) st.See(c.window, c.dst, c.success);

@@ -64,6 +64,18 @@ bool IsValidUtf8(const uint8_t* p, size_t n) {
   return true;
 }
 
+// The last 8 bytes of `s` (fewer, zero-extended, when shorter) as a word: where interface
+// names differ (their last hex digits), for InternHash. A constant-size load, no memcpy call.
+[[gnu::always_inline]] inline uint64_t LastWord(std::string_view s) {
+  uint64_t w = 0;
+  if (s.size() >= 8) {
+    memcpy(&w, s.data() + s.size() - 8, 8);
+  } else {
+    for (size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<uint8_t>(s[i])} << (8 * i);
+  }
+  return w;
+}
+
 LineError ErrorFor(FieldKind kind, FieldStatus status) {
   switch (kind) {
     case FieldKind::kUint:
@@ -377,9 +389,7 @@ class ChunkParser {
     memcpy(&first, text.data(), std::min<size_t>(text.size(), 8));
     return Mix64(LastWord(text) ^ std::rotl(first, 29) ^ text.size());
   }
-  std::string_view Text(FieldSpan s) const {
-    return {reinterpret_cast<const char*>(bytes_ + s.begin), s.end - s.begin};
-  }
+  std::string_view Text(FieldSpan s) const { return SpanText(bytes_, s); }
 
   // Marks block rows with a value that failed conversion; the reason is that of the first bad
   // field in the format's order. A header line repeated inside the data lands here too (a

@@ -87,28 +87,18 @@ struct Column {
 // Whether ParseChunk interns `f`'s column (Column::ids, Column::dict).
 inline bool Interned(Field f) { return f == Field::kInterfaceId || f == Field::kTgwAttachmentId; }
 
-// The text of a kString column's row in the chunk's `bytes`; "-" for an absent column.
-inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
-  if (col == nullptr) return "-";
-  const kernels::FieldSpan s = col->spans[row];
+// The text a span covers in the chunk's `bytes`.
+inline std::string_view SpanText(const uint8_t* bytes, kernels::FieldSpan s) {
   return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
 }
 
-// The last 8 bytes of `s` (fewer, zero-extended, when shorter) as a word: a cheap key for
-// caches of interface names, which differ in their last hex digits. A constant-size load, so
-// no call to memcpy.
-[[gnu::always_inline]] inline uint64_t LastWord(std::string_view s) {
-  uint64_t w = 0;
-  if (s.size() >= 8) {
-    memcpy(&w, s.data() + s.size() - 8, 8);
-  } else {
-    for (size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<uint8_t>(s[i])} << (8 * i);
-  }
-  return w;
+// The text of a kString column's row in the chunk's `bytes`; "-" for an absent column.
+inline std::string_view TextOf(const Column* col, size_t row, const uint8_t* bytes) {
+  return col != nullptr ? SpanText(bytes, col->spans[row]) : "-";
 }
 
 // Equality of short strings without a call to memcmp: interface names are ~21 bytes, compared
-// once per record by the aggregator and the detectors.
+// by the parser's interning (once per change of value) and the interface tables' probes.
 [[gnu::always_inline]] inline bool SameBytes(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   const size_t n = a.size();
@@ -132,9 +122,7 @@ inline uint32_t LocalId(const Column* col, size_t row) {
 }
 // The text of chunk-local id `local` of an interned column; "-" for an absent column.
 inline std::string_view LocalText(const Column* col, uint32_t local, const uint8_t* bytes) {
-  if (col == nullptr) return "-";
-  const kernels::FieldSpan s = col->dict[local];
-  return {reinterpret_cast<const char*>(bytes + s.begin), s.end - s.begin};
+  return col != nullptr ? SpanText(bytes, col->dict[local]) : "-";
 }
 
 // A line that did not become a record: its 0-based line number within the chunk, the byte
