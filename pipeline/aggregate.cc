@@ -395,6 +395,13 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   };
   auto stage = [&](size_t i, Staged& st) {
     const size_t r = row_of(i);
+    st.tables = tables != nullptr ? tables[i] : kAllTables;
+    if ((st.tables & (kWindowTable | kTalkerTable | kExposureTable)) == 0) {  // detection's row
+      st.agg = nullptr;
+      st.from = nullptr;
+      st.exposed = false;
+      return;
+    }
     if (needs_interface(i)) {
       const uint32_t local = LocalId(iface, r);
       if (local != last_local) {
@@ -408,7 +415,6 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     }
     st.r = r;
     st.id = last_id;
-    st.tables = tables != nullptr ? tables[i] : kAllTables;
     const uint64_t t = (start != nullptr && start->present(r)) ? start->u64[r] : 0;
     st.window_start = window.Of(t);
     st.agg = nullptr;
@@ -712,18 +718,25 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
 }
 
 void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_t* rows, size_t n,
-                       std::vector<PartitionRows>& out) {
+                       std::vector<PartitionRows>& out, const NetworkSet* detect_internal) {
   const uint64_t parts = out.size();
   const Column* iface = b.Find(Field::kInterfaceId);
   if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
   const Column* src = b.Find(Field::kSrcAddr);
   const Column* pkt_src = b.Find(Field::kPktSrcAddr);
+  const Column* dst = detect_internal != nullptr ? b.Find(Field::kDstAddr) : nullptr;
+  const Column* pkt_dst = detect_internal != nullptr ? b.Find(Field::kPktDstAddr) : nullptr;
+  const Column* flags = detect_internal != nullptr ? b.Find(Field::kTcpFlags) : nullptr;
   // The owner of a key: the top bits of a multiplicative hash of the key, scaled to `parts`
   // (Lemire's multiply-shift instead of a division). The tables pick slots by the low bits of
   // other hashes, so a partition's keys still spread over all of its slots.
   const auto owner = [parts](uint64_t x) -> size_t {
     return static_cast<size_t>(((x * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
   };
+  // An address as a source and as a destination has the same owner, so that a host's exfil
+  // state and the bytes it relayed meet (Addresses are not mixed yet: one Mix64 so every bit
+  // counts).
+  const auto owner_of = [&](const Addr128& a) { return owner(Mix64(a.lo ^ std::rotl(a.hi, 32))); };
   // Up to n rows each; trimmed at the end. Plain stores into sized arrays: this loop runs for
   // every record on the parse threads.
   struct Out {
@@ -758,19 +771,39 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     if (from != nullptr) {
       // By the source alone, not its window: the detectors run on these rows too
       // (Detector::AddRows), and a source's scan state spans windows, so each source's state
-      // lives in one partition. Addresses are not mixed yet: one Mix64 so every bit counts.
-      by_talker = owner(Mix64(from->lo ^ std::rotl(from->hi, 32)));
+      // lives in one partition.
+      by_talker = owner_of(*from);
     }
     // A row goes to each distinct owner once, with the tables that owner holds.
-    Out& w = outs[by_window];
-    w.rows[w.n] = r;
-    w.tables[w.n++] = kWindowTable | kExposureTable;
-    Out& t_out = outs[by_talker];
-    if (t_out.n != 0 && t_out.rows[t_out.n - 1] == r) {
-      t_out.tables[t_out.n - 1] |= kTalkerTable;
-    } else {
-      t_out.rows[t_out.n] = r;
-      t_out.tables[t_out.n++] = kTalkerTable;
+    const auto send = [&](size_t k, uint8_t table) {
+      Out& o = outs[k];
+      if (o.n != 0 && o.rows[o.n - 1] == r) {
+        o.tables[o.n - 1] |= table;
+      } else {
+        o.rows[o.n] = r;
+        o.tables[o.n++] = table;
+      }
+    };
+    send(by_window, kWindowTable | kExposureTable);
+    send(by_talker, kTalkerTable);
+    if (detect_internal == nullptr || dst == nullptr) continue;
+    // Detection's destination-keyed state: fan-in (an internal destination) and a SYN-ACK's
+    // answer to a probe (any destination). Only those rows go, so few rows cost a second visit.
+    const bool dst_present = dst->present(r);
+    const Addr128* to = pkt_dst != nullptr && pkt_dst->present(r) ? &pkt_dst->addr[r]
+                        : dst_present                             ? &dst->addr[r]
+                                                                  : nullptr;
+    if (to == nullptr) continue;
+    constexpr uint64_t kSynAck = 18;  // tcp-flags SYN | ACK
+    const bool synack =
+        flags != nullptr && flags->present(r) && (flags->u64[r] & kSynAck) == kSynAck;
+    const bool to_internal = detect_internal->Contains(*to);
+    if (synack || to_internal) send(owner_of(*to), kDestinationTable);
+    // Relays are keyed by an internal dstaddr, which differs from the effective destination
+    // only with pkt-dstaddr; without it a relay rides the kDestinationTable visit.
+    if (dst_present &&
+        (to == &dst->addr[r] ? to_internal : detect_internal->Contains(dst->addr[r]))) {
+      send(owner_of(dst->addr[r]), kRelayTable);
     }
   }
   for (size_t k = 0; k < parts; ++k) {

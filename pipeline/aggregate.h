@@ -78,10 +78,15 @@ struct ExposureRow {
 inline constexpr size_t kTopTalkers = 20;
 
 // The tables a row updates in one partition (bits of a mask): its window's row (key: interface,
-// window), its talker (window, source; owned by the source's partition, where its detection
-// runs too) and its exposure (interface, port, protocol).
-inline constexpr uint8_t kWindowTable = 1, kTalkerTable = 2, kExposureTable = 4;
-inline constexpr uint8_t kAllTables = kWindowTable | kTalkerTable | kExposureTable;
+// window), its talker (window, source; owned by the source's partition, where its source-keyed
+// detection runs too) and its exposure (interface, port, protocol). Two more are detection's
+// alone (Detector::AddRows): the destination-keyed state (fan-in, a probed port's SYN-ACK
+// answer), in the partition that owns the effective destination, and the relay bytes, in the
+// one that owns dstaddr. A reject spike's state is keyed by interface and rides kWindowTable.
+inline constexpr uint8_t kWindowTable = 1, kTalkerTable = 2, kExposureTable = 4,
+                         kDestinationTable = 8, kRelayTable = 16;
+inline constexpr uint8_t kAllTables =
+    kWindowTable | kTalkerTable | kExposureTable | kDestinationTable | kRelayTable;
 
 // One partition's share of a batch: rows ascending, and the tables each row updates there.
 struct PartitionRows {
@@ -116,8 +121,13 @@ class Aggregator {
   // owner depends only on the key (not on the batch), so aggregators fed one partition each
   // hold disjoint keys and Absorb combines them. Windows and exposure go by interface, talkers
   // by source (all of a source's windows in one partition, where its detection runs too).
+  // With `detect_internal` (detection on; its internal networks), a row whose effective
+  // destination is internal, or that is a SYN-ACK, also goes to the destination's owner
+  // (kDestinationTable), and one whose pkt-dstaddr differs from an internal dstaddr to
+  // dstaddr's owner (kRelayTable): every detection key has one owner too, so the partitions'
+  // detectors make their findings apart, with no merge (Detector::AddRows).
   static void Route(const ParsedBatch& batch, const uint8_t* bytes, const uint32_t* rows, size_t n,
-                    std::vector<PartitionRows>& out);
+                    std::vector<PartitionRows>& out, const NetworkSet* detect_internal = nullptr);
 
   // Adds everything `other` holds, like Merge, when no key of any table is in both (as Route
   // makes partitions): O(1) here; the outputs then walk both aggregators' tables.

@@ -33,6 +33,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   State& s = *state_;
   const DetectOptions& o = s.o;
   if (!o.enabled) return;
+  s.Collapse();
   const Column* iface = b.Find(Field::kInterfaceId);
   if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
   const Column* src = b.Find(Field::kSrcAddr);
@@ -78,8 +79,13 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const size_t i1 = std::min(n, i0 + kSubBlock);
     pending.clear();
     for (size_t i = i0; i < i1; ++i) {
-      if (tables != nullptr && (tables[i] & kTalkerTable) == 0) continue;
+      // What this partition owns of the row (Aggregator::Route): its source's state, its
+      // destination's, its relay, its interface's reject counts; all of it with one partition.
+      const uint8_t roles = tables != nullptr ? tables[i] : kAllTables;
       const size_t r = rows != nullptr ? rows[i] : i;
+      const bool rejected = action != nullptr && static_cast<kernels::Action>(action->code[r]) ==
+                                                     kernels::Action::kReject;
+      if ((roles & (kTalkerTable | kDestinationTable | kRelayTable)) == 0 && !rejected) continue;
       const Addr128* from = effective(pkt_src, src, r);
       const Addr128* to = effective(pkt_dst, dst, r);
       if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
@@ -89,8 +95,6 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // reply updates nothing but a tiny SYN-ACK's port-scan answer (a REJECT is never a reply):
       // they are dropped before the other columns are read and before the network lookups.
       PendingRow p;
-      const bool rejected = action != nullptr && static_cast<kernels::Action>(action->code[r]) ==
-                                                     kernels::Action::kReject;
       const bool has_ports = sport_col != nullptr && dport_col != nullptr &&
                              sport_col->present(r) && dport_col->present(r);
       p.sport = has_ports ? static_cast<uint16_t>(sport_col->u64[r]) : 0;
@@ -129,7 +133,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
           (failed || (p.packets <= o.brute_max_packets && p.bytes <= o.brute_max_bytes))) {
         want |= kWantBrute;
       }
-      if (!reply && !from_internal && to_internal) want |= kWantInbound;  // TRW, fan-in
+      if (!reply && !from_internal && to_internal) want |= kWantTrw | kWantFanIn;
       if (!reply && from_internal && !to_internal) want |= kWantExfil;
       // Relay: an internal host receiving from another internal host on this interface (a NAT
       // gateway's ingress shows its own address as dstaddr). With pkt-dstaddr in the format the
@@ -141,6 +145,14 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
           (to == &dst->addr[r] ? to_internal : o.internal.Contains(dst->addr[r]))) {
         want |= kWantRelay;
       }
+      // A SYN-ACK's answer is kept with the prober's (the destination's) scan state.
+      uint8_t owned = 0;
+      if (roles & kWindowTable) owned |= kWantReject;
+      if (roles & kTalkerTable)
+        owned |= kWantBrute | kWantTrw | kWantExfil | (reply ? 0 : kWantScan);
+      if (roles & kDestinationTable) owned |= kWantFanIn | (reply ? kWantScan : 0);
+      if (roles & kRelayTable) owned |= kWantRelay;
+      want &= owned;
       if (want == 0) continue;
       p.id = s.local_ids.Get(iface, LocalId(iface, r), bytes,
                              [&](std::string_view text) { return s.names.Id(text); });
@@ -154,10 +166,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       p.has_ports = has_ports;
       p.has_proto = has_proto;
       const KeyHash hash;
-      if (want & kWantInbound) {
-        p.h_trw = hash(*from);
-        p.h_fanin = hash(HostKey{*to, fanin_window.Of(p.start)});
-      }
+      if (want & kWantTrw) p.h_trw = hash(*from);
+      if (want & kWantFanIn) p.h_fanin = hash(HostKey{*to, fanin_window.Of(p.start)});
       if (want & kWantExfil) p.h_host = hash(HostKey{*from, exfil_window.Of(p.start)});
       if (want & kWantRelay) {
         p.h_relay = hash(RelayKey{*p.raw_dst, exfil_window.Of(p.start), p.id, p.dport});
@@ -176,7 +186,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     std::vector<uint32_t>& inbound = s.inbound;
     inbound.clear();
     for (size_t j = 0; j < pending.size(); ++j) {
-      if (pending[j].want & kWantInbound) inbound.push_back(static_cast<uint32_t>(j));
+      if (pending[j].want & (kWantTrw | kWantFanIn)) inbound.push_back(static_cast<uint32_t>(j));
     }
     s.fanin.Reserve(s.fanin.size() + inbound.size());
     const size_t rows_pending = pending.size();
@@ -185,21 +195,25 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (p.want & kWantRelay) s.relay.Prefetch(p.h_relay);
     };
     const auto stage_inbound_slots = [&](const PendingRow& p) {
-      s.trw.Prefetch(p.h_trw);
-      s.fanin.Prefetch(p.h_fanin);
+      if (p.want & kWantTrw) s.trw.Prefetch(p.h_trw);
+      if (p.want & kWantFanIn) s.fanin.Prefetch(p.h_fanin);
     };
     const auto stage_states = [&](PendingRow& p) {
-      p.trw_state = &s.Trw(*p.from, p.h_trw);
-      const auto* line = reinterpret_cast<const char*>(p.trw_state);
-      __builtin_prefetch(line);
-      __builtin_prefetch(line + 64);
-      __builtin_prefetch(line + sizeof(TrwState) - 1);
-      p.fanin_state = &s.fanin.FindOrInsert(HostKey{*p.to, fanin_window.Of(p.start)}, p.h_fanin);
-      p.fanin_state->sources.Prefetch(HashAddr(*p.from));
-      if (p.has_ports) p.fanin_state->in_ports.Prefetch(Mix64(p.dport + 1));
+      if (p.want & kWantTrw) {
+        p.trw_state = &s.Trw(*p.from, p.h_trw);
+        const auto* line = reinterpret_cast<const char*>(p.trw_state);
+        __builtin_prefetch(line);
+        __builtin_prefetch(line + 64);
+        __builtin_prefetch(line + sizeof(TrwState) - 1);
+      }
+      if (p.want & kWantFanIn) {
+        p.fanin_state = &s.fanin.FindOrInsert(HostKey{*p.to, fanin_window.Of(p.start)}, p.h_fanin);
+        p.fanin_state->sources.Prefetch(HashAddr(*p.from));
+        if (p.has_ports) p.fanin_state->in_ports.Prefetch(Mix64(p.dport + 1));
+      }
     };
     const auto stage_contacts = [&](const PendingRow& p) {
-      __builtin_prefetch(p.trw_state->contacts.data());
+      if (p.want & kWantTrw) __builtin_prefetch(p.trw_state->contacts.data());
     };
     const size_t n_inbound = inbound.size();
     const auto stage_inbound = [&](size_t k) {  // k: the inbound row about to be updated
@@ -218,7 +232,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     size_t next_inbound = 0;  // inbound rows updated so far
     for (size_t j = 0; j < rows_pending; ++j) {
       if (j + 2 * kAhead < rows_pending) stage_slots(pending[j + 2 * kAhead]);
-      if (pending[j].want & kWantInbound) stage_inbound(next_inbound++);
+      if (pending[j].want & (kWantTrw | kWantFanIn)) stage_inbound(next_inbound++);
       const PendingRow& p = pending[j];
       const Addr128& from = *p.from;
       const Addr128& to = *p.to;
@@ -263,12 +277,13 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         st.probes += p.failed;
         st.activity.Add(packets, nbytes, start, end, id, s.names);
       }
-      if (p.want & kWantInbound) {
+      if (p.want & kWantTrw) {
         TrwState& t = *p.trw_state;
         t.See(trw_window.Of(start), to, !p.failed);
         if (p.has_ports) AddSmallest(t.ports, dport, kSamples, std::less<uint16_t>());
         t.activity.Add(packets, nbytes, start, end, id, s.names);
-
+      }
+      if (p.want & kWantFanIn) {
         HostState& h = *p.fanin_state;
         h.sources.Add(HashAddr(from));
         ++h.in_flows;
@@ -437,10 +452,18 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     for (uint16_t p : v.sample_ports)
       AddSmallest(st.sample_ports, p, kSamples, std::less<uint16_t>());
   }
+  if (drain != nullptr) drain->rejects = {};
+  for (size_t k = 0; k < other.shards.size(); ++k) {
+    MergeFrom(*other.shards[k], drain != nullptr ? drain->shards[k].get() : nullptr);
+  }
 }
 
-void Detector::Merge(const Detector& other) { state_->MergeFrom(*other.state_); }
+void Detector::Merge(const Detector& other) {
+  state_->Collapse();
+  state_->MergeFrom(*other.state_);
+}
 void Detector::Merge(Detector&& other) {
+  state_->Collapse();
   state_->MergeFrom(*other.state_, other.state_.get());
   other.state_.reset();
 }
@@ -831,7 +854,14 @@ bool Detector::State::Load(ByteReader& r) {
   return !r.failed() && r.Left() == 0;
 }
 
-void Detector::Save(ByteWriter& out) const { state_->Save(out); }
+void Detector::Save(ByteWriter& out) const {
+  if (state_->shards.empty()) return state_->Save(out);
+  // Absorbed partitions are saved as one state, as their merge (Consolidate avoids the copy).
+  State merged;
+  merged.o = state_->o;
+  merged.MergeFrom(*state_);
+  merged.Save(out);
+}
 
 bool Detector::Load(ByteReader& in, std::string* error) {
   State loaded;
@@ -840,8 +870,18 @@ bool Detector::Load(ByteReader& in, std::string* error) {
     *error = "malformed detection state";
     return false;
   }
+  state_->Collapse();
   state_->MergeFrom(loaded, &loaded);
   return true;
 }
+
+void Detector::Absorb(Detector&& other) {
+  std::vector<std::unique_ptr<State>> more = std::move(other.state_->shards);
+  other.state_->shards.clear();
+  state_->shards.push_back(std::move(other.state_));
+  for (auto& shard : more) state_->shards.push_back(std::move(shard));
+}
+
+void Detector::Consolidate() { state_->Collapse(); }
 
 }  // namespace flowsift

@@ -122,10 +122,12 @@ class Detector {
   // The fields AddRows and Route read.
   static FieldSet NeededFields();
 
-  // Adds the rows rows[i] (ascending) of `batch` whose tables[i] has kTalkerTable, i.e. those
-  // whose source the partition owns (Aggregator::Route): each record is detected once, and a
-  // source's state is in one partition. A null
-  // `tables` adds every row listed; a null `rows` means rows 0..n-1.
+  // Adds the rows rows[i] (ascending) of `batch` to the state the partition owns of each, by
+  // tables[i] (Aggregator::Route): with kTalkerTable the source-keyed state (scans, sweeps,
+  // brute force, TRW, exfiltration), with kDestinationTable the destination-keyed (fan-in, a
+  // SYN-ACK's answer to a probe), with kRelayTable the relay bytes, with kWindowTable the
+  // interface's reject counts. So every key is updated in one partition only. A null `tables`
+  // adds all of every row listed; a null `rows` means rows 0..n-1.
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, const uint32_t* rows,
                const uint8_t* tables, size_t n);
   // Every row of the batch.
@@ -138,6 +140,13 @@ class Detector {
   // The same, consuming `other` (left empty, usable only to be destroyed or assigned): its
   // tables are freed one by one as they are merged, which lowers the peak memory.
   void Merge(Detector&& other);
+
+  // Takes over `other`'s state (left empty) in O(1), when no key of any table is in both, as
+  // Aggregator::Route makes partitions: their findings are then made apart, with no merge.
+  void Absorb(Detector&& other);
+  // Folds absorbed detectors into one state, freeing each as it goes: before Save, which
+  // otherwise copies them into one. Merge, AddRows and Load do it themselves.
+  void Consolidate();
 
   // The complete state for a partial output (docs/partial.md, section "detection").
   void Save(ByteWriter& out) const;

@@ -96,10 +96,28 @@ void SetActivity(Finding& f, const Activity& a, const Names& names) {
 }  // namespace
 
 std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) const {
-  const State& s = *state_;
-  const DetectOptions& o = s.o;
   std::vector<Finding> out;
-  if (!o.enabled) return out;
+  if (!state_->o.enabled) return out;
+  // Absorbed partitions hold disjoint keys, and every finding depends on one key's state (a
+  // host's exfiltration on its own relays, a probe on its own answers): each makes its own.
+  state_->AppendFindings(span_begin, span_end, out);
+  for (const auto& shard : state_->shards) shard->AppendFindings(span_begin, span_end, out);
+  for (Finding& f : out) f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start);
+  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    const auto key = [](const Finding& f) {
+      return std::make_tuple(f.window_start, std::string_view(f.type),
+                             f.src ? std::string_view(*f.src) : std::string_view(),
+                             f.dst ? std::string_view(*f.dst) : std::string_view(),
+                             f.dst_port ? int64_t{*f.dst_port} : int64_t{-1});
+    };
+    return key(a) < key(b);
+  });
+  return out;
+}
+
+void Detector::State::AppendFindings(uint64_t span_begin, uint64_t span_end,
+                                     std::vector<Finding>& out) const {
+  const State& s = *this;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
 
   // port_scan: `v` holds the failed attempts of the key, `answered` the ports that answered.
@@ -252,8 +270,8 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
 
   // brute_force
   for (const auto& [k, v] : s.brutes) {
-    const uint64_t attempts = v.attempts.Count();
-    if (attempts < o.brute_min_attempts) continue;
+    const uint64_t tries = v.attempts.Count();
+    if (tries < o.brute_min_attempts) continue;
     Finding f;
     f.type = "brute_force";
     const bool inside = internal(k.src);
@@ -272,11 +290,11 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
     f.distinct_dsts = 1;
     f.evidence["threshold"] = {{"attempts", o.brute_min_attempts},
                                {"window_seconds", o.brute_window}};
-    f.evidence["attempts"] = attempts;
+    f.evidence["attempts"] = tries;
     f.evidence["rejected_flows"] = v.rejected;
     f.evidence["probe_flows"] = v.probes;
     f.evidence["role"] = inside ? "actor" : "target";
-    f.summary = Where(inside) + " " + *f.src + " made " + std::to_string(attempts) +
+    f.summary = Where(inside) + " " + *f.src + " made " + std::to_string(tries) +
                 " short or failed connections to port " + std::to_string(k.port) + " of " + *f.dst +
                 " within " + DurationText(o.brute_window) + " (threshold " +
                 std::to_string(o.brute_min_attempts) + ").";
@@ -507,18 +525,6 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
       }
     }
   }
-
-  for (Finding& f : out) f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start);
-  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
-    const auto key = [](const Finding& f) {
-      return std::make_tuple(f.window_start, std::string_view(f.type),
-                             f.src ? std::string_view(*f.src) : std::string_view(),
-                             f.dst ? std::string_view(*f.dst) : std::string_view(),
-                             f.dst_port ? int64_t{*f.dst_port} : int64_t{-1});
-    };
-    return key(a) < key(b);
-  });
-  return out;
 }
 
 std::string FindingId(std::string_view type, const std::optional<std::string>& src,

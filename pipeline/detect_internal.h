@@ -449,8 +449,8 @@ struct AttemptLog {
 };
 
 // One row on its way from classification to the state updates (Detector::AddRows).
-inline constexpr uint8_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantInbound = 8,
-                         kWantExfil = 16, kWantRelay = 32;
+inline constexpr uint8_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantTrw = 8,
+                         kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64;
 struct PendingRow {
   const Addr128* from = nullptr;
   const Addr128* to = nullptr;
@@ -524,6 +524,22 @@ struct Detector::State {
   void MergeFrom(const State& other, State* drain = nullptr);
   void Save(ByteWriter& out) const;
   [[nodiscard]] bool Load(ByteReader& in);
+
+  // States taken over by Detector::Absorb: their keys are disjoint from this state's and from
+  // each other's (Aggregator::Route gives every key one owner), so each makes its findings
+  // alone. Empty except in a run's result.
+  std::vector<std::unique_ptr<State>> shards;
+  // Folds the shards into this state's tables, freeing each as it goes.
+  void Collapse() {
+    std::vector<std::unique_ptr<State>> taken = std::move(shards);
+    shards.clear();
+    for (auto& shard : taken) {
+      MergeFrom(*shard, shard.get());
+      shard.reset();
+    }
+  }
+  // Appends the findings of this state's own tables (not its shards'), without ids, unsorted.
+  void AppendFindings(uint64_t span_begin, uint64_t span_end, std::vector<Finding>& out) const;
 };
 
 }  // namespace flowsift

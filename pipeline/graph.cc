@@ -18,11 +18,11 @@
 // partition, so the final combine is Aggregator::Absorb (O(1)), not a merge of hash tables.
 //
 // Detection rides in the same serial nodes: each partition's Detector gets the rows whose
-// source that partition owns, so every record is detected once and the per-source state (scan
-// walks, attempts, exfiltration) is never split. The detectors are merged at the end (their
-// state merges exactly, detect.h); only the tables keyed by destination or interface (fan-in,
-// relays, reject spikes) overlap. Each block of rows is aggregated and then detected while
-// its columns are still in the L2 cache.
+// source that partition owns (scan walks, attempts, brute force, exfiltration: a source's state
+// is never split), those whose destination it owns (fan-in, a probe's SYN-ACK answer), those
+// whose dstaddr it owns (relays) and its interfaces' rejects. So the detectors hold disjoint
+// keys too: Detector::Absorb combines them in O(1) and each makes its own findings. Each block
+// of rows is aggregated and then detected while its columns are still in the L2 cache.
 #include "pipeline/graph.h"
 
 #include <sys/mman.h>
@@ -310,7 +310,8 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           kept.push_back(static_cast<uint32_t>(r));
         }
         if (parts > 1) {
-          Aggregator::Route(b, chunk->data, kept.data(), kept.size(), work->parts);
+          Aggregator::Route(b, chunk->data, kept.data(), kept.size(), work->parts,
+                            options.detect.enabled ? &options.detect.internal : nullptr);
         }
         if (progress != nullptr) progress->records += rep.records;
         report.try_put(std::move(rep));
@@ -374,10 +375,11 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
   GraphResult result;
   const Clock::time_point merge_start = Clock::now();
-  // Route gave every key of every table one owner partition: combining is O(1).
+  // Route gave every key of every table, detection's too, one owner partition: combining is
+  // O(1).
   for (unsigned k = 1; k < parts; ++k) aggregators[0].Absorb(std::move(aggregators[k]));
   result.aggregate = std::move(aggregators[0]);
-  for (unsigned k = 1; k < parts; ++k) detectors[0].Merge(std::move(detectors[k]));
+  for (unsigned k = 1; k < parts; ++k) detectors[0].Absorb(std::move(detectors[k]));
   result.detect = std::move(detectors[0]);
   result.times.merge = SecondsSince(merge_start);
   result.files = reporter.TakeFiles();

@@ -72,7 +72,7 @@ struct StageTimes {
 
 struct GraphResult {
   Aggregator aggregate{AggregateOptions{}};
-  Detector detect{DetectOptions{}};    // every partition's detection state, merged
+  Detector detect{DetectOptions{}};    // every partition's detection state, absorbed
   std::vector<FileReport> files;       // one per input, in input order
   std::vector<BadLineSample> samples;  // sorted by (reason, file, line)
   StageTimes times;

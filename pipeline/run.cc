@@ -263,7 +263,11 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   r.findings = FindingsOf(r.graph.detect, windows);
   // The detector's state is done with (unless the partial file needs it): free it before the
   // tables below build their rows, which on an internet-wide scan are millions of rows too.
-  if (!opt.partial) r.graph.detect = Detector(opt.detect);
+  if (!opt.partial) {
+    r.graph.detect = Detector(opt.detect);
+  } else {
+    r.graph.detect.Consolidate();  // the partial state file holds one
+  }
   const bool written = WriteWindows((tmp / "windows.csv.zst").string(), windows, &error) &&
                        WriteTalkers((tmp / "talkers.csv.zst").string(), agg.Talkers(), &error) &&
                        WriteExposure((tmp / "exposure.csv.zst").string(), agg.Exposure(), &error) &&
