@@ -190,6 +190,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     }
     s.fanin.Reserve(s.fanin.size() + inbound.size());
     const size_t rows_pending = pending.size();
+    constexpr size_t kSlotAhead = 64;
     const auto stage_slots = [&](const PendingRow& p) {
       if (p.want & kWantExfil) s.hosts.Prefetch(p.h_host);
       if (p.want & kWantRelay) s.relay.Prefetch(p.h_relay);
@@ -221,7 +222,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (k + kAhead < n_inbound) stage_states(pending[inbound[k + kAhead]]);
       if (k + kAhead / 2 < n_inbound) stage_contacts(pending[inbound[k + kAhead / 2]]);
     };
-    for (size_t j = 0; j < std::min(rows_pending, 2 * kAhead); ++j) stage_slots(pending[j]);
+    for (size_t j = 0; j < std::min(rows_pending, kSlotAhead); ++j) stage_slots(pending[j]);
     for (size_t k = 0; k < std::min(n_inbound, 2 * kAhead); ++k) {
       stage_inbound_slots(pending[inbound[k]]);
     }
@@ -231,7 +232,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     }
     size_t next_inbound = 0;  // inbound rows updated so far
     for (size_t j = 0; j < rows_pending; ++j) {
-      if (j + 2 * kAhead < rows_pending) stage_slots(pending[j + 2 * kAhead]);
+      if (j + kSlotAhead < rows_pending) stage_slots(pending[j + kSlotAhead]);
       if (pending[j].want & (kWantTrw | kWantFanIn)) stage_inbound(next_inbound++);
       const PendingRow& p = pending[j];
       const Addr128& from = *p.from;
