@@ -347,10 +347,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
   const std::vector<Finding> findings = FindingsOf(*detect, windows);
   r.findings = findings.size();
   detect.reset();  // freed before the tables build their rows (as Run does)
-  const bool written = WriteWindows((tmp / kWindowsFile).string(), windows, &error) &&
-                       WriteTalkers((tmp / kTalkersFile).string(), merged->Talkers(), &error) &&
-                       WriteExposure((tmp / kExposureFile).string(), merged->Exposure(), &error) &&
-                       WriteFindings((tmp / kFindingsFile).string(), findings, &error);
+  const bool written = WriteTables(tmp, windows, *merged, findings, &error);
   r.write_seconds = SecondsSince(write_start);
   r.wall_seconds = SecondsSince(wall);
   const ordered_json manifest = MergedManifest(opt, parts, r.failures, r);

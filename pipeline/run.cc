@@ -1,6 +1,7 @@
 #include "pipeline/run.h"
 
 #include <tbb/global_control.h>
+#include <tbb/parallel_invoke.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/merge.h"
+#include "pipeline/summary.h"
 #include "pipeline/tables.h"
 
 namespace flowsift {
@@ -190,6 +192,28 @@ bool WriteFindings(const std::string& path, const std::vector<Finding>& findings
   return out.Close(error);
 }
 
+bool WriteTables(const fs::path& dir, const std::vector<WindowRow>& windows, const Aggregator& agg,
+                 const std::vector<Finding>& findings, std::string* error) {
+  // Each task keeps its own message; the first failure in file order is reported.
+  std::string errors[3];
+  bool ok[3] = {false, false, false};
+  const auto path = [&](std::string_view name) { return (dir / name).string(); };
+  tbb::parallel_invoke(
+      [&] {
+        ok[0] = WriteWindows(path(kWindowsFile), windows, &errors[0]) &&
+                WriteFindings(path(kFindingsFile), findings, &errors[0]);
+      },
+      [&] { ok[1] = WriteTalkers(path(kTalkersFile), agg.Talkers(), &errors[1]); },
+      [&] { ok[2] = WriteExposure(path(kExposureFile), agg.Exposure(), &errors[2]); });
+  for (int k = 0; k < 3; ++k) {
+    if (!ok[k]) {
+      *error = errors[k];
+      return false;
+    }
+  }
+  return true;
+}
+
 std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count) {
   if (count <= 1) return files;
   std::vector<InputFile> mine;
@@ -268,10 +292,12 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   } else {
     r.graph.detect.Consolidate();  // the partial state file holds one
   }
-  const bool written = WriteWindows((tmp / "windows.csv.zst").string(), windows, &error) &&
-                       WriteTalkers((tmp / "talkers.csv.zst").string(), agg.Talkers(), &error) &&
-                       WriteExposure((tmp / "exposure.csv.zst").string(), agg.Exposure(), &error) &&
-                       WriteFindings((tmp / "findings.jsonl.zst").string(), r.findings, &error);
+  bool written;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              std::max(1u, opt.threads));
+    written = WriteTables(tmp, windows, agg, r.findings, &error);
+  }
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";

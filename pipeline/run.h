@@ -62,6 +62,13 @@ std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<Wind
 // Writes findings.jsonl.zst: one FindingJson line per finding.
 [[nodiscard]] bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
                                  std::string* error);
+// Writes the four output tables into `dir` under their SPEC names (pipeline/summary.h): the
+// windows rows and findings given, and the talkers and exposure rows built from `agg`. The
+// three table builds and their zstd streams run as concurrent tasks within the caller's thread
+// limit. False with *error (the first failure's message) when any file could not be written.
+[[nodiscard]] bool WriteTables(const std::filesystem::path& dir,
+                               const std::vector<WindowRow>& windows, const Aggregator& agg,
+                               const std::vector<Finding>& findings, std::string* error);
 
 // Writes `text` to `path` (binary); false with *error naming the file.
 [[nodiscard]] bool WriteTextFile(const std::filesystem::path& path, const std::string& text,
