@@ -788,7 +788,7 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     send(by_talker, kTalkerTable);
     if (detect_internal == nullptr || dst == nullptr) continue;
     // Detection's destination-keyed state: fan-in (an internal destination) and a SYN-ACK's
-    // answer to a probe (any destination). Only those rows go, so few rows cost a second visit.
+    // answer to a probe (any destination). Rows to external hosts need no second visit.
     const bool dst_present = dst->present(r);
     const Addr128* to = pkt_dst != nullptr && pkt_dst->present(r) ? &pkt_dst->addr[r]
                         : dst_present                             ? &dst->addr[r]
