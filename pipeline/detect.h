@@ -141,7 +141,8 @@ class Detector {
   // tables are freed one by one as they are merged, which lowers the peak memory.
   void Merge(Detector&& other);
 
-  // Takes over `other`'s state (left empty) in O(1), when no key of any table is in both, as
+  // Takes over `other`'s state in O(1) (`other` is left usable only to be destroyed or
+  // assigned, as after the consuming Merge), when no key of any table is in both, as
   // Aggregator::Route makes partitions: their findings are then made apart, with no merge.
   void Absorb(Detector&& other);
   // Folds absorbed detectors into one state, freeing each as it goes: before Save, which

@@ -531,6 +531,7 @@ struct Detector::State {
   std::vector<std::unique_ptr<State>> shards;
   // Folds the shards into this state's tables, freeing each as it goes.
   void Collapse() {
+    if (shards.empty()) return;  // empty except after Absorb; AddRows calls this per block
     std::vector<std::unique_ptr<State>> taken = std::move(shards);
     shards.clear();
     for (auto& shard : taken) {

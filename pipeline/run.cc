@@ -268,11 +268,10 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   g.detect.internal = opt.internal;
   g.since = opt.since;
   g.until = opt.until;
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
-                              std::max(1u, opt.threads));
-    r.graph = RunGraph(r.files, g, progress);
-  }
+  // -j bounds every parallel part of the run: the graph and the output tables.
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            std::max(1u, opt.threads));
+  r.graph = RunGraph(r.files, g, progress);
   for (const FileReport& f : r.graph.files) {
     r.input_bytes += f.outcome.disk_bytes;
     r.bad_lines += f.bad_lines;
@@ -292,12 +291,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   } else {
     r.graph.detect.Consolidate();  // the partial state file holds one
   }
-  bool written;
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
-                              std::max(1u, opt.threads));
-    written = WriteTables(tmp, windows, agg, r.findings, &error);
-  }
+  const bool written = WriteTables(tmp, windows, agg, r.findings, &error);
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
