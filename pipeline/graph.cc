@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <string_view>
 
 #include "kernels/enums.h"
@@ -64,6 +65,37 @@ struct Work {
   ParsedBatch batch;
   std::vector<PartitionRows> parts;  // per partition; empty tables = every table
   std::atomic<unsigned> pending{0};  // partitions still to add their rows
+};
+
+// Work objects handed back by their last partition, to be parsed into again (ParseChunk's
+// `recycled`): a run maps each chunk's columns once per pooled Work, not once per chunk. The
+// limiter bounds the Works alive, so the pool holds at most max_chunks_in_flight plus one per
+// thread (a slot is released just before its Work is).
+class WorkPool {
+ public:
+  std::shared_ptr<Work> Get() {
+    std::unique_ptr<Work> w;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        w = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!w) w = std::make_unique<Work>();
+    return std::shared_ptr<Work>(w.release(), [this](Work* p) { Put(p); });
+  }
+
+ private:
+  void Put(Work* p) {
+    std::unique_ptr<Work> w(p);
+    w->chunk.reset();  // the chunk's bytes (a mapping's pages, a reader's buffer) go now
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(w));
+  }
+
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Work>> free_;
 };
 
 struct PartMsg {
@@ -214,6 +246,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   tbb::enumerable_thread_specific<ThreadTimes> times;
   std::atomic<uint64_t> data_bytes{0};
 
+  WorkPool pool;  // outlives the graph, whose messages hold Works
   flow::graph g;
   flow::queue_node<ReadToken> tokens(g);
   flow::limiter_node<ReadToken> limiter(g, in_flight);
@@ -257,10 +290,11 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   flow::function_node<std::shared_ptr<const Chunk>> parse(
       g, flow::unlimited, [&](const std::shared_ptr<const Chunk>& chunk) {
         const Clock::time_point start = Clock::now();
-        auto work = std::make_shared<Work>();
+        std::shared_ptr<Work> work = pool.Get();
         work->chunk = chunk;
         const Format& format = chunk->format ? *chunk->format : Format::Default();
-        work->batch = ParseChunk(chunk->data, chunk->size, format, wanted, scratch.local().parse);
+        work->batch = ParseChunk(chunk->data, chunk->size, format, wanted, scratch.local().parse,
+                                 std::move(work->batch));
         ParsedBatch& b = work->batch;
 
         ChunkReport rep;

@@ -95,23 +95,31 @@ LineError ErrorFor(FieldKind kind, FieldStatus status) {
 class ChunkParser {
  public:
   ChunkParser(const uint8_t* bytes, size_t size, const Format& format, const FieldSet& wanted,
-              ParseScratch& scratch)
-      : bytes_(bytes), size_(size), format_(format), s_(scratch) {
+              ParseScratch& scratch, ParsedBatch recycled)
+      : bytes_(bytes), size_(size), format_(format), s_(scratch), check_only_(scratch.check_only) {
     // Wanted fields become output columns. Typed fields nobody wants are still converted, into
     // scratch, so that whether a line is a record or a bad line never depends on the command
     // (a garbage line is bad whatever is asked of it); strings are checked by the line pass.
+    // Columns are reused in order from `recycled` and from the scratch's last chunk: with the
+    // same format each comes back as the same field, with its capacity.
+    std::vector<Column> spare = std::move(recycled.columns);
+    out_.bad_lines = std::move(recycled.bad_lines);
+    out_.bad_lines.clear();
+    size_t spare_used = 0, check_used = 0;
     for (size_t f = 0; f < kNumFields; ++f) {
       const Field field = static_cast<Field>(f);
       if (!format.Has(field)) continue;
-      Column col;
-      col.field = field;
-      col.kind = InfoOf(field).kind;
+      const FieldKind kind = InfoOf(field).kind;
       if (wanted[f]) {
-        out_.columns.push_back(std::move(col));
-      } else if (col.kind != FieldKind::kString) {
-        check_only_.push_back(std::move(col));
+        out_.columns.push_back(spare_used < spare.size() ? std::move(spare[spare_used++])
+                                                         : Column());
+        Reset(out_.columns.back(), field, kind);
+      } else if (kind != FieldKind::kString) {
+        if (check_used == check_only_.size()) check_only_.emplace_back();
+        Reset(check_only_[check_used++], field, kind);
       }
     }
+    check_only_.resize(check_used);
     for (Column& c : out_.columns) slots_.push_back({&c, Position(c.field), true});
     for (Column& c : check_only_) slots_.push_back({&c, Position(c.field), false});
     for (const Slot& slot : slots_) typed_slots_ += slot.col->kind != FieldKind::kString;
@@ -260,6 +268,19 @@ class ChunkParser {
     s_.row_line[block_rows_] = line_;
     s_.row_offset[block_rows_] = begin;
     ++block_rows_;
+  }
+
+  // Empties a reused column for `field`, keeping its vectors' capacity.
+  static void Reset(Column& col, Field field, FieldKind kind) {
+    col.field = field;
+    col.kind = kind;
+    col.status.clear();
+    col.u64.clear();
+    col.addr.clear();
+    col.code.clear();
+    col.spans.clear();
+    col.ids.clear();
+    col.dict.clear();
   }
 
   void Bad(uint32_t offset, LineError reason) { out_.bad_lines.push_back({line_, offset, reason}); }
@@ -475,7 +496,7 @@ class ChunkParser {
   FieldSpan* SpansOf(size_t slot) { return s_.spans.data() + slot * span_stride_; }
   size_t span_stride_ = 0;  // entries between two slots' spans in s_.spans
 
-  std::vector<Column> check_only_;
+  std::vector<Column>& check_only_;            // ParseScratch::check_only
   std::vector<Slot> slots_;                    // output columns first, then check-only ones
   size_t typed_slots_ = 0;                     // slots that can fail conversion
   std::vector<size_t> check_order_;            // slot indexes in format order
@@ -505,11 +526,16 @@ const Column* ParsedBatch::Find(Field f) const {
 }
 
 ParsedBatch ParseChunk(const uint8_t* bytes, size_t size, const Format& format,
-                       const FieldSet& wanted, ParseScratch& scratch) {
+                       const FieldSet& wanted, ParseScratch& scratch, ParsedBatch recycled) {
   static std::atomic<uint64_t> serial{0};
-  ParsedBatch b = ChunkParser(bytes, size, format, wanted, scratch).Run();
+  ParsedBatch b = ChunkParser(bytes, size, format, wanted, scratch, std::move(recycled)).Run();
   b.serial = ++serial;
   return b;
+}
+
+ParsedBatch ParseChunk(const uint8_t* bytes, size_t size, const Format& format,
+                       const FieldSet& wanted, ParseScratch& scratch) {
+  return ParseChunk(bytes, size, format, wanted, scratch, ParsedBatch());
 }
 
 }  // namespace flowsift

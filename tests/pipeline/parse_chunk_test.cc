@@ -258,6 +258,104 @@ TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
   EXPECT_TRUE(p.batch.Find(Field::kAccountId)->ids.empty());
 }
 
+// Every column of two batches, row by row, and their counts and bad lines.
+void ExpectSameBatch(const ParsedBatch& a, const ParsedBatch& b) {
+  EXPECT_EQ(a.rows, b.rows);
+  EXPECT_EQ(a.lines, b.lines);
+  EXPECT_EQ(a.header_lines, b.header_lines);
+  EXPECT_EQ(a.blank_lines, b.blank_lines);
+  ASSERT_EQ(a.bad_lines.size(), b.bad_lines.size());
+  for (size_t i = 0; i < a.bad_lines.size(); ++i) {
+    EXPECT_EQ(a.bad_lines[i].line, b.bad_lines[i].line);
+    EXPECT_EQ(a.bad_lines[i].reason, b.bad_lines[i].reason);
+  }
+  ASSERT_EQ(a.columns.size(), b.columns.size());
+  for (size_t k = 0; k < a.columns.size(); ++k) {
+    const Column& x = a.columns[k];
+    const Column& y = b.columns[k];
+    EXPECT_EQ(x.field, y.field);
+    EXPECT_EQ(x.kind, y.kind);
+    ASSERT_EQ(x.status.size(), y.status.size()) << k;
+    EXPECT_EQ(x.u64.size(), y.u64.size()) << k;
+    EXPECT_EQ(x.addr.size(), y.addr.size()) << k;
+    EXPECT_EQ(x.code.size(), y.code.size()) << k;
+    EXPECT_EQ(x.spans.size(), y.spans.size()) << k;
+    EXPECT_EQ(x.ids.size(), y.ids.size()) << k;
+    EXPECT_EQ(x.dict.size(), y.dict.size()) << k;
+    for (size_t r = 0; r < x.status.size(); ++r) {
+      ASSERT_EQ(x.status[r], y.status[r]) << k << " " << r;
+      if (!x.u64.empty()) {
+        ASSERT_EQ(x.u64[r], y.u64[r]) << k << " " << r;
+      }
+      if (!x.addr.empty()) {
+        ASSERT_TRUE(x.addr[r] == y.addr[r]) << k << " " << r;
+      }
+      if (!x.code.empty()) {
+        ASSERT_EQ(x.code[r], y.code[r]) << k << " " << r;
+      }
+      if (!x.spans.empty()) {
+        ASSERT_EQ(x.spans[r].begin, y.spans[r].begin) << k << " " << r;
+        ASSERT_EQ(x.spans[r].end, y.spans[r].end) << k << " " << r;
+      }
+      if (!x.ids.empty()) {
+        ASSERT_EQ(x.ids[r], y.ids[r]) << k << " " << r;
+      }
+    }
+  }
+}
+
+// A run parses each chunk into the storage of a batch it is done with (and reuses the
+// scratch's check-only columns): the result equals a fresh parse, whatever the recycled batch
+// held: more rows, bad lines, another format, other wanted fields.
+TEST(ParseChunk, RecycledBatchParsesLikeAFreshOne) {
+  std::mt19937_64 rng(5);
+  const auto make_text = [&](size_t bytes, bool with_bad) {
+    std::string text;
+    while (text.size() < bytes) {
+      std::string line = rng() % 2 ? kLine1 : kLine2;
+      line.replace(line.find("4249"), 4, std::to_string(rng() % 100000000));
+      line.replace(line.find("eni-1235b8ca"), 12, "eni-" + std::to_string(rng() % 40 + 10000000));
+      if (with_bad && rng() % 20 == 0) line += " extra";
+      text += line + "\n";
+    }
+    return text;
+  };
+  const auto parse_into = [](const std::string& text, const Format& format, const FieldSet& wanted,
+                             ParseScratch& scratch, ParsedBatch recycled) {
+    return ParseChunk(reinterpret_cast<const uint8_t*>(text.data()),
+                      text.size() - kernels::kPadding, format, wanted, scratch,
+                      std::move(recycled));
+  };
+  const auto padded = [](std::string s) { return s.append(kernels::kPadding, '\0'); };
+  const std::string big = padded(make_text(3 * kMaxLineBytes, true));
+  const std::string small = padded(make_text(kMaxLineBytes / 2, false));
+  std::string error;
+  const auto custom = Format::Parse("srcaddr dstaddr action bytes packets start", &error);
+  ASSERT_TRUE(custom);
+  const std::string other = padded(
+      "10.0.0.1 10.0.0.2 ACCEPT 100 1 1418530010\n10.0.0.3 - REJECT 5 2 1418530070\n"
+      "10.0.0.4 10.0.0.5 MAYBE 1 1 1\n");
+  FieldSet some;
+  some.set(static_cast<size_t>(Field::kBytes));
+  some.set(static_cast<size_t>(Field::kInterfaceId));
+
+  ParseScratch scratch;
+  ParsedBatch batch = parse_into(big, Format::Default(), AllFields(), scratch, ParsedBatch());
+  ASSERT_GT(batch.bad_lines.size(), 0u);
+  const auto step = [&](const std::string& text, const Format& format, const FieldSet& wanted) {
+    ParseScratch fresh_scratch;
+    const ParsedBatch fresh = parse_into(text, format, wanted, fresh_scratch, ParsedBatch());
+    batch = parse_into(text, format, wanted, scratch, std::move(batch));
+    ExpectSameBatch(batch, fresh);
+  };
+  step(small, Format::Default(), AllFields());
+  step(big, Format::Default(), AllFields());
+  step(other, *custom, AllFields());
+  step(big, Format::Default(), some);  // typed fields checked only, in the scratch's columns
+  step(small, Format::Default(), AllFields());
+  step(big, Format::Default(), AllFields());
+}
+
 // A consumer's LocalIdMap looks each local id up once per batch (Reset with the same batch
 // keeps them; another batch starts over), and an absent column is the text "-".
 TEST(ParseChunk, LocalIdMapLooksUpEachValueOncePerBatch) {
