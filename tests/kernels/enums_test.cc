@@ -5,6 +5,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include "tests/kernels/target_util.h"
 
@@ -69,6 +70,43 @@ TEST(ParseEnum, RandomStringsMatchScalar) {
         ParseEnumScalar(kind, reinterpret_cast<const uint8_t*>(s.data()), s.size(), &b);
     ASSERT_EQ(sa, sb) << s;
     ASSERT_EQ(a, b) << s;
+  }
+}
+
+// The column form over one buffer of space-separated fields, each of random length (including
+// 0, 8 and 9 bytes and NUL bytes), against the scalar reference field by field.
+TEST(ParseEnum, ColumnMatchesScalar) {
+  std::mt19937_64 rng(9);
+  static const char kAlphabet[] = "-ACEPTRJOKNDSIvegrsIP46Fin\0\xff";
+  for (const EnumKind kind : kKinds) {
+    std::string text;
+    std::vector<FieldSpan> spans;
+    for (int i = 0; i < 20000; ++i) {
+      std::string s;
+      if (rng() % 3 == 0) {
+        size_t count;
+        s = std::string(EnumNames(kind, &count)[rng() % count]);
+        if (rng() % 8 == 0) s += kAlphabet[rng() % (sizeof(kAlphabet) - 1)];  // one byte more
+      } else {
+        const size_t len = rng() % 11;
+        for (size_t k = 0; k < len; ++k) s += kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+      }
+      const uint32_t begin = static_cast<uint32_t>(text.size());
+      text += s;
+      spans.push_back({begin, static_cast<uint32_t>(text.size())});
+      text += ' ';
+    }
+    const PaddedBuffer buf(text, 0);
+    std::vector<uint8_t> codes(spans.size(), 99);
+    std::vector<FieldStatus> status(spans.size(), FieldStatus::kOverflow);
+    ParseEnumColumn(kind, buf.data(), spans.data(), spans.size(), codes.data(), status.data());
+    for (size_t i = 0; i < spans.size(); ++i) {
+      uint8_t expected = 0;
+      const FieldStatus st = ParseEnumScalar(kind, buf.data() + spans[i].begin,
+                                             spans[i].end - spans[i].begin, &expected);
+      ASSERT_EQ(status[i], st) << i;
+      ASSERT_EQ(codes[i], expected) << i;
+    }
   }
 }
 
