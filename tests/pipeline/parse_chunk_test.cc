@@ -9,6 +9,7 @@
 
 #include "kernels/addr.h"
 #include "kernels/enums.h"
+#include "tests/batch_diff.h"
 
 namespace flowsift {
 namespace {
@@ -258,52 +259,6 @@ TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
   EXPECT_TRUE(p.batch.Find(Field::kAccountId)->ids.empty());
 }
 
-// Every column of two batches, row by row, and their counts and bad lines.
-void ExpectSameBatch(const ParsedBatch& a, const ParsedBatch& b) {
-  EXPECT_EQ(a.rows, b.rows);
-  EXPECT_EQ(a.lines, b.lines);
-  EXPECT_EQ(a.header_lines, b.header_lines);
-  EXPECT_EQ(a.blank_lines, b.blank_lines);
-  ASSERT_EQ(a.bad_lines.size(), b.bad_lines.size());
-  for (size_t i = 0; i < a.bad_lines.size(); ++i) {
-    EXPECT_EQ(a.bad_lines[i].line, b.bad_lines[i].line);
-    EXPECT_EQ(a.bad_lines[i].reason, b.bad_lines[i].reason);
-  }
-  ASSERT_EQ(a.columns.size(), b.columns.size());
-  for (size_t k = 0; k < a.columns.size(); ++k) {
-    const Column& x = a.columns[k];
-    const Column& y = b.columns[k];
-    EXPECT_EQ(x.field, y.field);
-    EXPECT_EQ(x.kind, y.kind);
-    ASSERT_EQ(x.status.size(), y.status.size()) << k;
-    EXPECT_EQ(x.u64.size(), y.u64.size()) << k;
-    EXPECT_EQ(x.addr.size(), y.addr.size()) << k;
-    EXPECT_EQ(x.code.size(), y.code.size()) << k;
-    EXPECT_EQ(x.spans.size(), y.spans.size()) << k;
-    EXPECT_EQ(x.ids.size(), y.ids.size()) << k;
-    EXPECT_EQ(x.dict.size(), y.dict.size()) << k;
-    for (size_t r = 0; r < x.status.size(); ++r) {
-      ASSERT_EQ(x.status[r], y.status[r]) << k << " " << r;
-      if (!x.u64.empty()) {
-        ASSERT_EQ(x.u64[r], y.u64[r]) << k << " " << r;
-      }
-      if (!x.addr.empty()) {
-        ASSERT_TRUE(x.addr[r] == y.addr[r]) << k << " " << r;
-      }
-      if (!x.code.empty()) {
-        ASSERT_EQ(x.code[r], y.code[r]) << k << " " << r;
-      }
-      if (!x.spans.empty()) {
-        ASSERT_EQ(x.spans[r].begin, y.spans[r].begin) << k << " " << r;
-        ASSERT_EQ(x.spans[r].end, y.spans[r].end) << k << " " << r;
-      }
-      if (!x.ids.empty()) {
-        ASSERT_EQ(x.ids[r], y.ids[r]) << k << " " << r;
-      }
-    }
-  }
-}
-
 // A run parses each chunk into the storage of a batch it is done with (and reuses the
 // scratch's check-only columns): the result equals a fresh parse, whatever the recycled batch
 // held: more rows, bad lines, another format, other wanted fields.
@@ -346,7 +301,7 @@ TEST(ParseChunk, RecycledBatchParsesLikeAFreshOne) {
     ParseScratch fresh_scratch;
     const ParsedBatch fresh = parse_into(text, format, wanted, fresh_scratch, ParsedBatch());
     batch = parse_into(text, format, wanted, scratch, std::move(batch));
-    ExpectSameBatch(batch, fresh);
+    EXPECT_EQ(flowsift::testing::BatchDifference(batch, fresh), "");
   };
   step(small, Format::Default(), AllFields());
   step(big, Format::Default(), AllFields());
