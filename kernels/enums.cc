@@ -52,6 +52,14 @@ template <const auto& kNames>
   return c != 0 ? FieldStatus::kOk : dash ? FieldStatus::kMissing : FieldStatus::kBadSyntax;
 }
 
+template <const auto& kNames>
+void MatchColumn(const uint8_t* base, const FieldSpan* spans, size_t n, uint8_t* code,
+                 FieldStatus* status) {
+  for (size_t i = 0; i < n; ++i) {
+    status[i] = Match<kNames>(base + spans[i].begin, spans[i].end - spans[i].begin, &code[i]);
+  }
+}
+
 template <size_t N>
 FieldStatus MatchScalar(const std::array<std::string_view, N>& names, const uint8_t* p, size_t len,
                         uint8_t* code) {
@@ -121,20 +129,15 @@ FieldStatus ParseEnumScalar(EnumKind kind, const uint8_t* p, size_t len, uint8_t
 void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
                      uint8_t* code, FieldStatus* status) {
   // One loop per kind, so the spelling table is a compile-time constant inside the loop.
-  const auto each = [&]<const auto & kNames>() {
-    for (size_t i = 0; i < n; ++i) {
-      status[i] = Match<kNames>(base + spans[i].begin, spans[i].end - spans[i].begin, &code[i]);
-    }
-  };
   switch (kind) {
     case EnumKind::kAction:
-      return each.template operator()<kActionNames>();
+      return MatchColumn<kActionNames>(base, spans, n, code, status);
     case EnumKind::kLogStatus:
-      return each.template operator()<kLogStatusNames>();
+      return MatchColumn<kLogStatusNames>(base, spans, n, code, status);
     case EnumKind::kAddrType:
-      return each.template operator()<kAddrTypeNames>();
+      return MatchColumn<kAddrTypeNames>(base, spans, n, code, status);
     case EnumKind::kFlowDirection:
-      return each.template operator()<kFlowDirectionNames>();
+      return MatchColumn<kFlowDirectionNames>(base, spans, n, code, status);
   }
   for (size_t i = 0; i < n; ++i) code[i] = 0, status[i] = FieldStatus::kBadSyntax;
 }
