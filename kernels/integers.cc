@@ -51,7 +51,7 @@ namespace flowsift::kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3  // raw is __m128i (not EMU128, SCALAR)
 // Fields of 1..16 bytes; anything else goes to ParseUint.
 HWY_INLINE UintResult ParseUpTo16(const uint8_t* HWY_RESTRICT p, size_t len, uint64_t max) {
   const hn::Full128<uint8_t> d8;
@@ -83,7 +83,7 @@ void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_REST
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* p = base + spans[i].begin;
     const size_t len = spans[i].end - spans[i].begin;
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3  // raw is __m128i (not EMU128, SCALAR)
     const UintResult r = len - 1 < 16 ? ParseUpTo16(p, len, max) : ParseUint(p, len, max);
 #else
     const UintResult r = ParseUint(p, len, max);
@@ -114,8 +114,9 @@ UintResult ParseUint(const uint8_t* p, size_t len, uint64_t max) {
   }
   if (len - 9 < 8) {  // 9..16 digits: epoch seconds (10) and milliseconds (13)
     uint64_t hi, lo;
-    const bool ok = swar::LoadDigits(p, len - 8, &hi) & swar::LoadDigits(p + len - 8, 8, &lo);
-    if (!ok) return {0, FieldStatus::kBadSyntax};
+    const bool ok_hi = swar::LoadDigits(p, len - 8, &hi);
+    const bool ok_lo = swar::LoadDigits(p + len - 8, 8, &lo);
+    if (!(ok_hi & ok_lo)) return {0, FieldStatus::kBadSyntax};
     const uint64_t value = swar::EightDigits(hi) * 100000000ull + swar::EightDigits(lo);
     if (value > max) return {0, FieldStatus::kOverflow};
     return {value, FieldStatus::kOk};

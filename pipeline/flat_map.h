@@ -25,6 +25,19 @@ class FlatMap {
  public:
   using Entry = std::pair<Key, Value>;
 
+ private:
+  // An entry exists only in slots with a non-zero tag: the table starts as zeroed memory (a
+  // fresh mapping is zero without touching it) and entries are constructed on insert.
+  struct Slot {
+    uint32_t tag;  // 0 marks an empty slot
+    union {
+      Entry entry;
+    };
+    Slot() : tag(0) {}
+    ~Slot() {}
+  };
+
+ public:
   FlatMap() = default;
   ~FlatMap() { Release(); }
   FlatMap(const FlatMap&) = delete;
@@ -113,16 +126,6 @@ class FlatMap {
   const_iterator end() const { return {slots_ + capacity_, slots_ + capacity_}; }
 
  private:
-  // An entry exists only in slots with a non-zero tag: the table starts as zeroed memory (a
-  // fresh mapping is zero without touching it) and entries are constructed on insert.
-  struct Slot {
-    uint32_t tag;  // 0 marks an empty slot
-    union {
-      Entry entry;
-    };
-    Slot() : tag(0) {}
-    ~Slot() {}
-  };
   static uint32_t TagOf(uint64_t h) {
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
     return tag != 0 ? tag : 1;
