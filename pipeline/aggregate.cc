@@ -13,6 +13,7 @@
 #include "kernels/enums.h"
 #include "pipeline/distinct.h"
 #include "pipeline/flat_map.h"
+#include "pipeline/prefetch.h"
 #include "pipeline/serial.h"
 
 namespace flowsift {
@@ -126,7 +127,7 @@ class PortCounter {
   }
   // Starts loading the bitmap word Add(port) will touch (8 KiB per busy window).
   void Prefetch(uint16_t port) const {
-    if (bits_) __builtin_prefetch(&bits_[port >> 6]);
+    if (bits_) PrefetchLine(&bits_[port >> 6]);
   }
 
  private:

@@ -5,6 +5,7 @@
 
 #include "kernels/enums.h"
 #include "pipeline/detect_internal.h"
+#include "pipeline/prefetch.h"
 
 namespace flowsift {
 
@@ -203,9 +204,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (p.want & kWantTrw) {
         p.trw_state = &s.Trw(*p.from, p.h_trw);
         const auto* line = reinterpret_cast<const char*>(p.trw_state);
-        __builtin_prefetch(line);
-        __builtin_prefetch(line + 64);
-        __builtin_prefetch(line + sizeof(TrwState) - 1);
+        PrefetchLine(line);
+        PrefetchLine(line + 64);
+        PrefetchLine(line + sizeof(TrwState) - 1);
       }
       if (p.want & kWantFanIn) {
         p.fanin_state = &s.fanin.FindOrInsert(HostKey{*p.to, fanin_window.Of(p.start)}, p.h_fanin);
@@ -214,7 +215,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       }
     };
     const auto stage_contacts = [&](const PendingRow& p) {
-      if (p.want & kWantTrw) __builtin_prefetch(p.trw_state->contacts.data());
+      if (p.want & kWantTrw) PrefetchLine(p.trw_state->contacts.data());
     };
     const size_t n_inbound = inbound.size();
     const auto stage_inbound = [&](size_t k) {  // k: the inbound row about to be updated

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "pipeline/prefetch.h"
+
 namespace flowsift {
 
 class ByteReader;
@@ -92,9 +94,9 @@ class DistinctCounter {
   // large table or sketch behind other rows' work. A hint only; changes nothing.
   void Prefetch(uint64_t hash) const {
     if (capacity_ == kSketch) {
-      __builtin_prefetch(reinterpret_cast<const uint8_t*>(heap_) + (hash >> (64 - kPrecision)));
+      PrefetchLine(reinterpret_cast<const uint8_t*>(heap_) + (hash >> (64 - kPrecision)));
     } else if (capacity_ != 0) {
-      __builtin_prefetch(heap_ + (hash & (capacity_ - 1)));
+      PrefetchLine(heap_ + (hash & (capacity_ - 1)));
     }
   }
 

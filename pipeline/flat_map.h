@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "pipeline/huge_pages.h"
+#include "pipeline/prefetch.h"
 
 namespace flowsift {
 
@@ -88,7 +89,7 @@ class FlatMap {
   }
   // Starts loading the slot where a key of hash `h` begins its probe.
   void Prefetch(uint64_t h) const {
-    if (capacity_ != 0) __builtin_prefetch(&slots_[h & (capacity_ - 1)]);
+    if (capacity_ != 0) PrefetchLine(&slots_[h & (capacity_ - 1)]);
   }
   // Makes room for `n` keys in all, so that inserting them moves nothing.
   void Reserve(size_t n) {
