@@ -137,5 +137,44 @@ TEST(IndexDelimiters, LargeRandomTextMatchesScalar) {
       [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), want); });
 }
 
+// Random delimiter indexes (slot 0 the virtual UINT32_MAX, as the parser has it), rows at
+// random slots with some kSkipRow among them, every row count up to a few vectors (the tails)
+// and a long one; spans start as junk, which skipped rows must keep.
+TEST(SpansFromDelimiters, MatchesScalarOnEveryTarget) {
+  std::mt19937_64 rng(2024);
+  std::vector<size_t> counts;
+  for (size_t n = 0; n <= 40; ++n) counts.push_back(n);
+  for (size_t n : {63, 64, 65, 5000}) counts.push_back(n);
+  ForEachTarget([&](const char*) {
+    for (const size_t rows : counts) {
+      // Field 0 of the first line reads the virtual delimiter: every third count has it.
+      const uint32_t field = rows % 3 == 0 ? 0 : static_cast<uint32_t>(rng() % 20);
+      const uint32_t base = static_cast<uint32_t>(rng() % (1u << 30));
+      std::vector<uint32_t> delims(rows * 3 + field + 8);
+      delims[0] = UINT32_MAX;
+      uint32_t offset = 0;
+      for (size_t i = 1; i < delims.size(); ++i) delims[i] = offset += 1 + rng() % 30;
+      std::vector<uint32_t> prev(rows);
+      for (uint32_t& p : prev) {
+        p = rng() % 9 == 0 ? kSkipRow : static_cast<uint32_t>(rng() % (rows * 3 + 6));
+      }
+      if (rows > 0) prev[0] = 0;  // the block's first line
+      std::vector<FieldSpan> want(rows), got(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        want[r] = got[r] = {0xA5A5A5A5u, static_cast<uint32_t>(r)};
+      }
+      SpansFromDelimitersScalar(delims.data(), prev.data(), rows, field, base, want.data());
+      SpansFromDelimiters(delims.data(), prev.data(), rows, field, base, got.data());
+      for (size_t r = 0; r < rows; ++r) {
+        ASSERT_EQ(got[r].begin, want[r].begin) << "rows " << rows << " row " << r;
+        ASSERT_EQ(got[r].end, want[r].end) << "rows " << rows << " row " << r;
+      }
+      if (rows > 0 && field == 0) {
+        ASSERT_EQ(want[0].begin, base);  // the virtual delimiter's UINT32_MAX + 1 wrapped
+      }
+    }
+  });
+}
+
 }  // namespace
 }  // namespace flowsift::kernels
