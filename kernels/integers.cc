@@ -83,7 +83,7 @@ void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_REST
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* p = base + spans[i].begin;
     const size_t len = spans[i].end - spans[i].begin;
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3  // raw is __m128i (not EMU128, SCALAR)
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3
     const UintResult r = len - 1 < 16 ? ParseUpTo16(p, len, max) : ParseUint(p, len, max);
 #else
     const UintResult r = ParseUint(p, len, max);

@@ -151,7 +151,6 @@ DelimiterCounts IndexDelimiters(const uint8_t* HWY_RESTRICT in, size_t size,
   return c;
 }
 
-// NOLINTNEXTLINE(google-readability-namespace-comments)
 void SpansFromDelimiters(const uint32_t* HWY_RESTRICT delims, const uint32_t* HWY_RESTRICT prev,
                          size_t n, uint32_t field, uint32_t base, FieldSpan* HWY_RESTRICT spans) {
   const uint32_t* fd = delims + field;
@@ -184,6 +183,7 @@ void SpansFromDelimiters(const uint32_t* HWY_RESTRICT delims, const uint32_t* HW
   }
 }
 
+// NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE
 }  // namespace flowsift::kernels
 HWY_AFTER_NAMESPACE();
