@@ -52,6 +52,8 @@ def summarize(records):
         runs.append({
             "tool": tool, "set": set_name, "threads": threads, "variant": variant,
             "reps": len(reps), "seconds": t,
+            # [round, seconds] of each repetition, for ratios between runs of the same round.
+            "by_rep": sorted([r.get("rep", i), x] for i, (r, x) in enumerate(zip(reps, secs))),
             "gbps": {"median": text_bytes / t["median"] / 1e9, "min": text_bytes / t["max"] / 1e9,
                      "max": text_bytes / t["min"] / 1e9},
             "process_wall": statistics.median(r["wall"] for r in reps),
@@ -93,6 +95,25 @@ def find_limit(res, name, threads=1):
         if (lim["name"], lim["threads"]) == (name, threads):
             return lim
     return None
+
+
+def speed_ratio(res, a, b):
+    """How many times faster run a is than run b (b's seconds / a's), with min and max.
+
+    When the run interleaved its repetitions (scripts/bench: round k ran every configuration
+    once) the ratio is the median of the per-round ratios: two runs of a round are minutes apart,
+    so a slow spell of the machine hits both. Otherwise (older results) it is the ratio of the
+    medians, and min and max are those of the extreme pairs."""
+    if a is None or b is None:
+        return None
+    rounds_a, rounds_b = dict(a.get("by_rep", [])), dict(b.get("by_rep", []))
+    common = sorted(set(rounds_a) & set(rounds_b))
+    if res["machine"].get("interleaved") and common:
+        ratios = [rounds_b[k] / rounds_a[k] for k in common]
+        return spread(ratios)
+    sa, sb = a["seconds"], b["seconds"]
+    return {"median": sb["median"] / sa["median"], "min": sb["min"] / sa["max"],
+            "max": sb["max"] / sa["min"]}
 
 
 def main_sets(res):
@@ -159,8 +180,19 @@ def render_section(res, plot_prefix):
                        f"[{fmt(s['min'])}-{fmt(s['max'])}] | {fmt(r['cpu'], 1)} | "
                        f"{r['rss_mb']:.0f} |")
 
+    paired = bool(m.get("interleaved"))
+    how = ("the median of the per-round ratios, [min-max] over the rounds (each round ran every "
+           "configuration of a data set once, so both sides of a ratio were measured minutes "
+           "apart)" if paired else "the ratio of the medians")
+
+    def ratio_cell(r, digits=2):
+        if r is None:
+            return "-"
+        return f"{fmt(r['median'], digits)}x [{fmt(r['min'], digits)}-{fmt(r['max'], digits)}]"
+
     out += ["", "### Ratios", "",
-            "Speed of `flowsift run` (all outputs) divided by the other's, same input and threads.",
+            f"Speed of `flowsift run` (all outputs) divided by the other's, same input and "
+            f"threads: {how}.",
             "", "| flowsift vs | set | 1 thread | 2 threads |", "|---|---|---|---|"]
 
     def ratio(set_name, threads, other):
@@ -171,10 +203,23 @@ def render_section(res, plot_prefix):
         for query in ("windows", "scan"):
             cells = []
             for j in (1, 2):
+                fs = find_run(res, "flowsift", set_name, j, "default")
                 db = find_run(res, "duckdb", set_name, j, query)
-                r = ratio(set_name, j, db and db["gbps"]["median"])
-                cells.append(fmt(r) + "x" if r else "-")
+                cells.append(ratio_cell(speed_ratio(res, fs, db)))
             out.append(f"| DuckDB, {query} | {set_name} | {cells[0]} | {cells[1]} |")
+    if "no-detect" in flowsift_variants:
+        out += ["", "Detection's cost: time of `flowsift run` over `flowsift run --no-detect`, "
+                f"minus one ({how}; SPEC target: within 25%):", "",
+                "| set | 1 thread | 2 threads |", "|---|---|---|"]
+        for set_name in main_sets(res):
+            cells = []
+            for j in (1, 2):
+                r = speed_ratio(res, find_run(res, "flowsift", set_name, j, "no-detect"),
+                                find_run(res, "flowsift", set_name, j, "default"))
+                cells.append("-" if r is None else
+                             f"{100 * (r['median'] - 1):+.0f}% [{100 * (r['min'] - 1):+.0f}% to "
+                             f"{100 * (r['max'] - 1):+.0f}%]")
+            out.append(f"| {set_name} | {cells[0]} | {cells[1]} |")
     gz = next((s for s in main_sets(res) if s.startswith("gz-")), None)
     v2 = next((s for s in main_sets(res) if s.startswith("v2-")), None)
 
@@ -193,14 +238,14 @@ def render_section(res, plot_prefix):
                        ("DRAM read", find_limit(res, "memread")), ("`wc -l`", wc)):
         double = lim and {"gbps": {"median": 2 * lim["gbps"]["median"]}}
         out.append(f"| {label} | {v2} | {share(v2, 1, lim)} | {share(v2, 2, double)} |")
-    out += ["", "1 -> 2 threads speed-up:", "", "| tool, work | " +
+    out += ["", f"1 -> 2 threads speed-up ({how}):", "", "| tool, work | " +
             " | ".join(main_sets(res)) + " |", "|---|" + "---|" * len(main_sets(res))]
     for tool, variant in [("flowsift", v) for v in flowsift_variants] + [
             ("duckdb", "windows"), ("duckdb", "scan")]:
         cells = []
         for set_name in main_sets(res):
-            a, b = (find_run(res, tool, set_name, j, variant) for j in (1, 2))
-            cells.append(fmt(b["gbps"]["median"] / a["gbps"]["median"]) + "x" if a and b else "-")
+            a, b = (find_run(res, tool, set_name, j, variant) for j in (2, 1))
+            cells.append(ratio_cell(speed_ratio(res, a, b)))
         out.append(f"| {tool} {variant} | " + " | ".join(cells) + " |")
 
     out += ["", "### Machine limits (same run)", "", "| limit | threads | GB/s [min-max] |",

@@ -47,14 +47,46 @@ class ReportTest(unittest.TestCase):
     def test_section_has_ratios_and_check(self):
         self.assertTrue(self.section.startswith(report.BENCH_BEGIN))
         self.assertTrue(self.section.rstrip().endswith(report.BENCH_END))
-        # flowsift 0.45 s vs DuckDB windows 1.6 s with 2 threads: 3.56x; 1 thread 0.8 vs 3.2: 4x.
-        self.assertIn("| DuckDB, windows | v2-64M | 4.00x | 3.56x |", self.section)
-        self.assertIn("| flowsift default | 1.78x |", self.section)
+        # The sample's repetitions were not interleaved: ratios of medians, [min-max] from the
+        # extreme pairs. flowsift 0.45 s vs DuckDB windows 1.6 s with 2 threads: 3.56x (1.5/0.5
+        # to 1.7/0.4); 1 thread 0.8 vs 3.2 s: 4x (3.0/0.9 to 3.4/0.7).
+        self.assertIn("| DuckDB, windows | v2-64M | 4.00x [3.33-4.86] | 3.56x [3.00-4.25] |",
+                      self.section)
+        self.assertIn("the ratio of the medians", self.section)
+        self.assertIn("| flowsift default | 1.78x [1.40-2.25] |", self.section)
+        self.assertNotIn("Detection's cost", self.section)
         self.assertIn("| v5-64M | 1400 | **NO**: 1 differences", self.section)
         self.assertIn("| gz-64M | 1400 | yes | 12 | 0.80% |", self.section)
         self.assertIn("no `--no-detect` flag", self.section)
         self.assertIn("| 0.26 GB | 0.37 | 0.70 | 150 |", self.section)
         self.assertIn("![peak RSS against input size](bench/results/sample-rss.png)", self.section)
+
+    def test_interleaved_rounds_give_paired_ratios(self):
+        records = report.load_records(SAMPLE)
+        for r in records:
+            if r["kind"] == "meta":
+                r["interleaved"] = True
+                r["no_detect_flag"] = True
+        for rep, wall in enumerate((0.5, 0.6, 0.7)):
+            records.append({"kind": "run", "tool": "flowsift", "set": "v2-64M", "threads": 1,
+                            "variant": "no-detect", "rep": rep, "wall": wall, "user": wall,
+                            "sys": 0, "rss_kb": 100000, "out": None})
+        res = report.summarize(records)
+        section = report.render_section(res, "bench/results/sample")
+        # Per round, DuckDB windows over flowsift: 3.0/0.8, 3.2/0.9, 3.4/0.7 (1 thread) and
+        # 1.5/0.5, 1.6/0.4, 1.7/0.45 (2 threads): medians 3.75 and 3.78, not 4.00 and 3.56.
+        self.assertIn("| DuckDB, windows | v2-64M | 3.75x [3.56-4.86] | 3.78x [3.00-4.00] |",
+                      section)
+        self.assertIn("median of the per-round ratios", section)
+        # 1 -> 2 threads per round: 0.8/0.5, 0.9/0.4, 0.7/0.45.
+        self.assertIn("| flowsift default | 1.60x [1.56-2.25] |", section)
+        # Detection: 0.8/0.5, 0.9/0.6, 0.7/0.7 -> +50% (+0% to +60%); no 2-thread no-detect run.
+        self.assertIn("| v2-64M | +50% [+0% to +60%] | - |", section)
+        # A configuration that misses a round is paired over the rounds both have.
+        a = report.find_run(res, "flowsift", "v2-64M", 1, "default")
+        b = report.find_run(res, "duckdb", "v2-64M", 1, "windows")
+        a = dict(a, by_rep=a["by_rep"][:2])
+        self.assertAlmostEqual(report.speed_ratio(res, a, b)["median"], (3.0 / 0.8 + 3.2 / 0.9) / 2)
 
     def test_replace_keeps_the_rest(self):
         doc = f"# Title\nhand-written\n{report.BENCH_BEGIN}\nold\n{report.BENCH_END}\n## History\nkept\n"
