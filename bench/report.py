@@ -25,8 +25,12 @@ BENCH_END = "<!-- bench:end -->"
 def load_records(path):
     with open(path) as f:
         text = f.read()
-    if text.lstrip().startswith("{") and '"raw"' in text[:200]:
-        return json.loads(text)["raw"]
+    try:  # a results JSON (indented, "raw" anywhere in it) is one object
+        whole = json.loads(text)
+    except json.JSONDecodeError:  # JSON lines
+        whole = None
+    if isinstance(whole, dict) and "raw" in whole:
+        return whole["raw"]
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
@@ -181,9 +185,9 @@ def render_section(res, plot_prefix):
                        f"{r['rss_mb']:.0f} |")
 
     paired = bool(m.get("interleaved"))
-    how = ("the median of the per-round ratios, [min-max] over the rounds (each round ran every "
-           "configuration of a data set once, so both sides of a ratio were measured minutes "
-           "apart)" if paired else "the ratio of the medians")
+    how = "median of the per-round ratios [min-max]" if paired else "ratio of the medians"
+    why = (" Each round ran every configuration of a data set once, so both sides of a ratio "
+           "were measured a minute or two apart." if paired else "")
 
     def ratio_cell(r, digits=2):
         if r is None:
@@ -192,7 +196,7 @@ def render_section(res, plot_prefix):
 
     out += ["", "### Ratios", "",
             f"Speed of `flowsift run` (all outputs) divided by the other's, same input and "
-            f"threads: {how}.",
+            f"threads: the {how}.{why}",
             "", "| flowsift vs | set | 1 thread | 2 threads |", "|---|---|---|---|"]
 
     def ratio(set_name, threads, other):

@@ -77,7 +77,7 @@ class ReportTest(unittest.TestCase):
         # 1.5/0.5, 1.6/0.4, 1.7/0.45 (2 threads): medians 3.75 and 3.78, not 4.00 and 3.56.
         self.assertIn("| DuckDB, windows | v2-64M | 3.75x [3.56-4.86] | 3.78x [3.00-4.00] |",
                       section)
-        self.assertIn("median of the per-round ratios", section)
+        self.assertIn("the median of the per-round ratios [min-max]. Each round", section)
         # 1 -> 2 threads per round: 0.8/0.5, 0.9/0.4, 0.7/0.45.
         self.assertIn("| flowsift default | 1.60x [1.56-2.25] |", section)
         # Detection: 0.8/0.5, 0.9/0.6, 0.7/0.7 -> +50% (+0% to +60%); no 2-thread no-detect run.
@@ -87,6 +87,15 @@ class ReportTest(unittest.TestCase):
         b = report.find_run(res, "duckdb", "v2-64M", 1, "windows")
         a = dict(a, by_rep=a["by_rep"][:2])
         self.assertAlmostEqual(report.speed_ratio(res, a, b)["median"], (3.0 / 0.8 + 3.2 / 0.9) / 2)
+
+    def test_results_json_reloads(self):
+        # A results JSON is indented and its "raw" member comes after the summary.
+        records = report.load_records(SAMPLE)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "results.json")
+            with open(path, "w") as f:
+                json.dump({**report.summarize(records), "raw": records}, f, indent=1)
+            self.assertEqual(report.load_records(path), records)
 
     def test_replace_keeps_the_rest(self):
         doc = f"# Title\nhand-written\n{report.BENCH_BEGIN}\nold\n{report.BENCH_END}\n## History\nkept\n"
