@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   // thousands of heap blocks probed at random. On 4 KiB pages nearly every probe misses the TLB
   // too, and in a VM the page walk is nested; so mimalloc takes its segments on 2 MiB pages
   // (transparent huge pages by madvise; the big hash tables do the same, huge_pages.h). One
-  // thread, 1 GiB: -12% CPU; peak RSS +6% (BENCHMARKS.md, eighth session). An explicit
+  // thread, 1 GiB: -7.5% CPU; peak RSS +6% (BENCHMARKS.md, eighth session). An explicit
   // MIMALLOC_LARGE_OS_PAGES in the environment wins. Options are read before main, so set.
   if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) mi_option_set(mi_option_large_os_pages, 1);
   CLI::App app(kDescription, "flowsift");
