@@ -54,6 +54,14 @@ uint64_t HashName(std::string_view name) {
   return h;
 }
 
+}  // namespace
+
+size_t InterfaceOwner(std::string_view name, size_t parts) {
+  return static_cast<size_t>(((HashName(name) * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
+}
+
+namespace {
+
 // Exact distinct destination ports: a short list, then a 65,536-bit map (8 KiB).
 class PortCounter {
  public:
@@ -388,8 +396,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   };
   Staged ring[kDepth];
 
-  // Talker updates alone need no interface: Route sends many rows to a second partition for
-  // their talker only, and those skip the interface lookup.
+  // Talker updates alone need no interface.
   constexpr uint8_t kNeedsInterface = kWindowTable | kExposureTable;
   auto needs_interface = [tables](size_t i) {
     return tables == nullptr || (tables[i] & kNeedsInterface) != 0;
@@ -397,12 +404,6 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   auto stage = [&](size_t i, Staged& st) {
     const size_t r = row_of(i);
     st.tables = tables != nullptr ? tables[i] : kAllTables;
-    if ((st.tables & (kWindowTable | kTalkerTable | kExposureTable)) == 0) {  // detection's row
-      st.agg = nullptr;
-      st.from = nullptr;
-      st.exposed = false;
-      return;
-    }
     if (needs_interface(i)) {
       const uint32_t local = LocalId(iface, r);
       if (local != last_local) {
@@ -563,6 +564,21 @@ void Aggregator::Absorb(Aggregator&& other) {
   other.state_->options = state_->options;
 }
 
+void Aggregator::AbsorbPartition(Aggregator&& other) {
+  State& o = *other.state_;
+  // Its windows go through a state of their own (with its interface ids) into MergeFrom; what
+  // is left, its talkers and exposure, is disjoint from every other partition's.
+  State shared;
+  shared.options = o.options;
+  shared.interfaces = o.interfaces;
+  shared.window_aggs = std::move(o.window_aggs);
+  o.window_aggs.clear();
+  o.windows = {};
+  // Absorbed shards hold no windows, so this state's stay unique without a Collapse.
+  state_->MergeFrom(shared);
+  Absorb(std::move(other));
+}
+
 void Aggregator::RenumberFiles(uint32_t index, uint32_t count) {
   if (count <= 1) return;
   const auto renumber = [&](State& s) {
@@ -719,26 +735,13 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
 }
 
 void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_t* rows, size_t n,
-                       std::vector<PartitionRows>& out, const NetworkSet* detect_internal) {
-  const uint64_t parts = out.size();
+                       const NetworkSet& internal, std::vector<PartitionRows>& out) {
+  const size_t parts = out.size();
   const Column* iface = b.Find(Field::kInterfaceId);
   if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
   const Column* src = b.Find(Field::kSrcAddr);
   const Column* pkt_src = b.Find(Field::kPktSrcAddr);
-  const Column* dst = detect_internal != nullptr ? b.Find(Field::kDstAddr) : nullptr;
-  const Column* pkt_dst = detect_internal != nullptr ? b.Find(Field::kPktDstAddr) : nullptr;
-  const Column* flags = detect_internal != nullptr ? b.Find(Field::kTcpFlags) : nullptr;
-  // The owner of a key: the top bits of a multiplicative hash of the key, scaled to `parts`
-  // (Lemire's multiply-shift instead of a division). The tables pick slots by the low bits of
-  // other hashes, so a partition's keys still spread over all of its slots.
-  const auto owner = [parts](uint64_t x) -> size_t {
-    return static_cast<size_t>(((x * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
-  };
-  // An address as a source and as a destination has the same owner, so that a host's exfil
-  // state and the bytes it relayed meet (Addresses are not mixed yet: one Mix64 so every bit
-  // counts).
-  const auto owner_of = [&](const Addr128& a) { return owner(Mix64(a.lo ^ std::rotl(a.hi, 32))); };
-  // Up to n rows each; trimmed at the end. Plain stores into sized arrays: this loop runs for
+  // Up to n rows each, trimmed at the end. Plain stores into sized arrays: this loop runs for
   // every record on the parse threads.
   struct Out {
     uint32_t* rows;
@@ -751,60 +754,41 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     out[k].tables.resize(n);
     outs[k] = {out[k].rows.data(), out[k].tables.data(), 0};
   }
-  // The owner by interface of each of the batch's interface values (chunk-local ids).
   std::vector<uint32_t> by_interface(iface != nullptr ? iface->dict.size() : 1);
   for (uint32_t local = 0; local < by_interface.size(); ++local) {
-    by_interface[local] = static_cast<uint32_t>(owner(HashName(LocalText(iface, local, bytes))));
+    by_interface[local] =
+        static_cast<uint32_t>(InterfaceOwner(LocalText(iface, local, bytes), parts));
   }
+  // What a row's source partition updates: everything but the exposure table.
+  constexpr uint8_t kBySource = kWindowTable | kTalkerTable;
   for (size_t i = 0; i < n; ++i) {
     const uint32_t r = rows[i];
-    // Windows (interface, window) and exposure (interface, port, protocol) both go by the
-    // interface alone: still one owner per key, and a row's two interface-keyed updates meet
-    // in one partition, so only its talker may cost a second visit (which skips the interface).
-    const size_t by_window = by_interface[LocalId(iface, r)];
-    size_t by_talker = by_window;
-    const Addr128* from = nullptr;
-    if (pkt_src != nullptr && pkt_src->present(r)) {
-      from = &pkt_src->addr[r];
-    } else if (src != nullptr && src->present(r)) {
-      from = &src->addr[r];
+    const size_t by_iface = by_interface[LocalId(iface, r)];
+    const Addr128* from = pkt_src != nullptr && pkt_src->present(r) ? &pkt_src->addr[r]
+                          : src != nullptr && src->present(r)       ? &src->addr[r]
+                                                                    : nullptr;
+    if (from == nullptr) {  // NODATA, SKIPDATA: a window count and nothing else
+      Out& o = outs[by_iface];
+      o.rows[o.n] = r;
+      o.tables[o.n++] = kBySource;
+      continue;
     }
-    if (from != nullptr) {
-      // By the source alone, not its window: the detectors run on these rows too
-      // (Detector::AddRows), and a source's scan state spans windows, so each source's state
-      // lives in one partition.
-      by_talker = owner_of(*from);
+    const size_t by_source = AddrOwner(*from, parts);
+    // Only a record from an external source updates the exposure table (SPEC 3.3).
+    const bool exposed = !internal.Contains(*from);
+    if (exposed && by_iface == by_source) {
+      Out& o = outs[by_source];
+      o.rows[o.n] = r;
+      o.tables[o.n++] = kAllTables;
+      continue;
     }
-    // A row goes to each distinct owner once, with the tables that owner holds.
-    const auto send = [&](size_t k, uint8_t table) {
-      Out& o = outs[k];
-      if (o.n != 0 && o.rows[o.n - 1] == r) {
-        o.tables[o.n - 1] |= table;
-      } else {
-        o.rows[o.n] = r;
-        o.tables[o.n++] = table;
-      }
-    };
-    send(by_window, kWindowTable | kExposureTable);
-    send(by_talker, kTalkerTable);
-    if (detect_internal == nullptr || dst == nullptr) continue;
-    // Detection's destination-keyed state: fan-in (an internal destination) and a SYN-ACK's
-    // answer to a probe (any destination). Rows to external hosts need no second visit.
-    const bool dst_present = dst->present(r);
-    const Addr128* to = pkt_dst != nullptr && pkt_dst->present(r) ? &pkt_dst->addr[r]
-                        : dst_present                             ? &dst->addr[r]
-                                                                  : nullptr;
-    if (to == nullptr) continue;
-    constexpr uint64_t kSynAck = 18;  // tcp-flags SYN | ACK
-    const bool synack =
-        flags != nullptr && flags->present(r) && (flags->u64[r] & kSynAck) == kSynAck;
-    const bool to_internal = detect_internal->Contains(*to);
-    if (synack || to_internal) send(owner_of(*to), kDestinationTable);
-    // Relays are keyed by an internal dstaddr, which differs from the effective destination
-    // only with pkt-dstaddr; without it a relay rides the kDestinationTable visit.
-    if (dst_present &&
-        (to == &dst->addr[r] ? to_internal : detect_internal->Contains(dst->addr[r]))) {
-      send(owner_of(dst->addr[r]), kRelayTable);
+    Out& o = outs[by_source];
+    o.rows[o.n] = r;
+    o.tables[o.n++] = kBySource;
+    if (exposed) {
+      Out& e = outs[by_iface];
+      e.rows[e.n] = r;
+      e.tables[e.n++] = kExposureTable;
     }
   }
   for (size_t k = 0; k < parts; ++k) {

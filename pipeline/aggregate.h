@@ -3,12 +3,15 @@
 #ifndef FLOWSIFT_PIPELINE_AGGREGATE_H_
 #define FLOWSIFT_PIPELINE_AGGREGATE_H_
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "kernels/types.h"
+#include "pipeline/distinct.h"
 #include "pipeline/format.h"
 #include "pipeline/networks.h"
 #include "pipeline/parse_chunk.h"
@@ -22,6 +25,17 @@ struct AggregateOptions {
   uint32_t window = 600;  // seconds; window_start = start - start % window
   NetworkSet internal = NetworkSet::DefaultInternal();
 };
+
+// The partition of `parts` that owns address `a` (as a source, and as a destination in
+// detection's tables): the top bits of a multiplicative hash scaled to `parts` (Lemire's
+// multiply-shift, no division). One Mix64 first, so every bit of the address counts.
+inline size_t AddrOwner(const kernels::Addr128& a, size_t parts) {
+  const uint64_t x = Mix64(a.lo ^ std::rotl(a.hi, 32));
+  return static_cast<size_t>(((x * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
+}
+
+// The partition of `parts` that owns interface `name`'s exposure keys.
+size_t InterfaceOwner(std::string_view name, size_t parts);
 
 // The start of the window of width `w` that holds time `t`.
 inline uint64_t WindowOf(uint64_t t, uint64_t w) { return t - t % w; }
@@ -78,15 +92,10 @@ struct ExposureRow {
 inline constexpr size_t kTopTalkers = 20;
 
 // The tables a row updates in one partition (bits of a mask): its window's row (key: interface,
-// window), its talker (window, source; owned by the source's partition, where its source-keyed
-// detection runs too) and its exposure (interface, port, protocol). Two more are detection's
-// alone (Detector::AddRows): the destination-keyed state (fan-in, a probed port's SYN-ACK
-// answer), in the partition that owns the effective destination, and the relay bytes, in the
-// one that owns dstaddr. A reject spike's state is keyed by interface and rides kWindowTable.
-inline constexpr uint8_t kWindowTable = 1, kTalkerTable = 2, kExposureTable = 4,
-                         kDestinationTable = 8, kRelayTable = 16;
-inline constexpr uint8_t kAllTables =
-    kWindowTable | kTalkerTable | kExposureTable | kDestinationTable | kRelayTable;
+// window), its talker (window, source) and its exposure (interface, port, protocol). Detection
+// (Detector::AddRows) rides kTalkerTable: a row is detected where its source's state lives.
+inline constexpr uint8_t kWindowTable = 1, kTalkerTable = 2, kExposureTable = 4;
+inline constexpr uint8_t kAllTables = kWindowTable | kTalkerTable | kExposureTable;
 
 // One partition's share of a batch: rows ascending, and the tables each row updates there.
 struct PartitionRows {
@@ -116,21 +125,24 @@ class Aggregator {
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
                const uint8_t* tables, size_t n);
 
-  // Deals rows[0, n) of `batch` to out[0, parts) so that every key of every table has one owner
-  // partition: a row goes to each partition that owns one of its keys, with those tables. The
-  // owner depends only on the key (not on the batch), so aggregators fed one partition each
-  // hold disjoint keys and Absorb combines them. Windows and exposure go by interface, talkers
-  // by source (all of a source's windows in one partition, where its detection runs too).
-  // With `detect_internal` (detection on; its internal networks), a row whose effective
-  // destination is internal, or that is a SYN-ACK, also goes to the destination's owner
-  // (kDestinationTable), and one whose pkt-dstaddr differs from an internal dstaddr to
-  // dstaddr's owner (kRelayTable): every detection key has one owner too, so the partitions'
-  // detectors make their findings apart, with no merge (Detector::AddRows).
+  // Deals rows[0, n) of `batch` to out[0, parts): each row to the partition that owns its
+  // effective source (AddrOwner; its interface's, InterfaceOwner, when it has none) with its
+  // window and talker, and detection there too (Detector::AddRows); a row from a source outside
+  // `internal` also updates the exposure table, in the partition that owns its interface (the
+  // same one or a second visit). So a row is added once, or twice at most, and its
+  // source-keyed state (talkers, a source's whole scan walk across windows) lives in one
+  // partition. Talkers and exposure keys then have one owner each; window keys are in many
+  // partitions: combine the partitions with AbsorbPartition, not Absorb. The owner depends
+  // only on the key, not on the batch.
   static void Route(const ParsedBatch& batch, const uint8_t* bytes, const uint32_t* rows, size_t n,
-                    std::vector<PartitionRows>& out, const NetworkSet* detect_internal = nullptr);
+                    const NetworkSet& internal, std::vector<PartitionRows>& out);
+  // Takes over `other`, a partition Route fed: merges its windows (whose keys other partitions
+  // hold too) into this aggregator's tables and absorbs its talkers and exposure (one owner per
+  // key) in O(1), as Absorb does. Then the outputs equal one aggregator's fed every row.
+  void AbsorbPartition(Aggregator&& other);
 
-  // Adds everything `other` holds, like Merge, when no key of any table is in both (as Route
-  // makes partitions): O(1) here; the outputs then walk both aggregators' tables.
+  // Adds everything `other` holds, like Merge, when no key of any table is in both: O(1)
+  // here; the outputs then walk both aggregators' tables.
   void Absorb(Aggregator&& other);
   // Adds everything `other` holds. The result does not depend on how records were split
   // between aggregators or on the order of Adds and Merges.

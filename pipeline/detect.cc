@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/enums.h"
+#include "pipeline/aggregate.h"
 #include "pipeline/detect_internal.h"
 #include "pipeline/prefetch.h"
 
@@ -80,13 +81,12 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     const size_t i1 = std::min(n, i0 + kSubBlock);
     pending.clear();
     for (size_t i = i0; i < i1; ++i) {
-      // What this partition owns of the row (Aggregator::Route): its source's state, its
-      // destination's, its relay, its interface's reject counts; all of it with one partition.
-      const uint8_t roles = tables != nullptr ? tables[i] : kAllTables;
+      // A row is detected in its source's partition (Aggregator::Route), the one with its
+      // talker; another partition may have it for its interface's exposure only.
+      if (tables != nullptr && (tables[i] & kTalkerTable) == 0) continue;
       const size_t r = rows != nullptr ? rows[i] : i;
       const bool rejected = action != nullptr && static_cast<kernels::Action>(action->code[r]) ==
                                                      kernels::Action::kReject;
-      if ((roles & (kTalkerTable | kDestinationTable | kRelayTable)) == 0 && !rejected) continue;
       const Addr128* from = effective(pkt_src, src, r);
       const Addr128* to = effective(pkt_dst, dst, r);
       if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
@@ -146,14 +146,6 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
           (to == &dst->addr[r] ? to_internal : o.internal.Contains(dst->addr[r]))) {
         want |= kWantRelay;
       }
-      // A SYN-ACK's answer is kept with the prober's (the destination's) scan state.
-      uint8_t owned = 0;
-      if (roles & kWindowTable) owned |= kWantReject;
-      if (roles & kTalkerTable)
-        owned |= kWantBrute | kWantTrw | kWantExfil | (reply ? 0 : kWantScan);
-      if (roles & kDestinationTable) owned |= kWantFanIn | (reply ? kWantScan : 0);
-      if (roles & kRelayTable) owned |= kWantRelay;
-      want &= owned;
       if (want == 0) continue;
       p.id = s.local_ids.Get(iface, LocalId(iface, r), bytes,
                              [&](std::string_view text) { return s.names.Id(text); });
@@ -882,6 +874,57 @@ void Detector::Absorb(Detector&& other) {
   other.state_->shards.clear();
   state_->shards.push_back(std::move(other.state_));
   for (auto& shard : more) state_->shards.push_back(std::move(shard));
+}
+
+void Detector::CombinePartitions(std::vector<Detector>& parts) {
+  const size_t n = parts.size();
+  if (n < 2) return;
+  // boxes[k * n + d]: the entries partition k holds of keys that partition d owns, with k's
+  // interface names (MergeFrom renumbers them).
+  std::vector<std::unique_ptr<State>> boxes(n * n);
+  const auto box = [&](size_t k, size_t d) -> State& {
+    std::unique_ptr<State>& b = boxes[k * n + d];
+    if (!b) {
+      b = std::make_unique<State>();
+      b->o = parts[k].state_->o;
+      b->names = parts[k].state_->names;
+    }
+    return *b;
+  };
+  const auto split = [&](size_t k, auto member, auto owner) {
+    auto& table = (*parts[k].state_).*member;
+    std::remove_reference_t<decltype(table)> kept;
+    for (const auto& [key, value] : table) {
+      auto& v = const_cast<std::remove_cvref_t<decltype(value)>&>(value);  // table is dropped
+      const size_t d = owner(key);
+      if (d == k) {
+        kept[key] = std::move(v);
+      } else {
+        (box(k, d).*member)[key] = std::move(v);
+      }
+    }
+    table = std::move(kept);
+  };
+  for (size_t k = 0; k < n; ++k) {
+    parts[k].state_->Collapse();
+    // A probe's answers (a SYN-ACK row's source is the probed host) go to the prober, whose
+    // attempts the port-scan finding checks them against; relays to the host that relayed, whose
+    // exfiltration they are subtracted from; fan-in to its destination; rejects, keyed by
+    // interface, all to parts[0].
+    split(k, &State::scans, [n](const PairKey& key) { return AddrOwner(key.src, n); });
+    split(k, &State::relay, [n](const RelayKey& key) { return AddrOwner(key.host, n); });
+    split(k, &State::fanin, [n](const HostKey& key) { return AddrOwner(key.host, n); });
+    split(k, &State::rejects, [](const IfaceKey&) { return size_t{0}; });
+  }
+  for (size_t d = 0; d < n; ++d) {
+    for (size_t k = 0; k < n; ++k) {
+      if (std::unique_ptr<State>& b = boxes[k * n + d]) {
+        parts[d].state_->MergeFrom(*b, b.get());
+        b.reset();
+      }
+    }
+  }
+  for (size_t k = 1; k < n; ++k) parts[0].Absorb(std::move(parts[k]));
 }
 
 void Detector::Consolidate() { state_->Collapse(); }

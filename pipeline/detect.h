@@ -122,12 +122,9 @@ class Detector {
   // The fields AddRows and Route read.
   static FieldSet NeededFields();
 
-  // Adds the rows rows[i] (ascending) of `batch` to the state the partition owns of each, by
-  // tables[i] (Aggregator::Route): with kTalkerTable the source-keyed state (scans, sweeps,
-  // brute force, TRW, exfiltration), with kDestinationTable the destination-keyed (fan-in, a
-  // SYN-ACK's answer to a probe), with kRelayTable the relay bytes, with kWindowTable the
-  // interface's reject counts. So every key is updated in one partition only. A null `tables`
-  // adds all of every row listed; a null `rows` means rows 0..n-1.
+  // Adds the rows rows[i] (ascending) of `batch` whose tables[i] has kTalkerTable: a run's
+  // partition detects the rows whose source it owns (Aggregator::Route), so a source's state is
+  // never split. A null `tables` adds every row listed; a null `rows` means rows 0..n-1.
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, const uint32_t* rows,
                const uint8_t* tables, size_t n);
   // Every row of the batch.
@@ -142,9 +139,17 @@ class Detector {
   void Merge(Detector&& other);
 
   // Takes over `other`'s state in O(1) (`other` is left usable only to be destroyed or
-  // assigned, as after the consuming Merge), when no key of any table is in both, as
-  // Aggregator::Route makes partitions: their findings are then made apart, with no merge.
+  // assigned, as after the consuming Merge), when no key of any table is in both: their
+  // findings are then made apart, with no merge.
   void Absorb(Detector&& other);
+  // Combines partitions a run fed by Aggregator::Route (each row in the partition of its
+  // source) into parts[0]. The tables a row updates for another host than its source (a
+  // probe's answers, keyed by the prober; relays and fan-in, by the destination) and an
+  // interface's reject counts then hold keys in several partitions: those entries move to the
+  // partition that owns their host (AddrOwner; rejects to parts[0]) and merge there, so every
+  // key has one owner, and parts[0] absorbs the others. The findings then equal one detector's
+  // fed every row. The rest of `parts` is left as after Absorb.
+  static void CombinePartitions(std::vector<Detector>& parts);
   // Folds absorbed detectors into one state, freeing each as it goes: before Save, which
   // otherwise copies them into one. Merge, AddRows and Load do it themselves.
   void Consolidate();

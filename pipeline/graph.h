@@ -1,9 +1,9 @@
 // The run's oneTBB flow graph: input files -> chunks (read/decompress) -> parallel parse ->
-// partitions by key (interface for windows and exposure, source for talkers) -> one serial
-// aggregator and detector per partition (the detector takes the rows whose source the
-// partition owns), with a serial
-// reporter that turns chunk-relative bad lines into absolute line numbers. This file and
-// graph.cc alone know TBB; the stages are plain functions and classes.
+// partitions by source (a row's window, talker and detection where its source is; its
+// exposure where its interface is) -> one serial aggregator and detector per partition, merged
+// after the graph, with a serial reporter that turns chunk-relative bad lines into absolute
+// line numbers. This file and graph.cc alone know TBB; the stages are plain functions and
+// classes.
 #ifndef FLOWSIFT_PIPELINE_GRAPH_H_
 #define FLOWSIFT_PIPELINE_GRAPH_H_
 

@@ -266,7 +266,7 @@ TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
   }
 }
 
-TEST(Aggregator, RoutedPartitionsAbsorbedEqualOneAggregator) {
+TEST(Aggregator, RoutedPartitionsCombinedEqualOneAggregator) {
   GenOptions g;
   g.seed = 7;
   g.records = 30000;
@@ -293,19 +293,24 @@ TEST(Aggregator, RoutedPartitionsAbsorbedEqualOneAggregator) {
       std::vector<uint32_t> rows(b.rows);
       for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
       std::vector<PartitionRows> out(parts);
-      Aggregator::Route(b, base, rows.data(), rows.size(), out);
+      Aggregator::Route(b, base, rows.data(), rows.size(), AggregateOptions{}.internal, out);
+      size_t visits = 0;
       for (size_t k = 0; k < parts; ++k) {
         ASSERT_EQ(out[k].rows.size(), out[k].tables.size());
+        visits += out[k].rows.size();
         for (uint8_t t : out[k].tables) split_rows |= t != kAllTables;
         aggs[k].AddRows(b, base, order, out[k].rows.data(), out[k].tables.data(),
                         out[k].rows.size());
       }
+      // Every row once, and a second time at most (its exposure, where its interface is).
+      EXPECT_GE(visits, rows.size());
+      EXPECT_LT(visits, rows.size() * 2);
       ++order;
       pos = end;
     }
     EXPECT_TRUE(split_rows);
     Aggregator combined = std::move(aggs[parts - 1]);
-    for (size_t k = 0; k + 1 < parts; ++k) combined.Absorb(std::move(aggs[k]));
+    for (size_t k = 0; k + 1 < parts; ++k) combined.AbsorbPartition(std::move(aggs[k]));
     EXPECT_EQ(combined.Windows(), whole.Windows()) << parts;
     EXPECT_EQ(combined.Talkers(), whole.Talkers()) << parts;
     EXPECT_EQ(combined.Exposure(), whole.Exposure()) << parts;
