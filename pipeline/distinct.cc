@@ -121,6 +121,21 @@ void DistinctCounter::Merge(const DistinctCounter& other) {
     for (uint32_t i = 0; i < other.size_; ++i) Add(other.inline_[i]);
     return;
   }
+  // `other` is an exact table. A run's partitions merge thousands of these at its end (every
+  // fan-in destination's and window's sources): insert the smaller set into the larger (a copy
+  // is one memcpy), into a table grown once for both.
+  if (capacity_ != kSketch && size_ < other.size_) {
+    DistinctCounter larger(other);
+    larger.Merge(*this);
+    *this = std::move(larger);
+    return;
+  }
+  if (capacity_ != kSketch) {
+    const uint64_t most = std::min<uint64_t>(uint64_t{size_} + other.size_, kExactLimit + 1);
+    uint64_t capacity = capacity_ != 0 ? capacity_ : 16;
+    while (most * 4 > capacity * 3) capacity *= 2;
+    if (capacity > capacity_) GrowTable(static_cast<uint32_t>(capacity));
+  }
   for (uint32_t i = 0; i < other.capacity_; ++i) {
     if (other.heap_[i] != 0) Add(other.heap_[i]);
   }

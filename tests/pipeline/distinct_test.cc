@@ -57,6 +57,33 @@ TEST(DistinctCounter, MergeIsAUnionInAnyOrderAndSplit) {
   }
 }
 
+// Merge inserts the smaller exact set into a copy of the larger, in a table grown once: every
+// pairing of inline, small and large exact sets and sketches, both ways round, with overlaps
+// whose union stays exact (2,000) or crosses the limit (2,600).
+TEST(DistinctCounter, MergeOfUnequalSetsIsTheirUnion) {
+  const auto range = [](uint64_t lo, uint64_t hi) {
+    DistinctCounter c;
+    for (uint64_t i = lo; i < hi; ++i) c.Add(Mix64(i));
+    return c;
+  };
+  struct Set {
+    uint64_t lo, hi;
+  };
+  const std::vector<Set> sets = {{0, 2}, {0, 40}, {30, 1500}, {500, 2000}, {1100, 2600}, {0, 5000}};
+  for (const Set& a : sets) {
+    for (const Set& b : sets) {
+      DistinctCounter merged = range(a.lo, a.hi);
+      merged.Merge(range(b.lo, b.hi));
+      DistinctCounter whole = range(a.lo, a.hi);  // the union, one value at a time
+      for (uint64_t i = b.lo; i < b.hi; ++i) whole.Add(Mix64(i));
+      EXPECT_EQ(merged.exact(), whole.exact())
+          << a.lo << "-" << a.hi << " + " << b.lo << "-" << b.hi;
+      EXPECT_EQ(merged.Count(), whole.Count())
+          << a.lo << "-" << a.hi << " + " << b.lo << "-" << b.hi;
+    }
+  }
+}
+
 TEST(DistinctCounter, CopiesAreIndependent) {
   DistinctCounter a;
   for (uint64_t i = 0; i < 5000; ++i) a.Add(Mix64(i));
