@@ -57,7 +57,7 @@ uint64_t HashName(std::string_view name) {
 }  // namespace
 
 size_t InterfaceOwner(std::string_view name, size_t parts) {
-  return static_cast<size_t>(((HashName(name) * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
+  return OwnerOfHash(HashName(name), parts);
 }
 
 namespace {
@@ -763,32 +763,30 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   constexpr uint8_t kBySource = kWindowTable | kTalkerTable;
   for (size_t i = 0; i < n; ++i) {
     const uint32_t r = rows[i];
-    const size_t by_iface = by_interface[LocalId(iface, r)];
+    const auto put = [&](size_t k, uint8_t tables) {
+      Out& o = outs[k];
+      o.rows[o.n] = r;
+      o.tables[o.n++] = tables;
+    };
     const Addr128* from = pkt_src != nullptr && pkt_src->present(r) ? &pkt_src->addr[r]
                           : src != nullptr && src->present(r)       ? &src->addr[r]
                                                                     : nullptr;
     if (from == nullptr) {  // NODATA, SKIPDATA: a window count and nothing else
-      Out& o = outs[by_iface];
-      o.rows[o.n] = r;
-      o.tables[o.n++] = kBySource;
+      put(by_interface[LocalId(iface, r)], kBySource);
       continue;
     }
     const size_t by_source = AddrOwner(*from, parts);
     // Only a record from an external source updates the exposure table (SPEC 3.3).
-    const bool exposed = !internal.Contains(*from);
-    if (exposed && by_iface == by_source) {
-      Out& o = outs[by_source];
-      o.rows[o.n] = r;
-      o.tables[o.n++] = kAllTables;
+    if (internal.Contains(*from)) {
+      put(by_source, kBySource);
       continue;
     }
-    Out& o = outs[by_source];
-    o.rows[o.n] = r;
-    o.tables[o.n++] = kBySource;
-    if (exposed) {
-      Out& e = outs[by_iface];
-      e.rows[e.n] = r;
-      e.tables[e.n++] = kExposureTable;
+    const size_t by_iface = by_interface[LocalId(iface, r)];
+    if (by_iface == by_source) {
+      put(by_source, kAllTables);
+    } else {
+      put(by_source, kBySource);
+      put(by_iface, kExposureTable);
     }
   }
   for (size_t k = 0; k < parts; ++k) {

@@ -26,12 +26,17 @@ struct AggregateOptions {
   NetworkSet internal = NetworkSet::DefaultInternal();
 };
 
-// The partition of `parts` that owns address `a` (as a source, and as a destination in
-// detection's tables): the top bits of a multiplicative hash scaled to `parts` (Lemire's
-// multiply-shift, no division). One Mix64 first, so every bit of the address counts.
+// The partition of `parts` that owns a key whose hash is `h`: the top bits of a multiplicative
+// hash scaled to `parts` (Lemire's multiply-shift, no division). The tables pick slots by the
+// low bits of other hashes, so a partition's keys still spread over all of its slots.
+inline size_t OwnerOfHash(uint64_t h, size_t parts) {
+  return static_cast<size_t>(((h * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
+}
+
+// The partition that owns address `a` (as a source, and as a destination in detection's
+// tables). One Mix64 first, so every bit of the address counts.
 inline size_t AddrOwner(const kernels::Addr128& a, size_t parts) {
-  const uint64_t x = Mix64(a.lo ^ std::rotl(a.hi, 32));
-  return static_cast<size_t>(((x * 0x9E3779B97F4A7C15ull) >> 32) * parts >> 32);
+  return OwnerOfHash(Mix64(a.lo ^ std::rotl(a.hi, 32)), parts);
 }
 
 // The partition of `parts` that owns interface `name`'s exposure keys.

@@ -70,7 +70,7 @@ void DistinctCounter::GrowTable(uint32_t capacity) {
 }
 
 void DistinctCounter::InsertTable(uint64_t hash) {
-  if ((size_ + 1) * 4 > capacity_ * 3) GrowTable(capacity_ * 2);  // load factor under 3/4
+  if (Overloaded(uint64_t{size_} + 1, capacity_)) GrowTable(capacity_ * 2);
   const uint32_t mask = capacity_ - 1;
   for (uint32_t i = static_cast<uint32_t>(hash) & mask;; i = (i + 1) & mask) {
     if (heap_[i] == hash) return;
@@ -133,7 +133,7 @@ void DistinctCounter::Merge(const DistinctCounter& other) {
   if (capacity_ != kSketch) {
     const uint64_t most = std::min<uint64_t>(uint64_t{size_} + other.size_, kExactLimit + 1);
     uint64_t capacity = capacity_ != 0 ? capacity_ : 16;
-    while (most * 4 > capacity * 3) capacity *= 2;
+    while (Overloaded(most, capacity)) capacity *= 2;
     if (capacity > capacity_) GrowTable(static_cast<uint32_t>(capacity));
   }
   for (uint32_t i = 0; i < other.capacity_; ++i) {

@@ -56,7 +56,7 @@ class DistinctCounter {
       const uint8_t rank = SketchRank(hash);
       if (rank > *r) *r = rank;
       return;
-    } else if ((size_ + 1) * 4 <= capacity_ * 3) {
+    } else if (!Overloaded(uint64_t{size_} + 1, capacity_)) {
       // A table with room: probe inline; AddSlow only grows it or turns it into a sketch.
       const uint32_t mask = capacity_ - 1;
       for (uint32_t i = static_cast<uint32_t>(hash) & mask;; i = (i + 1) & mask) {
@@ -105,6 +105,9 @@ class DistinctCounter {
   static constexpr uint32_t kInline = 3;
   // capacity_ of a sketch: registers_ live in heap_ as 2^kPrecision bytes.
   static constexpr uint32_t kSketch = UINT32_MAX;
+
+  // Whether an exact table of `capacity` slots holding `n` values is past its load factor, 3/4.
+  static bool Overloaded(uint64_t n, uint64_t capacity) { return n * 4 > capacity * 3; }
 
   void AddSlow(uint64_t hash);
   void InsertTable(uint64_t hash);
