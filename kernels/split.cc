@@ -1,10 +1,12 @@
 // Stage 1: delimiter index. See split.h for the contract.
 //
 // Each 64-byte block becomes three u64 bitmasks (delimiter, newline, control-or-high byte)
-// using whole-vector compares, then the delimiter mask is "flattened" into offsets: 8 or 16
-// unconditional tzcnt/blsr steps and an advance by popcount. On real logs the number of
-// delimiters per block varies (field widths vary), so a loop with a branch per bit mispredicts;
-// the unconditional writes cost ~20% less (reference/performance.md, "Stage 1").
+// using whole-vector compares, then the delimiter mask is "flattened" into offsets without a
+// branch per bit: AVX-512 compresses lane offsets by the mask, AVX2 looks up each mask byte's
+// bit positions in a table, and the other targets take 8 or 16
+// unconditional tzcnt/blsr steps. On real logs the number of delimiters per block varies (field
+// widths vary), so a loop with a branch per bit mispredicts (reference/performance.md, "Stage
+// 1"; BENCHMARKS.md, "Tenth session").
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/split.cc"
@@ -28,6 +30,29 @@ struct BlockMasks {
   uint64_t ctrl;     // byte < 0x20 or >= 0x80 (includes '\n'; callers remove it)
 };
 
+#if HWY_TARGET != HWY_SCALAR
+// A byte mask's bits as an integer, lane i in bit i. On x86 straight from the register (a
+// kmask, or movemask): StoreMaskBits would store each vector's bits to memory, and reading
+// two 4-byte stores back as one u64 defeats store forwarding (a ~10-cycle stall, three times
+// a block on AVX2).
+template <class D, class M>
+HWY_INLINE uint64_t MaskBits(D d, M m) {
+#if HWY_TARGET <= HWY_AVX3
+  (void)d;
+  return static_cast<uint64_t>(m.raw);
+#elif HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128
+  (void)d;
+  return hn::detail::BitsFromMask(m);
+#else
+  uint8_t bytes[16] = {};
+  hn::StoreMaskBits(d, m, bytes);
+  uint64_t bits;
+  memcpy(&bits, bytes, 8);
+  return bits;
+#endif
+}
+#endif
+
 HWY_INLINE BlockMasks ClassifyBlock(const uint8_t* HWY_RESTRICT p) {
   BlockMasks m{0, 0, 0};
 #if HWY_TARGET == HWY_SCALAR
@@ -41,9 +66,7 @@ HWY_INLINE BlockMasks ClassifyBlock(const uint8_t* HWY_RESTRICT p) {
   const hn::ScalableTag<uint8_t> d;
   const hn::RebindToSigned<decltype(d)> di;
   constexpr size_t kN = hn::MaxLanes(d);
-  static_assert(64 % kN == 0 && kN >= 8, "whole mask bytes per vector");
-  // StoreMaskBits writes (kN + 7) / 8 bytes; each array keeps 8 bytes of slack for the last.
-  uint8_t delim[16], newline[16], ctrl[16];
+  static_assert(64 % kN == 0 && kN >= 8 && kN <= 64, "whole vectors per block");
   const auto space_v = hn::Set(d, ' ');
   const auto newline_v = hn::Set(d, '\n');
   // As signed bytes, 0x80..0xFF are negative, so one signed compare finds both < 0x20 and
@@ -52,13 +75,10 @@ HWY_INLINE BlockMasks ClassifyBlock(const uint8_t* HWY_RESTRICT p) {
   for (size_t i = 0; i < 64; i += kN) {
     const auto v = hn::LoadU(d, p + i);
     const auto is_newline = hn::Eq(v, newline_v);
-    hn::StoreMaskBits(d, hn::Or(hn::Eq(v, space_v), is_newline), delim + i / 8);
-    hn::StoreMaskBits(d, is_newline, newline + i / 8);
-    hn::StoreMaskBits(di, hn::Lt(hn::BitCast(di, v), ctrl_v), ctrl + i / 8);
+    m.delim |= MaskBits(d, hn::Or(hn::Eq(v, space_v), is_newline)) << i;
+    m.newline |= MaskBits(d, is_newline) << i;
+    m.ctrl |= MaskBits(di, hn::Lt(hn::BitCast(di, v), ctrl_v)) << i;
   }
-  memcpy(&m.delim, delim, 8);
-  memcpy(&m.newline, newline, 8);
-  memcpy(&m.ctrl, ctrl, 8);
 #endif
   return m;
 }
@@ -84,6 +104,46 @@ HWY_INLINE size_t FlattenBits(uint64_t bits, uint32_t base, uint32_t* HWY_RESTRI
     hn::StoreU(hn::Compress(v, m), d32, out + n);
     n += static_cast<size_t>(std::popcount(static_cast<uint16_t>(bits >> (16 * j))));
     v = hn::Add(v, sixteen);
+  }
+  return n;
+}
+#elif HWY_TARGET == HWY_AVX2
+// Without a compress instruction: one table lookup per mask byte. kBitIndex[b] lists the set
+// bits of b (0-7) as bytes; widened to u32, offset and stored as 8 lanes whatever b's
+// popcount, the store pointer advancing by the popcount. No branch and no dependency between
+// the bytes: a tzcnt/blsr loop is a serial chain of 8-16 steps, and its "more than 8?" branch
+// is a coin toss on flow logs (~7.7 delimiters per 64 bytes), so it mispredicted on about
+// every other block. (SSE4 and SSSE3 keep the loop: with 4-lane stores, and SSSE3 without a
+// byte-to-u32 widening instruction, the table was no faster there.)
+struct BitIndexTable {
+  uint8_t index[256][8];
+};
+constexpr BitIndexTable MakeBitIndexTable() {
+  BitIndexTable t{};
+  for (unsigned b = 0; b < 256; ++b) {
+    unsigned n = 0;
+    for (unsigned i = 0; i < 8; ++i) {
+      if (b & (1u << i)) t.index[b][n++] = static_cast<uint8_t>(i);
+    }
+  }
+  return t;
+}
+alignas(64) constexpr BitIndexTable kBitIndex = MakeBitIndexTable();
+
+HWY_INLINE size_t FlattenBits(uint64_t bits, uint32_t base, uint32_t* HWY_RESTRICT out) {
+  const hn::CappedTag<uint32_t, 8> d32;
+  const hn::Rebind<uint8_t, decltype(d32)> d8;
+  const size_t lanes = hn::Lanes(d32);
+  size_t n = 0;
+  auto at = hn::Set(d32, base);
+  const auto eight = hn::Set(d32, 8);
+  for (size_t k = 0; k < 8; ++k, at = hn::Add(at, eight)) {
+    const uint32_t byte = static_cast<uint32_t>(bits >> (8 * k)) & 0xFF;
+    for (size_t j = 0; j < 8; j += lanes) {
+      const auto index = hn::PromoteTo(d32, hn::LoadU(d8, kBitIndex.index[byte] + j));
+      hn::StoreU(hn::Add(index, at), d32, out + n + j);
+    }
+    n += static_cast<size_t>(std::popcount(byte));
   }
   return n;
 }
@@ -136,8 +196,18 @@ DelimiterCounts IndexDelimiters(const uint8_t* HWY_RESTRICT in, size_t size,
     uint64_t odd = (m.ctrl & ~m.newline) | (m.delim & after_delim);
 
     // Each newline's index in `delims` = delimiters before this block + those below it here.
+    // A block of flow-log text holds no newline or one (records are ~90-250 bytes), in no
+    // pattern a branch predicts, so the first is written unconditionally (past the count when
+    // there is none, which the contract allows) and only lines under 64 bytes take the loop.
+    // A second unconditional step cost 10% of the kernel's speed on v2 records.
     uint64_t nl = m.newline;
-    while (nl != 0) {
+    {
+      const uint64_t below = (nl & (0 - nl)) - 1;  // all ones when nl is 0: harmless
+      line_ends[c.lines] = static_cast<uint32_t>(c.delimiters + std::popcount(m.delim & below));
+      c.lines += nl != 0;
+      nl &= nl - 1;
+    }
+    while (HWY_UNLIKELY(nl != 0)) {
       const uint64_t below = (nl & (0 - nl)) - 1;
       line_ends[c.lines++] = static_cast<uint32_t>(c.delimiters + std::popcount(m.delim & below));
       nl &= nl - 1;

@@ -118,7 +118,8 @@ TEST(IndexDelimiters, EveryLengthAndMisalignmentMatchesScalar) {
 }
 
 TEST(IndexDelimiters, DenseDelimitersUseTheLongFlattenPath) {
-  // More than 16 delimiters per 64-byte block exercises the third flatten loop.
+  // More than 16 delimiters per 64-byte block (the portable targets' flatten loop) and more
+  // than one newline (the line-end loop).
   std::mt19937_64 rng(7);
   std::string text;
   for (size_t i = 0; i < 100000; ++i) text += (rng() % 3 == 0) ? 'x' : ((rng() % 9) ? ' ' : '\n');
