@@ -1,5 +1,9 @@
 #include "pipeline/aggregate.h"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -911,15 +915,24 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
       keys.push_back({(uint64_t{rank[key >> 24]} << 24) | (key & 0xFFFFFF), &e});
     }
   });
-  std::sort(keys.begin(), keys.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<ExposureRow> rows;
-  rows.reserve(keys.size());
-  for (const auto& [key, e] : keys) {
-    rows.push_back({names[key >> 24], static_cast<uint32_t>((key >> 8) & 0xFFFF),
-                    static_cast<uint32_t>(key & 0xFF), e->accepted, e->rejected,
-                    e->sources.Count()});
-  }
+  // Every key has one owner (Route), so the keys are distinct and any sort gives one order.
+  // Sorting and building the rows in parallel halves this serial tail on two threads (it is
+  // ~0.1 s for 611k rows, the rows' counters being cache misses).
+  tbb::parallel_sort(keys.begin(), keys.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ExposureRow> rows(keys.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, keys.size(), 4096),
+                    [&](const tbb::blocked_range<size_t>& range) {
+                      for (size_t i = range.begin(); i < range.end(); ++i) {
+                        const auto& [key, e] = keys[i];
+                        rows[i] = {names[key >> 24],
+                                   static_cast<uint32_t>((key >> 8) & 0xFFFF),
+                                   static_cast<uint32_t>(key & 0xFF),
+                                   e->accepted,
+                                   e->rejected,
+                                   e->sources.Count()};
+                      }
+                    });
   return rows;
 }
 

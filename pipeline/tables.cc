@@ -1,7 +1,9 @@
 #include "pipeline/tables.h"
 
+#include <tbb/parallel_for.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -30,22 +32,38 @@ void AppendUint(uint64_t v, std::string& out) {
   out.append(buf, r.ptr);
 }
 
+// Rows per zstd frame. A table is cut into frames by row count alone and the frames are
+// formatted and compressed in parallel, then written in order: the exposure table of 1 GiB of
+// logs (611k rows) had been one frame, a serial tail of 0.25-0.35 s after the graph. The same
+// rows give the same bytes for every --threads.
+constexpr size_t kFrameRows = size_t{1} << 16;
+
 template <class Row>
 bool WriteTable(const std::string& path, std::string_view header, const std::vector<Row>& rows,
                 std::string* error) {
   ZstdFileWriter w;
   if (!w.Open(path, error)) return false;
-  std::string buf(header);
-  buf += '\n';
-  for (const Row& row : rows) {
-    AppendCsv(row, buf);
-    if (buf.size() >= (1 << 20)) {
-      w.Write(buf);
-      buf.clear();
+  const size_t frames = std::max<size_t>(1, (rows.size() + kFrameRows - 1) / kFrameRows);
+  std::vector<std::string> packed(frames);
+  tbb::parallel_for(size_t{0}, frames, [&](size_t f) {
+    std::string text;
+    if (f == 0) {
+      text = header;
+      text += '\n';
     }
-  }
-  w.Write(buf);
+    const size_t end = std::min(rows.size(), (f + 1) * kFrameRows);
+    for (size_t i = f * kFrameRows; i < end; ++i) AppendCsv(rows[i], text);
+    packed[f] = CompressFrame(text);
+  });
+  for (const std::string& frame : packed) w.WriteFrames(frame);
   return w.Close(error);
+}
+
+ZSTD_CCtx* NewContext() {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  return cctx;
 }
 
 }  // namespace
@@ -62,12 +80,31 @@ bool ZstdFileWriter::Open(const std::string& path, std::string* error) {
     *error = "cannot create " + path + ": " + std::strerror(errno);
     return false;
   }
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-  cctx_ = cctx;
+  cctx_ = NewContext();
   out_.resize(ZSTD_CStreamOutSize());
   return true;
+}
+
+std::string CompressFrame(std::string_view text) {
+  ZSTD_CCtx* cctx = NewContext();
+  std::string out(ZSTD_compressBound(text.size()), '\0');
+  const size_t n = ZSTD_compress2(cctx, out.data(), out.size(), text.data(), text.size());
+  ZSTD_freeCCtx(cctx);
+  out.resize(ZSTD_isError(n) ? 0 : n);  // only on allocation failure: Close reports it
+  return out;
+}
+
+void ZstdFileWriter::Put(std::string_view bytes) {
+  if (file_ == nullptr || !error_.empty()) return;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+    error_ = "cannot write " + path_ + ": " + std::strerror(errno);
+  }
+}
+
+void ZstdFileWriter::WriteFrames(std::string_view frames) {
+  framed_ = true;
+  if (frames.empty() && error_.empty()) error_ = "zstd: cannot compress " + path_;
+  Put(frames);
 }
 
 void ZstdFileWriter::Compress(std::string_view bytes, bool end) {
@@ -81,10 +118,8 @@ void ZstdFileWriter::Compress(std::string_view bytes, bool end) {
       error_ = "zstd: " + std::string(ZSTD_getErrorName(left));
       return;
     }
-    if (out.pos > 0 && std::fwrite(out_.data(), 1, out.pos, file_) != out.pos) {
-      error_ = "cannot write " + path_ + ": " + std::strerror(errno);
-      return;
-    }
+    Put({out_.data(), out.pos});
+    if (!error_.empty()) return;
     if (end ? left == 0 : in.pos == in.size) return;
   }
 }
@@ -92,7 +127,7 @@ void ZstdFileWriter::Compress(std::string_view bytes, bool end) {
 void ZstdFileWriter::Write(std::string_view bytes) { Compress(bytes, false); }
 
 bool ZstdFileWriter::Close(std::string* error) {
-  Compress({}, true);
+  if (!framed_) Compress({}, true);  // ends Write's frame, or writes an empty one
   if (file_ != nullptr) {
     if (std::fflush(file_) != 0 && error_.empty()) {
       error_ = "cannot write " + path_ + ": " + std::strerror(errno);

@@ -12,7 +12,8 @@
 
 namespace flowsift {
 
-// Streams bytes into a zstd file (level 3, one frame). Errors are sticky and reported by
+// Writes a zstd file (level 3, with checksums): either streamed bytes (Write, one frame) or
+// frames compressed elsewhere (WriteFrames), not both. Errors are sticky and reported by
 // Close; nothing throws.
 class ZstdFileWriter {
  public:
@@ -23,17 +24,25 @@ class ZstdFileWriter {
 
   [[nodiscard]] bool Open(const std::string& path, std::string* error);
   void Write(std::string_view bytes);
+  // Appends complete zstd frames (CompressFrame's output) as they are. zstd readers decode
+  // concatenated frames as one stream (RFC 8878).
+  void WriteFrames(std::string_view frames);
   // Finishes the frame and closes the file; false (with *error) if anything failed.
   [[nodiscard]] bool Close(std::string* error);
 
  private:
   void Compress(std::string_view bytes, bool end);
+  void Put(std::string_view bytes);
   std::FILE* file_ = nullptr;
+  bool framed_ = false;   // WriteFrames was called: Close adds no frame of its own
   void* cctx_ = nullptr;  // ZSTD_CCtx
   std::string out_;
   std::string path_;
   std::string error_;
 };
+
+// `text` as one zstd frame, as ZstdFileWriter writes it (level 3, checksum).
+std::string CompressFrame(std::string_view text);
 
 // Column names, comma separated, in SPEC order (no newline).
 std::string_view WindowsHeader();

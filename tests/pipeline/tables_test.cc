@@ -1,6 +1,7 @@
 #include "pipeline/tables.h"
 
 #include <gtest/gtest.h>
+#include <tbb/global_control.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -61,6 +62,38 @@ TEST_F(Tables, LargeTablesStreamAcrossBuffers) {
   std::string error;
   ASSERT_TRUE(WriteTalkers(Path("big.zst"), rows, &error)) << error;
   EXPECT_EQ(ReadZstd(Path("big.zst")), want);
+}
+
+// A table of more than 65,536 rows is cut into zstd frames of 65,536 rows, formatted and
+// compressed in parallel: the frames decode, in order, to the whole table, and the bytes do not
+// depend on the number of threads.
+TEST_F(Tables, BigTablesAreFramesInRowOrderWhateverTheThreads) {
+  std::vector<std::string> names;
+  for (char c = 'a'; c <= 'z'; ++c) names.push_back(std::string("eni-") + c);
+  std::vector<ExposureRow> rows;
+  std::string want = std::string(ExposureHeader()) + "\n";
+  for (uint32_t i = 0; i < 3 * 65536 + 5; ++i) {
+    rows.push_back({names[i % 26], i % 65536, 6, i, i / 3, 1});
+    want += rows.back().interface_id;
+    want += "," + std::to_string(i % 65536) + ",6," + std::to_string(i) + "," +
+            std::to_string(i / 3) + ",1\n";
+  }
+  std::string error, packed[2];
+  for (int threads : {1, 2}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    const std::string path = Path(threads == 1 ? "e1.zst" : "e2.zst");
+    ASSERT_TRUE(WriteExposure(path, rows, &error)) << error;
+    packed[threads - 1] = flowsift::testing::ReadFile(path);
+  }
+  EXPECT_TRUE(packed[0] == packed[1]);  // not EXPECT_EQ: no binary dump on failure
+  EXPECT_TRUE(flowsift::testing::DecodeZstd(packed[0]) == want);
+  size_t frames = 0;
+  for (size_t pos = 0; pos < packed[0].size(); ++frames) {
+    const size_t n = ZSTD_findFrameCompressedSize(packed[0].data() + pos, packed[0].size() - pos);
+    ASSERT_FALSE(ZSTD_isError(n));
+    pos += n;
+  }
+  EXPECT_EQ(frames, 4u);
 }
 
 TEST_F(Tables, UnwritablePathIsAnErrorNotACrash) {
