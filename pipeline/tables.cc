@@ -44,18 +44,24 @@ bool WriteTable(const std::string& path, std::string_view header, const std::vec
   ZstdFileWriter w;
   if (!w.Open(path, error)) return false;
   const size_t frames = std::max<size_t>(1, (rows.size() + kFrameRows - 1) / kFrameRows);
-  std::vector<std::string> packed(frames);
-  tbb::parallel_for(size_t{0}, frames, [&](size_t f) {
-    std::string text;
-    if (f == 0) {
-      text = header;
-      text += '\n';
-    }
-    const size_t end = std::min(rows.size(), (f + 1) * kFrameRows);
-    for (size_t i = f * kFrameRows; i < end; ++i) AppendCsv(rows[i], text);
-    packed[f] = CompressFrame(text);
-  });
-  for (const std::string& frame : packed) w.WriteFrames(frame);
+  // In waves of kWave frames, so that a table of a hundred million rows does not hold all its
+  // compressed frames at once.
+  constexpr size_t kWave = 16;
+  std::vector<std::string> packed(kWave);
+  for (size_t first = 0; first < frames; first += kWave) {
+    const size_t last = std::min(frames, first + kWave);
+    tbb::parallel_for(first, last, [&](size_t f) {
+      std::string text;
+      if (f == 0) {
+        text = header;
+        text += '\n';
+      }
+      const size_t end = std::min(rows.size(), (f + 1) * kFrameRows);
+      for (size_t i = f * kFrameRows; i < end; ++i) AppendCsv(rows[i], text);
+      packed[f - first] = CompressFrame(text);
+    });
+    for (size_t f = first; f < last; ++f) w.WriteFrames(packed[f - first]);
+  }
   return w.Close(error);
 }
 
