@@ -131,18 +131,15 @@ constexpr BitIndexTable MakeBitIndexTable() {
 alignas(64) constexpr BitIndexTable kBitIndex = MakeBitIndexTable();
 
 HWY_INLINE size_t FlattenBits(uint64_t bits, uint32_t base, uint32_t* HWY_RESTRICT out) {
-  const hn::CappedTag<uint32_t, 8> d32;
+  const hn::FixedTag<uint32_t, 8> d32;  // one AVX2 vector per mask byte
   const hn::Rebind<uint8_t, decltype(d32)> d8;
-  const size_t lanes = hn::Lanes(d32);
   size_t n = 0;
   auto at = hn::Set(d32, base);
   const auto eight = hn::Set(d32, 8);
   for (size_t k = 0; k < 8; ++k, at = hn::Add(at, eight)) {
     const uint32_t byte = static_cast<uint32_t>(bits >> (8 * k)) & 0xFF;
-    for (size_t j = 0; j < 8; j += lanes) {
-      const auto index = hn::PromoteTo(d32, hn::LoadU(d8, kBitIndex.index[byte] + j));
-      hn::StoreU(hn::Add(index, at), d32, out + n + j);
-    }
+    const auto index = hn::PromoteTo(d32, hn::LoadU(d8, kBitIndex.index[byte]));
+    hn::StoreU(hn::Add(index, at), d32, out + n);
     n += static_cast<size_t>(std::popcount(byte));
   }
   return n;

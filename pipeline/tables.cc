@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
 
 namespace flowsift {
 namespace {
@@ -86,16 +87,16 @@ bool ZstdFileWriter::Open(const std::string& path, std::string* error) {
     *error = "cannot create " + path + ": " + std::strerror(errno);
     return false;
   }
-  cctx_ = NewContext();
-  out_.resize(ZSTD_CStreamOutSize());
   return true;
 }
 
 std::string CompressFrame(std::string_view text) {
-  ZSTD_CCtx* cctx = NewContext();
+  // One context per thread, kept: a context allocates its ~1 MB of tables at first use, and a
+  // table of many frames would pay that (and its page faults) per frame. ZSTD_compress2 resets
+  // the session and keeps the parameters.
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(NewContext(), ZSTD_freeCCtx);
   std::string out(ZSTD_compressBound(text.size()), '\0');
-  const size_t n = ZSTD_compress2(cctx, out.data(), out.size(), text.data(), text.size());
-  ZSTD_freeCCtx(cctx);
+  const size_t n = ZSTD_compress2(cctx.get(), out.data(), out.size(), text.data(), text.size());
   out.resize(ZSTD_isError(n) ? 0 : n);  // only on allocation failure: Close reports it
   return out;
 }
@@ -115,6 +116,10 @@ void ZstdFileWriter::WriteFrames(std::string_view frames) {
 
 void ZstdFileWriter::Compress(std::string_view bytes, bool end) {
   if (file_ == nullptr || !error_.empty()) return;
+  if (cctx_ == nullptr) {  // the first streamed bytes: WriteFrames needs neither
+    cctx_ = NewContext();
+    out_.resize(ZSTD_CStreamOutSize());
+  }
   ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
   for (;;) {
     ZSTD_outBuffer out{out_.data(), out_.size(), 0};

@@ -35,7 +35,7 @@ class ZstdFileWriter {
   void Put(std::string_view bytes);
   std::FILE* file_ = nullptr;
   bool framed_ = false;   // WriteFrames was called: Close adds no frame of its own
-  void* cctx_ = nullptr;  // ZSTD_CCtx
+  void* cctx_ = nullptr;  // ZSTD_CCtx, made by the first Write (or Close without frames)
   std::string out_;
   std::string path_;
   std::string error_;
