@@ -17,12 +17,13 @@ constexpr size_t kRegisters = size_t{1} << DistinctCounter::kPrecision;
 
 DistinctCounter::DistinctCounter(const DistinctCounter& other)
     : size_(other.size_), capacity_(other.capacity_) {
-  for (uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
-  if (other.heap_ != nullptr) {
-    const size_t words = capacity_ == kSketch ? kRegisters / 8 : capacity_;
-    heap_ = new uint64_t[words];
-    memcpy(heap_, other.heap_, words * sizeof(uint64_t));
+  if (capacity_ == 0) {
+    for (uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
+    return;
   }
+  const size_t words = capacity_ == kSketch ? kRegisters / 8 : capacity_;
+  heap_ = new uint64_t[words];
+  memcpy(heap_, other.heap_, words * sizeof(uint64_t));
 }
 
 DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
@@ -32,12 +33,10 @@ DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
 
 DistinctCounter& DistinctCounter::operator=(DistinctCounter&& other) noexcept {
   if (this != &other) {
-    delete[] heap_;
-    heap_ = other.heap_;
+    if (capacity_ != 0) delete[] heap_;
     size_ = other.size_;
     capacity_ = other.capacity_;
-    for (uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
-    other.heap_ = nullptr;
+    std::memcpy(inline_, other.inline_, sizeof inline_);  // the inline values or heap_
     other.size_ = other.capacity_ = 0;
   }
   return *this;
@@ -53,14 +52,16 @@ void DistinctCounter::AddSlow(uint64_t hash) {
 }
 
 void DistinctCounter::GrowTable(uint32_t capacity) {
-  uint64_t* old = heap_;
   const uint32_t old_capacity = capacity_;
   const uint32_t old_size = size_;
+  uint64_t values[kInline];  // the inline values share their bytes with heap_
+  if (old_capacity == 0) memcpy(values, inline_, sizeof values);
+  uint64_t* old = old_capacity != 0 ? heap_ : nullptr;
   heap_ = new uint64_t[capacity]();
   capacity_ = capacity;
   size_ = 0;
   if (old_capacity == 0) {
-    for (uint32_t i = 0; i < old_size; ++i) InsertTable(inline_[i]);
+    for (uint32_t i = 0; i < old_size; ++i) InsertTable(values[i]);
   } else {
     for (uint32_t i = 0; i < old_capacity; ++i) {
       if (old[i] != 0) InsertTable(old[i]);
@@ -92,12 +93,14 @@ void DistinctCounter::AddToSketch(uint64_t hash) {
 }
 
 void DistinctCounter::ToSketch() {
-  uint64_t* old = heap_;
   const uint32_t old_capacity = capacity_;
+  uint64_t values[kInline];  // the inline values share their bytes with heap_
+  if (old_capacity == 0) memcpy(values, inline_, sizeof values);
+  uint64_t* old = old_capacity != 0 ? heap_ : nullptr;
   heap_ = new uint64_t[kRegisters / 8]();  // uint8_t registers may alias any object
   capacity_ = kSketch;
   if (old_capacity == 0) {
-    for (uint32_t i = 0; i < size_; ++i) AddToSketch(inline_[i]);
+    for (uint32_t i = 0; i < size_; ++i) AddToSketch(values[i]);
   } else {
     for (uint32_t i = 0; i < old_capacity; ++i) {
       if (old[i] != 0) AddToSketch(old[i]);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "pipeline/prefetch.h"
 
@@ -26,13 +27,14 @@ class DistinctCounter {
   static constexpr unsigned kPrecision = 15;
 
   DistinctCounter() = default;
-  ~DistinctCounter() { delete[] heap_; }
+  ~DistinctCounter() {
+    if (capacity_ != 0) delete[] heap_;
+  }
   DistinctCounter(const DistinctCounter& other);
   DistinctCounter& operator=(const DistinctCounter& other);
   DistinctCounter(DistinctCounter&& other) noexcept
-      : heap_(other.heap_), size_(other.size_), capacity_(other.capacity_) {
-    for (uint32_t i = 0; i < kInline; ++i) inline_[i] = other.inline_[i];
-    other.heap_ = nullptr;
+      : size_(other.size_), capacity_(other.capacity_) {
+    std::memcpy(inline_, other.inline_, sizeof inline_);  // the inline values or heap_
     other.size_ = other.capacity_ = 0;
   }
   DistinctCounter& operator=(DistinctCounter&& other) noexcept;
@@ -101,7 +103,8 @@ class DistinctCounter {
   }
 
  private:
-  // Values held without a heap table; 3 keeps the whole counter at 40 bytes.
+  // Values held without a heap table, in the bytes of heap_ and two more words: the whole
+  // counter is 32 bytes, so an exposure slot fills one cache line.
   static constexpr uint32_t kInline = 3;
   // capacity_ of a sketch: registers_ live in heap_ as 2^kPrecision bytes.
   static constexpr uint32_t kSketch = UINT32_MAX;
@@ -118,12 +121,16 @@ class DistinctCounter {
 
   // Three forms, chosen by capacity_: 0, the first size_ values in inline_; a power of two,
   // open addressing over non-zero hashes in heap_[0, capacity_) (0 marks an empty slot, a zero
-  // hash is stored as 1); kSketch, HLL registers in heap_.
-  uint64_t* heap_ = nullptr;
+  // hash is stored as 1); kSketch, HLL registers in heap_. heap_ is read only when capacity_
+  // is not 0, inline_ only when it is.
+  union {
+    uint64_t inline_[kInline] = {};
+    uint64_t* heap_;
+  };
   uint32_t size_ = 0;
   uint32_t capacity_ = 0;
-  uint64_t inline_[kInline] = {};
 };
+static_assert(sizeof(DistinctCounter) == 32);
 
 // A strong 64-bit mixer (the splitmix64 / Murmur3 finalizer): equal inputs give equal outputs
 // on every machine, so counts are deterministic.
