@@ -366,8 +366,9 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   // Interfaces come as chunk-local ids (ParseChunk interns them): one array load per row
   // maps them to this state's ids. Consecutive rows often share an interface (both
   // directions of a flow) and a window: remember the last of each. Rows of different
-  // interfaces interleave, so a direct-mapped cache of windows by interface id skips most of
-  // the window table probes.
+  // interfaces interleave, so a two-way cache of windows by interface id skips most of the
+  // window table probes (two ways: near a window's end an interface's rows alternate between
+  // it and the next).
   uint32_t last_local = UINT32_MAX;
   uint32_t last_id = 0;
   WindowKey last_window{0, 0};
@@ -378,13 +379,15 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     WindowAgg* agg = nullptr;
   };
   s.local_ids.Reset(b, iface);
-  WindowSlot window_cache[256];
+  WindowSlot window_cache[256][2];
   const auto window_of = [&](const WindowKey& key) -> WindowAgg* {
-    WindowSlot& slot = window_cache[key.iface & 255];
-    if (slot.id == key.iface && slot.start == key.start) return slot.agg;
-    WindowAgg* agg = &s.Window(key);  // deque entries never move
-    slot = {key.iface, key.start, agg};
-    return agg;
+    WindowSlot* set = window_cache[key.iface & 255];
+    if (set[0].id == key.iface && set[0].start == key.start) return set[0].agg;
+    if (set[1].id != key.iface || set[1].start != key.start) {
+      set[1] = {key.iface, key.start, &s.Window(key)};  // deque entries never move
+    }
+    std::swap(set[0], set[1]);
+    return set[0].agg;
   };
   WindowCache window(s.options.window);  // the last row's window
   // The talker tables of the last two windows: rows near a window's end interleave with the
@@ -440,12 +443,15 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     if (needs_interface(i)) {
       const uint32_t local = LocalId(iface, r);
       if (local != last_local) {
-        last_id = s.local_ids.Get(iface, local, bytes,
-                                  [&](std::string_view text) { return s.InterfaceId(text); });
+        last_id = s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
+          const uint32_t id = s.InterfaceId(text);
+          // The batch's first row of this interface (local_ids resolves each once per batch):
+          // `order` is the batch's and its rows come in ascending blocks, so no later row of
+          // the batch can be the interface's earliest in SeeAccount's order.
+          s.SeeAccount(id, TextOf(account, r, bytes), {order, r});
+          return id;
+        });
         last_local = local;
-        // Within one call `order` is fixed and rows ascend, so only an interface's first row
-        // of a run can be its earliest: later rows of the run never win SeeAccount.
-        s.SeeAccount(last_id, TextOf(account, r, bytes), {order, r});
       }
     }
     st.r = r;

@@ -123,7 +123,8 @@ class Aggregator {
   // interface's account id are taken from the smallest order, whatever order batches arrive
   // in. A Transit Gateway format's interface is its tgw-attachment-id.
   void Add(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order);
-  // The same for the rows rows[0, n) of `batch` only (ascending): a partition's share.
+  // The same for the rows rows[0, n) of `batch` only (ascending): a partition's share. A
+  // batch may come in several calls (blocks of its rows) when they come in ascending order.
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
                size_t n);
   // The same, updating for rows[i] only the tables in tables[i] (kAllTables if null).
