@@ -468,8 +468,8 @@ struct PendingRow {
 struct Detector::State {
   DetectOptions o;
   Names names;
-  FlatMap<PairKey, ScanState, KeyHash> scans;
-  FlatMap<SweepKey, SweepState, KeyHash> sweeps;
+  DenseMap<PairKey, ScanState, KeyHash> scans;
+  DenseMap<SweepKey, SweepState, KeyHash> sweeps;
   FlatMap<BruteKey, BruteState, KeyHash> brutes;
   // TRW sources: the table maps a source to 1 + its index in trw_states, so that its slots stay
   // small (24 bytes) and a million-source scan does not keep half-empty 150-byte slots.

@@ -1,13 +1,17 @@
-// An insert-only open-addressing hash map for the aggregation tables: small trivially
-// comparable keys, values that only grow, no erase.
+// Insert-only hash maps for the aggregation and detection tables: small trivially comparable
+// keys, values that only grow, no erase. FlatMap keeps entries in its probe table; DenseMap
+// keeps big values apart, in insertion order.
 #ifndef FLOWSIFT_PIPELINE_FLAT_MAP_H_
 #define FLOWSIFT_PIPELINE_FLAT_MAP_H_
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "pipeline/huge_pages.h"
 #include "pipeline/prefetch.h"
@@ -164,6 +168,111 @@ class FlatMap {
 
   Slot* slots_ = nullptr;
   size_t capacity_ = 0;
+  size_t size_ = 0;
+};
+
+// A FlatMap from keys to the index of their entry in blocks that never move, for tables whose
+// values are big and mostly cold (detection's port-scan and sweep states, ~200-300 bytes).
+// Entries fill their blocks densely, in insertion order, and are written once: a FlatMap of
+// such values keeps a quarter to half of its slots empty and copies every entry into fresh
+// memory at each doubling, and fresh memory is what a run pays for most in page faults (the
+// kernel zeroing pages). A lookup of an existing key costs a second cache miss (the entry).
+// References stay valid across inserts; iteration is in insertion order.
+template <typename Key, typename Value, typename Hash>
+class DenseMap {
+ public:
+  using Entry = std::pair<Key, Value>;
+
+  DenseMap() = default;
+  ~DenseMap() { Release(); }
+  DenseMap(const DenseMap&) = delete;
+  DenseMap& operator=(const DenseMap&) = delete;
+  DenseMap(DenseMap&& o) noexcept
+      : index_(std::move(o.index_)), blocks_(std::move(o.blocks_)), size_(o.size_) {
+    o.blocks_.clear();
+    o.size_ = 0;
+  }
+  DenseMap& operator=(DenseMap&& o) noexcept {
+    if (this != &o) {
+      Release();
+      index_ = std::move(o.index_);
+      blocks_ = std::move(o.blocks_);
+      size_ = o.size_;
+      o.blocks_.clear();
+      o.size_ = 0;
+    }
+    return *this;
+  }
+
+  // The value for `key`, value-initialized on first sight.
+  Value& operator[](const Key& key) { return FindOrInsert(key, Hash{}(key)); }
+  // The same when the caller already holds h == Hash{}(key).
+  Value& FindOrInsert(const Key& key, uint64_t h) {
+    uint32_t& index = index_.FindOrInsert(key, h);  // 1 + the entry's index; 0 when new
+    if (index == 0) {
+      // Blocks are raw memory, each entry constructed as it comes: a small map (detection
+      // builds one per short attempt list) touches only what it uses.
+      if (size_ % kBlock == 0) {
+        blocks_.push_back(static_cast<Entry*>(
+            ::operator new (kBlock * sizeof(Entry), std::align_val_t{alignof(Entry)})));
+      }
+      Entry* e = new (&At(size_)) Entry(key, Value());
+      index = static_cast<uint32_t>(++size_);
+      return e->second;
+    }
+    return At(index - 1).second;
+  }
+  // The value for `key`, or null when absent.
+  const Value* Find(const Key& key) const {
+    const uint32_t* index = index_.Find(key);
+    return index != nullptr ? &At(*index - 1).second : nullptr;
+  }
+  void Prefetch(uint64_t h) const { index_.Prefetch(h); }
+  void Reserve(size_t n) { index_.Reserve(n); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  template <bool kConst>
+  class Iterator {
+   public:
+    using Map = std::conditional_t<kConst, const DenseMap, DenseMap>;
+    using Ref = std::conditional_t<kConst, const Entry&, Entry&>;
+    Ref operator*() const { return map_->At(i_); }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return i_ == o.i_; }
+
+   private:
+    friend class DenseMap;
+    Iterator(Map* map, size_t i) : map_(map), i_(i) {}
+    Map* map_;
+    size_t i_;
+  };
+  Iterator<true> begin() const { return {this, 0}; }
+  Iterator<true> end() const { return {this, size_}; }
+  Iterator<false> begin() { return {this, 0}; }
+  Iterator<false> end() { return {this, size_}; }
+
+ private:
+  // Blocks of about 64 KiB (a power of two of entries, at least one).
+  static constexpr size_t kBlock = std::bit_floor(std::max<size_t>(1, (64 << 10) / sizeof(Entry)));
+  static constexpr unsigned kShift = std::countr_zero(kBlock);
+
+  Entry& At(size_t i) { return blocks_[i >> kShift][i & (kBlock - 1)]; }
+  const Entry& At(size_t i) const { return blocks_[i >> kShift][i & (kBlock - 1)]; }
+
+  void Release() {
+    for (size_t i = 0; i < size_; ++i) At(i).~Entry();
+    for (Entry* b : blocks_) ::operator delete (b, std::align_val_t{alignof(Entry)});
+    blocks_.clear();
+    size_ = 0;
+  }
+
+  FlatMap<Key, uint32_t, Hash> index_;
+  std::vector<Entry*> blocks_;
   size_t size_ = 0;
 };
 
