@@ -65,7 +65,7 @@ class FlatMap {
   Value& operator[](const Key& key) { return FindOrInsert(key, Hash{}(key)); }
   // The same when the caller already holds h == Hash{}(key).
   Value& FindOrInsert(const Key& key, uint64_t h) {
-    if ((size_ + 1) * 4 > capacity_ * 3) Rehash(capacity_ == 0 ? 16 : capacity_ * 2);
+    if ((size_ + 1) * 4 > capacity_ * 3) Rehash(capacity_ == 0 ? kMinCapacity : capacity_ * 2);
     const uint32_t tag = TagOf(h);
     const size_t mask = capacity_ - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -97,7 +97,7 @@ class FlatMap {
   }
   // Makes room for `n` keys in all, so that inserting them moves nothing.
   void Reserve(size_t n) {
-    size_t capacity = 16;
+    size_t capacity = kMinCapacity;
     while (capacity * 3 < n * 4) capacity *= 2;
     if (capacity > capacity_) Rehash(capacity);
   }
@@ -131,6 +131,10 @@ class FlatMap {
   const_iterator end() const { return {slots_ + capacity_, slots_ + capacity_}; }
 
  private:
+  // Small: there is a talker table per window, and a run with a short --window over sparse
+  // logs has about as many windows as records.
+  static constexpr size_t kMinCapacity = 4;
+
   static uint32_t TagOf(uint64_t h) {
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
     return tag != 0 ? tag : 1;
