@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "kernels/addr.h"
 
 namespace flowsift {
@@ -46,6 +51,71 @@ TEST(NetworkSet, ParsesListsAndRejectsBadEntries) {
     error.clear();
     EXPECT_FALSE(NetworkSet::Parse(bad, &error)) << bad;
     EXPECT_NE(error.find(bad), std::string::npos) << error;
+  }
+}
+
+// Membership computed apart from NetworkSet: 128-bit integers and the CIDR text's own prefix.
+struct Cidr {
+  unsigned __int128 base;
+  unsigned prefix;  // 0..128
+};
+unsigned __int128 Wide(const kernels::Addr128& a) {
+  return (static_cast<unsigned __int128>(a.hi) << 64) | a.lo;
+}
+bool InCidr(const kernels::Addr128& a, const Cidr& c) {
+  if (c.prefix == 0) return true;
+  return (Wide(a) >> (128 - c.prefix)) == (c.base >> (128 - c.prefix));
+}
+
+TEST(NetworkSet, ContainsAgreesWithPlainCidrMathsOnEveryKindOfList) {
+  // (text, prefix in the 128-bit space): blocks inside one IPv4 /16, covering many, IPv6
+  // blocks that hold the IPv4-mapped space or part of it, and ones that hold none of it.
+  const std::vector<std::vector<std::pair<std::string, unsigned>>> lists = {
+      {{"10.1.2.0", 96 + 24}, {"10.1.3.7", 128}, {"192.168.0.0", 96 + 16}},
+      {{"0.0.0.0", 96}},
+      {{"::ffff:0:0", 96}},
+      {{"::ffff:10.0.0.0", 120}, {"2001:db8::", 32}, {"172.16.0.0", 96 + 12}},
+      {{"::", 0}},
+      {{"::ffff:0:0", 104}, {"100.64.0.0", 96 + 10}, {"100.64.9.0", 96 + 31}},
+      {{"10.0.0.0", 96 + 8},
+       {"172.16.0.0", 96 + 12},
+       {"192.168.0.0", 96 + 16},
+       {"100.64.0.0", 96 + 10},
+       {"fc00::", 7}},
+  };
+  std::mt19937_64 rng(7);
+  // Addresses near the blocks' edges and anywhere: IPv4 in the /16s the lists touch, any
+  // IPv4, IPv4-mapped neighbours in IPv6 space, any IPv6.
+  std::vector<kernels::Addr128> addrs;
+  for (uint32_t net : {0x0A01u, 0x0A00u, 0xC0A8u, 0xAC10u, 0xAC1Fu, 0x6440u, 0x0000u, 0x6440u}) {
+    for (int k = 0; k < 3000; ++k) {
+      addrs.push_back(kernels::AddrFromIPv4(net << 16 | static_cast<uint32_t>(rng() % 4096)));
+    }
+  }
+  for (int k = 0; k < 20000; ++k) {
+    addrs.push_back(kernels::AddrFromIPv4(static_cast<uint32_t>(rng())));
+    addrs.push_back({rng() % 2 == 0 ? 0 : rng(), rng()});
+    addrs.push_back({rng(), rng()});
+  }
+  for (const auto& list : lists) {
+    std::string text;
+    std::vector<Cidr> cidrs;
+    for (const auto& [addr, prefix] : list) {
+      const bool v4 = addr.find(':') == std::string::npos;
+      text += (text.empty() ? "" : ",") + addr + "/" + std::to_string(v4 ? prefix - 96 : prefix);
+      cidrs.push_back({Wide(A(addr)), prefix});
+    }
+    std::string error;
+    const auto set = NetworkSet::Parse(text, &error);
+    ASSERT_TRUE(set) << error;
+    size_t in = 0;
+    for (const kernels::Addr128& a : addrs) {
+      bool want = false;
+      for (const Cidr& c : cidrs) want |= InCidr(a, c);
+      ASSERT_EQ(set->Contains(a), want) << text << " " << kernels::FormatAddr(a);
+      in += want;
+    }
+    EXPECT_GT(in, 0u) << text;  // each list holds some of the addresses
   }
 }
 
