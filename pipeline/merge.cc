@@ -343,11 +343,15 @@ MergeResult MergeParts(const MergeOptions& opt) {
     return r;
   }
   std::string error;
-  const std::vector<WindowRow> windows = merged->Windows();
-  const std::vector<Finding> findings = FindingsOf(*detect, windows);
-  r.findings = findings.size();
-  detect.reset();  // freed before the tables build their rows (as Run does)
-  const bool written = WriteTables(tmp, windows, *merged, findings, &error);
+  const bool written = WriteTables(
+      tmp, *merged,
+      [&](std::vector<WindowRow>& windows, std::vector<Finding>& findings) {
+        windows = merged->Windows();
+        findings = FindingsOf(*detect, windows);
+        r.findings = findings.size();
+        detect.reset();  // freed as soon as its findings are made (as Run does)
+      },
+      &error);
   r.write_seconds = SecondsSince(write_start);
   r.wall_seconds = SecondsSince(wall);
   const ordered_json manifest = MergedManifest(opt, parts, r.failures, r);

@@ -192,19 +192,36 @@ bool WriteFindings(const std::string& path, const std::vector<Finding>& findings
   return out.Close(error);
 }
 
-bool WriteTables(const fs::path& dir, const std::vector<WindowRow>& windows, const Aggregator& agg,
-                 const std::vector<Finding>& findings, std::string* error) {
+bool WriteTables(
+    const fs::path& dir, const Aggregator& agg,
+    const std::function<void(std::vector<WindowRow>&, std::vector<Finding>&)>& windows_and_findings,
+    std::string* error) {
   // Each task keeps its own message; the first failure in file order is reported.
   std::string errors[3];
   bool ok[3] = {false, false, false};
   const auto path = [&](std::string_view name) { return (dir / name).string(); };
-  tbb::parallel_invoke(
-      [&] {
-        ok[0] = WriteWindows(path(kWindowsFile), windows, &errors[0]) &&
-                WriteFindings(path(kFindingsFile), findings, &errors[0]);
-      },
-      [&] { ok[1] = WriteTalkers(path(kTalkersFile), agg.Talkers(), &errors[1]); },
-      [&] { ok[2] = WriteExposure(path(kExposureFile), agg.Exposure(), &errors[2]); });
+  const auto windows_task = [&] {
+    std::vector<WindowRow> windows;
+    std::vector<Finding> findings;
+    windows_and_findings(windows, findings);
+    ok[0] = WriteWindows(path(kWindowsFile), windows, &errors[0]) &&
+            WriteFindings(path(kFindingsFile), findings, &errors[0]);
+  };
+  const auto talkers_task = [&] {
+    ok[1] = WriteTalkers(path(kTalkersFile), agg.Talkers(), &errors[1]);
+  };
+  const auto exposure_task = [&] {
+    ok[2] = WriteExposure(path(kExposureFile), agg.Exposure(), &errors[2]);
+  };
+  if (tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) <= 1) {
+    // In order, so that windows_and_findings frees the detector before any rows are built
+    // (one thread would otherwise take the tasks in any order).
+    windows_task();
+    talkers_task();
+    exposure_task();
+  } else {
+    tbb::parallel_invoke(windows_task, talkers_task, exposure_task);
+  }
   for (int k = 0; k < 3; ++k) {
     if (!ok[k]) {
       *error = errors[k];
@@ -282,16 +299,21 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   r.graph.aggregate.RenumberFiles(opt.shard_index, opt.shard_count);
   std::string error;
   const Aggregator& agg = r.graph.aggregate;
-  const std::vector<WindowRow> windows = agg.Windows();
-  r.findings = FindingsOf(r.graph.detect, windows);
-  // The detector's state is done with (unless the partial file needs it): free it before the
-  // tables below build their rows, which on an internet-wide scan are millions of rows too.
-  if (!opt.partial) {
-    r.graph.detect = Detector(opt.detect);
-  } else {
-    r.graph.detect.Consolidate();  // the partial state file holds one
-  }
-  const bool written = WriteTables(tmp, windows, agg, r.findings, &error);
+  const bool written = WriteTables(
+      tmp, agg,
+      [&](std::vector<WindowRow>& windows, std::vector<Finding>& findings) {
+        windows = agg.Windows();
+        findings = FindingsOf(r.graph.detect, windows);
+        r.findings = findings;
+        // The detector's state is done with (unless the partial file needs it): freed while
+        // the exposure rows are built, which on an internet-wide scan are millions too.
+        if (!opt.partial) {
+          r.graph.detect = Detector(opt.detect);
+        } else {
+          r.graph.detect.Consolidate();  // the partial state file holds one
+        }
+      },
+      &error);
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
