@@ -275,8 +275,9 @@ struct Aggregator::State {
 
   TalkerTable& Talkers(uint64_t window_start) {
     TalkerTable*& table = talkers_by_window[window_start];
-    if (table == nullptr)
+    if (table == nullptr) {
       table = &talker_windows.emplace_back(TalkerWindow{window_start, {}}).sources;
+    }
     return *table;
   }
   size_t TalkerCount() const {
