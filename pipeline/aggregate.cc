@@ -201,6 +201,30 @@ struct TalkerWindow {
   TalkerTable sources;
 };
 
+// The values of the last two keys looked up, the latest first. AddRows keeps its windows and
+// talker tables in these: near a window's end, rows alternate between it and the next one.
+// Values must not move (AddRows' come from deques).
+template <typename Key, typename Value>
+class LastTwo {
+ public:
+  // The value for `key`, from make() when it is neither of the last two.
+  template <typename Make>
+  Value* Get(const Key& key, Make&& make) {
+    if (value_[0] != nullptr && key_[0] == key) return value_[0];
+    if (value_[1] == nullptr || !(key_[1] == key)) {
+      key_[1] = key;
+      value_[1] = make();
+    }
+    std::swap(key_[0], key_[1]);
+    std::swap(value_[0], value_[1]);
+    return value_[0];
+  }
+
+ private:
+  Key key_[2] = {};
+  Value* value_[2] = {nullptr, nullptr};  // null: no key yet
+};
+
 struct ExposureAgg {
   uint64_t accepted = 0, rejected = 0;
   DistinctCounter sources;
@@ -374,36 +398,15 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   uint32_t last_id = 0;
   WindowKey last_window{0, 0};
   WindowAgg* last_agg = nullptr;
-  struct WindowSlot {
-    uint32_t id = UINT32_MAX;
-    uint64_t start = 0;
-    WindowAgg* agg = nullptr;
-  };
   s.local_ids.Reset(b, iface);
-  WindowSlot window_cache[256][2];
-  const auto window_of = [&](const WindowKey& key) -> WindowAgg* {
-    WindowSlot* set = window_cache[key.iface & 255];
-    if (set[0].id == key.iface && set[0].start == key.start) return set[0].agg;
-    if (set[1].id != key.iface || set[1].start != key.start) {
-      set[1] = {key.iface, key.start, &s.Window(key)};  // deque entries never move
-    }
-    std::swap(set[0], set[1]);
-    return set[0].agg;
+  LastTwo<WindowKey, WindowAgg> window_cache[256];  // by interface id
+  const auto window_of = [&](const WindowKey& key) {
+    return window_cache[key.iface & 255].Get(key, [&] { return &s.Window(key); });
   };
-  WindowCache window(s.options.window);  // the last row's window
-  // The talker tables of the last two windows: rows near a window's end interleave with the
-  // next window's.
-  uint64_t talker_start[2] = {0, 0};
-  TalkerTable* talker_table[2] = {nullptr, nullptr};  // null: no window yet
-  const auto talkers_of = [&](uint64_t window_start) -> TalkerTable* {
-    if (talker_table[0] != nullptr && talker_start[0] == window_start) return talker_table[0];
-    if (talker_table[1] == nullptr || talker_start[1] != window_start) {
-      talker_start[1] = window_start;
-      talker_table[1] = &s.Talkers(window_start);  // deque entries never move
-    }
-    std::swap(talker_start[0], talker_start[1]);
-    std::swap(talker_table[0], talker_table[1]);
-    return talker_table[0];
+  WindowCache window(s.options.window);         // the last row's window
+  LastTwo<uint64_t, TalkerTable> talker_cache;  // by window start
+  const auto talkers_of = [&](uint64_t window_start) {
+    return talker_cache.Get(window_start, [&] { return &s.Talkers(window_start); });
   };
 
   auto effective = [](const Column* pkt, const Column* plain, size_t r) -> const Addr128* {
