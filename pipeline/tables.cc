@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <initializer_list>
 #include <memory>
 
 namespace flowsift {
@@ -48,8 +47,9 @@ void AppendUint(uint64_t v, std::string& out) {
 
 // ",v1,v2,...,vn" then `end` (0: nothing), formatted on the stack and appended once: one
 // append per number and comma was most of the cost of an exposure row.
-void AppendUints(std::initializer_list<uint64_t> values, char end, std::string& out) {
-  char buf[16 * 21 + 1];  // up to 16 values of 20 digits and a comma each, and `end`
+template <size_t N>
+void AppendUints(const uint64_t (&values)[N], char end, std::string& out) {
+  char buf[N * 21 + 1];  // N values of up to 20 digits and a comma each, and `end`
   char* p = buf;
   for (uint64_t v : values) {
     *p++ = ',';
