@@ -343,13 +343,15 @@ MergeResult MergeParts(const MergeOptions& opt) {
     return r;
   }
   std::string error;
+  std::vector<Finding> findings;
   const bool written = WriteTables(
       tmp, *merged,
-      [&](std::vector<WindowRow>& windows, std::vector<Finding>& findings) {
+      [&](std::vector<WindowRow>& windows) -> const std::vector<Finding>& {
         windows = merged->Windows();
         findings = FindingsOf(*detect, windows);
         r.findings = findings.size();
         detect.reset();  // freed as soon as its findings are made (as Run does)
+        return findings;
       },
       &error);
   r.write_seconds = SecondsSince(write_start);

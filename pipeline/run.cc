@@ -194,7 +194,7 @@ bool WriteFindings(const std::string& path, const std::vector<Finding>& findings
 
 bool WriteTables(
     const fs::path& dir, const Aggregator& agg,
-    const std::function<void(std::vector<WindowRow>&, std::vector<Finding>&)>& windows_and_findings,
+    const std::function<const std::vector<Finding>&(std::vector<WindowRow>&)>& windows_and_findings,
     std::string* error) {
   // Each task keeps its own message; the first failure in file order is reported.
   std::string errors[3];
@@ -202,8 +202,7 @@ bool WriteTables(
   const auto path = [&](std::string_view name) { return (dir / name).string(); };
   const auto windows_task = [&] {
     std::vector<WindowRow> windows;
-    std::vector<Finding> findings;
-    windows_and_findings(windows, findings);
+    const std::vector<Finding>& findings = windows_and_findings(windows);
     ok[0] = WriteWindows(path(kWindowsFile), windows, &errors[0]) &&
             WriteFindings(path(kFindingsFile), findings, &errors[0]);
   };
@@ -301,10 +300,9 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   const Aggregator& agg = r.graph.aggregate;
   const bool written = WriteTables(
       tmp, agg,
-      [&](std::vector<WindowRow>& windows, std::vector<Finding>& findings) {
+      [&](std::vector<WindowRow>& windows) -> const std::vector<Finding>& {
         windows = agg.Windows();
-        findings = FindingsOf(r.graph.detect, windows);
-        r.findings = findings;
+        r.findings = FindingsOf(r.graph.detect, windows);
         // The detector's state is done with (unless the partial file needs it): freed while
         // the exposure rows are built, which on an internet-wide scan are millions too.
         if (!opt.partial) {
@@ -312,6 +310,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
         } else {
           r.graph.detect.Consolidate();  // the partial state file holds one
         }
+        return r.findings;
       },
       &error);
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.

@@ -66,13 +66,13 @@ std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<Wind
 // windows rows and findings that `windows_and_findings` makes, and the talkers and exposure rows
 // built from `agg`. The three builds and their zstd streams run as concurrent tasks within the
 // caller's thread limit, so the windows and findings (a serial few tens of milliseconds) overlap
-// the exposure table; with one thread they run in that order. `windows_and_findings` fills its
-// two arguments and may free what it no longer needs (the detector) before the other two tasks
-// build their rows. False with *error (the first failure's message) when any file could not be
-// written.
+// the exposure table; with one thread they run in that order. `windows_and_findings` fills the
+// windows rows, returns the findings (which the caller keeps), and may free what it no longer
+// needs (the detector) before the other two tasks build their rows. False with *error (the
+// first failure's message) when any file could not be written.
 [[nodiscard]] bool WriteTables(
     const std::filesystem::path& dir, const Aggregator& agg,
-    const std::function<void(std::vector<WindowRow>&, std::vector<Finding>&)>& windows_and_findings,
+    const std::function<const std::vector<Finding>&(std::vector<WindowRow>&)>& windows_and_findings,
     std::string* error);
 
 // Writes `text` to `path` (binary); false with *error naming the file.
