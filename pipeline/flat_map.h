@@ -141,6 +141,13 @@ class FlatMap {
   }
 
   void Rehash(size_t capacity) {
+    if (capacity_ * sizeof(Slot) >= kHugeMinBytes) {
+      if (void* grown = GrowTable(slots_, capacity_ * sizeof(Slot), capacity * sizeof(Slot))) {
+        slots_ = static_cast<Slot*>(grown);
+        RehashInPlace(capacity);
+        return;
+      }
+    }
     Slot* old = slots_;
     const size_t old_capacity = capacity_;
     slots_ = static_cast<Slot*>(AllocateTable(capacity * sizeof(Slot)));
@@ -158,6 +165,39 @@ class FlatMap {
       s.entry.~Entry();
     }
     FreeTable(old, old_capacity * sizeof(Slot));
+  }
+
+  // Re-places every entry after the table grew in place from capacity_ to `capacity` slots
+  // (GrowTable: the old slots are the new table's first capacity_, the rest empty). The usual
+  // in-place rehash of linear probing: visit the old slots in order from an empty one, s, so
+  // that no probe sequence crosses the start; take each entry out and insert it again from its
+  // new home, which is its old home h plus a multiple of the old capacity. It therefore lands
+  // either at or before its old slot (h is there or before it, and its old slot is now free),
+  // in slots already visited and never emptied again, or in the new part, which is never
+  // emptied: no later step opens a gap in a probe sequence already walked. A probe in the new
+  // part cannot run off the end into unvisited old slots while the visit is past s: the entries
+  // there with homes in [z, end) all came from old slots in [z mod old capacity, end of old),
+  // fewer than the end - z slots they would have to fill. After the visit wraps to slot 0, a
+  // probe that runs off the end finds the slot just emptied or an earlier one.
+  void RehashInPlace(size_t capacity) {
+    const size_t old_mask = capacity_ - 1;
+    size_t start = 0;
+    while (slots_[start].tag != 0) ++start;  // there is one: the load is at most 3/4
+    capacity_ = capacity;
+    const size_t mask = capacity_ - 1;
+    for (size_t n = 0; n <= old_mask; ++n) {
+      Slot& s = slots_[(start + n) & old_mask];
+      if (s.tag == 0) continue;
+      const uint32_t tag = s.tag;
+      s.tag = 0;
+      size_t i = Hash{}(s.entry.first) & mask;
+      while (slots_[i].tag != 0) i = (i + 1) & mask;
+      slots_[i].tag = tag;
+      if (&slots_[i] != &s) {
+        new (&slots_[i].entry) Entry(std::move(s.entry));
+        s.entry.~Entry();
+      }
+    }
   }
 
   void Release() {
