@@ -59,6 +59,12 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| gz-64M | 1400 | yes | 12 | 0.80% |", self.section)
         self.assertIn("no `--no-detect` flag", self.section)
         self.assertIn("| 0.26 GB | 0.37 | 0.70 | 150 |", self.section)
+        # The repeat set: 4 x 64 MB in a median 1.7 s; RSS 139.8 MB against 133.1 MB once.
+        self.assertIn("| 0.26 GB: the 64MiB file four times, the same keys | 0.15 | 1.70 | "
+                      "140 (+5% against once) |", self.section)
+        self.assertIn("| 64MiB v2 plain text four times (4 hard links to one file: the same "
+                      "keys) | 4 hard links to the file of v2-64M | 0.26 GB | 4 | 0.06 GB |",
+                      self.section)
         self.assertIn("![peak RSS against input size](bench/results/sample-rss.png)", self.section)
 
     def test_interleaved_rounds_give_paired_ratios(self):
