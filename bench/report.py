@@ -310,12 +310,12 @@ def render_section(res, plot_prefix):
         out += ["", "The generated sets hold more distinct keys (sources, ports, detection "
                 "states) the larger they are, and peak RSS follows the keys. The last row has "
                 "the keys of the main set and four times its input. Without detection its RSS "
-                "is that of one pass (by hand, twelfth session: 146 and 144 MB of anonymous memory for "
-                "one and eight passes of 256 MiB); with detection a source whose failed "
-                "attempts in a window pass 16 gets per-port and per-destination states, and "
-                "repeated records take more sources past that line: a bounded step (by hand, 256 MiB: "
-                "240 MB once, 244 MB twice, 272 MB four times, 275 MB eight times), not growth "
-                "with the input."]
+                "is that of one pass (by hand, twelfth session: 146 and 144 MB of anonymous "
+                "memory for one and eight passes of 256 MiB); with detection a source whose "
+                "failed attempts in a window pass 16 gets per-port and per-destination states, "
+                "and repeated records take more sources past that line: a bounded step (by "
+                "hand, 256 MiB: 240 MB once, 244 MB twice, 272 MB four times, 275 MB eight "
+                "times), not growth with the input."]
 
     if res["kernels"]:
         out += ["", "### Kernels (`flowsift_bench`, medians)", "",
