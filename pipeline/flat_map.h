@@ -22,9 +22,9 @@ namespace flowsift {
 // Prefetch can start early) where std::unordered_map costs a bucket, a node and an allocation
 // per key. Linear probing, load factor at most 3/4. `Hash` must return a well-mixed 64-bit
 // value: the low bits pick the slot, the high 32 bits are a tag that screens key compares.
-// Big tables live on huge pages (huge_pages.h). Inserting may move every entry: references
-// stay valid only until the next insert. Iteration order is the slot order, which depends on
-// the keys and insertion history: callers sort what they output.
+// Big tables live on huge pages and grow in place (huge_pages.h, RehashInPlace). Inserting may move
+// every entry: references stay valid only until the next insert. Iteration order is the slot order,
+// which depends on the keys and insertion history: callers sort what they output.
 template <typename Key, typename Value, typename Hash>
 class FlatMap {
  public:
@@ -218,10 +218,11 @@ class FlatMap {
 // A FlatMap from keys to the index of their entry in blocks that never move, for tables whose
 // values are big and mostly cold (detection's port-scan and sweep states, ~200-300 bytes).
 // Entries fill their blocks densely, in insertion order, and are written once: a FlatMap of
-// such values keeps a quarter to half of its slots empty and copies every entry into fresh
-// memory at each doubling, and fresh memory is what a run pays for most in page faults (the
-// kernel zeroing pages). A lookup of an existing key costs a second cache miss (the entry).
-// References stay valid across inserts; iteration is in insertion order.
+// such values keeps a quarter to half of its slots empty and moves entries at each doubling
+// (every one into fresh memory below 2 MiB; above, those whose slot lands in the new half),
+// and fresh memory is what a run pays for most in page faults (the kernel zeroing pages). A lookup
+// of an existing key costs a second cache miss (the entry). References stay valid across inserts;
+// iteration is in insertion order.
 template <typename Key, typename Value, typename Hash>
 class DenseMap {
  public:
