@@ -22,9 +22,9 @@ namespace flowsift {
 // Prefetch can start early) where std::unordered_map costs a bucket, a node and an allocation
 // per key. Linear probing, load factor at most 3/4. `Hash` must return a well-mixed 64-bit
 // value: the low bits pick the slot, the high 32 bits are a tag that screens key compares.
-// Big tables live on huge pages and grow in place (huge_pages.h, RehashInPlace). Inserting may move
-// every entry: references stay valid only until the next insert. Iteration order is the slot order,
-// which depends on the keys and insertion history: callers sort what they output.
+// Big tables live on huge pages (huge_pages.h). Inserting may move every entry: references
+// stay valid only until the next insert. Iteration order is the slot order, which depends on
+// the keys and insertion history: callers sort what they output.
 template <typename Key, typename Value, typename Hash>
 class FlatMap {
  public:
@@ -141,13 +141,6 @@ class FlatMap {
   }
 
   void Rehash(size_t capacity) {
-    if (capacity_ * sizeof(Slot) >= kHugeMinBytes) {
-      if (void* grown = GrowTable(slots_, capacity_ * sizeof(Slot), capacity * sizeof(Slot))) {
-        slots_ = static_cast<Slot*>(grown);
-        RehashInPlace(capacity);
-        return;
-      }
-    }
     Slot* old = slots_;
     const size_t old_capacity = capacity_;
     slots_ = static_cast<Slot*>(AllocateTable(capacity * sizeof(Slot)));
@@ -165,39 +158,6 @@ class FlatMap {
       s.entry.~Entry();
     }
     FreeTable(old, old_capacity * sizeof(Slot));
-  }
-
-  // Re-places every entry after the table grew in place from capacity_ to `capacity` slots
-  // (GrowTable: the old slots are the new table's first capacity_, the rest empty). The usual
-  // in-place rehash of linear probing: visit the old slots in order from an empty one, s, so
-  // that no probe sequence crosses the start; take each entry out and insert it again from its
-  // new home, which is its old home h plus a multiple of the old capacity. It therefore lands
-  // either at or before its old slot (h is there or before it, and its old slot is now free),
-  // in slots already visited and never emptied again, or in the new part, which is never
-  // emptied: no later step opens a gap in a probe sequence already walked. A probe in the new
-  // part cannot run off the end into unvisited old slots while the visit is past s: the entries
-  // there with homes in [z, end) all came from old slots in [z mod old capacity, end of old),
-  // fewer than the end - z slots they would have to fill. After the visit wraps to slot 0, a
-  // probe that runs off the end finds the slot just emptied or an earlier one.
-  void RehashInPlace(size_t capacity) {
-    const size_t old_mask = capacity_ - 1;
-    size_t start = 0;
-    while (slots_[start].tag != 0) ++start;  // there is one: the load is at most 3/4
-    capacity_ = capacity;
-    const size_t mask = capacity_ - 1;
-    for (size_t n = 0; n <= old_mask; ++n) {
-      Slot& s = slots_[(start + n) & old_mask];
-      if (s.tag == 0) continue;
-      const uint32_t tag = s.tag;
-      s.tag = 0;
-      size_t i = Hash{}(s.entry.first) & mask;
-      while (slots_[i].tag != 0) i = (i + 1) & mask;
-      slots_[i].tag = tag;
-      if (&slots_[i] != &s) {
-        new (&slots_[i].entry) Entry(std::move(s.entry));
-        s.entry.~Entry();
-      }
-    }
   }
 
   void Release() {
@@ -218,11 +178,10 @@ class FlatMap {
 // A FlatMap from keys to the index of their entry in blocks that never move, for tables whose
 // values are big and mostly cold (detection's port-scan and sweep states, ~200-300 bytes).
 // Entries fill their blocks densely, in insertion order, and are written once: a FlatMap of
-// such values keeps a quarter to half of its slots empty and moves entries at each doubling
-// (every one into fresh memory below 2 MiB; above, those whose slot lands in the new half),
-// and fresh memory is what a run pays for most in page faults (the kernel zeroing pages). A lookup
-// of an existing key costs a second cache miss (the entry). References stay valid across inserts;
-// iteration is in insertion order.
+// such values keeps a quarter to half of its slots empty and copies every entry into fresh
+// memory at each doubling, and fresh memory is what a run pays for most in page faults (the
+// kernel zeroing pages). A lookup of an existing key costs a second cache miss (the entry).
+// References stay valid across inserts; iteration is in insertion order.
 template <typename Key, typename Value, typename Hash>
 class DenseMap {
  public:

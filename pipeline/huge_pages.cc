@@ -48,17 +48,4 @@ void FreeTable(void* p, size_t bytes) {
   munmap(p, RoundUp(bytes, kHugePage));
 }
 
-void* GrowTable(void* p, size_t old_bytes, size_t new_bytes) {
-  if (p == nullptr || old_bytes < kHugeMinBytes || new_bytes <= old_bytes) return nullptr;
-  const size_t old_size = RoundUp(old_bytes, kHugePage);
-  void* grown = AllocateTable(new_bytes);
-  if (grown == nullptr) return nullptr;
-  // Replaces the first old_size bytes of the new mapping with the old pages, and unmaps the old.
-  if (mremap(p, old_size, old_size, MREMAP_MAYMOVE | MREMAP_FIXED, grown) == MAP_FAILED) {
-    FreeTable(grown, new_bytes);
-    return nullptr;
-  }
-  return grown;
-}
-
 }  // namespace flowsift

@@ -14,14 +14,6 @@ namespace flowsift {
 void* AllocateTable(size_t bytes);
 void FreeTable(void* p, size_t bytes);
 
-// Grows a block of old_bytes >= kHugeMinBytes from AllocateTable to new_bytes without copying
-// it: its pages move (mremap moves page-table entries, 2 MiB at a time) to the start of a new
-// aligned mapping, whose rest is fresh zero memory. A doubling hash table then faults in only
-// its new half, where allocating anew faults in the whole table and frees the old. Returns the
-// block's new address, or nullptr when the block is smaller or the kernel refuses (the block is
-// then unchanged).
-void* GrowTable(void* p, size_t old_bytes, size_t new_bytes);
-
 inline constexpr size_t kHugeMinBytes = size_t{2} << 20;
 
 }  // namespace flowsift
