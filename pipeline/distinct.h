@@ -39,8 +39,9 @@ class DistinctCounter {
   }
   DistinctCounter& operator=(DistinctCounter&& other) noexcept;
 
-  // `hash` must be a well-mixed 64-bit hash (e.g. Mix64 below), not a raw value.
-  void Add(uint64_t hash) {
+  // `hash` must be a well-mixed 64-bit hash (e.g. Mix64 below), not a raw value. Inlined into
+  // the aggregation's and detection's row loops, which call it for most rows; AddSlow is not.
+  [[gnu::always_inline]] void Add(uint64_t hash) {
     if (hash == 0) hash = 1;  // 0 marks an empty slot; one value for all forms keeps them equal
     if (capacity_ == 0) {
       // Most exposure keys see one or two sources: a scan of the inline values, no heap.

@@ -140,7 +140,9 @@ class FlatMap {
     return tag != 0 ? tag : 1;
   }
 
-  void Rehash(size_t capacity) {
+  // Rare (each doubling), so out of line: inlined into FindOrInsert it made the probe loop
+  // around it slower (callgrind, 64 MB of v2: the talkers' FindOrInsert 31.0 -> 23.9 M).
+  [[gnu::noinline]] void Rehash(size_t capacity) {
     Slot* old = slots_;
     const size_t old_capacity = capacity_;
     slots_ = static_cast<Slot*>(AllocateTable(capacity * sizeof(Slot)));
