@@ -69,7 +69,8 @@ namespace {
 // Exact distinct destination ports: a short list, then a 65,536-bit map (8 KiB).
 class PortCounter {
  public:
-  void Add(uint16_t port) {
+  // The bitmap's update inline (a busy window's ports are a bitmap), the list out of line.
+  [[gnu::always_inline]] void Add(uint16_t port) {
     if (bits_) {
       uint64_t& word = bits_[port >> 6];
       const uint64_t bit = uint64_t{1} << (port & 63);
@@ -77,6 +78,9 @@ class PortCounter {
       word |= bit;
       return;
     }
+    AddToList(port);
+  }
+  [[gnu::noinline]] void AddToList(uint16_t port) {
     if (std::find(small_.begin(), small_.end(), port) != small_.end()) return;
     small_.push_back(port);
     ++count_;
