@@ -25,8 +25,6 @@ namespace {
 
 using kernels::Addr128;
 
-uint64_t HashAddr(const Addr128& a) { return Mix64(a.hi ^ Mix64(a.lo)); }
-
 // Every byte of an interface name: ids like eni-0123456789abcdef0 differ anywhere. Up to 24
 // bytes, three overlapping 8-byte words (first, middle, last) cover them all, so one mix
 // serves the common 21-byte eni and tgw ids; longer names mix 8 bytes at a time. Equal names

@@ -27,7 +27,6 @@ using kernels::Addr128;
 inline bool AddrLess(const Addr128& a, const Addr128& b) {
   return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
 }
-inline uint64_t HashAddr(const Addr128& a) { return Mix64(a.hi ^ Mix64(a.lo)); }
 inline std::string Text(const Addr128& a) { return kernels::FormatAddr(a); }
 
 // A TCP request without payload: what a SYN probe, a retransmitted SYN or a flood packet

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/types.h"
 #include "pipeline/prefetch.h"
 
 namespace flowsift {
@@ -142,6 +143,13 @@ inline uint64_t Mix64(uint64_t x) {
   x *= 0x94D049BB133111EBull;
   x ^= x >> 31;
   return x;
+}
+
+// An address's hash for the distinct counters and the tables keyed by address. Always inlined:
+// the aggregation and detection row loops hash one or two addresses a row, and as calls from
+// those big functions (which gcc stops inlining into) they cost as much again as the hash.
+[[gnu::always_inline]] inline uint64_t HashAddr(const kernels::Addr128& a) {
+  return Mix64(a.hi ^ Mix64(a.lo));
 }
 
 }  // namespace flowsift
