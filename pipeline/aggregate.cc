@@ -78,18 +78,6 @@ class PortCounter {
     }
     AddToList(port);
   }
-  [[gnu::noinline]] void AddToList(uint16_t port) {
-    if (std::find(small_.begin(), small_.end(), port) != small_.end()) return;
-    small_.push_back(port);
-    ++count_;
-    if (small_.size() > kSmall) {
-      bits_ = std::make_unique<uint64_t[]>(1024);
-      std::fill(bits_.get(), bits_.get() + 1024, 0);
-      for (uint16_t p : small_) bits_[p >> 6] |= uint64_t{1} << (p & 63);
-      small_.clear();
-      small_.shrink_to_fit();
-    }
-  }
   void Merge(const PortCounter& other) {
     if (other.bits_) {
       for (uint32_t w = 0; w < 1024; ++w) {
@@ -147,6 +135,20 @@ class PortCounter {
  private:
   // A busy window sees hundreds of ports; past 16 a bit test beats the scan.
   static constexpr size_t kSmall = 16;
+
+  [[gnu::noinline]] void AddToList(uint16_t port) {
+    if (std::find(small_.begin(), small_.end(), port) != small_.end()) return;
+    small_.push_back(port);
+    ++count_;
+    if (small_.size() > kSmall) {
+      bits_ = std::make_unique<uint64_t[]>(1024);
+      std::fill(bits_.get(), bits_.get() + 1024, 0);
+      for (uint16_t p : small_) bits_[p >> 6] |= uint64_t{1} << (p & 63);
+      small_.clear();
+      small_.shrink_to_fit();
+    }
+  }
+
   std::vector<uint16_t> small_;
   std::unique_ptr<uint64_t[]> bits_;
   uint64_t count_ = 0;

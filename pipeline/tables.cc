@@ -45,17 +45,17 @@ void AppendUint(uint64_t v, std::string& out) {
   out.append(buf, r.ptr);
 }
 
-// ",v1,v2,...,vn" then `end` (0: nothing), formatted on the stack and appended once: one
+// ",v1,v2,...,vn\n", the numbers that end a row, formatted on the stack and appended once: one
 // append per number and comma was most of the cost of an exposure row.
 template <size_t N>
-void AppendUints(const uint64_t (&values)[N], char end, std::string& out) {
-  char buf[N * 21 + 1];  // N values of up to 20 digits and a comma each, and `end`
+void AppendUintsLine(const uint64_t (&values)[N], std::string& out) {
+  char buf[N * 21 + 1];  // N values of up to 20 digits and a comma each, and the newline
   char* p = buf;
   for (uint64_t v : values) {
     *p++ = ',';
     p = std::to_chars(p, buf + sizeof buf, v).ptr;
   }
-  if (end != 0) *p++ = end;
+  *p++ = '\n';
   out.append(buf, p);
 }
 
@@ -196,10 +196,10 @@ void AppendCsv(const WindowRow& r, std::string& out) {
   AppendText(r.interface_id, out);
   out += ',';
   AppendText(r.account_id, out);
-  AppendUints({r.window_start, r.window_end, r.records, r.nodata, r.skipdata, r.accepted,
-               r.rejected, r.packets, r.bytes, r.rejected_bytes, r.bytes_out_external,
-               r.bytes_in_external, r.distinct_srcaddr, r.distinct_dstaddr, r.distinct_dstport},
-              '\n', out);
+  AppendUintsLine({r.window_start, r.window_end, r.records, r.nodata, r.skipdata, r.accepted,
+                   r.rejected, r.packets, r.bytes, r.rejected_bytes, r.bytes_out_external,
+                   r.bytes_in_external, r.distinct_srcaddr, r.distinct_dstaddr, r.distinct_dstport},
+                  out);
 }
 
 void AppendCsv(const TalkerRow& r, std::string& out) {
@@ -208,14 +208,14 @@ void AppendCsv(const TalkerRow& r, std::string& out) {
   AppendUint(r.rank, out);
   out += ',';
   AppendText(r.srcaddr, out);
-  AppendUints({r.bytes, r.packets, r.flows}, '\n', out);
+  AppendUintsLine({r.bytes, r.packets, r.flows}, out);
 }
 
 void AppendCsv(const ExposureRow& r, std::string& out) {
   AppendText(r.interface_id, out);
-  AppendUints({r.dst_port, r.protocol, r.accepted_external, r.rejected_external,
-               r.distinct_external_sources},
-              '\n', out);
+  AppendUintsLine({r.dst_port, r.protocol, r.accepted_external, r.rejected_external,
+                   r.distinct_external_sources},
+                  out);
 }
 
 bool WriteWindows(const std::string& path, const std::vector<WindowRow>& rows, std::string* error) {
