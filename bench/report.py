@@ -145,6 +145,18 @@ def set_command(s):
     return f"`flowsift gen --out DIR {s['gen']}`"
 
 
+def settle_text(m):
+    """The machine table's cell for scripts/bench --settle."""
+    settle = m.get("settle_s")
+    if settle is None:
+        return "none (before `--settle`)"
+    if settle == 0:
+        return "none"
+    return (f"{settle} s (`--settle`): this VM's kernel hands freed memory back to the "
+            "hypervisor, so every run starts as a job on an idle machine does, its memory "
+            "faulted in afresh")
+
+
 def render_section(res, plot_prefix):
     """BENCHMARKS.md's generated section, markers included."""
     m = res["machine"]
@@ -166,6 +178,7 @@ def render_section(res, plot_prefix):
            f"| DuckDB | {m['duckdb']} (npm `@duckdb/node-api`) |",
            f"| load average (1, 5, 15 min) at the end | {m.get('loadavg_end', '-')} "
            "(other work on the machine; CPU s well below threads x seconds means it was busy) |",
+           f"| idle before each timed run | {settle_text(m)} |",
            ""]
     if not m.get("no_detect_flag"):
         out += ["`flowsift run` has no `--no-detect` flag at this commit: only the default run "

@@ -66,6 +66,8 @@ class ReportTest(unittest.TestCase):
                       "keys) | 4 hard links to the file of v2-64M | 0.26 GB | 4 | 0.06 GB |",
                       self.section)
         self.assertIn("![peak RSS against input size](bench/results/sample-rss.png)", self.section)
+        # The sample predates --settle.
+        self.assertIn("| idle before each timed run | none (before `--settle`) |", self.section)
 
     def test_interleaved_rounds_give_paired_ratios(self):
         records = report.load_records(SAMPLE)
@@ -73,6 +75,7 @@ class ReportTest(unittest.TestCase):
             if r["kind"] == "meta":
                 r["interleaved"] = True
                 r["no_detect_flag"] = True
+                r["settle_s"] = 6
         for rep, wall in enumerate((0.5, 0.6, 0.7)):
             records.append({"kind": "run", "tool": "flowsift", "set": "v2-64M", "threads": 1,
                             "variant": "no-detect", "rep": rep, "wall": wall, "user": wall,
@@ -84,6 +87,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| DuckDB, windows | v2-64M | 3.75x [3.56-4.86] | 3.78x [3.00-4.00] |",
                       section)
         self.assertIn("the median of the per-round ratios [min-max]. Each round", section)
+        self.assertIn("| idle before each timed run | 6 s (`--settle`): this VM's kernel", section)
         # 1 -> 2 threads per round: 0.8/0.5, 0.9/0.4, 0.7/0.45.
         self.assertIn("| flowsift default | 1.60x [1.56-2.25] |", section)
         # Detection: 0.8/0.5, 0.9/0.6, 0.7/0.7 -> +50% (+0% to +60%); no 2-thread no-detect run.
