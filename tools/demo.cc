@@ -104,14 +104,13 @@ int RunDemo(const DemoFlags& f) {
   }
 
   // 3. Report.
-  const StageTimes& t = r.graph.times;
+  const double wall = std::max(r.wall_seconds, 1e-9);
   fmt::print(
       "ran on {} thread(s), SIMD target {}: {} inputs, {} records, {} in {:.2f} s "
       "({}/s of text, {:.1f} M records/s)\n",
       threads, run.simd_target, r.graph.files.size(), r.graph.records,
-      HumanBytes(static_cast<double>(r.graph.data_bytes)), t.wall,
-      HumanBytes(r.graph.data_bytes / std::max(t.wall, 1e-9)),
-      r.graph.records / std::max(t.wall, 1e-9) / 1e6);
+      HumanBytes(static_cast<double>(r.graph.data_bytes)), r.wall_seconds,
+      HumanBytes(r.graph.data_bytes / wall), r.graph.records / wall / 1e6);
   fmt::print("bad lines {} (counted and skipped; the run goes on):\n", r.bad_lines);
   for (const BadLineSample& s : r.graph.samples) {
     fmt::print("  {}:{}: {}\n", fs::path(r.graph.files[s.file].outcome.path).filename().string(),

@@ -200,14 +200,13 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     return kExitOutput;
   }
   for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
-  const StageTimes& t = r.graph.times;
   fmt::print(stderr,
              "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
              "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
              r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
-             r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, t.wall,
-             t.wall > 0 ? r.graph.data_bytes / t.wall / 1e9 : 0.0, opt.threads, opt.simd_target,
-             opt.out_dir);
+             r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
+             r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
+             opt.simd_target, opt.out_dir);
   if (!f.stats_json.empty()) {
     const nlohmann::ordered_json manifest = nlohmann::ordered_json::parse(r.manifest_json);
     nlohmann::ordered_json stats = {{"simd_target", opt.simd_target},
