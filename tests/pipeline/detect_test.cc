@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <set>
@@ -772,6 +773,94 @@ TEST(FindingJson, FieldsInSpecOrderAndAStableId) {
     pos = at;
   }
   EXPECT_NE(j.find("\"dst_port\":null"), std::string::npos);
+}
+
+// FindingJson as it was: the finding built as an ordered_json and dumped. FindingJson now writes
+// the fields itself and must give the same bytes.
+std::string FindingJsonByNlohmann(const Finding& f) {
+  nlohmann::ordered_json j;
+  j["id"] = f.id;
+  j["type"] = f.type;
+  j["severity"] = f.severity;
+  j["mitre"] = f.mitre;
+  j["src"] = f.src ? nlohmann::ordered_json(*f.src) : nlohmann::ordered_json(nullptr);
+  j["dst"] = f.dst ? nlohmann::ordered_json(*f.dst) : nlohmann::ordered_json(nullptr);
+  j["dst_port"] =
+      f.dst_port ? nlohmann::ordered_json(*f.dst_port) : nlohmann::ordered_json(nullptr);
+  j["protocol"] =
+      f.protocol ? nlohmann::ordered_json(*f.protocol) : nlohmann::ordered_json(nullptr);
+  j["interfaces"] = f.interfaces;
+  j["window_start"] = f.window_start;
+  j["window_end"] = f.window_end;
+  j["first_seen"] = f.first_seen;
+  j["last_seen"] = f.last_seen;
+  j["flows"] = f.flows;
+  j["packets"] = f.packets;
+  j["bytes"] = f.bytes;
+  j["distinct_dst_ports"] = f.distinct_dst_ports;
+  j["distinct_dsts"] = f.distinct_dsts;
+  j["evidence"] = f.evidence;
+  j["summary"] = f.summary;
+  return j.dump();
+}
+
+TEST(FindingJson, BytesEqualTheOrderedJsonDump) {
+  // Findings of every type from a detection run over generated attacks...
+  GenOptions g;
+  g.records = 200000;
+  g.seed = 3;
+  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
+               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  const std::string text = GenerateText(g);
+  const std::string body = text.substr(text.find('\n') + 1);
+  std::string padded = body;
+  padded.append(kernels::kPadding, '\0');
+  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
+  ParseScratch scratch;
+  const ParsedBatch all =
+      ParseChunk(base, body.size(), Format::Default(), Detector::NeededFields(), scratch);
+  Detector d{DetectOptions{}};
+  d.Add(all, base);
+  std::vector<Finding> fs = d.Findings(g.start, g.start + 3600);
+  std::set<std::string> types;
+  for (const Finding& f : fs) types.insert(f.type);
+  EXPECT_EQ(types.size(), 7u);
+
+  // ... and made by hand: every character class a JSON string escapes or keeps, every kind of
+  // evidence value, empty and absent fields.
+  Finding odd;
+  odd.id = "0123456789abcdef";
+  odd.type = "port_scan";
+  odd.severity = 4;
+  odd.src =
+      "quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f bel \x07 us \x1f del \x7f";
+  odd.dst = std::string("nul \0 byte", 10);
+  odd.dst_port = 0;
+  odd.protocol = 255;
+  odd.interfaces = {"eni-0123", "caf\xc3\xa9 \xe4\xb8\xad", ""};
+  odd.window_start = UINT64_MAX;
+  odd.flows = 1;
+  odd.evidence["threshold"] = {{"ratio", 0.8},        {"z", 3.0},         {"tiny", 1e-7},
+                               {"huge", 1e21},        {"third", 1.0 / 3}, {"minus_zero", -0.0},
+                               {"nan", std::nan("")}, {"inf", HUGE_VAL}};
+  odd.evidence["negative"] = -3;
+  odd.evidence["unsigned"] = uint64_t{18446744073709551615ull};
+  odd.evidence["flag"] = true;
+  odd.evidence["off"] = false;
+  odd.evidence["none"] = nullptr;
+  odd.evidence["empty_object"] = nlohmann::ordered_json::object();
+  odd.evidence["empty_array"] = nlohmann::ordered_json::array();
+  odd.evidence["nested"] = {{"list", {1, 2.5, "a\"b", nlohmann::ordered_json::array()}}};
+  odd.evidence["key \"quoted\" \x01"] = "caf\xc3\xa9";
+  odd.summary = "one sentence, with \"quotes\" and a \\ and 100% of \u00e9.";
+  fs.push_back(odd);
+  fs.push_back(Finding{});  // every optional absent, empty lists and evidence
+
+  for (const Finding& f : fs) EXPECT_EQ(FindingJson(f), FindingJsonByNlohmann(f)) << f.type;
+  // Invalid UTF-8 is refused as nlohmann refuses it, not written.
+  Finding bad;
+  bad.summary = "\xff";
+  EXPECT_THROW(FindingJson(bad), nlohmann::ordered_json::type_error);
 }
 
 TEST(DetectConfig, OverridesAndErrors) {
