@@ -9,6 +9,7 @@
 
 #include "pipeline/detect.h"
 #include "pipeline/detect_internal.h"
+#include "pipeline/json_text.h"
 
 namespace flowsift {
 
@@ -562,120 +563,11 @@ std::string FindingId(std::string_view type, const std::optional<std::string>& s
 
 namespace {
 
-// Appends `s` as a JSON string exactly as nlohmann's dump() writes it: '"' and '\\' escaped,
-// \b \t \n \f \r by name, other bytes below 0x20 as \u00xx, the rest as they are. Strings
-// with a byte >= 0x80 go through nlohmann itself, which checks their UTF-8 (and throws on
-// invalid UTF-8, as before); findings are ASCII in practice (addresses, interface ids, text).
-void AppendJsonString(std::string& out, std::string_view s) {
-  const auto plain = [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
-  };
-  if (std::any_of(s.begin(), s.end(),
-                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    out += nlohmann::ordered_json(s).dump();
-    return;
-  }
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    size_t run = i;
-    while (run < s.size() && plain(s[run])) ++run;
-    out.append(s.data() + i, run - i);  // the bytes that need no escape, at once
-    if (run == s.size()) break;
-    switch (const char c = s[run]) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default: {
-        char buf[7];
-        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-        out += buf;
-      }
-    }
-    i = run + 1;
-  }
-  out += '"';
-}
-
-// Appends `j` as j.dump() would. Doubles go through nlohmann's own shortest round-trip
-// formatting (detail::to_chars, what its serializer calls), so they print alike too.
-void AppendJson(std::string& out, const nlohmann::ordered_json& j) {
-  using Type = nlohmann::ordered_json::value_t;
-  switch (j.type()) {
-    case Type::object:
-      out += '{';
-      for (auto it = j.cbegin(); it != j.cend(); ++it) {
-        if (it != j.cbegin()) out += ',';
-        AppendJsonString(out, it.key());
-        out += ':';
-        AppendJson(out, it.value());
-      }
-      out += '}';
-      return;
-    case Type::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& v : j) {
-        if (!first) out += ',';
-        first = false;
-        AppendJson(out, v);
-      }
-      out += ']';
-      return;
-    }
-    case Type::string:
-      AppendJsonString(out, *j.get_ptr<const std::string*>());
-      return;
-    case Type::number_unsigned:
-      out += std::to_string(*j.get_ptr<const uint64_t*>());
-      return;
-    case Type::number_integer:
-      out += std::to_string(*j.get_ptr<const int64_t*>());
-      return;
-    case Type::number_float: {
-      const double x = *j.get_ptr<const double*>();
-      if (!std::isfinite(x)) {
-        out += "null";
-        return;
-      }
-      char buf[64];
-      out.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, x));
-      return;
-    }
-    case Type::boolean:
-      out += *j.get_ptr<const bool*>() ? "true" : "false";
-      return;
-    case Type::null:
-      out += "null";
-      return;
-    default:  // kinds findings never hold
-      out += j.dump();
-  }
-}
-
-void AppendJsonStrings(std::string& out, const std::vector<std::string>& v) {
+void AppendJsonStrings(const std::vector<std::string>& v, std::string& out) {
   out += '[';
   for (size_t i = 0; i < v.size(); ++i) {
     if (i > 0) out += ',';
-    AppendJsonString(out, v[i]);
+    AppendJsonString(v[i], out);
   }
   out += ']';
 }
@@ -702,7 +594,7 @@ std::string FindingJson(const Finding& f) {
   const auto optional_text = [&](std::string_view name, const std::optional<std::string>& v) {
     key(name);
     if (v) {
-      AppendJsonString(out, *v);
+      AppendJsonString(*v, out);
     } else {
       out += "null";
     }
@@ -712,18 +604,18 @@ std::string FindingJson(const Finding& f) {
     out += v ? std::to_string(*v) : "null";
   };
   key("id");
-  AppendJsonString(out, f.id);
+  AppendJsonString(f.id, out);
   key("type");
-  AppendJsonString(out, f.type);
+  AppendJsonString(f.type, out);
   number("severity", f.severity);
   key("mitre");
-  AppendJsonStrings(out, f.mitre);
+  AppendJsonStrings(f.mitre, out);
   optional_text("src", f.src);
   optional_text("dst", f.dst);
   optional_number("dst_port", f.dst_port);
   optional_number("protocol", f.protocol);
   key("interfaces");
-  AppendJsonStrings(out, f.interfaces);
+  AppendJsonStrings(f.interfaces, out);
   number("window_start", f.window_start);
   number("window_end", f.window_end);
   number("first_seen", f.first_seen);
@@ -734,9 +626,9 @@ std::string FindingJson(const Finding& f) {
   number("distinct_dst_ports", f.distinct_dst_ports);
   number("distinct_dsts", f.distinct_dsts);
   key("evidence");
-  AppendJson(out, f.evidence);
+  AppendJson(f.evidence, out);
   key("summary");
-  AppendJsonString(out, f.summary);
+  AppendJsonString(f.summary, out);
   out += '}';
   return out;
 }

@@ -115,9 +115,6 @@ class WindowEncoder {
   std::string metadata_;  // OCSF `"metadata":{...}`
 };
 
-// Appends `s` as a JSON string (quoted; invalid UTF-8 becomes U+FFFD).
-void AppendJsonString(std::string_view s, std::string& out);
-
 // The events of one finding. `account` is its AWS account (empty when unknown).
 nlohmann::ordered_json OcsfFinding(const FindingRow& f, std::string_view account,
                                    const ExportContext& ctx);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "pipeline/export.h"
+#include "pipeline/json_text.h"
 
 namespace flowsift {
 namespace {
@@ -41,21 +42,6 @@ void AppendCounters(const WindowRow& w, std::string& out, bool first) {
 }
 
 }  // namespace
-
-void AppendJsonString(std::string_view s, std::string& out) {
-  // Interface and account ids are plain ASCII: copied as they are. Anything else goes through
-  // nlohmann's escaping, which also replaces invalid UTF-8.
-  const bool plain = std::all_of(
-      s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
-  if (plain) {
-    out += '"';
-    out += s;
-    out += '"';
-    return;
-  }
-  out +=
-      nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 WindowEncoder::WindowEncoder(ExportFormat format, const ExportContext& ctx) : format_(format) {
   if (!ctx.region.empty()) {

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "pipeline/json_text.h"
 #include "tools/progress.h"
 
 namespace flowsift::tools {
@@ -149,65 +150,6 @@ class CsvSink : public RowSink {
   const std::vector<ColumnSpec>& columns_;
   Output& out_;
 };
-
-// JSON text of `s` as nlohmann's dump writes it (short escapes for \b \f \n \r \t, \u00XX
-// for the other control bytes); strings with non-ASCII bytes go through dump itself, which
-// replaces invalid UTF-8 with U+FFFD.
-void AppendJsonString(std::string_view s, std::string& out) {
-  if (!std::all_of(s.begin(), s.end(),
-                   [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-    out += Dump(ordered_json(std::string(s)));
-    return;
-  }
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
-// Appends `v` as JSON. Flat values are written here because nlohmann's dump sets up a
-// serializer per call, which costs more than the rest of a row; nested values use dump.
-void AppendJson(const ordered_json& v, std::string& out) {
-  if (v.is_number_unsigned()) {
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, v.get<uint64_t>()).ptr);
-  } else if (v.is_null()) {
-    out += "null";
-  } else if (v.is_string()) {
-    AppendJsonString(v.get_ref<const std::string&>(), out);
-  } else {
-    out += Dump(v);
-  }
-}
 
 class JsonSink : public RowSink {
  public:

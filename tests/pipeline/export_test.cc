@@ -152,19 +152,6 @@ TEST(Regions, PartitionsAndManifestKeys) {
   EXPECT_EQ(RegionFromManifest(ordered_json::object()), "");
 }
 
-TEST(AppendJsonString, EscapesWhatJsonNeeds) {
-  for (const std::string& s :
-       {std::string("eni-0a1b"), std::string("a\"b\\c"), std::string("tab\there"),
-        std::string("\x01", 1), std::string("caf\xc3\xa9")}) {
-    std::string out;
-    AppendJsonString(s, out);
-    EXPECT_EQ(json::parse(out), s) << out;
-  }
-  std::string out;
-  AppendJsonString("bad \xff byte", out);
-  EXPECT_EQ(json::parse(out), "bad \xef\xbf\xbd byte");  // U+FFFD
-}
-
 TEST(AsffBatcher, SplitsByCountAndBytes) {
   std::vector<std::string> bodies;
   auto emit = [&](std::string_view b) {
