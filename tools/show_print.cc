@@ -156,16 +156,8 @@ class JsonSink : public RowSink {
   explicit JsonSink(Output& out) : out_(out) {}
   void Add(const ordered_json& row) override {
     std::string& t = out_.text();
-    t += '{';
-    bool first = true;
-    for (auto it = row.begin(); it != row.end(); ++it) {
-      if (!first) t += ',';
-      first = false;
-      AppendJsonString(it.key(), t);
-      t += ':';
-      AppendJson(it.value(), t);
-    }
-    t += "}\n";
+    AppendJson(row, t);
+    t += '\n';
     out_.MaybeFlush();
   }
   void Finish(bool) override {}

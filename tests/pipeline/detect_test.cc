@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -550,20 +551,35 @@ std::vector<std::string> Lines(const std::vector<Finding>& fs) {
   return out;
 }
 
-TEST(Detector, AnySplitAndOrderGivesTheSameFindings) {
+// `records` generated records (v2, seed `seed`, every attack) parsed with the fields detection
+// reads. Held by pointer: the batch's text spans point into `padded`.
+struct AttackSet {
   GenOptions g;
-  g.records = 300000;
-  g.seed = 11;
-  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
-  const std::string text = GenerateText(g);
-  const std::string body = text.substr(text.find('\n') + 1);  // after the header line
-  std::string padded = body;
-  padded.append(kernels::kPadding, '\0');
-  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
+  std::string padded;  // the records after the header line, then kernels::kPadding zero bytes
   ParseScratch scratch;
-  const ParsedBatch all =
-      ParseChunk(base, body.size(), Format::Default(), Detector::NeededFields(), scratch);
+  ParsedBatch all;
+  const uint8_t* base() const { return reinterpret_cast<const uint8_t*>(padded.data()); }
+};
+std::unique_ptr<AttackSet> MakeAttackSet(uint64_t records, uint64_t seed) {
+  auto set = std::make_unique<AttackSet>();
+  set->g.records = records;
+  set->g.seed = seed;
+  set->g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
+                    AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  const std::string text = GenerateText(set->g);
+  set->padded = text.substr(text.find('\n') + 1);
+  const size_t size = set->padded.size();
+  set->padded.append(kernels::kPadding, '\0');
+  set->all =
+      ParseChunk(set->base(), size, Format::Default(), Detector::NeededFields(), set->scratch);
+  return set;
+}
+
+TEST(Detector, AnySplitAndOrderGivesTheSameFindings) {
+  const auto set = MakeAttackSet(300000, 11);
+  const GenOptions& g = set->g;
+  const ParsedBatch& all = set->all;
+  const uint8_t* base = set->base();
   ASSERT_TRUE(all.bad_lines.empty());
   const uint64_t begin = g.start, end = g.start + 3600;
 
@@ -669,19 +685,10 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
 }
 
 TEST(Detector, SaveThenLoadGivesTheSameFindingsAndTruncationFails) {
-  GenOptions g;
-  g.records = 150000;
-  g.seed = 12;
-  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
-  const std::string text = GenerateText(g);
-  const std::string body = text.substr(text.find('\n') + 1);
-  std::string padded = body;
-  padded.append(kernels::kPadding, '\0');
-  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-  ParseScratch scratch;
-  const ParsedBatch all =
-      ParseChunk(base, body.size(), Format::Default(), Detector::NeededFields(), scratch);
+  const auto set = MakeAttackSet(150000, 12);
+  const GenOptions& g = set->g;
+  const ParsedBatch& all = set->all;
+  const uint8_t* base = set->base();
   Detector one{DetectOptions{}};
   one.Add(all, base);
   const auto want = Lines(one.Findings(g.start, g.start + 3600));
@@ -806,22 +813,10 @@ std::string FindingJsonByNlohmann(const Finding& f) {
 
 TEST(FindingJson, BytesEqualTheOrderedJsonDump) {
   // Findings of every type from a detection run over generated attacks...
-  GenOptions g;
-  g.records = 200000;
-  g.seed = 3;
-  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
-  const std::string text = GenerateText(g);
-  const std::string body = text.substr(text.find('\n') + 1);
-  std::string padded = body;
-  padded.append(kernels::kPadding, '\0');
-  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-  ParseScratch scratch;
-  const ParsedBatch all =
-      ParseChunk(base, body.size(), Format::Default(), Detector::NeededFields(), scratch);
+  const auto set = MakeAttackSet(200000, 3);
   Detector d{DetectOptions{}};
-  d.Add(all, base);
-  std::vector<Finding> fs = d.Findings(g.start, g.start + 3600);
+  d.Add(set->all, set->base());
+  std::vector<Finding> fs = d.Findings(set->g.start, set->g.start + 3600);
   std::set<std::string> types;
   for (const Finding& f : fs) types.insert(f.type);
   EXPECT_EQ(types.size(), 7u);
