@@ -48,10 +48,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace flow = tbb::flow;
 
-double SecondsSince(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 // Per-thread stage clocks, one cache line each so threads never share one (false sharing cost
 // 30% in the prototype, reference/performance.md).
 struct alignas(64) ThreadTimes {

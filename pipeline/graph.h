@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,6 +65,11 @@ struct Progress {
   std::atomic<uint64_t> records{0};
   std::atomic<uint64_t> files_done{0};
 };
+
+// Wall seconds since `start` on the steady clock: the stage, run and merge timings.
+inline double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // CPU seconds spent in each stage, summed over threads, and the wall time.
 struct StageTimes {

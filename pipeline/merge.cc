@@ -25,10 +25,6 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // The run options that change what a record contributes: parts must agree on all of them
 // (window and networks are in the header).
 ordered_json MustMatch(const RunOptions& opt) {

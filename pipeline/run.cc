@@ -247,9 +247,6 @@ std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index,
 
 RunResult Run(const RunOptions& opt, Progress* progress) {
   const auto start = std::chrono::steady_clock::now();
-  const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  };
   RunResult r;
   const fs::path out = opt.out_dir;
   std::error_code ec;
@@ -324,8 +321,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
         return r.findings;
       },
       &error);
-  r.output_seconds = seconds_since(output_start);
-  r.wall_seconds = seconds_since(start);
+  r.output_seconds = SecondsSince(output_start);
+  r.wall_seconds = SecondsSince(start);
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   r.manifest_json =
       ManifestOf(opt, r).dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";

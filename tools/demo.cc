@@ -25,10 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
 }  // namespace
 
 CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
@@ -81,7 +77,7 @@ int RunDemo(const DemoFlags& f) {
       "flowsift demo: generated {} of flow logs ({} records, {} attacks, {} look-alikes) "
       "as {} gzip files in {:.1f} s\n  in {}\n",
       HumanBytes(static_cast<double>(made.text_bytes)), made.records, made.attacks, made.lookalikes,
-      made.paths.size(), Seconds(t0), data.string());
+      made.paths.size(), SecondsSince(t0), data.string());
 
   // 2. Run.
   RunOptions run;
