@@ -588,9 +588,9 @@ std::string FindingJson(const Finding& f) {
     out += name;
     out += "\":";
   };
-  const auto number = [&](std::string_view name, auto value) {
+  const auto number = [&](std::string_view name, uint64_t value) {
     key(name);
-    out += std::to_string(value);
+    AppendUint(value, out);
   };
   const auto optional_text = [&](std::string_view name, const std::optional<std::string>& v) {
     key(name);
@@ -602,13 +602,18 @@ std::string FindingJson(const Finding& f) {
   };
   const auto optional_number = [&](std::string_view name, const std::optional<uint32_t>& v) {
     key(name);
-    out += v ? std::to_string(*v) : "null";
+    if (v) {
+      AppendUint(*v, out);
+    } else {
+      out += "null";
+    }
   };
   key("id");
   AppendJsonString(f.id, out);
   key("type");
   AppendJsonString(f.type, out);
-  number("severity", f.severity);
+  key("severity");
+  out += std::to_string(f.severity);  // an int
   key("mitre");
   AppendJsonStrings(f.mitre, out);
   optional_text("src", f.src);

@@ -1,7 +1,5 @@
 // Windows as OCSF Network Activity, ECS aws.vpcflow documents and Splunk HEC events, printed
 // directly as JSON text (docs/export.md has the mappings; tests/schemas/ checks them).
-#include <algorithm>
-#include <charconv>
 #include <utility>
 
 #include "pipeline/export.h"
@@ -9,12 +7,6 @@
 
 namespace flowsift {
 namespace {
-
-void AppendUint(uint64_t v, std::string& out) {
-  char buf[24];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
 
 uint64_t Span(uint64_t start, uint64_t end) { return end >= start ? end - start : 0; }
 

@@ -1,11 +1,17 @@
 #include "pipeline/json_text.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 
 namespace flowsift {
+
+void AppendUint(uint64_t v, std::string& out) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
 
 void AppendJsonString(std::string_view s, std::string& out) {
   if (std::any_of(s.begin(), s.end(),
@@ -87,11 +93,13 @@ void AppendJson(const nlohmann::ordered_json& v, std::string& out) {
       AppendJsonString(*v.get_ptr<const std::string*>(), out);
       return;
     case Type::number_unsigned:
-      out += std::to_string(*v.get_ptr<const uint64_t*>());
+      AppendUint(*v.get_ptr<const uint64_t*>(), out);
       return;
-    case Type::number_integer:
-      out += std::to_string(*v.get_ptr<const int64_t*>());
+    case Type::number_integer: {
+      char buf[24];
+      out.append(buf, std::to_chars(buf, buf + sizeof buf, *v.get_ptr<const int64_t*>()).ptr);
       return;
+    }
     case Type::number_float: {
       const double x = *v.get_ptr<const double*>();
       if (!std::isfinite(x)) {

@@ -5,11 +5,15 @@
 #ifndef FLOWSIFT_PIPELINE_JSON_TEXT_H_
 #define FLOWSIFT_PIPELINE_JSON_TEXT_H_
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 namespace flowsift {
+
+// Appends the decimal digits of `v`: an unsigned integer as JSON and CSV write it.
+void AppendUint(uint64_t v, std::string& out);
 
 // Appends `s` as a JSON string: '"' and '\\' escaped, \b \t \n \f \r by name, other bytes below
 // 0x20 as \u00xx, the rest as it is. A string with a byte >= 0x80 goes through nlohmann, which

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 
+#include "pipeline/json_text.h"
+
 namespace flowsift {
 namespace {
 
@@ -37,12 +39,6 @@ void AppendText(std::string_view s, std::string& out) {
     out += c;
   }
   out += '"';
-}
-
-void AppendUint(uint64_t v, std::string& out) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
 }
 
 // ",v1,v2,...,vn\n", the numbers that end a row, formatted on the stack and appended once: one

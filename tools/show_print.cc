@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <ctime>
 
 #include "pipeline/json_text.h"
@@ -131,8 +130,7 @@ class CsvSink : public RowSink {
       const ordered_json& v = *it;
       if (v.is_null()) continue;
       if (v.is_number_unsigned()) {
-        char buf[24];
-        t.append(buf, std::to_chars(buf, buf + sizeof buf, v.get<uint64_t>()).ptr);
+        AppendUint(v.get<uint64_t>(), t);
       } else if (v.is_string()) {
         AppendCsvField(v.get_ref<const std::string&>(), t);
       } else if (v.is_array()) {
