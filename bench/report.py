@@ -174,6 +174,7 @@ def render_section(res, plot_prefix):
            "| machine | |", "|---|---|",
            f"| CPU | {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB |",
            f"| SIMD target (`flowsift --version`) | {m['simd']} |",
+           f"| heap pages (`flowsift --version`) | {m.get('heap_pages', '- (not recorded)')} |",
            f"| host, date | {m['host']}, {m['date']} |",
            f"| DuckDB | {m['duckdb']} (npm `@duckdb/node-api`) |",
            f"| load average (1, 5, 15 min) at the end | {m.get('loadavg_end', '-')} "

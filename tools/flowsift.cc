@@ -45,11 +45,18 @@ int main(int argc, char** argv) {
   }
   CLI::App app(kDescription, "flowsift");
   app.require_subcommand(0, 1);
+  const char* heap_pages =
+      mi_option_is_enabled(mi_option_large_os_pages)
+          ? "2 MiB where transparent huge pages allow"
+          : (flowsift::FreePageReporting() && std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr
+                 ? "4 KiB (this VM's kernel reports free pages to its hypervisor)"
+                 : "4 KiB");
   app.set_version_flag(
       "-V,--version",
-      fmt::format("flowsift {}\nSIMD target: {} (available: {})", FLOWSIFT_VERSION,
-                  flowsift::kernels::ActiveTargetName(), flowsift::kernels::AvailableTargetNames()),
-      "Print the version and the SIMD target chosen for this CPU");
+      fmt::format("flowsift {}\nSIMD target: {} (available: {})\nHeap pages: {}", FLOWSIFT_VERSION,
+                  flowsift::kernels::ActiveTargetName(), flowsift::kernels::AvailableTargetNames(),
+                  heap_pages),
+      "Print the version, the SIMD target chosen for this CPU and the allocator's page size");
 
   RunFlags run;
   CLI::App* run_cmd = AddRun(app, run);

@@ -68,6 +68,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("![peak RSS against input size](bench/results/sample-rss.png)", self.section)
         # The sample predates --settle.
         self.assertIn("| idle before each timed run | none (before `--settle`) |", self.section)
+        self.assertIn("| heap pages (`flowsift --version`) | - (not recorded) |", self.section)
 
     def test_interleaved_rounds_give_paired_ratios(self):
         records = report.load_records(SAMPLE)
@@ -76,6 +77,7 @@ class ReportTest(unittest.TestCase):
                 r["interleaved"] = True
                 r["no_detect_flag"] = True
                 r["settle_s"] = 6
+                r["heap_pages"] = "4 KiB (this VM's kernel reports free pages to its hypervisor)"
         for rep, wall in enumerate((0.5, 0.6, 0.7)):
             records.append({"kind": "run", "tool": "flowsift", "set": "v2-64M", "threads": 1,
                             "variant": "no-detect", "rep": rep, "wall": wall, "user": wall,
@@ -88,6 +90,8 @@ class ReportTest(unittest.TestCase):
                       section)
         self.assertIn("the median of the per-round ratios [min-max]. Each round", section)
         self.assertIn("| idle before each timed run | 6 s (`--settle`): this VM's kernel", section)
+        self.assertIn("| heap pages (`flowsift --version`) | 4 KiB (this VM's kernel reports free "
+                      "pages to its hypervisor) |", section)
         # 1 -> 2 threads per round: 0.8/0.5, 0.9/0.4, 0.7/0.45.
         self.assertIn("| flowsift default | 1.60x [1.56-2.25] |", section)
         # Detection: 0.8/0.5, 0.9/0.6, 0.7/0.7 -> +50% (+0% to +60%); no 2-thread no-detect run.

@@ -45,6 +45,15 @@ TEST_F(Cli, VersionNamesTheSimdTarget) {
   EXPECT_THAT(r.out, HasSubstr("flowsift "));
   EXPECT_THAT(r.out, HasSubstr("SIMD target: "));
   EXPECT_THAT(r.out, HasSubstr("SCALAR"));  // the scalar target is always available
+  EXPECT_THAT(r.out, HasSubstr("Heap pages: "));
+}
+
+TEST_F(Cli, VersionNamesTheHeapPagesTheEnvironmentAskedFor) {
+  // MIMALLOC_LARGE_OS_PAGES overrides the choice made from the host (huge_pages.h).
+  EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=1 ").out,
+              HasSubstr("Heap pages: 2 MiB where transparent huge pages allow\n"));
+  EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=0 ").out,
+              HasSubstr("Heap pages: 4 KiB\n"));
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {
