@@ -159,11 +159,21 @@ TEST(ZstdFileReader, CorruptTruncatedMissingAndNotZstdAreErrorsNamingTheFile) {
   const std::string good = ReadFile(tmp / "good.csv.zst");
   ASSERT_GT(good.size(), 1000u);
 
+  // The frame's checksum (its last 4 bytes) no longer matching: the decoder says so.
   std::string flipped = good;
-  for (size_t i = good.size() / 2; i < good.size() / 2 + 8; ++i) flipped[i] ^= 0x5a;
+  for (size_t i = good.size() - 4; i < good.size(); ++i) flipped[i] ^= 0x5a;
   WriteFile(tmp / "flipped.csv.zst", flipped);
   ReadAll(tmp / "flipped.csv.zst", &error);
   EXPECT_THAT(error, HasSubstr("flipped.csv.zst: corrupt zstd data"));
+  // Bytes flipped mid-stream: an error naming the file, from the decoder or, when the flip
+  // lands in literal bytes that decode to garbage text before the checksum is reached, from
+  // the CSV reader with its line.
+  std::string middle = good;
+  for (size_t i = good.size() / 2; i < good.size() / 2 + 8; ++i) middle[i] ^= 0x5a;
+  WriteFile(tmp / "middle.csv.zst", middle);
+  error.clear();
+  ReadAll(tmp / "middle.csv.zst", &error);
+  EXPECT_THAT(error, HasSubstr("middle.csv.zst"));
 
   WriteFile(tmp / "cut.csv.zst", good.substr(0, good.size() / 2));
   ReadAll(tmp / "cut.csv.zst", &error);
