@@ -588,6 +588,45 @@ TEST_F(ReaderTest, StdinPipePlainAndGzip) {
       << r.outcome.message;
 }
 
+// A plain file of one chunk, up to 256 KiB, is read into a buffer rather than mapped; a larger
+// one, or one of several chunks, is mapped. Both give the same chunks.
+TEST_F(ReaderTest, SmallPlainFilesAreReadWholeAndLargeOnesMapped) {
+  const std::string small = Records(1000);  // ~110 KB
+  ASSERT_LT(small.size(), size_t{256} << 10);
+  const std::string big = Records(3000);  // ~330 KB
+  ASSERT_GT(big.size(), size_t{256} << 10);
+  const struct {
+    std::string name;
+    const std::string* text;
+    size_t chunk;
+    bool mapped;
+  } cases[] = {{"small.log", &small, size_t{4} << 20, false},
+               {"small-chunked.log", &small, 16 << 10, true},
+               {"big.log", &big, size_t{4} << 20, true}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    FileReader reader(0, File(Write(c.name, *c.text)), Chunked(c.chunk));
+    std::string text;
+    size_t chunks = 0;
+    std::optional<Chunk> chunk;
+    while ((chunk = reader.Next())) {
+      ++chunks;
+      EXPECT_EQ(chunk->mapped != nullptr, c.mapped);
+      EXPECT_NE(chunk->keepalive, nullptr);
+      text.append(reinterpret_cast<const char*>(chunk->data), chunk->size);
+      if (chunk->last) {
+        // After the file's last byte: kPadding zeros (a buffer's own, or the mapping's page).
+        for (size_t i = 0; i < kPadding; ++i) ASSERT_EQ(chunk->data[chunk->size + i], 0) << i;
+        EXPECT_EQ(chunk->outcome->status, FileStatus::kOk) << chunk->outcome->message;
+        EXPECT_EQ(chunk->outcome->data_bytes, c.text->size());
+        EXPECT_EQ(chunk->outcome->disk_bytes, c.text->size());
+      }
+    }
+    EXPECT_EQ(text, *c.text);
+    EXPECT_EQ(chunks == 1, c.chunk > c.text->size());
+  }
+}
+
 TEST_F(ReaderTest, FileThatShrinksBetweenChunksStopsWithShrank) {
   const std::string text = Records(20000);
   const std::string path = Write("s.log", text);
