@@ -108,8 +108,11 @@ class BufferPool {
 // A descriptor read with read() into a buffer that the decoders consume from.
 class RawInput {
  public:
-  RawInput(int fd, size_t bytes) : fd_(fd), buf_(std::max<size_t>(bytes, 64)) {}
-  const uint8_t* data() const { return buf_.data() + pos_; }
+  // The buffer is not zeroed (new[] without "()"): a run over 10,000 small .gz files spent 7%
+  // of its time clearing one 256 KiB buffer per file, of which a few KB are read.
+  RawInput(int fd, size_t bytes)
+      : fd_(fd), size_(std::max<size_t>(bytes, 64)), buf_(new uint8_t[size_]) {}
+  const uint8_t* data() const { return buf_.get() + pos_; }
   size_t avail() const { return len_ - pos_; }
   void Consume(size_t n) {
     pos_ += n;
@@ -121,12 +124,12 @@ class RawInput {
   // Reads more bytes after the unconsumed ones; false at the end of the file or on an error.
   bool Refill() {
     if (pos_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + pos_, len_ - pos_);
+      std::memmove(buf_.get(), buf_.get() + pos_, len_ - pos_);
       len_ -= pos_;
       pos_ = 0;
     }
     for (;;) {
-      const ssize_t n = read(fd_, buf_.data() + len_, buf_.size() - len_);
+      const ssize_t n = read(fd_, buf_.get() + len_, size_ - len_);
       if (n > 0) {
         len_ += static_cast<size_t>(n);
         total_ += static_cast<uint64_t>(n);
@@ -150,7 +153,8 @@ class RawInput {
 
  private:
   int fd_;
-  std::vector<uint8_t> buf_;
+  size_t size_;
+  std::unique_ptr<uint8_t[]> buf_;
   size_t pos_ = 0, len_ = 0;
   uint64_t consumed_ = 0, total_ = 0;
   int error_ = 0;
