@@ -577,10 +577,8 @@ class FileReader::Impl {
   // the run in those three calls). Like a mapping, the buffer holds the `size` bytes of when
   // the file was opened; a file that is shorter by the time it is read has shrunk.
   bool ReadWhole(uint64_t size) {
-    std::shared_ptr<uint8_t> buf(
-        static_cast<uint8_t*>(std::aligned_alloc(64, (size + kPadding + 63) & ~uint64_t{63})),
-        [](uint8_t* p) { std::free(p); });
-    if (!buf) throw std::bad_alloc();
+    pool_ = std::make_shared<BufferPool>(size + kPadding);
+    std::shared_ptr<uint8_t> buf = BufferPool::Get(pool_);
     uint64_t got = 0;
     while (got < size) {
       const ssize_t n = pread(fd_, buf.get() + got, size - got, static_cast<off_t>(got));
@@ -597,9 +595,7 @@ class FileReader::Impl {
     outcome_.disk_bytes = size;
     done_ = true;
     if (got < size) {  // nothing is read of it, as of a mapped file that shrank before its chunk
-      Fail(FileStatus::kShrank, "file shrank while being read (" + std::to_string(size) +
-                                    " bytes when opened, " + std::to_string(got) +
-                                    " bytes now); lines from byte 0 on are not read");
+      Shrank(0);
       return false;
     }
     std::memset(buf.get() + size, 0, kPadding);
@@ -769,22 +765,26 @@ class FileReader::Impl {
            (fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) >= mapped_->size());
   }
 
+  // A plain file (mapped, or read whole) is shorter than the outcome_.disk_bytes it had when
+  // opened: lines from `from` on are not read.
   void Shrank(uint64_t from) {
     struct stat st;
     const bool known = fstat(fd_, &st) == 0;
     const std::string now = known ? std::to_string(st.st_size) + " bytes now" : "size now unknown";
     // Lines skipped as too long that reach past the new end were partly zeros, not the file.
-    const uint64_t valid = std::min<uint64_t>(
-        mapped_->ZeroFilledFrom(), known ? static_cast<uint64_t>(st.st_size) : UINT64_MAX);
+    const uint64_t valid =
+        std::min<uint64_t>(mapped_ ? mapped_->ZeroFilledFrom() : UINT64_MAX,
+                           known ? static_cast<uint64_t>(st.st_size) : UINT64_MAX);
     while (!reader_errors_.empty() &&
            reader_errors_.back().offset + reader_errors_.back().bytes >= valid) {
       reader_errors_.pop_back();
       --lines_before_;
       --outcome_.skipped_lines;
     }
-    Fail(FileStatus::kShrank, "file shrank while being read (" + std::to_string(mapped_->size()) +
-                                  " bytes when opened, " + now + "); lines from byte " +
-                                  std::to_string(from) + " on are not read");
+    Fail(FileStatus::kShrank, "file shrank while being read (" +
+                                  std::to_string(outcome_.disk_bytes) + " bytes when opened, " +
+                                  now + "); lines from byte " + std::to_string(from) +
+                                  " on are not read");
     begin_ = len_;
     done_ = true;
   }
