@@ -178,15 +178,18 @@ class LocalIdMap {
 
 // Reusable per-thread buffers for one 64 KiB block at a time; contents are meaningless
 // between calls.
+// Sized for the worst case of a block (a row per byte: 14 span columns of 64 Ki rows are
+// 7.4 MB) but written only as far as a block's rows go (~560 rows of v2): ColumnVectors, so
+// the rest is never zero-filled and never becomes resident.
 struct ParseScratch {
-  std::vector<uint32_t> delims;
-  std::vector<uint32_t> line_ends;
-  std::vector<uint32_t> oddities;
-  std::vector<kernels::FieldSpan> spans;   // per converted field, per block row
-  std::vector<uint32_t> row_line;          // line number of each block row
-  std::vector<uint32_t> row_offset;        // offset of each block row's line
-  std::vector<uint32_t> row_prev;          // delimiter slot before each row's line, or kSkipRow
-  std::vector<uint8_t> row_error;          // 0, or 1 + LineError of a block row
+  ColumnVector<uint32_t> delims;
+  ColumnVector<uint32_t> line_ends;
+  ColumnVector<uint32_t> oddities;
+  ColumnVector<kernels::FieldSpan> spans;  // per converted field, per block row
+  ColumnVector<uint32_t> row_line;         // line number of each block row
+  ColumnVector<uint32_t> row_offset;       // offset of each block row's line
+  ColumnVector<uint32_t> row_prev;         // delimiter slot before each row's line, or kSkipRow
+  ColumnVector<uint8_t> row_error;         // 0, or 1 + LineError of a block row
   std::vector<kernels::FieldSpan> tokens;  // slow path: one line's fields
   std::vector<Column> check_only;          // typed fields nobody wants, one block's rows
 };
