@@ -103,9 +103,11 @@ inline constexpr uint8_t kWindowTable = 1, kTalkerTable = 2, kExposureTable = 4;
 inline constexpr uint8_t kAllTables = kWindowTable | kTalkerTable | kExposureTable;
 
 // One partition's share of a batch: rows ascending, and the tables each row updates there.
+// Route sizes them for every row of the batch and then writes each partition's share, so they
+// are ColumnVectors: resizing does not zero-fill what is then overwritten or trimmed.
 struct PartitionRows {
-  std::vector<uint32_t> rows;
-  std::vector<uint8_t> tables;
+  ColumnVector<uint32_t> rows;
+  ColumnVector<uint8_t> tables;
 };
 
 class Aggregator {

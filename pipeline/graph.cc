@@ -239,7 +239,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   // Per-thread buffers of the parse node.
   struct Scratch {
     ParseScratch parse;
-    std::vector<uint32_t> kept;  // rows inside [since, until)
+    ColumnVector<uint32_t> kept;  // rows inside [since, until)
   };
   tbb::enumerable_thread_specific<Scratch> scratch;
   tbb::enumerable_thread_specific<ThreadTimes> times;
@@ -324,7 +324,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         const bool damaged = chunk->Damaged();
         work->parts.resize(parts);
         // With one partition every row updates every table there: no routing needed.
-        std::vector<uint32_t>& kept = parts == 1 ? work->parts[0].rows : scratch.local().kept;
+        ColumnVector<uint32_t>& kept = parts == 1 ? work->parts[0].rows : scratch.local().kept;
         kept.clear();
         const Column* status = b.Find(Field::kLogStatus);
         const Column* start_col = b.Find(Field::kStart);
