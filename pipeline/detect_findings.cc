@@ -105,16 +105,22 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
   // host's exfiltration on its own relays, a probe on its own answers): each makes its own.
   state_->AppendFindings(span_begin, span_end, out);
   for (const auto& shard : state_->shards) shard->AppendFindings(span_begin, span_end, out);
-  for (Finding& f : out) f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start);
+  for (Finding& f : out) {
+    const bool by_interface = f.type == "reject_spike" && !f.interfaces.empty();
+    f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start,
+                     by_interface ? std::string_view(f.interfaces[0]) : std::string_view());
+  }
   // Sorted as indices, then moved once: swapping whole findings (strings, a JSON object) in
-  // the sort took ~12,000 instructions a finding. std::sort makes the same moves on the
-  // indices as it would on the findings, so ties keep the order they had.
+  // the sort took ~12,000 instructions a finding. The key is total: SPEC's sort fields, then
+  // the interfaces, which tell reject spikes of one window and port apart; without them their
+  // order was that of the partitions, so it depended on --threads.
   const auto key = [&](uint32_t i) {
     const Finding& f = out[i];
-    return std::make_tuple(f.window_start, std::string_view(f.type),
-                           f.src ? std::string_view(*f.src) : std::string_view(),
-                           f.dst ? std::string_view(*f.dst) : std::string_view(),
-                           f.dst_port ? int64_t{*f.dst_port} : int64_t{-1});
+    return std::tuple<uint64_t, std::string_view, std::string_view, std::string_view, int64_t,
+                      const std::vector<std::string>&>(
+        f.window_start, f.type, f.src ? std::string_view(*f.src) : std::string_view(),
+        f.dst ? std::string_view(*f.dst) : std::string_view(),
+        f.dst_port ? int64_t{*f.dst_port} : int64_t{-1}, f.interfaces);
   };
   std::vector<uint32_t> order(out.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -539,7 +545,7 @@ void Detector::State::AppendFindings(uint64_t span_begin, uint64_t span_end,
 
 std::string FindingId(std::string_view type, const std::optional<std::string>& src,
                       const std::optional<std::string>& dst, std::optional<uint32_t> dst_port,
-                      uint64_t window_start) {
+                      uint64_t window_start, std::string_view scope) {
   // FNV-1a 64 over the key fields, separated by a byte no field holds; then a mixer so that
   // ids of similar keys share no prefix.
   uint64_t h = 0xCBF29CE484222325ull;
@@ -556,6 +562,7 @@ std::string FindingId(std::string_view type, const std::optional<std::string>& s
   feed(dst ? *dst : "null");
   feed(dst_port ? std::to_string(*dst_port) : "null");
   feed(std::to_string(window_start));
+  if (!scope.empty()) feed(scope);
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(Mix64(h)));
   return buf;

@@ -499,6 +499,43 @@ TEST(RejectSpike, QuietInterfaceThresholdMinusOneAndThreshold) {
   EXPECT_EQ(f[0].window_start, 1700001600u);
 }
 
+// A security-group change often hits several interfaces at once. Their spikes share type,
+// window and port and have no src or dst, so the interface must tell them apart: in the id
+// (a SIEM deduplicates on it) and in the order, whichever partition each interface landed in
+// (absorbed first or second), or the findings' bytes would depend on --threads.
+TEST(RejectSpike, SpikesOnTwoInterfacesInOneWindowHaveTheirOwnIdsAndOrder) {
+  const auto spikes = [](const char* first, const char* second) {
+    Detect a, b;
+    AddRejects(a, first, 120, 1700001600);
+    AddRejects(b, second, 130, 1700001600);
+    a.Flush();
+    b.Flush();
+    a.detector().Absorb(std::move(b.detector()));
+    std::vector<Finding> out;
+    for (Finding& f : a.detector().Findings(1700000000, 1700003600)) {
+      if (f.type == "reject_spike") out.push_back(std::move(f));
+    }
+    return out;
+  };
+  const auto ab = spikes("eni-a", "eni-b");
+  const auto ba = spikes("eni-b", "eni-a");
+  ASSERT_EQ(ab.size(), 2u);
+  ASSERT_EQ(ba.size(), 2u);
+  EXPECT_NE(ab[0].id, ab[1].id);
+  for (const auto* v : {&ab, &ba}) {
+    EXPECT_EQ((*v)[0].interfaces, std::vector<std::string>{"eni-a"});
+    EXPECT_EQ((*v)[1].interfaces, std::vector<std::string>{"eni-b"});
+  }
+  EXPECT_EQ(ab[0].id, ba[0].id);
+  EXPECT_EQ(ab[1].id, ba[1].id);
+  // Other types keep the id SPEC gives: a hash of type, src, dst, dst_port and window_start.
+  Detect scan;
+  AddScan(scan, 15);
+  const auto f = scan.Of("port_scan");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].id, FindingId("port_scan", "198.51.100.7", "10.0.1.5", std::nullopt, 1700000100));
+}
+
 TEST(RejectSpike, SteadyRejectsAreTheBaseline) {
   Detect d;
   for (uint64_t w = 1700001300; w < 1700001300 + 12 * 300; w += 300) {
