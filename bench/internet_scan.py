@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a flow log of an internet-wide scan: N distinct external sources (default one million),
 each probing K internal hosts on random ports (REJECT, one SYN), spread over an hour, plus
-the web traffic of the same VPC. For measuring detection memory: BENCHMARKS.md, "Detection".
+the web traffic of the same VPC. For measuring detection memory: docs/performance-history.md, "Detection".
 
 Usage: bench/internet_scan.py OUT.log [--sources 1000000] [--probes 3]
 """

@@ -2,7 +2,7 @@
 """Writes a flow log with tens of thousands of findings: N external sources (default 30,000),
 each rejected by K internal hosts (default 6) on admin ports within a few seconds, so that
 every source is a scanner by the threshold random walk (scan_trw). For measuring the output
-phase (findings evaluated, written as JSON, compressed): BENCHMARKS.md, "Thirteenth session".
+phase (findings evaluated, written as JSON, compressed): docs/performance-history.md, "Thirteenth session".
 
 Usage: bench/many_findings.py OUT.log [--sources 30000] [--contacts 6]
 """

@@ -6,7 +6,7 @@
 // bit positions in a table, and the other targets take 8 or 16
 // unconditional tzcnt/blsr steps. On real logs the number of delimiters per block varies (field
 // widths vary), so a loop with a branch per bit mispredicts (reference/performance.md, "Stage
-// 1"; BENCHMARKS.md, "Tenth session").
+// 1"; docs/performance-history.md, "Tenth session").
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/split.cc"

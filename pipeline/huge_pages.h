@@ -22,7 +22,7 @@ inline constexpr size_t kHugeMinBytes = size_t{2} << 20;
 // balloon device's feature string under `sysfs`). There, memory that stayed free for a few
 // seconds is no longer backed, and the first touch of each of its 2 MiB pages costs the host a
 // fault and a clear: measured 3.3 ms a MB, against 0.2 ms for a 2 MiB page freed just before
-// and 0.65 ms for 4 KiB pages either way (BENCHMARKS.md, "Fourteenth session").
+// and 0.65 ms for 4 KiB pages either way (docs/performance-history.md, "Fourteenth session").
 bool FreePageReporting(const std::string& sysfs = "/sys");
 
 }  // namespace flowsift

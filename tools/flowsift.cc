@@ -35,10 +35,10 @@ int main(int argc, char** argv) {
   // thousands of heap blocks probed at random. On 4 KiB pages nearly every probe misses the TLB
   // too, and in a VM the page walk is nested; so mimalloc takes its segments on 2 MiB pages
   // (transparent huge pages by madvise; the big hash tables do the same, huge_pages.h). One
-  // thread, 1 GiB: -7.5% CPU; peak RSS +6% (BENCHMARKS.md, eighth session). Not on a guest with
-  // free page reporting, where a fresh 2 MiB page costs five times as much to fault in as 4 KiB
-  // pages do: there the heap on 4 KiB pages ran -6.6% wall time on one thread and -3.5% on two
-  // (fourteenth session). An explicit MIMALLOC_LARGE_OS_PAGES in the environment wins. Options
+  // thread, 1 GiB: -7.5% CPU; peak RSS +6% (docs/performance-history.md, "Eighth session"). Not on
+  // a guest with free page reporting, where a fresh 2 MiB page costs five times as much to fault in
+  // as 4 KiB pages do: there the heap on 4 KiB pages ran -6.6% wall time on one thread and -3.5% on
+  // two (fourteenth session). An explicit MIMALLOC_LARGE_OS_PAGES in the environment wins. Options
   // are read before main, so set.
   const bool pages_by_host = std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr;
   const bool reporting = pages_by_host && flowsift::FreePageReporting();
