@@ -109,7 +109,8 @@ TEST(ParseUintColumn, ConvertsEveryField) {
 
 // The column kernel is SIMD per target (pmaddubsw on x86): compare it with the scalar reference
 // on every target, for random fields of every length 0..20 (digits, some bad bytes, "-") at
-// every misalignment, separated by random bytes that must not leak into a field.
+// every misalignment, separated by random bytes that must not leak into a field; odd and even
+// counts and both pairings of neighbours.
 TEST(ParseUintColumn, EveryTargetMatchesScalar) {
   std::mt19937_64 rng(77);
   std::string text;
@@ -140,10 +141,15 @@ TEST(ParseUintColumn, EveryTargetMatchesScalar) {
     ForEachTarget([&](const char*) {
       for (size_t misalign : {0, 1, 7, 15, 33, 63}) {
         const PaddedBuffer buf(text, misalign);
-        std::vector<uint64_t> got(n);
-        std::vector<FieldStatus> got_status(n);
-        ParseUintColumn(buf.data(), spans.data(), n, max, got.data(), got_status.data());
-        for (size_t i = 0; i < n; ++i) {
+        // AVX2 and AVX-512 convert fields in pairs: an odd count leaves one for the tail loop,
+        // and starting one field later pairs every field with its other neighbour.
+        const size_t skip = misalign % 2;
+        const size_t count = n - skip - (misalign == 1 ? 1 : 0);
+        std::vector<uint64_t> got(n, 12345);
+        std::vector<FieldStatus> got_status(n, FieldStatus::kMissing);
+        ParseUintColumn(buf.data(), spans.data() + skip, count, max, got.data() + skip,
+                        got_status.data() + skip);
+        for (size_t i = skip; i < skip + count; ++i) {
           ASSERT_EQ(got_status[i], want_status[i])
               << "field '" << text.substr(spans[i].begin, spans[i].end - spans[i].begin) << "' max "
               << max << " misalign " << misalign;
