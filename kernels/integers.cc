@@ -84,12 +84,6 @@ HWY_INLINE UintResult ParseUpTo16(const uint8_t* HWY_RESTRICT p, size_t len, uin
 #endif
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2  // AVX2 and AVX-512: 256-bit integer ops
-// Two fields of 1..16 bytes at once, one per 128-bit lane of a 256-bit vector: the steps of
-// ParseUpTo16, whose shuffles and multiply-adds all work within a lane, for both fields, and
-// the two values assembled and range-checked in the vector. About half the instructions of two
-// ParseUpTo16 calls (callgrind on the parse benchmark). False, with nothing written, when
-// either field has a byte that is not a digit: the caller then parses each alone, which sorts
-// out "-" and bad syntax.
 // The constants, made once per column: GCC otherwise rematerialises them in the loop.
 struct PairConstants {
   __m256i minus_one = _mm256_set1_epi8(-1);
@@ -105,6 +99,11 @@ struct PairConstants {
       : max_flipped(_mm_xor_si128(_mm_set1_epi64x(static_cast<int64_t>(max)), sign)) {}
 };
 
+// Two fields of 1..16 bytes at once, one per 128-bit lane of a 256-bit vector: the steps of
+// ParseUpTo16, whose shuffles and multiply-adds all work within a lane, for both fields, and
+// the two values assembled and range-checked in the vector. False, with nothing written, when
+// either field has a byte that is not a digit: the caller then parses each alone, which sorts
+// out "-" and bad syntax.
 HWY_INLINE bool ParsePairUpTo16(const uint8_t* HWY_RESTRICT p0, size_t len0,
                                 const uint8_t* HWY_RESTRICT p1, size_t len1, const PairConstants& c,
                                 uint64_t* HWY_RESTRICT out, FieldStatus* HWY_RESTRICT status) {
