@@ -18,6 +18,8 @@ import statistics
 import subprocess
 import sys
 
+import callgrind_stages  # bench/callgrind_stages.py, beside this file
+
 BENCH_BEGIN = "<!-- bench:begin -->"
 BENCH_END = "<!-- bench:end -->"
 
@@ -83,8 +85,9 @@ def summarize(records):
                         "items_per_second": b.get("records/s", b.get("items_per_second", 0)),
                         "ns": b.get("real_time", 0) if b.get("time_unit") == "ns" else None})
     machine = {k: v for k, v in meta.items() if k not in ("kind", "kernels")}
+    instructions = [r for r in records if r["kind"] == "instructions"]
     return {"machine": machine, "sets": sets, "runs": runs, "limits": limits, "checks": checks,
-            "kernels": kernels}
+            "kernels": kernels, "instructions": instructions}
 
 
 def find_run(res, tool, set_name, threads, variant):
@@ -155,6 +158,35 @@ def settle_text(m):
     return (f"{settle} s (`--settle`): this VM's kernel hands freed memory back to the "
             "hypervisor, so every run starts as a job on an idle machine does, its memory "
             "faulted in afresh")
+
+
+def render_instructions(res):
+    """The callgrind table: instructions per record by stage, with and without detection."""
+    ins = {r["variant"]: r for r in res.get("instructions", [])}
+    variants = [v for v in ("default", "no-detect") if v in ins]
+    if not variants:
+        return []
+    first = ins[variants[0]]
+    labels = {"default": "with detection", "no-detect": "`--no-detect`"}
+    commit = f", commit `{first['commit']}`" if first.get("commit") else ""
+    out = ["", f"### Instructions per record (callgrind, {first['set']}, one thread{commit})", "",
+           f"`valgrind --tool=callgrind flowsift run DIR -o OUT -j 1 [--no-detect]` on the "
+           f"{first['set']} set ({first['records']:,} records), functions grouped by stage "
+           "(`bench/callgrind_stages.py`). Instruction counts do not move with the machine's "
+           "noise: compare them across runs and commits where wall times cannot be. valgrind "
+           "runs the AVX2 target (it has no AVX-512); on a small set the output phase's share is "
+           "larger than on 1 GiB.", "",
+           "| stage | " + " | ".join(labels[v] for v in variants) + " |",
+           "|---|" + "---|" * len(variants)]
+    order = [name for name, _ in callgrind_stages.STAGES] + ["other"]
+    for stage in order:
+        if not any(ins[v]["stages"].get(stage) for v in variants):
+            continue
+        cells = [f"{ins[v]['stages'].get(stage, 0) / ins[v]['records']:,.0f}" for v in variants]
+        out.append(f"| {stage} | " + " | ".join(cells) + " |")
+    out.append("| **total** | " + " | ".join(
+        f"**{ins[v]['total'] / ins[v]['records']:,.0f}**" for v in variants) + " |")
+    return out
 
 
 def render_section(res, plot_prefix):
@@ -337,6 +369,8 @@ def render_section(res, plot_prefix):
         for k in res["kernels"]:
             out.append(f"| {k['name']} | {fmt(k['gbps']) if k['gbps'] else '-'} | "
                        f"{fmt(k['items_per_second'] / 1e6, 1) if k['items_per_second'] else '-'} |")
+
+    out += render_instructions(res)
 
     out += ["", f"![throughput by tool and threads]({plot_prefix}-throughput.png)",
             f"![throughput against input size]({plot_prefix}-size.png)",

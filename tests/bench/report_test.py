@@ -18,6 +18,7 @@ ap.add_argument("--source", required=True)
 ap.add_argument("--flowsift")
 ARGS, UNITTEST_ARGS = ap.parse_known_args()
 sys.path.insert(0, os.path.join(ARGS.source, "bench"))
+import callgrind_stages  # noqa: E402
 import compare_windows  # noqa: E402
 import report  # noqa: E402
 
@@ -43,6 +44,44 @@ class ReportTest(unittest.TestCase):
         # DuckDB is timed by its query time, not the process wall.
         db = report.find_run(self.res, "duckdb", "v2-64M", 2, "windows")
         self.assertAlmostEqual(db["seconds"]["median"], 1.6)
+
+    def test_instructions_per_record_by_stage(self):
+        # Stages in pipeline order, per record, both variants; a stage one variant lacks is 0.
+        self.assertIn("### Instructions per record (callgrind, v2-64M, one thread, commit "
+                      "`abc1234`)", self.section)
+        self.assertIn("| stage | with detection | `--no-detect` |", self.section)
+        self.assertIn("| parse: integer columns | 275 | 275 |", self.section)
+        self.assertIn("| detection | 410 | 0 |", self.section)
+        self.assertIn("| **total** | **2,400** | **1,900** |", self.section)
+        self.assertLess(self.section.index("| parse: integer columns"),
+                        self.section.index("| aggregation: windows"))
+
+    def test_callgrind_stages_groups_functions_and_keeps_the_total(self):
+        text = """--------------------------------------------------------------------------------
+1,000,000 (100.0%)  PROGRAM TOTALS
+
+--------------------------------------------------------------------------------
+Ir                     file:function
+--------------------------------------------------------------------------------
+400,000 (40.00%)  ???:flowsift::Aggregator::AddRows(flowsift::ParsedBatch const&) [/x/flowsift]
+200,000 (20.00%)  ???:flowsift::kernels::N_AVX2::ParseUintColumn(unsigned char const*) [/x]
+100,000 (10.00%)  ???:flowsift::Detector::AddRows(flowsift::ParsedBatch const&) [/x/flowsift]
+ 50,000 ( 5.00%)  ???:flowsift::DistinctCounter::GrowTable(unsigned int) [/x/flowsift]
+ 50,000 ( 5.00%)  ./string/memset-vec-unaligned-erms.S:__memset_avx2_unaligned_erms [/lib/libc.so.6]
+ 10,000 ( 1.00%)  ???:_dl_relocate_object [/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2]
+"""
+        total, stages = callgrind_stages.parse(text)
+        self.assertEqual(total, 1000000)
+        self.assertEqual(stages["aggregation: windows, talkers, exposure"], 400000)
+        self.assertEqual(stages["parse: integer columns"], 200000)
+        self.assertEqual(stages["detection"], 100000)
+        self.assertEqual(stages["distinct counters (windows, exposure, detection)"], 50000)
+        self.assertEqual(stages["memory: allocation, clearing, copies"], 50000)
+        # The loader and everything under the listing's threshold: the stages add up.
+        self.assertEqual(stages["other"], 200000)
+        self.assertEqual(sum(stages.values()), total)
+        with self.assertRaises(ValueError):
+            callgrind_stages.parse("not callgrind output")
 
     def test_section_has_ratios_and_check(self):
         self.assertTrue(self.section.startswith(report.BENCH_BEGIN))
