@@ -20,7 +20,8 @@ STAGES = [
     ("parse: integer columns", r"ParseUint"),
     ("parse: address columns", r"ParseAddr|ParseIPv|ParseFullIPv6|ParseDottedQuad"),
     ("parse: enum columns", r"ParseEnum"),
-    ("parse: spans, row checks, interning", r"ChunkParser|SpansFromDelimiters|flowsift::ParseChunk\b"),
+    ("parse: spans, row checks, interning",
+     r"ChunkParser|SpansFromDelimiters|flowsift::ParseChunk\b"),
     ("graph: reading, routing, per-chunk work", r"RunGraph|Aggregator::Route\b|FileReader|Reporter"
      r"|MappedFile|InflateChunk|ReadChunk"),
     ("distinct counters (windows, exposure, detection)", r"DistinctCounter|PortCounter"),
