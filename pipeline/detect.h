@@ -108,9 +108,9 @@ inline constexpr size_t kMaxInterfaces = 8;
 // The finding as one JSON object, fields in SPEC order (no newline).
 std::string FindingJson(const Finding& f);
 // SPEC 3.2's id: 16 hex digits of a 64-bit hash of the key fields. `scope` is hashed too when
-// not empty: the interface of a reject_spike, which has neither src nor dst, so that spikes of
-// two interfaces in one window (one security-group change hits several) get two ids. Every
-// other type passes none and keeps SPEC's id.
+// not empty: the interface of a finding with neither src nor dst (reject_spike), so that spikes
+// of two interfaces in one window (one security-group change hits several) get two ids. Every
+// other finding passes none and keeps SPEC's id.
 std::string FindingId(std::string_view type, const std::optional<std::string>& src,
                       const std::optional<std::string>& dst, std::optional<uint32_t> dst_port,
                       uint64_t window_start, std::string_view scope = {});

@@ -106,7 +106,9 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
   state_->AppendFindings(span_begin, span_end, out);
   for (const auto& shard : state_->shards) shard->AppendFindings(span_begin, span_end, out);
   for (Finding& f : out) {
-    const bool by_interface = f.type == "reject_spike" && !f.interfaces.empty();
+    // A finding about neither a source nor a destination (reject_spike) is about its
+    // interface: that names it in the id.
+    const bool by_interface = !f.src && !f.dst && !f.interfaces.empty();
     f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start,
                      by_interface ? std::string_view(f.interfaces[0]) : std::string_view());
   }
