@@ -6,7 +6,7 @@ Instruction counts do not move with a noisy machine's speed (two runs of the sam
 same input count the same), so they show where a change went when wall times cannot.
 
 Usage: callgrind_annotate --threshold=100 OUT | callgrind_stages.py --set S --variant V
-           --records N [--commit C]
+           --manifest OUT_DIR/manifest.json [--commit C]
 """
 import argparse
 import json
@@ -68,12 +68,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", required=True)
     ap.add_argument("--variant", required=True)
-    ap.add_argument("--records", type=int, required=True)
+    ap.add_argument("--manifest", required=True, help="the run's manifest.json: its records")
     ap.add_argument("--commit", default="")
     args = ap.parse_args()
     total, stages = parse(sys.stdin.read())
+    with open(args.manifest) as f:
+        records = json.load(f)["totals"]["records"]
     print(json.dumps({"kind": "instructions", "set": args.set, "variant": args.variant,
-                      "records": args.records, "commit": args.commit, "total": total,
+                      "records": records, "commit": args.commit, "total": total,
                       "stages": stages}))
     return 0
 
