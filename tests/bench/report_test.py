@@ -6,6 +6,7 @@ bench cache) DuckDB's windows SQL against flowsift on a tiny generated set.
 Usage: report_test.py --source DIR [--flowsift BINARY] [unittest arguments]
 """
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -108,6 +109,28 @@ Ir                     file:function
         # The sample predates --settle.
         self.assertIn("| idle before each timed run | none (before `--settle`) |", self.section)
         self.assertIn("| heap pages (`flowsift --version`) | - (not recorded) |", self.section)
+
+    def test_groupby_yardstick_rows_only_when_measured(self):
+        # The sample predates bench/sql/groupby.sql: no row, no note.
+        self.assertNotIn("groupby", self.section)
+        self.assertNotIn("plain GROUP BY", self.section)
+        records = report.load_records(SAMPLE)
+        for j, query_s in ((1, (1.2, 1.4, 1.6)), (2, (0.7, 0.8, 0.9))):
+            for rep, q in enumerate(query_s):
+                records.append({"kind": "run", "tool": "duckdb", "set": "v2-64M", "threads": j,
+                                "variant": "groupby", "rep": rep, "wall": q + 0.4, "user": q,
+                                "sys": 0, "rss_kb": 200000,
+                                "out": {"query_s": q, "rows": 600}})
+        section = report.render_section(report.summarize(records), "bench/results/sample")
+        # flowsift 0.8 s vs DuckDB's group-by 1.4 s on 1 thread: 1.75x (1.2/0.9 to 1.6/0.7);
+        # 0.45 s vs 0.8 s on 2 threads: 1.78x (0.7/0.5 to 0.9/0.4). Between windows and scan.
+        row = "| DuckDB, groupby | v2-64M | 1.75x [1.33-2.29] | 1.78x [1.40-2.25] |"
+        self.assertIn(row, section)
+        self.assertLess(section.index("| DuckDB, windows | v2-64M"), section.index(row))
+        self.assertLess(section.index(row), section.index("| DuckDB, scan | v2-64M"))
+        self.assertIn("| v2-64M | duckdb | plain GROUP BY | 1 |", section)
+        self.assertIn("issue 4's 3 GB/s on two threads was three times DuckDB's speed", section)
+        self.assertIn("| duckdb groupby |", section)
 
     def test_interleaved_rounds_give_paired_ratios(self):
         records = report.load_records(SAMPLE)
@@ -229,6 +252,31 @@ class DuckDBTest(unittest.TestCase):
             r = compare_windows.compare(fs_csv, db_csv)
             self.assertTrue(r["equal"], json.dumps(r))
             self.assertGreater(r["rows"], 20)
+
+            # bench/sql/groupby.sql (the yardstick) sums what the windows table sums: per
+            # interface, bytes and packets over every action, and bytes of REJECT records.
+            gb_csv = os.path.join(d, "groupby.csv")
+            subprocess.run(["node", os.path.join(ARGS.source, "bench", "duckdb_run.mjs"),
+                            "--modules", DUCKDB_MODULES, "--sql",
+                            os.path.join(ARGS.source, "bench", "sql", "groupby.sql"),
+                            "--threads", "2", "--out", gb_csv, data], check=True,
+                           capture_output=True)
+            want, got = {}, {}
+            with open(fs_csv) as f:
+                for row in csv.DictReader(f):
+                    t = want.setdefault(row["interface_id"], [0, 0, 0])
+                    t[0] += int(row["bytes"])
+                    t[1] += int(row["packets"])
+                    t[2] += int(row["rejected_bytes"])
+            with open(gb_csv) as f:
+                for row in csv.DictReader(f):
+                    t = got.setdefault(row["interface_id"] or "-", [0, 0, 0])
+                    t[0] += int(row["bytes"] or 0)
+                    t[1] += int(row["packets"] or 0)
+                    if row["action"] == "REJECT":
+                        t[2] += int(row["bytes"] or 0)
+            self.assertEqual(want, got)
+            self.assertEqual(len(want), 20)
 
 
 if __name__ == "__main__":
