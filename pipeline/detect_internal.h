@@ -115,9 +115,17 @@ struct Names {
 // The kMaxInterfaces bytewise-smallest interface names seen, as ids sorted by name.
 struct InterfaceSet {
   Bounded<uint32_t, kMaxInterfaces> ids;
-  void Add(uint32_t id, const Names& n) {
-    // Almost always present already: integer compares before any string compare.
+  // Almost always present already, and nearly every state update calls this: the integer
+  // compares inline in the row loops, the insertion by name (string compares) out of line.
+  [[gnu::always_inline]] void Add(uint32_t id, const Names& n) {
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
+    if (ids.empty()) {  // a new state's first update
+      ids.insert(ids.begin(), id);
+      return;
+    }
+    Insert(id, n);
+  }
+  [[gnu::noinline]] void Insert(uint32_t id, const Names& n) {
     const std::string& name = n.names[id];
     auto it = std::lower_bound(ids.begin(), ids.end(), name,
                                [&](uint32_t x, const std::string& v) { return n.names[x] < v; });
@@ -158,11 +166,22 @@ void AddSmallest(std::vector<T>& v, const T& x, size_t k, Less less) {
   if (v.size() > k) v.pop_back();
 }
 template <typename T, size_t N, typename Less>
-void AddSmallest(Bounded<T, N>& v, const T& x, size_t /*k: N*/, Less less) {
-  if (v.size() == N && !less(x, v[N - 1])) return;  // the common case: nothing to do
+[[gnu::noinline]] void InsertSmallest(Bounded<T, N>& v, const T& x, Less less) {
   T* it = std::lower_bound(v.begin(), v.end(), x, less);
   if (it != v.end() && !less(x, *it)) return;
   v.insert(it, x);
+}
+// Called for most state updates, where x is usually the largest value kept already, or not
+// below it in a full sample: those two checks inline, the search out of line.
+template <typename T, size_t N, typename Less>
+[[gnu::always_inline]] inline void AddSmallest(Bounded<T, N>& v, const T& x, size_t /*k: N*/,
+                                               Less less) {
+  if (v.empty()) {  // a new state's first update
+    v.insert(v.begin(), x);
+    return;
+  }
+  if (!less(x, v[v.size() - 1]) && (v.size() == N || !less(v[v.size() - 1], x))) return;
+  InsertSmallest(v, x, less);
 }
 using PortSample = Bounded<uint16_t, kSamples>;
 
