@@ -26,6 +26,19 @@ TEST(DistinctCounter, ExactUpToTheLimit) {
   EXPECT_EQ(zero.Count(), 1u);
 }
 
+TEST(DistinctCounter, CountsEveryValueAsTheTableGrowsThroughEachSize) {
+  // Inline values, then tables of 16, 64, 256, 1,024, 2,048 and 4,096 slots: after every new
+  // value the count is exact, whatever came again in between.
+  DistinctCounter c;
+  std::mt19937_64 rng(3);
+  for (uint64_t i = 0; i < DistinctCounter::kExactLimit; ++i) {
+    c.Add(Mix64(i + 1));
+    c.Add(Mix64(rng() % (i + 1) + 1));  // a value seen before
+    ASSERT_EQ(c.Count(), i + 1) << "after " << i + 1 << " values";
+    ASSERT_TRUE(c.exact());
+  }
+}
+
 TEST(DistinctCounter, SketchErrorWithinTwoPercent) {
   // Sizes across the exact/sketch switch and the whole sketch range, fixed seeds.
   for (uint64_t n : {2049u, 5000u, 20000u, 41000u, 100000u, 400000u, 2000000u}) {

@@ -1,0 +1,61 @@
+// The detector's small containers against plain references: the samples and interface sets
+// that nearly every state update passes through, with their common cases inline.
+#include "pipeline/detect_internal.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace flowsift {
+namespace {
+
+TEST(AddSmallest, BoundedKeepsTheSmallestDistinctValuesInOrder) {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    // Few distinct values (repeats, the last one again) or many (a full sample that moves).
+    const unsigned range = trial % 2 == 0 ? 8 : 1000;
+    PortSample sample;
+    std::set<uint16_t> all;
+    for (int i = 0; i < 60; ++i) {
+      const auto x = static_cast<uint16_t>(rng() % range);
+      AddSmallest(sample, x, kSamples, std::less<uint16_t>());
+      all.insert(x);
+      std::vector<uint16_t> want(all.begin(), all.end());
+      if (want.size() > kSamples) want.resize(kSamples);
+      ASSERT_EQ(std::vector<uint16_t>(sample.begin(), sample.end()), want)
+          << "trial " << trial << " step " << i;
+    }
+  }
+}
+
+TEST(InterfaceSet, KeepsTheBytewiseSmallestNamesAsIdsSortedByName) {
+  std::mt19937 rng(11);
+  Names names;
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back(names.Id("eni-" + std::to_string(rng() % 100000)));
+  }
+  for (int trial = 0; trial < 100; ++trial) {
+    InterfaceSet set;
+    std::set<std::string> all;
+    for (int i = 0; i < 30; ++i) {
+      // Mostly one or two interfaces, as a state sees them, sometimes many.
+      const uint32_t id = ids[trial % 3 == 0 ? rng() % ids.size() : rng() % 2];
+      set.Add(id, names);
+      all.insert(names.names[id]);
+      std::vector<std::string> want(all.begin(), all.end());
+      if (want.size() > kMaxInterfaces) want.resize(kMaxInterfaces);
+      std::vector<std::string> got;
+      for (uint32_t x : set.ids) got.push_back(names.names[x]);
+      ASSERT_EQ(got, want) << "trial " << trial << " step " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flowsift
