@@ -278,9 +278,9 @@ def render_section(res, plot_prefix):
             out.append(f"| DuckDB, {query} | {set_name} | {cells[0]} | {cells[1]} |")
     if "groupby" in duckdb_queries(res):
         out += ["", "`windows` is the same table flowsift writes (equal work, checked below); "
-                "`groupby` sums bytes and packets by (interface, action), four columns and ~600 "
-                "groups (`bench/sql/groupby.sql`): issue 4's 3 GB/s on two threads was three "
-                "times DuckDB's speed on that query on the machine of "
+                "`groupby` sums bytes and packets by (interface, action), four columns and a "
+                "few hundred groups (`bench/sql/groupby.sql`): issue 4's 3 GB/s on two threads "
+                "was three times DuckDB's speed on that query on the machine of "
                 "`shared/reference/performance.md`, so 3x here is that target on this machine; "
                 "`scan` counts distinct ports per source."]
     if "no-detect" in flowsift_variants:
