@@ -5,16 +5,21 @@
 //                                                 touch (page faults) and sum u64, munmap
 //   flowsift_limits inflate THREADS REPS FILE...  ISA-L inflate of gzip files to a 256 KiB
 //                                                 buffer, files shared among THREADS threads
+//   flowsift_limits chase REPS KIB...             one core: dependent loads of random 64-byte
+//                                                 lines of a KIB-sized block, one size per line
 //
 // Each prints one JSON line: {"name", "threads", "bytes", "seconds": [one per repetition]}, with
-// bytes the uncompressed bytes one repetition reads. The buffers are touched before timing; the
-// mmap and inflate inputs should be in the page cache (the script warms them up).
+// bytes the uncompressed bytes one repetition reads; chase prints {"name", "threads", "bytes"
+// (the block's size), "ns": [nanoseconds a load, one per repetition]}. The buffers are touched
+// before timing; the mmap and inflate inputs should be in the page cache (the script warms them
+// up).
 #include <fcntl.h>
 #include <isa-l/igzip_lib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +28,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -151,6 +157,44 @@ void Inflate(unsigned threads, int reps, const std::vector<const char*>& files) 
   Print("inflate", threads, bytes, secs, bytes);
 }
 
+// A pointer chase: every load's address is the value the previous load returned, through one
+// random cycle over all the 64-byte lines of `bytes`, so the time per load is the latency of
+// the level of the memory hierarchy that holds a block of that size, with no overlap. The
+// aggregation and detection tables are probed at random like this (though their loads overlap,
+// prefetched): this curve says which of them the cache can hold. The block is advised onto
+// 2 MiB pages where the kernel allows, so TLB misses do not stand in for cache misses.
+void Chase(int reps, const std::vector<uint64_t>& kib) {
+  for (const uint64_t size_kib : kib) {
+    const size_t bytes = static_cast<size_t>(size_kib) << 10;
+    const size_t lines = bytes / 64;
+    void* block = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (bytes < 64 || block == MAP_FAILED) Die("cannot map " + std::to_string(size_kib) + " KiB");
+    madvise(block, bytes, MADV_HUGEPAGE);
+    auto* next = static_cast<uint64_t*>(block);  // line i's first word: the next line's index
+    std::vector<uint32_t> order(lines);
+    for (size_t i = 0; i < lines; ++i) order[i] = static_cast<uint32_t>(i);
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    for (size_t i = lines - 1; i > 0; --i) {  // Fisher-Yates with a xorshift generator
+      rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+      std::swap(order[i], order[rng % (i + 1)]);
+    }
+    for (size_t i = 0; i < lines; ++i) next[order[i] * 8] = order[(i + 1) % lines];
+    uint64_t at = order[0];
+    for (size_t i = 0; i < lines; ++i) at = next[at * 8];  // once around: the block is in place
+    const size_t loads = std::max<size_t>(lines, 4'000'000);
+    std::vector<double> ns;
+    for (int r = 0; r < reps; ++r) {
+      const auto t0 = Clock::now();
+      for (size_t i = 0; i < loads; ++i) at = next[at * 8];
+      ns.push_back(Seconds(t0) * 1e9 / static_cast<double>(loads));
+    }
+    munmap(block, bytes);
+    std::printf("{\"name\": \"chase\", \"threads\": 1, \"bytes\": %zu, \"ns\": [", bytes);
+    for (size_t i = 0; i < ns.size(); ++i) std::printf("%s%.2f", i ? ", " : "", ns[i]);
+    std::printf("], \"checksum\": %llu}\n", static_cast<unsigned long long>(at % 1000));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,10 +206,14 @@ int main(int argc, char** argv) {
   } else if (cmd == "inflate" && argc >= 5) {
     Inflate(static_cast<unsigned>(std::atoi(argv[2])), std::atoi(argv[3]),
             std::vector<const char*>(argv + 4, argv + argc));
+  } else if (cmd == "chase" && argc >= 4) {
+    std::vector<uint64_t> kib;
+    for (int i = 3; i < argc; ++i) kib.push_back(std::strtoull(argv[i], nullptr, 10));
+    Chase(std::atoi(argv[2]), kib);
   } else {
     std::fprintf(stderr,
                  "usage: flowsift_limits memread BYTES REPS | mmap FILE REPS |"
-                 " inflate THREADS REPS FILE...\n");
+                 " inflate THREADS REPS FILE... | chase REPS KIB...\n");
     return 2;
   }
   return 0;

@@ -74,6 +74,9 @@ def summarize(records):
                            "gbps": {"median": r["bytes"] / t["median"] / 1e9,
                                     "min": r["bytes"] / t["max"] / 1e9,
                                     "max": r["bytes"] / t["min"] / 1e9}})
+    # bench/limits.cc chase: nanoseconds a dependent random load, by block size.
+    latency = sorted(({"bytes": r["bytes"], "ns": spread(r["ns"])}
+                      for r in records if r["kind"] == "latency"), key=lambda x: x["bytes"])
     checks = {r["set"]: r["result"] for r in records if r["kind"] == "check"}
     kernels = []
     for b in meta.get("kernels", {}).get("benchmarks", []):
@@ -87,7 +90,7 @@ def summarize(records):
     machine = {k: v for k, v in meta.items() if k not in ("kind", "kernels")}
     instructions = [r for r in records if r["kind"] == "instructions"]
     return {"machine": machine, "sets": sets, "runs": runs, "limits": limits, "checks": checks,
-            "kernels": kernels, "instructions": instructions}
+            "kernels": kernels, "instructions": instructions, "latency": latency}
 
 
 def find_run(res, tool, set_name, threads, variant):
@@ -169,6 +172,29 @@ def settle_text(m):
     return (f"{settle} s (`--settle`): this VM's kernel hands freed memory back to the "
             "hypervisor, so every run starts as a job on an idle machine does, its memory "
             "faulted in afresh")
+
+
+def size_text(n):
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n >> 10} KiB"
+
+
+def render_latency(res):
+    """The pointer-chase table: a random load's latency by working-set size, when measured."""
+    lat = res.get("latency", [])
+    if not lat:
+        return []
+    out = ["", "### Random loads by working-set size (same run)", "",
+           "One core's dependent loads of random 64-byte lines of one block "
+           "(`flowsift_limits chase`, 2 MiB pages where the kernel allows): each load waits for "
+           "the level that holds a block of that size. Where the time jumps is the cache this "
+           "process gets on this machine; the aggregation and detection tables larger than that "
+           "cost a memory access per update, which the row loops prefetch to overlap.", "",
+           "| block | ns a load [min-max] |", "|---|---|"]
+    for x in lat:
+        ns = x["ns"]
+        out.append(f"| {size_text(x['bytes'])} | **{fmt(ns['median'], 1)}** "
+                   f"[{fmt(ns['min'], 1)}-{fmt(ns['max'], 1)}] |")
+    return out
 
 
 def render_instructions(res):
@@ -337,6 +363,8 @@ def render_section(res, plot_prefix):
         g = wc["gbps"]
         out.append(f"| `wc -l` on {v2} | 1 | **{fmt(g['median'])}** "
                    f"[{fmt(g['min'])}-{fmt(g['max'])}] |")
+
+    out += render_latency(res)
 
     out += ["", "### DuckDB's windows table equals flowsift's", "",
             "All 17 columns of every row exact, except distinct_* counts above 2048, where "

@@ -132,6 +132,28 @@ Ir                     file:function
         self.assertIn("issue 4's 3 GB/s on two threads was three times DuckDB's speed", section)
         self.assertIn("| duckdb groupby |", section)
 
+    def test_latency_table_only_when_measured(self):
+        # The sample predates `flowsift_limits chase`: no table.
+        self.assertNotIn("Random loads by working-set size", self.section)
+        records = report.load_records(SAMPLE)
+        # Out of order on purpose: the table is by size.
+        for kib, ns in ((16384, [118.0, 131.5, 112.25]), (256, [4.9, 5.3, 4.3]),
+                        (4096, [17.4, 41.0, 26.4])):
+            records.append({"kind": "latency", "name": "chase", "threads": 1,
+                            "bytes": kib << 10, "ns": ns, "checksum": 1})
+        res = report.summarize(records)
+        self.assertEqual([x["bytes"] >> 10 for x in res["latency"]], [256, 4096, 16384])
+        section = report.render_section(res, "bench/results/sample")
+        rows = ["| 256 KiB | **4.9** [4.3-5.3] |", "| 4 MiB | **26.4** [17.4-41.0] |",
+                "| 16 MiB | **118.0** [112.2-131.5] |"]
+        for row in rows:
+            self.assertIn(row, section)
+        self.assertLess(section.index(rows[0]), section.index(rows[1]))
+        self.assertLess(section.index(rows[1]), section.index(rows[2]))
+        # After the machine's limits, before the DuckDB check.
+        self.assertLess(section.index("### Machine limits"), section.index(rows[0]))
+        self.assertLess(section.index(rows[2]), section.index("### DuckDB's windows table"))
+
     def test_interleaved_rounds_give_paired_ratios(self):
         records = report.load_records(SAMPLE)
         for r in records:
