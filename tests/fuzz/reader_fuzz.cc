@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "pipeline/parse_chunk.h"
