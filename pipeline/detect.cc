@@ -68,6 +68,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   // sources on an internet scan): nearly every update is a cache miss, and this overlaps them.
   constexpr size_t kAhead = 8;
   std::vector<PendingRow>& pending = s.pending;
+  std::vector<RelayRow>& relay_rows = s.relay_rows;
   // Interfaces come as chunk-local ids (ParseChunk interns them), mapped to s.names' ids.
   s.local_ids.Reset(b, iface);
   WindowCache reject_window(o.reject_window), scan_window(o.scan_window),
@@ -80,6 +81,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   for (size_t i0 = 0; i0 < n; i0 += kSubBlock) {
     const size_t i1 = std::min(n, i0 + kSubBlock);
     pending.clear();
+    relay_rows.clear();
     for (size_t i = i0; i < i1; ++i) {
       // A row is detected in its source's partition (Aggregator::Route), the one with its
       // talker; another partition may have it for its interface's exposure only.
@@ -149,9 +151,15 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (want == 0) continue;
       p.id = s.local_ids.Get(iface, LocalId(iface, r), bytes,
                              [&](std::string_view text) { return s.names.Id(text); });
+      if (want & kWantRelay) {
+        // Most relay rows want nothing else: they skip the pending rows and their loop.
+        const RelayKey key{dst->addr[r], exfil_window.Of(p.start), p.id, p.dport};
+        relay_rows.push_back({key, KeyHash{}(key), p.bytes});
+        want &= ~kWantRelay;
+        if (want == 0) continue;
+      }
       p.from = from;
       p.to = to;
-      p.raw_dst = &dst->addr[r];
       p.want = want;
       p.rejected = rejected;
       p.failed = failed;
@@ -162,9 +170,6 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (want & kWantTrw) p.h_trw = hash(*from);
       if (want & kWantFanIn) p.h_fanin = hash(HostKey{*to, fanin_window.Of(p.start)});
       if (want & kWantExfil) p.h_host = hash(HostKey{*from, exfil_window.Of(p.start)});
-      if (want & kWantRelay) {
-        p.h_relay = hash(RelayKey{*p.raw_dst, exfil_window.Of(p.start), p.id, p.dport});
-      }
       pending.push_back(p);
     }
 
@@ -186,7 +191,6 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     constexpr size_t kSlotAhead = 64;
     const auto stage_slots = [&](const PendingRow& p) {
       if (p.want & kWantExfil) s.hosts.Prefetch(p.h_host);
-      if (p.want & kWantRelay) s.relay.Prefetch(p.h_relay);
     };
     const auto stage_inbound_slots = [&](const PendingRow& p) {
       if (p.want & kWantTrw) s.trw.Prefetch(p.h_trw);
@@ -305,10 +309,19 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         h.first = std::min(h.first, start);
         h.last = std::max(h.last, end);
       }
-      if (p.want & kWantRelay) {
-        s.relay.FindOrInsert(RelayKey{*p.raw_dst, exfil_window.Of(start), id, dport}, p.h_relay) +=
-            nbytes;
-      }
+    }
+
+    // The relay rows: one addition each, their table slots prefetched kRelayAhead rows ahead.
+    // (A rehash on insert leaves the prefetches of the old table useless, not wrong.)
+    constexpr size_t kRelayAhead = 16;
+    const size_t n_relay = relay_rows.size();
+    for (size_t j = 0; j < std::min(n_relay, kRelayAhead); ++j) {
+      s.relay.Prefetch(relay_rows[j].hash);
+    }
+    for (size_t j = 0; j < n_relay; ++j) {
+      if (j + kRelayAhead < n_relay) s.relay.Prefetch(relay_rows[j + kRelayAhead].hash);
+      const RelayRow& rr = relay_rows[j];
+      s.relay.FindOrInsert(rr.key, rr.hash) += rr.bytes;
     }
   }
 }
