@@ -179,8 +179,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     // alone, kAhead of them apart: look up the slots; look up the TRW state and the fan-in host
     // (in tables that do not move while this loop runs: the TRW states sit in a BlockVector, and
     // the fan-in table is reserved below) and prefetch them (a TRW state spans two or three lines)
-    // and the fan-in source counter; prefetch the contact list. The other tables take one
-    // prefetch of their slot 2 * kAhead pending rows ahead.
+    // and the fan-in source counter; prefetch the contact list. The exfiltration hosts' slots
+    // are prefetched kSlotAhead pending rows ahead; relays have a loop of their own (below).
     std::vector<uint32_t>& inbound = s.inbound;
     inbound.clear();
     for (size_t j = 0; j < pending.size(); ++j) {

@@ -34,15 +34,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   flowsift::ReadOptions options;
   options.chunk_bytes = size_t{16} << (mode & 15);
   options.read_bytes = size_t{64} << ((mode >> 4) & 7);
+  const std::string path = "/proc/self/fd/" + std::to_string(file);
   flowsift::InputFile input;
   int stream = -1;
   if (mode & 0x80) {
-    stream = open(("/proc/self/fd/" + std::to_string(file)).c_str(), O_RDONLY);
+    stream = open(path.c_str(), O_RDONLY);
     if (stream < 0) __builtin_trap();
     input.path = "fuzz";
     input.fd = stream;
   } else {
-    input.path = "/proc/self/fd/" + std::to_string(file);
+    input.path = path;
   }
 
   flowsift::ParseScratch scratch;
