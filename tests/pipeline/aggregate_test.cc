@@ -243,9 +243,9 @@ std::vector<ExposureRow> ReferenceExposure(const std::string& text,
     for (std::string t; fs >> t;) f.push_back(t);
     if (f.size() != 14 || f[3] == "-" || f[6] == "-" || f[7] == "-") continue;
     kernels::Addr128 src;
-    EXPECT_EQ(kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(f[3].data()),
-                                       f[3].size(), &src),
-              kernels::FieldStatus::kOk);
+    EXPECT_EQ(
+        kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(f[3].data()), f[3].size(), &src),
+        kernels::FieldStatus::kOk);
     if (internal.Contains(src)) continue;
     Acc& a = acc[{f[2], std::stoul(f[6]), std::stoul(f[7])}];
     a.accepted += f[12] == "ACCEPT";
@@ -257,8 +257,8 @@ std::vector<ExposureRow> ReferenceExposure(const std::string& text,
   std::vector<ExposureRow> rows;
   size_t i = 0;
   for (const auto& [key, a] : acc) {
-    rows.push_back({names[i++], std::get<1>(key), std::get<2>(key), a.accepted, a.rejected,
-                    a.sources.size()});
+    rows.push_back(
+        {names[i++], std::get<1>(key), std::get<2>(key), a.accepted, a.rejected, a.sources.size()});
   }
   return rows;
 }
