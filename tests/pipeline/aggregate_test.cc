@@ -143,6 +143,17 @@ TEST(Aggregator, TransitGatewayInterfaceIsTheAttachment) {
   EXPECT_EQ(agg.Windows()[0].interface_id, "tgw-attach-1");
 }
 
+// Generated v2 records over `hours`, without a header line (pipeline/generate.h).
+std::string Generated(uint64_t seed, size_t records, uint32_t interfaces, double hours = 1.0) {
+  GenOptions g;
+  g.seed = seed;
+  g.records = records;
+  g.hours = hours;
+  g.interfaces = interfaces;
+  g.header = false;
+  return GenerateText(g);
+}
+
 // The independent reference: split each line on spaces, maps and std::set, no kernels.
 std::vector<WindowRow> ReferenceWindows(const std::string& text, uint64_t w) {
   const NetworkSet internal = NetworkSet::DefaultInternal();
@@ -204,13 +215,7 @@ std::vector<WindowRow> ReferenceWindows(const std::string& text, uint64_t w) {
 }
 
 TEST(Aggregator, GeneratedDataMatchesAnIndependentReferenceExactly) {
-  GenOptions g;
-  g.seed = 11;
-  g.records = 60000;
-  g.hours = 2;
-  g.interfaces = 40;
-  g.header = false;
-  const std::string text = GenerateText(g);
+  const std::string text = Generated(11, 60000, 40, 2);
   for (uint32_t w : {60u, 600u, 3600u}) {
     AggregateOptions opt;
     opt.window = w;
@@ -266,12 +271,7 @@ std::vector<ExposureRow> ReferenceExposure(const std::string& text,
 // The exposure table of generated data (external scanners on random ports, web clients,
 // rejects), read once half-way and once at the end, equals the reference's row for row.
 TEST(Aggregator, ExposureMatchesAnIndependentReference) {
-  GenOptions g;
-  g.seed = 12;
-  g.records = 40000;
-  g.interfaces = 30;
-  g.header = false;
-  const std::string text = GenerateText(g);
+  const std::string text = Generated(12, 40000, 30);
   const size_t half = text.find('\n', text.size() / 2) + 1;
   std::vector<std::string> names, half_names;
   const auto want_half = ReferenceExposure(text.substr(0, half), half_names);
@@ -287,12 +287,7 @@ TEST(Aggregator, ExposureMatchesAnIndependentReference) {
 }
 
 TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
-  GenOptions g;
-  g.seed = 5;
-  g.records = 30000;
-  g.interfaces = 25;
-  g.header = false;
-  const std::string text = GenerateText(g);
+  const std::string text = Generated(5, 30000, 25);
   Aggregator whole(AggregateOptions{});
   const size_t chunks = AddText(whole, text, Format::Default(), 64 << 10);
   ASSERT_GT(chunks, 8u);
@@ -328,12 +323,7 @@ TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
 }
 
 TEST(Aggregator, RoutedPartitionsCombinedEqualOneAggregator) {
-  GenOptions g;
-  g.seed = 7;
-  g.records = 30000;
-  g.interfaces = 25;
-  g.header = false;
-  const std::string text = GenerateText(g);
+  const std::string text = Generated(7, 30000, 25);
   Aggregator whole(AggregateOptions{});
   AddText(whole, text, Format::Default(), 64 << 10);
 
