@@ -154,6 +154,23 @@ std::string Generated(uint64_t seed, size_t records, uint32_t interfaces, double
   return GenerateText(g);
 }
 
+// The references' reading of a line: its fields split on spaces.
+std::vector<std::string> Fields(const std::string& line) {
+  std::vector<std::string> f;
+  std::istringstream fs(line);
+  for (std::string t; fs >> t;) f.push_back(t);
+  return f;
+}
+
+// The references' reading of an address field (the scalar parser, no SIMD kernel).
+kernels::Addr128 RefAddr(const std::string& s) {
+  kernels::Addr128 a;
+  EXPECT_EQ(kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(s.data()), s.size(), &a),
+            kernels::FieldStatus::kOk)
+      << s;
+  return a;
+}
+
 // The independent reference: split each line on spaces, maps and std::set, no kernels.
 std::vector<WindowRow> ReferenceWindows(const std::string& text, uint64_t w) {
   const NetworkSet internal = NetworkSet::DefaultInternal();
@@ -165,17 +182,8 @@ std::vector<WindowRow> ReferenceWindows(const std::string& text, uint64_t w) {
   std::map<std::string, std::string> account;
   std::istringstream in(text);
   std::string line;
-  auto addr = [](const std::string& s) {
-    kernels::Addr128 a;
-    EXPECT_EQ(kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(s.data()), s.size(), &a),
-              kernels::FieldStatus::kOk)
-        << s;
-    return a;
-  };
   while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::istringstream fs(line);
-    for (std::string t; fs >> t;) f.push_back(t);
+    const std::vector<std::string> f = Fields(line);
     EXPECT_EQ(f.size(), 14u);
     if (f.size() != 14) continue;
     account.emplace(f[2], f[1]);  // first one seen
@@ -191,11 +199,11 @@ std::vector<WindowRow> ReferenceWindows(const std::string& text, uint64_t w) {
     r.packets += f[8] == "-" ? 0 : std::stoull(f[8]);
     r.bytes += bytes;
     if (f[12] == "REJECT") r.rejected_bytes += bytes;
-    if (f[3] != "-") a.src.insert(kernels::FormatAddr(addr(f[3])));
-    if (f[4] != "-") a.dst.insert(kernels::FormatAddr(addr(f[4])));
+    if (f[3] != "-") a.src.insert(kernels::FormatAddr(RefAddr(f[3])));
+    if (f[4] != "-") a.dst.insert(kernels::FormatAddr(RefAddr(f[4])));
     if (f[6] != "-") a.ports.insert(f[6]);
     if (f[3] != "-" && f[4] != "-") {
-      const bool si = internal.Contains(addr(f[3])), di = internal.Contains(addr(f[4]));
+      const bool si = internal.Contains(RefAddr(f[3])), di = internal.Contains(RefAddr(f[4]));
       if (si && !di) r.bytes_out_external += bytes;
       if (!si && di) r.bytes_in_external += bytes;
     }
@@ -243,14 +251,9 @@ std::vector<ExposureRow> ReferenceExposure(const std::string& text,
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::istringstream fs(line);
-    for (std::string t; fs >> t;) f.push_back(t);
+    const std::vector<std::string> f = Fields(line);
     if (f.size() != 14 || f[3] == "-" || f[6] == "-" || f[7] == "-") continue;
-    kernels::Addr128 src;
-    EXPECT_EQ(
-        kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(f[3].data()), f[3].size(), &src),
-        kernels::FieldStatus::kOk);
+    const kernels::Addr128 src = RefAddr(f[3]);
     if (internal.Contains(src)) continue;
     Acc& a = acc[{f[2], std::stoul(f[6]), std::stoul(f[7])}];
     a.accepted += f[12] == "ACCEPT";
