@@ -51,14 +51,20 @@ TEST(Run, OutputsEqualDirectAggregationAndDoNotDependOnThreads) {
   const std::string text = WriteGenerated(tmp.path() / "in", 21);
   const RunResult one = RunDir(tmp / "in", tmp / "out1", 1);
   ASSERT_EQ(one.exit_code, 0) << one.error;
-  const RunResult two = RunDir(tmp / "in", tmp / "out2", 2, 16 << 10);
-  ASSERT_EQ(two.exit_code, 0) << two.error;
-  for (const char* name :
-       {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
-    const std::string a = ReadZstd(tmp.path() / "out1" / name);
-    EXPECT_EQ(a, ReadZstd(tmp.path() / "out2" / name)) << name;
-    EXPECT_NE(a, "<corrupt>");
+  // With detection, two threads run one partition (its aggregator and its detector side by
+  // side) and four threads two partitions, merged after the graph.
+  for (const unsigned threads : {2u, 4u}) {
+    const std::string out = "out" + std::to_string(threads);
+    const RunResult many = RunDir(tmp / "in", tmp / out, threads, 16 << 10);
+    ASSERT_EQ(many.exit_code, 0) << many.error;
+    for (const char* name :
+         {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
+      const std::string a = ReadZstd(tmp.path() / "out1" / name);
+      EXPECT_EQ(a, ReadZstd(tmp.path() / out / name)) << name << ", " << threads << " threads";
+      EXPECT_NE(a, "<corrupt>");
+    }
   }
+  EXPECT_NE(ReadZstd(tmp.path() / "out1" / "findings.jsonl.zst"), "");
   // The same rows as one Aggregator fed the whole text directly.
   Aggregator direct(AggregateOptions{});
   std::string padded = text;
