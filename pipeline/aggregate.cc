@@ -374,7 +374,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
 }
 
 void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t order,
-                         const uint32_t* rows, const uint8_t* tables, size_t n) {
+                         const uint32_t* rows, const uint8_t* tables, size_t n, uint8_t mask) {
   State& s = *state_;
   if (!s.shards.empty()) s.Collapse();
   const Column* iface = b.Find(Field::kInterfaceId);
@@ -442,12 +442,12 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
 
   // Talker updates alone need no interface.
   constexpr uint8_t kNeedsInterface = kWindowTable | kExposureTable;
-  auto needs_interface = [tables](size_t i) {
-    return tables == nullptr || (tables[i] & kNeedsInterface) != 0;
+  auto needs_interface = [tables, mask](size_t i) {
+    return ((tables != nullptr ? tables[i] : kAllTables) & mask & kNeedsInterface) != 0;
   };
   auto stage = [&](size_t i, Staged& st) {
     const size_t r = row_of(i);
-    st.tables = tables != nullptr ? tables[i] : kAllTables;
+    st.tables = (tables != nullptr ? tables[i] : kAllTables) & mask;
     if (needs_interface(i)) {
       const uint32_t local = LocalId(iface, r);
       if (local != last_local) {
@@ -559,6 +559,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     if (i < n) stage(i, ring[i % kDepth]);
   }
   // A record counts once, in the partition that owns its window.
+  if ((mask & kWindowTable) == 0) return;
   if (tables == nullptr) {
     s.records += n;
   } else {

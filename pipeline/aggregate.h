@@ -129,9 +129,11 @@ class Aggregator {
   // batch may come in several calls (blocks of its rows) when they come in ascending order.
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
                size_t n);
-  // The same, updating for rows[i] only the tables in tables[i] (kAllTables if null).
+  // The same, updating for rows[i] only the tables in tables[i] (kAllTables if null) that are
+  // also in `mask`: two Aggregators given the same rows with masks kWindowTable | kTalkerTable
+  // and kExposureTable share the work between them, to be combined with AbsorbPartition.
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
-               const uint8_t* tables, size_t n);
+               const uint8_t* tables, size_t n, uint8_t mask = kAllTables);
 
   // Deals rows[0, n) of `batch` to out[0, parts): each row to the partition that owns its
   // effective source (AddrOwner; its interface's, InterfaceOwner, when it has none) with its

@@ -1,7 +1,7 @@
 // The flow graph of `flowsift run`. Shape (see graph.h):
 //
 //   tokens -> queue -> limiter -> read -> parse -> aggregate[k]  (serial, one per partition)
-//                        ^        |        |    \-> detect[k]     (serial, one per partition)
+//                        ^        |        |    \-> detect[k] or exposure[k]  (serial, beside it)
 //                        |        |        +-> reporter (serial: line numbers, counts, samples)
 //                        |        +-> next token of the same file, or of the next file -> queue
 //                        +------------ slot released when a chunk's last serial node is done
@@ -32,7 +32,11 @@
 // threads busy: on the Zen 4 machine 1.91 -> 1.72 s for the 1 GiB v2 file on two threads,
 // 3.26 -> 2.88 s of user CPU, peak RSS 481 -> 417 MB (docs/performance-history.md,
 // "Twenty-first session"). An earlier version ran both in one node, a block of rows at a time
-// while its columns were in the L2 cache; one thread was not faster for it.
+// while its columns were in the L2 cache; one thread was not faster for it. Without detection
+// the second node is a second Aggregator that keeps only the partition's exposure table (the
+// first keeps windows and talkers; AddRows' mask), absorbed after the graph like a partition:
+// two threads 1.36-1.40 -> 1.18-1.28 s, peak RSS -52 MB. On one thread it would only repeat
+// each row's interface, window and address work, so one thread keeps a single aggregator.
 #include "pipeline/graph.h"
 
 #include <sys/mman.h>
@@ -225,11 +229,12 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
                      Progress* progress) {
   const Clock::time_point wall_start = Clock::now();
   const unsigned threads = std::max(1u, options.threads);
-  // Every partition's aggregator and, with detection, its detector is a serial node: one
-  // thread each.
-  const unsigned parts = options.partitions       ? options.partitions
-                         : options.detect.enabled ? std::max(1u, threads / 2)
-                                                  : threads;
+  // Every partition is two serial nodes, so one partition per two threads.
+  const unsigned parts = options.partitions ? options.partitions : std::max(1u, threads / 2);
+  const bool detect = options.detect.enabled;
+  // Without detection a partition's second node keeps its exposure table; on one thread that
+  // would only repeat each row's interface, window and address work (+6% there).
+  const bool exposure_apart = !detect && threads > 1;
   const size_t in_flight =
       options.max_chunks_in_flight ? options.max_chunks_in_flight : size_t{4} * threads;
   FieldSet wanted = Aggregator::NeededFields();
@@ -242,9 +247,11 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   std::vector<std::unique_ptr<FileReader>> readers(files.size());
   std::atomic<size_t> next_file{0};
   std::vector<Aggregator> aggregators;
+  std::vector<Aggregator> exposures;  // without detection: each partition's exposure table
   std::vector<Detector> detectors;
   for (unsigned k = 0; k < parts; ++k) {
     aggregators.emplace_back(options.aggregate);
+    if (exposure_apart) exposures.emplace_back(options.aggregate);
     detectors.emplace_back(options.detect);
   }
   Reporter reporter(files.size());
@@ -264,7 +271,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   using ReadNode =
       flow::multifunction_node<ReadToken, std::tuple<std::shared_ptr<const Chunk>, ReadToken>>;
   std::vector<std::unique_ptr<flow::function_node<PartMsg>>> aggregate_nodes;
-  std::vector<std::unique_ptr<flow::function_node<PartMsg>>> detect_nodes;
+  std::vector<std::unique_ptr<flow::function_node<PartMsg>>> second_nodes;  // detect or exposure
 
   const auto release_slot = [&limiter] { limiter.decrementer().try_put(flow::continue_msg()); };
 
@@ -370,11 +377,11 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           release_slot();
           return;
         }
-        work->pending = options.detect.enabled ? 2 * busy : busy;
+        work->pending = second_nodes.empty() ? busy : 2 * busy;
         for (unsigned k = 0; k < parts; ++k) {
           if (work->parts[k].rows.empty()) continue;
           aggregate_nodes[k]->try_put(PartMsg{work, k});
-          if (options.detect.enabled) detect_nodes[k]->try_put(PartMsg{work, k});
+          if (!second_nodes.empty()) second_nodes[k]->try_put(PartMsg{work, k});
         }
       });
 
@@ -385,6 +392,10 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
       release_slot();
     }
   };
+  // Beside each partition's aggregator, its detector; or, without detection and on more than
+  // one thread, a second aggregator that keeps the partition's exposure table, so that two
+  // threads still share the work (the first then keeps windows and talkers).
+  const uint8_t first_mask = exposure_apart ? kWindowTable | kTalkerTable : kAllTables;
   for (unsigned k = 0; k < parts; ++k) {
     aggregate_nodes.push_back(
         std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
@@ -393,20 +404,28 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
           const PartitionRows& p = w.parts[m.part];
           aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(),
-                                 p.tables.empty() ? nullptr : p.tables.data(), p.rows.size());
+                                 p.tables.empty() ? nullptr : p.tables.data(), p.rows.size(),
+                                 first_mask);
           times.local().aggregate += SecondsSince(start);
           done(m);
         }));
-    if (!options.detect.enabled) continue;
-    // The rows whose source this partition owns: each record is detected once.
-    detect_nodes.push_back(
+    if (!detect && !exposure_apart) continue;
+    second_nodes.push_back(
         std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
           const Clock::time_point start = Clock::now();
           const Work& w = *m.work;
           const PartitionRows& p = w.parts[m.part];
-          detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(),
-                               p.tables.empty() ? nullptr : p.tables.data(), p.rows.size());
-          times.local().detect += SecondsSince(start);
+          const uint8_t* tables = p.tables.empty() ? nullptr : p.tables.data();
+          if (detect) {
+            // The rows whose source this partition owns: each record is detected once.
+            detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(), tables, p.rows.size());
+            times.local().detect += SecondsSince(start);
+          } else {
+            const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
+            exposures[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(), tables,
+                                 p.rows.size(), kExposureTable);
+            times.local().aggregate += SecondsSince(start);
+          }
           done(m);
         }));
   }
@@ -432,6 +451,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         for (unsigned k = 1; k < parts; ++k) {
           aggregators[0].AbsorbPartition(std::move(aggregators[k]));
         }
+        for (Aggregator& e : exposures) aggregators[0].AbsorbPartition(std::move(e));
       },
       [&] { Detector::CombinePartitions(detectors); });
   result.aggregate = std::move(aggregators[0]);

@@ -1,7 +1,8 @@
 // The run's oneTBB flow graph: input files -> chunks (read/decompress) -> parallel parse ->
 // partitions by source (a row's window, talker and detection where its source is; its
 // exposure where its interface is) -> per partition, a serial aggregator and beside it a serial
-// detector, merged after the graph, with a serial reporter that turns chunk-relative bad lines into
+// detector (without detection: a second aggregator for the exposure table), merged after the
+// graph, with a serial reporter that turns chunk-relative bad lines into
 // absolute line numbers. This file and graph.cc alone know TBB; the stages are plain functions and
 // classes.
 #ifndef FLOWSIFT_PIPELINE_GRAPH_H_
@@ -32,8 +33,8 @@ struct GraphOptions {
   // Chunks alive at once (read, parsed or being aggregated): bounds memory whatever the input
   // size. 0 = 4 per thread.
   size_t max_chunks_in_flight = 0;
-  // Aggregation partitions; 0 = one per thread without detection and one per two threads with
-  // it (each partition's detector is a serial node of its own, beside its aggregator).
+  // Aggregation partitions; 0 = one per two threads (a partition is two serial nodes: its
+  // aggregator and its detector, or without detection its exposure table's aggregator).
   unsigned partitions = 0;
   // Records whose start lies outside [since, until) are skipped (counted as filtered).
   uint64_t since = 0, until = UINT64_MAX;

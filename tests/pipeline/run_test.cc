@@ -37,12 +37,13 @@ std::string WriteGenerated(const std::filesystem::path& dir, uint64_t seed) {
 }
 
 RunResult RunDir(const std::string& in, const std::string& out, unsigned threads,
-                 size_t chunk_bytes = 64 << 10) {
+                 size_t chunk_bytes = 64 << 10, bool detect = true) {
   RunOptions opt;
   opt.inputs = {in};
   opt.out_dir = out;
   opt.threads = threads;
   opt.chunk_bytes = chunk_bytes;
+  opt.detect.enabled = detect;
   return flowsift::Run(opt, nullptr);
 }
 
@@ -65,6 +66,18 @@ TEST(Run, OutputsEqualDirectAggregationAndDoNotDependOnThreads) {
     }
   }
   EXPECT_NE(ReadZstd(tmp.path() / "out1" / "findings.jsonl.zst"), "");
+  // Without detection, two threads split a partition's tables between two serial nodes
+  // (windows and talkers; exposure), four threads make two such partitions: the same tables.
+  for (const unsigned threads : {1u, 2u, 4u}) {
+    const std::string out = "plain" + std::to_string(threads);
+    const RunResult plain = RunDir(tmp / "in", tmp / out, threads, 16 << 10, false);
+    ASSERT_EQ(plain.exit_code, 0) << plain.error;
+    for (const char* name : {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst"}) {
+      EXPECT_EQ(ReadZstd(tmp.path() / "out1" / name), ReadZstd(tmp.path() / out / name))
+          << name << ", " << threads << " threads without detection";
+    }
+    EXPECT_EQ(ReadZstd(tmp.path() / out / "findings.jsonl.zst"), "");
+  }
   // The same rows as one Aggregator fed the whole text directly.
   Aggregator direct(AggregateOptions{});
   std::string padded = text;
