@@ -75,10 +75,10 @@ struct Work {
   std::shared_ptr<const Chunk> chunk;
   ParsedBatch batch;
   std::vector<PartitionRows> parts;  // per partition; empty tables = every table
-  std::atomic<unsigned> pending{0};  // serial nodes (aggregate, detect) still to see its rows
+  std::atomic<unsigned> pending{0};  // serial nodes still to see its rows
 };
 
-// Work objects handed back by their last partition, to be parsed into again (ParseChunk's
+// Work objects handed back by their last serial node, to be parsed into again (ParseChunk's
 // `recycled`): a run maps each chunk's columns once per pooled Work, not once per chunk. The
 // limiter bounds the Works alive, so the pool holds at most max_chunks_in_flight plus one per
 // thread (a slot is released just before its Work is).
@@ -229,7 +229,8 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
                      Progress* progress) {
   const Clock::time_point wall_start = Clock::now();
   const unsigned threads = std::max(1u, options.threads);
-  // Every partition is two serial nodes, so one partition per two threads.
+  // A partition is two serial nodes (one, on one thread without detection), so one partition
+  // per two threads.
   const unsigned parts = options.partitions ? options.partitions : std::max(1u, threads / 2);
   const bool detect = options.detect.enabled;
   // Without detection a partition's second node keeps its exposure table; on one thread that
@@ -396,38 +397,37 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   // one thread, a second aggregator that keeps the partition's exposure table, so that two
   // threads still share the work (the first then keeps windows and talkers).
   const uint8_t first_mask = exposure_apart ? kWindowTable | kTalkerTable : kAllTables;
+  // An aggregating node's work on a chunk: its partition's rows, the tables in `mask`.
+  const auto aggregate = [&](Aggregator& into, const PartMsg& m, uint8_t mask) {
+    const Clock::time_point start = Clock::now();
+    const Work& w = *m.work;
+    const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
+    const PartitionRows& p = w.parts[m.part];
+    into.AddRows(w.batch, w.chunk->data, order, p.rows.data(),
+                 p.tables.empty() ? nullptr : p.tables.data(), p.rows.size(), mask);
+    times.local().aggregate += SecondsSince(start);
+    done(m);
+  };
   for (unsigned k = 0; k < parts; ++k) {
-    aggregate_nodes.push_back(
-        std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
-          const Clock::time_point start = Clock::now();
-          const Work& w = *m.work;
-          const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
-          const PartitionRows& p = w.parts[m.part];
-          aggregators[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(),
-                                 p.tables.empty() ? nullptr : p.tables.data(), p.rows.size(),
-                                 first_mask);
-          times.local().aggregate += SecondsSince(start);
-          done(m);
-        }));
-    if (!detect && !exposure_apart) continue;
-    second_nodes.push_back(
-        std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
-          const Clock::time_point start = Clock::now();
-          const Work& w = *m.work;
-          const PartitionRows& p = w.parts[m.part];
-          const uint8_t* tables = p.tables.empty() ? nullptr : p.tables.data();
-          if (detect) {
-            // The rows whose source this partition owns: each record is detected once.
-            detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(), tables, p.rows.size());
+    aggregate_nodes.push_back(std::make_unique<flow::function_node<PartMsg>>(
+        g, flow::serial, [&, k](const PartMsg& m) { aggregate(aggregators[k], m, first_mask); }));
+    if (exposure_apart) {
+      second_nodes.push_back(std::make_unique<flow::function_node<PartMsg>>(
+          g, flow::serial,
+          [&, k](const PartMsg& m) { aggregate(exposures[k], m, kExposureTable); }));
+    } else if (detect) {
+      // The rows whose source this partition owns: each record is detected once.
+      second_nodes.push_back(
+          std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
+            const Clock::time_point start = Clock::now();
+            const Work& w = *m.work;
+            const PartitionRows& p = w.parts[m.part];
+            detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(),
+                                 p.tables.empty() ? nullptr : p.tables.data(), p.rows.size());
             times.local().detect += SecondsSince(start);
-          } else {
-            const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
-            exposures[k].AddRows(w.batch, w.chunk->data, order, p.rows.data(), tables,
-                                 p.rows.size(), kExposureTable);
-            times.local().aggregate += SecondsSince(start);
-          }
-          done(m);
-        }));
+            done(m);
+          }));
+    }
   }
 
   flow::make_edge(tokens, limiter);

@@ -2,9 +2,8 @@
 // partitions by source (a row's window, talker and detection where its source is; its
 // exposure where its interface is) -> per partition, a serial aggregator and beside it a serial
 // detector (without detection: a second aggregator for the exposure table), merged after the
-// graph, with a serial reporter that turns chunk-relative bad lines into
-// absolute line numbers. This file and graph.cc alone know TBB; the stages are plain functions and
-// classes.
+// graph, with a serial reporter that turns chunk-relative bad lines into absolute line numbers.
+// This file and graph.cc alone know TBB; the stages are plain functions and classes.
 #ifndef FLOWSIFT_PIPELINE_GRAPH_H_
 #define FLOWSIFT_PIPELINE_GRAPH_H_
 
