@@ -20,6 +20,10 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 
+#if HWY_ARCH_X86
+#include <immintrin.h>
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace flowsift::kernels::HWY_NAMESPACE {
 
@@ -113,6 +117,7 @@ HWY_INLINE QuadResult ParseDottedQuad(const uint8_t* p, size_t len, uint32_t* v4
                                                    '.', '.', '.', '.', '.', '.', '.', '.'};
   alignas(16) static constexpr uint8_t kTen[16] = {10, 10, 10, 10, 10, 10, 10, 10,
                                                    10, 10, 10, 10, 10, 10, 10, 10};
+  alignas(16) static constexpr uint8_t kNine[16] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
   alignas(16) static constexpr int16_t kWeights[8] = {100, 100, 100, 100, 10, 10, 10, 10};
   alignas(16) static constexpr int16_t kMax[8] = {255, 255, 255, 255, 255, 255, 255, 255};
   // Low bytes of lanes 3,2,1,0 into bytes 0..3: a little-endian u32 read puts octet 0 on top.
@@ -122,16 +127,30 @@ HWY_INLINE QuadResult ParseDottedQuad(const uint8_t* p, size_t len, uint32_t* v4
   const auto bytes = hn::LoadU(d8, p);
   // Subtracting '0' wraps every non-digit to >= 10, so one unsigned compare finds the digits.
   const auto digits = hn::Sub(bytes, hn::Load(d8, kZero));
+  const uint32_t end = 1u << len;
+  uint32_t dot_bits;
+  uint32_t valid_bits;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3
+  // On x86, SSE2 compares and movemask on every target. On the AVX-512 targets Highway's
+  // compares write mask registers, and moving those to a general register made the column
+  // 2.95 GB/s against 4.1 (IPv4, Zen 4). A digit is a byte with min(digit, 9) == digit.
+  const __m128i dot = _mm_cmpeq_epi8(bytes.raw, hn::Load(d8, kDot).raw);
+  const __m128i digit =
+      _mm_cmpeq_epi8(_mm_min_epu8(digits.raw, hn::Load(d8, kNine).raw), digits.raw);
+  dot_bits = static_cast<uint32_t>(_mm_movemask_epi8(dot));
+  valid_bits = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(dot, digit)));
+#else
   const auto is_dot = bytes == hn::Load(d8, kDot);
   const auto is_digit = digits < hn::Load(d8, kTen);
   uint8_t dot_bytes[8];  // StoreMaskBits may write 8 bytes
   uint8_t valid_bytes[8];
   hn::StoreMaskBits(d8, is_dot, dot_bytes);
   hn::StoreMaskBits(d8, hn::Or(is_dot, is_digit), valid_bytes);
-  const uint32_t end = 1u << len;
-  const uint32_t valid = (valid_bytes[0] | uint32_t{valid_bytes[1]} << 8) & (end - 1);
-  if (valid != end - 1) return QuadResult::kNotDigitsAndDots;
-  const uint32_t key = ((dot_bytes[0] | uint32_t{dot_bytes[1]} << 8) & (end - 1)) | end;
+  dot_bits = dot_bytes[0] | uint32_t{dot_bytes[1]} << 8;
+  valid_bits = valid_bytes[0] | uint32_t{valid_bytes[1]} << 8;
+#endif
+  if ((valid_bits & (end - 1)) != end - 1) return QuadResult::kNotDigitsAndDots;
+  const uint32_t key = (dot_bits & (end - 1)) | end;
   const DottedQuadPattern& e =
       kDottedQuadTables.patterns[kDottedQuadTables.slot_to_pattern[SlotOfKey(key)]];
   if (e.key != key) return QuadResult::kBad;
@@ -143,8 +162,14 @@ HWY_INLINE QuadResult ParseDottedQuad(const uint8_t* p, size_t len, uint32_t* v4
   // Lanes 0..3: 100h + 10t + o <= 999, so signed compares are exact. Lanes 4..7 hold 10t <= 90
   // and min 0 there, so they always pass.
   const auto octets = weighted + hn::ShiftRightBytes<8>(d16, weighted) + ones;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3  // as above: no mask registers
+  const __m128i out_of_range = _mm_or_si128(_mm_cmpgt_epi16(hn::Load(d16, e.min).raw, octets.raw),
+                                            _mm_cmpgt_epi16(octets.raw, hn::Load(d16, kMax).raw));
+  if (_mm_movemask_epi8(out_of_range) != 0) return QuadResult::kBad;
+#else
   const auto out_of_range = hn::Or(hn::Load(d16, e.min) > octets, octets > hn::Load(d16, kMax));
   if (!hn::AllFalse(d16, out_of_range)) return QuadResult::kBad;
+#endif
 
   const auto packed = hn::TableLookupBytesOr0(hn::BitCast(d8, octets), hn::Load(d8, kPack));
   *v4 = hn::GetLane(hn::BitCast(d32, packed));
