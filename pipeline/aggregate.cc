@@ -442,13 +442,10 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
 
   // Talker updates alone need no interface.
   constexpr uint8_t kNeedsInterface = kWindowTable | kExposureTable;
-  auto needs_interface = [tables, mask](size_t i) {
-    return ((tables != nullptr ? tables[i] : kAllTables) & mask & kNeedsInterface) != 0;
-  };
   auto stage = [&](size_t i, Staged& st) {
     const size_t r = row_of(i);
     st.tables = (tables != nullptr ? tables[i] : kAllTables) & mask;
-    if (needs_interface(i)) {
+    if (st.tables & kNeedsInterface) {
       const uint32_t local = LocalId(iface, r);
       if (local != last_local) {
         last_id = s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
