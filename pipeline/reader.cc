@@ -498,7 +498,10 @@ class FileReader::Impl {
         Shrank(offset_);
         return Final();
       }
-      const Cut cut = CutLines(window_ + begin_, len_ - begin_, done_, options_.chunk_bytes);
+      const size_t target = mapped_ && options_.mapped_chunk_bytes != 0
+                                ? options_.mapped_chunk_bytes
+                                : options_.chunk_bytes;
+      const Cut cut = CutLines(window_ + begin_, len_ - begin_, done_, target);
       switch (cut.kind) {
         case CutKind::kChunk:
           return Emit(cut.size);

@@ -116,6 +116,9 @@ struct ReadOptions {
   // Target chunk size: a chunk holds the whole lines within its first chunk_bytes bytes, or
   // one longer line of up to kMaxLineBytes. Any value >= 1 works (tests use tiny ones).
   size_t chunk_bytes = size_t{4} << 20;
+  // The same for a plain file that is memory-mapped (its chunks are views of the mapping, so
+  // their size costs no buffer); 0 = chunk_bytes.
+  size_t mapped_chunk_bytes = 0;
   // Format of files without a header line (--format); null = Format::Default().
   std::shared_ptr<const Format> format;
   bool detect_header = true;

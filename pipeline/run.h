@@ -30,8 +30,8 @@ struct RunOptions {
   uint64_t since = 0, until = UINT64_MAX;
   uint32_t shard_index = 0, shard_count = 1;  // run inputs i with i % count == index
   bool strict = false;                        // any bad line makes the exit code 1
-  bool partial = false;  // also write OUT/state.bin.zst for `flowsift merge` (docs/partial.md)
-  size_t chunk_bytes = size_t{4} << 20;
+  bool partial = false;    // also write OUT/state.bin.zst for `flowsift merge` (docs/partial.md)
+  size_t chunk_bytes = 0;  // 0 = GraphOptions' choice
   std::string version = "dev";  // tool version for the manifest
   std::string simd_target;      // for the manifest
   std::string options_text;     // the command line, for the manifest

@@ -627,6 +627,30 @@ TEST_F(ReaderTest, SmallPlainFilesAreReadWholeAndLargeOnesMapped) {
   }
 }
 
+// mapped_chunk_bytes sizes the chunks of a mapped file (any plain file over chunk_bytes or
+// 256 KiB); a compressed one (a buffer of its own) keeps chunk_bytes.
+TEST_F(ReaderTest, MappedChunkBytesSizeOnlyMappedFiles) {
+  const std::string text = Records(3000);  // ~330 KB
+  const std::string plain = Write("m.log", text);
+  const std::string gz = Write("m.log.gz", Gzip(text));
+  const std::string small = Write("s.log", text.substr(0, 40000));
+  ReadOptions o = Chunked(16 << 10);
+  o.mapped_chunk_bytes = 64 << 10;
+  const auto largest = [](const ReadResult& r) {
+    return *std::max_element(r.sizes.begin(), r.sizes.end());
+  };
+  const ReadResult mapped = ReadAll(File(plain), o);
+  EXPECT_EQ(mapped.text, text);
+  EXPECT_GT(largest(mapped), size_t{32} << 10);
+  EXPECT_LE(largest(mapped), size_t{64} << 10);
+  const ReadResult stream = ReadAll(File(gz), o);
+  EXPECT_EQ(stream.text, text);
+  EXPECT_LE(largest(stream), size_t{16} << 10);
+  const ReadResult one = ReadAll(File(small), o);  // mapped: over chunk_bytes
+  EXPECT_EQ(one.text, text.substr(0, 40000));
+  EXPECT_EQ(one.sizes.size(), 1u);
+}
+
 TEST_F(ReaderTest, FileThatShrinksBetweenChunksStopsWithShrank) {
   const std::string text = Records(20000);
   const std::string path = Write("s.log", text);

@@ -116,6 +116,33 @@ TEST(Run, OutputsEqualDirectAggregationAndDoNotDependOnThreads) {
   }
 }
 
+// The default chunking: one thread with detection cuts mapped files into kSerialDetectChunkBytes
+// chunks, one in flight; two threads into kChunkBytes. Same outputs, other chunk counts.
+TEST(Run, DefaultChunksOfOneDetectingThreadGiveTheSameOutputs) {
+  TempDir tmp;
+  GenOptions g;
+  g.seed = 5;
+  g.records = 330000;  // ~36 MB: three large chunks, nine small ones
+  g.interfaces = 40;
+  WriteFile(tmp.path() / "in" / "big.log", GenerateText(g));
+  const RunResult one = RunDir(tmp / "in", tmp / "one", 1, 0);
+  ASSERT_EQ(one.exit_code, 0) << one.error;
+  const RunResult two = RunDir(tmp / "in", tmp / "two", 2, 0);
+  ASSERT_EQ(two.exit_code, 0) << two.error;
+  const uint64_t size = std::filesystem::file_size(tmp.path() / "in" / "big.log");
+  ASSERT_GT(size, 2 * kSerialDetectChunkBytes);
+  // Chunks hold the whole lines within their first N bytes; the last may be empty.
+  const uint64_t large = one.graph.files.at(0).outcome.chunks;
+  EXPECT_GE(large, size / kSerialDetectChunkBytes + 1);
+  EXPECT_LE(large, size / kSerialDetectChunkBytes + 2);
+  EXPECT_GE(two.graph.files.at(0).outcome.chunks, size / kChunkBytes + 1);
+  for (const char* name :
+       {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
+    EXPECT_EQ(ReadZstd(tmp.path() / "one" / name), ReadZstd(tmp.path() / "two" / name)) << name;
+  }
+  EXPECT_EQ(one.graph.records, 330000u);
+}
+
 TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "good", 40);
