@@ -236,25 +236,26 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   // Without detection a partition's second node keeps its exposure table; on one thread that
   // would only repeat each row's interface, window and address work (+6% there).
   const bool exposure_apart = !detect && threads > 1;
-  // One thread that aggregates and detects runs the two serial nodes by turns, a chunk each,
-  // and each turn first reloads the lines of its tables that the other evicted. Larger chunks
-  // are fewer turns: mapped v2 and v5 files in 16 MiB chunks, one in flight, ran 4-8% faster
+  // One thread runs the parse and the serial nodes by turns, a chunk each, and each turn
+  // first reloads the lines of its tables that the others evicted. Larger chunks are fewer
+  // turns: mapped v2 and v5 files in 16 MiB chunks, one in flight, ran 4-8% faster with
+  // detection (aggregator and detector take turns) and ~3% without
   // (docs/performance-history.md, "Twenty-third session"). A mapped chunk is a view of the
-  // mapping, so its size costs only its parsed columns (+18 MB peak RSS on 1 GiB of v2);
-  // decompressed chunks are buffers of their own and stay at kChunkBytes (16 MiB was slower
-  // for `.gz`). Without detection one thread has one serial node; on two threads the two
-  // nodes mostly run at once, and 16 MiB chunks measured no faster there.
-  const bool serial_detect = detect && threads == 1 && options.chunk_bytes == 0;
+  // mapping, so its size costs only its parsed columns (+18 MB peak RSS on 1 GiB of v2 with
+  // detection); decompressed chunks are buffers of their own and stay at kChunkBytes (16 MiB
+  // was slower for `.gz`). On two threads the serial nodes mostly run at once, each on its own
+  // thread, and 16 MiB chunks measured no faster there.
+  const bool one_thread = threads == 1 && options.chunk_bytes == 0;
   const size_t chunk_bytes = options.chunk_bytes ? options.chunk_bytes : kChunkBytes;
   const size_t in_flight = options.max_chunks_in_flight ? options.max_chunks_in_flight
-                           : serial_detect              ? 1
+                           : one_thread                 ? 1
                                                         : size_t{4} * threads;
   FieldSet wanted = Aggregator::NeededFields();
   if (options.detect.enabled) wanted |= Detector::NeededFields();
 
   ReadOptions read_options;
   read_options.chunk_bytes = chunk_bytes;
-  read_options.mapped_chunk_bytes = serial_detect ? kSerialDetectChunkBytes : chunk_bytes;
+  read_options.mapped_chunk_bytes = one_thread ? kOneThreadChunkBytes : chunk_bytes;
   read_options.format = options.format;
 
   std::vector<std::unique_ptr<FileReader>> readers(files.size());

@@ -24,18 +24,18 @@
 namespace flowsift {
 
 inline constexpr size_t kChunkBytes = size_t{4} << 20;
-inline constexpr size_t kSerialDetectChunkBytes = size_t{16} << 20;
+inline constexpr size_t kOneThreadChunkBytes = size_t{16} << 20;
 
 struct GraphOptions {
   unsigned threads = 1;
-  // Target bytes of a chunk; 0 = kChunkBytes, or kSerialDetectChunkBytes for memory-mapped
-  // files when one thread both aggregates and detects (graph.cc says why).
+  // Target bytes of a chunk; 0 = kChunkBytes, or kOneThreadChunkBytes for memory-mapped files
+  // on one thread (graph.cc says why).
   size_t chunk_bytes = 0;
   std::shared_ptr<const Format> format;  // files without a header line; null = default
   AggregateOptions aggregate;
   DetectOptions detect;  // detect.enabled = false skips detection
   // Chunks alive at once (read, parsed or being aggregated): bounds memory whatever the input
-  // size. 0 = 4 per thread; 1 with kSerialDetectChunkBytes.
+  // size. 0 = 4 per thread; 1 with kOneThreadChunkBytes.
   size_t max_chunks_in_flight = 0;
   // Aggregation partitions; 0 = one per two threads (a partition is two serial nodes: its
   // aggregator and its detector, or without detection its exposure table's aggregator).

@@ -116,9 +116,9 @@ TEST(Run, OutputsEqualDirectAggregationAndDoNotDependOnThreads) {
   }
 }
 
-// The default chunking: one thread with detection cuts mapped files into kSerialDetectChunkBytes
-// chunks, one in flight; two threads into kChunkBytes. Same outputs, other chunk counts.
-TEST(Run, DefaultChunksOfOneDetectingThreadGiveTheSameOutputs) {
+// The default chunking: one thread cuts mapped files into kOneThreadChunkBytes chunks, one in
+// flight; two threads into kChunkBytes. Same outputs, other chunk counts.
+TEST(Run, DefaultChunksOfOneThreadGiveTheSameOutputs) {
   TempDir tmp;
   GenOptions g;
   g.seed = 5;
@@ -130,11 +130,11 @@ TEST(Run, DefaultChunksOfOneDetectingThreadGiveTheSameOutputs) {
   const RunResult two = RunDir(tmp / "in", tmp / "two", 2, 0);
   ASSERT_EQ(two.exit_code, 0) << two.error;
   const uint64_t size = std::filesystem::file_size(tmp.path() / "in" / "big.log");
-  ASSERT_GT(size, 2 * kSerialDetectChunkBytes);
+  ASSERT_GT(size, 2 * kOneThreadChunkBytes);
   // Chunks hold the whole lines within their first N bytes; the last may be empty.
   const uint64_t large = one.graph.files.at(0).outcome.chunks;
-  EXPECT_GE(large, size / kSerialDetectChunkBytes + 1);
-  EXPECT_LE(large, size / kSerialDetectChunkBytes + 2);
+  EXPECT_GE(large, size / kOneThreadChunkBytes + 1);
+  EXPECT_LE(large, size / kOneThreadChunkBytes + 2);
   EXPECT_GE(two.graph.files.at(0).outcome.chunks, size / kChunkBytes + 1);
   for (const char* name :
        {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
