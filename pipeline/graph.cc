@@ -245,17 +245,17 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   // detection); decompressed chunks are buffers of their own and stay at kChunkBytes (16 MiB
   // was slower for `.gz`). On two threads the serial nodes mostly run at once, each on its own
   // thread, and 16 MiB chunks measured no faster there.
-  const bool one_thread = threads == 1 && options.chunk_bytes == 0;
+  const bool larger_mapped_chunks = threads == 1 && options.chunk_bytes == 0;
   const size_t chunk_bytes = options.chunk_bytes ? options.chunk_bytes : kChunkBytes;
   const size_t in_flight = options.max_chunks_in_flight ? options.max_chunks_in_flight
-                           : one_thread                 ? 1
+                           : larger_mapped_chunks       ? 1
                                                         : size_t{4} * threads;
   FieldSet wanted = Aggregator::NeededFields();
-  if (options.detect.enabled) wanted |= Detector::NeededFields();
+  if (detect) wanted |= Detector::NeededFields();
 
   ReadOptions read_options;
   read_options.chunk_bytes = chunk_bytes;
-  read_options.mapped_chunk_bytes = one_thread ? kOneThreadChunkBytes : chunk_bytes;
+  read_options.mapped_chunk_bytes = larger_mapped_chunks ? kOneThreadChunkBytes : chunk_bytes;
   read_options.format = options.format;
 
   std::vector<std::unique_ptr<FileReader>> readers(files.size());

@@ -23,7 +23,6 @@
 
 namespace flowsift {
 
-inline constexpr size_t kChunkBytes = size_t{4} << 20;
 inline constexpr size_t kOneThreadChunkBytes = size_t{16} << 20;
 
 struct GraphOptions {

@@ -112,10 +112,13 @@ class LineNumbers {
   uint64_t done_ = 0;
 };
 
+// The default chunk size (ReadOptions, GraphOptions).
+inline constexpr size_t kChunkBytes = size_t{4} << 20;
+
 struct ReadOptions {
   // Target chunk size: a chunk holds the whole lines within its first chunk_bytes bytes, or
   // one longer line of up to kMaxLineBytes. Any value >= 1 works (tests use tiny ones).
-  size_t chunk_bytes = size_t{4} << 20;
+  size_t chunk_bytes = kChunkBytes;
   // The same for a plain file that is memory-mapped (its chunks are views of the mapping, so
   // their size costs no buffer); 0 = chunk_bytes.
   size_t mapped_chunk_bytes = 0;
