@@ -1,9 +1,5 @@
 #include "pipeline/aggregate.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/parallel_sort.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -857,6 +853,30 @@ std::map<std::string_view, const Interface*> FirstSeen(
   return first;
 }
 
+// An exposure row before its interface's name: the key is (name rank, port, protocol).
+struct ExposureSortRow {
+  uint64_t key, accepted, rejected, sources;
+};
+
+// Sorts by key, a byte at a time from the lowest (a stable counting sort per byte), skipping
+// the bytes all keys share. Exposure keys are ~32 bits (24 + the interface rank's): at most
+// four passes over the rows, against std::sort's ~20 compares a row (0.04 s for 611k rows).
+void SortByKey(std::vector<ExposureSortRow>& rows) {
+  if (rows.size() < 2) return;
+  uint64_t all = 0;
+  for (const ExposureSortRow& r : rows) all |= r.key;
+  std::vector<ExposureSortRow> other(rows.size());
+  for (unsigned shift = 0; shift < 64 && (all >> shift) != 0; shift += 8) {
+    size_t start[256] = {};
+    for (const ExposureSortRow& r : rows) ++start[(r.key >> shift) & 255];
+    if (start[(rows[0].key >> shift) & 255] == rows.size()) continue;  // one value: in order
+    size_t at = 0;
+    for (size_t& c : start) at += std::exchange(c, at);
+    for (const ExposureSortRow& r : rows) other[start[(r.key >> shift) & 255]++] = r;
+    rows.swap(other);
+  }
+}
+
 }  // namespace
 
 std::vector<WindowRow> Aggregator::Windows() const {
@@ -948,8 +968,10 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
   });
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::vector<std::pair<uint64_t, const ExposureAgg*>> keys;
-  keys.reserve(count);
+  // The rows' values are read in the table's slot order (sequential, where the sorted order
+  // was a cache miss a row), then sorted with them.
+  std::vector<ExposureSortRow> keyed;
+  keyed.reserve(count);
   top.ForEach([&](const State& s) {
     std::vector<uint32_t> rank(s.interfaces.size());
     for (uint32_t i = 0; i < rank.size(); ++i) {
@@ -958,27 +980,22 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
           names.begin());
     }
     for (const auto& [key, e] : s.exposure) {
-      keys.push_back({(uint64_t{rank[key >> 24]} << 24) | (key & 0xFFFFFF), &e});
+      keyed.push_back({(uint64_t{rank[key >> 24]} << 24) | (key & 0xFFFFFF), e.accepted, e.rejected,
+                       e.sources.Count()});
     }
   });
   // Every key has one owner (Route), so the keys are distinct and any sort gives one order.
-  // Sorting and building the rows in parallel halves this serial tail on two threads (it is
-  // ~0.1 s for 611k rows, the rows' counters being cache misses).
-  tbb::parallel_sort(keys.begin(), keys.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<ExposureRow> rows(keys.size());
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, keys.size(), 4096),
-                    [&](const tbb::blocked_range<size_t>& range) {
-                      for (size_t i = range.begin(); i < range.end(); ++i) {
-                        const auto& [key, e] = keys[i];
-                        rows[i] = {names[key >> 24],
-                                   static_cast<uint32_t>((key >> 8) & 0xFFFF),
-                                   static_cast<uint32_t>(key & 0xFF),
-                                   e->accepted,
-                                   e->rejected,
-                                   e->sources.Count()};
-                      }
-                    });
+  SortByKey(keyed);
+  std::vector<ExposureRow> rows(keyed.size());
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    const ExposureSortRow& k = keyed[i];
+    rows[i] = {names[k.key >> 24],
+               static_cast<uint32_t>((k.key >> 8) & 0xFFFF),
+               static_cast<uint32_t>(k.key & 0xFF),
+               k.accepted,
+               k.rejected,
+               k.sources};
+  }
   return rows;
 }
 

@@ -289,6 +289,32 @@ TEST(Aggregator, ExposureMatchesAnIndependentReference) {
   for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "row " << i;
 }
 
+// Exposure rows are sorted by a radix sort over (interface rank, port, protocol), a byte a pass,
+// skipping bytes every key shares: with more than 256 interfaces the rank takes two bytes, and
+// with TCP alone the protocol byte is one value. Both orders equal the reference's.
+TEST(Aggregator, ExposureOrderHoldsForManyInterfacesAndOneProtocol) {
+  const std::string text = Generated(13, 30000, 300);
+  std::vector<std::string> names;
+  const auto want = ReferenceExposure(text, names);
+  std::set<std::string> interfaces(names.begin(), names.end());
+  ASSERT_GT(interfaces.size(), 256u);
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, text, Format::Default(), 64 << 10);
+  EXPECT_EQ(agg.Exposure(), want);
+
+  std::string tcp;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const std::vector<std::string> f = Fields(line);
+    if (f.size() == 14 && f[7] == "6") tcp += line + "\n";
+  }
+  const auto want_tcp = ReferenceExposure(tcp, names);
+  ASSERT_GT(want_tcp.size(), 1000u);
+  Aggregator tcp_only(AggregateOptions{});
+  AddText(tcp_only, tcp, Format::Default(), 64 << 10);
+  EXPECT_EQ(tcp_only.Exposure(), want_tcp);
+}
+
 TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
   const std::string text = Generated(5, 30000, 25);
   Aggregator whole(AggregateOptions{});
