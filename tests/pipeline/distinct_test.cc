@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
+
+#include "pipeline/serial.h"
 
 namespace flowsift {
 namespace {
@@ -49,6 +52,54 @@ TEST(DistinctCounter, SketchErrorWithinTwoPercent) {
                          static_cast<double>(n);
       EXPECT_LE(err, 0.02) << "n " << n << " seed " << seed << " count " << c.Count();
     }
+  }
+}
+
+// Ertl's 2017 estimator written plainly from the paper (a histogram by one loop, sigma and tau
+// as their series), over the registers a sketch saves: Count's faster histogram must give the
+// same estimate to the unit, for mostly-empty sketches (a busy window) and full ones.
+double ReferenceSigma(double x) {
+  if (x == 1.0) return INFINITY;
+  double y = 1.0, z = x, before;
+  do {
+    x *= x;
+    before = z;
+    z += x * y;
+    y += y;
+  } while (z != before);
+  return z;
+}
+double ReferenceTau(double x) {
+  if (x == 0.0 || x == 1.0) return 0.0;
+  double y = 1.0, z = 1.0 - x, before;
+  do {
+    x = std::sqrt(x);
+    before = z;
+    y *= 0.5;
+    z -= (1.0 - x) * (1.0 - x) * y;
+  } while (z != before);
+  return z / 3.0;
+}
+
+TEST(DistinctCounter, SketchCountEqualsThePlainEstimatorOverItsRegisters) {
+  constexpr unsigned q = 64 - DistinctCounter::kPrecision;
+  constexpr size_t m = size_t{1} << DistinctCounter::kPrecision;
+  for (uint64_t n : {2049u, 3000u, 30000u, 1000000u}) {
+    DistinctCounter c;
+    for (uint64_t i = 0; i < n; ++i) c.Add(Mix64(i + 7));
+    ASSERT_FALSE(c.exact());
+    std::string saved;
+    ByteWriter out(saved);
+    c.Save(out);
+    ASSERT_EQ(saved.size(), 1 + m);
+    std::vector<double> histogram(q + 2, 0.0);
+    for (size_t i = 1; i <= m; ++i) histogram.at(static_cast<uint8_t>(saved[i])) += 1;
+    const double md = static_cast<double>(m);
+    double z = md * ReferenceTau(1.0 - histogram[q + 1] / md);
+    for (unsigned k = q; k >= 1; --k) z = 0.5 * (z + histogram[k]);
+    z += md * ReferenceSigma(histogram[0] / md);
+    const double estimate = md * md / (2.0 * std::log(2.0)) / z;
+    EXPECT_EQ(c.Count(), static_cast<uint64_t>(std::llround(estimate))) << "n " << n;
   }
 }
 
