@@ -41,7 +41,7 @@ class ZstdFileWriter {
   std::string error_;
 };
 
-// `text` as one zstd frame, as ZstdFileWriter writes it (level 3, checksum).
+// `text` as one zstd frame, as ZstdFileWriter writes it (level 1, checksum).
 std::string CompressFrame(std::string_view text);
 
 // Column names, comma separated, in SPEC order (no newline).
