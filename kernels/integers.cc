@@ -8,7 +8,11 @@
 // AVX-512 two fields share one 256-bit vector, one per 128-bit lane (ParsePairUpTo16):
 // callgrind, 64 MB of v2 in a run, 175.8 -> 150.6 M instructions in this kernel; the parse
 // benchmark +2.7% (medians of 8 alternating rounds): the loop waits on its loads (span, then
-// text) more than it executes.
+// text) more than it executes. On AVX-512 four fields share one 512-bit vector
+// (ParseQuadUpTo16), and columns whose max is above 16 digits (counters, times) skip the range
+// check: BM_ParseUintColumnBytes / Start 600 / 605 -> 690-760 / 810-830 M fields/s on Zen 4
+// (docs/performance-history.md, "Twenty-fifth session"). Computing the shuffle from the
+// lengths instead of loading it from the table was no faster.
 
 #include <cstring>
 
@@ -142,6 +146,84 @@ HWY_INLINE bool ParsePairUpTo16(const uint8_t* HWY_RESTRICT p0, size_t len0,
 }
 #endif
 
+// GCC 12's AVX-512 headers start some intrinsics from a self-initialised "undefined" vector,
+// which -Wmaybe-uninitialized reports where they are inlined (GCC bug 105593, fixed in 13):
+// off for ParseQuadUpTo16 and ParseUintColumn, into which it is inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3  // AVX-512 (BW, VL, DQ): 512-bit integer ops
+// ParsePairUpTo16's constants at 512 bits, made once per column.
+struct QuadConstants {
+  __m512i high_bit = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i zero_char = _mm512_set1_epi8('0');
+  __m512i nine = _mm512_set1_epi8(9);
+  __m512i tens = _mm512_set1_epi16(0x010A);
+  __m512i hundreds = _mm512_set1_epi32(0x00010064);
+  __m512i ten_thousands = _mm512_set1_epi32(0x00012710);
+  __m512i hundred_millions = _mm512_set1_epi64(100000000);
+  __m512i words = _mm512_setr_epi64(0, 2, 4, 6, 0, 2, 4, 6);  // each lane's value word
+  __m256i max;
+  explicit QuadConstants(uint64_t m) : max(_mm256_set1_epi64x(static_cast<int64_t>(m))) {}
+};
+
+// Four fields of 1..16 bytes at once, one per 128-bit lane of a 512-bit vector: the steps of
+// ParsePairUpTo16 for four fields (every shuffle and multiply-add works within a lane). The
+// digit test and the range check are compares into mask registers that feed a masked
+// subtract, a kortest and a masked store: nothing moves a mask to a general register but the
+// four-bit overflow mask, once. False, with nothing written, when a field has a byte that is
+// not a digit.
+template <bool kCheckMax>
+HWY_INLINE bool ParseQuadUpTo16(const uint8_t* HWY_RESTRICT base,
+                                const FieldSpan* HWY_RESTRICT spans, const QuadConstants& c,
+                                uint64_t* HWY_RESTRICT out, FieldStatus* HWY_RESTRICT status) {
+  const auto text128 = [&](size_t k) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + spans[k].begin));
+  };
+  const auto shuffle128 = [&](size_t k) {
+    return _mm_load_si128(
+        reinterpret_cast<const __m128i*>(detail::kAlign.shuffle[spans[k].end - spans[k].begin]));
+  };
+  __m512i text = _mm512_castsi128_si512(text128(0));
+  text = _mm512_inserti32x4(text, text128(1), 1);
+  text = _mm512_inserti32x4(text, text128(2), 2);
+  text = _mm512_inserti32x4(text, text128(3), 3);
+  __m512i shuffle = _mm512_castsi128_si512(shuffle128(0));
+  shuffle = _mm512_inserti32x4(shuffle, shuffle128(1), 1);
+  shuffle = _mm512_inserti32x4(shuffle, shuffle128(2), 2);
+  shuffle = _mm512_inserti32x4(shuffle, shuffle128(3), 3);
+  const __m512i aligned = _mm512_shuffle_epi8(text, shuffle);  // 0x80 in the table gives 0
+  // Where a digit lands the table holds its index (0..15), elsewhere 0x80.
+  const __mmask64 region = _mm512_testn_epi8_mask(shuffle, c.high_bit);
+  const __m512i digits = _mm512_maskz_sub_epi8(region, aligned, c.zero_char);
+  if (_mm512_cmpgt_epu8_mask(digits, c.nine) != 0) [[unlikely]] {
+    return false;
+  }
+  __m512i v = _mm512_maddubs_epi16(digits, c.tens);
+  v = _mm512_madd_epi16(v, c.hundreds);
+  v = _mm512_packs_epi32(v, v);
+  v = _mm512_madd_epi16(v, c.ten_thousands);
+  // Each lane's 64-bit word 0 holds the high 8 digits in its low half and the low 8 in its
+  // high half: value = high * 10^8 + low, in words 0, 2, 4 and 6.
+  const __m512i values =
+      _mm512_add_epi64(_mm512_mul_epu32(v, c.hundred_millions), _mm512_srli_epi64(v, 32));
+  const __m256i four = _mm512_castsi512_si256(_mm512_permutexvar_epi64(c.words, values));
+  if constexpr (!kCheckMax) {  // 16 digits are below max: every status is kOk
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), four);
+    std::memset(status, 0, 4);
+    return true;
+  }
+  const __mmask8 over = _mm256_cmpgt_epu64_mask(four, c.max);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_maskz_mov_epi64(~over, four));
+  // The four statuses in one 4-byte store: kOk is 0, kOverflow 3.
+  static_assert(static_cast<int>(FieldStatus::kOk) == 0 &&
+                static_cast<int>(FieldStatus::kOverflow) == 3);
+  const __m128i bytes = _mm_and_si128(_mm_movm_epi8(over), _mm_set1_epi8(3));
+  const uint32_t four_status = static_cast<uint32_t>(_mm_cvtsi128_si32(bytes));
+  std::memcpy(status, &four_status, 4);
+  return true;
+}
+#endif
+
 HWY_INLINE void ParseOne(const uint8_t* HWY_RESTRICT p, size_t len, uint64_t max,
                          uint64_t* HWY_RESTRICT out, FieldStatus* HWY_RESTRICT status) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3
@@ -157,6 +239,30 @@ void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_REST
                      size_t n, uint64_t max, uint64_t* HWY_RESTRICT out,
                      FieldStatus* HWY_RESTRICT status) {
   size_t i = 0;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  const QuadConstants q(max);
+  const auto quads = [&]<bool kCheckMax>() {
+    for (; i + 4 <= n; i += 4) {
+      bool short_fields = true;
+      for (size_t k = 0; k < 4; ++k) {
+        short_fields &= spans[i + k].end - spans[i + k].begin - 1 < 16;
+      }
+      if (short_fields && ParseQuadUpTo16<kCheckMax>(base, spans + i, q, out + i, status + i)) {
+        continue;
+      }
+      for (size_t k = 0; k < 4; ++k) {
+        ParseOne(base + spans[i + k].begin, spans[i + k].end - spans[i + k].begin, max, out + i + k,
+                 status + i + k);
+      }
+    }
+  };
+  // Counters and times (max 2^64 - 2) cannot overflow in 16 digits: no range check there.
+  if (max >= 9999999999999999ull) {
+    quads.template operator()<false>();
+  } else {
+    quads.template operator()<true>();
+  }
+#endif
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   const PairConstants c(max);
   for (; i + 2 <= n; i += 2) {
@@ -176,6 +282,8 @@ void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_REST
     ParseOne(base + spans[i].begin, spans[i].end - spans[i].begin, max, out + i, status + i);
   }
 }
+
+#pragma GCC diagnostic pop
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE

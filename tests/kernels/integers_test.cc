@@ -139,12 +139,13 @@ TEST(ParseUintColumn, EveryTargetMatchesScalar) {
       want_status[i] = r.status;
     }
     ForEachTarget([&](const char*) {
-      for (size_t misalign : {0, 1, 7, 15, 33, 63}) {
+      for (size_t misalign : {0, 1, 2, 7, 15, 33, 63}) {
         const PaddedBuffer buf(text, misalign);
-        // AVX2 and AVX-512 convert fields in pairs: an odd count leaves one for the tail loop,
-        // and starting one field later pairs every field with its other neighbour.
-        const size_t skip = misalign % 2;
-        const size_t count = n - skip - (misalign == 1 ? 1 : 0);
+        // AVX-512 converts fields in fours, then AVX2 in pairs: starting 0..3 fields later
+        // groups every field with other neighbours, and counts of every remainder mod 4 leave
+        // 0..3 fields for the pair and tail loops.
+        const size_t skip = misalign % 4;
+        const size_t count = n - skip - misalign % 5;
         std::vector<uint64_t> got(n, 12345);
         std::vector<FieldStatus> got_status(n, FieldStatus::kMissing);
         ParseUintColumn(buf.data(), spans.data() + skip, count, max, got.data() + skip,
