@@ -92,6 +92,44 @@ LineError ErrorFor(FieldKind kind, FieldStatus status) {
   return LineError::kInvalidUtf8;  // strings fail only on their bytes
 }
 
+// Where ParseBlock's line loop is: line r of the block, rows made, the slot of the previous
+// line's newline, the next oddity.
+struct LineScan {
+  size_t r, rows, prev, odd;
+};
+
+// ParseBlock's line loop over the lines that take the fast path, from `at` up to the first
+// that does not (or the block's end): each such line becomes a row of its block. A function of
+// its own, with no call inside: in ParseBlock, with SlowLine's call in the same loop, gcc kept
+// the line counter in a stack slot, a store and a reload every line, and the loop's speed then
+// depended on where the linker put it (the parse time of a run moved by 15% with changes to
+// other files; docs/performance-history.md, "Twenty-fifth session").
+[[gnu::noinline]] LineScan ScanFastLines(const uint32_t* d, const uint32_t* line_ends, size_t lines,
+                                         const uint32_t* oddities, size_t n_oddities, size_t nf,
+                                         uint32_t base, uint32_t first_line, LineScan at,
+                                         uint32_t* row_prev, uint32_t* row_line,
+                                         uint32_t* row_offset) {
+  size_t r = at.r, rows = at.rows, prev = at.prev, odd = at.odd;
+  for (; r < lines; ++r) {
+    const size_t next = line_ends[r] + 1;
+    const uint32_t line_begin = d[prev] + 1;  // relative to the block
+    const uint32_t line_end = d[next];        // the newline
+    while (odd < n_oddities && oddities[odd] < line_begin) ++odd;
+    const bool has_odd = odd < n_oddities && oddities[odd] <= line_end;
+    if (next - prev != nf || has_odd) [[unlikely]] {
+      break;
+    }
+    // Its fields' spans are made column by column after the loop (SpansFromDelimiters):
+    // storing every field's span here cost ~15 instructions a field (callgrind).
+    row_prev[rows] = static_cast<uint32_t>(prev);
+    row_line[rows] = first_line + static_cast<uint32_t>(r);
+    row_offset[rows] = base + line_begin;
+    ++rows;
+    prev = next;
+  }
+  return {r, rows, prev, odd};
+}
+
 class ChunkParser {
  public:
   ChunkParser(const uint8_t* bytes, size_t size, const Format& format, const FieldSet& wanted,
@@ -137,9 +175,17 @@ class ChunkParser {
     // line loop on a store).
     span_stride_ = (block + 1 + 511) / 512 * 512 + 8;
     s_.spans.resize(std::max(s_.spans.size(), span_stride_ * slots_.size()));
-    s_.row_line.resize(std::max(s_.row_line.size(), block + 1));
-    s_.row_offset.resize(std::max(s_.row_offset.size(), block + 1));
-    s_.row_prev.resize(std::max(s_.row_prev.size(), block + 1));
+    // The three row arrays start one, two and three cache lines into their buffers (the
+    // allocator gives all three the same address modulo 4 KiB): the line loop stores to the
+    // same index of each, and at equal low address bits those stores cost a run ~0.1 s of
+    // parse time in some builds (docs/performance-history.md, "Twenty-fifth session").
+    constexpr size_t kStagger = 64 / sizeof(uint32_t);
+    s_.row_line.resize(std::max(s_.row_line.size(), block + 1 + 3 * kStagger));
+    s_.row_offset.resize(std::max(s_.row_offset.size(), block + 1 + 3 * kStagger));
+    s_.row_prev.resize(std::max(s_.row_prev.size(), block + 1 + 3 * kStagger));
+    row_line_ = s_.row_line.data() + kStagger;
+    row_offset_ = s_.row_offset.data() + 2 * kStagger;
+    row_prev_ = s_.row_prev.data() + 3 * kStagger;
     s_.row_error.resize(std::max(s_.row_error.size(), block + 1));
     // +1: slot 0 is a virtual delimiter at offset -1, so line 0 starts at slot0 + 1 = 0.
     s_.delims.resize(std::max(s_.delims.size(), block + 64 + 1));
@@ -186,40 +232,30 @@ class ChunkParser {
     const uint32_t base = static_cast<uint32_t>(pos);
     // Hoisted out of the line loop into locals: the stores are uint32_t, so the compiler must
     // assume they may alias any uint32_t member and would reload members on every line.
-    uint32_t* const row_line = s_.row_line.data();
-    uint32_t* const row_offset = s_.row_offset.data();
-    uint32_t* const row_prev = s_.row_prev.data();
+    uint32_t* const row_line = row_line_;
+    uint32_t* const row_offset = row_offset_;
+    uint32_t* const row_prev = row_prev_;
     const uint32_t* const line_ends = s_.line_ends.data();
     const uint32_t* const oddities = s_.oddities.data();
-    size_t rows = block_rows_;
-    uint32_t line = line_;
-    size_t odd = 0;
-    size_t prev = 0;  // slot of the previous line's newline
-    for (size_t r = 0; r < c.lines; ++r, ++line) {
-      const size_t next = line_ends[r] + 1;
-      const uint32_t line_begin = d[prev] + 1;  // relative to the block
-      const uint32_t line_end = d[next];        // the newline
-      while (odd < c.oddities && oddities[odd] < line_begin) ++odd;
-      const bool has_odd = odd < c.oddities && oddities[odd] <= line_end;
-      if (next - prev == nf && !has_odd) [[likely]] {
-        // Its fields' spans are made column by column after the loop (SpansFromDelimiters):
-        // storing every field's span here cost ~15 instructions a field (callgrind).
-        row_prev[rows] = static_cast<uint32_t>(prev);
-        row_line[rows] = line;
-        row_offset[rows] = base + line_begin;
-        ++rows;
-      } else {
-        block_rows_ = rows;
-        line_ = line;
-        SlowLine(base + line_begin, base + line_end);
-        rows = block_rows_;
-      }
-      prev = next;
+    const uint32_t first_line = line_;  // line r of the block is first_line + r
+    LineScan at{0, block_rows_, 0, 0};
+    while (true) {
+      at = ScanFastLines(d, line_ends, c.lines, oddities, c.oddities, nf, base, first_line, at,
+                         row_prev, row_line, row_offset);
+      if (at.r == c.lines) break;
+      const size_t next = line_ends[at.r] + 1;
+      block_rows_ = at.rows;
+      line_ = first_line + static_cast<uint32_t>(at.r);
+      SlowLine(base + d[at.prev] + 1, base + d[next]);
+      at.rows = block_rows_;
+      at.prev = next;
+      ++at.r;
     }
-    block_rows_ = rows;
-    line_ = line;
+    const size_t prev = at.prev;
+    block_rows_ = at.rows;
+    line_ = first_line + static_cast<uint32_t>(c.lines);
     for (size_t k = 0; k < slots_.size(); ++k) {
-      kernels::SpansFromDelimiters(d, row_prev, rows, slots_[k].format_index, base, SpansOf(k));
+      kernels::SpansFromDelimiters(d, row_prev, at.rows, slots_[k].format_index, base, SpansOf(k));
     }
     ConvertBlock();
     return pos + d[prev] + 1;
@@ -262,9 +298,9 @@ class ChunkParser {
     for (size_t k = 0; k < slots_.size(); ++k) {
       SpansOf(k)[block_rows_] = tokens[slots_[k].format_index];
     }
-    s_.row_prev[block_rows_] = kernels::kSkipRow;  // its spans are written
-    s_.row_line[block_rows_] = line_;
-    s_.row_offset[block_rows_] = begin;
+    row_prev_[block_rows_] = kernels::kSkipRow;  // its spans are written
+    row_line_[block_rows_] = line_;
+    row_offset_[block_rows_] = begin;
     ++block_rows_;
   }
 
@@ -436,14 +472,14 @@ class ChunkParser {
     if (!any) return;
     for (size_t r = 0; r < n; ++r) {
       if (error[r] == 0 && typed_slots_ != 0) continue;
-      const uint32_t offset = s_.row_offset[r];
+      const uint32_t offset = row_offset_[r];
       const uint8_t* line = bytes_ + offset;
       const void* nl = memchr(line, '\n', size_ - offset);
       const size_t len = nl ? static_cast<const uint8_t*>(nl) - line : size_ - offset;
       if (Format::FromHeaderLine({reinterpret_cast<const char*>(line), len})) {
         ++out_.header_lines;
       } else if (error[r] != 0) {
-        out_.bad_lines.push_back({s_.row_line[r], offset, static_cast<LineError>(error[r] - 1)});
+        out_.bad_lines.push_back({row_line_[r], offset, static_cast<LineError>(error[r] - 1)});
       } else {
         continue;  // a good row of a strings-only format
       }
@@ -504,6 +540,10 @@ class ChunkParser {
   size_t rows_ = 0;                            // rows converted so far, dropped ones included
   size_t block_rows_ = 0;                      // rows of the current block
   uint32_t line_ = 0;
+  // The block rows' line numbers, line offsets and delimiter slots, in s_ (see the constructor).
+  uint32_t* row_line_ = nullptr;
+  uint32_t* row_offset_ = nullptr;
+  uint32_t* row_prev_ = nullptr;
 };
 
 }  // namespace
