@@ -12,6 +12,7 @@
 #include "kernels/addr.h"
 #include "kernels/enums.h"
 #include "pipeline/distinct.h"
+#include "pipeline/exposure.h"
 #include "pipeline/flat_map.h"
 #include "pipeline/prefetch.h"
 #include "pipeline/serial.h"
@@ -225,11 +226,6 @@ class LastTwo {
   Value* value_[2] = {nullptr, nullptr};  // null: no key yet
 };
 
-struct ExposureAgg {
-  uint64_t accepted = 0, rejected = 0;
-  DistinctCounter sources;
-};
-
 // "First seen" order of a value: the batch's order, then the row within it.
 using SeenOrder = std::pair<uint64_t, uint64_t>;
 
@@ -260,7 +256,7 @@ struct Aggregator::State {
   // Talker tables stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<TalkerWindow> talker_windows;
   FlatMap<uint64_t, TalkerTable*, KeyHash> talkers_by_window;
-  FlatMap<ExposureKey, ExposureAgg, KeyHash> exposure;
+  ExposureTable exposure;
   uint64_t records = 0;
   // Aggregators taken over by Absorb: their keys are disjoint from these tables' and from
   // each other's, so the outputs concatenate them. Empty except in a run's final result.
@@ -417,9 +413,10 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   auto row_of = [rows](size_t i) -> size_t { return rows != nullptr ? rows[i] : i; };
 
   // Two stages kDepth rows apart. The first resolves a row's keys and hashes and prefetches
-  // every table slot the row will update (distinct counters, talkers, exposure, the text
-  // kDepth rows further on); the second updates them. With ~1,400 windows of up to 32 KiB
-  // counters and 600k exposure keys nearly every update is a cache miss: this overlaps them.
+  // every table slot the row will update (distinct counters, talkers, the text kDepth rows
+  // further on); the second updates them. With ~1,400 windows of up to 32 KiB counters nearly
+  // every update is a cache miss: this overlaps them. Exposure updates are appended to the
+  // table's log (exposure.h), which needs no prefetch.
   constexpr size_t kDepth = 16;
   struct Staged {
     size_t r;
@@ -428,7 +425,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     WindowAgg* agg;
     const Addr128* from;
     TalkerTable* talkers;
-    uint64_t window_start, from_hash, to_hash, exposure_hash;
+    uint64_t window_start, from_hash, to_hash;
     ExposureKey exposure_key;
     uint64_t n_bytes, n_packets;
     bool has_to, rejected, accepted, exposed, has_port;
@@ -508,8 +505,6 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
           protocol->present(r)) {
         st.exposed = true;
         st.exposure_key = PackExposure(st.id, st.port, static_cast<uint8_t>(protocol->u64[r]));
-        st.exposure_hash = KeyHash{}(st.exposure_key);
-        s.exposure.Prefetch(st.exposure_hash);
       }
     }
   };
@@ -539,12 +534,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
       talker.packets += st.n_packets;
       ++talker.flows;
     }
-    if (st.exposed) {
-      ExposureAgg& e = s.exposure.FindOrInsert(st.exposure_key, st.exposure_hash);
-      e.accepted += st.accepted;
-      e.rejected += st.rejected;
-      e.sources.Add(st.from_hash);
-    }
+    if (st.exposed) s.exposure.Add(st.exposure_key, st.from_hash, st.accepted, st.rejected);
   };
 
   for (size_t i = 0; i < n + kDepth; ++i) {
@@ -576,14 +566,16 @@ void Aggregator::State::MergeFrom(const State& o) {
       t.bytes += agg.bytes, t.packets += agg.packets, t.flows += agg.flows;
     }
   }
-  s.exposure.Reserve(s.exposure.size() + o.exposure.size());
-  for (const auto& [key, agg] : o.exposure) {
-    ExposureAgg& e = s.exposure[PackExposure(remap[key >> 24], static_cast<uint16_t>(key >> 8),
-                                             static_cast<uint8_t>(key))];
-    e.accepted += agg.accepted;
-    e.rejected += agg.rejected;
-    e.sources.Merge(agg.sources);
+  ExposureTable spare;
+  const ExposureTable::Array<ExposureTable::Entry>& theirs = o.exposure.Entries(&spare);
+  std::vector<ExposureTable::Entry> more;
+  more.reserve(theirs.size());
+  for (const ExposureTable::Entry& e : theirs) {
+    more.push_back(e);
+    more.back().key = PackExposure(remap[e.key >> 24], static_cast<uint16_t>(e.key >> 8),
+                                   static_cast<uint8_t>(e.key));
   }
+  s.exposure.Merge(std::move(more));
   s.records += o.records;
   for (const auto& shard : o.shards) MergeFrom(*shard);
 }
@@ -700,10 +692,11 @@ void Aggregator::Save(ByteWriter& out) const {
   out.U64(exposure);
   top.ForEach([&](const State& s) {
     const std::vector<uint32_t> id = global_ids(s);
-    for (const auto& [key, e] : s.exposure) {
-      out.U32(id[key >> 24]);
-      out.U16(static_cast<uint16_t>(key >> 8));
-      out.U8(static_cast<uint8_t>(key));
+    ExposureTable spare;
+    for (const ExposureTable::Entry& e : s.exposure.Entries(&spare)) {
+      out.U32(id[e.key >> 24]);
+      out.U16(static_cast<uint16_t>(e.key >> 8));
+      out.U8(static_cast<uint8_t>(e.key));
       out.U64(e.accepted);
       out.U64(e.rejected);
       e.sources.Save(out);
@@ -761,17 +754,18 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
   }
   const uint64_t n_exposure = in.U64();
   if (!in.Expect(n_exposure, 4 + 2 + 1 + 16 + 5)) return fail("exposure count");
-  s.exposure.Reserve(s.exposure.size() + n_exposure);
-  for (uint64_t k = 0; k < n_exposure; ++k) {
+  std::vector<ExposureTable::Entry> exposure(n_exposure);
+  for (ExposureTable::Entry& e : exposure) {
     const uint32_t iface = in.U32();
     const uint16_t port = in.U16();
     const uint8_t protocol = in.U8();
     if (in.failed() || iface >= n_interfaces) return fail("exposure key");
-    ExposureAgg& e = s.exposure[PackExposure(remap[iface], port, protocol)];
-    e.accepted += in.U64();
-    e.rejected += in.U64();
+    e.key = PackExposure(remap[iface], port, protocol);
+    e.accepted = in.U64();
+    e.rejected = in.U64();
     if (!e.sources.Load(in)) return fail("exposure sources");
   }
+  s.exposure.Merge(std::move(exposure));
   if (in.failed()) return fail("truncated");
   s.records += records;
   return true;
@@ -859,14 +853,16 @@ struct ExposureSortRow {
 };
 
 // Sorts by key, a byte at a time from the lowest (a stable counting sort per byte), skipping
-// the bytes all keys share. Exposure keys are ~32 bits (24 + the interface rank's): at most
-// four passes over the rows, against std::sort's ~20 compares a row (0.04 s for 611k rows).
-void SortByKey(std::vector<ExposureSortRow>& rows) {
+// the bytes all keys share and those below bit `sorted_below`, when the rows are already in
+// order by those bits among rows with equal higher bits. Exposure keys are ~32 bits (24 + the
+// interface rank's): at most four passes over the rows, against std::sort's ~20 compares a
+// row (0.04 s for 611k rows).
+void SortByKey(std::vector<ExposureSortRow>& rows, unsigned sorted_below) {
   if (rows.size() < 2) return;
   uint64_t all = 0;
   for (const ExposureSortRow& r : rows) all |= r.key;
   std::vector<ExposureSortRow> other(rows.size());
-  for (unsigned shift = 0; shift < 64 && (all >> shift) != 0; shift += 8) {
+  for (unsigned shift = sorted_below; shift < 64 && (all >> shift) != 0; shift += 8) {
     size_t start[256] = {};
     for (const ExposureSortRow& r : rows) ++start[(r.key >> shift) & 255];
     if (start[(rows[0].key >> shift) & 255] == rows.size()) continue;  // one value: in order
@@ -961,17 +957,23 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
   // Sort packed keys with the interface id replaced by its name's rank among all states'
   // names: integer compares instead of string compares over ~600k rows, and the same order.
   std::vector<std::string_view> names;
-  size_t count = 0;
+  std::vector<ExposureTable> spares;  // folded copies of tables with a log (not after a run)
+  std::vector<const ExposureTable::Array<ExposureTable::Entry>*> tables;
   top.ForEach([&](const State& s) {
     for (const Interface& i : s.interfaces) names.push_back(i.name);
-    count += s.exposure.size();
+  });
+  spares.reserve(1 + top.shards.size());
+  size_t count = 0, states_with_rows = 0;
+  top.ForEach([&](const State& s) {
+    tables.push_back(&s.exposure.Entries(&spares.emplace_back()));
+    count += tables.back()->size();
+    states_with_rows += !tables.back()->empty();
   });
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  // The rows' values are read in the table's slot order (sequential, where the sorted order
-  // was a cache miss a row), then sorted with them.
   std::vector<ExposureSortRow> keyed;
   keyed.reserve(count);
+  size_t state = 0;
   top.ForEach([&](const State& s) {
     std::vector<uint32_t> rank(s.interfaces.size());
     for (uint32_t i = 0; i < rank.size(); ++i) {
@@ -979,13 +981,15 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
           std::lower_bound(names.begin(), names.end(), std::string_view(s.interfaces[i].name)) -
           names.begin());
     }
-    for (const auto& [key, e] : s.exposure) {
-      keyed.push_back({(uint64_t{rank[key >> 24]} << 24) | (key & 0xFFFFFF), e.accepted, e.rejected,
-                       e.sources.Count()});
+    for (const ExposureTable::Entry& e : *tables[state++]) {
+      keyed.push_back({(uint64_t{rank[e.key >> 24]} << 24) | (e.key & 0xFFFFFF), e.accepted,
+                       e.rejected, e.sources.Count()});
     }
   });
-  // Every key has one owner (Route), so the keys are distinct and any sort gives one order.
-  SortByKey(keyed);
+  // Every key has one owner (Route), so the keys are distinct and any sort gives one order. A
+  // single table is already in (interface id, port, protocol) order, and the rank is a
+  // function of the id: a stable sort by the rank alone orders it.
+  SortByKey(keyed, states_with_rows <= 1 ? 24 : 0);
   std::vector<ExposureRow> rows(keyed.size());
   for (size_t i = 0; i < keyed.size(); ++i) {
     const ExposureSortRow& k = keyed[i];
@@ -997,6 +1001,11 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
                k.sources};
   }
   return rows;
+}
+
+void Aggregator::Flush() {
+  state_->exposure.Fold();
+  for (auto& shard : state_->shards) shard->exposure.Fold();
 }
 
 }  // namespace flowsift

@@ -158,6 +158,11 @@ class Aggregator {
   // between aggregators or on the order of Adds and Merges.
   void Merge(const Aggregator& other);
 
+  // Folds the updates AddRows buffers (the exposure table's log, exposure.h) into the tables.
+  // The readers below give the same results either way, but on an aggregator with buffered
+  // updates each reader folds a copy of them: call this once after the last AddRows.
+  void Flush();
+
   // The tables, sorted by key: (interface_id, window_start); (window_start, rank);
   // (interface_id, dst_port, protocol). Strings compare bytewise.
   std::vector<WindowRow> Windows() const;

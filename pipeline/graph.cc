@@ -461,6 +461,8 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   // thread each.
   tbb::parallel_invoke(
       [&] {
+        for (Aggregator& a : aggregators) a.Flush();
+        for (Aggregator& e : exposures) e.Flush();
         for (unsigned k = 1; k < parts; ++k) {
           aggregators[0].AbsorbPartition(std::move(aggregators[k]));
         }
