@@ -199,6 +199,47 @@ void BM_ParseUintStartScalar(benchmark::State& state) {
   ParseIntField(state, 10, kernels::ParseUintScalar);
 }
 
+// The action column (field 12: ACCEPT / REJECT) of the same records: the column kernel on each
+// target (a gather per vector on AVX2 and AVX-512, the 8-byte compare field by field on the
+// others) and the scalar reference field by field.
+void ParseActionColumn(benchmark::State& state) {
+  const IntFields& f = IntFieldsOf(12);
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(f.text.data());
+  std::vector<uint8_t> codes(f.spans.size());
+  std::vector<kernels::FieldStatus> status(f.spans.size());
+  for (auto _ : state) {
+    kernels::ParseEnumColumn(kernels::EnumKind::kAction, base, f.spans.data(), f.spans.size(),
+                             codes.data(), status.data());
+    benchmark::DoNotOptimize(codes.data());
+  }
+  SetRates(state, f.text.size() - kernels::kPadding, f.spans.size());
+}
+void BM_ParseEnumActionScalar(benchmark::State& state) {
+  const IntFields& f = IntFieldsOf(12);
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(f.text.data());
+  for (auto _ : state) {
+    unsigned sum = 0;
+    for (const auto& sp : f.spans) {
+      uint8_t code = 0;
+      (void)kernels::ParseEnumScalar(kernels::EnumKind::kAction, base + sp.begin, sp.end - sp.begin,
+                                     &code);
+      sum += code;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  SetRates(state, f.text.size() - kernels::kPadding, f.spans.size());
+}
+[[maybe_unused]] const bool kEnumBenchmarksRegistered = [] {
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    benchmark::RegisterBenchmark(
+        ("BM_ParseEnumColumnActionOnTarget/" + std::string(hwy::TargetName(target))).c_str(),
+        [target](benchmark::State& st) { OnTarget(st, target, ParseActionColumn); })
+        ->Unit(benchmark::kMicrosecond);
+  }
+  return true;
+}();
+void BM_ParseEnumColumnAction(benchmark::State& state) { ParseActionColumn(state); }
+
 BENCHMARK(BM_IndexDelimiters)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IndexDelimitersScalar)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseChunkAllFields)->Unit(benchmark::kMillisecond);
@@ -209,6 +250,8 @@ BENCHMARK(BM_ParseUintBytes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ParseUintBytesScalar)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ParseUintStart)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ParseUintStartScalar)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ParseEnumColumnAction)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ParseEnumActionScalar)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace flowsift

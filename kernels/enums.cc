@@ -1,9 +1,15 @@
-// Enumerated fields by one 8-byte compare. See enums.h for the contract.
+// Enumerated fields by one 8-byte compare; the column form four fields a vector on AVX2 and
+// eight on AVX-512. See enums.h for the contract.
 #include "kernels/enums.h"
 
 #include <array>
 #include <cstring>
 
+// Target-independent: the spellings, their packed forms, and the scalar matcher (which the
+// SIMD loops use for their tails). Compiled once although foreach_target includes this file
+// once per target.
+#ifndef FLOWSIFT_KERNELS_ENUMS_SHARED_
+#define FLOWSIFT_KERNELS_ENUMS_SHARED_
 namespace flowsift::kernels {
 namespace {
 
@@ -76,7 +82,98 @@ FieldStatus MatchScalar(const std::array<std::string_view, N>& names, const uint
 }
 
 }  // namespace
+}  // namespace flowsift::kernels
+#endif  // FLOWSIFT_KERNELS_ENUMS_SHARED_
 
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/enums.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace flowsift::kernels::HWY_NAMESPACE {
+
+#if HWY_TARGET > HWY_AVX2
+
+// Without a hardware gather (SSE4, SSSE3, scalar) a vector of fields is loaded field by field,
+// which is what the scalar loop does already.
+template <const auto& kNames>
+void MatchColumnOnTarget(const uint8_t* base, const FieldSpan* spans, size_t n, uint8_t* code,
+                         FieldStatus* status) {
+  MatchColumn<kNames>(base, spans, n, code, status);
+}
+
+#else  // AVX2 and AVX-512
+
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Match over a vector of fields: a span is a u64 lane (begin | end << 32), a gather loads each
+// field's first 8 bytes, and every name is compared in every lane; codes and statuses are
+// narrowed to bytes and stored. 4 fields a vector on AVX2, 8 on AVX-512.
+template <const auto& kNames>
+void MatchColumnOnTarget(const uint8_t* base, const FieldSpan* spans, size_t n, uint8_t* code,
+                         FieldStatus* status) {
+  static_assert(sizeof(FieldSpan) == 8 && sizeof(FieldStatus) == 1);
+  const hn::ScalableTag<uint64_t> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  const hn::Rebind<uint8_t, decltype(d)> d8;
+  const size_t lanes = hn::Lanes(d);
+  const auto low32 = hn::Set(d, 0xFFFFFFFFu);
+  const auto ones = hn::Set(d, ~uint64_t{0});
+  const auto eight = hn::Set(d, 8);
+  const auto* words = reinterpret_cast<const uint64_t*>(base);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto span = hn::LoadU(d, reinterpret_cast<const uint64_t*>(spans + i));
+    const auto begin = hn::And(span, low32);
+    // In 64 bits: a span with end < begin (never made by the splitter) gives a huge length,
+    // as the scalar path's 32-bit difference does, and matches nothing either way.
+    const auto len = hn::Sub(hn::ShiftRight<32>(span), begin);
+    auto v = hn::GatherOffset(d, words, hn::BitCast(di, begin));
+    // The bytes past len zeroed (shift counts kept below 64: a length of 8 or more keeps all).
+    const auto keep = hn::Not(hn::Shl(ones, hn::ShiftLeft<3>(hn::Min(len, hn::Set(d, 7)))));
+    v = hn::And(v, hn::IfThenElse(hn::Lt(len, eight), keep, ones));
+    auto c = hn::Zero(d);
+    for (size_t k = 1; k < Packed<kNames>::kCount; ++k) {
+      const auto hit = hn::And(hn::Eq(v, hn::Set(d, Packed<kNames>::kValues[k])),
+                               hn::Eq(len, hn::Set(d, kNames[k].size())));
+      c = hn::IfThenElse(hit, hn::Set(d, k), c);
+    }
+    const auto dash = hn::And(hn::Eq(v, hn::Set(d, uint64_t{'-'})), hn::Eq(len, hn::Set(d, 1)));
+    const auto st = hn::IfThenElse(
+        hn::Ne(c, hn::Zero(d)), hn::Set(d, static_cast<uint64_t>(FieldStatus::kOk)),
+        hn::IfThenElse(dash, hn::Set(d, static_cast<uint64_t>(FieldStatus::kMissing)),
+                       hn::Set(d, static_cast<uint64_t>(FieldStatus::kBadSyntax))));
+    hn::StoreU(hn::TruncateTo(d8, c), d8, code + i);
+    hn::StoreU(hn::TruncateTo(d8, st), d8, reinterpret_cast<uint8_t*>(status + i));
+  }
+  MatchColumn<kNames>(base, spans + i, n - i, code + i, status + i);
+}
+
+#endif  // HWY_TARGET > HWY_AVX2
+
+void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
+                     uint8_t* code, FieldStatus* status) {
+  // One loop per kind, so the spelling table is a compile-time constant inside the loop.
+  switch (kind) {
+    case EnumKind::kAction:
+      return MatchColumnOnTarget<kActionNames>(base, spans, n, code, status);
+    case EnumKind::kLogStatus:
+      return MatchColumnOnTarget<kLogStatusNames>(base, spans, n, code, status);
+    case EnumKind::kAddrType:
+      return MatchColumnOnTarget<kAddrTypeNames>(base, spans, n, code, status);
+    case EnumKind::kFlowDirection:
+      return MatchColumnOnTarget<kFlowDirectionNames>(base, spans, n, code, status);
+  }
+  for (size_t i = 0; i < n; ++i) code[i] = 0, status[i] = FieldStatus::kBadSyntax;
+}
+
+// NOLINTNEXTLINE(google-readability-namespace-comments)
+}  // namespace flowsift::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace flowsift::kernels {
 const std::string_view* EnumNames(EnumKind kind, size_t* count) {
   switch (kind) {
     case EnumKind::kAction:
@@ -126,20 +223,12 @@ FieldStatus ParseEnumScalar(EnumKind kind, const uint8_t* p, size_t len, uint8_t
   return FieldStatus::kBadSyntax;
 }
 
+HWY_EXPORT(ParseEnumColumn);
+
 void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
                      uint8_t* code, FieldStatus* status) {
-  // One loop per kind, so the spelling table is a compile-time constant inside the loop.
-  switch (kind) {
-    case EnumKind::kAction:
-      return MatchColumn<kActionNames>(base, spans, n, code, status);
-    case EnumKind::kLogStatus:
-      return MatchColumn<kLogStatusNames>(base, spans, n, code, status);
-    case EnumKind::kAddrType:
-      return MatchColumn<kAddrTypeNames>(base, spans, n, code, status);
-    case EnumKind::kFlowDirection:
-      return MatchColumn<kFlowDirectionNames>(base, spans, n, code, status);
-  }
-  for (size_t i = 0; i < n; ++i) code[i] = 0, status[i] = FieldStatus::kBadSyntax;
+  HWY_DYNAMIC_DISPATCH(ParseEnumColumn)(kind, base, spans, n, code, status);
 }
 
 }  // namespace flowsift::kernels
+#endif  // HWY_ONCE

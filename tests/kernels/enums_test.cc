@@ -1,4 +1,5 @@
-// ParseEnum (8-byte compare) against ParseEnumScalar.
+// ParseEnum (8-byte compare) and ParseEnumColumn (on every Highway target) against
+// ParseEnumScalar.
 #include "kernels/enums.h"
 
 #include <gtest/gtest.h>
@@ -97,16 +98,24 @@ TEST(ParseEnum, ColumnMatchesScalar) {
       text += ' ';
     }
     const PaddedBuffer buf(text, 0);
-    std::vector<uint8_t> codes(spans.size(), 99);
-    std::vector<FieldStatus> status(spans.size(), FieldStatus::kOverflow);
-    ParseEnumColumn(kind, buf.data(), spans.data(), spans.size(), codes.data(), status.data());
-    for (size_t i = 0; i < spans.size(); ++i) {
-      uint8_t expected = 0;
-      const FieldStatus st = ParseEnumScalar(kind, buf.data() + spans[i].begin,
-                                             spans[i].end - spans[i].begin, &expected);
-      ASSERT_EQ(status[i], st) << i;
-      ASSERT_EQ(codes[i], expected) << i;
-    }
+    flowsift::testing::ForEachTarget([&](const char*) {
+      // Every count from 0 to 9 (the SIMD loops' tails) and the whole column.
+      for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{7}, size_t{8},
+                       size_t{9}, spans.size()}) {
+        std::vector<uint8_t> codes(n + 1, 99);
+        std::vector<FieldStatus> status(n + 1, FieldStatus::kOverflow);
+        ParseEnumColumn(kind, buf.data(), spans.data(), n, codes.data(), status.data());
+        for (size_t i = 0; i < n; ++i) {
+          uint8_t expected = 0;
+          const FieldStatus st = ParseEnumScalar(kind, buf.data() + spans[i].begin,
+                                                 spans[i].end - spans[i].begin, &expected);
+          ASSERT_EQ(status[i], st) << i;
+          ASSERT_EQ(codes[i], expected) << i;
+        }
+        ASSERT_EQ(codes[n], 99) << "wrote past the column";
+        ASSERT_EQ(status[n], FieldStatus::kOverflow) << "wrote past the column";
+      }
+    });
   }
 }
 
