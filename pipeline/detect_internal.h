@@ -459,8 +459,12 @@ struct Attempt {
 // the source's later attempts directly. An internet-wide scan's million sources each make a few
 // attempts, at random ports of random hosts: one small list per source instead of a scan key
 // and a sweep key per attempt. Whether a key is promoted changes where its attempts are kept,
-// never the findings: evaluation reads both (detect_findings.cc).
-inline constexpr size_t kAttemptLog = 16;
+// never the findings: evaluation reads both (detect_findings.cc). 64, not 16: a list is 64
+// bytes an attempt, a promoted attempt a port-scan and a sweep state of ~500 bytes with their
+// slots, and the background internet scanners of the 1 GiB benchmark make 17-64 attempts in
+// most 5-minute windows: promoted at 16, they held 40 MB of states, and the run's detection
+// CPU was 11% higher (docs/performance-history.md, "Twenty-sixth session").
+inline constexpr size_t kAttemptLog = 64;
 struct AttemptLog {
   std::vector<Attempt> attempts;
   bool promoted = false;

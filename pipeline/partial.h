@@ -24,7 +24,8 @@ inline constexpr std::string_view kStateFile = "state.bin.zst";
 inline constexpr std::string_view kPartialMagic = "flowsift-partial";
 // Bumped when the header or the encoding of an existing section changes. A reader accepts
 // only its own version: merging parts of different versions is refused.
-inline constexpr uint32_t kPartialFormatVersion = 1;
+// Version 2: a detection state's attempt lists hold up to 64 attempts (16 in version 1).
+inline constexpr uint32_t kPartialFormatVersion = 2;
 
 // Section ids. A reader refuses a section id it does not know unless bit 31 (kOptional) is
 // set: a required section it cannot apply would silently change the merged outputs.

@@ -612,6 +612,48 @@ std::unique_ptr<AttackSet> MakeAttackSet(uint64_t records, uint64_t seed) {
   return set;
 }
 
+// A source's failed attempts in a scan window stay in a list until there are more than
+// kAttemptLog (64) of them, then go to the port-scan and sweep tables (detect_internal.h); the
+// findings must not depend on which. One scanner makes 110 attempts in one window (promoted in
+// one detector); dealt at random to 2 to 40 detectors (about 55 down to 3 each: listed) and
+// merged, the findings are the same.
+TEST(PortScan, PromotedOrListedAttemptsGiveTheSameFindings) {
+  std::vector<Rec> recs;
+  const auto attempt = [&](const std::string& dst, int port, uint64_t at) {
+    Rec r;
+    r.src = "203.0.113.9";
+    r.dst = dst;
+    r.dport = port;
+    r.action = "REJECT";
+    r.start = 1700000100 + at;  // one aligned 300 s window
+    recs.push_back(r);
+  };
+  for (int p = 0; p < 20; ++p) attempt("10.0.7.1", 1000 + p, p);  // a port scan of one host
+  for (const int port : {445, 22, 23}) {                          // and three sweeps
+    for (int h = 0; h < 30; ++h) attempt(Ip(10, 0, 7, 1 + h), port, 20 + h);
+  }
+  Detect one;
+  for (const Rec& r : recs) one.Add(r);
+  const std::vector<Finding> all = one.Run();
+  const auto count = [&](const std::string& type) {
+    return std::count_if(all.begin(), all.end(), [&](const Finding& f) { return f.type == type; });
+  };
+  ASSERT_EQ(count("port_scan"), 1);
+  ASSERT_EQ(count("port_sweep"), 3);
+  const std::vector<std::string> want = Lines(all);
+  std::mt19937_64 rng(3);
+  for (const size_t parts : {2u, 5u, 40u}) {
+    std::vector<Detect> ds(parts);
+    for (const Rec& r : recs) ds[rng() % parts].Add(r);
+    Detector merged{DetectOptions{}};
+    for (Detect& d : ds) {
+      d.Flush();
+      merged.Merge(d.detector());
+    }
+    EXPECT_EQ(Lines(merged.Findings(1700000000, 1700003600)), want) << parts << " parts";
+  }
+}
+
 TEST(Detector, AnySplitAndOrderGivesTheSameFindings) {
   const auto set = MakeAttackSet(300000, 11);
   const GenOptions& g = set->g;
