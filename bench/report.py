@@ -404,9 +404,10 @@ def render_section(res, plot_prefix):
                 "the keys of the main set and four times its input. Without detection its RSS "
                 "is that of one pass (by hand, twelfth session: 146 and 144 MB of anonymous "
                 "memory for one and eight passes of 256 MiB); with detection a source whose "
-                "failed attempts in a window pass 16 gets per-port and per-destination states, "
+                "failed attempts in a window pass 64 (16 before `fc9071b`) gets per-port and "
+                "per-destination states, "
                 "and repeated records take more sources past that line: a bounded step (by "
-                "hand, 256 MiB: 240 MB once, 244 MB twice, 272 MB four times, 275 MB eight "
+                "hand at 16, 256 MiB: 240 MB once, 244 MB twice, 272 MB four times, 275 MB eight "
                 "times), not growth with the input."]
 
     if res["kernels"]:
