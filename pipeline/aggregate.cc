@@ -656,10 +656,16 @@ void Aggregator::Save(ByteWriter& out) const {
     out.U64(i->account_seen.second);
   }
   uint64_t windows = 0, talkers = 0, exposure = 0;
+  // Each state's exposure entries, folded once (a copy only for a table with a log, which a
+  // run never leaves): counted here, written below.
+  std::vector<ExposureTable> spares;
+  spares.reserve(1 + top.shards.size());
+  std::vector<const ExposureTable::Array<ExposureTable::Entry>*> exposure_tables;
   top.ForEach([&](const State& s) {
     windows += s.window_aggs.size();
     talkers += s.TalkerCount();
-    exposure += s.exposure.size();
+    exposure_tables.push_back(&s.exposure.Entries(&spares.emplace_back()));
+    exposure += exposure_tables.back()->size();
   });
   const auto global_ids = [&](const State& s) {
     std::vector<uint32_t> id(s.interfaces.size());
@@ -690,10 +696,10 @@ void Aggregator::Save(ByteWriter& out) const {
     }
   });
   out.U64(exposure);
+  size_t state = 0;
   top.ForEach([&](const State& s) {
     const std::vector<uint32_t> id = global_ids(s);
-    ExposureTable spare;
-    for (const ExposureTable::Entry& e : s.exposure.Entries(&spare)) {
+    for (const ExposureTable::Entry& e : *exposure_tables[state++]) {
       out.U32(id[e.key >> 24]);
       out.U16(static_cast<uint16_t>(e.key >> 8));
       out.U8(static_cast<uint8_t>(e.key));
@@ -958,13 +964,11 @@ std::vector<ExposureRow> Aggregator::Exposure() const {
   // names: integer compares instead of string compares over ~600k rows, and the same order.
   std::vector<std::string_view> names;
   std::vector<ExposureTable> spares;  // folded copies of tables with a log (not after a run)
-  std::vector<const ExposureTable::Array<ExposureTable::Entry>*> tables;
-  top.ForEach([&](const State& s) {
-    for (const Interface& i : s.interfaces) names.push_back(i.name);
-  });
   spares.reserve(1 + top.shards.size());
+  std::vector<const ExposureTable::Array<ExposureTable::Entry>*> tables;
   size_t count = 0, states_with_rows = 0;
   top.ForEach([&](const State& s) {
+    for (const Interface& i : s.interfaces) names.push_back(i.name);
     tables.push_back(&s.exposure.Entries(&spares.emplace_back()));
     count += tables.back()->size();
     states_with_rows += !tables.back()->empty();
