@@ -77,6 +77,11 @@ TEST(NetworkSet, ContainsAgreesWithPlainCidrMathsOnEveryKindOfList) {
       {{"::ffff:10.0.0.0", 120}, {"2001:db8::", 32}, {"172.16.0.0", 96 + 12}},
       {{"::", 0}},
       {{"::ffff:0:0", 104}, {"100.64.0.0", 96 + 10}, {"100.64.9.0", 96 + 31}},
+      {{"10.2.128.0", 96 + 17},
+       {"10.4.0.0", 96 + 15},
+       {"10.4.3.0", 96 + 24},
+       {"::ffff:10.2.0.0", 113}},
+      {{"10.0.0.0", 96 + 8}, {"::ffff:10.2.3.4", 128}, {"::ffff:0:0", 95}},
       {{"10.0.0.0", 96 + 8},
        {"172.16.0.0", 96 + 12},
        {"192.168.0.0", 96 + 16},
@@ -87,9 +92,11 @@ TEST(NetworkSet, ContainsAgreesWithPlainCidrMathsOnEveryKindOfList) {
   // Addresses near the blocks' edges and anywhere: IPv4 in the /16s the lists touch, any
   // IPv4, IPv4-mapped neighbours in IPv6 space, any IPv6.
   std::vector<kernels::Addr128> addrs;
-  for (uint32_t net : {0x0A01u, 0x0A00u, 0xC0A8u, 0xAC10u, 0xAC1Fu, 0x6440u, 0x0000u, 0x6440u}) {
+  for (uint32_t net : {0x0A01u, 0x0A00u, 0xC0A8u, 0xAC10u, 0xAC1Fu, 0x6440u, 0x0000u, 0x6440u,
+                       0x0A02u, 0x0A03u, 0x0A04u, 0x0A05u, 0x0A06u}) {
     for (int k = 0; k < 3000; ++k) {
-      addrs.push_back(kernels::AddrFromIPv4(net << 16 | static_cast<uint32_t>(rng() % 4096)));
+      const uint32_t host = k % 2 == 0 ? rng() % 4096 : rng() % 65536;  // both halves of a /16
+      addrs.push_back(kernels::AddrFromIPv4(net << 16 | host));
     }
   }
   for (int k = 0; k < 20000; ++k) {

@@ -161,6 +161,39 @@ TEST(ParseChunk, MillisecondTimestampsBecomeSeconds) {
   EXPECT_EQ(p.U64(Field::kEnd, 0), 1512564059u);
 }
 
+// Seconds and milliseconds mixed in one block: only the values at or above 10^11 are divided,
+// wherever they sit among the others (the block is checked as a whole first). Two texts: one
+// with a millisecond record among seconds, one whose only such value is 10^11 itself.
+TEST(ParseChunk, MillisecondValuesAmongSecondsInOneBlock) {
+  for (const int special : {313, 401}) {
+    std::mt19937_64 rng(5);
+    std::string text;
+    std::vector<std::pair<uint64_t, uint64_t>> want;  // (start, end) in seconds
+    for (int i = 0; i < 600; ++i) {
+      uint64_t start = 1700000000 + rng() % 100000, end = start + 60;
+      std::string start_text = std::to_string(start), end_text = std::to_string(end);
+      if (i == special && special == 313) {  // milliseconds
+        start_text += "123";
+        end_text += "999";
+      } else if (i == special) {  // the largest value kept as seconds, the smallest divided
+        start = 99999999999;
+        end = 100000000;
+        start_text = "99999999999";
+        end_text = "100000000000";
+      }
+      text += "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 " + start_text + " " + end_text +
+              " ACCEPT OK\n";
+      want.emplace_back(start, end);
+    }
+    const Parsed p = Parse(text);
+    ASSERT_EQ(p.batch.rows, want.size());
+    for (size_t r = 0; r < want.size(); ++r) {
+      EXPECT_EQ(p.U64(Field::kStart, r), want[r].first) << special << " " << r;
+      EXPECT_EQ(p.U64(Field::kEnd, r), want[r].second) << special << " " << r;
+    }
+  }
+}
+
 TEST(ParseChunk, LongLinesAreRejectedAndParsingResumes) {
   const std::string huge(kMaxLineBytes * 3 + 17, 'x');
   const Parsed p = Parse(std::string(kLine1) + "\n" + huge + "\n" + kLine2 + "\n" + huge);
