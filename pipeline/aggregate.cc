@@ -405,9 +405,12 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     return talker_cache.Get(window_start, [&] { return &s.Talkers(window_start); });
   };
 
-  auto effective = [](const Column* pkt, const Column* plain, size_t r) -> const Addr128* {
-    if (pkt != nullptr && pkt->present(r)) return &pkt->addr[r];
-    if (plain != nullptr && plain->present(r)) return &plain->addr[r];
+  const ColumnView v_iface(iface), v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
+      v_dstport(dstport), v_protocol(protocol), v_packets(packets), v_bytes(bytes_col),
+      v_start(start), v_action(action), v_status(status);
+  auto effective = [](const ColumnView& pkt, const ColumnView& plain, size_t r) -> const Addr128* {
+    if (pkt.exists() && pkt.present(r)) return &pkt.addr[r];
+    if (plain.exists() && plain.present(r)) return &plain.addr[r];
     return nullptr;
   };
   auto row_of = [rows](size_t i) -> size_t { return rows != nullptr ? rows[i] : i; };
@@ -439,7 +442,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     const size_t r = row_of(i);
     st.tables = (tables != nullptr ? tables[i] : kAllTables) & mask;
     if (st.tables & kNeedsInterface) {
-      const uint32_t local = LocalId(iface, r);
+      const uint32_t local = v_iface.exists() ? v_iface.ids[r] : 0;
       if (local != last_local) {
         last_id = s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
           const uint32_t id = s.InterfaceId(text);
@@ -454,7 +457,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     }
     st.r = r;
     st.id = last_id;
-    const uint64_t t = (start != nullptr && start->present(r)) ? start->u64[r] : 0;
+    const uint64_t t = (v_start.exists() && v_start.present(r)) ? v_start.u64[r] : 0;
     st.window_start = window.Of(t);
     st.agg = nullptr;
     if (st.tables & kWindowTable) {
@@ -466,18 +469,18 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
       st.agg = last_agg;
     }
 
-    st.rejected = action != nullptr &&
-                  static_cast<kernels::Action>(action->code[r]) == kernels::Action::kReject;
-    st.accepted = action != nullptr &&
-                  static_cast<kernels::Action>(action->code[r]) == kernels::Action::kAccept;
-    st.n_packets = (packets != nullptr && packets->present(r)) ? packets->u64[r] : 0;
-    st.n_bytes = (bytes_col != nullptr && bytes_col->present(r)) ? bytes_col->u64[r] : 0;
-    st.has_port = dstport != nullptr && dstport->present(r);
-    st.port = st.has_port ? static_cast<uint16_t>(dstport->u64[r]) : 0;
+    st.rejected = v_action.exists() &&
+                  static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kReject;
+    st.accepted = v_action.exists() &&
+                  static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kAccept;
+    st.n_packets = (v_packets.exists() && v_packets.present(r)) ? v_packets.u64[r] : 0;
+    st.n_bytes = (v_bytes.exists() && v_bytes.present(r)) ? v_bytes.u64[r] : 0;
+    st.has_port = v_dstport.exists() && v_dstport.present(r);
+    st.port = st.has_port ? static_cast<uint16_t>(v_dstport.u64[r]) : 0;
     if (st.agg != nullptr && st.has_port) st.agg->ports.Prefetch(st.port);
 
-    st.from = effective(pkt_src, src, r);
-    const Addr128* to = effective(pkt_dst, dst, r);
+    st.from = effective(v_pkt_src, v_src, r);
+    const Addr128* to = effective(v_pkt_dst, v_dst, r);
     st.has_to = to != nullptr;
     st.exposed = false;
     const bool need_from_internal =
@@ -501,10 +504,10 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
         st.talkers = talkers_of(st.window_start);
         st.talkers->Prefetch(st.from_hash);
       }
-      if ((st.tables & kExposureTable) && !from_internal && st.has_port && protocol != nullptr &&
-          protocol->present(r)) {
+      if ((st.tables & kExposureTable) && !from_internal && st.has_port && v_protocol.exists() &&
+          v_protocol.present(r)) {
         st.exposed = true;
-        st.exposure_key = PackExposure(st.id, st.port, static_cast<uint8_t>(protocol->u64[r]));
+        st.exposure_key = PackExposure(st.id, st.port, static_cast<uint8_t>(v_protocol.u64[r]));
       }
     }
   };
@@ -514,8 +517,8 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
       WindowAgg& agg = *st.agg;
       const size_t r = st.r;
       ++agg.records;
-      if (status != nullptr) {
-        const auto code = static_cast<kernels::LogStatus>(status->code[r]);
+      if (v_status.exists()) {
+        const auto code = static_cast<kernels::LogStatus>(v_status.code[r]);
         agg.nodata += code == kernels::LogStatus::kNoData;
         agg.skipdata += code == kernels::LogStatus::kSkipData;
       }

@@ -53,13 +53,17 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   const Column* flags_col = b.Find(Field::kTcpFlags);
   if (src == nullptr || dst == nullptr) return;  // nothing to say who talked to whom
 
-  const auto effective = [](const Column* pkt, const Column* plain, size_t r) -> const Addr128* {
-    if (pkt != nullptr && pkt->present(r)) return &pkt->addr[r];
-    if (plain->present(r)) return &plain->addr[r];
+  const ColumnView v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
+      v_sport(sport_col), v_dport(dport_col), v_proto(proto_col), v_packets(packets_col),
+      v_bytes(bytes_col), v_start(start_col), v_end(end_col), v_action(action), v_flags(flags_col);
+  const auto effective = [](const ColumnView& pkt, const ColumnView& plain,
+                            size_t r) -> const Addr128* {
+    if (pkt.exists() && pkt.present(r)) return &pkt.addr[r];
+    if (plain.present(r)) return &plain.addr[r];
     return nullptr;
   };
-  const auto u64 = [](const Column* c, size_t r) -> uint64_t {
-    return c != nullptr && c->present(r) ? c->u64[r] : 0;
+  const auto u64 = [](const ColumnView& c, size_t r) -> uint64_t {
+    return c.exists() && c.present(r) ? c.u64[r] : 0;
   };
 
   // Two passes. The first classifies each row and computes the keys and hashes of the states
@@ -87,10 +91,10 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // talker; another partition may have it for its interface's exposure only.
       if (tables != nullptr && (tables[i] & kTalkerTable) == 0) continue;
       const size_t r = rows != nullptr ? rows[i] : i;
-      const bool rejected = action != nullptr && static_cast<kernels::Action>(action->code[r]) ==
+      const bool rejected = v_action.exists() && static_cast<kernels::Action>(v_action.code[r]) ==
                                                      kernels::Action::kReject;
-      const Addr128* from = effective(pkt_src, src, r);
-      const Addr128* to = effective(pkt_dst, dst, r);
+      const Addr128* from = effective(v_pkt_src, v_src, r);
+      const Addr128* to = effective(v_pkt_dst, v_dst, r);
       if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
 
       // Direction first (see detect.h): SYN-ACK marks a reply, a bare SYN or a REJECT a
@@ -98,12 +102,12 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // reply updates nothing but a tiny SYN-ACK's port-scan answer (a REJECT is never a reply):
       // they are dropped before the other columns are read and before the network lookups.
       PendingRow p;
-      const bool has_ports = sport_col != nullptr && dport_col != nullptr &&
-                             sport_col->present(r) && dport_col->present(r);
-      p.sport = has_ports ? static_cast<uint16_t>(sport_col->u64[r]) : 0;
-      p.dport = has_ports ? static_cast<uint16_t>(dport_col->u64[r]) : 0;
-      const bool has_flags = flags_col != nullptr && flags_col->present(r);
-      const uint64_t flags = has_flags ? flags_col->u64[r] : 0;
+      const bool has_ports =
+          v_sport.exists() && v_dport.exists() && v_sport.present(r) && v_dport.present(r);
+      p.sport = has_ports ? static_cast<uint16_t>(v_sport.u64[r]) : 0;
+      p.dport = has_ports ? static_cast<uint16_t>(v_dport.u64[r]) : 0;
+      const bool has_flags = v_flags.exists() && v_flags.present(r);
+      const uint64_t flags = has_flags ? v_flags.u64[r] : 0;
       const bool synack = has_flags && (flags & kSynAck) == kSynAck;
       bool reply;
       if (synack) {
@@ -115,17 +119,17 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       }
       if (reply && !(synack && has_ports)) continue;
 
-      const bool has_proto = proto_col != nullptr && proto_col->present(r);
-      p.proto = has_proto ? static_cast<uint8_t>(proto_col->u64[r]) : 0;
-      p.packets = u64(packets_col, r);
-      p.bytes = u64(bytes_col, r);
+      const bool has_proto = v_proto.exists() && v_proto.present(r);
+      p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
+      p.packets = u64(v_packets, r);
+      p.bytes = u64(v_bytes, r);
       const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
                               p.packets <= kMaxProbePackets &&
                               p.bytes <= p.packets * kMaxProbeBytesPerPacket;
       if (reply && !no_payload) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
-      p.start = u64(start_col, r);
-      p.end = end_col != nullptr && end_col->present(r) ? end_col->u64[r] : p.start;
+      p.start = u64(v_start, r);
+      p.end = v_end.exists() && v_end.present(r) ? v_end.u64[r] : p.start;
 
       const bool from_internal = o.internal.Contains(*from);
       const bool to_internal = o.internal.Contains(*to);
@@ -142,10 +146,10 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // gateway's ingress shows its own address as dstaddr). With pkt-dstaddr in the format the
       // relayed records are exactly those whose dstaddr is not the packet's destination; without
       // it, every internal-to-internal request counts.
-      if (!reply && src->present(r) && dst->present(r) &&
-          (pkt_dst == nullptr || to != &dst->addr[r]) &&
-          (from == &src->addr[r] ? from_internal : o.internal.Contains(src->addr[r])) &&
-          (to == &dst->addr[r] ? to_internal : o.internal.Contains(dst->addr[r]))) {
+      if (!reply && v_src.present(r) && v_dst.present(r) &&
+          (!v_pkt_dst.exists() || to != &v_dst.addr[r]) &&
+          (from == &v_src.addr[r] ? from_internal : o.internal.Contains(v_src.addr[r])) &&
+          (to == &v_dst.addr[r] ? to_internal : o.internal.Contains(v_dst.addr[r]))) {
         want |= kWantRelay;
       }
       if (want == 0) continue;
@@ -153,7 +157,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
                              [&](std::string_view text) { return s.names.Id(text); });
       if (want & kWantRelay) {
         // Most relay rows want nothing else: they skip the pending rows and their loop.
-        const RelayKey key{dst->addr[r], exfil_window.Of(p.start), p.id, p.dport};
+        const RelayKey key{v_dst.addr[r], exfil_window.Of(p.start), p.id, p.dport};
         relay_rows.push_back({key, KeyHash{}(key), p.bytes});
         want &= ~kWantRelay;
         if (want == 0) continue;
