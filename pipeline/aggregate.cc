@@ -408,11 +408,6 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   const ColumnView v_iface(iface), v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
       v_dstport(dstport), v_protocol(protocol), v_packets(packets), v_bytes(bytes_col),
       v_start(start), v_action(action), v_status(status);
-  auto effective = [](const ColumnView& pkt, const ColumnView& plain, size_t r) -> const Addr128* {
-    if (pkt.exists() && pkt.present(r)) return &pkt.addr[r];
-    if (plain.exists() && plain.present(r)) return &plain.addr[r];
-    return nullptr;
-  };
   auto row_of = [rows](size_t i) -> size_t { return rows != nullptr ? rows[i] : i; };
 
   // Two stages kDepth rows apart. The first resolves a row's keys and hashes and prefetches
@@ -457,7 +452,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     }
     st.r = r;
     st.id = last_id;
-    const uint64_t t = (v_start.exists() && v_start.present(r)) ? v_start.u64[r] : 0;
+    const uint64_t t = v_start.U64Or0(r);
     st.window_start = window.Of(t);
     st.agg = nullptr;
     if (st.tables & kWindowTable) {
@@ -473,14 +468,14 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
                   static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kReject;
     st.accepted = v_action.exists() &&
                   static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kAccept;
-    st.n_packets = (v_packets.exists() && v_packets.present(r)) ? v_packets.u64[r] : 0;
-    st.n_bytes = (v_bytes.exists() && v_bytes.present(r)) ? v_bytes.u64[r] : 0;
+    st.n_packets = v_packets.U64Or0(r);
+    st.n_bytes = v_bytes.U64Or0(r);
     st.has_port = v_dstport.exists() && v_dstport.present(r);
     st.port = st.has_port ? static_cast<uint16_t>(v_dstport.u64[r]) : 0;
     if (st.agg != nullptr && st.has_port) st.agg->ports.Prefetch(st.port);
 
-    st.from = effective(v_pkt_src, v_src, r);
-    const Addr128* to = effective(v_pkt_dst, v_dst, r);
+    st.from = EffectiveAddr(v_pkt_src, v_src, r);
+    const Addr128* to = EffectiveAddr(v_pkt_dst, v_dst, r);
     st.has_to = to != nullptr;
     st.exposed = false;
     const bool need_from_internal =
@@ -800,6 +795,7 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     out[k].tables.resize(n);
     outs[k] = {out[k].rows.data(), out[k].tables.data(), 0};
   }
+  const ColumnView v_src(src), v_pkt_src(pkt_src);
   std::vector<uint32_t> by_interface(iface != nullptr ? iface->dict.size() : 1);
   for (uint32_t local = 0; local < by_interface.size(); ++local) {
     by_interface[local] =
@@ -814,9 +810,7 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       o.rows[o.n] = r;
       o.tables[o.n++] = tables;
     };
-    const Addr128* from = pkt_src != nullptr && pkt_src->present(r) ? &pkt_src->addr[r]
-                          : src != nullptr && src->present(r)       ? &src->addr[r]
-                                                                    : nullptr;
+    const Addr128* from = EffectiveAddr(v_pkt_src, v_src, r);
     if (from == nullptr) {  // NODATA, SKIPDATA: a window count and nothing else
       put(by_interface[LocalId(iface, r)], kBySource);
       continue;

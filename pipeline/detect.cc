@@ -56,15 +56,6 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   const ColumnView v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
       v_sport(sport_col), v_dport(dport_col), v_proto(proto_col), v_packets(packets_col),
       v_bytes(bytes_col), v_start(start_col), v_end(end_col), v_action(action), v_flags(flags_col);
-  const auto effective = [](const ColumnView& pkt, const ColumnView& plain,
-                            size_t r) -> const Addr128* {
-    if (pkt.exists() && pkt.present(r)) return &pkt.addr[r];
-    if (plain.present(r)) return &plain.addr[r];
-    return nullptr;
-  };
-  const auto u64 = [](const ColumnView& c, size_t r) -> uint64_t {
-    return c.exists() && c.present(r) ? c.u64[r] : 0;
-  };
 
   // Two passes. The first classifies each row and computes the keys and hashes of the states
   // it updates; the second updates them, prefetching table slots and states ahead (below).
@@ -93,8 +84,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const size_t r = rows != nullptr ? rows[i] : i;
       const bool rejected = v_action.exists() && static_cast<kernels::Action>(v_action.code[r]) ==
                                                      kernels::Action::kReject;
-      const Addr128* from = effective(v_pkt_src, v_src, r);
-      const Addr128* to = effective(v_pkt_dst, v_dst, r);
+      const Addr128* from = EffectiveAddr(v_pkt_src, v_src, r);
+      const Addr128* to = EffectiveAddr(v_pkt_dst, v_dst, r);
       if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
 
       // Direction first (see detect.h): SYN-ACK marks a reply, a bare SYN or a REJECT a
@@ -121,14 +112,14 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
 
       const bool has_proto = v_proto.exists() && v_proto.present(r);
       p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
-      p.packets = u64(v_packets, r);
-      p.bytes = u64(v_bytes, r);
+      p.packets = v_packets.U64Or0(r);
+      p.bytes = v_bytes.U64Or0(r);
       const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
                               p.packets <= kMaxProbePackets &&
                               p.bytes <= p.packets * kMaxProbeBytesPerPacket;
       if (reply && !no_payload) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
-      p.start = u64(v_start, r);
+      p.start = v_start.U64Or0(r);
       p.end = v_end.exists() && v_end.present(r) ? v_end.u64[r] : p.start;
 
       const bool from_internal = o.internal.Contains(*from);
