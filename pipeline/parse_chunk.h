@@ -119,6 +119,28 @@ inline const kernels::Addr128* EffectiveAddr(const ColumnView& pkt, const Column
   return nullptr;
 }
 
+// Whether a column exists, when a row loop is compiled for a known layout: kKnown and kAbsent
+// fold the ColumnView::exists() tests away, kTested keeps them (Detector::AddRows).
+enum class Existence { kTested, kKnown, kAbsent };
+template <Existence kE>
+[[gnu::always_inline]] inline bool Exists(const ColumnView& v) {
+  if constexpr (kE == Existence::kTested) return v.exists();
+  return kE == Existence::kKnown;
+}
+// v.exists() && v.present(row), with the first part known when kE says so.
+template <Existence kE>
+[[gnu::always_inline]] inline bool Has(const ColumnView& v, size_t row) {
+  return Exists<kE>(v) && v.present(row);
+}
+// EffectiveAddr for a `plain` column that exists, and a `pkt` column whose existence is kPkt.
+template <Existence kPkt>
+[[gnu::always_inline]] inline const kernels::Addr128* Effective(const ColumnView& pkt,
+                                                                const ColumnView& plain,
+                                                                size_t row) {
+  if (Has<kPkt>(pkt, row)) return &pkt.addr[row];
+  return plain.present(row) ? &plain.addr[row] : nullptr;
+}
+
 // Whether ParseChunk interns `f`'s column (Column::ids, Column::dict).
 inline bool Interned(Field f) { return f == Field::kInterfaceId || f == Field::kTgwAttachmentId; }
 

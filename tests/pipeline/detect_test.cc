@@ -763,6 +763,89 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
   }
 }
 
+// Detector::AddRows compiles its classification for any layout and for two known ones (the
+// default format's, and version 5's with tcp-flags, pkt-srcaddr and pkt-dstaddr). The same
+// records in a layout that takes the general path must give the same findings: v2 with a
+// tcp-flags column of "-" (no flags, as in v2), and v5 with pkt-srcaddr, made equal to srcaddr
+// in every record, dropped.
+TEST(Detector, TheGeneralAndTheKnownLayoutsMakeTheSameFindings) {
+  const auto findings = [](const std::string& text, const Format& format) {
+    std::string padded = text;
+    padded.append(kernels::kPadding, '\0');
+    const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
+    ParseScratch scratch;
+    const ParsedBatch all = ParseChunk(
+        base, text.size(), format, Aggregator::NeededFields() | Detector::NeededFields(), scratch);
+    EXPECT_TRUE(all.bad_lines.empty());
+    Detector d{DetectOptions{}};
+    d.Add(all, base);
+    return Lines(d.Findings(1700000000, 1700000000 + 3600));
+  };
+  // Each record's fields, edited by `edit`, joined again.
+  const auto rewrite = [](const std::string& text, const auto& edit) {
+    std::string out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      std::vector<std::string> f;
+      std::istringstream words(line);
+      for (std::string w; words >> w;) f.push_back(w);
+      edit(f);
+      for (size_t k = 0; k < f.size(); ++k) out += (k ? " " : "") + f[k];
+      out += '\n';
+    }
+    return out;
+  };
+  std::string err;
+  GenOptions g;
+  g.records = 150000;
+  g.seed = 21;
+  g.header = false;
+  g.start = 1700000000;
+  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
+               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+
+  g.format = *Format::Parse("v2", &err);
+  const std::string v2 = GenerateText(g);
+  const std::vector<std::string> want_v2 = findings(v2, g.format);
+  ASSERT_GE(want_v2.size(), 10u);
+  const std::string v2_fields = g.format.HeaderLine();
+  const std::optional<Format> with_flags = Format::Parse(v2_fields + " tcp-flags", &err);
+  ASSERT_TRUE(with_flags) << err;
+  EXPECT_EQ(
+      findings(rewrite(v2, [](std::vector<std::string>& f) { f.push_back("-"); }), *with_flags),
+      want_v2);
+
+  g.format = *Format::Parse("v5", &err);
+  const std::vector<std::string> names = [&] {
+    std::vector<std::string> n;
+    std::istringstream words(g.format.HeaderLine());
+    for (std::string w; words >> w;) n.push_back(w);
+    return n;
+  }();
+  const auto at = [&](std::string_view name) {
+    return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+  };
+  const size_t src = at("srcaddr"), pkt_src = at("pkt-srcaddr");
+  ASSERT_LT(pkt_src, names.size());
+  const std::string v5 = rewrite(GenerateText(g), [&](std::vector<std::string>& f) {
+    if (f[pkt_src] != "-") f[pkt_src] = f[src];
+  });
+  const std::vector<std::string> want_v5 = findings(v5, g.format);
+  ASSERT_GE(want_v5.size(), 10u);
+  std::string without;
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (k != pkt_src) without += (without.empty() ? "" : " ") + names[k];
+  }
+  const std::optional<Format> no_pkt_src = Format::Parse(without, &err);
+  ASSERT_TRUE(no_pkt_src) << err;
+  EXPECT_EQ(findings(rewrite(v5,
+                             [&](std::vector<std::string>& f) {
+                               f.erase(f.begin() + static_cast<std::ptrdiff_t>(pkt_src));
+                             }),
+                     *no_pkt_src),
+            want_v5);
+}
+
 TEST(Detector, SaveThenLoadGivesTheSameFindingsAndTruncationFails) {
   const auto set = MakeAttackSet(150000, 12);
   const GenOptions& g = set->g;
