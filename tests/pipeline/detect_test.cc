@@ -763,13 +763,19 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
   }
 }
 
-// Detector::AddRows compiles its classification for any layout and for two known ones (the
-// default format's, and version 5's with tcp-flags, pkt-srcaddr and pkt-dstaddr). The same
-// records in a layout that takes the general path must give the same findings: v2 with a
-// tcp-flags column of "-" (no flags, as in v2), and v5 with pkt-srcaddr, made equal to srcaddr
-// in every record, dropped.
-TEST(Detector, TheGeneralAndTheKnownLayoutsMakeTheSameFindings) {
-  const auto findings = [](const std::string& text, const Format& format) {
+// Aggregator::AddRows and Detector::AddRows compile their row loops for any layout and for two
+// known ones (the default format's, and version 5's with tcp-flags, pkt-srcaddr and
+// pkt-dstaddr). The same records in a layout that takes the general path must give the same
+// tables and findings: v2 with a tcp-flags column of "-" (no flags, as in v2) and pkt-srcaddr
+// equal to srcaddr, and v5, its pkt-srcaddr made equal to srcaddr, with pkt-srcaddr dropped.
+TEST(Detector, TheGeneralAndTheKnownLayoutsGiveTheSameTablesAndFindings) {
+  struct Outputs {
+    std::vector<WindowRow> windows;
+    std::vector<TalkerRow> talkers;
+    std::vector<std::string> exposure;  // ExposureRow's name lives in its Aggregator
+    std::vector<std::string> findings;
+  };
+  const auto run = [](const std::string& text, const Format& format) {
     std::string padded = text;
     padded.append(kernels::kPadding, '\0');
     const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
@@ -777,9 +783,25 @@ TEST(Detector, TheGeneralAndTheKnownLayoutsMakeTheSameFindings) {
     const ParsedBatch all = ParseChunk(
         base, text.size(), format, Aggregator::NeededFields() | Detector::NeededFields(), scratch);
     EXPECT_TRUE(all.bad_lines.empty());
+    Aggregator a{AggregateOptions{}};
+    a.Add(all, base, 0);
     Detector d{DetectOptions{}};
     d.Add(all, base);
-    return Lines(d.Findings(1700000000, 1700000000 + 3600));
+    std::vector<std::string> exposure;
+    for (const ExposureRow& e : a.Exposure()) {
+      exposure.push_back(std::string(e.interface_id) + " " + std::to_string(e.dst_port) + " " +
+                         std::to_string(e.protocol) + " " + std::to_string(e.accepted_external) +
+                         " " + std::to_string(e.rejected_external) + " " +
+                         std::to_string(e.distinct_external_sources));
+    }
+    return Outputs{a.Windows(), a.Talkers(), exposure,
+                   Lines(d.Findings(1700000000, 1700000000 + 3600))};
+  };
+  const auto expect_same = [](const Outputs& got, const Outputs& want, const char* what) {
+    EXPECT_EQ(got.windows, want.windows) << what;
+    EXPECT_EQ(got.talkers, want.talkers) << what;
+    EXPECT_EQ(got.exposure, want.exposure) << what;
+    EXPECT_EQ(got.findings, want.findings) << what;
   };
   // Each record's fields, edited by `edit`, joined again.
   const auto rewrite = [](const std::string& text, const auto& edit) {
@@ -795,6 +817,14 @@ TEST(Detector, TheGeneralAndTheKnownLayoutsMakeTheSameFindings) {
     }
     return out;
   };
+  const auto names_of = [](const Format& format) {
+    std::vector<std::string> n;
+    for (size_t k = 0; k < format.size(); ++k) n.push_back(format.name(k));
+    return n;
+  };
+  const auto index_of = [](const std::vector<std::string>& names, std::string_view name) {
+    return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+  };
   std::string err;
   GenOptions g;
   g.records = 150000;
@@ -806,44 +836,43 @@ TEST(Detector, TheGeneralAndTheKnownLayoutsMakeTheSameFindings) {
 
   g.format = *Format::Parse("v2", &err);
   const std::string v2 = GenerateText(g);
-  const std::vector<std::string> want_v2 = findings(v2, g.format);
-  ASSERT_GE(want_v2.size(), 10u);
-  const std::string v2_fields = g.format.HeaderLine();
-  const std::optional<Format> with_flags = Format::Parse(v2_fields + " tcp-flags", &err);
-  ASSERT_TRUE(with_flags) << err;
-  EXPECT_EQ(
-      findings(rewrite(v2, [](std::vector<std::string>& f) { f.push_back("-"); }), *with_flags),
-      want_v2);
+  const Outputs want_v2 = run(v2, g.format);
+  ASSERT_GE(want_v2.findings.size(), 10u);
+  ASSERT_GE(want_v2.exposure.size(), 10u);
+  const size_t v2_src = index_of(names_of(g.format), "srcaddr");
+  const std::optional<Format> v2_more =
+      Format::Parse(g.format.HeaderLine() + " tcp-flags pkt-srcaddr", &err);
+  ASSERT_TRUE(v2_more) << err;
+  expect_same(run(rewrite(v2,
+                          [&](std::vector<std::string>& f) {
+                            const std::string copy = f[v2_src];
+                            f.push_back("-");
+                            f.push_back(copy);
+                          }),
+                  *v2_more),
+              want_v2, "v2");
 
   g.format = *Format::Parse("v5", &err);
-  const std::vector<std::string> names = [&] {
-    std::vector<std::string> n;
-    std::istringstream words(g.format.HeaderLine());
-    for (std::string w; words >> w;) n.push_back(w);
-    return n;
-  }();
-  const auto at = [&](std::string_view name) {
-    return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
-  };
-  const size_t src = at("srcaddr"), pkt_src = at("pkt-srcaddr");
+  const std::vector<std::string> names = names_of(g.format);
+  const size_t src = index_of(names, "srcaddr"), pkt_src = index_of(names, "pkt-srcaddr");
   ASSERT_LT(pkt_src, names.size());
   const std::string v5 = rewrite(GenerateText(g), [&](std::vector<std::string>& f) {
     if (f[pkt_src] != "-") f[pkt_src] = f[src];
   });
-  const std::vector<std::string> want_v5 = findings(v5, g.format);
-  ASSERT_GE(want_v5.size(), 10u);
+  const Outputs want_v5 = run(v5, g.format);
+  ASSERT_GE(want_v5.findings.size(), 10u);
   std::string without;
   for (size_t k = 0; k < names.size(); ++k) {
     if (k != pkt_src) without += (without.empty() ? "" : " ") + names[k];
   }
   const std::optional<Format> no_pkt_src = Format::Parse(without, &err);
   ASSERT_TRUE(no_pkt_src) << err;
-  EXPECT_EQ(findings(rewrite(v5,
-                             [&](std::vector<std::string>& f) {
-                               f.erase(f.begin() + static_cast<std::ptrdiff_t>(pkt_src));
-                             }),
-                     *no_pkt_src),
-            want_v5);
+  expect_same(run(rewrite(v5,
+                          [&](std::vector<std::string>& f) {
+                            f.erase(f.begin() + static_cast<std::ptrdiff_t>(pkt_src));
+                          }),
+                  *no_pkt_src),
+              want_v5, "v5");
 }
 
 TEST(Detector, SaveThenLoadGivesTheSameFindingsAndTruncationFails) {
