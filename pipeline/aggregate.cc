@@ -405,167 +405,139 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     return talker_cache.Get(window_start, [&] { return &s.Talkers(window_start); });
   };
 
-  const ColumnView view_iface(iface), view_src(src), view_dst(dst), view_pkt_src(pkt_src),
-      view_pkt_dst(pkt_dst), view_dstport(dstport), view_protocol(protocol), view_packets(packets),
-      view_bytes(bytes_col), view_start(start), view_action(action), view_status(status);
+  const ColumnView v_iface(iface), v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
+      v_dstport(dstport), v_protocol(protocol), v_packets(packets), v_bytes(bytes_col),
+      v_start(start), v_action(action), v_status(status);
   auto row_of = [rows](size_t i) -> size_t { return rows != nullptr ? rows[i] : i; };
 
-  // The row loop, compiled for any format (each optional column's existence tested in every
-  // row) and for the default format's and version 5's layouts, where those tests fold away
-  // (Existence, parse_chunk.h): kCommon for the interface, addresses, port, protocol, counts,
-  // start, action and log-status columns, kPkt for pkt-srcaddr and pkt-dstaddr.
-  const auto run = [&](auto common, auto pkt) {
-    constexpr Existence kCommon = decltype(common)::value;
-    constexpr Existence kPkt = decltype(pkt)::value;
-    // Local copies, which the compiler knows nothing else writes (the captures are read through
-    // the closure, whose memory the row loop's stores might alias).
-    const ColumnView v_iface = view_iface, v_src = view_src, v_dst = view_dst,
-                     v_pkt_src = view_pkt_src, v_pkt_dst = view_pkt_dst, v_dstport = view_dstport,
-                     v_protocol = view_protocol, v_packets = view_packets, v_bytes = view_bytes,
-                     v_start = view_start, v_action = view_action, v_status = view_status;
-    // Two stages kDepth rows apart. The first resolves a row's keys and hashes and prefetches
-    // every table slot the row will update (distinct counters, talkers, the text kDepth rows
-    // further on); the second updates them. With ~1,400 windows of up to 32 KiB counters nearly
-    // every update is a cache miss: this overlaps them. Exposure updates are appended to the
-    // table's log (exposure.h), which needs no prefetch.
-    constexpr size_t kDepth = 16;
-    struct Staged {
-      size_t r;
-      uint8_t tables;
-      uint32_t id;
-      WindowAgg* agg;
-      const Addr128* from;
-      TalkerTable* talkers;
-      uint64_t window_start, from_hash, to_hash;
-      ExposureKey exposure_key;
-      uint64_t n_bytes, n_packets;
-      bool has_to, rejected, accepted, exposed, has_port;
-      uint16_t port;
-    };
-    Staged ring[kDepth];
+  // Two stages kDepth rows apart. The first resolves a row's keys and hashes and prefetches
+  // every table slot the row will update (distinct counters, talkers, the text kDepth rows
+  // further on); the second updates them. With ~1,400 windows of up to 32 KiB counters nearly
+  // every update is a cache miss: this overlaps them. Exposure updates are appended to the
+  // table's log (exposure.h), which needs no prefetch.
+  constexpr size_t kDepth = 16;
+  struct Staged {
+    size_t r;
+    uint8_t tables;
+    uint32_t id;
+    WindowAgg* agg;
+    const Addr128* from;
+    TalkerTable* talkers;
+    uint64_t window_start, from_hash, to_hash;
+    ExposureKey exposure_key;
+    uint64_t n_bytes, n_packets;
+    bool has_to, rejected, accepted, exposed, has_port;
+    uint16_t port;
+  };
+  Staged ring[kDepth];
 
-    // Talker updates alone need no interface.
-    constexpr uint8_t kNeedsInterface = kWindowTable | kExposureTable;
-    auto stage = [&](size_t i, Staged& st) {
-      const size_t r = row_of(i);
-      st.tables = (tables != nullptr ? tables[i] : kAllTables) & mask;
-      if (st.tables & kNeedsInterface) {
-        const uint32_t local = Exists<kCommon>(v_iface) ? v_iface.ids[r] : 0;
-        if (local != last_local) {
-          last_id = s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
-            const uint32_t id = s.InterfaceId(text);
-            // The batch's first row of this interface (local_ids resolves each once per batch):
-            // `order` is the batch's and its rows come in ascending blocks, so no later row of
-            // the batch can be the interface's earliest in SeeAccount's order.
-            s.SeeAccount(id, TextOf(account, r, bytes), {order, r});
-            return id;
-          });
-          last_local = local;
-        }
+  // Talker updates alone need no interface.
+  constexpr uint8_t kNeedsInterface = kWindowTable | kExposureTable;
+  auto stage = [&](size_t i, Staged& st) {
+    const size_t r = row_of(i);
+    st.tables = (tables != nullptr ? tables[i] : kAllTables) & mask;
+    if (st.tables & kNeedsInterface) {
+      const uint32_t local = v_iface.exists() ? v_iface.ids[r] : 0;
+      if (local != last_local) {
+        last_id = s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
+          const uint32_t id = s.InterfaceId(text);
+          // The batch's first row of this interface (local_ids resolves each once per batch):
+          // `order` is the batch's and its rows come in ascending blocks, so no later row of
+          // the batch can be the interface's earliest in SeeAccount's order.
+          s.SeeAccount(id, TextOf(account, r, bytes), {order, r});
+          return id;
+        });
+        last_local = local;
       }
-      st.r = r;
-      st.id = last_id;
-      const uint64_t t = Has<kCommon>(v_start, r) ? v_start.u64[r] : 0;
-      st.window_start = window.Of(t);
-      st.agg = nullptr;
-      if (st.tables & kWindowTable) {
-        const WindowKey window_key{st.id, st.window_start};
-        if (last_agg == nullptr || !(window_key == last_window)) {
-          last_agg = window_of(window_key);
-          last_window = window_key;
-        }
-        st.agg = last_agg;
+    }
+    st.r = r;
+    st.id = last_id;
+    const uint64_t t = v_start.U64Or0(r);
+    st.window_start = window.Of(t);
+    st.agg = nullptr;
+    if (st.tables & kWindowTable) {
+      const WindowKey window_key{st.id, st.window_start};
+      if (last_agg == nullptr || !(window_key == last_window)) {
+        last_agg = window_of(window_key);
+        last_window = window_key;
       }
+      st.agg = last_agg;
+    }
 
-      st.rejected = Exists<kCommon>(v_action) &&
-                    static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kReject;
-      st.accepted = Exists<kCommon>(v_action) &&
-                    static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kAccept;
-      st.n_packets = Has<kCommon>(v_packets, r) ? v_packets.u64[r] : 0;
-      st.n_bytes = Has<kCommon>(v_bytes, r) ? v_bytes.u64[r] : 0;
-      st.has_port = Has<kCommon>(v_dstport, r);
-      st.port = st.has_port ? static_cast<uint16_t>(v_dstport.u64[r]) : 0;
-      if (st.agg != nullptr && st.has_port) st.agg->ports.Prefetch(st.port);
+    st.rejected = v_action.exists() &&
+                  static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kReject;
+    st.accepted = v_action.exists() &&
+                  static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kAccept;
+    st.n_packets = v_packets.U64Or0(r);
+    st.n_bytes = v_bytes.U64Or0(r);
+    st.has_port = v_dstport.exists() && v_dstport.present(r);
+    st.port = st.has_port ? static_cast<uint16_t>(v_dstport.u64[r]) : 0;
+    if (st.agg != nullptr && st.has_port) st.agg->ports.Prefetch(st.port);
 
-      st.from = kCommon == Existence::kKnown ? Effective<kPkt>(v_pkt_src, v_src, r)
-                                             : EffectiveAddr(v_pkt_src, v_src, r);
-      const Addr128* to = kCommon == Existence::kKnown ? Effective<kPkt>(v_pkt_dst, v_dst, r)
-                                                       : EffectiveAddr(v_pkt_dst, v_dst, r);
-      st.has_to = to != nullptr;
-      st.exposed = false;
-      const bool need_from_internal =
-          st.from != nullptr && (st.agg != nullptr || (st.tables & kExposureTable));
-      const bool from_internal = need_from_internal && s.options.internal.Contains(*st.from);
-      if (st.agg != nullptr) {
-        if (st.from != nullptr && to != nullptr) {
-          const bool to_internal = s.options.internal.Contains(*to);
-          if (from_internal && !to_internal) st.agg->out_external += st.n_bytes;
-          if (!from_internal && to_internal) st.agg->in_external += st.n_bytes;
-        }
-        if (to != nullptr) {
-          st.to_hash = HashAddr(*to);
-          st.agg->dst.Prefetch(st.to_hash);
-        }
+    st.from = EffectiveAddr(v_pkt_src, v_src, r);
+    const Addr128* to = EffectiveAddr(v_pkt_dst, v_dst, r);
+    st.has_to = to != nullptr;
+    st.exposed = false;
+    const bool need_from_internal =
+        st.from != nullptr && (st.agg != nullptr || (st.tables & kExposureTable));
+    const bool from_internal = need_from_internal && s.options.internal.Contains(*st.from);
+    if (st.agg != nullptr) {
+      if (st.from != nullptr && to != nullptr) {
+        const bool to_internal = s.options.internal.Contains(*to);
+        if (from_internal && !to_internal) st.agg->out_external += st.n_bytes;
+        if (!from_internal && to_internal) st.agg->in_external += st.n_bytes;
       }
-      if (st.from != nullptr) {
-        st.from_hash = HashAddr(*st.from);
-        if (st.agg != nullptr) st.agg->src.Prefetch(st.from_hash);
-        if (st.tables & kTalkerTable) {
-          st.talkers = talkers_of(st.window_start);
-          st.talkers->Prefetch(st.from_hash);
-        }
-        if ((st.tables & kExposureTable) && !from_internal && st.has_port &&
-            Has<kCommon>(v_protocol, r)) {
-          st.exposed = true;
-          st.exposure_key = PackExposure(st.id, st.port, static_cast<uint8_t>(v_protocol.u64[r]));
-        }
+      if (to != nullptr) {
+        st.to_hash = HashAddr(*to);
+        st.agg->dst.Prefetch(st.to_hash);
       }
-    };
-
-    auto apply = [&](const Staged& st) {
-      if (st.agg != nullptr) {
-        WindowAgg& agg = *st.agg;
-        const size_t r = st.r;
-        ++agg.records;
-        if (Exists<kCommon>(v_status)) {
-          const auto code = static_cast<kernels::LogStatus>(v_status.code[r]);
-          agg.nodata += code == kernels::LogStatus::kNoData;
-          agg.skipdata += code == kernels::LogStatus::kSkipData;
-        }
-        agg.accepted += st.accepted;
-        agg.rejected += st.rejected;
-        agg.packets += st.n_packets;
-        agg.bytes += st.n_bytes;
-        if (st.rejected) agg.rejected_bytes += st.n_bytes;
-        if (st.has_to) agg.dst.Add(st.to_hash);
-        if (st.has_port) agg.ports.Add(st.port);
-        if (st.from != nullptr) agg.src.Add(st.from_hash);
+    }
+    if (st.from != nullptr) {
+      st.from_hash = HashAddr(*st.from);
+      if (st.agg != nullptr) st.agg->src.Prefetch(st.from_hash);
+      if (st.tables & kTalkerTable) {
+        st.talkers = talkers_of(st.window_start);
+        st.talkers->Prefetch(st.from_hash);
       }
-      if (st.from != nullptr && (st.tables & kTalkerTable)) {
-        TalkerAgg& talker = st.talkers->FindOrInsert(*st.from, st.from_hash);
-        talker.bytes += st.n_bytes;
-        talker.packets += st.n_packets;
-        ++talker.flows;
+      if ((st.tables & kExposureTable) && !from_internal && st.has_port && v_protocol.exists() &&
+          v_protocol.present(r)) {
+        st.exposed = true;
+        st.exposure_key = PackExposure(st.id, st.port, static_cast<uint8_t>(v_protocol.u64[r]));
       }
-      if (st.exposed) s.exposure.Add(st.exposure_key, st.from_hash, st.accepted, st.rejected);
-    };
-
-    for (size_t i = 0; i < n + kDepth; ++i) {
-      if (i >= kDepth) apply(ring[(i - kDepth) % kDepth]);
-      if (i < n) stage(i, ring[i % kDepth]);
     }
   };
-  const bool common = iface && src && dst && dstport && protocol && packets && bytes_col && start &&
-                      action && status;
-  using Known = std::integral_constant<Existence, Existence::kKnown>;
-  using Absent = std::integral_constant<Existence, Existence::kAbsent>;
-  using Tested = std::integral_constant<Existence, Existence::kTested>;
-  if (common && !pkt_src && !pkt_dst) {
-    run(Known{}, Absent{});
-  } else if (common && pkt_src && pkt_dst) {
-    run(Known{}, Known{});
-  } else {
-    run(Tested{}, Tested{});
+
+  auto apply = [&](const Staged& st) {
+    if (st.agg != nullptr) {
+      WindowAgg& agg = *st.agg;
+      const size_t r = st.r;
+      ++agg.records;
+      if (v_status.exists()) {
+        const auto code = static_cast<kernels::LogStatus>(v_status.code[r]);
+        agg.nodata += code == kernels::LogStatus::kNoData;
+        agg.skipdata += code == kernels::LogStatus::kSkipData;
+      }
+      agg.accepted += st.accepted;
+      agg.rejected += st.rejected;
+      agg.packets += st.n_packets;
+      agg.bytes += st.n_bytes;
+      if (st.rejected) agg.rejected_bytes += st.n_bytes;
+      if (st.has_to) agg.dst.Add(st.to_hash);
+      if (st.has_port) agg.ports.Add(st.port);
+      if (st.from != nullptr) agg.src.Add(st.from_hash);
+    }
+    if (st.from != nullptr && (st.tables & kTalkerTable)) {
+      TalkerAgg& talker = st.talkers->FindOrInsert(*st.from, st.from_hash);
+      talker.bytes += st.n_bytes;
+      talker.packets += st.n_packets;
+      ++talker.flows;
+    }
+    if (st.exposed) s.exposure.Add(st.exposure_key, st.from_hash, st.accepted, st.rejected);
+  };
+
+  for (size_t i = 0; i < n + kDepth; ++i) {
+    if (i >= kDepth) apply(ring[(i - kDepth) % kDepth]);
+    if (i < n) stage(i, ring[i % kDepth]);
   }
   // A record counts once, in the partition that owns its window.
   if ((mask & kWindowTable) == 0) return;

@@ -53,10 +53,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   const Column* flags_col = b.Find(Field::kTcpFlags);
   if (src == nullptr || dst == nullptr) return;  // nothing to say who talked to whom
 
-  const ColumnView view_src(src), view_dst(dst), view_pkt_src(pkt_src), view_pkt_dst(pkt_dst),
-      view_sport(sport_col), view_dport(dport_col), view_proto(proto_col),
-      view_packets(packets_col), view_bytes(bytes_col), view_start(start_col), view_end(end_col),
-      view_action(action), view_flags(flags_col);
+  const ColumnView v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
+      v_sport(sport_col), v_dport(dport_col), v_proto(proto_col), v_packets(packets_col),
+      v_bytes(bytes_col), v_start(start_col), v_end(end_col), v_action(action), v_flags(flags_col);
 
   // Two passes. The first classifies each row and computes the keys and hashes of the states
   // it updates; the second updates them, prefetching table slots and states ahead (below).
@@ -74,45 +73,31 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   // each) are read back while still in L1/L2: over a whole 2,048-row block they were written
   // to lines the aggregator had evicted (cachegrind: 0.39 M write misses on 64 MB).
   constexpr size_t kSubBlock = 512;
-  // The classification of a sub-block's rows into `pending` and `relay_rows`, compiled three
-  // times: for any format, where each optional column's existence is tested in every row, and
-  // for the two layouts of nearly all data, where those tests fold away: the default format's
-  // (the ports, protocol, counts, times and action; no tcp-flags, pkt-srcaddr or pkt-dstaddr)
-  // and version 5's with all three. kCommon says whether the first eight exist, kExtra the
-  // other three (Existence, parse_chunk.h).
-  const auto classify = [&](auto common, auto extra, size_t i0, size_t i1) {
-    constexpr Existence kCommon = decltype(common)::value;
-    constexpr Existence kExtra = decltype(extra)::value;
-    // Local copies, which the compiler knows nothing else writes: the captures are read through
-    // the closure, whose memory a store to `pending` might alias (callgrind, 64 MB of v2: -4 M
-    // instructions, and v5's gain came from these).
-    const ColumnView v_src = view_src, v_dst = view_dst, v_pkt_src = view_pkt_src,
-                     v_pkt_dst = view_pkt_dst, v_sport = view_sport, v_dport = view_dport,
-                     v_proto = view_proto, v_packets = view_packets, v_bytes = view_bytes,
-                     v_start = view_start, v_end = view_end, v_action = view_action,
-                     v_flags = view_flags;
-    const uint32_t* const row_of = rows;
-    const uint8_t* const table_of = tables;
+  for (size_t i0 = 0; i0 < n; i0 += kSubBlock) {
+    const size_t i1 = std::min(n, i0 + kSubBlock);
+    pending.clear();
+    relay_rows.clear();
     for (size_t i = i0; i < i1; ++i) {
       // A row is detected in its source's partition (Aggregator::Route), the one with its
       // talker; another partition may have it for its interface's exposure only.
-      if (table_of != nullptr && (table_of[i] & kTalkerTable) == 0) continue;
-      const size_t r = row_of != nullptr ? row_of[i] : i;
-      const bool rejected =
-          Exists<kCommon>(v_action) &&
-          static_cast<kernels::Action>(v_action.code[r]) == kernels::Action::kReject;
-      const Addr128* from = Effective<kExtra>(v_pkt_src, v_src, r);
-      const Addr128* to = Effective<kExtra>(v_pkt_dst, v_dst, r);
+      if (tables != nullptr && (tables[i] & kTalkerTable) == 0) continue;
+      const size_t r = rows != nullptr ? rows[i] : i;
+      const bool rejected = v_action.exists() && static_cast<kernels::Action>(v_action.code[r]) ==
+                                                     kernels::Action::kReject;
+      const Addr128* from = EffectiveAddr(v_pkt_src, v_src, r);
+      const Addr128* to = EffectiveAddr(v_pkt_dst, v_dst, r);
       if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
 
       // Direction first (see detect.h): SYN-ACK marks a reply, a bare SYN or a REJECT a
       // request, otherwise the service port is the lower one. Half the rows are replies, and a
       // reply updates nothing but a tiny SYN-ACK's port-scan answer (a REJECT is never a reply):
       // they are dropped before the other columns are read and before the network lookups.
-      const bool has_ports = Has<kCommon>(v_sport, r) && Has<kCommon>(v_dport, r);
-      const uint16_t sport = has_ports ? static_cast<uint16_t>(v_sport.u64[r]) : 0;
-      const uint16_t dport = has_ports ? static_cast<uint16_t>(v_dport.u64[r]) : 0;
-      const bool has_flags = Has<kExtra>(v_flags, r);
+      PendingRow p;
+      const bool has_ports =
+          v_sport.exists() && v_dport.exists() && v_sport.present(r) && v_dport.present(r);
+      p.sport = has_ports ? static_cast<uint16_t>(v_sport.u64[r]) : 0;
+      p.dport = has_ports ? static_cast<uint16_t>(v_dport.u64[r]) : 0;
+      const bool has_flags = v_flags.exists() && v_flags.present(r);
       const uint64_t flags = has_flags ? v_flags.u64[r] : 0;
       const bool synack = has_flags && (flags & kSynAck) == kSynAck;
       bool reply;
@@ -121,29 +106,29 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       } else if ((has_flags && (flags & kSynAck) == kSyn) || rejected || !has_ports) {
         reply = false;
       } else {
-        reply = sport < dport;
+        reply = p.sport < p.dport;
       }
       if (reply && !(synack && has_ports)) continue;
 
-      const bool has_proto = Has<kCommon>(v_proto, r);
-      const uint8_t proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
-      const uint64_t packets = Has<kCommon>(v_packets, r) ? v_packets.u64[r] : 0;
-      const uint64_t nbytes = Has<kCommon>(v_bytes, r) ? v_bytes.u64[r] : 0;
-      const bool no_payload = has_proto && proto == kTcp && packets >= 1 &&
-                              packets <= kMaxProbePackets &&
-                              nbytes <= packets * kMaxProbeBytesPerPacket;
+      const bool has_proto = v_proto.exists() && v_proto.present(r);
+      p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
+      p.packets = v_packets.U64Or0(r);
+      p.bytes = v_bytes.U64Or0(r);
+      const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
+                              p.packets <= kMaxProbePackets &&
+                              p.bytes <= p.packets * kMaxProbeBytesPerPacket;
       if (reply && !no_payload) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
-      const uint64_t start = Has<kCommon>(v_start, r) ? v_start.u64[r] : 0;
-      const uint64_t end = Has<kCommon>(v_end, r) ? v_end.u64[r] : start;
+      p.start = v_start.U64Or0(r);
+      p.end = v_end.exists() && v_end.present(r) ? v_end.u64[r] : p.start;
 
       const bool from_internal = o.internal.Contains(*from);
       const bool to_internal = o.internal.Contains(*to);
       uint8_t want = 0;
       if (rejected) want |= kWantReject;
       if ((!reply && failed && has_ports) || (synack && no_payload && has_ports)) want |= kWantScan;
-      if (!reply && has_ports && proto == kTcp && s.brute_port[dport] &&
-          (failed || (packets <= o.brute_max_packets && nbytes <= o.brute_max_bytes))) {
+      if (!reply && has_ports && p.proto == kTcp && s.brute_port[p.dport] &&
+          (failed || (p.packets <= o.brute_max_packets && p.bytes <= o.brute_max_bytes))) {
         want |= kWantBrute;
       }
       if (!reply && !from_internal && to_internal) want |= kWantTrw | kWantFanIn;
@@ -153,30 +138,21 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // relayed records are exactly those whose dstaddr is not the packet's destination; without
       // it, every internal-to-internal request counts.
       if (!reply && v_src.present(r) && v_dst.present(r) &&
-          (!Exists<kExtra>(v_pkt_dst) || to != &v_dst.addr[r]) &&
+          (!v_pkt_dst.exists() || to != &v_dst.addr[r]) &&
           (from == &v_src.addr[r] ? from_internal : o.internal.Contains(v_src.addr[r])) &&
           (to == &v_dst.addr[r] ? to_internal : o.internal.Contains(v_dst.addr[r]))) {
         want |= kWantRelay;
       }
       if (want == 0) continue;
-      const uint32_t id = s.local_ids.Get(iface, LocalId(iface, r), bytes,
-                                          [&](std::string_view text) { return s.names.Id(text); });
+      p.id = s.local_ids.Get(iface, LocalId(iface, r), bytes,
+                             [&](std::string_view text) { return s.names.Id(text); });
       if (want & kWantRelay) {
         // Most relay rows want nothing else: they skip the pending rows and their loop.
-        const RelayKey key{v_dst.addr[r], exfil_window.Of(start), id, dport};
-        relay_rows.push_back({key, KeyHash{}(key), nbytes});
+        const RelayKey key{v_dst.addr[r], exfil_window.Of(p.start), p.id, p.dport};
+        relay_rows.push_back({key, KeyHash{}(key), p.bytes});
         want &= ~kWantRelay;
         if (want == 0) continue;
       }
-      PendingRow p;
-      p.id = id;
-      p.sport = sport;
-      p.dport = dport;
-      p.proto = proto;
-      p.packets = packets;
-      p.bytes = nbytes;
-      p.start = start;
-      p.end = end;
       p.from = from;
       p.to = to;
       p.want = want;
@@ -187,28 +163,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       p.has_proto = has_proto;
       const KeyHash hash;
       if (want & kWantTrw) p.h_trw = hash(*from);
-      if (want & kWantFanIn) p.h_fanin = hash(HostKey{*to, fanin_window.Of(start)});
-      if (want & kWantExfil) p.h_host = hash(HostKey{*from, exfil_window.Of(start)});
+      if (want & kWantFanIn) p.h_fanin = hash(HostKey{*to, fanin_window.Of(p.start)});
+      if (want & kWantExfil) p.h_host = hash(HostKey{*from, exfil_window.Of(p.start)});
       pending.push_back(p);
-    }
-  };
-  const bool common = sport_col && dport_col && proto_col && packets_col && bytes_col &&
-                      start_col && end_col && action;
-  const bool extra_all = flags_col && pkt_src && pkt_dst;
-  const bool extra_none = !flags_col && !pkt_src && !pkt_dst;
-  using Known = std::integral_constant<Existence, Existence::kKnown>;
-  using Absent = std::integral_constant<Existence, Existence::kAbsent>;
-  using Tested = std::integral_constant<Existence, Existence::kTested>;
-  for (size_t i0 = 0; i0 < n; i0 += kSubBlock) {
-    const size_t i1 = std::min(n, i0 + kSubBlock);
-    pending.clear();
-    relay_rows.clear();
-    if (common && extra_none) {
-      classify(Known{}, Absent{}, i0, i1);
-    } else if (common && extra_all) {
-      classify(Known{}, Known{}, i0, i1);
-    } else {
-      classify(Tested{}, Tested{}, i0, i1);
     }
 
     // The state updates, with three prefetch stages. The TRW state and fan-in host of an

@@ -299,9 +299,7 @@ struct KeyHash {
     return Mix64(HashAddr(k.src) ^ k.window ^ (uint64_t{k.port_proto} << 40));
   }
   uint64_t operator()(const HostKey& k) const { return Mix64(HashAddr(k.host) ^ k.window); }
-  // Inline: hashed for a third of the rows a detector classifies (the relay rows), where GCC
-  // stopped inlining it once the classification was compiled for three layouts.
-  [[gnu::always_inline]] uint64_t operator()(const RelayKey& k) const {
+  uint64_t operator()(const RelayKey& k) const {
     return Mix64(HashAddr(k.host) ^ k.window ^ (uint64_t{k.iface} << 40) ^
                  (uint64_t{k.port} << 20));
   }

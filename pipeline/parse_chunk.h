@@ -106,6 +106,8 @@ struct ColumnView {
   }
   bool exists() const { return status != nullptr; }
   bool present(size_t row) const { return status[row] == kernels::FieldStatus::kOk; }
+  // The row's number; 0 for a missing field or an absent column.
+  uint64_t U64Or0(size_t row) const { return exists() && present(row) ? u64[row] : 0; }
 };
 
 // The address a record speaks for: pkt-srcaddr (pkt-dstaddr) when the format has it and the
@@ -115,31 +117,6 @@ inline const kernels::Addr128* EffectiveAddr(const ColumnView& pkt, const Column
   if (pkt.exists() && pkt.present(row)) return &pkt.addr[row];
   if (plain.exists() && plain.present(row)) return &plain.addr[row];
   return nullptr;
-}
-
-// Whether a column exists, when a row loop is compiled for a known layout: kKnown and kAbsent
-// fold the ColumnView::exists() tests away, kTested keeps them. Aggregator::AddRows and
-// Detector::AddRows compile their row loops for the default format's layout, version 5's and
-// any other (callgrind, 64 MB of v2: -40 M instructions, 3.3% of the run with detection;
-// docs/performance-history.md, "Twenty-eighth session").
-enum class Existence { kTested, kKnown, kAbsent };
-template <Existence kE>
-[[gnu::always_inline]] inline bool Exists(const ColumnView& v) {
-  if constexpr (kE == Existence::kTested) return v.exists();
-  return kE == Existence::kKnown;
-}
-// v.exists() && v.present(row), with the first part known when kE says so.
-template <Existence kE>
-[[gnu::always_inline]] inline bool Has(const ColumnView& v, size_t row) {
-  return Exists<kE>(v) && v.present(row);
-}
-// EffectiveAddr for a `plain` column that exists, and a `pkt` column whose existence is kPkt.
-template <Existence kPkt>
-[[gnu::always_inline]] inline const kernels::Addr128* Effective(const ColumnView& pkt,
-                                                                const ColumnView& plain,
-                                                                size_t row) {
-  if (Has<kPkt>(pkt, row)) return &pkt.addr[row];
-  return plain.present(row) ? &plain.addr[row] : nullptr;
 }
 
 // Whether ParseChunk interns `f`'s column (Column::ids, Column::dict).
