@@ -139,7 +139,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // points into pkt-dstaddr's column when that field is there: compare the addresses);
       // without it, every internal-to-internal request counts.
       if (!reply && v_src.present(r) && v_dst.present(r) &&
-          (!v_pkt_dst.exists() || !(*to == v_dst.addr[r])) &&
+          (!v_pkt_dst.exists() || *to != v_dst.addr[r]) &&
           (from == &v_src.addr[r] ? from_internal : o.internal.Contains(v_src.addr[r])) &&
           (to == &v_dst.addr[r] ? to_internal : o.internal.Contains(v_dst.addr[r]))) {
         want |= kWantRelay;
