@@ -19,6 +19,7 @@ ap.add_argument("--source", required=True)
 ap.add_argument("--flowsift")
 ARGS, UNITTEST_ARGS = ap.parse_known_args()
 sys.path.insert(0, os.path.join(ARGS.source, "bench"))
+import ab  # noqa: E402
 import callgrind_stages  # noqa: E402
 import compare_windows  # noqa: E402
 import report  # noqa: E402
@@ -299,6 +300,68 @@ class DuckDBTest(unittest.TestCase):
                         t[2] += int(row["bytes"] or 0)
             self.assertEqual(want, got)
             self.assertEqual(len(want), 20)
+
+
+class AbTest(unittest.TestCase):
+    """bench/ab.py, the at-once A/B: its arithmetic on fixed rounds, and two real rounds."""
+
+    @staticmethod
+    def timings(wall, parse, agg, detect):
+        return {"wall_s": wall, "parse_cpu_s": parse, "aggregate_cpu_s": agg,
+                "detect_cpu_s": detect}
+
+    def test_medians_of_per_round_ratios(self):
+        rounds = [{"a": self.timings(2.0, 1.0, 1.0, 0.5), "b": self.timings(1.0, 1.0, 1.1, 0.0)},
+                  {"a": self.timings(4.0, 1.0, 1.0, 0.5), "b": self.timings(3.0, 1.5, 1.2, 0.0)},
+                  {"a": self.timings(3.0, 2.0, 1.0, 0.5), "b": self.timings(3.3, 1.0, 0.9, 0.0)}]
+        s = ab.summarize(rounds)
+        # per-round wall ratios 0.5, 0.75, 1.1: the median of the ratios, not the ratio of the
+        # medians (3.0 / 3.0 = 1.0)
+        self.assertAlmostEqual(s["wall_s"]["ratio"], 0.75)
+        self.assertAlmostEqual(s["wall_s"]["lo"], 0.5)
+        self.assertAlmostEqual(s["wall_s"]["hi"], 1.1)
+        self.assertAlmostEqual(s["wall_s"]["a"], 3.0)
+        self.assertAlmostEqual(s["parse_cpu_s"]["ratio"], 1.0)
+        self.assertAlmostEqual(s["aggregate_cpu_s"]["ratio"], 1.1)
+        self.assertNotIn("detect_cpu_s", s)  # B ran --no-detect: no ratio to a zero
+        self.assertNotIn("read_cpu_s", s)  # not in these timings
+        text = ab.render(["head", "new"], s, 3)
+        self.assertIn("0.750 [0.500-1.100]", text)
+
+    def test_sides(self):
+        self.assertEqual(ab.parse_side("new=/x/flowsift,--no-detect,--window,60"),
+                         ("new", "/x/flowsift", ["--no-detect", "--window", "60"]))
+        for bad in ["/x/flowsift", "=/x", "new="]:
+            with self.assertRaises(ValueError):
+                ab.parse_side(bad)
+
+    def test_two_rounds_of_flowsift(self):
+        if not ARGS.flowsift:
+            self.skipTest("no --flowsift")
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "data")
+            subprocess.run([ARGS.flowsift, "gen", "-o", data, "--records", "20000"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            out = os.path.join(tmp, "ab.json")
+            proc = subprocess.run(
+                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
+                 f"a={ARGS.flowsift}", f"b={ARGS.flowsift},--no-detect", "--data", data,
+                 "--rounds", "2", "--settle", "0", "--json", out],
+                capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("aggregate_cpu_s", proc.stdout)
+            with open(out) as f:
+                res = json.load(f)
+            self.assertEqual(len(res["rounds"]), 2)
+            self.assertGreater(res["rounds"][0]["a"]["detect_cpu_s"], 0)
+            self.assertEqual(res["rounds"][0]["b"]["detect_cpu_s"], 0)
+            self.assertNotIn("detect_cpu_s", res["summary"])
+            bad = subprocess.run(
+                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
+                 f"a={ARGS.flowsift}", f"b={ARGS.flowsift},--no-such-flag", "--data", data,
+                 "--rounds", "1", "--settle", "0"], capture_output=True, text=True)
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("b: flowsift run exited", bad.stderr)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""A/B of two flowsift builds (or flag sets) run at once: the method of the tuning sessions.
+
+Usage: bench/ab.py A B [--data DIR] [--rounds N] [--settle S] [--json FILE]
+  A, B     NAME=BINARY[,FLAG...], e.g. head=/tmp/fs_head  new=build/release/tools/flowsift,--no-detect
+  --data   the input of `flowsift run` (default: the bench cache's v2-1G set, which
+           `scripts/bench --quick` does not make: generate it with `flowsift gen --bytes 1G
+           --seed 3 -o DIR` or run a full `scripts/bench` once)
+  --rounds rounds (default 10); --settle: idle seconds before each round (default 3)
+  --json   also write every round's timings and the summary there
+
+Each round runs A and B at the same time, one thread each (`--threads 1`), each pinned to its
+own CPU with `taskset`; the CPUs are swapped every round and the launch order every other
+round, so neither side keeps a core or a head start. Both runs see the same spell of a noisy VM,
+which alternating runs do not: there, ratios of runs minutes apart spread 10-30%
+(docs/performance-history.md, "Twenty-third session"). The two share the L3 cache and memory
+bandwidth, so this measures under contention, like a two-thread run.
+
+It prints, for wall time and each stage's CPU time from the manifest's timings, the medians of A
+and B and the median [min-max] of the per-round ratios B/A. Read every stage: a stage whose
+code did not change moving is the method's noise or the code's layout (history, "Twenty-eighth
+session"), not the change. Run A against a copy of itself first to see the machine's spread
+(on the Intel Xeon of the twenty-ninth session it was larger than 10%), then both orders.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+STAGES = ["wall_s", "parse_cpu_s", "aggregate_cpu_s", "detect_cpu_s", "read_cpu_s", "output_s"]
+
+
+def parse_side(text):
+    """'name=binary[,flag...]' -> (name, binary, [flags])."""
+    if "=" not in text:
+        raise ValueError(f"{text!r}: expected NAME=BINARY[,FLAG...]")
+    name, rest = text.split("=", 1)
+    parts = rest.split(",")
+    if not name or not parts[0]:
+        raise ValueError(f"{text!r}: expected NAME=BINARY[,FLAG...]")
+    return name, parts[0], [p for p in parts[1:] if p]
+
+
+def summarize(rounds):
+    """rounds: [{"a": timings, "b": timings}] -> {stage: {a, b, ratio, lo, hi}} for the stages
+    that both sides report with a nonzero time in every round (detect_cpu_s is 0 with --no-detect)."""
+    out = {}
+    for stage in STAGES:
+        try:
+            a = [r["a"][stage] for r in rounds]
+            b = [r["b"][stage] for r in rounds]
+        except KeyError:
+            continue
+        if not a or min(a) <= 0 or min(b) <= 0:
+            continue
+        ratios = [y / x for x, y in zip(a, b)]
+        out[stage] = {"a": statistics.median(a), "b": statistics.median(b),
+                      "ratio": statistics.median(ratios), "lo": min(ratios), "hi": max(ratios)}
+    return out
+
+
+def render(names, summary, n):
+    lines = [f"{n} round(s) at once; B/A is the median of the per-round ratios [min-max]",
+             f"{'stage':16s} {names[0]:>10s} {names[1]:>10s}   B/A"]
+    for stage, s in summary.items():
+        lines.append(f"{stage:16s} {s['a']:10.3f} {s['b']:10.3f}   "
+                     f"{s['ratio']:.3f} [{s['lo']:.3f}-{s['hi']:.3f}]")
+    return "\n".join(lines)
+
+
+def cpus():
+    """Two CPUs this process may run on, or None when there are fewer (no pinning then)."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return None
+    return allowed[:2] if len(allowed) >= 2 else None
+
+
+def run_round(sides, data, workdir, k, pin):
+    procs = {}
+    order = [0, 1] if (k // 2) % 2 == 0 else [1, 0]
+    for idx in order:
+        name, binary, flags = sides[idx]
+        stats = os.path.join(workdir, f"{name}.{k}.json")
+        cmd = [binary, "run", data, "-o", os.path.join(workdir, f"out-{name}"), "--force",
+               "--no-progress", "--threads", "1", "--stats-json", stats] + flags
+        if pin:
+            cmd = ["taskset", "-c", str(pin[(idx + k) % 2])] + cmd
+        procs[idx] = (subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+                      stats)
+    timings = []
+    for idx in (0, 1):
+        proc, stats = procs[idx]
+        _, err = proc.communicate()
+        if proc.returncode not in (0, 1) or not os.path.exists(stats):
+            raise RuntimeError(f"{sides[idx][0]}: flowsift run exited {proc.returncode}: "
+                               f"{err.decode(errors='replace').strip()[-500:]}")
+        with open(stats) as f:
+            timings.append(json.load(f)["timings"])
+    return {"a": timings[0], "b": timings[1]}
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.split("\n")[2:]))
+    ap.add_argument("a")
+    ap.add_argument("b")
+    cache = os.environ.get("FLOWSIFT_BENCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flowsift-bench")
+    ap.add_argument("--data", default=os.path.join(cache, "data", "v2-1G"))
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--settle", type=float, default=3.0)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    try:
+        sides = [parse_side(args.a), parse_side(args.b)]
+    except ValueError as e:
+        ap.error(str(e))
+    if sides[0][0] == sides[1][0]:
+        ap.error("A and B need different names")
+    if not os.path.exists(args.data):
+        ap.error(f"{args.data}: no such input (see --help for how to make the v2-1G set)")
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
+    pin = cpus()
+    if pin is None:
+        print("ab: fewer than two CPUs: the runs are not pinned", file=sys.stderr)
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="flowsift-ab-") as workdir:
+        for k in range(args.rounds):
+            time.sleep(args.settle)
+            try:
+                rounds.append(run_round(sides, args.data, workdir, k, pin))
+            except RuntimeError as e:
+                print(f"ab: round {k + 1}: {e}", file=sys.stderr)
+                return 1
+            print(f"ab: round {k + 1}/{args.rounds}: wall {rounds[-1]['a']['wall_s']:.2f} s / "
+                  f"{rounds[-1]['b']['wall_s']:.2f} s", file=sys.stderr)
+    summary = summarize(rounds)
+    print(render([sides[0][0], sides[1][0]], summary, len(rounds)))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"a": args.a, "b": args.b, "data": args.data, "rounds": rounds,
+                       "summary": summary}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
