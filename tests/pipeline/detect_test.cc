@@ -49,6 +49,23 @@ std::string Line(const Rec& r, bool with_flags) {
   return s + "OK\n";
 }
 
+// `text` parsed as `format` with the columns `wanted`, after the zero bytes the kernels may read
+// past its end. The batch's spans are offsets into `padded`.
+struct ParsedText {
+  std::string padded;
+  ParsedBatch batch;
+  const uint8_t* base() const { return reinterpret_cast<const uint8_t*>(padded.data()); }
+};
+ParsedText ParseText(const std::string& text, const Format& format,
+                     const FieldSet& wanted = Detector::NeededFields()) {
+  ParsedText p;
+  p.padded = text;
+  p.padded.append(kernels::kPadding, '\0');
+  ParseScratch scratch;
+  p.batch = ParseChunk(p.base(), text.size(), format, wanted, scratch);
+  return p;
+}
+
 class Detect {
  public:
   explicit Detect(DetectOptions o = {}, bool with_flags = true)
@@ -72,14 +89,9 @@ class Detect {
     std::string err;
     const auto format = Format::Parse(with_flags_ ? kFields : kNoFlagsFields, &err);
     ASSERT_TRUE(format) << err;
-    std::string padded = text_;
-    padded.append(kernels::kPadding, '\0');
-    ParseScratch scratch;
-    const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-    const ParsedBatch b =
-        ParseChunk(base, text_.size(), *format, Detector::NeededFields(), scratch);
-    ASSERT_TRUE(b.bad_lines.empty()) << "line " << b.bad_lines[0].line;
-    detector_.Add(b, base);
+    const ParsedText p = ParseText(text_, *format);
+    ASSERT_TRUE(p.batch.bad_lines.empty()) << "line " << p.batch.bad_lines[0].line;
+    detector_.Add(p.batch, p.base());
     text_.clear();
   }
   Detector& detector() { return detector_; }
@@ -459,14 +471,10 @@ TEST(Exfiltration, WithPktDstaddrOnlyRecordsForAnotherDestinationAreRelayed) {
   std::string err;
   const auto format = Format::Parse(std::string(kFields) + " pkt-srcaddr pkt-dstaddr", &err);
   ASSERT_TRUE(format) << err;
-  std::string padded = text;
-  padded.append(kernels::kPadding, '\0');
-  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-  ParseScratch scratch;
-  const ParsedBatch b = ParseChunk(base, text.size(), *format, Detector::NeededFields(), scratch);
-  ASSERT_TRUE(b.bad_lines.empty());
+  const ParsedText p = ParseText(text, *format);
+  ASSERT_TRUE(p.batch.bad_lines.empty());
   Detector d{DetectOptions{}};
-  d.Add(b, base);
+  d.Add(p.batch, p.base());
   std::map<std::string, Finding> by_src;
   for (Finding& f : d.Findings(1700000000, 1700003600)) {
     if (f.type == "exfiltration") by_src[f.src.value_or("")] = std::move(f);
@@ -752,14 +760,10 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
     g.header = false;
     g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
                  AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
-    const std::string text = GenerateText(g);
-    std::string padded = text;
-    padded.append(kernels::kPadding, '\0');
-    const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-    ParseScratch scratch;
-    const ParsedBatch all =
-        ParseChunk(base, text.size(), g.format,
-                   Aggregator::NeededFields() | Detector::NeededFields(), scratch);
+    const ParsedText parsed =
+        ParseText(GenerateText(g), g.format, Aggregator::NeededFields() | Detector::NeededFields());
+    const ParsedBatch& all = parsed.batch;
+    const uint8_t* base = parsed.base();
     ASSERT_TRUE(all.bad_lines.empty()) << spec;
     const uint64_t begin = g.start, end = g.start + 3600;
     Detector one{DetectOptions{}};
@@ -818,12 +822,10 @@ TEST(Detector, ColumnsThatSayNothingNewChangeNoTableOrFinding) {
     std::vector<std::string> findings;
   };
   const auto run = [](const std::string& text, const Format& format) {
-    std::string padded = text;
-    padded.append(kernels::kPadding, '\0');
-    const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-    ParseScratch scratch;
-    const ParsedBatch all = ParseChunk(
-        base, text.size(), format, Aggregator::NeededFields() | Detector::NeededFields(), scratch);
+    const ParsedText parsed =
+        ParseText(text, format, Aggregator::NeededFields() | Detector::NeededFields());
+    const ParsedBatch& all = parsed.batch;
+    const uint8_t* base = parsed.base();
     EXPECT_TRUE(all.bad_lines.empty());
     Aggregator a{AggregateOptions{}};
     a.Add(all, base, 0);
