@@ -34,6 +34,13 @@ import time
 STAGES = ["wall_s", "parse_cpu_s", "aggregate_cpu_s", "detect_cpu_s", "read_cpu_s", "output_s"]
 
 
+def bench_cache():
+    """scripts/bench's cache of data sets and DuckDB: $FLOWSIFT_BENCH_CACHE, else
+    $XDG_CACHE_HOME/flowsift-bench, else ~/.cache/flowsift-bench."""
+    return os.environ.get("FLOWSIFT_BENCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flowsift-bench")
+
+
 def parse_side(text):
     """'name=binary[,flag...]' -> (name, binary, [flags])."""
     if "=" not in text:
@@ -111,9 +118,7 @@ def main(argv):
                                  epilog="\n".join(__doc__.split("\n")[2:]))
     ap.add_argument("a")
     ap.add_argument("b")
-    cache = os.environ.get("FLOWSIFT_BENCH_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "flowsift-bench")
-    ap.add_argument("--data", default=os.path.join(cache, "data", "v2-1G"))
+    ap.add_argument("--data", default=os.path.join(bench_cache(), "data", "v2-1G"))
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--settle", type=float, default=3.0)
     ap.add_argument("--json")

@@ -25,10 +25,7 @@ import compare_windows  # noqa: E402
 import report  # noqa: E402
 
 SAMPLE = os.path.join(ARGS.source, "tests", "bench", "sample_raw.jsonl")
-DUCKDB_MODULES = os.path.join(
-    os.environ.get("FLOWSIFT_BENCH_CACHE")
-    or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-                    "flowsift-bench"), "duckdb")
+DUCKDB_MODULES = os.path.join(ab.bench_cache(), "duckdb")
 
 
 class ReportTest(unittest.TestCase):
