@@ -85,7 +85,34 @@ HWY_INLINE BlockMasks ClassifyBlock(const uint8_t* HWY_RESTRICT p) {
 
 // Writes base + (index of each set bit) to out in ascending order; may write up to 64 entries
 // past the returned count of set bits.
-#if HWY_TARGET <= HWY_AVX3
+#if HWY_TARGET == HWY_AVX3_DL
+// VBMI2 compresses bytes (vpcompressb): the byte positions 0..63 compressed by the whole
+// delimiter mask at once are the delimiters' positions in order, and a block of flow-log text
+// holds ~8 of them (records are ~90-250 bytes of ~14-30 fields), so the first 16, widened to
+// u32 and offset, are usually all: one compress and one store a block where the u32 compress
+// below takes four of each.
+HWY_INLINE size_t FlattenBits(uint64_t bits, uint32_t base, uint32_t* HWY_RESTRICT out) {
+  const hn::ScalableTag<uint8_t> d8;
+  const hn::ScalableTag<uint32_t> d32;
+  static_assert(hn::MaxLanes(d8) == 64 && hn::MaxLanes(d32) == 16, "AVX-512");
+  hn::Mask512<uint8_t> m;
+  m.raw = static_cast<__mmask64>(bits);
+  const auto positions = hn::Compress(hn::Iota(d8, 0), m);
+  const auto offset = hn::Set(d32, base);
+  const hn::Half<decltype(d8)> d8h;   // 32 bytes
+  const hn::Half<decltype(d8h)> d8q;  // 16 bytes
+  const auto low = hn::LowerHalf(d8h, positions);
+  hn::StoreU(hn::Add(hn::PromoteTo(d32, hn::LowerHalf(d8q, low)), offset), d32, out);
+  const size_t n = static_cast<size_t>(std::popcount(bits));
+  if (HWY_UNLIKELY(n > 16)) {
+    const auto high = hn::UpperHalf(d8h, positions);
+    hn::StoreU(hn::Add(hn::PromoteTo(d32, hn::UpperHalf(d8q, low)), offset), d32, out + 16);
+    hn::StoreU(hn::Add(hn::PromoteTo(d32, hn::LowerHalf(d8q, high)), offset), d32, out + 32);
+    hn::StoreU(hn::Add(hn::PromoteTo(d32, hn::UpperHalf(d8q, high)), offset), d32, out + 48);
+  }
+  return n;
+}
+#elif HWY_TARGET <= HWY_AVX3
 // AVX-512 compresses 16 u32 lanes natively (vpcompressd): the offsets base+0..63 are four
 // vectors, each compressed by 16 mask bits and stored whole; no per-bit work at all. The
 // register form plus a full store beats the memory form of vpcompressd, which is microcoded
