@@ -43,6 +43,7 @@ void BM_DistinctAdd(benchmark::State& state) {
     for (uint64_t h : adds) c.Add(h);
     benchmark::DoNotOptimize(c.Count());
   }
+  state.SetItemsProcessed(static_cast<int64_t>(adds.size()) * state.iterations());
   state.counters["ns/add"] =
       benchmark::Counter(static_cast<double>(adds.size()) * static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
