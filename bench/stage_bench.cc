@@ -27,6 +27,7 @@ namespace {
 struct Parsed {
   std::string text;  // padded
   std::vector<ParsedBatch> batches;
+  std::vector<const uint8_t*> starts;  // each batch's chunk: its spans are offsets from there
   size_t records = 0;
 };
 
@@ -52,6 +53,7 @@ const Parsed& Data() {
       size_t end = std::min(size, pos + kChunk);
       while (end < size && d.text[end - 1] != '\n') ++end;
       d.batches.push_back(ParseChunk(bytes + pos, end - pos, Format::Default(), wanted, scratch));
+      d.starts.push_back(bytes + pos);
       d.records += d.batches.back().rows;
       pos = end;
     }
@@ -69,29 +71,13 @@ void SetRecordRate(benchmark::State& state, size_t records) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-// Chunk offsets in the text: ParseChunk's spans are relative to its chunk.
-std::vector<const uint8_t*> ChunkStarts(const Parsed& d) {
-  std::vector<const uint8_t*> starts;
-  const auto* bytes = reinterpret_cast<const uint8_t*>(d.text.data());
-  const size_t size = d.text.size() - kernels::kPadding;
-  constexpr size_t kChunk = 16 << 20;
-  for (size_t pos = 0; pos < size;) {
-    size_t end = std::min(size, pos + kChunk);
-    while (end < size && d.text[end - 1] != '\n') ++end;
-    starts.push_back(bytes + pos);
-    pos = end;
-  }
-  return starts;
-}
-
 // Every table of the aggregation (windows, talkers, exposure), as a one-thread run with or
 // without detection fills them, then Flush; the aggregator's destruction is timed too.
 void BM_Aggregate(benchmark::State& state) {
   const Parsed& d = Data();
-  const std::vector<const uint8_t*> starts = ChunkStarts(d);
   for (auto _ : state) {
     Aggregator agg(AggregateOptions{});
-    for (size_t i = 0; i < d.batches.size(); ++i) agg.Add(d.batches[i], starts[i], i);
+    for (size_t i = 0; i < d.batches.size(); ++i) agg.Add(d.batches[i], d.starts[i], i);
     agg.Flush();
     benchmark::DoNotOptimize(agg.records());
   }
@@ -102,10 +88,9 @@ void BM_Aggregate(benchmark::State& state) {
 // after the graph, in the output phase, and not timed here).
 void BM_Detect(benchmark::State& state) {
   const Parsed& d = Data();
-  const std::vector<const uint8_t*> starts = ChunkStarts(d);
   for (auto _ : state) {
     Detector det(DetectOptions{});
-    for (size_t i = 0; i < d.batches.size(); ++i) det.Add(d.batches[i], starts[i]);
+    for (size_t i = 0; i < d.batches.size(); ++i) det.Add(d.batches[i], d.starts[i]);
     benchmark::ClobberMemory();
   }
   SetRecordRate(state, d.records);
