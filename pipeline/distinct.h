@@ -60,13 +60,16 @@ class DistinctCounter {
       const uint8_t rank = SketchRank(hash);
       if (rank > *r) *r = rank;
       return;
-    } else if (!Overloaded(uint64_t{size_} + 1, capacity_)) {
-      // A table with room: probe inline; AddSlow only grows it or turns it into a sketch.
+    } else {
+      // A table: probe inline; AddSlow only grows it or turns it into a sketch. Most values
+      // are present already, so the load factor is checked only for a new one (the table
+      // always has an empty slot: it grows before an insert would pass 3/4).
       const uint32_t mask = capacity_ - 1;
       for (uint32_t i = static_cast<uint32_t>(hash) & mask;; i = (i + 1) & mask) {
         if (heap_[i] == hash) return;
         if (heap_[i] == 0) {
-          if (size_ + 1 > kExactLimit) break;  // the value that makes it a sketch
+          // The value that makes it a sketch, or one that needs a larger table.
+          if (size_ + 1 > kExactLimit || Overloaded(uint64_t{size_} + 1, capacity_)) break;
           heap_[i] = hash;
           ++size_;
           return;
