@@ -6,7 +6,6 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -638,27 +637,20 @@ std::vector<std::string> Lines(const std::vector<Finding>& fs) {
   return out;
 }
 
-// `records` generated records (v2, seed `seed`, every attack) parsed with the fields detection
-// reads. Held by pointer: the batch's text spans point into `padded`.
+// `records` generated records (v2, seed `seed`, every attack) after the header line, parsed
+// with the fields detection reads.
 struct AttackSet {
   GenOptions g;
-  std::string padded;  // the records after the header line, then kernels::kPadding zero bytes
-  ParseScratch scratch;
-  ParsedBatch all;
-  const uint8_t* base() const { return reinterpret_cast<const uint8_t*>(padded.data()); }
+  ParsedText parsed;
 };
-std::unique_ptr<AttackSet> MakeAttackSet(uint64_t records, uint64_t seed) {
-  auto set = std::make_unique<AttackSet>();
-  set->g.records = records;
-  set->g.seed = seed;
-  set->g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-                    AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
-  const std::string text = GenerateText(set->g);
-  set->padded = text.substr(text.find('\n') + 1);
-  const size_t size = set->padded.size();
-  set->padded.append(kernels::kPadding, '\0');
-  set->all =
-      ParseChunk(set->base(), size, Format::Default(), Detector::NeededFields(), set->scratch);
+AttackSet MakeAttackSet(uint64_t records, uint64_t seed) {
+  AttackSet set;
+  set.g.records = records;
+  set.g.seed = seed;
+  set.g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
+                   AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  const std::string text = GenerateText(set.g);
+  set.parsed = ParseText(text.substr(text.find('\n') + 1), Format::Default());
   return set;
 }
 
@@ -706,9 +698,9 @@ TEST(PortScan, PromotedOrListedAttemptsGiveTheSameFindings) {
 
 TEST(Detector, AnySplitAndOrderGivesTheSameFindings) {
   const auto set = MakeAttackSet(300000, 11);
-  const GenOptions& g = set->g;
-  const ParsedBatch& all = set->all;
-  const uint8_t* base = set->base();
+  const GenOptions& g = set.g;
+  const ParsedBatch& all = set.parsed.batch;
+  const uint8_t* base = set.parsed.base();
   ASSERT_TRUE(all.bad_lines.empty());
   const uint64_t begin = g.start, end = g.start + 3600;
 
@@ -921,9 +913,9 @@ TEST(Detector, ColumnsThatSayNothingNewChangeNoTableOrFinding) {
 
 TEST(Detector, SaveThenLoadGivesTheSameFindingsAndTruncationFails) {
   const auto set = MakeAttackSet(150000, 12);
-  const GenOptions& g = set->g;
-  const ParsedBatch& all = set->all;
-  const uint8_t* base = set->base();
+  const GenOptions& g = set.g;
+  const ParsedBatch& all = set.parsed.batch;
+  const uint8_t* base = set.parsed.base();
   Detector one{DetectOptions{}};
   one.Add(all, base);
   const auto want = Lines(one.Findings(g.start, g.start + 3600));
@@ -1050,8 +1042,8 @@ TEST(FindingJson, BytesEqualTheOrderedJsonDump) {
   // Findings of every type from a detection run over generated attacks...
   const auto set = MakeAttackSet(200000, 3);
   Detector d{DetectOptions{}};
-  d.Add(set->all, set->base());
-  std::vector<Finding> fs = d.Findings(set->g.start, set->g.start + 3600);
+  d.Add(set.parsed.batch, set.parsed.base());
+  std::vector<Finding> fs = d.Findings(set.g.start, set.g.start + 3600);
   std::set<std::string> types;
   for (const Finding& f : fs) types.insert(f.type);
   EXPECT_EQ(types.size(), 7u);
