@@ -11,10 +11,10 @@
 
 #include "kernels/addr.h"
 #include "kernels/enums.h"
+#include "kernels/prefetch.h"
 #include "pipeline/distinct.h"
 #include "pipeline/exposure.h"
 #include "pipeline/flat_map.h"
-#include "pipeline/prefetch.h"
 #include "pipeline/serial.h"
 
 namespace flowsift {

@@ -4,9 +4,9 @@
 #include <cstring>
 
 #include "kernels/enums.h"
+#include "kernels/prefetch.h"
 #include "pipeline/aggregate.h"
 #include "pipeline/detect_internal.h"
-#include "pipeline/prefetch.h"
 
 namespace flowsift {
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/prefetch.h"
 #include "kernels/types.h"
-#include "pipeline/prefetch.h"
 
 namespace flowsift {
 

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/prefetch.h"
 #include "pipeline/huge_pages.h"
-#include "pipeline/prefetch.h"
 
 namespace flowsift {
 

@@ -1,6 +1,6 @@
 // A software prefetch that the compiler cannot delete.
-#ifndef FLOWSIFT_PIPELINE_PREFETCH_H_
-#define FLOWSIFT_PIPELINE_PREFETCH_H_
+#ifndef FLOWSIFT_KERNELS_PREFETCH_H_
+#define FLOWSIFT_KERNELS_PREFETCH_H_
 
 namespace flowsift {
 
@@ -23,4 +23,4 @@ namespace flowsift {
 
 }  // namespace flowsift
 
-#endif  // FLOWSIFT_PIPELINE_PREFETCH_H_
+#endif  // FLOWSIFT_KERNELS_PREFETCH_H_
