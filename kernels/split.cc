@@ -11,9 +11,8 @@
 // The text is prefetched kTextAhead bytes ahead (one prefetcht0 a block). Stage 1 is where a
 // chunk's text first comes in from memory, and the hardware's stream prefetchers stop at each
 // 4 KiB page: without the software prefetch the kernel stalled at every page. On the Emerald
-// Rapids Xeon, AVX3_DL: 6.1 -> 14.3 GB/s over the 64 MiB benchmark text (which its 300 MiB L3
-// holds), 6.4 -> 11.0 over 1 GiB from DRAM (docs/parsing.md; docs/performance-history.md,
-// "Thirty-first session").
+// Rapids Xeon, AVX3_DL: 6.1 -> 14.3 GB/s over the 64 MiB benchmark text, 6.4 -> 11.0 over 1 GiB
+// (docs/parsing.md; docs/performance-history.md, "Thirty-first session").
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/split.cc"
@@ -33,8 +32,8 @@ namespace flowsift::kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// How far ahead IndexDelimiters prefetches its text (top of the file). 2, 4, 8 and 16 KiB ran
-// alike over 64 MiB; 512 bytes and 1 KiB gave back half of the gain.
+// How far ahead IndexDelimiters prefetches its text (top of the file). Over 64 MiB, 512 bytes
+// and 1 KiB kept about half of the gain; 2 to 16 KiB ran within each other's noise.
 constexpr uintptr_t kTextAhead = 4096;
 
 struct BlockMasks {
