@@ -2,6 +2,8 @@
 #include "kernels/split.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <random>
 #include <string>
@@ -136,6 +138,32 @@ TEST(IndexDelimiters, LargeRandomTextMatchesScalar) {
   const Index want = IndexOf(IndexDelimitersScalar, buf.data(), buf.size());
   ForEachTarget(
       [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), want); });
+}
+
+TEST(IndexDelimiters, TextRightBeforeAnInaccessiblePage) {
+  // The kernel prefetches 4 KiB past where it reads, past the text's end too: a prefetch never
+  // faults, a load would. The text and its padding end where a PROT_NONE page begins, and the
+  // address space after that page is whatever the process has there (or nothing).
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t pages = 3;
+  void* map =
+      mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  uint8_t* base = static_cast<uint8_t*>(map);
+  ASSERT_EQ(mprotect(base + (pages - 1) * page, page, PROT_NONE), 0);
+  std::mt19937_64 rng(2024);
+  for (const size_t len : {size_t{0}, size_t{1}, size_t{63}, size_t{64}, size_t{100}, size_t{4000},
+                           page, (pages - 1) * page - kPadding}) {
+    const std::string text = RandomText(rng, len);
+    uint8_t* in = base + (pages - 1) * page - kPadding - len;
+    std::copy(text.begin(), text.end(), in);
+    std::fill(in + len, in + len + kPadding, 0xA5);
+    const PaddedBuffer copy(text, 0);
+    const Index want = IndexOf(IndexDelimitersScalar, copy.data(), copy.size());
+    ForEachTarget(
+        [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, in, len), want) << "len " << len; });
+  }
+  munmap(map, pages * page);
 }
 
 // Random delimiter indexes (slot 0 the virtual UINT32_MAX, as the parser has it), rows at
