@@ -52,8 +52,7 @@ uint64_t SumWords(const uint64_t* p, size_t n) {
   uint64_t acc[8] = {};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    flowsift::PrefetchLine(
-        reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(p + i) + 4096));
+    flowsift::PrefetchLineAhead(p + i, 4096);
     for (int k = 0; k < 8; ++k) acc[k] += p[i + k];
   }
   for (; i < n; ++i) acc[0] += p[i];

@@ -2,6 +2,8 @@
 #ifndef FLOWSIFT_KERNELS_PREFETCH_H_
 #define FLOWSIFT_KERNELS_PREFETCH_H_
 
+#include <cstdint>
+
 namespace flowsift {
 
 // Starts loading the cache line of `p` into L1 (prefetcht0). Never faults, whatever `p` is.
@@ -19,6 +21,13 @@ namespace flowsift {
 #else
   __builtin_prefetch(p);
 #endif
+}
+
+// PrefetchLine of the line `bytes` past `p`, for a stream read ahead of where it is consumed,
+// which may be past the end of its buffer: the address is moved as an integer, so no pointer
+// goes out of bounds, and the prefetch does nothing there.
+[[gnu::always_inline]] inline void PrefetchLineAhead(const void* p, uintptr_t bytes) {
+  PrefetchLine(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(p) + bytes));
 }
 
 }  // namespace flowsift

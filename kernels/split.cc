@@ -218,9 +218,7 @@ DelimiterCounts IndexDelimiters(const uint8_t* HWY_RESTRICT in, size_t size,
   DelimiterCounts c{0, 0, 0};
   uint64_t prev_delim = 1;  // offset 0 counts as "after a delimiter": a leading space is odd
   for (size_t pos = 0; pos < size; pos += 64) {
-    // Past the end of the text too: a prefetch never faults (an integer, not a pointer, is
-    // moved past the end).
-    PrefetchLine(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(in + pos) + kTextAhead));
+    PrefetchLineAhead(in + pos, kTextAhead);  // past the text's end too: does nothing there
     BlockMasks m = ClassifyBlock(in + pos);
     if (HWY_UNLIKELY(size - pos < 64)) {  // the tail: bytes past `size` are padding
       const uint64_t valid = (uint64_t{1} << (size - pos)) - 1;
