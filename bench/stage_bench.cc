@@ -39,8 +39,7 @@ const Parsed& Data() {
     opt.records = (256u << 20) / 116;
     opt.hours = 0.25;
     opt.header = false;
-    opt.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-                   AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+    opt.attacks = AllAttacks();
     d.text = GenerateText(opt);
     const size_t size = d.text.size();
     d.text.append(kernels::kPadding, '\0');

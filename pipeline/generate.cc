@@ -866,13 +866,16 @@ std::string_view FlowGenerator::account() const { return impl_->account(); }
 std::string_view FlowGenerator::region() const { return impl_->region(); }
 std::string_view FlowGenerator::flow_log_id() const { return impl_->flow_log_id(); }
 
+std::vector<AttackKind> AllAttacks() {
+  std::vector<AttackKind> kinds;
+  for (size_t i = 0; i < std::size(kAttackNames); ++i) kinds.push_back(AttackKind(i));
+  return kinds;
+}
+
 std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, std::string* error) {
   std::vector<AttackKind> kinds;
   if (list == "none" || list.empty()) return kinds;
-  if (list == "all") {
-    for (size_t i = 0; i < std::size(kAttackNames); ++i) kinds.push_back(AttackKind(i));
-    return kinds;
-  }
+  if (list == "all") return AllAttacks();
   while (!list.empty()) {
     const size_t comma = std::min(list.find(','), list.size());
     const std::string_view name = list.substr(0, comma);

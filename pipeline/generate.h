@@ -36,6 +36,9 @@ enum class AttackKind : uint8_t {
 inline constexpr std::string_view kAttackNames[] = {"port_scan",    "port_sweep",   "brute_force",
                                                     "exfiltration", "reject_spike", "ddos_fan_in"};
 
+// Every kind, in kAttackNames' order: what "all" means to ParseAttackList.
+std::vector<AttackKind> AllAttacks();
+
 // "port_scan,brute_force", "all" or "none" (or ""). Duplicates collapse; order is kept. On an
 // unknown name returns nullopt and sets *error to a message that lists the valid names.
 std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, std::string* error);

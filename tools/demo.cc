@@ -59,8 +59,7 @@ int RunDemo(const DemoFlags& f) {
   gen.gen.seed = f.seed;
   gen.gen.records = std::max<uint64_t>(20000, f.bytes / 116);
   gen.gen.hours = 2;
-  std::string error;
-  gen.gen.attacks = *ParseAttackList("all", &error);
+  gen.gen.attacks = AllAttacks();
   gen.dir = data.string();
   gen.layout = GenLayout::kS3;
   gen.compression = GenCompression::kGzip;

@@ -647,8 +647,7 @@ AttackSet MakeAttackSet(uint64_t records, uint64_t seed) {
   AttackSet set;
   set.g.records = records;
   set.g.seed = seed;
-  set.g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-                   AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  set.g.attacks = AllAttacks();
   const std::string text = GenerateText(set.g);
   set.parsed = ParseText(text.substr(text.find('\n') + 1), Format::Default());
   return set;
@@ -750,8 +749,7 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
     g.seed = 13;
     g.format = *Format::Parse(spec, &err);
     g.header = false;
-    g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-                 AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+    g.attacks = AllAttacks();
     const ParsedText parsed =
         ParseText(GenerateText(g), g.format, Aggregator::NeededFields() | Detector::NeededFields());
     const ParsedBatch& all = parsed.batch;
@@ -867,8 +865,7 @@ TEST(Detector, ColumnsThatSayNothingNewChangeNoTableOrFinding) {
   g.seed = 21;
   g.header = false;
   g.start = 1700000000;
-  g.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-               AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  g.attacks = AllAttacks();
 
   g.format = *Format::Parse("v2", &err);
   const std::string v2 = GenerateText(g);

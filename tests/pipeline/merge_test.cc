@@ -181,8 +181,7 @@ void WriteData(const fs::path& dir) {
   f.gen.records = 60000;
   f.gen.interfaces = 30;
   f.gen.hours = 1;
-  f.gen.attacks = {AttackKind::kPortScan,     AttackKind::kPortSweep,   AttackKind::kBruteForce,
-                   AttackKind::kExfiltration, AttackKind::kRejectSpike, AttackKind::kDdosFanIn};
+  f.gen.attacks = AllAttacks();
   f.dir = (dir / "s3").string();
   f.layout = GenLayout::kS3;
   f.compression = GenCompression::kGzip;
