@@ -128,6 +128,11 @@ class PortCounter {
   void Prefetch(uint16_t port) const {
     if (bits_) PrefetchLine(&bits_[port >> 6]);
   }
+  bool IsBitmap() const { return bits_ != nullptr; }
+  // Turns the list into the bitmap now (a hint: the interface's previous window needed one).
+  void ReserveBitmap() {
+    if (!bits_) ToBitmap();
+  }
 
  private:
   // A busy window sees hundreds of ports; past 16 a bit test beats the scan.
@@ -137,13 +142,14 @@ class PortCounter {
     if (std::find(small_.begin(), small_.end(), port) != small_.end()) return;
     small_.push_back(port);
     ++count_;
-    if (small_.size() > kSmall) {
-      bits_ = std::make_unique<uint64_t[]>(1024);
-      std::fill(bits_.get(), bits_.get() + 1024, 0);
-      for (uint16_t p : small_) bits_[p >> 6] |= uint64_t{1} << (p & 63);
-      small_.clear();
-      small_.shrink_to_fit();
-    }
+    if (small_.size() > kSmall) ToBitmap();
+  }
+  void ToBitmap() {
+    bits_ = std::make_unique<uint64_t[]>(1024);
+    std::fill(bits_.get(), bits_.get() + 1024, 0);
+    for (uint16_t p : small_) bits_[p >> 6] |= uint64_t{1} << (p & 63);
+    small_.clear();
+    small_.shrink_to_fit();
   }
 
   std::vector<uint16_t> small_;
@@ -253,6 +259,7 @@ struct Aggregator::State {
   // Windows stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<std::pair<WindowKey, WindowAgg>> window_aggs;
   FlatMap<WindowKey, WindowAgg*, KeyHash> windows;
+  std::vector<const WindowAgg*> latest_window;  // by interface id: the last window made
   // Talker tables stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<TalkerWindow> talker_windows;
   FlatMap<uint64_t, TalkerTable*, KeyHash> talkers_by_window;
@@ -308,7 +315,19 @@ struct Aggregator::State {
 
   WindowAgg& Window(const WindowKey& key) {
     WindowAgg*& agg = windows[key];
-    if (agg == nullptr) agg = &window_aggs.emplace_back(key, WindowAgg()).second;
+    if (agg == nullptr) {
+      agg = &window_aggs.emplace_back(key, WindowAgg()).second;
+      // An interface's windows see similar numbers of hosts and ports: a new window's counters
+      // start at the sizes of the interface's latest one instead of growing through every size
+      // (each growth re-inserts the table into a fresh one).
+      if (latest_window.size() <= key.iface) latest_window.resize(key.iface + 1, nullptr);
+      if (const WindowAgg* previous = latest_window[key.iface]) {
+        agg->src.Reserve(previous->src.SizeHint());
+        agg->dst.Reserve(previous->dst.SizeHint());
+        if (previous->ports.IsBitmap()) agg->ports.ReserveBitmap();
+      }
+      latest_window[key.iface] = agg;
+    }
     return *agg;
   }
 
@@ -608,6 +627,7 @@ void Aggregator::AbsorbPartition(Aggregator&& other) {
   shared.window_aggs = std::move(o.window_aggs);
   o.window_aggs.clear();
   o.windows = {};
+  o.latest_window.clear();
   // Absorbed shards hold no windows, so this state's stay unique without a Collapse.
   state_->MergeFrom(shared);
   Absorb(std::move(other));

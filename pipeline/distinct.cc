@@ -89,6 +89,16 @@ void DistinctCounter::InsertTable(uint64_t hash) {
   }
 }
 
+void DistinctCounter::Reserve(size_t n) {
+  if (capacity_ == kSketch) return;
+  n = std::min(n, kExactLimit);
+  if (n <= kInline && capacity_ == 0) return;
+  // The size InsertTable's growth would reach for n values.
+  uint64_t capacity = capacity_ != 0 ? capacity_ : 16;
+  while (Overloaded(n, capacity)) capacity *= capacity < 1024 ? 4 : 2;
+  if (capacity > capacity_) GrowTable(static_cast<uint32_t>(capacity));
+}
+
 void DistinctCounter::AddToSketch(uint64_t hash) {
   // The top kPrecision bits choose the register; the rank is the position of the first 1 in
   // the remaining bits (1-based), as in Flajolet et al. 2007.

@@ -42,6 +42,37 @@ TEST(DistinctCounter, CountsEveryValueAsTheTableGrowsThroughEachSize) {
   }
 }
 
+TEST(DistinctCounter, ReserveChangesNoCountAndNoForm) {
+  // Counters reserved for 0 .. 5,000 values (capped at the exact limit), from every form, then
+  // given the same values as an unreserved one: equal counts, exact exactly as long as it is.
+  for (const size_t reserve : {size_t{0}, size_t{2}, size_t{3}, size_t{4}, size_t{17}, size_t{400},
+                               size_t{1537}, DistinctCounter::kExactLimit, size_t{5000}}) {
+    for (const uint64_t before : {0u, 2u, 40u}) {
+      DistinctCounter plain, reserved;
+      for (uint64_t i = 0; i < before; ++i) {
+        plain.Add(Mix64(i));
+        reserved.Add(Mix64(i));
+      }
+      reserved.Reserve(reserve);
+      EXPECT_EQ(reserved.Count(), before);
+      for (uint64_t i = 0; i <= DistinctCounter::kExactLimit; ++i) {
+        plain.Add(Mix64(i % 3000));
+        reserved.Add(Mix64(i % 3000));
+        ASSERT_EQ(reserved.Count(), plain.Count()) << reserve << " reserved, " << i;
+        ASSERT_EQ(reserved.exact(), plain.exact()) << reserve << " reserved, " << i;
+      }
+      EXPECT_FALSE(reserved.exact());
+      EXPECT_EQ(reserved.SizeHint(), DistinctCounter::kExactLimit);
+      reserved.Reserve(100);  // a sketch stays one
+      EXPECT_FALSE(reserved.exact());
+      EXPECT_EQ(reserved.Count(), plain.Count());
+    }
+  }
+  DistinctCounter c;
+  for (uint64_t i = 0; i < 700; ++i) c.Add(Mix64(i) | 1);
+  EXPECT_EQ(c.SizeHint(), 700u);
+}
+
 TEST(DistinctCounter, SketchErrorWithinTwoPercent) {
   // Sizes across the exact/sketch switch and the whole sketch range, fixed seeds.
   for (uint64_t n : {2049u, 5000u, 20000u, 41000u, 100000u, 400000u, 2000000u}) {
