@@ -2,6 +2,7 @@
 """A/B of two flowsift builds (or flag sets) run at once: the method of the tuning sessions.
 
 Usage: bench/ab.py A B [--data DIR] [--rounds N] [--settle S] [--json FILE]
+       bench/ab.py A B --bench REGEX [--min-time S] [--rounds N] [--settle S] [--json FILE]
   A, B     NAME=BINARY[,FLAG...], e.g. head=/tmp/fs_head  new=build/release/tools/flowsift,--no-detect
   --data   the input of `flowsift run` (default: the bench cache's v2-1G set, which
            `scripts/bench --quick` does not make: generate it with `flowsift gen --bytes 1G
@@ -21,6 +22,14 @@ and B and the median [min-max] of the per-round ratios B/A. Read every stage: a 
 code did not change moving is the method's noise or the code's layout (history, "Twenty-eighth
 session"), not the change. Run A against a copy of itself first to see the machine's spread
 (on the Intel Xeon of the twenty-ninth session it was larger than 10%), then both orders.
+
+With --bench, A and B are two builds' `flowsift_bench` (Google Benchmark) and each round runs
+the benchmarks whose names match REGEX (e.g. 'BM_Aggregate|BM_Detect', the serial nodes' work
+alone; 'BM_ParseChunkAllFields') with A then B, B then A in the next round, one after the
+other on the same CPU: a benchmark that runs for seconds gains nothing from running at once,
+and two at once halve each other's memory bandwidth. It prints, per benchmark, the medians of
+A's and B's time and the median [min-max] of the per-round ratios B/A (below 1: B is faster),
+and in how many rounds B was faster. --min-time passes --benchmark_min_time.
 """
 import argparse
 import json
@@ -68,6 +77,76 @@ def summarize(rounds):
         out[stage] = {"a": statistics.median(a), "b": statistics.median(b),
                       "ratio": statistics.median(ratios), "lo": min(ratios), "hi": max(ratios)}
     return out
+
+
+# Google Benchmark's time units in nanoseconds.
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def bench_times(report):
+    """A Google Benchmark JSON report -> {benchmark name: real time in ms} (aggregate rows such as
+    _mean are skipped: --benchmark_repetitions is not used here)."""
+    out = {}
+    for b in report.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        out[b["name"]] = b["real_time"] * UNIT_NS[b.get("time_unit", "ns")] / 1e6
+    return out
+
+
+def summarize_bench(rounds):
+    """rounds: [{"a": {name: ms}, "b": {name: ms}}] -> {name: {a, b, ratio, lo, hi, faster,
+    rounds}} for the benchmarks both sides ran in every round."""
+    names = set(rounds[0]["a"]) & set(rounds[0]["b"]) if rounds else set()
+    for r in rounds[1:]:
+        names &= set(r["a"]) & set(r["b"])
+    out = {}
+    for name in sorted(names):
+        a = [r["a"][name] for r in rounds]
+        b = [r["b"][name] for r in rounds]
+        if min(a) <= 0 or min(b) <= 0:
+            continue
+        ratios = [y / x for x, y in zip(a, b)]
+        out[name] = {"a": statistics.median(a), "b": statistics.median(b),
+                     "ratio": statistics.median(ratios), "lo": min(ratios), "hi": max(ratios),
+                     "faster": sum(r < 1 for r in ratios), "rounds": len(ratios)}
+    return out
+
+
+def render_bench(names, summary, n):
+    width = max([len("benchmark")] + [len(k) for k in summary])
+    lines = [f"{n} round(s), A and B alternated; B/A is the median of the per-round ratios of "
+             "the real time [min-max]",
+             f"{'benchmark':{width}s} {names[0] + ' ms':>12s} {names[1] + ' ms':>12s}   B/A"]
+    for name, s in summary.items():
+        lines.append(f"{name:{width}s} {s['a']:12.4g} {s['b']:12.4g}   "
+                     f"{s['ratio']:.3f} [{s['lo']:.3f}-{s['hi']:.3f}], "
+                     f"{names[1]} faster in {s['faster']} of {s['rounds']}")
+    return "\n".join(lines)
+
+
+def run_bench_round(sides, regex, min_time, k, pin):
+    """One round of --bench: A then B (B then A when k is odd), each to a JSON report."""
+    times = {}
+    for idx in ([0, 1] if k % 2 == 0 else [1, 0]):
+        name, binary, flags = sides[idx]
+        cmd = [binary, f"--benchmark_filter={regex}", "--benchmark_format=json"] + flags
+        if min_time is not None:
+            cmd.append(f"--benchmark_min_time={min_time}")
+        if pin:
+            cmd = ["taskset", "-c", str(pin[0])] + cmd
+        proc = subprocess.run(cmd, capture_output=True)
+        try:
+            report = json.loads(proc.stdout)
+        except ValueError:
+            report = None
+        err = proc.stderr.decode(errors="replace").strip()[-500:]
+        if proc.returncode != 0:
+            raise RuntimeError(f"{name}: {binary} exited {proc.returncode}: {err}")
+        times[idx] = bench_times(report) if report is not None else {}
+        if not times[idx]:  # Google Benchmark prints no report when nothing matches
+            raise RuntimeError(f"{name}: no benchmark matches {regex!r} ({err})")
+    return {"a": times[0], "b": times[1]}
 
 
 def render(names, summary, n):
@@ -122,6 +201,8 @@ def main(argv):
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--settle", type=float, default=3.0)
     ap.add_argument("--json")
+    ap.add_argument("--bench", metavar="REGEX")
+    ap.add_argument("--min-time", type=float)
     args = ap.parse_args(argv)
     try:
         sides = [parse_side(args.a), parse_side(args.b)]
@@ -129,10 +210,12 @@ def main(argv):
         ap.error(str(e))
     if sides[0][0] == sides[1][0]:
         ap.error("A and B need different names")
-    if not os.path.exists(args.data):
-        ap.error(f"{args.data}: no such input (see --help for how to make the v2-1G set)")
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
+    if args.bench is not None:
+        return main_bench(sides, args)
+    if not os.path.exists(args.data):
+        ap.error(f"{args.data}: no such input (see --help for how to make the v2-1G set)")
     pin = cpus()
     if pin is None:
         print("ab: fewer than two CPUs: the runs are not pinned", file=sys.stderr)
@@ -152,6 +235,26 @@ def main(argv):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"a": args.a, "b": args.b, "data": args.data, "rounds": rounds,
+                       "summary": summary}, f, indent=1)
+    return 0
+
+
+def main_bench(sides, args):
+    pin = cpus()
+    rounds = []
+    for k in range(args.rounds):
+        time.sleep(args.settle)
+        try:
+            rounds.append(run_bench_round(sides, args.bench, args.min_time, k, pin))
+        except RuntimeError as e:
+            print(f"ab: round {k + 1}: {e}", file=sys.stderr)
+            return 1
+        print(f"ab: round {k + 1}/{args.rounds}", file=sys.stderr)
+    summary = summarize_bench(rounds)
+    print(render_bench([sides[0][0], sides[1][0]], summary, len(rounds)))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"a": args.a, "b": args.b, "bench": args.bench, "rounds": rounds,
                        "summary": summary}, f, indent=1)
     return 0
 

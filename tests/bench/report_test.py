@@ -17,6 +17,7 @@ import unittest
 ap = argparse.ArgumentParser()
 ap.add_argument("--source", required=True)
 ap.add_argument("--flowsift")
+ap.add_argument("--flowsift-bench")
 ARGS, UNITTEST_ARGS = ap.parse_known_args()
 sys.path.insert(0, os.path.join(ARGS.source, "bench"))
 import ab  # noqa: E402
@@ -359,6 +360,58 @@ class AbTest(unittest.TestCase):
                  "--rounds", "1", "--settle", "0"], capture_output=True, text=True)
             self.assertEqual(bad.returncode, 1)
             self.assertIn("b: flowsift run exited", bad.stderr)
+
+    def test_bench_mode_arithmetic(self):
+        report = {"benchmarks": [
+            {"name": "BM_Aggregate", "run_type": "iteration", "real_time": 250.0,
+             "time_unit": "ms"},
+            {"name": "BM_DistinctAdd/420", "run_type": "iteration", "real_time": 14000.0,
+             "time_unit": "ns"},
+            {"name": "BM_Aggregate_mean", "run_type": "aggregate", "real_time": 1.0,
+             "time_unit": "ms"}]}
+        self.assertEqual(ab.bench_times(report), {"BM_Aggregate": 250.0,
+                                                  "BM_DistinctAdd/420": 0.014})
+        rounds = [{"a": {"BM_A": 100.0, "BM_B": 10.0}, "b": {"BM_A": 90.0, "BM_B": 12.0}},
+                  {"a": {"BM_A": 200.0, "BM_B": 10.0}, "b": {"BM_A": 210.0, "BM_B": 11.0}},
+                  {"a": {"BM_A": 100.0, "BM_B": 10.0, "BM_C": 1.0},
+                   "b": {"BM_A": 50.0, "BM_B": 10.0, "BM_C": 1.0}}]
+        s = ab.summarize_bench(rounds)
+        self.assertNotIn("BM_C", s)  # not in every round
+        # per-round ratios 0.9, 1.05, 0.5: the median of the ratios
+        self.assertAlmostEqual(s["BM_A"]["ratio"], 0.9)
+        self.assertAlmostEqual(s["BM_A"]["lo"], 0.5)
+        self.assertAlmostEqual(s["BM_A"]["hi"], 1.05)
+        self.assertAlmostEqual(s["BM_A"]["a"], 100.0)
+        self.assertEqual(s["BM_A"]["faster"], 2)
+        self.assertEqual(s["BM_B"]["faster"], 0)
+        self.assertAlmostEqual(s["BM_B"]["ratio"], 1.1)
+        text = ab.render_bench(["head", "new"], s, 3)
+        self.assertIn("0.900 [0.500-1.050], new faster in 2 of 3", text)
+
+    def test_two_rounds_of_flowsift_bench(self):
+        if not ARGS.flowsift_bench:
+            self.skipTest("no --flowsift-bench")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "ab.json")
+            proc = subprocess.run(
+                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
+                 f"a={ARGS.flowsift_bench}", f"b={ARGS.flowsift_bench}", "--bench",
+                 "BM_DistinctAdd/420", "--min-time", "0.01", "--rounds", "2", "--settle", "0",
+                 "--json", out], capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("BM_DistinctAdd/420", proc.stdout)
+            with open(out) as f:
+                res = json.load(f)
+            self.assertEqual(len(res["rounds"]), 2)
+            self.assertGreater(res["rounds"][1]["b"]["BM_DistinctAdd/420"], 0)
+            self.assertEqual(res["summary"]["BM_DistinctAdd/420"]["rounds"], 2)
+            bad = subprocess.run(
+                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
+                 f"a={ARGS.flowsift_bench}", f"b={ARGS.flowsift_bench}", "--bench",
+                 "BM_NoSuchBenchmark", "--rounds", "1", "--settle", "0"],
+                capture_output=True, text=True)
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("no benchmark matches", bad.stderr)
 
 
 if __name__ == "__main__":
