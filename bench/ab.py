@@ -219,43 +219,49 @@ def main(argv):
     pin = cpus()
     if pin is None:
         print("ab: fewer than two CPUs: the runs are not pinned", file=sys.stderr)
-    rounds = []
     with tempfile.TemporaryDirectory(prefix="flowsift-ab-") as workdir:
-        for k in range(args.rounds):
-            time.sleep(args.settle)
-            try:
-                rounds.append(run_round(sides, args.data, workdir, k, pin))
-            except RuntimeError as e:
-                print(f"ab: round {k + 1}: {e}", file=sys.stderr)
-                return 1
-            print(f"ab: round {k + 1}/{args.rounds}: wall {rounds[-1]['a']['wall_s']:.2f} s / "
-                  f"{rounds[-1]['b']['wall_s']:.2f} s", file=sys.stderr)
+        rounds = run_rounds(
+            args, lambda k: run_round(sides, args.data, workdir, k, pin),
+            lambda r: f": wall {r['a']['wall_s']:.2f} s / {r['b']['wall_s']:.2f} s")
+    if rounds is None:
+        return 1
     summary = summarize(rounds)
-    print(render([sides[0][0], sides[1][0]], summary, len(rounds)))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"a": args.a, "b": args.b, "data": args.data, "rounds": rounds,
-                       "summary": summary}, f, indent=1)
-    return 0
+    return report(args, render([sides[0][0], sides[1][0]], summary, len(rounds)),
+                  {"data": args.data, "rounds": rounds, "summary": summary})
 
 
 def main_bench(sides, args):
     pin = cpus()
+    rounds = run_rounds(args, lambda k: run_bench_round(sides, args.bench, args.min_time, k, pin),
+                        lambda r: "")
+    if rounds is None:
+        return 1
+    summary = summarize_bench(rounds)
+    return report(args, render_bench([sides[0][0], sides[1][0]], summary, len(rounds)),
+                  {"bench": args.bench, "rounds": rounds, "summary": summary})
+
+
+def run_rounds(args, one_round, describe):
+    """one_round(k) for k in 0..args.rounds-1, args.settle idle seconds before each, with a
+    progress line on stderr; None (after saying why) when a round fails."""
     rounds = []
     for k in range(args.rounds):
         time.sleep(args.settle)
         try:
-            rounds.append(run_bench_round(sides, args.bench, args.min_time, k, pin))
+            rounds.append(one_round(k))
         except RuntimeError as e:
             print(f"ab: round {k + 1}: {e}", file=sys.stderr)
-            return 1
-        print(f"ab: round {k + 1}/{args.rounds}", file=sys.stderr)
-    summary = summarize_bench(rounds)
-    print(render_bench([sides[0][0], sides[1][0]], summary, len(rounds)))
+            return None
+        print(f"ab: round {k + 1}/{args.rounds}{describe(rounds[-1])}", file=sys.stderr)
+    return rounds
+
+
+def report(args, text, record):
+    """Prints the summary and writes every round and it to --json; the exit code."""
+    print(text)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"a": args.a, "b": args.b, "bench": args.bench, "rounds": rounds,
-                       "summary": summary}, f, indent=1)
+            json.dump({"a": args.a, "b": args.b, **record}, f, indent=1)
     return 0
 
 

@@ -304,6 +304,24 @@ class AbTest(unittest.TestCase):
     """bench/ab.py, the at-once A/B: its arithmetic on fixed rounds, and two real rounds."""
 
     @staticmethod
+    def ab(*args):
+        return subprocess.run([sys.executable, os.path.join(ARGS.source, "bench", "ab.py"), *args],
+                              capture_output=True, text=True)
+
+    def ab_json(self, tmp, *args):
+        """bench/ab.py with args, no idle time and --json into tmp: its stdout and the JSON."""
+        out = os.path.join(tmp, "ab.json")
+        proc = self.ab(*args, "--settle", "0", "--json", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out) as f:
+            return proc.stdout, json.load(f)
+
+    def assert_ratios(self, summary, ratio, lo, hi, a):
+        """A summary row: median, min and max of the per-round ratios, and A's median."""
+        for key, want in (("ratio", ratio), ("lo", lo), ("hi", hi), ("a", a)):
+            self.assertAlmostEqual(summary[key], want, msg=key)
+
+    @staticmethod
     def timings(wall, parse, agg, detect):
         return {"wall_s": wall, "parse_cpu_s": parse, "aggregate_cpu_s": agg,
                 "detect_cpu_s": detect}
@@ -315,10 +333,7 @@ class AbTest(unittest.TestCase):
         s = ab.summarize(rounds)
         # per-round wall ratios 0.5, 0.75, 1.1: the median of the ratios, not the ratio of the
         # medians (3.0 / 3.0 = 1.0)
-        self.assertAlmostEqual(s["wall_s"]["ratio"], 0.75)
-        self.assertAlmostEqual(s["wall_s"]["lo"], 0.5)
-        self.assertAlmostEqual(s["wall_s"]["hi"], 1.1)
-        self.assertAlmostEqual(s["wall_s"]["a"], 3.0)
+        self.assert_ratios(s["wall_s"], 0.75, 0.5, 1.1, a=3.0)
         self.assertAlmostEqual(s["parse_cpu_s"]["ratio"], 1.0)
         self.assertAlmostEqual(s["aggregate_cpu_s"]["ratio"], 1.1)
         self.assertNotIn("detect_cpu_s", s)  # B ran --no-detect: no ratio to a zero
@@ -340,24 +355,15 @@ class AbTest(unittest.TestCase):
             data = os.path.join(tmp, "data")
             subprocess.run([ARGS.flowsift, "gen", "-o", data, "--records", "20000"], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            out = os.path.join(tmp, "ab.json")
-            proc = subprocess.run(
-                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
-                 f"a={ARGS.flowsift}", f"b={ARGS.flowsift},--no-detect", "--data", data,
-                 "--rounds", "2", "--settle", "0", "--json", out],
-                capture_output=True, text=True)
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-            self.assertIn("aggregate_cpu_s", proc.stdout)
-            with open(out) as f:
-                res = json.load(f)
+            stdout, res = self.ab_json(tmp, f"a={ARGS.flowsift}", f"b={ARGS.flowsift},--no-detect",
+                                       "--data", data, "--rounds", "2")
+            self.assertIn("aggregate_cpu_s", stdout)
             self.assertEqual(len(res["rounds"]), 2)
             self.assertGreater(res["rounds"][0]["a"]["detect_cpu_s"], 0)
             self.assertEqual(res["rounds"][0]["b"]["detect_cpu_s"], 0)
             self.assertNotIn("detect_cpu_s", res["summary"])
-            bad = subprocess.run(
-                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
-                 f"a={ARGS.flowsift}", f"b={ARGS.flowsift},--no-such-flag", "--data", data,
-                 "--rounds", "1", "--settle", "0"], capture_output=True, text=True)
+            bad = self.ab(f"a={ARGS.flowsift}", f"b={ARGS.flowsift},--no-such-flag", "--data", data,
+                          "--rounds", "1", "--settle", "0")
             self.assertEqual(bad.returncode, 1)
             self.assertIn("b: flowsift run exited", bad.stderr)
 
@@ -378,10 +384,7 @@ class AbTest(unittest.TestCase):
         s = ab.summarize_bench(rounds)
         self.assertNotIn("BM_C", s)  # not in every round
         # per-round ratios 0.9, 1.05, 0.5: the median of the ratios
-        self.assertAlmostEqual(s["BM_A"]["ratio"], 0.9)
-        self.assertAlmostEqual(s["BM_A"]["lo"], 0.5)
-        self.assertAlmostEqual(s["BM_A"]["hi"], 1.05)
-        self.assertAlmostEqual(s["BM_A"]["a"], 100.0)
+        self.assert_ratios(s["BM_A"], 0.9, 0.5, 1.05, a=100.0)
         self.assertEqual(s["BM_A"]["faster"], 2)
         self.assertEqual(s["BM_B"]["faster"], 0)
         self.assertAlmostEqual(s["BM_B"]["ratio"], 1.1)
@@ -392,24 +395,15 @@ class AbTest(unittest.TestCase):
         if not ARGS.flowsift_bench:
             self.skipTest("no --flowsift-bench")
         with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(tmp, "ab.json")
-            proc = subprocess.run(
-                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
-                 f"a={ARGS.flowsift_bench}", f"b={ARGS.flowsift_bench}", "--bench",
-                 "BM_DistinctAdd/420", "--min-time", "0.01", "--rounds", "2", "--settle", "0",
-                 "--json", out], capture_output=True, text=True)
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-            self.assertIn("BM_DistinctAdd/420", proc.stdout)
-            with open(out) as f:
-                res = json.load(f)
+            stdout, res = self.ab_json(tmp, f"a={ARGS.flowsift_bench}", f"b={ARGS.flowsift_bench}",
+                                       "--bench", "BM_DistinctAdd/420", "--min-time", "0.01",
+                                       "--rounds", "2")
+            self.assertIn("BM_DistinctAdd/420", stdout)
             self.assertEqual(len(res["rounds"]), 2)
             self.assertGreater(res["rounds"][1]["b"]["BM_DistinctAdd/420"], 0)
             self.assertEqual(res["summary"]["BM_DistinctAdd/420"]["rounds"], 2)
-            bad = subprocess.run(
-                [sys.executable, os.path.join(ARGS.source, "bench", "ab.py"),
-                 f"a={ARGS.flowsift_bench}", f"b={ARGS.flowsift_bench}", "--bench",
-                 "BM_NoSuchBenchmark", "--rounds", "1", "--settle", "0"],
-                capture_output=True, text=True)
+            bad = self.ab(f"a={ARGS.flowsift_bench}", f"b={ARGS.flowsift_bench}", "--bench",
+                          "BM_NoSuchBenchmark", "--rounds", "1", "--settle", "0")
             self.assertEqual(bad.returncode, 1)
             self.assertIn("no benchmark matches", bad.stderr)
 
