@@ -46,7 +46,7 @@ DistinctCounter& DistinctCounter::operator=(DistinctCounter&& other) noexcept {
 // inline, not among the inline values.
 void DistinctCounter::AddSlow(uint64_t hash) {
   if (capacity_ == kSketch) return AddToSketch(hash);
-  if (capacity_ == 0) GrowTable(16);  // moves the inline values into the table
+  if (capacity_ == 0) GrowTable(kFirstTable);  // moves the inline values into the table
   InsertTable(hash);
   if (size_ > kExactLimit) ToSketch();
 }
@@ -76,7 +76,7 @@ void DistinctCounter::InsertTable(uint64_t hash) {
   // through every size (GrowTable was 1.2% of a run's instructions). Past 1,024 slots a table's
   // slack is memory: doubling keeps the exact windows' counters at the size they had.
   if (Overloaded(uint64_t{size_} + 1, capacity_)) {
-    GrowTable(capacity_ * (capacity_ < 1024 ? 4 : 2));
+    GrowTable(static_cast<uint32_t>(NextCapacity(capacity_)));
   }
   const uint32_t mask = capacity_ - 1;
   for (uint32_t i = static_cast<uint32_t>(hash) & mask;; i = (i + 1) & mask) {
@@ -94,8 +94,8 @@ void DistinctCounter::Reserve(size_t n) {
   n = std::min(n, kExactLimit);
   if (n <= kInline && capacity_ == 0) return;
   // The size InsertTable's growth would reach for n values.
-  uint64_t capacity = capacity_ != 0 ? capacity_ : 16;
-  while (Overloaded(n, capacity)) capacity *= capacity < 1024 ? 4 : 2;
+  uint64_t capacity = capacity_ != 0 ? capacity_ : kFirstTable;
+  while (Overloaded(n, capacity)) capacity = NextCapacity(capacity);
   if (capacity > capacity_) GrowTable(static_cast<uint32_t>(capacity));
 }
 
@@ -151,7 +151,7 @@ void DistinctCounter::Merge(const DistinctCounter& other) {
   }
   if (capacity_ != kSketch) {
     const uint64_t most = std::min<uint64_t>(uint64_t{size_} + other.size_, kExactLimit + 1);
-    uint64_t capacity = capacity_ != 0 ? capacity_ : 16;
+    uint64_t capacity = capacity_ != 0 ? capacity_ : kFirstTable;
     while (Overloaded(most, capacity)) capacity *= 2;
     if (capacity > capacity_) GrowTable(static_cast<uint32_t>(capacity));
   }

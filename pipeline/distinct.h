@@ -124,6 +124,10 @@ class DistinctCounter {
 
   // Whether an exact table of `capacity` slots holding `n` values is past its load factor, 3/4.
   static bool Overloaded(uint64_t n, uint64_t capacity) { return n * 4 > capacity * 3; }
+  // The sizes a table grows through: kFirstTable slots, fourfold up to 1,024, then doubling
+  // (InsertTable says why).
+  static constexpr uint32_t kFirstTable = 16;
+  static uint64_t NextCapacity(uint64_t capacity) { return capacity * (capacity < 1024 ? 4 : 2); }
 
   void AddSlow(uint64_t hash);
   void InsertTable(uint64_t hash);
