@@ -174,7 +174,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     // inbound rows are a fifth of the pending ones, so that chain runs over the inbound rows
     // alone, kAhead of them apart: look up the slots; look up the TRW state and the fan-in host
     // (in tables that do not move while this loop runs: the TRW states sit in a BlockVector, and
-    // the fan-in table is reserved below) and prefetch them (a TRW state spans two or three lines)
+    // the fan-in table is reserved below) and prefetch them (a TRW state is two whole lines)
     // and the fan-in source counter; prefetch the contact list. The exfiltration hosts' slots
     // are prefetched kSlotAhead pending rows ahead; relays have a loop of their own (below).
     std::vector<uint32_t>& inbound = s.inbound;
@@ -196,9 +196,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (p.want & kWantTrw) {
         p.trw_state = &s.Trw(*p.from, p.h_trw);
         const auto* line = reinterpret_cast<const char*>(p.trw_state);
+        static_assert(sizeof(TrwState) == 128 && alignof(TrwState) == 64);
         PrefetchLine(line);
         PrefetchLine(line + 64);
-        PrefetchLine(line + sizeof(TrwState) - 1);
       }
       if (p.want & kWantFanIn) {
         p.fanin_state = &s.fanin.FindOrInsert(HostKey{*p.to, fanin_window.Of(p.start)}, p.h_fanin);

@@ -340,7 +340,10 @@ inline bool ContactLess(const Contact& a, const Contact& b) {
   return a.window != b.window ? a.window < b.window : AddrLess(a.dst, b.dst);
 }
 
-struct TrwState {
+// Aligned to a cache line: two lines a state. BlockVector's blocks come from new[], whose
+// array cookie put every state 8 bytes past a line, across three lines: one more miss for
+// each of the ~850k external requests of the 1 GiB benchmark (cachegrind: LL misses -0.4%).
+struct alignas(64) TrwState {
   std::vector<Contact> contacts;  // the kTrwContacts first, by (window, dst)
   PortSample ports;               // smallest destination ports
   Activity activity;
