@@ -249,23 +249,37 @@ TEST(ParseChunk, ManyLinesAcrossBlocksMatchLineByLine) {
 }
 
 // Interface ids are interned: equal texts get equal chunk-local ids, every dict entry is a
-// distinct text, ids stay aligned with rows when bad lines are dropped, and the table grows
-// past its first size (more than 128 names) across 64 KiB blocks.
+// distinct text, ids stay aligned with rows when bad lines are dropped, and the tables grow
+// past their first size (more than 128 names) across 64 KiB blocks. Names of 1 to 40 bytes:
+// short ones (up to 24, interned by their masked words) and long ones (by their text), names
+// that differ only in their last byte or only past byte 24, names sharing their last 8
+// bytes, each followed by varying bytes (the next field), which no key may take in.
 TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
   std::mt19937_64 rng(7);
   std::string text;
   std::vector<std::string> expected;  // the interface of each good row
+  const std::string base = "eni-0123456789abcdef0123456789abcdef0123";  // 40 bytes
   while (text.size() < 3 * kMaxLineBytes) {
     if (rng() % 50 == 0) {
       text += "2 123 eni-bad 1.2.3.4 5.6.7.8 1 2 6 not-a-number 1 1 2 ACCEPT OK\n";
       continue;
     }
-    // 300 names, some sharing their last 8 bytes, some shorter than 8 bytes.
-    const uint64_t k = rng() % 300;
-    const std::string name = k < 20   ? "e" + std::to_string(k)
-                             : k < 40 ? "eni-" + std::to_string(k) + "aaaaaaaaaaaaaaaa"
-                                      : "eni-" + std::to_string(1000000 + k * 7919);
-    text += "2 123 " + name + " 1.2.3.4 5.6.7.8 1 2 6 3 4 1 2 ACCEPT OK\n";
+    const uint64_t k = rng() % 400;
+    std::string name;
+    if (k < 20) {
+      name = "e" + std::to_string(k);
+    } else if (k < 40) {
+      name = "eni-" + std::to_string(k) + "aaaaaaaaaaaaaaaa";
+    } else if (k < 120) {  // prefixes of every length, each also with its last byte changed
+      name = base.substr(0, 1 + (k - 40) / 2);
+      if (k % 2 == 1) name.back() = 'z';
+    } else if (k < 140) {  // 25-40 bytes differing only after byte 24
+      name = base.substr(0, 25 + (k - 120) % 16) + std::to_string(k);
+    } else {
+      name = "eni-" + std::to_string(1000000 + k * 7919);
+    }
+    const std::string src = "10." + std::to_string(rng() % 256) + ".2.3";
+    text += "2 123 " + name + " " + src + " 5.6.7.8 1 2 6 3 4 1 2 ACCEPT OK\n";
     expected.push_back(name);
   }
   const Parsed p = Parse(text);
