@@ -53,6 +53,35 @@ const char kLines[] =
     "2 333333333333 eni-b 203.0.113.10 10.0.1.6 40002 3389 6 2 120 1700000420 1700000430 ACCEPT "
     "OK\n";
 
+// WindowCache's multiply equals the division for every width and time: at and around every
+// multiple of the width near 0, 1.7e9 and the 2^40 limit of the multiply, at the limit itself
+// and above it (where it divides), and at random times.
+TEST(WindowCache, EqualsTheDivisionForEveryWidthAndTime) {
+  std::mt19937_64 rng(11);
+  std::vector<uint64_t> widths = {
+      1,         2,     3,      7,       60,      300,           600,        1800,
+      3600,      86400, 604800, 1000003, 1 << 24, (1 << 24) + 1, 1000000000, (1ull << 40) + 3,
+      UINT64_MAX};
+  for (int i = 0; i < 40; ++i) widths.push_back(1 + rng() % (i < 20 ? 100000 : UINT64_MAX));
+  for (const uint64_t w : widths) {
+    const WindowCache cache(w);
+    std::vector<uint64_t> times = {0, 1, UINT64_MAX, UINT64_MAX - 1};
+    for (const uint64_t base : {uint64_t{0}, uint64_t{1700000000}, (uint64_t{1} << 40) - 1,
+                                uint64_t{1} << 40, uint64_t{1} << 63}) {
+      const uint64_t start = WindowOf(base, w);
+      for (uint64_t k = 0; k < 4; ++k) {
+        for (const int64_t d : {-1, 0, 1}) times.push_back(start + k * w + d);
+      }
+      times.push_back(base);
+    }
+    for (int i = 0; i < 2000; ++i) {
+      times.push_back(i % 2 ? rng() % (uint64_t{1} << 40) : rng());
+    }
+    for (const uint64_t t : times)
+      ASSERT_EQ(cache.Of(t), WindowOf(t, w)) << "t=" << t << " w=" << w;
+  }
+}
+
 TEST(Aggregator, HandComputedWindows) {
   AggregateOptions opt;
   Aggregator agg(opt);
