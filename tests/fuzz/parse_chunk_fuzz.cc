@@ -1,9 +1,12 @@
 // libFuzzer: ParseChunk never crashes, accounts for every line, and gives the same batch with
 // the best SIMD target as with the scalar target (so stage 1 and the column kernels agree with
-// their references inside the whole parser).
+// their references inside the whole parser), and that interned columns' ids name their rows'
+// texts, one id a text.
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hwy/targets.h"
@@ -36,6 +39,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!flowsift::testing::BatchDifference(best, scalar).empty()) __builtin_trap();
   if (best.rows + best.bad_lines.size() + best.header_lines + best.blank_lines != best.lines) {
     __builtin_trap();
+  }
+  // Interned columns: every row's id names its own text, and no two ids name one text.
+  for (const flowsift::Column& col : best.columns) {
+    if (col.ids.empty()) continue;
+    if (col.ids.size() != best.rows) __builtin_trap();
+    for (size_t r = 0; r < best.rows; ++r) {
+      if (col.ids[r] >= col.dict.size()) __builtin_trap();
+      if (flowsift::LocalText(&col, col.ids[r], buf.data()) !=
+          flowsift::SpanText(buf.data(), col.spans[r])) {
+        __builtin_trap();
+      }
+    }
+    std::set<std::string_view> texts;
+    for (uint32_t id = 0; id < col.dict.size(); ++id) {
+      if (!texts.insert(flowsift::LocalText(&col, id, buf.data())).second) __builtin_trap();
+    }
   }
   return 0;
 }
