@@ -417,7 +417,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   const auto window_of = [&](const WindowKey& key) {
     return window_cache[key.iface & 255].Get(key, [&] { return &s.Window(key); });
   };
-  WindowCache window(s.options.window);         // the last row's window
+  WindowDivider window(s.options.window);       // window starts by a multiply
   LastTwo<uint64_t, TalkerTable> talker_cache;  // by window start
   const auto talkers_of = [&](uint64_t window_start) {
     return talker_cache.Get(window_start, [&] { return &s.Talkers(window_start); });

@@ -49,14 +49,14 @@ inline uint64_t WindowOf(uint64_t t, uint64_t w) { return t - t % w; }
 // (t * m) >> k, with k = 40 + ceil(log2 w) and m = floor(2^k / w) + 1, exact for t < 2^40
 // (the error t * (m - 2^k / w) / 2^k is below 2^40 / 2^k <= 1 / w, and t / w's fraction is at
 // most (w - 1) / w); larger t (not a time: 2^40 seconds is 35,000 years) are divided. It
-// replaced a cache of the last row's window, whose test went either way at random: a flow
-// log's start times jitter by minutes, so consecutive rows cross a 5-minute boundary about
+// replaced WindowCache, a cache of the last row's window, whose test went either way at random: a
+// flow log's start times jitter by minutes, so consecutive rows cross a 5-minute boundary about
 // every fifth row (callgrind's branch simulation, 64 MB of v2: 311 k mispredicts there). Real
 // predictors get most of those right (caches of one width cross together): 1.20 -> 1.01 ns a
 // call on the Emerald Rapids Xeon (performance-history.md, "Thirty-fourth session").
-class WindowCache {
+class WindowDivider {
  public:
-  explicit WindowCache(uint64_t w)
+  explicit WindowDivider(uint64_t w)
       : w_(w),
         shift_(kExactBits + std::bit_width(w - 1)),
         m_(static_cast<uint64_t>((static_cast<unsigned __int128>(1) << shift_) / w) + 1) {}

@@ -66,7 +66,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   std::vector<RelayRow>& relay_rows = s.relay_rows;
   // Interfaces come as chunk-local ids (ParseChunk interns them), mapped to s.names' ids.
   s.local_ids.Reset(b, iface);
-  WindowCache reject_window(o.reject_window), scan_window(o.scan_window),
+  WindowDivider reject_window(o.reject_window), scan_window(o.scan_window),
       brute_window(o.brute_window), trw_window(o.trw_window), fanin_window(o.fanin_window),
       exfil_window(o.exfil_window);
   // Both passes run over sub-blocks of kSubBlock rows, so that the pending rows (~120 bytes

@@ -53,10 +53,10 @@ const char kLines[] =
     "2 333333333333 eni-b 203.0.113.10 10.0.1.6 40002 3389 6 2 120 1700000420 1700000430 ACCEPT "
     "OK\n";
 
-// WindowCache's multiply equals the division for every width and time: at and around every
+// WindowDivider's multiply equals the division for every width and time: at and around every
 // multiple of the width near 0, 1.7e9 and the 2^40 limit of the multiply, at the limit itself
 // and above it (where it divides), and at random times.
-TEST(WindowCache, EqualsTheDivisionForEveryWidthAndTime) {
+TEST(WindowDivider, EqualsTheDivisionForEveryWidthAndTime) {
   std::mt19937_64 rng(11);
   std::vector<uint64_t> widths = {
       1,         2,     3,      7,       60,      300,           600,        1800,
@@ -64,7 +64,7 @@ TEST(WindowCache, EqualsTheDivisionForEveryWidthAndTime) {
       UINT64_MAX};
   for (int i = 0; i < 40; ++i) widths.push_back(1 + rng() % (i < 20 ? 100000 : UINT64_MAX));
   for (const uint64_t w : widths) {
-    const WindowCache cache(w);
+    const WindowDivider cache(w);
     std::vector<uint64_t> times = {0, 1, UINT64_MAX, UINT64_MAX - 1};
     for (const uint64_t base : {uint64_t{0}, uint64_t{1700000000}, (uint64_t{1} << 40) - 1,
                                 uint64_t{1} << 40, uint64_t{1} << 63}) {
