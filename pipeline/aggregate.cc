@@ -300,10 +300,15 @@ struct Aggregator::State {
     }
   }
 
-  TalkerTable& Talkers(uint64_t window_start) {
+  // The talker table of a window. With `hint`, a new table starts at the size of the latest
+  // one made (a window sees about as many sources as the one before it) instead of growing
+  // through every doubling, each of which re-inserts the table into fresh memory.
+  TalkerTable& Talkers(uint64_t window_start, bool hint = false) {
     TalkerTable*& table = talkers_by_window[window_start];
     if (table == nullptr) {
+      const size_t latest = talker_windows.empty() ? 0 : talker_windows.back().sources.size();
       table = &talker_windows.emplace_back(TalkerWindow{window_start, {}}).sources;
+      if (hint) table->Reserve(latest);
     }
     return *table;
   }
@@ -420,7 +425,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   WindowDivider window(s.options.window);       // window starts by a multiply
   LastTwo<uint64_t, TalkerTable> talker_cache;  // by window start
   const auto talkers_of = [&](uint64_t window_start) {
-    return talker_cache.Get(window_start, [&] { return &s.Talkers(window_start); });
+    return talker_cache.Get(window_start, [&] { return &s.Talkers(window_start, true); });
   };
 
   const ColumnView v_iface(iface), v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
