@@ -1,6 +1,7 @@
 #include "pipeline/aggregate.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <deque>
@@ -259,7 +260,8 @@ struct Aggregator::State {
   // Windows stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<std::pair<WindowKey, WindowAgg>> window_aggs;
   FlatMap<WindowKey, WindowAgg*, KeyHash> windows;
-  std::vector<const WindowAgg*> latest_window;  // by interface id: the last window made
+  // By interface id: the last two windows made, the latest first.
+  std::vector<std::array<const WindowAgg*, 2>> latest_windows;
   // Talker tables stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<TalkerWindow> talker_windows;
   FlatMap<uint64_t, TalkerTable*, KeyHash> talkers_by_window;
@@ -323,15 +325,24 @@ struct Aggregator::State {
     if (agg == nullptr) {
       agg = &window_aggs.emplace_back(key, WindowAgg()).second;
       // An interface's windows see similar numbers of hosts and ports: a new window's counters
-      // start at the sizes of the interface's latest one instead of growing through every size
-      // (each growth re-inserts the table into a fresh one).
-      if (latest_window.size() <= key.iface) latest_window.resize(key.iface + 1, nullptr);
-      if (const WindowAgg* previous = latest_window[key.iface]) {
-        agg->src.Reserve(previous->src.SizeHint());
-        agg->dst.Reserve(previous->dst.SizeHint());
-        if (previous->ports.IsBitmap()) agg->ports.ReserveBitmap();
+      // start at the sizes of the interface's two latest ones instead of growing through every
+      // size (each growth re-inserts the table into a fresh one). Two, because rows come in
+      // time order only roughly (start times jitter by minutes): when a window is made, the
+      // one before it has often just begun, and the one before that is nearly complete.
+      if (latest_windows.size() <= key.iface) latest_windows.resize(key.iface + 1);
+      std::array<const WindowAgg*, 2>& latest = latest_windows[key.iface];
+      size_t src_hint = 0, dst_hint = 0;
+      bool port_bitmap = false;
+      for (const WindowAgg* previous : latest) {
+        if (previous == nullptr) continue;
+        src_hint = std::max(src_hint, previous->src.SizeHint());
+        dst_hint = std::max(dst_hint, previous->dst.SizeHint());
+        port_bitmap |= previous->ports.IsBitmap();
       }
-      latest_window[key.iface] = agg;
+      agg->src.Reserve(src_hint);
+      agg->dst.Reserve(dst_hint);
+      if (port_bitmap) agg->ports.ReserveBitmap();
+      latest = {agg, latest[0]};
     }
     return *agg;
   }
@@ -624,7 +635,7 @@ void Aggregator::AbsorbPartition(Aggregator&& other) {
   shared.window_aggs = std::move(o.window_aggs);
   o.window_aggs.clear();
   o.windows = {};
-  o.latest_window.clear();
+  o.latest_windows.clear();
   // Absorbed shards hold no windows, so this state's stay unique without a Collapse.
   state_->MergeFrom(shared);
   Absorb(std::move(other));
