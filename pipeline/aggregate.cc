@@ -878,32 +878,6 @@ std::map<std::string_view, const Interface*> FirstSeen(
   return first;
 }
 
-// An exposure row before its interface's name: the key is (name rank, port, protocol).
-struct ExposureSortRow {
-  uint64_t key, accepted, rejected, sources;
-};
-
-// Sorts by key, a byte at a time from the lowest (a stable counting sort per byte), skipping
-// the bytes all keys share and those below bit `sorted_below`, when the rows are already in
-// order by those bits among rows with equal higher bits. Exposure keys are ~32 bits (24 + the
-// interface rank's): at most four passes over the rows, against std::sort's ~20 compares a
-// row (0.04 s for 611k rows).
-void SortByKey(std::vector<ExposureSortRow>& rows, unsigned sorted_below) {
-  if (rows.size() < 2) return;
-  uint64_t all = 0;
-  for (const ExposureSortRow& r : rows) all |= r.key;
-  std::vector<ExposureSortRow> other(rows.size());
-  for (unsigned shift = sorted_below; shift < 64 && (all >> shift) != 0; shift += 8) {
-    size_t start[256] = {};
-    for (const ExposureSortRow& r : rows) ++start[(r.key >> shift) & 255];
-    if (start[(rows[0].key >> shift) & 255] == rows.size()) continue;  // one value: in order
-    size_t at = 0;
-    for (size_t& c : start) at += std::exchange(c, at);
-    for (const ExposureSortRow& r : rows) other[start[(r.key >> shift) & 255]++] = r;
-    rows.swap(other);
-  }
-}
-
 }  // namespace
 
 std::vector<WindowRow> Aggregator::Windows() const {
@@ -983,53 +957,76 @@ std::vector<TalkerRow> Aggregator::Talkers() const {
   return rows;
 }
 
-std::vector<ExposureRow> Aggregator::Exposure() const {
-  const State& top = *state_;
-  // Sort packed keys with the interface id replaced by its name's rank among all states'
-  // names: integer compares instead of string compares over ~600k rows, and the same order.
-  std::vector<std::string_view> names;
-  std::vector<ExposureTable> spares;  // folded copies of tables with a log (not after a run)
-  spares.reserve(1 + top.shards.size());
-  std::vector<const ExposureTable::Array<ExposureTable::Entry>*> tables;
-  size_t count = 0, states_with_rows = 0;
-  top.ForEach([&](const State& s) {
-    for (const Interface& i : s.interfaces) names.push_back(i.name);
-    tables.push_back(&s.exposure.Entries(&spares.emplace_back()));
-    count += tables.back()->size();
-    states_with_rows += !tables.back()->empty();
-  });
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::vector<ExposureSortRow> keyed;
-  keyed.reserve(count);
-  size_t state = 0;
-  top.ForEach([&](const State& s) {
-    std::vector<uint32_t> rank(s.interfaces.size());
-    for (uint32_t i = 0; i < rank.size(); ++i) {
-      rank[i] = static_cast<uint32_t>(
-          std::lower_bound(names.begin(), names.end(), std::string_view(s.interfaces[i].name)) -
-          names.begin());
-    }
-    for (const ExposureTable::Entry& e : *tables[state++]) {
-      keyed.push_back({(uint64_t{rank[e.key >> 24]} << 24) | (e.key & 0xFFFFFF), e.accepted,
-                       e.rejected, e.sources.Count()});
-    }
-  });
-  // Every key has one owner (Route), so the keys are distinct and any sort gives one order. A
-  // single table is already in (interface id, port, protocol) order, and the rank is a
-  // function of the id: a stable sort by the rank alone orders it.
-  SortByKey(keyed, states_with_rows <= 1 ? 24 : 0);
-  std::vector<ExposureRow> rows(keyed.size());
-  for (size_t i = 0; i < keyed.size(); ++i) {
-    const ExposureSortRow& k = keyed[i];
-    rows[i] = {names[k.key >> 24],
-               static_cast<uint32_t>((k.key >> 8) & 0xFFFF),
-               static_cast<uint32_t>(k.key & 0xFF),
-               k.accepted,
-               k.rejected,
-               k.sources};
-  }
+ExposureRows::ExposureRows() = default;
+ExposureRows::~ExposureRows() = default;
+ExposureRows::ExposureRows(ExposureRows&&) noexcept = default;
+ExposureRows& ExposureRows::operator=(ExposureRows&&) noexcept = default;
+
+std::vector<ExposureRow> ExposureRows::ToVector() const {
+  std::vector<ExposureRow> rows;
+  rows.reserve(size_);
+  ForEach(0, size_, [&](const ExposureRow& r) { rows.push_back(r); });
   return rows;
+}
+
+std::vector<ExposureRow> Aggregator::Exposure() const { return ExposureInOrder().ToVector(); }
+
+ExposureRows Aggregator::ExposureInOrder() const {
+  // A table's entries are in (interface id, port, protocol) order, so each interface's are a
+  // run of them, already in the output's order within it: the output is those runs in the
+  // order of their interfaces' names. Exposure keys have one owner each (Route), so an
+  // interface's keys are normally in one table; when they are in several (Absorb of states
+  // that split them), its rows are made and sorted here.
+  const State& top = *state_;
+  ExposureRows out;
+  struct Piece {
+    std::string_view name;
+    const ExposureTable::Entry* entries;
+    size_t count;
+  };
+  std::vector<Piece> pieces;
+  top.ForEach([&](const State& s) {
+    const ExposureTable::Array<ExposureTable::Entry>& entries =
+        s.exposure.Entries(out.spares_.emplace_back(std::make_unique<ExposureTable>()).get());
+    for (size_t i = 0; i < entries.size();) {
+      const uint64_t id = entries[i].key >> 24;
+      size_t j = i + 1;
+      while (j < entries.size() && entries[j].key >> 24 == id) ++j;
+      pieces.push_back({s.interfaces[id].name, &entries[i], j - i});
+      i = j;
+    }
+  });
+  // Stable: pieces of one name keep the order of their states, as rows with equal keys did.
+  std::stable_sort(pieces.begin(), pieces.end(),
+                   [](const Piece& a, const Piece& b) { return a.name < b.name; });
+  for (size_t i = 0; i < pieces.size();) {
+    size_t j = i + 1;
+    while (j < pieces.size() && pieces[j].name == pieces[i].name) ++j;
+    ExposureRows::Run run;
+    run.name = pieces[i].name;
+    run.first_row = out.size_;
+    if (j == i + 1) {
+      run.entries = pieces[i].entries;
+      run.count = pieces[i].count;
+    } else {
+      std::vector<ExposureRow>& rows = out.made_.emplace_back();
+      for (size_t k = i; k < j; ++k) {
+        ExposureRows::Run part;
+        part.name = pieces[k].name;
+        part.entries = pieces[k].entries;
+        for (size_t e = 0; e < pieces[k].count; ++e) rows.push_back(part.Row(e));
+      }
+      std::stable_sort(rows.begin(), rows.end(), [](const ExposureRow& a, const ExposureRow& b) {
+        return a.dst_port != b.dst_port ? a.dst_port < b.dst_port : a.protocol < b.protocol;
+      });
+      run.rows = rows.data();
+      run.count = rows.size();
+    }
+    out.size_ += run.count;
+    out.runs_.push_back(run);
+    i = j;
+  }
+  return out;
 }
 
 void Aggregator::Flush() {

@@ -216,7 +216,7 @@ bool WriteTables(
     ok[1] = WriteTalkers(path(kTalkersFile), agg.Talkers(), &errors[1]);
   };
   const auto exposure_task = [&] {
-    ok[2] = WriteExposure(path(kExposureFile), agg.Exposure(), &errors[2]);
+    ok[2] = WriteExposure(path(kExposureFile), agg.ExposureInOrder(), &errors[2]);
   };
   if (tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) <= 1) {
     // In order, so that windows_and_findings frees the detector before any rows are built

@@ -65,12 +65,13 @@ void AppendUintsLine(const uint64_t (&values)[N], std::string& out) {
 // rows give the same bytes for every --threads.
 constexpr size_t kFrameRows = size_t{1} << 16;
 
-template <class Row>
-bool WriteTable(const std::string& path, std::string_view header, const std::vector<Row>& rows,
-                std::string* error) {
+// Writes a table of `n` rows whose text format(begin, end, text) appends, rows [begin, end).
+template <class Format>
+bool WriteTableBy(const std::string& path, std::string_view header, size_t n, Format&& format,
+                  std::string* error) {
   ZstdFileWriter w;
   if (!w.Open(path, error)) return false;
-  const size_t frames = std::max<size_t>(1, (rows.size() + kFrameRows - 1) / kFrameRows);
+  const size_t frames = std::max<size_t>(1, (n + kFrameRows - 1) / kFrameRows);
   // In waves of kWave frames, so that a table of a hundred million rows does not hold all its
   // compressed frames at once.
   constexpr size_t kWave = 16;
@@ -83,13 +84,23 @@ bool WriteTable(const std::string& path, std::string_view header, const std::vec
         text = header;
         text += '\n';
       }
-      const size_t end = std::min(rows.size(), (f + 1) * kFrameRows);
-      for (size_t i = f * kFrameRows; i < end; ++i) AppendCsv(rows[i], text);
+      format(f * kFrameRows, std::min(n, (f + 1) * kFrameRows), text);
       packed[f - first] = CompressFrame(text);
     });
     for (size_t f = first; f < last; ++f) w.WriteFrames(packed[f - first]);
   }
   return w.Close(error);
+}
+
+template <class Row>
+bool WriteTable(const std::string& path, std::string_view header, const std::vector<Row>& rows,
+                std::string* error) {
+  return WriteTableBy(
+      path, header, rows.size(),
+      [&](size_t begin, size_t end, std::string& text) {
+        for (size_t i = begin; i < end; ++i) AppendCsv(rows[i], text);
+      },
+      error);
 }
 
 ZSTD_CCtx* NewContext() {
@@ -227,6 +238,14 @@ bool WriteTalkers(const std::string& path, const std::vector<TalkerRow>& rows, s
 bool WriteExposure(const std::string& path, const std::vector<ExposureRow>& rows,
                    std::string* error) {
   return WriteTable(path, ExposureHeader(), rows, error);
+}
+bool WriteExposure(const std::string& path, const ExposureRows& rows, std::string* error) {
+  return WriteTableBy(
+      path, ExposureHeader(), rows.size(),
+      [&](size_t begin, size_t end, std::string& text) {
+        rows.ForEach(begin, end, [&](const ExposureRow& r) { AppendCsv(r, text); });
+      },
+      error);
 }
 
 }  // namespace flowsift

@@ -62,6 +62,9 @@ void AppendCsv(const ExposureRow& row, std::string& out);
                                 std::string* error);
 [[nodiscard]] bool WriteExposure(const std::string& path, const std::vector<ExposureRow>& rows,
                                  std::string* error);
+// The same from the aggregator's tables (Aggregator::ExposureInOrder), with no copy of them.
+[[nodiscard]] bool WriteExposure(const std::string& path, const ExposureRows& rows,
+                                 std::string* error);
 
 }  // namespace flowsift
 

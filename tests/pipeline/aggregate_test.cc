@@ -318,9 +318,9 @@ TEST(Aggregator, ExposureMatchesAnIndependentReference) {
   for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "row " << i;
 }
 
-// Exposure rows are sorted by a radix sort over (interface rank, port, protocol), a byte a pass,
-// skipping bytes every key shares: with more than 256 interfaces the rank takes two bytes, and
-// with TCP alone the protocol byte is one value. Both orders equal the reference's.
+// Exposure rows come as runs of one interface's keys (a table's entries in key order), the runs
+// in the order of the interfaces' names: with more than 256 interfaces, and with TCP alone (one
+// protocol byte), both orders equal the reference's.
 TEST(Aggregator, ExposureOrderHoldsForManyInterfacesAndOneProtocol) {
   const std::string text = Generated(13, 30000, 300);
   std::vector<std::string> names;
@@ -342,6 +342,71 @@ TEST(Aggregator, ExposureOrderHoldsForManyInterfacesAndOneProtocol) {
   Aggregator tcp_only(AggregateOptions{});
   AddText(tcp_only, tcp, Format::Default(), 64 << 10);
   EXPECT_EQ(tcp_only.Exposure(), want_tcp);
+}
+
+// The writer formats the exposure rows by frames of rows, each from ExposureRows::ForEach over
+// a range that may start and end anywhere in an interface's run: every range gives those rows.
+TEST(Aggregator, ExposureRowsOfAnyRangeAreThoseRows) {
+  const std::string text = Generated(14, 20000, 40);
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, text, Format::Default(), 64 << 10);
+  const ExposureRows view = agg.ExposureInOrder();
+  const std::vector<ExposureRow> rows = agg.Exposure();
+  ASSERT_GT(rows.size(), 1000u);
+  ASSERT_EQ(view.size(), rows.size());
+  // Every range that starts or ends at an interface's first row, or one row either side of it.
+  std::vector<size_t> edges = {0, 1, rows.size() - 1, rows.size()};
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].interface_id != rows[i - 1].interface_id)
+      edges.insert(edges.end(), {i - 1, i, i + 1});
+  }
+  ASSERT_GT(edges.size(), 60u);
+  std::mt19937_64 rng(14);
+  for (int trial = 0; trial < 400; ++trial) {
+    size_t begin = edges[rng() % edges.size()], end = edges[rng() % edges.size()];
+    if (trial % 2 == 1) end = rng() % (rows.size() + 1);
+    if (begin > end) std::swap(begin, end);
+    std::vector<ExposureRow> got;
+    view.ForEach(begin, end, [&](const ExposureRow& r) { got.push_back(r); });
+    ASSERT_EQ(got, std::vector<ExposureRow>(rows.begin() + begin, rows.begin() + end))
+        << begin << ".." << end;
+  }
+}
+
+// An interface whose exposure keys are in two absorbed states (its even ports in one, its odd
+// ports in the other, which holds nothing else): its rows are made and merged in port order.
+TEST(Aggregator, ExposureOfAnInterfaceSplitOverAbsorbedStates) {
+  const std::string text = Generated(15, 20000, 12);
+  Aggregator whole(AggregateOptions{});
+  AddText(whole, text, Format::Default(), 64 << 10);
+  Aggregator even(AggregateOptions{}), odd(AggregateOptions{});
+  std::string padded = text;
+  padded.append(kernels::kPadding, '\0');
+  ParseScratch scratch;
+  size_t pos = 0, order = 0;
+  while (pos < text.size()) {
+    size_t end = std::min(text.size(), pos + (64 << 10));
+    while (end < text.size() && text[end - 1] != '\n') ++end;
+    const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
+    const ParsedBatch b =
+        ParseChunk(base, end - pos, Format::Default(), Aggregator::NeededFields(), scratch);
+    const Column* port = b.Find(Field::kDstPort);
+    ASSERT_NE(port, nullptr);
+    std::vector<uint32_t> rows[2];
+    for (uint32_t r = 0; r < b.rows; ++r) rows[port->u64[r] % 2].push_back(r);
+    even.AddRows(b, base, order, rows[0].data(), nullptr, rows[0].size());
+    odd.AddRows(b, base, order, rows[1].data(), nullptr, rows[1].size(), kExposureTable);
+    ++order;
+    pos = end;
+  }
+  const std::vector<ExposureRow> want = whole.Exposure();
+  size_t split = 0;  // interfaces with both even and odd ports
+  std::map<std::string_view, int> parities;
+  for (const ExposureRow& r : want) parities[r.interface_id] |= 1 << (r.dst_port % 2);
+  for (const auto& [name, bits] : parities) split += bits == 3;
+  ASSERT_GT(split, 5u);
+  even.Absorb(std::move(odd));
+  EXPECT_EQ(even.Exposure(), want);
 }
 
 TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {

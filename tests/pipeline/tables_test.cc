@@ -47,7 +47,7 @@ TEST_F(Tables, TalkersAndExposureAndEmptyTables) {
             "window_start,rank,srcaddr,bytes,packets,flows\n600,1,2001:db8::1,5,2,1\n");
   ASSERT_TRUE(WriteExposure(Path("e.zst"), {{"eni-b", 3389, 6, 1, 2, 3}}, &error));
   EXPECT_EQ(ReadZstd(Path("e.zst")), std::string(ExposureHeader()) + "\neni-b,3389,6,1,2,3\n");
-  ASSERT_TRUE(WriteExposure(Path("empty.zst"), {}, &error));
+  ASSERT_TRUE(WriteExposure(Path("empty.zst"), std::vector<ExposureRow>{}, &error));
   EXPECT_EQ(ReadZstd(Path("empty.zst")), std::string(ExposureHeader()) + "\n");
 }
 
