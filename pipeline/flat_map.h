@@ -91,9 +91,18 @@ class FlatMap {
       if (slot.tag == tag && slot.entry.first == key) return &slot.entry.second;
     }
   }
-  // Starts loading the slot where a key of hash `h` begins its probe.
+  // Starts loading the slot where a key of hash `h` begins its probe. A slot smaller than a
+  // line whose size does not divide it (the talkers' and relays' 48 bytes) spans two lines in
+  // half the slots, and the key compare reads both: its last byte's line is loaded too (this
+  // core's prefetchers do not fetch it: random probes of 48-byte slots 16 ahead, 6 MB, 7.30 ->
+  // 6.22 ns; 50 MB, 16.7 -> 14.0 ns; history "Thirty-fifth session").
   void Prefetch(uint64_t h) const {
-    if (capacity_ != 0) PrefetchLine(&slots_[h & (capacity_ - 1)]);
+    if (capacity_ == 0) return;
+    const auto* slot = reinterpret_cast<const char*>(&slots_[h & (capacity_ - 1)]);
+    PrefetchLine(slot);
+    if constexpr (sizeof(Slot) < 64 && 64 % sizeof(Slot) != 0) {
+      PrefetchLine(slot + sizeof(Slot) - 1);
+    }
   }
   // Makes room for `n` keys in all, so that inserting them moves nothing.
   void Reserve(size_t n) {
