@@ -16,24 +16,35 @@
 namespace flowsift {
 namespace {
 
-// Parses `text` (no header line) and adds it to `agg` in chunks of about `chunk_bytes`, each
-// chunk's order being its index; returns the number of chunks.
-size_t AddText(Aggregator& agg, const std::string& text, const Format& format,
-               size_t chunk_bytes = 1 << 30, size_t first_order = 0) {
+// Parses `text` (no header line) in chunks of about `chunk_bytes` that end at line ends and
+// calls f(batch, base, k) for the k-th chunk, whose string spans point into base.
+template <typename F>
+void ForEachChunk(const std::string& text, const Format& format, size_t chunk_bytes, F&& f) {
   std::string padded = text;
   padded.append(kernels::kPadding, '\0');
   ParseScratch scratch;
-  size_t pos = 0, order = first_order;
+  size_t pos = 0, k = 0;
   while (pos < text.size()) {
     size_t end = std::min(text.size(), pos + chunk_bytes);
     while (end < text.size() && text[end - 1] != '\n') ++end;
     const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
     const ParsedBatch b = ParseChunk(base, end - pos, format, Aggregator::NeededFields(), scratch);
-    EXPECT_TRUE(b.bad_lines.empty());
-    agg.Add(b, base, order++);
+    f(b, base, k++);
     pos = end;
   }
-  return order - first_order;
+}
+
+// Parses `text` and adds it to `agg` in chunks of about `chunk_bytes`, each chunk's order being
+// first_order + its index; returns the number of chunks.
+size_t AddText(Aggregator& agg, const std::string& text, const Format& format,
+               size_t chunk_bytes = 1 << 30, size_t first_order = 0) {
+  size_t chunks = 0;
+  ForEachChunk(text, format, chunk_bytes, [&](const ParsedBatch& b, const uint8_t* base, size_t k) {
+    EXPECT_TRUE(b.bad_lines.empty());
+    agg.Add(b, base, first_order + k);
+    chunks = k + 1;
+  });
+  return chunks;
 }
 
 // Two interfaces, two 600 s windows, hand-computed below.
@@ -380,25 +391,16 @@ TEST(Aggregator, ExposureOfAnInterfaceSplitOverAbsorbedStates) {
   Aggregator whole(AggregateOptions{});
   AddText(whole, text, Format::Default(), 64 << 10);
   Aggregator even(AggregateOptions{}), odd(AggregateOptions{});
-  std::string padded = text;
-  padded.append(kernels::kPadding, '\0');
-  ParseScratch scratch;
-  size_t pos = 0, order = 0;
-  while (pos < text.size()) {
-    size_t end = std::min(text.size(), pos + (64 << 10));
-    while (end < text.size() && text[end - 1] != '\n') ++end;
-    const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
-    const ParsedBatch b =
-        ParseChunk(base, end - pos, Format::Default(), Aggregator::NeededFields(), scratch);
-    const Column* port = b.Find(Field::kDstPort);
-    ASSERT_NE(port, nullptr);
-    std::vector<uint32_t> rows[2];
-    for (uint32_t r = 0; r < b.rows; ++r) rows[port->u64[r] % 2].push_back(r);
-    even.AddRows(b, base, order, rows[0].data(), nullptr, rows[0].size());
-    odd.AddRows(b, base, order, rows[1].data(), nullptr, rows[1].size(), kExposureTable);
-    ++order;
-    pos = end;
-  }
+  ForEachChunk(text, Format::Default(), 64 << 10,
+               [&](const ParsedBatch& b, const uint8_t* base, size_t order) {
+                 const Column* port = b.Find(Field::kDstPort);
+                 ASSERT_NE(port, nullptr);
+                 std::vector<uint32_t> rows[2];
+                 for (uint32_t r = 0; r < b.rows; ++r) rows[port->u64[r] % 2].push_back(r);
+                 even.AddRows(b, base, order, rows[0].data(), nullptr, rows[0].size());
+                 odd.AddRows(b, base, order, rows[1].data(), nullptr, rows[1].size(),
+                             kExposureTable);
+               });
   const std::vector<ExposureRow> want = whole.Exposure();
   size_t split = 0;  // interfaces with both even and odd ports
   std::map<std::string_view, int> parities;
@@ -420,19 +422,10 @@ TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
   for (int trial = 0; trial < 3; ++trial) {
     std::vector<Aggregator> parts;
     for (int i = 0; i < 3; ++i) parts.emplace_back(AggregateOptions{});
-    std::string padded = text;
-    padded.append(kernels::kPadding, '\0');
-    ParseScratch scratch;
-    size_t pos = 0, order = 0;
-    while (pos < text.size()) {
-      size_t end = std::min(text.size(), pos + (64 << 10));
-      while (end < text.size() && text[end - 1] != '\n') ++end;
-      const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
-      const ParsedBatch b =
-          ParseChunk(base, end - pos, Format::Default(), Aggregator::NeededFields(), scratch);
-      parts[rng() % 3].Add(b, base, order++);
-      pos = end;
-    }
+    ForEachChunk(text, Format::Default(), 64 << 10,
+                 [&](const ParsedBatch& b, const uint8_t* base, size_t order) {
+                   parts[rng() % 3].Add(b, base, order);
+                 });
     const size_t first = rng() % 3;
     Aggregator merged = std::move(parts[first]);
     for (size_t i = 0; i < 3; ++i) {
@@ -453,35 +446,27 @@ TEST(Aggregator, RoutedPartitionsCombinedEqualOneAggregator) {
   for (size_t parts : {2u, 3u, 5u}) {
     std::vector<Aggregator> aggs;
     for (size_t k = 0; k < parts; ++k) aggs.emplace_back(AggregateOptions{});
-    std::string padded = text;
-    padded.append(kernels::kPadding, '\0');
-    ParseScratch scratch;
-    size_t pos = 0, order = 0;
     bool split_rows = false;  // some row's tables went to more than one partition
-    while (pos < text.size()) {
-      size_t end = std::min(text.size(), pos + (64 << 10));
-      while (end < text.size() && text[end - 1] != '\n') ++end;
-      const auto* base = reinterpret_cast<const uint8_t*>(padded.data()) + pos;
-      const ParsedBatch b =
-          ParseChunk(base, end - pos, Format::Default(), Aggregator::NeededFields(), scratch);
-      std::vector<uint32_t> rows(b.rows);
-      for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
-      std::vector<PartitionRows> out(parts);
-      Aggregator::Route(b, base, rows.data(), rows.size(), AggregateOptions{}.internal, out);
-      size_t visits = 0;
-      for (size_t k = 0; k < parts; ++k) {
-        ASSERT_EQ(out[k].rows.size(), out[k].tables.size());
-        visits += out[k].rows.size();
-        for (uint8_t t : out[k].tables) split_rows |= t != kAllTables;
-        aggs[k].AddRows(b, base, order, out[k].rows.data(), out[k].tables.data(),
-                        out[k].rows.size());
-      }
-      // Every row once, and a second time at most (its exposure, where its interface is).
-      EXPECT_GE(visits, rows.size());
-      EXPECT_LT(visits, rows.size() * 2);
-      ++order;
-      pos = end;
-    }
+    ForEachChunk(text, Format::Default(), 64 << 10,
+                 [&](const ParsedBatch& b, const uint8_t* base, size_t order) {
+                   std::vector<uint32_t> rows(b.rows);
+                   for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
+                   std::vector<PartitionRows> out(parts);
+                   Aggregator::Route(b, base, rows.data(), rows.size(), AggregateOptions{}.internal,
+                                     out);
+                   size_t visits = 0;
+                   for (size_t k = 0; k < parts; ++k) {
+                     ASSERT_EQ(out[k].rows.size(), out[k].tables.size());
+                     visits += out[k].rows.size();
+                     for (uint8_t t : out[k].tables) split_rows |= t != kAllTables;
+                     aggs[k].AddRows(b, base, order, out[k].rows.data(), out[k].tables.data(),
+                                     out[k].rows.size());
+                   }
+                   // Every row once, and a second time at most (its exposure, where its
+                   // interface is).
+                   EXPECT_GE(visits, rows.size());
+                   EXPECT_LT(visits, rows.size() * 2);
+                 });
     EXPECT_TRUE(split_rows);
     Aggregator combined = std::move(aggs[parts - 1]);
     for (size_t k = 0; k + 1 < parts; ++k) combined.AbsorbPartition(std::move(aggs[k]));
