@@ -30,6 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)merged.Windows();
     (void)merged.Talkers();
     (void)merged.Exposure();
+    // The state absorbed beside a copy of itself (Absorb's "no key in both" broken on purpose):
+    // the outputs walk both states, the exposure rows of interfaces in both included.
+    flowsift::Aggregator copy(flowsift::AggregateOptions{});
+    copy.Merge(part);
+    flowsift::Aggregator both(flowsift::AggregateOptions{});
+    both.Merge(part);
+    both.Absorb(std::move(copy));
+    (void)both.Exposure();
     std::string saved;  // what a merge of merges saves
     flowsift::ByteWriter again(saved);
     merged.Save(again);
