@@ -75,7 +75,7 @@ TEST(WindowDivider, EqualsTheDivisionForEveryWidthAndTime) {
       UINT64_MAX};
   for (int i = 0; i < 40; ++i) widths.push_back(1 + rng() % (i < 20 ? 100000 : UINT64_MAX));
   for (const uint64_t w : widths) {
-    const WindowDivider cache(w);
+    const WindowDivider divider(w);
     std::vector<uint64_t> times = {0, 1, UINT64_MAX, UINT64_MAX - 1};
     for (const uint64_t base : {uint64_t{0}, uint64_t{1700000000}, (uint64_t{1} << 40) - 1,
                                 uint64_t{1} << 40, uint64_t{1} << 63}) {
@@ -89,7 +89,7 @@ TEST(WindowDivider, EqualsTheDivisionForEveryWidthAndTime) {
       times.push_back(i % 2 ? rng() % (uint64_t{1} << 40) : rng());
     }
     for (const uint64_t t : times)
-      ASSERT_EQ(cache.Of(t), WindowOf(t, w)) << "t=" << t << " w=" << w;
+      ASSERT_EQ(divider.Of(t), WindowOf(t, w)) << "t=" << t << " w=" << w;
   }
 }
 
