@@ -957,11 +957,6 @@ std::vector<TalkerRow> Aggregator::Talkers() const {
   return rows;
 }
 
-ExposureRows::ExposureRows() = default;
-ExposureRows::~ExposureRows() = default;
-ExposureRows::ExposureRows(ExposureRows&&) noexcept = default;
-ExposureRows& ExposureRows::operator=(ExposureRows&&) noexcept = default;
-
 std::vector<ExposureRow> ExposureRows::ToVector() const {
   std::vector<ExposureRow> rows;
   rows.reserve(size_);

@@ -116,11 +116,6 @@ inline constexpr size_t kTopTalkers = 20;
 // ~600k of them. Valid while the Aggregator lives unchanged.
 class ExposureRows {
  public:
-  ExposureRows();
-  ~ExposureRows();
-  ExposureRows(ExposureRows&&) noexcept;
-  ExposureRows& operator=(ExposureRows&&) noexcept;
-
   size_t size() const { return size_; }
   // Calls f(const ExposureRow&) for rows [begin, end) in order (end <= size()).
   template <typename F>
