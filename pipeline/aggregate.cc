@@ -429,6 +429,49 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   // instructions.
   uint32_t last_id = 0;
   s.local_ids.Reset(b, iface);
+  const ColumnView v_iface(iface);
+  const auto interface_of = [&](size_t r) {
+    const uint32_t local = v_iface.exists() ? v_iface.ids[r] : 0;
+    return s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
+      const uint32_t id = s.InterfaceId(text);
+      // The batch's first row of this interface (local_ids resolves each once per batch):
+      // `order` is the batch's and its rows come in ascending blocks, so no later row of
+      // the batch can be the interface's earliest in SeeAccount's order.
+      s.SeeAccount(id, TextOf(account, r, bytes), {order, r});
+      return id;
+    });
+  };
+
+  if (mask == kExposureTable) {
+    // The exposure table alone (a run's second aggregator beside one that keeps windows and
+    // talkers, graph.cc): an external source's row appends one update to the table's log,
+    // which needs no prefetch, so none of the staged loop below. Through that loop this
+    // aggregator repeated every row's window, counters and destination work for nothing
+    // (callgrind, 64 MB of v2, two threads without detection: ~130 M instructions more than
+    // one thread's single aggregator).
+    const ColumnView v_src(src), v_pkt_src(pkt_src), v_port(dstport), v_protocol(protocol),
+        v_action(action);
+    if (!v_port.exists() || !v_protocol.exists()) return;
+    for (size_t i = 0; i < n; ++i) {
+      if (tables != nullptr && (tables[i] & kExposureTable) == 0) continue;
+      const size_t r = rows != nullptr ? rows[i] : i;
+      // The interface first, for every row the table is asked about, as the staged loop
+      // does: SeeAccount then sees the same rows.
+      const uint32_t id = interface_of(r);
+      const Addr128* from = EffectiveAddr(v_pkt_src, v_src, r);
+      if (from == nullptr || !v_port.present(r) || !v_protocol.present(r)) continue;
+      // Only a record from an external source updates the exposure table (SPEC 3.3).
+      if (s.options.internal.Contains(*from)) continue;
+      const auto act = v_action.exists() ? static_cast<kernels::Action>(v_action.code[r])
+                                         : kernels::Action::kMissing;
+      s.exposure.Add(PackExposure(id, static_cast<uint16_t>(v_port.u64[r]),
+                                  static_cast<uint8_t>(v_protocol.u64[r])),
+                     HashAddr(*from), act == kernels::Action::kAccept,
+                     act == kernels::Action::kReject);
+    }
+    return;
+  }
+
   LastTwo<WindowKey, WindowAgg> window_cache[256];  // by interface id
   const auto window_of = [&](const WindowKey& key) {
     return window_cache[key.iface & 255].Get(key, [&] { return &s.Window(key); });
@@ -439,7 +482,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     return talker_cache.Get(window_start, [&] { return &s.Talkers(window_start, true); });
   };
 
-  const ColumnView v_iface(iface), v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
+  const ColumnView v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
       v_dstport(dstport), v_protocol(protocol), v_packets(packets), v_bytes(bytes_col),
       v_start(start), v_action(action), v_status(status);
   auto row_of = [rows](size_t i) -> size_t { return rows != nullptr ? rows[i] : i; };
@@ -474,15 +517,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
       // One load from an L1-resident array. Skipping it when the row's interface is the last
       // row's was a branch taken for about half the rows at random (callgrind: 205 k
       // mispredicts on 64 MB of v2).
-      const uint32_t local = v_iface.exists() ? v_iface.ids[r] : 0;
-      last_id = s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
-        const uint32_t id = s.InterfaceId(text);
-        // The batch's first row of this interface (local_ids resolves each once per batch):
-        // `order` is the batch's and its rows come in ascending blocks, so no later row of
-        // the batch can be the interface's earliest in SeeAccount's order.
-        s.SeeAccount(id, TextOf(account, r, bytes), {order, r});
-        return id;
-      });
+      last_id = interface_of(r);
     }
     st.r = r;
     st.id = last_id;

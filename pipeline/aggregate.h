@@ -195,7 +195,8 @@ class Aggregator {
                size_t n);
   // The same, updating for rows[i] only the tables in tables[i] (kAllTables if null) that are
   // also in `mask`: two Aggregators given the same rows with masks kWindowTable | kTalkerTable
-  // and kExposureTable share the work between them, to be combined with AbsorbPartition.
+  // and kExposureTable share the work between them, to be combined with AbsorbPartition (the
+  // mask kExposureTable alone has a lean loop of its own).
   void AddRows(const ParsedBatch& batch, const uint8_t* bytes, uint64_t order, const uint32_t* rows,
                const uint8_t* tables, size_t n, uint8_t mask = kAllTables);
 

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "kernels/addr.h"
 #include "pipeline/generate.h"
@@ -409,6 +411,68 @@ TEST(Aggregator, ExposureOfAnInterfaceSplitOverAbsorbedStates) {
   ASSERT_GT(split, 5u);
   even.Absorb(std::move(odd));
   EXPECT_EQ(even.Exposure(), want);
+}
+
+// A run without detection splits each partition's work over two aggregators: one keeps its
+// windows and talkers, the other its exposure table alone (a loop of its own, AddRows). Their
+// union equals one aggregator's tables, on formats with pkt-srcaddr, without protocol and with
+// a missing interface, with rows that Route sends to another partition for their exposure.
+TEST(Aggregator, ExposureAloneBesideWindowsAndTalkersEqualsOneAggregator) {
+  // (format, whether it can have exposure rows: it needs dstport and protocol)
+  for (const auto& [spec, exposed] : std::vector<std::pair<const char*, bool>>{
+           {"v2", true},
+           {"v5", true},
+           {"interface-id pkt-srcaddr srcaddr dstaddr dstport protocol bytes start action", true},
+           {"interface-id srcaddr dstaddr dstport bytes start action", false},
+           {"srcaddr dstaddr dstport protocol packets start log-status", true}}) {
+    std::string error;
+    const std::optional<Format> format = Format::Parse(spec, &error);
+    ASSERT_TRUE(format) << spec << ": " << error;
+    GenOptions g;
+    g.seed = 21;
+    g.records = 20000;
+    g.interfaces = 12;
+    g.header = false;
+    g.format = *format;
+    const std::string text = GenerateText(g);
+    Aggregator whole(AggregateOptions{});
+    AddText(whole, text, *format, 64 << 10);
+    ASSERT_FALSE(whole.Windows().empty()) << spec;
+    ASSERT_EQ(whole.Exposure().empty(), !exposed) << spec;
+    for (const size_t parts : {1u, 3u}) {
+      std::vector<Aggregator> first, exposure;
+      for (size_t k = 0; k < parts; ++k) {
+        first.emplace_back(AggregateOptions{});
+        exposure.emplace_back(AggregateOptions{});
+      }
+      ForEachChunk(
+          text, *format, 64 << 10, [&](const ParsedBatch& b, const uint8_t* base, size_t order) {
+            std::vector<uint32_t> rows(b.rows);
+            for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
+            std::vector<PartitionRows> out(parts);
+            Aggregator::Route(b, base, rows.data(), rows.size(), AggregateOptions{}.internal, out);
+            for (size_t k = 0; k < parts; ++k) {
+              const uint8_t* tables = parts == 1 ? nullptr : out[k].tables.data();
+              first[k].AddRows(b, base, order, out[k].rows.data(), tables, out[k].rows.size(),
+                               kWindowTable | kTalkerTable);
+              exposure[k].AddRows(b, base, order, out[k].rows.data(), tables, out[k].rows.size(),
+                                  kExposureTable);
+            }
+          });
+      EXPECT_EQ(exposure[0].records(), 0u) << spec;
+      EXPECT_TRUE(exposure[0].Windows().empty()) << spec;
+      Aggregator combined = std::move(first[0]);
+      combined.AbsorbPartition(std::move(exposure[0]));
+      for (size_t k = 1; k < parts; ++k) {
+        combined.AbsorbPartition(std::move(first[k]));
+        combined.AbsorbPartition(std::move(exposure[k]));
+      }
+      EXPECT_EQ(combined.Windows(), whole.Windows()) << spec << " " << parts;
+      EXPECT_EQ(combined.Talkers(), whole.Talkers()) << spec << " " << parts;
+      EXPECT_EQ(combined.Exposure(), whole.Exposure()) << spec << " " << parts;
+      EXPECT_EQ(combined.records(), whole.records()) << spec << " " << parts;
+    }
+  }
 }
 
 TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
