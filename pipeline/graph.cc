@@ -362,22 +362,34 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         work->parts.resize(parts);
         // With one partition every row updates every table there: no routing needed.
         ColumnVector<uint32_t>& kept = parts == 1 ? work->parts[0].rows : scratch.local().kept;
-        kept.clear();
-        const Column* status = b.Find(Field::kLogStatus);
-        const Column* start_col = b.Find(Field::kStart);
-        for (size_t r = 0; r < b.rows && !damaged; ++r) {
-          const uint64_t t = start_col != nullptr && start_col->present(r) ? start_col->u64[r] : 0;
-          if (t < options.since || t >= options.until) {
-            ++rep.filtered;
-            continue;
+        // The rows whose start is in [since, until), and their NODATA and SKIPDATA counts:
+        // branch-free stores into the sized array (with no time filter, the common case, every
+        // row; a loop with a push_back and a branch a row was ~1% of a run's samples).
+        const size_t rows = damaged ? 0 : b.rows;
+        kept.resize(rows);
+        const ColumnView v_status(b.Find(Field::kLogStatus)), v_start(b.Find(Field::kStart));
+        const bool filter = options.since != 0 || options.until != UINT64_MAX;
+        uint32_t* const out = kept.data();
+        size_t n = 0;
+        if (!filter) {
+          for (size_t r = 0; r < rows; ++r) out[r] = static_cast<uint32_t>(r);
+          n = rows;
+        } else {
+          for (size_t r = 0; r < rows; ++r) {
+            const uint64_t t = v_start.U64Or0(r);
+            out[n] = static_cast<uint32_t>(r);
+            n += t >= options.since && t < options.until;
           }
-          ++rep.records;
-          if (status != nullptr) {
-            const auto code = static_cast<kernels::LogStatus>(status->code[r]);
+        }
+        kept.resize(n);
+        rep.records += n;
+        rep.filtered += rows - n;
+        if (v_status.exists()) {
+          for (size_t k = 0; k < n; ++k) {
+            const auto code = static_cast<kernels::LogStatus>(v_status.code[out[k]]);
             rep.nodata += code == kernels::LogStatus::kNoData;
             rep.skipdata += code == kernels::LogStatus::kSkipData;
           }
-          kept.push_back(static_cast<uint32_t>(r));
         }
         if (parts > 1) {
           Aggregator::Route(b, chunk->data, kept.data(), kept.size(), options.aggregate.internal,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "pipeline/aggregate.h"
@@ -201,22 +202,61 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
 
 TEST(Run, SinceUntilAndWindowOptions) {
   TempDir tmp;
-  WriteGenerated(tmp.path() / "in", 8);  // three hours from 1700000000
-  RunOptions opt;
-  opt.inputs = {tmp / "in"};
-  opt.out_dir = tmp / "out";
-  opt.window = 3600;
-  opt.since = 1700003600;
-  opt.until = 1700007200;
-  const RunResult r = flowsift::Run(opt, nullptr);
-  ASSERT_EQ(r.exit_code, 0);
-  const std::string windows = ReadZstd(tmp.path() / "out" / "windows.csv.zst");
-  EXPECT_NE(windows.find(",1700002800,1700006400,"), std::string::npos);  // hour grid
-  EXPECT_EQ(windows.find(",1699999200,"), std::string::npos);
-  uint64_t filtered = 0;
-  for (const FileReport& f : r.graph.files) filtered += f.filtered;
-  EXPECT_GT(filtered, 30000u);
-  EXPECT_EQ(r.graph.records + filtered, 60000u);
+  const std::string text = WriteGenerated(tmp.path() / "in", 8);  // three hours from 1700000000
+  constexpr uint64_t kSince = 1700003000, kUntil = 1700009000;    // through two files
+  // The same records filtered here, by each line's start field (the 11th of version 2), with
+  // their NODATA count.
+  std::string kept =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+      "packets bytes start end action log-status\n";
+  uint64_t kept_records = 0, kept_nodata = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t end = text.find('\n', pos);
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    std::istringstream fields(line);
+    std::string f[14];
+    for (std::string& x : f) fields >> x;
+    const uint64_t start = f[10] == "-" ? 0 : std::stoull(f[10]);
+    if (start < kSince || start >= kUntil) continue;
+    kept += line + "\n";
+    ++kept_records;
+    kept_nodata += f[13] == "NODATA";
+  }
+  ASSERT_GT(kept_records, 1000u);
+  WriteFile(tmp.path() / "kept" / "kept.log", kept);
+  for (const unsigned threads : {1u, 2u}) {
+    RunOptions opt;
+    opt.inputs = {tmp / "in"};
+    opt.out_dir = tmp / ("out" + std::to_string(threads));
+    opt.window = 3600;
+    opt.threads = threads;
+    opt.since = kSince;
+    opt.until = kUntil;
+    const RunResult r = flowsift::Run(opt, nullptr);
+    ASSERT_EQ(r.exit_code, 0);
+    const std::string windows = ReadZstd(std::filesystem::path(opt.out_dir) / "windows.csv.zst");
+    EXPECT_NE(windows.find(",1700002800,1700006400,"), std::string::npos);  // hour grid
+    EXPECT_EQ(windows.find(",1699999200,"), std::string::npos);
+    uint64_t filtered = 0, nodata = 0;
+    for (const FileReport& f : r.graph.files) filtered += f.filtered, nodata += f.nodata;
+    EXPECT_EQ(r.graph.records, kept_records);
+    EXPECT_EQ(nodata, kept_nodata);
+    EXPECT_EQ(r.graph.records + filtered, 60000u);
+    // Every table equals that of a run over the kept lines alone.
+    opt.inputs = {tmp / "kept"};
+    opt.out_dir = tmp / ("kept_out" + std::to_string(threads));
+    opt.since = 0;
+    opt.until = UINT64_MAX;
+    const RunResult alone = flowsift::Run(opt, nullptr);
+    ASSERT_EQ(alone.exit_code, 0);
+    EXPECT_EQ(alone.graph.records, kept_records);
+    for (const char* table : {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst"}) {
+      EXPECT_EQ(ReadZstd(tmp.path() / ("out" + std::to_string(threads)) / table),
+                ReadZstd(std::filesystem::path(opt.out_dir) / table))
+          << table << ", " << threads << " threads";
+    }
+  }
 }
 
 TEST(Run, ShardsPartitionTheSortedInputs) {
