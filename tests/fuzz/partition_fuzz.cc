@@ -1,11 +1,17 @@
-// libFuzzer: the aggregation of any parsed chunk gives the same tables however a run splits
-// its rows. One Aggregator fed every row is the reference; against it, Route's partitions (one,
-// two and three), each over two aggregators as a run without detection has them (windows and
-// talkers; the exposure table alone, which has a loop of its own), absorbed after the rows
-// (AbsorbPartition). Windows, talkers, exposure rows and the record count must be equal.
+// libFuzzer: any parsed chunk gives the same tables and findings however a run splits its rows.
+// The reference is one Aggregator and one Detector fed every row. Against it, Route's
+// partitions (one, two and three):
+// - each over two aggregators as a run without detection has them (windows and talkers; the
+//   exposure table alone, which has a loop of its own), absorbed after the rows
+//   (AbsorbPartition): windows, talkers, exposure rows and the record count must be equal;
+// - each with a detector fed its rows (a source's rows in its partition), combined
+//   (Detector::CombinePartitions): the findings must be equal, byte for byte as JSON lines.
+// Detection runs with every count threshold at 3 and the byte thresholds low, so that inputs of
+// a few lines make findings of every type.
 //
 // Input: byte 0 picks the format, byte 1 the internal networks (the default list, everything,
-// nothing); the rest is the chunk's text. Seeds: tests/fuzz/corpus/aggregate.
+// nothing); the rest is the chunk's text. Seeds: tests/fuzz/corpus/partition.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -13,7 +19,30 @@
 #include <vector>
 
 #include "pipeline/aggregate.h"
+#include "pipeline/detect.h"
 #include "pipeline/parse_chunk.h"
+
+namespace {
+
+// The findings over the windows' span as a run takes it (FindingsOf), cut to a day: a fuzzed
+// start time far in the future would otherwise make baselines of a million silent windows.
+std::vector<std::string> FindingLines(const flowsift::Detector& d,
+                                      const std::vector<flowsift::WindowRow>& windows) {
+  uint64_t begin = UINT64_MAX, end = 0;
+  for (const flowsift::WindowRow& w : windows) {
+    begin = std::min(begin, w.window_start);
+    end = std::max(end, w.window_end);
+  }
+  if (begin == UINT64_MAX) begin = 0;
+  end = std::min(end, begin + 86400);
+  std::vector<std::string> lines;
+  for (const flowsift::Finding& f : d.Findings(begin, end)) {
+    lines.push_back(flowsift::FindingJson(f));
+  }
+  return lines;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
@@ -26,6 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto format = flowsift::Format::Parse(kFormats[data[0] % 5], &error);
   flowsift::AggregateOptions options;
   options.internal = *flowsift::NetworkSet::Parse(kInternal[data[1] % 3], &error);
+  flowsift::DetectOptions detect;
+  detect.internal = options.internal;
+  detect.scan_min_ports = detect.sweep_min_dsts = detect.brute_min_attempts = 3;
+  detect.reject_min_flows = detect.fanin_min_sources = detect.exfil_baseline_windows = 3;
+  detect.exfil_min_bytes = 10000;
+  detect.exfil_baseline_min_bytes = 1000;
   data += 2;
   size -= 2;
   std::vector<uint8_t> buf(size + flowsift::kernels::kPadding, 0);
@@ -33,13 +68,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   flowsift::ParseScratch scratch;
   const flowsift::ParsedBatch b = flowsift::ParseChunk(
-      buf.data(), size, *format, flowsift::Aggregator::NeededFields(), scratch);
+      buf.data(), size, *format,
+      flowsift::Aggregator::NeededFields() | flowsift::Detector::NeededFields(), scratch);
   flowsift::Aggregator whole(options);
   whole.Add(b, buf.data(), 0);
   whole.Flush();
   const auto windows = whole.Windows();
   const auto talkers = whole.Talkers();
   const auto exposure = whole.Exposure();
+  flowsift::Detector whole_detect(detect);
+  whole_detect.Add(b, buf.data());
+  const std::vector<std::string> findings = FindingLines(whole_detect, windows);
 
   std::vector<uint32_t> rows(b.rows);
   for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
@@ -47,6 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<flowsift::PartitionRows> out(parts);
     flowsift::Aggregator::Route(b, buf.data(), rows.data(), rows.size(), options.internal, out);
     flowsift::Aggregator combined(options);
+    std::vector<flowsift::Detector> detectors;
     for (size_t k = 0; k < parts; ++k) {
       // One partition: every row updates every table there, with no table marks (as a run).
       const uint8_t* tables = parts == 1 ? nullptr : out[k].tables.data();
@@ -60,11 +100,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       second.Flush();
       combined.AbsorbPartition(std::move(first));
       combined.AbsorbPartition(std::move(second));
+      detectors.emplace_back(detect);
+      detectors.back().AddRows(b, buf.data(), part_rows, tables, n);
     }
     if (combined.records() != whole.records()) __builtin_trap();
     if (combined.Windows() != windows) __builtin_trap();
     if (combined.Talkers() != talkers) __builtin_trap();
     if (combined.Exposure() != exposure) __builtin_trap();
+    flowsift::Detector::CombinePartitions(detectors);
+    if (FindingLines(detectors[0], windows) != findings) __builtin_trap();
   }
   return 0;
 }
