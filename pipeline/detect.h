@@ -89,6 +89,11 @@ std::string DetectConfigTable();
 // The options as a JSON object (for the manifest).
 nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options);
 
+// A stretch of time [begin, end), in epoch seconds.
+struct TimeSpan {
+  uint64_t begin = 0, end = 0;
+};
+
 // One line of findings.jsonl.zst, SPEC 3.2.
 struct Finding {
   std::string id;  // 16 hex digits: a hash of type, src, dst, dst_port, window_start (FindingId)
@@ -163,10 +168,16 @@ class Detector {
   // the bytes are malformed (then nothing was added).
   [[nodiscard]] bool Load(ByteReader& in, std::string* error);
 
-  // The findings, sorted by (window_start, type, src, dst, dst_port). [span_begin, span_end)
-  // is the run's time span (first and last window of the windows table), over which the
-  // baselines of exfiltration and reject spikes count silent windows as zero.
-  std::vector<Finding> Findings(uint64_t span_begin, uint64_t span_end) const;
+  // The findings, sorted by (window_start, type, src, dst, dst_port). `spans` (ascending,
+  // disjoint) are the times the run has records in (the windows table's windows, runs of them
+  // merged: FindingsOf), over which the baselines of reject spikes and fan-in count a key's
+  // silent windows as zero. A gap in them is no data, not a quiet window: so one record with a
+  // start time decades off (a damaged line) does not fill every baseline with a million zeros.
+  std::vector<Finding> Findings(const std::vector<TimeSpan>& spans) const;
+  // The same over the one span [span_begin, span_end).
+  std::vector<Finding> Findings(uint64_t span_begin, uint64_t span_end) const {
+    return Findings(std::vector<TimeSpan>{{span_begin, span_end}});
+  }
 
  private:
   struct State;

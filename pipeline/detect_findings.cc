@@ -98,13 +98,13 @@ void SetActivity(Finding& f, const Activity& a, const Names& names) {
 
 }  // namespace
 
-std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) const {
+std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) const {
   std::vector<Finding> out;
   if (!state_->o.enabled) return out;
   // Absorbed partitions hold disjoint keys, and every finding depends on one key's state (a
   // host's exfiltration on its own relays, a probe on its own answers): each makes its own.
-  state_->AppendFindings(span_begin, span_end, out);
-  for (const auto& shard : state_->shards) shard->AppendFindings(span_begin, span_end, out);
+  state_->AppendFindings(spans, out);
+  for (const auto& shard : state_->shards) shard->AppendFindings(spans, out);
   for (Finding& f : out) {
     // A finding about neither a source nor a destination (reject_spike) is about its
     // interface: that names it in the id.
@@ -133,7 +133,7 @@ std::vector<Finding> Detector::Findings(uint64_t span_begin, uint64_t span_end) 
   return sorted;
 }
 
-void Detector::State::AppendFindings(uint64_t span_begin, uint64_t span_end,
+void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                      std::vector<Finding>& out) const {
   const State& s = *this;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
@@ -432,12 +432,15 @@ void Detector::State::AppendFindings(uint64_t span_begin, uint64_t span_end,
     }
   }
 
-  // Windows of the run span for a window length w: silent ones count as zero in baselines.
+  // The windows of length w that overlap the run's spans, ascending, each once: a key's
+  // silent ones among them count as zero in its baseline.
   const auto span_windows = [&](uint64_t w) {
     std::vector<uint64_t> v;
-    if (span_end <= span_begin) return v;
-    for (uint64_t t = WindowOf(span_begin, w); t < span_end && v.size() < 1'000'000; t += w) {
-      v.push_back(t);
+    for (const TimeSpan& span : spans) {
+      if (span.end <= span.begin) continue;
+      uint64_t t = WindowOf(span.begin, w);
+      if (!v.empty() && t <= v.back()) t = v.back() + w;  // the last span's last window
+      for (; t < span.end && v.size() < 1'000'000; t += w) v.push_back(t);
     }
     return v;
   };

@@ -573,7 +573,7 @@ struct Detector::State {
     }
   }
   // Appends the findings of this state's own tables (not its shards'), without ids, unsorted.
-  void AppendFindings(uint64_t span_begin, uint64_t span_end, std::vector<Finding>& out) const;
+  void AppendFindings(const std::vector<TimeSpan>& spans, std::vector<Finding>& out) const;
 };
 
 }  // namespace flowsift

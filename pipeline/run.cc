@@ -4,6 +4,7 @@
 #include <tbb/parallel_invoke.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -176,13 +177,28 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
 }
 
 std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows) {
-  // The run's span: baselines count the windows in it where a key was silent as zero.
-  uint64_t begin = UINT64_MAX, end = 0;
-  for (const WindowRow& w : windows) {
-    begin = std::min(begin, w.window_start);
-    end = std::max(end, w.window_end);
+  return detector.Findings(RunSpans(windows));
+}
+
+std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows) {
+  // The times the run has records in: its windows (of any interface), runs of them merged.
+  // Baselines count a key's silent windows in them as zero; a gap where no interface logged
+  // anything is left out.
+  std::vector<TimeSpan> spans;
+  spans.reserve(windows.size());
+  for (const WindowRow& w : windows) spans.push_back({w.window_start, w.window_end});
+  std::sort(spans.begin(), spans.end(),
+            [](const TimeSpan& a, const TimeSpan& b) { return a.begin < b.begin; });
+  size_t n = 0;
+  for (const TimeSpan& s : spans) {
+    if (n > 0 && s.begin <= spans[n - 1].end) {
+      spans[n - 1].end = std::max(spans[n - 1].end, s.end);
+    } else {
+      spans[n++] = s;
+    }
   }
-  return detector.Findings(begin == UINT64_MAX ? 0 : begin, end);
+  spans.resize(n);
+  return spans;
 }
 
 bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,

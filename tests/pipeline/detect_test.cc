@@ -593,6 +593,27 @@ TEST(RejectSpike, SteadyRejectsAreTheBaseline) {
   EXPECT_TRUE(d.Of("reject_spike", 1700001300, 1700001300 + 12 * 300).empty());
 }
 
+// A gap in the run's spans is no data, not quiet windows: the same steady interface is no spike
+// when its baseline's span is the hour it logged plus one far-off window (a damaged record's
+// start time decades on), where a single span over both made every window a spike against a
+// million zeros.
+TEST(RejectSpike, AGapInTheRunsSpansIsNotABaselineOfZeros) {
+  Detect d;
+  for (uint64_t w = 1700001300; w < 1700001300 + 12 * 300; w += 300) {
+    AddRejects(d, "eni-web", 150, w);
+  }
+  d.Flush();
+  const uint64_t begin = 1700001300, end = begin + 12 * 300, far = 9999999600;
+  const auto spikes = [](const std::vector<Finding>& all) {
+    return std::count_if(all.begin(), all.end(),
+                         [](const Finding& f) { return f.type == "reject_spike"; });
+  };
+  EXPECT_EQ(spikes(d.detector().Findings({{begin, end}, {far, far + 600}})), 0);
+  EXPECT_EQ(spikes(d.detector().Findings(begin, far + 600)), 12);  // the one span: every window
+  // Spans that touch or overlap count their shared windows once.
+  EXPECT_EQ(spikes(d.detector().Findings({{begin, begin + 1800}, {begin + 1800, end}})), 0);
+}
+
 // --- ddos_fan_in -------------------------------------------------------------------------------
 
 void AddFlood(Detect& d, int sources, uint64_t window_start, int salt = 0) {

@@ -259,6 +259,63 @@ TEST(Run, SinceUntilAndWindowOptions) {
   }
 }
 
+// A damaged record whose start time is decades on gets a window of its own, and no more: the
+// findings' baselines leave out the gap (RunSpans). The findings of the good records stay the
+// same ones (their baselines gain the record's two 300 s windows), and none is added; over
+// one span from the first window to the record's, every interface's baseline held a million
+// zero windows and 348 false reject spikes and 284 fan-ins were found on the 1 GiB set.
+TEST(Run, ARecordDecadesOnChangesNoFinding) {
+  TempDir tmp;
+  GenOptions g;
+  g.seed = 5;
+  g.records = 200000;
+  g.interfaces = 12;
+  g.hours = 2;
+  g.attacks = AllAttacks();
+  WriteFile(tmp.path() / "in" / "a.log", GenerateText(g));
+  const RunResult clean = RunDir(tmp / "in", tmp / "clean", 2);
+  ASSERT_EQ(clean.exit_code, 0) << clean.error;
+  WriteFile(tmp.path() / "in" / "b.log",
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+            "bytes start end action log-status\n"
+            "2 123456789012 eni-0a 203.0.113.5 10.0.1.10 4000 22 6 1 44 9999999999 9999999999 "
+            "REJECT OK\n");
+  const RunResult damaged = RunDir(tmp / "in", tmp / "damaged", 2);
+  ASSERT_EQ(damaged.exit_code, 0) << damaged.error;
+  // Each finding's id and its baseline's window count, in order.
+  const auto findings = [&](const char* dir) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    std::istringstream lines(ReadZstd(tmp.path() / dir / "findings.jsonl.zst"));
+    for (std::string line; std::getline(lines, line);) {
+      const nlohmann::json f = nlohmann::json::parse(line);
+      out.emplace_back(f["id"], f["evidence"].value("baseline_windows", int64_t{-1}));
+    }
+    return out;
+  };
+  const auto want = findings("clean"), got = findings("damaged");
+  ASSERT_EQ(got.size(), want.size());
+  size_t spikes = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].first, want[i].first);
+    if (want[i].second >= 0) {  // reject spikes and exfiltration
+      EXPECT_LE(got[i].second, want[i].second + 2) << want[i].first;
+      spikes += got[i].second != want[i].second;
+    }
+  }
+  EXPECT_GT(spikes, 0u);  // the reject spikes' baselines did gain the record's windows
+  EXPECT_NE(ReadZstd(tmp.path() / "damaged" / "windows.csv.zst").find(",9999999600,"),
+            std::string::npos);
+  // The spans: the generated hours, then the record's window alone.
+  const std::vector<TimeSpan> spans = RunSpans({{"eni-b", "", 1700000600, 1700001200},
+                                                {"eni-a", "", 1700000000, 1700000600},
+                                                {"eni-a", "", 1700000600, 1700001200},
+                                                {"eni-a", "", 9999999600, 10000000200}});
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].begin, 1700000000u);
+  EXPECT_EQ(spans[0].end, 1700001200u);
+  EXPECT_EQ(spans[1].begin, 9999999600u);
+}
+
 TEST(Run, ShardsPartitionTheSortedInputs) {
   std::vector<InputFile> files;
   for (int i = 0; i < 10; ++i) files.push_back({"f" + std::to_string(i), -1});
