@@ -11,7 +11,6 @@
 //
 // Input: byte 0 picks the format, byte 1 the internal networks (the default list, everything,
 // nothing); the rest is the chunk's text. Seeds: tests/fuzz/corpus/partition.
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -21,22 +20,15 @@
 #include "pipeline/aggregate.h"
 #include "pipeline/detect.h"
 #include "pipeline/parse_chunk.h"
+#include "pipeline/run.h"
 
 namespace {
 
-// The findings over the windows' span as a run takes it (FindingsOf), cut to a day: a fuzzed
-// start time far in the future would otherwise make baselines of a million silent windows.
+// The findings as a run makes them (FindingsOf: baselines over the windows table's spans).
 std::vector<std::string> FindingLines(const flowsift::Detector& d,
                                       const std::vector<flowsift::WindowRow>& windows) {
-  uint64_t begin = UINT64_MAX, end = 0;
-  for (const flowsift::WindowRow& w : windows) {
-    begin = std::min(begin, w.window_start);
-    end = std::max(end, w.window_end);
-  }
-  if (begin == UINT64_MAX) begin = 0;
-  end = std::min(end, begin + 86400);
   std::vector<std::string> lines;
-  for (const flowsift::Finding& f : d.Findings(begin, end)) {
+  for (const flowsift::Finding& f : flowsift::FindingsOf(d, windows)) {
     lines.push_back(flowsift::FindingJson(f));
   }
   return lines;
