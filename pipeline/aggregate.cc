@@ -1041,10 +1041,9 @@ ExposureRows Aggregator::ExposureInOrder() const {
     } else {
       std::vector<ExposureRow>& rows = out.made_.emplace_back();
       for (size_t k = i; k < j; ++k) {
-        ExposureRows::Run part;
-        part.name = pieces[k].name;
-        part.entries = pieces[k].entries;
-        for (size_t e = 0; e < pieces[k].count; ++e) rows.push_back(part.Row(e));
+        for (size_t e = 0; e < pieces[k].count; ++e) {
+          rows.push_back(ExposureRows::RowOf(pieces[k].name, pieces[k].entries[e]));
+        }
       }
       std::stable_sort(rows.begin(), rows.end(), [](const ExposureRow& a, const ExposureRow& b) {
         return a.dst_port != b.dst_port ? a.dst_port < b.dst_port : a.protocol < b.protocol;

@@ -144,16 +144,18 @@ class ExposureRows {
     const ExposureTable::Entry* entries = nullptr;
     const ExposureRow* rows = nullptr;
     ExposureRow Row(size_t k) const {
-      if (entries == nullptr) return rows[k];
-      const ExposureTable::Entry& e = entries[k];
-      return {name,
-              static_cast<uint32_t>((e.key >> 8) & 0xFFFF),
-              static_cast<uint32_t>(e.key & 0xFF),
-              e.accepted,
-              e.rejected,
-              e.sources.Count()};
+      return entries == nullptr ? rows[k] : RowOf(name, entries[k]);
     }
   };
+  // A table entry's row, its interface named `name`.
+  static ExposureRow RowOf(std::string_view name, const ExposureTable::Entry& e) {
+    return {name,
+            static_cast<uint32_t>((e.key >> 8) & 0xFFFF),
+            static_cast<uint32_t>(e.key & 0xFF),
+            e.accepted,
+            e.rejected,
+            e.sources.Count()};
+  }
   std::vector<Run> runs_;                               // by first_row
   std::vector<std::unique_ptr<ExposureTable>> spares_;  // folded copies of tables with a log
   std::vector<std::vector<ExposureRow>> made_;          // the rows of split interfaces
