@@ -256,7 +256,8 @@ void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_REST
       }
     }
   };
-  // Counters and times (max 2^64 - 2) cannot overflow in 16 digits: no range check there.
+  // Counters (max 2^63 - 1) and times (2^64 - 2) cannot overflow in 16 digits: no range check
+  // there.
   if (max >= 9999999999999999ull) {
     quads.template operator()<false>();
   } else {

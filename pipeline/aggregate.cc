@@ -16,6 +16,7 @@
 #include "pipeline/distinct.h"
 #include "pipeline/exposure.h"
 #include "pipeline/flat_map.h"
+#include "pipeline/saturating.h"
 #include "pipeline/serial.h"
 
 namespace flowsift {
@@ -186,9 +187,14 @@ struct WindowAgg {
 
   void Merge(const WindowAgg& o) {
     records += o.records, nodata += o.nodata, skipdata += o.skipdata;
-    accepted += o.accepted, rejected += o.rejected, packets += o.packets, bytes += o.bytes;
-    rejected_bytes += o.rejected_bytes, out_external += o.out_external;
-    in_external += o.in_external;
+    accepted += o.accepted, rejected += o.rejected;
+    for (auto [sum, v] : {std::pair{&packets, o.packets},
+                          {&bytes, o.bytes},
+                          {&rejected_bytes, o.rejected_bytes},
+                          {&out_external, o.out_external},
+                          {&in_external, o.in_external}}) {
+      AddSaturating(*sum, v);
+    }
     src.Merge(o.src);
     dst.Merge(o.dst);
     ports.Merge(o.ports);
@@ -546,8 +552,8 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     if (st.agg != nullptr) {
       if (st.from != nullptr && to != nullptr) {
         const bool to_internal = s.options.internal.Contains(*to);
-        if (from_internal && !to_internal) st.agg->out_external += st.n_bytes;
-        if (!from_internal && to_internal) st.agg->in_external += st.n_bytes;
+        if (from_internal && !to_internal) AddSaturating(st.agg->out_external, st.n_bytes);
+        if (!from_internal && to_internal) AddSaturating(st.agg->in_external, st.n_bytes);
       }
       if (to != nullptr) {
         st.to_hash = HashAddr(*to);
@@ -581,17 +587,17 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
       }
       agg.accepted += st.accepted;
       agg.rejected += st.rejected;
-      agg.packets += st.n_packets;
-      agg.bytes += st.n_bytes;
-      if (st.rejected) agg.rejected_bytes += st.n_bytes;
+      AddSaturating(agg.packets, st.n_packets);
+      AddSaturating(agg.bytes, st.n_bytes);
+      if (st.rejected) AddSaturating(agg.rejected_bytes, st.n_bytes);
       if (st.has_to) agg.dst.Add(st.to_hash);
       if (st.has_port) agg.ports.Add(st.port);
       if (st.from != nullptr) agg.src.Add(st.from_hash);
     }
     if (st.from != nullptr && (st.tables & kTalkerTable)) {
       TalkerAgg& talker = st.talkers->FindOrInsert(*st.from, st.from_hash);
-      talker.bytes += st.n_bytes;
-      talker.packets += st.n_packets;
+      AddSaturating(talker.bytes, st.n_bytes);
+      AddSaturating(talker.packets, st.n_packets);
       ++talker.flows;
     }
     if (st.exposed) s.exposure.Add(st.exposure_key, st.from_hash, st.accepted, st.rejected);
@@ -623,7 +629,9 @@ void Aggregator::State::MergeFrom(const State& o) {
     table.Reserve(table.size() + w.sources.size());
     for (const auto& [src, agg] : w.sources) {
       TalkerAgg& t = table.FindOrInsert(src, HashAddr(src));
-      t.bytes += agg.bytes, t.packets += agg.packets, t.flows += agg.flows;
+      AddSaturating(t.bytes, agg.bytes);
+      AddSaturating(t.packets, agg.packets);
+      t.flows += agg.flows;
     }
   }
   ExposureTable spare;
@@ -803,7 +811,7 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
     WindowAgg& a = s.Window({remap[iface], start});
     for (uint64_t* v : {&a.records, &a.nodata, &a.skipdata, &a.accepted, &a.rejected, &a.packets,
                         &a.bytes, &a.rejected_bytes, &a.out_external, &a.in_external}) {
-      *v += in.U64();
+      AddSaturating(*v, ClampToSum(in.U64()));
     }
     if (!a.src.Load(in) || !a.dst.Load(in) || !a.ports.Load(in)) return fail("window counters");
   }
@@ -815,8 +823,8 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
     src.hi = in.U64();
     src.lo = in.U64();
     TalkerAgg& t = s.Talkers(window_start)[src];
-    t.bytes += in.U64();
-    t.packets += in.U64();
+    AddSaturating(t.bytes, ClampToSum(in.U64()));
+    AddSaturating(t.packets, ClampToSum(in.U64()));
     t.flows += in.U64();
   }
   const uint64_t n_exposure = in.U64();

@@ -237,8 +237,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (p.want & kWantReject) {
         RejectState& st = s.rejects[IfaceKey{id, reject_window.Of(start)}];
         ++st.flows;
-        st.packets += packets;
-        st.bytes += nbytes;
+        AddSaturating(st.packets, packets);
+        AddSaturating(st.bytes, nbytes);
         st.first = std::min(st.first, start);
         st.last = std::max(st.last, end);
         st.sources.Add(HashAddr(from));
@@ -281,8 +281,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         HostState& h = *p.fanin_state;
         h.sources.Add(HashAddr(from));
         ++h.in_flows;
-        h.in_packets += packets;
-        h.in_bytes += nbytes;
+        AddSaturating(h.in_packets, packets);
+        AddSaturating(h.in_bytes, nbytes);
         h.in_first = std::min(h.in_first, start);
         h.in_last = std::max(h.in_last, end);
         h.in_ifaces.Add(id, s.names);
@@ -297,7 +297,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         HostState& h = s.hosts.FindOrInsert(HostKey{from, exfil_window.Of(start)}, p.h_host);
         ExfilSide& side = h.Side(id);
         ++side.flows;
-        side.packets += packets;
+        AddSaturating(side.packets, packets);
         AddDst(side, to, nbytes);
         if (p.has_ports) AddSmallest(side.ports, dport, kSamples, std::less<uint16_t>());
         if (p.has_proto) side.protocols.Add(p.proto);
@@ -320,7 +320,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     for (size_t j = 0; j < n_relay; ++j) {
       if (j + kRelayAhead < n_relay) s.relay.Prefetch(relay_rows[j + kRelayAhead].hash);
       const RelayRow& rr = relay_rows[j];
-      s.relay.FindOrInsert(rr.key, rr.hash) += rr.bytes;
+      AddSaturating(s.relay.FindOrInsert(rr.key, rr.hash), rr.bytes);
     }
   }
 }
@@ -396,7 +396,8 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     HostState& h = hosts[k];
     for (const ExfilSide& side : v.sides) {
       ExfilSide& into = h.Side(remap[side.iface]);
-      into.flows += side.flows, into.packets += side.packets;
+      into.flows += side.flows;
+      AddSaturating(into.packets, side.packets);
       into.distinct.Merge(side.distinct);
       if (side.too_many) {
         into.too_many = true;
@@ -416,7 +417,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   }
   if (drain != nullptr) drain->hosts = {};
   for (const auto& [k, v] : other.relay) {
-    relay[RelayKey{k.host, k.window, remap[k.iface], k.port}] += v;
+    AddSaturating(relay[RelayKey{k.host, k.window, remap[k.iface], k.port}], v);
   }
   if (drain != nullptr) drain->relay = {};
   // Attempt logs: a key promoted on either side is promoted here (its other attempts are in the
@@ -438,7 +439,9 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   for (const auto& [k, v] : other.fanin) {
     HostState& h = fanin[k];
     h.sources.Merge(v.sources);
-    h.in_flows += v.in_flows, h.in_packets += v.in_packets, h.in_bytes += v.in_bytes;
+    h.in_flows += v.in_flows;
+    AddSaturating(h.in_packets, v.in_packets);
+    AddSaturating(h.in_bytes, v.in_bytes);
     h.in_first = std::min(h.in_first, v.in_first);
     h.in_last = std::max(h.in_last, v.in_last);
     merge_ifaces(h.in_ifaces, v.in_ifaces);
@@ -450,7 +453,9 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   if (drain != nullptr) drain->fanin = {};
   for (const auto& [k, v] : other.rejects) {
     RejectState& st = rejects[IfaceKey{remap[k.iface], k.window}];
-    st.flows += v.flows, st.packets += v.packets, st.bytes += v.bytes;
+    st.flows += v.flows;
+    AddSaturating(st.packets, v.packets);
+    AddSaturating(st.bytes, v.bytes);
     st.first = std::min(st.first, v.first);
     st.last = std::max(st.last, v.last);
     st.sources.Merge(v.sources);
@@ -537,8 +542,8 @@ void SaveActivity(ByteWriter& w, const Activity& a) {
 }
 bool LoadActivity(ByteReader& r, Activity& a, const Names& names) {
   a.flows = r.U64();
-  a.packets = r.U64();
-  a.bytes = r.U64();
+  a.packets = ClampToSum(r.U64());
+  a.bytes = ClampToSum(r.U64());
   a.first = r.U64();
   a.last = r.U64();
   return LoadIfaces(r, a.ifaces, names);
@@ -765,13 +770,13 @@ bool Detector::State::Load(ByteReader& r) {
       if (!iface_ok(iface)) return false;
       ExfilSide& side = h.Side(iface);
       side.flows = r.U64();
-      side.packets = r.U64();
+      side.packets = ClampToSum(r.U64());
       side.too_many = r.U8() != 0;
       const uint32_t dsts = r.U32();
       if (dsts > kExfilDsts || !r.Expect(dsts, 24)) return false;
       for (uint32_t d = 0; d < dsts; ++d) {
         const Addr128 a = LoadAddr(r);
-        side.dsts.push_back({a, r.U64()});
+        side.dsts.push_back({a, ClampToSum(r.U64())});
       }
       if (!std::is_sorted(side.dsts.begin(), side.dsts.end(), [](const auto& x, const auto& y) {
             return AddrLess(x.first, y.first);
@@ -784,7 +789,7 @@ bool Detector::State::Load(ByteReader& r) {
       if (ports > 65536 || !r.Expect(ports, 10)) return false;
       for (uint32_t q = 0; q < ports; ++q) {
         const uint16_t port = r.U16();
-        side.AddPortBytes(port, r.U64());
+        side.AddPortBytes(port, ClampToSum(r.U64()));
       }
     }
   }
@@ -795,7 +800,7 @@ bool Detector::State::Load(ByteReader& r) {
     k.iface = r.U32();
     k.port = r.U16();
     if (!iface_ok(k.iface)) return false;
-    relay[k] += r.U64();
+    AddSaturating(relay[k], ClampToSum(r.U64()));
   }
   if (!Count(r, 60, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
@@ -804,8 +809,8 @@ bool Detector::State::Load(ByteReader& r) {
     HostState& h = fanin[k];
     if (!h.sources.Load(r)) return false;
     h.in_flows = r.U64();
-    h.in_packets = r.U64();
-    h.in_bytes = r.U64();
+    h.in_packets = ClampToSum(r.U64());
+    h.in_bytes = ClampToSum(r.U64());
     h.in_first = r.U64();
     h.in_last = r.U64();
     if (!LoadIfaces(r, h.in_ifaces, names)) return false;
@@ -821,8 +826,8 @@ bool Detector::State::Load(ByteReader& r) {
     if (!iface_ok(k.iface)) return false;
     RejectState& v = rejects[k];
     v.flows = r.U64();
-    v.packets = r.U64();
-    v.bytes = r.U64();
+    v.packets = ClampToSum(r.U64());
+    v.bytes = ClampToSum(r.U64());
     v.first = r.U64();
     v.last = r.U64();
     if (!v.sources.Load(r) || !v.ports.Load(r) || !LoadPorts(r, v.sample_ports, kSamples)) {

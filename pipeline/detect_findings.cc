@@ -352,8 +352,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       for (const auto& [port, sent] : side.port_bytes) {
         const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface, port});
         const uint64_t r = relayed != nullptr ? std::min(*relayed, sent) : 0;
-        rel += r;
-        net += sent - r;
+        AddSaturating(rel, r);
+        AddSaturating(net, sent - r);
       }
       if (best == nullptr || net > best_net ||
           (net == best_net && s.names.names[side.iface] < s.names.names[best->iface])) {

@@ -17,6 +17,7 @@
 #include "pipeline/detect.h"
 #include "pipeline/distinct.h"
 #include "pipeline/flat_map.h"
+#include "pipeline/saturating.h"
 #include "pipeline/serial.h"
 
 namespace flowsift {
@@ -142,14 +143,16 @@ struct Activity {
   InterfaceSet ifaces;
   void Add(uint64_t p, uint64_t b, uint64_t start, uint64_t end, uint32_t iface, const Names& n) {
     ++flows;
-    packets += p;
-    bytes += b;
+    AddSaturating(packets, p);
+    AddSaturating(bytes, b);
     first = std::min(first, start);
     last = std::max(last, std::max(end, start));
     ifaces.Add(iface, n);
   }
   void Merge(const Activity& o, const std::vector<uint32_t>& remap, const Names& n) {
-    flows += o.flows, packets += o.packets, bytes += o.bytes;
+    flows += o.flows;
+    AddSaturating(packets, o.packets);
+    AddSaturating(bytes, o.bytes);
     first = std::min(first, o.first);
     last = std::max(last, o.last);
     for (uint32_t id : o.ifaces.ids) ifaces.Add(remap[id], n);
@@ -383,14 +386,14 @@ struct ExfilSide {
   std::vector<std::pair<uint16_t, uint64_t>> port_bytes;
   uint64_t Out() const {  // bytes out, all ports
     uint64_t sum = 0;
-    for (const auto& e : port_bytes) sum += e.second;
+    for (const auto& e : port_bytes) AddSaturating(sum, e.second);
     return sum;
   }
   void AddPortBytes(uint16_t port, uint64_t bytes) {
     auto it = std::lower_bound(port_bytes.begin(), port_bytes.end(), port,
                                [](const auto& e, uint16_t p) { return e.first < p; });
     if (it != port_bytes.end() && it->first == port) {
-      it->second += bytes;
+      AddSaturating(it->second, bytes);
     } else {
       port_bytes.insert(it, {port, bytes});
     }
@@ -432,7 +435,7 @@ inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
   auto it = std::lower_bound(s.dsts.begin(), s.dsts.end(), dst,
                              [](const auto& e, const Addr128& a) { return AddrLess(e.first, a); });
   if (it != s.dsts.end() && it->first == dst) {
-    it->second += bytes;
+    AddSaturating(it->second, bytes);
     return;
   }
   s.dsts.insert(it, {dst, bytes});

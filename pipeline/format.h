@@ -27,79 +27,81 @@ enum class FieldKind : uint8_t {
 // X(enumerator, "name", version, kind, max, enum kind). Order = AWS's documentation table
 // order (reference/flowlogs.md section 2), then the Transit Gateway fields; the default
 // formats below are prefixes of this order. Values are stable within a format version.
-#define FLOWSIFT_FIELDS(X)                                                                   \
-  X(kVersion, "version", 2, kUint, 255, kAction)                                             \
-  X(kAccountId, "account-id", 2, kString, 0, kAction)                                        \
-  X(kInterfaceId, "interface-id", 2, kString, 0, kAction)                                    \
-  X(kSrcAddr, "srcaddr", 2, kAddr, 0, kAction)                                               \
-  X(kDstAddr, "dstaddr", 2, kAddr, 0, kAction)                                               \
-  X(kSrcPort, "srcport", 2, kUint, 65535, kAction)                                           \
-  X(kDstPort, "dstport", 2, kUint, 65535, kAction)                                           \
-  X(kProtocol, "protocol", 2, kUint, 255, kAction)                                           \
-  X(kPackets, "packets", 2, kUint, UINT64_MAX - 1, kAction)                                  \
-  X(kBytes, "bytes", 2, kUint, UINT64_MAX - 1, kAction)                                      \
-  X(kStart, "start", 2, kTime, UINT64_MAX - 1, kAction)                                      \
-  X(kEnd, "end", 2, kTime, UINT64_MAX - 1, kAction)                                          \
-  X(kAction, "action", 2, kEnum, 0, kAction)                                                 \
-  X(kLogStatus, "log-status", 2, kEnum, 0, kLogStatus)                                       \
-  X(kVpcId, "vpc-id", 3, kString, 0, kAction)                                                \
-  X(kSubnetId, "subnet-id", 3, kString, 0, kAction)                                          \
-  X(kInstanceId, "instance-id", 3, kString, 0, kAction)                                      \
-  X(kTcpFlags, "tcp-flags", 3, kUint, 255, kAction)                                          \
-  X(kType, "type", 3, kEnum, 0, kAddrType)                                                   \
-  X(kPktSrcAddr, "pkt-srcaddr", 3, kAddr, 0, kAction)                                        \
-  X(kPktDstAddr, "pkt-dstaddr", 3, kAddr, 0, kAction)                                        \
-  X(kRegion, "region", 4, kString, 0, kAction)                                               \
-  X(kAzId, "az-id", 4, kString, 0, kAction)                                                  \
-  X(kSublocationType, "sublocation-type", 4, kString, 0, kAction)                            \
-  X(kSublocationId, "sublocation-id", 4, kString, 0, kAction)                                \
-  X(kPktSrcAwsService, "pkt-src-aws-service", 5, kString, 0, kAction)                        \
-  X(kPktDstAwsService, "pkt-dst-aws-service", 5, kString, 0, kAction)                        \
-  X(kFlowDirection, "flow-direction", 5, kEnum, 0, kFlowDirection)                           \
-  X(kTrafficPath, "traffic-path", 5, kUint, 255, kAction)                                    \
-  X(kEcsClusterArn, "ecs-cluster-arn", 7, kString, 0, kAction)                               \
-  X(kEcsClusterName, "ecs-cluster-name", 7, kString, 0, kAction)                             \
-  X(kEcsContainerInstanceArn, "ecs-container-instance-arn", 7, kString, 0, kAction)          \
-  X(kEcsContainerInstanceId, "ecs-container-instance-id", 7, kString, 0, kAction)            \
-  X(kEcsContainerId, "ecs-container-id", 7, kString, 0, kAction)                             \
-  X(kEcsSecondContainerId, "ecs-second-container-id", 7, kString, 0, kAction)                \
-  X(kEcsServiceName, "ecs-service-name", 7, kString, 0, kAction)                             \
-  X(kEcsTaskDefinitionArn, "ecs-task-definition-arn", 7, kString, 0, kAction)                \
-  X(kEcsTaskArn, "ecs-task-arn", 7, kString, 0, kAction)                                     \
-  X(kEcsTaskId, "ecs-task-id", 7, kString, 0, kAction)                                       \
-  X(kRejectReason, "reject-reason", 8, kString, 0, kAction)                                  \
-  X(kResourceId, "resource-id", 9, kString, 0, kAction)                                      \
-  X(kEncryptionStatus, "encryption-status", 10, kUint, 255, kAction)                         \
-  X(kInstanceTag, "instance-tag", 11, kString, 0, kAction)                                   \
-  X(kInstanceTag2, "instance-tag-2", 11, kString, 0, kAction)                                \
-  X(kInterfaceTag, "interface-tag", 11, kString, 0, kAction)                                 \
-  X(kInterfaceTag2, "interface-tag-2", 11, kString, 0, kAction)                              \
-  X(kAsgTag, "asg-tag", 11, kString, 0, kAction)                                             \
-  X(kAsgTag2, "asg-tag-2", 11, kString, 0, kAction)                                          \
-  X(kInterfaceType, "interface-type", 11, kString, 0, kAction)                               \
-  X(kNextHopInterfaceId, "next-hop-interface-id", 11, kString, 0, kAction)                   \
-  X(kNextHopSubnetId, "next-hop-subnet-id", 11, kString, 0, kAction)                         \
-  X(kNextHopAzId, "next-hop-az-id", 11, kString, 0, kAction)                                 \
-  X(kNextHopVpcId, "next-hop-vpc-id", 11, kString, 0, kAction)                               \
-  X(kNextHopInterfaceType, "next-hop-interface-type", 11, kString, 0, kAction)               \
-  X(kResourceType, "resource-type", 6, kString, 0, kAction)                                  \
-  X(kTgwId, "tgw-id", 6, kString, 0, kAction)                                                \
-  X(kTgwAttachmentId, "tgw-attachment-id", 6, kString, 0, kAction)                           \
-  X(kTgwSrcVpcAccountId, "tgw-src-vpc-account-id", 6, kString, 0, kAction)                   \
-  X(kTgwDstVpcAccountId, "tgw-dst-vpc-account-id", 6, kString, 0, kAction)                   \
-  X(kTgwSrcVpcId, "tgw-src-vpc-id", 6, kString, 0, kAction)                                  \
-  X(kTgwDstVpcId, "tgw-dst-vpc-id", 6, kString, 0, kAction)                                  \
-  X(kTgwSrcSubnetId, "tgw-src-subnet-id", 6, kString, 0, kAction)                            \
-  X(kTgwDstSubnetId, "tgw-dst-subnet-id", 6, kString, 0, kAction)                            \
-  X(kTgwSrcEni, "tgw-src-eni", 6, kString, 0, kAction)                                       \
-  X(kTgwDstEni, "tgw-dst-eni", 6, kString, 0, kAction)                                       \
-  X(kTgwSrcAzId, "tgw-src-az-id", 6, kString, 0, kAction)                                    \
-  X(kTgwDstAzId, "tgw-dst-az-id", 6, kString, 0, kAction)                                    \
-  X(kTgwPairAttachmentId, "tgw-pair-attachment-id", 6, kString, 0, kAction)                  \
-  X(kPacketsLostNoRoute, "packets-lost-no-route", 6, kUint, UINT64_MAX - 1, kAction)         \
-  X(kPacketsLostBlackhole, "packets-lost-blackhole", 6, kUint, UINT64_MAX - 1, kAction)      \
-  X(kPacketsLostMtuExceeded, "packets-lost-mtu-exceeded", 6, kUint, UINT64_MAX - 1, kAction) \
-  X(kPacketsLostTtlExpired, "packets-lost-ttl-expired", 6, kUint, UINT64_MAX - 1, kAction)
+// Counters (packets, bytes, packets-lost-*) are AWS's INT_64, at most 2^63 - 1: larger values
+// are `integer_overflow` bad lines (and sums of them cannot wrap: pipeline/saturating.h).
+#define FLOWSIFT_FIELDS(X)                                                              \
+  X(kVersion, "version", 2, kUint, 255, kAction)                                        \
+  X(kAccountId, "account-id", 2, kString, 0, kAction)                                   \
+  X(kInterfaceId, "interface-id", 2, kString, 0, kAction)                               \
+  X(kSrcAddr, "srcaddr", 2, kAddr, 0, kAction)                                          \
+  X(kDstAddr, "dstaddr", 2, kAddr, 0, kAction)                                          \
+  X(kSrcPort, "srcport", 2, kUint, 65535, kAction)                                      \
+  X(kDstPort, "dstport", 2, kUint, 65535, kAction)                                      \
+  X(kProtocol, "protocol", 2, kUint, 255, kAction)                                      \
+  X(kPackets, "packets", 2, kUint, INT64_MAX, kAction)                                  \
+  X(kBytes, "bytes", 2, kUint, INT64_MAX, kAction)                                      \
+  X(kStart, "start", 2, kTime, UINT64_MAX - 1, kAction)                                 \
+  X(kEnd, "end", 2, kTime, UINT64_MAX - 1, kAction)                                     \
+  X(kAction, "action", 2, kEnum, 0, kAction)                                            \
+  X(kLogStatus, "log-status", 2, kEnum, 0, kLogStatus)                                  \
+  X(kVpcId, "vpc-id", 3, kString, 0, kAction)                                           \
+  X(kSubnetId, "subnet-id", 3, kString, 0, kAction)                                     \
+  X(kInstanceId, "instance-id", 3, kString, 0, kAction)                                 \
+  X(kTcpFlags, "tcp-flags", 3, kUint, 255, kAction)                                     \
+  X(kType, "type", 3, kEnum, 0, kAddrType)                                              \
+  X(kPktSrcAddr, "pkt-srcaddr", 3, kAddr, 0, kAction)                                   \
+  X(kPktDstAddr, "pkt-dstaddr", 3, kAddr, 0, kAction)                                   \
+  X(kRegion, "region", 4, kString, 0, kAction)                                          \
+  X(kAzId, "az-id", 4, kString, 0, kAction)                                             \
+  X(kSublocationType, "sublocation-type", 4, kString, 0, kAction)                       \
+  X(kSublocationId, "sublocation-id", 4, kString, 0, kAction)                           \
+  X(kPktSrcAwsService, "pkt-src-aws-service", 5, kString, 0, kAction)                   \
+  X(kPktDstAwsService, "pkt-dst-aws-service", 5, kString, 0, kAction)                   \
+  X(kFlowDirection, "flow-direction", 5, kEnum, 0, kFlowDirection)                      \
+  X(kTrafficPath, "traffic-path", 5, kUint, 255, kAction)                               \
+  X(kEcsClusterArn, "ecs-cluster-arn", 7, kString, 0, kAction)                          \
+  X(kEcsClusterName, "ecs-cluster-name", 7, kString, 0, kAction)                        \
+  X(kEcsContainerInstanceArn, "ecs-container-instance-arn", 7, kString, 0, kAction)     \
+  X(kEcsContainerInstanceId, "ecs-container-instance-id", 7, kString, 0, kAction)       \
+  X(kEcsContainerId, "ecs-container-id", 7, kString, 0, kAction)                        \
+  X(kEcsSecondContainerId, "ecs-second-container-id", 7, kString, 0, kAction)           \
+  X(kEcsServiceName, "ecs-service-name", 7, kString, 0, kAction)                        \
+  X(kEcsTaskDefinitionArn, "ecs-task-definition-arn", 7, kString, 0, kAction)           \
+  X(kEcsTaskArn, "ecs-task-arn", 7, kString, 0, kAction)                                \
+  X(kEcsTaskId, "ecs-task-id", 7, kString, 0, kAction)                                  \
+  X(kRejectReason, "reject-reason", 8, kString, 0, kAction)                             \
+  X(kResourceId, "resource-id", 9, kString, 0, kAction)                                 \
+  X(kEncryptionStatus, "encryption-status", 10, kUint, 255, kAction)                    \
+  X(kInstanceTag, "instance-tag", 11, kString, 0, kAction)                              \
+  X(kInstanceTag2, "instance-tag-2", 11, kString, 0, kAction)                           \
+  X(kInterfaceTag, "interface-tag", 11, kString, 0, kAction)                            \
+  X(kInterfaceTag2, "interface-tag-2", 11, kString, 0, kAction)                         \
+  X(kAsgTag, "asg-tag", 11, kString, 0, kAction)                                        \
+  X(kAsgTag2, "asg-tag-2", 11, kString, 0, kAction)                                     \
+  X(kInterfaceType, "interface-type", 11, kString, 0, kAction)                          \
+  X(kNextHopInterfaceId, "next-hop-interface-id", 11, kString, 0, kAction)              \
+  X(kNextHopSubnetId, "next-hop-subnet-id", 11, kString, 0, kAction)                    \
+  X(kNextHopAzId, "next-hop-az-id", 11, kString, 0, kAction)                            \
+  X(kNextHopVpcId, "next-hop-vpc-id", 11, kString, 0, kAction)                          \
+  X(kNextHopInterfaceType, "next-hop-interface-type", 11, kString, 0, kAction)          \
+  X(kResourceType, "resource-type", 6, kString, 0, kAction)                             \
+  X(kTgwId, "tgw-id", 6, kString, 0, kAction)                                           \
+  X(kTgwAttachmentId, "tgw-attachment-id", 6, kString, 0, kAction)                      \
+  X(kTgwSrcVpcAccountId, "tgw-src-vpc-account-id", 6, kString, 0, kAction)              \
+  X(kTgwDstVpcAccountId, "tgw-dst-vpc-account-id", 6, kString, 0, kAction)              \
+  X(kTgwSrcVpcId, "tgw-src-vpc-id", 6, kString, 0, kAction)                             \
+  X(kTgwDstVpcId, "tgw-dst-vpc-id", 6, kString, 0, kAction)                             \
+  X(kTgwSrcSubnetId, "tgw-src-subnet-id", 6, kString, 0, kAction)                       \
+  X(kTgwDstSubnetId, "tgw-dst-subnet-id", 6, kString, 0, kAction)                       \
+  X(kTgwSrcEni, "tgw-src-eni", 6, kString, 0, kAction)                                  \
+  X(kTgwDstEni, "tgw-dst-eni", 6, kString, 0, kAction)                                  \
+  X(kTgwSrcAzId, "tgw-src-az-id", 6, kString, 0, kAction)                               \
+  X(kTgwDstAzId, "tgw-dst-az-id", 6, kString, 0, kAction)                               \
+  X(kTgwPairAttachmentId, "tgw-pair-attachment-id", 6, kString, 0, kAction)             \
+  X(kPacketsLostNoRoute, "packets-lost-no-route", 6, kUint, INT64_MAX, kAction)         \
+  X(kPacketsLostBlackhole, "packets-lost-blackhole", 6, kUint, INT64_MAX, kAction)      \
+  X(kPacketsLostMtuExceeded, "packets-lost-mtu-exceeded", 6, kUint, INT64_MAX, kAction) \
+  X(kPacketsLostTtlExpired, "packets-lost-ttl-expired", 6, kUint, INT64_MAX, kAction)
 
 enum class Field : uint8_t {
 #define FLOWSIFT_FIELD_ENUM(e, name, version, kind, max, enum_kind) e,

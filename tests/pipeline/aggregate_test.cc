@@ -14,6 +14,8 @@
 #include "kernels/addr.h"
 #include "pipeline/generate.h"
 #include "pipeline/parse_chunk.h"
+#include "pipeline/saturating.h"
+#include "pipeline/serial.h"
 
 namespace flowsift {
 namespace {
@@ -473,6 +475,65 @@ TEST(Aggregator, ExposureAloneBesideWindowsAndTalkersEqualsOneAggregator) {
       EXPECT_EQ(combined.records(), whole.records()) << spec << " " << parts;
     }
   }
+}
+
+TEST(AddSaturating, StopsAtTheLargestSignedValue) {
+  const uint64_t max = INT64_MAX;
+  for (const auto& [a, b, want] :
+       std::vector<std::tuple<uint64_t, uint64_t, uint64_t>>{{0, 0, 0},
+                                                             {1, 2, 3},
+                                                             {max - 1, 1, max},
+                                                             {max - 1, 2, max},
+                                                             {max, 1, max},
+                                                             {max, max, max},
+                                                             {max / 2 + 1, max / 2 + 1, max},
+                                                             {max / 2, max / 2, max - 1}}) {
+    uint64_t sum = a;
+    AddSaturating(sum, b);
+    EXPECT_EQ(sum, want) << a << " + " << b;
+  }
+  EXPECT_EQ(ClampToSum(UINT64_MAX), max);
+  EXPECT_EQ(ClampToSum(max), max);
+  EXPECT_EQ(ClampToSum(7), 7u);
+}
+
+// Two records out and two in of 9 * 10^18 bytes each (lines that parse, as damaged ones may)
+// leave every packets and bytes sum at 2^63 - 1, in one aggregator, merged, and through a
+// partial state; they wrapped round to 1.8 * 10^19 - 2^64 before.
+TEST(Aggregator, SumsStopAtTheLargestSignedValue) {
+  const uint64_t max = INT64_MAX;
+  const std::string out =
+      "2 111111111111 eni-a 10.0.1.5 198.51.100.7 443 50000 6 5000000000000000000 "
+      "9000000000000000000 1700000401 1700000460 REJECT OK\n";
+  const std::string in =
+      "2 111111111111 eni-a 198.51.100.7 10.0.1.5 50000 443 6 5000000000000000000 "
+      "9000000000000000000 1700000401 1700000460 REJECT OK\n";
+  Aggregator whole(AggregateOptions{});
+  AddText(whole, out + in + out + in, Format::Default());
+  const std::vector<WindowRow> want = {{"eni-a", "111111111111", 1700000400, 1700001000, 4, 0, 0, 0,
+                                        4, max, max, max, max, max, 2, 2, 2}};
+  EXPECT_EQ(whole.Windows(), want);
+  const std::vector<TalkerRow> want_talkers = {{1700000400, 1, "10.0.1.5", max, max, 2},
+                                               {1700000400, 2, "198.51.100.7", max, max, 2}};
+  EXPECT_EQ(whole.Talkers(), want_talkers);
+
+  Aggregator a(AggregateOptions{}), b(AggregateOptions{});
+  AddText(a, out + in, Format::Default());
+  AddText(b, out + in, Format::Default());
+  std::string state;
+  ByteWriter w(state);
+  b.Save(w);
+  a.Merge(b);
+  EXPECT_EQ(a.Windows(), want);
+  EXPECT_EQ(a.Talkers(), want_talkers);
+  Aggregator loaded(AggregateOptions{});
+  for (int i = 0; i < 2; ++i) {
+    ByteReader r(state);
+    std::string error;
+    ASSERT_TRUE(loaded.Load(r, &error)) << error;
+  }
+  EXPECT_EQ(loaded.Windows(), want);
+  EXPECT_EQ(loaded.Talkers(), want_talkers);
 }
 
 TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {

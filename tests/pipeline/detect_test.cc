@@ -412,6 +412,42 @@ TEST(Exfiltration, AbsoluteThreshold) {
   EXPECT_EQ(f[0].window_start, 1700000000u - 1700000000u % 3600);
 }
 
+// Uploads of 9 * 10^18 bytes each: the finding's sums stop at 2^63 - 1 (they wrapped round to
+// a few EiB before), merged and loaded states too.
+TEST(Exfiltration, SumsStopAtTheLargestSignedValue) {
+  const uint64_t max = INT64_MAX, big = 9000000000000000000;
+  Detect d;
+  AddUpload(d, "10.0.4.4", "203.0.113.80", big, 1700000000);
+  AddUpload(d, "10.0.4.4", "203.0.113.80", big, 1700000100);
+  AddUpload(d, "10.0.4.4", "203.0.113.81", big, 1700000200);
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].bytes, max);
+  EXPECT_EQ(f[0].packets, 3 * (big / 1400 + 1));  // far below
+  EXPECT_EQ(f[0].evidence["net_bytes"], max);
+  EXPECT_EQ(f[0].evidence["top_dsts"][0]["bytes"], max);
+  EXPECT_EQ(f[0].evidence["top_dsts"][1]["bytes"], big);
+
+  // Each half in its own detector, saved and loaded into one.
+  Detect a, b;
+  AddUpload(a, "10.0.4.4", "203.0.113.80", big, 1700000000);
+  AddUpload(b, "10.0.4.4", "203.0.113.80", big, 1700000100);
+  a.Flush();
+  b.Flush();
+  Detector loaded{DetectOptions{}};
+  for (Detect* part : {&a, &b}) {
+    std::string bytes;
+    ByteWriter w(bytes);
+    part->detector().Save(w);
+    ByteReader r(bytes);
+    std::string error;
+    ASSERT_TRUE(loaded.Load(r, &error)) << error;
+  }
+  const auto g = loaded.Findings(1700000000, 1700003600);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].bytes, max);
+}
+
 TEST(Exfiltration, ANatGatewayRelayingOthersBytesIsNotTheSource) {
   // v2 view of a NAT gateway ENI: the instance's bytes arrive addressed to the NAT (relay),
   // the NAT sends them out as its own. Only the instance is reported.

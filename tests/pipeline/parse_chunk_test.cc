@@ -144,6 +144,31 @@ TEST(ParseChunk, BadLinesAreCountedWithLineAndOffsetAndTheRestIsKept) {
   EXPECT_EQ(p.batch.Find(Field::kBytes)->u64.size(), 3u);
 }
 
+// packets and bytes are AWS's INT_64: 2^63 - 1 is a value, 2^63 an integer_overflow bad line
+// (so no sum of them can wrap: pipeline/saturating.h). Times keep the unsigned range.
+TEST(ParseChunk, CountersAreSignedSixtyFourBitValues) {
+  auto with = [](const std::string& packets, const std::string& bytes) {
+    std::string line = kLine1;
+    line.replace(line.find(" 20 4249 "), 9, " " + packets + " " + bytes + " ");
+    return line + "\n";
+  };
+  const Parsed p =
+      Parse(with("9223372036854775807", "9223372036854775807") + with("9223372036854775808", "1") +
+            with("1", "9223372036854775808") + with("1", "18446744073709551614") + with("0", "0") +
+            "2 123456789010 eni-1 - - - - - - - 18446744073709551614 "
+            "18446744073709551614 - NODATA\n");
+  ASSERT_EQ(p.batch.rows, 3u);
+  EXPECT_EQ(p.U64(Field::kPackets, 0), uint64_t{INT64_MAX});
+  EXPECT_EQ(p.U64(Field::kBytes, 0), uint64_t{INT64_MAX});
+  EXPECT_EQ(p.U64(Field::kBytes, 1), 0u);
+  EXPECT_EQ(p.U64(Field::kStart, 2), 18446744073709551u);  // milliseconds
+  ASSERT_EQ(p.batch.bad_lines.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(p.batch.bad_lines[i].reason, LineError::kIntegerOverflow);
+    EXPECT_EQ(p.batch.bad_lines[i].line, i + 1);
+  }
+}
+
 TEST(ParseChunk, RepeatedHeaderLinesAreSkippedNotBad) {
   const Format f = Format::Default();
   const Parsed p = Parse(f.HeaderLine() + "\n" + kLine1 + "\n" + f.HeaderLine() + "\n" + kLine2 +
