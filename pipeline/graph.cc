@@ -126,8 +126,9 @@ struct ChunkReport {
   std::vector<ReaderLineError> reader_errors;
   uint64_t lines = 0, records = 0, nodata = 0, skipdata = 0, filtered = 0;
   uint64_t header_lines = 0, blank_lines = 0;
-  std::vector<BadLine> bad;
+  std::vector<BadLine> bad;           // the batch's kept bad lines (the first of each reason)
   std::vector<std::string> bad_text;  // parallel to `bad`; empty past the per-reason cap
+  std::array<uint32_t, kNumLineErrors> bad_by_reason{};  // every bad line
   std::shared_ptr<const FileOutcome> outcome;
 };
 
@@ -190,11 +191,13 @@ class Reporter {
       Sample({r.file, f.done + e.index + 1, e.offset, e.reason,
               "(" + std::to_string(e.bytes) + " bytes, not kept)"});
     }
+    for (size_t k = 0; k < kNumLineErrors; ++k) {
+      rep.bad_lines += r.bad_by_reason[k];
+      rep.bad_by_reason[k] += r.bad_by_reason[k];
+    }
     const uint64_t first_line = f.done + r.lines_before + 1;
     for (size_t i = 0; i < r.bad.size(); ++i) {
       const BadLine& b = r.bad[i];
-      ++rep.bad_lines;
-      ++rep.bad_by_reason[static_cast<size_t>(b.reason)];
       Sample({r.file, first_line + b.line, r.offset + b.offset, b.reason,
               i < r.bad_text.size() ? r.bad_text[i] : std::string()});
     }
@@ -345,6 +348,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         rep.header_lines = b.header_lines;
         rep.blank_lines = b.blank_lines;
         rep.bad = b.bad_lines;
+        rep.bad_by_reason = b.bad_by_reason;
         // Text for the first bad lines of each reason only: no more can become samples.
         std::array<size_t, kNumLineErrors> texts{};
         rep.bad_text.resize(b.bad_lines.size());

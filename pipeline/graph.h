@@ -60,6 +60,8 @@ struct BadLineSample {
   std::string text;  // its first 200 bytes
 };
 inline constexpr size_t kSamplesPerReason = 20;
+static_assert(kSamplesPerReason <= kBadLinesKeptPerReason,
+              "a batch keeps every bad line that can be a sample");
 inline constexpr size_t kSampleBytes = 200;
 
 // Live counters for a progress display; written by the graph, read by anyone.

@@ -222,6 +222,7 @@ class ChunkParser {
     std::vector<Column> spare = std::move(recycled.columns);
     out_.bad_lines = std::move(recycled.bad_lines);
     out_.bad_lines.clear();
+    out_.bad_by_reason = {};
     size_t spare_used = 0, check_used = 0;
     for (size_t f = 0; f < kNumFields; ++f) {
       const Field field = static_cast<Field>(f);
@@ -280,8 +281,7 @@ class ChunkParser {
     }
     out_.lines = line_;
     DropBadRows();
-    std::sort(out_.bad_lines.begin(), out_.bad_lines.end(),
-              [](const BadLine& a, const BadLine& b) { return a.line < b.line; });
+    TrimBadLines();
     return std::move(out_);
   }
 
@@ -304,7 +304,7 @@ class ChunkParser {
         return size_;
       }
       // No newline in a whole block: skip the line, wherever it ends.
-      out_.bad_lines.push_back({line_++, static_cast<uint32_t>(pos), LineError::kLineTooLong});
+      AddBadLine(line_++, static_cast<uint32_t>(pos), LineError::kLineTooLong);
       const void* nl = memchr(bytes_ + pos + len, '\n', size_ - pos - len);
       return nl ? static_cast<const uint8_t*>(nl) - bytes_ + 1 : size_;
     }
@@ -396,7 +396,29 @@ class ChunkParser {
     col.dict.clear();
   }
 
-  void Bad(uint32_t offset, LineError reason) { out_.bad_lines.push_back({line_, offset, reason}); }
+  void Bad(uint32_t offset, LineError reason) { AddBadLine(line_, offset, reason); }
+
+  // Counts a bad line and keeps it for now. The line loop and the conversion checks add lines
+  // block by block, so one reason's lines may come out of order; a trim every few hundred lines
+  // keeps the first kBadLinesKeptPerReason of each by line number (a line it drops has that
+  // many earlier lines of its reason before it), so memory stays bounded and the sorts cost
+  // O(log) a line.
+  void AddBadLine(uint32_t line, uint32_t offset, LineError reason) {
+    ++out_.bad_by_reason[static_cast<size_t>(reason)];
+    out_.bad_lines.push_back({line, offset, reason});
+    if (out_.bad_lines.size() >= 2 * kNumLineErrors * kBadLinesKeptPerReason) TrimBadLines();
+  }
+  // Sorts the kept bad lines by line and drops all but the first kBadLinesKeptPerReason of
+  // each reason.
+  void TrimBadLines() {
+    std::vector<BadLine>& v = out_.bad_lines;
+    std::sort(v.begin(), v.end(),
+              [](const BadLine& a, const BadLine& b) { return a.line < b.line; });
+    std::array<size_t, kNumLineErrors> kept{};
+    std::erase_if(v, [&](const BadLine& b) {
+      return kept[static_cast<size_t>(b.reason)]++ >= kBadLinesKeptPerReason;
+    });
+  }
 
   // Sizes the output columns once for the whole chunk, from the rows per byte of the first
   // block (+1/16 and 64 rows of slack), so they do not grow by copying block after block.
@@ -579,7 +601,7 @@ class ChunkParser {
       if (Format::FromHeaderLine({reinterpret_cast<const char*>(line), len})) {
         ++out_.header_lines;
       } else if (error[r] != 0) {
-        out_.bad_lines.push_back({row_line_[r], offset, static_cast<LineError>(error[r] - 1)});
+        AddBadLine(row_line_[r], offset, static_cast<LineError>(error[r] - 1));
       } else {
         continue;  // a good row of a strings-only format
       }
@@ -655,6 +677,12 @@ std::string_view LineErrorName(LineError e) {
       "bad_enum",       "line_too_long",   "invalid_utf8", "control_character"};
   const size_t i = static_cast<size_t>(e);
   return i < kNumLineErrors ? kNames[i] : "unknown";
+}
+
+uint32_t ParsedBatch::BadLineCount() const {
+  uint32_t n = 0;
+  for (const uint32_t c : bad_by_reason) n += c;
+  return n;
 }
 
 const Column* ParsedBatch::Find(Field f) const {

@@ -16,6 +16,7 @@ inline std::string BatchDifference(const ParsedBatch& a, const ParsedBatch& b) {
   if (a.lines != b.lines) return "lines";
   if (a.header_lines != b.header_lines) return "header_lines";
   if (a.blank_lines != b.blank_lines) return "blank_lines";
+  if (a.bad_by_reason != b.bad_by_reason) return "bad lines by reason";
   if (a.bad_lines.size() != b.bad_lines.size()) return "number of bad lines";
   for (size_t i = 0; i < a.bad_lines.size(); ++i) {
     const BadLine &x = a.bad_lines[i], &y = b.bad_lines[i];

@@ -2,6 +2,8 @@
 // the best SIMD target as with the scalar target (so stage 1 and the column kernels agree with
 // their references inside the whole parser), and that interned columns' ids name their rows'
 // texts, one id a text.
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -37,8 +39,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hwy::GetChosenTarget().Update(hwy::SupportedTargets());
 
   if (!flowsift::testing::BatchDifference(best, scalar).empty()) __builtin_trap();
-  if (best.rows + best.bad_lines.size() + best.header_lines + best.blank_lines != best.lines) {
+  if (best.rows + best.BadLineCount() + best.header_lines + best.blank_lines != best.lines) {
     __builtin_trap();
+  }
+  // The kept bad lines: in line order, the first of each reason, as many as the cap allows.
+  std::array<uint32_t, flowsift::kNumLineErrors> kept{};
+  for (size_t i = 0; i < best.bad_lines.size(); ++i) {
+    if (i > 0 && best.bad_lines[i - 1].line >= best.bad_lines[i].line) __builtin_trap();
+    ++kept[static_cast<size_t>(best.bad_lines[i].reason)];
+  }
+  for (size_t k = 0; k < flowsift::kNumLineErrors; ++k) {
+    if (kept[k] != std::min<uint32_t>(best.bad_by_reason[k], flowsift::kBadLinesKeptPerReason)) {
+      __builtin_trap();
+    }
   }
   // Interned columns: every row's id names its own text, and no two ids name one text.
   for (const flowsift::Column& col : best.columns) {

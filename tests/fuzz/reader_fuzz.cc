@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (c->format == nullptr) __builtin_trap();
     const flowsift::ParsedBatch b =
         flowsift::ParseChunk(c->data, c->size, *c->format, flowsift::AllFields(), scratch);
-    if (b.rows + b.bad_lines.size() + b.header_lines + b.blank_lines != b.lines) __builtin_trap();
+    if (b.rows + b.BadLineCount() + b.header_lines + b.blank_lines != b.lines) __builtin_trap();
   }
   if (!ended) __builtin_trap();
   const flowsift::FileOutcome& outcome = reader.outcome();

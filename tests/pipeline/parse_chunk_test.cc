@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -166,6 +167,49 @@ TEST(ParseChunk, CountersAreSignedSixtyFourBitValues) {
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(p.batch.bad_lines[i].reason, LineError::kIntegerOverflow);
     EXPECT_EQ(p.batch.bad_lines[i].line, i + 1);
+  }
+}
+
+// A chunk keeps the first kBadLinesKeptPerReason bad lines of each reason, in line order, and
+// counts them all: 5,000 short garbage lines with bad integers and bad addresses among them.
+TEST(ParseChunk, BadLinesKeptAreTheFirstOfEachReasonAndAllAreCounted) {
+  std::string bad_int = kLine1, bad_addr = kLine1;
+  bad_int.replace(bad_int.find(" 4249 "), 6, " 42x9 ");
+  bad_addr.replace(bad_addr.find("172.31.16.139"), 13, "172.31.16.256");
+  std::string text;
+  std::map<LineError, std::vector<uint32_t>> want;
+  uint32_t records = 0;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    if (i % 7 == 3) {
+      text += bad_int + "\n";
+      want[LineError::kBadInteger].push_back(i);
+    } else if (i % 11 == 5) {
+      text += bad_addr + "\n";
+      want[LineError::kBadAddress].push_back(i);
+    } else if (i % 13 == 0) {
+      text += std::string(kLine2) + "\n";
+      ++records;
+    } else {
+      text += "x\n";
+      want[LineError::kTooFewFields].push_back(i);
+    }
+  }
+  const Parsed p = Parse(text);
+  EXPECT_EQ(p.batch.rows, records);
+  std::vector<BadLine> kept;
+  for (auto& [reason, lines] : want) {
+    EXPECT_EQ(p.batch.bad_by_reason[static_cast<size_t>(reason)], lines.size());
+    for (size_t k = 0; k < std::min(lines.size(), kBadLinesKeptPerReason); ++k) {
+      kept.push_back({lines[k], 0, reason});
+    }
+  }
+  EXPECT_EQ(p.batch.BadLineCount() + records, 5000u);
+  std::sort(kept.begin(), kept.end(),
+            [](const BadLine& a, const BadLine& b) { return a.line < b.line; });
+  ASSERT_EQ(p.batch.bad_lines.size(), kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(p.batch.bad_lines[i].line, kept[i].line) << i;
+    EXPECT_EQ(p.batch.bad_lines[i].reason, kept[i].reason) << i;
   }
 }
 

@@ -8,8 +8,10 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <filesystem>
+#include <numeric>
 #include <random>
 #include <string>
 #include <string_view>
@@ -107,13 +109,24 @@ struct BadAt {
   friend bool operator==(const BadAt&, const BadAt&) = default;
 };
 
+// Keeps the first kBadLinesKeptPerReason of each reason, as a batch does: the chunks of a read
+// each keep their first ones, and of those the first per reason are the whole text's.
+void KeepFirstOfEachReason(std::vector<BadAt>& bad) {
+  std::array<size_t, kNumLineErrors> kept{};
+  std::erase_if(bad, [&](const BadAt& b) {
+    return kept[static_cast<size_t>(b.reason)]++ >= kBadLinesKeptPerReason;
+  });
+}
+
 // Everything a file read gives, parsed with ParseChunk.
 struct ReadResult {
   FileOutcome outcome;
   uint64_t records = 0;
   uint64_t lines = 0;
-  std::vector<BadAt> bad;  // absolute line numbers, in order
-  std::string text;        // the chunks' bytes, concatenated
+  std::vector<BadAt> bad;  // absolute line numbers, in order: the first of each reason
+  std::array<uint64_t, kNumLineErrors> bad_counts{};  // every bad line
+  uint64_t BadCount() const { return std::accumulate(bad_counts.begin(), bad_counts.end(), 0ull); }
+  std::string text;  // the chunks' bytes, concatenated
   std::vector<size_t> sizes;
   std::vector<std::shared_ptr<const Format>> formats;
 };
@@ -137,10 +150,12 @@ ReadResult ReadAll(InputFile file, ReadOptions options = {}) {
     static_cast<void>(pad);
     for (const ReaderLineError& e : c->reader_errors) {
       r.bad.push_back({numbers.LineOf(e), e.reason});
+      ++r.bad_counts[static_cast<size_t>(e.reason)];
     }
     const ParsedBatch b = ParseChunk(c->data, c->size, *c->format, AllFields(), scratch);
     for (const BadLine& l : b.bad_lines)
       r.bad.push_back({numbers.FirstLine(*c) + l.line, l.reason});
+    for (size_t k = 0; k < kNumLineErrors; ++k) r.bad_counts[k] += b.bad_by_reason[k];
     numbers.Advance(*c, b.lines);
     r.records += b.rows;
     r.text.append(reinterpret_cast<const char*>(c->data), c->size);
@@ -154,6 +169,7 @@ ReadResult ReadAll(InputFile file, ReadOptions options = {}) {
   EXPECT_TRUE(last) << "no last chunk";
   EXPECT_EQ(r.outcome.chunks, seq);
   r.lines = numbers.lines();
+  KeepFirstOfEachReason(r.bad);
   return r;
 }
 
@@ -168,6 +184,7 @@ ReadResult ParseWhole(std::string text, const Format& format = Format::Default()
   r.records = b.rows;
   r.lines = b.lines;
   for (const BadLine& l : b.bad_lines) r.bad.push_back({l.line + 1, l.reason});
+  for (size_t k = 0; k < kNumLineErrors; ++k) r.bad_counts[k] = b.bad_by_reason[k];
   return r;
 }
 
@@ -247,6 +264,7 @@ TEST_F(ReaderTest, SizesAroundPageAndChunkBoundaries) {
           EXPECT_EQ(r.records, whole.records);
           EXPECT_EQ(r.lines, whole.lines);
           EXPECT_EQ(r.bad, whole.bad);
+          EXPECT_EQ(r.bad_counts, whole.bad_counts);
         }
       }
     }
@@ -290,6 +308,7 @@ TEST_F(ReaderTest, ChunkedReadsEqualOneParseOfTheWholeText) {
       EXPECT_EQ(r.records, whole.records);
       EXPECT_EQ(r.lines, whole.lines);
       EXPECT_EQ(r.bad, whole.bad);
+      EXPECT_EQ(r.bad_counts, whole.bad_counts);
     }
   }
 }
@@ -541,13 +560,14 @@ TEST_F(ReaderTest, BinaryGarbageIsReadAsBadLines) {
   for (char& ch : junk) ch = static_cast<char>(rng());
   junk[0] = 'J';  // not a compression magic
   const ReadResult whole = ParseWhole(junk);
-  ASSERT_GT(whole.bad.size(), 100u);
+  ASSERT_GT(whole.BadCount(), 100u);
   for (const std::string& path : {Write("j.log", junk), Write("j.log.gz", Gzip(junk))}) {
     const ReadResult r = ReadAll(File(path), Chunked(64 << 10));
     EXPECT_EQ(r.outcome.status, FileStatus::kOk);
     EXPECT_EQ(r.records, 0u);
     EXPECT_EQ(r.lines, Count(junk, '\n') + 1);
     EXPECT_EQ(r.bad, whole.bad);
+    EXPECT_EQ(r.bad_counts, whole.bad_counts);
   }
 }
 

@@ -182,6 +182,50 @@ TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
   EXPECT_EQ(m["bad_line_samples"][0]["reason"], "control_character");
 }
 
+// A file of 300,000 short garbage lines with bad integers among them, in chunks of 16 KiB and
+// of 4 MiB: every bad line counted, by reason and by file, and the samples the first 20 of each
+// reason with their file line numbers. (Each chunk keeps only its first bad lines of a reason.)
+TEST(Run, EveryBadLineCountedAndTheFirstOfEachReasonSampled) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path() / "in");
+  const std::string good =
+      "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  std::string bad_int = good;
+  bad_int.replace(bad_int.find(" 3 4 "), 5, " 3 x ");
+  std::string text;
+  uint64_t records = 0, too_few = 0, bad_ints = 0;
+  std::vector<uint64_t> first_too_few, first_bad_int;  // 1-based line numbers
+  for (uint64_t i = 1; i <= 300000; ++i) {
+    if (i % 1000 == 0) {
+      text += good, ++records;
+    } else if (i % 97 == 0) {
+      text += bad_int, ++bad_ints;
+      if (first_bad_int.size() < 20) first_bad_int.push_back(i);
+    } else {
+      text += "x\n", ++too_few;
+      if (first_too_few.size() < 20) first_too_few.push_back(i);
+    }
+  }
+  WriteFile(tmp.path() / "in" / "a.log", text);
+  for (const size_t chunk : {size_t{16} << 10, size_t{4} << 20}) {
+    const std::string out = tmp / ("out" + std::to_string(chunk));
+    const RunResult r = RunDir(tmp / "in", out, 2, chunk, false);
+    EXPECT_EQ(r.exit_code, 0);
+    const json m = json::parse(ReadFile(std::filesystem::path(out) / "manifest.json"));
+    EXPECT_EQ(m["totals"]["records"], records);
+    EXPECT_EQ(m["totals"]["bad_lines"], too_few + bad_ints);
+    EXPECT_EQ(m["totals"]["bad_lines_by_reason"]["too_few_fields"], too_few);
+    EXPECT_EQ(m["totals"]["bad_lines_by_reason"]["bad_integer"], bad_ints);
+    EXPECT_EQ(m["inputs"][0]["bad_lines"], too_few + bad_ints);
+    std::vector<uint64_t> sampled_too_few, sampled_bad_int;
+    for (const json& s : m["bad_line_samples"]) {
+      (s["reason"] == "too_few_fields" ? sampled_too_few : sampled_bad_int).push_back(s["line"]);
+    }
+    EXPECT_EQ(sampled_too_few, first_too_few) << chunk;
+    EXPECT_EQ(sampled_bad_int, first_bad_int) << chunk;
+  }
+}
+
 TEST(Run, OutIsReplacedOnlyWithForce) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "in", 3);
