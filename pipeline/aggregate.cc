@@ -932,39 +932,64 @@ std::vector<WindowRow> Aggregator::Windows() const {
     count += s.window_aggs.size();
   });
   const auto first = FirstSeen(all);
+  // Each name's rank in byte order, looked up once per interface of a state: the windows then
+  // sort as (rank, start) integers, and rows are made in order. Sorting the rows by name
+  // compared the names for every pair (most pairs have one name) and moved their strings.
+  std::map<std::string_view, uint32_t> rank_of;
+  std::vector<const Interface*> first_by_rank;
+  for (const auto& [name, i] : first) {
+    rank_of.emplace(name, static_cast<uint32_t>(first_by_rank.size()));
+    first_by_rank.push_back(i);
+  }
+  struct Entry {
+    uint32_t rank;
+    uint64_t start;
+    const State* state;
+    const std::pair<WindowKey, WindowAgg>* window;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(count);
+  top.ForEach([&](const State& s) {
+    std::vector<uint32_t> ranks(s.interfaces.size());
+    for (size_t i = 0; i < ranks.size(); ++i) ranks[i] = rank_of.at(s.interfaces[i].name);
+    for (const auto& w : s.window_aggs)
+      entries.push_back({ranks[w.first.iface], w.first.start, &s, &w});
+  });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
+  });
   std::vector<WindowRow> rows;
   rows.reserve(count);
-  top.ForEach([&](const State& s) {
-    for (const auto& [key, a] : s.window_aggs) {
-      const Interface& i = s.interfaces[key.iface];
-      rows.push_back({i.name, first.at(i.name)->account, key.start, key.start + s.options.window,
-                      a.records, a.nodata, a.skipdata, a.accepted, a.rejected, a.packets, a.bytes,
-                      a.rejected_bytes, a.out_external, a.in_external, a.src.Count(), a.dst.Count(),
-                      a.ports.Count()});
-    }
-  });
-  std::sort(rows.begin(), rows.end(), [](const WindowRow& a, const WindowRow& b) {
-    return a.interface_id != b.interface_id ? a.interface_id < b.interface_id
-                                            : a.window_start < b.window_start;
-  });
+  for (const Entry& e : entries) {
+    const auto& [key, a] = *e.window;
+    const Interface& i = e.state->interfaces[key.iface];
+    rows.push_back({i.name, first_by_rank[e.rank]->account, key.start,
+                    key.start + e.state->options.window, a.records, a.nodata, a.skipdata,
+                    a.accepted, a.rejected, a.packets, a.bytes, a.rejected_bytes, a.out_external,
+                    a.in_external, a.src.Count(), a.dst.Count(), a.ports.Count()});
+  }
   return rows;
 }
 
 std::vector<TalkerRow> Aggregator::Talkers() const {
-  std::unordered_map<uint64_t, std::vector<std::pair<const Addr128*, const TalkerAgg*>>> by_window;
+  // Every state's talker windows by start (a source is in one state's table of a window, so
+  // the windows of one start are only concatenated). Sorting the windows, not a map of them:
+  // a run of millions of sparse windows (years of logs in 1-minute windows) spent most of its
+  // output phase making and probing a hash map entry and a vector per window.
+  std::vector<std::pair<uint64_t, const TalkerWindow*>> windows;
   state_->ForEach([&](const State& s) {
-    for (const TalkerWindow& w : s.talker_windows) {
-      auto& v = by_window[w.start];
-      v.reserve(v.size() + w.sources.size());
-      for (const auto& [src, agg] : w.sources) v.push_back({&src, &agg});
-    }
+    for (const TalkerWindow& w : s.talker_windows) windows.push_back({w.start, &w});
   });
-  std::vector<uint64_t> windows;
-  for (const auto& [w, v] : by_window) windows.push_back(w);
-  std::sort(windows.begin(), windows.end());
+  std::sort(windows.begin(), windows.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<TalkerRow> rows;
-  for (uint64_t w : windows) {
-    auto& v = by_window[w];
+  std::vector<std::pair<const Addr128*, const TalkerAgg*>> v;
+  for (size_t first = 0, end = 0; first < windows.size(); first = end) {
+    const uint64_t w = windows[first].first;
+    v.clear();
+    for (end = first; end < windows.size() && windows[end].first == w; ++end) {
+      for (const auto& [src, agg] : windows[end].second->sources) v.push_back({&src, &agg});
+    }
     // Only sources tied with the 20th by bytes need their text for the tie-break; the rest
     // need not be ordered at all.
     const auto more_bytes = [](const auto& a, const auto& b) {
