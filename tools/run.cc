@@ -168,6 +168,11 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   }
   if (!f.since.empty()) opt.since = ParseTime(f.since);
   if (!f.until.empty()) opt.until = ParseTime(f.until);
+  if (opt.since >= opt.until) {
+    throw CLI::ValidationError("--until", fmt::format("{} is not after --since {}: no record would "
+                                                      "be kept",
+                                                      f.until, f.since));
+  }
   std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
   opt.strict = f.strict;
   opt.partial = f.partial;

@@ -176,6 +176,11 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --shard 3/3").code, 2);
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --internal 10.0.0.0/99").code, 2);
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --since yesterday").code, 2);
+  // An empty time range (2023-11-14T22:13:20Z is 1700000000).
+  const Result empty_range = RunCli("run x -o " + (dir_ / "o3").string() +
+                                    " --since 1700000600 --until 2023-11-14T22:13:20Z");
+  EXPECT_EQ(empty_range.code, 2);
+  EXPECT_THAT(empty_range.out, HasSubstr("is not after --since"));
   // Shards from the array-job environment: two of four files each, named in the manifest.
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "four").string() + " --records 4000 --files 4").code, 0);
   r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s1").string() +
