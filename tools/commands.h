@@ -114,7 +114,11 @@ int RunExport(const ExportFlags& flags);
 // Throws CLI::ValidationError otherwise.
 uint32_t ParseWindow(const std::string& text);
 // Epoch seconds or ISO-8601 UTC ("2026-11-28", "2026-11-28T10:00:00Z") -> epoch seconds.
+// Throws CLI::ValidationError otherwise (also for a number past 2^64 - 1).
 uint64_t ParseTime(const std::string& text);
+// --since and --until (either may be empty: 0 and 2^64 - 1) -> [since, until). Throws
+// CLI::ValidationError when until is not after since: no record or window could match.
+std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until);
 // "I/N" with 0 <= I < N -> {I, N}; empty -> the array-job environment (SLURM_ARRAY_TASK_ID /
 // SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE,
 // JOB_COMPLETION_INDEX with FLOWSIFT_SHARD_COUNT), else {0, 1}.

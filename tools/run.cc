@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -40,7 +41,12 @@ uint32_t ParseWindow(const std::string& text) {
 
 uint64_t ParseTime(const std::string& text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    return std::stoull(text);
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
+    }
+    return v;
   }
   std::tm tm{};
   int y, mo, d, h = 0, mi = 0, s = 0;
@@ -55,6 +61,16 @@ uint64_t ParseTime(const std::string& text) {
   tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
   tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = s;
   return static_cast<uint64_t>(timegm(&tm));
+}
+
+std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until) {
+  const uint64_t from = since.empty() ? 0 : ParseTime(since);
+  const uint64_t to = until.empty() ? UINT64_MAX : ParseTime(until);
+  if (from >= to) {
+    throw CLI::ValidationError(
+        "--until", fmt::format("{} is not after --since {}: nothing could be kept", until, since));
+  }
+  return {from, to};
 }
 
 std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
@@ -166,13 +182,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     if (!format) throw CLI::ValidationError("--format", error);
     opt.format = std::make_shared<const Format>(*format);
   }
-  if (!f.since.empty()) opt.since = ParseTime(f.since);
-  if (!f.until.empty()) opt.until = ParseTime(f.until);
-  if (opt.since >= opt.until) {
-    throw CLI::ValidationError("--until", fmt::format("{} is not after --since {}: no record would "
-                                                      "be kept",
-                                                      f.until, f.since));
-  }
+  std::tie(opt.since, opt.until) = ParseTimeRange(f.since, f.until);
   std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
   opt.strict = f.strict;
   opt.partial = f.partial;

@@ -604,8 +604,9 @@ int RunShow(const ShowFlags& f) {
     throw CLI::ValidationError("--type",
                                "unknown finding type '" + f.type + "'; use one of " + types);
   }
-  if (!f.since.empty()) filters.since = ParseTime(f.since);
-  if (!f.until.empty()) filters.until = ParseTime(f.until);
+  const auto [since, until] = ParseTimeRange(f.since, f.until);
+  if (!f.since.empty()) filters.since = since;
+  if (!f.until.empty()) filters.until = until;
   filters.min_severity = f.min_severity;
 
   Summary summary;

@@ -181,6 +181,10 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
                                     " --since 1700000600 --until 2023-11-14T22:13:20Z");
   EXPECT_EQ(empty_range.code, 2);
   EXPECT_THAT(empty_range.out, HasSubstr("is not after --since"));
+  const Result huge =
+      RunCli("run x -o " + (dir_ / "o3").string() + " --since 99999999999999999999");
+  EXPECT_EQ(huge.code, 2);
+  EXPECT_THAT(huge.out, HasSubstr("past the largest epoch second"));
   // Shards from the array-job environment: two of four files each, named in the manifest.
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "four").string() + " --records 4000 --files 4").code, 0);
   r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s1").string() +

@@ -285,8 +285,10 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
                         " (written by flowsift test); this flowsift reads format version " +
                         std::to_string(kOutputFormatVersion)));
 
-  for (const char* args : {"--table nope", "--as xml", "--limit -1", "--limit x",
-                           "--min-severity 5", "--since yesterday", "--table windows --bogus"}) {
+  for (const char* args :
+       {"--table nope", "--as xml", "--limit -1", "--limit x", "--min-severity 5",
+        "--since yesterday", "--table windows --bogus", "--since 99999999999999999999",
+        "--since 1700000600 --until 1700000000", "--until 0"}) {
     EXPECT_EQ(Show(args).code, 2) << args;
   }
   r = Show("--type syn_flood");
