@@ -85,7 +85,9 @@ std::optional<Format> Format::Parse(std::string_view spec, std::string* error) {
     const std::string_view t = tokens[0];
     if (t == "tgw") return Parse(kTgwDefault, error);
     if (t.size() >= 2 && t[0] == 'v' && t.find_first_not_of("0123456789", 1) == t.npos) {
-      const unsigned v = static_cast<unsigned>(std::stoul(std::string(t.substr(1))));
+      // At most 3 digits read: "v99999999999999999999" is unknown, not an overflow.
+      const unsigned v =
+          t.size() > 4 ? 0 : static_cast<unsigned>(std::stoul(std::string(t.substr(1))));
       if (v < 2 || v > 11) {
         *error = "unknown format preset '" + std::string(t) + "' (use v2..v11 or tgw)";
         return std::nullopt;

@@ -37,8 +37,11 @@ uint64_t ParseSize(const std::string& text) {
   else if (!unit.empty()) {
     throw CLI::ValidationError("size", "'" + text + "': unknown unit (use K, M, G or T)");
   }
-  if (value <= 0) throw CLI::ValidationError("size", "'" + text + "' must be positive");
-  return static_cast<uint64_t>(value * static_cast<double>(scale));
+  if (!(value > 0)) throw CLI::ValidationError("size", "'" + text + "' must be positive");
+  const double bytes = value * static_cast<double>(scale);
+  // 2^64 as a double: a larger value has no uint64_t (the cast would be undefined).
+  if (bytes >= 0x1p64) throw CLI::ValidationError("size", "'" + text + "' is too large");
+  return static_cast<uint64_t>(bytes);
 }
 
 CLI::App* AddGen(CLI::App& app, GenFlags& f) {

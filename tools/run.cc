@@ -20,10 +20,12 @@ namespace flowsift::tools {
 namespace {
 
 uint64_t ParseUnsigned(const std::string& text, const char* what) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
-    throw CLI::ValidationError(what, "'" + text + "' is not a non-negative integer");
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw CLI::ValidationError(what, "'" + text + "' is not an integer from 0 to 2^64 - 1");
   }
-  return std::stoull(text);
+  return v;
 }
 
 }  // namespace

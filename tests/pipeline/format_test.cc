@@ -46,6 +46,9 @@ TEST(Format, PresetsHaveThePeersFieldCounts) {
   EXPECT_TRUE(Format::Parse("tgw", &error)->IsTransitGateway());
   EXPECT_FALSE(Format::Parse("v1", &error));
   EXPECT_FALSE(Format::Parse("v12", &error));
+  EXPECT_FALSE(Format::Parse("v0002", &error));
+  EXPECT_FALSE(Format::Parse("v99999999999999999999", &error));  // no overflow exception
+  EXPECT_NE(error.find("unknown format preset"), std::string::npos) << error;
 }
 
 TEST(Format, ParsesDollarBraceTokensAndKeepsUnknownNames) {

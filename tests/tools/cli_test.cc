@@ -64,6 +64,8 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.out, HasSubstr("not a field name"));
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --bytes 12Q").code, 2);
+  EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --bytes 1e30").code, 2);  // no uint64_t holds it
+  EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --bytes nan").code, 2);
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --interval 30").code, 2);
 }
 
@@ -185,6 +187,10 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
       RunCli("run x -o " + (dir_ / "o3").string() + " --since 99999999999999999999");
   EXPECT_EQ(huge.code, 2);
   EXPECT_THAT(huge.out, HasSubstr("past the largest epoch second"));
+  EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --shard 1/99999999999999999999").code,
+            2);
+  EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --format v99999999999999999999").code,
+            2);
   // Shards from the array-job environment: two of four files each, named in the manifest.
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "four").string() + " --records 4000 --files 4").code, 0);
   r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s1").string() +
