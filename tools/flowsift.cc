@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <new>
 
 #include "kernels/target.h"
 #include "pipeline/huge_pages.h"
@@ -88,6 +89,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ValidationError& e) {
     fmt::print(stderr, "flowsift: {}\n", e.what());
     return kExitUsage;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "flowsift: out of memory\n");
+    return kExitOutput;
   } catch (const std::exception& e) {
     fmt::print(stderr, "flowsift: {}\n", e.what());
     return kExitOutput;
