@@ -62,7 +62,9 @@ uint64_t ParseTime(const std::string& text) {
   }
   tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
   tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = s;
-  return static_cast<uint64_t>(timegm(&tm));
+  const time_t t = timegm(&tm);
+  if (t < 0) throw CLI::ValidationError("time", "'" + text + "': before 1970 (epoch 0)");
+  return static_cast<uint64_t>(t);
 }
 
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until) {

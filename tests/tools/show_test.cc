@@ -288,7 +288,7 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   for (const char* args :
        {"--table nope", "--as xml", "--limit -1", "--limit x", "--min-severity 5",
         "--since yesterday", "--table windows --bogus", "--since 99999999999999999999",
-        "--since 1700000600 --until 1700000000", "--until 0"}) {
+        "--since 1700000600 --until 1700000000", "--until 0", "--since 1960-01-01"}) {
     EXPECT_EQ(Show(args).code, 2) << args;
   }
   r = Show("--type syn_flood");
