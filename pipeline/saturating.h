@@ -1,14 +1,14 @@
 // Sums of packets and bytes that stop at 2^63 - 1 instead of wrapping.
 //
 // A record carries at most 2^63 - 1 packets or bytes (AWS's INT_64; larger values are
-// `integer_overflow` bad lines), but two damaged lines that still parse, say 9 * 10^18 bytes
-// each, made a window's sum wrap round to a small, plausible number (and an exfiltration
-// finding of the wrapped amount). With these additions a sum that would pass 2^63 - 1 stays
-// there: 9223372036854775807 in an output means "at least this much". That is the largest value
-// a signed 64-bit reader holds (DuckDB's BIGINT, OCSF's long, a SIEM's Java long), so every
-// output number stays readable downstream, and no real archive comes near it (8 EiB in one
-// window or one merged run). The check is an add and a never-taken branch, off the hot loops'
-// critical paths (their cache misses).
+// `integer_overflow` bad lines). Before, two damaged lines that parsed with 10^19 bytes each made
+// a window's sum wrap round to 1.55 * 10^18 (and an exfiltration finding of that amount); with
+// the cap alone, three lines near 2^63 still would. With these additions a sum that would pass
+// 2^63 - 1 stays there: 9223372036854775807 in an output means "at least this much". That is the
+// largest value a signed 64-bit reader holds (DuckDB's BIGINT, OCSF's long, a SIEM's Java long),
+// so every output number stays readable downstream, and no real archive comes near it (8 EiB in
+// one window or one merged run). The check is an add and a never-taken branch, off the hot
+// loops' critical paths (their cache misses).
 #ifndef FLOWSIFT_PIPELINE_SATURATING_H_
 #define FLOWSIFT_PIPELINE_SATURATING_H_
 

@@ -499,7 +499,7 @@ TEST(AddSaturating, StopsAtTheLargestSignedValue) {
 
 // Two records out and two in of 9 * 10^18 bytes each (lines that parse, as damaged ones may)
 // leave every packets and bytes sum at 2^63 - 1, in one aggregator, merged, and through a
-// partial state; they wrapped round to 1.8 * 10^19 - 2^64 before.
+// partial state; bytes wrapped round to 3.6 * 10^19 - 2^64 before.
 TEST(Aggregator, SumsStopAtTheLargestSignedValue) {
   const uint64_t max = INT64_MAX;
   const std::string out =
