@@ -908,16 +908,25 @@ void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_
 
 namespace {
 
-// Each interface name's account, first seen over all the states an output walks.
-std::map<std::string_view, const Interface*> FirstSeen(
+// Each interface name's first-seen interface (its account) over all the states an output
+// walks, and the name's rank in byte order (the map's order).
+struct FirstSeen {
+  const Interface* first;
+  uint32_t rank;
+};
+std::map<std::string_view, FirstSeen> FirstSeenByName(
     const std::vector<const std::vector<Interface>*>& all) {
-  std::map<std::string_view, const Interface*> first;
+  std::map<std::string_view, FirstSeen> first;
   for (const auto* interfaces : all) {
     for (const Interface& i : *interfaces) {
-      auto [it, inserted] = first.emplace(i.name, &i);
-      if (!inserted && EarlierSeen(i.account_seen, i.account, *it->second)) it->second = &i;
+      auto [it, inserted] = first.emplace(i.name, FirstSeen{&i, 0});
+      if (!inserted && EarlierSeen(i.account_seen, i.account, *it->second.first)) {
+        it->second.first = &i;
+      }
     }
   }
+  uint32_t rank = 0;
+  for (auto& [name, seen] : first) seen.rank = rank++;
   return first;
 }
 
@@ -931,29 +940,26 @@ std::vector<WindowRow> Aggregator::Windows() const {
     all.push_back(&s.interfaces);
     count += s.window_aggs.size();
   });
-  const auto first = FirstSeen(all);
-  // Each name's rank in byte order, looked up once per interface of a state: the windows then
-  // sort as (rank, start) integers, and rows are made in order. Sorting the rows by name
-  // compared the names for every pair (most pairs have one name) and moved their strings.
-  std::map<std::string_view, uint32_t> rank_of;
-  std::vector<const Interface*> first_by_rank;
-  for (const auto& [name, i] : first) {
-    rank_of.emplace(name, static_cast<uint32_t>(first_by_rank.size()));
-    first_by_rank.push_back(i);
-  }
+  const auto first = FirstSeenByName(all);
+  // Each name looked up once per interface of a state: the windows then sort as (name rank,
+  // start) integers, and rows are made in order. Sorting the rows by name compared the names
+  // for every pair (most pairs have one name) and moved their strings.
   struct Entry {
     uint32_t rank;
     uint64_t start;
+    const Interface* first;  // the name's first-seen interface: its account
     const State* state;
     const std::pair<WindowKey, WindowAgg>* window;
   };
   std::vector<Entry> entries;
   entries.reserve(count);
   top.ForEach([&](const State& s) {
-    std::vector<uint32_t> ranks(s.interfaces.size());
-    for (size_t i = 0; i < ranks.size(); ++i) ranks[i] = rank_of.at(s.interfaces[i].name);
-    for (const auto& w : s.window_aggs)
-      entries.push_back({ranks[w.first.iface], w.first.start, &s, &w});
+    std::vector<const FirstSeen*> seen(s.interfaces.size());
+    for (size_t i = 0; i < seen.size(); ++i) seen[i] = &first.at(s.interfaces[i].name);
+    for (const auto& w : s.window_aggs) {
+      const FirstSeen& f = *seen[w.first.iface];
+      entries.push_back({f.rank, w.first.start, f.first, &s, &w});
+    }
   });
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
@@ -962,8 +968,7 @@ std::vector<WindowRow> Aggregator::Windows() const {
   rows.reserve(count);
   for (const Entry& e : entries) {
     const auto& [key, a] = *e.window;
-    const Interface& i = e.state->interfaces[key.iface];
-    rows.push_back({i.name, first_by_rank[e.rank]->account, key.start,
+    rows.push_back({e.state->interfaces[key.iface].name, e.first->account, key.start,
                     key.start + e.state->options.window, a.records, a.nodata, a.skipdata,
                     a.accepted, a.rejected, a.packets, a.bytes, a.rejected_bytes, a.out_external,
                     a.in_external, a.src.Count(), a.dst.Count(), a.ports.Count()});
