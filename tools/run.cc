@@ -9,6 +9,7 @@
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -19,13 +20,18 @@
 namespace flowsift::tools {
 namespace {
 
-uint64_t ParseUnsigned(const std::string& text, const char* what) {
+// `text` as a decimal number; nullopt when it is empty, has anything but digits or passes
+// 2^64 - 1.
+std::optional<uint64_t> DecimalU64(const std::string& text) {
   uint64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    throw CLI::ValidationError(what, "'" + text + "' is not an integer from 0 to 2^64 - 1");
-  }
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+uint64_t ParseUnsigned(const std::string& text, const char* what) {
+  if (const auto v = DecimalU64(text)) return *v;
+  throw CLI::ValidationError(what, "'" + text + "' is not an integer from 0 to 2^64 - 1");
 }
 
 }  // namespace
@@ -43,12 +49,8 @@ uint32_t ParseWindow(const std::string& text) {
 
 uint64_t ParseTime(const std::string& text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size()) {
-      throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
-    }
-    return v;
+    if (const auto v = DecimalU64(text)) return *v;
+    throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
   }
   std::tm tm{};
   int y, mo, d, h = 0, mi = 0, s = 0;
