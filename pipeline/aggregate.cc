@@ -932,7 +932,31 @@ std::map<std::string_view, FirstSeen> FirstSeenByName(
 
 }  // namespace
 
-std::vector<WindowRow> Aggregator::Windows() const {
+std::vector<WindowRow> WindowRows::ToVector() const {
+  std::vector<WindowRow> rows;
+  rows.reserve(size());
+  ForEach(0, size(), [&](const WindowRow& r) { rows.push_back(r); });
+  return rows;
+}
+
+void WindowRows::Fill(const Entry& e, WindowRow& row) const {
+  const auto& a = *static_cast<const WindowAgg*>(e.window);
+  row.interface_id.assign(*e.name);
+  row.account_id.assign(*e.account);
+  row.window_start = e.start;
+  row.window_end = e.start + width_;
+  row.records = a.records, row.nodata = a.nodata, row.skipdata = a.skipdata;
+  row.accepted = a.accepted, row.rejected = a.rejected;
+  row.packets = a.packets, row.bytes = a.bytes, row.rejected_bytes = a.rejected_bytes;
+  row.bytes_out_external = a.out_external, row.bytes_in_external = a.in_external;
+  row.distinct_srcaddr = a.src.Count();
+  row.distinct_dstaddr = a.dst.Count();
+  row.distinct_dstport = a.ports.Count();
+}
+
+std::vector<WindowRow> Aggregator::Windows() const { return WindowsInOrder().ToVector(); }
+
+WindowRows Aggregator::WindowsInOrder() const {
   const State& top = *state_;
   std::vector<const std::vector<Interface>*> all;
   size_t count = 0;
@@ -942,38 +966,25 @@ std::vector<WindowRow> Aggregator::Windows() const {
   });
   const auto first = FirstSeenByName(all);
   // Each name looked up once per interface of a state: the windows then sort as (name rank,
-  // start) integers, and rows are made in order. Sorting the rows by name compared the names
-  // for every pair (most pairs have one name) and moved their strings.
-  struct Entry {
-    uint32_t rank;
-    uint64_t start;
-    const Interface* first;  // the name's first-seen interface: its account
-    const State* state;
-    const std::pair<WindowKey, WindowAgg>* window;
-  };
-  std::vector<Entry> entries;
-  entries.reserve(count);
+  // start) integers. Sorting the rows by name compared the names for every pair (most pairs
+  // have one name) and moved their strings.
+  WindowRows out;
+  out.width_ = top.options.window;
+  out.entries_.reserve(count);
   top.ForEach([&](const State& s) {
     std::vector<const FirstSeen*> seen(s.interfaces.size());
     for (size_t i = 0; i < seen.size(); ++i) seen[i] = &first.at(s.interfaces[i].name);
-    for (const auto& w : s.window_aggs) {
-      const FirstSeen& f = *seen[w.first.iface];
-      entries.push_back({f.rank, w.first.start, f.first, &s, &w});
+    for (const auto& [key, agg] : s.window_aggs) {
+      const FirstSeen& f = *seen[key.iface];
+      out.entries_.push_back(
+          {key.start, &s.interfaces[key.iface].name, &f.first->account, &agg, f.rank});
     }
   });
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
-  });
-  std::vector<WindowRow> rows;
-  rows.reserve(count);
-  for (const Entry& e : entries) {
-    const auto& [key, a] = *e.window;
-    rows.push_back({e.state->interfaces[key.iface].name, e.first->account, key.start,
-                    key.start + e.state->options.window, a.records, a.nodata, a.skipdata,
-                    a.accepted, a.rejected, a.packets, a.bytes, a.rejected_bytes, a.out_external,
-                    a.in_external, a.src.Count(), a.dst.Count(), a.ports.Count()});
-  }
-  return rows;
+  std::sort(out.entries_.begin(), out.entries_.end(),
+            [](const WindowRows::Entry& a, const WindowRows::Entry& b) {
+              return a.rank != b.rank ? a.rank < b.rank : a.start < b.start;
+            });
+  return out;
 }
 
 std::vector<TalkerRow> Aggregator::Talkers() const {

@@ -342,8 +342,8 @@ MergeResult MergeParts(const MergeOptions& opt) {
   std::vector<Finding> findings;
   const bool written = WriteTables(
       tmp, *merged,
-      [&](std::vector<WindowRow>& windows) -> const std::vector<Finding>& {
-        windows = merged->Windows();
+      [&](WindowRows& windows) -> const std::vector<Finding>& {
+        windows = merged->WindowsInOrder();
         findings = FindingsOf(*detect, windows);
         r.findings = findings.size();
         detect.reset();  // freed as soon as its findings are made (as Run does)

@@ -176,17 +176,19 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
   return true;
 }
 
+std::vector<Finding> FindingsOf(const Detector& detector, const WindowRows& windows) {
+  return detector.Findings(RunSpans(windows));
+}
 std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows) {
   return detector.Findings(RunSpans(windows));
 }
 
-std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows) {
-  // The times the run has records in: its windows (of any interface), runs of them merged.
-  // Baselines count a key's silent windows in them as zero; a gap where no interface logged
-  // anything is left out.
-  std::vector<TimeSpan> spans;
-  spans.reserve(windows.size());
-  for (const WindowRow& w : windows) spans.push_back({w.window_start, w.window_end});
+namespace {
+
+// The times the run has records in: its windows (of any interface), runs of them merged.
+// Baselines count a key's silent windows in them as zero; a gap where no interface logged
+// anything is left out.
+std::vector<TimeSpan> MergeSpans(std::vector<TimeSpan> spans) {
   std::sort(spans.begin(), spans.end(),
             [](const TimeSpan& a, const TimeSpan& b) { return a.begin < b.begin; });
   size_t n = 0;
@@ -199,6 +201,24 @@ std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows) {
   }
   spans.resize(n);
   return spans;
+}
+
+}  // namespace
+
+std::vector<TimeSpan> RunSpans(const WindowRows& windows) {
+  std::vector<TimeSpan> spans;
+  spans.reserve(windows.size());
+  for (size_t i = 0; i < windows.size(); ++i) {
+    spans.push_back({windows.start(i), windows.start(i) + windows.width()});
+  }
+  return MergeSpans(std::move(spans));
+}
+
+std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows) {
+  std::vector<TimeSpan> spans;
+  spans.reserve(windows.size());
+  for (const WindowRow& w : windows) spans.push_back({w.window_start, w.window_end});
+  return MergeSpans(std::move(spans));
 }
 
 bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
@@ -216,14 +236,14 @@ bool WriteFindings(const std::string& path, const std::vector<Finding>& findings
 
 bool WriteTables(
     const fs::path& dir, const Aggregator& agg,
-    const std::function<const std::vector<Finding>&(std::vector<WindowRow>&)>& windows_and_findings,
+    const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,
     std::string* error) {
   // Each task keeps its own message; the first failure in file order is reported.
   std::string errors[3];
   bool ok[3] = {false, false, false};
   const auto path = [&](std::string_view name) { return (dir / name).string(); };
   const auto windows_task = [&] {
-    std::vector<WindowRow> windows;
+    WindowRows windows;
     const std::vector<Finding>& findings = windows_and_findings(windows);
     ok[0] = WriteWindows(path(kWindowsFile), windows, &errors[0]) &&
             WriteFindings(path(kFindingsFile), findings, &errors[0]);
@@ -324,8 +344,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   const auto output_start = std::chrono::steady_clock::now();
   const bool written = WriteTables(
       tmp, agg,
-      [&](std::vector<WindowRow>& windows) -> const std::vector<Finding>& {
-        windows = agg.Windows();
+      [&](WindowRows& windows) -> const std::vector<Finding>& {
+        windows = agg.WindowsInOrder();
         r.findings = FindingsOf(r.graph.detect, windows);
         // The detector's state is done with (unless the partial file needs it): freed while
         // the exposure rows are built, which on an internet-wide scan are millions too.

@@ -61,8 +61,10 @@ struct RunResult {
 RunResult Run(const RunOptions& options, Progress* progress);
 
 // The findings of a run or a merge: `windows` (the windows table) gives the run's time spans.
+std::vector<Finding> FindingsOf(const Detector& detector, const WindowRows& windows);
 std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows);
 // The times a run has records in: the windows of `windows`, ascending, runs of them merged.
+std::vector<TimeSpan> RunSpans(const WindowRows& windows);
 std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows);
 // Writes findings.jsonl.zst: one FindingJson line per finding.
 [[nodiscard]] bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
@@ -77,7 +79,7 @@ std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows);
 // first failure's message) when any file could not be written.
 [[nodiscard]] bool WriteTables(
     const std::filesystem::path& dir, const Aggregator& agg,
-    const std::function<const std::vector<Finding>&(std::vector<WindowRow>&)>& windows_and_findings,
+    const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,
     std::string* error);
 
 // Writes `text` to `path` (binary); false with *error naming the file.

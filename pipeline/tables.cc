@@ -239,6 +239,14 @@ bool WriteExposure(const std::string& path, const std::vector<ExposureRow>& rows
                    std::string* error) {
   return WriteTable(path, ExposureHeader(), rows, error);
 }
+bool WriteWindows(const std::string& path, const WindowRows& rows, std::string* error) {
+  return WriteTableBy(
+      path, WindowsHeader(), rows.size(),
+      [&](size_t begin, size_t end, std::string& text) {
+        rows.ForEach(begin, end, [&](const WindowRow& r) { AppendCsv(r, text); });
+      },
+      error);
+}
 bool WriteExposure(const std::string& path, const ExposureRows& rows, std::string* error) {
   return WriteTableBy(
       path, ExposureHeader(), rows.size(),

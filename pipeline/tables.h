@@ -62,7 +62,10 @@ void AppendCsv(const ExposureRow& row, std::string& out);
                                 std::string* error);
 [[nodiscard]] bool WriteExposure(const std::string& path, const std::vector<ExposureRow>& rows,
                                  std::string* error);
-// The same from the aggregator's tables (Aggregator::ExposureInOrder), with no copy of them.
+// The same from the aggregator's tables (Aggregator::WindowsInOrder, ExposureInOrder), with no
+// copy of them.
+[[nodiscard]] bool WriteWindows(const std::string& path, const WindowRows& rows,
+                                std::string* error);
 [[nodiscard]] bool WriteExposure(const std::string& path, const ExposureRows& rows,
                                  std::string* error);
 

@@ -388,6 +388,49 @@ TEST(Aggregator, ExposureRowsOfAnyRangeAreThoseRows) {
   }
 }
 
+// The writer formats the windows rows by frames of rows, each from WindowRows::ForEach over a
+// range (one row object refilled for each): every range of the view, over absorbed states whose
+// names interleave in the output, gives the independent reference's rows, and start() and
+// width() their window bounds.
+TEST(Aggregator, WindowRowsOfAnyRangeAreTheReferenceRows) {
+  const std::string text = Generated(15, 20000, 40);
+  const auto want = ReferenceWindows(text, 300);
+  ASSERT_GT(want.size(), 200u);
+  AggregateOptions opt;
+  opt.window = 300;
+  // Three aggregators, each given the interfaces of one hash class, absorbed into the first.
+  std::string parts[3];
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    parts[std::hash<std::string>()(Fields(line)[2]) % 3] += line + "\n";
+  }
+  Aggregator agg(opt);
+  AddText(agg, parts[0], Format::Default(), 64 << 10);
+  for (int k = 1; k < 3; ++k) {
+    ASSERT_FALSE(parts[k].empty());
+    Aggregator other(opt);
+    AddText(other, parts[k], Format::Default(), 64 << 10);
+    agg.Absorb(std::move(other));
+  }
+  const WindowRows view = agg.WindowsInOrder();
+  ASSERT_EQ(view.size(), want.size());
+  EXPECT_EQ(view.width(), 300u);
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(view.start(i), want[i].window_start) << i;
+    ASSERT_EQ(view.start(i) + view.width(), want[i].window_end) << i;
+  }
+  std::mt19937_64 rng(15);
+  for (int trial = 0; trial < 300; ++trial) {
+    size_t begin = rng() % (want.size() + 1), end = rng() % (want.size() + 1);
+    if (begin > end) std::swap(begin, end);
+    std::vector<WindowRow> got;
+    view.ForEach(begin, end, [&](const WindowRow& r) { got.push_back(r); });
+    ASSERT_EQ(got, std::vector<WindowRow>(want.begin() + begin, want.begin() + end))
+        << begin << ".." << end;
+  }
+  EXPECT_EQ(view.ToVector(), want);
+}
+
 // An interface whose exposure keys are in two absorbed states (its even ports in one, its odd
 // ports in the other, which holds nothing else): its rows are made and merged in port order.
 TEST(Aggregator, ExposureOfAnInterfaceSplitOverAbsorbedStates) {

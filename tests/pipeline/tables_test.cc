@@ -98,7 +98,8 @@ TEST_F(Tables, BigTablesAreFramesInRowOrderWhateverTheThreads) {
 
 TEST_F(Tables, UnwritablePathIsAnErrorNotACrash) {
   std::string error;
-  EXPECT_FALSE(WriteWindows((dir_ / "no-such-dir" / "w.zst").string(), {}, &error));
+  EXPECT_FALSE(
+      WriteWindows((dir_ / "no-such-dir" / "w.zst").string(), std::vector<WindowRow>{}, &error));
   EXPECT_NE(error.find("no-such-dir"), std::string::npos) << error;
   // /dev/full accepts the open and fails the writes.
   if (std::filesystem::exists("/dev/full")) {
