@@ -25,7 +25,8 @@ inline constexpr std::string_view kPartialMagic = "flowsift-partial";
 // Bumped when the header or the encoding of an existing section changes. A reader accepts
 // only its own version: merging parts of different versions is refused.
 // Version 2: a detection state's attempt lists hold up to 64 attempts (16 in version 1).
-inline constexpr uint32_t kPartialFormatVersion = 2;
+// Version 3: a window's port list holds up to 192 ports (16 in version 2).
+inline constexpr uint32_t kPartialFormatVersion = 3;
 
 // Section ids. A reader refuses a section id it does not know unless bit 31 (kOptional) is
 // set: a required section it cannot apply would silently change the merged outputs.

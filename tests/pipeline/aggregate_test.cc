@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <set>
@@ -113,6 +115,100 @@ TEST(Aggregator, HandComputedWindows) {
       "eni-b", "222222222222", 1700000400, 1700001000, 2, 0, 0, 1, 1, 3, 164, 44, 0, 164, 2, 1, 2};
   EXPECT_EQ(rows[2], want2);
   EXPECT_EQ(agg.records(), 8u);
+}
+
+// One window's lines from one source to one destination, a line per port, each port twice, in
+// a shuffled order.
+std::string PortLines(const std::vector<uint16_t>& ports, uint64_t start, uint64_t seed) {
+  std::vector<uint16_t> all = ports;
+  all.insert(all.end(), ports.begin(), ports.end());
+  std::shuffle(all.begin(), all.end(), std::mt19937_64(seed));
+  std::string text;
+  for (const uint16_t p : all) {
+    text += "2 111111111111 eni-a 10.0.1.5 10.0.2.7 40000 " + std::to_string(p) + " 6 1 40 " +
+            std::to_string(start) + " " + std::to_string(start) + " ACCEPT OK\n";
+  }
+  return text;
+}
+
+// A window's distinct ports are exact in each of the port counter's forms (inline, a table of
+// 16 to 256 slots, the bitmap) and at each change of form, port 0 (a table's empty slot value)
+// included; through merges of counters of different forms, a saved and loaded state, and a
+// window reserved from an interface's previous one.
+TEST(Aggregator, DistinctPortsExactInEveryForm) {
+  std::mt19937_64 rng(21);
+  std::vector<uint16_t> every(65536);
+  std::iota(every.begin(), every.end(), 0);
+  for (const size_t n : {1, 4, 5, 12, 13, 48, 49, 191, 192, 193, 194, 700, 65536}) {
+    std::shuffle(every.begin() + 1, every.end(), rng);
+    // Port 0 and n - 1 others; ports in runs too (a table hashes them apart).
+    std::vector<uint16_t> ports(every.begin(), every.begin() + n);
+    if (n > 100) std::iota(ports.begin() + n - 50, ports.end(), uint16_t{1000});
+    std::sort(ports.begin(), ports.end());
+    ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+    const size_t want = ports.size();
+    const std::string text = PortLines(ports, 1700000400, n);
+    Aggregator whole(AggregateOptions{});
+    AddText(whole, text, Format::Default());
+    ASSERT_EQ(whole.Windows().size(), 1u);
+    EXPECT_EQ(whole.Windows()[0].distinct_dstport, want) << n;
+
+    // Two overlapping parts, each in its own form, merged either way and through a state.
+    const std::vector<uint16_t> first(ports.begin(), ports.begin() + (want * 2 + 2) / 3);
+    const std::vector<uint16_t> second(ports.begin() + want / 3, ports.end());
+    for (const bool saved : {false, true}) {
+      Aggregator a(AggregateOptions{}), b(AggregateOptions{});
+      AddText(a, PortLines(first, 1700000400, 1), Format::Default());
+      AddText(b, PortLines(second, 1700000400, 2), Format::Default());
+      if (saved) {
+        std::string state;
+        ByteWriter w(state);
+        b.Save(w);
+        Aggregator loaded(AggregateOptions{});
+        ByteReader r(state);
+        std::string error;
+        ASSERT_TRUE(loaded.Load(r, &error)) << error;
+        EXPECT_EQ(loaded.Windows(), b.Windows()) << n;
+        b = std::move(loaded);
+      }
+      b.Merge(a);
+      EXPECT_EQ(b.Windows()[0].distinct_dstport, want) << n << (saved ? " saved" : "");
+    }
+
+    // The next window of the interface starts at this one's size: three ports there.
+    Aggregator next(AggregateOptions{});
+    AddText(next, text + PortLines({7, 0, 9}, 1700001000, 3), Format::Default());
+    ASSERT_EQ(next.Windows().size(), 2u);
+    EXPECT_EQ(next.Windows()[1].distinct_dstport, 3u) << n;
+  }
+}
+
+// A saved window's port list holds at most 192 ports: a longer one is malformed.
+TEST(Aggregator, LoadRefusesAPortListPastItsLimit) {
+  std::vector<uint16_t> ports(192);
+  std::iota(ports.begin(), ports.end(), uint16_t{1});
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, PortLines(ports, 1700000400, 1), Format::Default());
+  std::string state;
+  ByteWriter w(state);
+  agg.Save(w);
+  // The list is the last thing before the talkers: u8 0, u16 192, then ports 1..192 ascending.
+  std::string list = std::string(1, '\0') + std::string("\xC0\x00", 2);
+  for (uint16_t p = 1; p <= 192; ++p) list += std::string{static_cast<char>(p), '\0'};
+  const size_t at = state.find(list);
+  ASSERT_NE(at, std::string::npos);
+  {
+    Aggregator loaded(AggregateOptions{});
+    ByteReader r(state);
+    std::string error;
+    EXPECT_TRUE(loaded.Load(r, &error)) << error;
+  }
+  std::string bad = state;
+  bad[at + 1] = static_cast<char>(193);  // n = 193, one port too many claimed
+  Aggregator loaded(AggregateOptions{});
+  ByteReader r(bad);
+  std::string error;
+  EXPECT_FALSE(loaded.Load(r, &error));
 }
 
 TEST(Aggregator, HandComputedTalkersAndExposure) {
