@@ -131,6 +131,42 @@ Ir                     file:function
         self.assertIn("issue 4's 3 GB/s on two threads was three times DuckDB's speed", section)
         self.assertIn("| duckdb groupby |", section)
 
+    def test_many_interfaces_table_only_when_measured(self):
+        # The sample predates the day-of-10,000-interfaces set: no table.
+        self.assertNotIn("### Many interfaces", self.section)
+        records = report.load_records(SAMPLE)
+        records.append({"kind": "set", "set": "day-64M", "gen": "--bytes 64M --seed 3 "
+                        "--interfaces 10000 --hours 24", "bytes": 64000000, "files": 1,
+                        "disk_bytes": 64000000})
+        records.append({"kind": "check", "set": "day-64M", "result": {
+            "rows": 200000, "duckdb_rows": 200000, "equal": True, "tolerance_rows": 0,
+            "max_rel_error": 0.0, "mismatch_count": 0, "mismatches": []}})
+        for j, walls, queries in ((1, (2.0, 1.6, 1.8), (5.0, 4.0, 6.0)),
+                                  (2, (1.0, 1.2, 1.1), (3.0, 3.6, 3.3))):
+            for rep, (wall, q) in enumerate(zip(walls, queries)):
+                records.append({"kind": "run", "tool": "flowsift", "set": "day-64M",
+                                "threads": j, "variant": "default", "rep": rep, "wall": wall,
+                                "user": wall, "sys": 0, "rss_kb": 100000 * j, "out": None})
+                records.append({"kind": "run", "tool": "duckdb", "set": "day-64M",
+                                "threads": j, "variant": "windows", "rep": rep,
+                                "wall": q + 0.4, "user": q, "sys": 0, "rss_kb": 300000,
+                                "out": {"query_s": q, "rows": 200000}})
+        section = report.render_section(report.summarize(records), "bench/results/sample")
+        self.assertIn("### Many interfaces: 64MiB v2 plain text, a day of 10,000 interfaces", section)
+        self.assertIn("every 10-minute window of a day, 200000 windows", section)
+        # 1 thread: flowsift median 1.8 s (64 MB: 0.036 GB/s), 102.4 MB of RSS over 200,000
+        # windows = 512 bytes each; DuckDB 5.0 s, 307 MB; ratios of medians (not interleaved):
+        # 5.0/1.8 = 2.78x, 4.0/2.0 = 2.00x to 6.0/1.6 = 3.75x.
+        self.assertIn("| 1 | 1.80 [1.60-2.00] | 0.04 | 102 | 512 | 5.00 | 307 | "
+                      "2.78x [2.00-3.75] |", section)
+        self.assertIn("| 2 | 1.10 [1.00-1.20] | 0.06 | 205 | 1024 | 3.30 | 307 |", section)
+        self.assertIn("| 64MiB v2 plain text, a day of 10,000 interfaces (sparse windows) | "
+                      "`flowsift gen --out DIR --bytes 64M --seed 3 --interfaces 10000 --hours 24`",
+                      section)
+        # After the input sizes, before the kernels.
+        self.assertLess(section.index("### Input size"), section.index("### Many interfaces"))
+        self.assertLess(section.index("### Many interfaces"), section.index("### Kernels"))
+
     def test_latency_table_only_when_measured(self):
         # The sample predates `flowsift_limits chase`: no table.
         self.assertNotIn("Random loads by working-set size", self.section)
