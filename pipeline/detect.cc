@@ -278,7 +278,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         t.activity.Add(packets, nbytes, start, end, id, s.names);
       }
       if (p.want & kWantFanIn) {
-        HostState& h = *p.fanin_state;
+        FaninState& h = *p.fanin_state;
         h.sources.Add(HashAddr(from));
         ++h.in_flows;
         AddSaturating(h.in_packets, packets);
@@ -294,7 +294,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         }
       }
       if (p.want & kWantExfil) {
-        HostState& h = s.hosts.FindOrInsert(HostKey{from, exfil_window.Of(start)}, p.h_host);
+        ExfilHost& h = s.hosts.FindOrInsert(HostKey{from, exfil_window.Of(start)}, p.h_host);
         ExfilSide& side = h.Side(id);
         ++side.flows;
         AddSaturating(side.packets, packets);
@@ -393,7 +393,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     drain->trw_states = {};
   }
   for (const auto& [k, v] : other.hosts) {
-    HostState& h = hosts[k];
+    ExfilHost& h = hosts[k];
     for (const ExfilSide& side : v.sides) {
       ExfilSide& into = h.Side(remap[side.iface]);
       into.flows += side.flows;
@@ -437,7 +437,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   }
   if (drain != nullptr) drain->attempts = {};
   for (const auto& [k, v] : other.fanin) {
-    HostState& h = fanin[k];
+    FaninState& h = fanin[k];
     h.sources.Merge(v.sources);
     h.in_flows += v.in_flows;
     AddSaturating(h.in_packets, v.in_packets);
@@ -760,7 +760,7 @@ bool Detector::State::Load(ByteReader& r) {
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();
-    HostState& h = hosts[k];
+    ExfilHost& h = hosts[k];
     h.first = r.U64();
     h.last = r.U64();
     const uint32_t sides = r.U32();
@@ -806,7 +806,7 @@ bool Detector::State::Load(ByteReader& r) {
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();
-    HostState& h = fanin[k];
+    FaninState& h = fanin[k];
     if (!h.sources.Load(r)) return false;
     h.in_flows = r.U64();
     h.in_packets = ClampToSum(r.U64());

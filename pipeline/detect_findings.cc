@@ -337,7 +337,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // out minus what it relayed for other internal hosts there, so a NAT gateway does not count).
   struct ExfilWindow {
     uint64_t window;
-    const HostState* state;
+    const ExfilHost* state;
     const ExfilSide* side;
     uint64_t net, relay;
   };
@@ -499,7 +499,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
 
   // ddos_fan_in
   {
-    std::map<std::pair<uint64_t, uint64_t>, std::map<uint64_t, const HostState*>> by_dst;
+    std::map<std::pair<uint64_t, uint64_t>, std::map<uint64_t, const FaninState*>> by_dst;
     for (const auto& [k, h] : s.fanin) by_dst[{k.host.hi, k.host.lo}][k.window] = &h;
     const std::vector<uint64_t> span = span_windows(o.fanin_window);
     for (const auto& [addr, windows] : by_dst) {
@@ -523,7 +523,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           median = others[others.size() / 2];
         }
         if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median)) continue;
-        const HostState& h = *times[i].second;
+        const FaninState& h = *times[i].second;
         const Addr128 dst{addr.first, addr.second};
         Finding f;
         f.type = "ddos_fan_in";

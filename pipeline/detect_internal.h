@@ -400,17 +400,12 @@ struct ExfilSide {
   }
 };
 
-struct HostState {
+// Exfiltration: what an internal host sent out in one window, by interface. Its own type, not
+// one beside the fan-in state's fields: each table's slots hold only what it uses (a slot of the
+// one state for both was 216 bytes; 555,000 fan-in states of a day of 10,000 interfaces).
+struct ExfilHost {
   std::vector<ExfilSide> sides;  // by interface id
   uint64_t first = UINT64_MAX, last = 0;
-  // Fan-in: external sources sending requests to this host.
-  DistinctCounter sources;
-  uint64_t in_flows = 0, in_packets = 0, in_bytes = 0;
-  uint64_t in_first = UINT64_MAX, in_last = 0;
-  InterfaceSet in_ifaces;
-  Protocols in_protocols;
-  uint32_t port_lo = 65536, port_hi = 0;
-  DistinctCounter in_ports;
 
   ExfilSide& Side(uint32_t iface) {
     for (ExfilSide& s : sides) {
@@ -420,6 +415,17 @@ struct HostState {
     sides.back().iface = iface;
     return sides.back();
   }
+};
+
+// Fan-in: external sources sending requests to one host in one window.
+struct FaninState {
+  DistinctCounter sources;
+  uint64_t in_flows = 0, in_packets = 0, in_bytes = 0;
+  uint64_t in_first = UINT64_MAX, in_last = 0;
+  InterfaceSet in_ifaces;
+  Protocols in_protocols;
+  uint32_t port_lo = 65536, port_hi = 0;
+  DistinctCounter in_ports;
 };
 
 struct RejectState {
@@ -485,7 +491,7 @@ struct PendingRow {
   uint64_t packets = 0, bytes = 0, start = 0, end = 0;
   uint64_t h_trw = 0, h_fanin = 0, h_host = 0;  // table hashes of its keys
   TrwState* trw_state = nullptr;                // looked up ahead of the update
-  HostState* fanin_state = nullptr;
+  FaninState* fanin_state = nullptr;
   uint32_t id = 0;  // interface
   uint16_t sport = 0, dport = 0;
   uint8_t proto = 0, want = 0;
@@ -519,11 +525,11 @@ struct Detector::State {
     return trw_states[index - 1];
   }
   TrwState& Trw(const Addr128& src) { return Trw(src, KeyHash{}(src)); }
-  FlatMap<HostKey, HostState, KeyHash> hosts;  // window = exfil window
+  FlatMap<HostKey, ExfilHost, KeyHash> hosts;  // window = exfil window
   // Bytes internal hosts sent to `host` (as dstaddr) on an interface: what a NAT gateway or
   // proxy relays, subtracted from its bytes out there.
   FlatMap<RelayKey, uint64_t, KeyHash> relay;
-  FlatMap<HostKey, HostState, KeyHash> fanin;  // window = fan-in window
+  FlatMap<HostKey, FaninState, KeyHash> fanin;  // window = fan-in window
   FlatMap<IfaceKey, RejectState, KeyHash> rejects;
   std::vector<bool> brute_port;      // 65,536 flags
   std::vector<PendingRow> pending;   // AddRows' scratch
