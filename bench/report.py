@@ -232,9 +232,10 @@ def render_many_interfaces(res):
     out = []
     for set_name in (s for s in res["sets"] if s.startswith("day-")):
         windows = res["checks"].get(set_name, {}).get("rows")
+        count = f"{windows:,}" if windows else "?"
         out += ["", f"### Many interfaces: {describe_set(set_name)}", "",
                 "A nightly job over a large account: every interface in every 10-minute window "
-                f"of a day, {windows or '?'} windows with a few records each (the main sets have "
+                f"of a day, {count} windows with a few records each (the main sets have "
                 "200 interfaces over an hour). Time and memory follow the (interface, window) "
                 "keys here, not the bytes. flowsift with every output and detection; DuckDB "
                 "computing the windows table alone (its rows checked equal above).", "",

@@ -153,7 +153,7 @@ Ir                     file:function
                                 "out": {"query_s": q, "rows": 200000}})
         section = report.render_section(report.summarize(records), "bench/results/sample")
         self.assertIn("### Many interfaces: 64MiB v2 plain text, a day of 10,000 interfaces", section)
-        self.assertIn("every 10-minute window of a day, 200000 windows", section)
+        self.assertIn("every 10-minute window of a day, 200,000 windows", section)
         # 1 thread: flowsift median 1.8 s (64 MB: 0.036 GB/s), 102.4 MB of RSS over 200,000
         # windows = 512 bytes each; DuckDB 5.0 s, 307 MB; ratios of medians (not interleaved):
         # 5.0/1.8 = 2.78x, 4.0/2.0 = 2.00x to 6.0/1.6 = 3.75x.
