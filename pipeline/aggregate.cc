@@ -64,8 +64,8 @@ size_t InterfaceOwner(std::string_view name, size_t parts) {
 namespace {
 
 // Exact distinct destination ports, in one of three forms by how many it has seen: up to
-// kInline inline; an open-addressing table of 16-bit ports (16, 64, 256 or 1,024 slots, at
-// most 3/4 full; port 0, the empty slot's value, is a flag); past kTableMost a 65,536-bit map
+// kInline inline; an open-addressing table of 16-bit ports (16, 64 or 256 slots, at most 3/4
+// full; port 0, the empty slot's value, is a flag); past kTableMost (192) a 65,536-bit map
 // (8 KiB). A sparse window's few dozen ports (the replies' ephemeral ones) took the bitmap
 // once they passed 16: a day of 10,000 interfaces in hourly windows (249,000 windows) held
 // 2 GB of bitmaps at a run's 2.1 GB peak, now a table of 64 slots (128 bytes) each.
@@ -160,7 +160,7 @@ class PortCounter {
   static constexpr uint32_t kInline = 4;                     // ports in the pointer's bytes
   static constexpr uint32_t kFirstTable = 16;                // slots; grows fourfold
   static constexpr uint32_t kMaxTable = 256;                 // slots (512 bytes)
-  static constexpr uint32_t kTableMost = kMaxTable / 4 * 3;  // ports a table holds: 768
+  static constexpr uint32_t kTableMost = kMaxTable / 4 * 3;  // ports a table holds: 192
   static constexpr uint32_t kBitmap = UINT32_MAX;            // capacity_ of the bitmap form
 
   // A port's first slot in a table of `capacity` slots: the top bits of a multiplicative

@@ -113,8 +113,9 @@ inline constexpr size_t kTopTalkers = 20;
 
 // windows.csv.zst's rows in output order, made one at a time from an Aggregator's tables
 // (Aggregator::WindowsInOrder) instead of copied out: a day of 10,000 interfaces in 10-minute
-// windows is 1.44 million rows, whose copies (a WindowRow and its name's heap string each, ~220
-// bytes) were a fifth of the run's peak memory. Valid while the Aggregator lives unchanged.
+// windows is up to 1.44 million rows, whose copies (a WindowRow and its name's heap string,
+// ~220 bytes each) were a fifth of such a run's peak memory. Valid while the Aggregator lives
+// unchanged.
 class WindowRows {
  public:
   size_t size() const { return entries_.size(); }
