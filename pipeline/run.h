@@ -73,9 +73,10 @@ std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows);
 // windows rows and findings that `windows_and_findings` makes, and the talkers and exposure rows
 // built from `agg`. The three builds and their zstd streams run as concurrent tasks within the
 // caller's thread limit, so the windows and findings (a serial few tens of milliseconds) overlap
-// the exposure table; with one thread they run in that order. `windows_and_findings` fills the
-// windows rows, returns the findings (which the caller keeps), and may free what it no longer
-// needs (the detector) before the other two tasks build their rows. False with *error (the
+// the exposure table; with one thread they run in that order. `windows_and_findings` sets the
+// windows view (the aggregator's windows in order, Aggregator::WindowsInOrder, which the writer
+// formats frame by frame), returns the findings (which the caller keeps), and may free what it no
+// longer needs (the detector) before the other two tasks build their rows. False with *error (the
 // first failure's message) when any file could not be written.
 [[nodiscard]] bool WriteTables(
     const std::filesystem::path& dir, const Aggregator& agg,
