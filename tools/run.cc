@@ -65,6 +65,12 @@ uint64_t ParseTime(const std::string& text) {
   tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
   tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = s;
   const time_t t = timegm(&tm);
+  // timegm normalises what is out of range (2026-13-45 would be 2027-02-14): a field it changed
+  // was not a date.
+  if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d || tm.tm_hour != h ||
+      tm.tm_min != mi || tm.tm_sec != s) {
+    throw CLI::ValidationError("time", "'" + text + "': not a date and time of the calendar");
+  }
   if (t < 0) throw CLI::ValidationError("time", "'" + text + "': before 1970 (epoch 0)");
   return static_cast<uint64_t>(t);
 }

@@ -178,6 +178,16 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --shard 3/3").code, 2);
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --internal 10.0.0.0/99").code, 2);
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --since yesterday").code, 2);
+  // Dates past their month's end or a time past 23:59:59 are refused (timegm would roll them
+  // over into the next month or day); 29 February of a leap year is a date.
+  for (const char* when : {"2026-13-45", "2026-02-29", "2026-04-31", "2026-11-28T24:00:00Z",
+                           "2026-11-28T10:60:00Z", "2026-00-10"}) {
+    const Result bad = RunCli("run x -o " + (dir_ / "o3").string() + " --since " + when);
+    EXPECT_EQ(bad.code, 2) << when;
+    EXPECT_THAT(bad.out, HasSubstr("not a date and time of the calendar")) << when;
+  }
+  EXPECT_NE(RunCli("run x -o " + (dir_ / "o3").string() + " --since 2024-02-29 --no-progress").code,
+            2);
   // An empty time range (2023-11-14T22:13:20Z is 1700000000).
   const Result empty_range = RunCli("run x -o " + (dir_ / "o3").string() +
                                     " --since 1700000600 --until 2023-11-14T22:13:20Z");
