@@ -16,6 +16,7 @@
 #include "pipeline/distinct.h"
 #include "pipeline/exposure.h"
 #include "pipeline/flat_map.h"
+#include "pipeline/name_index.h"
 #include "pipeline/saturating.h"
 #include "pipeline/serial.h"
 
@@ -23,37 +24,6 @@ namespace flowsift {
 namespace {
 
 using kernels::Addr128;
-
-// Every byte of an interface name: ids like eni-0123456789abcdef0 differ anywhere. Up to 24
-// bytes, three overlapping 8-byte words (first, middle, last) cover them all, so one mix
-// serves the common 21-byte eni and tgw ids; longer names mix 8 bytes at a time. Equal names
-// hash equal everywhere (Route relies on it).
-uint64_t HashName(std::string_view name) {
-  const size_t n = name.size();
-  const char* p = name.data();
-  if (n >= 8 && n <= 24) {
-    uint64_t a, b, c;
-    memcpy(&a, p, 8);
-    memcpy(&b, p + n / 2 - 4, 8);
-    memcpy(&c, p + n - 8, 8);
-    // Odd multipliers and distinct rotations keep the three words from cancelling.
-    return Mix64((a * 0x9E3779B97F4A7C15ull) ^ std::rotl(b * 0xC2B2AE3D27D4EB4Full, 21) ^
-                 std::rotl(c * 0x165667B19E3779F9ull, 42) ^ n);
-  }
-  uint64_t h = n;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t word;
-    memcpy(&word, p + i, 8);
-    h = Mix64(h ^ word);
-  }
-  if (i < n) {
-    uint64_t word = 0;
-    memcpy(&word, p + i, n - i);
-    h = Mix64(h ^ word);
-  }
-  return h;
-}
 
 }  // namespace
 
@@ -382,9 +352,7 @@ bool EarlierSeen(SeenOrder seen, std::string_view account, const Interface& i) {
 struct Aggregator::State {
   AggregateOptions options;
   std::vector<Interface> interfaces;
-  // Open addressing over interfaces by HashName: tag << 32 | (id + 1), 0 empty. A lookup
-  // allocates nothing and compares the name bytes only on a 32-bit tag match.
-  std::vector<uint64_t> interface_slots;
+  NameIndex interface_index;  // names of `interfaces` -> their ids
   // Windows stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<std::pair<WindowKey, WindowAgg>> window_aggs;
   FlatMap<WindowKey, WindowAgg*, KeyHash> windows;
@@ -411,23 +379,11 @@ struct Aggregator::State {
   void MergeFrom(const State& o);
 
   uint32_t InterfaceId(std::string_view name) {
-    if ((interfaces.size() + 1) * 2 > interface_slots.size()) GrowInterfaces();
-    const uint64_t h = HashName(name);
-    const uint64_t tag = h >> 32 << 32;
-    const size_t mask = interface_slots.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      const uint64_t slot = interface_slots[i];
-      if (slot == 0) {
-        const uint32_t id = static_cast<uint32_t>(interfaces.size());
-        interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
-        interface_slots[i] = tag | (id + 1);
-        return id;
-      }
-      if ((slot & ~uint64_t{0xFFFFFFFF}) == tag) {
-        const uint32_t id = static_cast<uint32_t>(slot) - 1;
-        if (SameBytes(interfaces[id].name, name)) return id;
-      }
-    }
+    const auto count = static_cast<uint32_t>(interfaces.size());
+    const uint32_t id = interface_index.FindOrAdd(
+        name, count, [&](uint32_t k) -> std::string_view { return interfaces[k].name; });
+    if (id == count) interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
+    return id;
   }
 
   // The talker table of a window. With `hint`, a new table starts at the size of the latest
@@ -472,17 +428,6 @@ struct Aggregator::State {
       latest = {agg, latest[0]};
     }
     return *agg;
-  }
-
-  void GrowInterfaces() {
-    interface_slots.assign(interface_slots.empty() ? 64 : interface_slots.size() * 2, 0);
-    const size_t mask = interface_slots.size() - 1;
-    for (uint32_t id = 0; id < interfaces.size(); ++id) {
-      const uint64_t h = HashName(interfaces[id].name);
-      size_t i = h & mask;
-      while (interface_slots[i] != 0) i = (i + 1) & mask;
-      interface_slots[i] = (h >> 32 << 32) | (id + 1);
-    }
   }
 
   void SeeAccount(uint32_t iface, std::string_view account, SeenOrder seen) {
