@@ -103,6 +103,19 @@ bool WriteTable(const std::string& path, std::string_view header, const std::vec
       error);
 }
 
+// The same from a view of an aggregator's rows made one at a time (WindowRows, ExposureRows:
+// size() and ForEach(begin, end, f)), with no copy of the table.
+template <class View>
+bool WriteView(const std::string& path, std::string_view header, const View& rows,
+               std::string* error) {
+  return WriteTableBy(
+      path, header, rows.size(),
+      [&](size_t begin, size_t end, std::string& text) {
+        rows.ForEach(begin, end, [&](const auto& r) { AppendCsv(r, text); });
+      },
+      error);
+}
+
 ZSTD_CCtx* NewContext() {
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
@@ -240,20 +253,10 @@ bool WriteExposure(const std::string& path, const std::vector<ExposureRow>& rows
   return WriteTable(path, ExposureHeader(), rows, error);
 }
 bool WriteWindows(const std::string& path, const WindowRows& rows, std::string* error) {
-  return WriteTableBy(
-      path, WindowsHeader(), rows.size(),
-      [&](size_t begin, size_t end, std::string& text) {
-        rows.ForEach(begin, end, [&](const WindowRow& r) { AppendCsv(r, text); });
-      },
-      error);
+  return WriteView(path, WindowsHeader(), rows, error);
 }
 bool WriteExposure(const std::string& path, const ExposureRows& rows, std::string* error) {
-  return WriteTableBy(
-      path, ExposureHeader(), rows.size(),
-      [&](size_t begin, size_t end, std::string& text) {
-        rows.ForEach(begin, end, [&](const ExposureRow& r) { AppendCsv(r, text); });
-      },
-      error);
+  return WriteView(path, ExposureHeader(), rows, error);
 }
 
 }  // namespace flowsift
