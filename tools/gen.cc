@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +15,21 @@
 
 namespace flowsift::tools {
 namespace fs = std::filesystem;
+
+namespace {
+
+// Free bytes where `dir` is or will be (its nearest existing ancestor); nothing when unknown.
+std::optional<uint64_t> FreeBytes(const fs::path& dir) {
+  std::error_code ec;
+  fs::path at = fs::absolute(dir, ec);
+  if (ec) return std::nullopt;
+  while (!fs::exists(at, ec) && at.has_relative_path()) at = at.parent_path();
+  const fs::space_info space = fs::space(at, ec);
+  if (ec) return std::nullopt;
+  return space.available;
+}
+
+}  // namespace
 
 uint64_t ParseSize(const std::string& text) {
   size_t used = 0;
@@ -113,14 +129,15 @@ int RunGen(const GenFlags& f) {
   g.attacks = *attacks;
   g.lookalikes = !f.no_lookalikes;
   g.records = f.records ? f.records : 100000;
+  // Bytes per record from a sample of the background (attacks are a small share): for
+  // --bytes, and for the disk space check below.
+  GenOptions sample = g;
+  sample.records = 20000;
+  sample.header = false;
+  sample.attacks.clear();
+  sample.lookalikes = false;
+  const double per_record = static_cast<double>(GenerateText(sample).size()) / 20000.0;
   if (!f.bytes.empty()) {
-    // Estimate bytes per record from a sample of the background (attacks are a small share).
-    GenOptions sample = g;
-    sample.records = 20000;
-    sample.header = false;
-    sample.attacks.clear();
-    sample.lookalikes = false;
-    const double per_record = static_cast<double>(GenerateText(sample).size()) / 20000.0;
     g.records = static_cast<uint64_t>(static_cast<double>(ParseSize(f.bytes)) / per_record) + 1;
   }
   opt.dir = f.out_dir;
@@ -138,6 +155,23 @@ int RunGen(const GenFlags& f) {
     throw CLI::ValidationError("--files",
                                "applies to --layout flat only (S3 layouts write one "
                                "object per 5 minutes)");
+  }
+  // A size that cannot fit is refused before anything is written, not after filling the disk.
+  const double text_bytes = per_record * static_cast<double>(g.records);
+  if (const std::optional<uint64_t> free = FreeBytes(f.out_dir)) {
+    // The generated text compresses ~3.8x (gzip -6) to ~4x (zstd -3); counted as 5x, so only a
+    // size sure not to fit is refused.
+    const double disk_bytes =
+        opt.compression == GenCompression::kNone ? text_bytes : text_bytes / 5;
+    if (disk_bytes > static_cast<double>(*free)) {
+      fmt::print(stderr,
+                 "flowsift gen: {} records are about {:.1f} GB of text ({:.1f} GB on disk), and "
+                 "{} has {:.1f} GB free: ask for fewer (--records, --bytes), compress them "
+                 "(--compress gz|zst), or write elsewhere (-o)\n",
+                 g.records, text_bytes / 1e9, disk_bytes / 1e9, f.out_dir,
+                 static_cast<double>(*free) / 1e9);
+      return kExitOutput;
+    }
   }
   GenFilesResult result;
   try {

@@ -69,6 +69,20 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --interval 30").code, 2);
 }
 
+// A size that cannot fit on the disk is refused before anything is written (it used to write
+// until the disk was full): exit 3, outputs not written, with what to do.
+TEST_F(Cli, GenRefusesWhatCannotFit) {
+  const fs::path out = dir_ / "huge";
+  const Result r = RunCli("gen -o " + out.string() + " --records 100000000000000");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("GB free"));
+  EXPECT_THAT(r.out, HasSubstr("--records"));
+  EXPECT_FALSE(fs::exists(out));
+  // Compressed, the same count is still far past any disk here; a count that fits runs.
+  EXPECT_EQ(RunCli("gen -o " + out.string() + " --records 100000000000000 --compress zst").code, 3);
+  EXPECT_EQ(RunCli("gen -o " + out.string() + " --records 1000").code, 0);
+}
+
 TEST_F(Cli, HelpTeaches) {
   const Result r = RunCli("gen --help");
   EXPECT_EQ(r.code, 0);
