@@ -124,6 +124,10 @@ std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std
 // JOB_COMPLETION_INDEX with FLOWSIFT_SHARD_COUNT), else {0, 1}.
 std::pair<uint32_t, uint32_t> ParseShard(const std::string& text);
 
+// -j/--threads: 0 -> the CPUs this process may use (pipeline/cpus.h); more than those is run as
+// asked, with a note on stderr (the extra threads take turns on the CPUs and add memory).
+unsigned ThreadsFor(unsigned requested);
+
 // "500M" -> 524288000; accepts K, M, G, T (powers of 1024) and plain byte counts.
 // Throws CLI::ValidationError on anything else.
 uint64_t ParseSize(const std::string& text);

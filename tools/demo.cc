@@ -11,7 +11,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "kernels/target.h"
@@ -39,13 +38,14 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
       ->transform([](const std::string& s) { return std::to_string(ParseSize(s)); })
       ->capture_default_str();
   cmd->add_option("--seed", f.seed, "Random seed for the sample")->capture_default_str();
-  cmd->add_option("-j,--threads", f.threads, "Worker threads (default: all cores)");
+  cmd->add_option("-j,--threads", f.threads,
+                  "Worker threads (default: the CPUs this process may use)")
+      ->check(CLI::Range(0u, 4096u));
   return cmd;
 }
 
 int RunDemo(const DemoFlags& f) {
-  const unsigned threads =
-      f.threads ? f.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = ThreadsFor(f.threads);
   std::string base_tmpl = (fs::temp_directory_path() / "flowsift-demo-XXXXXX").string();
   if (mkdtemp(base_tmpl.data()) == nullptr)
     throw std::runtime_error("cannot create a temporary directory");

@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "kernels/target.h"
+#include "pipeline/cpus.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
 
@@ -35,6 +35,18 @@ uint64_t ParseUnsigned(const std::string& text, const char* what) {
 }
 
 }  // namespace
+
+unsigned ThreadsFor(unsigned requested) {
+  const unsigned cpus = UsableCpus();
+  if (requested == 0) return cpus;
+  if (requested > cpus) {
+    fmt::print(stderr,
+               "flowsift: note: -j {} is more than the {} CPU{} this process may use; the threads "
+               "take turns on {} (each adds chunks in flight to memory)\n",
+               requested, cpus, cpus == 1 ? "" : "s", cpus == 1 ? "it" : "them");
+  }
+  return requested;
+}
 
 uint32_t ParseWindow(const std::string& text) {
   static const std::pair<const char*, uint32_t> kNames[] = {
@@ -138,7 +150,10 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_flag("--force", f.force, "Replace OUT if it exists");
   cmd->add_option("-w,--window", f.window, "Window: 60, 300, 600, 3600 seconds or 1m, 5m, 10m, 1h")
       ->capture_default_str();
-  cmd->add_option("-j,--threads", f.threads, "Worker threads (default: all cores)");
+  cmd->add_option("-j,--threads", f.threads,
+                  "Worker threads (default: the CPUs this process may use: its affinity mask\n"
+                  "and cgroup CPU quota, e.g. a Slurm job's CPUs; 0 = that default)")
+      ->check(CLI::Range(0u, 4096u));
   cmd->add_option("--internal", f.internal,
                   "Internal networks, CIDR list (default 10.0.0.0/8,172.16.0.0/12,\n"
                   "192.168.0.0/16,100.64.0.0/10,fc00::/7)");
@@ -182,7 +197,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   opt.out_dir = f.out_dir;
   opt.force = f.force;
   opt.window = ParseWindow(f.window);
-  opt.threads = f.threads ? f.threads : std::max(1u, std::thread::hardware_concurrency());
+  opt.threads = ThreadsFor(f.threads);
   std::string error;
   if (!f.internal.empty()) {
     auto internal = NetworkSet::Parse(f.internal, &error);

@@ -167,6 +167,27 @@ TEST_F(Cli, DemoRunsThePipelineAndReportsTheMalformedLines) {
   }
 }
 
+TEST_F(Cli, ThreadsDefaultToTheCpusTheProcessMayUse) {
+  // `taskset -c 0` gives the process one CPU, as a Slurm job's cpuset or a container's does:
+  // the default is one thread (std::thread::hardware_concurrency would say the machine's all).
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);
+  const std::string run =
+      "run " + (dir_ / "in").string() + " --no-progress --force --stats-json - -o ";
+  Result r = RunCli(run + (dir_ / "out").string(), "taskset -c 0 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"threads\": 1,"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("note:")));
+  // More threads than that run as asked, with a note; -j 0 is the default.
+  r = RunCli(run + (dir_ / "out").string() + " -j 3", "taskset -c 0 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"threads\": 3,"));
+  EXPECT_THAT(r.out, HasSubstr("note: -j 3 is more than the 1 CPU this process may use"));
+  r = RunCli(run + (dir_ / "out").string() + " -j 0", "taskset -c 0 ");
+  EXPECT_THAT(r.out, HasSubstr("\"threads\": 1,"));
+  EXPECT_EQ(RunCli(run + (dir_ / "out").string() + " -j 5000").code, 2);
+  EXPECT_EQ(RunCli(run + (dir_ / "out").string() + " -j -1").code, 2);
+}
+
 TEST_F(Cli, RunExitCodesAndOutputs) {
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 5000").code, 0);
   Result r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string() +

@@ -1,0 +1,120 @@
+#include "pipeline/cpus.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The first line of a small file, "" when it cannot be read.
+std::string FirstLine(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// quota / period rounded up, 0 for no quota (or nonsense).
+unsigned Cpus(int64_t quota, int64_t period) {
+  if (quota <= 0 || period <= 0) return 0;
+  return static_cast<unsigned>(std::max<int64_t>(1, (quota + period - 1) / period));
+}
+
+// One cgroup directory's quota: cgroup v2's cpu.max, else v1's two files.
+unsigned LimitOf(const fs::path& dir) {
+  std::istringstream max(FirstLine(dir / "cpu.max"));
+  std::string quota;
+  int64_t period = 0;
+  if (max >> quota >> period) {
+    if (quota == "max") return 0;
+    try {
+      return Cpus(std::stoll(quota), period);
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+  try {
+    const std::string q = FirstLine(dir / "cpu.cfs_quota_us");
+    const std::string p = FirstLine(dir / "cpu.cfs_period_us");
+    if (q.empty() || p.empty()) return 0;
+    return Cpus(std::stoll(q), std::stoll(p));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// The smallest quota of the cgroup at `cgroup_path` under `top` (a hierarchy's mount) and of its
+// ancestors up to `top`, 0 for none. A path that does not exist under the mount is the host's
+// view of a cgroup namespace: the mount itself is then this process's cgroup.
+unsigned LimitUpFrom(const fs::path& top, const std::string& cgroup_path) {
+  std::error_code ec;
+  const fs::path base = top.lexically_normal();
+  fs::path dir = (base / fs::path(cgroup_path).relative_path()).lexically_normal();
+  const fs::path rel = dir.lexically_relative(base);
+  if (rel.empty() || rel == "." || *rel.begin() == ".." || !fs::is_directory(dir, ec)) dir = base;
+  unsigned limit = 0;
+  for (;; dir = dir.parent_path()) {
+    const unsigned l = LimitOf(dir);
+    if (l != 0 && (limit == 0 || l < limit)) limit = l;
+    if (dir == base || dir == dir.parent_path()) break;
+  }
+  return limit;
+}
+
+}  // namespace
+
+unsigned CgroupCpuLimit(const std::string& root) {
+  std::ifstream in(root + "/proc/self/cgroup");
+  std::string line;
+  unsigned limit = 0;
+  const auto take = [&limit](unsigned l) {
+    if (l != 0 && (limit == 0 || l < limit)) limit = l;
+  };
+  // Lines are "hierarchy-id:controllers:path"; v2's is "0::path".
+  while (std::getline(in, line)) {
+    const size_t a = line.find(':');
+    const size_t b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1);
+    const std::string path = line.substr(b + 1);
+    if (line.compare(0, a, "0") == 0 && controllers.empty()) {
+      take(LimitUpFrom(root + "/sys/fs/cgroup", path));
+      continue;
+    }
+    std::istringstream list(controllers);
+    std::string c;
+    bool cpu = false;
+    while (std::getline(list, c, ',')) cpu |= c == "cpu";
+    if (!cpu) continue;
+    // Distributions mount the v1 cpu controller under one of these names (the others are links).
+    for (const char* mount : {"cpu", "cpu,cpuacct", "cpuacct,cpu"}) {
+      std::error_code ec;
+      const fs::path top = root + "/sys/fs/cgroup/" + mount;
+      if (!fs::is_directory(top, ec)) continue;
+      take(LimitUpFrom(top, path));
+      break;
+    }
+  }
+  return limit;
+}
+
+unsigned UsableCpus() {
+  unsigned cpus = 0;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) cpus = static_cast<unsigned>(CPU_COUNT(&set));
+  if (cpus == 0) cpus = std::thread::hardware_concurrency();
+  const unsigned quota = CgroupCpuLimit();
+  if (quota != 0) cpus = std::min(cpus == 0 ? quota : cpus, quota);
+  return std::max(1u, cpus);
+}
+
+}  // namespace flowsift

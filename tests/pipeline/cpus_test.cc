@@ -1,0 +1,93 @@
+// The default thread count: the affinity mask, and cgroup CPU quotas on made-up /proc and /sys
+// trees.
+#include "pipeline/cpus.h"
+
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "tests/test_util.h"
+
+namespace flowsift {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+using testing::WriteFile;
+
+TEST(CgroupCpuLimit, V2QuotaRoundsUpAndTheSmallestAncestorWins) {
+  TempDir root;
+  const fs::path cg = root.path() / "sys/fs/cgroup";
+  WriteFile(root.path() / "proc/self/cgroup", "0::/system.slice/job.scope\n");
+  WriteFile(cg / "system.slice/job.scope/cpu.max", "max 100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);  // no quota anywhere
+  WriteFile(cg / "system.slice/job.scope/cpu.max", "150000 100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 2u);  // 1.5 CPUs: two threads
+  WriteFile(cg / "system.slice/job.scope/cpu.max", "50000 100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 1u);  // half a CPU is still one thread
+  WriteFile(cg / "system.slice/job.scope/cpu.max", "800000 100000\n");
+  WriteFile(cg / "system.slice/cpu.max", "300000 100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 3u);  // the parent's is smaller
+  WriteFile(cg / "cpu.max", "200000 100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 2u);  // and the root's smaller still
+}
+
+TEST(CgroupCpuLimit, AContainersOwnCgroupIsTheMount) {
+  // In a cgroup namespace /proc/self/cgroup says "/", or a host path the container cannot see.
+  TempDir root;
+  WriteFile(root.path() / "sys/fs/cgroup/cpu.max", "400000 100000\n");
+  WriteFile(root.path() / "proc/self/cgroup", "0::/\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 4u);
+  WriteFile(root.path() / "proc/self/cgroup", "0::/kubepods/burstable/pod1/abc\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 4u);
+  WriteFile(root.path() / "proc/self/cgroup", "0::/../../etc\n");  // never above the mount
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 4u);
+}
+
+TEST(CgroupCpuLimit, V1CpuController) {
+  TempDir root;
+  const fs::path cpu = root.path() / "sys/fs/cgroup/cpu,cpuacct";
+  WriteFile(root.path() / "proc/self/cgroup",
+            "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n");
+  WriteFile(cpu / "docker/abc/cpu.cfs_quota_us", "-1\n");
+  WriteFile(cpu / "docker/abc/cpu.cfs_period_us", "100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
+  WriteFile(cpu / "docker/abc/cpu.cfs_quota_us", "250000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 3u);
+  // "cpuacct" alone is not the cpu controller.
+  WriteFile(root.path() / "proc/self/cgroup", "4:cpuacct:/docker/abc\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
+}
+
+TEST(CgroupCpuLimit, NothingReadableIsNoLimit) {
+  TempDir root;
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);  // no /proc at all
+  WriteFile(root.path() / "proc/self/cgroup", "garbage\n::\n0::/a\n");
+  WriteFile(root.path() / "sys/fs/cgroup/a/cpu.max", "lots 100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
+  WriteFile(root.path() / "sys/fs/cgroup/a/cpu.max", "100000 0\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
+}
+
+TEST(UsableCpus, FollowsTheAffinityMask) {
+  const unsigned all = UsableCpus();
+  EXPECT_GE(all, 1u);
+  EXPECT_LE(all, std::max(1u, std::thread::hardware_concurrency()));
+  // A thread pinned to one CPU (as `taskset -c 0` pins a process) may use one.
+  unsigned pinned = 0;
+  std::thread t([&pinned] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(sched_getcpu(), &set);
+    ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(set), &set), 0);
+    pinned = UsableCpus();
+  });
+  t.join();
+  EXPECT_EQ(pinned, 1u);
+}
+
+}  // namespace
+}  // namespace flowsift
