@@ -277,16 +277,18 @@ struct WindowAgg {
   DistinctCounter src, dst;
   PortCounter ports;
 
+  // The counters, in the order of the state file (Aggregator::Save): the one list that Merge,
+  // Save and Load go through. `Self` is WindowAgg or const WindowAgg.
+  template <typename Self>
+  static auto Counters(Self& a) {
+    return std::array{&a.records, &a.nodata, &a.skipdata,       &a.accepted,     &a.rejected,
+                      &a.packets, &a.bytes,  &a.rejected_bytes, &a.out_external, &a.in_external};
+  }
+
   void Merge(const WindowAgg& o) {
-    records += o.records, nodata += o.nodata, skipdata += o.skipdata;
-    accepted += o.accepted, rejected += o.rejected;
-    for (auto [sum, v] : {std::pair{&packets, o.packets},
-                          {&bytes, o.bytes},
-                          {&rejected_bytes, o.rejected_bytes},
-                          {&out_external, o.out_external},
-                          {&in_external, o.in_external}}) {
-      AddSaturating(*sum, v);
-    }
+    const auto into = Counters(*this);
+    const auto from = Counters(o);
+    for (size_t i = 0; i < into.size(); ++i) AddSaturating(*into[i], *from[i]);
     src.Merge(o.src);
     dst.Merge(o.dst);
     ports.Merge(o.ports);
@@ -813,10 +815,7 @@ void Aggregator::Save(ByteWriter& out) const {
     for (const auto& [key, a] : s.window_aggs) {
       out.U32(id[key.iface]);
       out.U64(key.start);
-      for (uint64_t v : {a.records, a.nodata, a.skipdata, a.accepted, a.rejected, a.packets,
-                         a.bytes, a.rejected_bytes, a.out_external, a.in_external}) {
-        out.U64(v);
-      }
+      for (const uint64_t* v : WindowAgg::Counters(a)) out.U64(*v);
       a.src.Save(out);
       a.dst.Save(out);
       a.ports.Save(out);
@@ -868,17 +867,15 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
     s.SeeAccount(remap[k], account, {order, row});
   }
   const uint64_t n_windows = in.U64();
-  // 12 words, two counters (5 bytes each when empty) and the ports (3 bytes when empty).
-  if (!in.Expect(n_windows, 12 * 8 + 13)) return fail("window count");
+  // The key (interface 4 bytes, start 8), the ten counters, two distinct counters (5 bytes each
+  // when empty) and the ports (3 bytes when empty).
+  if (!in.Expect(n_windows, 4 + 8 + 10 * 8 + 13)) return fail("window count");
   for (uint64_t k = 0; k < n_windows; ++k) {
     const uint32_t iface = in.U32();
     const uint64_t start = in.U64();
     if (in.failed() || iface >= n_interfaces) return fail("window key");
     WindowAgg& a = s.Window({remap[iface], start});
-    for (uint64_t* v : {&a.records, &a.nodata, &a.skipdata, &a.accepted, &a.rejected, &a.packets,
-                        &a.bytes, &a.rejected_bytes, &a.out_external, &a.in_external}) {
-      AddSaturating(*v, ClampToSum(in.U64()));
-    }
+    for (uint64_t* v : WindowAgg::Counters(a)) AddSaturating(*v, ClampToSum(in.U64()));
     if (!a.src.Load(in) || !a.dst.Load(in) || !a.ports.Load(in)) return fail("window counters");
   }
   const uint64_t n_talkers = in.U64();
