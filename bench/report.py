@@ -270,8 +270,9 @@ def render_section(res, plot_prefix):
            "",
            f"`scripts/bench` ({m['mode']} mode), {m['reps']} repetitions per timing: medians with "
            "[min-max]. GB/s = 1e9 bytes of uncompressed text per second. Data in the page cache "
-           "(a warm-up run first). flowsift: wall time of `flowsift run` (all outputs); DuckDB: "
-           "query time inside one process (start-up excluded).",
+           "(a warm-up run first, and each timed run's inputs read again, untimed, just before "
+           "it: some kernels evict files idle for a minute). flowsift: wall time of `flowsift "
+           "run` (all outputs); DuckDB: query time inside one process (start-up excluded).",
            "",
            "| machine | |", "|---|---|",
            f"| CPU | {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB |",
