@@ -244,13 +244,15 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const bool exposure_apart = !detect && threads > 1;
   // One thread runs the parse and the serial nodes by turns, a chunk each, and each turn
   // first reloads the lines of its tables that the others evicted. Larger chunks are fewer
-  // turns: mapped v2 and v5 files in 16 MiB chunks, one in flight, ran 4-8% faster with
-  // detection (aggregator and detector take turns) and ~3% without
+  // turns: mapped (--mmap) v2 and v5 files in 16 MiB chunks, one in flight, ran 4-8% faster
+  // with detection (aggregator and detector take turns) and ~3% without
   // (docs/performance-history.md, "Twenty-third session"). A mapped chunk is a view of the
   // mapping, so its size costs only its parsed columns (+18 MB peak RSS on 1 GiB of v2 with
-  // detection); decompressed chunks are buffers of their own and stay at kChunkBytes (16 MiB
-  // was slower for `.gz`). On two threads the serial nodes mostly run at once, each on its own
-  // thread, and 16 MiB chunks measured no faster there.
+  // detection); decompressed and read() chunks are buffers of their own and stay at
+  // kChunkBytes, one in flight (16 MiB was slower for `.gz`; v2 read in 4 MiB chunks took
+  // 0.94-0.96x the wall time of mapped 16 MiB ones, "Fortieth session"). On two threads the
+  // serial nodes mostly run at once, each on its own thread, and 16 MiB chunks measured no
+  // faster there.
   const bool larger_mapped_chunks = threads == 1 && options.chunk_bytes == 0;
   const size_t chunk_bytes = options.chunk_bytes ? options.chunk_bytes : kChunkBytes;
   const size_t in_flight = options.max_chunks_in_flight ? options.max_chunks_in_flight
@@ -263,6 +265,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   read_options.chunk_bytes = chunk_bytes;
   read_options.mapped_chunk_bytes = larger_mapped_chunks ? kOneThreadChunkBytes : chunk_bytes;
   read_options.format = options.format;
+  read_options.map_files = options.map_files;
 
   std::vector<std::unique_ptr<FileReader>> readers(files.size());
   std::atomic<size_t> next_file{0};

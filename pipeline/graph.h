@@ -41,6 +41,7 @@ struct GraphOptions {
   unsigned partitions = 0;
   // Records whose start lies outside [since, until) are skipped (counted as filtered).
   uint64_t since = 0, until = UINT64_MAX;
+  bool map_files = false;  // ReadOptions::map_files (--mmap)
 };
 
 // What happened to one input file.

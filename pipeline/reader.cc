@@ -110,8 +110,9 @@ class RawInput {
  public:
   // The buffer is not zeroed (new[] without "()"): a run over 10,000 small .gz files spent 7%
   // of its time clearing one 256 KiB buffer per file, of which a few KB are read.
-  RawInput(int fd, size_t bytes)
-      : fd_(fd), size_(std::max<size_t>(bytes, 64)), buf_(new uint8_t[size_]) {}
+  // `limit`: read at most that many bytes of the file (0: to its end).
+  RawInput(int fd, size_t bytes, uint64_t limit = 0)
+      : fd_(fd), size_(std::max<size_t>(bytes, 64)), buf_(new uint8_t[size_]), limit_(limit) {}
   const uint8_t* data() const { return buf_.get() + pos_; }
   size_t avail() const { return len_ - pos_; }
   void Consume(size_t n) {
@@ -128,8 +129,11 @@ class RawInput {
       len_ -= pos_;
       pos_ = 0;
     }
+    size_t want = size_ - len_;
+    if (limit_ != 0) want = static_cast<size_t>(std::min<uint64_t>(want, limit_ - total_));
+    if (want == 0) return false;
     for (;;) {
-      const ssize_t n = read(fd_, buf_.get() + len_, size_ - len_);
+      const ssize_t n = read(fd_, buf_.get() + len_, want);
       if (n > 0) {
         len_ += static_cast<size_t>(n);
         total_ += static_cast<uint64_t>(n);
@@ -158,6 +162,7 @@ class RawInput {
   size_t pos_ = 0, len_ = 0;
   uint64_t consumed_ = 0, total_ = 0;
   int error_ = 0;
+  uint64_t limit_;
 };
 
 struct Fault {
@@ -492,9 +497,10 @@ class FileReader::Impl {
       CheckHeader();
     }
     for (;;) {
-      // A mapped file is checked before its bytes are looked at: once it is shorter than
-      // when it was opened its contents are not trusted (a rewrite, copytruncate rotation).
-      if (mapped_ && !StillWhole()) {
+      // A plain file (mapped or read) is checked before its bytes are looked at: once it is
+      // shorter than when it was opened its contents are not trusted (a rewrite, copytruncate
+      // rotation). One fstat a chunk.
+      if ((mapped_ || opened_size_ != 0) && !StillWhole()) {
         Shrank(offset_);
         return Final();
       }
@@ -562,6 +568,12 @@ class FileReader::Impl {
     }
     if (CompressionOf(magic, static_cast<size_t>(got)) != Compression::kNone) return OpenStream();
     if (size <= std::min<uint64_t>(options_.chunk_bytes, kReadWholeBytes)) return ReadWhole(size);
+    if (!options_.map_files) {
+      // The size when opened bounds the read and is checked like a mapping's (StillWhole).
+      opened_size_ = size;
+      outcome_.disk_bytes = size;
+      return OpenStream();
+    }
     int error = 0;
     std::unique_ptr<MappedFile> map = MappedFile::Map(fd_, size, &error);
     if (!map) return OpenStream();  // e.g. a file system without mmap: read() it instead
@@ -610,7 +622,7 @@ class FileReader::Impl {
   }
 
   bool OpenStream() {
-    raw_ = std::make_unique<RawInput>(fd_, options_.read_bytes);
+    raw_ = std::make_unique<RawInput>(fd_, options_.read_bytes, opened_size_);
     raw_->Want(4);
     outcome_.compression = CompressionOf(raw_->data(), raw_->avail());
     switch (outcome_.compression) {
@@ -761,15 +773,17 @@ class FileReader::Impl {
     return ok;
   }
 
-  // The mapped file has its size of when it was opened and no page of it was zero-filled.
+  // The plain file (mapped or read) still has its size of when it was opened, and no page of a
+  // mapping was zero-filled.
   bool StillWhole() const {
     struct stat st;
-    return mapped_->ZeroFilledFrom() == UINT64_MAX &&
-           (fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) >= mapped_->size());
+    if (mapped_ && mapped_->ZeroFilledFrom() != UINT64_MAX) return false;
+    const uint64_t size = mapped_ ? mapped_->size() : opened_size_;
+    return fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) >= size;
   }
 
-  // A plain file (mapped, or read whole) is shorter than the outcome_.disk_bytes it had when
-  // opened: lines from `from` on are not read.
+  // A plain file (mapped, read, or read whole) is shorter than the outcome_.disk_bytes it had
+  // when opened: lines from `from` on are not read.
   void Shrank(uint64_t from) {
     struct stat st;
     const bool known = fstat(fd_, &st) == 0;
@@ -795,7 +809,7 @@ class FileReader::Impl {
   void Finish() {
     // Lines skipped as too long were scanned through the mapping, maybe into zeros.
     if (mapped_ && !IsFailure(outcome_.status) && !StillWhole()) Shrank(offset_);
-    if (raw_) outcome_.disk_bytes = raw_->total();
+    if (raw_ && opened_size_ == 0) outcome_.disk_bytes = raw_->total();
     if (decoder_) outcome_.members = decoder_->members();
     if (outcome_.status == FileStatus::kOk && outcome_.data_bytes == 0) {
       outcome_.status = FileStatus::kEmpty;
@@ -839,6 +853,7 @@ class FileReader::Impl {
   uint64_t offset_ = 0;  // of window_[begin_] in the decompressed file
 
   std::shared_ptr<const MappedFile> mapped_;
+  uint64_t opened_size_ = 0;  // a plain regular file read(), not mapped: its size when opened
   std::unique_ptr<RawInput> raw_;
   std::unique_ptr<Decoder> decoder_;
   std::shared_ptr<BufferPool> pool_;

@@ -119,8 +119,17 @@ struct ReadOptions {
   // Target chunk size: a chunk holds the whole lines within its first chunk_bytes bytes, or
   // one longer line of up to kMaxLineBytes. Any value >= 1 works (tests use tiny ones).
   size_t chunk_bytes = kChunkBytes;
-  // The same for a plain file that is memory-mapped (its chunks are views of the mapping, so
-  // their size costs no buffer); 0 = chunk_bytes.
+  // Plain regular files over kReadWholeBytes (256 KiB) and one chunk: false, read() into
+  // chunk buffers (256 KiB at a time into a small buffer, then copied, so the chunk is in the
+  // cache when it is parsed); true, memory-mapped (chunks are views of the mapping). On the
+  // PVM guests of our benchmarks each new page of a mapping costs the hypervisor ~2-3 us
+  // (shadow page tables): reading 1 GiB of v2 took 0.92-0.94x the wall time of mapping it on
+  // two threads, v5 0.90x (docs/performance-history.md, "Fortieth session"). Either way a
+  // file is read as it was when opened: bytes appended later are not, and a file that gets
+  // shorter stops with FileStatus::kShrank.
+  bool map_files = false;
+  // The chunk size for a memory-mapped file (its chunks are views of the mapping, so their
+  // size costs no buffer); 0 = chunk_bytes.
   size_t mapped_chunk_bytes = 0;
   // Format of files without a header line (--format); null = Format::Default().
   std::shared_ptr<const Format> format;

@@ -32,6 +32,7 @@ struct RunOptions {
   bool strict = false;                        // any bad line makes the exit code 1
   bool partial = false;    // also write OUT/state.bin.zst for `flowsift merge` (docs/partial.md)
   size_t chunk_bytes = 0;  // 0 = GraphOptions' choice
+  bool map_files = false;  // --mmap: map plain files instead of read() (ReadOptions::map_files)
   std::string version = "dev";  // tool version for the manifest
   std::string simd_target;      // for the manifest
   std::string options_text;     // the command line, for the manifest

@@ -66,6 +66,7 @@ struct RunFlags {
   std::string stats_json;
   std::string config;  // detection thresholds file
   bool no_detect = false, print_config = false;
+  bool mmap = false;  // map plain files instead of read()
 };
 CLI::App* AddRun(CLI::App& app, RunFlags& flags);
 int RunRun(const RunFlags& flags, const std::string& command_line);

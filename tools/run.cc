@@ -179,6 +179,9 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_flag("--print-config", f.print_config,
                 "Print every detection threshold with its default and source, then exit");
   cmd->add_flag("--no-detect", f.no_detect, "Skip detection (findings.jsonl.zst is written empty)");
+  cmd->add_flag("--mmap", f.mmap,
+                "Memory-map plain files instead of read()ing them (same outputs; read() was\n"
+                "faster on the VMs we measure, see docs/input.md)");
   return cmd;
 }
 
@@ -212,6 +215,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   std::tie(opt.since, opt.until) = ParseTimeRange(f.since, f.until);
   std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
   opt.strict = f.strict;
+  opt.map_files = f.mmap;
   opt.partial = f.partial;
   if (!f.config.empty()) {
     std::ifstream in(f.config, std::ios::binary);

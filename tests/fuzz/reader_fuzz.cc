@@ -4,9 +4,10 @@
 // with the file's outcome; its byte counts add up; and every chunk parses with every line
 // accounted for.
 //
-// Input: byte 0 picks how the file is read: bits 0-3 the chunk size (16 bytes << k), bits 4-6
-// the read() size for streams (64 bytes << k), bit 7 a descriptor (the stream path) instead of
-// a path (plain files read whole or mapped); the rest is the file. Seeds: tests/fuzz/corpus/reader.
+// Input: byte 0 picks how the file is read: bits 0-3 the chunk size (16 bytes << k), bits 4-5
+// the read() size for streams (64 bytes << k), bit 6 map plain files (ReadOptions::map_files),
+// bit 7 a descriptor (the stream path) instead of a path (plain files read whole, read() or
+// mapped); the rest is the file. Seeds: tests/fuzz/corpus/reader.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -33,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   flowsift::ReadOptions options;
   options.chunk_bytes = size_t{16} << (mode & 15);
-  options.read_bytes = size_t{64} << ((mode >> 4) & 7);
+  options.read_bytes = size_t{64} << ((mode >> 4) & 3);
+  options.map_files = (mode >> 6) & 1;
   const std::string path = "/proc/self/fd/" + std::to_string(file);
   flowsift::InputFile input;
   int stream = -1;

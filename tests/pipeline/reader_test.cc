@@ -11,6 +11,7 @@
 #include <array>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <random>
 #include <string>
@@ -608,9 +609,9 @@ TEST_F(ReaderTest, StdinPipePlainAndGzip) {
       << r.outcome.message;
 }
 
-// A plain file of one chunk, up to 256 KiB, is read into a buffer rather than mapped; a larger
-// one, or one of several chunks, is mapped. Both give the same chunks.
-TEST_F(ReaderTest, SmallPlainFilesAreReadWholeAndLargeOnesMapped) {
+// A plain file of one chunk, up to 256 KiB, is read whole into a buffer; a larger one, or one of
+// several chunks, is read() in chunks, or mapped with map_files. All give the same chunks.
+TEST_F(ReaderTest, SmallPlainFilesAreReadWholeLargeOnesReadOrMapped) {
   const std::string small = Records(1000);  // ~110 KB
   ASSERT_LT(small.size(), size_t{256} << 10);
   const std::string big = Records(3000);  // ~330 KB
@@ -619,13 +620,19 @@ TEST_F(ReaderTest, SmallPlainFilesAreReadWholeAndLargeOnesMapped) {
     std::string name;
     const std::string* text;
     size_t chunk;
+    bool map_files;
     bool mapped;
-  } cases[] = {{"small.log", &small, size_t{4} << 20, false},
-               {"small-chunked.log", &small, 16 << 10, true},
-               {"big.log", &big, size_t{4} << 20, true}};
+  } cases[] = {{"small.log", &small, size_t{4} << 20, false, false},
+               {"small-mmap.log", &small, size_t{4} << 20, true, false},
+               {"small-chunked.log", &small, 16 << 10, false, false},
+               {"small-chunked-mmap.log", &small, 16 << 10, true, true},
+               {"big.log", &big, size_t{4} << 20, false, false},
+               {"big-mmap.log", &big, size_t{4} << 20, true, true}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    FileReader reader(0, File(Write(c.name, *c.text)), Chunked(c.chunk));
+    ReadOptions o = Chunked(c.chunk);
+    o.map_files = c.map_files;
+    FileReader reader(0, File(Write(c.name, *c.text)), o);
     std::string text;
     size_t chunks = 0;
     std::optional<Chunk> chunk;
@@ -655,6 +662,7 @@ TEST_F(ReaderTest, MappedChunkBytesSizeOnlyMappedFiles) {
   const std::string gz = Write("m.log.gz", Gzip(text));
   const std::string small = Write("s.log", text.substr(0, 40000));
   ReadOptions o = Chunked(16 << 10);
+  o.map_files = true;
   o.mapped_chunk_bytes = 64 << 10;
   const auto largest = [](const ReadResult& r) {
     return *std::max_element(r.sizes.begin(), r.sizes.end());
@@ -672,31 +680,65 @@ TEST_F(ReaderTest, MappedChunkBytesSizeOnlyMappedFiles) {
 }
 
 TEST_F(ReaderTest, FileThatShrinksBetweenChunksStopsWithShrank) {
-  const std::string text = Records(20000);
-  const std::string path = Write("s.log", text);
-  FileReader reader(0, File(path), Chunked(64 << 10));
-  std::optional<Chunk> first = reader.Next();
-  ASSERT_TRUE(first.has_value());
-  ASSERT_FALSE(first->last);
-  const size_t first_end = text.rfind('\n', (64 << 10) - 1) + 1;
-  EXPECT_EQ(first->size, first_end);
-  ASSERT_EQ(truncate(path.c_str(), 100000), 0);
-  std::optional<Chunk> next = reader.Next();
-  ASSERT_TRUE(next.has_value());
-  EXPECT_TRUE(next->last);
-  EXPECT_EQ(next->size, 0u);
-  ASSERT_NE(next->outcome, nullptr);
-  EXPECT_EQ(next->outcome->status, FileStatus::kShrank);
-  EXPECT_EQ(next->outcome->message, path + ": shrank: file shrank while being read (" +
-                                        std::to_string(text.size()) +
-                                        " bytes when opened, 100000 bytes now); lines from byte " +
-                                        std::to_string(first_end) + " on are not read");
-  EXPECT_FALSE(reader.Next().has_value());
-  // The chunk handed out before the truncation lies within the file's new size: intact.
-  EXPECT_FALSE(first->Damaged());
-  ParseScratch scratch;
-  EXPECT_EQ(ParseChunk(first->data, first->size, *first->format, AllFields(), scratch).rows,
-            Count(text.substr(0, first_end), '\n'));
+  for (const bool map_files : {false, true}) {
+    SCOPED_TRACE(map_files ? "mapped" : "read");
+    const std::string text = Records(20000);
+    const std::string path = Write(map_files ? "sm.log" : "s.log", text);
+    ReadOptions o = Chunked(64 << 10);
+    o.map_files = map_files;
+    FileReader reader(0, File(path), o);
+    std::optional<Chunk> first = reader.Next();
+    ASSERT_TRUE(first.has_value());
+    ASSERT_FALSE(first->last);
+    const size_t first_end = text.rfind('\n', (64 << 10) - 1) + 1;
+    EXPECT_EQ(first->size, first_end);
+    ASSERT_EQ(truncate(path.c_str(), 100000), 0);
+    std::optional<Chunk> next = reader.Next();
+    ASSERT_TRUE(next.has_value());
+    EXPECT_TRUE(next->last);
+    EXPECT_EQ(next->size, 0u);
+    ASSERT_NE(next->outcome, nullptr);
+    EXPECT_EQ(next->outcome->status, FileStatus::kShrank);
+    EXPECT_EQ(next->outcome->message,
+              path + ": shrank: file shrank while being read (" + std::to_string(text.size()) +
+                  " bytes when opened, 100000 bytes now); lines from byte " +
+                  std::to_string(first_end) + " on are not read");
+    EXPECT_FALSE(reader.Next().has_value());
+    // The chunk handed out before the truncation lies within the file's new size: intact.
+    EXPECT_FALSE(first->Damaged());
+    ParseScratch scratch;
+    EXPECT_EQ(ParseChunk(first->data, first->size, *first->format, AllFields(), scratch).rows,
+              Count(text.substr(0, first_end), '\n'));
+  }
+}
+
+// A file is read as it was when opened: lines appended while it is read are not (a log still
+// being written could end in a partial line), mapped or not.
+TEST_F(ReaderTest, LinesAppendedWhileReadingAreNotRead) {
+  for (const bool map_files : {false, true}) {
+    SCOPED_TRACE(map_files ? "mapped" : "read");
+    const std::string text = Records(20000);
+    const std::string path = Write(map_files ? "gm.log" : "g.log", text);
+    ReadOptions o = Chunked(64 << 10);
+    o.map_files = map_files;
+    FileReader reader(0, File(path), o);
+    std::optional<Chunk> chunk = reader.Next();
+    ASSERT_TRUE(chunk.has_value());
+    std::string got(reinterpret_cast<const char*>(chunk->data), chunk->size);
+    {
+      std::ofstream more(path, std::ios::app);
+      more << Records(100);
+    }
+    while ((chunk = reader.Next())) {
+      got.append(reinterpret_cast<const char*>(chunk->data), chunk->size);
+      if (chunk->last) {
+        EXPECT_EQ(chunk->outcome->status, FileStatus::kOk) << chunk->outcome->message;
+        EXPECT_EQ(chunk->outcome->disk_bytes, text.size());
+        EXPECT_EQ(chunk->outcome->data_bytes, text.size());
+      }
+    }
+    EXPECT_EQ(got, text);
+  }
 }
 
 // The race the size checks cannot close: the file shrinks after a chunk was handed out and
@@ -705,7 +747,9 @@ TEST_F(ReaderTest, FileThatShrinksBetweenChunksStopsWithShrank) {
 TEST_F(ReaderTest, ChunkOfAFileThatShrankAfterwardsIsDamagedNotFatal) {
   const std::string text = Records(20000);
   const std::string path = Write("r.log", text);
-  FileReader reader(0, File(path), Chunked(256 << 10));
+  ReadOptions o = Chunked(256 << 10);
+  o.map_files = true;
+  FileReader reader(0, File(path), o);
   std::optional<Chunk> first = reader.Next();
   std::optional<Chunk> second = reader.Next();
   ASSERT_TRUE(second.has_value());

@@ -38,13 +38,14 @@ std::string WriteGenerated(const std::filesystem::path& dir, uint64_t seed) {
 }
 
 RunResult RunDir(const std::string& in, const std::string& out, unsigned threads,
-                 size_t chunk_bytes = 64 << 10, bool detect = true) {
+                 size_t chunk_bytes = 64 << 10, bool detect = true, bool map_files = false) {
   RunOptions opt;
   opt.inputs = {in};
   opt.out_dir = out;
   opt.threads = threads;
   opt.chunk_bytes = chunk_bytes;
   opt.detect.enabled = detect;
+  opt.map_files = map_files;
   return flowsift::Run(opt, nullptr);
 }
 
@@ -117,8 +118,9 @@ TEST(Run, OutputsEqualDirectAggregationAndDoNotDependOnThreads) {
   }
 }
 
-// The default chunking: one thread cuts mapped files into kOneThreadChunkBytes chunks, one in
-// flight; two threads into kChunkBytes. Same outputs, other chunk counts.
+// The default chunking: one thread cuts mapped files (--mmap) into kOneThreadChunkBytes chunks,
+// one in flight; two threads, and files read rather than mapped, into kChunkBytes. Same outputs,
+// other chunk counts.
 TEST(Run, DefaultChunksOfOneThreadGiveTheSameOutputs) {
   TempDir tmp;
   GenOptions g;
@@ -126,10 +128,12 @@ TEST(Run, DefaultChunksOfOneThreadGiveTheSameOutputs) {
   g.records = 330000;  // ~36 MB: three large chunks, nine small ones
   g.interfaces = 40;
   WriteFile(tmp.path() / "in" / "big.log", GenerateText(g));
-  const RunResult one = RunDir(tmp / "in", tmp / "one", 1, 0);
+  const RunResult one = RunDir(tmp / "in", tmp / "one", 1, 0, true, /*map_files=*/true);
   ASSERT_EQ(one.exit_code, 0) << one.error;
-  const RunResult two = RunDir(tmp / "in", tmp / "two", 2, 0);
+  const RunResult two = RunDir(tmp / "in", tmp / "two", 2, 0, true, /*map_files=*/true);
   ASSERT_EQ(two.exit_code, 0) << two.error;
+  const RunResult read = RunDir(tmp / "in", tmp / "read", 1, 0);  // read(), not mapped
+  ASSERT_EQ(read.exit_code, 0) << read.error;
   const uint64_t size = std::filesystem::file_size(tmp.path() / "in" / "big.log");
   ASSERT_GT(size, 2 * kOneThreadChunkBytes);
   // Chunks hold the whole lines within their first N bytes; the last may be empty.
@@ -137,9 +141,11 @@ TEST(Run, DefaultChunksOfOneThreadGiveTheSameOutputs) {
   EXPECT_GE(large, size / kOneThreadChunkBytes + 1);
   EXPECT_LE(large, size / kOneThreadChunkBytes + 2);
   EXPECT_GE(two.graph.files.at(0).outcome.chunks, size / kChunkBytes + 1);
+  EXPECT_GE(read.graph.files.at(0).outcome.chunks, size / kChunkBytes + 1);
   for (const char* name :
        {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
     EXPECT_EQ(ReadZstd(tmp.path() / "one" / name), ReadZstd(tmp.path() / "two" / name)) << name;
+    EXPECT_EQ(ReadZstd(tmp.path() / "one" / name), ReadZstd(tmp.path() / "read" / name)) << name;
   }
   EXPECT_EQ(one.graph.records, 330000u);
 }

@@ -188,6 +188,18 @@ TEST_F(Cli, ThreadsDefaultToTheCpusTheProcessMayUse) {
   EXPECT_EQ(RunCli(run + (dir_ / "out").string() + " -j -1").code, 2);
 }
 
+TEST_F(Cli, MmapGivesTheSameOutputs) {
+  // 40,000 records (~4.5 MB): a plain file read() in chunks by default, mapped with --mmap.
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 40000 --attacks all").code, 0);
+  const std::string run = "run " + (dir_ / "in").string() + " --no-progress -j 2 -o ";
+  ASSERT_EQ(RunCli(run + (dir_ / "read").string()).code, 0);
+  ASSERT_EQ(RunCli(run + (dir_ / "mmap").string() + " --mmap").code, 0);
+  for (const char* name :
+       {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
+    EXPECT_EQ(ReadFile(dir_ / "read" / name), ReadFile(dir_ / "mmap" / name)) << name;
+  }
+}
+
 TEST_F(Cli, RunExitCodesAndOutputs) {
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 5000").code, 0);
   Result r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string() +
