@@ -213,6 +213,12 @@ class ReaderTest : public ::testing::Test {
     o.chunk_bytes = bytes;
     return o;
   }
+  // A reader of the plain file at `path` in 64 KiB chunks, read() or mapped.
+  FileReader Reader64K(const std::string& path, bool map_files) {
+    ReadOptions o = Chunked(64 << 10);
+    o.map_files = map_files;
+    return FileReader(0, File(path), o);
+  }
 
   std::string root_;
 };
@@ -684,9 +690,7 @@ TEST_F(ReaderTest, FileThatShrinksBetweenChunksStopsWithShrank) {
     SCOPED_TRACE(map_files ? "mapped" : "read");
     const std::string text = Records(20000);
     const std::string path = Write(map_files ? "sm.log" : "s.log", text);
-    ReadOptions o = Chunked(64 << 10);
-    o.map_files = map_files;
-    FileReader reader(0, File(path), o);
+    FileReader reader = Reader64K(path, map_files);
     std::optional<Chunk> first = reader.Next();
     ASSERT_TRUE(first.has_value());
     ASSERT_FALSE(first->last);
@@ -719,9 +723,7 @@ TEST_F(ReaderTest, LinesAppendedWhileReadingAreNotRead) {
     SCOPED_TRACE(map_files ? "mapped" : "read");
     const std::string text = Records(20000);
     const std::string path = Write(map_files ? "gm.log" : "g.log", text);
-    ReadOptions o = Chunked(64 << 10);
-    o.map_files = map_files;
-    FileReader reader(0, File(path), o);
+    FileReader reader = Reader64K(path, map_files);
     std::optional<Chunk> chunk = reader.Next();
     ASSERT_TRUE(chunk.has_value());
     std::string got(reinterpret_cast<const char*>(chunk->data), chunk->size);
