@@ -326,8 +326,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   g.detect = opt.detect;
   g.detect.internal = opt.internal;
   g.since = opt.since;
-  g.map_files = opt.map_files;
   g.until = opt.until;
+  g.map_files = opt.map_files;
   // -j bounds every parallel part of the run: the graph and the output tables.
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             std::max(1u, opt.threads));
