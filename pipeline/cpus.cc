@@ -22,6 +22,9 @@ std::string FirstLine(const fs::path& p) {
   return line;
 }
 
+// The tighter of two limits, 0 standing for none.
+unsigned Tighter(unsigned a, unsigned b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); }
+
 // quota / period rounded up, 0 for no quota (or nonsense).
 unsigned Cpus(int64_t quota, int64_t period) {
   if (quota <= 0 || period <= 0) return 0;
@@ -62,8 +65,7 @@ unsigned LimitUpFrom(const fs::path& top, const std::string& cgroup_path) {
   if (rel.empty() || rel == "." || *rel.begin() == ".." || !fs::is_directory(dir, ec)) dir = base;
   unsigned limit = 0;
   for (;; dir = dir.parent_path()) {
-    const unsigned l = LimitOf(dir);
-    if (l != 0 && (limit == 0 || l < limit)) limit = l;
+    limit = Tighter(limit, LimitOf(dir));
     if (dir == base || dir == dir.parent_path()) break;
   }
   return limit;
@@ -75,9 +77,6 @@ unsigned CgroupCpuLimit(const std::string& root) {
   std::ifstream in(root + "/proc/self/cgroup");
   std::string line;
   unsigned limit = 0;
-  const auto take = [&limit](unsigned l) {
-    if (l != 0 && (limit == 0 || l < limit)) limit = l;
-  };
   // Lines are "hierarchy-id:controllers:path"; v2's is "0::path".
   while (std::getline(in, line)) {
     const size_t a = line.find(':');
@@ -86,7 +85,7 @@ unsigned CgroupCpuLimit(const std::string& root) {
     const std::string controllers = line.substr(a + 1, b - a - 1);
     const std::string path = line.substr(b + 1);
     if (line.compare(0, a, "0") == 0 && controllers.empty()) {
-      take(LimitUpFrom(root + "/sys/fs/cgroup", path));
+      limit = Tighter(limit, LimitUpFrom(root + "/sys/fs/cgroup", path));
       continue;
     }
     std::istringstream list(controllers);
@@ -99,7 +98,7 @@ unsigned CgroupCpuLimit(const std::string& root) {
       std::error_code ec;
       const fs::path top = root + "/sys/fs/cgroup/" + mount;
       if (!fs::is_directory(top, ec)) continue;
-      take(LimitUpFrom(top, path));
+      limit = Tighter(limit, LimitUpFrom(top, path));
       break;
     }
   }
@@ -112,9 +111,7 @@ unsigned UsableCpus() {
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) == 0) cpus = static_cast<unsigned>(CPU_COUNT(&set));
   if (cpus == 0) cpus = std::thread::hardware_concurrency();
-  const unsigned quota = CgroupCpuLimit();
-  if (quota != 0) cpus = std::min(cpus == 0 ? quota : cpus, quota);
-  return std::max(1u, cpus);
+  return std::max(1u, Tighter(cpus, CgroupCpuLimit()));
 }
 
 }  // namespace flowsift
