@@ -299,7 +299,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const auto release_slot = [&limiter] { limiter.decrementer().try_put(flow::continue_msg()); };
 
   ReadNode read(g, flow::unlimited, [&](const ReadToken& t, ReadNode::output_ports_type& out) {
-    const Clock::time_point start = Clock::now();
+    const double start = ThreadCpuSeconds();
     std::unique_ptr<FileReader>& reader = readers[t.file];
     if (!reader) reader = std::make_unique<FileReader>(t.file, files[t.file], read_options);
     const uint64_t disk_before = reader->outcome().disk_bytes;
@@ -317,7 +317,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
       if (last) ++progress->files_done;
     }
     if (last) reader.reset();  // the chunks keep what they point into alive
-    times.local().read += SecondsSince(start);
+    times.local().read += ThreadCpuSeconds() - start;
     std::get<0>(out).try_put(std::make_shared<const Chunk>(std::move(*chunk)));
     if (!last) {
       std::get<1>(out).try_put(t);
@@ -331,7 +331,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
   flow::function_node<std::shared_ptr<const Chunk>> parse(
       g, flow::unlimited, [&](const std::shared_ptr<const Chunk>& chunk) {
-        const Clock::time_point start = Clock::now();
+        const double start = ThreadCpuSeconds();
         std::shared_ptr<Work> work = pool.Get();
         work->chunk = chunk;
         const Format& format = chunk->format ? *chunk->format : Format::Default();
@@ -407,7 +407,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
         unsigned busy = 0;
         for (const PartitionRows& p : work->parts) busy += !p.rows.empty();
-        times.local().parse += SecondsSince(start);
+        times.local().parse += ThreadCpuSeconds() - start;
         if (busy == 0) {
           ReleasePages(*chunk);
           release_slot();
@@ -434,13 +434,13 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const uint8_t first_mask = exposure_apart ? kWindowTable | kTalkerTable : kAllTables;
   // An aggregating node's work on a chunk: its partition's rows, the tables in `mask`.
   const auto aggregate = [&](Aggregator& into, const PartMsg& m, uint8_t mask) {
-    const Clock::time_point start = Clock::now();
+    const double start = ThreadCpuSeconds();
     const Work& w = *m.work;
     const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
     const PartitionRows& p = w.parts[m.part];
     into.AddRows(w.batch, w.chunk->data, order, p.rows.data(),
                  p.tables.empty() ? nullptr : p.tables.data(), p.rows.size(), mask);
-    times.local().aggregate += SecondsSince(start);
+    times.local().aggregate += ThreadCpuSeconds() - start;
     done(m);
   };
   for (unsigned k = 0; k < parts; ++k) {
@@ -454,12 +454,12 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
       // The rows whose source this partition owns: each record is detected once.
       second_nodes.push_back(
           std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
-            const Clock::time_point start = Clock::now();
+            const double start = ThreadCpuSeconds();
             const Work& w = *m.work;
             const PartitionRows& p = w.parts[m.part];
             detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(),
                                  p.tables.empty() ? nullptr : p.tables.data(), p.rows.size());
-            times.local().detect += SecondsSince(start);
+            times.local().detect += ThreadCpuSeconds() - start;
             done(m);
           }));
     }

@@ -37,7 +37,8 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
       {"since", opt.since},
       {"until", opt.until == UINT64_MAX ? ordered_json() : ordered_json(opt.until)},
       {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)},
-      {"strict", opt.strict}};
+      {"strict", opt.strict},
+      {"mmap", opt.map_files}};
   m["detection"] = DetectOptionsJson(opt.detect);
   // A part of a distributed run: its state file is what `flowsift merge` reads.
   if (opt.partial) m["partial"] = {{"state_file", kStateFile}, {"format", kPartialFormatVersion}};

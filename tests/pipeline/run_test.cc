@@ -3,12 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "pipeline/aggregate.h"
 #include "pipeline/generate.h"
+#include "pipeline/graph.h"
 #include "pipeline/tables.h"
 #include "tests/test_util.h"
 
@@ -148,6 +151,30 @@ TEST(Run, DefaultChunksOfOneThreadGiveTheSameOutputs) {
     EXPECT_EQ(ReadZstd(tmp.path() / "one" / name), ReadZstd(tmp.path() / "read" / name)) << name;
   }
   EXPECT_EQ(one.graph.records, 330000u);
+  // The manifest says which way the file was read.
+  EXPECT_EQ(json::parse(ReadFile(tmp.path() / "one" / "manifest.json"))["options"]["mmap"], true);
+  EXPECT_EQ(json::parse(ReadFile(tmp.path() / "read" / "manifest.json"))["options"]["mmap"], false);
+  // Every stage did work and timed it.
+  for (const RunResult* r : {&one, &two, &read}) {
+    EXPECT_GT(r->graph.times.read, 0);
+    EXPECT_GT(r->graph.times.parse, 0);
+    EXPECT_GT(r->graph.times.aggregate, 0);
+    EXPECT_GT(r->graph.times.detect, 0);
+  }
+}
+
+TEST(Run, StageTimesCountTheThreadsCpuNotItsWaits) {
+  // The manifest's *_cpu_s: a node's thread descheduled or asleep mid-chunk is not its stage's
+  // work, so the clock is the thread's CPU time.
+  double start = ThreadCpuSeconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_LT(ThreadCpuSeconds() - start, 0.02);
+  // Spinning: the CPU clock advances, and never faster than the wall clock.
+  const auto wall = std::chrono::steady_clock::now();
+  start = ThreadCpuSeconds();
+  volatile uint64_t sink = 0;
+  while (ThreadCpuSeconds() - start < 0.03) sink = sink + 1;
+  EXPECT_GE(SecondsSince(wall), 0.03);
 }
 
 TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
