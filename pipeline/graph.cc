@@ -266,6 +266,10 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   read_options.mapped_chunk_bytes = larger_mapped_chunks ? kOneThreadChunkBytes : chunk_bytes;
   read_options.format = options.format;
   read_options.map_files = options.map_files;
+  // One pool of chunk buffers for every file: a chunk in flight holds one, and so does each
+  // file open at once (threads + 1, below). Per file, each `.gz` object of the S3 layout took
+  // fresh pages for its few chunks.
+  read_options.buffers = SharedChunkBuffers(read_options, in_flight + threads + 1);
 
   std::vector<std::unique_ptr<FileReader>> readers(files.size());
   std::atomic<size_t> next_file{0};

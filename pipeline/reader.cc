@@ -64,11 +64,15 @@ const char* IsalErrorName(int ret) {
   }
 }
 
-// Chunk buffers of one reader, recycled once every chunk viewing them is released. Shared
-// with the chunks' keepalive deleters, so it outlives the reader when chunks do.
+}  // namespace
+
+// Chunk buffers of one size, recycled once every chunk viewing them is released: one reader's,
+// or a run's (SharedChunkBuffers). Shared with the chunks' keepalive deleters, so it outlives
+// the readers when chunks do.
 class BufferPool {
  public:
-  explicit BufferPool(size_t bytes) : bytes_(bytes) {}
+  explicit BufferPool(size_t bytes, size_t max_free = kMaxFree)
+      : bytes_(bytes), max_free_(max_free) {}
   ~BufferPool() {
     for (uint8_t* b : free_) std::free(b);
   }
@@ -93,7 +97,7 @@ class BufferPool {
  private:
   void Put(uint8_t* b) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (free_.size() < kMaxFree) {
+    if (free_.size() < max_free_) {
       free_.push_back(b);
     } else {
       std::free(b);
@@ -101,9 +105,12 @@ class BufferPool {
   }
   static constexpr size_t kMaxFree = 4;
   const size_t bytes_;
+  const size_t max_free_;
   std::mutex mutex_;
   std::vector<uint8_t*> free_;
 };
+
+namespace {
 
 // A descriptor read with read() into a buffer that the decoders consume from.
 class RawInput {
@@ -420,7 +427,17 @@ Cut CutLines(const uint8_t* p, size_t n, bool end, size_t target) {
   return {CutKind::kNeedMore};
 }
 
+// A stream reader's window: one byte more than a line may hold, so a full window always
+// decides (CutLines).
+size_t WindowBytes(size_t chunk_bytes) {
+  return std::max(std::max<size_t>(chunk_bytes, 1), kMaxLineBytes) + 1;
+}
+
 }  // namespace
+
+std::shared_ptr<BufferPool> SharedChunkBuffers(const ReadOptions& options, size_t max_free) {
+  return std::make_shared<BufferPool>(WindowBytes(options.chunk_bytes) + kPadding, max_free);
+}
 
 std::string_view CompressionName(Compression c) {
   switch (c) {
@@ -467,8 +484,7 @@ class FileReader::Impl {
     options_.chunk_bytes = std::max<size_t>(options_.chunk_bytes, 1);
     format_ = options_.format;
     outcome_.path = file_.path;
-    // One byte more than a line may hold, so a full window always decides (CutLines).
-    window_bytes_ = std::max(options_.chunk_bytes, kMaxLineBytes) + 1;
+    window_bytes_ = WindowBytes(options_.chunk_bytes);
   }
   ~Impl() {
     if (fd_ >= 0 && file_.fd < 0) close(fd_);
@@ -636,7 +652,11 @@ class FileReader::Impl {
         decoder_ = std::make_unique<ZstdDecoder>(raw_.get());
         break;
     }
-    pool_ = std::make_shared<BufferPool>(window_bytes_ + kPadding);
+    if (options_.buffers && options_.buffers->bytes() == window_bytes_ + kPadding) {
+      pool_ = options_.buffers;
+    } else {
+      pool_ = std::make_shared<BufferPool>(window_bytes_ + kPadding);
+    }
     Fill();
     return true;
   }

@@ -19,6 +19,7 @@
 namespace flowsift {
 
 class MappedFile;
+class BufferPool;
 
 // Recognised by magic bytes, never by name: gzip 1f 8b, zstd 28 b5 2f fd, anything else text.
 enum class Compression : uint8_t { kNone = 0, kGzip = 1, kZstd = 2 };
@@ -135,7 +136,17 @@ struct ReadOptions {
   std::shared_ptr<const Format> format;
   bool detect_header = true;
   size_t read_bytes = size_t{256} << 10;  // read() size for compressed files and pipes
+  // Chunk buffers shared by the readers of a run (SharedChunkBuffers); null: each reader
+  // keeps a few of its own, freed when its file is done.
+  std::shared_ptr<BufferPool> buffers;
 };
+
+// A pool of the chunk buffers that readers made with `options` fill (read() and decompressed
+// files), for every reader of a run to share, keeping up to `max_free` buffers not in use. A
+// buffer handed back to the allocator returns as fresh pages, each a fault and a clear when
+// first touched (several microseconds a 4 KiB page on the PVM guests of our benchmarks); the
+// pool lets a run reuse the same few buffers from its first file to its last.
+std::shared_ptr<BufferPool> SharedChunkBuffers(const ReadOptions& options, size_t max_free);
 
 class FileReader {
  public:

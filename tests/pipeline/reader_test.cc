@@ -660,6 +660,59 @@ TEST_F(ReaderTest, SmallPlainFilesAreReadWholeLargeOnesReadOrMapped) {
   }
 }
 
+// SharedChunkBuffers: the readers of a run take their chunk buffers from one pool, so a file
+// read after another reuses its buffers instead of fresh memory; a reader whose buffers have
+// another size keeps its own.
+TEST_F(ReaderTest, FilesOfARunShareTheirChunkBuffers) {
+  const std::string a = Records(6000), b = Records(5000, 6000), c = Records(4000, 11000);
+  const std::string plain = Write("a.log", a), gz = Write("b.log.gz", Gzip(b)),
+                    zst = Write("c.log.zst", Zstd(c));
+  ReadOptions o = Chunked(256 << 10);  // ~660 KB of `a`: 3 chunks
+  o.buffers = SharedChunkBuffers(o, 8);
+  // The first file's chunks all held at once: a buffer each. Its reader stays alive, so had it
+  // a pool of its own (which keeps 4), no later reader could be given these buffers.
+  FileReader first(0, File(plain), o);
+  std::vector<Chunk> held;
+  while (std::optional<Chunk> chunk = first.Next()) held.push_back(std::move(*chunk));
+  std::vector<const void*> mine;
+  std::string text;
+  for (const Chunk& chunk : held) {
+    mine.push_back(chunk.keepalive.get());
+    text.append(reinterpret_cast<const char*>(chunk.data), chunk.size);
+  }
+  EXPECT_EQ(text, a);
+  std::sort(mine.begin(), mine.end());
+  mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+  ASSERT_GE(mine.size(), 3u);
+  held.clear();
+  // Reads the file, each chunk released before the next; the buffers its chunks were in.
+  const auto buffers_of = [&](const std::string& path, const ReadOptions& options,
+                              const std::string& want) {
+    FileReader reader(1, File(path), options);
+    std::vector<const void*> seen;
+    std::string got;
+    for (;;) {
+      const std::optional<Chunk> chunk = reader.Next();
+      if (!chunk) break;
+      seen.push_back(chunk->keepalive.get());
+      got.append(reinterpret_cast<const char*>(chunk->data), chunk->size);
+    }
+    EXPECT_EQ(got, want);
+    return seen;
+  };
+  for (const std::string& path : {gz, zst}) {
+    SCOPED_TRACE(path);
+    const std::vector<const void*> seen = buffers_of(path, o, path == gz ? b : c);
+    EXPECT_GE(seen.size(), 2u);
+    for (const void* p : seen) EXPECT_TRUE(std::binary_search(mine.begin(), mine.end(), p));
+  }
+  ReadOptions other = Chunked(128 << 10);  // buffers of another size than the pool's
+  other.buffers = o.buffers;
+  for (const void* p : buffers_of(gz, other, b)) {
+    EXPECT_FALSE(std::binary_search(mine.begin(), mine.end(), p));
+  }
+}
+
 // mapped_chunk_bytes sizes the chunks of a mapped file (any plain file over chunk_bytes or
 // 256 KiB); a compressed one (a buffer of its own) keeps chunk_bytes.
 TEST_F(ReaderTest, MappedChunkBytesSizeOnlyMappedFiles) {
