@@ -28,6 +28,8 @@ const char kDescription[] =
     "  flowsift export out --as ocsf       out/ as SIEM events (ocsf, ecs, splunk, asff)\n"
     "  flowsift CMD --help                 flags of one command\n";
 
+constexpr long kDecommitDelayMs = 1000;
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,13 +50,24 @@ int main(int argc, char** argv) {
       mi_option_is_enabled(mi_option_large_os_pages) ? "2 MiB where transparent huge pages allow"
       : reporting ? "4 KiB (this VM's kernel reports free pages to its hypervisor)"
                   : "4 KiB";
+  // mimalloc hands heap memory that stayed free for 25 ms back to the kernel (MADV_DONTNEED),
+  // and a run frees and reuses blocks within a second all the time (vectors grown, a window's
+  // tables, the detector's lists): each page handed back is a fault and a clear when it is
+  // touched again, several microseconds on a PVM guest. After a second instead: minor faults
+  // -9% to -19%, wall 0.96x on the 1 GiB v2 set (one and two threads), peak RSS within +2.4%
+  // (docs/performance-history.md, "Forty-first session"). MIMALLOC_DECOMMIT_DELAY wins.
+  if (std::getenv("MIMALLOC_DECOMMIT_DELAY") == nullptr) {
+    mi_option_set(mi_option_decommit_delay, kDecommitDelayMs);
+  }
   CLI::App app(kDescription, "flowsift");
   app.require_subcommand(0, 1);
   app.set_version_flag(
       "-V,--version",
-      fmt::format("flowsift {}\nSIMD target: {} (available: {})\nHeap pages: {}", FLOWSIFT_VERSION,
-                  flowsift::kernels::ActiveTargetName(), flowsift::kernels::AvailableTargetNames(),
-                  heap_pages),
+      fmt::format("flowsift {}\nSIMD target: {} (available: {})\nHeap pages: {}\nFreed heap "
+                  "memory: returned to the kernel after {} ms unused",
+                  FLOWSIFT_VERSION, flowsift::kernels::ActiveTargetName(),
+                  flowsift::kernels::AvailableTargetNames(), heap_pages,
+                  mi_option_get(mi_option_decommit_delay)),
       "Print the version, the SIMD target chosen for this CPU and the allocator's page size");
 
   RunFlags run;

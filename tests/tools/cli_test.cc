@@ -56,6 +56,13 @@ TEST_F(Cli, VersionNamesTheHeapPagesTheEnvironmentAskedFor) {
               HasSubstr("Heap pages: 4 KiB\n"));
 }
 
+TEST_F(Cli, FreedHeapMemoryIsKeptForASecondUnlessTheEnvironmentSaysOtherwise) {
+  EXPECT_THAT(RunCli("--version").out,
+              HasSubstr("Freed heap memory: returned to the kernel after 1000 ms unused"));
+  EXPECT_THAT(RunCli("--version", "MIMALLOC_DECOMMIT_DELAY=25 ").out,
+              HasSubstr("Freed heap memory: returned to the kernel after 25 ms unused"));
+}
+
 TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(RunCli("").code, 2);
   EXPECT_EQ(RunCli("no-such-command").code, 2);
