@@ -5,9 +5,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <system_error>
 
 namespace flowsift {
 namespace {
@@ -49,19 +46,6 @@ void FreeTable(void* p, size_t bytes) {
     return;
   }
   munmap(p, RoundUp(bytes, kHugePage));
-}
-
-bool FreePageReporting(const std::string& sysfs) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path driver = fs::path(sysfs) / "bus/virtio/drivers/virtio_balloon";
-  for (fs::directory_iterator it(driver, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().filename().string().rfind("virtio", 0) != 0) continue;  // bind, uevent, ...
-    std::ifstream in(it->path() / "features");
-    std::string features;
-    if (in >> features && features.size() > 5 && features[5] == '1') return true;
-  }
-  return false;
 }
 
 }  // namespace flowsift

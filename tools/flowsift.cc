@@ -1,15 +1,16 @@
 // flowsift: batch processor for AWS VPC Flow Logs. See README.md and SPEC.md.
 #include <fmt/core.h>
 #include <mimalloc.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <new>
 
 #include "kernels/target.h"
-#include "pipeline/huge_pages.h"
 #include "tools/commands.h"
 
 namespace {
@@ -30,26 +31,44 @@ const char kDescription[] =
 
 constexpr long kDecommitDelayMs = 1000;
 
+// mimalloc reads MIMALLOC_LARGE_OS_PAGES from the environment as the process loads, before
+// main, and the main thread's first heap segment is made then: on 4 KiB pages unless the
+// variable was set. Setting the option in main left that segment so (~6,500 more page faults a
+// run on 1 GiB of v2; with the variable set at start, 0.93x the wall time: docs/
+// performance-history.md, "Forty-first session"). So without it, the process sets it to 1 and
+// executes itself again, once. Not under valgrind, which follows no exec by default (its
+// preload is in LD_PRELOAD); if the exec fails, main goes on with the option set in process.
+void ExecAgainWithLargePages(char** argv) {
+  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") != nullptr) return;
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload != nullptr && std::strstr(preload, "vgpreload") != nullptr) return;
+  if (setenv("MIMALLOC_LARGE_OS_PAGES", "1", 0) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv("MIMALLOC_LARGE_OS_PAGES");  // still this process: the option is set below
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  ExecAgainWithLargePages(argv);
   using namespace flowsift::tools;
   // The run's per-window and per-key state (distinct counters, port bitmaps, detector state) is
   // thousands of heap blocks probed at random. On 4 KiB pages nearly every probe misses the TLB
   // too, and in a VM the page walk is nested; so mimalloc takes its segments on 2 MiB pages
   // (transparent huge pages by madvise; the big hash tables do the same, huge_pages.h). One
-  // thread, 1 GiB: -7.5% CPU; peak RSS +6% (docs/performance-history.md, "Eighth session"). Not on
-  // a guest with free page reporting, where a fresh 2 MiB page costs five times as much to fault in
-  // as 4 KiB pages do: there the heap on 4 KiB pages ran -6.6% wall time on one thread and -3.5% on
-  // two (fourteenth session). An explicit MIMALLOC_LARGE_OS_PAGES in the environment wins. Options
-  // are read before main, so set.
-  const bool pages_by_host = std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr;
-  const bool reporting = pages_by_host && flowsift::FreePageReporting();
-  if (pages_by_host && !reporting) mi_option_set(mi_option_large_os_pages, 1);
-  const char* heap_pages =
-      mi_option_is_enabled(mi_option_large_os_pages) ? "2 MiB where transparent huge pages allow"
-      : reporting ? "4 KiB (this VM's kernel reports free pages to its hypervisor)"
-                  : "4 KiB";
+  // thread, 1 GiB: -7.5% CPU; peak RSS +6% (docs/performance-history.md, "Eighth session"). On
+  // the PVM guests of our benchmarks a 4 KiB page fault costs ~8-11 us, so 2 MiB pages also
+  // save ~90% of a run's faults: 0.81-0.87x the wall time on v2, .gz and v5, one and two
+  // threads, peak RSS +8-13% ("Forty-first session"; a Zen 3 guest had measured the opposite in
+  // the fourteenth session, 4 KiB pages 3.5-6.6% faster). MIMALLOC_LARGE_OS_PAGES in the
+  // environment wins; without it the process ran itself again with it set to 1
+  // (ExecAgainWithLargePages), or, where it could not, sets the option here.
+  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) {
+    mi_option_set(mi_option_large_os_pages, 1);
+  }
+  const char* heap_pages = mi_option_is_enabled(mi_option_large_os_pages)
+                               ? "2 MiB where transparent huge pages allow"
+                               : "4 KiB";
   // mimalloc hands heap memory that stayed free for 25 ms back to the kernel (MADV_DONTNEED),
   // and a run frees and reuses blocks within a second all the time (vectors grown, a window's
   // tables, the detector's lists): each page handed back is a fault and a clear when it is

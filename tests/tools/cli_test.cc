@@ -49,7 +49,9 @@ TEST_F(Cli, VersionNamesTheSimdTarget) {
 }
 
 TEST_F(Cli, VersionNamesTheHeapPagesTheEnvironmentAskedFor) {
-  // MIMALLOC_LARGE_OS_PAGES overrides the choice made from the host (huge_pages.h).
+  // 2 MiB heap pages by default; MIMALLOC_LARGE_OS_PAGES overrides that.
+  EXPECT_THAT(RunCli("--version", "env -u MIMALLOC_LARGE_OS_PAGES ").out,
+              HasSubstr("Heap pages: 2 MiB where transparent huge pages allow\n"));
   EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=1 ").out,
               HasSubstr("Heap pages: 2 MiB where transparent huge pages allow\n"));
   EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=0 ").out,
