@@ -303,8 +303,10 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const auto release_slot = [&limiter] { limiter.decrementer().try_put(flow::continue_msg()); };
 
   ReadNode read(g, flow::unlimited, [&](const ReadToken& t, ReadNode::output_ports_type& out) {
-    const double start = ThreadCpuSeconds();
     std::unique_ptr<FileReader>& reader = readers[t.file];
+    // A file's first chunk on the monotonic clock: most files of a run of many are one small
+    // chunk. Its later chunks (a big file's, each read_options.chunk_bytes) on the CPU clock.
+    const StageClock clock(reader != nullptr);
     if (!reader) reader = std::make_unique<FileReader>(t.file, files[t.file], read_options);
     const uint64_t disk_before = reader->outcome().disk_bytes;
     std::optional<Chunk> chunk = reader->Next();
@@ -321,7 +323,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
       if (last) ++progress->files_done;
     }
     if (last) reader.reset();  // the chunks keep what they point into alive
-    times.local().read += ThreadCpuSeconds() - start;
+    times.local().read += clock.Seconds();
     std::get<0>(out).try_put(std::make_shared<const Chunk>(std::move(*chunk)));
     if (!last) {
       std::get<1>(out).try_put(t);
@@ -335,7 +337,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
   flow::function_node<std::shared_ptr<const Chunk>> parse(
       g, flow::unlimited, [&](const std::shared_ptr<const Chunk>& chunk) {
-        const double start = ThreadCpuSeconds();
+        const StageClock clock = StageClock::ForChunk(chunk->size);
         std::shared_ptr<Work> work = pool.Get();
         work->chunk = chunk;
         const Format& format = chunk->format ? *chunk->format : Format::Default();
@@ -411,7 +413,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
         unsigned busy = 0;
         for (const PartitionRows& p : work->parts) busy += !p.rows.empty();
-        times.local().parse += ThreadCpuSeconds() - start;
+        times.local().parse += clock.Seconds();
         if (busy == 0) {
           ReleasePages(*chunk);
           release_slot();
@@ -438,13 +440,13 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   const uint8_t first_mask = exposure_apart ? kWindowTable | kTalkerTable : kAllTables;
   // An aggregating node's work on a chunk: its partition's rows, the tables in `mask`.
   const auto aggregate = [&](Aggregator& into, const PartMsg& m, uint8_t mask) {
-    const double start = ThreadCpuSeconds();
     const Work& w = *m.work;
+    const StageClock clock = StageClock::ForChunk(w.chunk->size);
     const uint64_t order = (uint64_t{w.chunk->file} << 32) | w.chunk->seq;
     const PartitionRows& p = w.parts[m.part];
     into.AddRows(w.batch, w.chunk->data, order, p.rows.data(),
                  p.tables.empty() ? nullptr : p.tables.data(), p.rows.size(), mask);
-    times.local().aggregate += ThreadCpuSeconds() - start;
+    times.local().aggregate += clock.Seconds();
     done(m);
   };
   for (unsigned k = 0; k < parts; ++k) {
@@ -458,12 +460,12 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
       // The rows whose source this partition owns: each record is detected once.
       second_nodes.push_back(
           std::make_unique<flow::function_node<PartMsg>>(g, flow::serial, [&, k](const PartMsg& m) {
-            const double start = ThreadCpuSeconds();
             const Work& w = *m.work;
+            const StageClock clock = StageClock::ForChunk(w.chunk->size);
             const PartitionRows& p = w.parts[m.part];
             detectors[k].AddRows(w.batch, w.chunk->data, p.rows.data(),
                                  p.tables.empty() ? nullptr : p.tables.data(), p.rows.size());
-            times.local().detect += ThreadCpuSeconds() - start;
+            times.local().detect += clock.Seconds();
             done(m);
           }));
     }

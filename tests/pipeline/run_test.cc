@@ -177,6 +177,19 @@ TEST(Run, StageTimesCountTheThreadsCpuNotItsWaits) {
   EXPECT_GE(SecondsSince(wall), 0.03);
 }
 
+TEST(Run, SmallChunksAreTimedOnTheMonotonicClock) {
+  // The CPU clock is a system call (~1.5 us on our VMs), two a node body: for a file of a few
+  // KB that was ~5% of the run, so a small chunk's node is timed on the monotonic clock (an
+  // asleep thread counts) and a big one's on the thread's CPU clock (it does not).
+  EXPECT_FALSE(StageClock::ForChunk(StageClock::kCpuClockBytes - 1).cpu());
+  EXPECT_TRUE(StageClock::ForChunk(StageClock::kCpuClockBytes).cpu());
+  const StageClock small = StageClock::ForChunk(13 << 10);
+  const StageClock big = StageClock::ForChunk(4 << 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_GE(small.Seconds(), 0.059);
+  EXPECT_LT(big.Seconds(), 0.02);
+}
+
 TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "good", 40);
