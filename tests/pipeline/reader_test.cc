@@ -796,6 +796,32 @@ TEST_F(ReaderTest, LinesAppendedWhileReadingAreNotRead) {
   }
 }
 
+// The same for a compressed file: a gzip member appended while the file is read is not read
+// (the size when opened bounds the reads, which also saves the read that would only find the
+// end).
+TEST_F(ReaderTest, MembersAppendedWhileReadingAGzipFileAreNotRead) {
+  const std::string text = Records(20000);
+  const std::string gz = Gzip(text);
+  const std::string path = Write("appended.log.gz", gz);
+  FileReader reader = Reader64K(path, false);
+  std::optional<Chunk> chunk = reader.Next();
+  ASSERT_TRUE(chunk.has_value());
+  ASSERT_FALSE(chunk->last) << "the file must take more than one chunk";
+  std::string got(reinterpret_cast<const char*>(chunk->data), chunk->size);
+  {
+    std::ofstream more(path, std::ios::app | std::ios::binary);
+    more << Gzip(Records(100));
+  }
+  while ((chunk = reader.Next())) {
+    got.append(reinterpret_cast<const char*>(chunk->data), chunk->size);
+    if (chunk->last) {
+      EXPECT_EQ(chunk->outcome->status, FileStatus::kOk) << chunk->outcome->message;
+      EXPECT_EQ(chunk->outcome->disk_bytes, gz.size());
+    }
+  }
+  EXPECT_EQ(got, text);
+}
+
 // The race the size checks cannot close: the file shrinks after a chunk was handed out and
 // before it is parsed. The parse reads zeros instead of dying of SIGBUS, and the chunk says
 // it is damaged.
