@@ -50,6 +50,9 @@ struct RunResult {
   uint64_t input_bytes = 0;       // bytes read from disk
   std::vector<Finding> findings;  // the lines of findings.jsonl.zst
   std::string manifest_json;
+  // --stats-json: the manifest's totals, timings and throughput with the SIMD target and the
+  // threads (no trailing newline).
+  std::string stats_json;
   // Wall seconds from the start of Run to the four data files written (graph.times.wall is the
   // graph's share), and of the output phase: findings, the tables' rows, compression, writing.
   double wall_seconds = 0, output_seconds = 0;

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
@@ -254,17 +253,12 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
              r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
              opt.simd_target, opt.out_dir);
   if (!f.stats_json.empty()) {
-    const nlohmann::ordered_json manifest = nlohmann::ordered_json::parse(r.manifest_json);
-    nlohmann::ordered_json stats = {{"simd_target", opt.simd_target},
-                                    {"threads", opt.threads},
-                                    {"totals", manifest["totals"]},
-                                    {"timings", manifest["timings"]},
-                                    {"throughput", manifest["throughput"]}};
+    // From the run, not a parse of its manifest (13 MB for 20,000 inputs: ~0.1 s).
     if (f.stats_json == "-") {
-      fmt::print("{}\n", stats.dump(2));
+      fmt::print("{}\n", r.stats_json);
     } else {
       std::ofstream out(f.stats_json);
-      out << stats.dump(2) << "\n";
+      out << r.stats_json << "\n";
       if (!out) {
         fmt::print(stderr, "flowsift: cannot write {}\n", f.stats_json);
         return kExitOutput;

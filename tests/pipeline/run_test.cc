@@ -190,6 +190,33 @@ TEST(Run, SmallChunksAreTimedOnTheMonotonicClock) {
   EXPECT_LT(big.Seconds(), 0.02);
 }
 
+TEST(Run, ManifestIsWhatItsJsonDumpsTo) {
+  // The inputs array is written by hand (AppendInputsText); the whole text must be exactly what
+  // nlohmann's dump(2) makes of the parsed manifest, for every kind of input: with and without
+  // a header, with bad lines of several reasons, empty, not found, and names to escape.
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 3);
+  WriteFile(tmp.path() / "in" / "headerless.log",
+            "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.0.1 10.0.0.2 443 49152 6 10 840 "
+            "1700000000 1700000060 ACCEPT OK\n");
+  WriteFile(tmp.path() / "in" / "bad lines.log",
+            "version srcaddr dstaddr bytes\n2 10.0.0.1 10.0.0.2 12\n2 10.0.0.1 x 12\n2 1\n"
+            "2 10.0.0.1 10.0.0.2 NaN\n");
+  WriteFile(tmp.path() / "in" / "empty.log", "");
+  WriteFile(tmp.path() / "in" / "quote\"tab\t\xff.log", "version bytes\n2 7\n");
+  RunOptions opt;
+  opt.inputs = {tmp / "in", tmp / "missing.log"};
+  opt.out_dir = tmp / "out";
+  opt.threads = 2;
+  const RunResult r = flowsift::Run(opt, nullptr);
+  ASSERT_EQ(r.exit_code, 1) << r.error;
+  const auto manifest = nlohmann::ordered_json::parse(r.manifest_json);
+  ASSERT_EQ(manifest["inputs"].size(), 8u);
+  EXPECT_EQ(manifest["inputs"][0]["status"], "not_found");
+  EXPECT_EQ(r.manifest_json,
+            manifest.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+}
+
 TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "good", 40);
