@@ -23,8 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-// Where ManifestOf leaves the inputs array to ManifestText: a string no path can make (dump
-// writes the control bytes as \u0001).
+// The value ManifestOf gives the "inputs" key, which ManifestText replaces by the array
+// (AppendInputsText). A path or a command line may hold these bytes too, so ManifestText finds
+// the key's own line, which no string value can contain (dump escapes a newline in one).
 constexpr const char* kInputsPlaceholder = "\x01inputs\x01";
 
 // Appends the manifest's "inputs" array as dump(2) writes it as the value of a top-level key: one
@@ -196,9 +197,11 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
 // The manifest `m` (ManifestOf) as m.dump(2) with invalid UTF-8 replaced, and a newline.
 std::string ManifestText(const ordered_json& m, const RunResult& r) {
   const std::string dumped = m.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+  const std::string key = "\n  \"inputs\": ";
+  const size_t key_at = dumped.find(key);
   std::string placeholder;
   AppendJsonString(kInputsPlaceholder, placeholder);
-  const size_t at = dumped.find(placeholder);
+  const size_t at = key_at + key.size();
   std::string text;
   // ~600 bytes an input: one allocation for the whole manifest (13 MB for 20,000 inputs).
   text.reserve(dumped.size() + (r.missing.size() + r.graph.files.size()) * 640);

@@ -208,9 +208,12 @@ TEST(Run, ManifestIsWhatItsJsonDumpsTo) {
   opt.inputs = {tmp / "in", tmp / "missing.log"};
   opt.out_dir = tmp / "out";
   opt.threads = 2;
+  // A string written before the inputs array that is exactly the array's stand-in (run.cc).
+  opt.options_text = "\x01inputs\x01";
   const RunResult r = flowsift::Run(opt, nullptr);
   ASSERT_EQ(r.exit_code, 1) << r.error;
   const auto manifest = nlohmann::ordered_json::parse(r.manifest_json);
+  EXPECT_EQ(manifest["command_line"], opt.options_text);
   ASSERT_EQ(manifest["inputs"].size(), 8u);
   EXPECT_EQ(manifest["inputs"][0]["status"], "not_found");
   EXPECT_EQ(r.manifest_json,
