@@ -167,6 +167,37 @@ Ir                     file:function
         self.assertLess(section.index("### Input size"), section.index("### Many interfaces"))
         self.assertLess(section.index("### Many interfaces"), section.index("### Kernels"))
 
+    def test_small_objects_table_only_when_measured(self):
+        # The sample predates the many-small-objects set: no table.
+        self.assertNotIn("### Many small objects", self.section)
+        records = report.load_records(SAMPLE)
+        records.append({"kind": "set", "set": "small-16M", "gen": "--bytes 16M --seed 3 "
+                        "--files 1000 --compress gz", "bytes": 16000000, "files": 1000,
+                        "disk_bytes": 5000000})
+        for j, walls, queries in ((1, (0.2, 0.3, 0.25), (1.0, 1.2, 0.9)),
+                                  (2, (0.15, 0.2, 0.1), (0.6, 0.8, 0.7))):
+            for rep, (wall, q) in enumerate(zip(walls, queries)):
+                records.append({"kind": "run", "tool": "flowsift", "set": "small-16M",
+                                "threads": j, "variant": "default", "rep": rep, "wall": wall,
+                                "user": wall * j, "sys": 0.05, "rss_kb": 50000 * j,
+                                "out": None})
+                records.append({"kind": "run", "tool": "duckdb", "set": "small-16M",
+                                "threads": j, "variant": "windows", "rep": rep,
+                                "wall": q + 0.4, "user": q, "sys": 0, "rss_kb": 200000,
+                                "out": {"query_s": q, "rows": 1000}})
+        section = report.render_section(report.summarize(records), "bench/results/sample")
+        self.assertIn("### Many small objects: 16MiB v2 as many small .gz objects", section)
+        self.assertIn("1,000 `.gz` objects of 16 KB of text each", section)
+        # 1 thread: median wall 0.25 s (16 MB: 0.064 GB/s), CPU median 0.30 s over 1,000 objects
+        # = 0.300 ms each, 51 MB; DuckDB 1.0 s; ratios of medians: 1.0/0.25 = 4.00x, 0.9/0.3 =
+        # 3.00x to 1.2/0.2 = 6.00x.
+        self.assertIn("| 1 | 0.25 [0.20-0.30] | 0.06 | 0.300 | 51 | 1.00 | 205 | "
+                      "4.00x [3.00-6.00] |", section)
+        # 2 threads: wall 0.15 s, CPU 2 * 0.15 + 0.05 = 0.35 s: 0.350 ms an object.
+        self.assertIn("| 2 | 0.15 [0.10-0.20] | 0.11 | 0.350 | 102 | 0.70 | 205 |", section)
+        self.assertLess(section.index("### Input size"), section.index("### Many small objects"))
+        self.assertLess(section.index("### Many small objects"), section.index("### Kernels"))
+
     def test_latency_table_only_when_measured(self):
         # The sample predates `flowsift_limits chase`: no table.
         self.assertNotIn("Random loads by working-set size", self.section)
