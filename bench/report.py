@@ -228,6 +228,26 @@ def render_instructions(res):
     return out
 
 
+def versus_duckdb_rows(res, set_name, middle):
+    """Table rows, one per thread count, of flowsift against DuckDB's windows query on a set:
+    threads, flowsift's seconds and GB/s, the cells middle(flowsift run) gives, DuckDB's seconds
+    and peak RSS, and the speed ratio."""
+    out = []
+    for j in (1, 2):
+        fs = find_run(res, "flowsift", set_name, j, "default")
+        dk = find_run(res, "duckdb", set_name, j, "windows")
+        if fs is None:
+            continue
+        s = fs["seconds"]
+        duck = (f"{fmt(dk['seconds']['median'])} | {dk['rss_mb']:.0f}" if dk else "- | -")
+        ratio = speed_ratio(res, fs, dk)
+        ratio_text = (f"{fmt(ratio['median'])}x [{fmt(ratio['min'])}-{fmt(ratio['max'])}]"
+                      if ratio else "-")
+        out.append(f"| {j} | {fmt(s['median'])} [{fmt(s['min'])}-{fmt(s['max'])}] | "
+                   f"{fmt(fs['gbps']['median'])} | {middle(fs)} | {duck} | {ratio_text} |")
+    return out
+
+
 def render_many_interfaces(res):
     """The day of 10,000 interfaces: flowsift and DuckDB's windows query, time and memory."""
     out = []
@@ -243,20 +263,9 @@ def render_many_interfaces(res):
                 "| threads | flowsift seconds | GB/s | peak RSS MB | RSS bytes per window | "
                 "DuckDB seconds | DuckDB peak RSS MB | flowsift vs DuckDB |",
                 "|---|---|---|---|---|---|---|---|"]
-        for j in (1, 2):
-            fs = find_run(res, "flowsift", set_name, j, "default")
-            dk = find_run(res, "duckdb", set_name, j, "windows")
-            if fs is None:
-                continue
-            s = fs["seconds"]
-            per = f"{fs['rss_mb'] * 1e6 / windows:.0f}" if windows else "-"
-            duck = (f"{fmt(dk['seconds']['median'])} | {dk['rss_mb']:.0f}" if dk else "- | -")
-            ratio = speed_ratio(res, fs, dk)
-            ratio_text = (f"{fmt(ratio['median'])}x [{fmt(ratio['min'])}-{fmt(ratio['max'])}]"
-                          if ratio else "-")
-            out.append(f"| {j} | {fmt(s['median'])} [{fmt(s['min'])}-{fmt(s['max'])}] | "
-                       f"{fmt(fs['gbps']['median'])} | {fs['rss_mb']:.0f} | {per} | {duck} | "
-                       f"{ratio_text} |")
+        out += versus_duckdb_rows(
+            res, set_name, lambda fs: f"{fs['rss_mb']:.0f} | " +
+            (f"{fs['rss_mb'] * 1e6 / windows:.0f}" if windows else "-"))
     return out
 
 
@@ -276,19 +285,8 @@ def render_small_objects(res):
                 "| threads | flowsift seconds | GB/s | ms of CPU per object | peak RSS MB | "
                 "DuckDB seconds | DuckDB peak RSS MB | flowsift vs DuckDB |",
                 "|---|---|---|---|---|---|---|---|"]
-        for j in (1, 2):
-            fs = find_run(res, "flowsift", set_name, j, "default")
-            dk = find_run(res, "duckdb", set_name, j, "windows")
-            if fs is None:
-                continue
-            s = fs["seconds"]
-            duck = (f"{fmt(dk['seconds']['median'])} | {dk['rss_mb']:.0f}" if dk else "- | -")
-            ratio = speed_ratio(res, fs, dk)
-            ratio_text = (f"{fmt(ratio['median'])}x [{fmt(ratio['min'])}-{fmt(ratio['max'])}]"
-                          if ratio else "-")
-            out.append(f"| {j} | {fmt(s['median'])} [{fmt(s['min'])}-{fmt(s['max'])}] | "
-                       f"{fmt(fs['gbps']['median'])} | {fs['cpu'] * 1e3 / files:.3f} | "
-                       f"{fs['rss_mb']:.0f} | {duck} | {ratio_text} |")
+        out += versus_duckdb_rows(
+            res, set_name, lambda fs: f"{fs['cpu'] * 1e3 / files:.3f} | {fs['rss_mb']:.0f}")
     return out
 
 

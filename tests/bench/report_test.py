@@ -29,6 +29,21 @@ SAMPLE = os.path.join(ARGS.source, "tests", "bench", "sample_raw.jsonl")
 DUCKDB_MODULES = os.path.join(ab.bench_cache(), "duckdb")
 
 
+def add_versus_duckdb_runs(records, set_name, rounds, cpu, rss_kb, duckdb_rss_kb):
+    """Appends flowsift's default run and DuckDB's windows query on set_name, one of each per
+    round: rounds is ((threads, walls, query seconds), ...), cpu(wall, threads) gives flowsift's
+    (user, sys), rss_kb is flowsift's peak RSS per thread."""
+    for j, walls, queries in rounds:
+        for rep, (wall, q) in enumerate(zip(walls, queries)):
+            user, sys_s = cpu(wall, j)
+            records.append({"kind": "run", "tool": "flowsift", "set": set_name, "threads": j,
+                            "variant": "default", "rep": rep, "wall": wall, "user": user,
+                            "sys": sys_s, "rss_kb": rss_kb * j, "out": None})
+            records.append({"kind": "run", "tool": "duckdb", "set": set_name, "threads": j,
+                            "variant": "windows", "rep": rep, "wall": q + 0.4, "user": q,
+                            "sys": 0, "rss_kb": duckdb_rss_kb, "out": {"query_s": q, "rows": 1000}})
+
+
 class ReportTest(unittest.TestCase):
     def setUp(self):
         self.res = report.summarize(report.load_records(SAMPLE))
@@ -141,16 +156,9 @@ Ir                     file:function
         records.append({"kind": "check", "set": "day-64M", "result": {
             "rows": 200000, "duckdb_rows": 200000, "equal": True, "tolerance_rows": 0,
             "max_rel_error": 0.0, "mismatch_count": 0, "mismatches": []}})
-        for j, walls, queries in ((1, (2.0, 1.6, 1.8), (5.0, 4.0, 6.0)),
-                                  (2, (1.0, 1.2, 1.1), (3.0, 3.6, 3.3))):
-            for rep, (wall, q) in enumerate(zip(walls, queries)):
-                records.append({"kind": "run", "tool": "flowsift", "set": "day-64M",
-                                "threads": j, "variant": "default", "rep": rep, "wall": wall,
-                                "user": wall, "sys": 0, "rss_kb": 100000 * j, "out": None})
-                records.append({"kind": "run", "tool": "duckdb", "set": "day-64M",
-                                "threads": j, "variant": "windows", "rep": rep,
-                                "wall": q + 0.4, "user": q, "sys": 0, "rss_kb": 300000,
-                                "out": {"query_s": q, "rows": 200000}})
+        add_versus_duckdb_runs(records, "day-64M", ((1, (2.0, 1.6, 1.8), (5.0, 4.0, 6.0)),
+                                                    (2, (1.0, 1.2, 1.1), (3.0, 3.6, 3.3))),
+                               cpu=lambda wall, j: (wall, 0), rss_kb=100000, duckdb_rss_kb=300000)
         section = report.render_section(report.summarize(records), "bench/results/sample")
         self.assertIn("### Many interfaces: 64MiB v2 plain text, a day of 10,000 interfaces", section)
         self.assertIn("every 10-minute window of a day, 200,000 windows", section)
@@ -174,17 +182,11 @@ Ir                     file:function
         records.append({"kind": "set", "set": "small-16M", "gen": "--bytes 16M --seed 3 "
                         "--files 1000 --compress gz", "bytes": 16000000, "files": 1000,
                         "disk_bytes": 5000000})
-        for j, walls, queries in ((1, (0.2, 0.3, 0.25), (1.0, 1.2, 0.9)),
-                                  (2, (0.15, 0.2, 0.1), (0.6, 0.8, 0.7))):
-            for rep, (wall, q) in enumerate(zip(walls, queries)):
-                records.append({"kind": "run", "tool": "flowsift", "set": "small-16M",
-                                "threads": j, "variant": "default", "rep": rep, "wall": wall,
-                                "user": wall * j, "sys": 0.05, "rss_kb": 50000 * j,
-                                "out": None})
-                records.append({"kind": "run", "tool": "duckdb", "set": "small-16M",
-                                "threads": j, "variant": "windows", "rep": rep,
-                                "wall": q + 0.4, "user": q, "sys": 0, "rss_kb": 200000,
-                                "out": {"query_s": q, "rows": 1000}})
+        add_versus_duckdb_runs(records, "small-16M",
+                               ((1, (0.2, 0.3, 0.25), (1.0, 1.2, 0.9)),
+                                (2, (0.15, 0.2, 0.1), (0.6, 0.8, 0.7))),
+                               cpu=lambda wall, j: (wall * j, 0.05), rss_kb=50000,
+                               duckdb_rss_kb=200000)
         section = report.render_section(report.summarize(records), "bench/results/sample")
         self.assertIn("### Many small objects: 16MiB v2 as many small .gz objects", section)
         self.assertIn("1,000 `.gz` objects of 16 KB of text each", section)
