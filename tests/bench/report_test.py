@@ -29,10 +29,10 @@ SAMPLE = os.path.join(ARGS.source, "tests", "bench", "sample_raw.jsonl")
 DUCKDB_MODULES = os.path.join(ab.bench_cache(), "duckdb")
 
 
-def add_versus_duckdb_runs(records, set_name, rounds, cpu, rss_kb, duckdb_rss_kb):
+def add_versus_duckdb_runs(records, set_name, rounds, cpu, rss_kb, duckdb_rss_kb, rows):
     """Appends flowsift's default run and DuckDB's windows query on set_name, one of each per
     round: rounds is ((threads, walls, query seconds), ...), cpu(wall, threads) gives flowsift's
-    (user, sys), rss_kb is flowsift's peak RSS per thread."""
+    (user, sys), rss_kb is flowsift's peak RSS per thread, rows the windows DuckDB returns."""
     for j, walls, queries in rounds:
         for rep, (wall, q) in enumerate(zip(walls, queries)):
             user, sys_s = cpu(wall, j)
@@ -41,7 +41,7 @@ def add_versus_duckdb_runs(records, set_name, rounds, cpu, rss_kb, duckdb_rss_kb
                             "sys": sys_s, "rss_kb": rss_kb * j, "out": None})
             records.append({"kind": "run", "tool": "duckdb", "set": set_name, "threads": j,
                             "variant": "windows", "rep": rep, "wall": q + 0.4, "user": q,
-                            "sys": 0, "rss_kb": duckdb_rss_kb, "out": {"query_s": q, "rows": 1000}})
+                            "sys": 0, "rss_kb": duckdb_rss_kb, "out": {"query_s": q, "rows": rows}})
 
 
 class ReportTest(unittest.TestCase):
@@ -158,7 +158,8 @@ Ir                     file:function
             "max_rel_error": 0.0, "mismatch_count": 0, "mismatches": []}})
         add_versus_duckdb_runs(records, "day-64M", ((1, (2.0, 1.6, 1.8), (5.0, 4.0, 6.0)),
                                                     (2, (1.0, 1.2, 1.1), (3.0, 3.6, 3.3))),
-                               cpu=lambda wall, j: (wall, 0), rss_kb=100000, duckdb_rss_kb=300000)
+                               cpu=lambda wall, j: (wall, 0), rss_kb=100000, duckdb_rss_kb=300000,
+                               rows=200000)
         section = report.render_section(report.summarize(records), "bench/results/sample")
         self.assertIn("### Many interfaces: 64MiB v2 plain text, a day of 10,000 interfaces", section)
         self.assertIn("every 10-minute window of a day, 200,000 windows", section)
@@ -186,7 +187,7 @@ Ir                     file:function
                                ((1, (0.2, 0.3, 0.25), (1.0, 1.2, 0.9)),
                                 (2, (0.15, 0.2, 0.1), (0.6, 0.8, 0.7))),
                                cpu=lambda wall, j: (wall * j, 0.05), rss_kb=50000,
-                               duckdb_rss_kb=200000)
+                               duckdb_rss_kb=200000, rows=1000)
         section = report.render_section(report.summarize(records), "bench/results/sample")
         self.assertIn("### Many small objects: 16MiB v2 as many small .gz objects", section)
         self.assertIn("1,000 `.gz` objects of 16 KB of text each", section)
