@@ -30,7 +30,7 @@ namespace flowsift::kernels::HWY_NAMESPACE {
 #if HWY_TARGET == HWY_SCALAR
 
 // One lane has no byte shuffle to speak of; the reference is the fastest plain path.
-void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+void ParseAddrColumn(const uint8_t* base, SpanView spans, size_t n, Addr128* out,
                      FieldStatus* status) {
   for (size_t i = 0; i < n; ++i) {
     const FieldSpan s = spans[i];
@@ -183,7 +183,7 @@ constexpr FieldStatus kNeedsScalar = static_cast<FieldStatus>(0xFF);
 // a call clobbers every vector register (all are caller-saved), and the compiler would rebuild
 // the constant vectors on each iteration. Fields that are neither a dotted quad nor "-" (IPv6,
 // junk of other lengths) are marked and parsed by the scalar reference afterwards.
-void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+void ParseAddrColumn(const uint8_t* base, SpanView spans, size_t n, Addr128* out,
                      FieldStatus* status) {
   size_t needs_scalar = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -232,7 +232,7 @@ namespace flowsift::kernels {
 
 HWY_EXPORT(ParseAddrColumn);
 
-void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+void ParseAddrColumn(const uint8_t* base, SpanView spans, size_t n, Addr128* out,
                      FieldStatus* status) {
   HWY_DYNAMIC_DISPATCH(ParseAddrColumn)(base, spans, n, out, status);
 }

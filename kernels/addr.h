@@ -18,8 +18,12 @@ namespace flowsift::kernels {
 // dropped, "::" compression (at most once), and an embedded IPv4 tail (::ffff:1.2.3.4,
 // 64:ff9b::192.0.2.33); hex digits in either case; no zone ids ("%eth0") or prefixes ("/64").
 // Dispatches once per call to the best SIMD target; IPv6 fields take a scalar path.
-void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+void ParseAddrColumn(const uint8_t* base, SpanView spans, size_t n, Addr128* out,
                      FieldStatus* status);
+inline void ParseAddrColumn(const uint8_t* base, const FieldSpan* spans, size_t n, Addr128* out,
+                            FieldStatus* status) {
+  ParseAddrColumn(base, ViewOf(spans), n, out, status);
+}
 
 // Scalar reference for one field: the definition of correct for ParseAddrColumn.
 // Needs no padding.

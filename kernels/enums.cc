@@ -59,10 +59,11 @@ template <const auto& kNames>
 }
 
 template <const auto& kNames>
-void MatchColumn(const uint8_t* base, const FieldSpan* spans, size_t n, uint8_t* code,
+void MatchColumn(const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
                  FieldStatus* status) {
   for (size_t i = 0; i < n; ++i) {
-    status[i] = Match<kNames>(base + spans[i].begin, spans[i].end - spans[i].begin, &code[i]);
+    const FieldSpan s = spans[i];
+    status[i] = Match<kNames>(base + s.begin, s.end - s.begin, &code[i]);
   }
 }
 
@@ -98,7 +99,7 @@ namespace flowsift::kernels::HWY_NAMESPACE {
 // Without a hardware gather (SSE4, SSSE3, scalar) a vector of fields is loaded field by field,
 // which is what the scalar loop does already.
 template <const auto& kNames>
-void MatchColumnOnTarget(const uint8_t* base, const FieldSpan* spans, size_t n, uint8_t* code,
+void MatchColumnOnTarget(const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
                          FieldStatus* status) {
   MatchColumn<kNames>(base, spans, n, code, status);
 }
@@ -107,11 +108,12 @@ void MatchColumnOnTarget(const uint8_t* base, const FieldSpan* spans, size_t n, 
 
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Match over a vector of fields: a span is a u64 lane (begin | end << 32), a gather loads each
-// field's first 8 bytes, and every name is compared in every lane; codes and statuses are
-// narrowed to bytes and stored. 4 fields a vector on AVX2, 8 on AVX-512.
+// Match over a vector of fields: a span is a u64 lane (begin | end << 32), loaded from a
+// FieldSpan array or gathered from the delimiter index (SpanView), a gather loads each field's
+// first 8 bytes, and every name is compared in every lane; codes and statuses are narrowed to
+// bytes and stored. 4 fields a vector on AVX2, 8 on AVX-512.
 template <const auto& kNames>
-void MatchColumnOnTarget(const uint8_t* base, const FieldSpan* spans, size_t n, uint8_t* code,
+void MatchColumnOnTarget(const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
                          FieldStatus* status) {
   static_assert(sizeof(FieldSpan) == 8 && sizeof(FieldStatus) == 1);
   const hn::ScalableTag<uint64_t> d;
@@ -122,10 +124,19 @@ void MatchColumnOnTarget(const uint8_t* base, const FieldSpan* spans, size_t n, 
   const auto ones = hn::Set(d, ~uint64_t{0});
   const auto eight = hn::Set(d, 8);
   const auto* words = reinterpret_cast<const uint64_t*>(base);
+  // Byte offsets of a vector's spans from its first, and the begin adjustment in the low half.
+  HWY_ALIGN int64_t offsets[hn::MaxLanes(di)];
+  for (size_t k = 0; k < lanes; ++k) offsets[k] = static_cast<int64_t>(4 * k * spans.stride);
+  const auto span_offsets = hn::Load(di, offsets);
+  const auto begin_add = hn::Set(d, spans.begin_add);
+  const bool packed = spans.stride == 2;  // a FieldSpan array: one load a vector
   size_t i = 0;
   for (; i + lanes <= n; i += lanes) {
-    const auto span = hn::LoadU(d, reinterpret_cast<const uint64_t*>(spans + i));
-    const auto begin = hn::And(span, low32);
+    const uint32_t* at = spans.at + i * spans.stride;
+    // Only an address: the lanes are read by a load or a gather of 64-bit words.
+    const auto* at64 = reinterpret_cast<const uint64_t*>(at);
+    const auto span = packed ? hn::LoadU(d, at64) : hn::GatherOffset(d, at64, span_offsets);
+    const auto begin = hn::And(hn::Add(span, begin_add), low32);
     // In 64 bits: a span with end < begin (never made by the splitter) gives a huge length,
     // as the scalar path's 32-bit difference does, and matches nothing either way.
     const auto len = hn::Sub(hn::ShiftRight<32>(span), begin);
@@ -147,13 +158,13 @@ void MatchColumnOnTarget(const uint8_t* base, const FieldSpan* spans, size_t n, 
     hn::StoreU(hn::TruncateTo(d8, c), d8, code + i);
     hn::StoreU(hn::TruncateTo(d8, st), d8, reinterpret_cast<uint8_t*>(status + i));
   }
-  MatchColumn<kNames>(base, spans + i, n - i, code + i, status + i);
+  MatchColumn<kNames>(base, spans.From(i), n - i, code + i, status + i);
 }
 
 #endif  // HWY_TARGET > HWY_AVX2
 
-void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
-                     uint8_t* code, FieldStatus* status) {
+void ParseEnumColumn(EnumKind kind, const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
+                     FieldStatus* status) {
   // One loop per kind, so the spelling table is a compile-time constant inside the loop.
   switch (kind) {
     case EnumKind::kAction:
@@ -225,8 +236,8 @@ FieldStatus ParseEnumScalar(EnumKind kind, const uint8_t* p, size_t len, uint8_t
 
 HWY_EXPORT(ParseEnumColumn);
 
-void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
-                     uint8_t* code, FieldStatus* status) {
+void ParseEnumColumn(EnumKind kind, const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
+                     FieldStatus* status) {
   HWY_DYNAMIC_DISPATCH(ParseEnumColumn)(kind, base, spans, n, code, status);
 }
 

@@ -32,8 +32,12 @@ FieldStatus ParseEnum(EnumKind kind, const uint8_t* p, size_t len, uint8_t* code
 FieldStatus ParseEnumScalar(EnumKind kind, const uint8_t* p, size_t len, uint8_t* code);
 
 // Column form: code[i] and status[i] for field i = base[spans[i].begin, spans[i].end).
-void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
-                     uint8_t* code, FieldStatus* status);
+void ParseEnumColumn(EnumKind kind, const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
+                     FieldStatus* status);
+inline void ParseEnumColumn(EnumKind kind, const uint8_t* base, const FieldSpan* spans, size_t n,
+                            uint8_t* code, FieldStatus* status) {
+  ParseEnumColumn(kind, base, ViewOf(spans), n, code, status);
+}
 
 }  // namespace flowsift::kernels
 

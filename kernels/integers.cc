@@ -173,9 +173,9 @@ struct QuadConstants {
 // four-bit overflow mask, once. False, with nothing written, when a field has a byte that is
 // not a digit.
 template <bool kCheckMax>
-HWY_INLINE bool ParseQuadUpTo16(const uint8_t* HWY_RESTRICT base,
-                                const FieldSpan* HWY_RESTRICT spans, const QuadConstants& c,
-                                uint64_t* HWY_RESTRICT out, FieldStatus* HWY_RESTRICT status) {
+HWY_INLINE bool ParseQuadUpTo16(const uint8_t* HWY_RESTRICT base, const FieldSpan (&spans)[4],
+                                const QuadConstants& c, uint64_t* HWY_RESTRICT out,
+                                FieldStatus* HWY_RESTRICT status) {
   const auto text128 = [&](size_t k) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + spans[k].begin));
   };
@@ -235,24 +235,21 @@ HWY_INLINE void ParseOne(const uint8_t* HWY_RESTRICT p, size_t len, uint64_t max
   *status = r.status;
 }
 
-void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_RESTRICT spans,
-                     size_t n, uint64_t max, uint64_t* HWY_RESTRICT out,
-                     FieldStatus* HWY_RESTRICT status) {
+void ParseUintColumn(const uint8_t* HWY_RESTRICT base, SpanView spans, size_t n, uint64_t max,
+                     uint64_t* HWY_RESTRICT out, FieldStatus* HWY_RESTRICT status) {
   size_t i = 0;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   const QuadConstants q(max);
   const auto quads = [&]<bool kCheckMax>() {
     for (; i + 4 <= n; i += 4) {
+      const FieldSpan s[4] = {spans[i], spans[i + 1], spans[i + 2], spans[i + 3]};
       bool short_fields = true;
-      for (size_t k = 0; k < 4; ++k) {
-        short_fields &= spans[i + k].end - spans[i + k].begin - 1 < 16;
-      }
-      if (short_fields && ParseQuadUpTo16<kCheckMax>(base, spans + i, q, out + i, status + i)) {
+      for (size_t k = 0; k < 4; ++k) short_fields &= s[k].end - s[k].begin - 1 < 16;
+      if (short_fields && ParseQuadUpTo16<kCheckMax>(base, s, q, out + i, status + i)) {
         continue;
       }
       for (size_t k = 0; k < 4; ++k) {
-        ParseOne(base + spans[i + k].begin, spans[i + k].end - spans[i + k].begin, max, out + i + k,
-                 status + i + k);
+        ParseOne(base + s[k].begin, s[k].end - s[k].begin, max, out + i + k, status + i + k);
       }
     }
   };
@@ -267,10 +264,11 @@ void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_REST
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   const PairConstants c(max);
   for (; i + 2 <= n; i += 2) {
-    const uint8_t* p0 = base + spans[i].begin;
-    const uint8_t* p1 = base + spans[i + 1].begin;
-    const size_t len0 = spans[i].end - spans[i].begin;
-    const size_t len1 = spans[i + 1].end - spans[i + 1].begin;
+    const FieldSpan s0 = spans[i], s1 = spans[i + 1];
+    const uint8_t* p0 = base + s0.begin;
+    const uint8_t* p1 = base + s1.begin;
+    const size_t len0 = s0.end - s0.begin;
+    const size_t len1 = s1.end - s1.begin;
     if ((len0 - 1 < 16) & (len1 - 1 < 16) &&
         ParsePairUpTo16(p0, len0, p1, len1, c, out + i, status + i)) {
       continue;
@@ -280,7 +278,8 @@ void ParseUintColumn(const uint8_t* HWY_RESTRICT base, const FieldSpan* HWY_REST
   }
 #endif
   for (; i < n; ++i) {
-    ParseOne(base + spans[i].begin, spans[i].end - spans[i].begin, max, out + i, status + i);
+    const FieldSpan s = spans[i];
+    ParseOne(base + s.begin, s.end - s.begin, max, out + i, status + i);
   }
 }
 
@@ -334,8 +333,8 @@ UintResult ParseUintScalar(const uint8_t* p, size_t len, uint64_t max) {
 
 HWY_EXPORT(ParseUintColumn);
 
-void ParseUintColumn(const uint8_t* base, const FieldSpan* spans, size_t n, uint64_t max,
-                     uint64_t* out, FieldStatus* status) {
+void ParseUintColumn(const uint8_t* base, SpanView spans, size_t n, uint64_t max, uint64_t* out,
+                     FieldStatus* status) {
   HWY_DYNAMIC_DISPATCH(ParseUintColumn)(base, spans, n, max, out, status);
 }
 

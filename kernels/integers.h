@@ -27,8 +27,12 @@ UintResult ParseUintScalar(const uint8_t* p, size_t len, uint64_t max);
 
 // Converts n fields: field i is base[spans[i].begin, spans[i].end). Writes out[i] (0 unless
 // kOk) and status[i]. `base` must be readable to the largest span end + kPadding.
-void ParseUintColumn(const uint8_t* base, const FieldSpan* spans, size_t n, uint64_t max,
-                     uint64_t* out, FieldStatus* status);
+void ParseUintColumn(const uint8_t* base, SpanView spans, size_t n, uint64_t max, uint64_t* out,
+                     FieldStatus* status);
+inline void ParseUintColumn(const uint8_t* base, const FieldSpan* spans, size_t n, uint64_t max,
+                            uint64_t* out, FieldStatus* status) {
+  ParseUintColumn(base, ViewOf(spans), n, max, out, status);
+}
 
 }  // namespace flowsift::kernels
 

@@ -258,38 +258,6 @@ DelimiterCounts IndexDelimiters(const uint8_t* HWY_RESTRICT in, size_t size,
   return c;
 }
 
-void SpansFromDelimiters(const uint32_t* HWY_RESTRICT delims, const uint32_t* HWY_RESTRICT prev,
-                         size_t n, uint32_t field, uint32_t base, FieldSpan* HWY_RESTRICT spans) {
-  const uint32_t* fd = delims + field;
-  size_t r = 0;
-#if HWY_TARGET != HWY_SCALAR
-  // A span is {begin, end}: one u64 lane, begin in the low half (little-endian), and
-  // fd[p], fd[p + 1] are adjacent: one 64-bit gather at byte offset 4p fetches both.
-  static_assert(sizeof(FieldSpan) == 8 && offsetof(FieldSpan, end) == 4);
-  const hn::ScalableTag<uint64_t> d64;
-  const hn::RebindToSigned<decltype(d64)> di64;
-  const hn::Rebind<uint32_t, decltype(d64)> d32;      // one u32 per u64 lane
-  const hn::Repartition<uint32_t, decltype(d64)> dh;  // the u64 lanes' halves
-  const size_t lanes = hn::Lanes(d64);
-  // Added half by half, so that the virtual delimiter's UINT32_MAX + 1 wraps to 0 in its half.
-  const auto add = hn::BitCast(dh, hn::Set(d64, (uint64_t{base} << 32) | (base + 1u)));
-  const auto skip = hn::Set(d64, uint64_t{kSkipRow});
-  const uint64_t* fd64 = reinterpret_cast<const uint64_t*>(fd);  // only an address: see above
-  for (; r + lanes <= n; r += lanes) {
-    const auto p = hn::PromoteTo(d64, hn::LoadU(d32, prev + r));
-    const auto keep = hn::Ne(p, skip);
-    const auto offset = hn::BitCast(di64, hn::ShiftLeft<2>(hn::IfThenElseZero(keep, p)));
-    const auto both = hn::BitCast(dh, hn::GatherOffset(d64, fd64, offset));
-    hn::BlendedStore(hn::BitCast(d64, hn::Add(both, add)), keep, d64,
-                     reinterpret_cast<uint64_t*>(spans + r));
-  }
-#endif
-  for (; r < n; ++r) {
-    const uint32_t p = prev[r];
-    if (p != kSkipRow) spans[r] = {base + fd[p] + 1, base + fd[p + 1]};
-  }
-}
-
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE
 }  // namespace flowsift::kernels
@@ -299,22 +267,6 @@ HWY_AFTER_NAMESPACE();
 namespace flowsift::kernels {
 
 HWY_EXPORT(IndexDelimiters);
-HWY_EXPORT(SpansFromDelimiters);
-
-void SpansFromDelimiters(const uint32_t* delims, const uint32_t* prev, size_t n, uint32_t field,
-                         uint32_t base, FieldSpan* spans) {
-  HWY_DYNAMIC_DISPATCH(SpansFromDelimiters)(delims, prev, n, field, base, spans);
-}
-
-void SpansFromDelimitersScalar(const uint32_t* delims, const uint32_t* prev, size_t n,
-                               uint32_t field, uint32_t base, FieldSpan* spans) {
-  for (size_t r = 0; r < n; ++r) {
-    if (prev[r] == kSkipRow) continue;
-    const uint32_t slot = prev[r] + field;
-    spans[r].begin = base + delims[slot] + 1;
-    spans[r].end = base + delims[slot + 1];
-  }
-}
 
 DelimiterCounts IndexDelimiters(const uint8_t* in, size_t size, uint32_t* delims,
                                 uint32_t* line_ends, uint32_t* oddities) {

@@ -33,21 +33,6 @@ DelimiterCounts IndexDelimiters(const uint8_t* in, size_t size, uint32_t* delims
 DelimiterCounts IndexDelimitersScalar(const uint8_t* in, size_t size, uint32_t* delims,
                                       uint32_t* line_ends, uint32_t* oddities);
 
-// Stage 1b: one field's spans for a block's lines, from the delimiter index. Line r starts
-// after delimiter slot prev[r] (slot 0 may be a virtual delimiter at offset -1, UINT32_MAX), so
-// its field number `field` lies between slots prev[r] + field and prev[r] + field + 1:
-//   spans[r] = {base + delims[prev[r] + field] + 1, base + delims[prev[r] + field + 1]}
-// (each half computed mod 2^32). Rows whose prev[r] is kSkipRow keep their span as it is (the
-// parser's slow-path lines). The SIMD targets gather both offsets of a row as one 64-bit load
-// and store eight or so spans per instruction, where the parser's per-line stores of every
-// field cost ~15 instructions a field.
-inline constexpr uint32_t kSkipRow = UINT32_MAX;
-void SpansFromDelimiters(const uint32_t* delims, const uint32_t* prev, size_t n, uint32_t field,
-                         uint32_t base, FieldSpan* spans);
-// Scalar reference.
-void SpansFromDelimitersScalar(const uint32_t* delims, const uint32_t* prev, size_t n,
-                               uint32_t field, uint32_t base, FieldSpan* spans);
-
 }  // namespace flowsift::kernels
 
 #endif  // FLOWSIFT_KERNELS_SPLIT_H_

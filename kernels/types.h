@@ -18,6 +18,30 @@ struct FieldSpan {
   uint32_t end;
 };
 
+// A column of spans as the column kernels read them: span r is
+// {at[r * stride] + begin_add, at[r * stride + 1]}. An array of FieldSpan is {&spans[0].begin,
+// 2, 0} (ViewOf). A run of consecutive simple lines of an nf-field format is
+// {delims + prev + i, nf, 1} for field i (kernels/split.h): such a line's field i starts one
+// past delimiter prev + i and ends at delimiter prev + i + 1, and the next line's `prev` is
+// nf further, so the kernels read the spans where stage 1 wrote them (copying them into
+// columns first was 14% of the full parse; docs/performance-history.md, "Forty-fourth session").
+struct SpanView {
+  const uint32_t* at;
+  size_t stride;  // in uint32_t
+  uint32_t begin_add;
+  FieldSpan operator[](size_t r) const {
+    const uint32_t* p = at + r * stride;
+    return {p[0] + begin_add, p[1]};
+  }
+  // The view of spans r, r + 1, ...
+  SpanView From(size_t r) const { return {at + r * stride, stride, begin_add}; }
+};
+
+inline SpanView ViewOf(const FieldSpan* spans) {
+  static_assert(sizeof(FieldSpan) == 2 * sizeof(uint32_t));
+  return {reinterpret_cast<const uint32_t*>(spans), 2, 0};
+}
+
 // Outcome of converting one field. Stable values: they are stored in columns and tests.
 enum class FieldStatus : uint8_t {
   kOk = 0,         // value written

@@ -186,8 +186,7 @@ struct LineScan {
 [[gnu::noinline]] LineScan ScanFastLines(const uint32_t* d, const uint32_t* line_ends, size_t lines,
                                          const uint32_t* oddities, size_t n_oddities, size_t nf,
                                          uint32_t base, uint32_t first_line, LineScan at,
-                                         uint32_t* row_prev, uint32_t* row_line,
-                                         uint32_t* row_offset) {
+                                         uint32_t* row_line, uint32_t* row_offset) {
   size_t r = at.r, rows = at.rows, prev = at.prev, odd = at.odd;
   for (; r < lines; ++r) {
     const size_t next = line_ends[r] + 1;
@@ -198,9 +197,8 @@ struct LineScan {
     if (next - prev != nf || has_odd) [[unlikely]] {
       break;
     }
-    // Its fields' spans are made column by column after the loop (SpansFromDelimiters):
-    // storing every field's span here cost ~15 instructions a field (callgrind).
-    row_prev[rows] = static_cast<uint32_t>(prev);
+    // Its fields' spans are not stored (that cost ~15 instructions a field, callgrind): the
+    // kernels read them from the delimiter index (ConvertBlock).
     row_line[rows] = first_line + static_cast<uint32_t>(r);
     row_offset[rows] = base + line_begin;
     ++rows;
@@ -255,17 +253,15 @@ class ChunkParser {
     // line loop on a store).
     span_stride_ = (block + 1 + 511) / 512 * 512 + 8;
     s_.spans.resize(std::max(s_.spans.size(), span_stride_ * slots_.size()));
-    // The three row arrays start one, two and three cache lines into their buffers (the
-    // allocator gives all three the same address modulo 4 KiB): the line loop stores to the
+    // The two row arrays start one and two cache lines into their buffers (the
+    // allocator gives both the same address modulo 4 KiB): the line loop stores to the
     // same index of each, and at equal low address bits those stores cost a run ~0.1 s of
     // parse time in some builds (docs/performance-history.md, "Twenty-fifth session").
     constexpr size_t kStagger = 64 / sizeof(uint32_t);
     s_.row_line.resize(std::max(s_.row_line.size(), block + 1 + 3 * kStagger));
     s_.row_offset.resize(std::max(s_.row_offset.size(), block + 1 + 3 * kStagger));
-    s_.row_prev.resize(std::max(s_.row_prev.size(), block + 1 + 3 * kStagger));
     row_line_ = s_.row_line.data() + kStagger;
     row_offset_ = s_.row_offset.data() + 2 * kStagger;
-    row_prev_ = s_.row_prev.data() + 3 * kStagger;
     s_.row_error.resize(std::max(s_.row_error.size(), block + 1));
     // +1: slot 0 is a virtual delimiter at offset -1, so line 0 starts at slot0 + 1 = 0.
     s_.delims.resize(std::max(s_.delims.size(), block + 64 + 1));
@@ -286,6 +282,13 @@ class ChunkParser {
   }
 
  private:
+  // The block's rows in runs: fast rows r0.. whose first line's previous newline is delimiter
+  // `prev` (the next row's is nf further), or slow rows (kSlowRows) whose spans are in SpansOf.
+  static constexpr uint32_t kSlowRows = UINT32_MAX;
+  struct Segment {
+    uint32_t row0, n, prev;
+  };
+
   // Splits the lines of the block starting at `pos` into spans, converts them while the
   // block's bytes are still in L2, and returns where the next block starts.
   size_t ParseBlock(size_t pos) {
@@ -296,6 +299,8 @@ class ChunkParser {
     const kernels::DelimiterCounts c =
         kernels::IndexDelimiters(bytes_ + pos, len, d + 1, s_.line_ends.data(), s_.oddities.data());
     block_rows_ = 0;
+    block_base_ = static_cast<uint32_t>(pos);
+    segments_.clear();
     if (c.lines == 0) {
       if (pos + len == size_) {  // the last line has no newline
         SlowLine(static_cast<uint32_t>(pos), static_cast<uint32_t>(size_));
@@ -313,14 +318,19 @@ class ChunkParser {
     // assume they may alias any uint32_t member and would reload members on every line.
     uint32_t* const row_line = row_line_;
     uint32_t* const row_offset = row_offset_;
-    uint32_t* const row_prev = row_prev_;
     const uint32_t* const line_ends = s_.line_ends.data();
     const uint32_t* const oddities = s_.oddities.data();
     const uint32_t first_line = line_;  // line r of the block is first_line + r
     LineScan at{0, block_rows_, 0, 0};
     while (true) {
+      const LineScan from = at;
       at = ScanFastLines(d, line_ends, c.lines, oddities, c.oddities, nf, base, first_line, at,
-                         row_prev, row_line, row_offset);
+                         row_line, row_offset);
+      if (at.rows > from.rows) {
+        segments_.push_back({static_cast<uint32_t>(from.rows),
+                             static_cast<uint32_t>(at.rows - from.rows),
+                             static_cast<uint32_t>(from.prev)});
+      }
       if (at.r == c.lines) break;
       const size_t next = line_ends[at.r] + 1;
       block_rows_ = at.rows;
@@ -333,9 +343,6 @@ class ChunkParser {
     const size_t prev = at.prev;
     block_rows_ = at.rows;
     line_ = first_line + static_cast<uint32_t>(c.lines);
-    for (size_t k = 0; k < slots_.size(); ++k) {
-      kernels::SpansFromDelimiters(d, row_prev, at.rows, slots_[k].format_index, base, SpansOf(k));
-    }
     ConvertBlock();
     return pos + d[prev] + 1;
   }
@@ -377,7 +384,12 @@ class ChunkParser {
     for (size_t k = 0; k < slots_.size(); ++k) {
       SpansOf(k)[block_rows_] = tokens[slots_[k].format_index];
     }
-    row_prev_[block_rows_] = kernels::kSkipRow;  // its spans are written
+    if (!segments_.empty() && segments_.back().prev == kSlowRows &&
+        segments_.back().row0 + segments_.back().n == block_rows_) {
+      ++segments_.back().n;
+    } else {
+      segments_.push_back({static_cast<uint32_t>(block_rows_), 1, kSlowRows});
+    }
     row_line_[block_rows_] = line_;
     row_offset_[block_rows_] = begin;
     ++block_rows_;
@@ -449,14 +461,14 @@ class ChunkParser {
   }
 
   // Converts the block's rows into the output columns at rows [rows_, rows_ + block_rows_),
-  // and into the check-only columns at rows [0, block_rows_).
+  // and into the check-only columns at rows [0, block_rows_), segment by segment: a run of
+  // fast rows is read from the delimiter index, a run of slow ones from SpansOf.
   void ConvertBlock() {
     const size_t n = block_rows_;
     if (n == 0) return;
     for (size_t k = 0; k < slots_.size(); ++k) {
       Column& col = *slots_[k].col;
       const size_t r0 = slots_[k].keep ? rows_ : 0;
-      const FieldSpan* spans = SpansOf(k);
       col.status.resize(r0 + n);
       FieldStatus* status = col.status.data() + r0;
       switch (col.kind) {
@@ -464,7 +476,11 @@ class ChunkParser {
         case FieldKind::kTime: {
           col.u64.resize(r0 + n);
           uint64_t* v = col.u64.data() + r0;
-          kernels::ParseUintColumn(bytes_, spans, n, InfoOf(col.field).max, v, status);
+          const uint64_t max = InfoOf(col.field).max;
+          for (const Segment& g : segments_) {
+            const auto [base, view] = SegmentView(g, k);
+            kernels::ParseUintColumn(base, view, g.n, max, v + g.row0, status + g.row0);
+          }
           if (col.kind == FieldKind::kTime) {
             // Milliseconds are rare: an OR over the block first (vectorised; at least the
             // largest value, so it misses no millisecond value), the division only when it
@@ -479,27 +495,56 @@ class ChunkParser {
           }
           break;
         }
-        case FieldKind::kAddr:
+        case FieldKind::kAddr: {
           col.addr.resize(r0 + n);
-          kernels::ParseAddrColumn(bytes_, spans, n, col.addr.data() + r0, status);
+          kernels::Addr128* a = col.addr.data() + r0;
+          for (const Segment& g : segments_) {
+            const auto [base, view] = SegmentView(g, k);
+            kernels::ParseAddrColumn(base, view, g.n, a + g.row0, status + g.row0);
+          }
           break;
-        case FieldKind::kEnum:
+        }
+        case FieldKind::kEnum: {
           col.code.resize(r0 + n);
-          kernels::ParseEnumColumn(InfoOf(col.field).enum_kind, bytes_, spans, n,
-                                   col.code.data() + r0, status);
+          uint8_t* code = col.code.data() + r0;
+          const kernels::EnumKind kind = InfoOf(col.field).enum_kind;
+          for (const Segment& g : segments_) {
+            const auto [base, view] = SegmentView(g, k);
+            kernels::ParseEnumColumn(kind, base, view, g.n, code + g.row0, status + g.row0);
+          }
           break;
-        case FieldKind::kString:
-          col.spans.insert(col.spans.end(), spans, spans + n);
+        }
+        case FieldKind::kString: {
+          // Strings are kept as spans of the chunk.
+          col.spans.resize(r0 + n);
+          FieldSpan* spans = col.spans.data() + r0;
+          for (const Segment& g : segments_) {
+            const auto [base, view] = SegmentView(g, k);
+            const uint32_t add = static_cast<uint32_t>(base - bytes_);
+            for (size_t r = 0; r < g.n; ++r) {
+              const FieldSpan s = view[r];
+              spans[g.row0 + r] = {s.begin + add, s.end + add};
+            }
+          }
           for (size_t r = 0; r < n; ++r) {
             const bool dash = spans[r].end - spans[r].begin == 1 && bytes_[spans[r].begin] == '-';
             status[r] = dash ? FieldStatus::kMissing : FieldStatus::kOk;
           }
           if (Interned(col.field)) InternBlock(col, k, spans, n);
           break;
+        }
       }
     }
     FindBadRows(n);
     rows_ += n;
+  }
+
+  // Where a segment's spans of slot k are: the text they index into and the view.
+  std::pair<const uint8_t*, kernels::SpanView> SegmentView(const Segment& g, size_t k) {
+    if (g.prev == kSlowRows) return {bytes_, kernels::ViewOf(SpansOf(k) + g.row0)};
+    // Block-relative offsets; delims[0] is UINT32_MAX, so the first line's begin wraps to 0.
+    return {bytes_ + block_base_,
+            {s_.delims.data() + g.prev + slots_[k].format_index, format_.size(), 1}};
   }
 
   // Appends the block's ids of an interned column (Column::ids), growing its dict. The text
@@ -663,10 +708,11 @@ class ChunkParser {
   size_t rows_ = 0;                            // rows converted so far, dropped ones included
   size_t block_rows_ = 0;                      // rows of the current block
   uint32_t line_ = 0;
-  // The block rows' line numbers, line offsets and delimiter slots, in s_ (see the constructor).
+  // The block rows' line numbers and line offsets, in s_ (see the constructor).
   uint32_t* row_line_ = nullptr;
   uint32_t* row_offset_ = nullptr;
-  uint32_t* row_prev_ = nullptr;
+  std::vector<Segment> segments_;
+  uint32_t block_base_ = 0;  // the block's offset in the chunk
 };
 
 }  // namespace

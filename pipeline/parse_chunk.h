@@ -235,7 +235,6 @@ struct ParseScratch {
   ColumnVector<kernels::FieldSpan> spans;  // per converted field, per block row
   ColumnVector<uint32_t> row_line;         // line number of each block row
   ColumnVector<uint32_t> row_offset;       // offset of each block row's line
-  ColumnVector<uint32_t> row_prev;         // delimiter slot before each row's line, or kSkipRow
   ColumnVector<uint8_t> row_error;         // 0, or 1 + LineError of a block row
   std::vector<kernels::FieldSpan> tokens;  // slow path: one line's fields
   std::vector<Column> check_only;          // typed fields nobody wants, one block's rows

@@ -1,4 +1,5 @@
-// IndexDelimiters (every Highway target) against IndexDelimitersScalar.
+// IndexDelimiters (every Highway target) against IndexDelimitersScalar; the column kernels
+// reading spans from its index.
 #include "kernels/split.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "kernels/addr.h"
+#include "kernels/enums.h"
+#include "kernels/integers.h"
 #include "tests/kernels/target_util.h"
 
 namespace flowsift::kernels {
@@ -165,43 +169,93 @@ TEST(IndexDelimiters, TextRightBeforeAnInaccessiblePage) {
   munmap(map, pages * page);
 }
 
-// Random delimiter indexes (slot 0 the virtual UINT32_MAX, as the parser has it), rows at
-// random slots with some kSkipRow among them, every row count up to a few vectors (the tails)
-// and a long one; spans start as junk, which skipped rows must keep.
-TEST(SpansFromDelimiters, MatchesScalarOnEveryTarget) {
-  std::mt19937_64 rng(2024);
+// The parser hands the column kernels a run of simple lines as a strided view of the
+// delimiter index (SpanView{delims + prev + field, nf, 1}, slot 0 the virtual UINT32_MAX whose
+// +1 wraps to offset 0). On every target, each kernel reading a field through that view gives
+// what it gives on the same spans as a FieldSpan array: for runs of every length up to a few
+// vectors (the tails) and a long one, from the block's first line and from a later one, with
+// fields of every kind's good and bad spellings.
+TEST(SpanView, KernelsReadTheDelimiterIndexAsTheyReadSpanArrays) {
+  static const char* const kValues[] = {"0",
+                                        "7",
+                                        "65535",
+                                        "18446744073709551615",
+                                        "18446744073709551616",
+                                        "-",
+                                        "ACCEPT",
+                                        "REJECT",
+                                        "OK",
+                                        "NODATA",
+                                        "egress",
+                                        "IPv4",
+                                        "10.0.0.1",
+                                        "255.255.255.255",
+                                        "256.1.1.1",
+                                        "2001:db8::1",
+                                        "x9",
+                                        "00000000000000000000042"};
+  std::mt19937_64 rng(2026);
   std::vector<size_t> counts;
   for (size_t n = 0; n <= 40; ++n) counts.push_back(n);
-  for (size_t n : {63, 64, 65, 5000}) counts.push_back(n);
-  ForEachTarget([&](const char*) {
+  for (size_t n : {63, 64, 65, 2000}) counts.push_back(n);
+  for (const size_t nf : {size_t{1}, size_t{3}, size_t{14}}) {
     for (const size_t rows : counts) {
-      // Field 0 of the first line reads the virtual delimiter: every third count has it.
-      const uint32_t field = rows % 3 == 0 ? 0 : static_cast<uint32_t>(rng() % 20);
-      const uint32_t base = static_cast<uint32_t>(rng() % (1u << 30));
-      std::vector<uint32_t> delims(rows * 3 + field + 8);
+      const size_t skip = rows % 2 == 0 ? 0 : 1 + rng() % 5;  // lines before the run
+      std::string text;
+      for (size_t r = 0; r < skip + rows; ++r) {
+        for (size_t i = 0; i < nf; ++i) {
+          text += kValues[rng() % std::size(kValues)];
+          text += i + 1 < nf ? ' ' : '\n';
+        }
+      }
+      const PaddedBuffer buf(text, rng() % 64);
+      std::vector<uint32_t> delims(text.size() + 65), line_ends(text.size() + 64),
+          oddities(text.size() + 64);
       delims[0] = UINT32_MAX;
-      uint32_t offset = 0;
-      for (size_t i = 1; i < delims.size(); ++i) delims[i] = offset += 1 + rng() % 30;
-      std::vector<uint32_t> prev(rows);
-      for (uint32_t& p : prev) {
-        p = rng() % 9 == 0 ? kSkipRow : static_cast<uint32_t>(rng() % (rows * 3 + 6));
-      }
-      if (rows > 0) prev[0] = 0;  // the block's first line
-      std::vector<FieldSpan> want(rows), got(rows);
-      for (size_t r = 0; r < rows; ++r) {
-        want[r] = got[r] = {0xA5A5A5A5u, static_cast<uint32_t>(r)};
-      }
-      SpansFromDelimitersScalar(delims.data(), prev.data(), rows, field, base, want.data());
-      SpansFromDelimiters(delims.data(), prev.data(), rows, field, base, got.data());
-      for (size_t r = 0; r < rows; ++r) {
-        ASSERT_EQ(got[r].begin, want[r].begin) << "rows " << rows << " row " << r;
-        ASSERT_EQ(got[r].end, want[r].end) << "rows " << rows << " row " << r;
-      }
-      if (rows > 0 && field == 0) {
-        ASSERT_EQ(want[0].begin, base);  // the virtual delimiter's UINT32_MAX + 1 wrapped
+      const DelimiterCounts c = IndexDelimiters(buf.data(), buf.size(), delims.data() + 1,
+                                                line_ends.data(), oddities.data());
+      ASSERT_EQ(c.delimiters, (skip + rows) * nf);
+      const size_t prev = skip * nf;  // the slot of the run's first line's previous newline
+      for (size_t field = 0; field < nf; ++field) {
+        const SpanView view{delims.data() + prev + field, nf, 1};
+        std::vector<FieldSpan> spans(rows);
+        for (size_t r = 0; r < rows; ++r) {
+          const size_t p = prev + r * nf + field;
+          spans[r] = {delims[p] + 1, delims[p + 1]};
+          ASSERT_EQ(view[r].begin, spans[r].begin);
+          ASSERT_EQ(view[r].end, spans[r].end);
+        }
+        if (rows > 0 && prev + field == 0) {
+          ASSERT_EQ(spans[0].begin, 0u);  // the virtual delimiter's UINT32_MAX + 1 wrapped
+        }
+        ForEachTarget([&](const char*) {
+          std::vector<uint64_t> u_want(rows), u_got(rows);
+          std::vector<Addr128> a_want(rows), a_got(rows);
+          std::vector<uint8_t> e_want(rows), e_got(rows);
+          std::vector<FieldStatus> s_want(rows), s_got(rows);
+          const auto same = [&](const char* what) {
+            for (size_t r = 0; r < rows; ++r) {
+              ASSERT_EQ(s_got[r], s_want[r]) << what << " rows " << rows << " row " << r;
+            }
+          };
+          ParseUintColumn(buf.data(), spans.data(), rows, 65535, u_want.data(), s_want.data());
+          ParseUintColumn(buf.data(), view, rows, 65535, u_got.data(), s_got.data());
+          same("uint");
+          EXPECT_EQ(u_got, u_want);
+          ParseAddrColumn(buf.data(), spans.data(), rows, a_want.data(), s_want.data());
+          ParseAddrColumn(buf.data(), view, rows, a_got.data(), s_got.data());
+          same("addr");
+          EXPECT_EQ(a_got, a_want);
+          for (const EnumKind kind : {EnumKind::kAction, EnumKind::kLogStatus}) {
+            ParseEnumColumn(kind, buf.data(), spans.data(), rows, e_want.data(), s_want.data());
+            ParseEnumColumn(kind, buf.data(), view, rows, e_got.data(), s_got.data());
+            same("enum");
+            EXPECT_EQ(e_got, e_want);
+          }
+        });
       }
     }
-  });
+  }
 }
 
 }  // namespace
