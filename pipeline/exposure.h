@@ -7,50 +7,36 @@
 // one-thread run however it was prefetched or queued (docs/performance-history.md, sessions
 // 19, 20 and 25). Here an update is appended to a log instead; when the log holds as many
 // updates as the table has keys (rounded up to a power of two, at least 65,536), it is sorted
-// by key (a radix sort) and merged into the table, an array sorted by key: both are sequential
-// passes, and a busy key's updates arrive together, so its distinct counter stays in cache
-// while they are added. Each update is sorted a few times and each entry moved once per fold,
-// so the cost per update stays constant as the table grows, and the log (16 bytes an update)
-// is bounded by the table's keys: memory follows the keys, not the input. One thread, 1 GiB:
+// by key (a radix sort) and merged into the table, an array sorted by key, in place from its
+// back end: both are sequential passes, and a busy key's updates arrive together, so its
+// distinct counter stays in cache while they are added. Each update is sorted a few times and
+// each entry moved once per fold, so the cost per update stays constant as the table grows,
+// and the log (16 bytes an update) is bounded by the table's keys: memory follows the keys,
+// not the input. One thread, 1 GiB:
 // aggregation CPU -15% with detection, -20% without (history, "Twenty-fifth session").
 #ifndef FLOWSIFT_PIPELINE_EXPOSURE_H_
 #define FLOWSIFT_PIPELINE_EXPOSURE_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <vector>
 
 #include "pipeline/distinct.h"
-#include "pipeline/huge_pages.h"
+#include "pipeline/table_array.h"
 
 namespace flowsift {
-
-// A std::vector allocator on AllocateTable: blocks of 2 MiB or more are their own mappings on
-// 2 MiB pages (a fresh 34 MB array on 4 KiB pages cost ~9k page faults).
-template <typename T>
-struct TableAllocator {
-  using value_type = T;
-  TableAllocator() = default;
-  template <typename U>
-  TableAllocator(const TableAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
-  T* allocate(size_t n) {
-    void* p = AllocateTable(n * sizeof(T));
-    if (p == nullptr) throw std::bad_alloc();
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, size_t n) { FreeTable(p, n * sizeof(T)); }
-  bool operator==(const TableAllocator&) const { return true; }
-};
 
 class ExposureTable {
  public:
   // Keys are interface id << 24 | port << 8 | protocol: below 2^56.
   static constexpr uint64_t kKeyMask = (uint64_t{1} << 56) - 1;
 
+  // Blocks of 2 MiB or more are their own mappings on 2 MiB pages (a fresh 34 MB array on 4 KiB
+  // pages cost ~9k page faults), grown by moving their pages (table_array.h).
   template <typename T>
-  using Array = std::vector<T, TableAllocator<T>>;
+  using Array = TableArray<T>;
 
+  // Relocatable by its bytes (TableArray): integers and a DistinctCounter.
   struct Entry {
     uint64_t key = 0;
     uint64_t accepted = 0, rejected = 0;
@@ -98,11 +84,11 @@ class ExposureTable {
   // Makes room in spare_ for n entries, at least doubling its capacity when it grows.
   void ReserveSpare(size_t n);
 
-  // Grown by doubling and never shrunk, so a run allocates each a few times.
+  // Grown by doubling and never shrunk; growing moves their pages, copies nothing.
   Array<Update> log_;
   Array<Update> sort_buffer_;
   Array<Entry> entries_;  // ascending keys, each once
-  Array<Entry> spare_;    // the next fold's output; kept for its capacity
+  Array<Entry> spare_;    // Merge's output; kept for its capacity
   size_t log_limit_ = kMinLog;
 };
 

@@ -39,6 +39,33 @@ void* AllocateTable(size_t bytes) {
   return p;                         // anonymous mappings are zero-filled
 }
 
+void* GrowTable(void* p, size_t old_bytes, size_t new_bytes) {
+  if (p == nullptr || old_bytes == 0) return AllocateTable(new_bytes);
+  if (old_bytes < kHugeMinBytes || new_bytes < kHugeMinBytes) {
+    void* q = AllocateTable(new_bytes);
+    if (q == nullptr) return nullptr;
+    memcpy(q, p, old_bytes < new_bytes ? old_bytes : new_bytes);
+    FreeTable(p, old_bytes);
+    return q;
+  }
+  const size_t old_size = RoundUp(old_bytes, kHugePage);
+  const size_t new_size = RoundUp(new_bytes, kHugePage);
+  if (new_size <= old_size) return p;  // the mapping's tail holds it, zero
+  // In place: the mapping grows into the free addresses after it, still 2 MiB aligned.
+  void* r = mremap(p, old_size, new_size, 0);
+  if (r != MAP_FAILED) return r;
+  // Elsewhere: the old pages move onto the start of a fresh aligned mapping, replacing its
+  // (untouched) pages there; its tail stays as mapped, zero.
+  void* q = AllocateTable(new_bytes);
+  if (q == nullptr) return nullptr;
+  r = mremap(p, old_size, old_size, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+  if (r == MAP_FAILED) {
+    memcpy(q, p, old_bytes);
+    munmap(p, old_size);
+  }
+  return q;
+}
+
 void FreeTable(void* p, size_t bytes) {
   if (p == nullptr) return;
   if (bytes < kHugeMinBytes) {

@@ -89,6 +89,43 @@ TEST(ExposureTable, FoldsMatchAPlainMapThroughManyFolds) {
   EXPECT_GE(sketches, 7u);  // the busy keys passed the exact limit
 }
 
+// The fold merges the log into the table in place, from the back: new keys below, among and
+// above the old ones, old keys updated, and a log of old keys alone.
+TEST(ExposureTable, FoldsInPlaceWithNewKeysBelowAmongAndAboveTheOldOnes) {
+  ExposureTable table;
+  Reference want;
+  const auto add = [&](uint64_t key, uint64_t source, bool accepted) {
+    table.Add(key, Mix64(source), accepted, !accepted);
+    Want& w = want[key];
+    w.accepted += accepted;
+    w.rejected += !accepted;
+    w.sources.Add(Mix64(source));
+  };
+  for (uint64_t k = 1000; k < 1100; k += 2) add(k, k, true);  // the first table: even keys
+  table.Fold();
+  ExposureTable spare;
+  Expect(table.Entries(&spare), want);
+  // Below every old key, between each pair, above every one, and an old key.
+  for (uint64_t k : {uint64_t{5}, uint64_t{999}, uint64_t{1001}, uint64_t{1051}, uint64_t{1097},
+                     uint64_t{1099}, uint64_t{4000}, uint64_t{1050}}) {
+    add(k, k + 7, false);
+    add(k, k + 8, true);
+  }
+  for (uint64_t k = 1001; k < 1100; k += 2) add(k, 3, true);  // every gap filled
+  add(1000, 1000, true);                                      // a source seen before
+  table.Fold();
+  Expect(table.Entries(&spare), want);
+  EXPECT_EQ(table.size(), 103u);  // 50 even keys, 50 odd ones, 5, 999 and 4000
+  for (uint64_t k = 1000; k < 1100; k += 3) add(k, 9, false);  // old keys only
+  add(5, 99, true);
+  table.Fold();
+  Expect(table.Entries(&spare), want);
+  // 200,000 more keys, all new and below and above: the table grows past 2 MiB in place.
+  for (uint64_t k = 0; k < 200000; ++k) add(k % 2 ? 10000 + k : k / 2 + 200, k, k % 3 == 0);
+  table.Fold();
+  Expect(table.Entries(&spare), want);
+}
+
 TEST(ExposureTable, MergeEqualsOneTableFedEverything) {
   const std::vector<Update> a = MakeUpdates(2, 150000), b = MakeUpdates(3, 120000);
   ExposureTable one, left, right;

@@ -1,9 +1,15 @@
-// AllocateTable's memory.
+// AllocateTable's and GrowTable's memory; TableArray on it.
 #include "pipeline/huge_pages.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+
+#include "pipeline/distinct.h"
+#include "pipeline/table_array.h"
 
 namespace flowsift {
 namespace {
@@ -22,6 +28,120 @@ TEST(AllocateTable, ZeroedAlignedAndFreedBySize) {
   }
   EXPECT_EQ(AllocateTable(0), nullptr);
   FreeTable(nullptr, 123);
+}
+
+// Fills p[0, bytes) with a pattern of `seed`.
+void Fill(uint8_t* p, size_t bytes, uint8_t seed) {
+  for (size_t i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(i * 7 + seed) | 1;
+}
+// Whether p holds Fill's pattern up to `kept` and zeros from there to `bytes`.
+::testing::AssertionResult KeptThenZero(const uint8_t* p, size_t kept, size_t bytes, uint8_t seed) {
+  for (size_t i = 0; i < kept; ++i) {
+    if (p[i] != (static_cast<uint8_t>(i * 7 + seed) | 1)) {
+      return ::testing::AssertionFailure() << "byte " << i << " of the old block changed";
+    }
+  }
+  for (size_t i = kept; i < bytes; ++i) {
+    if (p[i] != 0) return ::testing::AssertionFailure() << "byte " << i << " not zero";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(GrowTable, KeepsTheBytesAndZeroesTheRestAcrossEverySizeClass) {
+  const size_t sizes[][2] = {
+      {64, 4096},                                    // heap to heap
+      {kHugeMinBytes - 64, kHugeMinBytes * 2 + 8},   // heap to a mapping
+      {kHugeMinBytes, kHugeMinBytes + 64},           // within the mapping's last page
+      {kHugeMinBytes + 100, kHugeMinBytes * 5 + 3},  // mapping to a larger one
+  };
+  uint8_t seed = 3;
+  for (const auto& [from, to] : sizes) {
+    auto* p = static_cast<uint8_t*>(AllocateTable(from));
+    ASSERT_NE(p, nullptr);
+    Fill(p, from, ++seed);
+    auto* q = static_cast<uint8_t*>(GrowTable(p, from, to));
+    ASSERT_NE(q, nullptr) << from << " -> " << to;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(q) % 64, 0u);
+    EXPECT_TRUE(KeptThenZero(q, from, to, seed)) << from << " -> " << to;
+    q[to - 1] = 0xAB;  // all of it is writable
+    FreeTable(q, to);
+  }
+  // From nothing, as AllocateTable.
+  auto* fresh = static_cast<uint8_t*>(GrowTable(nullptr, 0, 5000));
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_TRUE(KeptThenZero(fresh, 0, 5000, 0));
+  FreeTable(fresh, 5000);
+}
+
+TEST(GrowTable, MovesAMappingWhoseNextAddressesAreTaken) {
+  const size_t from = kHugeMinBytes * 2, to = kHugeMinBytes * 4;
+  auto* p = static_cast<uint8_t*>(AllocateTable(from));
+  ASSERT_NE(p, nullptr);
+  Fill(p, from, 9);
+  // A page of someone else's right after the block: growing in place would cover it. (When
+  // that address is mapped already, EEXIST, the block cannot grow in place either.)
+  void* blocker = mmap(p + from, 4096, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (blocker == MAP_FAILED) {
+    ASSERT_EQ(errno, EEXIST);
+    blocker = nullptr;
+  } else {
+    ASSERT_EQ(blocker, p + from);
+    std::memset(blocker, 0x5A, 4096);
+  }
+  auto* q = static_cast<uint8_t*>(GrowTable(p, from, to));
+  ASSERT_NE(q, nullptr);
+  EXPECT_NE(q, p);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(q) % kHugeMinBytes, 0u);  // still huge-page aligned
+  EXPECT_TRUE(KeptThenZero(q, from, to, 9));
+  if (blocker != nullptr) {
+    const auto* b = static_cast<const uint8_t*>(blocker);
+    size_t changed = 0;
+    for (size_t i = 0; i < 4096; ++i) changed += b[i] != 0x5A;
+    EXPECT_EQ(changed, 0u);
+    munmap(blocker, 4096);
+  }
+  FreeTable(q, to);
+}
+
+// A table element that owns heap memory (a DistinctCounter past its inline values), as the
+// exposure table's entries do: relocated by its bytes when the array grows.
+struct Counted {
+  uint64_t key = 0;
+  DistinctCounter values;
+};
+
+TEST(TableArray, GrowsPastTheHugePageSizeKeepingElementsThatOwnMemory) {
+  TableArray<Counted> a;
+  // 90,000 elements of 40 bytes: 3.6 MB, so growth passes from the heap to a mapping and
+  // then moves pages.
+  constexpr size_t kCount = 90000;
+  for (size_t i = 0; i < kCount; ++i) {
+    Counted& c = a.emplace_back();
+    c.key = i;
+    for (uint64_t v = 0; v < i % 9; ++v) c.values.Add(Mix64(i * 16 + v + 1));
+  }
+  ASSERT_EQ(a.size(), kCount);
+  TableArray<Counted> copy = a;
+  for (const TableArray<Counted>* t : {&a, &copy}) {
+    for (size_t i = 0; i < kCount; ++i) {
+      ASSERT_EQ((*t)[i].key, i);
+      ASSERT_EQ((*t)[i].values.Count(), i % 9) << i;
+    }
+  }
+  a.resize(kCount + 5);  // value-initialised
+  EXPECT_EQ(a[kCount + 4].key, 0u);
+  EXPECT_EQ(a[kCount + 4].values.Count(), 0u);
+  a.resize(10);
+  EXPECT_EQ(a.size(), 10u);
+  EXPECT_EQ(a[9].values.Count(), 0u);
+  EXPECT_EQ(a[8].values.Count(), 8u);
+  TableArray<Counted> moved = std::move(a);
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(moved.size(), 10u);
+  moved.clear();
+  EXPECT_TRUE(moved.empty());
+  EXPECT_GE(moved.capacity(), kCount);  // the memory stays for the next elements
 }
 
 }  // namespace
