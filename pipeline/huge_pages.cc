@@ -58,6 +58,8 @@ void* GrowTable(void* p, size_t old_bytes, size_t new_bytes) {
   // (untouched) pages there; its tail stays as mapped, zero.
   void* q = AllocateTable(new_bytes);
   if (q == nullptr) return nullptr;
+  // A block that moved once is two mappings (the moved pages, the fresh tail), which no
+  // kernel extends in place (EFAULT) and older ones do not move either: then the bytes copy.
   r = mremap(p, old_size, old_size, MREMAP_MAYMOVE | MREMAP_FIXED, q);
   if (r == MAP_FAILED) {
     memcpy(q, p, old_bytes);
