@@ -20,8 +20,9 @@ namespace flowsift {
 // array grows (GrowTable), so T must be relocatable that way: no pointers into itself and a
 // move that is a copy of the bytes. Trivially copyable types are; so is a type whose members
 // are those and DistinctCounters (its move copies its bytes and empties the source, which then
-// frees nothing). Trivially constructible elements are left uninitialised by Resize, as
-// ColumnVector's are.
+// frees nothing). Trivially constructible elements are left uninitialised by resize, as
+// ColumnVector's are. Unlike std::vector's, push_back's argument must not be an element of the
+// same array (growing moves it first).
 template <typename T>
 class TableArray {
  public:
