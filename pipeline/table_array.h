@@ -71,23 +71,14 @@ class TableArray {
   std::reverse_iterator<const T*> rbegin() const { return std::reverse_iterator(end()); }
   std::reverse_iterator<const T*> rend() const { return std::reverse_iterator(begin()); }
 
-  void push_back(const T& x) {
-    if (size_ == capacity_) [[unlikely]]
-      Reserve(std::max<size_t>(16, 2 * capacity_));
-    new (data_ + size_) T(x);
-    ++size_;
-  }
   void push_back(T&& x) {
-    if (size_ == capacity_) [[unlikely]]
-      Reserve(std::max<size_t>(16, 2 * capacity_));
-    new (data_ + size_) T(std::move(x));
+    new (EndWithRoom()) T(std::move(x));
     ++size_;
   }
   T& emplace_back() {
-    if (size_ == capacity_) [[unlikely]]
-      Reserve(std::max<size_t>(16, 2 * capacity_));
-    new (data_ + size_) T();
-    return data_[size_++];
+    T* e = new (EndWithRoom()) T();
+    ++size_;
+    return *e;
   }
   // Destroys the elements; the memory stays for the next ones.
   void clear() { Clear(); }
@@ -109,6 +100,12 @@ class TableArray {
   }
 
  private:
+  // end(), with room for one more element there: the capacity doubles when full.
+  T* EndWithRoom() {
+    if (size_ == capacity_) [[unlikely]]
+      Reserve(std::max<size_t>(16, 2 * capacity_));
+    return data_ + size_;
+  }
   void Reserve(size_t n) {
     void* p = GrowTable(data_, capacity_ * sizeof(T), n * sizeof(T));
     if (p == nullptr) throw std::bad_alloc();
