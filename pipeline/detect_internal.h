@@ -163,8 +163,11 @@ void AddSmallest(std::vector<T>& v, const T& x, size_t k, Less less) {
   auto it = std::lower_bound(v.begin(), v.end(), x, less);
   if (it != v.end() && !less(x, *it)) return;  // equal: present
   if (v.size() == k && it == v.end()) return;
-  v.insert(it, x);
-  if (v.size() > k) v.pop_back();
+  // A full list drops its largest value before the insert, not after: inserting first grew
+  // its storage to twice k for one value more than it keeps.
+  const auto at = it - v.begin();
+  if (v.size() == k) v.pop_back();
+  v.insert(v.begin() + at, x);
 }
 template <typename T, size_t N, typename Less>
 [[gnu::noinline]] void InsertSmallest(Bounded<T, N>& v, const T& x, Less less) {
@@ -350,9 +353,18 @@ struct alignas(64) TrwState {
   Activity activity;
 
   void See(uint64_t window, const Addr128& dst, bool success) {
-    // Full, and later than every kept contact: neither new nor earlier than a kept one. Time
-    // moves forward, so this is most rows of a busy source.
-    if (contacts.size() == kTrwContacts && window > contacts.back().window) return;
+    // Full, and not before the last kept contact in (window, dst) order: it is that contact
+    // again (the same destination in the same window), or it neither enters the list nor
+    // moves a kept contact earlier (every kept contact of its destination is from an earlier
+    // window). Time moves forward and a busy source's first contacts fill the list early, so
+    // this is most rows of a busy source: no scan of the list.
+    if (contacts.size() == kTrwContacts) {
+      Contact& last = contacts.back();
+      if (!ContactLess(Contact{window, dst, success}, last)) {
+        if (last.window == window && last.dst == dst) last.success |= success;
+        return;
+      }
+    }
     for (Contact& c : contacts) {
       if (c.dst == dst) {
         if (window < c.window) {

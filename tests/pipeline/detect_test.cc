@@ -317,6 +317,59 @@ TEST(ScanTrw, OnlyTheFirstContactWithAHostCounts) {
   EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700010000).empty());
 }
 
+// A full contact list (kTrwContacts = 32) in one window: 28 contacts alternating failure and
+// success (net 0), then four failures: a scanner at its 32nd contact (4^4 = 256 >= 99).
+void AddFullWindow(Detect& d) {
+  for (int i = 0; i < 32; ++i) {
+    Rec r;
+    r.src = "203.0.113.51";
+    r.dst = Ip(10, 0, 2, 10 + i);  // (window, destination) order is i's
+    r.dport = 22;
+    r.start = 1699999800 + static_cast<uint64_t>(i);  // one 5-minute window
+    if (i < 28 && i % 2 == 1) {
+      r.flags = 3;
+      r.packets = 10;
+      r.bytes = 3000;
+    } else {
+      r.action = "REJECT";
+    }
+    d.Add(r);
+  }
+}
+
+TEST(ScanTrw, AFullListKeepsTheFirstContactsAndTheSuccessOfItsLast) {
+  Detect scanner;
+  AddFullWindow(scanner);
+  // Later in the window: a 33rd destination that answered (above every kept one: left out),
+  // and the first destination again (kept already, a failure: stays one).
+  Rec later;
+  later.src = "203.0.113.51";
+  later.dport = 22;
+  later.start = 1699999900;
+  later.flags = 3;
+  later.packets = 10;
+  later.bytes = 3000;
+  later.dst = Ip(10, 0, 2, 200);
+  scanner.Add(later);
+  later.dst = Ip(10, 0, 2, 10);
+  later.start = 1700000300;  // the next window: not a first contact
+  scanner.Add(later);
+  const auto f = scanner.Of("scan_trw", 1699999800, 1700003600);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["first_contacts"], 32);
+  EXPECT_EQ(f[0].evidence["failed_first_contacts"], 18);
+  EXPECT_EQ(f[0].distinct_dsts, 32u);
+
+  // The 32nd destination answering in the same window makes that first contact a success:
+  // net two failures, no scanner.
+  Detect answered;
+  AddFullWindow(answered);
+  later.dst = Ip(10, 0, 2, 41);
+  later.start = 1699999950;
+  answered.Add(later);
+  EXPECT_TRUE(answered.Of("scan_trw", 1699999800, 1700003600).empty());
+}
+
 // --- brute_force -------------------------------------------------------------------------------
 
 void AddLogins(Detect& d, int n, const std::string& iface = "eni-a") {
