@@ -40,6 +40,58 @@ def spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def kernel_medians(benchmarks):
+    """Google Benchmark's JSON benchmarks -> {name: median entry} (median aggregates only)."""
+    out = {}
+    for b in benchmarks:
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        out[b.get("run_name", b["name"])] = {
+            "gbps": b.get("bytes_per_second", 0) / 1e9,
+            # bench/*_bench.cc count records (or fields) in a "records/s" counter.
+            "items_per_second": b.get("records/s", b.get("items_per_second", 0)),
+            "ns": b.get("real_time", 0) if b.get("time_unit") == "ns" else None,
+            "real_time": b.get("real_time", 0)}
+    return out
+
+
+def kernel_speed(k):
+    """One number that is higher when a benchmark ran faster: its bytes/s, else its items/s,
+    else the inverse of its time."""
+    if k["gbps"]:
+        return k["gbps"]
+    if k["items_per_second"]:
+        return k["items_per_second"]
+    return 1 / k["real_time"] if k["real_time"] else 0
+
+
+def summarize_kernels(meta):
+    """The kernel microbenchmarks' medians. When scripts/bench ran them pinned to each CPU in
+    turn ("kernels_by_cpu": {cpu: Google Benchmark JSON}), each benchmark's numbers are its
+    faster CPU's, with every CPU's speed relative to that one in "by_cpu" (1.0 for the faster).
+    The vCPUs of a cloud guest do not run at one speed: one can be a third slower than the
+    other for a minute while the host runs something beside it (docs/performance-history.md,
+    "Forty-sixth session"), so an unpinned run measured whichever the scheduler chose."""
+    by_cpu = {cpu: kernel_medians(j.get("benchmarks", []))
+              for cpu, j in meta.get("kernels_by_cpu", {}).items()}
+    if not by_cpu:
+        return [dict(name=name, **k)
+                for name, k in kernel_medians(meta.get("kernels", {}).get("benchmarks", [])).items()]
+    names = []
+    for medians in by_cpu.values():
+        names += [n for n in medians if n not in names]
+    kernels = []
+    for name in names:
+        cells = {cpu: m[name] for cpu, m in by_cpu.items() if name in m}
+        best_cpu = max(cells, key=lambda cpu: kernel_speed(cells[cpu]))
+        best = cells[best_cpu]
+        top = kernel_speed(best)
+        kernels.append(dict(name=name, **best, cpu=best_cpu,
+                            by_cpu={cpu: kernel_speed(k) / top if top else 1.0
+                                    for cpu, k in cells.items()}))
+    return kernels
+
+
 def summarize(records):
     """Groups the raw records into the results: sets, runs, limits, checks, kernels."""
     meta = next(r for r in records if r["kind"] == "meta")
@@ -78,16 +130,8 @@ def summarize(records):
     latency = sorted(({"bytes": r["bytes"], "ns": spread(r["ns"])}
                       for r in records if r["kind"] == "latency"), key=lambda x: x["bytes"])
     checks = {r["set"]: r["result"] for r in records if r["kind"] == "check"}
-    kernels = []
-    for b in meta.get("kernels", {}).get("benchmarks", []):
-        if b.get("aggregate_name", "median") != "median":
-            continue
-        kernels.append({"name": b.get("run_name", b["name"]),
-                        "gbps": b.get("bytes_per_second", 0) / 1e9,
-                        # bench/*_bench.cc count records (or fields) in a "records/s" counter.
-                        "items_per_second": b.get("records/s", b.get("items_per_second", 0)),
-                        "ns": b.get("real_time", 0) if b.get("time_unit") == "ns" else None})
-    machine = {k: v for k, v in meta.items() if k not in ("kind", "kernels")}
+    kernels = summarize_kernels(meta)
+    machine = {k: v for k, v in meta.items() if k not in ("kind", "kernels", "kernels_by_cpu")}
     instructions = [r for r in records if r["kind"] == "instructions"]
     return {"machine": machine, "sets": sets, "runs": runs, "limits": limits, "checks": checks,
             "kernels": kernels, "instructions": instructions, "latency": latency}
@@ -478,12 +522,7 @@ def render_section(res, plot_prefix):
     out += render_many_interfaces(res)
     out += render_small_objects(res)
 
-    if res["kernels"]:
-        out += ["", "### Kernels (`flowsift_bench`, medians)", "",
-                "| benchmark | GB/s | M items/s |", "|---|---|---|"]
-        for k in res["kernels"]:
-            out.append(f"| {k['name']} | {fmt(k['gbps']) if k['gbps'] else '-'} | "
-                       f"{fmt(k['items_per_second'] / 1e6, 1) if k['items_per_second'] else '-'} |")
+    out += render_kernels(res)
 
     out += render_instructions(res)
 
@@ -491,6 +530,42 @@ def render_section(res, plot_prefix):
             f"![throughput against input size]({plot_prefix}-size.png)",
             f"![peak RSS against input size]({plot_prefix}-rss.png)", "", BENCH_END]
     return "\n".join(out) + "\n"
+
+
+def render_kernels(res):
+    """The kernel microbenchmarks' table; with the runs pinned to each CPU, the faster CPU's
+    medians and how much slower the other ran."""
+    kernels = res["kernels"]
+    if not kernels:
+        return []
+    pinned = all("by_cpu" in k for k in kernels)
+    out = ["", "### Kernels (`flowsift_bench`, medians)", ""]
+    if pinned:
+        cpus = sorted({cpu for k in kernels for cpu in k["by_cpu"]}, key=int)
+        slowest = min(kernels, key=lambda k: min(k["by_cpu"].values()))
+        gap = 1 - min(slowest["by_cpu"].values())
+        out += [f"Each benchmark ran pinned to CPU {' and '.join(cpus)} in turn (`taskset`, one "
+                "after the other): the table has the faster CPU's medians. This guest's vCPUs "
+                "do not always run at one speed (one was a third slower than the other for a "
+                "minute at a time in the forty-sixth session: the host runs other work beside "
+                "it), and an unpinned run measured whichever the scheduler picked. The "
+                f"largest gap in this run: {slowest['name']}, {pct(gap)} slower on the other "
+                "CPU.", "",
+                "| benchmark | GB/s | M items/s | CPU | other CPU |", "|---|---|---|---|---|"]
+    else:
+        out += ["| benchmark | GB/s | M items/s |", "|---|---|---|"]
+    for k in kernels:
+        row = (f"| {k['name']} | {fmt(k['gbps']) if k['gbps'] else '-'} | "
+               f"{fmt(k['items_per_second'] / 1e6, 1) if k['items_per_second'] else '-'} |")
+        if pinned:
+            others = [v for cpu, v in k["by_cpu"].items() if cpu != k["cpu"]]
+            row += f" {k['cpu']} | {', '.join(pct(1 - v) + ' slower' for v in others) or '-'} |"
+        out.append(row)
+    return out
+
+
+def pct(x):
+    return f"{100 * x:.0f}%"
 
 
 def replace_section(markdown, section):

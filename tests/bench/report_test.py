@@ -255,6 +255,50 @@ Ir                     file:function
         a = dict(a, by_rep=a["by_rep"][:2])
         self.assertAlmostEqual(report.speed_ratio(res, a, b)["median"], (3.0 / 0.8 + 3.2 / 0.9) / 2)
 
+    def test_unpinned_kernels_keep_the_plain_table(self):
+        names = [k["name"] for k in self.res["kernels"]]
+        self.assertIn("BM_IndexDelimiters", names)
+        self.assertIn("| benchmark | GB/s | M items/s |\n", self.section)
+        self.assertNotIn("other CPU", self.section)
+
+    def test_kernels_pinned_to_each_cpu_take_the_faster_one(self):
+        def bench(name, aggregate, **values):
+            return {"name": f"{name}_{aggregate}", "run_name": name, "aggregate_name": aggregate,
+                    "time_unit": "ms", **values}
+        records = report.load_records(SAMPLE)
+        meta = next(r for r in records if r["kind"] == "meta")
+        meta.pop("kernels", None)
+        meta["kernels_by_cpu"] = {
+            "0": {"benchmarks": [
+                bench("BM_Parse", "median", bytes_per_second=1.5e9, real_time=40.0),
+                bench("BM_Parse", "mean", bytes_per_second=9e9, real_time=1.0),  # not a median
+                bench("BM_Detect", "median", real_time=120.0, **{"records/s": 20e6}),
+                bench("BM_Sketch", "median", real_time=8.0)]},
+            "1": {"benchmarks": [
+                bench("BM_Parse", "median", bytes_per_second=2.0e9, real_time=30.0),
+                bench("BM_Detect", "median", real_time=100.0, **{"records/s": 16e6}),
+                bench("BM_Sketch", "median", real_time=10.0)]},
+        }
+        res = report.summarize(records)
+        kernels = {k["name"]: k for k in res["kernels"]}
+        self.assertEqual(list(kernels), ["BM_Parse", "BM_Detect", "BM_Sketch"])
+        # Bytes/s first, then items/s, then time decide which CPU was faster.
+        self.assertEqual(kernels["BM_Parse"]["cpu"], "1")
+        self.assertAlmostEqual(kernels["BM_Parse"]["gbps"], 2.0)
+        self.assertAlmostEqual(kernels["BM_Parse"]["by_cpu"]["0"], 0.75)
+        self.assertEqual(kernels["BM_Detect"]["cpu"], "0")
+        self.assertAlmostEqual(kernels["BM_Detect"]["by_cpu"]["1"], 0.8)
+        self.assertEqual(kernels["BM_Sketch"]["cpu"], "0")
+        self.assertAlmostEqual(kernels["BM_Sketch"]["by_cpu"]["1"], 0.8)
+        self.assertNotIn("kernels_by_cpu", res["machine"])
+        section = report.render_section(res, "bench/results/sample")
+        self.assertIn("| benchmark | GB/s | M items/s | CPU | other CPU |", section)
+        self.assertIn("| BM_Parse | 2.00 | - | 1 | 25% slower |", section)
+        self.assertIn("| BM_Detect | - | 20.0 | 0 | 20% slower |", section)
+        self.assertIn("pinned to CPU 0 and 1 in turn", section)
+        self.assertIn("The largest gap in this run: BM_Parse, 25% slower on the other CPU.",
+                      section)
+
     def test_results_json_reloads(self):
         # A results JSON is indented and its "raw" member comes after the summary.
         records = report.load_records(SAMPLE)
