@@ -69,7 +69,7 @@ def summarize_kernels(meta):
     """The kernel microbenchmarks' medians. When scripts/bench ran them pinned to each CPU in
     turn ("kernels_by_cpu": {cpu: Google Benchmark JSON}), each benchmark's numbers are its
     faster CPU's, with every CPU's speed relative to that one in "by_cpu" (1.0 for the faster).
-    The vCPUs of a cloud guest do not run at one speed: one can be a third slower than the
+    The vCPUs of a cloud guest do not run at one speed: one can run a quarter slower than the
     other for a minute while the host runs something beside it (docs/performance-history.md,
     "Forty-sixth session"), so an unpinned run measured whichever the scheduler chose."""
     by_cpu = {cpu: kernel_medians(j.get("benchmarks", []))
@@ -546,8 +546,8 @@ def render_kernels(res):
         gap = 1 - min(slowest["by_cpu"].values())
         out += [f"Each benchmark ran pinned to CPU {' and '.join(cpus)} in turn (`taskset`, one "
                 "after the other): the table has the faster CPU's medians. This guest's vCPUs "
-                "do not always run at one speed (one was a third slower than the other for a "
-                "minute at a time in the forty-sixth session: the host runs other work beside "
+                "do not always run at one speed (one ran about a quarter slower than the other for "
+                "minutes at a time in the forty-sixth session: the host runs other work beside "
                 "it), and an unpinned run measured whichever the scheduler picked. The "
                 f"largest gap in this run: {slowest['name']}, {pct(gap)} slower on the other "
                 "CPU.", "",
