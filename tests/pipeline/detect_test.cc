@@ -340,8 +340,9 @@ void AddFullWindow(Detect& d) {
 TEST(ScanTrw, AFullListKeepsTheFirstContactsAndTheSuccessOfItsLast) {
   Detect scanner;
   AddFullWindow(scanner);
-  // Later in the window: a 33rd destination that answered (above every kept one: left out),
-  // and the first destination again (kept already, a failure: stays one).
+  // Later in the window, a 33rd destination that answered (above every kept one: left out);
+  // in the next window, the first destination answering (not a first contact: it stays a
+  // failure).
   Rec later;
   later.src = "203.0.113.51";
   later.dport = 22;
@@ -352,7 +353,7 @@ TEST(ScanTrw, AFullListKeepsTheFirstContactsAndTheSuccessOfItsLast) {
   later.dst = Ip(10, 0, 2, 200);
   scanner.Add(later);
   later.dst = Ip(10, 0, 2, 10);
-  later.start = 1700000300;  // the next window: not a first contact
+  later.start = 1700000300;
   scanner.Add(later);
   const auto f = scanner.Of("scan_trw", 1699999800, 1700003600);
   ASSERT_EQ(f.size(), 1u);
