@@ -1,5 +1,5 @@
-// Enumerated fields by one 8-byte compare; the column form four fields a vector on AVX2 and
-// eight on AVX-512. See enums.h for the contract.
+// Enumerated fields by one 8-byte compare; the column form two fields a vector on SSE4, four on
+// AVX2 and eight on AVX-512. See enums.h for the contract.
 #include "kernels/enums.h"
 
 #include <array>
@@ -96,51 +96,54 @@ namespace flowsift::kernels::HWY_NAMESPACE {
 
 #if HWY_TARGET > HWY_AVX2
 
-// Without a hardware gather (SSE4, SSSE3, scalar) a vector of fields is loaded field by field,
-// which is what the scalar loop does already.
+// SSE4 and below: 64-bit lanes two a vector, and the compares of 64-bit lanes emulated on
+// SSSE3, gained nothing over the scalar loop (SSE4 113 M fields/s against 563 M).
 template <const auto& kNames>
 void MatchColumnOnTarget(const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
                          FieldStatus* status) {
   MatchColumn<kNames>(base, spans, n, code, status);
 }
 
-#else  // AVX2 and AVX-512
+#else
 
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Match over a vector of fields: a span is a u64 lane (begin | end << 32), loaded from a
-// FieldSpan array or gathered from the delimiter index (SpanView), a gather loads each field's
-// first 8 bytes, and every name is compared in every lane; codes and statuses are narrowed to
-// bytes and stored. 4 fields a vector on AVX2, 8 on AVX-512.
+// Match over a vector of fields: each lane's first 8 bytes and length are read field by field
+// into aligned buffers and loaded as vectors, the bytes past the length masked, and every name
+// compared in every lane; codes and statuses are narrowed to bytes and stored. 2 fields a
+// vector on SSE4, 4 on AVX2, 8 on AVX-512. The lanes are not gathered: on the Zen 5 guest a
+// gather of the spans from the delimiter index and one of the words from the text cost the full
+// parse 8-10% against these loads (BM_ParseChunkAllFieldsOnTarget/AVX3_DL; the action column
+// from an array 1.38 -> 1.65 G fields/s on AVX3_DL, 730 -> 960 M on AVX2;
+// docs/performance-history.md, "Forty-seventh session").
 template <const auto& kNames>
 void MatchColumnOnTarget(const uint8_t* base, SpanView spans, size_t n, uint8_t* code,
                          FieldStatus* status) {
-  static_assert(sizeof(FieldSpan) == 8 && sizeof(FieldStatus) == 1);
+  static_assert(sizeof(FieldStatus) == 1);
   const hn::ScalableTag<uint64_t> d;
-  const hn::RebindToSigned<decltype(d)> di;
   const hn::Rebind<uint8_t, decltype(d)> d8;
-  const size_t lanes = hn::Lanes(d);
-  const auto low32 = hn::Set(d, 0xFFFFFFFFu);
+  constexpr size_t kLanes = hn::MaxLanes(d);
   const auto ones = hn::Set(d, ~uint64_t{0});
   const auto eight = hn::Set(d, 8);
-  const auto* words = reinterpret_cast<const uint64_t*>(base);
-  // Byte offsets of a vector's spans from its first, and the begin adjustment in the low half.
-  HWY_ALIGN int64_t offsets[hn::MaxLanes(di)];
-  for (size_t k = 0; k < lanes; ++k) offsets[k] = static_cast<int64_t>(4 * k * spans.stride);
-  const auto span_offsets = hn::Load(di, offsets);
-  const auto begin_add = hn::Set(d, spans.begin_add);
-  const bool packed = spans.stride == 2;  // a FieldSpan array: one load a vector
+  const auto low32 = hn::Set(d, 0xFFFFFFFFu);
+  const uint32_t* at = spans.at;
+  const size_t stride = spans.stride;
+  const uint32_t begin_add = spans.begin_add;
   size_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const uint32_t* at = spans.at + i * spans.stride;
-    // Only an address: the lanes are read by a load or a gather of 64-bit words.
-    const auto* at64 = reinterpret_cast<const uint64_t*>(at);
-    const auto span = packed ? hn::LoadU(d, at64) : hn::GatherOffset(d, at64, span_offsets);
-    const auto begin = hn::And(hn::Add(span, begin_add), low32);
+  for (; i + kLanes <= n; i += kLanes, at += kLanes * stride) {
+    // Each lane's span (begin and end are adjacent: 8 bytes) and first 8 bytes of text.
+    HWY_ALIGN uint64_t span_words[kLanes];
+    HWY_ALIGN uint64_t text_words[kLanes];
+    for (size_t k = 0; k < kLanes; ++k) memcpy(&span_words[k], at + k * stride, 8);
+    for (size_t k = 0; k < kLanes; ++k) {
+      memcpy(&text_words[k], base + static_cast<uint32_t>(at[k * stride] + begin_add), 8);
+    }
+    const auto span = hn::Load(d, span_words);
+    const auto begin = hn::And(hn::Add(span, hn::Set(d, begin_add)), low32);
     // In 64 bits: a span with end < begin (never made by the splitter) gives a huge length,
     // as the scalar path's 32-bit difference does, and matches nothing either way.
     const auto len = hn::Sub(hn::ShiftRight<32>(span), begin);
-    auto v = hn::GatherOffset(d, words, hn::BitCast(di, begin));
+    auto v = hn::Load(d, text_words);
     // The bytes past len zeroed (shift counts kept below 64: a length of 8 or more keeps all).
     const auto keep = hn::Not(hn::Shl(ones, hn::ShiftLeft<3>(hn::Min(len, hn::Set(d, 7)))));
     v = hn::And(v, hn::IfThenElse(hn::Lt(len, eight), keep, ones));

@@ -350,7 +350,8 @@ TEST(ParseChunk, ManyLinesAcrossBlocksMatchLineByLine) {
 // past their first size (more than 128 names) across 64 KiB blocks. Names of 1 to 40 bytes:
 // short ones (up to 24, interned by their masked words) and long ones (by their text), names
 // that differ only in their last byte or only past byte 24, names sharing their last 8
-// bytes, each followed by varying bytes (the next field), which no key may take in.
+// bytes, each followed by varying bytes (the next field), which no key may take in. Ids go to
+// names in the order of their first rows, also when a block's new names repeat in it.
 TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
   std::mt19937_64 rng(7);
   std::string text;
@@ -386,12 +387,22 @@ TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
   ASSERT_EQ(c->ids.size(), expected.size());
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p.text.data());
   std::map<std::string, uint32_t> id_of;
+  std::map<uint32_t, size_t> first_row;  // by id
   for (size_t r = 0; r < expected.size(); ++r) {
     ASSERT_LT(c->ids[r], c->dict.size()) << r;
+    first_row.emplace(c->ids[r], r);
     EXPECT_EQ(LocalText(c, c->ids[r], bytes), expected[r]) << r;
     EXPECT_EQ(p.Str(Field::kInterfaceId, r), expected[r]) << r;
     const auto [it, inserted] = id_of.emplace(expected[r], c->ids[r]);
     EXPECT_EQ(it->second, c->ids[r]) << "one text, two ids: " << expected[r];
+  }
+  // Ids go in the order of their texts' first rows (a dropped row's text may hold an id between).
+  size_t last_first = 0;
+  for (const auto& [id, row] : first_row) {
+    if (id != first_row.begin()->first) {
+      EXPECT_GT(row, last_first) << "id " << id;
+    }
+    last_first = row;
   }
   std::set<std::string_view> texts;
   for (uint32_t local = 0; local < c->dict.size(); ++local) {
