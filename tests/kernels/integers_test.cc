@@ -110,14 +110,18 @@ TEST(ParseUintColumn, ConvertsEveryField) {
 // The column kernel is SIMD per target (pmaddubsw on x86): compare it with the scalar reference
 // on every target, for random fields of every length 0..20 (digits, some bad bytes, "-") at
 // every misalignment, separated by random bytes that must not leak into a field; odd and even
-// counts and both pairings of neighbours.
+// counts and both pairings of neighbours; maxima of 3, 5 and 20 digits.
 TEST(ParseUintColumn, EveryTargetMatchesScalar) {
   std::mt19937_64 rng(77);
   std::string text;
   std::vector<FieldSpan> spans;
   for (int i = 0; i < 20000; ++i) {
     text += static_cast<char>(rng() % 3 == 0 ? ' ' : '0' + rng() % 10);  // a separator byte
-    const size_t len = (i < 21 * 64) ? (i / 64) % 21 : rng() % 21;
+    // Runs of 64 fields of one length, then lengths 1..8 mixed (AVX-512 takes eight such
+    // fields a vector when max has at most 8 digits), then 0..20 mixed.
+    const size_t len = i < 21 * 64          ? (i / 64) % 21
+                       : i < 21 * 64 + 4000 ? 1 + rng() % 8
+                                            : rng() % 21;
     const uint32_t begin = static_cast<uint32_t>(text.size());
     if (rng() % 50 == 0) {
       text += '-';
