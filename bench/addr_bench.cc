@@ -41,10 +41,24 @@ std::string RandomIPv6(std::mt19937_64& rng) {
   return s;
 }
 
-enum class Mix { kFlowLog, kIPv4Only, kIPv6Only };
+// The 39-byte form: eight groups of four hex digits, as RFC 5952 writes an address whose groups
+// all have a leading nonzero digit (a random interface id under a /56, often).
+std::string FullIPv6(std::mt19937_64& rng) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s = "2a05:d018:cf15:cd01";
+  for (int g = 0; g < 4; ++g) {
+    s += ':';
+    s += kHex[1 + rng() % 15];
+    for (int d = 0; d < 3; ++d) s += kHex[rng() % 16];
+  }
+  return s;
+}
+
+enum class Mix { kFlowLog, kIPv4Only, kIPv6Only, kIPv6Full };
 
 // kFlowLog: half private 10.x.y.z, the rest public IPv4, ~10% IPv6, ~2% "-".
 // kIPv4Only: every field a dotted quad (half private, half public). kIPv6Only: every field IPv6.
+// kIPv6Full: every field IPv6 of 39 bytes.
 AddrColumn BuildColumn(Mix mix) {
   std::mt19937_64 rng(static_cast<uint64_t>(mix) + 4);
   const bool ipv4_only = mix == Mix::kIPv4Only;
@@ -55,6 +69,8 @@ AddrColumn BuildColumn(Mix mix) {
     std::string field;
     if (mix == Mix::kIPv6Only) {
       field = RandomIPv6(rng);
+    } else if (mix == Mix::kIPv6Full) {
+      field = FullIPv6(rng);
     } else if (!ipv4_only && r < 2) {
       field = "-";
     } else if (!ipv4_only && r < 12) {
@@ -76,12 +92,13 @@ AddrColumn BuildColumn(Mix mix) {
   return c;
 }
 
-// Arg 0: the flow-log mix; 1: IPv4 only; 2: IPv6 only.
+// Arg 0: the flow-log mix; 1: IPv4 only; 2: IPv6 only; 3: IPv6 only, all in the 39-byte form.
 const AddrColumn& Column(int64_t arg) {
   static const AddrColumn flow_log = BuildColumn(Mix::kFlowLog);
   static const AddrColumn ipv4 = BuildColumn(Mix::kIPv4Only);
   static const AddrColumn ipv6 = BuildColumn(Mix::kIPv6Only);
-  return arg == 0 ? flow_log : arg == 1 ? ipv4 : ipv6;
+  static const AddrColumn ipv6_full = BuildColumn(Mix::kIPv6Full);
+  return arg == 0 ? flow_log : arg == 1 ? ipv4 : arg == 2 ? ipv6 : ipv6_full;
 }
 
 void ReportRates(benchmark::State& state, const AddrColumn& c) {
@@ -102,7 +119,7 @@ void BM_ParseAddrColumn(benchmark::State& state) {
   }
   ReportRates(state, c);
 }
-BENCHMARK(BM_ParseAddrColumn)->Arg(0)->Arg(1)->Arg(2);
+BENCHMARK(BM_ParseAddrColumn)->Arg(0)->Arg(1)->Arg(2)->Arg(3);
 
 void BM_ParseAddrScalar(benchmark::State& state) {
   const AddrColumn& c = Column(state.range(0));
@@ -119,7 +136,7 @@ void BM_ParseAddrScalar(benchmark::State& state) {
   }
   ReportRates(state, c);
 }
-BENCHMARK(BM_ParseAddrScalar)->Arg(0)->Arg(1)->Arg(2);
+BENCHMARK(BM_ParseAddrScalar)->Arg(0)->Arg(1)->Arg(2)->Arg(3);
 
 // ParseAddrColumn pinned to each compiled target this CPU supports, to compare targets in one
 // run. The pin is undone after each benchmark so the others keep the normal dispatch.
@@ -137,7 +154,8 @@ void BM_ParseAddrColumnOnTarget(benchmark::State& state, int64_t target) {
     benchmark::RegisterBenchmark(name.c_str(), BM_ParseAddrColumnOnTarget, target)
         ->Arg(0)
         ->Arg(1)
-        ->Arg(2);
+        ->Arg(2)
+        ->Arg(3);
   }
   return true;
 }();

@@ -463,6 +463,44 @@ TEST(AddrColumnTest, EveryLengthOfAddressCharacters) {
   ExpectColumnMatchesScalarOnEveryTarget(fields, kSeed + 9);
 }
 
+// The 39-byte form (eight groups of four hex digits, a SIMD path of its own on AVX3_DL): random
+// addresses in lower, upper and mixed case, and every position of some of them replaced by bytes
+// next to the hex ranges ('/', ':', '@', 'G', '`', 'g', 0x10-0x19, which OR 0x20 makes digits)
+// or by a colon or digit where the other belongs.
+TEST(AddrColumnTest, FullFormIPv6AndItsNeighbours) {
+  std::mt19937_64 rng(kSeed + 12);
+  static constexpr char kLower[] = "0123456789abcdef";
+  static constexpr char kUpper[] = "0123456789ABCDEF";
+  static constexpr char kNeighbours[] =
+      "/:@G`g\x10\x19\x16"
+      "FfAa09 .\xff";
+  std::vector<std::string> fields;
+  for (int n = 0; n < 3000; ++n) {
+    std::string s;
+    const int case_mode = n % 3;
+    for (int g = 0; g < 8; ++g) {
+      for (int d = 0; d < 4; ++d) {
+        const bool upper = case_mode == 1 || (case_mode == 2 && rng() % 2);
+        s += (upper ? kUpper : kLower)[rng() % 16];
+      }
+      if (g < 7) s += ':';
+    }
+    ASSERT_EQ(s.size(), 39u);
+    fields.push_back(s);
+    if (n < 40) {
+      for (size_t pos = 0; pos < s.size(); ++pos) {
+        for (size_t c = 0; c + 1 < sizeof(kNeighbours); ++c) {
+          std::string t = s;
+          t[pos] = kNeighbours[c];
+          fields.push_back(t);
+        }
+      }
+    }
+  }
+  ExpectScalarMatchesInetPton(fields);
+  ExpectColumnMatchesScalarOnEveryTarget(fields, kSeed + 13);
+}
+
 TEST(AddrColumnTest, EveryMisalignment) {
   std::mt19937_64 rng(kSeed + 10);
   std::vector<std::string> fields = RandomFields(2000, rng);
