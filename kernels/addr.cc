@@ -209,32 +209,46 @@ constexpr FullIPv6Tables BuildFullIPv6Tables() {
 }
 alignas(64) constexpr FullIPv6Tables kFullIPv6Tables = BuildFullIPv6Tables();
 
-// p must be readable for 64 bytes (a field of 39 bytes and the kPadding after a chunk).
-HWY_INLINE bool ParseFullIPv6Vbmi(const uint8_t* p, Addr128* out) {
+// What both IPv6 parsers below read of a field's 64 bytes: where the colons, decimal digits
+// and hex letters are, and every hex digit's value (the others' are junk).
+struct IPv6Bytes {
+  uint64_t colon, hex;
+  __m512i nibbles;
+};
+HWY_INLINE IPv6Bytes ClassifyIPv6Bytes(const uint8_t* p) {
   const __m512i text = _mm512_loadu_si512(p);
-  const __mmask64 colon = _mm512_cmpeq_epi8_mask(text, _mm512_set1_epi8(':'));
   const __m512i digit_value = _mm512_sub_epi8(text, _mm512_set1_epi8('0'));
   const __mmask64 digit = _mm512_cmple_epu8_mask(digit_value, _mm512_set1_epi8(9));
   // OR 0x20 maps 'A'..'F' to 'a'..'f' and no other byte into 'a'..'f'.
   const __m512i lower = _mm512_or_si512(text, _mm512_set1_epi8(0x20));
   const __mmask64 letter =
       _mm512_cmple_epu8_mask(_mm512_sub_epi8(lower, _mm512_set1_epi8('a')), _mm512_set1_epi8(5));
-  if (((colon & kFullIPv6Bytes) != kFullIPv6Colons) |
-      (((digit | letter) & kFullIPv6Hex) != kFullIPv6Hex)) {
-    return false;
-  }
-  const __m512i nibbles = _mm512_mask_blend_epi8(
-      digit, _mm512_sub_epi8(lower, _mm512_set1_epi8('a' - 10)), digit_value);
-  const __m512i ordered =
-      _mm512_permutexvar_epi8(_mm512_load_si512(kFullIPv6Tables.nibble_order), nibbles);
-  // Byte pairs {high, low} -> 16 * high + low, each in a 16-bit lane, then narrowed.
+  return {_mm512_cmpeq_epi8_mask(text, _mm512_set1_epi8(':')), digit | letter,
+          _mm512_mask_blend_epi8(digit, _mm512_sub_epi8(lower, _mm512_set1_epi8('a' - 10)),
+                                 digit_value)};
+}
+
+// The address's 32 nibbles in order in the low 32 bytes of `ordered` -> *out: pairs {high, low}
+// joined by pmaddubsw into 16-bit lanes, narrowed to the 16 bytes in network order, and each
+// 8-byte half reversed into Addr128's words.
+HWY_INLINE void StoreNibbles(__m512i ordered, Addr128* out) {
   const __m256i pairs =
       _mm256_maddubs_epi16(_mm512_castsi512_si256(ordered), _mm256_set1_epi16(0x0110));
-  const __m128i bytes = _mm256_cvtepi16_epi8(pairs);  // network order
+  const __m128i bytes = _mm256_cvtepi16_epi8(pairs);
   const __m128i words = _mm_shuffle_epi8(
       bytes, _mm_load_si128(reinterpret_cast<const __m128i*>(kFullIPv6Tables.swap_halves)));
   static_assert(sizeof(Addr128) == 16 && offsetof(Addr128, lo) == 8);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), words);
+}
+
+// p must be readable for 64 bytes (a field of 39 bytes and the kPadding after a chunk).
+HWY_INLINE bool ParseFullIPv6Vbmi(const uint8_t* p, Addr128* out) {
+  const IPv6Bytes c = ClassifyIPv6Bytes(p);
+  if (((c.colon & kFullIPv6Bytes) != kFullIPv6Colons) | ((c.hex & kFullIPv6Hex) != kFullIPv6Hex)) {
+    return false;
+  }
+  StoreNibbles(_mm512_permutexvar_epi8(_mm512_load_si512(kFullIPv6Tables.nibble_order), c.nibbles),
+               out);
   return true;
 }
 #endif
@@ -272,15 +286,9 @@ alignas(64) constexpr NoGapIPv6Tables kNoGapIPv6 = BuildNoGapIPv6Tables();
 // 15 <= len <= 39; p must be readable for 64 bytes (a field and the kPadding after a chunk).
 HWY_INLINE bool ParseNoGapIPv6Vbmi(const uint8_t* p, size_t len, Addr128* out) {
   const uint64_t field = (uint64_t{1} << len) - 1;
-  const __m512i text = _mm512_loadu_si512(p);
-  const uint64_t colon = _mm512_cmpeq_epi8_mask(text, _mm512_set1_epi8(':')) & field;
-  const __m512i digit_value = _mm512_sub_epi8(text, _mm512_set1_epi8('0'));
-  const __mmask64 digit = _mm512_cmple_epu8_mask(digit_value, _mm512_set1_epi8(9));
-  // OR 0x20 maps 'A'..'F' to 'a'..'f' and no other byte into 'a'..'f'.
-  const __m512i lower = _mm512_or_si512(text, _mm512_set1_epi8(0x20));
-  const __mmask64 letter =
-      _mm512_cmple_epu8_mask(_mm512_sub_epi8(lower, _mm512_set1_epi8('a')), _mm512_set1_epi8(5));
-  if ((std::popcount(colon) != 7) | ((((digit | letter) & field) | colon) != field)) return false;
+  const IPv6Bytes c = ClassifyIPv6Bytes(p);
+  const uint64_t colon = c.colon & field;
+  if ((std::popcount(colon) != 7) | (((c.hex & field) | colon) != field)) return false;
   // Byte g of `ends`: where group g ends (its colon, or the field's end for g = 7); of `starts`:
   // where it begins (0, or one past the previous group's end).
   const __m512i ends =
@@ -301,17 +309,7 @@ HWY_INLINE bool ParseNoGapIPv6Vbmi(const uint8_t* p, size_t len, Addr128* out) {
                                          _mm512_load_si512(kNoGapIPv6.digit_back));
   const __mmask64 present =
       _mm512_mask_cmpge_epi8_mask(0xFFFFFFFF, source, _mm512_permutexvar_epi8(group_of, starts));
-  const __m512i nibbles = _mm512_mask_blend_epi8(
-      digit, _mm512_sub_epi8(lower, _mm512_set1_epi8('a' - 10)), digit_value);
-  const __m512i ordered = _mm512_maskz_permutexvar_epi8(present, source, nibbles);
-  // Byte pairs {high, low} -> 16 * high + low, each in a 16-bit lane, then narrowed.
-  const __m256i pairs =
-      _mm256_maddubs_epi16(_mm512_castsi512_si256(ordered), _mm256_set1_epi16(0x0110));
-  const __m128i bytes = _mm256_cvtepi16_epi8(pairs);  // network order
-  const __m128i words = _mm_shuffle_epi8(
-      bytes, _mm_load_si128(reinterpret_cast<const __m128i*>(kFullIPv6Tables.swap_halves)));
-  static_assert(sizeof(Addr128) == 16 && offsetof(Addr128, lo) == 8);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), words);
+  StoreNibbles(_mm512_maskz_permutexvar_epi8(present, source, c.nibbles), out);
   return true;
 }
 #endif
