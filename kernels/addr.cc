@@ -209,8 +209,8 @@ constexpr FullIPv6Tables BuildFullIPv6Tables() {
 }
 alignas(64) constexpr FullIPv6Tables kFullIPv6Tables = BuildFullIPv6Tables();
 
-// What both IPv6 parsers below read of a field's 64 bytes: where the colons, decimal digits
-// and hex letters are, and every hex digit's value (the others' are junk).
+// What both IPv6 parsers below read of a field's 64 bytes: where the colons and the hex digits
+// are, and every hex digit's value (the other bytes' values are junk).
 struct IPv6Bytes {
   uint64_t colon, hex;
   __m512i nibbles;
@@ -251,9 +251,7 @@ HWY_INLINE bool ParseFullIPv6Vbmi(const uint8_t* p, Addr128* out) {
                out);
   return true;
 }
-#endif
 
-#if HWY_TARGET == HWY_AVX3_DL
 // IPv6 text of eight groups and no "::" with leading zeros dropped from some group
 // ("2600:1f18:abc:de00:1234:5678:9abc:def0"), 15 to 38 bytes: the field in one 64-byte vector;
 // the colons, hex digits and group lengths checked by compares into masks; every byte's nibble
@@ -265,11 +263,10 @@ HWY_INLINE bool ParseFullIPv6Vbmi(const uint8_t* p, Addr128* out) {
 // nothing written, for anything else ("::", a dotted-quad tail, a bad byte), which the scalar
 // reference then decides.
 struct NoGapIPv6Tables {
-  uint8_t iota[64];         // byte j: j
-  uint8_t group_of[64];     // byte j < 32: j / 4, the group of the address's nibble j
-  uint8_t prev_group[64];   // byte g: g - 1 (the previous group's end), for g = 1..7
-  int8_t digit_back[64];    // byte j < 32: j % 4 - 4, nibble j's place back from its group's end
-  uint8_t swap_halves[16];  // each 8-byte half reversed: big-endian bytes -> Addr128 words
+  uint8_t iota[64];        // byte j: j
+  uint8_t group_of[64];    // byte j < 32: j / 4, the group of the address's nibble j
+  uint8_t prev_group[64];  // byte g: g - 1 (the previous group's end), for g = 1..7
+  int8_t digit_back[64];   // byte j < 32: j % 4 - 4, nibble j's place back from its group's end
 };
 constexpr NoGapIPv6Tables BuildNoGapIPv6Tables() {
   NoGapIPv6Tables t{};

@@ -120,8 +120,7 @@ class ShortNames {
         const Key key = KeyOf(text + spans[r].begin, len);
         for (size_t i = Hash(key) >> shift;; i = (i + 1) & mask) {
           const Slot& slot = slots[i];
-          if ((slot.w0 == key.w0) & (slot.w1 == key.w1) & (slot.w2 == key.w2) &
-              (slot.len == key.len)) {
+          if (Matches(slot, key)) {
             id = slot.id;
             break;
           }
@@ -141,10 +140,7 @@ class ShortNames {
     const size_t mask = slots_.size() - 1;
     for (size_t i = Hash(key) >> shift_;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
-      // Non-short-circuit: one branch for the four compares.
-      if ((slot.w0 == key.w0) & (slot.w1 == key.w1) & (slot.w2 == key.w2) & (slot.len == key.len)) {
-        return slot.id;
-      }
+      if (Matches(slot, key)) return slot.id;
       if (slot.len == 0) {  // empty: no name has length 0
         slot = {key.w0, key.w1, key.w2, key.len, next_id};
         ++used_;
@@ -159,6 +155,10 @@ class ShortNames {
     uint64_t w0 = 0, w1 = 0, w2 = 0;
     uint32_t len = 0, id = 0;
   };
+  // Non-short-circuit: one branch for the four compares.
+  [[gnu::always_inline]] static bool Matches(const Slot& slot, const Key& key) {
+    return (slot.w0 == key.w0) & (slot.w1 == key.w1) & (slot.w2 == key.w2) & (slot.len == key.len);
+  }
   static constexpr uint64_t kMask[9] = {0,           0xFF,         0xFFFF,         0xFFFFFF,
                                         0xFFFFFFFF,  0xFFFFFFFFFF, 0xFFFFFFFFFFFF, 0xFFFFFFFFFFFFFF,
                                         ~uint64_t{0}};
