@@ -300,11 +300,16 @@ TEST(ParseChunk, ManyLinesAcrossBlocksMatchLineByLine) {
   std::string text;
   size_t expected_rows = 0;
   size_t slow_run = 0;
+  std::vector<std::string> accounts;  // field 1, a string column: "-" is missing
   while (text.size() < 3 * kMaxLineBytes) {
-    // Fields 2 (interface), 5 (srcport), 9 (bytes) and 11 (end) vary from line to line.
+    // Fields 1 (account), 2 (interface), 5 (srcport), 9 (bytes) and 11 (end) vary from line to
+    // line.
     std::vector<std::string> fields;
     std::istringstream words(rng() % 2 ? kLine1 : kLine2);
     for (std::string w; words >> w;) fields.push_back(w);
+    const char* const kAccounts[] = {"-", "x", "--", "-1", "0123456789012"};
+    fields[1] = kAccounts[rng() % 5];
+    accounts.push_back(fields[1]);
     fields[2] = "eni-1235b8ca" + std::to_string(100000000 + rng() % 900000000);
     fields[5] = std::to_string(rng() % 65536);
     fields[9] = std::to_string(rng() % 100000000);
@@ -336,6 +341,10 @@ TEST(ParseChunk, ManyLinesAcrossBlocksMatchLineByLine) {
     ASSERT_EQ(p.U64(Field::kSrcPort, row), one.U64(Field::kSrcPort, 0)) << row;
     ASSERT_EQ(p.U64(Field::kEnd, row), one.U64(Field::kEnd, 0)) << row;
     ASSERT_EQ(p.Str(Field::kInterfaceId, row), one.Str(Field::kInterfaceId, 0)) << row;
+    ASSERT_EQ(p.Str(Field::kAccountId, row), accounts[row]) << row;
+    ASSERT_EQ(p.batch.Find(Field::kAccountId)->status[row],
+              accounts[row] == "-" ? FieldStatus::kMissing : FieldStatus::kOk)
+        << row;
     ASSERT_EQ(p.batch.Find(Field::kSrcAddr)->addr[row], one.batch.Find(Field::kSrcAddr)->addr[0])
         << row;
     ASSERT_EQ(p.batch.Find(Field::kAction)->code[row], one.batch.Find(Field::kAction)->code[0])
