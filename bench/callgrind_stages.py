@@ -21,7 +21,7 @@ STAGES = [
     ("parse: address columns", r"ParseAddr|ParseIPv|ParseFullIPv6|ParseDottedQuad"),
     ("parse: enum columns", r"ParseEnum"),
     ("parse: spans, row checks, interning",
-     r"ChunkParser|flowsift::ParseChunk\b"),
+     r"ChunkParser|flowsift::ParseChunk\b|CopySpans|ScanFastLines"),
     ("graph: reading, routing, per-chunk work", r"RunGraph|Aggregator::Route\b|FileReader|Reporter"
      r"|MappedFile|InflateChunk|ReadChunk"),
     ("distinct counters (windows, exposure, detection)", r"DistinctCounter|PortCounter"),
