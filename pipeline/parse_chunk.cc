@@ -68,7 +68,9 @@ bool IsValidUtf8(const uint8_t* p, size_t n) {
 // marked missing. Out of line: inlined into ConvertBlock, the loop kept its offsets on the
 // stack, a store and two reloads a row (perf annotate: half of ParseChunk's own samples).
 // Two 32-bit additions: a block's first begin wraps from UINT32_MAX to 0 (SegmentView), so a
-// span moved as one 64-bit word would carry into its end.
+// span moved as one 64-bit word would carry into its end. The view's begin_add is folded into
+// `add` once, not applied per row by SpanView::operator[] (which took 15 instructions a row
+// against 13: BM_ParseChunkAllFields 0.986x, 4/10 pairs).
 [[gnu::noinline]] void CopySpans(const uint8_t* bytes, kernels::SpanView view, size_t n,
                                  uint32_t add, FieldSpan* out, FieldStatus* status) {
   const uint32_t begin_add = view.begin_add + add;
