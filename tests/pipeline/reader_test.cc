@@ -223,13 +223,26 @@ class ReaderTest : public ::testing::Test {
   std::string root_;
 };
 
+// Every chunk size, and read() sizes below, near and above it: a plain file's first read (for
+// its compression's magic bytes) is buffered, the rest goes straight into the chunks.
 TEST_F(ReaderTest, PlainFileComesBackWholeAtEveryChunkSize) {
   const std::string text = Records(3000);
   const std::string path = Write("a.log", text);
-  for (size_t chunk :
-       {size_t{1}, size_t{7}, size_t{150}, size_t{4096}, size_t{100000}, size_t{4} << 20}) {
-    SCOPED_TRACE(chunk);
-    const ReadResult r = ReadAll(File(path), Chunked(chunk));
+  for (const auto& [chunk, read] : std::vector<std::pair<size_t, size_t>>{
+           {1, 256 << 10},
+           {7, 256 << 10},
+           {150, 256 << 10},
+           {4096, 256 << 10},
+           {100000, 256 << 10},
+           {size_t{4} << 20, 256 << 10},
+           {4096, 64},
+           {4096, 5000},
+           {100000, 1000},
+           {size_t{4} << 20, 4096}}) {
+    SCOPED_TRACE(std::to_string(chunk) + " " + std::to_string(read));
+    ReadOptions o = Chunked(chunk);
+    o.read_bytes = read;
+    const ReadResult r = ReadAll(File(path), o);
     EXPECT_EQ(r.outcome.status, FileStatus::kOk);
     EXPECT_EQ(r.outcome.message, "");
     EXPECT_EQ(r.outcome.compression, Compression::kNone);
