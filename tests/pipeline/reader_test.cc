@@ -228,17 +228,17 @@ class ReaderTest : public ::testing::Test {
 TEST_F(ReaderTest, PlainFileComesBackWholeAtEveryChunkSize) {
   const std::string text = Records(3000);
   const std::string path = Write("a.log", text);
-  for (const auto& [chunk, read] : std::vector<std::pair<size_t, size_t>>{
-           {1, 256 << 10},
-           {7, 256 << 10},
-           {150, 256 << 10},
-           {4096, 256 << 10},
-           {100000, 256 << 10},
-           {size_t{4} << 20, 256 << 10},
-           {4096, 64},
-           {4096, 5000},
-           {100000, 1000},
-           {size_t{4} << 20, 4096}}) {
+  for (const auto& [chunk, read] :
+       std::vector<std::pair<size_t, size_t>>{{1, 256 << 10},
+                                              {7, 256 << 10},
+                                              {150, 256 << 10},
+                                              {4096, 256 << 10},
+                                              {100000, 256 << 10},
+                                              {size_t{4} << 20, 256 << 10},
+                                              {4096, 64},
+                                              {4096, 5000},
+                                              {100000, 1000},
+                                              {size_t{4} << 20, 4096}}) {
     SCOPED_TRACE(std::to_string(chunk) + " " + std::to_string(read));
     ReadOptions o = Chunked(chunk);
     o.read_bytes = read;
