@@ -48,10 +48,16 @@ inline uint64_t HashName(std::string_view name) {
 }
 
 // Names to ids 0, 1, 2, ... in the order they were first added; the names themselves live with
-// the caller, which hands them to Find (name_of(id)). Open addressing over HashName: a slot
-// holds tag << 32 | (id + 1), 0 empty, so a lookup allocates nothing and compares a name's
-// bytes only on a match of the hash's top 32 bits. At most half full.
-class NameIndex {
+// the caller, which hands them to FindOrAdd (name_of(id)). Open addressing over HashName, at
+// most half full. A slot holds the hash's top 32 bits, the id and, for a name of up to
+// kInlineBytes bytes (an ENI id's 21), the name itself: a lookup of such a name reads its slot
+// and nothing else. Through name_of a match cost two more dependent cache misses (the caller's
+// record of the name, then the string's heap bytes), which with 10,000 interfaces were most of
+// the lookups' time (a day of 10,000 interfaces: docs/performance-history.md, "Forty-ninth
+// session"). Longer names (transit gateway attachments' 28 bytes) are compared through
+// name_of. `Hash` is HashName but in tests, which give every name one hash to test the compares.
+template <uint64_t (*Hash)(std::string_view)>
+class BasicNameIndex {
  public:
   // The id of `name` among the `count` names added so far (name_of(id) gives id's name), or
   // `count` itself when it is not among them: then it is added as id `count`, and the caller
@@ -59,41 +65,80 @@ class NameIndex {
   template <typename NameOf>
   uint32_t FindOrAdd(std::string_view name, uint32_t count, NameOf&& name_of) {
     if ((size_t{count} + 1) * 2 > slots_.size()) Grow(count, name_of);
-    const uint64_t h = HashName(name);
+    const uint64_t h = Hash(name);
     const uint64_t tag = h >> 32 << 32;
+    const uint8_t length = LengthCode(name);
     const size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-      const uint64_t slot = slots_[i];
-      if (slot == 0) {
-        slots_[i] = tag | (uint64_t{count} + 1);
+      Slot& slot = slots_[i];
+      if (slot.head == 0) {
+        Fill(slot, tag, count, name);
         return count;
       }
-      if ((slot & ~uint64_t{0xFFFFFFFF}) == tag) {
-        const uint32_t id = static_cast<uint32_t>(slot) - 1;
-        if (SameBytes(name_of(id), name)) return id;
+      if ((slot.head & ~uint64_t{0xFFFFFFFF}) == tag && slot.length == length) {
+        const uint32_t id = static_cast<uint32_t>(slot.head) - 1;
+        if (length != kLong ? InlineEqual(slot.text, name) : SameBytes(name_of(id), name)) {
+          return id;
+        }
       }
     }
   }
 
  private:
+  static constexpr size_t kInlineBytes = 23;
+  static constexpr uint8_t kLong = 255;  // Slot::length of a name longer than kInlineBytes
+
+  struct alignas(32) Slot {
+    uint64_t head = 0;             // 0 empty, else the hash's top 32 bits << 32 | (id + 1)
+    uint8_t length = 0;            // the name's length, or kLong
+    char text[kInlineBytes] = {};  // a short name's bytes, zero after them
+  };
+  static_assert(sizeof(Slot) == 32);
+
+  static uint8_t LengthCode(std::string_view name) {
+    return name.size() <= kInlineBytes ? static_cast<uint8_t>(name.size()) : kLong;
+  }
+  static void Fill(Slot& slot, uint64_t tag, uint32_t id, std::string_view name) {
+    slot.head = tag | (uint64_t{id} + 1);
+    slot.length = LengthCode(name);
+    if (slot.length != kLong) memcpy(slot.text, name.data(), name.size());
+  }
+  // A short name against a slot's text of the same length, in 8-byte words where it has them
+  // (the last word overlapping the others; the slot's text is kInlineBytes long either way).
+  [[gnu::always_inline]] static bool InlineEqual(const char* text, std::string_view name) {
+    const size_t n = name.size();
+    if (n < 8) return memcmp(text, name.data(), n) == 0;
+    uint64_t x, y;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      memcpy(&x, text + i, 8);
+      memcpy(&y, name.data() + i, 8);
+      if (x != y) return false;
+    }
+    memcpy(&x, text + n - 8, 8);
+    memcpy(&y, name.data() + n - 8, 8);
+    return x == y;
+  }
+
   template <typename NameOf>
   void Grow(uint32_t count, NameOf&& name_of) {
     // Room for `count` names and one more at most half full: an index made over names that
     // exist already (a copied state's) starts at their number.
     size_t size = slots_.empty() ? 64 : slots_.size() * 2;
     while ((size_t{count} + 1) * 2 > size) size *= 2;
-    slots_.assign(size, 0);
+    slots_.assign(size, Slot{});
     const size_t mask = slots_.size() - 1;
     for (uint32_t id = 0; id < count; ++id) {
-      const uint64_t h = HashName(name_of(id));
+      const std::string_view name = name_of(id);
+      const uint64_t h = Hash(name);
       size_t i = h & mask;
-      while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = (h >> 32 << 32) | (uint64_t{id} + 1);
+      while (slots_[i].head != 0) i = (i + 1) & mask;
+      Fill(slots_[i], h >> 32 << 32, id, name);
     }
   }
 
-  std::vector<uint64_t> slots_;
+  std::vector<Slot> slots_;
 };
+using NameIndex = BasicNameIndex<HashName>;
 
 }  // namespace flowsift
 
