@@ -380,10 +380,11 @@ struct Aggregator::State {
   void Collapse();
   void MergeFrom(const State& o);
 
-  uint32_t InterfaceId(std::string_view name) {
+  uint32_t InterfaceId(std::string_view name) { return InterfaceId(name, NameKey::Of(name)); }
+  uint32_t InterfaceId(std::string_view name, const NameKey& key) {
     const auto count = static_cast<uint32_t>(interfaces.size());
     const uint32_t id = interface_index.FindOrAdd(
-        name, count, [&](uint32_t k) -> std::string_view { return interfaces[k].name; });
+        key, name, count, [&](uint32_t k) -> std::string_view { return interfaces[k].name; });
     if (id == count) interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
     return id;
   }
@@ -506,8 +507,8 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
   const ColumnView v_iface(iface);
   const auto interface_of = [&](size_t r) {
     const uint32_t local = v_iface.exists() ? v_iface.ids[r] : 0;
-    return s.local_ids.Get(iface, local, bytes, [&](std::string_view text) {
-      const uint32_t id = s.InterfaceId(text);
+    return s.local_ids.Get(iface, local, bytes, [&](std::string_view text, const NameKey& key) {
+      const uint32_t id = s.InterfaceId(text, key);
       // The batch's first row of this interface (local_ids resolves each once per batch):
       // `order` is the batch's and its rows come in ascending blocks, so no later row of
       // the batch can be the interface's earliest in SeeAccount's order.

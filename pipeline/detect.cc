@@ -145,8 +145,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         want |= kWantRelay;
       }
       if (want == 0) continue;
-      p.id = s.local_ids.Get(iface, LocalId(iface, r), bytes,
-                             [&](std::string_view text) { return s.names.Id(text); });
+      p.id = s.local_ids.Get(
+          iface, LocalId(iface, r), bytes,
+          [&](std::string_view text, const NameKey& key) { return s.names.Id(text, key); });
       if (want & kWantRelay) {
         // Most relay rows want nothing else: they skip the pending rows and their loop.
         const RelayKey key{v_dst.addr[r], exfil_window.Of(p.start), p.id, p.dport};

@@ -102,10 +102,11 @@ struct Names {
   std::vector<std::string> names;
   NameIndex index;
 
-  uint32_t Id(std::string_view name) {
+  uint32_t Id(std::string_view name) { return Id(name, NameKey::Of(name)); }
+  uint32_t Id(std::string_view name, const NameKey& key) {
     const auto count = static_cast<uint32_t>(names.size());
     const uint32_t id =
-        index.FindOrAdd(name, count, [&](uint32_t k) -> std::string_view { return names[k]; });
+        index.FindOrAdd(key, name, count, [&](uint32_t k) -> std::string_view { return names[k]; });
     if (id == count) names.emplace_back(name);
     return id;
   }

@@ -458,6 +458,7 @@ class ChunkParser {
     col.spans.clear();
     col.ids.clear();
     col.dict.clear();
+    col.dict_keys.clear();
   }
 
   void Bad(uint32_t offset, LineError reason) { AddBadLine(line_, offset, reason); }
@@ -626,7 +627,7 @@ class ChunkParser {
         const ShortNames::Key key = ShortNames::KeyOf(bytes_ + spans[r].begin, len);
         bool added = false;
         ids[r] = short_names.FindOrAdd(key, static_cast<uint32_t>(col.dict.size()), &added);
-        if (added) col.dict.push_back(spans[r]);
+        if (added) AddToDict(col, spans[r]);
         continue;
       }
       // Longer names (and empty ones, which the line pass never makes) by their text.
@@ -638,6 +639,12 @@ class ChunkParser {
       }
       ids[r] = last_id;
     }
+  }
+
+  // A new value of an interned column, with its NameKey made while its text is in cache.
+  void AddToDict(Column& col, FieldSpan span) {
+    col.dict.push_back(span);
+    col.dict_keys.push_back(NameKey::Of(Text(span)));
   }
 
   // The id of `text` in col.dict, adding it (as `span`) when new. `table`: open addressing
@@ -657,7 +664,7 @@ class ChunkParser {
     for (size_t i = InternHash(text) & mask;; i = (i + 1) & mask) {
       const uint32_t slot = table[i];
       if (slot == 0) {
-        col.dict.push_back(span);
+        AddToDict(col, span);
         table[i] = static_cast<uint32_t>(col.dict.size());
         return static_cast<uint32_t>(col.dict.size() - 1);
       }

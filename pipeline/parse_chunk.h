@@ -14,6 +14,7 @@
 
 #include "kernels/types.h"
 #include "pipeline/format.h"
+#include "pipeline/name_key.h"
 
 namespace flowsift {
 
@@ -81,6 +82,7 @@ struct Column {
   // chunk. Equal texts have equal ids within one chunk. Empty for other columns.
   ColumnVector<uint32_t> ids;
   std::vector<kernels::FieldSpan> dict;
+  std::vector<NameKey> dict_keys;  // NameKey::Of each dict entry's text
 
   bool present(size_t row) const { return status[row] == kernels::FieldStatus::kOk; }
 };
@@ -207,18 +209,24 @@ class LocalIdMap {
     serial_ = b.serial;
     ids_.assign(col != nullptr ? col->dict.size() : 1, UINT32_MAX);
   }
-  // lookup(text) -> id for a local id not seen since Reset.
+  // lookup(text, key) -> id for a local id not seen since Reset; `key` is the text's NameKey.
   template <typename Lookup>
   [[gnu::always_inline]] uint32_t Get(const Column* col, uint32_t local, const uint8_t* bytes,
                                       Lookup&& lookup) {
     uint32_t& id = ids_[local];
     if (id == UINT32_MAX) [[unlikely]] {
-      id = lookup(LocalText(col, local, bytes));
+      id = col != nullptr ? lookup(SpanText(bytes, col->dict[local]), col->dict_keys[local])
+                          : lookup(std::string_view("-"), AbsentKey());
     }
     return id;
   }
 
  private:
+  static const NameKey& AbsentKey() {
+    static const NameKey key = NameKey::Of("-");
+    return key;
+  }
+
   std::vector<uint32_t> ids_;
   uint64_t serial_ = 0;  // ParsedBatch::serial of the batch ids_ is for
 };

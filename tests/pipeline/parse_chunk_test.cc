@@ -414,8 +414,20 @@ TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
     last_first = row;
   }
   std::set<std::string_view> texts;
+  ASSERT_EQ(c->dict_keys.size(), c->dict.size());
   for (uint32_t local = 0; local < c->dict.size(); ++local) {
-    EXPECT_TRUE(texts.insert(LocalText(c, local, bytes)).second) << "two ids, one text";
+    const std::string_view name = LocalText(c, local, bytes);
+    EXPECT_TRUE(texts.insert(name).second) << "two ids, one text";
+    // Its key: the hash, the length and a short name's bytes, zero after them.
+    const NameKey& key = c->dict_keys[local];
+    EXPECT_EQ(key.hash, HashName(name)) << name;
+    if (name.size() <= kInlineNameBytes) {
+      EXPECT_EQ(key.length, name.size()) << name;
+      EXPECT_EQ(std::string_view(key.text, name.size()), name);
+      for (size_t i = name.size(); i < kInlineNameBytes; ++i) EXPECT_EQ(key.text[i], 0) << name;
+    } else {
+      EXPECT_EQ(key.length, kLongName) << name;
+    }
   }
   EXPECT_GT(c->dict.size(), 128u);
   EXPECT_TRUE(texts.count("eni-bad")) << "a bad row's value may be in dict, unused";
@@ -516,8 +528,10 @@ TEST(ParseChunk, LocalIdMapLooksUpEachValueOncePerBatch) {
   const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p.text.data());
   LocalIdMap map;
   int lookups = 0;
-  const auto lookup = [&](std::string_view text) {
+  const auto lookup = [&](std::string_view text, const NameKey& key) {
     ++lookups;
+    EXPECT_EQ(key.hash, HashName(text));
+    EXPECT_TRUE(key.SameShape(NameKey::Of(text))) << text;
     return text == "eni-1235b8ca123456789" ? 42u : 0u;
   };
   map.Reset(p.batch, c);
@@ -533,7 +547,12 @@ TEST(ParseChunk, LocalIdMapLooksUpEachValueOncePerBatch) {
   EXPECT_EQ(lookups, 2);
   map.Reset(ParsedBatch{}, nullptr);
   EXPECT_EQ(map.Get(nullptr, LocalId(nullptr, 5), bytes,
-                    [](std::string_view text) { return text == "-" ? 7u : 0u; }),
+                    [](std::string_view text, const NameKey& key) {
+                      return text == "-" && key.hash == HashName("-") && key.length == 1 &&
+                                     key.text[0] == '-'
+                                 ? 7u
+                                 : 0u;
+                    }),
             7u);
 }
 }  // namespace
