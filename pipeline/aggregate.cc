@@ -360,6 +360,12 @@ struct Aggregator::State {
   FlatMap<WindowKey, WindowAgg*, KeyHash> windows;
   // By interface id: the last two windows made, the latest first.
   std::vector<std::array<const WindowAgg*, 2>> latest_windows;
+  // By interface id: the last two windows AddRows looked up, which skip most probes of
+  // `windows`. One per interface: rows of thousands of interfaces interleave, and 256 caches
+  // by the id's low byte (per AddRows call) missed for most rows of a day of 10,000 interfaces,
+  // each miss a probe of a table of 1.26 M windows (docs/performance-history.md, "Forty-ninth
+  // session"). Its pointers stay valid as window_aggs grows; cleared where window_aggs moves.
+  std::vector<LastTwo<WindowKey, WindowAgg>> window_cache;
   // Talker tables stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<TalkerWindow> talker_windows;
   FlatMap<uint64_t, TalkerTable*, KeyHash> talkers_by_window;
@@ -547,9 +553,9 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     return;
   }
 
-  LastTwo<WindowKey, WindowAgg> window_cache[256];  // by interface id
   const auto window_of = [&](const WindowKey& key) {
-    return window_cache[key.iface & 255].Get(key, [&] { return &s.Window(key); });
+    if (key.iface >= s.window_cache.size()) s.window_cache.resize(s.interfaces.size());
+    return s.window_cache[key.iface].Get(key, [&] { return &s.Window(key); });
   };
   WindowDivider window(s.options.window);       // window starts by a multiply
   LastTwo<uint64_t, TalkerTable> talker_cache;  // by window start
@@ -748,6 +754,7 @@ void Aggregator::AbsorbPartition(Aggregator&& other) {
   o.window_aggs.clear();
   o.windows = {};
   o.latest_windows.clear();
+  o.window_cache.clear();
   // Absorbed shards hold no windows, so this state's stay unique without a Collapse.
   state_->MergeFrom(shared);
   Absorb(std::move(other));
