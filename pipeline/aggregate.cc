@@ -1010,6 +1010,8 @@ std::vector<WindowRow> WindowRows::ToVector() const {
   return rows;
 }
 
+static_assert(sizeof(WindowAgg) <= WindowRows::kWindowBytes);
+
 void WindowRows::Fill(const Entry& e, WindowRow& row) const {
   const auto& a = *static_cast<const WindowAgg*>(e.window);
   row.interface_id.assign(*e.name);
