@@ -553,9 +553,13 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
     return;
   }
 
+  // Room for every interface this batch may add (at most its distinct names), so the row loop
+  // indexes a pointer it keeps: a size check and the vector's pointers reloaded each row
+  // were ~38 instructions a record (callgrind, 64 MB of v2).
+  s.window_cache.resize(s.interfaces.size() + (iface != nullptr ? iface->dict.size() : 1));
+  LastTwo<WindowKey, WindowAgg>* const window_cache = s.window_cache.data();
   const auto window_of = [&](const WindowKey& key) {
-    if (key.iface >= s.window_cache.size()) s.window_cache.resize(s.interfaces.size());
-    return s.window_cache[key.iface].Get(key, [&] { return &s.Window(key); });
+    return window_cache[key.iface].Get(key, [&] { return &s.Window(key); });
   };
   WindowDivider window(s.options.window);       // window starts by a multiply
   LastTwo<uint64_t, TalkerTable> talker_cache;  // by window start
