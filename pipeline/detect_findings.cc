@@ -87,27 +87,29 @@ std::vector<std::pair<uint64_t, const T*>> Timeline(
   return out;
 }
 
-// Groups keyed windows by key: `items` (key, window, state), each (key, window) once, sorted
-// by key and then window; f(key, windows) for each key, its windows ascending as (window,
-// state) pairs. A sorted vector instead of a std::map of std::maps: with a million keyed
-// windows (a day of 10,000 interfaces) the trees' inserts were 6% of a one-thread run
+// Groups keyed windows by key: `items` (key, value), each (key, window) once; sorted by key
+// and then window_of(value), f(key, values) for each key with its values in window order. A
+// sorted vector instead of a std::map of std::maps: with a million keyed windows (a day of
+// 10,000 interfaces) the trees' inserts were 6% of a one-thread run
 // (docs/performance-history.md, "Forty-ninth session").
-template <typename Key, typename T, typename F>
-void ForEachKey(std::vector<std::tuple<Key, uint64_t, const T*>>& items, F&& f) {
-  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
-    return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) < std::get<0>(b)
-                                            : std::get<1>(a) < std::get<1>(b);
+template <typename Key, typename Value, typename WindowOf, typename F>
+void ForEachKey(std::vector<std::pair<Key, Value>>& items, WindowOf&& window_of, F&& f) {
+  std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : window_of(a.second) < window_of(b.second);
   });
-  std::vector<std::pair<uint64_t, const T*>> windows;
-  for (size_t i = 0; i < items.size();) {
-    windows.clear();
-    size_t j = i;
-    for (; j < items.size() && std::get<0>(items[j]) == std::get<0>(items[i]); ++j) {
-      windows.emplace_back(std::get<1>(items[j]), std::get<2>(items[j]));
+  std::vector<Value> values;
+  for (size_t first = 0, end = 0; first < items.size(); first = end) {
+    values.clear();
+    for (end = first; end < items.size() && items[end].first == items[first].first; ++end) {
+      values.push_back(items[end].second);
     }
-    f(std::get<0>(items[i]), windows);
-    i = j;
+    f(items[first].first, values);
   }
+}
+// The window of a (window, state) pair, ForEachKey's value for Timeline's keys.
+template <typename T>
+uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
+  return v.first;
 }
 
 void SetActivity(Finding& f, const Activity& a, const Names& names) {
@@ -388,80 +390,73 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     if (best == nullptr || best_net == 0) continue;
     by_source.push_back({{k.host.hi, k.host.lo}, {k.window, &h, best, best_net, best_relay}});
   }
-  // By source, then window: sorted, not a std::map of vectors (ForEachKey says why).
-  std::sort(by_source.begin(), by_source.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second.window < b.second.window;
-  });
-  std::vector<ExfilWindow> windows;
-  for (size_t first = 0, end = 0; first < by_source.size(); first = end) {
-    const std::pair<uint64_t, uint64_t> addr = by_source[first].first;
-    windows.clear();
-    for (end = first; end < by_source.size() && by_source[end].first == addr; ++end) {
-      windows.push_back(by_source[end].second);
-    }
-    std::vector<double> xs;
-    for (const ExfilWindow& w : windows) xs.push_back(static_cast<double>(w.net));
-    for (size_t i = 0; i < windows.size(); ++i) {
-      const ExfilWindow& w = windows[i];
-      const bool absolute = w.net >= o.exfil_min_bytes;
-      const auto [mean, sd] = MeanSd(xs, i);
-      const bool warm = windows.size() - 1 >= o.exfil_baseline_windows;
-      const double z = (xs[i] - mean) / std::max(sd, 1.0);
-      const bool baseline = warm && w.net >= o.exfil_baseline_min_bytes &&
-                            z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
-      if (!absolute && !baseline) continue;
-      const Addr128 src{addr.first, addr.second};
-      Finding f;
-      f.type = "exfiltration";
-      f.severity = w.net >= 10 * o.exfil_min_bytes ? 4 : 3;
-      f.mitre = {"T1048", "T1041"};
-      f.src = Text(src);
-      const ExfilSide& side = *w.side;
-      if (!side.too_many && side.dsts.size() == 1) f.dst = Text(side.dsts[0].first);
-      if (side.ports.size() == 1) f.dst_port = side.ports[0];
-      f.protocol = side.protocols.Single();
-      f.window_start = w.window;
-      f.window_end = w.window + o.exfil_window;
-      f.first_seen = w.state->first;
-      f.last_seen = w.state->last;
-      f.flows = side.flows;
-      f.packets = side.packets;
-      f.bytes = side.Out();
-      f.interfaces = {s.names.names[side.iface]};
-      f.distinct_dsts = side.distinct.Count();
-      f.distinct_dst_ports = side.ports.size();
-      f.evidence["threshold"] = {{"bytes_out_external", o.exfil_min_bytes},
-                                 {"window_seconds", o.exfil_window},
-                                 {"baseline_z", o.exfil_baseline_z},
-                                 {"baseline_ratio", o.exfil_baseline_ratio}};
-      f.evidence["bytes_out_external"] = f.bytes;
-      f.evidence["bytes_relayed"] = w.relay;
-      f.evidence["net_bytes"] = w.net;
-      f.evidence["crossed"] = absolute && baseline ? "absolute,baseline"
-                              : absolute           ? "absolute"
-                                                   : "baseline";
-      f.evidence["baseline_windows"] = windows.size() - 1;
-      f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
-      f.evidence["z"] = warm ? Round3(z) : 0.0;
-      // The top destinations by bytes (ties by address).
-      std::vector<std::pair<Addr128, uint64_t>> top = side.dsts;
-      std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
-        return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
+  const auto exfil_window_of = [](const ExfilWindow& w) { return w.window; };
+  ForEachKey(
+      by_source, exfil_window_of,
+      [&](const std::pair<uint64_t, uint64_t>& addr, const std::vector<ExfilWindow>& windows) {
+        std::vector<double> xs;
+        for (const ExfilWindow& w : windows) xs.push_back(static_cast<double>(w.net));
+        for (size_t i = 0; i < windows.size(); ++i) {
+          const ExfilWindow& w = windows[i];
+          const bool absolute = w.net >= o.exfil_min_bytes;
+          const auto [mean, sd] = MeanSd(xs, i);
+          const bool warm = windows.size() - 1 >= o.exfil_baseline_windows;
+          const double z = (xs[i] - mean) / std::max(sd, 1.0);
+          const bool baseline = warm && w.net >= o.exfil_baseline_min_bytes &&
+                                z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
+          if (!absolute && !baseline) continue;
+          const Addr128 src{addr.first, addr.second};
+          Finding f;
+          f.type = "exfiltration";
+          f.severity = w.net >= 10 * o.exfil_min_bytes ? 4 : 3;
+          f.mitre = {"T1048", "T1041"};
+          f.src = Text(src);
+          const ExfilSide& side = *w.side;
+          if (!side.too_many && side.dsts.size() == 1) f.dst = Text(side.dsts[0].first);
+          if (side.ports.size() == 1) f.dst_port = side.ports[0];
+          f.protocol = side.protocols.Single();
+          f.window_start = w.window;
+          f.window_end = w.window + o.exfil_window;
+          f.first_seen = w.state->first;
+          f.last_seen = w.state->last;
+          f.flows = side.flows;
+          f.packets = side.packets;
+          f.bytes = side.Out();
+          f.interfaces = {s.names.names[side.iface]};
+          f.distinct_dsts = side.distinct.Count();
+          f.distinct_dst_ports = side.ports.size();
+          f.evidence["threshold"] = {{"bytes_out_external", o.exfil_min_bytes},
+                                     {"window_seconds", o.exfil_window},
+                                     {"baseline_z", o.exfil_baseline_z},
+                                     {"baseline_ratio", o.exfil_baseline_ratio}};
+          f.evidence["bytes_out_external"] = f.bytes;
+          f.evidence["bytes_relayed"] = w.relay;
+          f.evidence["net_bytes"] = w.net;
+          f.evidence["crossed"] = absolute && baseline ? "absolute,baseline"
+                                  : absolute           ? "absolute"
+                                                       : "baseline";
+          f.evidence["baseline_windows"] = windows.size() - 1;
+          f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
+          f.evidence["z"] = warm ? Round3(z) : 0.0;
+          // The top destinations by bytes (ties by address).
+          std::vector<std::pair<Addr128, uint64_t>> top = side.dsts;
+          std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+            return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
+          });
+          top.resize(std::min<size_t>(top.size(), 5));
+          nlohmann::ordered_json tops = nlohmann::ordered_json::array();
+          for (const auto& [a, bytes] : top) tops.push_back({{"dst", Text(a)}, {"bytes", bytes}});
+          f.evidence["top_dsts"] = std::move(tops);
+          f.summary = "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +
+                      Plural(f.distinct_dsts, "external destination", "external destinations") +
+                      " within " + DurationText(o.exfil_window) +
+                      (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
+                                : " (" + std::to_string(static_cast<uint64_t>(z)) +
+                                      " standard deviations above its own baseline)") +
+                      ".";
+          out.push_back(std::move(f));
+        }
       });
-      top.resize(std::min<size_t>(top.size(), 5));
-      nlohmann::ordered_json tops = nlohmann::ordered_json::array();
-      for (const auto& [a, bytes] : top) tops.push_back({{"dst", Text(a)}, {"bytes", bytes}});
-      f.evidence["top_dsts"] = std::move(tops);
-      f.summary = "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +
-                  Plural(f.distinct_dsts, "external destination", "external destinations") +
-                  " within " + DurationText(o.exfil_window) +
-                  (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
-                            : " (" + std::to_string(static_cast<uint64_t>(z)) +
-                                  " standard deviations above its own baseline)") +
-                  ".";
-      out.push_back(std::move(f));
-    }
-  }
 
   // The windows of length w that overlap the run's spans, ascending, each once: a key's
   // silent ones among them count as zero in its baseline.
@@ -478,11 +473,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
 
   // reject_spike
   {
-    std::vector<std::tuple<uint32_t, uint64_t, const RejectState*>> by_iface;
+    std::vector<std::pair<uint32_t, std::pair<uint64_t, const RejectState*>>> by_iface;
     by_iface.reserve(s.rejects.size());
-    for (const auto& [k, v] : s.rejects) by_iface.emplace_back(k.iface, k.window, &v);
+    for (const auto& [k, v] : s.rejects) by_iface.push_back({k.iface, {k.window, &v}});
     const std::vector<uint64_t> span = span_windows(o.reject_window);
-    ForEachKey(by_iface, [&](uint32_t iface, const auto& key_windows) {
+    ForEachKey(by_iface, WindowOfPair<RejectState>, [&](uint32_t iface, const auto& key_windows) {
       const std::string& name = s.names.names[iface];
       const auto times = Timeline(span, key_windows);
       std::vector<double> xs(times.size(), 0);
@@ -532,69 +527,71 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
 
   // ddos_fan_in
   {
-    std::vector<std::tuple<std::pair<uint64_t, uint64_t>, uint64_t, const FaninState*>> by_dst;
+    std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const FaninState*>>>
+        by_dst;
     by_dst.reserve(s.fanin.size());
-    for (const auto& [k, h] : s.fanin) {
-      by_dst.emplace_back(std::pair{k.host.hi, k.host.lo}, k.window, &h);
-    }
+    for (const auto& [k, h] : s.fanin) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &h}});
     const std::vector<uint64_t> span = span_windows(o.fanin_window);
-    ForEachKey(by_dst, [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
-      bool any = false;
-      for (const auto& [t, h] : key_windows) any |= h->sources.Count() >= o.fanin_min_sources;
-      if (!any) return;
-      const auto times = Timeline(span, key_windows);
-      std::vector<uint64_t> counts(times.size(), 0);
-      for (size_t i = 0; i < times.size(); ++i) {
-        if (times[i].second != nullptr) counts[i] = times[i].second->sources.Count();
-      }
-      for (size_t i = 0; i < times.size(); ++i) {
-        if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
-        std::vector<uint64_t> others;
-        for (size_t j = 0; j < counts.size(); ++j) {
-          if (j != i) others.push_back(counts[j]);
-        }
-        uint64_t median = 0;
-        if (!others.empty()) {
-          std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
-          median = others[others.size() / 2];
-        }
-        if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median)) continue;
-        const FaninState& h = *times[i].second;
-        const Addr128 dst{addr.first, addr.second};
-        Finding f;
-        f.type = "ddos_fan_in";
-        f.severity = 3;
-        f.mitre = {"T1498", "T1498.001"};
-        f.dst = Text(dst);
-        if (h.port_lo == h.port_hi) f.dst_port = h.port_lo;
-        f.protocol = h.in_protocols.Single();
-        f.window_start = times[i].first;
-        f.window_end = times[i].first + o.fanin_window;
-        f.first_seen = h.in_first;
-        f.last_seen = h.in_last;
-        f.flows = h.in_flows;
-        f.packets = h.in_packets;
-        f.bytes = h.in_bytes;
-        f.interfaces = IfaceNames(h.in_ifaces, s.names);
-        f.distinct_dsts = 1;
-        f.distinct_dst_ports = h.in_ports.Count();
-        f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
-                                   {"window_seconds", o.fanin_window},
-                                   {"ratio_to_median", o.fanin_ratio}};
-        f.evidence["distinct_sources"] = counts[i];
-        f.evidence["baseline_median_sources"] = median;
-        f.evidence["flows_per_second"] =
-            Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
-        f.evidence["packets_per_second"] =
-            Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
-        f.summary = std::to_string(counts[i]) + " external sources sent " +
-                    std::to_string(h.in_flows) + " flows to " + *f.dst + " within " +
-                    DurationText(o.fanin_window) + " (threshold " +
-                    std::to_string(o.fanin_min_sources) + ", median window " +
-                    std::to_string(median) + ").";
-        out.push_back(std::move(f));
-      }
-    });
+    ForEachKey(
+        by_dst, WindowOfPair<FaninState>,
+        [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
+          bool any = false;
+          for (const auto& [t, h] : key_windows) any |= h->sources.Count() >= o.fanin_min_sources;
+          if (!any) return;
+          const auto times = Timeline(span, key_windows);
+          std::vector<uint64_t> counts(times.size(), 0);
+          for (size_t i = 0; i < times.size(); ++i) {
+            if (times[i].second != nullptr) counts[i] = times[i].second->sources.Count();
+          }
+          for (size_t i = 0; i < times.size(); ++i) {
+            if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
+            std::vector<uint64_t> others;
+            for (size_t j = 0; j < counts.size(); ++j) {
+              if (j != i) others.push_back(counts[j]);
+            }
+            uint64_t median = 0;
+            if (!others.empty()) {
+              std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
+              median = others[others.size() / 2];
+            }
+            if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
+              continue;
+            const FaninState& h = *times[i].second;
+            const Addr128 dst{addr.first, addr.second};
+            Finding f;
+            f.type = "ddos_fan_in";
+            f.severity = 3;
+            f.mitre = {"T1498", "T1498.001"};
+            f.dst = Text(dst);
+            if (h.port_lo == h.port_hi) f.dst_port = h.port_lo;
+            f.protocol = h.in_protocols.Single();
+            f.window_start = times[i].first;
+            f.window_end = times[i].first + o.fanin_window;
+            f.first_seen = h.in_first;
+            f.last_seen = h.in_last;
+            f.flows = h.in_flows;
+            f.packets = h.in_packets;
+            f.bytes = h.in_bytes;
+            f.interfaces = IfaceNames(h.in_ifaces, s.names);
+            f.distinct_dsts = 1;
+            f.distinct_dst_ports = h.in_ports.Count();
+            f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
+                                       {"window_seconds", o.fanin_window},
+                                       {"ratio_to_median", o.fanin_ratio}};
+            f.evidence["distinct_sources"] = counts[i];
+            f.evidence["baseline_median_sources"] = median;
+            f.evidence["flows_per_second"] =
+                Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
+            f.evidence["packets_per_second"] =
+                Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
+            f.summary = std::to_string(counts[i]) + " external sources sent " +
+                        std::to_string(h.in_flows) + " flows to " + *f.dst + " within " +
+                        DurationText(o.fanin_window) + " (threshold " +
+                        std::to_string(o.fanin_min_sources) + ", median window " +
+                        std::to_string(median) + ").";
+            out.push_back(std::move(f));
+          }
+        });
   }
 }
 
