@@ -145,10 +145,15 @@ std::string CompressFrame(std::string_view text) {
   // table of many frames would pay that (and its page faults) per frame. ZSTD_compress2 resets
   // the session and keeps the parameters.
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(NewContext(), ZSTD_freeCCtx);
-  std::string out(ZSTD_compressBound(text.size()), '\0');
-  const size_t n = ZSTD_compress2(cctx.get(), out.data(), out.size(), text.data(), text.size());
-  out.resize(ZSTD_isError(n) ? 0 : n);  // only on allocation failure: Close reports it
-  return out;
+  // Compressed into a kept per-thread buffer of the worst-case size, then copied out at its
+  // size: a string of compressBound bytes cut down by resize keeps its capacity, and a wave of
+  // frames held ~5.8 MB each for ~1 MB of output (92 MB of a day of 10,000 interfaces' peak
+  // heap; docs/performance-history.md, "Fiftieth session").
+  thread_local std::string bound;
+  bound.resize(std::max(bound.size(), ZSTD_compressBound(text.size())));
+  const size_t n = ZSTD_compress2(cctx.get(), bound.data(), bound.size(), text.data(), text.size());
+  if (ZSTD_isError(n)) return {};  // only on allocation failure: Close reports it
+  return std::string(bound.data(), n);
 }
 
 void ZstdFileWriter::Put(std::string_view bytes) {
