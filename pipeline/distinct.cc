@@ -71,10 +71,10 @@ void DistinctCounter::GrowTable(uint32_t capacity) {
 }
 
 void DistinctCounter::InsertTable(uint64_t hash) {
-  // Small tables grow fourfold (16, 64, 256, 1,024 slots), then double: every growth re-inserts
-  // the whole table, and the tables of a run's windows, exposure keys and detection states grew
-  // through every size (GrowTable was 1.2% of a run's instructions). Past 1,024 slots a table's
-  // slack is memory: doubling keeps the exact windows' counters at the size they had.
+  // Small tables grow fourfold (16, 64, 256, 1,024 slots; 8 before 16), then double: every growth
+  // re-inserts the whole table, and the tables of a run's windows, exposure keys and detection
+  // states grew through every size (GrowTable was 1.2% of a run's instructions). Past 1,024 slots a
+  // table's slack is memory: doubling keeps the exact windows' counters at the size they had.
   if (Overloaded(uint64_t{size_} + 1, capacity_)) {
     GrowTable(static_cast<uint32_t>(NextCapacity(capacity_)));
   }
