@@ -30,7 +30,7 @@ TEST(DistinctCounter, ExactUpToTheLimit) {
 }
 
 TEST(DistinctCounter, CountsEveryValueAsTheTableGrowsThroughEachSize) {
-  // Inline values, then tables of 16, 64, 256, 1,024, 2,048 and 4,096 slots: after every new
+  // Inline values, then tables of 8, 16, 64, 256, 1,024, 2,048 and 4,096 slots: after every new
   // value the count is exact, whatever came again in between.
   DistinctCounter c;
   std::mt19937_64 rng(3);
@@ -42,11 +42,25 @@ TEST(DistinctCounter, CountsEveryValueAsTheTableGrowsThroughEachSize) {
   }
 }
 
+TEST(DistinctCounter, CountsValuesThatAllStartTheirProbeInTheLastSlot) {
+  // Every value's low 20 bits are those of the last slot of each table size up to 2^20 slots:
+  // each insert walks the whole chain and wraps to slot 0, in the first table of 8 slots (4-6
+  // values) and in every one after it.
+  DistinctCounter c;
+  for (uint64_t i = 1; i <= 300; ++i) {
+    c.Add((i << 20) | 0xFFFFF);
+    ASSERT_EQ(c.Count(), i);
+    for (uint64_t j = 1; j <= i; j += 7) c.Add((j << 20) | 0xFFFFF);  // seen: no change
+    ASSERT_EQ(c.Count(), i) << "after " << i << " values";
+  }
+}
+
 TEST(DistinctCounter, ReserveChangesNoCountAndNoForm) {
   // Counters reserved for 0 .. 5,000 values (capped at the exact limit), from every form, then
   // given the same values as an unreserved one: equal counts, exact exactly as long as it is.
-  for (const size_t reserve : {size_t{0}, size_t{2}, size_t{3}, size_t{4}, size_t{17}, size_t{400},
-                               size_t{1537}, DistinctCounter::kExactLimit, size_t{5000}}) {
+  for (const size_t reserve :
+       {size_t{0}, size_t{2}, size_t{3}, size_t{4}, size_t{6}, size_t{7}, size_t{12}, size_t{13},
+        size_t{17}, size_t{400}, size_t{1537}, DistinctCounter::kExactLimit, size_t{5000}}) {
     for (const uint64_t before : {0u, 2u, 40u}) {
       DistinctCounter plain, reserved;
       for (uint64_t i = 0; i < before; ++i) {
