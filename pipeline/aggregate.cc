@@ -431,8 +431,13 @@ struct Aggregator::State {
         dst_hint = std::max(dst_hint, previous->dst.SizeHint());
         port_hint = std::max(port_hint, previous->ports.SizeHint());
       }
-      agg->src.Reserve(src_hint);
-      agg->dst.Reserve(dst_hint);
+      // Only hints past what a 16-slot table holds: below that a counter grows at most once
+      // (8 -> 16 slots, 6 values re-inserted), and a sparse window (a day of 10,000 interfaces:
+      // ~7 records a window) whose latest had 4-12 hosts often needs no table at all (3 inline).
+      // Peak RSS there -50 MB (docs/performance-history.md, "Fiftieth session").
+      constexpr size_t kHintFrom = 13;
+      if (src_hint >= kHintFrom) agg->src.Reserve(src_hint);
+      if (dst_hint >= kHintFrom) agg->dst.Reserve(dst_hint);
       agg->ports.Reserve(port_hint);
       latest = {agg, latest[0]};
     }
