@@ -354,6 +354,9 @@ bool EarlierSeen(SeenOrder seen, std::string_view account, const Interface& i) {
 struct Aggregator::State {
   AggregateOptions options;
   std::vector<Interface> interfaces;
+  // interfaces[k].account_seen for k below its size, kept in step by InterfaceId, SeeAccount
+  // and RenumberFiles (a state whose `interfaces` were copied in has it shorter, or empty).
+  std::vector<SeenOrder> account_seen;
   NameIndex interface_index;  // names of `interfaces` -> their ids
   // Windows stay put (a deque) so AddRows can hold pointers to them across inserts.
   std::deque<std::pair<WindowKey, WindowAgg>> window_aggs;
@@ -391,7 +394,10 @@ struct Aggregator::State {
     const auto count = static_cast<uint32_t>(interfaces.size());
     const uint32_t id = interface_index.FindOrAdd(
         key, name, count, [&](uint32_t k) -> std::string_view { return interfaces[k].name; });
-    if (id == count) interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
+    if (id == count) {
+      interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
+      if (account_seen.size() == count) account_seen.push_back(interfaces.back().account_seen);
+    }
     return id;
   }
 
@@ -445,10 +451,15 @@ struct Aggregator::State {
   }
 
   void SeeAccount(uint32_t iface, std::string_view account, SeenOrder seen) {
+    // Nearly always a later sighting: told by the dense copy of the orders, without the miss
+    // on the interface's record (10,000 of them: 2.5% of a one-thread day of 10,000
+    // interfaces, each looked up once a chunk).
+    if (iface < account_seen.size() && account_seen[iface] < seen) return;
     Interface& i = interfaces[iface];
     if (EarlierSeen(seen, account, i)) {
       i.account_seen = seen;
       i.account = std::string(account);
+      if (iface < account_seen.size()) account_seen[iface] = seen;
     }
   }
 };
@@ -776,6 +787,9 @@ void Aggregator::RenumberFiles(uint32_t index, uint32_t count) {
       if (i.account_seen.first == UINT64_MAX) continue;  // never seen: stays last
       const uint64_t file = (i.account_seen.first >> 32) * count + index;
       i.account_seen.first = (file << 32) | (i.account_seen.first & 0xFFFFFFFF);
+    }
+    for (size_t k = 0; k < s.account_seen.size(); ++k) {
+      s.account_seen[k] = s.interfaces[k].account_seen;
     }
   };
   renumber(*state_);

@@ -706,6 +706,39 @@ TEST(Aggregator, MergeOfAnySplitEqualsOneAggregator) {
   }
 }
 
+// An interface's account is the one of its first record in input order. States of separate
+// runs both start at order 0: at an equal order the bytewise-smaller account wins, whichever
+// state is merged into which; a later sighting never replaces an earlier one, and an earlier
+// one always does, whatever came between.
+TEST(Aggregator, AccountOfTheFirstRecordAndTheSmallerOneAtEqualOrders) {
+  const auto line = [](const char* account, uint64_t start) {
+    return "2 " + std::string(account) + " eni-a 10.0.1.5 10.0.2.7 33000 5432 6 4 400 " +
+           std::to_string(start) + " " + std::to_string(start + 10) + " ACCEPT OK\n";
+  };
+  const auto account_of = [](const Aggregator& a) {
+    const std::vector<WindowRow> rows = a.Windows();
+    return rows.empty() ? std::string("none") : rows[0].account_id;
+  };
+  for (const bool smaller_first : {true, false}) {
+    Aggregator small(AggregateOptions{}), large(AggregateOptions{});
+    AddText(small, line("111111111111", 1700000401), Format::Default(), 1 << 30, 5);
+    AddText(large, line("999999999999", 1700000401), Format::Default(), 1 << 30, 5);
+    Aggregator& into = smaller_first ? small : large;
+    into.Merge(smaller_first ? large : small);
+    EXPECT_EQ(account_of(into), "111111111111") << smaller_first;
+  }
+  Aggregator a(AggregateOptions{});
+  AddText(a, line("333333333333", 1700000401), Format::Default(), 1 << 30, 7);
+  AddText(a, line("444444444444", 1700000402), Format::Default(), 1 << 30, 9);  // later
+  EXPECT_EQ(account_of(a), "333333333333");
+  AddText(a, line("555555555555", 1700000403), Format::Default(), 1 << 30, 8);  // between
+  EXPECT_EQ(account_of(a), "333333333333");
+  AddText(a, line("222222222222", 1700000404), Format::Default(), 1 << 30, 2);  // earlier
+  EXPECT_EQ(account_of(a), "222222222222");
+  AddText(a, line("000000000000", 1700000405), Format::Default(), 1 << 30, 3);  // after that
+  EXPECT_EQ(account_of(a), "222222222222");
+}
+
 TEST(Aggregator, RoutedPartitionsCombinedEqualOneAggregator) {
   const std::string text = Generated(7, 30000, 25);
   Aggregator whole(AggregateOptions{});
