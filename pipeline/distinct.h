@@ -87,7 +87,7 @@ class DistinctCounter {
   void Merge(const DistinctCounter& other);
   // Makes room for `n` values (at most kExactLimit) in an exact counter, so that adding them
   // grows nothing: a hint from a similar counter (a window's counters from its interface's
-  // previous window), which saves the table's growth through 16, 64, 256 and 1,024 slots.
+  // previous window), which saves the table's growth through 8, 16, 64, 256 and 1,024 slots.
   // Changes no count; a sketch stays as it is.
   void Reserve(size_t n);
   // What Reserve wants to make room for this counter's values again: its exact size, or
