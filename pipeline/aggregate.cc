@@ -1037,8 +1037,9 @@ static_assert(sizeof(WindowAgg) <= WindowRows::kWindowBytes);
 
 void WindowRows::Fill(const Entry& e, WindowRow& row) const {
   const auto& a = *static_cast<const WindowAgg*>(e.window);
-  row.interface_id.assign(*e.name);
-  row.account_id.assign(*e.account);
+  const Name& n = names_[e.rank];
+  row.interface_id.assign(*n.name);
+  row.account_id.assign(*n.account);
   row.window_start = e.start;
   row.window_end = e.start + width_;
   row.records = a.records, row.nodata = a.nodata, row.skipdata = a.skipdata;
@@ -1067,13 +1068,14 @@ WindowRows Aggregator::WindowsInOrder() const {
   WindowRows out;
   out.width_ = top.options.window;
   out.entries_.reserve(count);
+  out.names_.resize(first.size());
+  for (const auto& [name, f] : first) out.names_[f.rank] = {&f.first->name, &f.first->account};
   top.ForEach([&](const State& s) {
     std::vector<const FirstSeen*> seen(s.interfaces.size());
     for (size_t i = 0; i < seen.size(); ++i) seen[i] = &first.at(s.interfaces[i].name);
     for (const auto& [key, agg] : s.window_aggs) {
       const FirstSeen& f = *seen[key.iface];
-      out.entries_.push_back(
-          {key.start, &s.interfaces[key.iface].name, &f.first->account, &agg, f.rank});
+      out.entries_.push_back({key.start, &agg, f.rank});
     }
   });
   std::sort(out.entries_.begin(), out.entries_.end(),

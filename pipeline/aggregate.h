@@ -147,16 +147,22 @@ class WindowRows {
 
  private:
   friend class Aggregator;
+  // 24 bytes: a row's name and account are its rank's (names_), not two pointers a row
+  // (a day of 10,000 interfaces has 1.26 M rows and 10,000 names; 40-byte entries were 50 MB
+  // of its output phase's peak, and the sort moved them).
   struct Entry {
     uint64_t start;
+    const void* window;  // its counters: aggregate.cc's WindowAgg
+    uint32_t rank;       // the name's place among all names (the sort's first key)
+  };
+  struct Name {
     const std::string* name;
     const std::string* account;  // the first seen for the name, over every state
-    const void* window;          // its counters: aggregate.cc's WindowAgg
-    uint32_t rank;               // the name's place among all names (the sort's first key)
   };
   void Fill(const Entry& e, WindowRow& row) const;
   std::vector<Entry> entries_;
-  uint64_t width_ = 0;  // the window's length in seconds
+  std::vector<Name> names_;  // by rank
+  uint64_t width_ = 0;       // the window's length in seconds
 };
 
 // exposure.csv.zst's rows in output order, made one at a time from an Aggregator's tables
