@@ -354,8 +354,9 @@ bool EarlierSeen(SeenOrder seen, std::string_view account, const Interface& i) {
 struct Aggregator::State {
   AggregateOptions options;
   std::vector<Interface> interfaces;
-  // interfaces[k].account_seen for k below its size, kept in step by InterfaceId, SeeAccount
-  // and RenumberFiles (a state whose `interfaces` were copied in has it shorter, or empty).
+  // interfaces[k].account_seen by k, kept in step wherever those change (InterfaceId,
+  // SeeAccount, RenumberFiles, AbsorbPartition's copy): SeeAccount's usual answer, read
+  // without the interface's record.
   std::vector<SeenOrder> account_seen;
   NameIndex interface_index;  // names of `interfaces` -> their ids
   // Windows stay put (a deque) so AddRows can hold pointers to them across inserts.
@@ -396,7 +397,7 @@ struct Aggregator::State {
         key, name, count, [&](uint32_t k) -> std::string_view { return interfaces[k].name; });
     if (id == count) {
       interfaces.push_back({std::string(name), "-", {UINT64_MAX, UINT64_MAX}});
-      if (account_seen.size() == count) account_seen.push_back(interfaces.back().account_seen);
+      account_seen.push_back(interfaces.back().account_seen);
     }
     return id;
   }
@@ -454,12 +455,12 @@ struct Aggregator::State {
     // Nearly always a later sighting: told by the dense copy of the orders, without the miss
     // on the interface's record (10,000 of them: 2.5% of a one-thread day of 10,000
     // interfaces, each looked up once a chunk).
-    if (iface < account_seen.size() && account_seen[iface] < seen) return;
+    if (account_seen[iface] < seen) return;
     Interface& i = interfaces[iface];
     if (EarlierSeen(seen, account, i)) {
       i.account_seen = seen;
       i.account = std::string(account);
-      if (iface < account_seen.size()) account_seen[iface] = seen;
+      account_seen[iface] = seen;
     }
   }
 };
@@ -770,6 +771,7 @@ void Aggregator::AbsorbPartition(Aggregator&& other) {
   State shared;
   shared.options = o.options;
   shared.interfaces = o.interfaces;
+  shared.account_seen = o.account_seen;
   shared.window_aggs = std::move(o.window_aggs);
   o.window_aggs.clear();
   o.windows = {};
@@ -783,13 +785,12 @@ void Aggregator::AbsorbPartition(Aggregator&& other) {
 void Aggregator::RenumberFiles(uint32_t index, uint32_t count) {
   if (count <= 1) return;
   const auto renumber = [&](State& s) {
-    for (Interface& i : s.interfaces) {
-      if (i.account_seen.first == UINT64_MAX) continue;  // never seen: stays last
-      const uint64_t file = (i.account_seen.first >> 32) * count + index;
-      i.account_seen.first = (file << 32) | (i.account_seen.first & 0xFFFFFFFF);
-    }
-    for (size_t k = 0; k < s.account_seen.size(); ++k) {
-      s.account_seen[k] = s.interfaces[k].account_seen;
+    for (size_t k = 0; k < s.interfaces.size(); ++k) {
+      SeenOrder& seen = s.interfaces[k].account_seen;
+      if (seen.first == UINT64_MAX) continue;  // never seen: stays last
+      const uint64_t file = (seen.first >> 32) * count + index;
+      seen.first = (file << 32) | (seen.first & 0xFFFFFFFF);
+      s.account_seen[k] = seen;
     }
   };
   renumber(*state_);
