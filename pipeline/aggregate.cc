@@ -1072,11 +1072,10 @@ WindowRows Aggregator::WindowsInOrder() const {
   out.names_.resize(first.size());
   for (const auto& [name, f] : first) out.names_[f.rank] = {&f.first->name, &f.first->account};
   top.ForEach([&](const State& s) {
-    std::vector<const FirstSeen*> seen(s.interfaces.size());
-    for (size_t i = 0; i < seen.size(); ++i) seen[i] = &first.at(s.interfaces[i].name);
+    std::vector<uint32_t> rank(s.interfaces.size());
+    for (size_t i = 0; i < rank.size(); ++i) rank[i] = first.at(s.interfaces[i].name).rank;
     for (const auto& [key, agg] : s.window_aggs) {
-      const FirstSeen& f = *seen[key.iface];
-      out.entries_.push_back({key.start, &agg, f.rank});
+      out.entries_.push_back({key.start, &agg, rank[key.iface]});
     }
   });
   std::sort(out.entries_.begin(), out.entries_.end(),
