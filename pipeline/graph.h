@@ -25,6 +25,10 @@
 namespace flowsift {
 
 inline constexpr size_t kOneThreadChunkBytes = size_t{16} << 20;
+// On one thread, once a chunk holds kManyNamesPerChunk distinct interface names or more, read
+// and decompressed chunks grow to kManyNamesChunkBytes (graph.cc says why).
+inline constexpr size_t kManyNamesPerChunk = 2048;
+inline constexpr size_t kManyNamesChunkBytes = size_t{32} << 20;
 
 struct GraphOptions {
   unsigned threads = 1;

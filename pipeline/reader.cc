@@ -454,10 +454,15 @@ size_t WindowBytes(size_t chunk_bytes) {
   return std::max(std::max<size_t>(chunk_bytes, 1), kMaxLineBytes) + 1;
 }
 
+// The largest chunk a reader with `options` makes from a stream.
+size_t MaxStreamChunk(const ReadOptions& options) {
+  return std::max(options.chunk_bytes, options.max_chunk_bytes);
+}
+
 }  // namespace
 
 std::shared_ptr<BufferPool> SharedChunkBuffers(const ReadOptions& options, size_t max_free) {
-  return std::make_shared<BufferPool>(WindowBytes(options.chunk_bytes) + kPadding, max_free);
+  return std::make_shared<BufferPool>(WindowBytes(MaxStreamChunk(options)) + kPadding, max_free);
 }
 
 std::string_view CompressionName(Compression c) {
@@ -505,7 +510,7 @@ class FileReader::Impl {
     options_.chunk_bytes = std::max<size_t>(options_.chunk_bytes, 1);
     format_ = options_.format;
     outcome_.path = file_.path;
-    window_bytes_ = WindowBytes(options_.chunk_bytes);
+    window_bytes_ = WindowBytes(MaxStreamChunk(options_));
   }
   ~Impl() {
     if (fd_ >= 0 && file_.fd < 0) close(fd_);
@@ -543,7 +548,8 @@ class FileReader::Impl {
       }
       const size_t target = mapped_ && options_.mapped_chunk_bytes != 0
                                 ? options_.mapped_chunk_bytes
-                                : options_.chunk_bytes;
+                            : mapped_ ? options_.chunk_bytes
+                                      : StreamTarget();
       const Cut cut = CutLines(window_ + begin_, len_ - begin_, done_, target);
       switch (cut.kind) {
         case CutKind::kChunk:
@@ -688,8 +694,16 @@ class FileReader::Impl {
     return true;
   }
 
+  // The target size of the next chunk of a stream (ReadOptions::chunk_target).
+  size_t StreamTarget() const {
+    if (options_.chunk_target == nullptr) return options_.chunk_bytes;
+    const size_t t = options_.chunk_target->load(std::memory_order_relaxed);
+    return std::clamp<size_t>(t == 0 ? options_.chunk_bytes : t, 1, MaxStreamChunk(options_));
+  }
+
   // Stream files: moves the unconsumed tail of the window to the front of a buffer no chunk
-  // uses and reads until the window is full or the stream ends.
+  // uses and reads until the window holds what the next chunk needs (WindowBytes of its
+  // target; the buffer may be larger, ReadOptions::max_chunk_bytes) or the stream ends.
   void Fill() {
     const size_t carry = len_ - begin_;
     if (!buffer_ || buffer_shared_) {
@@ -704,10 +718,12 @@ class FileReader::Impl {
     uint8_t* buf = buffer_.get();
     begin_ = 0;
     len_ = carry;
-    while (len_ < window_bytes_ && !done_) {
+    // At least the carry: a target lowered since the last fill must not cut the window short.
+    const size_t fill = std::max(std::min(WindowBytes(StreamTarget()), window_bytes_), carry);
+    while (len_ < fill && !done_) {
       size_t n = 0;
       Fault fault;
-      const Produced p = decoder_->Produce(buf + len_, window_bytes_ - len_, &n, &fault);
+      const Produced p = decoder_->Produce(buf + len_, fill - len_, &n, &fault);
       len_ += n;
       outcome_.data_bytes += n;
       if (p == Produced::kEnd) done_ = true;

@@ -4,6 +4,7 @@
 #ifndef FLOWSIFT_PIPELINE_READER_H_
 #define FLOWSIFT_PIPELINE_READER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -139,6 +140,13 @@ struct ReadOptions {
   // Chunk buffers shared by the readers of a run (SharedChunkBuffers); null: each reader
   // keeps a few of its own, freed when its file is done.
   std::shared_ptr<BufferPool> buffers;
+  // Read and decompressed chunks may grow up to this size (0 = chunk_bytes): their buffers are
+  // made this large, and only the part a chunk fills is ever touched.
+  size_t max_chunk_bytes = 0;
+  // When set, the target size of read and decompressed chunks from now on (at most
+  // max_chunk_bytes; chunk_bytes when 0), read once for each chunk: a run raises it while it
+  // reads (the graph, for chunks of many interfaces). Mapped chunks keep mapped_chunk_bytes.
+  const std::atomic<size_t>* chunk_target = nullptr;
 };
 
 // A pool of the chunk buffers that readers made with `options` fill (read() and decompressed

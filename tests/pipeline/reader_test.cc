@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -749,6 +750,52 @@ TEST_F(ReaderTest, MappedChunkBytesSizeOnlyMappedFiles) {
   const ReadResult one = ReadAll(File(small), o);  // mapped: over chunk_bytes
   EXPECT_EQ(one.text, text.substr(0, 40000));
   EXPECT_EQ(one.sizes.size(), 1u);
+}
+
+// ReadOptions::chunk_target, changed between Next() calls (as the graph's parse does), sizes
+// the stream paths' next chunks, up to max_chunk_bytes; lowered again, the next chunks shrink
+// although the window already holds more. Mapped chunks keep their size. Every byte comes back
+// once, in order.
+TEST_F(ReaderTest, ChunkTargetResizesTheNextStreamChunks) {
+  const std::string text = Records(50000);  // ~5.2 MB
+  const std::string plain = Write("t.log", text), gz = Write("t.log.gz", Gzip(text)),
+                    zst = Write("t.log.zst", Zstd(text));
+  constexpr size_t kSmall = 64 << 10, kLarge = 1 << 20, kMiddle = 128 << 10;
+  for (const std::string& path : {plain, gz, zst}) {  // plain: read()
+    SCOPED_TRACE(path);
+    std::atomic<size_t> target{0};  // 0: chunk_bytes
+    ReadOptions o = Chunked(kSmall);
+    o.max_chunk_bytes = kLarge;
+    o.chunk_target = &target;
+    FileReader reader(0, File(path), o);
+    std::string got;
+    std::vector<size_t> sizes;
+    while (std::optional<Chunk> c = reader.Next()) {
+      got.append(reinterpret_cast<const char*>(c->data), c->size);
+      sizes.push_back(c->size);
+      if (sizes.size() == 2) target.store(kLarge);
+      if (sizes.size() == 4) target.store(kMiddle);
+      if (sizes.size() == 6) target.store(size_t{64} << 30);  // clamped to max_chunk_bytes
+    }
+    EXPECT_EQ(got, text);
+    ASSERT_GE(sizes.size(), 8u);
+    EXPECT_LE(std::max(sizes[0], sizes[1]), kSmall);
+    EXPECT_GT(sizes[2], kLarge - 300);  // whole lines within the first kLarge bytes
+    EXPECT_LE(std::max(sizes[2], sizes[3]), kLarge);
+    EXPECT_GT(sizes[4], kMiddle - 300);
+    EXPECT_LE(std::max(sizes[4], sizes[5]), kMiddle);
+    EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()), kLarge);
+    EXPECT_GT(sizes[6], kLarge - 300);
+  }
+  // Mapped: mapped_chunk_bytes (here 0, so chunk_bytes), whatever the target says.
+  std::atomic<size_t> target{kLarge};
+  ReadOptions o = Chunked(kSmall);
+  o.map_files = true;
+  o.max_chunk_bytes = kLarge;
+  o.chunk_target = &target;
+  const ReadResult mapped = ReadAll(File(plain), o);
+  EXPECT_EQ(mapped.text, text);
+  EXPECT_LE(*std::max_element(mapped.sizes.begin(), mapped.sizes.end()), kSmall);
 }
 
 TEST_F(ReaderTest, FileThatShrinksBetweenChunksStopsWithShrank) {

@@ -163,6 +163,40 @@ TEST(Run, DefaultChunksOfOneThreadGiveTheSameOutputs) {
   }
 }
 
+// One thread, a file read() (not mapped) with thousands of interfaces: once a chunk holds
+// kManyNamesPerChunk names, the next chunks are kManyNamesChunkBytes; two threads keep
+// kChunkBytes. Same outputs.
+TEST(Run, ManyInterfacesGrowOneThreadsReadChunks) {
+  TempDir tmp;
+  GenOptions g;
+  g.seed = 5;
+  g.records = 110000;   // ~12.8 MB
+  g.interfaces = 3000;  // ~2,900 of them in the first 4 MiB
+  WriteFile(tmp.path() / "in" / "many.log", GenerateText(g));
+  g.interfaces = 40;
+  WriteFile(tmp.path() / "few" / "few.log", GenerateText(g));
+  const uint64_t size = std::filesystem::file_size(tmp.path() / "in" / "many.log");
+  ASSERT_GT(size, 3 * kChunkBytes);
+  ASSERT_LT(size - kChunkBytes, kManyNamesChunkBytes);
+  const RunResult one = RunDir(tmp / "in", tmp / "one", 1, 0);
+  ASSERT_EQ(one.exit_code, 0) << one.error;
+  const RunResult two = RunDir(tmp / "in", tmp / "two", 2, 0);
+  ASSERT_EQ(two.exit_code, 0) << two.error;
+  // A 4 MiB chunk, then the rest in one (and the empty last chunk).
+  EXPECT_LE(one.graph.files.at(0).outcome.chunks, 3u);
+  EXPECT_GE(two.graph.files.at(0).outcome.chunks, size / kChunkBytes + 1);
+  for (const char* name :
+       {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
+    EXPECT_EQ(ReadZstd(tmp.path() / "one" / name), ReadZstd(tmp.path() / "two" / name)) << name;
+  }
+  EXPECT_EQ(one.graph.records, 110000u);
+  // Few interfaces: chunks stay kChunkBytes.
+  const RunResult few = RunDir(tmp / "few", tmp / "few-out", 1, 0);
+  ASSERT_EQ(few.exit_code, 0) << few.error;
+  EXPECT_GE(few.graph.files.at(0).outcome.chunks,
+            std::filesystem::file_size(tmp.path() / "few" / "few.log") / kChunkBytes + 1);
+}
+
 TEST(Run, StageTimesCountTheThreadsCpuNotItsWaits) {
   // The manifest's *_cpu_s: a node's thread descheduled or asleep mid-chunk is not its stage's
   // work, so the clock is the thread's CPU time.
