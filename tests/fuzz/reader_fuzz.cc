@@ -7,11 +7,16 @@
 // Input: byte 0 picks how the file is read: bits 0-3 the chunk size (16 bytes << k), bits 4-5
 // the read() size for streams (64 bytes << k), bit 6 map plain files (ReadOptions::map_files),
 // bit 7 a descriptor (the stream path) instead of a path (plain files read whole, read() or
-// mapped); the rest is the file. Seeds: tests/fuzz/corpus/reader.
+// mapped); the rest is the file. Seeds: tests/fuzz/corpus/reader. Streams may grow their
+// chunks to 4x the chunk size: after each chunk the target (ReadOptions::chunk_target) moves to
+// 1x, 2x or 4x by the chunk's first byte, as the run's parse raises it between chunks; no chunk
+// is larger than that, or than one line of kMaxLineBytes.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.chunk_bytes = size_t{16} << (mode & 15);
   options.read_bytes = size_t{64} << ((mode >> 4) & 3);
   options.map_files = (mode >> 6) & 1;
+  std::atomic<size_t> target{0};
+  options.max_chunk_bytes = options.chunk_bytes * 4;
+  options.chunk_target = &target;
   const std::string path = "/proc/self/fd/" + std::to_string(file);
   flowsift::InputFile input;
   int stream = -1;
@@ -64,6 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const flowsift::ParsedBatch b =
         flowsift::ParseChunk(c->data, c->size, *c->format, flowsift::AllFields(), scratch);
     if (b.rows + b.BadLineCount() + b.header_lines + b.blank_lines != b.lines) __builtin_trap();
+    if (c->size > std::max(options.max_chunk_bytes, flowsift::kMaxLineBytes)) __builtin_trap();
+    if (c->size > 0) target.store(options.chunk_bytes << (c->data[0] % 3));
   }
   if (!ended) __builtin_trap();
   const flowsift::FileOutcome& outcome = reader.outcome();
