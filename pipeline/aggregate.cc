@@ -502,8 +502,7 @@ void Aggregator::AddRows(const ParsedBatch& b, const uint8_t* bytes, uint64_t or
                          const uint32_t* rows, const uint8_t* tables, size_t n, uint8_t mask) {
   State& s = *state_;
   if (!s.shards.empty()) s.Collapse();
-  const Column* iface = b.Find(Field::kInterfaceId);
-  if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
+  const Column* iface = b.FindInterface();
   const Column* account = b.Find(Field::kAccountId);
   const Column* src = b.Find(Field::kSrcAddr);
   const Column* dst = b.Find(Field::kDstAddr);
@@ -944,8 +943,7 @@ bool Aggregator::Load(ByteReader& in, std::string* error) {
 void Aggregator::Route(const ParsedBatch& b, const uint8_t* bytes, const uint32_t* rows, size_t n,
                        const NetworkSet& internal, std::vector<PartitionRows>& out) {
   const size_t parts = out.size();
-  const Column* iface = b.Find(Field::kInterfaceId);
-  if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
+  const Column* iface = b.FindInterface();
   const Column* src = b.Find(Field::kSrcAddr);
   const Column* pkt_src = b.Find(Field::kPktSrcAddr);
   // Up to n rows each, trimmed at the end. Plain stores into sized arrays: this loop runs for

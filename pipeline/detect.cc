@@ -36,8 +36,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   const DetectOptions& o = s.o;
   if (!o.enabled) return;
   s.Collapse();
-  const Column* iface = b.Find(Field::kInterfaceId);
-  if (iface == nullptr) iface = b.Find(Field::kTgwAttachmentId);
+  const Column* iface = b.FindInterface();
   const Column* src = b.Find(Field::kSrcAddr);
   const Column* dst = b.Find(Field::kDstAddr);
   const Column* pkt_src = b.Find(Field::kPktSrcAddr);

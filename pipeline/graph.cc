@@ -362,8 +362,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
                                  std::move(work->batch));
         ParsedBatch& b = work->batch;
         if (grow_chunks) {
-          const Column* names = b.Find(Field::kInterfaceId);
-          if (names == nullptr) names = b.Find(Field::kTgwAttachmentId);
+          const Column* names = b.FindInterface();
           if (names != nullptr && names->dict.size() >= kManyNamesPerChunk) {
             chunk_target.store(kManyNamesChunkBytes, std::memory_order_relaxed);
           }

@@ -811,6 +811,11 @@ const Column* ParsedBatch::Find(Field f) const {
   return nullptr;
 }
 
+const Column* ParsedBatch::FindInterface() const {
+  const Column* c = Find(Field::kInterfaceId);
+  return c != nullptr ? c : Find(Field::kTgwAttachmentId);
+}
+
 ParsedBatch ParseChunk(const uint8_t* bytes, size_t size, const Format& format,
                        const FieldSet& wanted, ParseScratch& scratch, ParsedBatch recycled) {
   static std::atomic<uint64_t> serial{0};

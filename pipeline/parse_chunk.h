@@ -194,6 +194,9 @@ struct ParsedBatch {
 
   // The column of `f`, or nullptr when it was not wanted or the format lacks it.
   const Column* Find(Field f) const;
+  // The column that names each record's interface: interface-id, or tgw-attachment-id in the
+  // transit gateway formats; nullptr when neither was wanted or the format has neither.
+  const Column* FindInterface() const;
 };
 
 // A consumer's own ids (the aggregator's interfaces, a detector's names) for the chunk-local

@@ -546,10 +546,9 @@ class FileReader::Impl {
         Shrank(offset_);
         return Final();
       }
-      const size_t target = mapped_ && options_.mapped_chunk_bytes != 0
-                                ? options_.mapped_chunk_bytes
-                            : mapped_ ? options_.chunk_bytes
-                                      : StreamTarget();
+      const size_t target = !mapped_                           ? StreamTarget()
+                            : options_.mapped_chunk_bytes != 0 ? options_.mapped_chunk_bytes
+                                                               : options_.chunk_bytes;
       const Cut cut = CutLines(window_ + begin_, len_ - begin_, done_, target);
       switch (cut.kind) {
         case CutKind::kChunk:
@@ -718,8 +717,9 @@ class FileReader::Impl {
     uint8_t* buf = buffer_.get();
     begin_ = 0;
     len_ = carry;
-    // At least the carry: a target lowered since the last fill must not cut the window short.
-    const size_t fill = std::max(std::min(WindowBytes(StreamTarget()), window_bytes_), carry);
+    // At most window_bytes_ (StreamTarget is clamped to max_chunk_bytes); at least the carry: a
+    // target lowered since the last fill must not cut the window short.
+    const size_t fill = std::max(WindowBytes(StreamTarget()), carry);
     while (len_ < fill && !done_) {
       size_t n = 0;
       Fault fault;
