@@ -2,9 +2,17 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <numeric>
+#include <system_error>
+#include <vector>
 
 namespace flowsift {
 namespace {
@@ -12,6 +20,28 @@ namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+// Maps `blocks` fresh 2 MiB blocks advised `advice` and returns how many milliseconds a MiB the
+// first touch of each took (empty when nothing could be mapped).
+std::vector<double> TouchFresh(int blocks, int advice) {
+  const size_t size = static_cast<size_t>(blocks) * kHugePage;
+  void* raw =
+      mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return {};
+  // 2 MiB aligned, so that the huge-page mapping can be huge pages from its first byte.
+  volatile char* p =
+      reinterpret_cast<volatile char*>(RoundUp(reinterpret_cast<uintptr_t>(raw), kHugePage));
+  madvise(const_cast<char*>(p), size, advice);
+  std::vector<double> ms_per_mib;
+  for (int b = 0; b < blocks; ++b) {
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < kHugePage; i += 4096) p[b * kHugePage + i] = 1;
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+    ms_per_mib.push_back(took.count() / static_cast<double>(kHugePage >> 20));
+  }
+  munmap(raw, size + kHugePage);
+  return ms_per_mib;
+}
 
 }  // namespace
 
@@ -75,6 +105,45 @@ void FreeTable(void* p, size_t bytes) {
     return;
   }
   munmap(p, RoundUp(bytes, kHugePage));
+}
+
+bool FreePageReporting(const std::string& sysfs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path driver = fs::path(sysfs) / "bus/virtio/drivers/virtio_balloon";
+  for (fs::directory_iterator it(driver, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().rfind("virtio", 0) != 0) continue;  // bind, uevent, ...
+    std::ifstream in(it->path() / "features");
+    std::string features;
+    if (in >> features && features.size() > 5 && features[5] == '1') return true;
+  }
+  return false;
+}
+
+double FreshPageCost(bool huge, int blocks) {
+  std::vector<double> ms = TouchFresh(std::max(blocks, 1), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  if (ms.empty()) return 0;
+  if (!huge) return std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
+  std::sort(ms.begin(), ms.end(), std::greater<>());
+  return ms[ms.size() > 1 ? 1 : 0];
+}
+
+bool PreferHugePages(const HeapPageCosts& costs) {
+  if (costs.free_page_reporting && costs.small_ms_per_mib <= kCheapSmallPagesMsPerMib) {
+    return false;
+  }
+  return !(costs.huge_ms_per_mib > kSmallPagesWinAbove * costs.small_ms_per_mib);
+}
+
+HeapPageCosts MeasureHeapPageCosts(const std::string& sysfs) {
+  HeapPageCosts costs;
+  costs.free_page_reporting = FreePageReporting(sysfs);
+  costs.small_ms_per_mib = FreshPageCost(false, 1);
+  if (costs.free_page_reporting && costs.small_ms_per_mib <= kCheapSmallPagesMsPerMib) {
+    return costs;  // decided: 4 KiB
+  }
+  costs.huge_ms_per_mib = FreshPageCost(true, 8);
+  return costs;
 }
 
 }  // namespace flowsift

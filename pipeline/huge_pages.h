@@ -3,6 +3,7 @@
 #define FLOWSIFT_PIPELINE_HUGE_PAGES_H_
 
 #include <cstddef>
+#include <string>
 
 namespace flowsift {
 
@@ -25,6 +26,47 @@ void FreeTable(void* p, size_t bytes);
 void* GrowTable(void* p, size_t old_bytes, size_t new_bytes);
 
 inline constexpr size_t kHugeMinBytes = size_t{2} << 20;
+
+// Whether this kernel is a guest that hands free memory back to its hypervisor (virtio-balloon
+// free page reporting: feature bit VIRTIO_BALLOON_F_REPORTING, 5, the sixth character of the
+// balloon device's feature string under `sysfs`). It reports only whole free blocks of 2 MiB or
+// more, the blocks a huge page needs, and hands the reported ones out last: memory that stayed
+// free a few seconds is no longer backed, and past the first few warm blocks each fresh 2 MiB
+// page costs the host a fault and a clear. 4 KiB pages come from the small free fragments,
+// which are never reported and stay backed.
+bool FreePageReporting(const std::string& sysfs = "/sys");
+
+// Milliseconds a MiB to first touch fresh anonymous memory now (one byte written a 4 KiB page):
+// `blocks` 2 MiB blocks advised MADV_NOHUGEPAGE, the mean; or advised MADV_HUGEPAGE, the second
+// most expensive block, because the first one to five blocks handed out may still be warm
+// where the rest of a run's are not, and one slow block may be a preemption. 0 when nothing
+// could be mapped. The blocks are unmapped again, backed, for what the process does next.
+double FreshPageCost(bool huge, int blocks);
+
+// The heap's page size, chosen by what fresh pages cost this host. Measured on 1 GiB of v2:
+//   host                                 4 KiB pages   fresh 2 MiB pages        faster heap
+//   Zen 3 guest, reporting (14th)        0.57-0.73     2.8-4.2 after idle       4 KiB 0.93x
+//   Zen 5 PVM guests, reporting (41st)   ~2.7          (not measured)           2 MiB 0.81-0.87x
+//   Xeon Firecracker, reporting (54th)   0.37-0.65     ~3.1 idle, 0.12 warm     4 KiB 0.82-0.87x
+// (ms a MiB; docs/performance-history.md by session.) Where the kernel reports free pages and
+// a 4 KiB page is cheap, 4 KiB pages win: the huge pages a run needs are mostly cold after a
+// few seconds of idle, and the probe cannot see past the warm blocks it is handed first. Else
+// 2 MiB pages, unless the probe itself finds them kSmallPagesWinAbove times as costly a byte.
+// Huge pages also save TLB misses on the heap's randomly probed blocks, worth up to -7.5% CPU
+// on hosts whose faults cost nothing ("Eighth session"), nothing measurable on the 14th's and
+// 54th's (user time within 3%): the big hash tables have their own 2 MiB pages (above).
+inline constexpr double kCheapSmallPagesMsPerMib = 1.0;
+inline constexpr double kSmallPagesWinAbove = 2.0;
+struct HeapPageCosts {
+  bool free_page_reporting = false;
+  double small_ms_per_mib = 0;
+  double huge_ms_per_mib = -1;  // < 0: not measured
+};
+bool PreferHugePages(const HeapPageCosts& costs);
+
+// Reads FreePageReporting, measures 4 KiB pages (one block) and, unless that decides, 2 MiB
+// pages (eight blocks): 1-50 ms depending on the host and how long it has been idle.
+HeapPageCosts MeasureHeapPageCosts(const std::string& sysfs = "/sys");
 
 }  // namespace flowsift
 

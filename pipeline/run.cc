@@ -125,6 +125,7 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
   m["version"] = opt.version;
   m["format_version"] = kOutputFormatVersion;
   m["simd_target"] = opt.simd_target;
+  m["heap_pages"] = opt.heap_pages;
   m["command_line"] = opt.options_text;
   m["options"] = {
       {"window", opt.window},
@@ -449,12 +450,11 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
   const ordered_json manifest = ManifestOf(opt, r);
   r.manifest_json = ManifestText(manifest, r);
-  r.stats_json = ordered_json{{"simd_target", opt.simd_target},
-                              {"threads", opt.threads},
-                              {"totals", manifest["totals"]},
-                              {"timings", manifest["timings"]},
-                              {"throughput", manifest["throughput"]}}
-                     .dump(2);
+  r.stats_json =
+      ordered_json{{"simd_target", opt.simd_target}, {"heap_pages", opt.heap_pages},
+                   {"threads", opt.threads},         {"totals", manifest["totals"]},
+                   {"timings", manifest["timings"]}, {"throughput", manifest["throughput"]}}
+          .dump(2);
   if (!written || !WriteTextFile(tmp / "manifest.json", r.manifest_json, &error) ||
       (opt.partial && !WritePartialState((tmp / kStateFile).string(), opt, r, &error)) ||
       !PublishOutput(tmp, out, opt.force, &error)) {

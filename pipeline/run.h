@@ -35,6 +35,7 @@ struct RunOptions {
   bool map_files = false;  // --mmap: map plain files instead of read() (ReadOptions::map_files)
   std::string version = "dev";  // tool version for the manifest
   std::string simd_target;      // for the manifest
+  std::string heap_pages;       // for the manifest: the heap's page size and why
   std::string options_text;     // the command line, for the manifest
   DetectOptions detect;         // thresholds; detect.enabled = false skips detection
 };

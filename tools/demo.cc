@@ -17,6 +17,7 @@
 #include "pipeline/generate_files.h"
 #include "pipeline/run.h"
 #include "tools/commands.h"
+#include "tools/heap_pages.h"
 #include "tools/progress.h"
 
 namespace flowsift::tools {
@@ -86,6 +87,7 @@ int RunDemo(const DemoFlags& f) {
   run.threads = threads;
   run.version = FLOWSIFT_VERSION;
   run.simd_target = kernels::ActiveTargetName();
+  run.heap_pages = HeapPagesText();
   run.options_text = "flowsift demo";
   Progress progress;
   RunResult r;

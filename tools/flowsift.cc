@@ -12,6 +12,7 @@
 
 #include "kernels/target.h"
 #include "tools/commands.h"
+#include "tools/heap_pages.h"
 
 namespace {
 
@@ -31,44 +32,22 @@ const char kDescription[] =
 
 constexpr long kDecommitDelayMs = 1000;
 
-// mimalloc reads MIMALLOC_LARGE_OS_PAGES from the environment as the process loads, before
-// main, and the main thread's first heap segment is made then: on 4 KiB pages unless the
-// variable was set. Setting the option in main left that segment so (~6,500 more page faults a
-// run on 1 GiB of v2; with the variable set at start, 0.93x the wall time: docs/
-// performance-history.md, "Forty-first session"). So without it, the process sets it to 1 and
-// executes itself again, once. Not under valgrind, which follows no exec by default (its
-// preload is in LD_PRELOAD); if the exec fails, main goes on with the option set in process.
-void ExecAgainWithLargePages(char** argv) {
-  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") != nullptr) return;
-  const char* preload = std::getenv("LD_PRELOAD");
-  if (preload != nullptr && std::strstr(preload, "vgpreload") != nullptr) return;
-  if (setenv("MIMALLOC_LARGE_OS_PAGES", "1", 0) != 0) return;
-  execv("/proc/self/exe", argv);
-  unsetenv("MIMALLOC_LARGE_OS_PAGES");  // still this process: the option is set below
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  ExecAgainWithLargePages(argv);
-  using namespace flowsift::tools;
   // The run's per-window and per-key state (distinct counters, port bitmaps, detector state) is
   // thousands of heap blocks probed at random. On 4 KiB pages nearly every probe misses the TLB
   // too, and in a VM the page walk is nested; so mimalloc takes its segments on 2 MiB pages
-  // (transparent huge pages by madvise; the big hash tables do the same, huge_pages.h). One
-  // thread, 1 GiB: -7.5% CPU; peak RSS +6% (docs/performance-history.md, "Eighth session"). On
-  // the PVM guests of our benchmarks a 4 KiB page fault costs ~8-11 us, so 2 MiB pages also
-  // save ~90% of a run's faults: 0.81-0.87x the wall time on v2, .gz and v5, one and two
-  // threads, peak RSS +8-13% ("Forty-first session"; a Zen 3 guest had measured the opposite in
-  // the fourteenth session, 4 KiB pages 3.5-6.6% faster). MIMALLOC_LARGE_OS_PAGES in the
-  // environment wins; without it the process ran itself again with it set to 1
-  // (ExecAgainWithLargePages), or, where it could not, sets the option here.
-  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) {
-    mi_option_set(mi_option_large_os_pages, 1);
-  }
-  const char* heap_pages = mi_option_is_enabled(mi_option_large_os_pages)
-                               ? "2 MiB where transparent huge pages allow"
-                               : "4 KiB";
+  // (transparent huge pages by madvise; the big hash tables do the same, huge_pages.h) unless
+  // fresh 2 MiB pages cost this host far more than 4 KiB ones (ChooseHeapPages). One thread,
+  // 1 GiB: -7.5% CPU, peak RSS +6% (docs/performance-history.md, "Eighth session"). Where huge
+  // pages are cheap to fault they also save ~90% of a run's faults: 0.81-0.87x the wall time on
+  // the Zen 5 PVM guests ("Forty-first session"). Where fresh huge pages cost 3-5x what 4 KiB
+  // pages cost a byte (a Zen 3 guest in the fourteenth session, an Intel Xeon after idle in the
+  // fifty-fourth), 4 KiB pages took 0.82-0.87x the wall time.
+  flowsift::tools::ChooseHeapPages(argv);
+  using namespace flowsift::tools;
+
   // mimalloc hands heap memory that stayed free for 25 ms back to the kernel (MADV_DONTNEED),
   // and a run frees and reuses blocks within a second all the time (vectors grown, a window's
   // tables, the detector's lists): each page handed back is a fault and a clear when it is
@@ -85,7 +64,7 @@ int main(int argc, char** argv) {
       fmt::format("flowsift {}\nSIMD target: {} (available: {})\nHeap pages: {}\nFreed heap "
                   "memory: returned to the kernel after {} ms unused",
                   FLOWSIFT_VERSION, flowsift::kernels::ActiveTargetName(),
-                  flowsift::kernels::AvailableTargetNames(), heap_pages,
+                  flowsift::kernels::AvailableTargetNames(), HeapPagesText(),
                   mi_option_get(mi_option_decommit_delay)),
       "Print the version, the SIMD target chosen for this CPU and the allocator's page size");
 

@@ -14,6 +14,7 @@
 #include "kernels/target.h"
 #include "pipeline/cpus.h"
 #include "tools/commands.h"
+#include "tools/heap_pages.h"
 #include "tools/progress.h"
 
 namespace flowsift::tools {
@@ -228,6 +229,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (f.no_detect) opt.detect.enabled = false;
   opt.version = FLOWSIFT_VERSION;
   opt.simd_target = kernels::ActiveTargetName();
+  opt.heap_pages = HeapPagesText();
   opt.options_text = command_line;
   if (std::filesystem::exists(opt.out_dir) && !opt.force) {
     throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");

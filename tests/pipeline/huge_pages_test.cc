@@ -1,4 +1,5 @@
-// AllocateTable's and GrowTable's memory; TableArray on it.
+// AllocateTable's and GrowTable's memory; TableArray on it; the heap page choice: the free page
+// reporting check on made-up sysfs trees, the rule on the costs measured on past hosts.
 #include "pipeline/huge_pages.h"
 
 #include <gtest/gtest.h>
@@ -7,12 +8,100 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <string>
 
 #include "pipeline/distinct.h"
 #include "pipeline/table_array.h"
+#include "tests/test_util.h"
 
 namespace flowsift {
 namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+// A balloon device's feature string as the kernel prints it: one character per bit, 64 of them.
+std::string Features(std::initializer_list<int> bits) {
+  std::string s(64, '0');
+  for (int b : bits) s[b] = '1';
+  return s + "\n";
+}
+
+TEST(FreePageReporting, ReadsBitFiveOfTheBalloonDevice) {
+  TempDir sys;
+  const std::filesystem::path driver = sys.path() / "bus/virtio/drivers/virtio_balloon";
+  WriteFile(driver / "uevent", "DRIVER=virtio_balloon\n");
+  WriteFile(driver / "virtio3/features", Features({1, 2, 32}));  // stats, deflate on OOM
+  EXPECT_FALSE(FreePageReporting(sys.path().string()));
+  WriteFile(driver / "virtio0/features", Features({1, 2, 5, 32}));  // the Xeon's balloon
+  EXPECT_TRUE(FreePageReporting(sys.path().string()));
+}
+
+TEST(FreePageReporting, FalseWithoutABalloonOrWithAShortString) {
+  TempDir sys;
+  EXPECT_FALSE(FreePageReporting(sys.path().string()));  // no virtio at all: bare metal
+  const std::filesystem::path driver = sys.path() / "bus/virtio/drivers/virtio_balloon";
+  WriteFile(driver / "virtio0/features", "01100\n");
+  EXPECT_FALSE(FreePageReporting(sys.path().string()));
+  // Only the balloon driver's devices count: a block device's bit 5 means something else.
+  WriteFile(sys.path() / "bus/virtio/drivers/virtio_blk/virtio1/features", Features({5}));
+  EXPECT_FALSE(FreePageReporting(sys.path().string()));
+  EXPECT_FALSE(FreePageReporting((sys.path() / "missing").string()));
+}
+
+HeapPageCosts Costs(bool reporting, double small, double huge) {
+  HeapPageCosts c;
+  c.free_page_reporting = reporting;
+  c.small_ms_per_mib = small;
+  c.huge_ms_per_mib = huge;
+  return c;
+}
+
+TEST(PreferHugePages, ChoosesWhatWonOnEachHostMeasured) {
+  // The fourteenth session's Zen 3 guest and the fifty-fourth's Xeon: reporting, 4 KiB pages
+  // cheap; 4 KiB won whether or not the probe's huge pages were warm.
+  EXPECT_FALSE(PreferHugePages(Costs(true, 0.65, -1)));
+  EXPECT_FALSE(PreferHugePages(Costs(true, 0.42, 0.12)));
+  EXPECT_FALSE(PreferHugePages(Costs(true, 0.42, 3.1)));
+  // The Zen 5 PVM guests: reporting, a 4 KiB fault ~11 us; 2 MiB pages won.
+  EXPECT_TRUE(PreferHugePages(Costs(true, 2.7, 0.2)));
+  EXPECT_TRUE(PreferHugePages(Costs(true, 2.7, 5.4)));  // at the ratio, not above it
+  EXPECT_FALSE(PreferHugePages(Costs(true, 2.7, 5.5)));
+  // No reporting (bare metal, cloud instances backed up front): 2 MiB unless the probe finds
+  // huge pages clearly costlier.
+  EXPECT_TRUE(PreferHugePages(Costs(false, 0.3, 0.1)));
+  EXPECT_TRUE(PreferHugePages(Costs(false, 0.3, 0.6)));
+  EXPECT_FALSE(PreferHugePages(Costs(false, 0.3, 0.61)));
+  // The boundary of "cheap": at it 4 KiB, above it the probe decides.
+  EXPECT_FALSE(PreferHugePages(Costs(true, kCheapSmallPagesMsPerMib, -1)));
+  EXPECT_TRUE(PreferHugePages(Costs(true, kCheapSmallPagesMsPerMib + 0.01, 0.2)));
+}
+
+TEST(MeasureHeapPageCosts, MeasuresHugePagesOnlyWhenTheyCouldWin) {
+  TempDir sys;
+  const std::filesystem::path driver = sys.path() / "bus/virtio/drivers/virtio_balloon";
+  HeapPageCosts c = MeasureHeapPageCosts(sys.path().string());  // no balloon
+  EXPECT_FALSE(c.free_page_reporting);
+  EXPECT_GT(c.small_ms_per_mib, 0);
+  EXPECT_GT(c.huge_ms_per_mib, 0);
+  WriteFile(driver / "virtio0/features", Features({1, 2, 5, 32}));
+  c = MeasureHeapPageCosts(sys.path().string());
+  EXPECT_TRUE(c.free_page_reporting);
+  EXPECT_GT(c.small_ms_per_mib, 0);
+  // Cheap 4 KiB pages decide without the huge probe; else it ran.
+  EXPECT_EQ(c.huge_ms_per_mib < 0, c.small_ms_per_mib <= kCheapSmallPagesMsPerMib);
+  if (PreferHugePages(c)) {
+    EXPECT_GE(c.huge_ms_per_mib, 0);
+  }
+}
+
+TEST(FreshPageCost, IsPositiveForBothSizes) {
+  EXPECT_GT(FreshPageCost(false, 1), 0);
+  EXPECT_GT(FreshPageCost(true, 2), 0);
+  EXPECT_GT(FreshPageCost(true, 1), 0);
+}
 
 TEST(AllocateTable, ZeroedAlignedAndFreedBySize) {
   for (size_t bytes :

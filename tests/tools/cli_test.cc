@@ -49,13 +49,22 @@ TEST_F(Cli, VersionNamesTheSimdTarget) {
 }
 
 TEST_F(Cli, VersionNamesTheHeapPagesTheEnvironmentAskedFor) {
-  // 2 MiB heap pages by default; MIMALLOC_LARGE_OS_PAGES overrides that.
-  EXPECT_THAT(RunCli("--version", "env -u MIMALLOC_LARGE_OS_PAGES ").out,
-              HasSubstr("Heap pages: 2 MiB where transparent huge pages allow\n"));
   EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=1 ").out,
-              HasSubstr("Heap pages: 2 MiB where transparent huge pages allow\n"));
+              HasSubstr("Heap pages: 2 MiB where transparent huge pages allow "
+                        "(MIMALLOC_LARGE_OS_PAGES=1)\n"));
   EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=0 ").out,
-              HasSubstr("Heap pages: 4 KiB\n"));
+              HasSubstr("Heap pages: 4 KiB (MIMALLOC_LARGE_OS_PAGES=0)\n"));
+}
+
+TEST_F(Cli, VersionSaysWhatTheHeapPagesWereChosenBy) {
+  // Without the variable the process measures fresh pages and chooses.
+  const std::string out = RunCli("--version", "env -u MIMALLOC_LARGE_OS_PAGES ").out;
+  EXPECT_THAT(out, ::testing::ContainsRegex(
+                       "Heap pages: (2 MiB where transparent huge pages allow|4 KiB) \\(measured "
+                       "at start-up: fresh 4 KiB pages [0-9.]+ ms a MiB"));
+  // The second self of a process that chose 2 MiB pages reports what the first measured.
+  EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=1 FLOWSIFT_HEAP_PAGES_MEASURED=x ").out,
+              HasSubstr("Heap pages: 2 MiB where transparent huge pages allow (x)\n"));
 }
 
 TEST_F(Cli, FreedHeapMemoryIsKeptForASecondUnlessTheEnvironmentSaysOtherwise) {
@@ -216,6 +225,10 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\"records\": 5000"));
   EXPECT_TRUE(fs::exists(dir_ / "out" / "windows.csv.zst"));
+  // The heap's page size and why, in the stats and the manifest.
+  EXPECT_THAT(r.out, HasSubstr("\"heap_pages\": \""));
+  EXPECT_THAT(ReadFile(dir_ / "out" / "manifest.json"),
+              ::testing::ContainsRegex("\"heap_pages\": \"(2 MiB|4 KiB) \\(measured at start-up"));
   // OUT exists: usage error without --force, replaced with it.
   EXPECT_EQ(RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string()).code, 2);
   EXPECT_EQ(RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string() +
