@@ -1,4 +1,5 @@
-// Memory for the aggregation's big tables, backed by 2 MiB pages where the kernel allows.
+// Memory for the aggregation's big tables, backed by 2 MiB pages where the kernel allows; what
+// fresh pages cost this host, which chooses the heap's page size (tools/heap_pages.h).
 #ifndef FLOWSIFT_PIPELINE_HUGE_PAGES_H_
 #define FLOWSIFT_PIPELINE_HUGE_PAGES_H_
 
@@ -38,8 +39,9 @@ bool FreePageReporting(const std::string& sysfs = "/sys");
 
 // Milliseconds a MiB to first touch fresh anonymous memory now (one byte written a 4 KiB page):
 // `blocks` 2 MiB blocks advised MADV_NOHUGEPAGE, the mean; or advised MADV_HUGEPAGE, the second
-// most expensive block, because the first one to five blocks handed out may still be warm
-// where the rest of a run's are not, and one slow block may be a preemption. 0 when nothing
+// most expensive block, because the first blocks handed out may still be warm (1 to 56 after
+// idle on the fifty-fourth session's Xeon) where the rest of a run's are not, and one slow
+// block may be a preemption. 0 when nothing
 // could be mapped. The blocks are unmapped again, backed, for what the process does next.
 double FreshPageCost(bool huge, int blocks);
 
@@ -47,7 +49,7 @@ double FreshPageCost(bool huge, int blocks);
 //   host                                 4 KiB pages   fresh 2 MiB pages        faster heap
 //   Zen 3 guest, reporting (14th)        0.57-0.73     2.8-4.2 after idle       4 KiB 0.93x
 //   Zen 5 PVM guests, reporting (41st)   ~2.7          (not measured)           2 MiB 0.81-0.87x
-//   Xeon Firecracker, reporting (54th)   0.37-0.65     ~3.1 idle, 0.12 warm     4 KiB 0.82-0.87x
+//   Xeon Firecracker, reporting (54th)   0.37-0.65     ~3.1 idle, 0.12 warm     4 KiB 0.78-0.87x
 // (ms a MiB; docs/performance-history.md by session.) Where the kernel reports free pages and
 // a 4 KiB page is cheap, 4 KiB pages win: the huge pages a run needs are mostly cold after a
 // few seconds of idle, and the probe cannot see past the warm blocks it is handed first. Else
