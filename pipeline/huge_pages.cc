@@ -43,6 +43,12 @@ std::vector<double> TouchFresh(int blocks, int advice) {
   return ms_per_mib;
 }
 
+// The first clause of PreferHugePages, which decides without a huge-page probe: the kernel
+// reports free pages and a fresh 4 KiB page is cheap.
+bool SmallPagesWinUnprobed(const HeapPageCosts& costs) {
+  return costs.free_page_reporting && costs.small_ms_per_mib <= kCheapSmallPagesMsPerMib;
+}
+
 }  // namespace
 
 void* AllocateTable(size_t bytes) {
@@ -129,9 +135,7 @@ double FreshPageCost(bool huge, int blocks) {
 }
 
 bool PreferHugePages(const HeapPageCosts& costs) {
-  if (costs.free_page_reporting && costs.small_ms_per_mib <= kCheapSmallPagesMsPerMib) {
-    return false;
-  }
+  if (SmallPagesWinUnprobed(costs)) return false;
   return !(costs.huge_ms_per_mib > kSmallPagesWinAbove * costs.small_ms_per_mib);
 }
 
@@ -139,9 +143,7 @@ HeapPageCosts MeasureHeapPageCosts(const std::string& sysfs) {
   HeapPageCosts costs;
   costs.free_page_reporting = FreePageReporting(sysfs);
   costs.small_ms_per_mib = FreshPageCost(false, 1);
-  if (costs.free_page_reporting && costs.small_ms_per_mib <= kCheapSmallPagesMsPerMib) {
-    return costs;  // decided: 4 KiB
-  }
+  if (SmallPagesWinUnprobed(costs)) return costs;  // no huge page probed
   costs.huge_ms_per_mib = FreshPageCost(true, 8);
   return costs;
 }

@@ -41,8 +41,8 @@ bool FreePageReporting(const std::string& sysfs = "/sys");
 // `blocks` 2 MiB blocks advised MADV_NOHUGEPAGE, the mean; or advised MADV_HUGEPAGE, the second
 // most expensive block, because the first blocks handed out may still be warm (1 to 56 after
 // idle on the fifty-fourth session's Xeon) where the rest of a run's are not, and one slow
-// block may be a preemption. 0 when nothing
-// could be mapped. The blocks are unmapped again, backed, for what the process does next.
+// block may be a preemption. 0 when nothing could be mapped. The blocks are unmapped again,
+// backed, for what the process does next.
 double FreshPageCost(bool huge, int blocks);
 
 // The heap's page size, chosen by what fresh pages cost this host. Measured on 1 GiB of v2:

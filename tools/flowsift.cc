@@ -1,12 +1,10 @@
 // flowsift: batch processor for AWS VPC Flow Logs. See README.md and SPEC.md.
 #include <fmt/core.h>
 #include <mimalloc.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <new>
 
@@ -44,7 +42,7 @@ int main(int argc, char** argv) {
   // pages are cheap to fault they also save ~90% of a run's faults: 0.81-0.87x the wall time on
   // the Zen 5 PVM guests ("Forty-first session"). Where fresh huge pages cost 3-5x what 4 KiB
   // pages cost a byte (a Zen 3 guest in the fourteenth session, an Intel Xeon after idle in the
-  // fifty-fourth), 4 KiB pages took 0.82-0.87x the wall time.
+  // fifty-fourth), 4 KiB pages took 0.78-0.97x the wall time.
   flowsift::tools::ChooseHeapPages(argv);
   using namespace flowsift::tools;
 
