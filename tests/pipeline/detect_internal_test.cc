@@ -37,8 +37,13 @@ TEST(InterfaceSet, KeepsTheBytewiseSmallestNamesAsIdsSortedByName) {
   std::mt19937 rng(11);
   Names names;
   std::vector<uint32_t> ids;
+  // Names of every shape the byte order has to get right: different early, sharing a long
+  // prefix, prefixes of each other (shorter than 8 bytes too), bytes above 0x7f (unsigned).
+  const std::vector<std::string> prefixes = {"eni-", "eni-0123", "e", "en", "eni-\xe9"};
   for (int i = 0; i < 40; ++i) {
-    ids.push_back(names.Id("eni-" + std::to_string(rng() % 100000)));
+    const std::string& prefix = prefixes[i % prefixes.size()];
+    const uint32_t id = names.Id(prefix + std::to_string(rng() % (i % 2 == 0 ? 100000 : 10)));
+    if (id == ids.size()) ids.push_back(id);
   }
   for (int trial = 0; trial < 100; ++trial) {
     InterfaceSet set;
