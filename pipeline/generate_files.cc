@@ -5,8 +5,10 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -32,7 +34,8 @@ class FileSink {
     fs::create_directories(path_.parent_path());
     tmp_ = path_.parent_path() / ("." + path_.filename().string() + ".tmp");
     file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) throw std::runtime_error("cannot create " + tmp_.string());
+    if (!file_)
+      throw std::runtime_error("cannot create " + tmp_.string() + ": " + std::strerror(errno));
     if (compression_ == GenCompression::kGzip) {
       // Level 1 (ISA-L's fastest with Huffman tables tuned per block) in a gzip wrapper: one
       // member, as AWS writes.
@@ -94,7 +97,8 @@ class FileSink {
     Write({}, true);
     const int rc = std::fclose(file_);
     file_ = nullptr;
-    if (rc != 0) throw std::runtime_error("cannot write " + tmp_.string());
+    if (rc != 0)
+      throw std::runtime_error("cannot write " + tmp_.string() + ": " + std::strerror(errno));
     fs::rename(tmp_, path_);
     return file_bytes_;
   }
@@ -104,7 +108,7 @@ class FileSink {
  private:
   void Put(const char* p, size_t n) {
     if (n != 0 && std::fwrite(p, 1, n, file_) != n) {
-      throw std::runtime_error("cannot write " + tmp_.string() + " (disk full?)");
+      throw std::runtime_error("cannot write " + tmp_.string() + ": " + std::strerror(errno));
     }
     file_bytes_ += n;
   }

@@ -3,8 +3,11 @@
 #include <mimalloc.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <new>
 
@@ -30,6 +33,12 @@ const char kDescription[] =
 
 constexpr long kDecommitDelayMs = 1000;
 
+// An error message that cannot throw: fmt::print throws when stderr cannot be written, and the
+// exit code must still say what happened.
+void Complain(const std::string& message) {
+  std::fprintf(stderr, "flowsift: %s\n", message.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,6 +54,10 @@ int main(int argc, char** argv) {
   // fifty-fourth), 4 KiB pages took 0.78-0.97x the wall time.
   flowsift::tools::ChooseHeapPages(argv);
   using namespace flowsift::tools;
+  // A write past the file-size limit (`ulimit -f`, RLIMIT_FSIZE) would kill the process by
+  // SIGXFSZ, leaving its temporary files behind. Ignored, the write fails with EFBIG instead and
+  // takes the path of any failed write: a message naming the file, the temporary removed, exit 3.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   // mimalloc hands heap memory that stayed free for 25 ms back to the kernel (MADV_DONTNEED),
   // and a run frees and reuses blocks within a second all the time (vectors grown, a window's
@@ -88,23 +101,40 @@ int main(int argc, char** argv) {
   // For the manifests of run and merge.
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
-  try {
-    if (run_cmd->parsed()) return RunRun(run, command_line);
-    if (demo_cmd->parsed()) return RunDemo(demo);
-    if (gen_cmd->parsed()) return RunGen(gen);
-    if (show_cmd->parsed()) return RunShow(show);
-    if (export_cmd->parsed()) return RunExport(export_flags);
-    if (merge_cmd->parsed()) return RunMerge(merge, command_line);
-  } catch (const CLI::ValidationError& e) {
-    fmt::print(stderr, "flowsift: {}\n", e.what());
+  auto dispatch = [&]() -> int {
+    try {
+      if (run_cmd->parsed()) return RunRun(run, command_line);
+      if (demo_cmd->parsed()) return RunDemo(demo);
+      if (gen_cmd->parsed()) return RunGen(gen);
+      if (show_cmd->parsed()) return RunShow(show);
+      if (export_cmd->parsed()) return RunExport(export_flags);
+      if (merge_cmd->parsed()) return RunMerge(merge, command_line);
+    } catch (const CLI::ValidationError& e) {
+      Complain(e.what());
+      return kExitUsage;
+    } catch (const std::bad_alloc&) {
+      Complain("out of memory");
+      return kExitOutput;
+    } catch (const std::exception& e) {
+      // Also fmt's system_error when stderr itself cannot be written (2>/dev/full).
+      Complain(e.what());
+      return kExitOutput;
+    }
+    fmt::print(stderr, "{}", app.help());
     return kExitUsage;
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "flowsift: out of memory\n");
-    return kExitOutput;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "flowsift: {}\n", e.what());
+  };
+  const int code = dispatch();
+  // What went to stdout (show's tables, an export without -o, --print-config) and could not all
+  // be written, to a full disk or past `ulimit -f`, is an output error even where the command
+  // did not check each write: a truncated table must not exit 0.
+  const bool flushed = std::fflush(stdout) == 0;
+  const int flush_errno = errno;
+  if ((!flushed || std::ferror(stdout) != 0) && code != kExitOutput) {
+    Complain("cannot write to stdout" +
+             (flushed
+                  ? std::string(": the output is incomplete (a full disk, or past `ulimit -f`?)")
+                  : std::string(": ") + std::strerror(flush_errno)));
     return kExitOutput;
   }
-  fmt::print(stderr, "{}", app.help());
-  return kExitUsage;
+  return code;
 }

@@ -101,6 +101,43 @@ TEST_F(Cli, GenRefusesWhatCannotFit) {
   EXPECT_EQ(RunCli("gen -o " + out.string() + " --records 1000").code, 0);
 }
 
+// Past the file-size limit (`ulimit -f`) a write fails with EFBIG instead of killing the process
+// by SIGXFSZ (exit 153, temporaries left behind): every command exits 3 naming what it could not
+// write, and leaves no temporary and no half output.
+TEST_F(Cli, TheFileSizeLimitIsAnOutputErrorNotASignal) {
+  const std::string limit = "ulimit -f 4; ";  // 4 blocks: 2 or 4 KiB, as the shell counts them
+  const fs::path in = dir_ / "in";
+  ASSERT_EQ(RunCli("gen -o " + in.string() + " --records 20000 --seed 3").code, 0);
+
+  Result r = RunCli("gen -o " + (dir_ / "g").string() + " --records 20000", limit);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("File too large"));
+  EXPECT_FALSE(fs::exists(dir_ / "g" / ".flows-00000.log.tmp"));
+
+  r = RunCli("run " + in.string() + " -o " + (dir_ / "out").string(), limit);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("File too large"));
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".out.tmp"), std::string::npos) << e.path();
+  }
+
+  // stdout into a file that hits the limit: the table is cut short, so not exit 0.
+  ASSERT_EQ(RunCli("run " + in.string() + " -o " + (dir_ / "out").string()).code, 0);
+  const std::string table = (dir_ / "windows.csv").string();
+  ASSERT_EQ(RunCli("show " + (dir_ / "out").string() + " --table windows --as csv > " + table).code,
+            0);
+  ASSERT_GT(fs::file_size(table), 8192u);
+  EXPECT_EQ(
+      RunCli("show " + (dir_ / "out").string() + " --table windows --as csv > " + table, limit)
+          .code,
+      3);
+  EXPECT_EQ(RunCli("export " + (dir_ / "out").string() + " --as ocsf > " + table, limit).code, 3);
+  if (fs::exists("/dev/full")) {
+    EXPECT_EQ(RunCli("show " + (dir_ / "out").string() + " > /dev/full").code, 3);
+  }
+}
+
 TEST_F(Cli, HelpTeaches) {
   const Result r = RunCli("gen --help");
   EXPECT_EQ(r.code, 0);
