@@ -110,7 +110,19 @@ std::optional<Format> Format::Parse(std::string_view spec, std::string* error) {
     }
     names.emplace_back(t);
   }
-  return Format(std::move(names));
+  Format format(std::move(names));
+  // Unknown names are kept (a field AWS adds later), but a list of nothing but unknown names is
+  // a typo ("v9x", "vs2", "srcadr dstadr"): every line would parse to nothing.
+  if (std::all_of(format.fields_.begin(), format.fields_.end(),
+                  [](Field f) { return f == Field::kUnknown; })) {
+    *error = tokens.size() == 1
+                 ? "'" + std::string(tokens[0]) +
+                       "' is neither a preset (v2..v11, tgw) nor a field name flowsift knows"
+                 : "none of '" + std::string(spec) +
+                       "' is a field name flowsift knows (e.g. srcaddr dstaddr bytes start)";
+    return std::nullopt;
+  }
+  return format;
 }
 
 std::optional<Format> Format::FromHeaderLine(std::string_view line) {

@@ -137,7 +137,8 @@ class Format {
   // ("version srcaddr ..."), `${name}` tokens ("${version} ${srcaddr}"), or a preset:
   // "v2".."v11" (every VPC field up to that version, in AWS table order; "v6" is "v5"), "tgw"
   // (the 36-field Transit Gateway default). Unknown names are kept as Field::kUnknown.
-  // Returns nullopt and sets *error for an empty list or a token that is not a name.
+  // Returns nullopt and sets *error for an empty list, a token that is not a name, or a list
+  // without one known name (a misspelt preset or list).
   static std::optional<Format> Parse(std::string_view spec, std::string* error);
   // When `line` (without its newline) is a header line, its format: every token looks like
   // a field name ([a-z][a-z0-9-]*) and at least half of them are known names. Else nullopt.

@@ -306,7 +306,6 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   };
   tbb::enumerable_thread_specific<Scratch> scratch;
   tbb::enumerable_thread_specific<ThreadTimes> times;
-  std::atomic<uint64_t> data_bytes{0};
 
   WorkPool pool;  // outlives the graph, whose messages hold Works
   flow::graph g;
@@ -332,7 +331,6 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
       return;
     }
     const bool last = chunk->last;
-    data_bytes += chunk->size;
     if (progress != nullptr) {
       const FileOutcome& o = reader->outcome();
       progress->bytes_done +=
@@ -525,8 +523,11 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   result.times.merge = SecondsSince(merge_start);
   result.files = reporter.TakeFiles();
   result.samples = reporter.TakeSamples();
-  for (const FileReport& f : result.files) result.records += f.records;
-  result.data_bytes = data_bytes;
+  // The files' own counts (header lines included), so the manifest's total is their sum.
+  for (const FileReport& f : result.files) {
+    result.records += f.records;
+    result.data_bytes += f.outcome.data_bytes;
+  }
   for (const ThreadTimes& t : times) {
     result.times.read += t.read;
     result.times.parse += t.parse;

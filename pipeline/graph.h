@@ -133,7 +133,7 @@ struct GraphResult {
   std::vector<BadLineSample> samples;  // sorted by (reason, file, line)
   StageTimes times;
   uint64_t records = 0;
-  uint64_t data_bytes = 0;  // decompressed bytes read
+  uint64_t data_bytes = 0;  // decompressed bytes read: the sum of the files' data_bytes
 };
 
 // Runs the graph over `files` on the current TBB arena (the caller limits threads with

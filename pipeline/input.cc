@@ -15,12 +15,15 @@
 namespace flowsift {
 namespace {
 
+constexpr const char* kListError = "cannot read the --files-from list";
+constexpr const char* kDirError = "cannot list the directory";
+
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-InputError ErrnoError(std::string path, int error) {
-  return {std::move(path), std::strerror(error), error};
+InputError ErrnoError(std::string path, const char* what, int error) {
+  return {std::move(path), std::string(what) + ": " + std::strerror(error), error};
 }
 
 // Reads a whole descriptor; false (errno set) on a read error.
@@ -61,20 +64,20 @@ class Lister {
       }
       *stdin_taken = true;
       if (!ReadAll(options_.stdin_fd, &text)) {
-        out_.errors.push_back(ErrnoError(list, errno));
+        out_.errors.push_back(ErrnoError(list, kListError, errno));
         return;
       }
     } else {
       const int fd = open(list.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        out_.errors.push_back(ErrnoError(list, errno));
+        out_.errors.push_back(ErrnoError(list, kListError, errno));
         return;
       }
       const bool ok = ReadAll(fd, &text);
       const int error = errno;
       close(fd);
       if (!ok) {
-        out_.errors.push_back(ErrnoError(list, error));
+        out_.errors.push_back(ErrnoError(list, kListError, error));
         return;
       }
     }
@@ -98,12 +101,10 @@ class Lister {
       }
       return;
     }
+    // A path that cannot be looked at (missing, no permission) is still listed, in its place:
+    // the reader's open fails the same way and gives it a whole manifest entry with its status.
     struct stat st;
-    if (stat(input.c_str(), &st) != 0) {
-      out_.errors.push_back(ErrnoError(input, errno));
-      return;
-    }
-    if (!S_ISDIR(st.st_mode)) {
+    if (stat(input.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       Take(input);
       return;
     }
@@ -126,7 +127,7 @@ class Lister {
   void Walk(const std::string& dir, std::vector<std::string>* found) {
     DIR* d = opendir(dir.c_str());
     if (d == nullptr) {
-      out_.errors.push_back(ErrnoError(dir, errno));
+      out_.errors.push_back(ErrnoError(dir, kDirError, errno));
       return;
     }
     struct stat self;
@@ -159,7 +160,7 @@ class Lister {
       }
     }
     closedir(d);
-    if (error != 0) out_.errors.push_back(ErrnoError(dir, error));
+    if (error != 0) out_.errors.push_back(ErrnoError(dir, kDirError, error));
     for (const std::string& sub : subdirs) Walk(sub, found);
   }
 

@@ -16,9 +16,10 @@ struct InputFile {
   int fd = -1;
 };
 
-// An input that could not be listed: a missing path, a directory that cannot be opened, a
-// --files-from list that cannot be read. `reason` is the strerror text ("No such file or
-// directory"), `error` the errno value (0 when the reason is not an errno).
+// What could not be listed: a directory that cannot be opened or read to its end, a --files-from
+// list that cannot be read. (A named path that does not exist is listed as a file: the reader
+// reports it.) `reason` says what failed and why ("cannot list the directory: Permission
+// denied"), `error` is the errno value (0 when the reason is not an errno).
 struct InputError {
   std::string path;
   std::string reason;
@@ -40,14 +41,17 @@ struct Discovery {
 // *.log.zst), not hidden (leading '.').
 bool IsInputName(std::string_view name);
 
-// Lists the inputs. A named file is taken whatever its name or type (a FIFO, /dev/stdin);
+// Lists the inputs. A named file is taken whatever its name or type (a FIFO, /dev/stdin), and
+// so is a named path that cannot be looked at (missing, no permission): reading it fails in its
+// place in the list, with the status the reader gives it;
 // a directory is searched recursively: hidden entries are skipped, files are taken by
 // IsInputName, symlinks are followed (a directory reached twice is searched once), and the
 // files found under one directory argument are sorted by path bytewise, so the order never
 // depends on the file system. --files-from entries follow the INPUT arguments and may be
 // files or directories too; blank lines and a trailing '\r' are ignored. A path listed twice
 // (the same string, after removing trailing '/' from directory arguments) is listed once.
-// Never throws for bad inputs: each one becomes an InputError and the rest is still listed.
+// Never throws for bad inputs: a directory or list that cannot be read becomes an InputError
+// and the rest is still listed.
 Discovery DiscoverInputs(const DiscoverOptions& options);
 
 }  // namespace flowsift

@@ -25,6 +25,13 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
+// A manifest entry of what could not be listed: a directory or --files-from list that could not
+// be read (`compression` null), or in parts written before such entries had every key, any
+// path that could not be looked at (no `bytes`). Every shard of a run lists these.
+bool CouldNotBeListed(const ordered_json& in) {
+  return !in.contains("bytes") || (in.contains("compression") && in["compression"].is_null());
+}
+
 // The run options that change what a record contributes: parts must agree on all of them
 // (window and networks are in the header).
 ordered_json MustMatch(const RunOptions& opt) {
@@ -88,7 +95,7 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
     for (const ordered_json& in : Member(p.manifest, "inputs")) {
       if (!in.is_object()) continue;
       const std::string path = in.value("path", "");
-      if (!in.contains("bytes")) {  // could not be listed: every shard of a run lists it
+      if (CouldNotBeListed(in)) {  // every shard of a run lists it
         if (missing_paths.insert(path).second) missing.push_back(in);
         continue;
       }
@@ -294,7 +301,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
     info.manifest = file.run.value("manifest", ordered_json::object());
     for (const ordered_json& in : Member(info.manifest, "inputs")) {
-      if (!in.is_object() || !in.contains("bytes")) continue;
+      if (!in.is_object() || CouldNotBeListed(in)) continue;
       const std::string input = in.value("path", "");
       if (input == "-") continue;
       const auto [it, inserted] = input_part.emplace(input, path);

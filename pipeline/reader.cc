@@ -31,18 +31,6 @@ constexpr uint64_t kReadWholeBytes = uint64_t{256} << 10;
 
 std::string ErrnoText(int error) { return std::strerror(error); }
 
-FileStatus StatusOfErrno(int error) {
-  switch (error) {
-    case ENOENT:
-      return FileStatus::kNotFound;
-    case EACCES:
-    case EPERM:
-      return FileStatus::kPermissionDenied;
-    default:
-      return FileStatus::kUnreadable;
-  }
-}
-
 const char* IsalErrorName(int ret) {
   switch (ret) {
     case ISAL_INVALID_BLOCK:
@@ -475,6 +463,18 @@ std::string_view CompressionName(Compression c) {
       return "zstd";
   }
   return "?";
+}
+
+FileStatus StatusOfErrno(int error) {
+  switch (error) {
+    case ENOENT:
+      return FileStatus::kNotFound;
+    case EACCES:
+    case EPERM:
+      return FileStatus::kPermissionDenied;
+    default:
+      return FileStatus::kUnreadable;
+  }
 }
 
 std::string_view FileStatusName(FileStatus s) {

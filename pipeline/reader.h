@@ -43,6 +43,8 @@ enum class FileStatus : uint8_t {
 // Snake-case name: "ok", "empty", "not_found", "permission_denied", "unreadable", "truncated",
 // "corrupt", "shrank".
 std::string_view FileStatusName(FileStatus s);
+// kNotFound for ENOENT, kPermissionDenied for EACCES / EPERM, kUnreadable for any other errno.
+FileStatus StatusOfErrno(int error);
 inline bool IsFailure(FileStatus s) { return s >= FileStatus::kNotFound; }
 
 struct FileOutcome {

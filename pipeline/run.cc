@@ -28,6 +28,12 @@ using nlohmann::ordered_json;
 // the key's own line, which no string value can contain (dump escapes a newline in one).
 constexpr const char* kInputsPlaceholder = "\x01inputs\x01";
 
+// "logs/private: permission_denied: cannot list the directory: Permission denied", as the
+// reader words a file's failure.
+std::string InputErrorMessage(const InputError& e) {
+  return e.path + ": " + std::string(FileStatusName(StatusOfErrno(e.error))) + ": " + e.reason;
+}
+
 // Appends the manifest's "inputs" array as dump(2) writes it as the value of a top-level key: one
 // object a file, its fields at indent 6. By hand, because a run over 20,000 small S3 objects spent
 // ~0.1 s building and dumping their ~500,000 JSON values (5% of that run); the manifest test
@@ -52,14 +58,32 @@ void AppendInputsText(const RunResult& r, std::string& out) {
     out += ',';
     key(name);
   };
+  // A directory or --files-from list that could not be read: the fields of an input that
+  // yielded nothing, so every entry has the same keys, and `compression` null. Every shard of a
+  // run lists these.
   for (const InputError& e : r.missing) {
     open_object();
     key("path");
     AppendJsonString(e.path, out);
+    next_key("bytes");
+    out += '0';
+    next_key("data_bytes");
+    out += '0';
+    next_key("compression");
+    out += "null";  // nothing was opened; also how merge tells these from files (merge.cc)
+    next_key("header");
+    out += "null";
+    for (const char* name :
+         {"lines", "records", "nodata", "skipdata", "filtered", "header_lines", "bad_lines"}) {
+      next_key(name);
+      out += '0';
+    }
+    next_key("bad_lines_by_reason");
+    out += "{}";
     next_key("status");
-    out += "\"not_found\"";
+    AppendJsonString(FileStatusName(StatusOfErrno(e.error)), out);
     next_key("error");
-    AppendJsonString(e.reason, out);
+    AppendJsonString(InputErrorMessage(e), out);
     out += "\n    }";
   }
   for (const FileReport& f : r.graph.files) {
@@ -385,7 +409,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   Discovery found = DiscoverInputs(discover);
   r.missing = std::move(found.errors);
   r.files = SelectShard(std::move(found.files), opt.shard_index, opt.shard_count);
-  for (const InputError& e : r.missing) r.failures.push_back(e.path + ": " + e.reason);
+  for (const InputError& e : r.missing) r.failures.push_back(InputErrorMessage(e));
   if (progress != nullptr) {
     uint64_t total = 0;
     for (const InputFile& f : r.files) {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/format.h"
+
 namespace flowsift {
 struct Summary;  // pipeline/summary.h
 }  // namespace flowsift
@@ -111,6 +113,10 @@ CLI::App* AddExport(CLI::App& app, ExportFlags& flags);
 // 2 usage errors (OUT as for show; asff without an account); 3 the output cannot be written.
 int RunExport(const ExportFlags& flags);
 
+// A --format value (run, gen) -> the format. Names flowsift does not know are kept (their
+// columns are read and ignored), each with a warning on stderr: a misspelt name would otherwise
+// only show as a missing field. Throws CLI::ValidationError for what Format::Parse refuses.
+Format ParseFormatFlag(const std::string& text);
 // "600", "10m", "1h" -> seconds; only 60, 300, 600 and 3600 are accepted (SPEC 2.1).
 // Throws CLI::ValidationError otherwise.
 uint32_t ParseWindow(const std::string& text);

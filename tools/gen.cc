@@ -114,14 +114,13 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
 
 int RunGen(const GenFlags& f) {
   std::string error;
-  const std::optional<Format> format = Format::Parse(f.format, &error);
-  if (!format) throw CLI::ValidationError("--format", error);
+  const Format format = ParseFormatFlag(f.format);
   const std::optional<std::vector<AttackKind>> attacks = ParseAttackList(f.attacks, &error);
   if (!attacks) throw CLI::ValidationError("--attacks", error);
   GenFilesOptions opt;
   GenOptions& g = opt.gen;
   g.seed = f.seed;
-  g.format = *format;
+  g.format = format;
   g.start = f.start;
   g.hours = f.hours;
   g.interfaces = f.interfaces;

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +47,21 @@ unsigned ThreadsFor(unsigned requested) {
                requested, cpus, cpus == 1 ? "" : "s", cpus == 1 ? "it" : "them");
   }
   return requested;
+}
+
+Format ParseFormatFlag(const std::string& text) {
+  std::string error;
+  std::optional<Format> format = Format::Parse(text, &error);
+  if (!format) throw CLI::ValidationError("--format", error);
+  for (size_t i = 0; i < format->size(); ++i) {
+    if (format->field(i) == Field::kUnknown) {
+      fmt::print(stderr,
+                 "flowsift: --format: '{}' is not a field flowsift knows; its column is read "
+                 "and ignored (check the spelling)\n",
+                 format->name(i));
+    }
+  }
+  return *std::move(format);
 }
 
 uint32_t ParseWindow(const std::string& text) {
@@ -194,6 +210,11 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   RunOptions opt;
   opt.inputs = f.inputs;
   if (!f.files_from.empty()) opt.files_from.push_back(f.files_from);
+  if (f.files_from == "-" && std::find(f.inputs.begin(), f.inputs.end(), "-") != f.inputs.end()) {
+    throw CLI::ValidationError("run",
+                               "- and --files-from - both read stdin: give the list in a file "
+                               "(--files-from LIST) or the data on stdin, not both");
+  }
   if (opt.inputs.empty() && opt.files_from.empty()) {
     throw CLI::ValidationError("run", "no inputs: give files or directories, or --files-from");
   }
@@ -207,11 +228,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     if (!internal) throw CLI::ValidationError("--internal", error);
     opt.internal = *internal;
   }
-  if (!f.format.empty()) {
-    auto format = Format::Parse(f.format, &error);
-    if (!format) throw CLI::ValidationError("--format", error);
-    opt.format = std::make_shared<const Format>(*format);
-  }
+  if (!f.format.empty()) opt.format = std::make_shared<const Format>(ParseFormatFlag(f.format));
   std::tie(opt.since, opt.until) = ParseTimeRange(f.since, f.until);
   std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
   opt.strict = f.strict;

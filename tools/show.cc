@@ -208,6 +208,14 @@ class VectorSource : public RowSource {
   size_t next_ = 0;
 };
 
+// A failed input's `error` without what a row already shows in columns of its own: the manifest's
+// message starts "path: status: " (docs/input.md), which `drop` lists.
+ordered_json FailureText(const ordered_json& in, const std::string& drop) {
+  if (!in.contains("error") || !in["error"].is_string()) return ordered_json();
+  const std::string error = in["error"].get<std::string>();
+  return error.compare(0, drop.size(), drop) == 0 ? error.substr(drop.size()) : error;
+}
+
 // The `errors` view: failed inputs first (their status as the reason, the message as text),
 // then the bad-line samples as the manifest lists them.
 std::vector<ordered_json> ErrorRows(const ordered_json& manifest) {
@@ -219,7 +227,7 @@ std::vector<ordered_json> ErrorRows(const ordered_json& manifest) {
                     {"line", nullptr},
                     {"offset", nullptr},
                     {"reason", status},
-                    {"text", in.contains("error") ? in["error"] : ordered_json()}});
+                    {"text", FailureText(in, in.value("path", "") + ": " + status + ": ")}});
   }
   for (const ordered_json& s : manifest.value("bad_line_samples", ordered_json::array())) {
     ordered_json row = ordered_json::object();
@@ -451,7 +459,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     if (status != "ok" && status != "empty") {
       failed.push_back({{"path", in.value("path", "")},
                         {"status", status},
-                        {"error", in.contains("error") ? in["error"] : ordered_json()}});
+                        {"error", FailureText(in, in.value("path", "") + ": ")}});
     }
   }
   Output out;

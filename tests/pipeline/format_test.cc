@@ -65,6 +65,24 @@ TEST(Format, ParsesDollarBraceTokensAndKeepsUnknownNames) {
   EXPECT_NE(error.find("'2'"), std::string::npos);
 }
 
+// Unknown names are kept (a field AWS adds later), but a value without one known name is a typo
+// that would make every line parse to nothing.
+TEST(Format, RefusesAMisspeltPresetOrAListOfOnlyUnknownNames) {
+  std::string error;
+  EXPECT_FALSE(Format::Parse("v9x", &error));
+  EXPECT_NE(error.find("neither a preset (v2..v11, tgw) nor a field name"), std::string::npos)
+      << error;
+  EXPECT_FALSE(Format::Parse("V5", &error));
+  EXPECT_FALSE(Format::Parse("srcadr dstadr", &error));
+  EXPECT_NE(error.find("none of 'srcadr dstadr' is a field name"), std::string::npos) << error;
+  EXPECT_FALSE(Format::Parse("${future-a} ${future-b}", &error));
+  const auto one_known = Format::Parse("srcadr dstaddr", &error);
+  ASSERT_TRUE(one_known) << error;
+  EXPECT_EQ(one_known->field(0), Field::kUnknown);
+  EXPECT_EQ(one_known->field(1), Field::kDstAddr);
+  EXPECT_TRUE(Format::Parse("srcaddr", &error));
+}
+
 TEST(Format, HeaderLineDetection) {
   EXPECT_TRUE(Format::FromHeaderLine("version account-id interface-id srcaddr"));
   EXPECT_TRUE(Format::FromHeaderLine("account-id bytes dstaddr dstport end"));  // alphabetical

@@ -272,6 +272,39 @@ TEST_F(MergeRuns, AnySplitInAnyOrderGivesTheBytesOfOneRun) {
   EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos);
 }
 
+// A missing path is one input in its place (one shard reads it); a --files-from list that cannot
+// be read is listed by every shard. Merged, each appears once, where one run lists it.
+TEST_F(MergeRuns, MissingPathsAndUnreadableListsAppearOnceWhereOneRunListsThem) {
+  auto options = [&](const std::string& out) {
+    RunOptions opt = Options(tmp_ / "data/hand/a.log", out);
+    opt.inputs.push_back(tmp_ / "missing.log");
+    opt.inputs.push_back(tmp_ / "data/hand/b.log");
+    opt.files_from = {tmp_ / "no-list"};
+    return opt;
+  };
+  const RunResult single = flowsift::Run(options(tmp_ / "one"), nullptr);
+  ASSERT_EQ(single.exit_code, 1) << single.error;
+  std::vector<std::string> dirs;
+  for (uint32_t i = 0; i < 2; ++i) {
+    RunOptions opt = options(tmp_ / ("part" + std::to_string(i)));
+    opt.shard_index = i;
+    opt.shard_count = 2;
+    opt.partial = true;
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 1);
+    dirs.push_back(opt.out_dir);
+  }
+  // Exit 1 as the run's: inputs failed (the merge itself went well).
+  ASSERT_EQ(MergeDirs(dirs, tmp_ / "merged").exit_code, 1);
+  const json one = json::parse(ReadFile(tmp_.path() / "one" / "manifest.json"));
+  const json merged = json::parse(ReadFile(tmp_.path() / "merged" / "manifest.json"));
+  ASSERT_EQ(one["inputs"].size(), 4u);
+  EXPECT_EQ(one["inputs"][0]["path"], tmp_ / "no-list");
+  EXPECT_EQ(one["inputs"][2]["path"], tmp_ / "missing.log");
+  EXPECT_EQ(merged["inputs"], one["inputs"]);
+  EXPECT_EQ(merged["totals"]["inputs"], 4u);
+  EXPECT_EQ(merged["totals"]["failed_inputs"], 2u);
+}
+
 TEST_F(MergeRuns, PartManifestSaysPartial) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   const json m = json::parse(ReadFile(tmp_.path() / "parts" / "0" / "manifest.json"));

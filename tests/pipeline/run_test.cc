@@ -239,7 +239,8 @@ TEST(Run, ManifestIsWhatItsJsonDumpsTo) {
   WriteFile(tmp.path() / "in" / "empty.log", "");
   WriteFile(tmp.path() / "in" / "quote\"tab\t\xff.log", "version bytes\n2 7\n");
   RunOptions opt;
-  opt.inputs = {tmp / "in", tmp / "missing.log"};
+  opt.inputs = {tmp / "missing.log", tmp / "in"};
+  opt.files_from = {tmp / "no-list"};  // a list that cannot be read: an entry of its own
   opt.out_dir = tmp / "out";
   opt.threads = 2;
   // A string written before the inputs array that is exactly the array's stand-in (run.cc).
@@ -248,8 +249,33 @@ TEST(Run, ManifestIsWhatItsJsonDumpsTo) {
   ASSERT_EQ(r.exit_code, 1) << r.error;
   const auto manifest = nlohmann::ordered_json::parse(r.manifest_json);
   EXPECT_EQ(manifest["command_line"], opt.options_text);
-  ASSERT_EQ(manifest["inputs"].size(), 8u);
-  EXPECT_EQ(manifest["inputs"][0]["status"], "not_found");
+  const auto& inputs = manifest["inputs"];
+  ASSERT_EQ(inputs.size(), 9u);
+  // The unreadable list first (lists are read before the inputs), then the arguments in order.
+  EXPECT_EQ(inputs[0]["path"], tmp / "no-list");
+  EXPECT_EQ(inputs[0]["status"], "not_found");
+  EXPECT_EQ(inputs[0]["error"], tmp / "no-list" +
+                                    ": not_found: cannot read the --files-from list: No such "
+                                    "file or directory");
+  EXPECT_EQ(inputs[1]["path"], tmp / "missing.log");
+  EXPECT_EQ(inputs[1]["status"], "not_found");
+  EXPECT_EQ(inputs[1]["error"], tmp / "missing.log" +
+                                    ": not_found: cannot open: No such file or "
+                                    "directory");
+  // Every entry has the same keys (docs/outputs.md), a failed one too; the totals are the sums.
+  uint64_t data_bytes = 0, bytes = 0;
+  for (const auto& in : inputs) {
+    std::vector<std::string> keys, want;
+    for (const auto& [k, v] : in.items()) keys.push_back(k);
+    for (const auto& [k, v] : inputs[2].items()) want.push_back(k);
+    EXPECT_EQ(keys, want) << in.dump();
+    data_bytes += in["data_bytes"].get<uint64_t>();
+    bytes += in["bytes"].get<uint64_t>();
+  }
+  EXPECT_EQ(manifest["totals"]["data_bytes"], data_bytes);
+  EXPECT_EQ(manifest["totals"]["bytes"], bytes);
+  EXPECT_EQ(manifest["totals"]["inputs"], 9u);
+  EXPECT_EQ(manifest["totals"]["failed_inputs"], 2u);
   EXPECT_EQ(r.manifest_json,
             manifest.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
 }

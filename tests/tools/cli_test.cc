@@ -138,6 +138,27 @@ TEST_F(Cli, TheFileSizeLimitIsAnOutputErrorNotASignal) {
   }
 }
 
+TEST_F(Cli, MisspeltFormatsAreUsageErrorsAndUnknownNamesAreNamed) {
+  for (const char* format : {"v9x", "'foo bar'"}) {
+    for (const char* cmd : {"gen -o ", "run /dev/null -o "}) {
+      const Result r = RunCli(cmd + (dir_ / "o").string() + " --format " + format);
+      EXPECT_EQ(r.code, 2) << cmd << format << ": " << r.out;
+      EXPECT_FALSE(fs::exists(dir_ / "o"));
+    }
+  }
+  const Result r =
+      RunCli("gen -o " + (dir_ / "o").string() + " --records 10 --format 'srcadr dstaddr bytes'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("'srcadr' is not a field flowsift knows"));
+}
+
+TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
+  const Result r = RunCli("run - --files-from - -o " + (dir_ / "o").string() + " < /dev/null");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("both read stdin"));
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+}
+
 TEST_F(Cli, HelpTeaches) {
   const Result r = RunCli("gen --help");
   EXPECT_EQ(r.code, 0);
