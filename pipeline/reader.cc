@@ -745,8 +745,14 @@ class FileReader::Impl {
     std::memset(buf + len_, 0, kPadding);
   }
 
-  // A header line is consumed here; the parser never sees it.
+  // A header line is consumed here; the parser never sees it. So is a UTF-8 byte order mark
+  // (EF BB BF) that an editor on Windows puts first: it would hide the header line, or make the
+  // first record a bad line. Offsets still count it.
   void CheckHeader() {
+    if (len_ - begin_ >= 3 && std::memcmp(window_ + begin_, "\xEF\xBB\xBF", 3) == 0) {
+      begin_ += 3;
+      offset_ += 3;
+    }
     if (!options_.detect_header) return;
     const uint8_t* p = window_ + begin_;
     const size_t n = len_ - begin_;

@@ -387,6 +387,33 @@ TEST_F(ReaderTest, HeaderSelectsTheFormatAndIsNotParsed) {
   EXPECT_EQ(off.records, 15u);
 }
 
+// A UTF-8 byte order mark (a file saved by a Windows editor) is skipped: the header line after
+// it is still found, and without a header the first record is still a record. Offsets count it.
+TEST_F(ReaderTest, AByteOrderMarkIsSkipped) {
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string header =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+      "start end action log-status\n";
+  const std::string with = bom + header + Records(10) + "bad\n";
+  const std::string without = bom + Records(10) + "bad\n";
+  for (const std::string& path :
+       {Write("h.log", with), Write("h.log.gz", Gzip(with)), Write("n.log", without)}) {
+    SCOPED_TRACE(path);
+    const ReadResult r = ReadAll(File(path), Chunked(300));
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+    EXPECT_EQ(r.outcome.header != nullptr, path.find("/h.") != std::string::npos);
+    EXPECT_EQ(r.records, 10u);
+    EXPECT_EQ(r.text, Records(10) + "bad\n");
+    EXPECT_EQ(r.outcome.data_bytes,
+              (path.find("/n.") != std::string::npos ? without : with).size());
+  }
+  // The bad line's offset is its byte offset in the file, the mark included.
+  FileReader reader(0, File(root_ + "/n.log"), Chunked(300));
+  const std::optional<Chunk> c = reader.Next();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->offset, 3u);
+}
+
 TEST_F(ReaderTest, HeaderChangesBetweenFilesOfOneDirectory) {
   GenOptions g;
   g.records = 300;
