@@ -172,7 +172,18 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
       ->check(CLI::Range(0u, 4096u));
   cmd->add_option("--internal", f.internal,
                   "Internal networks, CIDR list (default 10.0.0.0/8,172.16.0.0/12,\n"
-                  "192.168.0.0/16,100.64.0.0/10,fc00::/7)");
+                  "192.168.0.0/16,100.64.0.0/10,fc00::/7)")
+      ->check(CLI::Validator(
+          [](const std::string& list) {
+            // Given but empty ("$NETS" unset in a script) must not quietly mean the default.
+            return list.find_first_not_of(" ,") == std::string::npos
+                       ? std::string(
+                             "empty list: give CIDR blocks (e.g. 10.0.0.0/8,fd00::/8), "
+                             "or leave --internal out for the private ranges")
+                       : std::string();
+          },
+          ""))
+      ->type_name("CIDRS");
   cmd->add_option("--format", f.format,
                   "Format of files without a header line: v2..v11, tgw or a field list\n"
                   "(default: the 14-field version 2 format)");

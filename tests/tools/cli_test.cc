@@ -152,6 +152,15 @@ TEST_F(Cli, MisspeltFormatsAreUsageErrorsAndUnknownNamesAreNamed) {
   EXPECT_THAT(r.out, HasSubstr("'srcadr' is not a field flowsift knows"));
 }
 
+TEST_F(Cli, AnEmptyInternalListIsAUsageErrorNotTheDefault) {
+  for (const char* list : {"''", "' , '"}) {
+    const Result r = RunCli("run /dev/null -o " + (dir_ / "o").string() + " --internal " + list);
+    EXPECT_EQ(r.code, 2) << list << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("empty list"));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+}
+
 TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
   const Result r = RunCli("run - --files-from - -o " + (dir_ / "o").string() + " < /dev/null");
   EXPECT_EQ(r.code, 2) << r.out;
