@@ -48,8 +48,9 @@ bool IsInputName(std::string_view name);
 // IsInputName, symlinks are followed (a directory reached twice is searched once), and the
 // files found under one directory argument are sorted by path bytewise, so the order never
 // depends on the file system. --files-from entries follow the INPUT arguments and may be
-// files or directories too; blank lines and a trailing '\r' are ignored. A path listed twice
-// (the same string, after removing trailing '/' from directory arguments) is listed once.
+// files or directories too; blank lines and a trailing '\r' are ignored. A file named twice is
+// listed once, at its first place: the same path up to "." and repeated '/' components and the
+// current directory ("a.log", "./a.log", "$PWD/a.log"); links and ".." are not resolved.
 // Never throws for bad inputs: a directory or list that cannot be read becomes an InputError
 // and the rest is still listed.
 Discovery DiscoverInputs(const DiscoverOptions& options);

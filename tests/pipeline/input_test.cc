@@ -96,6 +96,18 @@ TEST_F(InputTest, DuplicatesAreListedOnce) {
   EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("d/b.log"), Path("d/a.log")}));
 }
 
+// One file under several spellings is read once: its records must not count twice.
+TEST_F(InputTest, SpellingsOfOnePathAreListedOnce) {
+  Touch("d/a.log");
+  Touch("d/b.log");
+  const std::string cwd = fs::current_path().string();
+  fs::current_path(Path(""));
+  const Discovery d = DiscoverInputs({.inputs = {"d/a.log", "./d/a.log", "d//a.log", "d/./a.log",
+                                                 Path("d/a.log"), "d/", "./d", "d/sub/../b.log"}});
+  fs::current_path(cwd);
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{"d/a.log", "d/b.log", "d/sub/../b.log"}));
+}
+
 TEST_F(InputTest, SymlinkLoopsAreSearchedOnce) {
   Touch("d/a.log");
   Touch("e/b.log");
