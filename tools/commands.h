@@ -120,8 +120,10 @@ Format ParseFormatFlag(const std::string& text);
 // "600", "10m", "1h" -> seconds; only 60, 300, 600 and 3600 are accepted (SPEC 2.1).
 // Throws CLI::ValidationError otherwise.
 uint32_t ParseWindow(const std::string& text);
-// Epoch seconds or ISO-8601 UTC ("2026-11-28", "2026-11-28T10:00:00Z") -> epoch seconds.
-// Throws CLI::ValidationError otherwise (also for a number past 2^64 - 1).
+// Epoch seconds or ISO-8601 ("2026-11-28", "2026-11-28T10:00", "2026-11-28 10:00:00Z",
+// "2026-11-28T11:00:00.25+01:00", "20261128T100000Z"; no offset means UTC) -> epoch seconds, a
+// fraction rounded up (the filters keep whole-second starts in [since, until)). Throws
+// CLI::ValidationError otherwise (also for a number past 2^64 - 1, or a time before 1970).
 uint64_t ParseTime(const std::string& text);
 // --since and --until (either may be empty: 0 and 2^64 - 1) -> [since, until). Throws
 // CLI::ValidationError when until is not after since: no record or window could match.

@@ -75,32 +75,101 @@ uint32_t ParseWindow(const std::string& text) {
                              "'" + text + "': use 60, 300, 600, 3600 (or 1m, 5m, 10m, 1h)");
 }
 
+namespace {
+
+// Reads exactly `digits` decimal digits at text[*at]; false (and *at unchanged) otherwise.
+bool Digits(std::string_view text, size_t* at, int digits, int* value) {
+  if (*at + digits > text.size()) return false;
+  int v = 0;
+  for (int k = 0; k < digits; ++k) {
+    const char c = text[*at + k];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *at += digits;
+  *value = v;
+  return true;
+}
+
+// Skips `c` at text[*at]; true when it was there.
+bool Skip(std::string_view text, size_t* at, char c) {
+  if (*at < text.size() && text[*at] == c) {
+    ++*at;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 uint64_t ParseTime(const std::string& text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
     if (const auto v = DecimalU64(text)) return *v;
     throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
   }
-  std::tm tm{};
-  int y, mo, d, h = 0, mi = 0, s = 0;
-  char tail = 0;
-  const int n =
-      std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail);
-  const bool date_only = n == 3 && text.size() == 10;
-  const bool full = n >= 6 && (n == 6 || tail == 'Z');
-  if (!date_only && !full) {
-    throw CLI::ValidationError("time", "'" + text + "': use epoch seconds or 2026-11-28T10:00:00Z");
+  const auto refuse = [&](const char* why) {
+    return CLI::ValidationError("time", "'" + text + "': " + why);
+  };
+  const char* kForms =
+      "use epoch seconds or ISO-8601: 2026-11-28, 2026-11-28T10:00, 2026-11-28T10:00:00Z, "
+      "2026-11-28T11:00:00.5+01:00, 20261128T100000Z";
+  // ISO-8601 by hand (sscanf took "2026-11-28T10:00:00+01:00" as far as the seconds): a date,
+  // extended (2026-11-28) or basic (20261128, only with a time: alone it is an epoch second);
+  // then T, t or a space and a time, extended (10:00[:00[.5]]) or basic (1000[00[.5]]); then
+  // Z, z, +HH, +HHMM or +HH:MM (or -), none meaning UTC.
+  const std::string_view t = text;
+  size_t at = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!Digits(t, &at, 4, &y)) throw refuse(kForms);
+  const bool extended = Skip(t, &at, '-');
+  if (!Digits(t, &at, 2, &mo) || (extended && !Skip(t, &at, '-')) || !Digits(t, &at, 2, &d)) {
+    throw refuse(kForms);
   }
+  bool round_up = false;
+  int64_t offset = 0;
+  if (at < t.size()) {
+    const char sep = t[at++];
+    if (sep != 'T' && sep != 't' && sep != ' ') throw refuse(kForms);
+    if (!Digits(t, &at, 2, &h)) throw refuse(kForms);
+    const bool colons = Skip(t, &at, ':');
+    if (!Digits(t, &at, 2, &mi)) throw refuse(kForms);
+    if ((colons && Skip(t, &at, ':') && !Digits(t, &at, 2, &sec)) ||
+        (!colons && at < t.size() && t[at] >= '0' && t[at] <= '9' && !Digits(t, &at, 2, &sec))) {
+      throw refuse(kForms);
+    }
+    // The filters keep starts in [since, until), in whole seconds: a time inside a second
+    // keeps exactly the same starts as the next whole second, for --since and --until alike.
+    if (Skip(t, &at, '.') || Skip(t, &at, ',')) {
+      const size_t first = at;
+      while (at < t.size() && t[at] >= '0' && t[at] <= '9') round_up |= t[at++] != '0';
+      if (at == first) throw refuse(kForms);
+    }
+    if (Skip(t, &at, 'Z') || Skip(t, &at, 'z')) {
+    } else if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
+      const int64_t sign = t[at++] == '+' ? 1 : -1;
+      int oh = 0, om = 0;
+      if (!Digits(t, &at, 2, &oh)) throw refuse(kForms);
+      const bool offset_colon = Skip(t, &at, ':');
+      if ((offset_colon || at < t.size()) && !Digits(t, &at, 2, &om)) throw refuse(kForms);
+      if (oh > 23 || om > 59) throw refuse("not a UTC offset (at most +23:59)");
+      offset = sign * (oh * 3600 + om * 60);
+    }
+    if (at != t.size()) throw refuse(kForms);
+  }
+  std::tm tm{};
   tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
-  tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = s;
-  const time_t t = timegm(&tm);
+  tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
+  const time_t local = timegm(&tm);
   // timegm normalises what is out of range (2026-13-45 would be 2027-02-14): a field it changed
   // was not a date.
   if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d || tm.tm_hour != h ||
-      tm.tm_min != mi || tm.tm_sec != s) {
-    throw CLI::ValidationError("time", "'" + text + "': not a date and time of the calendar");
+      tm.tm_min != mi || tm.tm_sec != sec) {
+    throw refuse("not a date and time of the calendar");
   }
-  if (t < 0) throw CLI::ValidationError("time", "'" + text + "': before 1970 (epoch 0)");
-  return static_cast<uint64_t>(t);
+  // 10:00+01:00 is 09:00 UTC.
+  const int64_t utc = static_cast<int64_t>(local) - offset + (round_up ? 1 : 0);
+  if (utc < 0) throw refuse("before 1970 (epoch 0)");
+  return static_cast<uint64_t>(utc);
 }
 
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until) {
@@ -188,7 +257,9 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
                   "Format of files without a header line: v2..v11, tgw or a field list\n"
                   "(default: the 14-field version 2 format)");
   cmd->add_option("--since", f.since,
-                  "Only records starting at or after this time (epoch or ISO-8601)");
+                  "Only records starting at or after this time: epoch seconds or ISO-8601\n"
+                  "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00; UTC when no\n"
+                  "offset is given)");
   cmd->add_option("--until", f.until, "Only records starting before this time");
   cmd->add_option("--shard", f.shard,
                   "Run shard I of N (0-based) of the sorted inputs; default from SLURM_ARRAY_*,\n"

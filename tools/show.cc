@@ -579,7 +579,9 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
   for (std::string_view t : kFindingTypes) types += (types.empty() ? "" : ", ") + std::string(t);
   cmd->add_option("--type", f.type, "Only findings of this type: " + types);
   cmd->add_option("--since", f.since,
-                  "Only windows starting at or after this time (epoch or ISO-8601)");
+                  "Only windows starting at or after this time: epoch seconds or ISO-8601\n"
+                  "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00; UTC when no\n"
+                  "offset is given)");
   cmd->add_option("--until", f.until, "Only windows starting before this time");
   cmd->add_option("--min-severity", f.min_severity,
                   "Only findings of at least this severity (1 low .. 4 critical)")

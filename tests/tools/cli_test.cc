@@ -168,6 +168,47 @@ TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
+// --since / --until take the ISO-8601 forms people type; the value used is in the manifest.
+TEST_F(Cli, TimesTakeTheIso8601FormsAndRoundAFractionUp) {
+  const std::pair<const char*, const char*> kAccepted[] = {
+      {"2026-11-28", "1795824000"},
+      {"2026-11-28T10:00", "1795860000"},
+      {"'2026-11-28 10:00:00Z'", "1795860000"},
+      {"2026-11-28t10:00:00z", "1795860000"},
+      {"2026-11-28T11:00:00+01:00", "1795860000"},
+      {"2026-11-28T11:00:00+0100", "1795860000"},
+      {"2026-11-28T11:00+01", "1795860000"},
+      {"2026-11-28T04:30:00-05:30", "1795860000"},
+      {"20261128T100000Z", "1795860000"},
+      {"20261128T1000Z", "1795860000"},
+      {"2026-11-28T10:00:00.000Z", "1795860000"},
+      // Starts are whole seconds kept in [since, until): a fraction keeps what the next second
+      // keeps.
+      {"2026-11-28T10:00:00.5Z", "1795860001"},
+      {"2026-11-28T10:00:00,25Z", "1795860001"},
+      {"20261128", "20261128"},  // all digits: epoch seconds
+  };
+  const std::string in = (dir_ / "in.log").string();
+  fs::create_directories(dir_);
+  std::ofstream(in) << "";
+  for (const auto& [when, epoch] : kAccepted) {
+    const fs::path out = dir_ / "out";
+    fs::remove_all(out);
+    const Result r = RunCli("run " + in + " -o " + out.string() + " --no-progress --since " + when);
+    ASSERT_EQ(r.code, 0) << when << ": " << r.out;
+    EXPECT_THAT(ReadFile(out / "manifest.json"), HasSubstr(std::string("\"since\": ") + epoch))
+        << when;
+  }
+  for (const char* when :
+       {"2026-11-28T10", "2026-11-28T10:00:00+24:00", "'2026-11-28T10:00:00 '",
+        "2026-11-28T10:00:00.", "2026-1128", "2026-11-28T1000:00", "2026-11-28T10:00:00+1",
+        "2026-11-28X", "1969-12-31T23:00:00Z", "1970-01-01T00:30+01:00", "2026-11-28T10:00:60Z"}) {
+    const Result r = RunCli("run " + in + " -o " + (dir_ / "bad").string() + " --since " + when);
+    EXPECT_EQ(r.code, 2) << when << ": " << r.out;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "bad"));
+}
+
 TEST_F(Cli, HelpTeaches) {
   const Result r = RunCli("gen --help");
   EXPECT_EQ(r.code, 0);
