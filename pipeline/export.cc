@@ -385,6 +385,21 @@ class Exporter {
     return false;
   }
 
+  // A row that cannot be read is reported and skipped: the rows after it are still exported.
+  // The first kRowErrorsShown of a table are named, the rest counted (MoreRowErrors), so a
+  // table of garbage does not flood stderr.
+  static constexpr uint64_t kRowErrorsShown = 10;
+  void RowError(uint64_t* count, std::string message) {
+    Fail(ExportStatus::kCorrupt, ++*count <= kRowErrorsShown ? std::move(message) : "");
+  }
+  void MoreRowErrors(uint64_t count, const std::string& path) {
+    if (count > kRowErrorsShown) {
+      result_.errors.push_back(path + ": " + std::to_string(count - kRowErrorsShown) +
+                               " more unreadable rows skipped (" + std::to_string(count) +
+                               " in all)");
+    }
+  }
+
   // First pass over the findings: the interfaces whose account a finding needs. Errors are
   // left to the second pass, which reports them after exporting the rows before them.
   void CollectFindingInterfaces() {
@@ -422,10 +437,11 @@ class Exporter {
     WindowRow row;
     const WindowEncoder encoder(format_, ctx_);
     // Line numbers count records: exact unless a quoted interface id spans lines.
+    uint64_t bad = 0;
     for (uint64_t line = 2; reader.Next(&fields); ++line) {
       if (!columns.Parse(fields, &row, &error)) {
-        Fail(ExportStatus::kCorrupt, path + ":" + std::to_string(line) + ": " + error);
-        return true;
+        RowError(&bad, path + ":" + std::to_string(line) + ": " + error);
+        continue;
       }
       if (!accounts_.empty() && IsAwsAccount(row.account_id)) {
         const auto it = accounts_.find(row.interface_id);
@@ -437,6 +453,7 @@ class Exporter {
       encoder.Append(row, line_);
       if (!EmitLine()) return false;
     }
+    MoreRowErrors(bad, path);
     if (!reader.error().empty()) Fail(ExportStatus::kCorrupt, reader.error());
     return true;
   }
@@ -458,18 +475,18 @@ class Exporter {
     FindingRow f;
     // The lines are read here rather than with JsonLinesReader to name the exact line of a
     // finding whose fields are wrong, blank lines included.
+    uint64_t bad = 0;
     while (lines.Next(&line)) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const std::string where = path + ":" + std::to_string(lines.line_number()) + ": ";
       const ordered_json o = ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (!o.is_object()) {
-        Fail(ExportStatus::kCorrupt,
-             where + (o.is_discarded() ? "not valid JSON" : "not a JSON object"));
-        break;
+        RowError(&bad, where + (o.is_discarded() ? "not valid JSON" : "not a JSON object"));
+        continue;
       }
       if (!ParseFinding(o, &f, &error)) {
-        Fail(ExportStatus::kCorrupt, where + "not a finding: " + error);
-        break;
+        RowError(&bad, where + "not a finding: " + error);
+        continue;
       }
       ++result_.findings;
       const std::string account = AccountOf(f, accounts_, ctx_);
@@ -498,6 +515,7 @@ class Exporter {
       }
       if (!ok) return;
     }
+    MoreRowErrors(bad, path);
     if (!lines.error().empty()) Fail(ExportStatus::kCorrupt, lines.error());
     if (result_.status != ExportStatus::kOutput) (void)batcher.Flush();
   }

@@ -109,7 +109,7 @@ struct ExportFlags {
   std::string account;  // 12 digits, for findings without a known account
 };
 CLI::App* AddExport(CLI::App& app, ExportFlags& flags);
-// Exit codes: 0; 1 a table in OUT is missing or corrupt (the readable rows are exported);
+// Exit codes: 0; 1 a table in OUT is missing or corrupt (bad rows skipped, the rest exported);
 // 2 usage errors (OUT as for show; asff without an account); 3 the output cannot be written.
 int RunExport(const ExportFlags& flags);
 

@@ -170,10 +170,10 @@ CLI::App* AddExport(CLI::App& app, ExportFlags& f) {
       "      while read -r body; do aws securityhub batch-import-findings --cli-input-json "
       "\"$body\"; "
       "done\n\n"
-      "Exit codes: 0 ok; 1 a table in OUT is missing or corrupt (named with its line; the\n"
-      "readable rows are still exported); 2 usage error (also: OUT missing, not a flowsift\n"
-      "directory or of another major format version; asff without a 12-digit account);\n"
-      "3 the output could not be written.");
+      "Exit codes: 0 ok; 1 a table in OUT is missing or corrupt (each bad row named with its\n"
+      "line and skipped; the readable rows are still exported); 2 usage error (also: OUT\n"
+      "missing, not a flowsift directory or of another major format version; asff without a\n"
+      "12-digit account); 3 the output could not be written.");
   cmd->add_option("out", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
   cmd->add_option("--as", f.as, "Format: ocsf, ecs, splunk or asff")
       ->required()

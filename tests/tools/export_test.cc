@@ -37,6 +37,7 @@ using flowsift::testing::ReadFile;
 using flowsift::testing::WriteFile;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const char kLog[] =
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
@@ -485,23 +486,49 @@ TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
   const fs::path out = *dir_ / "corrupt";
   fs::remove_all(out);
   fs::copy(*dir_ / "small", out);
-  // A bad finding on line 3: the two before it are exported, then the damage is named.
+  // A bad finding on line 3: it is named and skipped, the findings before and after it are
+  // exported, in every format.
   const std::string good = Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
                                    "IFACE_B", "eni-0f00000000000000b");
   const std::string two = good.substr(0, good.find('\n', good.find('\n') + 1) + 1);
-  WriteZstd(out / kFindingsFile, two + R"({"id":"x","type":"port_scan","severity":9})" + "\n");
-  Result r = Export(*dir_, "corrupt --as splunk");
-  EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr("corrupt/findings.jsonl.zst:3: not a finding: `severity` must be "
-                               "1..4, not 9"));
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 + 2);  // 3 windows, 2 findings
-  WriteZstd(out / kFindingsFile, two + "\n{oops\n");
-  r = Export(*dir_, "corrupt --as ocsf -o corrupt.jsonl");
+  const std::string rest = good.substr(two.size());  // five more findings
+  WriteZstd(out / kFindingsFile,
+            two + R"({"id":"x","type":"port_scan","severity":9})" + "\n" + rest);
+  for (const char* as : {"splunk", "ocsf", "ecs", "asff --account 111122223333"}) {
+    const Result r = Export(*dir_, std::string("corrupt --as ") + as);
+    EXPECT_EQ(r.code, 1) << as;
+    EXPECT_THAT(r.err, HasSubstr("corrupt/findings.jsonl.zst:3: not a finding: `severity` must "
+                                 "be 1..4, not 9"))
+        << as;
+    if (std::string(as) == "splunk") {
+      EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 + 7);  // 3 windows, 7 findings
+    } else if (std::string(as).starts_with("asff")) {
+      ASSERT_EQ(Lines(r.out).size(), 1u);  // one request body, the windows are not findings
+      EXPECT_EQ(Lines(r.out)[0]["Findings"].size(), 7u);
+    } else {
+      EXPECT_EQ(Lines(r.out).size(), 3u + 7) << as;
+    }
+  }
+  WriteZstd(out / kFindingsFile, two + "\n{oops\n" + rest);
+  Result r = Export(*dir_, "corrupt --as ocsf -o corrupt.jsonl");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("corrupt/findings.jsonl.zst:4: not valid JSON"));
-  EXPECT_EQ(Lines(ReadFile(*dir_ / "corrupt.jsonl")).size(), 3u + 2);  // the readable rows
+  EXPECT_EQ(Lines(ReadFile(*dir_ / "corrupt.jsonl")).size(), 3u + 7);  // the readable rows
 
-  // A window with a non-number on line 3: the row before it and every finding are exported.
+  // Many bad lines: the first 10 are named, the rest counted.
+  std::string garbage;
+  for (int i = 0; i < 25; ++i) garbage += "[" + std::to_string(i) + "]\n";
+  WriteZstd(out / kFindingsFile, two + garbage + rest);
+  r = Export(*dir_, "corrupt --as ocsf");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("corrupt/findings.jsonl.zst:12: not a JSON object"));
+  EXPECT_THAT(r.err, Not(HasSubstr("corrupt/findings.jsonl.zst:13:")));
+  EXPECT_THAT(r.err, HasSubstr("corrupt/findings.jsonl.zst: 15 more unreadable rows skipped (25 "
+                               "in all)"));
+  EXPECT_EQ(Lines(r.out).size(), 3u + 7);
+
+  // A window with a non-number on line 3: named and skipped; the windows before and after it
+  // and every finding are exported.
   std::string csv = flowsift::testing::ReadZstd(out / kWindowsFile);
   const size_t line3 = csv.find('\n', csv.find('\n') + 1) + 1;
   csv.replace(csv.find(",1700001000,", line3), 12, ",17000O1000,");
@@ -511,7 +538,7 @@ TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("corrupt/windows.csv.zst:3: column `window_end`: '17000O1000' is "
                                "not an unsigned integer"));
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 7);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2 + 7);
 
   const std::string packed = ReadFile(*dir_ / "small" / kWindowsFile);
   WriteFile(out / kWindowsFile, packed.substr(0, packed.size() - 6));
