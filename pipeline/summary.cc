@@ -296,6 +296,7 @@ bool JsonLinesReader::Open(const std::string& path, std::string* error) {
 }
 
 bool JsonLinesReader::Next(ordered_json* object) {
+  error_.clear();
   while (lines_.Next(&line_)) {
     if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
     *object = ordered_json::parse(line_, nullptr, /*allow_exceptions=*/false);

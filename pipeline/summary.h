@@ -133,6 +133,11 @@ class JsonLinesReader {
   // is not a JSON object, named by file and line).
   [[nodiscard]] bool Next(nlohmann::ordered_json* object);
   const std::string& error() const { return lines_.error().empty() ? error_ : lines_.error(); }
+  // After Next returned false: it stopped at a line that is not a JSON object (error() names
+  // it), and Next goes on with the line after it. False at the end, or when the file cannot be
+  // read further (cut short, corrupt zstd).
+  bool AtBadLine() const { return !error_.empty() && lines_.error().empty(); }
+  const std::string& path() const { return lines_.path(); }
 
  private:
   ZstdLineReader lines_;

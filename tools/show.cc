@@ -183,11 +183,26 @@ class FindingsSource : public RowSource {
     columns_.assign(FindingsColumns().begin(), FindingsColumns().end());
     return reader_.Open(path, error);
   }
-  bool Next(ordered_json* row) override { return reader_.Next(row); }
-  std::string error() const override { return reader_.error(); }
+  // A line that is not a JSON object is named on stderr (the first kNamed of them) and skipped:
+  // the findings after it are still shown, and error() says how many were skipped.
+  bool Next(ordered_json* row) override {
+    while (!reader_.Next(row)) {
+      if (!reader_.AtBadLine()) return false;
+      if (++skipped_ <= kNamed) fmt::print(stderr, "flowsift: {} (skipped)\n", reader_.error());
+    }
+    return true;
+  }
+  std::string error() const override {
+    if (!reader_.error().empty()) return reader_.error();
+    if (skipped_ == 0) return {};
+    return fmt::format("{}: {} unreadable line{} skipped", reader_.path(), skipped_,
+                       skipped_ == 1 ? "" : "s");
+  }
 
  private:
+  static constexpr uint64_t kNamed = 10;
   JsonLinesReader reader_;
+  uint64_t skipped_ = 0;
 };
 
 // Rows already in memory: the manifest's inputs and errors, the overview's tables.
@@ -436,9 +451,11 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
       ++counts[sev->get<uint64_t>()];
     }
   }
+  // Unreadable findings were skipped: the overview of the rest is still printed, exit 1.
+  int code = kExitOk;
   if (!findings.error().empty()) {
     fmt::print(stderr, "flowsift: {}\n", findings.error());
-    return kExitInputErrors;
+    code = kExitInputErrors;
   }
   std::vector<std::string> types;
   for (std::string_view t : kFindingTypes) {
@@ -484,7 +501,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     }
     o["findings"] = {{"total", finding_count}, {"by_type", ft}, {"by_severity", fs}};
     t += Dump(o) + "\n";
-    return kExitOk;
+    return code;
   }
 
   auto count = [&](const char* key) { return totals.value(key, uint64_t{0}); };
@@ -527,7 +544,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   if (finding_count == 0) {
     t += "\nfindings   none\n";
-    return kExitOk;
+    return code;
   }
   t += fmt::format("\nfindings   {}\n", finding_count);
   std::vector<ordered_json> matrix;
@@ -544,7 +561,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   const auto sink =
       MakeTableSink(source.columns(), kMatrixView, width, color, out, /*note_hidden=*/false);
   (void)Copy(source, Filters{}, 0, *sink);
-  return kExitOk;
+  return code;
 }
 
 }  // namespace
@@ -560,8 +577,9 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
       "  flowsift show out --table windows --interface eni-0a1b2c3d --since 2026-11-28T10:00:00Z\n"
       "  flowsift show out --table findings --min-severity 3 --as json | jq .summary\n"
       "  flowsift show out --table errors\n\n"
-      "Exit codes: 0 ok; 1 a file in OUT is missing or corrupt; 2 usage error (also: OUT\n"
-      "missing, not a flowsift directory, or of another major format version).");
+      "Exit codes: 0 ok; 1 a file in OUT is missing or corrupt (bad finding lines are named\n"
+      "and skipped); 2 usage error (also: OUT missing, not a flowsift directory, or of another\n"
+      "major format version); 3 stdout could not all be written.");
   cmd->add_option("out", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
   cmd->add_option("--table", f.table,
                   "One table: inputs, windows, findings, talkers, exposure, errors")

@@ -253,12 +253,19 @@ TEST_F(ShowTest, CorruptOrMissingFilesExitOneNamingThem) {
   ZstdFileWriter w;
   std::string error;
   ASSERT_TRUE(w.Open((dir_ / "out" / "findings.jsonl.zst").string(), &error));
-  w.Write("{\"type\":\"port_scan\"}\n{oops\n");
+  w.Write("{\"type\":\"port_scan\"}\n{oops\n{\"type\":\"brute_force\"}\n[]\n");
   ASSERT_TRUE(w.Close(&error));
+  // A bad line is named and skipped; the findings after it are still shown; exit 1.
   r = Show("--table findings --as json");
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.out, "{\"type\":\"port_scan\"}\n");
-  EXPECT_THAT(r.err, HasSubstr("out/findings.jsonl.zst:2: not valid JSON"));
+  EXPECT_EQ(r.out, "{\"type\":\"port_scan\"}\n{\"type\":\"brute_force\"}\n");
+  EXPECT_THAT(r.err, HasSubstr("out/findings.jsonl.zst:2: not valid JSON (skipped)"));
+  EXPECT_THAT(r.err, HasSubstr("out/findings.jsonl.zst:4: not a JSON object (skipped)"));
+  EXPECT_THAT(r.err, HasSubstr("out/findings.jsonl.zst: 2 unreadable lines skipped"));
+  // The overview still counts the readable findings.
+  r = Show("--as json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("\"by_type\":{\"port_scan\":1,\"brute_force\":1}"));
 
   WriteFile(dir_ / "out" / "manifest.json", "{\"tool\":");
   r = Show("");
