@@ -401,6 +401,11 @@ Compression CompressionOf(const uint8_t* p, size_t n) {
   if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
     return Compression::kZstd;
   }
+  // A zstd skippable frame (magic 0x184D2A50-0x184D2A5F, little-endian) may come first, e.g.
+  // seekable-format or pzstd metadata; the decoder skips it.
+  if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
+    return Compression::kZstd;
+  }
   return Compression::kNone;
 }
 

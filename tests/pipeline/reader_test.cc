@@ -504,6 +504,25 @@ TEST_F(ReaderTest, GzipAndZstdMultiMemberAndMultiFrame) {
   }
 }
 
+// A zstd file may start with a skippable frame (seekable-format or pzstd metadata): it is
+// zstd by that magic too, not plain text whose every line is binary garbage.
+TEST_F(ReaderTest, ZstdMayStartWithASkippableFrame) {
+  const std::string a = Records(2000), b = Records(500, 2000);
+  const auto skippable = [](uint8_t low, std::string_view payload) {
+    std::string f = {static_cast<char>(0x50 | low), 0x2a, 0x4d, 0x18};
+    const auto n = static_cast<uint32_t>(payload.size());
+    for (int i = 0; i < 4; ++i) f += static_cast<char>((n >> (8 * i)) & 0xff);
+    return f + std::string(payload);
+  };
+  const std::string path =
+      Write("s.log.zst", skippable(0, "seek table") + Zstd(a) + skippable(0xf, "x") + Zstd(b));
+  const ReadResult r = ReadAll(File(path));
+  EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+  EXPECT_EQ(r.outcome.compression, Compression::kZstd);
+  EXPECT_EQ(r.records, 2500u);
+  EXPECT_EQ(r.text, a + b);
+}
+
 // A stream window whose front held the header is not cut into one-line chunks.
 TEST_F(ReaderTest, StreamChunksStayFullSizeAfterAHeader) {
   const std::string text = Format::Default().HeaderLine() + "\n" + Records(60000);
