@@ -161,6 +161,22 @@ TEST_F(Cli, AnEmptyInternalListIsAUsageErrorNotTheDefault) {
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
+// A --config that names a directory or nothing readable is a usage error, not the defaults.
+TEST_F(Cli, AConfigThatCannotBeReadIsAUsageError) {
+  fs::create_directories(dir_ / "cfgdir");
+  for (const fs::path& config : {dir_ / "cfgdir", dir_ / "missing.conf"}) {
+    const Result r =
+        RunCli("run /dev/null -o " + (dir_ / "o").string() + " --config " + config.string());
+    EXPECT_EQ(r.code, 2) << config << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("cannot read " + config.string() + ": "));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+  std::ofstream(dir_ / "empty.conf").flush();  // an empty file is the defaults
+  const Result r = RunCli("run /dev/null -o " + (dir_ / "o").string() + " --config " +
+                          (dir_ / "empty.conf").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
   const Result r = RunCli("run - --files-from - -o " + (dir_ / "o").string() + " < /dev/null");
   EXPECT_EQ(r.code, 2) << r.out;
