@@ -612,13 +612,18 @@ void FlowGenerator::Impl::PlanInjections() {
   // --- Look-alikes: benign traffic with an attack's shape ---------------------------------------
   if (want_lookalikes) {
     const uint64_t first = (t_begin + kSlot - 1) / kSlot * kSlot;
+    // Look-alikes are background: past a tenth of the records they are all dropped (below).
+    // The periodic ones stop there too, instead of being made for every 5 minutes of the span
+    // first (1,000 records over 240 hours took 392 MB; a year's span ran out of memory). Only
+    // `r` and local state are spent, and both end here: the bytes written are the same.
+    const auto over_budget = [&] { return (inj_.size() - attack_records) * 10 > o_.records; };
     {  // A monitoring host checks 20 ports on three servers every five minutes: many ports,
        // one destination, like a vertical scan, but every connection completes.
       begin_event("monitoring_poller", "monitor", kScanThreshold, false);
       ev->resembles = "port_scan";
       const int32_t mon = nth(Role::kOps, 0);
       std::vector<int32_t> servers = {next_app(), next_db(), next_app()};
-      for (uint64_t w = first; w + kSlot <= t_end; w += kSlot) {
+      for (uint64_t w = first; w + kSlot <= t_end && !over_budget(); w += kSlot) {
         for (const int32_t s : servers) {
           for (size_t p = 0; p < 20; ++p) {
             const uint64_t t = w + r.Below(kSlot - 10);
@@ -647,7 +652,7 @@ void FlowGenerator::Impl::PlanInjections() {
       begin_event("nat_burst", "package_fetch", kSweepThreshold, false);
       ev->resembles = "port_sweep";
       const uint64_t bursts = std::max<uint64_t>(1, span_ / 3600);
-      for (uint64_t b = 0; b < bursts; ++b) {
+      for (uint64_t b = 0; b < bursts && !over_budget(); ++b) {
         const std::optional<uint64_t> s = slot();
         if (!s) break;
         const uint64_t n = r.Range(40, 60);
@@ -670,7 +675,7 @@ void FlowGenerator::Impl::PlanInjections() {
       ev->resembles = "port_sweep";
       const int32_t lb = nth(Role::kLb, role(Role::kLb).size() - 1);
       const size_t n = std::min<size_t>(role(Role::kWeb).size(), 40);
-      for (uint64_t w = first; w + kSlot <= t_end; w += kSlot) {
+      for (uint64_t w = first; w + kSlot <= t_end && !over_budget(); w += kSlot) {
         for (size_t i = 0; i < n; ++i) {
           const int32_t target = role(Role::kWeb)[i];
           Conn c = session(host(lb), host(target), 80, w + i * (kSlot - 10) / n);
@@ -685,7 +690,7 @@ void FlowGenerator::Impl::PlanInjections() {
       finish_event();
     }
     // Look-alikes are background: they must not crowd out the traffic they hide in.
-    if ((inj_.size() - attack_records) * 10 > o_.records) {
+    if (over_budget()) {
       inj_.resize(attack_records);
       events.resize(attack_events);
     }

@@ -2,6 +2,7 @@
 // docs/gen.md). The work is pipeline/generate_files.h; this maps flags to its options.
 #include <fmt/core.h>
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -18,6 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr uint64_t kLastStart = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr double kMaxHours = 8784;             // 366 days
+
 // Free bytes where `dir` is or will be (its nearest existing ancestor); nothing when unknown.
 std::optional<uint64_t> FreeBytes(const fs::path& dir) {
   std::error_code ec;
@@ -27,6 +31,22 @@ std::optional<uint64_t> FreeBytes(const fs::path& dir) {
   const fs::space_info space = fs::space(at, ec);
   if (ec) return std::nullopt;
   return space.available;
+}
+
+// Whole numbers written as digits only: CLI11 reads "-5" into a uint64_t as 2^64 - 5, and a
+// generated file then mixes records at the end of time with records at 0.
+CLI::Validator Digits(uint64_t min, uint64_t max, const char* what) {
+  return CLI::Validator(
+      [=](const std::string& text) -> std::string {
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min ||
+            v > max) {
+          return fmt::format("'{}': {} must be a whole number from {} to {}", text, what, min, max);
+        }
+        return {};
+      },
+      "");
 }
 
 }  // namespace
@@ -70,10 +90,12 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       "Example: flowsift gen -o data --bytes 1G --attacks all --layout s3 --format v5");
   cmd->add_option("-o,--out", f.out_dir, "Directory to write (created if missing)")->required();
   cmd->add_option("--records", f.records,
-                  "Number of records to write, injected ones included (default 100000)");
+                  "Number of records to write, injected ones included (default 100000)")
+      ->check(Digits(1, UINT64_MAX, "--records"));
   cmd->add_option("--bytes", f.bytes, "Approximate total size instead of --records: 500M, 1G")
       ->excludes(cmd->get_option("--records"));
   cmd->add_option("--seed", f.seed, "Random seed; the same seed gives the same bytes")
+      ->check(Digits(0, UINT64_MAX, "--seed"))
       ->capture_default_str();
   cmd->add_option("--files", f.files, "Split the records over K files (flat layout)")
       ->check(CLI::Range(1u, 100000u))
@@ -99,9 +121,26 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
                   "one object per 5 minutes of records")
       ->check(CLI::IsMember({"flat", "s3", "s3-hive"}))
       ->capture_default_str();
-  cmd->add_option("--start", f.start, "Epoch seconds of the first record")->capture_default_str();
-  cmd->add_option("--hours", f.hours, "Hours of traffic to spread the records over")
-      ->check(CLI::PositiveNumber)
+  // Starts up to the year 9999 (253402300799), so that every time prints as ISO-8601.
+  cmd->add_option("--start", f.start, "Epoch seconds of the first record")
+      ->check(Digits(0, kLastStart, "--start"))
+      ->capture_default_str();
+  cmd->add_option("--hours", f.hours,
+                  "Hours of traffic to spread the records over (more than 0, at most 8784,\n"
+                  "a leap year)")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            double v = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            // NaN and infinities fail both compares.
+            if (ec != std::errc() || end != text.data() + text.size() || !(v > 0) ||
+                !(v <= kMaxHours)) {
+              return fmt::format("'{}': --hours must be a number above 0 and at most {}", text,
+                                 kMaxHours);
+            }
+            return {};
+          },
+          ""))
       ->capture_default_str();
   cmd->add_option("--interfaces", f.interfaces, "Number of network interfaces (ENIs)")
       ->check(CLI::Range(1u, 1000000u))

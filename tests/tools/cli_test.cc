@@ -177,6 +177,39 @@ TEST_F(Cli, AConfigThatCannotBeReadIsAUsageError) {
   EXPECT_EQ(r.code, 0) << r.out;
 }
 
+// gen's numbers: CLI11 alone read "-5" into a uint64_t as 2^64 - 5, took "nan" hours and
+// --records 0 (as the default); each is now a usage error naming the range.
+TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
+  const std::pair<const char*, const char*> kRefused[] = {
+      {"--records 0", "--records must be a whole number from 1"},
+      {"--records -3", "--records must be a whole number from 1"},
+      {"--seed -1", "--seed must be a whole number from 0"},
+      {"--start -5", "--start must be a whole number from 0 to 253402300799"},
+      {"--start 253402300800", "--start must be a whole number"},
+      {"--hours nan", "--hours must be a number above 0 and at most 8784"},
+      {"--hours inf", "--hours must be a number above 0"},
+      {"--hours 0", "--hours must be a number above 0"},
+      {"--hours 8785", "at most 8784"},
+      {"--hours 1x", "--hours must be a number"},
+  };
+  for (const auto& [flag, message] : kRefused) {
+    const Result r = RunCli("gen -o " + (dir_ / "g").string() + " " + flag);
+    EXPECT_EQ(r.code, 2) << flag << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(message)) << flag;
+    EXPECT_FALSE(fs::exists(dir_ / "g")) << flag;
+  }
+}
+
+// The periodic look-alikes stop at their budget (a tenth of the records) instead of being made
+// for every 5 minutes of the span and then dropped: a year of 1,000 records ran out of memory
+// (~14 GB; 392 MB for 240 hours). 1 GB of address space is plenty now.
+TEST_F(Cli, GenOverALongSpanNeedsLittleMemory) {
+  const Result r = RunCli("gen -o " + (dir_ / "g").string() + " --records 1000 --hours 8784",
+                          "ulimit -v 1000000; ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("wrote 1000 records"));
+}
+
 TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
   const Result r = RunCli("run - --files-from - -o " + (dir_ / "o").string() + " < /dev/null");
   EXPECT_EQ(r.code, 2) << r.out;
