@@ -68,7 +68,35 @@ class FileOutput : public LineOutput {
     namespace fs = std::filesystem;
     path_ = path;
     const fs::path p(path);
-    temp_ = (p.parent_path() / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+    zstd_ = p.extension() == ".zst";
+    // Only a regular file is replaced by renaming. A device, FIFO or socket (-o /dev/null, a
+    // named pipe to a shipper) is written in place: renaming over it replaced /dev/null itself.
+    // A symbolic link to a regular file keeps the link: its target is the file replaced; a
+    // dangling link is written through.
+    struct stat st;
+    const bool exists = ::stat(path.c_str(), &st) == 0;  // follows links
+    std::error_code ec;
+    const bool link = fs::is_symlink(p, ec);
+    if (exists && S_ISDIR(st.st_mode)) {
+      *error = "cannot write " + path + ": " + std::strerror(EISDIR);
+      return false;
+    }
+    if ((exists && !S_ISREG(st.st_mode)) || (!exists && link)) {
+      if (zstd_) return zstd_writer_.Open(path, error);
+      file_ = std::fopen(path.c_str(), "wb");
+      if (file_ == nullptr) {
+        *error = "cannot write " + path + ": " + std::strerror(errno);
+        return false;
+      }
+      return true;
+    }
+    fs::path target = p;
+    if (exists && link) {
+      target = fs::canonical(p, ec);
+      if (ec) target = p;
+    }
+    path_ = target.string();
+    temp_ = (target.parent_path() / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
     const int fd = mkstemp(temp_.data());
     if (fd < 0) {
       *error = "cannot create " + path + ": " + std::strerror(errno);
@@ -79,7 +107,6 @@ class FileOutput : public LineOutput {
     const mode_t mask = umask(0);
     umask(mask);
     (void)fchmod(fd, 0666 & ~mask);
-    zstd_ = p.extension() == ".zst";
     if (zstd_) {
       close(fd);
       return zstd_writer_.Open(temp_, error);
@@ -116,7 +143,7 @@ class FileOutput : public LineOutput {
         *error =
             "cannot write " + path_ + ": " + std::strerror(failed_errno_ ? failed_errno_ : errno);
     }
-    if (ok && std::rename(temp_.c_str(), path_.c_str()) != 0) {
+    if (ok && !temp_.empty() && std::rename(temp_.c_str(), path_.c_str()) != 0) {
       *error = "cannot rename " + temp_ + " to " + path_ + ": " + std::strerror(errno);
       ok = false;
     }
@@ -167,9 +194,9 @@ CLI::App* AddExport(CLI::App& app, ExportFlags& f) {
       "  flowsift export out --as splunk | curl -H \"Authorization: Splunk $TOKEN\" \\\n"
       "      --data-binary @- https://splunk:8088/services/collector/event\n"
       "  flowsift export out --as asff --account 123456789012 --region eu-west-1 |\n"
-      "      while read -r body; do aws securityhub batch-import-findings --cli-input-json "
-      "\"$body\"; "
-      "done\n\n"
+      "      while read -r body; do printf '%s' \"$body\" > batch.json\n"
+      "        aws securityhub batch-import-findings --cli-input-json file://batch.json; done\n"
+      "  (a batch of 100 findings is ~300 KB, more than one command-line argument may hold)\n\n"
       "Exit codes: 0 ok; 1 a table in OUT is missing or corrupt (each bad row named with its\n"
       "line and skipped; the readable rows are still exported); 2 usage error (also: OUT\n"
       "missing, not a flowsift directory or of another major format version; asff without a\n"
@@ -179,8 +206,9 @@ CLI::App* AddExport(CLI::App& app, ExportFlags& f) {
       ->required()
       ->check(CLI::IsMember({"ocsf", "ecs", "splunk", "asff"}));
   cmd->add_option("-o,--output", f.output,
-                  "Write to FILE (atomically: a temporary sibling renamed into place), zstd-"
-                  "compressed when FILE ends in .zst; default (or -): stdout");
+                  "Write to FILE (atomically: a temporary sibling renamed into place; a pipe\n"
+                  "or device such as /dev/null is written in place), zstd-compressed when FILE\n"
+                  "ends in .zst; default (or -): stdout");
   cmd->add_option("--region", f.region,
                   "AWS region for cloud.region, ARNs and the ASFF ProductArn (default: the "
                   "region of the inputs' S3 keys in the manifest when they agree, else none; "

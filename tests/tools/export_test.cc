@@ -10,12 +10,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -444,14 +446,51 @@ TEST_F(ExportTest, WritesFilesAtomicallyAndZstdWhenNamedSo) {
   EXPECT_EQ(Export(*dir_, "small --as ocsf -o -").out, Export(*dir_, "small --as ocsf").out);
 }
 
+// Only a regular file is replaced by a renamed temporary: a FIFO (or a device such as
+// /dev/null) is written in place, and a symbolic link stays a link to the file it names
+// (renaming over -o /dev/full had made it a regular file).
+TEST_F(ExportTest, PipesAndLinksAreWrittenThroughNotReplaced) {
+  const std::string stdout_lines = Export(*dir_, "small --as ecs").out;
+  ASSERT_FALSE(stdout_lines.empty());
+  const fs::path pipe = *dir_ / "pipe";
+  fs::remove(pipe);
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+  // The export runs in the background (with `cd`), a reader drains the pipe (not forever, if
+  // the pipe was replaced and has no writer), and `wait`
+  // gives the export's exit code.
+  Result r = Export(*dir_, "small --as ecs -o pipe & timeout 20 cat '" + pipe.string() + "' > '" +
+                               (*dir_ / "from-pipe.txt").string() + "'; wait $!");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_fifo(pipe));
+  EXPECT_EQ(ReadFile(*dir_ / "from-pipe.txt"), stdout_lines);
+  fs::remove(pipe);
+  for (const char* name : {"to.jsonl", "link.jsonl", "dangling.jsonl", "made.jsonl"}) {
+    fs::remove(*dir_ / name);
+  }
+  std::ofstream(*dir_ / "to.jsonl") << "old\n";
+  fs::create_symlink("to.jsonl", *dir_ / "link.jsonl");
+  r = Export(*dir_, "small --as ecs -o link.jsonl");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(*dir_ / "link.jsonl"));
+  EXPECT_EQ(ReadFile(*dir_ / "to.jsonl"), stdout_lines);
+  fs::create_symlink("made.jsonl", *dir_ / "dangling.jsonl");
+  r = Export(*dir_, "small --as ecs -o dangling.jsonl");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(*dir_ / "dangling.jsonl"));
+  EXPECT_EQ(ReadFile(*dir_ / "made.jsonl"), stdout_lines);
+  for (const auto& e : fs::directory_iterator(*dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+}
+
 TEST_F(ExportTest, UnwritableOutputExitsThreeAndLeavesNothing) {
   Result r = Export(*dir_, "small --as ocsf -o nowhere/x.jsonl");
   EXPECT_EQ(r.code, 3);
   EXPECT_THAT(r.err, HasSubstr("cannot create nowhere/x.jsonl"));
   EXPECT_FALSE(fs::exists(*dir_ / "nowhere"));
-  r = Export(*dir_, "small --as ocsf -o small");  // a directory: the rename fails
+  r = Export(*dir_, "small --as ocsf -o small");  // a directory
   EXPECT_EQ(r.code, 3);
-  EXPECT_THAT(r.err, HasSubstr("cannot rename"));
+  EXPECT_THAT(r.err, HasSubstr("cannot write small: Is a directory"));
   EXPECT_TRUE(fs::exists(*dir_ / "small" / kManifestFile));
   for (const auto& e : fs::directory_iterator(*dir_)) {
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
