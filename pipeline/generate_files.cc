@@ -13,7 +13,10 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+
+#include "pipeline/temporaries.h"
 
 namespace flowsift {
 namespace {
@@ -36,6 +39,7 @@ class FileSink {
     file_ = std::fopen(tmp_.c_str(), "wb");
     if (!file_)
       throw std::runtime_error("cannot create " + tmp_.string() + ": " + std::strerror(errno));
+    AddTemporary(tmp_);  // removed if the process is interrupted
     if (compression_ == GenCompression::kGzip) {
       // Level 1 (ISA-L's fastest with Huffman tables tuned per block) in a gzip wrapper: one
       // member, as AWS writes.
@@ -58,6 +62,7 @@ class FileSink {
       std::error_code ec;
       fs::remove(tmp_, ec);
     }
+    DropTemporary(tmp_);
   }
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
@@ -99,7 +104,11 @@ class FileSink {
     file_ = nullptr;
     if (rc != 0)
       throw std::runtime_error("cannot write " + tmp_.string() + ": " + std::strerror(errno));
-    fs::rename(tmp_, path_);
+    {
+      std::unique_lock<std::mutex> lock = LockTemporaries();
+      fs::rename(tmp_, path_);
+    }
+    DropTemporary(tmp_);
     return file_bytes_;
   }
   uint64_t text_bytes() const { return text_bytes_; }

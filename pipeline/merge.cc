@@ -17,6 +17,7 @@
 #include "pipeline/serial.h"
 #include "pipeline/summary.h"
 #include "pipeline/tables.h"
+#include "pipeline/temporaries.h"
 
 namespace flowsift {
 namespace {
@@ -371,6 +372,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
   if (!written || !WriteTextFile(tmp / kManifestFile, r.manifest_json, &error) ||
       !PublishOutput(tmp, out, opt.force, &error)) {
     fs::remove_all(tmp, ec);
+    DropTemporary(tmp);
     r.exit_code = 3;
     r.error = error;
     return r;

@@ -16,6 +16,7 @@
 #include "pipeline/merge.h"
 #include "pipeline/summary.h"
 #include "pipeline/tables.h"
+#include "pipeline/temporaries.h"
 
 namespace flowsift {
 namespace {
@@ -259,11 +260,14 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) 
     return false;
   }
   *tmp = tmpl;
+  AddTemporary(*tmp);  // removed if the process is interrupted before it is published
   return true;
 }
 
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
   std::error_code ec;
+  // An interrupt waits for the renames: OUT is then the old one or the new one, never missing.
+  std::unique_lock<std::mutex> lock = LockTemporaries();
   fs::path old;
   if (fs::exists(out, ec)) {
     if (!force) {
@@ -283,6 +287,8 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
     if (!old.empty()) fs::rename(old, out, ec);
     return false;
   }
+  lock.unlock();
+  DropTemporary(tmp);
   if (!old.empty()) fs::remove_all(old, ec);
   return true;
 }
@@ -483,6 +489,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
       (opt.partial && !WritePartialState((tmp / kStateFile).string(), opt, r, &error)) ||
       !PublishOutput(tmp, out, opt.force, &error)) {
     fs::remove_all(tmp, ec);
+    DropTemporary(tmp);
     r.exit_code = 3;
     r.error = error;
     return r;

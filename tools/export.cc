@@ -13,11 +13,13 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <string>
 
 #include "pipeline/summary.h"
 #include "pipeline/tables.h"
+#include "pipeline/temporaries.h"
 #include "tools/commands.h"
 
 namespace flowsift::tools {
@@ -103,6 +105,7 @@ class FileOutput : public LineOutput {
       temp_.clear();
       return false;
     }
+    AddTemporary(temp_);  // removed if the process is interrupted
     // mkstemp makes the file 0600; an export is as readable as any file the user creates.
     const mode_t mask = umask(0);
     umask(mask);
@@ -143,18 +146,27 @@ class FileOutput : public LineOutput {
         *error =
             "cannot write " + path_ + ": " + std::strerror(failed_errno_ ? failed_errno_ : errno);
     }
-    if (ok && !temp_.empty() && std::rename(temp_.c_str(), path_.c_str()) != 0) {
-      *error = "cannot rename " + temp_ + " to " + path_ + ": " + std::strerror(errno);
-      ok = false;
+    if (ok && !temp_.empty()) {
+      std::unique_lock<std::mutex> lock = LockTemporaries();
+      if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
+        *error = "cannot rename " + temp_ + " to " + path_ + ": " + std::strerror(errno);
+        ok = false;
+      }
     }
-    if (ok) temp_.clear();
+    if (ok && !temp_.empty()) {
+      DropTemporary(temp_);
+      temp_.clear();
+    }
     Abort();
     return ok;
   }
   void Abort() override {
     if (file_ != nullptr) std::fclose(file_);
     file_ = nullptr;
-    if (!temp_.empty()) std::remove(temp_.c_str());
+    if (!temp_.empty()) {
+      std::remove(temp_.c_str());
+      DropTemporary(temp_);
+    }
     temp_.clear();
   }
 

@@ -1,6 +1,8 @@
 // flowsift: batch processor for AWS VPC Flow Logs. See README.md and SPEC.md.
 #include <fmt/core.h>
 #include <mimalloc.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
@@ -10,8 +12,10 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <thread>
 
 #include "kernels/target.h"
+#include "pipeline/temporaries.h"
 #include "tools/commands.h"
 #include "tools/heap_pages.h"
 
@@ -32,6 +36,34 @@ const char kDescription[] =
     "  flowsift CMD --help                 flags of one command\n";
 
 constexpr long kDecommitDelayMs = 1000;
+
+// Ctrl-C, `kill` and a closed terminal end the process as they always do (by the signal, exit
+// status 128 + its number), but first its temporaries go (pipeline/temporaries.h): a run killed
+// mid-way left its hidden .OUT.tmp-XXXXXX directory behind. The signals are blocked in every
+// thread (the worker threads, created later, inherit the mask) and taken by one thread with
+// sigwait, which may do what a handler may not (std::filesystem). A signal ignored when the
+// process started (nohup, a shell's background job) stays ignored.
+void RemoveTemporariesOnInterrupt() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_IGN) sigaddset(&set, sig);
+  }
+  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return;
+  std::thread([set] {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) return;
+    flowsift::RemoveTemporariesForExit();
+    std::signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    raise(sig);  // unblocked in this thread, by default: ends the process
+    _exit(128 + sig);
+  }).detach();
+}
 
 // An error message that cannot throw: fmt::print throws when stderr cannot be written, and the
 // exit code must still say what happened.
@@ -58,6 +90,7 @@ int main(int argc, char** argv) {
   // SIGXFSZ, leaving its temporary files behind. Ignored, the write fails with EFBIG instead and
   // takes the path of any failed write: a message naming the file, the temporary removed, exit 3.
   std::signal(SIGXFSZ, SIG_IGN);
+  RemoveTemporariesOnInterrupt();
 
   // mimalloc hands heap memory that stayed free for 25 ms back to the kernel (MADV_DONTNEED),
   // and a run frees and reuses blocks within a second all the time (vectors grown, a window's

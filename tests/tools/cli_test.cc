@@ -1,6 +1,7 @@
 // The flowsift binary as users run it: exit codes (SPEC 2.2), --version, gen, demo.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "tests/test_util.h"
 
@@ -18,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using flowsift::testing::ReadFile;
 using Result = flowsift::testing::CommandResult;  // code, stdout and stderr together
@@ -208,6 +211,33 @@ TEST_F(Cli, GenOverALongSpanNeedsLittleMemory) {
                           "ulimit -v 1000000; ");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("wrote 1000 records"));
+}
+
+// SIGTERM, SIGINT or SIGHUP mid-run end the process by the signal, as before, but its hidden
+// temporary OUT directory goes first (it was left behind). The input is a FIFO that a `sleep`
+// holds open and never writes to, so the run is surely mid-way (reading) when the signal
+// comes, and its temporary exists then.
+TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
+  fs::create_directories(dir_);
+  ASSERT_EQ(::mkfifo((dir_ / "in.log").c_str(), 0600), 0);
+  for (const char* sig : {"TERM", "INT", "HUP"}) {
+    // flowsift runs in the foreground (a script's background jobs ignore SIGINT), as `sh -c`
+    // that writes its pid and execs it; a background loop waits up to 10 s for the temporary
+    // to appear, lists the directory and sends the signal.
+    const Result r = flowsift::testing::RunCommand(
+        "cd '" + dir_.string() + "' && rm -rf out pid; sleep 30 > in.log & writer=$!; " +
+        "( for i in $(seq 100); do ls -A | grep -q '^.out.tmp-' && break; sleep 0.1; done; " +
+        "ls -A; kill -" + sig + " $(cat pid) ) & sh -c 'echo $$ > pid; exec " + FLOWSIFT_BINARY +
+        " run in.log -o out --no-progress'; echo rc=$?; kill $writer; ls -A");
+    EXPECT_THAT(r.out, HasSubstr(".out.tmp-")) << sig;  // it was there
+    const size_t rc = r.out.find("rc=");
+    ASSERT_NE(rc, std::string::npos) << r.out;
+    const std::string after = r.out.substr(rc);
+    const int code = std::string_view(sig) == "TERM" ? 143 : sig[0] == 'I' ? 130 : 129;
+    EXPECT_THAT(after, HasSubstr("rc=" + std::to_string(code))) << sig << ": " << r.out;
+    EXPECT_THAT(after, Not(HasSubstr(".out.tmp-"))) << sig << ": " << r.out;
+    EXPECT_THAT(after, Not(HasSubstr("out\n"))) << sig << ": " << r.out;
+  }
 }
 
 TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {

@@ -1,0 +1,42 @@
+// Paths a command writes under a temporary name before renaming them into place (run's and
+// merge's OUT directory, export's and gen's files). When the process is interrupted (SIGINT,
+// SIGTERM, SIGHUP: tools/flowsift.cc's signal thread), they are removed before it ends, so an
+// interrupted command leaves neither a half-written output nor a hidden temporary behind.
+#ifndef FLOWSIFT_PIPELINE_TEMPORARIES_H_
+#define FLOWSIFT_PIPELINE_TEMPORARIES_H_
+
+#include <filesystem>
+#include <mutex>
+
+namespace flowsift {
+
+// Registers `path` (a file or a directory tree) as temporary.
+void AddTemporary(const std::filesystem::path& path);
+// `path` is no longer temporary: renamed into place or removed.
+void DropTemporary(const std::filesystem::path& path);
+// Hold it across renaming a temporary into place (and DropTemporary after it): an interrupt
+// then removes the temporary before the rename or finds it gone after, never half-published.
+std::unique_lock<std::mutex> LockTemporaries();
+// Removes every registered path and keeps the registry locked for good, so that nothing is
+// published afterwards: for the signal thread, just before the process ends. Returns how many
+// paths could not be removed whole (a writer kept adding files; retried a few times first).
+int RemoveTemporariesForExit();
+
+// The temporary for a scope: registered on construction, dropped on destruction (whatever
+// became of the path).
+class TemporaryPath {
+ public:
+  explicit TemporaryPath(std::filesystem::path path) : path_(std::move(path)) {
+    AddTemporary(path_);
+  }
+  ~TemporaryPath() { DropTemporary(path_); }
+  TemporaryPath(const TemporaryPath&) = delete;
+  TemporaryPath& operator=(const TemporaryPath&) = delete;
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_TEMPORARIES_H_
