@@ -377,13 +377,18 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         rep.lines = b.lines;
         rep.header_lines = b.header_lines;
         rep.blank_lines = b.blank_lines;
-        rep.bad = b.bad_lines;
-        rep.bad_by_reason = b.bad_by_reason;
+        // A mapped file that shrank under us: its zero-filled bytes are not records, and their
+        // "bad lines" are not the file's either (the file's status says what happened).
+        const bool damaged = chunk->Damaged();
+        if (!damaged) {
+          rep.bad = b.bad_lines;
+          rep.bad_by_reason = b.bad_by_reason;
+        }
         // Text for the first bad lines of each reason only: no more can become samples.
         std::array<size_t, kNumLineErrors> texts{};
-        rep.bad_text.resize(b.bad_lines.size());
-        for (size_t i = 0; i < b.bad_lines.size(); ++i) {
-          const BadLine& bl = b.bad_lines[i];
+        rep.bad_text.resize(rep.bad.size());
+        for (size_t i = 0; i < rep.bad.size(); ++i) {
+          const BadLine& bl = rep.bad[i];
           if (texts[static_cast<size_t>(bl.reason)]++ >= kSamplesPerReason) continue;
           const size_t end = std::min<size_t>(chunk->size, bl.offset + kSampleBytes);
           std::string_view text(reinterpret_cast<const char*>(chunk->data) + bl.offset,
@@ -391,8 +396,6 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           rep.bad_text[i] = std::string(text.substr(0, text.find('\n')));
         }
 
-        // A mapped file that shrank under us: its zero-filled bytes are not records.
-        const bool damaged = chunk->Damaged();
         work->parts.resize(parts);
         // With one partition every row updates every table there: no routing needed.
         ColumnVector<uint32_t>& kept = parts == 1 ? work->parts[0].rows : scratch.local().kept;
