@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <regex>
 #include <unordered_map>
 
@@ -466,11 +467,16 @@ class Exporter {
       Fail(ExportStatus::kCorrupt, error);
       return;
     }
-    AsffBatcher batcher([this](std::string_view body) {
+    const auto emit = [this](std::string_view body) {
       if (!write_(body)) return Fail(ExportStatus::kOutput, "");
       ++result_.lines;
       return true;
-    });
+    };
+    // One batcher per account: BatchImportFindings wants every finding's AwsAccountId to be
+    // the calling account's, so a batch holds one account's findings (mixed, a batch partly
+    // failed whatever credentials imported it). The last, partial batches go out at the end,
+    // in account order.
+    std::map<std::string, AsffBatcher> batchers;
     std::string line;
     FindingRow f;
     // The lines are read here rather than with JsonLinesReader to name the exact line of a
@@ -509,15 +515,19 @@ class Exporter {
                      "AwsAccountId with --account ID");
             return;
           }
-          ok = batcher.Add(AsffFinding(f, account, ctx_)
-                               .dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+          ok = batchers.try_emplace(account, emit)
+                   .first->second.Add(
+                       AsffFinding(f, account, ctx_)
+                           .dump(-1, ' ', false, ordered_json::error_handler_t::replace));
           break;
       }
       if (!ok) return;
     }
     MoreRowErrors(bad, path);
     if (!lines.error().empty()) Fail(ExportStatus::kCorrupt, lines.error());
-    if (result_.status != ExportStatus::kOutput) (void)batcher.Flush();
+    for (auto& [account, batcher] : batchers) {
+      if (result_.status == ExportStatus::kOutput || !batcher.Flush()) break;
+    }
   }
 
   const Summary& s_;

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -244,7 +245,7 @@ TEST_P(ExportSchema, EveryLineMatchesItsSchema) {
   } else if (format == "splunk") {
     EXPECT_GT(seen["splunk_hec"], 57);
   } else {
-    EXPECT_EQ(seen["asff_batch"], 1);
+    EXPECT_EQ(seen["asff_batch"], 2);  // one per account of the generated set
   }
 }
 
@@ -542,8 +543,11 @@ TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
     if (std::string(as) == "splunk") {
       EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 + 7);  // 3 windows, 7 findings
     } else if (std::string(as).starts_with("asff")) {
-      ASSERT_EQ(Lines(r.out).size(), 1u);  // one request body, the windows are not findings
-      EXPECT_EQ(Lines(r.out)[0]["Findings"].size(), 7u);
+      // A request body per account (three), the windows are not findings.
+      size_t findings = 0;
+      for (const json& body : Lines(r.out)) findings += body["Findings"].size();
+      EXPECT_EQ(Lines(r.out).size(), 3u);
+      EXPECT_EQ(findings, 7u);
     } else {
       EXPECT_EQ(Lines(r.out).size(), 3u + 7) << as;
     }
@@ -605,18 +609,29 @@ TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
   ASSERT_EQ(r.code, 0) << r.err;
   std::map<std::string, std::string> accounts;  // finding id -> AwsAccountId
   const std::vector<json> bodies = Lines(r.out);
-  ASSERT_EQ(bodies.size(), 1u);
-  for (const json& f : bodies[0]["Findings"]) {
-    accounts[f["Id"]] = f["AwsAccountId"];
-    EXPECT_THAT(f["ProductArn"].get<std::string>(), HasSubstr(":securityhub:us-east-1:"));
+  // A batch per account (BatchImportFindings takes only the caller's account's findings), the
+  // last partial batches in account order.
+  ASSERT_EQ(bodies.size(), 3u);
+  std::vector<std::string> batch_accounts;
+  for (const json& body : bodies) {
+    std::set<std::string> in_batch;
+    for (const json& f : body["Findings"]) {
+      accounts[f["Id"]] = f["AwsAccountId"];
+      in_batch.insert(f["AwsAccountId"]);
+      EXPECT_THAT(f["ProductArn"].get<std::string>(), HasSubstr(":securityhub:us-east-1:"));
+    }
+    ASSERT_EQ(in_batch.size(), 1u) << body.dump();
+    batch_accounts.push_back(*in_batch.begin());
   }
+  EXPECT_THAT(batch_accounts,
+              ::testing::ElementsAre("000000000007", "111122223333", "123456789012"));
   EXPECT_EQ(accounts["flowsift/3f2a9c0d11e5b7a4"], "123456789012");  // from windows.csv
   EXPECT_EQ(accounts["flowsift/5e0c1a9d2b7f4e31"], "000000000007");  // leading zeros kept
   EXPECT_EQ(accounts["flowsift/d0d0d0d0d0d0d0d0"], "111122223333");  // --account
 
   r = Export(*dir_, "small --as asff --account 111122223333 --region cn-north-1");
   ASSERT_EQ(r.code, 0);
-  const json f = Lines(r.out).at(0)["Findings"][0];
+  const json f = Lines(r.out).at(2)["Findings"][0];  // 123456789012's batch
   EXPECT_EQ(f["ProductArn"],
             "arn:aws-cn:securityhub:cn-north-1:123456789012:product/123456789012/default");
   EXPECT_EQ(f["Resources"][0]["Id"],
