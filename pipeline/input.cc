@@ -178,7 +178,13 @@ class Lister {
       unsigned char type = e->d_type;
       if (type == DT_LNK || type == DT_UNKNOWN) {
         struct stat st;
-        if (fstatat(dirfd(d), name, &st, 0) != 0) continue;  // dangling symlink
+        if (fstatat(dirfd(d), name, &st, 0) != 0) {
+          // A dangling symlink is skipped. One that cannot be followed for another reason (no
+          // permission on its target's directory, a loop of links) and has an input's name is
+          // taken like a file: the reader then names why it fails, and the run says so.
+          if (errno != ENOENT && IsInputName(name)) found->push_back(prefix + name);
+          continue;
+        }
         type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
       }
       if (type == DT_DIR) {

@@ -121,6 +121,23 @@ TEST_F(InputTest, SymlinkLoopsAreSearchedOnce) {
             (std::vector<std::string>{Path("d/a.log"), Path("d/c.log"), Path("d/e_link/b.log")}));
 }
 
+// A link in a directory that cannot be followed for a reason other than a missing target (a
+// loop of links, ENOTDIR, no permission) is listed when it has an input's name, so that the
+// reader names the failure: it was skipped like a dangling link, silently.
+TEST_F(InputTest, LinksThatCannotBeFollowedAreListedNotSkipped) {
+  Touch("d/a.log");
+  Touch("plain.log");
+  fs::create_symlink(Path("d/y.log"), Path("d/x.log"));  // x -> y -> x: ELOOP
+  fs::create_symlink(Path("d/x.log"), Path("d/y.log"));
+  fs::create_symlink(Path("plain.log/z"), Path("d/z.log"));  // ENOTDIR
+  fs::create_symlink(Path("plain.log/z"), Path("d/z.md"));   // not an input's name
+  fs::create_symlink(Path("nowhere"), Path("d/gone.log"));   // dangling: skipped
+  const Discovery d = DiscoverInputs({.inputs = {Path("d")}});
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("d/a.log"), Path("d/x.log"), Path("d/y.log"),
+                                                Path("d/z.log")}));
+}
+
 TEST_F(InputTest, FilesFromSkipsBlankLinesAndCarriageReturns) {
   Touch("a.log");
   Touch("d/b.gz");
