@@ -12,6 +12,7 @@
 #include <ctime>
 #include <fstream>
 #include <optional>
+#include <tuple>
 
 #include "kernels/target.h"
 #include "pipeline/cpus.h"
@@ -368,6 +369,19 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
              r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
              r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
              opt.simd_target, opt.out_dir);
+  if (r.bad_lines > 0 && !r.graph.samples.empty()) {
+    // Where to look: the first bad line in input order, and where the rest are described.
+    const BadLineSample& first =
+        *std::min_element(r.graph.samples.begin(), r.graph.samples.end(),
+                          [](const BadLineSample& a, const BadLineSample& b) {
+                            return std::tie(a.file, a.line) < std::tie(b.file, b.line);
+                          });
+    fmt::print(stderr,
+               "flowsift: the first bad line is {}:{}: {}; up to {} samples of each reason: "
+               "`flowsift show {} --table errors` or {}/manifest.json\n",
+               r.graph.files[first.file].outcome.path, first.line, LineErrorName(first.reason),
+               kSamplesPerReason, opt.out_dir, opt.out_dir);
+  }
   if (!f.stats_json.empty()) {
     // From the run, not a parse of its manifest (13 MB for 20,000 inputs: ~0.1 s).
     if (f.stats_json == "-") {

@@ -240,6 +240,28 @@ TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
   }
 }
 
+// Bad lines are counted, and stderr says where the first one is and where the samples are
+// (with --strict the exit code alone said nothing of which line).
+TEST_F(Cli, TheFirstBadLineIsNamedOnStderr) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "a.log") << "version account-id interface-id srcaddr dstaddr srcport "
+                                   "dstport protocol packets bytes start end action log-status\n"
+                                   "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 1 1 2 ACCEPT OK\n"
+                                   "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 1 1 2 ACCEPT OK extra\n"
+                                   "short line\n";
+  const std::string out = (dir_ / "o").string();
+  for (const char* strict : {"", " --strict"}) {
+    fs::remove_all(dir_ / "o");
+    const Result r = RunCli("run " + (dir_ / "a.log").string() + " -o " + out + strict);
+    EXPECT_EQ(r.code, *strict ? 1 : 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("2 bad lines"));
+    EXPECT_THAT(r.out, HasSubstr("the first bad line is " + (dir_ / "a.log").string() +
+                                 ":3: too_many_fields; up to 20 samples of each reason: "
+                                 "`flowsift show " +
+                                 out + " --table errors`"));
+  }
+}
+
 TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
   const Result r = RunCli("run - --files-from - -o " + (dir_ / "o").string() + " < /dev/null");
   EXPECT_EQ(r.code, 2) << r.out;
