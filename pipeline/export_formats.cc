@@ -169,6 +169,7 @@ ordered_json OcsfFinding(const FindingRow& f, std::string_view account, const Ex
   evidence["data"] = f.evidence;
   ordered_json resources = ordered_json::array();
   for (const std::string& i : f.interfaces) {
+    if (i == "-") continue;  // records without an interface-id: not a resource
     ordered_json r = {{"uid", i}, {"type", IsEni(i) ? "AwsEc2NetworkInterface" : "Other"}};
     if (!ctx.region.empty()) {
       r["region"] = ctx.region;
@@ -358,7 +359,9 @@ ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
     event["protocol_number"] = *f.protocol;
     if (!TransportName(*f.protocol).empty()) event["transport"] = TransportName(*f.protocol);
   }
-  if (!f.interfaces.empty()) event["dvc"] = f.interfaces.front();
+  const auto named = std::find_if(f.interfaces.begin(), f.interfaces.end(),
+                                  [](const std::string& i) { return i != "-"; });
+  if (named != f.interfaces.end()) event["dvc"] = *named;
   if (!account.empty()) event["vendor_account"] = account;
   if (!ctx.region.empty()) event["region"] = ctx.region;
   event.update(ordered_json{{"mitre_technique_id", f.mitre},
@@ -376,7 +379,7 @@ ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
                             {"distinct_dsts", f.distinct_dsts},
                             {"evidence", f.evidence}});
   ordered_json hec = {{"time", f.last_seen}};
-  if (!f.interfaces.empty()) hec["host"] = f.interfaces.front();
+  if (named != f.interfaces.end()) hec["host"] = *named;
   hec["source"] = kProduct;
   hec["sourcetype"] = "flowsift:finding";
   hec["event"] = std::move(event);
@@ -398,6 +401,7 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   ordered_json resources = ordered_json::array();
   for (const std::string& i : f.interfaces) {
     if (resources.size() == 32) break;
+    if (i == "-") continue;  // records without an interface-id: not a resource
     ordered_json r = IsEni(i) ? ordered_json{{"Type", "AwsEc2NetworkInterface"},
                                              {"Id", "arn:" + partition + ":ec2:" + region + ":" +
                                                         acct + ":network-interface/" + i}}

@@ -1,5 +1,6 @@
 // Windows as OCSF Network Activity, ECS aws.vpcflow documents and Splunk HEC events, printed
 // directly as JSON text (docs/export.md has the mappings; tests/schemas/ checks them).
+#include <string_view>
 #include <utility>
 
 #include "pipeline/export.h"
@@ -9,6 +10,10 @@ namespace flowsift {
 namespace {
 
 uint64_t Span(uint64_t start, uint64_t end) { return end >= start ? end - start : 0; }
+
+// The interface_id of windows whose records had none is "-" (SPEC 3.1): not an interface, so
+// the SIEM fields for one are left out (as Elastic's integration omits "-" values).
+bool Named(std::string_view interface_id) { return interface_id != "-"; }
 
 // `,"name":value` for each counter, in SPEC 3.1 order; `first` omits the leading comma.
 void AppendCounters(const WindowRow& w, std::string& out, bool first) {
@@ -86,9 +91,12 @@ void WindowEncoder::AppendOcsf(const WindowRow& w, std::string& out) const {
   AppendUint(Span(w.window_start, w.window_end) * 1000, out);
   out += ",\"count\":";
   AppendUint(w.records, out);
-  out += ",\"dst_endpoint\":{\"interface_uid\":";
-  AppendJsonString(w.interface_id, out);
-  out += "},\"traffic\":{\"bytes\":";
+  if (Named(w.interface_id)) {
+    out += ",\"dst_endpoint\":{\"interface_uid\":";
+    AppendJsonString(w.interface_id, out);
+    out += '}';
+  }
+  out += ",\"traffic\":{\"bytes\":";
   AppendUint(w.bytes, out);
   out += ",\"packets\":";
   AppendUint(w.packets, out);
@@ -124,9 +132,13 @@ void WindowEncoder::AppendEcs(const WindowRow& w, std::string& out) const {
   AppendUint(w.bytes, out);
   out += ",\"packets\":";
   AppendUint(w.packets, out);
-  out += "},\"aws\":{\"vpcflow\":{\"interface_id\":";
-  AppendJsonString(w.interface_id, out);
-  out += ",\"records\":";
+  out += "},\"aws\":{\"vpcflow\":{";
+  if (Named(w.interface_id)) {
+    out += "\"interface_id\":";
+    AppendJsonString(w.interface_id, out);
+    out += ',';
+  }
+  out += "\"records\":";
   AppendUint(w.records, out);
   out += ",\"packets\":";
   AppendUint(w.packets, out);
@@ -142,15 +154,19 @@ void WindowEncoder::AppendEcs(const WindowRow& w, std::string& out) const {
 void WindowEncoder::AppendSplunk(const WindowRow& w, std::string& out) const {
   out += "{\"time\":";
   AppendUint(w.window_start, out);
-  out += ",\"host\":";
-  AppendJsonString(w.interface_id, out);
+  if (Named(w.interface_id)) {
+    out += ",\"host\":";
+    AppendJsonString(w.interface_id, out);
+  }
   out += R"(,"source":"flowsift","sourcetype":"flowsift:window","event":{)"
          R"("vendor_product":"flowsift","vendor_account":)";
   AppendJsonString(w.account_id, out);
-  out += ",\"dvc\":";
-  AppendJsonString(w.interface_id, out);
-  out += ",\"interface_id\":";
-  AppendJsonString(w.interface_id, out);
+  if (Named(w.interface_id)) {
+    out += ",\"dvc\":";
+    AppendJsonString(w.interface_id, out);
+    out += ",\"interface_id\":";
+    AppendJsonString(w.interface_id, out);
+  }
   out += region_;
   out += ",\"window_start\":";
   AppendUint(w.window_start, out);

@@ -23,6 +23,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -592,6 +593,45 @@ TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
   r = Export(*dir_, "corrupt --as asff --account 111122223333");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("cannot open corrupt/findings.jsonl.zst"));
+}
+
+// Windows and findings of records without an interface-id have the interface "-": not an
+// interface, so no SIEM field names it (interface_uid, aws.vpcflow.interface_id, HEC host and
+// dvc, ASFF and OCSF resources); an ASFF finding with no other interface names its source.
+TEST_F(ExportTest, TheMissingInterfaceIsNotExportedAsOne) {
+  const fs::path out = *dir_ / "nameless";
+  fs::remove_all(out);
+  fs::copy(*dir_ / "small", out);
+  // "-" sorts before "eni-": the rows stay in order.
+  WriteZstd(out / kWindowsFile,
+            Replace(flowsift::testing::ReadZstd(out / kWindowsFile), "eni-0a1b2c3d4e5f60718", "-"));
+  WriteZstd(out / kFindingsFile,
+            Replace(Replace(kFindings, "IFACE_A", "-"), "IFACE_B", "eni-0f00000000000000b"));
+  for (const char* as : {"ocsf", "ecs", "splunk", "asff"}) {
+    // --account for eni-0ffffffffffffffff's finding, which is in no window.
+    const Result r = Export(*dir_, std::string("nameless --account 111122223333 --as ") + as);
+    ASSERT_EQ(r.code, 0) << as << ": " << r.err;
+    for (const char* field :
+         {"\"interface_uid\":\"-\"", "\"interface_id\":\"-\"", "\"host\":\"-\"", "\"dvc\":\"-\"",
+          "\"uid\":\"-\"", "\"Id\":\"-\"", "network-interface/-"}) {
+      EXPECT_THAT(r.out, Not(HasSubstr(field))) << as;
+    }
+    if (std::string_view(as) == "asff") {
+      bool fell_back = false;
+      for (const json& body : Lines(r.out)) {
+        for (const json& f : body["Findings"]) {
+          if (f["Id"] == "flowsift/3f2a9c0d11e5b7a4") {
+            EXPECT_EQ(f["Resources"].size(), 1u);
+            EXPECT_EQ(f["Resources"][0]["Id"], "203.0.113.12");  // its source
+            fell_back = true;
+          }
+        }
+      }
+      EXPECT_TRUE(fell_back);
+    } else {
+      EXPECT_THAT(r.out, HasSubstr("eni-0f00000000000000b")) << as;  // the named one stays
+    }
+  }
 }
 
 TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
