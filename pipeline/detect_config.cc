@@ -2,6 +2,8 @@
 // by --print-config, the manifest and the README.
 #include <charconv>
 #include <cmath>
+#include <map>
+#include <string>
 #include <variant>
 
 #include "pipeline/detect.h"
@@ -133,6 +135,7 @@ bool ParseF64(std::string_view v, double* out) {
 bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::string* error) {
   DetectOptions o = *options;
   size_t line_no = 0;
+  std::map<std::string, size_t> given;  // key -> the line that set it
   while (!text.empty()) {
     const size_t nl = text.find('\n');
     std::string line = Trim(text.substr(0, nl));
@@ -149,6 +152,10 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
     if (eq == std::string::npos) return fail("expected `key = value`, got `" + line + "`");
     const std::string name = Trim(std::string_view(line).substr(0, eq));
     const std::string value = Trim(std::string_view(line).substr(eq + 1));
+    // A key given twice is a mistake (a pasted block, a merge): which one was meant?
+    if (const auto [it, fresh] = given.try_emplace(name, line_no); !fresh) {
+      return fail(name + " is given twice (line " + std::to_string(it->second) + " too)");
+    }
     if (name == "detection.enabled") {
       if (value != "true" && value != "false") return fail("detection.enabled is true or false");
       o.enabled = value == "true";
@@ -165,10 +172,23 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
       uint64_t x = 0;
       if (!ParseU64(value, &x)) return fail(name + " wants a whole number, got `" + value + "`");
       if (x == 0 && name.ends_with(".window")) return fail(name + " must be at least 1 second");
+      // A count or size threshold of 0 makes every key a finding (152 port scans in benign
+      // traffic with port_scan.min_ports = 0); only the baseline's floor may be 0 (no floor).
+      if (x == 0 && name.find(".min_") != std::string::npos &&
+          name != "exfiltration.baseline_min_bytes") {
+        return fail(name + " must be at least 1 (0 would make every key a finding)");
+      }
       o.** m = x;
     } else if (const F64* f = std::get_if<F64>(&key->member)) {
       double x = 0;
       if (!ParseF64(value, &x)) return fail(name + " wants a number, got `" + value + "`");
+      // A negative z-score or a ratio of 0 or less makes every window "above its baseline".
+      if ((name.ends_with("_z") || name.ends_with(".z")) && x < 0) {
+        return fail(name + " must be 0 or more, got `" + value + "`");
+      }
+      if (name.ends_with("ratio") && !(x > 0)) {
+        return fail(name + " must be above 0, got `" + value + "`");
+      }
       o.** f = x;
     } else {
       std::vector<uint16_t> ports;

@@ -1214,7 +1214,25 @@ TEST(DetectConfig, OverridesAndErrors) {
   EXPECT_NE(err.find("line 2"), std::string::npos);
   EXPECT_FALSE(ParseDetectConfig("scan_trw.theta1 = 0.9\n", &bad, &err));
   EXPECT_FALSE(ParseDetectConfig("port_scan.window = 0\n", &bad, &err));
+  // Thresholds that would make everything a finding, and a key given twice.
+  for (const char* text :
+       {"port_scan.min_ports = 0\n", "ddos_fan_in.min_sources = 0\n",
+        "exfiltration.min_bytes = 0\n", "reject_spike.z = -1\n", "reject_spike.ratio = 0\n",
+        "ddos_fan_in.ratio = -2\n", "exfiltration.baseline_z = -0.5\n"}) {
+    EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
+    EXPECT_NE(err.find("must be"), std::string::npos) << text << ": " << err;
+  }
+  EXPECT_FALSE(
+      ParseDetectConfig("port_scan.min_ports = 20\n\nport_scan.min_ports = 30\n", &bad, &err));
+  EXPECT_EQ(err, "line 3: port_scan.min_ports is given twice (line 1 too)");
   EXPECT_EQ(bad.scan_min_ports, DetectOptions{}.scan_min_ports);  // untouched on error
+  // Zero stays valid where it means "none": the baseline's byte floor, an empty port list.
+  ASSERT_TRUE(
+      ParseDetectConfig("exfiltration.baseline_min_bytes = 0\nreject_spike.z = 0\n"
+                        "brute_force.ports =\n",
+                        &o, &err))
+      << err;
+  EXPECT_TRUE(o.brute_ports.empty());
 
   // The printed defaults parse back to the defaults.
   DetectOptions round;
