@@ -153,6 +153,20 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
 
 int RunGen(const GenFlags& f) {
   std::string error;
+  // A file where the directory should be (or in its path) is a usage error, named as such,
+  // not std::filesystem's "cannot create directories: Not a directory" and exit 3.
+  for (fs::path p = fs::path(f.out_dir).lexically_normal(); !p.empty() && p != p.root_path();
+       p = p.parent_path()) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(p, ec);
+    if (fs::exists(st) && !fs::is_directory(st)) {
+      throw CLI::ValidationError(
+          "--out", p == fs::path(f.out_dir).lexically_normal()
+                       ? f.out_dir + " is a file, not a directory"
+                       : f.out_dir + ": " + p.string() + " is a file, not a directory");
+    }
+    if (!p.has_relative_path() || p.parent_path() == p) break;
+  }
   const Format format = ParseFormatFlag(f.format);
   const std::optional<std::vector<AttackKind>> attacks = ParseAttackList(f.attacks, &error);
   if (!attacks) throw CLI::ValidationError("--attacks", error);

@@ -203,6 +203,17 @@ TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
   }
 }
 
+// -o naming a file (or a path through one) is a usage error saying so.
+TEST_F(Cli, GenIntoAFileIsAUsageError) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "afile") << "x";
+  for (const std::string out : {"afile", "afile/sub"}) {
+    const Result r = RunCli("gen -o " + (dir_ / out).string() + " --records 10");
+    EXPECT_EQ(r.code, 2) << out << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr((dir_ / "afile").string() + " is a file, not a directory"));
+  }
+}
+
 // The periodic look-alikes stop at their budget (a tenth of the records) instead of being made
 // for every 5 minutes of the span and then dropped: a year of 1,000 records ran out of memory
 // (~14 GB; 392 MB for 240 hours). 1 GB of address space is plenty now.
