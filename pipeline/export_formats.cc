@@ -190,8 +190,10 @@ ordered_json OcsfFinding(const FindingRow& f, std::string_view account, const Ex
           {"status_id", 1},
           {"status", "New"},
           {"time", Millis(f.last_seen)},
-          {"start_time", Millis(f.window_start)},
-          {"end_time", Millis(f.window_end)},
+          // The window and the activity together: a TRW verdict or a baseline finding has
+          // flows outside its window, and `time` (last_seen) must lie in [start, end].
+          {"start_time", Millis(std::min(f.window_start, f.first_seen))},
+          {"end_time", Millis(std::max(f.window_end, f.last_seen))},
           {"count", f.flows},
           {"message", f.summary},
           {"finding_info",
@@ -217,7 +219,9 @@ ordered_json OcsfFinding(const FindingRow& f, std::string_view account, const Ex
             {"packets", f.packets},
             {"bytes", f.bytes},
             {"distinct_dst_ports", f.distinct_dst_ports},
-            {"distinct_dsts", f.distinct_dsts}}}};
+            {"distinct_dsts", f.distinct_dsts},
+            {"window_start", Millis(f.window_start)},
+            {"window_end", Millis(f.window_end)}}}};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -232,6 +232,10 @@ TEST_P(ExportSchema, EveryLineMatchesItsSchema) {
       schema = "asff_batch";
     }
     ++seen[schema];
+    if (line.contains("start_time")) {  // OCSF: the event's time lies in its interval
+      EXPECT_LE(line["start_time"].get<uint64_t>(), line["time"].get<uint64_t>()) << line.dump();
+      EXPECT_LE(line["time"].get<uint64_t>(), line["end_time"].get<uint64_t>()) << line.dump();
+    }
     const std::vector<std::string> errors = schemas[schema].Validate(line);
     EXPECT_TRUE(errors.empty()) << schema << ": " << ::testing::PrintToString(errors) << "\n"
                                 << line.dump();
@@ -632,6 +636,30 @@ TEST_F(ExportTest, TheMissingInterfaceIsNotExportedAsOne) {
       EXPECT_THAT(r.out, HasSubstr("eni-0f00000000000000b")) << as;  // the named one stays
     }
   }
+}
+
+// A finding's flows may lie outside its window (a TRW verdict spans windows): OCSF's interval
+// covers both, so `time` (last_seen) is inside it; the window is kept in `unmapped`.
+TEST_F(ExportTest, OcsfFindingTimeLiesInItsInterval) {
+  const fs::path out = *dir_ / "spanning";
+  fs::remove_all(out);
+  fs::copy(*dir_ / "small", out);
+  std::string line = std::string(kFindings).substr(0, std::string(kFindings).find('\n') + 1);
+  line = Replace(Replace(Replace(line, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
+                         "\"first_seen\":1700000000", "\"first_seen\":1699999000"),
+                 "\"last_seen\":1700000060", "\"last_seen\":1700009000");
+  WriteZstd(out / kFindingsFile, line);
+  const Result r = Export(*dir_, "spanning --as ocsf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<json> lines = Lines(r.out);
+  ASSERT_FALSE(lines.empty());
+  const json& f = lines.back();
+  ASSERT_EQ(f["class_uid"], 2004);
+  EXPECT_EQ(f["time"], 1700009000000u);
+  EXPECT_EQ(f["start_time"], 1699999000000u);  // first_seen, before the window
+  EXPECT_EQ(f["end_time"], 1700009000000u);    // last_seen, after it
+  EXPECT_EQ(f["unmapped"]["window_start"], 1699999800000u);
+  EXPECT_EQ(f["unmapped"]["window_end"], 1700000100000u);
 }
 
 TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
