@@ -341,10 +341,21 @@ class ZstdDecoder final : public Decoder {
     if (dctx_ == nullptr) throw std::bad_alloc();
     ZSTD_outBuffer out{dst, cap, 0};
     for (;;) {
-      ZSTD_inBuffer in{in_->data(), in_->avail(), 0};
+      ZSTD_inBuffer in{in_->data(), std::min(in_->avail(), max_in_), 0};
       const size_t before = out.pos;
       const size_t ret = ZSTD_decompressStream(dctx_, &out, &in);
       in_->Consume(in.pos);
+      if (ZSTD_isError(ret) && in.pos == 0 && out.pos == before && !in_frame_ &&
+          max_in_ == SIZE_MAX) {
+        // With a whole frame in the input and room for all of its content, zstd decodes it in
+        // one pass, and a damaged block then returns an error with nothing produced: a 1.4 MB
+        // frame damaged in its last block lost all 12,500 lines. Decoded again from its start,
+        // given a slice of input at a time, it streams block by block, and the blocks before
+        // the damage are kept. The frame's bytes were not consumed; its state is reset.
+        ZSTD_DCtx_reset(dctx_, ZSTD_reset_session_only);
+        max_in_ = kStreamSlice;
+        continue;
+      }
       if (ZSTD_isError(ret)) {
         *n += out.pos;
         *fault = {FileStatus::kCorrupt, "corrupt zstd data in frame " +
@@ -357,13 +368,16 @@ class ZstdDecoder final : public Decoder {
         // A frame ends; the decoder stops there, the next frame starts with the next call.
         ++frames_;
         in_frame_ = false;
+        max_in_ = SIZE_MAX;
         if (out.pos == out.size) break;
         if (in_->avail() != 0) continue;
       } else if (in.pos > 0 || out.pos > before) {
         in_frame_ = true;
       }
       if (out.pos == out.size) break;
-      // Output not full: the decoder has flushed everything it can and wants input.
+      // Output not full: the decoder has flushed everything it can and wants input: the
+      // next slice, or else it stalled on what it was given.
+      if (in_->avail() != 0 && in.pos == in.size) continue;
       if (in_->avail() != 0) {
         *n += out.pos;
         *fault = {FileStatus::kCorrupt,
@@ -390,10 +404,15 @@ class ZstdDecoder final : public Decoder {
   }
 
  private:
+  // Small: a call that fails returns none of the output it made (output->pos is set at its
+  // end only), so the blocks decoded in the failing call are lost; with 1 KiB of input a call
+  // that is at most the block or two it completes, as `zstd -dc` loses.
+  static constexpr size_t kStreamSlice = 1024;
   RawInput* in_;
   ZSTD_DCtx* dctx_;
   bool in_frame_ = false;
   uint64_t frames_ = 0;
+  size_t max_in_ = SIZE_MAX;  // input given a call: kStreamSlice while a damaged frame is redone
 };
 
 Compression CompressionOf(const uint8_t* p, size_t n) {
