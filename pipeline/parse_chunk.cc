@@ -648,11 +648,12 @@ class ChunkParser {
   }
 
   // The id of `text` in col.dict, adding it (as `span`) when new. `table`: open addressing
-  // over dict ids, 1 + id per slot, 0 empty, at most half full.
+  // over dict ids, 1 + id per slot, 0 empty, at most half full. It holds every id, the short
+  // names' too (ShortNames adds those to col.dict without it), so it grows to fit them all.
   uint32_t Intern(Column& col, std::vector<uint32_t>& table, FieldSpan span,
                   std::string_view text) {
     if ((col.dict.size() + 1) * 2 > table.size()) {
-      table.assign(table.empty() ? 256 : table.size() * 2, 0);
+      table.assign(std::max<size_t>(256, std::bit_ceil((col.dict.size() + 1) * 2)), 0);
       const size_t mask = table.size() - 1;
       for (uint32_t id = 0; id < col.dict.size(); ++id) {
         size_t i = InternHash(Text(col.dict[id])) & mask;

@@ -435,6 +435,35 @@ TEST(ParseChunk, InterfaceIdsAreInternedPerChunk) {
   EXPECT_TRUE(p.batch.Find(Field::kAccountId)->ids.empty());
 }
 
+// The table of long names (over 24 bytes) holds every dict id, short names' too, so when the
+// first long name comes after hundreds of short ones, or many short ones came between two
+// long ones, the table grows to fit them all at once: it doubled once, and 300 short names
+// then a long one filled its 256 slots and the insert probed forever (a v2 file with a
+// Transit Gateway attachment id, or a column shifted by a foreign line, hung the run).
+TEST(ParseChunk, ALongNameAfterManyShortOnesIsInterned) {
+  std::string text;
+  std::vector<std::string> expected;
+  const auto add = [&](const std::string& name) {
+    text += "2 123 " + name + " 1.2.3.4 5.6.7.8 1 2 6 3 4 1 2 ACCEPT OK\n";
+    expected.push_back(name);
+  };
+  for (int i = 0; i < 300; ++i) add("eni-" + std::to_string(100000 + i));
+  add("tgw-attach-0123456789abcdef0");
+  for (int i = 300; i < 2000; ++i) add("eni-" + std::to_string(100000 + i));
+  add("tgw-attach-0123456789abcdef1");
+  add("tgw-attach-0123456789abcdef0");
+  const Parsed p = Parse(text);
+  ASSERT_EQ(p.batch.rows, expected.size());
+  const Column* c = p.batch.Find(Field::kInterfaceId);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->dict.size(), 2002u);
+  const uint8_t* bytes = reinterpret_cast<const uint8_t*>(p.text.data());
+  for (size_t r = 0; r < expected.size(); ++r) {
+    ASSERT_EQ(LocalText(c, c->ids[r], bytes), expected[r]) << r;
+  }
+  EXPECT_EQ(c->ids[300], c->ids[2002]);
+}
+
 // A run parses each chunk into the storage of a batch it is done with (and reuses the
 // scratch's check-only columns): the result equals a fresh parse, whatever the recycled batch
 // held: more rows, bad lines, another format, other wanted fields.
