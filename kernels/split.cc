@@ -258,6 +258,47 @@ DelimiterCounts IndexDelimiters(const uint8_t* HWY_RESTRICT in, size_t size,
   return c;
 }
 
+// Bit i: p[i] is '\n'; and bit i: p[i] is in 'a'..'z' (as signed bytes, 0x80..0xFF are
+// negative and fail the first compare).
+HWY_INLINE void LineStartMasks(const uint8_t* HWY_RESTRICT p, uint64_t* newline, uint64_t* lower) {
+  uint64_t nl = 0, lo = 0;
+#if HWY_TARGET == HWY_SCALAR
+  for (size_t i = 0; i < 64; ++i) {
+    nl |= uint64_t{p[i] == '\n'} << i;
+    lo |= uint64_t{p[i] >= 'a' && p[i] <= 'z'} << i;
+  }
+#else
+  const hn::ScalableTag<uint8_t> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  constexpr size_t kN = hn::MaxLanes(d);
+  const auto newline_v = hn::Set(d, '\n');
+  const auto before_a = hn::Set(di, 'a' - 1);
+  const auto after_z = hn::Set(di, 'z' + 1);
+  for (size_t i = 0; i < 64; i += kN) {
+    const auto v = hn::LoadU(d, p + i);
+    const auto vi = hn::BitCast(di, v);
+    nl |= MaskBits(d, hn::Eq(v, newline_v)) << i;
+    lo |= MaskBits(di, hn::And(hn::Gt(vi, before_a), hn::Lt(vi, after_z))) << i;
+  }
+#endif
+  *newline = nl;
+  *lower = lo;
+}
+
+size_t FindLowercaseLineStart(const uint8_t* HWY_RESTRICT in, size_t size) {
+  uint64_t carry = 0;  // the previous block's last byte was a newline
+  for (size_t pos = 0; pos < size; pos += 64) {
+    PrefetchLineAhead(in + pos, kTextAhead);
+    uint64_t nl, lower;
+    LineStartMasks(in + pos, &nl, &lower);
+    if (HWY_UNLIKELY(size - pos < 64)) lower &= (uint64_t{1} << (size - pos)) - 1;
+    const uint64_t starts = ((nl << 1) | carry) & lower;
+    carry = nl >> 63;
+    if (HWY_UNLIKELY(starts != 0)) return pos + static_cast<size_t>(std::countr_zero(starts));
+  }
+  return size;
+}
+
 // NOLINTNEXTLINE(google-readability-namespace-comments)
 }  // namespace HWY_NAMESPACE
 }  // namespace flowsift::kernels
@@ -267,6 +308,18 @@ HWY_AFTER_NAMESPACE();
 namespace flowsift::kernels {
 
 HWY_EXPORT(IndexDelimiters);
+HWY_EXPORT(FindLowercaseLineStart);
+
+size_t FindLowercaseLineStart(const uint8_t* in, size_t size) {
+  return HWY_DYNAMIC_DISPATCH(FindLowercaseLineStart)(in, size);
+}
+
+size_t FindLowercaseLineStartScalar(const uint8_t* in, size_t size) {
+  for (size_t i = 1; i < size; ++i) {
+    if (in[i - 1] == '\n' && in[i] >= 'a' && in[i] <= 'z') return i;
+  }
+  return size;
+}
 
 DelimiterCounts IndexDelimiters(const uint8_t* in, size_t size, uint32_t* delims,
                                 uint32_t* line_ends, uint32_t* oddities) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 namespace flowsift {
 namespace {
@@ -53,10 +54,15 @@ constexpr std::string_view kTgwDefault =
 const FieldInfo& InfoOf(Field f) { return kFieldInfo[static_cast<size_t>(f)]; }
 
 Field FieldByName(std::string_view name) {
-  for (size_t i = 0; i < kNumFields; ++i) {
-    if (kFieldInfo[i].name == name) return static_cast<Field>(i);
-  }
-  return Field::kUnknown;
+  // A hash map: the reader looks up the first word of every line that starts with a lowercase
+  // letter (a format whose first field is flow-direction: "ingress", "egress" on every line).
+  static const std::unordered_map<std::string_view, Field> kByName = [] {
+    std::unordered_map<std::string_view, Field> m;
+    for (size_t i = 0; i < kNumFields; ++i) m.emplace(kFieldInfo[i].name, static_cast<Field>(i));
+    return m;
+  }();
+  const auto it = kByName.find(name);
+  return it == kByName.end() ? Field::kUnknown : it->second;
 }
 
 FieldSet AllFields() { return FieldSet().set(); }

@@ -375,7 +375,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         rep.reader_errors = chunk->reader_errors;
         rep.outcome = chunk->outcome;
         rep.lines = b.lines;
-        rep.header_lines = b.header_lines;
+        rep.header_lines = b.header_lines + chunk->header_lines;
         rep.blank_lines = b.blank_lines;
         // A mapped file that shrank under us: its zero-filled bytes are not records, and their
         // "bad lines" are not the file's either (the file's status says what happened).

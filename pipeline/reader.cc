@@ -12,8 +12,10 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <utility>
 
+#include "kernels/split.h"
 #include "kernels/types.h"
 #include "pipeline/mapped_file.h"
 
@@ -576,7 +578,8 @@ class FileReader::Impl {
       const Cut cut = CutLines(window_ + begin_, len_ - begin_, done_, target);
       switch (cut.kind) {
         case CutKind::kChunk:
-          return Emit(cut.size);
+          if (std::optional<Chunk> c = Emit(cut.size)) return c;
+          break;  // a header line with another field order was consumed: cut again
         case CutKind::kTooLong:
           SkipLongLine();
           break;
@@ -800,6 +803,51 @@ class FileReader::Impl {
     ++lines_before_;
   }
 
+  // A header line inside the file that names another field order (`cat a.log b.log` of two
+  // formats, gzip members or zstd frames of different files joined): the lines after it are
+  // in its format. Its offset in p[0, n) (whole lines), or n if there is none; *other gets its
+  // format. Lines that start with a lowercase letter are the candidates (kernels::
+  // FindLowercaseLineStart, one vector pass: no data line of the AWS presets is one); a
+  // candidate is a header when its first word is a known field name and Format::FromHeaderLine
+  // takes it. A header of the current format is left to the parser, which counts it.
+  size_t FindOtherHeader(const uint8_t* p, size_t n, std::optional<Format>* other) const {
+    size_t i = n != 0 && p[0] >= 'a' && p[0] <= 'z' ? 0 : kernels::FindLowercaseLineStart(p, n);
+    while (i < n) {
+      const uint8_t* line = p + i;
+      size_t word = 0;
+      while (i + word < n && ((line[word] >= 'a' && line[word] <= 'z') || line[word] == '-')) {
+        ++word;
+      }
+      const uint8_t after = i + word < n ? line[word] : '\n';
+      if ((after == ' ' || after == '\t' || after == '\r' || after == '\n') &&
+          FieldByName({reinterpret_cast<const char*>(line), word}) != Field::kUnknown) {
+        const void* nl = memchr(line, '\n', n - i);
+        std::string_view text(reinterpret_cast<const char*>(line),
+                              nl ? static_cast<const uint8_t*>(nl) - line : n - i);
+        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        std::optional<Format> header = Format::FromHeaderLine(text);
+        if (header && !(*header == *format_)) {
+          *other = std::move(header);
+          return i;
+        }
+      }
+      i += kernels::FindLowercaseLineStart(line, n - i);
+    }
+    return n;
+  }
+
+  // Consumes the header line at window_[begin_] (within the next `size` bytes) found by
+  // FindOtherHeader: the file's format from the next line on.
+  void SwitchFormat(Format format, size_t size) {
+    const void* nl = memchr(window_ + begin_, '\n', size);
+    const size_t consumed = nl ? static_cast<const uint8_t*>(nl) - (window_ + begin_) + 1 : size;
+    format_ = std::make_shared<const Format>(std::move(format));
+    begin_ += consumed;
+    offset_ += consumed;
+    ++lines_before_;
+    ++header_lines_;
+  }
+
   // The window starts at a line with no newline in its first kMaxLineBytes bytes: drops it up
   // to and including its newline, reading through as many windows as it spans.
   void SkipLongLine() {
@@ -828,6 +876,15 @@ class FileReader::Impl {
 
   std::optional<Chunk> Emit(size_t size) {
     if (mapped_ && !Intact(offset_, size)) return Final();
+    if (options_.detect_header) {
+      std::optional<Format> other;
+      const size_t at = FindOtherHeader(window_ + begin_, size, &other);
+      if (at == 0) {
+        SwitchFormat(std::move(*other), size);
+        return std::nullopt;
+      }
+      size = at;  // the chunk ends before it
+    }
     Chunk c;
     c.file = index_;
     c.seq = seq_++;
@@ -836,9 +893,11 @@ class FileReader::Impl {
     c.format = format_;
     c.offset = offset_;
     c.lines_before = lines_before_;
+    c.header_lines = header_lines_;
     c.reader_errors = std::move(reader_errors_);
     reader_errors_.clear();
     lines_before_ = 0;
+    header_lines_ = 0;
     if (mapped_) {
       c.keepalive = mapped_;
       c.mapped = mapped_.get();
@@ -923,6 +982,7 @@ class FileReader::Impl {
     c.format = format_ ? format_ : std::make_shared<const Format>(Format::Default());
     c.offset = offset_;
     c.lines_before = lines_before_;
+    c.header_lines = header_lines_;
     c.reader_errors = std::move(reader_errors_);
     c.last = true;
     c.outcome = std::make_shared<const FileOutcome>(outcome_);
@@ -956,6 +1016,7 @@ class FileReader::Impl {
 
   uint32_t seq_ = 0;
   uint32_t lines_before_ = 0;
+  uint32_t header_lines_ = 0;  // of lines_before_: headers that switched the format
   std::vector<ReaderLineError> reader_errors_;
 };
 

@@ -84,10 +84,14 @@ struct Chunk {
   uint32_t seq = 0;   // 0, 1, 2 ... within the file
   const uint8_t* data = nullptr;
   size_t size = 0;
-  std::shared_ptr<const Format> format;  // the file's header, or the default / --format one
+  std::shared_ptr<const Format> format;  // the header above data[0], or the default / --format
   uint64_t offset = 0;                   // of data[0] in the decompressed file
   uint32_t lines_before = 0;  // lines consumed by the reader between the previous chunk's data
                               // and data[0]: the header line, lines skipped as too long
+  // Of lines_before: header lines with another field order than the file's so far, which
+  // switched `format` (FileReader reads a file of several formats joined, each line by the
+  // header above it).
+  uint32_t header_lines = 0;
   std::vector<ReaderLineError> reader_errors;
   std::shared_ptr<const void> keepalive;  // owns the bytes (mapping or buffer)
   const MappedFile* mapped = nullptr;     // the mapping data points into, or null

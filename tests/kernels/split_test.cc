@@ -1,5 +1,5 @@
-// IndexDelimiters (every Highway target) against IndexDelimitersScalar; the column kernels
-// reading spans from its index.
+// IndexDelimiters and FindLowercaseLineStart (every Highway target) against their scalar
+// references; the column kernels reading spans from the delimiter index.
 #include "kernels/split.h"
 
 #include <gtest/gtest.h>
@@ -167,6 +167,66 @@ TEST(IndexDelimiters, TextRightBeforeAnInaccessiblePage) {
         [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, in, len), want) << "len " << len; });
   }
   munmap(map, pages * page);
+}
+
+// Every offset FindLowercaseLineStart reports, walking from each report to the next as the
+// reader does.
+template <class Fn>
+std::vector<size_t> LineStartsOf(Fn fn, const uint8_t* in, size_t size) {
+  std::vector<size_t> starts;
+  for (size_t i = 0;;) {
+    const size_t j = fn(in + i, size - i);
+    if (j == size - i) return starts;
+    i += j;
+    starts.push_back(i);
+  }
+}
+
+TEST(FindLowercaseLineStart, HandWrittenLines) {
+  // Offset 0 is the caller's; '-', digits, capitals, bytes >= 0x80 and '{' / '`' (the
+  // neighbours of the range) start no candidate; a blank line's newline does not either.
+  const std::string text = "version\n2 a\nsrcaddr x\n\nb\nZ\n-\n{\n`\n\xE2\x80\x8B\nz";
+  const PaddedBuffer buf(text, 1);
+  const std::vector<size_t> want{12, 23, 37};
+  EXPECT_EQ(LineStartsOf(FindLowercaseLineStartScalar, buf.data(), buf.size()), want);
+  ForEachTarget([&](const char*) {
+    EXPECT_EQ(LineStartsOf(FindLowercaseLineStart, buf.data(), buf.size()), want);
+  });
+}
+
+TEST(FindLowercaseLineStart, ALetterPastTheEndIsNotALineStart) {
+  // The text ends with a newline and its padding is lowercase: nothing is reported, at any
+  // length and alignment (a newline as the last byte of a 64-byte block included).
+  ForEachTarget([&](const char*) {
+    for (size_t len = 1; len <= 3 * 64 + 1; ++len) {
+      std::string text(len - 1, 'x');
+      text += '\n';
+      std::vector<uint8_t> storage(len + 2 * kPadding + 64, 'a');
+      uint8_t* in = storage.data() + len % 64;
+      std::copy(text.begin(), text.end(), in);
+      ASSERT_EQ(FindLowercaseLineStart(in, len), len) << "len " << len;
+      // The same text one byte longer: the letter after the newline is data.
+      in[len] = 'a';
+      ASSERT_EQ(FindLowercaseLineStart(in, len + 1), len) << "len " << len;
+    }
+  });
+}
+
+TEST(FindLowercaseLineStart, EveryLengthAndMisalignmentMatchesScalar) {
+  std::mt19937_64 rng(4242);
+  static constexpr char kBytes[] = "\n\n\naz2-A \x80{`";
+  ForEachTarget([&](const char*) {
+    for (size_t len = 0; len <= 4 * 64 + 1; ++len) {
+      std::string text(len, ' ');
+      for (char& c : text) c = kBytes[rng() % (sizeof(kBytes) - 1)];
+      for (size_t misalign = 0; misalign < 64; misalign += (len < 70 ? 1 : 7)) {
+        const PaddedBuffer buf(text, misalign);
+        ASSERT_EQ(LineStartsOf(FindLowercaseLineStart, buf.data(), buf.size()),
+                  LineStartsOf(FindLowercaseLineStartScalar, buf.data(), buf.size()))
+            << "len " << len << " misalign " << misalign;
+      }
+    }
+  });
 }
 
 // The parser hands the column kernels a run of simple lines as a strided view of the

@@ -131,7 +131,18 @@ struct ReadResult {
   std::string text;  // the chunks' bytes, concatenated
   std::vector<size_t> sizes;
   std::vector<std::shared_ptr<const Format>> formats;
+  uint64_t header_lines = 0;  // the reader's (a format switched) and the parser's
+  uint64_t bytes_total = 0;   // the sum of the records' bytes field
 };
+
+uint64_t SumOfBytes(const ParsedBatch& b) {
+  const Column* c = b.Find(Field::kBytes);
+  uint64_t sum = 0;
+  for (size_t r = 0; c != nullptr && r < b.rows; ++r) {
+    if (c->status[r] == kernels::FieldStatus::kOk) sum += c->u64[r];
+  }
+  return sum;
+}
 
 ReadResult ReadAll(InputFile file, ReadOptions options = {}) {
   ReadResult r;
@@ -160,6 +171,8 @@ ReadResult ReadAll(InputFile file, ReadOptions options = {}) {
     for (size_t k = 0; k < kNumLineErrors; ++k) r.bad_counts[k] += b.bad_by_reason[k];
     numbers.Advance(*c, b.lines);
     r.records += b.rows;
+    r.header_lines += c->header_lines + b.header_lines;
+    r.bytes_total += SumOfBytes(b);
     r.text.append(reinterpret_cast<const char*>(c->data), c->size);
     r.sizes.push_back(c->size);
     r.formats.push_back(c->format);
@@ -185,6 +198,8 @@ ReadResult ParseWhole(std::string text, const Format& format = Format::Default()
       ParseChunk(reinterpret_cast<const uint8_t*>(text.data()), size, format, AllFields(), scratch);
   r.records = b.rows;
   r.lines = b.lines;
+  r.header_lines = b.header_lines;
+  r.bytes_total = SumOfBytes(b);
   for (const BadLine& l : b.bad_lines) r.bad.push_back({l.line + 1, l.reason});
   for (size_t k = 0; k < kNumLineErrors; ++k) r.bad_counts[k] = b.bad_by_reason[k];
   return r;
@@ -433,6 +448,76 @@ TEST_F(ReaderTest, HeaderChangesBetweenFilesOfOneDirectory) {
     const Format want = *Format::Parse(names[i], nullptr);
     for (const auto& f : r.formats) EXPECT_EQ(*f, want) << i;
     EXPECT_EQ(r.outcome.header != nullptr, i < 2);
+  }
+}
+
+// Files of different formats joined into one (`cat a.log b.log`, gzip members or zstd frames
+// of different objects concatenated): each header line inside switches the format from the
+// next line on, so every record is read by the header above it. A repeated header of the
+// current format stays the parser's to count. Formats: v5, tgw, the v2 fields reordered
+// (14 fields, like v2: read as v2 its lines were bad or, worse, misread), one whose first field
+// is flow-direction (every data line starts with a lowercase word), and v2 without a header
+// line of its own after the first (the v2 default reaches it only through a header).
+TEST_F(ReaderTest, AHeaderInsideTheFileSwitchesTheFormat) {
+  const char* const kFormats[] = {
+      "v5", "tgw",
+      "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+      "log-status version account-id",
+      "flow-direction version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+      "packets bytes start end action log-status",
+      "v2"};
+  std::string joined;
+  std::vector<std::string> parts;
+  ReadResult want;
+  for (const char* name : kFormats) {
+    GenOptions g;
+    g.records = 700;
+    g.seed = parts.size() + 1;
+    g.format = *Format::Parse(name, nullptr);
+    std::string text = GenerateText(g);
+    const size_t nl = text.find('\n');
+    const ReadResult alone = ParseWhole(text.substr(nl + 1), g.format);
+    ASSERT_EQ(alone.records, 700u);
+    ASSERT_EQ(alone.BadCount(), 0u);
+    want.records += alone.records;
+    want.bytes_total += alone.bytes_total;
+    if (parts.size() == 4) text += text.substr(0, nl + 1) + Records(30);  // the same header again
+    parts.push_back(text);
+    joined += text;
+  }
+  want.records += 30;
+  want.bytes_total += ParseWhole(Records(30)).bytes_total;
+  std::string gz, zst;
+  for (const std::string& p : parts) {
+    gz += Gzip(p);
+    zst += Zstd(p);
+  }
+  const std::string plain = Write("j.log", joined);
+  for (const std::string& path : {plain, Write("j.log.gz", gz), Write("j.log.zst", zst)}) {
+    for (const size_t chunk : {size_t{777}, size_t{64} << 10, size_t{4} << 20}) {
+      for (const bool map : {false, true}) {
+        SCOPED_TRACE(testing::Message() << path << " chunk " << chunk << " map " << map);
+        ReadOptions o = Chunked(chunk);
+        o.map_files = map;
+        const ReadResult r = ReadAll(File(path), o);
+        EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+        EXPECT_EQ(r.records, want.records);
+        EXPECT_EQ(r.BadCount(), 0u);
+        EXPECT_EQ(r.bytes_total, want.bytes_total);
+        EXPECT_EQ(r.lines, static_cast<uint64_t>(Count(joined, '\n')));
+        EXPECT_EQ(r.header_lines, 5u);  // four switches, one repeat
+        ASSERT_NE(r.outcome.header, nullptr);
+        EXPECT_EQ(*r.outcome.header, *Format::Parse("v5", nullptr));  // the first one
+        // The formats of the chunks go v5, tgw, ... in order, each a run.
+        std::vector<Format> seen;
+        for (const auto& f : r.formats) {
+          if (seen.empty() || !(seen.back() == *f)) seen.push_back(*f);
+        }
+        std::vector<Format> order;
+        for (const char* name : kFormats) order.push_back(*Format::Parse(name, nullptr));
+        EXPECT_EQ(seen, order);
+      }
+    }
   }
 }
 

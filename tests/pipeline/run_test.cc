@@ -318,6 +318,46 @@ TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
   EXPECT_EQ(m["bad_line_samples"][0]["reason"], "control_character");
 }
 
+// Logs of two formats joined into one file (`cat v2.log custom.log`) give the outputs of the
+// two files apart, on one and two threads: the header inside switches the format (it was only
+// counted, and the custom lines, read as v2, were bad lines, or hung the parser). The manifest
+// counts that header in header_lines.
+TEST(Run, FilesOfTwoFormatsJoinedGiveTheOutputsOfTheFilesApart) {
+  TempDir tmp;
+  GenOptions g;
+  g.records = 20000;
+  g.interfaces = 30;
+  const std::string a = GenerateText(g);
+  g.seed = 2;
+  g.start = 1700003600;
+  g.format = *Format::Parse(
+      "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+      "log-status version account-id",
+      nullptr);
+  const std::string b = GenerateText(g);
+  WriteFile(tmp.path() / "apart" / "a.log", a);
+  WriteFile(tmp.path() / "apart" / "b.log", b);
+  WriteFile(tmp.path() / "joined" / "ab.log", a + b);
+  const RunResult apart = RunDir(tmp / "apart", tmp / "apart-out", 2);
+  ASSERT_EQ(apart.exit_code, 0);
+  for (const unsigned threads : {1u, 2u}) {
+    const std::string out = tmp / ("joined-out" + std::to_string(threads));
+    const RunResult joined = RunDir(tmp / "joined", out, threads);
+    ASSERT_EQ(joined.exit_code, 0);
+    for (const char* file :
+         {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst", "findings.jsonl.zst"}) {
+      EXPECT_EQ(ReadZstd(std::filesystem::path(out) / file),
+                ReadZstd(tmp.path() / "apart-out" / file))
+          << file << " threads " << threads;
+    }
+    const json m = json::parse(ReadFile(std::filesystem::path(out) / "manifest.json"));
+    EXPECT_EQ(m["totals"]["records"], 40000);
+    EXPECT_EQ(m["totals"]["bad_lines"], 0);
+    EXPECT_EQ(m["inputs"][0]["header_lines"], 1);
+    EXPECT_EQ(m["inputs"][0]["lines"], 40002);
+  }
+}
+
 // A file of 300,000 short garbage lines with bad integers among them, in chunks of 16 KiB and
 // of 4 MiB: every bad line counted, by reason and by file, and the samples the first 20 of each
 // reason with their file line numbers. (Each chunk keeps only its first bad lines of a reason.)
