@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 
 #include "pipeline/format.h"
 #include "pipeline/generate.h"
 #include "pipeline/generate_files.h"
+#include "pipeline/input.h"
 #include "tools/commands.h"
 
 namespace flowsift::tools {
@@ -151,6 +153,25 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
   return cmd;
 }
 
+// Log files in `dir` that this gen did not write (an earlier one's with more --files, another
+// layout or compression, or anything else with a log's name) are named on stderr: `flowsift run
+// DIR` reads every one of them with the new data set, whose truth.jsonl knows none of theirs.
+// They are not removed: the directory is the user's.
+static void WarnOfOtherLogs(const std::string& dir, const std::vector<std::string>& written) {
+  std::set<fs::path> ours;
+  for (const std::string& p : written) ours.insert(fs::path(p).lexically_normal());
+  std::vector<std::string> others;
+  for (const InputFile& in : DiscoverInputs({.inputs = {dir}}).files) {
+    if (!ours.contains(fs::path(in.path).lexically_normal())) others.push_back(in.path);
+  }
+  if (others.empty()) return;
+  fmt::print(stderr,
+             "flowsift gen: note: {} also holds {} log file(s) this run did not write (first: "
+             "{}); `flowsift run {}` would read them too: remove them, or generate into an "
+             "empty directory\n",
+             dir, others.size(), others.front(), dir);
+}
+
 int RunGen(const GenFlags& f) {
   std::string error;
   // A file where the directory should be (or in its path) is a usage error, named as such,
@@ -236,6 +257,7 @@ int RunGen(const GenFlags& f) {
              "to {}; {} attack(s) in truth.jsonl, {} look-alike(s)\n",
              result.records, result.text_bytes / 1e6, result.file_bytes / 1e6, result.paths.size(),
              f.out_dir, result.attacks, result.lookalikes);
+  WarnOfOtherLogs(f.out_dir, result.paths);
   return kExitOk;
 }
 

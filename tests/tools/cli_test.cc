@@ -214,6 +214,22 @@ TEST_F(Cli, GenIntoAFileIsAUsageError) {
   }
 }
 
+// A gen into a directory that holds other logs (an earlier gen's with more --files, here)
+// names them: `flowsift run DIR` would read them with the new set. They are left alone. The
+// same gen again is quiet: it replaced every file it wrote.
+TEST_F(Cli, GenNamesTheLogsItDidNotWrite) {
+  const std::string g = (dir_ / "g").string();
+  ASSERT_EQ(RunCli("gen -o " + g + " --records 100 --files 3").code, 0);
+  Result r = RunCli("gen -o " + g + " --records 100 --files 3");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("note:")));
+  r = RunCli("gen -o " + g + " --records 100 --files 1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("also holds 2 log file(s) this run did not write (first: " + g +
+                               "/flows-00001.log)"));
+  EXPECT_TRUE(fs::exists(dir_ / "g" / "flows-00002.log"));
+}
+
 // The periodic look-alikes stop at their budget (a tenth of the records) instead of being made
 // for every 5 minutes of the span and then dropped: a year of 1,000 records ran out of memory
 // (~14 GB; 392 MB for 240 hours). 1 GB of address space is plenty now.
