@@ -2,6 +2,7 @@
 #include "pipeline/run.h"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -349,6 +350,23 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (std::filesystem::exists(opt.out_dir) && !opt.force) {
     throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
   }
+  // A --stats-json that cannot be written is found before the run, not after it (which then
+  // exited 3 with OUT published).
+  if (!f.stats_json.empty() && f.stats_json != "-") {
+    const std::filesystem::path path(f.stats_json);
+    std::error_code ec;
+    const bool is_dir = std::filesystem::is_directory(path, ec);
+    const bool exists = std::filesystem::exists(path, ec);
+    const std::string parent =
+        path.has_parent_path() ? path.parent_path().string() : std::string(".");
+    const bool ok = !is_dir && (exists ? access(f.stats_json.c_str(), W_OK) == 0
+                                       : access(parent.c_str(), W_OK | X_OK) == 0);
+    if (!ok) {
+      throw CLI::ValidationError("--stats-json",
+                                 "cannot write " + f.stats_json + ": " +
+                                     (is_dir ? std::strerror(EISDIR) : std::strerror(errno)));
+    }
+  }
 
   Progress progress;
   RunResult r;
@@ -390,7 +408,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
       std::ofstream out(f.stats_json);
       out << r.stats_json << "\n";
       if (!out) {
-        fmt::print(stderr, "flowsift: cannot write {}\n", f.stats_json);
+        fmt::print(stderr, "flowsift: cannot write {}: {}\n", f.stats_json, std::strerror(errno));
         return kExitOutput;
       }
     }

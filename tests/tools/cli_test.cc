@@ -180,6 +180,23 @@ TEST_F(Cli, AConfigThatCannotBeReadIsAUsageError) {
   EXPECT_EQ(r.code, 0) << r.out;
 }
 
+// A --stats-json that cannot be written (a missing directory, a directory) is a usage error
+// before the run: it exited 3 after the run had published OUT.
+TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
+  fs::create_directories(dir_);
+  for (const fs::path& stats : {dir_ / "missing" / "s.json", dir_}) {
+    const Result r =
+        RunCli("run /dev/null -o " + (dir_ / "o").string() + " --stats-json " + stats.string());
+    EXPECT_EQ(r.code, 2) << stats << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("cannot write " + stats.string() + ": "));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+  const Result r = RunCli("run /dev/null -o " + (dir_ / "o").string() + " --stats-json " +
+                          (dir_ / "s.json").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "s.json"));
+}
+
 // gen's numbers: CLI11 alone read "-5" into a uint64_t as 2^64 - 5, took "nan" hours and
 // --records 0 (as the default); each is now a usage error naming the range.
 TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
