@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -60,6 +61,13 @@ class StdoutOutput : public LineOutput {
   std::string buffer_;
 };
 
+// ".zst" for "x.ZST" too.
+std::string LowerExtension(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
 // FILE, written as a hidden temporary sibling (.FILE.tmp-XXXXXX) renamed over FILE at the
 // end, so a reader never sees half an export and a failed one leaves FILE as it was.
 class FileOutput : public LineOutput {
@@ -70,7 +78,7 @@ class FileOutput : public LineOutput {
     namespace fs = std::filesystem;
     path_ = path;
     const fs::path p(path);
-    zstd_ = p.extension() == ".zst";
+    zstd_ = LowerExtension(p) == ".zst";
     // Only a regular file is replaced by renaming. A device, FIFO or socket (-o /dev/null, a
     // named pipe to a shipper) is written in place: renaming over it replaced /dev/null itself.
     // A symbolic link to a regular file keeps the link: its target is the file replaced; a
@@ -240,6 +248,15 @@ int RunExport(const ExportFlags& f) {
   }
   if (!f.region.empty() && !IsRegion(f.region)) {
     throw CLI::ValidationError("--region", "'" + f.region + "' is not an AWS region name");
+  }
+
+  // Compressed output is zstd only: a name of another compression would hold plain text.
+  if (const std::string ext = LowerExtension(f.output);
+      ext == ".gz" || ext == ".gzip" || ext == ".bz2" || ext == ".xz" || ext == ".lz4") {
+    throw CLI::ValidationError("-o", f.output +
+                                         ": export compresses with zstd only; name the file "
+                                         "*.zst, or pipe stdout through the compressor (" +
+                                         "flowsift export OUT | gzip > FILE.gz)");
   }
 
   Summary summary;

@@ -450,6 +450,14 @@ TEST_F(ExportTest, WritesFilesAtomicallyAndZstdWhenNamedSo) {
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"e.jsonl", "e.jsonl.zst"}));
   EXPECT_EQ(Export(*dir_, "small --as ocsf -o -").out, Export(*dir_, "small --as ocsf").out);
+  // The extension in capitals is zstd too; a gzip name (which held plain text) is refused.
+  r = Export(*dir_, "small --as ecs --output files/E.JSONL.ZST");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(flowsift::testing::DecodeZstd(ReadFile(dir / "E.JSONL.ZST")), stdout_run.out);
+  r = Export(*dir_, "small --as ecs --output files/e.jsonl.gz");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("zstd only"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "e.jsonl.gz"));
 }
 
 // Only a regular file is replaced by a renamed temporary: a FIFO (or a device such as
