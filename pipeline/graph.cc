@@ -189,8 +189,7 @@ class Reporter {
     for (const ReaderLineError& e : r.reader_errors) {
       ++rep.bad_lines;
       ++rep.bad_by_reason[static_cast<size_t>(e.reason)];
-      Sample({r.file, f.done + e.index + 1, e.offset, e.reason,
-              "(" + std::to_string(e.bytes) + " bytes, not kept)"});
+      Sample({r.file, f.done + e.index + 1, e.offset, e.reason, e.head});
     }
     for (size_t k = 0; k < kNumLineErrors; ++k) {
       rep.bad_lines += r.bad_by_reason[k];

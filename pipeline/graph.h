@@ -68,7 +68,7 @@ struct BadLineSample {
 inline constexpr size_t kSamplesPerReason = 20;
 static_assert(kSamplesPerReason <= kBadLinesKeptPerReason,
               "a batch keeps every bad line that can be a sample");
-inline constexpr size_t kSampleBytes = 200;
+inline constexpr size_t kSampleBytes = kLineHeadBytes;  // 200, the reader's too
 
 // Live counters for a progress display; written by the graph, read by anyone.
 struct Progress {

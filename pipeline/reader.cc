@@ -852,20 +852,25 @@ class FileReader::Impl {
   // to and including its newline, reading through as many windows as it spans.
   void SkipLongLine() {
     const uint64_t start = offset_;
+    // The window holds at least kMaxLineBytes of the line.
+    std::string head(reinterpret_cast<const char*>(window_ + begin_),
+                     std::min(kLineHeadBytes, len_ - begin_));
     size_t scan = begin_ + kMaxLineBytes;
     for (;;) {
       if (const void* nl = memchr(window_ + scan, '\n', len_ - scan)) {
         const size_t end = static_cast<const uint8_t*>(nl) - window_;
         offset_ += end - begin_;
         begin_ = end + 1;
-        reader_errors_.push_back({start, offset_ - start, lines_before_++});
+        reader_errors_.push_back(
+            {start, offset_ - start, lines_before_++, LineError::kLineTooLong, std::move(head)});
         ++offset_;
         break;
       }
       offset_ += len_ - begin_;
       begin_ = len_;
       if (done_) {
-        reader_errors_.push_back({start, offset_ - start, lines_before_++});
+        reader_errors_.push_back(
+            {start, offset_ - start, lines_before_++, LineError::kLineTooLong, std::move(head)});
         break;
       }
       Fill();

@@ -72,7 +72,9 @@ struct ReaderLineError {
   uint64_t bytes = 0;   // length without the newline
   uint32_t index = 0;   // 0 .. lines_before - 1
   LineError reason = LineError::kLineTooLong;
+  std::string head;  // its first kLineHeadBytes bytes, for the bad-line samples
 };
+inline constexpr size_t kLineHeadBytes = 200;
 
 // Whole lines of one file: data[0, size) ends with '\n' except at the end of the file, and is
 // readable to size + kernels::kPadding. Every file, even one that cannot be opened, yields at

@@ -402,6 +402,27 @@ TEST(Run, EveryBadLineCountedAndTheFirstOfEachReasonSampled) {
   }
 }
 
+// A line too long to hold (over 64 KiB with no newline; the reader skips it, in a chunk of its
+// own or not) is sampled with its first 200 bytes, as the parser samples one that fits its
+// chunk: it said "(N bytes, not kept)". The lines around it are records.
+TEST(Run, ALineTooLongIsSampledWithItsFirstBytes) {
+  TempDir tmp;
+  const std::string good =
+      "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  std::string huge = "2 123456789010 eni-1 ";
+  for (int i = 0; huge.size() < 300000; ++i) huge += std::to_string(i) + ' ';
+  WriteFile(tmp.path() / "in" / "a.log", good + huge + "\n" + good);
+  const RunResult r = RunDir(tmp / "in", tmp / "out", 1, 64 << 10, false);
+  EXPECT_EQ(r.exit_code, 0);
+  const json m = json::parse(ReadFile(tmp.path() / "out" / "manifest.json"));
+  EXPECT_EQ(m["totals"]["records"], 2);
+  ASSERT_EQ(m["bad_line_samples"].size(), 1u);
+  const json& s = m["bad_line_samples"][0];
+  EXPECT_EQ(s["reason"], "line_too_long");
+  EXPECT_EQ(s["line"], 2);
+  EXPECT_EQ(s["text"], huge.substr(0, 200));
+}
+
 TEST(Run, OutIsReplacedOnlyWithForce) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "in", 3);
