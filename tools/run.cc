@@ -20,6 +20,7 @@
 #include "tools/commands.h"
 #include "tools/heap_pages.h"
 #include "tools/progress.h"
+#include "tools/show_print.h"
 
 namespace flowsift::tools {
 namespace {
@@ -379,7 +380,10 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print(stderr, "flowsift: {}\n", r.error);
     return kExitOutput;
   }
-  for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
+  // Printable: a path from a list or a directory may hold control bytes (an escape sequence).
+  for (const std::string& failure : r.failures) {
+    fmt::print(stderr, "flowsift: {}\n", Printable(failure));
+  }
   fmt::print(stderr,
              "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
              "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
@@ -397,8 +401,8 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print(stderr,
                "flowsift: the first bad line is {}:{}: {}; up to {} samples of each reason: "
                "`flowsift show {} --table errors` or {}/manifest.json\n",
-               r.graph.files[first.file].outcome.path, first.line, LineErrorName(first.reason),
-               kSamplesPerReason, opt.out_dir, opt.out_dir);
+               Printable(r.graph.files[first.file].outcome.path), first.line,
+               LineErrorName(first.reason), kSamplesPerReason, opt.out_dir, opt.out_dir);
   }
   if (!f.stats_json.empty()) {
     // From the run, not a parse of its manifest (13 MB for 20,000 inputs: ~0.1 s).

@@ -197,6 +197,18 @@ TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
   EXPECT_TRUE(fs::exists(dir_ / "s.json"));
 }
 
+// A path with control bytes (from a --files-from list, or a file name) is printed escaped on
+// stderr: an escape sequence in a name cannot color, move or clear the user's terminal.
+TEST_F(Cli, PathsWithControlBytesArePrintedEscaped) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "list") << "\x1b[2Jgone\x01.log\n";
+  const Result r =
+      RunCli("run --files-from " + (dir_ / "list").string() + " -o " + (dir_ / "o").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\\x1b[2Jgone\\x01.log: not_found"));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+}
+
 // gen's numbers: CLI11 alone read "-5" into a uint64_t as 2^64 - 5, took "nan" hours and
 // --records 0 (as the default); each is now a usage error naming the range.
 TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
