@@ -217,6 +217,11 @@ MergeResult MergeParts(const MergeOptions& opt) {
     r.error = out.string() + " exists; use --force to replace it";
     return r;
   }
+  if (std::string why = WhyNotReplaceable(out); !why.empty()) {
+    r.exit_code = 2;
+    r.error = std::move(why);
+    return r;
+  }
 
   std::vector<PartInfo> parts;
   std::optional<Aggregator> merged;

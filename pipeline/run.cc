@@ -264,6 +264,21 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) 
   return true;
 }
 
+std::string WhyNotReplaceable(const fs::path& out) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(out, ec);
+  if (!fs::exists(st)) return {};
+  if (!fs::is_directory(st)) {
+    return out.string() + " is " + (fs::is_symlink(st) ? "a symbolic link" : "a file") +
+           ", not an output directory; --force replaces only an earlier output (with its "
+           "manifest.json): choose another -o";
+  }
+  if (fs::is_regular_file(out / "manifest.json", ec) || fs::is_empty(out, ec)) return {};
+  return out.string() +
+         " holds no manifest.json: it is not an earlier output of flowsift, and --force "
+         "replaces only those (it would delete what is there): choose another -o";
+}
+
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
   std::error_code ec;
   // An interrupt waits for the renames: OUT is then the old one or the new one, never missing.
@@ -272,6 +287,10 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
   if (fs::exists(out, ec)) {
     if (!force) {
       *error = out.string() + " exists; use --force to replace it";
+      return false;
+    }
+    if (std::string why = WhyNotReplaceable(out); !why.empty()) {
+      *error = std::move(why);
       return false;
     }
     old = out.string() + ".old-" + std::to_string(getpid());
@@ -406,6 +425,11 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   if (fs::exists(out, ec) && !opt.force) {
     r.exit_code = 3;
     r.error = out.string() + " exists; use --force to replace it";
+    return r;
+  }
+  if (std::string why = WhyNotReplaceable(out); !why.empty()) {
+    r.exit_code = 2;
+    r.error = std::move(why);
     return r;
   }
 

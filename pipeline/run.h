@@ -95,8 +95,14 @@ std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows);
 // is atomic); false with *error.
 [[nodiscard]] bool MakeSiblingTempDir(const std::filesystem::path& out, std::filesystem::path* tmp,
                                       std::string* error);
+// Empty when `out` may be replaced with --force: it does not exist, or it is a directory that
+// is empty or holds a manifest.json (an earlier output of run or merge). Otherwise why not,
+// naming `out`: --force must not delete a log file or a directory of logs given by mistake
+// (`run logs -o logs --force` replaced the logs with their summary).
+std::string WhyNotReplaceable(const std::filesystem::path& out);
 // Replaces the directory `out` by `tmp` with renames only, so a reader sees the old OUT or the
-// new one; an existing `out` only when `force`. False with *error (and `out` unchanged).
+// new one; an existing `out` only when `force` and WhyNotReplaceable says nothing. False with
+// *error (and `out` unchanged).
 [[nodiscard]] bool PublishOutput(const std::filesystem::path& tmp, const std::filesystem::path& out,
                                  bool force, std::string* error);
 

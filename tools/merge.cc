@@ -28,7 +28,8 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
   cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
   cmd->add_option("--parts-from", f.parts_from, "Read part paths from FILE, one per line");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();
-  cmd->add_flag("--force", f.force, "Replace OUT if it exists");
+  cmd->add_flag("--force", f.force,
+                "Replace OUT if it exists and is an earlier output (has manifest.json) or empty");
   return cmd;
 }
 
@@ -52,6 +53,9 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   opt.options_text = command_line;
   if (std::filesystem::exists(opt.out_dir) && !opt.force) {
     throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
+  }
+  if (const std::string why = WhyNotReplaceable(opt.out_dir); !why.empty()) {
+    throw CLI::ValidationError("--out", why);
   }
   const MergeResult r = MergeParts(opt);
   for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);

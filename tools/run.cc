@@ -236,7 +236,8 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_option("--files-from", f.files_from,
                   "Read input paths from FILE, one per line (- = stdin)");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically; required)");
-  cmd->add_flag("--force", f.force, "Replace OUT if it exists");
+  cmd->add_flag("--force", f.force,
+                "Replace OUT if it exists and is an earlier output (has manifest.json) or empty");
   cmd->add_option("-w,--window", f.window, "Window: 60, 300, 600, 3600 seconds or 1m, 5m, 10m, 1h")
       ->capture_default_str();
   cmd->add_option("-j,--threads", f.threads,
@@ -350,6 +351,9 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   opt.options_text = command_line;
   if (std::filesystem::exists(opt.out_dir) && !opt.force) {
     throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
+  }
+  if (const std::string why = WhyNotReplaceable(opt.out_dir); !why.empty()) {
+    throw CLI::ValidationError("--out", why);
   }
   // A --stats-json that cannot be written is found before the run, not after it (which then
   // exited 3 with OUT published).

@@ -435,10 +435,29 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
   opt.inputs = {tmp / "in"};
   opt.out_dir = tmp / "out";
   opt.force = true;
+  // --force replaces an earlier output only: not a directory without a manifest.json (the
+  // inputs themselves, here: `run in -o in --force` deleted the logs), nor a file.
+  for (const std::string& target : {tmp / "out", tmp / "in", tmp / "in/f0.log"}) {
+    opt.out_dir = target;
+    r = flowsift::Run(opt, nullptr);
+    EXPECT_EQ(r.exit_code, 2) << target;
+    EXPECT_NE(r.error.find("choose another -o"), std::string::npos) << r.error;
+  }
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() / "in" / "f0.log"));
+  // An earlier output (with its manifest.json) is replaced, and so is an empty directory.
+  WriteFile(tmp.path() / "out" / "manifest.json", "{}");
+  opt.out_dir = tmp / "out";
   r = flowsift::Run(opt, nullptr);
   EXPECT_EQ(r.exit_code, 0) << r.error;
   EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "manifest.json"));
+  r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  std::filesystem::create_directories(tmp.path() / "empty");
+  opt.out_dir = tmp / "empty";
+  r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 0) << r.error;
 }
 
 TEST(Run, SinceUntilAndWindowOptions) {
