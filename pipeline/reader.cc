@@ -776,6 +776,24 @@ class FileReader::Impl {
   // (EF BB BF) that an editor on Windows puts first: it would hide the header line, or make the
   // first record a bad line. Offsets still count it.
   void CheckHeader() {
+    // Compressed twice (an object gzipped again on upload): its decompressed bytes would be
+    // binary garbage lines, thousands of bad lines of an "ok" file. The file fails instead,
+    // saying what it is and what to do.
+    if (outcome_.compression != Compression::kNone && len_ - begin_ >= 4) {
+      const uint8_t* p = window_ + begin_;
+      const bool gzip = p[0] == 0x1F && p[1] == 0x8B;
+      const bool zstd = std::memcmp(p, "\x28\xB5\x2F\xFD", 4) == 0;
+      if (gzip || zstd) {
+        Fail(FileStatus::kUnreadable,
+             std::string("its decompressed data is ") + (gzip ? "gzip" : "zstd") +
+                 " again (compressed twice): decompress it once, e.g. `" +
+                 (outcome_.compression == Compression::kGzip ? "zcat" : "zstdcat") + " " + Name() +
+                 " | flowsift run - ...`");
+        begin_ = len_;
+        done_ = true;
+        return;
+      }
+    }
     if (len_ - begin_ >= 3 && std::memcmp(window_ + begin_, "\xEF\xBB\xBF", 3) == 0) {
       begin_ += 3;
       offset_ += 3;

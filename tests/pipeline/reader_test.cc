@@ -521,6 +521,30 @@ TEST_F(ReaderTest, AHeaderInsideTheFileSwitchesTheFormat) {
   }
 }
 
+// A file compressed twice (gzip in gzip, gzip in zstd, ...) fails naming what it is and what
+// to do; its inner compressed bytes were read as thousands of binary bad lines of an ok file.
+// Once compressed it is read as ever.
+TEST_F(ReaderTest, AFileCompressedTwiceFailsSayingSo) {
+  const std::string text = Records(500);
+  const struct {
+    std::string name, bytes, inner;
+  } cases[] = {{"gg.log.gz", Gzip(Gzip(text)), "gzip"},
+               {"zg.log.zst", Zstd(Gzip(text)), "gzip"},
+               {"gz.log.gz", Gzip(Zstd(text)), "zstd"},
+               {"zz.log.zst", Zstd(Zstd(text)), "zstd"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const ReadResult r = ReadAll(File(Write(c.name, c.bytes)), Chunked(4096));
+    EXPECT_EQ(r.outcome.status, FileStatus::kUnreadable);
+    EXPECT_NE(r.outcome.message.find("decompressed data is " + c.inner + " again"),
+              std::string::npos)
+        << r.outcome.message;
+    EXPECT_EQ(r.records, 0u);
+    EXPECT_EQ(r.BadCount(), 0u);
+  }
+  EXPECT_EQ(ReadAll(File(Write("once.log.gz", Gzip(text))), Chunked(4096)).records, 500u);
+}
+
 TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
   for (const std::string& text : {std::string(), Gzip(""), Zstd("")}) {
     const std::string path = Write("e.log", text);
