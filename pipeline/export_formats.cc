@@ -140,6 +140,12 @@ std::string AsffType(std::string_view type) {
 ordered_json OcsfFinding(const FindingRow& f, std::string_view account, const ExportContext& ctx) {
   ordered_json attacks = ordered_json::array();
   for (const std::string& id : f.mitre) {
+    // A technique listed with one of its sub-techniques (T1110 and T1110.001) is one attack
+    // entry, the sub-technique's, which names the technique too.
+    if (std::any_of(f.mitre.begin(), f.mitre.end(),
+                    [&](const std::string& other) { return other.starts_with(id + "."); })) {
+      continue;
+    }
     const AttackTechnique t = LookUpTechnique(id);
     ordered_json a = ordered_json::object();
     if (!t.tactic_id.empty()) a["tactic"] = {{"uid", t.tactic_id}, {"name", t.tactic_name}};

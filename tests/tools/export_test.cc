@@ -670,6 +670,26 @@ TEST_F(ExportTest, OcsfFindingTimeLiesInItsInterval) {
   EXPECT_EQ(f["unmapped"]["window_end"], 1700000100000u);
 }
 
+// A technique listed with its sub-technique (brute force: T1110 and T1110.001) is one OCSF
+// attack entry, the sub-technique's; it was also an entry of its own, a duplicate.
+TEST_F(ExportTest, OcsfAttacksNameATechniqueOnce) {
+  const Result r = Export(*dir_, "small --as ocsf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  bool seen = false;
+  for (const json& f : Lines(r.out)) {
+    if (f["class_uid"] != 2004 || f["finding_info"]["types"][0] != "brute_force") continue;
+    seen = true;
+    std::vector<std::string> entries;
+    for (const json& a : f["finding_info"]["attacks"]) {
+      entries.push_back(a["technique"]["uid"].get<std::string>() + "/" +
+                        (a.contains("sub_technique") ? a["sub_technique"]["uid"].get<std::string>()
+                                                     : std::string("-")));
+    }
+    EXPECT_EQ(entries, (std::vector<std::string>{"T1110/T1110.001", "T1021/T1021.001"}));
+  }
+  EXPECT_TRUE(seen);
+}
+
 TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
   // eni-0ffffffffffffffff is in no window: without --account that finding has none.
   Result r = Export(*dir_, "small --as asff");
