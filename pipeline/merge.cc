@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -71,7 +72,8 @@ uint64_t U64Of(const ordered_json& v) { return v.is_number_unsigned() ? v.get<ui
 // that could not be listed first, once each; then the files by their index in the whole
 // sorted input list), totals summed, bad-line samples re-ranked, the parts themselves.
 ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>& parts,
-                            const std::vector<std::string>& failures, const MergeResult& r) {
+                            const std::vector<std::pair<std::string, std::string>>& failures,
+                            const MergeResult& r) {
   const ordered_json& first = parts.empty() ? ordered_json::object() : parts[0].manifest;
   ordered_json m;
   m["tool"] = "flowsift";
@@ -164,8 +166,8 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
          {"status", "ok"},
          {"error", nullptr}});
   }
-  for (const std::string& f : failures) {
-    merged.push_back({{"path", nullptr}, {"status", "failed"}, {"error", f}});
+  for (const auto& [path, error] : failures) {
+    merged.push_back({{"path", path}, {"status", "failed"}, {"error", error}});
   }
   m["merged_from"] = merged;
   m["timings"] = {{"wall_s", r.wall_seconds},
@@ -202,6 +204,34 @@ bool WritePartialState(const std::string& path, const RunOptions& opt, const Run
   return b.Write(path, opt.threads, error);
 }
 
+// When the merged parts' shards (i/N) do not cover every input between them, says which are
+// missing: a shard that was never run, or whose part failed, is otherwise silent (its inputs
+// are simply not in OUT). Shards of several counts (0/2 with 1/4 and 3/4) are checked over
+// the least common multiple of the counts (up to 4096 classes; past that, not checked).
+std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, size_t failed) {
+  uint64_t classes = 1;
+  for (const PartInfo& p : parts) {
+    classes = std::lcm(classes, uint64_t{p.shard_count});
+    if (classes > 4096) return {};
+  }
+  std::vector<bool> covered(classes);
+  for (const PartInfo& p : parts) {
+    for (uint64_t c = p.shard_index; c < classes; c += p.shard_count) covered[c] = true;
+  }
+  std::string missing;
+  size_t count = 0;
+  for (uint64_t c = 0; c < classes; ++c) {
+    if (covered[c]) continue;
+    if (count++ < 8) missing += (missing.empty() ? "" : ", ") + std::to_string(c);
+  }
+  if (count == 0) return {};
+  if (count > 8) missing += ", ...";
+  return {"the merged parts do not cover shard(s) " + missing + " of " + std::to_string(classes) +
+          (failed != 0 ? " (a part that failed may have been one of them)" : "") +
+          ": their inputs are not in the output; run them (--shard I/" + std::to_string(classes) +
+          " --partial) and merge again"};
+}
+
 MergeResult MergeParts(const MergeOptions& opt) {
   const Clock::time_point wall = Clock::now();
   MergeResult r;
@@ -231,7 +261,26 @@ MergeResult MergeParts(const MergeOptions& opt) {
   PartialHeader header;
   ordered_json must_match;
   std::string first_path;
-  std::map<std::string, std::string> input_part;  // input path -> the part that read it
+  std::map<std::string, std::string> input_part;            // input path -> the part that read it
+  std::vector<std::pair<std::string, std::string>> failed;  // (part path, why), as r.failures
+  const auto fail = [&](const std::string& path, std::string why) {
+    failed.emplace_back(path, why);
+    r.failures.push_back(std::move(why));
+  };
+  // OUT must not be one of the parts (or hold one): publishing would replace it, and a merge
+  // run again would miss that part (`merge p0 p1 -o p0 --force` deleted p0's state).
+  for (const std::string& arg : opt.parts) {
+    const fs::path dir = fs::is_directory(arg, ec) ? fs::path(arg) : fs::path(arg).parent_path();
+    const fs::path part = fs::weakly_canonical(dir.empty() ? fs::path(".") : dir, ec);
+    const fs::path target = fs::weakly_canonical(out, ec);
+    const auto [end, at] = std::mismatch(target.begin(), target.end(), part.begin(), part.end());
+    if (!ec && end == target.end()) {
+      r.exit_code = 2;
+      r.error = "-o " + out.string() + " is " + (at == part.end() ? "" : "a directory holding ") +
+                "the part " + arg + ": merging into it would delete that part; choose another -o";
+      return r;
+    }
+  }
   for (const std::string& arg : opt.parts) {
     const std::string path =
         fs::is_directory(arg, ec) ? (fs::path(arg) / kStateFile).string() : arg;
@@ -245,7 +294,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
       return r;
     }
     if (status != PartialStatus::kOk) {
-      r.failures.push_back(error);
+      fail(path, error);
       continue;
     }
     const ordered_json match = {{"since", file.run.value("since", ordered_json())},
@@ -260,14 +309,14 @@ MergeResult MergeParts(const MergeOptions& opt) {
       a.window = header.window;
       auto internal = NetworkSet::Parse(header.internal, &error);
       if (!internal) {
-        r.failures.push_back(path + ": corrupt (internal networks: " + error + ")");
+        fail(path, path + ": corrupt (internal networks: " + error + ")");
         continue;
       }
       a.internal = *internal;
       const ordered_json& text = match["detection"];
       DetectOptions d;
       if (!text.is_string() || !ParseDetectConfig(text.get<std::string>(), &d, &error)) {
-        r.failures.push_back(path + ": corrupt (detection options: " + error + ")");
+        fail(path, path + ": corrupt (detection options: " + error + ")");
         continue;
       }
       d.internal = a.internal;
@@ -324,7 +373,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
     Detector part_detect(detect_options);
     ByteReader detect_reader(*file.Find(PartialSection::kDetection));
     if (!part.Load(reader, &error) || !part_detect.Load(detect_reader, &error)) {
-      r.failures.push_back(path + ": " + error);
+      fail(path, path + ": " + error);
       continue;
     }
     file = PartialFile();  // the decompressed bytes are not needed any more
@@ -341,8 +390,15 @@ MergeResult MergeParts(const MergeOptions& opt) {
     parts.push_back(std::move(info));
     ++r.parts_merged;
   }
-  if (!merged) merged.emplace(aggregate.value_or(AggregateOptions{}));  // no part: empty tables
-  if (!detect) detect.emplace(detect_options);
+  if (!merged) {
+    // Every part failed: an empty output would replace a good one (with --force) and look
+    // like a merge of nothing. Nothing is written; each part is named in failures.
+    r.exit_code = 1;
+    r.error = "none of the " + std::to_string(opt.parts.size()) +
+              " part(s) could be read: nothing written";
+    return r;
+  }
+  r.notes = ShardCoverageNotes(parts, failed.size());
   r.records = merged->records();
 
   const Clock::time_point write_start = Clock::now();
@@ -365,7 +421,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
       &error);
   r.write_seconds = SecondsSince(write_start);
   r.wall_seconds = SecondsSince(wall);
-  const ordered_json manifest = MergedManifest(opt, parts, r.failures, r);
+  const ordered_json manifest = MergedManifest(opt, parts, failed, r);
   for (const ordered_json& in : manifest["inputs"]) {
     if (IsFailedStatus(in.value("status", ""))) {
       const ordered_json& e = in.value("error", ordered_json());

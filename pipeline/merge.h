@@ -30,13 +30,16 @@ struct MergeOptions {
 
 struct MergeResult {
   // SPEC 2.2: 0; 1 some parts unreadable, corrupt or truncated (each named in failures, the
-  // rest merged), or some part's inputs failed, as one run would exit; 2 the parts cannot be
+  // rest merged; when none could be read nothing is written), or some part's inputs failed, as
+  // one run would exit; 2 the parts cannot be
   // merged (made with other windows, networks, time filters, default formats or format
-  // versions; an input in two parts; no parts) and nothing is written; 3 outputs.
+  // versions; an input in two parts; no parts; OUT is or holds a part) and nothing is written;
+  // 3 outputs.
   int exit_code = 0;
   std::string error;                        // why nothing was written (exit 2 or 3)
   std::vector<std::string> failures;        // one message per part that could not be merged
   std::vector<std::string> input_failures;  // failed inputs recorded in the merged parts
+  std::vector<std::string> notes;           // e.g. shards that no merged part covers
   size_t parts_merged = 0;
   uint64_t records = 0;
   uint64_t findings = 0;

@@ -59,10 +59,11 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   }
   const MergeResult r = MergeParts(opt);
   for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
-  if (r.exit_code == kExitUsage || r.exit_code == kExitOutput) {
+  if (!r.error.empty()) {  // nothing written: exit 1 (no part readable), 2 or 3
     fmt::print(stderr, "flowsift: {}\n", r.error);
     return r.exit_code;
   }
+  for (const std::string& note : r.notes) fmt::print(stderr, "flowsift: note: {}\n", note);
   for (const std::string& failure : r.input_failures) {
     fmt::print(stderr, "flowsift: input failed in a part: {}\n", failure);
   }

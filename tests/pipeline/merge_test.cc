@@ -371,6 +371,55 @@ TEST_F(MergeRuns, NamesTruncatedAndCorruptPartsAndMergesTheRest) {
   const json m = json::parse(ReadFile(tmp_.path() / "out/manifest.json"));
   EXPECT_EQ(m["merged_from"].size(), 4u);
   EXPECT_EQ(m["merged_from"][3]["status"], "failed");
+  // A failed part is named in merged_from by its path (it was null), and the shards no merged
+  // part covers are said.
+  EXPECT_EQ(m["merged_from"][2]["path"], truncated.string());
+  EXPECT_EQ(m["merged_from"][3]["path"], corrupt.string());
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("do not cover shard(s) 1, 2 of 4"), std::string::npos) << r.notes[0];
+  EXPECT_TRUE(good.notes.size() == 1 && good.notes[0].find("1, 2 of 4") != std::string::npos);
+}
+
+// A shard never run is said (a merge of three of four parts was silent); parts that cover every
+// input between them, in any split, say nothing.
+TEST_F(MergeRuns, ShardsNoPartCoversAreSaid) {
+  RunShards(tmp_ / "data", tmp_.path() / "four", 4);
+  RunShards(tmp_ / "data", tmp_.path() / "two", 2);
+  MergeResult r = MergeDirs({tmp_ / "four/0", tmp_ / "four/1", tmp_ / "four/2"}, tmp_ / "a");
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("shard(s) 3 of 4"), std::string::npos) << r.notes[0];
+  r = MergeDirs({tmp_ / "two/0", tmp_ / "four/1", tmp_ / "four/3"}, tmp_ / "b");
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_TRUE(r.notes.empty()) << r.notes[0];
+  r = MergeDirs({tmp_ / "two/0", tmp_ / "four/1"}, tmp_ / "c");
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("shard(s) 3 of 4"), std::string::npos) << r.notes[0];
+}
+
+// -o naming one of the parts (or a directory holding one) is refused: publishing replaced the
+// part (`merge p0 p1 -o p0 --force`). When no part can be read nothing is written: an empty
+// output replaced a good one with --force.
+TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  MergeOptions m;
+  m.parts = PartDirs(tmp_.path() / "parts", 2);
+  m.force = true;
+  for (const std::string& out : {tmp_ / "parts/0", tmp_ / "parts"}) {
+    m.out_dir = out;
+    const MergeResult r = MergeParts(m);
+    EXPECT_EQ(r.exit_code, 2) << out;
+    EXPECT_NE(r.error.find("choose another -o"), std::string::npos) << r.error;
+  }
+  EXPECT_TRUE(fs::exists(tmp_.path() / "parts/0" / kStateFile));
+  const std::string before = ReadFile(tmp_.path() / "single/windows.csv.zst");
+  m.parts = {tmp_ / "no-such-part", tmp_ / "data"};
+  m.out_dir = tmp_ / "single";
+  const MergeResult r = MergeParts(m);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.error.find("nothing written"), std::string::npos) << r.error;
+  EXPECT_EQ(r.failures.size(), 2u);
+  EXPECT_EQ(ReadFile(tmp_.path() / "single/windows.csv.zst"), before);
 }
 
 TEST(Partial, RefusesOtherVersionsUnknownSectionsAndGarbage) {
