@@ -621,6 +621,8 @@ int OpenSummaryOrReport(const std::string& dir, Summary* summary) {
   }
 }
 
+static int ShowSummary(const ShowFlags& f, const Filters& filters);
+
 int RunShow(const ShowFlags& f) {
   Filters filters;
   filters.interface_id = f.interface_id;
@@ -637,6 +639,20 @@ int RunShow(const ShowFlags& f) {
   if (!f.until.empty()) filters.until = until;
   filters.min_severity = f.min_severity;
 
+  try {
+    return ShowSummary(f, filters);
+  } catch (const nlohmann::json::exception& e) {
+    // A manifest that is JSON but not ours (a key of the wrong type: "options": null): named
+    // as the damaged input it is, not an output error with the library's words alone.
+    fmt::print(stderr,
+               "flowsift: {}/manifest.json: corrupt: a value has the wrong type ({}); re-run to "
+               "rewrite it\n",
+               f.out_dir, e.what());
+    return kExitInputErrors;
+  }
+}
+
+static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   Summary summary;
   std::string error;
   if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;

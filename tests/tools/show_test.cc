@@ -273,6 +273,22 @@ TEST_F(ShowTest, CorruptOrMissingFilesExitOneNamingThem) {
   EXPECT_THAT(r.err, HasSubstr("out/manifest.json: corrupt"));
 }
 
+// A manifest that is JSON but has a value of the wrong type ("options": null, an input that is
+// a number) is named as corrupt with exit 1; it was exit 3 with the JSON library's words only.
+TEST_F(ShowTest, AManifestOfWrongTypesIsCorruptNotAnOutputError) {
+  const std::string good = ReadFile(dir_ / "out" / "manifest.json");
+  for (const char* key : {"options", "totals", "tool"}) {
+    auto m = nlohmann::ordered_json::parse(good);
+    m[key] = nullptr;
+    WriteFile(dir_ / "out" / "manifest.json", m.dump());
+    const Result r = Show("");
+    EXPECT_EQ(r.code, 1) << key << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("out/manifest.json: corrupt: a value has the wrong type")) << key;
+  }
+  WriteFile(dir_ / "out" / "manifest.json", good);
+  EXPECT_EQ(Show("").code, 0);
+}
+
 TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   Result r = RunIn(dir_, "show nowhere");
   EXPECT_EQ(r.code, 2);
