@@ -13,6 +13,7 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
 #include "pipeline/serial.h"
@@ -355,6 +356,20 @@ MergeResult MergeParts(const MergeOptions& opt) {
       info.shard_count = shard[1].get<uint32_t>();
     }
     info.manifest = file.run.value("manifest", ordered_json::object());
+    // Its manifest is what a run wrote, or the part is corrupt: a checksummed file can still
+    // hold a value of another type ("path": [...]), which would throw in the middle of the merge
+    // (exit 3 with the JSON library's words). Tried on its own first.
+    try {
+      static_cast<void>(MergedManifest(opt, std::vector<PartInfo>{info}, {}, r));
+      for (const ordered_json& in : Member(info.manifest, "inputs")) {
+        if (in.is_object() && in.contains("path") && !in["path"].is_string()) {
+          throw std::invalid_argument("an input's path is not a string");
+        }
+      }
+    } catch (const std::exception& e) {
+      fail(path, path + ": corrupt (its manifest: " + e.what() + ")");
+      continue;
+    }
     for (const ordered_json& in : Member(info.manifest, "inputs")) {
       if (!in.is_object() || CouldNotBeListed(in)) continue;
       const std::string input = in.value("path", "");

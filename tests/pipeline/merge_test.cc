@@ -422,6 +422,31 @@ TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   EXPECT_EQ(ReadFile(tmp_.path() / "single/windows.csv.zst"), before);
 }
 
+// A part whose checksummed state holds a manifest value of another type (an input's path that
+// is an array) is a corrupt part, named, and the others are merged (exit 1); it threw in the
+// middle of the merge (exit 3, the JSON library's words, nothing written).
+TEST_F(MergeRuns, APartWhoseManifestHasWrongTypesIsCorrupt) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  const std::string state = (tmp_.path() / "parts/1" / kStateFile).string();
+  PartialFile file;
+  std::string error;
+  ASSERT_EQ(ReadPartial(state, &file, &error), PartialStatus::kOk) << error;
+  file.run["manifest"]["inputs"][0]["path"] = nlohmann::ordered_json::array({1, 2});
+  PartialBuilder b(file.header);
+  b.AddSection(static_cast<uint32_t>(PartialSection::kRun), file.run.dump());
+  b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate),
+               *file.Find(PartialSection::kAggregate));
+  b.AddSection(static_cast<uint32_t>(PartialSection::kDetection),
+               *file.Find(PartialSection::kDetection));
+  ASSERT_TRUE(b.Write(state, 1, &error)) << error;
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 2), tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find(state + ": corrupt (its manifest"), std::string::npos)
+      << r.failures[0];
+  EXPECT_EQ(r.parts_merged, 1u);
+}
+
 TEST(Partial, RefusesOtherVersionsUnknownSectionsAndGarbage) {
   TempDir tmp;
   std::string error;
