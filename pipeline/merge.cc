@@ -190,6 +190,11 @@ bool WritePartialState(const std::string& path, const RunOptions& opt, const Run
   ordered_json run = MustMatch(opt);
   run["tool_version"] = opt.version;
   run["shard"] = {opt.shard_index, opt.shard_count};
+  // The directory relative input paths are relative to: merge compares inputs by their
+  // absolute paths (`run data/` and `run $PWD/data` are the same files).
+  std::error_code cwd_error;
+  const fs::path cwd = fs::current_path(cwd_error);
+  if (!cwd_error) run["cwd"] = cwd.string();
   run["manifest"] = ordered_json::parse(r.manifest_json, nullptr, false);
   b.AddSection(static_cast<uint32_t>(PartialSection::kRun),
                run.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
@@ -370,15 +375,20 @@ MergeResult MergeParts(const MergeOptions& opt) {
       fail(path, path + ": corrupt (its manifest: " + e.what() + ")");
       continue;
     }
+    const ordered_json& cwd = file.run.value("cwd", ordered_json());
     for (const ordered_json& in : Member(info.manifest, "inputs")) {
       if (!in.is_object() || CouldNotBeListed(in)) continue;
       const std::string input = in.value("path", "");
       if (input == "-") continue;
-      const auto [it, inserted] = input_part.emplace(input, path);
+      // By its absolute path when the part says where it ran (./data/a.log, data/a.log and
+      // /home/u/data/a.log are one file), else by its normalised text.
+      fs::path key(input);
+      if (key.is_relative() && cwd.is_string()) key = fs::path(cwd.get<std::string>()) / key;
+      const auto [it, inserted] = input_part.emplace(key.lexically_normal().string(), path);
       if (!inserted) {
         r.exit_code = 2;
-        r.error = "input " + input + " is in both " + it->second + " and " + path +
-                  ": its records would count twice";
+        r.error = "input " + input + (it->first == input ? "" : " (" + it->first + ")") +
+                  " is in both " + it->second + " and " + path + ": its records would count twice";
         return r;
       }
     }

@@ -422,6 +422,32 @@ TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   EXPECT_EQ(ReadFile(tmp_.path() / "single/windows.csv.zst"), before);
 }
 
+// The same input read by two parts under two spellings (a re-run shard given `data/../data/`,
+// `./data`, or the absolute path) is refused like the same spelling: inputs are compared by
+// their absolute, normalised paths (the part records the directory it ran in). They were
+// counted twice, silently.
+TEST_F(MergeRuns, TheSameInputUnderTwoSpellingsIsRefused) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  RunOptions opt = Options(tmp_ / "data/../data/", tmp_ / "again");
+  opt.shard_index = 0;
+  opt.shard_count = 2;
+  opt.partial = true;
+  ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  const MergeResult r =
+      MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "again"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("would count twice"), std::string::npos) << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+  const PartialFile part = [&] {
+    PartialFile f;
+    std::string error;
+    EXPECT_EQ(ReadPartial((tmp_.path() / "again" / kStateFile).string(), &f, &error),
+              PartialStatus::kOk);
+    return f;
+  }();
+  EXPECT_EQ(part.run["cwd"], fs::current_path().string());
+}
+
 // A part whose checksummed state holds a manifest value of another type (an input's path that
 // is an array) is a corrupt part, named, and the others are merged (exit 1); it threw in the
 // middle of the merge (exit 3, the JSON library's words, nothing written).
