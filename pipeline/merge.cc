@@ -300,6 +300,11 @@ MergeResult MergeParts(const MergeOptions& opt) {
       return r;
     }
     if (status != PartialStatus::kOk) {
+      if (fs::is_directory(arg, ec) && !fs::exists(path, ec) &&
+          fs::exists(fs::path(arg) / kManifestFile, ec)) {
+        error = arg + ": an output of a run without --partial (it has no " +
+                std::string(kStateFile) + "): run it again with --partial to merge it";
+      }
       fail(path, error);
       continue;
     }

@@ -420,6 +420,14 @@ TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   EXPECT_NE(r.error.find("nothing written"), std::string::npos) << r.error;
   EXPECT_EQ(r.failures.size(), 2u);
   EXPECT_EQ(ReadFile(tmp_.path() / "single/windows.csv.zst"), before);
+  // A run's output made without --partial is named as such (it said only "No such file").
+  m.parts = {tmp_ / "single", tmp_ / "parts/0"};
+  m.out_dir = tmp_ / "with-single";
+  const MergeResult s = MergeParts(m);
+  EXPECT_EQ(s.exit_code, 1);
+  ASSERT_EQ(s.failures.size(), 1u);
+  EXPECT_NE(s.failures[0].find("an output of a run without --partial"), std::string::npos)
+      << s.failures[0];
 }
 
 // The same input read by two parts under two spellings (a re-run shard given `data/../data/`,
