@@ -13,6 +13,7 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <tuple>
 
@@ -210,6 +211,41 @@ bool WritePartialState(const std::string& path, const RunOptions& opt, const Run
   return b.Write(path, opt.threads, error);
 }
 
+// The first `key = value` line (comments dropped) in which two detection option texts (the
+// --config form a part records) differ, as the two lines, e.g. "detection.enabled = false" and
+// "detection.enabled = true"; a key one of them lacks is "(none)".
+std::pair<std::string, std::string> FirstDifferingSetting(const ordered_json& a,
+                                                          const ordered_json& b) {
+  const auto settings = [](const ordered_json& text) {
+    std::map<std::string, std::string> m;
+    if (!text.is_string()) return m;
+    std::istringstream in(text.get<std::string>());
+    for (std::string line; std::getline(in, line);) {
+      line = line.substr(0, line.find('#'));
+      const size_t eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      const auto trim = [](std::string t) {
+        t.erase(0, t.find_first_not_of(" \t"));
+        t.erase(t.find_last_not_of(" \t") + 1);
+        return t;
+      };
+      m[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+    }
+    return m;
+  };
+  const std::map<std::string, std::string> x = settings(a), y = settings(b);
+  std::set<std::string> keys;
+  for (const auto& [k, v] : x) keys.insert(k);
+  for (const auto& [k, v] : y) keys.insert(k);
+  for (const std::string& k : keys) {
+    const auto i = x.find(k), j = y.find(k);
+    const std::string u = i == x.end() ? "(none)" : i->second;
+    const std::string v = j == y.end() ? "(none)" : j->second;
+    if (u != v) return {k + " = " + u, k + " = " + v};
+  }
+  return {"(other options)", "(other options)"};
+}
+
 // When the merged parts' shards (i/N) do not cover every input between them, says which are
 // missing: a shard that was never run, or whose part failed, is otherwise silent (its inputs
 // are simply not in OUT). Shards of several counts (0/2 with 1/4 and 3/4) are checked over
@@ -349,7 +385,9 @@ MergeResult MergeParts(const MergeOptions& opt) {
         return refuse("--internal", file.header.internal, header.internal);
       }
       if (match["detection"] != must_match["detection"]) {
-        return refuse("--config", "detection options", "other detection options");
+        const auto [here, there] =
+            FirstDifferingSetting(match["detection"], must_match["detection"]);
+        return refuse("detection option", here, there);
       }
       for (const char* key : {"since", "until", "format"}) {
         if (match[key] != must_match[key]) {

@@ -338,6 +338,20 @@ TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("--internal"), std::string::npos) << r.error;
 
+  // Other detection options: the first setting that differs is named, both ways.
+  RunOptions nodetect = Options(tmp_ / "data", tmp_ / "nodetect");
+  nodetect.detect.enabled = false;
+  nodetect.partial = true;
+  nodetect.shard_index = 1;
+  nodetect.shard_count = 2;
+  ASSERT_EQ(flowsift::Run(nodetect, nullptr).exit_code, 0);
+  r = MergeDirs({tmp_ / "parts/0", tmp_ / "nodetect"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("(detection option detection.enabled = false) with"), std::string::npos)
+      << r.error;
+  EXPECT_NE(r.error.find("(detection option detection.enabled = true)"), std::string::npos)
+      << r.error;
+
   // The same shard twice: its inputs would count twice.
   r = MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "parts/0"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
