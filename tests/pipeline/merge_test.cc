@@ -316,35 +316,29 @@ TEST_F(MergeRuns, PartManifestSaysPartial) {
 
 TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
-  RunOptions other = Options(tmp_ / "data", tmp_ / "hourly");
-  other.window = 3600;
-  other.partial = true;
-  other.shard_index = 1;
-  other.shard_count = 2;
-  ASSERT_EQ(flowsift::Run(other, nullptr).exit_code, 0);
+  // Shard 1/2 as a part in `name`, with `change` applied to its options.
+  const auto other_part = [&](const std::string& name, const auto& change) {
+    RunOptions o = Options(tmp_ / "data", tmp_ / name);
+    change(o);
+    o.partial = true;
+    o.shard_index = 1;
+    o.shard_count = 2;
+    ASSERT_EQ(flowsift::Run(o, nullptr).exit_code, 0) << name;
+  };
+  other_part("hourly", [](RunOptions& o) { o.window = 3600; });
   MergeResult r = MergeDirs({tmp_ / "parts/0", tmp_ / "hourly"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("--window 3600"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("hourly"), std::string::npos) << r.error;
   EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
 
-  RunOptions nets = Options(tmp_ / "data", tmp_ / "nets");
-  nets.internal = *NetworkSet::Parse("10.0.0.0/8", nullptr);
-  nets.partial = true;
-  nets.shard_index = 1;
-  nets.shard_count = 2;
-  ASSERT_EQ(flowsift::Run(nets, nullptr).exit_code, 0);
+  other_part("nets", [](RunOptions& o) { o.internal = *NetworkSet::Parse("10.0.0.0/8", nullptr); });
   r = MergeDirs({tmp_ / "parts/0", tmp_ / "nets"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("--internal"), std::string::npos) << r.error;
 
   // Other detection options: the first setting that differs is named, both ways.
-  RunOptions nodetect = Options(tmp_ / "data", tmp_ / "nodetect");
-  nodetect.detect.enabled = false;
-  nodetect.partial = true;
-  nodetect.shard_index = 1;
-  nodetect.shard_count = 2;
-  ASSERT_EQ(flowsift::Run(nodetect, nullptr).exit_code, 0);
+  other_part("nodetect", [](RunOptions& o) { o.detect.enabled = false; });
   r = MergeDirs({tmp_ / "parts/0", tmp_ / "nodetect"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("(detection option detection.enabled = false) with"), std::string::npos)
