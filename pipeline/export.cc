@@ -402,13 +402,18 @@ class Exporter {
   }
 
   // First pass over the findings: the interfaces whose account a finding needs. Errors are
-  // left to the second pass, which reports them after exporting the rows before them.
+  // left to the second pass, which reports them after exporting the rows before them; a line
+  // that is not JSON is passed over here too, so the findings after it keep their accounts.
   void CollectFindingInterfaces() {
     JsonLinesReader reader;
     std::string error;
     if (!reader.Open(s_.PathOf(kFindingsFile), &error)) return;
     ordered_json o;
-    while (reader.Next(&o)) {
+    for (;;) {
+      if (!reader.Next(&o)) {
+        if (reader.AtBadLine()) continue;
+        break;
+      }
       const auto it = o.find("interfaces");
       if (it == o.end() || !it->is_array()) continue;
       for (const ordered_json& i : *it) {
@@ -437,11 +442,16 @@ class Exporter {
     std::vector<std::string> fields;
     WindowRow row;
     const WindowEncoder encoder(format_, ctx_);
-    // Line numbers count records: exact unless a quoted interface id spans lines.
     uint64_t bad = 0;
-    for (uint64_t line = 2; reader.Next(&fields); ++line) {
+    for (;;) {
+      if (!reader.Next(&fields)) {
+        // Malformed quoting or another number of fields: the reader has named the row.
+        if (!reader.AtBadRow()) break;
+        RowError(&bad, reader.error());
+        continue;
+      }
       if (!columns.Parse(fields, &row, &error)) {
-        RowError(&bad, path + ":" + std::to_string(line) + ": " + error);
+        RowError(&bad, path + ":" + std::to_string(reader.line_number()) + ": " + error);
         continue;
       }
       if (!accounts_.empty() && IsAwsAccount(row.account_id)) {

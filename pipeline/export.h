@@ -166,9 +166,9 @@ struct ExportResult {
 // findings.jsonl.zst order. `write` receives one line (with '\n') at a time and returns false
 // when it cannot write, which ends the export. A row that cannot be read is reported and
 // skipped (the first 10 of a table named with file and line, the rest counted), and the rows
-// after it are still exported; a table that cannot be opened or decompressed further ends
-// there, and the other one is still exported. Memory: one row at a time, plus the account of each interface that a
-// finding names, plus one ASFF batch.
+// after it are still exported and still give findings their accounts; a table that cannot be
+// opened or decompressed further ends there, and the other one is still exported. Memory: one
+// row at a time, plus the account of each interface that a finding names, plus one ASFF batch.
 ExportResult ExportSummary(const Summary& summary, ExportFormat format, const ExportContext& ctx,
                            const std::function<bool(std::string_view)>& write);
 

@@ -255,8 +255,9 @@ bool CsvTableReader::Open(const std::string& path, std::string* error) {
 }
 
 bool CsvTableReader::ReadRecord(std::vector<std::string>* fields) {
+  error_.clear();
   if (!lines_.Next(&record_)) return false;
-  const uint64_t first = lines_.line_number();
+  const uint64_t first = first_line_ = lines_.line_number();
   // A quoted field may hold newlines: the record is complete once its quotes are balanced,
   // because RFC 4180 has quotes only around fields and doubled inside them.
   size_t quotes = std::count(record_.begin(), record_.end(), '"');
@@ -264,6 +265,7 @@ bool CsvTableReader::ReadRecord(std::vector<std::string>* fields) {
     if (!lines_.Next(&line_)) {
       if (lines_.error().empty()) {
         error_ = lines_.path() + ":" + std::to_string(first) + ": unterminated quoted field";
+        open_quote_ = true;
       }
       return false;
     }
@@ -283,7 +285,7 @@ bool CsvTableReader::ReadRecord(std::vector<std::string>* fields) {
 bool CsvTableReader::Next(std::vector<std::string>* fields) {
   if (!ReadRecord(fields)) return false;
   if (fields->size() != header_.size()) {
-    error_ = lines_.path() + ":" + std::to_string(lines_.line_number()) + ": " +
+    error_ = lines_.path() + ":" + std::to_string(first_line_) + ": " +
              std::to_string(fields->size()) + " fields, the header has " +
              std::to_string(header_.size());
     return false;

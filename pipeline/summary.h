@@ -117,12 +117,21 @@ class CsvTableReader {
   // True with the next record's fields; false at the end (error() empty) or on an error.
   [[nodiscard]] bool Next(std::vector<std::string>* fields);
   const std::string& error() const { return lines_.error().empty() ? error_ : lines_.error(); }
+  // After Next returned false: it stopped at a record that cannot be read (malformed quoting,
+  // another number of fields than the header; error() names it), and Next goes on with the
+  // record after it. False at the end, or when the file cannot be read further (cut short,
+  // corrupt zstd, a quote left open to the end of the file).
+  bool AtBadRow() const { return !error_.empty() && lines_.error().empty() && !open_quote_; }
+  // The line on which the last record read (or refused) starts, 1-based.
+  uint64_t line_number() const { return first_line_; }
 
  private:
   [[nodiscard]] bool ReadRecord(std::vector<std::string>* fields);
   ZstdLineReader lines_;
   std::vector<std::string> header_;
   std::string record_, line_, error_;
+  uint64_t first_line_ = 0;
+  bool open_quote_ = false;
 };
 
 // A zstd JSON Lines file: one object per line; blank lines are skipped.

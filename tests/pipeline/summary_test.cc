@@ -149,6 +149,40 @@ TEST(CsvTableReader, CrLfFramesAndErrorsNameTheFileAndLine) {
   EXPECT_THAT(error, HasSubstr("empty.csv.zst: empty table"));
 }
 
+// After a record it cannot read, the reader says so (AtBadRow) and goes on with the next one;
+// a quote open to the end of the file and corrupt zstd data end the table.
+TEST(CsvTableReader, GoesOnAfterABadRowAndNamesItsFirstLine) {
+  TempDir tmp;
+  WriteZstd(tmp / "bad.csv.zst", "a,b\n1,2\n3\n4,\"x\ny\",z\n5,x\"\"y\n6,7\n8,\"open\n9,9\n");
+  CsvTableReader r;
+  std::string error;
+  ASSERT_TRUE(r.Open(tmp / "bad.csv.zst", &error)) << error;
+  std::vector<std::string> fields;
+  std::vector<std::string> seen;  // "line: first field" or "line: error"
+  for (;;) {
+    if (r.Next(&fields)) {
+      seen.push_back(std::to_string(r.line_number()) + ": " + fields[0]);
+    } else if (r.AtBadRow()) {
+      seen.push_back(std::to_string(r.line_number()) + ": " + r.error());
+    } else {
+      break;
+    }
+  }
+  const std::string path = tmp / "bad.csv.zst";
+  EXPECT_THAT(seen, ElementsAre("2: 1", "3: " + path + ":3: 1 fields, the header has 2",
+                                "4: " + path + ":4: 3 fields, the header has 2",
+                                "6: " + path + ":6: malformed CSV quoting", "7: 6"));
+  EXPECT_EQ(r.error(), path + ":8: unterminated quoted field");
+
+  const std::string frame = ReadFile(tmp / "bad.csv.zst");
+  WriteFile(tmp / "corrupt.csv.zst", frame + "not zstd");
+  CsvTableReader c;
+  ASSERT_TRUE(c.Open(tmp / "corrupt.csv.zst", &error)) << error;
+  while (c.Next(&fields) || c.AtBadRow()) {
+  }
+  EXPECT_THAT(c.error(), HasSubstr("corrupt.csv.zst: corrupt zstd data"));
+}
+
 TEST(ZstdFileReader, CorruptTruncatedMissingAndNotZstdAreErrorsNamingTheFile) {
   TempDir tmp;
   std::vector<TalkerRow> rows;

@@ -690,6 +690,108 @@ TEST_F(ExportTest, OcsfAttacksNameATechniqueOnce) {
   EXPECT_TRUE(seen);
 }
 
+// Bad rows in the middle of both tables, in every format: each is named with its line and
+// skipped, the rows after it are exported (and still give the findings their accounts), exit 1,
+// and FILE is still written.
+TEST_F(ExportTest, RowsAfterAnUnreadableRowAreExportedInEveryFormat) {
+  const fs::path out = *dir_ / "bad-rows";
+  fs::remove_all(out);
+  fs::copy(*dir_ / "small", out);
+  // windows.csv.zst: the header, then the window of IFACE_A at 1699999800, a row of 3 fields,
+  // a row with a quote inside an unquoted field, and the window of IFACE_B, which is the only
+  // source of IFACE_B's account.
+  const std::string csv = flowsift::testing::ReadZstd(out / kWindowsFile);
+  const size_t line2 = csv.find('\n') + 1, line3 = csv.find('\n', line2) + 1;
+  const size_t line4 = csv.find('\n', line3) + 1;
+  ASSERT_NE(csv.find("eni-0f00000000000000b,000000000007,", line4), std::string::npos);
+  const std::string quoted =
+      Replace(csv.substr(line3, line4 - line3), ",123456789012,", ",1234\"5678\"9012,");
+  WriteZstd(out / kWindowsFile, csv.substr(0, line3) +
+                                    "eni-0a1b2c3d4e5f60718,123456789012,1700000400\n" + quoted +
+                                    csv.substr(line4));
+  // findings.jsonl.zst: a line that is not JSON first, then every finding.
+  const std::string good = Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
+                                   "IFACE_B", "eni-0f00000000000000b");
+  WriteZstd(out / kFindingsFile, "{oops\n" + good);
+  for (const std::string as : {"splunk", "ocsf", "ecs", "asff --account 111122223333"}) {
+    const Result r = Export(*dir_, "bad-rows --as " + as);
+    EXPECT_EQ(r.code, 1) << as;
+    EXPECT_THAT(r.err, HasSubstr("bad-rows/windows.csv.zst:3: 3 fields, the header has 17")) << as;
+    EXPECT_THAT(r.err, HasSubstr("bad-rows/windows.csv.zst:4: malformed CSV quoting")) << as;
+    EXPECT_THAT(r.err, HasSubstr("bad-rows/findings.jsonl.zst:1: not valid JSON")) << as;
+    if (as.starts_with("asff")) {
+      // One batch per account (BatchImportFindings takes one account's findings).
+      const std::vector<json> bodies = Lines(r.out);
+      ASSERT_EQ(bodies.size(), 3u) << r.err;
+      std::map<std::string, std::string> accounts;  // finding id -> AwsAccountId
+      for (const json& body : bodies) {
+        for (const json& f : body["Findings"]) accounts[f["Id"]] = f["AwsAccountId"];
+      }
+      EXPECT_EQ(accounts.size(), 7u);
+      // From the windows before and after the bad rows, not --account.
+      EXPECT_EQ(accounts["flowsift/3f2a9c0d11e5b7a4"], "123456789012");
+      EXPECT_EQ(accounts["flowsift/a07d5c22e9f18b60"], "000000000007");
+      EXPECT_EQ(accounts["flowsift/d0d0d0d0d0d0d0d0"], "111122223333");
+      continue;
+    }
+    const std::vector<json> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), 2u + 7) << as;  // the windows before and after, every finding
+    EXPECT_THAT(lines[1].dump(), HasSubstr("eni-0f00000000000000b")) << as;
+    // The finding on IFACE_B has the account of the window after the bad rows.
+    EXPECT_THAT(lines[2 + 3].dump(), HasSubstr("a07d5c22e9f18b60")) << as;
+    EXPECT_THAT(lines[2 + 3].dump(), HasSubstr("000000000007")) << as;
+  }
+  Result r = Export(*dir_, "bad-rows --as ecs -o bad-rows.jsonl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(Lines(ReadFile(*dir_ / "bad-rows.jsonl")).size(), 2u + 7);
+  for (const auto& entry : fs::directory_iterator(*dir_)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".bad-rows.jsonl.tmp-"));
+  }
+
+  // With whole windows, the findings after a line that is not JSON still get the accounts of
+  // their interfaces' windows (the first pass over the findings stopped at that line, so ASFF
+  // gave them --account's).
+  WriteZstd(out / kWindowsFile, csv);
+  r = Export(*dir_, "bad-rows --as asff --account 111122223333");
+  EXPECT_EQ(r.code, 1);
+  std::map<std::string, std::string> account_of;  // finding id -> AwsAccountId
+  for (const json& body : Lines(r.out)) {
+    for (const json& f : body["Findings"]) account_of[f["Id"]] = f["AwsAccountId"];
+  }
+  ASSERT_EQ(account_of.size(), 7u) << r.err;
+  EXPECT_EQ(account_of["flowsift/3f2a9c0d11e5b7a4"], "123456789012");
+  EXPECT_EQ(account_of["flowsift/a07d5c22e9f18b60"], "000000000007");
+}
+
+// A table whose zstd data cannot be decompressed past some point ends there: the rows before
+// it are exported, the damage is named, and the next table is still exported (exit 1).
+TEST_F(ExportTest, CorruptZstdEndsTheTableAndTheNextIsExported) {
+  const fs::path out = *dir_ / "bad-zstd";
+  fs::remove_all(out);
+  fs::copy(*dir_ / "small", out);
+  const std::string good = Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
+                                   "IFACE_B", "eni-0f00000000000000b");
+  // A valid frame with the header and the first window, then bytes that are not zstd.
+  const std::string csv = flowsift::testing::ReadZstd(out / kWindowsFile);
+  WriteZstd(out / kWindowsFile, csv.substr(0, csv.find('\n', csv.find('\n') + 1) + 1));
+  const std::string junk = "this is not zstd data at all\n";
+  WriteFile(out / kWindowsFile, ReadFile(out / kWindowsFile) + junk);
+  WriteZstd(out / kFindingsFile, good);
+  Result r = Export(*dir_, "bad-zstd --as splunk");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("bad-zstd/windows.csv.zst: corrupt zstd data"));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 7);
+
+  // The same in findings.jsonl.zst: the windows and the first two findings are exported.
+  WriteZstd(out / kWindowsFile, csv);
+  WriteZstd(out / kFindingsFile, good.substr(0, good.find('\n', good.find('\n') + 1) + 1));
+  WriteFile(out / kFindingsFile, ReadFile(out / kFindingsFile) + junk);
+  r = Export(*dir_, "bad-zstd --as ocsf");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("bad-zstd/findings.jsonl.zst: corrupt zstd data"));
+  EXPECT_EQ(Lines(r.out).size(), 3u + 2);
+}
+
 TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
   // eni-0ffffffffffffffff is in no window: without --account that finding has none.
   Result r = Export(*dir_, "small --as asff");
