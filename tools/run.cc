@@ -137,13 +137,14 @@ uint64_t ParseTime(const std::string& text) {
     if (!Digits(t, &at, 2, &h)) throw refuse(kForms);
     const bool colons = Skip(t, &at, ':');
     if (!Digits(t, &at, 2, &mi)) throw refuse(kForms);
-    if ((colons && Skip(t, &at, ':') && !Digits(t, &at, 2, &sec)) ||
-        (!colons && at < t.size() && t[at] >= '0' && t[at] <= '9' && !Digits(t, &at, 2, &sec))) {
-      throw refuse(kForms);
-    }
-    // The filters keep starts in [since, until), in whole seconds: a time inside a second
-    // keeps exactly the same starts as the next whole second, for --since and --until alike.
-    if (Skip(t, &at, '.') || Skip(t, &at, ',')) {
+    const bool seconds = colons ? Skip(t, &at, ':') : at < t.size() && t[at] >= '0' && t[at] <= '9';
+    if (seconds && !Digits(t, &at, 2, &sec)) throw refuse(kForms);
+    // Record starts are whole seconds and the filters keep since <= start < until
+    // (pipeline/graph.cc, tools/show.cc). For a time s inside a second, start >= s is
+    // start >= ceil(s) and start < s is start < ceil(s): rounding up keeps exactly the starts
+    // inside the instants given, for --since and --until alike. A fraction only follows the
+    // seconds: ISO-8601 reads 10:00.5 as half a minute, which is refused rather than guessed.
+    if (seconds && (Skip(t, &at, '.') || Skip(t, &at, ','))) {
       const size_t first = at;
       while (at < t.size() && t[at] >= '0' && t[at] <= '9') round_up |= t[at++] != '0';
       if (at == first) throw refuse(kForms);
@@ -170,10 +171,10 @@ uint64_t ParseTime(const std::string& text) {
       tm.tm_min != mi || tm.tm_sec != sec) {
     throw refuse("not a date and time of the calendar");
   }
-  // 10:00+01:00 is 09:00 UTC.
-  const int64_t utc = static_cast<int64_t>(local) - offset + (round_up ? 1 : 0);
+  // 10:00+01:00 is 09:00 UTC. Checked before rounding up: 1969-12-31T23:59:59.5Z is before 1970.
+  const int64_t utc = static_cast<int64_t>(local) - offset;
   if (utc < 0) throw refuse("before 1970 (epoch 0)");
-  return static_cast<uint64_t>(utc);
+  return static_cast<uint64_t>(utc) + (round_up ? 1 : 0);
 }
 
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until) {
@@ -263,8 +264,8 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
                   "(default: the 14-field version 2 format)");
   cmd->add_option("--since", f.since,
                   "Only records starting at or after this time: epoch seconds or ISO-8601\n"
-                  "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00; UTC when no\n"
-                  "offset is given)");
+                  "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00, 20261128T100000Z;\n"
+                  "UTC when no offset is given; a fraction of a second rounds up)");
   cmd->add_option("--until", f.until, "Only records starting before this time");
   cmd->add_option("--shard", f.shard,
                   "Run shard I of N (0-based) of the sorted inputs; default from SLURM_ARRAY_*,\n"

@@ -330,40 +330,135 @@ TEST_F(Cli, TimesTakeTheIso8601FormsAndRoundAFractionUp) {
   const std::pair<const char*, const char*> kAccepted[] = {
       {"2026-11-28", "1795824000"},
       {"2026-11-28T10:00", "1795860000"},
+      {"'2026-11-28 10:00'", "1795860000"},
       {"'2026-11-28 10:00:00Z'", "1795860000"},
       {"2026-11-28t10:00:00z", "1795860000"},
+      {"2026-11-28T10:00:00", "1795860000"},  // no offset: UTC
       {"2026-11-28T11:00:00+01:00", "1795860000"},
       {"2026-11-28T11:00:00+0100", "1795860000"},
+      {"2026-11-28T11:00:00+01", "1795860000"},
       {"2026-11-28T11:00+01", "1795860000"},
       {"2026-11-28T04:30:00-05:30", "1795860000"},
+      {"2026-11-28T04:30:00-0530", "1795860000"},
+      {"2026-11-28T10:00:00-00:00", "1795860000"},
+      {"2026-11-29T09:59:00+23:59", "1795860000"},  // the largest offset
+      {"2026-11-28T00:30:00+01:00", "1795822200"},  // the day before in UTC
       {"20261128T100000Z", "1795860000"},
+      {"20261128t100000z", "1795860000"},
       {"20261128T1000Z", "1795860000"},
+      {"20261128T110000+0100", "1795860000"},
       {"2026-11-28T10:00:00.000Z", "1795860000"},
       // Starts are whole seconds kept in [since, until): a fraction keeps what the next second
       // keeps.
       {"2026-11-28T10:00:00.5Z", "1795860001"},
       {"2026-11-28T10:00:00,25Z", "1795860001"},
-      {"20261128", "20261128"},  // all digits: epoch seconds
+      {"2026-11-28T10:00:00.000000001Z", "1795860001"},
+      {"2026-11-28T10:59:59.5+01:00", "1795860000"},
+      {"20261128T095959.9Z", "1795860000"},
+      {"1970-01-01T00:00:00Z", "0"},
+      {"1970-01-01T01:00:00+01:00", "0"},
+      {"2024-02-29", "1709164800"},  // a leap day
+      {"20261128", "20261128"},      // all digits: epoch seconds
   };
   const std::string in = (dir_ / "in.log").string();
   fs::create_directories(dir_);
   std::ofstream(in) << "";
   for (const auto& [when, epoch] : kAccepted) {
-    const fs::path out = dir_ / "out";
-    fs::remove_all(out);
-    const Result r = RunCli("run " + in + " -o " + out.string() + " --no-progress --since " + when);
-    ASSERT_EQ(r.code, 0) << when << ": " << r.out;
-    EXPECT_THAT(ReadFile(out / "manifest.json"), HasSubstr(std::string("\"since\": ") + epoch))
-        << when;
+    for (const char* flag : {"since", "until"}) {
+      if (std::string(flag) == "until" && std::string(epoch) == "0") continue;  // empty range
+      const fs::path out = dir_ / "out";
+      fs::remove_all(out);
+      const Result r =
+          RunCli("run " + in + " -o " + out.string() + " --no-progress --" + flag + " " + when);
+      ASSERT_EQ(r.code, 0) << flag << " " << when << ": " << r.out;
+      EXPECT_THAT(ReadFile(out / "manifest.json"),
+                  HasSubstr("\"" + std::string(flag) + "\": " + epoch))
+          << flag << " " << when;
+    }
   }
-  for (const char* when :
-       {"2026-11-28T10", "2026-11-28T10:00:00+24:00", "'2026-11-28T10:00:00 '",
-        "2026-11-28T10:00:00.", "2026-1128", "2026-11-28T1000:00", "2026-11-28T10:00:00+1",
-        "2026-11-28X", "1969-12-31T23:00:00Z", "1970-01-01T00:30+01:00", "2026-11-28T10:00:60Z"}) {
+  const std::string kForms = "use epoch seconds or ISO-8601";
+  const std::string kCalendar = "not a date and time of the calendar";
+  const std::pair<const char*, std::string> kRejected[] = {
+      {"yesterday", kForms},
+      {"2026-11-28T10", kForms},  // an hour alone
+      {"'2026-11-28T10:00:00 '", kForms},
+      {"' 2026-11-28'", kForms},
+      {"2026-11-28T10:00:00.", kForms},
+      {"2026-1128", kForms},
+      {"2026-11-28T1000:00", kForms},
+      {"2026-11-28T10:00:00+1", kForms},
+      {"2026-11-28T10:00:00+01:", kForms},
+      {"2026-11-28T10:00:00+01:00:00", kForms},
+      {"2026-11-28T10:00:00Z+01:00", kForms},
+      {"2026-11-28X", kForms},
+      {"2026-11-28Z", kForms},  // an offset needs a time
+      {"2026-11-28T10:00:00UTC", kForms},
+      {"2026-11-28T10:00:0", kForms},
+      {"26-11-28", kForms},
+      // ISO-8601 reads 10:00.5 as half a minute past ten, not as a second: refused rather
+      // than guessed.
+      {"2026-11-28T10:00.5Z", kForms},
+      {"20261128T1000.5", kForms},
+      {"2026-13-01", kCalendar},
+      {"2026-11-31", kCalendar},
+      {"2026-11-28T24:00:00Z", kCalendar},
+      {"2026-11-28T23:60Z", kCalendar},
+      {"2026-11-28T10:00:60Z", kCalendar},
+      {"2026-11-28T10:00:00+24:00", "not a UTC offset"},
+      {"2026-11-28T10:00:00-2400", "not a UTC offset"},
+      {"2026-11-28T10:00:00+01:60", "not a UTC offset"},
+      {"1969-12-31T23:00:00Z", "before 1970"},
+      {"1970-01-01T00:30+01:00", "before 1970"},
+      {"1969-12-31T23:59:59.5Z", "before 1970"},
+  };
+  for (const auto& [when, why] : kRejected) {
     const Result r = RunCli("run " + in + " -o " + (dir_ / "bad").string() + " --since " + when);
     EXPECT_EQ(r.code, 2) << when << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(why)) << when;
+    EXPECT_FALSE(fs::exists(dir_ / "bad")) << when;
+    fs::remove_all(dir_ / "bad");
   }
-  EXPECT_FALSE(fs::exists(dir_ / "bad"));
+}
+
+// Record starts are whole seconds and the filters keep since <= start < until, so a fraction
+// rounded up keeps exactly the starts inside the instants given: 10:00:00.5 keeps 10:00:01 and
+// later for --since, 10:00:00 and earlier for --until.
+TEST_F(Cli, FractionalTimesKeepExactlyTheStartsInsideThem) {
+  fs::create_directories(dir_);
+  const std::string in = (dir_ / "in.log").string();
+  {
+    std::ofstream log(in);
+    log << "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+           "bytes start end action log-status\n";
+    for (int start : {1795859999, 1795860000, 1795860001}) {  // 09:59:59, 10:00:00, 10:00:01
+      log << "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.0.1 10.0.0.2 1 2 6 1 40 " << start << " "
+          << start + 5 << " ACCEPT OK\n";
+    }
+  }
+  const std::pair<const char*, int> kKept[] = {
+      {"--since 2026-11-28T10:00:00Z", 2},
+      {"--since 2026-11-28T10:00:00.5Z", 1},
+      {"--since 2026-11-28T09:59:59.001Z", 2},
+      {"--until 2026-11-28T10:00:00Z", 1},
+      {"--until 2026-11-28T10:00:00.5Z", 2},
+      {"--until 2026-11-28T10:00:00.999+00:00", 2},
+      {"--since 2026-11-28T09:59:59.5Z --until 2026-11-28T10:00:00.5Z", 1},
+      {"--since 2026-11-28T10:59:59+01:00 --until 2026-11-28T11:00:01+01:00", 2},
+  };
+  for (const auto& [flags, kept] : kKept) {
+    const fs::path out = dir_ / "out";
+    fs::remove_all(out);
+    const Result r = RunCli("run " + in + " -o " + out.string() + " --no-progress " + flags);
+    ASSERT_EQ(r.code, 0) << flags << ": " << r.out;
+    const std::string manifest = ReadFile(out / "manifest.json");
+    EXPECT_THAT(manifest, HasSubstr("\"records\": " + std::to_string(kept))) << flags;
+    EXPECT_THAT(manifest, HasSubstr("\"filtered\": " + std::to_string(3 - kept))) << flags;
+  }
+  // Inside one second no whole-second start can be kept: an empty range, a usage error.
+  const Result r = RunCli("run " + in + " -o " + (dir_ / "none").string() +
+                          " --since 2026-11-28T10:00:00.2Z --until 2026-11-28T10:00:00.7Z");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("is not after --since"));
 }
 
 TEST_F(Cli, HelpTeaches) {
