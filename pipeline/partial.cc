@@ -11,25 +11,6 @@
 #include "pipeline/serial.h"
 
 namespace flowsift {
-namespace {
-
-bool ReadWhole(const std::string& path, std::string* out, std::string* error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    *error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
-  const bool ok = !std::ferror(f);
-  const int saved = errno;
-  std::fclose(f);
-  if (!ok) *error = path + ": read error: " + std::strerror(saved);
-  return ok;
-}
-
-}  // namespace
 
 const std::string_view* PartialFile::Find(PartialSection id) const {
   for (const auto& [section, payload] : sections) {
@@ -95,7 +76,7 @@ bool PartialBuilder::Write(const std::string& path, unsigned threads, std::strin
 PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::string* error) {
   file->path = path;
   std::string packed;
-  if (!ReadWhole(path, &packed, error)) return PartialStatus::kUnreadable;
+  if (!ReadTextFile(path, &packed, error)) return PartialStatus::kUnreadable;
 
   // Decompress as a stream: the frame header's content size is not covered by the checksum,
   // so it is only compared at the end, never trusted for an allocation.

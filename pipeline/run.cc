@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -238,6 +239,22 @@ std::string ManifestText(const ordered_json& m, const RunResult& r) {
 }
 
 }  // namespace
+
+bool ReadTextFile(const std::string& path, std::string* out, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = path + ": " + std::strerror(errno);
+    return false;
+  }
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  const bool ok = !std::ferror(f);
+  const int saved = errno;
+  std::fclose(f);
+  if (!ok) *error = path + ": read error: " + std::strerror(saved);
+  return ok;
+}
 
 bool WriteTextFile(const fs::path& path, const std::string& text, std::string* error) {
   std::ofstream out(path, std::ios::binary);

@@ -88,6 +88,10 @@ std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows);
     const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,
     std::string* error);
 
+// Appends the bytes of the file at `path` to *out; false with *error naming the file and why
+// ("path: No such file or directory", "path: read error: Is a directory": a stream would read
+// a directory as empty).
+[[nodiscard]] bool ReadTextFile(const std::string& path, std::string* out, std::string* error);
 // Writes `text` to `path` (binary); false with *error naming the file.
 [[nodiscard]] bool WriteTextFile(const std::filesystem::path& path, const std::string& text,
                                  std::string* error);

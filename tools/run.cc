@@ -323,23 +323,11 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   opt.map_files = f.mmap;
   opt.partial = f.partial;
   if (!f.config.empty()) {
-    // Read by hand: a stream's `<< rdbuf()` fails silently on a directory (EISDIR), which
-    // then read as an empty file, the defaults.
+    // Not a stream's `<< rdbuf()`: that reads a directory (EISDIR) as an empty file, the
+    // defaults.
     std::string text;
-    std::FILE* in = std::fopen(f.config.c_str(), "rb");
-    if (in != nullptr) {
-      char buffer[4096];
-      size_t got;
-      while ((got = std::fread(buffer, 1, sizeof buffer, in)) > 0) text.append(buffer, got);
-      if (std::ferror(in)) {
-        const int e = errno;
-        std::fclose(in);
-        throw CLI::ValidationError("--config", "cannot read " + f.config + ": " + std::strerror(e));
-      }
-      std::fclose(in);
-    } else {
-      throw CLI::ValidationError("--config",
-                                 "cannot read " + f.config + ": " + std::strerror(errno));
+    if (!ReadTextFile(f.config, &text, &error)) {
+      throw CLI::ValidationError("--config", "cannot read " + error);
     }
     if (!ParseDetectConfig(text, &opt.detect, &error)) {
       throw CLI::ValidationError("--config", f.config + ": " + error);
