@@ -779,13 +779,12 @@ class FileReader::Impl {
     // Compressed twice (an object gzipped again on upload): its decompressed bytes would be
     // binary garbage lines, thousands of bad lines of an "ok" file. The file fails instead,
     // saying what it is and what to do.
-    if (outcome_.compression != Compression::kNone && len_ - begin_ >= 4) {
-      const uint8_t* p = window_ + begin_;
-      const bool gzip = p[0] == 0x1F && p[1] == 0x8B;
-      const bool zstd = std::memcmp(p, "\x28\xB5\x2F\xFD", 4) == 0;
-      if (gzip || zstd) {
+    if (outcome_.compression != Compression::kNone) {
+      const Compression inner = CompressionOf(window_ + begin_, len_ - begin_);
+      if (inner != Compression::kNone) {
         Fail(FileStatus::kUnreadable,
-             std::string("its decompressed data is ") + (gzip ? "gzip" : "zstd") +
+             std::string("its decompressed data is ") +
+                 (inner == Compression::kGzip ? "gzip" : "zstd") +
                  " again (compressed twice): decompress it once, e.g. `" +
                  (outcome_.compression == Compression::kGzip ? "zcat" : "zstdcat") + " " + Name() +
                  " | flowsift run - ...`");
@@ -814,8 +813,14 @@ class FileReader::Impl {
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     std::optional<Format> header = Format::FromHeaderLine(text);
     if (!header) return;
-    format_ = std::make_shared<const Format>(std::move(*header));
+    UseHeader(std::move(*header), consumed);
     outcome_.header = format_;
+  }
+
+  // The header line at window_[begin_], `consumed` bytes with its newline, is consumed: the
+  // file's format from the next line on.
+  void UseHeader(Format format, size_t consumed) {
+    format_ = std::make_shared<const Format>(std::move(format));
     begin_ += consumed;
     offset_ += consumed;
     ++lines_before_;
@@ -824,11 +829,13 @@ class FileReader::Impl {
   // A header line inside the file that names another field order (`cat a.log b.log` of two
   // formats, gzip members or zstd frames of different files joined): the lines after it are
   // in its format. Its offset in p[0, n) (whole lines), or n if there is none; *other gets its
-  // format. Lines that start with a lowercase letter are the candidates (kernels::
-  // FindLowercaseLineStart, one vector pass: no data line of the AWS presets is one); a
-  // candidate is a header when its first word is a known field name and Format::FromHeaderLine
-  // takes it. A header of the current format is left to the parser, which counts it.
-  size_t FindOtherHeader(const uint8_t* p, size_t n, std::optional<Format>* other) const {
+  // format and *bytes its length with the newline. Lines that start with a lowercase letter are the
+  // candidates (kernels:: FindLowercaseLineStart, one vector pass: no data line of the AWS presets
+  // is one); a candidate is a header when its first word is a known field name and
+  // Format::FromHeaderLine takes it. A header of the current format is left to the parser, which
+  // counts it.
+  size_t FindOtherHeader(const uint8_t* p, size_t n, std::optional<Format>* other,
+                         size_t* bytes) const {
     size_t i = n != 0 && p[0] >= 'a' && p[0] <= 'z' ? 0 : kernels::FindLowercaseLineStart(p, n);
     while (i < n) {
       const uint8_t* line = p + i;
@@ -840,30 +847,19 @@ class FileReader::Impl {
       if ((after == ' ' || after == '\t' || after == '\r' || after == '\n') &&
           FieldByName({reinterpret_cast<const char*>(line), word}) != Field::kUnknown) {
         const void* nl = memchr(line, '\n', n - i);
-        std::string_view text(reinterpret_cast<const char*>(line),
-                              nl ? static_cast<const uint8_t*>(nl) - line : n - i);
+        const size_t len = nl ? static_cast<const uint8_t*>(nl) - line : n - i;
+        std::string_view text(reinterpret_cast<const char*>(line), len);
         if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
         std::optional<Format> header = Format::FromHeaderLine(text);
         if (header && !(*header == *format_)) {
           *other = std::move(header);
+          *bytes = nl ? len + 1 : len;
           return i;
         }
       }
       i += kernels::FindLowercaseLineStart(line, n - i);
     }
     return n;
-  }
-
-  // Consumes the header line at window_[begin_] (within the next `size` bytes) found by
-  // FindOtherHeader: the file's format from the next line on.
-  void SwitchFormat(Format format, size_t size) {
-    const void* nl = memchr(window_ + begin_, '\n', size);
-    const size_t consumed = nl ? static_cast<const uint8_t*>(nl) - (window_ + begin_) + 1 : size;
-    format_ = std::make_shared<const Format>(std::move(format));
-    begin_ += consumed;
-    offset_ += consumed;
-    ++lines_before_;
-    ++header_lines_;
   }
 
   // The window starts at a line with no newline in its first kMaxLineBytes bytes: drops it up
@@ -901,9 +897,11 @@ class FileReader::Impl {
     if (mapped_ && !Intact(offset_, size)) return Final();
     if (options_.detect_header) {
       std::optional<Format> other;
-      const size_t at = FindOtherHeader(window_ + begin_, size, &other);
+      size_t bytes = 0;
+      const size_t at = FindOtherHeader(window_ + begin_, size, &other, &bytes);
       if (at == 0) {
-        SwitchFormat(std::move(*other), size);
+        UseHeader(std::move(*other), bytes);
+        ++header_lines_;
         return std::nullopt;
       }
       size = at;  // the chunk ends before it
