@@ -81,6 +81,12 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
+// The findings of the `small` output: kFindings on its two interfaces.
+std::string SmallFindings() {
+  return Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"), "IFACE_B",
+                 "eni-0f00000000000000b");
+}
+
 void WriteZstd(const fs::path& path, const std::string& text) {
   ZstdFileWriter w;
   std::string error;
@@ -146,9 +152,7 @@ class ExportTest : public ::testing::Test {
     const RunResult r = flowsift::Run(opt, nullptr);
     fs::current_path(cwd);
     ASSERT_EQ(r.exit_code, 0) << r.error;
-    WriteZstd(*dir_ / "small" / kFindingsFile,
-              Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"), "IFACE_B",
-                      "eni-0f00000000000000b"));
+    WriteZstd(*dir_ / "small" / kFindingsFile, SmallFindings());
 
     const std::string bin = FLOWSIFT_BINARY;
     const std::string d = dir_->string();
@@ -169,6 +173,13 @@ class ExportTest : public ::testing::Test {
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
     delete dir_;
+  }
+  // A fresh copy of the `small` output named `name`, for a test to damage.
+  static fs::path CopyOfSmall(const std::string& name) {
+    const fs::path out = *dir_ / name;
+    fs::remove_all(out);
+    fs::copy(*dir_ / "small", out);
+    return out;
   }
   static fs::path* dir_;
 };
@@ -536,13 +547,10 @@ TEST_F(ExportTest, UsageErrorsExitTwo) {
 }
 
 TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
-  const fs::path out = *dir_ / "corrupt";
-  fs::remove_all(out);
-  fs::copy(*dir_ / "small", out);
+  const fs::path out = CopyOfSmall("corrupt");
   // A bad finding on line 3: it is named and skipped, the findings before and after it are
   // exported, in every format.
-  const std::string good = Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
-                                   "IFACE_B", "eni-0f00000000000000b");
+  const std::string good = SmallFindings();
   const std::string two = good.substr(0, good.find('\n', good.find('\n') + 1) + 1);
   const std::string rest = good.substr(two.size());  // five more findings
   WriteZstd(out / kFindingsFile,
@@ -611,9 +619,7 @@ TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
 // interface, so no SIEM field names it (interface_uid, aws.vpcflow.interface_id, HEC host and
 // dvc, ASFF and OCSF resources); an ASFF finding with no other interface names its source.
 TEST_F(ExportTest, TheMissingInterfaceIsNotExportedAsOne) {
-  const fs::path out = *dir_ / "nameless";
-  fs::remove_all(out);
-  fs::copy(*dir_ / "small", out);
+  const fs::path out = CopyOfSmall("nameless");
   // "-" sorts before "eni-": the rows stay in order.
   WriteZstd(out / kWindowsFile,
             Replace(flowsift::testing::ReadZstd(out / kWindowsFile), "eni-0a1b2c3d4e5f60718", "-"));
@@ -649,9 +655,7 @@ TEST_F(ExportTest, TheMissingInterfaceIsNotExportedAsOne) {
 // A finding's flows may lie outside its window (a TRW verdict spans windows): OCSF's interval
 // covers both, so `time` (last_seen) is inside it; the window is kept in `unmapped`.
 TEST_F(ExportTest, OcsfFindingTimeLiesInItsInterval) {
-  const fs::path out = *dir_ / "spanning";
-  fs::remove_all(out);
-  fs::copy(*dir_ / "small", out);
+  const fs::path out = CopyOfSmall("spanning");
   std::string line = std::string(kFindings).substr(0, std::string(kFindings).find('\n') + 1);
   line = Replace(Replace(Replace(line, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
                          "\"first_seen\":1700000000", "\"first_seen\":1699999000"),
@@ -694,9 +698,7 @@ TEST_F(ExportTest, OcsfAttacksNameATechniqueOnce) {
 // skipped, the rows after it are exported (and still give the findings their accounts), exit 1,
 // and FILE is still written.
 TEST_F(ExportTest, RowsAfterAnUnreadableRowAreExportedInEveryFormat) {
-  const fs::path out = *dir_ / "bad-rows";
-  fs::remove_all(out);
-  fs::copy(*dir_ / "small", out);
+  const fs::path out = CopyOfSmall("bad-rows");
   // windows.csv.zst: the header, then the window of IFACE_A at 1699999800, a row of 3 fields,
   // a row with a quote inside an unquoted field, and the window of IFACE_B, which is the only
   // source of IFACE_B's account.
@@ -710,8 +712,7 @@ TEST_F(ExportTest, RowsAfterAnUnreadableRowAreExportedInEveryFormat) {
                                     "eni-0a1b2c3d4e5f60718,123456789012,1700000400\n" + quoted +
                                     csv.substr(line4));
   // findings.jsonl.zst: a line that is not JSON first, then every finding.
-  const std::string good = Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
-                                   "IFACE_B", "eni-0f00000000000000b");
+  const std::string good = SmallFindings();
   WriteZstd(out / kFindingsFile, "{oops\n" + good);
   for (const std::string as : {"splunk", "ocsf", "ecs", "asff --account 111122223333"}) {
     const Result r = Export(*dir_, "bad-rows --as " + as);
@@ -766,11 +767,8 @@ TEST_F(ExportTest, RowsAfterAnUnreadableRowAreExportedInEveryFormat) {
 // A table whose zstd data cannot be decompressed past some point ends there: the rows before
 // it are exported, the damage is named, and the next table is still exported (exit 1).
 TEST_F(ExportTest, CorruptZstdEndsTheTableAndTheNextIsExported) {
-  const fs::path out = *dir_ / "bad-zstd";
-  fs::remove_all(out);
-  fs::copy(*dir_ / "small", out);
-  const std::string good = Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"),
-                                   "IFACE_B", "eni-0f00000000000000b");
+  const fs::path out = CopyOfSmall("bad-zstd");
+  const std::string good = SmallFindings();
   // A valid frame with the header and the first window, then bytes that are not zstd.
   const std::string csv = flowsift::testing::ReadZstd(out / kWindowsFile);
   WriteZstd(out / kWindowsFile, csv.substr(0, csv.find('\n', csv.find('\n') + 1) + 1));
@@ -836,9 +834,7 @@ TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
             "arn:aws-cn:ec2:cn-north-1:123456789012:network-interface/eni-0a1b2c3d4e5f60718");
 
   // The region of the inputs' S3 keys, when the manifest has them.
-  const fs::path out = *dir_ / "s3";
-  fs::remove_all(out);
-  fs::copy(*dir_ / "small", out);
+  const fs::path out = CopyOfSmall("s3");
   auto m = json::parse(ReadFile(out / kManifestFile));
   m["inputs"][0]["path"] =
       "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2023/11/14/x_vpcflowlogs_eu-west-1_fl.log.gz";
@@ -849,9 +845,7 @@ TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
 }
 
 TEST_F(ExportTest, AsffBatchesHoldAtMostOneHundredFindings) {
-  const fs::path out = *dir_ / "many";
-  fs::remove_all(out);
-  fs::copy(*dir_ / "small", out);
+  const fs::path out = CopyOfSmall("many");
   std::string text;
   for (int i = 0; i < 250; ++i) {
     char id[17];
