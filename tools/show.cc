@@ -231,8 +231,24 @@ ordered_json FailureText(const ordered_json& in, const std::string& drop) {
   return error.compare(0, drop.size(), drop) == 0 ? error.substr(drop.size()) : error;
 }
 
+// The parts of a merged OUT (`merged_from`, docs/distributed.md) that could not be read, as
+// {path, error} with the path cut from the front of the error: their inputs are not in OUT,
+// and the manifest's `inputs` do not list them.
+std::vector<ordered_json> FailedParts(const ordered_json& manifest) {
+  std::vector<ordered_json> parts;
+  const auto from = manifest.find("merged_from");
+  if (from == manifest.end() || !from->is_array()) return parts;
+  for (const ordered_json& p : *from) {
+    if (!p.is_object() || p.value("status", "") == "ok") continue;
+    const std::string path = p.value("path", "");
+    parts.push_back({{"path", path}, {"error", FailureText(p, path + ": ")}});
+  }
+  return parts;
+}
+
 // The `errors` view: failed inputs first (their status as the reason, the message as text),
-// then the bad-line samples as the manifest lists them.
+// then a merged OUT's failed parts (reason "failed part"), then the bad-line samples as the
+// manifest lists them.
 std::vector<ordered_json> ErrorRows(const ordered_json& manifest) {
   std::vector<ordered_json> rows;
   for (const ordered_json& in : manifest.value("inputs", ordered_json::array())) {
@@ -243,6 +259,13 @@ std::vector<ordered_json> ErrorRows(const ordered_json& manifest) {
                     {"offset", nullptr},
                     {"reason", status},
                     {"text", FailureText(in, in.value("path", "") + ": " + status + ": ")}});
+  }
+  for (const ordered_json& part : FailedParts(manifest)) {
+    rows.push_back({{"path", part["path"]},
+                    {"line", nullptr},
+                    {"offset", nullptr},
+                    {"reason", "failed part"},
+                    {"text", part["error"]}});
   }
   for (const ordered_json& s : manifest.value("bad_line_samples", ordered_json::array())) {
     ordered_json row = ordered_json::object();
@@ -479,6 +502,9 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                         {"error", FailureText(in, in.value("path", "") + ": ")}});
     }
   }
+  const std::vector<ordered_json> failed_parts = FailedParts(m);
+  const auto merged_from = m.find("merged_from");
+  const size_t parts = merged_from != m.end() && merged_from->is_array() ? merged_from->size() : 0;
   Output out;
   std::string& t = out.text();
   if (flags.as == "json") {
@@ -492,6 +518,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                       {"interfaces", interfaces},
                       {"bytes", total_bytes},
                       {"busiest_windows", busiest}};
+    if (merged_from != m.end()) {  // a merged OUT: its parts, and those that failed
+      o["parts"] = parts;
+      o["failed_parts"] = failed_parts;
+    }
     ordered_json ft = ordered_json::object(), fs = ordered_json::object();
     for (const std::string& type : types) ft[type] = by_type[type][0];
     for (int sev = 4; sev >= 1; --sev) {
@@ -500,6 +530,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
       if (n > 0) fs[std::string(kSeverityNames[sev])] = n;
     }
     o["findings"] = {{"total", finding_count}, {"by_type", ft}, {"by_severity", fs}};
+    if (!findings.error().empty()) o["findings"]["error"] = findings.error();
     t += Dump(o) + "\n";
     return code;
   }
@@ -515,6 +546,16 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     t += fmt::format("  failed   {}: {}\n", Printable(f["path"].get<std::string>()),
                      f["error"].is_string() ? Printable(f["error"].get<std::string>())
                                             : f["status"].get<std::string>());
+  }
+  if (merged_from != m.end()) {
+    // A failed part's inputs are in no total above: say so where the inputs are counted.
+    t += fmt::format("parts      {} merged ({} failed{})\n", parts, failed_parts.size(),
+                     failed_parts.empty() ? "" : ": their inputs are not counted");
+    for (const ordered_json& f : failed_parts) {
+      t += fmt::format("  failed   {}: {}\n", Printable(f["path"].get<std::string>()),
+                       f["error"].is_string() ? Printable(f["error"].get<std::string>())
+                                              : std::string("failed"));
+    }
   }
   t += fmt::format("records    {} (nodata {}, skipdata {})", count("records"), count("nodata"),
                    count("skipdata"));
@@ -543,10 +584,14 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     (void)Copy(source, Filters{}, 0, *sink);
   }
   if (finding_count == 0) {
-    t += "\nfindings   none\n";
+    // "none" of a damaged file would read as a clean night: say what was counted.
+    t += findings.error().empty()
+             ? "\nfindings   none\n"
+             : "\nfindings   none readable (the file is damaged: see stderr)\n";
     return code;
   }
-  t += fmt::format("\nfindings   {}\n", finding_count);
+  t += fmt::format("\nfindings   {}{}\n", finding_count,
+                   findings.error().empty() ? "" : " readable (the file is damaged: see stderr)");
   std::vector<ordered_json> matrix;
   for (const std::string& type : types) {
     const auto& c = by_type[type];
@@ -590,7 +635,17 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
       ->capture_default_str();
   cmd->add_option("--limit", f.limit,
                   "At most N rows (0 = all; default 50 for --as table, all for csv and json)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            // CLI11's NonNegativeNumber printed its range as a 309-digit double.
+            const bool digits =
+                !v.empty() && v.size() <= 18 &&
+                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+            return digits
+                       ? std::string()
+                       : "'" + v + "' is not a row count: give 0 (all rows) or a positive number";
+          },
+          "N", "row count"));
   cmd->add_option("--interface", f.interface_id,
                   "Only this interface (windows, exposure, findings)");
   std::string types;

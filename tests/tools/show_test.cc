@@ -266,6 +266,16 @@ TEST_F(ShowTest, CorruptOrMissingFilesExitOneNamingThem) {
   r = Show("--as json");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.out, HasSubstr("\"by_type\":{\"port_scan\":1,\"brute_force\":1}"));
+  EXPECT_THAT(r.out, HasSubstr("2 unreadable lines skipped"));  // findings.error in the JSON
+  r = Show("");
+  EXPECT_THAT(r.out, HasSubstr("findings   2 readable (the file is damaged: see stderr)\n"));
+  // A findings file cut after its frame header: nothing readable is not "none".
+  const std::string whole = ReadFile(dir_ / "out" / "findings.jsonl.zst");
+  WriteFile(dir_ / "out" / "findings.jsonl.zst", whole.substr(0, 6));
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/findings.jsonl.zst: truncated zstd data"));
+  EXPECT_THAT(r.out, HasSubstr("findings   none readable (the file is damaged: see stderr)\n"));
 
   WriteFile(dir_ / "out" / "manifest.json", "{\"tool\":");
   r = Show("");
@@ -289,6 +299,45 @@ TEST_F(ShowTest, AManifestOfWrongTypesIsCorruptNotAnOutputError) {
   EXPECT_EQ(Show("").code, 0);
 }
 
+// A merged OUT (docs/distributed.md) lists its parts under merged_from; a part that failed has
+// inputs that are in no total, and the overview used to say "(0 failed)" and nothing else.
+TEST_F(ShowTest, AMergedOutputNamesItsFailedParts) {
+  auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
+  m["merged_from"] = {{{"path", "p0/state.bin.zst"},
+                       {"shard", "0/2"},
+                       {"records", 9},
+                       {"status", "ok"},
+                       {"error", nullptr}},
+                      {{"path", "p1/state.bin.zst"},
+                       {"status", "failed"},
+                       {"error", "p1/state.bin.zst: corrupt (Unknown frame descriptor)"}}};
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  Result r = Show("");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out,
+              HasSubstr("parts      2 merged (1 failed: their inputs are not counted)\n"
+                        "  failed   p1/state.bin.zst: corrupt (Unknown frame descriptor)\n"));
+  r = Show("--as json");
+  const auto o = nlohmann::ordered_json::parse(r.out);
+  EXPECT_EQ(o["parts"], 2);
+  EXPECT_EQ(o["failed_parts"].dump(),
+            R"j([{"path":"p1/state.bin.zst","error":"corrupt (Unknown frame descriptor)"}])j");
+  // The errors table: the failed input of the run first, then the part, then the samples.
+  r = Show("--table errors --as json");
+  EXPECT_THAT(r.out, HasSubstr("{\"path\":\"in/missing.log\""));
+  EXPECT_THAT(r.out, HasSubstr("{\"path\":\"p1/state.bin.zst\",\"line\":null,\"offset\":null,"
+                               "\"reason\":\"failed part\",\"text\":\"corrupt (Unknown frame "
+                               "descriptor)\"}\n{\"path\":\"in/b.log\""));
+  // Every part read: the line says so; an OUT of one run has no parts line at all.
+  m["merged_from"].erase(1);
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  EXPECT_THAT(Show("").out, HasSubstr("parts      1 merged (0 failed)\n"));
+  m.erase("merged_from");
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  EXPECT_THAT(Show("").out, Not(HasSubstr("parts ")));
+  EXPECT_THAT(Show("--as json").out, Not(HasSubstr("failed_parts")));
+}
+
 TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   Result r = RunIn(dir_, "show nowhere");
   EXPECT_EQ(r.code, 2);
@@ -297,6 +346,12 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("in is not a flowsift output directory"));
   EXPECT_EQ(RunIn(dir_, "show").code, 2);
+  for (const char* limit : {"-1", "1.5", "abc", "99999999999999999999"}) {
+    r = Show(std::string("--limit ") + limit);
+    EXPECT_EQ(r.code, 2) << limit;
+    EXPECT_THAT(r.err, HasSubstr(std::string("--limit: '") + limit +
+                                 "' is not a row count: give 0 (all rows) or a positive number"));
+  }
 
   auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
   m["format_version"] = kOutputFormatVersion + 1;
