@@ -831,21 +831,31 @@ class FileReader::Impl {
   // in its format. Its offset in p[0, n) (whole lines), or n if there is none; *other gets its
   // format and *bytes its length with the newline. Lines that start with a lowercase letter are the
   // candidates (kernels:: FindLowercaseLineStart, one vector pass: no data line of the AWS presets
-  // is one); a candidate is a header when its first word is a known field name and
-  // Format::FromHeaderLine takes it. A header of the current format is left to the parser, which
-  // counts it.
+  // is one); a candidate is a header when every word of it starts with a lowercase letter, as
+  // field names do, and Format::FromHeaderLine takes it (names it does not know included, as
+  // at the start of a file). A data line that starts with a word (flow-direction, interface-id)
+  // has a number or an address by its second or third word. A header of the current format is
+  // left to the parser, which counts it.
+  static bool EveryWordStartsLowercase(const uint8_t* line, size_t n) {
+    bool word_start = true;
+    for (size_t i = 0; i < n && line[i] != '\n'; ++i) {
+      const uint8_t c = line[i];
+      if (c == ' ' || c == '\t' || c == '\r') {
+        word_start = true;
+      } else if (word_start) {
+        if (c < 'a' || c > 'z') return false;
+        word_start = false;
+      }
+    }
+    return true;
+  }
+
   size_t FindOtherHeader(const uint8_t* p, size_t n, std::optional<Format>* other,
                          size_t* bytes) const {
     size_t i = n != 0 && p[0] >= 'a' && p[0] <= 'z' ? 0 : kernels::FindLowercaseLineStart(p, n);
     while (i < n) {
       const uint8_t* line = p + i;
-      size_t word = 0;
-      while (i + word < n && ((line[word] >= 'a' && line[word] <= 'z') || line[word] == '-')) {
-        ++word;
-      }
-      const uint8_t after = i + word < n ? line[word] : '\n';
-      if ((after == ' ' || after == '\t' || after == '\r' || after == '\n') &&
-          FieldByName({reinterpret_cast<const char*>(line), word}) != Field::kUnknown) {
+      if (EveryWordStartsLowercase(line, n - i)) {
         const void* nl = memchr(line, '\n', n - i);
         const size_t len = nl ? static_cast<const uint8_t*>(nl) - line : n - i;
         std::string_view text(reinterpret_cast<const char*>(line), len);

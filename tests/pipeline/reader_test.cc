@@ -465,6 +465,9 @@ TEST_F(ReaderTest, AHeaderInsideTheFileSwitchesTheFormat) {
       "log-status version account-id",
       "flow-direction version account-id interface-id srcaddr dstaddr srcport dstport protocol "
       "packets bytes start end action log-status",
+      // A first name flowsift does not know (a field AWS adds later): still a header.
+      "some-future-field version account-id interface-id srcaddr dstaddr srcport dstport "
+      "protocol packets bytes start end action log-status",
       "v2"};
   std::string joined;
   std::vector<std::string> parts;
@@ -481,7 +484,9 @@ TEST_F(ReaderTest, AHeaderInsideTheFileSwitchesTheFormat) {
     ASSERT_EQ(alone.BadCount(), 0u);
     want.records += alone.records;
     want.bytes_total += alone.bytes_total;
-    if (parts.size() == 4) text += text.substr(0, nl + 1) + Records(30);  // the same header again
+    if (std::string_view(name) == "v2") {
+      text += text.substr(0, nl + 1) + Records(30);  // the same header again
+    }
     parts.push_back(text);
     joined += text;
   }
@@ -505,7 +510,7 @@ TEST_F(ReaderTest, AHeaderInsideTheFileSwitchesTheFormat) {
         EXPECT_EQ(r.BadCount(), 0u);
         EXPECT_EQ(r.bytes_total, want.bytes_total);
         EXPECT_EQ(r.lines, static_cast<uint64_t>(Count(joined, '\n')));
-        EXPECT_EQ(r.header_lines, 5u);  // four switches, one repeat
+        EXPECT_EQ(r.header_lines, 6u);  // five switches, one repeat
         ASSERT_NE(r.outcome.header, nullptr);
         EXPECT_EQ(*r.outcome.header, *Format::Parse("v5", nullptr));  // the first one
         // The formats of the chunks go v5, tgw, ... in order, each a run.
