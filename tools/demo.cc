@@ -92,7 +92,8 @@ int RunDemo(const DemoFlags& f) {
   Progress progress;
   RunResult r;
   {
-    ProgressDisplay display(progress, ProgressDisplay::DefaultMode(true));
+    ProgressDisplay display(progress,
+                            ProgressDisplay::ForStderr(/*progress=*/false, /*no_progress=*/false));
     r = Run(run, &progress);
   }
   if (r.exit_code == kExitOutput) {

@@ -23,9 +23,14 @@ std::string HumanBytes(double b) {
   return fmt::format("{:.1f} {}", b, units[u]);
 }
 
-ProgressDisplay::Mode ProgressDisplay::DefaultMode(bool enabled) {
-  if (!enabled) return Mode::kOff;
-  return isatty(STDERR_FILENO) ? Mode::kBar : Mode::kLog;
+ProgressDisplay::Mode ProgressDisplay::Choose(bool terminal, bool progress, bool no_progress) {
+  if (no_progress) return Mode::kOff;
+  if (terminal) return Mode::kBar;
+  return progress ? Mode::kLog : Mode::kOff;
+}
+
+ProgressDisplay::Mode ProgressDisplay::ForStderr(bool progress, bool no_progress) {
+  return Choose(isatty(STDERR_FILENO) != 0, progress, no_progress);
 }
 
 ProgressDisplay::ProgressDisplay(const Progress& progress, Mode mode)

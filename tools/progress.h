@@ -1,5 +1,6 @@
-// The progress display of long runs on stderr: a redrawn bar when stderr is a terminal,
-// plain log lines every 10 s otherwise, nothing when disabled.
+// The progress display of long runs on stderr: a redrawn bar when stderr is a terminal, plain
+// log lines every 10 s when --progress asks for it on a pipe or file (a job's log), nothing
+// otherwise (SPEC 2.1: on when stderr is a terminal).
 #ifndef FLOWSIFT_TOOLS_PROGRESS_H_
 #define FLOWSIFT_TOOLS_PROGRESS_H_
 
@@ -19,8 +20,11 @@ std::string HumanBytes(double bytes);
 class ProgressDisplay {
  public:
   enum class Mode { kOff, kBar, kLog };
-  // kBar when stderr is a terminal, else kLog; `enabled` false gives kOff.
-  static Mode DefaultMode(bool enabled);
+  // `run`'s flags: --no-progress gives kOff; else kBar on a terminal; else kLog with
+  // --progress, kOff without.
+  static Mode Choose(bool terminal, bool progress, bool no_progress);
+  // Choose for stderr.
+  static Mode ForStderr(bool progress, bool no_progress);
 
   ProgressDisplay(const Progress& progress, Mode mode);
   ~ProgressDisplay();  // stops the thread and ends the bar's line

@@ -274,7 +274,9 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_flag("--partial", f.partial,
                 "Also write OUT/state.bin.zst, the state `flowsift merge` combines with other\n"
                 "parts (shards) into the outputs of one run over all inputs");
-  cmd->add_flag("--progress", f.progress, "Show progress on stderr even when it is not a terminal");
+  cmd->add_flag("--progress", f.progress,
+                "Show progress on stderr when it is not a terminal too: a line every 10 s (on a "
+                "terminal a bar is the default)");
   cmd->add_flag("--no-progress", f.no_progress, "Show no progress");
   cmd->add_option("--stats-json", f.stats_json,
                   "Write run statistics as JSON to FILE (- = stdout)");
@@ -365,8 +367,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   Progress progress;
   RunResult r;
   {
-    ProgressDisplay display(progress, f.progress ? ProgressDisplay::Mode::kLog
-                                                 : ProgressDisplay::DefaultMode(!f.no_progress));
+    ProgressDisplay display(progress, ProgressDisplay::ForStderr(f.progress, f.no_progress));
     r = Run(opt, &progress);
   }
   if (r.exit_code == kExitOutput) {

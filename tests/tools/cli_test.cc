@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "tests/test_util.h"
+#include "tools/progress.h"
 
 namespace flowsift {
 namespace {
@@ -650,6 +651,38 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   // Progress log lines when asked for and stderr is not a terminal.
   r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "o4").string() + " --progress");
   EXPECT_EQ(r.code, 0);
+}
+
+// SPEC 2.1: progress is on when stderr is a terminal. --progress adds log lines where it is not
+// (a job's log); it used to be the other way round: log lines by default into files and pipes,
+// and --progress on a terminal replaced the bar by a line every 10 s (none in a short run).
+TEST(Progress, OnWhenStderrIsATerminalLinesOnlyWhenAskedFor) {
+  using tools::ProgressDisplay;
+  using Mode = ProgressDisplay::Mode;
+  EXPECT_EQ(ProgressDisplay::Choose(true, false, false), Mode::kBar);
+  EXPECT_EQ(ProgressDisplay::Choose(true, true, false), Mode::kBar);
+  EXPECT_EQ(ProgressDisplay::Choose(false, false, false), Mode::kOff);
+  EXPECT_EQ(ProgressDisplay::Choose(false, true, false), Mode::kLog);
+  EXPECT_EQ(ProgressDisplay::Choose(true, false, true), Mode::kOff);
+  EXPECT_EQ(ProgressDisplay::Choose(false, true, true), Mode::kOff);
+}
+
+TEST_F(Cli, ProgressOnATerminalIsABarWithOrWithoutTheFlag) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);
+  for (const char* flag : {"", " --progress"}) {
+    const fs::path out = dir_ / (std::string("tty") + (flag[0] ? "p" : ""));
+    // script(1) gives the command a terminal; what it prints is the terminal's output.
+    const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(
+        "script -qec '" + std::string(FLOWSIFT_BINARY) + " run " + (dir_ / "in").string() + " -o " +
+        out.string() + flag + "' /dev/null");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("] ")) << flag;  // the bar's closing bracket
+    EXPECT_THAT(r.out, HasSubstr("(100%)")) << flag;
+  }
+  // Not a terminal: no progress unless asked for (a line every 10 s: none in this short run).
+  const Result r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "pipe").string());
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("(100%)")));
 }
 
 }  // namespace
