@@ -213,8 +213,31 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
       throw CLI::ValidationError(
           "--shard", std::string(index) + " is set but " + count + " is not: give --shard I/N");
     }
-    return check(ParseUnsigned(i, index), ParseUnsigned(n, count),
-                 std::string(index) + "/" + count);
+    uint64_t id = ParseUnsigned(i, index);
+    std::string from = std::string(index) + "/" + count;
+    // A Slurm array's task ids are its range (--array=1-8, --array=1-7:2), not 0..N-1: the
+    // shard is the task's position in it, as scripts/slurm/map.sbatch computes it.
+    const char* min = std::string_view(index) == "SLURM_ARRAY_TASK_ID"
+                          ? std::getenv("SLURM_ARRAY_TASK_MIN")
+                          : nullptr;
+    if (min != nullptr) {
+      const uint64_t lo = ParseUnsigned(min, "SLURM_ARRAY_TASK_MIN");
+      const char* step_text = std::getenv("SLURM_ARRAY_TASK_STEP");
+      const uint64_t step =
+          step_text != nullptr ? ParseUnsigned(step_text, "SLURM_ARRAY_TASK_STEP") : 1;
+      if (id < lo || step == 0 || (id - lo) % step != 0) {
+        throw CLI::ValidationError(
+            "--shard", fmt::format("SLURM_ARRAY_TASK_ID {} is not in the array's range from {} "
+                                   "in steps of {}: give --shard I/N",
+                                   id, lo, step));
+      }
+      id = (id - lo) / step;
+      from = fmt::format(
+          "SLURM_ARRAY_TASK_ID {} (position {} from SLURM_ARRAY_TASK_MIN {}, "
+          "step {})/SLURM_ARRAY_TASK_COUNT",
+          ParseUnsigned(i, index), id, lo, step);
+    }
+    return check(id, ParseUnsigned(n, count), from);
   }
   return {0, 1};
 }

@@ -639,6 +639,25 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\"records\": 2000"));
   EXPECT_THAT(ReadFile(dir_ / "s1" / "manifest.json"), HasSubstr("\"shard\": \"1/2\""));
+  // A Slurm array of another range (--array=1-4, --array=3-9:2): the shard is the task's
+  // position in it. Task 4 of --array=1-4 was shard 4 of 4 (refused) and shard 0 never ran.
+  r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s5").string() +
+                 " --no-progress --stats-json -",
+             "SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_COUNT=4 SLURM_ARRAY_TASK_MIN=1 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(ReadFile(dir_ / "s5" / "manifest.json"), HasSubstr("\"shard\": \"3/4\""));
+  r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s6").string() +
+                 " --no-progress --stats-json -",
+             "SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_COUNT=4 SLURM_ARRAY_TASK_MIN=3 "
+             "SLURM_ARRAY_TASK_STEP=2 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(ReadFile(dir_ / "s6" / "manifest.json"), HasSubstr("\"shard\": \"1/4\""));
+  r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s7").string(),
+             "SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_COUNT=4 SLURM_ARRAY_TASK_MIN=3 "
+             "SLURM_ARRAY_TASK_STEP=2 ");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("SLURM_ARRAY_TASK_ID 4 is not in the array's range from 3 in "
+                               "steps of 2: give --shard I/N"));
   r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s2").string(),
              "JOB_COMPLETION_INDEX=0 ");
   EXPECT_EQ(r.code, 2);
