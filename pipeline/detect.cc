@@ -107,7 +107,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       } else {
         reply = p.sport < p.dport;
       }
-      if (reply && !(synack && has_ports)) continue;
+      // A REJECTed reply (a stateless network ACL dropping the way back, tcp-flags 18 or 19 with
+      // payload) still counts for its interface's reject spike, as the windows table counts it.
+      if (reply && !(synack && has_ports) && !rejected) continue;
 
       const bool has_proto = v_proto.exists() && v_proto.present(r);
       p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
@@ -116,7 +118,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
                               p.packets <= kMaxProbePackets &&
                               p.bytes <= p.packets * kMaxProbeBytesPerPacket;
-      if (reply && !no_payload) continue;
+      if (reply && !no_payload && !rejected) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
       p.start = v_start.U64Or0(r);
       p.end = v_end.exists() && v_end.present(r) ? v_end.u64[r] : p.start;

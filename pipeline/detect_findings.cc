@@ -17,6 +17,17 @@ namespace flowsift {
 
 namespace {
 
+// A number for a summary sentence as the evidence rounds it (Round3): "19", "18.5". A cast to
+// an integer turned 0.95 / 0.05 (18.999... in binary) into "18" beside the evidence's 19.
+std::string ShortNumber(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", x);
+  std::string s(buf);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 std::vector<std::string> IfaceNames(const InterfaceSet& set, const Names& names) {
   std::vector<std::string> out;
   for (uint32_t id : set.ids) out.push_back(names.names[id]);
@@ -305,6 +316,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     // The walk keeps a source's first kTrwContacts contacts: a count of 32 means "at least".
     f.distinct_dsts = v.contacts.size();
     f.distinct_dst_ports = v.ports.size();
+    // Both are counted from what the walk keeps (its first kTrwContacts contacts, its kSamples
+    // smallest ports): at a cap they are lower bounds, as docs/outputs.md says; say so here.
+    if (v.contacts.size() == kTrwContacts || v.ports.size() == kSamples) {
+      f.evidence["distinct_counts_are_at_least"] = true;
+    }
     f.evidence["threshold"] = {{"likelihood_ratio", Round3(o.trw_beta / o.trw_alpha)},
                                {"theta0", o.trw_theta0},
                                {"theta1", o.trw_theta1}};
@@ -320,8 +336,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                 " of its first " + std::to_string(decided + 1) +
                 " contacts with internal hosts: a scanner by the threshold random walk "
                 "(likelihood ratio " +
-                std::to_string(static_cast<uint64_t>(std::exp(llr))) +
-                " >= " + std::to_string(static_cast<uint64_t>(o.trw_beta / o.trw_alpha)) + ").";
+                ShortNumber(Round3(std::exp(llr))) +
+                " >= " + ShortNumber(Round3(o.trw_beta / o.trw_alpha)) + ").";
     out.push_back(std::move(f));
   }
 
@@ -424,11 +440,15 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.bytes = side.Out();
           f.interfaces = {s.names.names[side.iface]};
           f.distinct_dsts = side.distinct.Count();
-          f.distinct_dst_ports = side.ports.size();
+          // Every port's bytes are kept (a relay is subtracted port by port): an exact count,
+          // where the port sample holds only the 10 smallest.
+          f.distinct_dst_ports = side.port_bytes.size();
           f.evidence["threshold"] = {{"bytes_out_external", o.exfil_min_bytes},
                                      {"window_seconds", o.exfil_window},
                                      {"baseline_z", o.exfil_baseline_z},
-                                     {"baseline_ratio", o.exfil_baseline_ratio}};
+                                     {"baseline_ratio", o.exfil_baseline_ratio},
+                                     {"baseline_min_bytes", o.exfil_baseline_min_bytes},
+                                     {"baseline_windows", o.exfil_baseline_windows}};
           f.evidence["bytes_out_external"] = f.bytes;
           f.evidence["bytes_relayed"] = w.relay;
           f.evidence["net_bytes"] = w.net;

@@ -1,5 +1,6 @@
 #include "pipeline/detect.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -300,7 +301,42 @@ TEST(ScanTrw, NetFourFailuresIsAScannerThreeIsNot) {
   EXPECT_EQ(f[0].evidence["first_contacts"], 6);
   EXPECT_EQ(f[0].evidence["failed_first_contacts"], 5);
   EXPECT_EQ(f[0].evidence["likelihood_ratio"], 256);
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr("(likelihood ratio 256 >= 99)"));
+  EXPECT_FALSE(f[0].evidence.contains("distinct_counts_are_at_least"));
   EXPECT_TRUE(five.Of("port_scan", 1700000000, 1700010000).empty());
+}
+
+// The summary's numbers are the evidence's, rounded alike: beta / alpha = 0.95 / 0.05 is
+// 18.999... in binary, which a cast to an integer printed as "18" beside the evidence's 19.
+TEST(ScanTrw, TheSummarySaysTheEvidencesNumbers) {
+  DetectOptions o;
+  o.trw_alpha = 0.05;
+  o.trw_beta = 0.95;
+  Detect d(o);
+  AddContacts(d, "FFF");  // 4^3 = 64 >= 19
+  const auto f = d.Of("scan_trw", 1700000000, 1700010000);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["threshold"]["likelihood_ratio"], 19.0);
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr("(likelihood ratio 64 >= 19)"));
+}
+
+// distinct_dst_ports of a scanner that probed 14 ports: the walk keeps the 10 smallest, so the
+// count is a lower bound, and the evidence says so.
+TEST(ScanTrw, CountsAtTheirCapsAreMarkedAsLowerBounds) {
+  Detect d;
+  for (int i = 0; i < 14; ++i) {
+    Rec r;
+    r.src = "203.0.113.50";
+    r.dst = Ip(10, 0, 1, 10 + i);
+    r.dport = 1000 + i;
+    r.action = "REJECT";
+    r.start = 1700000000 + static_cast<uint64_t>(i) * 300;
+    d.Add(r);
+  }
+  const auto f = d.Of("scan_trw", 1700000000, 1700010000);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].distinct_dst_ports, 10u);
+  EXPECT_EQ(f[0].evidence["distinct_counts_are_at_least"], true);
 }
 
 TEST(ScanTrw, BenignAfterNetFourSuccessesStaysBenign) {
@@ -464,6 +500,28 @@ TEST(Exfiltration, AbsoluteThreshold) {
   EXPECT_EQ(f[0].dst_port, 443u);
   EXPECT_EQ(f[0].evidence["top_dsts"].size(), 2u);
   EXPECT_EQ(f[0].window_start, 1700000000u - 1700000000u % 3600);
+  EXPECT_EQ(f[0].evidence["threshold"]["baseline_min_bytes"], DetectOptions{}.exfil_baseline_min_bytes);
+  EXPECT_EQ(f[0].evidence["threshold"]["baseline_windows"], DetectOptions{}.exfil_baseline_windows);
+
+  // Uploads to 12 ports: every port counts (the sample kept only the 10 smallest).
+  Detect ports;
+  for (int i = 0; i < 12; ++i) {
+    Rec r;
+    r.iface = "eni-app";
+    r.src = "10.0.4.4";
+    r.dst = Ip(203, 0, 113, 80 + i);
+    r.sport = 50000 + i;
+    r.dport = 8000 + i;
+    r.flags = 3;
+    r.packets = gib / 12 / 1400 + 1;
+    r.bytes = gib / 12 + 1;
+    r.start = 1700000000 + static_cast<uint64_t>(i);
+    ports.Add(r);
+  }
+  const auto g = ports.Of("exfiltration");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].distinct_dst_ports, 12u);
+  EXPECT_EQ(g[0].dst_port, std::nullopt);
 }
 
 // Uploads of 9 * 10^18 bytes each: the finding's sums stop at 2^63 - 1 (they wrapped round to
@@ -642,6 +700,34 @@ TEST(RejectSpike, QuietInterfaceThresholdMinusOneAndThreshold) {
 // window and port and have no src or dst, so the interface must tell them apart: in the id
 // (a SIEM deduplicates on it) and in the order, whichever partition each interface landed in
 // (absorbed first or second), or the findings' bytes would depend on --threads.
+// A stateless network ACL drops a server's replies (tcp-flags 19: SYN-ACK, then FIN, with
+// payload): the windows table counts them as rejected, and so does the spike. They were dropped
+// as replies before the reject counter saw them, while the same records without tcp-flags or
+// tiny made the finding.
+TEST(RejectSpike, RejectedRepliesCountLikeAnyRejectedFlow) {
+  for (const bool with_flags : {true, false}) {
+    Detect d({}, with_flags);
+    for (int i = 0; i < 150; ++i) {
+      Rec r;
+      r.iface = "eni-rs";
+      r.src = "10.0.0.70";
+      r.dst = Ip(198, 51, 100, 1 + i % 200);
+      r.sport = 443;
+      r.dport = 50000 + i;
+      r.flags = 19;
+      r.packets = 10;
+      r.bytes = 5000;
+      r.action = "REJECT";
+      r.start = 1700001600 + static_cast<uint64_t>(i % 290);
+      d.Add(r);
+    }
+    const auto f = d.Of("reject_spike");
+    ASSERT_EQ(f.size(), 1u) << with_flags;
+    EXPECT_EQ(f[0].flows, 150u);
+    EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-rs"});
+  }
+}
+
 TEST(RejectSpike, SpikesOnTwoInterfacesInOneWindowHaveTheirOwnIdsAndOrder) {
   const auto spikes = [](const char* first, const char* second) {
     Detect a, b;
