@@ -32,7 +32,8 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
       "demo",
       "Generate about 200 MB of realistic VPC flow logs with injected attacks (S3 layout,\n"
       "gzip, plus a file with malformed lines), run the pipeline on all cores and print what\n"
-      "it found and where the outputs are.");
+      "it found and where the outputs are. The logs are kept in a new directory under $TMPDIR\n"
+      "(or /tmp), named at the end with the command that removes it.");
   cmd->add_option("-o,--out", f.out_dir,
                   "Where to write the outputs (default: a temporary directory)");
   cmd->add_option("--bytes", f.bytes, "Size of the sample (uncompressed)")
@@ -160,6 +161,9 @@ int RunDemo(const DemoFlags& f) {
       "  try: flowsift show {}            # overview\n"
       "       flowsift show {} --table findings\n",
       out.string(), out.string(), out.string());
+  // The logs stay for `flowsift run` by hand; ~40 MB of gzip a default demo, so say where.
+  fmt::print("the generated logs stay in {} for runs of your own; remove them with: rm -r {}\n",
+             data.string(), base.string());
   return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iostream>
 #include <new>
 #include <thread>
 
@@ -129,7 +130,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    if (code != 0) return kExitUsage;
+    // --help and --version print through std::cout: to a full disk they are cut short too.
+    if (!std::cout.flush()) {
+      Complain("cannot write to stdout: the output is incomplete (a full disk?)");
+      return kExitOutput;
+    }
+    return kExitOk;
   }
   // For the manifests of run and merge.
   std::string command_line;

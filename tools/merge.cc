@@ -16,15 +16,16 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
   CLI::App* cmd = app.add_subcommand(
       "merge",
       "Combine the partial outputs of `flowsift run --partial` (one per shard of the inputs,\n"
-      "in any order) into OUT: the same windows, talkers and exposure tables as one run over\n"
-      "all the inputs, and a manifest listing every part's inputs.\n\n"
+      "in any order) into OUT: the same windows, talkers and exposure tables and the same\n"
+      "findings as one run over all the inputs, and a manifest listing every part's inputs.\n\n"
       "Examples:\n"
       "  flowsift run logs/ --shard 0/4 --partial -o parts/0   # ... and 1/4, 2/4, 3/4\n"
       "  flowsift merge parts/* -o out\n\n"
       "Exit codes: 0 ok; 1 a part is unreadable, corrupt or truncated (named; the rest is\n"
       "merged) or some part's inputs failed; 2 usage error or parts that cannot be merged\n"
-      "(other --window, --internal, --since, --until, --format or format version; nothing is\n"
-      "written); 3 outputs could not be written.");
+      "(other --window, --internal, --since, --until, --format, detection options or format\n"
+      "version, the same input in two parts, -o that is or holds a part; nothing is written);\n"
+      "3 outputs could not be written.");
   cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
   cmd->add_option("--parts-from", f.parts_from, "Read part paths from FILE, one per line");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();

@@ -111,6 +111,18 @@ uint64_t ParseTime(const std::string& text) {
     if (const auto v = DecimalU64(text)) return *v;
     throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
   }
+  // Epoch seconds with a fraction (`date +%s.%N`): rounded up, as an ISO-8601 fraction is.
+  if (const size_t dot = text.find('.');
+      dot != std::string::npos && dot > 0 && dot + 1 < text.size() &&
+      text.find_first_not_of("0123456789") == dot &&
+      text.find_first_not_of("0123456789", dot + 1) == std::string::npos) {
+    const auto whole = DecimalU64(text.substr(0, dot));
+    const bool fraction = text.find_first_not_of('0', dot + 1) != std::string::npos;
+    if (!whole || (fraction && *whole == UINT64_MAX)) {
+      throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
+    }
+    return *whole + (fraction ? 1 : 0);
+  }
   const auto refuse = [&](const char* why) {
     return CLI::ValidationError("time", "'" + text + "': " + why);
   };

@@ -500,7 +500,8 @@ TEST(Exfiltration, AbsoluteThreshold) {
   EXPECT_EQ(f[0].dst_port, 443u);
   EXPECT_EQ(f[0].evidence["top_dsts"].size(), 2u);
   EXPECT_EQ(f[0].window_start, 1700000000u - 1700000000u % 3600);
-  EXPECT_EQ(f[0].evidence["threshold"]["baseline_min_bytes"], DetectOptions{}.exfil_baseline_min_bytes);
+  EXPECT_EQ(f[0].evidence["threshold"]["baseline_min_bytes"],
+            DetectOptions{}.exfil_baseline_min_bytes);
   EXPECT_EQ(f[0].evidence["threshold"]["baseline_windows"], DetectOptions{}.exfil_baseline_windows);
 
   // Uploads to 12 ports: every port counts (the sample kept only the 10 smallest).

@@ -139,6 +139,14 @@ TEST_F(Cli, TheFileSizeLimitIsAnOutputErrorNotASignal) {
   EXPECT_EQ(RunCli("export " + (dir_ / "out").string() + " --as ocsf > " + table, limit).code, 3);
   if (fs::exists("/dev/full")) {
     EXPECT_EQ(RunCli("show " + (dir_ / "out").string() + " > /dev/full").code, 3);
+    // --help and --version too (they print through std::cout and exited 0).
+    for (const char* args : {"--help", "--version", "run --help", "merge --help"}) {
+      // stderr to the pipe first, then stdout to the full device.
+      const flowsift::testing::CommandResult h = flowsift::testing::RunCommand(
+          std::string(FLOWSIFT_BINARY) + " " + args + " 2>&1 >/dev/full");
+      EXPECT_EQ(h.code, 3) << args;
+      EXPECT_THAT(h.out, HasSubstr("cannot write to stdout")) << args;
+    }
   }
 }
 
@@ -360,6 +368,10 @@ TEST_F(Cli, TimesTakeTheIso8601FormsAndRoundAFractionUp) {
       {"1970-01-01T01:00:00+01:00", "0"},
       {"2024-02-29", "1709164800"},  // a leap day
       {"20261128", "20261128"},      // all digits: epoch seconds
+      // Epoch seconds with a fraction (`date +%s.%N`) round up like an ISO-8601 fraction.
+      {"1795860000.5", "1795860001"},
+      {"1795860000.000000001", "1795860001"},
+      {"1795860000.000", "1795860000"},
   };
   const std::string in = (dir_ / "in.log").string();
   fs::create_directories(dir_);
@@ -385,6 +397,10 @@ TEST_F(Cli, TimesTakeTheIso8601FormsAndRoundAFractionUp) {
       {"'2026-11-28T10:00:00 '", kForms},
       {"' 2026-11-28'", kForms},
       {"2026-11-28T10:00:00.", kForms},
+      {"1795860000.", kForms},
+      {".5", kForms},
+      {"1795860000.5.5", kForms},
+      {"1795860000.-5", kForms},
       {"2026-1128", kForms},
       {"2026-11-28T1000:00", kForms},
       {"2026-11-28T10:00:00+1", kForms},
@@ -540,6 +556,12 @@ TEST_F(Cli, DemoRunsThePipelineAndReportsTheMalformedLines) {
   EXPECT_THAT(r.out, HasSubstr("broken.log:3: bad_enum"));
   EXPECT_THAT(r.out, HasSubstr("broken.log:4: control_character"));
   EXPECT_THAT(r.out, HasSubstr("busiest interface windows"));
+  EXPECT_THAT(r.out, HasSubstr("the generated logs stay in /"));  // and the rm -r that removes them
+  const size_t rm = r.out.find("remove them with: rm -r ");
+  ASSERT_NE(rm, std::string::npos);
+  const std::string base = r.out.substr(rm + 24, r.out.find('\n', rm) - rm - 24);
+  EXPECT_TRUE(fs::exists(fs::path(base) / "logs" / "truth.jsonl")) << base;
+  fs::remove_all(base);
   for (const char* name : {"windows.csv.zst", "talkers.csv.zst", "exposure.csv.zst",
                            "findings.jsonl.zst", "manifest.json"}) {
     EXPECT_TRUE(fs::exists(dir_ / "out" / name)) << name;
