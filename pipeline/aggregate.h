@@ -63,11 +63,13 @@ class WindowDivider {
       : w_(w),
         shift_(kExactBits + std::bit_width(w - 1)),
         m_(static_cast<uint64_t>((static_cast<unsigned __int128>(1) << shift_) / w) + 1) {}
-  uint64_t Of(uint64_t t) const {
+  uint64_t Of(uint64_t t) const { return Index(t) * w_; }
+  // t / w: the window's number.
+  uint64_t Index(uint64_t t) const {
     if (t >> kExactBits) [[unlikely]] {
-      return WindowOf(t, w_);
+      return t / w_;
     }
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(t) * m_) >> shift_) * w_;
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(t) * m_) >> shift_);
   }
 
  private:

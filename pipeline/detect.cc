@@ -65,6 +65,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   std::vector<RelayRow>& relay_rows = s.relay_rows;
   // Interfaces come as chunk-local ids (ParseChunk interns them), mapped to s.names' ids.
   s.local_ids.Reset(b, iface);
+  const WindowDivider active_window(s.ActiveStep());
   WindowDivider reject_window(o.reject_window), scan_window(o.scan_window),
       brute_window(o.brute_window), trw_window(o.trw_window), fanin_window(o.fanin_window),
       exfil_window(o.exfil_window);
@@ -81,6 +82,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // talker; another partition may have it for its interface's exposure only.
       if (tables != nullptr && (tables[i] & kTalkerTable) == 0) continue;
       const size_t r = rows != nullptr ? rows[i] : i;
+      if (v_start.exists() && v_start.present(r)) s.active.Add(active_window.Index(v_start.u64[r]));
       const bool rejected = v_action.exists() && static_cast<kernels::Action>(v_action.code[r]) ==
                                                      kernels::Action::kReject;
       const Addr128* from = EffectiveAddr(v_pkt_src, v_src, r);
@@ -244,6 +246,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         st.first = std::min(st.first, start);
         st.last = std::max(st.last, end);
         st.sources.Add(HashAddr(from));
+        st.dsts.Add(HashAddr(to));
         if (p.has_ports) {
           st.ports.Add(Mix64(dport + 1));
           AddSmallest(st.sample_ports, dport, kSamples, std::less<uint16_t>());
@@ -462,10 +465,13 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     st.last = std::max(st.last, v.last);
     st.sources.Merge(v.sources);
     st.ports.Merge(v.ports);
+    st.dsts.Merge(v.dsts);
     for (uint16_t p : v.sample_ports)
       AddSmallest(st.sample_ports, p, kSamples, std::less<uint16_t>());
   }
   if (drain != nullptr) drain->rejects = {};
+  active.Merge(other.active);
+  if (drain != nullptr) drain->active = {};
   for (size_t k = 0; k < other.shards.size(); ++k) {
     MergeFrom(*other.shards[k], drain != nullptr ? drain->shards[k].get() : nullptr);
   }
@@ -677,6 +683,7 @@ void Detector::State::Save(ByteWriter& w) const {
     w.U64(v.last);
     v.sources.Save(w);
     v.ports.Save(w);
+    v.dsts.Save(w);
     SavePorts(w, v.sample_ports);
   }
   w.U64(attempts.size());
@@ -697,6 +704,10 @@ void Detector::State::Save(ByteWriter& w) const {
       w.U8(static_cast<uint8_t>(a.rejected | (a.has_proto << 1)));
     }
   }
+  const std::vector<uint64_t> buckets = active.Buckets();
+  const uint64_t step = ActiveStep();
+  w.U64(buckets.size());
+  for (uint64_t b : buckets) w.U64(b * step);
 }
 
 bool Detector::State::Load(ByteReader& r) {
@@ -832,7 +843,8 @@ bool Detector::State::Load(ByteReader& r) {
     v.bytes = ClampToSum(r.U64());
     v.first = r.U64();
     v.last = r.U64();
-    if (!v.sources.Load(r) || !v.ports.Load(r) || !LoadPorts(r, v.sample_ports, kSamples)) {
+    if (!v.sources.Load(r) || !v.ports.Load(r) || !v.dsts.Load(r) ||
+        !LoadPorts(r, v.sample_ports, kSamples)) {
       return false;
     }
   }
@@ -863,6 +875,13 @@ bool Detector::State::Load(ByteReader& r) {
       a.has_proto = (bits >> 1) & 1;
       log.attempts.push_back(a);
     }
+  }
+  if (!Count(r, 8, &n)) return false;
+  const uint64_t step = ActiveStep();
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    const uint64_t b = r.U64();
+    if (b % step != 0) return false;  // a bucket of other windows than these options'
+    active.Add(b / step);
   }
   return !r.failed() && r.Left() == 0;
 }

@@ -168,11 +168,15 @@ class Detector {
   // the bytes are malformed (then nothing was added).
   [[nodiscard]] bool Load(ByteReader& in, std::string* error);
 
-  // The findings, sorted by (window_start, type, src, dst, dst_port). `spans` (ascending,
-  // disjoint) are the times the run has records in (the windows table's windows, runs of them
-  // merged: FindingsOf), over which the baselines of reject spikes and fan-in count a key's
-  // silent windows as zero. A gap in them is no data, not a quiet window: so one record with a
-  // start time decades off (a damaged line) does not fill every baseline with a million zeros.
+  // The findings, sorted by (window_start, type, src, dst, dst_port). The baselines of reject
+  // spikes, fan-in and exfiltration count a key's silent windows as zero over the times the
+  // rows had records in: buckets of the gcd of those three windows (300 s by default), kept as
+  // the rows are added and merged with the state. A gap in them is no data, not a quiet window:
+  // one record with a start time decades off (a damaged line) does not fill every baseline
+  // with a million zeros, and the part of a window with no record in it is not a quiet window
+  // either, whatever the run's --window.
+  std::vector<Finding> Findings() const;
+  // The same over the given `spans` (ascending, disjoint) instead: for tests.
   std::vector<Finding> Findings(const std::vector<TimeSpan>& spans) const;
   // The same over the one span [span_begin, span_end).
   std::vector<Finding> Findings(uint64_t span_begin, uint64_t span_end) const {

@@ -134,6 +134,24 @@ void SetActivity(Finding& f, const Activity& a, const Names& names) {
 
 }  // namespace
 
+std::vector<Finding> Detector::Findings() const {
+  // The times with records, from every absorbed state: runs of adjacent buckets as spans.
+  ActiveTimes all = state_->active;
+  for (const auto& shard : state_->shards) all.Merge(shard->active);
+  const uint64_t step = state_->ActiveStep();
+  std::vector<TimeSpan> spans;
+  for (uint64_t b : all.Buckets()) {
+    const uint64_t begin = b * step;  // b <= UINT64_MAX / step: b is some start / step
+    const uint64_t end = begin > UINT64_MAX - step ? UINT64_MAX : begin + step;
+    if (!spans.empty() && spans.back().end == begin) {
+      spans.back().end = end;
+    } else {
+      spans.push_back({begin, end});
+    }
+  }
+  return Findings(spans);
+}
+
 std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) const {
   std::vector<Finding> out;
   if (!state_->o.enabled) return out;
@@ -522,7 +540,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.packets = v.packets;
         f.bytes = v.bytes;
         f.interfaces = {name};
-        f.distinct_dsts = 1;
+        f.distinct_dsts = v.dsts.Count();
         f.distinct_dst_ports = v.ports.Count();
         if (f.distinct_dst_ports == 1 && !v.sample_ports.empty()) f.dst_port = v.sample_ports[0];
         f.evidence["threshold"] = {{"rejected_flows", o.reject_min_flows},

@@ -481,7 +481,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
       tmp, *merged,
       [&](WindowRows& windows) -> const std::vector<Finding>& {
         windows = merged->WindowsInOrder();
-        findings = FindingsOf(*detect, windows);
+        findings = detect->Findings();
         r.findings = findings.size();
         detect.reset();  // freed as soon as its findings are made (as Run does)
         return findings;

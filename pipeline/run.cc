@@ -329,51 +329,6 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
   return true;
 }
 
-std::vector<Finding> FindingsOf(const Detector& detector, const WindowRows& windows) {
-  return detector.Findings(RunSpans(windows));
-}
-std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows) {
-  return detector.Findings(RunSpans(windows));
-}
-
-namespace {
-
-// The times the run has records in: its windows (of any interface), runs of them merged.
-// Baselines count a key's silent windows in them as zero; a gap where no interface logged
-// anything is left out.
-std::vector<TimeSpan> MergeSpans(std::vector<TimeSpan> spans) {
-  std::sort(spans.begin(), spans.end(),
-            [](const TimeSpan& a, const TimeSpan& b) { return a.begin < b.begin; });
-  size_t n = 0;
-  for (const TimeSpan& s : spans) {
-    if (n > 0 && s.begin <= spans[n - 1].end) {
-      spans[n - 1].end = std::max(spans[n - 1].end, s.end);
-    } else {
-      spans[n++] = s;
-    }
-  }
-  spans.resize(n);
-  return spans;
-}
-
-}  // namespace
-
-std::vector<TimeSpan> RunSpans(const WindowRows& windows) {
-  std::vector<TimeSpan> spans;
-  spans.reserve(windows.size());
-  for (size_t i = 0; i < windows.size(); ++i) {
-    spans.push_back({windows.start(i), windows.start(i) + windows.width()});
-  }
-  return MergeSpans(std::move(spans));
-}
-
-std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows) {
-  std::vector<TimeSpan> spans;
-  spans.reserve(windows.size());
-  for (const WindowRow& w : windows) spans.push_back({w.window_start, w.window_end});
-  return MergeSpans(std::move(spans));
-}
-
 bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
                    std::string* error) {
   ZstdFileWriter out;
@@ -505,7 +460,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
       tmp, agg,
       [&](WindowRows& windows) -> const std::vector<Finding>& {
         windows = agg.WindowsInOrder();
-        r.findings = FindingsOf(r.graph.detect, windows);
+        r.findings = r.graph.detect.Findings();
         // The detector's state is done with (unless the partial file needs it): freed while
         // the exposure rows are built, which on an internet-wide scan are millions too.
         if (!opt.partial) {

@@ -65,12 +65,6 @@ struct RunResult {
 // input or output problem is in the result. `progress` may be null.
 RunResult Run(const RunOptions& options, Progress* progress);
 
-// The findings of a run or a merge: `windows` (the windows table) gives the run's time spans.
-std::vector<Finding> FindingsOf(const Detector& detector, const WindowRows& windows);
-std::vector<Finding> FindingsOf(const Detector& detector, const std::vector<WindowRow>& windows);
-// The times a run has records in: the windows of `windows`, ascending, runs of them merged.
-std::vector<TimeSpan> RunSpans(const WindowRows& windows);
-std::vector<TimeSpan> RunSpans(const std::vector<WindowRow>& windows);
 // Writes findings.jsonl.zst: one FindingJson line per finding.
 [[nodiscard]] bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
                                  std::string* error);

@@ -24,11 +24,10 @@
 
 namespace {
 
-// The findings as a run makes them (FindingsOf: baselines over the windows table's spans).
-std::vector<std::string> FindingLines(const flowsift::Detector& d,
-                                      const std::vector<flowsift::WindowRow>& windows) {
+// The findings as a run makes them (baselines over the times the rows had records in).
+std::vector<std::string> FindingLines(const flowsift::Detector& d) {
   std::vector<std::string> lines;
-  for (const flowsift::Finding& f : flowsift::FindingsOf(d, windows)) {
+  for (const flowsift::Finding& f : d.Findings()) {
     lines.push_back(flowsift::FindingJson(f));
   }
   return lines;
@@ -70,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto exposure = whole.Exposure();
   flowsift::Detector whole_detect(detect);
   whole_detect.Add(b, buf.data());
-  const std::vector<std::string> findings = FindingLines(whole_detect, windows);
+  const std::vector<std::string> findings = FindingLines(whole_detect);
 
   std::vector<uint32_t> rows(b.rows);
   for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
@@ -100,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (combined.Talkers() != talkers) __builtin_trap();
     if (combined.Exposure() != exposure) __builtin_trap();
     flowsift::Detector::CombinePartitions(detectors);
-    if (FindingLines(detectors[0], windows) != findings) __builtin_trap();
+    if (FindingLines(detectors[0]) != findings) __builtin_trap();
   }
   return 0;
 }

@@ -62,5 +62,41 @@ TEST(InterfaceSet, KeepsTheBytewiseSmallestNamesAsIdsSortedByName) {
   }
 }
 
+// The set of active buckets against a std::set: buckets near the first (the bitmap), far off
+// on both sides (the list), below 4,096 before any other (the bitmap's first place), the last
+// ones of the range, merges of two sets, and repeats.
+TEST(ActiveTimes, HoldsEveryBucketOnceInOrder) {
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    ActiveTimes a, b;
+    std::set<uint64_t> want;
+    const uint64_t centre = trial % 3 == 0 ? 3 : trial % 3 == 1 ? 5'666'666 : UINT64_MAX - 100;
+    const int n = 1 + static_cast<int>(rng() % 3000);
+    for (int i = 0; i < n; ++i) {
+      uint64_t x;
+      switch (rng() % 6) {
+        case 0:
+          x = rng();
+          break;  // anywhere
+        case 1:
+          x = rng() % 8192;
+          break;  // 1970
+        case 2:
+          x = UINT64_MAX - rng() % 8192;
+          break;  // the end of the range
+        default:
+          x = centre + rng() % 5000 - std::min<uint64_t>(centre, 2500);
+          break;
+      }
+      (rng() % 2 ? a : b).Add(x);
+      want.insert(x);
+    }
+    a.Merge(b);
+    a.Merge(b);  // again: nothing new
+    EXPECT_EQ(a.Buckets(), std::vector<uint64_t>(want.begin(), want.end())) << trial;
+  }
+  EXPECT_TRUE(ActiveTimes().Buckets().empty());
+}
+
 }  // namespace
 }  // namespace flowsift

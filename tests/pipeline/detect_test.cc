@@ -725,6 +725,7 @@ TEST(RejectSpike, RejectedRepliesCountLikeAnyRejectedFlow) {
     const auto f = d.Of("reject_spike");
     ASSERT_EQ(f.size(), 1u) << with_flags;
     EXPECT_EQ(f[0].flows, 150u);
+    EXPECT_EQ(f[0].distinct_dsts, 150u);  // it was always 1
     EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-rs"});
   }
 }
@@ -958,6 +959,10 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
     one.Add(all, base);
     const std::vector<std::string> want = Lines(one.Findings(begin, end));
     ASSERT_GE(want.size(), 10u) << spec;
+    // Over the detector's own active times, as a run makes them: partitions and a saved
+    // state must carry those times too.
+    const std::vector<std::string> want_active = Lines(one.Findings());
+    ASSERT_GE(want_active.size(), 10u) << spec;
 
     std::vector<uint32_t> rows(all.rows);
     for (uint32_t r = 0; r < all.rows; ++r) rows[r] = r;
@@ -982,6 +987,7 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
       Detector::CombinePartitions(ds);
       Detector& combined = ds[0];
       EXPECT_EQ(Lines(combined.Findings(begin, end)), want) << spec << " " << parts << " parts";
+      EXPECT_EQ(Lines(combined.Findings()), want_active) << spec << " " << parts << " parts";
       // Saved as one state, with or without consolidating first.
       for (const bool consolidate : {false, true}) {
         if (consolidate) combined.Consolidate();
@@ -992,6 +998,7 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
         ByteReader r(bytes);
         ASSERT_TRUE(loaded.Load(r, &err)) << err;
         EXPECT_EQ(Lines(loaded.Findings(begin, end)), want) << spec << " " << parts;
+        EXPECT_EQ(Lines(loaded.Findings()), want_active) << spec << " " << parts;
       }
     }
   }
