@@ -104,8 +104,15 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       bool reply;
       if (synack) {
         reply = true;
-      } else if ((has_flags && (flags & kSynAck) == kSyn) || rejected || !has_ports) {
+      } else if ((has_flags && (flags & kSynAck) == kSyn) || !has_ports) {
         reply = false;
+      } else if (rejected) {
+        // A REJECT is a request (a probe a security group dropped), except the way back of a
+        // connection to a well-known port that a stateless network ACL drops: from that port
+        // to a client's ephemeral one. Counted as a request, it made every server whose
+        // answers an inbound NACL drops a port scanner of its clients. A scan from a low source
+        // port (nmap -g 53) still counts at every port below 32768.
+        reply = p.sport < kWellKnownPorts && p.dport >= kEphemeralPorts;
       } else {
         reply = p.sport < p.dport;
       }

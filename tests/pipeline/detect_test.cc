@@ -178,6 +178,53 @@ TEST(PortScan, SynOnlyCountsUnlessTheReverseAnsweredWithSynAck) {
   EXPECT_TRUE(completed.Run().empty());
 }
 
+// A stateless network ACL that drops the way back: an internal client's HTTPS requests are
+// accepted, the server's answers (443 to the client's ephemeral port) REJECTed. They are
+// replies, not probes of 20 ports by the server (nor failed TRW contacts of four clients). A
+// scanner from a low source port (nmap -g 53) still counts at ports below 32768.
+TEST(PortScan, AnswersANetworkAclDropsAreNotProbes) {
+  for (const bool with_flags : {false, true}) {
+    Detect d({}, with_flags);
+    for (int client = 0; client < 4; ++client) {
+      for (int i = 0; i < 20; ++i) {
+        Rec request;
+        request.src = Ip(10, 0, 0, 61 + client);
+        request.dst = "203.0.113.80";
+        request.sport = 50000 + i;
+        request.dport = 443;
+        request.flags = 3;
+        request.packets = 6;
+        request.bytes = 900;
+        request.start = 1700000100 + static_cast<uint64_t>(i) * 10;
+        d.Add(request);
+        Rec answer = request;
+        std::swap(answer.src, answer.dst);
+        std::swap(answer.sport, answer.dport);
+        answer.flags = 0;  // the server's later packets (no SYN): what a NACL drops
+        answer.packets = 3;
+        answer.bytes = 180;
+        answer.action = "REJECT";
+        d.Add(answer);
+      }
+    }
+    EXPECT_TRUE(d.Of("port_scan").empty()) << with_flags;
+    EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700003600).empty()) << with_flags;
+    EXPECT_EQ(d.Of("reject_spike").size(), 0u);  // 80 rejects: under the 100 of a spike
+  }
+  Detect low_source;
+  for (int p = 0; p < 15; ++p) {
+    Rec r;
+    r.src = "198.51.100.7";
+    r.dst = "10.0.1.5";
+    r.sport = 53;
+    r.dport = 1000 + p;
+    r.action = "REJECT";
+    r.start = 1700000100 + static_cast<uint64_t>(p) * 10;
+    low_source.Add(r);
+  }
+  EXPECT_EQ(low_source.Of("port_scan").size(), 1u);
+}
+
 TEST(PortScan, WithoutTcpFlagsTinyAcceptedFlowsAndRejectsCount) {
   DetectOptions o;
   Detect d(o, /*with_flags=*/false);
