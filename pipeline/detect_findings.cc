@@ -229,9 +229,27 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   };
   for (const auto& [k, v] : s.scans) scan_finding(k, v, v.answered);
 
-  // port_sweep
+  // port_sweep. The hosts that answered a prober's SYN with a tiny SYN-ACK (the scan table's
+  // `answered`, keyed by prober and host) are not failures: counted per (prober, sweep window,
+  // port) and taken off the sweep's destinations, as port_scan takes answered ports off. A
+  // sweep's destinations are a distinct count, not a list, so this assumes every answering host
+  // was probed in the same sweep window (it is the answer to a probe).
+  std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint16_t>, uint64_t> answered_hosts;
+  for (const auto& [k, v] : s.scans) {
+    if (v.answered.size() == 0) continue;
+    const Addr128 prober = k.src;  // a structured binding cannot be captured (clang)
+    const uint64_t window = WindowOf(k.window, o.sweep_window);
+    v.answered.ForEach([&](uint16_t port) {
+      ++answered_hosts[{prober.hi, prober.lo, window, port}];
+    });
+  }
   const auto sweep_finding = [&](const SweepKey& k, const SweepState& v) {
-    const uint64_t dsts = v.dsts.Count();
+    const uint64_t probed = v.dsts.Count();
+    if (probed < o.sweep_min_dsts) return;
+    const auto answers = answered_hosts.find(
+        {k.src.hi, k.src.lo, k.window, static_cast<uint16_t>(k.port_proto >> 8)});
+    const uint64_t answered = answers != answered_hosts.end() ? answers->second : 0;
+    const uint64_t dsts = probed - std::min(probed, answered);
     if (dsts < o.sweep_min_dsts) return;
     Finding f;
     f.type = "port_sweep";
@@ -250,6 +268,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["threshold"] = {{"failed_dsts", o.sweep_min_dsts},
                                {"window_seconds", o.sweep_window}};
     f.evidence["failed_dsts"] = dsts;
+    f.evidence["answered_dsts"] = answered;
     f.evidence["rejected_flows"] = v.rejected;
     nlohmann::ordered_json sample = nlohmann::ordered_json::array();
     for (const Addr128& a : v.sample) sample.push_back(Text(a));
@@ -297,10 +316,18 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     uint64_t successes = 0, failures = 0;
     size_t decided = SIZE_MAX;  // the contact at which the walk crossed `upper`, if it did
   };
-  const auto walk = [&](const TrwState& v) {
+  // A contact is also a success when its host answered the source's SYN with a tiny SYN-ACK
+  // (the scan table's `answered`, keyed by prober and host): Jung et al.'s established
+  // connection. `src` null: the contacts' own outcomes only, which can only make more
+  // scanners (an answer turns a failure into a success), so the first pass below uses it.
+  const auto answered = [&](const Addr128& src, const Contact& c) {
+    const ScanState* v = s.scans.Find(PairKey{src, c.dst, WindowOf(c.window, o.scan_window)});
+    return v != nullptr && v->answered.size() != 0;
+  };
+  const auto walk = [&](const TrwState& v, const Addr128* src) {
     Walk w;
     for (size_t i = 0; i < v.contacts.size(); ++i) {
-      const bool ok = v.contacts[i].success;
+      const bool ok = v.contacts[i].success || (src != nullptr && answered(*src, v.contacts[i]));
       w.llr += ok ? step_success : step_failure;
       w.successes += ok;
       w.failures += !ok;
@@ -317,12 +344,13 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // 1 GiB benchmark; then the table, for the few sources whose walk decided.
   std::vector<bool> scanner(s.trw_states.size());
   for (size_t i = 0; i < s.trw_states.size(); ++i) {
-    scanner[i] = walk(s.trw_states[i]).decided != SIZE_MAX;
+    scanner[i] = walk(s.trw_states[i], nullptr).decided != SIZE_MAX;
   }
   for (const auto& [src, index] : s.trw) {
     if (!scanner[index - 1]) continue;
     const TrwState& v = s.trw_states[index - 1];
-    const auto [llr, successes, failures, decided] = walk(v);
+    const auto [llr, successes, failures, decided] = walk(v, &src);
+    if (decided == SIZE_MAX) continue;  // its answered contacts make it no scanner
     Finding f;
     f.type = "scan_trw";
     f.severity = 2;

@@ -279,6 +279,45 @@ TEST(PortSweep, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   EXPECT_EQ(f[0].severity, 3);
 }
 
+// Hosts that answered the SYN with a tiny SYN-ACK are not failed attempts, as answered ports
+// are not for port_scan: 26 probed, 2 answered is 24 failed, under the threshold; 27 probed is
+// 25. Before, the answers were ignored and 26 "failed" hosts made a sweep. Promoted (more than
+// 64 attempts) or still in its list, the same.
+TEST(PortSweep, HostsThatAnsweredAreNotFailures) {
+  const auto sweep = [](int probed, int answering, int extra_ports) {
+    Detect d;
+    AddSweep(d, probed);
+    for (int p = 0; p < extra_ports; ++p) {  // other ports of one host: promotes the list
+      Rec r;
+      r.src = "10.0.9.9";
+      r.dst = "10.0.6.1";
+      r.dport = 2000 + p;
+      r.action = "REJECT";
+      r.start = 1700000100;
+      d.Add(r);
+    }
+    for (int h = 0; h < answering; ++h) {
+      Rec r;
+      r.src = Ip(10, 0, 5, 2 + 2 * h);  // an ACCEPTed probe's host (odd h are REJECTs)
+      r.dst = "10.0.9.9";
+      r.sport = 445;
+      r.dport = 40000;
+      r.flags = 18;
+      r.start = 1700000050;
+      d.Add(r);
+    }
+    return d.Of("port_sweep");
+  };
+  for (const int extra : {0, 70}) {
+    EXPECT_EQ(sweep(26, 0, extra).size(), 1u) << extra;
+    EXPECT_TRUE(sweep(26, 2, extra).empty()) << extra;
+    const auto f = sweep(27, 2, extra);
+    ASSERT_EQ(f.size(), 1u) << extra;
+    EXPECT_EQ(f[0].distinct_dsts, 25u);
+    EXPECT_EQ(f[0].evidence["answered_dsts"], 2);
+  }
+}
+
 TEST(PortSweep, HealthChecksThatCompleteAreNotASweep) {
   // A load balancer checks port 80 of 40 targets: complete connections with payload.
   Detect d;
@@ -384,6 +423,34 @@ TEST(ScanTrw, CountsAtTheirCapsAreMarkedAsLowerBounds) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].distinct_dst_ports, 10u);
   EXPECT_EQ(f[0].evidence["distinct_counts_are_at_least"], true);
+}
+
+// A contact whose host answered the source's SYN with a tiny SYN-ACK is a success (an
+// established connection, Jung et al.): five SYN probes that all answered are no scanner.
+TEST(ScanTrw, ContactsThatAnsweredAreSuccesses) {
+  for (const int answering : {0, 5}) {
+    Detect d;
+    for (int i = 0; i < 5; ++i) {
+      Rec r;
+      r.src = "203.0.113.50";
+      r.dst = Ip(10, 0, 1, 10 + i);
+      r.dport = 443;
+      r.start = 1700000000 + static_cast<uint64_t>(i) * 10;
+      d.Add(r);  // a SYN, 1 packet of 44 bytes: a failed attempt unless answered
+      if (i < answering) {
+        Rec a;
+        a.src = r.dst;
+        a.dst = r.src;
+        a.sport = 443;
+        a.dport = 40000;
+        a.flags = 18;
+        a.start = r.start;
+        d.Add(a);
+      }
+    }
+    EXPECT_EQ(d.Of("scan_trw", 1700000000, 1700003600).size(), answering == 0 ? 1u : 0u)
+        << answering;
+  }
 }
 
 TEST(ScanTrw, BenignAfterNetFourSuccessesStaysBenign) {
