@@ -254,6 +254,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         st.last = std::max(st.last, end);
         st.sources.Add(HashAddr(from));
         st.dsts.Add(HashAddr(to));
+        if (p.has_proto) st.protocols.Add(p.proto);
         if (p.has_ports) {
           st.ports.Add(Mix64(dport + 1));
           AddSmallest(st.sample_ports, dport, kSamples, std::less<uint16_t>());
@@ -473,6 +474,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     st.sources.Merge(v.sources);
     st.ports.Merge(v.ports);
     st.dsts.Merge(v.dsts);
+    st.protocols.Merge(v.protocols);
     for (uint16_t p : v.sample_ports)
       AddSmallest(st.sample_ports, p, kSamples, std::less<uint16_t>());
   }
@@ -692,6 +694,7 @@ void Detector::State::Save(ByteWriter& w) const {
     v.ports.Save(w);
     v.dsts.Save(w);
     SavePorts(w, v.sample_ports);
+    SaveProtocols(w, v.protocols);
   }
   w.U64(attempts.size());
   for (const auto& [k, log] : attempts) {
@@ -854,6 +857,7 @@ bool Detector::State::Load(ByteReader& r) {
         !LoadPorts(r, v.sample_ports, kSamples)) {
       return false;
     }
+    LoadProtocols(r, v.protocols);
   }
   if (!Count(r, 29, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {

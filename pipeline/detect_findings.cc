@@ -570,6 +570,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.interfaces = {name};
         f.distinct_dsts = v.dsts.Count();
         f.distinct_dst_ports = v.ports.Count();
+        f.protocol = v.protocols.Single();
         if (f.distinct_dst_ports == 1 && !v.sample_ports.empty()) f.dst_port = v.sample_ports[0];
         f.evidence["threshold"] = {{"rejected_flows", o.reject_min_flows},
                                    {"window_seconds", o.reject_window},

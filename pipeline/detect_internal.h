@@ -508,6 +508,7 @@ struct RejectState {
   uint64_t first = UINT64_MAX, last = 0;
   DistinctCounter sources, ports, dsts;
   PortSample sample_ports;
+  Protocols protocols;
 };
 
 inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {

@@ -27,7 +27,7 @@ inline constexpr std::string_view kPartialMagic = "flowsift-partial";
 // Version 2: a detection state's attempt lists hold up to 64 attempts (16 in version 1).
 // Version 3: a window's port list holds up to 192 ports (16 in version 2).
 // Version 4: the detection state ends with its active times, and reject windows count their
-// destinations.
+// destinations and protocols.
 inline constexpr uint32_t kPartialFormatVersion = 4;
 
 // Section ids. A reader refuses a section id it does not know unless bit 31 (kOptional) is

@@ -807,6 +807,7 @@ TEST(RejectSpike, QuietInterfaceThresholdMinusOneAndThreshold) {
   EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-db"});
   EXPECT_EQ(f[0].flows, 100u);
   EXPECT_EQ(f[0].dst_port, 5432u);
+  EXPECT_EQ(f[0].protocol, 6u);  // every rejected flow TCP (it was always null)
   EXPECT_EQ(f[0].src, std::nullopt);
   EXPECT_EQ(f[0].window_start, 1700001600u);
 }
