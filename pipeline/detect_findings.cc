@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -134,6 +135,36 @@ void SetActivity(Finding& f, const Activity& a, const Names& names) {
 
 }  // namespace
 
+namespace {
+
+// A NAT gateway's own records of what it forwards (its address as the source, as AWS logs the
+// gateway's egress even with pkt-* fields) make a port_sweep or brute_force of the gateway beside
+// the one of the host behind it (seen on the gateway's ingress through pkt-dstaddr, or on its own
+// interface). A finding whose source relayed traffic to that port on its interface (evidence
+// `relayed_bytes`, AppendFindings) is dropped when an unrelayed finding of the same type, port,
+// destination and window is there: the host behind the gateway is the actor, reported once,
+// as exfiltration reports it. Alone (the gateway's interface logged without pkt-* fields,
+// where the host's requests end at the gateway) it stays: the only trace of the actor.
+void DropRelayedDuplicates(std::vector<Finding>& out) {
+  using Key = std::tuple<std::string_view, std::string_view, int64_t, uint64_t>;
+  const auto key = [](const Finding& f) {
+    return Key(f.type, f.dst ? std::string_view(*f.dst) : std::string_view(),
+               f.dst_port ? int64_t{*f.dst_port} : int64_t{-1}, f.window_start);
+  };
+  const auto relayed = [](const Finding& f) {
+    return (f.type == "port_sweep" || f.type == "brute_force") &&
+           f.evidence.contains("relayed_bytes");
+  };
+  std::set<Key> actors;
+  for (const Finding& f : out) {
+    if ((f.type == "port_sweep" || f.type == "brute_force") && !relayed(f)) actors.insert(key(f));
+  }
+  if (actors.empty()) return;
+  std::erase_if(out, [&](const Finding& f) { return relayed(f) && actors.count(key(f)) != 0; });
+}
+
+}  // namespace
+
 std::vector<Finding> Detector::Findings() const {
   // The times with records, from every absorbed state: runs of adjacent buckets as spans.
   ActiveTimes all = state_->active;
@@ -159,6 +190,7 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   // host's exfiltration on its own relays, a probe on its own answers): each makes its own.
   state_->AppendFindings(spans, out);
   for (const auto& shard : state_->shards) shard->AppendFindings(spans, out);
+  DropRelayedDuplicates(out);
   for (Finding& f : out) {
     // A finding about neither a source nor a destination (reject_spike) is about its
     // interface: that names it in the id.
@@ -191,6 +223,20 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                      std::vector<Finding>& out) const {
   const State& s = *this;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
+  // Bytes other internal hosts sent `host` for `port` on the activity's interfaces in the
+  // exfiltration windows that [begin, end) overlaps: what a NAT gateway or proxy relays
+  // (DropRelayedDuplicates).
+  const auto relayed_to = [&](const Addr128& host, const Activity& a, uint64_t begin, uint64_t end,
+                              uint16_t port) {
+    uint64_t sum = 0;
+    for (uint64_t w = WindowOf(begin, o.exfil_window); w < end; w += o.exfil_window) {
+      for (uint32_t id : a.ifaces.ids) {
+        if (const uint64_t* b = s.relay.Find(RelayKey{host, w, id, port})) AddSaturating(sum, *b);
+      }
+      if (w > UINT64_MAX - o.exfil_window) break;
+    }
+    return sum;
+  };
 
   // port_scan: `v` holds the failed attempts of the key, `answered` the ports that answered.
   const auto scan_finding = [&](const PairKey& k, const ScanState& v, const PortSet& answered) {
@@ -270,6 +316,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["failed_dsts"] = dsts;
     f.evidence["answered_dsts"] = answered;
     f.evidence["rejected_flows"] = v.rejected;
+    if (inside) {
+      const uint64_t r = relayed_to(k.src, v.activity, k.window, f.window_end, *f.dst_port);
+      if (r > 0) f.evidence["relayed_bytes"] = r;
+    }
     nlohmann::ordered_json sample = nlohmann::ordered_json::array();
     for (const Addr128& a : v.sample) sample.push_back(Text(a));
     f.evidence["sample_dsts"] = std::move(sample);
@@ -413,6 +463,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["rejected_flows"] = v.rejected;
     f.evidence["probe_flows"] = v.probes;
     f.evidence["role"] = inside ? "actor" : "target";
+    if (inside) {
+      const uint64_t r =
+          relayed_to(k.src, v.activity, k.window, f.window_end, static_cast<uint16_t>(k.port));
+      if (r > 0) f.evidence["relayed_bytes"] = r;
+    }
     f.summary = Where(inside) + " " + *f.src + " made " + std::to_string(tries) +
                 " short or failed connections to port " + std::to_string(k.port) + " of " + *f.dst +
                 " within " + DurationText(o.brute_window) + " (threshold " +

@@ -318,6 +318,56 @@ TEST(PortSweep, HostsThatAnsweredAreNotFailures) {
   }
 }
 
+// An instance sweeps port 445 of 30 internet hosts through a NAT gateway, whose interface is
+// logged with pkt-* fields: its ingress records name the instance (pkt-dstaddr the target), its
+// egress records the gateway (AWS logs the translated source there). One sweep, by the instance:
+// the gateway's own records made a second one, of its address, beside it. SSH tries the same
+// way: one brute force. With the gateway's interface alone in a format without pkt-*, the
+// instance's requests end at the gateway: its sweep is the only trace and stays, saying what
+// it relayed.
+TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
+  const auto findings = [](bool pkt_fields, bool instance_logged, int port, int hosts) {
+    std::string text;
+    const auto add = [&](const char* iface, const std::string& src, const std::string& dst,
+                         const std::string& pkt_src, const std::string& pkt_dst, int sport,
+                         uint64_t start) {
+      text += std::string(iface) + " " + src + " " + dst + " " + std::to_string(sport) + " " +
+              std::to_string(port) + " 6 1 44 " + std::to_string(start) + " " +
+              std::to_string(start + 5) + " ACCEPT 2 OK";
+      if (pkt_fields) text += " " + pkt_src + " " + pkt_dst;
+      text += "\n";
+    };
+    for (int h = 0; h < hosts; ++h) {
+      const std::string target = Ip(198, 51, 100, 1 + (port == 22 ? 0 : h));
+      const int sport = 40000 + h;
+      const uint64_t start = 1700000000 + static_cast<uint64_t>(h);
+      if (instance_logged) add("eni-inst", "10.0.1.5", target, "10.0.1.5", target, sport, start);
+      add("eni-nat", "10.0.1.5", "10.0.0.220", "10.0.1.5", target, sport, start);  // ingress
+      add("eni-nat", "10.0.0.220", target, "10.0.0.220", target, sport, start);    // egress
+    }
+    std::string err;
+    const auto format =
+        Format::Parse(std::string(kFields) + (pkt_fields ? " pkt-srcaddr pkt-dstaddr" : ""), &err);
+    EXPECT_TRUE(format) << err;
+    const ParsedText p = ParseText(text, *format);
+    EXPECT_TRUE(p.batch.bad_lines.empty());
+    Detector d{DetectOptions{}};
+    d.Add(p.batch, p.base());
+    std::vector<std::pair<std::string, std::string>> out;  // (type, src)
+    for (const Finding& f : d.Findings(1700000000, 1700003600)) {
+      if (f.type == "port_sweep" || f.type == "brute_force") out.emplace_back(f.type, *f.src);
+    }
+    return out;
+  };
+  using Found = std::vector<std::pair<std::string, std::string>>;
+  for (const bool instance_logged : {true, false}) {
+    EXPECT_EQ(findings(true, instance_logged, 445, 30), (Found{{"port_sweep", "10.0.1.5"}}));
+    EXPECT_EQ(findings(true, instance_logged, 22, 30), (Found{{"brute_force", "10.0.1.5"}}));
+  }
+  EXPECT_EQ(findings(false, true, 445, 30), (Found{{"port_sweep", "10.0.1.5"}}));
+  EXPECT_EQ(findings(false, false, 445, 30), (Found{{"port_sweep", "10.0.0.220"}}));
+}
+
 TEST(PortSweep, HealthChecksThatCompleteAreNotASweep) {
   // A load balancer checks port 80 of 40 targets: complete connections with payload.
   Detect d;
