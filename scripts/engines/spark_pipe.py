@@ -6,6 +6,8 @@ merges. /shared and the inputs must be on a file system every executor mounts.
 
     spark-submit scripts/engines/spark_pipe.py /shared/AWSLogs /shared/out 16
 """
+import os
+import shlex
 import subprocess
 import sys
 
@@ -15,7 +17,7 @@ from pyspark import SparkContext
 # succeeds and the merge reports them. Anything else fails the task (checkCode=True).
 SHARD = (
     'read i n; '
-    'flowsift run "$FLOWSIFT_INPUT" --shard "$i/$n" --partial --force --no-progress '
+    '"${FLOWSIFT:-flowsift}" run "$FLOWSIFT_INPUT" --shard "$i/$n" --partial --force --no-progress '
     '-o "$FLOWSIFT_PARTS/$i" >&2; s=$?; '
     '[ $s -eq 1 ] && [ -f "$FLOWSIFT_PARTS/$i/state.bin.zst" ] && s=0; '
     '[ $s -eq 0 ] && echo "$FLOWSIFT_PARTS/$i"; exit $s'
@@ -26,11 +28,20 @@ def main(argv):
     inputs, out, shards = argv[1], argv[2], int(argv[3])
     parts_dir = out.rstrip("/") + ".parts"
     sc = SparkContext(appName="flowsift")
-    env = {"FLOWSIFT_INPUT": inputs, "FLOWSIFT_PARTS": parts_dir}
+    # RDD.pipe's env is the command's whole environment (it becomes Popen's env), so PATH goes
+    # with it: the executors are assumed to have flowsift where the driver does (or $FLOWSIFT).
+    env = {"FLOWSIFT_INPUT": inputs, "FLOWSIFT_PARTS": parts_dir,
+           "PATH": os.environ.get("PATH", os.defpath)}
+    for name in ("FLOWSIFT", "HOME", "TMPDIR"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     shards_rdd = sc.parallelize([f"{i} {shards}" for i in range(shards)], shards)
-    parts = shards_rdd.pipe(["sh", "-c", SHARD], env=env, checkCode=True).collect()
+    # The command is one string, which RDD.pipe splits with shlex.split.
+    command = shlex.join(["sh", "-c", SHARD])
+    parts = shards_rdd.pipe(command, env=env, checkCode=True).collect()
     sc.stop()
-    merge = subprocess.run(["flowsift", "merge", *sorted(parts), "-o", out, "--force"])
+    flowsift = os.environ.get("FLOWSIFT", "flowsift")
+    merge = subprocess.run([flowsift, "merge", *sorted(parts), "-o", out, "--force"])
     return merge.returncode
 
 

@@ -1,6 +1,7 @@
 // The engine examples of docs/distributed.md (scripts/engines/, scripts/slurm/) parse and hold
 // what a distributed run needs: a shard index from the engine, --partial, a merge of every part.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -116,6 +117,29 @@ TEST(Engines, SparkPipeScriptCompiles) {
   const auto r = RunCommand("python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' " +
                             path + " 2>&1");
   EXPECT_EQ(r.code, 0) << r.out;
+}
+
+// The Spark example end to end, with a stand-in for PySpark's RDD.pipe (its documented contract:
+// one command string, env as the whole environment; tests/docs/pyspark_standin): four shards,
+// then the merge, equal to one run. It passed a list to pipe (an AttributeError in shlex.split on
+// every partition) and an env without PATH (flowsift not found, exit 127).
+TEST(Engines, SparkPipeScriptRunsTheShardsAndMerges) {
+  const std::string dir =
+      std::string(::testing::TempDir()) + "/flowsift-spark-" + std::to_string(::getpid());
+  const std::string bin = FLOWSIFT_BINARY;
+  const std::string bin_dir = bin.substr(0, bin.rfind('/'));
+  const auto r = RunCommand(
+      "rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cd '" + dir + "' && '" + bin +
+      "' gen -o data --records 20000 --files 4 >/dev/null 2>&1 && '" + bin +
+      "' run data -o one --no-progress 2>/dev/null && env -u FLOWSIFT PATH='" + bin_dir +
+      "':\"$PATH\" PYTHONPATH='" + FLOWSIFT_SOURCE_DIR + "/tests/docs/pyspark_standin' python3 '" +
+      kEngines +
+      "spark_pipe.py' \"$PWD/data\" \"$PWD/out\" 4 2>&1 && ls out.parts && cmp one/windows.csv.zst "
+      "out/windows.csv.zst && cmp one/findings.jsonl.zst out/findings.jsonl.zst && echo same");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0\n1\n2\n3\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("same"), std::string::npos) << r.out;
+  RunCommand("rm -rf '" + dir + "'");
 }
 
 TEST(Engines, SlurmScriptsAreValidBash) {
