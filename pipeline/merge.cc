@@ -507,8 +507,39 @@ MergeResult MergeParts(const MergeOptions& opt) {
     return r;
   }
   const bool strict = manifest["options"].value("strict", false);
-  const bool bad_lines = manifest["totals"].value("bad_lines", uint64_t{0}) > 0;
-  r.exit_code = (!r.failures.empty() || !r.input_failures.empty() || (strict && bad_lines)) ? 1 : 0;
+  const uint64_t bad_lines = manifest["totals"].value("bad_lines", uint64_t{0});
+  if (strict && bad_lines > 0) {
+    // Exit 1 for bad lines under --strict, as one run: say so, and where the first one is (in
+    // input order), or the exit has no reason on stderr.
+    std::map<std::string, size_t> position;
+    size_t i = 0;
+    for (const ordered_json& in : manifest.value("inputs", ordered_json::array())) {
+      if (in.is_object()) position.emplace(in.value("path", ""), i++);
+    }
+    const ordered_json samples = manifest.value("bad_line_samples", ordered_json::array());
+    const ordered_json* first = nullptr;  // into `samples`, which outlives it
+    std::pair<size_t, uint64_t> first_at{SIZE_MAX, UINT64_MAX};
+    for (const ordered_json& sample : samples) {
+      if (!sample.is_object()) continue;
+      const auto it = position.find(sample.value("path", ""));
+      const std::pair<size_t, uint64_t> at{it != position.end() ? it->second : SIZE_MAX,
+                                           sample.value("line", uint64_t{0})};
+      if (first == nullptr || at < first_at) {
+        first = &sample;
+        first_at = at;
+      }
+    }
+    std::string note = "the parts were made with --strict and hold " + std::to_string(bad_lines) +
+                       " bad line" + (bad_lines == 1 ? "" : "s");
+    if (first != nullptr) {
+      note += "; the first is " + first->value("path", std::string("?")) + ":" +
+              std::to_string(first->value("line", uint64_t{0})) + ": " +
+              first->value("reason", std::string("?"));
+    }
+    r.notes.push_back(note + " (exit 1, as one run with --strict)");
+  }
+  r.exit_code =
+      (!r.failures.empty() || !r.input_failures.empty() || (strict && bad_lines > 0)) ? 1 : 0;
   return r;
 }
 

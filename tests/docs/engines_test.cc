@@ -142,6 +142,49 @@ TEST(Engines, SparkPipeScriptRunsTheShardsAndMerges) {
   RunCommand("rm -rf '" + dir + "'");
 }
 
+// map.sbatch and merge.sbatch run as Slurm would run them (its variables faked): a 4-task array
+// with -j among the run options (it added its own --threads: "At Most 1"), then shard 2 rerun
+// alone with FLOWSIFT_SHARD (sbatch --array=2 made it shard 0/1 and replaced part 0 with every
+// input), then the merge: the tables of one run. --shard among the options and a bad N are
+// usage errors; --strict fails the task of a shard with a bad line (it passed, saying "some
+// inputs failed").
+TEST(Engines, SlurmMapTasksRerunOneShardAndMerge) {
+  const std::string dir =
+      std::string(::testing::TempDir()) + "/flowsift-slurm-" + std::to_string(::getpid());
+  const std::string slurm = std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/slurm/";
+  const std::string setup = "rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cd '" + dir +
+                            "' && export FLOWSIFT='" + FLOWSIFT_BINARY + "' && ";
+  const std::string task = "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_COUNT=4 bash '" + slurm +
+                           "map.sbatch' parts data -j 1 >/dev/null 2>&1";
+  auto r = RunCommand(
+      setup +
+      "\"$FLOWSIFT\" gen -o data --records 20000 --files 4 >/dev/null 2>&1 && \"$FLOWSIFT\" run "
+      "data -o one --no-progress 2>/dev/null && for i in 0 1 2 3; do SLURM_ARRAY_TASK_ID=$i " +
+      task + " || exit 9; done && rm -rf parts/2 && FLOWSIFT_SHARD=2/4 bash '" + slurm +
+      "map.sbatch' parts data >/dev/null 2>&1 && bash '" + slurm +
+      "merge.sbatch' parts 4 out 2>/dev/null && cmp one/windows.csv.zst out/windows.csv.zst && cmp "
+      "one/findings.jsonl.zst out/findings.jsonl.zst && echo same");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("same"), std::string::npos) << r.out;
+  r = RunCommand("cd '" + dir + "' && SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 " +
+                 "SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" + slurm +
+                 "map.sbatch' p2 data --shard 1/4 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("FLOWSIFT_SHARD=I/N, not --shard"), std::string::npos) << r.out;
+  r = RunCommand("cd '" + dir + "' && bash '" + slurm + "merge.sbatch' parts x out2 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  // A bad line under --strict fails its task (exit 1) and only its task.
+  r = RunCommand(
+      "cd '" + dir +
+      "' && printf '2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 x 40 1700000000 1700000060 "
+      "ACCEPT OK\\n' > data/flows-00003.log && for i in 0 1 2 3; do SLURM_ARRAY_TASK_ID=$i "
+      "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" +
+      std::string(FLOWSIFT_BINARY) + "' bash '" + slurm +
+      "map.sbatch' ps data --strict >/dev/null 2>&1; echo \"task $i $?\"; done");
+  EXPECT_EQ(r.out, "task 0 0\ntask 1 0\ntask 2 0\ntask 3 1\n");
+  RunCommand("rm -rf '" + dir + "'");
+}
+
 TEST(Engines, SlurmScriptsAreValidBash) {
   for (const char* name : {"map.sbatch", "merge.sbatch", "submit", "local-cluster"}) {
     const std::string path = std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/slurm/" + name;

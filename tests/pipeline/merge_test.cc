@@ -408,6 +408,33 @@ TEST_F(MergeRuns, ShardsNoPartCoversAreSaid) {
 // -o naming one of the parts (or a directory holding one) is refused: publishing replaced the
 // part (`merge p0 p1 -o p0 --force`). When no part can be read nothing is written: an empty
 // output replaced a good one with --force.
+// Parts made with --strict exit 1 merged, as one run does, when some hold bad lines; the merge
+// says why (it exited 1 with nothing on stderr), naming the first bad line in input order.
+TEST_F(MergeRuns, StrictPartsWithBadLinesSayWhyTheMergeExitsOne) {
+  WriteFile(tmp_.path() / "strict" / "a.log", ReadFile(tmp_.path() / "data" / "hand" / "a.log"));
+  WriteFile(tmp_.path() / "strict" / "b.log",
+            "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 "
+            "ACCEPT OK\n2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 x 6 10 1000 1700000100 "
+            "1700000160 ACCEPT OK\n");
+  const fs::path parts = tmp_.path() / "strict-parts";
+  for (uint32_t i = 0; i < 2; ++i) {
+    RunOptions opt = Options(tmp_ / "strict", (parts / std::to_string(i)).string());
+    opt.shard_index = i;
+    opt.shard_count = 2;
+    opt.partial = true;
+    opt.strict = true;
+    const RunResult r = flowsift::Run(opt, nullptr);
+    ASSERT_EQ(r.exit_code, i == 1 ? 1 : 0) << r.error;  // b.log is shard 1's
+  }
+  const MergeResult m = MergeDirs(PartDirs(parts, 2), tmp_ / "strict-merged");
+  EXPECT_EQ(m.exit_code, 1);
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_NE(m.notes[0].find("made with --strict and hold 1 bad line; the first is "),
+            std::string::npos)
+      << m.notes[0];
+  EXPECT_NE(m.notes[0].find("b.log:2: bad_integer"), std::string::npos) << m.notes[0];
+}
+
 TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   MergeOptions m;
