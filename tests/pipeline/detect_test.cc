@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -1174,6 +1175,84 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
 // v5's records, their pkt-srcaddr made equal to srcaddr, give the same without that column.
 // (A tried variant compiled the row loops for the v2 and v5 layouts with each column's
 // existence known; this test held them to the general loop.)
+// docs/outputs.md's table of evidence keys by type against the findings of a generated day
+// with every attack: each key a finding has is documented, and each documented key appears
+// (but the two that only some findings have), so the table cannot drift from the code.
+TEST(Detector, TheEvidenceKeysAreTheDocumentedOnes) {
+  std::ifstream docs(std::string(FLOWSIFT_SOURCE_DIR) + "/docs/outputs.md");
+  ASSERT_TRUE(docs) << "docs/outputs.md";
+  std::map<std::string, std::set<std::string>>
+      documented;  // type -> keys, threshold's as "threshold.k"
+  const std::regex row(R"(^\| `([a-z_]+)` \| (.*) \| (.*) \|$)"), key(R"(`([a-z0-9_]+)`)");
+  bool in_table = false;
+  for (std::string line; std::getline(docs, line);) {
+    if (line.rfind("| type | `threshold` keys | measured values |", 0) == 0) in_table = true;
+    std::smatch m;
+    if (!in_table || !std::regex_match(line, m, row)) continue;
+    std::set<std::string>& keys = documented[m[1]];
+    keys.insert("threshold");
+    const std::string thresholds = m[2], measured = m[3];
+    for (std::sregex_iterator k(thresholds.begin(), thresholds.end(), key), end; k != end; ++k) {
+      keys.insert("threshold." + (*k)[1].str());
+    }
+    // A measured value's name starts its entry; names inside its parentheses are values.
+    int depth = 0;
+    std::string word;
+    bool quoted = false, first = true;
+    for (char c : measured) {
+      if (c == '(') ++depth;
+      if (c == ')') --depth;
+      if (c == ',' && depth == 0) first = true;
+      if (c == '`' && depth == 0) {
+        if (quoted && first) {
+          keys.insert(word);
+          first = false;
+        }
+        quoted = !quoted;
+        word.clear();
+      } else if (quoted) {
+        word += c;
+      }
+    }
+  }
+  ASSERT_EQ(documented.size(), 7u);
+  for (auto& [type, keys] : documented) keys.insert("threshold.window_seconds");
+
+  GenOptions g;
+  g.records = 300000;
+  g.seed = 1;
+  g.interval = 60;
+  g.format = *Format::Parse("v5", nullptr);
+  g.header = false;
+  g.attacks = AllAttacks();
+  const ParsedText parsed = ParseText(GenerateText(g), g.format, Detector::NeededFields());
+  Detector d{DetectOptions{}};
+  d.Add(parsed.batch, parsed.base());
+  std::map<std::string, std::set<std::string>> seen;
+  for (const Finding& f : d.Findings()) {
+    std::set<std::string>& keys = seen[f.type];
+    for (const auto& [k, v] : f.evidence.items()) {
+      keys.insert(k);
+      if (k == "threshold") {
+        for (const auto& [t, unused] : v.items()) keys.insert("threshold." + t);
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  for (const auto& [type, keys] : seen) {
+    for (const std::string& k : keys) {
+      EXPECT_TRUE(documented[type].count(k)) << type << ": evidence." << k << " is not in docs";
+    }
+    for (const std::string& k : documented[type]) {
+      if (k == "relayed_bytes" || k == "distinct_counts_are_at_least" ||
+          k == "threshold.window_seconds") {
+        continue;  // only some findings have them
+      }
+      EXPECT_TRUE(keys.count(k)) << type << ": docs name evidence." << k << ", no finding has it";
+    }
+  }
+}
+
 TEST(Detector, ColumnsThatSayNothingNewChangeNoTableOrFinding) {
   struct Outputs {
     std::vector<WindowRow> windows;
