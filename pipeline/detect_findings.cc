@@ -160,7 +160,17 @@ void DropRelayedDuplicates(std::vector<Finding>& out) {
     if ((f.type == "port_sweep" || f.type == "brute_force") && !relayed(f)) actors.insert(key(f));
   }
   if (actors.empty()) return;
-  std::erase_if(out, [&](const Finding& f) { return relayed(f) && actors.count(key(f)) != 0; });
+  // Decided first, removed after: the keys view the findings' strings, which removing moves.
+  std::vector<bool> drop(out.size());
+  for (size_t i = 0; i < out.size(); ++i) drop[i] = relayed(out[i]) && actors.count(key(out[i]));
+  size_t kept = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (drop[i]) continue;
+    if (kept != i) out[kept] = std::move(out[i]);
+    ++kept;
+  }
+  actors.clear();
+  out.resize(kept);
 }
 
 }  // namespace
