@@ -519,6 +519,17 @@ TEST(Run, SinceUntilAndWindowOptions) {
   }
 }
 
+// Two hours of 12 interfaces with every attack.
+GenOptions TwoHoursOfAttacks(uint64_t seed, uint64_t records) {
+  GenOptions g;
+  g.seed = seed;
+  g.records = records;
+  g.interfaces = 12;
+  g.hours = 2;
+  g.attacks = AllAttacks();
+  return g;
+}
+
 // A damaged record whose start time is decades on gets a window of its own, and no more: the
 // findings' baselines leave out the gap (Detector::Findings' active times). The findings of the
 // good records stay the same ones (their baselines gain the record's two 300 s windows), and none
@@ -526,12 +537,7 @@ TEST(Run, SinceUntilAndWindowOptions) {
 // million zero windows and 348 false reject spikes and 284 fan-ins were found on the 1 GiB set.
 TEST(Run, ARecordDecadesOnChangesNoFinding) {
   TempDir tmp;
-  GenOptions g;
-  g.seed = 5;
-  g.records = 200000;
-  g.interfaces = 12;
-  g.hours = 2;
-  g.attacks = AllAttacks();
+  const GenOptions g = TwoHoursOfAttacks(5, 200000);
   WriteFile(tmp.path() / "in" / "a.log", GenerateText(g));
   const RunResult clean = RunDir(tmp / "in", tmp / "clean", 2);
   ASSERT_EQ(clean.exit_code, 0) << clean.error;
@@ -573,13 +579,8 @@ TEST(Run, ARecordDecadesOnChangesNoFinding) {
 // reject-spike and fan-in baseline, and findings came and went with the flag.
 TEST(Run, FindingsDoNotDependOnTheWindowsWidth) {
   TempDir tmp;
-  GenOptions g;
-  g.seed = 7;
-  g.records = 150000;
-  g.interfaces = 12;
-  g.hours = 2;
+  GenOptions g = TwoHoursOfAttacks(7, 150000);
   g.start = 1700000000 + 1500;  // the data ends mid-hour
-  g.attacks = AllAttacks();
   WriteFile(tmp.path() / "in" / "a.log", GenerateText(g));
   std::string want;
   for (const uint32_t window : {300u, 60u, 600u, 3600u}) {
