@@ -101,7 +101,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const bool has_flags = v_flags.exists() && v_flags.present(r);
       const uint64_t flags = has_flags ? v_flags.u64[r] : 0;
       const bool synack = has_flags && (flags & kSynAck) == kSynAck;
-      bool reply;
+      bool reply, dropped_answer = false;
       if (synack) {
         reply = true;
       } else if ((has_flags && (flags & kSynAck) == kSyn) || !has_ports) {
@@ -111,8 +111,11 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         // connection to a well-known port that a stateless network ACL drops: from that port
         // to a client's ephemeral one. Counted as a request, it made every server whose
         // answers an inbound NACL drops a port scanner of its clients. A scan from a low source
-        // port (nmap -g 53) still counts at every port below 32768.
-        reply = p.sport < kWellKnownPorts && p.dport >= kEphemeralPorts;
+        // port (nmap -g 53) still counts at every port below 32768. Such rows still count for
+        // fan-in: a reflection flood (DNS from 53, NTP from 123, to the victim's high ports)
+        // that a security group rejects looks the same, and the answers a NACL drops come from
+        // the few servers a client talked to, far below fan-in's thousand sources.
+        reply = dropped_answer = p.sport < kWellKnownPorts && p.dport >= kEphemeralPorts;
       } else {
         reply = p.sport < p.dport;
       }
@@ -142,6 +145,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         want |= kWantBrute;
       }
       if (!reply && !from_internal && to_internal) want |= kWantTrw | kWantFanIn;
+      if (dropped_answer && !from_internal && to_internal) want |= kWantFanIn;
       if (!reply && from_internal && !to_internal) want |= kWantExfil;
       // Relay: an internal host receiving from another internal host on this interface (a NAT
       // gateway's ingress shows its own address as dstaddr). With pkt-dstaddr in the format the

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "kernels/addr.h"
 #include "pipeline/detect.h"
 #include "pipeline/detect_internal.h"
 #include "pipeline/json_text.h"
@@ -140,36 +141,76 @@ namespace {
 // A NAT gateway's own records of what it forwards (its address as the source, as AWS logs the
 // gateway's egress even with pkt-* fields) make a port_sweep or brute_force of the gateway beside
 // the one of the host behind it (seen on the gateway's ingress through pkt-dstaddr, or on its own
-// interface). A finding whose source relayed traffic to that port on its interface (evidence
-// `relayed_bytes`, AppendFindings) is dropped when an unrelayed finding of the same type, port,
-// destination and window is there: the host behind the gateway is the actor, reported once,
-// as exfiltration reports it. Alone (the gateway's interface logged without pkt-* fields,
-// where the host's requests end at the gateway) it stays: the only trace of the actor.
-void DropRelayedDuplicates(std::vector<Finding>& out) {
-  using Key = std::tuple<std::string_view, std::string_view, int64_t, uint64_t>;
+// interface). A finding whose source relayed traffic to that port on its interface
+// (`evidence.relayed_bytes`, AppendFindings) at least half as much as the finding's own bytes
+// (a gateway forwards what it receives) is dropped when a finding of the same type, port,
+// destination and window by another, internal source is there and, for a sweep, shares a
+// sampled destination: the host behind the gateway, the actor, reported once. A host that only
+// received some traffic on the port (an admin session) keeps its finding, as does one swept by
+// an unrelated scanner; a gateway alone (its interface logged without pkt-*, where the host's
+// requests end at the gateway) keeps its own, the only trace.
+void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal) {
+  const auto sweep_or_brute = [](const Finding& f) {
+    return f.type == "port_sweep" || f.type == "brute_force";
+  };
+  const auto relayed = [&](const Finding& f) {
+    if (!sweep_or_brute(f)) return false;
+    const auto r = f.evidence.find("relayed_bytes");
+    return r != f.evidence.end() && r->is_number_unsigned() &&
+           r->get<uint64_t>() >= f.bytes / 2 + f.bytes % 2;
+  };
+  const auto internal_src = [&](const Finding& f) {
+    kernels::Addr128 a;
+    return f.src &&
+           kernels::ParseAddrScalar(reinterpret_cast<const uint8_t*>(f.src->data()), f.src->size(),
+                                    &a) == kernels::FieldStatus::kOk &&
+           internal.Contains(a);
+  };
+  using Key = std::tuple<std::string, std::string, int64_t, uint64_t>;
   const auto key = [](const Finding& f) {
-    return Key(f.type, f.dst ? std::string_view(*f.dst) : std::string_view(),
-               f.dst_port ? int64_t{*f.dst_port} : int64_t{-1}, f.window_start);
+    return Key(f.type, f.dst.value_or(""), f.dst_port ? int64_t{*f.dst_port} : int64_t{-1},
+               f.window_start);
   };
-  const auto relayed = [](const Finding& f) {
-    return (f.type == "port_sweep" || f.type == "brute_force") &&
-           f.evidence.contains("relayed_bytes");
-  };
-  std::set<Key> actors;
-  for (const Finding& f : out) {
-    if ((f.type == "port_sweep" || f.type == "brute_force") && !relayed(f)) actors.insert(key(f));
+  std::map<Key, std::vector<size_t>> actors;  // unrelayed findings by internal sources
+  bool any = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!sweep_or_brute(out[i])) continue;
+    if (relayed(out[i])) {
+      any = true;
+    } else if (internal_src(out[i])) {
+      actors[key(out[i])].push_back(i);
+    }
   }
-  if (actors.empty()) return;
-  // Decided first, removed after: the keys view the findings' strings, which removing moves.
+  if (!any || actors.empty()) return;
+  const auto shares_a_destination = [](const Finding& a, const Finding& b) {
+    if (a.type != "port_sweep") return true;  // brute force: the same dst is in the key
+    const auto sa = a.evidence.find("sample_dsts"), sb = b.evidence.find("sample_dsts");
+    if (sa == a.evidence.end() || sb == b.evidence.end()) return false;
+    for (const auto& x : *sa) {
+      for (const auto& y : *sb) {
+        if (x == y) return true;
+      }
+    }
+    return false;
+  };
   std::vector<bool> drop(out.size());
-  for (size_t i = 0; i < out.size(); ++i) drop[i] = relayed(out[i]) && actors.count(key(out[i]));
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!relayed(out[i])) continue;
+    const auto it = actors.find(key(out[i]));
+    if (it == actors.end()) continue;
+    for (size_t j : it->second) {
+      if (out[j].src != out[i].src && shares_a_destination(out[i], out[j])) {
+        drop[i] = true;
+        break;
+      }
+    }
+  }
   size_t kept = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     if (drop[i]) continue;
     if (kept != i) out[kept] = std::move(out[i]);
     ++kept;
   }
-  actors.clear();
   out.resize(kept);
 }
 
@@ -200,7 +241,7 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   // host's exfiltration on its own relays, a probe on its own answers): each makes its own.
   state_->AppendFindings(spans, out);
   for (const auto& shard : state_->shards) shard->AppendFindings(spans, out);
-  DropRelayedDuplicates(out);
+  DropRelayedDuplicates(out, state_->o.internal);
   for (Finding& f : out) {
     // A finding about neither a source nor a destination (reject_spike) is about its
     // interface: that names it in the id.
@@ -290,20 +331,28 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // port) and taken off the sweep's destinations, as port_scan takes answered ports off. A
   // sweep's destinations are a distinct count, not a list, so this assumes every answering host
   // was probed in the same sweep window (it is the answer to a probe).
+  // The answers are keyed by scan window: with other port-scan and sweep windows a host could
+  // be counted once per scan window, or against a sweep window it did not answer in, so they
+  // are used only when the two are equal (the default). A scan key is one (prober, host), so
+  // each host counts once. SYN-ACKs answer TCP: UDP sweeps keep their count.
   std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint16_t>, uint64_t> answered_hosts;
-  for (const auto& [k, v] : s.scans) {
-    if (v.answered.size() == 0) continue;
-    const Addr128 prober = k.src;  // a structured binding cannot be captured (clang)
-    const uint64_t window = WindowOf(k.window, o.sweep_window);
-    v.answered.ForEach([&](uint16_t port) {
-      ++answered_hosts[{prober.hi, prober.lo, window, port}];
-    });
+  if (o.scan_window == o.sweep_window) {
+    for (const auto& [k, v] : s.scans) {
+      if (v.answered.size() == 0) continue;
+      const Addr128 prober = k.src;  // a structured binding cannot be captured (clang)
+      const uint64_t window = k.window;
+      v.answered.ForEach([&](uint16_t port) {
+        ++answered_hosts[{prober.hi, prober.lo, window, port}];
+      });
+    }
   }
   const auto sweep_finding = [&](const SweepKey& k, const SweepState& v) {
     const uint64_t probed = v.dsts.Count();
     if (probed < o.sweep_min_dsts) return;
-    const auto answers = answered_hosts.find(
-        {k.src.hi, k.src.lo, k.window, static_cast<uint16_t>(k.port_proto >> 8)});
+    const auto answers = (k.port_proto & 0xFF) == kTcp
+                             ? answered_hosts.find({k.src.hi, k.src.lo, k.window,
+                                                    static_cast<uint16_t>(k.port_proto >> 8)})
+                             : answered_hosts.end();
     const uint64_t answered = answers != answered_hosts.end() ? answers->second : 0;
     const uint64_t dsts = probed - std::min(probed, answered);
     if (dsts < o.sweep_min_dsts) return;
@@ -596,8 +645,14 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     for (const TimeSpan& span : spans) {
       if (span.end <= span.begin) continue;
       uint64_t t = WindowOf(span.begin, w);
-      if (!v.empty() && t <= v.back()) t = v.back() + w;  // the last span's last window
-      for (; t < span.end && v.size() < 1'000'000; t += w) v.push_back(t);
+      if (!v.empty() && t <= v.back()) {  // the last span's last window
+        if (v.back() > UINT64_MAX - w) break;
+        t = v.back() + w;
+      }
+      for (; t < span.end && v.size() < 1'000'000; t += w) {
+        v.push_back(t);
+        if (t > UINT64_MAX - w) break;  // the last window of time: t += w would wrap round
+      }
     }
     return v;
   };

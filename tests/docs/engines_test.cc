@@ -160,7 +160,7 @@ TEST(Engines, SlurmMapTasksRerunOneShardAndMerge) {
       setup +
       "\"$FLOWSIFT\" gen -o data --records 20000 --files 4 >/dev/null 2>&1 && \"$FLOWSIFT\" run "
       "data -o one --no-progress 2>/dev/null && for i in 0 1 2 3; do SLURM_ARRAY_TASK_ID=$i " +
-      task + " || exit 9; done && rm -rf parts/2 && FLOWSIFT_SHARD=2/4 bash '" + slurm +
+      task + " || exit 9; done && rm -rf parts/2 && FLOWSIFT_SHARD=02/4 bash '" + slurm +
       "map.sbatch' parts data >/dev/null 2>&1 && bash '" + slurm +
       "merge.sbatch' parts 4 out 2>/dev/null && cmp one/windows.csv.zst out/windows.csv.zst && cmp "
       "one/findings.jsonl.zst out/findings.jsonl.zst && echo same");
@@ -172,6 +172,11 @@ TEST(Engines, SlurmMapTasksRerunOneShardAndMerge) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("FLOWSIFT_SHARD=I/N, not --shard"), std::string::npos) << r.out;
   r = RunCommand("cd '" + dir + "' && bash '" + slurm + "merge.sbatch' parts x out2 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  // FLOWSIFT_SHARD left in the environment of an array: refused, not every task on one shard.
+  r = RunCommand("cd '" + dir + "' && FLOWSIFT_SHARD=1/4 SLURM_ARRAY_TASK_ID=0 " +
+                 "SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_COUNT=4 bash '" + slurm +
+                 "map.sbatch' p3 data 2>&1");
   EXPECT_EQ(r.code, 2) << r.out;
   // A bad line under --strict fails its task (exit 1) and only its task.
   r = RunCommand(

@@ -326,6 +326,48 @@ TEST(PortSweep, HostsThatAnsweredAreNotFailures) {
 // way: one brute force. With the gateway's interface alone in a format without pkt-*, the
 // instance's requests end at the gateway: its sweep is the only trace and stays, saying what
 // it relayed.
+// Five hosts that answer a prober once a minute, and 25 that reject it: a sweep of 25 failed
+// hosts in one 5-minute window, whatever the port-scan window. With 1-minute scan windows the
+// answers sat in five scan keys per host and were taken off 25 times (no finding); answers are
+// now used only when the two windows are equal.
+TEST(PortSweep, AnswersCountOncePerHost) {
+  for (const uint64_t scan_window : {300u, 60u}) {
+    DetectOptions o;
+    o.scan_window = scan_window;
+    Detect d(o);
+    for (int minute = 0; minute < 5; ++minute) {
+      for (int h = 0; h < 5; ++h) {
+        Rec probe;
+        probe.src = "198.51.100.9";
+        probe.dst = Ip(10, 0, 3, 1 + h);
+        probe.dport = 22;
+        probe.start = 1700000100 + static_cast<uint64_t>(minute) * 60;
+        d.Add(probe);
+        Rec answer;
+        answer.src = probe.dst;
+        answer.dst = probe.src;
+        answer.sport = 22;
+        answer.dport = 40000;
+        answer.flags = 18;
+        answer.start = probe.start;
+        d.Add(answer);
+      }
+    }
+    for (int h = 0; h < 25; ++h) {
+      Rec r;
+      r.src = "198.51.100.9";
+      r.dst = Ip(10, 0, 4, 1 + h);
+      r.dport = 22;
+      r.action = "REJECT";
+      r.start = 1700000100 + static_cast<uint64_t>(h);
+      d.Add(r);
+    }
+    const auto f = d.Of("port_sweep");
+    ASSERT_EQ(f.size(), 1u) << scan_window;
+    EXPECT_EQ(f[0].evidence["answered_dsts"], scan_window == 300 ? 5 : 0);
+  }
+}
+
 TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
   const auto findings = [](bool pkt_fields, bool instance_logged, int port, int hosts) {
     std::string text;
@@ -367,6 +409,48 @@ TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
   }
   EXPECT_EQ(findings(false, true, 445, 30), (Found{{"port_sweep", "10.0.1.5"}}));
   EXPECT_EQ(findings(false, false, 445, 30), (Found{{"port_sweep", "10.0.0.220"}}));
+}
+
+// The other side of the NAT rule: a host that only received traffic on the port (one admin SSH
+// session) and then swept it is the actor, even when an internet scanner sweeps the same port
+// in the same window, and a worm's second host keeps its sweep beside the first's. The first
+// version of the rule dropped both: it took any other sweep of the port for the host behind a
+// gateway.
+TEST(PortSweep, AHostThatOnlyReceivedOnThePortKeepsItsSweep) {
+  Detect d({}, /*with_flags=*/false);
+  Rec admin;  // 40 KB over SSH from a bastion
+  admin.src = "10.0.0.10";
+  admin.dst = "10.0.2.1";
+  admin.dport = 22;
+  admin.packets = 80;
+  admin.bytes = 40000;
+  admin.start = 1700000010;
+  d.Add(admin);
+  for (int h = 0; h < 30; ++h) {
+    Rec out;  // the compromised host sweeps 22 outward
+    out.src = "10.0.2.1";
+    out.dst = Ip(198, 51, 100, 1 + h);
+    out.dport = 22;
+    out.start = 1700000020 + static_cast<uint64_t>(h);
+    d.Add(out);
+    Rec in;  // an internet scanner sweeps 22 inward
+    in.src = "45.33.1.1";
+    in.dst = Ip(10, 0, 3, 1 + h);
+    in.dport = 22;
+    in.action = "REJECT";
+    in.start = 1700000020 + static_cast<uint64_t>(h);
+    d.Add(in);
+    Rec worm;  // and another internal host sweeps 22 over internal hosts, 10.0.2.1 among them
+    worm.src = "10.0.1.1";
+    worm.dst = h == 0 ? "10.0.2.1" : Ip(10, 0, 4, h);
+    worm.dport = 22;
+    worm.action = "REJECT";
+    worm.start = 1700000020 + static_cast<uint64_t>(h);
+    d.Add(worm);
+  }
+  std::set<std::string> sources;
+  for (const Finding& f : d.Of("port_sweep")) sources.insert(*f.src);
+  EXPECT_EQ(sources, (std::set<std::string>{"10.0.1.1", "10.0.2.1", "45.33.1.1"}));
 }
 
 TEST(PortSweep, HealthChecksThatCompleteAreNotASweep) {
@@ -984,6 +1068,32 @@ TEST(DdosFanIn, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   EXPECT_EQ(f[0].dst_port, 443u);
   EXPECT_EQ(f[0].evidence["distinct_sources"], 1000);
   EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1498", "T1498.001"}));
+}
+
+// A DNS reflection flood a security group rejects: 1,000 resolvers send from port 53 to the
+// victim's high ports. Those rows look like the answers a stateless NACL drops (a reply for the
+// scans) but still count for fan-in; they did not with the first version of that rule.
+TEST(DdosFanIn, ARejectedReflectionFloodIsAFanIn) {
+  Detect d;
+  for (int i = 0; i < 1000; ++i) {
+    Rec r;
+    r.src = Ip(100 + i / 65536 % 50, i / 256 % 256, i % 256, 53);
+    r.dst = "10.0.0.20";
+    r.sport = 53;
+    r.dport = 33000 + i % 20000;
+    r.proto = 17;
+    r.flags = 0;
+    r.packets = 1;
+    r.bytes = 3000;
+    r.action = "REJECT";
+    r.start = 1700001600 + static_cast<uint64_t>(i % 290);
+    d.Add(r);
+  }
+  const auto f = d.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].dst, "10.0.0.20");
+  EXPECT_EQ(f[0].protocol, 17u);
+  EXPECT_TRUE(d.Of("port_scan").empty());
 }
 
 TEST(DdosFanIn, ABusyServerIsItsOwnBaseline) {
