@@ -1037,6 +1037,9 @@ TEST(RejectSpike, AGapInTheRunsSpansIsNotABaselineOfZeros) {
                          [](const Finding& f) { return f.type == "reject_spike"; });
   };
   EXPECT_EQ(spikes(d.detector().Findings({{begin, end}, {far, far + 600}})), 0);
+  // A span that ends at the end of time (a part's active times can name the last bucket): its
+  // last window is the last one, not the start of a million windows wrapped round past 2^64.
+  EXPECT_EQ(spikes(d.detector().Findings({{begin, end}, {UINT64_MAX - 450, UINT64_MAX}})), 0);
   EXPECT_EQ(spikes(d.detector().Findings(begin, far + 600)), 12);  // the one span: every window
   // Spans that touch or overlap count their shared windows once.
   EXPECT_EQ(spikes(d.detector().Findings({{begin, begin + 1800}, {begin + 1800, end}})), 0);
