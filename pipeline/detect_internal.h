@@ -517,14 +517,19 @@ struct RejectState {
 };
 
 inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
-  s.distinct.Add(HashAddr(dst));
-  if (s.too_many) return;
+  if (s.too_many) {
+    s.distinct.Add(HashAddr(dst));
+    return;
+  }
   auto it = std::lower_bound(s.dsts.begin(), s.dsts.end(), dst,
                              [](const auto& e, const Addr128& a) { return AddrLess(e.first, a); });
   if (it != s.dsts.end() && it->first == dst) {
+    // Counted in `distinct` when it entered the list: most rows of a host go to destinations
+    // it has sent to already, and the counter's probe was most of this function.
     AddSaturating(it->second, bytes);
     return;
   }
+  s.distinct.Add(HashAddr(dst));
   s.dsts.insert(it, {dst, bytes});
   if (s.dsts.size() > kExfilDsts) {
     s.dsts = {};
