@@ -140,6 +140,14 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       uint8_t want = 0;
       if (rejected) want |= kWantReject;
       if ((!reply && failed && has_ports) || (synack && no_payload && has_ports)) want |= kWantScan;
+      // An accepted ICMP record (AWS logs ports 0 0: no direction) answers the other side's
+      // ICMP to it, as a tiny SYN-ACK answers a probe: the AWS documentation's own example is
+      // a host whose echo replies a NACL rejects, which made it a sweeper of port 0 of every
+      // host that pinged it.
+      if (!rejected && has_ports && has_proto && (p.proto == kIcmp || p.proto == kIcmp6) &&
+          p.sport == p.dport) {
+        want |= kWantEcho;
+      }
       if (!reply && has_ports && p.proto == kTcp && s.brute_port[p.dport] &&
           (failed || (p.packets <= o.brute_max_packets && p.bytes <= o.brute_max_bytes))) {
         want |= kWantBrute;
@@ -280,6 +288,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         } else {  // a tiny SYN-ACK: the port (our sport) answered the other side's probe
           s.scans[PairKey{to, from, scan_window.Of(start)}].answered.Add(sport);
         }
+      }
+      if (p.want & kWantEcho) {
+        s.scans[PairKey{to, from, scan_window.Of(start)}].answered.Add(sport);
       }
       if (p.want & kWantBrute) {
         BruteState& st = s.brutes[BruteKey{from, to, brute_window.Of(start), dport}];

@@ -334,7 +334,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // The answers are keyed by scan window: with other port-scan and sweep windows a host could
   // be counted once per scan window, or against a sweep window it did not answer in, so they
   // are used only when the two are equal (the default). A scan key is one (prober, host), so
-  // each host counts once. SYN-ACKs answer TCP: UDP sweeps keep their count.
+  // each host counts once. SYN-ACKs answer TCP, accepted ICMP answers ICMP (port 0): UDP
+  // sweeps keep their count.
   std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint16_t>, uint64_t> answered_hosts;
   if (o.scan_window == o.sweep_window) {
     for (const auto& [k, v] : s.scans) {
@@ -349,7 +350,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   const auto sweep_finding = [&](const SweepKey& k, const SweepState& v) {
     const uint64_t probed = v.dsts.Count();
     if (probed < o.sweep_min_dsts) return;
-    const auto answers = (k.port_proto & 0xFF) == kTcp
+    const uint32_t proto = k.port_proto & 0xFF;
+    const auto answers = proto == kTcp || proto == kIcmp || proto == kIcmp6
                              ? answered_hosts.find({k.src.hi, k.src.lo, k.window,
                                                     static_cast<uint16_t>(k.port_proto >> 8)})
                              : answered_hosts.end();

@@ -570,7 +570,8 @@ struct AttemptLog {
 
 // One row on its way from classification to the state updates (Detector::AddRows).
 inline constexpr uint8_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantTrw = 8,
-                         kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64;
+                         kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64, kWantEcho = 128;
+inline constexpr uint8_t kIcmp = 1, kIcmp6 = 58;
 struct PendingRow {
   const Addr128* from = nullptr;
   const Addr128* to = nullptr;

@@ -368,6 +368,43 @@ TEST(PortSweep, AnswersCountOncePerHost) {
   }
 }
 
+// The AWS documentation's ICMP example (fixtures/aws-examples/03): a security group lets a
+// ping in, a network ACL rejects the echo reply. ICMP is logged with ports 0 0, so the rejected
+// reply looked like the host's failed attempt at "port 0" of the pinger; 30 pingers made the
+// host an internal sweeper (severity 3). An accepted ICMP record now answers the other side's,
+// as a tiny SYN-ACK does. A ping sweep that security groups reject is still a sweep.
+TEST(PortSweep, EchoRepliesANetworkAclRejectsAreNotASweep) {
+  Detect pinged({}, /*with_flags=*/false);
+  Detect sweep({}, /*with_flags=*/false);
+  for (int i = 0; i < 30; ++i) {
+    Rec ping;
+    ping.src = Ip(203, 0, 113, 1 + i);
+    ping.dst = "172.31.16.139";
+    ping.sport = ping.dport = 0;
+    ping.proto = 1;
+    ping.packets = 4;
+    ping.bytes = 336;
+    ping.start = 1700000000 + static_cast<uint64_t>(i);
+    pinged.Add(ping);
+    Rec reply = ping;
+    std::swap(reply.src, reply.dst);
+    reply.action = "REJECT";
+    pinged.Add(reply);
+    Rec probe = ping;
+    probe.src = "203.0.113.9";
+    probe.dst = Ip(172, 31, 17, 1 + i);
+    probe.packets = 1;
+    probe.bytes = 84;
+    probe.action = "REJECT";
+    sweep.Add(probe);
+  }
+  EXPECT_TRUE(pinged.Of("port_sweep").empty());
+  const auto f = sweep.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "203.0.113.9");
+  EXPECT_EQ(f[0].protocol, 1u);
+}
+
 TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
   const auto findings = [](bool pkt_fields, bool instance_logged, int port, int hosts) {
     std::string text;
