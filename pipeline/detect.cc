@@ -139,14 +139,14 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const bool to_internal = o.internal.Contains(*to);
       uint8_t want = 0;
       if (rejected) want |= kWantReject;
-      if ((!reply && failed && has_ports) || (synack && no_payload && has_ports)) want |= kWantScan;
-      // An accepted ICMP record (AWS logs ports 0 0: no direction) answers the other side's
-      // ICMP to it, as a tiny SYN-ACK answers a probe: the AWS documentation's own example is
-      // a host whose echo replies a NACL rejects, which made it a sweeper of port 0 of every
-      // host that pinged it.
-      if (!rejected && has_ports && has_proto && (p.proto == kIcmp || p.proto == kIcmp6) &&
-          p.sport == p.dport) {
-        want |= kWantEcho;
+      if (!reply && failed && has_ports) want |= kWantScan;
+      // An answer to the other side's probe: a tiny SYN-ACK, or an accepted ICMP record (AWS
+      // logs ports 0 0: no direction; the AWS documentation's own example is a host whose echo
+      // replies a NACL rejects, which made it a sweeper of port 0 of every host that pinged it).
+      if ((synack && no_payload && has_ports) ||
+          (!rejected && has_ports && has_proto && (p.proto == kIcmp || p.proto == kIcmp6) &&
+           p.sport == p.dport)) {
+        want |= kWantAnswer;
       }
       if (!reply && has_ports && p.proto == kTcp && s.brute_port[p.dport] &&
           (failed || (p.packets <= o.brute_max_packets && p.bytes <= o.brute_max_bytes))) {
@@ -182,7 +182,6 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       p.want = want;
       p.rejected = rejected;
       p.failed = failed;
-      p.reply = reply;
       p.has_ports = has_ports;
       p.has_proto = has_proto;
       const KeyHash hash;
@@ -273,23 +272,19 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         }
       }
       if (p.want & kWantScan) {
-        if (!p.reply) {
-          const Attempt a{to, start, end,     packets,    nbytes,
-                          id, dport, p.proto, p.rejected, p.has_proto};
-          if (!s.LogAttempts()) {
-            s.ApplyAttempt(from, a);
-          } else if (AttemptLog& log = s.attempts[HostKey{from, scan_window.Of(start)}];
-                     log.promoted) {
-            s.ApplyAttempt(from, a);
-          } else {
-            log.attempts.push_back(a);
-            if (log.attempts.size() > kAttemptLog) s.Promote(from, log);
-          }
-        } else {  // a tiny SYN-ACK: the port (our sport) answered the other side's probe
-          s.scans[PairKey{to, from, scan_window.Of(start)}].answered.Add(sport);
+        const Attempt a{to, start, end,     packets,    nbytes,
+                        id, dport, p.proto, p.rejected, p.has_proto};
+        if (!s.LogAttempts()) {
+          s.ApplyAttempt(from, a);
+        } else if (AttemptLog& log = s.attempts[HostKey{from, scan_window.Of(start)}];
+                   log.promoted) {
+          s.ApplyAttempt(from, a);
+        } else {
+          log.attempts.push_back(a);
+          if (log.attempts.size() > kAttemptLog) s.Promote(from, log);
         }
       }
-      if (p.want & kWantEcho) {
+      if (p.want & kWantAnswer) {  // the port (our sport) answered the other side's probe
         s.scans[PairKey{to, from, scan_window.Of(start)}].answered.Add(sport);
       }
       if (p.want & kWantBrute) {

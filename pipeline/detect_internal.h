@@ -292,13 +292,9 @@ class ActiveTimes {
  private:
   static constexpr uint64_t kBits = 4096;
   [[gnu::noinline]] void AddOther(uint64_t bucket) {
-    if (!placed_) {  // the first bucket outside: the bitmap moves around it, once
-      for (uint64_t w = 0; w < kBits / 64; ++w) {  // buckets below 4,096 (1970) before it
-        for (uint64_t x = bits_[w]; x != 0; x &= x - 1) {
-          other_.push_back(base_ + w * 64 + static_cast<uint64_t>(std::countr_zero(x)));
-        }
-        bits_[w] = 0;
-      }
+    if (!placed_) {        // the first bucket outside: the bitmap moves around it, once
+      other_ = Buckets();  // those below 4,096 (1970) before it
+      std::fill(std::begin(bits_), std::end(bits_), 0);
       placed_ = true;
       base_ = bucket >= kBits / 2 ? bucket - kBits / 2 : 0;
       Add(bucket);
@@ -570,7 +566,7 @@ struct AttemptLog {
 
 // One row on its way from classification to the state updates (Detector::AddRows).
 inline constexpr uint8_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantTrw = 8,
-                         kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64, kWantEcho = 128;
+                         kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64, kWantAnswer = 128;
 inline constexpr uint8_t kIcmp = 1, kIcmp6 = 58;
 struct PendingRow {
   const Addr128* from = nullptr;
@@ -582,7 +578,7 @@ struct PendingRow {
   uint32_t id = 0;  // interface
   uint16_t sport = 0, dport = 0;
   uint8_t proto = 0, want = 0;
-  bool rejected = false, failed = false, reply = false, has_ports = false, has_proto = false;
+  bool rejected = false, failed = false, has_ports = false, has_proto = false;
 };
 
 // A relay update on its way from classification to the relay table (Detector::AddRows): the

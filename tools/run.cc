@@ -225,7 +225,8 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
       throw CLI::ValidationError(
           "--shard", std::string(index) + " is set but " + count + " is not: give --shard I/N");
     }
-    uint64_t id = ParseUnsigned(i, index);
+    const uint64_t task = ParseUnsigned(i, index);
+    uint64_t id = task;
     std::string from = std::string(index) + "/" + count;
     // A Slurm array's task ids are its range (--array=1-8, --array=1-7:2), not 0..N-1: the
     // shard is the task's position in it, as scripts/slurm/map.sbatch computes it.
@@ -237,17 +238,17 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
       const char* step_text = std::getenv("SLURM_ARRAY_TASK_STEP");
       const uint64_t step =
           step_text != nullptr ? ParseUnsigned(step_text, "SLURM_ARRAY_TASK_STEP") : 1;
-      if (id < lo || step == 0 || (id - lo) % step != 0) {
+      if (task < lo || step == 0 || (task - lo) % step != 0) {
         throw CLI::ValidationError(
             "--shard", fmt::format("SLURM_ARRAY_TASK_ID {} is not in the array's range from {} "
                                    "in steps of {}: give --shard I/N",
-                                   id, lo, step));
+                                   task, lo, step));
       }
-      id = (id - lo) / step;
+      id = (task - lo) / step;
       from = fmt::format(
           "SLURM_ARRAY_TASK_ID {} (position {} from SLURM_ARRAY_TASK_MIN {}, "
           "step {})/SLURM_ARRAY_TASK_COUNT",
-          ParseUnsigned(i, index), id, lo, step);
+          task, id, lo, step);
     }
     return check(id, ParseUnsigned(n, count), from);
   }

@@ -542,20 +542,17 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   t += fmt::format("inputs     {} ({} failed), {} on disk, {} of text\n", count("inputs"),
                    failed.size(), HumanBytes(static_cast<double>(count("bytes"))),
                    HumanBytes(static_cast<double>(count("data_bytes"))));
-  for (const ordered_json& f : failed) {
+  // A failed input or part: its path, then its error (else `otherwise`).
+  const auto failed_line = [&](const ordered_json& f, const std::string& otherwise) {
     t += fmt::format("  failed   {}: {}\n", Printable(f["path"].get<std::string>()),
-                     f["error"].is_string() ? Printable(f["error"].get<std::string>())
-                                            : f["status"].get<std::string>());
-  }
+                     f["error"].is_string() ? Printable(f["error"].get<std::string>()) : otherwise);
+  };
+  for (const ordered_json& f : failed) failed_line(f, f["status"].get<std::string>());
   if (merged_from != m.end()) {
     // A failed part's inputs are in no total above: say so where the inputs are counted.
     t += fmt::format("parts      {} merged ({} failed{})\n", parts, failed_parts.size(),
                      failed_parts.empty() ? "" : ": their inputs are not counted");
-    for (const ordered_json& f : failed_parts) {
-      t += fmt::format("  failed   {}: {}\n", Printable(f["path"].get<std::string>()),
-                       f["error"].is_string() ? Printable(f["error"].get<std::string>())
-                                              : std::string("failed"));
-    }
+    for (const ordered_json& f : failed_parts) failed_line(f, "failed");
   }
   t += fmt::format("records    {} (nodata {}, skipdata {})", count("records"), count("nodata"),
                    count("skipdata"));
