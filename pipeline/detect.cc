@@ -14,6 +14,8 @@ Detector::Detector(const DetectOptions& options) : state_(std::make_unique<State
   state_->o = options;
   state_->brute_port.assign(65536, false);
   for (uint16_t p : options.brute_ports) state_->brute_port[p] = true;
+  state_->reflection_port.assign(65536, false);
+  for (uint16_t p : options.reflection_ports) state_->reflection_port[p] = true;
 }
 Detector::~Detector() = default;
 Detector::Detector(Detector&&) noexcept = default;
@@ -121,7 +123,16 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       }
       // A REJECTed reply (a stateless network ACL dropping the way back, tcp-flags 18 or 19 with
       // payload) still counts for its interface's reject spike, as the windows table counts it.
-      if (reply && !(synack && has_ports) && !rejected) continue;
+      // An accepted UDP answer from an amplifier port (DNS 53, NTP 123 ...) may be part of a
+      // reflection flood: it is kept for that alone (below).
+      bool reflected = false;
+      if (reply && !(synack && has_ports) && !rejected) {
+        if (!has_ports || !s.reflection_port[p.sport] || !v_proto.exists() || !v_proto.present(r) ||
+            v_proto.u64[r] != kUdp) {
+          continue;
+        }
+        reflected = true;
+      }
 
       const bool has_proto = v_proto.exists() && v_proto.present(r);
       p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
@@ -130,14 +141,14 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
                               p.packets <= kMaxProbePackets &&
                               p.bytes <= p.packets * kMaxProbeBytesPerPacket;
-      if (reply && !no_payload && !rejected) continue;
+      if (reply && !no_payload && !rejected && !reflected) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
       p.start = v_start.U64Or0(r);
       p.end = v_end.exists() && v_end.present(r) ? v_end.u64[r] : p.start;
 
       const bool from_internal = o.internal.Contains(*from);
       const bool to_internal = o.internal.Contains(*to);
-      uint8_t want = 0;
+      uint16_t want = 0;
       if (rejected) want |= kWantReject;
       if (!reply && failed && has_ports) want |= kWantScan;
       // An answer to the other side's probe: a tiny SYN-ACK, or an accepted ICMP record (AWS
@@ -155,6 +166,12 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (!reply && !from_internal && to_internal) want |= kWantTrw | kWantFanIn;
       if (dropped_answer && !from_internal && to_internal) want |= kWantFanIn;
       if (!reply && from_internal && !to_internal) want |= kWantExfil;
+      // Reflection: an answer nobody asked for, or the asking that makes an answer solicited.
+      if (reflected && !from_internal && to_internal) want |= kWantReflected;
+      if (!reply && from_internal && !to_internal && has_ports && has_proto && p.proto == kUdp &&
+          s.reflection_port[p.dport]) {
+        want |= kWantAsked;
+      }
       // Relay: an internal host receiving from another internal host on this interface (a NAT
       // gateway's ingress shows its own address as dstaddr). With pkt-dstaddr in the format the
       // relayed records are exactly those whose dstaddr is not the packet's destination (`to`
@@ -316,6 +333,18 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
           h.in_ports.Add(Mix64(dport + 1));
         }
       }
+      if (p.want & kWantReflected) {
+        ReflectState& st = s.reflect[HostKey{to, fanin_window.Of(start)}];
+        st.answered.Add(HashAddr(from));
+        AddSmallest(st.ports, sport, kSamples, std::less<uint16_t>());
+        st.port_lo = std::min<uint32_t>(st.port_lo, dport);
+        st.port_hi = std::max<uint32_t>(st.port_hi, dport);
+        st.dst_ports.Add(Mix64(dport + 1));
+        st.activity.Add(packets, nbytes, start, end, id, s.names);
+      }
+      if (p.want & kWantAsked) {
+        s.reflect[HostKey{from, fanin_window.Of(start)}].asked.Add(HashAddr(to));
+      }
       if (p.want & kWantExfil) {
         ExfilHost& h = s.hosts.FindOrInsert(HostKey{from, exfil_window.Of(start)}, p.h_host);
         ExfilSide& side = h.Side(id);
@@ -474,6 +503,18 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     h.in_ports.Merge(v.in_ports);
   }
   if (drain != nullptr) drain->fanin = {};
+  for (const auto& [k, v] : other.reflect) {
+    if (take(reflect, k, v)) continue;
+    ReflectState& st = reflect[k];
+    st.answered.Merge(v.answered);
+    st.asked.Merge(v.asked);
+    for (uint16_t p : v.ports) AddSmallest(st.ports, p, kSamples, std::less<uint16_t>());
+    st.port_lo = std::min(st.port_lo, v.port_lo);
+    st.port_hi = std::max(st.port_hi, v.port_hi);
+    st.dst_ports.Merge(v.dst_ports);
+    st.activity.Merge(v.activity, remap, names);
+  }
+  if (drain != nullptr) drain->reflect = {};
   for (const auto& [k, v] : other.rejects) {
     RejectState& st = rejects[IfaceKey{remap[k.iface], k.window}];
     st.flows += v.flows;
@@ -691,6 +732,18 @@ void Detector::State::Save(ByteWriter& w) const {
     w.U32(h.port_hi);
     h.in_ports.Save(w);
   }
+  w.U64(reflect.size());
+  for (const auto& [k, v] : reflect) {
+    SaveAddr(w, k.host);
+    w.U64(k.window);
+    v.answered.Save(w);
+    v.asked.Save(w);
+    SavePorts(w, v.ports);
+    w.U32(v.port_lo);
+    w.U32(v.port_hi);
+    v.dst_ports.Save(w);
+    SaveActivity(w, v.activity);
+  }
   w.U64(rejects.size());
   for (const auto& [k, v] : rejects) {
     w.U32(k.iface);
@@ -852,6 +905,18 @@ bool Detector::State::Load(ByteReader& r) {
     h.port_hi = r.U32();
     if (!h.in_ports.Load(r)) return false;
   }
+  if (!Count(r, 95, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    HostKey k{LoadAddr(r), 0};
+    k.window = r.U64();
+    ReflectState& v = reflect[k];
+    if (!v.answered.Load(r) || !v.asked.Load(r) || !LoadPorts(r, v.ports, kSamples)) {
+      return false;
+    }
+    v.port_lo = r.U32();
+    v.port_hi = r.U32();
+    if (!v.dst_ports.Load(r) || !LoadActivity(r, v.activity, names)) return false;
+  }
   if (!Count(r, 56, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     IfaceKey k{r.U32(), 0};
@@ -968,11 +1033,13 @@ void Detector::CombinePartitions(std::vector<Detector>& parts) {
     parts[k].state_->Collapse();
     // A probe's answers (a SYN-ACK row's source is the probed host) go to the prober, whose
     // attempts the port-scan finding checks them against; relays to the host that relayed, whose
-    // exfiltration they are subtracted from; fan-in to its destination; rejects, keyed by
+    // exfiltration they are subtracted from; fan-in and reflection to their destination (a
+    // host's own asking is in its own partition already); rejects, keyed by
     // interface, all to parts[0].
     split(k, &State::scans, [n](const PairKey& key) { return AddrOwner(key.src, n); });
     split(k, &State::relay, [n](const RelayKey& key) { return AddrOwner(key.host, n); });
     split(k, &State::fanin, [n](const HostKey& key) { return AddrOwner(key.host, n); });
+    split(k, &State::reflect, [n](const HostKey& key) { return AddrOwner(key.host, n); });
     split(k, &State::rejects, [](const IfaceKey&) { return size_t{0}; });
   }
   for (size_t d = 0; d < n; ++d) {

@@ -73,6 +73,12 @@ struct DetectOptions {
   uint64_t fanin_window = 300;
   uint64_t fanin_min_sources = 1000;
   double fanin_ratio = 4.0;
+  // ddos_fan_in by reflection: UDP answers from these (amplifier) source ports to a host from
+  // external sources it never sent to at such a port, at least this share of the answering
+  // sources; min_sources, ratio and the window as above.
+  std::vector<uint16_t> reflection_ports = {17,  19,  53,   69,   111,  123,  137,  161,
+                                            389, 520, 1900, 3283, 3702, 5353, 5683, 11211};
+  double reflection_unsolicited_share = 0.5;
 };
 
 // Parses a config file's text ("key = value" lines, '#' comments; keys as --print-config
@@ -107,6 +113,9 @@ struct Finding {
   uint64_t flows = 0, packets = 0, bytes = 0, distinct_dst_ports = 0, distinct_dsts = 0;
   nlohmann::ordered_json evidence = nlohmann::ordered_json::object();
   std::string summary;
+  // Not written: what tells this finding's key apart beside the fields FindingId hashes (a
+  // reflection flood from a direct one on the same destination and window).
+  std::string scope;
 };
 inline constexpr size_t kMaxInterfaces = 8;
 
@@ -114,8 +123,9 @@ inline constexpr size_t kMaxInterfaces = 8;
 std::string FindingJson(const Finding& f);
 // SPEC 3.2's id: 16 hex digits of a 64-bit hash of the key fields. `scope` is hashed too when
 // not empty: the interface of a finding with neither src nor dst (reject_spike), so that spikes
-// of two interfaces in one window (one security-group change hits several) get two ids. Every
-// other finding passes none and keeps SPEC's id.
+// of two interfaces in one window (one security-group change hits several) get two ids; and
+// "reflection" for a reflection flood, so that it and a direct flood of the same destination
+// and window get two. Every other finding passes none and keeps SPEC's id.
 std::string FindingId(std::string_view type, const std::optional<std::string>& src,
                       const std::optional<std::string>& dst, std::optional<uint32_t> dst_port,
                       uint64_t window_start, std::string_view scope = {});

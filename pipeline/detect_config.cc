@@ -13,7 +13,9 @@ namespace {
 
 using U64 = uint64_t DetectOptions::*;
 using F64 = double DetectOptions::*;
-struct PortList {};  // brute_ports
+struct PortList {  // brute_ports, reflection_ports
+  std::vector<uint16_t> DetectOptions::*member;
+};
 
 struct Key {
   std::string_view name;
@@ -40,7 +42,7 @@ const Key kKeys[] = {
     {"brute_force.window", &DetectOptions::brute_window, "s", "Zeek detect-bruteforcing: 30 min"},
     {"brute_force.min_attempts", &DetectOptions::brute_min_attempts, "connections",
      "Zeek detect-bruteforcing: 30 failed logins"},
-    {"brute_force.ports", PortList{}, "ports",
+    {"brute_force.ports", PortList{&DetectOptions::brute_ports}, "ports",
      "GuardDuty SSH/RDP/WinRM brute force, plus telnet and VNC [J]"},
     {"brute_force.max_packets", &DetectOptions::brute_max_packets, "packets",
      "[J] CIC-IDS2017 SSH-Patator attempts are 20-50 packets"},
@@ -67,6 +69,10 @@ const Key kKeys[] = {
      "[J] Snort distributed-scan counts scaled to a flood"},
     {"ddos_fan_in.ratio", &DetectOptions::fanin_ratio, "x median",
      "[J] above the destination's median window"},
+    {"ddos_fan_in.reflection_ports", PortList{&DetectOptions::reflection_ports}, "ports",
+     "CISA TA14-017A UDP amplification services (DNS, NTP, SNMP, SSDP, CLDAP, memcached ...)"},
+    {"ddos_fan_in.reflection_unsolicited_share", &DetectOptions::reflection_unsolicited_share,
+     "share", "[J] most answering sources were never asked"},
 };
 
 std::string Trim(std::string_view s) {
@@ -87,7 +93,9 @@ std::string ValueText(const DetectOptions& o, const Key& k) {
   if (const U64* m = std::get_if<U64>(&k.member)) return std::to_string(o.**m);
   if (const F64* f = std::get_if<F64>(&k.member)) return FormatDouble(o.**f);
   std::string s;
-  for (uint16_t p : o.brute_ports) s += (s.empty() ? "" : ",") + std::to_string(p);
+  for (uint16_t p : o.*std::get<PortList>(k.member).member) {
+    s += (s.empty() ? "" : ",") + std::to_string(p);
+  }
   return s;
 }
 
@@ -189,6 +197,10 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
       if (name.ends_with("ratio") && !(x > 0)) {
         return fail(name + " must be above 0, got `" + value + "`");
       }
+      // A share of 0 counts a host's answers from servers it asked; above 1 none can pass.
+      if (name.ends_with("_share") && !(x > 0 && x <= 1)) {
+        return fail(name + " must be above 0 and at most 1, got `" + value + "`");
+      }
       o.** f = x;
     } else {
       std::vector<uint16_t> ports;
@@ -203,7 +215,7 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
         }
         ports.push_back(static_cast<uint16_t>(p));
       }
-      o.brute_ports = std::move(ports);
+      o.*std::get<PortList>(key->member).member = std::move(ports);
     }
   }
   const auto bad_probability = [](double x) { return !(x > 0 && x < 1); };
@@ -258,7 +270,7 @@ nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options) {
     } else if (const F64* f = std::get_if<F64>(&k.member)) {
       j[std::string(k.name)] = options.**f;
     } else {
-      j[std::string(k.name)] = options.brute_ports;
+      j[std::string(k.name)] = options.*std::get<PortList>(k.member).member;
     }
   }
   return j;

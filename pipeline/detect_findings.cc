@@ -247,7 +247,7 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
     // interface: that names it in the id.
     const bool by_interface = !f.src && !f.dst && !f.interfaces.empty();
     f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start,
-                     by_interface ? std::string_view(f.interfaces[0]) : std::string_view());
+                     by_interface ? std::string_view(f.interfaces[0]) : std::string_view(f.scope));
   }
   // Sorted as indices, then moved once: swapping whole findings (strings, a JSON object) in
   // the sort took ~12,000 instructions a finding. The key is total: SPEC's sort fields, then
@@ -778,6 +778,93 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                         DurationText(o.fanin_window) + " (threshold " +
                         std::to_string(o.fanin_min_sources) + ", median window " +
                         std::to_string(median) + ").";
+            out.push_back(std::move(f));
+          }
+        });
+  }
+
+  // ddos_fan_in by reflection: UDP answers from amplifier ports from sources the host never
+  // sent to at such a port. Counted as |answered U asked| - |asked|: exact while both sets are
+  // (up to 2,048 values), else from the sketches' union, a function of the two sets alone.
+  {
+    std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const ReflectState*>>>
+        by_dst;
+    by_dst.reserve(s.reflect.size());
+    for (const auto& [k, v] : s.reflect) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
+    const std::vector<uint64_t> span = span_windows(o.fanin_window);
+    const auto unsolicited = [](const ReflectState& v) -> uint64_t {
+      if (v.answered.Count() == 0) return 0;
+      DistinctCounter all = v.answered;
+      all.Merge(v.asked);
+      const uint64_t n = all.Count(), asked = v.asked.Count();
+      return n > asked ? n - asked : 0;
+    };
+    ForEachKey(
+        by_dst, WindowOfPair<ReflectState>,
+        [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
+          bool any = false;
+          for (const auto& [t, v] : key_windows) any |= v->answered.Count() >= o.fanin_min_sources;
+          if (!any) return;
+          const auto times = Timeline(span, key_windows);
+          std::vector<uint64_t> counts(times.size(), 0);
+          for (size_t i = 0; i < times.size(); ++i) {
+            if (times[i].second != nullptr) counts[i] = unsolicited(*times[i].second);
+          }
+          for (size_t i = 0; i < times.size(); ++i) {
+            if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
+            const ReflectState& v = *times[i].second;
+            const uint64_t answering = v.answered.Count();
+            if (static_cast<double>(counts[i]) <
+                o.reflection_unsolicited_share * static_cast<double>(answering)) {
+              continue;
+            }
+            std::vector<uint64_t> others;
+            for (size_t j = 0; j < counts.size(); ++j) {
+              if (j != i) others.push_back(counts[j]);
+            }
+            uint64_t median = 0;
+            if (!others.empty()) {
+              std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
+              median = others[others.size() / 2];
+            }
+            if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
+              continue;
+            const Addr128 dst{addr.first, addr.second};
+            Finding f;
+            f.type = "ddos_fan_in";
+            f.scope = "reflection";
+            f.severity = 3;
+            f.mitre = {"T1498", "T1498.002"};
+            f.dst = Text(dst);
+            if (v.port_lo == v.port_hi) f.dst_port = v.port_lo;
+            f.protocol = kUdp;
+            f.window_start = times[i].first;
+            f.window_end = times[i].first + o.fanin_window;
+            SetActivity(f, v.activity, s.names);
+            f.distinct_dsts = 1;
+            f.distinct_dst_ports = v.dst_ports.Count();
+            f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
+                                       {"window_seconds", o.fanin_window},
+                                       {"ratio_to_median", o.fanin_ratio},
+                                       {"unsolicited_share", o.reflection_unsolicited_share}};
+            f.evidence["reflection"] = true;
+            f.evidence["unsolicited_sources"] = counts[i];
+            f.evidence["answering_sources"] = answering;
+            f.evidence["asked_hosts"] = v.asked.Count();
+            f.evidence["baseline_median_unsolicited_sources"] = median;
+            f.evidence["source_ports"] = std::vector<uint16_t>(v.ports.begin(), v.ports.end());
+            f.evidence["flows_per_second"] =
+                Round3(static_cast<double>(v.activity.flows) / static_cast<double>(o.fanin_window));
+            f.evidence["packets_per_second"] = Round3(static_cast<double>(v.activity.packets) /
+                                                      static_cast<double>(o.fanin_window));
+            std::string ports;
+            for (uint16_t p : v.ports) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+            f.summary = std::to_string(counts[i]) + " external sources that " + *f.dst +
+                        " never sent to answered it " + std::to_string(v.activity.flows) +
+                        " times from UDP port" + (v.ports.size() > 1 ? "s " : " ") + ports +
+                        " within " + DurationText(o.fanin_window) +
+                        ": a reflection flood (threshold " + std::to_string(o.fanin_min_sources) +
+                        ", median window " + std::to_string(median) + ").";
             out.push_back(std::move(f));
           }
         });

@@ -504,6 +504,18 @@ struct FaninState {
   DistinctCounter in_ports;
 };
 
+// Reflection: UDP answers from amplifier ports (DNS 53, NTP 123 ...) that external sources sent
+// to one internal host in one fan-in window, and the external hosts that host itself sent to at
+// such a port: an answer from a host it never asked is what a reflection flood is made of.
+struct ReflectState {
+  DistinctCounter answered;  // sources of the answers
+  DistinctCounter asked;     // destinations of the host's own requests to amplifier ports
+  PortSample ports;          // the answers' source ports, smallest
+  uint32_t port_lo = 65536, port_hi = 0;  // the answers' destination ports
+  DistinctCounter dst_ports;              // and how many
+  Activity activity;                      // of the answers
+};
+
 struct RejectState {
   uint64_t flows = 0, packets = 0, bytes = 0;
   uint64_t first = UINT64_MAX, last = 0;
@@ -565,8 +577,10 @@ struct AttemptLog {
 };
 
 // One row on its way from classification to the state updates (Detector::AddRows).
-inline constexpr uint8_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantTrw = 8,
-                         kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64, kWantAnswer = 128;
+inline constexpr uint16_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantTrw = 8,
+                          kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64, kWantAnswer = 128,
+                          kWantReflected = 256, kWantAsked = 512;
+inline constexpr uint8_t kUdp = 17;
 inline constexpr uint8_t kIcmp = 1, kIcmp6 = 58;
 struct PendingRow {
   const Addr128* from = nullptr;
@@ -576,8 +590,8 @@ struct PendingRow {
   TrwState* trw_state = nullptr;                // looked up ahead of the update
   FaninState* fanin_state = nullptr;
   uint32_t id = 0;  // interface
-  uint16_t sport = 0, dport = 0;
-  uint8_t proto = 0, want = 0;
+  uint16_t sport = 0, dport = 0, want = 0;
+  uint8_t proto = 0;
   bool rejected = false, failed = false, has_ports = false, has_proto = false;
 };
 
@@ -614,8 +628,10 @@ struct Detector::State {
   FlatMap<RelayKey, uint64_t, KeyHash> relay;
   FlatMap<HostKey, FaninState, KeyHash> fanin;  // window = fan-in window
   FlatMap<IfaceKey, RejectState, KeyHash> rejects;
-  std::vector<bool> brute_port;      // 65,536 flags
-  std::vector<PendingRow> pending;   // AddRows' scratch
+  FlatMap<HostKey, ReflectState, KeyHash> reflect;  // window = fan-in window
+  std::vector<bool> brute_port;                     // 65,536 flags
+  std::vector<bool> reflection_port;                // 65,536 flags
+  std::vector<PendingRow> pending;                  // AddRows' scratch
   std::vector<uint32_t> inbound;     // AddRows' scratch: indices of the inbound pending rows
   std::vector<RelayRow> relay_rows;  // AddRows' scratch
   LocalIdMap local_ids;              // AddRows' scratch: the batch's interface ids -> names

@@ -605,6 +605,40 @@ void FlowGenerator::Impl::PlanInjections() {
       flood(n, *s, kSlot - 10);  // SYN-ACK retries end inside the window too
       finish_event();
     }
+    // Reflection (T1498.002): open amplifiers answer queries the attacker sent in the victim's
+    // name: UDP from one service port (DNS, NTP, CLDAP, memcached, SSDP) to one port of the
+    // victim, which never asked and does not answer. Accepted: a security group that lets UDP in.
+    // In one aligned 5-minute window, so that 1250-1400 amplifiers are above the threshold (the
+    // records of every attack must fit in half of a 40,000-record set; the boundary itself is the
+    // direct kind's, near-threshold events above, and detect_test's).
+    auto reflect = [&](uint64_t sources, uint64_t t0, uint64_t d) {
+      constexpr uint16_t kAmplifierPorts[] = {53, 123, 389, 11211, 1900};
+      const int32_t victim = next_web();
+      ifaces_[victim].quiet = true;
+      const uint16_t port = r.Of(kAmplifierPorts);
+      const uint16_t victim_port = r.Chance(0.5) ? 80 : ephemeral();
+      for (uint64_t i = 0; i < sources; ++i) {
+        const Endpoint src = attacker();  // every amplifier once
+        Conn c;
+        c.client = src;
+        c.server = host(victim);
+        c.sport = port;
+        c.dport = victim_port;
+        c.proto = 17;
+        c.req_start = t0 + i * d / sources;
+        c.req_packets = r.Range(1, 4);
+        c.req_bytes = Bytes(r, c.req_packets, 1200, 1480);  // amplified: answers fill packets
+        c.req_end = std::min(last_of(c.req_start), c.req_start + c.req_packets - 1);
+        c.silent = true;  // nothing answers an answer
+        c.encryption = 0;
+        add(c, AddrText(src.addr));
+      }
+    };
+    if (const std::optional<uint64_t> s = slot()) {
+      begin_event("ddos_fan_in", "reflection", kFanInThreshold, false);
+      reflect(r.Range(1250, 1400), *s, kSlot - 10);
+      finish_event();
+    }
   }
   const size_t attack_records = inj_.size();
   const size_t attack_events = events.size();
@@ -617,6 +651,40 @@ void FlowGenerator::Impl::PlanInjections() {
     // first (1,000 records over 240 hours took 392 MB; a year's span ran out of memory). Only
     // `r` and local state are spent, and both end here: the bytes written are the same.
     const auto over_budget = [&] { return (inj_.size() - attack_records) * 10 > o_.records; };
+    if (want(AttackKind::kDdosFanIn)) {
+      // A recursive resolver's busy five minutes: 1,100-1,500 external name servers answer
+      // from port 53, like a reflection flood's amplifiers, but it asked each one first. Made
+      // with the fan-in attacks only, so that sets without attacks (the benchmarks') keep their
+      // bytes; first, before the periodic look-alikes fill their share, and left out when its
+      // records alone do not fit.
+      begin_event("recursive_resolver", "dns_burst", kFanInThreshold, false);
+      ev->resembles = "ddos_fan_in";
+      const int32_t resolver = nth(Role::kDns, 0);
+      const uint64_t n = r.Range(1100, 1500);
+      if (const std::optional<uint64_t> s = slot()) {
+        for (uint64_t i = 0; i < n; ++i) {
+          const Endpoint server = external_dst(100000 + i);
+          Conn c;
+          c.client = host(resolver);  // with its own public address: no NAT gateway
+          c.server = server;
+          c.sport = ephemeral();
+          c.dport = 53;
+          c.proto = 17;
+          c.req_start = c.req_end = *s + i * (kSlot - 10) / n;
+          c.resp_start = c.resp_end = c.req_start;
+          c.req_packets = c.resp_packets = 1;
+          c.req_bytes = r.Range(60, 100);
+          c.resp_bytes = r.Range(90, 500);
+          c.encryption = 0;
+          add(c, AddrText(server.addr));
+        }
+      }
+      finish_event();
+      if (over_budget() || inj_.size() == attack_records) {
+        inj_.resize(attack_records);
+        events.pop_back();
+      }
+    }
     {  // A monitoring host checks 20 ports on three servers every five minutes: many ports,
        // one destination, like a vertical scan, but every connection completes.
       begin_event("monitoring_poller", "monitor", kScanThreshold, false);

@@ -28,7 +28,8 @@ inline constexpr std::string_view kPartialMagic = "flowsift-partial";
 // Version 3: a window's port list holds up to 192 ports (16 in version 2).
 // Version 4: the detection state ends with its active times, and reject windows count their
 // destinations and protocols.
-inline constexpr uint32_t kPartialFormatVersion = 4;
+// Version 5: the detection state has reflection states (after fan-in).
+inline constexpr uint32_t kPartialFormatVersion = 5;
 
 // Section ids. A reader refuses a section id it does not know unless bit 31 (kOptional) is
 // set: a required section it cannot apply would silently change the merged outputs.

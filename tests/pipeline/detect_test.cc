@@ -1136,6 +1136,122 @@ TEST(DdosFanIn, ARejectedReflectionFloodIsAFanIn) {
   EXPECT_TRUE(d.Of("port_scan").empty());
 }
 
+// `n` amplifiers answer `dst` from `sport` (UDP) within one fan-in window; amplifier i is
+// Ip(150 + ..., i) so that AskServers(i) names the same host.
+void AddAnswers(Detect& d, int first, int n, uint64_t window_start, int sport = 53,
+                const std::string& dst = "10.0.0.30") {
+  for (int i = first; i < first + n; ++i) {
+    Rec r;
+    r.src = Ip(150 + i / 65536 % 50, i / 256 % 256, i % 256, 9);
+    r.dst = dst;
+    r.sport = sport;
+    r.dport = 40000;
+    r.proto = 17;
+    r.flags = 0;
+    r.packets = 2;
+    r.bytes = 2900;
+    r.start = window_start + static_cast<uint64_t>(i % 290);
+    d.Add(r);
+  }
+}
+void AskServers(Detect& d, int first, int n, uint64_t window_start,
+                const std::string& src = "10.0.0.30") {
+  for (int i = first; i < first + n; ++i) {
+    Rec r;
+    r.src = src;
+    r.dst = Ip(150 + i / 65536 % 50, i / 256 % 256, i % 256, 9);
+    r.sport = 40000;
+    r.dport = 53;
+    r.proto = 17;
+    r.flags = 0;
+    r.packets = 1;
+    r.bytes = 80;
+    r.start = window_start + static_cast<uint64_t>(i % 290);
+    d.Add(r);
+  }
+}
+
+TEST(DdosFanIn, AReflectionFloodIsAnswersNobodyAskedFor) {
+  Detect below;
+  AddAnswers(below, 0, 999, 1700001600);
+  EXPECT_TRUE(below.Of("ddos_fan_in").empty());
+  Detect at;
+  AddAnswers(at, 0, 1000, 1700001600);
+  const auto f = at.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].dst, "10.0.0.30");
+  EXPECT_EQ(f[0].src, std::nullopt);
+  EXPECT_EQ(f[0].dst_port, 40000u);
+  EXPECT_EQ(f[0].protocol, 17u);
+  EXPECT_EQ(f[0].flows, 1000u);
+  EXPECT_EQ(f[0].bytes, 2900000u);
+  EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1498", "T1498.002"}));
+  EXPECT_EQ(f[0].evidence["reflection"], true);
+  EXPECT_EQ(f[0].evidence["unsolicited_sources"], 1000);
+  EXPECT_EQ(f[0].evidence["answering_sources"], 1000);
+  EXPECT_EQ(f[0].evidence["asked_hosts"], 0);
+  EXPECT_EQ(f[0].evidence["source_ports"], nlohmann::json::array({53}));
+  // No finding of the direct kind: answers are not requests.
+  EXPECT_EQ(f[0].evidence.count("distinct_sources"), 0u);
+  EXPECT_TRUE(at.Of("scan_trw").empty());
+}
+
+TEST(DdosFanIn, AReflectionAndADirectFloodOfOneHostAreTwoFindings) {
+  Detect d;
+  AddAnswers(d, 0, 1200, 1700001600, 123, "10.0.0.20");
+  AddFlood(d, 1200, 1700001600);  // SYNs to 10.0.0.20:443 from other sources
+  const auto f = d.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].dst, f[1].dst);
+  EXPECT_EQ(f[0].window_start, f[1].window_start);
+  EXPECT_NE(f[0].id, f[1].id);
+  EXPECT_NE(f[0].evidence.contains("reflection"), f[1].evidence.contains("reflection"));
+}
+
+// A recursive resolver's busy window: 1,500 name servers answer from port 53, each asked first.
+TEST(DdosFanIn, AResolverThatAskedIsNoReflection) {
+  Detect d;
+  AskServers(d, 0, 1500, 1700001600);
+  AddAnswers(d, 0, 1500, 1700001600);
+  EXPECT_TRUE(d.Of("ddos_fan_in").empty());
+  // Asked in another window: those answers were not asked for in theirs.
+  Detect late;
+  AskServers(late, 0, 1500, 1700001300);
+  AddAnswers(late, 0, 1500, 1700001600);
+  EXPECT_EQ(late.Of("ddos_fan_in").size(), 1u);
+}
+
+// reflection_unsolicited_share (0.5), with min_sources 100 so that the sets stay exact: 1,000
+// answering sources, of which the host asked 400 (600 unsolicited: a finding) or 501 (499,
+// under half: none).
+TEST(DdosFanIn, MostAnsweringSourcesMustBeUnsolicited) {
+  DetectOptions o;
+  o.fanin_min_sources = 100;
+  Detect half(o);
+  AskServers(half, 0, 400, 1700001600);
+  AddAnswers(half, 0, 1000, 1700001600);
+  const auto f = half.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["unsolicited_sources"], 600);
+  EXPECT_EQ(f[0].evidence["asked_hosts"], 400);
+  Detect less(o);
+  AskServers(less, 0, 501, 1700001600);
+  AddAnswers(less, 0, 1000, 1700001600);
+  EXPECT_TRUE(less.Of("ddos_fan_in").empty());
+}
+
+// Answers from ports that are not amplifiers' (443) are a client's, never a reflection.
+TEST(DdosFanIn, OnlyAmplifierPortsReflect) {
+  Detect d;
+  AddAnswers(d, 0, 1500, 1700001600, 443);
+  EXPECT_TRUE(d.Of("ddos_fan_in").empty());
+  DetectOptions o;
+  o.reflection_ports = {443};
+  Detect configured(o);
+  AddAnswers(configured, 0, 1500, 1700001600, 443);
+  EXPECT_EQ(configured.Of("ddos_fan_in").size(), 1u);
+}
+
 TEST(DdosFanIn, ABusyServerIsItsOwnBaseline) {
   Detect d;
   for (uint64_t k = 0; k < 6; ++k) {
@@ -1333,15 +1449,17 @@ TEST(Detector, TheEvidenceKeysAreTheDocumentedOnes) {
   ASSERT_TRUE(docs) << "docs/outputs.md";
   std::map<std::string, std::set<std::string>>
       documented;  // type -> keys, threshold's as "threshold.k"
-  const std::regex row(R"(^\| `([a-z_]+)` \| (.*) \| (.*) \|$)"), key(R"(`([a-z0-9_]+)`)");
+  // A type's row, or a kind's: "`ddos_fan_in` (reflection)", keyed "ddos_fan_in (reflection)".
+  const std::regex row(R"(^\| `([a-z_]+)`( \([a-z]+\))? \| (.*) \| (.*) \|$)"),
+      key(R"(`([a-z0-9_]+)`)");
   bool in_table = false;
   for (std::string line; std::getline(docs, line);) {
     if (line.rfind("| type | `threshold` keys | measured values |", 0) == 0) in_table = true;
     std::smatch m;
     if (!in_table || !std::regex_match(line, m, row)) continue;
-    std::set<std::string>& keys = documented[m[1]];
+    std::set<std::string>& keys = documented[m[1].str() + m[2].str()];
     keys.insert("threshold");
-    const std::string thresholds = m[2], measured = m[3];
+    const std::string thresholds = m[3], measured = m[4];
     for (std::sregex_iterator k(thresholds.begin(), thresholds.end(), key), end; k != end; ++k) {
       keys.insert("threshold." + (*k)[1].str());
     }
@@ -1365,7 +1483,7 @@ TEST(Detector, TheEvidenceKeysAreTheDocumentedOnes) {
       }
     }
   }
-  ASSERT_EQ(documented.size(), 7u);
+  ASSERT_EQ(documented.size(), 8u);
   for (auto& [type, keys] : documented) keys.insert("threshold.window_seconds");
 
   GenOptions g;
@@ -1380,7 +1498,8 @@ TEST(Detector, TheEvidenceKeysAreTheDocumentedOnes) {
   d.Add(parsed.batch, parsed.base());
   std::map<std::string, std::set<std::string>> seen;
   for (const Finding& f : d.Findings()) {
-    std::set<std::string>& keys = seen[f.type];
+    std::set<std::string>& keys =
+        seen[f.type + (f.evidence.contains("reflection") ? " (reflection)" : "")];
     for (const auto& [k, v] : f.evidence.items()) {
       keys.insert(k);
       if (k == "threshold") {
@@ -1388,7 +1507,7 @@ TEST(Detector, TheEvidenceKeysAreTheDocumentedOnes) {
       }
     }
   }
-  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(seen.size(), 8u);
   for (const auto& [type, keys] : seen) {
     for (const std::string& k : keys) {
       EXPECT_TRUE(documented[type].count(k)) << type << ": evidence." << k << " is not in docs";
@@ -1706,7 +1825,9 @@ TEST(DetectConfig, OverridesAndErrors) {
   for (const char* text :
        {"port_scan.min_ports = 0\n", "ddos_fan_in.min_sources = 0\n",
         "exfiltration.min_bytes = 0\n", "reject_spike.z = -1\n", "reject_spike.ratio = 0\n",
-        "ddos_fan_in.ratio = -2\n", "exfiltration.baseline_z = -0.5\n"}) {
+        "ddos_fan_in.ratio = -2\n", "exfiltration.baseline_z = -0.5\n",
+        "ddos_fan_in.reflection_unsolicited_share = 0\n",
+        "ddos_fan_in.reflection_unsolicited_share = 1.5\n"}) {
     EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
     EXPECT_NE(err.find("must be"), std::string::npos) << text << ": " << err;
   }
@@ -1721,6 +1842,17 @@ TEST(DetectConfig, OverridesAndErrors) {
                         &o, &err))
       << err;
   EXPECT_TRUE(o.brute_ports.empty());
+  // Each port list is its own key.
+  ASSERT_TRUE(ParseDetectConfig(
+      "ddos_fan_in.reflection_ports = 53, 123\nddos_fan_in.reflection_unsolicited_share = 1\n", &o,
+      &err))
+      << err;
+  EXPECT_EQ(o.reflection_ports, (std::vector<uint16_t>{53, 123}));
+  EXPECT_TRUE(o.brute_ports.empty());
+  EXPECT_EQ(o.reflection_unsolicited_share, 1.0);
+  EXPECT_NE(DetectConfigText(o).find("\nddos_fan_in.reflection_ports = 53,123  #"),
+            std::string::npos);
+  EXPECT_EQ(DetectOptionsJson(o)["ddos_fan_in.reflection_ports"], nlohmann::json::array({53, 123}));
 
   // The printed defaults parse back to the defaults.
   DetectOptions round;

@@ -182,7 +182,7 @@ TEST_F(GenTruthTest, ExactCountsAndCleanText) {
     EXPECT_LT(e["start"].get<uint64_t>(), options_->start + 3600);
   }
   EXPECT_EQ(types.size(), 6u);
-  EXPECT_EQ(lookalikes_->size(), 4u);
+  EXPECT_EQ(lookalikes_->size(), 5u);  // with the fan-in attacks: the recursive resolver too
 }
 
 TEST_F(GenTruthTest, SameSeedSameTruthOtherSeedOther) {
@@ -253,6 +253,17 @@ TEST_F(GenTruthTest, EveryAttackIsInTheRecords) {
       const auto rows = Rows({{"dstaddr", e["dst"]}, {"action", "REJECT"}});
       EXPECT_GE(rows.size(), e["attempts"].get<size_t>());
       EXPECT_GE(e["peak"].get<uint64_t>(), 100u);
+    } else if (type == "ddos_fan_in" && e["variant"] == "reflection") {
+      // UDP answers to the victim's one port, each from its amplifier's service port.
+      std::set<std::string> srcs, sports;
+      for (size_t r : Rows({{"dstaddr", e["dst"]},
+                            {"dstport", std::to_string(e["dst_port"].get<int>())},
+                            {"protocol", "17"}})) {
+        srcs.insert(table_->At(r, "srcaddr"));
+        sports.insert(table_->At(r, "srcport"));
+      }
+      EXPECT_EQ(srcs.size(), e["distinct_srcs"].get<size_t>());  // a quiet target
+      EXPECT_EQ(sports.size(), 1u);
     } else if (type == "ddos_fan_in") {
       std::set<std::string> srcs;
       for (size_t r : Rows({{"dstaddr", e["dst"]}, {"dstport", "443"}, {"tcp-flags", "2"}})) {
@@ -317,6 +328,18 @@ TEST_F(GenTruthTest, LookAlikesAreInTheRecords) {
     EXPECT_GT(e["bytes"].get<uint64_t>(), uint64_t{1} << 30);
   }
   EXPECT_EQ(by_type.at("nat_burst")["resembles"], "port_sweep");
+  {  // The resolver: >= 1,100 name servers answer it from 53, and it asked every one of them.
+    const json& e = by_type.at("recursive_resolver");
+    std::set<std::string> asked, answering;
+    for (size_t r : Rows({{"srcaddr", e["src"]}, {"dstport", "53"}, {"protocol", "17"}})) {
+      asked.insert(table_->At(r, "dstaddr"));
+    }
+    for (size_t r : Rows({{"dstaddr", e["src"]}, {"srcport", "53"}, {"protocol", "17"}})) {
+      if (!Internal(table_->At(r, "srcaddr"))) answering.insert(table_->At(r, "srcaddr"));
+    }
+    EXPECT_GE(answering.size(), 1100u);
+    for (const std::string& a : answering) EXPECT_TRUE(asked.count(a)) << a;
+  }
 }
 
 // --- Files
