@@ -1221,6 +1221,35 @@ TEST(DdosFanIn, AResolverThatAskedIsNoReflection) {
   EXPECT_EQ(late.Of("ddos_fan_in").size(), 1u);
 }
 
+// The asking and the answers in different parts (files of other hours of a day, other
+// machines): saved, loaded and merged, the answers were asked for. Each alone: its own verdict.
+TEST(DdosFanIn, AskingAndAnswersInTwoPartsMerge) {
+  Detect asking, answers;
+  AskServers(asking, 0, 1500, 1700001600);
+  AddAnswers(answers, 0, 1500, 1700001600);
+  asking.Flush();
+  answers.Flush();
+  const auto reflections = [](const std::vector<Finding>& fs) {
+    size_t n = 0;
+    for (const Finding& f : fs) n += f.evidence.contains("reflection");
+    return n;
+  };
+  EXPECT_EQ(reflections(answers.detector().Findings(1700000000, 1700003600)), 1u);
+  for (const bool answers_first : {false, true}) {
+    Detector loaded{DetectOptions{}};
+    for (Detect* part : answers_first ? std::vector<Detect*>{&answers, &asking}
+                                      : std::vector<Detect*>{&asking, &answers}) {
+      std::string bytes;
+      ByteWriter w(bytes);
+      part->detector().Save(w);
+      ByteReader r(bytes);
+      std::string error;
+      ASSERT_TRUE(loaded.Load(r, &error)) << error;
+    }
+    EXPECT_EQ(reflections(loaded.Findings(1700000000, 1700003600)), 0u) << answers_first;
+  }
+}
+
 // reflection_unsolicited_share (0.5), with min_sources 100 so that the sets stay exact: 1,000
 // answering sources, of which the host asked 400 (600 unsolicited: a finding) or 501 (499,
 // under half: none).
