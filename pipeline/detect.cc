@@ -124,15 +124,20 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // A REJECTed reply (a stateless network ACL dropping the way back, tcp-flags 18 or 19 with
       // payload) still counts for its interface's reject spike, as the windows table counts it.
       // An accepted UDP answer from an amplifier port (DNS 53, NTP 123 ...) may be part of a
-      // reflection flood: it is kept for that alone (below).
+      // reflection flood: it is kept for that alone (below). That is a reply by the port rule,
+      // or one aimed at a port no amplifier uses (memcached's 11211 or NTP's 123 to the victim's
+      // 80 or 443), whatever the port order, when it comes from outside to an internal host.
       bool reflected = false;
-      if (reply && !(synack && has_ports) && !rejected) {
-        if (!has_ports || !s.reflection_port[p.sport] || !v_proto.exists() || !v_proto.present(r) ||
-            v_proto.u64[r] != kUdp) {
-          continue;
+      if (!rejected && !synack && has_ports && s.reflection_port[p.sport] && v_proto.exists() &&
+          v_proto.present(r) && v_proto.u64[r] == kUdp) {
+        if (reply) {
+          reflected = true;
+        } else if (!s.reflection_port[p.dport] && !o.internal.Contains(*from) &&
+                   o.internal.Contains(*to)) {
+          reply = reflected = true;
         }
-        reflected = true;
       }
+      if (reply && !(synack && has_ports) && !rejected && !reflected) continue;
 
       const bool has_proto = v_proto.exists() && v_proto.present(r);
       p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
@@ -167,7 +172,13 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (dropped_answer && !from_internal && to_internal) want |= kWantFanIn;
       if (!reply && from_internal && !to_internal) want |= kWantExfil;
       // Reflection: an answer nobody asked for, or the asking that makes an answer solicited.
-      if (reflected && !from_internal && to_internal) want |= kWantReflected;
+      // An answer counts when its srcaddr is external too: a NAT gateway's record of an answer it
+      // passes on to an instance (srcaddr the gateway, pkt-srcaddr the server) is the answer to
+      // a question the instance asked the gateway, and only the gateway asked the server.
+      if (reflected && !from_internal && to_internal &&
+          (from == &v_src.addr[r] || !o.internal.Contains(v_src.addr[r]))) {
+        want |= kWantReflected;
+      }
       if (!reply && from_internal && !to_internal && has_ports && has_proto && p.proto == kUdp &&
           s.reflection_port[p.dport]) {
         want |= kWantAsked;
@@ -343,7 +354,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         st.activity.Add(packets, nbytes, start, end, id, s.names);
       }
       if (p.want & kWantAsked) {
-        s.reflect[HostKey{from, fanin_window.Of(start)}].asked.Add(HashAddr(to));
+        s.asked[HostKey{from, fanin_window.Of(start)}].Add(HashAddr(to));
       }
       if (p.want & kWantExfil) {
         ExfilHost& h = s.hosts.FindOrInsert(HostKey{from, exfil_window.Of(start)}, p.h_host);
@@ -507,7 +518,6 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     if (take(reflect, k, v)) continue;
     ReflectState& st = reflect[k];
     st.answered.Merge(v.answered);
-    st.asked.Merge(v.asked);
     for (uint16_t p : v.ports) AddSmallest(st.ports, p, kSamples, std::less<uint16_t>());
     st.port_lo = std::min(st.port_lo, v.port_lo);
     st.port_hi = std::max(st.port_hi, v.port_hi);
@@ -515,6 +525,8 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     st.activity.Merge(v.activity, remap, names);
   }
   if (drain != nullptr) drain->reflect = {};
+  for (const auto& [k, v] : other.asked) asked[k].Merge(v);
+  if (drain != nullptr) drain->asked = {};
   for (const auto& [k, v] : other.rejects) {
     RejectState& st = rejects[IfaceKey{remap[k.iface], k.window}];
     st.flows += v.flows;
@@ -737,12 +749,17 @@ void Detector::State::Save(ByteWriter& w) const {
     SaveAddr(w, k.host);
     w.U64(k.window);
     v.answered.Save(w);
-    v.asked.Save(w);
     SavePorts(w, v.ports);
     w.U32(v.port_lo);
     w.U32(v.port_hi);
     v.dst_ports.Save(w);
     SaveActivity(w, v.activity);
+  }
+  w.U64(asked.size());
+  for (const auto& [k, v] : asked) {
+    SaveAddr(w, k.host);
+    w.U64(k.window);
+    v.Save(w);
   }
   w.U64(rejects.size());
   for (const auto& [k, v] : rejects) {
@@ -905,17 +922,21 @@ bool Detector::State::Load(ByteReader& r) {
     h.port_hi = r.U32();
     if (!h.in_ports.Load(r)) return false;
   }
-  if (!Count(r, 95, &n)) return false;
+  if (!Count(r, 90, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();
     ReflectState& v = reflect[k];
-    if (!v.answered.Load(r) || !v.asked.Load(r) || !LoadPorts(r, v.ports, kSamples)) {
-      return false;
-    }
+    if (!v.answered.Load(r) || !LoadPorts(r, v.ports, kSamples)) return false;
     v.port_lo = r.U32();
     v.port_hi = r.U32();
     if (!v.dst_ports.Load(r) || !LoadActivity(r, v.activity, names)) return false;
+  }
+  if (!Count(r, 29, &n)) return false;
+  for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+    HostKey k{LoadAddr(r), 0};
+    k.window = r.U64();
+    if (!asked[k].Load(r)) return false;
   }
   if (!Count(r, 56, &n)) return false;
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
@@ -1040,6 +1061,7 @@ void Detector::CombinePartitions(std::vector<Detector>& parts) {
     split(k, &State::relay, [n](const RelayKey& key) { return AddrOwner(key.host, n); });
     split(k, &State::fanin, [n](const HostKey& key) { return AddrOwner(key.host, n); });
     split(k, &State::reflect, [n](const HostKey& key) { return AddrOwner(key.host, n); });
+    split(k, &State::asked, [n](const HostKey& key) { return AddrOwner(key.host, n); });
     split(k, &State::rejects, [](const IfaceKey&) { return size_t{0}; });
   }
   for (size_t d = 0; d < n; ++d) {

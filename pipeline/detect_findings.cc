@@ -255,11 +255,12 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   // order was that of the partitions, so it depended on --threads.
   const auto key = [&](uint32_t i) {
     const Finding& f = out[i];
+    // The scope last: a reflection and a direct flood of one host in one window tie on the rest.
     return std::tuple<uint64_t, std::string_view, std::string_view, std::string_view, int64_t,
-                      const std::vector<std::string>&>(
+                      const std::vector<std::string>&, std::string_view>(
         f.window_start, f.type, f.src ? std::string_view(*f.src) : std::string_view(),
         f.dst ? std::string_view(*f.dst) : std::string_view(),
-        f.dst_port ? int64_t{*f.dst_port} : int64_t{-1}, f.interfaces);
+        f.dst_port ? int64_t{*f.dst_port} : int64_t{-1}, f.interfaces, f.scope);
   };
   std::vector<uint32_t> order(out.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -784,20 +785,38 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   }
 
   // ddos_fan_in by reflection: UDP answers from amplifier ports from sources the host never
-  // sent to at such a port. Counted as |answered U asked| - |asked|: exact while both sets are
-  // (up to 2,048 values), else from the sketches' union, a function of the two sets alone.
+  // sent to at such a port in that window or the windows beside it (a record's start may lag
+  // its packets by up to a minute: a question and its answer can be records of two windows).
+  // Counted as |answered U asked| - |asked|: exact while both sets are (up to 2,048 values),
+  // else from the sketches' union, a function of the sets alone.
   {
     std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const ReflectState*>>>
         by_dst;
     by_dst.reserve(s.reflect.size());
     for (const auto& [k, v] : s.reflect) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
     const std::vector<uint64_t> span = span_windows(o.fanin_window);
-    const auto unsolicited = [](const ReflectState& v) -> uint64_t {
-      if (v.answered.Count() == 0) return 0;
-      DistinctCounter all = v.answered;
-      all.Merge(v.asked);
-      const uint64_t n = all.Count(), asked = v.asked.Count();
-      return n > asked ? n - asked : 0;
+    const auto asked_around = [&](const Addr128& host, uint64_t window) {
+      DistinctCounter around;
+      const auto add = [&](uint64_t w) {
+        if (const DistinctCounter* c = s.asked.Find(HostKey{host, w})) around.Merge(*c);
+      };
+      if (window >= o.fanin_window) add(window - o.fanin_window);
+      add(window);
+      if (window <= UINT64_MAX - o.fanin_window) add(window + o.fanin_window);
+      return around;
+    };
+    struct Unsolicited {
+      uint64_t count = 0, asked = 0;
+    };
+    const auto unsolicited = [&](const Addr128& host, uint64_t window, const ReflectState& v) {
+      Unsolicited u;
+      DistinctCounter all = asked_around(host, window);
+      u.asked = all.Count();
+      if (v.answered.Count() == 0) return u;
+      all.Merge(v.answered);
+      const uint64_t n = all.Count();
+      u.count = n > u.asked ? n - u.asked : 0;
+      return u;
     };
     ForEachKey(
         by_dst, WindowOfPair<ReflectState>,
@@ -805,10 +824,14 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           bool any = false;
           for (const auto& [t, v] : key_windows) any |= v->answered.Count() >= o.fanin_min_sources;
           if (!any) return;
+          const Addr128 dst{addr.first, addr.second};
           const auto times = Timeline(span, key_windows);
-          std::vector<uint64_t> counts(times.size(), 0);
+          std::vector<uint64_t> counts(times.size(), 0), asked_hosts(times.size(), 0);
           for (size_t i = 0; i < times.size(); ++i) {
-            if (times[i].second != nullptr) counts[i] = unsolicited(*times[i].second);
+            if (times[i].second == nullptr) continue;
+            const Unsolicited u = unsolicited(dst, times[i].first, *times[i].second);
+            counts[i] = u.count;
+            asked_hosts[i] = u.asked;
           }
           for (size_t i = 0; i < times.size(); ++i) {
             if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
@@ -829,7 +852,6 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
             }
             if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
               continue;
-            const Addr128 dst{addr.first, addr.second};
             Finding f;
             f.type = "ddos_fan_in";
             f.scope = "reflection";
@@ -850,7 +872,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
             f.evidence["reflection"] = true;
             f.evidence["unsolicited_sources"] = counts[i];
             f.evidence["answering_sources"] = answering;
-            f.evidence["asked_hosts"] = v.asked.Count();
+            f.evidence["asked_hosts"] = asked_hosts[i];
             f.evidence["baseline_median_unsolicited_sources"] = median;
             f.evidence["source_ports"] = std::vector<uint16_t>(v.ports.begin(), v.ports.end());
             f.evidence["flows_per_second"] =
@@ -859,12 +881,15 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                                       static_cast<double>(o.fanin_window));
             std::string ports;
             for (uint16_t p : v.ports) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
-            f.summary = std::to_string(counts[i]) + " external sources that " + *f.dst +
-                        " never sent to answered it " + std::to_string(v.activity.flows) +
-                        " times from UDP port" + (v.ports.size() > 1 ? "s " : " ") + ports +
-                        " within " + DurationText(o.fanin_window) +
-                        ": a reflection flood (threshold " + std::to_string(o.fanin_min_sources) +
-                        ", median window " + std::to_string(median) + ").";
+            if (v.ports.size() == kSamples) ports += " ...";
+            f.summary = std::to_string(counts[i]) + " external sources sent " + *f.dst + " " +
+                        std::to_string(v.activity.flows) + " flows of UDP answers from port" +
+                        (v.ports.size() > 1 ? "s " : " ") + ports + " within " +
+                        DurationText(o.fanin_window) +
+                        " that it never asked for (it sent none of them a request at such a "
+                        "port): a reflection flood (threshold " +
+                        std::to_string(o.fanin_min_sources) + ", median window " +
+                        std::to_string(median) + ").";
             out.push_back(std::move(f));
           }
         });

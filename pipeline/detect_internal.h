@@ -505,12 +505,11 @@ struct FaninState {
 };
 
 // Reflection: UDP answers from amplifier ports (DNS 53, NTP 123 ...) that external sources sent
-// to one internal host in one fan-in window, and the external hosts that host itself sent to at
-// such a port: an answer from a host it never asked is what a reflection flood is made of.
+// to one internal host in one fan-in window; an answer from a host it never asked (State::asked)
+// is what a reflection flood is made of.
 struct ReflectState {
-  DistinctCounter answered;  // sources of the answers
-  DistinctCounter asked;     // destinations of the host's own requests to amplifier ports
-  PortSample ports;          // the answers' source ports, smallest
+  DistinctCounter answered;               // sources of the answers
+  PortSample ports;                       // the answers' source ports, smallest
   uint32_t port_lo = 65536, port_hi = 0;  // the answers' destination ports
   DistinctCounter dst_ports;              // and how many
   Activity activity;                      // of the answers
@@ -629,12 +628,16 @@ struct Detector::State {
   FlatMap<HostKey, FaninState, KeyHash> fanin;  // window = fan-in window
   FlatMap<IfaceKey, RejectState, KeyHash> rejects;
   FlatMap<HostKey, ReflectState, KeyHash> reflect;  // window = fan-in window
-  std::vector<bool> brute_port;                     // 65,536 flags
-  std::vector<bool> reflection_port;                // 65,536 flags
-  std::vector<PendingRow> pending;                  // AddRows' scratch
-  std::vector<uint32_t> inbound;     // AddRows' scratch: indices of the inbound pending rows
-  std::vector<RelayRow> relay_rows;  // AddRows' scratch
-  LocalIdMap local_ids;              // AddRows' scratch: the batch's interface ids -> names
+  // The external hosts an internal host sent UDP requests to at an amplifier port, by fan-in
+  // window: a table of its own, since most hosts that ask (a public resolver, an NTP pool) are
+  // never answered by a flood, and each of their windows is one small counter here.
+  FlatMap<HostKey, DistinctCounter, KeyHash> asked;
+  std::vector<bool> brute_port;       // 65,536 flags
+  std::vector<bool> reflection_port;  // 65,536 flags
+  std::vector<PendingRow> pending;    // AddRows' scratch
+  std::vector<uint32_t> inbound;      // AddRows' scratch: indices of the inbound pending rows
+  std::vector<RelayRow> relay_rows;   // AddRows' scratch
+  LocalIdMap local_ids;               // AddRows' scratch: the batch's interface ids -> names
   // Key: (source, scan window). Used when the scan and sweep windows are equal (the default);
   // otherwise attempts go to the tables directly.
   FlatMap<HostKey, AttemptLog, KeyHash> attempts;
