@@ -125,6 +125,18 @@ uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
   return v.first;
 }
 
+// The median of `counts` without its i-th value (the upper one of an even count; 0 for none):
+// a fan-in window's baseline, the key's other windows.
+uint64_t MedianOfOthers(const std::vector<uint64_t>& counts, size_t i) {
+  std::vector<uint64_t> others;
+  for (size_t j = 0; j < counts.size(); ++j) {
+    if (j != i) others.push_back(counts[j]);
+  }
+  if (others.empty()) return 0;
+  std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
+  return others[others.size() / 2];
+}
+
 void SetActivity(Finding& f, const Activity& a, const Names& names) {
   f.flows = a.flows;
   f.packets = a.packets;
@@ -735,15 +747,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           }
           for (size_t i = 0; i < times.size(); ++i) {
             if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
-            std::vector<uint64_t> others;
-            for (size_t j = 0; j < counts.size(); ++j) {
-              if (j != i) others.push_back(counts[j]);
-            }
-            uint64_t median = 0;
-            if (!others.empty()) {
-              std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
-              median = others[others.size() / 2];
-            }
+            const uint64_t median = MedianOfOthers(counts, i);
             if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
               continue;
             const FaninState& h = *times[i].second;
@@ -841,15 +845,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                 o.reflection_unsolicited_share * static_cast<double>(answering)) {
               continue;
             }
-            std::vector<uint64_t> others;
-            for (size_t j = 0; j < counts.size(); ++j) {
-              if (j != i) others.push_back(counts[j]);
-            }
-            uint64_t median = 0;
-            if (!others.empty()) {
-              std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
-              median = others[others.size() / 2];
-            }
+            const uint64_t median = MedianOfOthers(counts, i);
             if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
               continue;
             Finding f;

@@ -1136,37 +1136,38 @@ TEST(DdosFanIn, ARejectedReflectionFloodIsAFanIn) {
   EXPECT_TRUE(d.Of("port_scan").empty());
 }
 
-// `n` amplifiers answer `dst` from `sport` (UDP) within one fan-in window; amplifier i is
-// Ip(150 + ..., i) so that AskServers(i) names the same host.
+// `n` amplifiers answer `dst` from `sport` (UDP) within one fan-in window, or a host asks `n`
+// name servers; the i-th of either is Server(i), so that both name the same hosts.
+// The i-th external name server or amplifier, and a UDP record at its time in the window.
+std::string Server(int i) { return Ip(150 + i / 65536 % 50, i / 256 % 256, i % 256, 9); }
+Rec Udp(int i, uint64_t window_start, int packets, uint64_t bytes) {
+  Rec r;
+  r.proto = 17;
+  r.flags = 0;
+  r.packets = static_cast<uint64_t>(packets);
+  r.bytes = bytes;
+  r.start = window_start + static_cast<uint64_t>(i % 290);
+  return r;
+}
 void AddAnswers(Detect& d, int first, int n, uint64_t window_start, int sport = 53,
-                const std::string& dst = "10.0.0.30") {
+                const std::string& dst = "10.0.0.30", int dport = 40000) {
   for (int i = first; i < first + n; ++i) {
-    Rec r;
-    r.src = Ip(150 + i / 65536 % 50, i / 256 % 256, i % 256, 9);
+    Rec r = Udp(i, window_start, 2, 2900);
+    r.src = Server(i);
     r.dst = dst;
     r.sport = sport;
-    r.dport = 40000;
-    r.proto = 17;
-    r.flags = 0;
-    r.packets = 2;
-    r.bytes = 2900;
-    r.start = window_start + static_cast<uint64_t>(i % 290);
+    r.dport = dport;
     d.Add(r);
   }
 }
 void AskServers(Detect& d, int first, int n, uint64_t window_start,
                 const std::string& src = "10.0.0.30") {
   for (int i = first; i < first + n; ++i) {
-    Rec r;
+    Rec r = Udp(i, window_start, 1, 80);
     r.src = src;
-    r.dst = Ip(150 + i / 65536 % 50, i / 256 % 256, i % 256, 9);
+    r.dst = Server(i);
     r.sport = 40000;
     r.dport = 53;
-    r.proto = 17;
-    r.flags = 0;
-    r.packets = 1;
-    r.bytes = 80;
-    r.start = window_start + static_cast<uint64_t>(i % 290);
     d.Add(r);
   }
 }
@@ -1237,19 +1238,7 @@ TEST(DdosFanIn, AResolverThatAskedIsNoReflection) {
 TEST(DdosFanIn, AnswersToALowerPortAreAReflectionToo) {
   for (const int sport : {11211, 123, 389}) {
     Detect d;
-    for (int i = 0; i < 1200; ++i) {
-      Rec r;
-      r.src = Ip(150, i / 256 % 256, i % 256, 9);
-      r.dst = "10.0.0.30";
-      r.sport = sport;
-      r.dport = 443;
-      r.proto = 17;
-      r.flags = 0;
-      r.packets = 3;
-      r.bytes = 4200;
-      r.start = 1700001600 + static_cast<uint64_t>(i % 290);
-      d.Add(r);
-    }
+    AddAnswers(d, 0, 1200, 1700001600, sport, "10.0.0.30", 443);
     const auto f = d.Of("ddos_fan_in");
     ASSERT_EQ(f.size(), 1u) << sport;
     EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1498", "T1498.002"})) << sport;
@@ -1257,22 +1246,15 @@ TEST(DdosFanIn, AnswersToALowerPortAreAReflectionToo) {
     EXPECT_EQ(f[0].evidence["source_ports"], nlohmann::json::array({sport}));
   }
   // From one amplifier port to another (NTP 123 to SNMP 161): the lower-port rule decides, as
-  // for equal ports; 161 -> 123 is an answer, 123 -> 161 a request.
-  Detect d;
-  for (int i = 0; i < 1200; ++i) {
-    Rec r;
-    r.src = Ip(150, i / 256 % 256, i % 256, 9);
-    r.dst = "10.0.0.30";
-    r.sport = 123;
-    r.dport = 161;
-    r.proto = 17;
-    r.flags = 0;
-    r.start = 1700001600 + static_cast<uint64_t>(i % 290);
-    d.Add(r);
-  }
-  const auto f = d.Of("ddos_fan_in");
+  // for equal ports; 123 -> 161 is an answer, 161 -> 123 a request.
+  Detect up, down;
+  AddAnswers(up, 0, 1200, 1700001600, 123, "10.0.0.30", 161);
+  AddAnswers(down, 0, 1200, 1700001600, 161, "10.0.0.30", 123);
+  const auto f = up.Of("ddos_fan_in"), g = down.Of("ddos_fan_in");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].evidence["reflection"], true);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_FALSE(g[0].evidence.contains("reflection"));
 }
 
 // v5 with pkt-srcaddr but not pkt-dstaddr, a NAT gateway's interface only: the gateway passes
