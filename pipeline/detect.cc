@@ -127,15 +127,22 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // reflection flood: it is kept for that alone (below). That is a reply by the port rule,
       // or one aimed at a port no amplifier uses (memcached's 11211 or NTP's 123 to the victim's
       // 80 or 443), whatever the port order, when it comes from outside to an internal host.
+      // The mirror of that: a question from an internal host's port that no amplifier uses to
+      // an amplifier port outside (its port 4000 to CoAP's 5683) is a request whatever the port
+      // order, so that it makes the answers to it solicited.
       bool reflected = false;
-      if (!rejected && !synack && has_ports && s.reflection_port[p.sport] && v_proto.exists() &&
-          v_proto.present(r) && v_proto.u64[r] == kUdp) {
+      const bool udp = !rejected && !synack && has_ports && v_proto.exists() &&
+                       v_proto.present(r) && v_proto.u64[r] == kUdp;
+      if (udp && s.reflection_port[p.sport]) {
         if (reply) {
           reflected = true;
         } else if (!s.reflection_port[p.dport] && !o.internal.Contains(*from) &&
                    o.internal.Contains(*to)) {
           reply = reflected = true;
         }
+      } else if (udp && reply && s.reflection_port[p.dport] && o.internal.Contains(*from) &&
+                 !o.internal.Contains(*to)) {
+        reply = false;
       }
       if (reply && !(synack && has_ports) && !rejected && !reflected) continue;
 
@@ -429,6 +436,8 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     st.activity.Merge(v.activity, remap, names);
   }
   if (drain != nullptr) drain->sweeps = {};
+  // Sized first, as in Load: another table's slot order fills a small, growing one in runs.
+  brutes.Reserve(brutes.size() + other.brutes.size());
   for (const auto& [k, v] : other.brutes) {
     if (take(brutes, k, v)) continue;
     BruteState& st = brutes[k];
@@ -438,6 +447,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     st.activity.Merge(v.activity, remap, names);
   }
   if (drain != nullptr) drain->brutes = {};
+  trw.Reserve(trw.size() + other.trw.size());
   for (const auto& [k, index] : other.trw) {
     const TrwState& v = other.trw_states[index - 1];
     const size_t before = trw.size();
@@ -455,6 +465,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     drain->trw = {};
     drain->trw_states = {};
   }
+  hosts.Reserve(hosts.size() + other.hosts.size());
   for (const auto& [k, v] : other.hosts) {
     ExfilHost& h = hosts[k];
     for (const ExfilSide& side : v.sides) {
@@ -479,12 +490,14 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     h.last = std::max(h.last, v.last);
   }
   if (drain != nullptr) drain->hosts = {};
+  relay.Reserve(relay.size() + other.relay.size());
   for (const auto& [k, v] : other.relay) {
     AddSaturating(relay[RelayKey{k.host, k.window, remap[k.iface], k.port}], v);
   }
   if (drain != nullptr) drain->relay = {};
   // Attempt logs: a key promoted on either side is promoted here (its other attempts are in the
   // tables merged above), so a key's attempts are either all in its log or all in the tables.
+  attempts.Reserve(attempts.size() + other.attempts.size());
   for (const auto& [k, log] : other.attempts) {
     AttemptLog& mine = attempts[k];
     if (log.promoted && !mine.promoted) Promote(k.host, mine);
@@ -499,6 +512,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     if (!mine.promoted && mine.attempts.size() > kAttemptLog) Promote(k.host, mine);
   }
   if (drain != nullptr) drain->attempts = {};
+  fanin.Reserve(fanin.size() + other.fanin.size());
   for (const auto& [k, v] : other.fanin) {
     FaninState& h = fanin[k];
     h.sources.Merge(v.sources);
@@ -514,6 +528,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     h.in_ports.Merge(v.in_ports);
   }
   if (drain != nullptr) drain->fanin = {};
+  reflect.Reserve(reflect.size() + other.reflect.size());
   for (const auto& [k, v] : other.reflect) {
     if (take(reflect, k, v)) continue;
     ReflectState& st = reflect[k];
@@ -525,8 +540,10 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
     st.activity.Merge(v.activity, remap, names);
   }
   if (drain != nullptr) drain->reflect = {};
+  asked.Reserve(asked.size() + other.asked.size());
   for (const auto& [k, v] : other.asked) asked[k].Merge(v);
   if (drain != nullptr) drain->asked = {};
+  rejects.Reserve(rejects.size() + other.rejects.size());
   for (const auto& [k, v] : other.rejects) {
     RejectState& st = rejects[IfaceKey{remap[k.iface], k.window}];
     st.flows += v.flows;
@@ -833,6 +850,10 @@ bool Detector::State::Load(ByteReader& r) {
     if (!LoadActivity(r, v.activity, names)) return false;
   }
   if (!Count(r, 44, &n)) return false;
+  // Each hash table is sized before it is filled: entries come in the saving table's slot
+  // order, which piles them into long runs of a smaller table as it grows (merging one part
+  // with 1.15 M asked sets took 41 s instead of 1.3).
+  brutes.Reserve(brutes.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     BruteKey k{LoadAddr(r), LoadAddr(r), 0, 0};
     k.window = r.U64();
@@ -844,6 +865,7 @@ bool Detector::State::Load(ByteReader& r) {
     if (!LoadActivity(r, v.activity, names)) return false;
   }
   if (!Count(r, 20, &n)) return false;
+  trw.Reserve(trw.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     TrwState& v = Trw(LoadAddr(r));
     const uint32_t contacts = r.U32();
@@ -860,6 +882,7 @@ bool Detector::State::Load(ByteReader& r) {
     }
   }
   if (!Count(r, 44, &n)) return false;
+  hosts.Reserve(hosts.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();
@@ -897,6 +920,7 @@ bool Detector::State::Load(ByteReader& r) {
     }
   }
   if (!Count(r, 38, &n)) return false;
+  relay.Reserve(relay.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     RelayKey k{LoadAddr(r), 0, 0, 0};
     k.window = r.U64();
@@ -906,6 +930,7 @@ bool Detector::State::Load(ByteReader& r) {
     AddSaturating(relay[k], ClampToSum(r.U64()));
   }
   if (!Count(r, 60, &n)) return false;
+  fanin.Reserve(fanin.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();
@@ -923,6 +948,7 @@ bool Detector::State::Load(ByteReader& r) {
     if (!h.in_ports.Load(r)) return false;
   }
   if (!Count(r, 90, &n)) return false;
+  reflect.Reserve(reflect.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();
@@ -933,12 +959,14 @@ bool Detector::State::Load(ByteReader& r) {
     if (!v.dst_ports.Load(r) || !LoadActivity(r, v.activity, names)) return false;
   }
   if (!Count(r, 29, &n)) return false;
+  asked.Reserve(asked.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();
     if (!asked[k].Load(r)) return false;
   }
   if (!Count(r, 56, &n)) return false;
+  rejects.Reserve(rejects.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     IfaceKey k{r.U32(), 0};
     k.window = r.U64();
@@ -956,6 +984,7 @@ bool Detector::State::Load(ByteReader& r) {
     LoadProtocols(r, v.protocols);
   }
   if (!Count(r, 29, &n)) return false;
+  attempts.Reserve(attempts.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     HostKey k{LoadAddr(r), 0};
     k.window = r.U64();

@@ -790,7 +790,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
 
   // ddos_fan_in by reflection: UDP answers from amplifier ports from sources the host never
   // sent to at such a port in that window or the windows beside it (a record's start may lag
-  // its packets by up to a minute: a question and its answer can be records of two windows).
+  // its packets by up to a minute, kRecordLagSeconds: a question and its answer can be records
+  // of two windows).
   // Counted as |answered U asked| - |asked|: exact while both sets are (up to 2,048 values),
   // else from the sketches' union, a function of the sets alone.
   {
@@ -800,13 +801,17 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     for (const auto& [k, v] : s.reflect) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
     const std::vector<uint64_t> span = span_windows(o.fanin_window);
     const auto asked_around = [&](const Addr128& host, uint64_t window) {
+      // Enough windows either side to cover the minute (one at the default 300 s, two at 30 s).
+      const uint64_t beside = (kRecordLagSeconds + o.fanin_window - 1) / o.fanin_window;
       DistinctCounter around;
       const auto add = [&](uint64_t w) {
         if (const DistinctCounter* c = s.asked.Find(HostKey{host, w})) around.Merge(*c);
       };
-      if (window >= o.fanin_window) add(window - o.fanin_window);
       add(window);
-      if (window <= UINT64_MAX - o.fanin_window) add(window + o.fanin_window);
+      for (uint64_t k = 1; k <= beside; ++k) {
+        if (window >= k * o.fanin_window) add(window - k * o.fanin_window);
+        if (window <= UINT64_MAX - k * o.fanin_window) add(window + k * o.fanin_window);
+      }
       return around;
     };
     struct Unsolicited {

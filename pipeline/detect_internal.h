@@ -580,6 +580,9 @@ inline constexpr uint16_t kWantReject = 1, kWantScan = 2, kWantBrute = 4, kWantT
                           kWantExfil = 16, kWantRelay = 32, kWantFanIn = 64, kWantAnswer = 128,
                           kWantReflected = 256, kWantAsked = 512;
 inline constexpr uint8_t kUdp = 17;
+// How late a record's start may be: AWS logs it "up to 60 seconds after the packet was
+// transmitted or received" (flowlogs.md), so a question and its answer may fall in two windows.
+inline constexpr uint64_t kRecordLagSeconds = 60;
 inline constexpr uint8_t kIcmp = 1, kIcmp6 = 58;
 struct PendingRow {
   const Addr128* from = nullptr;

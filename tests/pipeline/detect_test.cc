@@ -1232,6 +1232,45 @@ TEST(DdosFanIn, AResolverThatAskedIsNoReflection) {
   EXPECT_EQ(late.Of("ddos_fan_in").size(), 1u);
 }
 
+// Windows shorter than a record's lag (60 s): as many windows either side as cover the minute.
+TEST(DdosFanIn, ShortWindowsPairAQuestionAndItsAnswerAMinuteApart) {
+  DetectOptions o;
+  o.fanin_window = 30;
+  o.fanin_min_sources = 100;
+  const auto run = [&](uint64_t answered_at) {
+    Detect d(o);
+    for (int i = 0; i < 150; ++i) {
+      Rec ask = Udp(0, 1700001600, 1, 80), answer = Udp(0, answered_at, 1, 400);
+      ask.src = answer.dst = "10.0.0.30";
+      ask.dst = answer.src = Server(i);
+      ask.sport = answer.dport = 40000;
+      ask.dport = answer.sport = 53;
+      d.Add(ask);
+      d.Add(answer);
+    }
+    return d.Of("ddos_fan_in").size();
+  };
+  EXPECT_EQ(run(1700001660), 0u);  // two windows later: within the minute
+  EXPECT_EQ(run(1700001690), 1u);  // three: not the answers to these questions
+}
+
+// A host's questions from a port no amplifier uses to CoAP's 5683 (4000 -> 5683: a reply by the
+// lower-port rule) are questions all the same, and make the answers to them (5683 -> 4000)
+// solicited.
+TEST(DdosFanIn, QuestionsToAHigherAmplifierPortAreAsked) {
+  Detect d;
+  for (int i = 0; i < 1200; ++i) {
+    Rec ask = Udp(i, 1700001600, 1, 60), answer = Udp(i, 1700001600, 1, 300);
+    ask.src = answer.dst = "10.0.0.30";
+    ask.dst = answer.src = Server(i);
+    ask.sport = answer.dport = 4000;
+    ask.dport = answer.sport = 5683;
+    d.Add(ask);
+    d.Add(answer);
+  }
+  EXPECT_TRUE(d.Of("ddos_fan_in").empty());
+}
+
 // Memcached, NTP or CLDAP answers aimed at the victim's 80 or 443: the amplifier's port is the
 // higher one, but 443 is no amplifier's: answers, not 1,200 clients of a UDP service on 443
 // (which is what the lower-port rule alone made them: a direct flood).
