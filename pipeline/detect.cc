@@ -131,17 +131,17 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       // an amplifier port outside (its port 4000 to CoAP's 5683) is a request whatever the port
       // order, so that it makes the answers to it solicited.
       bool reflected = false;
-      const bool udp = !rejected && !synack && has_ports && v_proto.exists() &&
-                       v_proto.present(r) && v_proto.u64[r] == kUdp;
-      if (udp && s.reflection_port[p.sport]) {
+      const bool accepted_udp = !rejected && !synack && has_ports && v_proto.exists() &&
+                                v_proto.present(r) && v_proto.u64[r] == kUdp;
+      if (accepted_udp && s.reflection_port[p.sport]) {
         if (reply) {
           reflected = true;
         } else if (!s.reflection_port[p.dport] && !o.internal.Contains(*from) &&
                    o.internal.Contains(*to)) {
           reply = reflected = true;
         }
-      } else if (udp && reply && s.reflection_port[p.dport] && o.internal.Contains(*from) &&
-                 !o.internal.Contains(*to)) {
+      } else if (accepted_udp && reply && s.reflection_port[p.dport] &&
+                 o.internal.Contains(*from) && !o.internal.Contains(*to)) {
         reply = false;
       }
       if (reply && !(synack && has_ports) && !rejected && !reflected) continue;

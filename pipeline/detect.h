@@ -114,7 +114,8 @@ struct Finding {
   nlohmann::ordered_json evidence = nlohmann::ordered_json::object();
   std::string summary;
   // Not written: what tells this finding's key apart beside the fields FindingId hashes (a
-  // reflection flood from a direct one on the same destination and window).
+  // reject spike's interface; "reflection" for a reflection flood, beside a direct one on the
+  // same destination and window). Hashed into `id` and the sort's last key.
   std::string scope;
 };
 inline constexpr size_t kMaxInterfaces = 8;

@@ -137,6 +137,40 @@ uint64_t MedianOfOthers(const std::vector<uint64_t>& counts, size_t i) {
   return others[others.size() / 2];
 }
 
+// The test both kinds of ddos_fan_in make of a (destination, fan-in window) table: a window
+// whose count(dst, window, state) of sources is at least min_sources and at least ratio times
+// the median of the destination's other windows (silent ones 0, over `span`) goes to
+// emit(dst, window, state, count, median). at_most(state) bounds count cheaply: a
+// destination none of whose windows reaches min_sources by it is skipped.
+template <typename State, typename AtMost, typename Count, typename Emit>
+void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vector<uint64_t>& span,
+                  const DetectOptions& o, AtMost&& at_most, Count&& count, Emit&& emit) {
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const State*>>> by_dst;
+  by_dst.reserve(table.size());
+  for (const auto& [k, v] : table) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
+  ForEachKey(by_dst, WindowOfPair<State>,
+             [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
+               bool any = false;
+               for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
+               if (!any) return;
+               const Addr128 dst{addr.first, addr.second};
+               const auto times = Timeline(span, key_windows);
+               std::vector<uint64_t> counts(times.size(), 0);
+               for (size_t i = 0; i < times.size(); ++i) {
+                 if (times[i].second != nullptr) {
+                   counts[i] = count(dst, times[i].first, *times[i].second);
+                 }
+               }
+               for (size_t i = 0; i < times.size(); ++i) {
+                 if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
+                 const uint64_t median = MedianOfOthers(counts, i);
+                 if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
+                   continue;
+                 emit(dst, times[i].first, *times[i].second, counts[i], median);
+               }
+             });
+}
+
 void SetActivity(Finding& f, const Activity& a, const Names& names) {
   f.flows = a.flows;
   f.packets = a.packets;
@@ -255,11 +289,7 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   for (const auto& shard : state_->shards) shard->AppendFindings(spans, out);
   DropRelayedDuplicates(out, state_->o.internal);
   for (Finding& f : out) {
-    // A finding about neither a source nor a destination (reject_spike) is about its
-    // interface: that names it in the id.
-    const bool by_interface = !f.src && !f.dst && !f.interfaces.empty();
-    f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start,
-                     by_interface ? std::string_view(f.interfaces[0]) : std::string_view(f.scope));
+    f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start, f.scope);
   }
   // Sorted as indices, then moved once: swapping whole findings (strings, a JSON object) in
   // the sort took ~12,000 instructions a finding. The key is total: SPEC's sort fields, then
@@ -703,6 +733,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.packets = v.packets;
         f.bytes = v.bytes;
         f.interfaces = {name};
+        f.scope = name;  // spikes of several interfaces in one window: an id each
         f.distinct_dsts = v.dsts.Count();
         f.distinct_dst_ports = v.ports.Count();
         f.protocol = v.protocols.Single();
@@ -729,62 +760,44 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
 
   // ddos_fan_in
   {
-    std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const FaninState*>>>
-        by_dst;
-    by_dst.reserve(s.fanin.size());
-    for (const auto& [k, h] : s.fanin) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &h}});
-    const std::vector<uint64_t> span = span_windows(o.fanin_window);
-    ForEachKey(
-        by_dst, WindowOfPair<FaninState>,
-        [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
-          bool any = false;
-          for (const auto& [t, h] : key_windows) any |= h->sources.Count() >= o.fanin_min_sources;
-          if (!any) return;
-          const auto times = Timeline(span, key_windows);
-          std::vector<uint64_t> counts(times.size(), 0);
-          for (size_t i = 0; i < times.size(); ++i) {
-            if (times[i].second != nullptr) counts[i] = times[i].second->sources.Count();
-          }
-          for (size_t i = 0; i < times.size(); ++i) {
-            if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
-            const uint64_t median = MedianOfOthers(counts, i);
-            if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
-              continue;
-            const FaninState& h = *times[i].second;
-            const Addr128 dst{addr.first, addr.second};
-            Finding f;
-            f.type = "ddos_fan_in";
-            f.severity = 3;
-            f.mitre = {"T1498", "T1498.001"};
-            f.dst = Text(dst);
-            if (h.port_lo == h.port_hi) f.dst_port = h.port_lo;
-            f.protocol = h.in_protocols.Single();
-            f.window_start = times[i].first;
-            f.window_end = times[i].first + o.fanin_window;
-            f.first_seen = h.in_first;
-            f.last_seen = h.in_last;
-            f.flows = h.in_flows;
-            f.packets = h.in_packets;
-            f.bytes = h.in_bytes;
-            f.interfaces = IfaceNames(h.in_ifaces, s.names);
-            f.distinct_dsts = 1;
-            f.distinct_dst_ports = h.in_ports.Count();
-            f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
-                                       {"window_seconds", o.fanin_window},
-                                       {"ratio_to_median", o.fanin_ratio}};
-            f.evidence["distinct_sources"] = counts[i];
-            f.evidence["baseline_median_sources"] = median;
-            f.evidence["flows_per_second"] =
-                Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
-            f.evidence["packets_per_second"] =
-                Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
-            f.summary = std::to_string(counts[i]) + " external sources sent " +
-                        std::to_string(h.in_flows) + " flows to " + *f.dst + " within " +
-                        DurationText(o.fanin_window) + " (threshold " +
-                        std::to_string(o.fanin_min_sources) + ", median window " +
-                        std::to_string(median) + ").";
-            out.push_back(std::move(f));
-          }
+    const auto sources = [](const FaninState& h) { return h.sources.Count(); };
+    FanInWindows(
+        s.fanin, span_windows(o.fanin_window), o, sources,
+        [&](const Addr128&, uint64_t, const FaninState& h) { return sources(h); },
+        [&](const Addr128& dst, uint64_t window, const FaninState& h, uint64_t count,
+            uint64_t median) {
+          Finding f;
+          f.type = "ddos_fan_in";
+          f.severity = 3;
+          f.mitre = {"T1498", "T1498.001"};
+          f.dst = Text(dst);
+          if (h.port_lo == h.port_hi) f.dst_port = h.port_lo;
+          f.protocol = h.in_protocols.Single();
+          f.window_start = window;
+          f.window_end = window + o.fanin_window;
+          f.first_seen = h.in_first;
+          f.last_seen = h.in_last;
+          f.flows = h.in_flows;
+          f.packets = h.in_packets;
+          f.bytes = h.in_bytes;
+          f.interfaces = IfaceNames(h.in_ifaces, s.names);
+          f.distinct_dsts = 1;
+          f.distinct_dst_ports = h.in_ports.Count();
+          f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
+                                     {"window_seconds", o.fanin_window},
+                                     {"ratio_to_median", o.fanin_ratio}};
+          f.evidence["distinct_sources"] = count;
+          f.evidence["baseline_median_sources"] = median;
+          f.evidence["flows_per_second"] =
+              Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
+          f.evidence["packets_per_second"] =
+              Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
+          f.summary = std::to_string(count) + " external sources sent " +
+                      std::to_string(h.in_flows) + " flows to " + *f.dst + " within " +
+                      DurationText(o.fanin_window) + " (threshold " +
+                      std::to_string(o.fanin_min_sources) + ", median window " +
+                      std::to_string(median) + ").";
+          out.push_back(std::move(f));
         });
   }
 
@@ -795,11 +808,6 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // Counted as |answered U asked| - |asked|: exact while both sets are (up to 2,048 values),
   // else from the sketches' union, a function of the sets alone.
   {
-    std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const ReflectState*>>>
-        by_dst;
-    by_dst.reserve(s.reflect.size());
-    for (const auto& [k, v] : s.reflect) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
-    const std::vector<uint64_t> span = span_windows(o.fanin_window);
     const auto asked_around = [&](const Addr128& host, uint64_t window) {
       // Enough windows either side to cover the minute (one at the default 300 s, two at 30 s).
       const uint64_t beside = (kRecordLagSeconds + o.fanin_window - 1) / o.fanin_window;
@@ -814,85 +822,63 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       }
       return around;
     };
-    struct Unsolicited {
-      uint64_t count = 0, asked = 0;
-    };
     const auto unsolicited = [&](const Addr128& host, uint64_t window, const ReflectState& v) {
-      Unsolicited u;
+      if (v.answered.Count() == 0) return uint64_t{0};
       DistinctCounter all = asked_around(host, window);
-      u.asked = all.Count();
-      if (v.answered.Count() == 0) return u;
+      const uint64_t n_asked = all.Count();
       all.Merge(v.answered);
       const uint64_t n = all.Count();
-      u.count = n > u.asked ? n - u.asked : 0;
-      return u;
+      return n > n_asked ? n - n_asked : 0;
     };
-    ForEachKey(
-        by_dst, WindowOfPair<ReflectState>,
-        [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
-          bool any = false;
-          for (const auto& [t, v] : key_windows) any |= v->answered.Count() >= o.fanin_min_sources;
-          if (!any) return;
-          const Addr128 dst{addr.first, addr.second};
-          const auto times = Timeline(span, key_windows);
-          std::vector<uint64_t> counts(times.size(), 0), asked_hosts(times.size(), 0);
-          for (size_t i = 0; i < times.size(); ++i) {
-            if (times[i].second == nullptr) continue;
-            const Unsolicited u = unsolicited(dst, times[i].first, *times[i].second);
-            counts[i] = u.count;
-            asked_hosts[i] = u.asked;
+    FanInWindows(
+        s.reflect, span_windows(o.fanin_window), o,
+        [](const ReflectState& v) { return v.answered.Count(); }, unsolicited,
+        [&](const Addr128& dst, uint64_t window, const ReflectState& v, uint64_t count,
+            uint64_t median) {
+          const uint64_t answering = v.answered.Count();
+          if (static_cast<double>(count) <
+              o.reflection_unsolicited_share * static_cast<double>(answering)) {
+            return;
           }
-          for (size_t i = 0; i < times.size(); ++i) {
-            if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
-            const ReflectState& v = *times[i].second;
-            const uint64_t answering = v.answered.Count();
-            if (static_cast<double>(counts[i]) <
-                o.reflection_unsolicited_share * static_cast<double>(answering)) {
-              continue;
-            }
-            const uint64_t median = MedianOfOthers(counts, i);
-            if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
-              continue;
-            Finding f;
-            f.type = "ddos_fan_in";
-            f.scope = "reflection";
-            f.severity = 3;
-            f.mitre = {"T1498", "T1498.002"};
-            f.dst = Text(dst);
-            if (v.port_lo == v.port_hi) f.dst_port = v.port_lo;
-            f.protocol = kUdp;
-            f.window_start = times[i].first;
-            f.window_end = times[i].first + o.fanin_window;
-            SetActivity(f, v.activity, s.names);
-            f.distinct_dsts = 1;
-            f.distinct_dst_ports = v.dst_ports.Count();
-            f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
-                                       {"window_seconds", o.fanin_window},
-                                       {"ratio_to_median", o.fanin_ratio},
-                                       {"unsolicited_share", o.reflection_unsolicited_share}};
-            f.evidence["reflection"] = true;
-            f.evidence["unsolicited_sources"] = counts[i];
-            f.evidence["answering_sources"] = answering;
-            f.evidence["asked_hosts"] = asked_hosts[i];
-            f.evidence["baseline_median_unsolicited_sources"] = median;
-            f.evidence["source_ports"] = std::vector<uint16_t>(v.ports.begin(), v.ports.end());
-            f.evidence["flows_per_second"] =
-                Round3(static_cast<double>(v.activity.flows) / static_cast<double>(o.fanin_window));
-            f.evidence["packets_per_second"] = Round3(static_cast<double>(v.activity.packets) /
-                                                      static_cast<double>(o.fanin_window));
-            std::string ports;
-            for (uint16_t p : v.ports) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
-            if (v.ports.size() == kSamples) ports += " ...";
-            f.summary = std::to_string(counts[i]) + " external sources sent " + *f.dst + " " +
-                        std::to_string(v.activity.flows) + " flows of UDP answers from port" +
-                        (v.ports.size() > 1 ? "s " : " ") + ports + " within " +
-                        DurationText(o.fanin_window) +
-                        " that it never asked for (it sent none of them a request at such a "
-                        "port): a reflection flood (threshold " +
-                        std::to_string(o.fanin_min_sources) + ", median window " +
-                        std::to_string(median) + ").";
-            out.push_back(std::move(f));
-          }
+          Finding f;
+          f.type = "ddos_fan_in";
+          f.scope = "reflection";
+          f.severity = 3;
+          f.mitre = {"T1498", "T1498.002"};
+          f.dst = Text(dst);
+          if (v.port_lo == v.port_hi) f.dst_port = v.port_lo;
+          f.protocol = kUdp;
+          f.window_start = window;
+          f.window_end = window + o.fanin_window;
+          SetActivity(f, v.activity, s.names);
+          f.distinct_dsts = 1;
+          f.distinct_dst_ports = v.dst_ports.Count();
+          f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
+                                     {"window_seconds", o.fanin_window},
+                                     {"ratio_to_median", o.fanin_ratio},
+                                     {"unsolicited_share", o.reflection_unsolicited_share}};
+          f.evidence["reflection"] = true;
+          f.evidence["unsolicited_sources"] = count;
+          f.evidence["answering_sources"] = answering;
+          f.evidence["asked_hosts"] = asked_around(dst, window).Count();
+          f.evidence["baseline_median_unsolicited_sources"] = median;
+          f.evidence["source_ports"] = std::vector<uint16_t>(v.ports.begin(), v.ports.end());
+          f.evidence["flows_per_second"] =
+              Round3(static_cast<double>(v.activity.flows) / static_cast<double>(o.fanin_window));
+          f.evidence["packets_per_second"] =
+              Round3(static_cast<double>(v.activity.packets) / static_cast<double>(o.fanin_window));
+          std::string ports;
+          for (uint16_t p : v.ports) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+          if (v.ports.size() == kSamples) ports += " ...";
+          f.summary = std::to_string(count) + " external sources sent " + *f.dst + " " +
+                      std::to_string(v.activity.flows) + " flows of UDP answers from port" +
+                      (v.ports.size() > 1 ? "s " : " ") + ports + " within " +
+                      DurationText(o.fanin_window) +
+                      " that it never asked for (it sent none of them a request at such a "
+                      "port): a reflection flood (threshold " +
+                      std::to_string(o.fanin_min_sources) + ", median window " +
+                      std::to_string(median) + ").";
+          out.push_back(std::move(f));
         });
   }
 }
