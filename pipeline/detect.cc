@@ -594,6 +594,17 @@ Addr128 LoadAddr(ByteReader& r) {
   a.lo = r.U64();
   return a;
 }
+
+// A (host, window) key: the exfiltration, fan-in, reflection, asked and attempt-log tables'.
+void SaveHostKey(ByteWriter& w, const HostKey& k) {
+  SaveAddr(w, k.host);
+  w.U64(k.window);
+}
+HostKey LoadHostKey(ByteReader& r) {
+  HostKey k{LoadAddr(r), 0};
+  k.window = r.U64();
+  return k;
+}
 void SavePorts(ByteWriter& w, const PortSample& v) {
   w.U32(static_cast<uint32_t>(v.size()));
   for (uint16_t p : v) w.U16(p);
@@ -712,8 +723,7 @@ void Detector::State::Save(ByteWriter& w) const {
   }
   w.U64(hosts.size());
   for (const auto& [k, h] : hosts) {
-    SaveAddr(w, k.host);
-    w.U64(k.window);
+    SaveHostKey(w, k);
     w.U64(h.first);
     w.U64(h.last);
     w.U32(static_cast<uint32_t>(h.sides.size()));
@@ -747,8 +757,7 @@ void Detector::State::Save(ByteWriter& w) const {
   }
   w.U64(fanin.size());
   for (const auto& [k, h] : fanin) {
-    SaveAddr(w, k.host);
-    w.U64(k.window);
+    SaveHostKey(w, k);
     h.sources.Save(w);
     w.U64(h.in_flows);
     w.U64(h.in_packets);
@@ -763,8 +772,7 @@ void Detector::State::Save(ByteWriter& w) const {
   }
   w.U64(reflect.size());
   for (const auto& [k, v] : reflect) {
-    SaveAddr(w, k.host);
-    w.U64(k.window);
+    SaveHostKey(w, k);
     v.answered.Save(w);
     SavePorts(w, v.ports);
     w.U32(v.port_lo);
@@ -774,8 +782,7 @@ void Detector::State::Save(ByteWriter& w) const {
   }
   w.U64(asked.size());
   for (const auto& [k, v] : asked) {
-    SaveAddr(w, k.host);
-    w.U64(k.window);
+    SaveHostKey(w, k);
     v.Save(w);
   }
   w.U64(rejects.size());
@@ -795,8 +802,7 @@ void Detector::State::Save(ByteWriter& w) const {
   }
   w.U64(attempts.size());
   for (const auto& [k, log] : attempts) {
-    SaveAddr(w, k.host);
-    w.U64(k.window);
+    SaveHostKey(w, k);
     w.U8(log.promoted);
     w.U32(static_cast<uint32_t>(log.attempts.size()));
     for (const Attempt& a : log.attempts) {
@@ -884,8 +890,7 @@ bool Detector::State::Load(ByteReader& r) {
   if (!Count(r, 44, &n)) return false;
   hosts.Reserve(hosts.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    HostKey k{LoadAddr(r), 0};
-    k.window = r.U64();
+    const HostKey k = LoadHostKey(r);
     ExfilHost& h = hosts[k];
     h.first = r.U64();
     h.last = r.U64();
@@ -932,8 +937,7 @@ bool Detector::State::Load(ByteReader& r) {
   if (!Count(r, 60, &n)) return false;
   fanin.Reserve(fanin.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    HostKey k{LoadAddr(r), 0};
-    k.window = r.U64();
+    const HostKey k = LoadHostKey(r);
     FaninState& h = fanin[k];
     if (!h.sources.Load(r)) return false;
     h.in_flows = r.U64();
@@ -950,8 +954,7 @@ bool Detector::State::Load(ByteReader& r) {
   if (!Count(r, 90, &n)) return false;
   reflect.Reserve(reflect.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    HostKey k{LoadAddr(r), 0};
-    k.window = r.U64();
+    const HostKey k = LoadHostKey(r);
     ReflectState& v = reflect[k];
     if (!v.answered.Load(r) || !LoadPorts(r, v.ports, kSamples)) return false;
     v.port_lo = r.U32();
@@ -961,8 +964,7 @@ bool Detector::State::Load(ByteReader& r) {
   if (!Count(r, 29, &n)) return false;
   asked.Reserve(asked.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    HostKey k{LoadAddr(r), 0};
-    k.window = r.U64();
+    const HostKey k = LoadHostKey(r);
     if (!asked[k].Load(r)) return false;
   }
   if (!Count(r, 56, &n)) return false;
@@ -986,8 +988,7 @@ bool Detector::State::Load(ByteReader& r) {
   if (!Count(r, 29, &n)) return false;
   attempts.Reserve(attempts.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-    HostKey k{LoadAddr(r), 0};
-    k.window = r.U64();
+    const HostKey k = LoadHostKey(r);
     AttemptLog& log = attempts[k];
     const uint8_t promoted = r.U8();
     const uint32_t count = r.U32();
