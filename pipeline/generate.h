@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,20 @@ struct GenOptions {
   bool lookalikes = true;
 };
 
+// The injected attacks would be more than half of the records asked for: `min_records` is the
+// least that takes them (twice their records), so that callers can say it in their own units
+// (gen's --records or --bytes, demo's --bytes).
+class TooFewRecords : public std::invalid_argument {
+ public:
+  TooFewRecords(uint64_t attack_records, uint64_t asked)
+      : std::invalid_argument("the injected attacks need " + std::to_string(attack_records) +
+                              " records, more than half of the " + std::to_string(asked) +
+                              " asked for: ask for at least " + std::to_string(attack_records * 2) +
+                              " records"),
+        min_records(attack_records * 2) {}
+  uint64_t min_records;
+};
+
 // Streams realistic flow-log text for `options`, deterministic for a seed: the same options give
 // the same bytes on every machine (own PRNG and integer arithmetic only; no std:: distributions
 // or libm, whose results differ between standard libraries).
@@ -73,9 +88,8 @@ struct GenOptions {
 // VPC traffic. Fields a record has no value for, and names flowsift does not know, are "-".
 // Works with any interfaces >= 1, but the scenarios need about 10 interfaces to all appear.
 //
-// Throws std::invalid_argument when attacks are asked for in TGW mode, with fewer than 10
-// interfaces, or when their records would exceed half of `records` (the message says how many
-// records they need).
+// Throws std::invalid_argument when attacks are asked for in TGW mode or with fewer than 10
+// interfaces, and TooFewRecords (one) when their records would exceed half of `records`.
 class FlowGenerator {
  public:
   explicit FlowGenerator(const GenOptions& options);

@@ -765,10 +765,7 @@ void FlowGenerator::Impl::PlanInjections() {
   }
 
   if (attack_records * 2 > o_.records) {
-    throw std::invalid_argument("the injected attacks need " + std::to_string(attack_records) +
-                                " records, more than half of the " + std::to_string(o_.records) +
-                                " asked for; raise --records or --bytes (at least " +
-                                std::to_string(attack_records * 2) + ")");
+    throw TooFewRecords(attack_records, o_.records);
   }
   std::stable_sort(inj_.begin(), inj_.end(),
                    [](const Injected& a, const Injected& b) { return a.window < b.window; });

@@ -111,7 +111,18 @@ class Lister {
     std::string root = input;
     while (root.size() > 1 && root.back() == '/') root.pop_back();
     std::vector<std::string> found;
+    const size_t errors_before = out_.errors.size();
+    const size_t skipped_before = out_.skipped_outputs.size();
     Walk(root, &found);
+    if (found.empty() && out_.errors.size() == errors_before) {
+      out_.errors.push_back(
+          {input,
+           out_.skipped_outputs.size() > skipped_before
+               ? "no flow-log files in it: it holds flowsift outputs only (skipped)"
+               : "no flow-log files in it (names ending .log, .gz, .zst or .txt, not hidden)",
+           ENOENT});
+      return;
+    }
     // Sorting the whole tree's paths (not each directory's names) gives plain bytewise path
     // order: "a.log" < "a/x.log" because '.' < '/'.
     std::sort(found.begin(), found.end());
@@ -163,9 +174,10 @@ class Lister {
       closedir(d);  // a symlink loop, or a directory reached twice through links
       return;
     }
-    std::vector<std::string> subdirs;
+    std::vector<std::string> subdirs, files;
     const std::string prefix = dir == "/" ? dir : dir + "/";
     int error = 0;
+    bool manifest = false;
     for (;;) {
       errno = 0;
       const dirent* e = readdir(d);
@@ -190,11 +202,18 @@ class Lister {
       if (type == DT_DIR) {
         subdirs.push_back(prefix + name);
       } else if (type == DT_REG && IsInputName(name)) {
-        found->push_back(prefix + name);
+        files.push_back(prefix + name);
+      } else if (type == DT_REG && std::strcmp(name, "manifest.json") == 0) {
+        manifest = true;
       }
     }
     closedir(d);
+    if (manifest && IsFlowsiftOutput(dir)) {
+      out_.skipped_outputs.push_back(dir);
+      return;
+    }
     if (error != 0) out_.errors.push_back(ErrnoError(dir, kDirError, error));
+    for (std::string& file : files) found->push_back(std::move(file));
     for (const std::string& sub : subdirs) Walk(sub, found);
   }
 
@@ -211,6 +230,17 @@ bool IsInputName(std::string_view name) {
   if (name.empty() || name[0] == '.') return false;
   return EndsWith(name, ".log") || EndsWith(name, ".gz") || EndsWith(name, ".zst") ||
          EndsWith(name, ".txt");
+}
+
+bool IsFlowsiftOutput(const std::string& dir) {
+  const int fd = open((dir + "/manifest.json").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[256];
+  const ssize_t n = read(fd, head, sizeof head);
+  close(fd);
+  // Written as dump(2) writes it: `{\n  "tool": "flowsift",` (run.cc, merge.cc).
+  return n > 0 && std::string_view(head, static_cast<size_t>(n)).find("\"tool\": \"flowsift\"") !=
+                      std::string_view::npos;
 }
 
 Discovery DiscoverInputs(const DiscoverOptions& options) { return Lister(options).Run(); }

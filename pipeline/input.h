@@ -35,7 +35,13 @@ struct DiscoverOptions {
 struct Discovery {
   std::vector<InputFile> files;  // in argument order; each directory's files sorted bytewise
   std::vector<InputError> errors;
+  // Directories skipped because they are flowsift's own outputs (IsFlowsiftOutput).
+  std::vector<std::string> skipped_outputs;
 };
+
+// True when directory `dir` holds a manifest.json that flowsift wrote ("tool": "flowsift" in
+// its first bytes): an OUT of run, merge or demo, whose *.zst tables are not flow logs.
+bool IsFlowsiftOutput(const std::string& dir);
 
 // True for the names a directory search takes: *.log, *.gz, *.zst, *.txt (so also *.log.gz and
 // *.log.zst), not hidden (leading '.').
@@ -47,12 +53,16 @@ bool IsInputName(std::string_view name);
 // a directory is searched recursively: hidden entries are skipped, files are taken by
 // IsInputName, symlinks are followed (a directory reached twice is searched once), and the
 // files found under one directory argument are sorted by path bytewise, so the order never
-// depends on the file system. --files-from entries follow the INPUT arguments and may be
-// files or directories too; blank lines and a trailing '\r' are ignored. A file named twice is
-// listed once, at its first place: the same path up to "." and repeated '/' components and the
-// current directory ("a.log", "./a.log", "$PWD/a.log"); links and ".." are not resolved.
-// Never throws for bad inputs: a directory or list that cannot be read becomes an InputError
-// and the rest is still listed.
+// depends on the file system. A directory that is a flowsift output (IsFlowsiftOutput: a
+// nightly `run logs/ -o logs/summary` finds the last night's summary) is skipped with what is
+// under it, and named in skipped_outputs. A directory argument under which nothing is taken is
+// an InputError (ENOENT, "no flow-log files in it ..."): a job pointed at a wrong or empty
+// prefix says so instead of summarising nothing. --files-from entries follow the INPUT arguments
+// and may be files or directories too; blank lines and a trailing '\r' are ignored. A file named
+// twice is listed once, at its first place: the same path up to "." and repeated '/' components and
+// the current directory ("a.log", "./a.log", "$PWD/a.log"); links and ".." are not resolved. Never
+// throws for bad inputs: a directory or list that cannot be read becomes an InputError and the rest
+// is still listed.
 Discovery DiscoverInputs(const DiscoverOptions& options);
 
 }  // namespace flowsift

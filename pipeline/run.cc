@@ -1,5 +1,6 @@
 #include "pipeline/run.h"
 
+#include <sys/stat.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_invoke.h>
 #include <unistd.h>
@@ -13,8 +14,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/input.h"
 #include "pipeline/json_text.h"
 #include "pipeline/merge.h"
+#include "pipeline/partial.h"
 #include "pipeline/summary.h"
 #include "pipeline/tables.h"
 #include "pipeline/temporaries.h"
@@ -267,6 +270,28 @@ bool WriteTextFile(const fs::path& path, const std::string& text, std::string* e
   return true;
 }
 
+namespace {
+
+// The process's umask, without changing it: /proc/self/status says it (Linux 4.7 and later);
+// elsewhere umask() is set and put back, which no other thread of a run does at that moment.
+mode_t CurrentUmask() {
+  if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
+    char line[256];
+    unsigned mask = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f) != nullptr) {
+      found = std::sscanf(line, "Umask: %o", &mask) == 1;
+    }
+    std::fclose(f);
+    if (found) return static_cast<mode_t>(mask);
+  }
+  const mode_t mask = umask(022);
+  umask(mask);
+  return mask;
+}
+
+}  // namespace
+
 bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) {
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
   std::error_code ec;
@@ -278,6 +303,14 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) 
   }
   *tmp = tmpl;
   AddTemporary(*tmp);  // removed if the process is interrupted before it is published
+  // mkdtemp makes it 0700; OUT is for analysts and SIEM shippers, often other users: it gets
+  // the mode mkdir would give it (0755 under the usual umask 022), as its files get 0644.
+  if (chmod(tmp->c_str(), 0777 & ~CurrentUmask()) != 0) {
+    *error = "cannot set the permissions of " + tmp->string() + ": " + std::strerror(errno);
+    fs::remove(*tmp, ec);
+    DropTemporary(*tmp);
+    return false;
+  }
   return true;
 }
 
@@ -290,10 +323,26 @@ std::string WhyNotReplaceable(const fs::path& out) {
            ", not an output directory; --force replaces only an earlier output (with its "
            "manifest.json): choose another -o";
   }
-  if (fs::is_regular_file(out / "manifest.json", ec) || fs::is_empty(out, ec)) return {};
-  return out.string() +
-         " holds no manifest.json: it is not an earlier output of flowsift, and --force "
-         "replaces only those (it would delete what is there): choose another -o";
+  if (fs::is_empty(out, ec)) return {};
+  // --force deletes OUT whole: a manifest.json of another tool (an S3 inventory's, a package's)
+  // or a file flowsift did not write next to its own (logs copied in, `run out -o out`) is not
+  // deleted with it.
+  if (!IsFlowsiftOutput(out.string())) {
+    return out.string() +
+           " holds no manifest.json of flowsift: it is not an earlier output, and --force "
+           "replaces only those (it would delete what is there): choose another -o";
+  }
+  for (const fs::directory_entry& e : fs::directory_iterator(out, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != kManifestFile && name != kWindowsFile && name != kTalkersFile &&
+        name != kExposureFile && name != kFindingsFile && name != kStateFile) {
+      return out.string() + " holds " + name +
+             ", which flowsift did not write: --force replaces an earlier output whole and "
+             "would delete it; move it out, or choose another -o";
+    }
+  }
+  if (ec) return "cannot list " + out.string() + ": " + ec.message() + ": choose another -o";
+  return {};
 }
 
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
@@ -412,6 +461,9 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   r.missing = std::move(found.errors);
   r.files = SelectShard(std::move(found.files), opt.shard_index, opt.shard_count);
   for (const InputError& e : r.missing) r.failures.push_back(InputErrorMessage(e));
+  for (const std::string& dir : found.skipped_outputs) {
+    r.notes.push_back(dir + ": skipped: an output of flowsift (its manifest.json), not flow logs");
+  }
   if (progress != nullptr) {
     uint64_t total = 0;
     for (const InputFile& f : r.files) {

@@ -47,6 +47,7 @@ struct RunResult {
   std::vector<InputFile> files;       // after discovery and sharding
   std::vector<InputError> missing;    // inputs that could not be listed
   std::vector<std::string> failures;  // one message per failed input
+  std::vector<std::string> notes;     // what the run chose not to read, and why
   uint64_t bad_lines = 0;
   uint64_t input_bytes = 0;       // bytes read from disk
   std::vector<Finding> findings;  // the lines of findings.jsonl.zst

@@ -25,6 +25,7 @@ inline constexpr int kExitOutput = 3;
 
 struct DemoFlags {
   std::string out_dir;
+  bool force = false;
   uint64_t bytes = 200ull << 20;
   uint64_t seed = 1;
   unsigned threads = 0;  // 0 = all cores
@@ -141,6 +142,8 @@ unsigned ThreadsFor(unsigned requested);
 // "500M" -> 524288000; accepts K, M, G, T (powers of 1024) and plain byte counts.
 // Throws CLI::ValidationError on anything else.
 uint64_t ParseSize(const std::string& text);
+// The inverse for advice: a size ParseSize reads back as at least `bytes` ("3.4M").
+std::string SizeAtLeast(double bytes);
 
 }  // namespace flowsift::tools
 

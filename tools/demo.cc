@@ -25,6 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Bytes of text a generated v2 record takes, about: --bytes / this is the records asked for.
+constexpr uint64_t kBytesPerRecord = 116;
+
 }  // namespace
 
 CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
@@ -36,6 +39,9 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
       "(or /tmp), named at the end with the command that removes it.");
   cmd->add_option("-o,--out", f.out_dir,
                   "Where to write the outputs (default: a temporary directory)");
+  cmd->add_flag("--force", f.force,
+                "Replace -o if it exists (only an earlier output: a directory with a "
+                "manifest.json, or an empty one)");
   cmd->add_option("--bytes", f.bytes, "Size of the sample (uncompressed)")
       ->transform([](const std::string& s) { return std::to_string(ParseSize(s)); })
       ->capture_default_str();
@@ -48,6 +54,17 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
 
 int RunDemo(const DemoFlags& f) {
   const unsigned threads = ThreadsFor(f.threads);
+  // -o is checked as `run` checks it, before minutes of generating: it never deletes what is not
+  // an earlier output, and replaces one only with --force.
+  if (!f.out_dir.empty()) {
+    if (const std::string why = WhyNotReplaceable(f.out_dir); !why.empty()) {
+      throw CLI::ValidationError("--out", why);
+    }
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(f.out_dir, ec)) && !f.force) {
+      throw CLI::ValidationError("--out", f.out_dir + " exists; use --force to replace it");
+    }
+  }
   std::string base_tmpl = (fs::temp_directory_path() / "flowsift-demo-XXXXXX").string();
   if (mkdtemp(base_tmpl.data()) == nullptr)
     throw std::runtime_error("cannot create a temporary directory");
@@ -59,13 +76,24 @@ int RunDemo(const DemoFlags& f) {
   const auto t0 = std::chrono::steady_clock::now();
   GenFilesOptions gen;
   gen.gen.seed = f.seed;
-  gen.gen.records = std::max<uint64_t>(20000, f.bytes / 116);
+  gen.gen.records = std::max<uint64_t>(20000, f.bytes / kBytesPerRecord);
   gen.gen.hours = 2;
   gen.gen.attacks = AllAttacks();
   gen.dir = data.string();
   gen.layout = GenLayout::kS3;
   gen.compression = GenCompression::kGzip;
-  const GenFilesResult made = GenerateFiles(gen);
+  GenFilesResult made;
+  try {
+    made = GenerateFiles(gen);
+  } catch (const TooFewRecords& e) {
+    std::error_code ec;
+    fs::remove_all(base, ec);
+    throw CLI::ValidationError(
+        "--bytes", fmt::format("a sample with every kind of attack needs {} records: raise "
+                               "--bytes to at least {}",
+                               e.min_records,
+                               SizeAtLeast(static_cast<double>(e.min_records) * kBytesPerRecord)));
+  }
   // Real archives have broken lines: a truncated record, a typo, binary junk.
   std::ofstream broken(data / "broken.log");
   broken << Format::Default().HeaderLine() << "\n"
@@ -97,9 +125,9 @@ int RunDemo(const DemoFlags& f) {
                             ProgressDisplay::ForStderr(/*progress=*/false, /*no_progress=*/false));
     r = Run(run, &progress);
   }
-  if (r.exit_code == kExitOutput) {
+  if (r.exit_code != kExitOk && r.exit_code != kExitInputErrors) {
     fmt::print(stderr, "flowsift demo: {}\n", r.error);
-    return kExitOutput;
+    return r.exit_code;
   }
 
   // 3. Report.

@@ -259,6 +259,20 @@ int RunExport(const ExportFlags& f) {
                                          "flowsift export OUT | gzip > FILE.gz)");
   }
 
+  // A file of OUT itself (its windows.csv.zst, its manifest) is never replaced by the export
+  // of it: that destroyed the summary it was reading.
+  if (!f.output.empty() && f.output != "-") {
+    const std::filesystem::path target(f.output);
+    const std::filesystem::path parent =
+        target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    std::error_code ec;
+    if (std::filesystem::exists(target, ec) && std::filesystem::equivalent(parent, f.out_dir, ec)) {
+      throw CLI::ValidationError("-o", f.output + " is a file of " + f.out_dir +
+                                           ", the summary being exported: write the export "
+                                           "elsewhere (e.g. -o events.ndjson.zst)");
+    }
+  }
+
   Summary summary;
   std::string error;
   if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;

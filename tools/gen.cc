@@ -3,8 +3,10 @@
 #include <fmt/core.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -80,6 +82,19 @@ uint64_t ParseSize(const std::string& text) {
   // 2^64 as a double: a larger value has no uint64_t (the cast would be undefined).
   if (bytes >= 0x1p64) throw CLI::ValidationError("size", "'" + text + "' is too large");
   return static_cast<uint64_t>(bytes);
+}
+
+std::string SizeAtLeast(double bytes) {
+  // One decimal of the largest unit that keeps the value at 1 or more, rounded up: "3.4M".
+  const char* units[] = {"", "K", "M", "G", "T"};
+  size_t u = 0;
+  double scaled = bytes;
+  while (u + 1 < std::size(units) && scaled >= 1024) {
+    scaled /= 1024;
+    ++u;
+  }
+  if (u == 0) return std::to_string(static_cast<uint64_t>(std::ceil(bytes)));
+  return fmt::format("{:.1f}{}", std::ceil(scaled * 10) / 10, units[u]);
 }
 
 CLI::App* AddGen(CLI::App& app, GenFlags& f) {
@@ -249,6 +264,16 @@ int RunGen(const GenFlags& f) {
   GenFilesResult result;
   try {
     result = GenerateFiles(opt);
+  } catch (const TooFewRecords& e) {
+    // In the unit the user asked in: a byte size for --bytes, a count for --records.
+    const std::string need =
+        f.bytes.empty() ? fmt::format("raise --records to at least {}", e.min_records)
+                        : fmt::format("raise --bytes to at least {}",
+                                      SizeAtLeast(per_record * static_cast<double>(e.min_records)));
+    throw CLI::ValidationError(
+        "gen", fmt::format("the injected attacks need {} records, more than half of the {} "
+                           "asked for: {}",
+                           e.min_records / 2, g.records, need));
   } catch (const std::invalid_argument& e) {
     throw CLI::ValidationError("gen", e.what());
   }

@@ -4,8 +4,11 @@
 
 #include <fmt/core.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <string>
 
 #include "tools/commands.h"
@@ -27,7 +30,8 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
       "version, the same input in two parts, -o that is or holds a part; nothing is written);\n"
       "3 outputs could not be written.");
   cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
-  cmd->add_option("--parts-from", f.parts_from, "Read part paths from FILE, one per line");
+  cmd->add_option("--parts-from", f.parts_from,
+                  "Read part paths from FILE, one per line (- for stdin)");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();
   cmd->add_flag("--force", f.force,
                 "Replace OUT if it exists and is an earlier output (has manifest.json) or empty");
@@ -38,8 +42,16 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   MergeOptions opt;
   opt.parts = f.parts;
   if (!f.parts_from.empty()) {
-    std::ifstream in(f.parts_from);
-    if (!in) throw CLI::ValidationError("--parts-from", "cannot read " + f.parts_from);
+    // "-" is stdin, as for run's --files-from: `ls -d parts/* | flowsift merge --parts-from -`.
+    std::ifstream file;
+    if (f.parts_from != "-") {
+      file.open(f.parts_from);
+      if (!file) {
+        throw CLI::ValidationError("--parts-from",
+                                   "cannot read " + f.parts_from + ": " + std::strerror(errno));
+      }
+    }
+    std::istream& in = f.parts_from == "-" ? std::cin : file;
     for (std::string line; std::getline(in, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (!line.empty()) opt.parts.push_back(line);
@@ -52,11 +64,12 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   opt.force = f.force;
   opt.version = FLOWSIFT_VERSION;
   opt.options_text = command_line;
-  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
-    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
-  }
+  // What is not an earlier output is refused as such first: --force would not help.
   if (const std::string why = WhyNotReplaceable(opt.out_dir); !why.empty()) {
     throw CLI::ValidationError("--out", why);
+  }
+  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
+    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
   }
   const MergeResult r = MergeParts(opt);
   for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);

@@ -376,11 +376,12 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   opt.simd_target = kernels::ActiveTargetName();
   opt.heap_pages = HeapPagesText();
   opt.options_text = command_line;
-  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
-    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
-  }
+  // What is not an earlier output is refused as such first: --force would not help.
   if (const std::string why = WhyNotReplaceable(opt.out_dir); !why.empty()) {
     throw CLI::ValidationError("--out", why);
+  }
+  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
+    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
   }
   // A --stats-json that cannot be written is found before the run, not after it (which then
   // exited 3 with OUT published).
@@ -411,6 +412,8 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     return kExitOutput;
   }
   // Printable: a path from a list or a directory may hold control bytes (an escape sequence).
+  for (const std::string& note : r.notes)
+    fmt::print(stderr, "flowsift: note: {}\n", Printable(note));
   for (const std::string& failure : r.failures) {
     fmt::print(stderr, "flowsift: {}\n", Printable(failure));
   }

@@ -88,6 +88,51 @@ TEST_F(InputTest, MissingAndBadPathsAreListedInTheirPlace) {
   EXPECT_TRUE(d.errors.empty());
 }
 
+// A nightly `run logs/ -o logs/summary --force` finds the last night's summary under logs/: its
+// tables are not flow logs (they were read as 118 bad lines). A manifest.json of another tool
+// does not make a directory an output.
+TEST_F(InputTest, FlowsiftOutputsAreSkipped) {
+  Touch("logs/a.log");
+  Touch("logs/summary/manifest.json",
+        "{\n  \"tool\": \"flowsift\",\n  \"version\": \"0.1.0\"\n}\n");
+  Touch("logs/summary/windows.csv.zst");
+  Touch("logs/summary/sub/b.log");
+  Touch("logs/other/manifest.json", "{\"tool\": \"other\"}");
+  Touch("logs/other/c.log");
+  const Discovery d = DiscoverInputs({.inputs = {Path("logs")}});
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("logs/a.log"), Path("logs/other/c.log")}));
+  EXPECT_EQ(d.skipped_outputs, std::vector<std::string>{Path("logs/summary")});
+  EXPECT_TRUE(IsFlowsiftOutput(Path("logs/summary")));
+  EXPECT_FALSE(IsFlowsiftOutput(Path("logs/other")));
+  EXPECT_FALSE(IsFlowsiftOutput(Path("logs")));
+  // Named alone, it yields nothing, which is an error that says why.
+  const Discovery alone = DiscoverInputs({.inputs = {Path("logs/summary")}});
+  EXPECT_TRUE(alone.files.empty());
+  ASSERT_EQ(alone.errors.size(), 1u);
+  EXPECT_EQ(alone.errors[0].path, Path("logs/summary"));
+  EXPECT_EQ(alone.errors[0].error, ENOENT);
+  EXPECT_NE(alone.errors[0].reason.find("flowsift outputs only"), std::string::npos);
+}
+
+// A directory argument under which nothing is taken is an error in its place (a job pointed at
+// a wrong or empty prefix); one that holds an input file anywhere below is not.
+TEST_F(InputTest, DirectoryWithoutInputsIsAnError) {
+  fs::create_directories(Path("empty"));
+  Touch("other/readme.md");
+  Touch("other/.hidden.log");
+  Touch("deep/x/y/z.log.gz");
+  const Discovery d = DiscoverInputs({.inputs = {Path("empty"), Path("deep"), Path("other/")}});
+  EXPECT_EQ(Paths(d), std::vector<std::string>{Path("deep/x/y/z.log.gz")});
+  ASSERT_EQ(d.errors.size(), 2u);
+  EXPECT_EQ(d.errors[0].path, Path("empty"));
+  EXPECT_EQ(d.errors[1].path, Path("other/"));
+  for (const InputError& e : d.errors) {
+    EXPECT_EQ(e.error, ENOENT);
+    EXPECT_NE(e.reason.find("no flow-log files in it"), std::string::npos) << e.reason;
+  }
+}
+
 TEST_F(InputTest, DuplicatesAreListedOnce) {
   Touch("d/a.log");
   Touch("d/b.log");

@@ -445,13 +445,34 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
   }
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "in" / "f0.log"));
-  // An earlier output (with its manifest.json) is replaced, and so is an empty directory.
-  WriteFile(tmp.path() / "out" / "manifest.json", "{}");
+  // Nor one whose manifest.json is another tool's, nor an output with a file flowsift did not
+  // write (logs copied into it, or `run out -o out --force`: its own input): --force deleted
+  // them with it.
+  WriteFile(tmp.path() / "out" / "manifest.json", "{\"sourceBucket\": \"logs\"}");
   opt.out_dir = tmp / "out";
   r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("no manifest.json of flowsift"), std::string::npos) << r.error;
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
+  std::filesystem::remove_all(tmp.path() / "out");
+  opt.out_dir = tmp / "out";
+  r = flowsift::Run(opt, nullptr);  // OUT does not exist: written
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  WriteFile(tmp.path() / "out" / "kept.log", "logs");
+  r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("holds kept.log, which flowsift did not write"), std::string::npos)
+      << r.error;
+  EXPECT_EQ(ReadFile(tmp.path() / "out" / "kept.log"), "logs");
+  // An earlier output is replaced, and so is an empty directory.
+  std::filesystem::remove(tmp.path() / "out" / "kept.log");
+  r = flowsift::Run(opt, nullptr);
   EXPECT_EQ(r.exit_code, 0) << r.error;
-  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "manifest.json"));
+  opt.partial = true;  // a part (with state.bin.zst) is an earlier output too
+  r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  opt.partial = false;
   r = flowsift::Run(opt, nullptr);
   EXPECT_EQ(r.exit_code, 0) << r.error;
   std::filesystem::create_directories(tmp.path() / "empty");

@@ -568,6 +568,105 @@ TEST_F(Cli, DemoRunsThePipelineAndReportsTheMalformedLines) {
   }
 }
 
+// demo's -o is checked as run's is, before it generates anything: it never writes into (or
+// reports the outputs of) a directory that is not an earlier output, replaces one only with
+// --force, and a sample too small for its attacks is a usage error in --bytes' own unit.
+TEST_F(Cli, DemoChecksItsOutputAndSizeFirst) {
+  fs::create_directories(dir_ / "tmp");
+  const std::string env = "TMPDIR=" + (dir_ / "tmp").string() + " ";
+  fs::create_directories(dir_ / "notmine");
+  std::ofstream(dir_ / "notmine" / "f") << "x";
+  Result r = RunCli("demo --bytes 4M -o " + (dir_ / "notmine").string(), env);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("not an earlier output"));
+  EXPECT_EQ(ReadFile(dir_ / "notmine" / "f"), "x");
+  r = RunCli("demo --bytes 4M --force -o " + (dir_ / "notmine").string(), env);
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = RunCli("demo --bytes 3000000 -o " + (dir_ / "small").string(), env);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("raise --bytes to at least 3.2M"));
+  EXPECT_FALSE(fs::exists(dir_ / "small"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));  // nothing generated, nothing left behind
+  // An earlier output: refused without --force.
+  fs::create_directories(dir_ / "old");
+  std::ofstream(dir_ / "old" / "manifest.json") << "{\n  \"tool\": \"flowsift\"\n}\n";
+  r = RunCli("demo --bytes 4M -o " + (dir_ / "old").string(), env);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("use --force"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+}
+
+// gen says how much more it needs in the unit it was asked in.
+TEST_F(Cli, GenTooSmallForItsAttacksSaysHowMuchInBytes) {
+  const std::string out = "gen --attacks all -o " + (dir_ / "g").string();
+  Result r = RunCli(out + " --bytes 1M");
+  EXPECT_EQ(r.code, 2);
+  const size_t at = r.out.find("raise --bytes to at least ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string size = r.out.substr(at + 26, r.out.find('\n', at) - at - 26);
+  ASSERT_EQ(RunCli(out + " --bytes " + size).code, 0) << size;  // and that size is enough
+}
+
+// OUT (and a part merged into it) gets the mode mkdir gives a directory under the umask, as its
+// files do: 0755 under 022, so that a SIEM shipper or an analyst running as another user can
+// read it; mkdtemp's 0700 made every output private.
+TEST_F(Cli, OutputDirectoriesFollowTheUmask) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);
+  const std::string run = "run " + (dir_ / "in").string() + " --no-progress -o ";
+  ASSERT_EQ(RunCli(run + (dir_ / "a").string(), "umask 022; ").code, 0);
+  ASSERT_EQ(RunCli(run + (dir_ / "b").string(), "umask 077; ").code, 0);
+  ASSERT_EQ(RunCli(run + (dir_ / "p").string() + " --partial", "umask 027; ").code, 0);
+  ASSERT_EQ(
+      RunCli("merge " + (dir_ / "p").string() + " -o " + (dir_ / "m").string(), "umask 002; ").code,
+      0);
+  const auto mode = [&](const char* name) {
+    return fs::status(dir_ / name).permissions() & fs::perms::all;
+  };
+  using P = fs::perms;
+  EXPECT_EQ(mode("a"),
+            P::owner_all | P::group_read | P::group_exec | P::others_read | P::others_exec);
+  EXPECT_EQ(mode("b"), P::owner_all);
+  EXPECT_EQ(mode("p"), P::owner_all | P::group_read | P::group_exec);
+  EXPECT_EQ(mode("m"), P::owner_all | P::group_all | P::others_read | P::others_exec);
+}
+
+// --parts-from - reads the list from stdin, as run's --files-from - does.
+TEST_F(Cli, MergeReadsThePartListFromStdin) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 4000 --files 2").code, 0);
+  for (const char* shard : {"0", "1"}) {
+    ASSERT_EQ(RunCli("run " + (dir_ / "in").string() + " --no-progress --partial --shard " + shard +
+                     "/2 -o " + (dir_ / "parts" / shard).string())
+                  .code,
+              0);
+  }
+  const Result r = RunCli("merge --parts-from - -o " + (dir_ / "m").string(),
+                          "ls -d " + (dir_ / "parts").string() + "/* | ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("merged 2 of 2 parts (0 failed), 4000 records"));
+  EXPECT_EQ(
+      RunCli("merge --parts-from " + (dir_ / "nolist").string() + " -o " + (dir_ / "m2").string())
+          .code,
+      2);
+}
+
+// A nightly `run logs -o logs/summary --force` does not read the last summary as logs, and an
+// input directory with no logs in it is an input failure (exit 1), not an empty success.
+TEST_F(Cli, RunSkipsItsOwnOutputsAndFailsOnAnEmptyDirectory) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "logs").string() + " --records 2000").code, 0);
+  const std::string run = "run " + (dir_ / "logs").string() + " --no-progress --strict -o " +
+                          (dir_ / "logs" / "summary").string();
+  ASSERT_EQ(RunCli(run).code, 0);
+  Result r = RunCli(run + " --force");
+  EXPECT_EQ(r.code, 0) << r.out;  // --strict: a single bad line would be exit 1
+  EXPECT_THAT(r.out, HasSubstr("summary: skipped: an output of flowsift"));
+  EXPECT_THAT(r.out, HasSubstr("1 inputs (0 failed), 2000 records, 0 bad lines"));
+  fs::create_directories(dir_ / "empty");
+  r = RunCli("run " + (dir_ / "empty").string() + " --no-progress -o " + (dir_ / "o").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("empty: not_found: no flow-log files in it"));
+  EXPECT_THAT(ReadFile(dir_ / "o" / "manifest.json"), HasSubstr("no flow-log files in it"));
+}
+
 TEST_F(Cli, ThreadsDefaultToTheCpusTheProcessMayUse) {
   // `taskset -c 0` gives the process one CPU, as a Slurm job's cpuset or a container's does:
   // the default is one thread (std::thread::hardware_concurrency would say the machine's all).

@@ -546,6 +546,22 @@ TEST_F(ExportTest, UsageErrorsExitTwo) {
   EXPECT_THAT(r.err, HasSubstr("this flowsift reads format version"));
 }
 
+// An export aimed at one of the summary's own files would replace the table it reads.
+TEST_F(ExportTest, RefusesToOverwriteAFileOfTheSummary) {
+  const fs::path out = CopyOfSmall("self");
+  const std::string before = ReadFile(out / "windows.csv.zst");
+  for (const char* target :
+       {"self/windows.csv.zst", "self/./manifest.json", "./self/windows.csv.zst"}) {
+    const Result r = Export(*dir_, std::string("self --as ocsf -o ") + target);
+    EXPECT_EQ(r.code, 2) << target;
+    EXPECT_THAT(r.err, HasSubstr("the summary being exported")) << target;
+  }
+  EXPECT_EQ(ReadFile(out / "windows.csv.zst"), before);
+  // A new file inside it is not one of its tables: written.
+  EXPECT_EQ(Export(*dir_, "self --as ocsf -o self/events.ndjson").code, 0);
+  EXPECT_TRUE(fs::exists(out / "events.ndjson"));
+}
+
 TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
   const fs::path out = CopyOfSmall("corrupt");
   // A bad finding on line 3: it is named and skipped, the findings before and after it are
