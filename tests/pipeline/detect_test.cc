@@ -448,6 +448,42 @@ TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
   EXPECT_EQ(findings(false, false, 445, 30), (Found{{"port_sweep", "10.0.0.220"}}));
 }
 
+// A sweep's relayed bytes are those of every exfiltration window its own window overlaps, for
+// any pair of windows: one, several, or a sweep window of 1e13 s (a --config value the config
+// accepts), which stepped through 1.7e10 exfiltration windows, a hang.
+TEST(PortSweep, RelayedBytesOverAnyWindows) {
+  std::string text;
+  for (int h = 0; h < 30; ++h) {  // a gateway's interface only: relayed requests, then its own
+    const std::string target = Ip(198, 51, 100, 1 + h);
+    const uint64_t start = 1699999200 + static_cast<uint64_t>(h) * 100;  // 50 minutes of an hour
+    for (const std::string& line :
+         {"eni-nat 10.0.1.5 10.0.0.220 " + std::to_string(40000 + h) + " 445 6 1 44 ",
+          "eni-nat 10.0.0.220 " + target + " " + std::to_string(40000 + h) + " 445 6 1 44 "}) {
+      text += line + std::to_string(start) + " " + std::to_string(start + 5) + " ACCEPT 2 OK\n";
+    }
+  }
+  std::string err;
+  const auto format = Format::Parse(kFields, &err);
+  ASSERT_TRUE(format) << err;
+  const ParsedText p = ParseText(text, *format);
+  ASSERT_TRUE(p.batch.bad_lines.empty());
+  for (const auto& [window, exfil_window] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {3600, 3600}, {3600, 600}, {10000000000000, 600}}) {
+    DetectOptions o;
+    o.scan_window = o.sweep_window = window;
+    o.exfil_window = exfil_window;
+    Detector d(o);
+    d.Add(p.batch, p.base());
+    std::vector<Finding> sweeps;
+    for (Finding& f : d.Findings(1699999200, 1700002800)) {
+      if (f.type == "port_sweep") sweeps.push_back(std::move(f));
+    }
+    ASSERT_EQ(sweeps.size(), 1u) << window << " " << exfil_window;
+    EXPECT_EQ(*sweeps[0].src, "10.0.0.220");
+    EXPECT_EQ(sweeps[0].evidence["relayed_bytes"], 30 * 44) << window << " " << exfil_window;
+  }
+}
+
 // The other side of the NAT rule: a host that only received traffic on the port (one admin SSH
 // session) and then swept it is the actor, even when an internet scanner sweeps the same port
 // in the same window, and a worm's second host keeps its sweep beside the first's. The first
