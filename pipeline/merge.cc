@@ -248,7 +248,8 @@ std::pair<std::string, std::string> FirstDifferingSetting(const ordered_json& a,
 
 // When the merged parts' shards (i/N) do not cover every input between them, says which are
 // missing: a shard that was never run, or whose part failed, is otherwise silent (its inputs
-// are simply not in OUT). Shards of several counts (0/2 with 1/4 and 3/4) are checked over
+// are simply not in OUT), and `merge parts/*` after a worker that died before making its
+// directory exited 0. Shards of several counts (0/2 with 1/4 and 3/4) are checked over
 // the least common multiple of the counts (up to 4096 classes; past that, not checked).
 std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, size_t failed) {
   uint64_t classes = 1;
@@ -466,7 +467,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
               " part(s) could be read: nothing written";
     return r;
   }
-  r.notes = ShardCoverageNotes(parts, failed.size());
+  r.missing_shards = ShardCoverageNotes(parts, failed.size());
   r.records = merged->records();
 
   const Clock::time_point write_start = Clock::now();
@@ -538,8 +539,10 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
     r.notes.push_back(note + " (exit 1, as one run with --strict)");
   }
-  r.exit_code =
-      (!r.failures.empty() || !r.input_failures.empty() || (strict && bad_lines > 0)) ? 1 : 0;
+  r.exit_code = (!r.failures.empty() || !r.input_failures.empty() || !r.missing_shards.empty() ||
+                 (strict && bad_lines > 0))
+                    ? 1
+                    : 0;
   return r;
 }
 

@@ -31,7 +31,8 @@ struct MergeOptions {
 struct MergeResult {
   // SPEC 2.2: 0; 1 some parts unreadable, corrupt or truncated (each named in failures, the
   // rest merged; when none could be read nothing is written), or some part's inputs failed, as
-  // one run would exit; 2 the parts cannot be
+  // one run would exit, or the parts do not cover every shard (missing_shards: their inputs are
+  // missing from OUT, which is written); 2 the parts cannot be
   // merged (made with other windows, networks, time filters, default formats or format
   // versions; an input in two parts; no parts; OUT is or holds a part) and nothing is written;
   // 3 outputs.
@@ -39,7 +40,8 @@ struct MergeResult {
   std::string error;                        // why nothing was written (exit 2 or 3)
   std::vector<std::string> failures;        // one message per part that could not be merged
   std::vector<std::string> input_failures;  // failed inputs recorded in the merged parts
-  std::vector<std::string> notes;           // e.g. shards that no merged part covers
+  std::vector<std::string> missing_shards;  // shards that no merged part covers (exit 1)
+  std::vector<std::string> notes;           // e.g. the bad lines of --strict parts
   size_t parts_merged = 0;
   uint64_t records = 0;
   uint64_t findings = 0;

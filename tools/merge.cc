@@ -25,7 +25,8 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
       "  flowsift run logs/ --shard 0/4 --partial -o parts/0   # ... and 1/4, 2/4, 3/4\n"
       "  flowsift merge parts/* -o out\n\n"
       "Exit codes: 0 ok; 1 a part is unreadable, corrupt or truncated (named; the rest is\n"
-      "merged) or some part's inputs failed; 2 usage error or parts that cannot be merged\n"
+      "merged), some part's inputs failed, or the parts do not cover every shard (the\n"
+      "missing ones are named; the rest is merged); 2 usage error or parts that cannot be merged\n"
       "(other --window, --internal, --since, --until, --format, detection options or format\n"
       "version, the same input in two parts, -o that is or holds a part; nothing is written);\n"
       "3 outputs could not be written.");
@@ -77,6 +78,7 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
     fmt::print(stderr, "flowsift: {}\n", r.error);
     return r.exit_code;
   }
+  for (const std::string& missing : r.missing_shards) fmt::print(stderr, "flowsift: {}\n", missing);
   for (const std::string& note : r.notes) fmt::print(stderr, "flowsift: note: {}\n", note);
   for (const std::string& failure : r.input_failures) {
     fmt::print(stderr, "flowsift: input failed in a part: {}\n", failure);

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <tuple>
@@ -398,6 +400,22 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
       throw CLI::ValidationError("--stats-json",
                                  "cannot write " + f.stats_json + ": " +
                                      (is_dir ? std::strerror(EISDIR) : std::strerror(errno)));
+    }
+    // An existing file is replaced only when it holds JSON (an earlier run's stats): `run
+    // --stats-json a.log b.log`, the flag taken for a switch, replaced the log a.log.
+    if (exists && std::filesystem::is_regular_file(path, ec) &&
+        std::filesystem::file_size(path, ec) > 0) {
+      std::ifstream in(path, std::ios::binary);
+      char c = ' ';
+      while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+      }
+      if (in && c != '{') {
+        throw CLI::ValidationError(
+            "--stats-json", f.stats_json +
+                                " exists and does not hold JSON stats: it would be replaced. "
+                                "--stats-json takes a file name (--stats-json stats.json, or - "
+                                "for stdout); remove the file if it is to be replaced");
+      }
     }
   }
 

@@ -371,9 +371,10 @@ TEST_F(MergeRuns, NamesTruncatedAndCorruptPartsAndMergesTheRest) {
   EXPECT_NE(r.failures[1].find(corrupt.string()), std::string::npos) << r.failures[1];
   EXPECT_NE(r.failures[1].find("corrupt"), std::string::npos) << r.failures[1];
   EXPECT_EQ(r.parts_merged, 2u);
-  // The two good parts, merged.
+  // The two good parts, merged (exit 1 still: shards 1 and 2 are missing).
   const MergeResult good = MergeDirs({tmp_ / "parts/0", tmp_ / "parts/3"}, tmp_ / "good");
-  ASSERT_EQ(good.exit_code, 0) << good.error;
+  ASSERT_EQ(good.exit_code, 1) << good.error;
+  EXPECT_TRUE(good.error.empty()) << good.error;
   EXPECT_TRUE(ReadFile(tmp_.path() / "out/windows.csv.zst") ==
               ReadFile(tmp_.path() / "good/windows.csv.zst"));
   const json m = json::parse(ReadFile(tmp_.path() / "out/manifest.json"));
@@ -383,26 +384,33 @@ TEST_F(MergeRuns, NamesTruncatedAndCorruptPartsAndMergesTheRest) {
   // part covers are said.
   EXPECT_EQ(m["merged_from"][2]["path"], truncated.string());
   EXPECT_EQ(m["merged_from"][3]["path"], corrupt.string());
-  ASSERT_EQ(r.notes.size(), 1u);
-  EXPECT_NE(r.notes[0].find("do not cover shard(s) 1, 2 of 4"), std::string::npos) << r.notes[0];
-  EXPECT_TRUE(good.notes.size() == 1 && good.notes[0].find("1, 2 of 4") != std::string::npos);
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_NE(r.missing_shards[0].find("do not cover shard(s) 1, 2 of 4"), std::string::npos)
+      << r.missing_shards[0];
+  EXPECT_TRUE(good.missing_shards.size() == 1 &&
+              good.missing_shards[0].find("1, 2 of 4") != std::string::npos);
 }
 
 // A shard never run is said (a merge of three of four parts was silent); parts that cover every
-// input between them, in any split, say nothing.
+// input between them, in any split, say nothing. A missing shard is exit 1 (inputs missing from
+// OUT, as one run's missing input), with OUT written: a worker that died before making its
+// directory made `merge parts/*` exit 0.
 TEST_F(MergeRuns, ShardsNoPartCoversAreSaid) {
   RunShards(tmp_ / "data", tmp_.path() / "four", 4);
   RunShards(tmp_ / "data", tmp_.path() / "two", 2);
   MergeResult r = MergeDirs({tmp_ / "four/0", tmp_ / "four/1", tmp_ / "four/2"}, tmp_ / "a");
-  EXPECT_EQ(r.exit_code, 0) << r.error;
-  ASSERT_EQ(r.notes.size(), 1u);
-  EXPECT_NE(r.notes[0].find("shard(s) 3 of 4"), std::string::npos) << r.notes[0];
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(fs::exists(tmp_.path() / "a" / "windows.csv.zst"));
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_NE(r.missing_shards[0].find("shard(s) 3 of 4"), std::string::npos) << r.missing_shards[0];
   r = MergeDirs({tmp_ / "two/0", tmp_ / "four/1", tmp_ / "four/3"}, tmp_ / "b");
   EXPECT_EQ(r.exit_code, 0) << r.error;
-  EXPECT_TRUE(r.notes.empty()) << r.notes[0];
+  EXPECT_TRUE(r.missing_shards.empty()) << r.missing_shards[0];
   r = MergeDirs({tmp_ / "two/0", tmp_ / "four/1"}, tmp_ / "c");
-  ASSERT_EQ(r.notes.size(), 1u);
-  EXPECT_NE(r.notes[0].find("shard(s) 3 of 4"), std::string::npos) << r.notes[0];
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_NE(r.missing_shards[0].find("shard(s) 3 of 4"), std::string::npos) << r.missing_shards[0];
 }
 
 // -o naming one of the parts (or a directory holding one) is refused: publishing replaced the

@@ -204,6 +204,19 @@ TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
                           (dir_ / "s.json").string());
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "s.json"));
+  // An earlier run's stats are replaced; a file of anything else is not: `--stats-json a.log
+  // b.log`, the flag taken for a switch, replaced the log.
+  EXPECT_EQ(RunCli("run /dev/null --force -o " + (dir_ / "o").string() + " --stats-json " +
+                   (dir_ / "s.json").string())
+                .code,
+            0);
+  std::ofstream(dir_ / "a.log") << "version account-id\n";
+  const Result log = RunCli("run --stats-json " + (dir_ / "a.log").string() + " /dev/null -o " +
+                            (dir_ / "o2").string());
+  EXPECT_EQ(log.code, 2) << log.out;
+  EXPECT_THAT(log.out, HasSubstr("does not hold JSON stats"));
+  EXPECT_EQ(ReadFile(dir_ / "a.log"), "version account-id\n");
+  EXPECT_FALSE(fs::exists(dir_ / "o2"));
 }
 
 // A path with control bytes (from a --files-from list, or a file name) is printed escaped on
