@@ -140,12 +140,19 @@ class CsvSource : public RowSource {
  public:
   bool Open(const std::string& path, std::span<const ColumnSpec> known, std::string* error) {
     if (!reader_.Open(path, error)) return false;
+    path_ = path;
     for (const std::string& name : reader_.header())
       columns_.push_back({name, KindOf(known, name)});
     return true;
   }
+  // A record that cannot be read (malformed quoting, another number of fields than the header)
+  // is named on stderr (the first kNamed of them) and skipped, as a bad line of findings is:
+  // the rows after it are still shown, and error() says how many were skipped.
   bool Next(ordered_json* row) override {
-    if (!reader_.Next(&fields_)) return false;
+    while (!reader_.Next(&fields_)) {
+      if (!reader_.AtBadRow()) return false;
+      if (++skipped_ <= kNamed) fmt::print(stderr, "flowsift: {} (skipped)\n", reader_.error());
+    }
     // The caller passes the same object row after row: its keys are set once and the values
     // overwritten in place (a fresh object per row costs more than reading the row).
     if (!row->is_object() || row->size() != fields_.size()) {
@@ -170,11 +177,19 @@ class CsvSource : public RowSource {
     }
     return true;
   }
-  std::string error() const override { return reader_.error(); }
+  std::string error() const override {
+    if (!reader_.error().empty() && !reader_.AtBadRow()) return reader_.error();
+    if (skipped_ == 0) return {};
+    return fmt::format("{}: {} unreadable row{} skipped", path_, skipped_,
+                       skipped_ == 1 ? "" : "s");
+  }
 
  private:
+  static constexpr uint64_t kNamed = 10;
   CsvTableReader reader_;
   std::vector<std::string> fields_;
+  std::string path_;
+  uint64_t skipped_ = 0;
 };
 
 class FindingsSource : public RowSource {
@@ -430,7 +445,11 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   while (windows.Next(&row)) {
     if (!window_filters.Match(row)) continue;
     ++window_rows;
-    const uint64_t bytes = row.value("bytes", uint64_t{0});
+    // A value of another type (text in a number column of a damaged table) counts as 0: the
+    // overview is of what can be read, never an exception blamed on the manifest.
+    const auto bytes_it = row.find("bytes");
+    const uint64_t bytes =
+        bytes_it != row.end() && bytes_it->is_number_unsigned() ? bytes_it->get<uint64_t>() : 0;
     total_bytes += bytes;
     // windows.csv is sorted by interface: counting changes counts interfaces.
     const auto id = row.find("interface_id");
@@ -448,9 +467,12 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     }
     ++seq;
   }
+  // Unreadable windows rows were skipped, or the table ends early (cut short, corrupt): the
+  // overview of what was read is still printed, exit 1.
+  int code = kExitOk;
   if (!windows.error().empty()) {
     fmt::print(stderr, "flowsift: {}\n", windows.error());
-    return kExitInputErrors;
+    code = kExitInputErrors;
   }
   std::vector<ordered_json> busiest(heap.size());
   for (size_t i = heap.size(); i-- > 0; heap.pop()) busiest[i] = heap.top().row;
@@ -466,7 +488,8 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   while (findings.Next(&row)) {
     if (!filters.Match(row)) continue;
     ++finding_count;
-    auto& counts = by_type[row.value("type", "?")];
+    const auto type = row.find("type");
+    auto& counts = by_type[type != row.end() && type->is_string() ? type->get<std::string>() : "?"];
     ++counts[0];
     const auto sev = row.find("severity");
     if (sev != row.end() && sev->is_number_unsigned() && sev->get<uint64_t>() >= 1 &&
@@ -475,7 +498,6 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     }
   }
   // Unreadable findings were skipped: the overview of the rest is still printed, exit 1.
-  int code = kExitOk;
   if (!findings.error().empty()) {
     fmt::print(stderr, "flowsift: {}\n", findings.error());
     code = kExitInputErrors;

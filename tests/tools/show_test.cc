@@ -283,6 +283,45 @@ TEST_F(ShowTest, CorruptOrMissingFilesExitOneNamingThem) {
   EXPECT_THAT(r.err, HasSubstr("out/manifest.json: corrupt"));
 }
 
+// A windows row that cannot be read is named and skipped as a bad findings line is: the rows
+// after it are still shown and the overview is printed, exit 1 (one bad row stopped the table
+// there and printed no overview at all). A value of the wrong type in a row (a number for a
+// finding's type, text in a number column) is the row's problem, not the manifest's.
+TEST_F(ShowTest, ABadRowIsSkippedAndTheOverviewStillPrinted) {
+  const std::string table = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  const size_t second = table.find('\n', table.find('\n') + 1) + 1;  // after the first row
+  const std::string bad_row = "eni-x,1,notanumber,2,3\n";
+  const std::string text_in_number =
+      "eni-y,123456789012,5,6,7,8,9,10,11,text,13,14,15,16,17,18,19\n";
+  ZstdFileWriter w;
+  std::string error;
+  ASSERT_TRUE(w.Open((dir_ / "out" / "windows.csv.zst").string(), &error));
+  w.Write(table.substr(0, second) + bad_row + text_in_number + table.substr(second));
+  ASSERT_TRUE(w.Close(&error));
+  const size_t rows = static_cast<size_t>(std::count(table.begin(), table.end(), '\n')) - 1;
+  Result r = Show("--table windows --as csv --limit 0");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(static_cast<size_t>(std::count(r.out.begin(), r.out.end(), '\n')), 1 + rows + 1);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst:3: 5 fields, the header has 17 (skipped)"));
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: 1 unreadable row skipped"));
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("busiest windows by bytes"));
+  EXPECT_THAT(r.out, HasSubstr("findings"));
+  EXPECT_THAT(r.err, Not(HasSubstr("manifest.json")));
+
+  ASSERT_TRUE(w.Open((dir_ / "out" / "windows.csv.zst").string(), &error));
+  w.Write(table);
+  ASSERT_TRUE(w.Close(&error));
+  ASSERT_TRUE(w.Open((dir_ / "out" / "findings.jsonl.zst").string(), &error));
+  w.Write("{\"type\":\"port_scan\",\"severity\":2}\n{\"type\":5}\n");
+  ASSERT_TRUE(w.Close(&error));
+  r = Show("");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("manifest.json")));
+  EXPECT_THAT(r.out, HasSubstr("port_scan"));
+}
+
 // A manifest that is JSON but has a value of the wrong type ("options": null, an input that is
 // a number) is named as corrupt with exit 1; it was exit 3 with the JSON library's words only.
 TEST_F(ShowTest, AManifestOfWrongTypesIsCorruptNotAnOutputError) {
