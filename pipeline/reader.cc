@@ -430,6 +430,52 @@ Compression CompressionOf(const uint8_t* p, size_t n) {
   return Compression::kNone;
 }
 
+// The formats a flow-log object may come in that flowsift does not read, by their magic bytes,
+// with what turns each into text: read as text, they were an "ok" file of binary bad lines and
+// no records. Null for anything else.
+struct OtherFormat {
+  const char* name;
+  const char* filter;  // a command from stdin to the text on stdout, or null
+  const char* advice;  // what to do instead, when there is no such filter
+};
+const OtherFormat* OtherFormatOf(const uint8_t* p, size_t n) {
+  static constexpr OtherFormat kBzip2{"bzip2", "bzcat", nullptr};
+  static constexpr OtherFormat kXz{"xz", "xzcat", nullptr};
+  static constexpr OtherFormat kLz4{"lz4", "lz4cat", nullptr};
+  static constexpr OtherFormat kZip{"a zip archive", nullptr,
+                                    "extract it first (unzip -p FILE | flowsift run - ...)"};
+  static constexpr OtherFormat kZlib{
+      "zlib (deflate without gzip's header)",
+      "python3 -c 'import sys,zlib; sys.stdout.buffer.write(zlib.decompress("
+      "sys.stdin.buffer.read()))'",
+      nullptr};
+  static constexpr OtherFormat kParquet{
+      "Parquet (flow logs delivered with the parquet file format)", nullptr,
+      "convert it to space-separated text with a header line first (log-format field names, "
+      "'-' for nulls), or have the flow log deliver plain-text"};
+  if (n >= 10 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9' &&
+      std::memcmp(p + 4, "\x31\x41\x59\x26\x53\x59", 6) == 0) {
+    return &kBzip2;
+  }
+  if (n >= 6 && std::memcmp(p,
+                            "\xFD"
+                            "7zXZ\x00",
+                            6) == 0)
+    return &kXz;
+  if (n >= 4 && std::memcmp(p, "\x04\x22\x4D\x18", 4) == 0) return &kLz4;
+  if (n >= 4 && std::memcmp(p, "PK\x03\x04", 4) == 0) return &kZip;
+  if (n >= 4 && std::memcmp(p, "PAR1", 4) == 0) return &kParquet;
+  // zlib: CMF 0x78 (deflate, 32 KiB window) and a FLG byte that makes CMF*256+FLG a multiple
+  // of 31, without a preset dictionary; the usual levels' 01, 5E, 9C, DA. '^' (5E) is
+  // printable, so "x^" must be followed by a byte no text line has.
+  if (n >= 3 && p[0] == 0x78 &&
+      (p[1] == 0x01 || p[1] == 0x9C || p[1] == 0xDA ||
+       (p[1] == 0x5E && (p[2] < 0x20 || p[2] >= 0x7F) && p[2] != '\t'))) {
+    return &kZlib;
+  }
+  return nullptr;
+}
+
 enum class CutKind { kChunk, kTooLong, kNeedMore };
 struct Cut {
   CutKind kind;
@@ -792,6 +838,31 @@ class FileReader::Impl {
         done_ = true;
         return;
       }
+    }
+    if (const OtherFormat* other = OtherFormatOf(window_ + begin_, len_ - begin_)) {
+      std::string remedy;
+      if (other->filter != nullptr) {
+        // Through the outer decompressor first when it is inside one (bzip2 in gzip).
+        remedy =
+            "`" +
+            (outcome_.compression == Compression::kNone
+                 ? std::string(other->filter) + " < " + Name()
+                 : std::string(outcome_.compression == Compression::kGzip ? "zcat " : "zstdcat ") +
+                       Name() + " | " + other->filter) +
+            " | flowsift run - ...`";
+      } else {
+        remedy = other->advice;
+        if (const size_t at = remedy.find("FILE"); at != std::string::npos) {
+          remedy.replace(at, 4, Name());
+        }
+      }
+      Fail(FileStatus::kUnreadable,
+           std::string(outcome_.compression != Compression::kNone ? "its decompressed data is "
+                                                                  : "it is ") +
+               other->name + ", which flowsift does not read: " + remedy);
+      begin_ = len_;
+      done_ = true;
+      return;
     }
     if (len_ - begin_ >= 3 && std::memcmp(window_ + begin_, "\xEF\xBB\xBF", 3) == 0) {
       begin_ += 3;

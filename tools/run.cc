@@ -442,6 +442,21 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
              r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
              r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
              opt.simd_target, opt.out_dir);
+  // A file none of whose lines was a record is most often one of another format without its
+  // header line (a v5 export, a custom --log-format): each line is bad alike. Say what to try.
+  size_t all_bad = 0;
+  for (const FileReport& file : r.graph.files) {
+    if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
+    if (++all_bad > 3) continue;
+    fmt::print(stderr,
+               "flowsift: note: no line of {} is a record ({} bad): a file without its header "
+               "line must have the --format of its fields (--format v5, or its log format's "
+               "field list, docs/input.md)\n",
+               Printable(file.outcome.path), file.bad_lines);
+  }
+  if (all_bad > 3) {
+    fmt::print(stderr, "flowsift: note: ... and {} more files without a record\n", all_bad - 3);
+  }
   if (r.bad_lines > 0 && !r.graph.samples.empty()) {
     // Where to look: the first bad line in input order, and where the rest are described.
     const BadLineSample& first =

@@ -550,6 +550,47 @@ TEST_F(ReaderTest, AFileCompressedTwiceFailsSayingSo) {
   EXPECT_EQ(ReadAll(File(Write("once.log.gz", Gzip(text))), Chunked(4096)).records, 500u);
 }
 
+// Compressions and formats flowsift does not read fail naming what they are and the command
+// that reads them (through the outer decompressor for one inside gzip); read as text they were
+// an ok file of binary bad lines. Text that starts with the same letters is still text.
+TEST_F(ReaderTest, OtherCompressionsAndFormatsFailSayingWhatToDo) {
+  const std::string bzip2 = std::string("BZh91AY&SY") + std::string(40, '\x01');
+  const std::string xz = std::string(
+                             "\xFD"
+                             "7zXZ\0",
+                             6) +
+                         std::string(40, '\x02');
+  const std::string zlib = std::string("\x78\x9C") + std::string(40, '\x03');
+  const struct {
+    std::string name, bytes, says;
+  } cases[] = {{"b.log", bzip2, "it is bzip2, which flowsift does not read: `bzcat < "},
+               {"b.log.gz", Gzip(bzip2),
+                "its decompressed data is bzip2, which flowsift does not "
+                "read: `zcat "},
+               {"x.log", xz, "it is xz, which flowsift does not read: `xzcat < "},
+               {"l.log", std::string("\x04\x22\x4D\x18", 4) + "xxxx", "it is lz4"},
+               {"z.log", zlib, "it is zlib"},
+               {"a.zip", "PK\x03\x04rest",
+                "it is a zip archive, which flowsift does not read: "
+                "extract it first (unzip -p "},
+               {"f.parquet", "PAR1rest", "it is Parquet"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = Write(c.name, c.bytes);
+    const ReadResult r = ReadAll(File(path));
+    EXPECT_EQ(r.outcome.status, FileStatus::kUnreadable);
+    EXPECT_NE(r.outcome.message.find(c.says), std::string::npos) << r.outcome.message;
+    EXPECT_NE(r.outcome.message.find(path), std::string::npos) << r.outcome.message;
+    EXPECT_EQ(r.BadCount(), 0u);
+  }
+  // Lines that begin like those magic bytes but are text.
+  for (const std::string& text : {std::string("BZh9 is not a header\n"), std::string("x^2\n"),
+                                  std::string("PAR\n"), std::string("PK stands for\n")}) {
+    const ReadResult r = ReadAll(File(Write("t.log", text)));
+    EXPECT_NE(r.outcome.status, FileStatus::kUnreadable) << text << r.outcome.message;
+  }
+}
+
 TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
   for (const std::string& text : {std::string(), Gzip(""), Zstd("")}) {
     const std::string path = Write("e.log", text);

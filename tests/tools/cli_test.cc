@@ -643,6 +643,24 @@ TEST_F(Cli, OutputDirectoriesFollowTheUmask) {
   EXPECT_EQ(mode("m"), P::owner_all | P::group_all | P::others_read | P::others_exec);
 }
 
+// A file of another format without its header line is all bad lines, each alike: stderr says
+// to give --format, and with it the same file is read.
+TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "v5").string() + " --format v5 --records 500").code, 0);
+  const std::string text = ReadFile(dir_ / "v5" / "flows-00000.log");
+  std::ofstream(dir_ / "nohdr.log") << text.substr(text.find('\n') + 1);
+  const std::string run =
+      "run " + (dir_ / "nohdr.log").string() + " --no-progress --force -o " + (dir_ / "o").string();
+  Result r = RunCli(run);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("note: no line of " + (dir_ / "nohdr.log").string() +
+                               " is a record (500 bad): a file without its header line must "
+                               "have the --format of its fields"));
+  r = RunCli(run + " --format v5");
+  EXPECT_THAT(r.out, HasSubstr("500 records, 0 bad lines"));
+  EXPECT_THAT(r.out, Not(HasSubstr("note:")));
+}
+
 // --parts-from - reads the list from stdin, as run's --files-from - does.
 TEST_F(Cli, MergeReadsThePartListFromStdin) {
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 4000 --files 2").code, 0);
