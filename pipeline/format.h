@@ -29,6 +29,10 @@ enum class FieldKind : uint8_t {
 // formats below are prefixes of this order. Values are stable within a format version.
 // Counters (packets, bytes, packets-lost-*) are AWS's INT_64, at most 2^63 - 1: larger values
 // are `integer_overflow` bad lines (and sums of them cannot wrap: pipeline/saturating.h).
+// Times are at most kMaxTime, the last millisecond of the year 9999 (values of 10^11 and up are
+// milliseconds: docs/parsing.md): past it a start of 18446744073709551614 was a record of the
+// year 584 million, which SIEM exports then wrote as times before their own starts.
+inline constexpr uint64_t kMaxTime = 253402300799999;  // 9999-12-31T23:59:59.999Z in ms
 #define FLOWSIFT_FIELDS(X)                                                              \
   X(kVersion, "version", 2, kUint, 255, kAction)                                        \
   X(kAccountId, "account-id", 2, kString, 0, kAction)                                   \
@@ -40,8 +44,8 @@ enum class FieldKind : uint8_t {
   X(kProtocol, "protocol", 2, kUint, 255, kAction)                                      \
   X(kPackets, "packets", 2, kUint, INT64_MAX, kAction)                                  \
   X(kBytes, "bytes", 2, kUint, INT64_MAX, kAction)                                      \
-  X(kStart, "start", 2, kTime, UINT64_MAX - 1, kAction)                                 \
-  X(kEnd, "end", 2, kTime, UINT64_MAX - 1, kAction)                                     \
+  X(kStart, "start", 2, kTime, kMaxTime, kAction)                                      \
+  X(kEnd, "end", 2, kTime, kMaxTime, kAction)                                          \
   X(kAction, "action", 2, kEnum, 0, kAction)                                            \
   X(kLogStatus, "log-status", 2, kEnum, 0, kLogStatus)                                  \
   X(kVpcId, "vpc-id", 3, kString, 0, kAction)                                           \

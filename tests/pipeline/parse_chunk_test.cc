@@ -157,17 +157,20 @@ TEST(ParseChunk, CountersAreSignedSixtyFourBitValues) {
   const Parsed p =
       Parse(with("9223372036854775807", "9223372036854775807") + with("9223372036854775808", "1") +
             with("1", "9223372036854775808") + with("1", "18446744073709551614") + with("0", "0") +
+            "2 123456789010 eni-1 - - - - - - - 253402300799999 253402300799999 - NODATA\n"
+            // Past the last millisecond of the year 9999 (kMaxTime): the year 584 million was
+            // a record, which the SIEM exports wrote with an end before its start.
             "2 123456789010 eni-1 - - - - - - - 18446744073709551614 "
             "18446744073709551614 - NODATA\n");
   ASSERT_EQ(p.batch.rows, 3u);
   EXPECT_EQ(p.U64(Field::kPackets, 0), uint64_t{INT64_MAX});
   EXPECT_EQ(p.U64(Field::kBytes, 0), uint64_t{INT64_MAX});
   EXPECT_EQ(p.U64(Field::kBytes, 1), 0u);
-  EXPECT_EQ(p.U64(Field::kStart, 2), 18446744073709551u);  // milliseconds
-  ASSERT_EQ(p.batch.bad_lines.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) {
+  EXPECT_EQ(p.U64(Field::kStart, 2), 253402300799u);  // milliseconds: 9999-12-31T23:59:59Z
+  ASSERT_EQ(p.batch.bad_lines.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(p.batch.bad_lines[i].reason, LineError::kIntegerOverflow);
-    EXPECT_EQ(p.batch.bad_lines[i].line, i + 1);
+    EXPECT_EQ(p.batch.bad_lines[i].line, i < 3 ? i + 1 : 6);
   }
 }
 
