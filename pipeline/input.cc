@@ -87,7 +87,8 @@ class Lister {
       if (end == std::string::npos) end = text.size();
       std::string_view line(text.data() + pos, end - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (!line.empty()) listed->emplace_back(line);
+      // A line of blanks alone is a blank line (a list edited by hand), not a path " ".
+      if (line.find_first_not_of(" \t") != std::string_view::npos) listed->emplace_back(line);
       pos = end + 1;
     }
   }

@@ -295,10 +295,14 @@ mode_t CurrentUmask() {
 bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) {
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
   std::error_code ec;
-  fs::create_directories(parent, ec);  // an error shows in mkdtemp just below
+  fs::create_directories(parent, ec);
   std::string tmpl = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
   if (mkdtemp(tmpl.data()) == nullptr) {
-    *error = "cannot create a directory next to " + out.string() + ": " + std::strerror(errno);
+    // Why the parent could not be made, when it could not (no permission in a directory above
+    // it), rather than mkdtemp's "No such file or directory" that follows from it.
+    *error = "cannot create a directory next to " + out.string() + ": " +
+             (ec ? "cannot create " + parent.string() + ": " + ec.message()
+                 : std::string(std::strerror(errno)));
     return false;
   }
   *tmp = tmpl;

@@ -186,8 +186,8 @@ TEST_F(InputTest, LinksThatCannotBeFollowedAreListedNotSkipped) {
 TEST_F(InputTest, FilesFromSkipsBlankLinesAndCarriageReturns) {
   Touch("a.log");
   Touch("d/b.gz");
-  Touch("list.txt",
-        Path("a.log") + "\r\n\n\r\n" + Path("d") + "\n" + Path("missing") + "\n" + Path("a.log"));
+  Touch("list.txt", Path("a.log") + "\r\n\n\r\n  \t\r\n" + Path("d") + "\n \n" + Path("missing") +
+                        "\n" + Path("a.log"));
   const Discovery d = DiscoverInputs({.files_from = {Path("list.txt"), Path("nolist")}});
   EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("a.log"), Path("d/b.gz"), Path("missing")}));
   ASSERT_EQ(d.errors.size(), 1u);

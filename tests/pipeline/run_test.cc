@@ -481,6 +481,22 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
   EXPECT_EQ(r.exit_code, 0) << r.error;
 }
 
+// An OUT whose parent cannot be made names the parent and why (no permission, a file in the
+// way), not mkdtemp's consequent "No such file or directory".
+TEST(Run, AnOutWhoseParentCannotBeMadeSaysWhy) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 1);
+  WriteFile(tmp.path() / "afile", "x");
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "afile/sub/out";
+  const RunResult r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.error.find("cannot create " + tmp / "afile/sub" + ": Not a directory"),
+            std::string::npos)
+      << r.error;
+}
+
 TEST(Run, SinceUntilAndWindowOptions) {
   TempDir tmp;
   const std::string text = WriteGenerated(tmp.path() / "in", 8);  // three hours from 1700000000
