@@ -116,6 +116,18 @@ std::optional<Format> Format::Parse(std::string_view spec, std::string* error) {
     }
     names.emplace_back(t);
   }
+  // AWS refuses a log format that names a field twice: in --format it is a typo (one field
+  // meant another), and the second column would be silently ignored.
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (FieldByName(names[i]) == Field::kUnknown) continue;
+    for (size_t j = 0; j < i; ++j) {
+      if (names[j] == names[i]) {
+        *error = "'" + names[i] + "' is named twice (fields " + std::to_string(j + 1) + " and " +
+                 std::to_string(i + 1) + ")";
+        return std::nullopt;
+      }
+    }
+  }
   Format format(std::move(names));
   // Unknown names are kept (a field AWS adds later), but a list of nothing but unknown names is
   // a typo ("v9x", "vs2", "srcadr dstadr"): every line would parse to nothing.

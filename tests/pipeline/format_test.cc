@@ -83,6 +83,15 @@ TEST(Format, RefusesAMisspeltPresetOrAListOfOnlyUnknownNames) {
   EXPECT_TRUE(Format::Parse("srcaddr", &error));
 }
 
+// AWS refuses a format naming a field twice; in --format it is a typo whose second column was
+// silently ignored. Unknown names may repeat (they are not read).
+TEST(Format, RefusesAFieldNamedTwice) {
+  std::string error;
+  EXPECT_FALSE(Format::Parse("version srcaddr ${srcaddr} bytes", &error));
+  EXPECT_EQ(error, "'srcaddr' is named twice (fields 2 and 3)");
+  EXPECT_TRUE(Format::Parse("srcaddr x-new x-new dstaddr", &error)) << error;
+}
+
 TEST(Format, HeaderLineDetection) {
   EXPECT_TRUE(Format::FromHeaderLine("version account-id interface-id srcaddr"));
   EXPECT_TRUE(Format::FromHeaderLine("account-id bytes dstaddr dstport end"));  // alphabetical
