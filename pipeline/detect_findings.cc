@@ -646,8 +646,12 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         for (size_t i = 0; i < windows.size(); ++i) {
           const ExfilWindow& w = windows[i];
           const bool absolute = w.net >= o.exfil_min_bytes;
-          const auto [mean, sd] = MeanSd(xs, i);
           const bool warm = windows.size() - 1 >= o.exfil_baseline_windows;
+          // The baseline (a pass over the source's other windows) only for a window that can be
+          // a finding: for all of them it was windows^2 a source, minutes for a week of
+          // 1-minute windows.
+          if (!absolute && !(warm && w.net >= o.exfil_baseline_min_bytes)) continue;
+          const auto [mean, sd] = MeanSd(xs, i);
           const double z = (xs[i] - mean) / std::max(sd, 1.0);
           const bool baseline = warm && w.net >= o.exfil_baseline_min_bytes &&
                                 z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
