@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/target.h"
+#include "pipeline/export.h"
 #include "pipeline/generate_files.h"
 #include "pipeline/run.h"
 #include "tools/commands.h"
@@ -150,8 +151,8 @@ int RunDemo(const DemoFlags& f) {
   for (size_t i = 0; i < std::min<size_t>(5, windows.size()); ++i) {
     const WindowRow& w = windows[i];
     fmt::print("  {} at {}: {} in {} records, {} rejected, {} distinct sources\n", w.interface_id,
-               w.window_start, HumanBytes(static_cast<double>(w.bytes)), w.records, w.rejected,
-               w.distinct_srcaddr);
+               FormatIsoTime(w.window_start), HumanBytes(static_cast<double>(w.bytes)), w.records,
+               w.rejected, w.distinct_srcaddr);
   }
   std::vector<ExposureRow> exposure = r.graph.aggregate.Exposure();
   std::sort(exposure.begin(), exposure.end(), [](const ExposureRow& a, const ExposureRow& b) {

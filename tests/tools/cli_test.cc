@@ -569,6 +569,7 @@ TEST_F(Cli, DemoRunsThePipelineAndReportsTheMalformedLines) {
   EXPECT_THAT(r.out, HasSubstr("broken.log:3: bad_enum"));
   EXPECT_THAT(r.out, HasSubstr("broken.log:4: control_character"));
   EXPECT_THAT(r.out, HasSubstr("busiest interface windows"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(" at 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:]+Z: "));
   EXPECT_THAT(r.out, HasSubstr("the generated logs stay in /"));  // and the rm -r that removes them
   const size_t rm = r.out.find("remove them with: rm -r ");
   ASSERT_NE(rm, std::string::npos);
