@@ -239,9 +239,26 @@ bool IsFlowsiftOutput(const std::string& dir) {
   char head[256];
   const ssize_t n = read(fd, head, sizeof head);
   close(fd);
-  // Written as dump(2) writes it: `{\n  "tool": "flowsift",` (run.cc, merge.cc).
-  return n > 0 && std::string_view(head, static_cast<size_t>(n)).find("\"tool\": \"flowsift\"") !=
-                      std::string_view::npos;
+  if (n <= 0) return false;
+  // `"tool": "flowsift"` near the start, as run and merge write it (dump(2): the first key) or
+  // as jq or a minifier leaves it, without parsing the whole file.
+  const std::string_view text(head, static_cast<size_t>(n));
+  for (size_t at = text.find("\"tool\""); at != std::string_view::npos;
+       at = text.find("\"tool\"", at + 1)) {
+    size_t i = at + 6;
+    const auto skip_blanks = [&] {
+      while (i < text.size() &&
+             (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
+        ++i;
+      }
+    };
+    skip_blanks();
+    if (i >= text.size() || text[i] != ':') continue;
+    ++i;
+    skip_blanks();
+    if (text.substr(i, 10) == "\"flowsift\"") return true;
+  }
+  return false;
 }
 
 Discovery DiscoverInputs(const DiscoverOptions& options) { return Lister(options).Run(); }

@@ -106,6 +106,10 @@ TEST_F(InputTest, FlowsiftOutputsAreSkipped) {
   EXPECT_TRUE(IsFlowsiftOutput(Path("logs/summary")));
   EXPECT_FALSE(IsFlowsiftOutput(Path("logs/other")));
   EXPECT_FALSE(IsFlowsiftOutput(Path("logs")));
+  Touch("min/manifest.json", "{\"tool\":\"flowsift\",\"version\":\"0.1.0\"}");  // minified
+  EXPECT_TRUE(IsFlowsiftOutput(Path("min")));
+  Touch("quoted/manifest.json", "{\"note\": \"tool\", \"tool\": \"other\", \"x\": \"flowsift\"}");
+  EXPECT_FALSE(IsFlowsiftOutput(Path("quoted")));
   // Named alone, it yields nothing, which is an error that says why.
   const Discovery alone = DiscoverInputs({.inputs = {Path("logs/summary")}});
   EXPECT_TRUE(alone.files.empty());
