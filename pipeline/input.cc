@@ -114,13 +114,18 @@ class Lister {
     std::vector<std::string> found;
     const size_t errors_before = out_.errors.size();
     const size_t skipped_before = out_.skipped_outputs.size();
-    Walk(root, &found);
+    // A directory searched already (`logs logs/sub`, `logs ./logs/`, a link to it) adds
+    // nothing and is no error: its files are listed where it was first found.
+    if (!Walk(root, &found)) return;
     if (found.empty() && out_.errors.size() == errors_before) {
+      const bool skipped = out_.skipped_outputs.size() > skipped_before;
       out_.errors.push_back(
           {input,
-           out_.skipped_outputs.size() > skipped_before
-               ? "no flow-log files in it: it holds flowsift outputs only (skipped)"
-               : "no flow-log files in it (names ending .log, .gz, .zst or .txt, not hidden)",
+           skipped && out_.skipped_outputs[skipped_before] == root
+               ? "no flow-log files taken: it is a flowsift output (its manifest.json), not "
+                 "flow logs"
+           : skipped ? "no flow-log files in it but in flowsift outputs (skipped)"
+                     : "no flow-log files in it (names ending .log, .gz, .zst or .txt, not hidden)",
            ENOENT});
       return;
     }
@@ -164,16 +169,17 @@ class Lister {
 
   // Appends the input files under directory `dir` to `found`. readdir's d_type answers for
   // almost every entry on local file systems, so only symlinks and DT_UNKNOWN cost a stat.
-  void Walk(const std::string& dir, std::vector<std::string>* found) {
+  // False when `dir` was searched before (nothing appended).
+  bool Walk(const std::string& dir, std::vector<std::string>* found) {
     DIR* d = opendir(dir.c_str());
     if (d == nullptr) {
       out_.errors.push_back(ErrnoError(dir, kDirError, errno));
-      return;
+      return true;
     }
     struct stat self;
     if (fstat(dirfd(d), &self) == 0 && !visited_.insert({self.st_dev, self.st_ino}).second) {
       closedir(d);  // a symlink loop, or a directory reached twice through links
-      return;
+      return false;
     }
     std::vector<std::string> subdirs, files;
     const std::string prefix = dir == "/" ? dir : dir + "/";
@@ -211,11 +217,12 @@ class Lister {
     closedir(d);
     if (manifest && IsFlowsiftOutput(dir)) {
       out_.skipped_outputs.push_back(dir);
-      return;
+      return true;
     }
     if (error != 0) out_.errors.push_back(ErrnoError(dir, kDirError, error));
     for (std::string& file : files) found->push_back(std::move(file));
     for (const std::string& sub : subdirs) Walk(sub, found);
+    return true;
   }
 
   const DiscoverOptions& options_;
@@ -233,16 +240,10 @@ bool IsInputName(std::string_view name) {
          EndsWith(name, ".txt");
 }
 
-bool IsFlowsiftOutput(const std::string& dir) {
-  const int fd = open((dir + "/manifest.json").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char head[256];
-  const ssize_t n = read(fd, head, sizeof head);
-  close(fd);
-  if (n <= 0) return false;
-  // `"tool": "flowsift"` near the start, as run and merge write it (dump(2): the first key) or
-  // as jq or a minifier leaves it, without parsing the whole file.
-  const std::string_view text(head, static_cast<size_t>(n));
+namespace {
+
+// True when `text` has the key "tool" with the value "flowsift", however spaced.
+bool HasFlowsiftTool(std::string_view text) {
   for (size_t at = text.find("\"tool\""); at != std::string_view::npos;
        at = text.find("\"tool\"", at + 1)) {
     size_t i = at + 6;
@@ -259,6 +260,28 @@ bool IsFlowsiftOutput(const std::string& dir) {
     if (text.substr(i, 10) == "\"flowsift\"") return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool IsFlowsiftOutput(const std::string& dir) {
+  const int fd = open((dir + "/manifest.json").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  // run and merge write "tool" first; a manifest whose keys jq sorted has it near the end, so
+  // the rest is read when the start does not say (at most 64 MiB: 20,000 inputs make 13 MB).
+  std::string text(4096, '\0');
+  ssize_t n = read(fd, text.data(), text.size());
+  bool found = n > 0 && HasFlowsiftTool(std::string_view(text.data(), static_cast<size_t>(n)));
+  if (!found && n == static_cast<ssize_t>(text.size())) {
+    text.resize(static_cast<size_t>(n));
+    char buf[64 * 1024];
+    while (text.size() < (64u << 20) && (n = read(fd, buf, sizeof buf)) > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+    found = HasFlowsiftTool(text);
+  }
+  close(fd);
+  return found;
 }
 
 Discovery DiscoverInputs(const DiscoverOptions& options) { return Lister(options).Run(); }

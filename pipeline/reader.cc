@@ -430,6 +430,18 @@ Compression CompressionOf(const uint8_t* p, size_t n) {
   return Compression::kNone;
 }
 
+// `name` as one word of a POSIX shell command: as it is when it holds only characters no
+// shell treats specially, else in single quotes (a quote in it as '\\'').
+std::string ShellQuote(const std::string& name) {
+  if (!name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789._/-+:=,@%") == std::string::npos) {
+    return name;
+  }
+  std::string out = "'";
+  for (const char c : name) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 // The formats a flow-log object may come in that flowsift does not read, by their magic bytes,
 // with what turns each into text: read as text, they were an "ok" file of binary bad lines and
 // no records. Null for anything else.
@@ -443,7 +455,7 @@ const OtherFormat* OtherFormatOf(const uint8_t* p, size_t n) {
   static constexpr OtherFormat kXz{"xz", "xzcat", nullptr};
   static constexpr OtherFormat kLz4{"lz4", "lz4cat", nullptr};
   static constexpr OtherFormat kZip{"a zip archive", nullptr,
-                                    "extract it first (unzip -p FILE | flowsift run - ...)"};
+                                    "extract its files (unzip) and run on them"};
   static constexpr OtherFormat kZlib{
       "zlib (deflate without gzip's header)",
       "python3 -c 'import sys,zlib; sys.stdout.buffer.write(zlib.decompress("
@@ -453,8 +465,11 @@ const OtherFormat* OtherFormatOf(const uint8_t* p, size_t n) {
       "Parquet (flow logs delivered with the parquet file format)", nullptr,
       "convert it to space-separated text with a header line first (log-format field names, "
       "'-' for nulls), or have the flow log deliver plain-text"};
+  // bzip2: "BZh", the block size digit, then a block's magic (pi) or the end of an empty
+  // stream's (sqrt pi).
   if (n >= 10 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9' &&
-      std::memcmp(p + 4, "\x31\x41\x59\x26\x53\x59", 6) == 0) {
+      (std::memcmp(p + 4, "\x31\x41\x59\x26\x53\x59", 6) == 0 ||
+       std::memcmp(p + 4, "\x17\x72\x45\x38\x50\x90", 6) == 0)) {
     return &kBzip2;
   }
   if (n >= 6 && std::memcmp(p,
@@ -464,15 +479,14 @@ const OtherFormat* OtherFormatOf(const uint8_t* p, size_t n) {
     return &kXz;
   if (n >= 4 && std::memcmp(p, "\x04\x22\x4D\x18", 4) == 0) return &kLz4;
   if (n >= 4 && std::memcmp(p, "PK\x03\x04", 4) == 0) return &kZip;
-  if (n >= 4 && std::memcmp(p, "PAR1", 4) == 0) return &kParquet;
-  // zlib: CMF 0x78 (deflate, 32 KiB window) and a FLG byte that makes CMF*256+FLG a multiple
-  // of 31, without a preset dictionary; the usual levels' 01, 5E, 9C, DA. '^' (5E) is
-  // printable, so "x^" must be followed by a byte no text line has.
-  if (n >= 3 && p[0] == 0x78 &&
-      (p[1] == 0x01 || p[1] == 0x9C || p[1] == 0xDA ||
-       (p[1] == 0x5E && (p[2] < 0x20 || p[2] >= 0x7F) && p[2] != '\t'))) {
-    return &kZlib;
+  // Parquet: "PAR1", then the first page's Thrift header, whose first byte is a field header
+  // no text has (0x15 in practice): "PAR1-cluster ..." is text.
+  if (n >= 5 && std::memcmp(p, "PAR1", 4) == 0 && (p[4] < 0x20 || p[4] >= 0x7F)) {
+    return &kParquet;
   }
+  // zlib: CMF 0x78 (deflate, 32 KiB window) and the FLG byte of the usual levels without a
+  // preset dictionary: 01 (fastest), 9C (default), DA (best); not 5E ('^': "x^" is text).
+  if (n >= 2 && p[0] == 0x78 && (p[1] == 0x01 || p[1] == 0x9C || p[1] == 0xDA)) return &kZlib;
   return nullptr;
 }
 
@@ -842,19 +856,27 @@ class FileReader::Impl {
     if (const OtherFormat* other = OtherFormatOf(window_ + begin_, len_ - begin_)) {
       std::string remedy;
       if (other->filter != nullptr) {
-        // Through the outer decompressor first when it is inside one (bzip2 in gzip).
-        remedy =
-            "`" +
-            (outcome_.compression == Compression::kNone
-                 ? std::string(other->filter) + " < " + Name()
-                 : std::string(outcome_.compression == Compression::kGzip ? "zcat " : "zstdcat ") +
-                       Name() + " | " + other->filter) +
-            " | flowsift run - ...`";
-      } else {
-        remedy = other->advice;
-        if (const size_t at = remedy.find("FILE"); at != std::string::npos) {
-          remedy.replace(at, 4, Name());
+        // Through the outer decompressor first when it is inside one (bzip2 in gzip); from
+        // stdin, the same stream through the filter.
+        const char* outer = outcome_.compression == Compression::kGzip   ? "zcat"
+                            : outcome_.compression == Compression::kZstd ? "zstdcat"
+                                                                         : nullptr;
+        std::string command;
+        if (file_.path == "-") {
+          command =
+              std::string("... | ") + (outer ? std::string(outer) + " | " : "") + other->filter;
+        } else if (outer == nullptr) {
+          command = std::string(other->filter) + " < " + ShellQuote(Name());
+        } else {
+          command = std::string(outer) + " < " + ShellQuote(Name()) + " | " + other->filter;
         }
+        remedy = "`" + command + " | flowsift run - ...`";
+      } else {
+        remedy = outcome_.compression == Compression::kNone
+                     ? other->advice
+                     : std::string("decompress it (") +
+                           (outcome_.compression == Compression::kGzip ? "zcat" : "zstdcat") +
+                           "), then " + other->advice;
       }
       Fail(FileStatus::kUnreadable,
            std::string(outcome_.compression != Compression::kNone ? "its decompressed data is "

@@ -328,25 +328,19 @@ std::string WhyNotReplaceable(const fs::path& out) {
            "manifest.json): choose another -o";
   }
   if (fs::is_empty(out, ec)) return {};
-  // --force deletes OUT whole: a manifest.json of another tool (an S3 inventory's, a package's)
-  // or a file flowsift did not write next to its own (logs copied in, `run out -o out`) is not
-  // deleted with it.
+  // A manifest.json of another tool (an S3 inventory's, a package's) is not an output, and
+  // --force would have deleted that directory's files.
   if (!IsFlowsiftOutput(out.string())) {
     return out.string() +
            " holds no manifest.json of flowsift: it is not an earlier output, and --force "
            "replaces only those (it would delete what is there): choose another -o";
   }
-  for (const fs::directory_entry& e : fs::directory_iterator(out, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name != kManifestFile && name != kWindowsFile && name != kTalkersFile &&
-        name != kExposureFile && name != kFindingsFile && name != kStateFile) {
-      return out.string() + " holds " + name +
-             ", which flowsift did not write: --force replaces an earlier output whole and "
-             "would delete it; move it out, or choose another -o";
-    }
-  }
-  if (ec) return "cannot list " + out.string() + ": " + ec.message() + ": choose another -o";
   return {};
+}
+
+bool IsOwnOutputFile(std::string_view name) {
+  return name == kManifestFile || name == kWindowsFile || name == kTalkersFile ||
+         name == kExposureFile || name == kFindingsFile || name == kStateFile;
 }
 
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
@@ -378,7 +372,24 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
   }
   lock.unlock();
   DropTemporary(tmp);
-  if (!old.empty()) fs::remove_all(old, ec);
+  if (old.empty()) return true;
+  // What flowsift did not write goes into the new OUT: a --stats-json file or an export put in
+  // OUT, logs copied there. Interrupted here, the rest is still in OUT.old-PID, never deleted.
+  std::vector<fs::path> others;
+  for (const fs::directory_entry& e : fs::directory_iterator(old, ec)) {
+    if (!IsOwnOutputFile(e.path().filename().string())) others.push_back(e.path().filename());
+  }
+  bool kept_all = !ec;
+  for (const fs::path& name : others) {
+    std::error_code move_ec;
+    if (fs::exists(fs::symlink_status(out / name, move_ec))) {  // never replaced
+      kept_all = false;
+      continue;
+    }
+    fs::rename(old / name, out / name, move_ec);
+    if (move_ec) kept_all = false;
+  }
+  if (kept_all) fs::remove_all(old, ec);
   return true;
 }
 
@@ -537,6 +548,19 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
                    {"threads", opt.threads},         {"totals", manifest["totals"]},
                    {"timings", manifest["timings"]}, {"throughput", manifest["throughput"]}}
           .dump(2);
+  // Not one input could be read (all missing, unreadable or corrupt; a directory without logs):
+  // an existing OUT is kept, as merge keeps it when no part can be read, instead of being
+  // replaced by an empty summary of the failures. A new OUT is written: its manifest says what
+  // failed.
+  bool read_any = false;
+  for (const FileReport& f : r.graph.files) read_any |= !IsFailure(f.outcome.status);
+  if (!read_any && !r.failures.empty() && fs::exists(fs::symlink_status(out, ec))) {
+    fs::remove_all(tmp, ec);
+    DropTemporary(tmp);
+    r.exit_code = 1;
+    r.error = "none of the inputs could be read: " + out.string() + " is kept as it was";
+    return r;
+  }
   if (!written || !WriteTextFile(tmp / "manifest.json", r.manifest_json, &error) ||
       (opt.partial && !WritePartialState((tmp / kStateFile).string(), opt, r, &error)) ||
       !PublishOutput(tmp, out, opt.force, &error)) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/detect.h"
@@ -94,14 +95,20 @@ RunResult Run(const RunOptions& options, Progress* progress);
 // is atomic); false with *error.
 [[nodiscard]] bool MakeSiblingTempDir(const std::filesystem::path& out, std::filesystem::path* tmp,
                                       std::string* error);
+// True for the names of the files run, merge and demo write into OUT (the four tables,
+// manifest.json, state.bin.zst): what --force replaces. Anything else in OUT is kept.
+bool IsOwnOutputFile(std::string_view name);
 // Empty when `out` may be replaced with --force: it does not exist, or it is a directory that
-// is empty or holds a manifest.json (an earlier output of run or merge). Otherwise why not,
-// naming `out`: --force must not delete a log file or a directory of logs given by mistake
-// (`run logs -o logs --force` replaced the logs with their summary).
+// is empty or holds flowsift's manifest.json (an earlier output of run, merge or demo).
+// Otherwise why not, naming `out`: --force must not take a log file, a directory of logs or
+// another tool's directory for an output (`run logs -o logs --force` replaced the logs with
+// their summary).
 std::string WhyNotReplaceable(const std::filesystem::path& out);
 // Replaces the directory `out` by `tmp` with renames only, so a reader sees the old OUT or the
-// new one; an existing `out` only when `force` and WhyNotReplaceable says nothing. False with
-// *error (and `out` unchanged).
+// new one; an existing `out` only when `force` and WhyNotReplaceable says nothing. What the
+// old `out` held besides flowsift's own files (a --stats-json file, an export, logs put there)
+// is then moved into the new one, never deleted; one that cannot be moved stays in
+// `out`.old-PID. False with *error (and `out` unchanged).
 [[nodiscard]] bool PublishOutput(const std::filesystem::path& tmp, const std::filesystem::path& out,
                                  bool force, std::string* error);
 

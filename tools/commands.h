@@ -139,6 +139,12 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text);
 // asked, with a note on stderr (the extra threads take turns on the CPUs and add memory).
 unsigned ThreadsFor(unsigned requested);
 
+// -o of run, merge and demo as the pipeline takes it: trailing '/' removed ("out/" made the
+// temporary directory inside OUT, where its rename could not go). Throws CLI::ValidationError
+// for a directory that holds the current one ("." "..", "/"): OUT is replaced by a rename,
+// which a process inside it cannot survive.
+std::string OutDirArg(const std::string& text);
+
 // "500M" -> 524288000; accepts K, M, G, T (powers of 1024) and plain byte counts.
 // Throws CLI::ValidationError on anything else.
 uint64_t ParseSize(const std::string& text);

@@ -41,7 +41,7 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
   cmd->add_option("-o,--out", f.out_dir,
                   "Where to write the outputs (default: a temporary directory)");
   cmd->add_flag("--force", f.force,
-                "Replace -o if it exists (only an earlier output: a directory with a "
+                "Replace -o if it exists (only an earlier output: a directory with flowsift's "
                 "manifest.json, or an empty one)");
   cmd->add_option("--bytes", f.bytes, "Size of the sample (uncompressed)")
       ->transform([](const std::string& s) { return std::to_string(ParseSize(s)); })
@@ -57,13 +57,14 @@ int RunDemo(const DemoFlags& f) {
   const unsigned threads = ThreadsFor(f.threads);
   // -o is checked as `run` checks it, before minutes of generating: it never deletes what is not
   // an earlier output, and replaces one only with --force.
-  if (!f.out_dir.empty()) {
-    if (const std::string why = WhyNotReplaceable(f.out_dir); !why.empty()) {
+  const std::string out_arg = f.out_dir.empty() ? std::string() : OutDirArg(f.out_dir);
+  if (!out_arg.empty()) {
+    if (const std::string why = WhyNotReplaceable(out_arg); !why.empty()) {
       throw CLI::ValidationError("--out", why);
     }
     std::error_code ec;
-    if (fs::exists(fs::symlink_status(f.out_dir, ec)) && !f.force) {
-      throw CLI::ValidationError("--out", f.out_dir + " exists; use --force to replace it");
+    if (fs::exists(fs::symlink_status(out_arg, ec)) && !f.force) {
+      throw CLI::ValidationError("--out", out_arg + " exists; use --force to replace it");
     }
   }
   std::string base_tmpl = (fs::temp_directory_path() / "flowsift-demo-XXXXXX").string();
@@ -71,7 +72,7 @@ int RunDemo(const DemoFlags& f) {
     throw std::runtime_error("cannot create a temporary directory");
   const fs::path base = base_tmpl;
   const fs::path data = base / "logs";
-  const fs::path out = f.out_dir.empty() ? base / "out" : fs::path(f.out_dir);
+  const fs::path out = out_arg.empty() ? base / "out" : fs::path(out_arg);
 
   // 1. Generate: S3 layout, gzip, every attack kind, benign look-alikes.
   const auto t0 = std::chrono::steady_clock::now();

@@ -18,6 +18,7 @@
 #include <regex>
 #include <string>
 
+#include "pipeline/run.h"
 #include "pipeline/summary.h"
 #include "pipeline/tables.h"
 #include "pipeline/temporaries.h"
@@ -260,14 +261,15 @@ int RunExport(const ExportFlags& f) {
   }
 
   // A file of OUT itself (its windows.csv.zst, its manifest) is never replaced by the export
-  // of it: that destroyed the summary it was reading.
+  // of it, also not through a link to it: that destroyed the summary it was reading. Another
+  // file in OUT (an earlier export) is written as anywhere else.
   if (!f.output.empty() && f.output != "-") {
-    const std::filesystem::path target(f.output);
-    const std::filesystem::path parent =
-        target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     std::error_code ec;
-    if (std::filesystem::exists(target, ec) && std::filesystem::equivalent(parent, f.out_dir, ec)) {
-      throw CLI::ValidationError("-o", f.output + " is a file of " + f.out_dir +
+    const std::filesystem::path target = std::filesystem::weakly_canonical(f.output, ec);
+    if (!ec && IsOwnOutputFile(target.filename().string()) &&
+        std::filesystem::equivalent(target.parent_path(), f.out_dir, ec)) {
+      throw CLI::ValidationError("-o", f.output + " is " + target.filename().string() + " of " +
+                                           f.out_dir +
                                            ", the summary being exported: write the export "
                                            "elsewhere (e.g. -o events.ndjson.zst)");
     }

@@ -35,7 +35,8 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
                   "Read part paths from FILE, one per line (- for stdin)");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();
   cmd->add_flag("--force", f.force,
-                "Replace OUT if it exists and is an earlier output (has manifest.json) or empty");
+                "Replace OUT if it exists and is an earlier output (flowsift's manifest.json) or\n"
+                "empty; files in it that flowsift did not write are moved into the new OUT");
   return cmd;
 }
 
@@ -55,13 +56,14 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
     std::istream& in = f.parts_from == "-" ? std::cin : file;
     for (std::string line; std::getline(in, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) opt.parts.push_back(line);
+      // A line of blanks alone is a blank line, as in run's --files-from.
+      if (line.find_first_not_of(" \t") != std::string::npos) opt.parts.push_back(line);
     }
   }
   if (opt.parts.empty()) {
     throw CLI::ValidationError("merge", "no parts: give part directories or --parts-from");
   }
-  opt.out_dir = f.out_dir;
+  opt.out_dir = OutDirArg(f.out_dir);
   opt.force = f.force;
   opt.version = FLOWSIFT_VERSION;
   opt.options_text = command_line;

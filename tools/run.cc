@@ -257,6 +257,28 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
   return {0, 1};
 }
 
+std::string OutDirArg(const std::string& text) {
+  std::string out = text;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(out, ec).lexically_normal();
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  if (!ec) {
+    // abs is cwd or one of its ancestors: every component of abs begins cwd.
+    auto a = abs.begin(), c = cwd.begin();
+    for (; a != abs.end() && c != cwd.end() && *a == *c; ++a, ++c) {
+    }
+    if (a == abs.end() || (std::next(a) == abs.end() && a->empty())) {
+      throw CLI::ValidationError(
+          "--out", text +
+                       " is the current directory or one above it, which a run cannot "
+                       "replace (the new OUT is renamed into its place): run from outside "
+                       "it, or give another -o");
+    }
+  }
+  return out;
+}
+
 CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   CLI::App* cmd = app.add_subcommand(
       "run",
@@ -276,7 +298,8 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
                   "Read input paths from FILE, one per line (- = stdin)");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically; required)");
   cmd->add_flag("--force", f.force,
-                "Replace OUT if it exists and is an earlier output (has manifest.json) or empty");
+                "Replace OUT if it exists and is an earlier output (flowsift's manifest.json) or\n"
+                "empty; files in it that flowsift did not write are moved into the new OUT");
   cmd->add_option("-w,--window", f.window, "Window: 60, 300, 600, 3600 seconds or 1m, 5m, 10m, 1h")
       ->capture_default_str();
   cmd->add_option("-j,--threads", f.threads,
@@ -346,7 +369,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (opt.inputs.empty() && opt.files_from.empty()) {
     throw CLI::ValidationError("run", "no inputs: give files or directories, or --files-from");
   }
-  opt.out_dir = f.out_dir;
+  opt.out_dir = OutDirArg(f.out_dir);
   opt.force = f.force;
   opt.window = ParseWindow(f.window);
   opt.threads = ThreadsFor(f.threads);
@@ -435,6 +458,10 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   for (const std::string& failure : r.failures) {
     fmt::print(stderr, "flowsift: {}\n", Printable(failure));
   }
+  if (!r.error.empty()) {  // nothing written (exit 1): every input failed, OUT kept
+    fmt::print(stderr, "flowsift: {}\n", Printable(r.error));
+    return r.exit_code;
+  }
   fmt::print(stderr,
              "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
              "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
@@ -444,15 +471,27 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
              opt.simd_target, opt.out_dir);
   // A file none of whose lines was a record is most often one of another format without its
   // header line (a v5 export, a custom --log-format): each line is bad alike. Say what to try.
+  // Binary or other garbage (control characters, bad UTF-8) is not a question of format.
   size_t all_bad = 0;
   for (const FileReport& file : r.graph.files) {
     if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
+    const uint64_t field_counts =
+        file.bad_by_reason[static_cast<size_t>(LineError::kTooFewFields)] +
+        file.bad_by_reason[static_cast<size_t>(LineError::kTooManyFields)];
+    if (field_counts * 2 < file.bad_lines) continue;
     if (++all_bad > 3) continue;
-    fmt::print(stderr,
-               "flowsift: note: no line of {} is a record ({} bad): a file without its header "
-               "line must have the --format of its fields (--format v5, or its log format's "
-               "field list, docs/input.md)\n",
-               Printable(file.outcome.path), file.bad_lines);
+    if (f.format.empty()) {
+      fmt::print(stderr,
+                 "flowsift: note: no line of {} is a record ({} bad): a file without its header "
+                 "line must have the --format of its fields (--format v5, or its log format's "
+                 "field list, docs/input.md)\n",
+                 Printable(file.outcome.path), file.bad_lines);
+    } else {
+      fmt::print(stderr,
+                 "flowsift: note: no line of {} is a record ({} bad): its fields are not those "
+                 "of --format {}; give the format its flow log was created with\n",
+                 Printable(file.outcome.path), file.bad_lines, Printable(f.format));
+    }
   }
   if (all_bad > 3) {
     fmt::print(stderr, "flowsift: note: ... and {} more files without a record\n", all_bad - 3);

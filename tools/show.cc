@@ -406,7 +406,9 @@ std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowS
     ++n;
   }
   sink.Finish(more);
-  return more ? std::string() : source.error();
+  // Rows skipped among those read count even when the limit stopped the copy; what was never
+  // read is not looked at.
+  return source.error();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -110,13 +110,18 @@ TEST_F(InputTest, FlowsiftOutputsAreSkipped) {
   EXPECT_TRUE(IsFlowsiftOutput(Path("min")));
   Touch("quoted/manifest.json", "{\"note\": \"tool\", \"tool\": \"other\", \"x\": \"flowsift\"}");
   EXPECT_FALSE(IsFlowsiftOutput(Path("quoted")));
+  // Keys sorted (jq -S): "tool" after a long "inputs".
+  Touch("sorted/manifest.json",
+        "{\n  \"inputs\": [\"" + std::string(20000, 'a') + "\"],\n  \"tool\": \"flowsift\"\n}\n");
+  EXPECT_TRUE(IsFlowsiftOutput(Path("sorted")));
   // Named alone, it yields nothing, which is an error that says why.
   const Discovery alone = DiscoverInputs({.inputs = {Path("logs/summary")}});
   EXPECT_TRUE(alone.files.empty());
   ASSERT_EQ(alone.errors.size(), 1u);
   EXPECT_EQ(alone.errors[0].path, Path("logs/summary"));
   EXPECT_EQ(alone.errors[0].error, ENOENT);
-  EXPECT_NE(alone.errors[0].reason.find("flowsift outputs only"), std::string::npos);
+  EXPECT_NE(alone.errors[0].reason.find("it is a flowsift output"), std::string::npos)
+      << alone.errors[0].reason;
 }
 
 // A directory argument under which nothing is taken is an error in its place (a job pointed at
@@ -135,6 +140,22 @@ TEST_F(InputTest, DirectoryWithoutInputsIsAnError) {
     EXPECT_EQ(e.error, ENOENT);
     EXPECT_NE(e.reason.find("no flow-log files in it"), std::string::npos) << e.reason;
   }
+}
+
+// A directory named again (inside one named before, by another spelling, through a link) adds
+// nothing and is no error: the check for a directory without logs took it for an empty one.
+TEST_F(InputTest, DirectoriesNamedAgainAreNoError) {
+  Touch("logs/a.log");
+  Touch("logs/sub/b.log");
+  fs::create_directory_symlink(Path("logs"), Path("link"));
+  const Discovery d = DiscoverInputs(
+      {.inputs = {Path("logs"), Path("logs/sub"), Path("logs") + "/./", Path("link")}});
+  EXPECT_TRUE(d.errors.empty()) << d.errors[0].path << ": " << d.errors[0].reason;
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("logs/a.log"), Path("logs/sub/b.log")}));
+  const Discovery inner_first = DiscoverInputs({.inputs = {Path("logs/sub"), Path("logs")}});
+  EXPECT_TRUE(inner_first.errors.empty());
+  EXPECT_EQ(Paths(inner_first),
+            (std::vector<std::string>{Path("logs/sub/b.log"), Path("logs/a.log")}));
 }
 
 TEST_F(InputTest, DuplicatesAreListedOnce) {

@@ -563,17 +563,18 @@ TEST_F(ReaderTest, OtherCompressionsAndFormatsFailSayingWhatToDo) {
   const std::string zlib = std::string("\x78\x9C") + std::string(40, '\x03');
   const struct {
     std::string name, bytes, says;
-  } cases[] = {{"b.log", bzip2, "it is bzip2, which flowsift does not read: `bzcat < "},
-               {"b.log.gz", Gzip(bzip2),
-                "its decompressed data is bzip2, which flowsift does not "
-                "read: `zcat "},
-               {"x.log", xz, "it is xz, which flowsift does not read: `xzcat < "},
-               {"l.log", std::string("\x04\x22\x4D\x18", 4) + "xxxx", "it is lz4"},
-               {"z.log", zlib, "it is zlib"},
-               {"a.zip", "PK\x03\x04rest",
-                "it is a zip archive, which flowsift does not read: "
-                "extract it first (unzip -p "},
-               {"f.parquet", "PAR1rest", "it is Parquet"}};
+  } cases[] = {
+      {"b.log", bzip2, "it is bzip2, which flowsift does not read: `bzcat < "},
+      {"b.log.gz", Gzip(bzip2),
+       "its decompressed data is bzip2, which flowsift does not "
+       "read: `zcat "},
+      {"x.log", xz, "it is xz, which flowsift does not read: `xzcat < "},
+      {"l.log", std::string("\x04\x22\x4D\x18", 4) + "xxxx", "it is lz4"},
+      {"z.log", zlib, "it is zlib"},
+      {"a.zip", "PK\x03\x04rest",
+       "it is a zip archive, which flowsift does not read: extract its files (unzip)"},
+      {"f.parquet", std::string("PAR1\x15\x04rest", 10), "it is Parquet"},
+      {"empty.bz2", std::string("BZh9\x17\x72\x45\x38\x50\x90\0\0\0\0", 14), "it is bzip2"}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     const std::string path = Write(c.name, c.bytes);
@@ -583,9 +584,17 @@ TEST_F(ReaderTest, OtherCompressionsAndFormatsFailSayingWhatToDo) {
     EXPECT_NE(r.outcome.message.find(path), std::string::npos) << r.outcome.message;
     EXPECT_EQ(r.BadCount(), 0u);
   }
+  // A name a shell would split or expand is quoted in the command.
+  const std::string odd = Write("my file's.log", bzip2);
+  const ReadResult quoted = ReadAll(File(odd));
+  const std::string dir = odd.substr(0, odd.size() - 13);
+  EXPECT_NE(quoted.outcome.message.find("`bzcat < '" + dir + "my file'\\''s.log' | flowsift run"),
+            std::string::npos)
+      << quoted.outcome.message;
   // Lines that begin like those magic bytes but are text.
-  for (const std::string& text : {std::string("BZh9 is not a header\n"), std::string("x^2\n"),
-                                  std::string("PAR\n"), std::string("PK stands for\n")}) {
+  for (const std::string& text :
+       {std::string("BZh9 is not a header\n"), std::string("x^2\n"), std::string("x^\n"),
+        std::string("PAR\n"), std::string("PAR1-cluster 2 3\n"), std::string("PK stands for\n")}) {
     const ReadResult r = ReadAll(File(Write("t.log", text)));
     EXPECT_NE(r.outcome.status, FileStatus::kUnreadable) << text << r.outcome.message;
   }

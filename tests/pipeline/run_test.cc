@@ -445,9 +445,7 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
   }
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "old.txt"));
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "in" / "f0.log"));
-  // Nor one whose manifest.json is another tool's, nor an output with a file flowsift did not
-  // write (logs copied into it, or `run out -o out --force`: its own input): --force deleted
-  // them with it.
+  // Nor one whose manifest.json is another tool's: --force deleted that directory's files.
   WriteFile(tmp.path() / "out" / "manifest.json", "{\"sourceBucket\": \"logs\"}");
   opt.out_dir = tmp / "out";
   r = flowsift::Run(opt, nullptr);
@@ -458,14 +456,20 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
   opt.out_dir = tmp / "out";
   r = flowsift::Run(opt, nullptr);  // OUT does not exist: written
   ASSERT_EQ(r.exit_code, 0) << r.error;
+  // An earlier output is replaced, and what flowsift did not write in it (logs copied there, a
+  // --stats-json file, an export, a directory) is moved into the new one, never deleted.
   WriteFile(tmp.path() / "out" / "kept.log", "logs");
+  WriteFile(tmp.path() / "out" / "sub" / "deep.log", "deep");
+  const std::string old_windows = ReadFile(tmp.path() / "out" / "windows.csv.zst");
+  WriteFile(tmp.path() / "out" / "windows.csv.zst", "stale");
   r = flowsift::Run(opt, nullptr);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.error.find("holds kept.log, which flowsift did not write"), std::string::npos)
-      << r.error;
+  EXPECT_EQ(r.exit_code, 0) << r.error;
   EXPECT_EQ(ReadFile(tmp.path() / "out" / "kept.log"), "logs");
-  // An earlier output is replaced, and so is an empty directory.
-  std::filesystem::remove(tmp.path() / "out" / "kept.log");
+  EXPECT_EQ(ReadFile(tmp.path() / "out" / "sub" / "deep.log"), "deep");
+  EXPECT_EQ(ReadFile(tmp.path() / "out" / "windows.csv.zst"), old_windows);  // its own: new
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path())) {
+    EXPECT_EQ(e.path().filename().string().find("out.old-"), std::string::npos) << e.path();
+  }
   r = flowsift::Run(opt, nullptr);
   EXPECT_EQ(r.exit_code, 0) << r.error;
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out" / "manifest.json"));
@@ -483,6 +487,36 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
 
 // An OUT whose parent cannot be made names the parent and why (no permission, a file in the
 // way), not mkdtemp's consequent "No such file or directory".
+// When not one input can be read, an existing OUT is kept (as merge keeps it when no part can
+// be read), not replaced by an empty summary of the failures; a new OUT is written, its
+// manifest naming them.
+TEST(Run, AnExistingOutIsKeptWhenNoInputCanBeRead) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 2);
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "out";
+  opt.force = true;
+  ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  const std::string manifest = ReadFile(tmp.path() / "out" / "manifest.json");
+  std::filesystem::create_directories(tmp.path() / "empty");
+  for (const std::string& input : {tmp / "missing.log", tmp / "empty"}) {
+    opt.inputs = {input};
+    const RunResult r = flowsift::Run(opt, nullptr);
+    EXPECT_EQ(r.exit_code, 1) << input;
+    EXPECT_NE(r.error.find("none of the inputs could be read: " + tmp / "out" + " is kept"),
+              std::string::npos)
+        << r.error;
+    EXPECT_EQ(ReadFile(tmp.path() / "out" / "manifest.json"), manifest) << input;
+  }
+  opt.out_dir = tmp / "new";
+  const RunResult r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_NE(ReadFile(tmp.path() / "new" / "manifest.json").find("no flow-log files in it"),
+            std::string::npos);
+}
+
 TEST(Run, AnOutWhoseParentCannotBeMadeSaysWhy) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "in", 1);

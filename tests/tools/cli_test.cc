@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/run.h"
 #include "tests/test_util.h"
 #include "tools/progress.h"
 
@@ -660,6 +661,33 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   r = RunCli(run + " --format v5");
   EXPECT_THAT(r.out, HasSubstr("500 records, 0 bad lines"));
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
+  r = RunCli(run + " --format v3");  // a format given, and not the file's
+  EXPECT_THAT(r.out, HasSubstr("its fields are not those of --format v3"));
+  // Binary garbage is not a question of format.
+  std::ofstream(dir_ / "junk.log") << std::string("\x01\x02\x03\n\x04\x05\n");
+  r = RunCli("run " + (dir_ / "junk.log").string() + " --no-progress --force -o " +
+             (dir_ / "o").string());
+  EXPECT_THAT(r.out, Not(HasSubstr("note:")));
+}
+
+// -o with a trailing '/' is the directory itself ("out/" made the temporary directory inside
+// OUT, and the run failed at the end with exit 3); the current directory, or one above it,
+// cannot be replaced by a rename and is refused before the run.
+TEST_F(Cli, OutputDirectoryArguments) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);
+  const std::string run = "run " + (dir_ / "in").string() + " --no-progress --force -o ";
+  Result r = RunCli(run + (dir_ / "out").string() + "/");
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = RunCli(run + (dir_ / "out").string() + "//");  // replaced: no temporary inside it
+  EXPECT_EQ(r.code, 0) << r.out;
+  for (const auto& e : fs::directory_iterator(dir_ / "out")) {
+    EXPECT_TRUE(flowsift::IsOwnOutputFile(e.path().filename().string())) << e.path();
+  }
+  for (const char* out : {".", "..", "./", "/"}) {
+    r = RunCli(run + out, "cd " + (dir_ / "out").string() + " && ");
+    EXPECT_EQ(r.code, 2) << out << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("is the current directory or one above it")) << out;
+  }
 }
 
 // --parts-from - reads the list from stdin, as run's --files-from - does.
@@ -672,7 +700,7 @@ TEST_F(Cli, MergeReadsThePartListFromStdin) {
               0);
   }
   const Result r = RunCli("merge --parts-from - -o " + (dir_ / "m").string(),
-                          "ls -d " + (dir_ / "parts").string() + "/* | ");
+                          "(ls -d " + (dir_ / "parts").string() + "/*; echo '  ') | ");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("merged 2 of 2 parts (0 failed), 4000 records"));
   EXPECT_EQ(

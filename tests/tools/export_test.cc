@@ -550,14 +550,17 @@ TEST_F(ExportTest, UsageErrorsExitTwo) {
 TEST_F(ExportTest, RefusesToOverwriteAFileOfTheSummary) {
   const fs::path out = CopyOfSmall("self");
   const std::string before = ReadFile(out / "windows.csv.zst");
+  fs::create_symlink(out / "windows.csv.zst", *dir_ / "w.lnk");  // through a link too
   for (const char* target :
-       {"self/windows.csv.zst", "self/./manifest.json", "./self/windows.csv.zst"}) {
+       {"self/windows.csv.zst", "self/./manifest.json", "./self/windows.csv.zst", "w.lnk",
+        "self/../self/findings.jsonl.zst"}) {
     const Result r = Export(*dir_, std::string("self --as ocsf -o ") + target);
     EXPECT_EQ(r.code, 2) << target;
     EXPECT_THAT(r.err, HasSubstr("the summary being exported")) << target;
   }
   EXPECT_EQ(ReadFile(out / "windows.csv.zst"), before);
-  // A new file inside it is not one of its tables: written.
+  // Another file inside it is not one of its tables: written, and written again.
+  EXPECT_EQ(Export(*dir_, "self --as ocsf -o self/events.ndjson").code, 0);
   EXPECT_EQ(Export(*dir_, "self --as ocsf -o self/events.ndjson").code, 0);
   EXPECT_TRUE(fs::exists(out / "events.ndjson"));
 }

@@ -304,6 +304,10 @@ TEST_F(ShowTest, ABadRowIsSkippedAndTheOverviewStillPrinted) {
   EXPECT_EQ(static_cast<size_t>(std::count(r.out.begin(), r.out.end(), '\n')), 1 + rows + 1);
   EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst:3: 5 fields, the header has 17 (skipped)"));
   EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: 1 unreadable row skipped"));
+  // The same with a limit the copy stops at (the terminal view's default of 50 rows).
+  r = Show("--table windows --limit 5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: 1 unreadable row skipped"));
   r = Show("");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.out, HasSubstr("busiest windows by bytes"));
