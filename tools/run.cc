@@ -291,8 +291,9 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
       "  flowsift run --print-config > detect.conf   # edit thresholds, then --config detect.conf\n"
       "  flowsift run day1/ day2/ -o out --window 1h --threads 8\n"
       "  zstd -dc out/windows.csv.zst | head\n\n"
-      "Exit codes: 0 ok; 1 some inputs unreadable or corrupt (the rest is summarised);\n"
-      "2 usage error; 3 outputs could not be written.");
+      "Exit codes: 0 ok; 1 some inputs missing, unreadable or corrupt, or a directory without\n"
+      "flow logs (the rest is summarised; when none can be read, an existing OUT is kept), or a\n"
+      "bad line with --strict; 2 usage error; 3 outputs could not be written.");
   cmd->add_option("inputs", f.inputs, "Files, directories (searched recursively) or - for stdin");
   cmd->add_option("--files-from", f.files_from,
                   "Read input paths from FILE, one per line (- = stdin)");
