@@ -239,6 +239,25 @@ int RunGen(const GenFlags& f) {
   opt.compression = compress == "gz"    ? GenCompression::kGzip
                     : compress == "zst" ? GenCompression::kZstd
                                         : GenCompression::kNone;
+  // The flat layout's names (flows-00000.log ...) could be a user's own files: replaced only
+  // in an earlier output of gen (with its truth.jsonl), where they are gen's. The S3 layouts'
+  // object names carry a hash and never meet a file gen did not write.
+  if (opt.layout == GenLayout::kFlat && !fs::exists(fs::path(f.out_dir) / "truth.jsonl")) {
+    const char* ext = opt.compression == GenCompression::kGzip   ? ".gz"
+                      : opt.compression == GenCompression::kZstd ? ".zst"
+                                                                 : "";
+    for (unsigned i = 0; i < std::max(1u, f.files); ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "flows-%05u.log%s", i, ext);
+      std::error_code ec;
+      if (fs::exists(fs::symlink_status(fs::path(f.out_dir) / name, ec))) {
+        throw CLI::ValidationError(
+            "--out", (fs::path(f.out_dir) / name).string() +
+                         " exists and is not gen's (no truth.jsonl beside it): gen would replace "
+                         "it; generate into a new or empty directory");
+      }
+    }
+  }
   if (opt.layout != GenLayout::kFlat && f.files != 1) {
     throw CLI::ValidationError("--files",
                                "applies to --layout flat only (S3 layouts write one "

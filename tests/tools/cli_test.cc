@@ -611,6 +611,20 @@ TEST_F(Cli, DemoChecksItsOutputAndSizeFirst) {
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
 }
 
+// gen replaces its own flat files (an earlier output, with truth.jsonl), never a user's file
+// of the same name.
+TEST_F(Cli, GenDoesNotReplaceFilesItDidNotWrite) {
+  fs::create_directories(dir_ / "mine");
+  std::ofstream(dir_ / "mine" / "flows-00000.log") << "real logs\n";
+  const Result r = RunCli("gen -o " + (dir_ / "mine").string() + " --records 100");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("flows-00000.log exists and is not gen's"));
+  EXPECT_EQ(ReadFile(dir_ / "mine" / "flows-00000.log"), "real logs\n");
+  const std::string again = "gen -o " + (dir_ / "gen").string() + " --records 100";
+  ASSERT_EQ(RunCli(again).code, 0);
+  EXPECT_EQ(RunCli(again + " --seed 2").code, 0);  // its own: regenerated
+}
+
 // gen says how much more it needs in the unit it was asked in.
 TEST_F(Cli, GenTooSmallForItsAttacksSaysHowMuchInBytes) {
   const std::string out = "gen --attacks all -o " + (dir_ / "g").string();
