@@ -110,14 +110,15 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         reply = false;
       } else if (rejected) {
         // A REJECT is a request (a probe a security group dropped), except the way back of a
-        // connection to a well-known port that a stateless network ACL drops: from that port
-        // to a client's ephemeral one. Counted as a request, it made every server whose
+        // connection to a service port (below 32768: 443, and also 8443 or 5432) that a
+        // stateless network ACL drops: from that port to a client's ephemeral one. Counted
+        // as a request, it made every server whose
         // answers an inbound NACL drops a port scanner of its clients. A scan from a low source
         // port (nmap -g 53) still counts at every port below 32768. Such rows still count for
         // fan-in: a reflection flood (DNS from 53, NTP from 123, to the victim's high ports)
         // that a security group rejects looks the same, and the answers a NACL drops come from
         // the few servers a client talked to, far below fan-in's thousand sources.
-        reply = dropped_answer = p.sport < kWellKnownPorts && p.dport >= kEphemeralPorts;
+        reply = dropped_answer = p.sport < kEphemeralPorts && p.dport >= kEphemeralPorts;
       } else {
         reply = p.sport < p.dport;
       }

@@ -58,6 +58,8 @@ std::string BytesText(uint64_t b) {
   double x = static_cast<double>(b);
   size_t u = 0;
   while (x >= 1024 && u + 1 < std::size(units)) x /= 1024, ++u;
+  // Cut, not rounded: 10 GiB - 1 byte reads "9.9 GiB", under the 10 GiB of severity 4.
+  if (u != 0) x = std::floor(x * 10) / 10;
   char buf[32];
   std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", x, units[u]);
   return buf;
@@ -388,7 +390,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["rejected_flows"] = v.rejected;
     f.evidence["sample_ports"] = PortsJson(failed);
     f.summary = Where(inside) + " " + *f.src + " made failed attempts at " +
-                std::to_string(f.distinct_dst_ports) + " ports of " + *f.dst + " within " +
+                Plural(f.distinct_dst_ports, "port", "ports") + " of " + *f.dst + " within " +
                 DurationText(o.scan_window) + " (threshold " + std::to_string(o.scan_min_ports) +
                 ").";
     out.push_back(std::move(f));
@@ -453,10 +455,18 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     nlohmann::ordered_json sample = nlohmann::ordered_json::array();
     for (const Addr128& a : v.sample) sample.push_back(Text(a));
     f.evidence["sample_dsts"] = std::move(sample);
-    f.summary = Where(inside) + " " + *f.src + " made failed attempts at port " +
-                std::to_string(*f.dst_port) + " of " + std::to_string(dsts) + " hosts within " +
-                DurationText(o.sweep_window) + " (threshold " + std::to_string(o.sweep_min_dsts) +
-                ").";
+    // A sweep of one port over TCP and one over UDP are two findings: the protocol is in the
+    // id (as its scope; TCP's ids are as they were) and in the summary. ICMP has no ports.
+    if (proto != kTcp) f.scope = "protocol " + std::to_string(proto);
+    const std::string what =
+        proto == kTcp   ? "port " + std::to_string(*f.dst_port)
+        : proto == kUdp ? "UDP port " + std::to_string(*f.dst_port)
+        : proto == kIcmp || proto == kIcmp6
+            ? std::string("ICMP (pings)")
+            : "port " + std::to_string(*f.dst_port) + " of protocol " + std::to_string(proto);
+    f.summary = Where(inside) + " " + *f.src + " made failed attempts at " + what + " of " +
+                Plural(dsts, "host", "hosts") + " within " + DurationText(o.sweep_window) +
+                " (threshold " + std::to_string(o.sweep_min_dsts) + ").";
     out.push_back(std::move(f));
   };
   for (const auto& [k, v] : s.sweeps) sweep_finding(k, v);
@@ -559,8 +569,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["sample_dsts"] = std::move(sample);
     f.evidence["sample_ports"] = PortsJson(v.ports);
     f.summary = "external host " + *f.src + " failed " + std::to_string(failures) +
-                " of its first " + std::to_string(decided + 1) +
-                " contacts with internal hosts: a scanner by the threshold random walk "
+                " of its first " + Plural(decided + 1, "contact", "contacts") +
+                " with internal hosts: a scanner by the threshold random walk "
                 "(likelihood ratio " +
                 ShortNumber(Round3(std::exp(llr))) +
                 " >= " + ShortNumber(Round3(o.trw_beta / o.trw_alpha)) + ").";
@@ -598,9 +608,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           relayed_to(k.src, v.activity, k.window, f.window_end, static_cast<uint16_t>(k.port));
       if (r > 0) f.evidence["relayed_bytes"] = r;
     }
-    f.summary = Where(inside) + " " + *f.src + " made " + std::to_string(tries) +
-                " short or failed connections to port " + std::to_string(k.port) + " of " + *f.dst +
-                " within " + DurationText(o.brute_window) + " (threshold " +
+    f.summary = Where(inside) + " " + *f.src + " made " +
+                Plural(tries, "short or failed connection", "short or failed connections") +
+                " to port " + std::to_string(k.port) + " of " + *f.dst + " within " +
+                DurationText(o.brute_window) + " (threshold " +
                 std::to_string(o.brute_min_attempts) + ").";
     out.push_back(std::move(f));
   }
@@ -706,7 +717,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                       Plural(f.distinct_dsts, "external destination", "external destinations") +
                       " within " + DurationText(o.exfil_window) +
                       (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
-                                : " (" + std::to_string(static_cast<uint64_t>(z)) +
+                                : " (" + ShortNumber(std::floor(z * 10) / 10) +
                                       " standard deviations above its own baseline)") +
                       ".";
           out.push_back(std::move(f));
@@ -784,11 +795,14 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.evidence["z"] = Round3(z);
         f.evidence["distinct_sources"] = v.sources.Count();
         f.evidence["sample_ports"] = PortsJson(v.sample_ports);
-        f.summary = "interface " + name + " rejected " + std::to_string(v.flows) + " flows from " +
-                    Plural(v.sources.Count(), "source", "sources") + " within " +
-                    DurationText(o.reject_window) + ", against a mean of " +
-                    std::to_string(static_cast<uint64_t>(std::round(mean))) +
-                    " in its other windows.";
+        f.summary =
+            "interface " + name + " rejected " + Plural(v.flows, "flow", "flows") + " from " +
+            Plural(v.sources.Count(), "source", "sources") + " within " +
+            DurationText(o.reject_window) +
+            (times.size() > 1 ? ", against a mean of " +
+                                    std::to_string(static_cast<uint64_t>(std::round(mean))) +
+                                    " in its other windows."
+                              : ", in its only window with records (no baseline to compare).");
         out.push_back(std::move(f));
       }
     });
@@ -828,8 +842,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
               Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
           f.evidence["packets_per_second"] =
               Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
-          f.summary = std::to_string(count) + " external sources sent " +
-                      std::to_string(h.in_flows) + " flows to " + *f.dst + " within " +
+          f.summary = Plural(count, "external source", "external sources") + " sent " +
+                      Plural(h.in_flows, "flow", "flows") + " to " + *f.dst + " within " +
                       DurationText(o.fanin_window) + " (threshold " +
                       std::to_string(o.fanin_min_sources) + ", median window " +
                       std::to_string(median) + ").";
@@ -906,10 +920,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           std::string ports;
           for (uint16_t p : v.ports) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
           if (v.ports.size() == kSamples) ports += " ...";
-          f.summary = std::to_string(count) + " external sources sent " + *f.dst + " " +
-                      std::to_string(v.activity.flows) + " flows of UDP answers from port" +
-                      (v.ports.size() > 1 ? "s " : " ") + ports + " within " +
-                      DurationText(o.fanin_window) +
+          f.summary = Plural(count, "external source", "external sources") + " sent " + *f.dst +
+                      " " + Plural(v.activity.flows, "flow", "flows") +
+                      " of UDP answers from port" + (v.ports.size() > 1 ? "s " : " ") + ports +
+                      " within " + DurationText(o.fanin_window) +
                       " that it never asked for (it sent none of them a request at such a "
                       "port): a reflection flood (threshold " +
                       std::to_string(o.fanin_min_sources) + ", median window " +

@@ -36,9 +36,10 @@ inline std::string Text(const Addr128& a) { return kernels::FormatAddr(a); }
 inline constexpr uint64_t kMaxProbePackets = 3, kMaxProbeBytesPerPacket = 80;
 inline constexpr uint8_t kTcp = 6;
 inline constexpr uint8_t kSyn = 2, kSynAck = 18;
-// Ports below this are services; a client's ephemeral ports start at this (Linux 32768-60999,
-// Windows 49152-65535): a REJECT from the one to the other is a reply (Detector::AddRows).
-inline constexpr uint16_t kWellKnownPorts = 1024, kEphemeralPorts = 32768;
+// A client's ephemeral ports start at this (Linux 32768-60999, Windows 49152-65535); the ports
+// below are services (well-known, and registered ones such as 8443 or 5432): a REJECT from a
+// service port to an ephemeral one is a reply (Detector::AddRows).
+inline constexpr uint16_t kEphemeralPorts = 32768;
 // TRW contacts kept per source: the walk decides after 5.4 contacts on average (Wald's
 // expectation with SiLK's constants, detections.md section 3); 32 leave room for mixed walks.
 inline constexpr size_t kTrwContacts = 32;

@@ -184,7 +184,9 @@ TEST(PortScan, SynOnlyCountsUnlessTheReverseAnsweredWithSynAck) {
 // replies, not probes of 20 ports by the server (nor failed TRW contacts of four clients). A
 // scanner from a low source port (nmap -g 53) still counts at ports below 32768.
 TEST(PortScan, AnswersANetworkAclDropsAreNotProbes) {
-  for (const bool with_flags : {false, true}) {
+  // 443, and a registered service port: 8443's answers made the API a scanner of its clients.
+  for (const auto& [with_flags, service] :
+       std::vector<std::pair<bool, int>>{{false, 443}, {true, 443}, {false, 8443}, {true, 8443}}) {
     Detect d({}, with_flags);
     for (int client = 0; client < 4; ++client) {
       for (int i = 0; i < 20; ++i) {
@@ -192,7 +194,7 @@ TEST(PortScan, AnswersANetworkAclDropsAreNotProbes) {
         request.src = Ip(10, 0, 0, 61 + client);
         request.dst = "203.0.113.80";
         request.sport = 50000 + i;
-        request.dport = 443;
+        request.dport = service;
         request.flags = 3;
         request.packets = 6;
         request.bytes = 900;
@@ -208,8 +210,8 @@ TEST(PortScan, AnswersANetworkAclDropsAreNotProbes) {
         d.Add(answer);
       }
     }
-    EXPECT_TRUE(d.Of("port_scan").empty()) << with_flags;
-    EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700003600).empty()) << with_flags;
+    EXPECT_TRUE(d.Of("port_scan").empty()) << with_flags << " " << service;
+    EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700003600).empty()) << with_flags << " " << service;
     EXPECT_EQ(d.Of("reject_spike").size(), 0u);  // 80 rejects: under the 100 of a spike
   }
   Detect low_source;
@@ -446,6 +448,61 @@ TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
   }
   EXPECT_EQ(findings(false, true, 445, 30), (Found{{"port_sweep", "10.0.1.5"}}));
   EXPECT_EQ(findings(false, false, 445, 30), (Found{{"port_sweep", "10.0.0.220"}}));
+}
+
+// One source sweeping port 53 over TCP and over UDP makes two findings with two ids (the id
+// left the protocol out: two findings, one id, one summary); the summary names UDP and ICMP,
+// and a TCP sweep's id is what it was.
+TEST(PortSweep, TcpAndUdpSweepsOfOnePortAreTwoFindings) {
+  Detect d({}, /*with_flags=*/false);
+  for (int h = 0; h < 25; ++h) {
+    for (const int proto : {6, 17, 1}) {
+      Rec r;
+      r.src = "198.51.100.7";
+      r.dst = Ip(10, 0, 5, 1 + h);
+      r.dport = proto == 1 ? 0 : 53;
+      r.sport = proto == 1 ? 0 : 40000 + h;
+      r.proto = proto;
+      r.action = "REJECT";
+      r.start = 1700000000 + static_cast<uint64_t>(h);
+      d.Add(r);
+    }
+  }
+  const auto f = d.Of("port_sweep");
+  ASSERT_EQ(f.size(), 3u);
+  std::set<std::string> ids, summaries;
+  for (const Finding& x : f) {
+    ids.insert(x.id);
+    summaries.insert(x.summary);
+  }
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_TRUE(ids.count(
+      FindingId("port_sweep", std::string("198.51.100.7"), std::nullopt, 53, 1699999800, "")));
+  const std::string head = "external host 198.51.100.7 made failed attempts at ";
+  EXPECT_TRUE(summaries.count(head + "port 53 of 25 hosts within 5 minutes (threshold 25)."));
+  EXPECT_TRUE(summaries.count(head + "UDP port 53 of 25 hosts within 5 minutes (threshold 25)."));
+  EXPECT_TRUE(summaries.count(head + "ICMP (pings) of 25 hosts within 5 minutes (threshold 25)."));
+}
+
+// Counts of one read as one ("1 port", "1 flow"), not "1 ports".
+TEST(Summaries, OneIsSingular) {
+  DetectOptions o;
+  o.scan_min_ports = o.sweep_min_dsts = o.brute_min_attempts = 1;
+  Detect d(o);
+  Rec r;
+  r.src = "198.51.100.8";
+  r.dst = "10.0.6.1";
+  r.dport = 22;
+  r.action = "REJECT";
+  d.Add(r);
+  const auto all = d.Run();
+  ASSERT_FALSE(all.empty());
+  for (const Finding& f : all) {
+    for (const char* plural : {" 1 ports", " 1 hosts", " 1 connections", " 1 flows", " 1 sources",
+                               " 1 contacts", " 1 short or failed connections"}) {
+      EXPECT_EQ(f.summary.find(plural), std::string::npos) << f.summary;
+    }
+  }
 }
 
 // A sweep's relayed bytes are those of every exfiltration window its own window overlaps, for
