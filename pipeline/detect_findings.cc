@@ -407,26 +407,33 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // are used only when the two are equal (the default). A scan key is one (prober, host), so
   // each host counts once. SYN-ACKs answer TCP, accepted ICMP answers ICMP (port 0): UDP
   // sweeps keep their count.
-  std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint16_t>, uint64_t> answered_hosts;
+  // The hosts that answered a probe of theirs that had failed: a (prober, host) key whose port
+  // is both failed and answered. Hosts that answered other connections of the prober's (a
+  // worm's file server with 80 working SMB sessions) are not among its failed destinations,
+  // and taking them off the count hid the sweep of 100 others.
+  using AnsweredKey = std::tuple<uint64_t, uint64_t, uint64_t, uint16_t>;
+  std::map<AnsweredKey, uint64_t> answered_hosts;
+  const auto count_answered = [](std::map<AnsweredKey, uint64_t>& into, const PairKey& k,
+                                 const PortSet& failed, const PortSet& answered) {
+    answered.ForEach([&](uint16_t port) {
+      if (failed.Contains(port)) ++into[{k.src.hi, k.src.lo, k.window, port}];
+    });
+  };
   if (o.scan_window == o.sweep_window) {
     for (const auto& [k, v] : s.scans) {
-      if (v.answered.size() == 0) continue;
-      const Addr128 prober = k.src;  // a structured binding cannot be captured (clang)
-      const uint64_t window = k.window;
-      v.answered.ForEach([&](uint16_t port) {
-        ++answered_hosts[{prober.hi, prober.lo, window, port}];
-      });
+      if (v.answered.size() != 0) count_answered(answered_hosts, k, v.failed, v.answered);
     }
   }
-  const auto sweep_finding = [&](const SweepKey& k, const SweepState& v) {
+  const auto sweep_finding = [&](const SweepKey& k, const SweepState& v,
+                                 const std::map<AnsweredKey, uint64_t>& answered_of) {
     const uint64_t probed = v.dsts.Count();
     if (probed < o.sweep_min_dsts) return;
     const uint32_t proto = k.port_proto & 0xFF;
     const auto answers = proto == kTcp || proto == kIcmp || proto == kIcmp6
-                             ? answered_hosts.find({k.src.hi, k.src.lo, k.window,
-                                                    static_cast<uint16_t>(k.port_proto >> 8)})
-                             : answered_hosts.end();
-    const uint64_t answered = answers != answered_hosts.end() ? answers->second : 0;
+                             ? answered_of.find({k.src.hi, k.src.lo, k.window,
+                                                 static_cast<uint16_t>(k.port_proto >> 8)})
+                             : answered_of.end();
+    const uint64_t answered = answers != answered_of.end() ? answers->second : 0;
     const uint64_t dsts = probed - std::min(probed, answered);
     if (dsts < o.sweep_min_dsts) return;
     Finding f;
@@ -469,7 +476,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                 " (threshold " + std::to_string(o.sweep_min_dsts) + ").";
     out.push_back(std::move(f));
   };
-  for (const auto& [k, v] : s.sweeps) sweep_finding(k, v);
+  for (const auto& [k, v] : s.sweeps) sweep_finding(k, v, answered_hosts);
 
   // Attempts still in their lists (detect_internal.h, AttemptLog): evaluated a list at a time,
   // through the same scan and sweep states the tables hold, so that a list never costs more
@@ -479,6 +486,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     local.o = o;
     local.names = s.names;
     const PortSet none;
+    std::map<AnsweredKey, uint64_t> local_answered;
     // A key's failed ports and a sweep's destinations each come from distinct attempts, so a
     // list shorter than both thresholds cannot make a finding: on an internet-wide scan that is
     // every one of a million lists, which would each build two small tables here.
@@ -488,11 +496,16 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       local.scans = {};
       local.sweeps = {};
       for (const Attempt& a : log.attempts) local.ApplyAttempt(k.host, a);
+      // The list's failed ports against the answers the table holds for its keys.
+      local_answered.clear();
       for (const auto& [pk, v] : local.scans) {
         const ScanState* main = s.scans.Find(pk);
         scan_finding(pk, v, main != nullptr ? main->answered : none);
+        if (main != nullptr && main->answered.size() != 0 && o.scan_window == o.sweep_window) {
+          count_answered(local_answered, pk, v.failed, main->answered);
+        }
       }
-      for (const auto& [sk, v] : local.sweeps) sweep_finding(sk, v);
+      for (const auto& [sk, v] : local.sweeps) sweep_finding(sk, v, local_answered);
     }
   }
 

@@ -450,6 +450,48 @@ TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
   EXPECT_EQ(findings(false, false, 445, 30), (Found{{"port_sweep", "10.0.0.220"}}));
 }
 
+// Only a host whose probe failed and then answered is taken off a sweep's count: a worm that
+// sweeps 445 of 100 hosts (rejected) while it has 80 working SMB sessions with others (their
+// SYN-ACKs answer it) made 100 - 80 = 20 failed hosts, under the threshold: no finding.
+TEST(PortSweep, AnswersFromHostsItDidNotFailAtAreNotTakenOff) {
+  for (const int probes : {100, 30}) {  // a list of attempts (30) and a promoted one (100)
+    Detect d;
+    for (int h = 0; h < probes; ++h) {
+      Rec r;
+      r.src = "10.9.9.9";
+      r.dst = Ip(10, 0, 1, 1 + h);
+      r.sport = 40000 + h;
+      r.dport = 445;
+      r.action = "REJECT";
+      r.start = 1700000100 + static_cast<uint64_t>(h);
+      d.Add(r);
+    }
+    for (int h = 0; h < 80; ++h) {
+      Rec session;
+      session.src = "10.9.9.9";
+      session.dst = Ip(10, 0, 2, 1 + h);
+      session.sport = 50000 + h;
+      session.dport = 445;
+      session.flags = 3;
+      session.packets = 20;
+      session.bytes = 9000;
+      session.start = 1700000100 + static_cast<uint64_t>(h);
+      d.Add(session);
+      Rec answer = session;
+      std::swap(answer.src, answer.dst);
+      std::swap(answer.sport, answer.dport);
+      answer.flags = 19;
+      answer.packets = 2;
+      answer.bytes = 120;
+      d.Add(answer);
+    }
+    const auto f = d.Of("port_sweep");
+    ASSERT_EQ(f.size(), 1u) << probes;
+    EXPECT_EQ(f[0].distinct_dsts, static_cast<uint64_t>(probes));
+    EXPECT_EQ(f[0].evidence["answered_dsts"], 0);
+  }
+}
+
 // One source sweeping port 53 over TCP and over UDP makes two findings with two ids (the id
 // left the protocol out: two findings, one id, one summary); the summary names UDP and ICMP,
 // and a TCP sweep's id is what it was.
