@@ -292,6 +292,24 @@ std::string FindingTitle(const FindingRow& f) {
 std::string_view PartitionOf(std::string_view region) {
   if (region.starts_with("cn-")) return "aws-cn";
   if (region.starts_with("us-gov-")) return "aws-us-gov";
+  // The isolated partitions: us-iso-east-1 is aws-iso, us-isob-east-1 aws-iso-b, and so on
+  // (eu-isoe-west-1 aws-iso-e, us-isof-south-1 aws-iso-f).
+  if (const size_t iso = region.find("-iso"); iso != std::string_view::npos) {
+    const size_t letter = iso + 4;
+    if (letter < region.size() && region[letter] == '-') return "aws-iso";
+    if (letter + 1 < region.size() && region[letter + 1] == '-') {
+      switch (region[letter]) {
+        case 'b':
+          return "aws-iso-b";
+        case 'e':
+          return "aws-iso-e";
+        case 'f':
+          return "aws-iso-f";
+        default:
+          break;
+      }
+    }
+  }
   return "aws";
 }
 

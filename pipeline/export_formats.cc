@@ -367,7 +367,12 @@ ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
   if (f.protocol) {
     event["protocol"] = "ip";
     event["protocol_number"] = *f.protocol;
-    if (!TransportName(*f.protocol).empty()) event["transport"] = TransportName(*f.protocol);
+    // CIM's transport is tcp, udp or icmp only: ICMPv6 is icmp, and other protocols (GRE, ESP)
+    // leave it out, their number still in protocol_number.
+    const uint32_t proto = *f.protocol;
+    if (proto == 6 || proto == 17 || proto == 1 || proto == 58) {
+      event["transport"] = proto == 58 ? "icmp" : TransportName(proto);
+    }
   }
   const auto named = std::find_if(f.interfaces.begin(), f.interfaces.end(),
                                   [](const std::string& i) { return i != "-"; });

@@ -136,6 +136,10 @@ TEST(Regions, PartitionsAndManifestKeys) {
   EXPECT_EQ(PartitionOf("us-east-1"), "aws");
   EXPECT_EQ(PartitionOf("cn-northwest-1"), "aws-cn");
   EXPECT_EQ(PartitionOf("us-gov-west-1"), "aws-us-gov");
+  EXPECT_EQ(PartitionOf("us-iso-east-1"), "aws-iso");
+  EXPECT_EQ(PartitionOf("us-isob-east-1"), "aws-iso-b");
+  EXPECT_EQ(PartitionOf("eu-isoe-west-1"), "aws-iso-e");
+  EXPECT_EQ(PartitionOf("us-isof-south-1"), "aws-iso-f");
   auto manifest = [](std::vector<std::string> paths) {
     ordered_json m = {{"inputs", ordered_json::array()}};
     for (const std::string& p : paths) m["inputs"].push_back({{"path", p}});

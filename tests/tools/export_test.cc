@@ -671,6 +671,30 @@ TEST_F(ExportTest, TheMissingInterfaceIsNotExportedAsOne) {
   }
 }
 
+// CIM's transport is tcp, udp or icmp: ICMPv6 is icmp, GRE has none (its number stays); ECS
+// keeps the IANA keyword.
+TEST_F(ExportTest, SplunkTransportIsACimValue) {
+  const fs::path out = CopyOfSmall("protocols");
+  const std::string findings = SmallFindings();
+  const std::string first = findings.substr(0, findings.find('\n') + 1);
+  WriteZstd(out / kFindingsFile, Replace(first, "\"protocol\":6", "\"protocol\":58") +
+                                     Replace(Replace(first, "\"protocol\":6", "\"protocol\":47"),
+                                             "3f2a9c0d11e5b7a4", "3f2a9c0d11e5b7a5"));
+  Result r = Export(*dir_, "protocols --as splunk");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<json> events;
+  for (const json& e : Lines(r.out)) {
+    if (e["sourcetype"] == "flowsift:finding") events.push_back(e["event"]);
+  }
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["transport"], "icmp");
+  EXPECT_EQ(events[0]["protocol_number"], 58);
+  EXPECT_FALSE(events[1].contains("transport"));
+  EXPECT_EQ(events[1]["protocol_number"], 47);
+  r = Export(*dir_, "protocols --as ecs");
+  EXPECT_THAT(r.out, HasSubstr("\"transport\":\"ipv6-icmp\""));
+}
+
 // A finding's flows may lie outside its window (a TRW verdict spans windows): OCSF's interval
 // covers both, so `time` (last_seen) is inside it; the window is kept in `unmapped`.
 TEST_F(ExportTest, OcsfFindingTimeLiesInItsInterval) {
