@@ -545,8 +545,10 @@ class Exporter {
           }
           ok = batchers.try_emplace(account, emit)
                    .first->second.Add(
-                       AsffFinding(f, account, ctx_)
-                           .dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+                       AsffFinding(f, account, ctx_, [&](const std::string& i) {
+                         const auto it = accounts_.find(i);
+                         return it != accounts_.end() ? it->second : std::string();
+                       }).dump(-1, ' ', false, ordered_json::error_handler_t::replace));
           break;
       }
       if (!ok) return;

@@ -123,8 +123,11 @@ nlohmann::ordered_json EcsFinding(const FindingRow& f, std::string_view account,
 nlohmann::ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
                                      const ExportContext& ctx);
 // `account` must be 12 digits (AwsAccountId); the region is ctx.region or us-east-1.
-nlohmann::ordered_json AsffFinding(const FindingRow& f, std::string_view account,
-                                   const ExportContext& ctx);
+// `account_of(interface)` gives an interface's own account when windows.csv.zst knows it
+// (empty otherwise): a finding over interfaces of two accounts names each ENI's ARN in its own.
+nlohmann::ordered_json AsffFinding(
+    const FindingRow& f, std::string_view account, const ExportContext& ctx,
+    const std::function<std::string(const std::string&)>& account_of = {});
 
 // Collects ASFF findings into BatchImportFindings request bodies `{"Findings":[...]}`, one per
 // line, each holding at most kAsffMaxFindings findings and kAsffMaxRequestBytes bytes.

@@ -404,7 +404,8 @@ ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
 // ---------------------------------------------------------------------------------------------
 // ASFF
 
-ordered_json AsffFinding(const FindingRow& f, std::string_view account, const ExportContext& ctx) {
+ordered_json AsffFinding(const FindingRow& f, std::string_view account, const ExportContext& ctx,
+                         const std::function<std::string(const std::string&)>& account_of) {
   const std::string region = AsffRegion(ctx);
   const std::string partition(PartitionOf(region));
   const std::string acct(account);
@@ -417,9 +418,11 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   for (const std::string& i : f.interfaces) {
     if (resources.size() == 32) break;
     if (i == "-") continue;  // records without an interface-id: not a resource
+    std::string owner = account_of ? account_of(i) : std::string();
+    if (owner.empty()) owner = acct;
     ordered_json r = IsEni(i) ? ordered_json{{"Type", "AwsEc2NetworkInterface"},
                                              {"Id", "arn:" + partition + ":ec2:" + region + ":" +
-                                                        acct + ":network-interface/" + i}}
+                                                        owner + ":network-interface/" + i}}
                               : ordered_json{{"Type", "Other"}, {"Id", i}};
     r["Partition"] = partition;
     r["Region"] = region;
