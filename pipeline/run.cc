@@ -551,10 +551,12 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   // Not one input could be read (all missing, unreadable or corrupt; a directory without logs):
   // an existing OUT is kept, as merge keeps it when no part can be read, instead of being
   // replaced by an empty summary of the failures. A new OUT is written: its manifest says what
-  // failed.
+  // failed. A part (--partial) is always written: a kept one would be an earlier run's, which
+  // merge would then combine as this run's, its failures unsaid.
   bool read_any = false;
   for (const FileReport& f : r.graph.files) read_any |= !IsFailure(f.outcome.status);
-  if (!read_any && !r.failures.empty() && fs::exists(fs::symlink_status(out, ec))) {
+  if (!opt.partial && !read_any && !r.failures.empty() &&
+      fs::exists(fs::symlink_status(out, ec))) {
     fs::remove_all(tmp, ec);
     DropTemporary(tmp);
     r.exit_code = 1;

@@ -509,6 +509,13 @@ TEST(Run, AnExistingOutIsKeptWhenNoInputCanBeRead) {
         << r.error;
     EXPECT_EQ(ReadFile(tmp.path() / "out" / "manifest.json"), manifest) << input;
   }
+  // A part is always written: kept, an earlier run's part would be merged as this one's.
+  opt.partial = true;
+  const RunResult part = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(part.exit_code, 1);
+  EXPECT_TRUE(part.error.empty()) << part.error;
+  EXPECT_NE(ReadFile(tmp.path() / "out" / "manifest.json"), manifest);
+  opt.partial = false;
   opt.out_dir = tmp / "new";
   const RunResult r = flowsift::Run(opt, nullptr);
   EXPECT_EQ(r.exit_code, 1);
