@@ -44,8 +44,8 @@ inline constexpr uint64_t kMaxTime = 253402300799999;  // 9999-12-31T23:59:59.99
   X(kProtocol, "protocol", 2, kUint, 255, kAction)                                      \
   X(kPackets, "packets", 2, kUint, INT64_MAX, kAction)                                  \
   X(kBytes, "bytes", 2, kUint, INT64_MAX, kAction)                                      \
-  X(kStart, "start", 2, kTime, kMaxTime, kAction)                                      \
-  X(kEnd, "end", 2, kTime, kMaxTime, kAction)                                          \
+  X(kStart, "start", 2, kTime, kMaxTime, kAction)                                       \
+  X(kEnd, "end", 2, kTime, kMaxTime, kAction)                                           \
   X(kAction, "action", 2, kEnum, 0, kAction)                                            \
   X(kLogStatus, "log-status", 2, kEnum, 0, kLogStatus)                                  \
   X(kVpcId, "vpc-id", 3, kString, 0, kAction)                                           \
