@@ -555,8 +555,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   // merge would then combine as this run's, its failures unsaid.
   bool read_any = false;
   for (const FileReport& f : r.graph.files) read_any |= !IsFailure(f.outcome.status);
-  if (!opt.partial && !read_any && !r.failures.empty() &&
-      fs::exists(fs::symlink_status(out, ec))) {
+  if (!opt.partial && !read_any && !r.failures.empty() && fs::exists(fs::symlink_status(out, ec))) {
     fs::remove_all(tmp, ec);
     DropTemporary(tmp);
     r.exit_code = 1;
