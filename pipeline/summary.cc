@@ -1,5 +1,6 @@
 #include "pipeline/summary.h"
 
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -107,6 +108,16 @@ ZstdFileReader::~ZstdFileReader() {
 
 bool ZstdFileReader::Open(const std::string& path, std::string* error) {
   path_ = path;
+  // A table of OUT is a regular file: a FIFO (or a device) put in its place would block the
+  // open until something writes to it, and `show` waited for ever.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    *error = "cannot open " + path + ": not a regular file" +
+             (S_ISFIFO(st.st_mode)  ? " (a FIFO)"
+              : S_ISDIR(st.st_mode) ? " (a directory)"
+                                    : "");
+    return false;
+  }
   file_ = std::fopen(path.c_str(), "rb");
   if (file_ == nullptr) {
     *error = "cannot open " + path + ": " + std::strerror(errno);

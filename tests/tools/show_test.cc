@@ -6,6 +6,7 @@
 // --gtest_filter='ShowGolden*', then read the diff before committing it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -324,6 +325,21 @@ TEST_F(ShowTest, ABadRowIsSkippedAndTheOverviewStillPrinted) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.err, Not(HasSubstr("manifest.json")));
   EXPECT_THAT(r.out, HasSubstr("port_scan"));
+}
+
+// A table replaced by a FIFO (or a directory) is named as not a file: opening the FIFO waited
+// for a writer for ever. (Without the check, ctest's timeout fails this test.)
+TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
+  fs::remove(dir_ / "out" / "talkers.csv.zst");
+  ASSERT_EQ(mkfifo((dir_ / "out" / "talkers.csv.zst").c_str(), 0644), 0);
+  Result r = Show("--table talkers");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/talkers.csv.zst: not a regular file (a FIFO)"));
+  fs::remove(dir_ / "out" / "exposure.csv.zst");
+  fs::create_directory(dir_ / "out" / "exposure.csv.zst");
+  r = Show("--table exposure");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/exposure.csv.zst: not a regular file (a directory)"));
 }
 
 // A manifest that is JSON but has a value of the wrong type ("options": null, an input that is
