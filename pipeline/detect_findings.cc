@@ -334,16 +334,14 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     if (a.host != b.host) return AddrLess(a.host, b.host);
     return std::tie(a.iface, a.port, a.window) < std::tie(b.iface, b.port, b.window);
   };
-  std::vector<RelayEntry> relay_sorted;
-  bool relay_ready = false;
+  std::vector<RelayEntry> relay_sorted;  // empty until the first call (or with no relays)
   const auto relayed_to = [&](const Addr128& host, const Activity& a, uint64_t begin, uint64_t end,
                               uint16_t port) {
-    if (!relay_ready) {
+    if (relay_sorted.size() != s.relay.size()) {
       relay_sorted.reserve(s.relay.size());
       for (const auto& [k, bytes] : s.relay) relay_sorted.push_back({k, bytes});
       std::sort(relay_sorted.begin(), relay_sorted.end(),
                 [&](const RelayEntry& x, const RelayEntry& y) { return relay_less(x.key, y.key); });
-      relay_ready = true;
     }
     uint64_t sum = 0;
     const uint64_t first = WindowOf(begin, o.exfil_window);
@@ -496,12 +494,13 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       local.scans = {};
       local.sweeps = {};
       for (const Attempt& a : log.attempts) local.ApplyAttempt(k.host, a);
-      // The list's failed ports against the answers the table holds for its keys.
+      // The list's failed ports against the answers the table holds for its keys (lists exist
+      // only when the scan and sweep windows are equal: LogAttempts).
       local_answered.clear();
       for (const auto& [pk, v] : local.scans) {
         const ScanState* main = s.scans.Find(pk);
         scan_finding(pk, v, main != nullptr ? main->answered : none);
-        if (main != nullptr && main->answered.size() != 0 && o.scan_window == o.sweep_window) {
+        if (main != nullptr && main->answered.size() != 0) {
           count_answered(local_answered, pk, v.failed, main->answered);
         }
       }
@@ -671,14 +670,15 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           const ExfilWindow& w = windows[i];
           const bool absolute = w.net >= o.exfil_min_bytes;
           const bool warm = windows.size() - 1 >= o.exfil_baseline_windows;
+          const bool may_be_baseline = warm && w.net >= o.exfil_baseline_min_bytes;
           // The baseline (a pass over the source's other windows) only for a window that can be
           // a finding: for all of them it was windows^2 a source, minutes for a week of
           // 1-minute windows.
-          if (!absolute && !(warm && w.net >= o.exfil_baseline_min_bytes)) continue;
+          if (!absolute && !may_be_baseline) continue;
           const auto [mean, sd] = MeanSd(xs, i);
           const double z = (xs[i] - mean) / std::max(sd, 1.0);
-          const bool baseline = warm && w.net >= o.exfil_baseline_min_bytes &&
-                                z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
+          const bool baseline =
+              may_be_baseline && z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
           if (!absolute && !baseline) continue;
           const Addr128 src{addr.first, addr.second};
           Finding f;

@@ -165,6 +165,10 @@ void Finish(FileSink& sink, GenFilesResult& result) {
 
 }  // namespace
 
+std::string FlatFileName(unsigned i, GenCompression compression) {
+  return Sprintf("flows-%05u.log", i) + std::string(Extension(compression));
+}
+
 std::string S3ObjectKey(GenLayout layout, std::string_view account, std::string_view region,
                         std::string_view flow_log_id, uint64_t period, uint32_t hash,
                         GenCompression compression) {
@@ -204,8 +208,7 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
       // File i holds records [i*N/K, (i+1)*N/K): consecutive in time, counts differ by <= 1.
       const uint64_t until =
           static_cast<uint64_t>(static_cast<unsigned __int128>(gen.records) * (i + 1) / files);
-      FileSink sink(dir / (Sprintf("flows-%05u.log", i) + std::string(Extension(o.compression))),
-                    o.compression);
+      FileSink sink(dir / FlatFileName(i, o.compression), o.compression);
       buf = header;
       bool more = true;
       while (more) {

@@ -45,6 +45,10 @@ struct GenFilesResult {
 // when a file cannot be written.
 GenFilesResult GenerateFiles(const GenFilesOptions& options);
 
+// The name of the i-th data file of the flat layout ("flows-00000.log" and its compression's
+// extension), relative to DIR.
+std::string FlatFileName(unsigned i, GenCompression compression);
+
 // The object key of one S3 object, relative to DIR: `period` is the epoch second its 5-minute
 // period starts at, `hash` its 8 hex digits' value.
 std::string S3ObjectKey(GenLayout layout, std::string_view account, std::string_view region,

@@ -836,20 +836,25 @@ class FileReader::Impl {
   // (EF BB BF) that an editor on Windows puts first: it would hide the header line, or make the
   // first record a bad line. Offsets still count it.
   void CheckHeader() {
-    // Compressed twice (an object gzipped again on upload): its decompressed bytes would be
-    // binary garbage lines, thousands of bad lines of an "ok" file. The file fails instead,
-    // saying what it is and what to do.
-    if (outcome_.compression != Compression::kNone) {
+    // Data flowsift does not read fails, saying what it is and what to do, and nothing of it is
+    // parsed: read as text, it was thousands of binary bad lines of an "ok" file.
+    const auto refuse = [&](const std::string& why) {
+      Fail(FileStatus::kUnreadable, why);
+      begin_ = len_;
+      done_ = true;
+    };
+    // The command that undoes the file's own compression, if it has one.
+    const char* outer = outcome_.compression == Compression::kGzip   ? "zcat"
+                        : outcome_.compression == Compression::kZstd ? "zstdcat"
+                                                                     : nullptr;
+    // Compressed twice (an object gzipped again on upload).
+    if (outer != nullptr) {
       const Compression inner = CompressionOf(window_ + begin_, len_ - begin_);
       if (inner != Compression::kNone) {
-        Fail(FileStatus::kUnreadable,
-             std::string("its decompressed data is ") +
-                 (inner == Compression::kGzip ? "gzip" : "zstd") +
-                 " again (compressed twice): decompress it once, e.g. `" +
-                 (outcome_.compression == Compression::kGzip ? "zcat" : "zstdcat") + " " + Name() +
-                 " | flowsift run - ...`");
-        begin_ = len_;
-        done_ = true;
+        refuse(std::string("its decompressed data is ") +
+               (inner == Compression::kGzip ? "gzip" : "zstd") +
+               " again (compressed twice): decompress it once, e.g. `" + outer + " " + Name() +
+               " | flowsift run - ...`");
         return;
       }
     }
@@ -858,9 +863,6 @@ class FileReader::Impl {
       if (other->filter != nullptr) {
         // Through the outer decompressor first when it is inside one (bzip2 in gzip); from
         // stdin, the same stream through the filter.
-        const char* outer = outcome_.compression == Compression::kGzip   ? "zcat"
-                            : outcome_.compression == Compression::kZstd ? "zstdcat"
-                                                                         : nullptr;
         std::string command;
         if (file_.path == "-") {
           command =
@@ -872,18 +874,12 @@ class FileReader::Impl {
         }
         remedy = "`" + command + " | flowsift run - ...`";
       } else {
-        remedy = outcome_.compression == Compression::kNone
+        remedy = outer == nullptr
                      ? other->advice
-                     : std::string("decompress it (") +
-                           (outcome_.compression == Compression::kGzip ? "zcat" : "zstdcat") +
-                           "), then " + other->advice;
+                     : std::string("decompress it (") + outer + "), then " + other->advice;
       }
-      Fail(FileStatus::kUnreadable,
-           std::string(outcome_.compression != Compression::kNone ? "its decompressed data is "
-                                                                  : "it is ") +
-               other->name + ", which flowsift does not read: " + remedy);
-      begin_ = len_;
-      done_ = true;
+      refuse(std::string(outer != nullptr ? "its decompressed data is " : "it is ") + other->name +
+             ", which flowsift does not read: " + remedy);
       return;
     }
     if (len_ - begin_ >= 3 && std::memcmp(window_ + begin_, "\xEF\xBB\xBF", 3) == 0) {

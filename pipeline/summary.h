@@ -124,6 +124,7 @@ class CsvTableReader {
   bool AtBadRow() const { return !error_.empty() && lines_.error().empty() && !open_quote_; }
   // The line on which the last record read (or refused) starts, 1-based.
   uint64_t line_number() const { return first_line_; }
+  const std::string& path() const { return lines_.path(); }
 
  private:
   [[nodiscard]] bool ReadRecord(std::vector<std::string>* fields);

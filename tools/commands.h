@@ -139,11 +139,13 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text);
 // asked, with a note on stderr (the extra threads take turns on the CPUs and add memory).
 unsigned ThreadsFor(unsigned requested);
 
-// -o of run, merge and demo as the pipeline takes it: trailing '/' removed ("out/" made the
-// temporary directory inside OUT, where its rename could not go). Throws CLI::ValidationError
-// for a directory that holds the current one ("." "..", "/"): OUT is replaced by a rename,
-// which a process inside it cannot survive.
-std::string OutDirArg(const std::string& text);
+// -o of run, merge and demo, checked before any work and returned as the pipeline takes it:
+// trailing '/' removed ("out/" made the temporary directory inside OUT, where its rename could
+// not go). Throws CLI::ValidationError for a directory that holds the current one ("." "..",
+// "/": OUT is replaced by a rename, which a process inside it cannot survive), for what is not
+// an earlier output (WhyNotReplaceable; refused as such first: --force would not help), and
+// for an existing OUT without `force`.
+std::string OutDirArg(const std::string& text, bool force);
 
 // "500M" -> 524288000; accepts K, M, G, T (powers of 1024) and plain byte counts.
 // Throws CLI::ValidationError on anything else.

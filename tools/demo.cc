@@ -57,16 +57,7 @@ int RunDemo(const DemoFlags& f) {
   const unsigned threads = ThreadsFor(f.threads);
   // -o is checked as `run` checks it, before minutes of generating: it never deletes what is not
   // an earlier output, and replaces one only with --force.
-  const std::string out_arg = f.out_dir.empty() ? std::string() : OutDirArg(f.out_dir);
-  if (!out_arg.empty()) {
-    if (const std::string why = WhyNotReplaceable(out_arg); !why.empty()) {
-      throw CLI::ValidationError("--out", why);
-    }
-    std::error_code ec;
-    if (fs::exists(fs::symlink_status(out_arg, ec)) && !f.force) {
-      throw CLI::ValidationError("--out", out_arg + " exists; use --force to replace it");
-    }
-  }
+  const std::string out_arg = f.out_dir.empty() ? std::string() : OutDirArg(f.out_dir, f.force);
   std::string base_tmpl = (fs::temp_directory_path() / "flowsift-demo-XXXXXX").string();
   if (mkdtemp(base_tmpl.data()) == nullptr)
     throw std::runtime_error("cannot create a temporary directory");

@@ -243,16 +243,12 @@ int RunGen(const GenFlags& f) {
   // in an earlier output of gen (with its truth.jsonl), where they are gen's. The S3 layouts'
   // object names carry a hash and never meet a file gen did not write.
   if (opt.layout == GenLayout::kFlat && !fs::exists(fs::path(f.out_dir) / "truth.jsonl")) {
-    const char* ext = opt.compression == GenCompression::kGzip   ? ".gz"
-                      : opt.compression == GenCompression::kZstd ? ".zst"
-                                                                 : "";
     for (unsigned i = 0; i < std::max(1u, f.files); ++i) {
-      char name[32];
-      std::snprintf(name, sizeof name, "flows-%05u.log%s", i, ext);
+      const fs::path path = fs::path(f.out_dir) / FlatFileName(i, opt.compression);
       std::error_code ec;
-      if (fs::exists(fs::symlink_status(fs::path(f.out_dir) / name, ec))) {
+      if (fs::exists(fs::symlink_status(path, ec))) {
         throw CLI::ValidationError(
-            "--out", (fs::path(f.out_dir) / name).string() +
+            "--out", path.string() +
                          " exists and is not gen's (no truth.jsonl beside it): gen would replace "
                          "it; generate into a new or empty directory");
       }

@@ -63,17 +63,10 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   if (opt.parts.empty()) {
     throw CLI::ValidationError("merge", "no parts: give part directories or --parts-from");
   }
-  opt.out_dir = OutDirArg(f.out_dir);
   opt.force = f.force;
   opt.version = FLOWSIFT_VERSION;
   opt.options_text = command_line;
-  // What is not an earlier output is refused as such first: --force would not help.
-  if (const std::string why = WhyNotReplaceable(opt.out_dir); !why.empty()) {
-    throw CLI::ValidationError("--out", why);
-  }
-  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
-    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
-  }
+  opt.out_dir = OutDirArg(f.out_dir, opt.force);
   const MergeResult r = MergeParts(opt);
   for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
   if (!r.error.empty()) {  // nothing written: exit 1 (no part readable), 2 or 3

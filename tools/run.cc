@@ -257,7 +257,7 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
   return {0, 1};
 }
 
-std::string OutDirArg(const std::string& text) {
+std::string OutDirArg(const std::string& text, bool force) {
   std::string out = text;
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   std::error_code ec;
@@ -275,6 +275,12 @@ std::string OutDirArg(const std::string& text) {
                        "replace (the new OUT is renamed into its place): run from outside "
                        "it, or give another -o");
     }
+  }
+  if (const std::string why = WhyNotReplaceable(out); !why.empty()) {
+    throw CLI::ValidationError("--out", why);
+  }
+  if (std::filesystem::exists(out) && !force) {
+    throw CLI::ValidationError("--out", out + " exists; use --force to replace it");
   }
   return out;
 }
@@ -370,7 +376,6 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (opt.inputs.empty() && opt.files_from.empty()) {
     throw CLI::ValidationError("run", "no inputs: give files or directories, or --files-from");
   }
-  opt.out_dir = OutDirArg(f.out_dir);
   opt.force = f.force;
   opt.window = ParseWindow(f.window);
   opt.threads = ThreadsFor(f.threads);
@@ -402,13 +407,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   opt.simd_target = kernels::ActiveTargetName();
   opt.heap_pages = HeapPagesText();
   opt.options_text = command_line;
-  // What is not an earlier output is refused as such first: --force would not help.
-  if (const std::string why = WhyNotReplaceable(opt.out_dir); !why.empty()) {
-    throw CLI::ValidationError("--out", why);
-  }
-  if (std::filesystem::exists(opt.out_dir) && !opt.force) {
-    throw CLI::ValidationError("--out", opt.out_dir + " exists; use --force to replace it");
-  }
+  opt.out_dir = OutDirArg(f.out_dir, opt.force);
   // A --stats-json that cannot be written is found before the run, not after it (which then
   // exited 3 with OUT published).
   if (!f.stats_json.empty() && f.stats_json != "-") {

@@ -134,24 +134,41 @@ class RowSource {
   std::vector<ColumnSpec> columns_;
 };
 
+// The rows a source skips (a CSV record or a JSON line it cannot read): the first kNamed named
+// on stderr as they come, all of them counted for the source's error().
+class SkippedRows {
+ public:
+  void Add(const std::string& error) {
+    if (++count_ <= kNamed) fmt::print(stderr, "flowsift: {} (skipped)\n", error);
+  }
+  // "PATH: N unreadable UNITs skipped", or empty when none was.
+  std::string Summary(const std::string& path, std::string_view unit) const {
+    if (count_ == 0) return {};
+    return fmt::format("{}: {} unreadable {}{} skipped", path, count_, unit,
+                       count_ == 1 ? "" : "s");
+  }
+
+ private:
+  static constexpr uint64_t kNamed = 10;
+  uint64_t count_ = 0;
+};
+
 // A CSV table: its header names the columns (a newer minor version may append some; those are
 // text), numeric columns become JSON numbers.
 class CsvSource : public RowSource {
  public:
   bool Open(const std::string& path, std::span<const ColumnSpec> known, std::string* error) {
     if (!reader_.Open(path, error)) return false;
-    path_ = path;
     for (const std::string& name : reader_.header())
       columns_.push_back({name, KindOf(known, name)});
     return true;
   }
   // A record that cannot be read (malformed quoting, another number of fields than the header)
-  // is named on stderr (the first kNamed of them) and skipped, as a bad line of findings is:
-  // the rows after it are still shown, and error() says how many were skipped.
+  // is skipped (SkippedRows), as a bad line of findings is: the rows after it are still shown.
   bool Next(ordered_json* row) override {
     while (!reader_.Next(&fields_)) {
       if (!reader_.AtBadRow()) return false;
-      if (++skipped_ <= kNamed) fmt::print(stderr, "flowsift: {} (skipped)\n", reader_.error());
+      skipped_.Add(reader_.error());
     }
     // The caller passes the same object row after row: its keys are set once and the values
     // overwritten in place (a fresh object per row costs more than reading the row).
@@ -179,17 +196,13 @@ class CsvSource : public RowSource {
   }
   std::string error() const override {
     if (!reader_.error().empty() && !reader_.AtBadRow()) return reader_.error();
-    if (skipped_ == 0) return {};
-    return fmt::format("{}: {} unreadable row{} skipped", path_, skipped_,
-                       skipped_ == 1 ? "" : "s");
+    return skipped_.Summary(reader_.path(), "row");
   }
 
  private:
-  static constexpr uint64_t kNamed = 10;
   CsvTableReader reader_;
   std::vector<std::string> fields_;
-  std::string path_;
-  uint64_t skipped_ = 0;
+  SkippedRows skipped_;
 };
 
 class FindingsSource : public RowSource {
@@ -198,26 +211,23 @@ class FindingsSource : public RowSource {
     columns_.assign(FindingsColumns().begin(), FindingsColumns().end());
     return reader_.Open(path, error);
   }
-  // A line that is not a JSON object is named on stderr (the first kNamed of them) and skipped:
-  // the findings after it are still shown, and error() says how many were skipped.
+  // A line that is not a JSON object is skipped (SkippedRows): the findings after it are still
+  // shown.
   bool Next(ordered_json* row) override {
     while (!reader_.Next(row)) {
       if (!reader_.AtBadLine()) return false;
-      if (++skipped_ <= kNamed) fmt::print(stderr, "flowsift: {} (skipped)\n", reader_.error());
+      skipped_.Add(reader_.error());
     }
     return true;
   }
   std::string error() const override {
     if (!reader_.error().empty()) return reader_.error();
-    if (skipped_ == 0) return {};
-    return fmt::format("{}: {} unreadable line{} skipped", reader_.path(), skipped_,
-                       skipped_ == 1 ? "" : "s");
+    return skipped_.Summary(reader_.path(), "line");
   }
 
  private:
-  static constexpr uint64_t kNamed = 10;
   JsonLinesReader reader_;
-  uint64_t skipped_ = 0;
+  SkippedRows skipped_;
 };
 
 // Rows already in memory: the manifest's inputs and errors, the overview's tables.
