@@ -553,7 +553,7 @@ TEST_F(ReaderTest, AFileCompressedTwiceFailsSayingSo) {
 // Compressions and formats flowsift does not read fail naming what they are and the command
 // that reads them (through the outer decompressor for one inside gzip); read as text they were
 // an ok file of binary bad lines. Text that starts with the same letters is still text.
-TEST_F(ReaderTest, OtherCompressionsAndFormatsFailSayingWhatToDo) {
+TEST_F(ReaderTest, OtherCompressionsAndFormatsFailNamingTheCommandThatReadsThem) {
   const std::string bzip2 = std::string("BZh91AY&SY") + std::string(40, '\x01');
   const std::string xz = std::string(
                              "\xFD"
