@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "kernels/addr.h"
+#include "pipeline/baseline.h"
 #include "pipeline/detect.h"
 #include "pipeline/detect_internal.h"
 #include "pipeline/json_text.h"
@@ -67,20 +68,6 @@ std::string BytesText(uint64_t b) {
 
 std::string Where(bool internal) { return internal ? "internal host" : "external host"; }
 
-// Mean and standard deviation of `xs` without element `skip` (population form).
-std::pair<double, double> MeanSd(const std::vector<double>& xs, size_t skip) {
-  const size_t n = xs.size() - (skip < xs.size() ? 1 : 0);
-  if (n == 0) return {0, 0};
-  double sum = 0;
-  for (size_t i = 0; i < xs.size(); ++i) sum += i == skip ? 0 : xs[i];
-  const double mean = sum / static_cast<double>(n);
-  double var = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (i != skip) var += (xs[i] - mean) * (xs[i] - mean);
-  }
-  return {mean, std::sqrt(var / static_cast<double>(n))};
-}
-
 // A key's baseline windows: the run's span (ascending) and the key's own windows merged, each
 // with the key's state there, or null where the key was silent (a zero in the baseline).
 template <typename T>
@@ -127,18 +114,6 @@ uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
   return v.first;
 }
 
-// The median of `counts` without its i-th value (the upper one of an even count; 0 for none):
-// a fan-in window's baseline, the key's other windows.
-uint64_t MedianOfOthers(const std::vector<uint64_t>& counts, size_t i) {
-  std::vector<uint64_t> others;
-  for (size_t j = 0; j < counts.size(); ++j) {
-    if (j != i) others.push_back(counts[j]);
-  }
-  if (others.empty()) return 0;
-  std::nth_element(others.begin(), others.begin() + others.size() / 2, others.end());
-  return others[others.size() / 2];
-}
-
 // The test both kinds of ddos_fan_in make of a (destination, fan-in window) table: a window
 // whose count(dst, window, state) of sources is at least min_sources and at least ratio times
 // the median of the destination's other windows (silent ones 0, over `span`) goes to
@@ -163,9 +138,10 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
                    counts[i] = count(dst, times[i].first, *times[i].second);
                  }
                }
+               const MedianOfOthers medians(counts);
                for (size_t i = 0; i < times.size(); ++i) {
                  if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
-                 const uint64_t median = MedianOfOthers(counts, i);
+                 const uint64_t median = medians.Without(counts[i]);
                  if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
                    continue;
                  emit(dst, times[i].first, *times[i].second, counts[i], median);
@@ -664,21 +640,20 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   ForEachKey(
       by_source, exfil_window_of,
       [&](const std::pair<uint64_t, uint64_t>& addr, const std::vector<ExfilWindow>& windows) {
-        std::vector<double> xs;
-        for (const ExfilWindow& w : windows) xs.push_back(static_cast<double>(w.net));
+        std::vector<uint64_t> nets;
+        for (const ExfilWindow& w : windows) nets.push_back(w.net);
+        const LeaveOneOut baselines(std::move(nets));
         for (size_t i = 0; i < windows.size(); ++i) {
           const ExfilWindow& w = windows[i];
           const bool absolute = w.net >= o.exfil_min_bytes;
           const bool warm = windows.size() - 1 >= o.exfil_baseline_windows;
           const bool may_be_baseline = warm && w.net >= o.exfil_baseline_min_bytes;
-          // The baseline (a pass over the source's other windows) only for a window that can be
-          // a finding: for all of them it was windows^2 a source, minutes for a week of
-          // 1-minute windows.
           if (!absolute && !may_be_baseline) continue;
-          const auto [mean, sd] = MeanSd(xs, i);
-          const double z = (xs[i] - mean) / std::max(sd, 1.0);
+          const auto [mean, sd] = baselines.Without(i);
+          const double net = static_cast<double>(w.net);
+          const double z = (net - mean) / std::max(sd, 1.0);
           const bool baseline =
-              may_be_baseline && z >= o.exfil_baseline_z && xs[i] >= o.exfil_baseline_ratio * mean;
+              may_be_baseline && z >= o.exfil_baseline_z && net >= o.exfil_baseline_ratio * mean;
           if (!absolute && !baseline) continue;
           const Addr128 src{addr.first, addr.second};
           Finding f;
@@ -771,15 +746,17 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       if (!any) return;
       const std::string& name = s.names.names[iface];
       const auto times = Timeline(span, key_windows);
-      std::vector<double> xs(times.size(), 0);
+      std::vector<uint64_t> flows(times.size(), 0);
       for (size_t i = 0; i < times.size(); ++i) {
-        if (times[i].second != nullptr) xs[i] = static_cast<double>(times[i].second->flows);
+        if (times[i].second != nullptr) flows[i] = times[i].second->flows;
       }
+      const LeaveOneOut baselines(std::move(flows));
       for (size_t i = 0; i < times.size(); ++i) {
         if (times[i].second == nullptr || times[i].second->flows < o.reject_min_flows) continue;
-        const auto [mean, sd] = MeanSd(xs, i);
-        const double z = (xs[i] - mean) / std::max(sd, 1.0);
-        if (z < o.reject_z || xs[i] < o.reject_ratio * mean) continue;
+        const auto [mean, sd] = baselines.Without(i);
+        const double x = static_cast<double>(times[i].second->flows);
+        const double z = (x - mean) / std::max(sd, 1.0);
+        if (z < o.reject_z || x < o.reject_ratio * mean) continue;
         const RejectState& v = *times[i].second;
         Finding f;
         f.type = "reject_spike";

@@ -1,0 +1,113 @@
+// The one-pass baselines against their definitions: every window's leave-one-out mean and
+// deviation against the two-pass form, and its median of the others against a sort of them.
+#include "pipeline/baseline.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace flowsift {
+namespace {
+
+// Values of the shapes the detectors see: small counts with many zeros (an interface's rejects
+// over silent windows), large byte counts that vary little against their size (where a sum of
+// squares in doubles cancels), and one outlier far above the rest (the window that is a spike).
+std::vector<uint64_t> Values(std::mt19937_64& rng, int shape, size_t n) {
+  std::vector<uint64_t> xs(n);
+  for (uint64_t& x : xs) {
+    switch (shape) {
+      case 0:
+        x = rng() % 3 == 0 ? rng() % 200 : 0;
+        break;
+      case 1:
+        x = (uint64_t{1} << 40) + rng() % 1000;
+        break;
+      default:
+        x = rng() % 100;
+        break;
+    }
+  }
+  if (shape == 2 && n > 0) xs[rng() % n] = uint64_t{1} << 50;
+  return xs;
+}
+
+TEST(LeaveOneOut, MatchesTheTwoPassMeanAndDeviationOfTheOtherValues) {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 300; ++trial) {
+    const auto xs = Values(rng, trial % 3, 1 + rng() % 60);
+    const LeaveOneOut baseline(xs);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const auto [mean, sd] = baseline.Without(i);
+      // The exact value, from long double sums of the others around their own mean.
+      long double sum = 0;
+      for (size_t j = 0; j < xs.size(); ++j) sum += j == i ? 0 : xs[j];
+      const size_t n = xs.size() - 1;
+      const long double want_mean = n == 0 ? 0 : sum / n;
+      long double var = 0;
+      for (size_t j = 0; j < xs.size(); ++j) {
+        if (j != i) var += (xs[j] - want_mean) * (xs[j] - want_mean);
+      }
+      const long double want_sd = n == 0 ? 0 : std::sqrt(var / n);
+      ASSERT_NEAR(mean, want_mean, 1e-12 * (1 + want_mean)) << "trial " << trial << " i " << i;
+      ASSERT_NEAR(sd, want_sd, 1e-9 * (1 + want_sd)) << "trial " << trial << " i " << i;
+      // The form the detectors used before, on values whose sums doubles hold exactly.
+      if (trial % 3 != 1) {
+        const auto [mean2, sd2] = MeanSdTwoPass(xs, i);
+        ASSERT_EQ(mean, mean2) << "trial " << trial << " i " << i;
+        ASSERT_NEAR(sd, sd2, 1e-12 * (1 + sd2)) << "trial " << trial << " i " << i;
+      }
+    }
+  }
+}
+
+TEST(LeaveOneOut, LargeValuesWithASmallSpreadKeepTheirDeviation) {
+  // 2^40 + {0, 1000, 2000}: a sum of squares in doubles (2^81) has no bits left for a spread
+  // of 1000; the exact sums give sqrt(2/3) * 1000 for all three.
+  const uint64_t base = uint64_t{1} << 40;
+  const LeaveOneOut baseline({base, base + 1000, base + 2000, base + 1000});
+  const auto [mean, sd] = baseline.Without(1);
+  EXPECT_EQ(mean, static_cast<double>(base + 1000));
+  EXPECT_NEAR(sd, std::sqrt(2.0 / 3.0) * 1000, 1e-9);
+}
+
+TEST(LeaveOneOut, SquaresBeyond128BitsFallBackToTwoPasses) {
+  const uint64_t big = std::numeric_limits<uint64_t>::max();
+  const std::vector<uint64_t> xs = {big, big, big - 4, 0, 7};
+  const LeaveOneOut baseline(xs);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    EXPECT_EQ(baseline.Without(i), MeanSdTwoPass(xs, i)) << i;
+  }
+}
+
+TEST(LeaveOneOut, ASingleWindowHasNoBaseline) {
+  const LeaveOneOut baseline({500});
+  EXPECT_EQ(baseline.Without(0), std::make_pair(0.0, 0.0));
+}
+
+TEST(MedianOfOthers, MatchesTheMiddleOfTheOtherValuesSorted) {
+  std::mt19937_64 rng(3);
+  for (int trial = 0; trial < 300; ++trial) {
+    // Few distinct values (ties around the middle) or many.
+    const uint64_t range = trial % 2 == 0 ? 4 : 100000;
+    std::vector<uint64_t> counts(1 + rng() % 40);
+    for (uint64_t& c : counts) c = rng() % range;
+    const MedianOfOthers medians(counts);
+    for (size_t i = 0; i < counts.size(); ++i) {
+      std::vector<uint64_t> others;
+      for (size_t j = 0; j < counts.size(); ++j) {
+        if (j != i) others.push_back(counts[j]);
+      }
+      std::sort(others.begin(), others.end());
+      const uint64_t want = others.empty() ? 0 : others[others.size() / 2];
+      ASSERT_EQ(medians.Without(counts[i]), want) << "trial " << trial << " i " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flowsift
