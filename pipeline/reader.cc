@@ -847,39 +847,35 @@ class FileReader::Impl {
     const char* outer = outcome_.compression == Compression::kGzip   ? "zcat"
                         : outcome_.compression == Compression::kZstd ? "zstdcat"
                                                                      : nullptr;
+    // The remedy as a shell command: this file's bytes through `first` (and `then`) into
+    // flowsift. The file's name is quoted for the shell; stdin's bytes come from whatever fed
+    // this run ("...").
+    const auto remedy = [&](const std::string& first, const char* then) {
+      std::string command =
+          file_.path == "-" ? "... | " + first : first + " < " + ShellQuote(Name());
+      if (then != nullptr) command += std::string(" | ") + then;
+      return "`" + command + " | flowsift run - ...`";
+    };
     // Compressed twice (an object gzipped again on upload).
     if (outer != nullptr) {
       const Compression inner = CompressionOf(window_ + begin_, len_ - begin_);
       if (inner != Compression::kNone) {
         refuse(std::string("its decompressed data is ") +
                (inner == Compression::kGzip ? "gzip" : "zstd") +
-               " again (compressed twice): decompress it once, e.g. `" + outer + " " + Name() +
-               " | flowsift run - ...`");
+               " again (compressed twice): decompress it once, e.g. " + remedy(outer, nullptr));
         return;
       }
     }
     if (const OtherFormat* other = OtherFormatOf(window_ + begin_, len_ - begin_)) {
-      std::string remedy;
-      if (other->filter != nullptr) {
-        // Through the outer decompressor first when it is inside one (bzip2 in gzip); from
-        // stdin, the same stream through the filter.
-        std::string command;
-        if (file_.path == "-") {
-          command =
-              std::string("... | ") + (outer ? std::string(outer) + " | " : "") + other->filter;
-        } else if (outer == nullptr) {
-          command = std::string(other->filter) + " < " + ShellQuote(Name());
-        } else {
-          command = std::string(outer) + " < " + ShellQuote(Name()) + " | " + other->filter;
-        }
-        remedy = "`" + command + " | flowsift run - ...`";
-      } else {
-        remedy = outer == nullptr
-                     ? other->advice
-                     : std::string("decompress it (") + outer + "), then " + other->advice;
-      }
+      // Through the outer decompressor first when it is inside one (bzip2 in gzip).
+      const std::string what = other->filter == nullptr
+                                   ? (outer == nullptr ? std::string(other->advice)
+                                                       : std::string("decompress it (") + outer +
+                                                             "), then " + other->advice)
+                               : outer == nullptr ? remedy(other->filter, nullptr)
+                                                  : remedy(outer, other->filter);
       refuse(std::string(outer != nullptr ? "its decompressed data is " : "it is ") + other->name +
-             ", which flowsift does not read: " + remedy);
+             ", which flowsift does not read: " + what);
       return;
     }
     if (len_ - begin_ >= 3 && std::memcmp(window_ + begin_, "\xEF\xBB\xBF", 3) == 0) {

@@ -548,6 +548,29 @@ TEST_F(ReaderTest, AFileCompressedTwiceFailsSayingSo) {
     EXPECT_EQ(r.BadCount(), 0u);
   }
   EXPECT_EQ(ReadAll(File(Write("once.log.gz", Gzip(text))), Chunked(4096)).records, 500u);
+  // The remedy reads the file once through its outer decompressor, its name quoted for a
+  // shell; on stdin, the stream that fed the run.
+  const std::string odd = Write("my file's.log.gz", Gzip(Gzip(text)));
+  const std::string dir = odd.substr(0, odd.size() - 16);
+  const ReadResult quoted = ReadAll(File(odd));
+  EXPECT_NE(quoted.outcome.message.find("e.g. `zcat < '" + dir +
+                                        "my file'\\''s.log.gz' | flowsift run - ...`"),
+            std::string::npos)
+      << quoted.outcome.message;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string twice = Zstd(Gzip(text));
+  std::thread writer([&] {
+    EXPECT_EQ(write(fds[1], twice.data(), twice.size()), static_cast<ssize_t>(twice.size()));
+    close(fds[1]);
+  });
+  const ReadResult piped = ReadAll({"-", fds[0]});
+  writer.join();
+  close(fds[0]);
+  EXPECT_EQ(piped.outcome.status, FileStatus::kUnreadable);
+  EXPECT_NE(piped.outcome.message.find("e.g. `... | zstdcat | flowsift run - ...`"),
+            std::string::npos)
+      << piped.outcome.message;
 }
 
 // Compressions and formats flowsift does not read fail naming what they are and the command
