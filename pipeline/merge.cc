@@ -472,7 +472,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
 
   const Clock::time_point write_start = Clock::now();
   fs::path tmp;
-  if (!MakeSiblingTempDir(out, &tmp, &r.error)) {
+  if (!MakeSiblingTempDir(out, &tmp, &r.error, &r.notes)) {
     r.exit_code = 3;
     return r;
   }

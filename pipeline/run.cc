@@ -1,5 +1,7 @@
 #include "pipeline/run.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_invoke.h>
@@ -292,11 +294,78 @@ mode_t CurrentUmask() {
 
 }  // namespace
 
-bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) {
+namespace {
+
+// This host's name as part of a file name ('/' and control bytes replaced), so that a run
+// never takes another host's temporary on a shared file system for one of its own.
+std::string HostForFileName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "host";
+  std::string out(host);
+  for (char& c : out) {
+    if (c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '_';
+  }
+  return out.substr(0, 64);
+}
+
+// A run killed by SIGKILL (the OOM killer, a job's time limit) or a crash leaves its
+// temporary directory behind: every night another hidden copy of OUT. Each temporary holds an
+// exclusive flock(2) on its directory while its run lives, which the kernel drops when the
+// process ends however it ends; so a temporary of this host whose lock can be taken belongs to
+// no live run, and is removed, whichever OUT it was for (a date in OUT's name changes every
+// night). Left alone: one younger than a minute (its run may be between mkdtemp and flock);
+// one holding anything but flowsift's own files; another host's (its locks may not reach this
+// one); the unlabelled `.OUT.tmp-XXXXXX` of older versions, which held no lock.
+void RemoveStaleTemporaries(const fs::path& parent, const std::string& suffix,
+                            std::vector<std::string>* notes) {
+  const auto ours = [](const fs::path& dir) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!IsOwnOutputFile(it->path().filename().string()) || !it->is_regular_file() ||
+          it->is_symlink()) {
+        return false;
+      }
+    }
+    return !ec;
+  };
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path path = it->path();
+    const std::string name = path.filename().string();
+    // .OUT + suffix + six characters of mkdtemp's
+    if (name.size() < 2 + suffix.size() + 6 || name[0] != '.' ||
+        name.compare(name.size() - 6 - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (st.st_mtime > time(nullptr) - 60 || !ours(path)) continue;
+    const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      std::error_code rm;
+      fs::remove_all(path, rm);
+      if (notes != nullptr) {
+        notes->push_back(rm ? "cannot remove " + path.string() +
+                                  ", left by a run that was killed: " + rm.message()
+                            : "removed " + path.string() +
+                                  ", the temporary output of a run that was killed");
+      }
+    }
+    close(fd);
+  }
+}
+
+}  // namespace
+
+bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
+                        std::vector<std::string>* notes) {
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
   std::error_code ec;
   fs::create_directories(parent, ec);
-  std::string tmpl = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
+  const std::string suffix = ".tmp-" + HostForFileName() + "-";
+  RemoveStaleTemporaries(parent, suffix, notes);
+  std::string tmpl = (parent / ("." + out.filename().string() + suffix + "XXXXXX")).string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     // Why the parent could not be made, when it could not (no permission in a directory above
     // it), rather than mkdtemp's "No such file or directory" that follows from it.
@@ -306,7 +375,12 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error) 
     return false;
   }
   *tmp = tmpl;
-  AddTemporary(*tmp);  // removed if the process is interrupted before it is published
+  // Held until the temporary is published or removed (DropTemporary closes it), or the process
+  // ends: what tells a later run that this one is alive (RemoveStaleTemporaries). A file system
+  // without locks (some network mounts) gives none, and the temporary is then never taken.
+  const int lock_fd = open(tmp->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock_fd >= 0) flock(lock_fd, LOCK_EX | LOCK_NB);
+  AddTemporary(*tmp, lock_fd);  // removed if the process is interrupted before it is published
   // mkdtemp makes it 0700; OUT is for analysts and SIEM shippers, often other users: it gets
   // the mode mkdir would give it (0755 under the usual umask 022), as its files get 0644.
   if (chmod(tmp->c_str(), 0777 & ~CurrentUmask()) != 0) {
@@ -492,7 +566,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
 
   // Everything goes to a sibling directory first (same filesystem, so the rename is atomic).
   fs::path tmp;
-  if (!MakeSiblingTempDir(out, &tmp, &r.error)) {
+  if (!MakeSiblingTempDir(out, &tmp, &r.error, &r.notes)) {
     r.exit_code = 3;
     return r;
   }

@@ -92,9 +92,12 @@ RunResult Run(const RunOptions& options, Progress* progress);
 [[nodiscard]] bool WriteTextFile(const std::filesystem::path& path, const std::string& text,
                                  std::string* error);
 // Creates an empty hidden directory next to `out` (same filesystem, so PublishOutput's rename
-// is atomic); false with *error.
+// is atomic), `.OUT.tmp-HOST-XXXXXX`, locked while this process has it; false with *error.
+// First removes this host's temporaries of `out` that no live run holds (left by a run that was
+// killed), each with a line in *notes.
 [[nodiscard]] bool MakeSiblingTempDir(const std::filesystem::path& out, std::filesystem::path* tmp,
-                                      std::string* error);
+                                      std::string* error,
+                                      std::vector<std::string>* notes = nullptr);
 // True for the names of the files run, merge and demo write into OUT (the four tables,
 // manifest.json, state.bin.zst): what --force replaces. Anything else in OUT is kept.
 bool IsOwnOutputFile(std::string_view name);

@@ -1,7 +1,10 @@
 #include "pipeline/temporaries.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace flowsift {
@@ -12,23 +15,27 @@ std::mutex& Mutex() {
   static std::mutex m;
   return m;
 }
-std::vector<fs::path>& Paths() {
-  static std::vector<fs::path> paths;
+// Each temporary with its lock descriptor (-1 for none).
+std::vector<std::pair<fs::path, int>>& Paths() {
+  static std::vector<std::pair<fs::path, int>> paths;
   return paths;
 }
 
 }  // namespace
 
-void AddTemporary(const fs::path& path) {
+void AddTemporary(const fs::path& path, int lock_fd) {
   std::lock_guard<std::mutex> lock(Mutex());
-  Paths().push_back(path);
+  Paths().emplace_back(path, lock_fd);
 }
 
 void DropTemporary(const fs::path& path) {
   std::lock_guard<std::mutex> lock(Mutex());
-  std::vector<fs::path>& paths = Paths();
-  const auto it = std::find(paths.begin(), paths.end(), path);
-  if (it != paths.end()) paths.erase(it);
+  auto& paths = Paths();
+  const auto it =
+      std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == path; });
+  if (it == paths.end()) return;
+  if (it->second >= 0) close(it->second);
+  paths.erase(it);
 }
 
 std::unique_lock<std::mutex> LockTemporaries() { return std::unique_lock<std::mutex>(Mutex()); }
@@ -36,7 +43,8 @@ std::unique_lock<std::mutex> LockTemporaries() { return std::unique_lock<std::mu
 int RemoveTemporariesForExit() {
   Mutex().lock();  // never unlocked: the process ends next
   int left = 0;
-  for (const fs::path& path : Paths()) {
+  for (const auto& entry : Paths()) {
+    const fs::path& path = entry.first;
     // Worker threads may still be creating files in a temporary directory: a few tries.
     std::error_code ec;
     for (int attempt = 0; attempt < 5; ++attempt) {

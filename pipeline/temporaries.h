@@ -10,9 +10,10 @@
 
 namespace flowsift {
 
-// Registers `path` (a file or a directory tree) as temporary.
-void AddTemporary(const std::filesystem::path& path);
-// `path` is no longer temporary: renamed into place or removed.
+// Registers `path` (a file or a directory tree) as temporary; `lock_fd`, if any, is an open
+// descriptor that holds the path's lock (MakeSiblingTempDir), closed when the path is dropped.
+void AddTemporary(const std::filesystem::path& path, int lock_fd = -1);
+// `path` is no longer temporary: renamed into place or removed. Closes its lock descriptor.
 void DropTemporary(const std::filesystem::path& path);
 // Hold it across renaming a temporary into place (and DropTemporary after it): an interrupt
 // then removes the temporary before the rename or finds it gone after, never half-published.

@@ -40,7 +40,7 @@ constexpr long kDecommitDelayMs = 1000;
 
 // Ctrl-C, `kill` and a closed terminal end the process as they always do (by the signal, exit
 // status 128 + its number), but first its temporaries go (pipeline/temporaries.h): a run killed
-// mid-way left its hidden .OUT.tmp-XXXXXX directory behind. The signals are blocked in every
+// mid-way left its hidden .OUT.tmp-HOST-XXXXXX directory behind. The signals are blocked in every
 // thread (the worker threads, created later, inherit the mask) and taken by one thread with
 // sigwait, which may do what a handler may not (std::filesystem). A signal ignored when the
 // process started (nohup, a shell's background job) stays ignored.

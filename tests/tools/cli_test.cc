@@ -319,6 +319,45 @@ TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
   }
 }
 
+// A run killed by SIGKILL (the OOM killer) leaves its temporary OUT behind; the next run in
+// that directory removes it, whichever OUT it was for, once no live run holds its lock. A live
+// run's temporary is never taken, however old; nor one holding files flowsift did not write,
+// nor another host's or an older version's unlocked one.
+TEST_F(Cli, ATemporaryLeftByAKilledRunIsRemovedByTheNextRun) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "a.log") << "version account-id interface-id srcaddr dstaddr srcport "
+                                   "dstport protocol packets bytes start end action log-status\n"
+                                   "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 1 1 2 ACCEPT OK\n";
+  ASSERT_EQ(::mkfifo((dir_ / "in.log").c_str(), 0600), 0);
+  // Two runs wait on the FIFO; the first is killed with SIGKILL, the second lives on. Both
+  // temporaries are then made two minutes old, as are three others: another host's, an older
+  // version's, and one that holds a file flowsift did not write.
+  const std::string start = std::string("sh -c 'exec ") + FLOWSIFT_BINARY + " run in.log -o ";
+  const Result r = flowsift::testing::RunCommand(
+      "cd '" + dir_.string() + "' && sleep 30 > in.log & writer=$!; cd '" + dir_.string() + "'; " +
+      start + "killed --no-progress' & killed=$!; " + start +
+      "live --no-progress' & live=$!; "
+      "for i in $(seq 100); do [ $(ls -A | grep -c '\\.tmp-') = 2 ] && break; sleep 0.1; done; "
+      "kill -9 $killed; wait $killed; "
+      "mkdir .other.tmp-elsewhere-abcdef .old.tmp-abcdef .mine.tmp-$(hostname)-ghijkl; "
+      "echo keep > .mine.tmp-$(hostname)-ghijkl/notes.txt; "
+      "touch -d '2 minutes ago' .*.tmp-*; ls -A | grep '\\.tmp-' | sed 's/^/before: /'; " +
+      FLOWSIFT_BINARY + " run a.log -o new --no-progress 2>&1; echo rc=$?; " +
+      "ls -A | grep '\\.tmp-' | sed 's/^/after: /'; kill $live; kill $writer; wait");
+  EXPECT_THAT(r.out, HasSubstr("before: .killed.tmp-")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("before: .live.tmp-")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("rc=0")) << r.out;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "note: removed .*/\\.killed\\.tmp-[^ ]*, the temporary output "
+                         "of a run that was killed"))
+      << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("after: .killed.tmp-"))) << r.out;
+  for (const char* kept : {"after: .live.tmp-", "after: .other.tmp-elsewhere-abcdef",
+                           "after: .old.tmp-abcdef", "after: .mine.tmp-"}) {
+    EXPECT_THAT(r.out, HasSubstr(kept)) << r.out;
+  }
+}
+
 // Bad lines are counted, and stderr says where the first one is and where the samples are
 // (with --strict the exit code alone said nothing of which line).
 TEST_F(Cli, TheFirstBadLineIsNamedOnStderr) {
