@@ -1,5 +1,6 @@
 // The detection thresholds: one table of keys, defaults and sources, read by --config, printed
 // by --print-config, the manifest and the README.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -215,6 +216,10 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
         }
         ports.push_back(static_cast<uint16_t>(p));
       }
+      // A set: in one order, each port once, so that lists that differ only in order or
+      // repeats are the same options (merge compares the parts' options as text).
+      std::sort(ports.begin(), ports.end());
+      ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
       o.*std::get<PortList>(key->member).member = std::move(ports);
     }
   }

@@ -17,6 +17,9 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "pipeline/graph.h"
+#include "pipeline/networks.h"
+#include "pipeline/parse_chunk.h"
 #include "pipeline/serial.h"
 #include "pipeline/summary.h"
 #include "pipeline/tables.h"
@@ -70,6 +73,16 @@ const ordered_json& Member(const ordered_json& obj, const char* key, bool array 
 
 uint64_t U64Of(const ordered_json& v) { return v.is_number_unsigned() ? v.get<uint64_t>() : 0; }
 
+// Where a bad-line reason comes in a run's manifest (its LineError order), as a key to sort
+// the merged reasons and samples in the same order; a name this version does not know (a part
+// of a newer one) after all known ones, by name.
+std::pair<size_t, std::string> ReasonRank(const std::string& name) {
+  for (size_t i = 0; i < kNumLineErrors; ++i) {
+    if (LineErrorName(static_cast<LineError>(i)) == name) return {i, std::string()};
+  }
+  return {kNumLineErrors, name};
+}
+
 // The merged manifest: the inputs of all parts in the order one run would list them (inputs
 // that could not be listed first, once each; then the files by their index in the whole
 // sorted input list), totals summed, bad-line samples re-ranked, the parts themselves.
@@ -117,19 +130,23 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   m["inputs"] = inputs;
 
   ordered_json totals = ordered_json::object();
-  ordered_json reasons = ordered_json::object();
+  std::map<std::pair<size_t, std::string>, std::pair<std::string, uint64_t>> by_reason;
   for (const PartInfo& p : parts) {
     for (const auto& [key, value] : Member(p.manifest, "totals", false).items()) {
       if (key == "bad_lines_by_reason") {
         if (!value.is_object()) continue;
         for (const auto& [reason, n] : value.items()) {
-          reasons[reason] = U64Of(reasons.value(reason, ordered_json(0))) + U64Of(n);
+          auto& [name, count] = by_reason[ReasonRank(reason)];
+          name = reason;
+          count += U64Of(n);
         }
       } else if (value.is_number_unsigned()) {
         totals[key] = U64Of(totals.value(key, ordered_json(0))) + U64Of(value);
       }
     }
   }
+  ordered_json reasons = ordered_json::object();  // in a run's order
+  for (const auto& [rank, entry] : by_reason) reasons[entry.first] = entry.second;
   uint64_t failed = 0;
   for (const ordered_json& in : inputs) failed += IsFailedStatus(in.value("status", ""));
   totals["inputs"] = inputs.size();
@@ -137,13 +154,15 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   totals["bad_lines_by_reason"] = reasons;
   m["totals"] = totals;
 
-  // The first kSamplesPerReason per reason in input order, as one run keeps them.
-  std::vector<std::tuple<std::string, uint64_t, uint64_t, const ordered_json*>> samples;
+  // The first kSamplesPerReason per reason in input order, as one run keeps them (and in its
+  // order: by reason as the run ranks them, then input order).
+  std::vector<std::tuple<std::pair<size_t, std::string>, uint64_t, uint64_t, const ordered_json*>>
+      samples;
   for (const PartInfo& p : parts) {
     for (const ordered_json& s : Member(p.manifest, "bad_line_samples")) {
       if (!s.is_object()) continue;
       const auto it = index_of.find(s.value("path", ""));
-      samples.emplace_back(s.value("reason", ""), it == index_of.end() ? 0 : it->second,
+      samples.emplace_back(ReasonRank(s.value("reason", "")), it == index_of.end() ? 0 : it->second,
                            s.value("line", uint64_t{0}), &s);
     }
   }
@@ -152,7 +171,7 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
            std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
   });
   ordered_json kept = ordered_json::array();
-  std::map<std::string, size_t> per_reason;
+  std::map<std::pair<size_t, std::string>, size_t> per_reason;
   for (const auto& s : samples) {
     if (per_reason[std::get<0>(s)]++ < kSamplesPerReason) kept.push_back(*std::get<3>(s));
   }
@@ -246,16 +265,35 @@ std::pair<std::string, std::string> FirstDifferingSetting(const ordered_json& a,
   return {"(other options)", "(other options)"};
 }
 
+// A part's --internal list as a set (NetworkSet::Canonical), or as written if it does not parse
+// (the part is then refused when it is loaded).
+std::string CanonicalNetworks(const std::string& list) {
+  std::string error;
+  const std::optional<NetworkSet> set = NetworkSet::Parse(list, &error);
+  return set ? set->Canonical() : list;
+}
+
 // When the merged parts' shards (i/N) do not cover every input between them, says which are
 // missing: a shard that was never run, or whose part failed, is otherwise silent (its inputs
 // are simply not in OUT), and `merge parts/*` after a worker that died before making its
 // directory exited 0. Shards of several counts (0/2 with 1/4 and 3/4) are checked over
-// the least common multiple of the counts (up to 4096 classes; past that, not checked).
-std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, size_t failed) {
+// the least common multiple of the counts.
+std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, size_t failed,
+                                            std::vector<std::string>* notes) {
+  // Input k is in shard k mod N of a run of N shards: the parts cover every input when they
+  // cover every class mod the least common multiple of their counts. One count (the usual
+  // array) is N classes, at most a million; mixed counts whose multiple passes 2^24 are not
+  // checked, and a note says so.
+  constexpr uint64_t kMaxClasses = uint64_t{1} << 24;
   uint64_t classes = 1;
   for (const PartInfo& p : parts) {
     classes = std::lcm(classes, uint64_t{p.shard_count});
-    if (classes > 4096) return {};
+    if (classes > kMaxClasses) {
+      notes->push_back(
+          "the parts' shard counts differ too much to check that they cover every input "
+          "(their least common multiple passes 2^24): make all parts with one --shard I/N");
+      return {};
+    }
   }
   std::vector<bool> covered(classes);
   for (const PartInfo& p : parts) {
@@ -268,7 +306,7 @@ std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, 
     if (count++ < 8) missing += (missing.empty() ? "" : ", ") + std::to_string(c);
   }
   if (count == 0) return {};
-  if (count > 8) missing += ", ...";
+  if (count > 8) missing += ", ... (" + std::to_string(count) + " in all)";
   return {"the merged parts do not cover shard(s) " + missing + " of " + std::to_string(classes) +
           (failed != 0 ? " (a part that failed may have been one of them)" : "") +
           ": their inputs are not in the output; run them (--shard I/" + std::to_string(classes) +
@@ -339,15 +377,29 @@ MergeResult MergeParts(const MergeOptions& opt) {
     if (status != PartialStatus::kOk) {
       if (fs::is_directory(arg, ec) && !fs::exists(path, ec) &&
           fs::exists(fs::path(arg) / kManifestFile, ec)) {
-        error = arg + ": an output of a run without --partial (it has no " +
-                std::string(kStateFile) + "): run it again with --partial to merge it";
+        // A merge's own output keeps no state: its parts are what can be merged again.
+        std::string manifest;
+        std::string ignored;
+        const bool merged_output =
+            ReadTextFile((fs::path(arg) / kManifestFile).string(), &manifest, &ignored) &&
+            manifest.find("\"merged_from\"") != std::string::npos;
+        error = merged_output
+                    ? arg + ": an output of flowsift merge, which keeps no " +
+                          std::string(kStateFile) +
+                          ": merge the parts it was made of (its manifest's "
+                          "merged_from) with the others instead"
+                    : arg + ": an output of a run without --partial (it has no " +
+                          std::string(kStateFile) + "): run it again with --partial to merge it";
       }
       fail(path, error);
       continue;
     }
+    // --strict is matched too: mixed, the merge's exit status depended on the parts' order.
+    const ordered_json& run_options = Member(Member(file.run, "manifest", false), "options", false);
     const ordered_json match = {{"since", file.run.value("since", ordered_json())},
                                 {"until", file.run.value("until", ordered_json())},
                                 {"format", file.run.value("format", ordered_json())},
+                                {"strict", run_options.value("strict", false)},
                                 {"detection", file.run.value("detection", ordered_json())}};
     if (!aggregate) {
       header = file.header;
@@ -382,7 +434,9 @@ MergeResult MergeParts(const MergeOptions& opt) {
         return refuse("--window", std::to_string(file.header.window),
                       std::to_string(header.window));
       }
-      if (file.header.internal != header.internal) {
+      // As sets: 10.0.0.0/8,192.168.0.0/16 is 192.168.0.0/16,10.0.0.0/8.
+      if (file.header.internal != header.internal &&
+          CanonicalNetworks(file.header.internal) != CanonicalNetworks(header.internal)) {
         return refuse("--internal", file.header.internal, header.internal);
       }
       if (match["detection"] != must_match["detection"]) {
@@ -390,7 +444,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
             FirstDifferingSetting(match["detection"], must_match["detection"]);
         return refuse("detection option", here, there);
       }
-      for (const char* key : {"since", "until", "format"}) {
+      for (const char* key : {"since", "until", "format", "strict"}) {
         if (match[key] != must_match[key]) {
           return refuse(std::string("--") + key, match[key].dump(), must_match[key].dump());
         }
@@ -398,13 +452,22 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
     PartInfo info;
     info.path = path;
-    const ordered_json& shard = file.run.value("shard", ordered_json::array());
-    if (shard.is_array() && shard.size() == 2 && shard[0].is_number_unsigned() &&
-        shard[1].is_number_unsigned() && shard[0] < shard[1]) {
-      info.shard_index = shard[0].get<uint32_t>();
-      info.shard_count = shard[1].get<uint32_t>();
+    // A run writes its shard as [I, N] with I < N <= kMaxShards, and its manifest: anything
+    // else is a damaged (or hand-made) part, which taken as 0/1 had passed the coverage check.
+    const ordered_json& shard = file.run.value("shard", ordered_json());
+    if (!shard.is_array() || shard.size() != 2 || !shard[0].is_number_unsigned() ||
+        !shard[1].is_number_unsigned() || shard[0] >= shard[1] || shard[1] > kMaxShards) {
+      fail(path, path + ": corrupt (its shard is " + shard.dump() +
+                     ", not [I, N] with I < N <= " + std::to_string(kMaxShards) + ")");
+      continue;
     }
-    info.manifest = file.run.value("manifest", ordered_json::object());
+    info.shard_index = shard[0].get<uint32_t>();
+    info.shard_count = shard[1].get<uint32_t>();
+    if (!file.run.contains("manifest") || !file.run["manifest"].is_object()) {
+      fail(path, path + ": corrupt (it holds no manifest of its run)");
+      continue;
+    }
+    info.manifest = file.run["manifest"];
     // Its manifest is what a run wrote, or the part is corrupt: a checksummed file can still
     // hold a value of another type ("path": [...]), which would throw in the middle of the merge
     // (exit 3 with the JSON library's words). Tried on its own first.
@@ -467,7 +530,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
               " part(s) could be read: nothing written";
     return r;
   }
-  r.missing_shards = ShardCoverageNotes(parts, failed.size());
+  r.missing_shards = ShardCoverageNotes(parts, failed.size(), &r.notes);
   r.records = merged->records();
 
   const Clock::time_point write_start = Clock::now();

@@ -1,6 +1,8 @@
 #include "pipeline/networks.h"
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "kernels/addr.h"
 
@@ -75,6 +77,22 @@ std::string NetworkSet::ToString() const {
     s += kernels::FormatAddr(b.base) + "/" + std::to_string(v4 ? b.prefix - 96 : b.prefix);
   }
   return s;
+}
+
+std::string NetworkSet::Canonical() const {
+  // Widest first, so that a block inside another meets it after it.
+  std::vector<Block> blocks = blocks_;
+  std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
+    return std::tie(a.prefix, a.base.hi, a.base.lo) < std::tie(b.prefix, b.base.hi, b.base.lo);
+  });
+  NetworkSet kept;
+  for (const Block& b : blocks) {
+    if (!kept.Contains(b.base)) kept.blocks_.push_back(b);
+  }
+  std::sort(kept.blocks_.begin(), kept.blocks_.end(), [](const Block& a, const Block& b) {
+    return std::tie(a.base.hi, a.base.lo, a.prefix) < std::tie(b.base.hi, b.base.lo, b.prefix);
+  });
+  return kept.ToString();
 }
 
 }  // namespace flowsift

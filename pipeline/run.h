@@ -18,6 +18,8 @@ namespace flowsift {
 
 // Bumped when a file in OUT changes incompatibly; `show` and `merge` read the same major.
 inline constexpr int kOutputFormatVersion = 1;
+// The most shards a run may be split into (--shard I/N, an array job's size).
+inline constexpr uint32_t kMaxShards = 1000000;
 
 struct RunOptions {
   std::vector<std::string> inputs;      // files, directories, "-"

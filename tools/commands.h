@@ -132,8 +132,9 @@ uint64_t ParseTime(const std::string& text);
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until);
 // "I/N" with 0 <= I < N -> {I, N}; empty -> the array-job environment (SLURM_ARRAY_TASK_ID /
 // SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE,
-// JOB_COMPLETION_INDEX with FLOWSIFT_SHARD_COUNT), else {0, 1}.
-std::pair<uint32_t, uint32_t> ParseShard(const std::string& text);
+// JOB_COMPLETION_INDEX with FLOWSIFT_SHARD_COUNT), else {0, 1}; N at most kMaxShards.
+// *source, if given, names the environment variables a shard came from (empty for --shard).
+std::pair<uint32_t, uint32_t> ParseShard(const std::string& text, std::string* source = nullptr);
 
 // -j/--threads: 0 -> the CPUs this process may use (pipeline/cpus.h); more than those is run as
 // asked, with a note on stderr (the extra threads take turns on the CPUs and add memory).

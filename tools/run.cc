@@ -201,10 +201,17 @@ std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std
   return {from, to};
 }
 
-std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
+std::pair<uint32_t, uint32_t> ParseShard(const std::string& text, std::string* source) {
   auto check = [](uint64_t i, uint64_t n, const std::string& from) {
-    if (n == 0 || i >= n || n > 1000000) {
-      throw CLI::ValidationError("--shard", from + ": need 0 <= I < N");
+    if (n == 0 || n > kMaxShards) {
+      throw CLI::ValidationError(
+          "--shard", fmt::format("{}: N is {}; it must be from 1 to {}", from, n, kMaxShards));
+    }
+    if (i >= n) {
+      throw CLI::ValidationError("--shard",
+                                 fmt::format("{}: I is {} and N {}; need I < N (shards are "
+                                             "numbered from 0)",
+                                             from, i, n));
     }
     return std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(i), static_cast<uint32_t>(n));
   };
@@ -252,6 +259,7 @@ std::pair<uint32_t, uint32_t> ParseShard(const std::string& text) {
           "step {})/SLURM_ARRAY_TASK_COUNT",
           task, id, lo, step);
     }
+    if (source != nullptr) *source = std::string(index) + " and " + count;
     return check(id, ParseUnsigned(n, count), from);
   }
   return {0, 1};
@@ -387,7 +395,17 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   }
   if (!f.format.empty()) opt.format = std::make_shared<const Format>(ParseFormatFlag(f.format));
   std::tie(opt.since, opt.until) = ParseTimeRange(f.since, f.until);
-  std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard);
+  std::string shard_source;
+  std::tie(opt.shard_index, opt.shard_count) = ParseShard(f.shard, &shard_source);
+  if (!shard_source.empty() && opt.shard_count > 1) {
+    // Inside an array job a plain run takes its shard from the environment: said, so that one
+    // whole run per array task does not quietly read a part of its inputs.
+    fmt::print(stderr,
+               "flowsift: note: shard {}/{} from {}: this run reads inputs {}, {}, ... of the "
+               "sorted list (from 0); --shard 0/1 reads them all\n",
+               opt.shard_index, opt.shard_count, shard_source, opt.shard_index,
+               uint64_t{opt.shard_index} + opt.shard_count);
+  }
   opt.strict = f.strict;
   opt.map_files = f.mmap;
   opt.partial = f.partial;

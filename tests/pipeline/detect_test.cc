@@ -2132,6 +2132,9 @@ TEST(DetectConfig, OverridesAndErrors) {
   EXPECT_EQ(o.scan_min_ports, 40u);
   EXPECT_EQ(o.exfil_min_bytes, uint64_t{2} << 30);
   EXPECT_EQ(o.brute_ports, (std::vector<uint16_t>{22, 2222}));
+  // A port list is a set: in order, each port once (merge compares the options as text).
+  ASSERT_TRUE(ParseDetectConfig("brute_force.ports = 3389, 22, 3389, 21\n", &o, &err)) << err;
+  EXPECT_EQ(o.brute_ports, (std::vector<uint16_t>{21, 22, 3389}));
 
   DetectOptions bad;
   EXPECT_FALSE(ParseDetectConfig("port_scan.min_portz = 3\n", &bad, &err));

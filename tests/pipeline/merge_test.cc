@@ -220,6 +220,23 @@ MergeResult MergeDirs(std::vector<std::string> parts, const std::string& out) {
   return MergeParts(m);
 }
 
+// Rewrites the run section of the part state at `state` with `change` (checksums redone): a
+// part as a damaged or hand-edited file would hold it.
+template <typename Change>
+void RewriteRun(const std::string& state, Change&& change) {
+  PartialFile file;
+  std::string error;
+  ASSERT_EQ(ReadPartial(state, &file, &error), PartialStatus::kOk) << error;
+  change(file.run);
+  PartialBuilder b(file.header);
+  b.AddSection(static_cast<uint32_t>(PartialSection::kRun), file.run.dump());
+  b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate),
+               *file.Find(PartialSection::kAggregate));
+  b.AddSection(static_cast<uint32_t>(PartialSection::kDetection),
+               *file.Find(PartialSection::kDetection));
+  ASSERT_TRUE(b.Write(state, 1, &error)) << error;
+}
+
 class MergeRuns : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -337,6 +354,27 @@ TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("--internal"), std::string::npos) << r.error;
 
+  // The same networks in another order, with a block inside another: the same part.
+  other_part("nets-again", [](RunOptions& o) {
+    o.internal = *NetworkSet::Parse(
+        "fc00::/7,192.168.0.0/16,100.64.0.0/10,10.0.0.0/8,172.16.0.0/12,10.1.0.0/16", nullptr);
+  });
+  r = MergeDirs({tmp_ / "parts/0", tmp_ / "nets-again"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_EQ(ReadFile(tmp_.path() / "out/windows.csv.zst"),
+            ReadFile(tmp_.path() / "single/windows.csv.zst"));
+  fs::remove_all(tmp_.path() / "out");
+
+  // --strict in one part and not the other: the merge's exit status depended on their order.
+  other_part("strict", [](RunOptions& o) { o.strict = true; });
+  for (const auto& order : {std::vector<std::string>{tmp_ / "parts/0", tmp_ / "strict"},
+                            std::vector<std::string>{tmp_ / "strict", tmp_ / "parts/0"}}) {
+    r = MergeDirs(order, tmp_ / "out");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.error.find("--strict"), std::string::npos) << r.error;
+    EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+  }
+
   // Other detection options: the first setting that differs is named, both ways.
   other_part("nodetect", [](RunOptions& o) { o.detect.enabled = false; });
   r = MergeDirs({tmp_ / "parts/0", tmp_ / "nodetect"}, tmp_ / "out");
@@ -411,6 +449,82 @@ TEST_F(MergeRuns, ShardsNoPartCoversAreSaid) {
   EXPECT_EQ(r.exit_code, 1);
   ASSERT_EQ(r.missing_shards.size(), 1u);
   EXPECT_NE(r.missing_shards[0].find("shard(s) 3 of 4"), std::string::npos) << r.missing_shards[0];
+}
+
+// Coverage is checked for any count (past 4096 shards it was not: a merge of one part of 5,000
+// exited 0). A part whose shard is not [I, N] with I < N, or that holds no manifest, is a
+// damaged part: taken as 0/1 it had passed the check.
+TEST_F(MergeRuns, CoverageIsCheckedForAnyShardCountAndAPartsShardIsChecked) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  const std::string state0 = (tmp_.path() / "parts/0" / kStateFile).string();
+  RewriteRun(state0, [](nlohmann::ordered_json& run) { run["shard"] = {0, 5000}; });
+  MergeResult r = MergeDirs({tmp_ / "parts/0"}, tmp_ / "a");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_NE(r.missing_shards[0].find("shard(s) 1, 2, 3, 4, 5, 6, 7, 8, ... (4999 in all) of 5000"),
+            std::string::npos)
+      << r.missing_shards[0];
+  const std::string state1 = (tmp_.path() / "parts/1" / kStateFile).string();
+  for (const nlohmann::ordered_json& shard :
+       {nlohmann::ordered_json{5, 4}, nlohmann::ordered_json{0, 0}, nlohmann::ordered_json("1/2"),
+        nlohmann::ordered_json()}) {
+    RewriteRun(state1, [&](nlohmann::ordered_json& run) { run["shard"] = shard; });
+    r = MergeDirs({tmp_ / "parts/1"}, tmp_ / "b");
+    EXPECT_EQ(r.exit_code, 1) << shard;
+    ASSERT_EQ(r.failures.size(), 1u) << shard;
+    EXPECT_NE(r.failures[0].find(state1 + ": corrupt (its shard is " + shard.dump()),
+              std::string::npos)
+        << r.failures[0];
+  }
+  RewriteRun(state1, [](nlohmann::ordered_json& run) {
+    run["shard"] = {1, 2};
+    run.erase("manifest");
+  });
+  r = MergeDirs({tmp_ / "parts/1"}, tmp_ / "c");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("corrupt (it holds no manifest of its run)"), std::string::npos)
+      << r.failures[0];
+}
+
+// A merge's output keeps no state; given to merge again, it is named as what it is (it was
+// called "an output of a run without --partial" and told to run with a flag merge has not).
+TEST_F(MergeRuns, AMergedOutputGivenAsAPartIsNamedAsSuch) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  ASSERT_EQ(MergeDirs(PartDirs(tmp_.path() / "parts", 2), tmp_ / "merged").exit_code, 0);
+  const MergeResult r = MergeDirs({tmp_ / "merged", tmp_ / "parts/0"}, tmp_ / "again");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("an output of flowsift merge, which keeps no state.bin.zst: merge "
+                               "the parts it was made of"),
+            std::string::npos)
+      << r.failures[0];
+}
+
+// The merged manifest lists bad lines as one run does: the reasons in the run's order and the
+// samples by reason, then input order (they were by reason name, so `show --table errors`
+// differed from one run's).
+TEST_F(MergeRuns, BadLinesAreListedAsOneRunListsThem) {
+  const std::string good =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  WriteFile(tmp_.path() / "bad" / "a.log", good + "2 123456789012 eni-b 10.0.0.1\n");
+  WriteFile(tmp_.path() / "bad" / "b.log",
+            good +
+                "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 x 6 10 1000 1700000100 "
+                "1700000160 ACCEPT OK\n");
+  WriteFile(tmp_.path() / "bad" / "c.log", good +
+                                               "2 1 eni-b 10.0.0.1 8.8.8.8 1 2 6 1 1 1 2 "
+                                               "ACCEPT OK extra\n");
+  ASSERT_EQ(flowsift::Run(Options(tmp_ / "bad", tmp_ / "bad-single"), nullptr).exit_code, 0);
+  RunShards(tmp_ / "bad", tmp_.path() / "bad-parts", 2);  // a.log and c.log, b.log
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "bad-parts", 2), tmp_ / "bad-merged");
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const json one = json::parse(ReadFile(tmp_.path() / "bad-single/manifest.json"));
+  const json merged = json::parse(ReadFile(tmp_.path() / "bad-merged/manifest.json"));
+  ASSERT_EQ(one["totals"]["bad_lines_by_reason"].size(), 3u);
+  EXPECT_EQ(merged["totals"]["bad_lines_by_reason"].dump(),
+            one["totals"]["bad_lines_by_reason"].dump());
+  EXPECT_EQ(merged["bad_line_samples"].dump(), one["bad_line_samples"].dump());
 }
 
 // -o naming one of the parts (or a directory holding one) is refused: publishing replaced the
@@ -505,17 +619,9 @@ TEST_F(MergeRuns, TheSameInputUnderTwoSpellingsIsRefused) {
 TEST_F(MergeRuns, APartWhoseManifestHasWrongTypesIsCorrupt) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   const std::string state = (tmp_.path() / "parts/1" / kStateFile).string();
-  PartialFile file;
-  std::string error;
-  ASSERT_EQ(ReadPartial(state, &file, &error), PartialStatus::kOk) << error;
-  file.run["manifest"]["inputs"][0]["path"] = nlohmann::ordered_json::array({1, 2});
-  PartialBuilder b(file.header);
-  b.AddSection(static_cast<uint32_t>(PartialSection::kRun), file.run.dump());
-  b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate),
-               *file.Find(PartialSection::kAggregate));
-  b.AddSection(static_cast<uint32_t>(PartialSection::kDetection),
-               *file.Find(PartialSection::kDetection));
-  ASSERT_TRUE(b.Write(state, 1, &error)) << error;
+  RewriteRun(state, [](nlohmann::ordered_json& run) {
+    run["manifest"]["inputs"][0]["path"] = nlohmann::ordered_json::array({1, 2});
+  });
   const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 2), tmp_ / "out");
   EXPECT_EQ(r.exit_code, 1) << r.error;
   ASSERT_EQ(r.failures.size(), 1u);

@@ -54,6 +54,22 @@ TEST(NetworkSet, ParsesListsAndRejectsBadEntries) {
   }
 }
 
+// One spelling for one set of addresses: order, repeats and blocks inside others do not
+// change it; different sets stay different.
+TEST(NetworkSet, CanonicalIsTheSameForTheSameAddresses) {
+  std::string error;
+  const auto canonical = [&](const char* list) {
+    return NetworkSet::Parse(list, &error)->Canonical();
+  };
+  EXPECT_EQ(canonical("192.168.0.0/16,10.0.0.0/8"), "10.0.0.0/8,192.168.0.0/16");
+  EXPECT_EQ(canonical("10.1.0.0/16, 10.0.0.0/8 ,192.168.0.0/16,10.0.0.0/8,192.168.1.7"),
+            "10.0.0.0/8,192.168.0.0/16");
+  EXPECT_EQ(canonical("fc00::/7,10.0.0.0/8"), canonical("10.0.0.0/8,fc00::/7"));
+  EXPECT_EQ(canonical("10.0.0.0/9,0.0.0.0/0"), "0.0.0.0/0");
+  EXPECT_NE(canonical("10.0.0.0/8"), canonical("10.0.0.0/9"));
+  EXPECT_EQ(canonical(""), "");
+}
+
 // Membership computed apart from NetworkSet: 128-bit integers and the CIDR text's own prefix.
 struct Cidr {
   unsigned __int128 base;

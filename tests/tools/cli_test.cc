@@ -875,6 +875,16 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\"records\": 2000"));
   EXPECT_THAT(ReadFile(dir_ / "s1" / "manifest.json"), HasSubstr("\"shard\": \"1/2\""));
+  // Said on stderr: one whole run per array task read half its inputs without a word.
+  EXPECT_THAT(r.out, HasSubstr("note: shard 1/2 from SLURM_ARRAY_TASK_ID and "
+                               "SLURM_ARRAY_TASK_COUNT: this run reads inputs 1, 3, ..."));
+  // Out of range: which bound, with the values.
+  r = RunCli("run x -o " + (dir_ / "o3").string() + " --shard 0/1000001");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'0/1000001': N is 1000001; it must be from 1 to 1000000"));
+  r = RunCli("run x -o " + (dir_ / "o3").string() + " --shard 4/4");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'4/4': I is 4 and N 4; need I < N (shards are numbered from 0)"));
   // A Slurm array of another range (--array=1-4, --array=3-9:2): the shard is the task's
   // position in it. Task 4 of --array=1-4 was shard 4 of 4 (refused) and shard 0 never ran.
   r = RunCli("run " + (dir_ / "four").string() + " -o " + (dir_ / "s5").string() +
