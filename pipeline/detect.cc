@@ -157,7 +157,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (reply && !no_payload && !rejected && !reflected) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
       p.start = v_start.U64Or0(r);
-      p.end = v_end.exists() && v_end.present(r) ? v_end.u64[r] : p.start;
+      // An end before the start (a damaged record) is taken as the start, so that no finding's
+      // last_seen comes before its first_seen (the scan states' Activity did this alone).
+      p.end = v_end.exists() && v_end.present(r) ? std::max(v_end.u64[r], p.start) : p.start;
 
       const bool from_internal = o.internal.Contains(*from);
       const bool to_internal = o.internal.Contains(*to);

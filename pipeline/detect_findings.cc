@@ -418,7 +418,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                      : std::vector<std::string>{"T1046", "T1595.001"};
     f.src = Text(k.src);
     f.dst_port = k.port_proto >> 8;
-    f.protocol = k.port_proto & 0xFF;
+    // Protocol 0 is a record without one (no protocol field, or "-"): unknown, not HOPOPT.
+    if (proto != 0) f.protocol = proto;
     f.window_start = k.window;
     f.window_end = k.window + o.sweep_window;
     SetActivity(f, v.activity, s.names);
@@ -439,12 +440,12 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     // A sweep of one port over TCP and one over UDP are two findings: the protocol is in the
     // id (as its scope; TCP's ids are as they were) and in the summary. ICMP has no ports.
     if (proto != kTcp) f.scope = "protocol " + std::to_string(proto);
-    const std::string what =
-        proto == kTcp   ? "port " + std::to_string(*f.dst_port)
-        : proto == kUdp ? "UDP port " + std::to_string(*f.dst_port)
-        : proto == kIcmp || proto == kIcmp6
-            ? std::string("ICMP (pings)")
-            : "port " + std::to_string(*f.dst_port) + " of protocol " + std::to_string(proto);
+    const std::string what = proto == kTcp   ? "port " + std::to_string(*f.dst_port)
+                             : proto == kUdp ? "UDP port " + std::to_string(*f.dst_port)
+                             : proto == kIcmp || proto == kIcmp6 ? std::string("ICMP (pings)")
+                             : proto == 0 ? "port " + std::to_string(*f.dst_port)
+                                          : "port " + std::to_string(*f.dst_port) +
+                                                " of protocol " + std::to_string(proto);
     f.summary = Where(inside) + " " + *f.src + " made failed attempts at " + what + " of " +
                 Plural(dsts, "host", "hosts") + " within " + DurationText(o.sweep_window) +
                 " (threshold " + std::to_string(o.sweep_min_dsts) + ").";
@@ -540,6 +541,9 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     // The walk keeps a source's first kTrwContacts contacts: a count of 32 means "at least".
     f.distinct_dsts = v.contacts.size();
     f.distinct_dst_ports = v.ports.size();
+    // Exact below the sample's cap: one port is every contact's port. (The walk keeps no
+    // protocols: `protocol` stays null.)
+    if (v.ports.size() == 1) f.dst_port = v.ports[0];
     // Both are counted from what the walk keeps (its first kTrwContacts contacts, its kSamples
     // smallest ports): at a cap they are lower bounds, as docs/outputs.md says; say so here.
     if (v.contacts.size() == kTrwContacts || v.ports.size() == kSamples) {

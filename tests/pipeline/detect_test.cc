@@ -282,6 +282,32 @@ TEST(PortSweep, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   EXPECT_EQ(f[0].severity, 3);
 }
 
+// A format without a protocol field: the sweep's protocol is unknown (null), not 0, and the
+// summary names the port alone ("port 22 of protocol 0" before).
+TEST(PortSweep, WithoutAProtocolFieldTheProtocolIsUnknown) {
+  std::string err;
+  const auto format = Format::Parse(
+      "interface-id srcaddr dstaddr srcport dstport action start end packets bytes", &err);
+  ASSERT_TRUE(format) << err;
+  std::string text;
+  for (int h = 0; h < 25; ++h) {
+    text += "eni-a 10.0.9.9 " + Ip(10, 0, 5, 1 + h) + " 40000 22 REJECT " +
+            std::to_string(1700000000 + h) + " " + std::to_string(1700000000 + h) + " 1 44\n";
+  }
+  const ParsedText p = ParseText(text, *format);
+  ASSERT_TRUE(p.batch.bad_lines.empty());
+  Detector d{DetectOptions{}};
+  d.Add(p.batch, p.base());
+  std::vector<Finding> sweeps;
+  for (Finding& f : d.Findings(1700000000, 1700003600)) {
+    if (f.type == "port_sweep") sweeps.push_back(std::move(f));
+  }
+  ASSERT_EQ(sweeps.size(), 1u);
+  EXPECT_EQ(sweeps[0].protocol, std::nullopt);
+  EXPECT_EQ(sweeps[0].dst_port, 22u);
+  EXPECT_THAT(sweeps[0].summary, ::testing::HasSubstr("failed attempts at port 22 of 25 hosts"));
+}
+
 // Hosts that answered the SYN with a tiny SYN-ACK are not failed attempts, as answered ports
 // are not for port_scan: 26 probed, 2 answered is 24 failed, under the threshold; 27 probed is
 // 25. Before, the answers were ignored and 26 "failed" hosts made a sweep. Promoted (more than
@@ -696,6 +722,8 @@ TEST(ScanTrw, NetFourFailuresIsAScannerThreeIsNot) {
   EXPECT_EQ(f[0].evidence["likelihood_ratio"], 256);
   EXPECT_THAT(f[0].summary, ::testing::HasSubstr("(likelihood ratio 256 >= 99)"));
   EXPECT_FALSE(f[0].evidence.contains("distinct_counts_are_at_least"));
+  EXPECT_EQ(f[0].dst_port, 22u);           // every contact's port (it was null)
+  EXPECT_EQ(f[0].protocol, std::nullopt);  // the walk keeps no protocols
   EXPECT_TRUE(five.Of("port_scan", 1700000000, 1700010000).empty());
 }
 
@@ -730,6 +758,7 @@ TEST(ScanTrw, CountsAtTheirCapsAreMarkedAsLowerBounds) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].distinct_dst_ports, 10u);
   EXPECT_EQ(f[0].evidence["distinct_counts_are_at_least"], true);
+  EXPECT_EQ(f[0].dst_port, std::nullopt);
 }
 
 // A contact whose host answered the source's SYN with a tiny SYN-ACK is a success (an
@@ -898,6 +927,28 @@ void AddUpload(Detect& d, const std::string& src, const std::string& dst, uint64
   r.bytes = bytes;
   r.start = start;
   d.Add(r);
+}
+
+// A record whose end is before its start (damaged) is taken as ending at its start: no
+// finding's last_seen before its first_seen (exfiltration, reject spikes and fan-in kept the
+// end as it was; the scan states did not).
+TEST(Exfiltration, AnEndBeforeTheStartIsTheStart) {
+  Detect d;
+  Rec r;
+  r.iface = "eni-app";
+  r.src = "10.0.4.4";
+  r.dst = "203.0.113.80";
+  r.dport = 443;
+  r.flags = 3;
+  r.bytes = uint64_t{1} << 30;
+  r.packets = r.bytes / 1400 + 1;
+  r.start = 1700003000;
+  r.end = 1700002000;
+  d.Add(r);
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].first_seen, 1700003000u);
+  EXPECT_EQ(f[0].last_seen, 1700003000u);
 }
 
 TEST(Exfiltration, AbsoluteThreshold) {
