@@ -267,7 +267,10 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   for (const auto& shard : state_->shards) shard->AppendFindings(spans, out);
   DropRelayedDuplicates(out, state_->o.internal);
   for (Finding& f : out) {
-    f.id = FindingId(f.type, f.src, f.dst, f.dst_port, f.window_start, f.scope);
+    // A walk is its source's from its first window: the port its contacts shared (named since
+    // the sixty-third session) is not part of what it is, and its id stays as it was.
+    const std::optional<uint32_t> port = f.type == "scan_trw" ? std::nullopt : f.dst_port;
+    f.id = FindingId(f.type, f.src, f.dst, port, f.window_start, f.scope);
   }
   // Sorted as indices, then moved once: swapping whole findings (strings, a JSON object) in
   // the sort took ~12,000 instructions a finding. The key is total: SPEC's sort fields, then
@@ -499,9 +502,30 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // (the scan table's `answered`, keyed by prober and host): Jung et al.'s established
   // connection. `src` null: the contacts' own outcomes only, which can only make more
   // scanners (an answer turns a failure into a success), so the first pass below uses it.
+  // The answer may be in any scan window the contact's TRW window overlaps: with a longer
+  // scan_trw.window than port_scan.window, looking in the first one only had every answered
+  // client of a window's later minutes walk as a scanner. The answered scan keys, sorted by
+  // (prober, host, window), are made at the first ask (only for sources that walk to a
+  // decision on their own outcomes, few), and each ask is one binary search.
+  using AnsweredAt = std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t>;
+  std::vector<AnsweredAt> answered_at;
+  bool answered_ready = false;
   const auto answered = [&](const Addr128& src, const Contact& c) {
-    const ScanState* v = s.scans.Find(PairKey{src, c.dst, WindowOf(c.window, o.scan_window)});
-    return v != nullptr && v->answered.size() != 0;
+    if (!answered_ready) {
+      for (const auto& [k, v] : s.scans) {
+        if (v.answered.size() != 0) {
+          answered_at.emplace_back(k.src.hi, k.src.lo, k.dst.hi, k.dst.lo, k.window);
+        }
+      }
+      std::sort(answered_at.begin(), answered_at.end());
+      answered_ready = true;
+    }
+    const uint64_t from = WindowOf(c.window, o.scan_window);
+    const uint64_t to = c.window + std::min(o.trw_window, UINT64_MAX - c.window);  // exclusive
+    const auto it = std::lower_bound(answered_at.begin(), answered_at.end(),
+                                     AnsweredAt{src.hi, src.lo, c.dst.hi, c.dst.lo, from});
+    return it != answered_at.end() && std::get<0>(*it) == src.hi && std::get<1>(*it) == src.lo &&
+           std::get<2>(*it) == c.dst.hi && std::get<3>(*it) == c.dst.lo && std::get<4>(*it) < to;
   };
   const auto walk = [&](const TrwState& v, const Addr128* src) {
     Walk w;

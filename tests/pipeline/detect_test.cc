@@ -789,6 +789,40 @@ TEST(ScanTrw, ContactsThatAnsweredAreSuccesses) {
   }
 }
 
+// The same with a TRW window longer than the port-scan window: the answers of a TRW window's
+// later scan windows count too (only its first scan window was looked in, so clients answered
+// a few minutes into a 10-minute window were scanners). Shorter, the containing one.
+TEST(ScanTrw, AnswersInAnyScanWindowOfTheContactsWindowCount) {
+  for (const uint64_t trw_window : {600u, 60u}) {
+    for (const int answering : {0, 5}) {
+      DetectOptions o;
+      o.trw_window = trw_window;
+      Detect d(o);
+      for (int i = 0; i < 5; ++i) {
+        Rec r;
+        r.src = "203.0.113.50";
+        r.dst = Ip(10, 0, 1, 10 + i);
+        r.dport = 443;
+        // The second scan window (from 1700000700) of the 600 s TRW window from 1700000400.
+        r.start = 1700000701 + static_cast<uint64_t>(i);
+        d.Add(r);
+        if (i < answering) {
+          Rec a;
+          a.src = r.dst;
+          a.dst = r.src;
+          a.sport = 443;
+          a.dport = 40000;
+          a.flags = 18;
+          a.start = r.start;
+          d.Add(a);
+        }
+      }
+      EXPECT_EQ(d.Of("scan_trw", 1700000000, 1700003600).size(), answering == 0 ? 1u : 0u)
+          << trw_window << " " << answering;
+    }
+  }
+}
+
 TEST(ScanTrw, BenignAfterNetFourSuccessesStaysBenign) {
   Detect d;
   AddContacts(d, "SSSSFFFFFF");  // the walk stops at 4^-4 <= 0.0101 before the failures
