@@ -166,13 +166,18 @@ namespace {
 // gateway's egress even with pkt-* fields) make a port_sweep or brute_force of the gateway beside
 // the one of the host behind it (seen on the gateway's ingress through pkt-dstaddr, or on its own
 // interface). A finding whose source relayed traffic to that port on its interface
-// (`evidence.relayed_bytes`, AppendFindings) at least half as much as the finding's own bytes
-// (a gateway forwards what it receives) is dropped when a finding of the same type, port,
+// (`evidence.relayed_bytes`, AppendFindings) at least half and at most twice the finding's own
+// bytes (a gateway forwards what it receives: no more, and no less) is dropped when a finding
+// of the same type, port,
 // destination and window by another, internal source is there and, for a sweep, shares a
 // sampled destination: the host behind the gateway, the actor, reported once. A host that only
 // received some traffic on the port (an admin session) keeps its finding, as does one swept by
-// an unrelated scanner; a gateway alone (its interface logged without pkt-*, where the host's
-// requests end at the gateway) keeps its own, the only trace.
+// an unrelated scanner, and one that received far more on the port than it sent (an SSH
+// session of 300 KB into a host that brute-forced with 75 KB beside another compromised host:
+// the relay table does not say from whom, and dropping it lost a real attacker); a gateway
+// alone (its interface logged without pkt-*, where the host's requests end at the gateway)
+// keeps its own, the only trace. The cost of the upper bound: a gateway that also forwards
+// others' traffic on the port (SSH to a code host) keeps a finding beside its actor's.
 void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal) {
   const auto sweep_or_brute = [](const Finding& f) {
     return f.type == "port_sweep" || f.type == "brute_force";
@@ -180,8 +185,9 @@ void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal
   const auto relayed = [&](const Finding& f) {
     if (!sweep_or_brute(f)) return false;
     const auto r = f.evidence.find("relayed_bytes");
-    return r != f.evidence.end() && r->is_number_unsigned() &&
-           r->get<uint64_t>() >= f.bytes / 2 + f.bytes % 2;
+    if (r == f.evidence.end() || !r->is_number_unsigned()) return false;
+    const uint64_t bytes = r->get<uint64_t>();
+    return bytes >= f.bytes / 2 + f.bytes % 2 && bytes / 2 <= f.bytes;
   };
   const auto internal_src = [&](const Finding& f) {
     kernels::Addr128 a;

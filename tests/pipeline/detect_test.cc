@@ -651,6 +651,44 @@ TEST(PortSweep, AHostThatOnlyReceivedOnThePortKeepsItsSweep) {
   EXPECT_EQ(sources, (std::set<std::string>{"10.0.1.1", "10.0.2.1", "45.33.1.1"}));
 }
 
+// Two compromised hosts brute-force one target; an admin's SSH session of 300 KB goes into the
+// first. What it received on port 22 is four times what it sent: no gateway forwards that, so
+// it keeps its finding (it was dropped as the relay of the other's attack).
+TEST(BruteForce, AnAttackerThatReceivedMoreThanItSentIsNoRelay) {
+  for (const uint64_t session : {uint64_t{300000}, uint64_t{60000}}) {
+    Detect d({}, /*with_flags=*/false);
+    for (int i = 0; i < 30; ++i) {
+      for (const char* host : {"10.0.0.10", "10.0.0.11"}) {
+        Rec r;
+        r.iface = host == std::string("10.0.0.10") ? "eni-a" : "eni-b";
+        r.src = host;
+        r.dst = "203.0.113.50";
+        r.sport = 40000 + i;
+        r.dport = 22;
+        r.packets = 12;
+        r.bytes = 2500;
+        r.start = 1700000100 + static_cast<uint64_t>(i) * 10;
+        d.Add(r);
+      }
+    }
+    Rec admin;
+    admin.iface = "eni-a";
+    admin.src = "10.0.9.9";
+    admin.dst = "10.0.0.10";
+    admin.sport = 51000;
+    admin.dport = 22;
+    admin.packets = 2000;
+    admin.bytes = session;
+    admin.start = 1700000150;
+    d.Add(admin);
+    std::set<std::string> sources;
+    for (const Finding& f : d.Of("brute_force")) sources.insert(*f.src);
+    // 60 KB in for 75 KB out is what a gateway forwarding the other's attack would look like.
+    const std::set<std::string> both = {"10.0.0.10", "10.0.0.11"}, other = {"10.0.0.11"};
+    EXPECT_EQ(sources, session == 300000 ? both : other) << session;
+  }
+}
+
 TEST(PortSweep, HealthChecksThatCompleteAreNotASweep) {
   // A load balancer checks port 80 of 40 targets: complete connections with payload.
   Detect d;
