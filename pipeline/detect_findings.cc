@@ -269,8 +269,11 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   if (!state_->o.enabled) return out;
   // Absorbed partitions hold disjoint keys, and every finding depends on one key's state (a
   // host's exfiltration on its own relays, a probe on its own answers): each makes its own.
-  state_->AppendFindings(spans, out);
-  for (const auto& shard : state_->shards) shard->AppendFindings(spans, out);
+  State::UploadTotals uploads;
+  state_->AddUploads(uploads);
+  for (const auto& shard : state_->shards) shard->AddUploads(uploads);
+  state_->AppendFindings(spans, uploads, out);
+  for (const auto& shard : state_->shards) shard->AppendFindings(spans, uploads, out);
   DropRelayedDuplicates(out, state_->o.internal);
   for (Finding& f : out) {
     // A walk is its source's from its first window: the port its contacts shared (named since
@@ -300,8 +303,17 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   return sorted;
 }
 
+void Detector::State::AddUploads(UploadTotals& totals) const {
+  for (const auto& [k, h] : hosts) {
+    for (const ExfilSide& side : h.sides) {
+      for (const auto& [port, sent] : side.port_bytes)
+        AddSaturating(totals[{k.window, port}], sent);
+    }
+  }
+}
+
 void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
-                                     std::vector<Finding>& out) const {
+                                     const UploadTotals& uploads, std::vector<Finding>& out) const {
   const State& s = *this;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
   // Bytes other internal hosts sent `host` for `port` on the activity's interfaces in the
@@ -644,31 +656,50 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     uint64_t window;
     const ExfilHost* state;
     const ExfilSide* side;
-    uint64_t net, relay;
+    uint64_t net, relay, unseen;
   };
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, ExfilWindow>> by_source;  // (hi, lo)
+  std::map<uint16_t, uint64_t> own;  // the host's bytes out by port, all its interfaces
   for (const auto& [k, h] : s.hosts) {
     const ExfilSide* best = nullptr;
-    uint64_t best_net = 0, best_relay = 0;
+    uint64_t best_net = 0, best_relay = 0, best_unseen = 0;
+    own.clear();
+    for (const ExfilSide& side : h.sides) {
+      for (const auto& [port, sent] : side.port_bytes) AddSaturating(own[port], sent);
+    }
     for (const ExfilSide& side : h.sides) {
       // Port by port: what was relayed to this address on this interface for a port is
-      // taken off what it sent out on that port.
-      uint64_t net = 0, rel = 0;
+      // taken off what it sent out on that port, when the hosts it relayed for are seen
+      // uploading that much themselves (their own interfaces logged): then they are reported,
+      // and the gateway is not. When other hosts sent less than half of it out in the window,
+      // the relayed hosts are not in these logs (only the gateway's interface is): the gateway
+      // is the only trace of the upload and keeps it (it was no finding at all).
+      uint64_t net = 0, rel = 0, unseen = 0;
       for (const auto& [port, sent] : side.port_bytes) {
         const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface, port});
         const uint64_t r = relayed != nullptr ? std::min(*relayed, sent) : 0;
-        AddSaturating(rel, r);
-        AddSaturating(net, sent - r);
+        const auto total = uploads.find({k.window, port});
+        const uint64_t others =
+            total != uploads.end() ? total->second - std::min(total->second, own[port]) : 0;
+        if (others >= r / 2 + r % 2) {
+          AddSaturating(rel, r);
+          AddSaturating(net, sent - r);
+        } else {
+          AddSaturating(unseen, r);
+          AddSaturating(net, sent);
+        }
       }
       if (best == nullptr || net > best_net ||
           (net == best_net && s.names.names[side.iface] < s.names.names[best->iface])) {
         best = &side;
         best_net = net;
         best_relay = rel;
+        best_unseen = unseen;
       }
     }
     if (best == nullptr || best_net == 0) continue;
-    by_source.push_back({{k.host.hi, k.host.lo}, {k.window, &h, best, best_net, best_relay}});
+    by_source.push_back(
+        {{k.host.hi, k.host.lo}, {k.window, &h, best, best_net, best_relay, best_unseen}});
   }
   const auto exfil_window_of = [](const ExfilWindow& w) { return w.window; };
   ForEachKey(
@@ -719,6 +750,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                      {"baseline_windows", o.exfil_baseline_windows}};
           f.evidence["bytes_out_external"] = f.bytes;
           f.evidence["bytes_relayed"] = w.relay;
+          if (w.unseen != 0) f.evidence["bytes_relayed_unseen"] = w.unseen;
           f.evidence["net_bytes"] = w.net;
           f.evidence["crossed"] = absolute && baseline ? "absolute,baseline"
                                   : absolute           ? "absolute"
@@ -741,6 +773,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                       (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
                                 : " (" + ShortNumber(std::floor(z * 10) / 10) +
                                       " standard deviations above its own baseline)") +
+                      (w.unseen != 0 ? ", " + BytesText(w.unseen) +
+                                           " of it relayed for internal hosts these logs do not "
+                                           "show uploading"
+                                     : std::string()) +
                       ".";
           out.push_back(std::move(f));
         }

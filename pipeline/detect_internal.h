@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -699,8 +700,14 @@ struct Detector::State {
       shard.reset();
     }
   }
+  // Bytes every internal host sent to external destinations, by (exfiltration window,
+  // destination port), over all partitions: whether the hosts a gateway relayed for are seen
+  // uploading themselves (AppendFindings). Added to by each partition's AddUploads.
+  using UploadTotals = std::map<std::pair<uint64_t, uint16_t>, uint64_t>;
+  void AddUploads(UploadTotals& totals) const;
   // Appends the findings of this state's own tables (not its shards'), without ids, unsorted.
-  void AppendFindings(const std::vector<TimeSpan>& spans, std::vector<Finding>& out) const;
+  void AppendFindings(const std::vector<TimeSpan>& spans, const UploadTotals& uploads,
+                      std::vector<Finding>& out) const;
 };
 
 }  // namespace flowsift

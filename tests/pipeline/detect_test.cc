@@ -1119,6 +1119,37 @@ TEST(Exfiltration, ANatGatewayRelayingOthersBytesIsNotTheSource) {
   EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-app"});
 }
 
+// Only the gateway's interface logged (flow logs on the NAT gateway alone, for egress): the
+// instance is never seen sending out, so the gateway's upload is the only trace and is
+// reported, saying how much of it it relayed (the relay was subtracted and nothing reported).
+// With a second instance's own upload on another port, the relay on 443 is still unseen.
+TEST(Exfiltration, AGatewayWhoseRelayedHostsAreNotLoggedIsTheOnlyTrace) {
+  const uint64_t bytes = uint64_t{2} << 30;
+  Detect d;
+  AddUpload(d, "10.0.4.4", "10.0.0.5", bytes, 1700000000, "eni-nat");      // NAT ingress
+  AddUpload(d, "10.0.0.5", "203.0.113.80", bytes, 1700000000, "eni-nat");  // NAT egress
+  Rec other;  // another host's own upload, on port 22: not what the gateway relayed on 443
+  other.iface = "eni-b";
+  other.src = "10.0.7.7";
+  other.dst = "198.51.100.9";
+  other.dport = 22;
+  other.flags = 3;
+  other.bytes = bytes;
+  other.packets = bytes / 1400 + 1;
+  other.start = 1700000100;
+  d.Add(other);
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 2u);
+  const Finding& gateway = f[0].src == "10.0.0.5" ? f[0] : f[1];
+  EXPECT_EQ(gateway.src, "10.0.0.5");
+  EXPECT_EQ(gateway.evidence["net_bytes"], bytes);
+  EXPECT_EQ(gateway.evidence["bytes_relayed"], 0);
+  EXPECT_EQ(gateway.evidence["bytes_relayed_unseen"], bytes);
+  EXPECT_THAT(gateway.summary,
+              ::testing::HasSubstr(", 2.0 GiB of it relayed for internal hosts these logs do not "
+                                   "show uploading."));
+}
+
 TEST(Exfiltration, ADatabaseWithHeavyQueriesIsNotARelay) {
   // The database receives 3 GiB of queries from app servers on 5432 (on its own ENI) and
   // uploads 1.2 GiB to the internet on 443: only same-port traffic counts as relayed.
@@ -1957,7 +1988,7 @@ TEST(Detector, TheEvidenceKeysAreTheDocumentedOnes) {
     }
     for (const std::string& k : documented[type]) {
       if (k == "relayed_bytes" || k == "distinct_counts_are_at_least" ||
-          k == "threshold.window_seconds") {
+          k == "bytes_relayed_unseen" || k == "threshold.window_seconds") {
         continue;  // only some findings have them
       }
       EXPECT_TRUE(keys.count(k)) << type << ": docs name evidence." << k << ", no finding has it";
