@@ -224,6 +224,11 @@ void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal
     return false;
   };
   std::vector<bool> drop(out.size());
+  // (type, actor, gateway, port, window) of each gateway's dropped finding: the actor's
+  // requests to the gateway itself (its ingress, where dstaddr is the gateway) are then the
+  // relay's way in, not an attack on the gateway: a brute force of 10.0.0.100:22 by the host
+  // behind it had been reported beside the real one.
+  std::set<std::tuple<std::string, std::string, std::string, int64_t, uint64_t>> relay_ways_in;
   for (size_t i = 0; i < out.size(); ++i) {
     if (!relayed(out[i])) continue;
     const auto it = actors.find(key(out[i]));
@@ -231,8 +236,16 @@ void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal
     for (size_t j : it->second) {
       if (out[j].src != out[i].src && shares_a_destination(out[i], out[j])) {
         drop[i] = true;
-        break;
+        relay_ways_in.emplace(out[i].type, *out[j].src, *out[i].src, std::get<2>(key(out[i])),
+                              out[i].window_start);
       }
+    }
+  }
+  for (size_t i = 0; i < out.size() && !relay_ways_in.empty(); ++i) {
+    const Finding& f = out[i];
+    if (sweep_or_brute(f) && f.src && f.dst &&
+        relay_ways_in.count({f.type, *f.src, *f.dst, std::get<2>(key(f)), f.window_start})) {
+      drop[i] = true;
     }
   }
   size_t kept = 0;

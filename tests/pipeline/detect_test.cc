@@ -651,6 +651,36 @@ TEST(PortSweep, AHostThatOnlyReceivedOnThePortKeepsItsSweep) {
   EXPECT_EQ(sources, (std::set<std::string>{"10.0.1.1", "10.0.2.1", "45.33.1.1"}));
 }
 
+// A brute force through a NAT gateway, both interfaces logged in v2: the instance's own records,
+// the gateway's ingress (the instance to the gateway's address) and its egress (the gateway to
+// the target). One finding, the instance's against the target: not the gateway's relay, and
+// not a brute force of the gateway by the instance (its way in), which was reported too.
+TEST(BruteForce, ThroughANatGatewayTheActorIsReportedOnce) {
+  Detect d({}, /*with_flags=*/false);
+  for (int i = 0; i < 30; ++i) {
+    const uint64_t t = 1700000100 + static_cast<uint64_t>(i) * 10;
+    const auto add = [&](const char* iface, const char* src, const char* dst, int sport) {
+      Rec r;
+      r.iface = iface;
+      r.src = src;
+      r.dst = dst;
+      r.sport = sport;
+      r.dport = 22;
+      r.packets = 12;
+      r.bytes = 2500;
+      r.start = t;
+      d.Add(r);
+    };
+    add("eni-inst", "10.0.1.5", "203.0.113.50", 40000 + i);
+    add("eni-nat", "10.0.1.5", "10.0.0.100", 40000 + i);
+    add("eni-nat", "10.0.0.100", "203.0.113.50", 50000 + i);
+  }
+  const auto f = d.Of("brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.1.5");
+  EXPECT_EQ(f[0].dst, "203.0.113.50");
+}
+
 // Two compromised hosts brute-force one target; an admin's SSH session of 300 KB goes into the
 // first. What it received on port 22 is four times what it sent: no gateway forwards that, so
 // it keeps its finding (it was dropped as the relay of the other's attack).
