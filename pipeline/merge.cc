@@ -444,9 +444,15 @@ MergeResult MergeParts(const MergeOptions& opt) {
             FirstDifferingSetting(match["detection"], must_match["detection"]);
         return refuse("detection option", here, there);
       }
+      // An unset --since is 0 in a part, an unset --until null: both said as "not given".
+      const auto shown = [](const char* key, const ordered_json& v) {
+        const bool unset = v.is_null() || (std::string_view(key) == "since" && v == 0);
+        return unset ? std::string("not given") : v.dump();
+      };
       for (const char* key : {"since", "until", "format", "strict"}) {
         if (match[key] != must_match[key]) {
-          return refuse(std::string("--") + key, match[key].dump(), must_match[key].dump());
+          return refuse(std::string("--") + key, shown(key, match[key]),
+                        shown(key, must_match[key]));
         }
       }
     }

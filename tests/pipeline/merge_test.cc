@@ -365,6 +365,20 @@ TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
             ReadFile(tmp_.path() / "single/windows.csv.zst"));
   fs::remove_all(tmp_.path() / "out");
 
+  // Another time range: named, an unset bound as "not given" (it was "0" for --since).
+  other_part("since", [](RunOptions& o) { o.since = 1700000000; });
+  r = MergeDirs({tmp_ / "parts/0", tmp_ / "since"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("(--since 1700000000) with " + tmp_ / "parts/0" + "/state.bin.zst" +
+                         " (--since not given)"),
+            std::string::npos)
+      << r.error;
+  other_part("until", [](RunOptions& o) { o.until = 1800000000; });
+  r = MergeDirs({tmp_ / "parts/0", tmp_ / "until"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("(--until 1800000000) with"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("(--until not given)"), std::string::npos) << r.error;
+
   // --strict in one part and not the other: the merge's exit status depended on their order.
   other_part("strict", [](RunOptions& o) { o.strict = true; });
   for (const auto& order : {std::vector<std::string>{tmp_ / "parts/0", tmp_ / "strict"},
