@@ -514,6 +514,14 @@ MergeResult MergeParts(const MergeOptions& opt) {
       fail(path, path + ": " + error);
       continue;
     }
+    // Its manifest's records are its tables': the merged manifest sums the former, the tables
+    // hold the latter (a hand-edited count made the two disagree).
+    const ordered_json& counted = Member(Member(info.manifest, "totals", false), "records");
+    if (!counted.is_number_unsigned() || counted.get<uint64_t>() != part.records()) {
+      fail(path, path + ": corrupt (its manifest counts " + counted.dump() +
+                     " records, its tables " + std::to_string(part.records()) + ")");
+      continue;
+    }
     file = PartialFile();  // the decompressed bytes are not needed any more
     r.read_seconds += SecondsSince(start);
     start = Clock::now();

@@ -490,6 +490,17 @@ TEST_F(MergeRuns, CoverageIsCheckedForAnyShardCountAndAPartsShardIsChecked) {
               std::string::npos)
         << r.failures[0];
   }
+  // A manifest whose record count is not its tables' (the merged manifest sums the counts).
+  RewriteRun(state1, [](nlohmann::ordered_json& run) {
+    run["shard"] = {1, 2};
+    run["manifest"]["totals"]["records"] = 7;
+  });
+  r = MergeDirs({tmp_ / "parts/1"}, tmp_ / "b");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("corrupt (its manifest counts 7 records, its tables "),
+            std::string::npos)
+      << r.failures[0];
   RewriteRun(state1, [](nlohmann::ordered_json& run) {
     run["shard"] = {1, 2};
     run.erase("manifest");
