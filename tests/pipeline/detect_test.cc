@@ -829,29 +829,36 @@ TEST(ScanTrw, CountsAtTheirCapsAreMarkedAsLowerBounds) {
   EXPECT_EQ(f[0].dst_port, std::nullopt);
 }
 
+// Five SYN probes of port 443 (1 packet of 44 bytes: failed attempts unless answered) from
+// 203.0.113.50 to 10.0.1.10-14, `step` seconds apart from `start`; the first `answering` hosts
+// answer with a tiny SYN-ACK.
+void AddAnsweredSyns(Detect& d, int answering, uint64_t start, uint64_t step) {
+  for (int i = 0; i < 5; ++i) {
+    Rec r;
+    r.src = "203.0.113.50";
+    r.dst = Ip(10, 0, 1, 10 + i);
+    r.dport = 443;
+    r.start = start + static_cast<uint64_t>(i) * step;
+    d.Add(r);
+    if (i < answering) {
+      Rec a;
+      a.src = r.dst;
+      a.dst = r.src;
+      a.sport = 443;
+      a.dport = 40000;
+      a.flags = 18;
+      a.start = r.start;
+      d.Add(a);
+    }
+  }
+}
+
 // A contact whose host answered the source's SYN with a tiny SYN-ACK is a success (an
 // established connection, Jung et al.): five SYN probes that all answered are no scanner.
 TEST(ScanTrw, ContactsThatAnsweredAreSuccesses) {
   for (const int answering : {0, 5}) {
     Detect d;
-    for (int i = 0; i < 5; ++i) {
-      Rec r;
-      r.src = "203.0.113.50";
-      r.dst = Ip(10, 0, 1, 10 + i);
-      r.dport = 443;
-      r.start = 1700000000 + static_cast<uint64_t>(i) * 10;
-      d.Add(r);  // a SYN, 1 packet of 44 bytes: a failed attempt unless answered
-      if (i < answering) {
-        Rec a;
-        a.src = r.dst;
-        a.dst = r.src;
-        a.sport = 443;
-        a.dport = 40000;
-        a.flags = 18;
-        a.start = r.start;
-        d.Add(a);
-      }
-    }
+    AddAnsweredSyns(d, answering, 1700000000, 10);
     EXPECT_EQ(d.Of("scan_trw", 1700000000, 1700003600).size(), answering == 0 ? 1u : 0u)
         << answering;
   }
@@ -866,25 +873,8 @@ TEST(ScanTrw, AnswersInAnyScanWindowOfTheContactsWindowCount) {
       DetectOptions o;
       o.trw_window = trw_window;
       Detect d(o);
-      for (int i = 0; i < 5; ++i) {
-        Rec r;
-        r.src = "203.0.113.50";
-        r.dst = Ip(10, 0, 1, 10 + i);
-        r.dport = 443;
-        // The second scan window (from 1700000700) of the 600 s TRW window from 1700000400.
-        r.start = 1700000701 + static_cast<uint64_t>(i);
-        d.Add(r);
-        if (i < answering) {
-          Rec a;
-          a.src = r.dst;
-          a.dst = r.src;
-          a.sport = 443;
-          a.dport = 40000;
-          a.flags = 18;
-          a.start = r.start;
-          d.Add(a);
-        }
-      }
+      // In the second scan window (from 1700000700) of the 600 s TRW window from 1700000400.
+      AddAnsweredSyns(d, answering, 1700000701, 1);
       EXPECT_EQ(d.Of("scan_trw", 1700000000, 1700003600).size(), answering == 0 ? 1u : 0u)
           << trw_window << " " << answering;
     }
