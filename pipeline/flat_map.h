@@ -15,6 +15,7 @@
 
 #include "kernels/prefetch.h"
 #include "pipeline/huge_pages.h"
+#include "pipeline/temporaries.h"
 
 namespace flowsift {
 
@@ -71,8 +72,8 @@ class FlatMap {
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
       if (slot.tag == 0) {
-        slot.tag = tag;
         new (&slot.entry) Entry(key, Value());
+        slot.tag = tag;  // after: a constructor that throws leaves the slot empty
         ++size_;
         return slot.entry.second;
       }
@@ -154,8 +155,9 @@ class FlatMap {
   [[gnu::noinline]] void Rehash(size_t capacity) {
     Slot* old = slots_;
     const size_t old_capacity = capacity_;
-    slots_ = static_cast<Slot*>(AllocateTable(capacity * sizeof(Slot)));
-    if (slots_ == nullptr) throw std::bad_alloc();
+    Slot* fresh = static_cast<Slot*>(AllocateTable(capacity * sizeof(Slot)));
+    if (fresh == nullptr) ExitOutOfMemory();
+    slots_ = fresh;
     capacity_ = capacity;
     const size_t mask = capacity_ - 1;
     for (size_t k = 0; k < old_capacity; ++k) {

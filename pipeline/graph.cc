@@ -51,6 +51,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <string_view>
@@ -493,6 +494,23 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           }));
     }
   }
+
+  // When a node's body throws (std::bad_alloc under a memory limit), wait_for_all rethrows
+  // while tasks that point at nodes may still be queued; unwinding then destroyed the nodes
+  // before ~graph ran those tasks ("pure virtual method called", SIGABRT). Declared after every
+  // node, this is destroyed first: it cancels the graph and waits for it while they exist.
+  struct QuiesceOnThrow {
+    flow::graph& g;
+    int exceptions = std::uncaught_exceptions();
+    ~QuiesceOnThrow() {
+      if (std::uncaught_exceptions() <= exceptions) return;
+      g.cancel();
+      try {
+        g.wait_for_all();
+      } catch (...) {  // the first exception is the one that propagates
+      }
+    }
+  } quiesce{g};
 
   flow::make_edge(tokens, limiter);
   flow::make_edge(limiter, read);

@@ -18,6 +18,7 @@
 #include "kernels/split.h"
 #include "kernels/types.h"
 #include "pipeline/mapped_file.h"
+#include "pipeline/temporaries.h"
 
 namespace flowsift {
 namespace {
@@ -61,8 +62,12 @@ const char* IsalErrorName(int ret) {
 // the readers when chunks do.
 class BufferPool {
  public:
+  // Room for every free buffer from the start: Put runs in a deleter, which must not throw,
+  // and a push_back that allocated threw std::bad_alloc under a memory limit (terminate).
   explicit BufferPool(size_t bytes, size_t max_free = kMaxFree)
-      : bytes_(bytes), max_free_(max_free) {}
+      : bytes_(bytes), max_free_(max_free) {
+    free_.reserve(max_free_);
+  }
   ~BufferPool() {
     for (uint8_t* b : free_) std::free(b);
   }
@@ -79,7 +84,7 @@ class BufferPool {
     }
     if (b == nullptr) {
       b = static_cast<uint8_t*>(std::aligned_alloc(64, (pool->bytes_ + 63) & ~size_t{63}));
-      if (b == nullptr) throw std::bad_alloc();
+      if (b == nullptr) ExitOutOfMemory();
     }
     return std::shared_ptr<uint8_t>(b, [pool](uint8_t* p) { pool->Put(p); });
   }
@@ -340,7 +345,7 @@ class ZstdDecoder final : public Decoder {
   uint64_t members() const override { return frames_; }
 
   Produced Produce(uint8_t* dst, size_t cap, size_t* n, Fault* fault) override {
-    if (dctx_ == nullptr) throw std::bad_alloc();
+    if (dctx_ == nullptr) ExitOutOfMemory();
     ZSTD_outBuffer out{dst, cap, 0};
     for (;;) {
       ZSTD_inBuffer in{in_->data(), std::min(in_->avail(), max_in_), 0};

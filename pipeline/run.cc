@@ -417,12 +417,53 @@ bool IsOwnOutputFile(std::string_view name) {
          name == kExposureFile || name == kFindingsFile || name == kStateFile;
 }
 
+namespace {
+
+// Removes an earlier output's directory (flowsift's own files only: the caller has moved the
+// rest out) with its manifest.json last: cut short, what is left is never a directory of
+// tables without the manifest that marks it an output (which a run over its parent would
+// read as logs, and --force would not replace).
+void RemoveOutputDir(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().filename() != kManifestFile) files.push_back(e.path());
+  }
+  for (const fs::path& f : files) fs::remove_all(f, ec);
+  fs::remove(dir / kManifestFile, ec);
+  fs::remove(dir, ec);
+}
+
+// Moves what flowsift did not write from the earlier output `old` into the new `out`: a
+// --stats-json file or an export put in OUT, logs copied there. False when something could not
+// be moved (a name the new OUT has too, which is never replaced).
+bool MoveOthers(const fs::path& old, const fs::path& out) {
+  std::error_code ec;
+  std::vector<fs::path> others;
+  for (const fs::directory_entry& e : fs::directory_iterator(old, ec)) {
+    if (!IsOwnOutputFile(e.path().filename().string())) others.push_back(e.path().filename());
+  }
+  bool moved_all = !ec;
+  for (const fs::path& name : others) {
+    std::error_code move_ec;
+    if (fs::exists(fs::symlink_status(out / name, move_ec))) {
+      moved_all = false;
+      continue;
+    }
+    fs::rename(old / name, out / name, move_ec);
+    if (move_ec) moved_all = false;
+  }
+  return moved_all;
+}
+
+}  // namespace
+
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
   std::error_code ec;
   // An interrupt waits for the renames: OUT is then the old one or the new one, never missing.
   std::unique_lock<std::mutex> lock = LockTemporaries();
-  fs::path old;
-  if (fs::exists(out, ec)) {
+  const bool replacing = fs::exists(fs::symlink_status(out, ec));
+  if (replacing) {
     if (!force) {
       *error = out.string() + " exists; use --force to replace it";
       return false;
@@ -431,39 +472,64 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
       *error = std::move(why);
       return false;
     }
-    old = out.string() + ".old-" + std::to_string(getpid());
-    fs::rename(out, old, ec);
+  }
+  fs::path old;  // where the earlier output is once the new one is in place
+  int old_lock = -1;
+  if (!replacing) {
+    fs::rename(tmp, out, ec);
     if (ec) {
-      *error = "cannot move the old " + out.string() + " aside: " + ec.message();
+      *error = "cannot rename " + tmp.string() + " to " + out.string() + ": " + ec.message();
+      return false;
+    }
+  } else {
+    // The two directories swap names in one step (RENAME_EXCHANGE): OUT is the old output or
+    // the new one at every instant, for a reader, a SIGKILL or another run replacing it at the
+    // same time (two renames left no OUT between them, and an OUT.old-PID for ever). The old
+    // one is then at the temporary's hidden name, locked against RemoveStaleTemporaries
+    // while its other files move out.
+    old_lock = open(out.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (old_lock >= 0) flock(old_lock, LOCK_EX | LOCK_NB);
+    if (renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) == 0) {
+      old = tmp;
+    } else if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) {
+      // A file system without exchange: aside, then in (OUT is missing in between).
+      old = out.string() + ".old-" + std::to_string(getpid());
+      fs::rename(out, old, ec);
+      if (!ec) {
+        fs::rename(tmp, out, ec);
+        if (ec) {
+          std::error_code back;
+          fs::rename(old, out, back);
+        }
+      }
+      if (ec) {
+        *error = "cannot replace " + out.string() + ": " + ec.message();
+        if (old_lock >= 0) close(old_lock);
+        return false;
+      }
+    } else {
+      *error =
+          "cannot replace " + out.string() + " with " + tmp.string() + ": " + std::strerror(errno);
+      if (old_lock >= 0) close(old_lock);
       return false;
     }
   }
-  fs::rename(tmp, out, ec);
-  if (ec) {
-    *error = "cannot rename " + tmp.string() + " to " + out.string() + ": " + ec.message();
-    if (!old.empty()) fs::rename(old, out, ec);
-    return false;
-  }
+  // Published, and (after an exchange) the old output at its name: an interrupt from here on
+  // must not delete it, its other files not yet moved.
+  DropTemporaryLocked(tmp);
   lock.unlock();
-  DropTemporary(tmp);
   if (old.empty()) return true;
-  // What flowsift did not write goes into the new OUT: a --stats-json file or an export put in
-  // OUT, logs copied there. Interrupted here, the rest is still in OUT.old-PID, never deleted.
-  std::vector<fs::path> others;
-  for (const fs::directory_entry& e : fs::directory_iterator(old, ec)) {
-    if (!IsOwnOutputFile(e.path().filename().string())) others.push_back(e.path().filename());
+  // The earlier output's other files go into the new OUT, then it is deleted. Interrupted
+  // while they move, or when one cannot move (the new OUT has its name), they stay in the old
+  // directory, never deleted: named OUT.old-PID when that happens, so that they are found.
+  if (MoveOthers(old, out)) {
+    AddTemporary(old);  // an interrupt finishes the deletion
+    RemoveOutputDir(old);
+    DropTemporary(old);
+  } else if (old == tmp) {
+    fs::rename(old, out.string() + ".old-" + std::to_string(getpid()), ec);
   }
-  bool kept_all = !ec;
-  for (const fs::path& name : others) {
-    std::error_code move_ec;
-    if (fs::exists(fs::symlink_status(out / name, move_ec))) {  // never replaced
-      kept_all = false;
-      continue;
-    }
-    fs::rename(old / name, out / name, move_ec);
-    if (move_ec) kept_all = false;
-  }
-  if (kept_all) fs::remove_all(old, ec);
+  if (old_lock >= 0) close(old_lock);
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "pipeline/huge_pages.h"
+#include "pipeline/temporaries.h"
 
 namespace flowsift {
 
@@ -108,7 +109,7 @@ class TableArray {
   }
   void Reserve(size_t n) {
     void* p = GrowTable(data_, capacity_ * sizeof(T), n * sizeof(T));
-    if (p == nullptr) throw std::bad_alloc();
+    if (p == nullptr) ExitOutOfMemory();
     data_ = static_cast<T*>(p);
     capacity_ = n;
   }

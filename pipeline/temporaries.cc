@@ -1,8 +1,13 @@
 #include "pipeline/temporaries.h"
 
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -30,6 +35,10 @@ void AddTemporary(const fs::path& path, int lock_fd) {
 
 void DropTemporary(const fs::path& path) {
   std::lock_guard<std::mutex> lock(Mutex());
+  DropTemporaryLocked(path);
+}
+
+void DropTemporaryLocked(const fs::path& path) {
   auto& paths = Paths();
   const auto it =
       std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == path; });
@@ -54,6 +63,54 @@ int RemoveTemporariesForExit() {
     left += fs::exists(fs::symlink_status(path, ec)) ? 1 : 0;
   }
   return left;
+}
+
+namespace {
+
+// Removes the file or directory tree at `path` (relative to `dir_fd`) with system calls alone:
+// no heap, which has just run out (std::filesystem::remove_all allocates, and failed, leaving
+// the temporary behind). Entries come from getdents64 into a buffer on the stack.
+void RemoveTreeWithoutHeap(int dir_fd, const char* path) {
+  if (unlinkat(dir_fd, path, 0) == 0) return;
+  const int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  alignas(8) char buf[4096];
+  for (;;) {
+    const long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      struct Dirent64 {
+        uint64_t ino;
+        int64_t off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[1];
+      };
+      const auto* d = reinterpret_cast<const Dirent64*>(buf + off);
+      off += d->reclen;
+      if (std::strcmp(d->name, ".") == 0 || std::strcmp(d->name, "..") == 0) continue;
+      RemoveTreeWithoutHeap(fd, d->name);
+    }
+  }
+  close(fd);
+  unlinkat(dir_fd, path, AT_REMOVEDIR);
+}
+
+}  // namespace
+
+void ExitOutOfMemory() {
+  // Once: a second thread out of memory meanwhile just waits for the exit.
+  static std::atomic<bool> exiting{false};
+  constexpr char kMessage[] =
+      "flowsift: out of memory (a memory limit: `ulimit -v`, a container's or a job's; fewer "
+      "--threads or a run split by time need less)\n";
+  if (!exiting.exchange(true)) {
+    [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    Mutex().lock();  // never unlocked: nothing is published after this
+    for (const auto& entry : Paths()) RemoveTreeWithoutHeap(AT_FDCWD, entry.first.c_str());
+    _exit(3);
+  }
+  for (;;) pause();
 }
 
 }  // namespace flowsift

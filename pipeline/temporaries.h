@@ -15,6 +15,8 @@ namespace flowsift {
 void AddTemporary(const std::filesystem::path& path, int lock_fd = -1);
 // `path` is no longer temporary: renamed into place or removed. Closes its lock descriptor.
 void DropTemporary(const std::filesystem::path& path);
+// The same, with the registry's lock (LockTemporaries) already held by the caller.
+void DropTemporaryLocked(const std::filesystem::path& path);
 // Hold it across renaming a temporary into place (and DropTemporary after it): an interrupt
 // then removes the temporary before the rename or finds it gone after, never half-published.
 std::unique_lock<std::mutex> LockTemporaries();
@@ -22,6 +24,13 @@ std::unique_lock<std::mutex> LockTemporaries();
 // published afterwards: for the signal thread, just before the process ends. Returns how many
 // paths could not be removed whole (a writer kept adding files; retried a few times first).
 int RemoveTemporariesForExit();
+
+// Memory ran out: says so on stderr, removes the temporaries and ends the process with exit
+// status 3, without unwinding. Thrown, std::bad_alloc unwound through tables caught half-way
+// through an insert or a rehash (a segfault in their destructors) and through deleters that
+// must not throw (terminate): an exit here has no such states to meet. The executable's
+// operator new (tools/new_delete.cc) and the tables' own allocations call it.
+[[noreturn]] void ExitOutOfMemory();
 
 // The temporary for a scope: registered on construction, dropped on destruction (whatever
 // became of the path).

@@ -12,7 +12,6 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
-#include <new>
 #include <thread>
 
 #include "kernels/target.h"
@@ -91,7 +90,13 @@ int main(int argc, char** argv) {
   // SIGXFSZ, leaving its temporary files behind. Ignored, the write fails with EFBIG instead and
   // takes the path of any failed write: a message naming the file, the temporary removed, exit 3.
   std::signal(SIGXFSZ, SIG_IGN);
-  RemoveTemporariesOnInterrupt();
+  try {
+    RemoveTemporariesOnInterrupt();
+  } catch (const std::exception& e) {  // no thread (a memory limit's stacks): nothing can run
+    Complain(std::string("cannot start: ") + e.what() +
+             " (a memory or process limit: `ulimit -v`, `ulimit -u`, a container's)");
+    return kExitOutput;
+  }
 
   // mimalloc hands heap memory that stayed free for 25 ms back to the kernel (MADV_DONTNEED),
   // and a run frees and reuses blocks within a second all the time (vectors grown, a window's
@@ -153,10 +158,15 @@ int main(int argc, char** argv) {
       Complain(e.what());
       return kExitUsage;
     } catch (const std::bad_alloc&) {
-      Complain("out of memory");
+      // Nothing is published after this: the temporaries of what was being written go.
+      flowsift::RemoveTemporariesForExit();
+      Complain(
+          "out of memory (a memory limit: `ulimit -v`, a container's or a job's; fewer "
+          "--threads or a run split by time need less)");
       return kExitOutput;
     } catch (const std::exception& e) {
       // Also fmt's system_error when stderr itself cannot be written (2>/dev/full).
+      flowsift::RemoveTemporariesForExit();
       Complain(e.what());
       return kExitOutput;
     }

@@ -292,6 +292,56 @@ TEST_F(Cli, GenOverALongSpanNeedsLittleMemory) {
   EXPECT_THAT(r.out, HasSubstr("wrote 1000 records"));
 }
 
+// --force swaps the new OUT in with the old one in one step (RENAME_EXCHANGE): a reader never
+// finds OUT missing, and runs replacing it at the same time all succeed and leave no
+// OUT.old-PID or temporary (two renames left OUT missing between them, and an OUT.old-PID for
+// ever when two runs crossed). Three runs at once, fifteen times, with a reader watching.
+TEST_F(Cli, ForceReplacesOutInOneStepWhileOthersDoToo) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 3000").code, 0);
+  const std::string run = std::string(FLOWSIFT_BINARY) + " run in -o out --force --no-progress";
+  const Result r = flowsift::testing::RunCommand(
+      "cd '" + dir_.string() + "' || exit 1; " + run + "; touch watching; " +
+      "( while [ -e watching ]; do [ -e out/manifest.json ] || echo MISSING; done ) & w=$!; " +
+      "for i in $(seq 15); do " + run + " & a=$!; " + run + " & b=$!; " + run +
+      " & c=$!; for p in $a $b $c; do wait $p || echo FAILED; done; done; rm watching; "
+      "wait $w; ls -A");
+  EXPECT_THAT(r.out, Not(HasSubstr("MISSING"))) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("FAILED"))) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr(".old-"))) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr(".tmp-"))) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "manifest.json"));
+}
+
+// Out of memory under a limit is a message and exit 3, its temporary OUT removed, never a
+// SIGABRT: mimalloc's operator new aborted (tools/new_delete.cc), and a graph node's
+// std::bad_alloc then tore the graph down under queued tasks ("pure virtual method called").
+// Limits from too small for a thread's stack to enough for the run; each one either completes
+// or fails cleanly.
+TEST_F(Cli, RunningOutOfMemoryIsAMessageAndExitThree) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 200000 --files 4").code, 0);
+  int failed = 0, completed = 0;
+  for (const int kib : {50000, 60000, 70000, 80000, 100000, 120000, 150000, 400000}) {
+    const Result r = RunCli(
+        "run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string() + " --no-progress",
+        "ulimit -v " + std::to_string(kib) + "; ");
+    ASSERT_TRUE(r.code == 0 || r.code == 3) << kib << ": " << r.code << " " << r.out;
+    if (r.code == 3) {
+      ++failed;
+      EXPECT_THAT(r.out, ::testing::ContainsRegex("out of memory|cannot start|pthread_create"))
+          << kib << ": " << r.out;
+    } else {
+      ++completed;
+      fs::remove_all(dir_ / "out");
+    }
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos)
+          << kib << ": " << e.path();
+    }
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_GT(completed, 0);
+}
+
 // SIGTERM, SIGINT or SIGHUP mid-run end the process by the signal, as before, but its hidden
 // temporary OUT directory goes first (it was left behind). The input is a FIFO that a `sleep`
 // holds open and never writes to, so the run is surely mid-way (reading) when the signal
