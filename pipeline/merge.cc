@@ -578,8 +578,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
   r.manifest_json = manifest.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
   if (!written || !WriteTextFile(tmp / kManifestFile, r.manifest_json, &error) ||
       !PublishOutput(tmp, out, opt.force, &error)) {
-    fs::remove_all(tmp, ec);
-    DropTemporary(tmp);
+    RemoveTemporary(tmp);
     r.exit_code = 3;
     r.error = error;
     return r;

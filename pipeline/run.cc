@@ -347,9 +347,9 @@ void RemoveStaleTemporaries(const fs::path& parent, const std::string& suffix,
       fs::remove_all(path, rm);
       if (notes != nullptr) {
         notes->push_back(rm ? "cannot remove " + path.string() +
-                                  ", left by a run that was killed: " + rm.message()
+                                  ", left by a run that did not finish: " + rm.message()
                             : "removed " + path.string() +
-                                  ", the temporary output of a run that was killed");
+                                  ", the temporary output of a run that did not finish");
       }
     }
     close(fd);
@@ -365,7 +365,11 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   fs::create_directories(parent, ec);
   const std::string suffix = ".tmp-" + HostForFileName() + "-";
   RemoveStaleTemporaries(parent, suffix, notes);
-  std::string tmpl = (parent / ("." + out.filename().string() + suffix + "XXXXXX")).string();
+  // OUT's name is cut to fit a name of 255 bytes: a long OUT that mkdir takes (240 bytes and
+  // more) failed as "File name too long" for its temporary's. (Cut at a byte: the name is
+  // only for finding it.)
+  const std::string name = out.filename().string().substr(0, 255 - 1 - suffix.size() - 6);
+  std::string tmpl = (parent / ("." + name + suffix + "XXXXXX")).string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     // Why the parent could not be made, when it could not (no permission in a directory above
     // it), rather than mkdtemp's "No such file or directory" that follows from it.
@@ -378,7 +382,13 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   // Held until the temporary is published or removed (DropTemporary closes it), or the process
   // ends: what tells a later run that this one is alive (RemoveStaleTemporaries). A file system
   // without locks (some network mounts) gives none, and the temporary is then never taken.
-  const int lock_fd = open(tmp->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // Above the standard descriptors: with stdin closed (`run - <&-`) it took descriptor 0,
+  // and stdin read the directory ("read error: Is a directory").
+  int lock_fd = -1;
+  if (const int fd = open(tmp->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    lock_fd = fd > STDERR_FILENO ? fd : fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (lock_fd != fd) close(fd);
+  }
   if (lock_fd >= 0) flock(lock_fd, LOCK_EX | LOCK_NB);
   AddTemporary(*tmp, lock_fd);  // removed if the process is interrupted before it is published
   // mkdtemp makes it 0700; OUT is for analysts and SIEM shippers, often other users: it gets
@@ -696,8 +706,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   bool read_any = false;
   for (const FileReport& f : r.graph.files) read_any |= !IsFailure(f.outcome.status);
   if (!opt.partial && !read_any && !r.failures.empty() && fs::exists(fs::symlink_status(out, ec))) {
-    fs::remove_all(tmp, ec);
-    DropTemporary(tmp);
+    RemoveTemporary(tmp);
     r.exit_code = 1;
     r.error = "none of the inputs could be read: " + out.string() + " is kept as it was";
     return r;
@@ -705,8 +714,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   if (!written || !WriteTextFile(tmp / "manifest.json", r.manifest_json, &error) ||
       (opt.partial && !WritePartialState((tmp / kStateFile).string(), opt, r, &error)) ||
       !PublishOutput(tmp, out, opt.force, &error)) {
-    fs::remove_all(tmp, ec);
-    DropTemporary(tmp);
+    RemoveTemporary(tmp);
     r.exit_code = 3;
     r.error = error;
     return r;

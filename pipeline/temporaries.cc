@@ -47,6 +47,20 @@ void DropTemporaryLocked(const fs::path& path) {
   paths.erase(it);
 }
 
+void RemoveTemporary(const fs::path& path) {
+  std::lock_guard<std::mutex> lock(Mutex());
+  auto& paths = Paths();
+  const auto it =
+      std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == path; });
+  if (it != paths.end() && it->second >= 0) {
+    close(it->second);
+    it->second = -1;
+  }
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (it != paths.end()) paths.erase(it);
+}
+
 std::unique_lock<std::mutex> LockTemporaries() { return std::unique_lock<std::mutex>(Mutex()); }
 
 int RemoveTemporariesForExit() {

@@ -17,6 +17,9 @@ void AddTemporary(const std::filesystem::path& path, int lock_fd = -1);
 void DropTemporary(const std::filesystem::path& path);
 // The same, with the registry's lock (LockTemporaries) already held by the caller.
 void DropTemporaryLocked(const std::filesystem::path& path);
+// Deletes the temporary `path` and drops it, its lock descriptor closed first (with few
+// descriptors left, `ulimit -n`, the deletion needed that one and left the directory).
+void RemoveTemporary(const std::filesystem::path& path);
 // Hold it across renaming a temporary into place (and DropTemporary after it): an interrupt
 // then removes the temporary before the rename or finds it gone after, never half-published.
 std::unique_lock<std::mutex> LockTemporaries();

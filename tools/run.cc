@@ -367,6 +367,61 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   return cmd;
 }
 
+namespace {
+
+// The summary line and the notes a run prints on stderr when it is done.
+void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r) {
+  fmt::print(stderr,
+             "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
+             "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
+             r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
+             r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
+             r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
+             opt.simd_target, opt.out_dir);
+  // A file none of whose lines was a record is most often one of another format without its
+  // header line (a v5 export, a custom --log-format): each line is bad alike. Say what to try.
+  // Binary or other garbage (control characters, bad UTF-8) is not a question of format.
+  size_t all_bad = 0;
+  for (const FileReport& file : r.graph.files) {
+    if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
+    const uint64_t field_counts =
+        file.bad_by_reason[static_cast<size_t>(LineError::kTooFewFields)] +
+        file.bad_by_reason[static_cast<size_t>(LineError::kTooManyFields)];
+    if (field_counts * 2 < file.bad_lines) continue;
+    if (++all_bad > 3) continue;
+    if (f.format.empty()) {
+      fmt::print(stderr,
+                 "flowsift: note: no line of {} is a record ({} bad): a file without its header "
+                 "line must have the --format of its fields (--format v5, or its log format's "
+                 "field list, docs/input.md)\n",
+                 Printable(file.outcome.path), file.bad_lines);
+    } else {
+      fmt::print(stderr,
+                 "flowsift: note: no line of {} is a record ({} bad): its fields are not those "
+                 "of --format {}; give the format its flow log was created with\n",
+                 Printable(file.outcome.path), file.bad_lines, Printable(f.format));
+    }
+  }
+  if (all_bad > 3) {
+    fmt::print(stderr, "flowsift: note: ... and {} more files without a record\n", all_bad - 3);
+  }
+  if (r.bad_lines > 0 && !r.graph.samples.empty()) {
+    // Where to look: the first bad line in input order, and where the rest are described.
+    const BadLineSample& first =
+        *std::min_element(r.graph.samples.begin(), r.graph.samples.end(),
+                          [](const BadLineSample& a, const BadLineSample& b) {
+                            return std::tie(a.file, a.line) < std::tie(b.file, b.line);
+                          });
+    fmt::print(stderr,
+               "flowsift: the first bad line is {}:{}: {}; up to {} samples of each reason: "
+               "`flowsift show {} --table errors` or {}/manifest.json\n",
+               Printable(r.graph.files[first.file].outcome.path), first.line,
+               LineErrorName(first.reason), kSamplesPerReason, opt.out_dir, opt.out_dir);
+  }
+}
+
+}  // namespace
+
 int RunRun(const RunFlags& f, const std::string& command_line) {
   if (f.print_config) {
     fmt::print("{}", DefaultDetectConfig());
@@ -480,65 +535,28 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print(stderr, "flowsift: {}\n", Printable(r.error));
     return r.exit_code;
   }
-  fmt::print(stderr,
-             "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
-             "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
-             r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
-             r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
-             r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
-             opt.simd_target, opt.out_dir);
-  // A file none of whose lines was a record is most often one of another format without its
-  // header line (a v5 export, a custom --log-format): each line is bad alike. Say what to try.
-  // Binary or other garbage (control characters, bad UTF-8) is not a question of format.
-  size_t all_bad = 0;
-  for (const FileReport& file : r.graph.files) {
-    if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
-    const uint64_t field_counts =
-        file.bad_by_reason[static_cast<size_t>(LineError::kTooFewFields)] +
-        file.bad_by_reason[static_cast<size_t>(LineError::kTooManyFields)];
-    if (field_counts * 2 < file.bad_lines) continue;
-    if (++all_bad > 3) continue;
-    if (f.format.empty()) {
-      fmt::print(stderr,
-                 "flowsift: note: no line of {} is a record ({} bad): a file without its header "
-                 "line must have the --format of its fields (--format v5, or its log format's "
-                 "field list, docs/input.md)\n",
-                 Printable(file.outcome.path), file.bad_lines);
-    } else {
-      fmt::print(stderr,
-                 "flowsift: note: no line of {} is a record ({} bad): its fields are not those "
-                 "of --format {}; give the format its flow log was created with\n",
-                 Printable(file.outcome.path), file.bad_lines, Printable(f.format));
-    }
-  }
-  if (all_bad > 3) {
-    fmt::print(stderr, "flowsift: note: ... and {} more files without a record\n", all_bad - 3);
-  }
-  if (r.bad_lines > 0 && !r.graph.samples.empty()) {
-    // Where to look: the first bad line in input order, and where the rest are described.
-    const BadLineSample& first =
-        *std::min_element(r.graph.samples.begin(), r.graph.samples.end(),
-                          [](const BadLineSample& a, const BadLineSample& b) {
-                            return std::tie(a.file, a.line) < std::tie(b.file, b.line);
-                          });
-    fmt::print(stderr,
-               "flowsift: the first bad line is {}:{}: {}; up to {} samples of each reason: "
-               "`flowsift show {} --table errors` or {}/manifest.json\n",
-               Printable(r.graph.files[first.file].outcome.path), first.line,
-               LineErrorName(first.reason), kSamplesPerReason, opt.out_dir, opt.out_dir);
-  }
   if (!f.stats_json.empty()) {
-    // From the run, not a parse of its manifest (13 MB for 20,000 inputs: ~0.1 s).
+    // From the run, not a parse of its manifest (13 MB for 20,000 inputs: ~0.1 s). Written
+    // before the lines on stderr, which cannot stop it (2>/dev/full skipped it), and checked
+    // once flushed: a full disk left an empty file and exit 0.
     if (f.stats_json == "-") {
       fmt::print("{}\n", r.stats_json);
     } else {
       std::ofstream out(f.stats_json);
       out << r.stats_json << "\n";
+      out.close();
       if (!out) {
-        fmt::print(stderr, "flowsift: cannot write {}: {}\n", f.stats_json, std::strerror(errno));
+        std::fprintf(stderr, "flowsift: cannot write %s: %s\n", f.stats_json.c_str(),
+                     std::strerror(errno));
         return kExitOutput;
       }
     }
+  }
+  // What stderr says from here on is a report of what was done: when stderr cannot be written
+  // (2>/dev/full, closed), the run's outputs are still complete and its exit status stands.
+  try {
+    PrintRunReport(f, opt, r);
+  } catch (const std::system_error&) {
   }
   if (opt.strict && r.bad_lines > 0 && r.exit_code == kExitOk) return kExitInputErrors;
   return r.exit_code;
