@@ -357,6 +357,17 @@ SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string*
     *error = dir + " is not a flowsift output directory (it has no manifest.json)" + how;
     return SummaryStatus::kNotSummary;
   }
+  // A regular file, as the tables must be: a FIFO blocked the open for ever, and a link to
+  // /dev/zero read until memory ran out (show and export).
+  const fs::file_status manifest_st = fs::status(manifest_path, ec);
+  if (!fs::is_regular_file(manifest_st)) {
+    *error = "cannot read " + manifest_path.string() + ": not a regular file" +
+             (fs::is_fifo(manifest_st)        ? " (a FIFO)"
+              : fs::is_directory(manifest_st) ? " (a directory)"
+              : fs::is_character_file(manifest_st) || fs::is_block_file(manifest_st) ? " (a device)"
+                                                                                     : "");
+    return SummaryStatus::kCorrupt;
+  }
   std::ifstream in(manifest_path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();

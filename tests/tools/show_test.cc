@@ -340,6 +340,17 @@ TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
   r = Show("--table exposure");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("out/exposure.csv.zst: not a regular file (a directory)"));
+  // So is the manifest: a FIFO waited for ever, a link to /dev/zero read until memory ran out.
+  fs::remove(dir_ / "out" / "manifest.json");
+  ASSERT_EQ(mkfifo((dir_ / "out" / "manifest.json").c_str(), 0644), 0);
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/manifest.json: not a regular file (a FIFO)"));
+  fs::remove(dir_ / "out" / "manifest.json");
+  fs::create_symlink("/dev/zero", dir_ / "out" / "manifest.json");
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/manifest.json: not a regular file (a device)"));
 }
 
 // A manifest that is JSON but has a value of the wrong type ("options": null, an input that is
