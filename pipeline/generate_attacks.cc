@@ -775,7 +775,9 @@ void FlowGenerator::Impl::PlanInjections() {
     if (i < attack_events) {
       e.id = "attack-" + std::to_string(++attack_no);
       truth_.push_back(ToJson(e));
-    } else {
+    } else if (e.records != 0) {
+      // A look-alike none of whose records fit the span (a periodic one in a span shorter than
+      // its period) is not listed: it was, with no flows and a start past its end.
       e.id = "lookalike-" + std::to_string(++lookalike_no);
       lookalikes_.push_back(ToJson(e));
     }

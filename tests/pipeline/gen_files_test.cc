@@ -114,6 +114,30 @@ TEST(GenAttacksTest, ImpossibleRequestsThrow) {
   EXPECT_THROW(FlowGenerator{o}, std::invalid_argument);
 }
 
+// A span shorter than a look-alike's period (six minutes): the look-alikes with no record in it
+// are not listed (they were, with no flows and a start past their end), and every listed one
+// has records in its span.
+TEST(GenAttacksTest, LookAlikesWithoutRecordsAreNotListed) {
+  GenOptions o;
+  o.seed = 1;
+  o.format = FormatOf("v5");
+  o.records = 100000;
+  o.hours = 0.1;
+  FlowGenerator g(o);
+  std::string text;
+  while (g.Append(text, 1 << 20)) {
+  }
+  const std::vector<json> lookalikes = Lines(g.lookalikes());
+  EXPECT_LT(lookalikes.size(), 4u);
+  for (size_t i = 0; i < lookalikes.size(); ++i) {
+    const json& e = lookalikes[i];
+    EXPECT_EQ(e["id"], "lookalike-" + std::to_string(i + 1));
+    EXPECT_GT(e["flows"].get<uint64_t>(), 0u) << e.dump();
+    EXPECT_LE(e["start"].get<uint64_t>(), e["end"].get<uint64_t>()) << e.dump();
+    EXPECT_FALSE(e["interfaces"].empty()) << e.dump();
+  }
+}
+
 // --- Truth
 // ----------------------------------------------------------------------------------------
 
