@@ -444,7 +444,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   window_filters.type.clear();
   window_filters.min_severity = 0;
   // Windows: totals and the busiest, streamed with a bounded heap.
-  const size_t top = flags.limit > 0 ? static_cast<size_t>(flags.limit) : kDefaultBusiest;
+  // --limit 0 is all of them here too, as --help says of every listing.
+  const size_t top = flags.limit > 0    ? static_cast<size_t>(flags.limit)
+                     : flags.limit == 0 ? SIZE_MAX
+                                        : kDefaultBusiest;
   CsvSource windows;
   if (!windows.Open(s.PathOf(kWindowsFile), WindowsColumns(), &error)) {
     fmt::print(stderr, "flowsift: {}\n", error);

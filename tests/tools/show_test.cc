@@ -327,6 +327,25 @@ TEST_F(ShowTest, ABadRowIsSkippedAndTheOverviewStillPrinted) {
   EXPECT_THAT(r.out, HasSubstr("port_scan"));
 }
 
+// The overview's busiest windows: --limit N of them, and --limit 0 all, as --help says of
+// every listing (it showed the default 10).
+TEST_F(ShowTest, TheOverviewListsLimitWindowsAndAllWithZero) {
+  ASSERT_EQ(RunIn(dir_, "gen -o g --records 20000").code, 0);
+  ASSERT_EQ(RunIn(dir_, "run g -o og --no-progress").code, 0);
+  const Result csv = RunIn(dir_, "show og --table windows --as csv --limit 0");
+  const auto windows = static_cast<size_t>(std::count(csv.out.begin(), csv.out.end(), '\n')) - 1;
+  ASSERT_GT(windows, 10u);  // more than the default
+  // The listed windows are the lines between the busiest windows' rule and the blank line.
+  const auto listed = [](const std::string& out) {
+    const size_t rule = out.find("\n---", out.find("busiest windows by bytes"));
+    const size_t begin = out.find('\n', rule + 1) + 1, end = out.find("\n\n", begin);
+    return static_cast<size_t>(std::count(out.begin() + begin, out.begin() + end, '\n')) + 1;
+  };
+  EXPECT_EQ(listed(RunIn(dir_, "show og --limit 1").out), 1u);
+  EXPECT_EQ(listed(RunIn(dir_, "show og").out), 10u);
+  EXPECT_EQ(listed(RunIn(dir_, "show og --limit 0").out), windows);
+}
+
 // A table replaced by a FIFO (or a directory) is named as not a file: opening the FIFO waited
 // for a writer for ever. (Without the check, ctest's timeout fails this test.)
 TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
