@@ -873,19 +873,30 @@ std::vector<AttackKind> AllAttacks() {
 }
 
 std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, std::string* error) {
+  const auto trim = [](std::string_view v) {
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    return v;
+  };
   std::vector<AttackKind> kinds;
+  list = trim(list);
   if (list == "none" || list.empty()) return kinds;
   if (list == "all") return AllAttacks();
   while (!list.empty()) {
     const size_t comma = std::min(list.find(','), list.size());
-    const std::string_view name = list.substr(0, comma);
+    // "port_scan, port_sweep", as the docs list them, is the same list.
+    const std::string_view name = trim(list.substr(0, comma));
     list.remove_prefix(std::min(comma + 1, list.size()));
     const auto* it = std::find(std::begin(kAttackNames), std::end(kAttackNames), name);
     if (it == std::end(kAttackNames)) {
       if (error) {
-        *error = "unknown attack '" + std::string(name) + "'; valid: ";
+        // all and none stand alone: in a list they are not attacks.
+        const bool alone = name == "all" || name == "none";
+        *error = "unknown attack '" + std::string(name) + "'" +
+                 (alone ? " in a list (all and none stand alone: --attacks all)" : "") +
+                 "; valid: ";
         for (std::string_view n : kAttackNames) *error += std::string(n) + ", ";
-        *error += "all, none";
+        *error += "or all or none alone";
       }
       return std::nullopt;
     }

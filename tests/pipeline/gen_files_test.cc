@@ -101,6 +101,13 @@ TEST(GenAttacksTest, AttackListParsing) {
   EXPECT_FALSE(ParseAttackList("port_scan,syn_flood", &error).has_value());
   EXPECT_NE(error.find("syn_flood"), std::string::npos);
   for (std::string_view name : kAttackNames) EXPECT_NE(error.find(name), std::string::npos);
+  // Spaces after the commas, as gen.md lists them, are the same list.
+  const auto spaced = ParseAttackList(" brute_force, port_scan ", &error);
+  ASSERT_TRUE(spaced.has_value()) << error;
+  EXPECT_EQ(*spaced, *two);
+  // all and none in a list are said to stand alone (it named 'all' unknown and listed it valid).
+  EXPECT_FALSE(ParseAttackList("all,none", &error).has_value());
+  EXPECT_NE(error.find("'all' in a list (all and none stand alone"), std::string::npos) << error;
 }
 
 TEST(GenAttacksTest, ImpossibleRequestsThrow) {
