@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +19,7 @@
 #include "pipeline/export.h"
 #include "pipeline/generate_files.h"
 #include "pipeline/run.h"
+#include "pipeline/temporaries.h"
 #include "tools/commands.h"
 #include "tools/heap_pages.h"
 #include "tools/progress.h"
@@ -58,10 +61,21 @@ int RunDemo(const DemoFlags& f) {
   // -o is checked as `run` checks it, before minutes of generating: it never deletes what is not
   // an earlier output, and replaces one only with --force.
   const std::string out_arg = f.out_dir.empty() ? std::string() : OutDirArg(f.out_dir, f.force);
-  std::string base_tmpl = (fs::temp_directory_path() / "flowsift-demo-XXXXXX").string();
-  if (mkdtemp(base_tmpl.data()) == nullptr)
-    throw std::runtime_error("cannot create a temporary directory");
+  // $TMPDIR as the README says, /tmp when it is unset or empty (std::filesystem's
+  // temp_directory_path failed on an empty one with "No such file or directory").
+  const char* tmpdir = std::getenv("TMPDIR");
+  const fs::path parent = tmpdir != nullptr && *tmpdir != '\0' ? fs::path(tmpdir) : "/tmp";
+  std::string base_tmpl = (parent / "flowsift-demo-XXXXXX").string();
+  if (mkdtemp(base_tmpl.data()) == nullptr) {
+    throw std::runtime_error("cannot create a directory for the sample in " + parent.string() +
+                             " (" + (tmpdir != nullptr && *tmpdir != '\0' ? "TMPDIR" : "/tmp") +
+                             "): " + std::strerror(errno) +
+                             "; set TMPDIR to a directory you can write");
+  }
   const fs::path base = base_tmpl;
+  // Until the demo is done, its sample is a temporary: interrupted (Ctrl-C), it went on
+  // holding tens of MB under a name the demo had not yet printed.
+  AddTemporary(base);
   const fs::path data = base / "logs";
   const fs::path out = out_arg.empty() ? base / "out" : fs::path(out_arg);
 
@@ -79,8 +93,7 @@ int RunDemo(const DemoFlags& f) {
   try {
     made = GenerateFiles(gen);
   } catch (const TooFewRecords& e) {
-    std::error_code ec;
-    fs::remove_all(base, ec);
+    RemoveTemporary(base);
     throw CLI::ValidationError(
         "--bytes", fmt::format("a sample with every kind of attack needs {} records: raise "
                                "--bytes to at least {}",
@@ -120,6 +133,7 @@ int RunDemo(const DemoFlags& f) {
   }
   if (r.exit_code != kExitOk && r.exit_code != kExitInputErrors) {
     fmt::print(stderr, "flowsift demo: {}\n", r.error);
+    RemoveTemporary(base);
     return r.exit_code;
   }
 
@@ -185,6 +199,7 @@ int RunDemo(const DemoFlags& f) {
   // The logs stay for `flowsift run` by hand; ~40 MB of gzip a default demo, so say where.
   fmt::print("the generated logs stay in {} for runs of your own; remove them with: rm -r {}\n",
              data.string(), base.string());
+  DropTemporary(base);
   return kExitOk;
 }
 

@@ -745,6 +745,23 @@ TEST_F(Cli, DemoChecksItsOutputAndSizeFirst) {
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
 }
 
+// The sample is a temporary until the demo is done: a demo interrupted while it generates
+// leaves nothing in TMPDIR (it left tens of MB under a name not yet printed). A TMPDIR that
+// is not a directory is named as the reason (it was temp_directory_path's words).
+TEST_F(Cli, AnInterruptedDemoLeavesNoSampleAndTmpdirIsNamed) {
+  fs::create_directories(dir_ / "tmp");
+  const Result r = flowsift::testing::RunCommand(
+      "TMPDIR='" + (dir_ / "tmp").string() + "' " + FLOWSIFT_BINARY + " demo -o '" +
+      (dir_ / "out").string() + "' >/dev/null 2>&1 & p=$!; sleep 0.3; kill -TERM $p; wait $p; " +
+      "echo rc=$?");
+  EXPECT_THAT(r.out, HasSubstr("rc=143")) << r.out;
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+  const Result missing = RunCli("demo --bytes 4M", "TMPDIR=/nonexistent ");
+  EXPECT_EQ(missing.code, 3) << missing.out;
+  EXPECT_THAT(missing.out, HasSubstr("cannot create a directory for the sample in /nonexistent "
+                                     "(TMPDIR): No such file or directory; set TMPDIR"));
+}
+
 // gen replaces its own flat files (an earlier output, with truth.jsonl), never a user's file
 // of the same name.
 TEST_F(Cli, GenDoesNotReplaceFilesItDidNotWrite) {
