@@ -587,7 +587,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   for (const ordered_json& f : failed) failed_line(f, f["status"].get<std::string>());
   if (merged_from != m.end()) {
     // A failed part's inputs are in no total above: say so where the inputs are counted.
-    t += fmt::format("parts      {} merged ({} failed{})\n", parts, failed_parts.size(),
+    // merged_from lists every part given; the failed ones were not merged (merge's own words:
+    // "merged 1 of 2 parts").
+    t += fmt::format("parts      {} of {} merged ({} failed{})\n",
+                     parts - std::min(parts, failed_parts.size()), parts, failed_parts.size(),
                      failed_parts.empty() ? "" : ": their inputs are not counted");
     for (const ordered_json& f : failed_parts) failed_line(f, "failed");
   }

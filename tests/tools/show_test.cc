@@ -404,7 +404,7 @@ TEST_F(ShowTest, AMergedOutputNamesItsFailedParts) {
   Result r = Show("");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out,
-              HasSubstr("parts      2 merged (1 failed: their inputs are not counted)\n"
+              HasSubstr("parts      1 of 2 merged (1 failed: their inputs are not counted)\n"
                         "  failed   p1/state.bin.zst: corrupt (Unknown frame descriptor)\n"));
   r = Show("--as json");
   const auto o = nlohmann::ordered_json::parse(r.out);
@@ -420,7 +420,7 @@ TEST_F(ShowTest, AMergedOutputNamesItsFailedParts) {
   // Every part read: the line says so; an OUT of one run has no parts line at all.
   m["merged_from"].erase(1);
   WriteFile(dir_ / "out" / "manifest.json", m.dump());
-  EXPECT_THAT(Show("").out, HasSubstr("parts      1 merged (0 failed)\n"));
+  EXPECT_THAT(Show("").out, HasSubstr("parts      1 of 1 merged (0 failed)\n"));
   m.erase("merged_from");
   WriteFile(dir_ / "out" / "manifest.json", m.dump());
   EXPECT_THAT(Show("").out, Not(HasSubstr("parts ")));
