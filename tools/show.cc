@@ -448,16 +448,21 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   const size_t top = flags.limit > 0    ? static_cast<size_t>(flags.limit)
                      : flags.limit == 0 ? SIZE_MAX
                                         : kDefaultBusiest;
+  // A table that cannot be opened (missing, empty, cut before its header) is named and left
+  // out, exit 1; the rest of the overview is printed (it printed nothing).
+  int code = kExitOk;
   CsvSource windows;
-  if (!windows.Open(s.PathOf(kWindowsFile), WindowsColumns(), &error)) {
+  const bool windows_open = windows.Open(s.PathOf(kWindowsFile), WindowsColumns(), &error);
+  const std::string error_windows = windows_open ? std::string() : error;
+  if (!windows_open) {
     fmt::print(stderr, "flowsift: {}\n", error);
-    return kExitInputErrors;
+    code = kExitInputErrors;
   }
   std::priority_queue<Busiest> heap;
   uint64_t window_rows = 0, total_bytes = 0, interfaces = 0, seq = 0;
   std::string last_interface;
   ordered_json row;
-  while (windows.Next(&row)) {
+  while (windows_open && windows.Next(&row)) {
     if (!window_filters.Match(row)) continue;
     ++window_rows;
     // A value of another type (text in a number column of a damaged table) counts as 0: the
@@ -484,8 +489,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   // Unreadable windows rows were skipped, or the table ends early (cut short, corrupt): the
   // overview of what was read is still printed, exit 1.
-  int code = kExitOk;
-  if (!windows.error().empty()) {
+  if (windows_open && !windows.error().empty()) {
     fmt::print(stderr, "flowsift: {}\n", windows.error());
     code = kExitInputErrors;
   }
@@ -494,13 +498,15 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
 
   // Findings: counts by type and severity.
   FindingsSource findings;
-  if (!findings.Open(s.PathOf(kFindingsFile), &error)) {
+  const bool findings_open = findings.Open(s.PathOf(kFindingsFile), &error);
+  if (!findings_open) {
     fmt::print(stderr, "flowsift: {}\n", error);
-    return kExitInputErrors;
+    code = kExitInputErrors;
   }
+  std::string findings_problem = findings_open ? std::string() : error;
   std::map<std::string, std::array<uint64_t, 5>> by_type;  // [0] total, [1..4] per severity
   uint64_t finding_count = 0;
-  while (findings.Next(&row)) {
+  while (findings_open && findings.Next(&row)) {
     if (!filters.Match(row)) continue;
     ++finding_count;
     const auto type = row.find("type");
@@ -513,9 +519,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     }
   }
   // Unreadable findings were skipped: the overview of the rest is still printed, exit 1.
-  if (!findings.error().empty()) {
+  if (findings_open && !findings.error().empty()) {
     fmt::print(stderr, "flowsift: {}\n", findings.error());
     code = kExitInputErrors;
+    findings_problem = findings.error();
   }
   std::vector<std::string> types;
   for (std::string_view t : kFindingTypes) {
@@ -567,7 +574,8 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
       if (n > 0) fs[std::string(kSeverityNames[sev])] = n;
     }
     o["findings"] = {{"total", finding_count}, {"by_type", ft}, {"by_severity", fs}};
-    if (!findings.error().empty()) o["findings"]["error"] = findings.error();
+    if (!findings_problem.empty()) o["findings"]["error"] = findings_problem;
+    if (!windows_open) o["windows_error"] = error_windows;
     t += Dump(o) + "\n";
     return code;
   }
@@ -608,8 +616,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     t += fmt::format(": {} (samples: flowsift show {} --table errors)", list, s.dir.string());
   }
   t += '\n';
-  t += fmt::format("traffic    {} in {} windows on {} interfaces\n\n",
-                   HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces);
+  t += windows_open
+           ? fmt::format("traffic    {} in {} windows on {} interfaces\n\n",
+                         HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces)
+           : std::string("traffic    unreadable (windows.csv.zst: see stderr)\n\n");
 
   const int width = TerminalWidth();
   const bool color = isatty(STDOUT_FILENO) != 0;
@@ -622,13 +632,13 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   if (finding_count == 0) {
     // "none" of a damaged file would read as a clean night: say what was counted.
-    t += findings.error().empty()
+    t += findings_problem.empty()
              ? "\nfindings   none\n"
              : "\nfindings   none readable (the file is damaged: see stderr)\n";
     return code;
   }
   t += fmt::format("\nfindings   {}{}\n", finding_count,
-                   findings.error().empty() ? "" : " readable (the file is damaged: see stderr)");
+                   findings_problem.empty() ? "" : " readable (the file is damaged: see stderr)");
   std::vector<ordered_json> matrix;
   for (const std::string& type : types) {
     const auto& c = by_type[type];

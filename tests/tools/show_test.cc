@@ -327,6 +327,27 @@ TEST_F(ShowTest, ABadRowIsSkippedAndTheOverviewStillPrinted) {
   EXPECT_THAT(r.out, HasSubstr("port_scan"));
 }
 
+// A table that cannot be opened (cut before its first row, missing) is named and left out of the
+// overview, whose other parts are printed, exit 1: it printed nothing at all.
+TEST_F(ShowTest, TheOverviewIsPrintedWhenATableCannotBeOpened) {
+  fs::resize_file(dir_ / "out" / "windows.csv.zst", 10);
+  Result r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst"));
+  EXPECT_THAT(r.out, HasSubstr("records    "));
+  EXPECT_THAT(r.out, HasSubstr("traffic    unreadable (windows.csv.zst: see stderr)"));
+  EXPECT_THAT(r.out, HasSubstr("\nfindings   "));
+  fs::remove(dir_ / "out" / "findings.jsonl.zst");
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("findings   none readable"));  // not "none": a clean night
+  r = Show("--as json");
+  EXPECT_EQ(r.code, 1);
+  const auto o = nlohmann::ordered_json::parse(r.out);
+  EXPECT_TRUE(o.contains("windows_error"));
+  EXPECT_TRUE(o["findings"].contains("error"));
+}
+
 // The overview's busiest windows: --limit N of them, and --limit 0 all, as --help says of
 // every listing (it showed the default 10).
 TEST_F(ShowTest, TheOverviewListsLimitWindowsAndAllWithZero) {
