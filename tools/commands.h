@@ -130,6 +130,9 @@ uint64_t ParseTime(const std::string& text);
 // --since and --until (either may be empty: 0 and 2^64 - 1) -> [since, until). Throws
 // CLI::ValidationError when until is not after since: no record or window could match.
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until);
+// A check that an option is a whole number from min to max written as digits only: CLI11
+// reads "-5" into a uint64_t as 2^64 - 5, and "1.5" is its own message.
+CLI::Validator Digits(uint64_t min, uint64_t max, const char* what);
 // "I/N" with 0 <= I < N -> {I, N}; empty -> the array-job environment (SLURM_ARRAY_TASK_ID /
 // SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE,
 // JOB_COMPLETION_INDEX with FLOWSIFT_SHARD_COUNT), else {0, 1}; N at most kMaxShards.

@@ -46,10 +46,13 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
   cmd->add_flag("--force", f.force,
                 "Replace -o if it exists (only an earlier output: a directory with flowsift's "
                 "manifest.json, or an empty one)");
-  cmd->add_option("--bytes", f.bytes, "Size of the sample (uncompressed)")
+  cmd->add_option("--bytes", f.bytes, "Size of the sample (uncompressed): bytes, or 20M, 1G")
+      ->type_name("SIZE")
       ->transform([](const std::string& s) { return std::to_string(ParseSize(s)); })
       ->capture_default_str();
-  cmd->add_option("--seed", f.seed, "Random seed for the sample")->capture_default_str();
+  cmd->add_option("--seed", f.seed, "Random seed for the sample")
+      ->check(Digits(0, UINT64_MAX, "--seed"))
+      ->capture_default_str();
   cmd->add_option("-j,--threads", f.threads,
                   "Worker threads (default: the CPUs this process may use)")
       ->check(CLI::Range(0u, 4096u));

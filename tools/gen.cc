@@ -17,6 +17,7 @@
 #include "pipeline/generate_files.h"
 #include "pipeline/input.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 
 namespace flowsift::tools {
 namespace fs = std::filesystem;
@@ -37,6 +38,8 @@ std::optional<uint64_t> FreeBytes(const fs::path& dir) {
   return space.available;
 }
 
+}  // namespace
+
 // Whole numbers written as digits only: CLI11 reads "-5" into a uint64_t as 2^64 - 5, and a
 // generated file then mixes records at the end of time with records at 0.
 CLI::Validator Digits(uint64_t min, uint64_t max, const char* what) {
@@ -52,8 +55,6 @@ CLI::Validator Digits(uint64_t min, uint64_t max, const char* what) {
       },
       "");
 }
-
-}  // namespace
 
 uint64_t ParseSize(const std::string& text) {
   size_t used = 0;
@@ -268,11 +269,11 @@ int RunGen(const GenFlags& f) {
         opt.compression == GenCompression::kNone ? text_bytes : text_bytes / 5;
     if (disk_bytes > static_cast<double>(*free)) {
       fmt::print(stderr,
-                 "flowsift gen: {} records are about {:.1f} GB of text ({:.1f} GB on disk), and "
-                 "{} has {:.1f} GB free: ask for fewer (--records, --bytes), compress them "
-                 "(--compress gz|zst), or write elsewhere (-o)\n",
-                 g.records, text_bytes / 1e9, disk_bytes / 1e9, f.out_dir,
-                 static_cast<double>(*free) / 1e9);
+                 "flowsift gen: {} records are about {} of text ({} on disk), and {} has {} "
+                 "free: ask for fewer (--records, --bytes), compress them (--compress gz|zst), "
+                 "or write elsewhere (-o)\n",
+                 g.records, HumanBytes(text_bytes), HumanBytes(disk_bytes), f.out_dir,
+                 HumanBytes(static_cast<double>(*free)));
       return kExitOutput;
     }
   }

@@ -731,6 +731,10 @@ TEST_F(Cli, DemoChecksItsOutputAndSizeFirst) {
   EXPECT_EQ(ReadFile(dir_ / "notmine" / "f"), "x");
   r = RunCli("demo --bytes 4M --force -o " + (dir_ / "notmine").string(), env);
   EXPECT_EQ(r.code, 2) << r.out;
+  // --seed as gen takes it: digits only (-1 was read as 2^64 - 1).
+  r = RunCli("demo --bytes 4M --seed -1 -o " + (dir_ / "seed").string(), env);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--seed must be a whole number"));
   r = RunCli("demo --bytes 3000000 -o " + (dir_ / "small").string(), env);
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("raise --bytes to at least 3.2M"));
