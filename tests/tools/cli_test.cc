@@ -975,6 +975,10 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
                                     " --since 1700000600 --until 2023-11-14T22:13:20Z");
   EXPECT_EQ(empty_range.code, 2);
   EXPECT_THAT(empty_range.out, HasSubstr("is not after --since"));
+  // Without --since the bound is epoch 0, said as such (it named an empty "--since ").
+  const Result zero = RunCli("run x -o " + (dir_ / "o3").string() + " --until 0");
+  EXPECT_EQ(zero.code, 2);
+  EXPECT_THAT(zero.out, HasSubstr("--until: 0 is not after epoch 0 (no --since given)"));
   const Result huge =
       RunCli("run x -o " + (dir_ / "o3").string() + " --since 99999999999999999999");
   EXPECT_EQ(huge.code, 2);
