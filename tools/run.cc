@@ -195,10 +195,10 @@ std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std
   const uint64_t from = since.empty() ? 0 : ParseTime(since);
   const uint64_t to = until.empty() ? UINT64_MAX : ParseTime(until);
   if (from >= to) {
-    throw CLI::ValidationError(
-        "--until", fmt::format("{} is not after {}: nothing could be kept", until,
-                               since.empty() ? std::string("epoch 0 (no --since given)")
-                                             : "--since " + since));
+    throw CLI::ValidationError("--until",
+                               fmt::format("{} is not after {}: nothing could be kept", until,
+                                           since.empty() ? std::string("epoch 0 (no --since given)")
+                                                         : "--since " + since));
   }
   return {from, to};
 }

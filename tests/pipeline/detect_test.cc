@@ -108,6 +108,18 @@ std::string Ip(int a, int b, int c, int d) {
          std::to_string(d);
 }
 
+// The tiny SYN-ACK with which `probe`'s destination answers it.
+Rec SynAckTo(const Rec& probe) {
+  Rec a;
+  a.src = probe.dst;
+  a.dst = probe.src;
+  a.sport = probe.dport;
+  a.dport = probe.sport;
+  a.flags = 18;
+  a.start = probe.start;
+  return a;
+}
+
 // --- port_scan ---------------------------------------------------------------------------------
 
 void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int flags = 2) {
@@ -371,14 +383,7 @@ TEST(PortSweep, AnswersCountOncePerHost) {
         probe.dport = 22;
         probe.start = 1700000100 + static_cast<uint64_t>(minute) * 60;
         d.Add(probe);
-        Rec answer;
-        answer.src = probe.dst;
-        answer.dst = probe.src;
-        answer.sport = 22;
-        answer.dport = 40000;
-        answer.flags = 18;
-        answer.start = probe.start;
-        d.Add(answer);
+        d.Add(SynAckTo(probe));
       }
     }
     for (int h = 0; h < 25; ++h) {
@@ -840,16 +845,7 @@ void AddAnsweredSyns(Detect& d, int answering, uint64_t start, uint64_t step) {
     r.dport = 443;
     r.start = start + static_cast<uint64_t>(i) * step;
     d.Add(r);
-    if (i < answering) {
-      Rec a;
-      a.src = r.dst;
-      a.dst = r.src;
-      a.sport = 443;
-      a.dport = 40000;
-      a.flags = 18;
-      a.start = r.start;
-      d.Add(a);
-    }
+    if (i < answering) d.Add(SynAckTo(r));
   }
 }
 
