@@ -398,6 +398,41 @@ SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string*
                                       : ": re-run `flowsift run` with this flowsift to rewrite it");
     return SummaryStatus::kOtherVersion;
   }
+  // The values every reader walks have the types a run writes, or the manifest is corrupt,
+  // said once here by key: `show` had called a null "totals" corrupt in its overview (in the
+  // JSON library's words) and printed it in --as json, and listed an "inputs" of "x" as a row.
+  const auto type_name = [](const ordered_json& v) -> std::string {
+    return v.is_null()      ? "null"
+           : v.is_string()  ? "a string"
+           : v.is_number()  ? "a number"
+           : v.is_boolean() ? "a boolean"
+           : v.is_array()   ? "an array"
+                            : "an object";
+  };
+  const struct {
+    const char* key;
+    bool array, required;
+  } kShapes[] = {{"totals", false, true},      {"options", false, true},
+                 {"inputs", true, true},       {"bad_line_samples", true, false},
+                 {"merged_from", true, false}, {"detection", false, false}};
+  for (const auto& shape : kShapes) {
+    const auto it = m.find(shape.key);
+    if (it == m.end() && !shape.required) continue;
+    const bool ok = it != m.end() && (shape.array ? it->is_array() : it->is_object());
+    bool elements_ok = true;
+    if (ok && shape.array) {
+      for (const ordered_json& e : *it) elements_ok = elements_ok && e.is_object();
+    }
+    if (!ok || !elements_ok) {
+      *error = manifest_path.string() + ": corrupt (\"" + shape.key + "\" is " +
+               (it == m.end() ? std::string("missing")
+                : !ok         ? type_name(*it)
+                              : std::string("an array with an element that is not an object")) +
+               ", not " + (shape.array ? "an array of objects" : "an object") +
+               "); re-run `flowsift run` to rewrite it";
+      return SummaryStatus::kCorrupt;
+    }
+  }
   summary->dir = dir;
   summary->manifest = std::move(m);
   return SummaryStatus::kOk;

@@ -397,13 +397,33 @@ TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
 // a number) is named as corrupt with exit 1; it was exit 3 with the JSON library's words only.
 TEST_F(ShowTest, AManifestOfWrongTypesIsCorruptNotAnOutputError) {
   const std::string good = ReadFile(dir_ / "out" / "manifest.json");
-  for (const char* key : {"options", "totals", "tool"}) {
-    auto m = nlohmann::ordered_json::parse(good);
-    m[key] = nullptr;
+  auto m = nlohmann::ordered_json::parse(good);
+  m["tool"] = nullptr;
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  Result r = Show("");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("out/manifest.json: corrupt: a value has the wrong type"));
+  // The values every view walks are checked by key, alike for every view: --as json printed a
+  // null "totals", and --table inputs listed an "inputs" of "x" as a row (exit 0).
+  const struct {
+    const char* key;
+    nlohmann::ordered_json value;
+    const char* says;
+  } cases[] = {{"options", nullptr, "\"options\" is null, not an object"},
+               {"totals", nullptr, "\"totals\" is null, not an object"},
+               {"inputs", "x", "\"inputs\" is a string, not an array of objects"},
+               {"merged_from", "x", "\"merged_from\" is a string, not an array of objects"},
+               {"bad_line_samples", {1}, "\"bad_line_samples\" is an array with an element"}};
+  for (const auto& c : cases) {
+    m = nlohmann::ordered_json::parse(good);
+    m[c.key] = c.value;
     WriteFile(dir_ / "out" / "manifest.json", m.dump());
-    const Result r = Show("");
-    EXPECT_EQ(r.code, 1) << key << ": " << r.err;
-    EXPECT_THAT(r.err, HasSubstr("out/manifest.json: corrupt: a value has the wrong type")) << key;
+    for (const char* view : {"", "--as json", "--table inputs", "--table errors"}) {
+      r = Show(view);
+      EXPECT_EQ(r.code, 1) << c.key << " " << view << ": " << r.err;
+      EXPECT_THAT(r.err, HasSubstr(std::string("out/manifest.json: corrupt (") + c.says))
+          << c.key << " " << view;
+    }
   }
   WriteFile(dir_ / "out" / "manifest.json", good);
   EXPECT_EQ(Show("").code, 0);
