@@ -778,6 +778,12 @@ TEST_F(Cli, GenDoesNotReplaceFilesItDidNotWrite) {
   const std::string again = "gen -o " + (dir_ / "gen").string() + " --records 100";
   ASSERT_EQ(RunCli(again).code, 0);
   EXPECT_EQ(RunCli(again + " --seed 2").code, 0);  // its own: regenerated
+  // Its report to a stderr that cannot take it: the files are written, exit 0 (it was 3).
+  const Result closed =
+      flowsift::testing::RunCommand(std::string(FLOWSIFT_BINARY) + " gen -o " +
+                                    (dir_ / "quiet").string() + " --records 100 2>&-; echo rc=$?");
+  EXPECT_THAT(closed.out, HasSubstr("rc=0")) << closed.out;
+  EXPECT_TRUE(fs::exists(dir_ / "quiet" / "truth.jsonl"));
 }
 
 // gen says how much more it needs in the unit it was asked in.
