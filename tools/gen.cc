@@ -129,7 +129,7 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       ->capture_default_str();
   cmd->add_flag("--no-lookalikes", f.no_lookalikes,
                 "Leave out the benign look-alikes (monitoring poller, backup, NAT burst,\n"
-                "health checks)");
+                "health checks, and with ddos_fan_in a recursive resolver's busy minutes)");
   cmd->add_option("--compress", f.compress,
                   "none, gz (ISA-L, one gzip member as AWS writes) or zst; default: gz for the\n"
                   "S3 layouts, none for flat")
