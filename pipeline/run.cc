@@ -308,6 +308,22 @@ std::string HostForFileName() {
   return out.substr(0, 64);
 }
 
+// The directory `dir` opened (a descriptor above the standard ones: with stdin closed, `run -
+// <&-`, a lock took descriptor 0 and stdin read the directory), with an exclusive flock(2)
+// tried on it; *locked, if given, says whether it was taken. -1 when it cannot be opened. A
+// temporary's lock tells a later run that its run is alive (RemoveStaleTemporaries).
+int LockDirectory(const fs::path& dir, bool* locked = nullptr) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0 && fd <= STDERR_FILENO) {
+    const int above = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    close(fd);
+    fd = above;
+  }
+  const bool taken = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+  if (locked != nullptr) *locked = taken;
+  return fd;
+}
+
 // A run killed by SIGKILL (the OOM killer, a job's time limit) or a crash leaves its
 // temporary directory behind: every night another hidden copy of OUT. Each temporary holds an
 // exclusive flock(2) on its directory while its run lives, which the kernel drops when the
@@ -340,9 +356,10 @@ void RemoveStaleTemporaries(const fs::path& parent, const std::string& suffix,
     struct stat st;
     if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     if (st.st_mtime > time(nullptr) - 60 || !ours(path)) continue;
-    const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    bool locked = false;
+    const int fd = LockDirectory(path, &locked);
     if (fd < 0) continue;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    if (locked) {
       std::error_code rm;
       fs::remove_all(path, rm);
       if (notes != nullptr) {
@@ -380,17 +397,9 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   }
   *tmp = tmpl;
   // Held until the temporary is published or removed (DropTemporary closes it), or the process
-  // ends: what tells a later run that this one is alive (RemoveStaleTemporaries). A file system
-  // without locks (some network mounts) gives none, and the temporary is then never taken.
-  // Above the standard descriptors: with stdin closed (`run - <&-`) it took descriptor 0,
-  // and stdin read the directory ("read error: Is a directory").
-  int lock_fd = -1;
-  if (const int fd = open(tmp->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    lock_fd = fd > STDERR_FILENO ? fd : fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-    if (lock_fd != fd) close(fd);
-  }
-  if (lock_fd >= 0) flock(lock_fd, LOCK_EX | LOCK_NB);
-  AddTemporary(*tmp, lock_fd);  // removed if the process is interrupted before it is published
+  // ends. A file system without locks (some network mounts) gives none, and the temporary is
+  // then never taken.
+  AddTemporary(*tmp, LockDirectory(*tmp));  // removed if interrupted before published
   // mkdtemp makes it 0700; OUT is for analysts and SIEM shippers, often other users: it gets
   // the mode mkdir would give it (0755 under the usual umask 022), as its files get 0644.
   if (chmod(tmp->c_str(), 0777 & ~CurrentUmask()) != 0) {
@@ -484,7 +493,15 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
     }
   }
   fs::path old;  // where the earlier output is once the new one is in place
-  int old_lock = -1;
+  // The earlier output's own lock (below), released however this returns.
+  struct Descriptor {
+    int fd = -1;
+    ~Descriptor() {
+      if (fd >= 0) close(fd);
+    }
+  } old_lock;
+  // Where the earlier output goes when it cannot be swapped, or keeps a file it cannot move.
+  const fs::path aside = out.string() + ".old-" + std::to_string(getpid());
   if (!replacing) {
     fs::rename(tmp, out, ec);
     if (ec) {
@@ -497,13 +514,12 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
     // same time (two renames left no OUT between them, and an OUT.old-PID for ever). The old
     // one is then at the temporary's hidden name, locked against RemoveStaleTemporaries
     // while its other files move out.
-    old_lock = open(out.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (old_lock >= 0) flock(old_lock, LOCK_EX | LOCK_NB);
+    old_lock.fd = LockDirectory(out);
     if (renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) == 0) {
       old = tmp;
     } else if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) {
       // A file system without exchange: aside, then in (OUT is missing in between).
-      old = out.string() + ".old-" + std::to_string(getpid());
+      old = aside;
       fs::rename(out, old, ec);
       if (!ec) {
         fs::rename(tmp, out, ec);
@@ -514,13 +530,11 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
       }
       if (ec) {
         *error = "cannot replace " + out.string() + ": " + ec.message();
-        if (old_lock >= 0) close(old_lock);
         return false;
       }
     } else {
       *error =
           "cannot replace " + out.string() + " with " + tmp.string() + ": " + std::strerror(errno);
-      if (old_lock >= 0) close(old_lock);
       return false;
     }
   }
@@ -537,9 +551,8 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
     RemoveOutputDir(old);
     DropTemporary(old);
   } else if (old == tmp) {
-    fs::rename(old, out.string() + ".old-" + std::to_string(getpid()), ec);
+    fs::rename(old, aside, ec);
   }
-  if (old_lock >= 0) close(old_lock);
   return true;
 }
 

@@ -26,6 +26,12 @@ std::vector<std::pair<fs::path, int>>& Paths() {
   return paths;
 }
 
+// The registry's entry of `path`, or its end (with the registry's lock held).
+std::vector<std::pair<fs::path, int>>::iterator Find(const fs::path& path) {
+  auto& paths = Paths();
+  return std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == path; });
+}
+
 }  // namespace
 
 void AddTemporary(const fs::path& path, int lock_fd) {
@@ -39,26 +45,22 @@ void DropTemporary(const fs::path& path) {
 }
 
 void DropTemporaryLocked(const fs::path& path) {
-  auto& paths = Paths();
-  const auto it =
-      std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == path; });
-  if (it == paths.end()) return;
+  const auto it = Find(path);
+  if (it == Paths().end()) return;
   if (it->second >= 0) close(it->second);
-  paths.erase(it);
+  Paths().erase(it);
 }
 
 void RemoveTemporary(const fs::path& path) {
   std::lock_guard<std::mutex> lock(Mutex());
-  auto& paths = Paths();
-  const auto it =
-      std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == path; });
-  if (it != paths.end() && it->second >= 0) {
+  const auto it = Find(path);
+  if (it != Paths().end() && it->second >= 0) {
     close(it->second);
     it->second = -1;
   }
   std::error_code ec;
   fs::remove_all(path, ec);
-  if (it != paths.end()) paths.erase(it);
+  if (it != Paths().end()) Paths().erase(it);
 }
 
 std::unique_lock<std::mutex> LockTemporaries() { return std::unique_lock<std::mutex>(Mutex()); }
