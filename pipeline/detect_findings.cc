@@ -474,12 +474,13 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     // A sweep of one port over TCP and one over UDP are two findings: the protocol is in the
     // id (as its scope; TCP's ids are as they were) and in the summary. ICMP has no ports.
     if (proto != kTcp) f.scope = "protocol " + std::to_string(proto);
-    const std::string what = proto == kTcp   ? "port " + std::to_string(*f.dst_port)
-                             : proto == kUdp ? "UDP port " + std::to_string(*f.dst_port)
-                             : proto == kIcmp || proto == kIcmp6 ? std::string("ICMP (pings)")
-                             : proto == 0 ? "port " + std::to_string(*f.dst_port)
-                                          : "port " + std::to_string(*f.dst_port) +
-                                                " of protocol " + std::to_string(proto);
+    // Protocol 0 is unknown (above): its port alone, as TCP's.
+    const std::string what =
+        proto == kTcp || proto == 0 ? "port " + std::to_string(*f.dst_port)
+        : proto == kUdp             ? "UDP port " + std::to_string(*f.dst_port)
+        : proto == kIcmp || proto == kIcmp6
+            ? std::string("ICMP (pings)")
+            : "port " + std::to_string(*f.dst_port) + " of protocol " + std::to_string(proto);
     f.summary = Where(inside) + " " + *f.src + " made failed attempts at " + what + " of " +
                 Plural(dsts, "host", "hosts") + " within " + DurationText(o.sweep_window) +
                 " (threshold " + std::to_string(o.sweep_min_dsts) + ").";

@@ -101,6 +101,24 @@ ColumnKind KindOf(std::span<const ColumnSpec> columns, std::string_view name) {
   return ColumnKind::kText;
 }
 
+namespace {
+
+// Empty when `path` is a regular file, or nothing (opening it says so); else why it is not
+// read: "not a regular file (a FIFO)". A file of OUT is a regular file: a FIFO put in its
+// place blocked the open until something wrote to it, and a link to /dev/zero read until
+// memory ran out.
+std::string NotARegularFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return {};
+  return std::string("not a regular file") + (S_ISFIFO(st.st_mode)  ? " (a FIFO)"
+                                              : S_ISDIR(st.st_mode) ? " (a directory)"
+                                              : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+                                                  ? " (a device)"
+                                                  : "");
+}
+
+}  // namespace
+
 ZstdFileReader::~ZstdFileReader() {
   if (file_ != nullptr) std::fclose(file_);
   ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));
@@ -108,14 +126,8 @@ ZstdFileReader::~ZstdFileReader() {
 
 bool ZstdFileReader::Open(const std::string& path, std::string* error) {
   path_ = path;
-  // A table of OUT is a regular file: a FIFO (or a device) put in its place would block the
-  // open until something writes to it, and `show` waited for ever.
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    *error = "cannot open " + path + ": not a regular file" +
-             (S_ISFIFO(st.st_mode)  ? " (a FIFO)"
-              : S_ISDIR(st.st_mode) ? " (a directory)"
-                                    : "");
+  if (const std::string why = NotARegularFile(path); !why.empty()) {
+    *error = "cannot open " + path + ": " + why;
     return false;
   }
   file_ = std::fopen(path.c_str(), "rb");
@@ -357,15 +369,8 @@ SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string*
     *error = dir + " is not a flowsift output directory (it has no manifest.json)" + how;
     return SummaryStatus::kNotSummary;
   }
-  // A regular file, as the tables must be: a FIFO blocked the open for ever, and a link to
-  // /dev/zero read until memory ran out (show and export).
-  const fs::file_status manifest_st = fs::status(manifest_path, ec);
-  if (!fs::is_regular_file(manifest_st)) {
-    *error = "cannot read " + manifest_path.string() + ": not a regular file" +
-             (fs::is_fifo(manifest_st)        ? " (a FIFO)"
-              : fs::is_directory(manifest_st) ? " (a directory)"
-              : fs::is_character_file(manifest_st) || fs::is_block_file(manifest_st) ? " (a device)"
-                                                                                     : "");
+  if (const std::string why = NotARegularFile(manifest_path.string()); !why.empty()) {
+    *error = "cannot read " + manifest_path.string() + ": " + why;
     return SummaryStatus::kCorrupt;
   }
   std::ifstream in(manifest_path, std::ios::binary);

@@ -117,11 +117,12 @@ void RemoveTreeWithoutHeap(int dir_fd, const char* path) {
 void ExitOutOfMemory() {
   // Once: a second thread out of memory meanwhile just waits for the exit.
   static std::atomic<bool> exiting{false};
-  constexpr char kMessage[] =
-      "flowsift: out of memory (a memory limit: `ulimit -v`, a container's or a job's; fewer "
-      "--threads or a run split by time need less)\n";
   if (!exiting.exchange(true)) {
-    [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    // write(2): no stdio buffer, no heap.
+    constexpr char kPrefix[] = "flowsift: ";
+    [[maybe_unused]] ssize_t n = write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
+    n = write(STDERR_FILENO, kOutOfMemoryMessage, sizeof kOutOfMemoryMessage - 1);
+    n = write(STDERR_FILENO, "\n", 1);
     Mutex().lock();  // never unlocked: nothing is published after this
     for (const auto& entry : Paths()) RemoveTreeWithoutHeap(AT_FDCWD, entry.first.c_str());
     _exit(3);

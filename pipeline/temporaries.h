@@ -34,6 +34,11 @@ int RemoveTemporariesForExit();
 // must not throw (terminate): an exit here has no such states to meet. The executable's
 // operator new (tools/new_delete.cc) and the tables' own allocations call it.
 [[noreturn]] void ExitOutOfMemory();
+// What it says (after "flowsift: "), and the command's handler of a std::bad_alloc thrown past
+// it (by a library's own allocation).
+inline constexpr char kOutOfMemoryMessage[] =
+    "out of memory (a memory limit: `ulimit -v`, a container's or a job's; fewer --threads or "
+    "a run split by time need less)";
 
 // The temporary for a scope: registered on construction, dropped on destruction (whatever
 // became of the path).

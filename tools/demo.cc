@@ -67,12 +67,12 @@ int RunDemo(const DemoFlags& f) {
   // $TMPDIR as the README says, /tmp when it is unset or empty (std::filesystem's
   // temp_directory_path failed on an empty one with "No such file or directory").
   const char* tmpdir = std::getenv("TMPDIR");
-  const fs::path parent = tmpdir != nullptr && *tmpdir != '\0' ? fs::path(tmpdir) : "/tmp";
+  const bool from_env = tmpdir != nullptr && *tmpdir != '\0';
+  const fs::path parent = from_env ? fs::path(tmpdir) : "/tmp";
   std::string base_tmpl = (parent / "flowsift-demo-XXXXXX").string();
   if (mkdtemp(base_tmpl.data()) == nullptr) {
     throw std::runtime_error("cannot create a directory for the sample in " + parent.string() +
-                             " (" + (tmpdir != nullptr && *tmpdir != '\0' ? "TMPDIR" : "/tmp") +
-                             "): " + std::strerror(errno) +
+                             " (" + (from_env ? "TMPDIR" : "/tmp") + "): " + std::strerror(errno) +
                              "; set TMPDIR to a directory you can write");
   }
   const fs::path base = base_tmpl;

@@ -160,9 +160,7 @@ int main(int argc, char** argv) {
     } catch (const std::bad_alloc&) {
       // Nothing is published after this: the temporaries of what was being written go.
       flowsift::RemoveTemporariesForExit();
-      Complain(
-          "out of memory (a memory limit: `ulimit -v`, a container's or a job's; fewer "
-          "--threads or a run split by time need less)");
+      Complain(flowsift::kOutOfMemoryMessage);
       return kExitOutput;
     } catch (const std::exception& e) {
       // Also fmt's system_error when stderr itself cannot be written (2>/dev/full).

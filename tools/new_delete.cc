@@ -1,9 +1,9 @@
-// The executable's operator new and delete, on mimalloc, throwing std::bad_alloc when memory
-// runs out.
+// The executable's operator new and delete, on mimalloc, ending the process with "out of
+// memory" (exit 3) when memory runs out.
 //
 // libmimalloc's own operator new calls mi_new, which on failure asks the C++ new-handler, and
 // with none found aborts: it is C, and the weak std::get_new_handler it declares binds to its
-// own stub returning null, so std::set_new_handler does not reach it. Under a memory limit
+// own definition that returns null, so std::set_new_handler does not reach it. Under a memory limit
 // (`ulimit -v`, a container's or a batch job's) a run then died by SIGABRT with no message and
 // left its temporary OUT behind. Defined here, in the executable, these take precedence over
 // the library's: a failed allocation ends the process with "out of memory", exit 3, its
