@@ -528,14 +528,23 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print(stderr, "flowsift: {}\n", r.error);
     return kExitOutput;
   }
-  // Printable: a path from a list or a directory may hold control bytes (an escape sequence).
-  for (const std::string& note : r.notes)
-    fmt::print(stderr, "flowsift: note: {}\n", Printable(note));
-  for (const std::string& failure : r.failures) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(failure));
-  }
+  // What stderr says from here on is a report of what was done: when stderr cannot be written
+  // (2>/dev/full, closed), the run's outputs are still complete and its exit status stands.
+  const auto report = [&](const auto& print) {
+    try {
+      // Printable: a path from a list or a directory may hold control bytes (an escape
+      // sequence).
+      for (const std::string& note : r.notes)
+        fmt::print(stderr, "flowsift: note: {}\n", Printable(note));
+      for (const std::string& failure : r.failures) {
+        fmt::print(stderr, "flowsift: {}\n", Printable(failure));
+      }
+      print();
+    } catch (const std::system_error&) {
+    }
+  };
   if (!r.error.empty()) {  // nothing written (exit 1): every input failed, OUT kept
-    fmt::print(stderr, "flowsift: {}\n", Printable(r.error));
+    report([&] { fmt::print(stderr, "flowsift: {}\n", Printable(r.error)); });
     return r.exit_code;
   }
   if (!f.stats_json.empty()) {
@@ -555,12 +564,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
       }
     }
   }
-  // What stderr says from here on is a report of what was done: when stderr cannot be written
-  // (2>/dev/full, closed), the run's outputs are still complete and its exit status stands.
-  try {
-    PrintRunReport(f, opt, r);
-  } catch (const std::system_error&) {
-  }
+  report([&] { PrintRunReport(f, opt, r); });
   if (opt.strict && r.bad_lines > 0 && r.exit_code == kExitOk) return kExitInputErrors;
   return r.exit_code;
 }

@@ -234,6 +234,14 @@ TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
       " 2>/dev/full; echo rc=$?");
   EXPECT_THAT(quiet.out, HasSubstr("rc=0")) << quiet.out;
   EXPECT_THAT(ReadFile(dir_ / "s.json"), HasSubstr("\"records\": 1"));
+  // The same with a failed input, whose line on stderr came before the stats were written.
+  fs::remove(dir_ / "s.json");
+  const Result failed = flowsift::testing::RunCommand(
+      std::string(FLOWSIFT_BINARY) + " run " + (dir_ / "in.log").string() + " " +
+      (dir_ / "missing.log").string() + " -o " + (dir_ / "o5").string() +
+      " --no-progress --stats-json " + (dir_ / "s.json").string() + " 2>/dev/full; echo rc=$?");
+  EXPECT_THAT(failed.out, HasSubstr("rc=1")) << failed.out;
+  EXPECT_THAT(ReadFile(dir_ / "s.json"), HasSubstr("\"records\": 1"));
 }
 
 // A path with control bytes (from a --files-from list, or a file name) is printed escaped on
