@@ -151,9 +151,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
       p.packets = v_packets.U64Or0(r);
       p.bytes = v_bytes.U64Or0(r);
-      const bool no_payload = has_proto && p.proto == kTcp && p.packets >= 1 &&
-                              p.packets <= kMaxProbePackets &&
-                              p.bytes <= p.packets * kMaxProbeBytesPerPacket;
+      const bool no_payload =
+          has_proto && p.proto == kTcp && p.packets >= 1 && p.packets <= o.probe_max_packets &&
+          p.bytes <= static_cast<unsigned __int128>(p.packets) * o.probe_max_bytes_per_packet;
       if (reply && !no_payload && !rejected && !reflected) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
       p.start = v_start.U64Or0(r);

@@ -42,6 +42,11 @@ struct DetectOptions {
   bool enabled = true;
   NetworkSet internal = NetworkSet::DefaultInternal();
 
+  // A probe: an accepted TCP request of this few packets, this small each, is a failed attempt
+  // when it has no tcp-flags or only SYN (scans, sweeps, TRW, brute force; REJECT always is).
+  uint64_t probe_max_packets = 3;            // a SYN and its retransmissions
+  uint64_t probe_max_bytes_per_packet = 80;  // a SYN with every option (IPv6 adds 20)
+
   // port_scan: one source, failed attempts at many ports of one destination.
   uint64_t scan_window = 300;
   uint64_t scan_min_ports = 15;

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "pipeline/detect.h"
 
@@ -27,6 +28,10 @@ struct Key {
 
 // Sources: ../shared/reference/detections.md. [J] marks a judgement, not a published default.
 const Key kKeys[] = {
+    {"probe.max_packets", &DetectOptions::probe_max_packets, "packets",
+     "[J] a SYN and its retransmissions: an accepted TCP request this small is a failed attempt"},
+    {"probe.max_bytes_per_packet", &DetectOptions::probe_max_bytes_per_packet, "bytes",
+     "[J] a SYN with every option is 60-80 bytes (IPv6 adds 20)"},
     {"port_scan.window", &DetectOptions::scan_window, "s", "Zeek scan.zeek: 5 min"},
     {"port_scan.min_ports", &DetectOptions::scan_min_ports, "ports",
      "Zeek scan.zeek: 15 failed ports per (scanner, victim)"},
@@ -100,27 +105,29 @@ std::string ValueText(const DetectOptions& o, const Key& k) {
   return s;
 }
 
-bool ParseU64(std::string_view v, uint64_t* out) {
-  // Sizes may carry a binary suffix: 1G = 2^30, as --bytes in `gen`.
+// What a whole number may end in: sizes take K/M/G/T (powers of 1024, as --bytes in `gen`),
+// windows s/m/h/d (as --window's 5m), counts and ports nothing. One rule for all of them had
+// read `port_scan.window = 5M` as 60 days and `brute_force.ports = 22K` as port 22528.
+enum class Suffixes { kNone, kSizes, kDurations };
+
+bool ParseU64(std::string_view v, uint64_t* out, Suffixes suffixes = Suffixes::kNone) {
   uint64_t mult = 1;
-  if (!v.empty()) {
-    switch (v.back()) {
-      case 'K':
-        mult = uint64_t{1} << 10;
-        break;
-      case 'M':
-        mult = uint64_t{1} << 20;
-        break;
-      case 'G':
-        mult = uint64_t{1} << 30;
-        break;
-      case 'T':
-        mult = uint64_t{1} << 40;
-        break;
-      default:
-        break;
+  if (!v.empty() && suffixes != Suffixes::kNone) {
+    const char c = v.back();
+    if (suffixes == Suffixes::kSizes) {
+      mult = c == 'K'   ? uint64_t{1} << 10
+             : c == 'M' ? uint64_t{1} << 20
+             : c == 'G' ? uint64_t{1} << 30
+             : c == 'T' ? uint64_t{1} << 40
+                        : 1;
+    } else {
+      mult = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400 : 0;
     }
-    if (mult != 1) v.remove_suffix(1);
+    if (mult == 0) {
+      mult = 1;
+    } else if (suffixes == Suffixes::kDurations || mult != 1) {
+      v.remove_suffix(1);
+    }
   }
   uint64_t x = 0;
   const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
@@ -128,6 +135,12 @@ bool ParseU64(std::string_view v, uint64_t* out) {
   if (x > UINT64_MAX / mult) return false;
   *out = x * mult;
   return true;
+}
+
+Suffixes SuffixesOf(const Key& k) {
+  return k.unit == "bytes" ? Suffixes::kSizes
+         : k.unit == "s"   ? Suffixes::kDurations
+                           : Suffixes::kNone;
 }
 
 bool ParseF64(std::string_view v, double* out) {
@@ -143,6 +156,8 @@ bool ParseF64(std::string_view v, double* out) {
 
 bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::string* error) {
   DetectOptions o = *options;
+  // A byte-order mark, as Windows editors save UTF-8, is not part of the first key.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   size_t line_no = 0;
   std::map<std::string, size_t> given;  // key -> the line that set it
   while (!text.empty()) {
@@ -179,8 +194,19 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
     }
     if (const U64* m = std::get_if<U64>(&key->member)) {
       uint64_t x = 0;
-      if (!ParseU64(value, &x)) return fail(name + " wants a whole number, got `" + value + "`");
+      if (!ParseU64(value, &x, SuffixesOf(*key))) {
+        const Suffixes kind = SuffixesOf(*key);
+        return fail(name + " wants a whole number" +
+                    (kind == Suffixes::kSizes       ? " of bytes (K, M, G, T allowed)"
+                     : kind == Suffixes::kDurations ? " of seconds (or with s, m, h, d)"
+                                                    : "") +
+                    ", got `" + value + "`");
+      }
       if (x == 0 && name.ends_with(".window")) return fail(name + " must be at least 1 second");
+      // A baseline of no window, or of one, has no deviation: its z would be the excess itself.
+      if (x < 2 && name == "exfiltration.baseline_windows") {
+        return fail(name + " must be at least 2 (a deviation needs two windows)");
+      }
       // A count or size threshold of 0 makes every key a finding (152 port scans in benign
       // traffic with port_scan.min_ports = 0); only the baseline's floor may be 0 (no floor).
       if (x == 0 && name.find(".min_") != std::string::npos &&
@@ -227,9 +253,17 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
   if (bad_probability(o.trw_theta0) || bad_probability(o.trw_theta1) ||
       bad_probability(o.trw_alpha) || bad_probability(o.trw_beta) || o.trw_theta1 >= o.trw_theta0 ||
       o.trw_alpha >= o.trw_beta) {
-    *error =
-        "scan_trw needs 0 < theta1 < theta0 < 1 and 0 < alpha < beta < 1 (SiLK: 0.2, 0.8, 0.01, "
-        "0.99)";
+    // Named by the lines that set them (a default alone is always in order).
+    std::vector<size_t> lines;
+    for (const auto& [name, line] : given) {
+      if (name.starts_with("scan_trw.") && name != "scan_trw.window") lines.push_back(line);
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string where;
+    for (size_t line : lines) where += (where.empty() ? "" : ", ") + std::to_string(line);
+    *error = (lines.size() == 1 ? "line " : "lines ") + where +
+             ": scan_trw needs 0 < theta1 < theta0 < 1 and 0 < alpha < beta < 1 (SiLK: 0.2, "
+             "0.8, 0.01, 0.99)";
     return false;
   }
   *options = std::move(o);
@@ -241,7 +275,8 @@ std::string DefaultDetectConfig() { return DetectConfigText(DetectOptions{}); }
 std::string DetectConfigText(const DetectOptions& o) {
   std::string s =
       "# flowsift detection thresholds (flowsift run --config FILE). Every key is optional;\n"
-      "# a key left out keeps the default shown. Sizes take K/M/G/T (powers of 1024).\n"
+      "# a key left out keeps the default shown. Sizes take K/M/G/T (powers of 1024),\n"
+      "# windows s/m/h/d (5m = 300 seconds).\n"
       "detection.enabled = " +
       std::string(o.enabled ? "true" : "false") + "\n";
   std::string_view section;
@@ -259,6 +294,7 @@ std::string DetectConfigText(const DetectOptions& o) {
 std::string DetectConfigTable() {
   const DetectOptions o;
   std::string s = "| key | default | unit | source |\n|---|---|---|---|\n";
+  s += "| `detection.enabled` | true |  | false: no detection, as `--no-detect` |\n";
   for (const Key& k : kKeys) {
     s += "| `" + std::string(k.name) + "` | " + ValueText(o, k) + " | " + std::string(k.unit) +
          " | " + std::string(k.source) + " |\n";

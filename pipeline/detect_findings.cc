@@ -737,7 +737,9 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           const Addr128 src{addr.first, addr.second};
           Finding f;
           f.type = "exfiltration";
-          f.severity = w.net >= 10 * o.exfil_min_bytes ? 4 : 3;
+          // 10x the threshold, saturated: a threshold past 2^64 / 10 has no critical level.
+          f.severity =
+              o.exfil_min_bytes <= UINT64_MAX / 10 && w.net >= 10 * o.exfil_min_bytes ? 4 : 3;
           f.mitre = {"T1048", "T1041"};
           f.src = Text(src);
           const ExfilSide& side = *w.side;
@@ -771,6 +773,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                                        : "baseline";
           f.evidence["baseline_windows"] = windows.size() - 1;
           f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
+          f.evidence["baseline_sd_bytes"] = static_cast<uint64_t>(sd);
           f.evidence["z"] = warm ? Round3(z) : 0.0;
           // The top destinations by bytes (ties by address).
           std::vector<std::pair<Addr128, uint64_t>> top = side.dsts;
@@ -781,17 +784,23 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           nlohmann::ordered_json tops = nlohmann::ordered_json::array();
           for (const auto& [a, bytes] : top) tops.push_back({{"dst", Text(a)}, {"bytes", bytes}});
           f.evidence["top_dsts"] = std::move(tops);
-          f.summary = "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +
-                      Plural(f.distinct_dsts, "external destination", "external destinations") +
-                      " within " + DurationText(o.exfil_window) +
-                      (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
-                                : " (" + ShortNumber(std::floor(z * 10) / 10) +
-                                      " standard deviations above its own baseline)") +
-                      (w.unseen != 0 ? ", " + BytesText(w.unseen) +
-                                           " of it relayed for internal hosts these logs do not "
-                                           "show uploading"
-                                     : std::string()) +
-                      ".";
+          f.summary =
+              "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +
+              Plural(f.distinct_dsts, "external destination", "external destinations") +
+              " within " + DurationText(o.exfil_window) +
+              (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
+               : sd < 1 && mean >= 1
+                   // A steady baseline (a nightly backup of one size) has no deviation:
+                   // its z is the excess in bytes, no number of standard deviations.
+                   ? " (" + ShortNumber(std::floor(net / mean * 10) / 10) + " times the " +
+                         BytesText(static_cast<uint64_t>(mean)) + " of each of its other windows)"
+                   : " (" + ShortNumber(std::floor(z * 10) / 10) +
+                         " standard deviations above its own baseline)") +
+              (w.unseen != 0 ? ", " + BytesText(w.unseen) +
+                                   " of it relayed for internal hosts these logs do not "
+                                   "show uploading"
+                             : std::string()) +
+              ".";
           out.push_back(std::move(f));
         }
       });
@@ -865,6 +874,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                    {"ratio", o.reject_ratio}};
         f.evidence["rejected_flows"] = v.flows;
         f.evidence["baseline_mean_flows"] = Round3(mean);
+        f.evidence["baseline_sd_flows"] = Round3(sd);
         f.evidence["baseline_windows"] = times.size() - 1;
         f.evidence["z"] = Round3(z);
         f.evidence["distinct_sources"] = v.sources.Count();
@@ -994,14 +1004,21 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           std::string ports;
           for (uint16_t p : v.ports) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
           if (v.ports.size() == kSamples) ports += " ...";
-          f.summary = Plural(count, "external source", "external sources") + " sent " + *f.dst +
-                      " " + Plural(v.activity.flows, "flow", "flows") +
-                      " of UDP answers from port" + (v.ports.size() > 1 ? "s " : " ") + ports +
-                      " within " + DurationText(o.fanin_window) +
-                      " that it never asked for (it sent none of them a request at such a "
-                      "port): a reflection flood (threshold " +
-                      std::to_string(o.fanin_min_sources) + ", median window " +
-                      std::to_string(median) + ").";
+          // The flows are all the answers': those of the sources it did ask are among them.
+          const std::string answers =
+              " " + Plural(v.activity.flows, "flow", "flows") + " of UDP answers from port" +
+              (v.ports.size() > 1 ? "s " : " ") + ports + " within " + DurationText(o.fanin_window);
+          f.summary =
+              (count < answering
+                   ? Plural(answering, "external source", "external sources") + " sent " + *f.dst +
+                         answers + ", " + std::to_string(count) +
+                         " of them never asked (it sent them no request at such a port)"
+                   : Plural(count, "external source", "external sources") + " sent " + *f.dst +
+                         answers +
+                         " that it never asked for (it sent none of them a request at such a "
+                         "port)") +
+              ": a reflection flood (threshold " + std::to_string(o.fanin_min_sources) +
+              ", median window " + std::to_string(median) + ").";
           out.push_back(std::move(f));
         });
   }

@@ -32,9 +32,6 @@ inline bool AddrLess(const Addr128& a, const Addr128& b) {
 }
 inline std::string Text(const Addr128& a) { return kernels::FormatAddr(a); }
 
-// A TCP request without payload: what a SYN probe, a retransmitted SYN or a flood packet
-// looks like. 80 bytes per packet covers a SYN with every option (IPv6 adds 20).
-inline constexpr uint64_t kMaxProbePackets = 3, kMaxProbeBytesPerPacket = 80;
 inline constexpr uint8_t kTcp = 6;
 inline constexpr uint8_t kSyn = 2, kSynAck = 18;
 // A client's ephemeral ports start at this (Linux 32768-60999, Windows 49152-65535); the ports

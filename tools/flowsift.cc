@@ -71,6 +71,19 @@ void Complain(const std::string& message) {
   std::fprintf(stderr, "flowsift: %s\n", message.c_str());
 }
 
+// An option given an empty value (`--config ""`, or `--config "$CONF"` with CONF unset) is a
+// usage error: taken as not given, it had run with the default thresholds without a word.
+void RefuseEmptyValues(const CLI::App& cmd) {
+  for (const CLI::Option* o : cmd.get_options()) {
+    if (o->get_positional() || o->count() == 0 || o->get_type_size_max() == 0) continue;
+    for (const std::string& value : o->results()) {
+      if (value.empty()) {
+        throw CLI::ValidationError(o->get_name(), "empty value (an unset shell variable?)");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -148,6 +161,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   auto dispatch = [&]() -> int {
     try {
+      for (const CLI::App* cmd : app.get_subcommands()) RefuseEmptyValues(*cmd);
       if (run_cmd->parsed()) return RunRun(run, command_line);
       if (demo_cmd->parsed()) return RunDemo(demo);
       if (gen_cmd->parsed()) return RunGen(gen);

@@ -247,6 +247,37 @@ TEST(PortScan, WithoutTcpFlagsTinyAcceptedFlowsAndRejectsCount) {
   ASSERT_EQ(d.Of("port_scan").size(), 1u);
 }
 
+// What a probe is, configured: 4-packet SYNs of 160 bytes (one more retransmission) are no
+// probes by default, and are with probe.max_packets = 4; the bytes are per packet, exactly.
+TEST(PortScan, TheProbeSizeIsAThreshold) {
+  const auto scan_of = [](const DetectOptions& o, uint64_t packets, uint64_t bytes) {
+    Detect d(o);
+    for (int p = 0; p < 15; ++p) {
+      Rec r;
+      r.src = "198.51.100.7";
+      r.dst = "10.0.1.5";
+      r.dport = 1000 + p;
+      r.packets = packets;
+      r.bytes = bytes;
+      r.start = 1700000100 + static_cast<uint64_t>(p) * 10;
+      d.Add(r);
+    }
+    return d.Of("port_scan").size();
+  };
+  DetectOptions o;
+  EXPECT_EQ(scan_of(o, 3, 240), 1u);
+  EXPECT_EQ(scan_of(o, 3, 241), 0u);
+  EXPECT_EQ(scan_of(o, 4, 160), 0u);
+  std::string err;
+  ASSERT_TRUE(ParseDetectConfig("probe.max_packets = 4\n", &o, &err)) << err;
+  EXPECT_EQ(scan_of(o, 4, 160), 1u);
+  ASSERT_TRUE(ParseDetectConfig("probe.max_bytes_per_packet = 40\n", &o, &err)) << err;
+  EXPECT_EQ(scan_of(o, 4, 160), 1u);
+  EXPECT_EQ(scan_of(o, 4, 161), 0u);
+  ASSERT_TRUE(ParseDetectConfig("probe.max_packets = 0\n", &o, &err)) << err;
+  EXPECT_EQ(scan_of(o, 1, 40), 0u);  // no accepted record is a probe; REJECTs still are
+}
+
 TEST(PortScan, InternalScannerIsMoreSevere) {
   Detect d;
   for (int p = 0; p < 20; ++p) {
@@ -1251,6 +1282,23 @@ TEST(Exfiltration, FarAboveItsOwnBaseline) {
   EXPECT_EQ(f[0].evidence["crossed"], "baseline");
   EXPECT_EQ(f[0].dst, "203.0.113.99");
 
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr(" standard deviations above its own baseline"));
+  EXPECT_GT(f[0].evidence["baseline_sd_bytes"].get<uint64_t>(), 0u);
+
+  // A steady baseline (a backup of one size every hour) has no deviation: the summary gives the
+  // multiple of it, not the excess in bytes as "standard deviations".
+  Detect steady;
+  for (uint64_t h = 0; h < 6; ++h) {
+    AddUpload(steady, "10.0.4.4", "203.0.113.80", 10000000, 1700002800 + h * 3600);
+  }
+  AddUpload(steady, "10.0.4.4", "203.0.113.99", 200000000, 1700002800 + 6 * 3600);
+  const auto g = steady.Of("exfiltration", 1700002800, 1700002800 + 7 * 3600);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].evidence["baseline_sd_bytes"], 0);
+  EXPECT_THAT(g[0].summary, ::testing::HasSubstr("(20 times the 9.5 MiB of each of its other "
+                                                 "windows)"));
+  EXPECT_THAT(g[0].summary, ::testing::Not(::testing::HasSubstr("standard deviations")));
+
   // The same 600 MB with no history (cold start): no finding.
   Detect cold;
   AddUpload(cold, "10.0.4.4", "203.0.113.99", uint64_t{600} << 20, 1700002800);
@@ -1678,6 +1726,12 @@ TEST(DdosFanIn, MostAnsweringSourcesMustBeUnsolicited) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].evidence["unsolicited_sources"], 600);
   EXPECT_EQ(f[0].evidence["asked_hosts"], 400);
+  // The 1,000 flows are every answer's, the asked sources' too: the summary says so (it had
+  // credited them all to the 600).
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr("1000 external sources sent 10."));
+  EXPECT_THAT(f[0].summary,
+              ::testing::HasSubstr(" 1000 flows of UDP answers from port 53 within 5 minutes, "
+                                   "600 of them never asked"));
   Detect less(o);
   AskServers(less, 0, 501, 1700001600);
   AddAnswers(less, 0, 1000, 1700001600);
@@ -2351,6 +2405,51 @@ TEST(DetectConfig, OverridesAndErrors) {
   DetectOptions round;
   ASSERT_TRUE(ParseDetectConfig(DefaultDetectConfig(), &round, &err)) << err;
   EXPECT_EQ(DetectOptionsJson(round), DetectOptionsJson(DetectOptions{}));
+}
+
+TEST(DetectConfig, SuffixesByUnitLinesAndMarks) {
+  // Sizes take K/M/G/T, windows s/m/h/d; counts and ports no suffix (5M had been 60 days).
+  DetectOptions o;
+  std::string err;
+  ASSERT_TRUE(
+      ParseDetectConfig("port_scan.window = 5m\nbrute_force.window = 1h\n"
+                        "exfiltration.window = 1d\nreject_spike.window = 30s\n"
+                        "brute_force.max_bytes = 4K\n",
+                        &o, &err))
+      << err;
+  EXPECT_EQ(o.scan_window, 300u);
+  EXPECT_EQ(o.brute_window, 3600u);
+  EXPECT_EQ(o.exfil_window, 86400u);
+  EXPECT_EQ(o.reject_window, 30u);
+  EXPECT_EQ(o.brute_max_bytes, 4096u);
+  DetectOptions bad;
+  for (const char* text :
+       {"port_scan.window = 5M\n", "exfiltration.min_bytes = 1h\n", "brute_force.ports = 22K\n",
+        "port_scan.min_ports = 1K\n", "port_scan.window = m\n"}) {
+    EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
+    EXPECT_NE(err.find("line 1: "), std::string::npos) << err;
+  }
+  EXPECT_FALSE(ParseDetectConfig("port_scan.window = 5M\n", &bad, &err));
+  EXPECT_NE(err.find("of seconds (or with s, m, h, d)"), std::string::npos) << err;
+  EXPECT_EQ(bad.scan_window, DetectOptions{}.scan_window);
+
+  // A byte-order mark is not part of the first key.
+  ASSERT_TRUE(ParseDetectConfig("\xEF\xBB\xBFport_scan.min_ports = 40\n", &o, &err)) << err;
+  EXPECT_EQ(o.scan_min_ports, 40u);
+
+  // TRW probabilities out of order are named by the lines that set them.
+  EXPECT_FALSE(ParseDetectConfig("\n\nscan_trw.alpha = 0.999\n", &bad, &err));
+  EXPECT_EQ(err.find("line 3: scan_trw needs"), 0u) << err;
+  EXPECT_FALSE(ParseDetectConfig("scan_trw.theta1 = 0.5\nscan_trw.theta0 = 0.4\n", &bad, &err));
+  EXPECT_EQ(err.find("lines 1, 2: scan_trw needs"), 0u) << err;
+
+  // A baseline of fewer than two windows has no deviation.
+  for (const char* text :
+       {"exfiltration.baseline_windows = 0\n", "exfiltration.baseline_windows = 1\n"}) {
+    EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
+    EXPECT_NE(err.find("at least 2"), std::string::npos) << err;
+  }
+  ASSERT_TRUE(ParseDetectConfig("exfiltration.baseline_windows = 2\n", &o, &err)) << err;
 }
 
 TEST(DetectConfig, TheReadmeTableIsTheDefaults) {

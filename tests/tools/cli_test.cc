@@ -190,6 +190,22 @@ TEST_F(Cli, AConfigThatCannotBeReadIsAUsageError) {
   EXPECT_EQ(r.code, 0) << r.out;
 }
 
+// An empty value (`--config "$CONF"` with CONF unset) is a usage error in every command: taken
+// as not given, an empty --config had run with the default thresholds.
+TEST_F(Cli, AnEmptyOptionValueIsAUsageError) {
+  for (const std::string& args :
+       {"run /dev/null -o " + (dir_ / "o").string() + " --config ''",
+        "run /dev/null -o " + (dir_ / "o").string() + " --stats-json ''",
+        "run /dev/null -o " + (dir_ / "o").string() + " --since ''",
+        "run /dev/null -o " + (dir_ / "o").string() + " --format ''", std::string("gen -o ''"),
+        "show " + dir_.string() + " --type ''"}) {
+    const Result r = RunCli(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(": empty value (an unset shell variable?)")) << args;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+}
+
 // A --stats-json that cannot be written (a missing directory, a directory) is a usage error
 // before the run: it exited 3 after the run had published OUT.
 TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
