@@ -281,8 +281,13 @@ std::string FindingTitle(const FindingRow& f) {
   std::string t = FindingTypeTitle(f.type);
   if (f.src) {
     t += " from " + *f.src;
-  } else if (!f.interfaces.empty()) {
-    t += " on " + f.interfaces.front();
+  } else {
+    // The first interface that is one: `-` (records without an interface-id) is not named.
+    for (const std::string& name : f.interfaces) {
+      if (name == "-") continue;
+      t += " on " + name;
+      break;
+    }
   }
   if (f.dst) t += " to " + *f.dst;
   if (f.dst_port) t += (f.dst ? " port " : " to port ") + std::to_string(*f.dst_port);

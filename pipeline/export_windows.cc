@@ -11,9 +11,10 @@ namespace {
 
 uint64_t Span(uint64_t start, uint64_t end) { return end >= start ? end - start : 0; }
 
-// The interface_id of windows whose records had none is "-" (SPEC 3.1): not an interface, so
-// the SIEM fields for one are left out (as Elastic's integration omits "-" values).
-bool Named(std::string_view interface_id) { return interface_id != "-"; }
+// The interface_id of windows whose records had none is "-" (SPEC 3.1), and so is an account_id
+// of records without one: missing values (SPEC 2.1), so the SIEM fields for them are left out
+// (as Elastic's integration omits "-" values).
+bool Named(std::string_view value) { return value != "-"; }
 
 // `,"name":value` for each counter, in SPEC 3.1 order; `first` omits the leading comma.
 void AppendCounters(const WindowRow& w, std::string& out, bool first) {
@@ -95,14 +96,21 @@ void WindowEncoder::AppendOcsf(const WindowRow& w, std::string& out) const {
     out += ",\"dst_endpoint\":{\"interface_uid\":";
     AppendJsonString(w.interface_id, out);
     out += '}';
+  } else {
+    // OCSF asks for at least one endpoint, and these records name none: the endpoint is named
+    // for what it stands for.
+    out += R"(,"dst_endpoint":{"name":"records without an interface-id"})";
   }
   out += ",\"traffic\":{\"bytes\":";
   AppendUint(w.bytes, out);
   out += ",\"packets\":";
   AppendUint(w.packets, out);
-  out += "},\"cloud\":{\"provider\":\"AWS\",\"account\":{\"uid\":";
-  AppendJsonString(w.account_id, out);
-  out += '}';
+  out += "},\"cloud\":{\"provider\":\"AWS\"";
+  if (Named(w.account_id)) {
+    out += ",\"account\":{\"uid\":";
+    AppendJsonString(w.account_id, out);
+    out += '}';
+  }
   out += region_;
   out += "},";
   out += metadata_;
@@ -124,9 +132,12 @@ void WindowEncoder::AppendEcs(const WindowRow& w, std::string& out) const {
   out += end;
   out += "\",\"duration\":";
   AppendUint(Span(w.window_start, w.window_end) * 1'000'000'000, out);  // nanoseconds
-  out += "},\"cloud\":{\"provider\":\"aws\",\"account\":{\"id\":";
-  AppendJsonString(w.account_id, out);
-  out += '}';
+  out += "},\"cloud\":{\"provider\":\"aws\"";
+  if (Named(w.account_id)) {
+    out += ",\"account\":{\"id\":";
+    AppendJsonString(w.account_id, out);
+    out += '}';
+  }
   out += region_;
   out += "},\"network\":{\"bytes\":";
   AppendUint(w.bytes, out);
@@ -159,8 +170,11 @@ void WindowEncoder::AppendSplunk(const WindowRow& w, std::string& out) const {
     AppendJsonString(w.interface_id, out);
   }
   out += R"(,"source":"flowsift","sourcetype":"flowsift:window","event":{)"
-         R"("vendor_product":"flowsift","vendor_account":)";
-  AppendJsonString(w.account_id, out);
+         R"("vendor_product":"flowsift")";
+  if (Named(w.account_id)) {
+    out += ",\"vendor_account\":";
+    AppendJsonString(w.account_id, out);
+  }
   if (Named(w.interface_id)) {
     out += ",\"dvc\":";
     AppendJsonString(w.interface_id, out);

@@ -115,10 +115,12 @@ class FileOutput : public LineOutput {
       return false;
     }
     AddTemporary(temp_);  // removed if the process is interrupted
-    // mkstemp makes the file 0600; an export is as readable as any file the user creates.
+    // mkstemp makes the file 0600; an export is as readable as any file the user creates, and a
+    // file replaced keeps its mode (one made private stayed so when written in place, but was
+    // 0644 after a replace: it holds internal addresses and findings).
     const mode_t mask = umask(0);
     umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
+    (void)fchmod(fd, exists ? (st.st_mode & 07777) : (0666 & ~mask));
     if (zstd_) {
       close(fd);
       return zstd_writer_.Open(temp_, error);

@@ -450,6 +450,12 @@ TEST_F(ExportTest, WritesFilesAtomicallyAndZstdWhenNamedSo) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(ReadFile(dir / "e.jsonl"), stdout_run.out);  // replaced whole
+  // A file made private stays private when replaced (it had become 0644 by the umask).
+  fs::permissions(dir / "e.jsonl", fs::perms::owner_read | fs::perms::owner_write);
+  r = Export(*dir_, "small --as ecs -o files/e.jsonl");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(fs::status(dir / "e.jsonl").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   r = Export(*dir_, "small --as ecs --output files/e.jsonl.zst");
   EXPECT_EQ(r.code, 0) << r.err;
   const std::string packed = ReadFile(dir / "e.jsonl.zst");
@@ -636,22 +642,43 @@ TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
 
 // Windows and findings of records without an interface-id have the interface "-": not an
 // interface, so no SIEM field names it (interface_uid, aws.vpcflow.interface_id, HEC host and
-// dvc, ASFF and OCSF resources); an ASFF finding with no other interface names its source.
+// dvc, ASFF and OCSF resources); an ASFF finding with no other interface names its source, a
+// finding's title names no interface, and an OCSF window, which needs an endpoint, has one named
+// for what it stands for. An account "-" (records without an account-id) is left out too.
 TEST_F(ExportTest, TheMissingInterfaceIsNotExportedAsOne) {
   const fs::path out = CopyOfSmall("nameless");
   // "-" sorts before "eni-": the rows stay in order.
-  WriteZstd(out / kWindowsFile,
-            Replace(flowsift::testing::ReadZstd(out / kWindowsFile), "eni-0a1b2c3d4e5f60718", "-"));
+  const std::string windows = flowsift::testing::ReadZstd(out / kWindowsFile);
+  const std::string kNamed = "\neni-0a1b2c3d4e5f60718,";
+  const size_t at = windows.find(kNamed) + kNamed.size();
+  const std::string account = windows.substr(at, windows.find(',', at) - at);
+  ASSERT_EQ(account.size(), 12u) << windows;
+  WriteZstd(out / kWindowsFile, Replace(windows, kNamed + account + ",", "\n-,-,"));
   WriteZstd(out / kFindingsFile,
             Replace(Replace(kFindings, "IFACE_A", "-"), "IFACE_B", "eni-0f00000000000000b"));
+  const flowsift::testing::SchemaValidator ocsf_window = LoadSchema("ocsf_network_activity");
   for (const char* as : {"ocsf", "ecs", "splunk", "asff"}) {
     // --account for eni-0ffffffffffffffff's finding, which is in no window.
     const Result r = Export(*dir_, std::string("nameless --account 111122223333 --as ") + as);
     ASSERT_EQ(r.code, 0) << as << ": " << r.err;
     for (const char* field :
          {"\"interface_uid\":\"-\"", "\"interface_id\":\"-\"", "\"host\":\"-\"", "\"dvc\":\"-\"",
-          "\"uid\":\"-\"", "\"Id\":\"-\"", "network-interface/-"}) {
+          "\"uid\":\"-\"", "\"Id\":\"-\"", "network-interface/-", "\"id\":\"-\"",
+          "\"vendor_account\":\"-\"", " on -"}) {
       EXPECT_THAT(r.out, Not(HasSubstr(field))) << as;
+    }
+    if (std::string_view(as) == "ocsf") {
+      int nameless = 0;
+      for (const json& line : Lines(r.out)) {
+        if (line.value("class_uid", 0) != 4001) continue;
+        EXPECT_TRUE(ocsf_window.Validate(line).empty()) << line.dump();
+        if (line.contains("dst_endpoint") && line["dst_endpoint"].contains("name")) {
+          EXPECT_EQ(line["dst_endpoint"]["name"], "records without an interface-id");
+          EXPECT_FALSE(line["cloud"].contains("account")) << line.dump();
+          ++nameless;
+        }
+      }
+      EXPECT_GT(nameless, 0);
     }
     if (std::string_view(as) == "asff") {
       bool fell_back = false;
