@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/detect.h"
 #include "tests/test_util.h"
 
 namespace flowsift {
@@ -106,6 +107,45 @@ TEST_F(Tables, UnwritablePathIsAnErrorNotACrash) {
     std::vector<TalkerRow> rows(200000, TalkerRow{1, 1, "10.0.0.1", 1, 1, 1});
     EXPECT_FALSE(WriteTalkers("/dev/full", rows, &error));
   }
+}
+
+// docs/duckdb.sql's macros read each table with its types given: their columns must be the
+// files' own, in order (a column added to a table and not there would shift every later one).
+TEST(DuckDbMacros, NameEveryColumnInTheFilesOrder) {
+  std::ifstream in(std::string(FLOWSIFT_SOURCE_DIR) + "/docs/duckdb.sql");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string sql = text.str();
+  // The keys of the `columns = {...}` after "MACRO name(", joined by commas.
+  const auto columns_of = [&](const std::string& macro) {
+    const size_t at = sql.find("MACRO " + macro + "(");
+    EXPECT_NE(at, std::string::npos) << macro;
+    if (at == std::string::npos) return std::string();
+    const size_t open = sql.find("columns = {", at);
+    const size_t close = sql.find('}', open);
+    // The quoted strings inside the braces alternate: a name, its type.
+    std::string names;
+    bool is_name = true;
+    for (size_t q = sql.find('\'', open); q < close;) {
+      const size_t end = sql.find('\'', q + 1);
+      if (is_name) names += (names.empty() ? "" : ",") + sql.substr(q + 1, end - q - 1);
+      is_name = !is_name;
+      q = sql.find('\'', end + 1);
+    }
+    return names;
+  };
+  EXPECT_EQ(columns_of("flowsift_windows"), WindowsHeader());
+  EXPECT_EQ(columns_of("flowsift_talkers"), TalkersHeader());
+  EXPECT_EQ(columns_of("flowsift_exposure"), ExposureHeader());
+  // The findings' keys, in FindingJson's order.
+  Finding f;
+  f.type = "port_scan";
+  std::string keys;
+  const nlohmann::ordered_json line = nlohmann::ordered_json::parse(FindingJson(f));
+  for (const auto& [key, value] : line.items()) {
+    keys += (keys.empty() ? "" : ",") + key;
+  }
+  EXPECT_EQ(columns_of("flowsift_findings"), keys);
 }
 
 }  // namespace
