@@ -140,7 +140,8 @@ void AppendInputsText(const RunResult& r, std::string& out) {
     next_key("status");
     AppendJsonString(FileStatusName(f.outcome.status), out);
     next_key("error");
-    if (f.outcome.message.empty()) {
+    // An empty input is no error (docs/outputs.md): its note is for stderr, its status says it.
+    if (f.outcome.message.empty() || f.outcome.status == FileStatus::kEmpty) {
       out += "null";
     } else {
       AppendJsonString(f.outcome.message, out);

@@ -135,6 +135,28 @@ void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int fla
   }
 }
 
+// Past 2,048 destinations a sweep's count is a sketch's estimate, which may be above the truth:
+// never above its attempts. 2,049 hosts 10.0.0.7, 10.0.0.14, ... are estimated 2,056.
+TEST(PortSweep, ADistinctCountIsNeverAboveTheAttempts) {
+  Detect d;
+  for (uint32_t n = 1; n <= 2049; ++n) {
+    const uint32_t v4 = (10u << 24) + 7 * n;
+    Rec r;
+    r.src = "198.51.100.9";
+    r.dst = Ip(10, static_cast<int>((v4 >> 16) & 255), static_cast<int>((v4 >> 8) & 255),
+               static_cast<int>(v4 & 255));
+    r.dport = 22;
+    r.action = "REJECT";
+    r.start = 1700000100 + n % 200;
+    d.Add(r);
+  }
+  const auto f = d.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].flows, 2049u);
+  EXPECT_EQ(f[0].distinct_dsts, 2049u);
+  EXPECT_EQ(f[0].evidence["failed_dsts"], 2049);
+}
+
 TEST(PortScan, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   Detect below;
   AddScan(below, 14);

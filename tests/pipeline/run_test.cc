@@ -291,6 +291,7 @@ TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
   std::filesystem::copy(tmp.path() / "good", tmp.path() / "mixed");
   WriteFile(tmp.path() / "mixed" / "garbage.log", std::string("\x01\x02 not a flow log\n"));
   WriteFile(tmp.path() / "mixed" / "header-only.log", Format::Default().HeaderLine() + "\n");
+  WriteFile(tmp.path() / "mixed" / "zero.log", "");
   WriteFile(tmp.path() / "mixed" / "corrupt.log.gz",
             std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage", 24));
   RunOptions opt;
@@ -307,7 +308,11 @@ TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
   std::map<std::string, std::string> status;
   for (const json& in : m["inputs"]) {
     status[std::filesystem::path(in["path"].get<std::string>()).filename()] = in["status"];
+    // An error only where the status is a failure: an empty object (S3 has many) is none.
+    const std::string s = in["status"];
+    EXPECT_EQ(in["error"].is_null(), s == "ok" || s == "empty") << in.dump();
   }
+  EXPECT_EQ(status["zero.log"], "empty");
   EXPECT_EQ(status["no-such-file.log"], "not_found");
   EXPECT_NE(status["corrupt.log.gz"], "ok");
   EXPECT_EQ(status["garbage.log"], "ok");  // readable; its line is a bad line
