@@ -277,14 +277,48 @@ bool CsvTableReader::Open(const std::string& path, std::string* error) {
   return true;
 }
 
+namespace {
+
+// Where a CSV line leaves the record: at a field's start, in an unquoted field, in a quoted one
+// (its newline is the field's), or just after a quote in a quoted one (its end, or the first of
+// a doubled quote). RFC 4180 quotes whole fields only: a quote inside an unquoted field (x"y)
+// is a character of a malformed field, which opens nothing. Counting every quote instead had
+// made one stray quote join all the lines after it into one "unterminated" record.
+enum class CsvState : uint8_t { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
+
+CsvState ScanCsv(std::string_view text, CsvState state) {
+  for (const char c : text) {
+    switch (state) {
+      case CsvState::kFieldStart:
+        state = c == '"'   ? CsvState::kQuoted
+                : c == ',' ? CsvState::kFieldStart
+                           : CsvState::kUnquoted;
+        break;
+      case CsvState::kUnquoted:
+        if (c == ',') state = CsvState::kFieldStart;
+        break;
+      case CsvState::kQuoted:
+        if (c == '"') state = CsvState::kQuoteInQuoted;
+        break;
+      case CsvState::kQuoteInQuoted:
+        state = c == '"'   ? CsvState::kQuoted
+                : c == ',' ? CsvState::kFieldStart
+                           : CsvState::kUnquoted;  // text after the closing quote: malformed
+        break;
+    }
+  }
+  return state;
+}
+
+}  // namespace
+
 bool CsvTableReader::ReadRecord(std::vector<std::string>* fields) {
   error_.clear();
   if (!lines_.Next(&record_)) return false;
   const uint64_t first = first_line_ = lines_.line_number();
-  // A quoted field may hold newlines: the record is complete once its quotes are balanced,
-  // because RFC 4180 has quotes only around fields and doubled inside them.
-  size_t quotes = std::count(record_.begin(), record_.end(), '"');
-  while (quotes % 2 != 0) {
+  // A quoted field may hold newlines: the record goes on while a line ends inside one.
+  CsvState state = ScanCsv(record_, CsvState::kFieldStart);
+  while (state == CsvState::kQuoted) {
     if (!lines_.Next(&line_)) {
       if (lines_.error().empty()) {
         error_ = lines_.path() + ":" + std::to_string(first) + ": unterminated quoted field";
@@ -294,9 +328,9 @@ bool CsvTableReader::ReadRecord(std::vector<std::string>* fields) {
     }
     record_ += '\n';
     record_ += line_;
-    quotes += std::count(line_.begin(), line_.end(), '"');
+    state = ScanCsv(line_, CsvState::kQuoted);
   }
-  // Balanced quotes: a trailing CR is outside any field, so it is a CRLF line end.
+  // Outside any quoted field: a trailing CR is a CRLF line end.
   if (!record_.empty() && record_.back() == '\r') record_.pop_back();
   if (!SplitCsvRecord(record_, fields)) {
     error_ = lines_.path() + ":" + std::to_string(first) + ": malformed CSV quoting";

@@ -19,7 +19,8 @@ double Now() {
 std::string HumanBytes(double b) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
   int u = 0;
-  while (b >= 1000 && u < 4) b /= 1000, ++u;
+  // By the value as printed: 999,960 bytes rounds to 1000.0 KB, which is 1.0 MB.
+  while (b >= 999.95 && u < 4) b /= 1000, ++u;
   return fmt::format("{:.1f} {}", b, units[u]);
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -269,6 +270,42 @@ std::vector<ordered_json> FailedParts(const ordered_json& manifest) {
     parts.push_back({{"path", path}, {"error", FailureText(p, path + ": ")}});
   }
   return parts;
+}
+
+// The shards a merged OUT lacks, from its merged parts' "I/N": a merge of too few parts writes
+// its OUT (and exits 1), whose overview must not read as the whole run's. None when the parts
+// do not agree on N (merge refuses that) or none says.
+struct MissingShards {
+  uint64_t count = 0;            // N
+  uint64_t missing = 0;          // shards no merged part is
+  std::vector<uint64_t> listed;  // the first 1,000 of them (2^24 shards are allowed)
+};
+MissingShards MissingShardsOf(const ordered_json& manifest) {
+  const auto from = manifest.find("merged_from");
+  if (from == manifest.end() || !from->is_array()) return {};
+  uint64_t count = 0;
+  std::set<uint64_t> seen;
+  for (const ordered_json& p : *from) {
+    if (!p.is_object() || p.value("status", "") != "ok") continue;
+    const auto shard = p.find("shard");
+    if (shard == p.end() || !shard->is_string()) continue;
+    const std::string& text = shard->get_ref<const std::string&>();
+    const char* const end = text.data() + text.size();
+    const char* const slash = std::find(text.data(), end, '/');
+    uint64_t i = 0, n = 0;
+    if (slash == end || std::from_chars(text.data(), slash, i).ptr != slash ||
+        std::from_chars(slash + 1, end, n).ptr != end || n == 0 || i >= n ||
+        (count != 0 && n != count)) {
+      return {};
+    }
+    count = n;
+    seen.insert(i);
+  }
+  MissingShards m{count, count - seen.size(), {}};
+  for (uint64_t i = 0; i < count && m.listed.size() < std::min<uint64_t>(m.missing, 1000); ++i) {
+    if (!seen.count(i)) m.listed.push_back(i);
+  }
+  return m;
 }
 
 // The `errors` view: failed inputs first (their status as the reason, the message as text),
@@ -547,6 +584,12 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     }
   }
   const std::vector<ordered_json> failed_parts = FailedParts(m);
+  const MissingShards shards = MissingShardsOf(m);
+  // Detection switched off (--no-detect, detection.enabled = false): no findings is not "none".
+  const auto detection = m.find("detection");
+  const bool detection_off =
+      detection != m.end() && detection->is_object() && detection->contains("enabled") &&
+      (*detection)["enabled"].is_boolean() && !(*detection)["enabled"].get<bool>();
   const auto merged_from = m.find("merged_from");
   const size_t parts = merged_from != m.end() && merged_from->is_array() ? merged_from->size() : 0;
   Output out;
@@ -565,6 +608,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     if (merged_from != m.end()) {  // a merged OUT: its parts, and those that failed
       o["parts"] = parts;
       o["failed_parts"] = failed_parts;
+      if (shards.missing > 0) {
+        o["shards"] = shards.count;
+        o["missing_shards"] = shards.listed;
+      }
     }
     ordered_json ft = ordered_json::object(), fs = ordered_json::object();
     for (const std::string& type : types) ft[type] = by_type[type][0];
@@ -573,7 +620,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
       for (const auto& [type, counts] : by_type) n += counts[sev];
       if (n > 0) fs[std::string(kSeverityNames[sev])] = n;
     }
-    o["findings"] = {{"total", finding_count}, {"by_type", ft}, {"by_severity", fs}};
+    o["findings"] = {{"total", finding_count},
+                     {"detection", !detection_off},
+                     {"by_type", ft},
+                     {"by_severity", fs}};
     if (!findings_problem.empty()) o["findings"]["error"] = findings_problem;
     if (!windows_open) o["windows_error"] = error_windows;
     t += Dump(o) + "\n";
@@ -601,6 +651,13 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                      parts - std::min(parts, failed_parts.size()), parts, failed_parts.size(),
                      failed_parts.empty() ? "" : ": their inputs are not counted");
     for (const ordered_json& f : failed_parts) failed_line(f, "failed");
+    if (shards.missing > 0) {
+      std::string list;
+      for (uint64_t i : shards.listed) list += (list.empty() ? "" : ", ") + std::to_string(i);
+      if (shards.missing > shards.listed.size()) list += ", ...";
+      t += fmt::format("  missing  {} of {} shards not merged ({}): their inputs are not counted\n",
+                       shards.missing, shards.count, list);
+    }
   }
   t += fmt::format("records    {} (nodata {}, skipdata {})", count("records"), count("nodata"),
                    count("skipdata"));
@@ -627,14 +684,16 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   {
     VectorSource source(WindowsColumns(), std::move(busiest));
     const auto sink = MakeTableSink(source.columns(), kBusiestView, width, color, out,
-                                    /*note_hidden=*/false);
+                                    /*note_outside_view=*/false);
     (void)Copy(source, Filters{}, 0, *sink);
   }
   if (finding_count == 0) {
-    // "none" of a damaged file would read as a clean night: say what was counted.
-    t += findings_problem.empty()
-             ? "\nfindings   none\n"
-             : "\nfindings   none readable (the file is damaged: see stderr)\n";
+    // "none" of a damaged file, or of a run without detection, would read as a clean night:
+    // say what was counted.
+    t += !findings_problem.empty()
+             ? "\nfindings   none readable (the file is damaged: see stderr)\n"
+         : detection_off ? "\nfindings   none looked for (detection was off: --no-detect)\n"
+                         : "\nfindings   none\n";
     return code;
   }
   t += fmt::format("\nfindings   {}{}\n", finding_count,
@@ -651,7 +710,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   VectorSource source(kMatrixColumns, std::move(matrix));
   const auto sink =
-      MakeTableSink(source.columns(), kMatrixView, width, color, out, /*note_hidden=*/false);
+      MakeTableSink(source.columns(), kMatrixView, width, color, out, /*note_outside_view=*/false);
   (void)Copy(source, Filters{}, 0, *sink);
   return code;
 }

@@ -166,10 +166,11 @@ class JsonSink : public RowSink {
 
 class TableSink : public RowSink {
  public:
-  // `note_hidden`: end with a line naming the columns left out.
+  // Ends with a line naming the view's columns that did not fit and, with
+  // `note_outside_view`, the table's columns the view does not have.
   TableSink(const std::vector<ColumnSpec>& columns, std::span<const ViewColumn> view, int width,
-            bool color, Output& out, bool note_hidden = true)
-      : width_(width), color_(color), note_hidden_(note_hidden), out_(out) {
+            bool color, Output& out, bool note_outside_view = true)
+      : width_(width), color_(color), note_outside_view_(note_outside_view), out_(out) {
     for (const ViewColumn& v : view) {
       for (const ColumnSpec& c : columns) {
         if (c.name == v.name) cols_.push_back({&v, c.kind});
@@ -201,11 +202,11 @@ class TableSink : public RowSink {
     if (more) {
       t += fmt::format("(first {} rows; --limit N or --limit 0 shows more)\n", rows_);
     }
-    std::vector<std::string> hidden = hidden_;
+    std::vector<std::string> hidden = note_outside_view_ ? hidden_ : std::vector<std::string>();
     for (const Col& c : cols_) {
       if (!c.shown) hidden.push_back(std::string(c.view->name));
     }
-    if (note_hidden_ && !hidden.empty()) {
+    if (!hidden.empty()) {
       std::string names;
       for (const std::string& h : hidden) names += (names.empty() ? "" : ", ") + h;
       t += fmt::format("(not shown: {}; widen the terminal or use --as csv or --as json)\n", names);
@@ -283,7 +284,11 @@ class TableSink : public RowSink {
       if (!c.shown) continue;
       if (!first) t.append(kGap, ' ');
       first = false;
-      const std::string cell = CutTo(line.cells[i], c.width, c.view->fit);
+      // A fixed column is never cut: a value wider than the first page's shifts its row (the
+      // rows after the first 1,000 of --limit 0 had numbers and ids cut to "tgw-attach-00…").
+      const std::string cell = c.view->fit == Fit::kFixed
+                                   ? std::string(line.cells[i])
+                                   : CutTo(line.cells[i], c.width, c.view->fit);
       const size_t pad = c.width > DisplayWidth(cell) ? c.width - DisplayWidth(cell) : 0;
       const char* color = color_ && c.kind == ColumnKind::kSeverity ? line.color : nullptr;
       if (align_numbers && RightAligned(c.kind)) t.append(pad, ' ');
@@ -315,7 +320,7 @@ class TableSink : public RowSink {
 
   int width_;
   bool color_;
-  bool note_hidden_;
+  bool note_outside_view_;
   Output& out_;
   std::vector<Col> cols_;
   std::vector<std::string> hidden_;
@@ -332,8 +337,8 @@ std::unique_ptr<RowSink> MakeCsvSink(const std::vector<ColumnSpec>& columns, Out
 std::unique_ptr<RowSink> MakeJsonSink(Output& out) { return std::make_unique<JsonSink>(out); }
 std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
                                        std::span<const ViewColumn> view, int width, bool color,
-                                       Output& out, bool note_hidden) {
-  return std::make_unique<TableSink>(columns, view, width, color, out, note_hidden);
+                                       Output& out, bool note_outside_view) {
+  return std::make_unique<TableSink>(columns, view, width, color, out, note_outside_view);
 }
 
 int TerminalWidth() {

@@ -68,10 +68,11 @@ class RowSink {
 std::unique_ptr<RowSink> MakeCsvSink(const std::vector<ColumnSpec>& columns, Output& out);
 std::unique_ptr<RowSink> MakeJsonSink(Output& out);
 // `view` picks and labels the columns; `width` is the terminal's; `color` colours severity;
-// `note_hidden` ends the table with a line naming the columns left out.
+// the table ends with a line naming the view's columns that did not fit and, with
+// `note_outside_view` (a --table view; not the overview's excerpts), the columns not in the view.
 std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
                                        std::span<const ViewColumn> view, int width, bool color,
-                                       Output& out, bool note_hidden = true);
+                                       Output& out, bool note_outside_view = true);
 
 // Columns of the terminal on stdout (TIOCGWINSZ); 100 when stdout is not a terminal.
 int TerminalWidth();

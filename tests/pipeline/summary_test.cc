@@ -174,6 +174,26 @@ TEST(CsvTableReader, GoesOnAfterABadRowAndNamesItsFirstLine) {
                                 "6: " + path + ":6: malformed CSV quoting", "7: 6"));
   EXPECT_EQ(r.error(), path + ":8: unterminated quoted field");
 
+  // One stray quote inside an unquoted field opens nothing: that row is malformed, the next
+  // are read (counting quotes had joined every line after it into one unterminated record).
+  WriteZstd(tmp / "stray.csv.zst", "a,b\n1,x\"y\n2,3\n4,\"p,q\"\n");
+  CsvTableReader stray;
+  ASSERT_TRUE(stray.Open(tmp / "stray.csv.zst", &error)) << error;
+  seen.clear();
+  for (;;) {
+    if (stray.Next(&fields)) {
+      seen.push_back(std::to_string(stray.line_number()) + ": " + fields[0] + " " + fields[1]);
+    } else if (stray.AtBadRow()) {
+      seen.push_back(std::to_string(stray.line_number()) + ": " + stray.error());
+    } else {
+      break;
+    }
+  }
+  const std::string stray_path = tmp / "stray.csv.zst";
+  EXPECT_THAT(seen,
+              ElementsAre("2: " + stray_path + ":2: malformed CSV quoting", "3: 2 3", "4: 4 p,q"));
+  EXPECT_EQ(stray.error(), "");
+
   const std::string frame = ReadFile(tmp / "bad.csv.zst");
   WriteFile(tmp / "corrupt.csv.zst", frame + "not zstd");
   CsvTableReader c;

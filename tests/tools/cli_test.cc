@@ -1082,6 +1082,18 @@ TEST(Progress, OnWhenStderrIsATerminalLinesOnlyWhenAskedFor) {
   EXPECT_EQ(ProgressDisplay::Choose(false, true, true), Mode::kOff);
 }
 
+// Decimal units by the value as printed: 999,960 bytes is 1.0 MB, not 1000.0 KB.
+TEST(HumanBytes, TheUnitIsThatOfTheRoundedValue) {
+  EXPECT_EQ(tools::HumanBytes(999), "999.0 B");
+  EXPECT_EQ(tools::HumanBytes(999.94), "999.9 B");
+  EXPECT_EQ(tools::HumanBytes(1000), "1.0 KB");
+  EXPECT_EQ(tools::HumanBytes(999949), "999.9 KB");
+  EXPECT_EQ(tools::HumanBytes(999960), "1.0 MB");
+  EXPECT_EQ(tools::HumanBytes(999999999), "1.0 GB");
+  EXPECT_EQ(tools::HumanBytes(1.6e6), "1.6 MB");
+  EXPECT_EQ(tools::HumanBytes(5e15), "5000.0 TB");
+}
+
 TEST_F(Cli, ProgressOnATerminalIsABarWithOrWithoutTheFlag) {
   if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);

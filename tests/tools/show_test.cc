@@ -4,6 +4,7 @@
 //
 // To rewrite the goldens after an intended change: FLOWSIFT_UPDATE_GOLDEN=1 tools_test
 // --gtest_filter='ShowGolden*', then read the diff before committing it.
+#include <fmt/core.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -70,6 +71,15 @@ const char kFindings[] =
     "\n"
     R"({"id":"c4b3f2e1d0a99887","type":"reject_spike","severity":1,"mitre":[],"src":"192.0.2.44","dst":null,"dst_port":null,"protocol":null,"interfaces":["eni-0f00000000000000b","eni-0a1b2c3d4e5f60718"],"window_start":1700000400,"window_end":1700001000,"first_seen":1700000800,"last_seen":1700000810,"flows":1,"packets":2,"bytes":120,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{},"summary":"rejected flows on eni-0f00000000000000b rose above their baseline"})"
     "\n";
+
+// `text` as one zstd frame at `path`, as run writes a table.
+void WriteZstdFile(const fs::path& path, const std::string& text) {
+  ZstdFileWriter w;
+  std::string error;
+  ASSERT_TRUE(w.Open(path.string(), &error)) << error;
+  w.Write(text);
+  ASSERT_TRUE(w.Close(&error)) << error;
+}
 
 struct Result {
   int code;
@@ -462,10 +472,78 @@ TEST_F(ShowTest, AMergedOutputNamesItsFailedParts) {
   m["merged_from"].erase(1);
   WriteFile(dir_ / "out" / "manifest.json", m.dump());
   EXPECT_THAT(Show("").out, HasSubstr("parts      1 of 1 merged (0 failed)\n"));
+  // That part is shard 0 of 2: shard 1 was never merged (merge exits 1 and writes OUT), and
+  // the overview says so, not only in merge's own exit status.
+  EXPECT_THAT(Show("").out, HasSubstr("parts      1 of 1 merged (0 failed)\n"
+                                      "  missing  1 of 2 shards not merged (1): their inputs "
+                                      "are not counted\n"));
+  EXPECT_THAT(Show("--as json").out, HasSubstr(R"("shards":2,"missing_shards":[1])"));
+  m["merged_from"].push_back({{"path", "p1/state.bin.zst"},
+                              {"shard", "1/2"},
+                              {"records", 1},
+                              {"status", "ok"},
+                              {"error", nullptr}});
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  EXPECT_THAT(Show("").out, Not(HasSubstr("missing ")));
+  EXPECT_THAT(Show("--as json").out, Not(HasSubstr("missing_shards")));
   m.erase("merged_from");
   WriteFile(dir_ / "out" / "manifest.json", m.dump());
   EXPECT_THAT(Show("").out, Not(HasSubstr("parts ")));
   EXPECT_THAT(Show("--as json").out, Not(HasSubstr("failed_parts")));
+}
+
+// A run without detection has no findings file rows: "none" would read as a clean night.
+TEST_F(ShowTest, TheOverviewOfARunWithoutDetectionSaysSo) {
+  auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
+  m["detection"] = {{"enabled", false}};
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  WriteZstdFile(dir_ / "out" / "findings.jsonl.zst", "");
+  Result r = Show("");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("findings   none looked for (detection was off: --no-detect)"));
+  EXPECT_THAT(Show("--as json").out, HasSubstr(R"("findings":{"total":0,"detection":false,)"));
+  m["detection"]["enabled"] = true;
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  EXPECT_THAT(Show("").out, HasSubstr("findings   none\n"));
+  EXPECT_THAT(Show("--as json").out, HasSubstr(R"("findings":{"total":0,"detection":true,)"));
+}
+
+// The overview's tables name the columns they leave out, as the --table views do: with a long
+// interface id the busiest windows had lost their `window` column without a word.
+TEST_F(ShowTest, TheOverviewNamesTheColumnsItLeavesOut) {
+  const std::string id(90, 'x');
+  const std::string windows = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  std::string replaced = windows;
+  for (size_t at; (at = replaced.find("eni-0a1b2c3d4e5f60718")) != std::string::npos;) {
+    replaced.replace(at, 21, id);
+  }
+  WriteZstdFile(dir_ / "out" / "windows.csv.zst", replaced);
+  const Result r = Show("");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(id));
+  EXPECT_THAT(r.out, HasSubstr("(not shown: "));
+}
+
+// A fixed column (numbers, ids, times) is never cut: past the first page of --limit 0, whose
+// widths were laid out from the first 1,000 rows, a wider value shifts its row instead of
+// reading "tgw-attach-00…" or "123456…".
+TEST_F(ShowTest, AWideValuePastTheFirstPageIsNotCut) {
+  std::string text(WindowsHeader());
+  text += '\n';
+  for (int i = 0; i < 1200; ++i) {
+    const std::string id =
+        i < 1100 ? fmt::format("eni-{:04d}", i) : fmt::format("tgw-attach-0{:016d}", i);
+    const std::string records = i == 1150 ? "123456789012" : "1";
+    text += fmt::format("{},123456789012,1700000000,1700000600,{},0,0,1,0,1,40,0,0,0,1,1,1\n", id,
+                        records);
+  }
+  WriteZstdFile(dir_ / "out" / "windows.csv.zst", text);
+  const Result r = Show("--table windows --limit 0");
+  EXPECT_EQ(r.code, 0) << r.err;
+  // (find, not HasSubstr: a failure would print all 1,200 rows)
+  EXPECT_NE(r.out.find("\ntgw-attach-00000000000001150  2023-11-14T22:13:20Z  123456789012 "),
+            std::string::npos);
+  EXPECT_EQ(r.out.find("…"), std::string::npos);
 }
 
 TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
