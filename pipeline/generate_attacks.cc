@@ -191,10 +191,15 @@ void FlowGenerator::Impl::PlanInjections() {
     ev->near = near;
   };
   // Adds one connection to the current event; `metric` keys the event's threshold metric.
-  auto add = [&](const Conn& c, std::string_view metric_key, uint64_t amount = 0) {
+  // `more_of_one` is a later interval's record of a connection already added (one transfer,
+  // a record per interval): not another attempt.
+  auto add = [&](const Conn& drawn, std::string_view metric_key, uint64_t amount = 0,
+                 bool more_of_one = false) {
+    Conn c = drawn;
+    FitHeaders(c);
     const size_t before = inj_.size();
     InjectConn(c);
-    ev->attempts += 1;
+    if (!more_of_one) ev->attempts += 1;
     ev->packets += c.req_packets;
     ev->bytes += c.req_bytes;
     ev->srcs.insert(AddrText(c.client.addr));
@@ -224,7 +229,9 @@ void FlowGenerator::Impl::PlanInjections() {
     c.server = to;
     c.sport = ephemeral();
     c.dport = port;
-    c.path_out = to.iface >= 0 || (to.addr.lo >> 24) == 10 ? 1 : 8;
+    // Within the VPC only to an internal address no logged ENI has: a logged target's answer
+    // to an internet scanner leaves by the internet gateway (8), as background replies do.
+    c.path_out = to.iface < 0 && !to.addr.v6 && (to.addr.lo >> 24) == 10 ? 1 : 8;
     c.req_start = c.req_end = t;
     c.req_packets = 1;
     c.req_bytes = r.Range(40, 60);  // a SYN with or without options
@@ -321,7 +328,7 @@ void FlowGenerator::Impl::PlanInjections() {
       Conn c = bulk(from, to, port, t, last, share, phase, nat);
       c.sport = sport;  // one flow, one record per interval
       c.nat_port = nat_port;
-      add(c, "", share);
+      add(c, "", share, /*more_of_one=*/t != t0);
       done += share;
       t = last + 1;
     }

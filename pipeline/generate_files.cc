@@ -57,8 +57,8 @@ class FileSink {
   }
   ~FileSink() {
     if (zs_) ZSTD_freeCCtx(zs_);
-    if (file_) {  // not closed: an exception is on its way; leave no temporary behind
-      std::fclose(file_);
+    if (file_) std::fclose(file_);  // not closed: an exception is on its way
+    if (!renamed_) {  // leave no temporary behind, also when closing or renaming it failed
       std::error_code ec;
       fs::remove(tmp_, ec);
     }
@@ -107,6 +107,7 @@ class FileSink {
     {
       std::unique_lock<std::mutex> lock = LockTemporaries();
       fs::rename(tmp_, path_);
+      renamed_ = true;
     }
     DropTemporary(tmp_);
     return file_bytes_;
@@ -123,6 +124,7 @@ class FileSink {
   }
 
   fs::path path_, tmp_;
+  bool renamed_ = false;
   GenCompression compression_;
   std::FILE* file_ = nullptr;
   isal_zstream gz_{};

@@ -270,6 +270,16 @@ struct Conn {
   uint8_t lost_kind = 0;  // TGW: the request is dropped at the gateway
 };
 
+// Raises each half's bytes to what its packets' headers alone take (IPv4 20 or IPv6 40 bytes,
+// plus TCP 20, UDP 8 or ICMP 8): draws made for IPv4 (a 40-byte SYN) were 52-byte IPv6 TCP
+// records, which no network carries.
+inline void FitHeaders(Conn& c) {
+  const uint64_t ip = c.client.addr.v6 ? 40 : 20;
+  const uint64_t l4 = c.proto == 6 ? 20 : c.proto == 17 || c.proto == 1 || c.proto == 58 ? 8 : 0;
+  c.req_bytes = std::max(c.req_bytes, c.req_packets * (ip + l4));
+  c.resp_bytes = std::max(c.resp_bytes, c.resp_packets * (ip + l4));
+}
+
 enum class Phase : uint8_t {
   kComplete,  // SYN and FIN both inside the interval
   kOpening,   // SYN inside, continues past the interval

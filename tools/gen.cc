@@ -205,6 +205,16 @@ int RunGen(const GenFlags& f) {
     }
     if (!p.has_relative_path() || p.parent_path() == p) break;
   }
+  // Every record, not only the first, ends by the year 9999 (S3 object names and ISO-8601 have
+  // four digits of year): the span and a last interval's record after it.
+  const double last_end = static_cast<double>(f.start) + f.hours * 3600 + f.interval;
+  if (last_end > static_cast<double>(kLastStart)) {
+    throw CLI::ValidationError(
+        "--start", fmt::format("{} with --hours {} runs past 9999-12-31T23:59:59Z; the latest "
+                               "start for these hours is {}",
+                               f.start, f.hours,
+                               kLastStart - static_cast<uint64_t>(f.hours * 3600) - f.interval));
+  }
   const Format format = ParseFormatFlag(f.format);
   const std::optional<std::vector<AttackKind>> attacks = ParseAttackList(f.attacks, &error);
   if (!attacks) throw CLI::ValidationError("--attacks", error);

@@ -216,6 +216,45 @@ TEST_F(GenTruthTest, ExactCountsAndCleanText) {
   EXPECT_EQ(lookalikes_->size(), 5u);  // with the fan-in attacks: the recursive resolver too
 }
 
+// An upload is one connection however many intervals its records span: truth's `attempts` of
+// bulk_external is its transfers, one per destination (it counted a record per interval).
+TEST_F(GenTruthTest, AnUploadIsOneAttempt) {
+  size_t seen = 0;
+  for (const json& e : *truth_) {
+    if (e["variant"] != "bulk_external") continue;
+    ++seen;
+    EXPECT_EQ(e["attempts"], e["distinct_dsts"]) << e.dump();
+    EXPECT_LE(e["attempts"].get<uint64_t>(), 3u);
+  }
+  EXPECT_EQ(seen, 1u);
+}
+
+// Records leaving the VPC for the internet go by a gateway (traffic-path 8, or 2 through a NAT
+// gateway), the attacks' answers too: a load balancer's SYN-ACKs to a flood's sources and a
+// scanned server's had path 1, "within the VPC". And no record is smaller than its packets'
+// headers (a 52-byte IPv6 TCP packet).
+TEST_F(GenTruthTest, AnswersToTheInternetLeaveByAGatewayAndHeadersFit) {
+  size_t external_egress = 0;
+  for (size_t r = 0; r < table_->rows.size(); ++r) {
+    if (table_->At(r, "log-status") != "OK") continue;
+    const std::string& dst = table_->At(r, "pkt-dstaddr");
+    const bool v6 = dst.find(':') != std::string::npos;
+    // A server's answer (from a service port to a client's) to an internet client.
+    if (table_->At(r, "flow-direction") == "egress" && !v6 && dst.rfind("10.", 0) != 0 &&
+        std::stoul(table_->At(r, "srcport")) < 1024 &&
+        std::stoul(table_->At(r, "dstport")) >= 1024) {
+      ++external_egress;
+      EXPECT_EQ(table_->At(r, "traffic-path"), "8") << "row " << r;
+    }
+    const uint64_t packets = std::stoull(table_->At(r, "packets"));
+    const uint64_t bytes = std::stoull(table_->At(r, "bytes"));
+    const std::string& proto = table_->At(r, "protocol");
+    const uint64_t l4 = proto == "6" ? 20 : proto == "17" || proto == "1" || proto == "58" ? 8 : 0;
+    EXPECT_GE(bytes, packets * ((v6 ? 40 : 20) + l4)) << "row " << r;
+  }
+  EXPECT_GT(external_egress, 1000u);
+}
+
 TEST_F(GenTruthTest, SameSeedSameTruthOtherSeedOther) {
   FlowGenerator a(*options_);
   GenOptions other = *options_;

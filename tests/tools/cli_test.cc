@@ -281,6 +281,10 @@ TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
       {"--seed -1", "--seed must be a whole number from 0"},
       {"--start -5", "--start must be a whole number from 0 to 253402300799"},
       {"--start 253402300800", "--start must be a whole number"},
+      // Every record, not only the first, ends by the year 9999 (an S3 name's four digits).
+      {"--start 253402300799",
+       "--start: 253402300799 with --hours 1 runs past 9999-12-31T23:59:59Z; the latest start "
+       "for these hours is 253402296599"},
       {"--hours nan", "--hours must be a number above 0 and at most 8784"},
       {"--hours inf", "--hours must be a number above 0"},
       {"--hours 0", "--hours must be a number above 0"},
@@ -292,6 +296,34 @@ TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
     EXPECT_EQ(r.code, 2) << flag << ": " << r.out;
     EXPECT_THAT(r.out, HasSubstr(message)) << flag;
     EXPECT_FALSE(fs::exists(dir_ / "g")) << flag;
+  }
+}
+
+// The latest start the span allows is accepted, and its last record is of the year 9999.
+TEST_F(Cli, GenStartsAsLateAsItsSpanAllows) {
+  const Result r =
+      RunCli("gen -o " + (dir_ / "g").string() + " --records 50 --start 253402296599 --layout s3");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "g")) {
+    if (e.is_regular_file() && e.path().extension() == ".gz") {
+      EXPECT_THAT(e.path().string(), HasSubstr("/9999/12/31/")) << e.path();
+    }
+  }
+}
+
+// A write that fails at the close (here the file size limit, as a full disk would) leaves no
+// hidden temporary: the file handle was let go before the close's error, and the cleanup
+// skipped the file.
+TEST_F(Cli, GenThatCannotWriteLeavesNoTemporary) {
+  fs::create_directories(dir_);
+  const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(
+      // 512 bytes: the 20 records' few KB fail at the close's flush, not at a write.
+      "trap '' XFSZ; ulimit -f 1; " + std::string(FLOWSIFT_BINARY) + " gen -o " +
+      (dir_ / "g").string() + " --records 20 2>&1");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("cannot write"));
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "g")) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
 }
 
