@@ -104,10 +104,19 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const uint64_t flags = has_flags ? v_flags.u64[r] : 0;
       const bool synack = has_flags && (flags & kSynAck) == kSynAck;
       bool reply, dropped_answer = false;
+      // Without ports (a format without srcport/dstport) only tcp-flags tell a request from its
+      // reply: a REJECT is a probe, and an accepted record with neither SYN nor SYN-ACK could be
+      // either. Taken as requests, an internal web server's answers were an exfiltration and a
+      // client's downloads from 1,500 servers a flood. Such a record counts for no detector of
+      // requests, only as an answered TRW contact of an external host (either way the two
+      // exchanged traffic; below).
+      bool unknown = false;
       if (synack) {
         reply = true;
-      } else if ((has_flags && (flags & kSynAck) == kSyn) || !has_ports) {
+      } else if (has_flags && (flags & kSynAck) == kSyn) {
         reply = false;
+      } else if (!has_ports) {
+        reply = unknown = !rejected;
       } else if (rejected) {
         // A REJECT is a request (a probe a security group dropped), except the way back of a
         // connection to a service port (below 32768: 443, and also 8443 or 5432) that a
@@ -145,7 +154,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
                  o.internal.Contains(*from) && !o.internal.Contains(*to)) {
         reply = false;
       }
-      if (reply && !(synack && has_ports) && !rejected && !reflected) continue;
+      if (reply && !(synack && has_ports) && !rejected && !reflected && !unknown) continue;
 
       const bool has_proto = v_proto.exists() && v_proto.present(r);
       p.proto = has_proto ? static_cast<uint8_t>(v_proto.u64[r]) : 0;
@@ -154,7 +163,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const bool no_payload =
           has_proto && p.proto == kTcp && p.packets >= 1 && p.packets <= o.probe_max_packets &&
           p.bytes <= static_cast<unsigned __int128>(p.packets) * o.probe_max_bytes_per_packet;
-      if (reply && !no_payload && !rejected && !reflected) continue;
+      if (reply && !no_payload && !rejected && !reflected && !unknown) continue;
       const bool failed = rejected || (no_payload && (!has_flags || flags == kSyn));
       p.start = v_start.U64Or0(r);
       // An end before the start (a damaged record) is taken as the start, so that no finding's
@@ -164,45 +173,51 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       const bool from_internal = o.internal.Contains(*from);
       const bool to_internal = o.internal.Contains(*to);
       uint16_t want = 0;
-      if (rejected) want |= kWantReject;
-      if (!reply && failed && has_ports) want |= kWantScan;
-      // An answer to the other side's probe: a tiny SYN-ACK, or an accepted ICMP record (AWS
-      // logs ports 0 0: no direction; the AWS documentation's own example is a host whose echo
-      // replies a NACL rejects, which made it a sweeper of port 0 of every host that pinged it).
-      if ((synack && no_payload && has_ports) ||
-          (!rejected && has_ports && has_proto && (p.proto == kIcmp || p.proto == kIcmp6) &&
-           p.sport == p.dport)) {
-        want |= kWantAnswer;
-      }
-      if (!reply && has_ports && p.proto == kTcp && s.brute_port[p.dport] &&
-          (failed || (p.packets <= o.brute_max_packets && p.bytes <= o.brute_max_bytes))) {
-        want |= kWantBrute;
-      }
-      if (!reply && !from_internal && to_internal) want |= kWantTrw | kWantFanIn;
-      if (dropped_answer && !from_internal && to_internal) want |= kWantFanIn;
-      if (!reply && from_internal && !to_internal) want |= kWantExfil;
-      // Reflection: an answer nobody asked for, or the asking that makes an answer solicited.
-      // An answer counts when its srcaddr is external too: a NAT gateway's record of an answer it
-      // passes on to an instance (srcaddr the gateway, pkt-srcaddr the server) is the answer to
-      // a question the instance asked the gateway, and only the gateway asked the server.
-      if (reflected && !from_internal && to_internal &&
-          (from == &v_src.addr[r] || !o.internal.Contains(v_src.addr[r]))) {
-        want |= kWantReflected;
-      }
-      if (!reply && from_internal && !to_internal && has_ports && has_proto && p.proto == kUdp &&
-          s.reflection_port[p.dport]) {
-        want |= kWantAsked;
-      }
-      // Relay: an internal host receiving from another internal host on this interface (a NAT
-      // gateway's ingress shows its own address as dstaddr). With pkt-dstaddr in the format the
-      // relayed records are exactly those whose dstaddr is not the packet's destination (`to`
-      // points into pkt-dstaddr's column when that field is there: compare the addresses);
-      // without it, every internal-to-internal request counts.
-      if (!reply && v_src.present(r) && v_dst.present(r) &&
-          (!v_pkt_dst.exists() || *to != v_dst.addr[r]) &&
-          (from == &v_src.addr[r] ? from_internal : o.internal.Contains(v_src.addr[r])) &&
-          (to == &v_dst.addr[r] ? to_internal : o.internal.Contains(v_dst.addr[r]))) {
-        want |= kWantRelay;
+      if (unknown) {  // see above: an answered contact or nothing
+        if (no_payload || from_internal || !to_internal) continue;
+        want = kWantTrw;
+      } else {
+        if (rejected) want |= kWantReject;
+        if (!reply && failed && has_ports) want |= kWantScan;
+        // An answer to the other side's probe: a tiny SYN-ACK, or an accepted ICMP record (AWS
+        // logs ports 0 0: no direction; the AWS documentation's own example is a host whose echo
+        // replies a NACL rejects, which made it a sweeper of port 0 of every host that pinged it).
+        if ((synack && no_payload && has_ports) ||
+            (!rejected && has_ports && has_proto && (p.proto == kIcmp || p.proto == kIcmp6) &&
+             p.sport == p.dport)) {
+          want |= kWantAnswer;
+        }
+        // A record without a protocol at an admin port counts too (SSH, RDP, WinRM are TCP).
+        if (!reply && has_ports && (p.proto == kTcp || !has_proto) && s.brute_port[p.dport] &&
+            (failed || (p.packets <= o.brute_max_packets && p.bytes <= o.brute_max_bytes))) {
+          want |= kWantBrute;
+        }
+        if (!reply && !from_internal && to_internal) want |= kWantTrw | kWantFanIn;
+        if (dropped_answer && !from_internal && to_internal) want |= kWantFanIn;
+        if (!reply && from_internal && !to_internal) want |= kWantExfil;
+        // Reflection: an answer nobody asked for, or the asking that makes an answer solicited.
+        // An answer counts when its srcaddr is external too: a NAT gateway's record of an answer it
+        // passes on to an instance (srcaddr the gateway, pkt-srcaddr the server) is the answer to
+        // a question the instance asked the gateway, and only the gateway asked the server.
+        if (reflected && !from_internal && to_internal &&
+            (from == &v_src.addr[r] || !o.internal.Contains(v_src.addr[r]))) {
+          want |= kWantReflected;
+        }
+        if (!reply && from_internal && !to_internal && has_ports && has_proto && p.proto == kUdp &&
+            s.reflection_port[p.dport]) {
+          want |= kWantAsked;
+        }
+        // Relay: an internal host receiving from another internal host on this interface (a NAT
+        // gateway's ingress shows its own address as dstaddr). With pkt-dstaddr in the format the
+        // relayed records are exactly those whose dstaddr is not the packet's destination (`to`
+        // points into pkt-dstaddr's column when that field is there: compare the addresses);
+        // without it, every internal-to-internal request counts.
+        if (!reply && v_src.present(r) && v_dst.present(r) &&
+            (!v_pkt_dst.exists() || *to != v_dst.addr[r]) &&
+            (from == &v_src.addr[r] ? from_internal : o.internal.Contains(v_src.addr[r])) &&
+            (to == &v_dst.addr[r] ? to_internal : o.internal.Contains(v_dst.addr[r]))) {
+          want |= kWantRelay;
+        }
       }
       if (want == 0) continue;
       p.id = s.local_ids.Get(

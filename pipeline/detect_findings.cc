@@ -761,8 +761,12 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.interfaces = {s.names.names[side.iface]};
           f.distinct_dsts = side.distinct.Count();
           // Every port's bytes are kept (a relay is subtracted port by port): an exact count,
-          // where the port sample holds only the 10 smallest.
-          f.distinct_dst_ports = side.port_bytes.size();
+          // where the port sample holds only the 10 smallest. Records without ports keep their
+          // bytes under port 0, which is no port of theirs: port 0 counts only when a record
+          // with ports had it, and then the sample, which holds the smallest, has it.
+          const bool portless_only = !side.port_bytes.empty() && side.port_bytes[0].first == 0 &&
+                                     (side.ports.empty() || side.ports[0] != 0);
+          f.distinct_dst_ports = side.port_bytes.size() - (portless_only ? 1 : 0);
           f.evidence["threshold"] = {{"bytes_out_external", o.exfil_min_bytes},
                                      {"window_seconds", o.exfil_window},
                                      {"baseline_z", o.exfil_baseline_z},

@@ -326,7 +326,8 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
       ->check(CLI::Range(0u, 4096u));
   cmd->add_option("--internal", f.internal,
                   "Internal networks, CIDR list (default 10.0.0.0/8,172.16.0.0/12,\n"
-                  "192.168.0.0/16,100.64.0.0/10,fc00::/7)")
+                  "192.168.0.0/16,100.64.0.0/10,fc00::/7). A VPC's IPv6 range is global:\n"
+                  "add it (e.g. ...,2600:1f18:2b4:ab00::/56), or its hosts are external")
       ->check(CLI::Validator(
           [](const std::string& list) {
             // Given but empty ("$NETS" unset in a script) must not quietly mean the default.

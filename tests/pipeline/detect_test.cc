@@ -1054,6 +1054,100 @@ TEST(BruteForce, LongSessionsAreNotAttempts) {
   EXPECT_TRUE(d.Of("brute_force").empty());
 }
 
+// --- formats without ports or protocol --------------------------------------------------------
+
+// Every finding of `text` (records of `fields`, no header line) over the usual hour.
+std::vector<Finding> FindingsOfText(const std::string& fields, const std::string& text,
+                                    const std::string& type) {
+  std::string err;
+  const auto format = Format::Parse(fields, &err);
+  EXPECT_TRUE(format) << err;
+  if (!format) return {};
+  const ParsedText p = ParseText(text, *format);
+  EXPECT_TRUE(p.batch.bad_lines.empty());
+  Detector d{DetectOptions{}};
+  d.Add(p.batch, p.base());
+  std::vector<Finding> out;
+  for (Finding& f : d.Findings(1700000000, 1700003600)) {
+    if (f.type == type) out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// Without srcport/dstport an accepted record without SYN or SYN-ACK may be a request or a reply:
+// an internal web server's answers (100 MiB to each of 12 clients) had been an exfiltration, and
+// a host's downloads from 1,500 servers a flood. With the ports, neither is (the reference).
+TEST(NoPorts, AnswersAreNeitherUploadsNorAFlood) {
+  const std::string no_ports =
+      "version account-id interface-id srcaddr dstaddr protocol packets bytes start end action "
+      "log-status";
+  const std::string with_ports =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+      "start end action log-status";
+  std::string answers, answers_with_ports, downloads;
+  for (int i = 1; i <= 12; ++i) {
+    const std::string client = "203.0.113." + std::to_string(i);
+    const std::string t = std::to_string(1700000060 + 60 * i);
+    answers += "2 123456789012 eni-a " + client + " 10.0.5.5 6 200 20000 " + t + " " + t +
+               " ACCEPT OK\n2 123456789012 eni-a 10.0.5.5 " + client + " 6 80000 104857600 " + t +
+               " " + t + " ACCEPT OK\n";
+    answers_with_ports +=
+        "2 123456789012 eni-a " + client + " 10.0.5.5 " + std::to_string(50000 + i) +
+        " 443 6 200 20000 " + t + " " + t + " ACCEPT OK\n2 123456789012 eni-a 10.0.5.5 " + client +
+        " 443 " + std::to_string(50000 + i) + " 6 80000 104857600 " + t + " " + t + " ACCEPT OK\n";
+  }
+  for (int i = 0; i < 1500; ++i) {
+    downloads += "2 123456789012 eni-b " + Ip(198, 18, i / 250, 1 + i % 250) +
+                 " 10.0.7.7 6 20 30000 1700000400 1700000410 ACCEPT OK\n";
+  }
+  EXPECT_TRUE(FindingsOfText(with_ports, answers_with_ports, "exfiltration").empty());
+  EXPECT_TRUE(FindingsOfText(no_ports, answers, "exfiltration").empty());
+  EXPECT_TRUE(FindingsOfText(no_ports, downloads, "ddos_fan_in").empty());
+  // A REJECT is still a probe: 1,500 rejected sources are a flood without ports too.
+  std::string rejected = downloads;
+  for (size_t at; (at = rejected.find("ACCEPT")) != std::string::npos;) {
+    rejected.replace(at, 6, "REJECT");
+  }
+  EXPECT_EQ(FindingsOfText(no_ports, rejected, "ddos_fan_in").size(), 1u);
+}
+
+// Without a protocol, rejected attempts at an admin port are a brute force (SSH, RDP and WinRM
+// are TCP); they had needed protocol 6.
+TEST(NoProtocol, RejectedAttemptsAtSshAreABruteForce) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += "2 123456789012 eni-a 198.51.100.10 10.0.4.4 " + std::to_string(43000 + i) +
+            " 22 1 60 " + std::to_string(1700000000 + 20 * i) + " " +
+            std::to_string(1700000005 + 20 * i) + " REJECT OK\n";
+  }
+  const auto f = FindingsOfText(
+      "version account-id interface-id srcaddr dstaddr srcport dstport packets bytes start end "
+      "action log-status",
+      text, "brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "198.51.100.10");
+  EXPECT_EQ(f[0].dst_port, 22u);
+  EXPECT_EQ(f[0].flows, 40u);
+}
+
+// An upload whose records have no ports (a SYN says they are requests) keeps its bytes for the
+// relay under port 0, which is no port of its: distinct_dst_ports had counted it.
+TEST(NoPorts, AnUploadWithoutPortsCountsNoPort) {
+  std::string text;
+  for (int i = 0; i < 2; ++i) {
+    text += "2 123456789012 eni-a 10.0.4.4 203.0.113.99 6 400000 629145600 " +
+            std::to_string(1700000100 + 60 * i) + " " + std::to_string(1700000150 + 60 * i) +
+            " ACCEPT OK 2\n";
+  }
+  const auto f = FindingsOfText(
+      "version account-id interface-id srcaddr dstaddr protocol packets bytes start end action "
+      "log-status tcp-flags",
+      text, "exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].dst_port, std::nullopt);
+  EXPECT_EQ(f[0].distinct_dst_ports, 0u);
+}
+
 // --- exfiltration ------------------------------------------------------------------------------
 
 void AddUpload(Detect& d, const std::string& src, const std::string& dst, uint64_t bytes,
