@@ -347,7 +347,8 @@ def render_section(res, plot_prefix):
            "[min-max]. GB/s = 1e9 bytes of uncompressed text per second. Data in the page cache "
            "(a warm-up run first, and each timed run's inputs read again, untimed, just before "
            "it: some kernels evict files idle for a minute). flowsift: wall time of `flowsift "
-           "run` (all outputs); DuckDB: query time inside one process (start-up excluded).",
+           "run` (all outputs); DuckDB: query time inside one process (start-up and the result's "
+           "conversion to JavaScript values excluded; its CPU s is the whole process's).",
            "",
            "| machine | |", "|---|---|",
            f"| CPU | {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB |",
