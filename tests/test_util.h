@@ -70,6 +70,15 @@ inline std::string ReadZstd(const std::filesystem::path& path) {
   return DecodeZstd(ReadFile(path));
 }
 
+// `text` as one zstd frame at `path`, as a table is written (its readers take any frames).
+inline void WriteZstd(const std::filesystem::path& path, const std::string& text) {
+  std::string packed(ZSTD_compressBound(text.size()), '\0');
+  const size_t n = ZSTD_compress(packed.data(), packed.size(), text.data(), text.size(), 1);
+  ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
+  packed.resize(n);
+  WriteFile(path, packed);
+}
+
 // Runs `command` with /bin/sh and returns its exit status (-1 if it did not exit normally or
 // could not start) and everything it wrote to stdout.
 struct CommandResult {

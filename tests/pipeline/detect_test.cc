@@ -122,7 +122,8 @@ Rec SynAckTo(const Rec& probe) {
 
 // --- port_scan ---------------------------------------------------------------------------------
 
-void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int flags = 2) {
+void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int flags = 2,
+             uint64_t packets = 1, uint64_t bytes = 44) {
   for (int p = 0; p < ports; ++p) {
     Rec r;
     r.src = "198.51.100.7";
@@ -130,6 +131,8 @@ void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int fla
     r.dport = 1000 + p;
     r.action = action;
     r.flags = flags;
+    r.packets = packets;
+    r.bytes = bytes;
     r.start = 1700000100 + static_cast<uint64_t>(p) * 10;  // one aligned 300 s window
     d.Add(r);
   }
@@ -274,16 +277,7 @@ TEST(PortScan, WithoutTcpFlagsTinyAcceptedFlowsAndRejectsCount) {
 TEST(PortScan, TheProbeSizeIsAThreshold) {
   const auto scan_of = [](const DetectOptions& o, uint64_t packets, uint64_t bytes) {
     Detect d(o);
-    for (int p = 0; p < 15; ++p) {
-      Rec r;
-      r.src = "198.51.100.7";
-      r.dst = "10.0.1.5";
-      r.dport = 1000 + p;
-      r.packets = packets;
-      r.bytes = bytes;
-      r.start = 1700000100 + static_cast<uint64_t>(p) * 10;
-      d.Add(r);
-    }
+    AddScan(d, 15, "ACCEPT", 2, packets, bytes);
     return d.Of("port_scan").size();
   };
   DetectOptions o;

@@ -18,19 +18,12 @@ namespace flowsift {
 namespace {
 
 using flowsift::testing::ReadFile;
+using flowsift::testing::WriteZstd;
 using flowsift::testing::TempDir;
 using flowsift::testing::WriteFile;
 using nlohmann::ordered_json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-void WriteZstd(const std::string& path, const std::string& text) {
-  ZstdFileWriter w;
-  std::string error;
-  ASSERT_TRUE(w.Open(path, &error)) << error;
-  w.Write(text);
-  ASSERT_TRUE(w.Close(&error)) << error;
-}
 
 // Every record of a CSV table; *error gets the reader's error, if any.
 std::vector<std::vector<std::string>> ReadAll(const std::string& path, std::string* error) {

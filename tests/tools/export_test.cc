@@ -38,6 +38,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using flowsift::testing::ReadFile;
+using flowsift::testing::WriteZstd;
 using flowsift::testing::WriteFile;
 using nlohmann::json;
 using ::testing::HasSubstr;
@@ -85,14 +86,6 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
 std::string SmallFindings() {
   return Replace(Replace(kFindings, "IFACE_A", "eni-0a1b2c3d4e5f60718"), "IFACE_B",
                  "eni-0f00000000000000b");
-}
-
-void WriteZstd(const fs::path& path, const std::string& text) {
-  ZstdFileWriter w;
-  std::string error;
-  ASSERT_TRUE(w.Open(path.string(), &error)) << error;
-  w.Write(text);
-  ASSERT_TRUE(w.Close(&error)) << error;
 }
 
 struct Result {

@@ -28,6 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using flowsift::testing::ReadFile;
+using flowsift::testing::WriteZstd;
 using flowsift::testing::WriteFile;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -71,15 +72,6 @@ const char kFindings[] =
     "\n"
     R"({"id":"c4b3f2e1d0a99887","type":"reject_spike","severity":1,"mitre":[],"src":"192.0.2.44","dst":null,"dst_port":null,"protocol":null,"interfaces":["eni-0f00000000000000b","eni-0a1b2c3d4e5f60718"],"window_start":1700000400,"window_end":1700001000,"first_seen":1700000800,"last_seen":1700000810,"flows":1,"packets":2,"bytes":120,"distinct_dst_ports":1,"distinct_dsts":1,"evidence":{},"summary":"rejected flows on eni-0f00000000000000b rose above their baseline"})"
     "\n";
-
-// `text` as one zstd frame at `path`, as run writes a table.
-void WriteZstdFile(const fs::path& path, const std::string& text) {
-  ZstdFileWriter w;
-  std::string error;
-  ASSERT_TRUE(w.Open(path.string(), &error)) << error;
-  w.Write(text);
-  ASSERT_TRUE(w.Close(&error)) << error;
-}
 
 struct Result {
   int code;
@@ -497,7 +489,7 @@ TEST_F(ShowTest, TheOverviewOfARunWithoutDetectionSaysSo) {
   auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
   m["detection"] = {{"enabled", false}};
   WriteFile(dir_ / "out" / "manifest.json", m.dump());
-  WriteZstdFile(dir_ / "out" / "findings.jsonl.zst", "");
+  WriteZstd(dir_ / "out" / "findings.jsonl.zst", "");
   Result r = Show("");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("findings   none looked for (detection was off: --no-detect)"));
@@ -517,7 +509,7 @@ TEST_F(ShowTest, TheOverviewNamesTheColumnsItLeavesOut) {
   for (size_t at; (at = replaced.find("eni-0a1b2c3d4e5f60718")) != std::string::npos;) {
     replaced.replace(at, 21, id);
   }
-  WriteZstdFile(dir_ / "out" / "windows.csv.zst", replaced);
+  WriteZstd(dir_ / "out" / "windows.csv.zst", replaced);
   const Result r = Show("");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(id));
@@ -537,7 +529,7 @@ TEST_F(ShowTest, AWideValuePastTheFirstPageIsNotCut) {
     text += fmt::format("{},123456789012,1700000000,1700000600,{},0,0,1,0,1,40,0,0,0,1,1,1\n", id,
                         records);
   }
-  WriteZstdFile(dir_ / "out" / "windows.csv.zst", text);
+  WriteZstd(dir_ / "out" / "windows.csv.zst", text);
   const Result r = Show("--table windows --limit 0");
   EXPECT_EQ(r.code, 0) << r.err;
   // (find, not HasSubstr: a failure would print all 1,200 rows)
