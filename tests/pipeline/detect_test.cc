@@ -120,6 +120,24 @@ Rec SynAckTo(const Rec& probe) {
   return a;
 }
 
+// Every finding of `text` (records of `fields`, no header line) over the usual hour.
+std::vector<Finding> FindingsOfText(const std::string& fields, const std::string& text,
+                                    const std::string& type) {
+  std::string err;
+  const auto format = Format::Parse(fields, &err);
+  EXPECT_TRUE(format) << err;
+  if (!format) return {};
+  const ParsedText p = ParseText(text, *format);
+  EXPECT_TRUE(p.batch.bad_lines.empty());
+  Detector d{DetectOptions{}};
+  d.Add(p.batch, p.base());
+  std::vector<Finding> out;
+  for (Finding& f : d.Findings(1700000000, 1700003600)) {
+    if (f.type == type) out.push_back(std::move(f));
+  }
+  return out;
+}
+
 // --- port_scan ---------------------------------------------------------------------------------
 
 void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int flags = 2,
@@ -344,23 +362,14 @@ TEST(PortSweep, ThresholdMinusOneGivesNothingThresholdGivesOne) {
 // A format without a protocol field: the sweep's protocol is unknown (null), not 0, and the
 // summary names the port alone ("port 22 of protocol 0" before).
 TEST(PortSweep, WithoutAProtocolFieldTheProtocolIsUnknown) {
-  std::string err;
-  const auto format = Format::Parse(
-      "interface-id srcaddr dstaddr srcport dstport action start end packets bytes", &err);
-  ASSERT_TRUE(format) << err;
   std::string text;
   for (int h = 0; h < 25; ++h) {
     text += "eni-a 10.0.9.9 " + Ip(10, 0, 5, 1 + h) + " 40000 22 REJECT " +
             std::to_string(1700000000 + h) + " " + std::to_string(1700000000 + h) + " 1 44\n";
   }
-  const ParsedText p = ParseText(text, *format);
-  ASSERT_TRUE(p.batch.bad_lines.empty());
-  Detector d{DetectOptions{}};
-  d.Add(p.batch, p.base());
-  std::vector<Finding> sweeps;
-  for (Finding& f : d.Findings(1700000000, 1700003600)) {
-    if (f.type == "port_sweep") sweeps.push_back(std::move(f));
-  }
+  const std::vector<Finding> sweeps =
+      FindingsOfText("interface-id srcaddr dstaddr srcport dstport action start end packets bytes",
+                     text, "port_sweep");
   ASSERT_EQ(sweeps.size(), 1u);
   EXPECT_EQ(sweeps[0].protocol, std::nullopt);
   EXPECT_EQ(sweeps[0].dst_port, 22u);
@@ -1049,24 +1058,6 @@ TEST(BruteForce, LongSessionsAreNotAttempts) {
 }
 
 // --- formats without ports or protocol --------------------------------------------------------
-
-// Every finding of `text` (records of `fields`, no header line) over the usual hour.
-std::vector<Finding> FindingsOfText(const std::string& fields, const std::string& text,
-                                    const std::string& type) {
-  std::string err;
-  const auto format = Format::Parse(fields, &err);
-  EXPECT_TRUE(format) << err;
-  if (!format) return {};
-  const ParsedText p = ParseText(text, *format);
-  EXPECT_TRUE(p.batch.bad_lines.empty());
-  Detector d{DetectOptions{}};
-  d.Add(p.batch, p.base());
-  std::vector<Finding> out;
-  for (Finding& f : d.Findings(1700000000, 1700003600)) {
-    if (f.type == type) out.push_back(std::move(f));
-  }
-  return out;
-}
 
 // Without srcport/dstport an accepted record without SYN or SYN-ACK may be a request or a reply:
 // an internal web server's answers (100 MiB to each of 12 clients) had been an exfiltration, and

@@ -18,9 +18,9 @@ namespace flowsift {
 namespace {
 
 using flowsift::testing::ReadFile;
-using flowsift::testing::WriteZstd;
 using flowsift::testing::TempDir;
 using flowsift::testing::WriteFile;
+using flowsift::testing::WriteZstd;
 using nlohmann::ordered_json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;

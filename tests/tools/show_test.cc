@@ -28,8 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using flowsift::testing::ReadFile;
-using flowsift::testing::WriteZstd;
 using flowsift::testing::WriteFile;
+using flowsift::testing::WriteZstd;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
