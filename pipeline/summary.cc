@@ -472,6 +472,40 @@ SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string*
       return SummaryStatus::kCorrupt;
     }
   }
+  // And the values inside them that the overview reads: every total a whole number (their
+  // reasons too), the window one, the version text. A string total had been "a value has the
+  // wrong type" in the overview, naming no key, and nothing in the other views.
+  const auto whole = [](const ordered_json& v) { return v.is_number_unsigned(); };
+  std::string bad_key, wanted;
+  for (const auto& [key, value] : m["totals"].items()) {
+    if (key == "bad_lines_by_reason") {
+      bool all = value.is_object();
+      if (all) {
+        for (const auto& [reason, n] : value.items()) all = all && whole(n);
+      }
+      if (!all) bad_key = "totals.bad_lines_by_reason", wanted = "an object of whole numbers";
+    } else if (!whole(value)) {
+      bad_key = "totals." + key, wanted = "a whole number";
+    }
+    if (!bad_key.empty()) break;
+  }
+  if (bad_key.empty() && m["options"].contains("window") && !whole(m["options"]["window"])) {
+    bad_key = "options.window", wanted = "a whole number";
+  }
+  if (bad_key.empty() && m.contains("version") && !m["version"].is_string()) {
+    bad_key = "version", wanted = "a string";
+  }
+  if (!bad_key.empty()) {
+    const ordered_json* v = &m;
+    for (size_t from = 0; from <= bad_key.size();) {
+      const size_t dot = std::min(bad_key.find('.', from), bad_key.size());
+      v = &(*v)[bad_key.substr(from, dot - from)];
+      from = dot + 1;
+    }
+    *error = manifest_path.string() + ": corrupt (\"" + bad_key + "\" is " + type_name(*v) +
+             ", not " + wanted + "); re-run `flowsift run` to rewrite it";
+    return SummaryStatus::kCorrupt;
+  }
   summary->dir = dir;
   summary->manifest = std::move(m);
   return SummaryStatus::kOk;

@@ -415,10 +415,22 @@ TEST_F(ShowTest, AManifestOfWrongTypesIsCorruptNotAnOutputError) {
                {"totals", nullptr, "\"totals\" is null, not an object"},
                {"inputs", "x", "\"inputs\" is a string, not an array of objects"},
                {"merged_from", "x", "\"merged_from\" is a string, not an array of objects"},
-               {"bad_line_samples", {1}, "\"bad_line_samples\" is an array with an element"}};
+               {"bad_line_samples", {1}, "\"bad_line_samples\" is an array with an element"},
+               // Nested values the overview reads, named by their path.
+               {"totals.records", "7", "\"totals.records\" is a string, not a whole number"},
+               {"totals.bad_lines_by_reason",
+                {1},
+                "\"totals.bad_lines_by_reason\" is an array, not an object of whole numbers"},
+               {"options.window", -600, "\"options.window\" is a number, not a whole number"},
+               {"version", 1, "\"version\" is a number, not a string"}};
   for (const auto& c : cases) {
     m = nlohmann::ordered_json::parse(good);
-    m[c.key] = c.value;
+    const std::string key = c.key;
+    if (const size_t dot = key.find('.'); dot != std::string::npos) {
+      m[key.substr(0, dot)][key.substr(dot + 1)] = c.value;
+    } else {
+      m[key] = c.value;
+    }
     WriteFile(dir_ / "out" / "manifest.json", m.dump());
     for (const char* view : {"", "--as json", "--table inputs", "--table errors"}) {
       r = Show(view);
