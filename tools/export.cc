@@ -287,6 +287,18 @@ int RunExport(const ExportFlags& f) {
                             : std::string("unknown");
   ctx.region = f.region.empty() ? RegionFromManifest(summary.manifest) : f.region;
   ctx.account = f.account;
+  // ASFF's Resources[].Partition is aws, aws-cn or aws-us-gov (Security Hub has no isolated
+  // partition): a finding of an ISO region would not import.
+  if (f.as == "asff") {
+    const std::string_view partition = PartitionOf(ctx.region);
+    if (partition != "aws" && partition != "aws-cn" && partition != "aws-us-gov") {
+      throw CLI::ValidationError(
+          "--as asff", "the region " + ctx.region + " is in the " + std::string(partition) +
+                           " partition, which Security Hub and ASFF do not have (their "
+                           "partitions: aws, aws-cn, aws-us-gov); export it as ocsf, ecs or "
+                           "splunk");
+    }
+  }
 
   std::unique_ptr<LineOutput> out;
   if (f.output.empty() || f.output == "-") {

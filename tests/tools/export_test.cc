@@ -895,6 +895,13 @@ TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
             "arn:aws-cn:securityhub:cn-north-1:123456789012:product/123456789012/default");
   EXPECT_EQ(f["Resources"][0]["Id"],
             "arn:aws-cn:ec2:cn-north-1:123456789012:network-interface/eni-0a1b2c3d4e5f60718");
+  // An isolated partition has no Security Hub and no ASFF Partition value: refused, not a
+  // Partition "aws-iso-b" that would not import; the other formats take the region.
+  r = Export(*dir_, "small --as asff --account 111122223333 --region us-isob-east-1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("the region us-isob-east-1 is in the aws-iso-b partition"));
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(Export(*dir_, "small --as ocsf --region us-isob-east-1").code, 0);
 
   // The region of the inputs' S3 keys, when the manifest has them.
   const fs::path out = CopyOfSmall("s3");
