@@ -155,6 +155,26 @@ TEST(Aggregator, ADistinctCountIsNeverAboveTheRecords) {
   ASSERT_EQ(agg.Windows().size(), 1u);
   EXPECT_EQ(agg.Windows()[0].records, 2049u);
   EXPECT_EQ(agg.Windows()[0].distinct_srcaddr, 2049u);
+
+  // And an exposure row's sources are never above its flows: 2,049 external sources 11.0.0.7,
+  // 11.0.0.14, ... at one port are estimated 2,051.
+  std::string inbound;
+  DistinctCounter external;
+  for (uint32_t n = 1; n <= 2049; ++n) {
+    const uint32_t v4 = (11u << 24) + 7 * n;
+    external.Add(HashAddr(kernels::AddrFromIPv4(v4)));
+    inbound += "2 111111111111 eni-a " + std::to_string(v4 >> 24) + "." +
+               std::to_string((v4 >> 16) & 255) + "." + std::to_string((v4 >> 8) & 255) + "." +
+               std::to_string(v4 & 255) +
+               " 10.9.9.9 40000 443 6 1 40 1700000401 1700000402 ACCEPT OK\n";
+  }
+  ASSERT_GT(external.Count(), 2049u);
+  Aggregator exposed(AggregateOptions{});
+  AddText(exposed, inbound, Format::Default());
+  const std::vector<ExposureRow> rows = exposed.Exposure();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].accepted_external, 2049u);
+  EXPECT_EQ(rows[0].distinct_external_sources, 2049u);
 }
 
 TEST(Aggregator, DistinctPortsExactInEveryForm) {
