@@ -132,51 +132,46 @@ std::string PortLines(const std::vector<uint16_t>& ports, uint64_t start, uint64
   return text;
 }
 
-// A window's distinct ports are exact in each of the port counter's forms (inline, a table of
-// 16 to 256 slots, the bitmap) and at each change of form, port 0 (a table's empty slot value)
-// included; through merges of counters of different forms, a saved and loaded state, and a
-// window reserved from an interface's previous one.
 // Past 2,048 values a distinct count is a sketch's estimate, which may be above the truth: never
-// above the window's records. 2,049 sources 10.0.0.7, 10.0.0.14, ... are estimated 2,056.
+// above the window's records, nor an exposure row's sources above its flows. 2,049 sources
+// 10.0.0.7, 10.0.0.14, ... are estimated 2,056, and 11.0.0.7, 11.0.0.14, ... (external) 2,051.
 TEST(Aggregator, ADistinctCountIsNeverAboveTheRecords) {
-  std::string text;
-  DistinctCounter raw;
-  for (uint32_t n = 1; n <= 2049; ++n) {
-    const uint32_t v4 = (10u << 24) + 7 * n;
-    raw.Add(HashAddr(kernels::AddrFromIPv4(v4)));
-    text += "2 111111111111 eni-a " + std::to_string(v4 >> 24) + "." +
-            std::to_string((v4 >> 16) & 255) + "." + std::to_string((v4 >> 8) & 255) + "." +
-            std::to_string(v4 & 255) +
-            " 10.9.9.9 40000 443 6 1 40 1700000401 1700000402 ACCEPT OK\n";
-  }
-  ASSERT_GT(raw.Count(), 2049u);  // the estimate this test is about
+  // Records from 2,049 sources a.0.0.7, a.0.0.14, ... to 10.9.9.9:443, and the sources' estimate.
+  const auto sources = [](uint32_t a) {
+    std::string text;
+    DistinctCounter raw;
+    for (uint32_t n = 1; n <= 2049; ++n) {
+      const uint32_t v4 = (a << 24) + 7 * n;
+      raw.Add(HashAddr(kernels::AddrFromIPv4(v4)));
+      text += "2 111111111111 eni-a " + std::to_string(v4 >> 24) + "." +
+              std::to_string((v4 >> 16) & 255) + "." + std::to_string((v4 >> 8) & 255) + "." +
+              std::to_string(v4 & 255) +
+              " 10.9.9.9 40000 443 6 1 40 1700000401 1700000402 ACCEPT OK\n";
+    }
+    return std::make_pair(text, raw.Count());
+  };
+  const auto [internal, internal_estimate] = sources(10);
+  ASSERT_GT(internal_estimate, 2049u);  // the estimate this test is about
   Aggregator agg(AggregateOptions{});
-  AddText(agg, text, Format::Default());
+  AddText(agg, internal, Format::Default());
   ASSERT_EQ(agg.Windows().size(), 1u);
   EXPECT_EQ(agg.Windows()[0].records, 2049u);
   EXPECT_EQ(agg.Windows()[0].distinct_srcaddr, 2049u);
 
-  // And an exposure row's sources are never above its flows: 2,049 external sources 11.0.0.7,
-  // 11.0.0.14, ... at one port are estimated 2,051.
-  std::string inbound;
-  DistinctCounter external;
-  for (uint32_t n = 1; n <= 2049; ++n) {
-    const uint32_t v4 = (11u << 24) + 7 * n;
-    external.Add(HashAddr(kernels::AddrFromIPv4(v4)));
-    inbound += "2 111111111111 eni-a " + std::to_string(v4 >> 24) + "." +
-               std::to_string((v4 >> 16) & 255) + "." + std::to_string((v4 >> 8) & 255) + "." +
-               std::to_string(v4 & 255) +
-               " 10.9.9.9 40000 443 6 1 40 1700000401 1700000402 ACCEPT OK\n";
-  }
-  ASSERT_GT(external.Count(), 2049u);
+  const auto [external, external_estimate] = sources(11);
+  ASSERT_GT(external_estimate, 2049u);
   Aggregator exposed(AggregateOptions{});
-  AddText(exposed, inbound, Format::Default());
+  AddText(exposed, external, Format::Default());
   const std::vector<ExposureRow> rows = exposed.Exposure();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].accepted_external, 2049u);
   EXPECT_EQ(rows[0].distinct_external_sources, 2049u);
 }
 
+// A window's distinct ports are exact in each of the port counter's forms (inline, a table of
+// 16 to 256 slots, the bitmap) and at each change of form, port 0 (a table's empty slot value)
+// included; through merges of counters of different forms, a saved and loaded state, and a
+// window reserved from an interface's previous one.
 TEST(Aggregator, DistinctPortsExactInEveryForm) {
   std::mt19937_64 rng(21);
   std::vector<uint16_t> every(65536);
