@@ -228,7 +228,9 @@ class TableSink : public RowSink {
   // Widths from the first page. Columns are taken most important first: a fixed one when it
   // fits at its natural width; a text column that may be cut claims up to a third of the
   // terminal (so one long path or summary does not crowd out the rest), or what is left if
-  // that is at least kMinElastic. What remains at the end widens the cut columns.
+  // that is at least kMinElastic. The first that does not fit ends the taking: a narrower,
+  // less important one after it (a port without its finding's type or addresses) would read
+  // as the row's whole story. What remains at the end widens the cut columns.
   void LayOut() {
     std::vector<size_t> natural(cols_.size());
     for (size_t i = 0; i < cols_.size(); ++i) {
@@ -252,7 +254,7 @@ class TableSink : public RowSink {
         c.width = std::min({natural[i], std::max(kMinElastic, width / 3), avail});
         c.width = std::max(c.width, std::min(natural[i], kMinElastic));
       }
-      if (any && c.width > avail) continue;
+      if (any && c.width > avail) break;
       c.shown = any = true;
       used += gap + c.width;
     }

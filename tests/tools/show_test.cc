@@ -550,6 +550,23 @@ TEST_F(ShowTest, AWideValuePastTheFirstPageIsNotCut) {
   EXPECT_EQ(r.out.find("…"), std::string::npos);
 }
 
+// Columns that do not fit are left out least important first: once one is, none after it is
+// shown, so a narrow terminal never shows `port` without the `src` and `dst` it belongs to
+// (nor, narrower, without the finding's `type`). On a 52-column terminal `port` had fitted
+// where `src` did not.
+TEST_F(ShowTest, ANarrowTerminalLeavesOutColumnsInOrder) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  // script(1) gives show a terminal of 52 columns; what it prints is the terminal's output.
+  const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(
+      "cd '" + dir_.string() + "' && script -qec \"stty cols 52; " + std::string(FLOWSIFT_BINARY) +
+      " show out --table findings --limit 3\" /dev/null");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_THAT(header, HasSubstr("type"));
+  EXPECT_THAT(header, Not(HasSubstr("port"))) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("(not shown: src, dst, dst_port"));
+}
+
 TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   Result r = RunIn(dir_, "show nowhere");
   EXPECT_EQ(r.code, 2);
