@@ -477,6 +477,7 @@ SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string*
   // wrong type" in the overview, naming no key, and nothing in the other views.
   const auto whole = [](const ordered_json& v) { return v.is_number_unsigned(); };
   std::string bad_key, wanted;
+  const ordered_json* bad = nullptr;  // the value at bad_key
   for (const auto& [key, value] : m["totals"].items()) {
     if (key == "bad_lines_by_reason") {
       bool all = value.is_object();
@@ -487,22 +488,19 @@ SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string*
     } else if (!whole(value)) {
       bad_key = "totals." + key, wanted = "a whole number";
     }
-    if (!bad_key.empty()) break;
-  }
-  if (bad_key.empty() && m["options"].contains("window") && !whole(m["options"]["window"])) {
-    bad_key = "options.window", wanted = "a whole number";
-  }
-  if (bad_key.empty() && m.contains("version") && !m["version"].is_string()) {
-    bad_key = "version", wanted = "a string";
-  }
-  if (!bad_key.empty()) {
-    const ordered_json* v = &m;
-    for (size_t from = 0; from <= bad_key.size();) {
-      const size_t dot = std::min(bad_key.find('.', from), bad_key.size());
-      v = &(*v)[bad_key.substr(from, dot - from)];
-      from = dot + 1;
+    if (!bad_key.empty()) {
+      bad = &m["totals"][key];
+      break;
     }
-    *error = manifest_path.string() + ": corrupt (\"" + bad_key + "\" is " + type_name(*v) +
+  }
+  if (bad == nullptr && m["options"].contains("window") && !whole(m["options"]["window"])) {
+    bad_key = "options.window", wanted = "a whole number", bad = &m["options"]["window"];
+  }
+  if (bad == nullptr && m.contains("version") && !m["version"].is_string()) {
+    bad_key = "version", wanted = "a string", bad = &m["version"];
+  }
+  if (bad != nullptr) {
+    *error = manifest_path.string() + ": corrupt (\"" + bad_key + "\" is " + type_name(*bad) +
              ", not " + wanted + "); re-run `flowsift run` to rewrite it";
     return SummaryStatus::kCorrupt;
   }

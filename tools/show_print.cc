@@ -29,9 +29,11 @@ size_t DisplayWidth(std::string_view s) {
   return n;
 }
 
-// `s` cut to `width` columns with an ellipsis on the given side.
+// `s` cut to `width` columns with an ellipsis on the given side; a fixed column's value whole
+// (wider than the first page's, it shifts its row: the rows after the first 1,000 of --limit 0
+// had numbers and ids cut to "tgw-attach-00…").
 std::string CutTo(std::string_view s, size_t width, Fit fit) {
-  if (DisplayWidth(s) <= width || width == 0) return std::string(s);
+  if (fit == Fit::kFixed || DisplayWidth(s) <= width || width == 0) return std::string(s);
   size_t keep = width - 1, n = 0;
   if (fit == Fit::kCutLeft) {
     size_t i = s.size();
@@ -286,11 +288,7 @@ class TableSink : public RowSink {
       if (!c.shown) continue;
       if (!first) t.append(kGap, ' ');
       first = false;
-      // A fixed column is never cut: a value wider than the first page's shifts its row (the
-      // rows after the first 1,000 of --limit 0 had numbers and ids cut to "tgw-attach-00…").
-      const std::string cell = c.view->fit == Fit::kFixed
-                                   ? std::string(line.cells[i])
-                                   : CutTo(line.cells[i], c.width, c.view->fit);
+      const std::string cell = CutTo(line.cells[i], c.width, c.view->fit);
       const size_t pad = c.width > DisplayWidth(cell) ? c.width - DisplayWidth(cell) : 0;
       const char* color = color_ && c.kind == ColumnKind::kSeverity ? line.color : nullptr;
       if (align_numbers && RightAligned(c.kind)) t.append(pad, ' ');
