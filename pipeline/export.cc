@@ -277,17 +277,19 @@ std::string FindingTypeTitle(std::string_view type) {
   return std::string(type);
 }
 
+const std::string* FirstNamedInterface(const FindingRow& f) {
+  for (const std::string& name : f.interfaces) {
+    if (!IsMissing(name)) return &name;
+  }
+  return nullptr;
+}
+
 std::string FindingTitle(const FindingRow& f) {
   std::string t = FindingTypeTitle(f.type);
   if (f.src) {
     t += " from " + *f.src;
-  } else {
-    // The first interface that is one: `-` (records without an interface-id) is not named.
-    for (const std::string& name : f.interfaces) {
-      if (name == "-") continue;
-      t += " on " + name;
-      break;
-    }
+  } else if (const std::string* name = FirstNamedInterface(f)) {
+    t += " on " + *name;
   }
   if (f.dst) t += " to " + *f.dst;
   if (f.dst_port) t += (f.dst ? " port " : " to port ") + std::to_string(*f.dst_port);

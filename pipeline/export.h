@@ -88,6 +88,12 @@ AttackTechnique LookUpTechnique(std::string_view id);
 std::string FormatIsoTime(uint64_t epoch_seconds);
 // "Port scan", "Brute force", ...; the type itself for a type SPEC 3.2 does not name.
 std::string FindingTypeTitle(std::string_view type);
+// `-`, a missing value (SPEC 2.1): the interface of records without an interface-id, the
+// account of records without an account-id. Not an interface or an account: no SIEM field
+// names it (as Elastic's integration omits "-" values).
+inline bool IsMissing(std::string_view value) { return value == "-"; }
+// The first of a finding's interfaces that is not IsMissing, or nullptr.
+const std::string* FirstNamedInterface(const FindingRow& f);
 // "Port scan from 203.0.113.12 to 10.0.1.5 port 22": type title plus the peers that exist;
 // "Reject spike on eni-0a1b2c3d" without a source.
 std::string FindingTitle(const FindingRow& f);

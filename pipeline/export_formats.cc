@@ -175,7 +175,7 @@ ordered_json OcsfFinding(const FindingRow& f, std::string_view account, const Ex
   evidence["data"] = f.evidence;
   ordered_json resources = ordered_json::array();
   for (const std::string& i : f.interfaces) {
-    if (i == "-") continue;  // records without an interface-id: not a resource
+    if (IsMissing(i)) continue;  // records without an interface-id: not a resource
     ordered_json r = {{"uid", i}, {"type", IsEni(i) ? "AwsEc2NetworkInterface" : "Other"}};
     if (!ctx.region.empty()) {
       r["region"] = ctx.region;
@@ -374,9 +374,8 @@ ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
       event["transport"] = proto == 58 ? "icmp" : TransportName(proto);
     }
   }
-  const auto named = std::find_if(f.interfaces.begin(), f.interfaces.end(),
-                                  [](const std::string& i) { return i != "-"; });
-  if (named != f.interfaces.end()) event["dvc"] = *named;
+  const std::string* named = FirstNamedInterface(f);
+  if (named != nullptr) event["dvc"] = *named;
   if (!account.empty()) event["vendor_account"] = account;
   if (!ctx.region.empty()) event["region"] = ctx.region;
   event.update(ordered_json{{"mitre_technique_id", f.mitre},
@@ -394,7 +393,7 @@ ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
                             {"distinct_dsts", f.distinct_dsts},
                             {"evidence", f.evidence}});
   ordered_json hec = {{"time", f.last_seen}};
-  if (named != f.interfaces.end()) hec["host"] = *named;
+  if (named != nullptr) hec["host"] = *named;
   hec["source"] = kProduct;
   hec["sourcetype"] = "flowsift:finding";
   hec["event"] = std::move(event);
@@ -417,7 +416,7 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   ordered_json resources = ordered_json::array();
   for (const std::string& i : f.interfaces) {
     if (resources.size() == 32) break;
-    if (i == "-") continue;  // records without an interface-id: not a resource
+    if (IsMissing(i)) continue;  // records without an interface-id: not a resource
     std::string owner = account_of ? account_of(i) : std::string();
     if (owner.empty()) owner = acct;
     ordered_json r = IsEni(i) ? ordered_json{{"Type", "AwsEc2NetworkInterface"},

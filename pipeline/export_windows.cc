@@ -11,11 +11,6 @@ namespace {
 
 uint64_t Span(uint64_t start, uint64_t end) { return end >= start ? end - start : 0; }
 
-// The interface_id of windows whose records had none is "-" (SPEC 3.1), and so is an account_id
-// of records without one: missing values (SPEC 2.1), so the SIEM fields for them are left out
-// (as Elastic's integration omits "-" values).
-bool Named(std::string_view value) { return value != "-"; }
-
 // `,"name":value` for each counter, in SPEC 3.1 order; `first` omits the leading comma.
 void AppendCounters(const WindowRow& w, std::string& out, bool first) {
   const std::pair<std::string_view, uint64_t> fields[] = {
@@ -92,7 +87,7 @@ void WindowEncoder::AppendOcsf(const WindowRow& w, std::string& out) const {
   AppendUint(Span(w.window_start, w.window_end) * 1000, out);
   out += ",\"count\":";
   AppendUint(w.records, out);
-  if (Named(w.interface_id)) {
+  if (!IsMissing(w.interface_id)) {
     out += ",\"dst_endpoint\":{\"interface_uid\":";
     AppendJsonString(w.interface_id, out);
     out += '}';
@@ -106,7 +101,7 @@ void WindowEncoder::AppendOcsf(const WindowRow& w, std::string& out) const {
   out += ",\"packets\":";
   AppendUint(w.packets, out);
   out += "},\"cloud\":{\"provider\":\"AWS\"";
-  if (Named(w.account_id)) {
+  if (!IsMissing(w.account_id)) {
     out += ",\"account\":{\"uid\":";
     AppendJsonString(w.account_id, out);
     out += '}';
@@ -133,7 +128,7 @@ void WindowEncoder::AppendEcs(const WindowRow& w, std::string& out) const {
   out += "\",\"duration\":";
   AppendUint(Span(w.window_start, w.window_end) * 1'000'000'000, out);  // nanoseconds
   out += "},\"cloud\":{\"provider\":\"aws\"";
-  if (Named(w.account_id)) {
+  if (!IsMissing(w.account_id)) {
     out += ",\"account\":{\"id\":";
     AppendJsonString(w.account_id, out);
     out += '}';
@@ -144,7 +139,7 @@ void WindowEncoder::AppendEcs(const WindowRow& w, std::string& out) const {
   out += ",\"packets\":";
   AppendUint(w.packets, out);
   out += "},\"aws\":{\"vpcflow\":{";
-  if (Named(w.interface_id)) {
+  if (!IsMissing(w.interface_id)) {
     out += "\"interface_id\":";
     AppendJsonString(w.interface_id, out);
     out += ',';
@@ -165,17 +160,17 @@ void WindowEncoder::AppendEcs(const WindowRow& w, std::string& out) const {
 void WindowEncoder::AppendSplunk(const WindowRow& w, std::string& out) const {
   out += "{\"time\":";
   AppendUint(w.window_start, out);
-  if (Named(w.interface_id)) {
+  if (!IsMissing(w.interface_id)) {
     out += ",\"host\":";
     AppendJsonString(w.interface_id, out);
   }
   out += R"(,"source":"flowsift","sourcetype":"flowsift:window","event":{)"
          R"("vendor_product":"flowsift")";
-  if (Named(w.account_id)) {
+  if (!IsMissing(w.account_id)) {
     out += ",\"vendor_account\":";
     AppendJsonString(w.account_id, out);
   }
-  if (Named(w.interface_id)) {
+  if (!IsMissing(w.interface_id)) {
     out += ",\"dvc\":";
     AppendJsonString(w.interface_id, out);
     out += ",\"interface_id\":";
