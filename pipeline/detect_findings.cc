@@ -632,7 +632,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
 
   // brute_force
   for (const auto& [k, v] : s.brutes) {
-    const uint64_t tries = v.attempts.Count();
+    // Distinct source ports, capped at the flows like every distinct count of a finding.
+    const uint64_t tries = std::min(v.attempts.Count(), v.activity.flows);
     if (tries < o.brute_min_attempts) continue;
     Finding f;
     f.type = "brute_force";
@@ -860,6 +861,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         const double z = (x - mean) / std::max(sd, 1.0);
         if (z < o.reject_z || x < o.reject_ratio * mean) continue;
         const RejectState& v = *times[i].second;
+        // A sketch's estimate (past 2,048 sources) never counts more sources than flows.
+        const uint64_t sources = std::min(v.sources.Count(), v.flows);
         Finding f;
         f.type = "reject_spike";
         f.severity = 2;
@@ -886,12 +889,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.evidence["baseline_sd_flows"] = Round3(sd);
         f.evidence["baseline_windows"] = times.size() - 1;
         f.evidence["z"] = Round3(z);
-        f.evidence["distinct_sources"] = v.sources.Count();
+        f.evidence["distinct_sources"] = sources;
         f.evidence["sample_ports"] = PortsJson(v.sample_ports);
         f.summary =
             "interface " + name + " rejected " + Plural(v.flows, "flow", "flows") + " from " +
-            Plural(v.sources.Count(), "source", "sources") + " within " +
-            DurationText(o.reject_window) +
+            Plural(sources, "source", "sources") + " within " + DurationText(o.reject_window) +
             (times.size() > 1 ? ", against a mean of " +
                                     std::to_string(static_cast<uint64_t>(std::round(mean))) +
                                     " in its other windows."
@@ -903,7 +905,12 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
 
   // ddos_fan_in
   {
-    const auto sources = [](const FaninState& h) { return h.sources.Count(); };
+    // Capped at the flows, as every distinct count of a finding: past 2,048 sources the
+    // sketch's estimate is off by up to ~1% either way ("3107 external sources sent 3100
+    // flows"), and the threshold is tested on the capped count.
+    const auto sources = [](const FaninState& h) {
+      return std::min(h.sources.Count(), h.in_flows);
+    };
     FanInWindows(
         s.fanin, span_windows(o.fanin_window), o, sources,
         [&](const Addr128&, uint64_t, const FaninState& h) { return sources(h); },
@@ -965,20 +972,24 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       }
       return around;
     };
+    // The answering sources, capped at the answers (flows) as the direct kind's sources are.
+    const auto answering_of = [](const ReflectState& v) {
+      return std::min(v.answered.Count(), v.activity.flows);
+    };
     const auto unsolicited = [&](const Addr128& host, uint64_t window, const ReflectState& v) {
-      if (v.answered.Count() == 0) return uint64_t{0};
+      const uint64_t answering = answering_of(v);
+      if (answering == 0) return uint64_t{0};
       DistinctCounter all = asked_around(host, window);
       const uint64_t n_asked = all.Count();
       all.Merge(v.answered);
       const uint64_t n = all.Count();
-      return n > n_asked ? n - n_asked : 0;
+      return std::min(n > n_asked ? n - n_asked : 0, answering);
     };
     FanInWindows(
-        s.reflect, span_windows(o.fanin_window), o,
-        [](const ReflectState& v) { return v.answered.Count(); }, unsolicited,
+        s.reflect, span_windows(o.fanin_window), o, answering_of, unsolicited,
         [&](const Addr128& dst, uint64_t window, const ReflectState& v, uint64_t count,
             uint64_t median) {
-          const uint64_t answering = v.answered.Count();
+          const uint64_t answering = answering_of(v);
           if (static_cast<double>(count) <
               o.reflection_unsolicited_share * static_cast<double>(answering)) {
             return;

@@ -178,6 +178,51 @@ TEST(PortSweep, ADistinctCountIsNeverAboveTheAttempts) {
   EXPECT_EQ(f[0].evidence["failed_dsts"], 2049);
 }
 
+// The same for the sources of a reject spike and a flood, and a brute force's connections
+// (distinct source ports): 2,049 external sources 11.0.0.7, 11.0.0.14, ... are estimated 2,051
+// (the aggregator's test), and 2,049 source ports 40001.. 2,062.
+TEST(RejectSpikeAndFanIn, ADistinctCountIsNeverAboveTheFlows) {
+  Detect d;
+  DistinctCounter raw_sources, raw_ports;
+  for (uint32_t n = 1; n <= 2049; ++n) {
+    const uint32_t v4 = (11u << 24) + 7 * n;
+    raw_sources.Add(HashAddr(kernels::AddrFromIPv4(v4)));
+    Rec r;
+    r.src = Ip(11, static_cast<int>((v4 >> 16) & 255), static_cast<int>((v4 >> 8) & 255),
+               static_cast<int>(v4 & 255));
+    r.dst = "10.0.1.5";
+    r.dport = 443;
+    r.action = "REJECT";
+    r.start = 1700000100 + n % 200;
+    d.Add(r);
+    // One host's SSH connections to another, each from a port of its own.
+    Rec b;
+    b.src = "198.51.100.9";
+    b.dst = "10.0.1.6";
+    b.sport = static_cast<int>(40000 + n);
+    b.dport = 22;  // accepted SYNs: no reject spike of their own
+    b.start = 1700000100 + n % 200;
+    raw_ports.Add(Mix64(uint64_t{40000 + n} + 1));
+    d.Add(b);
+  }
+  ASSERT_GT(raw_sources.Count(), 2049u);  // the estimates this test is about
+  ASSERT_GT(raw_ports.Count(), 2049u);
+  const auto spikes = d.Of("reject_spike");
+  ASSERT_EQ(spikes.size(), 1u);
+  EXPECT_EQ(spikes[0].flows, 2049u);
+  EXPECT_EQ(spikes[0].evidence["distinct_sources"], 2049);
+  EXPECT_THAT(spikes[0].summary, testing::HasSubstr("rejected 2049 flows from 2049 sources"));
+  const auto floods = d.Of("ddos_fan_in");
+  ASSERT_EQ(floods.size(), 1u);
+  EXPECT_EQ(floods[0].flows, 2049u);
+  EXPECT_EQ(floods[0].evidence["distinct_sources"], 2049);
+  EXPECT_THAT(floods[0].summary, testing::StartsWith("2049 external sources sent 2049 flows"));
+  const auto brutes = d.Of("brute_force");
+  ASSERT_EQ(brutes.size(), 1u);
+  EXPECT_EQ(brutes[0].flows, 2049u);
+  EXPECT_EQ(brutes[0].evidence["attempts"], 2049);
+}
+
 TEST(PortScan, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   Detect below;
   AddScan(below, 14);
