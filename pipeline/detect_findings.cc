@@ -118,13 +118,10 @@ uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
 // whose count(dst, window, state) of sources is at least min_sources and at least ratio times
 // the median of the destination's other windows (silent ones 0, over `span`) goes to
 // emit(dst, window, state, count, median). at_most(state) bounds count cheaply: a
-// destination none of whose windows reaches min_sources by it is skipped. With `lifetime`, a
-// destination's silent windows count only between its first and its last window in the table
-// (DdosFanIn below says why).
+// destination none of whose windows reaches min_sources by it is skipped.
 template <typename State, typename AtMost, typename Count, typename Emit>
 void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vector<uint64_t>& span,
-                  bool lifetime, const DetectOptions& o, AtMost&& at_most, Count&& count,
-                  Emit&& emit) {
+                  const DetectOptions& o, AtMost&& at_most, Count&& count, Emit&& emit) {
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const State*>>> by_dst;
   by_dst.reserve(table.size());
   for (const auto& [k, v] : table) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
@@ -134,12 +131,7 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
                for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
                if (!any) return;
                const Addr128 dst{addr.first, addr.second};
-               std::vector<uint64_t> alive;
-               if (lifetime) {
-                 alive.assign(std::lower_bound(span.begin(), span.end(), key_windows.front().first),
-                              std::upper_bound(span.begin(), span.end(), key_windows.back().first));
-               }
-               const auto times = Timeline(lifetime ? alive : span, key_windows);
+               const auto times = Timeline(span, key_windows);
                std::vector<uint64_t> counts(times.size(), 0);
                for (size_t i = 0; i < times.size(); ++i) {
                  if (times[i].second != nullptr) {
@@ -919,15 +911,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     const auto sources = [](const FaninState& h) {
       return std::min(h.sources.Count(), h.in_flows);
     };
-    // A host's baseline is its own lifetime: the windows from its first to its last external
-    // request. An instance an autoscaling group started at noon and stopped at four, counted
-    // against the whole day's silent windows, had a median of 0 and made a finding in every
-    // window of its life (an audit's 24-hour run: 48 of them; a host with the same load all day
-    // had none). Every public address is probed from the internet all day long, so a public
-    // host's life starts with its first hour; a flood that is a host's very first traffic is
-    // compared with its own other windows alone (docs/detection.md, "Limits").
     FanInWindows(
-        s.fanin, span_windows(o.fanin_window), /*lifetime=*/true, o, sources,
+        s.fanin, span_windows(o.fanin_window), o, sources,
         [&](const Addr128&, uint64_t, const FaninState& h) { return sources(h); },
         [&](const Addr128& dst, uint64_t window, const FaninState& h, uint64_t count,
             uint64_t median) {
@@ -1000,10 +985,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       const uint64_t n = all.Count();
       return std::min(n > n_asked ? n - n_asked : 0, answering);
     };
-    // Not by lifetime: a host seldom gets UDP answers from outside at an amplifier port before
-    // it is the target of a reflection flood, whose first answers would begin its life.
     FanInWindows(
-        s.reflect, span_windows(o.fanin_window), /*lifetime=*/false, o, answering_of, unsolicited,
+        s.reflect, span_windows(o.fanin_window), o, answering_of, unsolicited,
         [&](const Addr128& dst, uint64_t window, const ReflectState& v, uint64_t count,
             uint64_t median) {
           const uint64_t answering = answering_of(v);

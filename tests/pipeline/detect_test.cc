@@ -1609,26 +1609,6 @@ TEST(DdosFanIn, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1498", "T1498.001"}));
 }
 
-// A host's baseline is its lifetime: an instance started late in the run and stopped early
-// (an autoscaling group's), busy all its life, is compared with its own windows, not with the
-// run's silent hours before and after it (a median of 0 made every window of its life a
-// finding). A flood within such a life is still one.
-TEST(DdosFanIn, AHostIsComparedWithItsOwnLifetime) {
-  const uint64_t begin = 1700000100, hour = 3600;
-  Detect d;
-  for (uint64_t w = 0; w < 12; ++w) {  // an hour of 1,200 clients a window, from hour 10
-    AddFlood(d, 1200, begin + 10 * hour + w * 300, static_cast<int>(w * 37));
-  }
-  EXPECT_TRUE(d.Of("ddos_fan_in", begin, begin + 24 * hour).empty());
-  // A flood in the middle of that life: 6,000 sources more, six times the others' median.
-  AddFlood(d, 6000, begin + 10 * hour + 5 * 300, 50000);
-  const auto f = d.Of("ddos_fan_in", begin, begin + 24 * hour);
-  ASSERT_EQ(f.size(), 1u);
-  EXPECT_EQ(f[0].window_start, begin + 10 * hour + 5 * 300);
-  EXPECT_NEAR(f[0].evidence["distinct_sources"].get<double>(), 7200, 72);  // a sketch's estimate
-  EXPECT_EQ(f[0].evidence["baseline_median_sources"], 1200);
-}
-
 // A DNS reflection flood a security group rejects: 1,000 resolvers send from port 53 to the
 // victim's high ports. Those rows look like the answers a stateless NACL drops (a reply for the
 // scans) but still count for fan-in; they did not with the first version of that rule.
