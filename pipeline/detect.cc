@@ -14,6 +14,11 @@ Detector::Detector(const DetectOptions& options) : state_(std::make_unique<State
   state_->o = options;
   state_->brute_port.assign(65536, false);
   for (uint16_t p : options.brute_ports) state_->brute_port[p] = true;
+  // Ports below 1024 are services too: a client given a listed port by its NAT (31000) that
+  // talks to 443 is told by the lower port, as before the list.
+  state_->service_port.assign(65536, false);
+  for (uint32_t p = 0; p < 1024; ++p) state_->service_port[p] = true;
+  for (uint16_t p : options.service_ports) state_->service_port[p] = true;
   state_->reflection_port.assign(65536, false);
   for (uint16_t p : options.reflection_ports) state_->reflection_port[p] = true;
 }
@@ -92,7 +97,8 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       if (from == nullptr || to == nullptr) continue;  // NODATA, SKIPDATA
 
       // Direction first (see detect.h): SYN-ACK marks a reply, a bare SYN or a REJECT a
-      // request, otherwise the service port is the lower one. Half the rows are replies, and a
+      // request, otherwise the service port is the one in direction.service_ports (or below
+      // 1024) when the other is not, else the lower one. Half the rows are replies, and a
       // reply updates nothing but a tiny SYN-ACK's port-scan answer (a REJECT is never a reply):
       // they are dropped before the other columns are read and before the network lookups.
       PendingRow p;
@@ -129,7 +135,11 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         // the few servers a client talked to, far below fan-in's thousand sources.
         reply = dropped_answer = p.sport < kEphemeralPorts && p.dport >= kEphemeralPorts;
       } else {
-        reply = p.sport < p.dport;
+        // The service side: the port in direction.service_ports or below 1024 when the other is
+        // not (a server on 8443 or a NodePort answering a client whose carrier NAT gave it port
+        // 4000), else the lower port.
+        const bool s_service = s.service_port[p.sport], d_service = s.service_port[p.dport];
+        reply = s_service != d_service ? s_service : p.sport < p.dport;
       }
       // A REJECTed reply (a stateless network ACL dropping the way back, tcp-flags 18 or 19 with
       // payload) still counts for its interface's reject spike, as the windows table counts it.

@@ -4,8 +4,8 @@
 // Flow logs have no TCP state machine, so every detector works on what one record shows:
 //   * direction: a record is a reply when it carries SYN-ACK (tcp-flags & 18 == 18), else a
 //     request when it carries a bare SYN or was rejected, else a reply when its source port is
-//     below its destination port (the service port is the lower one); replies are never
-//     counted as contacts;
+//     the service: the one in DetectOptions::service_ports (or below 1024) when the other is
+//     not, else the lower one; replies are never counted as contacts;
 //   * a failed attempt: a REJECT, or a TCP request that shows no payload: at most 3 packets
 //     of at most 80 bytes each and, when the format has tcp-flags, exactly a SYN (2). A port
 //     that answered with SYN-ACK in the reverse direction within the same window is not a
@@ -36,6 +36,11 @@
 
 namespace flowsift {
 
+// Registered service ports above 1024 (databases, proxies, web and admin consoles, message
+// brokers, Kubernetes' API, kubelet and NodePort range 30000-32767 ...): the default of
+// DetectOptions::service_ports, ascending.
+std::vector<uint16_t> DefaultServicePorts();
+
 // Every threshold and window of every detector. Defaults, their sources and the config-file
 // keys are in one table in detect_config.cc; `flowsift run --print-config` prints it.
 struct DetectOptions {
@@ -46,6 +51,13 @@ struct DetectOptions {
   // when it has no tcp-flags or only SYN (scans, sweeps, TRW, brute force; REJECT always is).
   uint64_t probe_max_packets = 3;            // a SYN and its retransmissions
   uint64_t probe_max_bytes_per_packet = 80;  // a SYN with every option (IPv6 adds 20)
+
+  // Service ports for a record's direction when tcp-flags do not tell it: of a record between
+  // a port in this set (or below 1024, always) and one not in it, the one in it is the service
+  // (the server's side), whatever their order; between two of them or two others, the lower
+  // port is. A server on a port above its clients' (8443, 8080, a Kubernetes NodePort, to
+  // clients behind a carrier NAT that uses ports from 1024) had its answers taken for uploads.
+  std::vector<uint16_t> service_ports = DefaultServicePorts();
 
   // port_scan: one source, failed attempts at many ports of one destination.
   uint64_t scan_window = 300;

@@ -15,7 +15,7 @@ namespace {
 
 using U64 = uint64_t DetectOptions::*;
 using F64 = double DetectOptions::*;
-struct PortList {  // brute_ports, reflection_ports
+struct PortList {  // service_ports, brute_ports, reflection_ports
   std::vector<uint16_t> DetectOptions::*member;
 };
 
@@ -32,6 +32,9 @@ const Key kKeys[] = {
      "[J] a SYN and its retransmissions: an accepted TCP request this small is a failed attempt"},
     {"probe.max_bytes_per_packet", &DetectOptions::probe_max_bytes_per_packet, "bytes",
      "[J] a SYN with every option is 60-80 bytes (IPv6 adds 20)"},
+    {"direction.service_ports", PortList{&DetectOptions::service_ports}, "ports",
+     "IANA registered services and Kubernetes NodePorts [J]: without tcp-flags, the side on one "
+     "of these is the server"},
     {"port_scan.window", &DetectOptions::scan_window, "s", "Zeek scan.zeek: 5 min"},
     {"port_scan.min_ports", &DetectOptions::scan_min_ports, "ports",
      "Zeek scan.zeek: 15 failed ports per (scanner, victim)"},
@@ -98,9 +101,19 @@ std::string FormatDouble(double v) {
 std::string ValueText(const DetectOptions& o, const Key& k) {
   if (const U64* m = std::get_if<U64>(&k.member)) return std::to_string(o.**m);
   if (const F64* f = std::get_if<F64>(&k.member)) return FormatDouble(o.**f);
+  // Ascending ports; three or more in a row as a range (NodePorts 30000-32767).
+  const std::vector<uint16_t>& ports = o.*std::get<PortList>(k.member).member;
   std::string s;
-  for (uint16_t p : o.*std::get<PortList>(k.member).member) {
-    s += (s.empty() ? "" : ",") + std::to_string(p);
+  for (size_t i = 0; i < ports.size();) {
+    size_t j = i;
+    while (j + 1 < ports.size() && ports[j + 1] == ports[j] + 1) ++j;
+    s += (s.empty() ? "" : ",") + std::to_string(ports[i]);
+    if (j >= i + 2) {
+      s += "-" + std::to_string(ports[j]);
+      i = j + 1;
+    } else {
+      ++i;
+    }
   }
   return s;
 }
@@ -236,11 +249,18 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
         const size_t comma = rest.find(',');
         const std::string item = Trim(rest.substr(0, comma));
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-        uint64_t p = 0;
-        if (!ParseU64(item, &p) || p > 65535) {
-          return fail(name + " wants ports 0-65535 separated by commas, got `" + item + "`");
+        // A port, or a range of them: "30000-32767".
+        const size_t dash = item.find('-');
+        uint64_t p = 0, last = 0;
+        if (!ParseU64(Trim(item.substr(0, dash)), &p) ||
+            !ParseU64(dash == std::string::npos ? item : Trim(item.substr(dash + 1)), &last) ||
+            last > 65535 || p > last) {
+          return fail(name +
+                      " wants ports 0-65535 or ranges of them (30000-32767) separated by commas, "
+                      "got `" +
+                      item + "`");
         }
-        ports.push_back(static_cast<uint16_t>(p));
+        for (; p <= last; ++p) ports.push_back(static_cast<uint16_t>(p));
       }
       // A set: in one order, each port once, so that lists that differ only in order or
       // repeats are the same options (merge compares the parts' options as text).
@@ -300,6 +320,16 @@ std::string DetectConfigTable() {
          " | " + std::string(k.source) + " |\n";
   }
   return s;
+}
+
+std::vector<uint16_t> DefaultServicePorts() {
+  std::vector<uint16_t> v = {1080, 1433, 1521, 1883, 2049, 2181,  2375,  2376,  2379,  2380,
+                             3000, 3128, 3306, 3389, 4443, 5000,  5432,  5601,  5671,  5672,
+                             5900, 5984, 5985, 5986, 6379, 6443,  7000,  7001,  7443,  8000,
+                             8008, 8080, 8081, 8088, 8443, 8883,  8888,  9000,  9042,  9090,
+                             9092, 9093, 9200, 9300, 9418, 10250, 11211, 15672, 27017, 27018};
+  for (uint32_t p = 30000; p <= 32767; ++p) v.push_back(static_cast<uint16_t>(p));
+  return v;
 }
 
 nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options) {

@@ -1264,6 +1264,58 @@ TEST(Exfiltration, AbsoluteThreshold) {
 
 // Uploads of 9 * 10^18 bytes each: the finding's sums stop at 2^63 - 1 (they wrapped round to
 // a few EiB before), merged and loaded states too.
+// Without tcp-flags a record's service side is the port in direction.service_ports (or below
+// 1024) when the other is not, else the lower port. A public API on 8443 and a Kubernetes
+// NodePort answer clients whose carrier NAT gave them ports below theirs: those answers are
+// not uploads (they were an exfiltration of 1.2 GiB). A client on a listed port (31000, given
+// by its NAT) that talks to 443 is still the client.
+TEST(Exfiltration, AServersAnswersToLowerClientPortsAreNoUpload) {
+  const uint64_t mib = uint64_t{1} << 20;
+  for (const int service : {8443, 31080}) {
+    Detect d(DetectOptions{}, /*with_flags=*/false);
+    for (int c = 0; c < 20; ++c) {
+      Rec r;  // the server's answer, 60 MiB
+      r.src = "10.0.1.80";
+      r.dst = Ip(203, 0, 113, 10 + c);
+      r.sport = service;
+      r.dport = 2000 + c;
+      r.packets = 45000;
+      r.bytes = 60 * mib;
+      r.start = 1700000100 + static_cast<uint64_t>(c) * 60;
+      d.Add(r);
+    }
+    EXPECT_TRUE(d.Of("exfiltration").empty()) << service;
+  }
+  // Not the lower port: the listed one, against a port neither listed nor below 1024.
+  DetectOptions unlisted;
+  unlisted.service_ports = {};
+  Detect d(unlisted, /*with_flags=*/false);
+  for (int c = 0; c < 20; ++c) {
+    Rec r;
+    r.src = "10.0.1.80";
+    r.dst = Ip(203, 0, 113, 10 + c);
+    r.sport = 8443;
+    r.dport = 2000 + c;
+    r.packets = 45000;
+    r.bytes = 60 * mib;
+    r.start = 1700000100 + static_cast<uint64_t>(c) * 60;
+    d.Add(r);
+  }
+  EXPECT_EQ(d.Of("exfiltration").size(), 1u);  // what the list is for
+  // A client whose NAT gave it a listed port, uploading to 443: an upload.
+  Detect client(DetectOptions{}, /*with_flags=*/false);
+  Rec up;
+  up.src = "10.0.4.4";
+  up.dst = "203.0.113.80";
+  up.sport = 31000;
+  up.dport = 443;
+  up.packets = 800000;
+  up.bytes = uint64_t{1} << 30;
+  up.start = 1700000100;
+  client.Add(up);
+  EXPECT_EQ(client.Of("exfiltration").size(), 1u);
+}
+
 TEST(Exfiltration, SumsStopAtTheLargestSignedValue) {
   const uint64_t max = INT64_MAX, big = 9000000000000000000;
   Detect d;
@@ -2546,6 +2598,19 @@ TEST(DetectConfig, OverridesAndErrors) {
   EXPECT_NE(DetectConfigText(o).find("\nddos_fan_in.reflection_ports = 53,123  #"),
             std::string::npos);
   EXPECT_EQ(DetectOptionsJson(o)["ddos_fan_in.reflection_ports"], nlohmann::json::array({53, 123}));
+
+  // Port lists take ranges, printed back as ranges of three or more.
+  ASSERT_TRUE(
+      ParseDetectConfig("direction.service_ports = 8443, 30000 - 30002,7000-7001\n", &o, &err))
+      << err;
+  EXPECT_EQ(o.service_ports, (std::vector<uint16_t>{7000, 7001, 8443, 30000, 30001, 30002}));
+  EXPECT_NE(DetectConfigText(o).find("\ndirection.service_ports = 7000,7001,8443,30000-30002  #"),
+            std::string::npos);
+  for (const char* range : {"5-3", "1-65536", "-3", "4-", "8443-8443-8444"}) {
+    EXPECT_FALSE(ParseDetectConfig(std::string("direction.service_ports = ") + range, &o, &err))
+        << range;
+    EXPECT_NE(err.find("ranges of them"), std::string::npos) << err;
+  }
 
   // The printed defaults parse back to the defaults.
   DetectOptions round;
