@@ -540,15 +540,17 @@ bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::st
     }
   }
   // Published, and (after an exchange) the old output at its name: an interrupt from here on
-  // must not delete it, its other files not yet moved.
+  // must not delete it, its other files not yet moved, nor end the command, whose exit status
+  // must then say what OUT holds (MarkOutputPublishedLocked).
   DropTemporaryLocked(tmp);
+  MarkOutputPublishedLocked();
   lock.unlock();
   if (old.empty()) return true;
   // The earlier output's other files go into the new OUT, then it is deleted. Interrupted
   // while they move, or when one cannot move (the new OUT has its name), they stay in the old
   // directory, never deleted: named OUT.old-PID when that happens, so that they are found.
   if (MoveOthers(old, out)) {
-    AddTemporary(old);  // an interrupt finishes the deletion
+    AddTemporary(old);  // memory run out meanwhile finishes the deletion (ExitOutOfMemory)
     RemoveOutputDir(old);
     DropTemporary(old);
   } else if (old == tmp) {

@@ -65,8 +65,13 @@ void RemoveTemporary(const fs::path& path) {
 
 std::unique_lock<std::mutex> LockTemporaries() { return std::unique_lock<std::mutex>(Mutex()); }
 
-int RemoveTemporariesForExit() {
-  Mutex().lock();  // never unlocked: the process ends next
+namespace {
+
+// Set with the registry's lock held, read with it held.
+bool output_published = false;
+
+// RemoveTemporariesForExit with the registry's lock held (and kept).
+int RemoveTemporariesLocked() {
   int left = 0;
   for (const auto& entry : Paths()) {
     const fs::path& path = entry.first;
@@ -79,6 +84,25 @@ int RemoveTemporariesForExit() {
     left += fs::exists(fs::symlink_status(path, ec)) ? 1 : 0;
   }
   return left;
+}
+
+}  // namespace
+
+int RemoveTemporariesForExit() {
+  Mutex().lock();  // never unlocked: the process ends next
+  return RemoveTemporariesLocked();
+}
+
+void MarkOutputPublishedLocked() { output_published = true; }
+
+bool RemoveTemporariesUnlessPublished() {
+  Mutex().lock();
+  if (output_published) {
+    Mutex().unlock();
+    return false;
+  }
+  RemoveTemporariesLocked();  // the lock is kept: the process ends next
+  return true;
 }
 
 namespace {

@@ -24,9 +24,19 @@ void RemoveTemporary(const std::filesystem::path& path);
 // then removes the temporary before the rename or finds it gone after, never half-published.
 std::unique_lock<std::mutex> LockTemporaries();
 // Removes every registered path and keeps the registry locked for good, so that nothing is
-// published afterwards: for the signal thread, just before the process ends. Returns how many
-// paths could not be removed whole (a writer kept adding files; retried a few times first).
+// published afterwards: just before the process ends. Returns how many paths could not be
+// removed whole (a writer kept adding files; retried a few times first).
 int RemoveTemporariesForExit();
+// The command's output (run's or merge's OUT) is in place: called by PublishOutput with the
+// registry's lock held across the rename, so that an interrupt is taken either before it
+// (RemoveTemporariesUnlessPublished removes the temporary and the process ends by the signal, no
+// OUT) or after it (the command then finishes: its exit status says what OUT holds).
+void MarkOutputPublishedLocked();
+// For the signal thread: false, with nothing removed and the registry left unlocked, once the
+// output is published (MarkOutputPublishedLocked); else RemoveTemporariesForExit and true, and
+// the caller ends the process by the signal. A complete OUT with exit status 143 had failed a
+// scheduler's job whose retry then found OUT there ("exists").
+bool RemoveTemporariesUnlessPublished();
 
 // Memory ran out: says so on stderr, removes the temporaries and ends the process with exit
 // status 3, without unwinding. Thrown, std::bad_alloc unwound through tables caught half-way

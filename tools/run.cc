@@ -56,6 +56,12 @@ unsigned ThreadsFor(unsigned requested) {
   return requested;
 }
 
+void PauseAfterPublishingForTests() {
+  const char* seconds = std::getenv("FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH");
+  if (seconds == nullptr) return;
+  if (const auto v = DecimalU64(seconds)) sleep(static_cast<unsigned>(std::min<uint64_t>(*v, 60)));
+}
+
 Format ParseFormatFlag(const std::string& text) {
   std::string error;
   std::optional<Format> format = Format::Parse(text, &error);
@@ -529,6 +535,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print(stderr, "flowsift: {}\n", r.error);
     return kExitOutput;
   }
+  if (r.error.empty()) PauseAfterPublishingForTests();
   // What stderr says from here on is a report of what was done: when stderr cannot be written
   // (2>/dev/full, closed), the run's outputs are still complete and its exit status stands.
   const auto report = [&](const auto& print) {

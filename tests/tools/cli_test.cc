@@ -470,6 +470,38 @@ TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
   }
 }
 
+// Once OUT is published a signal ends nothing: run and merge finish their report and exit with
+// their own status, which says what OUT holds (they had ended by the signal, 143 with a complete
+// OUT: a scheduler's failure, whose retry without --force then failed on "exists"). The test
+// hook FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH holds the command for 2 s once OUT is in place; a
+// background loop sends the signal as soon as OUT/manifest.json appears.
+TEST_F(Cli, ASignalAfterOutIsPublishedLeavesTheExitStatusToTheCommand) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000 --seed 5").code, 0);
+  ASSERT_EQ(
+      RunCli("run " + (dir_ / "in").string() + " --partial -o " + (dir_ / "part").string()).code,
+      0);
+  const std::pair<const char*, const char*> kCases[] = {
+      {"TERM", "run in -o out --no-progress"},
+      {"INT", "run in -o out --no-progress"},
+      {"HUP", "run in -o out --no-progress"},
+      {"TERM", "run in missing.log -o out --no-progress"},  // exit 1: an input missing
+      {"TERM", "merge part -o out"}};
+  for (const auto& [sig, command] : kCases) {
+    const Result r = flowsift::testing::RunCommand(
+        "cd '" + dir_.string() + "' && rm -rf out pid; " +
+        "( for i in $(seq 100); do [ -e out/manifest.json ] && break; sleep 0.1; done; " +
+        "kill -" + sig + " $(cat pid) ) & sh -c 'echo $$ > pid; " +
+        "FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=2 exec " + FLOWSIFT_BINARY + " " + command +
+        " 2>&1' 2>&1; echo rc=$?; wait; ls -A");
+    const bool missing = std::string_view(command).find("missing") != std::string_view::npos;
+    EXPECT_THAT(r.out, HasSubstr(missing ? "rc=1\n" : "rc=0\n"))
+        << sig << " " << command << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("-> out\n")) << sig << " " << command << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("\nout\n")) << sig << " " << command << ": " << r.out;
+    EXPECT_THAT(r.out, Not(HasSubstr(".out.tmp-"))) << sig << " " << command << ": " << r.out;
+  }
+}
+
 // A run killed by SIGKILL (the OOM killer) leaves its temporary OUT behind; the next run in
 // that directory removes it, whichever OUT it was for, once no live run holds its lock. A live
 // run's temporary is never taken, however old; nor one holding files flowsift did not write,
