@@ -1,5 +1,6 @@
 #include "pipeline/merge.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -359,6 +360,27 @@ MergeResult MergeParts(const MergeOptions& opt) {
       r.exit_code = 2;
       r.error = "-o " + out.string() + " is " + (at == part.end() ? "" : "a directory holding ") +
                 "the part " + arg + ": merging into it would delete that part; choose another -o";
+      return r;
+    }
+  }
+  // A part given twice, under one name or two (`P ./P`, a link, `P P/state.bin.zst`), is
+  // refused by the identity of its state file (device and inode, what fs::equivalent compares;
+  // a map, not a comparison of each pair, for a list of thousands). It was caught only as its
+  // first input being "in both P/state.bin.zst and P/state.bin.zst".
+  std::map<std::pair<dev_t, ino_t>, const std::string*> part_of_file;
+  for (const std::string& arg : opt.parts) {
+    const std::string path =
+        fs::is_directory(arg, ec) ? (fs::path(arg) / kStateFile).string() : arg;
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) continue;  // named when it is read
+    const auto [it, inserted] = part_of_file.emplace(std::pair(st.st_dev, st.st_ino), &arg);
+    if (!inserted) {
+      r.exit_code = 2;
+      r.error = "the part " + arg + " is given twice" +
+                (*it->second == arg
+                     ? std::string()
+                     : " (as " + *it->second + " too: the same " + std::string(kStateFile) + ")") +
+                ": give each part once";
       return r;
     }
   }

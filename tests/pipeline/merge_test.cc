@@ -398,8 +398,10 @@ TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
   EXPECT_NE(r.error.find("(detection option detection.enabled = true)"), std::string::npos)
       << r.error;
 
-  // The same shard twice: its inputs would count twice.
-  r = MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "parts/0"}, tmp_ / "out");
+  // The same shard in two parts (a copy; the same part twice is its own refusal): its inputs
+  // would count twice.
+  fs::copy(tmp_.path() / "parts/0", tmp_.path() / "copy", fs::copy_options::recursive);
+  r = MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "copy"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("count twice"), std::string::npos) << r.error;
   EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
@@ -636,6 +638,33 @@ TEST_F(MergeRuns, TheSameInputUnderTwoSpellingsIsRefused) {
     return f;
   }();
   EXPECT_EQ(part.run["cwd"], fs::current_path().string());
+}
+
+// A part given twice is refused as such, exit 2 and nothing written, under one name or two
+// (`P P`, `P parts/./0`, a symbolic link to P, `P P/state.bin.zst`): it was refused as "input
+// X is in both P/state.bin.zst and P/state.bin.zst", which named no mistake.
+TEST_F(MergeRuns, APartGivenTwiceIsRefusedAsSuch) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  const std::string p0 = tmp_ / "parts/0", p1 = tmp_ / "parts/1";
+  fs::create_directory_symlink(p0, tmp_.path() / "link");
+  const std::vector<std::vector<std::string>> kLists = {
+      {p0, p1, p0},
+      {p0, p1, tmp_ / "parts/./0"},
+      {tmp_ / "link", p1, p0},
+      {p0, p1, (fs::path(p0) / kStateFile).string()}};
+  for (const std::vector<std::string>& list : kLists) {
+    const MergeResult r = MergeDirs(list, tmp_ / "out");
+    EXPECT_EQ(r.exit_code, 2) << list[2];
+    EXPECT_NE(r.error.find("the part " + list[2] + " is given twice"), std::string::npos)
+        << r.error;
+    EXPECT_EQ(r.error.find("in both"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("give each part once"), std::string::npos) << r.error;
+    EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+  }
+  // The other spellings name the first.
+  EXPECT_NE(MergeDirs(kLists[2], tmp_ / "out").error.find("(as " + tmp_ / "link" + " too"),
+            std::string::npos);
+  EXPECT_EQ(MergeDirs({p0, p1}, tmp_ / "out").exit_code, 0);
 }
 
 // A part whose checksummed state holds a manifest value of another type (an input's path that
