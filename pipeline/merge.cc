@@ -363,16 +363,39 @@ MergeResult MergeParts(const MergeOptions& opt) {
       return r;
     }
   }
+  // An output without state (a run's without --partial, a merge's) is a mistake in the list,
+  // which no retry mends: refused with nothing written, as the other parts that cannot be
+  // merged are, before any part is read. It had been a failed part (exit 1, OUT written from
+  // the others), the exit status of a part that could not be read this time.
   // A part given twice, under one name or two (`P ./P`, a link, `P P/state.bin.zst`), is
   // refused by the identity of its state file (device and inode, what fs::equivalent compares;
   // a map, not a comparison of each pair, for a list of thousands). It was caught only as its
   // first input being "in both P/state.bin.zst and P/state.bin.zst".
   std::map<std::pair<dev_t, ino_t>, const std::string*> part_of_file;
   for (const std::string& arg : opt.parts) {
-    const std::string path =
-        fs::is_directory(arg, ec) ? (fs::path(arg) / kStateFile).string() : arg;
+    const bool is_dir = fs::is_directory(arg, ec);
+    const std::string path = is_dir ? (fs::path(arg) / kStateFile).string() : arg;
     struct stat st {};
-    if (stat(path.c_str(), &st) != 0) continue;  // named when it is read
+    if (stat(path.c_str(), &st) != 0) {
+      if (is_dir && fs::exists(fs::path(arg) / kManifestFile, ec)) {
+        // A merge's own output keeps no state: its parts are what can be merged again.
+        std::string manifest;
+        std::string ignored;
+        const bool merged_output =
+            ReadTextFile((fs::path(arg) / kManifestFile).string(), &manifest, &ignored) &&
+            manifest.find("\"merged_from\"") != std::string::npos;
+        r.exit_code = 2;
+        r.error = merged_output
+                      ? arg + ": an output of flowsift merge, which keeps no " +
+                            std::string(kStateFile) +
+                            ": merge the parts it was made of (its manifest's merged_from) "
+                            "with the others instead"
+                      : arg + ": an output of a run without --partial (it has no " +
+                            std::string(kStateFile) + "): run it again with --partial to merge it";
+        return r;
+      }
+      continue;  // named when it is read
+    }
     const auto [it, inserted] = part_of_file.emplace(std::pair(st.st_dev, st.st_ino), &arg);
     if (!inserted) {
       r.exit_code = 2;
@@ -397,22 +420,6 @@ MergeResult MergeParts(const MergeOptions& opt) {
       return r;
     }
     if (status != PartialStatus::kOk) {
-      if (fs::is_directory(arg, ec) && !fs::exists(path, ec) &&
-          fs::exists(fs::path(arg) / kManifestFile, ec)) {
-        // A merge's own output keeps no state: its parts are what can be merged again.
-        std::string manifest;
-        std::string ignored;
-        const bool merged_output =
-            ReadTextFile((fs::path(arg) / kManifestFile).string(), &manifest, &ignored) &&
-            manifest.find("\"merged_from\"") != std::string::npos;
-        error = merged_output
-                    ? arg + ": an output of flowsift merge, which keeps no " +
-                          std::string(kStateFile) +
-                          ": merge the parts it was made of (its manifest's "
-                          "merged_from) with the others instead"
-                    : arg + ": an output of a run without --partial (it has no " +
-                          std::string(kStateFile) + "): run it again with --partial to merge it";
-      }
       fail(path, error);
       continue;
     }

@@ -34,8 +34,8 @@ struct MergeResult {
   // one run would exit, or the parts do not cover every shard (missing_shards: their inputs are
   // missing from OUT, which is written); 2 the parts cannot be
   // merged (made with other windows, networks, time filters, default formats or format
-  // versions; a part given twice; an input in two parts; no parts; OUT is or holds a part) and
-  // nothing is written;
+  // versions; a part given twice; an output without state, a run's without --partial or a
+  // merge's; an input in two parts; no parts; OUT is or holds a part) and nothing is written;
   // 3 outputs.
   int exit_code = 0;
   std::string error;                        // why nothing was written (exit 2 or 3)

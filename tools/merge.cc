@@ -28,7 +28,8 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
       "merged), some part's inputs failed, or the parts do not cover every shard (the\n"
       "missing ones are named; the rest is merged); 2 usage error or parts that cannot be merged\n"
       "(other --window, --internal, --since, --until, --format, detection options or format\n"
-      "version, a part given twice, the same input in two parts, -o that is or holds a part;\n"
+      "version, a part given twice, an output without state.bin.zst (a run's without\n"
+      "--partial, a merge's), the same input in two parts, -o that is or holds a part;\n"
       "nothing is written); 3 outputs could not be written.");
   cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
   cmd->add_option("--parts-from", f.parts_from,

@@ -515,17 +515,19 @@ TEST_F(MergeRuns, CoverageIsCheckedForAnyShardCountAndAPartsShardIsChecked) {
 }
 
 // A merge's output keeps no state; given to merge again, it is named as what it is (it was
-// called "an output of a run without --partial" and told to run with a flag merge has not).
+// called "an output of a run without --partial" and told to run with a flag merge has not),
+// and refused with nothing written (exit 2), as a mistake no retry mends.
 TEST_F(MergeRuns, AMergedOutputGivenAsAPartIsNamedAsSuch) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   ASSERT_EQ(MergeDirs(PartDirs(tmp_.path() / "parts", 2), tmp_ / "merged").exit_code, 0);
-  const MergeResult r = MergeDirs({tmp_ / "merged", tmp_ / "parts/0"}, tmp_ / "again");
-  EXPECT_EQ(r.exit_code, 1);
-  ASSERT_EQ(r.failures.size(), 1u);
-  EXPECT_NE(r.failures[0].find("an output of flowsift merge, which keeps no state.bin.zst: merge "
-                               "the parts it was made of"),
+  const MergeResult r = MergeDirs({tmp_ / "parts/0", tmp_ / "merged"}, tmp_ / "again");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.failures.empty());
+  EXPECT_NE(r.error.find("an output of flowsift merge, which keeps no state.bin.zst: merge "
+                         "the parts it was made of"),
             std::string::npos)
-      << r.failures[0];
+      << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "again"));
 }
 
 // The merged manifest lists bad lines as one run does: the reasons in the run's order and the
@@ -604,14 +606,24 @@ TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   EXPECT_NE(r.error.find("nothing written"), std::string::npos) << r.error;
   EXPECT_EQ(r.failures.size(), 2u);
   EXPECT_EQ(ReadFile(tmp_.path() / "single/windows.csv.zst"), before);
-  // A run's output made without --partial is named as such (it said only "No such file").
-  m.parts = {tmp_ / "single", tmp_ / "parts/0"};
-  m.out_dir = tmp_ / "with-single";
-  const MergeResult s = MergeParts(m);
-  EXPECT_EQ(s.exit_code, 1);
-  ASSERT_EQ(s.failures.size(), 1u);
-  EXPECT_NE(s.failures[0].find("an output of a run without --partial"), std::string::npos)
-      << s.failures[0];
+  // A run's output made without --partial is named as such (it said only "No such file"), and
+  // it is a mistake in the list, not a part that failed this time: exit 2 and nothing written,
+  // wherever it is in the list (it was exit 1 with OUT written from the other parts).
+  for (const std::vector<std::string>& list :
+       {std::vector<std::string>{tmp_ / "single", tmp_ / "parts/0"},
+        std::vector<std::string>{tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "single"}}) {
+    m.parts = list;
+    m.out_dir = tmp_ / "with-single";
+    const MergeResult s = MergeParts(m);
+    EXPECT_EQ(s.exit_code, 2);
+    EXPECT_TRUE(s.failures.empty());
+    EXPECT_NE(s.error.find(tmp_ / "single" +
+                           ": an output of a run without --partial (it has no state.bin.zst): "
+                           "run it again with --partial"),
+              std::string::npos)
+        << s.error;
+    EXPECT_FALSE(fs::exists(tmp_.path() / "with-single"));
+  }
 }
 
 // The same input read by two parts under two spellings (a re-run shard given `data/../data/`,
