@@ -127,6 +127,7 @@ struct ChunkReport {
   uint64_t offset = 0;
   std::vector<ReaderLineError> reader_errors;
   uint64_t lines = 0, records = 0, nodata = 0, skipdata = 0, filtered = 0;
+  uint64_t first_start = UINT64_MAX, last_start = 0;  // FileReport's
   uint64_t header_lines = 0, blank_lines = 0;
   std::vector<BadLine> bad;           // the batch's kept bad lines (the first of each reason)
   std::vector<std::string> bad_text;  // parallel to `bad`; empty past the per-reason cap
@@ -207,6 +208,8 @@ class Reporter {
     rep.nodata += r.nodata;
     rep.skipdata += r.skipdata;
     rep.filtered += r.filtered;
+    rep.first_start = std::min(rep.first_start, r.first_start);
+    rep.last_start = std::max(rep.last_start, r.last_start);
     rep.header_lines += r.header_lines;
     rep.blank_lines += r.blank_lines;
     if (r.last && r.outcome) rep.outcome = *r.outcome;
@@ -412,11 +415,16 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
           for (size_t r = 0; r < rows; ++r) out[r] = static_cast<uint32_t>(r);
           n = rows;
         } else {
+          uint64_t first = UINT64_MAX, last = 0;
           for (size_t r = 0; r < rows; ++r) {
             const uint64_t t = v_start.U64Or0(r);
             out[n] = static_cast<uint32_t>(r);
             n += t >= options.since && t < options.until;
+            first = std::min(first, t);
+            last = std::max(last, t);
           }
+          rep.first_start = first;
+          rep.last_start = last;
         }
         kept.resize(n);
         rep.records += n;

@@ -53,6 +53,10 @@ struct GraphOptions {
 struct FileReport {
   FileOutcome outcome;
   uint64_t lines = 0, records = 0, nodata = 0, skipdata = 0, filtered = 0;
+  // With a time filter (since or until given) alone: the earliest and latest start of the
+  // records read, kept or filtered (0 for a record without one), so that a filter that kept
+  // nothing can say where the data is. UINT64_MAX and 0 otherwise.
+  uint64_t first_start = UINT64_MAX, last_start = 0;
   uint64_t header_lines = 0, blank_lines = 0, bad_lines = 0;
   std::array<uint64_t, kNumLineErrors> bad_by_reason{};
 };

@@ -681,6 +681,9 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   for (const FileReport& f : r.graph.files) {
     r.input_bytes += f.outcome.disk_bytes;
     r.bad_lines += f.bad_lines;
+    r.filtered += f.filtered;
+    r.first_start = std::min(r.first_start, f.first_start);
+    r.last_start = std::max(r.last_start, f.last_start);
     if (IsFailure(f.outcome.status)) r.failures.push_back(f.outcome.message);
   }
 
@@ -735,7 +738,11 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
     r.error = error;
     return r;
   }
-  r.exit_code = (!r.failures.empty() || (opt.strict && r.bad_lines > 0)) ? 1 : 0;
+  // Records read and none kept by --since/--until (another year's date, a local time taken
+  // for UTC) is exit 1, as a directory without logs is (docs/input.md): a nightly job must
+  // not pass it as a quiet day.
+  const bool nothing_kept = r.graph.records == 0 && r.filtered > 0;
+  r.exit_code = (!r.failures.empty() || (opt.strict && r.bad_lines > 0) || nothing_kept) ? 1 : 0;
   return r;
 }
 

@@ -44,7 +44,9 @@ struct RunOptions {
 };
 
 struct RunResult {
-  int exit_code = 0;  // SPEC 2.2: 0, 1 (inputs failed) or 3 (outputs)
+  // SPEC 2.2: 0, 1 (inputs failed, or records read and every one left out by --since/--until)
+  // or 3 (outputs).
+  int exit_code = 0;
   std::string error;  // why outputs could not be written (exit 3)
   GraphResult graph;
   std::vector<InputFile> files;       // after discovery and sharding
@@ -52,6 +54,10 @@ struct RunResult {
   std::vector<std::string> failures;  // one message per failed input
   std::vector<std::string> notes;     // what the run chose not to read, and why
   uint64_t bad_lines = 0;
+  // Records read and left out by --since/--until, and the earliest and latest start of the
+  // records read when a filter was given (FileReport's first_start and last_start).
+  uint64_t filtered = 0;
+  uint64_t first_start = UINT64_MAX, last_start = 0;
   uint64_t input_bytes = 0;       // bytes read from disk
   std::vector<Finding> findings;  // the lines of findings.jsonl.zst
   std::string manifest_json;

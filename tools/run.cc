@@ -20,6 +20,7 @@
 
 #include "kernels/target.h"
 #include "pipeline/cpus.h"
+#include "pipeline/export.h"
 #include "tools/commands.h"
 #include "tools/heap_pages.h"
 #include "tools/progress.h"
@@ -315,8 +316,10 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
       "  flowsift run day1/ day2/ -o out --window 1h --threads 8\n"
       "  zstd -dc out/windows.csv.zst | head\n\n"
       "Exit codes: 0 ok; 1 some inputs missing, unreadable or corrupt, or a directory without\n"
-      "flow logs (the rest is summarised; when none can be read, an existing OUT is kept), or a\n"
-      "bad line with --strict; 2 usage error; 3 outputs could not be written.");
+      "flow logs (the rest is summarised; when none can be read, an existing OUT is kept),\n"
+      "records read but none within --since/--until (OUT is written, empty; stderr says where\n"
+      "the data's times are), or a bad line with --strict; 2 usage error; 3 outputs could not\n"
+      "be written.");
   cmd->add_option("inputs", f.inputs, "Files, directories (searched recursively) or - for stdin");
   cmd->add_option("--files-from", f.files_from,
                   "Read input paths from FILE, one per line (- = stdin)");
@@ -382,12 +385,30 @@ namespace {
 // The summary line and the notes a run prints on stderr when it is done.
 void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r) {
   fmt::print(stderr,
-             "flowsift: {} inputs ({} failed), {} records, {} bad lines, {} findings, {:.2f} GB in "
-             "{:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
+             "flowsift: {} inputs ({} failed), {} records{}, {} bad lines, {} findings, {:.2f} GB "
+             "in {:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
              r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
+             r.filtered > 0 ? fmt::format(", {} outside --since/--until", r.filtered) : "",
              r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
              r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
              opt.simd_target, opt.out_dir);
+  if (r.graph.records == 0 && r.filtered > 0) {
+    // Exit 1 (pipeline/run.cc): say why, with where the data is, so that a wrong date or a
+    // local time taken for UTC shows at once.
+    std::string filter;
+    if (opt.since != 0) filter = "--since " + FormatIsoTime(opt.since);
+    if (opt.until != UINT64_MAX) {
+      filter += (filter.empty() ? "" : " ") + std::string("--until ") + FormatIsoTime(opt.until);
+    }
+    fmt::print(stderr,
+               "flowsift: none of the {} records read starts within {}: {}; {} holds no "
+               "windows, talkers, exposure or findings (exit 1)\n",
+               r.filtered, filter,
+               r.last_start == 0 ? std::string("they have no start time")
+                                 : "their starts run from " + FormatIsoTime(r.first_start) +
+                                       " to " + FormatIsoTime(r.last_start),
+               opt.out_dir);
+  }
   // A file none of whose lines was a record is most often one of another format without its
   // header line (a v5 export, a custom --log-format): each line is bad alike. Say what to try.
   // Binary or other garbage (control characters, bad UTF-8) is not a question of format.

@@ -570,6 +570,37 @@ TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
+// A --since/--until that keeps none of the records read exits 1, as a directory without logs
+// does, and stderr names the filter and where the data's starts are; when some are kept the
+// summary line counts the rest. It was exit 0 and "0 records ... 0 findings", a quiet day.
+TEST_F(Cli, ATimeFilterThatKeepsNoRecordIsAnInputFailure) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "a.log")
+      << "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+         "bytes start end action log-status\n"
+         "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 1 1700000100 1700000160 ACCEPT OK\n"
+         "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 1 1700000200 1700000260 ACCEPT OK\n";
+  const std::string in = (dir_ / "a.log").string();
+  Result r = RunCli("run " + in + " -o " + (dir_ / "none").string() +
+                    " --since 2026-11-28 --until 2026-11-29 --no-progress");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 0 records, 2 outside --since/--until, ")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("none of the 2 records read starts within --since "
+                               "2026-11-28T00:00:00Z --until 2026-11-29T00:00:00Z: their starts "
+                               "run from 2023-11-14T22:15:00Z to 2023-11-14T22:16:40Z"))
+      << r.out;
+  EXPECT_THAT(ReadFile(dir_ / "none" / "manifest.json"), HasSubstr("\"filtered\": 2"));
+
+  r = RunCli("run " + in + " -o " + (dir_ / "some").string() + " --since 1700000150 --no-progress");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 1 records, 1 outside --since/--until, ")) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("none of"))) << r.out;
+
+  r = RunCli("run " + in + " -o " + (dir_ / "all").string() + " --no-progress");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 2 records, 0 bad lines")) << r.out;
+}
+
 // --since / --until take the ISO-8601 forms people type; the value used is in the manifest.
 TEST_F(Cli, TimesTakeTheIso8601FormsAndRoundAFractionUp) {
   const std::pair<const char*, const char*> kAccepted[] = {
