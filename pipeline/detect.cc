@@ -138,8 +138,13 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         // The service side: the port in direction.service_ports or below 1024 when the other is
         // not (a server on 8443 or a NodePort answering a client whose carrier NAT gave it port
         // 4000), else the lower port.
-        const bool s_service = s.service_port[p.sport], d_service = s.service_port[p.dport];
-        reply = s_service != d_service ? s_service : p.sport < p.dport;
+        // A port below 1024 is a service and the lower one: most rows, no lookup.
+        if (std::min(p.sport, p.dport) < 1024) {
+          reply = p.sport < p.dport;
+        } else {
+          const bool s_service = s.service_port[p.sport], d_service = s.service_port[p.dport];
+          reply = s_service != d_service ? s_service : p.sport < p.dport;
+        }
       }
       // A REJECTed reply (a stateless network ACL dropping the way back, tcp-flags 18 or 19 with
       // payload) still counts for its interface's reject spike, as the windows table counts it.

@@ -341,7 +341,9 @@ nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options) {
     } else if (const F64* f = std::get_if<F64>(&k.member)) {
       j[std::string(k.name)] = options.**f;
     } else {
-      j[std::string(k.name)] = options.*std::get<PortList>(k.member).member;
+      // As the config file writes it ("22,23,3389,5900,5985-5986"): an array of the 2,818
+      // service ports (NodePorts 30000-32767) was 37 KB and 2,800 lines of manifest.json.
+      j[std::string(k.name)] = ValueText(options, k);
     }
   }
   return j;
