@@ -81,6 +81,8 @@ struct Progress {
   std::atomic<uint64_t> bytes_done{0};  // input bytes consumed (on disk for compressed files)
   std::atomic<uint64_t> records{0};
   std::atomic<uint64_t> files_done{0};
+  // Every input is read: the run is making its findings and writing its tables (set by Run).
+  std::atomic<bool> writing{false};
 };
 
 // Wall seconds since `start` on the steady clock: the stage, run and merge timings.

@@ -678,6 +678,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             std::max(1u, opt.threads));
   r.graph = RunGraph(r.files, g, progress);
+  if (progress != nullptr) progress->writing = true;
   for (const FileReport& f : r.graph.files) {
     r.input_bytes += f.outcome.disk_bytes;
     r.bad_lines += f.bad_lines;

@@ -57,19 +57,34 @@ void ProgressDisplay::Loop() {
   while (!wake_.wait_for(lock, period, [this] { return stop_; })) Draw(false);
 }
 
-void ProgressDisplay::Draw(bool final) {
-  const double elapsed = Now() - start_;
-  const uint64_t done = progress_.bytes_done, total = progress_.bytes_total;
+std::string ProgressText(const Progress& progress, double elapsed, bool final) {
+  const uint64_t done = progress.bytes_done, total = progress.bytes_total;
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
   const double fraction =
       total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
+  // After the last chunk the findings and the tables take a few seconds on a big run, with the
+  // bar full: say what it is doing.
+  if (progress.writing && !final) {
+    return fmt::format("{} records read from {} files; writing the outputs",
+                       progress.records.load(), progress.files_done.load());
+  }
   const std::string eta = (rate > 0 && total > done && !final)
                               ? fmt::format("ETA {:.0f}s", static_cast<double>(total - done) / rate)
                               : "";
-  const std::string text = fmt::format(
-      "{} of {} ({:.0f}%), {}/s, {} records, {}/{} files {}", HumanBytes(static_cast<double>(done)),
-      total ? HumanBytes(static_cast<double>(total)) : "?", fraction * 100, HumanBytes(rate),
-      progress_.records.load(), progress_.files_done.load(), progress_.files_total.load(), eta);
+  // Bytes as the files hold them: compressed for .gz and .zst, so the rate here is below the
+  // summary line's, which counts the text read out of them.
+  return fmt::format("{} of {} on disk ({:.0f}%), {}/s, {} records, {}/{} files {}",
+                     HumanBytes(static_cast<double>(done)),
+                     total ? HumanBytes(static_cast<double>(total)) : "?", fraction * 100,
+                     HumanBytes(rate), progress.records.load(), progress.files_done.load(),
+                     progress.files_total.load(), eta);
+}
+
+void ProgressDisplay::Draw(bool final) {
+  const uint64_t done = progress_.bytes_done, total = progress_.bytes_total;
+  const double fraction =
+      total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
+  const std::string text = ProgressText(progress_, Now() - start_, final);
   if (mode_ == Mode::kBar) {
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(fraction * kWidth);

@@ -17,6 +17,10 @@ namespace flowsift::tools {
 // "1.2 GB": bytes in decimal units with one decimal, for humans.
 std::string HumanBytes(double bytes);
 
+// The display's line: bytes of the inputs on disk read, the rate, records and files, an ETA;
+// once every input is read (Progress::writing, not `final`), that the outputs are being written.
+std::string ProgressText(const Progress& progress, double elapsed, bool final);
+
 class ProgressDisplay {
  public:
   enum class Mode { kOff, kBar, kLog };

@@ -1177,6 +1177,28 @@ TEST(Progress, OnWhenStderrIsATerminalLinesOnlyWhenAskedFor) {
   EXPECT_EQ(ProgressDisplay::Choose(false, true, true), Mode::kOff);
 }
 
+// The line says its bytes are the files' on disk (a .gz run's rate is far below the summary's
+// rate of text), and once every input is read, that the outputs are being written: the bar sat
+// full for seconds without a word on a big run. Run sets `writing` after the graph.
+TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
+  Progress p;
+  p.bytes_total = 4'000'000;
+  p.bytes_done = 1'000'000;
+  p.records = 1234;
+  p.files_done = 2;
+  p.files_total = 8;
+  EXPECT_EQ(tools::ProgressText(p, 2.0, false),
+            "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records, 2/8 files ETA 6s");
+  p.bytes_done = 4'000'000;
+  p.files_done = 8;
+  p.writing = true;
+  EXPECT_EQ(tools::ProgressText(p, 8.0, false),
+            "1234 records read from 8 files; writing the outputs");
+  // The last line, printed when the run is done, is the totals again.
+  EXPECT_EQ(tools::ProgressText(p, 8.0, true),
+            "4.0 MB of 4.0 MB on disk (100%), 500.0 KB/s, 1234 records, 8/8 files ");
+}
+
 // Decimal units by the value as printed: 999,960 bytes is 1.0 MB, not 1000.0 KB.
 TEST(HumanBytes, TheUnitIsThatOfTheRoundedValue) {
   EXPECT_EQ(tools::HumanBytes(999), "999.0 B");
