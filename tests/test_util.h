@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,13 @@
 
 namespace flowsift::testing {
 
+// A test's name as one file name: a parameterised test's "Suite/Name/3" has slashes, which made
+// a shared parent directory that was never removed and that another user could not write into.
+inline std::string FileNamePart(std::string name) {
+  std::replace(name.begin(), name.end(), '/', '_');
+  return name;
+}
+
 // A fresh directory under the system temp dir, removed with everything in it at scope end.
 class TempDir {
  public:
@@ -22,7 +30,7 @@ class TempDir {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     path_ =
         std::filesystem::temp_directory_path() /
-        ("flowsift-" + std::string(info ? info->name() : "test") + "-" + std::to_string(getpid()));
+        ("flowsift-" + FileNamePart(info ? info->name() : "test") + "-" + std::to_string(getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -196,9 +196,9 @@ int RunDemo(const DemoFlags& f) {
   fmt::print(
       "outputs: {} (windows.csv.zst, findings.jsonl.zst, talkers.csv.zst, exposure.csv.zst,\n"
       "  manifest.json)\n"
-      "  try: flowsift show {}            # overview\n"
-      "       flowsift show {} --table findings\n",
-      out.string(), out.string(), out.string());
+      "  try: {} show {}            # overview\n"
+      "       {} show {} --table findings\n",
+      out.string(), f.program, out.string(), f.program, out.string());
   // The logs stay for `flowsift run` by hand; ~40 MB of gzip a default demo, so say where.
   fmt::print("the generated logs stay in {} for runs of your own; remove them with: rm -r {}\n",
              data.string(), base.string());

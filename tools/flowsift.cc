@@ -167,7 +167,10 @@ int main(int argc, char** argv) {
     try {
       for (const CLI::App* cmd : app.get_subcommands()) RefuseEmptyValues(*cmd);
       if (run_cmd->parsed()) return RunRun(run, command_line);
-      if (demo_cmd->parsed()) return RunDemo(demo);
+      if (demo_cmd->parsed()) {
+        if (std::string_view(argv[0]).find('/') != std::string_view::npos) demo.program = argv[0];
+        return RunDemo(demo);
+      }
       if (gen_cmd->parsed()) return RunGen(gen);
       if (show_cmd->parsed()) return RunShow(show);
       if (export_cmd->parsed()) return RunExport(export_flags);

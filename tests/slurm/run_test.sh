@@ -26,7 +26,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-eval "$("$slurm/local-cluster" start)"
+# Its output first: in `eval "$(... start)"` a failed start was status 0, SLURM_CONF unset, and
+# sbatch then failed far from the cause.
+cluster_env=$("$slurm/local-cluster" start) || { echo "FAIL: local-cluster start" >&2; exit 1; }
+eval "$cluster_env"
 cd "$work"
 
 fail() {

@@ -37,7 +37,7 @@ class Cli : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
            ("flowsift-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+            testing::FileNamePart(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -824,6 +824,9 @@ TEST_F(Cli, DemoRunsThePipelineAndReportsTheMalformedLines) {
   EXPECT_THAT(r.out, HasSubstr("broken.log:4: control_character"));
   EXPECT_THAT(r.out, HasSubstr("busiest interface windows"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex(" at 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:]+Z: "));
+  // The "try:" lines name the executable as it was run (a path on no PATH; scripts/demo's).
+  EXPECT_THAT(r.out, HasSubstr(std::string("try: ") + FLOWSIFT_BINARY + " show " +
+                               (dir_ / "out").string()));
   EXPECT_THAT(r.out, HasSubstr("the generated logs stay in /"));  // and the rm -r that removes them
   const size_t rm = r.out.find("remove them with: rm -r ");
   ASSERT_NE(rm, std::string::npos);
