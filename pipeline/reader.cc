@@ -1085,8 +1085,19 @@ class FileReader::Impl {
     if (raw_ && opened_size_ == 0) outcome_.disk_bytes = raw_->total();
     if (decoder_) outcome_.members = decoder_->members();
     if (outcome_.status == FileStatus::kOk && outcome_.data_bytes == 0) {
-      outcome_.status = FileStatus::kEmpty;
-      outcome_.message = Name() + ": empty";
+      // A file named as compressed that holds no byte at all is not an empty log (a gzip file
+      // of no text still has its 20-byte header and trailer): a copy or download that failed.
+      // As "empty" a prefix of such objects passed a nightly job as a quiet day.
+      const std::string_view name = file_.path;
+      if (outcome_.disk_bytes == 0 && (name.ends_with(".gz") || name.ends_with(".zst"))) {
+        outcome_.status = FileStatus::kTruncated;
+        outcome_.message = Name() + ": truncated: 0 bytes, where a " +
+                           (name.ends_with(".gz") ? "gzip" : "zstd") +
+                           " file has at least its header (a copy or download that failed?)";
+      } else {
+        outcome_.status = FileStatus::kEmpty;
+        outcome_.message = Name() + ": empty";
+      }
     }
     if (fd_ >= 0 && file_.fd < 0) close(fd_);
     fd_ = -1;

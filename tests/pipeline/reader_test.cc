@@ -633,6 +633,18 @@ TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
     EXPECT_EQ(r.sizes, std::vector<size_t>{0});
     EXPECT_EQ(r.records, 0u);
   }
+  // A file named as compressed with no byte at all (not even a header) is a failed copy: a
+  // nightly job's prefix of such objects must not pass as a quiet day. Named otherwise, empty.
+  for (const char* name : {"e.log.gz", "e.log.zst"}) {
+    const std::string path = Write(name, "");
+    const ReadResult r = ReadAll(File(path));
+    EXPECT_EQ(r.outcome.status, FileStatus::kTruncated) << name;
+    EXPECT_EQ(r.outcome.message,
+              path + ": truncated: 0 bytes, where a " +
+                  (std::string(name).ends_with(".gz") ? "gzip" : "zstd") +
+                  " file has at least its header (a copy or download that failed?)");
+    EXPECT_EQ(r.records, 0u);
+  }
   for (const char* header : {"version srcaddr dstaddr\n", "version srcaddr dstaddr"}) {
     const std::string path = Write("h.log", header);
     const ReadResult r = ReadAll(File(path));
