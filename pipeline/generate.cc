@@ -46,6 +46,10 @@ FlowGenerator::Impl::Impl(const GenOptions& o)
   for (size_t i = 0; i < ifaces_.size(); ++i) {
     by_role_[static_cast<size_t>(ifaces_[i].role)].push_back(static_cast<int32_t>(i));
   }
+  // From a stream of their own, so that the network and the plan draw what they drew when
+  // every interface's intervals started at --start.
+  Rng phases(Hash64(o_.seed, 0x9A5E0FF5));
+  for (Iface& f : ifaces_) f.phase = static_cast<uint32_t>(phases.Below(interval_));
   mix_ = tgw_ ? std::span<const Weighted>(kTgwMix) : std::span<const Weighted>(kVpcMix);
   for (const Weighted& w : mix_) {
     mix_weight_backup_ += w.weight;
@@ -298,10 +302,37 @@ Phase FlowGenerator::Impl::DrawPhase(uint32_t complete, uint32_t opening, uint32
   return Phase::kClosing;
 }
 
-// Start/end of both directions within the current interval: start < interval start + the
-// interval's share of the span, end <= the interval's last second, start == end for one packet.
+std::pair<uint64_t, uint64_t> FlowGenerator::Impl::IntervalOf(int32_t i, uint64_t t) const {
+  // Intervals begin at origin + k * interval_ for every integer k; the one before origin
+  // begins before --start (phase < interval_), so the span cuts it there.
+  const uint64_t origin = o_.start + ifaces_[i].phase;
+  const uint64_t first = t < origin ? o_.start : origin + (t - origin) / interval_ * interval_;
+  const uint64_t next = t < origin ? origin : first + interval_;
+  return {first, std::min(next, o_.start + span_) - 1};
+}
+
+std::pair<uint64_t, uint64_t> FlowGenerator::Impl::SharedInterval(const Conn& c, uint64_t t) const {
+  uint64_t first = o_.start + WindowOf(t) * interval_;
+  uint64_t last = std::min(first + interval_, o_.start + span_) - 1;
+  bool any = false;
+  for (const int32_t i : {c.client.iface, c.nat, c.server.iface}) {
+    if (i < 0) continue;
+    const auto [a, b] = IntervalOf(i, t);
+    first = any ? std::max(first, a) : a;
+    last = any ? std::min(last, b) : b;
+    any = true;
+  }
+  return {first, last};  // both hold t: never empty
+}
+
+// Start/end of both directions: a moment t of the current pass over the span, then times within
+// the interval every interface of the connection has around t (SharedInterval), so a record
+// crosses the grid from --start wherever its interfaces' intervals do. start == end for one
+// packet.
 void FlowGenerator::Impl::Time(Conn& c, Phase phase, uint64_t typical_seconds) {
-  const uint64_t ws = WindowStart(), wlen = WindowLength(), last = ws + interval_ - 1;
+  const uint64_t t = WindowStart() + rng_.Below(WindowLength());
+  const auto [ws, last] = SharedInterval(c, t);
+  const uint64_t wlen = last - ws + 1;
   const uint64_t edge = std::min<uint64_t>(interval_, 30);  // slack at the interval's edges
   uint64_t t0 = 0, t1 = 0;
   switch (phase) {
@@ -311,11 +342,11 @@ void FlowGenerator::Impl::Time(Conn& c, Phase phase, uint64_t typical_seconds) {
       break;
     case Phase::kOpening:
       t0 = ws + rng_.Below(wlen);
-      t1 = std::max(t0, last - rng_.Below(edge));
+      t1 = std::max(t0, last - rng_.Below(std::min(wlen, edge)));
       break;
     case Phase::kMiddle:
       t0 = ws + rng_.Below(std::min(wlen, edge));
-      t1 = std::max(t0, last - rng_.Below(edge));
+      t1 = std::max(t0, last - rng_.Below(std::min(wlen, edge)));
       break;
     case Phase::kClosing:
       t0 = ws + rng_.Below(std::min(wlen, edge));
@@ -793,10 +824,18 @@ void FlowGenerator::Impl::MakeStatusRecord(Status s) {
   r = Rec{};
   r.status = s;
   r.iface = static_cast<int32_t>(rng_.Below(ifaces_.size()));
-  const uint64_t ws = WindowStart(), last = ws + interval_ - 1;
-  const uint64_t edge = std::max<uint64_t>(interval_ / 10, 1);
-  r.start = ws + rng_.Below(std::min(WindowLength(), edge));
+  const auto [first, last] = IntervalOf(r.iface, WindowStart() + rng_.Below(WindowLength()));
+  const uint64_t edge = std::min(std::max<uint64_t>(interval_ / 10, 1), last - first + 1);
+  r.start = first + rng_.Below(edge);
   r.end = std::max(r.start, last - rng_.Below(edge));
+}
+
+// Records still to come belong to the current pass or a later one: the background's lie in an
+// interval around a moment of the pass (at most one interval before its start), the injected
+// ones start in their pass.
+uint64_t FlowGenerator::Impl::next_start_bound() const {
+  const uint64_t ws = WindowStart();
+  return ws - o_.start >= interval_ ? ws - interval_ + 1 : o_.start;
 }
 
 // Injected records of an interval are spread evenly among its background records and all go
@@ -870,6 +909,7 @@ bool FlowGenerator::AppendRecord(std::string& out, uint64_t* start, uint64_t* en
 }
 
 uint64_t FlowGenerator::records_emitted() const { return impl_->emitted(); }
+uint64_t FlowGenerator::next_start_bound() const { return impl_->next_start_bound(); }
 uint64_t FlowGenerator::injected_records() const { return impl_->injected_records(); }
 const std::vector<std::string>& FlowGenerator::truth() const { return impl_->truth(); }
 const std::vector<std::string>& FlowGenerator::lookalikes() const { return impl_->lookalikes(); }

@@ -48,7 +48,7 @@ struct GenOptions {
   uint64_t seed = 1;
   uint64_t records = 100000;          // data records to emit, injected ones included
   Format format = Format::Default();  // any field list, incl. the "v5" and "tgw" presets
-  uint64_t start = 1700000000;        // epoch seconds of the first aggregation interval
+  uint64_t start = 1700000000;        // epoch seconds: the span's start
   double hours = 1.0;                 // records spread over [start, start + hours*3600)
   uint32_t interfaces = 200;          // number of ENIs (or TGW attachments)
   uint32_t interval = 600;            // AWS aggregation interval: 60 or 600 (TGW: always 60)
@@ -79,9 +79,15 @@ class TooFewRecords : public std::invalid_argument {
 // the same bytes on every machine (own PRNG and integer arithmetic only; no std:: distributions
 // or libm, whose results differ between standard libraries).
 //
-// Shape of the output: record start times ascend interval by interval (records of one interval
-// together, as in AWS files); every record has start <= end, end - start < interval, start in
-// [options.start, options.start + hours*3600) and end < that + interval. About 2% of records
+// Shape of the output: every interface (ENI or attachment) captures on its own clock, in
+// intervals [start + phase + k * interval, ...) with a phase in [0, interval) drawn from the
+// seed, cut at the span's ends (AWS's intervals are aligned to no grid: a record may begin
+// before an hour or midnight and end after it). Every record lies in one interval of its
+// interface, both directions of a connection on an interface in the same one: start <= end,
+// end - start < interval, both in [options.start, options.start + hours*3600). The generator
+// passes over the span an interval at a time from `start`: records come pass by pass (as AWS
+// files hold one period's records), a record at most one interval before its pass
+// (next_start_bound). About 2% of records
 // are NODATA and 0.5% SKIPDATA. The last background connection may be cut short by `records`;
 // injected records never are. A format holding tgw-attachment-id but not interface-id
 // (Format::IsTransitGateway) gets Transit Gateway traffic with 60 s intervals; any other gets
@@ -108,6 +114,9 @@ class FlowGenerator {
   bool AppendRecord(std::string& out, uint64_t* start, uint64_t* end);
   // Data records appended so far (the header is not a record).
   uint64_t records_emitted() const;
+  // No record still to come starts before this (epoch seconds): what S3 objects by end time
+  // may be closed on.
+  uint64_t next_start_bound() const;
   // Records of the injected attacks and look-alikes, all emitted by the end.
   uint64_t injected_records() const;
 

@@ -126,10 +126,17 @@ std::string ToJson(const Event& e) {
 
 }  // namespace
 
-void FlowGenerator::Impl::InjectConn(const Conn& c) {
+void FlowGenerator::Impl::InjectConn(Conn c, int32_t only) {
+  const uint64_t last =
+      only >= 0 ? IntervalOf(only, c.req_start).second : SharedInterval(c, c.req_start).second;
+  c.req_end = std::min(c.req_end, last);
+  c.resp_start = std::min(c.resp_start, last);
+  c.resp_end = std::min(c.resp_end, last);
   scratch_.clear();
   EmitVpc(c, scratch_);
-  for (const Rec& r : scratch_) inj_.push_back({WindowOf(r.start), r});
+  for (const Rec& r : scratch_) {
+    if (only < 0 || r.iface == only) inj_.push_back({WindowOf(r.start), r});
+  }
 }
 
 void FlowGenerator::Impl::PlanInjections() {
@@ -166,8 +173,6 @@ void FlowGenerator::Impl::PlanInjections() {
   };
   auto host = [&](int32_t i) -> Endpoint { return {ifaces_[i].v4, i, 0}; };
   auto ephemeral = [&] { return static_cast<uint16_t>(r.Range(kEphemeralLo, kEphemeralHi)); };
-  // Time t clamped to the span, and the last second of its aggregation interval.
-  auto last_of = [&](uint64_t t) { return o_.start + (WindowOf(t) + 1) * interval_ - 1; };
   // A start time for an event lasting `d` seconds (shortened to fit short spans).
   auto place = [&](uint64_t& d) {
     d = std::min(d, span_);
@@ -190,22 +195,17 @@ void FlowGenerator::Impl::PlanInjections() {
     ev->threshold = th;
     ev->near = near;
   };
-  // Adds one connection to the current event; `metric` keys the event's threshold metric.
+  // Adds one connection to the current event; `metric` keys the event's threshold metric. Its
+  // records end within the interval its interfaces share at its start (InjectConn).
   // `more_of_one` is a later interval's record of a connection already added (one transfer,
-  // a record per interval): not another attempt.
+  // a record per interval): not another attempt. `only`: the records of that interface alone,
+  // counted in the event's attempts, packets, bytes and metric when it is the client's.
   auto add = [&](const Conn& drawn, std::string_view metric_key, uint64_t amount = 0,
-                 bool more_of_one = false) {
+                 bool more_of_one = false, int32_t only = -1) {
     Conn c = drawn;
     FitHeaders(c);
     const size_t before = inj_.size();
-    InjectConn(c);
-    if (!more_of_one) ev->attempts += 1;
-    ev->packets += c.req_packets;
-    ev->bytes += c.req_bytes;
-    ev->srcs.insert(AddrText(c.client.addr));
-    ev->dsts.insert(AddrText(c.server.addr));
-    ev->ports.insert(c.dport);
-    ev->protos.insert(c.proto);
+    InjectConn(c, only);
     for (size_t i = before; i < inj_.size(); ++i) {
       const Rec& x = inj_[i].rec;
       ev->records += 1;
@@ -213,6 +213,14 @@ void FlowGenerator::Impl::PlanInjections() {
       ev->end = std::max(ev->end, x.end);
       ev->ifaces.insert(ifaces_[x.iface].id);
     }
+    if (only >= 0 && only != c.client.iface) return;
+    if (!more_of_one) ev->attempts += 1;
+    ev->packets += c.req_packets;
+    ev->bytes += c.req_bytes;
+    ev->srcs.insert(AddrText(c.client.addr));
+    ev->dsts.insert(AddrText(c.server.addr));
+    ev->ports.insert(c.dport);
+    ev->protos.insert(c.proto);
     const uint64_t w = ev->Window(c.req_start);
     if (!metric_key.empty()) ev->distinct[w].insert(std::string(metric_key));
     ev->amount[w] += amount;
@@ -264,14 +272,15 @@ void FlowGenerator::Impl::PlanInjections() {
     c.req_bytes = Bytes(r, c.req_packets, 120, 180);
     c.resp_bytes = Bytes(r, c.resp_packets, 150, 230);
     c.req_start = t;
-    c.req_end = c.resp_end = std::min(last_of(t), t + r.Range(2, 8));
+    c.req_end = c.resp_end = t + r.Range(2, 8);
     c.resp_start = std::min(c.req_end, t + 1);
     c.client_flags = 3;
     c.server_flags = 19;
     c.encryption = 0;
     return c;
   };
-  // Bulk upload client -> server between t0 and t1 (inside one interval).
+  // Bulk upload client -> server between t0 and t1 (inside one interval of each interface it
+  // is kept on).
   auto bulk = [&](Endpoint from, Endpoint to, uint16_t port, uint64_t t0, uint64_t t1,
                   uint64_t bytes, Phase phase, int32_t nat) {
     Conn c;
@@ -308,29 +317,33 @@ void FlowGenerator::Impl::PlanInjections() {
     }
     return nat;
   };
-  // A transfer of `total` bytes from t0 for d seconds, one connection per aggregation interval.
+  // A transfer of `total` bytes from t0 for d seconds: on each interface it crosses, one record
+  // per direction per interval of that interface, cut where its own intervals end.
   auto transfer = [&](Endpoint from, Endpoint to, uint16_t port, uint64_t t0, uint64_t d,
                       uint64_t total, int32_t nat) {
     const uint64_t t1 = std::min(t0 + d, t_end - 1);
     const uint16_t sport = ephemeral();
     const uint16_t nat_port = static_cast<uint16_t>(r.Range(1024, 65535));
-    uint64_t done = 0;
-    for (uint64_t t = t0; t <= t1;) {
-      const uint64_t last = std::min(last_of(t), t1);
-      const uint64_t share = last == t1
-                                 ? total - done
-                                 : static_cast<uint64_t>(static_cast<unsigned __int128>(total) *
-                                                         (last - t + 1) / (t1 - t0 + 1));
-      const Phase phase = t == t0 && last == t1 ? Phase::kComplete
-                          : t == t0             ? Phase::kOpening
-                          : last == t1          ? Phase::kClosing
-                                                : Phase::kMiddle;
-      Conn c = bulk(from, to, port, t, last, share, phase, nat);
-      c.sport = sport;  // one flow, one record per interval
-      c.nat_port = nat_port;
-      add(c, "", share, /*more_of_one=*/t != t0);
-      done += share;
-      t = last + 1;
+    for (const int32_t side : {from.iface, nat, to.iface}) {
+      if (side < 0) continue;
+      uint64_t done = 0;
+      for (uint64_t t = t0; t <= t1;) {
+        const uint64_t last = std::min(IntervalOf(side, t).second, t1);
+        const uint64_t share = last == t1
+                                   ? total - done
+                                   : static_cast<uint64_t>(static_cast<unsigned __int128>(total) *
+                                                           (last - t + 1) / (t1 - t0 + 1));
+        const Phase phase = t == t0 && last == t1 ? Phase::kComplete
+                            : t == t0             ? Phase::kOpening
+                            : last == t1          ? Phase::kClosing
+                                                  : Phase::kMiddle;
+        Conn c = bulk(from, to, port, t, last, share, phase, nat);
+        c.sport = sport;  // one flow, one record per interval
+        c.nat_port = nat_port;
+        add(c, "", share, /*more_of_one=*/t != t0, side);
+        done += share;
+        t = last + 1;
+      }
     }
   };
 
@@ -503,7 +516,7 @@ void FlowGenerator::Impl::PlanInjections() {
         Conn c = syn_probe(src, dst, 3389, t0 + i * d / n, false);
         c.req_packets = r.Range(1, 3);
         c.req_bytes = c.req_packets * 52;
-        c.req_end = std::min(last_of(c.req_start), c.req_start + (c.req_packets - 1) * 3);
+        c.req_end = c.req_start + (c.req_packets - 1) * 3;
         add(c, std::to_string(i));
       }
       finish_event();
@@ -576,7 +589,7 @@ void FlowGenerator::Impl::PlanInjections() {
       Conn c = syn_probe(srcs[i % k], host(db), port, t0 + i * d / n, false);
       c.req_packets = r.Range(1, 3);
       c.req_bytes = c.req_packets * 60;
-      c.req_end = std::min(last_of(c.req_start), c.req_start + (c.req_packets - 1) * 2);
+      c.req_end = c.req_start + (c.req_packets - 1) * 2;
       add(c, "", 1);
     }
     finish_event();
@@ -595,7 +608,7 @@ void FlowGenerator::Impl::PlanInjections() {
         c.client_flags = 2;
         c.resp_packets = r.Range(1, 5);  // SYN-ACK retransmits to an address that never answers
         c.resp_bytes = c.resp_packets * 44;
-        c.resp_end = std::min(last_of(c.req_start), c.req_start + c.resp_packets - 1);
+        c.resp_end = c.req_start + c.resp_packets - 1;
         add(c, AddrText(src.addr));
       }
     };
@@ -635,7 +648,7 @@ void FlowGenerator::Impl::PlanInjections() {
         c.req_start = t0 + i * d / sources;
         c.req_packets = r.Range(1, 4);
         c.req_bytes = Bytes(r, c.req_packets, 1200, 1480);  // amplified: answers fill packets
-        c.req_end = std::min(last_of(c.req_start), c.req_start + c.req_packets - 1);
+        c.req_end = c.req_start + c.req_packets - 1;
         c.silent = true;  // nothing answers an answer
         c.encryption = 0;
         add(c, AddrText(src.addr));

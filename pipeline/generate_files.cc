@@ -221,10 +221,10 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
       Finish(sink, result);
     }
   } else {
-    // Open objects by period; a period closes once records start after its end, since later
-    // records never start earlier than the current aggregation interval.
-    const uint64_t interval =
-        gen.format.IsTransitGateway() ? 60 : std::max<uint32_t>(gen.interval, 1);
+    // Open objects by period; a period closes once no record still to come can end in it,
+    // when it ends by the generator's next_start_bound (records to come start, so end, at or
+    // after it). Not by the last record's start: each interface's intervals run on their own
+    // clock, so a later record may start before an earlier one.
     struct Open {
       std::unique_ptr<FileSink> sink;
       std::string buf;
@@ -240,10 +240,6 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
     while (true) {
       line.clear();
       if (!generator.AppendRecord(line, &start, &end)) break;
-      const uint64_t interval_start = start - (start - gen.start) % interval;
-      while (!open.empty() && open.begin()->first + kPeriod <= interval_start) {
-        close(open.begin());
-      }
       const uint64_t period = end - end % kPeriod;
       auto it = open.find(period);
       if (it == open.end()) {
@@ -261,6 +257,8 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
         it->second.sink->Write(it->second.buf);
         it->second.buf.clear();
       }
+      const uint64_t bound = generator.next_start_bound();
+      while (!open.empty() && open.begin()->first + kPeriod <= bound) close(open.begin());
     }
     while (!open.empty()) close(open.begin());
   }

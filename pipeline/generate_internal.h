@@ -224,6 +224,10 @@ struct Iface {
   // Reserved as the target or source of a near-threshold attack: the background sends it no
   // internet traffic, so the attack's counts are the only ones (generate_attacks.cc).
   bool quiet = false;
+  // Seconds in [0, interval): the interface's capture intervals run on its own clock, from
+  // --start + phase + k * interval, as AWS's are aligned to no grid (reference/flowlogs.md
+  // section 6). Drawn from the seed.
+  uint32_t phase = 0;
 };
 
 enum class Status : uint8_t { kOk, kNoData, kSkipData };
@@ -426,6 +430,7 @@ class FlowGenerator::Impl {
   bool Append(std::string& out, size_t min_bytes, uint64_t until);
   bool AppendRecord(std::string& out, uint64_t* start, uint64_t* end);
   uint64_t emitted() const { return emitted_; }
+  uint64_t next_start_bound() const;
   uint64_t injected_records() const { return inj_.size(); }
   const std::vector<std::string>& truth() const { return truth_; }
   const std::vector<std::string>& lookalikes() const { return lookalikes_; }
@@ -472,7 +477,10 @@ class FlowGenerator::Impl {
 
   // Attacks and look-alikes (generate_attacks.cc).
   void PlanInjections();
-  void InjectConn(const Conn& c);
+  // Cuts c's times to the end of its shared interval (of interface `only` alone when it is one:
+  // then only its records are kept) and queues its records.
+  void InjectConn(Conn c, int32_t only = -1);
+  // The generator's pass (an interval of the grid from --start) that t falls in.
   uint64_t WindowOf(uint64_t t) const { return (t - o_.start) / interval_; }
 
   // Model helpers.
@@ -487,6 +495,13 @@ class FlowGenerator::Impl {
   uint16_t Ephemeral() { return static_cast<uint16_t>(rng_.Range(kEphemeralLo, kEphemeralHi)); }
   Phase DrawPhase(uint32_t complete, uint32_t opening, uint32_t middle);
   void Time(Conn& c, Phase phase, uint64_t typical_seconds);
+  // The capture interval of interface `i` that holds t, clipped to the span: first and last
+  // second. t must lie in the span.
+  std::pair<uint64_t, uint64_t> IntervalOf(int32_t i, uint64_t t) const;
+  // The seconds around t that lie in one capture interval of every logged interface `c`
+  // crosses (client, NAT gateway, server): their intervals holding t, intersected. Its records
+  // fit there, both directions on each interface in one interval of that interface.
+  std::pair<uint64_t, uint64_t> SharedInterval(const Conn& c, uint64_t t) const;
   void Flags(Conn& c, Phase phase);
   bool BackupRunning(uint64_t t) const;
   uint64_t WindowStart() const { return o_.start + window_ * interval_; }

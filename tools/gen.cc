@@ -164,7 +164,9 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
   cmd->add_option("--interfaces", f.interfaces, "Number of network interfaces (ENIs)")
       ->check(CLI::Range(1u, 1000000u))
       ->capture_default_str();
-  cmd->add_option("--interval", f.interval, "AWS aggregation interval in seconds: 60 or 600")
+  cmd->add_option(
+         "--interval", f.interval,
+         "AWS aggregation interval in seconds: 60 or 600, per interface, aligned to no grid")
       ->check(CLI::IsMember({60u, 600u}))
       ->capture_default_str();
   return cmd;

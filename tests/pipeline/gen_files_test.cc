@@ -526,6 +526,28 @@ TEST_F(GenFilesTest, S3LayoutsNameObjectsLikeAwsAndHoldTheirFiveMinutes) {
   }
 }
 
+// Interfaces capture on their own clocks, so a day's folder (objects by record end) holds records
+// that started the day before, as AWS's do; no object is written twice (a record that starts
+// before an earlier one must not reopen a closed period: all the records are there).
+TEST_F(GenFilesTest, S3DayFolderHoldsRecordsThatStartedTheDayBefore) {
+  GenFilesOptions o = Options(GenLayout::kS3, GenCompression::kNone, "day");
+  o.gen.interval = 600;
+  o.gen.start = 1700006400 - 3600;  // 2023-11-14T23:00:00Z
+  o.gen.hours = 2;
+  const GenFilesResult r = GenerateFiles(o);
+  const auto files = Decode(r, o);
+  EXPECT_EQ(CountRecords(files), o.gen.records);
+  size_t from_the_day_before = 0;
+  for (const auto& [path, text] : files) {
+    if (path.parent_path().filename() != "15") continue;
+    const Table t(text);
+    for (size_t row = 0; row < t.rows.size(); ++row) {
+      from_the_day_before += t.U(row, "start") < 1700006400;
+    }
+  }
+  EXPECT_GT(from_the_day_before, 0u);
+}
+
 TEST_F(GenFilesTest, FlatFilesZstdAndDeterminism) {
   GenFilesOptions o = Options(GenLayout::kFlat, GenCompression::kZstd, "a");
   o.files = 3;

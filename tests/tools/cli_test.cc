@@ -859,7 +859,7 @@ TEST_F(Cli, DemoChecksItsOutputAndSizeFirst) {
   EXPECT_THAT(r.out, HasSubstr("--seed must be a whole number"));
   r = RunCli("demo --bytes 3000000 -o " + (dir_ / "small").string(), env);
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("raise --bytes to at least 3.2M"));
+  EXPECT_THAT(r.out, HasSubstr("raise --bytes to at least 3.6M"));
   EXPECT_FALSE(fs::exists(dir_ / "small"));
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));  // nothing generated, nothing left behind
   // An earlier output: refused without --force.
