@@ -123,6 +123,8 @@ class WindowRows {
   size_t size() const { return entries_.size(); }
   // Row i's window_start, without making the row.
   uint64_t start(size_t i) const { return entries_[i].start; }
+  // Row i's interface name, without making the row.
+  const std::string& name(size_t i) const { return *names_[entries_[i].rank].name; }
   // Every window's length in seconds (window_end - window_start).
   uint64_t width() const { return width_; }
   // Calls f(const WindowRow&) for rows [begin, end) in order (end <= size()). The row is one

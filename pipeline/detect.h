@@ -22,6 +22,7 @@
 #define FLOWSIFT_PIPELINE_DETECT_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -116,6 +117,9 @@ nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options);
 struct TimeSpan {
   uint64_t begin = 0, end = 0;
 };
+// Each interface's life in the run: from the start of its first window in windows.csv.zst to
+// the end of its last (WindowRows::InterfaceLives), by name.
+using InterfaceLives = std::map<std::string, TimeSpan, std::less<>>;
 
 // One line of findings.jsonl.zst, SPEC 3.2.
 struct Finding {
@@ -203,9 +207,14 @@ class Detector {
   // one record with a start time decades off (a damaged line) does not fill every baseline
   // with a million zeros, and the part of a window with no record in it is not a quiet window
   // either, whatever the run's --window.
-  std::vector<Finding> Findings() const;
+  //
+  // With `lives` (the windows table's interfaces), a direct ddos_fan_in's baseline counts a
+  // host's silent windows only within the lives of its interfaces: an instance an autoscaling
+  // group ran from noon to four is compared with those hours, not with the day's silence.
+  std::vector<Finding> Findings(const InterfaceLives* lives = nullptr) const;
   // The same over the given `spans` (ascending, disjoint) instead: for tests.
-  std::vector<Finding> Findings(const std::vector<TimeSpan>& spans) const;
+  std::vector<Finding> Findings(const std::vector<TimeSpan>& spans,
+                                const InterfaceLives* lives = nullptr) const;
   // The same over the one span [span_begin, span_end).
   std::vector<Finding> Findings(uint64_t span_begin, uint64_t span_end) const {
     return Findings(std::vector<TimeSpan>{{span_begin, span_end}});

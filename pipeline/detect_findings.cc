@@ -118,10 +118,13 @@ uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
 // whose count(dst, window, state) of sources is at least min_sources and at least ratio times
 // the median of the destination's other windows (silent ones 0, over `span`) goes to
 // emit(dst, window, state, count, median). at_most(state) bounds count cheaply: a
-// destination none of whose windows reaches min_sources by it is skipped.
-template <typename State, typename AtMost, typename Count, typename Emit>
+// destination none of whose windows reaches min_sources by it is skipped. life(windows), when
+// it gives a span, keeps only the silent windows that overlap it (the destination's own
+// windows always count).
+template <typename State, typename AtMost, typename Count, typename Life, typename Emit>
 void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vector<uint64_t>& span,
-                  const DetectOptions& o, AtMost&& at_most, Count&& count, Emit&& emit) {
+                  const DetectOptions& o, AtMost&& at_most, Count&& count, Life&& life,
+                  Emit&& emit) {
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const State*>>> by_dst;
   by_dst.reserve(table.size());
   for (const auto& [k, v] : table) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
@@ -131,7 +134,14 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
                for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
                if (!any) return;
                const Addr128 dst{addr.first, addr.second};
-               const auto times = Timeline(span, key_windows);
+               std::vector<uint64_t> alive;
+               const std::optional<TimeSpan> lived = life(key_windows);
+               if (lived) {
+                 for (const uint64_t t : span) {
+                   if (t < lived->end && t + o.fanin_window > lived->begin) alive.push_back(t);
+                 }
+               }
+               const auto times = Timeline(lived ? alive : span, key_windows);
                std::vector<uint64_t> counts(times.size(), 0);
                for (size_t i = 0; i < times.size(); ++i) {
                  if (times[i].second != nullptr) {
@@ -259,7 +269,7 @@ void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal
 
 }  // namespace
 
-std::vector<Finding> Detector::Findings() const {
+std::vector<Finding> Detector::Findings(const InterfaceLives* lives) const {
   // The times with records, from every absorbed state: runs of adjacent buckets as spans.
   ActiveTimes all = state_->active;
   for (const auto& shard : state_->shards) all.Merge(shard->active);
@@ -274,10 +284,11 @@ std::vector<Finding> Detector::Findings() const {
       spans.push_back({begin, end});
     }
   }
-  return Findings(spans);
+  return Findings(spans, lives);
 }
 
-std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) const {
+std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans,
+                                        const InterfaceLives* lives) const {
   std::vector<Finding> out;
   if (!state_->o.enabled) return out;
   // Absorbed partitions hold disjoint keys, and every finding depends on one key's state (a
@@ -285,8 +296,8 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans) cons
   State::UploadTotals uploads;
   state_->AddUploads(uploads);
   for (const auto& shard : state_->shards) shard->AddUploads(uploads);
-  state_->AppendFindings(spans, uploads, out);
-  for (const auto& shard : state_->shards) shard->AppendFindings(spans, uploads, out);
+  state_->AppendFindings(spans, lives, uploads, out);
+  for (const auto& shard : state_->shards) shard->AppendFindings(spans, lives, uploads, out);
   DropRelayedDuplicates(out, state_->o.internal);
   for (Finding& f : out) {
     // A walk is its source's from its first window: the port its contacts shared (named since
@@ -330,7 +341,8 @@ void Detector::State::AddUploads(UploadTotals& totals) const {
 }
 
 void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
-                                     const UploadTotals& uploads, std::vector<Finding>& out) const {
+                                     const InterfaceLives* lives, const UploadTotals& uploads,
+                                     std::vector<Finding>& out) const {
   const State& s = *this;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
   // Bytes other internal hosts sent `host` for `port` on the activity's interfaces in the
@@ -911,9 +923,30 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     const auto sources = [](const FaninState& h) {
       return std::min(h.sources.Count(), h.in_flows);
     };
+    // A host's silent windows count only within the lives of the interfaces its requests came
+    // in on (when the run gives them: the windows table's): an instance an autoscaling group
+    // ran from noon to four, counted against the whole day's silence, had a median of 0 and
+    // made a finding in every window of its life (an audit's 24-hour run: 48; a host with the
+    // same load all day had none). Not the host's own first request: a host behind a load
+    // balancer that keeps client addresses may get its first external request in the flood
+    // (every generated flood's victim does), and was then compared with the flood alone.
+    const auto life = [&](const auto& key_windows) -> std::optional<TimeSpan> {
+      if (lives == nullptr) return std::nullopt;
+      TimeSpan l{UINT64_MAX, 0};
+      for (const auto& [t, v] : key_windows) {
+        for (const uint32_t id : v->in_ifaces.ids) {
+          const auto it = lives->find(s.names.names[id]);
+          if (it == lives->end()) return std::nullopt;  // not in the table: the whole run
+          l.begin = std::min(l.begin, it->second.begin);
+          l.end = std::max(l.end, it->second.end);
+        }
+      }
+      if (l.begin >= l.end) return std::nullopt;
+      return l;
+    };
     FanInWindows(
         s.fanin, span_windows(o.fanin_window), o, sources,
-        [&](const Addr128&, uint64_t, const FaninState& h) { return sources(h); },
+        [&](const Addr128&, uint64_t, const FaninState& h) { return sources(h); }, life,
         [&](const Addr128& dst, uint64_t window, const FaninState& h, uint64_t count,
             uint64_t median) {
           Finding f;
@@ -987,6 +1020,9 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     };
     FanInWindows(
         s.reflect, span_windows(o.fanin_window), o, answering_of, unsolicited,
+        // The whole run: a host seldom gets UDP answers from an amplifier port before it is
+        // the target of a reflection flood, and an interface's life is not what is asked.
+        [](const auto&) { return std::optional<TimeSpan>(); },
         [&](const Addr128& dst, uint64_t window, const ReflectState& v, uint64_t count,
             uint64_t median) {
           const uint64_t answering = answering_of(v);

@@ -704,8 +704,8 @@ struct Detector::State {
   using UploadTotals = std::map<std::pair<uint64_t, uint16_t>, uint64_t>;
   void AddUploads(UploadTotals& totals) const;
   // Appends the findings of this state's own tables (not its shards'), without ids, unsorted.
-  void AppendFindings(const std::vector<TimeSpan>& spans, const UploadTotals& uploads,
-                      std::vector<Finding>& out) const;
+  void AppendFindings(const std::vector<TimeSpan>& spans, const InterfaceLives* lives,
+                      const UploadTotals& uploads, std::vector<Finding>& out) const;
 };
 
 }  // namespace flowsift

@@ -588,7 +588,8 @@ MergeResult MergeParts(const MergeOptions& opt) {
       tmp, *merged,
       [&](WindowRows& windows) -> const std::vector<Finding>& {
         windows = merged->WindowsInOrder();
-        findings = detect->Findings();
+        const InterfaceLives lives = LivesOf(windows);
+        findings = detect->Findings(&lives);
         r.findings = findings.size();
         detect.reset();  // freed as soon as its findings are made (as Run does)
         return findings;

@@ -572,6 +572,20 @@ bool WriteFindings(const std::string& path, const std::vector<Finding>& findings
   return out.Close(error);
 }
 
+InterfaceLives LivesOf(const WindowRows& rows) {
+  InterfaceLives lives;
+  for (size_t i = 0, end = 0; i < rows.size(); i = end) {
+    const std::string& name = rows.name(i);
+    for (end = i + 1; end < rows.size() && rows.name(end) == name;) ++end;
+    const uint64_t last = rows.start(end - 1);
+    lives.emplace_hint(
+        lives.end(), name,
+        TimeSpan{rows.start(i),
+                 last > UINT64_MAX - rows.width() ? UINT64_MAX : last + rows.width()});
+  }
+  return lives;
+}
+
 bool WriteTables(
     const fs::path& dir, const Aggregator& agg,
     const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,
@@ -697,7 +711,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
       tmp, agg,
       [&](WindowRows& windows) -> const std::vector<Finding>& {
         windows = agg.WindowsInOrder();
-        r.findings = r.graph.detect.Findings();
+        const InterfaceLives lives = LivesOf(windows);
+        r.findings = r.graph.detect.Findings(&lives);
         // The detector's state is done with (unless the partial file needs it): freed while
         // the exposure rows are built, which on an internet-wide scan are millions too.
         if (!opt.partial) {

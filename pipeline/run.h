@@ -87,6 +87,10 @@ RunResult Run(const RunOptions& options, Progress* progress);
 // formats frame by frame), returns the findings (which the caller keeps), and may free what it no
 // longer needs (the detector) before the other two tasks build their rows. False with *error (the
 // first failure's message) when any file could not be written.
+// Each interface's life in `rows`: the start of its first window to the end of its last (the
+// rows are in (name, start) order). For Detector::Findings.
+InterfaceLives LivesOf(const WindowRows& rows);
+
 [[nodiscard]] bool WriteTables(
     const std::filesystem::path& dir, const Aggregator& agg,
     const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,

@@ -17,6 +17,7 @@
 #include "pipeline/distinct.h"
 #include "pipeline/generate.h"
 #include "pipeline/parse_chunk.h"
+#include "pipeline/run.h"
 #include "pipeline/saturating.h"
 #include "pipeline/serial.h"
 
@@ -130,6 +131,24 @@ std::string PortLines(const std::vector<uint16_t>& ports, uint64_t start, uint64
             std::to_string(start) + " " + std::to_string(start) + " ACCEPT OK\n";
   }
   return text;
+}
+
+// Each interface's life for detection (LivesOf): the start of its first window to the end of
+// its last, from the windows in (name, start) order.
+TEST(Aggregator, TheInterfacesLivesAreTheirFirstAndLastWindows) {
+  const std::string text =
+      "2 111111111111 eni-b 10.0.0.1 10.0.0.2 40000 443 6 1 40 1700000401 1700000402 ACCEPT OK\n"
+      "2 111111111111 eni-a 10.0.0.1 10.0.0.2 40000 443 6 1 40 1700003000 1700003001 ACCEPT OK\n"
+      "2 111111111111 eni-a 10.0.0.1 10.0.0.2 40000 443 6 1 40 1700000100 1700000101 ACCEPT OK\n"
+      "2 111111111111 eni-b 10.0.0.1 10.0.0.2 40000 443 6 1 40 1700000500 1700000501 ACCEPT OK\n";
+  Aggregator agg(AggregateOptions{});  // 600 s windows
+  AddText(agg, text, Format::Default());
+  const InterfaceLives lives = LivesOf(agg.WindowsInOrder());
+  ASSERT_EQ(lives.size(), 2u);
+  EXPECT_EQ(lives.at("eni-a").begin, 1699999800u);
+  EXPECT_EQ(lives.at("eni-a").end, 1700003400u);
+  EXPECT_EQ(lives.at("eni-b").begin, 1700000400u);
+  EXPECT_EQ(lives.at("eni-b").end, 1700001000u);
 }
 
 // Past 2,048 values a distinct count is a sketch's estimate, which may be above the truth: never

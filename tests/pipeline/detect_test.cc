@@ -1651,6 +1651,41 @@ TEST(DdosFanIn, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1498", "T1498.001"}));
 }
 
+// With the windows table's interface lives, a host's baseline is the life of its interfaces:
+// an instance an autoscaling group ran for an hour of the day, busy all that hour, is compared
+// with that hour, not with the day's silent windows (a median of 0 made every window of its
+// life a finding). A flood within its life is still one; an interface the table does not
+// name is judged over the whole run, as without lives.
+TEST(DdosFanIn, AHostIsComparedWithinItsInterfacesLife) {
+  const uint64_t begin = 1700000100, hour = 3600;
+  Detect d;
+  for (uint64_t w = 0; w < 12; ++w) {  // an hour of 1,200 clients a window, from hour 10
+    AddFlood(d, 1200, begin + 10 * hour + w * 300, static_cast<int>(w * 37));
+  }
+  const std::vector<TimeSpan> day = {{begin, begin + 24 * hour}};
+  const auto floods = [&](const InterfaceLives* lives) {
+    size_t n = 0;
+    for (const Finding& f : d.detector().Findings(day, lives)) n += f.type == "ddos_fan_in";
+    return n;
+  };
+  d.Flush();
+  EXPECT_EQ(floods(nullptr), 12u);  // against the day's silence: every window
+  const InterfaceLives lives = {{"eni-a", {begin + 10 * hour, begin + 11 * hour}}};
+  EXPECT_EQ(floods(&lives), 0u);
+  const InterfaceLives other = {{"eni-b", {begin, begin + 24 * hour}}};
+  EXPECT_EQ(floods(&other), 12u);
+  // A flood in the middle of that life: 6,000 sources more, six times the others' median.
+  AddFlood(d, 6000, begin + 10 * hour + 5 * 300, 50000);
+  d.Flush();
+  std::vector<Finding> f;
+  for (Finding& x : d.detector().Findings(day, &lives)) {
+    if (x.type == "ddos_fan_in") f.push_back(std::move(x));
+  }
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].window_start, begin + 10 * hour + 5 * 300);
+  EXPECT_EQ(f[0].evidence["baseline_median_sources"], 1200);
+}
+
 // A DNS reflection flood a security group rejects: 1,000 resolvers send from port 53 to the
 // victim's high ports. Those rows look like the answers a stateless NACL drops (a reply for the
 // scans) but still count for fan-in; they did not with the first version of that rule.
