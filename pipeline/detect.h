@@ -117,8 +117,8 @@ nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options);
 struct TimeSpan {
   uint64_t begin = 0, end = 0;
 };
-// Each interface's life in the run: from the start of its first window in windows.csv.zst to
-// the end of its last (WindowRows::InterfaceLives), by name.
+// Each interface's life in the run: from the hour of its first window in windows.csv.zst to the
+// end of the hour of its last (LivesOf in run.h), by name.
 using InterfaceLives = std::map<std::string, TimeSpan, std::less<>>;
 
 // One line of findings.jsonl.zst, SPEC 3.2.

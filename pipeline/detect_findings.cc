@@ -860,7 +860,19 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       for (const auto& [t, v] : key_windows) any |= v->flows >= o.reject_min_flows;
       if (!any) return;
       const std::string& name = s.names.names[iface];
-      const auto times = Timeline(span, key_windows);
+      // Within the interface's life when the run gives it (as ddos_fan_in's hosts, below): an
+      // interface started mid-run is not compared with the hours before it existed.
+      std::vector<uint64_t> alive;
+      const auto lived = lives != nullptr ? lives->find(name) : InterfaceLives::const_iterator();
+      const bool in_life = lives != nullptr && lived != lives->end();
+      if (in_life) {
+        for (const uint64_t t : span) {
+          if (t < lived->second.end && t + o.reject_window > lived->second.begin) {
+            alive.push_back(t);
+          }
+        }
+      }
+      const auto times = Timeline(in_life ? alive : span, key_windows);
       std::vector<uint64_t> flows(times.size(), 0);
       for (size_t i = 0; i < times.size(); ++i) {
         if (times[i].second != nullptr) flows[i] = times[i].second->flows;

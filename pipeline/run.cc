@@ -577,11 +577,12 @@ InterfaceLives LivesOf(const WindowRows& rows) {
   for (size_t i = 0, end = 0; i < rows.size(); i = end) {
     const std::string& name = rows.name(i);
     for (end = i + 1; end < rows.size() && rows.name(end) == name;) ++end;
-    const uint64_t last = rows.start(end - 1);
-    lives.emplace_hint(
-        lives.end(), name,
-        TimeSpan{rows.start(i),
-                 last > UINT64_MAX - rows.width() ? UINT64_MAX : last + rows.width()});
+    // Whole hours, which every --window divides: the findings do not depend on --window.
+    constexpr uint64_t kHour = 3600;
+    const uint64_t last = WindowOf(rows.start(end - 1), kHour);
+    lives.emplace_hint(lives.end(), name,
+                       TimeSpan{WindowOf(rows.start(i), kHour),
+                                last > UINT64_MAX - kHour ? UINT64_MAX : last + kHour});
   }
   return lives;
 }

@@ -87,8 +87,9 @@ RunResult Run(const RunOptions& options, Progress* progress);
 // formats frame by frame), returns the findings (which the caller keeps), and may free what it no
 // longer needs (the detector) before the other two tasks build their rows. False with *error (the
 // first failure's message) when any file could not be written.
-// Each interface's life in `rows`: the start of its first window to the end of its last (the
-// rows are in (name, start) order). For Detector::Findings.
+// Each interface's life in `rows`: from the hour of its first window to the end of the hour of
+// its last (the rows are in (name, start) order), in whole hours so that it is the same for every
+// --window. For Detector::Findings.
 InterfaceLives LivesOf(const WindowRows& rows);
 
 [[nodiscard]] bool WriteTables(

@@ -133,8 +133,8 @@ std::string PortLines(const std::vector<uint16_t>& ports, uint64_t start, uint64
   return text;
 }
 
-// Each interface's life for detection (LivesOf): the start of its first window to the end of
-// its last, from the windows in (name, start) order.
+// Each interface's life for detection (LivesOf): the hour of its first window to the end of the
+// hour of its last, from the windows in (name, start) order: the same for every --window.
 TEST(Aggregator, TheInterfacesLivesAreTheirFirstAndLastWindows) {
   const std::string text =
       "2 111111111111 eni-b 10.0.0.1 10.0.0.2 40000 443 6 1 40 1700000401 1700000402 ACCEPT OK\n"
@@ -145,10 +145,10 @@ TEST(Aggregator, TheInterfacesLivesAreTheirFirstAndLastWindows) {
   AddText(agg, text, Format::Default());
   const InterfaceLives lives = LivesOf(agg.WindowsInOrder());
   ASSERT_EQ(lives.size(), 2u);
-  EXPECT_EQ(lives.at("eni-a").begin, 1699999800u);
-  EXPECT_EQ(lives.at("eni-a").end, 1700003400u);
-  EXPECT_EQ(lives.at("eni-b").begin, 1700000400u);
-  EXPECT_EQ(lives.at("eni-b").end, 1700001000u);
+  EXPECT_EQ(lives.at("eni-a").begin, 1699999200u);
+  EXPECT_EQ(lives.at("eni-a").end, 1700006400u);
+  EXPECT_EQ(lives.at("eni-b").begin, 1699999200u);
+  EXPECT_EQ(lives.at("eni-b").end, 1700002800u);
 }
 
 // Past 2,048 values a distinct count is a sketch's estimate, which may be above the truth: never

@@ -1623,6 +1623,25 @@ TEST(RejectSpike, AGapInTheRunsSpansIsNotABaselineOfZeros) {
   EXPECT_EQ(spikes(d.detector().Findings({{begin, begin + 1800}, {begin + 1800, end}})), 0);
 }
 
+// With the windows table's interface lives, an interface started mid-run that rejects the
+// internet's usual probes (150 a window) all its life is compared with that life: against the
+// day's silence its every window was a spike.
+TEST(RejectSpike, AnInterfaceIsComparedWithinItsLife) {
+  const uint64_t begin = 1700000100, hour = 3600;
+  Detect d;
+  for (uint64_t w = 0; w < 12; ++w) AddRejects(d, "eni-new", 150, begin + 10 * hour + w * 300);
+  d.Flush();
+  const std::vector<TimeSpan> day = {{begin, begin + 24 * hour}};
+  const auto spikes = [&](const InterfaceLives* lives) {
+    size_t n = 0;
+    for (const Finding& f : d.detector().Findings(day, lives)) n += f.type == "reject_spike";
+    return n;
+  };
+  EXPECT_EQ(spikes(nullptr), 12u);
+  const InterfaceLives lives = {{"eni-new", {begin + 10 * hour, begin + 11 * hour}}};
+  EXPECT_EQ(spikes(&lives), 0u);
+}
+
 // --- ddos_fan_in -------------------------------------------------------------------------------
 
 void AddFlood(Detect& d, int sources, uint64_t window_start, int salt = 0) {
