@@ -89,6 +89,17 @@ std::vector<std::pair<uint64_t, const T*>> Timeline(
   return out;
 }
 
+// The windows of `span` (starts, ascending) of length `window` that overlap `life`: the silent
+// windows a key's baseline counts when the run gives its interfaces' lives.
+std::vector<uint64_t> WithinLife(const std::vector<uint64_t>& span, const TimeSpan& life,
+                                 uint64_t window) {
+  std::vector<uint64_t> out;
+  for (const uint64_t t : span) {
+    if (t < life.end && t + window > life.begin) out.push_back(t);
+  }
+  return out;
+}
+
 // Groups keyed windows by key: `items` (key, value), each (key, window) once; sorted by key
 // and then window_of(value), f(key, values) for each key with its values in window order. A
 // sorted vector instead of a std::map of std::maps: with a million keyed windows (a day of
@@ -134,14 +145,9 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
                for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
                if (!any) return;
                const Addr128 dst{addr.first, addr.second};
-               std::vector<uint64_t> alive;
                const std::optional<TimeSpan> lived = life(key_windows);
-               if (lived) {
-                 for (const uint64_t t : span) {
-                   if (t < lived->end && t + o.fanin_window > lived->begin) alive.push_back(t);
-                 }
-               }
-               const auto times = Timeline(lived ? alive : span, key_windows);
+               const auto times =
+                   Timeline(lived ? WithinLife(span, *lived, o.fanin_window) : span, key_windows);
                std::vector<uint64_t> counts(times.size(), 0);
                for (size_t i = 0; i < times.size(); ++i) {
                  if (times[i].second != nullptr) {
@@ -862,17 +868,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       const std::string& name = s.names.names[iface];
       // Within the interface's life when the run gives it (as ddos_fan_in's hosts, below): an
       // interface started mid-run is not compared with the hours before it existed.
-      std::vector<uint64_t> alive;
       const auto lived = lives != nullptr ? lives->find(name) : InterfaceLives::const_iterator();
       const bool in_life = lives != nullptr && lived != lives->end();
-      if (in_life) {
-        for (const uint64_t t : span) {
-          if (t < lived->second.end && t + o.reject_window > lived->second.begin) {
-            alive.push_back(t);
-          }
-        }
-      }
-      const auto times = Timeline(in_life ? alive : span, key_windows);
+      const auto times =
+          Timeline(in_life ? WithinLife(span, lived->second, o.reject_window) : span, key_windows);
       std::vector<uint64_t> flows(times.size(), 0);
       for (size_t i = 0; i < times.size(); ++i) {
         if (times[i].second != nullptr) flows[i] = times[i].second->flows;
