@@ -10,17 +10,23 @@
 
 namespace flowsift {
 
+namespace {
+
+// A flag for each of the 65,536 ports, set for those in `ports`.
+std::vector<bool> PortFlags(const std::vector<uint16_t>& ports) {
+  std::vector<bool> flags(65536, false);
+  for (uint16_t p : ports) flags[p] = true;
+  return flags;
+}
+
+}  // namespace
+
 Detector::Detector(const DetectOptions& options) : state_(std::make_unique<State>()) {
   state_->o = options;
-  state_->brute_port.assign(65536, false);
-  for (uint16_t p : options.brute_ports) state_->brute_port[p] = true;
-  // Ports below 1024 are services too: a client given a listed port by its NAT (31000) that
-  // talks to 443 is told by the lower port, as before the list.
-  state_->service_port.assign(65536, false);
-  for (uint32_t p = 0; p < 1024; ++p) state_->service_port[p] = true;
-  for (uint16_t p : options.service_ports) state_->service_port[p] = true;
-  state_->reflection_port.assign(65536, false);
-  for (uint16_t p : options.reflection_ports) state_->reflection_port[p] = true;
+  state_->brute_port = PortFlags(options.brute_ports);
+  // Ports below 1024 are services too; AddRows tells those by the lower port without a lookup.
+  state_->service_port = PortFlags(options.service_ports);
+  state_->reflection_port = PortFlags(options.reflection_ports);
 }
 Detector::~Detector() = default;
 Detector::Detector(Detector&&) noexcept = default;
@@ -137,8 +143,9 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       } else {
         // The service side: the port in direction.service_ports or below 1024 when the other is
         // not (a server on 8443 or a NodePort answering a client whose carrier NAT gave it port
-        // 4000), else the lower port.
-        // A port below 1024 is a service and the lower one: most rows, no lookup.
+        // 4000), else the lower port. A port below 1024 is a service and always the lower one
+        // (most rows, no lookup); so is one of a client given a listed port by its NAT (31000)
+        // talking to 443.
         if (std::min(p.sport, p.dport) < 1024) {
           reply = p.sport < p.dport;
         } else {

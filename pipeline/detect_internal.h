@@ -634,7 +634,7 @@ struct Detector::State {
   // window: a table of its own, since most hosts that ask (a public resolver, an NTP pool) are
   // never answered by a flood, and each of their windows is one small counter here.
   FlatMap<HostKey, DistinctCounter, KeyHash> asked;
-  std::vector<bool> service_port;     // 65,536 flags
+  std::vector<bool> service_port;     // 65,536 flags (read only for ports of 1024 and above)
   std::vector<bool> brute_port;       // 65,536 flags
   std::vector<bool> reflection_port;  // 65,536 flags
   std::vector<PendingRow> pending;    // AddRows' scratch

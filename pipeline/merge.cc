@@ -371,13 +371,16 @@ MergeResult MergeParts(const MergeOptions& opt) {
   // refused by the identity of its state file (device and inode, what fs::equivalent compares;
   // a map, not a comparison of each pair, for a list of thousands). It was caught only as its
   // first input being "in both P/state.bin.zst and P/state.bin.zst".
+  // A part is a directory holding the state file, or the file itself.
+  const auto state_file_of = [&](const std::string& arg) {
+    return fs::is_directory(arg, ec) ? (fs::path(arg) / kStateFile).string() : arg;
+  };
   std::map<std::pair<dev_t, ino_t>, const std::string*> part_of_file;
   for (const std::string& arg : opt.parts) {
-    const bool is_dir = fs::is_directory(arg, ec);
-    const std::string path = is_dir ? (fs::path(arg) / kStateFile).string() : arg;
+    const std::string path = state_file_of(arg);
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) {
-      if (is_dir && fs::exists(fs::path(arg) / kManifestFile, ec)) {
+      if (path != arg && fs::exists(fs::path(arg) / kManifestFile, ec)) {  // a directory
         // A merge's own output keeps no state: its parts are what can be merged again.
         std::string manifest;
         std::string ignored;
@@ -408,8 +411,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
   }
   for (const std::string& arg : opt.parts) {
-    const std::string path =
-        fs::is_directory(arg, ec) ? (fs::path(arg) / kStateFile).string() : arg;
+    const std::string path = state_file_of(arg);
     Clock::time_point start = Clock::now();
     PartialFile file;
     std::string error;

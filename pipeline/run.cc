@@ -758,8 +758,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   // Records read and none kept by --since/--until (another year's date, a local time taken
   // for UTC) is exit 1, as a directory without logs is (docs/input.md): a nightly job must
   // not pass it as a quiet day.
-  const bool nothing_kept = r.graph.records == 0 && r.filtered > 0;
-  r.exit_code = (!r.failures.empty() || (opt.strict && r.bad_lines > 0) || nothing_kept) ? 1 : 0;
+  r.nothing_kept = r.graph.records == 0 && r.filtered > 0;
+  r.exit_code = (!r.failures.empty() || (opt.strict && r.bad_lines > 0) || r.nothing_kept) ? 1 : 0;
   return r;
 }
 

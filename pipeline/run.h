@@ -58,6 +58,8 @@ struct RunResult {
   // records read when a filter was given (FileReport's first_start and last_start).
   uint64_t filtered = 0;
   uint64_t first_start = UINT64_MAX, last_start = 0;
+  // Records were read and --since/--until kept none of them: exit 1.
+  bool nothing_kept = false;
   uint64_t input_bytes = 0;       // bytes read from disk
   std::vector<Finding> findings;  // the lines of findings.jsonl.zst
   std::string manifest_json;
@@ -78,6 +80,11 @@ RunResult Run(const RunOptions& options, Progress* progress);
 // Writes findings.jsonl.zst: one FindingJson line per finding.
 [[nodiscard]] bool WriteFindings(const std::string& path, const std::vector<Finding>& findings,
                                  std::string* error);
+// Each interface's life in `rows`: from the hour of its first window to the end of the hour of
+// its last (the rows are in (name, start) order), in whole hours so that it is the same for every
+// --window. For Detector::Findings.
+InterfaceLives LivesOf(const WindowRows& rows);
+
 // Writes the four output tables into `dir` under their SPEC names (pipeline/summary.h): the
 // windows rows and findings that `windows_and_findings` makes, and the talkers and exposure rows
 // built from `agg`. The three builds and their zstd streams run as concurrent tasks within the
@@ -87,11 +94,6 @@ RunResult Run(const RunOptions& options, Progress* progress);
 // formats frame by frame), returns the findings (which the caller keeps), and may free what it no
 // longer needs (the detector) before the other two tasks build their rows. False with *error (the
 // first failure's message) when any file could not be written.
-// Each interface's life in `rows`: from the hour of its first window to the end of the hour of
-// its last (the rows are in (name, start) order), in whole hours so that it is the same for every
-// --window. For Detector::Findings.
-InterfaceLives LivesOf(const WindowRows& rows);
-
 [[nodiscard]] bool WriteTables(
     const std::filesystem::path& dir, const Aggregator& agg,
     const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,

@@ -14,6 +14,12 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// The share of the inputs' bytes read, 0 while their total is unknown.
+double DoneFraction(const Progress& progress) {
+  const uint64_t done = progress.bytes_done, total = progress.bytes_total;
+  return total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
+}
+
 }  // namespace
 
 std::string HumanBytes(double b) {
@@ -60,8 +66,7 @@ void ProgressDisplay::Loop() {
 std::string ProgressText(const Progress& progress, double elapsed, bool final) {
   const uint64_t done = progress.bytes_done, total = progress.bytes_total;
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
-  const double fraction =
-      total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
+  const double fraction = DoneFraction(progress);
   // After the last chunk the findings and the tables take a few seconds on a big run, with the
   // bar full: say what it is doing.
   if (progress.writing && !final) {
@@ -81,9 +86,7 @@ std::string ProgressText(const Progress& progress, double elapsed, bool final) {
 }
 
 void ProgressDisplay::Draw(bool final) {
-  const uint64_t done = progress_.bytes_done, total = progress_.bytes_total;
-  const double fraction =
-      total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
+  const double fraction = DoneFraction(progress_);
   const std::string text = ProgressText(progress_, Now() - start_, final);
   if (mode_ == Mode::kBar) {
     constexpr int kWidth = 30;

@@ -392,7 +392,7 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
              r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
              r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
              opt.simd_target, opt.out_dir);
-  if (r.graph.records == 0 && r.filtered > 0) {
+  if (r.nothing_kept) {
     // Exit 1 (pipeline/run.cc): say why, with where the data is, so that a wrong date or a
     // local time taken for UTC shows at once.
     std::string filter;
