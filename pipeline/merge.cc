@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "pipeline/export.h"
 #include "pipeline/graph.h"
 #include "pipeline/networks.h"
 #include "pipeline/parse_chunk.h"
@@ -647,8 +648,24 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
     r.notes.push_back(note + " (exit 1, as one run with --strict)");
   }
+  // Records read and none kept by the parts' --since/--until is exit 1, as in one run
+  // (pipeline/run.cc): each part exited 1 for it, and their merge must not pass as a quiet day.
+  const uint64_t filtered = manifest["totals"].value("filtered", uint64_t{0});
+  const bool nothing_kept = r.records == 0 && filtered > 0;
+  if (nothing_kept) {
+    const ordered_json& options = manifest.value("options", ordered_json::object());
+    const ordered_json since = options.value("since", ordered_json()),
+                       until = options.value("until", ordered_json());
+    std::string filter;
+    if (since.is_number_unsigned() && since.get<uint64_t>() != 0) {
+      filter = " --since " + FormatIsoTime(since.get<uint64_t>());
+    }
+    if (until.is_number_unsigned()) filter += " --until " + FormatIsoTime(until.get<uint64_t>());
+    r.notes.push_back("none of the " + std::to_string(filtered) +
+                      " records the parts read starts within" + filter + " (exit 1, as one run)");
+  }
   r.exit_code = (!r.failures.empty() || !r.input_failures.empty() || !r.missing_shards.empty() ||
-                 (strict && bad_lines > 0))
+                 (strict && bad_lines > 0) || nothing_kept)
                     ? 1
                     : 0;
   return r;

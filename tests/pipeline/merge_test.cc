@@ -586,6 +586,41 @@ TEST_F(MergeRuns, StrictPartsWithBadLinesSayWhyTheMergeExitsOne) {
   EXPECT_NE(m.notes[0].find("b.log:2: bad_integer"), std::string::npos) << m.notes[0];
 }
 
+// Parts whose --since/--until kept none of the records they read exit 1 merged, as one run
+// does (and as each part did): the merge exited 0, an empty day that a nightly job passed.
+// When one part keeps a record the merge exits 0.
+TEST_F(MergeRuns, PartsThatKeptNoRecordExitOneMerged) {
+  const fs::path parts = tmp_.path() / "since-parts";
+  const auto make_parts = [&](uint64_t since) {
+    for (uint32_t i = 0; i < 2; ++i) {
+      RunOptions opt = Options(tmp_ / "data", (parts / std::to_string(i)).string());
+      opt.shard_index = i;
+      opt.shard_count = 2;
+      opt.partial = true;
+      opt.force = true;
+      opt.since = since;
+      const RunResult r = flowsift::Run(opt, nullptr);
+      ASSERT_EQ(r.exit_code, r.graph.records == 0 ? 1 : 0) << r.error;
+    }
+  };
+  make_parts(4000000000);  // 2096: after every record
+  MergeResult m = MergeDirs(PartDirs(parts, 2), tmp_ / "since-merged");
+  EXPECT_EQ(m.exit_code, 1) << m.error;
+  EXPECT_EQ(m.records, 0u);
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_NE(m.notes[0].find(" records the parts read starts within --since 2096-10-02T07:06:40Z "
+                            "(exit 1, as one run)"),
+            std::string::npos)
+      << m.notes[0];
+  EXPECT_TRUE(fs::exists(tmp_.path() / "since-merged" / "manifest.json"));
+
+  make_parts(1);  // every record kept
+  m = MergeDirs(PartDirs(parts, 2), tmp_ / "since-merged-all");
+  EXPECT_EQ(m.exit_code, 0) << m.error;
+  EXPECT_GT(m.records, 0u);
+  EXPECT_TRUE(m.notes.empty());
+}
+
 TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   MergeOptions m;
