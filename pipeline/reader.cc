@@ -1071,10 +1071,23 @@ class FileReader::Impl {
       --lines_before_;
       --outcome_.skipped_lines;
     }
-    Fail(FileStatus::kShrank, "file shrank while being read (" +
-                                  std::to_string(outcome_.disk_bytes) + " bytes when opened, " +
-                                  now + "); lines from byte " + std::to_string(from) +
-                                  " on are not read");
+    const uint64_t zero_from = mapped_ ? mapped_->ZeroFilledFrom() : UINT64_MAX;
+    if (known && static_cast<uint64_t>(st.st_size) >= outcome_.disk_bytes &&
+        zero_from != UINT64_MAX) {
+      // A page of the mapping failed (SIGBUS) though the file is as long as it was: an I/O
+      // error (EIO from the disk or a network file system) or a file cut and grown again. It
+      // was reported as "shrank ... N bytes when opened, N bytes now".
+      Fail(FileStatus::kUnreadable,
+           "a page of the mapped file could not be read at byte " + std::to_string(zero_from) +
+               " (an I/O error, or the file was cut and grown again; it is " + now +
+               "); lines from byte " + std::to_string(from) +
+               " on are not read (without --mmap the read names the error)");
+    } else {
+      Fail(FileStatus::kShrank, "file shrank while being read (" +
+                                    std::to_string(outcome_.disk_bytes) + " bytes when opened, " +
+                                    now + "); lines from byte " + std::to_string(from) +
+                                    " on are not read");
+    }
     begin_ = len_;
     done_ = true;
   }

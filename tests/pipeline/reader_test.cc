@@ -1155,6 +1155,37 @@ TEST_F(ReaderTest, ChunkOfAFileThatShrankAfterwardsIsDamagedNotFatal) {
   EXPECT_EQ(last->outcome->status, FileStatus::kShrank);
 }
 
+// A mapped page that fails while the file keeps its size (an I/O error: EIO from a disk or a
+// network file system raises SIGBUS as a cut file does; here the file is cut and grown back) is
+// "unreadable" with the failing byte, not "shrank ... N bytes when opened, N bytes now".
+TEST_F(ReaderTest, AMappedPageThatFailsInAWholeFileIsUnreadableNotShrank) {
+  const std::string text = Records(20000);
+  const std::string path = Write("eio.log", text);
+  FileReader reader = Reader64K(path, true);
+  std::optional<Chunk> first = reader.Next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_FALSE(first->last);
+  ASSERT_EQ(truncate(path.c_str(), 4096), 0);
+  // A page past the cut faults (zero-filled by the handler), then the file is whole again.
+  EXPECT_EQ(static_cast<volatile const uint8_t*>(first->data)[8 * 4096], 0);
+  ASSERT_EQ(truncate(path.c_str(), static_cast<off_t>(text.size())), 0);
+  std::optional<Chunk> next = reader.Next();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_TRUE(next->last);
+  ASSERT_NE(next->outcome, nullptr);
+  EXPECT_EQ(next->outcome->status, FileStatus::kUnreadable);
+  EXPECT_EQ(next->outcome->message,
+            path + ": unreadable: a page of the mapped file could not be read at byte " +
+                std::to_string(8 * 4096) +
+                " (an I/O error, or the file was cut and grown again; "
+                "it is " +
+                std::to_string(text.size()) + " bytes now); lines from byte " +
+                std::to_string(first->size) +
+                " on are not read (without --mmap the read names "
+                "the error)");
+  EXPECT_TRUE(first->Damaged());
+}
+
 TEST(MappedFile, ZeroFillsPagesPastTheNewEndInsteadOfSigbus) {
   char tmpl[] = "/tmp/flowsift_mapped_XXXXXX";
   const int fd = mkstemp(tmpl);
