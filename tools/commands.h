@@ -117,9 +117,9 @@ CLI::App* AddExport(CLI::App& app, ExportFlags& flags);
 // 2 usage errors (OUT as for show; asff without an account); 3 the output cannot be written.
 int RunExport(const ExportFlags& flags);
 
-// A test hook: with FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=SECONDS in the environment, run and merge
-// sleep that long once their OUT is published, before their report, so that a test can send a
-// signal then (tests/tools/cli_test.cc). Without it, nothing.
+// A test hook: with FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=SECONDS in the environment, run, merge and
+// export -o sleep that long once their OUT (export's file) is published, before their report,
+// so that a test can send a signal then (tests/tools/cli_test.cc). Without it, nothing.
 void PauseAfterPublishingForTests();
 
 // A --format value (run, gen) -> the format. Names flowsift does not know are kept (their

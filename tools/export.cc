@@ -162,6 +162,10 @@ class FileOutput : public LineOutput {
       if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
         *error = "cannot rename " + temp_ + " to " + path_ + ": " + std::strerror(errno);
         ok = false;
+      } else {
+        // In place: a signal from here on ends nothing, as for run's and merge's OUT
+        // (tools/flowsift.cc); the exit status says what the file holds.
+        MarkOutputPublishedLocked();
       }
     }
     if (ok && !temp_.empty()) {
@@ -333,6 +337,7 @@ int RunExport(const ExportFlags& f) {
     fmt::print(stderr, "flowsift: {}\n", error);
     return kExitOutput;
   }
+  if (!f.output.empty() && f.output != "-") PauseAfterPublishingForTests();
   return r.status == ExportStatus::kCorrupt ? kExitInputErrors : kExitOk;
 }
 

@@ -39,10 +39,10 @@ constexpr long kDecommitDelayMs = 1000;
 
 // Ctrl-C, `kill` and a closed terminal end the process as they always do (by the signal, exit
 // status 128 + its number), but first its temporaries go (pipeline/temporaries.h): a run killed
-// mid-way left its hidden .OUT.tmp-HOST-XXXXXX directory behind. Once run's or merge's OUT is
-// published, a signal ends nothing: the command finishes its report and exits with its own
-// status, 0 or 1 as OUT says (a complete OUT with exit 143 had failed a scheduler's job, and
-// its retry found OUT there). The signals are blocked in every thread (the worker threads,
+// mid-way left its hidden .OUT.tmp-HOST-XXXXXX directory behind. Once run's or merge's OUT (or
+// export's -o file) is published, a signal ends nothing: the command finishes its report and exits
+// with its own status, 0 or 1 as OUT says (a complete OUT with exit 143 had failed a scheduler's
+// job, and its retry found OUT there). The signals are blocked in every thread (the worker threads,
 // created later, inherit the mask) and taken by one thread with sigwait, which may do what a
 // handler may not (std::filesystem). A signal ignored when the process started (nohup, a
 // shell's background job) stays ignored.

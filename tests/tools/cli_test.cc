@@ -502,6 +502,23 @@ TEST_F(Cli, ASignalAfterOutIsPublishedLeavesTheExitStatusToTheCommand) {
   }
 }
 
+// The same for `export -o FILE`: once FILE is in place a signal ends nothing, and the export
+// exits 0 (it ended by the signal, 143 with the file complete).
+TEST_F(Cli, ASignalAfterAnExportFileIsPublishedLeavesTheExitStatusToTheCommand) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000 --seed 5").code, 0);
+  ASSERT_EQ(RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "out").string()).code, 0);
+  for (const char* sig : {"TERM", "INT"}) {
+    const Result r = flowsift::testing::RunCommand(
+        "cd '" + dir_.string() + "' && rm -f ev.jsonl pid; " +
+        "( for i in $(seq 100); do [ -e ev.jsonl ] && break; sleep 0.1; done; " + "kill -" + sig +
+        " $(cat pid) ) & sh -c 'echo $$ > pid; " + "FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=2 exec " +
+        FLOWSIFT_BINARY + " export out --as ocsf -o ev.jsonl 2>&1' 2>&1; echo rc=$?; wait; ls -A");
+    EXPECT_THAT(r.out, HasSubstr("rc=0\n")) << sig << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("\nev.jsonl\n")) << sig << ": " << r.out;
+    EXPECT_THAT(r.out, Not(HasSubstr(".tmp"))) << sig << ": " << r.out;
+  }
+}
+
 // A run killed by SIGKILL (the OOM killer) leaves its temporary OUT behind; the next run in
 // that directory removes it, whichever OUT it was for, once no live run holds its lock. A live
 // run's temporary is never taken, however old; nor one holding files flowsift did not write,
