@@ -385,9 +385,10 @@ MergeResult MergeParts(const MergeOptions& opt) {
         // A merge's own output keeps no state: its parts are what can be merged again.
         std::string manifest;
         std::string ignored;
-        const bool merged_output =
-            ReadTextFile((fs::path(arg) / kManifestFile).string(), &manifest, &ignored) &&
-            manifest.find("\"merged_from\"") != std::string::npos;
+        const std::string manifest_path = (fs::path(arg) / kManifestFile).string();
+        const bool merged_output = NotARegularFile(manifest_path).empty() &&
+                                   ReadTextFile(manifest_path, &manifest, &ignored) &&
+                                   manifest.find("\"merged_from\"") != std::string::npos;
         r.exit_code = 2;
         r.error = merged_output
                       ? arg + ": an output of flowsift merge, which keeps no " +

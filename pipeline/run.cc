@@ -246,6 +246,16 @@ std::string ManifestText(const ordered_json& m, const RunResult& r) {
 
 }  // namespace
 
+std::string NotARegularFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return {};
+  return std::string("not a regular file") + (S_ISFIFO(st.st_mode)  ? " (a FIFO)"
+                                              : S_ISDIR(st.st_mode) ? " (a directory)"
+                                              : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+                                                  ? " (a device)"
+                                                  : "");
+}
+
 bool ReadTextFile(const std::string& path, std::string* out, std::string* error) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {

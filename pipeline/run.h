@@ -99,6 +99,11 @@ InterfaceLives LivesOf(const WindowRows& rows);
     const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,
     std::string* error);
 
+// Empty when `path` is a regular file, or nothing (opening it says so); else why it is not
+// read: "not a regular file (a FIFO)". A file of OUT or of a part is a regular file: a FIFO put
+// in its place blocked the open until something wrote to it, and a link to /dev/zero read until
+// memory ran out (show, export, merge).
+std::string NotARegularFile(const std::string& path);
 // Appends the bytes of the file at `path` to *out; false with *error naming the file and why
 // ("path: No such file or directory", "path: read error: Is a directory": a stream would read
 // a directory as empty).

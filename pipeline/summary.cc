@@ -101,24 +101,6 @@ ColumnKind KindOf(std::span<const ColumnSpec> columns, std::string_view name) {
   return ColumnKind::kText;
 }
 
-namespace {
-
-// Empty when `path` is a regular file, or nothing (opening it says so); else why it is not
-// read: "not a regular file (a FIFO)". A file of OUT is a regular file: a FIFO put in its
-// place blocked the open until something wrote to it, and a link to /dev/zero read until
-// memory ran out.
-std::string NotARegularFile(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return {};
-  return std::string("not a regular file") + (S_ISFIFO(st.st_mode)  ? " (a FIFO)"
-                                              : S_ISDIR(st.st_mode) ? " (a directory)"
-                                              : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
-                                                  ? " (a device)"
-                                                  : "");
-}
-
-}  // namespace
-
 ZstdFileReader::~ZstdFileReader() {
   if (file_ != nullptr) std::fclose(file_);
   ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));

@@ -445,6 +445,40 @@ TEST_F(MergeRuns, NamesTruncatedAndCorruptPartsAndMergesTheRest) {
               good.missing_shards[0].find("1, 2 of 4") != std::string::npos);
 }
 
+// A state file that is no regular file, or that decompresses to far more than any state does,
+// is named and the rest merged: a FIFO in its place hung the merge, a link to /dev/zero and a
+// 94 KB frame of 3 GB of zeros took all memory (the global OOM killer; under a limit exit 3,
+// naming nothing).
+TEST_F(MergeRuns, AStateThatIsNoFileOrABombIsNamedAndTheRestMerged) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 4);
+  const fs::path fifo = tmp_.path() / "parts/1" / kStateFile;
+  fs::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const fs::path zero = tmp_.path() / "parts/2" / kStateFile;
+  fs::remove(zero);
+  fs::create_symlink("/dev/zero", zero);
+  // The state's own magic, then 80 MB of zeros: a few KB compressed.
+  const fs::path bomb = tmp_.path() / "parts/3" / kStateFile;
+  const std::string header = testing::ReadZstd(tmp_.path() / "parts/0" / kStateFile).substr(0, 16);
+  testing::WriteZstd(bomb, header + std::string(80 << 20, '\0'));
+  ASSERT_LT(fs::file_size(bomb), 64u << 10);
+
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 4), tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_EQ(r.failures.size(), 3u);
+  EXPECT_NE(r.failures[0].find(fifo.string() + ": unreadable: not a regular file (a FIFO)"),
+            std::string::npos)
+      << r.failures[0];
+  EXPECT_NE(r.failures[1].find(zero.string() + ": unreadable: not a regular file (a device)"),
+            std::string::npos)
+      << r.failures[1];
+  EXPECT_NE(r.failures[2].find(bomb.string() + ": corrupt (it decompresses to more than "),
+            std::string::npos)
+      << r.failures[2];
+  EXPECT_EQ(r.parts_merged, 1u);
+  EXPECT_TRUE(fs::exists(tmp_.path() / "out/windows.csv.zst"));
+}
+
 // A shard never run is said (a merge of three of four parts was silent); parts that cover every
 // input between them, in any split, say nothing. A missing shard is exit 1 (inputs missing from
 // OUT, as one run's missing input), with OUT written: a worker that died before making its
