@@ -160,8 +160,20 @@ class CsvSource : public RowSource {
  public:
   bool Open(const std::string& path, std::span<const ColumnSpec> known, std::string* error) {
     if (!reader_.Open(path, error)) return false;
-    for (const std::string& name : reader_.header())
-      columns_.push_back({name, KindOf(known, name)});
+    // Another table in this one's place (talkers.csv.zst copied over windows.csv.zst) was shown
+    // as this one's rows with exit 0, its totals wrong, where export refused it. A table's first
+    // two columns name it (windows and exposure both start with interface_id); a newer minor
+    // version may append columns, never change those.
+    const std::vector<std::string>& header = reader_.header();
+    for (size_t i = 0; i < std::min<size_t>(2, known.size()); ++i) {
+      if (i >= header.size() || header[i] != known[i].name) {
+        *error = path + ":1: not this table's header: column " + std::to_string(i + 1) + " is `" +
+                 (i < header.size() ? header[i] : std::string()) + "`, not `" +
+                 std::string(known[i].name) + "` (another table in its place?)";
+        return false;
+      }
+    }
+    for (const std::string& name : header) columns_.push_back({name, KindOf(known, name)});
     return true;
   }
   // A record that cannot be read (malformed quoting, another number of fields than the header)

@@ -395,6 +395,34 @@ TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
   EXPECT_THAT(r.err, HasSubstr("out/manifest.json: not a regular file (a device)"));
 }
 
+// Another table in a table's place (a copy over it, two swapped) is named with exit 1 and not
+// shown: talkers.csv.zst copied over windows.csv.zst was shown as windows with exit 0 and the
+// overview's totals wrong ("139.8 GB ... on 1 interfaces"), where export refused it.
+TEST_F(ShowTest, AnotherTableInATablesPlaceIsNamedNotShown) {
+  const fs::path out = dir_ / "out";
+  // windows and exposure both start with interface_id: the second column tells them apart.
+  fs::copy_file(out / "windows.csv.zst", out / "exposure.csv.zst",
+                fs::copy_options::overwrite_existing);
+  Result r = Show("--table exposure --as csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/exposure.csv.zst:1: not this table's header: column 2 is "
+                               "`account_id`, not `dst_port`"));
+  EXPECT_EQ(r.out, "");
+  fs::copy_file(out / "talkers.csv.zst", out / "windows.csv.zst",
+                fs::copy_options::overwrite_existing);
+  r = Show("--table windows --as csv");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst:1: not this table's header: column 1 is "
+                               "`window_start`, not `interface_id` (another table in its "
+                               "place?)"));
+  EXPECT_EQ(r.out, "");
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst:1: not this table's header"));
+  r = Show("--table talkers --limit 1");
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 // A manifest that is JSON but has a value of the wrong type ("options": null, an input that is
 // a number) is named as corrupt with exit 1; it was exit 3 with the JSON library's words only.
 TEST_F(ShowTest, AManifestOfWrongTypesIsCorruptNotAnOutputError) {
