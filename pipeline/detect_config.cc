@@ -171,6 +171,27 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
   DetectOptions o = *options;
   // A byte-order mark, as Windows editors save UTF-8, is not part of the first key.
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  // UTF-16 (what PowerShell 5's `>` writes) read as bytes made `unknown key` messages of raw
+  // bytes cut at the first NUL.
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF") ||
+      text.find('\0') != std::string_view::npos) {
+    *error =
+        "the file is UTF-16 or binary, not text: save it as UTF-8 (PowerShell: Out-File "
+        "-Encoding utf8)";
+    return false;
+  }
+  // Lines may end in \n, \r\n or a lone \r (old Mac editors): a lone \r had joined two lines
+  // into one value, and put a carriage return into the message.
+  std::string unified;
+  if (text.find('\r') != std::string_view::npos) {
+    unified.assign(text);
+    for (size_t i = 0; i < unified.size(); ++i) {
+      if (unified[i] == '\r' && (i + 1 == unified.size() || unified[i + 1] != '\n')) {
+        unified[i] = '\n';
+      }
+    }
+    text = unified;
+  }
   size_t line_no = 0;
   std::map<std::string, size_t> given;  // key -> the line that set it
   while (!text.empty()) {

@@ -33,6 +33,9 @@ enum class FieldKind : uint8_t {
 // milliseconds: docs/parsing.md): past it a start of 18446744073709551614 was a record of the
 // year 584 million, which SIEM exports then wrote as times before their own starts.
 inline constexpr uint64_t kMaxTime = 253402300799999;  // 9999-12-31T23:59:59.999Z in ms
+// Epoch values at or above 10^11 (year 5138 in seconds) are milliseconds, as some exporters
+// write them (obsrvbl flowlogs-reader divides them by 1000 too); so are --since and --until's.
+inline constexpr uint64_t kMillisecondTimes = 100000000000ull;
 #define FLOWSIFT_FIELDS(X)                                                              \
   X(kVersion, "version", 2, kUint, 255, kAction)                                        \
   X(kAccountId, "account-id", 2, kString, 0, kAction)                                   \

@@ -26,9 +26,6 @@ using kernels::FieldSpan;
 using kernels::FieldStatus;
 
 constexpr size_t kBlockBytes = kMaxLineBytes;
-// Epoch values at or above 10^11 (year 5138 in seconds) are milliseconds, as some exporters
-// write them (obsrvbl flowlogs-reader divides them by 1000 too).
-constexpr uint64_t kMillisecondThreshold = 100000000000ull;
 
 // RFC 3629 well-formed UTF-8: no overlongs, no surrogates, nothing above U+10FFFF.
 bool IsValidUtf8(const uint8_t* p, size_t n) {
@@ -547,9 +544,8 @@ class ChunkParser {
             // ConvertBlock's samples (docs/performance-history.md, "Twenty-seventh session").
             uint64_t bits = 0;
             for (size_t r = 0; r < n; ++r) bits |= v[r];
-            if (bits >= kMillisecondThreshold) {
-              for (size_t r = 0; r < n; ++r)
-                v[r] = v[r] >= kMillisecondThreshold ? v[r] / 1000 : v[r];
+            if (bits >= kMillisecondTimes) {
+              for (size_t r = 0; r < n; ++r) v[r] = v[r] >= kMillisecondTimes ? v[r] / 1000 : v[r];
             }
           }
           break;

@@ -25,8 +25,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uint64_t kLastStart = 253402300799;  // 9999-12-31T23:59:59Z
-constexpr double kMaxHours = 8784;             // 366 days
+// 5138-11-16T09:46:39Z: the last epoch second `run` reads as seconds (values of 10^11 and up are
+// milliseconds, kMillisecondTimes). Records up to the year 9999 were generated, and read back
+// as times of 1973-1978.
+constexpr uint64_t kLastStart = kMillisecondTimes - 1;
+constexpr double kMaxHours = 8784;  // 366 days
 
 // Free bytes where `dir` is or will be (its nearest existing ancestor); nothing when unknown.
 std::optional<uint64_t> FreeBytes(const fs::path& dir) {
@@ -207,13 +210,14 @@ int RunGen(const GenFlags& f) {
     }
     if (!p.has_relative_path() || p.parent_path() == p) break;
   }
-  // Every record, not only the first, ends by the year 9999 (S3 object names and ISO-8601 have
-  // four digits of year): the span and a last interval's record after it.
+  // Every record, not only the first, ends by kLastStart: the span and a last interval's record
+  // after it.
   const double last_end = static_cast<double>(f.start) + f.hours * 3600 + f.interval;
   if (last_end > static_cast<double>(kLastStart)) {
     throw CLI::ValidationError(
-        "--start", fmt::format("{} with --hours {} runs past 9999-12-31T23:59:59Z; the latest "
-                               "start for these hours is {}",
+        "--start", fmt::format("{} with --hours {} runs past 5138-11-16T09:46:39Z, the last "
+                               "epoch second flowsift reads as seconds (larger values are "
+                               "milliseconds); the latest start for these hours is {}",
                                f.start, f.hours,
                                kLastStart - static_cast<uint64_t>(f.hours * 3600) - f.interval));
   }

@@ -2,6 +2,7 @@
 #include "pipeline/run.h"
 
 #include <fmt/core.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -200,8 +201,23 @@ uint64_t ParseTime(const std::string& text) {
 }
 
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until) {
-  const uint64_t from = since.empty() ? 0 : ParseTime(since);
-  const uint64_t to = until.empty() ? UINT64_MAX : ParseTime(until);
+  // Errors name the option (they said `time: ...`). Epoch values of 10^11 and up are
+  // milliseconds, as in the records (README, "Millisecond timestamps"), rounded up to the
+  // second: `--until 1700000000000` had kept every record, and `--since` of it kept none.
+  const auto parse = [](const char* option, const std::string& text) -> uint64_t {
+    uint64_t t = 0;
+    try {
+      t = ParseTime(text);
+    } catch (const CLI::ValidationError& e) {
+      std::string why = e.what();
+      if (why.rfind("time: ", 0) == 0) why.erase(0, 6);
+      throw CLI::ValidationError(option, why);
+    }
+    const bool epoch = text.find_first_not_of("0123456789.") == std::string::npos;
+    return epoch && t >= kMillisecondTimes ? t / 1000 + (t % 1000 != 0) : t;
+  };
+  const uint64_t from = since.empty() ? 0 : parse("--since", since);
+  const uint64_t to = until.empty() ? UINT64_MAX : parse("--until", until);
   if (from >= to) {
     throw CLI::ValidationError("--until",
                                fmt::format("{} is not after {}: nothing could be kept", until,
@@ -498,6 +514,12 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (!f.config.empty()) {
     // Not a stream's `<< rdbuf()`: that reads a directory (EISDIR) as an empty file, the
     // defaults.
+    // A device (`--config /dev/zero`) read until memory ran out; a FIFO is read (a shell's
+    // `--config <(...)`), a directory is refused by the read.
+    struct stat st {};
+    if (stat(f.config.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+      throw CLI::ValidationError("--config", f.config + ": a device, not a config file");
+    }
     std::string text;
     if (!ReadTextFile(f.config, &text, &error)) {
       throw CLI::ValidationError("--config", "cannot read " + error);

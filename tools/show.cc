@@ -704,7 +704,8 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     // say what was counted.
     t += !findings_problem.empty()
              ? "\nfindings   none readable (the file is damaged: see stderr)\n"
-         : detection_off ? "\nfindings   none looked for (detection was off: --no-detect)\n"
+         : detection_off ? "\nfindings   none looked for (detection was off: --no-detect or "
+                           "detection.enabled = false)\n"
                          : "\nfindings   none\n";
     return code;
   }

@@ -2691,6 +2691,17 @@ TEST(DetectConfig, SuffixesByUnitLinesAndMarks) {
   // A byte-order mark is not part of the first key.
   ASSERT_TRUE(ParseDetectConfig("\xEF\xBB\xBFport_scan.min_ports = 40\n", &o, &err)) << err;
   EXPECT_EQ(o.scan_min_ports, 40u);
+  // Lines ending in a lone \r (old Mac editors) are lines: it joined them into one value.
+  ASSERT_TRUE(ParseDetectConfig("port_scan.min_ports = 16\rport_scan.window = 60\r", &o, &err))
+      << err;
+  EXPECT_EQ(o.scan_min_ports, 16u);
+  EXPECT_EQ(o.scan_window, 60u);
+  // UTF-16 (PowerShell 5's `>`) is named as such: it was `unknown key` of raw bytes, cut at a NUL.
+  const std::string utf16("\xFF\xFEp\0o\0r\0t\0", 10);
+  EXPECT_FALSE(ParseDetectConfig(utf16, &bad, &err));
+  EXPECT_EQ(err,
+            "the file is UTF-16 or binary, not text: save it as UTF-8 (PowerShell: Out-File "
+            "-Encoding utf8)");
 
   // TRW probabilities out of order are named by the lines that set them.
   EXPECT_FALSE(ParseDetectConfig("\n\nscan_trw.alpha = 0.999\n", &bad, &err));

@@ -274,17 +274,26 @@ TEST_F(Cli, PathsWithControlBytesArePrintedEscaped) {
 
 // gen's numbers: CLI11 alone read "-5" into a uint64_t as 2^64 - 5, took "nan" hours and
 // --records 0 (as the default); each is now a usage error naming the range.
+// --config of a device is a usage error: /dev/zero read until memory ran out (exit 3).
+TEST_F(Cli, ConfigOfADeviceIsAUsageError) {
+  const Result r = RunCli("run x -o " + (dir_ / "o").string() + " --config /dev/zero");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--config: /dev/zero: a device, not a config file"));
+}
+
 TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
   const std::pair<const char*, const char*> kRefused[] = {
       {"--records 0", "--records must be a whole number from 1"},
       {"--records -3", "--records must be a whole number from 1"},
       {"--seed -1", "--seed must be a whole number from 0"},
-      {"--start -5", "--start must be a whole number from 0 to 253402300799"},
-      {"--start 253402300800", "--start must be a whole number"},
-      // Every record, not only the first, ends by the year 9999 (an S3 name's four digits).
-      {"--start 253402300799",
-       "--start: 253402300799 with --hours 1 runs past 9999-12-31T23:59:59Z; the latest start "
-       "for these hours is 253402296599"},
+      {"--start -5", "--start must be a whole number from 0 to 99999999999"},
+      {"--start 100000000000", "--start must be a whole number"},
+      // Every record, not only the first, starts before 10^11, which run reads as milliseconds
+      // (records of the year 9999 were generated and read back as 1978's).
+      {"--start 99999999999",
+       "--start: 99999999999 with --hours 1 runs past 5138-11-16T09:46:39Z, the last epoch "
+       "second flowsift reads as seconds (larger values are milliseconds); the latest start "
+       "for these hours is 99999995799"},
       {"--hours nan", "--hours must be a number above 0 and at most 8784"},
       {"--hours inf", "--hours must be a number above 0"},
       {"--hours 0", "--hours must be a number above 0"},
@@ -299,16 +308,20 @@ TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
   }
 }
 
-// The latest start the span allows is accepted, and its last record is of the year 9999.
+// The latest start the span allows is accepted, its records are of the year 5138, and run reads
+// them so (as seconds, not milliseconds).
 TEST_F(Cli, GenStartsAsLateAsItsSpanAllows) {
   const Result r =
-      RunCli("gen -o " + (dir_ / "g").string() + " --records 50 --start 253402296599 --layout s3");
+      RunCli("gen -o " + (dir_ / "g").string() + " --records 50 --start 99999995799 --layout s3");
   ASSERT_EQ(r.code, 0) << r.out;
   for (const auto& e : fs::recursive_directory_iterator(dir_ / "g")) {
     if (e.is_regular_file() && e.path().extension() == ".gz") {
-      EXPECT_THAT(e.path().string(), HasSubstr("/9999/12/31/")) << e.path();
+      EXPECT_THAT(e.path().string(), HasSubstr("/5138/11/16/")) << e.path();
     }
   }
+  ASSERT_EQ(RunCli("run " + (dir_ / "g").string() + " -o " + (dir_ / "o").string()).code, 0);
+  const std::string windows = flowsift::testing::ReadZstd(dir_ / "o" / "windows.csv.zst");
+  EXPECT_THAT(windows, HasSubstr(",99999996000,99999996600,")) << windows.substr(0, 400);
 }
 
 // A write that fails at the close (here the file size limit, as a full disk would) leaves no
@@ -616,6 +629,18 @@ TEST_F(Cli, ATimeFilterThatKeepsNoRecordIsAnInputFailure) {
   r = RunCli("run " + in + " -o " + (dir_ / "all").string() + " --no-progress");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr(", 2 records, 0 bad lines")) << r.out;
+
+  // Epoch values of 10^11 and up are milliseconds, as in the records: --until 1700000150000
+  // had kept both records (and --since of it none), taken as the year 55,840.
+  r = RunCli("run " + in + " -o " + (dir_ / "ms").string() +
+             " --until 1700000150000 --no-progress");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 1 records, 1 outside --since/--until, ")) << r.out;
+  EXPECT_THAT(ReadFile(dir_ / "ms" / "manifest.json"), HasSubstr("\"until\": 1700000150"));
+  r = RunCli("run " + in + " -o " + (dir_ / "ms2").string() +
+             " --since 1700000150000.5 --no-progress");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 1 records, 1 outside --since/--until, ")) << r.out;
 }
 
 // --since / --until take the ISO-8601 forms people type; the value used is in the manifest.
@@ -1127,7 +1152,8 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   const Result huge =
       RunCli("run x -o " + (dir_ / "o3").string() + " --since 99999999999999999999");
   EXPECT_EQ(huge.code, 2);
-  EXPECT_THAT(huge.out, HasSubstr("past the largest epoch second"));
+  EXPECT_THAT(huge.out, HasSubstr("--since: '99999999999999999999': past the largest epoch "
+                                  "second"));  // the option named (it said `time:`)
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --shard 1/99999999999999999999").code,
             2);
   EXPECT_EQ(RunCli("run x -o " + (dir_ / "o3").string() + " --format v99999999999999999999").code,

@@ -532,7 +532,8 @@ TEST_F(ShowTest, TheOverviewOfARunWithoutDetectionSaysSo) {
   WriteZstd(dir_ / "out" / "findings.jsonl.zst", "");
   Result r = Show("");
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("findings   none looked for (detection was off: --no-detect)"));
+  EXPECT_THAT(r.out, HasSubstr("findings   none looked for (detection was off: --no-detect or "
+                               "detection.enabled = false)"));
   EXPECT_THAT(Show("--as json").out, HasSubstr(R"("findings":{"total":0,"detection":false,)"));
   m["detection"]["enabled"] = true;
   WriteFile(dir_ / "out" / "manifest.json", m.dump());
