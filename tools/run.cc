@@ -368,7 +368,8 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
                   "Format of files without a header line: v2..v11, tgw or a field list\n"
                   "(default: the 14-field version 2 format)");
   cmd->add_option("--since", f.since,
-                  "Only records starting at or after this time: epoch seconds or ISO-8601\n"
+                  "Only records starting at or after this time: epoch seconds (milliseconds\n"
+                  "from 10^11, as in the records) or ISO-8601\n"
                   "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00, 20261128T100000Z;\n"
                   "UTC when no offset is given; a fraction of a second rounds up)");
   cmd->add_option("--until", f.until, "Only records starting before this time");
