@@ -166,6 +166,13 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
     *error = path + ": unknown header flags " + std::to_string(h.flags);
     return PartialStatus::kVersion;
   }
+  // A window run never takes (601, 0) made a merged table of windows 601 s long, starts not
+  // multiples of it, under a manifest saying 600.
+  if (h.window != 60 && h.window != 300 && h.window != 600 && h.window != 3600) {
+    *error = path + ": corrupt (window " + std::to_string(h.window) +
+             " s in the header: a run writes 60, 300, 600 or 3600)";
+    return PartialStatus::kCorrupt;
+  }
   file->sections.clear();
   uint32_t count = 0;  // sections before the end, skipped optional ones too
   for (;;) {

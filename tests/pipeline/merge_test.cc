@@ -809,6 +809,15 @@ TEST(Partial, RefusesOtherVersionsUnknownSectionsAndGarbage) {
   PartialHeader flags = h;
   flags.flags = 4;
   EXPECT_EQ(ReadPartial(write(flags, 0, "flags"), &f, &error), PartialStatus::kVersion);
+  // A window run never takes is corrupt: 601 made windows 601 s long under a manifest of 600.
+  for (const uint32_t window : {0u, 1u, 601u, 86400u}) {
+    PartialHeader odd = h;
+    odd.window = window;
+    EXPECT_EQ(ReadPartial(write(odd, 0, "window"), &f, &error), PartialStatus::kCorrupt) << window;
+    EXPECT_NE(error.find("corrupt (window " + std::to_string(window) + " s in the header"),
+              std::string::npos)
+        << error;
+  }
 
   WriteFile(tmp.path() / "text", "hello");
   EXPECT_EQ(ReadPartial(tmp / "text", &f, &error), PartialStatus::kCorrupt);
