@@ -182,14 +182,22 @@ bool ZstdLineReader::Next(std::string* line) {
   if (done_) return false;
   for (;;) {
     const size_t nl = block_.find('\n', pos_);
-    if (nl != std::string_view::npos) {
-      line->append(block_.data() + pos_, nl - pos_);
-      pos_ = nl + 1;
+    const size_t end = nl != std::string_view::npos ? nl : block_.size();
+    line->append(block_.data() + pos_, end - pos_);
+    pos_ = nl != std::string_view::npos ? nl + 1 : 0;
+    if (nl != std::string_view::npos && line->size() <= kMaxOutputLineBytes) {
       ++line_;
       return true;
     }
-    line->append(block_.data() + pos_, block_.size() - pos_);
-    pos_ = 0;
+    if (line->size() > kMaxOutputLineBytes) {
+      // A line flowsift writes is a few KB; a 50 KB file of one 1.5 GB row was buffered whole
+      // (show and export ran out of memory, exit 3, naming nothing).
+      error_ = path_ + ":" + std::to_string(line_ + 1) + ": a line longer than " +
+               std::to_string(kMaxOutputLineBytes >> 20) + " MiB: not a file flowsift wrote";
+      done_ = true;
+      line->clear();
+      return false;
+    }
     if (!reader_.Read(&block_, &error_)) {
       done_ = true;
       return false;
@@ -310,6 +318,12 @@ bool CsvTableReader::ReadRecord(std::vector<std::string>* fields) {
     }
     record_ += '\n';
     record_ += line_;
+    if (record_.size() > kMaxOutputLineBytes) {  // an open quote over lines and lines
+      error_ = lines_.path() + ":" + std::to_string(first) + ": a row longer than " +
+               std::to_string(kMaxOutputLineBytes >> 20) + " MiB: not a table flowsift wrote";
+      open_quote_ = true;
+      return false;
+    }
     state = ScanCsv(line_, CsvState::kQuoted);
   }
   // Outside any quoted field: a trailing CR is a CRLF line end.

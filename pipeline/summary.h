@@ -81,6 +81,9 @@ class ZstdFileReader {
   bool eof_ = false, flush_ = false;
 };
 
+// The longest line ZstdLineReader returns: flowsift's rows and findings are a few KB.
+inline constexpr size_t kMaxOutputLineBytes = size_t{16} << 20;
+
 // The lines of a zstd text file, without their '\n'; a last line without '\n' counts.
 class ZstdLineReader {
  public:

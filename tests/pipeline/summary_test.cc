@@ -196,6 +196,29 @@ TEST(CsvTableReader, GoesOnAfterABadRowAndNamesItsFirstLine) {
   EXPECT_THAT(c.error(), HasSubstr("corrupt.csv.zst: corrupt zstd data"));
 }
 
+// A line or a row past kMaxOutputLineBytes stops the reading with an error naming it: a 50 KB
+// file of one 1.5 GB row was buffered whole (show and export ran out of memory, naming
+// nothing), and so was a quote left open over line after line.
+TEST(CsvTableReader, ALineOrRowLongerThanAnyTableHasIsAnErrorNotBuffered) {
+  TempDir tmp;
+  const std::string long_line(kMaxOutputLineBytes + 1, 'a');
+  WriteZstd(tmp / "line.csv.zst", "a,b\n1,2\n" + long_line + "\n3,4\n");
+  std::string error;
+  std::vector<std::vector<std::string>> rows = ReadAll(tmp / "line.csv.zst", &error);
+  EXPECT_EQ(rows.size(), 2u);
+  EXPECT_EQ(error, (tmp / "line.csv.zst") + ":3: a line longer than 16 MiB: not a file " +
+                       "flowsift wrote");
+  std::string open_quote = "a,b\n1,\"";
+  for (size_t i = 0; i < (kMaxOutputLineBytes >> 10) + 1; ++i) {
+    open_quote += std::string(1023, 'q') + "\n";
+  }
+  WriteZstd(tmp / "quote.csv.zst", open_quote + "\",2\n");
+  rows = ReadAll(tmp / "quote.csv.zst", &error);
+  EXPECT_EQ(rows.size(), 1u);
+  EXPECT_EQ(error, (tmp / "quote.csv.zst") + ":2: a row longer than 16 MiB: not a " +
+                       "table flowsift wrote");
+}
+
 TEST(ZstdFileReader, CorruptTruncatedMissingAndNotZstdAreErrorsNamingTheFile) {
   TempDir tmp;
   std::vector<TalkerRow> rows;
