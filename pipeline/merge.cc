@@ -510,11 +510,36 @@ MergeResult MergeParts(const MergeOptions& opt) {
     // Its manifest is what a run wrote, or the part is corrupt: a checksummed file can still
     // hold a value of another type ("path": [...]), which would throw in the middle of the merge
     // (exit 3 with the JSON library's words). Tried on its own first.
+    // The values the merged manifest adds up and the input check reads must have a run's types
+    // too: `inputs` null listed 16 of 25 inputs and let the same inputs in two parts count twice
+    // (exit 0), and a total of text or below zero was summed as nothing.
     try {
       static_cast<void>(MergedManifest(opt, std::vector<PartInfo>{info}, {}, r));
-      for (const ordered_json& in : Member(info.manifest, "inputs")) {
-        if (in.is_object() && in.contains("path") && !in["path"].is_string()) {
-          throw std::invalid_argument("an input's path is not a string");
+      const ordered_json& inputs = Member(info.manifest, "inputs", false);
+      if (!inputs.is_array()) throw std::invalid_argument("its inputs are not a list");
+      for (const ordered_json& in : inputs) {
+        if (!in.is_object() || !in.contains("path") || !in["path"].is_string()) {
+          throw std::invalid_argument("an input is not an object with a path");
+        }
+      }
+      const ordered_json& totals = Member(info.manifest, "totals", false);
+      if (!totals.is_object()) throw std::invalid_argument("its totals are not an object");
+      for (const auto& [key, value] : totals.items()) {
+        const bool counts =
+            value.is_object() && std::all_of(value.begin(), value.end(), [](const ordered_json& v) {
+              return v.is_number_unsigned();
+            });
+        if (!value.is_number_unsigned() && !counts) {
+          throw std::invalid_argument("its total " + key + " is " + value.dump() + ", not a count");
+        }
+      }
+      for (const ordered_json& sample : Member(info.manifest, "bad_line_samples", false).is_array()
+                                            ? Member(info.manifest, "bad_line_samples", false)
+                                            : ordered_json::array()) {
+        if (!sample.is_object() || !sample.value("path", ordered_json()).is_string() ||
+            !sample.value("line", ordered_json()).is_number_unsigned() ||
+            !sample.value("reason", ordered_json()).is_string()) {
+          throw std::invalid_argument("a bad-line sample is " + sample.dump());
         }
       }
     } catch (const std::exception& e) {

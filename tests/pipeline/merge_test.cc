@@ -748,6 +748,40 @@ TEST_F(MergeRuns, APartGivenTwiceIsRefusedAsSuch) {
   EXPECT_EQ(MergeDirs({p0, p1}, tmp_ / "out").exit_code, 0);
 }
 
+// The same for the values the merged manifest adds up and the input check reads: `inputs` null
+// listed 16 of 25 inputs and let one part's inputs count twice with exit 0, a total of text was
+// summed as nothing, a bad-line sample of junk was copied into the merged manifest.
+TEST_F(MergeRuns, APartWhoseInputsTotalsOrSamplesHaveWrongTypesIsCorrupt) {
+  using nlohmann::ordered_json;
+  const std::pair<const char*, std::function<void(ordered_json&)>> kChanges[] = {
+      {"its inputs are not a list", [](ordered_json& m) { m["inputs"] = nullptr; }},
+      {"an input is not an object with a path",
+       [](ordered_json& m) { m["inputs"].push_back(ordered_json::array({1})); }},
+      {"its total nodata is \"x\", not a count",
+       [](ordered_json& m) { m["totals"]["nodata"] = "x"; }},
+      {"its total nodata is -5, not a count", [](ordered_json& m) { m["totals"]["nodata"] = -5; }},
+      {"a bad-line sample is {\"x\":1}",
+       [](ordered_json& m) {
+         m["bad_line_samples"] = ordered_json::array({{{"x", 1}}});
+       }},
+  };
+  for (const auto& [why, change] : kChanges) {
+    const fs::path parts = tmp_.path() / "typed";
+    fs::remove_all(parts);
+    RunShards(tmp_ / "data", parts, 2);
+    RewriteRun((parts / "1" / kStateFile).string(),
+               [&](ordered_json& run) { change(run["manifest"]); });
+    const MergeResult r = MergeDirs(PartDirs(parts, 2), tmp_ / "typed-out");
+    EXPECT_EQ(r.exit_code, 1) << why << ": " << r.error;
+    ASSERT_EQ(r.failures.size(), 1u) << why;
+    EXPECT_NE(r.failures[0].find(": corrupt (its manifest: " + std::string(why) + ")"),
+              std::string::npos)
+        << r.failures[0];
+    EXPECT_EQ(r.parts_merged, 1u);
+    fs::remove_all(tmp_.path() / "typed-out");
+  }
+}
+
 // A part whose checksummed state holds a manifest value of another type (an input's path that
 // is an array) is a corrupt part, named, and the others are merged (exit 1); it threw in the
 // middle of the merge (exit 3, the JSON library's words, nothing written).
