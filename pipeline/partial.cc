@@ -204,6 +204,12 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
       return PartialStatus::kVersion;
     }
     ++count;
+    // A section given twice (a second detection state pasted from another part) was ignored,
+    // the first one taken.
+    if (known && file->Find(static_cast<PartialSection>(base)) != nullptr) {
+      *error = path + ": corrupt (section " + std::to_string(base) + " is there twice)";
+      return PartialStatus::kCorrupt;
+    }
     if (known) file->sections.emplace_back(id, payload);
   }
   const std::string_view* run = file->Find(PartialSection::kRun);

@@ -843,6 +843,27 @@ TEST(Partial, RefusesOtherVersionsUnknownSectionsAndGarbage) {
   PartialHeader flags = h;
   flags.flags = 4;
   EXPECT_EQ(ReadPartial(write(flags, 0, "flags"), &f, &error), PartialStatus::kVersion);
+  // A section twice is corrupt (the first was taken, the second ignored), and so are bytes
+  // after the aggregate state (sixteen zeros were merged, exit 0).
+  {
+    PartialBuilder b(h);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kRun), "{}");
+    b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate), state);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kDetection), detect_state);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kDetection), detect_state);
+    ASSERT_TRUE(b.Write(tmp / "twice", 1, &error)) << error;
+    EXPECT_EQ(ReadPartial(tmp / "twice", &f, &error), PartialStatus::kCorrupt);
+    EXPECT_NE(error.find("corrupt (section 3 is there twice)"), std::string::npos) << error;
+  }
+  {
+    Aggregator loaded(AggregateOptions{});
+    const std::string padded = state + std::string(16, '\0');
+    ByteReader r(padded);
+    EXPECT_FALSE(loaded.Load(r, &error));
+    EXPECT_EQ(error, "malformed aggregate state: bytes after its end");
+    ByteReader whole(state);
+    EXPECT_TRUE(loaded.Load(whole, &error)) << error;
+  }
   // A window run never takes is corrupt: 601 made windows 601 s long under a manifest of 600.
   for (const uint32_t window : {0u, 1u, 601u, 86400u}) {
     PartialHeader odd = h;
