@@ -129,12 +129,13 @@ Format ParseFormatFlag(const std::string& text);
 // "600", "10m", "1h" -> seconds; only 60, 300, 600 and 3600 are accepted (SPEC 2.1).
 // Throws CLI::ValidationError otherwise.
 uint32_t ParseWindow(const std::string& text);
-// Epoch seconds or ISO-8601 ("2026-11-28", "2026-11-28T10:00", "2026-11-28 10:00:00Z",
-// "2026-11-28T11:00:00.25+01:00", "20261128T100000Z"; no offset means UTC) -> epoch seconds, a
-// fraction of a second rounded up (the filters keep whole-second starts in [since, until)).
-// Throws CLI::ValidationError otherwise (also for a number past 2^64 - 1, a time before 1970,
-// or a fraction without seconds: ISO-8601's 10:00.5 is half a minute).
-uint64_t ParseTime(const std::string& text);
+// Epoch seconds (milliseconds from kMillisecondTimes, as in the records) or ISO-8601
+// ("2026-11-28", "2026-11-28T10:00", "2026-11-28 10:00:00Z", "2026-11-28T11:00:00.25+01:00",
+// "20261128T100000Z"; no offset means UTC) -> epoch seconds, a fraction of a second rounded up
+// (the filters keep whole-second starts in [since, until)). Throws CLI::ValidationError naming
+// `option` otherwise (also for a number past 2^64 - 1, a time before 1970, or a fraction without
+// seconds: ISO-8601's 10:00.5 is half a minute).
+uint64_t ParseTime(const char* option, const std::string& text);
 // --since and --until (either may be empty: 0 and 2^64 - 1) -> [since, until). Throws
 // CLI::ValidationError when until is not after since: no record or window could match.
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until);

@@ -117,10 +117,17 @@ bool Skip(std::string_view text, size_t* at, char c) {
 
 }  // namespace
 
-uint64_t ParseTime(const std::string& text) {
+uint64_t ParseTime(const char* option, const std::string& text) {
+  // An epoch value of 10^11 and up is milliseconds, as in the records (README, "Millisecond
+  // timestamps"), rounded up to the second: `--until 1700000000000` had kept every record, and
+  // `--since` of it none.
+  const auto epoch_seconds = [](uint64_t whole, bool fraction) {
+    if (whole < kMillisecondTimes) return whole + (fraction ? 1 : 0);
+    return whole / 1000 + (whole % 1000 != 0 || fraction ? 1 : 0);
+  };
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    if (const auto v = DecimalU64(text)) return *v;
-    throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
+    if (const auto v = DecimalU64(text)) return epoch_seconds(*v, false);
+    throw CLI::ValidationError(option, "'" + text + "': past the largest epoch second");
   }
   // Epoch seconds with a fraction (`date +%s.%N`): rounded up, as an ISO-8601 fraction is.
   if (const size_t dot = text.find('.');
@@ -130,12 +137,12 @@ uint64_t ParseTime(const std::string& text) {
     const auto whole = DecimalU64(text.substr(0, dot));
     const bool fraction = text.find_first_not_of('0', dot + 1) != std::string::npos;
     if (!whole || (fraction && *whole == UINT64_MAX)) {
-      throw CLI::ValidationError("time", "'" + text + "': past the largest epoch second");
+      throw CLI::ValidationError(option, "'" + text + "': past the largest epoch second");
     }
-    return *whole + (fraction ? 1 : 0);
+    return epoch_seconds(*whole, fraction);
   }
   const auto refuse = [&](const char* why) {
-    return CLI::ValidationError("time", "'" + text + "': " + why);
+    return CLI::ValidationError(option, "'" + text + "': " + why);
   };
   const char* kForms =
       "use epoch seconds or ISO-8601: 2026-11-28, 2026-11-28T10:00, 2026-11-28T10:00:00Z, "
@@ -201,23 +208,8 @@ uint64_t ParseTime(const std::string& text) {
 }
 
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until) {
-  // Errors name the option (they said `time: ...`). Epoch values of 10^11 and up are
-  // milliseconds, as in the records (README, "Millisecond timestamps"), rounded up to the
-  // second: `--until 1700000000000` had kept every record, and `--since` of it kept none.
-  const auto parse = [](const char* option, const std::string& text) -> uint64_t {
-    uint64_t t = 0;
-    try {
-      t = ParseTime(text);
-    } catch (const CLI::ValidationError& e) {
-      std::string why = e.what();
-      if (why.rfind("time: ", 0) == 0) why.erase(0, 6);
-      throw CLI::ValidationError(option, why);
-    }
-    const bool epoch = text.find_first_not_of("0123456789.") == std::string::npos;
-    return epoch && t >= kMillisecondTimes ? t / 1000 + (t % 1000 != 0) : t;
-  };
-  const uint64_t from = since.empty() ? 0 : parse("--since", since);
-  const uint64_t to = until.empty() ? UINT64_MAX : parse("--until", until);
+  const uint64_t from = since.empty() ? 0 : ParseTime("--since", since);
+  const uint64_t to = until.empty() ? UINT64_MAX : ParseTime("--until", until);
   if (from >= to) {
     throw CLI::ValidationError("--until",
                                fmt::format("{} is not after {}: nothing could be kept", until,
