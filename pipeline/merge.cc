@@ -509,10 +509,10 @@ MergeResult MergeParts(const MergeOptions& opt) {
     info.manifest = file.run["manifest"];
     // Its manifest is what a run wrote, or the part is corrupt: a checksummed file can still
     // hold a value of another type ("path": [...]), which would throw in the middle of the merge
-    // (exit 3 with the JSON library's words). Tried on its own first.
-    // The values the merged manifest adds up and the input check reads must have a run's types
-    // too: `inputs` null listed 16 of 25 inputs and let the same inputs in two parts count twice
-    // (exit 0), and a total of text or below zero was summed as nothing.
+    // (exit 3 with the JSON library's words). Tried on its own first. The values the merged
+    // manifest adds up and the input check reads must have a run's types too: `inputs` null
+    // listed 16 of 25 inputs and let the same inputs in two parts count twice (exit 0), and a
+    // total of text or below zero was summed as nothing.
     try {
       static_cast<void>(MergedManifest(opt, std::vector<PartInfo>{info}, {}, r));
       const ordered_json& inputs = Member(info.manifest, "inputs", false);
@@ -533,9 +533,9 @@ MergeResult MergeParts(const MergeOptions& opt) {
           throw std::invalid_argument("its total " + key + " is " + value.dump() + ", not a count");
         }
       }
-      for (const ordered_json& sample : Member(info.manifest, "bad_line_samples", false).is_array()
-                                            ? Member(info.manifest, "bad_line_samples", false)
-                                            : ordered_json::array()) {
+      const ordered_json& samples = Member(info.manifest, "bad_line_samples");  // [] if none
+      if (!samples.is_array()) throw std::invalid_argument("its bad-line samples are not a list");
+      for (const ordered_json& sample : samples) {
         if (!sample.is_object() || !sample.value("path", ordered_json()).is_string() ||
             !sample.value("line", ordered_json()).is_number_unsigned() ||
             !sample.value("reason", ordered_json()).is_string()) {
