@@ -201,13 +201,18 @@ void WriteData(const fs::path& dir) {
   }
 }
 
+// `opt` as the part of shard i of n (--shard I/N --partial).
+RunOptions AsPart(RunOptions opt, uint32_t i, uint32_t n) {
+  opt.shard_index = i;
+  opt.shard_count = n;
+  opt.partial = true;
+  return opt;
+}
+
 void RunShards(const std::string& in, const fs::path& parts, uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) {
-    RunOptions opt = Options(in, (parts / std::to_string(i)).string());
-    opt.shard_index = i;
-    opt.shard_count = n;
-    opt.partial = true;
-    const RunResult r = flowsift::Run(opt, nullptr);
+    const RunResult r =
+        flowsift::Run(AsPart(Options(in, (parts / std::to_string(i)).string()), i, n), nullptr);
     ASSERT_EQ(r.exit_code, 0) << r.error;
     ASSERT_TRUE(fs::exists(parts / std::to_string(i) / kStateFile));
   }
@@ -303,10 +308,7 @@ TEST_F(MergeRuns, MissingPathsAndUnreadableListsAppearOnceWhereOneRunListsThem) 
   ASSERT_EQ(single.exit_code, 1) << single.error;
   std::vector<std::string> dirs;
   for (uint32_t i = 0; i < 2; ++i) {
-    RunOptions opt = options(tmp_ / ("part" + std::to_string(i)));
-    opt.shard_index = i;
-    opt.shard_count = 2;
-    opt.partial = true;
+    const RunOptions opt = AsPart(options(tmp_ / ("part" + std::to_string(i))), i, 2);
     ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 1);
     dirs.push_back(opt.out_dir);
   }
@@ -337,10 +339,7 @@ TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
   const auto other_part = [&](const std::string& name, const auto& change) {
     RunOptions o = Options(tmp_ / "data", tmp_ / name);
     change(o);
-    o.partial = true;
-    o.shard_index = 1;
-    o.shard_count = 2;
-    ASSERT_EQ(flowsift::Run(o, nullptr).exit_code, 0) << name;
+    ASSERT_EQ(flowsift::Run(AsPart(o, 1, 2), nullptr).exit_code, 0) << name;
   };
   other_part("hourly", [](RunOptions& o) { o.window = 3600; });
   MergeResult r = MergeDirs({tmp_ / "parts/0", tmp_ / "hourly"}, tmp_ / "out");
@@ -603,10 +602,7 @@ TEST_F(MergeRuns, StrictPartsWithBadLinesSayWhyTheMergeExitsOne) {
             "1700000160 ACCEPT OK\n");
   const fs::path parts = tmp_.path() / "strict-parts";
   for (uint32_t i = 0; i < 2; ++i) {
-    RunOptions opt = Options(tmp_ / "strict", (parts / std::to_string(i)).string());
-    opt.shard_index = i;
-    opt.shard_count = 2;
-    opt.partial = true;
+    RunOptions opt = AsPart(Options(tmp_ / "strict", (parts / std::to_string(i)).string()), i, 2);
     opt.strict = true;
     const RunResult r = flowsift::Run(opt, nullptr);
     ASSERT_EQ(r.exit_code, i == 1 ? 1 : 0) << r.error;  // b.log is shard 1's
@@ -627,10 +623,7 @@ TEST_F(MergeRuns, PartsThatKeptNoRecordExitOneMerged) {
   const fs::path parts = tmp_.path() / "since-parts";
   const auto make_parts = [&](uint64_t since) {
     for (uint32_t i = 0; i < 2; ++i) {
-      RunOptions opt = Options(tmp_ / "data", (parts / std::to_string(i)).string());
-      opt.shard_index = i;
-      opt.shard_count = 2;
-      opt.partial = true;
+      RunOptions opt = AsPart(Options(tmp_ / "data", (parts / std::to_string(i)).string()), i, 2);
       opt.force = true;
       opt.since = since;
       const RunResult r = flowsift::Run(opt, nullptr);
@@ -701,11 +694,9 @@ TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
 // counted twice, silently.
 TEST_F(MergeRuns, TheSameInputUnderTwoSpellingsIsRefused) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
-  RunOptions opt = Options(tmp_ / "data/../data/", tmp_ / "again");
-  opt.shard_index = 0;
-  opt.shard_count = 2;
-  opt.partial = true;
-  ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  ASSERT_EQ(flowsift::Run(AsPart(Options(tmp_ / "data/../data/", tmp_ / "again"), 0, 2), nullptr)
+                .exit_code,
+            0);
   const MergeResult r =
       MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "again"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
