@@ -1,5 +1,6 @@
 // Evaluating the detectors' state into findings (pipeline/detect.h, docs/detection.md).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -125,6 +126,14 @@ uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
   return v.first;
 }
 
+// Whether the timeline's entries before and after i are the windows just before and after it
+// (Timeline skips the gaps between the run's spans), for Guarded.
+template <typename Times>
+std::array<bool, 2> AdjacentWindows(const Times& times, size_t i, uint64_t window) {
+  return {i > 0 && times[i - 1].first + window == times[i].first,
+          i + 1 < times.size() && times[i].first + window == times[i + 1].first};
+}
+
 // The test both kinds of ddos_fan_in make of a (destination, fan-in window) table: a window
 // whose count(dst, window, state) of sources is at least min_sources and at least ratio times
 // the median of the destination's other windows (silent ones 0, over `span`) goes to
@@ -157,7 +166,13 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
                const MedianOfOthers medians(counts);
                for (size_t i = 0; i < times.size(); ++i) {
                  if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
-                 const uint64_t median = medians.Without(counts[i]);
+                 // Without the flood's other half in a window beside it (baseline.h, Guarded).
+                 const Skipped skip =
+                     Guarded(counts, i, AdjacentWindows(times, i, o.fanin_window).data(),
+                             o.fanin_min_sources);
+                 uint64_t left_out[3];
+                 for (size_t k = 0; k < skip.n; ++k) left_out[k] = counts[skip.at[k]];
+                 const uint64_t median = medians.Without(left_out, skip.n);
                  if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
                    continue;
                  emit(dst, times[i].first, *times[i].second, counts[i], median);
@@ -879,7 +894,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       const LeaveOneOut baselines(std::move(flows));
       for (size_t i = 0; i < times.size(); ++i) {
         if (times[i].second == nullptr || times[i].second->flows < o.reject_min_flows) continue;
-        const auto [mean, sd] = baselines.Without(i);
+        // Without the spike's other half in a window beside it (baseline.h, Guarded).
+        const Skipped skip =
+            Guarded(baselines.values(), i, AdjacentWindows(times, i, o.reject_window).data(),
+                    o.reject_min_flows);
+        const auto [mean, sd] = baselines.Without(skip);
         const double x = static_cast<double>(times[i].second->flows);
         const double z = (x - mean) / std::max(sd, 1.0);
         if (z < o.reject_z || x < o.reject_ratio * mean) continue;
@@ -910,7 +929,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.evidence["rejected_flows"] = v.flows;
         f.evidence["baseline_mean_flows"] = Round3(mean);
         f.evidence["baseline_sd_flows"] = Round3(sd);
-        f.evidence["baseline_windows"] = times.size() - 1;
+        f.evidence["baseline_windows"] = times.size() - skip.n;
         f.evidence["z"] = Round3(z);
         f.evidence["distinct_sources"] = sources;
         f.evidence["sample_ports"] = PortsJson(v.sample_ports);
@@ -919,7 +938,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
             Plural(sources, "source", "sources") + " within " + DurationText(o.reject_window) +
             (times.size() > 1 ? ", against a mean of " +
                                     std::to_string(static_cast<uint64_t>(std::round(mean))) +
-                                    " in its other windows."
+                                    " in its other windows" +
+                                    (skip.n == 1   ? "."
+                                     : skip.n == 2 ? " (not counting the busy window beside it)."
+                                                   : " (not counting the busy windows beside it).")
                               : ", in its only window with records (no baseline to compare).");
         out.push_back(std::move(f));
       }

@@ -110,4 +110,52 @@ TEST(MedianOfOthers, MatchesTheMiddleOfTheOtherValuesSorted) {
 }
 
 }  // namespace
+// Leaving out up to three positions (the window tested and the busy ones beside it) gives the
+// mean, deviation and median of the values that remain, as computed from them directly.
+TEST(Baseline, LeavingOutSeveralPositionsMatchesTheRemainingValues) {
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    const auto xs = Values(rng, trial % 3, 1 + rng() % 30);
+    const LeaveOneOut baseline(xs);
+    const MedianOfOthers medians(xs);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      Skipped skip;
+      skip.at[skip.n++] = i;
+      for (const size_t j : {i - 1, i + 1}) {  // i - 1 wraps past the end for i = 0
+        if (j < xs.size() && rng() % 2 == 0) skip.at[skip.n++] = j;
+      }
+      std::vector<uint64_t> rest, left_out;
+      for (size_t j = 0; j < xs.size(); ++j) (skip.Has(j) ? left_out : rest).push_back(xs[j]);
+      const auto [mean, sd] = baseline.Without(skip);
+      const auto [want_mean, want_sd] = MeanSdTwoPass(rest, rest.size());
+      ASSERT_NEAR(mean, want_mean, 1e-9 * (1 + want_mean)) << "trial " << trial << " i " << i;
+      ASSERT_NEAR(sd, want_sd, 1e-6 * (1 + want_sd)) << "trial " << trial << " i " << i;
+      std::sort(rest.begin(), rest.end());
+      const uint64_t want_median = rest.empty() ? 0 : rest[rest.size() / 2];
+      ASSERT_EQ(medians.Without(left_out.data(), left_out.size()), want_median)
+          << "trial " << trial << " i " << i;
+    }
+  }
+}
+
+TEST(Baseline, GuardsLeaveOutOnlyBusyAdjacentNeighboursAndNeverEveryWindow) {
+  const bool both[2] = {true, true}, none[2] = {false, false};
+  const std::vector<uint64_t> xs = {0, 5, 322, 356, 99, 100, 0};
+  // 356's busy neighbour 322 is left out; 99 is under the minimum of 100 and stays.
+  Skipped s = Guarded(xs, 3, both, 100);
+  EXPECT_EQ(s.n, 2u);
+  EXPECT_TRUE(s.Has(3) && s.Has(2) && !s.Has(4));
+  s = Guarded(xs, 2, both, 100);
+  EXPECT_TRUE(s.n == 2 && s.Has(3));
+  // Not adjacent in time (a gap in the run's spans): nothing beside it is left out.
+  EXPECT_EQ(Guarded(xs, 3, none, 100).n, 1u);
+  s = Guarded(xs, 5, both, 100);
+  EXPECT_EQ(s.n, 1u);  // 99 and 0 beside it are under the minimum
+  // Three busy windows: the middle one's guards would leave nothing, so only it is left out.
+  const std::vector<uint64_t> three = {150, 150, 150};
+  EXPECT_EQ(Guarded(three, 1, both, 100).n, 1u);
+  EXPECT_EQ(Guarded(three, 0, both, 100).n, 2u);
+  EXPECT_EQ(Guarded(std::vector<uint64_t>{500, 500}, 0, both, 100).n, 1u);
+}
+
 }  // namespace flowsift
