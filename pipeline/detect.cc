@@ -63,7 +63,14 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
   const Column* end_col = b.Find(Field::kEnd);
   const Column* action = b.Find(Field::kAction);
   const Column* flags_col = b.Find(Field::kTcpFlags);
-  if (src == nullptr || dst == nullptr) return;  // nothing to say who talked to whom
+  // A format with pkt-srcaddr (pkt-dstaddr) and not srcaddr (dstaddr) has the packets'
+  // addresses alone: they are the record's, as for a format with both when they are equal (and
+  // a relay is then any internal-to-internal request, as without pkt-dstaddr). Such a format
+  // had found nothing, silently.
+  if (src == nullptr) std::swap(src, pkt_src);
+  if (dst == nullptr) std::swap(dst, pkt_dst);
+  // Nothing to say who talked to whom: the run notes it (Run, AddressNotes).
+  if (src == nullptr || dst == nullptr) return;
 
   const ColumnView v_src(src), v_dst(dst), v_pkt_src(pkt_src), v_pkt_dst(pkt_dst),
       v_sport(sport_col), v_dport(dport_col), v_proto(proto_col), v_packets(packets_col),

@@ -309,6 +309,38 @@ namespace {
 
 // This host's name as part of a file name ('/' and control bytes replaced), so that a run
 // never takes another host's temporary on a shared file system for one of its own.
+// Detection needs who talked to whom: a file whose format has no source address (srcaddr or
+// pkt-srcaddr) or no destination address had its records counted in the tables and in no
+// finding, and nothing said so. One note for all such files, naming the first.
+void AddressNotes(const std::vector<FileReport>& files, const Format* given,
+                  std::vector<std::string>* notes) {
+  uint64_t n_files = 0, records = 0;
+  std::string first, missing;
+  for (const FileReport& f : files) {
+    if (f.records == 0) continue;
+    const Format& format = f.outcome.header   ? *f.outcome.header
+                           : given != nullptr ? *given
+                                              : Format::Default();
+    const bool has_src = format.Has(Field::kSrcAddr) || format.Has(Field::kPktSrcAddr);
+    const bool has_dst = format.Has(Field::kDstAddr) || format.Has(Field::kPktDstAddr);
+    if (has_src && has_dst) continue;
+    if (n_files++ == 0) {
+      first = f.outcome.path;
+      missing = !has_src && !has_dst ? "no source or destination address"
+                : !has_src           ? "no source address (srcaddr or pkt-srcaddr)"
+                                     : "no destination address (dstaddr or pkt-dstaddr)";
+    }
+    records += f.records;
+  }
+  if (n_files == 0) return;
+  notes->push_back(first + ": its format has " + missing + ": detection reads none of its " +
+                   (n_files == 1
+                        ? std::to_string(records) + " records"
+                        : "records, nor those of " + std::to_string(n_files - 1) +
+                              " more such files (" + std::to_string(records) + " records in all)") +
+                   "; they are in the tables, in no finding");
+}
+
 std::string HostForFileName() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "host";
@@ -712,6 +744,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
     r.last_start = std::max(r.last_start, f.last_start);
     if (IsFailure(f.outcome.status)) r.failures.push_back(f.outcome.message);
   }
+
+  if (opt.detect.enabled) AddressNotes(r.graph.files, opt.format.get(), &r.notes);
 
   // First-seen orders as one run over all shards' inputs would number them (no-op unsharded).
   r.graph.aggregate.RenumberFiles(opt.shard_index, opt.shard_count);

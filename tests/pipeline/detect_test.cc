@@ -156,6 +156,41 @@ void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int fla
   }
 }
 
+// A format with the packets' addresses and not the interface's (pkt-srcaddr, pkt-dstaddr
+// without srcaddr, dstaddr) is read with them as the record's: it had found nothing.
+TEST(PortScan, AFormatWithPktAddressesAloneIsDetected) {
+  std::string text;
+  for (int p = 0; p < 15; ++p) {
+    Rec r;
+    r.src = "198.51.100.7";
+    r.dst = "10.0.1.5";
+    r.dport = 1000 + p;
+    r.action = "REJECT";
+    r.start = 1700000100 + static_cast<uint64_t>(p) * 10;
+    text += Line(r, true);
+  }
+  for (const char* fields :
+       {"interface-id pkt-srcaddr pkt-dstaddr srcport dstport protocol packets bytes start end "
+        "action tcp-flags log-status",
+        "interface-id pkt-srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+        "tcp-flags log-status",
+        "interface-id srcaddr pkt-dstaddr srcport dstport protocol packets bytes start end action "
+        "tcp-flags log-status"}) {
+    std::string err;
+    const auto format = Format::Parse(fields, &err);
+    ASSERT_TRUE(format) << err;
+    const ParsedText parsed = ParseText(text, *format);
+    Detector d{DetectOptions{}};
+    d.Add(parsed.batch, parsed.base());
+    const auto all = d.Findings(1700000000, 1700003600);
+    const auto scan = std::find_if(all.begin(), all.end(),
+                                   [](const Finding& f) { return f.type == "port_scan"; });
+    ASSERT_NE(scan, all.end()) << fields;
+    EXPECT_EQ(scan->src, "198.51.100.7") << fields;
+    EXPECT_EQ(scan->dst, "10.0.1.5") << fields;
+  }
+}
+
 // Past 2,048 destinations a sweep's count is a sketch's estimate, which may be above the truth:
 // never above its attempts. 2,049 hosts 10.0.0.7, 10.0.0.14, ... are estimated 2,056.
 TEST(PortSweep, ADistinctCountIsNeverAboveTheAttempts) {

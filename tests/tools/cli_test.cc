@@ -1009,6 +1009,37 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
 }
 
+// A format without a source or destination address gives detection nothing to read: stderr says
+// so once, naming the first such file (it had found nothing, silently), and not with
+// --no-detect nor for a format with the packets' addresses alone (detected as the record's).
+TEST_F(Cli, AFormatWithoutAddressesSaysDetectionCannotReadIt) {
+  const auto gen = [&](const std::string& name, const std::string& fields) {
+    return RunCli("gen -o " + (dir_ / name).string() + " --records 4000 --files 2 --format \"" +
+                  fields + "\"")
+        .code;
+  };
+  ASSERT_EQ(gen("none",
+                "version interface-id srcport dstport packets bytes start end action "
+                "log-status"),
+            0);
+  ASSERT_EQ(gen("pkt",
+                "version interface-id pkt-srcaddr pkt-dstaddr srcport dstport protocol "
+                "packets bytes start end action log-status"),
+            0);
+  const std::string out = " --no-progress --force -o " + (dir_ / "o").string();
+  Result r = RunCli("run " + (dir_ / "none").string() + out);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("note: " + (dir_ / "none" / "flows-00000.log").string() +
+                               ": its format has no source or destination address: detection "
+                               "reads none of its records, nor those of 1 more such files "
+                               "(4000 records in all); they are in the tables, in no finding"));
+  EXPECT_THAT(RunCli("run " + (dir_ / "none").string() + out + " --no-detect").out,
+              Not(HasSubstr("note:")));
+  r = RunCli("run " + (dir_ / "pkt").string() + out);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("note:")));
+}
+
 // -o with a trailing '/' is the directory itself ("out/" made the temporary directory inside
 // OUT, and the run failed at the end with exit 3); the current directory, or one above it,
 // cannot be replaced by a rename and is refused before the run.
