@@ -352,6 +352,22 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans,
   return sorted;
 }
 
+namespace {
+// What `host` sent out on `port` in exfiltration window `window`, over its interfaces.
+uint64_t HostBytesOut(const FlatMap<HostKey, ExfilHost, KeyHash>& hosts, const Addr128& host,
+                      uint64_t window, uint16_t port) {
+  const ExfilHost* h = hosts.Find(HostKey{host, window});
+  if (h == nullptr) return 0;
+  uint64_t sum = 0;
+  for (const ExfilSide& side : h->sides) {
+    for (const auto& [p, sent] : side.port_bytes) {
+      if (p == port) AddSaturating(sum, sent);
+    }
+  }
+  return sum;
+}
+}  // namespace
+
 void Detector::State::AddUploads(UploadTotals& totals) const {
   for (const auto& [k, h] : hosts) {
     for (const ExfilSide& side : h.sides) {
@@ -727,13 +743,27 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       // and the gateway is not. When other hosts sent less than half of it out in the window,
       // the relayed hosts are not in these logs (only the gateway's interface is): the gateway
       // is the only trace of the upload and keeps it (it was no finding at all).
+      //
+      // The others' uploads count from the window before to the window after: a host's own
+      // records and the gateway's of the same upload start up to an aggregation interval apart
+      // (each interface keeps its own capture phase), so a relay near the hour's end may have
+      // its host's upload in the next hour (a gateway's 2.4 GB from 35 s before the hour
+      // against the host's 464 MB in it and the rest after: the gateway was reported).
       uint64_t net = 0, rel = 0, unseen = 0;
       for (const auto& [port, sent] : side.port_bytes) {
         const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface, port});
         const uint64_t r = relayed != nullptr ? std::min(*relayed, sent) : 0;
-        const auto total = uploads.find({k.window, port});
-        const uint64_t others =
-            total != uploads.end() ? total->second - std::min(total->second, own[port]) : 0;
+        uint64_t others = 0;
+        if (r > 0) {
+          for (const int step : {-1, 0, 1}) {
+            const uint64_t w = k.window + static_cast<uint64_t>(step) * o.exfil_window;
+            if ((step < 0 && k.window < o.exfil_window) || (step > 0 && w < k.window)) continue;
+            const auto total = uploads.find({w, port});
+            if (total == uploads.end()) continue;
+            const uint64_t mine = step == 0 ? own[port] : HostBytesOut(s.hosts, k.host, w, port);
+            AddSaturating(others, total->second - std::min(total->second, mine));
+          }
+        }
         if (others >= r / 2 + r % 2) {
           AddSaturating(rel, r);
           AddSaturating(net, sent - r);

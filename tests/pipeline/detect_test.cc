@@ -1389,6 +1389,34 @@ TEST(Exfiltration, ANatGatewayRelayingOthersBytesIsNotTheSource) {
   EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-app"});
 }
 
+// The gateway's records and the instance's own of one upload start up to an aggregation
+// interval apart (each interface keeps its capture phase): the gateway's 2.4 GB from 35 s
+// before the hour, the instance's 0.46 GB in that hour and the rest in the next. Its upload in
+// the next hour shows the relayed host logged, so the gateway is not reported (it was, for
+// the 0.46 GB in its own hour fell under half of what it relayed).
+TEST(Exfiltration, AGatewaysRelayedHostUploadingInTheNextHourIsSeen) {
+  const uint64_t hour = 1700002800, next = hour + 3600;  // exfiltration windows, aligned
+  const uint64_t relayed = 2'420'000'000, early = 464'000'000, late = relayed - early;
+  Detect d({}, /*with_flags=*/false);
+  AddUpload(d, "10.0.4.4", "10.0.0.5", relayed, next - 35, "eni-nat");      // NAT ingress
+  AddUpload(d, "10.0.0.5", "203.0.113.80", relayed, next - 35, "eni-nat");  // NAT egress
+  AddUpload(d, "10.0.4.4", "203.0.113.80", early, next - 20, "eni-app");    // the instance
+  AddUpload(d, "10.0.4.4", "203.0.113.80", late, next + 100, "eni-app");
+  const auto f = d.Of("exfiltration", hour, next + 3600);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.4.4");
+  EXPECT_EQ(f[0].window_start, next);
+  // Two hours apart, the instance's upload says nothing of the gateway's relay: still its own.
+  Detect far({}, false);
+  AddUpload(far, "10.0.4.4", "10.0.0.5", relayed, next - 35, "eni-nat");
+  AddUpload(far, "10.0.0.5", "203.0.113.80", relayed, next - 35, "eni-nat");
+  AddUpload(far, "10.0.4.4", "203.0.113.80", relayed, next + 3600 + 100, "eni-app");
+  const auto g = far.Of("exfiltration", hour, next + 2 * 3600);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].src, "10.0.0.5");
+  EXPECT_EQ(g[0].evidence["bytes_relayed_unseen"], relayed);
+}
+
 // Only the gateway's interface logged (flow logs on the NAT gateway alone, for egress): the
 // instance is never seen sending out, so the gateway's upload is the only trace and is
 // reported, saying how much of it it relayed (the relay was subtracted and nothing reported).
