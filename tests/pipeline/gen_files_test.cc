@@ -145,6 +145,30 @@ TEST(GenAttacksTest, LookAlikesWithoutRecordsAreNotListed) {
   }
 }
 
+// The slow scan's peak is its failed first contacts, one a distinct target: a VPC with few web
+// servers gives it the same host more than once (10 interfaces: one host, and truth said 6, an
+// event no detector could find).
+TEST(GenTruth, TheSlowScansPeakCountsDistinctTargets) {
+  for (const uint32_t interfaces : {10u, 12u, 200u}) {
+    GenOptions o = AttackOptions(2);
+    o.interfaces = interfaces;
+    FlowGenerator g(o);
+    std::string text;
+    while (g.Append(text, 1 << 20)) {
+    }
+    bool seen = false;
+    for (const json& e : Lines(g.truth())) {
+      if (e["variant"] != "slow_external") continue;
+      seen = true;
+      EXPECT_EQ(e["peak"].get<uint64_t>(), e["dsts"].size()) << interfaces << " " << e.dump();
+      if (interfaces == 200) {
+        EXPECT_EQ(e["peak"], 6) << e.dump();
+      }
+    }
+    EXPECT_TRUE(seen) << interfaces;
+  }
+}
+
 // --- Truth
 // ----------------------------------------------------------------------------------------
 
