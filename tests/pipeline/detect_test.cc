@@ -2840,5 +2840,304 @@ TEST(DetectConfig, TheReadmeTableIsTheDefaults) {
       << "update README.md's table between the detect-config markers";
 }
 
+// --- Boundaries, severities and techniques the tests above did not reach ----------------------
+// (each fails when its comparison or constant is changed: a mutation audit's survivors)
+
+// Linux's first ephemeral port is 32768: a stateless NACL dropping a server's answers to it drops
+// answers, not probes (as for 50000 in AnswersANetworkAclDropsAreNotProbes).
+TEST(ScanTrw, AnswersANetworkAclDropsToPort32768AreNotProbes) {
+  for (const bool with_flags : {false, true}) {
+    Detect d({}, with_flags);
+    for (int client = 0; client < 4; ++client) {
+      Rec request;
+      request.src = Ip(10, 0, 0, 61 + client);
+      request.dst = "203.0.113.80";
+      request.sport = 32768;
+      request.dport = 443;
+      request.flags = 3;
+      request.packets = 6;
+      request.bytes = 900;
+      request.start = 1700000100 + static_cast<uint64_t>(client) * 10;
+      d.Add(request);
+      Rec answer = request;
+      std::swap(answer.src, answer.dst);
+      std::swap(answer.sport, answer.dport);
+      answer.flags = 0;
+      answer.packets = 3;
+      answer.bytes = 180;
+      answer.action = "REJECT";
+      d.Add(answer);
+    }
+    EXPECT_TRUE(d.Of("scan_trw").empty()) << with_flags;
+  }
+}
+
+// Port 1024 is no service port: against a listed one (5432) the listed one is the server, so
+// 2 GiB from 5432 to a client's port 1024 is answers, not an upload.
+TEST(Exfiltration, AServiceAnsweringClientPort1024IsNoUpload) {
+  Detect d({}, /*with_flags=*/false);
+  Rec answer;
+  answer.iface = "eni-db";
+  answer.src = "10.0.4.4";
+  answer.dst = "203.0.113.80";
+  answer.sport = 5432;
+  answer.dport = 1024;
+  answer.bytes = uint64_t{2} << 30;
+  answer.packets = answer.bytes / 1400 + 1;
+  d.Add(answer);
+  EXPECT_TRUE(d.Of("exfiltration").empty());
+}
+
+// Hosts that answered a ping sweep come off it for ICMPv6 as for ICMP.
+TEST(PortSweep, AnsweredPingsComeOffIcmpAndIcmp6Sweeps) {
+  for (const int proto : {1, 58}) {
+    const bool v6 = proto == 58;
+    const std::string prober = v6 ? "2001:db8::9" : "203.0.113.9";
+    const auto host = [&](int h) {
+      return v6 ? "fd00::" + std::to_string(h + 1) : Ip(10, 0, 4, 1 + h);
+    };
+    Detect d({}, /*with_flags=*/false);
+    for (int h = 0; h < 27; ++h) {
+      Rec ping;
+      ping.src = prober;
+      ping.dst = host(h);
+      ping.sport = ping.dport = 0;
+      ping.proto = proto;
+      ping.bytes = 84;
+      ping.action = "REJECT";
+      ping.start = 1700000100 + static_cast<uint64_t>(h);
+      d.Add(ping);
+    }
+    for (int h = 0; h < 2; ++h) {
+      Rec reply;
+      reply.src = host(h);
+      reply.dst = prober;
+      reply.sport = reply.dport = 0;
+      reply.proto = proto;
+      reply.bytes = 84;
+      reply.start = 1700000150;
+      d.Add(reply);
+    }
+    const auto f = d.Of("port_sweep");
+    ASSERT_EQ(f.size(), 1u) << proto;
+    EXPECT_EQ(f[0].evidence["answered_dsts"], 2) << proto;
+    EXPECT_EQ(f[0].distinct_dsts, 25u) << proto;
+  }
+}
+
+// RDP brute force is tagged T1021.001 as SSH's is T1021.004.
+TEST(BruteForce, RdpBruteForceHasItsMitreTechnique) {
+  Detect d;
+  for (int i = 0; i < 30; ++i) {
+    Rec r;
+    r.src = "192.0.2.44";
+    r.dst = "10.0.3.3";
+    r.sport = 41000 + i;
+    r.dport = 3389;
+    r.flags = 3;
+    r.packets = 20;
+    r.bytes = 3000;
+    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
+    d.Add(r);
+  }
+  const auto f = d.Of("brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1110", "T1110.001", "T1021.001"}));
+  EXPECT_EQ(f[0].severity, 2);  // an external actor
+}
+
+// An internal host brute-forcing: severity 3 (GuardDuty: high when our instance is the actor).
+TEST(BruteForce, AnInternalBruteForcerIsSeverityThree) {
+  Detect d;
+  for (int i = 0; i < 30; ++i) {
+    Rec r;
+    r.src = "10.0.3.9";
+    r.dst = "198.51.100.3";
+    r.sport = 41000 + i;
+    r.dport = 22;
+    r.flags = 3;
+    r.packets = 20;
+    r.bytes = 3000;
+    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
+    d.Add(r);
+  }
+  const auto f = d.Of("brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, 3);
+  EXPECT_EQ(f[0].evidence["role"], "actor");
+}
+
+// Severity 4 from exactly 10 times exfiltration.min_bytes (10 GiB), 3 below it.
+TEST(Exfiltration, ExfiltrationIsCriticalFromTenTimesTheThreshold) {
+  const uint64_t gib = uint64_t{1} << 30;
+  for (const uint64_t bytes : {10 * gib - 1, 10 * gib}) {
+    Detect d;
+    AddUpload(d, "10.0.4.4", "203.0.113.80", bytes, 1700000000);
+    const auto f = d.Of("exfiltration");
+    ASSERT_EQ(f.size(), 1u) << bytes;
+    EXPECT_EQ(f[0].severity, bytes == 10 * gib ? 4 : 3) << bytes;
+  }
+}
+
+// M, G and T are 2^20, 2^30 and 2^40 bytes.
+TEST(DetectConfig, ConfigSizeSuffixesAreBinary) {
+  DetectOptions o;
+  std::string err;
+  ASSERT_TRUE(
+      ParseDetectConfig("exfiltration.min_bytes = 2T\nexfiltration.baseline_min_bytes = 3G\n"
+                        "brute_force.max_bytes = 5M\n",
+                        &o, &err))
+      << err;
+  EXPECT_EQ(o.exfil_min_bytes, uint64_t{2} << 40);
+  EXPECT_EQ(o.exfil_baseline_min_bytes, uint64_t{3} << 30);
+  EXPECT_EQ(o.brute_max_bytes, uint64_t{5} << 20);
+}
+
+// exfiltration.baseline_windows (6) counts the host's other windows: five and the spike are a
+// cold start (absolute threshold only), six make a baseline.
+TEST(Exfiltration, FiveOtherWindowsAreNoBaseline) {
+  for (const uint64_t others : {uint64_t{5}, uint64_t{6}}) {
+    Detect d;
+    for (uint64_t h = 0; h < others; ++h) {
+      AddUpload(d, "10.0.4.4", "203.0.113.80", 10000000, 1700002800 + h * 3600);
+    }
+    AddUpload(d, "10.0.4.4", "203.0.113.99", 200000000, 1700002800 + others * 3600);
+    EXPECT_EQ(d.Of("exfiltration", 1700002800, 1700002800 + (others + 1) * 3600).size(),
+              others == 6 ? 1u : 0u)
+        << others;
+  }
+}
+
+// ANatGatewayRelayingOthersBytesIsNotTheSource over UDP from an amplifier's port (123) to a
+// lower one: the gateway's ingress is an internal host's request it relays (counted as relayed),
+// not an unsolicited answer.
+TEST(Exfiltration, ANatGatewayRelayingUdpFromAnAmplifierPortIsNotTheSource) {
+  const uint64_t bytes = uint64_t{2} << 30;
+  Detect d({}, /*with_flags=*/false);
+  const auto add = [&](const std::string& iface, const std::string& src, const std::string& dst) {
+    Rec r;
+    r.iface = iface;
+    r.src = src;
+    r.dst = dst;
+    r.sport = 123;
+    r.dport = 80;
+    r.proto = 17;
+    r.bytes = bytes;
+    r.packets = bytes / 1400 + 1;
+    r.start = 1700000000;
+    d.Add(r);
+  };
+  add("eni-app", "10.0.4.4", "203.0.113.80");  // instance ENI
+  add("eni-nat", "10.0.4.4", "10.0.0.5");      // NAT ingress
+  add("eni-nat", "10.0.0.5", "203.0.113.80");  // NAT egress
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.4.4");
+}
+
+// A busy interface's ordinary variation is no spike: 300 rejects against a steady 200 pass the
+// z test (no deviation) but not reject_spike.ratio (5 times the mean).
+TEST(RejectSpike, ARejectSpikeNeedsTheRatioToo) {
+  const uint64_t base = 1699999800;  // a 5-minute window's start
+  Detect d;
+  for (uint64_t w = 0; w < 11; ++w) AddRejects(d, "eni-db", 200, base + w * 300);
+  AddRejects(d, "eni-db", 300, base + 11 * 300);
+  EXPECT_TRUE(d.Of("reject_spike", base, base + 12 * 300).empty());
+  Detect spike;
+  for (uint64_t w = 0; w < 11; ++w) AddRejects(spike, "eni-db", 200, base + w * 300);
+  AddRejects(spike, "eni-db", 1000, base + 11 * 300);
+  EXPECT_EQ(spike.Of("reject_spike", base, base + 12 * 300).size(), 1u);
+}
+
+// An interface's life begins at its first window (LivesOf: whole hours): the window before it
+// is not one of its silent baseline windows. (90 rejects a window, under the minimum, so that
+// the one beside the spike stays in its baseline: Guarded.)
+TEST(RejectSpike, AnInterfacesBaselineStartsWithItsLife) {
+  const uint64_t begin = 1700000100, hour = 3600;  // begin: a 5-minute window's start
+  Detect d;
+  for (uint64_t w = 0; w < 11; ++w) AddRejects(d, "eni-new", 90, begin + 10 * hour + w * 300);
+  AddRejects(d, "eni-new", 1000, begin + 10 * hour + 11 * 300);
+  d.Flush();
+  const std::vector<TimeSpan> day = {{begin, begin + 24 * hour}};
+  const InterfaceLives lives = {{"eni-new", {begin + 10 * hour, begin + 11 * hour}}};
+  std::vector<Finding> spikes;
+  for (Finding& f : d.detector().Findings(day, &lives)) {
+    if (f.type == "reject_spike") spikes.push_back(std::move(f));
+  }
+  ASSERT_EQ(spikes.size(), 1u);
+  EXPECT_EQ(spikes[0].evidence["baseline_windows"], 11);
+  EXPECT_EQ(spikes[0].evidence["baseline_mean_flows"], 90);
+}
+
+// reflection_unsolicited_share is inclusive: exactly half of 1,000 answering sources unsolicited
+// (the host asked 500) is a reflection flood.
+TEST(DdosFanIn, ExactlyTheUnsolicitedShareIsAReflection) {
+  DetectOptions o;
+  o.fanin_min_sources = 100;
+  Detect d(o);
+  AskServers(d, 0, 500, 1700001600);
+  AddAnswers(d, 0, 1000, 1700001600);
+  const auto f = d.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["unsolicited_sources"], 500);
+}
+
+// An accepted ICMP record is an answer only when it has no direction (AWS logs ports 0 0): one
+// whose ports differ (type/code in the ports, as some converters write) is no answer, and the
+// sweep keeps its 26 hosts.
+TEST(PortSweep, OnlyDirectionlessIcmpRecordsAnswer) {
+  Detect d({}, /*with_flags=*/false);
+  for (int h = 0; h < 26; ++h) {
+    Rec ping;
+    ping.src = "203.0.113.9";
+    ping.dst = Ip(10, 0, 4, 1 + h);
+    ping.sport = 0;
+    ping.dport = 8;
+    ping.proto = 1;
+    ping.bytes = 84;
+    ping.action = "REJECT";
+    ping.start = 1700000100 + static_cast<uint64_t>(h);
+    d.Add(ping);
+  }
+  for (int h = 0; h < 2; ++h) {
+    Rec reply;
+    reply.src = Ip(10, 0, 4, 1 + h);
+    reply.dst = "203.0.113.9";
+    reply.sport = 8;
+    reply.dport = 0;
+    reply.proto = 1;
+    reply.bytes = 84;
+    reply.start = 1700000150;
+    d.Add(reply);
+  }
+  const auto f = d.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].distinct_dsts, 26u);
+}
+
+// The walk decides when the likelihood ratio reaches beta / alpha (">=", as the summary says):
+// with theta0 0.75, theta1 0.25 a failure multiplies it by 3, and beta / alpha = 9 is reached
+// exactly by two failures (all values exact in binary).
+TEST(ScanTrw, TheWalkDecidesAtTheUpperBoundItself) {
+  DetectOptions o;
+  o.trw_theta0 = 0.75;
+  o.trw_theta1 = 0.25;
+  o.trw_alpha = 0.0625;
+  o.trw_beta = 0.5625;
+  Detect d(o);
+  for (int h = 0; h < 2; ++h) {
+    Rec r;
+    r.src = "198.51.100.77";
+    r.dst = Ip(10, 0, 2, 1 + h);
+    r.dport = 22;
+    r.action = "REJECT";
+    r.start = 1700000100 + static_cast<uint64_t>(h);
+    d.Add(r);
+  }
+  const auto f = d.Of("scan_trw");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["first_contacts"], 2);
+}
+
 }  // namespace
 }  // namespace flowsift

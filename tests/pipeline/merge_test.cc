@@ -878,5 +878,42 @@ TEST(Partial, RefusesOtherVersionsUnknownSectionsAndGarbage) {
   }
 }
 
+// --- Boundaries the tests above did not reach --------------------------------------------------
+
+// A reason's bad lines split over two parts: the merged manifest keeps kSamplesPerReason (20) of
+// them, as one run keeps.
+TEST_F(MergeRuns, BadLineSamplesAreCappedPerReasonAsInOneRun) {
+  const std::string good =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  std::string a = good, b = good;
+  for (int i = 0; i < 15; ++i) {
+    a += "2 123456789012 eni-b 10.0.0.1\n";
+    b += "2 123456789012 eni-b 10.0.0.2\n";
+  }
+  WriteFile(tmp_.path() / "many" / "a.log", a);
+  WriteFile(tmp_.path() / "many" / "b.log", b);
+  ASSERT_EQ(flowsift::Run(Options(tmp_ / "many", tmp_ / "many-single"), nullptr).exit_code, 0);
+  RunShards(tmp_ / "many", tmp_.path() / "many-parts", 2);
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "many-parts", 2), tmp_ / "many-merged");
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const json one = json::parse(ReadFile(tmp_.path() / "many-single/manifest.json"));
+  const json merged = json::parse(ReadFile(tmp_.path() / "many-merged/manifest.json"));
+  EXPECT_EQ(one["bad_line_samples"].size(), 20u);
+  EXPECT_EQ(merged["bad_line_samples"].dump(), one["bad_line_samples"].dump());
+}
+
+// The largest shard count a run takes (kMaxShards) is a part's shard; one more is not.
+TEST_F(MergeRuns, TheLargestShardCountIsAPartsShard) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  const std::string state0 = (tmp_.path() / "parts/0" / kStateFile).string();
+  RewriteRun(state0, [](nlohmann::ordered_json& run) { run["shard"] = {0, kMaxShards}; });
+  MergeResult r = MergeDirs({tmp_ / "parts/0"}, tmp_ / "a");
+  EXPECT_TRUE(r.failures.empty()) << r.failures[0];
+  EXPECT_EQ(r.missing_shards.size(), 1u);
+  RewriteRun(state0, [](nlohmann::ordered_json& run) { run["shard"] = {0, kMaxShards + 1}; });
+  r = MergeDirs({tmp_ / "parts/0"}, tmp_ / "b");
+  EXPECT_EQ(r.failures.size(), 1u);
+}
+
 }  // namespace
 }  // namespace flowsift
