@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/types.h"
@@ -317,18 +318,25 @@ TEST(PortScan, SynOnlyCountsUnlessTheReverseAnsweredWithSynAck) {
 // A stateless network ACL that drops the way back: an internal client's HTTPS requests are
 // accepted, the server's answers (443 to the client's ephemeral port) REJECTed. They are
 // replies, not probes of 20 ports by the server (nor failed TRW contacts of four clients). A
-// scanner from a low source port (nmap -g 53) still counts at ports below 32768.
+// scanner from a low source port (nmap -g 53) still counts at ports below 32768. Client ports
+// from 32768 too, Linux's first ephemeral port (with "> 32768" each client's answer to it was a
+// failed contact: four made the server a scan_trw).
 TEST(PortScan, AnswersANetworkAclDropsAreNotProbes) {
   // 443, and a registered service port: 8443's answers made the API a scanner of its clients.
-  for (const auto& [with_flags, service] :
-       std::vector<std::pair<bool, int>>{{false, 443}, {true, 443}, {false, 8443}, {true, 8443}}) {
+  for (const auto& [with_flags, service, first_port] :
+       std::vector<std::tuple<bool, int, int>>{{false, 443, 50000},
+                                               {true, 443, 50000},
+                                               {false, 8443, 50000},
+                                               {true, 8443, 50000},
+                                               {false, 443, 32768},
+                                               {true, 443, 32768}}) {
     Detect d({}, with_flags);
     for (int client = 0; client < 4; ++client) {
       for (int i = 0; i < 20; ++i) {
         Rec request;
         request.src = Ip(10, 0, 0, 61 + client);
         request.dst = "203.0.113.80";
-        request.sport = 50000 + i;
+        request.sport = first_port + i;
         request.dport = service;
         request.flags = 3;
         request.packets = 6;
@@ -409,6 +417,19 @@ TEST(PortScan, InternalScannerIsMoreSevere) {
 }
 
 // --- port_sweep --------------------------------------------------------------------------------
+
+// `hosts` rejected probes from `src` to port `port` of 10.0.`subnet`.1, .2, ..., a second apart.
+void AddRejectedProbes(Detect& d, const std::string& src, int subnet, int hosts, int port) {
+  for (int h = 0; h < hosts; ++h) {
+    Rec r;
+    r.src = src;
+    r.dst = Ip(10, 0, subnet, 1 + h);
+    r.dport = port;
+    r.action = "REJECT";
+    r.start = 1700000100 + static_cast<uint64_t>(h);
+    d.Add(r);
+  }
+}
 
 void AddSweep(Detect& d, int hosts, int port = 445) {
   for (int h = 0; h < hosts; ++h) {
@@ -522,15 +543,7 @@ TEST(PortSweep, AnswersCountOncePerHost) {
         d.Add(SynAckTo(probe));
       }
     }
-    for (int h = 0; h < 25; ++h) {
-      Rec r;
-      r.src = "198.51.100.9";
-      r.dst = Ip(10, 0, 4, 1 + h);
-      r.dport = 22;
-      r.action = "REJECT";
-      r.start = 1700000100 + static_cast<uint64_t>(h);
-      d.Add(r);
-    }
+    AddRejectedProbes(d, "198.51.100.9", 4, 25, 22);
     const auto f = d.Of("port_sweep");
     ASSERT_EQ(f.size(), 1u) << scan_window;
     EXPECT_EQ(f[0].evidence["answered_dsts"], scan_window == 300 ? 5 : 0);
@@ -1083,14 +1096,16 @@ TEST(ScanTrw, AFullListKeepsTheFirstContactsAndTheSuccessOfItsLast) {
 
 // --- brute_force -------------------------------------------------------------------------------
 
-void AddLogins(Detect& d, int n, const std::string& iface = "eni-a") {
+void AddLogins(Detect& d, int n, const std::string& iface = "eni-a",
+               const std::string& src = "192.0.2.44", const std::string& dst = "10.0.3.3",
+               int dport = 22) {
   for (int i = 0; i < n; ++i) {
     Rec r;
     r.iface = iface;
-    r.src = "192.0.2.44";
-    r.dst = "10.0.3.3";
+    r.src = src;
+    r.dst = dst;
     r.sport = 41000 + i;
-    r.dport = 22;
+    r.dport = dport;
     r.flags = 3;
     r.packets = 20;
     r.bytes = 3000;
@@ -1216,12 +1231,14 @@ TEST(NoPorts, AnUploadWithoutPortsCountsNoPort) {
 // --- exfiltration ------------------------------------------------------------------------------
 
 void AddUpload(Detect& d, const std::string& src, const std::string& dst, uint64_t bytes,
-               uint64_t start, const std::string& iface = "eni-app") {
+               uint64_t start, const std::string& iface = "eni-app", int sport = 40000,
+               int dport = 443) {
   Rec r;
   r.iface = iface;
   r.src = src;
   r.dst = dst;
-  r.dport = 443;
+  r.sport = sport;
+  r.dport = dport;
   r.flags = 3;
   r.packets = bytes / 1400 + 1;
   r.bytes = bytes;
@@ -2043,8 +2060,8 @@ TEST(DdosFanIn, AskingAndAnswersInTwoPartsMerge) {
 }
 
 // reflection_unsolicited_share (0.5), with min_sources 100 so that the sets stay exact: 1,000
-// answering sources, of which the host asked 400 (600 unsolicited: a finding) or 501 (499,
-// under half: none).
+// answering sources, of which the host asked 400 (600 unsolicited: a finding), 501 (499,
+// under half: none) or 500 (half: a finding).
 TEST(DdosFanIn, MostAnsweringSourcesMustBeUnsolicited) {
   DetectOptions o;
   o.fanin_min_sources = 100;
@@ -2065,6 +2082,13 @@ TEST(DdosFanIn, MostAnsweringSourcesMustBeUnsolicited) {
   AskServers(less, 0, 501, 1700001600);
   AddAnswers(less, 0, 1000, 1700001600);
   EXPECT_TRUE(less.Of("ddos_fan_in").empty());
+  // The share is inclusive: exactly half (the host asked 500) is a reflection flood.
+  Detect exactly(o);
+  AskServers(exactly, 0, 500, 1700001600);
+  AddAnswers(exactly, 0, 1000, 1700001600);
+  const auto g = exactly.Of("ddos_fan_in");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].evidence["unsolicited_sources"], 500);
 }
 
 // Answers from ports that are not amplifiers' (443) are a client's, never a reflection.
@@ -2843,48 +2867,11 @@ TEST(DetectConfig, TheReadmeTableIsTheDefaults) {
 // --- Boundaries, severities and techniques the tests above did not reach ----------------------
 // (each fails when its comparison or constant is changed: a mutation audit's survivors)
 
-// Linux's first ephemeral port is 32768: a stateless NACL dropping a server's answers to it drops
-// answers, not probes (as for 50000 in AnswersANetworkAclDropsAreNotProbes).
-TEST(ScanTrw, AnswersANetworkAclDropsToPort32768AreNotProbes) {
-  for (const bool with_flags : {false, true}) {
-    Detect d({}, with_flags);
-    for (int client = 0; client < 4; ++client) {
-      Rec request;
-      request.src = Ip(10, 0, 0, 61 + client);
-      request.dst = "203.0.113.80";
-      request.sport = 32768;
-      request.dport = 443;
-      request.flags = 3;
-      request.packets = 6;
-      request.bytes = 900;
-      request.start = 1700000100 + static_cast<uint64_t>(client) * 10;
-      d.Add(request);
-      Rec answer = request;
-      std::swap(answer.src, answer.dst);
-      std::swap(answer.sport, answer.dport);
-      answer.flags = 0;
-      answer.packets = 3;
-      answer.bytes = 180;
-      answer.action = "REJECT";
-      d.Add(answer);
-    }
-    EXPECT_TRUE(d.Of("scan_trw").empty()) << with_flags;
-  }
-}
-
 // Port 1024 is no service port: against a listed one (5432) the listed one is the server, so
 // 2 GiB from 5432 to a client's port 1024 is answers, not an upload.
 TEST(Exfiltration, AServiceAnsweringClientPort1024IsNoUpload) {
   Detect d({}, /*with_flags=*/false);
-  Rec answer;
-  answer.iface = "eni-db";
-  answer.src = "10.0.4.4";
-  answer.dst = "203.0.113.80";
-  answer.sport = 5432;
-  answer.dport = 1024;
-  answer.bytes = uint64_t{2} << 30;
-  answer.packets = answer.bytes / 1400 + 1;
-  d.Add(answer);
+  AddUpload(d, "10.0.4.4", "203.0.113.80", uint64_t{2} << 30, 1700000000, "eni-db", 5432, 1024);
   EXPECT_TRUE(d.Of("exfiltration").empty());
 }
 
@@ -2928,18 +2915,7 @@ TEST(PortSweep, AnsweredPingsComeOffIcmpAndIcmp6Sweeps) {
 // RDP brute force is tagged T1021.001 as SSH's is T1021.004.
 TEST(BruteForce, RdpBruteForceHasItsMitreTechnique) {
   Detect d;
-  for (int i = 0; i < 30; ++i) {
-    Rec r;
-    r.src = "192.0.2.44";
-    r.dst = "10.0.3.3";
-    r.sport = 41000 + i;
-    r.dport = 3389;
-    r.flags = 3;
-    r.packets = 20;
-    r.bytes = 3000;
-    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
-    d.Add(r);
-  }
+  AddLogins(d, 30, "eni-a", "192.0.2.44", "10.0.3.3", 3389);
   const auto f = d.Of("brute_force");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1110", "T1110.001", "T1021.001"}));
@@ -2949,18 +2925,7 @@ TEST(BruteForce, RdpBruteForceHasItsMitreTechnique) {
 // An internal host brute-forcing: severity 3 (GuardDuty: high when our instance is the actor).
 TEST(BruteForce, AnInternalBruteForcerIsSeverityThree) {
   Detect d;
-  for (int i = 0; i < 30; ++i) {
-    Rec r;
-    r.src = "10.0.3.9";
-    r.dst = "198.51.100.3";
-    r.sport = 41000 + i;
-    r.dport = 22;
-    r.flags = 3;
-    r.packets = 20;
-    r.bytes = 3000;
-    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
-    d.Add(r);
-  }
+  AddLogins(d, 30, "eni-a", "10.0.3.9", "198.51.100.3");
   const auto f = d.Of("brute_force");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].severity, 3);
@@ -3069,19 +3034,6 @@ TEST(RejectSpike, AnInterfacesBaselineStartsWithItsLife) {
   EXPECT_EQ(spikes[0].evidence["baseline_mean_flows"], 90);
 }
 
-// reflection_unsolicited_share is inclusive: exactly half of 1,000 answering sources unsolicited
-// (the host asked 500) is a reflection flood.
-TEST(DdosFanIn, ExactlyTheUnsolicitedShareIsAReflection) {
-  DetectOptions o;
-  o.fanin_min_sources = 100;
-  Detect d(o);
-  AskServers(d, 0, 500, 1700001600);
-  AddAnswers(d, 0, 1000, 1700001600);
-  const auto f = d.Of("ddos_fan_in");
-  ASSERT_EQ(f.size(), 1u);
-  EXPECT_EQ(f[0].evidence["unsolicited_sources"], 500);
-}
-
 // An accepted ICMP record is an answer only when it has no direction (AWS logs ports 0 0): one
 // whose ports differ (type/code in the ports, as some converters write) is no answer, and the
 // sweep keeps its 26 hosts.
@@ -3125,15 +3077,7 @@ TEST(ScanTrw, TheWalkDecidesAtTheUpperBoundItself) {
   o.trw_alpha = 0.0625;
   o.trw_beta = 0.5625;
   Detect d(o);
-  for (int h = 0; h < 2; ++h) {
-    Rec r;
-    r.src = "198.51.100.77";
-    r.dst = Ip(10, 0, 2, 1 + h);
-    r.dport = 22;
-    r.action = "REJECT";
-    r.start = 1700000100 + static_cast<uint64_t>(h);
-    d.Add(r);
-  }
+  AddRejectedProbes(d, "198.51.100.77", 2, 2, 22);
   const auto f = d.Of("scan_trw");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].evidence["first_contacts"], 2);
