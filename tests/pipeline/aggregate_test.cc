@@ -267,6 +267,33 @@ TEST(Aggregator, LoadRefusesAPortListPastItsLimit) {
   EXPECT_FALSE(loaded.Load(r, &error));
 }
 
+// A window or exposure entry whose interface id is past the state's interface list (a damaged
+// state) is refused, not looked up beyond the list; the last valid id is taken.
+TEST(Aggregator, LoadRefusesAnInterfaceIdPastItsList) {
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, kLines, Format::Default());  // two interfaces: eni-a 0, eni-b 1
+  std::string state;
+  ByteWriter w(state);
+  agg.Save(w);
+  const auto load = [](const std::string& bytes) {
+    Aggregator loaded(AggregateOptions{});
+    ByteReader r(bytes);
+    std::string error;
+    return loaded.Load(r, &error);
+  };
+  ASSERT_TRUE(load(state));
+  // eni-b's window key (u32 1, u64 1700000400) and its last exposure key (u32 1, u16 3389, u8 6).
+  const std::string window_key("\x01\x00\x00\x00\x90\xf2\x53\x65\x00\x00\x00\x00", 12);
+  const std::string exposure_key("\x01\x00\x00\x00\x3d\x0d\x06", 7);
+  for (const std::string& key : {window_key, exposure_key}) {
+    const size_t at = state.rfind(key);
+    ASSERT_NE(at, std::string::npos);
+    std::string bad = state;
+    bad[at] = 2;  // == the interface count
+    EXPECT_FALSE(load(bad)) << "at " << at;
+  }
+}
+
 TEST(Aggregator, HandComputedTalkersAndExposure) {
   Aggregator agg(AggregateOptions{});
   AddText(agg, kLines, Format::Default());

@@ -187,5 +187,52 @@ TEST(AsffBatcher, SplitsByCountAndBytes) {
   EXPECT_FALSE(failing.Add("{}"));
 }
 
+FindingRow ParsedFinding() {
+  FindingRow f;
+  std::string error;
+  EXPECT_TRUE(ParseFinding(ordered_json::parse(kFinding), &f, &error)) << error;
+  return f;
+}
+
+// ASFF takes 1..32 Resources and 50 ProductFields: a finding over more interfaces names the
+// first 32 (all of them in ProductFields' flowsift/interfaces), and evidence past the 50th
+// field is left out, or BatchImportFindings refuses the whole finding.
+TEST(AsffFinding, ResourcesAndProductFieldsStayWithinSecurityHubsLimits) {
+  FindingRow f = ParsedFinding();
+  f.interfaces.clear();
+  for (int i = 0; i < 40; ++i) f.interfaces.push_back("eni-" + std::to_string(1000 + i));
+  for (int i = 0; i < 60; ++i) f.evidence["k" + std::to_string(100 + i)] = i;
+  const ordered_json a = AsffFinding(f, "123456789012", ExportContext{});
+  ASSERT_EQ(a["Resources"].size(), 32u);
+  EXPECT_EQ(a["Resources"][31]["Id"],
+            "arn:aws:ec2:us-east-1:123456789012:network-interface/eni-1031");
+  ASSERT_EQ(a["ProductFields"].size(), 50u);
+  EXPECT_EQ(a["ProductFields"]["flowsift/type"], "port_scan");
+  EXPECT_TRUE(a["ProductFields"]["flowsift/interfaces"].get<std::string>().ends_with(",eni-1039"));
+}
+
+// ASFF's Description is at most 1,024 bytes: a longer summary is cut at a character boundary,
+// never inside a UTF-8 sequence (which is not valid JSON text for Security Hub).
+TEST(AsffFinding, ALongSummaryIsCutBetweenCharacters) {
+  FindingRow f = ParsedFinding();
+  f.summary = std::string(1023, 'a') + "\xC3\xA9 and more";  // U+00E9 at bytes 1023-1024
+  const ordered_json a = AsffFinding(f, "123456789012", ExportContext{});
+  EXPECT_EQ(a["Description"], std::string(1023, 'a'));
+  f.summary = std::string(1022, 'a') + "\xC3\xA9 and more";  // ends at byte 1024: kept whole
+  EXPECT_EQ(AsffFinding(f, "123456789012", ExportContext{})["Description"],
+            std::string(1022, 'a') + "\xC3\xA9");
+}
+
+// ECS related.ip lists each address once: a finding whose source is its destination (a host
+// talking to itself through a load balancer) has one related address.
+TEST(EcsFinding, RelatedIpsAreDistinct) {
+  FindingRow f = ParsedFinding();
+  EXPECT_EQ(EcsFinding(f, "", ExportContext{})["related"]["ip"],
+            ordered_json::array({"203.0.113.12", "10.0.1.5"}));
+  f.dst = f.src;
+  EXPECT_EQ(EcsFinding(f, "", ExportContext{})["related"]["ip"],
+            ordered_json::array({"203.0.113.12"}));
+}
+
 }  // namespace
 }  // namespace flowsift

@@ -105,5 +105,26 @@ TEST(Format, HeaderLineDetection) {
   EXPECT_FALSE(Format::FromHeaderLine("version account-id 5"));
 }
 
+// A header line is a list of names at least half of which flowsift knows (a later AWS field
+// beside known ones): exactly half is a header, fewer is a data line of name-shaped words.
+TEST(Format, HeaderLineOfHalfKnownNamesIsAHeader) {
+  const auto half = Format::FromHeaderLine("version srcaddr custom-a custom-b");
+  ASSERT_TRUE(half);
+  EXPECT_EQ(half->size(), 4u);
+  EXPECT_EQ(half->IndexOf(Field::kSrcAddr), 1);
+  EXPECT_TRUE(Format::FromHeaderLine("srcaddr custom-a"));
+  EXPECT_FALSE(Format::FromHeaderLine("srcaddr custom-a custom-b"));
+}
+
+// A header naming a field twice reads its first column, as --format would name it (the second
+// is kept as a column, not used).
+TEST(Format, AFieldListedTwiceInAHeaderIsItsFirstColumn) {
+  const auto f = Format::FromHeaderLine("srcaddr dstaddr bytes srcaddr");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->size(), 4u);
+  EXPECT_EQ(f->IndexOf(Field::kSrcAddr), 0);
+  EXPECT_EQ(f->IndexOf(Field::kBytes), 2);
+}
+
 }  // namespace
 }  // namespace flowsift

@@ -124,6 +124,20 @@ TEST_F(InputTest, FlowsiftOutputsAreSkipped) {
       << alone.errors[0].reason;
 }
 
+// "tool": "flowsift" is found however the manifest is spaced: blanks and line ends before the
+// colon too (a manifest rewritten by another JSON printer), and the directory is then skipped.
+TEST_F(InputTest, AFlowsiftManifestIsKnownWithBlanksAroundItsColon) {
+  Touch("spaced/manifest.json", "{\"tool\" :\t\"flowsift\"}");
+  EXPECT_TRUE(IsFlowsiftOutput(Path("spaced")));
+  Touch("lines/out/manifest.json", "{\n  \"tool\"\n  :\n  \"flowsift\"\n}\n");
+  Touch("lines/out/sub/b.log");
+  Touch("lines/a.log");
+  EXPECT_TRUE(IsFlowsiftOutput(Path("lines/out")));
+  const Discovery d = DiscoverInputs({.inputs = {Path("lines")}});
+  EXPECT_EQ(Paths(d), std::vector<std::string>{Path("lines/a.log")});
+  EXPECT_EQ(d.skipped_outputs, std::vector<std::string>{Path("lines/out")});
+}
+
 // A directory argument under which nothing is taken is an error in its place (a job pointed at
 // a wrong or empty prefix); one that holds an input file anywhere below is not.
 TEST_F(InputTest, DirectoryWithoutInputsIsAnError) {
@@ -140,6 +154,20 @@ TEST_F(InputTest, DirectoryWithoutInputsIsAnError) {
     EXPECT_EQ(e.error, ENOENT);
     EXPECT_NE(e.reason.find("no flow-log files in it"), std::string::npos) << e.reason;
   }
+}
+
+// A directory whose only logs are inside a flowsift output under it is an error that says so,
+// not that the directory itself is an output (only a directory that is one is told that).
+TEST_F(InputTest, ADirectoryHoldingOnlyAnOutputSaysTheOutputWasSkipped) {
+  Touch("top/summary/manifest.json", "{\"tool\": \"flowsift\"}");
+  Touch("top/summary/sub/b.log");
+  const Discovery d = DiscoverInputs({.inputs = {Path("top")}});
+  EXPECT_TRUE(d.files.empty());
+  EXPECT_EQ(d.skipped_outputs, std::vector<std::string>{Path("top/summary")});
+  ASSERT_EQ(d.errors.size(), 1u);
+  EXPECT_EQ(d.errors[0].path, Path("top"));
+  EXPECT_EQ(d.errors[0].error, ENOENT);
+  EXPECT_EQ(d.errors[0].reason, "no flow-log files in it but in flowsift outputs (skipped)");
 }
 
 // A directory named again (inside one named before, by another spelling, through a link) adds

@@ -616,6 +616,113 @@ TEST_F(MergeRuns, StrictPartsWithBadLinesSayWhyTheMergeExitsOne) {
   EXPECT_NE(m.notes[0].find("b.log:2: bad_integer"), std::string::npos) << m.notes[0];
 }
 
+// With bad lines in several parts, the note names the first in input order (a.log, shard 0's),
+// not the last one merged nor the first of the samples (which are ranked by reason first).
+TEST_F(MergeRuns, StrictNoteNamesTheFirstBadLineInInputOrder) {
+  const std::string good =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  WriteFile(tmp_.path() / "strict" / "a.log",
+            good + good +
+                "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 x 6 10 1000 1700000100 1700000160 "
+                "ACCEPT OK\n");
+  WriteFile(tmp_.path() / "strict" / "b.log", good + "2 123456789012 eni-b 10.0.0.1\n");
+  const fs::path parts = tmp_.path() / "strict-parts";
+  for (uint32_t i = 0; i < 2; ++i) {
+    RunOptions opt = AsPart(Options(tmp_ / "strict", (parts / std::to_string(i)).string()), i, 2);
+    opt.strict = true;
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 1);
+  }
+  for (const bool reversed : {false, true}) {
+    std::vector<std::string> dirs = PartDirs(parts, 2);
+    if (reversed) std::reverse(dirs.begin(), dirs.end());
+    const MergeResult m = MergeDirs(dirs, tmp_ / (reversed ? "strict-merged-r" : "strict-merged"));
+    EXPECT_EQ(m.exit_code, 1);
+    ASSERT_EQ(m.notes.size(), 1u);
+    EXPECT_NE(m.notes[0].find("hold 2 bad lines; the first is "), std::string::npos) << m.notes[0];
+    EXPECT_NE(m.notes[0].find("a.log:3: bad_integer"), std::string::npos) << m.notes[0];
+  }
+}
+
+// Parts whose --since dropped some records but kept others merge with exit 0 and no note:
+// only a merge that kept nothing at all is the empty day to flag.
+TEST_F(MergeRuns, PartsThatKeptSomeRecordsExitZeroMerged) {
+  const std::string early =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  const std::string late =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700009100 1700009160 ACCEPT OK\n";
+  WriteFile(tmp_.path() / "some" / "a.log", early + late);
+  WriteFile(tmp_.path() / "some" / "b.log", early + late + late);
+  const fs::path parts = tmp_.path() / "some-parts";
+  for (uint32_t i = 0; i < 2; ++i) {
+    RunOptions opt = AsPart(Options(tmp_ / "some", (parts / std::to_string(i)).string()), i, 2);
+    opt.since = 1700005000;
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  }
+  const MergeResult m = MergeDirs(PartDirs(parts, 2), tmp_ / "some-merged");
+  EXPECT_EQ(m.exit_code, 0) << m.error;
+  EXPECT_EQ(m.records, 3u);
+  EXPECT_TRUE(m.notes.empty()) << m.notes[0];
+  const json merged = json::parse(ReadFile(tmp_.path() / "some-merged" / "manifest.json"));
+  EXPECT_EQ(merged["totals"]["filtered"], 2u);
+}
+
+// An empty input is no failure, in a part as in one run: the merge exits 0 and counts no
+// failed input.
+TEST_F(MergeRuns, AnEmptyInputIsNoFailureMerged) {
+  WriteFile(tmp_.path() / "with-empty" / "a.log",
+            "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 "
+            "ACCEPT OK\n");
+  WriteFile(tmp_.path() / "with-empty" / "b.log", "");
+  RunShards(tmp_ / "with-empty", tmp_.path() / "with-empty-parts", 2);
+  const MergeResult m =
+      MergeDirs(PartDirs(tmp_.path() / "with-empty-parts", 2), tmp_ / "with-empty-merged");
+  EXPECT_EQ(m.exit_code, 0) << m.error;
+  EXPECT_TRUE(m.input_failures.empty());
+  const json merged = json::parse(ReadFile(tmp_.path() / "with-empty-merged" / "manifest.json"));
+  ASSERT_EQ(merged["inputs"].size(), 2u);
+  EXPECT_EQ(merged["inputs"][1]["status"], "empty");
+  EXPECT_EQ(merged["totals"]["failed_inputs"], 0u);
+}
+
+// A bad-line reason this version does not know (in a part a newer flowsift wrote) is merged
+// after every reason it knows, as its runs rank them.
+TEST_F(MergeRuns, UnknownBadLineReasonsComeAfterTheKnownOnes) {
+  WriteFile(tmp_.path() / "newer" / "a.log",
+            "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 x 6 10 1000 1700000100 1700000160 "
+            "ACCEPT OK\n");
+  RunShards(tmp_ / "newer", tmp_.path() / "newer-parts", 1);
+  RewriteRun((tmp_.path() / "newer-parts" / "0" / kStateFile).string(), [](auto& run) {
+    auto& totals = run["manifest"]["totals"];
+    totals["bad_lines_by_reason"]["a_newer_reason"] = 3;
+    totals["bad_lines"] = totals["bad_lines"].template get<uint64_t>() + 3;
+  });
+  const MergeResult m = MergeDirs(PartDirs(tmp_.path() / "newer-parts", 1), tmp_ / "newer-merged");
+  ASSERT_EQ(m.exit_code, 0) << m.error;
+  const auto merged =
+      nlohmann::ordered_json::parse(ReadFile(tmp_.path() / "newer-merged" / "manifest.json"));
+  EXPECT_EQ(merged["totals"]["bad_lines_by_reason"].dump(),
+            R"({"bad_integer":1,"a_newer_reason":3})");
+}
+
+// The merged manifest's options are the run's: not the first part's --threads (each part ran
+// with its own) nor its shard.
+TEST_F(MergeRuns, TheMergedOptionsHoldNoPartsThreadsOrShard) {
+  WriteFile(tmp_.path() / "opts" / "a.log",
+            "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 "
+            "ACCEPT OK\n");
+  WriteFile(tmp_.path() / "opts" / "b.log",
+            "2 123456789012 eni-c 10.0.0.2 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 "
+            "ACCEPT OK\n");
+  RunShards(tmp_ / "opts", tmp_.path() / "opts-parts", 2);
+  const json part = json::parse(ReadFile(tmp_.path() / "opts-parts" / "0" / "manifest.json"));
+  ASSERT_TRUE(part["options"].contains("threads"));
+  const MergeResult m = MergeDirs(PartDirs(tmp_.path() / "opts-parts", 2), tmp_ / "opts-merged");
+  ASSERT_EQ(m.exit_code, 0) << m.error;
+  const json merged = json::parse(ReadFile(tmp_.path() / "opts-merged" / "manifest.json"));
+  EXPECT_FALSE(merged["options"].contains("threads")) << merged["options"].dump();
+  EXPECT_TRUE(merged["options"]["shard"].is_null());
+}
+
 // Parts whose --since/--until kept none of the records they read exit 1 merged, as one run
 // does (and as each part did): the merge exited 0, an empty day that a nightly job passed.
 // When one part keeps a record the merge exits 0.

@@ -142,6 +142,20 @@ TEST(CsvTableReader, CrLfFramesAndErrorsNameTheFileAndLine) {
   EXPECT_THAT(error, HasSubstr("empty.csv.zst: empty table"));
 }
 
+// A quoted field that holds a line end may follow an empty field (",," then a quote) or start a
+// record with an empty field before it: the comma that ends the empty field starts the next
+// field, whose quote opens it; the record goes on over the line end.
+TEST(CsvTableReader, AQuotedLineEndAfterAnEmptyFieldStaysInItsRecord) {
+  TempDir tmp;
+  std::string error;
+  WriteZstd(tmp / "t.csv.zst", "a,b,c\n1,,\"x\ny\"\n,\"p\nq\",2\n");
+  const auto rows = ReadAll(tmp / "t.csv.zst", &error);
+  EXPECT_EQ(error, "");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_THAT(rows[1], ElementsAre("1", "", "x\ny"));
+  EXPECT_THAT(rows[2], ElementsAre("", "p\nq", "2"));
+}
+
 // After a record it cannot read, the reader says so (AtBadRow) and goes on with the next one;
 // a quote open to the end of the file and corrupt zstd data end the table.
 TEST(CsvTableReader, GoesOnAfterABadRowAndNamesItsFirstLine) {
@@ -295,6 +309,23 @@ TEST(JsonLinesReader, ObjectsInOrderBlankLinesSkippedBadLinesNamed) {
   EXPECT_THAT(array.error(), HasSubstr("array.jsonl.zst:1: not a JSON object"));
 }
 
+// A findings file with CRLF line ends (edited on Windows) may hold blank lines: a line of a lone
+// CR is blank and skipped, not "not valid JSON".
+TEST(JsonLinesReader, ACrLfBlankLineIsSkipped) {
+  TempDir tmp;
+  WriteZstd(tmp / "crlf.jsonl.zst", "{\"id\":\"a\"}\r\n\r\n \t\r\n{\"id\":\"b\"}\r\n");
+  JsonLinesReader r;
+  std::string error;
+  ASSERT_TRUE(r.Open(tmp / "crlf.jsonl.zst", &error)) << error;
+  ordered_json o;
+  ASSERT_TRUE(r.Next(&o)) << r.error();
+  EXPECT_EQ(o["id"], "a");
+  ASSERT_TRUE(r.Next(&o)) << r.error();
+  EXPECT_EQ(o["id"], "b");
+  EXPECT_FALSE(r.Next(&o));
+  EXPECT_EQ(r.error(), "");
+}
+
 TEST(FormatMajor, IntegersAndDottedStrings) {
   EXPECT_EQ(FormatMajor(ordered_json(1)), 1);
   EXPECT_EQ(FormatMajor(ordered_json(2)), 2);
@@ -304,6 +335,18 @@ TEST(FormatMajor, IntegersAndDottedStrings) {
   for (const ordered_json& bad :
        {ordered_json(-1), ordered_json("x"), ordered_json("1."), ordered_json(".1"),
         ordered_json("1.a"), ordered_json(nullptr), ordered_json::array({1})}) {
+    EXPECT_EQ(FormatMajor(bad), -1) << bad.dump();
+  }
+}
+
+// A major too large for an int is no version, not one cut to its low bits (2^32 + 1 read as
+// version 1, a manifest of another format accepted) nor a string std::stoi throws on.
+TEST(FormatMajor, MajorsPastAnIntAreNoVersion) {
+  EXPECT_EQ(FormatMajor(ordered_json((1 << 30) - 1)), (1 << 30) - 1);
+  EXPECT_EQ(FormatMajor(ordered_json("999999999")), 999999999);  // nine digits: read
+  for (const ordered_json& bad : {ordered_json(1 << 30), ordered_json((uint64_t{1} << 32) + 1),
+                                  ordered_json(int64_t{1} << 40), ordered_json("1234567890"),
+                                  ordered_json("9999999999"), ordered_json("99999999999.1")}) {
     EXPECT_EQ(FormatMajor(bad), -1) << bad.dump();
   }
 }
@@ -374,6 +417,11 @@ TEST_F(OpenSummaryTest, SameMajorIsAcceptedAnotherMajorRefusedNamingBothVersions
   SetManifest([](ordered_json& m) { m["format_version"] = "one"; });
   EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion);
   EXPECT_THAT(error, HasSubstr("\"one\""));
+
+  // 2^32 + kOutputFormatVersion is another version, not this one by its low 32 bits.
+  SetManifest(
+      [](ordered_json& m) { m["format_version"] = (uint64_t{1} << 32) + kOutputFormatVersion; });
+  EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion) << error;
 }
 
 TEST_F(OpenSummaryTest, MissingNotOursAndCorruptManifestsAreTold) {
