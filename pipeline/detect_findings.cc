@@ -728,14 +728,9 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     uint64_t net, relay, unseen;
   };
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, ExfilWindow>> by_source;  // (hi, lo)
-  std::map<uint16_t, uint64_t> own;  // the host's bytes out by port, all its interfaces
   for (const auto& [k, h] : s.hosts) {
     const ExfilSide* best = nullptr;
     uint64_t best_net = 0, best_relay = 0, best_unseen = 0;
-    own.clear();
-    for (const ExfilSide& side : h.sides) {
-      for (const auto& [port, sent] : side.port_bytes) AddSaturating(own[port], sent);
-    }
     for (const ExfilSide& side : h.sides) {
       // Port by port: what was relayed to this address on this interface for a port is
       // taken off what it sent out on that port, when the hosts it relayed for are seen
@@ -760,7 +755,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
             if ((step < 0 && k.window < o.exfil_window) || (step > 0 && w < k.window)) continue;
             const auto total = uploads.find({w, port});
             if (total == uploads.end()) continue;
-            const uint64_t mine = step == 0 ? own[port] : HostBytesOut(s.hosts, k.host, w, port);
+            const uint64_t mine = HostBytesOut(s.hosts, k.host, w, port);  // all its interfaces
             AddSaturating(others, total->second - std::min(total->second, mine));
           }
         }
