@@ -307,8 +307,6 @@ mode_t CurrentUmask() {
 
 namespace {
 
-// This host's name as part of a file name ('/' and control bytes replaced), so that a run
-// never takes another host's temporary on a shared file system for one of its own.
 // Detection needs who talked to whom: a file whose format has no source address (srcaddr or
 // pkt-srcaddr) or no destination address had its records counted in the tables and in no
 // finding, and nothing said so. One note for all such files, naming the first.
@@ -341,6 +339,8 @@ void AddressNotes(const std::vector<FileReport>& files, const Format* given,
                    "; they are in the tables, in no finding");
 }
 
+// This host's name as part of a file name ('/' and control bytes replaced), so that a run
+// never takes another host's temporary on a shared file system for one of its own.
 std::string HostForFileName() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "host";
