@@ -387,12 +387,31 @@ void FlowGenerator::Impl::Flags(Conn& c, Phase phase) {
 
 void FlowGenerator::Impl::NextConnection() {
   const bool backup = BackupRunning(WindowStart());
-  uint64_t x = rng_.Below(backup ? mix_weight_backup_ : mix_weight_);
-  for (const Weighted& w : mix_) {
-    if (w.backup_only && !backup) continue;
-    if (x < w.weight) return tgw_ ? TgwConnection(w.scenario) : VpcConnection(w.scenario);
-    x -= w.weight;
+  const auto draw = [&](bool skip_ssh, uint32_t ssh_weight) {
+    uint64_t x = rng_.Below((backup ? mix_weight_backup_ : mix_weight_) - ssh_weight);
+    for (const Weighted& w : mix_) {
+      if ((w.backup_only && !backup) || (skip_ssh && w.scenario == Scenario::kSsh)) continue;
+      if (x < w.weight) return w.scenario;
+      x -= w.weight;
+    }
+    return mix_.back().scenario;  // not reached: x is below the weights' sum
+  };
+  Scenario s = draw(false, 0);
+  if (s == Scenario::kSsh) {
+    // Past the ops host's SSH budget up to this interval's end (kSshSessionsPerHostHour), the
+    // rest of the mix in its proportions. Below it nothing more is drawn, so a set that never
+    // reaches the cap has the bytes it had before the cap.
+    const double allowed = kSshSessionsPerHostHour * static_cast<double>(ifaces_.size()) *
+                           static_cast<double>((window_ + 1) * interval_) / 3600;
+    if (static_cast<double>(ssh_sessions_) >= allowed) {
+      uint32_t ssh_weight = 0;
+      for (const Weighted& w : mix_) ssh_weight += w.scenario == Scenario::kSsh ? w.weight : 0;
+      s = draw(true, ssh_weight);
+    } else {
+      ++ssh_sessions_;
+    }
   }
+  return tgw_ ? TgwConnection(s) : VpcConnection(s);
 }
 
 void FlowGenerator::Impl::VpcConnection(Scenario s) {

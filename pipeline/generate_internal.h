@@ -334,6 +334,14 @@ inline constexpr Weighted kVpcMix[] = {
     {Scenario::kProbe, 4, false},
     {Scenario::kBackup, 3, true},
 };
+// The ops host's SSH sessions to each internal host, an hour on average, at most: SSH is people
+// and their tools, whose rate does not grow with the traffic. A share of the mix alone gave the
+// ops host of a small busy VPC (20 interfaces, 1.5 M records an hour) ~270 sessions an hour
+// with each host, a third of them under brute_force's "short" (100 packets), and so 19 to 30
+// brute-force findings a set; the 1 GiB benchmark set (200 interfaces, 9 M records an hour)
+// ~140 an hour and 19 findings. The default evaluation sets (200 interfaces, 0.5 M records an
+// hour) make ~7 and do not reach the cap.
+inline constexpr double kSshSessionsPerHostHour = 12;
 inline constexpr Weighted kTgwMix[] = {
     {Scenario::kTgwSpokeToSpoke, 30, false}, {Scenario::kTgwDns, 20, false},
     {Scenario::kTgwEgress, 25, false},       {Scenario::kTgwInbound, 12, false},
@@ -529,6 +537,9 @@ class FlowGenerator::Impl {
   uint64_t client_salt_, scanner_salt_, saas_salt_;
   std::span<const Weighted> mix_;
   uint32_t mix_weight_ = 0, mix_weight_backup_ = 0;
+  // The ops host's SSH sessions so far: their share of the mix is capped at
+  // kSshSessionsPerHostHour (NextConnection).
+  uint64_t ssh_sessions_ = 0;
 
   std::vector<Rec> queue_;
   size_t head_ = 0;
