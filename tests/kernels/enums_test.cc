@@ -53,6 +53,57 @@ TEST(ParseEnum, EverySpellingAndItsNeighbours) {
   EXPECT_EQ(static_cast<LogStatus>(code), LogStatus::kSkipData);
 }
 
+// Codes are stored in outputs: each spelling gives its own enumerator of enums.h (the other
+// tests take the expected code from EnumNames, which would follow a reordered table), from
+// ParseEnum, the scalar reference and the column on every target.
+TEST(ParseEnum, EachSpellingGivesItsEnumerator) {
+  struct Spelling {
+    EnumKind kind;
+    const char* text;
+    uint8_t code;
+  };
+  const auto code = [](auto e) { return static_cast<uint8_t>(e); };
+  const Spelling kSpellings[] = {
+      {EnumKind::kAction, "ACCEPT", code(Action::kAccept)},
+      {EnumKind::kAction, "REJECT", code(Action::kReject)},
+      {EnumKind::kLogStatus, "OK", code(LogStatus::kOk)},
+      {EnumKind::kLogStatus, "NODATA", code(LogStatus::kNoData)},
+      {EnumKind::kLogStatus, "SKIPDATA", code(LogStatus::kSkipData)},
+      {EnumKind::kAddrType, "IPv4", code(AddrType::kIPv4)},
+      {EnumKind::kAddrType, "IPv6", code(AddrType::kIPv6)},
+      {EnumKind::kAddrType, "EFA", code(AddrType::kEfa)},
+      {EnumKind::kFlowDirection, "ingress", code(FlowDirection::kIngress)},
+      {EnumKind::kFlowDirection, "egress", code(FlowDirection::kEgress)},
+  };
+  for (const Spelling& s : kSpellings) {
+    const std::string text = s.text;
+    uint8_t fast = 99, scalar = 99;
+    EXPECT_EQ(Fast(s.kind, text, &fast), FieldStatus::kOk) << text;
+    EXPECT_EQ(fast, s.code) << text;
+    EXPECT_EQ(ParseEnumScalar(s.kind, reinterpret_cast<const uint8_t*>(text.data()), text.size(),
+                              &scalar),
+              FieldStatus::kOk)
+        << text;
+    EXPECT_EQ(scalar, s.code) << text;
+    // A column of 17 copies: the SIMD loops' vectors of 2, 4 and 8 fields, then a tail.
+    std::string column;
+    std::vector<FieldSpan> spans;
+    for (int i = 0; i < 17; ++i) {
+      const uint32_t begin = static_cast<uint32_t>(column.size());
+      column += text + ' ';
+      spans.push_back({begin, static_cast<uint32_t>(begin + text.size())});
+    }
+    const PaddedBuffer buf(column, 0);
+    flowsift::testing::ForEachTarget([&](const char*) {
+      std::vector<uint8_t> codes(spans.size(), 99);
+      std::vector<FieldStatus> status(spans.size(), FieldStatus::kOverflow);
+      ParseEnumColumn(s.kind, buf.data(), spans.data(), spans.size(), codes.data(), status.data());
+      EXPECT_EQ(codes, std::vector<uint8_t>(spans.size(), s.code)) << text;
+      EXPECT_EQ(status, std::vector<FieldStatus>(spans.size(), FieldStatus::kOk)) << text;
+    });
+  }
+}
+
 TEST(ParseEnum, RandomStringsMatchScalar) {
   std::mt19937_64 rng(5);
   static const char kAlphabet[] = "-ACEPTRJOKNDSIvegrsIP46Fin\0\xff";

@@ -67,6 +67,21 @@ TEST(ParseUint, EveryPortAndEveryEdge) {
   ExpectSame("00000000000000000000000000001", 1);
 }
 
+// Past 20 digits the value wraps around 2^64 and the digits after an overflow can make the
+// wrapped value small again: the overflow must stand whatever follows it.
+TEST(ParseUint, AnOverflowStandsWhateverDigitsFollowIt) {
+  for (const char* s : {"184467440737095516160",   // 2^64 (wraps to 0), then a 0
+                        "1844674407370955161600",  // and another
+                        "100000000000000000000",   // 10^20: the last digit overflows
+                        "36893488147419103232",    // 2^65, 20 digits
+                        "0000018446744073709551616"}) {
+    EXPECT_EQ(Swar(s).status, FieldStatus::kOverflow) << s;
+    EXPECT_EQ(Ref(s).status, FieldStatus::kOverflow) << s;
+  }
+  EXPECT_EQ(Swar("0000018446744073709551615").value, UINT64_MAX);
+  EXPECT_EQ(Swar("0000018446744073709551615").status, FieldStatus::kOk);
+}
+
 TEST(ParseUint, EveryNonDigitByteAtEveryPosition) {
   for (size_t len = 1; len <= 20; ++len) {
     for (size_t pos = 0; pos < len; ++pos) {
@@ -105,6 +120,77 @@ TEST(ParseUintColumn, ConvertsEveryField) {
   EXPECT_EQ(st[3], FieldStatus::kBadSyntax);
   EXPECT_EQ(out[4], 443u);
   EXPECT_EQ(st[4], FieldStatus::kOk);
+}
+
+// ParseUintColumn picks its SIMD path by max: from 16 nines up no field of 1..16 digits can
+// exceed it, so there is no range check; below that a range check; below 10^8 eight fields of
+// 1..8 bytes a vector. Maxima on both sides of each edge, with fields on both sides of each
+// maximum, starting at every offset 0..7 so that every field meets every lane, on every target.
+TEST(ParseUintColumn, MaximaAtThePathEdgesMatchScalar) {
+  const uint64_t kMaxima[] = {99999998ull,         99999999ull,         100000000ull,
+                              999999999999999ull,  9999999999999998ull, 9999999999999999ull,
+                              10000000000000000ull};
+  std::string text;
+  std::vector<FieldSpan> spans;
+  for (const uint64_t m : kMaxima) {
+    for (const uint64_t v : {m - 1, m, m + 1}) {
+      const uint32_t begin = static_cast<uint32_t>(text.size());
+      text += std::to_string(v);
+      spans.push_back({begin, static_cast<uint32_t>(text.size())});
+      text += ' ';
+    }
+  }
+  const size_t n = spans.size();
+  const PaddedBuffer buf(text, 0);
+  for (const uint64_t max : kMaxima) {
+    ForEachTarget([&](const char*) {
+      for (size_t skip = 0; skip < 8; ++skip) {
+        std::vector<uint64_t> got(n, 12345);
+        std::vector<FieldStatus> got_status(n, FieldStatus::kMissing);
+        ParseUintColumn(buf.data(), spans.data() + skip, n - skip, max, got.data() + skip,
+                        got_status.data() + skip);
+        for (size_t i = skip; i < n; ++i) {
+          const std::string field = text.substr(spans[i].begin, spans[i].end - spans[i].begin);
+          const UintResult want = Ref(field, max);
+          ASSERT_EQ(got_status[i], want.status) << "field " << field << " max " << max;
+          ASSERT_EQ(got[i], want.value) << "field " << field << " max " << max;
+        }
+      }
+    });
+  }
+  EXPECT_EQ(Ref("9999999999999999", 9999999999999998ull).status, FieldStatus::kOverflow);
+}
+
+// A SpanView adds begin_add to each span's first word (types.h). Fields of 1..8 digits packed
+// with no byte between them, read through {at, 2, 1} whose words are begin - 1 and end: a
+// kernel that drops the 1 reads a digit of the neighbour as part of the field.
+TEST(ParseUintColumn, ReadsSpanViewsWithBeginAdd) {
+  std::mt19937_64 rng(31);
+  std::string text = "7";  // the byte before the first field
+  std::vector<uint32_t> words;
+  for (int i = 0; i < 200; ++i) {
+    words.push_back(static_cast<uint32_t>(text.size() - 1));
+    const size_t len = 1 + rng() % 8;
+    for (size_t k = 0; k < len; ++k) text += static_cast<char>('0' + rng() % 10);
+    words.push_back(static_cast<uint32_t>(text.size()));
+  }
+  const size_t n = words.size() / 2;
+  const PaddedBuffer buf(text, 0);
+  const SpanView view{words.data(), 2, 1};
+  ForEachTarget([&](const char*) {
+    for (const uint64_t max : {uint64_t{65535}, uint64_t{99999999}, UINT64_MAX}) {
+      std::vector<uint64_t> got(n, 12345);
+      std::vector<FieldStatus> got_status(n, FieldStatus::kMissing);
+      ParseUintColumn(buf.data(), view, n, max, got.data(), got_status.data());
+      for (size_t i = 0; i < n; ++i) {
+        const std::string field =
+            text.substr(words[2 * i] + 1, words[2 * i + 1] - words[2 * i] - 1);
+        const UintResult want = Ref(field, max);
+        ASSERT_EQ(got_status[i], want.status) << "field " << field << " max " << max;
+        ASSERT_EQ(got[i], want.value) << "field " << field << " max " << max;
+      }
+    }
+  });
 }
 
 // The column kernel is SIMD per target (pmaddubsw on x86): compare it with the scalar reference

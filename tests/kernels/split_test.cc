@@ -94,6 +94,31 @@ TEST(IndexDelimiters, OffsetZeroDelimiterAndHighBytesAreOdd) {
       [&](const char*) { EXPECT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), ix); });
 }
 
+// Every byte value, each between two letters: ' ' and '\n' are delimiters, every other byte
+// below 0x20 and every byte from 0x80 up is an oddity, and the rest (0x21..0x7F: DEL is a field
+// byte, as in the parser's own control-byte check) is neither. The boundaries 0x1F / 0x20 and
+// 0x7F / 0x80 are where a compare that is off by one differs. Scalar and every target.
+TEST(IndexDelimiters, EveryByteValueIsClassified) {
+  std::string text = "x";
+  Index want;
+  for (int b = 0; b < 256; ++b) {
+    const uint32_t at = static_cast<uint32_t>(text.size());
+    text += static_cast<char>(b);
+    text += 'x';
+    if (b == '\n') want.line_ends.push_back(static_cast<uint32_t>(want.delims.size()));
+    if (b == ' ' || b == '\n') want.delims.push_back(at);
+    if ((b < 0x20 && b != '\n') || b >= 0x80) want.oddities.push_back(at);
+  }
+  ASSERT_EQ(want.oddities.size(), 31u + 128u);
+  for (size_t misalign = 0; misalign < 64; ++misalign) {
+    const PaddedBuffer buf(text, misalign);
+    ASSERT_EQ(IndexOf(IndexDelimitersScalar, buf.data(), buf.size()), want);
+    ForEachTarget([&](const char*) {
+      ASSERT_EQ(IndexOf(IndexDelimiters, buf.data(), buf.size()), want) << "misalign " << misalign;
+    });
+  }
+}
+
 TEST(IndexDelimiters, PaddingIsNeverData) {
   // The padding of PaddedBuffer is 0xA5 (a high byte): any read of it as data is an oddity.
   const std::string text(64 * 3 + 5, ' ');
@@ -208,6 +233,21 @@ TEST(FindLowercaseLineStart, ALetterPastTheEndIsNotALineStart) {
       // The same text one byte longer: the letter after the newline is data.
       in[len] = 'a';
       ASSERT_EQ(FindLowercaseLineStart(in, len + 1), len) << "len " << len;
+    }
+  });
+}
+
+// The padding is not data whatever it holds, line starts included: a newline and a letter
+// after the text are never reported, at any length and alignment.
+TEST(FindLowercaseLineStart, ALineStartInThePaddingIsNotReported) {
+  ForEachTarget([&](const char*) {
+    for (size_t len = 0; len <= 3 * 64 + 1; ++len) {
+      std::vector<uint8_t> storage(len + kPadding + 64);
+      uint8_t* in = storage.data() + len % 64;
+      std::fill(in, in + len, 'x');
+      for (size_t k = 0; k < kPadding; ++k) in[len + k] = k % 2 == 0 ? '\n' : 'a';
+      ASSERT_EQ(FindLowercaseLineStartScalar(in, len), len) << "len " << len;
+      ASSERT_EQ(FindLowercaseLineStart(in, len), len) << "len " << len;
     }
   });
 }
