@@ -126,6 +126,19 @@ uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
   return v.first;
 }
 
+// What a spike's summary says of the windows its baseline left out besides its own (Censored).
+std::string LeftOutText(const Skipped& skip) {
+  std::string parts;
+  if (skip.beside != 0) {
+    parts = skip.beside == 1 ? "the busy window beside it" : "the busy windows beside it";
+  }
+  if (skip.elsewhere != 0) {
+    if (!parts.empty()) parts += " and ";
+    parts += skip.elsewhere == 1 ? "its busiest other window" : "its two busiest other windows";
+  }
+  return parts.empty() ? "" : " (not counting " + parts + ")";
+}
+
 // Whether the timeline's entries before and after i are the windows just before and after it
 // (Timeline skips the gaps between the run's spans), for Guarded.
 template <typename Times>
@@ -917,12 +930,14 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         if (times[i].second != nullptr) flows[i] = times[i].second->flows;
       }
       const LeaveOneOut baselines(std::move(flows));
+      const Largest largest = LargestAtLeast(baselines.values(), o.reject_min_flows);
       for (size_t i = 0; i < times.size(); ++i) {
         if (times[i].second == nullptr || times[i].second->flows < o.reject_min_flows) continue;
-        // Without the spike's other half in a window beside it (baseline.h, Guarded).
+        // Without the spike's other half in a window beside it, nor the run's two busiest other
+        // windows (baseline.h, Guarded and Censored).
         const Skipped skip =
-            Guarded(baselines.values(), i, AdjacentWindows(times, i, o.reject_window).data(),
-                    o.reject_min_flows);
+            Censored(baselines.values(), i, AdjacentWindows(times, i, o.reject_window).data(),
+                     o.reject_min_flows, largest);
         const auto [mean, sd] = baselines.Without(skip);
         const double x = static_cast<double>(times[i].second->flows);
         const double z = (x - mean) / std::max(sd, 1.0);
@@ -963,10 +978,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
             Plural(sources, "source", "sources") + " within " + DurationText(o.reject_window) +
             (times.size() > 1 ? ", against a mean of " +
                                     std::to_string(static_cast<uint64_t>(std::round(mean))) +
-                                    " in its other windows" +
-                                    (skip.n == 1   ? "."
-                                     : skip.n == 2 ? " (not counting the busy window beside it)."
-                                                   : " (not counting the busy windows beside it).")
+                                    " in its other windows" + LeftOutText(skip) + "."
                               : ", in its only window with records (no baseline to compare).");
         out.push_back(std::move(f));
       }

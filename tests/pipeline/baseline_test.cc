@@ -158,4 +158,45 @@ TEST(Baseline, GuardsLeaveOutOnlyBusyAdjacentNeighboursAndNeverEveryWindow) {
   EXPECT_EQ(Guarded(std::vector<uint64_t>{500, 500}, 0, both, 100).n, 1u);
 }
 
+TEST(Baseline, LargestAtLeastKeepsTheLargestOverTheMinimumEarlierFirstOnTies) {
+  const std::vector<uint64_t> xs = {300, 5, 100, 700, 99, 300, 150, 100, 900};
+  const Largest l = LargestAtLeast(xs, 100);
+  ASSERT_EQ(l.n, kCensorCandidates);  // 7 reach 100: the 5 largest kept
+  const size_t want[kCensorCandidates] = {8, 3, 0, 5, 6};
+  for (size_t k = 0; k < l.n; ++k) EXPECT_EQ(l.at[k], want[k]) << k;
+  EXPECT_EQ(LargestAtLeast(xs, 1000).n, 0u);
+  const Largest two = LargestAtLeast(std::vector<uint64_t>{100, 100}, 100);
+  ASSERT_EQ(two.n, 2u);
+  EXPECT_EQ(two.at[0], 0u);
+  EXPECT_EQ(two.at[1], 1u);
+}
+
+TEST(Baseline, CensoredLeavesOutTheTwoLargestOthersNotAlreadyOutAndNeverEveryWindow) {
+  const bool both[2] = {true, true};
+  const std::vector<uint64_t> xs = {0, 43, 201, 156, 1, 0, 0, 0, 0, 2, 321, 1};
+  const Largest l = LargestAtLeast(xs, 100);
+  // 201: its neighbour 156 beside it, then the largest other, 321 (156 is out already).
+  Skipped s = Censored(xs, 2, both, 100, l);
+  EXPECT_EQ(s.n, 3u);
+  EXPECT_EQ(s.beside, 1u);
+  EXPECT_EQ(s.elsewhere, 1u);
+  EXPECT_TRUE(s.Has(2) && s.Has(3) && s.Has(10));
+  // 321: nothing busy beside it; the two largest others, 201 and 156.
+  s = Censored(xs, 10, both, 100, l);
+  EXPECT_EQ(s.n, 3u);
+  EXPECT_EQ(s.beside, 0u);
+  EXPECT_EQ(s.elsewhere, 2u);
+  EXPECT_TRUE(s.Has(2) && s.Has(3));
+  // Four busy windows of four: the guard and the censored would leave none, so only the window.
+  const std::vector<uint64_t> four = {150, 160, 170, 180};
+  s = Censored(four, 0, both, 100, LargestAtLeast(four, 100));
+  EXPECT_EQ(s.n, 1u);
+  EXPECT_EQ(s.beside + s.elsewhere, 0u);
+  // Five: the window, its neighbour and the two largest others; one stays.
+  const std::vector<uint64_t> five = {150, 160, 170, 180, 190};
+  s = Censored(five, 0, both, 100, LargestAtLeast(five, 100));
+  EXPECT_EQ(s.n, 4u);
+  EXPECT_TRUE(s.Has(0) && s.Has(1) && s.Has(4) && s.Has(3) && !s.Has(2));
+}
+
 }  // namespace flowsift

@@ -1746,6 +1746,50 @@ TEST(RejectSpike, ASpikeAcrossAWindowBoundaryIsNotItsOwnBaseline) {
   EXPECT_TRUE(steady.Of("reject_spike", begin, begin + 3 * 300).empty());
 }
 
+// Two spikes of one run are each out of the other's baseline (baseline.h, Censored): a port
+// scan's 321 rejected flows and a blocked app tier's 201 (and 156 in the window after it) in
+// one hour of a generated 10-interface network, where the quiet windows hold 0 to 43. Each had
+// the other in its baseline (z 1.8 and 3.3) and neither was found.
+TEST(RejectSpike, TwoSpikesOfOneRunDoNotHideEachOther) {
+  const uint64_t begin = 1700001300;
+  const int hour[12] = {0, 43, 201, 156, 1, 0, 0, 0, 0, 2, 321, 1};
+  Detect d;
+  for (uint64_t k = 0; k < 12; ++k) {
+    if (hour[k] != 0) AddRejects(d, "eni-db", hour[k], begin + k * 300);
+  }
+  const auto f = d.Of("reject_spike", begin, begin + 12 * 300);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].window_start, begin + 2 * 300);
+  EXPECT_EQ(f[1].window_start, begin + 3 * 300);
+  EXPECT_EQ(f[2].window_start, begin + 10 * 300);
+  // The 201's baseline: the 12 windows less itself, the 156 beside it and the 321.
+  EXPECT_EQ(f[0].evidence["baseline_windows"], 9);
+  EXPECT_NEAR(f[0].evidence["baseline_mean_flows"].get<double>(), 47.0 / 9, 1e-3);  // rounded
+  EXPECT_NE(f[0].summary.find("(not counting the busy window beside it and its busiest other "
+                              "window)"),
+            std::string::npos)
+      << f[0].summary;
+  // The 321's: less itself and the two busiest others, the 201 and the 156.
+  EXPECT_EQ(f[2].evidence["baseline_windows"], 9);
+  EXPECT_NE(f[2].summary.find("(not counting its two busiest other windows)"), std::string::npos)
+      << f[2].summary;
+}
+
+// Censoring takes out windows over the minimum only: an hour whose other windows are all quiet
+// but one under the minimum keeps that one, and a spike three times as high as the hour's other
+// busy windows (which are its baseline's largest) is still judged with the quiet ones.
+TEST(RejectSpike, CensoringLeavesWindowsUnderTheMinimumInTheBaseline) {
+  const uint64_t begin = 1700001300;
+  Detect d;
+  AddRejects(d, "eni-db", 99, begin + 300);
+  AddRejects(d, "eni-db", 400, begin + 6 * 300);
+  const auto f = d.Of("reject_spike", begin, begin + 12 * 300);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["baseline_windows"], 11);
+  EXPECT_NEAR(f[0].evidence["baseline_mean_flows"].get<double>(), 9.0, 1e-9);  // 99 / 11
+  EXPECT_EQ(f[0].summary.find("not counting"), std::string::npos) << f[0].summary;
+}
+
 // --- ddos_fan_in -------------------------------------------------------------------------------
 
 void AddFlood(Detect& d, int sources, uint64_t window_start, int salt = 0) {
