@@ -23,7 +23,8 @@ struct DelimiterCounts {
 //              after another delimiter or at offset 0 (runs of spaces, empty fields, trailing
 //              space, blank lines), a control byte other than '\n' ('\r', '\t', NUL, ...),
 //              and any byte >= 0x80 (UTF-8 text or binary garbage).
-// A line without oddities is "simple": single spaces between non-empty printable-ASCII fields.
+// A line without oddities is "simple": single spaces between non-empty fields of bytes 0x21 to
+// 0x7f (DEL is no oddity, as in the parser's slow path, which refuses bytes under 0x20 only).
 // `in` must be readable up to size + kPadding (types.h); size < 2^31. Each output array must
 // hold size + 64 entries (the flattening writes up to 64 entries past the count).
 DelimiterCounts IndexDelimiters(const uint8_t* in, size_t size, uint32_t* delims,
