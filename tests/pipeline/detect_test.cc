@@ -390,6 +390,7 @@ TEST(PortScan, TheProbeSizeIsAThreshold) {
   EXPECT_EQ(scan_of(o, 3, 240), 1u);
   EXPECT_EQ(scan_of(o, 3, 241), 0u);
   EXPECT_EQ(scan_of(o, 4, 160), 0u);
+  EXPECT_EQ(scan_of(o, 0, 0), 0u);  // no packet, no probe
   std::string err;
   ASSERT_TRUE(ParseDetectConfig("probe.max_packets = 4\n", &o, &err)) << err;
   EXPECT_EQ(scan_of(o, 4, 160), 1u);
@@ -3125,6 +3126,310 @@ TEST(ScanTrw, TheWalkDecidesAtTheUpperBoundItself) {
   const auto f = d.Of("scan_trw");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].evidence["first_contacts"], 2);
+}
+
+// A SYN-ACK with more flags (19: the server's SYN-ACK and FIN in one record) is a reply
+// whatever its ports: a server on 50000 answering a client on 40000 uploads nothing. The same
+// record with a client's flags (3) is a request by its flags, and an upload.
+TEST(Exfiltration, ASynAckWithMoreFlagsIsAReplyWhateverThePorts) {
+  for (const int flags : {19, 3}) {
+    Detect d;
+    Rec r;
+    r.src = "10.0.1.5";
+    r.dst = "198.51.100.7";
+    r.sport = 50000;
+    r.dport = 40000;
+    r.flags = flags;
+    r.packets = 2000000;
+    r.bytes = uint64_t{3} << 30;
+    d.Add(r);
+    EXPECT_EQ(d.Of("exfiltration").size(), flags == 19 ? 0u : 1u) << flags;
+  }
+}
+
+// Records whose two ports are equal have no service side: they are requests (docs/detection.md),
+// above 1024 as below. An internal host's 2 GiB of UDP from 4500 to 4500 (IPsec NAT traversal)
+// to an external host is an upload.
+TEST(Exfiltration, EqualPortsAboveTheServicePortsAreARequest) {
+  Detect d({}, /*with_flags=*/false);
+  Rec r;
+  r.src = "10.0.4.4";
+  r.dst = "203.0.113.80";
+  r.sport = r.dport = 4500;
+  r.proto = 17;
+  r.packets = 2000000;
+  r.bytes = uint64_t{2} << 30;
+  d.Add(r);
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].dst_port, 4500u);
+}
+
+// The answers a network ACL drops are replies for exfiltration too: an internal server's 2 GiB
+// of rejected answers (from 443 to a client's port 50000) upload nothing.
+TEST(Exfiltration, RejectedAnswersAreNoUpload) {
+  Detect d;
+  Rec r;
+  r.src = "10.0.1.5";
+  r.dst = "198.51.100.7";
+  r.sport = 443;
+  r.dport = 50000;
+  r.flags = 0;
+  r.packets = 2000000;
+  r.bytes = uint64_t{2} << 30;
+  r.action = "REJECT";
+  d.Add(r);
+  EXPECT_TRUE(d.Of("exfiltration").empty());
+}
+
+// A REJECT from 32768, the first ephemeral port, is no answer a network ACL dropped (those come
+// from a port below 32768): rejected probes from it at ports 40000-40014 are a port scan.
+TEST(PortScan, ProbesFromTheFirstEphemeralPortAreAScan) {
+  Detect d;
+  for (int p = 0; p < 15; ++p) {
+    Rec r;
+    r.src = "198.51.100.7";
+    r.dst = "10.0.1.5";
+    r.sport = 32768;
+    r.dport = 40000 + p;
+    r.flags = 0;  // no SYN: the REJECT rule decides
+    r.action = "REJECT";
+    r.start = 1700000100 + static_cast<uint64_t>(p) * 10;
+    d.Add(r);
+  }
+  const auto f = d.Of("port_scan");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].distinct_dst_ports, 15u);
+}
+
+// With tcp-flags only exactly a SYN is a probe: a tiny connection opened and closed at once
+// (SYN and FIN, 3 packets of 52 bytes: a TCP connect check) was answered.
+TEST(PortScan, TinyConnectionsThatClosedAreNotFailures) {
+  for (const int flags : {3, 2}) {
+    Detect d;
+    AddScan(d, 15, "ACCEPT", flags, /*packets=*/3, /*bytes=*/156);
+    EXPECT_EQ(d.Of("port_scan").size(), flags == 2 ? 1u : 0u) << flags;
+  }
+}
+
+// A rejected ICMP record never reached its destination, so it answers nothing: the targets of a
+// rejected ping sweep whose own pings to the sweeper are rejected stay in the sweep.
+TEST(PortSweep, RejectedEchoesAnswerNothing) {
+  Detect d({}, /*with_flags=*/false);
+  for (int h = 0; h < 26; ++h) {
+    Rec ping;
+    ping.src = "203.0.113.9";
+    ping.dst = Ip(10, 0, 4, 1 + h);
+    ping.sport = ping.dport = 0;
+    ping.proto = 1;
+    ping.bytes = 84;
+    ping.action = "REJECT";
+    ping.start = 1700000100 + static_cast<uint64_t>(h);
+    d.Add(ping);
+    Rec back = ping;
+    std::swap(back.src, back.dst);
+    d.Add(back);
+  }
+  const auto f = d.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "203.0.113.9");
+  EXPECT_EQ(f[0].distinct_dsts, 26u);
+  EXPECT_EQ(f[0].evidence["answered_dsts"], 0);
+}
+
+// Without ports a REJECT is a probe of no port: an external host's rejected records to 30 hosts
+// are no sweep of "port 0" (they count for scan_trw, which keeps no port).
+TEST(NoPorts, RejectedProbesAreNoSweepOfPortZero) {
+  std::string text;
+  for (int i = 0; i < 30; ++i) {
+    text += "2 123456789012 eni-a 198.51.100.10 10.0.4." + std::to_string(1 + i) + " 6 1 44 " +
+            std::to_string(1700000000 + i) + " " + std::to_string(1700000000 + i) + " REJECT OK\n";
+  }
+  const std::string fields =
+      "version account-id interface-id srcaddr dstaddr protocol packets bytes start end action "
+      "log-status";
+  EXPECT_TRUE(FindingsOfText(fields, text, "port_sweep").empty());
+  EXPECT_EQ(FindingsOfText(fields, text, "scan_trw").size(), 1u);
+}
+
+// A tiny accepted record of unknown direction (no ports, no tcp-flags) shows no exchange and no
+// failure: it is no TRW contact. An external host's three tiny records and two REJECTs are two
+// failed contacts (4^2 < 99); as failures, the tiny ones made it a scanner (4^5).
+TEST(NoPorts, TinyRecordsOfUnknownDirectionAreNoContacts) {
+  for (const std::string outcomes : {"TTTFF", "FFFFF"}) {
+    std::string text;
+    for (int i = 0; i < 5; ++i) {
+      const bool tiny = outcomes[i] == 'T';
+      const std::string t = std::to_string(1700000000 + 300 * i);
+      text += "2 123456789012 eni-a 203.0.113.50 10.0.1." + std::to_string(10 + i) + " 6 " +
+              (tiny ? "2 80 " : "1 44 ") + t + " " + t + (tiny ? " ACCEPT" : " REJECT") + " OK\n";
+    }
+    const std::string fields =
+        "version account-id interface-id srcaddr dstaddr protocol packets bytes start end action "
+        "log-status";
+    EXPECT_EQ(FindingsOfText(fields, text, "scan_trw").size(), outcomes == "FFFFF" ? 1u : 0u)
+        << outcomes;
+  }
+}
+
+// A connection of at most brute_force.max_packets (100) and max_bytes (50,000) is an attempt,
+// a longer one a session; a REJECT is an attempt whatever its size (a SYN retried all along).
+TEST(BruteForce, TheSessionLimitsAreThresholdsAndRejectsAlwaysCount) {
+  const auto brutes_of = [](uint64_t packets, uint64_t bytes, const std::string& action) {
+    Detect d;
+    for (int i = 0; i < 30; ++i) {
+      Rec r;
+      r.src = "192.0.2.44";
+      r.dst = "10.0.3.3";
+      r.sport = 41000 + i;
+      r.dport = 22;
+      r.flags = action == "REJECT" ? 2 : 3;
+      r.packets = packets;
+      r.bytes = bytes;
+      r.action = action;
+      r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
+      d.Add(r);
+    }
+    return d.Of("brute_force").size();
+  };
+  EXPECT_EQ(brutes_of(100, 50000, "ACCEPT"), 1u);
+  EXPECT_EQ(brutes_of(101, 50000, "ACCEPT"), 0u);
+  EXPECT_EQ(brutes_of(100, 50001, "ACCEPT"), 0u);
+  EXPECT_EQ(brutes_of(120, 7200, "REJECT"), 1u);
+}
+
+// probe_flows counts every failed attempt: accepted SYNs that were never answered as well as
+// REJECTs.
+TEST(BruteForce, UnansweredSynsAreProbeFlows) {
+  Detect d;
+  for (int i = 0; i < 30; ++i) {
+    Rec r;
+    r.src = "192.0.2.44";
+    r.dst = "10.0.3.3";
+    r.sport = 41000 + i;
+    r.dport = 22;
+    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
+    d.Add(r);  // an accepted SYN: 1 packet of 44 bytes
+  }
+  const auto f = d.Of("brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["probe_flows"], 30);
+}
+
+// Fan-in counts external sources only, the answers a network ACL rejects too: the rejected
+// answers of 1,000 internal name servers (their way back to a client dropped) are no flood.
+TEST(DdosFanIn, RejectedAnswersFromInternalSourcesAreNoFanIn) {
+  Detect d;
+  for (int i = 0; i < 1000; ++i) {
+    Rec r;
+    r.src = Ip(10, 1 + i / 256, i % 256, 53);
+    r.dst = "10.0.0.20";
+    r.sport = 53;
+    r.dport = 33000 + i % 20000;
+    r.proto = 17;
+    r.flags = 0;
+    r.packets = 1;
+    r.bytes = 3000;
+    r.action = "REJECT";
+    r.start = 1700001600 + static_cast<uint64_t>(i % 290);
+    d.Add(r);
+  }
+  EXPECT_TRUE(d.Of("ddos_fan_in").empty());
+}
+
+// Only UDP questions solicit answers (the asked sets keep the hosts a host sent UDP requests
+// to): a host that reached 1,500 name servers over TCP port 53 did not ask for their UDP answers.
+TEST(DdosFanIn, QuestionsOverTcpSolicitNoUdpAnswers) {
+  Detect d;
+  for (int i = 0; i < 1500; ++i) {
+    Rec r = Udp(i, 1700001600, 1, 80);
+    r.proto = 6;
+    r.src = "10.0.0.30";
+    r.dst = Server(i);
+    r.sport = 40000;
+    r.dport = 53;
+    d.Add(r);
+  }
+  AddAnswers(d, 0, 1500, 1700001600);
+  const auto f = d.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["reflection"], true);
+  EXPECT_EQ(f[0].evidence["asked_hosts"], 0);
+}
+
+// A flood's target is an internal host: 1,000 external sources' requests to an external address
+// (traffic these logs only see pass) are no ddos_fan_in.
+TEST(DdosFanIn, RequestsToAnExternalHostAreNoFanIn) {
+  Detect d;
+  for (int i = 0; i < 1000; ++i) {
+    Rec r;
+    r.src = Ip(100 + i / 65536 % 50, i / 256 % 256, i % 256, 7);
+    r.dst = "203.0.113.20";
+    r.dport = 443;
+    r.start = 1700001600 + static_cast<uint64_t>(i % 290);
+    d.Add(r);
+  }
+  EXPECT_TRUE(d.Of("ddos_fan_in").empty());
+}
+
+// A spike's last_seen is the last end of its records, not their last start.
+TEST(RejectSpike, LastSeenIsTheLastRecordsEnd) {
+  Detect d;
+  AddRejects(d, "eni-db", 99, 1700001600);  // starts to 1700001698
+  Rec r;
+  r.iface = "eni-db";
+  r.src = "10.0.7.1";
+  r.dst = "10.0.8.8";
+  r.dport = 5432;
+  r.action = "REJECT";
+  r.start = 1700001650;
+  r.end = 1700001760;
+  d.Add(r);
+  const auto f = d.Of("reject_spike");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].first_seen, 1700001600u);
+  EXPECT_EQ(f[0].last_seen, 1700001760u);
+}
+
+// rejected_flows counts the REJECTs alone: a scan of unanswered accepted SYNs has none.
+TEST(PortScan, UnansweredSynsAreNoRejectedFlows) {
+  Detect d;
+  AddScan(d, 15, "ACCEPT", 2);
+  const auto f = d.Of("port_scan");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["rejected_flows"], 0);
+  Detect rejected;
+  AddScan(rejected, 15);
+  const auto g = rejected.Of("port_scan");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].evidence["rejected_flows"], 15);
+}
+
+// A key promoted in one part (past kAttemptLog, 64 attempts: kept in the tables) and listed in
+// the other is promoted in their merge: one port scan of all 90 ports, not one of 70 and
+// another of the list's 20.
+TEST(PortScan, AttemptsListedInOnePartAndPromotedInTheOtherMergeIntoOneScan) {
+  Detect listed, promoted;
+  for (int p = 0; p < 90; ++p) {
+    Rec r;
+    r.src = "198.51.100.7";
+    r.dst = "10.0.1.5";
+    r.dport = 1000 + p;
+    r.action = "REJECT";
+    r.start = 1700000100 + static_cast<uint64_t>(p);
+    (p < 20 ? listed : promoted).Add(r);
+  }
+  listed.Flush();
+  promoted.Flush();
+  Detector merged{DetectOptions{}};
+  merged.Merge(listed.detector());
+  merged.Merge(promoted.detector());
+  std::vector<Finding> scans;
+  for (Finding& f : merged.Findings(1700000000, 1700003600)) {
+    if (f.type == "port_scan") scans.push_back(std::move(f));
+  }
+  ASSERT_EQ(scans.size(), 1u);
+  EXPECT_EQ(scans[0].distinct_dst_ports, 90u);
 }
 
 }  // namespace
