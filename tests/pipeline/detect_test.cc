@@ -2709,6 +2709,34 @@ TEST(Detector, SaveAndLoadKeepEveryFieldAMergeOrAFindingReads) {
   EXPECT_EQ(Lines(merged.Findings(1700000000, 1700003600)), Lines(all));
 }
 
+// A source's destination list is dropped past 64 destinations in a window (top_dsts is then
+// empty): merged with a part that passed 64, a part's own short list goes too, or the merge
+// named three destinations as the top ones of an upload to 73.
+TEST(Exfiltration, AMergeWithAPartPastTheDestinationListDropsTheList) {
+  Detect whole, few, many;
+  for (int i = 0; i < 3; ++i) {
+    for (Detect* d : {&whole, &few}) {
+      AddUpload(*d, "10.0.1.5", Ip(198, 51, 100, 1 + i), 800'000'000, 1700000100 + i);
+    }
+  }
+  for (int i = 0; i < 70; ++i) {
+    for (Detect* d : {&whole, &many}) {
+      AddUpload(*d, "10.0.1.5", Ip(203, 0, 113, 1 + i), 1'000'000, 1700000200 + i);
+    }
+  }
+  const std::vector<Finding> all = whole.Run();
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(all[0].type, "exfiltration");
+  EXPECT_EQ(all[0].distinct_dsts, 73u);
+  EXPECT_TRUE(all[0].evidence["top_dsts"].empty());
+  few.Flush();
+  many.Flush();
+  Detector merged{DetectOptions{}};
+  merged.Merge(few.detector());
+  merged.Merge(many.detector());
+  EXPECT_EQ(Lines(merged.Findings(1700000000, 1700003600)), Lines(all));
+}
+
 TEST(Detector, DisabledFindsNothing) {
   DetectOptions o;
   o.enabled = false;
