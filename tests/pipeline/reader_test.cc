@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <isa-l/igzip_lib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -10,11 +12,14 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -877,6 +882,147 @@ TEST_F(ReaderTest, StdinPipePlainAndGzip) {
       << r.outcome.message;
 }
 
+// A chunk holds every whole line within its first chunk_bytes bytes: a line that ends exactly
+// at chunk_bytes is the chunk's last, not the next chunk's first, on every path.
+TEST_F(ReaderTest, ALineEndingExactlyAtTheChunkSizeEndsTheChunk) {
+  std::string lines;
+  for (int i = 0; i < 60; ++i) lines += std::string(99, static_cast<char>('a' + i % 26)) + "\n";
+  // Without and with a last line of one byte after the last full chunk: its own last chunk.
+  for (const std::string tail : {"", "z"}) {
+    const std::string text = lines + tail;
+    std::vector<size_t> want(20, 300);
+    if (!tail.empty()) want.push_back(1);
+    for (const bool map_files : {false, true}) {
+      for (const std::string& path :
+           {Write("l.log", text), Write("l.log.gz", Gzip(text)), Write("l.log.zst", Zstd(text))}) {
+        SCOPED_TRACE(testing::Message() << path << " map " << map_files << " tail " << tail);
+        ReadOptions o = Chunked(300);
+        o.map_files = map_files;
+        const ReadResult r = ReadAll(File(path), o);
+        EXPECT_EQ(r.text, text);
+        EXPECT_EQ(r.sizes, want);
+      }
+    }
+  }
+}
+
+// A read() interrupted by a signal (a handler installed without SA_RESTART, as a tool's
+// progress timer or a profiler may) is made again: the stream is not "unreadable: Interrupted
+// system call".
+TEST_F(ReaderTest, AReadInterruptedByASignalIsMadeAgain) {
+  struct sigaction sa = {}, old = {};
+  sa.sa_handler = [](int) {};
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked read() returns EINTR
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  const std::string text = Records(2000);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pthread_t reader_thread = pthread_self();
+  std::thread writer([&] {
+    // The reader is blocked in read() on the empty pipe by now.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    pthread_kill(reader_thread, SIGUSR1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = write(fds[1], text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    close(fds[1]);
+  });
+  const ReadResult r = ReadAll({"-", fds[0]}, Chunked(100000));
+  writer.join();
+  close(fds[0]);
+  sigaction(SIGUSR1, &old, nullptr);
+  EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+  EXPECT_EQ(r.text, text);
+  EXPECT_EQ(r.records, 2000u);
+}
+
+// A FIFO is opened non-blocking (one without a writer must not hang the run), so a read before
+// its writer has written finds nothing yet (EAGAIN): the reader waits for the data instead of
+// failing the file.
+TEST_F(ReaderTest, AFifoWhoseWriterIsSlowIsWaitedFor) {
+  const std::string path = root_ + "/slow.fifo";
+  ASSERT_EQ(mkfifo(path.c_str(), 0644), 0);
+  // Held open for writing before the reader opens: the FIFO has a writer from the start.
+  const int w = open(path.c_str(), O_RDWR);
+  ASSERT_GE(w, 0);
+  const std::string text = Records(300);
+  ASSERT_LT(text.size(), size_t{64} << 10);  // fits the pipe's buffer: one write
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(write(w, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(w);
+  });
+  const ReadResult r = ReadAll(File(path));
+  writer.join();
+  EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+  EXPECT_EQ(r.text, text);
+  EXPECT_EQ(r.records, 300u);
+}
+
+// A last line without a newline that is longer than the chunk size (and fits kMaxLineBytes) is
+// the file's last chunk, on every path, not dropped as if the file had ended before it.
+TEST_F(ReaderTest, ALastLineWithoutNewlineLongerThanTheChunkIsRead) {
+  std::string text = Records(20);
+  text.pop_back();
+  for (const bool map_files : {false, true}) {
+    for (const std::string& path :
+         {Write("n.log", text), Write("n.log.gz", Gzip(text)), Write("n.log.zst", Zstd(text))}) {
+      SCOPED_TRACE(testing::Message() << path << " map " << map_files);
+      ReadOptions o = Chunked(50);  // every line is longer
+      o.map_files = map_files;
+      const ReadResult r = ReadAll(File(path), o);
+      EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+      EXPECT_EQ(r.text, text);
+      EXPECT_EQ(r.records, 20u);
+      EXPECT_EQ(r.lines, 20u);
+    }
+  }
+}
+
+// A stream cut before its first newline: the incomplete line is all there is, and it is
+// dropped and named like any other, not parsed as a record or a bad line.
+TEST_F(ReaderTest, ATruncatedStreamWithoutANewlineKeepsNothing) {
+  const std::string text = Records(50);
+  for (Compression kind : {Compression::kGzip, Compression::kZstd}) {
+    std::vector<size_t> cut;
+    const std::string full =
+        kind == Compression::kGzip ? Gzip(text, {17}, &cut) : Zstd(text, {17}, &cut);
+    ASSERT_EQ(cut.size(), 1u);
+    const std::string path = Write("t.log.x", full.substr(0, cut[0]));
+    const ReadResult r = ReadAll(File(path), Chunked(10000));
+    EXPECT_EQ(r.outcome.status, FileStatus::kTruncated);
+    EXPECT_EQ(r.outcome.data_bytes, 17u);
+    EXPECT_EQ(r.outcome.dropped_bytes, 17u);
+    EXPECT_EQ(r.text, "");
+    EXPECT_EQ(r.lines, 0u);
+    EXPECT_EQ(r.BadCount(), 0u);
+    EXPECT_NE(r.outcome.message.find("; the incomplete line at byte 0 (17 bytes) is dropped"),
+              std::string::npos)
+        << r.outcome.message;
+  }
+}
+
+// The next gzip member may start on the last byte of a read: its magic's second byte is read
+// before it is taken for trailing garbage.
+TEST_F(ReaderTest, AGzipMemberMayStartOnTheLastByteOfARead) {
+  const std::string a = Records(7), b = Records(5, 7), c = Records(3, 12);
+  const std::string path = Write("m.log.gz", Gzip(a) + Gzip(b) + Gzip(c));
+  for (size_t read = 64; read <= 400; ++read) {
+    SCOPED_TRACE(read);
+    ReadOptions o;
+    o.read_bytes = read;
+    const ReadResult r = ReadAll(File(path), o);
+    ASSERT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+    EXPECT_EQ(r.outcome.members, 3u);
+    EXPECT_EQ(r.text, a + b + c);
+  }
+}
+
 // A plain file of one chunk, up to 256 KiB, is read whole into a buffer; a larger one, or one of
 // several chunks, is read() in chunks, or mapped with map_files. All give the same chunks.
 TEST_F(ReaderTest, SmallPlainFilesAreReadWholeLargeOnesReadOrMapped) {
@@ -1203,6 +1349,57 @@ TEST(MappedFile, ZeroFillsPagesPastTheNewEndInsteadOfSigbus) {
   EXPECT_EQ(m->ZeroFilledFrom(), 3u * 4096);
   EXPECT_EQ(m->data()[10], 'q');
   EXPECT_FALSE(m->Populate(4096, 4096));
+  close(fd);
+  unlink(tmpl);
+}
+
+// A file whose size is a whole number of pages still has kPadding readable zeros after its
+// last byte: the page of zeros reserved after the mapping, not whatever lies next in memory.
+TEST(MappedFile, AFileOfWholePagesIsFollowedByAPageOfZeros) {
+  char tmpl[] = "/tmp/flowsift_mapped_XXXXXX";
+  const int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const std::string data(3 * page, 'q');
+  ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  int error = 0;
+  std::unique_ptr<MappedFile> m = MappedFile::Map(fd, data.size(), &error);
+  ASSERT_NE(m, nullptr) << error;
+  // The memory after the file is the mapping's own: an anonymous read-only page.
+  const uintptr_t after = reinterpret_cast<uintptr_t>(m->data()) + data.size();
+  std::ifstream maps("/proc/self/maps");
+  std::string line, found;
+  while (std::getline(maps, line)) {
+    uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &begin, &end) == 2 && begin <= after && after < end) {
+      found = line;
+    }
+  }
+  ASSERT_FALSE(found.empty()) << "nothing mapped after the file";
+  std::istringstream fields(found);
+  std::string range, perms, offset, device, inode;
+  fields >> range >> perms >> offset >> device >> inode;
+  EXPECT_EQ(perms, "r--p") << found;
+  EXPECT_EQ(inode, "0") << found;
+  for (size_t i = 0; i < kPadding; ++i) ASSERT_EQ(m->data()[data.size() + i], 0) << i;
+  m.reset();
+  close(fd);
+  unlink(tmpl);
+}
+
+// A mapping hands its slot of the SIGBUS handler's registry back when it is destroyed: a run
+// maps far more files, one after another, than the registry has slots (1024).
+TEST(MappedFile, SlotsAreReusedAfterTheMappingsAreGone) {
+  char tmpl[] = "/tmp/flowsift_mapped_XXXXXX";
+  const int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "qqqq\n", 5), 5);
+  for (int i = 0; i < 1500; ++i) {
+    int error = 0;
+    const std::unique_ptr<MappedFile> m = MappedFile::Map(fd, 5, &error);
+    ASSERT_NE(m, nullptr) << "mapping " << i << ": " << std::strerror(error);
+    ASSERT_EQ(m->data()[0], 'q');
+  }
   close(fd);
   unlink(tmpl);
 }

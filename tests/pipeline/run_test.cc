@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -430,6 +431,158 @@ TEST(Run, ALineTooLongIsSampledWithItsFirstBytes) {
   EXPECT_EQ(s["reason"], "line_too_long");
   EXPECT_EQ(s["line"], 2);
   EXPECT_EQ(s["text"], huge.substr(0, 200));
+}
+
+// Samples carry the line numbers of the file: a header line and a line the reader skipped as
+// too long count as lines before the bad line, in whichever chunk it is; offsets are the
+// lines' own byte offsets in the file.
+TEST(Run, BadLineSamplesCountTheHeaderAndSkippedLinesBefore) {
+  TempDir tmp;
+  const std::string good =
+      "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  const std::string header = Format::Default().HeaderLine() + "\n";
+  std::string text = header;
+  for (int i = 0; i < 10; ++i) text += good;
+  const uint64_t bad_at = text.size();
+  const std::string bad = "bad " + std::string(300, 'b');  // line 12, sampled in part
+  text += bad + "\n";
+  const uint64_t long_at = text.size();
+  text += "2 " + std::string(70000, '7') + "\n";  // line 13: too long, the reader's
+  for (int i = 0; i < 1000; ++i) text += good;
+  const uint64_t last_at = text.size();
+  text += "worse\n";  // line 1014
+  WriteFile(tmp.path() / "in" / "a.log", text);
+  const RunResult r = RunDir(tmp / "in", tmp / "out", 2, 16 << 10, false);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  ASSERT_EQ(r.graph.files.size(), 1u);
+  EXPECT_EQ(r.graph.files[0].lines, 1014u);
+  EXPECT_EQ(r.graph.files[0].bad_lines, 3u);
+  EXPECT_EQ(r.graph.records, 1010u);
+  std::vector<std::pair<uint64_t, uint64_t>> samples;  // line, offset
+  for (const BadLineSample& s : r.graph.samples) {
+    samples.emplace_back(s.line, s.offset);
+    if (s.line == 12) {
+      EXPECT_EQ(s.text, bad.substr(0, kSampleBytes));
+    }
+  }
+  std::sort(samples.begin(), samples.end());
+  EXPECT_EQ(samples, (std::vector<std::pair<uint64_t, uint64_t>>{
+                         {12, bad_at}, {13, long_at}, {1014, last_at}}));
+}
+
+// The samples of a reason are its first bad lines in input order: file by file, then line by
+// line, not the lowest line numbers of any file.
+TEST(Run, SamplesAreTheFirstBadLinesOfTheInputsInOrder) {
+  TempDir tmp;
+  const std::string good =
+      "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  std::string a, b;
+  for (int i = 0; i < 30; ++i) a += good;
+  for (int i = 0; i < 25; ++i) a += "x\n", b += "x\n";  // a.log lines 31-55, b.log 1-25
+  WriteFile(tmp.path() / "in" / "a.log", a);
+  WriteFile(tmp.path() / "in" / "b.log", b);
+  for (const unsigned threads : {1u, 2u}) {
+    const RunResult r =
+        RunDir(tmp / "in", tmp / ("out" + std::to_string(threads)), threads, 64 << 10, false);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    ASSERT_EQ(r.graph.samples.size(), kSamplesPerReason);
+    for (size_t i = 0; i < kSamplesPerReason; ++i) {
+      EXPECT_EQ(r.graph.samples[i].file, 0u) << i;
+      EXPECT_EQ(r.graph.samples[i].line, 31 + i) << i;
+    }
+  }
+}
+
+// Chunks without a record (an empty file, a header alone, lines that are all bad) free their
+// slot too: with more such files than chunks may be in flight, every file is still read.
+TEST(Run, FilesWithoutRecordsDoNotHoldTheirChunkSlots) {
+  TempDir tmp;
+  const std::string good =
+      "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "f" + std::to_string(10 + i) + ".log";
+    WriteFile(tmp.path() / "in" / name, i % 3 == 0   ? std::string()
+                                        : i % 3 == 1 ? Format::Default().HeaderLine() + "\n"
+                                                     : std::string("x\ny\n"));
+  }
+  WriteFile(tmp.path() / "in" / "z.log", good + good);
+  for (const unsigned threads : {1u, 2u}) {  // 4 and 8 chunks in flight
+    const RunResult r =
+        RunDir(tmp / "in", tmp / ("out" + std::to_string(threads)), threads, 64 << 10, false);
+    ASSERT_EQ(r.graph.files.size(), 13u);
+    for (const FileReport& f : r.graph.files) EXPECT_FALSE(f.outcome.path.empty());
+    EXPECT_EQ(r.graph.files.back().records, 2u);
+    EXPECT_EQ(r.graph.records, 2u);
+    EXPECT_EQ(r.bad_lines, 8u);
+  }
+}
+
+// An interface's account is the first seen in input order, file by file: a later file's first
+// chunk does not come before an earlier file's third.
+TEST(Run, AnInterfacesAccountIsTheFirstSeenInFileOrder) {
+  TempDir tmp;
+  const auto line = [](const std::string& account, const std::string& eni) {
+    return "2 " + account + " " + eni +
+           " 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  };
+  std::string a;
+  while (a.size() < (40 << 10)) a += line("123456789010", "eni-1");
+  a += line("111111111111", "eni-9");  // in a.log's third 16 KiB chunk
+  WriteFile(tmp.path() / "in" / "a.log", a);
+  WriteFile(tmp.path() / "in" / "b.log", line("222222222222", "eni-9"));
+  for (const unsigned threads : {1u, 2u}) {
+    const std::string out = tmp / ("out" + std::to_string(threads));
+    const RunResult r = RunDir(tmp / "in", out, threads, 16 << 10, false);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    std::istringstream rows(ReadZstd(std::filesystem::path(out) / "windows.csv.zst"));
+    std::string row, account;
+    while (std::getline(rows, row)) {
+      if (row.rfind("eni-9,", 0) == 0) account = row.substr(6, row.find(',', 6) - 6);
+    }
+    EXPECT_EQ(account, "111111111111") << threads << " threads";
+  }
+}
+
+// A run leaves no descriptor open: the lock of its temporary OUT is closed once OUT is in place.
+TEST(Run, ARunLeavesNoDescriptorOpen) {
+  TempDir tmp;
+  WriteFile(tmp.path() / "in" / "a.log",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n");
+  const auto open_descriptors = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                         std::filesystem::directory_iterator());
+  };
+  ASSERT_EQ(RunDir(tmp / "in", tmp / "out1", 2).exit_code, 0);  // whatever a first run keeps
+  const auto before = open_descriptors();
+  ASSERT_EQ(RunDir(tmp / "in", tmp / "out2", 2).exit_code, 0);
+  EXPECT_EQ(open_descriptors(), before);
+}
+
+// The progress counters end where the run does: every input byte (on disk, for a compressed
+// file), every file and every record.
+TEST(Run, ProgressEndsWithEveryByteFileAndRecordCounted) {
+  TempDir tmp;
+  const std::string good =
+      "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += good;
+  WriteFile(tmp.path() / "in" / "a.log", text);
+  flowsift::testing::WriteZstd(tmp.path() / "in" / "b.log.zst", text + text);
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "out";
+  opt.threads = 2;
+  opt.chunk_bytes = 64 << 10;
+  Progress progress;
+  const RunResult r = flowsift::Run(opt, &progress);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_EQ(progress.files_total, 2u);
+  EXPECT_EQ(progress.files_done, 2u);
+  EXPECT_EQ(progress.bytes_total, r.input_bytes);
+  EXPECT_EQ(progress.bytes_done, r.input_bytes);
+  EXPECT_LT(r.input_bytes, 3 * text.size());  // the compressed file counts its disk bytes
+  EXPECT_EQ(progress.records, 9000u);
+  EXPECT_TRUE(progress.writing);
 }
 
 TEST(Run, OutIsReplacedOnlyWithForce) {
