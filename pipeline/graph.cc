@@ -292,6 +292,9 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
   read_options.buffers = SharedChunkBuffers(read_options, in_flight + threads + 1);
 
   std::vector<std::unique_ptr<FileReader>> readers(files.size());
+  // A plain file's bytes counted as done so far (progress): up to its last chunk's end, and at
+  // its last chunk the whole file. A file's chunks are read one after another.
+  std::vector<uint64_t> plain_done(progress != nullptr ? files.size() : 0);
   std::atomic<size_t> next_file{0};
   std::vector<Aggregator> aggregators;
   std::vector<Aggregator> exposures;  // without detection: each partition's exposure table
@@ -336,8 +339,17 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
     const bool last = chunk->last;
     if (progress != nullptr) {
       const FileOutcome& o = reader->outcome();
-      progress->bytes_done +=
-          o.compression == Compression::kNone ? chunk->size : o.disk_bytes - disk_before;
+      if (o.compression == Compression::kNone) {
+        // Through the chunk's end, which counts the bytes the reader took between chunks (a
+        // header line, a BOM, lines too long): the chunks' sizes alone left every AWS file's
+        // header out, and the bar stopped short of its total.
+        uint64_t& done = plain_done[t.file];
+        const uint64_t end = std::max(chunk->offset + chunk->size, last ? o.disk_bytes : 0);
+        progress->bytes_done += end - std::min(done, end);
+        done = std::max(done, end);
+      } else {
+        progress->bytes_done += o.disk_bytes - disk_before;
+      }
       if (last) ++progress->files_done;
     }
     if (last) reader.reset();  // the chunks keep what they point into alive

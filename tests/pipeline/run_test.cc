@@ -566,7 +566,11 @@ TEST(Run, ProgressEndsWithEveryByteFileAndRecordCounted) {
       "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
   std::string text;
   for (int i = 0; i < 3000; ++i) text += good;
-  WriteFile(tmp.path() / "in" / "a.log", text);
+  // A header line, as on every file AWS delivers: the reader takes it before the first chunk,
+  // and progress had stopped short of the total by its bytes.
+  // So are lines too long for a record (skipped, counted as bad), here one in the middle.
+  WriteFile(tmp.path() / "in" / "a.log",
+            Format::Default().HeaderLine() + "\n" + text + std::string(70000, 'x') + "\n" + text);
   flowsift::testing::WriteZstd(tmp.path() / "in" / "b.log.zst", text + text);
   RunOptions opt;
   opt.inputs = {tmp / "in"};
@@ -580,8 +584,8 @@ TEST(Run, ProgressEndsWithEveryByteFileAndRecordCounted) {
   EXPECT_EQ(progress.files_done, 2u);
   EXPECT_EQ(progress.bytes_total, r.input_bytes);
   EXPECT_EQ(progress.bytes_done, r.input_bytes);
-  EXPECT_LT(r.input_bytes, 3 * text.size());  // the compressed file counts its disk bytes
-  EXPECT_EQ(progress.records, 9000u);
+  EXPECT_LT(r.input_bytes, 4 * text.size());  // the compressed file counts its disk bytes
+  EXPECT_EQ(progress.records, 12000u);
   EXPECT_TRUE(progress.writing);
 }
 
