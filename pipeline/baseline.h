@@ -77,7 +77,8 @@ inline Skipped Guarded(const std::vector<uint64_t>& xs, size_t i, const bool adj
 // The positions of the kCensorCandidates largest values of xs that are at least `least`,
 // largest first (equal values: the earlier position first), for Censored.
 inline constexpr size_t kCensored = 2;
-inline constexpr size_t kCensorCandidates = kCensored + 3;  // the window and its guards may be
+// The window tested and its two guards may be among the largest: kCensored more than they.
+inline constexpr size_t kCensorCandidates = kCensored + 3;
 struct Largest {
   size_t at[kCensorCandidates] = {};
   size_t n = 0;
