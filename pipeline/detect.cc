@@ -437,7 +437,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
     for (size_t j = 0; j < n_relay; ++j) {
       if (j + kRelayAhead < n_relay) s.relay.Prefetch(relay_rows[j + kRelayAhead].hash);
       const RelayRow& rr = relay_rows[j];
-      AddSaturating(s.relay.FindOrInsert(rr.key, rr.hash), rr.bytes);
+      s.relay.FindOrInsert(rr.key, rr.hash).Add(rr.bytes, 1);
     }
   }
 }
@@ -539,7 +539,7 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
   if (drain != nullptr) drain->hosts = {};
   relay.Reserve(relay.size() + other.relay.size());
   for (const auto& [k, v] : other.relay) {
-    AddSaturating(relay[RelayKey{k.host, k.window, remap[k.iface], k.port}], v);
+    relay[RelayKey{k.host, k.window, remap[k.iface], k.port}].Add(v.bytes, v.flows);
   }
   if (drain != nullptr) drain->relay = {};
   // Attempt logs: a key promoted on either side is promoted here (its other attempts are in the
@@ -795,12 +795,13 @@ void Detector::State::Save(ByteWriter& w) const {
     }
   }
   w.U64(relay.size());
-  for (const auto& [k, bytes] : relay) {
+  for (const auto& [k, v] : relay) {
     SaveAddr(w, k.host);
     w.U64(k.window);
     w.U32(k.iface);
     w.U16(static_cast<uint16_t>(k.port));
-    w.U64(bytes);
+    w.U64(v.bytes);
+    w.U64(v.flows);
   }
   w.U64(fanin.size());
   for (const auto& [k, h] : fanin) {
@@ -971,7 +972,7 @@ bool Detector::State::Load(ByteReader& r) {
       }
     }
   }
-  if (!Count(r, 38, &n)) return false;
+  if (!Count(r, 46, &n)) return false;
   relay.Reserve(relay.size() + n);
   for (uint64_t i = 0; i < n && !r.failed(); ++i) {
     RelayKey k{LoadAddr(r), 0, 0, 0};
@@ -979,7 +980,8 @@ bool Detector::State::Load(ByteReader& r) {
     k.iface = r.U32();
     k.port = r.U16();
     if (!iface_ok(k.iface)) return false;
-    AddSaturating(relay[k], ClampToSum(r.U64()));
+    const uint64_t bytes = ClampToSum(r.U64());
+    relay[k].Add(bytes, ClampToSum(r.U64()));
   }
   if (!Count(r, 60, &n)) return false;
   fanin.Reserve(fanin.size() + n);

@@ -211,8 +211,11 @@ namespace {
 // the one of the host behind it (seen on the gateway's ingress through pkt-dstaddr, or on its own
 // interface). A finding whose source relayed traffic to that port on its interface
 // (`evidence.relayed_bytes`, AppendFindings) at least half and at most twice the finding's own
-// bytes (a gateway forwards what it receives: no more, and no less) is dropped when a finding
-// of the same type, port,
+// bytes (a gateway forwards what it receives: no more, and no less), in at least a quarter as
+// many flows (`relayed_flows`: a relayed flow for each attempt, which the gateway's egress and
+// its targets' ingress log twice; an admin's one SSH session into a sweeper, as many bytes as
+// its 28 attempts, had made the sweeper a gateway) is dropped when a finding of the same type,
+// port,
 // destination and window by another, internal source is there and, for a sweep, shares a
 // sampled destination: the host behind the gateway, the actor, reported once. A host that only
 // received some traffic on the port (an admin session) keeps its finding, as does one swept by
@@ -229,9 +232,13 @@ void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal
   const auto relayed = [&](const Finding& f) {
     if (!sweep_or_brute(f)) return false;
     const auto r = f.evidence.find("relayed_bytes");
-    if (r == f.evidence.end() || !r->is_number_unsigned()) return false;
-    const uint64_t bytes = r->get<uint64_t>();
-    return bytes >= f.bytes / 2 + f.bytes % 2 && bytes / 2 <= f.bytes;
+    const auto n = f.evidence.find("relayed_flows");
+    if (r == f.evidence.end() || !r->is_number_unsigned() || n == f.evidence.end() ||
+        !n->is_number_unsigned()) {
+      return false;
+    }
+    const uint64_t bytes = r->get<uint64_t>(), flows = n->get<uint64_t>();
+    return bytes >= f.bytes / 2 + f.bytes % 2 && bytes / 2 <= f.bytes && flows >= f.flows / 4;
   };
   const auto internal_src = [&](const Finding& f) {
     kernels::Addr128 a;
@@ -395,8 +402,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                      std::vector<Finding>& out) const {
   const State& s = *this;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
-  // Bytes other internal hosts sent `host` for `port` on the activity's interfaces in the
-  // exfiltration windows that [begin, end) overlaps: what a NAT gateway or proxy relays
+  // Bytes and flows other internal hosts sent `host` for `port` on the activity's interfaces in
+  // the exfiltration windows that [begin, end) overlaps: what a NAT gateway or proxy relays
   // (DropRelayedDuplicates).
   // The relay table's entries sorted by (host, interface, port, window), made at the first call:
   // a key's windows in [begin, end) are then one binary search and a short run, where stepping
@@ -404,7 +411,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // brute-force window is many exfiltration windows long (1e13 s: years of steps).
   struct RelayEntry {
     RelayKey key;
-    uint64_t bytes;
+    Relayed relayed;
   };
   const auto relay_less = [](const RelayKey& a, const RelayKey& b) {
     if (a.host != b.host) return AddrLess(a.host, b.host);
@@ -415,11 +422,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                               uint16_t port) {
     if (relay_sorted.size() != s.relay.size()) {
       relay_sorted.reserve(s.relay.size());
-      for (const auto& [k, bytes] : s.relay) relay_sorted.push_back({k, bytes});
+      for (const auto& [k, v] : s.relay) relay_sorted.push_back({k, v});
       std::sort(relay_sorted.begin(), relay_sorted.end(),
                 [&](const RelayEntry& x, const RelayEntry& y) { return relay_less(x.key, y.key); });
     }
-    uint64_t sum = 0;
+    Relayed sum;
     const uint64_t first = WindowOf(begin, o.exfil_window);
     for (uint32_t id : a.ifaces.ids) {
       auto it = std::lower_bound(
@@ -428,7 +435,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       for (; it != relay_sorted.end() && it->key.host == host && it->key.iface == id &&
              it->key.port == port && it->key.window < end;
            ++it) {
-        AddSaturating(sum, it->bytes);
+        sum.Add(it->relayed.bytes, it->relayed.flows);
       }
     }
     return sum;
@@ -532,8 +539,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["answered_dsts"] = answered;
     f.evidence["rejected_flows"] = v.rejected;
     if (inside) {
-      const uint64_t r = relayed_to(k.src, v.activity, k.window, f.window_end, *f.dst_port);
-      if (r > 0) f.evidence["relayed_bytes"] = r;
+      const Relayed r = relayed_to(k.src, v.activity, k.window, f.window_end, *f.dst_port);
+      if (r.flows > 0) {
+        f.evidence["relayed_bytes"] = r.bytes;
+        f.evidence["relayed_flows"] = r.flows;
+      }
     }
     nlohmann::ordered_json sample = nlohmann::ordered_json::array();
     for (const Addr128& a : v.sample) sample.push_back(Text(a));
@@ -720,9 +730,12 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["probe_flows"] = v.probes;
     f.evidence["role"] = inside ? "actor" : "target";
     if (inside) {
-      const uint64_t r =
+      const Relayed r =
           relayed_to(k.src, v.activity, k.window, f.window_end, static_cast<uint16_t>(k.port));
-      if (r > 0) f.evidence["relayed_bytes"] = r;
+      if (r.flows > 0) {
+        f.evidence["relayed_bytes"] = r.bytes;
+        f.evidence["relayed_flows"] = r.flows;
+      }
     }
     f.summary = Where(inside) + " " + *f.src + " made " +
                 Plural(tries, "short or failed connection", "short or failed connections") +
@@ -759,8 +772,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       // against the host's 464 MB in it and the rest after: the gateway was reported).
       uint64_t net = 0, rel = 0, unseen = 0;
       for (const auto& [port, sent] : side.port_bytes) {
-        const uint64_t* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface, port});
-        const uint64_t r = relayed != nullptr ? std::min(*relayed, sent) : 0;
+        const Relayed* relayed = s.relay.Find(RelayKey{k.host, k.window, side.iface, port});
+        const uint64_t r = relayed != nullptr ? std::min(relayed->bytes, sent) : 0;
         uint64_t others = 0;
         if (r > 0) {
           for (const int step : {-1, 0, 1}) {

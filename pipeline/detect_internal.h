@@ -596,6 +596,18 @@ struct PendingRow {
   bool rejected = false, failed = false, has_ports = false, has_proto = false;
 };
 
+// What internal hosts sent one host on one interface and port in one exfiltration window (the
+// relay table's value). The flows tell a gateway's copy of a sweep or brute force (a relayed
+// flow for each attempt) from a host an admin's session went into with as many bytes as its
+// attempts (one flow; DropRelayedDuplicates).
+struct Relayed {
+  uint64_t bytes = 0, flows = 0;
+  void Add(uint64_t b, uint64_t f) {
+    AddSaturating(bytes, b);
+    AddSaturating(flows, f);
+  }
+};
+
 // A relay update on its way from classification to the relay table (Detector::AddRows): the
 // rows of internal-to-internal requests without pkt-dstaddr are most of the rows a detector
 // classifies (65% on the generated data), and a relay is only an addition to one key.
@@ -624,9 +636,9 @@ struct Detector::State {
   }
   TrwState& Trw(const Addr128& src) { return Trw(src, KeyHash{}(src)); }
   FlatMap<HostKey, ExfilHost, KeyHash> hosts;  // window = exfil window
-  // Bytes internal hosts sent to `host` (as dstaddr) on an interface: what a NAT gateway or
-  // proxy relays, subtracted from its bytes out there.
-  FlatMap<RelayKey, uint64_t, KeyHash> relay;
+  // Bytes and flows internal hosts sent to `host` (as dstaddr) on an interface: what a NAT
+  // gateway or proxy relays, subtracted from its bytes out there.
+  FlatMap<RelayKey, Relayed, KeyHash> relay;
   FlatMap<HostKey, FaninState, KeyHash> fanin;  // window = fan-in window
   FlatMap<IfaceKey, RejectState, KeyHash> rejects;
   FlatMap<HostKey, ReflectState, KeyHash> reflect;  // window = fan-in window

@@ -29,7 +29,8 @@ inline constexpr std::string_view kPartialMagic = "flowsift-partial";
 // Version 4: the detection state ends with its active times, and reject windows count their
 // destinations and protocols.
 // Version 5: the detection state has reflection states (after fan-in).
-inline constexpr uint32_t kPartialFormatVersion = 5;
+// Version 6: a detection state's relays count their flows (after their bytes).
+inline constexpr uint32_t kPartialFormatVersion = 6;
 
 // Section ids. A reader refuses a section id it does not know unless bit 31 (kOptional) is
 // set: a required section it cannot apply would silently change the merged outputs.

@@ -631,6 +631,43 @@ TEST(PortSweep, ANatGatewayIsNotTheActorOfWhatItRelays) {
   EXPECT_EQ(findings(false, false, 445, 30), (Found{{"port_sweep", "10.0.0.220"}}));
 }
 
+// Two internal hosts sweep port 22 of one subnet in one window, and the ops host's SSH session
+// into the first (2,800 bytes, one flow) is under twice its 28 probes' 1,512 bytes: the shape
+// of a NAT gateway's copy by bytes, but one relayed flow for 28 attempts. Both sweeps are
+// reported (the first was dropped as the second's copy: a generated 9-minute set, 4,320 bytes
+// in against 2,188 out with the probes' rejected copies, recall 0.667).
+TEST(PortSweep, AnAdminSessionIntoASweeperDoesNotMakeItAGateway) {
+  Detect d({}, /*with_flags=*/false);
+  const auto sweep = [&](const std::string& src, const std::string& iface, int first, int n) {
+    for (int h = first; h < first + n; ++h) {
+      Rec r;
+      r.iface = iface;
+      r.src = src;
+      r.dst = Ip(10, 41, 5, 1 + h);
+      r.sport = 43000 + h;
+      r.dport = 22;
+      r.bytes = 54;
+      r.start = 1700000100 + static_cast<uint64_t>(h);
+      d.Add(r);
+    }
+  };
+  sweep("10.41.88.199", "eni-s", 0, 28);
+  sweep("10.41.84.207", "eni-t", 0, 36);  // the first's hosts and more: samples shared
+  Rec admin;
+  admin.iface = "eni-s";
+  admin.src = "10.41.228.209";
+  admin.dst = "10.41.88.199";
+  admin.sport = 46041;
+  admin.dport = 22;
+  admin.packets = 40;
+  admin.bytes = 2800;
+  admin.start = 1700000300;
+  d.Add(admin);
+  std::set<std::string> sources;
+  for (const Finding& f : d.Of("port_sweep")) sources.insert(*f.src);
+  EXPECT_EQ(sources, (std::set<std::string>{"10.41.84.207", "10.41.88.199"}));
+}
+
 // Only a host whose probe failed and then answered is taken off a sweep's count: a worm that
 // sweeps 445 of 100 hosts (rejected) while it has 80 working SMB sessions with others (their
 // SYN-ACKs answer it) made 100 - 80 = 20 failed hosts, under the threshold: no finding.
@@ -836,11 +873,19 @@ TEST(BruteForce, ThroughANatGatewayTheActorIsReportedOnce) {
   EXPECT_EQ(f[0].dst, "203.0.113.50");
 }
 
-// Two compromised hosts brute-force one target; an admin's SSH session of 300 KB goes into the
-// first. What it received on port 22 is four times what it sent: no gateway forwards that, so
-// it keeps its finding (it was dropped as the relay of the other's attack).
+// Two compromised hosts brute-force one target with 30 attempts of 2.5 KB (75 KB) each, and
+// SSH traffic goes into the first. An admin's session of 300 KB is four times what it sent: no
+// gateway forwards that. One of 60 KB is as many bytes as a gateway forwarding the other's
+// attack, but one flow for 30 attempts: no gateway's either (it was dropped as the relay of the
+// other's attack). 30 flows of 2 KB in from the other are that relay's shape: its finding is
+// the copy, and the other's requests to it are the relay's way in, no brute force of it.
 TEST(BruteForce, AnAttackerThatReceivedMoreThanItSentIsNoRelay) {
-  for (const uint64_t session : {uint64_t{300000}, uint64_t{60000}}) {
+  struct Case {
+    uint64_t bytes;
+    int flows;
+    bool kept;
+  };
+  for (const Case c : {Case{300000, 1, true}, Case{60000, 1, true}, Case{60000, 30, false}}) {
     Detect d({}, /*with_flags=*/false);
     for (int i = 0; i < 30; ++i) {
       for (const char* host : {"10.0.0.10", "10.0.0.11"}) {
@@ -856,21 +901,28 @@ TEST(BruteForce, AnAttackerThatReceivedMoreThanItSentIsNoRelay) {
         d.Add(r);
       }
     }
-    Rec admin;
-    admin.iface = "eni-a";
-    admin.src = "10.0.9.9";
-    admin.dst = "10.0.0.10";
-    admin.sport = 51000;
-    admin.dport = 22;
-    admin.packets = 2000;
-    admin.bytes = session;
-    admin.start = 1700000150;
-    d.Add(admin);
+    for (int k = 0; k < c.flows; ++k) {
+      Rec in;
+      in.iface = "eni-a";
+      in.src = c.flows == 1 ? "10.0.9.9" : "10.0.0.11";
+      in.dst = "10.0.0.10";
+      in.sport = 51000 + k;
+      in.dport = 22;
+      in.packets = 2000 / static_cast<uint64_t>(c.flows);
+      in.bytes = c.bytes / static_cast<uint64_t>(c.flows);
+      in.start = 1700000150 + static_cast<uint64_t>(k);
+      d.Add(in);
+    }
     std::set<std::string> sources;
-    for (const Finding& f : d.Of("brute_force")) sources.insert(*f.src);
-    // 60 KB in for 75 KB out is what a gateway forwarding the other's attack would look like.
+    for (const Finding& f : d.Of("brute_force")) {
+      sources.insert(*f.src);
+      if (*f.src == "10.0.0.10") {
+        EXPECT_EQ(f.evidence["relayed_bytes"], c.bytes) << c.flows;
+        EXPECT_EQ(f.evidence["relayed_flows"], c.flows);
+      }
+    }
     const std::set<std::string> both = {"10.0.0.10", "10.0.0.11"}, other = {"10.0.0.11"};
-    EXPECT_EQ(sources, session == 300000 ? both : other) << session;
+    EXPECT_EQ(sources, c.kept ? both : other) << c.bytes << " in " << c.flows;
   }
 }
 
