@@ -266,12 +266,13 @@ TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
 // stderr: an escape sequence in a name cannot color, move or clear the user's terminal.
 TEST_F(Cli, PathsWithControlBytesArePrintedEscaped) {
   fs::create_directories(dir_);
-  std::ofstream(dir_ / "list") << "\x1b[2Jgone\x01.log\n";
+  std::ofstream(dir_ / "list") << "\x1b[2Jgone\x01\x7f.log\n";  // ESC, SOH, DEL
   const Result r =
       RunCli("run --files-from " + (dir_ / "list").string() + " -o " + (dir_ / "o").string());
   EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("\\x1b[2Jgone\\x01.log: not_found"));
+  EXPECT_THAT(r.out, HasSubstr("\\x1b[2Jgone\\x01\\x7f.log: not_found"));
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.out.find('\x7f'), std::string::npos);
 }
 
 // gen's numbers: CLI11 alone read "-5" into a uint64_t as 2^64 - 5, took "nan" hours and
@@ -604,6 +605,26 @@ TEST_F(Cli, TheFirstBadLineIsNamedOnStderr) {
   }
 }
 
+// Every --window name is the width it says, as the manifest records it.
+TEST_F(Cli, WindowNamesAreTheSecondsTheySay) {
+  fs::create_directories(dir_);
+  const std::string in = (dir_ / "in.log").string();
+  std::ofstream(in) << "";
+  const std::pair<const char*, const char*> kWindows[] = {
+      {"60", "60"},   {"1m", "60"},   {"300", "300"},   {"5m", "300"},
+      {"600", "600"}, {"10m", "600"}, {"3600", "3600"}, {"1h", "3600"}};
+  for (const auto& [name, seconds] : kWindows) {
+    const fs::path out = dir_ / "out";
+    fs::remove_all(out);
+    const Result r =
+        RunCli("run " + in + " -o " + out.string() + " --no-progress --window " + name);
+    ASSERT_EQ(r.code, 0) << name << ": " << r.out;
+    EXPECT_THAT(ReadFile(out / "manifest.json"),
+                HasSubstr("\"window\": " + std::string(seconds) + ","))
+        << name;
+  }
+}
+
 TEST_F(Cli, StdinAsInputAndAsTheFileListIsAUsageError) {
   const Result r = RunCli("run - --files-from - -o " + (dir_ / "o").string() + " < /dev/null");
   EXPECT_EQ(r.code, 2) << r.out;
@@ -692,6 +713,10 @@ TEST_F(Cli, TimesTakeTheIso8601FormsAndRoundAFractionUp) {
       {"1795860000.5", "1795860001"},
       {"1795860000.000000001", "1795860001"},
       {"1795860000.000", "1795860000"},
+      // 10^11 and up is milliseconds, rounded up to the second; below it, seconds.
+      {"99999999999", "99999999999"},
+      {"100000000000", "100000000"},
+      {"1700000150001", "1700000151"},
   };
   const std::string in = (dir_ / "in.log").string();
   fs::create_directories(dir_);
@@ -705,7 +730,7 @@ TEST_F(Cli, TimesTakeTheIso8601FormsAndRoundAFractionUp) {
           RunCli("run " + in + " -o " + out.string() + " --no-progress --" + flag + " " + when);
       ASSERT_EQ(r.code, 0) << flag << " " << when << ": " << r.out;
       EXPECT_THAT(ReadFile(out / "manifest.json"),
-                  HasSubstr("\"" + std::string(flag) + "\": " + epoch))
+                  HasSubstr("\"" + std::string(flag) + "\": " + epoch + ","))
           << flag << " " << when;
     }
   }
@@ -1013,6 +1038,21 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
   r = RunCli(run + " --format v3");  // a format given, and not the file's
   EXPECT_THAT(r.out, HasSubstr("its fields are not those of --format v3"));
+  // Three files are named and the rest counted.
+  for (int i = 0; i < 5; ++i) {
+    const fs::path f = dir_ / "many" / ("nohdr" + std::to_string(i) + ".log");
+    fs::create_directories(f.parent_path());
+    std::ofstream(f) << text.substr(text.find('\n') + 1);
+  }
+  r = RunCli("run " + (dir_ / "many").string() + " --no-progress --force -o " +
+             (dir_ / "o").string());
+  size_t named = 0;
+  for (size_t at = r.out.find("note: no line of"); at != std::string::npos;
+       at = r.out.find("note: no line of", at + 1)) {
+    ++named;
+  }
+  EXPECT_EQ(named, 3u) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("note: ... and 2 more files without a record\n"));
   // Binary garbage is not a question of format.
   std::ofstream(dir_ / "junk.log") << std::string("\x01\x02\x03\n\x04\x05\n");
   r = RunCli("run " + (dir_ / "junk.log").string() + " --no-progress --force -o " +
@@ -1084,6 +1124,13 @@ TEST_F(Cli, MergeReadsThePartListFromStdin) {
                           "(ls -d " + (dir_ / "parts").string() + "/*; echo '  ') | ");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("merged 2 of 2 parts (0 failed), 4000 records"));
+  // A list written on Windows (CRLF line ends) names the same parts.
+  std::ofstream(dir_ / "crlf.txt") << (dir_ / "parts" / "0").string() << "\r\n"
+                                   << (dir_ / "parts" / "1").string() << "\r\n";
+  const Result crlf = RunCli("merge --parts-from " + (dir_ / "crlf.txt").string() + " -o " +
+                             (dir_ / "m3").string());
+  EXPECT_EQ(crlf.code, 0) << crlf.out;
+  EXPECT_THAT(crlf.out, HasSubstr("merged 2 of 2 parts (0 failed), 4000 records"));
   EXPECT_EQ(
       RunCli("merge --parts-from " + (dir_ / "nolist").string() + " -o " + (dir_ / "m2").string())
           .code,
@@ -1125,7 +1172,14 @@ TEST_F(Cli, ThreadsDefaultToTheCpusTheProcessMayUse) {
   EXPECT_THAT(r.out, HasSubstr("note: -j 3 is more than the 1 CPU this process may use"));
   r = RunCli(run + (dir_ / "out").string() + " -j 0", "taskset -c 0 ");
   EXPECT_THAT(r.out, HasSubstr("\"threads\": 1,"));
+  // As many as the CPUs is no note.
+  r = RunCli(run + (dir_ / "out").string() + " -j 1", "taskset -c 0 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("note:")));
   EXPECT_EQ(RunCli(run + (dir_ / "out").string() + " -j 5000").code, 2);
+  // The bound is 4096 itself (checked by the parser, so --print-config needs no input).
+  EXPECT_EQ(RunCli("run --print-config -j 4096").code, 0);
+  EXPECT_EQ(RunCli("run --print-config -j 4097").code, 2);
   EXPECT_EQ(RunCli(run + (dir_ / "out").string() + " -j -1").code, 2);
 }
 
@@ -1215,6 +1269,10 @@ TEST_F(Cli, RunExitCodesAndOutputs) {
   r = RunCli("run x -o " + (dir_ / "o3").string() + " --shard 0/1000001");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.out, HasSubstr("'0/1000001': N is 1000001; it must be from 1 to 1000000"));
+  r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "o5").string() +
+             " --no-progress --shard 999999/1000000");
+  EXPECT_EQ(r.code, 0) << r.out;  // N = 1000000 is the largest shard count, not past it
+  EXPECT_THAT(ReadFile(dir_ / "o5" / "manifest.json"), HasSubstr("\"shard\": \"999999/1000000\""));
   r = RunCli("run x -o " + (dir_ / "o3").string() + " --shard 4/4");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.out, HasSubstr("'4/4': I is 4 and N 4; need I < N (shards are numbered from 0)"));
@@ -1287,6 +1345,23 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
             "4.0 MB of 4.0 MB on disk (100%), 500.0 KB/s, 1234 records, 8/8 files ");
 }
 
+// Inputs that grew while read (a log still written) are 100% read, not more; a total not yet
+// known is a question mark, not "0.0 B".
+TEST(Progress, TheShareIsAtMostAllAndAnUnknownTotalIsAQuestionMark) {
+  Progress p;
+  p.bytes_total = 1'000'000;
+  p.bytes_done = 1'500'000;
+  p.records = 10;
+  p.files_done = 1;
+  p.files_total = 1;
+  EXPECT_EQ(tools::ProgressText(p, 1.0, true),
+            "1.5 MB of 1.0 MB on disk (100%), 1.5 MB/s, 10 records, 1/1 files ");
+  p.bytes_total = 0;
+  p.bytes_done = 0;
+  EXPECT_EQ(tools::ProgressText(p, 1.0, false),
+            "0.0 B of ? on disk (0%), 0.0 B/s, 10 records, 1/1 files ");
+}
+
 // Decimal units by the value as printed: 999,960 bytes is 1.0 MB, not 1000.0 KB.
 TEST(HumanBytes, TheUnitIsThatOfTheRoundedValue) {
   EXPECT_EQ(tools::HumanBytes(999), "999.0 B");
@@ -1310,6 +1385,7 @@ TEST_F(Cli, ProgressOnATerminalIsABarWithOrWithoutTheFlag) {
         out.string() + flag + "' /dev/null");
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("] ")) << flag;  // the bar's closing bracket
+    EXPECT_THAT(r.out, HasSubstr("[" + std::string(30, '#') + "] ")) << flag;  // full when done
     EXPECT_THAT(r.out, HasSubstr("(100%)")) << flag;
   }
   // Not a terminal: no progress unless asked for (a line every 10 s: none in this short run).

@@ -468,6 +468,12 @@ TEST_F(ExportTest, WritesFilesAtomicallyAndZstdWhenNamedSo) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("zstd only"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "e.jsonl.gz"));
+  for (const char* name : {"e.jsonl.gzip", "e.jsonl.bz2", "e.jsonl.xz", "e.jsonl.lz4"}) {
+    r = Export(*dir_, std::string("small --as ecs --output files/") + name);
+    EXPECT_EQ(r.code, 2) << name;
+    EXPECT_NE(r.err.find("zstd only"), std::string::npos) << name << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir / name)) << name;
+  }
 }
 
 // Only a regular file is replaced by a renamed temporary: a FIFO (or a device such as
@@ -528,7 +534,8 @@ TEST_F(ExportTest, UnwritableOutputExitsThreeAndLeavesNothing) {
 
 TEST_F(ExportTest, UsageErrorsExitTwo) {
   for (const char* args : {"small", "small --as xml", "--as ocsf", "small --as ocsf --bogus",
-                           "small --as asff --account 12345", "small --as ocsf --region mars"}) {
+                           "small --as asff --account 12345", "small --as ocsf --region mars",
+                           "small --as ocsf --account 11112222333x"}) {
     EXPECT_EQ(Export(*dir_, args).code, 2) << args;
   }
   Result r = Export(*dir_, "nowhere --as ocsf");

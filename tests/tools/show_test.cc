@@ -195,6 +195,11 @@ TEST_F(ShowTest, FiltersSelectRows) {
   EXPECT_THAT(r.out, HasSubstr("\"exfiltration\""));
   EXPECT_THAT(r.out, HasSubstr("\"port_scan\""));
 
+  r = Show("--table findings --as json --min-severity 4");  // critical, the highest
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  EXPECT_THAT(r.out, HasSubstr("\"exfiltration\""));
+
   r = Show("--table findings --as json --type brute_force");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
   // A finding matches an interface in its `interfaces` list.
@@ -635,6 +640,9 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   EXPECT_THAT(r.err, HasSubstr("--interface: does not apply to --table talkers"));
   EXPECT_EQ(Show("--table windows --type port_scan").code, 2);
   EXPECT_EQ(Show("--table errors --since 0").code, 2);
+  r = Show("--table errors --until 1700000000");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--until: does not apply to --table errors"));
   r = Show("--as csv");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("give --table T with --as csv"));
