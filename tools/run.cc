@@ -609,8 +609,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     }
   }
   report([&] { PrintRunReport(f, opt, r); });
-  if (opt.strict && r.bad_lines > 0 && r.exit_code == kExitOk) return kExitInputErrors;
-  return r.exit_code;
+  return r.exit_code;  // --strict's bad lines are exit 1 there (Run)
 }
 
 }  // namespace flowsift::tools
