@@ -1845,11 +1845,12 @@ TEST(RejectSpike, CensoringLeavesWindowsUnderTheMinimumInTheBaseline) {
 
 // --- ddos_fan_in -------------------------------------------------------------------------------
 
-void AddFlood(Detect& d, int sources, uint64_t window_start, int salt = 0) {
+void AddFlood(Detect& d, int sources, uint64_t window_start, int salt = 0,
+              const std::string& dst = "10.0.0.20") {
   for (int i = 0; i < sources; ++i) {
     Rec r;
     r.src = Ip(100 + (i + salt) / 65536 % 50, (i + salt) / 256 % 256, (i + salt) % 256, 7);
-    r.dst = "10.0.0.20";
+    r.dst = dst;
     r.dport = 443;
     r.start = window_start + static_cast<uint64_t>(i % 290);
     d.Add(r);
@@ -3517,14 +3518,7 @@ TEST(DdosFanIn, QuestionsOverTcpSolicitNoUdpAnswers) {
 // (traffic these logs only see pass) are no ddos_fan_in.
 TEST(DdosFanIn, RequestsToAnExternalHostAreNoFanIn) {
   Detect d;
-  for (int i = 0; i < 1000; ++i) {
-    Rec r;
-    r.src = Ip(100 + i / 65536 % 50, i / 256 % 256, i % 256, 7);
-    r.dst = "203.0.113.20";
-    r.dport = 443;
-    r.start = 1700001600 + static_cast<uint64_t>(i % 290);
-    d.Add(r);
-  }
+  AddFlood(d, 1000, 1700001600, 0, "203.0.113.20");
   EXPECT_TRUE(d.Of("ddos_fan_in").empty());
 }
 
