@@ -403,8 +403,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   const State& s = *this;
   const auto internal = [&](const Addr128& a) { return o.internal.Contains(a); };
   // Bytes and flows other internal hosts sent `host` for `port` on the activity's interfaces in
-  // the exfiltration windows that [begin, end) overlaps: what a NAT gateway or proxy relays
-  // (DropRelayedDuplicates).
+  // the exfiltration windows that [begin, f.window_end) overlaps: what a NAT gateway or proxy
+  // relays, as f's relayed_bytes and relayed_flows when there were any (DropRelayedDuplicates).
   // The relay table's entries sorted by (host, interface, port, window), made at the first call:
   // a key's windows in [begin, end) are then one binary search and a short run, where stepping
   // through every exfiltration window of the range was a hang for a --config whose sweep or
@@ -418,8 +418,9 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     return std::tie(a.iface, a.port, a.window) < std::tie(b.iface, b.port, b.window);
   };
   std::vector<RelayEntry> relay_sorted;  // empty until the first call (or with no relays)
-  const auto relayed_to = [&](const Addr128& host, const Activity& a, uint64_t begin, uint64_t end,
-                              uint16_t port) {
+  const auto add_relayed = [&](Finding& f, const Addr128& host, const Activity& a, uint64_t begin,
+                               uint16_t port) {
+    const uint64_t end = f.window_end;
     if (relay_sorted.size() != s.relay.size()) {
       relay_sorted.reserve(s.relay.size());
       for (const auto& [k, v] : s.relay) relay_sorted.push_back({k, v});
@@ -438,7 +439,9 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         sum.Add(it->relayed.bytes, it->relayed.flows);
       }
     }
-    return sum;
+    if (sum.flows == 0) return;
+    f.evidence["relayed_bytes"] = sum.bytes;
+    f.evidence["relayed_flows"] = sum.flows;
   };
 
   // port_scan: `v` holds the failed attempts of the key, `answered` the ports that answered.
@@ -538,13 +541,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["failed_dsts"] = dsts;
     f.evidence["answered_dsts"] = answered;
     f.evidence["rejected_flows"] = v.rejected;
-    if (inside) {
-      const Relayed r = relayed_to(k.src, v.activity, k.window, f.window_end, *f.dst_port);
-      if (r.flows > 0) {
-        f.evidence["relayed_bytes"] = r.bytes;
-        f.evidence["relayed_flows"] = r.flows;
-      }
-    }
+    if (inside) add_relayed(f, k.src, v.activity, k.window, *f.dst_port);
     nlohmann::ordered_json sample = nlohmann::ordered_json::array();
     for (const Addr128& a : v.sample) sample.push_back(Text(a));
     f.evidence["sample_dsts"] = std::move(sample);
@@ -729,14 +726,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     f.evidence["rejected_flows"] = v.rejected;
     f.evidence["probe_flows"] = v.probes;
     f.evidence["role"] = inside ? "actor" : "target";
-    if (inside) {
-      const Relayed r =
-          relayed_to(k.src, v.activity, k.window, f.window_end, static_cast<uint16_t>(k.port));
-      if (r.flows > 0) {
-        f.evidence["relayed_bytes"] = r.bytes;
-        f.evidence["relayed_flows"] = r.flows;
-      }
-    }
+    if (inside) add_relayed(f, k.src, v.activity, k.window, static_cast<uint16_t>(k.port));
     f.summary = Where(inside) + " " + *f.src + " made " +
                 Plural(tries, "short or failed connection", "short or failed connections") +
                 " to port " + std::to_string(k.port) + " of " + *f.dst + " within " +
