@@ -521,12 +521,12 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
       AddSaturating(into.packets, side.packets);
       into.distinct.Merge(side.distinct);
       if (side.too_many) {
-        into.too_many = true;
-        into.dsts = {};
+        DropDstList(into);
+        into.heavy.Merge(side.heavy);
       }
       for (const auto& [a, bytes] : side.dsts) {
-        if (into.too_many) break;
-        // AddDst would count `a` in `distinct` again: harmless (a set), and keeps one path.
+        // AddDst counts `a` in `distinct` again: harmless (a set), and keeps one path; past the
+        // list, it adds the bytes to the sketch.
         AddDst(into, a, bytes);
       }
       for (uint16_t p : side.ports) AddSmallest(into.ports, p, kSamples, std::less<uint16_t>());
@@ -784,6 +784,7 @@ void Detector::State::Save(ByteWriter& w) const {
         SaveAddr(w, a);
         w.U64(bytes);
       }
+      side.heavy.Save(w);
       side.distinct.Save(w);
       SavePorts(w, side.ports);
       SaveProtocols(w, side.protocols);
@@ -960,6 +961,10 @@ bool Detector::State::Load(ByteReader& r) {
       if (!std::is_sorted(side.dsts.begin(), side.dsts.end(), [](const auto& x, const auto& y) {
             return AddrLess(x.first, y.first);
           })) {
+        return false;
+      }
+      if (!side.heavy.Load(r) || side.heavy.empty() != !side.too_many ||
+          (side.too_many && !side.dsts.empty())) {
         return false;
       }
       if (!side.distinct.Load(r) || !LoadPorts(r, side.ports, kSamples)) return false;

@@ -859,14 +859,23 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
           f.evidence["baseline_sd_bytes"] = static_cast<uint64_t>(sd);
           f.evidence["z"] = warm ? Round3(z) : 0.0;
-          // The top destinations by bytes (ties by address).
-          std::vector<std::pair<Addr128, uint64_t>> top = side.dsts;
-          std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
-            return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
-          });
-          top.resize(std::min<size_t>(top.size(), 5));
+          // The top destinations by bytes (ties by address): exact from the list; past it, those
+          // the sketch can name (each the majority of its buckets), with upper bounds.
+          std::vector<std::pair<Addr128, uint64_t>> top;
+          if (side.too_many) {
+            top = side.heavy.Top(kTopDsts);
+          } else {
+            top = side.dsts;
+            std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+              return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
+            });
+            top.resize(std::min(top.size(), kTopDsts));
+          }
           nlohmann::ordered_json tops = nlohmann::ordered_json::array();
-          for (const auto& [a, bytes] : top) tops.push_back({{"dst", Text(a)}, {"bytes", bytes}});
+          for (const auto& [a, bytes] : top) {
+            tops.push_back({{"dst", Text(a)}, {"bytes", bytes}});
+            if (side.too_many) tops.back()["estimated"] = true;
+          }
           f.evidence["top_dsts"] = std::move(tops);
           f.summary =
               "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +

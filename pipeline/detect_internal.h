@@ -44,8 +44,12 @@ inline constexpr size_t kTrwContacts = 32;
 // Sample values kept as evidence: the smallest ones, so that merges agree.
 inline constexpr size_t kSamples = 10;
 // Exfiltration destinations tracked exactly per (source, window, interface); past this many
-// the per-destination bytes are dropped (whether that happens depends on the set alone).
-inline constexpr size_t kExfilDsts = 64;
+// the per-destination bytes are dropped for a HeavyDsts sketch (whether that happens depends on
+// the set alone). A server's own uploads reach tens to hundreds of external addresses in an
+// hour; a NAT gateway, a proxy or a crawler thousands. 1,024 destinations are 24 KiB.
+inline constexpr size_t kExfilDsts = 1024;
+// Destinations an exfiltration finding names (evidence top_dsts).
+inline constexpr size_t kTopDsts = 5;
 
 // Up to N values in place (no heap): the bounded samples and interface sets of every key,
 // of which a million-source scan creates millions.
@@ -446,6 +450,143 @@ struct alignas(64) TrwState {
   }
 };
 
+// The heaviest destinations of an upload to more than kExfilDsts of them, named without a list:
+// a bit-sum sketch (Cormode and Muthukrishnan's group testing for heavy hitters). A destination's
+// hash picks one of kBuckets buckets; its bytes are added to the bucket's total and to the sum of
+// each bit that is 1 in its address and in kCheckBits bits of its hash. A destination with more
+// than half of its bucket's bytes spells itself there: each of its bits is on the side of that
+// bit's sum that holds more than half the total. Top names such a majority when the address it
+// spells hashes to that bucket and to the check bits spelled beside it, so a mixture of other
+// addresses passes for one with a chance of 2^-21 a bucket. Sums commute and merge by addition:
+// the sketch is a function of the (destination, bytes) pairs alone, in any order and any split.
+// 32 buckets of 146 sums are 37 KiB, about a side's distinct counter past 2,048 values.
+class HeavyDsts {
+ public:
+  static constexpr size_t kBuckets = 32, kAddrBits = 128, kCheckBits = 16;
+  // Per bucket: the total, the bytes of IPv4 destinations (whose ::ffff:0:0/96 prefix bits are
+  // not added one by one: an IPv4 address adds 1 + its own set bits, ~16, not ~32), the address
+  // bits (lo's 0-63, hi's 64-127), the check bits (the hash's top kCheckBits).
+  static constexpr size_t kStride = 2 + kAddrBits + kCheckBits;
+
+  bool empty() const { return sums_.empty(); }
+  void Add(const Addr128& dst, uint64_t bytes) {
+    if (sums_.empty()) sums_.assign(kBuckets * kStride, 0);
+    const uint64_t hash = HashAddr(dst);
+    uint64_t* s = &sums_[hash % kBuckets * kStride];
+    if (s[0] > kMaxSum - bytes) return AddSaturated(s, dst, hash, bytes);
+    // Every sum is at most the total, which does not pass kMaxSum: plain additions.
+    s[0] += bytes;
+    uint64_t lo = dst.lo, hi = dst.hi;
+    if (IsV4(dst)) {
+      s[1] += bytes;
+      lo &= 0xFFFFFFFF;
+    }
+    for (; lo != 0; lo &= lo - 1) s[2 + std::countr_zero(lo)] += bytes;
+    for (; hi != 0; hi &= hi - 1) s[2 + 64 + std::countr_zero(hi)] += bytes;
+    for (uint64_t c = Check(hash); c != 0; c &= c - 1) {
+      s[2 + kAddrBits + std::countr_zero(c)] += bytes;
+    }
+  }
+  void Merge(const HeavyDsts& other) {
+    if (other.empty()) return;
+    if (empty()) {
+      sums_ = other.sums_;
+      return;
+    }
+    for (size_t i = 0; i < sums_.size(); ++i) AddSaturating(sums_[i], other.sums_[i]);
+  }
+  // Up to n destinations that are the majority of their bucket, heaviest first (ties by
+  // address), each with an upper bound of its bytes: the bucket's total less the largest sum of
+  // a bit on the side the address is not (bytes that cannot be its own). Exact when the bucket
+  // holds it and one other destination; never below its true bytes.
+  std::vector<std::pair<Addr128, uint64_t>> Top(size_t n) const {
+    std::vector<std::pair<Addr128, uint64_t>> top;
+    for (size_t b = 0; b < kBuckets && !empty(); ++b) {
+      const uint64_t* s = &sums_[b * kStride];
+      if (s[0] == 0) continue;  // no bytes: nothing to name
+      Addr128 a{0, 0};
+      uint64_t check = 0;
+      for (size_t bit = 0; bit < kAddrBits + kCheckBits; ++bit) {
+        const uint64_t set = BitSum(s, bit);
+        if (set <= s[0] - set) continue;  // 0 at a tie, where nothing has more than half
+        if (bit >= kAddrBits) {
+          check |= uint64_t{1} << (bit - kAddrBits);
+        } else {
+          (bit < 64 ? a.lo : a.hi) |= uint64_t{1} << (bit % 64);
+        }
+      }
+      const uint64_t hash = HashAddr(a);
+      if (hash % kBuckets != b || Check(hash) != check) continue;
+      uint64_t elsewhere = 0;
+      for (size_t bit = 0; bit < kAddrBits + kCheckBits; ++bit) {
+        const bool mine = bit < kAddrBits ? ((bit < 64 ? a.lo : a.hi) >> (bit % 64)) & 1
+                                          : (check >> (bit - kAddrBits)) & 1;
+        const uint64_t set = BitSum(s, bit);
+        elsewhere = std::max(elsewhere, mine ? s[0] - set : set);
+      }
+      top.push_back({a, s[0] - elsewhere});
+    }
+    std::sort(top.begin(), top.end(), [](const auto& x, const auto& y) {
+      return x.second != y.second ? x.second > y.second : AddrLess(x.first, y.first);
+    });
+    if (top.size() > n) top.resize(n);
+    return top;
+  }
+  // docs/partial.md: byte 0 when empty, else byte 1 and the sums.
+  void Save(ByteWriter& w) const {
+    w.U8(empty() ? 0 : 1);
+    for (const uint64_t v : sums_) w.U64(v);
+  }
+  // Merges what Save wrote. False on malformed bytes: an unknown form, a sum above its bucket's
+  // total.
+  [[nodiscard]] bool Load(ByteReader& r) {
+    const uint8_t form = r.U8();
+    if (form == 0) return !r.failed();
+    const size_t n = kBuckets * kStride;
+    if (form != 1 || !r.Expect(n, 8)) return false;
+    HeavyDsts loaded;
+    loaded.sums_.resize(n);
+    for (uint64_t& v : loaded.sums_) v = ClampToSum(r.U64());
+    for (size_t i = 0; i < n; i += kStride) {
+      for (size_t j = 1; j < kStride; ++j) {
+        if (loaded.sums_[i + j] > loaded.sums_[i]) return false;
+      }
+    }
+    Merge(loaded);
+    return true;
+  }
+
+ private:
+  static bool IsV4(const Addr128& a) {
+    return a.hi == kernels::kIPv4MappedHi && (a.lo >> 32) == (kernels::kIPv4MappedLoPrefix >> 32);
+  }
+  static uint64_t Check(uint64_t hash) { return hash >> (64 - kCheckBits); }
+  // The bytes of the bucket's destinations with `bit` set (address bits, then check bits):
+  // the IPv4 prefix's bits 32-47 hold every IPv4 destination's bytes besides their own sums.
+  // At most the total (both parts are bytes of other destinations, unless saturated).
+  static uint64_t BitSum(const uint64_t* s, size_t bit) {
+    const uint64_t v4 = bit >= 32 && bit < 48 ? s[1] : 0;
+    return std::min(s[2 + bit] + v4, s[0]);
+  }
+  // Add near kMaxSum: every sum saturates (an archive's 8 EiB to one host's destinations).
+  void AddSaturated(uint64_t* s, const Addr128& dst, uint64_t hash, uint64_t bytes) {
+    AddSaturating(s[0], bytes);
+    const bool v4 = IsV4(dst);
+    if (v4) AddSaturating(s[1], bytes);
+    for (size_t bit = 0; bit < kAddrBits; ++bit) {
+      const bool prefix = v4 && bit >= 32;
+      if (!prefix && ((bit < 64 ? dst.lo : dst.hi) >> (bit % 64)) & 1) {
+        AddSaturating(s[2 + bit], bytes);
+      }
+    }
+    for (size_t bit = 0; bit < kCheckBits; ++bit) {
+      if ((Check(hash) >> bit) & 1) AddSaturating(s[2 + kAddrBits + bit], bytes);
+    }
+  }
+
+  std::vector<uint64_t> sums_;  // kBuckets x kStride, empty until the first Add
+};
+
 // Bytes an internal host sent to external destinations, and relayed for other internal hosts,
 // as seen on one interface in one window.
 struct ExfilSide {
@@ -453,6 +594,7 @@ struct ExfilSide {
   uint64_t flows = 0, packets = 0;
   std::vector<std::pair<Addr128, uint64_t>> dsts;  // sorted by address; empty when too many
   bool too_many = false;
+  HeavyDsts heavy;  // every destination's bytes once too_many
   DistinctCounter distinct;
   PortSample ports;  // smallest
   Protocols protocols;
@@ -522,13 +664,33 @@ struct RejectState {
   Protocols protocols;
 };
 
+// Leaves the exact list for the sketch, with every destination's bytes so far.
+inline void DropDstList(ExfilSide& s) {
+  if (s.too_many) return;
+  for (const auto& [a, bytes] : s.dsts) s.heavy.Add(a, bytes);
+  s.dsts = {};
+  s.too_many = true;
+}
+
 inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
   if (s.too_many) {
     s.distinct.Add(HashAddr(dst));
+    s.heavy.Add(dst, bytes);
     return;
   }
-  auto it = std::lower_bound(s.dsts.begin(), s.dsts.end(), dst,
-                             [](const auto& e, const Addr128& a) { return AddrLess(e.first, a); });
+  // The first entry not below dst, by a branchless binary search: lists of hundreds of
+  // destinations (1,024 at most) make a branchy search's steps coin flips.
+  const auto key = [](const Addr128& a) {
+    return (static_cast<unsigned __int128>(a.hi) << 64) | a.lo;
+  };
+  const unsigned __int128 want = key(dst);
+  auto it = s.dsts.begin();
+  for (size_t n = s.dsts.size(); n > 0;) {
+    const size_t half = n / 2;
+    const bool below = key(it[half].first) < want;
+    it += below ? half + 1 : 0;
+    n = below ? n - half - 1 : half;
+  }
   if (it != s.dsts.end() && it->first == dst) {
     // Counted in `distinct` when it entered the list: most rows of a host go to destinations
     // it has sent to already, and the counter's probe was most of this function.
@@ -537,10 +699,7 @@ inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
   }
   s.distinct.Add(HashAddr(dst));
   s.dsts.insert(it, {dst, bytes});
-  if (s.dsts.size() > kExfilDsts) {
-    s.dsts = {};
-    s.too_many = true;
-  }
+  if (s.dsts.size() > kExfilDsts) DropDstList(s);
 }
 
 inline double Round3(double x) { return std::round(x * 1000) / 1000; }

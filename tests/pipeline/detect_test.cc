@@ -2762,32 +2762,80 @@ TEST(Detector, SaveAndLoadKeepEveryFieldAMergeOrAFindingReads) {
   EXPECT_EQ(Lines(merged.Findings(1700000000, 1700003600)), Lines(all));
 }
 
-// A source's destination list is dropped past 64 destinations in a window (top_dsts is then
-// empty): merged with a part that passed 64, a part's own short list goes too, or the merge
-// named three destinations as the top ones of an upload to 73.
+// A source's destination list is dropped past 1,024 destinations in a window for the sketch
+// of the heaviest: merged with a part that passed 1,024, a part's own short list goes into the
+// sketch too, or the merge named the three destinations of one part as the top ones, exact.
 TEST(Exfiltration, AMergeWithAPartPastTheDestinationListDropsTheList) {
   Detect whole, few, many;
   for (int i = 0; i < 3; ++i) {
     for (Detect* d : {&whole, &few}) {
-      AddUpload(*d, "10.0.1.5", Ip(198, 51, 100, 1 + i), 800'000'000, 1700000100 + i);
+      AddUpload(*d, "10.0.1.5", Ip(198, 51, 100, 1 + i), 800'000'000 + i, 1700000100 + i);
     }
   }
-  for (int i = 0; i < 70; ++i) {
+  for (int i = 0; i < 1030; ++i) {
     for (Detect* d : {&whole, &many}) {
-      AddUpload(*d, "10.0.1.5", Ip(203, 0, 113, 1 + i), 1'000'000, 1700000200 + i);
+      AddUpload(*d, "10.0.1.5", Ip(203, 0, 113 + i / 250, 1 + i % 250), 100'000, 1700000200 + i);
     }
   }
   const std::vector<Finding> all = whole.Run();
   ASSERT_EQ(all.size(), 1u);
   ASSERT_EQ(all[0].type, "exfiltration");
-  EXPECT_EQ(all[0].distinct_dsts, 73u);
-  EXPECT_TRUE(all[0].evidence["top_dsts"].empty());
+  EXPECT_EQ(all[0].distinct_dsts, 1033u);
+  // The three uploads, heaviest first, each an upper bound marked as estimated.
+  const auto& top = all[0].evidence["top_dsts"];
+  ASSERT_EQ(top.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(top[i]["dst"], Ip(198, 51, 100, 3 - i));
+    EXPECT_GE(top[i]["bytes"].get<uint64_t>(), 800'000'002u - i);
+    EXPECT_LE(top[i]["bytes"].get<uint64_t>(), 800'000'002u - i + 1030 * 100'000);
+    EXPECT_EQ(top[i]["estimated"], true);
+  }
   few.Flush();
   many.Flush();
   Detector merged{DetectOptions{}};
   merged.Merge(few.detector());
   merged.Merge(many.detector());
   EXPECT_EQ(Lines(merged.Findings(1700000000, 1700003600)), Lines(all));
+  Detector other_order{DetectOptions{}};
+  other_order.Merge(many.detector());
+  other_order.Merge(few.detector());
+  EXPECT_EQ(Lines(other_order.Findings(1700000000, 1700003600)), Lines(all));
+  // The sketch saved and loaded (a partial state) merges to the same.
+  std::string bytes;
+  ByteWriter w(bytes);
+  many.detector().Save(w);
+  Detector loaded{DetectOptions{}};
+  ByteReader r(bytes);
+  std::string error;
+  ASSERT_TRUE(loaded.Load(r, &error)) << error;
+  loaded.Merge(few.detector());
+  EXPECT_EQ(Lines(loaded.Findings(1700000000, 1700003600)), Lines(all));
+}
+
+// Up to 1,024 destinations the list is exact (no estimate); one more makes it the sketch's,
+// which names the upload's destination among a thousand small ones.
+TEST(Exfiltration, TopDestinationsAreExactUpToTheListsSize) {
+  for (const int others : {1023, 1024}) {
+    Detect d;
+    AddUpload(d, "10.0.1.5", "198.51.100.9", 2'000'000'000, 1700000100);
+    for (int i = 0; i < others; ++i) {
+      AddUpload(d, "10.0.1.5", Ip(203, 0, 113 + i / 250, 1 + i % 250), 1'000 + i, 1700000200);
+    }
+    const std::vector<Finding> f = d.Run();
+    ASSERT_EQ(f.size(), 1u) << others;
+    const auto& top = f[0].evidence["top_dsts"];
+    ASSERT_FALSE(top.empty()) << others;
+    EXPECT_EQ(top[0]["dst"], "198.51.100.9");
+    if (others == 1023) {
+      ASSERT_EQ(top.size(), 5u);
+      EXPECT_EQ(top[0]["bytes"], 2'000'000'000u);
+      EXPECT_FALSE(top[0].contains("estimated"));
+      EXPECT_EQ(top[1]["bytes"], 1'000u + 1022);
+    } else {
+      EXPECT_EQ(top[0]["estimated"], true);
+      EXPECT_GE(top[0]["bytes"].get<uint64_t>(), 2'000'000'000u);
+    }
+  }
 }
 
 TEST(Detector, DisabledFindsNothing) {
