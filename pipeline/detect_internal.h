@@ -457,12 +457,14 @@ struct alignas(64) TrwState {
 // than half of its bucket's bytes spells itself there: each of its bits is on the side of that
 // bit's sum that holds more than half the total. Top names such a majority when the address it
 // spells hashes to that bucket and to the check bits spelled beside it, so a mixture of other
-// addresses passes for one with a chance of 2^-21 a bucket. Sums commute and merge by addition:
+// addresses passes for one with a chance of 2^-20 a bucket. Sums commute and merge by addition:
 // the sketch is a function of the (destination, bytes) pairs alone, in any order and any split.
-// 32 buckets of 146 sums are 37 KiB, about a side's distinct counter past 2,048 values.
+// 16 buckets of 146 sums are 18 KiB, half a side's distinct counter past 2,048 values (an
+// internal host sweeping the internet has one of each per window); a heavy destination needs
+// more bytes than the rest of its bucket, about a sixteenth of the others'.
 class HeavyDsts {
  public:
-  static constexpr size_t kBuckets = 32, kAddrBits = 128, kCheckBits = 16;
+  static constexpr size_t kBuckets = 16, kAddrBits = 128, kCheckBits = 16;
   // Per bucket: the total, the bytes of IPv4 destinations (whose ::ffff:0:0/96 prefix bits are
   // not added one by one: an IPv4 address adds 1 + its own set bits, ~16, not ~32), the address
   // bits (lo's 0-63, hi's 64-127), the check bits (the hash's top kCheckBits).
