@@ -63,5 +63,37 @@ class Scoring(unittest.TestCase):
         self.assertEqual(rec["brute_force"], [0, 1])
 
 
+def upload(dsts, side=None):
+    return {"type": "exfiltration", "variant": "bulk_external", "src": "10.0.1.5", "dst": None,
+            "dst_port": 443, "start": 1000, "end": 1500, "peak": 3 << 30, "side": side,
+            "dsts": dsts, "threshold": {"metric": "bytes_out_external", "value": 1 << 30,
+                                        "window_seconds": 3600}, "interfaces": ["eni-a"]}
+
+
+def exfil_finding(tops):
+    return {"type": "exfiltration", "src": "10.0.1.5", "dst": None, "dst_port": 443,
+            "window_start": 0, "window_end": 3600, "interfaces": ["eni-a"],
+            "evidence": {"top_dsts": [{"dst": d, "bytes": 1} for d in tops]}}
+
+
+class Evidence(unittest.TestCase):
+    def test_every_destination_of_a_found_upload_is_named(self):
+        truth = [upload(["198.51.100.1", "198.51.100.2"])]
+        named, expected, missing = ev.named_dsts([exfil_finding(["198.51.100.2", "198.51.100.1"])],
+                                                 truth, 60)
+        self.assertEqual((named, expected, missing), (2, 2, []))
+        named, expected, missing = ev.named_dsts([exfil_finding(["198.51.100.1"])], truth, 60)
+        self.assertEqual((named, expected), (1, 2))
+        self.assertEqual(missing[0][1], "198.51.100.2")
+
+    def test_unfound_below_and_spread_uploads_are_not_counted(self):
+        # Not found (recall's business), a "below" event, more destinations than top_dsts holds.
+        self.assertEqual(ev.named_dsts([], [upload(["198.51.100.1"])], 60), (0, 0, []))
+        below = [upload(["198.51.100.1"], side="below")]
+        self.assertEqual(ev.named_dsts([exfil_finding([])], below, 60), (0, 0, []))
+        spread = [upload([f"198.51.100.{i}" for i in range(6)])]
+        self.assertEqual(ev.named_dsts([exfil_finding([])], spread, 60), (0, 0, []))
+
+
 if __name__ == "__main__":
     unittest.main()
