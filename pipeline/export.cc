@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
 #include <map>
 #include <regex>
 #include <unordered_map>
@@ -84,6 +85,27 @@ bool GetUnsigned(const ordered_json& o, const char* key, uint64_t* out, std::str
     return false;
   }
   *out = it->get<uint64_t>();
+  return true;
+}
+
+// A finding's or window's times: at most kLastExportSecond, and a window's end at most
+// kLongestExportWindow after its start (neither is a time `run` writes otherwise: a damaged or
+// foreign OUT). Past them OCSF's milliseconds and ECS's nanoseconds wrapped round 2^64, and
+// ECS's and ASFF's years took 12 digits.
+bool CheckTimes(uint64_t start, uint64_t end,
+                std::initializer_list<std::pair<const char*, uint64_t>> times, std::string* error) {
+  for (const auto& [key, t] : times) {
+    if (t > kLastExportSecond) {
+      *error = std::string("`") + key + "` " + std::to_string(t) +
+               " is past the year 9999 (at most " + std::to_string(kLastExportSecond) + ")";
+      return false;
+    }
+  }
+  if (end < start || end - start > kLongestExportWindow) {
+    *error = "window_end " + std::to_string(end) + " is not within a year after window_start " +
+             std::to_string(start);
+    return false;
+  }
   return true;
 }
 
@@ -173,7 +195,12 @@ bool ParseFinding(const ordered_json& o, FindingRow* f, std::string* error) {
       !GetUnsigned(o, "bytes", &f->bytes, error) ||
       !GetUnsigned(o, "distinct_dst_ports", &f->distinct_dst_ports, error) ||
       !GetUnsigned(o, "distinct_dsts", &f->distinct_dsts, error) ||
-      !GetString(o, "summary", &f->summary, error)) {
+      !GetString(o, "summary", &f->summary, error) ||
+      !CheckTimes(f->window_start, f->window_end,
+                  {{"window_start", f->window_start},
+                   {"first_seen", f->first_seen},
+                   {"last_seen", f->last_seen}},
+                  error)) {
     return false;
   }
   const auto evidence = o.find("evidence");
@@ -226,7 +253,8 @@ bool WindowColumns::Parse(const std::vector<std::string>& fields, WindowRow* row
       return false;
     }
   }
-  return true;
+  return CheckTimes(row->window_start, row->window_end, {{"window_start", row->window_start}},
+                    error);
 }
 
 AttackTechnique LookUpTechnique(std::string_view id) {
@@ -249,6 +277,7 @@ AttackTechnique LookUpTechnique(std::string_view id) {
 }
 
 std::string FormatIsoTime(uint64_t s) {
+  s = std::min(s, kLastExportSecond);
   // Days to civil date: Howard Hinnant's days_from_civil inverse, valid for every uint64 input
   // that fits a 64-bit day count (no gmtime range limits, no failure path).
   const int64_t z = static_cast<int64_t>(s / 86400) + 719468;

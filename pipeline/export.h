@@ -84,7 +84,17 @@ struct AttackTechnique {
 };
 AttackTechnique LookUpTechnique(std::string_view id);
 
-// Epoch seconds -> "2023-11-14T22:13:20Z" (RFC 3339, UTC).
+// The last second export reads as a time (9999-12-31T23:59:59Z): `run` refuses records past the
+// year 9999 (pipeline/format.h, kMaxTime), and RFC 3339's years have four digits.
+inline constexpr uint64_t kLastExportSecond = 253402300799;
+// The longest window export reads (a window's end less its start): a detection window is set by
+// --config without a maximum; a year is more than any, and keeps durations in nanoseconds
+// (ECS event.duration) far from 2^64.
+inline constexpr uint64_t kLongestExportWindow = 366 * 86400;
+
+// Epoch seconds -> "2023-11-14T22:13:20Z" (RFC 3339, UTC). A time past kLastExportSecond (only
+// the end of the year 9999's last window reaches it) is written as kLastExportSecond: the year
+// 10000 has no RFC 3339 spelling.
 std::string FormatIsoTime(uint64_t epoch_seconds);
 // "Port scan", "Brute force", ...; the type itself for a type SPEC 3.2 does not name.
 std::string FindingTypeTitle(std::string_view type);

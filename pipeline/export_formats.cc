@@ -287,7 +287,9 @@ ordered_json EcsFinding(const FindingRow& f, std::string_view account, const Exp
     network["iana_number"] = std::to_string(*f.protocol);
     if (!TransportName(*f.protocol).empty()) network["transport"] = TransportName(*f.protocol);
   }
-  const int family = f.src ? AddressFamily(*f.src) : f.dst ? AddressFamily(*f.dst) : 0;
+  // From the source, else the destination: also when the source is a name, not an address.
+  int family = f.src ? AddressFamily(*f.src) : 0;
+  if (family == 0 && f.dst) family = AddressFamily(*f.dst);
   if (family != 0) network["type"] = family == 4 ? "ipv4" : "ipv6";
   network["bytes"] = f.bytes;
   network["packets"] = f.packets;
@@ -403,6 +405,9 @@ ordered_json SplunkFinding(const FindingRow& f, std::string_view account,
 // ---------------------------------------------------------------------------------------------
 // ASFF
 
+// The escaped bytes of an ASFF finding's ProductFields (AsffFinding).
+constexpr size_t kAsffFieldBytes = 200'000;
+
 ordered_json AsffFinding(const FindingRow& f, std::string_view account, const ExportContext& ctx,
                          const std::function<std::string(const std::string&)>& account_of) {
   const std::string region = AsffRegion(ctx);
@@ -435,9 +440,21 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   }
 
   // ProductFields: at most 50 string pairs, keys up to 128 and values up to 2048 characters.
+  // A finding is at most 240 KB (siem.md section 7); the cuts are in bytes before escaping, and a
+  // control byte escapes to 6 (`\u0001`): 50 pairs of them made 469 KB. The pairs' escaped bytes
+  // stay within 200,000, leaving the rest (32 resources, title, description) ~40 KB; pairs past
+  // that go (flowsift's own evidence, numbers and addresses, is far below).
   ordered_json fields = ordered_json::object();
+  size_t field_bytes = 0;
   auto field = [&](const std::string& key, std::string value) {
-    if (fields.size() < 50) fields[Truncate(key, 128)] = Truncate(std::move(value), 2048);
+    if (fields.size() >= 50) return;
+    std::string k = Truncate(key, 128), v = Truncate(std::move(value), 2048);
+    const size_t escaped =
+        ordered_json(k).dump(-1, ' ', false, ordered_json::error_handler_t::replace).size() +
+        ordered_json(v).dump(-1, ' ', false, ordered_json::error_handler_t::replace).size() + 2;
+    if (field_bytes + escaped > kAsffFieldBytes) return;
+    field_bytes += escaped;
+    fields[std::move(k)] = std::move(v);
   };
   field("flowsift/type", f.type);
   if (f.src) field("flowsift/src", *f.src);

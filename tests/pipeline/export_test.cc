@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace flowsift {
@@ -209,6 +210,17 @@ TEST(AsffFinding, ResourcesAndProductFieldsStayWithinSecurityHubsLimits) {
   ASSERT_EQ(a["ProductFields"].size(), 50u);
   EXPECT_EQ(a["ProductFields"]["flowsift/type"], "port_scan");
   EXPECT_TRUE(a["ProductFields"]["flowsift/interfaces"].get<std::string>().ends_with(",eni-1039"));
+  // Evidence of control bytes (6 escaped bytes each): 40 values of 2,048 were a 469 KB finding,
+  // past Security Hub's 240 KB; the pairs past 200,000 escaped bytes go, the others stay whole.
+  FindingRow c = ParsedFinding();
+  for (int i = 0; i < 40; ++i)
+    c.evidence["c" + std::to_string(100 + i)] = std::string(3000, '\x01');
+  const ordered_json b = AsffFinding(c, "123456789012", ExportContext{});
+  EXPECT_LE(b.dump().size(), 240'000u);
+  EXPECT_GT(b.dump().size(), 190'000u);
+  EXPECT_EQ(b["ProductFields"]["flowsift/type"], "port_scan");
+  EXPECT_EQ(b["ProductFields"]["flowsift/evidence/c100"].get<std::string>().size(), 2048u);
+  EXPECT_FALSE(b["ProductFields"].contains("flowsift/evidence/c139"));
 }
 
 // ASFF's Description is at most 1,024 bytes: a longer summary is cut at a character boundary,
@@ -232,6 +244,192 @@ TEST(EcsFinding, RelatedIpsAreDistinct) {
   f.dst = f.src;
   EXPECT_EQ(EcsFinding(f, "", ExportContext{})["related"]["ip"],
             ordered_json::array({"203.0.113.12"}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gaps found by a mutation audit: paths the goldens (no region, ENI interfaces only, addresses
+// as peers, protocols 6/17, known sub-techniques, non-empty short summaries) never reach.
+
+// With a region, every format names it, and OCSF and ASFF resources carry its partition
+// (aws-cn here, not aws). Without one, OCSF, ECS and Splunk leave it out.
+TEST(ExportGap, EveryFormatNamesTheRegionAndItsPartition) {
+  FindingRow f = ParsedFinding();  // interfaces {"eni-1"}
+  ExportContext ctx;
+  ctx.region = "cn-north-1";
+  ordered_json o = OcsfFinding(f, "123456789012", ctx);
+  EXPECT_EQ(o["cloud"]["region"], "cn-north-1");
+  ASSERT_EQ(o["resources"].size(), 1u);
+  EXPECT_EQ(o["resources"][0],
+            ordered_json::parse(R"({"uid":"eni-1","type":"AwsEc2NetworkInterface",)"
+                                R"("region":"cn-north-1","cloud_partition":"aws-cn"})"));
+  EXPECT_EQ(EcsFinding(f, "123456789012", ctx)["cloud"]["region"], "cn-north-1");
+  EXPECT_EQ(SplunkFinding(f, "123456789012", ctx)["event"]["region"], "cn-north-1");
+  ordered_json a = AsffFinding(f, "123456789012", ctx);
+  ASSERT_EQ(a["Resources"].size(), 1u);
+  EXPECT_EQ(a["Resources"][0]["Partition"], "aws-cn");
+  EXPECT_EQ(a["Resources"][0]["Region"], "cn-north-1");
+
+  const ExportContext none;
+  EXPECT_FALSE(OcsfFinding(f, "123456789012", none)["cloud"].contains("region"));
+  EXPECT_EQ(OcsfFinding(f, "123456789012", none)["resources"][0],
+            ordered_json::parse(R"({"uid":"eni-1","type":"AwsEc2NetworkInterface"})"));
+  EXPECT_FALSE(EcsFinding(f, "123456789012", none)["cloud"].contains("region"));
+  EXPECT_FALSE(SplunkFinding(f, "123456789012", none)["event"].contains("region"));
+}
+
+// A `src` that is not an address (SPEC 3.2 allows any string) is a name: OCSF
+// src_endpoint.name, ECS source.address only, no Splunk src_ip, not in ECS related.ip.
+TEST(ExportGap, ASourceThatIsNotAnAddressIsNotExportedAsAnIp) {
+  FindingRow f = ParsedFinding();
+  f.src = "scanner.example";
+  EXPECT_EQ(OcsfFinding(f, "", ExportContext{})["evidences"][0]["src_endpoint"],
+            ordered_json::parse(R"({"name":"scanner.example"})"));
+  ordered_json e = EcsFinding(f, "", ExportContext{});
+  EXPECT_EQ(e["source"], ordered_json::parse(R"({"address":"scanner.example"})"));
+  EXPECT_EQ(e["related"]["ip"], ordered_json::array({"10.0.1.5"}));
+  ordered_json s = SplunkFinding(f, "", ExportContext{})["event"];
+  EXPECT_EQ(s["src"], "scanner.example");
+  EXPECT_FALSE(s.contains("src_ip"));
+  EXPECT_EQ(s["dest_ip"], "10.0.1.5");
+}
+
+// A sub-technique flowsift has no name for keeps its id: OCSF sub_technique without a name
+// (not an empty one), ECS subtechnique.name falls back to the id.
+TEST(ExportGap, AnUnknownSubTechniqueKeepsItsId) {
+  FindingRow f = ParsedFinding();
+  f.mitre = {"T1595.009"};
+  ordered_json attacks = OcsfFinding(f, "", ExportContext{})["finding_info"]["attacks"];
+  ASSERT_EQ(attacks.size(), 1u);
+  EXPECT_EQ(attacks[0]["technique"]["name"], "Active Scanning");
+  EXPECT_EQ(attacks[0]["sub_technique"], ordered_json::parse(R"({"uid":"T1595.009"})"));
+  ordered_json sub = EcsFinding(f, "", ExportContext{})["threat"]["technique"]["subtechnique"];
+  EXPECT_EQ(sub["id"], ordered_json::array({"T1595.009"}));
+  EXPECT_EQ(sub["name"], ordered_json::array({"T1595.009"}));
+}
+
+// Protocol keywords: ICMP is icmp everywhere; ESP has an IANA keyword (OCSF protocol_name,
+// ECS network.transport) but no CIM transport; a number without a keyword has neither.
+TEST(ExportGap, ProtocolKeywordsInEveryFormat) {
+  FindingRow f = ParsedFinding();
+  auto ocsf = [&] {
+    return OcsfFinding(f, "", ExportContext{})["evidences"][0]["connection_info"];
+  };
+  auto ecs = [&] { return EcsFinding(f, "", ExportContext{})["network"]; };
+  auto cim = [&] { return SplunkFinding(f, "", ExportContext{})["event"]; };
+  f.protocol = 1;
+  EXPECT_EQ(ocsf()["protocol_name"], "icmp");
+  EXPECT_EQ(ecs()["transport"], "icmp");
+  EXPECT_EQ(cim()["transport"], "icmp");
+  f.protocol = 50;
+  EXPECT_EQ(ocsf()["protocol_name"], "esp");
+  EXPECT_EQ(ecs()["transport"], "esp");
+  EXPECT_FALSE(cim().contains("transport"));
+  EXPECT_EQ(cim()["protocol_number"], 50);
+  f.protocol = 99;
+  EXPECT_EQ(ocsf()["protocol_num"], 99);
+  EXPECT_FALSE(ocsf().contains("protocol_name"));
+  EXPECT_EQ(ecs()["iana_number"], "99");
+  EXPECT_FALSE(ecs().contains("transport"));
+  EXPECT_FALSE(cim().contains("transport"));
+}
+
+// Security Hub's limits: Title at most 256 characters, ProductFields keys 128 and values
+// 2,048; an empty summary gives the title as Description (1..1024 characters, never empty).
+TEST(ExportGap, AsffTitleKeysValuesAndDescriptionStayWithinLimits) {
+  FindingRow f = ParsedFinding();
+  f.src = std::string(300, 'h');  // a name, so the title is longer than 256
+  f.evidence = ordered_json::object();
+  f.evidence[std::string(200, 'k')] = std::string(3000, 'v');
+  ordered_json a = AsffFinding(f, "123456789012", ExportContext{});
+  EXPECT_EQ(a["Title"], FindingTitle(f).substr(0, 256));
+  EXPECT_EQ(a["ProductFields"]["flowsift/src"], std::string(300, 'h'));  // under the limit
+  const std::string key = ("flowsift/evidence/" + std::string(200, 'k')).substr(0, 128);
+  ASSERT_TRUE(a["ProductFields"].contains(key)) << a["ProductFields"].dump();
+  EXPECT_EQ(a["ProductFields"][key], std::string(2048, 'v'));
+  f.summary.clear();
+  f.src = "203.0.113.12";
+  a = AsffFinding(f, "123456789012", ExportContext{});
+  EXPECT_EQ(a["Description"], "Port scan from 203.0.113.12 to 10.0.1.5");
+}
+
+// An interface that is not an ENI (a Transit Gateway attachment) is an `Other` resource named
+// by its id, in ASFF and OCSF; an ENI is an ARN in the interface's own account.
+TEST(ExportGap, InterfacesThatAreNotEnisAreOtherResources) {
+  FindingRow f = ParsedFinding();
+  f.interfaces = {"tgw-attach-0123456789abcdef0", "eni-2"};
+  ordered_json a = AsffFinding(f, "123456789012", ExportContext{},
+                               [](const std::string&) { return std::string(); });
+  ASSERT_EQ(a["Resources"].size(), 2u);
+  EXPECT_EQ(a["Resources"][0],
+            ordered_json::parse(R"({"Type":"Other","Id":"tgw-attach-0123456789abcdef0",)"
+                                R"("Partition":"aws","Region":"us-east-1"})"));
+  EXPECT_EQ(a["Resources"][1]["Id"], "arn:aws:ec2:us-east-1:123456789012:network-interface/eni-2");
+  ordered_json o = OcsfFinding(f, "123456789012", ExportContext{});
+  EXPECT_EQ(o["resources"][0]["type"], "Other");
+  EXPECT_EQ(o["resources"][1]["type"], "AwsEc2NetworkInterface");
+}
+
+// docs/export.md: ECS `network.type` is "ipv4 / ipv6 from the source (else the destination)":
+// also when the source is a name, not an address (it gave no type).
+TEST(EcsFinding, NetworkTypeFallsBackToTheDestination) {
+  FindingRow f = ParsedFinding();  // dst 10.0.1.5
+  f.src = "scanner.example";
+  EXPECT_EQ(EcsFinding(f, "", ExportContext{})["network"]["type"], "ipv4");
+}
+
+// Times past the year 9999 (a damaged or foreign OUT: run refuses such records) are refused
+// with the field named: OCSF's milliseconds wrapped round 2^64 (last_seen 2^64 - 1 gave
+// `time` 18446744073709550616) and ECS's and ASFF's years took 12 digits.
+TEST(ParseFinding, RefusesTimesPastTheYear9999) {
+  for (const auto& [from, to, named] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {R"("last_seen":700)", R"("last_seen":18446744073709551615)", "`last_seen`"},
+           {R"("last_seen":700)", R"("last_seen":253402300800)", "`last_seen`"},
+           {R"("first_seen":610)", R"("first_seen":9223372036854775808)", "`first_seen`"},
+           {R"("window_end":1200)", R"("window_end":99999999999)", "window_end"}}) {
+    std::string text = kFinding;
+    ASSERT_NE(text.find(from), std::string::npos) << from;
+    text.replace(text.find(from), from.size(), to);
+    FindingRow f;
+    std::string error;
+    EXPECT_FALSE(ParseFinding(ordered_json::parse(text), &f, &error)) << to;
+    EXPECT_THAT(error, HasSubstr(named)) << to;
+  }
+  // The last second of 9999 is a time.
+  std::string text = kFinding;
+  text.replace(text.find(R"("last_seen":700)"), 15, R"("last_seen":253402300799)");
+  FindingRow f;
+  std::string error;
+  EXPECT_TRUE(ParseFinding(ordered_json::parse(text), &f, &error)) << error;
+  EXPECT_EQ(EcsFinding(f, "", ExportContext{})["@timestamp"], "9999-12-31T23:59:59Z");
+}
+
+// The year 9999's last window ends at 10000-01-01T00:00:00Z, which RFC 3339 cannot spell: its
+// end is written as the last second of 9999 (ECS @timestamp was "10000-01-01T00:00:00Z").
+TEST(FormatIsoTime, TheEndOfTheYear9999IsItsLastSecond) {
+  EXPECT_EQ(FormatIsoTime(253402300799), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatIsoTime(253402300800), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatIsoTime(UINT64_MAX), "9999-12-31T23:59:59Z");
+  std::vector<std::string> header;
+  for (const ColumnSpec& c : WindowsColumns()) header.emplace_back(c.name);
+  WindowColumns columns;
+  std::string error;
+  ASSERT_TRUE(columns.Init(header, &error)) << error;
+  std::vector<std::string> fields(header.size(), "7");
+  fields[0] = "eni-x";
+  fields[1] = "123456789012";
+  fields[2] = "253402300200";  // the last 10 minutes of 9999
+  fields[3] = "253402300800";
+  WindowRow row;
+  ASSERT_TRUE(columns.Parse(fields, &row, &error)) << error;
+  fields[2] = "253402300800";  // a window starting in 10000
+  fields[3] = "253402301400";
+  EXPECT_FALSE(columns.Parse(fields, &row, &error));
+  EXPECT_THAT(error, HasSubstr("`window_start` 253402300800 is past the year 9999"));
+  fields[2] = "600";  // ends before it starts
+  fields[3] = "0";
+  EXPECT_FALSE(columns.Parse(fields, &row, &error));
+  EXPECT_THAT(error, HasSubstr("window_end 0 is not within a year after window_start 600"));
 }
 
 }  // namespace

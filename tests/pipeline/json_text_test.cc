@@ -68,5 +68,14 @@ TEST(AppendJson, EqualsNlohmannForEveryKindOfValue) {
   }
 }
 
+// Binary values (the default branch) are written as nlohmann writes them too.
+TEST(JsonGap, BinaryValuesEqualNlohmann) {
+  const ordered_json v = {{"b", ordered_json::binary({1, 2, 255})},
+                          {"s", ordered_json::binary({7}, 42)}};
+  std::string out;
+  AppendJson(v, out);
+  EXPECT_EQ(out, Dump(v));
+}
+
 }  // namespace
 }  // namespace flowsift

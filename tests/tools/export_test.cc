@@ -951,5 +951,36 @@ TEST_F(ExportTest, HelpSaysAsffIsFindingsOnly) {
   }
 }
 
+// Windows of records without an interface-id or account-id (AWS's own NAT-gateway and
+// encryption-status example formats) are exported without interface_id / cloud.account (ECS)
+// and host / dvc / interface_id / vendor_account (HEC), as docs/export.md says; the schemas had
+// required them, and every such window failed its own schema.
+TEST_F(ExportTest, NamelessWindowsMatchTheirSchemasInEveryFormat) {
+  const fs::path out = CopyOfSmall("nameless-schema");
+  const std::string windows = flowsift::testing::ReadZstd(out / kWindowsFile);
+  const std::string kNamed = "\neni-0a1b2c3d4e5f60718,";
+  const size_t at = windows.find(kNamed) + kNamed.size();
+  const std::string account = windows.substr(at, windows.find(',', at) - at);
+  WriteZstd(out / kWindowsFile, Replace(windows, kNamed + account + ",", "\n-,-,"));
+  const std::vector<std::pair<std::string, std::string>> formats = {
+      {"ocsf", "ocsf_network_activity"}, {"ecs", "ecs_window"}, {"splunk", "splunk_hec"}};
+  for (const auto& [as, schema] : formats) {
+    const flowsift::testing::SchemaValidator validator = LoadSchema(schema);
+    const Result r = Export(*dir_, "nameless-schema --account 111122223333 --as " + as);
+    ASSERT_EQ(r.code, 0) << as << ": " << r.err;
+    int checked = 0;
+    for (const json& line : Lines(r.out)) {
+      if (as == "ocsf" && line.value("class_uid", 0) != 4001) continue;
+      if (as == "ecs" && line["event"].value("kind", "") != "event") continue;
+      if (as == "splunk" && line["sourcetype"] != "flowsift:window") continue;
+      ++checked;
+      EXPECT_TRUE(validator.Validate(line).empty())
+          << schema << ": " << ::testing::PrintToString(validator.Validate(line)) << "\n"
+          << line.dump();
+    }
+    EXPECT_GT(checked, 0) << as;
+  }
+}
+
 }  // namespace
 }  // namespace flowsift
