@@ -32,9 +32,10 @@ class NetworkSet {
   }
   // The list as given, normalised ("10.0.0.0/8,fc00::/7"), for the manifest.
   std::string ToString() const;
-  // The same addresses in one spelling whatever the list's order: blocks inside another
-  // dropped, the rest by address ("192.168.0.0/16,10.0.0.0/8,10.1.0.0/16" and
-  // "10.0.0.0/8,192.168.0.0/16" are both "10.0.0.0/8,192.168.0.0/16"). For comparing sets.
+  // The same addresses in one spelling whatever the list: blocks inside another dropped, two
+  // halves of a block joined into it, the rest by address ("192.168.0.0/16,10.0.0.0/8,
+  // 10.1.0.0/16" and "10.0.0.0/9,10.128.0.0/9,192.168.0.0/16" are both
+  // "10.0.0.0/8,192.168.0.0/16"). For comparing sets.
   std::string Canonical() const;
 
  private:

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeline/serial.h"
@@ -200,6 +201,176 @@ TEST(DistinctCounter, CopiesAreIndependent) {
   for (uint64_t i = 5000; i < 10000; ++i) b.Add(Mix64(i));
   EXPECT_LT(a.Count(), 5200u);
   EXPECT_GT(b.Count(), 9700u);
+}
+
+std::string SavedBytes(const DistinctCounter& c) {
+  std::string s;
+  ByteWriter out(s);
+  c.Save(out);
+  return s;
+}
+
+// The registers a sketch of `values` must hold, written plainly from Flajolet et al. 2007:
+// the top kPrecision bits pick the register, the rest's leading zeros + 1 (at most
+// 64 - kPrecision + 1) is the rank, a register keeps the largest rank; 0 counts as 1.
+std::string PlainRegisters(const std::vector<uint64_t>& values) {
+  constexpr unsigned p = DistinctCounter::kPrecision;
+  std::string regs(size_t{1} << p, '\0');
+  for (uint64_t v : values) {
+    if (v == 0) v = 1;
+    const uint64_t index = v >> (64 - p);
+    const uint64_t rest = v << p;  // 64 - p bits of rank, then p zero bits
+    unsigned rank = 1;
+    while (rank <= 64 - p && (rest & (uint64_t{1} << (64 - rank))) == 0) ++rank;
+    if (rank > static_cast<uint8_t>(regs[index])) regs[index] = static_cast<char>(rank);
+  }
+  return regs;
+}
+
+// Every way a sketch is made (one value at a time through the table, a table turned into a
+// sketch by a merge, an inline counter turned into one by a merge) holds exactly the plain
+// HLL registers of its values, including the zero value and values of the largest rank.
+TEST(DistinctCounter, SketchRegistersAreThePlainHyperLogLogOfItsValues) {
+  for (const uint64_t n : {2049u, 2600u, 40000u}) {
+    std::vector<uint64_t> values = {0, uint64_t{1} << 63, ~uint64_t{0} << 49};  // rank 50 twice
+    for (uint64_t i = 0; i < n; ++i) values.push_back(Mix64(i + 11));
+    const std::string want = std::string(1, '\1') + PlainRegisters(values);
+
+    DistinctCounter one_by_one;
+    for (uint64_t v : values) one_by_one.Add(v);
+    ASSERT_FALSE(one_by_one.exact());
+    EXPECT_EQ(SavedBytes(one_by_one), want) << n;
+
+    // A sketch of all but the first 40 values, merged into a table of those 40 and into an
+    // inline counter of the first 3 (then given the rest one by one), both ways round.
+    DistinctCounter rest;
+    for (size_t i = 40; i < values.size(); ++i) rest.Add(values[i]);
+    for (const size_t head : {size_t{3}, size_t{40}}) {
+      DistinctCounter small;
+      for (size_t i = 0; i < head; ++i) small.Add(values[i]);
+      ASSERT_TRUE(small.exact());
+      DistinctCounter into_small = small;
+      into_small.Merge(rest);
+      for (size_t i = head; i < 40; ++i) into_small.Add(values[i]);
+      EXPECT_EQ(SavedBytes(into_small), want) << n << " head " << head;
+      DistinctCounter into_rest = rest;
+      into_rest.Merge(small);
+      for (size_t i = head; i < 40; ++i) into_rest.Add(values[i]);
+      EXPECT_EQ(SavedBytes(into_rest), want) << n << " head " << head;
+      EXPECT_EQ(into_small.Count(), one_by_one.Count());
+      EXPECT_EQ(into_rest.Count(), one_by_one.Count());
+    }
+  }
+}
+
+// Save then Load into an empty counter gives the same counter, in every form: inline, a
+// table, a sketch (one with registers of the largest rank too), and a copy of each.
+TEST(DistinctCounter, SaveLoadAndCopiesKeepEveryForm) {
+  for (const uint64_t n : {0u, 2u, 3u, 40u, 2048u, 2049u, 30000u}) {
+    DistinctCounter c;
+    for (uint64_t i = 0; i < n; ++i) c.Add(Mix64(i + 5));
+    if (n > DistinctCounter::kExactLimit) c.Add(uint64_t{1} << 63);  // register 16384: rank 50
+    const std::string saved = SavedBytes(c);
+    DistinctCounter loaded;
+    ByteReader in(saved);
+    ASSERT_TRUE(loaded.Load(in)) << n;
+    EXPECT_EQ(in.Left(), 0u);
+    EXPECT_EQ(loaded.exact(), c.exact()) << n;
+    EXPECT_EQ(loaded.Count(), c.Count()) << n;
+    if (!c.exact()) {
+      EXPECT_EQ(SavedBytes(loaded), saved) << n;
+    }
+    DistinctCounter copy(c);
+    EXPECT_EQ(SavedBytes(copy), saved) << n;
+    DistinctCounter moved(std::move(copy));  // leaves `copy` empty: it frees nothing of `moved`
+    EXPECT_EQ(SavedBytes(moved), saved) << n;
+    EXPECT_TRUE(copy.exact());  // NOLINT(bugprone-use-after-move): documented state
+    EXPECT_EQ(copy.Count(), 0u);
+    copy.Add(Mix64(1));
+    EXPECT_EQ(copy.Count(), 1u);
+    DistinctCounter assigned;
+    assigned.Add(Mix64(99999));
+    assigned = c;
+    EXPECT_EQ(SavedBytes(assigned), saved) << n;
+    EXPECT_EQ(assigned.Count(), c.Count()) << n;
+    // Loading the same bytes again is a union with itself: nothing changes.
+    ByteReader again(saved);
+    ASSERT_TRUE(loaded.Load(again));
+    EXPECT_EQ(loaded.Count(), c.Count()) << n;
+  }
+}
+
+// Load merges what it reads into what the counter holds (a union, as Merge), in every pairing
+// of forms: it does not replace the counter's values or registers.
+TEST(DistinctCounter, LoadIsAMergeIntoWhatTheCounterHolds) {
+  const auto range = [](uint64_t lo, uint64_t hi) {
+    DistinctCounter c;
+    for (uint64_t i = lo; i < hi; ++i) c.Add(Mix64(i));
+    return c;
+  };
+  struct Set {
+    uint64_t lo, hi;
+  };
+  const std::vector<Set> sets = {{0, 2},       {0, 40},   {30, 1500},
+                                 {1100, 2600}, {0, 5000}, {4000, 9000}};
+  for (const Set& a : sets) {
+    for (const Set& b : sets) {
+      DistinctCounter merged = range(a.lo, a.hi);
+      merged.Merge(range(b.lo, b.hi));
+      const std::string saved = SavedBytes(range(b.lo, b.hi));
+      DistinctCounter loaded = range(a.lo, a.hi);
+      ByteReader in(saved);
+      ASSERT_TRUE(loaded.Load(in));
+      EXPECT_EQ(loaded.exact(), merged.exact()) << a.lo << "-" << a.hi << " + " << b.lo;
+      EXPECT_EQ(loaded.Count(), merged.Count()) << a.lo << "-" << a.hi << " + " << b.lo;
+      if (!merged.exact()) {
+        EXPECT_EQ(SavedBytes(loaded), SavedBytes(merged)) << a.lo << "-" << a.hi << " + " << b.lo;
+      }
+    }
+  }
+}
+
+// Load refuses what Save never writes, and changes nothing when it does.
+TEST(DistinctCounter, LoadRefusesMalformedBytesAndChangesNothing) {
+  const auto exact_bytes = [](const std::vector<uint64_t>& values) {
+    std::string s;
+    ByteWriter out(s);
+    out.U8(0);
+    out.U32(static_cast<uint32_t>(values.size()));
+    for (uint64_t v : values) out.U64(v);
+    return s;
+  };
+  std::vector<uint64_t> too_many;
+  for (uint64_t i = 0; i <= DistinctCounter::kExactLimit; ++i) too_many.push_back(Mix64(i + 1));
+  std::string high_rank = std::string(1, '\1') + std::string(size_t{1} << 15, '\0');
+  high_rank[7] = static_cast<char>(64 - DistinctCounter::kPrecision + 2);  // 51: past the cap
+  std::string unknown_form = exact_bytes({5, 6});
+  unknown_form[0] = 2;
+  for (const std::string& bad : {exact_bytes(too_many), exact_bytes({5, 0, 6}), high_rank,
+                                 unknown_form, exact_bytes({5, 6}).substr(0, 13)}) {
+    DistinctCounter c;
+    c.Add(Mix64(1));
+    ByteReader in(bad);
+    EXPECT_FALSE(c.Load(in)) << bad.size();
+    EXPECT_TRUE(c.exact());
+    EXPECT_EQ(c.Count(), 1u);
+  }
+  // The largest rank itself is valid.
+  std::string top_rank = std::string(1, '\1') + std::string(size_t{1} << 15, '\0');
+  top_rank[7] = static_cast<char>(64 - DistinctCounter::kPrecision + 1);
+  DistinctCounter c;
+  ByteReader in(top_rank);
+  EXPECT_TRUE(c.Load(in));
+  EXPECT_FALSE(c.exact());
+}
+
+// Partial files (docs/partial.md) hold exact counters' hashes and sketch registers made from
+// HashAddr: parts written by another build merge correctly only if an address hashes the same.
+// A change of Mix64 or HashAddr needs a new kPartialFormatVersion, not only new values here.
+TEST(DistinctCounter, AddressHashesArePinnedByThePartialFormat) {
+  EXPECT_EQ(Mix64(1), 0x5692161d100b05e5ull);
+  EXPECT_EQ(HashAddr(kernels::AddrFromIPv4(0x0A000001u)), 0xd86f129c8df58328ull);  // 10.0.0.1
+  EXPECT_EQ(HashAddr(kernels::Addr128{0x20010db800000000ull, 1}), 0x69e805aee61dc0f2ull);
 }
 
 }  // namespace

@@ -98,5 +98,88 @@ TEST(DenseMap, MovesLeaveTheSourceEmptyAndUsable) {
   EXPECT_TRUE(b.empty());
 }
 
+// Mix64 is a bijection: its inverse gives keys whose hashes are chosen by the test (a tag
+// shared by many keys, a hash whose high half is zero), with KeyHash as it is.
+uint64_t InverseOdd(uint64_t c) {
+  uint64_t inv = c;  // Newton's iteration: each step doubles the correct low bits
+  for (int i = 0; i < 6; ++i) inv *= 2 - c * inv;
+  return inv;
+}
+uint64_t InverseMix64(uint64_t x) {
+  x ^= (x >> 31) ^ (x >> 62);
+  x *= InverseOdd(0x94D049BB133111EBull);
+  x ^= (x >> 27) ^ (x >> 54);
+  x *= InverseOdd(0xBF58476D1CE4E5B9ull);
+  x ^= (x >> 30) ^ (x >> 60);
+  return x;
+}
+Key KeyWithHash(uint64_t h) {
+  const Key k{InverseMix64(h), 0};
+  EXPECT_EQ(KeyHash{}(k), h);
+  return k;
+}
+
+TEST(FlatMap, FindsNothingInAnEmptyMapAndNothingAbsentAfterAnyInsert) {
+  FlatMap<Key, uint64_t, KeyHash> map;
+  EXPECT_EQ(map.Find(Key{1, 0}), nullptr);
+  EXPECT_TRUE(map.empty());
+  EXPECT_EQ(map.begin(), map.end());
+  for (uint64_t i = 0; i < 200; ++i) {
+    map[Key{i, 0}] = i + 1;
+    for (uint64_t j = 0; j <= i; j += 1 + i / 8) ASSERT_EQ(*map.Find(Key{j, 0}), j + 1);
+    for (uint64_t j = 1000; j < 1010; ++j) ASSERT_EQ(map.Find(Key{j, 0}), nullptr) << i;
+  }
+}
+
+// The tag (a hash's high half) only screens key compares: keys that share it, start their
+// probe in one slot, or have a high half of zero (tag 0 marks an empty slot) all stay apart.
+TEST(FlatMap, KeysThatShareATagOrHaveAZeroHighHalfStayApart) {
+  std::vector<Key> keys;
+  for (uint64_t j = 0; j < 30; ++j) keys.push_back(KeyWithHash(0xABCD123400000000ull | j << 24));
+  for (uint64_t j = 0; j < 30; ++j) keys.push_back(KeyWithHash(j << 8 | 5));  // high half 0
+  for (uint64_t j = 0; j < 30; ++j) keys.push_back(KeyWithHash(uint64_t{1} << 32 | j << 8 | 5));
+  FlatMap<Key, uint64_t, KeyHash> map;
+  std::map<Key, uint64_t> reference;
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      map[keys[i]] += i + 1;
+      reference[keys[i]] += i + 1;
+    }
+  }
+  ASSERT_EQ(map.size(), keys.size());
+  size_t seen = 0;
+  for (const auto& [k, v] : map) {
+    EXPECT_EQ(v, reference.at(k));
+    ++seen;
+  }
+  EXPECT_EQ(seen, keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t* v = map.Find(keys[i]);
+    ASSERT_NE(v, nullptr) << i;
+    EXPECT_EQ(*v, 2 * (i + 1)) << i;
+  }
+}
+
+// Reserve only makes room: asking for fewer keys than the map holds keeps them all.
+TEST(FlatMap, ReserveForFewerKeysThanHeldKeepsThemAll) {
+  FlatMap<Key, uint64_t, KeyHash> map;
+  for (uint64_t i = 0; i < 1000; ++i) map[Key{i, 1}] = i;
+  for (const size_t n : {size_t{0}, size_t{10}, size_t{999}, size_t{5000}}) {
+    map.Reserve(n);
+    ASSERT_EQ(map.size(), 1000u);
+    for (uint64_t i = 0; i < 1000; ++i) ASSERT_EQ(*map.Find(Key{i, 1}), i) << n;
+  }
+  for (uint64_t i = 1000; i < 5000; ++i) map[Key{i, 1}] = i;
+  EXPECT_EQ(map.size(), 5000u);
+  FlatMap<Key, uint64_t, KeyHash> moved(std::move(map));
+  EXPECT_EQ(moved.size(), 5000u);
+  EXPECT_TRUE(map.empty());  // NOLINT(bugprone-use-after-move): documented state
+  EXPECT_EQ(map.Find(Key{1, 1}), nullptr);
+  map[Key{1, 1}] = 7;
+  moved = std::move(map);
+  EXPECT_EQ(moved.size(), 1u);
+  EXPECT_EQ(*moved.Find(Key{1, 1}), 7u);
+}
+
 }  // namespace
 }  // namespace flowsift

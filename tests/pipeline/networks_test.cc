@@ -153,5 +153,82 @@ TEST(NetworkSet, ContainsAgreesWithPlainCidrMathsOnEveryKindOfList) {
   }
 }
 
+// Prefixes at the 64-bit word boundary and around it, and the ends of the range.
+TEST(NetworkSet, PrefixesAtTheWordBoundary) {
+  std::string error;
+  const auto set = [&](const char* list) {
+    auto n = NetworkSet::Parse(list, &error);
+    EXPECT_TRUE(n) << list << ": " << error;
+    return *n;
+  };
+  const NetworkSet p64 = set("2001:db8:1:2::/64");
+  EXPECT_TRUE(p64.Contains(A("2001:db8:1:2::")));
+  EXPECT_TRUE(p64.Contains(A("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+  EXPECT_FALSE(p64.Contains(A("2001:db8:1:3::")));
+  EXPECT_FALSE(p64.Contains(A("2001:db8:1:1:ffff:ffff:ffff:ffff")));
+  EXPECT_EQ(p64.ToString(), "2001:db8:1:2::/64");
+  const NetworkSet p63 = set("2001:db8:1:2::/63");
+  EXPECT_TRUE(p63.Contains(A("2001:db8:1:3:ffff::")));
+  EXPECT_FALSE(p63.Contains(A("2001:db8:1:4::")));
+  const NetworkSet p65 = set("2001:db8:1:2:8000::/65");
+  EXPECT_TRUE(p65.Contains(A("2001:db8:1:2:ffff::1")));
+  EXPECT_FALSE(p65.Contains(A("2001:db8:1:2:7fff::1")));
+  const NetworkSet p127 = set("2001:db8::/127");
+  EXPECT_TRUE(p127.Contains(A("2001:db8::1")));
+  EXPECT_FALSE(p127.Contains(A("2001:db8::2")));
+  const NetworkSet p1 = set("8000::/1");
+  EXPECT_TRUE(p1.Contains(A("ffff::1")));
+  EXPECT_FALSE(p1.Contains(A("7fff::1")));
+  const NetworkSet all = set("::/0");
+  EXPECT_TRUE(all.Contains(A("2001:db8::1")));
+  EXPECT_TRUE(all.Contains(A("10.0.0.1")));
+  const NetworkSet v4host = set("10.1.2.3/32");
+  EXPECT_TRUE(v4host.Contains(A("10.1.2.3")));
+  EXPECT_FALSE(v4host.Contains(A("10.1.2.2")));
+  EXPECT_EQ(v4host.ToString(), "10.1.2.3/32");
+}
+
+TEST(NetworkSet, RejectsAPrefixWithTrailingText) {
+  for (const char* bad : {"10.0.0.0/8x", "10.0.0.0/8/8", "fc00::/7 7", "10.0.0.0/-8"}) {
+    std::string error;
+    EXPECT_FALSE(NetworkSet::Parse(bad, &error)) << bad;
+    EXPECT_NE(error.find(bad), std::string::npos) << error;
+  }
+}
+
+// Canonical lists blocks by address whatever their width, and of two blocks at one address
+// keeps the wider (the narrower is inside it), whichever comes first.
+TEST(NetworkSet, CanonicalOrdersByAddressAndKeepsTheWiderBlockAtAnAddress) {
+  std::string error;
+  const auto canonical = [&](const char* list) {
+    return NetworkSet::Parse(list, &error)->Canonical();
+  };
+  EXPECT_EQ(canonical("192.0.0.0/8,10.0.0.0/16"), "10.0.0.0/16,192.0.0.0/8");
+  EXPECT_EQ(canonical("fc00::/7,2001:db8::/32"), "2001:db8::/32,fc00::/7");
+  EXPECT_EQ(canonical("10.0.0.0/16,10.0.0.0/8"), "10.0.0.0/8");
+  EXPECT_EQ(canonical("10.0.0.0/8,10.0.0.0/16"), "10.0.0.0/8");
+  EXPECT_EQ(canonical("fc00::/8,fc00::/7,10.0.0.0/32,10.0.0.0/24"), "10.0.0.0/24,fc00::/7");
+}
+
+// Two halves of a block are the same addresses as the block: merge compares parts' --internal
+// lists by Canonical(), and refused parts made with "10.0.0.0/9,10.128.0.0/9" and "10.0.0.0/8"
+// as different. Halves join again and again (four quarters are the block); a lone half or
+// two blocks that are not halves of one stay apart.
+TEST(NetworkSet, CanonicalIsTheSameForAdjacentHalvesOfABlock) {
+  std::string error;
+  const auto canonical = [&](const char* list) {
+    return NetworkSet::Parse(list, &error)->Canonical();
+  };
+  EXPECT_EQ(canonical("10.0.0.0/9,10.128.0.0/9"), canonical("10.0.0.0/8"));
+  EXPECT_EQ(canonical("10.0.0.0/8,10.0.0.0/9,10.128.0.0/9"), canonical("10.0.0.0/8"));
+  EXPECT_EQ(canonical("fc00::/8,fd00::/8"), canonical("fc00::/7"));
+  EXPECT_EQ(canonical("10.192.0.0/10,10.0.0.0/10,10.128.0.0/10,10.64.0.0/10"), "10.0.0.0/8");
+  EXPECT_EQ(canonical("0.0.0.0/1,128.0.0.0/1"), "0.0.0.0/0");
+  EXPECT_EQ(canonical("2001:db8::/65,2001:db8:0:0:8000::/65"), "2001:db8::/64");
+  EXPECT_EQ(canonical("10.0.0.0/9"), "10.0.0.0/9");
+  EXPECT_EQ(canonical("10.128.0.0/9,11.0.0.0/9"), "10.128.0.0/9,11.0.0.0/9");  // not halves of one
+  EXPECT_EQ(canonical("10.0.0.0/9,10.128.0.0/10"), "10.0.0.0/9,10.128.0.0/10");
+}
+
 }  // namespace
 }  // namespace flowsift
