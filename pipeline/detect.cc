@@ -958,9 +958,8 @@ bool Detector::State::Load(ByteReader& r) {
         const Addr128 a = LoadAddr(r);
         side.dsts.push_back({a, ClampToSum(r.U64())});
       }
-      if (!std::is_sorted(side.dsts.begin(), side.dsts.end(), [](const auto& x, const auto& y) {
-            return AddrLess(x.first, y.first);
-          })) {
+      if (!std::is_sorted(side.dsts.begin(), side.dsts.end(),
+                          [](const auto& x, const auto& y) { return AddrLess(x.dst, y.dst); })) {
         return false;
       }
       if (!side.heavy.Load(r) || side.heavy.empty() != !side.too_many ||

@@ -823,7 +823,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.mitre = {"T1048", "T1041"};
           f.src = Text(src);
           const ExfilSide& side = *w.side;
-          if (!side.too_many && side.dsts.size() == 1) f.dst = Text(side.dsts[0].first);
+          if (!side.too_many && side.dsts.size() == 1) f.dst = Text(side.dsts[0].dst);
           if (side.ports.size() == 1) f.dst_port = side.ports[0];
           f.protocol = side.protocols.Single();
           f.window_start = w.window;
@@ -865,7 +865,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           if (side.too_many) {
             top = side.heavy.Top(kTopDsts);
           } else {
-            top = side.dsts;
+            for (const auto& [a, bytes] : side.dsts) top.push_back({a, bytes});
             std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
               return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
             });

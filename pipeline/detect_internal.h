@@ -12,6 +12,7 @@
 #include <numeric>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/addr.h"
@@ -589,12 +590,23 @@ class HeavyDsts {
   std::vector<uint64_t> sums_;  // kBuckets x kStride, empty until the first Add
 };
 
+// A destination of an exfiltration side's list and the bytes sent to it. Trivially copyable, so
+// that an insertion into the sorted list moves its tail by memmove: a std::pair (whose
+// assignment is user-provided) was moved element by element, ~310 instructions a row into lists
+// of hundreds (callgrind, 64 MB v2, one thread: AddDst 14.8 M -> 5.1 M instructions, memmove
+// +3.6 M; the run 1,339.0 M -> 1,332.6 M, against 1,326.0 M with 64-destination lists).
+struct DstBytes {
+  Addr128 dst;
+  uint64_t bytes;
+};
+static_assert(std::is_trivially_copyable_v<DstBytes>);
+
 // Bytes an internal host sent to external destinations, and relayed for other internal hosts,
 // as seen on one interface in one window.
 struct ExfilSide {
   uint32_t iface = 0;
   uint64_t flows = 0, packets = 0;
-  std::vector<std::pair<Addr128, uint64_t>> dsts;  // sorted by address; empty when too many
+  std::vector<DstBytes> dsts;  // sorted by address; empty when too many
   bool too_many = false;
   HeavyDsts heavy;  // every destination's bytes once too_many
   DistinctCounter distinct;
@@ -689,14 +701,14 @@ inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
   auto it = s.dsts.begin();
   for (size_t n = s.dsts.size(); n > 0;) {
     const size_t half = n / 2;
-    const bool below = key(it[half].first) < want;
+    const bool below = key(it[half].dst) < want;
     it += below ? half + 1 : 0;
     n = below ? n - half - 1 : half;
   }
-  if (it != s.dsts.end() && it->first == dst) {
+  if (it != s.dsts.end() && it->dst == dst) {
     // Counted in `distinct` when it entered the list: most rows of a host go to destinations
     // it has sent to already, and the counter's probe was most of this function.
-    AddSaturating(it->second, bytes);
+    AddSaturating(it->bytes, bytes);
     return;
   }
   s.distinct.Add(HashAddr(dst));
