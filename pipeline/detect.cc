@@ -415,7 +415,7 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
         ExfilSide& side = h.Side(id);
         ++side.flows;
         AddSaturating(side.packets, packets);
-        AddDst(side, to, nbytes);
+        AddDst(side, to, nbytes, BulkOf(nbytes));
         if (p.has_ports) AddSmallest(side.ports, dport, kSamples, std::less<uint16_t>());
         if (p.has_proto) side.protocols.Add(p.proto);
         side.AddPortBytes(dport, nbytes);
@@ -524,10 +524,10 @@ void Detector::State::MergeFrom(const State& other, State* drain) {
         DropDstList(into);
         into.heavy.Merge(side.heavy);
       }
-      for (const auto& [a, bytes] : side.dsts) {
-        // AddDst counts `a` in `distinct` again: harmless (a set), and keeps one path; past the
-        // list, it adds the bytes to the sketch.
-        AddDst(into, a, bytes);
+      for (const DstBytes& d : side.dsts) {
+        // AddDst counts `d.dst` in `distinct` again: harmless (a set), and keeps one path; past
+        // the list, it adds the bulk bytes to the sketch.
+        AddDst(into, d.dst, d.bytes, d.bulk);
       }
       for (uint16_t p : side.ports) AddSmallest(into.ports, p, kSamples, std::less<uint16_t>());
       into.protocols.Merge(side.protocols);
@@ -780,9 +780,10 @@ void Detector::State::Save(ByteWriter& w) const {
       w.U64(side.packets);
       w.U8(side.too_many);
       w.U32(static_cast<uint32_t>(side.dsts.size()));
-      for (const auto& [a, bytes] : side.dsts) {
-        SaveAddr(w, a);
-        w.U64(bytes);
+      for (const DstBytes& d : side.dsts) {
+        SaveAddr(w, d.dst);
+        w.U64(d.bytes);
+        w.U64(d.bulk);
       }
       side.heavy.Save(w);
       side.distinct.Save(w);
@@ -953,16 +954,18 @@ bool Detector::State::Load(ByteReader& r) {
       side.packets = ClampToSum(r.U64());
       side.too_many = r.U8() != 0;
       const uint32_t dsts = r.U32();
-      if (dsts > kExfilDsts || !r.Expect(dsts, 24)) return false;
+      if (dsts > kExfilDsts || !r.Expect(dsts, 32)) return false;
       for (uint32_t d = 0; d < dsts; ++d) {
         const Addr128 a = LoadAddr(r);
-        side.dsts.push_back({a, ClampToSum(r.U64())});
+        const uint64_t bytes = ClampToSum(r.U64()), bulk = r.U64();
+        if (bulk > bytes) return false;  // bulk bytes are some of its bytes
+        side.dsts.push_back({a, bytes, bulk});
       }
       if (!std::is_sorted(side.dsts.begin(), side.dsts.end(),
                           [](const auto& x, const auto& y) { return AddrLess(x.dst, y.dst); })) {
         return false;
       }
-      if (!side.heavy.Load(r) || side.heavy.empty() != !side.too_many ||
+      if (!side.heavy.Load(r) || (!side.too_many && !side.heavy.empty()) ||
           (side.too_many && !side.dsts.empty())) {
         return false;
       }

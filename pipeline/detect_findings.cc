@@ -865,7 +865,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           if (side.too_many) {
             top = side.heavy.Top(kTopDsts);
           } else {
-            for (const auto& [a, bytes] : side.dsts) top.push_back({a, bytes});
+            for (const DstBytes& d : side.dsts) top.push_back({d.dst, d.bytes});
             std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
               return a.second != b.second ? a.second > b.second : AddrLess(a.first, b.first);
             });

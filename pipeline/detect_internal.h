@@ -46,9 +46,17 @@ inline constexpr size_t kTrwContacts = 32;
 inline constexpr size_t kSamples = 10;
 // Exfiltration destinations tracked exactly per (source, window, interface); past this many
 // the per-destination bytes are dropped for a HeavyDsts sketch (whether that happens depends on
-// the set alone). A server's own uploads reach tens to hundreds of external addresses in an
-// hour; a NAT gateway, a proxy or a crawler thousands. 1,024 destinations are 24 KiB.
-inline constexpr size_t kExfilDsts = 1024;
+// the set alone). A list of 1,024 was measured: its binary search over 24 KiB missed the cache
+// for most rows of a NAT gateway's side (the 1 GiB benchmark's detection CPU +0.15 s, 5 rounds).
+inline constexpr size_t kExfilDsts = 64;
+// The sketch past the list takes records of at least this many bytes: a bulk transfer's. The
+// smallest upload exfiltration reports, baseline_min_bytes' 100 MiB in an hour, is ~1.7 MB a
+// minute, so its records (60 s at least) pass; the small records of browsing and API calls,
+// most of a NAT gateway's, stay off it. Each Add touches ~7 lines of a bucket: one on every row
+// of such sides cost the 1 GiB benchmark ~0.06 s of detection CPU, and with 64 KiB here, ~0.03
+// (noisy; callgrind counts no misses). A per-record rule keeps the sketch a function of the
+// records alone.
+inline constexpr uint64_t kHeavyRecordBytes = uint64_t{1} << 20;
 // Destinations an exfiltration finding names (evidence top_dsts).
 inline constexpr size_t kTopDsts = 5;
 
@@ -451,7 +459,8 @@ struct alignas(64) TrwState {
   }
 };
 
-// The heaviest destinations of an upload to more than kExfilDsts of them, named without a list:
+// The heaviest destinations of an upload to more than kExfilDsts of them, named without a list
+// from their records of kHeavyRecordBytes or more:
 // a bit-sum sketch (Cormode and Muthukrishnan's group testing for heavy hitters). A destination's
 // hash picks one of kBuckets buckets; its bytes are added to the bucket's total and to the sum of
 // each bit that is 1 in its address and in kCheckBits bits of its hash. A destination with more
@@ -590,14 +599,13 @@ class HeavyDsts {
   std::vector<uint64_t> sums_;  // kBuckets x kStride, empty until the first Add
 };
 
-// A destination of an exfiltration side's list and the bytes sent to it. Trivially copyable, so
-// that an insertion into the sorted list moves its tail by memmove: a std::pair (whose
-// assignment is user-provided) was moved element by element, ~310 instructions a row into lists
-// of hundreds (callgrind, 64 MB v2, one thread: AddDst 14.8 M -> 5.1 M instructions, memmove
-// +3.6 M; the run 1,339.0 M -> 1,332.6 M, against 1,326.0 M with 64-destination lists).
+// A destination of an exfiltration side's list: the bytes sent to it, and those of them in
+// records of kHeavyRecordBytes (1 MiB) or more (what the sketch takes if the list is dropped).
+// Trivially copyable, so that an insertion into the sorted list moves its tail by memmove (a
+// std::pair, whose assignment is user-provided, moved element by element).
 struct DstBytes {
   Addr128 dst;
-  uint64_t bytes;
+  uint64_t bytes, bulk;
 };
 static_assert(std::is_trivially_copyable_v<DstBytes>);
 
@@ -608,7 +616,7 @@ struct ExfilSide {
   uint64_t flows = 0, packets = 0;
   std::vector<DstBytes> dsts;  // sorted by address; empty when too many
   bool too_many = false;
-  HeavyDsts heavy;  // every destination's bytes once too_many
+  HeavyDsts heavy;  // once too_many: every bulk record's bytes (empty until the first)
   DistinctCounter distinct;
   PortSample ports;  // smallest
   Protocols protocols;
@@ -678,22 +686,28 @@ struct RejectState {
   Protocols protocols;
 };
 
-// Leaves the exact list for the sketch, with every destination's bytes so far.
+// Leaves the exact list for the sketch, with every destination's bulk bytes so far.
 inline void DropDstList(ExfilSide& s) {
   if (s.too_many) return;
-  for (const auto& [a, bytes] : s.dsts) s.heavy.Add(a, bytes);
+  for (const DstBytes& d : s.dsts) {
+    if (d.bulk != 0) s.heavy.Add(d.dst, d.bulk);
+  }
   s.dsts = {};
   s.too_many = true;
 }
 
-inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
+// `bytes` to dst, of which `bulk` in records of kHeavyRecordBytes or more: a row's bytes and
+// BulkOf them, or a list entry's sums (a merge).
+inline uint64_t BulkOf(uint64_t record_bytes) {
+  return record_bytes >= kHeavyRecordBytes ? record_bytes : 0;
+}
+inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes, uint64_t bulk) {
   if (s.too_many) {
     s.distinct.Add(HashAddr(dst));
-    s.heavy.Add(dst, bytes);
+    if (bulk != 0) s.heavy.Add(dst, bulk);
     return;
   }
-  // The first entry not below dst, by a branchless binary search: lists of hundreds of
-  // destinations (1,024 at most) make a branchy search's steps coin flips.
+  // The first entry not below dst, by a branchless binary search.
   const auto key = [](const Addr128& a) {
     return (static_cast<unsigned __int128>(a.hi) << 64) | a.lo;
   };
@@ -709,10 +723,11 @@ inline void AddDst(ExfilSide& s, const Addr128& dst, uint64_t bytes) {
     // Counted in `distinct` when it entered the list: most rows of a host go to destinations
     // it has sent to already, and the counter's probe was most of this function.
     AddSaturating(it->bytes, bytes);
+    AddSaturating(it->bulk, bulk);
     return;
   }
   s.distinct.Add(HashAddr(dst));
-  s.dsts.insert(it, {dst, bytes});
+  s.dsts.insert(it, {dst, bytes, bulk});
   if (s.dsts.size() > kExfilDsts) DropDstList(s);
 }
 

@@ -30,8 +30,8 @@ inline constexpr std::string_view kPartialMagic = "flowsift-partial";
 // destinations and protocols.
 // Version 5: the detection state has reflection states (after fan-in).
 // Version 6: a detection state's relays count their flows (after their bytes).
-// Version 7: an exfiltration side lists up to 1,024 destinations (64 in version 6), then keeps
-// a sketch of the heaviest (before its distinct counter).
+// Version 7: an exfiltration side's destinations carry their bytes in records of 64 KiB or
+// more, and past the list it keeps a sketch of the heaviest (before its distinct counter).
 inline constexpr uint32_t kPartialFormatVersion = 7;
 
 // Section ids. A reader refuses a section id it does not know unless bit 31 (kOptional) is

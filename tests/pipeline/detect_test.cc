@@ -2762,8 +2762,8 @@ TEST(Detector, SaveAndLoadKeepEveryFieldAMergeOrAFindingReads) {
   EXPECT_EQ(Lines(merged.Findings(1700000000, 1700003600)), Lines(all));
 }
 
-// A source's destination list is dropped past 1,024 destinations in a window for the sketch
-// of the heaviest: merged with a part that passed 1,024, a part's own short list goes into the
+// A source's destination list is dropped past 64 destinations in a window for the sketch of
+// the heaviest: merged with a part that passed 64, a part's own short list goes into the
 // sketch too, or the merge named the three destinations of one part as the top ones, exact.
 TEST(Exfiltration, AMergeWithAPartPastTheDestinationListDropsTheList) {
   Detect whole, few, many;
@@ -2774,7 +2774,7 @@ TEST(Exfiltration, AMergeWithAPartPastTheDestinationListDropsTheList) {
   }
   for (int i = 0; i < 1030; ++i) {
     for (Detect* d : {&whole, &many}) {
-      AddUpload(*d, "10.0.1.5", Ip(203, 0, 113 + i / 250, 1 + i % 250), 100'000, 1700000200 + i);
+      AddUpload(*d, "10.0.1.5", Ip(203, 0, 113 + i / 250, 1 + i % 250), 2'000'000, 1700000200 + i);
     }
   }
   const std::vector<Finding> all = whole.Run();
@@ -2787,7 +2787,7 @@ TEST(Exfiltration, AMergeWithAPartPastTheDestinationListDropsTheList) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(top[i]["dst"], Ip(198, 51, 100, 3 - i));
     EXPECT_GE(top[i]["bytes"].get<uint64_t>(), 800'000'002u - i);
-    EXPECT_LE(top[i]["bytes"].get<uint64_t>(), 800'000'002u - i + 1030 * 100'000);
+    EXPECT_LE(top[i]["bytes"].get<uint64_t>(), 800'000'002u - i + uint64_t{1030} * 2'000'000);
     EXPECT_EQ(top[i]["estimated"], true);
   }
   few.Flush();
@@ -2812,29 +2812,46 @@ TEST(Exfiltration, AMergeWithAPartPastTheDestinationListDropsTheList) {
   EXPECT_EQ(Lines(loaded.Findings(1700000000, 1700003600)), Lines(all));
 }
 
-// Up to 1,024 destinations the list is exact (no estimate); one more makes it the sketch's,
-// which names the upload's destination among a thousand small ones.
+// Up to 64 destinations the list is exact (no estimate); one more makes it the sketch's, which
+// names the upload's destination among the small ones from its records of 1 MiB or more.
 TEST(Exfiltration, TopDestinationsAreExactUpToTheListsSize) {
-  for (const int others : {1023, 1024}) {
+  for (const int others : {63, 64}) {
     Detect d;
     AddUpload(d, "10.0.1.5", "198.51.100.9", 2'000'000'000, 1700000100);
     for (int i = 0; i < others; ++i) {
-      AddUpload(d, "10.0.1.5", Ip(203, 0, 113 + i / 250, 1 + i % 250), 1'000 + i, 1700000200);
+      AddUpload(d, "10.0.1.5", Ip(203, 0, 113, 1 + i), 1'000 + i, 1700000200);
     }
     const std::vector<Finding> f = d.Run();
     ASSERT_EQ(f.size(), 1u) << others;
     const auto& top = f[0].evidence["top_dsts"];
     ASSERT_FALSE(top.empty()) << others;
     EXPECT_EQ(top[0]["dst"], "198.51.100.9");
-    if (others == 1023) {
+    if (others == 63) {
       ASSERT_EQ(top.size(), 5u);
       EXPECT_EQ(top[0]["bytes"], 2'000'000'000u);
       EXPECT_FALSE(top[0].contains("estimated"));
-      EXPECT_EQ(top[1]["bytes"], 1'000u + 1022);
+      EXPECT_EQ(top[1]["bytes"], 1'000u + 62);
     } else {
+      ASSERT_EQ(top.size(), 1u);  // the small records are not in the sketch
       EXPECT_EQ(top[0]["estimated"], true);
-      EXPECT_GE(top[0]["bytes"].get<uint64_t>(), 2'000'000'000u);
+      EXPECT_EQ(top[0]["bytes"], 2'000'000'000u);
     }
+  }
+}
+
+// Past the list, a destination is named from its records of 1 MiB or more: an upload of 2.1 GB
+// in records of 1,048,576 bytes is named, one in records of 1,048,575 is not (the threshold - 1).
+TEST(Exfiltration, TheSketchTakesRecordsOf1MiBOrMore) {
+  for (const uint64_t record : {uint64_t{1'048'576}, uint64_t{1'048'575}}) {
+    Detect d;
+    for (int i = 0; i < 2'000; ++i) {
+      AddUpload(d, "10.0.1.5", "198.51.100.9", record, 1700000100 + i / 10, "eni-app",
+                40000 + i % 20000);
+    }
+    for (int i = 0; i < 70; ++i) AddUpload(d, "10.0.1.5", Ip(203, 0, 113, 1 + i), 500, 1700000200);
+    const std::vector<Finding> f = d.Run();
+    ASSERT_EQ(f.size(), 1u) << record;
+    EXPECT_EQ(f[0].evidence["top_dsts"].size(), record == 1'048'576 ? 1u : 0u) << record;
   }
 }
 
