@@ -47,7 +47,8 @@ inline constexpr size_t kSamples = 10;
 // Exfiltration destinations tracked exactly per (source, window, interface); past this many
 // the per-destination bytes are dropped for a HeavyDsts sketch (whether that happens depends on
 // the set alone). A list of 1,024 was measured: its binary search over 24 KiB missed the cache
-// for most rows of a NAT gateway's side (the 1 GiB benchmark's detection CPU +0.15 s, 5 rounds).
+// for most rows of the sides with many destinations, likely NAT gateways' (the 1 GiB
+// benchmark's detection CPU +0.15 s, 5 rounds).
 inline constexpr size_t kExfilDsts = 64;
 // The sketch past the list takes records of at least this many bytes: a bulk transfer's. The
 // smallest upload exfiltration reports, baseline_min_bytes' 100 MiB in an hour, is ~1.7 MB a
