@@ -167,24 +167,26 @@ TEST(DistinctCounter, MergeIsAUnionInAnyOrderAndSplit) {
   }
 }
 
+// A counter of Mix64(i) for i in [lo, hi).
+DistinctCounter RangeCounter(uint64_t lo, uint64_t hi) {
+  DistinctCounter c;
+  for (uint64_t i = lo; i < hi; ++i) c.Add(Mix64(i));
+  return c;
+}
+
 // Merge inserts the smaller exact set into a copy of the larger, in a table grown once: every
 // pairing of inline, small and large exact sets and sketches, both ways round, with overlaps
 // whose union stays exact (2,000) or crosses the limit (2,600).
 TEST(DistinctCounter, MergeOfUnequalSetsIsTheirUnion) {
-  const auto range = [](uint64_t lo, uint64_t hi) {
-    DistinctCounter c;
-    for (uint64_t i = lo; i < hi; ++i) c.Add(Mix64(i));
-    return c;
-  };
   struct Set {
     uint64_t lo, hi;
   };
   const std::vector<Set> sets = {{0, 2}, {0, 40}, {30, 1500}, {500, 2000}, {1100, 2600}, {0, 5000}};
   for (const Set& a : sets) {
     for (const Set& b : sets) {
-      DistinctCounter merged = range(a.lo, a.hi);
-      merged.Merge(range(b.lo, b.hi));
-      DistinctCounter whole = range(a.lo, a.hi);  // the union, one value at a time
+      DistinctCounter merged = RangeCounter(a.lo, a.hi);
+      merged.Merge(RangeCounter(b.lo, b.hi));
+      DistinctCounter whole = RangeCounter(a.lo, a.hi);  // the union, one value at a time
       for (uint64_t i = b.lo; i < b.hi; ++i) whole.Add(Mix64(i));
       EXPECT_EQ(merged.exact(), whole.exact())
           << a.lo << "-" << a.hi << " + " << b.lo << "-" << b.hi;
@@ -303,11 +305,6 @@ TEST(DistinctCounter, SaveLoadAndCopiesKeepEveryForm) {
 // Load merges what it reads into what the counter holds (a union, as Merge), in every pairing
 // of forms: it does not replace the counter's values or registers.
 TEST(DistinctCounter, LoadIsAMergeIntoWhatTheCounterHolds) {
-  const auto range = [](uint64_t lo, uint64_t hi) {
-    DistinctCounter c;
-    for (uint64_t i = lo; i < hi; ++i) c.Add(Mix64(i));
-    return c;
-  };
   struct Set {
     uint64_t lo, hi;
   };
@@ -315,10 +312,10 @@ TEST(DistinctCounter, LoadIsAMergeIntoWhatTheCounterHolds) {
                                  {1100, 2600}, {0, 5000}, {4000, 9000}};
   for (const Set& a : sets) {
     for (const Set& b : sets) {
-      DistinctCounter merged = range(a.lo, a.hi);
-      merged.Merge(range(b.lo, b.hi));
-      const std::string saved = SavedBytes(range(b.lo, b.hi));
-      DistinctCounter loaded = range(a.lo, a.hi);
+      DistinctCounter merged = RangeCounter(a.lo, a.hi);
+      merged.Merge(RangeCounter(b.lo, b.hi));
+      const std::string saved = SavedBytes(RangeCounter(b.lo, b.hi));
+      DistinctCounter loaded = RangeCounter(a.lo, a.hi);
       ByteReader in(saved);
       ASSERT_TRUE(loaded.Load(in));
       EXPECT_EQ(loaded.exact(), merged.exact()) << a.lo << "-" << a.hi << " + " << b.lo;

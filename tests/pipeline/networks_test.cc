@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -54,20 +55,24 @@ TEST(NetworkSet, ParsesListsAndRejectsBadEntries) {
   }
 }
 
+// The canonical spelling of a list that parses.
+std::string Canonical(const char* list) {
+  std::string error;
+  const std::optional<NetworkSet> set = NetworkSet::Parse(list, &error);
+  EXPECT_TRUE(set) << list << ": " << error;
+  return set ? set->Canonical() : "";
+}
+
 // One spelling for one set of addresses: order, repeats and blocks inside others do not
 // change it; different sets stay different.
 TEST(NetworkSet, CanonicalIsTheSameForTheSameAddresses) {
-  std::string error;
-  const auto canonical = [&](const char* list) {
-    return NetworkSet::Parse(list, &error)->Canonical();
-  };
-  EXPECT_EQ(canonical("192.168.0.0/16,10.0.0.0/8"), "10.0.0.0/8,192.168.0.0/16");
-  EXPECT_EQ(canonical("10.1.0.0/16, 10.0.0.0/8 ,192.168.0.0/16,10.0.0.0/8,192.168.1.7"),
+  EXPECT_EQ(Canonical("192.168.0.0/16,10.0.0.0/8"), "10.0.0.0/8,192.168.0.0/16");
+  EXPECT_EQ(Canonical("10.1.0.0/16, 10.0.0.0/8 ,192.168.0.0/16,10.0.0.0/8,192.168.1.7"),
             "10.0.0.0/8,192.168.0.0/16");
-  EXPECT_EQ(canonical("fc00::/7,10.0.0.0/8"), canonical("10.0.0.0/8,fc00::/7"));
-  EXPECT_EQ(canonical("10.0.0.0/9,0.0.0.0/0"), "0.0.0.0/0");
-  EXPECT_NE(canonical("10.0.0.0/8"), canonical("10.0.0.0/9"));
-  EXPECT_EQ(canonical(""), "");
+  EXPECT_EQ(Canonical("fc00::/7,10.0.0.0/8"), Canonical("10.0.0.0/8,fc00::/7"));
+  EXPECT_EQ(Canonical("10.0.0.0/9,0.0.0.0/0"), "0.0.0.0/0");
+  EXPECT_NE(Canonical("10.0.0.0/8"), Canonical("10.0.0.0/9"));
+  EXPECT_EQ(Canonical(""), "");
 }
 
 // Membership computed apart from NetworkSet: 128-bit integers and the CIDR text's own prefix.
@@ -199,15 +204,11 @@ TEST(NetworkSet, RejectsAPrefixWithTrailingText) {
 // Canonical lists blocks by address whatever their width, and of two blocks at one address
 // keeps the wider (the narrower is inside it), whichever comes first.
 TEST(NetworkSet, CanonicalOrdersByAddressAndKeepsTheWiderBlockAtAnAddress) {
-  std::string error;
-  const auto canonical = [&](const char* list) {
-    return NetworkSet::Parse(list, &error)->Canonical();
-  };
-  EXPECT_EQ(canonical("192.0.0.0/8,10.0.0.0/16"), "10.0.0.0/16,192.0.0.0/8");
-  EXPECT_EQ(canonical("fc00::/7,2001:db8::/32"), "2001:db8::/32,fc00::/7");
-  EXPECT_EQ(canonical("10.0.0.0/16,10.0.0.0/8"), "10.0.0.0/8");
-  EXPECT_EQ(canonical("10.0.0.0/8,10.0.0.0/16"), "10.0.0.0/8");
-  EXPECT_EQ(canonical("fc00::/8,fc00::/7,10.0.0.0/32,10.0.0.0/24"), "10.0.0.0/24,fc00::/7");
+  EXPECT_EQ(Canonical("192.0.0.0/8,10.0.0.0/16"), "10.0.0.0/16,192.0.0.0/8");
+  EXPECT_EQ(Canonical("fc00::/7,2001:db8::/32"), "2001:db8::/32,fc00::/7");
+  EXPECT_EQ(Canonical("10.0.0.0/16,10.0.0.0/8"), "10.0.0.0/8");
+  EXPECT_EQ(Canonical("10.0.0.0/8,10.0.0.0/16"), "10.0.0.0/8");
+  EXPECT_EQ(Canonical("fc00::/8,fc00::/7,10.0.0.0/32,10.0.0.0/24"), "10.0.0.0/24,fc00::/7");
 }
 
 // Two halves of a block are the same addresses as the block: merge compares parts' --internal
@@ -215,19 +216,15 @@ TEST(NetworkSet, CanonicalOrdersByAddressAndKeepsTheWiderBlockAtAnAddress) {
 // as different. Halves join again and again (four quarters are the block); a lone half or
 // two blocks that are not halves of one stay apart.
 TEST(NetworkSet, CanonicalIsTheSameForAdjacentHalvesOfABlock) {
-  std::string error;
-  const auto canonical = [&](const char* list) {
-    return NetworkSet::Parse(list, &error)->Canonical();
-  };
-  EXPECT_EQ(canonical("10.0.0.0/9,10.128.0.0/9"), canonical("10.0.0.0/8"));
-  EXPECT_EQ(canonical("10.0.0.0/8,10.0.0.0/9,10.128.0.0/9"), canonical("10.0.0.0/8"));
-  EXPECT_EQ(canonical("fc00::/8,fd00::/8"), canonical("fc00::/7"));
-  EXPECT_EQ(canonical("10.192.0.0/10,10.0.0.0/10,10.128.0.0/10,10.64.0.0/10"), "10.0.0.0/8");
-  EXPECT_EQ(canonical("0.0.0.0/1,128.0.0.0/1"), "0.0.0.0/0");
-  EXPECT_EQ(canonical("2001:db8::/65,2001:db8:0:0:8000::/65"), "2001:db8::/64");
-  EXPECT_EQ(canonical("10.0.0.0/9"), "10.0.0.0/9");
-  EXPECT_EQ(canonical("10.128.0.0/9,11.0.0.0/9"), "10.128.0.0/9,11.0.0.0/9");  // not halves of one
-  EXPECT_EQ(canonical("10.0.0.0/9,10.128.0.0/10"), "10.0.0.0/9,10.128.0.0/10");
+  EXPECT_EQ(Canonical("10.0.0.0/9,10.128.0.0/9"), Canonical("10.0.0.0/8"));
+  EXPECT_EQ(Canonical("10.0.0.0/8,10.0.0.0/9,10.128.0.0/9"), Canonical("10.0.0.0/8"));
+  EXPECT_EQ(Canonical("fc00::/8,fd00::/8"), Canonical("fc00::/7"));
+  EXPECT_EQ(Canonical("10.192.0.0/10,10.0.0.0/10,10.128.0.0/10,10.64.0.0/10"), "10.0.0.0/8");
+  EXPECT_EQ(Canonical("0.0.0.0/1,128.0.0.0/1"), "0.0.0.0/0");
+  EXPECT_EQ(Canonical("2001:db8::/65,2001:db8:0:0:8000::/65"), "2001:db8::/64");
+  EXPECT_EQ(Canonical("10.0.0.0/9"), "10.0.0.0/9");
+  EXPECT_EQ(Canonical("10.128.0.0/9,11.0.0.0/9"), "10.128.0.0/9,11.0.0.0/9");  // not halves of one
+  EXPECT_EQ(Canonical("10.0.0.0/9,10.128.0.0/10"), "10.0.0.0/9,10.128.0.0/10");
 }
 
 }  // namespace
