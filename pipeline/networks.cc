@@ -90,27 +90,36 @@ std::string NetworkSet::Canonical() const {
     if (!kept.Contains(b.base)) kept.blocks_.push_back(b);
   }
   // Two halves of a block are that block: siblings (one prefix, bases that differ in the last
-  // bit of it alone) are joined, again and again, so that "10.0.0.0/9,10.128.0.0/9" is
-  // "10.0.0.0/8" (merge refused parts of those two spellings as different --internal).
-  // Nothing the parent holds was kept apart: a block inside it was inside a half.
+  // bit of it alone) are joined, pass after pass, so that "10.0.0.0/9,10.128.0.0/9" is
+  // "10.0.0.0/8" (merge refused parts of those two spellings as different --internal). Sorted by
+  // prefix and base, a block's sibling is the one after it (aligned blocks of one size are
+  // consecutive); a pass is a sort and a scan, and passes are at most 128, so a list of
+  // thousands of hosts stays quick. Nothing a parent holds was kept apart: a block inside it was
+  // inside a half.
   std::vector<Block>& v = kept.blocks_;
   for (bool joined = true; joined;) {
     joined = false;
-    for (size_t i = 0; i < v.size() && !joined; ++i) {
-      for (size_t j = i + 1; j < v.size() && !joined; ++j) {
-        const unsigned p = v[i].prefix;
-        if (p == 0 || v[j].prefix != p) continue;
+    std::sort(v.begin(), v.end(), [](const Block& a, const Block& b) {
+      return std::tie(a.prefix, a.base.hi, a.base.lo) < std::tie(b.prefix, b.base.hi, b.base.lo);
+    });
+    std::vector<Block> next;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const unsigned p = v[i].prefix;
+      if (p != 0 && i + 1 < v.size() && v[i + 1].prefix == p) {
         const kernels::Addr128 last = p <= 64 ? kernels::Addr128{1ull << (64 - p), 0}
                                               : kernels::Addr128{0, 1ull << (128 - p)};
-        if ((v[i].base.hi ^ v[j].base.hi) != last.hi || (v[i].base.lo ^ v[j].base.lo) != last.lo) {
+        if ((v[i].base.hi ^ v[i + 1].base.hi) == last.hi &&
+            (v[i].base.lo ^ v[i + 1].base.lo) == last.lo) {
+          const kernels::Addr128 mask = MaskOf(p - 1);
+          next.push_back({{v[i].base.hi & mask.hi, v[i].base.lo & mask.lo}, mask, p - 1});
+          ++i;
+          joined = true;
           continue;
         }
-        const kernels::Addr128 mask = MaskOf(p - 1);
-        v[i] = {{v[i].base.hi & mask.hi, v[i].base.lo & mask.lo}, mask, p - 1};
-        v.erase(v.begin() + static_cast<std::ptrdiff_t>(j));
-        joined = true;
       }
+      next.push_back(v[i]);
     }
+    v.swap(next);
   }
   std::sort(kept.blocks_.begin(), kept.blocks_.end(), [](const Block& a, const Block& b) {
     return std::tie(a.base.hi, a.base.lo, a.prefix) < std::tie(b.base.hi, b.base.lo, b.prefix);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <optional>
 #include <random>
 #include <string>
@@ -225,6 +226,17 @@ TEST(NetworkSet, CanonicalIsTheSameForAdjacentHalvesOfABlock) {
   EXPECT_EQ(Canonical("10.0.0.0/9"), "10.0.0.0/9");
   EXPECT_EQ(Canonical("10.128.0.0/9,11.0.0.0/9"), "10.128.0.0/9,11.0.0.0/9");  // not halves of one
   EXPECT_EQ(Canonical("10.0.0.0/9,10.128.0.0/10"), "10.0.0.0/9,10.128.0.0/10");
+  // 4,096 hosts in any order are a /20, at once (one join per pass over all pairs was cubic).
+  std::vector<int> hosts(4096);
+  std::iota(hosts.begin(), hosts.end(), 0);
+  std::shuffle(hosts.begin(), hosts.end(), std::mt19937(3));
+  std::string list;
+  for (const int h : hosts) {
+    list += (list.empty() ? "" : ",") +
+            ("10.1." + std::to_string(16 + h / 256) + "." + std::to_string(h % 256));
+  }
+  EXPECT_EQ(Canonical(list.c_str()), "10.1.16.0/20");
+  EXPECT_EQ(Canonical((list + ",10.1.32.0").c_str()), "10.1.16.0/20,10.1.32.0/32");
 }
 
 }  // namespace
