@@ -1332,9 +1332,25 @@ TEST_F(ReaderTest, AMappedPageThatFailsInAWholeFileIsUnreadableNotShrank) {
   EXPECT_TRUE(first->Damaged());
 }
 
+// A temporary file for the mapping tests, open for reading and writing, closed and removed when
+// the test ends (also when an assertion ends it early).
+struct TempFd {
+  char path[32] = "/tmp/flowsift_mapped_XXXXXX";
+  int fd = mkstemp(path);
+  TempFd() = default;
+  TempFd(const TempFd&) = delete;
+  TempFd& operator=(const TempFd&) = delete;
+  ~TempFd() {
+    if (fd >= 0) {
+      close(fd);
+      unlink(path);
+    }
+  }
+};
+
 TEST(MappedFile, ZeroFillsPagesPastTheNewEndInsteadOfSigbus) {
-  char tmpl[] = "/tmp/flowsift_mapped_XXXXXX";
-  const int fd = mkstemp(tmpl);
+  const TempFd file;
+  const int fd = file.fd;
   ASSERT_GE(fd, 0);
   const std::string data(5 * 4096 + 100, 'q');
   ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
@@ -1349,15 +1365,13 @@ TEST(MappedFile, ZeroFillsPagesPastTheNewEndInsteadOfSigbus) {
   EXPECT_EQ(m->ZeroFilledFrom(), 3u * 4096);
   EXPECT_EQ(m->data()[10], 'q');
   EXPECT_FALSE(m->Populate(4096, 4096));
-  close(fd);
-  unlink(tmpl);
 }
 
 // A file whose size is a whole number of pages still has kPadding readable zeros after its
 // last byte: the page of zeros reserved after the mapping, not whatever lies next in memory.
 TEST(MappedFile, AFileOfWholePagesIsFollowedByAPageOfZeros) {
-  char tmpl[] = "/tmp/flowsift_mapped_XXXXXX";
-  const int fd = mkstemp(tmpl);
+  const TempFd file;
+  const int fd = file.fd;
   ASSERT_GE(fd, 0);
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const std::string data(3 * page, 'q');
@@ -1382,16 +1396,13 @@ TEST(MappedFile, AFileOfWholePagesIsFollowedByAPageOfZeros) {
   EXPECT_EQ(perms, "r--p") << found;
   EXPECT_EQ(inode, "0") << found;
   for (size_t i = 0; i < kPadding; ++i) ASSERT_EQ(m->data()[data.size() + i], 0) << i;
-  m.reset();
-  close(fd);
-  unlink(tmpl);
 }
 
 // A mapping hands its slot of the SIGBUS handler's registry back when it is destroyed: a run
 // maps far more files, one after another, than the registry has slots (1024).
 TEST(MappedFile, SlotsAreReusedAfterTheMappingsAreGone) {
-  char tmpl[] = "/tmp/flowsift_mapped_XXXXXX";
-  const int fd = mkstemp(tmpl);
+  const TempFd file;
+  const int fd = file.fd;
   ASSERT_GE(fd, 0);
   ASSERT_EQ(write(fd, "qqqq\n", 5), 5);
   for (int i = 0; i < 1500; ++i) {
@@ -1400,8 +1411,6 @@ TEST(MappedFile, SlotsAreReusedAfterTheMappingsAreGone) {
     ASSERT_NE(m, nullptr) << "mapping " << i << ": " << std::strerror(error);
     ASSERT_EQ(m->data()[0], 'q');
   }
-  close(fd);
-  unlink(tmpl);
 }
 
 }  // namespace
