@@ -139,6 +139,16 @@ std::vector<Finding> FindingsOfText(const std::string& fields, const std::string
   return out;
 }
 
+// Saves `part` as a partial state holds it and loads it into `into` (a Load merges).
+void SaveAndLoad(const Detector& part, Detector& into) {
+  std::string bytes;
+  ByteWriter w(bytes);
+  part.Save(w);
+  ByteReader r(bytes);
+  std::string error;
+  ASSERT_TRUE(into.Load(r, &error)) << error;
+}
+
 // --- port_scan ---------------------------------------------------------------------------------
 
 void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int flags = 2,
@@ -1432,14 +1442,7 @@ TEST(Exfiltration, SumsStopAtTheLargestSignedValue) {
   a.Flush();
   b.Flush();
   Detector loaded{DetectOptions{}};
-  for (Detect* part : {&a, &b}) {
-    std::string bytes;
-    ByteWriter w(bytes);
-    part->detector().Save(w);
-    ByteReader r(bytes);
-    std::string error;
-    ASSERT_TRUE(loaded.Load(r, &error)) << error;
-  }
+  for (Detect* part : {&a, &b}) ASSERT_NO_FATAL_FAILURE(SaveAndLoad(part->detector(), loaded));
   const auto g = loaded.Findings(1700000000, 1700003600);
   ASSERT_EQ(g.size(), 1u);
   EXPECT_EQ(g[0].bytes, max);
@@ -2146,12 +2149,7 @@ TEST(DdosFanIn, AskingAndAnswersInTwoPartsMerge) {
     Detector loaded{DetectOptions{}};
     for (Detect* part : answers_first ? std::vector<Detect*>{&answers, &asking}
                                       : std::vector<Detect*>{&asking, &answers}) {
-      std::string bytes;
-      ByteWriter w(bytes);
-      part->detector().Save(w);
-      ByteReader r(bytes);
-      std::string error;
-      ASSERT_TRUE(loaded.Load(r, &error)) << error;
+      ASSERT_NO_FATAL_FAILURE(SaveAndLoad(part->detector(), loaded));
     }
     EXPECT_EQ(reflections(loaded.Findings(1700000000, 1700003600)), 0u) << answers_first;
   }
@@ -2393,12 +2391,8 @@ TEST(Detector, RoutedPartitionsCombinedMakeTheSameFindings) {
       // Saved as one state, with or without consolidating first.
       for (const bool consolidate : {false, true}) {
         if (consolidate) combined.Consolidate();
-        std::string bytes;
-        ByteWriter w(bytes);
-        combined.Save(w);
         Detector loaded{options};
-        ByteReader r(bytes);
-        ASSERT_TRUE(loaded.Load(r, &err)) << err;
+        ASSERT_NO_FATAL_FAILURE(SaveAndLoad(combined, loaded));
         EXPECT_EQ(Lines(loaded.Findings(begin, end)), want) << spec << " " << parts;
         EXPECT_EQ(Lines(loaded.Findings()), want_active) << spec << " " << parts;
       }
@@ -2751,13 +2745,8 @@ TEST(Detector, SaveAndLoadKeepEveryFieldAMergeOrAFindingReads) {
 
   saved.Flush();
   other.Flush();
-  std::string bytes;
-  ByteWriter w(bytes);
-  saved.detector().Save(w);
   Detector merged{DetectOptions{}};
-  ByteReader r(bytes);
-  std::string error;
-  ASSERT_TRUE(merged.Load(r, &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(SaveAndLoad(saved.detector(), merged));
   merged.Merge(other.detector());
   EXPECT_EQ(Lines(merged.Findings(1700000000, 1700003600)), Lines(all));
 }
@@ -2801,13 +2790,8 @@ TEST(Exfiltration, AMergeWithAPartPastTheDestinationListDropsTheList) {
   other_order.Merge(few.detector());
   EXPECT_EQ(Lines(other_order.Findings(1700000000, 1700003600)), Lines(all));
   // The sketch saved and loaded (a partial state) merges to the same.
-  std::string bytes;
-  ByteWriter w(bytes);
-  many.detector().Save(w);
   Detector loaded{DetectOptions{}};
-  ByteReader r(bytes);
-  std::string error;
-  ASSERT_TRUE(loaded.Load(r, &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(SaveAndLoad(many.detector(), loaded));
   loaded.Merge(few.detector());
   EXPECT_EQ(Lines(loaded.Findings(1700000000, 1700003600)), Lines(all));
 }
