@@ -845,21 +845,24 @@ TEST_F(ReaderTest, BinaryGarbageIsReadAsBadLines) {
   }
 }
 
+// Writes `bytes` to a pipe in writes of at most `piece` bytes, then closes it: the reader at the
+// other end sees them arrive as they come.
+void WriteAndClose(int fd, std::string_view bytes, size_t piece) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + done, std::min(piece, bytes.size() - done));
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+}
+
 TEST_F(ReaderTest, StdinPipePlainAndGzip) {
   const std::string text = Records(20000);
   for (const std::string& bytes : {text, Gzip(text)}) {
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
-    std::thread writer([&] {
-      size_t done = 0;
-      while (done < bytes.size()) {
-        const ssize_t n =
-            write(fds[1], bytes.data() + done, std::min<size_t>(4000, bytes.size() - done));
-        if (n <= 0) break;
-        done += static_cast<size_t>(n);
-      }
-      close(fds[1]);
-    });
+    std::thread writer([&] { WriteAndClose(fds[1], bytes, 4000); });
     const ReadResult r = ReadAll({"-", fds[0]}, Chunked(100000));
     writer.join();
     close(fds[0]);
@@ -924,13 +927,7 @@ TEST_F(ReaderTest, AReadInterruptedByASignalIsMadeAgain) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     pthread_kill(reader_thread, SIGUSR1);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = write(fds[1], text.data() + done, text.size() - done);
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    close(fds[1]);
+    WriteAndClose(fds[1], text, SIZE_MAX);
   });
   const ReadResult r = ReadAll({"-", fds[0]}, Chunked(100000));
   writer.join();
