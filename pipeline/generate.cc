@@ -126,8 +126,16 @@ void FlowGenerator::Impl::BuildVpc() {
     // An ENI's primary address is its own: a drawn one already taken moves to the next free
     // one of the subnet (two ENIs had shared an address in 3 of 5 seeds, 1,197 at 10,000).
     uint32_t host = static_cast<uint32_t>(r.Range(4, 4094));
-    for (uint32_t tries = 0; tries < 4091 && !used_v4.insert(subnet_base + host).second; ++tries) {
+    uint32_t tries = 0;
+    for (; tries < 4091 && !used_v4.insert(subnet_base + host).second; ++tries) {
       host = host == 4094 ? 4 : host + 1;
+    }
+    if (tries == 4091) {  // every address of the subnet taken: ENIs would share addresses
+      throw std::invalid_argument(
+          std::to_string(n) + " interfaces do not fit the simulated VPC: each subnet (a /20 " +
+          "per tier and AZ) holds 4091 ENI addresses, and the " +
+          std::string(kRoleNames[static_cast<size_t>(role)]) + " tier's in " +
+          std::string(region_->az[f.az]) + " is full; ask for fewer interfaces");
     }
     f.v4 = V4(subnet_base + host);
     f.v6 = V6(v6_base | (tier * 3 + f.az), r.Next());

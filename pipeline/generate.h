@@ -95,7 +95,9 @@ class TooFewRecords : public std::invalid_argument {
 // Works with any interfaces >= 1, but the scenarios need about 10 interfaces to all appear.
 //
 // Throws std::invalid_argument when attacks are asked for in TGW mode or with fewer than 10
-// interfaces, and TooFewRecords (one) when their records would exceed half of `records`.
+// interfaces, or when a VPC's interfaces do not fit its subnets (4091 ENI addresses a tier and
+// AZ: about 30,000 interfaces fill the web tier's), and TooFewRecords (one) when their records
+// would exceed half of `records`.
 class FlowGenerator {
  public:
   explicit FlowGenerator(const GenOptions& options);

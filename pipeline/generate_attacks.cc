@@ -621,7 +621,12 @@ void FlowGenerator::Impl::PlanInjections() {
     {
       begin_event("ddos_fan_in", "syn_flood", kFanInThreshold, false);
       uint64_t d = r.Range(120, 280);
-      flood(r.Range(2000, 5000), place(d), d);
+      // Separate statements: place() shortens d to a short span, and arguments are evaluated
+      // in no set order (GCC's, right to left, passed d before place() had cut it, and records
+      // of a span shorter than the flood started after it). The draws keep that order.
+      const uint64_t t0 = place(d);
+      const uint64_t sources = r.Range(2000, 5000);
+      flood(sources, t0, d);
       finish_event();
     }
     for (const uint64_t n : {1150u, 850u}) {

@@ -164,7 +164,9 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
           },
           ""))
       ->capture_default_str();
-  cmd->add_option("--interfaces", f.interfaces, "Number of network interfaces (ENIs)")
+  cmd->add_option("--interfaces", f.interfaces,
+                  "Number of network interfaces (ENIs; a VPC's fit its subnets up to about\n"
+                  "30000)")
       ->check(CLI::Range(1u, 1000000u))
       ->capture_default_str();
   cmd->add_option(
@@ -242,7 +244,12 @@ int RunGen(const GenFlags& f) {
   sample.header = false;
   sample.attacks.clear();
   sample.lookalikes = false;
-  const double per_record = static_cast<double>(GenerateText(sample).size()) / 20000.0;
+  double per_record = 0;
+  try {  // a network too large for its subnets is refused here, before anything is written
+    per_record = static_cast<double>(GenerateText(sample).size()) / 20000.0;
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError("--interfaces", e.what());
+  }
   if (!f.bytes.empty()) {
     g.records = static_cast<uint64_t>(static_cast<double>(ParseSize(f.bytes)) / per_record) + 1;
   }

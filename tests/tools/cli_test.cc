@@ -302,6 +302,11 @@ TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
       {"--hours 0", "--hours must be a number above 0"},
       {"--hours 8785", "at most 8784"},
       {"--hours 1x", "--hours must be a number"},
+      {"--bytes 0", "'0' must be positive"},
+      {"--bytes -5", "'-5' must be positive"},
+      {"--interfaces 0", "--interfaces: Value 0 not in range 1 to 1000000"},
+      // More ENIs than the VPC's subnets hold: they had shared primary addresses.
+      {"--interfaces 40000", "40000 interfaces do not fit the simulated VPC"},
   };
   for (const auto& [flag, message] : kRefused) {
     const Result r = RunCli("gen -o " + (dir_ / "g").string() + " " + flag);
@@ -975,6 +980,13 @@ TEST_F(Cli, GenDoesNotReplaceFilesItDidNotWrite) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("flows-00000.log exists and is not gen's"));
   EXPECT_EQ(ReadFile(dir_ / "mine" / "flows-00000.log"), "real logs\n");
+  // Any name of the K files, not only the first.
+  fs::create_directories(dir_ / "third");
+  std::ofstream(dir_ / "third" / "flows-00002.log") << "real logs\n";
+  const Result third = RunCli("gen -o " + (dir_ / "third").string() + " --records 100 --files 3");
+  EXPECT_EQ(third.code, 2) << third.out;
+  EXPECT_THAT(third.out, HasSubstr("flows-00002.log exists and is not gen's"));
+  EXPECT_FALSE(fs::exists(dir_ / "third" / "flows-00000.log"));
   const std::string again = "gen -o " + (dir_ / "gen").string() + " --records 100";
   ASSERT_EQ(RunCli(again).code, 0);
   EXPECT_EQ(RunCli(again + " --seed 2").code, 0);  // its own: regenerated
