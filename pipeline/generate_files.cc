@@ -199,6 +199,7 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
   FlowGenerator generator(gen);  // throws on impossible options before any file exists
   const std::string header = gen.format.HeaderLine() + "\n";
   const fs::path dir(o.dir);
+  const bool earlier_output = fs::exists(dir / "truth.jsonl");
   fs::create_directories(dir);
   GenFilesResult result;
   constexpr size_t kChunk = size_t{1} << 20;
@@ -267,8 +268,13 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
   result.lookalikes = generator.lookalikes().size();
   WriteLines(dir / "truth.jsonl", generator.truth());
   WriteLines(dir / "lookalikes.jsonl", generator.lookalikes());
-  if (!generator.truth().empty())
+  if (!generator.truth().empty()) {
     WriteLines(dir / "scanners.jsonl", generator.background_scanners());
+  } else if (earlier_output) {
+    // An earlier gen's list (with attacks) would name another data set's scanners beside an
+    // empty truth.jsonl.
+    fs::remove(dir / "scanners.jsonl");
+  }
   return result;
 }
 

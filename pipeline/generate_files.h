@@ -37,7 +37,8 @@ struct GenFilesResult {
 };
 
 // Writes the data files, DIR/truth.jsonl (one line per injected attack, possibly none) and
-// DIR/lookalikes.jsonl. Each file is written to a hidden temporary name and renamed into place.
+// DIR/lookalikes.jsonl, and with attacks DIR/scanners.jsonl (without, an earlier output's is
+// removed). Each file is written to a hidden temporary name and renamed into place.
 // The bytes depend on the options only. S3 layouts put each record into the object of the
 // 5-minute period its `end` falls in (AWS: "records ending 16:20:00-16:24:59" go into the
 // object named ..._20180620T1620Z_...), so records are grouped by period, not by interval.

@@ -145,6 +145,23 @@ TEST(GenAttacksTest, LookAlikesWithoutRecordsAreNotListed) {
   }
 }
 
+// The recursive resolver look-alike comes with the fan-in attacks only, so that sets without
+// them (the benchmarks') keep their bytes (docs/gen.md).
+TEST(GenAttacksTest, TheResolverLookAlikeComesWithTheFanInOnly) {
+  const auto types = [](const GenOptions& o) {
+    std::set<std::string> out;
+    for (const json& e : Lines(FlowGenerator(o).lookalikes())) out.insert(e["type"]);
+    return out;
+  };
+  GenOptions o = AttackOptions(42);
+  o.attacks = {AttackKind::kPortScan};
+  const std::set<std::string> without = types(o);
+  EXPECT_TRUE(without.count("monitoring_poller"));  // the other look-alikes are there
+  EXPECT_FALSE(without.count("recursive_resolver"));
+  o.attacks = {AttackKind::kDdosFanIn};
+  EXPECT_TRUE(types(o).count("recursive_resolver"));
+}
+
 // The slow scan's peak is its failed first contacts, one a distinct target: a VPC with few web
 // servers gives it the same host more than once (10 interfaces: one host, and truth said 6, an
 // event no detector could find).
@@ -436,6 +453,163 @@ TEST_F(GenTruthTest, LookAlikesAreInTheRecords) {
   }
 }
 
+// The reference thresholds of docs/gen.md's table, and the near-threshold events' documented
+// counts (17 and 13 ports, 28 and 22 addresses, 34 and 26 attempts, 1.15 and 0.85 GiB, 1150 and
+// 850 sources), the boundary tests of scripts/eval-detect rest on both.
+TEST_F(GenTruthTest, ThresholdsAndNearThresholdCountsAreTheDocumentedOnes) {
+  const auto threshold = [](const char* metric, uint64_t value, uint64_t window) {
+    return json{{"metric", metric}, {"value", value}, {"window_seconds", window}};
+  };
+  const std::map<std::string, json> kThresholds = {
+      {"port_scan", threshold("distinct_dst_ports", 15, 300)},
+      {"port_sweep", threshold("distinct_dsts", 25, 300)},
+      {"brute_force", threshold("attempts", 30, 1800)},
+      {"exfiltration", threshold("bytes_out_external", uint64_t{1} << 30, 3600)},
+      {"reject_spike", threshold("rejected_flows", 100, 300)},
+      {"ddos_fan_in", threshold("distinct_srcs", 1000, 300)},
+  };
+  const uint64_t gib = uint64_t{1} << 30;
+  const std::map<std::string, std::vector<uint64_t>> kNear = {
+      {"port_scan", {17, 13}},      {"port_sweep", {28, 22}},
+      {"brute_force", {34, 26}},    {"exfiltration", {gib * 1150 / 1000, gib * 850 / 1000}},
+      {"ddos_fan_in", {1150, 850}},
+  };
+  std::map<std::string, std::vector<uint64_t>> near;
+  for (const json& e : *truth_) {
+    SCOPED_TRACE(e.dump().substr(0, 300));
+    const std::string type = e["type"];
+    if (e["variant"] == "slow_external") {
+      EXPECT_EQ(e["threshold"], threshold("trw_net_failures", 4, 0));  // SiLK rwscan's TRW
+    } else {
+      EXPECT_EQ(e["threshold"], kThresholds.at(type));
+    }
+    if (e["near_threshold"].get<bool>()) near[type].push_back(e["peak"].get<uint64_t>());
+  }
+  EXPECT_EQ(near, kNear);
+}
+
+// intensity is the peak over the threshold's value with three decimals (docs/gen.md), written
+// as such: 1.133, 0.866, 12.040.
+TEST_F(GenTruthTest, IntensityIsPeakOverThresholdWithThreeDecimals) {
+  const std::regex intensity(R"("intensity":(\d+)\.(\d{3}),)");
+  FlowGenerator g(*options_);
+  for (const std::string& line : g.truth()) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(line, m, intensity)) << line.substr(0, 300);
+    const json e = json::parse(line);
+    const uint64_t milli =
+        e["peak"].get<uint64_t>() * 1000 / e["threshold"]["value"].get<uint64_t>();
+    EXPECT_EQ(std::stoull(m[1]) * 1000 + std::stoull(m[2]), milli) << line.substr(0, 300);
+  }
+}
+
+// The schema's single values and lists: src, dst, dst_port and protocol when the event has
+// exactly one, else null; srcs and dsts when at most 20 addresses, else null. So a sweep has dst
+// null, a fan-in and a reject spike src null, a vertical scan dst_port null.
+TEST_F(GenTruthTest, SingleValuesAndListsFollowTheSchema) {
+  for (const json& e : *truth_) {
+    SCOPED_TRACE(e.dump().substr(0, 300));
+    const size_t srcs = e["distinct_srcs"], dsts = e["distinct_dsts"];
+    EXPECT_EQ(e["src"].is_null(), srcs != 1);
+    EXPECT_EQ(e["dst"].is_null(), dsts != 1);
+    EXPECT_EQ(e["dst_port"].is_null(), e["distinct_dst_ports"] != 1);
+    EXPECT_EQ(e["srcs"].is_null(), srcs > 20);
+    EXPECT_EQ(e["dsts"].is_null(), dsts > 20);
+    if (!e["srcs"].is_null()) {
+      EXPECT_EQ(e["srcs"].size(), srcs);
+    }
+    if (!e["dsts"].is_null()) {
+      EXPECT_EQ(e["dsts"].size(), dsts);
+    }
+    const std::string type = e["type"];
+    if (type == "port_sweep") {
+      EXPECT_TRUE(e["dst"].is_null());
+    } else if (type == "ddos_fan_in" || type == "reject_spike") {
+      EXPECT_TRUE(e["src"].is_null());
+    } else if (type == "port_scan") {
+      EXPECT_TRUE(e["dst_port"].is_null());
+    }
+  }
+}
+
+// Ids number the events from 1 in their file's order: attack-1, attack-2 ..., lookalike-1 ...
+TEST_F(GenTruthTest, IdsNumberTheEventsFromOne) {
+  for (size_t i = 0; i < truth_->size(); ++i) {
+    EXPECT_EQ((*truth_)[i]["id"], "attack-" + std::to_string(i + 1));
+  }
+  for (size_t i = 0; i < lookalikes_->size(); ++i) {
+    EXPECT_EQ((*lookalikes_)[i]["id"], "lookalike-" + std::to_string(i + 1));
+  }
+}
+
+// The attacks' tcp-flags as docs/gen.md describes them: a fast scan's open ports (80, 443)
+// answer SYN-ACK (18) and the scanner's record shows SYN+RST (6); a failed SSH login is a short
+// complete connection (3 / 19); an upload's records open (2), go on (0) and close (1) over its
+// intervals. And a reflection's victim never answers its amplifiers.
+TEST_F(GenTruthTest, AttacksCarryTheirDocumentedTcpFlags) {
+  using Flags = std::set<std::string>;
+  const auto flags = [](const std::vector<size_t>& rows) {
+    Flags out;
+    for (size_t r : rows) out.insert(table_->At(r, "tcp-flags"));
+    return out;
+  };
+  size_t seen = 0;
+  for (const json& e : *truth_) {
+    SCOPED_TRACE(e.dump().substr(0, 300));
+    const std::string variant = e["variant"];
+    if (variant == "fast_external") {
+      ++seen;
+      for (const char* port : {"80", "443"}) {
+        EXPECT_EQ(flags(Rows({{"srcaddr", e["src"]}, {"dstaddr", e["dst"]}, {"dstport", port}})),
+                  Flags{"6"});
+        EXPECT_EQ(flags(Rows({{"srcaddr", e["dst"]}, {"dstaddr", e["src"]}, {"srcport", port}})),
+                  Flags{"18"});
+      }
+    } else if (variant == "ssh_external") {
+      ++seen;
+      EXPECT_EQ(flags(Rows({{"srcaddr", e["src"]}, {"dstaddr", e["dst"]}})), Flags{"3"});
+      EXPECT_EQ(flags(Rows({{"srcaddr", e["dst"]}, {"dstaddr", e["src"]}})), Flags{"19"});
+    } else if (variant == "bulk_external") {
+      ++seen;
+      for (const json& dst : e["dsts"]) {
+        const Flags f = flags(Rows({{"srcaddr", e["src"]}, {"dstaddr", dst}, {"dstport", "443"}}));
+        EXPECT_TRUE(f.count("2") && f.count("1")) << dst;
+        for (const std::string& x : f) EXPECT_TRUE(x == "2" || x == "0" || x == "1") << x;
+      }
+    } else if (variant == "reflection") {
+      ++seen;
+      for (size_t r : Rows({{"srcaddr", e["dst"]},
+                            {"srcport", std::to_string(e["dst_port"].get<int>())},
+                            {"protocol", "17"}})) {
+        EXPECT_TRUE(Internal(table_->At(r, "dstaddr"))) << "row " << r;
+      }
+    }
+  }
+  EXPECT_EQ(seen, 4u);
+}
+
+// Near-threshold fan-ins' targets are quiet (docs/gen.md): no internet source but the attack's
+// reaches them in the event's aligned 5-minute window, so the window's count of sources at the
+// interface is the event's own (the background's internet scanners had probed them too).
+TEST_F(GenTruthTest, NearThresholdFanInTargetsHearOnlyTheirAttack) {
+  size_t seen = 0;
+  for (const json& e : *truth_) {
+    if (e["type"] != "ddos_fan_in" || !e["near_threshold"].get<bool>()) continue;
+    ++seen;
+    const uint64_t window = e["start"].get<uint64_t>() / 300 * 300;
+    std::set<std::string> srcs;
+    for (size_t r : Rows({{"dstaddr", e["dst"]}})) {
+      const std::string& src = table_->At(r, "srcaddr");
+      if (!Internal(src) && table_->U(r, "start") >= window &&
+          table_->U(r, "start") < window + 300) {
+        srcs.insert(src);
+      }
+    }
+    EXPECT_EQ(srcs.size(), e["distinct_srcs"].get<size_t>()) << e.dump().substr(0, 300);
+  }
+  EXPECT_EQ(seen, 2u);
+}
+
 // --- Files
 // ----------------------------------------------------------------------------------------
 
@@ -609,7 +783,35 @@ TEST_F(GenFilesTest, GzipFlatIsOneMemberAndTruthIsEmptyWithoutAttacks) {
   ASSERT_EQ(r.paths.size(), 1u);
   EXPECT_EQ(CountRecords(Decode(r, o)), o.gen.records);
   EXPECT_EQ(ReadFile(fs::path(o.dir) / "truth.jsonl"), "");
-  EXPECT_LT(r.file_bytes * 3, r.text_bytes);  // it did compress
+  EXPECT_TRUE(fs::exists(fs::path(o.dir) / "lookalikes.jsonl"));  // always written
+  EXPECT_FALSE(fs::exists(fs::path(o.dir) / "scanners.jsonl"));   // with attacks only
+  EXPECT_LT(r.file_bytes * 3, r.text_bytes);                      // it did compress
+}
+
+// With attacks, scanners.jsonl lists the background's 400 internet scanners, the IPv4 and IPv6
+// form of each; without, there is none: an earlier gen's in the directory goes, as it would name
+// another data set's scanners beside an empty truth.jsonl (docs/gen.md).
+TEST_F(GenFilesTest, ScannersAreListedWithAttacksOnly) {
+  GenFilesOptions o = Options(GenLayout::kFlat, GenCompression::kNone, "s");
+  o.gen.records = 6000;
+  o.gen.attacks = {AttackKind::kPortScan};
+  GenerateFiles(o);
+  std::vector<json> scanners;
+  std::istringstream in(ReadFile(fs::path(o.dir) / "scanners.jsonl"));
+  for (std::string line; std::getline(in, line);) scanners.push_back(json::parse(line));
+  ASSERT_EQ(scanners.size(), 800u);
+  std::set<std::string> addresses;
+  for (const json& s : scanners) {
+    EXPECT_EQ(s["type"], "background_scanner") << s.dump();
+    addresses.insert(s["src"].get<std::string>());
+  }
+  EXPECT_EQ(addresses.size(), 800u);
+  EXPECT_EQ(scanners[1]["scanner"], 0);  // the IPv6 form of the first
+  EXPECT_NE(scanners[1]["src"].get<std::string>().find(':'), std::string::npos);
+  o.gen.attacks.clear();
+  GenerateFiles(o);
+  EXPECT_FALSE(fs::exists(fs::path(o.dir) / "scanners.jsonl"));
+  EXPECT_EQ(ReadFile(fs::path(o.dir) / "truth.jsonl"), "");
 }
 
 }  // namespace
