@@ -143,7 +143,7 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
                   "one object per 5 minutes of records")
       ->check(CLI::IsMember({"flat", "s3", "s3-hive"}))
       ->capture_default_str();
-  // Starts up to the year 9999 (253402300799), so that every time prints as ISO-8601.
+  // Starts up to kLastStart, the last second `run` reads as seconds (every record ends by it too).
   cmd->add_option("--start", f.start, "Epoch seconds of the first record")
       ->check(Digits(0, kLastStart, "--start"))
       ->capture_default_str();
