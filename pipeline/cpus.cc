@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -25,10 +26,14 @@ std::string FirstLine(const fs::path& p) {
 // The tighter of two limits, 0 standing for none.
 unsigned Tighter(unsigned a, unsigned b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); }
 
-// quota / period rounded up, 0 for no quota (or nonsense).
+// quota / period rounded up, 0 for no quota (or nonsense). Rounded up without quota + period - 1,
+// which overflowed for a quota near INT64_MAX, and at most the largest unsigned: a quota of more
+// CPUs than that (the kernel takes quotas up to 2^44 - 1 us and periods from 1,000 us) was cut to
+// its low 32 bits, as few as 1.
 unsigned Cpus(int64_t quota, int64_t period) {
   if (quota <= 0 || period <= 0) return 0;
-  return static_cast<unsigned>(std::max<int64_t>(1, (quota + period - 1) / period));
+  const int64_t cpus = quota / period + (quota % period != 0 ? 1 : 0);
+  return static_cast<unsigned>(std::min<int64_t>(cpus, std::numeric_limits<unsigned>::max()));
 }
 
 // One cgroup directory's quota: cgroup v2's cpu.max, else v1's two files.

@@ -7,6 +7,7 @@
 #include <sched.h>
 
 #include <filesystem>
+#include <limits>
 #include <thread>
 
 #include "tests/test_util.h"
@@ -70,6 +71,37 @@ TEST(CgroupCpuLimit, NothingReadableIsNoLimit) {
   EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
   WriteFile(root.path() / "sys/fs/cgroup/a/cpu.max", "100000 0\n");
   EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
+}
+
+// Only the cgroup and its ancestors up to the hierarchy's mount are read: a path above the
+// mount (what /proc/self/cgroup says, in a cgroup namespace, of a cgroup outside it: "/../x")
+// is the mount's own, even when the made-up tree has a directory there, and no cpu.max above
+// the mount counts.
+TEST(CgroupCpuLimit, NeverReadsAboveTheMount) {
+  TempDir root;
+  WriteFile(root.path() / "sys/fs/cgroup/cpu.max", "400000 100000\n");
+  WriteFile(root.path() / "sys/fs/x/cpu.max", "100000 100000\n");  // outside the mount
+  WriteFile(root.path() / "proc/self/cgroup", "0::/../x\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 4u);
+  WriteFile(root.path() / "sys/fs/cgroup/a/cpu.max", "max 100000\n");
+  WriteFile(root.path() / "sys/fs/cpu.max", "100000 100000\n");  // the mount's parent
+  WriteFile(root.path() / "proc/self/cgroup", "0::/a\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 4u);
+}
+
+// A quota of more CPUs than an unsigned holds (the kernel takes quotas up to 2^44 - 1 us and
+// periods from 1,000 us; one near INT64_MAX is only the file's text) is no limit smaller than the
+// machine: it was cut to 32 bits, "4294967297000 1000" to 1 CPU, and INT64_MAX overflowed to 1.
+TEST(CgroupCpuLimit, AHugeQuotaIsNoSmallLimit) {
+  TempDir root;
+  WriteFile(root.path() / "proc/self/cgroup", "0::/\n");
+  for (const char* max : {"4294967297000 1000\n", "9223372036854775807 100000\n"}) {
+    WriteFile(root.path() / "sys/fs/cgroup/cpu.max", max);
+    EXPECT_EQ(CgroupCpuLimit(root.path().string()), std::numeric_limits<unsigned>::max()) << max;
+  }
+  // Just over one CPU is two, at the top of the range too (quota + period - 1 overflowed there).
+  WriteFile(root.path() / "sys/fs/cgroup/cpu.max", "9223372036854775807 9223372036854775806\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 2u);
 }
 
 TEST(UsableCpus, FollowsTheAffinityMask) {
