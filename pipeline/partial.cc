@@ -188,7 +188,9 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
       ByteReader end(payload);
       const uint32_t written = end.U32();
       const uint64_t before = end.U64();
-      if (end.failed() || written != count || before != offset || r.Left() != 0) {
+      // end.Left(): an end section longer than its 12 bytes was accepted, its tail unread.
+      if (end.failed() || end.Left() != 0 || written != count || before != offset ||
+          r.Left() != 0) {
         *error = path + ": corrupt (end section does not match the sections)";
         return PartialStatus::kCorrupt;
       }

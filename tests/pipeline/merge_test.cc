@@ -3,8 +3,11 @@
 #include "pipeline/merge.h"
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -1042,6 +1045,282 @@ TEST_F(MergeRuns, TheLargestShardCountIsAPartsShard) {
   RewriteRun(state0, [](nlohmann::ordered_json& run) { run["shard"] = {0, kMaxShards + 1}; });
   r = MergeDirs({tmp_ / "parts/0"}, tmp_ / "b");
   EXPECT_EQ(r.failures.size(), 1u);
+}
+
+// --- The container's checks the tests above did not reach (docs/partial.md, "Container") --------
+
+// The smallest valid part state: a header and the three required sections' payloads (an empty
+// aggregator's and detector's states).
+struct StatePieces {
+  PartialHeader header;
+  std::string run = "{}";
+  std::string aggregate;
+  std::string detection;
+};
+
+StatePieces SmallState() {
+  StatePieces s;
+  s.header.output_format_version = kOutputFormatVersion;
+  s.header.window = 600;
+  s.header.internal = "10.0.0.0/8";
+  ByteWriter aw(s.aggregate);
+  Aggregator(AggregateOptions{}).Save(aw);
+  ByteWriter dw(s.detection);
+  Detector(DetectOptions{}).Save(dw);
+  return s;
+}
+
+// Writes `s` to `path` as PartialBuilder does, with the sections `ids` in that order (1 run,
+// 2 aggregate, 3 detection, any other id a one-byte payload), and returns `path`.
+std::string WriteState(const StatePieces& s, const std::string& path,
+                       const std::vector<uint32_t>& ids = {1, 2, 3}) {
+  PartialBuilder b(s.header);
+  for (const uint32_t id : ids) {
+    b.AddSection(id, id == 1 ? s.run : id == 2 ? s.aggregate : id == 3 ? s.detection : "x");
+  }
+  std::string error;
+  EXPECT_TRUE(b.Write(path, 1, &error)) << error;
+  return path;
+}
+
+// Reads `path` and returns its status, the message in *error.
+PartialStatus Read(const std::string& path, std::string* error) {
+  PartialFile f;
+  return ReadPartial(path, &f, error);
+}
+
+// Versions other than this one are refused both ways: an older part (made by the flowsift
+// before a section's encoding changed) would be decoded with the new encoding.
+TEST(Partial, RefusesOlderFormatVersionsToo) {
+  TempDir tmp;
+  std::string error;
+  StatePieces s = SmallState();
+  s.header.format_version = kPartialFormatVersion - 1;
+  EXPECT_EQ(Read(WriteState(s, tmp / "older"), &error), PartialStatus::kVersion);
+  EXPECT_NE(error.find("partial format version " + std::to_string(kPartialFormatVersion - 1)),
+            std::string::npos)
+      << error;
+  s = SmallState();
+  s.header.output_format_version = kOutputFormatVersion - 1;
+  EXPECT_EQ(Read(WriteState(s, tmp / "older-output"), &error), PartialStatus::kVersion);
+  EXPECT_NE(error.find("output format version " + std::to_string(kOutputFormatVersion - 1)),
+            std::string::npos)
+      << error;
+}
+
+// Every --window a run takes is a part's window (the refusals of others are above).
+TEST(Partial, ReadsEveryWindowARunTakes) {
+  TempDir tmp;
+  for (const uint32_t window : {60u, 300u, 600u, 3600u}) {
+    StatePieces s = SmallState();
+    s.header.window = window;
+    PartialFile f;
+    std::string error;
+    EXPECT_EQ(ReadPartial(WriteState(s, tmp / "w"), &f, &error), PartialStatus::kOk) << error;
+    EXPECT_EQ(f.header.window, window);
+  }
+}
+
+// The frame carries zstd's content checksum (a flipped byte is found by every zstd decoder)
+// and the content size, as docs/partial.md says.
+TEST(Partial, TheFrameCarriesAChecksumAndTheContentSize) {
+  TempDir tmp;
+  const std::string packed = ReadFile(WriteState(SmallState(), tmp / "s"));
+  ASSERT_GT(packed.size(), 5u);
+  // Frame_Header_Descriptor (the byte after the 4-byte magic): bit 2 is Content_Checksum_flag.
+  EXPECT_EQ((static_cast<uint8_t>(packed[4]) >> 2) & 1, 1);
+  EXPECT_EQ(ZSTD_getFrameContentSize(packed.data(), packed.size()),
+            testing::DecodeZstd(packed).size());
+}
+
+// A valid frame followed by anything (a second state appended, one stray byte) is corrupt, not
+// the first frame's state.
+TEST(Partial, BytesAfterTheFrameAreCorrupt) {
+  TempDir tmp;
+  std::string error;
+  const std::string packed = ReadFile(WriteState(SmallState(), tmp / "s"));
+  ASSERT_EQ(Read(tmp / "s", &error), PartialStatus::kOk) << error;
+  for (const std::string& after : {std::string(1, '\0'), packed}) {
+    WriteFile(tmp.path() / "after", packed + after);
+    EXPECT_EQ(Read(tmp / "after", &error), PartialStatus::kCorrupt) << after.size();
+    EXPECT_NE(error.find(tmp / "after" + ": corrupt (bytes after the end of the zstd frame)"),
+              std::string::npos)
+        << error;
+  }
+}
+
+// The content inside a whole, valid zstd frame is checked on its own: a header cut short is
+// truncated (not a window of 0), content without the magic is no state, and a file without one
+// of the three sections, or whose run section is no JSON object, is corrupt.
+TEST(Partial, AWholeFrameWithABadHeaderOrAMissingSectionIsRefused) {
+  TempDir tmp;
+  std::string error;
+  const std::string content = testing::ReadZstd(WriteState(SmallState(), tmp / "s"));
+  // The magic and the format version only.
+  testing::WriteZstd(tmp.path() / "short", content.substr(0, kPartialMagic.size() + 4));
+  EXPECT_EQ(Read(tmp / "short", &error), PartialStatus::kTruncated);
+  EXPECT_EQ(error, tmp / "short" + ": truncated header");
+  // Another zstd file in the state's place (a table), or the magic with one letter changed.
+  std::string other = content;
+  other[0] = 'F';
+  for (const std::string& text : {std::string(WindowsHeader()) + "\n", other}) {
+    testing::WriteZstd(tmp.path() / "other", text);
+    EXPECT_EQ(Read(tmp / "other", &error), PartialStatus::kCorrupt);
+    EXPECT_EQ(error, tmp / "other" + ": not a flowsift partial state (bad magic)");
+  }
+
+  for (const std::vector<uint32_t>& ids :
+       {std::vector<uint32_t>{1, 2}, std::vector<uint32_t>{1, 3}, std::vector<uint32_t>{2, 3}}) {
+    EXPECT_EQ(Read(WriteState(SmallState(), tmp / "missing", ids), &error), PartialStatus::kCorrupt)
+        << ids[0] << ids[1];
+    EXPECT_NE(error.find("corrupt (no run, aggregate or detection section)"), std::string::npos)
+        << error;
+  }
+  for (const char* run : {"[1, 2]", "{", "17"}) {
+    StatePieces s = SmallState();
+    s.run = run;
+    EXPECT_EQ(Read(WriteState(s, tmp / "run"), &error), PartialStatus::kCorrupt) << run;
+    EXPECT_NE(error.find("corrupt (run section is not a JSON object)"), std::string::npos) << error;
+  }
+}
+
+// The end section ties the file to what was written (docs/partial.md): a count or an offset
+// other than the sections', bytes after it, or no end section at all (a content cut at a
+// section boundary) is refused, in a frame whose checksum is right.
+TEST(Partial, AnEndSectionThatDoesNotMatchTheSectionsIsRefused) {
+  TempDir tmp;
+  std::string error;
+  const std::string content = testing::ReadZstd(WriteState(SmallState(), tmp / "s"));
+  // The end section: u32 0, u64 12, u32 count, u64 offset of the end section.
+  const size_t end = content.size() - 24;
+  ASSERT_EQ(content.substr(end, 12), std::string("\0\0\0\0\x0c\0\0\0\0\0\0\0", 12));
+  const auto packed = [&](const std::string& text) {
+    testing::WriteZstd(tmp.path() / "edited", text);
+    return tmp / "edited";
+  };
+  // Packed again as it is: read as it was.
+  ASSERT_EQ(Read(packed(content), &error), PartialStatus::kOk) << error;
+
+  const auto with_u32 = [&](size_t at, uint32_t v) {
+    std::string c = content;
+    memcpy(c.data() + at, &v, 4);
+    return c;
+  };
+  const auto with_u64 = [&](size_t at, uint64_t v) {
+    std::string c = content;
+    memcpy(c.data() + at, &v, 8);
+    return c;
+  };
+  uint32_t count;
+  memcpy(&count, content.data() + end + 12, 4);
+  ASSERT_EQ(count, 3u);
+  const std::string bad[] = {
+      with_u32(end + 12, count + 1),   // a section more than there are
+      with_u32(end + 12, count - 1),   // one fewer
+      with_u64(end + 16, end - 1),     // the end section said to start earlier
+      with_u64(end + 16, end + 1),     // or later
+      content + std::string(1, '\0'),  // a byte after the end section
+  };
+  for (size_t i = 0; i < std::size(bad); ++i) {
+    EXPECT_EQ(Read(packed(bad[i]), &error), PartialStatus::kCorrupt) << i;
+    EXPECT_NE(error.find("corrupt (end section does not match the sections)"), std::string::npos)
+        << i << ": " << error;
+  }
+  EXPECT_EQ(Read(packed(content.substr(0, end)), &error), PartialStatus::kTruncated);
+  EXPECT_NE(error.find("truncated (section at byte " + std::to_string(end) + ")"),
+            std::string::npos)
+      << error;
+}
+
+// The end section is 12 bytes (u32 count, u64 offset): one declared longer, its count and
+// offset right and 8 bytes of anything after them, was accepted, the only bytes of the content
+// no check looked at.
+TEST(Partial, AnEndSectionLongerThanItsTwelveBytesIsRefused) {
+  TempDir tmp;
+  std::string error;
+  const std::string content = testing::ReadZstd(WriteState(SmallState(), tmp / "s"));
+  const size_t end = content.size() - 24;  // u32 0, u64 12, u32 count, u64 offset
+  std::string longer = content;
+  const uint64_t length = 20;
+  memcpy(longer.data() + end + 4, &length, 8);
+  longer += std::string(8, '\x5a');
+  testing::WriteZstd(tmp.path() / "longer", longer);
+  EXPECT_EQ(Read(tmp / "longer", &error), PartialStatus::kCorrupt);
+  EXPECT_NE(error.find(tmp / "longer" + ": corrupt (end section does not match the sections)"),
+            std::string::npos)
+      << error;
+}
+
+// A state that cannot be written whole (a full disk: /dev/full takes the open and fails every
+// write) is an error naming the file, whether the bytes fail in fwrite (a state larger than
+// stdio's buffer) or only when fclose flushes them (a small one).
+TEST(Partial, AFailedWriteIsAnErrorNamingTheFile) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  std::mt19937_64 rng(3);
+  std::string noise(size_t{256} << 10, '\0');  // does not compress: 256 KB written
+  for (char& c : noise) c = static_cast<char>(rng());
+  for (const bool large : {false, true}) {
+    const StatePieces s = SmallState();
+    PartialBuilder b(s.header);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kRun), s.run);
+    if (large) b.AddSection(kOptionalSection | 77, noise);
+    std::string error;
+    EXPECT_FALSE(b.Write("/dev/full", 1, &error)) << large;
+    EXPECT_NE(error.find("cannot write /dev/full: "), std::string::npos) << error;
+  }
+}
+
+// The bound on what a state may decompress to is 64 MiB and 256 times the file's size
+// (docs/partial.md): under 64 MiB a state is never refused, however well it compresses (a part
+// of few, sparse records can be mostly zeros); past it, one that decompresses to 150 times its
+// size is a state and one of 400 times is refused while decompressing. The states are 64 KB that
+// do not compress and an optional section of zeros, whose zstd blocks take a few bytes each.
+TEST(Partial, TheBoundOnWhatAStateDecompressesToIs64MiBAnd256TimesItsSize) {
+  TempDir tmp;
+  std::mt19937_64 rng(5);
+  std::string noise(size_t{64} << 10, '\0');
+  for (char& c : noise) c = static_cast<char>(rng());
+  constexpr uint64_t kFloor = uint64_t{64} << 20;
+  // Writes a state of `zeros` bytes of zeros (and the noise, when `noisy`) and returns its
+  // path, its decompressed size in *content and its file size in *packed.
+  const auto write = [&](size_t zeros, bool noisy, uint64_t* content, uint64_t* packed) {
+    const StatePieces s = SmallState();
+    PartialBuilder b(s.header);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kRun), s.run);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate), s.aggregate);
+    b.AddSection(static_cast<uint32_t>(PartialSection::kDetection), s.detection);
+    if (noisy) b.AddSection(kOptionalSection | 78, noise);
+    b.AddSection(kOptionalSection | 77, std::string(zeros, '\0'));
+    std::string error;
+    EXPECT_TRUE(b.Write(tmp / "state", 1, &error)) << error;
+    *packed = fs::file_size(tmp.path() / "state");
+    *content = testing::ReadZstd(tmp.path() / "state").size();
+    return tmp / "state";
+  };
+  uint64_t content = 0, packed = 0;
+  std::string error;
+  // 60 MiB in a few KB: thousands of times its size.
+  const std::string sparse = write(size_t{60} << 20, false, &content, &packed);
+  ASSERT_GT(content, 1000 * packed);
+  EXPECT_EQ(Read(sparse, &error), PartialStatus::kOk) << error;
+  // Past the floor, 150 and 400 times the 64 KB of noise (the file a little larger than it).
+  for (const uint64_t times : {150u, 400u}) {
+    const std::string path =
+        write(kFloor + times * noise.size() - noise.size(), true, &content, &packed);
+    ASSERT_GT(content, kFloor);
+    const uint64_t ratio = (content - kFloor) / packed;
+    ASSERT_TRUE(times == 150 ? ratio > 100 && ratio < 200 : ratio > 300) << ratio;
+    const PartialStatus status = Read(path, &error);
+    if (times == 150) {
+      EXPECT_EQ(status, PartialStatus::kOk) << error;
+    } else {
+      EXPECT_EQ(status, PartialStatus::kCorrupt);
+      EXPECT_NE(error.find(path + ": corrupt (it decompresses to more than " +
+                           std::to_string(kFloor + 256 * packed) + " bytes, 256 times"),
+                std::string::npos)
+          << error;
+    }
+  }
 }
 
 }  // namespace
