@@ -181,7 +181,7 @@ void ZstdFileWriter::Compress(std::string_view bytes, bool end) {
     const size_t left = ZSTD_compressStream2(static_cast<ZSTD_CCtx*>(cctx_), &out, &in,
                                              end ? ZSTD_e_end : ZSTD_e_continue);
     if (ZSTD_isError(left)) {
-      error_ = "zstd: " + std::string(ZSTD_getErrorName(left));
+      error_ = path_ + ": zstd: " + ZSTD_getErrorName(left);
       return;
     }
     Put({out_.data(), out.pos});

@@ -12,7 +12,7 @@
 
 namespace flowsift {
 
-// Writes a zstd file (level 3, with checksums): either streamed bytes (Write, one frame) or
+// Writes a zstd file (level 1, with checksums): either streamed bytes (Write, one frame) or
 // frames compressed elsewhere (WriteFrames), not both. Errors are sticky and reported by
 // Close; nothing throws.
 class ZstdFileWriter {

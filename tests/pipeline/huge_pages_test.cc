@@ -119,6 +119,19 @@ TEST(AllocateTable, ZeroedAlignedAndFreedBySize) {
   FreeTable(nullptr, 123);
 }
 
+// A block of kHugeMinBytes or more is its own mapping starting on a 2 MiB boundary, so that
+// every page of it can be a huge page, from the smallest such size up; a smaller one comes from
+// the heap. (A block of exactly kHugeMinBytes taken from the heap would be unmapped by
+// FreeTable, which goes by the same size.)
+TEST(AllocateTable, BlocksFromTheHugeSizeUpStartOnA2MiBBoundary) {
+  for (const size_t bytes : {kHugeMinBytes, kHugeMinBytes + 1, kHugeMinBytes * 3 + 100}) {
+    void* p = AllocateTable(bytes);
+    ASSERT_NE(p, nullptr) << bytes;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kHugeMinBytes, 0u) << bytes;
+    FreeTable(p, bytes);
+  }
+}
+
 // Fills p[0, bytes) with a pattern of `seed`.
 void Fill(uint8_t* p, size_t bytes, uint8_t seed) {
   for (size_t i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(i * 7 + seed) | 1;

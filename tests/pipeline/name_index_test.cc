@@ -77,6 +77,24 @@ TEST(NameIndex, CompareAloneWhenEveryHashCollides) {
   EXPECT_GT(ExpectIdsOfAMap(index, pool, 8000, 7), 900u);  // nearly all of the pool
 }
 
+// HashName reads every byte of a name (name_key.h): names of every length from 0 to 40 that
+// differ in one byte anywhere hash apart. The index would still tell such names apart by their
+// bytes, but names that differ only where the hash did not look would share one probe chain,
+// and every lookup of one would walk past the others.
+TEST(HashName, NamesThatDifferInOneByteHashApart) {
+  const std::vector<std::string> pool = OneByteVariants(40, std::string_view("xy\0", 3));
+  std::map<uint64_t, std::string> seen;
+  size_t names = 0;
+  for (const std::string& name : pool) {
+    const auto [it, added] = seen.emplace(HashName(name), name);
+    if (!added && it->second != name) {
+      ADD_FAILURE() << "'" << name << "' and '" << it->second << "' hash alike";
+    }
+    names += added;
+  }
+  EXPECT_GT(names, 2000u);
+}
+
 // An index rebuilt from names it did not see being added (an aggregator's state copied without
 // its index) finds them all.
 TEST(NameIndex, FreshIndexOverExistingNames) {

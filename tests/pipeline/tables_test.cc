@@ -97,6 +97,46 @@ TEST_F(Tables, BigTablesAreFramesInRowOrderWhateverTheThreads) {
   EXPECT_EQ(frames, 18u);
 }
 
+// A name holding a line break is quoted as RFC 4180 says, whichever of CR and LF it holds:
+// unquoted, the row would end in the middle of the name for every CSV reader.
+TEST_F(Tables, LineBreaksInNamesAreQuoted) {
+  std::string error;
+  ASSERT_TRUE(WriteExposure(Path("e.zst"),
+                            {{"eni-a\rb", 22, 6, 1, 0, 1}, {"eni-c\nd", 23, 6, 2, 0, 1}}, &error))
+      << error;
+  EXPECT_EQ(ReadZstd(Path("e.zst")),
+            std::string(ExposureHeader()) + "\n\"eni-a\rb\",22,6,1,0,1\n\"eni-c\nd\",23,6,2,0,1\n");
+}
+
+// Whether every zstd frame of `packed` has zstd's content checksum (bit 2 of the frame header
+// descriptor, the byte after the 4-byte magic); false for no frame at all.
+::testing::AssertionResult EveryFrameHasAChecksum(const std::string& packed) {
+  if (packed.empty()) return ::testing::AssertionFailure() << "no frame";
+  for (size_t pos = 0, frame = 0; pos < packed.size(); ++frame) {
+    const size_t n = ZSTD_findFrameCompressedSize(packed.data() + pos, packed.size() - pos);
+    if (ZSTD_isError(n) || n < 5) return ::testing::AssertionFailure() << "frame " << frame;
+    if (((static_cast<uint8_t>(packed[pos + 4]) >> 2) & 1) == 0) {
+      return ::testing::AssertionFailure() << "frame " << frame << " has no checksum";
+    }
+    pos += n;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The tables' frames and a streamed file's (findings.jsonl.zst) carry zstd's content checksum,
+// as ZstdFileWriter promises: `zstd -t` and every reader then find a flipped byte.
+TEST_F(Tables, EveryFrameCarriesAChecksum) {
+  std::vector<ExposureRow> rows(70000, ExposureRow{"eni-a", 22, 6, 1, 0, 1});  // two frames
+  std::string error;
+  ASSERT_TRUE(WriteExposure(Path("e.zst"), rows, &error)) << error;
+  EXPECT_TRUE(EveryFrameHasAChecksum(flowsift::testing::ReadFile(Path("e.zst"))));
+  ZstdFileWriter w;
+  ASSERT_TRUE(w.Open(Path("s.zst"), &error)) << error;
+  w.Write("{}\n");
+  ASSERT_TRUE(w.Close(&error)) << error;
+  EXPECT_TRUE(EveryFrameHasAChecksum(flowsift::testing::ReadFile(Path("s.zst"))));
+}
+
 TEST_F(Tables, UnwritablePathIsAnErrorNotACrash) {
   std::string error;
   EXPECT_FALSE(
