@@ -778,13 +778,19 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
                    {"threads", opt.threads},         {"totals", manifest["totals"]},
                    {"timings", manifest["timings"]}, {"throughput", manifest["throughput"]}}
           .dump(2);
-  // Not one input could be read (all missing, unreadable or corrupt; a directory without logs):
-  // an existing OUT is kept, as merge keeps it when no part can be read, instead of being
-  // replaced by an empty summary of the failures. A new OUT is written: its manifest says what
-  // failed. A part (--partial) is always written: a kept one would be an earlier run's, which
-  // merge would then combine as this run's, its failures unsaid.
+  // Not one input could be read (all missing, unreadable or corrupt before their first line; a
+  // directory without logs): an existing OUT is kept, as merge keeps it when no part can be
+  // read, instead of being replaced by an empty summary of the failures. A new OUT is written:
+  // its manifest says what failed. A part (--partial) is always written: a kept one would be an
+  // earlier run's, which merge would then combine as this run's, its failures unsaid. An input
+  // truncated or corrupt after some of its lines counts as read: those lines are summarised, as
+  // beside other inputs (a nightly job's one object cut short had kept yesterday's OUT, with
+  // "none of the inputs could be read" though thousands of records were).
   bool read_any = false;
-  for (const FileReport& f : r.graph.files) read_any |= !IsFailure(f.outcome.status);
+  for (const FileReport& f : r.graph.files) {
+    read_any |= !IsFailure(f.outcome.status) ||
+                f.records + f.nodata + f.skipdata + f.filtered + f.bad_lines > 0;
+  }
   if (!opt.partial && !read_any && !r.failures.empty() && fs::exists(fs::symlink_status(out, ec))) {
     RemoveTemporary(tmp);
     r.exit_code = 1;

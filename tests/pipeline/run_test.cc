@@ -651,8 +651,6 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
   EXPECT_EQ(r.exit_code, 0) << r.error;
 }
 
-// An OUT whose parent cannot be made names the parent and why (no permission, a file in the
-// way), not mkdtemp's consequent "No such file or directory".
 // When not one input can be read, an existing OUT is kept (as merge keeps it when no part can
 // be read), not replaced by an empty summary of the failures; a new OUT is written, its
 // manifest naming them.
@@ -690,6 +688,48 @@ TEST(Run, AnExistingOutIsKeptWhenNoInputCanBeRead) {
             std::string::npos);
 }
 
+// An input truncated after some of its lines was read: they replace an existing OUT, as they
+// are summarised beside other inputs (exit 1, the file named), not dropped with a message that
+// nothing could be read. Cut before its first line, it was not read: OUT is kept.
+TEST(Run, AnInputCutShortAfterSomeLinesIsSummarisedInPlaceOfAnExistingOut) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 3);
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "out";
+  opt.force = true;
+  ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  const std::string manifest = ReadFile(tmp.path() / "out" / "manifest.json");
+
+  std::string text;
+  for (const auto& e : std::filesystem::directory_iterator(tmp.path() / "in")) {
+    text += ReadFile(e.path());
+  }
+  ASSERT_GT(text.size(), 1u << 20);  // several zstd blocks of 128 KiB: some decode before the cut
+  flowsift::testing::WriteZstd(tmp.path() / "whole.log.zst", text);
+  const std::string packed = ReadFile(tmp.path() / "whole.log.zst");
+  WriteFile(tmp.path() / "cut" / "half.log.zst", packed.substr(0, packed.size() / 2));
+  WriteFile(tmp.path() / "head" / "head.log.zst", packed.substr(0, 8));
+
+  opt.inputs = {tmp / "head"};
+  RunResult r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.error.find("is kept"), std::string::npos) << r.error;
+  EXPECT_EQ(ReadFile(tmp.path() / "out" / "manifest.json"), manifest);
+
+  opt.inputs = {tmp / "cut"};
+  r = flowsift::Run(opt, nullptr);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_NE(r.failures[0].find("half.log.zst: truncated"), std::string::npos) << r.failures[0];
+  const json m = json::parse(ReadFile(tmp.path() / "out" / "manifest.json"));
+  EXPECT_GT(m["totals"]["records"].get<uint64_t>(), 1000u);
+  EXPECT_EQ(m["inputs"][0]["status"], "truncated");
+}
+
+// An OUT whose parent cannot be made names the parent and why (no permission, a file in the
+// way), not mkdtemp's consequent "No such file or directory".
 TEST(Run, AnOutWhoseParentCannotBeMadeSaysWhy) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "in", 1);
