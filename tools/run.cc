@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
 #include <tuple>
@@ -29,6 +30,18 @@
 
 namespace flowsift::tools {
 namespace {
+
+// Whether `path` holds what --stats-json writes (a JSON object with simd_target, totals and
+// timings, and no tool: a manifest has those too), so that it may be replaced. Stats are ~1 KB;
+// a file of more than 1 MiB is not read.
+bool IsEarlierStats(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) > (1u << 20) || ec) return false;
+  std::ifstream in(path, std::ios::binary);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.contains("simd_target") && j.contains("totals") &&
+         j.contains("timings") && !j.contains("tool");
+}
 
 // `text` as a decimal number; nullopt when it is empty, has anything but digits or passes
 // 2^64 - 1.
@@ -543,21 +556,18 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
                                  "cannot write " + f.stats_json + ": " +
                                      (is_dir ? std::strerror(EISDIR) : std::strerror(errno)));
     }
-    // An existing file is replaced only when it holds JSON (an earlier run's stats): `run
-    // --stats-json a.log b.log`, the flag taken for a switch, replaced the log a.log.
+    // An existing file is replaced only when it is an earlier run's stats: `run --stats-json
+    // a.log b.log`, the flag taken for a switch, replaced the log a.log, and a name mistyped
+    // as another OUT's manifest.json (any JSON object passed the first form of this check)
+    // broke that OUT for show, export and --force.
     if (exists && std::filesystem::is_regular_file(path, ec) &&
-        std::filesystem::file_size(path, ec) > 0) {
-      std::ifstream in(path, std::ios::binary);
-      char c = ' ';
-      while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
-      }
-      if (in && c != '{') {
-        throw CLI::ValidationError(
-            "--stats-json", f.stats_json +
-                                " exists and does not hold JSON stats: it would be replaced. "
-                                "--stats-json takes a file name (--stats-json stats.json, or - "
-                                "for stdout); remove the file if it is to be replaced");
-      }
+        std::filesystem::file_size(path, ec) > 0 && !IsEarlierStats(path)) {
+      throw CLI::ValidationError(
+          "--stats-json", f.stats_json +
+                              " exists and is not an earlier run's --stats-json: it would be "
+                              "replaced. --stats-json takes a file name (--stats-json "
+                              "stats.json, or - for stdout); remove the file if it is to be "
+                              "replaced");
     }
   }
 

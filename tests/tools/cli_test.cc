@@ -233,9 +233,21 @@ TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
   const Result log = RunCli("run --stats-json " + (dir_ / "a.log").string() + " /dev/null -o " +
                             (dir_ / "o2").string());
   EXPECT_EQ(log.code, 2) << log.out;
-  EXPECT_THAT(log.out, HasSubstr("does not hold JSON stats"));
+  EXPECT_THAT(log.out, HasSubstr("is not an earlier run's --stats-json"));
   EXPECT_EQ(ReadFile(dir_ / "a.log"), "version account-id\n");
   EXPECT_FALSE(fs::exists(dir_ / "o2"));
+  // Nor any other JSON: another OUT's manifest.json (replaced, show and export refused that
+  // OUT), a JSON config.
+  std::ofstream(dir_ / "config.json") << R"({"name": "important config"})";
+  for (const fs::path& other : {dir_ / "o" / "manifest.json", dir_ / "config.json"}) {
+    const std::string before = ReadFile(other);
+    const Result refused =
+        RunCli("run /dev/null -o " + (dir_ / "o3").string() + " --stats-json " + other.string());
+    EXPECT_EQ(refused.code, 2) << other << ": " << refused.out;
+    EXPECT_THAT(refused.out, HasSubstr("is not an earlier run's --stats-json"));
+    EXPECT_EQ(ReadFile(other), before) << other;
+    EXPECT_FALSE(fs::exists(dir_ / "o3"));
+  }
   // A write that fails only when flushed (a full disk) is exit 3 (it was 0, the file empty).
   std::ofstream(dir_ / "in.log")
       << "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
