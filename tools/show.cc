@@ -473,6 +473,21 @@ std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowS
 // ---------------------------------------------------------------------------------------------
 // The overview.
 
+// Whether the CSV table at `path` opens as the table of `columns` (its header) and decodes to
+// its end (every zstd frame whole, its checksum right); else false with *error naming it.
+bool TableIsWhole(const std::string& path, std::span<const ColumnSpec> columns,
+                  std::string* error) {
+  CsvSource header;
+  if (!header.Open(path, columns, error)) return false;
+  ZstdFileReader reader;
+  if (!reader.Open(path, error)) return false;
+  std::string_view block;
+  do {
+    if (!reader.Read(&block, error)) return false;
+  } while (!block.empty());
+  return true;
+}
+
 struct Busiest {
   uint64_t bytes, seq;
   ordered_json row;
@@ -584,6 +599,19 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     }
   }
 
+  // Talkers and exposure are not summarised here, but a job that runs the overview as its
+  // check of last night's OUT must learn when either is missing or damaged (exit 0 said all was
+  // well with both gone): each is opened (its header) and decoded to its end (zstd checksums).
+  ordered_json table_errors = ordered_json::object();
+  for (const auto& [file, columns] :
+       {std::pair{kTalkersFile, TalkersColumns()}, std::pair{kExposureFile, ExposureColumns()}}) {
+    if (!TableIsWhole(s.PathOf(file), columns, &error)) {
+      fmt::print(stderr, "flowsift: {}\n", error);
+      code = kExitInputErrors;
+      table_errors[std::string(file)] = error;
+    }
+  }
+
   const ordered_json& m = s.manifest;
   const ordered_json totals = m.value("totals", ordered_json::object());
   std::vector<ordered_json> failed;
@@ -638,6 +666,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                      {"by_severity", fs}};
     if (!findings_problem.empty()) o["findings"]["error"] = findings_problem;
     if (!windows_open) o["windows_error"] = error_windows;
+    if (!table_errors.empty()) o["table_errors"] = table_errors;
     t += Dump(o) + "\n";
     return code;
   }
@@ -689,6 +718,12 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
            ? fmt::format("traffic    {} in {} windows on {} interfaces\n\n",
                          HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces)
            : std::string("traffic    unreadable (windows.csv.zst: see stderr)\n\n");
+  if (!table_errors.empty()) {
+    std::string names;
+    for (const auto& [file, e] : table_errors.items()) names += (names.empty() ? "" : ", ") + file;
+    // Above the busiest windows, before the blank line that ends the totals.
+    t.insert(t.size() - 1, fmt::format("damaged    {} (see stderr)\n", names));
+  }
 
   const int width = TerminalWidth();
   const bool color = isatty(STDOUT_FILENO) != 0;

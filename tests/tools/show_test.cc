@@ -355,6 +355,39 @@ TEST_F(ShowTest, TheOverviewIsPrintedWhenATableCannotBeOpened) {
   EXPECT_TRUE(o["findings"].contains("error"));
 }
 
+// The overview does not summarise talkers and exposure, but a job that runs it as the check
+// of an OUT learns when either is missing or damaged (it exited 0): named on stderr, listed as
+// damaged, exit 1. Whole, they add nothing to the output (the goldens).
+TEST_F(ShowTest, TheOverviewFailsWhenTalkersOrExposureAreMissingOrDamaged) {
+  const fs::path exposure = dir_ / "out" / "exposure.csv.zst";
+  const std::string whole = ReadFile(exposure);
+  // Cut inside its frame: the header reads, the checksum is never reached.
+  WriteFile(exposure, whole.substr(0, whole.size() - 6));
+  Result r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/exposure.csv.zst: truncated"));
+  EXPECT_THAT(r.out, HasSubstr("damaged    exposure.csv.zst (see stderr)\n\nbusiest"));
+  fs::remove(dir_ / "out" / "talkers.csv.zst");
+  WriteFile(exposure, "garbage\n");
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/talkers.csv.zst"));
+  EXPECT_THAT(r.out, HasSubstr("damaged    talkers.csv.zst, exposure.csv.zst (see stderr)"));
+  r = Show("--as json");
+  EXPECT_EQ(r.code, 1);
+  const auto o = nlohmann::ordered_json::parse(r.out);
+  ASSERT_TRUE(o.contains("table_errors"));
+  EXPECT_EQ(o["table_errors"].size(), 2u);
+  EXPECT_THAT(o["table_errors"]["exposure.csv.zst"].get<std::string>(),
+              HasSubstr("exposure.csv.zst"));
+  // Whole again but another table's copy in its place: refused by its header.
+  fs::copy_file(dir_ / "out" / "windows.csv.zst", dir_ / "out" / "talkers.csv.zst");
+  WriteFile(exposure, whole);
+  r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("talkers.csv.zst:1: not this table's header"));
+}
+
 // The overview's busiest windows: --limit N of them, and --limit 0 all, as --help says of
 // every listing (it showed the default 10).
 TEST_F(ShowTest, TheOverviewListsLimitWindowsAndAllWithZero) {
