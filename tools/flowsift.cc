@@ -186,7 +186,15 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       // Also fmt's system_error when stderr itself cannot be written (2>/dev/full).
       flowsift::RemoveTemporariesForExit();
-      Complain(e.what());
+      // oneTBB's worker threads need stacks: under a memory limit it throws with pthread's
+      // words alone, which named no limit ("pthread_create has failed: Resource temporarily
+      // unavailable" under `ulimit -v 60000`).
+      const std::string what = e.what();
+      Complain(what.find("pthread_create") != std::string::npos
+                   ? "cannot start a worker thread: " + what +
+                         " (a memory or process limit: `ulimit -v`, `ulimit -u`, a container's; "
+                         "or fewer threads: -j)"
+                   : what);
       return kExitOutput;
     }
     fmt::print(stderr, "{}", app.help());
