@@ -221,6 +221,11 @@ class Lister {
     }
     if (error != 0) out_.errors.push_back(ErrnoError(dir, kDirError, error));
     for (std::string& file : files) found->push_back(std::move(file));
+    // In name order, not readdir's: a directory reached twice (a link to a sibling) is searched
+    // under the path met first, which then was the file system's choice (on tmpfs, the entry
+    // made last), and its files' paths, their place in the sorted list and --shard's split with
+    // it. Here the first of its paths in sorted order, component by component.
+    std::sort(subdirs.begin(), subdirs.end());
     for (const std::string& sub : subdirs) Walk(sub, found);
     return true;
   }
