@@ -674,7 +674,13 @@ class FileReader::Impl {
     fd_ = open(file_.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) {
       const int error = errno;
-      Fail(StatusOfErrno(error), "cannot open: " + ErrnoText(error));
+      // An object's URL (s3://bucket/key) given as a path: say that only files are read.
+      const bool url = error == ENOENT && file_.path.find("://") != std::string::npos;
+      Fail(StatusOfErrno(error),
+           "cannot open: " + ErrnoText(error) +
+               (url ? " (flowsift reads files, not URLs: copy the objects first, e.g. `aws s3 "
+                      "sync s3://BUCKET/PREFIX logs/`, and run on logs/)"
+                    : ""));
       return false;
     }
     struct stat st;
@@ -867,7 +873,8 @@ class FileReader::Impl {
       if (inner != Compression::kNone) {
         refuse(std::string("its decompressed data is ") +
                (inner == Compression::kGzip ? "gzip" : "zstd") +
-               " again (compressed twice): decompress it once, e.g. " + remedy(outer, nullptr));
+               (inner == outcome_.compression ? " again" : "") +
+               " (compressed twice): decompress it once, e.g. " + remedy(outer, nullptr));
         return;
       }
     }
