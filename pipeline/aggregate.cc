@@ -344,7 +344,8 @@ struct Interface {
 
 // Whether (seen, account) comes before i's account in input order. Within one run no two
 // values share an order; states of separate runs merged later may (both start at file 0), and
-// the smaller account text wins then, so the result does not depend on the merge order.
+// the smaller account text wins then, so the result does not depend on the merge order
+// (merge then sets each account by its manifest's order of the files: SetAccounts).
 bool EarlierSeen(SeenOrder seen, std::string_view account, const Interface& i) {
   return seen < i.account_seen || (seen == i.account_seen && account < i.account);
 }
@@ -1027,6 +1028,27 @@ std::map<std::string_view, FirstSeen> FirstSeenByName(
 }
 
 }  // namespace
+
+std::vector<Aggregator::SeenAccount> Aggregator::Accounts() const {
+  std::vector<const std::vector<Interface>*> all;
+  state_->ForEach([&](const State& s) { all.push_back(&s.interfaces); });
+  std::vector<SeenAccount> out;
+  for (const auto& [name, seen] : FirstSeenByName(all)) {
+    const Interface& i = *seen.first;
+    out.push_back({i.name, i.account, i.account_seen.first, i.account_seen.second});
+  }
+  return out;
+}
+
+void Aggregator::SetAccounts(const std::unordered_map<std::string, std::string>& accounts) {
+  const auto set = [&](State& s) {
+    for (Interface& i : s.interfaces) {
+      if (const auto it = accounts.find(i.name); it != accounts.end()) i.account = it->second;
+    }
+  };
+  set(*state_);
+  for (auto& shard : state_->shards) set(*shard);
+}
 
 std::vector<WindowRow> WindowRows::ToVector() const {
   std::vector<WindowRow> rows;

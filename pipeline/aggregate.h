@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "kernels/types.h"
@@ -309,6 +310,18 @@ class Aggregator {
   // "first seen" order, so that states of different shards compare as one run's would.
   // Within one aggregator the mapping is monotone, so its outputs do not change.
   void RenumberFiles(uint32_t index, uint32_t count);
+
+  // Each interface's account and the "first seen" order it was taken at (file << 32 | chunk,
+  // row; UINT64_MAX for an interface whose records had none), one per name over every state.
+  struct SeenAccount {
+    std::string name, account;
+    uint64_t order = UINT64_MAX, row = UINT64_MAX;
+  };
+  std::vector<SeenAccount> Accounts() const;
+  // Sets the account of each interface named in `accounts` (name -> account) in every state.
+  // merge uses it where the order of the parts' files is not their "first seen" orders' (parts
+  // of separate runs each number their files from 0).
+  void SetAccounts(const std::unordered_map<std::string, std::string>& accounts);
 
   // Appends the complete state (every key of every table, sketches and first-seen orders;
   // docs/partial.md, section "aggregate"). Saving then Loading into an empty aggregator gives

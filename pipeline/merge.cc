@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 
 #include "pipeline/export.h"
 #include "pipeline/graph.h"
@@ -344,7 +345,14 @@ MergeResult MergeParts(const MergeOptions& opt) {
   PartialHeader header;
   ordered_json must_match;
   std::string first_path;
-  std::map<std::string, std::string> input_part;            // input path -> the part that read it
+  std::map<std::string, std::string> input_part;  // input path -> the part that read it
+  // Each interface's account as the merged manifest's input order would see it first: by
+  // (file index, the file's path, chunk and row, account). The parts' own first-seen orders
+  // compare files by index alone, and parts of separate runs (nightly parts, each 0/1) all
+  // number theirs from 0: an interface logged under two accounts took the smaller id, not the
+  // one of the file the merged manifest lists first.
+  using AccountKey = std::tuple<uint64_t, std::string, uint64_t, uint64_t, std::string>;
+  std::unordered_map<std::string, AccountKey> first_account;
   std::vector<std::pair<std::string, std::string>> failed;  // (part path, why), as r.failures
   const auto fail = [&](const std::string& path, std::string why) {
     failed.emplace_back(path, why);
@@ -580,6 +588,23 @@ MergeResult MergeParts(const MergeOptions& opt) {
                      " records, its tables " + std::to_string(part.records()) + ")");
       continue;
     }
+    {
+      // The paths of the part's files by their index in the whole input list, as
+      // MergedManifest numbers them.
+      std::vector<std::string> listed;
+      for (const ordered_json& in : Member(info.manifest, "inputs")) {
+        if (in.is_object() && !CouldNotBeListed(in)) listed.push_back(in.value("path", ""));
+      }
+      for (Aggregator::SeenAccount& a : part.Accounts()) {
+        const uint64_t index = a.order == UINT64_MAX ? UINT64_MAX : a.order >> 32;
+        const uint64_t j =
+            index >= info.shard_index ? (index - info.shard_index) / info.shard_count : UINT64_MAX;
+        AccountKey key{index, j < listed.size() ? listed[j] : std::string(), a.order & 0xFFFFFFFF,
+                       a.row, std::move(a.account)};
+        const auto [it, inserted] = first_account.try_emplace(std::move(a.name), key);
+        if (!inserted && key < it->second) it->second = std::move(key);
+      }
+    }
     file = PartialFile();  // the decompressed bytes are not needed any more
     r.read_seconds += SecondsSince(start);
     start = Clock::now();
@@ -604,6 +629,11 @@ MergeResult MergeParts(const MergeOptions& opt) {
   }
   r.missing_shards = ShardCoverageNotes(parts, failed.size(), &r.notes);
   r.records = merged->records();
+  {
+    std::unordered_map<std::string, std::string> accounts;
+    for (auto& [name, key] : first_account) accounts.emplace(name, std::move(std::get<4>(key)));
+    merged->SetAccounts(accounts);
+  }
 
   const Clock::time_point write_start = Clock::now();
   fs::path tmp;

@@ -319,6 +319,34 @@ TEST_F(MergeRuns, AnySplitInAnyOrderGivesTheBytesOfOneRun) {
   EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos);
 }
 
+// Parts of separate runs (a night each: every part 0/1, numbering its files from 0) take an
+// interface's account from the file the merged manifest lists first, as one run over their
+// directory does: the tie of their files' indices went to the smallest account text (b's),
+// though the manifest listed a first.
+TEST_F(MergeRuns, SeparateRunsTakeTheAccountOfTheFileTheirManifestListsFirst) {
+  std::vector<std::string> dirs;
+  for (const std::string name : {"c.log", "b.log", "a.log"}) {
+    const std::string part = tmp_ / ("night-" + name);
+    const RunResult r =
+        flowsift::Run(AsPart(Options(tmp_ / ("data/hand/" + name), part), 0, 1), nullptr);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    dirs.push_back(part);
+  }
+  const RunResult one = flowsift::Run(Options(tmp_ / "data/hand", tmp_ / "one"), nullptr);
+  ASSERT_EQ(one.exit_code, 0) << one.error;
+  const MergeResult m = MergeDirs(dirs, tmp_ / "nights");
+  ASSERT_EQ(m.exit_code, 0) << m.error;
+  const std::string windows = testing::ReadZstd(tmp_.path() / "nights" / "windows.csv.zst");
+  EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos) << windows;
+  for (const char* table : kTables) {
+    EXPECT_TRUE(ReadFile(tmp_.path() / "nights" / table) == ReadFile(tmp_.path() / "one" / table))
+        << table;
+  }
+  const json merged = json::parse(ReadFile(tmp_.path() / "nights" / "manifest.json"));
+  ASSERT_EQ(merged["inputs"].size(), 3u);
+  EXPECT_EQ(merged["inputs"][0]["path"], tmp_ / "data/hand/a.log");
+}
+
 // A missing path is one input in its place (one shard reads it); a --files-from list that cannot
 // be read is listed by every shard. Merged, each appears once, where one run lists it.
 TEST_F(MergeRuns, MissingPathsAndUnreadableListsAppearOnceWhereOneRunListsThem) {
