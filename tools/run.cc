@@ -408,12 +408,12 @@ namespace {
 void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r) {
   fmt::print(stderr,
              "flowsift: {} inputs ({} failed), {} records{}, {} bad lines, {} findings, {:.2f} GB "
-             "in {:.2f} s ({:.2f} GB/s, {} threads, {}) -> {}\n",
+             "in {:.2f} s ({:.2f} GB/s, {} thread{}, {}) -> {}\n",
              r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
              r.filtered > 0 ? fmt::format(", {} outside --since/--until", r.filtered) : "",
              r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
              r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
-             opt.simd_target, opt.out_dir);
+             opt.threads == 1 ? "" : "s", opt.simd_target, opt.out_dir);
   if (r.nothing_kept) {
     // Exit 1 (pipeline/run.cc): say why, with where the data is, so that a wrong date or a
     // local time taken for UTC shows at once.

@@ -202,7 +202,8 @@ class TableSink : public RowSink {
     std::string& t = out_.text();
     if (rows_ == 0) t += "(no rows)\n";
     if (more) {
-      t += fmt::format("(first {} rows; --limit N or --limit 0 shows more)\n", rows_);
+      t += fmt::format("(first {} row{}; --limit N or --limit 0 shows more)\n", rows_,
+                       rows_ == 1 ? "" : "s");
     }
     std::vector<std::string> hidden = note_outside_view_ ? hidden_ : std::vector<std::string>();
     for (const Col& c : cols_) {

@@ -216,7 +216,7 @@ TEST_F(ShowTest, LimitStopsEarlyAndSaysSo) {
   Result r = Show("--table windows --as csv --limit 2");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 2);
   r = Show("--table windows --limit 1");
-  EXPECT_THAT(r.out, HasSubstr("(first 1 rows; --limit N or --limit 0 shows more)"));
+  EXPECT_THAT(r.out, HasSubstr("(first 1 row; --limit N or --limit 0 shows more)"));
   r = Show("--table windows --limit 0");
   EXPECT_THAT(r.out, Not(HasSubstr("first")));
 }
