@@ -407,9 +407,11 @@ namespace {
 // The summary line and the notes a run prints on stderr when it is done.
 void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r) {
   fmt::print(stderr,
-             "flowsift: {} inputs ({} failed), {} records{}, {} bad lines, {} findings, {:.2f} GB "
+             "flowsift: {} input{} ({} failed), {} records{}, {} bad lines, {} findings, {:.2f} GB "
              "in {:.2f} s ({:.2f} GB/s, {} thread{}, {}) -> {}\n",
-             r.graph.files.size() + r.missing.size(), r.failures.size(), r.graph.records,
+             r.graph.files.size() + r.missing.size(),
+             r.graph.files.size() + r.missing.size() == 1 ? "" : "s", r.failures.size(),
+             r.graph.records,
              r.filtered > 0 ? fmt::format(", {} outside --since/--until", r.filtered) : "",
              r.bad_lines, r.findings.size(), r.graph.data_bytes / 1e9, r.wall_seconds,
              r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,

@@ -1173,7 +1173,7 @@ TEST_F(Cli, RunSkipsItsOwnOutputsAndFailsOnAnEmptyDirectory) {
   Result r = RunCli(run + " --force");
   EXPECT_EQ(r.code, 0) << r.out;  // --strict: a single bad line would be exit 1
   EXPECT_THAT(r.out, HasSubstr("summary: skipped: an output of flowsift"));
-  EXPECT_THAT(r.out, HasSubstr("1 inputs (0 failed), 2000 records, 0 bad lines"));
+  EXPECT_THAT(r.out, HasSubstr("1 input (0 failed), 2000 records, 0 bad lines"));
   fs::create_directories(dir_ / "empty");
   r = RunCli("run " + (dir_ / "empty").string() + " --no-progress -o " + (dir_ / "o").string());
   EXPECT_EQ(r.code, 1) << r.out;
