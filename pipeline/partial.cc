@@ -95,6 +95,15 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
   }
   std::string packed;
   if (!ReadTextFile(path, &packed, error)) return PartialStatus::kUnreadable;
+  // Not zstd at all (a stray file that `merge parts/*` took, a log): named as no part, not as
+  // a part whose data is damaged ("corrupt (Unknown frame descriptor)").
+  static constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+  if (packed.size() >= sizeof kZstdMagic &&
+      std::memcmp(packed.data(), kZstdMagic, sizeof kZstdMagic) != 0) {
+    *error = path + ": corrupt (not a flowsift part: not zstd data; give the parts' directories, " +
+             "the OUT of each `run --partial`, or their " + std::string(kStateFile) + ")";
+    return PartialStatus::kCorrupt;
+  }
 
   // Decompress as a stream: the frame header's content size is not covered by the checksum,
   // so it is only compared at the end, never trusted for an allocation.

@@ -1177,6 +1177,24 @@ TEST(Partial, BytesAfterTheFrameAreCorrupt) {
   }
 }
 
+// A file that is not zstd at all (a note or a log that `merge parts/*` took) is named as no part
+// and told what to give, not reported as a part with damaged data ("Unknown frame descriptor").
+TEST(Partial, AFileThatIsNotZstdIsNamedAsNoPart) {
+  TempDir tmp;
+  std::string error;
+  WriteFile(tmp.path() / "notes.txt", "parts of the 28th\n");
+  EXPECT_EQ(Read(tmp / "notes.txt", &error), PartialStatus::kCorrupt);
+  EXPECT_NE(error.find(tmp / "notes.txt" + ": corrupt (not a flowsift part: not zstd data; give " +
+                       "the parts' directories"),
+            std::string::npos)
+      << error;
+  // zstd that is damaged is still corrupt data, in zstd's words.
+  const std::string packed = ReadFile(WriteState(SmallState(), tmp / "s"));
+  WriteFile(tmp.path() / "cut", packed.substr(0, 4) + std::string(64, '\xff'));
+  EXPECT_EQ(Read(tmp / "cut", &error), PartialStatus::kCorrupt);
+  EXPECT_EQ(error.find("not a flowsift part"), std::string::npos) << error;
+}
+
 // The content inside a whole, valid zstd frame is checked on its own: a header cut short is
 // truncated (not a window of 0), content without the magic is no state, and a file without one
 // of the three sections, or whose run section is no JSON object, is corrupt.
