@@ -651,18 +651,24 @@ TEST(Run, OutIsReplacedOnlyWithForce) {
   EXPECT_EQ(r.exit_code, 0) << r.error;
 }
 
+// An OUT of generated inputs (seed `seed`) under tmp/out, made with `*opt` (--force, as the
+// tests then replace it); returns its manifest.
+std::string MakeOut(const TempDir& tmp, uint64_t seed, RunOptions* opt) {
+  WriteGenerated(tmp.path() / "in", seed);
+  opt->inputs = {tmp / "in"};
+  opt->out_dir = tmp / "out";
+  opt->force = true;
+  EXPECT_EQ(flowsift::Run(*opt, nullptr).exit_code, 0);
+  return ReadFile(tmp.path() / "out" / "manifest.json");
+}
+
 // When not one input can be read, an existing OUT is kept (as merge keeps it when no part can
 // be read), not replaced by an empty summary of the failures; a new OUT is written, its
 // manifest naming them.
 TEST(Run, AnExistingOutIsKeptWhenNoInputCanBeRead) {
   TempDir tmp;
-  WriteGenerated(tmp.path() / "in", 2);
   RunOptions opt;
-  opt.inputs = {tmp / "in"};
-  opt.out_dir = tmp / "out";
-  opt.force = true;
-  ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
-  const std::string manifest = ReadFile(tmp.path() / "out" / "manifest.json");
+  const std::string manifest = MakeOut(tmp, 2, &opt);
   std::filesystem::create_directories(tmp.path() / "empty");
   for (const std::string& input : {tmp / "missing.log", tmp / "empty"}) {
     opt.inputs = {input};
@@ -693,13 +699,8 @@ TEST(Run, AnExistingOutIsKeptWhenNoInputCanBeRead) {
 // nothing could be read. Cut before its first line, it was not read: OUT is kept.
 TEST(Run, AnInputCutShortAfterSomeLinesIsSummarisedInPlaceOfAnExistingOut) {
   TempDir tmp;
-  WriteGenerated(tmp.path() / "in", 3);
   RunOptions opt;
-  opt.inputs = {tmp / "in"};
-  opt.out_dir = tmp / "out";
-  opt.force = true;
-  ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
-  const std::string manifest = ReadFile(tmp.path() / "out" / "manifest.json");
+  const std::string manifest = MakeOut(tmp, 3, &opt);
 
   std::string text;
   for (const auto& e : std::filesystem::directory_iterator(tmp.path() / "in")) {
