@@ -56,7 +56,16 @@ struct PartInfo {
   std::string path;
   uint32_t shard_index = 0, shard_count = 1;
   ordered_json manifest;
+  std::string cwd;  // where its run ran ("" when the part does not say)
 };
+
+// An input's path as one file's name over all parts: absolute by the directory its part ran
+// in, normalised (./data/a.log, data/a.log and /home/u/data/a.log are one file).
+std::string AbsoluteInput(const std::string& input, const std::string& cwd) {
+  fs::path key(input);
+  if (key.is_relative() && !cwd.empty()) key = fs::path(cwd) / key;
+  return key.lexically_normal().string();
+}
 
 // Statuses of manifest inputs that are not failures (reader.h IsFailure).
 bool IsFailedStatus(const ordered_json& status) {
@@ -107,9 +116,11 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
 
   ordered_json missing = ordered_json::array();
   std::set<std::string> missing_paths;
-  // (index in the whole input list, path, entry); the path breaks ties between parts of
-  // separate runs, whose indices all start at 0.
-  std::vector<std::tuple<uint64_t, std::string, const ordered_json*>> files;
+  // (index in the whole input list, path, absolute path, entry); the path breaks ties between
+  // parts of separate runs, whose indices all start at 0, and the absolute path those of runs
+  // in other directories that name their inputs alike (each night's `run logs/a.log`), whose
+  // order had followed the parts' order.
+  std::vector<std::tuple<uint64_t, std::string, std::string, const ordered_json*>> files;
   std::map<std::string, uint64_t> index_of;
   for (const PartInfo& p : parts) {
     uint64_t j = 0;
@@ -121,15 +132,16 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
         continue;
       }
       const uint64_t index = j++ * p.shard_count + p.shard_index;
-      files.emplace_back(index, path, &in);
+      files.emplace_back(index, path, AbsoluteInput(path, p.cwd), &in);
       index_of.emplace(path, index);
     }
   }
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
-    return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+    return std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
+           std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
   });
   ordered_json inputs = missing;
-  for (const auto& f : files) inputs.push_back(*std::get<2>(f));
+  for (const auto& f : files) inputs.push_back(*std::get<3>(f));
   m["inputs"] = inputs;
 
   ordered_json totals = ordered_json::object();
@@ -347,11 +359,12 @@ MergeResult MergeParts(const MergeOptions& opt) {
   std::string first_path;
   std::map<std::string, std::string> input_part;  // input path -> the part that read it
   // Each interface's account as the merged manifest's input order would see it first: by
-  // (file index, the file's path, chunk and row, account). The parts' own first-seen orders
-  // compare files by index alone, and parts of separate runs (nightly parts, each 0/1) all
-  // number theirs from 0: an interface logged under two accounts took the smaller id, not the
-  // one of the file the merged manifest lists first.
-  using AccountKey = std::tuple<uint64_t, std::string, uint64_t, uint64_t, std::string>;
+  // (file index, the file's path and absolute path, chunk and row, account). The parts' own
+  // first-seen orders compare files by index alone, and parts of separate runs (nightly parts,
+  // each 0/1) all number theirs from 0: an interface logged under two accounts took the
+  // smaller id, not the one of the file the merged manifest lists first.
+  using AccountKey =
+      std::tuple<uint64_t, std::string, std::string, uint64_t, uint64_t, std::string>;
   std::unordered_map<std::string, AccountKey> first_account;
   std::vector<std::pair<std::string, std::string>> failed;  // (part path, why), as r.failures
   const auto fail = [&](const std::string& path, std::string why) {
@@ -555,6 +568,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
       continue;
     }
     const ordered_json& cwd = file.run.value("cwd", ordered_json());
+    if (cwd.is_string()) info.cwd = cwd.get<std::string>();
     for (const ordered_json& in : Member(info.manifest, "inputs")) {
       if (!in.is_object() || CouldNotBeListed(in)) continue;
       const std::string input = in.value("path", "");
@@ -591,16 +605,25 @@ MergeResult MergeParts(const MergeOptions& opt) {
     {
       // The paths of the part's files by their index in the whole input list, as
       // MergedManifest numbers them.
-      std::vector<std::string> listed;
+      std::vector<std::pair<std::string, std::string>> listed;  // (path, absolute path)
       for (const ordered_json& in : Member(info.manifest, "inputs")) {
-        if (in.is_object() && !CouldNotBeListed(in)) listed.push_back(in.value("path", ""));
+        if (in.is_object() && !CouldNotBeListed(in)) {
+          std::string input = in.value("path", "");
+          std::string absolute = AbsoluteInput(input, info.cwd);
+          listed.emplace_back(std::move(input), std::move(absolute));
+        }
       }
       for (Aggregator::SeenAccount& a : part.Accounts()) {
         const uint64_t index = a.order == UINT64_MAX ? UINT64_MAX : a.order >> 32;
         const uint64_t j =
             index >= info.shard_index ? (index - info.shard_index) / info.shard_count : UINT64_MAX;
-        AccountKey key{index, j < listed.size() ? listed[j] : std::string(), a.order & 0xFFFFFFFF,
-                       a.row, std::move(a.account)};
+        const bool known = j < listed.size();
+        AccountKey key{index,
+                       known ? listed[j].first : std::string(),
+                       known ? listed[j].second : std::string(),
+                       a.order & 0xFFFFFFFF,
+                       a.row,
+                       std::move(a.account)};
         const auto [it, inserted] = first_account.try_emplace(std::move(a.name), key);
         if (!inserted && key < it->second) it->second = std::move(key);
       }
@@ -631,7 +654,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
   r.records = merged->records();
   {
     std::unordered_map<std::string, std::string> accounts;
-    for (auto& [name, key] : first_account) accounts.emplace(name, std::move(std::get<4>(key)));
+    for (auto& [name, key] : first_account) accounts.emplace(name, std::move(std::get<5>(key)));
     merged->SetAccounts(accounts);
   }
 

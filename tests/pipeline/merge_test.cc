@@ -10,7 +10,9 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pipeline/aggregate.h"
@@ -187,6 +189,31 @@ TEST(AggregateSerial, SaveLoadKeepsEveryTableAndMergesAlike) {
   }
 }
 
+// Accounts() names each interface once over every state an output walks (this one and those
+// Absorb took), and SetAccounts sets the account in all of them: the windows of an absorbed
+// state's interfaces carry the account set too.
+TEST(AggregateAccounts, SetAccountsReachesEveryStateTheOutputsWalk) {
+  std::string t1, t2;
+  Aggregator a = Aggregated(3, 20000, &t1);
+  Aggregator b = Aggregated(4, 20000, &t2);
+  a.Absorb(std::move(b));
+  const std::vector<Aggregator::SeenAccount> seen = a.Accounts();
+  std::set<std::string> names;
+  for (const WindowRow& row : a.Windows()) names.insert(row.interface_id);
+  ASSERT_EQ(seen.size(), names.size());
+  std::unordered_map<std::string, std::string> accounts;
+  for (const Aggregator::SeenAccount& s : seen) {
+    EXPECT_TRUE(names.count(s.name)) << s.name;
+    EXPECT_NE(s.order, UINT64_MAX) << s.name;  // every generated record has an account
+    accounts[s.name] = "acct-" + s.name;
+  }
+  a.SetAccounts(accounts);
+  const std::vector<WindowRow> rows = a.Windows();
+  ASSERT_FALSE(rows.empty());
+  for (const WindowRow& row : rows) EXPECT_EQ(row.account_id, "acct-" + row.interface_id);
+  for (const Aggregator::SeenAccount& s : a.Accounts()) EXPECT_EQ(s.account, "acct-" + s.name);
+}
+
 // Shards and runs ------------------------------------------------------------------------
 
 RunOptions Options(const std::string& in, const std::string& out) {
@@ -345,6 +372,122 @@ TEST_F(MergeRuns, SeparateRunsTakeTheAccountOfTheFileTheirManifestListsFirst) {
   const json merged = json::parse(ReadFile(tmp_.path() / "nights" / "manifest.json"));
   ASSERT_EQ(merged["inputs"].size(), 3u);
   EXPECT_EQ(merged["inputs"][0]["path"], tmp_ / "data/hand/a.log");
+}
+
+// `n` records of eni-shared0000000001 under `account` (with `iface` another interface's).
+std::string SharedLines(const std::string& account,
+                        const std::string& iface = "eni-shared0000000001", int n = 50) {
+  std::string text;
+  for (int k = 0; k < n; ++k) {
+    text += "2 " + account + " " + iface + " 10.0.0." + std::to_string(k + 1) +
+            " 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  }
+  return text;
+}
+
+// Separate runs that are sharded themselves: a file's place in the merged manifest is its index
+// in its own run's whole list (j * N + I for the j-th file of part I/N), and its path is that of
+// the j-th file its part lists. Here the interface is in the second file of two runs (index 1 in
+// both): z's run is split 0/2 and 1/2, y's is one part, and y/2.log comes first by path (its
+// account the larger text, which the tie had given the smaller).
+TEST_F(MergeRuns, SeparateShardedRunsTakeTheAccountOfTheFileTheManifestListsFirst) {
+  WriteFile(tmp_.path() / "z/a.log", SharedLines("333333333333", "eni-other00000000001"));
+  WriteFile(tmp_.path() / "z/b.log", SharedLines("111111111111"));
+  WriteFile(tmp_.path() / "y/1.log", SharedLines("333333333333", "eni-other00000000001"));
+  WriteFile(tmp_.path() / "y/2.log", SharedLines("999999999999"));
+  std::vector<std::string> dirs;
+  for (uint32_t i = 0; i < 2; ++i) {
+    const RunOptions opt = AsPart(Options(tmp_ / "z", tmp_ / ("z" + std::to_string(i))), i, 2);
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+    dirs.push_back(opt.out_dir);
+  }
+  const RunOptions y = AsPart(Options(tmp_ / "y", tmp_ / "y0"), 0, 1);
+  ASSERT_EQ(flowsift::Run(y, nullptr).exit_code, 0);
+  dirs.push_back(y.out_dir);
+  for (int order = 0; order < 2; ++order) {
+    std::reverse(dirs.begin(), dirs.end());
+    const std::string out = tmp_ / ("merged" + std::to_string(order));
+    const MergeResult m = MergeDirs(dirs, out);
+    ASSERT_EQ(m.exit_code, 0) << m.error;
+    const json merged = json::parse(ReadFile(fs::path(out) / "manifest.json"));
+    ASSERT_EQ(merged["inputs"].size(), 4u);
+    EXPECT_EQ(merged["inputs"][2]["path"], tmp_ / "y/2.log");
+    EXPECT_EQ(merged["inputs"][3]["path"], tmp_ / "z/b.log");
+    const std::string windows = testing::ReadZstd(fs::path(out) / "windows.csv.zst");
+    EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos) << windows;
+  }
+}
+
+// Separate runs in other directories may name their inputs alike (each night's job runs `run
+// logs/a.log` in its own directory): the same index and path text. Their files are then listed
+// by their absolute paths, for every order of the parts (they had followed the parts' order),
+// and the interface takes the account of the file listed first (it took the smaller text).
+TEST_F(MergeRuns, SeparateRunsNamingTheirInputsAlikeAreOrderedByTheirAbsolutePaths) {
+  WriteFile(tmp_.path() / "n1/logs/a.log", SharedLines("999999999999"));
+  WriteFile(tmp_.path() / "n2/logs/a.log", SharedLines("111111111111", "eni-shared0000000001", 20));
+  const fs::path cwd = fs::current_path();
+  std::vector<std::string> dirs;
+  for (const char* night : {"n1", "n2"}) {
+    fs::current_path(tmp_.path() / night);
+    RunOptions opt = AsPart(Options("logs/a.log", (tmp_.path() / night / "part").string()), 0, 1);
+    const RunResult r = flowsift::Run(opt, nullptr);
+    fs::current_path(cwd);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    dirs.push_back(opt.out_dir);
+  }
+  std::vector<json> inputs;
+  for (int order = 0; order < 2; ++order) {
+    if (order == 1) std::reverse(dirs.begin(), dirs.end());
+    const std::string out = tmp_ / ("merged" + std::to_string(order));
+    const MergeResult m = MergeDirs(dirs, out);
+    ASSERT_EQ(m.exit_code, 0) << m.error;
+    const json merged = json::parse(ReadFile(fs::path(out) / "manifest.json"));
+    ASSERT_EQ(merged["inputs"].size(), 2u);
+    EXPECT_EQ(merged["inputs"][0]["records"], 50u) << order;  // n1's
+    inputs.push_back(merged["inputs"]);
+    const std::string windows = testing::ReadZstd(fs::path(out) / "windows.csv.zst");
+    EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos)
+        << order << ": " << windows;
+  }
+  EXPECT_EQ(inputs[0], inputs[1]);
+}
+
+// What could not be listed (a --files-from list that cannot be read) comes first in a part's
+// manifest but is no file: the part's first file is still the first that was read. Here x's
+// first (and only) file is a.log, listed after the unreadable list; y's is b.log: a.log comes
+// first in the merged manifest, and its account is the interface's.
+TEST_F(MergeRuns, AnUnlistableInputDoesNotShiftAPartsFiles) {
+  RunOptions x = AsPart(Options(tmp_ / "data/hand/a.log", tmp_ / "x"), 0, 1);
+  x.files_from = {tmp_ / "no-list"};
+  ASSERT_EQ(flowsift::Run(x, nullptr).exit_code, 1);
+  const RunOptions y = AsPart(Options(tmp_ / "data/hand/b.log", tmp_ / "y"), 0, 1);
+  ASSERT_EQ(flowsift::Run(y, nullptr).exit_code, 0);
+  const MergeResult m = MergeDirs({tmp_ / "y", tmp_ / "x"}, tmp_ / "merged");
+  ASSERT_EQ(m.exit_code, 1) << m.error;  // the list's failure, as in the run
+  const json merged = json::parse(ReadFile(tmp_.path() / "merged" / "manifest.json"));
+  ASSERT_EQ(merged["inputs"].size(), 3u);
+  EXPECT_EQ(merged["inputs"][1]["path"], tmp_ / "data/hand/a.log");
+  const std::string windows = testing::ReadZstd(tmp_.path() / "merged" / "windows.csv.zst");
+  EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos) << windows;
+}
+
+// A hand-edited part whose manifest lists fewer files than its tables were read from (or none)
+// is merged without a crash: its files' paths are then unknown (empty), not read past the list.
+TEST_F(MergeRuns, AManifestListingFewerFilesThanItsTablesDoesNotCrash) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 3);
+  for (const char* part : {"parts/1", "parts/2"}) {
+    RewriteRun((tmp_.path() / part / kStateFile).string(), [&](nlohmann::ordered_json& run) {
+      auto& inputs = run["manifest"]["inputs"];
+      inputs.erase(inputs.begin() + (std::string(part) == "parts/1" ? 0 : 1), inputs.end());
+    });
+  }
+  const MergeResult m = MergeDirs(PartDirs(tmp_.path() / "parts", 3), tmp_ / "merged");
+  ASSERT_EQ(m.exit_code, 0) << m.error;
+  for (const char* table : kTables) {
+    EXPECT_TRUE(ReadFile(tmp_.path() / "merged" / table) ==
+                ReadFile(tmp_.path() / "single" / table))
+        << table;
+  }
 }
 
 // A missing path is one input in its place (one shard reads it); a --files-from list that cannot
@@ -1192,6 +1335,23 @@ TEST(Partial, AFileThatIsNotZstdIsNamedAsNoPart) {
   const std::string packed = ReadFile(WriteState(SmallState(), tmp / "s"));
   WriteFile(tmp.path() / "cut", packed.substr(0, 4) + std::string(64, '\xff'));
   EXPECT_EQ(Read(tmp / "cut", &error), PartialStatus::kCorrupt);
+  EXPECT_EQ(error.find("not a flowsift part"), std::string::npos) << error;
+}
+
+// A part's own state file whose first bytes are damaged (the part's directory was given, as
+// the message for a stray file asks) is a damaged part, not "not a flowsift part ... give the
+// parts' directories".
+TEST(Partial, AStateFileWithoutTheZstdMagicIsADamagedPart) {
+  TempDir tmp;
+  std::string error;
+  std::string packed = ReadFile(WriteState(SmallState(), tmp / "s"));
+  packed[0] = '\x29';
+  WriteFile(tmp.path() / "part" / kStateFile, packed);
+  const std::string state = (tmp.path() / "part" / kStateFile).string();
+  EXPECT_EQ(Read(state, &error), PartialStatus::kCorrupt);
+  EXPECT_NE(error.find(state + ": corrupt (not zstd data: its first bytes are damaged"),
+            std::string::npos)
+      << error;
   EXPECT_EQ(error.find("not a flowsift part"), std::string::npos) << error;
 }
 
