@@ -96,12 +96,21 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
   std::string packed;
   if (!ReadTextFile(path, &packed, error)) return PartialStatus::kUnreadable;
   // Not zstd at all (a stray file that `merge parts/*` took, a log): named as no part, not as
-  // a part whose data is damaged ("corrupt (Unknown frame descriptor)").
+  // a part whose data is damaged ("corrupt (Unknown frame descriptor)"). A part's own state
+  // file (a part's directory was given) is a part whose first bytes are damaged: telling to
+  // give the parts' directories, which was done, misled.
   static constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
   if (packed.size() >= sizeof kZstdMagic &&
       std::memcmp(packed.data(), kZstdMagic, sizeof kZstdMagic) != 0) {
-    *error = path + ": corrupt (not a flowsift part: not zstd data; give the parts' directories, " +
-             "the OUT of each `run --partial`, or their " + std::string(kStateFile) + ")";
+    const size_t slash = path.find_last_of('/');
+    const bool state_file =
+        std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1) == kStateFile;
+    *error =
+        path + (state_file
+                    ? ": corrupt (not zstd data: its first bytes are damaged; run its part again)"
+                    : ": corrupt (not a flowsift part: not zstd data; give the parts' directories, "
+                      "the OUT of each `run --partial`, or their " +
+                          std::string(kStateFile) + ")");
     return PartialStatus::kCorrupt;
   }
 

@@ -729,6 +729,48 @@ TEST(Run, AnInputCutShortAfterSomeLinesIsSummarisedInPlaceOfAnExistingOut) {
   EXPECT_EQ(m["inputs"][0]["status"], "truncated");
 }
 
+// The lines read before the cut count whatever became of them: all outside --since/--until (exit
+// 1 for nothing kept, as for a whole input) or all bad lines, they replace an existing OUT as a
+// whole input's would, its manifest saying so; not "none of the inputs could be read".
+TEST(Run, AnInputCutShortAfterLinesNoneKeptOrAllBadStillReplacesAnExistingOut) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 1);
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "out";
+  opt.force = true;
+  ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  std::string records, bad;
+  while (records.size() < (2u << 20)) {
+    records +=
+        "2 123456789012 eni-0a1b2c3d4e5f67890 10.0.0.1 8.8.8.8 443 50000 6 10 1000 "
+        "1700000100 1700000160 ACCEPT OK\n";
+    bad += "not a flow log line " + std::to_string(records.size() * 7919 % 1000003) + "\n";
+  }
+  for (const auto& [name, text] : {std::pair{"filtered", records}, std::pair{"bad", bad}}) {
+    flowsift::testing::WriteZstd(tmp.path() / "whole.log.zst", text);
+    const std::string packed = ReadFile(tmp.path() / "whole.log.zst");
+    WriteFile(tmp.path() / name / "half.log.zst", packed.substr(0, packed.size() / 2));
+    const std::string before = ReadFile(tmp.path() / "out" / "manifest.json");
+    opt.inputs = {tmp / name};
+    opt.since = std::string(name) == "filtered" ? 1800000000 : 0;
+    const RunResult r = flowsift::Run(opt, nullptr);
+    EXPECT_EQ(r.exit_code, 1) << name;
+    EXPECT_TRUE(r.error.empty()) << name << ": " << r.error;
+    const std::string after = ReadFile(tmp.path() / "out" / "manifest.json");
+    EXPECT_NE(after, before) << name;
+    const json m = json::parse(after);
+    EXPECT_EQ(m["inputs"][0]["status"], "truncated") << name;
+    EXPECT_EQ(m["totals"]["records"], 0u) << name;
+    if (std::string(name) == "filtered") {
+      EXPECT_TRUE(r.nothing_kept);
+      EXPECT_GT(m["totals"]["filtered"].get<uint64_t>(), 1000u);
+    } else {
+      EXPECT_GT(m["totals"]["bad_lines"].get<uint64_t>(), 1000u);
+    }
+  }
+}
+
 // An OUT whose parent cannot be made names the parent and why (no permission, a file in the
 // way), not mkdtemp's consequent "No such file or directory".
 TEST(Run, AnOutWhoseParentCannotBeMadeSaysWhy) {
