@@ -357,13 +357,24 @@ TEST_F(ShowTest, TheOverviewIsPrintedWhenATableCannotBeOpened) {
 
 // The overview does not summarise talkers and exposure, but a job that runs it as the check
 // of an OUT learns when either is missing or damaged (it exited 0): named on stderr, listed as
-// damaged, exit 1. Whole, they add nothing to the output (the goldens).
+// damaged, exit 1. Whole, they add nothing to the output (the goldens), however large.
 TEST_F(ShowTest, TheOverviewFailsWhenTalkersOrExposureAreMissingOrDamaged) {
   const fs::path exposure = dir_ / "out" / "exposure.csv.zst";
   const std::string whole = ReadFile(exposure);
-  // Cut inside its frame: the header reads, the checksum is never reached.
-  WriteFile(exposure, whole.substr(0, whole.size() - 6));
+  // Decoded to its end, not only as far as its header: a table of megabytes whose first blocks
+  // are whole and whose end is cut is named (the goldens' tables are one block).
+  const std::string text = flowsift::testing::ReadZstd(exposure);
+  const size_t header = text.find('\n') + 1;
+  ASSERT_GT(text.size(), header);
+  std::string big = text;
+  while (big.size() < (4u << 20)) big += text.substr(header);
+  WriteZstd(exposure, big);
   Result r = Show("");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::string packed = ReadFile(exposure);
+  WriteFile(exposure, packed.substr(0, packed.size() - 6));
+  r = Show("");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("out/exposure.csv.zst: truncated"));
   EXPECT_THAT(r.out, HasSubstr("damaged    exposure.csv.zst (see stderr)\n\nbusiest"));
@@ -386,33 +397,6 @@ TEST_F(ShowTest, TheOverviewFailsWhenTalkersOrExposureAreMissingOrDamaged) {
   r = Show("");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("talkers.csv.zst:1: not this table's header"));
-}
-
-// Decoded to its end, not only as far as its header: a table of megabytes whose first blocks are
-// whole and whose end is cut (or whose last block is damaged) is named, exit 1. Whole, it is no
-// error however large.
-TEST_F(ShowTest, TheOverviewChecksTalkersAndExposureToTheirEnd) {
-  const fs::path exposure = dir_ / "out" / "exposure.csv.zst";
-  const std::string text = flowsift::testing::ReadZstd(exposure);
-  const size_t header = text.find('\n') + 1;
-  ASSERT_GT(text.size(), header);
-  std::string big = text;
-  while (big.size() < (4u << 20)) big += text.substr(header);
-  WriteZstd(exposure, big);
-  Result r = Show("");
-  EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
-  const std::string packed = ReadFile(exposure);
-  ASSERT_GT(packed.size(), 20u);
-  WriteFile(exposure, packed.substr(0, packed.size() - 6));
-  r = Show("");
-  EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr("out/exposure.csv.zst: truncated"));
-  EXPECT_THAT(r.out, HasSubstr("damaged    exposure.csv.zst (see stderr)"));
-  r = Show("--as json");
-  EXPECT_EQ(r.code, 1);
-  EXPECT_TRUE(nlohmann::ordered_json::parse(r.out)["table_errors"].contains("exposure.csv.zst"))
-      << r.out;
 }
 
 // The overview's busiest windows: --limit N of them, and --limit 0 all, as --help says of
