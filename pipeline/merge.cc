@@ -569,15 +569,17 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
     const ordered_json& cwd = file.run.value("cwd", ordered_json());
     if (cwd.is_string()) info.cwd = cwd.get<std::string>();
+    // The part's files (path, absolute path) by their place in its list, as MergedManifest
+    // numbers them (index = place * shard_count + shard_index).
+    std::vector<std::pair<std::string, std::string>> listed;
     for (const ordered_json& in : Member(info.manifest, "inputs")) {
       if (!in.is_object() || CouldNotBeListed(in)) continue;
       const std::string input = in.value("path", "");
-      if (input == "-") continue;
       // By its absolute path when the part says where it ran (./data/a.log, data/a.log and
       // /home/u/data/a.log are one file), else by its normalised text.
-      fs::path key(input);
-      if (key.is_relative() && cwd.is_string()) key = fs::path(cwd.get<std::string>()) / key;
-      const auto [it, inserted] = input_part.emplace(key.lexically_normal().string(), path);
+      listed.emplace_back(input, AbsoluteInput(input, info.cwd));
+      if (input == "-") continue;
+      const auto [it, inserted] = input_part.emplace(listed.back().second, path);
       if (!inserted) {
         r.exit_code = 2;
         r.error = "input " + input + (it->first == input ? "" : " (" + it->first + ")") +
@@ -602,31 +604,20 @@ MergeResult MergeParts(const MergeOptions& opt) {
                      " records, its tables " + std::to_string(part.records()) + ")");
       continue;
     }
-    {
-      // The paths of the part's files by their index in the whole input list, as
-      // MergedManifest numbers them.
-      std::vector<std::pair<std::string, std::string>> listed;  // (path, absolute path)
-      for (const ordered_json& in : Member(info.manifest, "inputs")) {
-        if (in.is_object() && !CouldNotBeListed(in)) {
-          std::string input = in.value("path", "");
-          std::string absolute = AbsoluteInput(input, info.cwd);
-          listed.emplace_back(std::move(input), std::move(absolute));
-        }
-      }
-      for (Aggregator::SeenAccount& a : part.Accounts()) {
-        const uint64_t index = a.order == UINT64_MAX ? UINT64_MAX : a.order >> 32;
-        const uint64_t j =
-            index >= info.shard_index ? (index - info.shard_index) / info.shard_count : UINT64_MAX;
-        const bool known = j < listed.size();
-        AccountKey key{index,
-                       known ? listed[j].first : std::string(),
-                       known ? listed[j].second : std::string(),
-                       a.order & 0xFFFFFFFF,
-                       a.row,
-                       std::move(a.account)};
-        const auto [it, inserted] = first_account.try_emplace(std::move(a.name), key);
-        if (!inserted && key < it->second) it->second = std::move(key);
-      }
+    // Each interface's first-seen file by its place in the merged manifest (first_account).
+    for (Aggregator::SeenAccount& a : part.Accounts()) {
+      const uint64_t index = a.order == UINT64_MAX ? UINT64_MAX : a.order >> 32;
+      const uint64_t j =
+          index >= info.shard_index ? (index - info.shard_index) / info.shard_count : UINT64_MAX;
+      const bool known = j < listed.size();
+      AccountKey key{index,
+                     known ? listed[j].first : std::string(),
+                     known ? listed[j].second : std::string(),
+                     a.order & 0xFFFFFFFF,
+                     a.row,
+                     std::move(a.account)};
+      const auto [it, inserted] = first_account.try_emplace(std::move(a.name), key);
+      if (!inserted && key < it->second) it->second = std::move(key);
     }
     file = PartialFile();  // the decompressed bytes are not needed any more
     r.read_seconds += SecondsSince(start);
