@@ -788,8 +788,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   // "none of the inputs could be read" though thousands of records were).
   bool read_any = false;
   for (const FileReport& f : r.graph.files) {
-    read_any |= !IsFailure(f.outcome.status) ||
-                f.records + f.nodata + f.skipdata + f.filtered + f.bad_lines > 0;
+    // records counts NODATA and SKIPDATA records too.
+    read_any |= !IsFailure(f.outcome.status) || f.records + f.filtered + f.bad_lines > 0;
   }
   if (!opt.partial && !read_any && !r.failures.empty() && fs::exists(fs::symlink_status(out, ec))) {
     RemoveTemporary(tmp);
