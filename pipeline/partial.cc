@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "pipeline/run.h"
@@ -102,9 +103,7 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
   static constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
   if (packed.size() >= sizeof kZstdMagic &&
       std::memcmp(packed.data(), kZstdMagic, sizeof kZstdMagic) != 0) {
-    const size_t slash = path.find_last_of('/');
-    const bool state_file =
-        std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1) == kStateFile;
+    const bool state_file = std::filesystem::path(path).filename().string() == kStateFile;
     *error =
         path + (state_file
                     ? ": corrupt (not zstd data: its first bytes are damaged; run its part again)"

@@ -715,15 +715,15 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   t += '\n';
   t += windows_open
-           ? fmt::format("traffic    {} in {} windows on {} interfaces\n\n",
+           ? fmt::format("traffic    {} in {} windows on {} interfaces\n",
                          HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces)
-           : std::string("traffic    unreadable (windows.csv.zst: see stderr)\n\n");
+           : std::string("traffic    unreadable (windows.csv.zst: see stderr)\n");
   if (!table_errors.empty()) {
     std::string names;
     for (const auto& [file, e] : table_errors.items()) names += (names.empty() ? "" : ", ") + file;
-    // Above the busiest windows, before the blank line that ends the totals.
-    t.insert(t.size() - 1, fmt::format("damaged    {} (see stderr)\n", names));
+    t += fmt::format("damaged    {} (see stderr)\n", names);
   }
+  t += '\n';
 
   const int width = TerminalWidth();
   const bool color = isatty(STDOUT_FILENO) != 0;
