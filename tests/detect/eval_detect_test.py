@@ -4,9 +4,13 @@ false positive is, and an event a window boundary cut under its threshold (UNDER
 
 Usage: eval_detect_test.py SCRIPT [unittest arguments]
 """
+import contextlib
 import importlib.machinery
 import importlib.util
+import io
+import os
 import sys
+import tempfile
 import unittest
 
 SCRIPT = sys.argv.pop(1)
@@ -93,6 +97,32 @@ class Evidence(unittest.TestCase):
         self.assertEqual(ev.named_dsts([exfil_finding([])], below, 60), (0, 0, []))
         spread = [upload([f"198.51.100.{i}" for i in range(6)])]
         self.assertEqual(ev.named_dsts([exfil_finding([])], spread, 60), (0, 0, []))
+
+
+class Usage(unittest.TestCase):
+    """A mistake in the arguments or a missing tool is exit 2 ("could not measure") with a
+    message: both were a traceback and exit 1, which means "target missed"."""
+
+    def test_seeds_and_intervals_are_whole_numbers(self):
+        for args in (["--seeds", "1,x"], ["--intervals", "60,1m"]):
+            with self.subTest(args=args), self.assertRaises(SystemExit) as e, \
+                    contextlib.redirect_stderr(io.StringIO()) as err:
+                sys.argv = ["eval-detect", "--bin", sys.executable] + args
+                ev.main()
+            self.assertEqual(e.exception.code, 2)
+            self.assertIn("whole numbers separated by commas", err.getvalue())
+
+    def test_no_zstd_is_named(self):
+        path = os.environ["PATH"]
+        with tempfile.TemporaryDirectory() as empty, self.assertRaises(SystemExit) as e, \
+                contextlib.redirect_stderr(io.StringIO()) as err:
+            os.environ["PATH"] = empty
+            try:
+                ev.read_findings(empty)
+            finally:
+                os.environ["PATH"] = path
+        self.assertEqual(e.exception.code, 2)
+        self.assertIn("cannot run zstd", err.getvalue())
 
 
 if __name__ == "__main__":
