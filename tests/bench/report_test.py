@@ -359,6 +359,14 @@ class CompareTest(unittest.TestCase):
         r = self.compare([ROW_A.format(src=10300)], [ROW_A.format(src=10000)])
         self.assertFalse(r["equal"])
 
+    def test_distinct_dstport_is_exact_above_the_sketch_limit(self):
+        # Only the addresses are sketched: a port count 1.5% off passed as "equal".
+        row = "eni-a,0123,600,1200,10,1,0,8,1,100,5000,40,300,200,5,4,{ports}"
+        r = self.compare([row.format(ports=10150)], [row.format(ports=10000)])
+        self.assertFalse(r["equal"], r)
+        self.assertIn("distinct_dstport: flowsift 10150, duckdb 10000", r["mismatches"][0])
+        self.assertEqual(r["tolerance_rows"], 0)
+
     def test_a_window_twice_is_a_mismatch(self):
         # A window written as two rows (a split or merged aggregation) had compared equal: the
         # table read into a dict kept the last of them.
