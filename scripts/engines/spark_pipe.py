@@ -25,7 +25,12 @@ SHARD = (
 
 
 def main(argv):
-    inputs, out, shards = argv[1], argv[2], int(argv[3])
+    if len(argv) != 4 or not argv[3].isdigit() or int(argv[3]) < 1:
+        print("usage: spark_pipe.py INPUT OUT N   (N shards, 1 or more; paths on a file system "
+              "every executor mounts)", file=sys.stderr)
+        return 2
+    # Absolute: the piped command runs in each executor's own working directory.
+    inputs, out, shards = os.path.abspath(argv[1]), os.path.abspath(argv[2]), int(argv[3])
     parts_dir = out.rstrip("/") + ".parts"
     sc = SparkContext(appName="flowsift")
     # RDD.pipe's env is the command's whole environment (it becomes Popen's env), so PATH goes

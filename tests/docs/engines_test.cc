@@ -142,6 +142,33 @@ TEST(Engines, SparkPipeScriptRunsTheShardsAndMerges) {
   RunCommand("rm -rf '" + dir + "'");
 }
 
+// The Spark example with relative paths (the stand-in runs each partition in a directory of its
+// own, as executors do): they are the driver's, made absolute (the shards wrote their parts in
+// the executors' directories and the merge found none); and its arguments are checked (no N
+// was a traceback).
+TEST(Engines, SparkPipeScriptTakesRelativePathsAndChecksItsArguments) {
+  const std::string dir =
+      std::string(::testing::TempDir()) + "/flowsift-spark-rel-" + std::to_string(::getpid());
+  const std::string bin = FLOWSIFT_BINARY;
+  const std::string bin_dir = bin.substr(0, bin.rfind('/'));
+  const std::string spark = "env -u FLOWSIFT PATH='" + bin_dir + "':\"$PATH\" PYTHONPATH='" +
+                            FLOWSIFT_SOURCE_DIR + "/tests/docs/pyspark_standin' python3 '" +
+                            kEngines + "spark_pipe.py'";
+  auto r =
+      RunCommand("rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cd '" + dir + "' && '" + bin +
+                 "' gen -o data --records 20000 --files 4 >/dev/null 2>&1 && '" + bin +
+                 "' run data -o one --no-progress 2>/dev/null && " + spark +
+                 " data out 2 2>&1 && cmp one/windows.csv.zst out/windows.csv.zst && echo same");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("same"), std::string::npos) << r.out;
+  for (const char* args : {"", " data out", " data out 0", " data out x"}) {
+    r = RunCommand("cd '" + dir + "' && " + spark + args + " 2>&1");
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_NE(r.out.find("usage: spark_pipe.py INPUT OUT N"), std::string::npos) << r.out;
+  }
+  RunCommand("rm -rf '" + dir + "'");
+}
+
 // map.sbatch and merge.sbatch run as Slurm would run them (its variables faked): a 4-task array
 // with -j among the run options (it added its own --threads: "At Most 1"), then shard 2 rerun
 // alone with FLOWSIFT_SHARD (sbatch --array=2 made it shard 0/1 and replaced part 0 with every

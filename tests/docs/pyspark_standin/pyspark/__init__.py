@@ -5,10 +5,12 @@ It keeps the documented contract of pyspark.RDD.pipe(command: str, env=None, che
 `command` is one string, split with shlex.split; `env` is the child's whole environment (an empty
 one when None); each partition's elements go to the command's stdin a line each, and its stdout
 lines are the new RDD's elements; with checkCode a non-zero exit fails the job. Partitions run one
-after another here.
+after another here, each in a working directory of its own, as on a cluster's executors (not the
+driver's: a relative path there names another file).
 """
 import shlex
 import subprocess
+import tempfile
 
 
 class RDD:
@@ -21,8 +23,9 @@ class RDD:
         out = []
         for partition in self._partitions:
             text = "".join(str(x).rstrip("\n") + "\n" for x in partition)
-            done = subprocess.run(shlex.split(command), input=text.encode(), env=env or {},
-                                  stdout=subprocess.PIPE)
+            with tempfile.TemporaryDirectory(prefix="executor-") as cwd:
+                done = subprocess.run(shlex.split(command), input=text.encode(), env=env or {},
+                                      stdout=subprocess.PIPE, cwd=cwd)
             if checkCode and done.returncode != 0:
                 raise RuntimeError("Pipe function `%s' exited with error code %d"
                                    % (command, done.returncode))
