@@ -30,7 +30,7 @@ struct DemoFlags {
   uint64_t seed = 1;
   unsigned threads = 0;  // 0 = all cores
   // How the executable was named (argv[0]): the "try:" lines name it so when it is a path
-  // (scripts/demo runs ./build/release/tools/flowsift, which is on no PATH).
+  // (scripts/demo runs build/release/tools/flowsift by its absolute path, on no PATH).
   std::string program = "flowsift";
 };
 CLI::App* AddDemo(CLI::App& app, DemoFlags& flags);

@@ -936,6 +936,25 @@ TEST_F(Cli, DemoRunsThePipelineAndReportsTheMalformedLines) {
   }
 }
 
+// The commands the demo prints are for pasting: a path with a space is quoted, so the printed
+// `rm -r` removes the sample and nothing else (bare, `rm -r /x/tmp dir/flowsift-demo-X`
+// removed /x/tmp, the whole parent of $TMPDIR's last word).
+TEST_F(Cli, DemoQuotesThePathsOfTheCommandsItPrints) {
+  fs::create_directories(dir_ / "tmp dir");
+  const Result r = RunCli("demo --bytes 4M -j 2 -o '" + (dir_ / "my out").string() + "'",
+                          "TMPDIR='" + (dir_ / "tmp dir").string() + "' ");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(std::string("try: ") + FLOWSIFT_BINARY + " show '" +
+                               (dir_ / "my out").string() + "'"));
+  const size_t rm = r.out.find("remove them with: ");
+  ASSERT_NE(rm, std::string::npos) << r.out;
+  const std::string command = r.out.substr(rm + 18, r.out.find('\n', rm) - rm - 18);
+  EXPECT_THAT(command, HasSubstr("rm -r '" + (dir_ / "tmp dir").string() + "/flowsift-demo-"));
+  ASSERT_EQ(flowsift::testing::RunCommand(command).code, 0) << command;
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp dir"));  // the sample gone, its parent kept
+  EXPECT_TRUE(fs::exists(dir_ / "my out" / "manifest.json"));
+}
+
 // demo's -o is checked as run's is, before it generates anything: it never writes into (or
 // reports the outputs of) a directory that is not an earlier output, replaces one only with
 // --force, and a sample too small for its attacks is a usage error in --bytes' own unit.
