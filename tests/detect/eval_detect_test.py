@@ -67,6 +67,37 @@ class Scoring(unittest.TestCase):
         self.assertEqual(rec["brute_force"], [0, 1])
 
 
+class Explained(unittest.TestCase):
+    """Findings no truth event expects count as right only when an attack accounts for them:
+    a reject spike explained by an upload (which rejects nothing), or a sweep by a brute-force
+    source hours later on another port, had counted."""
+
+    def test_a_reject_spike_needs_an_attack_that_made_rejects(self):
+        spike = {"type": "reject_spike", "src": None, "dst": None, "dst_port": None,
+                 "window_start": 1200, "window_end": 1500, "interfaces": ["eni-a"],
+                 "evidence": {}}
+        prec, _, _, false_pos, expl, _ = ev.evaluate([spike], [upload(["198.51.100.1"])],
+                                                     set(), 60)
+        self.assertEqual(prec["reject_spike"], [0, 1])
+        self.assertEqual(len(false_pos), 1)
+        prec, _, _, false_pos, expl, _ = ev.evaluate([spike], [event(40)], set(), 60)
+        self.assertEqual(prec["reject_spike"], [1, 1])
+        self.assertEqual(expl["reject_spike"], 1)
+
+    def test_a_sweep_by_an_attacker_is_explained_at_the_attack_only(self):
+        def sweep(start):
+            return {"type": "port_sweep", "src": "10.0.0.9", "dst": None, "dst_port": 8080,
+                    "window_start": start, "window_end": start + 300, "interfaces": ["eni-a"],
+                    "evidence": {}}
+        prec, _, _, _, expl, _ = ev.evaluate([sweep(1200)], [event(40)], set(), 60)
+        self.assertEqual((prec["port_sweep"], expl["port_sweep"]), ([1, 1], 1))
+        prec, _, _, false_pos, _, _ = ev.evaluate([sweep(9000)], [event(40)], set(), 60)
+        self.assertEqual(prec["port_sweep"], [0, 1])
+        # A background scanner explains it at any time.
+        prec, _, _, _, _, _ = ev.evaluate([sweep(9000)], [event(40)], {"10.0.0.9"}, 60)
+        self.assertEqual(prec["port_sweep"], [1, 1])
+
+
 def upload(dsts, side=None):
     return {"type": "exfiltration", "variant": "bulk_external", "src": "10.0.1.5", "dst": None,
             "dst_port": 443, "start": 1000, "end": 1500, "peak": 3 << 30, "side": side,
