@@ -435,18 +435,6 @@ Compression CompressionOf(const uint8_t* p, size_t n) {
   return Compression::kNone;
 }
 
-// `name` as one word of a POSIX shell command: as it is when it holds only characters no
-// shell treats specially, else in single quotes (a quote in it as '\\'').
-std::string ShellQuote(const std::string& name) {
-  if (!name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                              "0123456789._/-+:=,@%") == std::string::npos) {
-    return name;
-  }
-  std::string out = "'";
-  for (const char c : name) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // The formats a flow-log object may come in that flowsift does not read, by their magic bytes,
 // with what turns each into text: read as text, they were an "ok" file of binary bad lines and
 // no records. Null for anything else.
@@ -539,6 +527,16 @@ size_t MaxStreamChunk(const ReadOptions& options) {
 }
 
 }  // namespace
+
+std::string ShellQuote(const std::string& name) {
+  if (!name.empty() && name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789._/-+:=,@%") == std::string::npos) {
+    return name;
+  }
+  std::string out = "'";
+  for (const char c : name) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
 
 std::shared_ptr<BufferPool> SharedChunkBuffers(const ReadOptions& options, size_t max_free) {
   return std::make_shared<BufferPool>(WindowBytes(MaxStreamChunk(options)) + kPadding, max_free);

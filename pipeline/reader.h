@@ -45,7 +45,13 @@ enum class FileStatus : uint8_t {
 std::string_view FileStatusName(FileStatus s);
 // kNotFound for ENOENT, kPermissionDenied for EACCES / EPERM, kUnreadable for any other errno.
 FileStatus StatusOfErrno(int error);
+
 inline bool IsFailure(FileStatus s) { return s >= FileStatus::kNotFound; }
+
+// `name` as one word of a POSIX shell command: as it is when it holds only characters no
+// shell treats specially, else in single quotes (a quote in it as '\\''). For the commands
+// flowsift prints to be pasted (a reader's hint, the demo's `try:` and `rm -r` lines).
+std::string ShellQuote(const std::string& name);
 
 struct FileOutcome {
   std::string path;  // as listed; "-" for stdin

@@ -18,6 +18,7 @@
 #include "kernels/target.h"
 #include "pipeline/export.h"
 #include "pipeline/generate_files.h"
+#include "pipeline/reader.h"
 #include "pipeline/run.h"
 #include "pipeline/temporaries.h"
 #include "tools/commands.h"
@@ -31,19 +32,6 @@ namespace fs = std::filesystem;
 
 // Bytes of text a generated v2 record takes, about: --bytes / this is the records asked for.
 constexpr uint64_t kBytesPerRecord = 116;
-
-// `word` as one word of a POSIX shell command (as pipeline/reader.cc quotes the commands it
-// prints): the "try:" and `rm -r` lines are for pasting, and a $TMPDIR or -o with a space
-// printed bare made `rm -r /tmp/my dir/flowsift-demo-X` remove /tmp/my.
-std::string ShellWord(const std::string& word) {
-  if (!word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                              "0123456789._/-+:=,@%") == std::string::npos) {
-    return word;
-  }
-  std::string out = "'";
-  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 }  // namespace
 
@@ -211,11 +199,11 @@ int RunDemo(const DemoFlags& f) {
       "  manifest.json)\n"
       "  try: {} show {}            # overview\n"
       "       {} show {} --table findings\n",
-      out.string(), ShellWord(f.program), ShellWord(out.string()), ShellWord(f.program),
-      ShellWord(out.string()));
+      out.string(), ShellQuote(f.program), ShellQuote(out.string()), ShellQuote(f.program),
+      ShellQuote(out.string()));
   // The logs stay for `flowsift run` by hand; ~40 MB of gzip a default demo, so say where.
   fmt::print("the generated logs stay in {} for runs of your own; remove them with: rm -r {}\n",
-             data.string(), ShellWord(base.string()));
+             data.string(), ShellQuote(base.string()));
   DropTemporary(base);
   return kExitOk;
 }
