@@ -332,10 +332,10 @@ void AddressNotes(const std::vector<FileReport>& files, const Format* given,
   }
   if (n_files == 0) return;
   notes->push_back(first + ": its format has " + missing + ": detection reads none of its " +
-                   (n_files == 1
-                        ? std::to_string(records) + " records"
-                        : "records, nor those of " + std::to_string(n_files - 1) +
-                              " more such files (" + std::to_string(records) + " records in all)") +
+                   (n_files == 1 ? std::to_string(records) + (records == 1 ? " record" : " records")
+                                 : "records, nor those of " + std::to_string(n_files - 1) +
+                                       (n_files == 2 ? " more such file (" : " more such files (") +
+                                       std::to_string(records) + " records in all)") +
                    "; they are in the tables, in no finding");
 }
 

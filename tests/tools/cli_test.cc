@@ -674,7 +674,7 @@ TEST_F(Cli, ATimeFilterThatKeepsNoRecordIsAnInputFailure) {
 
   r = RunCli("run " + in + " -o " + (dir_ / "some").string() + " --since 1700000150 --no-progress");
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr(", 1 records, 1 outside --since/--until, ")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 1 record, 1 outside --since/--until, ")) << r.out;
   EXPECT_THAT(r.out, Not(HasSubstr("none of"))) << r.out;
 
   r = RunCli("run " + in + " -o " + (dir_ / "all").string() + " --no-progress");
@@ -686,12 +686,32 @@ TEST_F(Cli, ATimeFilterThatKeepsNoRecordIsAnInputFailure) {
   r = RunCli("run " + in + " -o " + (dir_ / "ms").string() +
              " --until 1700000150000 --no-progress");
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr(", 1 records, 1 outside --since/--until, ")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 1 record, 1 outside --since/--until, ")) << r.out;
   EXPECT_THAT(ReadFile(dir_ / "ms" / "manifest.json"), HasSubstr("\"until\": 1700000150"));
   r = RunCli("run " + in + " -o " + (dir_ / "ms2").string() +
              " --since 1700000150000.5 --no-progress");
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr(", 1 records, 1 outside --since/--until, ")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 1 record, 1 outside --since/--until, ")) << r.out;
+}
+
+// The summary line's counts are singular at 1 ("1 record, 1 bad line, 1 finding"): it said
+// "1 findings".
+TEST_F(Cli, TheSummaryLineCountsOneInTheSingular) {
+  fs::create_directories(dir_);
+  std::ofstream log(dir_ / "a.log");
+  log << "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+         "bytes start end action log-status\n"
+         "not a record\n";
+  for (int port = 1; port <= 15; ++port) {  // port_scan's default: 15 failed ports
+    log << "2 1 eni-1 198.51.100.7 10.0.0.1 40000 " << port
+        << " 6 1 40 1700000100 1700000160 REJECT OK\n";
+  }
+  log.close();
+  const Result r = RunCli("run " + (dir_ / "a.log").string() + " -o " + (dir_ / "o").string() +
+                          " --no-progress -j 1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("1 input (0 failed), 15 records, 1 bad line, 1 finding, ")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(", 1 thread, ")) << r.out;
 }
 
 // --since / --until take the ISO-8601 forms people type; the value used is in the manifest.
@@ -1127,7 +1147,7 @@ TEST_F(Cli, AFormatWithoutAddressesSaysDetectionCannotReadIt) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("note: " + (dir_ / "none" / "flows-00000.log").string() +
                                ": its format has no source or destination address: detection "
-                               "reads none of its records, nor those of 1 more such files "
+                               "reads none of its records, nor those of 1 more such file "
                                "(4000 records in all); they are in the tables, in no finding"));
   EXPECT_THAT(RunCli("run " + (dir_ / "none").string() + out + " --no-detect").out,
               Not(HasSubstr("note:")));
