@@ -23,10 +23,13 @@ double DoneFraction(const Progress& progress) {
 }  // namespace
 
 std::string HumanBytes(double b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
+  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+  // Bytes are whole ("59 B", not "59.0 B"); larger units take one decimal.
+  if (b < 999.5) return fmt::format("{:.0f} B", b);
+  int u = 1;
+  b /= 1000;
   // By the value as printed: 999,960 bytes rounds to 1000.0 KB, which is 1.0 MB.
-  while (b >= 999.95 && u < 4) b /= 1000, ++u;
+  while (b >= 999.95 && u < 5) b /= 1000, ++u;
   return fmt::format("{:.1f} {}", b, units[u]);
 }
 

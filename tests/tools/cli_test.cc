@@ -1411,7 +1411,7 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
 }
 
 // Inputs that grew while read (a log still written) are 100% read, not more; a total not yet
-// known is a question mark, not "0.0 B".
+// known is a question mark, not "0 B".
 TEST(Progress, TheShareIsAtMostAllAndAnUnknownTotalIsAQuestionMark) {
   Progress p;
   p.bytes_total = 1'000'000;
@@ -1424,19 +1424,25 @@ TEST(Progress, TheShareIsAtMostAllAndAnUnknownTotalIsAQuestionMark) {
   p.bytes_total = 0;
   p.bytes_done = 0;
   EXPECT_EQ(tools::ProgressText(p, 1.0, false),
-            "0.0 B of ? on disk (0%), 0.0 B/s, 10 records, 1/1 files ");
+            "0 B of ? on disk (0%), 0 B/s, 10 records, 1/1 files ");
 }
 
 // Decimal units by the value as printed: 999,960 bytes is 1.0 MB, not 1000.0 KB.
 TEST(HumanBytes, TheUnitIsThatOfTheRoundedValue) {
-  EXPECT_EQ(tools::HumanBytes(999), "999.0 B");
-  EXPECT_EQ(tools::HumanBytes(999.94), "999.9 B");
+  EXPECT_EQ(tools::HumanBytes(0), "0 B");
+  EXPECT_EQ(tools::HumanBytes(59), "59 B");
+  EXPECT_EQ(tools::HumanBytes(999), "999 B");
+  EXPECT_EQ(tools::HumanBytes(999.4), "999 B");
+  EXPECT_EQ(tools::HumanBytes(999.5), "1.0 KB");
+  EXPECT_EQ(tools::HumanBytes(999.94), "1.0 KB");
   EXPECT_EQ(tools::HumanBytes(1000), "1.0 KB");
   EXPECT_EQ(tools::HumanBytes(999949), "999.9 KB");
   EXPECT_EQ(tools::HumanBytes(999960), "1.0 MB");
   EXPECT_EQ(tools::HumanBytes(999999999), "1.0 GB");
   EXPECT_EQ(tools::HumanBytes(1.6e6), "1.6 MB");
-  EXPECT_EQ(tools::HumanBytes(5e15), "5000.0 TB");
+  EXPECT_EQ(tools::HumanBytes(999.9e12), "999.9 TB");
+  EXPECT_EQ(tools::HumanBytes(5e15), "5.0 PB");
+  EXPECT_EQ(tools::HumanBytes(5e18), "5000.0 PB");
 }
 
 TEST_F(Cli, ProgressOnATerminalIsABarWithOrWithoutTheFlag) {
