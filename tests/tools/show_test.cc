@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <tuple>
 
@@ -613,8 +614,10 @@ TEST_F(ShowTest, AWideValuePastTheFirstPageIsNotCut) {
   std::string text(WindowsHeader());
   text += '\n';
   for (int i = 0; i < 1200; ++i) {
-    const std::string id =
-        i < 1100 ? fmt::format("eni-{:04d}", i) : fmt::format("tgw-attach-0{:016d}", i);
+    // The first page is 1,000 rows: the wide id of its last row sets its column's width.
+    const std::string id = i == 999   ? std::string("eni-wide-in-the-first-page")
+                           : i < 1100 ? fmt::format("eni-{:04d}", i)
+                                      : fmt::format("tgw-attach-0{:016d}", i);
     const std::string records = i == 1150 ? "123456789012" : "1";
     text += fmt::format("{},123456789012,1700000000,1700000600,{},0,0,1,0,1,40,0,0,0,1,1,1\n", id,
                         records);
@@ -626,6 +629,7 @@ TEST_F(ShowTest, AWideValuePastTheFirstPageIsNotCut) {
   EXPECT_NE(r.out.find("\ntgw-attach-00000000000001150  2023-11-14T22:13:20Z  123456789012 "),
             std::string::npos);
   EXPECT_EQ(r.out.find("…"), std::string::npos);
+  EXPECT_EQ(r.out.find('\n' + std::string(26, '-') + "  ---"), r.out.find('\n'));
 }
 
 // Columns that do not fit are left out least important first: once one is, none after it is
@@ -683,6 +687,9 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--interface: does not apply to --table talkers"));
   EXPECT_EQ(Show("--table windows --type port_scan").code, 2);
+  r = Show("--table exposure --min-severity 2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--min-severity: does not apply to --table exposure"));
   EXPECT_EQ(Show("--table errors --since 0").code, 2);
   r = Show("--table errors --until 1700000000");
   EXPECT_EQ(r.code, 2);
@@ -699,6 +706,98 @@ TEST_F(ShowTest, HelpListsTablesAndFilters) {
                         "--min-severity", "Examples:", "Exit codes"}) {
     EXPECT_THAT(r.out, HasSubstr(s));
   }
+}
+
+// Columns a later minor version appends to a CSV table are text in csv and json, and named as
+// not shown in the terminal view (whose columns are this version's).
+TEST_F(ShowTest, ColumnsOfALaterMinorVersionAreShownAsText) {
+  const std::string table = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  std::string appended;
+  for (size_t at = 0, end; (end = table.find('\n', at)) != std::string::npos; at = end + 1) {
+    appended += table.substr(at, end - at) + (at == 0 ? ",later_column\n" : ",42\n");
+  }
+  WriteZstd(dir_ / "out" / "windows.csv.zst", appended);
+  Result r = Show("--table windows --as csv");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, appended);
+  r = Show("--table windows --as json --limit 1");
+  EXPECT_THAT(r.out, HasSubstr(",\"later_column\":\"42\"}"));
+  r = Show("--table windows");
+  EXPECT_THAT(r.out, HasSubstr("(not shown: later_column, "));
+}
+
+// Terminal columns are counted in characters, not bytes: a row with a multi-byte character
+// lines up with the others.
+TEST_F(ShowTest, ColumnsLineUpWithMultiByteCharacters) {
+  const std::string table = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  WriteZstd(dir_ / "out" / "windows.csv.zst",
+            table + "eni-\xc3\xa9\xc3\xa9,1,1700000400,1700001000,1,0,0,1,0,1,1,0,0,0,1,1,1\n");
+  const Result r = Show("--table windows");
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::set<size_t> columns;  // where each row's window starts, in characters
+  for (size_t at = 0, end; (end = r.out.find('\n', at)) != std::string::npos; at = end + 1) {
+    const std::string line = r.out.substr(at, end - at);
+    const size_t window = line.find("2023-11-14T");
+    if (window == std::string::npos) continue;
+    columns.insert(
+        static_cast<size_t>(std::count_if(line.begin(), line.begin() + window, [](char c) {
+          return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        })));
+  }
+  EXPECT_EQ(columns.size(), 1u) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("eni-\xc3\xa9\xc3\xa9"));
+}
+
+// The terminal view shows 50 rows unless --limit says otherwise, and says so; the overview's
+// busiest windows are by bytes, the earlier row first among equals.
+TEST_F(ShowTest, TheTerminalViewShowsFiftyRowsAndTheBusiestInTableOrder) {
+  std::string text(WindowsHeader());
+  text += '\n';
+  for (int i = 0; i < 60; ++i) {
+    text += fmt::format("eni-{:04d},1,1700000000,1700000600,1,0,0,1,0,1,{},0,0,0,1,1,1\n", i,
+                        i == 30 ? 500 : 40);
+  }
+  WriteZstd(dir_ / "out" / "windows.csv.zst", text);
+  Result r = Show("--table windows");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\neni-0049 "));
+  EXPECT_THAT(r.out, Not(HasSubstr("\neni-0050 ")));
+  EXPECT_THAT(r.out, HasSubstr("(first 50 rows; --limit N or --limit 0 shows more)"));
+  r = Show("--as json --limit 4");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const auto o = nlohmann::ordered_json::parse(r.out);
+  std::string busiest;
+  for (const auto& w : o["busiest_windows"]) {
+    busiest += w["interface_id"].get<std::string>() + " ";
+  }
+  EXPECT_EQ(busiest, "eni-0030 eni-0000 eni-0001 eni-0002 ");
+}
+
+// Of many unreadable rows the first 10 are named, and all are counted.
+TEST_F(ShowTest, TheFirstTenUnreadableRowsAreNamed) {
+  std::string text = flowsift::testing::ReadZstd(dir_ / "out" / "exposure.csv.zst");
+  for (int i = 0; i < 12; ++i) text += "eni-x,1\n";
+  WriteZstd(dir_ / "out" / "exposure.csv.zst", text);
+  const Result r = Show("--table exposure --as csv");
+  EXPECT_EQ(r.code, 1);
+  size_t named = 0;
+  for (size_t at = 0; (at = r.err.find("(skipped)", at)) != std::string::npos; ++at) ++named;
+  EXPECT_EQ(named, 10u) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("out/exposure.csv.zst: 12 unreadable rows skipped"));
+}
+
+// An empty input (status "empty") is read, not failed: the overview does not count it as one.
+TEST_F(ShowTest, AnEmptyInputIsNotAFailedOne) {
+  auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
+  for (auto& in : m["inputs"]) {
+    if (in["status"] == "ok") in["status"] = "empty";
+  }
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  Result r = Show("");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(" (1 failed), "));
+  r = Show("--table errors --as csv");
+  EXPECT_THAT(r.out, Not(HasSubstr(",empty,")));
 }
 
 }  // namespace
