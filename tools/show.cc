@@ -14,6 +14,8 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "pipeline/summary.h"
@@ -154,6 +156,14 @@ class SkippedRows {
   uint64_t count_ = 0;
 };
 
+// Whether `f` is all digits of a number that fits 64 bits (into *n). A damaged table's
+// 99999999999999999999 was read as 0: from_chars reports a value out of range past its digits,
+// its ptr at the end as for a good one, and leaves n as it was.
+bool Whole(std::string_view f, uint64_t* n) {
+  const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), *n);
+  return ec == std::errc() && ptr == f.data() + f.size();
+}
+
 // A CSV table: its header names the columns (a newer minor version may append some; those are
 // text), numeric columns become JSON numbers.
 class CsvSource : public RowSource {
@@ -196,8 +206,7 @@ class CsvSource : public RowSource {
       uint64_t n = 0;
       if (f.empty()) {
         v = nullptr;
-      } else if (IsNumeric(columns_[i].kind) &&
-                 std::from_chars(f.data(), f.data() + f.size(), n).ptr == f.data() + f.size()) {
+      } else if (IsNumeric(columns_[i].kind) && Whole(f, &n)) {
         v = n;
       } else if (v.is_string()) {
         v.get_ref<std::string&>() = f;
@@ -305,9 +314,8 @@ MissingShards MissingShardsOf(const ordered_json& manifest) {
     const char* const end = text.data() + text.size();
     const char* const slash = std::find(text.data(), end, '/');
     uint64_t i = 0, n = 0;
-    if (slash == end || std::from_chars(text.data(), slash, i).ptr != slash ||
-        std::from_chars(slash + 1, end, n).ptr != end || n == 0 || i >= n ||
-        (count != 0 && n != count)) {
+    if (slash == end || !Whole({text.data(), slash}, &i) || !Whole({slash + 1, end}, &n) ||
+        n == 0 || i >= n || (count != 0 && n != count)) {
       return {};
     }
     count = n;

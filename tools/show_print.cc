@@ -71,7 +71,9 @@ std::string Join(const ordered_json& list, std::string_view sep) {
 // A value as the terminal view shows it.
 std::string Render(const ordered_json& v, ColumnKind kind) {
   if (v.is_null()) return "-";
-  if (v.is_number_unsigned() || v.is_number_integer()) {
+  // A negative number (a damaged line's) as it is: as unsigned it was 2^64 - n.
+  if (v.is_number_integer() && !v.is_number_unsigned()) return std::to_string(v.get<int64_t>());
+  if (v.is_number_unsigned()) {
     const uint64_t n = v.get<uint64_t>();
     switch (kind) {
       case ColumnKind::kBytes:

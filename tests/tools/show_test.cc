@@ -708,6 +708,32 @@ TEST_F(ShowTest, HelpListsTablesAndFilters) {
   }
 }
 
+// A damaged table's values are shown as they are (docs/show.md): a number too large for 64
+// bits was read as 0 (std::from_chars reports it out of range past its digits), so --as csv
+// was not the file itself; a negative number in a findings line printed as 2^64 - n.
+TEST_F(ShowTest, ValuesOfADamagedTableAreShownAsTheyAre) {
+  const std::string table = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  const std::string row =
+      "eni-big,123456789012,1700000400,1700001000,1,0,0,1,0,1,99999999999999999999,0,0,0,1,1,1\n";
+  WriteZstd(dir_ / "out" / "windows.csv.zst", table + row);
+  Result r = Show("--table windows --as csv --limit 0");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, table + row);
+  r = Show("--table windows --as json --interface eni-big");
+  EXPECT_THAT(r.out, HasSubstr("\"bytes\":\"99999999999999999999\""));
+  r = Show("--table windows --interface eni-big");
+  EXPECT_THAT(r.out, HasSubstr("99999999999999999999"));
+
+  WriteZstd(dir_ / "out" / "findings.jsonl.zst",
+            R"({"id":"x","type":"port_scan","severity":-2,"dst_port":-1,"flows":-3})"
+            "\n");
+  r = Show("--table findings");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("1844674407370955161")));
+  EXPECT_THAT(r.out, HasSubstr("-2 "));
+  EXPECT_THAT(r.out, HasSubstr(" -1"));
+}
+
 // Columns a later minor version appends to a CSV table are text in csv and json, and named as
 // not shown in the terminal view (whose columns are this version's).
 TEST_F(ShowTest, ColumnsOfALaterMinorVersionAreShownAsText) {
