@@ -354,8 +354,14 @@ int TerminalWidth() {
 
 std::string Printable(std::string_view s) {
   std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c != 0x7f) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    // U+0080..U+009F, C2 80..C2 9F in UTF-8, are the C1 controls: U+009B is a CSI, as ESC [.
+    const unsigned char next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if (c == 0xC2 && next >= 0x80 && next <= 0x9F) {
+      out += fmt::format("\\u{:04x}", next);
+      ++i;
+    } else if (c >= 0x20 && c != 0x7f) {
       out += static_cast<char>(c);
     } else if (c == '\t') {
       out += "\\t";

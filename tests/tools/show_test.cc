@@ -734,6 +734,22 @@ TEST_F(ShowTest, ValuesOfADamagedTableAreShownAsTheyAre) {
   EXPECT_THAT(r.out, HasSubstr(" -1"));
 }
 
+// The C1 control characters (U+0080..U+009F; U+009B is a CSI, as ESC [ is) are escaped in the
+// terminal view as the C0 ones are, so a flow log's interface id cannot drive the terminal.
+TEST_F(ShowTest, ControlCharactersAreEscapedInTheTerminalView) {
+  const std::string table = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  WriteZstd(dir_ / "out" / "windows.csv.zst",
+            table +
+                "eni-\x1b[2J\x7f\xc2\x9b"
+                "2J\xc2\x85,1,1700000400,1700001000,1,0,0,1,0,1,1,0,"
+                "0,0,1,1,1\n");
+  const Result r = Show("--table windows");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("eni-\\x1b[2J\\x7f\\u009b2J\\u0085 "));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.out.find("\xc2\x9b"), std::string::npos);
+}
+
 // Columns a later minor version appends to a CSV table are text in csv and json, and named as
 // not shown in the terminal view (whose columns are this version's).
 TEST_F(ShowTest, ColumnsOfALaterMinorVersionAreShownAsText) {
