@@ -561,8 +561,11 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   // Unreadable windows rows were skipped, or the table ends early (cut short, corrupt): the
   // overview of what was read is still printed, exit 1.
-  if (windows_open && !windows.error().empty()) {
-    fmt::print(stderr, "flowsift: {}\n", windows.error());
+  // Said on the traffic line and as windows_error, as of damaged findings: "0 windows" of a
+  // table cut after its header read as a quiet night.
+  const std::string windows_problem = windows_open ? windows.error() : error_windows;
+  if (windows_open && !windows_problem.empty()) {
+    fmt::print(stderr, "flowsift: {}\n", windows_problem);
     code = kExitInputErrors;
   }
   std::vector<ordered_json> busiest(heap.size());
@@ -673,7 +676,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                      {"by_type", ft},
                      {"by_severity", fs}};
     if (!findings_problem.empty()) o["findings"]["error"] = findings_problem;
-    if (!windows_open) o["windows_error"] = error_windows;
+    if (!windows_problem.empty()) o["windows_error"] = windows_problem;
     if (!table_errors.empty()) o["table_errors"] = table_errors;
     t += Dump(o) + "\n";
     return code;
@@ -722,10 +725,13 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     t += fmt::format(": {} (samples: flowsift show {} --table errors)", list, s.dir.string());
   }
   t += '\n';
-  t += windows_open
-           ? fmt::format("traffic    {} in {} windows on {} interfaces\n",
-                         HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces)
-           : std::string("traffic    unreadable (windows.csv.zst: see stderr)\n");
+  t +=
+      windows_open
+          ? fmt::format(
+                "traffic    {} in {} windows on {} interfaces{}\n",
+                HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces,
+                windows_problem.empty() ? "" : " readable (windows.csv.zst is damaged: see stderr)")
+          : std::string("traffic    unreadable (windows.csv.zst: see stderr)\n");
   if (!table_errors.empty()) {
     std::string names;
     for (const auto& [file, e] : table_errors.items()) names += (names.empty() ? "" : ", ") + file;

@@ -750,6 +750,29 @@ TEST_F(ShowTest, ControlCharactersAreEscapedInTheTerminalView) {
   EXPECT_EQ(r.out.find("\xc2\x9b"), std::string::npos);
 }
 
+// The overview of a windows table damaged after its header (its rows cut off) is not a quiet
+// night of "0 windows": the JSON has windows_error, as findings.error for damaged findings,
+// and the traffic line says that only what was readable is counted.
+TEST_F(ShowTest, TheOverviewOfADamagedWindowsTableSaysSo) {
+  const std::string table = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  const size_t header = table.find('\n') + 1;
+  const fs::path windows = dir_ / "out" / "windows.csv.zst";
+  WriteZstd(windows, table.substr(0, header));
+  const std::string first = ReadFile(windows);
+  WriteZstd(windows, table.substr(header));
+  const std::string rows = ReadFile(windows);
+  WriteFile(windows, first + rows.substr(0, rows.size() - 6));  // a second frame cut short
+  Result r = Show("");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: truncated zstd data"));
+  EXPECT_THAT(r.out, HasSubstr(" readable (windows.csv.zst is damaged: see stderr)\n"));
+  r = Show("--as json");
+  EXPECT_EQ(r.code, 1);
+  const auto o = nlohmann::ordered_json::parse(r.out);
+  ASSERT_TRUE(o.contains("windows_error"));
+  EXPECT_THAT(o["windows_error"].get<std::string>(), HasSubstr("truncated zstd data"));
+}
+
 // Columns a later minor version appends to a CSV table are text in csv and json, and named as
 // not shown in the terminal view (whose columns are this version's).
 TEST_F(ShowTest, ColumnsOfALaterMinorVersionAreShownAsText) {
