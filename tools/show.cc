@@ -428,7 +428,11 @@ std::span<const ViewColumn> ViewOf(std::string_view table) {
 }
 
 // Opens --table's rows; false with *error when its file is missing or unreadable.
-std::unique_ptr<RowSource> OpenTable(const Summary& s, std::string_view table, std::string* error) {
+// `terminal`: rows for --as table, where an input's error drops its "path: status: " (columns
+// of their own beside it), which had cut the cause off at any width ("in/missing.log:
+// not_found: cannot open…"); csv and json print the inputs as stored.
+std::unique_ptr<RowSource> OpenTable(const Summary& s, std::string_view table, bool terminal,
+                                     std::string* error) {
   auto csv = [&](std::string_view file, std::span<const ColumnSpec> known) {
     auto source = std::make_unique<CsvSource>();
     return source->Open(s.PathOf(file), known, error) ? std::move(source) : nullptr;
@@ -444,6 +448,10 @@ std::unique_ptr<RowSource> OpenTable(const Summary& s, std::string_view table, s
     std::vector<ordered_json> rows;
     for (const ordered_json& in : s.manifest.value("inputs", ordered_json::array())) {
       rows.push_back(in);
+      if (terminal && in.is_object() && in.contains("error") && in["error"].is_string()) {
+        rows.back()["error"] = FailureText(
+            in, in.value("path", "") + ": " + std::string(in.value("status", "")) + ": ");
+      }
     }
     return std::make_unique<VectorSource>(InputsColumns(), std::move(rows));
   }
@@ -881,7 +889,7 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;
   if (f.table.empty()) return ShowOverview(summary, f, filters);
 
-  std::unique_ptr<RowSource> source = OpenTable(summary, f.table, &error);
+  std::unique_ptr<RowSource> source = OpenTable(summary, f.table, f.as == "table", &error);
   if (source == nullptr) {
     fmt::print(stderr, "flowsift: {}\n", error);
     return kExitInputErrors;
