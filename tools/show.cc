@@ -427,6 +427,17 @@ std::span<const ViewColumn> ViewOf(std::string_view table) {
   return kErrorsView;
 }
 
+// The columns format version 1 writes in --table's rows (a later minor version's CSV header may
+// append some, none that a filter reads).
+std::span<const ColumnSpec> KnownColumns(std::string_view table) {
+  if (table == "windows") return WindowsColumns();
+  if (table == "talkers") return TalkersColumns();
+  if (table == "exposure") return ExposureColumns();
+  if (table == "findings") return FindingsColumns();
+  if (table == "inputs") return InputsColumns();
+  return ErrorsColumns();
+}
+
 // Opens --table's rows; false with *error when its file is missing or unreadable.
 // `terminal`: rows for --as table, where an input's error drops its "path: status: " (columns
 // of their own beside it), which had cut the cause off at any width ("in/missing.log:
@@ -889,12 +900,15 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;
   if (f.table.empty()) return ShowOverview(summary, f, filters);
 
+  // Filters by the table's known columns, before its file is opened: a filter that does not
+  // apply is a usage error (exit 2) also when the file is missing (it was exit 1 then).
+  const std::span<const ColumnSpec> known = KnownColumns(f.table);
+  CheckFilters(filters, f, {known.begin(), known.end()});
   std::unique_ptr<RowSource> source = OpenTable(summary, f.table, f.as == "table", &error);
   if (source == nullptr) {
     fmt::print(stderr, "flowsift: {}\n", error);
     return kExitInputErrors;
   }
-  CheckFilters(filters, f, source->columns());
   const uint64_t limit =
       f.limit >= 0 ? static_cast<uint64_t>(f.limit) : (f.as == "table" ? kDefaultTableRows : 0);
   Output out;

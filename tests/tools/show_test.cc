@@ -686,6 +686,13 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   r = Show("--table talkers --interface eni-x");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--interface: does not apply to --table talkers"));
+  // Also when the table's file is missing: the filters are checked first (it was exit 1).
+  fs::copy(dir_ / "out", dir_ / "no-talkers", fs::copy_options::recursive);
+  fs::remove(dir_ / "no-talkers" / "talkers.csv.zst");
+  r = RunIn(dir_, "show no-talkers --table talkers --interface eni-x");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--interface: does not apply to --table talkers"));
+  EXPECT_EQ(RunIn(dir_, "show no-talkers --table talkers").code, 1);
   EXPECT_EQ(Show("--table windows --type port_scan").code, 2);
   r = Show("--table exposure --min-severity 2");
   EXPECT_EQ(r.code, 2);
