@@ -702,8 +702,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
 
   auto count = [&](const char* key) { return totals.value(key, uint64_t{0}); };
-  t += fmt::format("{}: output format {}, written by flowsift {}, window {} s\n\n", s.dir.string(),
-                   m["format_version"].dump(), m.value("version", "?"),
+  // A hand-edited manifest's text is escaped like the tables' (no terminal escapes).
+  t += fmt::format("{}: output format {}, written by flowsift {}, window {} s\n\n",
+                   Printable(s.dir.string()), Printable(m["format_version"].dump()),
+                   Printable(m.value("version", "?")),
                    m.value("options", ordered_json::object()).value("window", 0));
   t += fmt::format("inputs     {} ({} failed), {} on disk, {} of text\n", count("inputs"),
                    failed.size(), HumanBytes(static_cast<double>(count("bytes"))),
@@ -739,7 +741,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   if (!reasons.empty()) {
     std::string list;
     for (const auto& [reason, n] : reasons.items()) {
-      list += fmt::format("{}{} {}", list.empty() ? "" : ", ", reason, n.dump());
+      list += fmt::format("{}{} {}", list.empty() ? "" : ", ", Printable(reason), n.dump());
     }
     t += fmt::format(": {} (samples: flowsift show {} --table errors)", list, s.dir.string());
   }

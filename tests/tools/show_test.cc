@@ -755,6 +755,16 @@ TEST_F(ShowTest, ControlCharactersAreEscapedInTheTerminalView) {
   EXPECT_THAT(r.out, HasSubstr("eni-\\x1b[2J\\x7f\\u009b2J\\u0085 "));
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
   EXPECT_EQ(r.out.find("\xc2\x9b"), std::string::npos);
+
+  // The overview's text from a (hand-edited) manifest too: its version, a bad-line reason.
+  auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
+  m["version"] = "1.0\x1b[2J";
+  m["totals"]["bad_lines_by_reason"] = {{"odd\x1b[5m", 1}};
+  WriteFile(dir_ / "out" / "manifest.json", m.dump());
+  const Result o = Show("");
+  EXPECT_THAT(o.out, HasSubstr("written by flowsift 1.0\\x1b[2J,"));
+  EXPECT_THAT(o.out, HasSubstr("odd\\x1b[5m 1"));
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos) << o.out;
 }
 
 // The overview of a windows table damaged after its header (its rows cut off) is not a quiet
