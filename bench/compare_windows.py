@@ -9,7 +9,7 @@ exactly up to 2048 values and with a HyperLogLog (<= 2% relative error, SPEC 3.1
 where DuckDB's exact count exceeds 2048 the two may differ by up to 2%. distinct_dstport is
 always exact (docs/outputs.md), however many ports. Prints one JSON object (rows, equal, tolerance_rows: rows where
 a distinct_* count was above 2048, max_rel_error among those, up to 5 mismatches) and exits 0
-when the tables agree, 1 when they do not.
+when the tables agree, 1 when they do not, 2 when it is run wrong.
 """
 import csv
 import json
@@ -77,7 +77,8 @@ def compare(flowsift_csv, duckdb_csv):
 
 def main():
     if len(sys.argv) != 3:
-        sys.exit(__doc__)
+        print(__doc__, file=sys.stderr)
+        return 2  # not 1, which says the tables differ
     result = compare(sys.argv[1], sys.argv[2])
     print(json.dumps(result))
     return 0 if result["equal"] else 1

@@ -40,12 +40,16 @@ def main(argv):
     for name in ("FLOWSIFT", "HOME", "TMPDIR"):
         if name in os.environ:
             env[name] = os.environ[name]
+    # A FLOWSIFT given as a path relative to the driver (./build/release/tools/flowsift) is the
+    # driver's file, not one in each executor's working directory; a bare name stays a PATH lookup.
+    if "/" in env.get("FLOWSIFT", ""):
+        env["FLOWSIFT"] = os.path.abspath(env["FLOWSIFT"])
     shards_rdd = sc.parallelize([f"{i} {shards}" for i in range(shards)], shards)
     # The command is one string, which RDD.pipe splits with shlex.split.
     command = shlex.join(["sh", "-c", SHARD])
     parts = shards_rdd.pipe(command, env=env, checkCode=True).collect()
     sc.stop()
-    flowsift = os.environ.get("FLOWSIFT", "flowsift")
+    flowsift = env.get("FLOWSIFT", "flowsift")
     merge = subprocess.run([flowsift, "merge", *sorted(parts), "-o", out, "--force"])
     return merge.returncode
 

@@ -161,6 +161,15 @@ TEST(Engines, SparkPipeScriptTakesRelativePathsAndChecksItsArguments) {
                  " data out 2 2>&1 && cmp one/windows.csv.zst out/windows.csv.zst && echo same");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("same"), std::string::npos) << r.out;
+  // A relative FLOWSIFT is the driver's file too (executors run in directories of their own).
+  const std::string relative =
+      "FLOWSIFT=bin/flowsift PYTHONPATH='" + std::string(FLOWSIFT_SOURCE_DIR) +
+      "/tests/docs/pyspark_standin' python3 '" + kEngines + "spark_pipe.py'";
+  r = RunCommand(
+      "cd '" + dir + "' && mkdir -p bin && ln -sf '" + bin + "' bin/flowsift && " + relative +
+      " data out2 2 2>&1 && cmp one/windows.csv.zst out2/windows.csv.zst && " + "echo same");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("same"), std::string::npos) << r.out;
   for (const char* args : {"", " data out", " data out 0", " data out x"}) {
     r = RunCommand("cd '" + dir + "' && " + spark + args + " 2>&1");
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
