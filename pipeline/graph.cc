@@ -133,6 +133,7 @@ struct ChunkReport {
   std::vector<std::string> bad_text;  // parallel to `bad`; empty past the per-reason cap
   std::array<uint32_t, kNumLineErrors> bad_by_reason{};  // every bad line
   std::shared_ptr<const FileOutcome> outcome;
+  bool damaged = false;  // a mapped file cut before the chunk was parsed: its rows dropped
 };
 
 // Turns chunk-relative line numbers into file line numbers, file by file in chunk order, and
@@ -172,6 +173,7 @@ class Reporter {
   struct PerFile {
     uint64_t done = 0;  // lines before the next chunk's data
     uint32_t next_seq = 0;
+    uint64_t dropped_from = UINT64_MAX;  // the first byte of the first damaged chunk
     std::map<uint32_t, ChunkReport> pending;
     FileReport report;
   };
@@ -203,7 +205,11 @@ class Reporter {
       Sample({r.file, first_line + b.line, r.offset + b.offset, b.reason,
               i < r.bad_text.size() ? r.bad_text[i] : std::string()});
     }
-    rep.lines += r.lines_before + r.lines;
+    // A damaged chunk's lines were partly zeros: none of them are counted, as none of its
+    // records or bad lines are, and the file's outcome says from where (its reader, finished
+    // before the cut, may have called the file whole or named a later byte).
+    if (r.damaged) f.dropped_from = std::min(f.dropped_from, r.offset);
+    rep.lines += r.lines_before + (r.damaged ? 0 : r.lines);
     rep.records += r.records;
     rep.nodata += r.nodata;
     rep.skipdata += r.skipdata;
@@ -212,7 +218,10 @@ class Reporter {
     rep.last_start = std::max(rep.last_start, r.last_start);
     rep.header_lines += r.header_lines;
     rep.blank_lines += r.blank_lines;
-    if (r.last && r.outcome) rep.outcome = *r.outcome;
+    if (r.last && r.outcome) {
+      rep.outcome = *r.outcome;
+      if (f.dropped_from != UINT64_MAX) NoteDroppedFrom(rep.outcome, f.dropped_from);
+    }
     f.done += r.lines_before + r.lines;
     ++f.next_seq;
   }
@@ -367,6 +376,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
 
   flow::function_node<std::shared_ptr<const Chunk>> parse(
       g, flow::unlimited, [&](const std::shared_ptr<const Chunk>& chunk) {
+        if (options.before_parse) options.before_parse(*chunk);
         const StageClock clock = StageClock::ForChunk(chunk->size);
         std::shared_ptr<Work> work = pool.Get();
         work->chunk = chunk;
@@ -395,6 +405,7 @@ GraphResult RunGraph(const std::vector<InputFile>& files, const GraphOptions& op
         // A mapped file that shrank under us: its zero-filled bytes are not records, and their
         // "bad lines" are not the file's either (the file's status says what happened).
         const bool damaged = chunk->Damaged();
+        rep.damaged = damaged;
         if (!damaged) {
           rep.bad = b.bad_lines;
           rep.bad_by_reason = b.bad_by_reason;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,9 @@ struct GraphOptions {
   // Records whose start lies outside [since, until) are skipped (counted as filtered).
   uint64_t since = 0, until = UINT64_MAX;
   bool map_files = false;  // ReadOptions::map_files (--mmap)
+  // Called with each chunk in the parse node before it is parsed (tests: a mapped file cut
+  // after its chunk was handed out). Null in runs.
+  std::function<void(const Chunk&)> before_parse;
 };
 
 // What happened to one input file.

@@ -588,6 +588,32 @@ std::string_view FileStatusName(FileStatus s) {
   return "?";
 }
 
+void NoteDroppedFrom(FileOutcome& outcome, uint64_t from) {
+  static constexpr std::string_view kFrom = "lines from byte ";
+  const std::string at = std::to_string(from);
+  if (!IsFailure(outcome.status)) {
+    struct stat st;
+    const std::string now = stat(outcome.path.c_str(), &st) == 0
+                                ? std::to_string(st.st_size) + " bytes now"
+                                : "size now unknown";
+    outcome.status = FileStatus::kShrank;
+    outcome.message = outcome.path + ": shrank: file shrank while being read (" +
+                      std::to_string(outcome.disk_bytes) + " bytes when opened, " + now + "); " +
+                      std::string(kFrom) + at + " on are not read";
+    return;
+  }
+  const size_t pos = outcome.message.rfind(kFrom);
+  if (pos == std::string::npos) return;
+  const size_t begin = pos + kFrom.size();
+  size_t end = begin;
+  while (end < outcome.message.size() && outcome.message[end] >= '0' &&
+         outcome.message[end] <= '9') {
+    ++end;
+  }
+  if (end == begin || std::stoull(outcome.message.substr(begin, end - begin)) <= from) return;
+  outcome.message.replace(begin, end - begin, at);
+}
+
 bool Chunk::Damaged() const {
   return mapped != nullptr && mapped->ZeroFilledFrom() < offset + size;
 }

@@ -69,6 +69,12 @@ struct FileOutcome {
   std::shared_ptr<const Format> header;  // the file's header line, or null (default used)
 };
 
+// A mapped file's chunk from byte `from` on was dropped after its reader had finished with it:
+// the file was cut before the chunk was parsed (Chunk::Damaged). Makes `outcome` say so:
+// `shrank` when it was no failure, and a message that names `from` when it named a later byte
+// ("lines from byte N on are not read").
+void NoteDroppedFrom(FileOutcome& outcome, uint64_t from);
+
 // A line the reader skipped because it could not hold it (LineError::kLineTooLong): longer
 // than kMaxLineBytes with no newline in its first kMaxLineBytes bytes. All of a chunk's
 // reader errors come before its data[0]; `index` places the line among the chunk's

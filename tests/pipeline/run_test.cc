@@ -2,6 +2,7 @@
 #include "pipeline/run.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -544,6 +545,79 @@ TEST(Run, AnInterfacesAccountIsTheFirstSeenInFileOrder) {
 }
 
 // A run leaves no descriptor open: the lock of its temporary OUT is closed once OUT is in place.
+// A mapped file cut after its last chunk was handed out (the reader's size checks all passed)
+// and before that chunk was parsed: the parse reads zeros and the chunk is dropped. The file
+// is `shrank` from that chunk's first byte, with no lines or records of it: it was reported
+// `ok` (exit 0) with its lines counted and none of its records.
+TEST(Run, AMappedFileCutBeforeItsChunkIsParsedIsShrankNotOk) {
+  TempDir tmp;
+  GenOptions gen;
+  gen.seed = 9;
+  gen.records = 20000;
+  const std::string path = (tmp.path() / "cut.log").string();
+  const std::string text = GenerateText(gen);
+  WriteFile(path, text);
+  const std::string records_from = std::to_string(text.find('\n') + 1);  // after the header
+  GraphOptions g;
+  g.threads = 1;
+  g.map_files = true;  // one chunk of kOneThreadChunkBytes: the whole file
+  bool cut = false;
+  g.before_parse = [&](const Chunk& c) {
+    if (!cut && c.size > 0) {
+      cut = true;
+      ASSERT_EQ(truncate(path.c_str(), 4096), 0);
+    }
+  };
+  const GraphResult r = RunGraph({InputFile{path}}, g, nullptr);
+  ASSERT_TRUE(cut);
+  ASSERT_EQ(r.files.size(), 1u);
+  const FileReport& f = r.files[0];
+  EXPECT_EQ(f.outcome.status, FileStatus::kShrank) << f.outcome.message;
+  EXPECT_NE(f.outcome.message.find(path + ": shrank: file shrank while being read ("),
+            std::string::npos)
+      << f.outcome.message;
+  EXPECT_NE(f.outcome.message.find("lines from byte " + records_from + " on are not read"),
+            std::string::npos)
+      << f.outcome.message;
+  EXPECT_EQ(f.records, 0u);
+  EXPECT_EQ(f.lines, 1u);  // the header line, read before the chunk
+  EXPECT_EQ(r.records, 0u);
+}
+
+// The same cut after the reader had found the file shorter and named the byte past the chunks
+// it handed out: the message names the first byte of the dropped chunk instead.
+TEST(Run, AShrankFilesMessageNamesTheFirstByteOfADroppedChunk) {
+  TempDir tmp;
+  GenOptions gen;
+  gen.seed = 9;
+  gen.records = 20000;
+  const std::string path = (tmp.path() / "cut.log").string();
+  WriteFile(path, GenerateText(gen));
+  GraphOptions g;
+  g.threads = 1;
+  g.map_files = true;
+  g.chunk_bytes = 256 << 10;
+  g.max_chunks_in_flight = 1;
+  uint64_t cut_at = UINT64_MAX;
+  int chunks = 0;
+  g.before_parse = [&](const Chunk& c) {
+    if (c.size > 0 && ++chunks == 2) {  // the second chunk of records
+      cut_at = c.offset;
+      ASSERT_EQ(truncate(path.c_str(), static_cast<off_t>(c.offset)), 0);
+    }
+  };
+  const GraphResult r = RunGraph({InputFile{path}}, g, nullptr);
+  ASSERT_NE(cut_at, UINT64_MAX);
+  const FileReport& f = r.files.at(0);
+  EXPECT_EQ(f.outcome.status, FileStatus::kShrank) << f.outcome.message;
+  EXPECT_NE(
+      f.outcome.message.find("lines from byte " + std::to_string(cut_at) + " on are not read"),
+      std::string::npos)
+      << f.outcome.message;
+  EXPECT_GT(f.records, 0u);
+  EXPECT_EQ(f.lines, f.records + 1);  // the header and the records of the first chunk
+}
+
 TEST(Run, ARunLeavesNoDescriptorOpen) {
   TempDir tmp;
   WriteFile(tmp.path() / "in" / "a.log",
