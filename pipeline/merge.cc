@@ -410,14 +410,24 @@ MergeResult MergeParts(const MergeOptions& opt) {
         const bool merged_output = NotARegularFile(manifest_path).empty() &&
                                    ReadTextFile(manifest_path, &manifest, &ignored) &&
                                    manifest.find("\"merged_from\"") != std::string::npos;
+        // A part whose state file was deleted or not copied with the rest: its manifest has
+        // `partial`. It was called a run without --partial, to be run again with that flag.
+        const nlohmann::json parsed =
+            merged_output ? nlohmann::json() : nlohmann::json::parse(manifest, nullptr, false);
+        const bool lost_state = parsed.is_object() && parsed.contains("partial");
         r.exit_code = 2;
-        r.error = merged_output
-                      ? arg + ": an output of flowsift merge, which keeps no " +
-                            std::string(kStateFile) +
-                            ": merge the parts it was made of (its manifest's merged_from) "
-                            "with the others instead"
-                      : arg + ": an output of a run without --partial (it has no " +
-                            std::string(kStateFile) + "): run it again with --partial to merge it";
+        r.error =
+            merged_output
+                ? arg + ": an output of flowsift merge, which keeps no " + std::string(kStateFile) +
+                      ": merge the parts it was made of (its manifest's merged_from) "
+                      "with the others instead"
+            : lost_state
+                ? arg + ": a part of a run with --partial, but its " + std::string(kStateFile) +
+                      " is missing (deleted, or not copied with the rest): run that part "
+                      "again (its command_line in " +
+                      manifest_path + ") and merge again"
+                : arg + ": an output of a run without --partial (it has no " +
+                      std::string(kStateFile) + "): run it again with --partial to merge it";
         return r;
       }
       continue;  // named when it is read

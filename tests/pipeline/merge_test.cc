@@ -951,6 +951,25 @@ TEST_F(MergeRuns, PartsThatKeptNoRecordExitOneMerged) {
   EXPECT_TRUE(m.notes.empty());
 }
 
+// A part whose state file is gone (deleted, or not copied with the rest) is named as such,
+// not as "an output of a run without --partial" told to run with a flag it was run with.
+TEST_F(MergeRuns, APartWhoseStateFileIsGoneIsNotCalledARunWithoutPartial) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  ASSERT_TRUE(fs::remove(tmp_.path() / "parts/1" / kStateFile));
+  MergeOptions m;
+  m.parts = PartDirs(tmp_.path() / "parts", 2);
+  m.out_dir = tmp_ / "merged";
+  const MergeResult r = MergeParts(m);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find(tmp_ / "parts/1" + ": a part of a run with --partial, but its " +
+                         "state.bin.zst is missing (deleted, or not copied with the rest): run "
+                         "that part again"),
+            std::string::npos)
+      << r.error;
+  EXPECT_EQ(r.error.find("without --partial"), std::string::npos) << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "merged"));
+}
+
 TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   MergeOptions m;
