@@ -398,11 +398,22 @@ void RemoveStaleTemporaries(const fs::path& parent, const std::string& suffix,
     }
     struct stat st;
     if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    if (st.st_mtime > time(nullptr) - 60 || !ours(path)) continue;
+    if (st.st_mtime > time(nullptr) - 60) continue;
+    const bool only_ours = ours(path);
     bool locked = false;
     const int fd = LockDirectory(path, &locked);
     if (fd < 0) continue;
-    if (locked) {
+    if (locked && !only_ours) {
+      // A dead run's temporary with files flowsift does not write: most often an earlier OUT
+      // swapped to the temporary's name by a replacement killed before it had moved the user's
+      // files (a --stats-json file, notes) into the new OUT and deleted the rest. It was kept
+      // without a word, those files hidden in it.
+      if (notes != nullptr) {
+        notes->push_back("kept " + path.string() +
+                         ", left by a run that did not finish: it holds files flowsift does not "
+                         "write (from an OUT it replaced?): move them out, then delete it");
+      }
+    } else if (locked) {
       std::error_code rm;
       fs::remove_all(path, rm);
       if (notes != nullptr) {

@@ -600,6 +600,14 @@ TEST_F(Cli, ATemporaryLeftByAKilledRunIsRemovedByTheNextRun) {
                            "after: .old.tmp-abcdef", "after: .mine.tmp-"}) {
     EXPECT_THAT(r.out, HasSubstr(kept)) << r.out;
   }
+  // The dead run's temporary kept for a file flowsift did not write is named, and what to do
+  // with it (it had been kept without a word: an earlier OUT's files hidden in it).
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "note: kept .*/\\.mine\\.tmp-[^ ]*-ghijkl, left by a run that did not "
+                         "finish: it holds files flowsift does not write \\(from an OUT it "
+                         "replaced\\?\\): move them out, then delete it"))
+      << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("kept " + dir_.string() + "/.live.tmp-"))) << r.out;
 }
 
 // Bad lines are counted, and stderr says where the first one is and where the samples are
