@@ -588,6 +588,15 @@ std::string_view FileStatusName(FileStatus s) {
   return "?";
 }
 
+// A shrunk file's error after its "path: shrank: ": its size when opened and now (`now`: "N
+// bytes now" or "size now unknown"), and the byte whose lines on are not read.
+namespace {
+std::string ShrankText(uint64_t opened, const std::string& now, uint64_t from) {
+  return "file shrank while being read (" + std::to_string(opened) + " bytes when opened, " + now +
+         "); lines from byte " + std::to_string(from) + " on are not read";
+}
+}  // namespace
+
 void NoteDroppedFrom(FileOutcome& outcome, uint64_t from) {
   static constexpr std::string_view kFrom = "lines from byte ";
   const std::string at = std::to_string(from);
@@ -597,9 +606,7 @@ void NoteDroppedFrom(FileOutcome& outcome, uint64_t from) {
                                 ? std::to_string(st.st_size) + " bytes now"
                                 : "size now unknown";
     outcome.status = FileStatus::kShrank;
-    outcome.message = outcome.path + ": shrank: file shrank while being read (" +
-                      std::to_string(outcome.disk_bytes) + " bytes when opened, " + now + "); " +
-                      std::string(kFrom) + at + " on are not read";
+    outcome.message = outcome.path + ": shrank: " + ShrankText(outcome.disk_bytes, now, from);
     return;
   }
   const size_t pos = outcome.message.rfind(kFrom);
@@ -1114,10 +1121,7 @@ class FileReader::Impl {
                "); lines from byte " + std::to_string(from) +
                " on are not read (without --mmap the read names the error)");
     } else {
-      Fail(FileStatus::kShrank, "file shrank while being read (" +
-                                    std::to_string(outcome_.disk_bytes) + " bytes when opened, " +
-                                    now + "); lines from byte " + std::to_string(from) +
-                                    " on are not read");
+      Fail(FileStatus::kShrank, ShrankText(outcome_.disk_bytes, now, from));
     }
     begin_ = len_;
     done_ = true;
