@@ -47,8 +47,8 @@ bool RemoveTemporariesUnlessPublished();
 // What it says (after "flowsift: "), and the command's handler of a std::bad_alloc thrown past
 // it (by a library's own allocation).
 inline constexpr char kOutOfMemoryMessage[] =
-    "out of memory (a memory limit: `ulimit -v`, a container's or a job's; fewer --threads or "
-    "a run split by time need less)";
+    "out of memory (a memory limit: `ulimit -v`, a container's or a job's; a run with fewer "
+    "--threads, or one split by time or by --shard, needs less)";
 
 // The temporary for a scope: registered on construction, dropped on destruction (whatever
 // became of the path).
