@@ -544,19 +544,24 @@ TEST(Run, AnInterfacesAccountIsTheFirstSeenInFileOrder) {
   }
 }
 
-// A run leaves no descriptor open: the lock of its temporary OUT is closed once OUT is in place.
+// 20,000 generated records in `path`, for the cuts below; returns the text.
+std::string WriteLogToCut(const std::string& path) {
+  GenOptions gen;
+  gen.seed = 9;
+  gen.records = 20000;
+  std::string text = GenerateText(gen);
+  WriteFile(path, text);
+  return text;
+}
+
 // A mapped file cut after its last chunk was handed out (the reader's size checks all passed)
 // and before that chunk was parsed: the parse reads zeros and the chunk is dropped. The file
 // is `shrank` from that chunk's first byte, with no lines or records of it: it was reported
 // `ok` (exit 0) with its lines counted and none of its records.
 TEST(Run, AMappedFileCutBeforeItsChunkIsParsedIsShrankNotOk) {
   TempDir tmp;
-  GenOptions gen;
-  gen.seed = 9;
-  gen.records = 20000;
   const std::string path = (tmp.path() / "cut.log").string();
-  const std::string text = GenerateText(gen);
-  WriteFile(path, text);
+  const std::string text = WriteLogToCut(path);
   const std::string records_from = std::to_string(text.find('\n') + 1);  // after the header
   GraphOptions g;
   g.threads = 1;
@@ -588,11 +593,8 @@ TEST(Run, AMappedFileCutBeforeItsChunkIsParsedIsShrankNotOk) {
 // it handed out: the message names the first byte of the dropped chunk instead.
 TEST(Run, AShrankFilesMessageNamesTheFirstByteOfADroppedChunk) {
   TempDir tmp;
-  GenOptions gen;
-  gen.seed = 9;
-  gen.records = 20000;
   const std::string path = (tmp.path() / "cut.log").string();
-  WriteFile(path, GenerateText(gen));
+  WriteLogToCut(path);
   GraphOptions g;
   g.threads = 1;
   g.map_files = true;
@@ -618,6 +620,7 @@ TEST(Run, AShrankFilesMessageNamesTheFirstByteOfADroppedChunk) {
   EXPECT_EQ(f.lines, f.records + 1);  // the header and the records of the first chunk
 }
 
+// A run leaves no descriptor open: the lock of its temporary OUT is closed once OUT is in place.
 TEST(Run, ARunLeavesNoDescriptorOpen) {
   TempDir tmp;
   WriteFile(tmp.path() / "in" / "a.log",

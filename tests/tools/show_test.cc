@@ -120,6 +120,12 @@ class ShowTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   Result Show(const std::string& args) { return RunIn(dir_, "show out " + args); }
+  // The overview as JSON of an OUT with a damaged part: exit 1, the object printed all the same.
+  nlohmann::ordered_json DamagedOverviewJson() {
+    const Result r = Show("--as json");
+    EXPECT_EQ(r.code, 1) << r.err;
+    return nlohmann::ordered_json::parse(r.out);
+  }
   fs::path dir_;
 };
 
@@ -349,9 +355,7 @@ TEST_F(ShowTest, TheOverviewIsPrintedWhenATableCannotBeOpened) {
   r = Show("");
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.out, HasSubstr("findings   none readable"));  // not "none": a clean night
-  r = Show("--as json");
-  EXPECT_EQ(r.code, 1);
-  const auto o = nlohmann::ordered_json::parse(r.out);
+  const auto o = DamagedOverviewJson();
   EXPECT_TRUE(o.contains("windows_error"));
   EXPECT_TRUE(o["findings"].contains("error"));
 }
@@ -385,9 +389,7 @@ TEST_F(ShowTest, TheOverviewFailsWhenTalkersOrExposureAreMissingOrDamaged) {
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("out/talkers.csv.zst"));
   EXPECT_THAT(r.out, HasSubstr("damaged    talkers.csv.zst, exposure.csv.zst (see stderr)"));
-  r = Show("--as json");
-  EXPECT_EQ(r.code, 1);
-  const auto o = nlohmann::ordered_json::parse(r.out);
+  const auto o = DamagedOverviewJson();
   ASSERT_TRUE(o.contains("table_errors"));
   EXPECT_EQ(o["table_errors"].size(), 2u);
   EXPECT_THAT(o["table_errors"]["exposure.csv.zst"].get<std::string>(),
@@ -783,9 +785,7 @@ TEST_F(ShowTest, TheOverviewOfADamagedWindowsTableSaysSo) {
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: truncated zstd data"));
   EXPECT_THAT(r.out, HasSubstr(" readable (windows.csv.zst is damaged: see stderr)\n"));
-  r = Show("--as json");
-  EXPECT_EQ(r.code, 1);
-  const auto o = nlohmann::ordered_json::parse(r.out);
+  const auto o = DamagedOverviewJson();
   ASSERT_TRUE(o.contains("windows_error"));
   EXPECT_THAT(o["windows_error"].get<std::string>(), HasSubstr("truncated zstd data"));
 }
