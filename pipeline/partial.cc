@@ -171,12 +171,13 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
   if (h.format_version != kPartialFormatVersion) {
     *error = path + ": partial format version " + std::to_string(h.format_version) +
              ", this flowsift reads version " + std::to_string(kPartialFormatVersion) +
-             ": make all parts with the same flowsift version";
+             ": make all parts with the same flowsift version as the merge";
     return PartialStatus::kVersion;
   }
   if (h.output_format_version != static_cast<uint32_t>(kOutputFormatVersion)) {
     *error = path + ": output format version " + std::to_string(h.output_format_version) +
-             ", this flowsift writes version " + std::to_string(kOutputFormatVersion);
+             ", this flowsift writes version " + std::to_string(kOutputFormatVersion) +
+             ": make all parts with the same flowsift version as the merge";
     return PartialStatus::kVersion;
   }
   if ((h.flags & ~kKnownPartialFlags) != 0) {

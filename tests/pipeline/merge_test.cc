@@ -1296,6 +1296,10 @@ TEST(Partial, RefusesOlderFormatVersionsToo) {
   EXPECT_NE(error.find("output format version " + std::to_string(kOutputFormatVersion - 1)),
             std::string::npos)
       << error;
+  // What to do, as for the partial format's version.
+  EXPECT_NE(error.find(": make all parts with the same flowsift version as the merge"),
+            std::string::npos)
+      << error;
 }
 
 // Every --window a run takes is a part's window (the refusals of others are above).
