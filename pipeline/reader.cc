@@ -707,11 +707,17 @@ class FileReader::Impl {
       const int error = errno;
       // An object's URL (s3://bucket/key) given as a path: say that only files are read.
       const bool url = error == ENOENT && file_.path.find("://") != std::string::npos;
+      // Out of descriptors: the process's limit (a few inputs at a time are open, with OUT's
+      // files and the threads'), or the system's; say which to raise.
+      const char* limit = error == EMFILE
+                              ? " (the process's limit of open files: raise `ulimit -n`)"
+                          : error == ENFILE ? " (the system's limit of open files: fs.file-max)"
+                                            : "";
       Fail(StatusOfErrno(error),
            "cannot open: " + ErrnoText(error) +
                (url ? " (flowsift reads files, not URLs: copy the objects first, e.g. `aws s3 "
                       "sync s3://BUCKET/PREFIX logs/`, and run on logs/)"
-                    : ""));
+                    : limit));
       return false;
     }
     struct stat st;

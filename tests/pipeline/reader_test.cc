@@ -5,6 +5,7 @@
 #include <isa-l/igzip_lib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -660,6 +661,30 @@ TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
     EXPECT_EQ(r.records, 0u);
     EXPECT_EQ(r.text, "");
   }
+}
+
+// Out of descriptors (EMFILE: every one the process may have is open), an input's error says
+// which limit to raise; it was strerror's "Too many open files" alone.
+TEST_F(ReaderTest, AnInputOpenedWithoutDescriptorsLeftNamesUlimit) {
+  const std::string file = Write("f.log", Records(3));
+  // A low soft limit first: a container's may be a billion descriptors.
+  rlimit was{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &was), 0);
+  rlimit low = was;
+  low.rlim_cur = std::min<rlim_t>(was.rlim_cur, 512);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> held;
+  for (int fd; (fd = dup(STDERR_FILENO)) >= 0;) held.push_back(fd);
+  const int dup_error = errno;
+  const ReadResult r = ReadAll(File(file));
+  for (const int fd : held) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &was), 0);
+  ASSERT_EQ(dup_error, EMFILE);
+  EXPECT_EQ(r.outcome.status, FileStatus::kUnreadable);
+  EXPECT_EQ(r.outcome.message,
+            file +
+                ": unreadable: cannot open: Too many open files (the process's limit of open "
+                "files: raise `ulimit -n`)");
 }
 
 TEST_F(ReaderTest, OpenFailuresAreStatusesNotCrashes) {
