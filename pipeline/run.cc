@@ -813,7 +813,15 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
       !PublishOutput(tmp, out, opt.force, &error)) {
     RemoveTemporary(tmp);
     r.exit_code = 3;
-    r.error = error;
+    // The files were written in the temporary, gone now: named as OUT's ("cannot write
+    // OUT/windows.csv.zst: No space left on device", not ".OUT.tmp-HOST-X/..."), with what OUT is.
+    const std::string in_tmp = tmp.string() + "/";
+    for (size_t at; (at = error.find(in_tmp)) != std::string::npos;) {
+      error.replace(at, in_tmp.size(), out.string() + "/");
+    }
+    r.error = error + (fs::exists(fs::symlink_status(out, ec))
+                           ? " (" + out.string() + " is kept as it was)"
+                           : " (nothing was written)");
     return r;
   }
   // Records read and none kept by --since/--until (another year's date, a local time taken

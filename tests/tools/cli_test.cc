@@ -360,6 +360,25 @@ TEST_F(Cli, GenThatCannotWriteLeavesNoTemporary) {
   }
 }
 
+// A run that cannot write its outputs (here the file size limit, as a full disk would) names
+// the file in OUT and says what OUT is, not the temporary's path, gone by then
+// (".out.tmp-HOST-X/windows.csv.zst").
+TEST_F(Cli, ARunThatCannotWriteNamesOutNotItsTemporary) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 3000").code, 0);
+  const std::string run = std::string(FLOWSIFT_BINARY) + " run " + (dir_ / "in").string() +
+                          " --no-progress -o " + (dir_ / "out").string();
+  const std::string limited = "trap '' XFSZ; ulimit -f 2; " + run;
+  flowsift::testing::CommandResult r = flowsift::testing::RunCommand(limited + " 2>&1");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("cannot write " + (dir_ / "out").string() + "/")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(": File too large (nothing was written)")) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr(".tmp-"))) << r.out;
+  ASSERT_EQ(flowsift::testing::RunCommand(run).code, 0);
+  r = flowsift::testing::RunCommand(limited + " --force 2>&1");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("(" + (dir_ / "out").string() + " is kept as it was)")) << r.out;
+}
+
 // -o naming a file (or a path through one) is a usage error saying so.
 TEST_F(Cli, GenIntoAFileIsAUsageError) {
   fs::create_directories(dir_);
