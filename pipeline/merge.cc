@@ -693,7 +693,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
       !PublishOutput(tmp, out, opt.force, &error)) {
     RemoveTemporary(tmp);
     r.exit_code = 3;
-    r.error = error;
+    r.error = FailedOutputText(tmp, out, error);
     return r;
   }
   const bool strict = manifest["options"].value("strict", false);

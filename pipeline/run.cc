@@ -531,6 +531,17 @@ bool MoveOthers(const fs::path& old, const fs::path& out) {
 
 }  // namespace
 
+std::string FailedOutputText(const fs::path& tmp, const fs::path& out, std::string error) {
+  const std::string in_tmp = tmp.string() + "/";
+  for (size_t at; (at = error.find(in_tmp)) != std::string::npos;) {
+    error.replace(at, in_tmp.size(), out.string() + "/");
+  }
+  std::error_code ec;
+  return error + (fs::exists(fs::symlink_status(out, ec))
+                      ? " (" + out.string() + " is kept as it was)"
+                      : " (nothing was written)");
+}
+
 bool PublishOutput(const fs::path& tmp, const fs::path& out, bool force, std::string* error) {
   std::error_code ec;
   // An interrupt waits for the renames: OUT is then the old one or the new one, never missing.
@@ -813,15 +824,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
       !PublishOutput(tmp, out, opt.force, &error)) {
     RemoveTemporary(tmp);
     r.exit_code = 3;
-    // The files were written in the temporary, gone now: named as OUT's ("cannot write
-    // OUT/windows.csv.zst: No space left on device", not ".OUT.tmp-HOST-X/..."), with what OUT is.
-    const std::string in_tmp = tmp.string() + "/";
-    for (size_t at; (at = error.find(in_tmp)) != std::string::npos;) {
-      error.replace(at, in_tmp.size(), out.string() + "/");
-    }
-    r.error = error + (fs::exists(fs::symlink_status(out, ec))
-                           ? " (" + out.string() + " is kept as it was)"
-                           : " (nothing was written)");
+    r.error = FailedOutputText(tmp, out, error);
     return r;
   }
   // Records read and none kept by --since/--until (another year's date, a local time taken

@@ -134,6 +134,12 @@ std::string WhyNotReplaceable(const std::filesystem::path& out);
 // `out`.old-PID. False with *error (and `out` unchanged).
 [[nodiscard]] bool PublishOutput(const std::filesystem::path& tmp, const std::filesystem::path& out,
                                  bool force, std::string* error);
+// `error` of a write into the temporary `tmp` (removed by then) or of PublishOutput, for the
+// user: its files named as `out`'s ("cannot write OUT/windows.csv.zst: No space left on
+// device", not ".OUT.tmp-HOST-X/..."), then what `out` is: "(OUT is kept as it was)" or
+// "(nothing was written)".
+std::string FailedOutputText(const std::filesystem::path& tmp, const std::filesystem::path& out,
+                             std::string error);
 
 // Picks this shard's inputs: those whose index in the sorted list is index mod count.
 std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count);

@@ -377,6 +377,18 @@ TEST_F(Cli, ARunThatCannotWriteNamesOutNotItsTemporary) {
   r = flowsift::testing::RunCommand(limited + " --force 2>&1");
   EXPECT_EQ(r.code, 3) << r.out;
   EXPECT_THAT(r.out, HasSubstr("(" + (dir_ / "out").string() + " is kept as it was)")) << r.out;
+  // merge the same way.
+  ASSERT_EQ(RunCli("run " + (dir_ / "in").string() + " --partial --no-progress -o " +
+                   (dir_ / "part").string())
+                .code,
+            0);
+  r = flowsift::testing::RunCommand("trap '' XFSZ; ulimit -f 2; " + std::string(FLOWSIFT_BINARY) +
+                                    " merge " + (dir_ / "part").string() + " -o " +
+                                    (dir_ / "merged").string() + " 2>&1");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("cannot write " + (dir_ / "merged").string() + "/")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(" (nothing was written)")) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr(".tmp-"))) << r.out;
 }
 
 // -o naming a file (or a path through one) is a usage error saying so.
