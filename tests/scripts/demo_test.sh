@@ -22,6 +22,12 @@ cd "$work/caller dir"
 out=$(PATH="$work/bin:$PATH" "$tree/scripts/demo" -o out --bytes 4M) || fail "demo exited $?"
 [[ $out == "cwd=$work/caller dir program=$tree/build/release/tools/flowsift args=demo -o out --bytes 4M" ]] ||
   fail "the demo ran as: $out"
+# An exported CDPATH that finds the tree (cd then prints where it went): root was that line
+# twice, and the demo a path that does not exist.
+out=$(cd "$tree/.." && CDPATH=. PATH="$work/bin:$PATH" "source tree/scripts/demo" -o out) ||
+  fail "with CDPATH=.: demo exited $?"
+[[ $out == "cwd=$work program=$tree/build/release/tools/flowsift args=demo -o out" ]] ||
+  fail "with CDPATH=.: the demo ran as: $out"
 # A failing step (here install-deps) stops the script with its status; the demo never runs.
 printf '#!/bin/sh\nexit 5\n' >"$tree/scripts/install-deps"
 status=0
