@@ -415,6 +415,8 @@ MergeResult MergeParts(const MergeOptions& opt) {
         const nlohmann::json parsed =
             merged_output ? nlohmann::json() : nlohmann::json::parse(manifest, nullptr, false);
         const bool lost_state = parsed.is_object() && parsed.contains("partial");
+        // A manifest that is no JSON object (damaged, cut short) does not say how it was run.
+        const bool unreadable = !merged_output && !parsed.is_object();
         r.exit_code = 2;
         r.error =
             merged_output
@@ -426,6 +428,10 @@ MergeResult MergeParts(const MergeOptions& opt) {
                       " is missing (deleted, or not copied with the rest): run that part "
                       "again (its command_line in " +
                       manifest_path + ") and merge again"
+            : unreadable
+                ? arg + ": it has no " + std::string(kStateFile) + ", and its " + manifest_path +
+                      " is not a manifest flowsift can read (damaged?): run that part again "
+                      "with --partial and merge again"
                 : arg + ": an output of a run without --partial (it has no " +
                       std::string(kStateFile) + "): run it again with --partial to merge it";
         return r;
