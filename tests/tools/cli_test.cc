@@ -1190,6 +1190,15 @@ TEST_F(Cli, AFormatWithoutAddressesSaysDetectionCannotReadIt) {
                                "(4000 records in all); they are in the tables, in no finding"));
   EXPECT_THAT(RunCli("run " + (dir_ / "none").string() + out + " --no-detect").out,
               Not(HasSubstr("note:")));
+  // One file of one record: "its 1 record", not "its 1 records".
+  fs::create_directories(dir_ / "one");
+  std::ofstream(dir_ / "one" / "a.log")
+      << "version interface-id srcport dstport packets bytes start end action log-status\n"
+         "2 eni-1 40000 443 1 40 1700000100 1700000160 ACCEPT OK\n";
+  r = RunCli("run " + (dir_ / "one" / "a.log").string() + out);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("detection reads none of its 1 record; they are in the tables"))
+      << r.out;
   r = RunCli("run " + (dir_ / "pkt").string() + out);
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));

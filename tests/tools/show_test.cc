@@ -769,6 +769,22 @@ TEST_F(ShowTest, ControlCharactersAreEscapedInTheTerminalView) {
   EXPECT_EQ(o.out.find('\x1b'), std::string::npos) << o.out;
 }
 
+// The C1 range's first and last (C2 80, C2 9F) are escaped; C2 A0 (a no-break space) and a C2
+// that ends the value are not C1 controls and pass as they are.
+TEST_F(ShowTest, TheC1RangeIsEscapedToItsEnds) {
+  const std::string table = flowsift::testing::ReadZstd(dir_ / "out" / "windows.csv.zst");
+  WriteZstd(dir_ / "out" / "windows.csv.zst", table +
+                                                  "eni-\xc2\x80"
+                                                  "a\xc2\x9f"
+                                                  "b\xc2\xa0"
+                                                  "c\xc2,1,1700000400,1700001000,1,0,0,1,"
+                                                  "0,1,1,0,0,0,1,1,1\n");
+  const Result r = Show("--table windows --as table");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("eni-\\u0080a\\u009fb\xc2\xa0"
+                               "c\xc2 "));
+}
+
 // The overview of a windows table damaged after its header (its rows cut off) is not a quiet
 // night of "0 windows": the JSON has windows_error, as findings.error for damaged findings,
 // and the traffic line says that only what was readable is counted.
