@@ -602,9 +602,18 @@ void NoteDroppedFrom(FileOutcome& outcome, uint64_t from) {
   const std::string at = std::to_string(from);
   if (!IsFailure(outcome.status)) {
     struct stat st;
-    const std::string now = stat(outcome.path.c_str(), &st) == 0
-                                ? std::to_string(st.st_size) + " bytes now"
-                                : "size now unknown";
+    const bool known = stat(outcome.path.c_str(), &st) == 0;
+    const std::string now = known ? std::to_string(st.st_size) + " bytes now" : "size now unknown";
+    if (known && static_cast<uint64_t>(st.st_size) >= outcome.disk_bytes) {
+      // Not shorter: a page failed (EIO), or the file was cut and grown again, as the reader
+      // says of a zero-filled page (it was "shrank (N bytes when opened, N bytes now)").
+      outcome.status = FileStatus::kUnreadable;
+      outcome.message = outcome.path + ": unreadable: a page of the mapped file could not be " +
+                        "read (an I/O error, or the file was cut and grown again; it is " + now +
+                        "); lines from byte " + at +
+                        " on are not read (without --mmap the read names the error)";
+      return;
+    }
     outcome.status = FileStatus::kShrank;
     outcome.message = outcome.path + ": shrank: " + ShrankText(outcome.disk_bytes, now, from);
     return;

@@ -1442,5 +1442,30 @@ TEST(MappedFile, SlotsAreReusedAfterTheMappingsAreGone) {
   }
 }
 
+// A chunk dropped after its reader had finished, of a file that is not shorter than when it
+// was opened (a page that failed, a file cut and grown again): not "shrank (N bytes when opened,
+// N bytes now)", but unreadable, as the reader says of such a page.
+TEST_F(ReaderTest, ADroppedChunkOfAFileNotShorterIsUnreadableNotShrank) {
+  const std::string path = Write("same.log", std::string(100, 'x'));
+  FileOutcome o;
+  o.path = path;
+  o.disk_bytes = 100;
+  NoteDroppedFrom(o, 40);
+  EXPECT_EQ(o.status, FileStatus::kUnreadable) << o.message;
+  EXPECT_EQ(o.message, path +
+                           ": unreadable: a page of the mapped file could not be read (an I/O "
+                           "error, or the file was cut and grown again; it is 100 bytes now); "
+                           "lines from byte 40 on are not read (without --mmap the read names "
+                           "the error)");
+  FileOutcome cut;
+  cut.path = path;
+  cut.disk_bytes = 200;
+  NoteDroppedFrom(cut, 40);
+  EXPECT_EQ(cut.status, FileStatus::kShrank) << cut.message;
+  EXPECT_NE(cut.message.find("(200 bytes when opened, 100 bytes now); lines from byte 40 on"),
+            std::string::npos)
+      << cut.message;
+}
+
 }  // namespace
 }  // namespace flowsift
