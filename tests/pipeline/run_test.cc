@@ -1,11 +1,15 @@
 // `flowsift run` end to end through the library: generated files in, OUT directory out.
 #include "pipeline/run.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -15,6 +19,7 @@
 #include "pipeline/generate.h"
 #include "pipeline/graph.h"
 #include "pipeline/tables.h"
+#include "pipeline/temporaries.h"
 #include "tests/test_util.h"
 
 namespace flowsift {
@@ -618,6 +623,42 @@ TEST(Run, AShrankFilesMessageNamesTheFirstByteOfADroppedChunk) {
       << f.outcome.message;
   EXPECT_GT(f.records, 0u);
   EXPECT_EQ(f.lines, f.records + 1);  // the header and the records of the first chunk
+}
+
+// A temporary that holds files flowsift does not write is named ("kept ...") only when no live
+// run holds its lock: a live run's (the earlier OUT at its temporary's name while its files
+// move out, locked) is not called left by a run that did not finish.
+TEST(Run, ATemporaryWithOtherFilesIsNamedOnlyWhenNoRunHoldsIt) {
+  namespace fs = std::filesystem;
+  TempDir tmp;
+  const fs::path out = tmp.path() / "out";
+  fs::path first;
+  std::string error;
+  ASSERT_TRUE(MakeSiblingTempDir(out, &first, &error)) << error;
+  const std::string name = first.filename().string();
+  const fs::path other = tmp.path() / (name.substr(0, name.size() - 6) + "abcdef");
+  DropTemporary(first);
+  fs::remove_all(first);
+  fs::create_directories(other);
+  WriteFile(other / "notes.txt", "mine\n");
+  const timespec old[2] = {{time(nullptr) - 120, 0}, {time(nullptr) - 120, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, other.c_str(), old, 0), 0);
+  const int fd = open(other.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);
+  std::vector<std::string> notes;
+  fs::path second;
+  ASSERT_TRUE(MakeSiblingTempDir(out, &second, &error, &notes)) << error;
+  DropTemporary(second);
+  EXPECT_TRUE(notes.empty()) << notes.front();
+  close(fd);
+  fs::path third;
+  ASSERT_TRUE(MakeSiblingTempDir(out, &third, &error, &notes)) << error;
+  DropTemporary(third);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].rfind("kept " + other.string() + ", left by a run that did not finish", 0), 0u)
+      << notes[0];
+  EXPECT_TRUE(fs::exists(other / "notes.txt"));
 }
 
 // A run leaves no descriptor open: the lock of its temporary OUT is closed once OUT is in place.
