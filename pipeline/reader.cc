@@ -595,6 +595,14 @@ std::string ShrankText(uint64_t opened, const std::string& now, uint64_t from) {
   return "file shrank while being read (" + std::to_string(opened) + " bytes when opened, " + now +
          "); lines from byte " + std::to_string(from) + " on are not read";
 }
+// A mapped file whose page failed (`at`: " at byte N", or "" when not known) though it is as
+// long as when opened: its error after "path: unreadable: ".
+std::string PageFailedText(const std::string& at, const std::string& now, uint64_t from) {
+  return "a page of the mapped file could not be read" + at +
+         " (an I/O error, or the file was cut and grown again; it is " + now +
+         "); lines from byte " + std::to_string(from) +
+         " on are not read (without --mmap the read names the error)";
+}
 }  // namespace
 
 void NoteDroppedFrom(FileOutcome& outcome, uint64_t from) {
@@ -608,10 +616,7 @@ void NoteDroppedFrom(FileOutcome& outcome, uint64_t from) {
       // Not shorter: a page failed (EIO), or the file was cut and grown again, as the reader
       // says of a zero-filled page (it was "shrank (N bytes when opened, N bytes now)").
       outcome.status = FileStatus::kUnreadable;
-      outcome.message = outcome.path + ": unreadable: a page of the mapped file could not be " +
-                        "read (an I/O error, or the file was cut and grown again; it is " + now +
-                        "); lines from byte " + at +
-                        " on are not read (without --mmap the read names the error)";
+      outcome.message = outcome.path + ": unreadable: " + PageFailedText("", now, from);
       return;
     }
     outcome.status = FileStatus::kShrank;
@@ -1131,10 +1136,7 @@ class FileReader::Impl {
       // error (EIO from the disk or a network file system) or a file cut and grown again. It
       // was reported as "shrank ... N bytes when opened, N bytes now".
       Fail(FileStatus::kUnreadable,
-           "a page of the mapped file could not be read at byte " + std::to_string(zero_from) +
-               " (an I/O error, or the file was cut and grown again; it is " + now +
-               "); lines from byte " + std::to_string(from) +
-               " on are not read (without --mmap the read names the error)");
+           PageFailedText(" at byte " + std::to_string(zero_from), now, from));
     } else {
       Fail(FileStatus::kShrank, ShrankText(outcome_.disk_bytes, now, from));
     }
