@@ -407,16 +407,16 @@ MergeResult MergeParts(const MergeOptions& opt) {
         std::string manifest;
         std::string ignored;
         const std::string manifest_path = (fs::path(arg) / kManifestFile).string();
-        const bool merged_output = NotARegularFile(manifest_path).empty() &&
-                                   ReadTextFile(manifest_path, &manifest, &ignored) &&
-                                   manifest.find("\"merged_from\"") != std::string::npos;
+        const nlohmann::json parsed = NotARegularFile(manifest_path).empty() &&
+                                              ReadTextFile(manifest_path, &manifest, &ignored)
+                                          ? nlohmann::json::parse(manifest, nullptr, false)
+                                          : nlohmann::json();
+        const bool merged_output = parsed.is_object() && parsed.contains("merged_from");
         // A part whose state file was deleted or not copied with the rest: its manifest has
         // `partial`. It was called a run without --partial, to be run again with that flag.
-        const nlohmann::json parsed =
-            merged_output ? nlohmann::json() : nlohmann::json::parse(manifest, nullptr, false);
         const bool lost_state = parsed.is_object() && parsed.contains("partial");
         // A manifest that is no JSON object (damaged, cut short) does not say how it was run.
-        const bool unreadable = !merged_output && !parsed.is_object();
+        const bool unreadable = !parsed.is_object();
         r.exit_code = 2;
         r.error =
             merged_output
