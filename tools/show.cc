@@ -18,6 +18,7 @@
 #include <system_error>
 #include <vector>
 
+#include "pipeline/reader.h"
 #include "pipeline/summary.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -743,7 +744,9 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     for (const auto& [reason, n] : reasons.items()) {
       list += fmt::format("{}{} {}", list.empty() ? "" : ", ", Printable(reason), n.dump());
     }
-    t += fmt::format(": {} (samples: flowsift show {} --table errors)", list, s.dir.string());
+    // A command to paste: OUT quoted for the shell (a path with a space), escaped for the terminal.
+    t += fmt::format(": {} (samples: flowsift show {} --table errors)", list,
+                     Printable(ShellQuote(s.dir.string())));
   }
   t += '\n';
   t +=

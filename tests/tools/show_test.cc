@@ -785,6 +785,14 @@ TEST_F(ShowTest, TheC1RangeIsEscapedToItsEnds) {
                                "c\xc2 "));
 }
 
+// The overview's "samples:" command names OUT quoted for the shell, to be pasted as it is.
+TEST_F(ShowTest, TheOverviewsSamplesCommandQuotesOut) {
+  fs::copy(dir_ / "out", dir_ / "my out", fs::copy_options::recursive);
+  const Result r = RunIn(dir_, "show 'my out'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(samples: flowsift show 'my out' --table errors)")) << r.out;
+}
+
 // The overview of a windows table damaged after its header (its rows cut off) is not a quiet
 // night of "0 windows": the JSON has windows_error, as findings.error for damaged findings,
 // and the traffic line says that only what was readable is counted.
