@@ -952,42 +952,30 @@ TEST_F(MergeRuns, PartsThatKeptNoRecordExitOneMerged) {
 }
 
 // A part whose state file is gone (deleted, or not copied with the rest) is named as such,
-// not as "an output of a run without --partial" told to run with a flag it was run with.
+// not as "an output of a run without --partial" told to run with a flag it was run with; nor
+// is one whose manifest does not read as JSON either (nothing says how it was run).
 TEST_F(MergeRuns, APartWhoseStateFileIsGoneIsNotCalledARunWithoutPartial) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   ASSERT_TRUE(fs::remove(tmp_.path() / "parts/1" / kStateFile));
   MergeOptions m;
   m.parts = PartDirs(tmp_.path() / "parts", 2);
   m.out_dir = tmp_ / "merged";
-  const MergeResult r = MergeParts(m);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.error.find(tmp_ / "parts/1" + ": a part of a run with --partial, but its " +
-                         "state.bin.zst is missing (deleted, or not copied with the rest): run "
-                         "that part again"),
-            std::string::npos)
-      << r.error;
-  EXPECT_EQ(r.error.find("without --partial"), std::string::npos) << r.error;
-  EXPECT_FALSE(fs::exists(tmp_.path() / "merged"));
-}
-
-// A part with neither a state file nor a manifest that reads as JSON is not called "an output
-// of a run without --partial": nothing says how it was run.
-TEST_F(MergeRuns, APartWithoutStateWhoseManifestIsDamagedIsNotCalledARunWithoutPartial) {
-  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
-  ASSERT_TRUE(fs::remove(tmp_.path() / "parts/1" / kStateFile));
-  WriteFile(tmp_.path() / "parts/1" / "manifest.json", "{\"tool\": \"flowsift\", \"partial\": ");
-  MergeOptions m;
-  m.parts = PartDirs(tmp_.path() / "parts", 2);
-  m.out_dir = tmp_ / "merged";
-  const MergeResult r = MergeParts(m);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.error.find(tmp_ / "parts/1" + ": it has no state.bin.zst, and its " +
-                         (tmp_.path() / "parts/1" / "manifest.json").string() +
-                         " is not a manifest flowsift can read (damaged?)"),
-            std::string::npos)
-      << r.error;
-  EXPECT_EQ(r.error.find("without --partial"), std::string::npos) << r.error;
-  EXPECT_FALSE(fs::exists(tmp_.path() / "merged"));
+  const std::pair<std::string, std::string> kCases[] = {
+      {"",
+       ": a part of a run with --partial, but its state.bin.zst is missing (deleted, or not "
+       "copied with the rest): run that part again"},
+      {"{\"tool\": \"flowsift\", \"partial\": ",
+       ": it has no state.bin.zst, and its " +
+           (tmp_.path() / "parts/1" / "manifest.json").string() +
+           " is not a manifest flowsift can read (damaged?)"}};
+  for (const auto& [manifest, said] : kCases) {
+    if (!manifest.empty()) WriteFile(tmp_.path() / "parts/1" / "manifest.json", manifest);
+    const MergeResult r = MergeParts(m);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.error.find(tmp_ / "parts/1" + said), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.find("without --partial"), std::string::npos) << r.error;
+    EXPECT_FALSE(fs::exists(tmp_.path() / "merged"));
+  }
 }
 
 TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
