@@ -45,7 +45,6 @@ enum class FileStatus : uint8_t {
 std::string_view FileStatusName(FileStatus s);
 // kNotFound for ENOENT, kPermissionDenied for EACCES / EPERM, kUnreadable for any other errno.
 FileStatus StatusOfErrno(int error);
-
 inline bool IsFailure(FileStatus s) { return s >= FileStatus::kNotFound; }
 
 // `name` as one word of a POSIX shell command: as it is when it holds only characters no
