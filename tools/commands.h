@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,11 @@ struct Summary;  // pipeline/summary.h
 }  // namespace flowsift
 
 namespace flowsift::tools {
+
+// `text` as a decimal number; nullopt when it is empty, has anything but digits or passes
+// 2^64 - 1 (std::from_chars alone leaves its value as it was then, its end past the digits as
+// for a good one: a damaged table's 99999999999999999999 was read as 0). tools/run.cc.
+std::optional<uint64_t> DecimalU64(std::string_view text);
 
 // Exit codes, SPEC section 2.2.
 inline constexpr int kExitOk = 0;

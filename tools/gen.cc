@@ -49,10 +49,8 @@ std::optional<uint64_t> FreeBytes(const fs::path& dir) {
 CLI::Validator Digits(uint64_t min, uint64_t max, const char* what) {
   return CLI::Validator(
       [=](const std::string& text) -> std::string {
-        uint64_t v = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min ||
-            v > max) {
+        const std::optional<uint64_t> v = DecimalU64(text);
+        if (!v || *v < min || *v > max) {
           return fmt::format("'{}': {} must be a whole number from {} to {}", text, what, min, max);
         }
         return {};

@@ -29,6 +29,14 @@
 #include "tools/show_print.h"
 
 namespace flowsift::tools {
+
+std::optional<uint64_t> DecimalU64(std::string_view text) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 namespace {
 
 // Whether `path` holds what --stats-json writes (a JSON object with simd_target, totals and
@@ -41,15 +49,6 @@ bool IsEarlierStats(const std::filesystem::path& path) {
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   return j.is_object() && j.contains("simd_target") && j.contains("totals") &&
          j.contains("timings") && !j.contains("tool");
-}
-
-// `text` as a decimal number; nullopt when it is empty, has anything but digits or passes
-// 2^64 - 1.
-std::optional<uint64_t> DecimalU64(const std::string& text) {
-  uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
 }
 
 uint64_t ParseUnsigned(const std::string& text, const char* what) {

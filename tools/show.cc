@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -15,7 +14,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include "pipeline/reader.h"
@@ -157,14 +155,6 @@ class SkippedRows {
   uint64_t count_ = 0;
 };
 
-// Whether `f` is all digits of a number that fits 64 bits (into *n). A damaged table's
-// 99999999999999999999 was read as 0: from_chars reports a value out of range past its digits,
-// its ptr at the end as for a good one, and leaves n as it was.
-bool Whole(std::string_view f, uint64_t* n) {
-  const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), *n);
-  return ec == std::errc() && ptr == f.data() + f.size();
-}
-
 // A CSV table: its header names the columns (a newer minor version may append some; those are
 // text), numeric columns become JSON numbers.
 class CsvSource : public RowSource {
@@ -204,11 +194,11 @@ class CsvSource : public RowSource {
     for (size_t i = 0; i < fields_.size(); ++i, ++it) {
       const std::string& f = fields_[i];
       ordered_json& v = it.value();
-      uint64_t n = 0;
+      std::optional<uint64_t> n;
       if (f.empty()) {
         v = nullptr;
-      } else if (IsNumeric(columns_[i].kind) && Whole(f, &n)) {
-        v = n;
+      } else if (IsNumeric(columns_[i].kind) && (n = DecimalU64(f))) {
+        v = *n;
       } else if (v.is_string()) {
         v.get_ref<std::string&>() = f;
       } else {
@@ -314,13 +304,11 @@ MissingShards MissingShardsOf(const ordered_json& manifest) {
     const std::string& text = shard->get_ref<const std::string&>();
     const char* const end = text.data() + text.size();
     const char* const slash = std::find(text.data(), end, '/');
-    uint64_t i = 0, n = 0;
-    if (slash == end || !Whole({text.data(), slash}, &i) || !Whole({slash + 1, end}, &n) ||
-        n == 0 || i >= n || (count != 0 && n != count)) {
-      return {};
-    }
-    count = n;
-    seen.insert(i);
+    const std::optional<uint64_t> i = DecimalU64({text.data(), slash});
+    const std::optional<uint64_t> n = slash == end ? std::nullopt : DecimalU64({slash + 1, end});
+    if (!i || !n || *n == 0 || *i >= *n || (count != 0 && *n != count)) return {};
+    count = *n;
+    seen.insert(*i);
   }
   MissingShards m{count, count - seen.size(), {}};
   for (uint64_t i = 0; i < count && m.listed.size() < std::min<uint64_t>(m.missing, 1000); ++i) {
