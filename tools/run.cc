@@ -437,7 +437,25 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
   // header line (a v5 export, a custom --log-format): each line is bad alike. Say what to try.
   // Binary or other garbage (control characters, bad UTF-8) is not a question of format.
   size_t all_bad = 0;
-  for (const FileReport& file : r.graph.files) {
+  for (size_t i = 0; i < r.graph.files.size(); ++i) {
+    const FileReport& file = r.graph.files[i];
+    // Tab-separated text (a spreadsheet's or a query console's export): every line is a
+    // control_character, with or without a header line, which reads as binary garbage.
+    if (file.records == 0 && file.bad_lines > 0 &&
+        file.bad_by_reason[static_cast<size_t>(LineError::kControlCharacter)] * 2 >=
+            file.bad_lines &&
+        std::any_of(r.graph.samples.begin(), r.graph.samples.end(), [&](const BadLineSample& s) {
+          return s.file == i && s.reason == LineError::kControlCharacter &&
+                 s.text.find('\t') != std::string::npos;
+        })) {
+      if (++all_bad > 3) continue;
+      fmt::print(stderr,
+                 "flowsift: note: no line of {} is a record ({} bad): its fields are separated "
+                 "by tabs, and a flow log's by single spaces: convert it (`tr '\\t' ' '`) and run "
+                 "on that\n",
+                 Printable(file.outcome.path), file.bad_lines);
+      continue;
+    }
     if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
     const uint64_t field_counts =
         file.bad_by_reason[static_cast<size_t>(LineError::kTooFewFields)] +

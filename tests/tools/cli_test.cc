@@ -1164,6 +1164,36 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
 }
 
+// Tab-separated text (a query console's export) is every line a control_character, with its
+// header line or without: stderr names the tabs and how to convert them, not binary garbage.
+TEST_F(Cli, ATabSeparatedFileIsToldToUseSpaces) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "g").string() + " --records 300").code, 0);
+  std::string text = ReadFile(dir_ / "g" / "flows-00000.log");
+  const std::string spaces = text;
+  std::replace(text.begin(), text.end(), ' ', '\t');
+  std::ofstream(dir_ / "tabs.log") << text;
+  std::ofstream(dir_ / "tabs-nohdr.log") << text.substr(text.find('\n') + 1);
+  std::ofstream(dir_ / "ok.log") << spaces;
+  const std::string out = " --no-progress --force -o " + (dir_ / "o").string();
+  for (const std::string name : {"tabs.log", "tabs-nohdr.log"}) {
+    const Result r =
+        RunCli("run " + (dir_ / name).string() + " " + (dir_ / "ok.log").string() + out);
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("note: no line of " + (dir_ / name).string() +
+                                 " is a record (300 bad): its fields are separated by tabs, and "
+                                 "a flow log's by single spaces: convert it (`tr '\\t' ' '`)"));
+    EXPECT_THAT(r.out, Not(HasSubstr("must have the --format")));
+    EXPECT_THAT(r.out, Not(HasSubstr("no line of " + (dir_ / "ok.log").string())));
+  }
+  // One tab in a file of records is a bad line, not a tab-separated file.
+  std::string one = spaces;
+  one[one.rfind(' ')] = '\t';
+  std::ofstream(dir_ / "one.log") << one;
+  const Result r = RunCli("run " + (dir_ / "one.log").string() + out);
+  EXPECT_THAT(r.out, HasSubstr("1 bad line"));
+  EXPECT_THAT(r.out, Not(HasSubstr("note:")));
+}
+
 // A format without a source or destination address gives detection nothing to read: stderr says
 // so once, naming the first such file (it had found nothing, silently), and not with
 // --no-detect nor for a format with the packets' addresses alone (detected as the record's).
