@@ -357,16 +357,18 @@ struct Filters {
   std::optional<uint64_t> since, until;
   int min_severity = 0;
 
+  // Whether the row is of --interface (any row when it is not given).
+  bool HasInterface(const ordered_json& row) const {
+    if (interface_id.empty()) return true;
+    const auto one = row.find("interface_id");
+    const auto many = row.find("interfaces");
+    return (one != row.end() && *one == interface_id) ||
+           (many != row.end() && many->is_array() &&
+            std::find(many->begin(), many->end(), ordered_json(interface_id)) != many->end());
+  }
+
   bool Match(const ordered_json& row) const {
-    if (!interface_id.empty()) {
-      const auto one = row.find("interface_id");
-      const auto many = row.find("interfaces");
-      const bool hit =
-          (one != row.end() && *one == interface_id) ||
-          (many != row.end() && many->is_array() &&
-           std::find(many->begin(), many->end(), ordered_json(interface_id)) != many->end());
-      if (!hit) return false;
-    }
+    if (!HasInterface(row)) return false;
     if (since || until) {
       const auto w = row.find("window_start");
       if (w == row.end() || !w->is_number_unsigned()) return false;
@@ -383,6 +385,64 @@ struct Filters {
     }
     return true;
   }
+};
+
+// --interface is a whole id: a table none of whose rows has it is said so on stderr with the
+// ids it does have (those that begin with the text given first), so that a prefix or a typo
+// does not read as an interface with no traffic. The output (no rows) and the exit code stay.
+class InterfaceMiss {
+ public:
+  explicit InterfaceMiss(const Filters& f) : filters_(f) {}
+  void See(const ordered_json& row) {
+    if (filters_.interface_id.empty() || found_) return;
+    if (filters_.HasInterface(row)) {
+      found_ = true;
+      ids_.clear();
+      return;
+    }
+    const auto add = [&](const ordered_json& id) {
+      if (id.is_string()) ids_.insert(id.get<std::string>());
+    };
+    if (const auto one = row.find("interface_id"); one != row.end()) add(*one);
+    if (const auto many = row.find("interfaces"); many != row.end() && many->is_array()) {
+      for (const ordered_json& id : *many) add(id);
+    }
+  }
+  void Report(std::string_view table) const {
+    if (filters_.interface_id.empty() || found_) return;
+    if (ids_.empty()) return;        // no rows, or none with an id: nothing to suggest
+    std::vector<std::string> begin;  // the ids that begin with the text given, else all
+    for (const std::string& id : ids_) {
+      if (id.starts_with(filters_.interface_id)) begin.push_back(id);
+    }
+    const bool prefix = !begin.empty();
+    if (!prefix) begin.assign(ids_.begin(), ids_.end());
+    std::string list;
+    for (size_t i = 0; i < std::min(begin.size(), kNamed); ++i) {
+      list += (i == 0 ? "" : ", ") + Printable(begin[i]);
+    }
+    if (begin.size() > kNamed) list += ", ...";
+    std::string which;
+    if (!prefix) {
+      which = fmt::format("its {} interface{} {}", ids_.size(), ids_.size() == 1 ? " is" : "s are",
+                          list);
+    } else if (begin.size() == ids_.size()) {
+      which = fmt::format("all {} of its interfaces begin with it: {}", begin.size(), list);
+    } else {
+      which = fmt::format("{} of its {} interfaces begin{} with it: {}", begin.size(), ids_.size(),
+                          begin.size() == 1 ? "s" : "", list);
+    }
+    fmt::print(stderr,
+               "flowsift: note: no row of {} has interface {} (--interface takes a whole id); "
+               "{}\n",
+               table, Printable(filters_.interface_id), which);
+  }
+
+ private:
+  static constexpr size_t kNamed = 5;
+  const Filters& filters_;
+  bool found_ = false;
+  std::set<std::string> ids_;  // the ids seen while none matched
 };
 
 bool HasColumn(const std::vector<ColumnSpec>& columns, std::string_view name) {
@@ -467,11 +527,14 @@ std::unique_ptr<RowSink> MakeSink(const ShowFlags& f, const std::vector<ColumnSp
 
 // Streams `source` through the filters into the sink, stopping after `limit` rows (0: all).
 // Returns the source's error, if any.
-std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowSink& sink) {
+// Rows that do not match are shown to `miss`, when given, until one has the interface.
+std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowSink& sink,
+                 InterfaceMiss* miss = nullptr) {
   ordered_json row;
   uint64_t n = 0;
   bool more = false;
   while (source.Next(&row)) {
+    if (miss != nullptr) miss->See(row);
     if (!filters.Match(row)) continue;
     if (limit != 0 && n == limit) {
       more = true;  // one row past the limit says there is more, without reading the rest
@@ -542,7 +605,9 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   uint64_t window_rows = 0, total_bytes = 0, interfaces = 0, seq = 0;
   std::string last_interface;
   ordered_json row;
+  InterfaceMiss miss(window_filters);
   while (windows_open && windows.Next(&row)) {
+    miss.See(row);
     if (!window_filters.Match(row)) continue;
     ++window_rows;
     // A value of another type (text in a number column of a damaged table) counts as 0: the
@@ -576,6 +641,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     fmt::print(stderr, "flowsift: {}\n", windows_problem);
     code = kExitInputErrors;
   }
+  miss.Report("the windows table");
   std::vector<ordered_json> busiest(heap.size());
   for (size_t i = heap.size(); i-- > 0; heap.pop()) busiest[i] = heap.top().row;
 
@@ -906,8 +972,10 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
       f.limit >= 0 ? static_cast<uint64_t>(f.limit) : (f.as == "table" ? kDefaultTableRows : 0);
   Output out;
   std::unique_ptr<RowSink> sink = MakeSink(f, source->columns(), ViewOf(f.table), out);
-  error = Copy(*source, filters, limit, *sink);
+  InterfaceMiss miss(filters);
+  error = Copy(*source, filters, limit, *sink, &miss);
   out.Flush();
+  miss.Report("the " + f.table + " table");
   if (!error.empty()) {
     fmt::print(stderr, "flowsift: {}\n", error);
     return kExitInputErrors;

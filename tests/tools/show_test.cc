@@ -219,6 +219,32 @@ TEST_F(ShowTest, FiltersSelectRows) {
   EXPECT_THAT(r.out, HasSubstr("in 5 windows on 2 interfaces"));  // windows are not filtered
 }
 
+// --interface takes a whole id: a table none of whose rows has it says so on stderr with the
+// ids it has (those the text begins first), and still prints its empty table, exit 0. A row
+// that has it, even one the other filters drop, is no miss.
+TEST_F(ShowTest, AnInterfaceNoRowHasNamesTheTablesOwn) {
+  Result r = Show("--table windows --as csv --interface eni-0f");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  EXPECT_EQ(r.err,
+            "flowsift: note: no row of the windows table has interface eni-0f (--interface takes "
+            "a whole id); 1 of its 2 interfaces begins with it: eni-0f00000000000000b\n");
+  r = Show("--table findings --as json --interface eni-");  // from `interfaces` lists
+  EXPECT_THAT(r.err, HasSubstr("all 2 of its interfaces begin with it: eni-0a1b2c3d4e5f60718, "
+                               "eni-0f00000000000000b\n"));
+  r = Show("--table exposure --interface nope");
+  EXPECT_THAT(r.err, HasSubstr("interface nope (--interface takes a whole id); its 2 interfaces "
+                               "are eni-0a1b2c3d4e5f60718, eni-0f00000000000000b\n"));
+  r = Show("--interface eni-0a1b");  // the overview's windows
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no row of the windows table has interface eni-0a1b"));
+  r = Show("--table findings --as json --interface eni-0f00000000000000b --type port_scan");
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  r = Show("--table windows --as csv --interface eni-0f00000000000000b");
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(ShowTest, LimitStopsEarlyAndSaysSo) {
   Result r = Show("--table windows --as csv --limit 2");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 2);
