@@ -116,13 +116,13 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
 
   ordered_json missing = ordered_json::array();
   std::set<std::string> missing_paths;
-  // (index in the whole input list, path, absolute path, entry); the path breaks ties between
+  // (index in the whole input list, path, absolute path, entry, part); the path breaks ties between
   // parts of separate runs, whose indices all start at 0, and the absolute path those of runs
   // in other directories that name their inputs alike (each night's `run logs/a.log`), whose
   // order had followed the parts' order.
-  std::vector<std::tuple<uint64_t, std::string, std::string, const ordered_json*>> files;
-  std::map<std::string, uint64_t> index_of;
-  for (const PartInfo& p : parts) {
+  std::vector<std::tuple<uint64_t, std::string, std::string, const ordered_json*, size_t>> files;
+  for (size_t part = 0; part < parts.size(); ++part) {
+    const PartInfo& p = parts[part];
     uint64_t j = 0;
     for (const ordered_json& in : Member(p.manifest, "inputs")) {
       if (!in.is_object()) continue;
@@ -132,8 +132,7 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
         continue;
       }
       const uint64_t index = j++ * p.shard_count + p.shard_index;
-      files.emplace_back(index, path, AbsoluteInput(path, p.cwd), &in);
-      index_of.emplace(path, index);
+      files.emplace_back(index, path, AbsoluteInput(path, p.cwd), &in, part);
     }
   }
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
@@ -141,7 +140,14 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
            std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
   });
   ordered_json inputs = missing;
-  for (const auto& f : files) inputs.push_back(*std::get<3>(f));
+  // Each part's file by its place in the merged list, which orders the bad-line samples: by
+  // the index alone, files of separate runs at one index (each night's first) had their
+  // samples interleaved by line number, and the first 20 kept were not the first files'.
+  std::map<std::pair<size_t, std::string>, uint64_t> place_of;
+  for (const auto& f : files) {
+    place_of.emplace(std::pair(std::get<4>(f), std::get<1>(f)), inputs.size());
+    inputs.push_back(*std::get<3>(f));
+  }
   m["inputs"] = inputs;
 
   ordered_json totals = ordered_json::object();
@@ -173,11 +179,11 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   // order: by reason as the run ranks them, then input order).
   std::vector<std::tuple<std::pair<size_t, std::string>, uint64_t, uint64_t, const ordered_json*>>
       samples;
-  for (const PartInfo& p : parts) {
-    for (const ordered_json& s : Member(p.manifest, "bad_line_samples")) {
+  for (size_t part = 0; part < parts.size(); ++part) {
+    for (const ordered_json& s : Member(parts[part].manifest, "bad_line_samples")) {
       if (!s.is_object()) continue;
-      const auto it = index_of.find(s.value("path", ""));
-      samples.emplace_back(ReasonRank(s.value("reason", "")), it == index_of.end() ? 0 : it->second,
+      const auto it = place_of.find(std::pair(part, s.value("path", "")));
+      samples.emplace_back(ReasonRank(s.value("reason", "")), it == place_of.end() ? 0 : it->second,
                            s.value("line", uint64_t{0}), &s);
     }
   }

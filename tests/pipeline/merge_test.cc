@@ -1232,6 +1232,42 @@ TEST_F(MergeRuns, BadLineSamplesAreCappedPerReasonAsInOneRun) {
   EXPECT_EQ(merged["bad_line_samples"].dump(), one["bad_line_samples"].dump());
 }
 
+// Parts of separate runs (each 0/1, like nightly parts) both have a file at index 0: the
+// merged manifest lists them by path, and keeps the first 20 samples of a reason in that
+// order, as one run over both files does. Ordered by index and then line number, the samples
+// were all b.log's, whose bad lines come earlier in its file, though a.log is listed first.
+TEST_F(MergeRuns, SamplesOfSeparateRunsFollowTheMergedInputOrder) {
+  const std::string good =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  std::string a, b;
+  for (int i = 0; i < 30; ++i) a += good;
+  for (int i = 0; i < 25; ++i) {
+    a += "2 123456789012 eni-b 10.0.0.1\n";
+    b += "2 123456789012 eni-b 10.0.0.2\n";
+  }
+  const fs::path dir = tmp_.path() / "separate";
+  WriteFile(dir / "a.log", a);
+  WriteFile(dir / "b.log", b + good);
+  RunOptions both = Options(dir / "a.log", tmp_ / "separate-single");
+  both.inputs.push_back(dir / "b.log");
+  ASSERT_EQ(flowsift::Run(both, nullptr).exit_code, 0);
+  for (const char* name : {"a", "b"}) {
+    RunOptions part =
+        Options(dir / (std::string(name) + ".log"), tmp_ / ("separate-" + std::string(name)));
+    part.partial = true;
+    ASSERT_EQ(flowsift::Run(part, nullptr).exit_code, 0);
+  }
+  const MergeResult r =
+      MergeDirs({tmp_ / "separate-b", tmp_ / "separate-a"}, tmp_ / "separate-merged");
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const json one = json::parse(ReadFile(tmp_.path() / "separate-single/manifest.json"));
+  const json merged = json::parse(ReadFile(tmp_.path() / "separate-merged/manifest.json"));
+  ASSERT_EQ(merged["inputs"][0]["path"], (dir / "a.log").string());
+  ASSERT_EQ(one["bad_line_samples"].size(), 20u);
+  EXPECT_EQ(one["bad_line_samples"][19]["path"], (dir / "a.log").string());
+  EXPECT_EQ(merged["bad_line_samples"].dump(), one["bad_line_samples"].dump());
+}
+
 // The largest shard count a run takes (kMaxShards) is a part's shard; one more is not.
 TEST_F(MergeRuns, TheLargestShardCountIsAPartsShard) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
