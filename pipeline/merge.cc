@@ -442,6 +442,32 @@ MergeResult MergeParts(const MergeOptions& opt) {
                       std::string(kStateFile) + "): run it again with --partial to merge it";
         return r;
       }
+      if (path != arg) {
+        // A directory holding parts rather than being one (`merge parts -o out` for
+        // `merge parts/* -o out`): a mistake in the list, refused as an output without state
+        // is. It had been a part that could not be read ("parts/state.bin.zst: No such file or
+        // directory"), with nothing written and exit 1.
+        std::vector<std::string> held;
+        for (fs::directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec)) {
+          std::error_code state_ec;
+          if (fs::is_regular_file(it->path() / kStateFile, state_ec)) {
+            held.push_back(it->path().filename().string());
+          }
+        }
+        if (!held.empty()) {
+          std::sort(held.begin(), held.end());
+          std::string names;
+          for (size_t i = 0; i < held.size() && i < 3; ++i) {
+            names += (i == 0 ? "" : ", ") + (fs::path(arg) / held[i]).string();
+          }
+          if (held.size() > 3) names += ", ...";
+          r.exit_code = 2;
+          r.error = arg + ": a directory of parts (" + names + "), not a part (it has no " +
+                    std::string(kStateFile) + "): give the parts themselves, e.g. " +
+                    (fs::path(arg) / "*").string();
+          return r;
+        }
+      }
       continue;  // named when it is read
     }
     const auto [it, inserted] = part_of_file.emplace(std::pair(st.st_dev, st.st_ino), &arg);
@@ -465,6 +491,16 @@ MergeResult MergeParts(const MergeOptions& opt) {
       r.exit_code = 2;
       r.error = error;
       return r;
+    }
+    if (status == PartialStatus::kUnreadable && !fs::exists(fs::symlink_status(path, ec))) {
+      // Said as a part that is not there, and what to do (it was "P: No such file or
+      // directory", like an input's failure).
+      error = path == arg
+                  ? arg +
+                        ": no such part (nothing at that path): check it; a part that "
+                        "was never written: run it with --partial and merge again"
+                  : arg + ": not a part: a directory without " + std::string(kStateFile) + " or " +
+                        std::string(kManifestFile) + " (give the OUT of each `run --partial`)";
     }
     if (status != PartialStatus::kOk) {
       fail(path, error);

@@ -35,8 +35,8 @@ struct MergeResult {
   // missing from OUT, which is written); 2 the parts cannot be
   // merged (made with other windows, networks, time filters, default formats or format
   // versions; a part given twice; an output without state, a run's without --partial or a
-  // merge's; an input in two parts; no parts; OUT is or holds a part) and nothing is written;
-  // 3 outputs.
+  // merge's; the directory holding the parts; an input in two parts; no parts; OUT is or holds a
+  // part) and nothing is written; 3 outputs.
   int exit_code = 0;
   std::string error;                        // why nothing was written (exit 2 or 3)
   std::vector<std::string> failures;        // one message per part that could not be merged

@@ -30,7 +30,8 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
       "the records they read (as one run); 2 usage error or parts that cannot be merged\n"
       "(other --window, --internal, --since, --until, --format, detection options or format\n"
       "version, a part given twice, an output without state.bin.zst (a run's without\n"
-      "--partial, a merge's), the same input in two parts, -o that is or holds a part;\n"
+      "--partial, a merge's), the directory holding the parts (give parts/*), the same\n"
+      "input in two parts, -o that is or holds a part;\n"
       "nothing is written); 3 outputs could not be written.");
   cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
   cmd->add_option("--parts-from", f.parts_from,

@@ -1268,6 +1268,33 @@ TEST_F(MergeRuns, SamplesOfSeparateRunsFollowTheMergedInputOrder) {
   EXPECT_EQ(merged["bad_line_samples"].dump(), one["bad_line_samples"].dump());
 }
 
+// The directory the parts are in, given for the parts (`merge parts` for `merge parts/*`), is
+// named as such, with nothing written (exit 2, a mistake in the list); it was "parts/
+// state.bin.zst: No such file or directory". A path with nothing there, or a directory that is
+// no output, is a part that failed (exit 1, the rest merged), said as such.
+TEST_F(MergeRuns, ADirectoryOfPartsOrAMissingPartIsSaidAsSuch) {
+  const fs::path parts = tmp_.path() / "parts";
+  RunShards(tmp_ / "data", parts, 2);
+  const MergeResult r = MergeDirs({parts}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.error, parts.string() + ": a directory of parts (" + (parts / "0").string() + ", " +
+                         (parts / "1").string() + "), not a part (it has no state.bin.zst): " +
+                         "give the parts themselves, e.g. " + (parts / "*").string());
+  EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+  fs::create_directories(tmp_.path() / "not-a-part");
+  const MergeResult m = MergeDirs(
+      {parts / "0", tmp_ / "no-such-part", tmp_ / "not-a-part", parts / "1"}, tmp_ / "out");
+  EXPECT_EQ(m.exit_code, 1) << m.error;
+  EXPECT_EQ(m.parts_merged, 2u);
+  ASSERT_EQ(m.failures.size(), 2u);
+  EXPECT_EQ(m.failures[0], tmp_ / "no-such-part" +
+                               ": no such part (nothing at that path): check it; a part that was "
+                               "never written: run it with --partial and merge again");
+  EXPECT_EQ(m.failures[1], tmp_ / "not-a-part" +
+                               ": not a part: a directory without state.bin.zst or manifest.json "
+                               "(give the OUT of each `run --partial`)");
+}
+
 // The largest shard count a run takes (kMaxShards) is a part's shard; one more is not.
 TEST_F(MergeRuns, TheLargestShardCountIsAPartsShard) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
