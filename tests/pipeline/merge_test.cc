@@ -1268,6 +1268,64 @@ TEST_F(MergeRuns, SamplesOfSeparateRunsFollowTheMergedInputOrder) {
   EXPECT_EQ(merged["bad_line_samples"].dump(), one["bad_line_samples"].dump());
 }
 
+// One reason's bad lines in several parts are summed in the merged totals, as one run counts
+// them (each reason above was in one part only, so taking one part's count passed).
+TEST_F(MergeRuns, BadLinesOfOneReasonInSeveralPartsAreSummed) {
+  const std::string good =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  const std::string bad = "2 123456789012 eni-b 10.0.0.1\n";
+  WriteFile(tmp_.path() / "summed" / "a.log", good + bad);
+  WriteFile(tmp_.path() / "summed" / "b.log", good + bad + bad);
+  ASSERT_EQ(flowsift::Run(Options(tmp_ / "summed", tmp_ / "summed-single"), nullptr).exit_code, 0);
+  RunShards(tmp_ / "summed", tmp_.path() / "summed-parts", 2);  // a.log, b.log
+  const MergeResult r =
+      MergeDirs(PartDirs(tmp_.path() / "summed-parts", 2), tmp_ / "summed-merged");
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const json one = json::parse(ReadFile(tmp_.path() / "summed-single/manifest.json"));
+  const json merged = json::parse(ReadFile(tmp_.path() / "summed-merged/manifest.json"));
+  EXPECT_EQ(one["totals"]["bad_lines_by_reason"]["too_few_fields"], 3);
+  EXPECT_EQ(merged["totals"].dump(), one["totals"].dump());
+}
+
+// `-o` naming an earlier output that holds parts (replaceable with --force) is refused: the
+// check for -o holding a part was tested only with a directory --force refuses anyway.
+TEST_F(MergeRuns, AnOutputHoldingThePartsIsNotReplaced) {
+  const fs::path holder = tmp_.path() / "holder";
+  ASSERT_EQ(flowsift::Run(Options(tmp_ / "data/hand", holder), nullptr).exit_code, 0);
+  RunShards(tmp_ / "data", holder / "parts", 2);
+  MergeOptions m;
+  m.parts = PartDirs(holder / "parts", 2);
+  m.out_dir = holder;
+  m.force = true;
+  const std::string before = ReadFile(holder / "windows.csv.zst");
+  const MergeResult r = MergeParts(m);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("is a directory holding the part"), std::string::npos) << r.error;
+  EXPECT_EQ(ReadFile(holder / "windows.csv.zst"), before);
+  EXPECT_TRUE(fs::exists(holder / "parts/0" / kStateFile));
+}
+
+// Parts that each read standard input (`-`: pipes on two machines) are not the same input:
+// only paths are compared across parts.
+TEST_F(MergeRuns, PartsThatEachReadStandardInputMerge) {
+  const fs::path parts = tmp_.path() / "stdin-parts";
+  for (const char* name : {"a", "b"}) {
+    RunOptions part =
+        Options(tmp_.path() / "data/hand" / (std::string(name) + ".log"), parts / name);
+    part.partial = true;
+    ASSERT_EQ(flowsift::Run(part, nullptr).exit_code, 0);
+    RewriteRun((parts / name / kStateFile).string(),
+               [](nlohmann::ordered_json& run) { run["manifest"]["inputs"][0]["path"] = "-"; });
+  }
+  const MergeResult r = MergeDirs({parts / "a", parts / "b"}, tmp_ / "stdin-merged");
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const json merged = json::parse(ReadFile(tmp_.path() / "stdin-merged/manifest.json"));
+  ASSERT_EQ(merged["inputs"].size(), 2u);
+  EXPECT_EQ(merged["inputs"][0]["path"], "-");
+  EXPECT_EQ(merged["inputs"][1]["path"], "-");
+  EXPECT_EQ(merged["totals"]["records"], 100);
+}
+
 // The directory the parts are in, given for the parts (`merge parts` for `merge parts/*`), is
 // named as such, with nothing written (exit 2, a mistake in the list); it was "parts/
 // state.bin.zst: No such file or directory". A path with nothing there, or a directory that is
