@@ -657,7 +657,12 @@ class FileReader::Impl {
   std::optional<Chunk> Next() {
     if (finished_) return std::nullopt;
     try {
-      return Step();
+      std::optional<Chunk> chunk = Step();
+      // A stream's bytes read so far (Finish sets the last count): the progress display's
+      // bytes of a .gz or .zst file (pipeline/graph.cc), which stayed at 0 until its end, the
+      // bar at 0% through a single compressed input.
+      if (raw_ && opened_size_ == 0) outcome_.disk_bytes = raw_->total();
+      return chunk;
     } catch (const std::exception& e) {
       Fail(FileStatus::kUnreadable, std::string("internal error: ") + e.what());
     } catch (...) {

@@ -355,6 +355,31 @@ TEST_F(ReaderTest, ChunkedReadsEqualOneParseOfTheWholeText) {
   }
 }
 
+// A compressed file's bytes on disk are counted as its chunks come, not at its end: the
+// progress display's bytes (pipeline/graph.cc) of a single .gz or .zst input stayed at 0, its
+// bar at 0%, until the file was done.
+TEST_F(ReaderTest, CompressedFileCountsItsDiskBytesAsItIsRead) {
+  const std::string text = Records(20000);
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"p.log.gz", Gzip(text)}, {"p.log.zst", Zstd(text)}}) {
+    SCOPED_TRACE(name);
+    ReadOptions o = Chunked(16 << 10);
+    o.read_bytes = 4096;
+    FileReader reader(0, File(Write(name, bytes)), o);
+    std::optional<Chunk> first = reader.Next();
+    ASSERT_TRUE(first.has_value());
+    ASSERT_FALSE(first->last);
+    EXPECT_GT(reader.outcome().disk_bytes, 0u);
+    EXPECT_LT(reader.outcome().disk_bytes, bytes.size());
+    uint64_t before = reader.outcome().disk_bytes;
+    while (std::optional<Chunk> c = reader.Next()) {
+      EXPECT_GE(reader.outcome().disk_bytes, before);
+      before = reader.outcome().disk_bytes;
+    }
+    EXPECT_EQ(reader.outcome().disk_bytes, bytes.size());
+  }
+}
+
 TEST_F(ReaderTest, TenMegabyteLineIsSkippedWherever) {
   const std::string a = Records(1000);
   const std::string b = Records(500, 1000);
