@@ -707,6 +707,30 @@ TEST(Run, ProgressEndsWithEveryByteFileAndRecordCounted) {
   EXPECT_TRUE(progress.writing);
 }
 
+// The total is known only when every input's size is. With stdin or a FIFO among the inputs
+// (here a device, read to its end as they are) it is unknown (0: "?" on the bar), not the
+// others' sizes: a run of `-` and a file of 11.6 KB showed "314.7 MB of 11.6 KB on disk
+// (100%)" from its start.
+TEST(Run, ProgressTotalIsUnknownWhenAnInputsSizeIs) {
+  TempDir tmp;
+  const std::string line =
+      "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK\n";
+  WriteFile(tmp.path() / "a.log", line);
+  for (const bool device : {false, true}) {
+    SCOPED_TRACE(device);
+    RunOptions opt;
+    opt.inputs = {tmp / "a.log"};
+    if (device) opt.inputs.push_back("/dev/null");
+    opt.out_dir = tmp / (device ? "out2" : "out1");
+    opt.threads = 1;
+    Progress progress;
+    const RunResult r = flowsift::Run(opt, &progress);
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    EXPECT_EQ(progress.files_total, device ? 2u : 1u);
+    EXPECT_EQ(progress.bytes_total, device ? 0u : line.size());
+  }
+}
+
 TEST(Run, OutIsReplacedOnlyWithForce) {
   TempDir tmp;
   WriteGenerated(tmp.path() / "in", 3);
