@@ -56,7 +56,7 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
       ->capture_default_str();
   cmd->add_option("-j,--threads", f.threads,
                   "Worker threads (default: the CPUs this process may use)")
-      ->check(CLI::Range(0u, 4096u));
+      ->check(Digits(0, 4096, "--threads"));
   return cmd;
 }
 

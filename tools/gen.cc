@@ -118,7 +118,7 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       ->check(Digits(0, UINT64_MAX, "--seed"))
       ->capture_default_str();
   cmd->add_option("--files", f.files, "Split the records over K files (flat layout)")
-      ->check(CLI::Range(1u, 100000u))
+      ->check(Digits(1, 100000, "--files"))
       ->capture_default_str();
   cmd->add_option("--format", f.format,
                   "v2..v11 (all fields up to that version), tgw, or a field list such as\n"
@@ -165,12 +165,18 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
   cmd->add_option("--interfaces", f.interfaces,
                   "Number of network interfaces (ENIs; a VPC's fit its subnets up to about\n"
                   "30000)")
-      ->check(CLI::Range(1u, 1000000u))
+      ->check(Digits(1, 1000000, "--interfaces"))
       ->capture_default_str();
   cmd->add_option(
          "--interval", f.interval,
          "AWS aggregation interval in seconds: 60 or 600, per interface, aligned to no grid")
-      ->check(CLI::IsMember({60u, 600u}))
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            return text == "60" || text == "600"
+                       ? std::string()
+                       : "'" + text + "': --interval must be 60 or 600 (seconds)";
+          },
+          ""))
       ->capture_default_str();
   return cmd;
 }

@@ -904,7 +904,7 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
   cmd->add_option("--until", f.until, "Only windows starting before this time");
   cmd->add_option("--min-severity", f.min_severity,
                   "Only findings of at least this severity (1 low .. 4 critical)")
-      ->check(CLI::Range(1, 4));
+      ->check(Digits(1, 4, "--min-severity"));
   return cmd;
 }
 

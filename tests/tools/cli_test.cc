@@ -316,7 +316,7 @@ TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
       {"--hours 1x", "--hours must be a number"},
       {"--bytes 0", "'0' must be positive"},
       {"--bytes -5", "'-5' must be positive"},
-      {"--interfaces 0", "--interfaces: Value 0 not in range 1 to 1000000"},
+      {"--interfaces 0", "--interfaces must be a whole number from 1 to 1000000"},
       // More ENIs than the VPC's subnets hold: they had shared primary addresses.
       {"--interfaces 40000", "40000 interfaces do not fit the simulated VPC"},
   };
@@ -1324,6 +1324,33 @@ TEST_F(Cli, ThreadsDefaultToTheCpusTheProcessMayUse) {
   EXPECT_EQ(RunCli("run --print-config -j 4096").code, 0);
   EXPECT_EQ(RunCli("run --print-config -j 4097").code, 2);
   EXPECT_EQ(RunCli(run + (dir_ / "out").string() + " -j -1").code, 2);
+}
+
+// -j that is not a whole number says so: CLI11's range check said "Value 1.5 not in range 0 to
+// 4096" (1.5 is), "Value abc not in range", "Value  not in range". So do gen's counts and
+// show's --min-severity; gen's --interval 60.0 said "--interval: 60.0" and nothing else.
+TEST_F(Cli, NumbersThatAreNotWholeAreNamedSo) {
+  for (const char* value : {"1.5", "abc", "-1", "''", "4097"}) {
+    SCOPED_TRACE(value);
+    for (const char* cmd : {"run --print-config", "demo"}) {
+      const Result r = RunCli(std::string(cmd) + " -j " + value);
+      EXPECT_EQ(r.code, 2) << r.out;
+      EXPECT_THAT(r.out, HasSubstr("--threads must be a whole number from 0 to 4096")) << r.out;
+    }
+  }
+  Result r = RunCli("gen -o " + (dir_ / "g").string() + " --files 1.5");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'1.5': --files must be a whole number from 1 to 100000"));
+  r = RunCli("gen -o " + (dir_ / "g").string() + " --interfaces x");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'x': --interfaces must be a whole number from 1 to 1000000"));
+  r = RunCli("gen -o " + (dir_ / "g").string() + " --interval 60.0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'60.0': --interval must be 60 or 600"));
+  r = RunCli("show " + (dir_ / "g").string() + " --min-severity 2.5");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'2.5': --min-severity must be a whole number from 1 to 4"));
+  EXPECT_FALSE(fs::exists(dir_ / "g"));
 }
 
 TEST_F(Cli, MmapGivesTheSameOutputs) {
