@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <exception>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include "kernels/target.h"
 #include "pipeline/temporaries.h"
@@ -88,6 +90,83 @@ void RefuseEmptyValues(const CLI::App& cmd) {
   }
 }
 
+// Edits (insertions, deletions, substitutions) from a to b.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Of `names`, the one `word` most likely meant: one it begins (alone), else the nearest within
+// two edits; "" for none.
+std::string Nearest(const std::string& word, const std::vector<std::string>& names) {
+  std::string begun;
+  int begins = 0;
+  for (const std::string& n : names) {
+    if (n.size() > word.size() && n.compare(0, word.size(), word) == 0) begun = n, ++begins;
+  }
+  if (begins == 1) return begun;
+  std::string best;
+  size_t best_distance = 3;
+  for (const std::string& n : names) {
+    if (const size_t d = EditDistance(word, n); d < best_distance) best = n, best_distance = d;
+  }
+  return best;
+}
+
+// After CLI11's "The following argument was not expected: ...": what was probably meant. An
+// unknown command (`flowsift rnu logs`) is named with the commands there are; an unknown long
+// flag with the nearest flag of its command (`--thread`: --threads). CLI11 named neither.
+void SuggestForExtras(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cmd = nullptr;
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands.push_back(sub->get_name());
+  }
+  int first = 1;  // the arguments after the command's name
+  for (int i = 1; i < argc && cmd == nullptr; ++i) {
+    const std::string arg = argv[i];
+    if (arg.empty() || arg[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == arg) cmd = sub, first = i + 1;
+    }
+    if (cmd == nullptr) {
+      std::string list;
+      for (const std::string& c : commands) list += (list.empty() ? "" : ", ") + c;
+      const std::string near = Nearest(arg, commands);
+      Complain("'" + arg + "' is not a command" +
+               (near.empty() ? "" : " (did you mean " + near + "?)") + "; the commands are " +
+               list + ", and `flowsift CMD --help` shows one's flags");
+      return;
+    }
+  }
+  const CLI::App& scope = cmd != nullptr ? *cmd : app;
+  std::vector<std::string> flags;
+  for (const CLI::Option* o : scope.get_options()) {
+    for (const std::string& l : o->get_lnames()) flags.push_back("--" + l);
+  }
+  for (int i = first; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+    const std::string name = arg.substr(0, arg.find('='));  // --name=value
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+    if (const std::string near = Nearest(name, flags); !near.empty()) {
+      Complain(arg + ": did you mean " + near + "? (`flowsift " +
+               (cmd != nullptr ? cmd->get_name() + " " : std::string()) + "--help` lists them)");
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,7 +231,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
-    if (code != 0) return kExitUsage;
+    if (code != 0) {
+      if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) SuggestForExtras(app, argc, argv);
+      return kExitUsage;
+    }
     // --help and --version print through std::cout: to a full disk they are cut short too.
     if (!std::cout.flush()) {
       Complain("cannot write to stdout: the output is incomplete (a full disk?)");

@@ -1353,6 +1353,35 @@ TEST_F(Cli, NumbersThatAreNotWholeAreNamedSo) {
   EXPECT_FALSE(fs::exists(dir_ / "g"));
 }
 
+// A mistyped flag or command is named with what was probably meant: CLI11 said only "The
+// following arguments were not expected: small rnu" (in reverse order, and no word of the
+// commands) or "...: --thread".
+TEST_F(Cli, MistypedFlagsAndCommandsAreNamedWithWhatWasMeant) {
+  Result r = RunCli("run in -o out --thread 2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--thread: did you mean --threads? (`flowsift run --help` lists"));
+  r = RunCli("run in -o out --no-progres");
+  EXPECT_THAT(r.out, HasSubstr("--no-progres: did you mean --no-progress?"));
+  r = RunCli("show out --tabel windows");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--tabel: did you mean --table?"));
+  r = RunCli("--hepl");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--hepl: did you mean --help? (`flowsift --help` lists them)"));
+  r = RunCli("rnu logs");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'rnu' is not a command (did you mean run?); the commands are run, "
+                               "demo, gen, show, export, merge"));
+  r = RunCli("help run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'help' is not a command; the commands are"));
+  EXPECT_THAT(r.out, HasSubstr("`flowsift CMD --help`"));
+  // Nothing near: CLI11's line alone.
+  r = RunCli("run in -o out --zzzzzzzz");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, Not(HasSubstr("did you mean")));
+}
+
 TEST_F(Cli, MmapGivesTheSameOutputs) {
   // 40,000 records (~4.5 MB): a plain file read() in chunks by default, mapped with --mmap.
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 40000 --attacks all").code, 0);
