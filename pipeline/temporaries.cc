@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 #include <utility>
@@ -138,13 +139,40 @@ void RemoveTreeWithoutHeap(int dir_fd, const char* path) {
 
 }  // namespace
 
+namespace {
+
+// Set once by ExitOutOfMemory.
+std::atomic<bool> exiting_out_of_memory{false};
+
+// Held across a progress line's write.
+std::mutex& ProgressLineMutex() {
+  static std::mutex m;
+  return m;
+}
+// With ProgressLineMutex held: the last progress line left its line unended.
+bool progress_line_open = false;
+
+}  // namespace
+
+void WriteProgressLine(std::string_view text, bool open) {
+  std::lock_guard<std::mutex> lock(ProgressLineMutex());
+  if (exiting_out_of_memory) return;
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+  progress_line_open = open;
+}
+
 void ExitOutOfMemory() {
   // Once: a second thread out of memory meanwhile just waits for the exit.
-  static std::atomic<bool> exiting{false};
-  if (!exiting.exchange(true)) {
+  if (!exiting_out_of_memory.exchange(true)) {
+    // A progress line being written is waited for, briefly: it may be this thread's own (its
+    // formatting ran out of memory), whose lock is never released.
+    for (int i = 0; i < 100 && !ProgressLineMutex().try_lock(); ++i) usleep(1000);
     // write(2): no stdio buffer, no heap.
+    [[maybe_unused]] ssize_t n = 0;
+    if (progress_line_open) n = write(STDERR_FILENO, "\n", 1);
     constexpr char kPrefix[] = "flowsift: ";
-    [[maybe_unused]] ssize_t n = write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
+    n = write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
     n = write(STDERR_FILENO, kOutOfMemoryMessage, sizeof kOutOfMemoryMessage - 1);
     n = write(STDERR_FILENO, "\n", 1);
     Mutex().lock();  // never unlocked: nothing is published after this

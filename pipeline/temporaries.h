@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <string_view>
 
 namespace flowsift {
 
@@ -37,6 +38,14 @@ void MarkOutputPublishedLocked();
 // the caller ends the process by the signal. A complete OUT with exit status 143 had failed a
 // scheduler's job whose retry then found OUT there ("exists").
 bool RemoveTemporariesUnlessPublished();
+
+// The progress bar (tools/progress.cc) redraws one line of stderr without ending it, and its
+// log lines go to stderr too: both are written here, with stdio's fwrite, which does not throw
+// (fmt::print threw in the display's thread when stderr could not be written, 2>/dev/full, and
+// the process aborted, its temporary OUT left behind). `open`: the text leaves its line unended.
+// ExitOutOfMemory ends such a line before its message (it was written after the bar, on its
+// line), and nothing is written here after that message.
+void WriteProgressLine(std::string_view text, bool open);
 
 // Memory ran out: says so on stderr, removes the temporaries and ends the process with exit
 // status 3, without unwinding. Thrown, std::bad_alloc unwound through tables caught half-way

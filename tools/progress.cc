@@ -4,8 +4,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <string>
+
+#include "pipeline/temporaries.h"
 
 namespace flowsift::tools {
 namespace {
@@ -94,12 +95,12 @@ void ProgressDisplay::Draw(bool final) {
   if (mode_ == Mode::kBar) {
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(fraction * kWidth);
-    fmt::print(stderr, "\r[{}{}] {}\033[K{}", std::string(filled, '#'),
-               std::string(kWidth - filled, '.'), text, final ? "\n" : "");
+    WriteProgressLine(fmt::format("\r[{}{}] {}\033[K{}", std::string(filled, '#'),
+                                  std::string(kWidth - filled, '.'), text, final ? "\n" : ""),
+                      !final);
   } else if (!final) {
-    fmt::print(stderr, "flowsift: {}\n", text);
+    WriteProgressLine(fmt::format("flowsift: {}\n", text), false);
   }
-  std::fflush(stderr);
 }
 
 }  // namespace flowsift::tools

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "pipeline/run.h"
+#include "pipeline/temporaries.h"
 #include "tests/test_util.h"
 #include "tools/progress.h"
 
@@ -1596,6 +1597,42 @@ TEST_F(Cli, ProgressOnATerminalIsABarWithOrWithoutTheFlag) {
   // Not a terminal: no progress unless asked for (a line every 10 s: none in this short run).
   const Result r = RunCli("run " + (dir_ / "in").string() + " -o " + (dir_ / "pipe").string());
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("(100%)")));
+}
+
+// Progress lines that cannot be written end nothing: fmt::print threw in the display's thread
+// with 2>/dev/full, and the process aborted after 10 s, its temporary OUT left behind.
+TEST_F(Cli, ProgressThatCannotBeWrittenDoesNotEndTheRun) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);
+  fs::create_directories(dir_ / "w");
+  // stdin held open for 11 s: one log line is due meanwhile.
+  const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(
+      "cd " + (dir_ / "w").string() + " && (cat " + (dir_ / "in" / "flows-00000.log").string() +
+      "; sleep 11) | " + FLOWSIFT_BINARY +
+      " run - -o out --progress 2>/dev/full; echo rc=$?; ls -A");
+  EXPECT_EQ(r.out, "rc=0\nout\n");
+}
+
+// Out of memory with a bar on the terminal: the message begins a line of its own. It was
+// written after the bar, on its line ("...ETA 1s\033[Kflowsift: out of memory (...)").
+TEST(Progress, OutOfMemoryEndsTheBarsLineFirst) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    WriteProgressLine("\r[###] 1.0 MB\033[K", /*open=*/true);
+    ExitOutOfMemory();
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
+  EXPECT_EQ(out, std::string("\r[###] 1.0 MB\033[K\nflowsift: ") + kOutOfMemoryMessage + "\n");
 }
 
 }  // namespace
