@@ -1,9 +1,14 @@
 #include "tools/progress.h"
 
 #include <fmt/core.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "pipeline/temporaries.h"
@@ -89,15 +94,45 @@ std::string ProgressText(const Progress& progress, double elapsed, bool final) {
                      progress.files_total.load(), eta);
 }
 
+std::string BarLine(double fraction, const std::string& text, int columns) {
+  const size_t room = static_cast<size_t>(std::max(columns - 1, 1));
+  // The text cut to `n` columns (ASCII: a byte is a column) after its last whole field that fits:
+  // a number cut short reads as another number ("144" of 144002 records).
+  const auto cut = [&text](size_t n) {
+    if (text.size() <= n) return text;
+    size_t at = n >= 2 ? text.rfind(", ", n - 2) : std::string::npos;
+    if (at == std::string::npos || at == 0) at = text.rfind(' ', n);  // else at a word's end
+    return text.substr(0, at == std::string::npos || at == 0 ? n : at);
+  };
+  if (columns < 60) return cut(room);
+  // The bar from 30 wide down to 10, then whole fields of the text left out from its end.
+  const size_t width =
+      std::clamp<size_t>(room > text.size() + 3 ? room - text.size() - 3 : 0, 10, 30);
+  const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * static_cast<double>(width));
+  return fmt::format("[{}{}] {}", std::string(filled, '#'), std::string(width - filled, '.'),
+                     cut(room - width - 3));
+}
+
+int TerminalColumns() {
+  winsize size{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    int n = 0;
+    const char* end = columns + std::strlen(columns);
+    const auto [at, ec] = std::from_chars(columns, end, n);
+    if (ec == std::errc() && at == end && n > 0) return n;
+  }
+  return 80;
+}
+
 void ProgressDisplay::Draw(bool final) {
   const double fraction = DoneFraction(progress_);
   const std::string text = ProgressText(progress_, Now() - start_, final);
   if (mode_ == Mode::kBar) {
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(fraction * kWidth);
-    WriteProgressLine(fmt::format("\r[{}{}] {}\033[K{}", std::string(filled, '#'),
-                                  std::string(kWidth - filled, '.'), text, final ? "\n" : ""),
-                      !final);
+    // The terminal's width at each draw: a window made narrower mid-run.
+    WriteProgressLine(
+        fmt::format("\r{}\033[K{}", BarLine(fraction, text, TerminalColumns()), final ? "\n" : ""),
+        !final);
   } else if (!final) {
     WriteProgressLine(fmt::format("flowsift: {}\n", text), false);
   }

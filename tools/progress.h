@@ -21,6 +21,17 @@ std::string HumanBytes(double bytes);
 // once every input is read (Progress::writing, not `final`), that the outputs are being written.
 std::string ProgressText(const Progress& progress, double elapsed, bool final);
 
+// The bar's line (without "\r" and the erase to its end) for a terminal `columns` wide, at most
+// columns - 1 (a line that reaches the last column wraps on some terminals): the bar, 30 wide
+// down to 10 as room asks, and `text` without the fields at its end that do not fit. Below 60
+// columns the text alone, cut the same way. A line wider than the terminal wraps, and "\r"
+// returns to the start of its last row only: each redraw left a row behind, five a second on an
+// 80-column terminal (the line is ~120 wide).
+std::string BarLine(double fraction, const std::string& text, int columns);
+
+// The width of the terminal on stderr; else $COLUMNS; else 80.
+int TerminalColumns();
+
 class ProgressDisplay {
  public:
   enum class Mode { kOff, kBar, kLog };

@@ -1585,10 +1585,11 @@ TEST_F(Cli, ProgressOnATerminalIsABarWithOrWithoutTheFlag) {
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);
   for (const char* flag : {"", " --progress"}) {
     const fs::path out = dir_ / (std::string("tty") + (flag[0] ? "p" : ""));
-    // script(1) gives the command a terminal; what it prints is the terminal's output.
+    // script(1) gives the command a terminal, 200 columns wide (its width is that of the test's
+    // terminal, none in CI: 80 is assumed); what it prints is the terminal's output.
     const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(
-        "script -qec '" + std::string(FLOWSIFT_BINARY) + " run " + (dir_ / "in").string() + " -o " +
-        out.string() + flag + "' /dev/null");
+        "script -qec 'stty cols 200; " + std::string(FLOWSIFT_BINARY) + " run " +
+        (dir_ / "in").string() + " -o " + out.string() + flag + "' /dev/null");
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("] ")) << flag;  // the bar's closing bracket
     EXPECT_THAT(r.out, HasSubstr("[" + std::string(30, '#') + "] ")) << flag;  // full when done
@@ -1633,6 +1634,53 @@ TEST(Progress, OutOfMemoryEndsTheBarsLineFirst) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
   EXPECT_EQ(out, std::string("\r[###] 1.0 MB\033[K\nflowsift: ") + kOutOfMemoryMessage + "\n");
+}
+
+// The bar's line fits the terminal: ~120 columns wrapped on an 80-column one, and "\r" went
+// back to the start of its last row only, a row left behind at every redraw.
+TEST(Progress, TheBarsLineFitsTheTerminal) {
+  const std::string text =
+      "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records, 2/8 files ETA 6s";
+  EXPECT_EQ(tools::BarLine(0.25, text, 200),
+            "[" + std::string(7, '#') + std::string(23, '.') + "] " + text);
+  // The bar narrows to 10, then whole fields go from the end: a number cut short reads as
+  // another ("144" of 144002 records).
+  EXPECT_EQ(tools::BarLine(0.25, text, 90),
+            "[" + std::string(3, '#') + std::string(9, '.') + "] " + text);
+  EXPECT_EQ(tools::BarLine(0.25, text, 80),
+            "[##........] 1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records");
+  EXPECT_EQ(tools::BarLine(1.0, text, 60),
+            "[##########] 1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s");
+  // Narrower: the text alone, at a word's end when no field fits.
+  EXPECT_EQ(tools::BarLine(0.25, text, 59),
+            "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records");
+  EXPECT_EQ(tools::BarLine(0.25, text, 20), "1.0 MB of 4.0 MB on");
+  EXPECT_EQ(tools::BarLine(0.25, text, 1), "1");
+  for (int columns = 1; columns < 200; ++columns) {
+    EXPECT_LT(tools::BarLine(0.5, text, columns).size(), static_cast<size_t>(std::max(columns, 2)));
+  }
+}
+
+TEST_F(Cli, TheBarIsNoWiderThanTheTerminal) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000").code, 0);
+  for (const int columns : {20, 70}) {
+    SCOPED_TRACE(columns);
+    const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(
+        "script -qec 'stty cols " + std::to_string(columns) + "; " + FLOWSIFT_BINARY + " run " +
+        (dir_ / "in").string() + " --force -o " + (dir_ / "out").string() + "' /dev/null");
+    ASSERT_EQ(r.code, 0) << r.out;
+    // Each draw is "\r", the line, and "\033[K" (erase to its end).
+    size_t draws = 0;
+    for (size_t at = r.out.find('\r'); at != std::string::npos; at = r.out.find('\r', at + 1)) {
+      const size_t end = r.out.find("\033[K", at);
+      // The terminal's "\r\n" for a newline is no draw.
+      if (end == std::string::npos || r.out.compare(at, 2, "\r\n") == 0) continue;
+      ++draws;
+      EXPECT_LT(end - at - 1, static_cast<size_t>(columns)) << r.out.substr(at + 1, end - at - 1);
+    }
+    EXPECT_GT(draws, 0u) << r.out;
+  }
 }
 
 }  // namespace
