@@ -339,6 +339,8 @@ void AddressNotes(const std::vector<FileReport>& files, const Format* given,
                    "; they are in the tables, in no finding");
 }
 
+}  // namespace
+
 // This host's name as part of a file name ('/' and control bytes replaced), so that a run
 // never takes another host's temporary on a shared file system for one of its own.
 std::string HostForFileName() {
@@ -350,6 +352,8 @@ std::string HostForFileName() {
   }
   return out.substr(0, 64);
 }
+
+namespace {
 
 // The directory `dir` opened (a descriptor above the standard ones: with stdin closed, `run -
 // <&-`, a lock took descriptor 0 and stdin read the directory), with an exclusive flock(2)

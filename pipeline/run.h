@@ -111,6 +111,10 @@ std::string NotARegularFile(const std::string& path);
 // Writes `text` to `path` (binary); false with *error naming the file.
 [[nodiscard]] bool WriteTextFile(const std::filesystem::path& path, const std::string& text,
                                  std::string* error);
+// This host's name as part of a temporary's file name ('/' and control bytes replaced, at most
+// 64 bytes), so that a command never takes another host's temporary on a shared file system
+// for one of its own (run's and merge's OUT, export's FILE).
+std::string HostForFileName();
 // Creates an empty hidden directory next to `out` (same filesystem, so PublishOutput's rename
 // is atomic), `.OUT.tmp-HOST-XXXXXX`, locked while this process has it; false with *error.
 // First removes this host's temporaries of `out` that no live run holds (left by a run that was

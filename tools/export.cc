@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -69,7 +71,41 @@ std::string LowerExtension(const std::filesystem::path& p) {
   return ext;
 }
 
-// FILE, written as a hidden temporary sibling (.FILE.tmp-XXXXXX) renamed over FILE at the
+// An export killed by SIGKILL (the OOM killer, a job's time limit) or a crash leaves its
+// temporary `.FILE.tmp-HOST-XXXXXX` behind, a copy of the events the size of the export, and
+// nothing else removed it: every night another. Each temporary holds an flock(2) while its
+// export lives, which the kernel drops when the process ends however it ends; so the next export
+// to FILE removes those of this host whose lock it can take (`prefix` is the temporary's name
+// up to its six random characters), each named on stderr. Left alone, as run leaves OUT's: one
+// younger than a minute (its export may be between mkstemp and flock), another host's (its
+// locks may not reach this one), and the unlabelled `.FILE.tmp-XXXXXX` of older versions,
+// which held no lock.
+void RemoveStaleTemporaries(const std::filesystem::path& dir, const std::string& prefix) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path path = it->path();
+    const std::string name = path.filename().string();
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (st.st_mtime > time(nullptr) - 60) continue;
+    const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      std::error_code rm;
+      fs::remove(path, rm);
+      fmt::print(stderr, "flowsift: note: {}\n",
+                 rm ? "cannot remove " + path.string() +
+                          ", left by an export that did not finish: " + rm.message()
+                    : "removed " + path.string() +
+                          ", the temporary output of an export that did not finish");
+    }
+    close(fd);
+  }
+}
+
+// FILE, written as a hidden temporary sibling (.FILE.tmp-HOST-XXXXXX) renamed over FILE at the
 // end, so a reader never sees half an export and a failed one leaves FILE as it was.
 class FileOutput : public LineOutput {
  public:
@@ -107,14 +143,27 @@ class FileOutput : public LineOutput {
       if (ec) target = p;
     }
     path_ = target.string();
-    temp_ = (target.parent_path() / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+    // FILE's name is cut to leave room for the rest: a name of 240 bytes and more, which the
+    // file system takes, failed as "File name too long" for its temporary's. (Cut at a byte:
+    // the name is only for finding it.)
+    const std::string suffix = ".tmp-" + HostForFileName() + "-";
+    const std::string prefix =
+        "." + target.filename().string().substr(0, 255 - 1 - suffix.size() - 6) + suffix;
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    RemoveStaleTemporaries(dir, prefix);
+    temp_ = (dir / (prefix + "XXXXXX")).string();
     const int fd = mkstemp(temp_.data());
     if (fd < 0) {
       *error = "cannot create " + path + ": " + std::strerror(errno);
       temp_.clear();
       return false;
     }
-    AddTemporary(temp_);  // removed if the process is interrupted
+    // The lock says that this export lives (RemoveStaleTemporaries): held by a descriptor of
+    // its own (above the standard ones, so that a closed stdout is not taken by it) until the
+    // temporary is renamed or removed, or the process ends.
+    const int lock_fd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (lock_fd >= 0) (void)flock(lock_fd, LOCK_EX | LOCK_NB);
+    AddTemporary(temp_, lock_fd);  // removed if the process is interrupted
     // mkstemp makes the file 0600; an export is as readable as any file the user creates, and a
     // file replaced keeps its mode (one made private stayed so when written in place, but was
     // 0644 after a replace: it holds internal addresses and findings).

@@ -8,12 +8,15 @@
 // read the diff before committing it.
 #include "pipeline/export.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -530,6 +533,57 @@ TEST_F(ExportTest, UnwritableOutputExitsThreeAndLeavesNothing) {
     EXPECT_EQ(r.code, 3);
     EXPECT_THAT(r.err, HasSubstr("cannot write"));
   }
+}
+
+// An export killed by SIGKILL leaves its temporary behind; the next export to the same FILE
+// removes it once no live export holds its lock, and says so. A locked one (a live export's) is
+// never taken, however old; nor a young one, another host's, an older version's unlabelled one,
+// or another FILE's.
+TEST_F(ExportTest, ATemporaryLeftByAKilledExportIsRemovedByTheNextExport) {
+  const fs::path dir = *dir_ / "stale";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string host = HostForFileName();
+  const std::string dead = ".e.jsonl.tmp-" + host + "-abcdef";
+  const std::vector<std::string> kept = {
+      ".e.jsonl.tmp-" + host + "-ghijkl",  // locked below: a live export's
+      ".e.jsonl.tmp-" + host + "-mnopqr",  // young: made old below it is not
+      ".e.jsonl.tmp-elsewhere-abcdef",     // another host's
+      ".e.jsonl.tmp-abcdef",               // an older version's, which held no lock
+      ".f.jsonl.tmp-" + host + "-abcdef",  // another FILE's
+  };
+  const auto two_minutes_ago = fs::file_time_type::clock::now() - std::chrono::minutes(2);
+  for (const std::string& name : kept) WriteFile(dir / name, "half an export\n");
+  WriteFile(dir / dead, "half an export\n");
+  for (const std::string& name : {dead, kept[0], kept[2], kept[3], kept[4]}) {
+    fs::last_write_time(dir / name, two_minutes_ago);
+  }
+  const int live = ::open((dir / kept[0]).c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(live, 0);
+  ASSERT_EQ(::flock(live, LOCK_EX | LOCK_NB), 0);
+  const Result r = Export(*dir_, "small --as ecs -o stale/e.jsonl");
+  ::close(live);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("note: removed stale/" + dead +
+                               ", the temporary output of an export that did not finish"));
+  EXPECT_EQ(ReadFile(dir / "e.jsonl"), Export(*dir_, "small --as ecs").out);
+  std::vector<std::string> names, want = kept;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+  want.push_back("e.jsonl");
+  std::sort(names.begin(), names.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(names, want);  // the dead one gone, the export's own temporary too
+}
+
+// A FILE whose name the file system takes is written, however long: the temporary's longer
+// name failed with "File name too long" (exit 3) from 245 bytes on.
+TEST_F(ExportTest, AFileOfTheLongestNameIsWritten) {
+  const std::string name = std::string(249, 'a') + ".json";  // 254 bytes
+  fs::remove(*dir_ / name);
+  const Result r = Export(*dir_, "small --as ocsf -o " + name);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ReadFile(*dir_ / name), Export(*dir_, "small --as ocsf").out);
+  fs::remove(*dir_ / name);
 }
 
 TEST_F(ExportTest, UsageErrorsExitTwo) {
