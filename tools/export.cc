@@ -46,9 +46,12 @@ class StdoutOutput : public LineOutput {
     buffer_ += line;
     return buffer_.size() < kFlushBytes || Flush();
   }
+  // Also after a Write that failed: says why (it had said only "cannot write stdout").
   bool Finish(std::string* error) override {
-    if (!Flush() || std::fflush(stdout) != 0) {
-      *error = std::string("cannot write to stdout: ") + std::strerror(errno);
+    const bool flushed = Flush() && std::fflush(stdout) == 0;
+    if (!flushed && failed_errno_ == 0) failed_errno_ = errno != 0 ? errno : EIO;
+    if (failed_errno_ != 0) {
+      *error = std::string("cannot write to stdout: ") + std::strerror(failed_errno_);
       return false;
     }
     return true;
@@ -58,10 +61,12 @@ class StdoutOutput : public LineOutput {
   static constexpr size_t kFlushBytes = size_t{1} << 20;
   bool Flush() {
     const bool ok = std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) == buffer_.size();
+    if (!ok && failed_errno_ == 0) failed_errno_ = errno != 0 ? errno : EIO;
     buffer_.clear();
     return ok;
   }
   std::string buffer_;
+  int failed_errno_ = 0;
 };
 
 // ".zst" for "x.ZST" too.
@@ -197,6 +202,14 @@ class FileOutput : public LineOutput {
     bool ok = true;
     if (zstd_) {
       ok = zstd_writer_.Close(error);
+      // Named as the user gave it: the temporary is removed below, and its hidden name
+      // (".x.jsonl.zst.tmp-HOST-a1b2c3: File too large") named a file that was not there.
+      if (!ok && !temp_.empty()) {
+        for (size_t at = error->find(temp_); at != std::string::npos;
+             at = error->find(temp_, at + path_.size())) {
+          error->replace(at, temp_.size(), path_);
+        }
+      }
     } else {
       const bool written = failed_errno_ == 0 && std::fflush(file_) == 0 && !std::ferror(file_);
       if (!written && failed_errno_ == 0) failed_errno_ = errno;

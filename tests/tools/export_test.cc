@@ -586,6 +586,35 @@ TEST_F(ExportTest, AFileOfTheLongestNameIsWritten) {
   fs::remove(*dir_ / name);
 }
 
+// A failed write says why, and names the FILE given: stdout's had said only "cannot write
+// stdout", and a .zst FILE's named its removed temporary (".x.jsonl.zst.tmp-...: File too large").
+TEST_F(ExportTest, AFailedWriteSaysWhyAndNamesTheFileGiven) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  // More than stdout's 1 MiB buffer (a write fails: 4,000 windows of ~650 bytes), and less
+  // (Finish's flush fails).
+  const fs::path many = CopyOfSmall("many");
+  std::string csv = std::string(WindowsHeader()) + "\n";
+  for (int i = 0; i < 4000; ++i) {
+    csv += "eni-0a1b2c3d4e5f60718,123456789012," + std::to_string(1700000000 + 600 * i) + "," +
+           std::to_string(1700000600 + 600 * i) + ",1,0,0,1,0,1,1,0,0,0,1,1,1\n";
+  }
+  WriteZstd(many / kWindowsFile, csv);
+  for (const char* args : {"many --as splunk > /dev/full", "small --as splunk > /dev/full"}) {
+    const Result r = Export(*dir_, args);
+    EXPECT_EQ(r.code, 3) << args;
+    EXPECT_THAT(r.err, HasSubstr("cannot write to stdout: No space left on device")) << args;
+  }
+  for (const char* name : {"limited.jsonl.zst", "limited.jsonl"}) {
+    const auto r = flowsift::testing::RunCommand(
+        "cd '" + dir_->string() + "' && ulimit -f 1 && " + FLOWSIFT_BINARY +
+        " export generated --as ocsf -o " + name + " 2>&1");
+    EXPECT_EQ(r.code, 3) << r.out;
+    EXPECT_THAT(r.out, HasSubstr(std::string("cannot write ") + name + ": File too large"));
+    EXPECT_THAT(r.out, Not(HasSubstr(".tmp-")));
+    EXPECT_FALSE(fs::exists(*dir_ / name));
+  }
+}
+
 TEST_F(ExportTest, UsageErrorsExitTwo) {
   for (const char* args : {"small", "small --as xml", "--as ocsf", "small --as ocsf --bogus",
                            "small --as asff --account 12345", "small --as ocsf --region mars",
