@@ -352,7 +352,13 @@ std::string_view PartitionOf(std::string_view region) {
 std::string RegionFromManifest(const ordered_json& manifest) {
   // AWS region names: two letters, optional -gov/-iso*, a direction word, a number.
   static const std::regex kRegion("[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+");
-  static const std::regex kKey("(?:/vpcflowlogs/|aws-region=)([a-z0-9-]+)/");
+  // The key's prefix, or AWS's object name (`<account>_vpcflowlogs_<region>_<flow-log-id>_...`),
+  // which names it too: a prefix synced to a directory of another name (`aws s3 sync
+  // s3://b/AWSLogs/1/vpcflowlogs/eu-west-1/ logs`), or a run given `vpcflowlogs/...` relative,
+  // kept only the file names, and the events had no region.
+  static const std::regex kKey(
+      "(?:(?:^|/)vpcflowlogs/|aws-region=)([a-z0-9-]+)/"  // the prefix: region in [1]
+      "|(?:^|/)[0-9]{12}_vpcflowlogs_([a-z0-9-]+)_");     // the object's name: in [2]
   std::string region;
   const auto inputs = manifest.find("inputs");
   if (inputs == manifest.end() || !inputs->is_array()) return {};
@@ -361,9 +367,11 @@ std::string RegionFromManifest(const ordered_json& manifest) {
     if (path == in.end() || !path->is_string()) continue;
     std::smatch m;
     const std::string& p = path->get_ref<const std::string&>();
-    if (!std::regex_search(p, m, kKey) || !std::regex_match(m[1].str(), kRegion)) continue;
-    if (!region.empty() && region != m[1].str()) return {};  // several regions: none is the one
-    region = m[1].str();
+    if (!std::regex_search(p, m, kKey)) continue;
+    const std::string found = m[1].matched ? m[1].str() : m[2].str();
+    if (!std::regex_match(found, kRegion)) continue;
+    if (!region.empty() && region != found) return {};  // several regions: none is the one
+    region = found;
   }
   return region;
 }

@@ -109,8 +109,9 @@ const std::string* FirstNamedInterface(const FindingRow& f);
 std::string FindingTitle(const FindingRow& f);
 // The AWS partition of a region: "aws-cn" for cn-*, "aws-us-gov" for us-gov-*, else "aws".
 std::string_view PartitionOf(std::string_view region);
-// The region named by the S3 keys of the manifest's inputs (`.../vpcflowlogs/<region>/...` or
-// `aws-region=<region>/`) when they all agree; empty otherwise.
+// The region named by the S3 keys of the manifest's inputs (`.../vpcflowlogs/<region>/...`,
+// `aws-region=<region>/`, or AWS's object name `<account>_vpcflowlogs_<region>_...`) when they
+// all agree; empty otherwise.
 std::string RegionFromManifest(const nlohmann::ordered_json& manifest);
 
 // Writes windows as one format's events. A window's event is a fixed shape around its numbers,

@@ -154,6 +154,15 @@ TEST(Regions, PartitionsAndManifestKeys) {
                 {"AWSLogs/1/vpcflowlogs/eu-west-1/a", "AWSLogs/1/vpcflowlogs/us-east-2/b"})),
             "");  // two regions: none
   EXPECT_EQ(RegionFromManifest(manifest({"x/vpcflowlogs/not-a-region/a"})), "");
+  // AWS's object names say the region too: a prefix synced to a directory of another name, or
+  // a run given the key relative (`vpcflowlogs/...`, from AWSLogs/<account>).
+  const std::string object =
+      "123456789012_vpcflowlogs_ap-southeast-2_fl-0a1b_20231114T2210Z_e7.log.gz";
+  EXPECT_EQ(RegionFromManifest(manifest({"logs/2023/11/14/" + object, object})), "ap-southeast-2");
+  EXPECT_EQ(RegionFromManifest(manifest({"vpcflowlogs/eu-west-1/2023/a.log.gz"})), "eu-west-1");
+  EXPECT_EQ(RegionFromManifest(manifest({"logs/" + object, "AWSLogs/1/vpcflowlogs/eu-west-1/b"})),
+            "");  // two regions: none
+  EXPECT_EQ(RegionFromManifest(manifest({"my_vpcflowlogs_eu-west-1_notes.log"})), "");
   EXPECT_EQ(RegionFromManifest(ordered_json::object()), "");
 }
 
