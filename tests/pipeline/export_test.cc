@@ -7,6 +7,7 @@
 
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace flowsift {
@@ -56,6 +57,27 @@ TEST(ParseFinding, NamesTheFirstWrongField) {
     const std::string field = std::string(from).substr(1, std::string(from).find('"', 1) - 1);
     EXPECT_THAT(error, HasSubstr("`" + field + "`")) << to;
   }
+}
+
+// The ranges' ends are values: port 65535, protocol 255, a window of exactly
+// kLongestExportWindow (one second more is refused).
+TEST(ParseFinding, TheEndsOfEachRangeAreValues) {
+  std::string text = kFinding;
+  text.replace(text.find(R"("dst_port":null)"), 15, R"("dst_port":65535)");
+  text.replace(text.find(R"("protocol":6)"), 12, R"("protocol":255)");
+  FindingRow f;
+  std::string error;
+  ASSERT_TRUE(ParseFinding(ordered_json::parse(text), &f, &error)) << error;
+  EXPECT_EQ(f.dst_port, 65535u);
+  EXPECT_EQ(f.protocol, 255u);
+  ordered_json o = ordered_json::parse(text);
+  o["window_end"] = 600 + kLongestExportWindow;
+  EXPECT_TRUE(ParseFinding(o, &f, &error)) << error;
+  o["window_end"] = 600 + kLongestExportWindow + 1;
+  EXPECT_FALSE(ParseFinding(o, &f, &error));
+  EXPECT_THAT(error, HasSubstr("not within a year after window_start"));
+  o["window_end"] = 599;  // before its start
+  EXPECT_FALSE(ParseFinding(o, &f, &error));
 }
 
 TEST(WindowColumns, FollowsTheHeaderAndRefusesNonNumbers) {
@@ -191,6 +213,16 @@ TEST(AsffBatcher, SplitsByCountAndBytes) {
   ASSERT_EQ(bodies.size(), 2u);
   EXPECT_LE(bodies[0].size(), 40u);
   EXPECT_EQ(json::parse(bodies[0])["Findings"].size(), 2u);
+  // At the limit: a body of two is 13 + 10 + 1 + 10 + 3 = 37 bytes, its "]}\n" counted.
+  for (const size_t limit : {size_t{37}, size_t{36}}) {
+    bodies.clear();
+    AsffBatcher exact(emit, 100, limit);
+    const std::string ten = "{\"x\":\"12\"}";
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(exact.Add(ten));
+    ASSERT_TRUE(exact.Flush());
+    ASSERT_EQ(bodies.size(), limit == 37 ? 1u : 2u) << limit;
+    for (const std::string& b : bodies) EXPECT_LE(b.size(), limit);
+  }
   // A failing sink stops the batcher.
   AsffBatcher failing([](std::string_view) { return false; }, 1);
   ASSERT_TRUE(failing.Add("{}"));
@@ -334,6 +366,13 @@ TEST(ExportGap, ProtocolKeywordsInEveryFormat) {
   EXPECT_EQ(ecs()["transport"], "esp");
   EXPECT_FALSE(cim().contains("transport"));
   EXPECT_EQ(cim()["protocol_number"], 50);
+  for (const auto& [number, keyword] :
+       std::vector<std::pair<uint32_t, std::string>>{{47, "gre"}, {51, "ah"}, {132, "sctp"}}) {
+    f.protocol = number;
+    EXPECT_EQ(ocsf()["protocol_name"], keyword) << number;
+    EXPECT_EQ(ecs()["transport"], keyword) << number;
+    EXPECT_FALSE(cim().contains("transport")) << number;
+  }
   f.protocol = 99;
   EXPECT_EQ(ocsf()["protocol_num"], 99);
   EXPECT_FALSE(ocsf().contains("protocol_name"));

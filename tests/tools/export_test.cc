@@ -919,6 +919,92 @@ TEST_F(ExportTest, RowsAfterAnUnreadableRowAreExportedInEveryFormat) {
 
 // A table whose zstd data cannot be decompressed past some point ends there: the rows before
 // it are exported, the damage is named, and the next table is still exported (exit 1).
+// Gaps that mutants of pipeline/export.cc survived.
+
+// An OUT without findings (`run --no-detect`, a quiet night) exports every window: the windows
+// were read only when a finding named an interface (a mutant skipping them passed every test).
+TEST_F(ExportTest, AnOutWithoutFindingsExportsItsWindows) {
+  const fs::path out = CopyOfSmall("quiet");
+  WriteZstd(out / kFindingsFile, "");
+  for (const char* as : {"ocsf", "ecs", "splunk"}) {
+    const Result r = Export(*dir_, std::string("quiet --as ") + as);
+    EXPECT_EQ(r.code, 0) << as << ": " << r.err;
+    EXPECT_EQ(Lines(r.out).size(), 3u) << as;
+  }
+  const Result r = Export(*dir_, "quiet --as asff");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+// Blank lines between findings are passed over (exit 0), and a bad row after them is named by
+// its own line.
+TEST_F(ExportTest, BlankLinesBetweenFindingsArePassedOver) {
+  const fs::path out = CopyOfSmall("blank");
+  const std::string good = SmallFindings();
+  const std::string first = good.substr(0, good.find('\n') + 1);
+  WriteZstd(out / kFindingsFile, "\n" + first + "  \n\r\n" + good.substr(first.size()));
+  Result r = Export(*dir_, "blank --as ecs");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 3u + 7);
+  WriteZstd(out / kFindingsFile, "\n" + first + "  \n[1]\n");
+  r = Export(*dir_, "blank --as ecs");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("blank/findings.jsonl.zst:4: not a JSON object"));
+}
+
+// Exactly 10 bad rows are all named, with no "0 more unreadable rows" line.
+TEST_F(ExportTest, TenBadRowsAreAllNamedAndNoneCounted) {
+  const fs::path out = CopyOfSmall("ten");
+  std::string garbage;
+  for (int i = 0; i < 10; ++i) garbage += "[" + std::to_string(i) + "]\n";
+  WriteZstd(out / kFindingsFile, garbage + SmallFindings());
+  const Result r = Export(*dir_, "ten --as ocsf");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("ten/findings.jsonl.zst:10: not a JSON object"));
+  EXPECT_THAT(r.err, Not(HasSubstr("more unreadable rows"))) << r.err;
+}
+
+// A finding ASFF cannot name an account for is a usage error (exit 2, FILE not written) also
+// after a bad row: the bad row's exit 1 had won, and FILE was written without that finding and
+// those after it.
+TEST_F(ExportTest, AsffWithoutAnAccountAfterABadRowIsStillAUsageError) {
+  const fs::path out = CopyOfSmall("badthenusage");
+  WriteZstd(out / kFindingsFile, "{oops\n" + SmallFindings());
+  const Result r = Export(*dir_, "badthenusage --as asff -o badthenusage.json");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("badthenusage/findings.jsonl.zst:1: not valid JSON"));
+  EXPECT_THAT(r.err, HasSubstr("finding d0d0d0d0d0d0d0d0"));
+  EXPECT_FALSE(fs::exists(*dir_ / "badthenusage.json"));
+}
+
+// A window whose account_id is not 12 digits gives its findings no account ("12345678901-"
+// passed for one: '-' sorts below '0').
+TEST_F(ExportTest, OnlyTwelveDigitsAreAnAccountForFindings) {
+  const fs::path out = CopyOfSmall("oddaccount");
+  WriteZstd(out / kWindowsFile, Replace(flowsift::testing::ReadZstd(out / kWindowsFile),
+                                        ",123456789012,", ",12345678901-,"));
+  const Result r = Export(*dir_, "oddaccount --as ocsf");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::vector<json> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u + 7);
+  EXPECT_EQ(lines[0]["cloud"]["account"]["uid"], "12345678901-");  // a window's, as written
+  EXPECT_EQ(lines[3]["finding_info"]["uid"], "3f2a9c0d11e5b7a4");
+  EXPECT_FALSE(lines[3]["cloud"].contains("account")) << lines[3]["cloud"].dump();
+}
+
+// A windows.csv.zst whose header lacks a column is reported (line 1), and the findings are
+// still exported (the header's failure had ended the export in a mutant no test caught).
+TEST_F(ExportTest, AWindowsHeaderWithoutAColumnStillExportsTheFindings) {
+  const fs::path out = CopyOfSmall("badheader");
+  WriteZstd(out / kWindowsFile, Replace(flowsift::testing::ReadZstd(out / kWindowsFile),
+                                        "distinct_dstport", "distinct_dst_port"));
+  const Result r = Export(*dir_, "badheader --as splunk");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err,
+              HasSubstr("badheader/windows.csv.zst:1: no column `distinct_dstport` in the header"));
+  EXPECT_EQ(Lines(r.out).size(), 7u);
+}
+
 TEST_F(ExportTest, CorruptZstdEndsTheTableAndTheNextIsExported) {
   const fs::path out = CopyOfSmall("bad-zstd");
   const std::string good = SmallFindings();
@@ -950,6 +1036,7 @@ TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
   EXPECT_THAT(r.err, HasSubstr("finding d0d0d0d0d0d0d0d0 (small/findings.jsonl.zst:7): its "
                                "interfaces have no 12-digit account"));
   EXPECT_THAT(r.err, HasSubstr("--account"));
+  EXPECT_EQ(r.out, "");  // the export ends there: not the other findings' batches
   r = Export(*dir_, "small --as asff -o a.json");
   EXPECT_EQ(r.code, 2);
   EXPECT_FALSE(fs::exists(*dir_ / "a.json"));  // nothing half-written
