@@ -493,6 +493,14 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
           {"UpdatedAt", created},
           {"Severity",
            {{"Label", kAsffSeverity[f.severity]}, {"Original", std::to_string(f.severity)}}},
+          // The provider's own copy of Severity and Types, which BatchImportFindings updates
+          // on a re-import even after an analyst changed the top-level ones with
+          // BatchUpdateFindings (siem.md, section 7): without it a finding whose severity rose
+          // in a later export kept the one first imported there.
+          {"FindingProviderFields",
+           {{"Severity",
+             {{"Label", kAsffSeverity[f.severity]}, {"Original", std::to_string(f.severity)}}},
+            {"Types", ordered_json::array({AsffType(f.type)})}}},
           {"Title", Truncate(title, 256)},
           {"Description", Truncate(f.summary.empty() ? title : f.summary, 1024)},
           {"ProductFields", std::move(fields)},
