@@ -381,6 +381,16 @@ int FormatMajor(const ordered_json& v) {
   return std::stoi(s.substr(0, dot));
 }
 
+std::string PartOfRun(const ordered_json& manifest) {
+  if (!manifest.is_object() || !manifest.contains("partial")) return {};
+  const auto options = manifest.find("options");
+  if (options != manifest.end() && options->is_object()) {
+    const auto shard = options->find("shard");
+    if (shard != options->end() && shard->is_string()) return "shard " + shard->get<std::string>();
+  }
+  return "a part";
+}
+
 SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string* error) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -177,6 +177,10 @@ enum class SummaryStatus : uint8_t {
 // when it is none of these.
 int FormatMajor(const nlohmann::ordered_json& format_version);
 
+// What a part of a distributed run (`run --partial`) is, from its manifest: "shard I/N" with
+// --shard, else "a part"; empty for any other OUT. A part's tables are of its own inputs alone.
+std::string PartOfRun(const nlohmann::ordered_json& manifest);
+
 // Opens OUT: reads manifest.json and accepts it when it was written by flowsift with the same
 // major format version as kOutputFormatVersion (pipeline/run.h). Otherwise *error says what
 // is wrong and what to do.

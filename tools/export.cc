@@ -25,6 +25,7 @@
 #include "pipeline/tables.h"
 #include "pipeline/temporaries.h"
 #include "tools/commands.h"
+#include "tools/show_print.h"
 
 namespace flowsift::tools {
 namespace {
@@ -346,6 +347,12 @@ int RunExport(const ExportFlags& f) {
   Summary summary;
   std::string error;
   if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;
+  if (const std::string part = PartOfRun(summary.manifest); !part.empty()) {
+    fmt::print(stderr,
+               "flowsift: note: {} is {} of a distributed run (--partial): its events are of "
+               "its own inputs alone; export the output of `flowsift merge` for the whole run\n",
+               Printable(f.out_dir), Printable(part));
+  }
   ExportContext ctx;
   const auto version = summary.manifest.find("version");
   ctx.product_version = version != summary.manifest.end() && version->is_string()

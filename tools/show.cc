@@ -730,6 +730,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                       {"interfaces", interfaces},
                       {"bytes", total_bytes},
                       {"busiest_windows", busiest}};
+    if (const std::string part = PartOfRun(m); !part.empty()) o["part"] = part;
     if (merged_from != m.end()) {  // a merged OUT: its parts, and those that failed
       o["parts"] = parts;
       o["failed_parts"] = failed_parts;
@@ -762,6 +763,12 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                    Printable(s.dir.string()), Printable(m["format_version"].dump()),
                    Printable(m.value("version", "?")),
                    m.value("options", ordered_json::object()).value("window", 0));
+  if (const std::string part = PartOfRun(m); !part.empty()) {
+    t += fmt::format(
+        "part       {} of a distributed run (--partial): its tables are of its own inputs "
+        "alone; `flowsift merge` the parts for the whole\n",
+        Printable(part));
+  }
   t += fmt::format("inputs     {} ({} failed), {} on disk, {} of text\n", count("inputs"),
                    failed.size(), HumanBytes(static_cast<double>(count("bytes"))),
                    HumanBytes(static_cast<double>(count("data_bytes"))));

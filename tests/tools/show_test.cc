@@ -602,6 +602,31 @@ TEST_F(ShowTest, AMergedOutputNamesItsFailedParts) {
   EXPECT_THAT(Show("--as json").out, Not(HasSubstr("failed_parts")));
 }
 
+// A part of a distributed run (run --partial) is shown and exported as one, saying that its
+// tables are of its own inputs alone: it had read as the whole night's, silently.
+TEST_F(ShowTest, APartSaysItIsOne) {
+  ASSERT_EQ(RunIn(dir_, "run in --partial --shard 1/2 --no-progress -o part").code, 0);
+  Result r = RunIn(dir_, "show part");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\n\npart       shard 1/2 of a distributed run (--partial): its "
+                               "tables are of its own inputs alone; `flowsift merge` the parts "
+                               "for the whole\ninputs "));
+  EXPECT_EQ(nlohmann::ordered_json::parse(RunIn(dir_, "show part --as json").out)["part"],
+            "shard 1/2");
+  r = RunIn(dir_, "export part --as ecs");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "flowsift: note: part is shard 1/2 of a distributed run (--partial): its events are "
+            "of its own inputs alone; export the output of `flowsift merge` for the whole run\n");
+  // A run's own OUT, and a merge's, are no part.
+  EXPECT_THAT(Show("").out, Not(HasSubstr("part ")));
+  EXPECT_FALSE(nlohmann::ordered_json::parse(Show("--as json").out).contains("part"));
+  EXPECT_EQ(RunIn(dir_, "export out --as ecs").err, "");
+  ASSERT_EQ(RunIn(dir_, "merge part -o merged").code, 1);  // shard 0/2 is missing
+  EXPECT_THAT(RunIn(dir_, "show merged").out, Not(HasSubstr("part ")));
+  EXPECT_EQ(RunIn(dir_, "export merged --as ecs").err, "");
+}
+
 // A run without detection has no findings file rows: "none" would read as a clean night.
 TEST_F(ShowTest, TheOverviewOfARunWithoutDetectionSaysSo) {
   auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
