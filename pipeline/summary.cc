@@ -440,7 +440,10 @@ SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string*
         dir + " has output format version " + written + " (written" + by +
         "); this flowsift reads format version " + std::to_string(kOutputFormatVersion) +
         (major > kOutputFormatVersion ? ": read it with the flowsift that wrote it, or a newer one"
-                                      : ": re-run `flowsift run` with this flowsift to rewrite it");
+         : major < 0                  ? ": " + written +
+                           " is not a format version any flowsift writes (manifest.json is "
+                           "damaged or not flowsift's); re-run `flowsift run` to rewrite it"
+                     : ": re-run `flowsift run` with this flowsift to rewrite it");
     return SummaryStatus::kOtherVersion;
   }
   // The values every reader walks have the types a run writes, or the manifest is corrupt,

@@ -417,6 +417,13 @@ TEST_F(OpenSummaryTest, SameMajorIsAcceptedAnotherMajorRefusedNamingBothVersions
   SetManifest([](ordered_json& m) { m["format_version"] = "one"; });
   EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion);
   EXPECT_THAT(error, HasSubstr("\"one\""));
+  EXPECT_THAT(error, HasSubstr("not a format version any flowsift writes"));
+  // A float is none either: it was told to re-run "with this flowsift", as an older version.
+  SetManifest([](ordered_json& m) { m["format_version"] = 1.5; });
+  EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion);
+  EXPECT_THAT(error, HasSubstr("output format version 1.5 (written by"));
+  EXPECT_THAT(error, HasSubstr("not a format version any flowsift writes"));
+  EXPECT_THAT(error, Not(HasSubstr("with this flowsift")));
 
   // 2^32 + kOutputFormatVersion is another version, not this one by its low 32 bits.
   SetManifest(
