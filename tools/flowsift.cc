@@ -13,6 +13,9 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,7 +38,7 @@ const char kDescription[] =
     "  flowsift gen -o data --bytes 1G     write 1 GiB of realistic synthetic flow logs\n"
     "  flowsift show out                   overview of out/; --table windows for one table\n"
     "  flowsift export out --as ocsf       out/ as SIEM events (ocsf, ecs, splunk, asff)\n"
-    "  flowsift CMD --help                 flags of one command\n";
+    "  flowsift CMD --help                 one command's flags, examples and exit codes\n";
 
 constexpr long kDecommitDelayMs = 1000;
 
@@ -169,6 +172,26 @@ void SuggestForExtras(const CLI::App& app, int argc, char** argv) {
 
 }  // namespace
 
+// `flowsift --help` lists each command by its description's first sentence; the rest (its
+// examples and exit codes) is in `flowsift CMD --help`. The whole of each made the top-level
+// help ~100 lines, the command list past a terminal's first screen.
+class CommandListFormatter : public CLI::Formatter {
+ public:
+  std::string make_subcommand(const CLI::App* sub) const override {
+    std::string text = sub->get_description();
+    text = text.substr(0, text.find("\n\n"));  // the first paragraph
+    for (size_t at = text.find('.'); at != std::string::npos; at = text.find('.', at + 1)) {
+      if (at + 1 == text.size() || text[at + 1] == ' ' || text[at + 1] == '\n') {
+        text.resize(at + 1);  // its first sentence
+        break;
+      }
+    }
+    std::stringstream out;
+    CLI::detail::format_help(out, sub->get_display_name(true), text, get_column_width());
+    return out.str();
+  }
+};
+
 int main(int argc, char** argv) {
   // The run's per-window and per-key state (distinct counters, port bitmaps, detector state) is
   // thousands of heap blocks probed at random. On 4 KiB pages nearly every probe misses the TLB
@@ -226,6 +249,8 @@ int main(int argc, char** argv) {
   CLI::App* export_cmd = AddExport(app, export_flags);
   MergeFlags merge;
   CLI::App* merge_cmd = AddMerge(app, merge);
+  // After the commands were added: theirs stay CLI11's own (a command's --help is whole).
+  app.formatter(std::make_shared<CommandListFormatter>());
 
   try {
     app.parse(argc, argv);

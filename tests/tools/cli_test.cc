@@ -909,6 +909,25 @@ TEST_F(Cli, HelpTeaches) {
   EXPECT_THAT(r.out, HasSubstr("--format"));
 }
 
+// The top-level help lists each command by its first sentence and fits a screen or two; a
+// command's own --help has the rest (its examples and exit codes). It had been ~100 lines,
+// every command's whole text.
+TEST_F(Cli, TheTopLevelHelpListsCommandsShortly) {
+  const Result r = RunCli("--help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_LT(std::count(r.out.begin(), r.out.end(), '\n'), 50) << r.out;
+  for (const char* cmd : {"run", "demo", "gen", "show", "export", "merge"}) {
+    EXPECT_THAT(r.out, HasSubstr("\n  " + std::string(cmd) + " ")) << cmd;
+  }
+  for (const char* cmd : {"run", "show", "export", "merge"}) {
+    EXPECT_THAT(RunCli(std::string(cmd) + " --help").out, HasSubstr("Exit codes")) << cmd;
+  }
+  EXPECT_THAT(r.out, Not(HasSubstr("Exit codes")));
+  EXPECT_THAT(r.out, Not(HasSubstr("Examples:\n    flowsift run")));
+  EXPECT_THAT(r.out, HasSubstr("(inputs, errors, timings).\n  demo "));
+  EXPECT_THAT(r.out, HasSubstr("one command's flags, examples and exit codes"));
+}
+
 TEST_F(Cli, GenIsDeterministicAndWritesHeaders) {
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "a").string() + " --records 3000 --seed 9 --files 2").code,
             0);
