@@ -82,16 +82,21 @@ std::string ProgressText(const Progress& progress, double elapsed, bool final) {
     return fmt::format("{} records read from {} files; writing the outputs",
                        progress.records.load(), progress.files_done.load());
   }
-  const std::string eta = (rate > 0 && total > done && !final)
-                              ? fmt::format("ETA {:.0f}s", static_cast<double>(total - done) / rate)
-                              : "";
+  // ETA before the counts: a narrow terminal's bar leaves out whole fields from the end
+  // (BarLine), and how long is left matters more there than how many records and files.
+  const std::string eta =
+      (rate > 0 && total > done && !final)
+          ? fmt::format(", ETA {:.0f}s", static_cast<double>(total - done) / rate)
+          : "";
+  const uint64_t files = progress.files_total.load();
   // Bytes as the files hold them: compressed for .gz and .zst, so the rate here is below the
   // summary line's, which counts the text read out of them.
-  return fmt::format("{} of {} on disk ({:.0f}%), {}/s, {} records, {}/{} files {}",
+  return fmt::format("{} of {} on disk ({:.0f}%), {}/s{}, {} record{}, {}/{} file{}",
                      HumanBytes(static_cast<double>(done)),
                      total ? HumanBytes(static_cast<double>(total)) : "?", fraction * 100,
-                     HumanBytes(rate), progress.records.load(), progress.files_done.load(),
-                     progress.files_total.load(), eta);
+                     HumanBytes(rate), eta, progress.records.load(),
+                     progress.records.load() == 1 ? "" : "s", progress.files_done.load(), files,
+                     files == 1 ? "" : "s");
 }
 
 std::string BarLine(double fraction, const std::string& text, int columns) {

@@ -1553,7 +1553,7 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
   p.files_done = 2;
   p.files_total = 8;
   EXPECT_EQ(tools::ProgressText(p, 2.0, false),
-            "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records, 2/8 files ETA 6s");
+            "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, ETA 6s, 1234 records, 2/8 files");
   p.bytes_done = 4'000'000;
   p.files_done = 8;
   p.writing = true;
@@ -1561,7 +1561,7 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
             "1234 records read from 8 files; writing the outputs");
   // The last line, printed when the run is done, is the totals again.
   EXPECT_EQ(tools::ProgressText(p, 8.0, true),
-            "4.0 MB of 4.0 MB on disk (100%), 500.0 KB/s, 1234 records, 8/8 files ");
+            "4.0 MB of 4.0 MB on disk (100%), 500.0 KB/s, 1234 records, 8/8 files");
 }
 
 // Inputs that grew while read (a log still written) are 100% read, not more; a total not yet
@@ -1574,11 +1574,11 @@ TEST(Progress, TheShareIsAtMostAllAndAnUnknownTotalIsAQuestionMark) {
   p.files_done = 1;
   p.files_total = 1;
   EXPECT_EQ(tools::ProgressText(p, 1.0, true),
-            "1.5 MB of 1.0 MB on disk (100%), 1.5 MB/s, 10 records, 1/1 files ");
+            "1.5 MB of 1.0 MB on disk (100%), 1.5 MB/s, 10 records, 1/1 file");
   p.bytes_total = 0;
   p.bytes_done = 0;
   EXPECT_EQ(tools::ProgressText(p, 1.0, false),
-            "0 B of ? on disk (0%), 0 B/s, 10 records, 1/1 files ");
+            "0 B of ? on disk (0%), 0 B/s, 10 records, 1/1 file");
 }
 
 // Decimal units by the value as printed: 999,960 bytes is 1.0 MB, not 1000.0 KB.
@@ -1659,20 +1659,19 @@ TEST(Progress, OutOfMemoryEndsTheBarsLineFirst) {
 // back to the start of its last row only, a row left behind at every redraw.
 TEST(Progress, TheBarsLineFitsTheTerminal) {
   const std::string text =
-      "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records, 2/8 files ETA 6s";
+      "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, ETA 6s, 1234 records, 2/8 files";
   EXPECT_EQ(tools::BarLine(0.25, text, 200),
             "[" + std::string(7, '#') + std::string(23, '.') + "] " + text);
   // The bar narrows to 10, then whole fields go from the end: a number cut short reads as
   // another ("144" of 144002 records).
   EXPECT_EQ(tools::BarLine(0.25, text, 90),
-            "[" + std::string(3, '#') + std::string(9, '.') + "] " + text);
+            "[" + std::string(2, '#') + std::string(9, '.') + "] " + text);
   EXPECT_EQ(tools::BarLine(0.25, text, 80),
-            "[##........] 1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records");
+            "[##........] 1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, ETA 6s, 1234 records");
   EXPECT_EQ(tools::BarLine(1.0, text, 60),
             "[##########] 1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s");
   // Narrower: the text alone, at a word's end when no field fits.
-  EXPECT_EQ(tools::BarLine(0.25, text, 59),
-            "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, 1234 records");
+  EXPECT_EQ(tools::BarLine(0.25, text, 59), "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, ETA 6s");
   EXPECT_EQ(tools::BarLine(0.25, text, 20), "1.0 MB of 4.0 MB on");
   EXPECT_EQ(tools::BarLine(0.25, text, 1), "1");
   for (int columns = 1; columns < 200; ++columns) {
