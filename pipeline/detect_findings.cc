@@ -834,7 +834,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.packets = side.packets;
           f.bytes = side.Out();
           f.interfaces = {s.names.names[side.iface]};
-          f.distinct_dsts = side.distinct.Count();
+          // Capped at the flows here, not only after (Findings): past 2,048 destinations the
+          // sketch's estimate may pass them, and the summary said "2506 external destinations"
+          // beside a distinct_dsts of 2500.
+          f.distinct_dsts = std::min(side.distinct.Count(), side.flows);
           // Every port's bytes are kept (a relay is subtracted port by port): an exact count,
           // where the port sample holds only the 10 smallest. Records without ports keep their
           // bytes under port 0, which is no port of theirs: port 0 counts only when a record

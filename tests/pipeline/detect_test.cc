@@ -1594,6 +1594,28 @@ TEST(Exfiltration, ServerRepliesAreNotUploads) {
   EXPECT_TRUE(d.Run().empty());
 }
 
+// The summary's count of destinations is the finding's distinct_dsts: past 2,048 destinations
+// the sketch's estimate may pass the flows, and the summary said "2050 external destinations"
+// (the estimate) beside a distinct_dsts of 2049 (capped at the flows after the summary was made).
+TEST(Exfiltration, SummaryNamesNoMoreDestinationsThanFlows) {
+  Detect d;
+  DistinctCounter raw;
+  for (uint32_t n = 1; n <= 2049; ++n) {
+    const uint32_t v4 = (11u << 24) + 7 * n;  // as ADistinctCountIsNeverAboveTheFlows
+    raw.Add(HashAddr(kernels::AddrFromIPv4(v4)));
+    AddUpload(d, "10.0.4.4",
+              Ip(11, static_cast<int>((v4 >> 16) & 255), static_cast<int>((v4 >> 8) & 255),
+                 static_cast<int>(v4 & 255)),
+              600000, 1700000100 + n % 200, "eni-app", static_cast<int>(40000 + n % 20000));
+  }
+  ASSERT_GT(raw.Count(), 2049u);  // the estimate this test is about
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].flows, 2049u);
+  EXPECT_EQ(f[0].distinct_dsts, 2049u);
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr(" to 2049 external destinations within "));
+}
+
 TEST(Exfiltration, FarAboveItsOwnBaseline) {
   // Seven hours of ~10 MB, then 600 MB: under the absolute threshold, far above the baseline.
   Detect d;
