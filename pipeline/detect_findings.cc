@@ -550,10 +550,12 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     if (proto != kTcp) f.scope = "protocol " + std::to_string(proto);
     // Protocol 0 is unknown (above): its port alone, as TCP's.
     const std::string what =
-        proto == kTcp || proto == 0 ? "port " + std::to_string(*f.dst_port)
-        : proto == kUdp             ? "UDP port " + std::to_string(*f.dst_port)
-        : proto == kIcmp || proto == kIcmp6
-            ? std::string("ICMP (pings)")
+        proto == kTcp || proto == 0         ? "port " + std::to_string(*f.dst_port)
+        : proto == kUdp                     ? "UDP port " + std::to_string(*f.dst_port)
+        : proto == kIcmp || proto == kIcmp6 ? std::string("ICMP (pings)")
+        // A protocol without ports (GRE, ESP) is logged with port 0: no "port 0" of it.
+        : *f.dst_port == 0
+            ? "protocol " + std::to_string(proto)
             : "port " + std::to_string(*f.dst_port) + " of protocol " + std::to_string(proto);
     f.summary = Where(inside) + " " + *f.src + " made failed attempts at " + what + " of " +
                 Plural(dsts, "host", "hosts") + " within " + DurationText(o.sweep_window) +

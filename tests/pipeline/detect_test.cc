@@ -754,6 +754,27 @@ TEST(PortSweep, TcpAndUdpSweepsOfOnePortAreTwoFindings) {
   EXPECT_TRUE(summaries.count(head + "ICMP (pings) of 25 hosts within 5 minutes (threshold 25)."));
 }
 
+// A protocol without ports (GRE 47, ESP 50) is logged with ports 0 0: its sweep's summary names
+// the protocol, not "port 0 of protocol 47".
+TEST(PortSweep, AProtocolWithoutPortsIsNamedWithoutPort0) {
+  Detect d({}, /*with_flags=*/false);
+  for (int h = 0; h < 25; ++h) {
+    Rec r;
+    r.src = "198.51.100.7";
+    r.dst = Ip(10, 0, 5, 1 + h);
+    r.sport = r.dport = 0;
+    r.proto = 47;
+    r.action = "REJECT";
+    r.start = 1700000000 + static_cast<uint64_t>(h);
+    d.Add(r);
+  }
+  const auto f = d.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].summary,
+            "external host 198.51.100.7 made failed attempts at protocol 47 of 25 hosts within 5 "
+            "minutes (threshold 25).");
+}
+
 // Counts of one read as one ("1 port", "1 flow"), not "1 ports".
 TEST(Summaries, OneIsSingular) {
   DetectOptions o;
