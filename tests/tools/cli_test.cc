@@ -1377,27 +1377,28 @@ TEST_F(Cli, NumbersThatAreNotWholeAreNamedSo) {
 // following arguments were not expected: small rnu" (in reverse order, and no word of the
 // commands) or "...: --thread".
 TEST_F(Cli, MistypedFlagsAndCommandsAreNamedWithWhatWasMeant) {
-  Result r = RunCli("run in -o out --thread 2");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.out, HasSubstr("--thread: did you mean --threads? (`flowsift run --help` lists"));
-  r = RunCli("run in -o out --no-progres");
-  EXPECT_THAT(r.out, HasSubstr("--no-progres: did you mean --no-progress?"));
-  r = RunCli("show out --tabel windows");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.out, HasSubstr("--tabel: did you mean --table?"));
-  r = RunCli("--hepl");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.out, HasSubstr("--hepl: did you mean --help? (`flowsift --help` lists them)"));
-  r = RunCli("rnu logs");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.out, HasSubstr("'rnu' is not a command (did you mean run?); the commands are run, "
-                               "demo, gen, show, export, merge"));
-  r = RunCli("help run");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.out, HasSubstr("'help' is not a command; the commands are"));
-  EXPECT_THAT(r.out, HasSubstr("`flowsift CMD --help`"));
+  const struct {
+    const char* args;
+    const char* said;
+  } cases[] = {
+      {"run in -o out --thread 2",
+       "--thread: did you mean --threads? (`flowsift run --help` lists"},
+      {"run in -o out --no-progres", "--no-progres: did you mean --no-progress?"},
+      {"show out --tabel windows", "--tabel: did you mean --table?"},
+      {"--hepl", "--hepl: did you mean --help? (`flowsift --help` lists them)"},
+      {"rnu logs",
+       "'rnu' is not a command (did you mean run?); the commands are run, demo, gen, show, "
+       "export, merge"},
+      {"help run", "'help' is not a command; the commands are"},
+      {"help run", "`flowsift CMD --help`"},
+  };
+  for (const auto& c : cases) {
+    const Result r = RunCli(c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_THAT(r.out, HasSubstr(c.said)) << c.args;
+  }
   // Nothing near: CLI11's line alone.
-  r = RunCli("run in -o out --zzzzzzzz");
+  const Result r = RunCli("run in -o out --zzzzzzzz");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.out, Not(HasSubstr("did you mean")));
 }
