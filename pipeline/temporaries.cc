@@ -151,15 +151,27 @@ std::mutex& ProgressLineMutex() {
 }
 // With ProgressLineMutex held: the last progress line left its line unended.
 bool progress_line_open = false;
+// Set once by CloseProgressLine: no progress line after it.
+std::atomic<bool> progress_closed{false};
 
 }  // namespace
 
 void WriteProgressLine(std::string_view text, bool open) {
   std::lock_guard<std::mutex> lock(ProgressLineMutex());
-  if (exiting_out_of_memory) return;
+  if (exiting_out_of_memory || progress_closed) return;
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
   progress_line_open = open;
+}
+
+void CloseProgressLine() {
+  std::unique_lock<std::mutex> lock(ProgressLineMutex(), std::defer_lock);
+  for (int i = 0; i < 100 && !lock.try_lock(); ++i) usleep(1000);
+  progress_closed = true;
+  if (lock.owns_lock() && progress_line_open) {
+    [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, "\n", 1);
+    progress_line_open = false;
+  }
 }
 
 void ExitOutOfMemory() {

@@ -46,6 +46,10 @@ bool RemoveTemporariesUnlessPublished();
 // ExitOutOfMemory ends such a line before its message (it was written after the bar, on its
 // line), and nothing is written here after that message.
 void WriteProgressLine(std::string_view text, bool open);
+// Ends an unended progress line, and nothing is written by WriteProgressLine after it: the
+// signal that ends the process (Ctrl-C) had left the shell's prompt on the bar's line. Waits
+// for a line being written at most 0.1 s (its write may be blocked on a full pipe).
+void CloseProgressLine();
 
 // Memory ran out: says so on stderr, removes the temporaries and ends the process with exit
 // status 3, without unwinding. Thrown, std::bad_alloc unwound through tables caught half-way

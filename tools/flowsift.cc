@@ -64,6 +64,7 @@ void RemoveTemporariesOnInterrupt() {
     do {
       if (sigwait(&set, &sig) != 0) return;
     } while (!flowsift::RemoveTemporariesUnlessPublished());
+    flowsift::CloseProgressLine();  // the shell's prompt on a line of its own
     std::signal(sig, SIG_DFL);
     sigset_t one;
     sigemptyset(&one);

@@ -1656,6 +1656,34 @@ TEST(Progress, OutOfMemoryEndsTheBarsLineFirst) {
   EXPECT_EQ(out, std::string("\r[###] 1.0 MB\033[K\nflowsift: ") + kOutOfMemoryMessage + "\n");
 }
 
+// The signal that ends a run (Ctrl-C) ends the bar's line first, and no line is drawn after:
+// the shell's prompt had been left on the bar's line. A line already ended gets no blank one.
+TEST(Progress, ASignalEndsTheBarsLineFirst) {
+  const auto child_writes = [](bool open) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      dup2(fds[1], STDERR_FILENO);
+      WriteProgressLine(open ? "\r[###] 1.0 MB\033[K" : "flowsift: 1.0 MB\n", open);
+      CloseProgressLine();
+      WriteProgressLine("\r[####] 2.0 MB\033[K", true);  // the display's next draw
+      _exit(0);
+    }
+    close(fds[1]);
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    return out;
+  };
+  EXPECT_EQ(child_writes(true), "\r[###] 1.0 MB\033[K\n");
+  EXPECT_EQ(child_writes(false), "flowsift: 1.0 MB\n");
+}
+
 // The bar's line fits the terminal: ~120 columns wrapped on an 80-column one, and "\r" went
 // back to the start of its last row only, a row left behind at every redraw.
 TEST(Progress, TheBarsLineFitsTheTerminal) {
