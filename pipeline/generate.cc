@@ -963,17 +963,22 @@ std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, st
   list = trim(list);
   if (list == "none" || list.empty()) return kinds;
   if (list == "all") return AllAttacks();
-  while (!list.empty()) {
-    const size_t comma = std::min(list.find(','), list.size());
+  const std::string whole(list);
+  for (bool more = true; more;) {
+    const size_t comma = list.find(',');
+    more = comma != std::string_view::npos;
     // "port_scan, port_sweep", as the docs list them, is the same list.
     const std::string_view name = trim(list.substr(0, comma));
-    list.remove_prefix(std::min(comma + 1, list.size()));
+    list.remove_prefix(more ? comma + 1 : list.size());
     const auto* it = std::find(std::begin(kAttackNames), std::end(kAttackNames), name);
     if (it == std::end(kAttackNames)) {
       if (error) {
-        // all and none stand alone: in a list they are not attacks.
+        // all and none stand alone: in a list they are not attacks. An empty name (a comma
+        // before, after or beside another: "port_scan,", ",port_scan", "a,,b") is refused
+        // wherever it is; a trailing one had been taken as the end of the list.
         const bool alone = name == "all" || name == "none";
-        *error = "unknown attack '" + std::string(name) + "'" +
+        *error = (name.empty() ? "an empty name in '" + whole + "' (a stray comma?)"
+                               : "unknown attack '" + std::string(name) + "'") +
                  (alone ? " in a list (all and none stand alone: --attacks all)" : "") +
                  "; valid: ";
         for (std::string_view n : kAttackNames) *error += std::string(n) + ", ";

@@ -41,7 +41,8 @@ inline constexpr std::string_view kAttackNames[] = {"port_scan",    "port_sweep"
 std::vector<AttackKind> AllAttacks();
 
 // "port_scan,brute_force", "all" or "none" (or ""). Duplicates collapse; order is kept. On an
-// unknown name returns nullopt and sets *error to a message that lists the valid names.
+// unknown or empty name (a stray comma anywhere, trailing ones too) returns nullopt and sets *error
+// to a message that lists the valid names.
 std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, std::string* error);
 
 struct GenOptions {

@@ -108,6 +108,15 @@ TEST(GenAttacksTest, AttackListParsing) {
   // all and none in a list are said to stand alone (it named 'all' unknown and listed it valid).
   EXPECT_FALSE(ParseAttackList("all,none", &error).has_value());
   EXPECT_NE(error.find("'all' in a list (all and none stand alone"), std::string::npos) << error;
+  // An empty name is refused wherever its stray comma is: a trailing one had been taken as the
+  // end of the list ("port_scan," injected port scans) while ",port_scan" and "a,,b" were refused.
+  for (const char* list :
+       {"port_scan,", "port_scan, ", ",port_scan", "port_scan,,brute_force", ","}) {
+    error.clear();
+    EXPECT_FALSE(ParseAttackList(list, &error).has_value()) << list;
+    EXPECT_NE(error.find("an empty name in '"), std::string::npos) << list << ": " << error;
+    EXPECT_NE(error.find("port_sweep"), std::string::npos) << error;  // the valid names
+  }
 }
 
 TEST(GenAttacksTest, ImpossibleRequestsThrow) {
