@@ -240,6 +240,17 @@ Endpoint FlowGenerator::Impl::Host(int32_t iface, bool v6) {
   return {v6 ? f.v6 : f.v4, iface, 0};
 }
 
+Endpoint FlowGenerator::Impl::UnloggedNeighbour(int32_t iface, bool v6) {
+  const Iface& f = ifaces_[iface];
+  if (v6) return {V6(f.v6.hi, rng_.Next()), -1, 0};  // 2^64 hosts: an ENI's is not met
+  const uint32_t subnet = static_cast<uint32_t>(f.v4.lo) & ~0xFFFu;  // its /20
+  while (true) {
+    const uint32_t a = subnet + static_cast<uint32_t>(rng_.Range(4, 4094));
+    if (std::none_of(ifaces_.begin(), ifaces_.end(), [&](const Iface& i) { return i.v4.lo == a; }))
+      return {V4(a), -1, 0};
+  }
+}
+
 Endpoint FlowGenerator::Impl::TgwHost(int32_t att, bool v6) {
   const Iface& f = ifaces_[att];
   if (v6) {
@@ -609,6 +620,16 @@ void FlowGenerator::Impl::VpcConnection(Scenario s) {
     default:
       break;
   }
+  // No ENI talks to itself over the network: the host's kernel keeps such traffic, and no flow
+  // log sees it. Below 9 interfaces a missing role falls back to a web server, and a load
+  // balancer's health check, the ops host's SSH or a web server's call to the app tier had one
+  // ENI at both ends (a third of the records of 2 interfaces, srcaddr == dstaddr); its other
+  // end is then a host of its subnet whose ENI these logs do not cover. Networks of 9 or more
+  // never meet this, so their bytes are what they were.
+  if (c.client.iface >= 0 && c.client.iface == c.server.iface) {
+    c.server = UnloggedNeighbour(c.server.iface, v6);
+    c.path_out = 1;  // the client's egress stays in the VPC
+  }
   Time(c, phase, typical);
   Flags(c, phase);
   if (s == Scenario::kProbe && c.proto == 6) c.client_flags = 2;  // a bare SYN
@@ -722,6 +743,20 @@ void FlowGenerator::Impl::TgwConnection(Scenario s) {
     }
     default:
       break;
+  }
+  // Nor does traffic turn round at the gateway into the VPC it came from: below 4 attachments
+  // (one spoke or none) a missing role falls back to another, and a third to a half of the
+  // records of 2 or 3 went from an attachment's VPC to itself. The end in the spoke's place moves
+  // to another attachment (with one attachment there is none); 4 or more never meet this.
+  if (c.client.iface >= 0 && c.client.iface == c.server.iface && ifaces_.size() > 1) {
+    const uint32_t n = static_cast<uint32_t>(ifaces_.size());
+    const int32_t other =
+        static_cast<int32_t>((static_cast<uint32_t>(c.client.iface) + 1 + r.Below(n - 1)) % n);
+    if (s == Scenario::kTgwInbound) {  // the internet's side stays
+      c.server = TgwHost(other, v6);
+    } else {
+      c.client = TgwHost(other, v6);
+    }
   }
   Time(c, phase, typical);
   Flags(c, phase);

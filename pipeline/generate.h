@@ -93,7 +93,9 @@ class TooFewRecords : public std::invalid_argument {
 // injected records never are. A format holding tgw-attachment-id but not interface-id
 // (Format::IsTransitGateway) gets Transit Gateway traffic with 60 s intervals; any other gets
 // VPC traffic. Fields a record has no value for, and names flowsift does not know, are "-".
-// Works with any interfaces >= 1, but the scenarios need about 10 interfaces to all appear.
+// Works with any interfaces >= 1, but the scenarios need about 10 interfaces to all appear
+// (below 9 a missing role falls back to a web server, and a connection that would have had one
+// ENI at both ends goes to an unlogged host of its subnet instead).
 //
 // Throws std::invalid_argument when attacks are asked for in TGW mode or with fewer than 10
 // interfaces, or when a VPC's interfaces do not fit its subnets (4091 ENI addresses a tier and

@@ -496,6 +496,9 @@ class FlowGenerator::Impl {
   int32_t PickInternal();
   Endpoint Host(int32_t iface, bool v6);
   Endpoint TgwHost(int32_t att, bool v6);
+  // A host of interface `iface`'s subnet that no interface of the network is (its ENI is not
+  // logged): the other end of a connection that would have had one ENI at both ends.
+  Endpoint UnloggedNeighbour(int32_t iface, bool v6);
   Endpoint InternetClient(bool v6);
   Endpoint Scanner(bool v6);
   Endpoint ScannerOf(uint64_t index, bool v6) const;  // the index-th background scanner
