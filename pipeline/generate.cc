@@ -198,6 +198,15 @@ void FlowGenerator::Impl::BuildVpc() {
 }
 
 void FlowGenerator::Impl::BuildTgw() {
+  // Each attachment's VPC has a /20 of 10.0.0.0/8: 4096 of them. More had shared VPC ranges
+  // (attachment 4096 had attachment 0's), which a transit gateway cannot route; AWS allows
+  // 5000 attachments a gateway.
+  if (o_.interfaces > kMaxTgwAttachments) {
+    throw std::invalid_argument(
+        std::to_string(o_.interfaces) +
+        " attachments do not fit the simulated Transit Gateway: each attachment's VPC has a /20 "
+        "of 10.0.0.0/8, which holds 4096; ask for fewer interfaces");
+  }
   Rng& r = rng_;
   tgw_owner_ = std::to_string(r.Range(100000000000, 999999999999));  // the network account
   tgw_id_ = HexId(r, "tgw-");

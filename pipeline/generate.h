@@ -99,7 +99,8 @@ class TooFewRecords : public std::invalid_argument {
 //
 // Throws std::invalid_argument when attacks are asked for in TGW mode or with fewer than 10
 // interfaces, or when a VPC's interfaces do not fit its subnets (4091 ENI addresses a tier and
-// AZ: about 30,000 interfaces fill the web tier's), and TooFewRecords (one) when their records
+// AZ: about 30,000 interfaces fill the web tier's) or a Transit Gateway's do not fit 10.0.0.0/8
+// (a /20 VPC an attachment: 4096), and TooFewRecords (one) when their records
 // would exceed half of `records`.
 class FlowGenerator {
  public:

@@ -187,6 +187,8 @@ inline constexpr uint64_t kEphemeralLo = 32768, kEphemeralHi = 60999;  // Linux 
 inline constexpr uint32_t kInternetClients = 200000;
 inline constexpr uint32_t kScanners = 400;
 inline constexpr uint32_t kSaasHosts = 3000;
+// Transit Gateway attachments: each one's VPC has a /20 of 10.0.0.0/8.
+inline constexpr uint32_t kMaxTgwAttachments = 4096;
 
 // Shares of status records: the task's target, near what busy accounts see.
 inline constexpr double kNoDataShare = 0.02;

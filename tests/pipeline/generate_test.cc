@@ -654,6 +654,21 @@ TEST(GenerateTest, TinyNetworksDoNotTalkToThemselves) {
   }
 }
 
+// A Transit Gateway's attachments' VPCs each have a /20 of 10/8: more than 4096 are refused, not
+// given the ranges of others (attachment 4096 had attachment 0's).
+TEST(GenerateTest, MoreAttachmentsThanVpcRangesAreRefused) {
+  GenOptions o = Options("tgw", 1000, 3);
+  o.interfaces = 4097;
+  try {
+    FlowGenerator g(o);
+    ADD_FAILURE() << "4097 attachments accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("4096"), std::string::npos) << e.what();
+  }
+  o.interfaces = 4096;  // fits
+  EXPECT_NO_THROW(FlowGenerator{o});
+}
+
 // The nightly backup (rsync to port 873) runs 01:00-03:00 UTC, and a span without such a night
 // has it in its last quarter (docs/gen.md). Its records lie within an interval of the passes
 // it runs in. The look-alikes are left out: the backup_transfer look-alike is placed anywhere.
