@@ -26,8 +26,11 @@ FlowGenerator::Impl::Impl(const GenOptions& o)
   for (size_t i = 0; i < o_.format.size(); ++i) {
     const Field f = o_.format.field(i);
     const bool known = f != Field::kUnknown;
-    if (known) version = std::max(version, InfoOf(f).version);
     const bool applies = known && (tgw_ ? IsTgwRecordField(f) : f < Field::kResourceType);
+    // The highest version of the fields the records have (AWS: of the chosen fields): a field
+    // of the other kind, always "-" here, had made "version srcaddr tgw-id" VPC records of
+    // version 6 (no VPC version) and a TGW list with ecs-task-id version 7.
+    if (applies) version = std::max(version, InfoOf(f).version);
     cols_.push_back({f, !applies, known && IsTrafficField(f)});
     max_line += 256;  // longest value: an ECS container-instance ARN, ~120 bytes
   }

@@ -669,6 +669,25 @@ TEST(GenerateTest, MoreAttachmentsThanVpcRangesAreRefused) {
   EXPECT_NO_THROW(FlowGenerator{o});
 }
 
+// `version` is the highest version of the fields the records have: a field of the other kind
+// (always "-") had raised it, to 6 for VPC records ("version srcaddr tgw-id") and to 7 for TGW
+// records with ecs-task-id.
+TEST(GenerateTest, VersionCountsTheFieldsThatApply) {
+  const auto first_token = [](std::string_view format) {
+    GenOptions o = Options(format, 10);
+    o.header = false;
+    o.interfaces = 20;
+    const std::string text = GenerateText(o);
+    return text.substr(0, text.find(' '));
+  };
+  EXPECT_EQ(first_token("version srcaddr tgw-id"), "2");
+  EXPECT_EQ(first_token("version srcaddr tcp-flags packets-lost-no-route"), "3");
+  EXPECT_EQ(first_token("version tgw-attachment-id srcaddr ecs-task-id"), "6");
+  EXPECT_EQ(first_token("version tgw-attachment-id srcaddr"), "6");
+  EXPECT_EQ(first_token("v11"), "11");
+  EXPECT_EQ(first_token("tgw"), "6");
+}
+
 // The nightly backup (rsync to port 873) runs 01:00-03:00 UTC, and a span without such a night
 // has it in its last quarter (docs/gen.md). Its records lie within an interval of the passes
 // it runs in. The look-alikes are left out: the backup_transfer look-alike is placed anywhere.
