@@ -50,7 +50,7 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
   cmd->add_option("--bytes", f.bytes, "Size of the sample (uncompressed): bytes, or 20M, 1G")
       ->type_name("SIZE")
       ->transform([](const std::string& s) { return std::to_string(ParseSize(s)); })
-      ->capture_default_str();
+      ->default_str("200M");
   cmd->add_option("--seed", f.seed, "Random seed for the sample")
       ->check(Digits(0, UINT64_MAX, "--seed"))
       ->capture_default_str();

@@ -926,6 +926,14 @@ TEST_F(Cli, TheTopLevelHelpListsCommandsShortly) {
   EXPECT_THAT(r.out, Not(HasSubstr("Examples:\n    flowsift run")));
   EXPECT_THAT(r.out, HasSubstr("(inputs, errors, timings).\n  demo "));
   EXPECT_THAT(r.out, HasSubstr("one command's flags, examples and exit codes"));
+  // Values are named by what they are, not CLI11's TEXT; demo's size as it is typed.
+  const std::string run = RunCli("run --help").out;
+  for (const char* flag : {"inputs PATH ...", "--files-from FILE", "-o,--out OUT", "--since TIME",
+                           "--shard I/N", "--stats-json FILE", "--config FILE"}) {
+    EXPECT_THAT(run, HasSubstr(flag));
+  }
+  EXPECT_THAT(RunCli("export --help").out, HasSubstr("-o,--output FILE"));
+  EXPECT_THAT(RunCli("demo --help").out, HasSubstr("--bytes SIZE=200M"));
 }
 
 TEST_F(Cli, GenIsDeterministicAndWritesHeaders) {
