@@ -141,9 +141,6 @@ void RemoveTreeWithoutHeap(int dir_fd, const char* path) {
 
 namespace {
 
-// Set once by ExitOutOfMemory.
-std::atomic<bool> exiting_out_of_memory{false};
-
 // Held across a progress line's write.
 std::mutex& ProgressLineMutex() {
   static std::mutex m;
@@ -158,16 +155,17 @@ std::atomic<bool> progress_closed{false};
 
 void WriteProgressLine(std::string_view text, bool open) {
   std::lock_guard<std::mutex> lock(ProgressLineMutex());
-  if (exiting_out_of_memory || progress_closed) return;
+  if (progress_closed) return;
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
   progress_line_open = open;
 }
 
 void CloseProgressLine() {
+  progress_closed = true;  // first: a line waiting for the lock is not written after this one
+  // write(2) below: no stdio buffer, no heap (ExitOutOfMemory calls this).
   std::unique_lock<std::mutex> lock(ProgressLineMutex(), std::defer_lock);
   for (int i = 0; i < 100 && !lock.try_lock(); ++i) usleep(1000);
-  progress_closed = true;
   if (lock.owns_lock() && progress_line_open) {
     [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, "\n", 1);
     progress_line_open = false;
@@ -176,15 +174,15 @@ void CloseProgressLine() {
 
 void ExitOutOfMemory() {
   // Once: a second thread out of memory meanwhile just waits for the exit.
-  if (!exiting_out_of_memory.exchange(true)) {
-    // A progress line being written is waited for, briefly: it may be this thread's own (its
-    // formatting ran out of memory), whose lock is never released.
-    for (int i = 0; i < 100 && !ProgressLineMutex().try_lock(); ++i) usleep(1000);
+  static std::atomic<bool> exiting{false};
+  if (!exiting.exchange(true)) {
+    // The bar's line ended first, and no line after the message. A progress line being
+    // written is waited for briefly: it may be this thread's own (its formatting ran out of
+    // memory), whose lock is never released.
+    CloseProgressLine();
     // write(2): no stdio buffer, no heap.
-    [[maybe_unused]] ssize_t n = 0;
-    if (progress_line_open) n = write(STDERR_FILENO, "\n", 1);
     constexpr char kPrefix[] = "flowsift: ";
-    n = write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
+    [[maybe_unused]] ssize_t n = write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
     n = write(STDERR_FILENO, kOutOfMemoryMessage, sizeof kOutOfMemoryMessage - 1);
     n = write(STDERR_FILENO, "\n", 1);
     Mutex().lock();  // never unlocked: nothing is published after this
