@@ -142,10 +142,10 @@ void SuggestForExtras(const CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc && cmd == nullptr; ++i) {
     const std::string arg = argv[i];
     if (arg.empty() || arg[0] == '-') continue;
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      if (sub->get_name() == arg) cmd = sub, first = i + 1;
-    }
-    if (cmd == nullptr) {
+    if (std::find(commands.begin(), commands.end(), arg) != commands.end()) {
+      cmd = app.get_subcommand(arg);
+      first = i + 1;
+    } else {
       std::string list;
       for (const std::string& c : commands) list += (list.empty() ? "" : ", ") + c;
       const std::string near = Nearest(arg, commands);
@@ -173,17 +173,15 @@ void SuggestForExtras(const CLI::App& app, int argc, char** argv) {
   }
 }
 
-}  // namespace
-
-// `flowsift --help` lists each command by its description's first sentence; the rest (its
-// examples and exit codes) is in `flowsift CMD --help`. The whole of each made the top-level
-// help ~100 lines, the command list past a terminal's first screen.
 // --help names each value by what it is (FILE, DIR, TIME ...), not by CLI11's TEXT. A name
 // here that no option has throws (CLI::OptionNotFound) on every start: tests fail at once.
 void NameValues(CLI::App* cmd, std::initializer_list<std::pair<const char*, const char*>> names) {
   for (const auto& [option, name] : names) cmd->get_option(option)->type_name(name);
 }
 
+// `flowsift --help` lists each command by its description's first sentence; the rest (its
+// examples and exit codes) is in `flowsift CMD --help`. The whole of each made the top-level
+// help ~100 lines, the command list past a terminal's first screen.
 class CommandListFormatter : public CLI::Formatter {
  public:
   std::string make_subcommand(const CLI::App* sub) const override {
@@ -200,6 +198,8 @@ class CommandListFormatter : public CLI::Formatter {
     return out.str();
   }
 };
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // The run's per-window and per-key state (distinct counters, port bitmaps, detector state) is
