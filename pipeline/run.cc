@@ -371,6 +371,30 @@ int LockDirectory(const fs::path& dir, bool* locked = nullptr) {
   return fd;
 }
 
+}  // namespace
+
+int LockAbandonedTemporary(const fs::path& path, bool directory) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 || (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) ||
+      st.st_mtime > time(nullptr) - 60) {
+    return -1;
+  }
+  if (directory) {
+    bool locked = false;
+    const int fd = LockDirectory(path, &locked);
+    if (fd >= 0 && !locked) close(fd);
+    return locked ? fd : -1;
+  }
+  const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+namespace {
+
 // A run killed by SIGKILL (the OOM killer, a job's time limit) or a crash leaves its
 // temporary directory behind: every night another hidden copy of OUT. Each temporary holds an
 // exclusive flock(2) on its directory while its run lives, which the kernel drops when the
@@ -400,14 +424,9 @@ void RemoveStaleTemporaries(const fs::path& parent, const std::string& suffix,
         name.compare(name.size() - 6 - suffix.size(), suffix.size(), suffix) != 0) {
       continue;
     }
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    if (st.st_mtime > time(nullptr) - 60) continue;
-    const bool only_ours = ours(path);
-    bool locked = false;
-    const int fd = LockDirectory(path, &locked);
+    const int fd = LockAbandonedTemporary(path, /*directory=*/true);
     if (fd < 0) continue;
-    if (locked && !only_ours) {
+    if (!ours(path)) {
       // A dead run's temporary with files flowsift does not write: most often an earlier OUT
       // swapped to the temporary's name by a replacement killed before it had moved the user's
       // files (a --stats-json file, notes) into the new OUT and deleted the rest. It was kept
@@ -417,7 +436,7 @@ void RemoveStaleTemporaries(const fs::path& parent, const std::string& suffix,
                          ", left by a run that did not finish: it holds files flowsift does not "
                          "write (from an OUT it replaced?): move them out, then delete it");
       }
-    } else if (locked) {
+    } else {
       std::error_code rm;
       fs::remove_all(path, rm);
       if (notes != nullptr) {

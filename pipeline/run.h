@@ -115,6 +115,12 @@ std::string NotARegularFile(const std::string& path);
 // 64 bytes), so that a command never takes another host's temporary on a shared file system
 // for one of its own (run's and merge's OUT, export's FILE).
 std::string HostForFileName();
+// A temporary (a `directory`, else a regular file) of a process that ended without removing it
+// (SIGKILL, a crash): older than a minute (a live one may be between creating it and taking its
+// lock) and its flock(2) free (the kernel drops a process's locks however it ends). Returns a
+// descriptor holding its lock, to close once it is removed; -1 for any other (young, held, of
+// another type, gone).
+int LockAbandonedTemporary(const std::filesystem::path& path, bool directory);
 // Creates an empty hidden directory next to `out` (same filesystem, so PublishOutput's rename
 // is atomic), `.OUT.tmp-HOST-XXXXXX`, locked while this process has it; false with *error.
 // First removes this host's temporaries of `out` that no live run holds (left by a run that was

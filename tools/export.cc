@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -93,20 +92,15 @@ void RemoveStaleTemporaries(const std::filesystem::path& dir, const std::string&
     const fs::path path = it->path();
     const std::string name = path.filename().string();
     if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (st.st_mtime > time(nullptr) - 60) continue;
-    const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    const int fd = LockAbandonedTemporary(path, /*directory=*/false);
     if (fd < 0) continue;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      std::error_code rm;
-      fs::remove(path, rm);
-      fmt::print(stderr, "flowsift: note: {}\n",
-                 rm ? "cannot remove " + path.string() +
-                          ", left by an export that did not finish: " + rm.message()
-                    : "removed " + path.string() +
-                          ", the temporary output of an export that did not finish");
-    }
+    std::error_code rm;
+    fs::remove(path, rm);
+    fmt::print(stderr, "flowsift: note: {}\n",
+               rm ? "cannot remove " + path.string() +
+                        ", left by an export that did not finish: " + rm.message()
+                  : "removed " + path.string() +
+                        ", the temporary output of an export that did not finish");
     close(fd);
   }
 }
