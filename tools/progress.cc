@@ -118,9 +118,13 @@ std::string BarLine(double fraction, const std::string& text, int columns) {
                      cut(room - width - 3));
 }
 
-int TerminalColumns() {
+int ColumnsOf(int fd) {
   winsize size{};
-  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return ioctl(fd, TIOCGWINSZ, &size) == 0 ? size.ws_col : 0;
+}
+
+int TerminalColumns() {
+  if (const int columns = ColumnsOf(STDERR_FILENO); columns > 0) return columns;
   if (const char* columns = std::getenv("COLUMNS")) {
     int n = 0;
     const char* end = columns + std::strlen(columns);

@@ -29,6 +29,8 @@ std::string ProgressText(const Progress& progress, double elapsed, bool final);
 // 80-column terminal (the line is ~120 wide).
 std::string BarLine(double fraction, const std::string& text, int columns);
 
+// The columns of the terminal on descriptor `fd` (TIOCGWINSZ); 0 when it is none.
+int ColumnsOf(int fd);
 // The width of the terminal on stderr; else $COLUMNS; else 80.
 int TerminalColumns();
 

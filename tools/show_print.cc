@@ -1,7 +1,6 @@
 #include "tools/show_print.h"
 
 #include <fmt/core.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -345,11 +344,8 @@ std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
 }
 
 int TerminalWidth() {
-  winsize ws{};
-  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
-    return ws.ws_col;
-  }
-  return kDefaultWidth;
+  const int columns = ColumnsOf(STDOUT_FILENO);
+  return columns > 0 ? columns : kDefaultWidth;
 }
 
 std::string Printable(std::string_view s) {
