@@ -111,6 +111,22 @@ def exfil_finding(tops):
             "evidence": {"top_dsts": [{"dst": d, "bytes": 1} for d in tops]}}
 
 
+class ExfiltrationMatch(unittest.TestCase):
+    """An upload's finding may name a NAT gateway as src (v2 has no pkt-srcaddr): it matches by
+    destination, but only on one of the event's interfaces. Any host that sent to the same
+    destination elsewhere had matched too."""
+
+    def test_a_gateway_on_the_events_interface_matches_by_destination(self):
+        truth = [upload(["198.51.100.1"])]
+        gateway = dict(exfil_finding([]), src="10.0.9.9", dst="198.51.100.1")
+        prec, rec, _, false_pos, _, _ = ev.evaluate([gateway], truth, set(), 60)
+        self.assertEqual((prec["exfiltration"], rec["exfiltration"]), ([1, 1], [1, 1]))
+        elsewhere = dict(gateway, interfaces=["eni-z"])
+        prec, rec, _, false_pos, _, _ = ev.evaluate([elsewhere], truth, set(), 60)
+        self.assertEqual((prec["exfiltration"], rec["exfiltration"]), ([0, 1], [0, 1]))
+        self.assertEqual(len(false_pos), 1)
+
+
 class Evidence(unittest.TestCase):
     def test_every_destination_of_a_found_upload_is_named(self):
         truth = [upload(["198.51.100.1", "198.51.100.2"])]
