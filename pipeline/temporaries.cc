@@ -96,6 +96,13 @@ int RemoveTemporariesForExit() {
 
 void MarkOutputPublishedLocked() { output_published = true; }
 
+namespace {
+std::atomic<int> report_status{-1};
+}  // namespace
+
+void SetReportStatus(int status) { report_status.store(status); }
+int ReportStatus() { return report_status.load(); }
+
 bool RemoveTemporariesUnlessPublished() {
   Mutex().lock();
   if (output_published) {

@@ -38,6 +38,14 @@ void MarkOutputPublishedLocked();
 // the caller ends the process by the signal. A complete OUT with exit status 143 had failed a
 // scheduler's job whose retry then found OUT there ("exists").
 bool RemoveTemporariesUnlessPublished();
+// The command's output is published and all that is left is its report, after which it would
+// exit with `status`: a second signal then ends the process with that status (a report stuck on
+// a stdout nobody reads had taken SIGKILL), so that 128 + a signal's number still means that no
+// new output was published. Before this call signals after publishing are only noted (the
+// moves of an OUT replaced with --force must finish).
+void SetReportStatus(int status);
+// The status given to SetReportStatus, or -1 before it.
+int ReportStatus();
 
 // The progress bar (tools/progress.cc) redraws one line of stderr without ending it, and its
 // log lines go to stderr too: both are written here, with stdio's fwrite, which does not throw

@@ -400,8 +400,10 @@ int RunExport(const ExportFlags& f) {
     fmt::print(stderr, "flowsift: {}\n", error);
     return kExitOutput;
   }
+  const int status = r.status == ExportStatus::kCorrupt ? kExitInputErrors : kExitOk;
+  SetReportStatus(status);
   if (!f.output.empty() && f.output != "-") PauseAfterPublishingForTests();
-  return r.status == ExportStatus::kCorrupt ? kExitInputErrors : kExitOk;
+  return status;
 }
 
 }  // namespace flowsift::tools

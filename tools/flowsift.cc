@@ -49,10 +49,10 @@ constexpr long kDecommitDelayMs = 1000;
 // mid-way left its hidden .OUT.tmp-HOST-XXXXXX directory behind. Once run's or merge's OUT (or
 // export's -o file) is published, a signal ends nothing: the command finishes its report and exits
 // with its own status, 0 or 1 as OUT says (a complete OUT with exit 143 had failed a scheduler's
-// job, and its retry found OUT there). The signals are blocked in every thread (the worker threads,
-// created later, inherit the mask) and taken by one thread with sigwait, which may do what a
-// handler may not (std::filesystem). A signal ignored when the process started (nohup, a
-// shell's background job) stays ignored.
+// job, and its retry found OUT there); a second signal then stops the report, with that status. The
+// signals are blocked in every thread (the worker threads, created later, inherit the mask) and
+// taken by one thread with sigwait, which may do what a handler may not (std::filesystem). A signal
+// ignored when the process started (nohup, a shell's background job) stays ignored.
 void RemoveTemporariesOnInterrupt() {
   sigset_t set;
   sigemptyset(&set);
@@ -63,9 +63,22 @@ void RemoveTemporariesOnInterrupt() {
   if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return;
   std::thread([set] {
     int sig = 0;
-    do {
+    for (bool told = false;;) {
       if (sigwait(&set, &sig) != 0) return;
-    } while (!flowsift::RemoveTemporariesUnlessPublished());
+      if (flowsift::RemoveTemporariesUnlessPublished()) break;
+      // Published: the report goes on, but a second signal is someone who means it (a report
+      // stuck on a stdout nobody reads had taken SIGKILL to end). It ends the process with the
+      // command's own status, once only the report is left (SetReportStatus).
+      flowsift::CloseProgressLine();
+      if (const int status = flowsift::ReportStatus(); told && status >= 0) _exit(status);
+      if (!told) {
+        static constexpr char kNote[] =
+            "flowsift: note: the output is complete and in place; finishing the report (signal "
+            "again to stop it now, with the same exit status)\n";
+        [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, kNote, sizeof kNote - 1);
+        told = true;
+      }
+    }
     flowsift::CloseProgressLine();  // the shell's prompt on a line of its own
     std::signal(sig, SIG_DFL);
     sigset_t one;

@@ -601,7 +601,10 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print(stderr, "flowsift: {}\n", r.error);
     return kExitOutput;
   }
-  if (r.error.empty()) PauseAfterPublishingForTests();
+  if (r.error.empty()) {
+    SetReportStatus(r.exit_code);
+    PauseAfterPublishingForTests();
+  }
   // What stderr says from here on is a report of what was done: when stderr cannot be written
   // (2>/dev/full, closed), the run's outputs are still complete and its exit status stands.
   const auto report = [&](const auto& print) {

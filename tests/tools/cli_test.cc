@@ -578,6 +578,34 @@ TEST_F(Cli, ASignalAfterOutIsPublishedLeavesTheExitStatusToTheCommand) {
   }
 }
 
+// A second signal after OUT is published stops the report at once (one stuck on a stdout nobody
+// reads took SIGKILL to end), with the command's own status: 128 + a signal's number still means
+// no new OUT. The first signal's note says so. The test hook holds the command for 20 s before
+// its report: a second signal ignored would print the report ("-> out") after it.
+TEST_F(Cli, ASecondSignalAfterOutIsPublishedStopsTheReportWithTheCommandsStatus) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000 --seed 5").code, 0);
+  const std::pair<const char*, const char*> kCases[] = {
+      {"TERM", "run in -o out --no-progress"},
+      {"INT", "run in missing.log -o out --no-progress"}};  // exit 1: an input missing
+  for (const auto& [sig, command] : kCases) {
+    const Result r = flowsift::testing::RunCommand(
+        "cd '" + dir_.string() + "' && rm -rf out pid; " +
+        "( for i in $(seq 100); do [ -e out/manifest.json ] && break; sleep 0.1; done; " +
+        "kill -" + sig + " $(cat pid); sleep 0.5; kill -" + sig + " $(cat pid) ) & " +
+        "sh -c 'echo $$ > pid; FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=20 exec " + FLOWSIFT_BINARY + " " +
+        command + " 2>&1' 2>&1; echo rc=$?; wait; ls -A; ls out");
+    const bool missing = std::string_view(command).find("missing") != std::string_view::npos;
+    EXPECT_THAT(r.out, HasSubstr(missing ? "rc=1\n" : "rc=0\n")) << sig << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("the output is complete and in place; finishing the report "
+                                 "(signal again to stop it now, with the same exit status)"))
+        << sig << ": " << r.out;
+    EXPECT_THAT(r.out, Not(HasSubstr("-> out"))) << sig << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("\nout\n")) << sig << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("manifest.json")) << sig << ": " << r.out;
+    EXPECT_THAT(r.out, Not(HasSubstr(".out.tmp-"))) << sig << ": " << r.out;
+  }
+}
+
 // The same for `export -o FILE`: once FILE is in place a signal ends nothing, and the export
 // exits 0 (it ended by the signal, 143 with the file complete).
 TEST_F(Cli, ASignalAfterAnExportFileIsPublishedLeavesTheExitStatusToTheCommand) {
