@@ -514,6 +514,13 @@ TEST_F(Cli, RunningOutOfMemoryIsAMessageAndExitThree) {
 // temporary OUT directory goes first (it was left behind). The input is a FIFO that a `sleep`
 // holds open and never writes to, so the run is surely mid-way (reading) when the signal
 // comes, and its temporary exists then.
+// Shell text that starts a writer of the FIFO in.log (for 30 s, pid in $writer) that holds it
+// open before the next command starts: the shell opens it read-write (no wait for a reader) and
+// hands it to the background sleep. `sleep 30 > in.log &` opened it in the background, and a run
+// that opened the FIFO first (O_NONBLOCK, so that a FIFO without a writer cannot hang a run)
+// read it as empty and finished before the signal came (under ctest -j2, once in ~5 runs).
+constexpr const char* kFifoWriter = "exec 3<>in.log; sleep 30 >&3 & writer=$!; exec 3>&-; ";
+
 TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
   fs::create_directories(dir_);
   ASSERT_EQ(::mkfifo((dir_ / "in.log").c_str(), 0600), 0);
@@ -531,7 +538,7 @@ TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
     // that writes its pid and execs it; a background loop waits up to 10 s for the temporary
     // to appear, lists the directory and sends the signal.
     const Result r = flowsift::testing::RunCommand(
-        "cd '" + dir_.string() + "' && rm -rf out pid; sleep 30 > in.log & writer=$!; " +
+        "cd '" + dir_.string() + "' && rm -rf out pid; " + kFifoWriter +
         "( for i in $(seq 100); do ls -A | grep -q '^.out.tmp-' && break; sleep 0.1; done; " +
         "ls -A; kill -" + sig + " $(cat pid) ) & sh -c 'echo $$ > pid; exec " + FLOWSIFT_BINARY +
         " run in.log -o out --no-progress'; echo rc=$?; kill $writer; ls -A");
@@ -638,8 +645,8 @@ TEST_F(Cli, ATemporaryLeftByAKilledRunIsRemovedByTheNextRun) {
   // version's, and one that holds a file flowsift did not write.
   const std::string start = std::string("sh -c 'exec ") + FLOWSIFT_BINARY + " run in.log -o ";
   const Result r = flowsift::testing::RunCommand(
-      "cd '" + dir_.string() + "' && sleep 30 > in.log & writer=$!; cd '" + dir_.string() + "'; " +
-      start + "killed --no-progress' & killed=$!; " + start +
+      "cd '" + dir_.string() + "' && " + kFifoWriter + start +
+      "killed --no-progress' & killed=$!; " + start +
       "live --no-progress' & live=$!; "
       "for i in $(seq 100); do [ $(ls -A | grep -c '\\.tmp-') = 2 ] && break; sleep 0.1; done; "
       "kill -9 $killed; wait $killed; "
