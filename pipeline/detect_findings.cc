@@ -550,16 +550,21 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     if (proto != kTcp) f.scope = "protocol " + std::to_string(proto);
     // Protocol 0 is unknown (above): its port alone, as TCP's.
     const std::string what =
-        proto == kTcp || proto == 0         ? "port " + std::to_string(*f.dst_port)
-        : proto == kUdp                     ? "UDP port " + std::to_string(*f.dst_port)
-        : proto == kIcmp || proto == kIcmp6 ? std::string("ICMP (pings)")
+        proto == kTcp || proto == 0 ? "port " + std::to_string(*f.dst_port)
+        : proto == kUdp             ? "UDP port " + std::to_string(*f.dst_port)
         // A protocol without ports (GRE, ESP) is logged with port 0: no "port 0" of it.
         : *f.dst_port == 0
             ? "protocol " + std::to_string(proto)
             : "port " + std::to_string(*f.dst_port) + " of protocol " + std::to_string(proto);
-    f.summary = Where(inside) + " " + *f.src + " made failed attempts at " + what + " of " +
-                Plural(dsts, "host", "hosts") + " within " + DurationText(o.sweep_window) +
-                " (threshold " + std::to_string(o.sweep_min_dsts) + ").";
+    // ICMP has no port to make attempts at: its hosts were pinged ("made failed attempts at
+    // ICMP (pings) of 25 hosts" before).
+    const std::string made =
+        proto == kIcmp || proto == kIcmp6
+            ? std::string(" sent failed pings (") + (proto == kIcmp ? "ICMP" : "ICMPv6") + ") to "
+            : " made failed attempts at " + what + " of ";
+    f.summary = Where(inside) + " " + *f.src + made + Plural(dsts, "host", "hosts") + " within " +
+                DurationText(o.sweep_window) + " (threshold " + std::to_string(o.sweep_min_dsts) +
+                ").";
     out.push_back(std::move(f));
   };
   for (const auto& [k, v] : s.sweeps) sweep_finding(k, v, answered_hosts);
