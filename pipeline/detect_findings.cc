@@ -126,8 +126,9 @@ uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
   return v.first;
 }
 
-// What a spike's summary says of the windows its baseline left out besides its own (Censored).
-std::string LeftOutText(const Skipped& skip) {
+// What a spike's summary says of the windows its baseline left out besides its own (Censored):
+// "not counting the busy window beside it", or empty.
+std::string NotCounting(const Skipped& skip) {
   std::string parts;
   if (skip.beside != 0) {
     parts = skip.beside == 1 ? "the busy window beside it" : "the busy windows beside it";
@@ -136,7 +137,42 @@ std::string LeftOutText(const Skipped& skip) {
     if (!parts.empty()) parts += " and ";
     parts += skip.elsewhere == 1 ? "its busiest other window" : "its two busiest other windows";
   }
-  return parts.empty() ? "" : " (not counting " + parts + ")";
+  return parts.empty() ? "" : "not counting " + parts;
+}
+std::string LeftOutText(const Skipped& skip) {
+  const std::string parts = NotCounting(skip);
+  return parts.empty() ? "" : " (" + parts + ")";
+}
+
+// A measured multiple of a baseline, for the evidence beside the threshold's ratio: rounded as
+// every measured double (Round3), null when the baseline is 0 (no multiple of it; a division
+// would be inf, which JSON has not).
+nlohmann::ordered_json RatioJson(double value, double baseline) {
+  if (!(baseline > 0)) return nullptr;
+  return Round3(value / baseline);
+}
+
+// The end of a ddos_fan_in's summary: how `count` (of `what`: "source", "unsolicited source")
+// compares with the median of the destination's other windows, and the thresholds that are
+// what a flood is. `windows`: how many windows the median is of, `skip` the windows left out.
+std::string FanInBaselineText(uint64_t count, uint64_t median, size_t windows, const Skipped& skip,
+                              const DetectOptions& o, const std::string& what) {
+  const auto of = [&](uint64_t n) { return Plural(n, what, what + "s"); };
+  const std::string at_least = of(o.fanin_min_sources);
+  if (windows == 0) {
+    return "in its only window with records (no baseline to compare; threshold: " + at_least + ")";
+  }
+  std::string left_out = NotCounting(skip);
+  if (!left_out.empty()) left_out += "; ";
+  const std::string others =
+      windows == 1 ? "its other window" : "its other " + std::to_string(windows) + " windows";
+  if (median == 0) {
+    return "against a median of " + of(0) + " in " + others + " (" + left_out +
+           "threshold: " + at_least + ")";
+  }
+  return ShortNumber(Round3(static_cast<double>(count) / static_cast<double>(median))) +
+         " times the median of " + of(median) + " in " + others + " (" + left_out +
+         "thresholds: " + at_least + " and " + ShortNumber(o.fanin_ratio) + " times the median)";
 }
 
 // Whether the timeline's entries before and after i are the windows just before and after it
@@ -150,10 +186,11 @@ std::array<bool, 2> AdjacentWindows(const Times& times, size_t i, uint64_t windo
 // The test both kinds of ddos_fan_in make of a (destination, fan-in window) table: a window
 // whose count(dst, window, state) of sources is at least min_sources and at least ratio times
 // the median of the destination's other windows (silent ones 0, over `span`) goes to
-// emit(dst, window, state, count, median). at_most(state) bounds count cheaply: a
-// destination none of whose windows reaches min_sources by it is skipped. life(windows), when
-// it gives a span, keeps only the silent windows that overlap it (the destination's own
-// windows always count).
+// emit(dst, window, state, count, median, windows, skip), `windows` the number of windows the
+// median is of and `skip` those left out (the window itself among them). at_most(state) bounds
+// count cheaply: a destination none of whose windows reaches min_sources by it is skipped.
+// life(windows), when it gives a span, keeps only the silent windows that overlap it (the
+// destination's own windows always count).
 template <typename State, typename AtMost, typename Count, typename Life, typename Emit>
 void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vector<uint64_t>& span,
                   const DetectOptions& o, AtMost&& at_most, Count&& count, Life&& life,
@@ -188,7 +225,8 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
                  const uint64_t median = medians.Without(left_out, skip.n);
                  if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
                    continue;
-                 emit(dst, times[i].first, *times[i].second, counts[i], median);
+                 emit(dst, times[i].first, *times[i].second, counts[i], median,
+                      times.size() - skip.n, skip);
                }
              });
 }
@@ -869,6 +907,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
           f.evidence["baseline_sd_bytes"] = static_cast<uint64_t>(sd);
           f.evidence["z"] = warm ? Round3(z) : 0.0;
+          // The multiple of the mean tested against baseline_ratio: none at a cold start.
+          f.evidence["ratio"] = warm ? RatioJson(net, mean) : nlohmann::ordered_json(nullptr);
           // The top destinations by bytes (ties by address): exact from the list; past it, those
           // the sketch can name (each the majority of its buckets), with upper bounds.
           std::vector<std::pair<Addr128, uint64_t>> top;
@@ -895,9 +935,9 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                : sd < 1 && mean >= 1
                    // A steady baseline (a nightly backup of one size) has no deviation:
                    // its z is the excess in bytes, no number of standard deviations.
-                   ? " (" + ShortNumber(std::floor(net / mean * 10) / 10) + " times the " +
+                   ? " (" + ShortNumber(Round3(net / mean)) + " times the " +
                          BytesText(static_cast<uint64_t>(mean)) + " of each of its other windows)"
-                   : " (" + ShortNumber(std::floor(z * 10) / 10) +
+                   : " (" + ShortNumber(Round3(z)) +
                          " standard deviations above its own baseline)") +
               (w.unseen != 0 ? ", " + BytesText(w.unseen) +
                                    " of it relayed for internal hosts these logs do not "
@@ -993,15 +1033,18 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.evidence["baseline_sd_flows"] = Round3(sd);
         f.evidence["baseline_windows"] = times.size() - skip.n;
         f.evidence["z"] = Round3(z);
+        f.evidence["ratio"] = RatioJson(x, mean);
         f.evidence["distinct_sources"] = sources;
         f.evidence["sample_ports"] = PortsJson(v.sample_ports);
         f.summary =
             "interface " + name + " rejected " + Plural(v.flows, "flow", "flows") + " from " +
             Plural(sources, "source", "sources") + " within " + DurationText(o.reject_window) +
-            (times.size() > 1 ? ", against a mean of " +
-                                    std::to_string(static_cast<uint64_t>(std::round(mean))) +
-                                    " in its other windows" + LeftOutText(skip) + "."
-                              : ", in its only window with records (no baseline to compare).");
+            // The mean as the evidence rounds it ("10.4", not "10"), and its multiple.
+            (times.size() <= 1 ? ", in its only window with records (no baseline to compare)."
+             : Round3(mean) > 0
+                 ? ", " + ShortNumber(Round3(x / mean)) + " times the mean of " +
+                       ShortNumber(Round3(mean)) + " in its other windows" + LeftOutText(skip) + "."
+                 : ", against a mean of 0 in its other windows" + LeftOutText(skip) + ".");
         out.push_back(std::move(f));
       }
     });
@@ -1040,7 +1083,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         s.fanin, span_windows(o.fanin_window), o, sources,
         [&](const Addr128&, uint64_t, const FaninState& h) { return sources(h); }, life,
         [&](const Addr128& dst, uint64_t window, const FaninState& h, uint64_t count,
-            uint64_t median) {
+            uint64_t median, size_t windows, const Skipped& skip) {
           Finding f;
           f.type = "ddos_fan_in";
           f.severity = 3;
@@ -1063,15 +1106,17 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                                      {"ratio_to_median", o.fanin_ratio}};
           f.evidence["distinct_sources"] = count;
           f.evidence["baseline_median_sources"] = median;
+          f.evidence["ratio_to_median"] =
+              RatioJson(static_cast<double>(count), static_cast<double>(median));
+          f.evidence["baseline_windows"] = windows;
           f.evidence["flows_per_second"] =
               Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
           f.evidence["packets_per_second"] =
               Round3(static_cast<double>(h.in_packets) / static_cast<double>(o.fanin_window));
           f.summary = Plural(count, "external source", "external sources") + " sent " +
                       Plural(h.in_flows, "flow", "flows") + " to " + *f.dst + " within " +
-                      DurationText(o.fanin_window) + " (threshold " +
-                      std::to_string(o.fanin_min_sources) + ", median window " +
-                      std::to_string(median) + ").";
+                      DurationText(o.fanin_window) + ", " +
+                      FanInBaselineText(count, median, windows, skip, o, "source") + ".";
           out.push_back(std::move(f));
         });
   }
@@ -1116,7 +1161,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         // the target of a reflection flood, and an interface's life is not what is asked.
         [](const auto&) { return std::optional<TimeSpan>(); },
         [&](const Addr128& dst, uint64_t window, const ReflectState& v, uint64_t count,
-            uint64_t median) {
+            uint64_t median, size_t windows, const Skipped& skip) {
           const uint64_t answering = answering_of(v);
           if (static_cast<double>(count) <
               o.reflection_unsolicited_share * static_cast<double>(answering)) {
@@ -1142,8 +1187,13 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.evidence["reflection"] = true;
           f.evidence["unsolicited_sources"] = count;
           f.evidence["answering_sources"] = answering;
+          f.evidence["unsolicited_share"] =
+              RatioJson(static_cast<double>(count), static_cast<double>(answering));
           f.evidence["asked_hosts"] = asked_around(dst, window).Count();
           f.evidence["baseline_median_unsolicited_sources"] = median;
+          f.evidence["ratio_to_median"] =
+              RatioJson(static_cast<double>(count), static_cast<double>(median));
+          f.evidence["baseline_windows"] = windows;
           f.evidence["source_ports"] = std::vector<uint16_t>(v.ports.begin(), v.ports.end());
           f.evidence["flows_per_second"] =
               Round3(static_cast<double>(v.activity.flows) / static_cast<double>(o.fanin_window));
@@ -1165,8 +1215,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                          answers +
                          " that it never asked for (it sent none of them a request at such a "
                          "port)") +
-              ": a reflection flood (threshold " + std::to_string(o.fanin_min_sources) +
-              ", median window " + std::to_string(median) + ").";
+              ": a reflection flood, " +
+              FanInBaselineText(count, median, windows, skip, o, "unsolicited source") + ".";
           out.push_back(std::move(f));
         });
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <random>
@@ -782,7 +783,8 @@ TEST(PortSweep, AProtocolWithoutPortsIsNamedWithoutPort0) {
 // Counts of one read as one ("1 port", "1 flow"), not "1 ports".
 TEST(Summaries, OneIsSingular) {
   DetectOptions o;
-  o.scan_min_ports = o.sweep_min_dsts = o.brute_min_attempts = 1;
+  o.scan_min_ports = o.sweep_min_dsts = o.brute_min_attempts = o.fanin_min_sources =
+      o.reject_min_flows = 1;
   Detect d(o);
   Rec r;
   r.src = "198.51.100.8";
@@ -790,11 +792,30 @@ TEST(Summaries, OneIsSingular) {
   r.dport = 22;
   r.action = "REJECT";
   d.Add(r);
-  const auto all = d.Run();
+  std::vector<Finding> all = d.Run();
   ASSERT_FALSE(all.empty());
+  // A flood of 4 sources against a median of 1 (one source in the window before the one beside
+  // it, which is left out): "the median of 1 source in its other window".
+  Detect flood(o);
+  for (int k = 0; k < 3; ++k) {
+    for (int i = 0; i < (k == 2 ? 4 : 1); ++i) {
+      Rec x;
+      x.src = Ip(198, 51, 100, 20 + i);
+      x.dst = "10.0.6.9";
+      x.dport = 443;
+      x.start = 1700000100 + static_cast<uint64_t>(k) * 300;
+      flood.Add(x);
+    }
+  }
+  const auto floods = flood.Of("ddos_fan_in", 1700000100, 1700000100 + 3 * 300);
+  ASSERT_EQ(floods.size(), 1u);
+  EXPECT_THAT(floods[0].summary,
+              ::testing::HasSubstr("the median of 1 source in its other window"));
+  all.insert(all.end(), floods.begin(), floods.end());
   for (const Finding& f : all) {
-    for (const char* plural : {" 1 ports", " 1 hosts", " 1 connections", " 1 flows", " 1 sources",
-                               " 1 contacts", " 1 short or failed connections"}) {
+    for (const char* plural :
+         {" 1 ports", " 1 hosts", " 1 connections", " 1 flows", " 1 sources", " 1 contacts",
+          " 1 short or failed connections", " 1 windows", " 1 unsolicited sources"}) {
       EXPECT_EQ(f.summary.find(plural), std::string::npos) << f.summary;
     }
   }
@@ -3676,6 +3697,214 @@ TEST(PortScan, AttemptsListedInOnePartAndPromotedInTheOtherMergeIntoOneScan) {
   }
   ASSERT_EQ(scans.size(), 1u);
   EXPECT_EQ(scans[0].distinct_dst_ports, 90u);
+}
+
+// --- evidence and summaries (issue 5) -----------------------------------------------------------
+
+// A direct flood's summary says what the 1,000 counts and what its baseline was, in one sentence;
+// its evidence gives the measured multiple of the median beside the threshold's (null when the
+// median is 0: no multiple of it), and how many windows the median is of. It had ended in
+// "(threshold 1000, median window 0)".
+TEST(Summaries, AFloodSaysWhatItsThresholdsCountAndItsBaseline) {
+  const uint64_t begin = 1700000100;  // 12 windows of 300 s from begin
+  Detect steady;
+  for (uint64_t k = 0; k < 12; ++k) {
+    AddFlood(steady, k == 6 ? 1500 : 300, begin + k * 300, static_cast<int>(k) * 10000);
+  }
+  const auto f = steady.Of("ddos_fan_in", begin, begin + 12 * 300);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence.at("baseline_median_sources"), 300);
+  EXPECT_EQ(f[0].evidence.at("ratio_to_median"), 5.0);
+  EXPECT_EQ(f[0].evidence.at("baseline_windows"), 11);
+  EXPECT_EQ(f[0].summary,
+            "1500 external sources sent 1500 flows to 10.0.0.20 within 5 minutes, 5 times the "
+            "median of 300 sources in its other 11 windows (thresholds: 1000 sources and 4 times "
+            "the median).");
+
+  Detect quiet;
+  AddFlood(quiet, 1000, begin + 6 * 300);
+  const auto g = quiet.Of("ddos_fan_in", begin, begin + 12 * 300);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_TRUE(g[0].evidence.at("ratio_to_median").is_null());
+  EXPECT_EQ(g[0].evidence.at("baseline_windows"), 11);
+  EXPECT_EQ(g[0].summary,
+            "1000 external sources sent 1000 flows to 10.0.0.20 within 5 minutes, against a "
+            "median of 0 sources in its other 11 windows (threshold: 1000 sources).");
+  const std::string json = FindingJson(g[0]);
+  EXPECT_THAT(json, ::testing::HasSubstr("\"ratio_to_median\":null"));
+
+  Detect alone;  // a run of one window: nothing to compare with
+  AddFlood(alone, 1000, begin);
+  const auto h = alone.Of("ddos_fan_in", begin, begin + 300);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].evidence.at("baseline_windows"), 0);
+  EXPECT_TRUE(h[0].evidence.at("ratio_to_median").is_null());
+  EXPECT_THAT(h[0].summary,
+              ::testing::EndsWith(" within 5 minutes, in its only window with records (no "
+                                  "baseline to compare; threshold: 1000 sources)."));
+
+  // A busy neighbour left out of the median is named, as reject_spike names it.
+  Detect halves;
+  AddFlood(halves, 1200, begin + 5 * 300);
+  AddFlood(halves, 1300, begin + 6 * 300, 200000);
+  const auto two = halves.Of("ddos_fan_in", begin, begin + 12 * 300);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].evidence.at("baseline_windows"), 10);
+  EXPECT_THAT(two[0].summary,
+              ::testing::EndsWith(", against a median of 0 sources in its other 10 windows (not "
+                                  "counting the busy window beside it; threshold: 1000 "
+                                  "sources)."));
+}
+
+// A reflection flood's threshold counts unsolicited sources, and its evidence gives the measured
+// share of them beside unsolicited_share, and the multiple of the median.
+TEST(Summaries, AReflectionFloodSaysWhatItsThresholdsCount) {
+  DetectOptions o;
+  o.fanin_min_sources = 100;
+  Detect d(o);
+  AskServers(d, 0, 400, 1700001600);
+  AddAnswers(d, 0, 1000, 1700001600);
+  const auto f = d.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence.at("unsolicited_share"), 0.6);
+  EXPECT_TRUE(f[0].evidence.at("ratio_to_median").is_null());
+  EXPECT_EQ(f[0].evidence.at("baseline_windows"), 12);  // the run's 13 windows less its own
+  EXPECT_THAT(f[0].summary,
+              ::testing::EndsWith(": a reflection flood, against a median of 0 unsolicited "
+                                  "sources in its other 12 windows (threshold: 100 unsolicited "
+                                  "sources)."));
+  EXPECT_THAT(f[0].summary, ::testing::Not(::testing::HasSubstr("median window")));
+}
+
+// reject_spike tests a multiple of the mean (reject_spike.ratio): its evidence gives the measured
+// one, and the summary's numbers are the evidence's (the mean had been rounded to a whole number:
+// "a mean of 10" beside baseline_mean_flows 10.4).
+TEST(Summaries, ASpikeGivesItsMultipleOfTheMean) {
+  const uint64_t begin = 1700001300;
+  Detect d;
+  AddRejects(d, "eni-db", 5, begin + 300);
+  AddRejects(d, "eni-db", 322, begin + 7 * 300);
+  AddRejects(d, "eni-db", 356, begin + 8 * 300);
+  AddRejects(d, "eni-db", 99, begin + 9 * 300);
+  const auto f = d.Of("reject_spike", begin, begin + 12 * 300);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_NEAR(f[1].evidence.at("baseline_mean_flows").get<double>(), 10.4, 1e-9);
+  EXPECT_EQ(f[1].evidence.at("ratio"), 34.231);  // 356 / 10.4
+  EXPECT_EQ(f[1].summary,
+            "interface eni-db rejected 356 flows from 10 sources within 5 minutes, 34.231 times "
+            "the mean of 10.4 in its other windows (not counting the busy window beside it).");
+
+  Detect quiet;  // a mean of 0: no multiple of it
+  AddRejects(quiet, "eni-db", 100, 1700001600);
+  const auto g = quiet.Of("reject_spike");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_TRUE(g[0].evidence.at("ratio").is_null());
+  EXPECT_THAT(FindingJson(g[0]), ::testing::HasSubstr("\"ratio\":null"));
+  EXPECT_THAT(g[0].summary, ::testing::HasSubstr(", against a mean of 0 in its other windows."));
+
+  Detect alone;
+  AddRejects(alone, "eni-db", 100, 1700001600);
+  const auto h = alone.Of("reject_spike", 1700001600, 1700001900);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_TRUE(h[0].evidence.at("ratio").is_null());
+  EXPECT_THAT(h[0].summary, ::testing::HasSubstr("(no baseline to compare)"));
+}
+
+// exfiltration's baseline test is a z and a multiple of the mean (baseline_ratio): the measured
+// multiple is in the evidence, null at a cold start; the summary's numbers are the evidence's.
+TEST(Summaries, AnUploadGivesItsMultipleOfTheMean) {
+  Detect steady;
+  for (uint64_t h = 0; h < 6; ++h) {
+    AddUpload(steady, "10.0.4.4", "203.0.113.80", 10000000, 1700002800 + h * 3600);
+  }
+  AddUpload(steady, "10.0.4.4", "203.0.113.99", 205000000, 1700002800 + 6 * 3600);
+  const auto g = steady.Of("exfiltration", 1700002800, 1700002800 + 7 * 3600);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].evidence.at("ratio"), 20.5);
+  EXPECT_THAT(g[0].summary, ::testing::HasSubstr("(20.5 times the 9.5 MiB of each of its other "
+                                                 "windows)"));
+
+  Detect d;
+  for (uint64_t h = 0; h < 7; ++h) {
+    AddUpload(d, "10.0.4.4", "203.0.113.80", (10 + h) << 20, 1700002800 + h * 3600);
+  }
+  AddUpload(d, "10.0.4.4", "203.0.113.99", uint64_t{600} << 20, 1700002800 + 7 * 3600);
+  const auto f = d.Of("exfiltration", 1700002800, 1700002800 + 8 * 3600);
+  ASSERT_EQ(f.size(), 1u);
+  const double z = f[0].evidence.at("z").get<double>();
+  char zs[64];
+  std::snprintf(zs, sizeof zs, "(%g standard deviations above", z);
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr(zs));
+  EXPECT_NEAR(f[0].evidence.at("ratio").get<double>(), 600.0 / 13, 1e-3);  // mean of 10..16 MiB
+
+  Detect cold;  // 1 GiB, no other window: no multiple
+  AddUpload(cold, "10.0.4.4", "203.0.113.99", uint64_t{1} << 30, 1700002800);
+  const auto c = cold.Of("exfiltration");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_TRUE(c[0].evidence.at("ratio").is_null());
+}
+
+// Every threshold a finding crossed has its measured value in the evidence, past it; and
+// docs/outputs.md's evidence table names every evidence key of every type.
+TEST(Summaries, EvidenceNamesEveryThresholdsMeasuredValueAndTheDocsNameEveryKey) {
+  const auto set = MakeAttackSet(200000, 3);
+  Detector d{DetectOptions{}};
+  d.Add(set.parsed.batch, set.parsed.base());
+  std::vector<Finding> fs = d.Findings(set.g.start, set.g.start + 3600);
+  std::ifstream in(std::string(FLOWSIFT_SOURCE_DIR) + "/docs/outputs.md");
+  ASSERT_TRUE(in);
+  std::map<std::string, std::string> rows;  // "| `type` |" or "| `ddos_fan_in` (reflection) |"
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex(R"(^\| (`[a-z_]+`( \(reflection\))?) \| `)"))) {
+      rows[m[1].str()] = line;
+    }
+  }
+  // threshold key -> the measured key it is compared with, by type (window_seconds and TRW's
+  // theta0 and theta1 are settings, not thresholds crossed).
+  const std::map<std::string, std::map<std::string, std::string>> measured = {
+      {"port_scan", {{"failed_ports", "failed_ports"}}},
+      {"port_sweep", {{"failed_dsts", "failed_dsts"}}},
+      {"scan_trw", {{"likelihood_ratio", "likelihood_ratio"}}},
+      {"brute_force", {{"attempts", "attempts"}}},
+      {"exfiltration",
+       {{"bytes_out_external", "net_bytes"},
+        {"baseline_z", "z"},
+        {"baseline_ratio", "ratio"},
+        {"baseline_min_bytes", "net_bytes"},
+        {"baseline_windows", "baseline_windows"}}},
+      {"reject_spike", {{"rejected_flows", "rejected_flows"}, {"z", "z"}, {"ratio", "ratio"}}},
+      {"ddos_fan_in",
+       {{"distinct_sources", "distinct_sources"}, {"ratio_to_median", "ratio_to_median"}}},
+      {"ddos_fan_in (reflection)",
+       {{"distinct_sources", "unsolicited_sources"},
+        {"ratio_to_median", "ratio_to_median"},
+        {"unsolicited_share", "unsolicited_share"}}},
+  };
+  std::set<std::string> seen;
+  for (const Finding& f : fs) {
+    const bool reflection = f.evidence.contains("reflection");
+    const std::string kind = f.type + (reflection ? " (reflection)" : "");
+    seen.insert(kind);
+    const std::string row = rows["`" + f.type + "`" + (reflection ? " (reflection)" : "")];
+    ASSERT_FALSE(row.empty()) << kind << " has no row in docs/outputs.md";
+    for (const auto& [key, value] : f.evidence.items()) {
+      if (key == "threshold") continue;  // every type's, the table's own column
+      EXPECT_THAT(row, ::testing::HasSubstr("`" + key + "`")) << kind << ": " << key;
+    }
+    ASSERT_TRUE(f.evidence.contains("threshold")) << kind;
+    for (const auto& [key, value] : f.evidence.at("threshold").items()) {
+      if (key == "window_seconds") continue;
+      EXPECT_THAT(row, ::testing::HasSubstr("`" + key + "`")) << kind << ": threshold " << key;
+      if (key == "theta0" || key == "theta1") continue;
+      const auto m = measured.at(kind).find(key);
+      ASSERT_NE(m, measured.at(kind).end()) << kind << ": threshold " << key;
+      ASSERT_TRUE(f.evidence.contains(m->second)) << kind << ": " << m->second;
+      const auto& v = f.evidence[m->second];
+      EXPECT_TRUE(v.is_number() || v.is_null()) << kind << ": " << m->second << " " << v;
+    }
+  }
+  EXPECT_EQ(seen.size(), 8u);
 }
 
 }  // namespace
