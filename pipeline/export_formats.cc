@@ -471,6 +471,9 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   field("flowsift/distinct_dst_ports", std::to_string(f.distinct_dst_ports));
   field("flowsift/distinct_dsts", std::to_string(f.distinct_dsts));
   for (const auto& [key, value] : f.evidence.items()) {
+    // A value not measured (a ratio to a zero baseline is null) has no string: left out, as
+    // the text "null" would read as one.
+    if (value.is_null()) continue;
     field("flowsift/evidence/" + key,
           value.is_string() ? value.get<std::string>()
                             : value.dump(-1, ' ', false, ordered_json::error_handler_t::replace));

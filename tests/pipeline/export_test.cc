@@ -400,6 +400,18 @@ TEST(ExportGap, AsffTitleKeysValuesAndDescriptionStayWithinLimits) {
   EXPECT_EQ(a["Description"], "Port scan from 203.0.113.12 to 10.0.1.5");
 }
 
+// An evidence value not measured (null: a ratio to a zero baseline) is left out of ASFF's
+// string pairs; it had been the string "null".
+TEST(ExportGap, AsffLeavesOutEvidenceThatIsNull) {
+  FindingRow f = ParsedFinding();
+  f.evidence = ordered_json::object();
+  f.evidence["ratio"] = nullptr;
+  f.evidence["flows"] = 150;
+  const ordered_json a = AsffFinding(f, "123456789012", ExportContext{});
+  EXPECT_FALSE(a["ProductFields"].contains("flowsift/evidence/ratio")) << a["ProductFields"];
+  EXPECT_EQ(a["ProductFields"]["flowsift/evidence/flows"], "150");
+}
+
 // An interface that is not an ENI (a Transit Gateway attachment) is an `Other` resource named
 // by its id, in ASFF and OCSF; an ENI is an ARN in the interface's own account.
 TEST(ExportGap, InterfacesThatAreNotEnisAreOtherResources) {
