@@ -595,10 +595,13 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
             ? "protocol " + std::to_string(proto)
             : "port " + std::to_string(*f.dst_port) + " of protocol " + std::to_string(proto);
     // ICMP has no port to make attempts at: its hosts were pinged ("made failed attempts at
-    // ICMP (pings) of 25 hosts" before).
+    // ICMP (pings) of 25 hosts" before); nor has GRE or ESP ("made failed attempts at protocol
+    // 47 of 25 hosts" before).
     const std::string made =
         proto == kIcmp || proto == kIcmp6
             ? std::string(" sent failed pings (") + (proto == kIcmp ? "ICMP" : "ICMPv6") + ") to "
+        : proto != kTcp && proto != 0 && proto != kUdp && *f.dst_port == 0
+            ? " made failed " + what + " attempts at "
             : " made failed attempts at " + what + " of ";
     f.summary = Where(inside) + " " + *f.src + made + Plural(dsts, "host", "hosts") + " within " +
                 DurationText(o.sweep_window) + " (threshold " + std::to_string(o.sweep_min_dsts) +

@@ -776,7 +776,7 @@ TEST(PortSweep, AProtocolWithoutPortsIsNamedWithoutPort0) {
   const auto f = d.Of("port_sweep");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].summary,
-            "external host 198.51.100.7 made failed attempts at protocol 47 of 25 hosts within 5 "
+            "external host 198.51.100.7 made failed protocol 47 attempts at 25 hosts within 5 "
             "minutes (threshold 25).");
 }
 
