@@ -374,8 +374,10 @@ int FormatMajor(const ordered_json& v) {
   const std::string& s = v.get_ref<const std::string&>();
   const size_t dot = std::min(s.find('.'), s.size());
   if (dot == 0 || dot > 9 || s.find_first_not_of("0123456789") < dot) return -1;
+  // "N.M" and no more: flowsift writes an integer (docs/outputs.md), and a third part
+  // ("1.2.3", "1.2.", "1..2") is no version any flowsift wrote.
   if (dot < s.size() &&
-      (dot + 1 == s.size() || s.find_first_not_of("0123456789.", dot + 1) != std::string::npos)) {
+      (dot + 1 == s.size() || s.find_first_not_of("0123456789", dot + 1) != std::string::npos)) {
     return -1;
   }
   return std::stoi(s.substr(0, dot));

@@ -173,8 +173,8 @@ enum class SummaryStatus : uint8_t {
   kCorrupt = 4,       // manifest.json cannot be read or is not JSON
 };
 
-// The major version of a manifest's `format_version` (an integer N, or "N" / "N.M"), or -1
-// when it is none of these.
+// The major version of a manifest's `format_version` (an integer N, or "N" / "N.M" of digits),
+// or -1 when it is none of these ("1.2.3" too).
 int FormatMajor(const nlohmann::ordered_json& format_version);
 
 // What a part of a distributed run (`run --partial`) is, from its manifest: "shard I/N" with

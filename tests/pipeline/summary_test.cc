@@ -331,10 +331,13 @@ TEST(FormatMajor, IntegersAndDottedStrings) {
   EXPECT_EQ(FormatMajor(ordered_json(2)), 2);
   EXPECT_EQ(FormatMajor(ordered_json("1")), 1);
   EXPECT_EQ(FormatMajor(ordered_json("1.7")), 1);
-  EXPECT_EQ(FormatMajor(ordered_json("12.0.3")), 12);
+  EXPECT_EQ(FormatMajor(ordered_json("12.0")), 12);
+  // Major.minor and no more: "1.2.3" is no version flowsift wrote (it had been read as 1).
   for (const ordered_json& bad :
        {ordered_json(-1), ordered_json("x"), ordered_json("1."), ordered_json(".1"),
-        ordered_json("1.a"), ordered_json(nullptr), ordered_json::array({1})}) {
+        ordered_json("1.a"), ordered_json(nullptr), ordered_json::array({1}), ordered_json("1.2.3"),
+        ordered_json("12.0.3"), ordered_json("1.2."), ordered_json("1..2"),
+        ordered_json("1.2.3.4")}) {
     EXPECT_EQ(FormatMajor(bad), -1) << bad.dump();
   }
 }
@@ -424,6 +427,11 @@ TEST_F(OpenSummaryTest, SameMajorIsAcceptedAnotherMajorRefusedNamingBothVersions
   EXPECT_THAT(error, HasSubstr("output format version 1.5 (written by"));
   EXPECT_THAT(error, HasSubstr("not a format version any flowsift writes"));
   EXPECT_THAT(error, Not(HasSubstr("with this flowsift")));
+  // Nor a third part: "1.2.3" had been read as major 1, this format.
+  SetManifest(
+      [](ordered_json& m) { m["format_version"] = std::to_string(kOutputFormatVersion) + ".2.3"; });
+  EXPECT_EQ(Open(&error), SummaryStatus::kOtherVersion);
+  EXPECT_THAT(error, HasSubstr("not a format version any flowsift writes"));
 
   // 2^32 + kOutputFormatVersion is another version, not this one by its low 32 bits.
   SetManifest(
