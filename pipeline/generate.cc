@@ -1008,8 +1008,22 @@ std::optional<std::vector<AttackKind>> ParseAttackList(std::string_view list, st
   };
   std::vector<AttackKind> kinds;
   list = trim(list);
-  if (list == "none" || list.empty()) return kinds;
+  if (list == "none") return kinds;
   if (list == "all") return AllAttacks();
+  // A blank list (`--attacks ''`, `--attacks ' '`, an unset variable) is refused as an empty
+  // name in a list is: it had been taken as none, which is asked for by name.
+  if (list.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    if (error) {
+      *error =
+          "an empty list of attacks; write --attacks none for none, --attacks all for all, "
+          "or name them: ";
+      for (std::string_view n : kAttackNames) {
+        *error += std::string(n) + (n == std::end(kAttackNames)[-1] ? "" : ",");
+      }
+      *error += " (comma-separated)";
+    }
+    return std::nullopt;
+  }
   const std::string whole(list);
   for (bool more = true; more;) {
     const size_t comma = list.find(',');

@@ -117,6 +117,16 @@ TEST(GenAttacksTest, AttackListParsing) {
     EXPECT_NE(error.find("an empty name in '"), std::string::npos) << list << ": " << error;
     EXPECT_NE(error.find("port_sweep"), std::string::npos) << error;  // the valid names
   }
+  // A blank list is refused too, saying how to ask for none: it had been taken as none.
+  for (const char* list : {"", " ", "   ", "\t", " \t "}) {
+    error.clear();
+    EXPECT_FALSE(ParseAttackList(list, &error).has_value()) << "'" << list << "'";
+    EXPECT_NE(error.find("an empty list of attacks; write --attacks none for none"),
+              std::string::npos)
+        << error;
+    EXPECT_NE(error.find("ddos_fan_in"), std::string::npos) << error;
+  }
+  EXPECT_EQ(ParseAttackList(" none ", &error)->size(), 0u);
 }
 
 TEST(GenAttacksTest, ImpossibleRequestsThrow) {

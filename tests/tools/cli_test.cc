@@ -999,6 +999,11 @@ TEST_F(Cli, GenAttackAndLayoutUsageErrors) {
        {"port_scan", "port_sweep", "brute_force", "exfiltration", "reject_spike", "ddos_fan_in"}) {
     EXPECT_THAT(r.out, HasSubstr(name));
   }
+  // A blank list is a usage error that says how to ask for none, not none.
+  r = RunCli(out + " --attacks ' '");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("write --attacks none for none"));
+  EXPECT_FALSE(fs::exists(dir_ / "truth.jsonl"));
   EXPECT_EQ(RunCli(out + " --layout s4").code, 2);
   EXPECT_EQ(RunCli(out + " --compress bz2").code, 2);
   EXPECT_EQ(RunCli(out + " --layout s3 --files 2").code, 2);
