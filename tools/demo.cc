@@ -38,7 +38,7 @@ constexpr uint64_t kBytesPerRecord = 116;
 CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
   CLI::App* cmd = app.add_subcommand(
       "demo",
-      "Generate about 200 MB of realistic VPC flow logs with injected attacks (S3 layout,\n"
+      "Generate about 200 MiB of realistic VPC flow logs with injected attacks (S3 layout,\n"
       "gzip, plus a file with malformed lines), run the pipeline on all cores and print what\n"
       "it found and where the outputs are. The logs are kept in a new directory under $TMPDIR\n"
       "(or /tmp), named at the end with the command that removes it.");

@@ -325,10 +325,12 @@ int RunGen(const GenFlags& f) {
   // as complete as they are, and the exit status 0 (it was 3).
   try {
     fmt::print(stderr,
-               "flowsift gen: wrote {} records, {:.1f} MB of text ({:.1f} MB on disk) in {} "
+               "flowsift gen: wrote {} records, {} of text ({} on disk) in {} "
                "file(s) to {}; {} attack(s) in truth.jsonl, {} look-alike(s)\n",
-               result.records, result.text_bytes / 1e6, result.file_bytes / 1e6,
-               result.paths.size(), f.out_dir, result.attacks, result.lookalikes);
+               // In the units of --bytes (powers of 1024): --bytes 1G read "1073.7 MB".
+               result.records, HumanBytes(static_cast<double>(result.text_bytes)),
+               HumanBytes(static_cast<double>(result.file_bytes)), result.paths.size(), f.out_dir,
+               result.attacks, result.lookalikes);
     WarnOfOtherLogs(f.out_dir, result.paths);
   } catch (const std::system_error&) {
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -29,14 +30,17 @@ double DoneFraction(const Progress& progress) {
 }  // namespace
 
 std::string HumanBytes(double b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+  // Powers of 1024 with their IEC names, cut to one decimal as the findings' summaries
+  // (pipeline/detect_findings.cc, BytesText) count them: show had printed "1.5 GB" beside a
+  // finding's "1.3 GiB" of the same 1.5e9 bytes. --bytes and the thresholds (1 GiB) count so too.
+  // Cut, not rounded: never more than there is, and never "1024.0 KiB".
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  size_t u = 0;
+  b = std::max(b, 0.0);
+  while (b >= 1024 && u + 1 < std::size(units)) b /= 1024, ++u;
   // Bytes are whole ("59 B", not "59.0 B"); larger units take one decimal.
-  if (b < 999.5) return fmt::format("{:.0f} B", b);
-  int u = 1;
-  b /= 1000;
-  // By the value as printed: 999,960 bytes rounds to 1000.0 KB, which is 1.0 MB.
-  while (b >= 999.95 && u < 5) b /= 1000, ++u;
-  return fmt::format("{:.1f} {}", b, units[u]);
+  if (u == 0) return fmt::format("{:.0f} B", std::floor(b));
+  return fmt::format("{:.1f} {}", std::floor(b * 10) / 10, units[u]);
 }
 
 ProgressDisplay::Mode ProgressDisplay::Choose(bool terminal, bool progress, bool no_progress) {
@@ -91,10 +95,11 @@ std::string ProgressText(const Progress& progress, double elapsed, bool final) {
   const uint64_t files = progress.files_total.load();
   // Bytes as the files hold them: compressed for .gz and .zst, so the rate here is below the
   // summary line's, which counts the text read out of them.
+  // The share cut, not rounded: 99.6% read is 99%, and 100% is all of it.
   return fmt::format("{} of {} on disk ({:.0f}%), {}/s{}, {} record{}, {}/{} file{}",
                      HumanBytes(static_cast<double>(done)),
-                     total ? HumanBytes(static_cast<double>(total)) : "?", fraction * 100,
-                     HumanBytes(rate), eta, progress.records.load(),
+                     total ? HumanBytes(static_cast<double>(total)) : "?",
+                     std::floor(fraction * 100), HumanBytes(rate), eta, progress.records.load(),
                      progress.records.load() == 1 ? "" : "s", progress.files_done.load(), files,
                      files == 1 ? "" : "s");
 }

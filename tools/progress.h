@@ -14,7 +14,7 @@
 
 namespace flowsift::tools {
 
-// "1.2 GB": bytes in decimal units with one decimal, for humans.
+// "1.2 GiB": bytes in powers of 1024 with their IEC names, one decimal, for humans.
 std::string HumanBytes(double bytes);
 
 // The display's line: bytes of the inputs on disk read, the rate, records and files, an ETA;

@@ -405,17 +405,19 @@ namespace {
 
 // The summary line and the notes a run prints on stderr when it is done.
 void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r) {
+  // The text read and its rate in show's units (HumanBytes): "0.00 GB" was every run under 5 MB.
   fmt::print(stderr,
-             "flowsift: {} input{} ({} failed), {} record{}{}, {} bad line{}, {} finding{}, {:.2f} "
-             "GB in {:.2f} s ({:.2f} GB/s, {} thread{}, {}) -> {}\n",
+             "flowsift: {} input{} ({} failed), {} record{}{}, {} bad line{}, {} finding{}, {} "
+             "in {:.2f} s ({}/s, {} thread{}, {}) -> {}\n",
              r.graph.files.size() + r.missing.size(),
              r.graph.files.size() + r.missing.size() == 1 ? "" : "s", r.failures.size(),
              r.graph.records, r.graph.records == 1 ? "" : "s",
              r.filtered > 0 ? fmt::format(", {} outside --since/--until", r.filtered) : "",
              r.bad_lines, r.bad_lines == 1 ? "" : "s", r.findings.size(),
-             r.findings.size() == 1 ? "" : "s", r.graph.data_bytes / 1e9, r.wall_seconds,
-             r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds / 1e9 : 0.0, opt.threads,
-             opt.threads == 1 ? "" : "s", opt.simd_target, opt.out_dir);
+             r.findings.size() == 1 ? "" : "s", HumanBytes(static_cast<double>(r.graph.data_bytes)),
+             r.wall_seconds,
+             HumanBytes(r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds : 0.0),
+             opt.threads, opt.threads == 1 ? "" : "s", opt.simd_target, opt.out_dir);
   if (r.nothing_kept) {
     // Exit 1 (pipeline/run.cc): say why, with where the data is, so that a wrong date or a
     // local time taken for UTC shows at once.

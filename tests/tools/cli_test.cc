@@ -101,7 +101,8 @@ TEST_F(Cli, GenRefusesWhatCannotFit) {
   const fs::path out = dir_ / "huge";
   const Result r = RunCli("gen -o " + out.string() + " --records 100000000000000");
   EXPECT_EQ(r.code, 3) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("GB free"));
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex("about [0-9.]+ PiB of text .* [0-9.]+ [KMGTP]iB free"));
   EXPECT_THAT(r.out, HasSubstr("--records"));
   EXPECT_FALSE(fs::exists(out));
   // Compressed, the same count is still far past any disk here; a count that fits runs.
@@ -417,6 +418,15 @@ TEST_F(Cli, GenNamesTheLogsItDidNotWrite) {
   EXPECT_THAT(r.out, HasSubstr("also holds 2 log file(s) this run did not write (first: " + g +
                                "/flows-00001.log)"));
   EXPECT_TRUE(fs::exists(dir_ / "g" / "flows-00002.log"));
+}
+
+// gen's report counts in the units of --bytes (powers of 1024): --bytes 1M read "1.1 MB".
+TEST_F(Cli, GenReportsSizesInTheUnitsOfBytes) {
+  const Result r =
+      RunCli("gen -o " + (dir_ / "g").string() + " --bytes 1M --compress none --files 1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(" records, 1.0 MiB of text (1.0 MiB on disk) in 1 file(s)"))
+      << r.out;
 }
 
 // The periodic look-alikes stop at their budget (a tenth of the records) instead of being made
@@ -787,6 +797,9 @@ TEST_F(Cli, TheSummaryLineCountsOneInTheSingular) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("1 input (0 failed), 15 records, 1 bad line, 1 finding, ")) << r.out;
   EXPECT_THAT(r.out, HasSubstr(", 1 thread, ")) << r.out;
+  // The text read in show's units: 1,319 bytes were "0.00 GB".
+  EXPECT_THAT(r.out, HasSubstr(" finding, 1.2 KiB in ")) << r.out;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("s \\([0-9.]+ (B|KiB|MiB|GiB)/s, 1 thread")) << r.out;
 }
 
 // --since / --until take the ISO-8601 forms people type; the value used is in the manifest.
@@ -1602,7 +1615,7 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
   p.files_done = 2;
   p.files_total = 8;
   EXPECT_EQ(tools::ProgressText(p, 2.0, false),
-            "1.0 MB of 4.0 MB on disk (25%), 500.0 KB/s, ETA 6s, 1234 records, 2/8 files");
+            "976.5 KiB of 3.8 MiB on disk (25%), 488.2 KiB/s, ETA 6s, 1234 records, 2/8 files");
   p.bytes_done = 4'000'000;
   p.files_done = 8;
   p.writing = true;
@@ -1610,7 +1623,7 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
             "1234 records read from 8 files; writing the outputs");
   // The last line, printed when the run is done, is the totals again.
   EXPECT_EQ(tools::ProgressText(p, 8.0, true),
-            "4.0 MB of 4.0 MB on disk (100%), 500.0 KB/s, 1234 records, 8/8 files");
+            "3.8 MiB of 3.8 MiB on disk (100%), 488.2 KiB/s, 1234 records, 8/8 files");
 }
 
 // Inputs that grew while read (a log still written) are 100% read, not more; a total not yet
@@ -1623,29 +1636,42 @@ TEST(Progress, TheShareIsAtMostAllAndAnUnknownTotalIsAQuestionMark) {
   p.files_done = 1;
   p.files_total = 1;
   EXPECT_EQ(tools::ProgressText(p, 1.0, true),
-            "1.5 MB of 1.0 MB on disk (100%), 1.5 MB/s, 10 records, 1/1 file");
+            "1.4 MiB of 976.5 KiB on disk (100%), 1.4 MiB/s, 10 records, 1/1 file");
+  // 99.6% read is not yet 100%.
+  p.bytes_total = 100'000;
+  p.bytes_done = 99'600;
+  EXPECT_EQ(tools::ProgressText(p, 1.0, false),
+            "97.2 KiB of 97.6 KiB on disk (99%), 97.2 KiB/s, ETA 0s, 10 records, 1/1 file");
   p.bytes_total = 0;
   p.bytes_done = 0;
   EXPECT_EQ(tools::ProgressText(p, 1.0, false),
             "0 B of ? on disk (0%), 0 B/s, 10 records, 1/1 file");
 }
 
-// Decimal units by the value as printed: 999,960 bytes is 1.0 MB, not 1000.0 KB.
-TEST(HumanBytes, TheUnitIsThatOfTheRoundedValue) {
+// Powers of 1024 with IEC names, cut to one decimal as the findings' summaries count them: never
+// more than there is, and never "1024.0 KiB".
+TEST(HumanBytes, PowersOf1024CutToOneDecimal) {
   EXPECT_EQ(tools::HumanBytes(0), "0 B");
   EXPECT_EQ(tools::HumanBytes(59), "59 B");
-  EXPECT_EQ(tools::HumanBytes(999), "999 B");
-  EXPECT_EQ(tools::HumanBytes(999.4), "999 B");
-  EXPECT_EQ(tools::HumanBytes(999.5), "1.0 KB");
-  EXPECT_EQ(tools::HumanBytes(999.94), "1.0 KB");
-  EXPECT_EQ(tools::HumanBytes(1000), "1.0 KB");
-  EXPECT_EQ(tools::HumanBytes(999949), "999.9 KB");
-  EXPECT_EQ(tools::HumanBytes(999960), "1.0 MB");
-  EXPECT_EQ(tools::HumanBytes(999999999), "1.0 GB");
-  EXPECT_EQ(tools::HumanBytes(1.6e6), "1.6 MB");
-  EXPECT_EQ(tools::HumanBytes(999.9e12), "999.9 TB");
-  EXPECT_EQ(tools::HumanBytes(5e15), "5.0 PB");
-  EXPECT_EQ(tools::HumanBytes(5e18), "5000.0 PB");
+  EXPECT_EQ(tools::HumanBytes(1000), "1000 B");
+  EXPECT_EQ(tools::HumanBytes(1023), "1023 B");
+  EXPECT_EQ(tools::HumanBytes(1023.9), "1023 B");
+  EXPECT_EQ(tools::HumanBytes(1024), "1.0 KiB");
+  EXPECT_EQ(tools::HumanBytes(1'048'575), "1023.9 KiB");
+  EXPECT_EQ(tools::HumanBytes(1'048'576), "1.0 MiB");
+  EXPECT_EQ(tools::HumanBytes(1'500'180), "1.4 MiB");
+  // A finding's 1.5e9 bytes: its summary says 1.3 GiB (BytesText), and so does show.
+  EXPECT_EQ(tools::HumanBytes(1.5e9), "1.3 GiB");
+  EXPECT_EQ(tools::HumanBytes(1.5 * 0x1p40), "1.5 TiB");
+  EXPECT_EQ(tools::HumanBytes(5 * 0x1p50), "5.0 PiB");
+  // The largest sums: a saturated one (2^63 - 1, which is 2^63 as a double) and 2^64 - 1.
+  EXPECT_EQ(tools::HumanBytes(static_cast<double>(INT64_MAX)), "8.0 EiB");
+  EXPECT_EQ(tools::HumanBytes(static_cast<double>(UINT64_MAX)), "16.0 EiB");
+  EXPECT_EQ(tools::HumanBytes(0x1p80), "1048576.0 EiB");
+  for (double b = 1000; b < 0x1p63; b *= 1.01) {
+    const std::string s = tools::HumanBytes(b);
+    EXPECT_EQ(s.find("1024.0"), std::string::npos) << b << ": " << s;
+  }
 }
 
 TEST_F(Cli, ProgressOnATerminalIsABarWithOrWithoutTheFlag) {
