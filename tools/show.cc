@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pipeline/reader.h"
+#include "pipeline/saturating.h"
 #include "pipeline/summary.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -615,7 +616,9 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     const auto bytes_it = row.find("bytes");
     const uint64_t bytes =
         bytes_it != row.end() && bytes_it->is_number_unsigned() ? bytes_it->get<uint64_t>() : 0;
-    total_bytes += bytes;
+    // Saturating as the windows' own sums (pipeline/saturating.h): two windows of 2^63 - 1 bytes
+    // and one of 2 had wrapped to "0 B".
+    AddSaturating(total_bytes, ClampToSum(bytes));
     // windows.csv is sorted by interface: counting changes counts interfaces.
     const auto id = row.find("interface_id");
     const std::string_view id_text = id != row.end() && id->is_string()

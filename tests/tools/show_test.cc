@@ -447,6 +447,25 @@ TEST_F(ShowTest, TheOverviewListsLimitWindowsAndAllWithZero) {
   EXPECT_EQ(listed(RunIn(dir_, "show og --limit 0").out), windows);
 }
 
+// The overview's traffic saturates at 2^63 - 1 as the windows' own sums do: two windows of
+// 2^63 - 1 bytes and one of 2 had wrapped to "0 B" (and "bytes":0 in JSON).
+TEST_F(ShowTest, TheOverviewsTrafficSaturatesInsteadOfWrapping) {
+  std::string log;
+  for (const char* eni : {"eni-1", "eni-2"}) {
+    log += std::string("2 123456789012 ") + eni +
+           " 10.0.1.5 10.0.2.9 40000 5432 6 1 9223372036854775807 1700000000 1700000060 "
+           "ACCEPT OK\n";
+  }
+  log +=
+      "2 123456789012 eni-3 10.0.1.5 10.0.2.9 40000 5432 6 1 2 1700000000 1700000060 ACCEPT OK\n";
+  WriteFile(dir_ / "big.log", log);
+  ASSERT_EQ(RunIn(dir_, "run big.log -o big --no-progress --no-detect").code, 0);
+  const Result r = RunIn(dir_, "show big");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("traffic    8.0 EiB in 3 windows on 3 interfaces\n")) << r.out;
+  EXPECT_THAT(RunIn(dir_, "show big --as json").out, HasSubstr(R"("bytes":9223372036854775807,)"));
+}
+
 // A table replaced by a FIFO (or a directory) is named as not a file: opening the FIFO waited
 // for a writer for ever. (Without the check, ctest's timeout fails this test.)
 TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
