@@ -56,7 +56,8 @@ std::string DurationText(uint64_t seconds) {
 }
 
 std::string BytesText(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  // Up to EiB: a saturated sum (2^63 - 1) read "8388608.0 TiB".
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   double x = static_cast<double>(b);
   size_t u = 0;
   while (x >= 1024 && u + 1 < std::size(units)) x /= 1024, ++u;

@@ -1480,6 +1480,8 @@ TEST(Exfiltration, SumsStopAtTheLargestSignedValue) {
   EXPECT_EQ(f[0].evidence["net_bytes"], max);
   EXPECT_EQ(f[0].evidence["top_dsts"][0]["bytes"], max);
   EXPECT_EQ(f[0].evidence["top_dsts"][1]["bytes"], big);
+  // In the largest unit (2^63 - 1 is 2^63 as a double): it read "8388608.0 TiB".
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr(" sent 8.0 EiB to ")) << f[0].summary;
 
   // Each half in its own detector, saved and loaded into one.
   Detect a, b;
