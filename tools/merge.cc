@@ -85,11 +85,13 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   for (const std::string& failure : r.input_failures) {
     fmt::print(stderr, "flowsift: input failed in a part: {}\n", failure);
   }
+  // Singular at 1, as run's summary line: "merged 1 of 1 parts ..., 1 records".
   fmt::print(stderr,
-             "flowsift: merged {} of {} parts ({} failed), {} records in {:.2f} s (read {:.2f} s, "
-             "merge {:.2f} s, write {:.2f} s) -> {}\n",
-             r.parts_merged, opt.parts.size(), r.failures.size(), r.records, r.wall_seconds,
-             r.read_seconds, r.merge_seconds, r.write_seconds, opt.out_dir);
+             "flowsift: merged {} of {} part{} ({} failed), {} record{} in {:.2f} s (read {:.2f} "
+             "s, merge {:.2f} s, write {:.2f} s) -> {}\n",
+             r.parts_merged, opt.parts.size(), opt.parts.size() == 1 ? "" : "s", r.failures.size(),
+             r.records, r.records == 1 ? "" : "s", r.wall_seconds, r.read_seconds, r.merge_seconds,
+             r.write_seconds, opt.out_dir);
   return r.exit_code;
 }
 

@@ -1335,6 +1335,20 @@ TEST_F(Cli, OutputDirectoryArguments) {
   }
 }
 
+// merge's line is singular at 1, as run's: it said "merged 1 of 1 parts (0 failed), 1 records".
+TEST_F(Cli, TheMergeLineCountsOneInTheSingular) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "a.log") << "2 123456789012 eni-1 10.0.1.5 10.0.2.9 40000 5432 6 1 40 "
+                                   "1700000000 1700000060 ACCEPT OK\n";
+  ASSERT_EQ(RunCli("run " + (dir_ / "a.log").string() + " --no-progress --partial -o " +
+                   (dir_ / "p").string())
+                .code,
+            0);
+  const Result r = RunCli("merge " + (dir_ / "p").string() + " -o " + (dir_ / "m").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("merged 1 of 1 part (0 failed), 1 record in ")) << r.out;
+}
+
 // --parts-from - reads the list from stdin, as run's --files-from - does.
 TEST_F(Cli, MergeReadsThePartListFromStdin) {
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 4000 --files 2").code, 0);
