@@ -15,7 +15,7 @@ namespace flowsift {
 
 const std::string_view* PartialFile::Find(PartialSection id) const {
   for (const auto& [section, payload] : sections) {
-    if ((section & ~kOptionalSection) == static_cast<uint32_t>(id)) return &payload;
+    if (section == static_cast<uint32_t>(id)) return &payload;
   }
   return nullptr;
 }
@@ -214,10 +214,12 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
       }
       break;
     }
-    const uint32_t base = id & ~kOptionalSection;
-    const bool known = base == static_cast<uint32_t>(PartialSection::kRun) ||
-                       base == static_cast<uint32_t>(PartialSection::kAggregate) ||
-                       base == static_cast<uint32_t>(PartialSection::kDetection);
+    // Known by the whole id: bit 31 makes an optional section, a new one this version skips,
+    // not a known one (0x80000002 was read as the aggregate state, a payload of another encoding
+    // decoded as this one's, or a second aggregate section refused as given twice).
+    const bool known = id == static_cast<uint32_t>(PartialSection::kRun) ||
+                       id == static_cast<uint32_t>(PartialSection::kAggregate) ||
+                       id == static_cast<uint32_t>(PartialSection::kDetection);
     if (!known && (id & kOptionalSection) == 0) {
       *error = path + ": section " + std::to_string(id) +
                " is unknown to this flowsift (written by a newer version?)";
@@ -226,8 +228,8 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
     ++count;
     // A section given twice (a second detection state pasted from another part) was ignored,
     // the first one taken.
-    if (known && file->Find(static_cast<PartialSection>(base)) != nullptr) {
-      *error = path + ": corrupt (section " + std::to_string(base) + " is there twice)";
+    if (known && file->Find(static_cast<PartialSection>(id)) != nullptr) {
+      *error = path + ": corrupt (section " + std::to_string(id) + " is there twice)";
       return PartialStatus::kCorrupt;
     }
     if (known) file->sections.emplace_back(id, payload);
