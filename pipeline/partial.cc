@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -101,8 +102,11 @@ PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::strin
   // file (a part's directory was given) is a part whose first bytes are damaged: telling to
   // give the parts' directories, which was done, misled.
   static constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
-  if (packed.size() >= sizeof kZstdMagic &&
-      std::memcmp(packed.data(), kZstdMagic, sizeof kZstdMagic) != 0) {
+  // A file shorter than the magic is judged by the bytes it has: a stray note of three bytes
+  // ("hi\n") was "corrupt (Unknown frame descriptor)"; an empty one, or the magic's start, is a
+  // part cut short.
+  if (!packed.empty() &&
+      std::memcmp(packed.data(), kZstdMagic, std::min(packed.size(), sizeof kZstdMagic)) != 0) {
     const bool state_file = std::filesystem::path(path).filename().string() == kStateFile;
     *error =
         path + (state_file

@@ -1510,6 +1510,15 @@ TEST(Partial, AFileThatIsNotZstdIsNamedAsNoPart) {
                        "the parts' directories"),
             std::string::npos)
       << error;
+  // Shorter than zstd's four-byte magic: judged by the bytes there are. A three-byte note was
+  // "corrupt (Unknown frame descriptor)"; the magic's first bytes are a part cut short.
+  WriteFile(tmp.path() / "hi.txt", "hi\n");
+  EXPECT_EQ(Read(tmp / "hi.txt", &error), PartialStatus::kCorrupt);
+  EXPECT_NE(error.find(tmp / "hi.txt" + ": corrupt (not a flowsift part: not zstd data"),
+            std::string::npos)
+      << error;
+  WriteFile(tmp.path() / "start", std::string("\x28\xb5", 2));
+  EXPECT_EQ(Read(tmp / "start", &error), PartialStatus::kTruncated) << error;
   // zstd that is damaged is still corrupt data, in zstd's words.
   const std::string packed = ReadFile(WriteState(SmallState(), tmp / "s"));
   WriteFile(tmp.path() / "cut", packed.substr(0, 4) + std::string(64, '\xff'));
