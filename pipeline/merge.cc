@@ -404,6 +404,10 @@ MergeResult MergeParts(const MergeOptions& opt) {
     return fs::is_directory(arg, ec) ? (fs::path(arg) / kStateFile).string() : arg;
   };
   std::map<std::pair<dev_t, ino_t>, const std::string*> part_of_file;
+  // Parts whose state file is missing though their manifest says they are parts (or cannot
+  // say), with the message: failed parts, named when their turn comes.
+  std::map<const std::string*, std::string> lost;
+  std::map<std::pair<dev_t, ino_t>, const std::string*> lost_dirs;
   for (const std::string& arg : opt.parts) {
     const std::string path = state_file_of(arg);
     struct stat st {};
@@ -423,23 +427,45 @@ MergeResult MergeParts(const MergeOptions& opt) {
         const bool lost_state = parsed.is_object() && parsed.contains("partial");
         // A manifest that is no JSON object (damaged, cut short) does not say how it was run.
         const bool unreadable = !parsed.is_object();
+        // Those two are a part that cannot be read, as one whose state file is cut short or
+        // was never written (exit 1, the rest merged, the part named in merged_from): a rerun
+        // of that part mends them. They had been refused as a mistake in the list (exit 2,
+        // nothing written) while a truncated state file was exit 1.
+        if (lost_state || unreadable) {
+          lost.emplace(
+              &arg,
+              lost_state
+                  ? arg + ": a part of a run with --partial, but its " + std::string(kStateFile) +
+                        " is missing (deleted, or not copied with the rest): run that part "
+                        "again (its command_line in " +
+                        manifest_path + ") and merge again"
+                  : arg + ": it has no " + std::string(kStateFile) + ", and its " + manifest_path +
+                        " is not a manifest flowsift can read (damaged?): run that part "
+                        "again with --partial and merge again");
+          // Given twice, it is the list's mistake all the same: by its directory's identity,
+          // as it has no state file.
+          struct stat dir_st {};
+          if (stat(arg.c_str(), &dir_st) == 0) {
+            const auto [it, inserted] =
+                lost_dirs.emplace(std::pair(dir_st.st_dev, dir_st.st_ino), &arg);
+            if (!inserted) {
+              r.exit_code = 2;
+              r.error = "the part " + arg + " is given twice" +
+                        (*it->second == arg ? std::string() : " (as " + *it->second + " too)") +
+                        ": give each part once";
+              return r;
+            }
+          }
+          continue;
+        }
         r.exit_code = 2;
-        r.error =
-            merged_output
-                ? arg + ": an output of flowsift merge, which keeps no " + std::string(kStateFile) +
-                      ": merge the parts it was made of (its manifest's merged_from) "
-                      "with the others instead"
-            : lost_state
-                ? arg + ": a part of a run with --partial, but its " + std::string(kStateFile) +
-                      " is missing (deleted, or not copied with the rest): run that part "
-                      "again (its command_line in " +
-                      manifest_path + ") and merge again"
-            : unreadable
-                ? arg + ": it has no " + std::string(kStateFile) + ", and its " + manifest_path +
-                      " is not a manifest flowsift can read (damaged?): run that part again "
-                      "with --partial and merge again"
-                : arg + ": an output of a run without --partial (it has no " +
-                      std::string(kStateFile) + "): run it again with --partial to merge it";
+        r.error = merged_output
+                      ? arg + ": an output of flowsift merge, which keeps no " +
+                            std::string(kStateFile) +
+                            ": merge the parts it was made of (its manifest's merged_from) "
+                            "with the others instead"
+                      : arg + ": an output of a run without --partial (it has no " +
+                            std::string(kStateFile) + "): run it again with --partial to merge it";
         return r;
       }
       if (path != arg) {
@@ -483,6 +509,10 @@ MergeResult MergeParts(const MergeOptions& opt) {
   }
   for (const std::string& arg : opt.parts) {
     const std::string path = state_file_of(arg);
+    if (const auto it = lost.find(&arg); it != lost.end()) {
+      fail(path, it->second);
+      continue;
+    }
     Clock::time_point start = Clock::now();
     PartialFile file;
     std::string error;

@@ -24,14 +24,14 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
       "Examples:\n"
       "  flowsift run logs/ --shard 0/4 --partial -o parts/0   # ... and 1/4, 2/4, 3/4\n"
       "  flowsift merge parts/* -o out\n\n"
-      "Exit codes: 0 ok; 1 a part is unreadable, corrupt or truncated (named; the rest is\n"
-      "merged), some part's inputs failed, the parts do not cover every shard (the\n"
-      "missing ones are named; the rest is merged), or their --since/--until kept none of\n"
-      "the records they read (as one run); 2 usage error or parts that cannot be merged\n"
-      "(other --window, --internal, --since, --until, --format, detection options or format\n"
-      "version, a part given twice, an output without state.bin.zst (a run's without\n"
-      "--partial, a merge's), the directory holding the parts (give parts/*), the same\n"
-      "input in two parts, -o that is or holds a part;\n"
+      "Exit codes: 0 ok; 1 a part is unreadable, corrupt, truncated or without its\n"
+      "state.bin.zst (named; the rest is merged), some part's inputs failed, the parts do\n"
+      "not cover every shard (the missing ones are named; the rest is merged), or their\n"
+      "--since/--until kept none of the records they read (as one run); 2 usage error or\n"
+      "parts that cannot be merged (other --window, --internal, --since, --until, --format,\n"
+      "detection options or format version, a part given twice, an output without\n"
+      "state.bin.zst (a run's without --partial, a merge's), the directory holding the parts\n"
+      "(give parts/*), the same input in two parts, -o that is or holds a part;\n"
       "nothing is written); 3 outputs could not be written.");
   cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
   cmd->add_option("--parts-from", f.parts_from,

@@ -953,7 +953,10 @@ TEST_F(MergeRuns, PartsThatKeptNoRecordExitOneMerged) {
 
 // A part whose state file is gone (deleted, or not copied with the rest) is named as such,
 // not as "an output of a run without --partial" told to run with a flag it was run with; nor
-// is one whose manifest does not read as JSON either (nothing says how it was run).
+// is one whose manifest does not read as JSON either (nothing says how it was run). Both are a
+// part that cannot be read, as one whose state file is cut short (SPEC 2.2's exit 1: the rest
+// merged, the part named in merged_from): a rerun of that part mends it. They had been exit 2
+// with nothing written, a usage error, while a truncated state file was exit 1.
 TEST_F(MergeRuns, APartWhoseStateFileIsGoneIsNotCalledARunWithoutPartial) {
   RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
   ASSERT_TRUE(fs::remove(tmp_.path() / "parts/1" / kStateFile));
@@ -968,14 +971,29 @@ TEST_F(MergeRuns, APartWhoseStateFileIsGoneIsNotCalledARunWithoutPartial) {
        ": it has no state.bin.zst, and its " +
            (tmp_.path() / "parts/1" / "manifest.json").string() +
            " is not a manifest flowsift can read (damaged?)"}};
+  m.force = true;
   for (const auto& [manifest, said] : kCases) {
     if (!manifest.empty()) WriteFile(tmp_.path() / "parts/1" / "manifest.json", manifest);
     const MergeResult r = MergeParts(m);
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.error.find(tmp_ / "parts/1" + said), std::string::npos) << r.error;
-    EXPECT_EQ(r.error.find("without --partial"), std::string::npos) << r.error;
-    EXPECT_FALSE(fs::exists(tmp_.path() / "merged"));
+    EXPECT_EQ(r.exit_code, 1) << r.error;
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    ASSERT_EQ(r.failures.size(), 1u);
+    EXPECT_NE(r.failures[0].find(tmp_ / "parts/1" + said), std::string::npos) << r.failures[0];
+    EXPECT_EQ(r.failures[0].find("without --partial"), std::string::npos) << r.failures[0];
+    EXPECT_EQ(r.parts_merged, 1u);
+    EXPECT_EQ(r.missing_shards.size(), 1u);  // shard 1 of 2
+    const nlohmann::json written = nlohmann::json::parse(ReadFile(tmp_ / "merged/manifest.json"));
+    ASSERT_EQ(written["merged_from"].size(), 2u);
+    EXPECT_EQ(written["merged_from"][1]["status"], "failed");
+    EXPECT_EQ(written["merged_from"][1]["error"], r.failures[0]);
   }
+  // Given twice, it is still the list's mistake: exit 2, nothing written.
+  m.parts.push_back(tmp_.path() / "parts/./1");
+  m.out_dir = tmp_ / "merged-twice";
+  const MergeResult r = MergeParts(m);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find(" is given twice"), std::string::npos) << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "merged-twice"));
 }
 
 TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
