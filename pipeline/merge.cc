@@ -111,6 +111,8 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   ordered_json options = first.value("options", ordered_json::object());
   options.erase("threads");
   options["shard"] = nullptr;
+  // No --since is null; a part of an earlier version wrote 0.
+  if (options.contains("since") && options["since"] == 0) options["since"] = nullptr;
   m["options"] = options;
   if (first.contains("detection")) m["detection"] = first["detection"];
 

@@ -164,7 +164,8 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
       {"threads", opt.threads},
       {"internal", opt.internal.ToString()},
       {"format", opt.format ? opt.format->HeaderLine() : Format::Default().HeaderLine()},
-      {"since", opt.since},
+      // No bound is null, as for until: a 0 read as 1970-01-01 (docs/outputs.md).
+      {"since", opt.since == 0 ? ordered_json() : ordered_json(opt.since)},
       {"until", opt.until == UINT64_MAX ? ordered_json() : ordered_json(opt.until)},
       {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)},
       {"strict", opt.strict},

@@ -922,6 +922,31 @@ TEST_F(MergeRuns, TheMergedOptionsHoldNoPartsThreadsOrShard) {
 // Parts whose --since/--until kept none of the records they read exit 1 merged, as one run
 // does (and as each part did): the merge exited 0, an empty day that a nightly job passed.
 // When one part keeps a record the merge exits 0.
+// A run without --since has no lower bound: its manifest's options.since is null, as until's
+// is, not 0, which reads as 1970-01-01 (docs/outputs.md). A part of an earlier version wrote 0:
+// it still merges with new parts, and the merged manifest says null.
+TEST_F(MergeRuns, NoSinceIsNullInTheManifestsAndOldPartsStillMerge) {
+  const fs::path parts = tmp_.path() / "parts";
+  RunShards(tmp_ / "data", parts, 2);
+  const auto options_of = [](const std::string& dir) {
+    return nlohmann::json::parse(ReadFile(fs::path(dir) / "manifest.json"))["options"];
+  };
+  EXPECT_TRUE(options_of(parts / "0")["since"].is_null()) << options_of(parts / "0");
+  EXPECT_TRUE(options_of(parts / "0")["until"].is_null());
+  RewriteRun((parts / "1" / kStateFile).string(), [](nlohmann::ordered_json& run) {
+    run["since"] = 0;
+    run["manifest"]["options"]["since"] = 0;
+  });
+  for (const auto& order : {std::vector<std::string>{parts / "1", parts / "0"},
+                            std::vector<std::string>{parts / "0", parts / "1"}}) {
+    const MergeResult r = MergeDirs(order, tmp_ / "since-null");
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    EXPECT_TRUE(options_of(tmp_ / "since-null")["since"].is_null())
+        << options_of(tmp_ / "since-null");
+    fs::remove_all(tmp_.path() / "since-null");
+  }
+}
+
 TEST_F(MergeRuns, PartsThatKeptNoRecordExitOneMerged) {
   const fs::path parts = tmp_.path() / "since-parts";
   const auto make_parts = [&](uint64_t since) {
