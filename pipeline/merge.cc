@@ -760,7 +760,8 @@ MergeResult MergeParts(const MergeOptions& opt) {
       &error);
   r.write_seconds = SecondsSince(write_start);
   r.wall_seconds = SecondsSince(wall);
-  const ordered_json manifest = MergedManifest(opt, parts, failed, r);
+  ordered_json manifest = MergedManifest(opt, parts, failed, r);
+  if (written) manifest["tables"] = TableFrames(tmp);
   for (const ordered_json& in : manifest["inputs"]) {
     if (IsFailedStatus(in.value("status", ""))) {
       const ordered_json& e = in.value("error", ordered_json());

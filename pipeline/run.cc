@@ -713,6 +713,18 @@ bool WriteTables(
   return true;
 }
 
+ordered_json TableFrames(const fs::path& dir) {
+  ordered_json tables = ordered_json::object();
+  for (const std::string_view file : {kWindowsFile, kFindingsFile, kTalkersFile, kExposureFile}) {
+    uint64_t frames = 0;
+    std::string error;
+    if (CountZstdFrames((dir / file).string(), &frames, &error)) {
+      tables[std::string(file)] = {{"frames", frames}};
+    }
+  }
+  return tables;
+}
+
 std::vector<InputFile> SelectShard(std::vector<InputFile> files, uint32_t index, uint32_t count) {
   if (count <= 1) return files;
   std::vector<InputFile> mine;
@@ -828,7 +840,8 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   r.output_seconds = SecondsSince(output_start);
   r.wall_seconds = SecondsSince(start);
   // Bad-line samples may hold invalid UTF-8: written as U+FFFD, never an exception.
-  const ordered_json manifest = ManifestOf(opt, r);
+  ordered_json manifest = ManifestOf(opt, r);
+  if (written) manifest["tables"] = TableFrames(tmp);
   r.manifest_json = ManifestText(manifest, r);
   r.stats_json =
       ordered_json{{"simd_target", opt.simd_target}, {"heap_pages", opt.heap_pages},

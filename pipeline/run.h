@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +99,11 @@ InterfaceLives LivesOf(const WindowRows& rows);
     const std::filesystem::path& dir, const Aggregator& agg,
     const std::function<const std::vector<Finding>&(WindowRows&)>& windows_and_findings,
     std::string* error);
+
+// The zstd frames of each of the four tables in `dir`, for manifest.json's `tables`
+// ({"windows.csv.zst": {"frames": N}, ...}): a table cut exactly at the end of one of its
+// frames still decodes whole, and `show` finds it by its frame count (docs/outputs.md).
+nlohmann::ordered_json TableFrames(const std::filesystem::path& dir);
 
 // Empty when `path` is a regular file, or nothing (opening it says so); else why it is not
 // read: "not a regular file (a FIFO)". A file of OUT or of a part is a regular file: a FIFO put

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "pipeline/run.h"
@@ -99,6 +101,70 @@ ColumnKind KindOf(std::span<const ColumnSpec> columns, std::string_view name) {
     if (c.name == name) return c.kind;
   }
   return ColumnKind::kText;
+}
+
+bool CountZstdFrames(const std::string& path, uint64_t* frames, std::string* error) {
+  *frames = 0;
+  if (const std::string why = NotARegularFile(path); !why.empty()) {
+    *error = "cannot open " + path + ": " + why;
+    return false;
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (f == nullptr) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  const auto skip = [&](uint64_t n) {
+    return std::fseek(f.get(), static_cast<long>(n), SEEK_CUR) == 0;  // NOLINT(runtime/int)
+  };
+  const auto le = [](const unsigned char* p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = v << 8 | p[i];
+    return v;
+  };
+  unsigned char b[4];
+  for (;;) {
+    const size_t got = std::fread(b, 1, 4, f.get());
+    if (got == 0) break;
+    if (got < 4) {
+      *error = path + ": truncated zstd data (the file ends inside a frame header)";
+      return false;
+    }
+    const uint64_t magic = le(b, 4);
+    if ((magic & 0xFFFFFFF0u) == 0x184D2A50u) {  // a skippable frame: its size, its bytes
+      if (std::fread(b, 1, 4, f.get()) != 4 || !skip(le(b, 4))) break;
+      continue;
+    }
+    if (magic != 0xFD2FB528u) {
+      *error = path + ": corrupt zstd data (not a zstd frame at one of its frames' starts)";
+      return false;
+    }
+    if (std::fread(b, 1, 1, f.get()) != 1) break;
+    const unsigned fhd = b[0];
+    const bool single_segment = (fhd >> 5) & 1;
+    constexpr uint64_t kDictBytes[4] = {0, 1, 2, 4};
+    constexpr uint64_t kSizeBytes[4] = {0, 2, 4, 8};
+    const uint64_t fcs = (fhd >> 6) == 0 ? (single_segment ? 1 : 0) : kSizeBytes[fhd >> 6];
+    if (!skip((single_segment ? 0 : 1) + kDictBytes[fhd & 3] + fcs)) break;
+    for (bool last = false; !last;) {
+      if (std::fread(b, 1, 3, f.get()) != 3) break;
+      const uint64_t block = le(b, 3);
+      last = block & 1;
+      const unsigned type = (block >> 1) & 3;
+      if (type == 3) {
+        *error = path + ": corrupt zstd data (a reserved block type)";
+        return false;
+      }
+      if (!skip(type == 1 ? 1 : block >> 3)) break;  // an RLE block holds one byte
+    }
+    if (((fhd >> 2) & 1) != 0 && !skip(4)) break;  // the content checksum
+    ++*frames;
+  }
+  if (std::ferror(f.get())) {
+    *error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
 }
 
 ZstdFileReader::~ZstdFileReader() {

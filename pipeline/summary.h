@@ -56,6 +56,12 @@ std::span<const ColumnSpec> ErrorsColumns();
 // The kind of `name` among `columns`; kText for a name not listed.
 ColumnKind KindOf(std::span<const ColumnSpec> columns, std::string_view name);
 
+// The number of zstd frames in the file at `path`, counted by their headers (the blocks are
+// skipped, not decoded; skippable frames are not counted): a table cut exactly at the end of
+// one of its frames still decodes whole, and only its frame count (manifest.json's `tables`)
+// tells. False with *error naming the file when it cannot be read or is not zstd frames.
+[[nodiscard]] bool CountZstdFrames(const std::string& path, uint64_t* frames, std::string* error);
+
 // Decompresses one zstd file (any number of frames) block by block. Anything but complete,
 // valid zstd frames with matching checksums is an error that names the file.
 class ZstdFileReader {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -568,6 +569,29 @@ bool TableIsWhole(const std::string& path, std::span<const ColumnSpec> columns,
   return true;
 }
 
+// Empty, or why `file` of OUT has fewer zstd frames than manifest.json's `tables` gives it: a
+// table cut exactly at the end of one of its frames (every 65,536 rows) decodes whole, its
+// last rows missing, and had passed. A manifest of an earlier version has no `tables`: nothing
+// to compare. More frames are no cut (the table was rewritten); a file that cannot be read is
+// said when it is opened or decoded.
+std::string FramesProblem(const Summary& s, std::string_view file) {
+  const auto tables = s.manifest.find("tables");
+  if (tables == s.manifest.end() || !tables->is_object()) return {};
+  const auto entry = tables->find(std::string(file));
+  if (entry == tables->end() || !entry->is_object()) return {};
+  const auto frames = entry->find("frames");
+  if (frames == entry->end() || !frames->is_number_unsigned()) return {};
+  uint64_t found = 0;
+  std::string error;
+  if (!CountZstdFrames(s.PathOf(file), &found, &error)) return {};
+  const uint64_t want = frames->get<uint64_t>();
+  if (found >= want) return {};
+  return s.PathOf(file) + ": truncated (" + std::to_string(found) + " of the " +
+         std::to_string(want) +
+         " zstd frames manifest.json lists: cut short at a frame's end, its last rows missing; "
+         "copy it again, or run again)";
+}
+
 struct Busiest {
   uint64_t bytes, seq;
   ordered_json row;
@@ -639,7 +663,8 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   // overview of what was read is still printed, exit 1.
   // Said on the traffic line and as windows_error, as of damaged findings: "0 windows" of a
   // table cut after its header read as a quiet night.
-  const std::string windows_problem = windows_open ? windows.error() : error_windows;
+  std::string windows_problem = windows_open ? windows.error() : error_windows;
+  if (windows_open && windows_problem.empty()) windows_problem = FramesProblem(s, kWindowsFile);
   if (windows_open && !windows_problem.empty()) {
     fmt::print(stderr, "flowsift: {}\n", windows_problem);
     code = kExitInputErrors;
@@ -676,6 +701,13 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     code = kExitInputErrors;
     findings_problem = findings.error();
   }
+  if (findings_open && findings_problem.empty()) {
+    findings_problem = FramesProblem(s, kFindingsFile);
+    if (!findings_problem.empty()) {
+      fmt::print(stderr, "flowsift: {}\n", findings_problem);
+      code = kExitInputErrors;
+    }
+  }
   std::vector<std::string> types;
   for (std::string_view t : kFindingTypes) {
     if (by_type.count(std::string(t))) types.emplace_back(t);
@@ -689,11 +721,13 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
 
   // Talkers and exposure are not summarised here, but a job that runs the overview as its
   // check of last night's OUT must learn when either is missing or damaged (exit 0 said all was
-  // well with both gone): each is opened (its header) and decoded to its end (zstd checksums).
+  // well with both gone): each is opened (its header) and decoded to its end (zstd checksums),
+  // and its size compared with the manifest's.
   ordered_json table_errors = ordered_json::object();
   for (const auto& [file, columns] :
        {std::pair{kTalkersFile, TalkersColumns()}, std::pair{kExposureFile, ExposureColumns()}}) {
-    if (!TableIsWhole(s.PathOf(file), columns, &error)) {
+    if (!TableIsWhole(s.PathOf(file), columns, &error) ||
+        !(error = FramesProblem(s, file)).empty()) {
       fmt::print(stderr, "flowsift: {}\n", error);
       code = kExitInputErrors;
       table_errors[std::string(file)] = error;

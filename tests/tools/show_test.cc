@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -861,6 +862,56 @@ TEST_F(ShowTest, TheOverviewsSamplesCommandQuotesOut) {
   const Result r = RunIn(dir_, "show 'my out'");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("(samples: flowsift show 'my out' --table errors)")) << r.out;
+}
+
+// A table of more than 65,536 rows is several zstd frames, and cut exactly at the end of one it
+// still decodes whole, its last rows missing: the overview, a job's check of an OUT, passed it
+// (exit 0). manifest.json's `tables` keeps each table's frame count, which finds it; an OUT of
+// an earlier version, without `tables`, is read as before.
+TEST_F(ShowTest, TheOverviewFindsATableCutAtTheEndOfAFrame) {
+  std::string log =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+      "start end action log-status\n";
+  for (int i = 0; i < 70000; ++i) {  // a window and an exposure row per interface
+    log += fmt::format(
+        "2 123456789012 eni-{:08d} 203.0.113.12 10.0.1.5 49152 22 6 3 180 1700000000 "
+        "1700000050 REJECT OK\n",
+        i);
+  }
+  WriteFile(dir_ / "big" / "a.log", log);
+  Result r = RunIn(dir_, "run big -o bigout --no-progress -j 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json manifest = nlohmann::json::parse(ReadFile(dir_ / "bigout/manifest.json"));
+  EXPECT_EQ(manifest["tables"]["windows.csv.zst"]["frames"], 2) << manifest["tables"];
+  EXPECT_EQ(manifest["tables"]["exposure.csv.zst"]["frames"], 2) << manifest["tables"];
+  EXPECT_EQ(manifest["tables"]["findings.jsonl.zst"]["frames"], 1) << manifest["tables"];
+  r = RunIn(dir_, "show bigout");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* table : {"windows.csv.zst", "exposure.csv.zst"}) {
+    const fs::path path = dir_ / "bigout" / table;
+    const std::string whole = ReadFile(path);
+    const size_t first = ZSTD_findFrameCompressedSize(whole.data(), whole.size());
+    ASSERT_FALSE(ZSTD_isError(first));
+    ASSERT_LT(first, whole.size());
+    WriteFile(path, whole.substr(0, first));
+    r = RunIn(dir_, "show bigout");
+    EXPECT_EQ(r.code, 1) << table;
+    EXPECT_THAT(r.err, HasSubstr("bigout/" + std::string(table) +
+                                 ": truncated (1 of the 2 zstd frames manifest.json lists"));
+    r = RunIn(dir_, "show bigout --as json");
+    EXPECT_EQ(r.code, 1) << table;
+    const auto o = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(std::string(table) == "windows.csv.zst" ? o.contains("windows_error")
+                                                        : o.contains("table_errors"))
+        << r.out;
+    WriteFile(path, whole);
+  }
+  // An earlier version's manifest has no `tables`: nothing to compare, exit 0 when whole.
+  nlohmann::json old = manifest;
+  old.erase("tables");
+  WriteFile(dir_ / "bigout/manifest.json", old.dump(2));
+  r = RunIn(dir_, "show bigout");
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 // The overview of a windows table damaged after its header (its rows cut off) is not a quiet
