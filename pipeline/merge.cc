@@ -330,8 +330,26 @@ std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, 
   }
   if (count == 0) return {};
   if (count > 8) missing += ", ... (" + std::to_string(count) + " in all)";
+  // Parts of different counts (0/2 with 1/3: a part of another run among the parts) are named,
+  // a part per count: "shard(s) 3, 5 of 6" alone named none, and asked for shards of a run of
+  // six that was never made.
+  std::map<uint32_t, const std::string*> count_of;
+  for (const PartInfo& p : parts) count_of.emplace(p.shard_count, &p.path);
+  std::string counts;
+  if (count_of.size() > 1) {
+    size_t listed = 0;
+    for (const auto& [n, path] : count_of) {
+      if (listed++ == 4) {
+        counts += ", ...";
+        break;
+      }
+      counts += (counts.empty() ? "" : ", ") + *path + " is of " + std::to_string(n);
+    }
+    counts = " (the parts are shards of runs of different counts: " + counts +
+             "; parts of one run have one count)";
+  }
   return {"the merged parts do not cover shard(s) " + missing + " of " + std::to_string(classes) +
-          (failed != 0 ? " (a part that failed may have been one of them)" : "") +
+          counts + (failed != 0 ? " (a part that failed may have been one of them)" : "") +
           ": their inputs are not in the output; run them (--shard I/" + std::to_string(classes) +
           " --partial) and merge again"};
 }

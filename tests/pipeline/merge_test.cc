@@ -694,6 +694,16 @@ TEST_F(MergeRuns, ShardsNoPartCoversAreSaid) {
   EXPECT_EQ(r.exit_code, 1);
   ASSERT_EQ(r.missing_shards.size(), 1u);
   EXPECT_NE(r.missing_shards[0].find("shard(s) 3 of 4"), std::string::npos) << r.missing_shards[0];
+  // Parts of different counts are named, a part per count (a part of another run among them
+  // was named nowhere).
+  EXPECT_NE(r.missing_shards[0].find(" (the parts are shards of runs of different counts: " +
+                                     (tmp_.path() / "two/0" / kStateFile).string() + " is of 2, " +
+                                     (tmp_.path() / "four/1" / kStateFile).string() + " is of 4;"),
+            std::string::npos)
+      << r.missing_shards[0];
+  r = MergeDirs({tmp_ / "four/0", tmp_ / "four/1", tmp_ / "four/2"}, tmp_ / "d");
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_EQ(r.missing_shards[0].find("different counts"), std::string::npos) << r.missing_shards[0];
 }
 
 // Coverage is checked for any count (past 4096 shards it was not: a merge of one part of 5,000
