@@ -3,11 +3,14 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace flowsift {
@@ -23,6 +26,16 @@ std::string FirstLine(const fs::path& p) {
   return line;
 }
 
+// `text` as a decimal integer, all of it ("-1" too, v1's no quota); nullopt for anything else
+// ("150000abc", "1.5", "", out of range), which std::stoll read as the digits it starts with.
+std::optional<int64_t> Integer(std::string_view text) {
+  int64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
 // The tighter of two limits, 0 standing for none.
 unsigned Tighter(unsigned a, unsigned b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); }
 
@@ -36,27 +49,20 @@ unsigned Cpus(int64_t quota, int64_t period) {
   return static_cast<unsigned>(std::min<int64_t>(cpus, std::numeric_limits<unsigned>::max()));
 }
 
+// quota / period as Cpus, 0 unless both are whole integers: a malformed file is no limit.
+unsigned CpusOf(std::string_view quota, std::string_view period) {
+  const std::optional<int64_t> q = Integer(quota);
+  const std::optional<int64_t> p = Integer(period);
+  return q && p ? Cpus(*q, *p) : 0;
+}
+
 // One cgroup directory's quota: cgroup v2's cpu.max, else v1's two files.
 unsigned LimitOf(const fs::path& dir) {
   std::istringstream max(FirstLine(dir / "cpu.max"));
   std::string quota;
-  int64_t period = 0;
-  if (max >> quota >> period) {
-    if (quota == "max") return 0;
-    try {
-      return Cpus(std::stoll(quota), period);
-    } catch (const std::exception&) {
-      return 0;
-    }
-  }
-  try {
-    const std::string q = FirstLine(dir / "cpu.cfs_quota_us");
-    const std::string p = FirstLine(dir / "cpu.cfs_period_us");
-    if (q.empty() || p.empty()) return 0;
-    return Cpus(std::stoll(q), std::stoll(p));
-  } catch (const std::exception&) {
-    return 0;
-  }
+  std::string period;
+  if (max >> quota >> period) return quota == "max" ? 0 : CpusOf(quota, period);
+  return CpusOf(FirstLine(dir / "cpu.cfs_quota_us"), FirstLine(dir / "cpu.cfs_period_us"));
 }
 
 // The smallest quota of the cgroup at `cgroup_path` under `top` (a hierarchy's mount) and of its

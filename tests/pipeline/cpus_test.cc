@@ -73,6 +73,39 @@ TEST(CgroupCpuLimit, NothingReadableIsNoLimit) {
   EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
 }
 
+// A quota file that is not what the kernel writes is no limit, whole, not the digits it starts
+// with: "150000abc 100000" was 2 CPUs and "1.5e5 100000" one, where "lots 100000" was none.
+TEST(CgroupCpuLimit, AMalformedQuotaIsNoLimit) {
+  TempDir root;
+  WriteFile(root.path() / "proc/self/cgroup", "0::/\n");
+  for (const char* max : {"150000\n", "150000abc 100000\n", "1.5e5 100000\n", "150000 100000x\n",
+                          "150000 1e5\n", " \n", "+150000 100000\n"}) {
+    WriteFile(root.path() / "sys/fs/cgroup/cpu.max", max);
+    EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u) << max;
+  }
+  WriteFile(root.path() / "sys/fs/cgroup/cpu.max", "150000 100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 2u);  // the same files, well formed
+}
+
+TEST(CgroupCpuLimit, V1MalformedOrPartialQuotaIsNoLimit) {
+  TempDir root;
+  const fs::path cpu = root.path() / "sys/fs/cgroup/cpu";
+  WriteFile(root.path() / "proc/self/cgroup", "3:cpu:/job\n");
+  WriteFile(cpu / "job/cpu.cfs_quota_us", "150000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);  // no period file
+  WriteFile(cpu / "job/cpu.cfs_period_us", "100000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 2u);  // 1.5 CPUs: two threads
+  WriteFile(cpu / "job/cpu.cfs_quota_us", "20000\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 1u);  // a fifth of a CPU is still one thread
+  for (const char* quota : {"lots\n", "150000x\n", "1.5\n", "\n", "99999999999999999999\n"}) {
+    WriteFile(cpu / "job/cpu.cfs_quota_us", quota);
+    EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u) << quota;
+  }
+  WriteFile(cpu / "job/cpu.cfs_quota_us", "150000\n");
+  WriteFile(cpu / "job/cpu.cfs_period_us", "100000us\n");
+  EXPECT_EQ(CgroupCpuLimit(root.path().string()), 0u);
+}
+
 // Only the cgroup and its ancestors up to the hierarchy's mount are read: a path above the
 // mount (what /proc/self/cgroup says, in a cgroup namespace, of a cgroup outside it: "/../x")
 // is the mount's own, even when the made-up tree has a directory there, and no cpu.max above
