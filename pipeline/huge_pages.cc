@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <system_error>
 #include <vector>
@@ -21,9 +22,25 @@ constexpr size_t kHugePage = size_t{2} << 20;
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
+// This process's anonymous memory on transparent huge pages in KiB (AnonHugePages in
+// /proc/self/smaps_rollup), -1 when that cannot be read (no /proc, kernels before 4.14).
+int64_t AnonHugeKib() {
+  std::ifstream in("/proc/self/smaps_rollup");
+  std::string key;
+  while (in >> key) {
+    if (key == "AnonHugePages:") {
+      int64_t kib = 0;
+      return in >> kib ? kib : -1;
+    }
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return -1;
+}
+
 // Maps `blocks` fresh 2 MiB blocks advised `advice` and returns how many milliseconds a MiB the
-// first touch of each took (empty when nothing could be mapped).
-std::vector<double> TouchFresh(int blocks, int advice) {
+// first touch of each took (empty when nothing could be mapped). With `huge_given`, whether any
+// of them came as a 2 MiB page (true when that cannot be told).
+std::vector<double> TouchFresh(int blocks, int advice, bool* huge_given) {
   const size_t size = static_cast<size_t>(blocks) * kHugePage;
   void* raw =
       mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -31,13 +48,20 @@ std::vector<double> TouchFresh(int blocks, int advice) {
   // 2 MiB aligned, so that the huge-page mapping can be huge pages from its first byte.
   volatile char* p =
       reinterpret_cast<volatile char*>(RoundUp(reinterpret_cast<uintptr_t>(raw), kHugePage));
-  madvise(const_cast<char*>(p), size, advice);
+  const bool advised = madvise(const_cast<char*>(p), size, advice) == 0;
   std::vector<double> ms_per_mib;
+  ms_per_mib.reserve(static_cast<size_t>(blocks));
+  const int64_t huge_before = huge_given != nullptr && advised ? AnonHugeKib() : -1;
   for (int b = 0; b < blocks; ++b) {
     const auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < kHugePage; i += 4096) p[b * kHugePage + i] = 1;
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
     ms_per_mib.push_back(took.count() / static_cast<double>(kHugePage >> 20));
+  }
+  if (huge_given != nullptr) {
+    // MADV_HUGEPAGE fails (EINVAL) on a kernel built without transparent huge pages.
+    const int64_t huge_after = advised ? AnonHugeKib() : -1;
+    *huge_given = advised && (huge_before < 0 || huge_after < 0 || huge_after > huge_before);
   }
   munmap(raw, size + kHugePage);
   return ms_per_mib;
@@ -126,8 +150,9 @@ bool FreePageReporting(const std::string& sysfs) {
   return false;
 }
 
-double FreshPageCost(bool huge, int blocks) {
-  std::vector<double> ms = TouchFresh(std::max(blocks, 1), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+double FreshPageCost(bool huge, int blocks, bool* huge_given) {
+  std::vector<double> ms = TouchFresh(std::max(blocks, 1), huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE,
+                                      huge ? huge_given : nullptr);
   if (ms.empty()) return 0;
   if (!huge) return std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
   std::sort(ms.begin(), ms.end(), std::greater<>());
@@ -135,7 +160,7 @@ double FreshPageCost(bool huge, int blocks) {
 }
 
 bool PreferHugePages(const HeapPageCosts& costs) {
-  if (SmallPagesWinUnprobed(costs)) return false;
+  if (SmallPagesWinUnprobed(costs) || !costs.huge_pages_given) return false;
   return !(costs.huge_ms_per_mib > kSmallPagesWinAbove * costs.small_ms_per_mib);
 }
 
@@ -144,7 +169,7 @@ HeapPageCosts MeasureHeapPageCosts(const std::string& sysfs) {
   costs.free_page_reporting = FreePageReporting(sysfs);
   costs.small_ms_per_mib = FreshPageCost(false, 1);
   if (SmallPagesWinUnprobed(costs)) return costs;  // no huge page probed
-  costs.huge_ms_per_mib = FreshPageCost(true, 8);
+  costs.huge_ms_per_mib = FreshPageCost(true, 8, &costs.huge_pages_given);
   return costs;
 }
 

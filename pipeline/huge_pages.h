@@ -42,8 +42,11 @@ bool FreePageReporting(const std::string& sysfs = "/sys");
 // most expensive block, because the first blocks handed out may still be warm (1 to 56 after
 // idle on the fifty-fourth session's Xeon) where the rest of a run's are not, and one slow
 // block may be a preemption. 0 when nothing could be mapped. The blocks are unmapped again,
-// backed, for what the process does next.
-double FreshPageCost(bool huge, int blocks);
+// backed, for what the process does next. With `huge_given`, a huge probe says whether the
+// kernel gave its blocks any 2 MiB page (AnonHugePages in /proc/self/smaps_rollup grew; true
+// when that cannot be read): without transparent huge pages (`never`, a kernel built without
+// them, PR_SET_THP_DISABLE) MADV_HUGEPAGE fails or is ignored and the probe times 4 KiB pages.
+double FreshPageCost(bool huge, int blocks, bool* huge_given = nullptr);
 
 // The heap's page size, chosen by what fresh pages cost this host. Measured on 1 GiB of v2:
 //   host                                 4 KiB pages   fresh 2 MiB pages        faster heap
@@ -53,7 +56,8 @@ double FreshPageCost(bool huge, int blocks);
 // (ms a MiB; docs/performance-history.md by session.) Where the kernel reports free pages and
 // a 4 KiB page is cheap, 4 KiB pages win: the huge pages a run needs are mostly cold after a
 // few seconds of idle, and the probe cannot see past the warm blocks it is handed first. Else
-// 2 MiB pages, unless the probe itself finds them kSmallPagesWinAbove times as costly a byte.
+// 2 MiB pages, unless the probe itself finds them kSmallPagesWinAbove times as costly a byte
+// or got none (huge_pages_given).
 // Huge pages also save TLB misses on the heap's randomly probed blocks, worth up to -7.5% CPU
 // on hosts whose faults cost nothing ("Eighth session"), nothing measurable on the 14th's and
 // 54th's (user time within 3%): the big hash tables have their own 2 MiB pages (above).
@@ -63,6 +67,8 @@ struct HeapPageCosts {
   bool free_page_reporting = false;
   double small_ms_per_mib = 0;
   double huge_ms_per_mib = -1;  // < 0: not measured
+  // False when the huge probe's blocks got no 2 MiB page: 4 KiB pages then, whatever it timed.
+  bool huge_pages_given = true;
 };
 bool PreferHugePages(const HeapPageCosts& costs);
 

@@ -51,7 +51,9 @@ void ChooseHeapPages(char** argv) {
   const HeapPageCosts costs = MeasureHeapPageCosts();
   std::string why = fmt::format("measured at start-up: fresh 4 KiB pages {:.2f} ms a MiB",
                                 costs.small_ms_per_mib);
-  if (costs.huge_ms_per_mib >= 0) {
+  if (!costs.huge_pages_given) {
+    why += "; no transparent huge pages (the 2 MiB probe got 4 KiB pages)";
+  } else if (costs.huge_ms_per_mib >= 0) {
     why += fmt::format(", fresh 2 MiB pages {:.2f}", costs.huge_ms_per_mib);
   }
   if (costs.free_page_reporting) why += "; the kernel reports free pages to its hypervisor";

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <initializer_list>
@@ -95,6 +97,24 @@ TEST(MeasureHeapPageCosts, MeasuresHugePagesOnlyWhenTheyCouldWin) {
   if (PreferHugePages(c)) {
     EXPECT_GE(c.huge_ms_per_mib, 0);
   }
+}
+
+// Without transparent huge pages (PR_SET_THP_DISABLE here; `never` and a kernel built without
+// them alike) MADV_HUGEPAGE gives 4 KiB pages: the probe timed those as "fresh 2 MiB pages", and
+// 4 KiB pages timed against 4 KiB pages chose 2 MiB by noise (and the binary executed itself
+// again for a heap that got none).
+TEST(MeasureHeapPageCosts, WithoutTransparentHugePagesFourKib) {
+  HeapPageCosts none = Costs(false, 0.3, 0.3);
+  none.huge_pages_given = false;
+  EXPECT_FALSE(PreferHugePages(none));
+  TempDir sys;  // no balloon: the huge probe runs
+  EXPECT_EXIT(
+      {
+        if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) std::_Exit(3);
+        const HeapPageCosts c = MeasureHeapPageCosts(sys.path().string());
+        std::_Exit(c.huge_pages_given ? 1 : PreferHugePages(c) ? 2 : 0);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(FreshPageCost, IsPositiveForBothSizes) {
