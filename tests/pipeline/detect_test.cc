@@ -2238,6 +2238,16 @@ TEST(DdosFanIn, MostAnsweringSourcesMustBeUnsolicited) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].evidence["unsolicited_sources"], 600);
   EXPECT_EQ(f[0].evidence["asked_hosts"], 400);
+  // Its threshold counts unsolicited sources, and the evidence gives the measured share beside
+  // unsolicited_share, and the multiple of the median (none: a median of 0).
+  EXPECT_EQ(f[0].evidence.at("unsolicited_share"), 0.6);
+  EXPECT_TRUE(f[0].evidence.at("ratio_to_median").is_null());
+  EXPECT_EQ(f[0].evidence.at("baseline_windows"), 12);  // the run's 13 windows less its own
+  EXPECT_THAT(f[0].summary,
+              ::testing::EndsWith(": a reflection flood, against a median of 0 unsolicited "
+                                  "sources in its other 12 windows (threshold: 100 unsolicited "
+                                  "sources)."));
+  EXPECT_THAT(f[0].summary, ::testing::Not(::testing::HasSubstr("median window")));
   // The 1,000 flows are every answer's, the asked sources' too: the summary says so (it had
   // credited them all to the 600).
   EXPECT_THAT(f[0].summary, ::testing::HasSubstr("1000 external sources sent 10."));
@@ -3756,26 +3766,6 @@ TEST(Summaries, AFloodSaysWhatItsThresholdsCountAndItsBaseline) {
               ::testing::EndsWith(", against a median of 0 sources in its other 10 windows (not "
                                   "counting the busy window beside it; threshold: 1000 "
                                   "sources)."));
-}
-
-// A reflection flood's threshold counts unsolicited sources, and its evidence gives the measured
-// share of them beside unsolicited_share, and the multiple of the median.
-TEST(Summaries, AReflectionFloodSaysWhatItsThresholdsCount) {
-  DetectOptions o;
-  o.fanin_min_sources = 100;
-  Detect d(o);
-  AskServers(d, 0, 400, 1700001600);
-  AddAnswers(d, 0, 1000, 1700001600);
-  const auto f = d.Of("ddos_fan_in");
-  ASSERT_EQ(f.size(), 1u);
-  EXPECT_EQ(f[0].evidence.at("unsolicited_share"), 0.6);
-  EXPECT_TRUE(f[0].evidence.at("ratio_to_median").is_null());
-  EXPECT_EQ(f[0].evidence.at("baseline_windows"), 12);  // the run's 13 windows less its own
-  EXPECT_THAT(f[0].summary,
-              ::testing::EndsWith(": a reflection flood, against a median of 0 unsolicited "
-                                  "sources in its other 12 windows (threshold: 100 unsolicited "
-                                  "sources)."));
-  EXPECT_THAT(f[0].summary, ::testing::Not(::testing::HasSubstr("median window")));
 }
 
 // reject_spike tests a multiple of the mean (reject_spike.ratio): its evidence gives the measured
