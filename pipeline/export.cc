@@ -527,7 +527,11 @@ class Exporter {
       if (!EmitLine()) return false;
     }
     MoreRowErrors(bad, path);
-    if (!reader.error().empty()) Fail(ExportStatus::kCorrupt, reader.error());
+    if (!reader.error().empty()) {
+      Fail(ExportStatus::kCorrupt, reader.error());
+    } else if (std::string cut = TableFramesProblem(s_, kWindowsFile); !cut.empty()) {
+      Fail(ExportStatus::kCorrupt, std::move(cut));  // cut at a frame's end: decoded whole
+    }
     return true;
   }
 
@@ -598,7 +602,11 @@ class Exporter {
       if (!ok) return;
     }
     MoreRowErrors(bad, path);
-    if (!lines.error().empty()) Fail(ExportStatus::kCorrupt, lines.error());
+    if (!lines.error().empty()) {
+      Fail(ExportStatus::kCorrupt, lines.error());
+    } else if (std::string cut = TableFramesProblem(s_, kFindingsFile); !cut.empty()) {
+      Fail(ExportStatus::kCorrupt, std::move(cut));  // cut at a frame's end: decoded whole
+    }
     for (auto& [account, batcher] : batchers) {
       if (result_.status == ExportStatus::kOutput || !batcher.Flush()) break;
     }

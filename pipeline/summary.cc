@@ -459,6 +459,24 @@ std::string PartOfRun(const ordered_json& manifest) {
   return "a part";
 }
 
+std::string TableFramesProblem(const Summary& s, std::string_view file) {
+  const auto tables = s.manifest.find("tables");
+  if (tables == s.manifest.end() || !tables->is_object()) return {};
+  const auto entry = tables->find(std::string(file));
+  if (entry == tables->end() || !entry->is_object()) return {};
+  const auto frames = entry->find("frames");
+  if (frames == entry->end() || !frames->is_number_unsigned()) return {};
+  uint64_t found = 0;
+  std::string error;
+  if (!CountZstdFrames(s.PathOf(file), &found, &error)) return {};
+  const uint64_t want = frames->get<uint64_t>();
+  if (found >= want) return {};
+  return s.PathOf(file) + ": truncated (" + std::to_string(found) + " of the " +
+         std::to_string(want) +
+         " zstd frames manifest.json lists: cut short at a frame's end, its last rows missing; "
+         "copy it again, or run again)";
+}
+
 SummaryStatus OpenSummary(const std::string& dir, Summary* summary, std::string* error) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -170,6 +170,15 @@ struct Summary {
   std::string PathOf(std::string_view file) const { return (dir / file).string(); }
 };
 
+// Empty, or why `file` of OUT has fewer zstd frames than manifest.json's `tables` gives it
+// ("OUT/windows.csv.zst: truncated (1 of the 2 zstd frames manifest.json lists: ...)"): a
+// table cut exactly at the end of one of its frames (every 65,536 rows) decodes whole, its
+// last rows missing. Asked by `show` (the overview and --table) and `export` once a table read
+// to its end without an error. A manifest of an earlier version has no `tables`: nothing to
+// compare. More frames are no cut (the table was rewritten); a file that cannot be read is
+// said when it is opened or decoded.
+std::string TableFramesProblem(const Summary& s, std::string_view file);
+
 // Why OpenSummary refused a directory.
 enum class SummaryStatus : uint8_t {
   kOk = 0,

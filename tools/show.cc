@@ -489,6 +489,15 @@ std::span<const ColumnSpec> KnownColumns(std::string_view table) {
   return ErrorsColumns();
 }
 
+// The file of OUT that holds --table's rows; empty for the manifest's views (inputs, errors).
+std::string_view FileOfTable(std::string_view table) {
+  if (table == "windows") return kWindowsFile;
+  if (table == "talkers") return kTalkersFile;
+  if (table == "exposure") return kExposureFile;
+  if (table == "findings") return kFindingsFile;
+  return {};
+}
+
 // Opens --table's rows; false with *error when its file is missing or unreadable.
 // `terminal`: rows for --as table, where an input's error drops its "path: status: " (columns
 // of their own beside it), which had cut the cause off at any width ("in/missing.log:
@@ -528,10 +537,11 @@ std::unique_ptr<RowSink> MakeSink(const ShowFlags& f, const std::vector<ColumnSp
 }
 
 // Streams `source` through the filters into the sink, stopping after `limit` rows (0: all).
-// Returns the source's error, if any.
+// Returns the source's error, if any; *stopped, when given, says whether the limit stopped the
+// copy before the source's end.
 // Rows that do not match are shown to `miss`, when given, until one has the interface.
 std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowSink& sink,
-                 InterfaceMiss* miss = nullptr) {
+                 InterfaceMiss* miss = nullptr, bool* stopped = nullptr) {
   ordered_json row;
   uint64_t n = 0;
   bool more = false;
@@ -546,6 +556,7 @@ std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowS
     ++n;
   }
   sink.Finish(more);
+  if (stopped != nullptr) *stopped = more;
   // Rows skipped among those read count even when the limit stopped the copy; what was never
   // read is not looked at.
   return source.error();
@@ -567,29 +578,6 @@ bool TableIsWhole(const std::string& path, std::span<const ColumnSpec> columns,
     if (!reader.Read(&block, error)) return false;
   } while (!block.empty());
   return true;
-}
-
-// Empty, or why `file` of OUT has fewer zstd frames than manifest.json's `tables` gives it: a
-// table cut exactly at the end of one of its frames (every 65,536 rows) decodes whole, its
-// last rows missing, and had passed. A manifest of an earlier version has no `tables`: nothing
-// to compare. More frames are no cut (the table was rewritten); a file that cannot be read is
-// said when it is opened or decoded.
-std::string FramesProblem(const Summary& s, std::string_view file) {
-  const auto tables = s.manifest.find("tables");
-  if (tables == s.manifest.end() || !tables->is_object()) return {};
-  const auto entry = tables->find(std::string(file));
-  if (entry == tables->end() || !entry->is_object()) return {};
-  const auto frames = entry->find("frames");
-  if (frames == entry->end() || !frames->is_number_unsigned()) return {};
-  uint64_t found = 0;
-  std::string error;
-  if (!CountZstdFrames(s.PathOf(file), &found, &error)) return {};
-  const uint64_t want = frames->get<uint64_t>();
-  if (found >= want) return {};
-  return s.PathOf(file) + ": truncated (" + std::to_string(found) + " of the " +
-         std::to_string(want) +
-         " zstd frames manifest.json lists: cut short at a frame's end, its last rows missing; "
-         "copy it again, or run again)";
 }
 
 struct Busiest {
@@ -664,7 +652,9 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   // Said on the traffic line and as windows_error, as of damaged findings: "0 windows" of a
   // table cut after its header read as a quiet night.
   std::string windows_problem = windows_open ? windows.error() : error_windows;
-  if (windows_open && windows_problem.empty()) windows_problem = FramesProblem(s, kWindowsFile);
+  if (windows_open && windows_problem.empty()) {
+    windows_problem = TableFramesProblem(s, kWindowsFile);
+  }
   if (windows_open && !windows_problem.empty()) {
     fmt::print(stderr, "flowsift: {}\n", windows_problem);
     code = kExitInputErrors;
@@ -702,7 +692,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     findings_problem = findings.error();
   }
   if (findings_open && findings_problem.empty()) {
-    findings_problem = FramesProblem(s, kFindingsFile);
+    findings_problem = TableFramesProblem(s, kFindingsFile);
     if (!findings_problem.empty()) {
       fmt::print(stderr, "flowsift: {}\n", findings_problem);
       code = kExitInputErrors;
@@ -727,7 +717,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   for (const auto& [file, columns] :
        {std::pair{kTalkersFile, TalkersColumns()}, std::pair{kExposureFile, ExposureColumns()}}) {
     if (!TableIsWhole(s.PathOf(file), columns, &error) ||
-        !(error = FramesProblem(s, file)).empty()) {
+        !(error = TableFramesProblem(s, file)).empty()) {
       fmt::print(stderr, "flowsift: {}\n", error);
       code = kExitInputErrors;
       table_errors[std::string(file)] = error;
@@ -1017,9 +1007,17 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   Output out;
   std::unique_ptr<RowSink> sink = MakeSink(f, source->columns(), ViewOf(f.table), out);
   InterfaceMiss miss(filters);
-  error = Copy(*source, filters, limit, *sink, &miss);
+  bool stopped = false;
+  error = Copy(*source, filters, limit, *sink, &miss, &stopped);
   out.Flush();
   miss.Report("the " + f.table + " table");
+  // Read to its end without an error, a table cut exactly at the end of one of its zstd frames
+  // looked whole: its frames are counted against manifest.json's `tables`, as the overview
+  // counts them. Rows past a limit were never read and are not looked at.
+  if (error.empty() && !stopped) {
+    const std::string_view file = FileOfTable(f.table);
+    if (!file.empty()) error = TableFramesProblem(summary, file);
+  }
   if (!error.empty()) {
     fmt::print(stderr, "flowsift: {}\n", error);
     return kExitInputErrors;

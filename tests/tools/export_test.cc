@@ -1029,6 +1029,67 @@ TEST_F(ExportTest, CorruptZstdEndsTheTableAndTheNextIsExported) {
   EXPECT_EQ(Lines(r.out).size(), 3u + 2);
 }
 
+// `text` as two zstd frames, its first `lines` lines in the first (as run writes a frame per
+// 65,536 rows); returns the size of the first frame.
+size_t WriteTwoFrames(const fs::path& path, const std::string& text, size_t lines) {
+  size_t cut = 0;
+  for (size_t i = 0; i < lines; ++i) cut = text.find('\n', cut) + 1;
+  WriteZstd(path, text.substr(0, cut));
+  const std::string first = ReadFile(path);
+  WriteZstd(path, text.substr(cut));
+  WriteFile(path, first + ReadFile(path));
+  return first.size();
+}
+
+// A table of more than 65,536 rows is several zstd frames, and one cut exactly at the end of a
+// frame decodes whole, its last rows missing: export wrote them short with exit 0. manifest.json's
+// `tables` keeps each table's frame count (as `show` checks it); a manifest of an earlier
+// version has none and is read as before.
+TEST_F(ExportTest, ATableCutAtTheEndOfAFrameIsTruncated) {
+  const fs::path out = CopyOfSmall("frame-cut");
+  const std::string csv = flowsift::testing::ReadZstd(out / kWindowsFile);
+  const std::string findings = SmallFindings();
+  const size_t windows_first = WriteTwoFrames(out / kWindowsFile, csv, 2);
+  const size_t findings_first = WriteTwoFrames(out / kFindingsFile, findings, 3);
+  const std::string windows_whole = ReadFile(out / kWindowsFile);
+  const std::string findings_whole = ReadFile(out / kFindingsFile);
+  json manifest = json::parse(ReadFile(out / kManifestFile));
+  ASSERT_TRUE(manifest.contains("tables")) << manifest.dump();
+  manifest["tables"]["windows.csv.zst"]["frames"] = 2;
+  manifest["tables"]["findings.jsonl.zst"]["frames"] = 2;
+  WriteFile(out / kManifestFile, manifest.dump(2));
+  const size_t windows = std::count(csv.begin(), csv.end(), '\n') - 1;
+  Result r = Export(*dir_, "frame-cut --as splunk");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), windows + 7);
+
+  WriteFile(out / kWindowsFile, windows_whole.substr(0, windows_first));
+  r = Export(*dir_, "frame-cut --as splunk");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("frame-cut/windows.csv.zst: truncated (1 of the 2 zstd frames "
+                               "manifest.json lists"));
+  EXPECT_EQ(Lines(r.out).size(), 1u + 7);  // the findings are still exported
+  // ASFF reads the windows for the findings' accounts: as cut short for it.
+  r = Export(*dir_, "frame-cut --as asff --account 123456789012 -o frame-cut.asff");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("frame-cut/windows.csv.zst: truncated"));
+
+  WriteFile(out / kWindowsFile, windows_whole);
+  WriteFile(out / kFindingsFile, findings_whole.substr(0, findings_first));
+  r = Export(*dir_, "frame-cut --as ocsf -o frame-cut.jsonl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("frame-cut/findings.jsonl.zst: truncated (1 of the 2 zstd frames "
+                               "manifest.json lists"));
+  EXPECT_EQ(Lines(ReadFile(*dir_ / "frame-cut.jsonl")).size(), windows + 3);  // still written
+
+  // An earlier version's manifest has no `tables`: nothing to compare it with.
+  manifest.erase("tables");
+  WriteFile(out / kManifestFile, manifest.dump(2));
+  r = Export(*dir_, "frame-cut --as ocsf");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), windows + 3);
+}
+
 TEST_F(ExportTest, AsffNeedsAnAccountAndTakesTheRegion) {
   // eni-0ffffffffffffffff is in no window: without --account that finding has none.
   Result r = Export(*dir_, "small --as asff");

@@ -914,6 +914,53 @@ TEST_F(ShowTest, TheOverviewFindsATableCutAtTheEndOfAFrame) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+// `--table T` of a table cut exactly at the end of one of its zstd frames printed its first
+// rows with exit 0, as if whole: it is checked against manifest.json's `tables` as the
+// overview checks it, once the rows were read to the end (`--limit` stops before: the rows
+// printed are whole). A manifest of an earlier version has no `tables`: as before.
+TEST_F(ShowTest, ATableCutAtTheEndOfAFrameIsTruncatedInItsView) {
+  nlohmann::ordered_json manifest =
+      nlohmann::ordered_json::parse(ReadFile(dir_ / "out/manifest.json"));
+  ASSERT_TRUE(manifest.contains("tables")) << manifest.dump();
+  for (const std::string table : {"windows", "talkers", "exposure", "findings"}) {
+    SCOPED_TRACE(table);
+    const std::string file = table == "findings" ? "findings.jsonl.zst" : table + ".csv.zst";
+    const fs::path path = dir_ / "out" / file;
+    const std::string original = ReadFile(path);
+    const std::string text = flowsift::testing::ReadZstd(path);
+    ASSERT_GE(std::count(text.begin(), text.end(), '\n'), 4);
+    // Two frames: the first three lines, then the rest.
+    size_t cut = 0;
+    for (int i = 0; i < 3; ++i) cut = text.find('\n', cut) + 1;
+    WriteZstd(path, text.substr(0, cut));
+    const std::string first = ReadFile(path);
+    WriteZstd(path, text.substr(cut));
+    WriteFile(path, first + ReadFile(path));
+    manifest["tables"][file]["frames"] = 2;
+    WriteFile(dir_ / "out/manifest.json", manifest.dump(2));
+    Result r = Show("--table " + table + " --as csv");
+    EXPECT_EQ(r.code, 0) << r.err;
+
+    WriteFile(path, first);
+    for (const char* as : {"csv", "json", "table"}) {
+      r = Show("--table " + table + " --as " + as);
+      EXPECT_EQ(r.code, 1) << as;
+      EXPECT_THAT(r.err, HasSubstr("out/" + file +
+                                   ": truncated (1 of the 2 zstd frames manifest.json lists"))
+          << as;
+    }
+    // A limit that stops before the cut printed whole rows: nothing past them is looked at.
+    r = Show("--table " + table + " --as csv --limit 1");
+    EXPECT_EQ(r.code, 0) << r.err;
+    // An earlier version's manifest: decoding alone, as before.
+    manifest["tables"].erase(file);
+    WriteFile(dir_ / "out/manifest.json", manifest.dump(2));
+    r = Show("--table " + table + " --as csv");
+    EXPECT_EQ(r.code, 0) << r.err;
+    WriteFile(path, original);
+  }
+}
+
 // The overview of a windows table damaged after its header (its rows cut off) is not a quiet
 // night of "0 windows": the JSON has windows_error, as findings.error for damaged findings,
 // and the traffic line says that only what was readable is counted.
