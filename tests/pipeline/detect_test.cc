@@ -3240,6 +3240,10 @@ TEST(PortSweep, AnsweredPingsComeOffIcmpAndIcmp6Sweeps) {
     ASSERT_EQ(f.size(), 1u) << proto;
     EXPECT_EQ(f[0].evidence["answered_dsts"], 2) << proto;
     EXPECT_EQ(f[0].distinct_dsts, 25u) << proto;
+    // Its summary names the protocol pinged: ICMPv6's had no test.
+    EXPECT_THAT(f[0].summary, ::testing::HasSubstr(std::string(" sent failed pings (") +
+                                                   (v6 ? "ICMPv6" : "ICMP") + ") to 25 hosts"))
+        << f[0].summary;
   }
 }
 
@@ -3800,6 +3804,17 @@ TEST(Summaries, ASpikeGivesItsMultipleOfTheMean) {
   ASSERT_EQ(h.size(), 1u);
   EXPECT_TRUE(h[0].evidence.at("ratio").is_null());
   EXPECT_THAT(h[0].summary, ::testing::HasSubstr("(no baseline to compare)"));
+
+  // One rejected flow in 3,000 windows: a mean of 0.000333, which the evidence rounds to 0; the
+  // summary gives the evidence's mean, no multiple of a mean it calls 0.
+  Detect sparse;
+  AddRejects(sparse, "eni-db", 1, begin);
+  AddRejects(sparse, "eni-db", 100, begin + 3000 * 300);
+  const auto s = sparse.Of("reject_spike", begin, begin + 3001 * 300);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].evidence.at("baseline_mean_flows"), 0.0) << s[0].evidence;
+  EXPECT_THAT(s[0].summary, ::testing::HasSubstr(", against a mean of 0 in its other windows."))
+      << s[0].summary;
 }
 
 // exfiltration's baseline test is a z and a multiple of the mean (baseline_ratio): the measured
@@ -3834,6 +3849,19 @@ TEST(Summaries, AnUploadGivesItsMultipleOfTheMean) {
   const auto c = cold.Of("exfiltration");
   ASSERT_EQ(c.size(), 1u);
   EXPECT_TRUE(c[0].evidence.at("ratio").is_null());
+
+  // 1 GiB after three windows of 10 MB: fewer than baseline_windows (6), a cold start, whose
+  // mean is no baseline tested: no multiple of it, as no z.
+  Detect young;
+  for (uint64_t h = 0; h < 3; ++h) {
+    AddUpload(young, "10.0.4.4", "203.0.113.80", 10000000, 1700002800 + h * 3600);
+  }
+  AddUpload(young, "10.0.4.4", "203.0.113.99", uint64_t{1} << 30, 1700002800 + 3 * 3600);
+  const auto y = young.Of("exfiltration", 1700002800, 1700002800 + 4 * 3600);
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_EQ(y[0].evidence.at("baseline_windows"), 3);
+  EXPECT_EQ(y[0].evidence.at("z"), 0.0);
+  EXPECT_TRUE(y[0].evidence.at("ratio").is_null()) << y[0].evidence;
 }
 
 // Every threshold a finding crossed has its measured value in the evidence, past it; and
