@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <filesystem>
 #include <functional>
@@ -457,6 +458,83 @@ TEST_F(OpenSummaryTest, MissingNotOursAndCorruptManifestsAreTold) {
   WriteFile(out_ + "/manifest.json", "{\"tool\": \"flowsift\", \"format_vers");
   EXPECT_EQ(Open(&error), SummaryStatus::kCorrupt);
   EXPECT_THAT(error, HasSubstr(out_ + "/manifest.json: corrupt"));
+}
+
+// zstd `text` as one frame: streamed (its size unknown: no content size, a window byte) or
+// whole (single segment, the content size in 1 to 8 bytes), with or without a checksum.
+std::string ZstdFrame(const std::string& text, bool checksum, bool streamed) {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, checksum ? 1 : 0);
+  std::string out(ZSTD_compressBound(text.size()) + 64, '\0');
+  size_t n = 0;
+  if (streamed) {
+    ZSTD_outBuffer o{out.data(), out.size(), 0};
+    ZSTD_inBuffer i{text.data(), text.size(), 0};
+    ZSTD_compressStream2(c, &o, &i, ZSTD_e_continue);
+    while (ZSTD_compressStream2(c, &o, &i, ZSTD_e_end) != 0) {
+    }
+    n = o.pos;
+  } else {
+    n = ZSTD_compress2(c, out.data(), out.size(), text.data(), text.size());
+  }
+  ZSTD_freeCCtx(c);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+// CountZstdFrames walks the headers and blocks without decoding them: every header form (a
+// single-segment frame's one-byte content size, a streamed frame's window byte, 2-, 4- and
+// 8-byte sizes), RLE blocks (one byte for many), checksums and skippable frames (not counted),
+// each checked against zstd's own frame sizes. Only the show overview's comparison with
+// manifest.json's `tables` tested it, on two frames of one form.
+TEST(CountZstdFrames, CountsEveryFrameFormAsZstdSizesThem) {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += std::to_string(i * 7919 % 10007) + ",";
+  const std::string skippable("\x50\x2a\x4d\x18\x03\x00\x00\x00xyz", 11);
+  const std::vector<std::string> frames = {
+      ZstdFrame(std::string(300000, 'a'), false, false),  // RLE blocks
+      ZstdFrame("hi", false, false),                      // a one-byte content size
+      ZstdFrame("", true, false),
+      ZstdFrame(text.substr(0, 300), true, false),  // a two-byte content size
+      ZstdFrame(text, true, true),                  // no content size: a window byte
+      ZstdFrame(std::string(200000, 'b'), true, true),
+      ZstdFrame(text + text, false, false),
+  };
+  std::string all;
+  for (const std::string& f : frames) {
+    ASSERT_EQ(ZSTD_findFrameCompressedSize(f.data(), f.size()), f.size());
+    all += f;
+    all += skippable;
+  }
+  const std::string path = (tmp.path() / "t.zst").string();
+  uint64_t n = 0;
+  std::string error;
+  for (size_t k = 0; k <= frames.size(); ++k) {
+    std::string some;
+    for (size_t i = 0; i < k; ++i) some += frames[i] + (i % 2 == 0 ? skippable : "");
+    WriteFile(path, some);
+    ASSERT_TRUE(CountZstdFrames(path, &n, &error)) << error;
+    EXPECT_EQ(n, k);
+    // Each frame after the others too, so that a frame misread from its start is not hidden by
+    // the file's end.
+    if (k < frames.size()) {
+      WriteFile(path, frames[k] + frames[k] + skippable + frames[k]);
+      ASSERT_TRUE(CountZstdFrames(path, &n, &error)) << k << ": " << error;
+      EXPECT_EQ(n, 3u) << k;
+    }
+  }
+  WriteFile(path, all);
+  ASSERT_TRUE(CountZstdFrames(path, &n, &error)) << error;
+  EXPECT_EQ(n, frames.size());
+  // A file that ends inside a frame's magic, or holds no zstd frame, is said.
+  WriteFile(path, frames[1] + frames[1].substr(0, 3));
+  EXPECT_FALSE(CountZstdFrames(path, &n, &error));
+  EXPECT_THAT(error, HasSubstr(path + ": truncated zstd data"));
+  WriteFile(path, frames[1] + "not zstd");
+  EXPECT_FALSE(CountZstdFrames(path, &n, &error));
+  EXPECT_THAT(error, HasSubstr(path + ": corrupt zstd data"));
 }
 
 }  // namespace
