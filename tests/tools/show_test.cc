@@ -906,6 +906,24 @@ TEST_F(ShowTest, TheOverviewFindsATableCutAtTheEndOfAFrame) {
         << r.out;
     WriteFile(path, whole);
   }
+  // findings.jsonl.zst too: made two frames (its one frame twice: no finding, no row more), and
+  // cut to its first. Only windows and exposure had been cut.
+  {
+    const fs::path path = dir_ / "bigout" / "findings.jsonl.zst";
+    const std::string whole = ReadFile(path);
+    nlohmann::json two = manifest;
+    two["tables"]["findings.jsonl.zst"]["frames"] = 2;
+    WriteFile(dir_ / "bigout/manifest.json", two.dump(2));
+    WriteFile(path, whole + whole);
+    r = RunIn(dir_, "show bigout");
+    EXPECT_EQ(r.code, 0) << r.err;
+    WriteFile(path, whole);
+    r = RunIn(dir_, "show bigout");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_THAT(r.err, HasSubstr("bigout/findings.jsonl.zst: truncated (1 of the 2 zstd frames"))
+        << r.err;
+    WriteFile(dir_ / "bigout/manifest.json", manifest.dump(2));
+  }
   // An earlier version's manifest has no `tables`: nothing to compare, exit 0 when whole.
   nlohmann::json old = manifest;
   old.erase("tables");
