@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -620,6 +621,35 @@ TEST_F(Cli, ASecondSignalAfterOutIsPublishedStopsTheReportWithTheCommandsStatus)
     EXPECT_THAT(r.out, HasSubstr("\nout\n")) << sig << ": " << r.out;
     EXPECT_THAT(r.out, HasSubstr("manifest.json")) << sig << ": " << r.out;
     EXPECT_THAT(r.out, Not(HasSubstr(".out.tmp-"))) << sig << ": " << r.out;
+  }
+}
+
+// merge and export -o as run: a second signal once the output is in place stops the report at
+// once with the command's own status (each sets it; only run's was tested).
+TEST_F(Cli, ASecondSignalStopsMergesAndExportsReportsWithTheirStatus) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 2000 --seed 5").code, 0);
+  ASSERT_EQ(RunCli("run " + (dir_ / "in").string() + " --no-progress --partial -o " +
+                   (dir_ / "p").string())
+                .code,
+            0);
+  const std::pair<const char*, const char*> kCases[] = {
+      {"out", "merge p -o out"}, {"ev.jsonl", "export p --as ocsf -o ev.jsonl"}};
+  for (const auto& [made, command] : kCases) {
+    // Export prints nothing after its file: only the time tells that the report was stopped,
+    // not paused out (20 s).
+    const auto start = std::chrono::steady_clock::now();
+    const Result r = flowsift::testing::RunCommand(
+        "cd '" + dir_.string() + "' && rm -rf out ev.jsonl pid; " +
+        "( for i in $(seq 100); do [ -e " + made + " ] && break; sleep 0.1; done; " +
+        "sleep 0.3; kill -TERM $(cat pid); sleep 0.5; kill -TERM $(cat pid) ) & " +
+        "sh -c 'echo $$ > pid; FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=20 exec " + FLOWSIFT_BINARY + " " +
+        command + " 2>&1' 2>&1; echo rc=$?; wait; ls -A");
+    EXPECT_THAT(r.out, HasSubstr("rc=0\n")) << command << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("the output is complete and in place; finishing the report"))
+        << command << ": " << r.out;
+    EXPECT_THAT(r.out, Not(HasSubstr("merged 1 of 1 part"))) << command << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(std::string("\n") + made + "\n")) << command << ": " << r.out;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15)) << command;
   }
 }
 
