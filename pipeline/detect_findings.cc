@@ -1037,7 +1037,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         f.evidence["baseline_sd_flows"] = Round3(sd);
         f.evidence["baseline_windows"] = times.size() - skip.n;
         f.evidence["z"] = Round3(z);
-        f.evidence["ratio"] = RatioJson(x, mean);
+        // Of the mean as the evidence gives it: a mean that rounds to 0 has no multiple (it had
+        // been ~300000 beside baseline_mean_flows 0).
+        const nlohmann::ordered_json ratio = RatioJson(x, Round3(mean));
+        f.evidence["ratio"] = ratio;
         f.evidence["distinct_sources"] = sources;
         f.evidence["sample_ports"] = PortsJson(v.sample_ports);
         f.summary =
@@ -1045,8 +1048,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
             Plural(sources, "source", "sources") + " within " + DurationText(o.reject_window) +
             // The mean as the evidence rounds it ("10.4", not "10"), and its multiple.
             (times.size() <= 1 ? ", in its only window with records (no baseline to compare)."
-             : Round3(mean) > 0
-                 ? ", " + ShortNumber(Round3(x / mean)) + " times the mean of " +
+             : !ratio.is_null()
+                 ? ", " + ShortNumber(ratio.get<double>()) + " times the mean of " +
                        ShortNumber(Round3(mean)) + " in its other windows" + LeftOutText(skip) + "."
                  : ", against a mean of 0 in its other windows" + LeftOutText(skip) + ".");
         out.push_back(std::move(f));

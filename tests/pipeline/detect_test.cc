@@ -3813,6 +3813,7 @@ TEST(Summaries, ASpikeGivesItsMultipleOfTheMean) {
   const auto s = sparse.Of("reject_spike", begin, begin + 3001 * 300);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].evidence.at("baseline_mean_flows"), 0.0) << s[0].evidence;
+  EXPECT_TRUE(s[0].evidence.at("ratio").is_null()) << s[0].evidence;  // no multiple of 0
   EXPECT_THAT(s[0].summary, ::testing::HasSubstr(", against a mean of 0 in its other windows."))
       << s[0].summary;
 }

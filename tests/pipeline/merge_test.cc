@@ -933,9 +933,6 @@ TEST_F(MergeRuns, TheMergedOptionsHoldNoPartsThreadsOrShard) {
   EXPECT_EQ(merged["tables"], part["tables"]) << merged.dump();
 }
 
-// Parts whose --since/--until kept none of the records they read exit 1 merged, as one run
-// does (and as each part did): the merge exited 0, an empty day that a nightly job passed.
-// When one part keeps a record the merge exits 0.
 // A run without --since has no lower bound: its manifest's options.since is null, as until's
 // is, not 0, which reads as 1970-01-01 (docs/outputs.md). A part of an earlier version wrote 0:
 // it still merges with new parts, and the merged manifest says null.
@@ -961,6 +958,9 @@ TEST_F(MergeRuns, NoSinceIsNullInTheManifestsAndOldPartsStillMerge) {
   }
 }
 
+// Parts whose --since/--until kept none of the records they read exit 1 merged, as one run
+// does (and as each part did): the merge exited 0, an empty day that a nightly job passed.
+// When one part keeps a record the merge exits 0.
 TEST_F(MergeRuns, PartsThatKeptNoRecordExitOneMerged) {
   const fs::path parts = tmp_.path() / "since-parts";
   const auto make_parts = [&](uint64_t since) {
