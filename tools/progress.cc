@@ -76,6 +76,15 @@ void ProgressDisplay::Loop() {
   while (!wake_.wait_for(lock, period, [this] { return stop_; })) Draw(false);
 }
 
+// Time left as a person reads it: "6s", "2m05s", "2h13m" ("ETA 7998s" on a nightly job's
+// terabytes before).
+std::string EtaText(double seconds) {
+  const uint64_t s = static_cast<uint64_t>(std::llround(std::max(0.0, seconds)));
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+}
+
 std::string ProgressText(const Progress& progress, double elapsed, bool final) {
   const uint64_t done = progress.bytes_done, total = progress.bytes_total;
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
@@ -88,10 +97,9 @@ std::string ProgressText(const Progress& progress, double elapsed, bool final) {
   }
   // ETA before the counts: a narrow terminal's bar leaves out whole fields from the end
   // (BarLine), and how long is left matters more there than how many records and files.
-  const std::string eta =
-      (rate > 0 && total > done && !final)
-          ? fmt::format(", ETA {:.0f}s", static_cast<double>(total - done) / rate)
-          : "";
+  const std::string eta = (rate > 0 && total > done && !final)
+                              ? ", ETA " + EtaText(static_cast<double>(total - done) / rate)
+                              : "";
   const uint64_t files = progress.files_total.load();
   // Bytes as the files hold them: compressed for .gz and .zst, so the rate here is below the
   // summary line's, which counts the text read out of them.

@@ -17,6 +17,9 @@ namespace flowsift::tools {
 // "1.2 GiB": bytes in powers of 1024 with their IEC names, one decimal, for humans.
 std::string HumanBytes(double bytes);
 
+// Seconds left for the progress line's ETA: "6s", "2m05s", "2h13m".
+std::string EtaText(double seconds);
+
 // The display's line: bytes of the inputs on disk read, the rate, records and files, an ETA;
 // once every input is read (Progress::writing, not `final`), that the outputs are being written.
 std::string ProgressText(const Progress& progress, double elapsed, bool final);

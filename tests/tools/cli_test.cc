@@ -1672,6 +1672,24 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
             "3.8 MiB of 3.8 MiB on disk (100%), 488.2 KiB/s, 1234 records, 8/8 files");
 }
 
+// The ETA in hours and minutes past an hour, minutes and seconds past a minute: a nightly job's
+// terabytes read "ETA 7998s".
+TEST(Progress, TheEtaIsInHoursMinutesAndSeconds) {
+  EXPECT_EQ(tools::EtaText(0), "0s");
+  EXPECT_EQ(tools::EtaText(59.4), "59s");
+  EXPECT_EQ(tools::EtaText(59.6), "1m00s");
+  EXPECT_EQ(tools::EtaText(125), "2m05s");
+  EXPECT_EQ(tools::EtaText(3599), "59m59s");
+  EXPECT_EQ(tools::EtaText(3600), "1h00m");
+  EXPECT_EQ(tools::EtaText(100 * 3600 + 61), "100h01m");
+  Progress p;
+  p.bytes_total = 4'000'000'000;
+  p.bytes_done = 1'000'000;
+  p.files_done = 1;
+  p.files_total = 8;
+  EXPECT_THAT(tools::ProgressText(p, 2.0, false), HasSubstr(", ETA 2h13m, "));  // 7998 s
+}
+
 // Inputs that grew while read (a log still written) are 100% read, not more; a total not yet
 // known is a question mark, not "0 B".
 TEST(Progress, TheShareIsAtMostAllAndAnUnknownTotalIsAQuestionMark) {
