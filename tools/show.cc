@@ -504,16 +504,13 @@ std::string_view FileOfTable(std::string_view table) {
 // not_found: cannot open…"); csv and json print the inputs as stored.
 std::unique_ptr<RowSource> OpenTable(const Summary& s, std::string_view table, bool terminal,
                                      std::string* error) {
-  auto csv = [&](std::string_view file, std::span<const ColumnSpec> known) {
-    auto source = std::make_unique<CsvSource>();
-    return source->Open(s.PathOf(file), known, error) ? std::move(source) : nullptr;
-  };
-  if (table == "windows") return csv(kWindowsFile, WindowsColumns());
-  if (table == "talkers") return csv(kTalkersFile, TalkersColumns());
-  if (table == "exposure") return csv(kExposureFile, ExposureColumns());
   if (table == "findings") {
     auto source = std::make_unique<FindingsSource>();
     return source->Open(s.PathOf(kFindingsFile), error) ? std::move(source) : nullptr;
+  }
+  if (const std::string_view file = FileOfTable(table); !file.empty()) {  // a CSV table
+    auto source = std::make_unique<CsvSource>();
+    return source->Open(s.PathOf(file), KnownColumns(table), error) ? std::move(source) : nullptr;
   }
   if (table == "inputs") {
     std::vector<ordered_json> rows;
@@ -712,7 +709,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   // Talkers and exposure are not summarised here, but a job that runs the overview as its
   // check of last night's OUT must learn when either is missing or damaged (exit 0 said all was
   // well with both gone): each is opened (its header) and decoded to its end (zstd checksums),
-  // and its size compared with the manifest's.
+  // and its frames counted against the manifest's (TableFramesProblem).
   ordered_json table_errors = ordered_json::object();
   for (const auto& [file, columns] :
        {std::pair{kTalkersFile, TalkersColumns()}, std::pair{kExposureFile, ExposureColumns()}}) {
