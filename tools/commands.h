@@ -124,10 +124,12 @@ CLI::App* AddExport(CLI::App& app, ExportFlags& flags);
 // 2 usage errors (OUT as for show; asff without an account); 3 the output cannot be written.
 int RunExport(const ExportFlags& flags);
 
-// A test hook: with FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=SECONDS in the environment, run, merge and
-// export -o sleep that long once their OUT (export's file) is published, before their report,
-// so that a test can send a signal then (tests/tools/cli_test.cc). Without it, nothing.
-void PauseAfterPublishingForTests();
+// run's and merge's OUT (export -o's file) is published and what is left is the report, after
+// which the command exits with `status`: a second signal stops it with that status
+// (SetReportStatus). A test hook too: with FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=SECONDS in the
+// environment the command sleeps that long here, so that a test can send a signal then
+// (tests/tools/cli_test.cc).
+void BeginReport(int status);
 
 // A --format value (run, gen) -> the format. Names flowsift does not know are kept (their
 // columns are read and ignored), each with a warning on stderr: a misspelt name would otherwise

@@ -401,8 +401,7 @@ int RunExport(const ExportFlags& f) {
     return kExitOutput;
   }
   const int status = r.status == ExportStatus::kCorrupt ? kExitInputErrors : kExitOk;
-  SetReportStatus(status);
-  if (!f.output.empty() && f.output != "-") PauseAfterPublishingForTests();
+  if (!f.output.empty() && f.output != "-") BeginReport(status);
   return status;
 }
 

@@ -71,10 +71,7 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   opt.options_text = command_line;
   opt.out_dir = OutDirArg(f.out_dir, opt.force);
   const MergeResult r = MergeParts(opt);
-  if (r.error.empty()) {
-    SetReportStatus(r.exit_code);
-    PauseAfterPublishingForTests();
-  }
+  if (r.error.empty()) BeginReport(r.exit_code);
   for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
   if (!r.error.empty()) {  // nothing written: exit 1 (no part readable), 2 or 3
     fmt::print(stderr, "flowsift: {}\n", r.error);

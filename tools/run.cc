@@ -70,7 +70,8 @@ unsigned ThreadsFor(unsigned requested) {
   return requested;
 }
 
-void PauseAfterPublishingForTests() {
+void BeginReport(int status) {
+  SetReportStatus(status);
   const char* seconds = std::getenv("FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH");
   if (seconds == nullptr) return;
   if (const auto v = DecimalU64(seconds)) sleep(static_cast<unsigned>(std::min<uint64_t>(*v, 60)));
@@ -603,10 +604,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print(stderr, "flowsift: {}\n", r.error);
     return kExitOutput;
   }
-  if (r.error.empty()) {
-    SetReportStatus(r.exit_code);
-    PauseAfterPublishingForTests();
-  }
+  if (r.error.empty()) BeginReport(r.exit_code);
   // What stderr says from here on is a report of what was done: when stderr cannot be written
   // (2>/dev/full, closed), the run's outputs are still complete and its exit status stands.
   const auto report = [&](const auto& print) {
