@@ -13,6 +13,7 @@
 #include "pipeline/baseline.h"
 #include "pipeline/detect.h"
 #include "pipeline/detect_internal.h"
+#include "pipeline/human_bytes.h"
 #include "pipeline/json_text.h"
 
 namespace flowsift {
@@ -53,19 +54,6 @@ std::string DurationText(uint64_t seconds) {
   if (seconds % 3600 == 0) return Plural(seconds / 3600, "hour", "hours");
   if (seconds % 60 == 0) return Plural(seconds / 60, "minute", "minutes");
   return Plural(seconds, "second", "seconds");
-}
-
-std::string BytesText(uint64_t b) {
-  // Up to EiB: a saturated sum (2^63 - 1) read "8388608.0 TiB".
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double x = static_cast<double>(b);
-  size_t u = 0;
-  while (x >= 1024 && u + 1 < std::size(units)) x /= 1024, ++u;
-  // Cut, not rounded: 10 GiB - 1 byte reads "9.9 GiB", under the 10 GiB of severity 4.
-  if (u != 0) x = std::floor(x * 10) / 10;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", x, units[u]);
-  return buf;
 }
 
 std::string Where(bool internal) { return internal ? "internal host" : "external host"; }
@@ -932,18 +920,18 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           }
           f.evidence["top_dsts"] = std::move(tops);
           f.summary =
-              "internal host " + *f.src + " sent " + BytesText(w.net) + " to " +
-              Plural(f.distinct_dsts, "external destination", "external destinations") +
+              "internal host " + *f.src + " sent " + HumanBytes(static_cast<double>(w.net)) +
+              " to " + Plural(f.distinct_dsts, "external destination", "external destinations") +
               " within " + DurationText(o.exfil_window) +
-              (absolute ? " (threshold " + BytesText(o.exfil_min_bytes) + ")"
+              (absolute ? " (threshold " + HumanBytes(static_cast<double>(o.exfil_min_bytes)) + ")"
                : sd < 1 && mean >= 1
                    // A steady baseline (a nightly backup of one size) has no deviation:
                    // its z is the excess in bytes, no number of standard deviations.
                    ? " (" + ShortNumber(Round3(net / mean)) + " times the " +
-                         BytesText(static_cast<uint64_t>(mean)) + " of each of its other windows)"
+                         HumanBytes(std::floor(mean)) + " of each of its other windows)"
                    : " (" + ShortNumber(Round3(z)) +
                          " standard deviations above its own baseline)") +
-              (w.unseen != 0 ? ", " + BytesText(w.unseen) +
+              (w.unseen != 0 ? ", " + HumanBytes(static_cast<double>(w.unseen)) +
                                    " of it relayed for internal hosts these logs do not "
                                    "show uploading"
                              : std::string()) +

@@ -29,20 +29,6 @@ double DoneFraction(const Progress& progress) {
 
 }  // namespace
 
-std::string HumanBytes(double b) {
-  // Powers of 1024 with their IEC names, cut to one decimal as the findings' summaries
-  // (pipeline/detect_findings.cc, BytesText) count them: show had printed "1.5 GB" beside a
-  // finding's "1.3 GiB" of the same 1.5e9 bytes. --bytes and the thresholds (1 GiB) count so too.
-  // Cut, not rounded: never more than there is, and never "1024.0 KiB".
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  size_t u = 0;
-  b = std::max(b, 0.0);
-  while (b >= 1024 && u + 1 < std::size(units)) b /= 1024, ++u;
-  // Bytes are whole ("59 B", not "59.0 B"); larger units take one decimal.
-  if (u == 0) return fmt::format("{:.0f} B", std::floor(b));
-  return fmt::format("{:.1f} {}", std::floor(b * 10) / 10, units[u]);
-}
-
 ProgressDisplay::Mode ProgressDisplay::Choose(bool terminal, bool progress, bool no_progress) {
   if (no_progress) return Mode::kOff;
   if (terminal) return Mode::kBar;

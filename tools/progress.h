@@ -11,11 +11,12 @@
 #include <thread>
 
 #include "pipeline/graph.h"
+#include "pipeline/human_bytes.h"
 
 namespace flowsift::tools {
 
-// "1.2 GiB": bytes in powers of 1024 with their IEC names, one decimal, for humans.
-std::string HumanBytes(double bytes);
+// "1.2 GiB" (pipeline/human_bytes.h): show, the bar, run's and gen's reports.
+using flowsift::HumanBytes;
 
 // Seconds left for the progress line's ETA: "6s", "2m05s", "2h13m".
 std::string EtaText(double seconds);

@@ -1,0 +1,27 @@
+#include "pipeline/human_bytes.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+
+namespace flowsift {
+
+std::string HumanBytes(double b) {
+  // Up to EiB: a saturated sum (2^63 - 1) had read "8388608.0 TiB". Powers of 1024, as --bytes
+  // and the detection thresholds (1 GiB) count: show had printed "1.5 GB" beside a finding's
+  // "1.3 GiB" of the same 1.5e9 bytes.
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  size_t u = 0;
+  b = std::max(b, 0.0);
+  while (b >= 1024 && u + 1 < std::size(units)) b /= 1024, ++u;
+  char buf[32];
+  if (u == 0) {
+    std::snprintf(buf, sizeof buf, "%.0f B", std::floor(b));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f %s", std::floor(b * 10) / 10, units[u]);
+  }
+  return buf;
+}
+
+}  // namespace flowsift
