@@ -1724,7 +1724,7 @@ TEST(HumanBytes, PowersOf1024CutToOneDecimal) {
   EXPECT_EQ(tools::HumanBytes(1'048'575), "1023.9 KiB");
   EXPECT_EQ(tools::HumanBytes(1'048'576), "1.0 MiB");
   EXPECT_EQ(tools::HumanBytes(1'500'180), "1.4 MiB");
-  // A finding's 1.5e9 bytes: its summary says 1.3 GiB (HumanBytes, the one spelling), and so does show.
+  // A finding's 1.5e9 bytes: its summary says 1.3 GiB (HumanBytes), and so does show.
   EXPECT_EQ(tools::HumanBytes(1.5e9), "1.3 GiB");
   EXPECT_EQ(tools::HumanBytes(1.5 * 0x1p40), "1.5 TiB");
   EXPECT_EQ(tools::HumanBytes(5 * 0x1p50), "5.0 PiB");
