@@ -457,8 +457,9 @@ class Exporter {
   }
   void MoreRowErrors(uint64_t count, const std::string& path) {
     if (count > kRowErrorsShown) {
-      result_.errors.push_back(path + ": " + std::to_string(count - kRowErrorsShown) +
-                               " more unreadable rows skipped (" + std::to_string(count) +
+      const uint64_t more = count - kRowErrorsShown;
+      result_.errors.push_back(path + ": " + std::to_string(more) + " more unreadable row" +
+                               (more == 1 ? "" : "s") + " skipped (" + std::to_string(count) +
                                " in all)");
     }
   }

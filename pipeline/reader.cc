@@ -891,7 +891,8 @@ class FileReader::Impl {
         std::string where = fault.message;
         if (outcome_.dropped_bytes > 0) {
           where += "; the incomplete line at byte " + std::to_string(offset_ + keep) + " (" +
-                   std::to_string(outcome_.dropped_bytes) + " bytes) is dropped";
+                   std::to_string(outcome_.dropped_bytes) +
+                   (outcome_.dropped_bytes == 1 ? " byte) is dropped" : " bytes) is dropped");
         }
         Fail(fault.status, where);
       }

@@ -78,8 +78,9 @@ std::string ProgressText(const Progress& progress, double elapsed, bool final) {
   // After the last chunk the findings and the tables take a few seconds on a big run, with the
   // bar full: say what it is doing.
   if (progress.writing && !final) {
-    return fmt::format("{} records read from {} files; writing the outputs",
-                       progress.records.load(), progress.files_done.load());
+    const uint64_t records = progress.records.load(), files = progress.files_done.load();
+    return fmt::format("{} record{} read from {} file{}; writing the outputs", records,
+                       records == 1 ? "" : "s", files, files == 1 ? "" : "s");
   }
   // ETA before the counts: a narrow terminal's bar leaves out whole fields from the end
   // (BarLine), and how long is left matters more there than how many records and files.

@@ -837,8 +837,9 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   t +=
       windows_open
           ? fmt::format(
-                "traffic    {} in {} windows on {} interfaces{}\n",
-                HumanBytes(static_cast<double>(total_bytes)), window_rows, interfaces,
+                "traffic    {} in {} window{} on {} interface{}{}\n",
+                HumanBytes(static_cast<double>(total_bytes)), window_rows,
+                window_rows == 1 ? "" : "s", interfaces, interfaces == 1 ? "" : "s",
                 windows_problem.empty() ? "" : " readable (windows.csv.zst is damaged: see stderr)")
           : std::string("traffic    unreadable (windows.csv.zst: see stderr)\n");
   if (!table_errors.empty()) {

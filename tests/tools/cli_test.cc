@@ -195,6 +195,31 @@ TEST_F(Cli, AConfigThatCannotBeReadIsAUsageError) {
   EXPECT_EQ(r.code, 0) << r.out;
 }
 
+// A compressed input cut short after all but the last byte of its text: the one byte of the
+// incomplete line it drops is said in the singular ("(1 bytes) is dropped" before), on stderr
+// and in the manifest's error.
+TEST_F(Cli, AnIncompleteLineOfOneByteIsOneByte) {
+  const std::string text =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+      "start end action log-status\n"
+      "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1700000000 1700000001 ACCEPT OK\n2";
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+  std::string packed(ZSTD_compressBound(text.size()), '\0');
+  const size_t n = ZSTD_compress2(c, packed.data(), packed.size(), text.data(), text.size());
+  ZSTD_freeCCtx(c);
+  ASSERT_FALSE(ZSTD_isError(n));
+  packed.resize(n - 4);  // the frame's checksum cut off: every byte of text decodes
+  testing::WriteFile(dir_ / "cut.log.zst", packed);
+  const Result r = RunCli("run " + (dir_ / "cut.log.zst").string() + " -o " +
+                          (dir_ / "o").string() + " --no-progress --no-detect");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("; the incomplete line at byte " + std::to_string(text.size() - 1) +
+                               " (1 byte) is dropped\n"))
+      << r.out;
+  EXPECT_THAT(testing::ReadFile(dir_ / "o" / "manifest.json"), HasSubstr("(1 byte) is dropped"));
+}
+
 // An empty value (`--config "$CONF"` with CONF unset) is a usage error in every command: taken
 // as not given, an empty --config had run with the default thresholds.
 TEST_F(Cli, AnEmptyOptionValueIsAUsageError) {
@@ -1670,6 +1695,19 @@ TEST(Progress, TheLineNamesItsBytesAndTheWritingOfTheOutputs) {
   // The last line, printed when the run is done, is the totals again.
   EXPECT_EQ(tools::ProgressText(p, 8.0, true),
             "3.8 MiB of 3.8 MiB on disk (100%), 488.2 KiB/s, 1234 records, 8/8 files");
+}
+
+// One record from one file is said in the singular while the outputs are written, as in the
+// reading line before it ("1 records read from 1 files" before).
+TEST(Progress, TheWritingLineCountsOneInTheSingular) {
+  Progress p;
+  p.bytes_total = 100;
+  p.bytes_done = 100;
+  p.records = 1;
+  p.files_done = 1;
+  p.files_total = 1;
+  p.writing = true;
+  EXPECT_EQ(tools::ProgressText(p, 1.0, false), "1 record read from 1 file; writing the outputs");
 }
 
 // The ETA in hours and minutes past an hour, minutes and seconds past a minute: a nightly job's

@@ -964,6 +964,20 @@ TEST_F(ExportTest, TenBadRowsAreAllNamedAndNoneCounted) {
   EXPECT_THAT(r.err, Not(HasSubstr("more unreadable rows"))) << r.err;
 }
 
+// Eleven bad rows: the one past the ten named is counted in the singular, as every count the
+// commands print is ("1 more unreadable rows skipped" before).
+TEST_F(ExportTest, OneBadRowPastTheTenNamedIsCountedInTheSingular) {
+  const fs::path out = CopyOfSmall("eleven");
+  std::string garbage;
+  for (int i = 0; i < 11; ++i) garbage += "[" + std::to_string(i) + "]\n";
+  WriteZstd(out / kFindingsFile, garbage + SmallFindings());
+  const Result r = Export(*dir_, "eleven --as ocsf");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("eleven/findings.jsonl.zst: 1 more unreadable row skipped (11 in "
+                               "all)\n"))
+      << r.err;
+}
+
 // A finding ASFF cannot name an account for is a usage error (exit 2, FILE not written) also
 // after a bad row: the bad row's exit 1 had won, and FILE was written without that finding and
 // those after it.

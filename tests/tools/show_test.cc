@@ -467,6 +467,18 @@ TEST_F(ShowTest, TheOverviewsTrafficSaturatesInsteadOfWrapping) {
   EXPECT_THAT(RunIn(dir_, "show big --as json").out, HasSubstr(R"("bytes":9223372036854775807,)"));
 }
 
+// One window on one interface is said in the singular, as run's summary line counts ("in 1
+// windows on 1 interfaces" before; `show OUT --interface ID` of any busy OUT says it).
+TEST_F(ShowTest, TheOverviewsTrafficCountsOneInTheSingular) {
+  WriteFile(dir_ / "one.log",
+            "2 123456789012 eni-1 10.0.1.5 10.0.2.9 40000 5432 6 1 2 1700000000 1700000060 "
+            "ACCEPT OK\n");
+  ASSERT_EQ(RunIn(dir_, "run one.log -o one --no-progress --no-detect").code, 0);
+  const Result r = RunIn(dir_, "show one");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("traffic    2 B in 1 window on 1 interface\n")) << r.out;
+}
+
 // A table replaced by a FIFO (or a directory) is named as not a file: opening the FIFO waited
 // for a writer for ever. (Without the check, ctest's timeout fails this test.)
 TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
