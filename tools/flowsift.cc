@@ -161,7 +161,8 @@ void SuggestForExtras(const CLI::App& app, int argc, char** argv) {
     } else {
       std::string list;
       for (const std::string& c : commands) list += (list.empty() ? "" : ", ") + c;
-      const std::string near = Nearest(arg, commands);
+      // `flowsift version` is the flag (`flowsift help run`: the line's end says `run --help`).
+      const std::string near = arg == "version" ? "--version" : Nearest(arg, commands);
       Complain("'" + arg + "' is not a command" +
                (near.empty() ? "" : " (did you mean " + near + "?)") + "; the commands are " +
                list + ", and `flowsift CMD --help` shows one's flags");

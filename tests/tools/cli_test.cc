@@ -1523,6 +1523,7 @@ TEST_F(Cli, MistypedFlagsAndCommandsAreNamedWithWhatWasMeant) {
        "export, merge"},
       {"help run", "'help' is not a command; the commands are"},
       {"help run", "`flowsift CMD --help`"},
+      {"version", "'version' is not a command (did you mean --version?)"},
   };
   for (const auto& c : cases) {
     const Result r = RunCli(c.args);
