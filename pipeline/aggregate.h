@@ -210,7 +210,9 @@ class ExposureRows {
   static ExposureRow RowOf(std::string_view name, const ExposureTable::Entry& e) {
     // A sketch's estimate (past 2,048 sources) is off by up to ~1%, either way: never more
     // sources than flows. A Transit Gateway attachment's records have no action (0 accepted,
-    // 0 rejected, and its sources): those rows are not capped.
+    // 0 rejected, and its sources): those rows are not capped. An exact count is never capped:
+    // records without an action (`-`) add a source but no flow, so a cap cut an exact 2 sources
+    // of one accepted and one action-less record to 1.
     const uint64_t flows = e.accepted + e.rejected;
     const uint64_t sources = e.sources.Count();
     return {name,
@@ -218,7 +220,7 @@ class ExposureRows {
             static_cast<uint32_t>(e.key & 0xFF),
             e.accepted,
             e.rejected,
-            flows != 0 ? std::min(sources, flows) : sources};
+            flows != 0 && !e.sources.exact() ? std::min(sources, flows) : sources};
   }
   std::vector<Run> runs_;                               // by first_row
   std::vector<std::unique_ptr<ExposureTable>> spares_;  // folded copies of tables with a log

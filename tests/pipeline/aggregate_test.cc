@@ -314,6 +314,19 @@ TEST(Aggregator, HandComputedTalkersAndExposure) {
   EXPECT_EQ(exposure, want_exposure);
 }
 
+TEST(Aggregator, ExposureCountsTheSourcesOfRecordsWithoutAnAction) {
+  // Two external sources to eni-x:443/6, one of them in a record without an action: one flow
+  // counted (accepted), two sources. The cap "never more than the flows" is for a sketch's
+  // estimate; it had cut this exact 2 to 1 (docs/outputs.md, exposure).
+  Aggregator agg(AggregateOptions{});
+  AddText(agg,
+          "2 1 eni-x 5.5.5.5 10.2.2.2 1234 443 6 1 100 1700000000 1700000060 - OK\n"
+          "2 1 eni-x 5.5.5.6 10.2.2.2 1234 443 6 1 100 1700000000 1700000060 ACCEPT OK\n",
+          Format::Default());
+  const std::vector<ExposureRow> want = {{"eni-x", 443, 6, 1, 0, 2}};
+  EXPECT_EQ(agg.Exposure(), want);
+}
+
 TEST(Aggregator, PktAddressesAreTheEffectiveAddresses) {
   // A NAT gateway ENI: srcaddr/dstaddr are the gateway's own address, pkt-* the real peers.
   std::string error;
