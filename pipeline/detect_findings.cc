@@ -898,8 +898,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.evidence["baseline_windows"] = windows.size() - 1;
           f.evidence["baseline_mean_bytes"] = static_cast<uint64_t>(mean);
           f.evidence["baseline_sd_bytes"] = static_cast<uint64_t>(sd);
-          f.evidence["z"] = warm ? Round3(z) : 0.0;
-          // The multiple of the mean tested against baseline_ratio: none at a cold start.
+          // The deviation and the multiple of the mean tested against baseline_z and
+          // baseline_ratio: none at a cold start, both null (z had been 0 beside a null ratio).
+          f.evidence["z"] =
+              warm ? nlohmann::ordered_json(Round3(z)) : nlohmann::ordered_json(nullptr);
           f.evidence["ratio"] = warm ? RatioJson(net, mean) : nlohmann::ordered_json(nullptr);
           // The top destinations by bytes (ties by address): exact from the list; past it, those
           // the sketch can name (each the majority of its buckets), with upper bounds.
