@@ -757,8 +757,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     SetActivity(f, v.activity, s.names);
     f.distinct_dst_ports = 1;
     f.distinct_dsts = 1;
+    // With what an attempt is: at most max_packets and max_bytes, or failed (detect.cc).
     f.evidence["threshold"] = {{"attempts", o.brute_min_attempts},
-                               {"window_seconds", o.brute_window}};
+                               {"window_seconds", o.brute_window},
+                               {"max_packets", o.brute_max_packets},
+                               {"max_bytes", o.brute_max_bytes}};
     f.evidence["attempts"] = tries;
     f.evidence["rejected_flows"] = v.rejected;
     f.evidence["probe_flows"] = v.probes;

@@ -3595,6 +3595,35 @@ TEST(BruteForce, TheSessionLimitsAreThresholdsAndRejectsAlwaysCount) {
   EXPECT_EQ(brutes_of(120, 7200, "REJECT"), 1u);
 }
 
+// What an attempt is (brute_force.max_packets, max_bytes) is in the finding's threshold beside
+// the attempts and the window: a finding of 30 attempts of 20 packets does not say by itself
+// whether a session of 60 would have counted.
+TEST(BruteForce, TheThresholdSaysWhatAnAttemptIs) {
+  DetectOptions o;
+  o.brute_max_packets = 25;
+  o.brute_max_bytes = 4000;
+  Detect d(o);
+  for (int i = 0; i < 30; ++i) {
+    Rec r;
+    r.src = "192.0.2.44";
+    r.dst = "10.0.3.3";
+    r.sport = 41000 + i;
+    r.dport = 22;
+    r.flags = 3;
+    r.packets = 20;
+    r.bytes = 3000;
+    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
+    d.Add(r);
+  }
+  const auto f = d.Of("brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  const auto& threshold = f[0].evidence.at("threshold");
+  EXPECT_EQ(threshold.value("attempts", 0), 30) << threshold;
+  EXPECT_EQ(threshold.value("window_seconds", 0), 1800) << threshold;
+  EXPECT_EQ(threshold.value("max_packets", 0), 25) << threshold;
+  EXPECT_EQ(threshold.value("max_bytes", 0), 4000) << threshold;
+}
+
 // probe_flows counts every failed attempt: accepted SYNs that were never answered as well as
 // REJECTs.
 TEST(BruteForce, UnansweredSynsAreProbeFlows) {
@@ -3866,8 +3895,9 @@ TEST(Summaries, EvidenceNamesEveryThresholdsMeasuredValueAndTheDocsNameEveryKey)
       rows[m[1].str()] = line;
     }
   }
-  // threshold key -> the measured key it is compared with, by type (window_seconds and TRW's
-  // theta0 and theta1 are settings, not thresholds crossed).
+  // threshold key -> the measured key it is compared with, by type (window_seconds, TRW's
+  // theta0 and theta1 and brute_force's max_packets and max_bytes are settings, not thresholds
+  // crossed).
   const std::map<std::string, std::map<std::string, std::string>> measured = {
       {"port_scan", {{"failed_ports", "failed_ports"}}},
       {"port_sweep", {{"failed_dsts", "failed_dsts"}}},
@@ -3902,7 +3932,10 @@ TEST(Summaries, EvidenceNamesEveryThresholdsMeasuredValueAndTheDocsNameEveryKey)
     for (const auto& [key, value] : f.evidence.at("threshold").items()) {
       if (key == "window_seconds") continue;
       EXPECT_THAT(row, ::testing::HasSubstr("`" + key + "`")) << kind << ": threshold " << key;
-      if (key == "theta0" || key == "theta1") continue;
+      // Settings, not thresholds crossed: TRW's probabilities, what a brute-force attempt is.
+      if (key == "theta0" || key == "theta1" || key == "max_packets" || key == "max_bytes") {
+        continue;
+      }
       const auto m = measured.at(kind).find(key);
       ASSERT_NE(m, measured.at(kind).end()) << kind << ": threshold " << key;
       ASSERT_TRUE(f.evidence.contains(m->second)) << kind << ": " << m->second;
