@@ -24,4 +24,19 @@ std::string HumanBytes(double b) {
   return buf;
 }
 
+std::string SizeAtLeast(double bytes) {
+  // One decimal of the largest unit that keeps the value at 1 or more, rounded up: "3.4M".
+  const char* units[] = {"", "K", "M", "G", "T"};
+  size_t u = 0;
+  double scaled = bytes;
+  while (u + 1 < std::size(units) && scaled >= 1024) {
+    scaled /= 1024;
+    ++u;
+  }
+  if (u == 0) return std::to_string(static_cast<uint64_t>(std::ceil(bytes)));
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1f%s", std::ceil(scaled * 10) / 10, units[u]);
+  return buf;
+}
+
 }  // namespace flowsift

@@ -12,6 +12,10 @@ namespace flowsift {
 // 1 KiB ("59 B"); negative values as 0.
 std::string HumanBytes(double bytes);
 
+// The inverse of the --bytes flags' sizes (K, M, G, T: powers of 1024) for advice: a size
+// they read back as at least `bytes`, one decimal rounded up ("3.4M"), whole bytes below 1 KiB.
+std::string SizeAtLeast(double bytes);
+
 }  // namespace flowsift
 
 #endif  // FLOWSIFT_PIPELINE_HUMAN_BYTES_H_

@@ -170,10 +170,9 @@ unsigned ThreadsFor(unsigned requested);
 std::string OutDirArg(const std::string& text, bool force);
 
 // "500M" -> 524288000; accepts K, M, G, T (powers of 1024) and plain byte counts.
-// Throws CLI::ValidationError on anything else.
+// Throws CLI::ValidationError on anything else. The inverse for advice is SizeAtLeast
+// (pipeline/human_bytes.h).
 uint64_t ParseSize(const std::string& text);
-// The inverse for advice: a size ParseSize reads back as at least `bytes` ("3.4M").
-std::string SizeAtLeast(double bytes);
 
 }  // namespace flowsift::tools
 

@@ -18,6 +18,7 @@
 #include "kernels/target.h"
 #include "pipeline/export.h"
 #include "pipeline/generate_files.h"
+#include "pipeline/human_bytes.h"
 #include "pipeline/reader.h"
 #include "pipeline/run.h"
 #include "pipeline/temporaries.h"

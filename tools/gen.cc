@@ -16,6 +16,7 @@
 #include "pipeline/format.h"
 #include "pipeline/generate.h"
 #include "pipeline/generate_files.h"
+#include "pipeline/human_bytes.h"
 #include "pipeline/input.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -85,19 +86,6 @@ uint64_t ParseSize(const std::string& text) {
   // 2^64 as a double: a larger value has no uint64_t (the cast would be undefined).
   if (bytes >= 0x1p64) throw CLI::ValidationError("size", "'" + text + "' is too large");
   return static_cast<uint64_t>(bytes);
-}
-
-std::string SizeAtLeast(double bytes) {
-  // One decimal of the largest unit that keeps the value at 1 or more, rounded up: "3.4M".
-  const char* units[] = {"", "K", "M", "G", "T"};
-  size_t u = 0;
-  double scaled = bytes;
-  while (u + 1 < std::size(units) && scaled >= 1024) {
-    scaled /= 1024;
-    ++u;
-  }
-  if (u == 0) return std::to_string(static_cast<uint64_t>(std::ceil(bytes)));
-  return fmt::format("{:.1f}{}", std::ceil(scaled * 10) / 10, units[u]);
 }
 
 CLI::App* AddGen(CLI::App& app, GenFlags& f) {
