@@ -33,9 +33,16 @@ std::string SizeAtLeast(double bytes) {
     scaled /= 1024;
     ++u;
   }
-  if (u == 0) return std::to_string(static_cast<uint64_t>(std::ceil(bytes)));
+  // Rounded up, what is just under 1024 of a unit is 1024 of it ("1024.0K" for 1 MiB - 1 byte,
+  // "1024" for 1023.5 bytes): said as 1.0 of the next unit, which is as much.
+  const auto rounded = [&] { return u == 0 ? std::ceil(scaled) : std::ceil(scaled * 10) / 10; };
+  if (rounded() >= 1024 && u + 1 < std::size(units)) {
+    scaled /= 1024;
+    ++u;
+  }
+  if (u == 0) return std::to_string(static_cast<uint64_t>(rounded()));
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%.1f%s", std::ceil(scaled * 10) / 10, units[u]);
+  std::snprintf(buf, sizeof buf, "%.1f%s", rounded(), units[u]);
   return buf;
 }
 

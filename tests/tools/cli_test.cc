@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/human_bytes.h"
 #include "pipeline/run.h"
 #include "pipeline/temporaries.h"
 #include "tests/test_util.h"
@@ -1774,6 +1775,25 @@ TEST(HumanBytes, PowersOf1024CutToOneDecimal) {
   for (double b = 1000; b < 0x1p63; b *= 1.01) {
     const std::string s = tools::HumanBytes(b);
     EXPECT_EQ(s.find("1024.0"), std::string::npos) << b << ": " << s;
+  }
+}
+
+// The size gen and demo advise ("raise --bytes to at least 3.6M") is at least what is needed,
+// rounded up within its unit, and rolls over into the next unit rather than print 1024.0 of one
+// ("1024.0K" for 1 MiB - 1 byte): the size --bytes reads back is at least `bytes` either way.
+TEST(SizeAtLeast, RoundsUpAndRollsOverIntoTheNextUnit) {
+  EXPECT_EQ(SizeAtLeast(1000), "1000");
+  EXPECT_EQ(SizeAtLeast(1023.5), "1.0K");  // not "1024"
+  EXPECT_EQ(SizeAtLeast(1024), "1.0K");
+  EXPECT_EQ(SizeAtLeast(1025), "1.1K");
+  EXPECT_EQ(SizeAtLeast(3.55 * 1024 * 1024), "3.6M");
+  EXPECT_EQ(SizeAtLeast(1'048'575), "1.0M");  // it was "1024.0K"
+  EXPECT_EQ(SizeAtLeast(0x1p30 - 1), "1.0G");
+  EXPECT_EQ(SizeAtLeast(0x1p40 - 1), "1.0T");
+  EXPECT_EQ(SizeAtLeast(0x1p50 - 1), "1024.0T");  // T is the largest unit --bytes reads
+  for (double b = 1000; b < 0x1p40; b *= 1.0007) {
+    const std::string s = SizeAtLeast(b);
+    EXPECT_EQ(s.find("1024"), std::string::npos) << b << ": " << s;
   }
 }
 
