@@ -783,8 +783,12 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
 
   auto count = [&](const char* key) { return totals.value(key, uint64_t{0}); };
   // A hand-edited manifest's text is escaped like the tables' (no terminal escapes).
+  // A format_version of text ("1.2", which OpenSummary accepts) as its digits, not quoted.
+  const ordered_json& format_version = m["format_version"];
   t += fmt::format("{}: output format {}, written by flowsift {}, window {} s\n\n",
-                   Printable(s.dir.string()), Printable(m["format_version"].dump()),
+                   Printable(s.dir.string()),
+                   Printable(format_version.is_string() ? format_version.get<std::string>()
+                                                        : format_version.dump()),
                    Printable(m.value("version", "?")),
                    m.value("options", ordered_json::object()).value("window", 0));
   if (const std::string part = PartOfRun(m); !part.empty()) {

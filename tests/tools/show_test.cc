@@ -791,6 +791,26 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   EXPECT_THAT(r.err, HasSubstr("give --table T with --as csv"));
 }
 
+// A format_version written as text ("1", "1.2": a version any flowsift reads, FormatMajor) is
+// said in the overview's first line as the number it is, not as a JSON string ("output format
+// "1""); --as json keeps the manifest's value.
+TEST_F(ShowTest, TheOverviewSaysATextFormatVersionUnquoted) {
+  for (const std::string& version :
+       {std::to_string(kOutputFormatVersion), std::to_string(kOutputFormatVersion) + ".2"}) {
+    fs::remove_all(dir_ / "text");
+    fs::copy(dir_ / "out", dir_ / "text", fs::copy_options::recursive);
+    auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "text" / "manifest.json"));
+    m["format_version"] = version;
+    WriteFile(dir_ / "text" / "manifest.json", m.dump());
+    Result r = RunIn(dir_, "show text");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("text: output format " + version + ", written by flowsift test"))
+        << r.out;
+    r = RunIn(dir_, "show text --as json");
+    EXPECT_EQ(nlohmann::ordered_json::parse(r.out)["format_version"], version) << r.out;
+  }
+}
+
 TEST_F(ShowTest, HelpListsTablesAndFilters) {
   const Result r = RunIn(dir_, "show --help");
   EXPECT_EQ(r.code, 0);
