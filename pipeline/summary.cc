@@ -446,6 +446,9 @@ int FormatMajor(const ordered_json& v) {
       (dot + 1 == s.size() || s.find_first_not_of("0123456789", dot + 1) != std::string::npos)) {
     return -1;
   }
+  // Numbers as JSON and semantic versions write them, without leading zeros: "01" and "1.01"
+  // are no version any flowsift wrote (they were read as 1).
+  if ((dot > 1 && s[0] == '0') || (s.size() > dot + 2 && s[dot + 1] == '0')) return -1;
   return std::stoi(s.substr(0, dot));
 }
 

@@ -189,7 +189,7 @@ enum class SummaryStatus : uint8_t {
 };
 
 // The major version of a manifest's `format_version` (an integer N, or "N" / "N.M" of digits),
-// or -1 when it is none of these ("1.2.3" too).
+// or -1 when it is none of these ("1.2.3" too, and "01" or "1.01": leading zeros).
 int FormatMajor(const nlohmann::ordered_json& format_version);
 
 // What a part of a distributed run (`run --partial`) is, from its manifest: "shard I/N" with

@@ -343,6 +343,17 @@ TEST(FormatMajor, IntegersAndDottedStrings) {
   }
 }
 
+// Numbers without leading zeros, as JSON writes them and "1.2.3" is refused: "01" is no version
+// flowsift wrote (it was read as 1), nor "1.01".
+TEST(FormatMajor, LeadingZerosAreNoVersion) {
+  EXPECT_EQ(FormatMajor(ordered_json("0")), 0);
+  EXPECT_EQ(FormatMajor(ordered_json("1.0")), 1);
+  EXPECT_EQ(FormatMajor(ordered_json("10.20")), 10);
+  for (const char* bad : {"01", "00", "001", "01.2", "1.01", "1.00", "007.0"}) {
+    EXPECT_EQ(FormatMajor(ordered_json(bad)), -1) << bad;
+  }
+}
+
 // A major too large for an int is no version, not one cut to its low bits (2^32 + 1 read as
 // version 1, a manifest of another format accepted) nor a string std::stoi throws on.
 TEST(FormatMajor, MajorsPastAnIntAreNoVersion) {
