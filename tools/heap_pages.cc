@@ -4,10 +4,14 @@
 #include <mimalloc.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "pipeline/huge_pages.h"
+#include "tools/show_print.h"
 
 namespace flowsift::tools {
 namespace {
@@ -23,6 +27,23 @@ std::string& Text() {
 
 std::string Described(bool large, const std::string& why) {
   return fmt::format("{} ({})", large ? "2 MiB where transparent huge pages allow" : "4 KiB", why);
+}
+
+// Whether mimalloc reads `value` of an option, as its mi_option_init (options.c, 2.0) does:
+// in upper case, empty or a part of "1;TRUE;YES;ON" is 1 ("ES" too), a part of "0;FALSE;NO;OFF"
+// 0, else a whole number as strtol reads one. Anything else, or a value past 64 bytes, it
+// ignores for the option's default, and says so only with MIMALLOC_VERBOSE.
+bool MimallocReads(const char* value) {
+  if (std::strlen(value) > 64) return false;
+  std::string upper(value);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (upper.empty() || std::strstr("1;TRUE;YES;ON", upper.c_str()) != nullptr ||
+      std::strstr("0;FALSE;NO;OFF", upper.c_str()) != nullptr) {
+    return true;
+  }
+  char* end = nullptr;
+  static_cast<void>(std::strtol(upper.c_str(), &end, 10));
+  return end != upper.c_str() && *end == '\0';
 }
 
 bool UnderValgrind() {
@@ -46,6 +67,16 @@ void ChooseHeapPages(char** argv) {
   if (asked != nullptr) {
     const bool large = mi_option_is_enabled(mi_option_large_os_pages);
     Text() = Described(large, fmt::format("{}={}", kLargePagesVariable, asked));
+    // `MIMALLOC_LARGE_OS_PAGES=garbage` was 4 KiB pages without a word. fprintf, not
+    // fmt::print: a closed stderr is no reason to stop (fmt::print throws, outside main's try).
+    if (!MimallocReads(asked)) {
+      const std::string warning = fmt::format(
+          "flowsift: {}={} is no value mimalloc reads (1, 0, yes, no, on, off, true, false or a "
+          "whole number): it is ignored, and the heap uses {}\n",
+          kLargePagesVariable, Printable(asked),
+          large ? "2 MiB pages where transparent huge pages allow" : "4 KiB pages");
+      std::fputs(warning.c_str(), stderr);
+    }
     return;
   }
   const HeapPageCosts costs = MeasureHeapPageCosts();

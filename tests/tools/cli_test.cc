@@ -66,6 +66,31 @@ TEST_F(Cli, VersionNamesTheHeapPagesTheEnvironmentAskedFor) {
               HasSubstr("Heap pages: 4 KiB (MIMALLOC_LARGE_OS_PAGES=0)\n"));
 }
 
+// A value mimalloc cannot read is its default, 4 KiB pages, which it says only with
+// MIMALLOC_VERBOSE: flowsift warns once at start-up, naming the value and the pages used. The
+// values mimalloc reads (any case; an empty value is 1) are no mistake.
+TEST_F(Cli, AHeapPagesValueMimallocCannotReadIsWarnedOfOnce) {
+  const std::string warning =
+      "flowsift: MIMALLOC_LARGE_OS_PAGES=garbage is no value mimalloc reads (1, 0, yes, no, on, "
+      "off, true, false or a whole number): it is ignored, and the heap uses 4 KiB pages\n";
+  Result r = RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=garbage ");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr(warning));
+  EXPECT_THAT(r.out, HasSubstr("Heap pages: 4 KiB (MIMALLOC_LARGE_OS_PAGES=garbage)\n"));
+  r = RunCli("show " + (dir_ / "nowhere").string(), "MIMALLOC_LARGE_OS_PAGES=garbage ");
+  EXPECT_EQ(r.code, 2);
+  ASSERT_NE(r.out.find(warning), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(warning, r.out.find(warning) + 1), std::string::npos) << r.out;  // once
+  // A control byte in the value is escaped, not sent to the terminal.
+  EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=\"$(printf 'x\\033[2J')\" ").out,
+              HasSubstr("MIMALLOC_LARGE_OS_PAGES=x\\x1b[2J is no value mimalloc reads"));
+  for (const char* value : {"1", "0", "yes", "OFF", "True", "2", "''"}) {
+    r = RunCli("--version", std::string("MIMALLOC_LARGE_OS_PAGES=") + value + " ");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_THAT(r.out, Not(HasSubstr("mimalloc reads"))) << value;
+  }
+}
+
 TEST_F(Cli, VersionSaysWhatTheHeapPagesWereChosenBy) {
   // Without the variable the process measures fresh pages and chooses.
   const std::string out = RunCli("--version", "env -u MIMALLOC_LARGE_OS_PAGES ").out;
