@@ -221,6 +221,50 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   return m;
 }
 
+// Why the state file at `state_path` is not the state of the part it is in: empty when it is
+// (or cannot be told). A run writes its manifest twice, as manifest.json and in the state's run
+// section, from one text; a state copied from another part (night a's into night b's
+// directory) holds the other's. Compared only for a file named state.bin.zst with a
+// manifest.json beside it that reads as JSON: a state file collected on its own, or one beside
+// a damaged manifest, is judged by itself, as before.
+std::string NotThePartsOwnState(const std::string& state_path, const ordered_json& held) {
+  const fs::path state(state_path);
+  if (state.filename().string() != kStateFile) return {};
+  const std::string manifest_path = (state.parent_path() / kManifestFile).string();
+  std::error_code ec;
+  std::string text;
+  std::string ignored;
+  if (!fs::exists(manifest_path, ec) || !NotARegularFile(manifest_path).empty() ||
+      !ReadTextFile(manifest_path, &text, &ignored)) {
+    return {};
+  }
+  // As unordered objects: the same values are the same manifest whatever the keys' order.
+  const nlohmann::json own = nlohmann::json::parse(text, nullptr, false);
+  if (!own.is_object()) return {};
+  const nlohmann::json other = nlohmann::json::parse(
+      held.dump(-1, ' ', false, ordered_json::error_handler_t::replace), nullptr, false);
+  if (own == other) return {};
+  // Named by the inputs when they differ (what tells parts apart), else the first key that does.
+  std::string key = "inputs";
+  if (own.value("inputs", nlohmann::json()) == other.value("inputs", nlohmann::json())) {
+    for (const auto& item : held.items()) {
+      if (!own.contains(item.key()) || own[item.key()] != other[item.key()]) {
+        key = item.key();
+        break;
+      }
+    }
+    if (key == "inputs") {  // a key only manifest.json has
+      for (const auto& item : own.items()) {
+        if (!other.contains(item.key())) key = item.key();
+      }
+    }
+  }
+  return state_path + ": not this part's state: the manifest it holds is not " + manifest_path +
+         " (its " + key + " differ" + (key == "inputs" ? "" : "s") +
+         "; copied from another part?): put that part's own " + std::string(kStateFile) +
+         " back, or run the part again, and merge again";
+}
+
 }  // namespace
 
 bool WritePartialState(const std::string& path, const RunOptions& opt, const RunResult& r,
@@ -673,6 +717,12 @@ MergeResult MergeParts(const MergeOptions& opt) {
       }
     } catch (const std::exception& e) {
       fail(path, path + ": corrupt (its manifest: " + e.what() + ")");
+      continue;
+    }
+    // A state copied into another part's directory: as a part that cannot be read (a rerun or
+    // the right copy mends it), before its inputs are taken as that part's.
+    if (std::string why = NotThePartsOwnState(path, info.manifest); !why.empty()) {
+      fail(path, std::move(why));
       continue;
     }
     const ordered_json& cwd = file.run.value("cwd", ordered_json());

@@ -29,8 +29,8 @@ struct MergeOptions {
 };
 
 struct MergeResult {
-  // SPEC 2.2: 0; 1 some parts unreadable, corrupt, truncated or without their state file
-  // (each named in failures, the
+  // SPEC 2.2: 0; 1 some parts unreadable, corrupt, truncated, without their state file or
+  // with another part's (each named in failures, the
   // rest merged; when none could be read nothing is written), or some part's inputs failed, as
   // one run would exit, or the parts do not cover every shard (missing_shards: their inputs are
   // missing from OUT, which is written); 2 the parts cannot be

@@ -278,13 +278,17 @@ MergeResult MergeDirs(std::vector<std::string> parts, const std::string& out) {
 }
 
 // Rewrites the run section of the part state at `state` with `change` (checksums redone): a
-// part as a damaged or hand-edited file would hold it.
+// part as a damaged or hand-edited file would hold it. The manifest.json beside it is rewritten
+// to the manifest the state then holds, as the run would have written both.
 template <typename Change>
 void RewriteRun(const std::string& state, Change&& change) {
   PartialFile file;
   std::string error;
   ASSERT_EQ(ReadPartial(state, &file, &error), PartialStatus::kOk) << error;
   change(file.run);
+  if (file.run.is_object() && file.run.contains("manifest")) {
+    WriteFile(fs::path(state).parent_path() / "manifest.json", file.run["manifest"].dump(2));
+  }
   PartialBuilder b(file.header);
   b.AddSection(static_cast<uint32_t>(PartialSection::kRun), file.run.dump());
   b.AddSection(static_cast<uint32_t>(PartialSection::kAggregate),
@@ -1033,6 +1037,50 @@ TEST_F(MergeRuns, APartWhoseStateFileIsGoneIsNotCalledARunWithoutPartial) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find(" is given twice"), std::string::npos) << r.error;
   EXPECT_FALSE(fs::exists(tmp_.path() / "merged-twice"));
+}
+
+// A part's state file is its own manifest's: one copied from another part (night a's into night
+// b's directory) was merged as b, a's records counted in b's name and b's missing, exit 0. It is
+// a part that cannot be merged, named (exit 1, the rest merged), whether the part is given as
+// its directory or its state file.
+TEST_F(MergeRuns, AStateFileCopiedFromAnotherPartIsAFailedPart) {
+  const fs::path nights = tmp_.path() / "nights";
+  for (const char* name : {"a", "b", "c"}) {
+    RunOptions part =
+        Options(tmp_.path() / "data/hand" / (std::string(name) + ".log"), nights / name);
+    part.partial = true;
+    ASSERT_EQ(flowsift::Run(part, nullptr).exit_code, 0);
+  }
+  fs::copy_file(nights / "a" / kStateFile, nights / "b" / kStateFile,
+                fs::copy_options::overwrite_existing);
+  for (const fs::path& b : {nights / "b", nights / "b" / kStateFile}) {
+    const MergeResult r = MergeDirs({b, nights / "c"}, tmp_ / "merged");
+    EXPECT_EQ(r.exit_code, 1) << r.error;
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    ASSERT_EQ(r.failures.size(), 1u) << b;
+    EXPECT_NE(r.failures[0].find((nights / "b" / kStateFile).string() +
+                                 ": not this part's state: the manifest it holds is not " +
+                                 (nights / "b" / "manifest.json").string() + " (its inputs differ"),
+              std::string::npos)
+        << r.failures[0];
+    EXPECT_NE(r.failures[0].find("copied from another part?"), std::string::npos) << r.failures[0];
+    EXPECT_EQ(r.parts_merged, 1u);
+    const json m = json::parse(ReadFile(tmp_.path() / "merged/manifest.json"));
+    EXPECT_EQ(m["totals"]["records"], 50);  // c's alone
+    ASSERT_EQ(m["merged_from"].size(), 2u);
+    EXPECT_EQ(m["merged_from"][1]["status"], "failed");  // after the merged parts
+    EXPECT_EQ(m["merged_from"][1]["path"], (nights / "b" / kStateFile).string());
+    fs::remove_all(tmp_.path() / "merged");
+  }
+  // A state with its own manifest, or with none beside it (state files collected on their
+  // own): merged.
+  fs::create_directories(tmp_.path() / "collected" / "c");
+  fs::copy_file(nights / "c" / kStateFile, tmp_.path() / "collected" / "c" / kStateFile);
+  const MergeResult good =
+      MergeDirs({nights / "a", tmp_.path() / "collected" / "c" / kStateFile}, tmp_ / "merged");
+  EXPECT_EQ(good.exit_code, 0) << good.error;
+  EXPECT_TRUE(good.failures.empty()) << good.failures[0];
+  EXPECT_EQ(good.records, 100u);
 }
 
 TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
