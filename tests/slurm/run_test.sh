@@ -6,6 +6,9 @@
 #      runs, exits 1, names the input, and its tables equal one run's over the same inputs;
 #   3. the same with FLOWSIFT_MAP_STRICT=1: the task fails, the merge job is cancelled, OUT is
 #      never written.
+# Everything lives under a directory whose name has a space (the cluster's slurm.conf, spool and
+# logs, the jobs' working directory, the parts): unquoted in slurm.conf, it ended the paths there
+# and slurmctld never started.
 #   run_test.sh FLOWSIFT_BINARY
 # Exit 77 (ctest: skipped) without root or Slurm; scripts/test installs Slurm first.
 set -euo pipefail
@@ -18,7 +21,7 @@ if [[ $(id -u) -ne 0 ]] || ! command -v sbatch >/dev/null || [[ ! -x /usr/sbin/s
   exit 77
 fi
 
-work=$(mktemp -d /tmp/flowsift-slurm-test.XXXXXX)
+work=$(mktemp -d "/tmp/flowsift slurm-test.XXXXXX")
 export FLOWSIFT_SLURM_DIR=$work/cluster
 export FLOWSIFT=$flowsift
 cleanup() {
@@ -43,14 +46,13 @@ same_tables() {  # $1 $2: windows, talkers, exposure and findings byte for byte
   done
 }
 
-# Detection state is not in partial files yet (docs/partial.md): both sides run without it.
 opts=(--window 5m)
 "$flowsift" gen -o data --layout s3 --records 120000 --hours 2 --interfaces 40 \
   --attacks port_scan,exfiltration >/dev/null 2>&1
 "$flowsift" run data -o single "${opts[@]}" --no-progress 2>/dev/null
 
 # 1. Four map tasks and the merge.
-"$slurm/submit" --wait 4 parts out data "${opts[@]}" || fail "submit exited $?"
+"$slurm/submit" --wait 4 "map parts" out data "${opts[@]}" || fail "submit exited $?"
 same_tables single out
 python3 - out/manifest.json <<'EOF' || fail "merged manifest"
 import json, sys
