@@ -226,6 +226,38 @@ TEST(Engines, SlurmMapTasksRerunOneShardAndMerge) {
   RunCommand("rm -rf '" + dir + "'");
 }
 
+// submit without a controller (none started, or SLURM_CONF not exported in this shell): sbatch
+// says only "Could not establish a configuration source" or "Unable to contact slurm
+// controller"; submit adds what to do, and warns when the binary the jobs run is not found (every
+// task would fail with 127). sbatch and scontrol are stand-ins that fail as Slurm's do.
+TEST(Engines, SlurmSubmitSaysWhenNoControllerAnswers) {
+  const std::string dir =
+      std::string(::testing::TempDir()) + "/flowsift-slurm-down-" + std::to_string(::getpid());
+  const std::string submit = std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/slurm/submit";
+  // Stand-ins on PATH: sbatch fails as with no slurm.conf, scontrol ping as with no controller.
+  const std::string stubs =
+      R"(mkdir -p bin && printf '#!/bin/sh\necho "sbatch: fatal: Could not establish a )"
+      R"(configuration source" >&2; exit 1\n' > bin/sbatch && )"
+      R"(printf '#!/bin/sh\nexit 1\n' > bin/scontrol && chmod +x bin/sbatch bin/scontrol && )";
+  auto r = RunCommand("rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cd '" + dir + "' && " +
+                      stubs + "PATH=\"$PWD/bin:$PATH\" FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" +
+                      submit + "' 2 parts out data 2>&1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("Could not establish a configuration source"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("submit: no Slurm controller answers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("local-cluster start"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("warning"), std::string::npos) << r.out;
+  // A binary that is not there is said before anything is queued.
+  r = RunCommand("cd '" + dir +
+                 "' && PATH=\"$PWD/bin:$PATH\" FLOWSIFT=/nonexistent/flowsift bash '" + submit +
+                 "' 2 parts out data 2>&1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("submit: warning: /nonexistent/flowsift is not found here"),
+            std::string::npos)
+      << r.out;
+  RunCommand("rm -rf '" + dir + "'");
+}
+
 TEST(Engines, SlurmScriptsAreValidBash) {
   for (const char* name : {"map.sbatch", "merge.sbatch", "submit", "local-cluster"}) {
     const std::string path = std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/slurm/" + name;
