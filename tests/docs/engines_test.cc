@@ -107,6 +107,110 @@ TEST(Engines, KubernetesIndexedJobAndMerge) {
       << merge_args;
 }
 
+std::string ShellQuoted(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// An engine's command with its volumes (/data/AWSLogs, /shared/) moved under dir.
+std::string UnderDir(std::string script, const std::string& dir) {
+  const std::pair<std::string, std::string> moves[] = {{"/data/AWSLogs", dir + "/data"},
+                                                       {"/shared/", dir + "/shared/"}};
+  for (const auto& [from, to] : moves) {
+    for (size_t at = 0; (at = script.find(from, at)) != std::string::npos; at += to.size()) {
+      script.replace(at, from.size(), to);
+    }
+  }
+  return script;
+}
+
+// Runs an engine's map command (`sh -c MAP`) once per index, with `index_env` (which names the
+// index as $i) as the engine sets it, then its merge command, in dir (data/ there, flowsift on
+// PATH); returns their exit codes, "map 0 0 ... merge 0".
+std::string RunEngine(const std::string& dir, const std::string& map, const std::string& merge,
+                      int count, const std::string& index_env) {
+  const auto r = RunCommand(
+      "cd '" + dir + "' && export PATH=\"$PWD/bin:$PATH\" && codes= && for i in $(seq 0 " +
+      std::to_string(count - 1) + "); do env " + index_env + " sh -c " +
+      ShellQuoted(UnderDir(map, dir)) + " >/dev/null 2>&1; codes=\"$codes $?\"; done; sh -c " +
+      ShellQuoted(UnderDir(merge, dir)) + " >/dev/null 2>&1; echo \"map$codes merge $?\"");
+  return r.out;
+}
+
+std::string Codes(int count, int map_code, int merge_code) {
+  std::string s = "map";
+  for (int i = 0; i < count; ++i) s += " " + std::to_string(map_code);
+  return s + " merge " + std::to_string(merge_code) + "\n";
+}
+
+// The AWS Batch and Kubernetes commands as the engines run them (the index from the engine, the
+// paths of their volumes moved into a directory): the merge equals one run; a retried child
+// (the part there) succeeds; a child whose inputs include a corrupt file succeeds, its merge
+// exits 1 as one run does; a child that cannot write its part fails. Only the JSON and YAML's
+// text was checked: an `-eq 2` for `-eq 1`, a dropped --force or `exit 0` for `exit $s` passed.
+void CheckEngineRuns(const std::string& name, const std::string& map, const std::string& merge,
+                     int count, const std::string& index_env) {
+  SCOPED_TRACE(name);
+  const std::string dir = std::string(::testing::TempDir()) + "/flowsift-engine-" + name + "-" +
+                          std::to_string(::getpid());
+  const std::string bin = FLOWSIFT_BINARY;
+  auto r = RunCommand("rm -rf '" + dir + "' && mkdir -p '" + dir + "/bin' && cd '" + dir +
+                      "' && ln -s '" + bin + "' bin/flowsift && '" + bin +
+                      "' gen -o data --records 20000 --files 20 >/dev/null 2>&1 && '" + bin +
+                      "' run data -o one --no-progress 2>/dev/null && echo ok");
+  ASSERT_EQ(r.out, "ok\n");
+  EXPECT_EQ(RunEngine(dir, map, merge, count, index_env), Codes(count, 0, 0));
+  r = RunCommand("cd '" + dir +
+                 "' && for t in windows.csv talkers.csv exposure.csv findings.jsonl;" +
+                 " do cmp one/$t.zst shared/out/$t.zst || exit 1; done && echo same");
+  EXPECT_EQ(r.out, "same\n");
+  // Retried: every part is there already.
+  EXPECT_EQ(RunEngine(dir, map, merge, count, index_env), Codes(count, 0, 0));
+  // A corrupt input: its child succeeds (its part names it), the merge exits 1.
+  r = RunCommand("cd '" + dir + "' && printf '\\037\\213\\010\\000garbage' > data/zz.log.gz && '" +
+                 bin + "' run data -o one-bad --no-progress >/dev/null 2>&1; echo $?");
+  ASSERT_EQ(r.out, "1\n");
+  EXPECT_EQ(RunEngine(dir, map, merge, count, index_env), Codes(count, 0, 1));
+  r = RunCommand("cd '" + dir + "' && cmp one-bad/windows.csv.zst shared/out/windows.csv.zst &&" +
+                 " cmp one-bad/findings.jsonl.zst shared/out/findings.jsonl.zst && echo same");
+  EXPECT_EQ(r.out, "same\n");
+  // A part that cannot be written (a file where its directory goes) fails that child.
+  r = RunCommand("cd '" + dir + "' && rm -rf shared/parts/1 && touch shared/parts/1 && echo ok");
+  const std::string codes = RunEngine(dir, map, merge, count, index_env);
+  EXPECT_EQ(codes.substr(0, 6), "map 0 ") << codes;
+  EXPECT_NE(codes.substr(6, 2), "0 ") << codes;  // flowsift's 2: a file, not an output directory
+  RunCommand("rm -rf '" + dir + "'");
+}
+
+TEST(Engines, AwsBatchAndKubernetesCommandsRunTheShardsAndMerge) {
+  const json def = ReadJson("aws-batch-job-definition.json");
+  const json& map_command = def["containerProperties"]["command"];
+  ASSERT_EQ(map_command.size(), 3u);
+  ASSERT_EQ(map_command[0], "sh");
+  const json merge = ReadJson("aws-batch-submit-merge.json");
+  const json& merge_command = merge["containerOverrides"]["command"];
+  ASSERT_EQ(merge_command.size(), 3u);
+  const int size = ReadJson("aws-batch-submit-map.json")["arrayProperties"]["size"];
+  CheckEngineRuns("batch", map_command[2], merge_command[2], size,
+                  "AWS_BATCH_JOB_ARRAY_INDEX=$i AWS_BATCH_JOB_ARRAY_SIZE=" + std::to_string(size));
+
+  const std::string as_json = YamlAsJson(kEngines + "k8s-indexed-job.yaml");
+  if (as_json.empty())
+    GTEST_SKIP() << "python3-yaml not installed: ran the AWS Batch commands only";
+  const json docs = json::parse(as_json);
+  const json& k8s_map = docs[0]["spec"]["template"]["spec"]["containers"][0];
+  const json& k8s_merge = docs[1]["spec"]["template"]["spec"]["containers"][0];
+  ASSERT_EQ(k8s_map["args"].size(), 1u);
+  ASSERT_EQ(k8s_merge["args"].size(), 1u);
+  std::string env;
+  for (const json& e : k8s_map["env"]) {
+    env += " " + e["name"].get<std::string>() + "=" + e["value"].get<std::string>();
+  }
+  CheckEngineRuns("k8s", k8s_map["args"][0], k8s_merge["args"][0], docs[0]["spec"]["completions"],
+                  "JOB_COMPLETION_INDEX=$i" + env);
+}
+
 TEST(Engines, SparkPipeScriptCompiles) {
   const std::string path = kEngines + "spark_pipe.py";
   const std::string text = ReadFile(path);
