@@ -35,6 +35,13 @@ cluster_env=$("$slurm/local-cluster" start) || { echo "FAIL: local-cluster start
 eval "$cluster_env"
 cd "$work"
 
+# A job still queued when the cluster stops is gone at the next start (it ran then, and would
+# have written its parts and OUT again).
+sbatch --hold -o /dev/null --wrap 'touch ghost' >/dev/null
+"$slurm/local-cluster" stop
+cluster_env=$("$slurm/local-cluster" start) || { echo "FAIL: local-cluster restart" >&2; exit 1; }
+[[ -z $(squeue -h) ]] || { echo "FAIL: a restart kept the jobs of before: $(squeue -h)" >&2; exit 1; }
+
 fail() {
   echo "FAIL: $*" >&2
   for f in "$work"/flowsift-*.out; do [[ -f $f ]] && { echo "--- $f"; cat "$f"; } >&2; done
