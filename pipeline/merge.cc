@@ -427,7 +427,11 @@ MergeResult MergeParts(const MergeOptions& opt) {
   PartialHeader header;
   ordered_json must_match;
   std::string first_path;
-  std::map<std::string, std::string> input_part;  // input path -> the part that read it
+  struct Reader {
+    std::string path;
+    uint32_t shard_index, shard_count;
+  };
+  std::map<std::string, Reader> input_part;  // input path -> the part that read it
   // Each interface's account as the merged manifest's input order would see it first: by
   // (file index, the file's path and absolute path, chunk and row, account). The parts' own
   // first-seen orders compare files by index alone, and parts of separate runs (nightly parts,
@@ -737,11 +741,22 @@ MergeResult MergeParts(const MergeOptions& opt) {
       // /home/u/data/a.log are one file), else by its normalised text.
       listed.emplace_back(input, AbsoluteInput(input, info.cwd));
       if (input == "-") continue;
-      const auto [it, inserted] = input_part.emplace(listed.back().second, path);
+      const auto [it, inserted] = input_part.emplace(
+          listed.back().second, Reader{path, info.shard_index, info.shard_count});
       if (!inserted) {
+        const Reader& other = it->second;
         r.exit_code = 2;
         r.error = "input " + input + (it->first == input ? "" : " (" + it->first + ")") +
-                  " is in both " + it->second + " and " + path + ": its records would count twice";
+                  " is in both " + other.path + " and " + path + ": its records would count twice";
+        // Two shards of one count never share an input of one list: the list changed between
+        // their runs (a file added or removed moves the later files to other shards).
+        if (other.shard_count == info.shard_count && other.shard_index != info.shard_index) {
+          r.error += " (shards " + std::to_string(other.shard_index) + "/" +
+                     std::to_string(other.shard_count) + " and " +
+                     std::to_string(info.shard_index) + "/" + std::to_string(info.shard_count) +
+                     " of one input list never share an input: were files added to or removed "
+                     "from the inputs between the parts' runs? Run every part again)";
+        }
         return r;
       }
     }

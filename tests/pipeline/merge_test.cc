@@ -1123,6 +1123,30 @@ TEST_F(MergeRuns, NeverReplacesAPartOrAGoodOutputWithNothing) {
   }
 }
 
+// Inputs that change between the parts' runs (a file removed after shard 0 ran moves every later
+// file one place down, into another shard): an input lands in two shards of one count, and the
+// refusal says why that happens (it said only that the input was in both parts).
+TEST_F(MergeRuns, AnInputListThatChangedBetweenThePartsIsNamedAsSuch) {
+  fs::copy(tmp_.path() / "data", tmp_.path() / "changing", fs::copy_options::recursive);
+  const std::string in = tmp_ / "changing";
+  ASSERT_EQ(flowsift::Run(AsPart(Options(in, tmp_ / "parts/0"), 0, 3), nullptr).exit_code, 0);
+  fs::remove(tmp_.path() / "changing/hand/a.log");
+  for (uint32_t i : {1u, 2u}) {
+    ASSERT_EQ(
+        flowsift::Run(AsPart(Options(in, tmp_ / ("parts/" + std::to_string(i))), i, 3), nullptr)
+            .exit_code,
+        0);
+  }
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 3), tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("would count twice (shards 0/3 and 2/3 of one input list never share an "
+                         "input: were files added to or removed from the inputs between the "
+                         "parts' runs? Run every part again)"),
+            std::string::npos)
+      << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+}
+
 // The same input read by two parts under two spellings (a re-run shard given `data/../data/`,
 // `./data`, or the absolute path) is refused like the same spelling: inputs are compared by
 // their absolute, normalised paths (the part records the directory it ran in). They were
@@ -1136,6 +1160,8 @@ TEST_F(MergeRuns, TheSameInputUnderTwoSpellingsIsRefused) {
       MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "again"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("would count twice"), std::string::npos) << r.error;
+  // One shard (0/2) twice: not a changed input list.
+  EXPECT_EQ(r.error.find("added to or removed"), std::string::npos) << r.error;
   EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
   const PartialFile part = [&] {
     PartialFile f;
