@@ -311,6 +311,14 @@ TEST(Engines, SlurmMapTasksRerunOneShardAndMerge) {
                  "map.sbatch' p2 data --shard 1/4 2>&1");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("FLOWSIFT_SHARD=I/N, not --shard"), std::string::npos) << r.out;
+  // -o among the run options (submit N PARTS OUT INPUT... -o OUT): named, not CLI11's "At Most 1".
+  r = RunCommand("cd '" + dir + "' && SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 " +
+                 "SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" + slurm +
+                 "map.sbatch' p2 data --out=out 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("the part's directory is PARTS/I (the first argument), not --out=out"),
+            std::string::npos)
+      << r.out;
   r = RunCommand("cd '" + dir + "' && bash '" + slurm + "merge.sbatch' parts x out2 2>&1");
   EXPECT_EQ(r.code, 2) << r.out;
   // FLOWSIFT_SHARD left in the environment of an array: refused, not every task on one shard.
