@@ -141,7 +141,14 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
     return std::tie(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
            std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
   });
-  ordered_json inputs = missing;
+  // A named path that could not be looked at is a file of the shard of its place and could not
+  // be listed in the other shards (pipeline/run.cc): listed once, as that file.
+  std::set<std::string> file_paths;
+  for (const auto& f : files) file_paths.insert(std::get<1>(f));
+  ordered_json inputs = ordered_json::array();
+  for (const ordered_json& in : missing) {
+    if (file_paths.count(in.value("path", "")) == 0) inputs.push_back(in);
+  }
   // Each part's file by its place in the merged list, which orders the bad-line samples: by
   // the index alone, files of separate runs at one index (each night's first) had their
   // samples interleaved by line number, and the first 20 kept were not the first files'.

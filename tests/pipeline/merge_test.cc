@@ -1147,6 +1147,34 @@ TEST_F(MergeRuns, AnInputListThatChangedBetweenThePartsIsNamedAsSuch) {
   EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
 }
 
+// The input directory missing on one worker (a volume not mounted there): that worker's shard
+// 2/3 lists the path as one file, which is shard 0's, so it read nothing and exited 0, and the
+// merge of the three parts lacked a third of the files and exited 0. Every shard reports it now.
+TEST_F(MergeRuns, AnInputMissingOnOneWorkerFailsItsShardAndTheMerge) {
+  const std::string in = tmp_ / "data";
+  for (uint32_t i : {0u, 1u}) {
+    ASSERT_EQ(
+        flowsift::Run(AsPart(Options(in, tmp_ / ("parts/" + std::to_string(i))), i, 3), nullptr)
+            .exit_code,
+        0);
+  }
+  fs::rename(tmp_.path() / "data", tmp_.path() / "elsewhere");
+  const RunResult missing = flowsift::Run(AsPart(Options(in, tmp_ / "parts/2"), 2, 3), nullptr);
+  fs::rename(tmp_.path() / "elsewhere", tmp_.path() / "data");
+  EXPECT_EQ(missing.exit_code, 1);
+  ASSERT_EQ(missing.failures.size(), 1u);
+  EXPECT_EQ(missing.failures[0], in + ": not_found: cannot open: No such file or directory");
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 3), tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  const json merged = json::parse(ReadFile(tmp_.path() / "out/manifest.json"));
+  EXPECT_EQ(merged["inputs"][0]["path"], in);
+  EXPECT_EQ(merged["inputs"][0]["status"], "not_found");
+  // Unsharded, the path is still a file of the list, read (and failed) in its place.
+  const RunResult whole = flowsift::Run(Options(tmp_ / "nowhere", tmp_ / "whole"), nullptr);
+  EXPECT_EQ(whole.exit_code, 1);
+  EXPECT_EQ(whole.files.size(), 1u);
+}
+
 // The same input read by two parts under two spellings (a re-run shard given `data/../data/`,
 // `./data`, or the absolute path) is refused like the same spelling: inputs are compared by
 // their absolute, normalised paths (the part records the directory it ran in). They were
