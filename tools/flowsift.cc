@@ -179,7 +179,9 @@ void SuggestForExtras(const CLI::App& app, int argc, char** argv) {
     if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
     const std::string name = arg.substr(0, arg.find('='));  // --name=value
     if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
-    if (const std::string near = Nearest(name, flags); !near.empty()) {
+    // --format is what other tools call show's and export's --as (no edit of it is near).
+    const bool format_is_as = name == "--format" && scope.get_option_no_throw("--as") != nullptr;
+    if (const std::string near = format_is_as ? "--as" : Nearest(name, flags); !near.empty()) {
       Complain(arg + ": did you mean " + near + "? (`flowsift " +
                (cmd != nullptr ? cmd->get_name() + " " : std::string()) + "--help` lists them)");
       return;
@@ -300,7 +302,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     if (code != 0) {
-      if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) SuggestForExtras(app, argc, argv);
+      // A required option missing may be one given under another name (export --format ocsf:
+      // CLI11 says "--as is required" before it looks at the flags it does not know).
+      if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr ||
+          dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+        SuggestForExtras(app, argc, argv);
+      }
       return kExitUsage;
     }
     // --help and --version print through std::cout: to a full disk they are cut short too.

@@ -1550,6 +1550,8 @@ TEST_F(Cli, MistypedFlagsAndCommandsAreNamedWithWhatWasMeant) {
       {"help run", "'help' is not a command; the commands are"},
       {"help run", "`flowsift CMD --help`"},
       {"version", "'version' is not a command (did you mean --version?)"},
+      {"show out --format csv", "--format: did you mean --as?"},
+      {"export out --format ocsf", "--format: did you mean --as?"},
   };
   for (const auto& c : cases) {
     const Result r = RunCli(c.args);
