@@ -879,5 +879,98 @@ TEST(Aggregator, RoutedPartitionsCombinedEqualOneAggregator) {
   }
 }
 
+// A window's distinct destinations are capped by its records as its sources are: 2,049 records
+// from one host to 2,049 destinations whose sketch estimate is above 2,049.
+TEST(Aggregator, DistinctDestinationsAreNeverAboveTheRecords) {
+  std::string text;
+  DistinctCounter raw;
+  for (uint32_t n = 1; n <= 2049; ++n) {
+    const uint32_t v4 = (10u << 24) + 7 * n;
+    raw.Add(HashAddr(kernels::AddrFromIPv4(v4)));
+    text += "2 111111111111 eni-a 10.9.9.9 " + std::to_string(v4 >> 24) + "." +
+            std::to_string((v4 >> 16) & 255) + "." + std::to_string((v4 >> 8) & 255) + "." +
+            std::to_string(v4 & 255) + " 40000 443 6 1 40 1700000401 1700000402 ACCEPT OK\n";
+  }
+  ASSERT_GT(raw.Count(), 2049u);  // the estimate this test is about
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, text, Format::Default());
+  ASSERT_EQ(agg.Windows().size(), 1u);
+  EXPECT_EQ(agg.Windows()[0].records, 2049u);
+  EXPECT_EQ(agg.Windows()[0].distinct_srcaddr, 1u);
+  EXPECT_EQ(agg.Windows()[0].distinct_dstaddr, 2049u);
+}
+
+// rejected_bytes are the bytes of REJECT records only: a format without action (a Transit
+// Gateway's) or a record whose action is "-" adds its bytes to `bytes` and not to them.
+TEST(Aggregator, RejectedBytesAreOnlyThoseOfRejectedRecords) {
+  std::string error;
+  const auto tgw = Format::Parse("tgw-attachment-id srcaddr dstaddr packets bytes start", &error);
+  ASSERT_TRUE(tgw) << error;
+  Aggregator agg(AggregateOptions{});
+  AddText(agg, "tgw-attach-1 10.0.0.1 10.1.0.1 3 500 1700000000\n", *tgw);
+  ASSERT_EQ(agg.Windows().size(), 1u);
+  EXPECT_EQ(agg.Windows()[0].bytes, 500u);
+  EXPECT_EQ(agg.Windows()[0].rejected_bytes, 0u);
+  EXPECT_EQ(agg.Windows()[0].accepted, 0u);
+  EXPECT_EQ(agg.Windows()[0].rejected, 0u);
+  const auto f = Format::Parse("interface-id srcaddr dstaddr bytes start action", &error);
+  ASSERT_TRUE(f) << error;
+  Aggregator mixed(AggregateOptions{});
+  AddText(mixed,
+          "eni-a 10.0.0.1 10.1.0.1 500 1700000000 -\n"
+          "eni-a 10.0.0.1 10.1.0.1 40 1700000000 REJECT\n"
+          "eni-a 10.0.0.1 10.1.0.1 7 1700000000 ACCEPT\n",
+          *f);
+  ASSERT_EQ(mixed.Windows().size(), 1u);
+  EXPECT_EQ(mixed.Windows()[0].bytes, 547u);
+  EXPECT_EQ(mixed.Windows()[0].rejected_bytes, 40u);
+}
+
+// Partitions of one batch each see an interface's first row of theirs at the batch's order: the
+// row number tells which came first. An interface whose account changes after the batch's
+// first row takes that row's account through the partitions' combine, as in one aggregator
+// (an equal order had gone to the smaller account text).
+TEST(Aggregator, PartitionsOfOneBatchKeepTheAccountOfItsFirstRow) {
+  std::string text;
+  for (int k = 1; k <= 40; ++k) {
+    text += std::string("2 ") + (k == 1 ? "999999999999" : "111111111111") + " eni-a 10.0.0." +
+            std::to_string(k) + " 10.0.2.7 33000 5432 6 4 400 1700000401 1700000411 ACCEPT OK\n";
+  }
+  Aggregator whole(AggregateOptions{});
+  AddText(whole, text, Format::Default());
+  ASSERT_EQ(whole.Windows().size(), 1u);
+  EXPECT_EQ(whole.Windows()[0].account_id, "999999999999");
+  std::vector<Aggregator> aggs;
+  for (size_t k = 0; k < 2; ++k) aggs.emplace_back(AggregateOptions{});
+  ForEachChunk(text, Format::Default(), 1 << 30,
+               [&](const ParsedBatch& b, const uint8_t* base, size_t order) {
+                 std::vector<uint32_t> rows(b.rows);
+                 for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
+                 std::vector<PartitionRows> out(2);
+                 Aggregator::Route(b, base, rows.data(), rows.size(), AggregateOptions{}.internal,
+                                   out);
+                 // Row 0 in one partition, some row of the other account in the other.
+                 ASSERT_FALSE(out[0].rows.empty());
+                 ASSERT_FALSE(out[1].rows.empty());
+                 for (size_t k = 0; k < 2; ++k) {
+                   aggs[k].AddRows(b, base, order, out[k].rows.data(), out[k].tables.data(),
+                                   out[k].rows.size());
+                 }
+               });
+  for (const size_t first : {0u, 1u}) {
+    std::vector<Aggregator> copies;
+    for (Aggregator& a : aggs) {
+      Aggregator copy(AggregateOptions{});
+      copy.Merge(a);
+      copies.push_back(std::move(copy));
+    }
+    Aggregator combined = std::move(copies[first]);
+    combined.AbsorbPartition(std::move(copies[1 - first]));
+    ASSERT_EQ(combined.Windows().size(), 1u);
+    EXPECT_EQ(combined.Windows()[0].account_id, "999999999999") << first;
+    EXPECT_EQ(combined.Windows(), whole.Windows()) << first;
+  }
+}
+
 }  // namespace
 }  // namespace flowsift
