@@ -170,5 +170,27 @@ TEST(ExposureTable, EmptyAndOneKey) {
   EXPECT_EQ(e[0].sources.Count(), 2u);
 }
 
+// A log whose keys differ in one bit of a byte, the byte's top bit (interfaces 0 and 128,
+// ports 80 and 208, protocols 6 and 134), is still sorted by that byte: the radix sort skips
+// only a byte that is the same in every key.
+TEST(ExposureTable, KeysDifferingOnlyInAByteTopBitFoldApart) {
+  for (const uint64_t bit : {uint64_t{1} << 31, uint64_t{1} << 15, uint64_t{1} << 7}) {
+    const uint64_t base = (uint64_t{5} << 24) | (80 << 8) | 6;
+    ExposureTable table;
+    Reference want;
+    for (uint64_t i = 0; i < 1000; ++i) {
+      const uint64_t key = i % 2 == 0 ? base | bit : base;
+      table.Add(key, Mix64(i % 7 + 1), true, false);
+      Want& w = want[key];
+      ++w.accepted;
+      w.sources.Add(Mix64(i % 7 + 1));
+    }
+    ExposureTable spare;
+    Expect(table.Entries(&spare), want);
+    table.Fold();
+    Expect(table.Entries(&spare), want);
+  }
+}
+
 }  // namespace
 }  // namespace flowsift
