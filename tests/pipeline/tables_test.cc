@@ -188,5 +188,13 @@ TEST(DuckDbMacros, NameEveryColumnInTheFilesOrder) {
   EXPECT_EQ(columns_of("flowsift_findings"), keys);
 }
 
+// A name holding a comma and nothing else to quote is quoted: unquoted, every CSV reader would
+// split it into two columns and shift the row's numbers one column on.
+TEST_F(Tables, ACommaAloneInANameIsQuoted) {
+  std::string error;
+  ASSERT_TRUE(WriteExposure(Path("e.zst"), {{"eni-a,b", 22, 6, 1, 0, 1}}, &error)) << error;
+  EXPECT_EQ(ReadZstd(Path("e.zst")), std::string(ExposureHeader()) + "\n\"eni-a,b\",22,6,1,0,1\n");
+}
+
 }  // namespace
 }  // namespace flowsift
