@@ -1876,5 +1876,62 @@ TEST(Partial, TheBoundOnWhatAStateDecompressesToIs64MiBAnd256TimesItsSize) {
   }
 }
 
+// One run's files sharded 0/2 and 1/2: an interface first seen in the second file (shard 1's
+// first) and again in the third (shard 0's second) takes the second file's account, as one
+// run over the directory does. Each part numbers its files from 0; their places in the whole
+// list are j * N + I (RenumberFiles), and j + I had tied the two files and given the third's.
+TEST_F(MergeRuns, AShardedRunTakesTheAccountOfItsFirstFileInTheWholeList) {
+  WriteFile(tmp_.path() / "w/a.log", SharedLines("333333333333", "eni-other00000000001"));
+  WriteFile(tmp_.path() / "w/b.log", SharedLines("999999999999"));
+  WriteFile(tmp_.path() / "w/c.log", SharedLines("111111111111"));
+  const RunResult one = flowsift::Run(Options(tmp_ / "w", tmp_ / "w-one"), nullptr);
+  ASSERT_EQ(one.exit_code, 0) << one.error;
+  std::vector<std::string> dirs;
+  for (uint32_t i = 0; i < 2; ++i) {
+    const RunOptions opt = AsPart(Options(tmp_ / "w", tmp_ / ("w" + std::to_string(i))), i, 2);
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+    dirs.push_back(opt.out_dir);
+  }
+  const MergeResult m = MergeDirs(dirs, tmp_ / "w-merged");
+  ASSERT_EQ(m.exit_code, 0) << m.error;
+  const std::string windows = testing::ReadZstd(tmp_.path() / "w-merged" / "windows.csv.zst");
+  EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos) << windows;
+  for (const char* table : kTables) {
+    EXPECT_TRUE(ReadFile(tmp_.path() / "w-merged" / table) ==
+                ReadFile(tmp_.path() / "w-one" / table))
+        << table;
+  }
+}
+
+// Separate runs whose files tie on their index in their own runs' lists, the tie in a later
+// file of a shard: z's run is split 0/2 and 1/2 and the interface is in z/d.log (index 3: the
+// second file of part 1/2), y's is one part with it in y/4.log (index 3). y/4.log comes first
+// by path, so its account is the interface's; the part's file is found at (3 - 1) / 2 of its
+// list, not at 3 - 1 (past its end, a file with no path, which had won the tie).
+TEST_F(MergeRuns, SeparateShardedRunsTieOnALaterFileOfAShard) {
+  for (const char* name : {"z/a.log", "z/b.log", "z/c.log", "y/1.log", "y/2.log", "y/3.log"}) {
+    WriteFile(tmp_.path() / name, SharedLines("333333333333", "eni-other00000000001"));
+  }
+  WriteFile(tmp_.path() / "z/d.log", SharedLines("111111111111"));
+  WriteFile(tmp_.path() / "y/4.log", SharedLines("999999999999"));
+  std::vector<std::string> dirs;
+  for (uint32_t i = 0; i < 2; ++i) {
+    const RunOptions opt = AsPart(Options(tmp_ / "z", tmp_ / ("z" + std::to_string(i))), i, 2);
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+    dirs.push_back(opt.out_dir);
+  }
+  const RunOptions y = AsPart(Options(tmp_ / "y", tmp_ / "y0"), 0, 1);
+  ASSERT_EQ(flowsift::Run(y, nullptr).exit_code, 0);
+  dirs.push_back(y.out_dir);
+  const MergeResult m = MergeDirs(dirs, tmp_ / "zy");
+  ASSERT_EQ(m.exit_code, 0) << m.error;
+  const json merged = json::parse(ReadFile(tmp_.path() / "zy" / "manifest.json"));
+  ASSERT_EQ(merged["inputs"].size(), 8u);
+  EXPECT_EQ(merged["inputs"][6]["path"], tmp_ / "y/4.log");
+  EXPECT_EQ(merged["inputs"][7]["path"], tmp_ / "z/d.log");
+  const std::string windows = testing::ReadZstd(tmp_.path() / "zy" / "windows.csv.zst");
+  EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos) << windows;
+}
+
 }  // namespace
 }  // namespace flowsift
