@@ -1933,5 +1933,51 @@ TEST_F(MergeRuns, SeparateShardedRunsTieOnALaterFileOfAShard) {
   EXPECT_NE(windows.find("eni-shared0000000001,999999999999,"), std::string::npos) << windows;
 }
 
+// The window counters are written in docs/partial.md's order, which parts of other builds of
+// this format version are read in: a state's first window, read by that layout, holds its
+// row's numbers column for column (Save and Load going through one list in another order had
+// agreed with each other, and parts of another build would have had their external bytes in
+// and out swapped).
+TEST(AggregateSerial, WindowCountersAreInTheDocumentedOrder) {
+  std::string text;
+  const Aggregator a = Aggregated(3, 60000, &text);
+  std::string bytes;
+  ByteWriter w(bytes);
+  a.Save(w);
+  ByteReader r(bytes);
+  r.U64();  // records
+  std::vector<std::string> names(r.U32());
+  for (std::string& name : names) {
+    name = std::string(r.Str());
+    r.Str();  // account
+    r.U64();  // order
+    r.U64();  // row
+  }
+  ASSERT_GE(r.U64(), 1u);  // windows
+  const uint32_t iface = r.U32();
+  const uint64_t start = r.U64();
+  uint64_t counters[10];
+  for (uint64_t& c : counters) c = r.U64();
+  ASSERT_FALSE(r.failed());
+  ASSERT_LT(iface, names.size());
+  const std::vector<WindowRow> rows = a.Windows();
+  const auto row = std::find_if(rows.begin(), rows.end(), [&](const WindowRow& x) {
+    return x.interface_id == names[iface] && x.window_start == start;
+  });
+  ASSERT_NE(row, rows.end());
+  ASSERT_NE(row->bytes_out_external, row->bytes_in_external);
+  const uint64_t want[10] = {row->records,
+                             row->nodata,
+                             row->skipdata,
+                             row->accepted,
+                             row->rejected,
+                             row->packets,
+                             row->bytes,
+                             row->rejected_bytes,
+                             row->bytes_out_external,
+                             row->bytes_in_external};
+  for (size_t k = 0; k < 10; ++k) EXPECT_EQ(counters[k], want[k]) << k;
+}
+
 }  // namespace
 }  // namespace flowsift
