@@ -435,6 +435,39 @@ class DuckDBTest(unittest.TestCase):
             self.assertEqual(want, got)
             self.assertEqual(len(want), 20)
 
+    def test_timed_run_counts_rows_without_converting_them(self):
+        # scripts/bench times DuckDB without --out: its peak RSS and CPU (GNU time, the whole
+        # process) had included turning every result row into JavaScript values, hundreds of MB
+        # for the day of 10,000 interfaces, although the query time left that out.
+        if not ARGS.flowsift:
+            self.skipTest("no --flowsift binary")
+        api = os.path.join(DUCKDB_MODULES, "node_modules", "@duckdb", "node-api")
+        if not os.path.isdir(api):
+            self.skipTest(f"DuckDB is not installed in {DUCKDB_MODULES} (scripts/bench installs it)")
+        with tempfile.TemporaryDirectory() as d:
+            data = os.path.join(d, "data")
+            subprocess.run([ARGS.flowsift, "gen", "-o", data, "--records", "20000", "--seed", "7",
+                            "--interfaces", "20"], check=True, capture_output=True)
+            # getRows, the conversion, fails in this process: a timed run must not call it.
+            preload = os.path.join(d, "no_get_rows.cjs")
+            with open(preload, "w") as f:
+                f.write(f"require({json.dumps(api)}).DuckDBResultReader.prototype.getRows = "
+                        "() => { throw new Error('getRows in a timed run'); };\n")
+            run = [os.path.join(ARGS.source, "bench", "duckdb_run.mjs"), "--modules",
+                   DUCKDB_MODULES, "--sql", os.path.join(ARGS.source, "bench", "sql", "windows.sql"),
+                   "--threads", "1"]
+            timed = subprocess.run(["node", "--require", preload, *run, data],
+                                   capture_output=True, text=True)
+            self.assertEqual(timed.returncode, 0, timed.stderr)
+            out = json.loads(timed.stdout.splitlines()[-1])
+            # The count is the rows --out writes (the conversion is allowed there).
+            csv_path = os.path.join(d, "db.csv")
+            subprocess.run(["node", *run, "--out", csv_path, data], check=True,
+                           capture_output=True)
+            with open(csv_path) as f:
+                self.assertEqual(out["rows"], sum(1 for _ in csv.DictReader(f)))
+            self.assertGreater(out["rows"], 20)
+
 
 class AbTest(unittest.TestCase):
     """bench/ab.py, the at-once A/B: its arithmetic on fixed rounds, and two real rounds."""
