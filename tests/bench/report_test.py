@@ -313,6 +313,35 @@ Ir                     file:function
                 json.dump({**report.summarize(records), "raw": records}, f, indent=1)
             self.assertEqual(report.load_records(path), records)
 
+    def test_unequal_windows_fail_the_run(self):
+        # A set whose windows differ from DuckDB's had ended the bench with exit 0 and only a
+        # **NO** in the page's check table, under ratios said to be of the same work.
+        with tempfile.TemporaryDirectory() as d:
+            doc = os.path.join(d, "BENCH.md")
+            with open(doc, "w") as f:
+                f.write(f"# Title\n{report.BENCH_BEGIN}\nold\n{report.BENCH_END}\n")
+
+            def run(raw):
+                return subprocess.run([sys.executable, os.path.join(ARGS.source, "bench",
+                                                                    "report.py"), raw,
+                                       "--markdown", doc], capture_output=True, text=True)
+            proc = run(SAMPLE)  # v5-64M differs in the sample
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertIn("report: DuckDB's windows table differs from flowsift's on v5-64M: "
+                          "1 differences", proc.stderr)
+            with open(doc) as f:
+                self.assertIn("| v5-64M | 1400 | **NO**", f.read())  # written all the same
+            equal = os.path.join(d, "equal.jsonl")
+            with open(SAMPLE) as f, open(equal, "w") as out:
+                for line in f:
+                    r = json.loads(line)
+                    if r["kind"] == "check":
+                        r["result"].update(equal=True, mismatch_count=0, mismatches=[])
+                    out.write(json.dumps(r) + "\n")
+            proc = run(equal)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stderr, "")
+
     def test_replace_keeps_the_rest(self):
         doc = f"# Title\nhand-written\n{report.BENCH_BEGIN}\nold\n{report.BENCH_END}\n## History\nkept\n"
         new = report.replace_section(doc, self.section)
