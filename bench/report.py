@@ -49,8 +49,10 @@ def kernel_medians(benchmarks):
             continue
         out[b.get("run_name", b["name"])] = {
             "gbps": b.get("bytes_per_second", 0) / 1e9,
-            # bench/*_bench.cc count records (or fields) in a "records/s" counter.
-            "items_per_second": b.get("records/s", b.get("items_per_second", 0)),
+            # bench/*_bench.cc count records (or fields) in a "records/s" counter, addresses
+            # (bench/addr_bench.cc) in "addrs/s", the rest with SetItemsProcessed.
+            "items_per_second": b.get("records/s", b.get("addrs/s",
+                                                         b.get("items_per_second", 0))),
             "ns": b.get("real_time", 0) if b.get("time_unit") == "ns" else None,
             "real_time": b.get("real_time", 0)}
     return out

@@ -266,6 +266,21 @@ Ir                     file:function
         self.assertIn("| benchmark | GB/s | M items/s |\n", self.section)
         self.assertNotIn("other CPU", self.section)
 
+    def test_kernel_items_per_second_by_counter(self):
+        # The address benchmarks count in "addrs/s": their M items/s had been "-".
+        medians = report.kernel_medians([
+            {"name": "BM_ParseAddrColumn/0_median", "run_name": "BM_ParseAddrColumn/0",
+             "aggregate_name": "median", "time_unit": "us", "real_time": 500.0,
+             "bytes_per_second": 3e9, "addrs/s": 2e8},
+            {"name": "BM_Aggregate_median", "run_name": "BM_Aggregate", "aggregate_name": "median",
+             "time_unit": "ms", "real_time": 2.0, "records/s": 1.3e7},
+            {"name": "BM_DistinctAdd/420_median", "run_name": "BM_DistinctAdd/420",
+             "aggregate_name": "median", "time_unit": "ns", "real_time": 7000.0,
+             "items_per_second": 8.2e8}])
+        self.assertEqual({k: v["items_per_second"] for k, v in medians.items()},
+                         {"BM_ParseAddrColumn/0": 2e8, "BM_Aggregate": 1.3e7,
+                          "BM_DistinctAdd/420": 8.2e8})
+
     def test_kernels_pinned_to_each_cpu_take_the_faster_one(self):
         def bench(name, aggregate, **values):
             return {"name": f"{name}_{aggregate}", "run_name": name, "aggregate_name": aggregate,
