@@ -394,6 +394,10 @@ class CompareTest(unittest.TestCase):
         r = self.compare([ROW_A.format(src=2048)], [ROW_A.format(src=2047)])
         self.assertFalse(r["equal"])
         self.assertIn("distinct_srcaddr: flowsift 2048, duckdb 2047", r["mismatches"][0])
+        # 2048 values are still counted exactly (pipeline/distinct.h): no 2% there either.
+        r = self.compare([ROW_A.format(src=2049)], [ROW_A.format(src=2048)])
+        self.assertFalse(r["equal"])
+        self.assertEqual(r["tolerance_rows"], 0)
 
     def test_two_percent_above_the_sketch_limit(self):
         r = self.compare([ROW_A.format(src=10150)], [ROW_A.format(src=10000)])
@@ -560,6 +564,35 @@ class AbTest(unittest.TestCase):
         for bad in ["/x/flowsift", "=/x", "new="]:
             with self.assertRaises(ValueError):
                 ab.parse_side(bad)
+
+    def test_cpus_swap_every_round_and_the_launch_order_every_other(self):
+        # The schedule the doc promises: neither side keeps a CPU or a head start.
+        launched = []
+
+        class Proc:
+            returncode = 0
+
+            def __init__(self, cmd, **_):
+                launched.append(cmd)
+                with open(cmd[cmd.index("--stats-json") + 1], "w") as f:
+                    json.dump({"timings": {"wall_s": 1.0}}, f)
+
+            def communicate(self):
+                return b"", b""
+
+        sides = [("a", "/bin/a", []), ("b", "/bin/b", [])]
+        real = ab.subprocess.Popen
+        ab.subprocess.Popen = Proc
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                for k in range(4):
+                    ab.run_round(sides, "DATA", tmp, k, [5, 7])
+        finally:
+            ab.subprocess.Popen = real
+        # (first launched, its CPU, the other's CPU) per round.
+        got = [(launched[i][3], launched[i][2], launched[i + 1][2]) for i in range(0, 8, 2)]
+        self.assertEqual(got, [("/bin/a", "5", "7"), ("/bin/a", "7", "5"),
+                               ("/bin/b", "7", "5"), ("/bin/b", "5", "7")])
 
     def test_two_rounds_of_flowsift(self):
         if not ARGS.flowsift:
