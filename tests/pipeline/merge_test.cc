@@ -1175,6 +1175,71 @@ TEST_F(MergeRuns, AnInputMissingOnOneWorkerFailsItsShardAndTheMerge) {
   EXPECT_EQ(whole.files.size(), 1u);
 }
 
+// An input missing on every worker (a typo in the job's command): the shard of its place fails
+// it as a file, the others report it as an input that could not be listed, and the merge lists
+// it once, in its place, not once per shard.
+TEST_F(MergeRuns, AnInputMissingEverywhereIsListedOnceInTheMerge) {
+  const std::string nowhere = tmp_ / "nowhere";
+  for (uint32_t i : {0u, 1u, 2u}) {
+    RunOptions opt = AsPart(Options(tmp_ / "data", tmp_ / ("parts/" + std::to_string(i))), i, 3);
+    opt.inputs = {nowhere, tmp_ / "data"};
+    const RunResult part = flowsift::Run(opt, nullptr);
+    EXPECT_EQ(part.exit_code, 1) << i;
+  }
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 3), tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  const json merged = json::parse(ReadFile(tmp_.path() / "out/manifest.json"));
+  size_t listed = 0;
+  for (const json& in : merged["inputs"]) listed += in.value("path", "") == nowhere ? 1 : 0;
+  EXPECT_EQ(listed, 1u) << merged["inputs"].dump(1);
+  EXPECT_EQ(merged["inputs"][0]["path"], nowhere);
+}
+
+// Named files with --shard 2: a named path that is missing is reported by both shards (the
+// other shard's as an input that could not be listed); the named files that are there are read
+// by their own shard alone and reported by none.
+TEST_F(MergeRuns, OfTwoShardsBothReportAMissingNamedFileAndOnlyIt) {
+  const std::string hand = tmp_ / "data/hand";
+  const std::string nowhere = tmp_ / "nowhere.log";
+  for (uint32_t i : {0u, 1u}) {
+    RunOptions opt = AsPart(Options(hand, tmp_ / ("parts/" + std::to_string(i))), i, 2);
+    opt.inputs = {hand + "/a.log", hand + "/b.log", nowhere};  // nowhere is shard 0's
+    const RunResult part = flowsift::Run(opt, nullptr);
+    EXPECT_EQ(part.exit_code, 1) << i;
+    ASSERT_EQ(part.failures.size(), 1u) << i;
+    EXPECT_EQ(part.failures[0].rfind(nowhere + ": ", 0), 0u) << part.failures[0];
+  }
+  const MergeResult r = MergeDirs(PartDirs(tmp_.path() / "parts", 2), tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  EXPECT_EQ(r.records, 100u);
+}
+
+// Parts of two shardings (2 and 3 shards) share inputs: refused, but not as an input list that
+// changed between the runs of one sharding, which they are not.
+TEST_F(MergeRuns, PartsOfTwoShardCountsAreNotCalledAChangedInputList) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  // Shard 2/3's first file (the third) is shard 0/2's: two shards of other indexes.
+  ASSERT_EQ(flowsift::Run(AsPart(Options(tmp_ / "data", tmp_ / "third"), 2, 3), nullptr).exit_code,
+            0);
+  const MergeResult r =
+      MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "third"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("would count twice"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error.find("added to or removed"), std::string::npos) << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+}
+
+// A part whose manifest.json is damaged (not JSON) beside its own state file: the state is
+// judged by itself and merged, not taken for another part's.
+TEST_F(MergeRuns, AStateBesideADamagedManifestIsMerged) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 2);
+  WriteFile(tmp_.path() / "parts/1/manifest.json", "{\"tool\": \"flowsift\", cut short");
+  const MergeResult whole = MergeDirs(PartDirs(tmp_.path() / "parts", 2), tmp_ / "out");
+  EXPECT_EQ(whole.exit_code, 0) << whole.error;
+  EXPECT_TRUE(whole.failures.empty()) << whole.failures[0];
+  EXPECT_EQ(whole.parts_merged, 2u);
+}
+
 // The same input read by two parts under two spellings (a re-run shard given `data/../data/`,
 // `./data`, or the absolute path) is refused like the same spelling: inputs are compared by
 // their absolute, normalised paths (the part records the directory it ran in). They were
