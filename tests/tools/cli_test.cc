@@ -84,6 +84,9 @@ TEST_F(Cli, AHeapPagesValueMimallocCannotReadIsWarnedOfOnce) {
   // A control byte in the value is escaped, not sent to the terminal.
   EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=\"$(printf 'x\\033[2J')\" ").out,
               HasSubstr("MIMALLOC_LARGE_OS_PAGES=x\\x1b[2J is no value mimalloc reads"));
+  // A number with more after it is no number to mimalloc ("2x": invalid, 4 KiB pages).
+  EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=2x ").out,
+              HasSubstr("MIMALLOC_LARGE_OS_PAGES=2x is no value mimalloc reads"));
   for (const char* value : {"1", "0", "yes", "OFF", "True", "2", "''"}) {
     r = RunCli("--version", std::string("MIMALLOC_LARGE_OS_PAGES=") + value + " ");
     EXPECT_EQ(r.code, 0);
@@ -1737,6 +1740,21 @@ TEST(Progress, TheWritingLineCountsOneInTheSingular) {
   p.files_total = 1;
   p.writing = true;
   EXPECT_EQ(tools::ProgressText(p, 1.0, false), "1 record read from 1 file; writing the outputs");
+}
+
+// Records and files each by their own count.
+TEST(Progress, TheWritingLineCountsRecordsAndFilesApart) {
+  Progress p;
+  p.bytes_total = 100;
+  p.bytes_done = 100;
+  p.records = 2;
+  p.files_done = 1;
+  p.files_total = 1;
+  p.writing = true;
+  EXPECT_EQ(tools::ProgressText(p, 1.0, false), "2 records read from 1 file; writing the outputs");
+  p.records = 1;
+  p.files_done = p.files_total = 2;
+  EXPECT_EQ(tools::ProgressText(p, 1.0, false), "1 record read from 2 files; writing the outputs");
 }
 
 // The ETA in hours and minutes past an hour, minutes and seconds past a minute: a nightly job's

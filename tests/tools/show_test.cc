@@ -479,6 +479,19 @@ TEST_F(ShowTest, TheOverviewsTrafficCountsOneInTheSingular) {
   EXPECT_THAT(r.out, HasSubstr("traffic    2 B in 1 window on 1 interface\n")) << r.out;
 }
 
+// Each count its own number: two windows of one interface are "2 windows on 1 interface".
+TEST_F(ShowTest, TheOverviewsTrafficCountsWindowsAndInterfacesApart) {
+  WriteFile(dir_ / "two.log",
+            "2 123456789012 eni-1 10.0.1.5 10.0.2.9 40000 5432 6 1 2 1700000000 1700000060 "
+            "ACCEPT OK\n"
+            "2 123456789012 eni-1 10.0.1.5 10.0.2.9 40000 5432 6 1 2 1700007200 1700007260 "
+            "ACCEPT OK\n");
+  ASSERT_EQ(RunIn(dir_, "run two.log -o two --no-progress --no-detect").code, 0);
+  const Result r = RunIn(dir_, "show two");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("traffic    4 B in 2 windows on 1 interface\n")) << r.out;
+}
+
 // A table replaced by a FIFO (or a directory) is named as not a file: opening the FIFO waited
 // for a writer for ever. (Without the check, ctest's timeout fails this test.)
 TEST_F(ShowTest, ATableThatIsNotAFileIsNamedNotWaitedFor) {
