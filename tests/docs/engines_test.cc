@@ -319,6 +319,14 @@ TEST(Engines, SlurmMapTasksRerunOneShardAndMerge) {
   EXPECT_NE(r.out.find("the part's directory is PARTS/I (the first argument), not --out=out"),
             std::string::npos)
       << r.out;
+  // -o OUT, as a run takes it, is refused as --out=OUT is.
+  r = RunCommand("cd '" + dir + "' && SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 " +
+                 "SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" + slurm +
+                 "map.sbatch' p2 data -o out 2>&1");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("the part's directory is PARTS/I (the first argument), not -o"),
+            std::string::npos)
+      << r.out;
   r = RunCommand("cd '" + dir + "' && bash '" + slurm + "merge.sbatch' parts x out2 2>&1");
   EXPECT_EQ(r.code, 2) << r.out;
   // FLOWSIFT_SHARD left in the environment of an array: refused, not every task on one shard.
