@@ -41,6 +41,14 @@ sbatch --hold -o /dev/null --wrap 'touch ghost' >/dev/null
 "$slurm/local-cluster" stop
 cluster_env=$("$slurm/local-cluster" start) || { echo "FAIL: local-cluster restart" >&2; exit 1; }
 [[ -z $(squeue -h) ]] || { echo "FAIL: a restart kept the jobs of before: $(squeue -h)" >&2; exit 1; }
+# A directory slurm.conf cannot spell (a '"' in it) is refused by name before anything starts
+# (slurmctld's "Parse error" otherwise, after munged and slurmd were started).
+if quoted=$(FLOWSIFT_SLURM_DIR="$work/a\"b" "$slurm/local-cluster" start 2>&1) ||
+   [[ $quoted != *'slurm.conf cannot hold a path with " or a newline'* ]] ||
+   [[ -e "$work/a\"b" ]]; then
+  echo "FAIL: local-cluster start in a directory with '\"': $quoted" >&2
+  exit 1
+fi
 
 fail() {
   echo "FAIL: $*" >&2
