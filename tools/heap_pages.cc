@@ -4,6 +4,7 @@
 #include <mimalloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -31,11 +32,11 @@ std::string Described(bool large, const std::string& why) {
 
 // Whether mimalloc reads `value` of an option, as its mi_option_init (options.c, 2.0) does:
 // in upper case, empty or a part of "1;TRUE;YES;ON" is 1 ("ES" too), a part of "0;FALSE;NO;OFF"
-// 0, else a whole number as strtol reads one. Anything else, or a value past 64 bytes, it
-// ignores for the option's default, and says so only with MIMALLOC_VERBOSE.
+// 0, else a whole number as strtol reads one. Anything else it ignores for the option's
+// default, and says so only with MIMALLOC_VERBOSE. Of a value past 64 bytes it reads the first
+// 64 (mi_getenv copies into 65 bytes): 70 digits are a number to it, not an ignored value.
 bool MimallocReads(const char* value) {
-  if (std::strlen(value) > 64) return false;
-  std::string upper(value);
+  std::string upper(value, std::min<size_t>(std::strlen(value), 64));
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (upper.empty() || std::strstr("1;TRUE;YES;ON", upper.c_str()) != nullptr ||
       std::strstr("0;FALSE;NO;OFF", upper.c_str()) != nullptr) {

@@ -87,6 +87,10 @@ TEST_F(Cli, AHeapPagesValueMimallocCannotReadIsWarnedOfOnce) {
   // A number with more after it is no number to mimalloc ("2x": invalid, 4 KiB pages).
   EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=2x ").out,
               HasSubstr("MIMALLOC_LARGE_OS_PAGES=2x is no value mimalloc reads"));
+  // Past 64 bytes mimalloc reads the first 64: 70 digits are a number (read, no warning).
+  r = RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=" + std::string(70, '1') + " ");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, Not(HasSubstr("mimalloc reads"))) << r.out;
   for (const char* value : {"1", "0", "yes", "OFF", "True", "2", "''"}) {
     r = RunCli("--version", std::string("MIMALLOC_LARGE_OS_PAGES=") + value + " ");
     EXPECT_EQ(r.code, 0);
