@@ -105,7 +105,11 @@ class Lister {
     // A path that cannot be looked at (missing, no permission) is still listed, in its place:
     // the reader's open fails the same way and gives it a whole manifest entry with its status.
     struct stat st;
-    if (stat(input.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (stat(input.c_str(), &st) != 0) {
+      Take(input, errno);
+      return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
       Take(input);
       return;
     }
@@ -135,8 +139,10 @@ class Lister {
     for (std::string& path : found) Take(std::move(path));
   }
 
-  void Take(std::string path) {
-    if (seen_.insert(SameFileKey(path)).second) out_.files.push_back({std::move(path), -1});
+  void Take(std::string path, int stat_error = 0) {
+    if (seen_.insert(SameFileKey(path)).second) {
+      out_.files.push_back({std::move(path), -1, stat_error});
+    }
   }
 
   // One string for the spellings of a path that name the same file without looking at the file

@@ -14,11 +14,16 @@ namespace flowsift {
 struct InputFile {
   std::string path;  // "-" for stdin
   int fd = -1;
+  // A named path (INPUT or a --files-from line) whose stat failed: its errno. It is listed in
+  // its place all the same (the reader fails it); Run has the shards it does not fall to
+  // report it too.
+  int stat_error = 0;
 };
 
 // What could not be listed: a directory that cannot be opened or read to its end, a --files-from
 // list that cannot be read. (A named path that does not exist is listed as a file: the reader
-// reports it; with --shard, the shards it does not fall to report it here too, Run.) `reason` says
+// reports it; with --shard, the shards it does not fall to report it here too: Run, by the
+// file's stat_error.) `reason` says
 // what failed and why ("cannot list the directory: Permission denied"), `error` is the errno value
 // (0 when the reason is not an errno).
 struct InputError {

@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <unordered_set>
 
 #include "pipeline/input.h"
 #include "pipeline/json_text.h"
@@ -755,21 +754,18 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
   discover.inputs = opt.inputs;
   discover.files_from = opt.files_from;
   Discovery found = DiscoverInputs(discover);
-  // A named INPUT that cannot be looked at is one file of the list, read (and failed) by the
-  // shard of its place. The other shards report it too, as an input that could not be listed
-  // (merge lists it once, in its place): a directory of inputs missing on one worker alone (a
-  // volume not mounted there, a typo in one job) was another shard's file on that worker, whose
-  // shards then read nothing and exited 0, their files silently absent from the merge.
+  // A named path (INPUT or a --files-from line) that cannot be looked at is one file of the
+  // list, read (and failed) by the shard of its place. The other shards report it too, as an
+  // input that could not be listed (merge lists it once, in its place): a directory of inputs
+  // missing on one worker alone (a volume not mounted there, a typo in one job) was another
+  // shard's file on that worker, whose shards then read nothing and exited 0, their files
+  // silently absent from the merge.
   if (opt.shard_count > 1) {
-    const std::unordered_set<std::string> named(opt.inputs.begin(), opt.inputs.end());
     for (size_t i = 0; i < found.files.size(); ++i) {
       const InputFile& f = found.files[i];
-      struct stat st;
-      if (i % opt.shard_count != opt.shard_index && f.fd < 0 && named.count(f.path) != 0 &&
-          stat(f.path.c_str(), &st) != 0) {
-        const int error = errno;
+      if (i % opt.shard_count != opt.shard_index && f.stat_error != 0) {
         found.errors.push_back(
-            {f.path, std::string("cannot open: ") + std::strerror(error), error});
+            {f.path, std::string("cannot open: ") + std::strerror(f.stat_error), f.stat_error});
       }
     }
   }

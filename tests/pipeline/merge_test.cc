@@ -1214,6 +1214,20 @@ TEST_F(MergeRuns, OfTwoShardsBothReportAMissingNamedFileAndOnlyIt) {
   EXPECT_EQ(r.records, 100u);
 }
 
+// The same with the directory a line of a --files-from list: it was no error in the other
+// shards, whose files were then silently absent from the merge.
+TEST_F(MergeRuns, ADirectoryOfAFilesFromListMissingFailsEveryShard) {
+  const std::string gone = tmp_ / "gone";
+  WriteFile(tmp_.path() / "list", gone + "\n" + (tmp_ / "data") + "\n");
+  RunOptions opt = AsPart(Options(tmp_ / "data", tmp_ / "part"), 1, 2);
+  opt.inputs.clear();
+  opt.files_from = {tmp_ / "list"};
+  const RunResult part = flowsift::Run(opt, nullptr);  // gone is shard 0's
+  EXPECT_EQ(part.exit_code, 1);
+  ASSERT_EQ(part.failures.size(), 1u);
+  EXPECT_EQ(part.failures[0], gone + ": not_found: cannot open: No such file or directory");
+}
+
 // Parts of two shardings (2 and 3 shards) share inputs: refused, but not as an input list that
 // changed between the runs of one sharding, which they are not.
 TEST_F(MergeRuns, PartsOfTwoShardCountsAreNotCalledAChangedInputList) {
