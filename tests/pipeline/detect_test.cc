@@ -3603,18 +3603,7 @@ TEST(BruteForce, TheThresholdSaysWhatAnAttemptIs) {
   o.brute_max_packets = 25;
   o.brute_max_bytes = 4000;
   Detect d(o);
-  for (int i = 0; i < 30; ++i) {
-    Rec r;
-    r.src = "192.0.2.44";
-    r.dst = "10.0.3.3";
-    r.sport = 41000 + i;
-    r.dport = 22;
-    r.flags = 3;
-    r.packets = 20;
-    r.bytes = 3000;
-    r.start = 1700000000 + static_cast<uint64_t>(i) * 20;
-    d.Add(r);
-  }
+  AddLogins(d, 30);  // 20 packets and 3,000 bytes each
   const auto f = d.Of("brute_force");
   ASSERT_EQ(f.size(), 1u);
   const auto& threshold = f[0].evidence.at("threshold");
