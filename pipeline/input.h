@@ -23,9 +23,8 @@ struct InputFile {
 // What could not be listed: a directory that cannot be opened or read to its end, a --files-from
 // list that cannot be read. (A named path that does not exist is listed as a file: the reader
 // reports it; with --shard, the shards it does not fall to report it here too: Run, by the
-// file's stat_error.) `reason` says
-// what failed and why ("cannot list the directory: Permission denied"), `error` is the errno value
-// (0 when the reason is not an errno).
+// file's stat_error.) `reason` says what failed and why ("cannot list the directory: Permission
+// denied"), `error` is the errno value (0 when the reason is not an errno).
 struct InputError {
   std::string path;
   std::string reason;

@@ -228,6 +228,15 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   return m;
 }
 
+// A part's (or a merge's) manifest.json as JSON: a value that is no object when the file is
+// missing, no regular file (a FIFO is never opened), unreadable or damaged.
+nlohmann::json ReadManifestJson(const std::string& path) {
+  std::string text;
+  std::string ignored;
+  if (!NotARegularFile(path).empty() || !ReadTextFile(path, &text, &ignored)) return {};
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
 // Why the state file at `state_path` is not the state of the part it is in: empty when it is
 // (or cannot be told). A run writes its manifest twice, as manifest.json and in the state's run
 // section, from one text; a state copied from another part (night a's into night b's
@@ -238,15 +247,8 @@ std::string NotThePartsOwnState(const std::string& state_path, const ordered_jso
   const fs::path state(state_path);
   if (state.filename().string() != kStateFile) return {};
   const std::string manifest_path = (state.parent_path() / kManifestFile).string();
-  std::error_code ec;
-  std::string text;
-  std::string ignored;
-  if (!fs::exists(manifest_path, ec) || !NotARegularFile(manifest_path).empty() ||
-      !ReadTextFile(manifest_path, &text, &ignored)) {
-    return {};
-  }
   // As unordered objects: the same values are the same manifest whatever the keys' order.
-  const nlohmann::json own = nlohmann::json::parse(text, nullptr, false);
+  const nlohmann::json own = ReadManifestJson(manifest_path);
   if (!own.is_object()) return {};
   const nlohmann::json other = nlohmann::json::parse(
       held.dump(-1, ' ', false, ordered_json::error_handler_t::replace), nullptr, false);
@@ -489,13 +491,8 @@ MergeResult MergeParts(const MergeOptions& opt) {
     if (stat(path.c_str(), &st) != 0) {
       if (path != arg && fs::exists(fs::path(arg) / kManifestFile, ec)) {  // a directory
         // A merge's own output keeps no state: its parts are what can be merged again.
-        std::string manifest;
-        std::string ignored;
         const std::string manifest_path = (fs::path(arg) / kManifestFile).string();
-        const nlohmann::json parsed = NotARegularFile(manifest_path).empty() &&
-                                              ReadTextFile(manifest_path, &manifest, &ignored)
-                                          ? nlohmann::json::parse(manifest, nullptr, false)
-                                          : nlohmann::json();
+        const nlohmann::json parsed = ReadManifestJson(manifest_path);
         const bool merged_output = parsed.is_object() && parsed.contains("merged_from");
         // A part whose state file was deleted or not copied with the rest: its manifest has
         // `partial`. It was called a run without --partial, to be run again with that flag.
