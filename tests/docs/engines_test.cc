@@ -355,13 +355,13 @@ TEST(Engines, SlurmSubmitSaysWhenNoControllerAnswers) {
       std::string(::testing::TempDir()) + "/flowsift-slurm-down-" + std::to_string(::getpid());
   const std::string submit = std::string(FLOWSIFT_SOURCE_DIR) + "/scripts/slurm/submit";
   // Stand-ins on PATH: sbatch fails as with no slurm.conf, scontrol ping as with no controller.
-  const std::string stubs =
+  const std::string stand_ins =
       R"(mkdir -p bin && printf '#!/bin/sh\necho "sbatch: fatal: Could not establish a )"
       R"(configuration source" >&2; exit 1\n' > bin/sbatch && )"
       R"(printf '#!/bin/sh\nexit 1\n' > bin/scontrol && chmod +x bin/sbatch bin/scontrol && )";
   auto r = RunCommand("rm -rf '" + dir + "' && mkdir -p '" + dir + "' && cd '" + dir + "' && " +
-                      stubs + "PATH=\"$PWD/bin:$PATH\" FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" +
-                      submit + "' 2 parts out data 2>&1");
+                      stand_ins + "PATH=\"$PWD/bin:$PATH\" FLOWSIFT='" + FLOWSIFT_BINARY +
+                      "' bash '" + submit + "' 2 parts out data 2>&1");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("Could not establish a configuration source"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("submit: no Slurm controller answers"), std::string::npos) << r.out;
