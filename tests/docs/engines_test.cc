@@ -306,23 +306,23 @@ TEST(Engines, SlurmMapTasksRerunOneShardAndMerge) {
       "one/findings.jsonl.zst out/findings.jsonl.zst && echo same");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("same"), std::string::npos) << r.out;
-  r = RunCommand("cd '" + dir + "' && SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 " +
-                 "SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" + slurm +
-                 "map.sbatch' p2 data --shard 1/4 2>&1");
+  // map.sbatch as task 0 of a 4-task array into p2, with `options` among its run options.
+  const auto first_task = [&](const std::string& options) {
+    return RunCommand("cd '" + dir + "' && SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 " +
+                      "SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" + slurm +
+                      "map.sbatch' p2 data " + options + " 2>&1");
+  };
+  r = first_task("--shard 1/4");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("FLOWSIFT_SHARD=I/N, not --shard"), std::string::npos) << r.out;
   // -o among the run options (submit N PARTS OUT INPUT... -o OUT): named, not CLI11's "At Most 1".
-  r = RunCommand("cd '" + dir + "' && SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 " +
-                 "SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" + slurm +
-                 "map.sbatch' p2 data --out=out 2>&1");
+  r = first_task("--out=out");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("the part's directory is PARTS/I (the first argument), not --out=out"),
             std::string::npos)
       << r.out;
   // -o OUT, as a run takes it, is refused as --out=OUT is.
-  r = RunCommand("cd '" + dir + "' && SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 " +
-                 "SLURM_ARRAY_TASK_COUNT=4 FLOWSIFT='" + FLOWSIFT_BINARY + "' bash '" + slurm +
-                 "map.sbatch' p2 data -o out 2>&1");
+  r = first_task("-o out");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("the part's directory is PARTS/I (the first argument), not -o"),
             std::string::npos)
