@@ -11,7 +11,8 @@
 --   duckdb -c ".read docs/duckdb.sql" -c "SELECT type, count(*) FROM flowsift_findings('OUT') GROUP BY type"
 --
 -- The columns are those of output format version 1 (manifest.json `format_version`), in the
--- files' order; tests/tools/duckdb_sql_test.cc checks them against what flowsift writes.
+-- files' order. tests/pipeline/tables_test.cc checks them against the headers flowsift writes,
+-- and tests/tools/duckdb_outputs_test.py runs them in DuckDB on real outputs, value by value.
 
 CREATE OR REPLACE MACRO flowsift_windows(out_dir) AS TABLE
   SELECT * FROM read_csv(out_dir || '/windows.csv.zst', header = true, auto_detect = false,

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Keeps scripts/bench honest without benchmarking: the report generator on a checked-in sample
-of measurements, the windows comparison on small CSVs, and (when DuckDB is installed in the
-bench cache) DuckDB's windows SQL against flowsift on a tiny generated set.
+of measurements, the windows comparison on small CSVs, and DuckDB's windows SQL against flowsift
+on a tiny generated set (DuckDB from the bench cache: scripts/install-deps --duckdb).
 
 Usage: report_test.py --source DIR [--flowsift BINARY] [unittest arguments]
 """
@@ -437,7 +437,8 @@ class DuckDBTest(unittest.TestCase):
         if not ARGS.flowsift:
             self.skipTest("no --flowsift binary")
         if not os.path.isdir(os.path.join(DUCKDB_MODULES, "node_modules", "@duckdb", "node-api")):
-            self.skipTest(f"DuckDB is not installed in {DUCKDB_MODULES} (scripts/bench installs it)")
+            self.fail(f"DuckDB is not installed in {DUCKDB_MODULES}: run scripts/install-deps "
+                      "--duckdb (scripts/test does)")
         with tempfile.TemporaryDirectory() as d:
             data, out = os.path.join(d, "data"), os.path.join(d, "out")
             subprocess.run([ARGS.flowsift, "gen", "-o", data, "--records", "40000", "--format",
@@ -491,7 +492,8 @@ class DuckDBTest(unittest.TestCase):
             self.skipTest("no --flowsift binary")
         api = os.path.join(DUCKDB_MODULES, "node_modules", "@duckdb", "node-api")
         if not os.path.isdir(api):
-            self.skipTest(f"DuckDB is not installed in {DUCKDB_MODULES} (scripts/bench installs it)")
+            self.fail(f"DuckDB is not installed in {DUCKDB_MODULES}: run scripts/install-deps "
+                      "--duckdb (scripts/test does)")
         with tempfile.TemporaryDirectory() as d:
             data = os.path.join(d, "data")
             subprocess.run([ARGS.flowsift, "gen", "-o", data, "--records", "20000", "--seed", "7",
