@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using json = nlohmann::json;
 
 using flowsift::testing::ReadFile;
 using Result = flowsift::testing::CommandResult;  // code, stdout and stderr together
@@ -1463,6 +1465,34 @@ TEST_F(Cli, MergeReadsThePartListFromStdin) {
       RunCli("merge --parts-from " + (dir_ / "nolist").string() + " -o " + (dir_ / "m2").string())
           .code,
       2);
+}
+
+// stdin (`-`) is one input of the list, read by the one shard it falls to (the first of two
+// inputs: shard 0); a path missing beside it fails every shard, as without stdin, and the merge
+// lists it once. A shard that is not stdin's never reads it.
+TEST_F(Cli, ShardsOfStdinAndAMissingPath) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 3000").code, 0);
+  const std::string log = (dir_ / "in" / "flows-00000.log").string();
+  const std::string missing = (dir_ / "no-such-dir").string();
+  for (const char* shard : {"0", "1"}) {
+    const Result r = RunCli("run - " + missing + " --no-progress --partial --shard " + shard +
+                                "/2 -o " + (dir_ / "parts" / shard).string(),
+                            "cat " + log + " | ");
+    EXPECT_EQ(r.code, 1) << shard << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(missing + ": not_found")) << shard;
+    EXPECT_THAT(r.out, HasSubstr(std::string(shard) == "0" ? "2 inputs (1 failed), 3000 records"
+                                                           : "1 input (1 failed), 0 records"))
+        << shard << ": " << r.out;
+  }
+  const Result m = RunCli("merge " + (dir_ / "parts" / "0").string() + " " +
+                          (dir_ / "parts" / "1").string() + " -o " + (dir_ / "m").string());
+  EXPECT_EQ(m.code, 1) << m.out;  // an input failed, as in one run
+  const json manifest = json::parse(ReadFile(dir_ / "m" / "manifest.json"));
+  ASSERT_EQ(manifest["inputs"].size(), 2u) << manifest["inputs"].dump();
+  EXPECT_EQ(manifest["inputs"][0]["path"], "-");
+  EXPECT_EQ(manifest["inputs"][0]["records"], 3000u);
+  EXPECT_EQ(manifest["inputs"][1]["path"], missing);
+  EXPECT_EQ(manifest["totals"]["failed_inputs"], 1u);
 }
 
 // A nightly `run logs -o logs/summary --force` does not read the last summary as logs, and an
