@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <string>
 
 #include "tests/test_util.h"
@@ -55,6 +56,19 @@ TEST(Engines, AwsBatchArrayJobAndDependentMerge) {
       cmd.find("flowsift merge $(seq -f /shared/parts/%g 0 " + std::to_string(size - 1) + ")"),
       std::string::npos)
       << cmd;
+
+  // Retries: no rerun mends a usage error (exit 2), nor the merge's exit 1 (a part unreadable
+  // or missing, OUT written). AWS Batch retries an exit that no evaluateOnExit rule matches.
+  const auto exits_on = [](const json& strategy) {
+    std::set<std::string> codes;
+    for (const json& rule : strategy["evaluateOnExit"]) {
+      if (rule["action"] == "EXIT") codes.insert(rule["onExitCode"].get<std::string>());
+    }
+    return codes;
+  };
+  EXPECT_EQ(exits_on(def["retryStrategy"]), (std::set<std::string>{"2"}));
+  EXPECT_GE(def["retryStrategy"]["attempts"], 2);
+  EXPECT_EQ(exits_on(merge["retryStrategy"]), (std::set<std::string>{"1", "2"}));
 }
 
 // The YAML documents as JSON, by python3-yaml when it is installed; empty otherwise.
@@ -98,8 +112,25 @@ TEST(Engines, KubernetesIndexedJobAndMerge) {
   EXPECT_NE(args.find("--partial"), std::string::npos);
   EXPECT_NE(args.find("/shared/parts/$JOB_COMPLETION_INDEX"), std::string::npos);
 
+  // A pod failure policy (it needs restartPolicy Never) fails each Job at once on the exit
+  // codes no rerun mends, naming the container that runs flowsift.
+  const auto fails_job_on = [](const json& job) {
+    const json& pod = job["spec"]["template"]["spec"];
+    EXPECT_EQ(pod["restartPolicy"], "Never");
+    std::set<int> codes;
+    for (const json& rule : job["spec"]["podFailurePolicy"]["rules"]) {
+      if (rule["action"] != "FailJob") continue;
+      EXPECT_EQ(rule["onExitCodes"]["containerName"], pod["containers"][0]["name"]);
+      EXPECT_EQ(rule["onExitCodes"]["operator"], "In");
+      for (const json& c : rule["onExitCodes"]["values"]) codes.insert(c.get<int>());
+    }
+    return codes;
+  };
+  EXPECT_EQ(fails_job_on(map), (std::set<int>{2}));
+
   const json& merge = docs[1];
   EXPECT_EQ(merge["kind"], "Job");
+  EXPECT_EQ(fails_job_on(merge), (std::set<int>{1, 2}));
   const std::string merge_args = Joined(merge["spec"]["template"]["spec"]["containers"][0]["args"]);
   EXPECT_NE(merge_args.find("flowsift merge $(seq -f /shared/parts/%g 0 " +
                             std::to_string(completions - 1) + ")"),
