@@ -81,14 +81,23 @@ class Lister {
         return;
       }
     }
+    // A list with a NUL byte is one of `find -print0` (or `git ls-files -z`): its paths end at
+    // NULs, as `xargs -0` reads them, so a name may hold a newline. Split at newlines, such a
+    // list was one "path" that open() cut at its first NUL: the first file was read and the
+    // others silently were not.
+    const char end_of_path = text.find('\0') != std::string::npos ? '\0' : '\n';
     size_t pos = 0;
     while (pos < text.size()) {
-      size_t end = text.find('\n', pos);
+      size_t end = text.find(end_of_path, pos);
       if (end == std::string::npos) end = text.size();
       std::string_view line(text.data() + pos, end - pos);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      // A line of blanks alone is a blank line (a list edited by hand), not a path " ".
-      if (line.find_first_not_of(" \t") != std::string_view::npos) listed->emplace_back(line);
+      if (end_of_path == '\n' && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+      // A line of blanks alone is a blank line (a list edited by hand), not a path " "; in a
+      // NUL-separated list, so is the newline an `echo` adds after the last NUL.
+      if (line.find_first_not_of(end_of_path == '\n' ? " \t" : " \t\r\n") !=
+          std::string_view::npos) {
+        listed->emplace_back(line);
+      }
       pos = end + 1;
     }
   }

@@ -63,11 +63,12 @@ bool IsInputName(std::string_view name);
 // under it, and named in skipped_outputs. A directory argument under which nothing is taken is
 // an InputError (ENOENT, "no flow-log files in it ..."): a job pointed at a wrong or empty
 // prefix says so instead of summarising nothing. --files-from entries follow the INPUT arguments
-// and may be files or directories too; blank lines and a trailing '\r' are ignored. A file named
-// twice is listed once, at its first place: the same path up to "." and repeated '/' components and
-// the current directory ("a.log", "./a.log", "$PWD/a.log"); links and ".." are not resolved. Never
-// throws for bad inputs: a directory or list that cannot be read becomes an InputError and the rest
-// is still listed.
+// and may be files or directories too; blank lines and a trailing '\r' are ignored; a list
+// holding a NUL byte is NUL-separated (find -print0). A file named twice is listed once, at its
+// first place: the same path up to "." and repeated '/' components and the current directory
+// ("a.log", "./a.log", "$PWD/a.log"); links and ".." are not resolved. Never throws for bad
+// inputs: a directory or list that cannot be read becomes an InputError and the rest is still
+// listed.
 Discovery DiscoverInputs(const DiscoverOptions& options);
 
 }  // namespace flowsift

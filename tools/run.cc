@@ -342,8 +342,10 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
       "the data's times are), or a bad line with --strict; 2 usage error; 3 outputs could not\n"
       "be written.");
   cmd->add_option("inputs", f.inputs, "Files, directories (searched recursively) or - for stdin");
-  cmd->add_option("--files-from", f.files_from,
-                  "Read input paths from FILE, one per line (- = stdin)");
+  cmd->add_option(
+      "--files-from", f.files_from,
+      "Read input paths from FILE, one per line, or NUL-separated as find -print0 writes "
+      "them (- = stdin)");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically; required)");
   cmd->add_flag("--force", f.force,
                 "Replace OUT if it exists and is an earlier output (flowsift's manifest.json) or\n"

@@ -269,6 +269,20 @@ TEST_F(InputTest, FilesFromSkipsBlankLinesAndCarriageReturns) {
   EXPECT_EQ(d.errors[0].error, ENOENT);
 }
 
+// A list from `find -print0` ends each path with a NUL. Split at newlines it was one "path"
+// that open() cut at its first NUL: a.log was read and every other file silently was not.
+TEST_F(InputTest, FilesFromWithNulsIsNulSeparated) {
+  Touch("a.log");
+  Touch("d/b.gz");
+  Touch("new\nline.log");
+  Touch("list0", Path("a.log") + '\0' + Path("d") + '\0' + Path("new\nline.log") + '\0' +
+                     Path("missing") + '\0' + '\0' + " \t" + '\0' + "\n");
+  const Discovery d = DiscoverInputs({.files_from = {Path("list0")}});
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("a.log"), Path("d/b.gz"),
+                                                Path("new\nline.log"), Path("missing")}));
+}
+
 TEST_F(InputTest, StdinAsInputAndAsFilesFrom) {
   Touch("a.log");
   const Discovery plain = DiscoverInputs({.inputs = {"-", Path("a.log"), "-"}, .stdin_fd = 7});
