@@ -320,6 +320,14 @@ class GzipDecoder final : public Decoder {
         return Produced::kEnd;
       }
       if (in_->avail() >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+        // ISA-L's inflate must be given a member's header whole: split over two calls it
+        // checks a header CRC (FHCRC) over part of the header and fails a valid file as
+        // corrupt (intel/isa-l#224). Read until it is all buffered, or the buffer is full.
+        for (size_t had = 0;
+             GzipHeaderBytes(in_->data(), in_->avail()) == 0 && in_->avail() > had;) {
+          had = in_->avail();
+          in_->Want(had + 1);
+        }
         isal_inflate_reset(&state_);
         state_.crc_flag = ISAL_GZIP;
         in_member_ = true;
@@ -332,9 +340,32 @@ class GzipDecoder final : public Decoder {
     }
   }
 
+  // The length of the gzip member header at p[0, n) (RFC 1952 2.3: 10 bytes, then FEXTRA,
+  // FNAME, FCOMMENT and FHCRC as its flags say), or 0 when p[0, n) does not hold all of it.
+  static size_t GzipHeaderBytes(const uint8_t* p, size_t n) {
+    if (n < 10) return 0;
+    const uint8_t flags = p[3];
+    size_t at = 10;
+    if (flags & 0x04) {  // FEXTRA: a 2-byte length, then that many bytes
+      if (n < at + 2) return 0;
+      at += 2 + (p[at] | (size_t{p[at + 1]} << 8));
+    }
+    for (const uint8_t zero_ended : {uint8_t{0x08}, uint8_t{0x10}}) {  // FNAME, FCOMMENT
+      if (!(flags & zero_ended)) continue;
+      const void* z = at < n ? std::memchr(p + at, 0, n - at) : nullptr;
+      if (z == nullptr) return 0;
+      at = static_cast<size_t>(static_cast<const uint8_t*>(z) - p) + 1;
+    }
+    if (flags & 0x02) at += 2;  // FHCRC
+    return at <= n ? at : 0;
+  }
+
   RawInput* in_;
   inflate_state state_;
-  bool in_member_ = true;  // the caller saw the magic bytes of the first member
+  // False: the next bytes start a member, or end the file. The first member goes through
+  // StartMember too, so that its header is buffered whole (from a pipe, a first read() may
+  // hold part of it).
+  bool in_member_ = false;
   uint64_t members_ = 0;
 };
 
