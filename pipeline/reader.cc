@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -186,6 +187,9 @@ class RawInput {
 struct Fault {
   FileStatus status = FileStatus::kOk;
   std::string message;  // without the path
+  // A command that turns the file into text flowsift reads (stdin to stdout), or null: the
+  // message then says to run it first.
+  const char* filter = nullptr;
 };
 
 enum class Produced { kMore, kEnd, kError };
@@ -383,6 +387,18 @@ class ZstdDecoder final : public Decoder {
       const size_t before = out.pos;
       const size_t ret = ZSTD_decompressStream(dctx_, &out, &in);
       in_->Consume(in.pos);
+      if (ZSTD_isError(ret) && ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge) {
+        // Written with `zstd --long` (a window of 256 MiB or more): not damaged, but it needs
+        // more memory than libzstd decodes with by default (128 MiB), a window per file being
+        // read. It was reported as "corrupt zstd data ... Frame requires too much memory".
+        *n += out.pos;
+        *fault = {FileStatus::kUnreadable,
+                  "zstd frame " + std::to_string(frames_ + 1) +
+                      " needs a window of over 128 MiB (written with zstd --long), more memory "
+                      "than flowsift's decoder takes",
+                  "zstd -dc --long=31"};
+        return Produced::kError;
+      }
       if (ZSTD_isError(ret) && in.pos == 0 && out.pos == before && !in_frame_ &&
           max_in_ == SIZE_MAX) {
         // With a whole frame in the input and room for all of its content, zstd decodes it in
@@ -920,6 +936,9 @@ class FileReader::Impl {
         outcome_.dropped_bytes = len_ - keep;
         len_ = keep;
         std::string where = fault.message;
+        if (fault.filter != nullptr) {
+          where += ": decompress it first, e.g. " + Remedy(fault.filter, nullptr);
+        }
         if (outcome_.dropped_bytes > 0) {
           where += "; the incomplete line at byte " + std::to_string(offset_ + keep) + " (" +
                    std::to_string(outcome_.dropped_bytes) +
@@ -929,6 +948,15 @@ class FileReader::Impl {
       }
     }
     std::memset(buf + len_, 0, kPadding);
+  }
+
+  // The remedy as a shell command: this file's bytes through `first` (and `then`) into
+  // flowsift. The file's name is quoted for the shell; stdin's bytes come from whatever fed
+  // this run ("...").
+  std::string Remedy(const std::string& first, const char* then) const {
+    std::string command = file_.path == "-" ? "... | " + first : first + " < " + ShellQuote(Name());
+    if (then != nullptr) command += std::string(" | ") + then;
+    return "`" + command + " | flowsift run - ...`";
   }
 
   // A header line is consumed here; the parser never sees it. So is a UTF-8 byte order mark
@@ -946,15 +974,6 @@ class FileReader::Impl {
     const char* outer = outcome_.compression == Compression::kGzip   ? "zcat"
                         : outcome_.compression == Compression::kZstd ? "zstdcat"
                                                                      : nullptr;
-    // The remedy as a shell command: this file's bytes through `first` (and `then`) into
-    // flowsift. The file's name is quoted for the shell; stdin's bytes come from whatever fed
-    // this run ("...").
-    const auto remedy = [&](const std::string& first, const char* then) {
-      std::string command =
-          file_.path == "-" ? "... | " + first : first + " < " + ShellQuote(Name());
-      if (then != nullptr) command += std::string(" | ") + then;
-      return "`" + command + " | flowsift run - ...`";
-    };
     // Compressed twice (an object gzipped again on upload).
     if (outer != nullptr) {
       const Compression inner = CompressionOf(window_ + begin_, len_ - begin_);
@@ -962,7 +981,7 @@ class FileReader::Impl {
         refuse(std::string("its decompressed data is ") +
                (inner == Compression::kGzip ? "gzip" : "zstd") +
                (inner == outcome_.compression ? " again" : "") +
-               " (compressed twice): decompress it once, e.g. " + remedy(outer, nullptr));
+               " (compressed twice): decompress it once, e.g. " + Remedy(outer, nullptr));
         return;
       }
     }
@@ -972,8 +991,8 @@ class FileReader::Impl {
                                    ? (outer == nullptr ? std::string(other->advice)
                                                        : std::string("decompress it (") + outer +
                                                              "), then " + other->advice)
-                               : outer == nullptr ? remedy(other->filter, nullptr)
-                                                  : remedy(outer, other->filter);
+                               : outer == nullptr ? Remedy(other->filter, nullptr)
+                                                  : Remedy(outer, other->filter);
       refuse(std::string(outer != nullptr ? "its decompressed data is " : "it is ") + other->name +
              ", which flowsift does not read: " + what);
       return;

@@ -837,6 +837,50 @@ TEST_F(ReaderTest, ZstdMayStartWithASkippableFrame) {
   EXPECT_EQ(r.text, a + b);
 }
 
+// A frame written with `zstd --long=28` or more needs a window over libzstd's default limit
+// (128 MiB). Not damaged: it fails as unreadable, naming the command that reads it, with the
+// frames before it kept. It was "corrupt zstd data ... Frame requires too much memory".
+TEST_F(ReaderTest, ZstdFrameWithAWindowOverTheLimitNamesZstdLong) {
+  const std::string a = Records(300), b = Records(20, 300);
+  // Frame header: no content size, no checksum, window 2^28; the text in one raw last block.
+  std::string wide = {0x28, static_cast<char>(0xb5),          0x2f, static_cast<char>(0xfd),
+                      0,    static_cast<char>((28 - 10) << 3)};
+  const uint32_t block = static_cast<uint32_t>(b.size()) << 3 | 1;
+  for (int i = 0; i < 3; ++i) wide += static_cast<char>((block >> (8 * i)) & 0xff);
+  wide += b;
+  const std::string path = Write("l.log.zst", Zstd(a) + wide);
+  for (const bool pipe_it : {false, true}) {
+    SCOPED_TRACE(pipe_it);
+    ReadResult r;
+    std::string name = path;
+    if (pipe_it) {
+      int fds[2];
+      ASSERT_EQ(pipe(fds), 0);
+      const std::string bytes = Zstd(a) + wide;
+      std::thread writer([&] {
+        EXPECT_EQ(write(fds[1], bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+        close(fds[1]);
+      });
+      r = ReadAll({"-", fds[0]});
+      writer.join();
+      close(fds[0]);
+      name = "stdin";
+    } else {
+      r = ReadAll(File(path));
+    }
+    EXPECT_EQ(r.outcome.status, FileStatus::kUnreadable);
+    EXPECT_EQ(
+        r.outcome.message,
+        name +
+            ": unreadable: zstd frame 2 needs a window of over 128 MiB (written with zstd "
+            "--long), more memory than flowsift's decoder takes: decompress it first, e.g. `" +
+            (pipe_it ? "... | zstd -dc --long=31" : "zstd -dc --long=31 < " + path) +
+            " | flowsift run - ...`");
+    EXPECT_EQ(r.text, a);
+    EXPECT_EQ(r.records, 300u);
+  }
+}
+
 // A stream window whose front held the header is not cut into one-line chunks.
 TEST_F(ReaderTest, StreamChunksStayFullSizeAfterAHeader) {
   const std::string text = Format::Default().HeaderLine() + "\n" + Records(60000);
