@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <unordered_set>
 #include <utility>
@@ -106,7 +107,7 @@ class Lister {
     if (input == "-") {
       if (stdin_taken) {
         out_.errors.push_back({input, "stdin is already read by --files-from -", 0});
-      } else if (seen_.insert(input).second) {
+      } else if (seen_.insert(input).second && NewStream(StdinStream())) {
         out_.files.push_back({input, options_.stdin_fd});
       }
       return;
@@ -116,6 +117,15 @@ class Lister {
     struct stat st;
     if (stat(input.c_str(), &st) != 0) {
       Take(input, errno);
+      return;
+    }
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+      const Stream stream{st.st_dev, st.st_ino};
+      if (stdin_taken && stream == StdinStream()) {
+        out_.errors.push_back({input, "stdin is already read by --files-from -", 0});
+      } else if (NewStream(stream)) {
+        Take(input);
+      }
       return;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -146,6 +156,27 @@ class Lister {
     // order: "a.log" < "a/x.log" because '.' < '/'.
     std::sort(found.begin(), found.end());
     for (std::string& path : found) Take(std::move(path));
+  }
+
+  // A pipe, FIFO or socket, by its inode: one stream whatever it is called. `-` and
+  // /dev/stdin (or /proc/self/fd/0, or a link to a FIFO and the FIFO) named together were two
+  // readers taking turns at one pipe's bytes: each got part of the lines, some cut in two (bad
+  // lines, records lost), exit 0.
+  using Stream = std::pair<dev_t, ino_t>;
+  // Stdin's stream, or {0, 0} when it is a file, a terminal or closed (not a stream).
+  Stream StdinStream() {
+    if (!stdin_stream_) {
+      struct stat st;
+      stdin_stream_ =
+          fstat(options_.stdin_fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+              ? Stream{st.st_dev, st.st_ino}
+              : Stream{0, 0};
+    }
+    return *stdin_stream_;
+  }
+  // False when `stream` was listed already (under another name); {0, 0} is never a stream.
+  bool NewStream(const Stream& stream) {
+    return stream == Stream{0, 0} || streams_.insert(stream).second;
   }
 
   void Take(std::string path, int stat_error = 0) {
@@ -250,6 +281,8 @@ class Lister {
   std::unordered_set<std::string> seen_;  // SameFileKey of each file taken; "-"
   std::string cwd_;
   std::set<std::pair<dev_t, ino_t>> visited_;
+  std::set<Stream> streams_;            // pipes, FIFOs and sockets listed
+  std::optional<Stream> stdin_stream_;  // StdinStream, once looked at
 };
 
 }  // namespace

@@ -66,9 +66,10 @@ bool IsInputName(std::string_view name);
 // and may be files or directories too; blank lines and a trailing '\r' are ignored; a list
 // holding a NUL byte is NUL-separated (find -print0). A file named twice is listed once, at its
 // first place: the same path up to "." and repeated '/' components and the current directory
-// ("a.log", "./a.log", "$PWD/a.log"); links and ".." are not resolved. Never throws for bad
-// inputs: a directory or list that cannot be read becomes an InputError and the rest is still
-// listed.
+// ("a.log", "./a.log", "$PWD/a.log"); links and ".." are not resolved. A pipe, FIFO or socket
+// named twice ("-" and /dev/stdin, a FIFO and a link to it) is listed once: it is one stream.
+// Never throws for bad inputs: a directory or list that cannot be read becomes an InputError and
+// the rest is still listed.
 Discovery DiscoverInputs(const DiscoverOptions& options);
 
 }  // namespace flowsift

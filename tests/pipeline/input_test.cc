@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -303,6 +304,39 @@ TEST_F(InputTest, StdinAsInputAndAsFilesFrom) {
   ASSERT_EQ(d.errors.size(), 2u);  // a second "--files-from -", and "-" as an input
   EXPECT_EQ(d.errors[0].reason, "stdin is already read by another --files-from -");
   EXPECT_EQ(d.errors[1].reason, "stdin is already read by --files-from -");
+}
+
+// A pipe or FIFO is one stream whatever it is called: `-` with /dev/stdin (here the pipe's
+// /proc/self/fd path), or a FIFO with a link to it, had two readers taking turns at its bytes,
+// each with part of the lines and some lines cut in two, exit 0. It is listed once.
+TEST_F(InputTest, APipeOrFifoNamedTwiceIsListedOnce) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string fd_path = "/proc/self/fd/" + std::to_string(fds[0]);
+  ASSERT_EQ(mkfifo(Path("f").c_str(), 0600), 0);
+  fs::create_symlink(Path("f"), Path("link"));
+  Touch("a.log");
+  fs::create_symlink(Path("a.log"), Path("a-link.log"));  // a file: links are not resolved
+  const Discovery d = DiscoverInputs(
+      {.inputs = {"-", Path("f"), fd_path, Path("a.log"), Path("link"), Path("a-link.log")},
+       .stdin_fd = fds[0]});
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d),
+            (std::vector<std::string>{"-", Path("f"), Path("a.log"), Path("a-link.log")}));
+  const Discovery named_first = DiscoverInputs({.inputs = {fd_path, "-"}, .stdin_fd = fds[0]});
+  EXPECT_EQ(Paths(named_first), std::vector<std::string>{fd_path});
+
+  // Once --files-from - has read stdin, its other names are refused as "-" is.
+  const std::string list = Path("a.log") + "\n";
+  ASSERT_EQ(write(fds[1], list.data(), list.size()), static_cast<ssize_t>(list.size()));
+  close(fds[1]);
+  const Discovery listed =
+      DiscoverInputs({.inputs = {fd_path}, .files_from = {"-"}, .stdin_fd = fds[0]});
+  close(fds[0]);
+  EXPECT_EQ(Paths(listed), std::vector<std::string>{Path("a.log")});
+  ASSERT_EQ(listed.errors.size(), 1u);
+  EXPECT_EQ(listed.errors[0].path, fd_path);
+  EXPECT_EQ(listed.errors[0].reason, "stdin is already read by --files-from -");
 }
 
 // 20,000 files in one directory, as a day of S3 deliveries can hold. Speed is measured in
