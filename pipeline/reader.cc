@@ -482,6 +482,16 @@ Compression CompressionOf(const uint8_t* p, size_t n) {
   return Compression::kNone;
 }
 
+// "gzip" or "zstd" when a file named .gz or .zst holds fewer bytes than its magic number and
+// they are its first ones (p[0, n) is the whole file, 0 < n < 4); null otherwise.
+const char* CutInMagic(std::string_view name, const uint8_t* p, size_t n) {
+  static constexpr uint8_t kGzip[] = {0x1f, 0x8b}, kZstd[] = {0x28, 0xb5, 0x2f, 0xfd};
+  if (n == 0 || n >= 4) return nullptr;
+  if (name.ends_with(".gz") && n < sizeof kGzip && std::memcmp(p, kGzip, n) == 0) return "gzip";
+  if (name.ends_with(".zst") && std::memcmp(p, kZstd, n) == 0) return "zstd";
+  return nullptr;
+}
+
 // The formats a flow-log object may come in that flowsift does not read, by their magic bytes,
 // with what turns each into text: read as text, they were an "ok" file of binary bad lines and
 // no records. Null for anything else.
@@ -807,6 +817,15 @@ class FileReader::Impl {
     if (got < 0) {
       const int error = errno;
       Fail(StatusOfErrno(error), "read error: " + ErrnoText(error));
+      return false;
+    }
+    if (const char* kind = CutInMagic(file_.path, magic, static_cast<size_t>(got))) {
+      // 1-3 bytes of a gzip or zstd magic number, and nothing after them: read as text they
+      // were an "ok" file of one bad line, a failed download passed as a quiet night.
+      Fail(FileStatus::kTruncated, std::to_string(got) + " byte" + (got == 1 ? "" : "s") +
+                                       ", the start of a " + kind +
+                                       " header and nothing more (a copy or download that "
+                                       "failed?)");
       return false;
     }
     if (CompressionOf(magic, static_cast<size_t>(got)) != Compression::kNone) {

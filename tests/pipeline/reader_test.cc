@@ -676,6 +676,29 @@ TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
                   " file has at least its header (a copy or download that failed?)");
     EXPECT_EQ(r.records, 0u);
   }
+  // Cut inside the magic number: 1-3 bytes of it and nothing more were an "ok" file of one bad
+  // line. Any other bytes, or another name, are read as text, as before.
+  const struct {
+    const char* name;
+    std::string bytes;
+    const char* kind;  // null: not a cut copy
+  } cuts[] = {{"c.gz", "\x1f", "gzip"},          {"c.zst", "\x28", "zstd"},
+              {"c.zst", "\x28\xb5\x2f", "zstd"}, {"c.log", "\x1f", nullptr},
+              {"c.gz", "\x1e", nullptr},         {"c.zst", "\x28\xb5\x2e", nullptr}};
+  for (const auto& cut : cuts) {
+    const std::string path = Write(cut.name, cut.bytes);
+    const ReadResult r = ReadAll(File(path));
+    if (cut.kind == nullptr) {
+      EXPECT_FALSE(IsFailure(r.outcome.status)) << cut.name << r.outcome.message;
+      continue;
+    }
+    EXPECT_EQ(r.outcome.status, FileStatus::kTruncated) << cut.name << cut.bytes.size();
+    EXPECT_EQ(r.outcome.message, path + ": truncated: " + std::to_string(cut.bytes.size()) +
+                                     (cut.bytes.size() == 1 ? " byte" : " bytes") +
+                                     ", the start of a " + cut.kind +
+                                     " header and nothing more (a copy or download that failed?)");
+    EXPECT_EQ(r.records, 0u);
+  }
   for (const char* header : {"version srcaddr dstaddr\n", "version srcaddr dstaddr"}) {
     const std::string path = Write("h.log", header);
     const ReadResult r = ReadAll(File(path));
