@@ -13,6 +13,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "pipeline/format.h"
+
 namespace flowsift {
 namespace {
 
@@ -25,6 +27,19 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 InputError ErrnoError(std::string path, const char* what, int error) {
   return {std::move(path), std::string(what) + ": " + std::strerror(error), error};
+}
+
+// Why a --files-from list's text is a flow log rather than a list of paths (compressed, or a
+// first line that is a flow-log header of two or more fields); null for a list.
+const char* NotAList(std::string_view text) {
+  const auto starts = [&](std::string_view magic) { return text.starts_with(magic); };
+  if (starts("\x1f\x8b")) return "it is gzip-compressed";
+  if (starts("\x28\xb5\x2f\xfd")) return "it is zstd-compressed";
+  const std::string_view first = text.substr(0, text.find('\n'));
+  if (first.find(' ') != std::string_view::npos && Format::FromHeaderLine(first)) {
+    return "its first line is a flow-log header";
+  }
+  return nullptr;
 }
 
 // Reads a whole descriptor; false (errno set) on a read error.
@@ -81,6 +96,15 @@ class Lister {
         out_.errors.push_back(ErrnoError(list, kListError, error));
         return;
       }
+    }
+    if (const char* what = NotAList(text)) {
+      // A flow log given to --files-from for an input: each of its lines was a path not found
+      // (200,000 messages for 200,000 records, and as many failed inputs in the manifest).
+      out_.errors.push_back({list,
+                             std::string("not a list of paths: ") + what +
+                                 "; give it as an input (flowsift run FILE), not to --files-from",
+                             0});
+      return;
     }
     // A list with a NUL byte is one of `find -print0` (or `git ls-files -z`): its paths end at
     // NULs, as `xargs -0` reads them, so a name may hold a newline. Split at newlines, such a
