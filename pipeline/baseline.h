@@ -52,6 +52,37 @@ inline std::pair<double, double> MeanSdTwoPass(const std::vector<uint64_t>& xs, 
   if (skip < xs.size()) s.at[s.n++] = skip;
   return MeanSdTwoPass(xs, s);
 }
+// The same of `size` values that are xs at `positions` (ascending, below size) and 0 elsewhere,
+// `skip` positions of xs (a 0 is never left out), with the very operations of the form above on
+// the `size` values in order: a 0 adds nothing to the sum (of values >= 0, +0.0 leaves it as it
+// is) but its square of the mean to the variance, in its place.
+inline std::pair<double, double> MeanSdTwoPass(const std::vector<uint64_t>& xs,
+                                               const std::vector<size_t>& positions, size_t size,
+                                               const Skipped& skip) {
+  const size_t n = size - skip.n;
+  if (n == 0) return {0, 0};
+  double sum = 0;
+  for (size_t i = 0; i < xs.size(); ++i) sum += skip.Has(i) ? 0 : static_cast<double>(xs[i]);
+  const double mean = sum / static_cast<double>(n);
+  double var = 0;
+  size_t next = 0;  // the position of the next value
+  const auto zeros_until = [&](size_t end) {
+    for (; next < end; ++next) {
+      const double d = static_cast<double>(uint64_t{0}) - mean;
+      var += d * d;
+    }
+  };
+  for (size_t i = 0; i < xs.size(); ++i) {
+    zeros_until(positions[i]);
+    if (!skip.Has(i)) {
+      const double d = static_cast<double>(xs[i]) - mean;
+      var += d * d;
+    }
+    ++next;
+  }
+  zeros_until(size);
+  return {mean, std::sqrt(var / static_cast<double>(n))};
+}
 
 // What the baseline of xs[i] leaves out: xs[i], and each window beside it in time
 // (adjacent[0] for i - 1, adjacent[1] for i + 1: the timeline's neighbours are the windows
@@ -63,15 +94,24 @@ inline std::pair<double, double> MeanSdTwoPass(const std::vector<uint64_t>& xs, 
 // detectors keep such "guard cells" out of the noise estimate for the same reason. A neighbour
 // under the minimum is ordinary background and stays. When the guards would leave no window,
 // only xs[i] is left out: a run of three busy windows is its own baseline, as it was.
+//
+// `windows`: how many windows the baseline is of, xs.size() or more when xs are only a key's
+// own windows and the others silent, each 0 and so under `least` (at least 1); `adjacent` then
+// says whether xs[i - 1] and xs[i + 1] are the timeline's neighbours of xs[i] and the windows
+// beside it (a silent window between them is a neighbour under the minimum).
 inline Skipped Guarded(const std::vector<uint64_t>& xs, size_t i, const bool adjacent[2],
-                       uint64_t least) {
+                       uint64_t least, size_t windows) {
   Skipped s;
   s.at[s.n++] = i;
   if (i > 0 && adjacent[0] && xs[i - 1] >= least) s.at[s.n++] = i - 1;
   if (i + 1 < xs.size() && adjacent[1] && xs[i + 1] >= least) s.at[s.n++] = i + 1;
   s.beside = s.n - 1;
-  if (s.n == xs.size()) s = Skipped{{i}, 1};
+  if (s.n == windows) s = Skipped{{i}, 1};
   return s;
+}
+inline Skipped Guarded(const std::vector<uint64_t>& xs, size_t i, const bool adjacent[2],
+                       uint64_t least) {
+  return Guarded(xs, i, adjacent, least, xs.size());
 }
 
 // The positions of the kCensorCandidates largest values of xs that are at least `least`,
@@ -105,17 +145,22 @@ inline Largest LargestAtLeast(const std::vector<uint64_t>& xs, uint64_t least) {
 // a quiet baseline is whole, and in a run of many windows two fewer change little: an interface
 // busy in every window is still compared with its others (and the detectors' ratio to the
 // mean keeps a chronically busy one from counting its busier windows). When this would leave no
-// window, only xs[i] is left out, as in Guarded.
+// window, only xs[i] is left out, as in Guarded. `windows` as Guarded's: the silent windows
+// under the minimum are never among the largest.
 inline Skipped Censored(const std::vector<uint64_t>& xs, size_t i, const bool adjacent[2],
-                        uint64_t least, const Largest& largest) {
-  Skipped s = Guarded(xs, i, adjacent, least);
+                        uint64_t least, const Largest& largest, size_t windows) {
+  Skipped s = Guarded(xs, i, adjacent, least, windows);
   for (size_t k = 0; k < largest.n && s.elsewhere < kCensored; ++k) {
     if (s.Has(largest.at[k])) continue;
     s.at[s.n++] = largest.at[k];
     ++s.elsewhere;
   }
-  if (s.n == xs.size()) s = Skipped{{i}, 1};
+  if (s.n == windows) s = Skipped{{i}, 1};
   return s;
+}
+inline Skipped Censored(const std::vector<uint64_t>& xs, size_t i, const bool adjacent[2],
+                        uint64_t least, const Largest& largest) {
+  return Censored(xs, i, adjacent, least, largest, xs.size());
 }
 
 // Leave-one-out mean and deviation from the sum and the sum of squares, held exactly in 128
@@ -124,11 +169,20 @@ inline Skipped Censored(const std::vector<uint64_t>& xs, size_t i, const bool ad
 // bits (byte counts near 2^64, only in crafted input) fall back to the two-pass form.
 class LeaveOneOut {
  public:
-  explicit LeaveOneOut(std::vector<uint64_t> xs) : xs_(std::move(xs)) {
+  explicit LeaveOneOut(std::vector<uint64_t> xs) : xs_(std::move(xs)), size_(xs_.size()) {
     for (const uint64_t x : xs_) {
       sum_ += x;  // < 2^64 values of < 2^64: no overflow
       exact_ = exact_ && !__builtin_add_overflow(squares_, Square(x), &squares_);
     }
+  }
+  // The baselines of `size` values: xs at `positions` (ascending, below size), 0 elsewhere (a
+  // key's own windows among the run's, the others silent). A 0 adds nothing to the sums, only
+  // to n; the two-pass fallback takes the zeros in their places. Positions of values (i,
+  // Skipped) are of xs.
+  LeaveOneOut(std::vector<uint64_t> xs, std::vector<size_t> positions, size_t size)
+      : LeaveOneOut(std::move(xs)) {
+    positions_ = std::move(positions);
+    size_ = size;
   }
 
   const std::vector<uint64_t>& values() const { return xs_; }
@@ -141,7 +195,7 @@ class LeaveOneOut {
   }
   // The same without every value at `skip`'s positions.
   std::pair<double, double> Without(const Skipped& skip) const {
-    const size_t n = xs_.size() - skip.n;
+    const size_t n = size_ - skip.n;
     if (n == 0) return {0, 0};
     U128 s = sum_, q = squares_;
     for (size_t k = 0; k < skip.n; ++k) {
@@ -150,7 +204,8 @@ class LeaveOneOut {
     }
     U128 nq = 0, ss = 0;
     if (!exact_ || __builtin_mul_overflow(q, U128{n}, &nq) || __builtin_mul_overflow(s, s, &ss)) {
-      return MeanSdTwoPass(xs_, skip);
+      return size_ == xs_.size() ? MeanSdTwoPass(xs_, skip)
+                                 : MeanSdTwoPass(xs_, positions_, size_, skip);
     }
     const double dn = static_cast<double>(n);
     // n * q >= s^2 (Cauchy-Schwarz), so the difference is exact and never negative.
@@ -162,6 +217,8 @@ class LeaveOneOut {
   static U128 Square(uint64_t x) { return U128{x} * x; }
 
   std::vector<uint64_t> xs_;
+  std::vector<size_t> positions_;  // of xs_ among size_ values; empty when size_ is xs_.size()
+  size_t size_ = 0;
   U128 sum_ = 0, squares_ = 0;
   bool exact_ = true;
 };
@@ -170,9 +227,14 @@ class LeaveOneOut {
 // from one sorted copy: without the value at sorted position p, the others' middle element
 // (index m of n - 1) is sorted[m] when m < p and sorted[m + 1] otherwise. Equal values are
 // interchangeable, so any position of the value serves.
+//
+// `zeros` more counts of 0 (a key's silent windows) are the first `zeros` of the sorted values,
+// held as their number: a 0's sorted position is 0 and any other value's `zeros` more than
+// among the counts.
 class MedianOfOthers {
  public:
-  explicit MedianOfOthers(const std::vector<uint64_t>& counts) : sorted_(counts) {
+  explicit MedianOfOthers(const std::vector<uint64_t>& counts, size_t zeros = 0)
+      : sorted_(counts), zeros_(zeros) {
     std::sort(sorted_.begin(), sorted_.end());
   }
 
@@ -181,24 +243,29 @@ class MedianOfOthers {
   // taken out twice): the others' middle element, index m of size - n, found by stepping over
   // the removed ones' sorted positions in ascending order.
   uint64_t Without(const uint64_t* values, size_t n) const {
-    if (sorted_.size() <= n) return 0;
+    const size_t size = zeros_ + sorted_.size();
+    if (size <= n) return 0;
     uint64_t removed[3] = {};
     for (size_t k = 0; k < n && k < 3; ++k) {  // insertion sort of at most three
       size_t j = k;
       for (; j > 0 && removed[j - 1] > values[k]; --j) removed[j] = removed[j - 1];
       removed[j] = values[k];
     }
-    size_t m = (sorted_.size() - n) / 2;
+    size_t m = (size - n) / 2;
     for (size_t k = 0; k < n; ++k) {
-      size_t p = std::lower_bound(sorted_.begin(), sorted_.end(), removed[k]) - sorted_.begin();
+      size_t p = removed[k] == 0
+                     ? 0
+                     : zeros_ + (std::lower_bound(sorted_.begin(), sorted_.end(), removed[k]) -
+                                 sorted_.begin());
       for (size_t e = 0; e < k; ++e) p += removed[e] == removed[k];  // its copy, the next one
       if (p <= m) ++m;
     }
-    return sorted_[m];
+    return m < zeros_ ? 0 : sorted_[m - zeros_];
   }
 
  private:
   std::vector<uint64_t> sorted_;
+  size_t zeros_ = 0;
 };
 
 }  // namespace flowsift

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -105,6 +106,60 @@ TEST(MedianOfOthers, MatchesTheMiddleOfTheOtherValuesSorted) {
       std::sort(others.begin(), others.end());
       const uint64_t want = others.empty() ? 0 : others[others.size() / 2];
       ASSERT_EQ(medians.Without(counts[i]), want) << "trial " << trial << " i " << i;
+    }
+  }
+}
+
+// A key's silent windows given as their number (key_baseline.h) are the same as that many zeros
+// among its counts: for the median of the others, and for the mean and deviation bit for bit,
+// through the two-pass fallback too (values whose squares overflow 128 bits), where each 0 is
+// taken in its place.
+TEST(MedianOfOthers, ZerosGivenAsTheirNumberAreZerosAmongTheCounts) {
+  std::mt19937_64 rng(4);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::vector<uint64_t> counts(rng() % 12);
+    for (uint64_t& c : counts) c = rng() % 3 == 0 ? 0 : rng() % (trial % 2 == 0 ? 4 : 1000);
+    const size_t zeros = rng() % 3 == 0 ? 0 : rng() % 20;
+    std::vector<uint64_t> all = counts;
+    all.insert(all.end(), zeros, 0);
+    const MedianOfOthers sparse(counts, zeros), dense(all);
+    for (int k = 0; k < 10 && !all.empty(); ++k) {
+      // Up to three of the values, each at most as often as it is there.
+      std::vector<uint64_t> pool = all;
+      std::shuffle(pool.begin(), pool.end(), rng);
+      const size_t n = std::min<size_t>(pool.size(), rng() % 4);
+      ASSERT_EQ(sparse.Without(pool.data(), n), dense.Without(pool.data(), n))
+          << "trial " << trial << " n " << n;
+    }
+  }
+}
+
+TEST(LeaveOneOut, ZerosInTheirPlacesAreZerosAmongTheValues) {
+  std::mt19937_64 rng(9);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const size_t size = 1 + rng() % 40;
+    std::vector<uint64_t> dense(size, 0), xs;
+    std::vector<size_t> positions;
+    for (size_t p = 0; p < size; ++p) {
+      if (rng() % 3 != 0) continue;
+      const uint64_t big = trial % 3 == 0 ? UINT64_MAX - rng() % 100 : uint64_t{1} << 62;
+      dense[p] = rng() % 2 == 0 ? big : rng() % 500;
+      xs.push_back(dense[p]);
+      positions.push_back(p);
+    }
+    const LeaveOneOut sparse(xs, positions, size), whole(dense);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      Skipped skip, dense_skip;
+      skip.at[skip.n++] = i;
+      dense_skip.at[dense_skip.n++] = positions[i];
+      if (i + 1 < xs.size() && rng() % 2 == 0) {
+        skip.at[skip.n++] = i + 1;
+        dense_skip.at[dense_skip.n++] = positions[i + 1];
+      }
+      const auto got = sparse.Without(skip), want = whole.Without(dense_skip);
+      ASSERT_EQ(std::memcmp(&got, &want, sizeof got), 0)
+          << "trial " << trial << " i " << i << ": " << got.first << " " << got.second << " vs "
+          << want.first << " " << want.second;
     }
   }
 }
