@@ -15,6 +15,7 @@
 #include "pipeline/detect_internal.h"
 #include "pipeline/human_bytes.h"
 #include "pipeline/json_text.h"
+#include "pipeline/key_baseline.h"
 
 namespace flowsift {
 
@@ -58,38 +59,6 @@ std::string DurationText(uint64_t seconds) {
 
 std::string Where(bool internal) { return internal ? "internal host" : "external host"; }
 
-// A key's baseline windows: the run's span (ascending) and the key's own windows merged, each
-// with the key's state there, or null where the key was silent (a zero in the baseline).
-template <typename T>
-std::vector<std::pair<uint64_t, const T*>> Timeline(
-    const std::vector<uint64_t>& span, const std::vector<std::pair<uint64_t, const T*>>& windows) {
-  std::vector<std::pair<uint64_t, const T*>> out;
-  out.reserve(span.size() + windows.size());
-  auto w = windows.begin();
-  for (const uint64_t t : span) {
-    for (; w != windows.end() && w->first < t; ++w) out.emplace_back(w->first, w->second);
-    if (w != windows.end() && w->first == t) {
-      out.emplace_back(t, w->second);
-      ++w;
-    } else {
-      out.emplace_back(t, nullptr);
-    }
-  }
-  for (; w != windows.end(); ++w) out.emplace_back(w->first, w->second);
-  return out;
-}
-
-// The windows of `span` (starts, ascending) of length `window` that overlap `life`: the silent
-// windows a key's baseline counts when the run gives its interfaces' lives.
-std::vector<uint64_t> WithinLife(const std::vector<uint64_t>& span, const TimeSpan& life,
-                                 uint64_t window) {
-  std::vector<uint64_t> out;
-  for (const uint64_t t : span) {
-    if (t < life.end && t + window > life.begin) out.push_back(t);
-  }
-  return out;
-}
-
 // Groups keyed windows by key: `items` (key, value), each (key, window) once; sorted by key
 // and then window_of(value), f(key, values) for each key with its values in window order. A
 // sorted vector instead of a std::map of std::maps: with a million keyed windows (a day of
@@ -109,7 +78,7 @@ void ForEachKey(std::vector<std::pair<Key, Value>>& items, WindowOf&& window_of,
     f(items[first].first, values);
   }
 }
-// The window of a (window, state) pair, ForEachKey's value for Timeline's keys.
+// The window of a (window, state) pair, ForEachKey's value for a key's windows and states.
 template <typename T>
 uint64_t WindowOfPair(const std::pair<uint64_t, const T*>& v) {
   return v.first;
@@ -164,14 +133,6 @@ std::string FanInBaselineText(uint64_t count, uint64_t median, size_t windows, c
          "thresholds: " + at_least + " and " + ShortNumber(o.fanin_ratio) + " times the median)";
 }
 
-// Whether the timeline's entries before and after i are the windows just before and after it
-// (Timeline skips the gaps between the run's spans), for Guarded.
-template <typename Times>
-std::array<bool, 2> AdjacentWindows(const Times& times, size_t i, uint64_t window) {
-  return {i > 0 && times[i - 1].first + window == times[i].first,
-          i + 1 < times.size() && times[i].first + window == times[i + 1].first};
-}
-
 // The test both kinds of ddos_fan_in make of a (destination, fan-in window) table: a window
 // whose count(dst, window, state) of sources is at least min_sources and at least ratio times
 // the median of the destination's other windows (silent ones 0, over `span`) goes to
@@ -187,37 +148,31 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const State*>>> by_dst;
   by_dst.reserve(table.size());
   for (const auto& [k, v] : table) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
-  ForEachKey(by_dst, WindowOfPair<State>,
-             [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
-               bool any = false;
-               for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
-               if (!any) return;
-               const Addr128 dst{addr.first, addr.second};
-               const std::optional<TimeSpan> lived = life(key_windows);
-               const auto times =
-                   Timeline(lived ? WithinLife(span, *lived, o.fanin_window) : span, key_windows);
-               std::vector<uint64_t> counts(times.size(), 0);
-               for (size_t i = 0; i < times.size(); ++i) {
-                 if (times[i].second != nullptr) {
-                   counts[i] = count(dst, times[i].first, *times[i].second);
-                 }
-               }
-               const MedianOfOthers medians(counts);
-               for (size_t i = 0; i < times.size(); ++i) {
-                 if (times[i].second == nullptr || counts[i] < o.fanin_min_sources) continue;
-                 // Without the flood's other half in a window beside it (baseline.h, Guarded).
-                 const Skipped skip =
-                     Guarded(counts, i, AdjacentWindows(times, i, o.fanin_window).data(),
-                             o.fanin_min_sources);
-                 uint64_t left_out[3];
-                 for (size_t k = 0; k < skip.n; ++k) left_out[k] = counts[skip.at[k]];
-                 const uint64_t median = medians.Without(left_out, skip.n);
-                 if (static_cast<double>(counts[i]) < o.fanin_ratio * static_cast<double>(median))
-                   continue;
-                 emit(dst, times[i].first, *times[i].second, counts[i], median,
-                      times.size() - skip.n, skip);
-               }
-             });
+  ForEachKey(
+      by_dst, WindowOfPair<State>,
+      [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
+        bool any = false;
+        for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
+        if (!any) return;
+        const Addr128 dst{addr.first, addr.second};
+        const std::optional<TimeSpan> lived = life(key_windows);
+        std::vector<uint64_t> times, counts;
+        for (const auto& [t, v] : key_windows) {
+          times.push_back(t);
+          counts.push_back(count(dst, t, *v));
+        }
+        // Without the flood's other half in a window beside it (baseline.h, Guarded).
+        ForEachFanInBaseline(
+            SpanWindows(span, o.fanin_window, lived ? &*lived : nullptr), o.fanin_window, times,
+            counts, o.fanin_min_sources,
+            [&](size_t j, const Skipped& skip, uint64_t median, size_t windows) {
+              if (static_cast<double>(counts[j]) < o.fanin_ratio * static_cast<double>(median)) {
+                return;
+              }
+              emit(dst, times[j], *key_windows[j].second, counts[j], median, windows - skip.n,
+                   skip);
+            });
+      });
 }
 
 void SetActivity(Finding& f, const Activity& a, const Names& names) {
@@ -971,9 +926,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
     for (const auto& [k, v] : s.rejects) by_iface.push_back({k.iface, {k.window, &v}});
     const std::vector<uint64_t> span = span_windows(o.reject_window);
     ForEachKey(by_iface, WindowOfPair<RejectState>, [&](uint32_t iface, const auto& key_windows) {
-      // Most interfaces have no window of reject_min_flows: skipped before their timeline,
-      // which is the run's whole span each. Built for all, 120,000 interfaces of one REJECT
-      // each over as many 5-minute windows took 52 s (interfaces x span).
+      // Most interfaces have no window of reject_min_flows: skipped before their baselines.
+      // (When each was a timeline of the run's whole span, 120,000 interfaces of one REJECT
+      // each over as many 5-minute windows took 52 s, interfaces x span; a key's baselines now
+      // cost its own windows x log span, key_baseline.h.)
       bool any = false;
       for (const auto& [t, v] : key_windows) any |= v->flows >= o.reject_min_flows;
       if (!any) return;
@@ -982,71 +938,68 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       // interface started mid-run is not compared with the hours before it existed.
       const auto lived = lives != nullptr ? lives->find(name) : InterfaceLives::const_iterator();
       const bool in_life = lives != nullptr && lived != lives->end();
-      const auto times =
-          Timeline(in_life ? WithinLife(span, lived->second, o.reject_window) : span, key_windows);
-      std::vector<uint64_t> flows(times.size(), 0);
-      for (size_t i = 0; i < times.size(); ++i) {
-        if (times[i].second != nullptr) flows[i] = times[i].second->flows;
+      std::vector<uint64_t> times, flows;
+      for (const auto& [t, v] : key_windows) {
+        times.push_back(t);
+        flows.push_back(v->flows);
       }
-      const LeaveOneOut baselines(std::move(flows));
-      const Largest largest = LargestAtLeast(baselines.values(), o.reject_min_flows);
-      for (size_t i = 0; i < times.size(); ++i) {
-        if (times[i].second == nullptr || times[i].second->flows < o.reject_min_flows) continue;
-        // Without the spike's other half in a window beside it, nor the run's two busiest other
-        // windows (baseline.h, Guarded and Censored).
-        const Skipped skip =
-            Censored(baselines.values(), i, AdjacentWindows(times, i, o.reject_window).data(),
-                     o.reject_min_flows, largest);
-        const auto [mean, sd] = baselines.Without(skip);
-        const double x = static_cast<double>(times[i].second->flows);
-        const double z = (x - mean) / std::max(sd, 1.0);
-        if (z < o.reject_z || x < o.reject_ratio * mean) continue;
-        const RejectState& v = *times[i].second;
-        // A sketch's estimate (past 2,048 sources) never counts more sources than flows.
-        const uint64_t sources = std::min(v.sources.Count(), v.flows);
-        Finding f;
-        f.type = "reject_spike";
-        f.severity = 2;
-        f.mitre = {"T1498", "T1499"};
-        f.window_start = times[i].first;
-        f.window_end = times[i].first + o.reject_window;
-        f.first_seen = v.first;
-        f.last_seen = v.last;
-        f.flows = v.flows;
-        f.packets = v.packets;
-        f.bytes = v.bytes;
-        f.interfaces = {name};
-        f.scope = name;  // spikes of several interfaces in one window: an id each
-        f.distinct_dsts = v.dsts.Count();
-        f.distinct_dst_ports = v.ports.Count();
-        f.protocol = v.protocols.Single();
-        if (f.distinct_dst_ports == 1 && !v.sample_ports.empty()) f.dst_port = v.sample_ports[0];
-        f.evidence["threshold"] = {{"rejected_flows", o.reject_min_flows},
-                                   {"window_seconds", o.reject_window},
-                                   {"z", o.reject_z},
-                                   {"ratio", o.reject_ratio}};
-        f.evidence["rejected_flows"] = v.flows;
-        f.evidence["baseline_mean_flows"] = Round3(mean);
-        f.evidence["baseline_sd_flows"] = Round3(sd);
-        f.evidence["baseline_windows"] = times.size() - skip.n;
-        f.evidence["z"] = Round3(z);
-        // Of the mean as the evidence gives it: a mean that rounds to 0 has no multiple (it had
-        // been ~300000 beside baseline_mean_flows 0).
-        const nlohmann::ordered_json ratio = RatioJson(x, Round3(mean));
-        f.evidence["ratio"] = ratio;
-        f.evidence["distinct_sources"] = sources;
-        f.evidence["sample_ports"] = PortsJson(v.sample_ports);
-        f.summary =
-            "interface " + name + " rejected " + Plural(v.flows, "flow", "flows") + " from " +
-            Plural(sources, "source", "sources") + " within " + DurationText(o.reject_window) +
-            // The mean as the evidence rounds it ("10.4", not "10"), and its multiple.
-            (times.size() <= 1 ? ", in its only window with records (no baseline to compare)."
-             : !ratio.is_null()
-                 ? ", " + ShortNumber(ratio.get<double>()) + " times the mean of " +
-                       ShortNumber(Round3(mean)) + " in its other windows" + LeftOutText(skip) + "."
-                 : ", against a mean of 0 in its other windows" + LeftOutText(skip) + ".");
-        out.push_back(std::move(f));
-      }
+      // Without the spike's other half in a window beside it, nor the run's two busiest other
+      // windows (baseline.h, Guarded and Censored).
+      ForEachSpikeBaseline(
+          SpanWindows(span, o.reject_window, in_life ? &lived->second : nullptr), o.reject_window,
+          times, std::move(flows), o.reject_min_flows,
+          [&](size_t j, const Skipped& skip, double mean, double sd, size_t windows) {
+            const RejectState& v = *key_windows[j].second;
+            const double x = static_cast<double>(v.flows);
+            const double z = (x - mean) / std::max(sd, 1.0);
+            if (z < o.reject_z || x < o.reject_ratio * mean) return;
+            // A sketch's estimate (past 2,048 sources) never counts more sources than flows.
+            const uint64_t sources = std::min(v.sources.Count(), v.flows);
+            Finding f;
+            f.type = "reject_spike";
+            f.severity = 2;
+            f.mitre = {"T1498", "T1499"};
+            f.window_start = times[j];
+            f.window_end = times[j] + o.reject_window;
+            f.first_seen = v.first;
+            f.last_seen = v.last;
+            f.flows = v.flows;
+            f.packets = v.packets;
+            f.bytes = v.bytes;
+            f.interfaces = {name};
+            f.scope = name;  // spikes of several interfaces in one window: an id each
+            f.distinct_dsts = v.dsts.Count();
+            f.distinct_dst_ports = v.ports.Count();
+            f.protocol = v.protocols.Single();
+            if (f.distinct_dst_ports == 1 && !v.sample_ports.empty())
+              f.dst_port = v.sample_ports[0];
+            f.evidence["threshold"] = {{"rejected_flows", o.reject_min_flows},
+                                       {"window_seconds", o.reject_window},
+                                       {"z", o.reject_z},
+                                       {"ratio", o.reject_ratio}};
+            f.evidence["rejected_flows"] = v.flows;
+            f.evidence["baseline_mean_flows"] = Round3(mean);
+            f.evidence["baseline_sd_flows"] = Round3(sd);
+            f.evidence["baseline_windows"] = windows - skip.n;
+            f.evidence["z"] = Round3(z);
+            // Of the mean as the evidence gives it: a mean that rounds to 0 has no multiple (it had
+            // been ~300000 beside baseline_mean_flows 0).
+            const nlohmann::ordered_json ratio = RatioJson(x, Round3(mean));
+            f.evidence["ratio"] = ratio;
+            f.evidence["distinct_sources"] = sources;
+            f.evidence["sample_ports"] = PortsJson(v.sample_ports);
+            f.summary =
+                "interface " + name + " rejected " + Plural(v.flows, "flow", "flows") + " from " +
+                Plural(sources, "source", "sources") + " within " + DurationText(o.reject_window) +
+                // The mean as the evidence rounds it ("10.4", not "10"), and its multiple.
+                (windows <= 1 ? ", in its only window with records (no baseline to compare)."
+                 : !ratio.is_null()
+                     ? ", " + ShortNumber(ratio.get<double>()) + " times the mean of " +
+                           ShortNumber(Round3(mean)) + " in its other windows" + LeftOutText(skip) +
+                           "."
+                     : ", against a mean of 0 in its other windows" + LeftOutText(skip) + ".");
+            out.push_back(std::move(f));
+          });
     });
   }
 
