@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -264,7 +265,9 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
       }
       o.** f = x;
     } else {
-      std::vector<uint16_t> ports;
+      // Ranges first, ports after: expanded as read, a list that repeats a range ("0-65535,"
+      // 100,000 times, an 800 KB file) took 13 GB before its repeats were dropped.
+      std::vector<std::pair<uint64_t, uint64_t>> ranges;
       std::string_view rest = value;
       while (!rest.empty()) {
         const size_t comma = rest.find(',');
@@ -281,12 +284,20 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
                       "got `" +
                       item + "`");
         }
-        for (; p <= last; ++p) ports.push_back(static_cast<uint16_t>(p));
+        ranges.emplace_back(p, last);
       }
       // A set: in one order, each port once, so that lists that differ only in order or
-      // repeats are the same options (merge compares the parts' options as text).
-      std::sort(ports.begin(), ports.end());
-      ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+      // repeats are the same options (merge compares the parts' options as text). Ranges in
+      // ascending order, each from the first port no earlier one took: at most 65,536 ports.
+      std::sort(ranges.begin(), ranges.end());
+      std::vector<uint16_t> ports;
+      uint64_t next = 0;  // the lowest port not yet taken
+      for (const auto& [first, last] : ranges) {
+        for (uint64_t p = std::max(first, next); p <= last; ++p) {
+          ports.push_back(static_cast<uint16_t>(p));
+        }
+        next = std::max(next, last + 1);
+      }
       o.*std::get<PortList>(key->member).member = std::move(ports);
     }
   }

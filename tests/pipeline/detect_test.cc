@@ -3125,6 +3125,19 @@ TEST(DetectConfig, OverridesAndErrors) {
         << range;
     EXPECT_NE(err.find("ranges of them"), std::string::npos) << err;
   }
+  // Ranges that overlap, nest, touch or repeat make one set, each port once, ascending.
+  ASSERT_TRUE(ParseDetectConfig("brute_force.ports = 8-12, 5-10, 9, 13, 0-1, 5-10, 65534-65535\n",
+                                &o, &err))
+      << err;
+  EXPECT_EQ(o.brute_ports,
+            (std::vector<uint16_t>{0, 1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 65534, 65535}));
+  std::string every = "brute_force.ports = 0-65535";
+  for (int i = 0; i < 1000; ++i) every += ",0-65535,7";
+  ASSERT_TRUE(ParseDetectConfig(every + "\n", &o, &err)) << err;
+  ASSERT_EQ(o.brute_ports.size(), 65536u);
+  EXPECT_EQ(o.brute_ports.front(), 0);
+  EXPECT_EQ(o.brute_ports.back(), 65535);
+  EXPECT_TRUE(std::is_sorted(o.brute_ports.begin(), o.brute_ports.end()));
 
   // The printed defaults parse back to the defaults.
   DetectOptions round;
