@@ -157,6 +157,37 @@ Suffixes SuffixesOf(const Key& k) {
                            : Suffixes::kNone;
 }
 
+// The least value of a whole-number key, and why, as its message says it. Each takes any value
+// from there to 2^64 - 1.
+std::pair<uint64_t, std::string_view> LeastOf(std::string_view name) {
+  // A baseline of no window, or of one, has no deviation: its z would be the excess itself.
+  if (name == "exfiltration.baseline_windows") return {2, " (a deviation needs two windows)"};
+  if (name.ends_with(".window")) return {1, " second"};
+  // A count or size threshold of 0 makes every key a finding (152 port scans in benign
+  // traffic with port_scan.min_ports = 0); only the baseline's floor may be 0 (no floor).
+  if (name.find(".min_") != std::string_view::npos && name != "exfiltration.baseline_min_bytes") {
+    return {1, " (0 would make every key a finding)"};
+  }
+  return {0, ""};
+}
+
+// The values a real-number key takes, as its messages say them, and whether x is one.
+// scan_trw's are probabilities, checked with their order once the whole file is read.
+struct RealRange {
+  std::string_view text;
+  bool (*holds)(double);
+};
+RealRange RangeOf(std::string_view name) {
+  if (name.starts_with("scan_trw.")) return {"above 0 and below 1", [](double) { return true; }};
+  // A share of 0 counts a host's answers from servers it asked; above 1 none can pass.
+  if (name.ends_with("_share")) {
+    return {"above 0 and at most 1", [](double x) { return x > 0 && x <= 1; }};
+  }
+  // A negative z-score or a ratio of 0 or less makes every window "above its baseline".
+  if (name.ends_with("ratio")) return {"above 0", [](double x) { return x > 0; }};
+  return {"0 or more", [](double x) { return x >= 0; }};  // the z-scores
+}
+
 bool ParseF64(std::string_view v, double* out) {
   std::string s(v);
   char* end = nullptr;
@@ -229,39 +260,31 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
     }
     if (const U64* m = std::get_if<U64>(&key->member)) {
       uint64_t x = 0;
+      const auto [least, why] = LeastOf(name);
+      // Named with the range: "wants a whole number, got `-1`" (or `18446744073709551616`, a
+      // whole number past the range) did not say which ones it takes.
       if (!ParseU64(value, &x, SuffixesOf(*key))) {
         const Suffixes kind = SuffixesOf(*key);
         return fail(name + " wants a whole number" +
                     (kind == Suffixes::kSizes       ? " of bytes (K, M, G, T allowed)"
                      : kind == Suffixes::kDurations ? " of seconds (or with s, m, h, d)"
                                                     : "") +
+                    " from " + std::to_string(least) + " to " + std::to_string(UINT64_MAX) +
                     ", got `" + value + "`");
       }
-      if (x == 0 && name.ends_with(".window")) return fail(name + " must be at least 1 second");
-      // A baseline of no window, or of one, has no deviation: its z would be the excess itself.
-      if (x < 2 && name == "exfiltration.baseline_windows") {
-        return fail(name + " must be at least 2 (a deviation needs two windows)");
-      }
-      // A count or size threshold of 0 makes every key a finding (152 port scans in benign
-      // traffic with port_scan.min_ports = 0); only the baseline's floor may be 0 (no floor).
-      if (x == 0 && name.find(".min_") != std::string::npos &&
-          name != "exfiltration.baseline_min_bytes") {
-        return fail(name + " must be at least 1 (0 would make every key a finding)");
+      if (x < least) {
+        return fail(name + " must be at least " + std::to_string(least) + std::string(why));
       }
       o.** m = x;
     } else if (const F64* f = std::get_if<F64>(&key->member)) {
       double x = 0;
-      if (!ParseF64(value, &x)) return fail(name + " wants a number, got `" + value + "`");
-      // A negative z-score or a ratio of 0 or less makes every window "above its baseline".
-      if ((name.ends_with("_z") || name.ends_with(".z")) && x < 0) {
-        return fail(name + " must be 0 or more, got `" + value + "`");
+      const RealRange range = RangeOf(name);
+      if (!ParseF64(value, &x)) {
+        return fail(name + " wants a finite number (" + std::string(range.text) + "), got `" +
+                    value + "`");
       }
-      if (name.ends_with("ratio") && !(x > 0)) {
-        return fail(name + " must be above 0, got `" + value + "`");
-      }
-      // A share of 0 counts a host's answers from servers it asked; above 1 none can pass.
-      if (name.ends_with("_share") && !(x > 0 && x <= 1)) {
-        return fail(name + " must be above 0 and at most 1, got `" + value + "`");
+      if (!range.holds(x)) {
+        return fail(name + " must be " + std::string(range.text) + ", got `" + value + "`");
       }
       o.** f = x;
     } else {

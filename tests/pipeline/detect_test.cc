@@ -3145,6 +3145,55 @@ TEST(DetectConfig, OverridesAndErrors) {
   EXPECT_EQ(DetectOptionsJson(round), DetectOptionsJson(DetectOptions{}));
 }
 
+// A refused value is said with its key and the values that key takes: "wants a whole number,
+// got `-1`" (or a whole number past 2^64 - 1) and "wants a number, got `inf`" did not say them.
+TEST(DetectConfig, ARefusedValueNamesTheRangeOfItsKey) {
+  const std::string any = " to 18446744073709551615";
+  const std::pair<std::string, std::string> cases[] = {
+      {"port_scan.min_ports = -1",
+       "port_scan.min_ports wants a whole number from 1" + any + ", got `-1`"},
+      {"port_scan.min_ports = 18446744073709551616",
+       "port_scan.min_ports wants a whole number from 1" + any + ", got `18446744073709551616`"},
+      {"probe.max_packets = 1.5",
+       "probe.max_packets wants a whole number from 0" + any + ", got `1.5`"},
+      {"exfiltration.baseline_windows = 1e3",
+       "exfiltration.baseline_windows wants a whole number from 2" + any + ", got `1e3`"},
+      {"port_scan.window = -300",
+       "port_scan.window wants a whole number of seconds (or with s, m, h, d) from 1" + any +
+           ", got `-300`"},
+      {"exfiltration.baseline_min_bytes = -1K",
+       "exfiltration.baseline_min_bytes wants a whole number of bytes (K, M, G, T allowed) from 0" +
+           any + ", got `-1K`"},
+      {"exfiltration.min_bytes = 16777216T",
+       "exfiltration.min_bytes wants a whole number of bytes (K, M, G, T allowed) from 1" + any +
+           ", got `16777216T`"},
+      {"reject_spike.z = inf", "reject_spike.z wants a finite number (0 or more), got `inf`"},
+      {"exfiltration.baseline_ratio = 1e309",
+       "exfiltration.baseline_ratio wants a finite number (above 0), got `1e309`"},
+      {"ddos_fan_in.reflection_unsolicited_share = nan",
+       "ddos_fan_in.reflection_unsolicited_share wants a finite number (above 0 and at most 1), "
+       "got `nan`"},
+      {"scan_trw.alpha = -inf",
+       "scan_trw.alpha wants a finite number (above 0 and below 1), got `-inf`"},
+      // Numbers out of a key's range, as they were said before.
+      {"port_scan.window = 0s", "port_scan.window must be at least 1 second"},
+      {"exfiltration.baseline_windows = 1",
+       "exfiltration.baseline_windows must be at least 2 (a deviation needs two windows)"},
+      {"ddos_fan_in.min_sources = 0",
+       "ddos_fan_in.min_sources must be at least 1 (0 would make every key a finding)"},
+      {"reject_spike.z = -0.5", "reject_spike.z must be 0 or more, got `-0.5`"},
+      {"ddos_fan_in.ratio = 0", "ddos_fan_in.ratio must be above 0, got `0`"},
+      {"ddos_fan_in.reflection_unsolicited_share = 1.5",
+       "ddos_fan_in.reflection_unsolicited_share must be above 0 and at most 1, got `1.5`"},
+  };
+  for (const auto& [text, want] : cases) {
+    DetectOptions o;
+    std::string err;
+    EXPECT_FALSE(ParseDetectConfig("\n" + text + "\n", &o, &err)) << text;
+    EXPECT_EQ(err, "line 2: " + want) << text;
+  }
+}
+
 TEST(DetectConfig, SuffixesByUnitLinesAndMarks) {
   // Sizes take K/M/G/T, windows s/m/h/d; counts and ports no suffix (5M had been 60 days).
   DetectOptions o;
