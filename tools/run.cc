@@ -51,6 +51,39 @@ bool IsEarlierStats(const std::filesystem::path& path) {
          j.contains("timings") && !j.contains("tool");
 }
 
+// The most of a --config file that is read: --print-config's file is 3 KB, and a list of all
+// 65,536 ports one by one is 380 KB. A stream that never ends (`--config <(yes)`, a FIFO) was
+// read until memory ran out.
+constexpr size_t kMaxConfigBytes = size_t{16} << 20;
+
+// The text of the --config file at `path`: false with *error naming the file when it cannot be
+// opened or read, or holds more than kMaxConfigBytes.
+bool ReadConfigFile(const std::string& path, std::string* text, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  char buf[1 << 16];
+  size_t n;
+  while (text->size() <= kMaxConfigBytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text->append(buf, n);
+  }
+  const bool ok = !std::ferror(f);
+  const int saved = errno;
+  std::fclose(f);
+  if (!ok) {
+    *error = "cannot read " + path + ": read error: " + std::strerror(saved);
+    return false;
+  }
+  if (text->size() > kMaxConfigBytes) {
+    *error = path + ": more than " + std::to_string(kMaxConfigBytes >> 20) +
+             " MiB, no config file (flowsift run --print-config writes one of 3 KB)";
+    return false;
+  }
+  return true;
+}
+
 uint64_t ParseUnsigned(const std::string& text, const char* what) {
   if (const auto v = DecimalU64(text)) return *v;
   throw CLI::ValidationError(what, "'" + text + "' is not an integer from 0 to 2^64 - 1");
@@ -552,9 +585,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
       throw CLI::ValidationError("--config", f.config + ": a device, not a config file");
     }
     std::string text;
-    if (!ReadTextFile(f.config, &text, &error)) {
-      throw CLI::ValidationError("--config", "cannot read " + error);
-    }
+    if (!ReadConfigFile(f.config, &text, &error)) throw CLI::ValidationError("--config", error);
     if (!ParseDetectConfig(text, &opt.detect, &error)) {
       throw CLI::ValidationError("--config", f.config + ": " + error);
     }

@@ -245,6 +245,22 @@ TEST_F(Cli, AConfigPortListThatRepeatsARangeNeedsLittleMemory) {
               HasSubstr("\"brute_force.ports\": \"0-65535\""));
 }
 
+// A --config that never ends (`--config <(yes)`, a FIFO fed forever) is a usage error once it
+// passes 16 MiB: it was read until memory ran out (exit 3 under a limit, the host's memory
+// without one). The shell waits for its writer, which the end of the read stops.
+TEST_F(Cli, AConfigThatNeverEndsIsAUsageError) {
+  fs::create_directories(dir_);
+  const std::string fifo = (dir_ / "endless.conf").string();
+  const Result r = flowsift::testing::RunCommand(
+      "ulimit -v 2000000; mkfifo " + fifo + " || exit 99; yes '# a comment' > " + fifo +
+      " & writer=$!; " + std::string(FLOWSIFT_BINARY) + " run /dev/null -o " +
+      (dir_ / "o").string() + " --no-progress --config " + fifo +
+      " 2>&1; code=$?; kill $writer 2>/dev/null; wait; exit $code");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(fifo + ": more than 16 MiB, no config file")) << r.out;
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+}
+
 // A compressed input cut short after all but the last byte of its text: the one byte of the
 // incomplete line it drops is said in the singular ("(1 bytes) is dropped" before), on stderr
 // and in the manifest's error.
