@@ -3264,6 +3264,123 @@ TEST(DetectConfig, TheReadmeTableIsTheDefaults) {
       << "update README.md's table between the detect-config markers";
 }
 
+// Each key sets its own option: every key given a value of its own (none the default) reads
+// into its own field, and the file printed from them reads back to the same options. Keys whose
+// defaults are equal (five 300 s windows, two z of 4, two ratios of 5) could be read into each
+// other's fields and every other test would still pass.
+TEST(DetectConfig, EveryKeySetsItsOwnOption) {
+  const std::string text =
+      "detection.enabled = false\n"
+      "probe.max_packets = 4\nprobe.max_bytes_per_packet = 81\n"
+      "direction.service_ports = 8443\n"
+      "port_scan.window = 301\nport_scan.min_ports = 16\n"
+      "port_sweep.window = 302\nport_sweep.min_dsts = 26\n"
+      "scan_trw.theta0 = 0.7\nscan_trw.theta1 = 0.3\nscan_trw.alpha = 0.02\n"
+      "scan_trw.beta = 0.98\nscan_trw.window = 303\n"
+      "brute_force.window = 1801\nbrute_force.min_attempts = 31\nbrute_force.ports = 2222\n"
+      "brute_force.max_packets = 101\nbrute_force.max_bytes = 50001\n"
+      "exfiltration.window = 3601\nexfiltration.min_bytes = 1000\n"
+      "exfiltration.baseline_min_bytes = 999\nexfiltration.baseline_z = 4.5\n"
+      "exfiltration.baseline_ratio = 5.5\nexfiltration.baseline_windows = 7\n"
+      "reject_spike.window = 304\nreject_spike.min_flows = 101\nreject_spike.z = 4.25\n"
+      "reject_spike.ratio = 5.25\n"
+      "ddos_fan_in.window = 305\nddos_fan_in.min_sources = 1001\nddos_fan_in.ratio = 4.75\n"
+      "ddos_fan_in.reflection_ports = 53\nddos_fan_in.reflection_unsolicited_share = 0.6\n";
+  DetectOptions o;
+  std::string err;
+  ASSERT_TRUE(ParseDetectConfig(text, &o, &err)) << err;
+  EXPECT_FALSE(o.enabled);
+  EXPECT_EQ(o.probe_max_packets, 4u);
+  EXPECT_EQ(o.probe_max_bytes_per_packet, 81u);
+  EXPECT_EQ(o.service_ports, std::vector<uint16_t>{8443});
+  EXPECT_EQ(o.scan_window, 301u);
+  EXPECT_EQ(o.scan_min_ports, 16u);
+  EXPECT_EQ(o.sweep_window, 302u);
+  EXPECT_EQ(o.sweep_min_dsts, 26u);
+  EXPECT_EQ(o.trw_theta0, 0.7);
+  EXPECT_EQ(o.trw_theta1, 0.3);
+  EXPECT_EQ(o.trw_alpha, 0.02);
+  EXPECT_EQ(o.trw_beta, 0.98);
+  EXPECT_EQ(o.trw_window, 303u);
+  EXPECT_EQ(o.brute_window, 1801u);
+  EXPECT_EQ(o.brute_min_attempts, 31u);
+  EXPECT_EQ(o.brute_ports, std::vector<uint16_t>{2222});
+  EXPECT_EQ(o.brute_max_packets, 101u);
+  EXPECT_EQ(o.brute_max_bytes, 50001u);
+  EXPECT_EQ(o.exfil_window, 3601u);
+  EXPECT_EQ(o.exfil_min_bytes, 1000u);
+  EXPECT_EQ(o.exfil_baseline_min_bytes, 999u);
+  EXPECT_EQ(o.exfil_baseline_z, 4.5);
+  EXPECT_EQ(o.exfil_baseline_ratio, 5.5);
+  EXPECT_EQ(o.exfil_baseline_windows, 7u);
+  EXPECT_EQ(o.reject_window, 304u);
+  EXPECT_EQ(o.reject_min_flows, 101u);
+  EXPECT_EQ(o.reject_z, 4.25);
+  EXPECT_EQ(o.reject_ratio, 5.25);
+  EXPECT_EQ(o.fanin_window, 305u);
+  EXPECT_EQ(o.fanin_min_sources, 1001u);
+  EXPECT_EQ(o.fanin_ratio, 4.75);
+  EXPECT_EQ(o.reflection_ports, std::vector<uint16_t>{53});
+  EXPECT_EQ(o.reflection_unsolicited_share, 0.6);
+
+  // Printed and read back: the same options (the manifest's JSON of them, key by key).
+  DetectOptions again;
+  ASSERT_TRUE(ParseDetectConfig(DetectConfigText(o), &again, &err)) << err;
+  EXPECT_EQ(DetectOptionsJson(again), DetectOptionsJson(o));
+  const nlohmann::ordered_json j = DetectOptionsJson(o);
+  EXPECT_EQ(j["enabled"], false);
+  EXPECT_EQ(j["port_sweep.window"], 302u);
+  EXPECT_EQ(j["scan_trw.window"], 303u);
+  EXPECT_EQ(j["reject_spike.window"], 304u);
+  EXPECT_EQ(j["ddos_fan_in.window"], 305u);
+  EXPECT_EQ(j["reject_spike.z"], 4.25);
+  EXPECT_EQ(j["exfiltration.baseline_z"], 4.5);
+  EXPECT_EQ(j["reject_spike.ratio"], 5.25);
+  EXPECT_EQ(j["exfiltration.baseline_ratio"], 5.5);
+
+  // Tabs around the key, the value and the comment are blanks too.
+  ASSERT_TRUE(ParseDetectConfig("\tport_scan.min_ports\t=\t40\t# a comment\n", &o, &err)) << err;
+  EXPECT_EQ(o.scan_min_ports, 40u);
+}
+
+// Values no detector can use are refused, each naming its line; the options stay as they were.
+TEST(DetectConfig, ValuesNoDetectorCanUseAreRefused) {
+  const std::vector<std::string> refused = {
+      // A window of 0 seconds, for every detector's window.
+      "port_scan.window = 0", "port_sweep.window = 0", "scan_trw.window = 0",
+      "brute_force.window = 0", "exfiltration.window = 0", "reject_spike.window = 0",
+      "ddos_fan_in.window = 0",
+      // A count threshold of 0, for each of them.
+      "port_sweep.min_dsts = 0", "brute_force.min_attempts = 0", "reject_spike.min_flows = 0",
+      // Past 2^64: 2^64 + 1 GiB had wrapped round to 1 GiB, 2^64 + 1 day to a day.
+      "exfiltration.min_bytes = 17179869185G", "exfiltration.baseline_min_bytes = 16777217T",
+      "exfiltration.window = 213503982334602d", "port_scan.min_ports = 18446744073709551616",
+      // Packets are counts: no size suffix.
+      "probe.max_packets = 1K", "brute_force.max_packets = 1K",
+      // Not a finite number, or none at all.
+      "reject_spike.z = inf", "exfiltration.baseline_z = nan", "ddos_fan_in.ratio = inf",
+      "reject_spike.ratio = nan", "ddos_fan_in.reflection_unsolicited_share = nan",
+      "reject_spike.z =", "exfiltration.baseline_ratio =", "scan_trw.theta0 =",
+      // TRW's probabilities: strictly between 0 and 1 and strictly in order.
+      "scan_trw.alpha = 0", "scan_trw.beta = 1", "scan_trw.theta1 = 0", "scan_trw.theta0 = 1",
+      "scan_trw.theta1 = 0.8", "scan_trw.alpha = 0.99"};
+  for (const std::string& line : refused) {
+    DetectOptions o;
+    std::string err;
+    EXPECT_FALSE(ParseDetectConfig("\n" + line + "\n", &o, &err)) << line;
+    EXPECT_EQ(err.rfind("line 2: ", 0), 0u) << line << ": " << err;
+    EXPECT_EQ(DetectOptionsJson(o), DetectOptionsJson(DetectOptions{})) << line;
+  }
+  // The TRW error names the lines of its probabilities, not its window's.
+  DetectOptions o;
+  std::string err;
+  EXPECT_FALSE(ParseDetectConfig("scan_trw.window = 600\nscan_trw.alpha = 0.999\n", &o, &err));
+  EXPECT_EQ(err.rfind("line 2: scan_trw needs", 0), 0u) << err;
+  // A NUL byte anywhere is no text (UTF-16 without its mark, a binary file).
+  EXPECT_FALSE(ParseDetectConfig(std::string("port_scan.min_ports = 40\n\0\n", 27), &o, &err));
+  EXPECT_EQ(err.rfind("the file is UTF-16 or binary", 0), 0u) << err;
+}
+
 // --- Boundaries, severities and techniques the tests above did not reach ----------------------
 // (each fails when its comparison or constant is changed: a mutation audit's survivors)
 
@@ -3995,6 +4112,446 @@ TEST(Summaries, EvidenceNamesEveryThresholdsMeasuredValueAndTheDocsNameEveryKey)
     }
   }
   EXPECT_EQ(seen.size(), 8u);
+}
+
+// --- A third mutation audit of detect_findings.cc and detect_config.cc --------------------------
+// (each test fails on a mutant that survived every test above)
+
+// SPEC 3.2's order: window_start, type, src, dst, dst_port; a null port before every port. Two
+// scans whose sources and destinations sort the other way round, and two spikes of one window
+// whose interfaces and ports do: the spike at many ports (null dst_port) comes first.
+TEST(Detector, FindingsSortBySourceBeforeDestinationAndANullPortFirst) {
+  Detect d;
+  for (int p = 0; p < 15; ++p) {
+    Rec a;
+    a.src = "198.51.100.7";
+    a.dst = "10.0.1.9";
+    a.dport = 1000 + p;
+    a.action = "REJECT";
+    a.start = 1700000100 + static_cast<uint64_t>(p);
+    d.Add(a);
+    Rec b = a;
+    b.src = "198.51.100.8";
+    b.dst = "10.0.1.5";
+    d.Add(b);
+  }
+  AddRejects(d, "eni-a", 120, 1700001600);  // all at port 5432
+  for (int i = 0; i < 120; ++i) {
+    Rec r;
+    r.iface = "eni-b";
+    r.src = Ip(10, 0, 7, 1 + i % 10);
+    r.dst = "10.0.8.9";
+    r.sport = 40000 + i;
+    r.dport = 6000 + i;
+    r.action = "REJECT";
+    r.start = 1700001600 + static_cast<uint64_t>(i);
+    d.Add(r);
+  }
+  const std::vector<Finding> all = d.Run();
+  std::vector<const Finding*> f;
+  for (const Finding& x : all) {
+    if (x.type == "port_scan" || x.type == "reject_spike") f.push_back(&x);
+  }
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0]->src, "198.51.100.7");
+  EXPECT_EQ(f[1]->src, "198.51.100.8");
+  EXPECT_EQ(f[2]->interfaces, std::vector<std::string>{"eni-b"});
+  EXPECT_EQ(f[2]->dst_port, std::nullopt);  // 120 ports: no one port
+  EXPECT_EQ(f[3]->interfaces, std::vector<std::string>{"eni-a"});
+  EXPECT_EQ(f[3]->dst_port, 5432u);
+}
+
+// A port scan's sample holds its 10 smallest failed ports; answered_ports counts the ports that
+// answered also for a key still in its attempt list; window_end is the scan's own window.
+TEST(PortScan, SampleAnsweredPortsAndItsOwnWindow) {
+  Detect d;
+  AddScan(d, 17);  // ports 1000..1016, rejected
+  for (int p = 2000; p < 2002; ++p) {
+    Rec probe;
+    probe.src = "198.51.100.7";
+    probe.dst = "10.0.1.5";
+    probe.dport = p;
+    probe.start = 1700000150;
+    d.Add(probe);
+    d.Add(SynAckTo(probe));
+  }
+  const auto f = d.Of("port_scan");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].distinct_dst_ports, 17u);
+  EXPECT_EQ(f[0].evidence["answered_ports"], 2);
+  EXPECT_EQ(f[0].evidence["sample_ports"],
+            nlohmann::ordered_json({1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009}));
+  EXPECT_EQ(f[0].window_end, f[0].window_start + 300);
+
+  DetectOptions o;
+  o.scan_window = 600;
+  Detect longer(o);
+  AddScan(longer, 15);
+  const auto g = longer.Of("port_scan");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].window_end, g[0].window_start + 600);
+  EXPECT_THAT(g[0].summary, ::testing::HasSubstr("within 10 minutes"));
+}
+
+// An internal sweeper's techniques: discovery of services and of remote systems.
+TEST(PortSweep, AnInternalSweeperIsRemoteSystemDiscovery) {
+  Detect d;
+  AddSweep(d, 25);
+  const auto f = d.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, 3);
+  EXPECT_EQ(f[0].mitre, (std::vector<std::string>{"T1046", "T1018"}));
+}
+
+// A reject spike's distinct destinations, past 2,048 an estimate, are never above its flows:
+// 2,049 hosts 10.0.0.7, 10.0.0.14, ... are estimated 2,056.
+TEST(RejectSpike, DistinctDestinationsAreNeverAboveTheFlows) {
+  Detect d;
+  for (uint32_t n = 1; n <= 2049; ++n) {
+    const uint32_t v4 = (10u << 24) + 7 * n;
+    Rec r;
+    r.src = "198.51.100.9";
+    r.dst = Ip(10, static_cast<int>((v4 >> 16) & 255), static_cast<int>((v4 >> 8) & 255),
+               static_cast<int>(v4 & 255));
+    r.dport = 22;
+    r.action = "REJECT";
+    r.start = 1700000100 + n % 200;
+    d.Add(r);
+  }
+  const auto f = d.Of("reject_spike");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].flows, 2049u);
+  EXPECT_EQ(f[0].distinct_dsts, 2049u);
+}
+
+TEST(BruteForce, TheProtocolIsTcp) {
+  Detect d;
+  AddLogins(d, 30);
+  const auto f = d.Of("brute_force");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].protocol, 6u);
+}
+
+// The baseline's tests are inclusive: z exactly baseline_z, exactly baseline_ratio times the mean
+// and exactly baseline_min_bytes is a finding. Six other hours of 1 and 3 MB (mean 2 MB, sigma
+// 1 MB) and one of 6 MB: z 4, ratio 3.
+TEST(Exfiltration, ABaselineFindingAtExactlyEveryThreshold) {
+  DetectOptions o;
+  o.exfil_baseline_ratio = 3;
+  o.exfil_baseline_min_bytes = 6'000'000;
+  Detect d(o);
+  const uint64_t h0 = 1700002800;  // an hour's start
+  for (uint64_t h = 0; h < 6; ++h) {
+    AddUpload(d, "10.0.4.4", "203.0.113.80", h % 2 ? 3'000'000 : 1'000'000, h0 + h * 3600);
+  }
+  AddUpload(d, "10.0.4.4", "203.0.113.80", 6'000'000, h0 + 6 * 3600);
+  const auto f = d.Of("exfiltration", h0, h0 + 7 * 3600);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].window_start, h0 + 6 * 3600);
+  EXPECT_EQ(f[0].evidence["z"], 4.0);
+  EXPECT_EQ(f[0].evidence["ratio"], 3.0);
+  EXPECT_EQ(f[0].evidence["crossed"], "baseline");
+}
+
+// Against a steady baseline (sigma 0) z is the excess in bytes; a window over both thresholds
+// says so; an hour is "1 hour" in the summary.
+TEST(Exfiltration, ASteadyBaselinesZIsTheExcessAndBothThresholdsAreNamed) {
+  Detect d;
+  const uint64_t h0 = 1700002800;
+  for (uint64_t h = 0; h < 6; ++h) {
+    AddUpload(d, "10.0.4.4", "203.0.113.80", 200'000'000, h0 + h * 3600);
+  }
+  AddUpload(d, "10.0.4.4", "203.0.113.80", uint64_t{2} << 30, h0 + 6 * 3600);
+  const auto f = d.Of("exfiltration", h0, h0 + 7 * 3600);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["crossed"], "absolute,baseline");
+  EXPECT_EQ(f[0].evidence["baseline_sd_bytes"], 0);
+  EXPECT_EQ(f[0].evidence["z"], 2147483648.0 - 200'000'000.0);
+  EXPECT_THAT(f[0].summary, ::testing::HasSubstr(" within 1 hour (threshold 1.0 GiB)."));
+}
+
+// Ties go to the lower: destinations of equal bytes by address, interfaces of equal bytes by
+// name (whichever was seen first).
+TEST(Exfiltration, TiesGoToTheLowerAddressAndInterfaceName) {
+  Detect d;
+  for (const char* iface : {"eni-b", "eni-a"}) {
+    AddUpload(d, "10.0.4.4", "203.0.113.9", uint64_t{1} << 30, 1700000100, iface);
+    AddUpload(d, "10.0.4.4", "203.0.113.8", uint64_t{1} << 30, 1700000200, iface);
+  }
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].interfaces, std::vector<std::string>{"eni-a"});
+  const auto& top = f[0].evidence["top_dsts"];
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0]["dst"], "203.0.113.8");
+  EXPECT_EQ(top[1]["dst"], "203.0.113.9");
+}
+
+// z exactly reject_z (and exactly ratio times the mean) is a spike: 40 and 0 rejected flows
+// (mean 20, sigma 20), then 100: z 4, ratio 5.
+TEST(RejectSpike, AtExactlyZItIsASpike) {
+  Detect d;
+  const uint64_t t = 1700001600;
+  AddRejects(d, "eni-db", 40, t);
+  AddRejects(d, "eni-db", 100, t + 600);
+  const auto f = d.Of("reject_spike", t, t + 900);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["z"], 4.0);
+  EXPECT_EQ(f[0].evidence["ratio"], 5.0);
+}
+
+// A window the run's spans enter twice (a gap inside a 900 s window) is one window of the
+// baseline, not two.
+TEST(RejectSpike, AWindowTwoSpansShareIsOneWindow) {
+  DetectOptions o;
+  o.reject_window = 900;
+  Detect d(o);
+  const uint64_t t = 1700001000;  // a multiple of 900
+  AddRejects(d, "eni-db", 150, t + 2700);
+  d.Flush();
+  std::vector<Finding> spikes;
+  for (Finding& f :
+       d.detector().Findings(std::vector<TimeSpan>{{t, t + 300}, {t + 600, t + 3600}})) {
+    if (f.type == "reject_spike") spikes.push_back(std::move(f));
+  }
+  ASSERT_EQ(spikes.size(), 1u);
+  EXPECT_EQ(spikes[0].evidence["baseline_windows"], 3);  // t, t + 900, t + 1800
+}
+
+// A flood at two ports has no one dst_port; its rates are its flows' and packets' per second.
+TEST(DdosFanIn, AFloodAtTwoPortsHasNoPortAndItsOwnRates) {
+  Detect d;
+  AddFlood(d, 1000, 1700001600);
+  Rec r;
+  r.src = Ip(100, 0, 0, 7);
+  r.dst = "10.0.0.20";
+  r.dport = 80;
+  r.packets = 601;
+  r.bytes = 601 * 60;
+  r.start = 1700001700;
+  d.Add(r);
+  const auto f = d.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].dst_port, std::nullopt);
+  EXPECT_EQ(f[0].flows, 1001u);
+  EXPECT_EQ(f[0].packets, 1601u);
+  EXPECT_EQ(f[0].evidence["flows_per_second"], 3.337);
+  EXPECT_EQ(f[0].evidence["packets_per_second"], 5.337);
+}
+
+// Ids are stable across versions (a SIEM deduplicates by them): these are SPEC's hash of the
+// key fields, pinned. A walk's id leaves out the port its contacts shared.
+TEST(FindingJson, IdsArePinned) {
+  EXPECT_EQ(FindingId("port_scan", std::string("198.51.100.7"), std::string("10.0.1.5"),
+                      std::nullopt, 1700000100),
+            "ba8fdbee776b58ff");
+  EXPECT_EQ(
+      FindingId("brute_force", std::string("192.0.2.44"), std::string("10.0.3.3"), 22, 1699999200),
+      "6638be9cb751e20c");
+  EXPECT_EQ(
+      FindingId("reject_spike", std::nullopt, std::nullopt, std::nullopt, 1700001600, "eni-db"),
+      "c4aff003385b9e01");
+}
+
+// What the walk reports is what it had when it decided: its fourth failure here, of eight.
+TEST(ScanTrw, TheFindingIsTheWalkUpToItsDecision) {
+  Detect d;
+  AddContacts(d, "FFFFFFFF");
+  const auto f = d.Of("scan_trw", 1700000000, 1700010000);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].window_start, 1699999800u);
+  EXPECT_EQ(f[0].window_end, 1699999800u + 4 * 300);
+  EXPECT_EQ(f[0].evidence["first_contacts"], 4);
+  EXPECT_EQ(f[0].evidence["sample_dsts"].size(), 4u);
+  EXPECT_EQ(f[0].dst_port, 22u);
+  EXPECT_EQ(f[0].id, FindingId("scan_trw", std::string("203.0.113.50"), std::nullopt, std::nullopt,
+                               1699999800));
+}
+
+// The walk stops as benign at exactly its lower bound: theta0 0.5, theta1 0.25, alpha 0.25,
+// beta 0.625 make one success exactly (1 - beta) / (1 - alpha) = 0.5; the failures after it
+// (which would reach beta / alpha) are not walked.
+TEST(ScanTrw, TheWalkStopsAtTheLowerBoundItself) {
+  DetectOptions o;
+  o.trw_theta0 = 0.5;
+  o.trw_theta1 = 0.25;
+  o.trw_alpha = 0.25;
+  o.trw_beta = 0.625;
+  Detect benign(o);
+  AddContacts(benign, "SFFFF");
+  EXPECT_TRUE(benign.Of("scan_trw", 1700000000, 1700010000).empty());
+  Detect scanner(o);
+  AddContacts(scanner, "FFFF");
+  EXPECT_EQ(scanner.Of("scan_trw", 1700000000, 1700010000).size(), 1u);
+}
+
+// A contact's answer counts in the scan windows its TRW window overlaps, no later: a SYN-ACK in
+// the next window does not answer it; with a longer port_scan.window, the scan window that
+// began before the contact's TRW window does.
+TEST(ScanTrw, AnswersCountInTheScanWindowsTheContactsWindowOverlaps) {
+  const auto probes = [](Detect& d, uint64_t start, uint64_t answer_after) {
+    for (int i = 0; i < 4; ++i) {
+      Rec probe;
+      probe.src = "203.0.113.50";
+      probe.dst = Ip(10, 0, 1, 10 + i);
+      probe.dport = 22;
+      probe.start = start;
+      d.Add(probe);
+      Rec answer = SynAckTo(probe);
+      answer.start = start + answer_after;
+      d.Add(answer);
+    }
+  };
+  Detect late;  // answered in the next 300 s window: four failures
+  probes(late, 1700000100, 300);
+  EXPECT_EQ(late.Of("scan_trw", 1700000000, 1700010000).size(), 1u);
+
+  DetectOptions o;
+  o.scan_window = 600;
+  o.sweep_window = 600;
+  Detect overlap(o);  // the contacts' TRW window is the second half of the answers' scan window
+  probes(overlap, 1700000100, 10);  // scan window 1699999800, TRW window 1700000100
+  EXPECT_TRUE(overlap.Of("scan_trw", 1700000000, 1700010000).empty());
+}
+
+// A gateway's relay is the hosts' when they are seen uploading at least half of it: exactly
+// half of an odd count is not (2^31 + 1 relayed, 2^30 seen: the gateway is the only trace of
+// the rest and is reported), one byte more is.
+TEST(Exfiltration, ARelayIsSeenFromAtLeastHalfOfIt) {
+  const uint64_t relayed = (uint64_t{2} << 30) + 1, half = uint64_t{1} << 30;
+  for (const uint64_t seen : {half, half + 1}) {
+    Detect d;
+    AddUpload(d, "10.0.4.4", "10.0.0.5", relayed, 1700000000, "eni-nat");      // NAT ingress
+    AddUpload(d, "10.0.0.5", "203.0.113.80", relayed, 1700000000, "eni-nat");  // NAT egress
+    AddUpload(d, "10.0.4.4", "203.0.113.80", seen, 1700000000, "eni-app");     // the instance
+    const auto f = d.Of("exfiltration");
+    std::set<std::string> sources;
+    for (const Finding& x : f) sources.insert(*x.src);
+    const std::set<std::string> expected = seen == half
+                                               ? std::set<std::string>{"10.0.0.5", "10.0.4.4"}
+                                               : std::set<std::string>{"10.0.4.4"};
+    EXPECT_EQ(sources, expected) << seen;
+  }
+}
+
+// The mirror of AGatewaysRelayedHostUploadingInTheNextHourIsSeen: the instance's records of the
+// upload start in the hour before the gateway's, which is not reported.
+TEST(Exfiltration, AGatewaysRelayedHostUploadingInTheHourBeforeIsSeen) {
+  const uint64_t hour = 1700002800, next = hour + 3600;
+  const uint64_t relayed = 2'420'000'000, late = 464'000'000, early = relayed - late;
+  Detect d({}, /*with_flags=*/false);
+  AddUpload(d, "10.0.4.4", "10.0.0.5", relayed, next + 35, "eni-nat");      // NAT ingress
+  AddUpload(d, "10.0.0.5", "203.0.113.80", relayed, next + 35, "eni-nat");  // NAT egress
+  AddUpload(d, "10.0.4.4", "203.0.113.80", early, next - 100, "eni-app");   // the instance
+  AddUpload(d, "10.0.4.4", "203.0.113.80", late, next + 20, "eni-app");
+  const auto f = d.Of("exfiltration", hour, next + 3600);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.4.4");
+  EXPECT_EQ(f[0].window_start, hour);
+}
+
+// What the relayed hosts uploaded is what others sent on the relayed port, less the gateway's
+// own bytes on that port only: the gateway's own 1.5 GiB on port 22 is its upload, and the
+// 2 GiB it relayed on 443 for a host seen uploading them is not.
+TEST(Exfiltration, AGatewaysOwnUploadOnAnotherPortIsItsOwn) {
+  const uint64_t relayed = uint64_t{2} << 30, own = uint64_t{3} << 29;
+  Detect d;
+  AddUpload(d, "10.0.4.4", "10.0.0.5", relayed, 1700000000, "eni-nat");      // NAT ingress
+  AddUpload(d, "10.0.0.5", "203.0.113.80", relayed, 1700000000, "eni-nat");  // NAT egress
+  AddUpload(d, "10.0.4.4", "203.0.113.80", relayed, 1700000000, "eni-app");  // the instance
+  AddUpload(d, "10.0.0.5", "198.51.100.9", own, 1700000100, "eni-nat", 40001, 22);
+  const auto f = d.Of("exfiltration");
+  ASSERT_EQ(f.size(), 2u);
+  const Finding& gateway = f[0].src == "10.0.0.5" ? f[0] : f[1];
+  ASSERT_EQ(gateway.src, "10.0.0.5");
+  EXPECT_EQ(gateway.evidence["net_bytes"], own);
+  EXPECT_EQ(gateway.evidence["bytes_relayed"], relayed);
+  EXPECT_FALSE(gateway.evidence.contains("bytes_relayed_unseen"));
+}
+
+// A sweep's relayed bytes are those of the exfiltration windows its window overlaps: a relay in
+// the hour that begins as the sweep's window ends is not its.
+TEST(PortSweep, RelayedBytesAfterTheSweepsWindowAreNotItsOwn) {
+  std::string text;
+  for (int h = 0; h < 30; ++h) {
+    const std::string target = Ip(198, 51, 100, 1 + h);
+    const uint64_t swept = 1700002500 + static_cast<uint64_t>(h) * 5;  // ends at 1700002800
+    const uint64_t relayed = 1700002800 + static_cast<uint64_t>(h);    // the next hour
+    text += "eni-nat 10.0.0.220 " + target + " " + std::to_string(40000 + h) + " 445 6 1 44 " +
+            std::to_string(swept) + " " + std::to_string(swept + 5) + " ACCEPT 2 OK\n";
+    text += "eni-nat 10.0.1.5 10.0.0.220 " + std::to_string(40000 + h) + " 445 6 1 44 " +
+            std::to_string(relayed) + " " + std::to_string(relayed + 5) + " ACCEPT 2 OK\n";
+  }
+  const auto sweeps = FindingsOfText(kFields, text, "port_sweep");
+  ASSERT_EQ(sweeps.size(), 1u);
+  EXPECT_EQ(sweeps[0].src, "10.0.0.220");
+  EXPECT_FALSE(sweeps[0].evidence.contains("relayed_bytes")) << sweeps[0].evidence;
+}
+
+// When no answering source was asked, the summary says so once, not "1000 of them never asked".
+TEST(Summaries, AReflectionFloodOfSourcesNeverAskedSaysItOnce) {
+  Detect d;
+  AddAnswers(d, 0, 1000, 1700001600);
+  const auto f = d.Of("ddos_fan_in");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_THAT(f[0].summary,
+              ::testing::StartsWith("1000 external sources sent 10.0.0.30 1000 flows of UDP "
+                                    "answers from port 53 within 5 minutes that it never asked "
+                                    "for (it sent none of them a request at such a port): a "
+                                    "reflection flood, "));
+}
+
+// A host beside whom an interface the lives do not name also brought requests is judged over
+// the whole run, as a host of that interface alone is: not within the named one's life.
+TEST(DdosFanIn, AHostWithAnInterfaceTheLivesDoNotNameIsJudgedOverTheRun) {
+  const uint64_t begin = 1700000100, hour = 3600;
+  Detect d;
+  for (uint64_t w = 0; w < 12; ++w) {
+    AddFlood(d, 1200, begin + 10 * hour + w * 300, static_cast<int>(w * 37));
+  }
+  Rec r;  // one request on another interface
+  r.iface = "eni-x";
+  r.src = Ip(100, 0, 0, 7);
+  r.dst = "10.0.0.20";
+  r.dport = 443;
+  r.start = begin + 10 * hour;
+  d.Add(r);
+  d.Flush();
+  const InterfaceLives lives = {{"eni-a", {begin + 10 * hour, begin + 11 * hour}}};
+  size_t n = 0;
+  for (const Finding& f : d.detector().Findings({{begin, begin + 24 * hour}}, &lives)) {
+    n += f.type == "ddos_fan_in";
+  }
+  EXPECT_EQ(n, 12u);
+}
+
+// What a spike's summary says its baseline left out: both busy windows beside it (plural), and
+// a busy window before a gap in the run's spans, which is not beside it but the busiest other.
+TEST(Summaries, ASpikeNamesTheWindowsItsBaselineLeftOut) {
+  const uint64_t t = 1700001600;
+  Detect d;
+  AddRejects(d, "eni-db", 150, t + 900);
+  AddRejects(d, "eni-db", 400, t + 1200);
+  AddRejects(d, "eni-db", 150, t + 1500);
+  std::vector<Finding> spikes = d.Of("reject_spike", t, t + 3600);
+  ASSERT_EQ(spikes.size(), 3u);
+  EXPECT_THAT(spikes[1].summary,
+              ::testing::EndsWith(" in its other windows (not counting the busy windows beside "
+                                  "it)."));
+
+  Detect gap;
+  AddRejects(gap, "eni-db", 150, t + 1500);  // the last window before the gap
+  AddRejects(gap, "eni-db", 400, t + 3600);  // the first after it
+  gap.Flush();
+  spikes.clear();
+  for (Finding& f : gap.detector().Findings({{t, t + 1800}, {t + 3600, t + 5400}})) {
+    if (f.type == "reject_spike") spikes.push_back(std::move(f));
+  }
+  ASSERT_EQ(spikes.size(), 2u);
+  EXPECT_EQ(spikes[1].window_start, t + 3600);
+  EXPECT_THAT(
+      spikes[1].summary,
+      ::testing::EndsWith(" in its other windows (not counting its busiest other window)."));
 }
 
 }  // namespace
