@@ -220,7 +220,10 @@ void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal
       return false;
     }
     const uint64_t bytes = r->get<uint64_t>(), flows = n->get<uint64_t>();
-    return bytes >= f.bytes / 2 + f.bytes % 2 && bytes / 2 <= f.bytes && flows >= f.flows / 4;
+    // At least half, rounded up, and at most twice (bytes / 2 <= f.bytes had let 2 * f.bytes + 1
+    // pass; 2 * f.bytes may not fit).
+    return bytes >= f.bytes / 2 + f.bytes % 2 && (bytes <= f.bytes || bytes - f.bytes <= f.bytes) &&
+           flows >= f.flows / 4;
   };
   const auto internal_src = [&](const Finding& f) {
     kernels::Addr128 a;

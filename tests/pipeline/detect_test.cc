@@ -4554,5 +4554,60 @@ TEST(Summaries, ASpikeNamesTheWindowsItsBaselineLeftOut) {
       ::testing::EndsWith(" in its other windows (not counting its busiest other window)."));
 }
 
+// The bounds of a gateway's relay (DropRelayedDuplicates): it received at least half of what it
+// sent (rounded up), at most twice, in at least a quarter of its flows (rounded down). Two hosts
+// make 31 attempts of 2,501 bytes (77,531) each at one target; the second sends the first
+// `bytes` in `flows` flows: the first's finding is dropped as the second's copy inside the
+// bounds, and kept outside them.
+TEST(BruteForce, TheBoundsOfARelayAreInclusive) {
+  struct Case {
+    uint64_t bytes;
+    int flows;
+    bool kept;
+  };
+  for (const Case c : {Case{38765, 8, true}, Case{38766, 8, false}, Case{155062, 8, false},
+                       Case{155063, 8, true}, Case{77531, 7, false}, Case{77531, 6, true}}) {
+    Detect d({}, /*with_flags=*/false);
+    for (int i = 0; i < 31; ++i) {
+      for (const char* host : {"10.0.0.10", "10.0.0.11"}) {
+        Rec r;
+        r.iface = host == std::string("10.0.0.10") ? "eni-a" : "eni-b";
+        r.src = host;
+        r.dst = "203.0.113.50";
+        r.sport = 40000 + i;
+        r.dport = 22;
+        r.packets = 12;
+        r.bytes = 2501;
+        r.start = 1700000100 + static_cast<uint64_t>(i) * 9;
+        d.Add(r);
+      }
+    }
+    for (int k = 0; k < c.flows; ++k) {
+      Rec in;
+      in.iface = "eni-a";
+      in.src = "10.0.0.11";
+      in.dst = "10.0.0.10";
+      in.sport = 51000 + k;
+      in.dport = 22;
+      in.packets = 20;
+      in.bytes = c.bytes / static_cast<uint64_t>(c.flows) +
+                 (k == 0 ? c.bytes % static_cast<uint64_t>(c.flows) : 0);
+      in.start = 1700000150 + static_cast<uint64_t>(k);
+      d.Add(in);
+    }
+    std::set<std::string> sources;
+    for (const Finding& f : d.Of("brute_force")) {
+      sources.insert(*f.src);
+      if (*f.src == "10.0.0.10") {
+        EXPECT_EQ(f.bytes, 77531u);
+        EXPECT_EQ(f.evidence["relayed_bytes"], c.bytes);
+        EXPECT_EQ(f.evidence["relayed_flows"], c.flows);
+      }
+    }
+    const std::set<std::string> both = {"10.0.0.10", "10.0.0.11"}, other = {"10.0.0.11"};
+    EXPECT_EQ(sources, c.kept ? both : other) << c.bytes << " in " << c.flows;
+  }
+}
+
 }  // namespace
 }  // namespace flowsift
