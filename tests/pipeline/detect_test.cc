@@ -472,6 +472,28 @@ TEST(PortSweep, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   EXPECT_EQ(f[0].severity, 3);
 }
 
+// port_sweep.window longer than port_scan.window: a sweep's attempts are counted over its own
+// window, here 25 hosts across two 5-minute windows of one 10-minute one.
+TEST(PortSweep, ASweepIsCountedOverItsOwnWindow) {
+  DetectOptions o;
+  o.sweep_window = 600;
+  Detect d(o);
+  for (int h = 0; h < 25; ++h) {
+    Rec r;
+    r.src = "10.0.9.9";
+    r.dst = Ip(10, 0, 5, 1 + h);
+    r.dport = 445;
+    r.start = 1700000000 + static_cast<uint64_t>(h) * 8;  // 13 before 1700000100, 12 after
+    r.action = "REJECT";
+    d.Add(r);
+  }
+  const auto f = d.Of("port_sweep");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].distinct_dsts, 25u);
+  EXPECT_EQ(f[0].window_start, 1699999800u);
+  EXPECT_EQ(f[0].window_end, 1700000400u);
+}
+
 // A format without a protocol field: the sweep's protocol is unknown (null), not 0, and the
 // summary names the port alone ("port 22 of protocol 0" before).
 TEST(PortSweep, WithoutAProtocolFieldTheProtocolIsUnknown) {
