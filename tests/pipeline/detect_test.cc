@@ -1171,6 +1171,44 @@ TEST(ScanTrw, OnlyTheFirstContactWithAHostCounts) {
   EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700010000).empty());
 }
 
+// A host's first contact is its earliest window's, answered if any record of that window was
+// (records come in no order): "FFF" and a fourth host, in any order of its records.
+TEST(ScanTrw, TheFirstContactIsTheEarliestWindowsAndAnyAnswerInItCounts) {
+  Rec answered;
+  answered.src = "203.0.113.50";
+  answered.dst = Ip(10, 0, 1, 13);
+  answered.dport = 22;
+  answered.flags = 3;
+  answered.packets = 10;
+  answered.bytes = 3000;
+  Rec rejected = answered;
+  rejected.action = "REJECT";
+  rejected.flags = 2;
+  rejected.packets = 1;
+  rejected.bytes = 44;
+  for (const bool answered_first : {true, false}) {
+    // Answered and rejected in its first window: a success, net two failures.
+    answered.start = 1700000000 + 3 * 300;
+    rejected.start = answered.start + 10;
+    Detect one_window;
+    AddContacts(one_window, "FFF");
+    one_window.Add(answered_first ? answered : rejected);
+    one_window.Add(answered_first ? rejected : answered);
+    EXPECT_TRUE(one_window.Of("scan_trw", 1700000000, 1700010000).empty()) << answered_first;
+
+    // Rejected in its first window, answered two windows later: a failure, net four.
+    answered.start = 1700000000 + 5 * 300;
+    rejected.start = 1700000000 + 3 * 300;
+    Detect two_windows;
+    AddContacts(two_windows, "FFF");
+    two_windows.Add(answered_first ? answered : rejected);
+    two_windows.Add(answered_first ? rejected : answered);
+    const auto f = two_windows.Of("scan_trw", 1700000000, 1700010000);
+    ASSERT_EQ(f.size(), 1u) << answered_first;
+    EXPECT_EQ(f[0].evidence["failed_first_contacts"], 4);
+  }
+}
+
 // A full contact list (kTrwContacts = 32) in one window: 28 contacts alternating failure and
 // success (net 0), then four failures: a scanner at its 32nd contact (4^4 = 256 >= 99).
 void AddFullWindow(Detect& d) {
