@@ -1149,10 +1149,15 @@ TEST(ScanTrw, AnswersInAnyScanWindowOfTheContactsWindowCount) {
       DetectOptions o;
       o.trw_window = trw_window;
       Detect d(o);
-      // In the second scan window (from 1700000700) of the 600 s TRW window from 1700000400.
-      AddAnsweredSyns(d, answering, 1700000701, 1);
-      EXPECT_EQ(d.Of("scan_trw", 1700000000, 1700003600).size(), answering == 0 ? 1u : 0u)
-          << trw_window << " " << answering;
+      // In the second scan window (from 1700000700) of the 600 s TRW window from 1700000400;
+      // in the 60 s TRW window from 1700000760, not at its scan window's start.
+      AddAnsweredSyns(d, answering, trw_window == 600 ? 1700000701 : 1700000761, 1);
+      const auto f = d.Of("scan_trw", 1700000000, 1700003600);
+      ASSERT_EQ(f.size(), answering == 0 ? 1u : 0u) << trw_window << " " << answering;
+      if (!f.empty()) {  // the TRW window's, not the scan window's
+        EXPECT_EQ(f[0].window_start, trw_window == 600 ? 1700000400u : 1700000760u);
+        EXPECT_EQ(f[0].window_end, f[0].window_start + trw_window);
+      }
     }
   }
 }
@@ -3668,6 +3673,35 @@ TEST(ScanTrw, TheWalkDecidesAtTheUpperBoundItself) {
   const auto f = d.Of("scan_trw");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].evidence["first_contacts"], 2);
+}
+
+// The finding is the walk up to its decision: contacts after the fourth failure (here two
+// successes) change neither its counts nor its end, the deciding contact's window's.
+TEST(ScanTrw, TheFindingEndsAtTheDecidingContact) {
+  Detect d;
+  AddContacts(d, "FFFFSS");
+  const auto f = d.Of("scan_trw", 1700000000, 1700010000);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].evidence["first_contacts"], 4);
+  EXPECT_EQ(f[0].evidence["failed_first_contacts"], 4);
+  EXPECT_EQ(f[0].evidence["successful_first_contacts"], 0);
+  EXPECT_EQ(f[0].evidence["sample_dsts"].size(), 4u);
+  EXPECT_EQ(f[0].window_start, 1699999800u);
+  EXPECT_EQ(f[0].window_end, 1699999800u + 4 * 300);  // the fourth contact's window's end
+}
+
+// And stops as benign at the lower bound itself, (1 - beta) / (1 - alpha) (detections.md: "benign
+// if Lambda <= eta0"): with a step of 3 and a bound of 1/9, two successes end the walk, and the
+// failures after them are no scanner.
+TEST(ScanTrw, TheWalkStopsAsBenignAtTheLowerBoundItself) {
+  DetectOptions o;
+  o.trw_theta0 = 0.75;
+  o.trw_theta1 = 0.25;
+  o.trw_alpha = 0.1;
+  o.trw_beta = 0.9;
+  Detect d(o);
+  AddContacts(d, "SSFFFFFF");
+  EXPECT_TRUE(d.Of("scan_trw", 1700000000, 1700010000).empty());
 }
 
 // A SYN-ACK with more flags (19: the server's SYN-ACK and FIN in one record) is a reply
