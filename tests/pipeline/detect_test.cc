@@ -168,6 +168,22 @@ void AddScan(Detect& d, int ports, const std::string& action = "REJECT", int fla
   }
 }
 
+// With pkt-srcaddr, the packets' source is the actor: a pod's scan logged on its node's interface
+// (srcaddr the node's address, pkt-srcaddr the pod's) is the pod's, not the node's.
+TEST(PortScan, ThePacketsSourceIsTheScanner) {
+  std::string text;
+  for (int p = 0; p < 15; ++p) {
+    const std::string t = std::to_string(1700000100 + p);
+    text += "eni-a 10.0.1.5 10.0.2.9 40000 " + std::to_string(1000 + p) + " 6 1 44 " + t + " " + t +
+            " REJECT 2 OK 10.0.1.77 10.0.2.9\n";
+  }
+  const auto f =
+      FindingsOfText(std::string(kFields) + " pkt-srcaddr pkt-dstaddr", text, "port_scan");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].src, "10.0.1.77");
+  EXPECT_EQ(f[0].dst, "10.0.2.9");
+}
+
 // A format with the packets' addresses and not the interface's (pkt-srcaddr, pkt-dstaddr
 // without srcaddr, dstaddr) is read with them as the record's: it had found nothing.
 TEST(PortScan, AFormatWithPktAddressesAloneIsDetected) {
