@@ -483,6 +483,7 @@ TEST(PortSweep, ThresholdMinusOneGivesNothingThresholdGivesOne) {
   EXPECT_EQ(f[0].dst, std::nullopt);
   EXPECT_EQ(f[0].dst_port, 445u);
   EXPECT_EQ(f[0].distinct_dsts, 25u);
+  EXPECT_EQ(f[0].evidence["rejected_flows"], 12);  // the others unanswered accepted SYNs
   EXPECT_EQ(f[0].evidence["sample_dsts"].size(), 10u);
   EXPECT_EQ(f[0].evidence["sample_dsts"][0], "10.0.5.1");
   EXPECT_EQ(f[0].severity, 3);
