@@ -974,6 +974,53 @@ TEST(BruteForce, ThroughANatGatewayTheActorIsReportedOnce) {
 // attack, but one flow for 30 attempts: no gateway's either (it was dropped as the relay of the
 // other's attack). 30 flows of 2 KB in from the other are that relay's shape: its finding is
 // the copy, and the other's requests to it are the relay's way in, no brute force of it.
+// Two hosts (10.0.0.10 on eni-a, 10.0.0.11 on eni-b) make `attempts` SSH attempts of
+// `attempt_bytes` each, `spacing` s apart, at one target; then `in_src` sends 10.0.0.10 `bytes`
+// on port 22 in `flows` flows of `in_packets` packets. The sources of the brute_force findings;
+// 10.0.0.10's, when kept, names what it received as relayed.
+std::set<std::string> RelayedBruteForceSources(int attempts, uint64_t attempt_bytes,
+                                               uint64_t spacing, const char* in_src, uint64_t bytes,
+                                               int flows, uint64_t in_packets) {
+  Detect d({}, /*with_flags=*/false);
+  for (int i = 0; i < attempts; ++i) {
+    for (const char* host : {"10.0.0.10", "10.0.0.11"}) {
+      Rec r;
+      r.iface = host == std::string("10.0.0.10") ? "eni-a" : "eni-b";
+      r.src = host;
+      r.dst = "203.0.113.50";
+      r.sport = 40000 + i;
+      r.dport = 22;
+      r.packets = 12;
+      r.bytes = attempt_bytes;
+      r.start = 1700000100 + static_cast<uint64_t>(i) * spacing;
+      d.Add(r);
+    }
+  }
+  for (int k = 0; k < flows; ++k) {
+    Rec in;
+    in.iface = "eni-a";
+    in.src = in_src;
+    in.dst = "10.0.0.10";
+    in.sport = 51000 + k;
+    in.dport = 22;
+    in.packets = in_packets;
+    in.bytes =
+        bytes / static_cast<uint64_t>(flows) + (k == 0 ? bytes % static_cast<uint64_t>(flows) : 0);
+    in.start = 1700000150 + static_cast<uint64_t>(k);
+    d.Add(in);
+  }
+  std::set<std::string> sources;
+  for (const Finding& f : d.Of("brute_force")) {
+    sources.insert(*f.src);
+    if (*f.src == "10.0.0.10") {
+      EXPECT_EQ(f.bytes, attempt_bytes * static_cast<uint64_t>(attempts));
+      EXPECT_EQ(f.evidence["relayed_bytes"], bytes);
+      EXPECT_EQ(f.evidence["relayed_flows"], flows);
+    }
+  }
+  return sources;
+}
+
 TEST(BruteForce, AnAttackerThatReceivedMoreThanItSentIsNoRelay) {
   struct Case {
     uint64_t bytes;
@@ -981,41 +1028,9 @@ TEST(BruteForce, AnAttackerThatReceivedMoreThanItSentIsNoRelay) {
     bool kept;
   };
   for (const Case c : {Case{300000, 1, true}, Case{60000, 1, true}, Case{60000, 30, false}}) {
-    Detect d({}, /*with_flags=*/false);
-    for (int i = 0; i < 30; ++i) {
-      for (const char* host : {"10.0.0.10", "10.0.0.11"}) {
-        Rec r;
-        r.iface = host == std::string("10.0.0.10") ? "eni-a" : "eni-b";
-        r.src = host;
-        r.dst = "203.0.113.50";
-        r.sport = 40000 + i;
-        r.dport = 22;
-        r.packets = 12;
-        r.bytes = 2500;
-        r.start = 1700000100 + static_cast<uint64_t>(i) * 10;
-        d.Add(r);
-      }
-    }
-    for (int k = 0; k < c.flows; ++k) {
-      Rec in;
-      in.iface = "eni-a";
-      in.src = c.flows == 1 ? "10.0.9.9" : "10.0.0.11";
-      in.dst = "10.0.0.10";
-      in.sport = 51000 + k;
-      in.dport = 22;
-      in.packets = 2000 / static_cast<uint64_t>(c.flows);
-      in.bytes = c.bytes / static_cast<uint64_t>(c.flows);
-      in.start = 1700000150 + static_cast<uint64_t>(k);
-      d.Add(in);
-    }
-    std::set<std::string> sources;
-    for (const Finding& f : d.Of("brute_force")) {
-      sources.insert(*f.src);
-      if (*f.src == "10.0.0.10") {
-        EXPECT_EQ(f.evidence["relayed_bytes"], c.bytes) << c.flows;
-        EXPECT_EQ(f.evidence["relayed_flows"], c.flows);
-      }
-    }
+    const std::set<std::string> sources =
+        RelayedBruteForceSources(30, 2500, 10, c.flows == 1 ? "10.0.9.9" : "10.0.0.11", c.bytes,
+                                 c.flows, 2000 / static_cast<uint64_t>(c.flows));
     const std::set<std::string> both = {"10.0.0.10", "10.0.0.11"}, other = {"10.0.0.11"};
     EXPECT_EQ(sources, c.kept ? both : other) << c.bytes << " in " << c.flows;
   }
@@ -4684,43 +4699,8 @@ TEST(BruteForce, TheBoundsOfARelayAreInclusive) {
   };
   for (const Case c : {Case{38765, 8, true}, Case{38766, 8, false}, Case{155062, 8, false},
                        Case{155063, 8, true}, Case{77531, 7, false}, Case{77531, 6, true}}) {
-    Detect d({}, /*with_flags=*/false);
-    for (int i = 0; i < 31; ++i) {
-      for (const char* host : {"10.0.0.10", "10.0.0.11"}) {
-        Rec r;
-        r.iface = host == std::string("10.0.0.10") ? "eni-a" : "eni-b";
-        r.src = host;
-        r.dst = "203.0.113.50";
-        r.sport = 40000 + i;
-        r.dport = 22;
-        r.packets = 12;
-        r.bytes = 2501;
-        r.start = 1700000100 + static_cast<uint64_t>(i) * 9;
-        d.Add(r);
-      }
-    }
-    for (int k = 0; k < c.flows; ++k) {
-      Rec in;
-      in.iface = "eni-a";
-      in.src = "10.0.0.11";
-      in.dst = "10.0.0.10";
-      in.sport = 51000 + k;
-      in.dport = 22;
-      in.packets = 20;
-      in.bytes = c.bytes / static_cast<uint64_t>(c.flows) +
-                 (k == 0 ? c.bytes % static_cast<uint64_t>(c.flows) : 0);
-      in.start = 1700000150 + static_cast<uint64_t>(k);
-      d.Add(in);
-    }
-    std::set<std::string> sources;
-    for (const Finding& f : d.Of("brute_force")) {
-      sources.insert(*f.src);
-      if (*f.src == "10.0.0.10") {
-        EXPECT_EQ(f.bytes, 77531u);
-        EXPECT_EQ(f.evidence["relayed_bytes"], c.bytes);
-        EXPECT_EQ(f.evidence["relayed_flows"], c.flows);
-      }
-    }
+    const std::set<std::string> sources =
+        RelayedBruteForceSources(31, 2501, 9, "10.0.0.11", c.bytes, c.flows, 20);
     const std::set<std::string> both = {"10.0.0.10", "10.0.0.11"}, other = {"10.0.0.11"};
     EXPECT_EQ(sources, c.kept ? both : other) << c.bytes << " in " << c.flows;
   }
