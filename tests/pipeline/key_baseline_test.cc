@@ -208,16 +208,26 @@ KeyWindows WindowsOf(const Key& k) {
   return w;
 }
 
+// The key's timeline as the dense code built it (its life's span windows and its own), and
+// each window's value (0 for a silent one).
+auto DenseTimeline(const Key& k, const KeyWindows& key_windows) {
+  return dense::Timeline(k.life ? dense::WithinLife(k.span, *k.life, k.window) : k.span,
+                         key_windows);
+}
+template <typename Timeline>
+std::vector<uint64_t> DenseValues(const Timeline& times) {
+  std::vector<uint64_t> values(times.size(), 0);
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (times[i].second != nullptr) values[i] = *times[i].second;
+  }
+  return values;
+}
+
 // reject_spike's loop as detect_findings.cc had it.
 std::vector<Result> DenseSpikes(const Key& k) {
   const KeyWindows key_windows = WindowsOf(k);
-  const auto times =
-      dense::Timeline(k.life ? dense::WithinLife(k.span, *k.life, k.window) : k.span, key_windows);
-  std::vector<uint64_t> flows(times.size(), 0);
-  for (size_t i = 0; i < times.size(); ++i) {
-    if (times[i].second != nullptr) flows[i] = *times[i].second;
-  }
-  const dense::LeaveOneOut baselines(std::move(flows));
+  const auto times = DenseTimeline(k, key_windows);
+  const dense::LeaveOneOut baselines(DenseValues(times));
   const Largest largest = LargestAtLeast(baselines.values(), k.least);
   std::vector<Result> out;
   for (size_t i = 0; i < times.size(); ++i) {
@@ -237,12 +247,8 @@ std::vector<Result> DenseSpikes(const Key& k) {
 // FanInWindows's loop as it was.
 std::vector<Result> DenseFanIns(const Key& k) {
   const KeyWindows key_windows = WindowsOf(k);
-  const auto times =
-      dense::Timeline(k.life ? dense::WithinLife(k.span, *k.life, k.window) : k.span, key_windows);
-  std::vector<uint64_t> counts(times.size(), 0);
-  for (size_t i = 0; i < times.size(); ++i) {
-    if (times[i].second != nullptr) counts[i] = *times[i].second;
-  }
+  const auto times = DenseTimeline(k, key_windows);
+  const std::vector<uint64_t> counts = DenseValues(times);
   const dense::MedianOfOthers medians(counts);
   std::vector<Result> out;
   for (size_t i = 0; i < times.size(); ++i) {
