@@ -221,8 +221,8 @@ TEST(PortScan, AFormatWithPktAddressesAloneIsDetected) {
 
 // Past 2,048 destinations a sweep's count is a sketch's estimate, which may be above the truth:
 // never above its attempts. 2,049 hosts 10.0.0.7, 10.0.0.14, ... are estimated 2,056.
-TEST(PortSweep, ADistinctCountIsNeverAboveTheAttempts) {
-  Detect d;
+// 198.51.100.9 probes port 22 of 2,049 hosts, 10.0.0.7, 10.0.0.14, ..., rejected.
+void AddRejectsTo2049Hosts(Detect& d) {
   for (uint32_t n = 1; n <= 2049; ++n) {
     const uint32_t v4 = (10u << 24) + 7 * n;
     Rec r;
@@ -234,6 +234,11 @@ TEST(PortSweep, ADistinctCountIsNeverAboveTheAttempts) {
     r.start = 1700000100 + n % 200;
     d.Add(r);
   }
+}
+
+TEST(PortSweep, ADistinctCountIsNeverAboveTheAttempts) {
+  Detect d;
+  AddRejectsTo2049Hosts(d);
   const auto f = d.Of("port_sweep");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].flows, 2049u);
@@ -4339,17 +4344,7 @@ TEST(PortSweep, AnInternalSweeperIsRemoteSystemDiscovery) {
 // 2,049 hosts 10.0.0.7, 10.0.0.14, ... are estimated 2,056.
 TEST(RejectSpike, DistinctDestinationsAreNeverAboveTheFlows) {
   Detect d;
-  for (uint32_t n = 1; n <= 2049; ++n) {
-    const uint32_t v4 = (10u << 24) + 7 * n;
-    Rec r;
-    r.src = "198.51.100.9";
-    r.dst = Ip(10, static_cast<int>((v4 >> 16) & 255), static_cast<int>((v4 >> 8) & 255),
-               static_cast<int>(v4 & 255));
-    r.dport = 22;
-    r.action = "REJECT";
-    r.start = 1700000100 + n % 200;
-    d.Add(r);
-  }
+  AddRejectsTo2049Hosts(d);
   const auto f = d.Of("reject_spike");
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].flows, 2049u);
