@@ -516,6 +516,30 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
   if (all_bad > 3) {
     fmt::print(stderr, "flowsift: note: ... and {} more files without a record\n", all_bad - 3);
   }
+  // A header line that names a field twice (hand-edited, or two exports' headers pasted into
+  // one): its first column is read and the other is not. --format refuses such a list; a file's
+  // header is taken as it is, and that is said (it had been silent).
+  size_t doubled = 0;
+  for (const FileReport& file : r.graph.files) {
+    const Format* header = file.outcome.header.get();
+    if (header == nullptr) continue;
+    for (size_t i = 0; i < header->size(); ++i) {
+      const int first =
+          header->field(i) == Field::kUnknown ? -1 : header->IndexOf(header->field(i));
+      if (first < 0 || static_cast<size_t>(first) == i) continue;
+      if (++doubled <= 3) {
+        fmt::print(stderr,
+                   "flowsift: note: the header line of {} names {} twice (fields {} and {}): the "
+                   "first is read, the other is not\n",
+                   Printable(file.outcome.path), Printable(header->name(i)), first + 1, i + 1);
+      }
+      break;
+    }
+  }
+  if (doubled > 3) {
+    fmt::print(stderr, "flowsift: note: ... and {} more files whose header names a field twice\n",
+               doubled - 3);
+  }
   if (r.bad_lines > 0 && !r.graph.samples.empty()) {
     // Where to look: the first bad line in input order, and where the rest are described.
     const BadLineSample& first =

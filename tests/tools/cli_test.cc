@@ -1368,6 +1368,30 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
 }
 
+// A header line that names a field twice is read with its first column, and stderr says so (it
+// had been silent); a file whose header names each field once gets no note.
+TEST_F(Cli, AHeaderNamingAFieldTwiceIsNoted) {
+  const std::string header =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+      "start end action log-status";
+  const std::string row =
+      "2 123456789012 eni-a 10.0.0.1 10.0.0.2 1234 443 6 10 1000 1700000000 1700000060 ACCEPT OK";
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "twice.log") << header << " bytes\n" << row << " 5\n";
+  std::ofstream(dir_ / "once.log") << header << "\n" << row << "\n";
+  const Result r =
+      RunCli("run " + (dir_ / "twice.log").string() + " " + (dir_ / "once.log").string() +
+             " --no-progress -o " + (dir_ / "o").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("note: the header line of " + (dir_ / "twice.log").string() +
+                               " names bytes twice (fields 10 and 15): the first is read, the "
+                               "other is not"));
+  EXPECT_THAT(r.out, Not(HasSubstr("header line of " + (dir_ / "once.log").string())));
+  // Both files' 1,000 bytes: the first column (packets 20, bytes 2000).
+  const Result w = RunCli("show " + (dir_ / "o").string() + " --table windows --as csv");
+  EXPECT_THAT(w.out, HasSubstr(",2,0,0,2,0,20,2000,")) << w.out;
+}
+
 // Tab-separated text (a query console's export) is every line a control_character, with its
 // header line or without: stderr names the tabs and how to convert them, not binary garbage.
 TEST_F(Cli, ATabSeparatedFileIsToldToUseSpaces) {
