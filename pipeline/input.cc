@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "pipeline/format.h"
+#include "pipeline/reader.h"
 
 namespace flowsift {
 namespace {
@@ -32,9 +33,14 @@ InputError ErrnoError(std::string path, const char* what, int error) {
 // Why a --files-from list's text is a flow log rather than a list of paths (compressed, or a
 // first line that is a flow-log header of two or more fields); null for a list.
 const char* NotAList(std::string_view text) {
-  const auto starts = [&](std::string_view magic) { return text.starts_with(magic); };
-  if (starts("\x1f\x8b")) return "it is gzip-compressed";
-  if (starts("\x28\xb5\x2f\xfd")) return "it is zstd-compressed";
+  switch (CompressionOf(reinterpret_cast<const uint8_t*>(text.data()), text.size())) {
+    case Compression::kGzip:
+      return "it is gzip-compressed";
+    case Compression::kZstd:
+      return "it is zstd-compressed";
+    case Compression::kNone:
+      break;
+  }
   const std::string_view first = text.substr(0, text.find('\n'));
   if (first.find(' ') != std::string_view::npos && Format::FromHeaderLine(first)) {
     return "its first line is a flow-log header";

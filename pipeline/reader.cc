@@ -469,9 +469,15 @@ class ZstdDecoder final : public Decoder {
   size_t max_in_ = SIZE_MAX;  // input given a call: kStreamSlice while a damaged frame is redone
 };
 
+constexpr uint8_t kGzipMagic[] = {0x1f, 0x8b}, kZstdMagic[] = {0x28, 0xb5, 0x2f, 0xfd};
+
+}  // namespace
+
 Compression CompressionOf(const uint8_t* p, size_t n) {
-  if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) return Compression::kGzip;
-  if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) {
+  if (n >= sizeof kGzipMagic && std::memcmp(p, kGzipMagic, sizeof kGzipMagic) == 0) {
+    return Compression::kGzip;
+  }
+  if (n >= sizeof kZstdMagic && std::memcmp(p, kZstdMagic, sizeof kZstdMagic) == 0) {
     return Compression::kZstd;
   }
   // A zstd skippable frame (magic 0x184D2A50-0x184D2A5F, little-endian) may come first, e.g.
@@ -482,13 +488,18 @@ Compression CompressionOf(const uint8_t* p, size_t n) {
   return Compression::kNone;
 }
 
+namespace {
+
 // "gzip" or "zstd" when a file named .gz or .zst holds fewer bytes than its magic number and
 // they are its first ones (p[0, n) is the whole file, 0 < n < 4); null otherwise.
 const char* CutInMagic(std::string_view name, const uint8_t* p, size_t n) {
-  static constexpr uint8_t kGzip[] = {0x1f, 0x8b}, kZstd[] = {0x28, 0xb5, 0x2f, 0xfd};
-  if (n == 0 || n >= 4) return nullptr;
-  if (name.ends_with(".gz") && n < sizeof kGzip && std::memcmp(p, kGzip, n) == 0) return "gzip";
-  if (name.ends_with(".zst") && std::memcmp(p, kZstd, n) == 0) return "zstd";
+  if (n == 0) return nullptr;
+  if (name.ends_with(".gz") && n < sizeof kGzipMagic && std::memcmp(p, kGzipMagic, n) == 0) {
+    return "gzip";
+  }
+  if (name.ends_with(".zst") && n < sizeof kZstdMagic && std::memcmp(p, kZstdMagic, n) == 0) {
+    return "zstd";
+  }
   return nullptr;
 }
 

@@ -26,6 +26,8 @@ class BufferPool;
 enum class Compression : uint8_t { kNone = 0, kGzip = 1, kZstd = 2 };
 // "none", "gzip", "zstd".
 std::string_view CompressionName(Compression c);
+// The compression the first n bytes at p (at least 4 when the data has them) say.
+Compression CompressionOf(const uint8_t* p, size_t n);
 
 // How reading one file ended. Values are stable: they name the manifest's per-input status.
 // Records read before a failure are kept (truncated, corrupt, shrank); the failures make the
