@@ -116,19 +116,14 @@ std::optional<Format> Format::Parse(std::string_view spec, std::string* error) {
     }
     names.emplace_back(t);
   }
+  Format format(std::move(names));
   // AWS refuses a log format that names a field twice: in --format it is a typo (one field
   // meant another), and the second column would be silently ignored.
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (FieldByName(names[i]) == Field::kUnknown) continue;
-    for (size_t j = 0; j < i; ++j) {
-      if (names[j] == names[i]) {
-        *error = "'" + names[i] + "' is named twice (fields " + std::to_string(j + 1) + " and " +
-                 std::to_string(i + 1) + ")";
-        return std::nullopt;
-      }
-    }
+  if (const auto repeat = format.FirstRepeat()) {
+    *error = "'" + format.name(repeat->second) + "' is named twice (fields " +
+             std::to_string(repeat->first + 1) + " and " + std::to_string(repeat->second + 1) + ")";
+    return std::nullopt;
   }
-  Format format(std::move(names));
   // Unknown names are kept (a field AWS adds later), but a list of nothing but unknown names is
   // a typo ("v9x", "vs2", "srcadr dstadr"): every line would parse to nothing.
   if (std::all_of(format.fields_.begin(), format.fields_.end(),
@@ -153,6 +148,15 @@ std::optional<Format> Format::FromHeaderLine(std::string_view line) {
   }
   if (known * 2 < tokens.size()) return std::nullopt;
   return Format(std::vector<std::string>(tokens.begin(), tokens.end()));
+}
+
+std::optional<std::pair<size_t, size_t>> Format::FirstRepeat() const {
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (fields_[i] == Field::kUnknown) continue;
+    const size_t first = static_cast<size_t>(IndexOf(fields_[i]));
+    if (first != i) return std::make_pair(first, i);
+  }
+  return std::nullopt;
 }
 
 std::string Format::HeaderLine() const {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kernels/enums.h"
@@ -163,6 +164,10 @@ class Format {
   }
   // The header line AWS would write for this format (names joined by single spaces).
   std::string HeaderLine() const;
+  // The first known field named twice: {its first field's index, the repeat's}, 0-based;
+  // nullopt when each known field is named once. AWS refuses such a log format; --format does
+  // too, and a file's header line that holds one is read with the first and noted (run).
+  std::optional<std::pair<size_t, size_t>> FirstRepeat() const;
 
   friend bool operator==(const Format& a, const Format& b) { return a.names_ == b.names_; }
 

@@ -257,7 +257,7 @@ std::string NotARegularFile(const std::string& path) {
                                                   : "");
 }
 
-bool ReadTextFile(const std::string& path, std::string* out, std::string* error) {
+bool ReadTextFile(const std::string& path, std::string* out, std::string* error, size_t max_bytes) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     *error = path + ": " + std::strerror(errno);
@@ -265,7 +265,10 @@ bool ReadTextFile(const std::string& path, std::string* out, std::string* error)
   }
   char buf[1 << 16];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  const size_t had = out->size();
+  while (out->size() - had <= max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    out->append(buf, n);
+  }
   const bool ok = !std::ferror(f);
   const int saved = errno;
   std::fclose(f);

@@ -112,8 +112,10 @@ nlohmann::ordered_json TableFrames(const std::filesystem::path& dir);
 std::string NotARegularFile(const std::string& path);
 // Appends the bytes of the file at `path` to *out; false with *error naming the file and why
 // ("path: No such file or directory", "path: read error: Is a directory": a stream would read
-// a directory as empty).
-[[nodiscard]] bool ReadTextFile(const std::string& path, std::string* out, std::string* error);
+// a directory as empty). It stops once it appended more than `max_bytes` (a stream that never
+// ends, `<(yes)`): the caller tells that from what it appended.
+[[nodiscard]] bool ReadTextFile(const std::string& path, std::string* out, std::string* error,
+                                size_t max_bytes = SIZE_MAX);
 // Writes `text` to `path` (binary); false with *error naming the file.
 [[nodiscard]] bool WriteTextFile(const std::filesystem::path& path, const std::string& text,
                                  std::string* error);

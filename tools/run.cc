@@ -56,34 +56,6 @@ bool IsEarlierStats(const std::filesystem::path& path) {
 // read until memory ran out.
 constexpr size_t kMaxConfigBytes = size_t{16} << 20;
 
-// The text of the --config file at `path`: false with *error naming the file when it cannot be
-// opened or read, or holds more than kMaxConfigBytes.
-bool ReadConfigFile(const std::string& path, std::string* text, std::string* error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  char buf[1 << 16];
-  size_t n;
-  while (text->size() <= kMaxConfigBytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    text->append(buf, n);
-  }
-  const bool ok = !std::ferror(f);
-  const int saved = errno;
-  std::fclose(f);
-  if (!ok) {
-    *error = "cannot read " + path + ": read error: " + std::strerror(saved);
-    return false;
-  }
-  if (text->size() > kMaxConfigBytes) {
-    *error = path + ": more than " + std::to_string(kMaxConfigBytes >> 20) +
-             " MiB, no config file (flowsift run --print-config writes one of 3 KB)";
-    return false;
-  }
-  return true;
-}
-
 uint64_t ParseUnsigned(const std::string& text, const char* what) {
   if (const auto v = DecimalU64(text)) return *v;
   throw CLI::ValidationError(what, "'" + text + "' is not an integer from 0 to 2^64 - 1");
@@ -522,18 +494,13 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
   size_t doubled = 0;
   for (const FileReport& file : r.graph.files) {
     const Format* header = file.outcome.header.get();
-    if (header == nullptr) continue;
-    for (size_t i = 0; i < header->size(); ++i) {
-      const int first =
-          header->field(i) == Field::kUnknown ? -1 : header->IndexOf(header->field(i));
-      if (first < 0 || static_cast<size_t>(first) == i) continue;
-      if (++doubled <= 3) {
-        fmt::print(stderr,
-                   "flowsift: note: the header line of {} names {} twice (fields {} and {}): the "
-                   "first is read, the other is not\n",
-                   Printable(file.outcome.path), Printable(header->name(i)), first + 1, i + 1);
-      }
-      break;
+    const auto repeat = header != nullptr ? header->FirstRepeat() : std::nullopt;
+    if (repeat && ++doubled <= 3) {
+      fmt::print(stderr,
+                 "flowsift: note: the header line of {} names {} twice (fields {} and {}): the "
+                 "first is read, the other is not\n",
+                 Printable(file.outcome.path), Printable(header->name(repeat->second)),
+                 repeat->first + 1, repeat->second + 1);
     }
   }
   if (doubled > 3) {
@@ -609,7 +576,15 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
       throw CLI::ValidationError("--config", f.config + ": a device, not a config file");
     }
     std::string text;
-    if (!ReadConfigFile(f.config, &text, &error)) throw CLI::ValidationError("--config", error);
+    if (!ReadTextFile(f.config, &text, &error, kMaxConfigBytes)) {
+      throw CLI::ValidationError("--config", "cannot read " + error);
+    }
+    if (text.size() > kMaxConfigBytes) {
+      throw CLI::ValidationError("--config", f.config + ": more than " +
+                                                 std::to_string(kMaxConfigBytes >> 20) +
+                                                 " MiB, no config file (flowsift run "
+                                                 "--print-config writes one of 3 KB)");
+    }
     if (!ParseDetectConfig(text, &opt.detect, &error)) {
       throw CLI::ValidationError("--config", f.config + ": " + error);
     }
