@@ -347,13 +347,19 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
 
 std::string DefaultDetectConfig() { return DetectConfigText(DetectOptions{}); }
 
-std::string DetectConfigText(const DetectOptions& o) {
+std::string DetectConfigText(const DetectOptions& o, std::string_view origin) {
+  const DetectOptions defaults;
   std::string s =
       "# flowsift detection thresholds (flowsift run --config FILE). Every key is optional;\n"
       "# a key left out keeps the default shown. Sizes take K/M/G/T (powers of 1024),\n"
-      "# windows s/m/h/d (5m = 300 seconds).\n"
-      "detection.enabled = " +
-      std::string(o.enabled ? "true" : "false") + "\n";
+      "# windows s/m/h/d (5m = 300 seconds).\n";
+  if (!origin.empty()) {
+    s += "# The values in effect with " + std::string(origin) +
+         "; a value that is not the default says so.\n";
+  }
+  s += "detection.enabled = " + std::string(o.enabled ? "true" : "false");
+  if (!origin.empty() && o.enabled != defaults.enabled) s += "  # from " + std::string(origin);
+  s += "\n";
   std::string_view section;
   for (const Key& k : kKeys) {
     const std::string_view sec = k.name.substr(0, k.name.find('.'));
@@ -361,7 +367,15 @@ std::string DetectConfigText(const DetectOptions& o) {
       s += "\n";
       section = sec;
     }
-    s += std::string(k.name) + " = " + ValueText(o, k) + "  # " + std::string(k.source) + "\n";
+    const std::string value = ValueText(o, k);
+    s += std::string(k.name) + " = " + value + "  # ";
+    if (!origin.empty()) {
+      const std::string by_default = ValueText(defaults, k);
+      if (value != by_default) {
+        s += "from " + std::string(origin) + " (default " + by_default + "); ";
+      }
+    }
+    s += std::string(k.source) + "\n";
   }
   return s;
 }

@@ -401,7 +401,8 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_option("--config", f.config,
                   "Detection thresholds and windows (key = value lines; see --print-config)");
   cmd->add_flag("--print-config", f.print_config,
-                "Print every detection threshold with its default and source, then exit");
+                "Print every detection threshold with its default and source, then exit; with\n"
+                "--config FILE, the values a run would use, the file's marked");
   cmd->add_flag("--no-detect", f.no_detect, "Skip detection (findings.jsonl.zst is written empty)");
   cmd->add_flag("--mmap", f.mmap,
                 "Memory-map plain files instead of read()ing them (same outputs; read() was\n"
@@ -522,11 +523,46 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
   }
 }
 
+// The detection options of --config FILE over the defaults, and --no-detect.
+DetectOptions DetectOptionsFrom(const RunFlags& f) {
+  DetectOptions options;
+  std::string error;
+  if (!f.config.empty()) {
+    // Not a stream's `<< rdbuf()`: that reads a directory (EISDIR) as an empty file, the
+    // defaults.
+    // A device (`--config /dev/zero`) read until memory ran out; a FIFO is read (a shell's
+    // `--config <(...)`), a directory is refused by the read.
+    struct stat st {};
+    if (stat(f.config.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+      throw CLI::ValidationError("--config", f.config + ": a device, not a config file");
+    }
+    std::string text;
+    if (!ReadTextFile(f.config, &text, &error, kMaxConfigBytes)) {
+      throw CLI::ValidationError("--config", "cannot read " + error);
+    }
+    if (text.size() > kMaxConfigBytes) {
+      throw CLI::ValidationError("--config", f.config + ": more than " +
+                                                 std::to_string(kMaxConfigBytes >> 20) +
+                                                 " MiB, no config file (flowsift run "
+                                                 "--print-config writes one of 3 KB)");
+    }
+    if (!ParseDetectConfig(text, &options, &error)) {
+      throw CLI::ValidationError("--config", f.config + ": " + error);
+    }
+  }
+  if (f.no_detect) options.enabled = false;
+  return options;
+}
+
 }  // namespace
 
 int RunRun(const RunFlags& f, const std::string& command_line) {
   if (f.print_config) {
-    fmt::print("{}", DefaultDetectConfig());
+    // What a run with the same --config and --no-detect would use, the file's values marked.
+    std::string origin;
+    if (!f.config.empty()) origin = "--config " + f.config;
+    if (f.no_detect) origin += (origin.empty() ? "" : " and ") + std::string("--no-detect");
+    fmt::print("{}", DetectConfigText(DetectOptionsFrom(f), origin));
     return kExitOk;
   }
   if (f.out_dir.empty()) throw CLI::ValidationError("--out", "required: the output directory");
@@ -566,30 +602,7 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   opt.strict = f.strict;
   opt.map_files = f.mmap;
   opt.partial = f.partial;
-  if (!f.config.empty()) {
-    // Not a stream's `<< rdbuf()`: that reads a directory (EISDIR) as an empty file, the
-    // defaults.
-    // A device (`--config /dev/zero`) read until memory ran out; a FIFO is read (a shell's
-    // `--config <(...)`), a directory is refused by the read.
-    struct stat st {};
-    if (stat(f.config.c_str(), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
-      throw CLI::ValidationError("--config", f.config + ": a device, not a config file");
-    }
-    std::string text;
-    if (!ReadTextFile(f.config, &text, &error, kMaxConfigBytes)) {
-      throw CLI::ValidationError("--config", "cannot read " + error);
-    }
-    if (text.size() > kMaxConfigBytes) {
-      throw CLI::ValidationError("--config", f.config + ": more than " +
-                                                 std::to_string(kMaxConfigBytes >> 20) +
-                                                 " MiB, no config file (flowsift run "
-                                                 "--print-config writes one of 3 KB)");
-    }
-    if (!ParseDetectConfig(text, &opt.detect, &error)) {
-      throw CLI::ValidationError("--config", f.config + ": " + error);
-    }
-  }
-  if (f.no_detect) opt.detect.enabled = false;
+  opt.detect = DetectOptionsFrom(f);
   opt.version = FLOWSIFT_VERSION;
   opt.simd_target = kernels::ActiveTargetName();
   opt.heap_pages = HeapPagesText();

@@ -230,6 +230,42 @@ TEST_F(Cli, AConfigThatCannotBeReadIsAUsageError) {
   EXPECT_EQ(r.code, 0) << r.out;
 }
 
+// --print-config with --config prints what a run with that file uses, the file's values marked
+// with the default beside them; it had printed the defaults whatever the file said. The printed
+// text is itself a config file that reads back to the same options.
+TEST_F(Cli, PrintConfigShowsTheValuesOfTheGivenConfig) {
+  fs::create_directories(dir_);
+  const std::string config = (dir_ / "tuned.conf").string();
+  testing::WriteFile(config, "port_scan.min_ports = 20\nbrute_force.ports = 22, 2222\n");
+  Result r = RunCli("run --print-config --config " + config);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("# The values in effect with --config " + config));
+  EXPECT_THAT(r.out, HasSubstr("\nport_scan.min_ports = 20  # from --config " + config +
+                               " (default 15); Zeek"));
+  EXPECT_THAT(r.out, HasSubstr("\nbrute_force.ports = 22,2222  # from --config " + config +
+                               " (default 22,23,3389,5900,5985,5986); GuardDuty"));
+  // A key the file leaves alone is the default, unmarked.
+  EXPECT_THAT(r.out, HasSubstr("\nport_sweep.min_dsts = 25  # Zeek"));
+  EXPECT_THAT(r.out, HasSubstr("\ndetection.enabled = true\n"));
+  testing::WriteFile(dir_ / "printed.conf", r.out);
+  const Result again = RunCli("run --print-config --config " + (dir_ / "printed.conf").string());
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("\nport_scan.min_ports = 20  # from"));
+
+  r = RunCli("run --print-config --config " + config + " --no-detect");
+  EXPECT_THAT(r.out, HasSubstr("\ndetection.enabled = false  # from --config " + config +
+                               " and --no-detect\n"));
+  // A config that does not parse is refused as a run refuses it.
+  testing::WriteFile(dir_ / "bad.conf", "port_scan.min_port = 20\n");
+  r = RunCli("run --print-config --config " + (dir_ / "bad.conf").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("line 1"));
+  // Without --config the defaults, unmarked.
+  r = RunCli("run --print-config");
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("from ")));
+  EXPECT_THAT(r.out, HasSubstr("\nport_scan.min_ports = 15  # Zeek"));
+}
+
 // A port list's repeats cost no memory: 20,000 times "0-65535" (a 160 KB file) were expanded
 // port by port before the repeats were dropped, 2.6 GB, out of memory under a 1 GB limit.
 TEST_F(Cli, AConfigPortListThatRepeatsARangeNeedsLittleMemory) {
