@@ -208,10 +208,11 @@ void Detector::AddRows(const ParsedBatch& b, const uint8_t* bytes, const uint32_
       } else {
         if (rejected) want |= kWantReject;
         if (!reply && failed && has_ports) want |= kWantScan;
-        // An answer to the other side's probe: a tiny SYN-ACK, or an accepted ICMP record (AWS
-        // logs ports 0 0: no direction; the AWS documentation's own example is a host whose echo
-        // replies a NACL rejects, which made it a sweeper of port 0 of every host that pinged it).
-        if ((synack && no_payload && has_ports) ||
+        // An answer to the other side's probe: an accepted tiny SYN-ACK (one its host's rules
+        // REJECT never reached the prober), or an accepted ICMP record (AWS logs ports 0 0: no
+        // direction; the AWS documentation's own example is a host whose echo replies a NACL
+        // rejects, which made it a sweeper of port 0 of every host that pinged it).
+        if ((synack && no_payload && has_ports && !rejected) ||
             (!rejected && has_ports && has_proto && (p.proto == kIcmp || p.proto == kIcmp6) &&
              p.sport == p.dport)) {
           want |= kWantAnswer;

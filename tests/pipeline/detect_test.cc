@@ -347,6 +347,29 @@ TEST(PortScan, SynOnlyCountsUnlessTheReverseAnsweredWithSynAck) {
   EXPECT_TRUE(completed.Run().empty());
 }
 
+// A SYN-ACK that the host's own rules REJECT never reached the prober: its probe failed, as an
+// ICMP answer has to be accepted to answer. A NACL that dropped a host's SYN-ACKs had made every
+// probe of it answered, so a scan of 16 of its ports was nothing (TRW: below).
+TEST(PortScan, ASynAckTheHostRejectsIsNoAnswer) {
+  for (const char* action : {"ACCEPT", "REJECT"}) {
+    SCOPED_TRACE(action);
+    Detect d;
+    AddScan(d, 16, "ACCEPT", 2);
+    for (int p = 1000; p < 1016; ++p) {
+      Rec r;
+      r.src = "10.0.1.5";
+      r.dst = "198.51.100.7";
+      r.sport = p;
+      r.dport = 40000;
+      r.flags = 18;
+      r.action = action;
+      r.start = 1700000100;
+      d.Add(r);
+    }
+    EXPECT_EQ(d.Of("port_scan").size(), std::string(action) == "REJECT" ? 1u : 0u);
+  }
+}
+
 // A stateless network ACL that drops the way back: an internal client's HTTPS requests are
 // accepted, the server's answers (443 to the client's ephemeral port) REJECTed. They are
 // replies, not probes of 20 ports by the server (nor failed TRW contacts of four clients). A
@@ -1174,6 +1197,27 @@ TEST(ScanTrw, ContactsThatAnsweredAreSuccesses) {
     AddAnsweredSyns(d, answering, 1700000000, 10);
     EXPECT_EQ(d.Of("scan_trw", 1700000000, 1700003600).size(), answering == 0 ? 1u : 0u)
         << answering;
+  }
+}
+
+// A contact whose host's SYN-ACK its own rules REJECT is a failure, as for port scans.
+TEST(ScanTrw, ASynAckTheHostRejectsIsNoSuccess) {
+  for (const char* action : {"ACCEPT", "REJECT"}) {
+    SCOPED_TRACE(action);
+    Detect d;
+    for (int i = 0; i < 5; ++i) {
+      Rec r;
+      r.src = "203.0.113.50";
+      r.dst = Ip(10, 0, 1, 10 + i);
+      r.dport = 443;
+      r.start = 1700000000 + static_cast<uint64_t>(i) * 10;
+      d.Add(r);
+      Rec answer = SynAckTo(r);
+      answer.action = action;
+      d.Add(answer);
+    }
+    EXPECT_EQ(d.Of("scan_trw", 1700000000, 1700003600).size(),
+              std::string(action) == "REJECT" ? 1u : 0u);
   }
 }
 
