@@ -36,10 +36,14 @@ class FileSink {
       : path_(std::move(path)), compression_(compression) {
     fs::create_directories(path_.parent_path());
     tmp_ = path_.parent_path() / ("." + path_.filename().string() + ".tmp");
-    file_ = std::fopen(tmp_.c_str(), "wb");
+    {
+      // Created and registered under the registry's lock: an interrupt in between waits.
+      auto registry = LockTemporaries();
+      file_ = std::fopen(tmp_.c_str(), "wb");
+      if (file_) AddTemporaryLocked(tmp_);  // removed if the process is interrupted
+    }
     if (!file_)
       throw std::runtime_error("cannot create " + tmp_.string() + ": " + std::strerror(errno));
-    AddTemporary(tmp_);  // removed if the process is interrupted
     if (compression_ == GenCompression::kGzip) {
       // Level 1 (ISA-L's fastest with Huffman tables tuned per block) in a gzip wrapper: one
       // member, as AWS writes.

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -468,7 +469,10 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   // only for finding it.)
   const std::string name = out.filename().string().substr(0, 255 - 1 - suffix.size() - 6);
   std::string tmpl = (parent / ("." + name + suffix + "XXXXXX")).string();
+  // Created and registered under the registry's lock: an interrupt in between waits for it.
+  auto registry = LockTemporaries();
   if (mkdtemp(tmpl.data()) == nullptr) {
+    registry.unlock();
     // Why the parent could not be made, when it could not (no permission in a directory above
     // it), rather than mkdtemp's "No such file or directory" that follows from it.
     *error = "cannot create a directory next to " + out.string() + ": " +
@@ -480,7 +484,13 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   // Held until the temporary is published or removed (DropTemporary closes it), or the process
   // ends. A file system without locks (some network mounts) gives none, and the temporary is
   // then never taken.
-  AddTemporary(*tmp, LockDirectory(*tmp));  // removed if interrupted before published
+  // A test hook (tests/tools/cli_test.cc): FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=SECONDS holds
+  // the run here, its temporary made and not yet registered, for a signal to come then.
+  if (const char* pause = std::getenv("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER")) {
+    sleep(static_cast<unsigned>(std::min(std::atoi(pause), 60)));
+  }
+  AddTemporaryLocked(*tmp, LockDirectory(*tmp));  // removed if interrupted before published
+  registry.unlock();
   // mkdtemp makes it 0700; OUT is for analysts and SIEM shippers, often other users: it gets
   // the mode mkdir would give it (0755 under the usual umask 022), as its files get 0644.
   if (chmod(tmp->c_str(), 0777 & ~CurrentUmask()) != 0) {

@@ -37,8 +37,10 @@ std::vector<std::pair<fs::path, int>>::iterator Find(const fs::path& path) {
 
 void AddTemporary(const fs::path& path, int lock_fd) {
   std::lock_guard<std::mutex> lock(Mutex());
-  Paths().emplace_back(path, lock_fd);
+  AddTemporaryLocked(path, lock_fd);
 }
+
+void AddTemporaryLocked(const fs::path& path, int lock_fd) { Paths().emplace_back(path, lock_fd); }
 
 void DropTemporary(const fs::path& path) {
   std::lock_guard<std::mutex> lock(Mutex());

@@ -14,6 +14,10 @@ namespace flowsift {
 // Registers `path` (a file or a directory tree) as temporary; `lock_fd`, if any, is an open
 // descriptor that holds the path's lock (MakeSiblingTempDir), closed when the path is dropped.
 void AddTemporary(const std::filesystem::path& path, int lock_fd = -1);
+// The same, with the registry's lock (LockTemporaries) held by the caller since before it
+// created the path: an interrupt between creating a temporary and registering it found nothing
+// to remove and left it behind (the signal thread waits for the lock instead).
+void AddTemporaryLocked(const std::filesystem::path& path, int lock_fd = -1);
 // `path` is no longer temporary: renamed into place or removed. Closes its lock descriptor.
 void DropTemporary(const std::filesystem::path& path);
 // The same, with the registry's lock (LockTemporaries) already held by the caller.

@@ -72,7 +72,10 @@ int RunDemo(const DemoFlags& f) {
   const bool from_env = tmpdir != nullptr && *tmpdir != '\0';
   const fs::path parent = from_env ? fs::path(tmpdir) : "/tmp";
   std::string base_tmpl = (parent / "flowsift-demo-XXXXXX").string();
+  // Created and registered under the registry's lock: an interrupt in between waits for it.
+  auto registry = LockTemporaries();
   if (mkdtemp(base_tmpl.data()) == nullptr) {
+    registry.unlock();
     throw std::runtime_error("cannot create a directory for the sample in " + parent.string() +
                              " (" + (from_env ? "TMPDIR" : "/tmp") + "): " + std::strerror(errno) +
                              "; set TMPDIR to a directory you can write");
@@ -80,7 +83,8 @@ int RunDemo(const DemoFlags& f) {
   const fs::path base = base_tmpl;
   // Until the demo is done, its sample is a temporary: interrupted (Ctrl-C), it went on
   // holding tens of MB under a name the demo had not yet printed.
-  AddTemporary(base);
+  AddTemporaryLocked(base);
+  registry.unlock();
   const fs::path data = base / "logs";
   const fs::path out = out_arg.empty() ? base / "out" : fs::path(out_arg);
 

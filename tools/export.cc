@@ -152,8 +152,11 @@ class FileOutput : public LineOutput {
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     RemoveStaleTemporaries(dir, prefix);
     temp_ = (dir / (prefix + "XXXXXX")).string();
+    // Created and registered under the registry's lock: an interrupt in between waits for it.
+    auto registry = LockTemporaries();
     const int fd = mkstemp(temp_.data());
     if (fd < 0) {
+      registry.unlock();
       *error = "cannot create " + path + ": " + std::strerror(errno);
       temp_.clear();
       return false;
@@ -163,7 +166,8 @@ class FileOutput : public LineOutput {
     // temporary is renamed or removed, or the process ends.
     const int lock_fd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
     if (lock_fd >= 0) (void)flock(lock_fd, LOCK_EX | LOCK_NB);
-    AddTemporary(temp_, lock_fd);  // removed if the process is interrupted
+    AddTemporaryLocked(temp_, lock_fd);  // removed if the process is interrupted
+    registry.unlock();
     // mkstemp makes the file 0600; an export is as readable as any file the user creates, and a
     // file replaced keeps its mode (one made private stayed so when written in place, but was
     // 0644 after a replace: it holds internal addresses and findings).

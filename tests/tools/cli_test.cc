@@ -691,6 +691,27 @@ TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
   }
 }
 
+// A signal between the temporary's creation and its registration: the signal thread waits for
+// the registration, then removes it. It had found nothing registered and left the directory (a
+// failure of the test above under a loaded ctest -j2). The hook holds the run at that point.
+TEST_F(Cli, ASignalWhileTheTemporaryIsMadeLeavesNoTemporary) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "in.log").flush();
+  const Result r = flowsift::testing::RunCommand(
+      "cd '" + dir_.string() + "' || exit 99; " +
+      "( for i in $(seq 100); do ls -A | grep -q '^.out.tmp-' && break; sleep 0.1; done; " +
+      "ls -A; kill -TERM $(cat pid) ) & sh -c 'echo $$ > pid; " +
+      "FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=2 exec " + FLOWSIFT_BINARY +
+      " run in.log -o out --no-progress'; echo rc=$?; wait; ls -A");
+  EXPECT_THAT(r.out, HasSubstr(".out.tmp-"));  // it was there
+  const size_t rc = r.out.find("rc=");
+  ASSERT_NE(rc, std::string::npos) << r.out;
+  const std::string after = r.out.substr(rc);
+  EXPECT_THAT(after, HasSubstr("rc=143")) << r.out;
+  EXPECT_THAT(after, Not(HasSubstr(".out.tmp-"))) << r.out;
+  EXPECT_THAT(after, Not(HasSubstr("out\n"))) << r.out;
+}
+
 // Once OUT is published a signal ends nothing: run and merge finish their report and exit with
 // their own status, which says what OUT holds (they had ended by the signal, 143 with a complete
 // OUT: a scheduler's failure, whose retry without --force then failed on "exists"). The test
