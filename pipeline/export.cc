@@ -424,7 +424,20 @@ class Exporter {
 
   ExportResult Run() {
     CollectFindingInterfaces();
-    if (ScanWindows()) ExportFindings();
+    if (!ScanWindows()) return std::move(result_);
+    // ASFF refuses the whole export when a finding has no account (a usage error), so that is
+    // found before a batch goes out: a pass that only checks, its reports kept if it fails.
+    // Found while exporting, the full batches before that finding (past stdout's 1 MiB
+    // buffer) had reached a pipe into batch-import-findings, and the last ones had not.
+    if (format_ == ExportFormat::kAsff && !IsAwsAccount(ctx_.account)) {
+      ExportResult before = result_;
+      check_accounts_only_ = true;
+      ExportFindings();
+      check_accounts_only_ = false;
+      if (result_.status == ExportStatus::kUsage) return std::move(result_);
+      result_ = std::move(before);
+    }
+    ExportFindings();
     return std::move(result_);
   }
 
@@ -592,6 +605,7 @@ class Exporter {
                      "AwsAccountId with --account ID");
             return;
           }
+          if (check_accounts_only_) break;
           ok = batchers.try_emplace(account, emit)
                    .first->second.Add(
                        AsffFinding(f, account, ctx_, [&](const std::string& i) {
@@ -622,6 +636,8 @@ class Exporter {
   std::unordered_map<std::string, std::string> accounts_;
   ExportResult result_;
   std::string line_;
+  // ASFF's first pass over the findings (Run): their accounts checked, nothing written.
+  bool check_accounts_only_ = false;
 };
 
 }  // namespace

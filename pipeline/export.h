@@ -187,8 +187,9 @@ struct ExportResult {
 // when it cannot write, which ends the export. A row that cannot be read is reported and
 // skipped (the first 10 of a table named with file and line, the rest counted), and the rows
 // after it are still exported and still give findings their accounts; a table that cannot be
-// opened or decompressed further ends there, and the other one is still exported. Memory: one
-// row at a time, plus the account of each interface that a finding names, plus one ASFF batch.
+// opened or decompressed further ends there, and the other one is still exported. ASFF checks
+// that every finding has an account before it hands over a batch (kUsage: nothing written). Memory:
+// one row at a time, plus the account of each interface that a finding names, plus one ASFF batch.
 ExportResult ExportSummary(const Summary& summary, ExportFormat format, const ExportContext& ctx,
                            const std::function<bool(std::string_view)>& write);
 

@@ -991,6 +991,31 @@ TEST_F(ExportTest, AsffWithoutAnAccountAfterABadRowIsStillAUsageError) {
   EXPECT_FALSE(fs::exists(*dir_ / "badthenusage.json"));
 }
 
+// A finding without an account is a usage error for the whole ASFF export, also to stdout after
+// batches of other findings: 1,000 findings with an account came first, 10 full batches, more
+// than stdout's 1 MiB buffer, and went out before the error (a pipe into batch-import-findings
+// had imported them, and the last partial batches not).
+TEST_F(ExportTest, AsffWithoutAnAccountWritesNoBatchToStdout) {
+  const fs::path out = CopyOfSmall("latenoaccount");
+  const std::string first = SmallFindings().substr(0, SmallFindings().find('\n') + 1);
+  std::string text;
+  for (int i = 0; i < 1000; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "%016x", i);
+    text += Replace(first, "3f2a9c0d11e5b7a4", id);
+  }
+  const std::string all = SmallFindings();
+  text += all.substr(all.find(R"({"id":"d0d0d0d0d0d0d0d0")"));  // eni-0ff..: in no window
+  WriteZstd(out / kFindingsFile, text);
+  Result r = Export(*dir_, "latenoaccount --as asff");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("finding d0d0d0d0d0d0d0d0 (latenoaccount/findings.jsonl.zst:1001)"));
+  EXPECT_EQ(r.out.size(), 0u);
+  r = Export(*dir_, "latenoaccount --as asff --account 111122223333");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 11u);  // 10 batches of 123456789012's, 1 of 111122223333's
+}
+
 // A window whose account_id is not 12 digits gives its findings no account ("12345678901-"
 // passed for one: '-' sorts below '0').
 TEST_F(ExportTest, OnlyTwelveDigitsAreAnAccountForFindings) {
