@@ -61,6 +61,12 @@ std::string Truncate(std::string s, size_t max) {
   return s;
 }
 
+// False for a string of white space alone (or none): Security Hub's NonEmptyString, the type of
+// ProductFields' values and of Description, has a character that is not white space.
+bool HasText(std::string_view s) {
+  return s.find_first_not_of(" \t\n\v\f\r") != std::string_view::npos;
+}
+
 std::string Join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (const std::string& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
@@ -434,7 +440,7 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   }
   if (resources.empty()) {
     resources.push_back({{"Type", "Other"},
-                         {"Id", f.src ? *f.src : "flowsift/" + f.id},
+                         {"Id", f.src && HasText(*f.src) ? *f.src : "flowsift/" + f.id},
                          {"Partition", partition},
                          {"Region", region}});
   }
@@ -447,7 +453,9 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   ordered_json fields = ordered_json::object();
   size_t field_bytes = 0;
   auto field = [&](const std::string& key, std::string value) {
-    if (fields.size() >= 50) return;
+    // An empty value (no ATT&CK ids, an empty evidence string) is left out: BatchImportFindings
+    // refuses a request with one.
+    if (fields.size() >= 50 || !HasText(value)) return;
     std::string k = Truncate(key, 128), v = Truncate(std::move(value), 2048);
     const size_t escaped =
         ordered_json(k).dump(-1, ' ', false, ordered_json::error_handler_t::replace).size() +
@@ -505,7 +513,7 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
              {{"Label", kAsffSeverity[f.severity]}, {"Original", std::to_string(f.severity)}}},
             {"Types", ordered_json::array({AsffType(f.type)})}}},
           {"Title", Truncate(title, 256)},
-          {"Description", Truncate(f.summary.empty() ? title : f.summary, 1024)},
+          {"Description", Truncate(HasText(f.summary) ? f.summary : title, 1024)},
           {"ProductFields", std::move(fields)},
           {"Resources", std::move(resources)}};
 }

@@ -276,6 +276,28 @@ TEST(AsffFinding, ALongSummaryIsCutBetweenCharacters) {
             std::string(1022, 'a') + "\xC3\xA9");
 }
 
+// ProductFields' values, Description and a resource's Id are Security Hub NonEmptyStrings
+// (pattern `.*\S.*`): a finding without ATT&CK ids (SPEC 3.2's `mitre` may be empty) had
+// "flowsift/mitre":"", which BatchImportFindings refuses. Empty values are left out, a blank
+// summary gives the title as Description, and a blank source names the finding as resource.
+TEST(AsffFinding, NoValueIsEmptyOrBlank) {
+  FindingRow f = ParsedFinding();
+  f.mitre.clear();
+  f.evidence = ordered_json{{"note", ""}, {"pad", " \t"}, {"flows", 3}};
+  f.summary = "  ";
+  ordered_json a = AsffFinding(f, "123456789012", ExportContext{});
+  EXPECT_FALSE(a["ProductFields"].contains("flowsift/mitre")) << a["ProductFields"];
+  EXPECT_FALSE(a["ProductFields"].contains("flowsift/evidence/note"));
+  EXPECT_FALSE(a["ProductFields"].contains("flowsift/evidence/pad"));
+  EXPECT_EQ(a["ProductFields"]["flowsift/evidence/flows"], "3");
+  EXPECT_EQ(a["Description"], "Port scan from 203.0.113.12 to 10.0.1.5");
+  f.interfaces.clear();
+  f.src = " ";
+  a = AsffFinding(f, "123456789012", ExportContext{});
+  EXPECT_EQ(a["Resources"][0]["Id"], "flowsift/3f2a9c0d11e5b7a4");
+  EXPECT_FALSE(a["ProductFields"].contains("flowsift/src"));
+}
+
 // ECS related.ip lists each address once: a finding whose source is its destination (a host
 // talking to itself through a load balancer) has one related address.
 TEST(EcsFinding, RelatedIpsAreDistinct) {
