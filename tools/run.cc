@@ -565,6 +565,14 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     fmt::print("{}", DetectConfigText(DetectOptionsFrom(f), origin));
     return kExitOk;
   }
+  // `flowsift run` alone, a newcomer's first try: what the command takes, not the first of the
+  // two things missing ("--out: required").
+  if (f.out_dir.empty() && f.inputs.empty() && f.files_from.empty()) {
+    throw CLI::ValidationError(
+        "run",
+        "give the flow logs to read and a new directory for the outputs: flowsift run "
+        "INPUT... -o OUT (e.g. flowsift run logs/ -o out; flowsift run --help)");
+  }
   if (f.out_dir.empty()) throw CLI::ValidationError("--out", "required: the output directory");
   RunOptions opt;
   opt.inputs = f.inputs;

@@ -131,6 +131,21 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --interval 30").code, 2);
 }
 
+// `flowsift run` with nothing says what the command takes; with inputs alone, that -o is
+// missing; with -o alone, that the inputs are.
+TEST_F(Cli, RunWithoutArgumentsSaysWhatItTakes) {
+  Result r = RunCli("run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("flowsift run INPUT... -o OUT"));
+  r = RunCli("run /dev/null");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--out: required"));
+  r = RunCli("run -o " + (dir_ / "o").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("no inputs"));
+  EXPECT_FALSE(fs::exists(dir_ / "o"));
+}
+
 // A size that cannot fit on the disk is refused before anything is written (it used to write
 // until the disk was full): exit 3, outputs not written, with what to do.
 TEST_F(Cli, GenRefusesWhatCannotFit) {
