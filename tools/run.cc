@@ -468,6 +468,20 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
       continue;
     }
     if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
+    // JSON (CloudTrail's and other services' logs beside vpcflowlogs/ under an AWSLogs/ sync,
+    // named .json.gz): no --format reads it. Its first line, sampled, opens an object or array.
+    if (std::any_of(r.graph.samples.begin(), r.graph.samples.end(), [&](const BadLineSample& s) {
+          return s.file == i && s.line == 1 && !s.text.empty() &&
+                 (s.text[0] == '{' || s.text[0] == '[');
+        })) {
+      if (++all_bad > 3) continue;
+      fmt::print(stderr,
+                 "flowsift: note: no line of {} is a record ({} bad): it holds JSON, not flow "
+                 "logs (another service's logs, such as CloudTrail's?): leave it out of the "
+                 "inputs (give the vpcflowlogs directories of an AWSLogs sync)\n",
+                 Printable(file.outcome.path), file.bad_lines);
+      continue;
+    }
     const uint64_t field_counts =
         file.bad_by_reason[static_cast<size_t>(LineError::kTooFewFields)] +
         file.bad_by_reason[static_cast<size_t>(LineError::kTooManyFields)];

@@ -1494,6 +1494,27 @@ TEST_F(Cli, ATabSeparatedFileIsToldToUseSpaces) {
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
 }
 
+// JSON among the inputs (CloudTrail's .json.gz beside vpcflowlogs/ in an AWSLogs/ sync) is no
+// question of --format: stderr says it is JSON, for a line of one object and for an object
+// longer than a line may be (a CloudTrail file is one line), and the flow logs are read.
+TEST_F(Cli, AJsonFileAmongTheInputsIsToldToBeLeftOut) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "g").string() + " --records 300").code, 0);
+  std::ofstream(dir_ / "trail.json") << R"({"Records": [{"eventVersion": "1.08"}]})"
+                                     << "\n";
+  std::ofstream(dir_ / "big.json") << "{\"Records\": [\"" << std::string(100000, 'y') << "\"]}\n";
+  std::ofstream(dir_ / "pretty.json") << "[\n  {\"a\": 1}\n]\n";
+  for (const std::string name : {"trail.json", "big.json", "pretty.json"}) {
+    const Result r = RunCli("run " + (dir_ / "g").string() + " " + (dir_ / name).string() +
+                            " --no-progress --force -o " + (dir_ / "o").string());
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("300 records"));
+    EXPECT_THAT(r.out, HasSubstr("note: no line of " + (dir_ / name).string() + " is a record ("))
+        << name;
+    EXPECT_THAT(r.out, HasSubstr("): it holds JSON, not flow logs")) << name;
+    EXPECT_THAT(r.out, Not(HasSubstr("--format"))) << r.out;
+  }
+}
+
 // A format without a source or destination address gives detection nothing to read: stderr says
 // so once, naming the first such file (it had found nothing, silently), and not with
 // --no-detect nor for a format with the packets' addresses alone (detected as the record's).
