@@ -40,9 +40,9 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
   CLI::App* cmd = app.add_subcommand(
       "demo",
       "Generate about 200 MiB of realistic VPC flow logs with injected attacks (S3 layout,\n"
-      "gzip, plus a file with malformed lines), run the pipeline on all cores and print what\n"
-      "it found and where the outputs are. The logs are kept in a new directory under $TMPDIR\n"
-      "(or /tmp), named at the end with the command that removes it.");
+      "gzip, plus a file with malformed lines), run the pipeline on every CPU this process may\n"
+      "use and print what it found and where the outputs are. The logs are kept in a new\n"
+      "directory under $TMPDIR (or /tmp), named at the end with the command that removes it.");
   cmd->add_option("-o,--out", f.out_dir,
                   "Where to write the outputs (default: a temporary directory)");
   cmd->add_flag("--force", f.force,

@@ -29,7 +29,7 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
       "not cover every shard (the missing ones are named; the rest is merged), or their\n"
       "--since/--until kept none of the records they read (as one run); 2 usage error or\n"
       "parts that cannot be merged (other --window, --internal, --since, --until, --format,\n"
-      "detection options or format version, a part given twice, an output without\n"
+      "--strict, detection options or format version, a part given twice, an output without\n"
       "state.bin.zst (a run's without --partial, a merge's), the directory holding the parts\n"
       "(give parts/*), the same input in two parts, -o that is or holds a part;\n"
       "nothing is written); 3 outputs could not be written.");

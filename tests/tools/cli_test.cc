@@ -1176,7 +1176,15 @@ TEST_F(Cli, TheTopLevelHelpListsCommandsShortly) {
     EXPECT_THAT(run, HasSubstr(flag));
   }
   EXPECT_THAT(RunCli("export --help").out, HasSubstr("-o,--output FILE"));
+  // Every option merge compares is named among the reasons for exit 2 (--strict was not).
+  const std::string merge = RunCli("merge --help").out;
+  for (const char* option : {"--window", "--internal", "--since", "--until", "--format", "--strict",
+                             "detection options"}) {
+    EXPECT_THAT(merge, HasSubstr(option));
+  }
   EXPECT_THAT(RunCli("demo --help").out, HasSubstr("--bytes SIZE=200M"));
+  // demo's threads are run's default, the CPUs it may use (a container's, a job's), as -j says.
+  EXPECT_THAT(r.out, HasSubstr("run the pipeline on every CPU this process may"));
 }
 
 TEST_F(Cli, GenIsDeterministicAndWritesHeaders) {
