@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -188,6 +189,49 @@ RealRange RangeOf(std::string_view name) {
   return {"0 or more", [](double x) { return x >= 0; }};  // the z-scores
 }
 
+// The key an unknown `name` most likely meant, for its message: the one key it is the last
+// part of (`min_ports` without its section: none when two sections have it), else the one
+// nearest within two edits (a typo: `port_scan.min_port`, `portscan.window`); "" for none.
+std::string NearestKey(std::string_view name) {
+  std::vector<std::string_view> names = {"detection.enabled"};
+  for (const Key& k : kKeys) names.push_back(k.name);
+  std::string_view suffixed;
+  int suffixes = 0;
+  for (const std::string_view n : names) {
+    if (name.find('.') == std::string_view::npos && n.size() > name.size() + 1 &&
+        n.ends_with(name) && n[n.size() - name.size() - 1] == '.') {
+      suffixed = n, ++suffixes;
+    }
+  }
+  if (suffixes == 1) return std::string(suffixed);
+  std::string_view best;
+  size_t best_distance = 3, ties = 0;
+  std::vector<size_t> row;
+  for (const std::string_view n : names) {
+    // Edits (insertions, deletions, substitutions) from name to n: at least the difference of
+    // their lengths, so a long name (a line of megabytes) costs no table.
+    if (n.size() + 2 < name.size() || name.size() + 2 < n.size()) continue;
+    row.resize(n.size() + 1);
+    for (size_t j = 0; j <= n.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= name.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= n.size(); ++j) {
+        const size_t above = row[j];
+        row[j] =
+            std::min({row[j] + 1, row[j - 1] + 1, diagonal + (name[i - 1] != n[j - 1] ? 1 : 0)});
+        diagonal = above;
+      }
+    }
+    if (row[n.size()] < best_distance) {
+      best = n, best_distance = row[n.size()], ties = 0;
+    } else if (row[n.size()] == best_distance) {
+      ++ties;
+    }
+  }
+  return ties == 0 ? std::string(best) : std::string();
+}
+
 bool ParseF64(std::string_view v, double* out) {
   std::string s(v);
   char* end = nullptr;
@@ -256,7 +300,10 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
       if (k.name == name) key = &k;
     }
     if (key == nullptr) {
-      return fail("unknown key `" + name + "` (flowsift run --print-config lists them)");
+      const std::string near = NearestKey(name);
+      return fail("unknown key `" + name + "`" +
+                  (near.empty() ? "" : ": did you mean `" + near + "`?") +
+                  " (flowsift run --print-config lists them)");
     }
     if (const U64* m = std::get_if<U64>(&key->member)) {
       uint64_t x = 0;

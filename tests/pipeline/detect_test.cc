@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -3299,6 +3300,39 @@ TEST(DetectConfig, OverridesAndErrors) {
 
 // A refused value is said with its key and the values that key takes: "wants a whole number,
 // got `-1`" (or a whole number past 2^64 - 1) and "wants a number, got `inf`" did not say them.
+// An unknown key names the key it most likely meant, as an unknown flag does: a typo within two
+// edits, or a key's last part without its section when one section has it. A word near two
+// keys, or near none, names none.
+TEST(DetectConfig, AnUnknownKeySaysWhichKeyWasMeant) {
+  DetectOptions bad;
+  std::string err;
+  const std::pair<const char*, const char*> cases[] = {
+      {"port_scan.min_port = 20\n", "port_scan.min_ports"},
+      {"portscan.window = 300\n", "port_scan.window"},
+      {"brute_force.min_attempt = 5\n", "brute_force.min_attempts"},
+      {"min_attempts = 5\n", "brute_force.min_attempts"},
+      {"detection.enable = false\n", "detection.enabled"},
+  };
+  for (const auto& [text, meant] : cases) {
+    EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
+    EXPECT_NE(err.find(std::string(": did you mean `") + meant + "`?"), std::string::npos)
+        << text << ": " << err;
+    EXPECT_NE(err.find("(flowsift run --print-config lists them)"), std::string::npos) << err;
+  }
+  // A key of megabytes is refused at once (an edit distance to each key would take minutes).
+  const std::string long_key(8 << 20, 'k');
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(ParseDetectConfig(long_key + " = 1\n", &bad, &err));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_EQ(err.find("did you mean"), std::string::npos);
+  // `window` ends eight keys; `x.y` is near none.
+  for (const char* text : {"window = 300\n", "x.y = 1\n", "port_scan.threshold = 20\n"}) {
+    EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
+    EXPECT_NE(err.find("unknown key"), std::string::npos) << err;
+    EXPECT_EQ(err.find("did you mean"), std::string::npos) << text << ": " << err;
+  }
+}
+
 TEST(DetectConfig, ARefusedValueNamesTheRangeOfItsKey) {
   const std::string any = " to 18446744073709551615";
   const std::pair<std::string, std::string> cases[] = {
