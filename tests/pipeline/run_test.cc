@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -290,6 +292,38 @@ TEST(Run, ManifestIsWhatItsJsonDumpsTo) {
   EXPECT_EQ(manifest["totals"]["failed_inputs"], 2u);
   EXPECT_EQ(r.manifest_json,
             manifest.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+}
+
+// docs/outputs.md lists manifest.json's keys in the order a run writes them, and every one: a
+// part's (`--partial`), so that `partial` is there too. The table's first column names the keys
+// (`inputs[]` is `inputs`); `merged_from` is a merge's alone.
+TEST(Run, TheManifestKeysAreTheDocumentedOnesInOrder) {
+  TempDir tmp;
+  WriteGenerated(tmp.path() / "in", 5);
+  RunOptions opt;
+  opt.inputs = {tmp / "in"};
+  opt.out_dir = tmp / "out";
+  opt.threads = 1;
+  opt.partial = true;
+  const RunResult r = flowsift::Run(opt, nullptr);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  std::vector<std::string> written;
+  const auto manifest = nlohmann::ordered_json::parse(r.manifest_json);
+  for (const auto& [k, v] : manifest.items()) written.push_back(k);
+  std::ifstream docs(std::string(FLOWSIFT_SOURCE_DIR) + "/docs/outputs.md");
+  ASSERT_TRUE(docs);
+  std::vector<std::string> documented;
+  bool in_section = false;
+  for (std::string line; std::getline(docs, line);) {
+    if (line.rfind("## ", 0) == 0) in_section = line == "## manifest.json";
+    if (!in_section || line.rfind("| `", 0) != 0) continue;
+    const std::string cell = line.substr(1, line.find('|', 1) - 1);
+    const std::regex key(R"(`([a-z_]+)(\[\])?`)");
+    for (std::sregex_iterator k(cell.begin(), cell.end(), key), end; k != end; ++k) {
+      if ((*k)[1].str() != "merged_from") documented.push_back((*k)[1].str());
+    }
+  }
+  EXPECT_EQ(written, documented);
 }
 
 TEST(Run, BadInputsAreNamedAndTheGoodOnesStillSummarised) {
