@@ -65,7 +65,7 @@ uint64_t ParseSize(const std::string& text) {
   try {
     value = std::stod(text, &used);
   } catch (const std::exception&) {
-    throw CLI::ValidationError("size", "'" + text + "' is not a size (examples: 5000, 500M, 1G)");
+    throw CLI::ValidationError("'" + text + "' is not a size (examples: 5000, 500M, 1G)");
   }
   std::string unit = text.substr(used);
   if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
@@ -79,12 +79,12 @@ uint64_t ParseSize(const std::string& text) {
   else if (unit == "T" || unit == "t")
     scale = 1ull << 40;
   else if (!unit.empty()) {
-    throw CLI::ValidationError("size", "'" + text + "': unknown unit (use K, M, G or T)");
+    throw CLI::ValidationError("'" + text + "': unknown unit (use K, M, G or T)");
   }
-  if (!(value > 0)) throw CLI::ValidationError("size", "'" + text + "' must be positive");
+  if (!(value > 0)) throw CLI::ValidationError("'" + text + "' must be positive");
   const double bytes = value * static_cast<double>(scale);
   // 2^64 as a double: a larger value has no uint64_t (the cast would be undefined).
-  if (bytes >= 0x1p64) throw CLI::ValidationError("size", "'" + text + "' is too large");
+  if (bytes >= 0x1p64) throw CLI::ValidationError("'" + text + "' is too large");
   return static_cast<uint64_t>(bytes);
 }
 
@@ -101,7 +101,19 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
                   "Number of records to write, injected ones included (default 100000)")
       ->check(Digits(1, UINT64_MAX, "--records"));
   cmd->add_option("--bytes", f.bytes, "Approximate total size instead of --records: 500M, 1G")
-      ->excludes(cmd->get_option("--records"));
+      ->excludes(cmd->get_option("--records"))
+      // Read when the flags are: a bad size is named as --bytes's, as demo's is ("size: '1X'"
+      // had named no flag).
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            try {
+              ParseSize(text);
+            } catch (const CLI::ValidationError& e) {
+              return std::string(e.what());
+            }
+            return std::string();
+          },
+          ""));
   cmd->add_option("--seed", f.seed, "Random seed; the same seed gives the same bytes")
       ->check(Digits(0, UINT64_MAX, "--seed"))
       ->capture_default_str();

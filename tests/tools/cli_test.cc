@@ -125,7 +125,13 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   const Result r = RunCli("gen -o " + dir_.string() + " --format 'version 2'");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.out, HasSubstr("not a field name"));
-  EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --bytes 12Q").code, 2);
+  // A bad size names --bytes, in gen as in demo (gen's had said "size: '12Q'").
+  for (const char* cmd : {"gen -o ", "demo -o "}) {
+    const Result q = RunCli(cmd + (dir_ / "q").string() + " --bytes 12Q");
+    EXPECT_EQ(q.code, 2) << cmd;
+    EXPECT_THAT(q.out, HasSubstr("--bytes: '12Q': unknown unit (use K, M, G or T)")) << q.out;
+    EXPECT_FALSE(fs::exists(dir_ / "q")) << cmd;
+  }
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --bytes 1e30").code, 2);  // no uint64_t holds it
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --bytes nan").code, 2);
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --interval 30").code, 2);
