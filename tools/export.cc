@@ -289,7 +289,7 @@ CLI::App* AddExport(CLI::App& app, ExportFlags& f) {
       "line and skipped; the readable rows are still exported); 2 usage error (also: OUT\n"
       "missing, not a flowsift directory or of another major format version; asff without a\n"
       "12-digit account); 3 the output could not be written.");
-  cmd->add_option("out", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
+  cmd->add_option("OUT", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
   cmd->add_option("--as", f.as, "Format: ocsf, ecs, splunk or asff")
       ->required()
       ->check(CLI::IsMember({"ocsf", "ecs", "splunk", "asff"}));

@@ -284,13 +284,15 @@ int main(int argc, char** argv) {
                        {"--shard", "I/N"},
                        {"--stats-json", "FILE"},
                        {"--config", "FILE"}});
-  NameValues(show_cmd, {{"out", "OUT"},
+  // show's and export's OUT is named as the docs write it: "OUT is required" when it is not
+  // given ("out is required" read as a word of the sentence).
+  NameValues(show_cmd, {{"OUT", ""},
                         {"--interface", "ID"},
                         {"--type", "TYPE"},
                         {"--since", "TIME"},
                         {"--until", "TIME"}});
   NameValues(export_cmd,
-             {{"out", "OUT"}, {"--output", "FILE"}, {"--region", "REGION"}, {"--account", "ID"}});
+             {{"OUT", ""}, {"--output", "FILE"}, {"--region", "REGION"}, {"--account", "ID"}});
   NameValues(merge_cmd, {{"parts", "PART"}, {"--parts-from", "FILE"}, {"--out", "OUT"}});
   NameValues(gen_cmd, {{"--out", "DIR"}, {"--bytes", "SIZE"}, {"--format", "FORMAT"}});
   NameValues(demo_cmd, {{"--out", "DIR"}});

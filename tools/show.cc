@@ -907,7 +907,7 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
       "Exit codes: 0 ok; 1 a file in OUT is missing or corrupt (bad finding lines are named\n"
       "and skipped); 2 usage error (also: OUT missing, not a flowsift directory, or of another\n"
       "major format version); 3 stdout could not all be written.");
-  cmd->add_option("out", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
+  cmd->add_option("OUT", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
   cmd->add_option("--table", f.table,
                   "One table: inputs, windows, findings, talkers, exposure, errors")
       ->check(

@@ -137,6 +137,18 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --interval 30").code, 2);
 }
 
+// show and export without their OUT name it as --help and the docs write it: "OUT is required"
+// (it was "out is required", read as a word of a sentence).
+TEST_F(Cli, ShowAndExportWithoutOutNameIt) {
+  for (const char* args : {"show", "export --as ocsf", "show --table windows"}) {
+    const Result r = RunCli(args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_THAT(r.out, HasSubstr("OUT is required")) << args << ": " << r.out;
+  }
+  EXPECT_THAT(RunCli("show --help").out, HasSubstr("Usage: flowsift show [OPTIONS] OUT\n"));
+  EXPECT_THAT(RunCli("export --help").out, HasSubstr("Usage: flowsift export [OPTIONS] OUT\n"));
+}
+
 // `flowsift run` with nothing says what the command takes; with inputs alone, that -o is
 // missing; with -o alone, that the inputs are.
 TEST_F(Cli, RunWithoutArgumentsSaysWhatItTakes) {
