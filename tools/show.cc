@@ -927,7 +927,8 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
                        ? std::string()
                        : "'" + v + "' is not a row count: give 0 (all rows) or a positive number";
           },
-          "N", "row count"));
+          "", "row count"))
+      ->type_name("N");
   cmd->add_option("--interface", f.interface_id,
                   "Only this interface (windows, exposure, findings)");
   std::string types;

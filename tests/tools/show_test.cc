@@ -831,6 +831,9 @@ TEST_F(ShowTest, HelpListsTablesAndFilters) {
                         "--min-severity", "Examples:", "Exit codes"}) {
     EXPECT_THAT(r.out, HasSubstr(s));
   }
+  // Each value named once, as the text says it (--limit's was "INT:N").
+  EXPECT_THAT(r.out, HasSubstr("  --limit N "));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("INT:N")));
 }
 
 // A damaged table's values are shown as they are (docs/show.md): a number too large for 64
