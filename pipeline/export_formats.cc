@@ -189,6 +189,24 @@ ordered_json OcsfFinding(const FindingRow& f, std::string_view account, const Ex
     }
     resources.push_back(std::move(r));
   }
+  // OCSF's observables: the values a SIEM searches every event for without walking its
+  // structure (an indicator's address), each named by its attribute path without array
+  // positions ("evidences.src_endpoint.ip"); type_id 2 IP Address, 10 Resource UID (OCSF 1.1.0).
+  ordered_json observables = ordered_json::array();
+  for (const char* side : {"src_endpoint", "dst_endpoint"}) {
+    if (evidence.contains(side) && evidence[side].contains("ip")) {
+      observables.push_back({{"name", std::string("evidences.") + side + ".ip"},
+                             {"type_id", 2},
+                             {"type", "IP Address"},
+                             {"value", evidence[side]["ip"]}});
+    }
+  }
+  for (const ordered_json& r : resources) {
+    observables.push_back({{"name", "resources.uid"},
+                           {"type_id", 10},
+                           {"type", "Resource UID"},
+                           {"value", r["uid"]}});
+  }
   return {{"class_uid", 2004},
           {"class_name", "Detection Finding"},
           {"category_uid", 2},
@@ -224,6 +242,7 @@ ordered_json OcsfFinding(const FindingRow& f, std::string_view account, const Ex
             {"data_sources", ordered_json::array({"AWS VPC Flow Logs"})}}},
           {"evidences", ordered_json::array({std::move(evidence)})},
           {"resources", std::move(resources)},
+          {"observables", std::move(observables)},
           {"cloud", OcsfCloud(account, ctx)},
           {"metadata", OcsfMetadata(ctx, "findings")},
           {"unmapped",

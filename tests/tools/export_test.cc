@@ -847,6 +847,34 @@ TEST_F(ExportTest, OcsfAttacksNameATechniqueOnce) {
   EXPECT_TRUE(seen);
 }
 
+// OCSF observables (siem.md: recommended for a Detection Finding): the evidence's addresses
+// (type_id 2) and the resources' uids (10), named by attribute path without array positions, so
+// that a SIEM finds an indicator's address in any event without walking it. A source that is no
+// address (an endpoint `name`) is no IP observable.
+TEST_F(ExportTest, OcsfFindingsListTheirAddressesAndInterfacesAsObservables) {
+  const fs::path out = CopyOfSmall("observables");
+  std::string line = std::string(kFindings).substr(0, std::string(kFindings).find('\n') + 1);
+  line = Replace(line, "IFACE_A", "eni-0a1b2c3d4e5f60718");
+  WriteZstd(out / kFindingsFile,
+            line + Replace(Replace(line, "\"src\":\"203.0.113.12\"", "\"src\":\"a-host\""),
+                           "3f2a9c0d11e5b7a4", "3f2a9c0d11e5b7a5"));
+  const Result r = Export(*dir_, "observables --as ocsf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<json> findings;
+  for (const json& e : Lines(r.out)) {
+    if (e["class_uid"] == 2004) findings.push_back(e);
+  }
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[0]["observables"], json::parse(R"([
+      {"name":"evidences.src_endpoint.ip","type_id":2,"type":"IP Address","value":"203.0.113.12"},
+      {"name":"evidences.dst_endpoint.ip","type_id":2,"type":"IP Address","value":"10.0.1.5"},
+      {"name":"resources.uid","type_id":10,"type":"Resource UID",
+       "value":"eni-0a1b2c3d4e5f60718"}])"));
+  EXPECT_EQ(findings[1]["evidences"][0]["src_endpoint"]["name"], "a-host");
+  ASSERT_EQ(findings[1]["observables"].size(), 2u);
+  EXPECT_EQ(findings[1]["observables"][0]["value"], "10.0.1.5");
+}
+
 // Bad rows in the middle of both tables, in every format: each is named with its line and
 // skipped, the rows after it are exported (and still give the findings their accounts), exit 1,
 // and FILE is still written.
