@@ -175,6 +175,21 @@ std::optional<ExportFormat> ParseExportFormat(std::string_view name) {
 bool ParseFinding(const ordered_json& o, FindingRow* f, std::string* error) {
   uint64_t severity = 0;
   if (!GetString(o, "id", &f->id, error) || !GetString(o, "type", &f->type, error)) return false;
+  // What run writes (docs/outputs.md): an empty id had made an OCSF finding_info.uid of "" and
+  // an empty type an ASFF Title of nothing, and an id past 503 characters an ASFF Id past its
+  // 512; such a row is damaged, not exported.
+  if (f->id.size() != 16 || !std::all_of(f->id.begin(), f->id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      })) {
+    *error = "`id` must be 16 hex digits, not '" + f->id.substr(0, 40) + "'";
+    return false;
+  }
+  if (f->type.empty() || !std::all_of(f->type.begin(), f->type.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      })) {
+    *error = "`type` must be a finding type (port_scan, ...), not '" + f->type.substr(0, 40) + "'";
+    return false;
+  }
   if (!GetUnsigned(o, "severity", &severity, error)) return false;
   if (severity < 1 || severity > 4) {
     *error = "`severity` must be 1..4, not " + std::to_string(severity);

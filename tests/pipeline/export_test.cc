@@ -46,6 +46,15 @@ TEST(ParseFinding, NamesTheFirstWrongField) {
       {R"("bytes":2400)", R"("bytes":-1)"},
       {R"("evidence":{"n":1})", R"("evidence":[])"},
       {R"("summary":"s",)", ""},
+      // An id and a type as run writes them: an empty one had made an OCSF finding_info.uid of
+      // "" and an ASFF Title of nothing; a 600-character id an ASFF Id past its 512.
+      {R"("id":"3f2a9c0d11e5b7a4")", R"("id":"")"},
+      {R"("id":"3f2a9c0d11e5b7a4")", R"("id":"3f2a9c0d11e5b7a")"},
+      {R"("id":"3f2a9c0d11e5b7a4")", R"("id":"3f2a9c0d11e5b7a4f")"},
+      {R"("id":"3f2a9c0d11e5b7a4")", R"("id":"3F2A9C0D11E5B7A4")"},
+      {R"("id":"3f2a9c0d11e5b7a4")", R"("id":"3f2a9c0d11e5b7g4")"},
+      {R"("type":"port_scan")", R"("type":"")"},
+      {R"("type":"port_scan")", R"("type":"port scan")"},
   };
   const std::string good = kFinding;
   for (const auto& [from, to] : cases) {

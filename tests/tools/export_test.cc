@@ -662,7 +662,7 @@ TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
   const std::string two = good.substr(0, good.find('\n', good.find('\n') + 1) + 1);
   const std::string rest = good.substr(two.size());  // five more findings
   WriteZstd(out / kFindingsFile,
-            two + R"({"id":"x","type":"port_scan","severity":9})" + "\n" + rest);
+            two + R"({"id":"0000000000000bad","type":"port_scan","severity":9})" + "\n" + rest);
   for (const char* as : {"splunk", "ocsf", "ecs", "asff --account 111122223333"}) {
     const Result r = Export(*dir_, std::string("corrupt --as ") + as);
     EXPECT_EQ(r.code, 1) << as;
