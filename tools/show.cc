@@ -935,7 +935,8 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
   for (std::string_view t : kFindingTypes) types += (types.empty() ? "" : ", ") + std::string(t);
   cmd->add_option("--type", f.type, "Only findings of this type: " + types);
   cmd->add_option("--since", f.since,
-                  "Only windows starting at or after this time: epoch seconds or ISO-8601\n"
+                  "Only windows starting at or after this time: epoch seconds (milliseconds\n"
+                  "from 10^11, as in the records) or ISO-8601\n"
                   "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00, 20261128T100000Z;\n"
                   "UTC when no offset is given; a fraction of a second rounds up)");
   cmd->add_option("--until", f.until, "Only windows starting before this time");
