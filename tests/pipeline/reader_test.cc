@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -839,6 +840,64 @@ TEST_F(ReaderTest, GzipHeadersWithNameAndCrcAcrossReads) {
   close(fds[0]);
   EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
   EXPECT_EQ(r.text, text);
+}
+
+// The rest of a gzip member header (RFC 1952 2.3): an extra field (FEXTRA, a 2-byte
+// little-endian length, here past 255) and a comment (FCOMMENT) are buffered whole too, before a
+// header CRC (FHCRC). Read sizes from 400 to 900 bytes put a read's end in each header after the
+// first, its last bytes included.
+TEST_F(ReaderTest, GzipHeadersWithExtraFieldAndCommentAcrossReads) {
+  const auto with = [](const std::string& member, const std::string& extra, const std::string& name,
+                       const std::string& comment) {
+    std::string header = member.substr(0, 10);
+    header[3] = 0x02;  // FHCRC
+    if (!extra.empty()) {
+      header[3] |= 0x04;
+      header += static_cast<char>(extra.size() & 0xff);
+      header += static_cast<char>(extra.size() >> 8);
+      header += extra;
+    }
+    if (!name.empty()) {
+      header[3] |= 0x08;
+      header += name + '\0';
+    }
+    if (!comment.empty()) {
+      header[3] |= 0x10;
+      header += comment + '\0';
+    }
+    uint32_t crc = 0xffffffff;
+    for (const char ch : header) {
+      crc ^= static_cast<uint8_t>(ch);
+      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320 & (0u - (crc & 1)));
+    }
+    crc = ~crc;
+    header += static_cast<char>(crc & 0xff);
+    header += static_cast<char>((crc >> 8) & 0xff);
+    return header + member.substr(10);
+  };
+  const std::string extra(300, 'x');  // no NUL: a name's end is not found in it
+  const std::string comment = "exported by a hand-written tool";
+  // An extra field alone (its end is not a NUL's), with a name and a comment, a comment alone.
+  const struct {
+    std::string extra, name, comment;
+  } headers[] = {
+      {"", "", ""}, {extra, "", ""}, {"ab", "f.log", comment}, {"", "", comment}, {extra, "", ""}};
+  std::string gz, text;
+  for (size_t i = 0; i < std::size(headers); ++i) {
+    const std::string part = Records(2 + i, i * 10);
+    gz += with(Gzip(part), headers[i].extra, headers[i].name, headers[i].comment);
+    text += part;
+  }
+  const std::string path = Write("x.log.gz", gz);
+  for (size_t read = 400; read <= 900; ++read) {
+    SCOPED_TRACE(read);
+    ReadOptions o;
+    o.read_bytes = read;
+    const ReadResult r = ReadAll(File(path), o);
+    ASSERT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+    EXPECT_EQ(r.outcome.members, std::size(headers));
+    EXPECT_EQ(r.text, text);
+  }
 }
 
 // A zstd file may start with a skippable frame (seekable-format or pzstd metadata): it is
