@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -685,7 +686,8 @@ TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
     const char* kind;  // null: not a cut copy
   } cuts[] = {{"c.gz", "\x1f", "gzip"},          {"c.zst", "\x28", "zstd"},
               {"c.zst", "\x28\xb5\x2f", "zstd"}, {"c.log", "\x1f", nullptr},
-              {"c.gz", "\x1e", nullptr},         {"c.zst", "\x28\xb5\x2e", nullptr}};
+              {"c.gz", "\x1e", nullptr},         {"c.zst", "\x28\xb5\x2e", nullptr},
+              {"c.log", "\x28\xb5", nullptr}};
   for (const auto& cut : cuts) {
     const std::string path = Write(cut.name, cut.bytes);
     const ReadResult r = ReadAll(File(path));
@@ -699,6 +701,16 @@ TEST_F(ReaderTest, EmptyAndHeaderOnlyFiles) {
                                      ", the start of a " + cut.kind +
                                      " header and nothing more (a copy or download that failed?)");
     EXPECT_EQ(r.records, 0u);
+  }
+  // The whole magic number and nothing more is a member or frame that ends early.
+  for (const auto& [name, bytes, what] :
+       {std::tuple<std::string, std::string, std::string>{"m.gz", "\x1f\x8b", "gzip member 1"},
+        {"m.zst", "\x28\xb5\x2f\xfd", "zstd frame 1"}}) {
+    const std::string path = Write(name, bytes);
+    const ReadResult r = ReadAll(File(path));
+    EXPECT_EQ(r.outcome.status, FileStatus::kTruncated) << name;
+    EXPECT_EQ(r.outcome.message, path + ": truncated: " + what + " ends early at compressed byte " +
+                                     std::to_string(bytes.size()));
   }
   for (const char* header : {"version srcaddr dstaddr\n", "version srcaddr dstaddr"}) {
     const std::string path = Write("h.log", header);
@@ -898,6 +910,18 @@ TEST_F(ReaderTest, GzipHeadersWithExtraFieldAndCommentAcrossReads) {
     EXPECT_EQ(r.outcome.members, std::size(headers));
     EXPECT_EQ(r.text, text);
   }
+}
+
+// A compression is said by its whole magic number: two bytes for gzip, four for zstd.
+TEST(CompressionOf, TakesTheWholeMagicNumber) {
+  const auto of = [](std::string_view bytes) {
+    return CompressionOf(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  };
+  EXPECT_EQ(of("\x1f\x8b"), Compression::kGzip);
+  EXPECT_EQ(of("\x1f"), Compression::kNone);
+  EXPECT_EQ(of("\x28\xb5\x2f\xfd"), Compression::kZstd);
+  EXPECT_EQ(of("\x28\xb5\x2f"), Compression::kNone);
+  EXPECT_EQ(of("\x28\xb5\x2f\xfe"), Compression::kNone);
 }
 
 // A zstd file may start with a skippable frame (seekable-format or pzstd metadata): it is
