@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,12 +277,14 @@ TEST_F(InputTest, FilesFromWithNulsIsNulSeparated) {
   Touch("a.log");
   Touch("d/b.gz");
   Touch("new\nline.log");
+  Touch("cr.log\r");  // a name's '\r' is its own, not a line end's
   Touch("list0", Path("a.log") + '\0' + Path("d") + '\0' + Path("new\nline.log") + '\0' +
-                     Path("missing") + '\0' + '\0' + " \t" + '\0' + "\n");
+                     Path("cr.log\r") + '\0' + Path("missing") + '\0' + '\0' + " \t" + '\0' + "\n");
   const Discovery d = DiscoverInputs({.files_from = {Path("list0")}});
   EXPECT_TRUE(d.errors.empty());
-  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("a.log"), Path("d/b.gz"),
-                                                Path("new\nline.log"), Path("missing")}));
+  EXPECT_EQ(Paths(d),
+            (std::vector<std::string>{Path("a.log"), Path("d/b.gz"), Path("new\nline.log"),
+                                      Path("cr.log\r"), Path("missing")}));
 }
 
 // A flow log given to --files-from by mistake is one failed list, not a path not found per
@@ -372,6 +375,21 @@ TEST_F(InputTest, APipeOrFifoNamedTwiceIsListedOnce) {
   ASSERT_EQ(listed.errors.size(), 1u);
   EXPECT_EQ(listed.errors[0].path, fd_path);
   EXPECT_EQ(listed.errors[0].reason, "stdin is already read by --files-from -");
+}
+
+// A socket is one stream too (stdin a socket, as under some supervisors): `-` and its
+// /proc/self/fd path are listed once, whichever comes first.
+TEST_F(InputTest, ASocketNamedTwiceIsListedOnce) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  const std::string fd_path = "/proc/self/fd/" + std::to_string(sv[0]);
+  const Discovery d = DiscoverInputs({.inputs = {"-", fd_path}, .stdin_fd = sv[0]});
+  const Discovery named_first = DiscoverInputs({.inputs = {fd_path, "-"}, .stdin_fd = sv[0]});
+  close(sv[0]);
+  close(sv[1]);
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d), std::vector<std::string>{"-"});
+  EXPECT_EQ(Paths(named_first), std::vector<std::string>{fd_path});
 }
 
 // 20,000 files in one directory, as a day of S3 deliveries can hold. Speed is measured in
