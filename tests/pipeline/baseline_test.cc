@@ -88,6 +88,13 @@ TEST(LeaveOneOut, SquaresBeyond128BitsFallBackToTwoPasses) {
 TEST(LeaveOneOut, ASingleWindowHasNoBaseline) {
   const LeaveOneOut baseline({500});
   EXPECT_EQ(baseline.Without(0), std::make_pair(0.0, 0.0));
+  // The two-pass forms too, the one of a key's own windows among silent ones included (0 / 0
+  // would be NaN): no value is left.
+  EXPECT_EQ(MeanSdTwoPass({500}, 0), std::make_pair(0.0, 0.0));
+  Skipped both;
+  both.at[both.n++] = 0;
+  both.at[both.n++] = 1;
+  EXPECT_EQ(MeanSdTwoPass({UINT64_MAX, 7}, {0, 1}, 2, both), std::make_pair(0.0, 0.0));
 }
 
 TEST(MedianOfOthers, MatchesTheMiddleOfTheOtherValuesSorted) {
