@@ -3278,12 +3278,15 @@ TEST(DetectConfig, OverridesAndErrors) {
         << range;
     EXPECT_NE(err.find("ranges of them"), std::string::npos) << err;
   }
-  // Ranges that overlap, nest, touch or repeat make one set, each port once, ascending.
-  ASSERT_TRUE(ParseDetectConfig("brute_force.ports = 8-12, 5-10, 9, 13, 0-1, 5-10, 65534-65535\n",
-                                &o, &err))
+  // Ranges that overlap, nest, touch or repeat make one set, each port once, ascending; a range
+  // nested in another after one nested in it too (23-24 after 21-22 in 20-30).
+  ASSERT_TRUE(ParseDetectConfig(
+      "brute_force.ports = 8-12, 5-10, 9, 13, 0-1, 5-10, 65534-65535, 20-30, 21-22, 23-24\n", &o,
+      &err))
       << err;
   EXPECT_EQ(o.brute_ports,
-            (std::vector<uint16_t>{0, 1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 65534, 65535}));
+            (std::vector<uint16_t>{0,  1,  5,  6,  7,  8,  9,  10, 11, 12, 13,    20,
+                                   21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 65534, 65535}));
   std::string every = "brute_force.ports = 0-65535";
   for (int i = 0; i < 1000; ++i) every += ",0-65535,7";
   ASSERT_TRUE(ParseDetectConfig(every + "\n", &o, &err)) << err;
