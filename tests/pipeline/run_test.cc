@@ -1140,5 +1140,22 @@ TEST(Run, AwsDocumentationExamplesEndToEnd) {
   EXPECT_NE(exposure.find(",0,1,"), std::string::npos) << exposure;
 }
 
+// ReadTextFile's limit counts the bytes it appends, not those *out held before: it stops once
+// it appended more than the limit (so the caller can tell the file was longer), and reads a
+// shorter file whole.
+TEST(Run, ReadTextFileLimitsTheBytesItAppends) {
+  TempDir tmp;
+  const std::string file = tmp / "text";
+  std::ofstream(file, std::ios::binary) << std::string(300 << 10, 'x');
+  const std::string before(50 << 10, 'b');
+  std::string out = before, error;
+  ASSERT_TRUE(ReadTextFile(file, &out, &error, 100 << 10)) << error;
+  EXPECT_GT(out.size() - before.size(), size_t{100} << 10);
+  EXPECT_LE(out.size() - before.size(), size_t{300} << 10);
+  out = before;
+  ASSERT_TRUE(ReadTextFile(file, &out, &error, 300 << 10)) << error;
+  EXPECT_EQ(out, before + std::string(300 << 10, 'x'));
+}
+
 }  // namespace
 }  // namespace flowsift
