@@ -330,6 +330,25 @@ TEST_F(Cli, AConfigThatNeverEndsIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
+// The cap is 16 MiB exactly: a file of 16 MiB (of comments) is read, one byte more is refused.
+TEST_F(Cli, AConfigOf16MiBIsReadAndOneByteMoreIsNot) {
+  fs::create_directories(dir_);
+  const std::string conf = (dir_ / "big.conf").string();
+  const std::string line = "#" + std::string(1022, 'x') + "\n";
+  std::string text;
+  for (int i = 0; i < 16 * 1024; ++i) text += line;
+  ASSERT_EQ(text.size(), size_t{16} << 20);
+  std::ofstream(conf, std::ios::binary) << text;
+  const std::string run =
+      "run /dev/null --no-progress --force -o " + (dir_ / "o").string() + " --config " + conf;
+  Result r = RunCli(run);
+  EXPECT_EQ(r.code, 0) << r.out;
+  std::ofstream(conf, std::ios::binary | std::ios::app) << "\n";
+  r = RunCli(run);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(conf + ": more than 16 MiB, no config file")) << r.out;
+}
+
 // A compressed input cut short after all but the last byte of its text: the one byte of the
 // incomplete line it drops is said in the singular ("(1 bytes) is dropped" before), on stderr
 // and in the manifest's error.
