@@ -501,7 +501,8 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
     }
   }
   if (all_bad > 3) {
-    fmt::print(stderr, "flowsift: note: ... and {} more files without a record\n", all_bad - 3);
+    fmt::print(stderr, "flowsift: note: ... and {} more file{} without a record\n", all_bad - 3,
+               all_bad - 3 == 1 ? "" : "s");
   }
   // A header line that names a field twice (hand-edited, or two exports' headers pasted into
   // one): its first column is read and the other is not. --format refuses such a list; a file's
@@ -519,8 +520,8 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
     }
   }
   if (doubled > 3) {
-    fmt::print(stderr, "flowsift: note: ... and {} more files whose header names a field twice\n",
-               doubled - 3);
+    fmt::print(stderr, "flowsift: note: ... and {} more file{} whose header names a field twice\n",
+               doubled - 3, doubled - 3 == 1 ? "" : "s");
   }
   if (r.bad_lines > 0 && !r.graph.samples.empty()) {
     // Where to look: the first bad line in input order, and where the rest are described.

@@ -1478,6 +1478,10 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   }
   EXPECT_EQ(named, 3u) << r.out;
   EXPECT_THAT(r.out, HasSubstr("note: ... and 2 more files without a record\n"));
+  fs::remove(dir_ / "many" / "nohdr4.log");
+  r = RunCli("run " + (dir_ / "many").string() + " --no-progress --force -o " +
+             (dir_ / "o").string());
+  EXPECT_THAT(r.out, HasSubstr("note: ... and 1 more file without a record\n")) << r.out;
   // Binary garbage is not a question of format.
   std::ofstream(dir_ / "junk.log") << std::string("\x01\x02\x03\n\x04\x05\n");
   r = RunCli("run " + (dir_ / "junk.log").string() + " --no-progress --force -o " +
@@ -1507,6 +1511,29 @@ TEST_F(Cli, AHeaderNamingAFieldTwiceIsNoted) {
   // Both files' 1,000 bytes: the first column (packets 20, bytes 2000).
   const Result w = RunCli("show " + (dir_ / "o").string() + " --table windows --as csv");
   EXPECT_THAT(w.out, HasSubstr(",2,0,0,2,0,20,2000,")) << w.out;
+  // Three files are named and the rest counted, "file" for one.
+  const fs::path many = dir_ / "many";
+  fs::create_directories(many);
+  for (int files = 1; files <= 5; ++files) {
+    fs::copy_file(dir_ / "twice.log", many / ("t" + std::to_string(files) + ".log"));
+    if (files < 3) continue;
+    const Result m =
+        RunCli("run " + many.string() + " --no-progress --force -o " + (dir_ / "m").string());
+    size_t named = 0;
+    for (size_t at = m.out.find("note: the header line of"); at != std::string::npos;
+         at = m.out.find("note: the header line of", at + 1)) {
+      ++named;
+    }
+    EXPECT_EQ(named, 3u) << m.out;
+    const char* more[] = {"", "1 more file whose", "2 more files whose"};
+    if (files == 3) {
+      EXPECT_THAT(m.out, Not(HasSubstr("more file"))) << m.out;
+    } else {
+      EXPECT_THAT(m.out, HasSubstr(std::string("note: ... and ") + more[files - 3] +
+                                   " header names a field twice\n"))
+          << m.out;
+    }
+  }
 }
 
 // Tab-separated text (a query console's export) is every line a control_character, with its
