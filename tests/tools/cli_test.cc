@@ -744,8 +744,9 @@ TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
 }
 
 // A signal between the temporary's creation and its registration: the signal thread waits for
-// the registration, then removes it. It had found nothing registered and left the directory (a
-// failure of the test above under a loaded ctest -j2). The hook holds the run at that point.
+// the registration, then removes it. It had found nothing registered and left the directory
+// (found reading the code; the test above signals only once the directory is there, so its
+// window was microseconds). The hook holds the run at that point.
 TEST_F(Cli, ASignalWhileTheTemporaryIsMadeLeavesNoTemporary) {
   fs::create_directories(dir_);
   std::ofstream(dir_ / "in.log").flush();
