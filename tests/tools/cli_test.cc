@@ -746,16 +746,22 @@ TEST_F(Cli, AnInterruptedRunLeavesNoTemporary) {
 // A signal between the temporary's creation and its registration: the signal thread waits for
 // the registration, then removes it. It had found nothing registered and left the directory
 // (found reading the code; the test above signals only once the directory is there, so its
-// window was microseconds). The hook holds the run at that point.
+// window was microseconds). The hook holds the run at that point; its input is a FIFO that is
+// never written, as above, so that the run is still reading when the signal thread gets the
+// lock (with an empty file it could publish OUT first, and then rightly exit 0).
 TEST_F(Cli, ASignalWhileTheTemporaryIsMadeLeavesNoTemporary) {
   fs::create_directories(dir_);
-  std::ofstream(dir_ / "in.log").flush();
+  ASSERT_EQ(::mkfifo((dir_ / "in.log").c_str(), 0600), 0);
+  struct sigaction inherited {};
+  if (::sigaction(SIGTERM, nullptr, &inherited) == 0 && inherited.sa_handler == SIG_IGN) {
+    GTEST_SKIP() << "SIGTERM is ignored in this environment";
+  }
   const Result r = flowsift::testing::RunCommand(
-      "cd '" + dir_.string() + "' || exit 99; " +
+      "cd '" + dir_.string() + "' || exit 99; " + kFifoWriter +
       "( for i in $(seq 100); do ls -A | grep -q '^.out.tmp-' && break; sleep 0.1; done; " +
       "ls -A; kill -TERM $(cat pid) ) & sh -c 'echo $$ > pid; " +
       "FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=2 exec " + FLOWSIFT_BINARY +
-      " run in.log -o out --no-progress'; echo rc=$?; wait; ls -A");
+      " run in.log -o out --no-progress'; echo rc=$?; kill $writer; wait; ls -A");
   EXPECT_THAT(r.out, HasSubstr(".out.tmp-"));  // it was there
   const size_t rc = r.out.find("rc=");
   ASSERT_NE(rc, std::string::npos) << r.out;
