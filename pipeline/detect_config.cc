@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/detect.h"
+#include "pipeline/edit_distance.h"
 
 namespace flowsift {
 namespace {
@@ -206,26 +207,13 @@ std::string NearestKey(std::string_view name) {
   if (suffixes == 1) return std::string(suffixed);
   std::string_view best;
   size_t best_distance = 3, ties = 0;
-  std::vector<size_t> row;
   for (const std::string_view n : names) {
-    // Edits (insertions, deletions, substitutions) from name to n: at least the difference of
-    // their lengths, so a long name (a line of megabytes) costs no table.
+    // At least the difference of their lengths: a long name (a line of megabytes) costs no
+    // table.
     if (n.size() + 2 < name.size() || name.size() + 2 < n.size()) continue;
-    row.resize(n.size() + 1);
-    for (size_t j = 0; j <= n.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= name.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= n.size(); ++j) {
-        const size_t above = row[j];
-        row[j] =
-            std::min({row[j] + 1, row[j - 1] + 1, diagonal + (name[i - 1] != n[j - 1] ? 1 : 0)});
-        diagonal = above;
-      }
-    }
-    if (row[n.size()] < best_distance) {
-      best = n, best_distance = row[n.size()], ties = 0;
-    } else if (row[n.size()] == best_distance) {
+    if (const size_t d = EditDistance(name, n); d < best_distance) {
+      best = n, best_distance = d, ties = 0;
+    } else if (d == best_distance) {
       ++ties;
     }
   }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "kernels/target.h"
+#include "pipeline/edit_distance.h"
 #include "pipeline/temporaries.h"
 #include "tools/commands.h"
 #include "tools/heap_pages.h"
@@ -109,22 +110,6 @@ void RefuseEmptyValues(const CLI::App& cmd) {
   }
 }
 
-// Edits (insertions, deletions, substitutions) from a to b.
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // Of `names`, the one `word` most likely meant: one it begins (alone), else the nearest within
 // two edits; "" for none.
 std::string Nearest(const std::string& word, const std::vector<std::string>& names) {
@@ -137,7 +122,8 @@ std::string Nearest(const std::string& word, const std::vector<std::string>& nam
   std::string best;
   size_t best_distance = 3;
   for (const std::string& n : names) {
-    if (const size_t d = EditDistance(word, n); d < best_distance) best = n, best_distance = d;
+    if (const size_t d = flowsift::EditDistance(word, n); d < best_distance)
+      best = n, best_distance = d;
   }
   return best;
 }
