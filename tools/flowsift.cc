@@ -122,8 +122,8 @@ std::string Nearest(const std::string& word, const std::vector<std::string>& nam
   std::string best;
   size_t best_distance = 3;
   for (const std::string& n : names) {
-    if (const size_t d = flowsift::EditDistance(word, n); d < best_distance)
-      best = n, best_distance = d;
+    const size_t d = flowsift::EditDistance(word, n);
+    if (d < best_distance) best = n, best_distance = d;
   }
   return best;
 }
