@@ -473,9 +473,10 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
   size_t field_bytes = 0;
   auto field = [&](const std::string& key, std::string value) {
     // An empty value (no ATT&CK ids, an empty evidence string) is left out: BatchImportFindings
-    // refuses a request with one.
-    if (fields.size() >= 50 || !HasText(value)) return;
+    // refuses a request with one. Checked once cut: 2,048 blanks and then text are blank cut.
+    if (fields.size() >= 50) return;
     std::string k = Truncate(key, 128), v = Truncate(std::move(value), 2048);
+    if (!HasText(v)) return;
     const size_t escaped =
         ordered_json(k).dump(-1, ' ', false, ordered_json::error_handler_t::replace).size() +
         ordered_json(v).dump(-1, ' ', false, ordered_json::error_handler_t::replace).size() + 2;
@@ -506,6 +507,8 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
                             : value.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
   }
 
+  // Blank once cut (1,024 blanks before the text) is blank: the title instead.
+  const std::string description = Truncate(f.summary, 1024);
   return {{"SchemaVersion", "2018-10-08"},
           {"Id", "flowsift/" + f.id},
           {"ProductArn", "arn:" + partition + ":securityhub:" + region + ":" + acct + ":product/" +
@@ -532,7 +535,7 @@ ordered_json AsffFinding(const FindingRow& f, std::string_view account, const Ex
              {{"Label", kAsffSeverity[f.severity]}, {"Original", std::to_string(f.severity)}}},
             {"Types", ordered_json::array({AsffType(f.type)})}}},
           {"Title", Truncate(title, 256)},
-          {"Description", Truncate(HasText(f.summary) ? f.summary : title, 1024)},
+          {"Description", HasText(description) ? description : Truncate(title, 1024)},
           {"ProductFields", std::move(fields)},
           {"Resources", std::move(resources)}};
 }

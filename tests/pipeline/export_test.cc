@@ -307,6 +307,18 @@ TEST(AsffFinding, NoValueIsEmptyOrBlank) {
   EXPECT_FALSE(a["ProductFields"].contains("flowsift/src"));
 }
 
+// A value or summary whose text starts past the cut (2,048 bytes of a value, 1,024 of the
+// Description) is blank once cut: left out, and the title given, as a blank one is.
+TEST(AsffFinding, AValueBlankOnceCutIsLeftOut) {
+  FindingRow f = ParsedFinding();
+  f.evidence = ordered_json{{"pad", std::string(2048, ' ') + "x"}, {"flows", 3}};
+  f.summary = std::string(1024, ' ') + "text past the cut";
+  const ordered_json a = AsffFinding(f, "123456789012", ExportContext{});
+  EXPECT_FALSE(a["ProductFields"].contains("flowsift/evidence/pad")) << a["ProductFields"];
+  EXPECT_EQ(a["ProductFields"]["flowsift/evidence/flows"], "3");
+  EXPECT_EQ(a["Description"], "Port scan from 203.0.113.12 to 10.0.1.5");
+}
+
 // ECS related.ip lists each address once: a finding whose source is its destination (a host
 // talking to itself through a load balancer) has one related address.
 TEST(EcsFinding, RelatedIpsAreDistinct) {
