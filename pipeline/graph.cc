@@ -190,9 +190,13 @@ class Reporter {
 
   void Apply(PerFile& f, const ChunkReport& r) {
     FileReport& rep = f.report;
+    const auto note_first = [&](uint64_t line, const std::string& text) {
+      if (line == 1 && !text.empty()) rep.first_bad_line_byte = text[0];
+    };
     for (const ReaderLineError& e : r.reader_errors) {
       ++rep.bad_lines;
       ++rep.bad_by_reason[static_cast<size_t>(e.reason)];
+      note_first(f.done + e.index + 1, e.head);
       Sample({r.file, f.done + e.index + 1, e.offset, e.reason, e.head});
     }
     for (size_t k = 0; k < kNumLineErrors; ++k) {
@@ -202,6 +206,7 @@ class Reporter {
     const uint64_t first_line = f.done + r.lines_before + 1;
     for (size_t i = 0; i < r.bad.size(); ++i) {
       const BadLine& b = r.bad[i];
+      if (i < r.bad_text.size()) note_first(first_line + b.line, r.bad_text[i]);
       Sample({r.file, first_line + b.line, r.offset + b.offset, b.reason,
               i < r.bad_text.size() ? r.bad_text[i] : std::string()});
     }

@@ -473,10 +473,9 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
     }
     if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
     // JSON (CloudTrail's and other services' logs beside vpcflowlogs/ under an AWSLogs/ sync,
-    // named .json.gz): no --format reads it. Its first line, sampled, opens an object or array.
-    if (sampled([](const BadLineSample& s) {
-          return s.line == 1 && !s.text.empty() && (s.text[0] == '{' || s.text[0] == '[');
-        })) {
+    // named .json.gz): no --format reads it. Its first line opens an object or array (seen
+    // whichever bad lines the samples kept: 20 of another file's had hidden it).
+    if (file.first_bad_line_byte == '{' || file.first_bad_line_byte == '[') {
       if (++all_bad > 3) continue;
       fmt::print(stderr,
                  "flowsift: note: no line of {} is a record ({} bad): it holds JSON, not flow "

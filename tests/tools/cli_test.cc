@@ -1594,6 +1594,28 @@ TEST_F(Cli, AJsonFileAmongTheInputsIsToldToBeLeftOut) {
   }
 }
 
+// The note does not depend on which bad lines were kept as samples (the first 20 of each reason
+// in the run): 30 short lines of an earlier file had taken them all, and the JSON file was told
+// to give its --format.
+TEST_F(Cli, AJsonFileAfterManyBadLinesIsStillToldToBeLeftOut) {
+  fs::create_directories(dir_);
+  {
+    std::ofstream shorter(dir_ / "a.log");
+    for (int i = 0; i < 30; ++i) shorter << "a b c\n";
+  }
+  std::ofstream(dir_ / "trail.json") << R"({"Records": [{"eventVersion": "1.08"}]})"
+                                     << "\n";
+  const Result r =
+      RunCli("run " + (dir_ / "a.log").string() + " " + (dir_ / "trail.json").string() +
+             " --no-progress -o " + (dir_ / "o").string());
+  EXPECT_THAT(r.out, HasSubstr("note: no line of " + (dir_ / "a.log").string() +
+                               " is a record (30 bad): a file without its header"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("note: no line of " + (dir_ / "trail.json").string() +
+                               " is a record (1 bad): it holds JSON"))
+      << r.out;
+}
+
 // A format without a source or destination address gives detection nothing to read: stderr says
 // so once, naming the first such file (it had found nothing, silently), and not with
 // --no-detect nor for a format with the packets' addresses alone (detected as the record's).
