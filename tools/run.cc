@@ -577,7 +577,9 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
   if (f.print_config) {
     // What a run with the same --config and --no-detect would use, the file's values marked.
     std::string origin;
-    if (!f.config.empty()) origin = "--config " + f.config;
+    // The path as text (a newline in it had ended the comment, and the printed file did not
+    // read back: "expected `key = value`").
+    if (!f.config.empty()) origin = "--config " + Printable(f.config);
     if (f.no_detect) origin += (origin.empty() ? "" : " and ") + std::string("--no-detect");
     fmt::print("{}", DetectConfigText(DetectOptionsFrom(f), origin));
     return kExitOk;

@@ -299,6 +299,22 @@ TEST_F(Cli, PrintConfigShowsTheValuesOfTheGivenConfig) {
   EXPECT_THAT(r.out, HasSubstr("\nport_scan.min_ports = 15  # Zeek"));
 }
 
+// The origin is the path as text: a newline in it had ended its comment line, and the printed
+// file, refused ("expected `key = value`"), was no config file.
+TEST_F(Cli, PrintConfigNamesAConfigWithANewlineAsText) {
+  fs::create_directories(dir_);
+  const fs::path config = dir_ / "tuned\nb.conf";
+  testing::WriteFile(config, "port_scan.min_ports = 20\n");
+  const Result r = RunCli("run --print-config --config '" + config.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out,
+              HasSubstr("# from --config " + (dir_ / "tuned\\nb.conf").string() + " (default 15)"));
+  testing::WriteFile(dir_ / "printed.conf", r.out);
+  const Result again = RunCli("run --print-config --config " + (dir_ / "printed.conf").string());
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("\nport_scan.min_ports = 20  # from"));
+}
+
 // A port list's repeats cost no memory: 20,000 times "0-65535" (a 160 KB file) were expanded
 // port by port before the repeats were dropped, 2.6 GB, out of memory under a 1 GB limit.
 TEST_F(Cli, AConfigPortListThatRepeatsARangeNeedsLittleMemory) {
