@@ -487,7 +487,8 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   // A test hook (tests/tools/cli_test.cc): FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=SECONDS holds
   // the run here, its temporary made and not yet registered, for a signal to come then.
   if (const char* pause = std::getenv("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER")) {
-    sleep(static_cast<unsigned>(std::min(std::atoi(pause), 60)));
+    // At most a minute, and none for a negative value (cast, -1 slept 136 years).
+    sleep(static_cast<unsigned>(std::clamp(std::atoi(pause), 0, 60)));
   }
   AddTemporaryLocked(*tmp, LockDirectory(*tmp));  // removed if interrupted before published
   registry.unlock();

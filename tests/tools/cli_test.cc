@@ -787,6 +787,17 @@ TEST_F(Cli, ASignalWhileTheTemporaryIsMadeLeavesNoTemporary) {
   EXPECT_THAT(after, Not(HasSubstr("out\n"))) << r.out;
 }
 
+// The hook's pause is at most a minute, and a negative one none: -1, cast to unsigned, held the
+// run for 136 years.
+TEST_F(Cli, ANegativeTestPauseIsNoPause) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "g").string() + " --records 10").code, 0);
+  const Result r =
+      RunCli("run " + (dir_ / "g").string() + " --no-progress -o " + (dir_ / "o").string(),
+             "FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=-1 timeout -s KILL 20 ");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "o" / "manifest.json"));
+}
+
 // Once OUT is published a signal ends nothing: run and merge finish their report and exit with
 // their own status, which says what OUT holds (they had ended by the signal, 143 with a complete
 // OUT: a scheduler's failure, whose retry without --force then failed on "exists"). The test
