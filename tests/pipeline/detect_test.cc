@@ -3336,6 +3336,45 @@ TEST(DetectConfig, AnUnknownKeySaysWhichKeyWasMeant) {
   }
 }
 
+// The nearest key is by edit distance (insertions, deletions and substitutions each one), at
+// most two, and unique: two substitutions (`wondew`) or two deletions (`min_por`) are near; a
+// word one edit from two keys (`theta`), three from any (`windowxyz`, `xyport_scan.windo`), is
+// near none; a key one edit away is named past two keys two edits away (`tbeta`: `theta0` and
+// `theta1` come first).
+TEST(DetectConfig, TheNearestKeyIsWithinTwoEditsAndUnique) {
+  DetectOptions bad;
+  std::string err;
+  const std::pair<const char*, const char*> cases[] = {
+      {"port_scan.wondew = 300\n", "port_scan.window"},
+      {"port_scan.min_por = 20\n", "port_scan.min_ports"},
+      {"scan_trw.tbeta = 0.9\n", "scan_trw.beta"},
+  };
+  for (const auto& [text, meant] : cases) {
+    EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
+    EXPECT_NE(err.find(std::string(": did you mean `") + meant + "`?"), std::string::npos)
+        << text << ": " << err;
+  }
+  for (const char* text :
+       {"scan_trw.theta = 0.5\n", "port_scan.windowxyz = 1\n", "xyport_scan.windo = 1\n"}) {
+    EXPECT_FALSE(ParseDetectConfig(text, &bad, &err)) << text;
+    EXPECT_NE(err.find("unknown key"), std::string::npos) << err;
+    EXPECT_EQ(err.find("did you mean"), std::string::npos) << text << ": " << err;
+  }
+}
+
+// Without an origin (merge compares the parts' options as this text) no value is marked, also
+// one that is not the default, detection.enabled's included.
+TEST(DetectConfig, TheTextWithoutAnOriginMarksNoValue) {
+  DetectOptions o;
+  o.enabled = false;
+  o.scan_min_ports = 20;
+  const std::string text = DetectConfigText(o);
+  EXPECT_NE(text.find("\ndetection.enabled = false\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nport_scan.min_ports = 20  # Zeek"), std::string::npos) << text;
+  EXPECT_EQ(text.find("from "), std::string::npos) << text;
+  EXPECT_EQ(text.find("default 15"), std::string::npos) << text;
+}
+
 TEST(DetectConfig, ARefusedValueNamesTheRangeOfItsKey) {
   const std::string any = " to 18446744073709551615";
   const std::pair<std::string, std::string> cases[] = {
