@@ -147,6 +147,10 @@ TEST_F(Cli, ShowAndExportWithoutOutNameIt) {
   }
   EXPECT_THAT(RunCli("show --help").out, HasSubstr("Usage: flowsift show [OPTIONS] OUT\n"));
   EXPECT_THAT(RunCli("export --help").out, HasSubstr("Usage: flowsift export [OPTIONS] OUT\n"));
+  // Its line in the list names it once ("OUT OUT REQUIRED" with a type name beside it).
+  for (const char* cmd : {"show --help", "export --help"}) {
+    EXPECT_THAT(RunCli(cmd).out, HasSubstr("\n  OUT REQUIRED ")) << cmd;
+  }
 }
 
 // `flowsift run` with nothing says what the command takes; with inputs alone, that -o is
@@ -161,6 +165,10 @@ TEST_F(Cli, RunWithoutArgumentsSaysWhatItTakes) {
   r = RunCli("run -o " + (dir_ / "o").string());
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.out, HasSubstr("no inputs"));
+  // --files-from gives inputs: only -o is missing.
+  r = RunCli("run --files-from /dev/null");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--out: required"));
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
@@ -293,9 +301,10 @@ TEST_F(Cli, PrintConfigShowsTheValuesOfTheGivenConfig) {
   r = RunCli("run --print-config --config " + (dir_ / "bad.conf").string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("line 1"));
-  // Without --config the defaults, unmarked.
+  // Without --config the defaults, unmarked, and no line of what is in effect.
   r = RunCli("run --print-config");
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("from ")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("in effect")));
   EXPECT_THAT(r.out, HasSubstr("\nport_scan.min_ports = 15  # Zeek"));
 }
 
