@@ -1019,6 +1019,24 @@ TEST_F(ExportTest, AsffWithoutAnAccountAfterABadRowIsStillAUsageError) {
   EXPECT_FALSE(fs::exists(*dir_ / "badthenusage.json"));
 }
 
+// The accounts' first pass keeps its reports only when it fails: without --account, a bad row
+// among findings that all have accounts is named once (the first pass's report of it had been
+// kept too), exit 1, and the findings around it still go out (not ended as a failed check).
+TEST_F(ExportTest, AsffWithoutAnAccountNamesABadRowOnceAndExportsTheRest) {
+  const fs::path out = CopyOfSmall("badbetween");
+  const std::string first = SmallFindings().substr(0, SmallFindings().find('\n') + 1);
+  WriteZstd(out / kFindingsFile,
+            first + "{oops\n" + Replace(first, "3f2a9c0d11e5b7a4", "3f2a9c0d11e5b7a5"));
+  const Result r = Export(*dir_, "badbetween --as asff");
+  EXPECT_EQ(r.code, 1) << r.err;
+  const std::string bad = "badbetween/findings.jsonl.zst:2: not valid JSON";
+  ASSERT_THAT(r.err, HasSubstr(bad));
+  EXPECT_EQ(r.err.find(bad), r.err.rfind(bad)) << r.err;
+  const std::vector<json> batches = Lines(r.out);
+  ASSERT_EQ(batches.size(), 1u) << r.out;
+  EXPECT_EQ(batches[0]["Findings"].size(), 2u);
+}
+
 // A finding without an account is a usage error for the whole ASFF export, also to stdout after
 // batches of other findings: 1,000 findings with an account came first, 10 full batches, more
 // than stdout's 1 MiB buffer, and went out before the error (a pipe into batch-import-findings
