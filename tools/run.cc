@@ -450,18 +450,14 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
   size_t all_bad = 0;
   for (size_t i = 0; i < r.graph.files.size(); ++i) {
     const FileReport& file = r.graph.files[i];
-    // Whether a sampled bad line of this file is such a line.
-    const auto sampled = [&](auto&& such) {
-      return std::any_of(r.graph.samples.begin(), r.graph.samples.end(),
-                         [&](const BadLineSample& s) { return s.file == i && such(s); });
-    };
     // Tab-separated text (a spreadsheet's or a query console's export): every line is a
     // control_character, with or without a header line, which reads as binary garbage.
     if (file.records == 0 && file.bad_lines > 0 &&
         file.bad_by_reason[static_cast<size_t>(LineError::kControlCharacter)] * 2 >=
             file.bad_lines &&
-        sampled([](const BadLineSample& s) {
-          return s.reason == LineError::kControlCharacter && s.text.find('\t') != std::string::npos;
+        std::any_of(r.graph.samples.begin(), r.graph.samples.end(), [&](const BadLineSample& s) {
+          return s.file == i && s.reason == LineError::kControlCharacter &&
+                 s.text.find('\t') != std::string::npos;
         })) {
       if (++all_bad > 3) continue;
       fmt::print(stderr,
