@@ -19,6 +19,7 @@
 #include <regex>
 #include <string>
 
+#include "pipeline/input.h"
 #include "pipeline/run.h"
 #include "pipeline/summary.h"
 #include "pipeline/tables.h"
@@ -328,17 +329,26 @@ int RunExport(const ExportFlags& f) {
   }
 
   // A file of OUT itself (its windows.csv.zst, its manifest) is never replaced by the export
-  // of it, also not through a link to it: that destroyed the summary it was reading. Another
-  // file in OUT (an earlier export) is written as anywhere else.
+  // of it, also not through a link to it: that destroyed the summary it was reading. Nor is one
+  // of another output (`export a --as ocsf -o b/windows.csv.zst` left b's windows table NDJSON
+  // events, which show and merge then read as corrupt). Another file in an output (an earlier
+  // export) is written as anywhere else.
   if (!f.output.empty() && f.output != "-") {
     std::error_code ec;
     const std::filesystem::path target = std::filesystem::weakly_canonical(f.output, ec);
-    if (!ec && IsOwnOutputFile(target.filename().string()) &&
-        std::filesystem::equivalent(target.parent_path(), f.out_dir, ec)) {
-      throw CLI::ValidationError("-o", f.output + " is " + target.filename().string() + " of " +
-                                           f.out_dir +
-                                           ", the summary being exported: write the export "
-                                           "elsewhere (e.g. -o events.ndjson.zst)");
+    if (!ec && IsOwnOutputFile(target.filename().string())) {
+      const std::string name = target.filename().string();
+      if (std::filesystem::equivalent(target.parent_path(), f.out_dir, ec)) {
+        throw CLI::ValidationError("-o", f.output + " is " + name + " of " + f.out_dir +
+                                             ", the summary being exported: write the export "
+                                             "elsewhere (e.g. -o events.ndjson.zst)");
+      }
+      if (IsFlowsiftOutput(target.parent_path().string())) {
+        throw CLI::ValidationError(
+            "-o", f.output + " is " + name + " of " + target.parent_path().string() +
+                      ", an output of flowsift that the export would damage: write the export "
+                      "elsewhere (e.g. -o events.ndjson.zst)");
+      }
     }
   }
 

@@ -654,6 +654,25 @@ TEST_F(ExportTest, RefusesToOverwriteAFileOfTheSummary) {
   EXPECT_TRUE(fs::exists(out / "events.ndjson"));
 }
 
+// Nor one of another output: it had become the events, and show and merge read it as corrupt.
+TEST_F(ExportTest, RefusesToOverwriteAFileOfAnotherOutput) {
+  const fs::path other = CopyOfSmall("other");
+  const std::string windows = ReadFile(other / "windows.csv.zst");
+  const std::string manifest = ReadFile(other / "manifest.json");
+  for (const char* target :
+       {"other/windows.csv.zst", "other/manifest.json", "./other/../other/findings.jsonl.zst"}) {
+    const Result r = Export(*dir_, std::string("small --as ocsf -o ") + target);
+    EXPECT_EQ(r.code, 2) << target;
+    EXPECT_THAT(r.err, HasSubstr("an output of flowsift that the export would damage")) << target;
+  }
+  EXPECT_EQ(ReadFile(other / "windows.csv.zst"), windows);
+  EXPECT_EQ(ReadFile(other / "manifest.json"), manifest);
+  // A table's name in a directory that is no output is a file like any other.
+  fs::create_directories(*dir_ / "plain");
+  EXPECT_EQ(Export(*dir_, "small --as ocsf -o plain/windows.csv.zst").code, 0);
+  EXPECT_TRUE(fs::exists(*dir_ / "plain" / "windows.csv.zst"));
+}
+
 TEST_F(ExportTest, CorruptTablesExitOneNamingFileAndLine) {
   const fs::path out = CopyOfSmall("corrupt");
   // A bad finding on line 3: it is named and skipped, the findings before and after it are
