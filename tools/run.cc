@@ -637,15 +637,21 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     const std::filesystem::path path(f.stats_json);
     std::error_code ec;
     const bool is_dir = std::filesystem::is_directory(path, ec);
-    const bool exists = std::filesystem::exists(path, ec);
+    // A name that cannot be looked up (longer than the file system's names, a loop of links)
+    // cannot be created either, which its parent's access() does not say: the run went on,
+    // published OUT and exited 3 ("cannot write ...: File name too long").
+    std::error_code lookup;
+    const bool exists = std::filesystem::exists(path, lookup);
     const std::string parent =
         path.has_parent_path() ? path.parent_path().string() : std::string(".");
-    const bool ok = !is_dir && (exists ? access(f.stats_json.c_str(), W_OK) == 0
-                                       : access(parent.c_str(), W_OK | X_OK) == 0);
+    const bool ok = !lookup && !is_dir &&
+                    (exists ? access(f.stats_json.c_str(), W_OK) == 0
+                            : access(parent.c_str(), W_OK | X_OK) == 0);
     if (!ok) {
-      throw CLI::ValidationError("--stats-json",
-                                 "cannot write " + f.stats_json + ": " +
-                                     (is_dir ? std::strerror(EISDIR) : std::strerror(errno)));
+      throw CLI::ValidationError("--stats-json", "cannot write " + f.stats_json + ": " +
+                                                     (lookup   ? lookup.message()
+                                                      : is_dir ? std::strerror(EISDIR)
+                                                               : std::strerror(errno)));
     }
     // An existing file is replaced only when it is an earlier run's stats: `run --stats-json
     // a.log b.log`, the flag taken for a switch, replaced the log a.log, and a name mistyped

@@ -415,11 +415,14 @@ TEST_F(Cli, AnEmptyOptionValueIsAUsageError) {
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
-// A --stats-json that cannot be written (a missing directory, a directory) is a usage error
-// before the run: it exited 3 after the run had published OUT.
+// A --stats-json that cannot be written (a missing directory, a directory, a name too long for
+// the file system, a loop of links) is a usage error before the run: it exited 3 after the run
+// had published OUT.
 TEST_F(Cli, AStatsJsonThatCannotBeWrittenIsAUsageError) {
   fs::create_directories(dir_);
-  for (const fs::path& stats : {dir_ / "missing" / "s.json", dir_}) {
+  fs::create_symlink("loop", dir_ / "loop");
+  for (const fs::path& stats :
+       {dir_ / "missing" / "s.json", dir_, dir_ / std::string(300, 's'), dir_ / "loop"}) {
     const Result r =
         RunCli("run /dev/null -o " + (dir_ / "o").string() + " --stats-json " + stats.string());
     EXPECT_EQ(r.code, 2) << stats << ": " << r.out;
