@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -168,6 +169,9 @@ unsigned ThreadsFor(unsigned requested);
 // an earlier output (WhyNotReplaceable; refused as such first: --force would not help), and
 // for an existing OUT without `force`.
 std::string OutDirArg(const std::string& text, bool force);
+
+// Free bytes where `dir` is or will be (its nearest existing ancestor); nothing when unknown.
+std::optional<uint64_t> FreeBytes(const std::filesystem::path& dir);
 
 // "500M" -> 524288000; accepts K, M, G, T (powers of 1024) and plain byte counts.
 // Throws CLI::ValidationError on anything else. The inverse for advice is SizeAtLeast

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -71,6 +72,20 @@ int RunDemo(const DemoFlags& f) {
   const char* tmpdir = std::getenv("TMPDIR");
   const bool from_env = tmpdir != nullptr && *tmpdir != '\0';
   const fs::path parent = from_env ? fs::path(tmpdir) : "/tmp";
+  // A sample sure not to fit is refused before anything is written, as gen refuses one: `demo
+  // --bytes 1T` began hours of filling the disk. Its gzip files take about a fifth of the text
+  // (counted so, only a size sure not to fit is refused).
+  if (const std::optional<uint64_t> free = FreeBytes(parent)) {
+    const double disk_bytes = static_cast<double>(f.bytes) / 5;
+    if (disk_bytes > static_cast<double>(*free)) {
+      fmt::print(stderr,
+                 "flowsift: demo: a sample of {} of text takes about {} as gzip files, and {} "
+                 "has {} free: ask for less (--bytes), or set TMPDIR to a directory with room\n",
+                 HumanBytes(static_cast<double>(f.bytes)), HumanBytes(disk_bytes), parent.string(),
+                 HumanBytes(static_cast<double>(*free)));
+      return kExitOutput;
+    }
+  }
   std::string base_tmpl = (parent / "flowsift-demo-XXXXXX").string();
   // Created and registered under the registry's lock: an interrupt in between waits for it.
   auto registry = LockTemporaries();

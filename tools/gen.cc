@@ -32,7 +32,8 @@ namespace {
 constexpr uint64_t kLastStart = kMillisecondTimes - 1;
 constexpr double kMaxHours = 8784;  // 366 days
 
-// Free bytes where `dir` is or will be (its nearest existing ancestor); nothing when unknown.
+}  // namespace
+
 std::optional<uint64_t> FreeBytes(const fs::path& dir) {
   std::error_code ec;
   fs::path at = fs::absolute(dir, ec);
@@ -42,8 +43,6 @@ std::optional<uint64_t> FreeBytes(const fs::path& dir) {
   if (ec) return std::nullopt;
   return space.available;
 }
-
-}  // namespace
 
 // Whole numbers written as digits only: CLI11 reads "-5" into a uint64_t as 2^64 - 5, and a
 // generated file then mixes records at the end of time with records at 0.

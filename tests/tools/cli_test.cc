@@ -1404,6 +1404,16 @@ TEST_F(Cli, DemoChecksItsOutputAndSizeFirst) {
   EXPECT_THAT(r.out, HasSubstr("raise --bytes to at least 3.6M"));
   EXPECT_FALSE(fs::exists(dir_ / "small"));
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));  // nothing generated, nothing left behind
+  // A sample sure not to fit in TMPDIR (its gzip files a fifth of the text) is refused, as gen
+  // refuses one, before anything is written: it began filling the disk. (The timeout ends a
+  // demo that starts.)
+  const uint64_t too_much = fs::space(dir_ / "tmp").available * 6;
+  r = RunCli("demo --bytes " + std::to_string(too_much) + " -o " + (dir_ / "huge").string(),
+             env + "timeout 60 ");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("free: ask for less (--bytes), or set TMPDIR"));
+  EXPECT_FALSE(fs::exists(dir_ / "huge"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
   // An earlier output: refused without --force.
   fs::create_directories(dir_ / "old");
   std::ofstream(dir_ / "old" / "manifest.json") << "{\n  \"tool\": \"flowsift\"\n}\n";
