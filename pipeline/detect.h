@@ -108,8 +108,10 @@ struct DetectOptions {
 std::string DefaultDetectConfig();
 // `options` as a config file that ParseDetectConfig reads back to the same options. With an
 // `origin` (e.g. "--config tuned.conf"), every value that is not the default is marked as
-// coming from it, with the default beside it.
-std::string DetectConfigText(const DetectOptions& options, std::string_view origin = {});
+// coming from it, with the default beside it; `enabled_origin` ("--no-detect"), when given, is
+// where detection.enabled's value comes from instead.
+std::string DetectConfigText(const DetectOptions& options, std::string_view origin = {},
+                             std::string_view enabled_origin = {});
 // Markdown table of every key, default and source (for the README).
 std::string DetectConfigTable();
 // The options as a JSON object (for the manifest).

@@ -382,18 +382,24 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
 
 std::string DefaultDetectConfig() { return DetectConfigText(DetectOptions{}); }
 
-std::string DetectConfigText(const DetectOptions& o, std::string_view origin) {
+std::string DetectConfigText(const DetectOptions& o, std::string_view origin,
+                             std::string_view enabled_origin) {
   const DetectOptions defaults;
+  if (enabled_origin.empty()) enabled_origin = origin;
   std::string s =
       "# flowsift detection thresholds (flowsift run --config FILE). Every key is optional;\n"
       "# a key left out keeps the default shown. Sizes take K/M/G/T (powers of 1024),\n"
       "# windows s/m/h/d (5m = 300 seconds).\n";
-  if (!origin.empty()) {
-    s += "# The values in effect with " + std::string(origin) +
-         "; a value that is not the default says so.\n";
+  if (!enabled_origin.empty()) {
+    const std::string both = origin.empty() || origin == enabled_origin
+                                 ? std::string(enabled_origin)
+                                 : std::string(origin) + " and " + std::string(enabled_origin);
+    s += "# The values in effect with " + both + "; a value that is not the default says so.\n";
   }
   s += "detection.enabled = " + std::string(o.enabled ? "true" : "false");
-  if (!origin.empty() && o.enabled != defaults.enabled) s += "  # from " + std::string(origin);
+  if (!enabled_origin.empty() && o.enabled != defaults.enabled) {
+    s += "  # from " + std::string(enabled_origin);
+  }
   s += "\n";
   std::string_view section;
   for (const Key& k : kKeys) {

@@ -576,8 +576,8 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
     // The path as text (a newline in it had ended the comment, and the printed file did not
     // read back: "expected `key = value`").
     if (!f.config.empty()) origin = "--config " + Printable(f.config);
-    if (f.no_detect) origin += (origin.empty() ? "" : " and ") + std::string("--no-detect");
-    fmt::print("{}", DetectConfigText(DetectOptionsFrom(f), origin));
+    fmt::print("{}", DetectConfigText(DetectOptionsFrom(f), origin,
+                                      f.no_detect ? "--no-detect" : std::string_view()));
     return kExitOk;
   }
   // `flowsift run` alone, a newcomer's first try: what the command takes, not the first of the

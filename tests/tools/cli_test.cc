@@ -293,9 +293,18 @@ TEST_F(Cli, PrintConfigShowsTheValuesOfTheGivenConfig) {
   ASSERT_EQ(again.code, 0) << again.out;
   EXPECT_THAT(again.out, HasSubstr("\nport_scan.min_ports = 20  # from"));
 
+  // --no-detect is where detection.enabled comes from, and the file where the thresholds do
+  // (each had been credited to both).
   r = RunCli("run --print-config --config " + config + " --no-detect");
-  EXPECT_THAT(r.out, HasSubstr("\ndetection.enabled = false  # from --config " + config +
-                               " and --no-detect\n"));
+  EXPECT_THAT(r.out,
+              HasSubstr("# The values in effect with --config " + config + " and --no-detect;"));
+  EXPECT_THAT(r.out, HasSubstr("\ndetection.enabled = false  # from --no-detect\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nport_scan.min_ports = 20  # from --config " + config +
+                               " (default 15); Zeek"));
+  r = RunCli("run --print-config --no-detect");
+  EXPECT_THAT(r.out, HasSubstr("# The values in effect with --no-detect;"));
+  EXPECT_THAT(r.out, HasSubstr("\ndetection.enabled = false  # from --no-detect\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nport_scan.min_ports = 15  # Zeek"));
   // A config that does not parse is refused as a run refuses it.
   testing::WriteFile(dir_ / "bad.conf", "port_scan.min_port = 20\n");
   r = RunCli("run --print-config --config " + (dir_ / "bad.conf").string());
