@@ -115,14 +115,15 @@ void WindowEncoder::AppendOcsf(const WindowRow& w, std::string& out) const {
 }
 
 // ECS as Elastic's aws.vpcflow writes a flow record: @timestamp = end, event.start/end, the
-// sums in network.*, everything else under aws.vpcflow.*. Its own dataset, flowsift.windows:
-// in aws.vpcflow's data stream beside the flow records it sums, every byte counted twice.
+// sums in network.*, everything else under aws.vpcflow.*. Its own dataset, flowsift.window (as
+// findings have flowsift.finding): in aws.vpcflow's data stream beside the flow records it sums,
+// every byte counted twice.
 void WindowEncoder::AppendEcs(const WindowRow& w, std::string& out) const {
   const std::string end = FormatIsoTime(w.window_end);
   out += "{\"@timestamp\":\"";
   out += end;
   out += R"(","event":{"kind":"event","category":["network"],"type":["connection"],)"
-         R"("dataset":"flowsift.windows","module":"flowsift","start":")";
+         R"("dataset":"flowsift.window","module":"flowsift","start":")";
   out += FormatIsoTime(w.window_start);
   out += "\",\"end\":\"";
   out += end;
