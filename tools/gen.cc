@@ -40,7 +40,9 @@ std::optional<uint64_t> FreeBytes(const fs::path& dir) {
   if (ec) return std::nullopt;
   while (!fs::exists(at, ec) && at.has_relative_path()) at = at.parent_path();
   const fs::space_info space = fs::space(at, ec);
-  if (ec) return std::nullopt;
+  // A pseudo file system (/proc, /sys) reports no capacity at all: not a full disk, whose
+  // message ("has 0 B free") blamed the space for a path that cannot be written.
+  if (ec || space.capacity == 0) return std::nullopt;
   return space.available;
 }
 

@@ -323,7 +323,12 @@ std::string OutDirArg(const std::string& text, bool force) {
   if (const std::string why = WhyNotReplaceable(out); !why.empty()) {
     throw CLI::ValidationError("--out", why);
   }
-  if (std::filesystem::exists(out) && !force) {
+  // With an error code: a name the system cannot look up (a component over 255 bytes, a
+  // symbolic-link loop) had thrown std::filesystem's own message ("filesystem error: status:
+  // File name too long [...]") and exit 3, as if an output had failed to be written.
+  const bool exists = std::filesystem::exists(out, ec);
+  if (ec) throw CLI::ValidationError("--out", out + ": " + ec.message());
+  if (exists && !force) {
     throw CLI::ValidationError("--out", out + " exists; use --force to replace it");
   }
   return out;

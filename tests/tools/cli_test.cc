@@ -246,6 +246,24 @@ TEST_F(Cli, MisspeltFormatsAreUsageErrorsAndUnknownNamesAreNamed) {
   EXPECT_THAT(r.out, HasSubstr("'srcadr' is not a field flowsift knows"));
 }
 
+// An OUT whose name cannot be looked up (a component over 255 bytes, a symbolic-link loop) is
+// a usage error naming why: it had been std::filesystem's "filesystem error: status: File name
+// too long [...]" and exit 3, the status of an output that could not be written.
+TEST_F(Cli, AnOutThatCannotBeLookedUpIsAUsageError) {
+  fs::create_directories(dir_);
+  fs::create_symlink("loop2", dir_ / "loop1");
+  fs::create_symlink("loop1", dir_ / "loop2");
+  const std::string long_name = (dir_ / std::string(300, 'x')).string();
+  for (const std::string& out : {long_name, (dir_ / "loop1" / "out").string()}) {
+    for (const char* cmd : {"run /dev/null --no-progress -o ", "merge /dev/null -o "}) {
+      const Result r = RunCli(cmd + out);
+      EXPECT_EQ(r.code, 2) << cmd << out << ": " << r.out;
+      EXPECT_THAT(r.out, HasSubstr("--out: " + out + ": ")) << r.out;
+      EXPECT_THAT(r.out, Not(HasSubstr("filesystem error"))) << r.out;
+    }
+  }
+}
+
 TEST_F(Cli, AnEmptyInternalListIsAUsageErrorNotTheDefault) {
   for (const char* list : {"''", "' , '"}) {
     const Result r = RunCli("run /dev/null -o " + (dir_ / "o").string() + " --internal " + list);
