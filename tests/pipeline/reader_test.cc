@@ -88,6 +88,39 @@ std::string Gzip(std::string_view text, std::vector<size_t> flush_at = {},
   return out;
 }
 
+// A member of Gzip() (whose header has no optional field) with the header fields RFC 1952 2.3
+// lets a writer add: an extra field (FEXTRA, its 2-byte little-endian length first), a name
+// (FNAME) and a comment (FCOMMENT) where not empty, and always a header CRC (FHCRC: the low 16
+// bits of the CRC-32 of the header before it).
+std::string WithHeaderFields(const std::string& member, const std::string& extra,
+                             const std::string& name, const std::string& comment) {
+  std::string header = member.substr(0, 10);
+  header[3] = 0x02;  // FHCRC
+  if (!extra.empty()) {
+    header[3] |= 0x04;
+    header += static_cast<char>(extra.size() & 0xff);
+    header += static_cast<char>(extra.size() >> 8);
+    header += extra;
+  }
+  if (!name.empty()) {
+    header[3] |= 0x08;
+    header += name + '\0';
+  }
+  if (!comment.empty()) {
+    header[3] |= 0x10;
+    header += comment + '\0';
+  }
+  uint32_t crc = 0xffffffff;
+  for (const char ch : header) {
+    crc ^= static_cast<uint8_t>(ch);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320 & (0u - (crc & 1)));
+  }
+  crc = ~crc;
+  header += static_cast<char>(crc & 0xff);
+  header += static_cast<char>((crc >> 8) & 0xff);
+  return header + member.substr(10);
+}
+
 // One zstd frame with a content checksum (as the zstd CLI writes), flushed at `flush_at`.
 std::string Zstd(std::string_view text, std::vector<size_t> flush_at = {},
                  std::vector<size_t>* cut = nullptr) {
@@ -806,24 +839,10 @@ TEST_F(ReaderTest, GzipAndZstdMultiMemberAndMultiFrame) {
 // member's header across two read()s): the file was `corrupt` from there on, though gzip -t
 // takes it.
 TEST_F(ReaderTest, GzipHeadersWithNameAndCrcAcrossReads) {
-  const auto with_name_and_crc = [](const std::string& member, const std::string& name) {
-    std::string header = member.substr(0, 10);
-    header[3] = static_cast<char>(header[3] | 0x08 | 0x02);  // FNAME, FHCRC
-    header += name + '\0';
-    uint32_t crc = 0xffffffff;
-    for (const char ch : header) {
-      crc ^= static_cast<uint8_t>(ch);
-      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320 & (0u - (crc & 1)));
-    }
-    crc = ~crc;
-    header += static_cast<char>(crc & 0xff);
-    header += static_cast<char>((crc >> 8) & 0xff);
-    return header + member.substr(10);
-  };
   std::string gz, text;
   for (size_t i = 0; i < 40; ++i) {
     const std::string part = Records(3 + i % 5, i * 10);
-    gz += with_name_and_crc(Gzip(part), "flows-" + std::to_string(i) + ".log");
+    gz += WithHeaderFields(Gzip(part), "", "flows-" + std::to_string(i) + ".log", "");
     text += part;
   }
   const std::string path = Write("n.log.gz", gz);
@@ -859,34 +878,6 @@ TEST_F(ReaderTest, GzipHeadersWithNameAndCrcAcrossReads) {
 // header CRC (FHCRC). Read sizes from 400 to 900 bytes put a read's end in each header after the
 // first, its last bytes included.
 TEST_F(ReaderTest, GzipHeadersWithExtraFieldAndCommentAcrossReads) {
-  const auto with = [](const std::string& member, const std::string& extra, const std::string& name,
-                       const std::string& comment) {
-    std::string header = member.substr(0, 10);
-    header[3] = 0x02;  // FHCRC
-    if (!extra.empty()) {
-      header[3] |= 0x04;
-      header += static_cast<char>(extra.size() & 0xff);
-      header += static_cast<char>(extra.size() >> 8);
-      header += extra;
-    }
-    if (!name.empty()) {
-      header[3] |= 0x08;
-      header += name + '\0';
-    }
-    if (!comment.empty()) {
-      header[3] |= 0x10;
-      header += comment + '\0';
-    }
-    uint32_t crc = 0xffffffff;
-    for (const char ch : header) {
-      crc ^= static_cast<uint8_t>(ch);
-      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320 & (0u - (crc & 1)));
-    }
-    crc = ~crc;
-    header += static_cast<char>(crc & 0xff);
-    header += static_cast<char>((crc >> 8) & 0xff);
-    return header + member.substr(10);
-  };
   const std::string extra(300, 'x');  // no NUL: a name's end is not found in it
   const std::string comment = "exported by a hand-written tool";
   // An extra field alone (its end is not a NUL's), with a name and a comment, a comment alone.
@@ -897,7 +888,7 @@ TEST_F(ReaderTest, GzipHeadersWithExtraFieldAndCommentAcrossReads) {
   std::string gz, text;
   for (size_t i = 0; i < std::size(headers); ++i) {
     const std::string part = Records(2 + i, i * 10);
-    gz += with(Gzip(part), headers[i].extra, headers[i].name, headers[i].comment);
+    gz += WithHeaderFields(Gzip(part), headers[i].extra, headers[i].name, headers[i].comment);
     text += part;
   }
   const std::string path = Write("x.log.gz", gz);
