@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -486,10 +485,8 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   // then never taken.
   // A test hook (tests/tools/cli_test.cc): FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=SECONDS holds
   // the run here, its temporary made and not yet registered, for a signal to come then.
-  if (const char* pause = std::getenv("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER")) {
-    // At most a minute, and none for a negative value (cast, -1 slept 136 years).
-    sleep(static_cast<unsigned>(std::clamp(std::atoi(pause), 0, 60)));
-  }
+  // At most a minute, and none for a negative value (cast, -1 had slept 136 years).
+  PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");
   AddTemporaryLocked(*tmp, LockDirectory(*tmp));  // removed if interrupted before published
   registry.unlock();
   // mkdtemp makes it 0700; OUT is for analysts and SIEM shippers, often other users: it gets

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <utility>
@@ -94,6 +96,16 @@ int RemoveTemporariesLocked() {
 int RemoveTemporariesForExit() {
   Mutex().lock();  // never unlocked: the process ends next
   return RemoveTemporariesLocked();
+}
+
+void PauseForTest(const char* variable) {
+  const char* text = std::getenv(variable);
+  if (text == nullptr) return;
+  const char* end = text + std::strlen(text);
+  uint64_t seconds = 0;
+  const auto [at, ec] = std::from_chars(text, end, seconds);
+  if (ec != std::errc() || at != end || at == text) return;
+  sleep(static_cast<unsigned>(std::min<uint64_t>(seconds, 60)));
 }
 
 void MarkOutputPublishedLocked() { output_published = true; }

@@ -77,9 +77,7 @@ unsigned ThreadsFor(unsigned requested) {
 
 void BeginReport(int status) {
   SetReportStatus(status);
-  const char* seconds = std::getenv("FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH");
-  if (seconds == nullptr) return;
-  if (const auto v = DecimalU64(seconds)) sleep(static_cast<unsigned>(std::min<uint64_t>(*v, 60)));
+  PauseForTest("FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH");
 }
 
 Format ParseFormatFlag(const std::string& text) {
