@@ -206,7 +206,13 @@ void ExitOutOfMemory() {
     [[maybe_unused]] ssize_t n = write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
     n = write(STDERR_FILENO, kOutOfMemoryMessage, sizeof kOutOfMemoryMessage - 1);
     n = write(STDERR_FILENO, "\n", 1);
-    Mutex().lock();  // never unlocked: nothing is published after this
+    // The registry's lock, never unlocked: nothing is published after this. This thread may
+    // hold it already (a temporary's registration ran out of memory: Paths().emplace_back), and
+    // waiting for it then hung the process; so it is tried for a second and the registry read
+    // without it after that. Read so it is whole: a vector whose growth failed still has its
+    // old buffer, and an element whose construction failed is not counted yet.
+    // (try_lock by its owner is undefined for std::mutex; glibc's default mutex says busy.)
+    for (int i = 0; i < 1000 && !Mutex().try_lock(); ++i) usleep(1000);
     for (const auto& entry : Paths()) RemoveTreeWithoutHeap(AT_FDCWD, entry.first.c_str());
     _exit(3);
   }
