@@ -40,6 +40,7 @@ class FileSink {
       // Created and registered under the registry's lock: an interrupt in between waits.
       auto registry = LockTemporaries();
       file_ = std::fopen(tmp_.c_str(), "wb");
+      if (file_) PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");  // tests/tools/cli_test.cc
       if (file_) AddTemporaryLocked(tmp_);  // removed if the process is interrupted
     }
     if (!file_)

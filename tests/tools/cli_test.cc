@@ -826,6 +826,56 @@ TEST_F(Cli, ASignalWhileTheTemporaryIsMadeLeavesNoTemporary) {
   EXPECT_THAT(after, Not(HasSubstr("out\n"))) << r.out;
 }
 
+// The same for the other commands' temporaries: export's -o file, gen's files and demo's sample
+// directory are made and registered under the registry's lock, and the hook holds each command
+// between the two. Without the lock the signal found nothing registered and the temporary
+// stayed. Once registered the command goes on, and a small export or gen may publish before the
+// signal thread takes the lock (exit 0, its file in place): either way no temporary is left.
+TEST_F(Cli, ASignalWhileOtherCommandsMakeTheirTemporaryLeavesNone) {
+  struct Case {
+    const char* name;
+    std::string command;    // run in dir_
+    const char* temporary;  // a `find . -name` pattern for it
+    const char* published;  // a `find . -name` pattern for the finished output, "" for none
+  };
+  fs::create_directories(dir_);
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 200 --seed 4").code, 0);
+  ASSERT_EQ(
+      RunCli("run " + (dir_ / "in").string() + " --no-progress -o " + (dir_ / "out").string()).code,
+      0);
+  const std::string bin = FLOWSIFT_BINARY;
+  const Case kCases[] = {
+      {"export", bin + " export out --as ocsf -o f.json", ".f.json.tmp-*", "f.json"},
+      {"gen", bin + " gen -o g --records 10", ".*.tmp", "*.log"},
+      {"demo", "env TMPDIR=$PWD/t " + bin + " demo --bytes 1M -o d", "flowsift-demo-*", ""},
+  };
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.name);
+    fs::create_directories(dir_ / "t");
+    const std::string find = std::string("find . -name '") + c.temporary + "'";
+    const Result r = flowsift::testing::RunCommand(
+        "cd '" + dir_.string() + "' || exit 99; rm -f pid; " +
+        "( for i in $(seq 100); do [ -s pid ] && " + find + " | grep -q . && break; sleep 0.1; " +
+        "done; " + find + "; kill -TERM $(cat pid) ) & sh -c 'echo $$ > pid; " +
+        "FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=2 exec " + c.command +
+        " >/dev/null 2>&1'; echo rc=$?; wait; echo left:; " + find);
+    const size_t rc = r.out.find("rc=");
+    ASSERT_NE(rc, std::string::npos) << r.out;
+    EXPECT_NE(r.out.substr(0, rc).find("./"), std::string::npos) << r.out;  // it was there
+    const size_t left = r.out.find("left:");
+    ASSERT_NE(left, std::string::npos) << r.out;
+    EXPECT_EQ(r.out.substr(left), "left:\n") << r.out;
+    const std::string status = r.out.substr(rc, left - rc);
+    if (status != "rc=143\n") {
+      EXPECT_EQ(status, "rc=0\n") << r.out;
+      EXPECT_NE(*c.published, '\0') << r.out;  // demo is far from done when it is signalled
+    }
+    fs::remove_all(dir_ / "g");
+    fs::remove_all(dir_ / "t");
+    fs::remove(dir_ / "f.json");
+  }
+}
+
 // The hook's pause is at most a minute, and a negative one none: -1, cast to unsigned, held the
 // run for 136 years.
 TEST_F(Cli, ANegativeTestPauseIsNoPause) {
