@@ -350,13 +350,25 @@ int TerminalWidth() {
 
 std::string Printable(std::string_view s) {
   std::string out;
+  int continuations = 0;  // of the UTF-8 sequence under way
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     // U+0080..U+009F, C2 80..C2 9F in UTF-8, are the C1 controls: U+009B is a CSI, as ESC [.
     const unsigned char next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+    const bool continuation = c >= 0x80 && c <= 0xBF && continuations > 0;
+    continuations = continuation             ? continuations - 1
+                    : c >= 0xC2 && c <= 0xDF ? 1
+                    : c >= 0xE0 && c <= 0xEF ? 2
+                    : c >= 0xF0 && c <= 0xF4 ? 3
+                                             : 0;
     if (c == 0xC2 && next >= 0x80 && next <= 0x9F) {
       out += fmt::format("\\u{:04x}", next);
       ++i;
+      continuations = 0;
+    } else if (c >= 0x80 && c <= 0x9F && !continuation) {
+      // A bare byte 0x80..0x9F, in no UTF-8 sequence, is the same C1 control to a terminal in
+      // a Latin-1 or other 8-bit locale (0x9B a CSI there): escaped as the C0 bytes are.
+      out += fmt::format("\\x{:02x}", c);
     } else if (c >= 0x20 && c != 0x7f) {
       out += static_cast<char>(c);
     } else if (c == '\t') {
