@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """A/B of two flowsift builds (or flag sets) run at once: the method of the tuning sessions.
 
-Usage: bench/ab.py A B [--data DIR] [--rounds N] [--settle S] [--json FILE]
-       bench/ab.py A B --bench REGEX [--min-time S] [--rounds N] [--settle S] [--json FILE]
+Usage: bench/ab.py A B [--data DIR] [--rounds N] [--warm-up N] [--settle S] [--json FILE]
+       bench/ab.py A B --bench REGEX [--min-time S] [--rounds N] [--warm-up N] [--settle S]
+                   [--json FILE]
   A, B     NAME=BINARY[,FLAG...], e.g. head=/tmp/fs_head  new=build/release/tools/flowsift,--no-detect
   --data   the input of `flowsift run` (default: the bench cache's v2-1G set, which
            `scripts/bench --quick` does not make: generate it with `flowsift gen --bytes 1G
            --seed 3 -o DIR` or run a full `scripts/bench` once)
   --rounds rounds (default 10); --settle: idle seconds before each round (default 3)
+  --warm-up  untimed rounds first (default 1): the input read into the page cache and both
+           binaries loaded, as scripts/bench's warm-up run does (the first timed round had
+           read the input from disk, one side's run slower for it)
   --json   also write every round's timings and the summary there
 
 Each round runs A and B at the same time, one thread each (`--threads 1`), each pinned to its
@@ -200,6 +204,7 @@ def main(argv):
     ap.add_argument("--data", default=os.path.join(bench_cache(), "data", "v2-1G"))
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--settle", type=float, default=3.0)
+    ap.add_argument("--warm-up", type=int, default=1)
     ap.add_argument("--json")
     ap.add_argument("--bench", metavar="REGEX")
     ap.add_argument("--min-time", type=float)
@@ -212,6 +217,8 @@ def main(argv):
         ap.error("A and B need different names")
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
+    if args.warm_up < 0:
+        ap.error("--warm-up must be 0 or more")
     if args.bench is not None:
         return main_bench(sides, args)
     if not os.path.exists(args.data):
@@ -243,7 +250,15 @@ def main_bench(sides, args):
 
 def run_rounds(args, one_round, describe):
     """one_round(k) for k in 0..args.rounds-1, args.settle idle seconds before each, with a
-    progress line on stderr; None (after saying why) when a round fails."""
+    progress line on stderr; None (after saying why) when a round fails. args.warm_up untimed
+    rounds come first (their results dropped)."""
+    for k in range(args.warm_up):
+        try:
+            one_round(k)
+        except RuntimeError as e:
+            print(f"ab: warm-up round {k + 1}: {e}", file=sys.stderr)
+            return None
+        print(f"ab: warm-up round {k + 1}/{args.warm_up} (untimed)", file=sys.stderr)
     rounds = []
     for k in range(args.rounds):
         time.sleep(args.settle)
