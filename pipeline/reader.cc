@@ -1,6 +1,7 @@
 #include "pipeline/reader.h"
 
 #include <fcntl.h>
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -324,16 +325,10 @@ class GzipDecoder final : public Decoder {
         return Produced::kEnd;
       }
       if (in_->avail() >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
-        // ISA-L's inflate must be given a member's header whole: split over two calls it
-        // checks a header CRC (FHCRC) over part of the header and fails a valid file as
-        // corrupt (intel/isa-l#224). Read until it is all buffered, or the buffer is full.
-        for (size_t had = 0;
-             GzipHeaderBytes(in_->data(), in_->avail()) == 0 && in_->avail() > had;) {
-          had = in_->avail();
-          in_->Want(had + 1);
-        }
+        const Produced header = SkipHeader(fault);
+        if (header != Produced::kMore) return header;
         isal_inflate_reset(&state_);
-        state_.crc_flag = ISAL_GZIP;
+        state_.crc_flag = ISAL_GZIP_NO_HDR_VER;  // the deflate data, then the CRC-32 and length
         in_member_ = true;
         return Produced::kMore;
       }
@@ -344,24 +339,70 @@ class GzipDecoder final : public Decoder {
     }
   }
 
-  // The length of the gzip member header at p[0, n) (RFC 1952 2.3: 10 bytes, then FEXTRA,
-  // FNAME, FCOMMENT and FHCRC as its flags say), or 0 when p[0, n) does not hold all of it.
-  static size_t GzipHeaderBytes(const uint8_t* p, size_t n) {
-    if (n < 10) return 0;
-    const uint8_t flags = p[3];
-    size_t at = 10;
-    if (flags & 0x04) {  // FEXTRA: a 2-byte length, then that many bytes
-      if (n < at + 2) return 0;
-      at += 2 + (p[at] | (size_t{p[at + 1]} << 8));
+  // Reads a member's header (RFC 1952 2.3: 10 bytes, then FEXTRA, FNAME, FCOMMENT and FHCRC as
+  // its flags say) through, checking what ISA-L checks: the method (deflate) and the header's
+  // CRC-16. ISA-L's own header parsing checks an FHCRC over the bytes of its last call alone
+  // (intel/isa-l#224), so a header that came in two reads failed a valid file as corrupt; it
+  // had been buffered whole first, which a name or comment longer than the read buffer (256
+  // KiB) could not be. Here it streams through the read buffer, whatever its length.
+  Produced SkipHeader(Fault* fault) {
+    uint32_t crc = 0;
+    const auto take = [&](size_t n) {
+      crc = crc32_gzip_refl(crc, in_->data(), n);
+      in_->Consume(n);
+    };
+    // Makes `n` bytes available; false when the input ends (or fails) first.
+    const auto want = [&](size_t n) {
+      in_->Want(n);
+      return in_->avail() >= n;
+    };
+    const auto cut = [&] {
+      if (in_->error() != 0) {
+        *fault = ReadFault(in_->error());
+      } else {
+        *fault = {FileStatus::kTruncated, "gzip member " + std::to_string(members_ + 1) +
+                                              " ends early at compressed byte " +
+                                              std::to_string(in_->consumed() + in_->avail())};
+      }
+      return Produced::kError;
+    };
+    const auto corrupt = [&](const char* what) {
+      *fault = {FileStatus::kCorrupt, "corrupt gzip data in member " +
+                                          std::to_string(members_ + 1) + " near compressed byte " +
+                                          std::to_string(in_->consumed()) + ": " + what};
+      return Produced::kError;
+    };
+    if (!want(10)) return cut();
+    const uint8_t method = in_->data()[2], flags = in_->data()[3];
+    if (method != 8) return corrupt(IsalErrorName(ISAL_UNSUPPORTED_METHOD));
+    take(10);
+    if (flags & 0x04) {  // FEXTRA: a 2-byte little-endian length, then that many bytes
+      if (!want(2)) return cut();
+      size_t left = in_->data()[0] | (size_t{in_->data()[1]} << 8);
+      take(2);
+      while (left > 0) {
+        if (!want(1)) return cut();
+        const size_t n = std::min(left, in_->avail());
+        take(n);
+        left -= n;
+      }
     }
     for (const uint8_t zero_ended : {uint8_t{0x08}, uint8_t{0x10}}) {  // FNAME, FCOMMENT
       if (!(flags & zero_ended)) continue;
-      const void* z = at < n ? std::memchr(p + at, 0, n - at) : nullptr;
-      if (z == nullptr) return 0;
-      at = static_cast<size_t>(static_cast<const uint8_t*>(z) - p) + 1;
+      for (;;) {
+        if (!want(1)) return cut();
+        const void* z = std::memchr(in_->data(), 0, in_->avail());
+        take(z != nullptr ? static_cast<const uint8_t*>(z) - in_->data() + 1 : in_->avail());
+        if (z != nullptr) break;
+      }
     }
-    if (flags & 0x02) at += 2;  // FHCRC
-    return at <= n ? at : 0;
+    if (flags & 0x02) {  // FHCRC: the low 16 bits of the CRC-32 of the header before it
+      if (!want(2)) return cut();
+      const uint32_t stored = in_->data()[0] | (uint32_t{in_->data()[1]} << 8);
+      if (stored != (crc & 0xffff)) return corrupt("header CRC-16 mismatch");
+      in_->Consume(2);
+    }
+    return Produced::kMore;
   }
 
   RawInput* in_;

@@ -903,6 +903,49 @@ TEST_F(ReaderTest, GzipHeadersWithExtraFieldAndCommentAcrossReads) {
   }
 }
 
+// A header with a CRC and a name, a comment and an extra field longer than the read buffer (the
+// default 256 KiB and a small one): streamed through it, not buffered whole (a name of 300 KB
+// had failed as corrupt, ISA-L checking the CRC over the header's last read alone). A damaged
+// header CRC is corrupt, a header cut in its name truncated, and neither keeps a byte.
+TEST_F(ReaderTest, GzipHeadersLongerThanTheReadBuffer) {
+  const std::string name(300 << 10, 'n'), comment(600 << 10, 'c'), extra(65535, 'x');
+  const std::string a = Records(20), b = Records(30, 20);
+  const std::string gz = WithHeaderFields(Gzip(a), extra, name, comment) +
+                         WithHeaderFields(Gzip(b), "", name + name, "");
+  const std::string path = Write("long.log.gz", gz);
+  for (size_t read : {size_t{64}, size_t{4096} + 3, size_t{256} << 10}) {
+    SCOPED_TRACE(read);
+    ReadOptions o;
+    o.read_bytes = read;
+    const ReadResult r = ReadAll(File(path), o);
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+    EXPECT_EQ(r.outcome.members, 2u);
+    EXPECT_EQ(r.text, a + b);
+  }
+  // The header CRC is the header's last two bytes, just before the deflate data.
+  const std::string one = WithHeaderFields(Gzip(a), "", name, "");
+  const size_t crc_at = one.size() - (Gzip(a).size() - 10) - 2;
+  std::string bad_crc = one;
+  bad_crc[crc_at] ^= 1;
+  ReadResult r = ReadAll(File(Write("crc.log.gz", bad_crc)));
+  EXPECT_EQ(r.outcome.status, FileStatus::kCorrupt) << r.outcome.message;
+  EXPECT_NE(r.outcome.message.find("member 1"), std::string::npos) << r.outcome.message;
+  EXPECT_NE(r.outcome.message.find("header CRC"), std::string::npos) << r.outcome.message;
+  EXPECT_EQ(r.records, 0u);
+  r = ReadAll(File(Write("cut.log.gz", one.substr(0, 100 << 10))));
+  EXPECT_EQ(r.outcome.status, FileStatus::kTruncated) << r.outcome.message;
+  EXPECT_NE(r.outcome.message.find("member 1 ends early at compressed byte 102400"),
+            std::string::npos)
+      << r.outcome.message;
+  // A method other than deflate (8) is refused as ISA-L refused it.
+  std::string method = Gzip(a);
+  method[2] = 7;
+  r = ReadAll(File(Write("method.log.gz", method)));
+  EXPECT_EQ(r.outcome.status, FileStatus::kCorrupt) << r.outcome.message;
+  EXPECT_NE(r.outcome.message.find("unsupported compression method"), std::string::npos)
+      << r.outcome.message;
+}
+
 // A compression is said by its whole magic number: two bytes for gzip, four for zstd.
 TEST(CompressionOf, TakesTheWholeMagicNumber) {
   const auto of = [](std::string_view bytes) {
