@@ -190,13 +190,20 @@ class Reporter {
 
   void Apply(PerFile& f, const ChunkReport& r) {
     FileReport& rep = f.report;
-    const auto note_first = [&](uint64_t line, const std::string& text) {
-      if (line == 1 && !text.empty()) rep.first_bad_line_byte = text[0];
+    // The file's first bad line: a chunk's reader errors come before its data, and its parser's
+    // bad lines are in line order. Its first byte that is not a blank, so that JSON after blank
+    // lines or indented (`  {`) is told as JSON too (it had been line 1's first byte alone).
+    bool first_bad = rep.bad_lines == 0;
+    const auto note_first = [&](const std::string& text) {
+      if (!first_bad) return;
+      first_bad = false;
+      const size_t at = text.find_first_not_of(" \t\r");
+      rep.first_bad_line_byte = at != std::string::npos ? text[at] : 0;
     };
     for (const ReaderLineError& e : r.reader_errors) {
       ++rep.bad_lines;
       ++rep.bad_by_reason[static_cast<size_t>(e.reason)];
-      note_first(f.done + e.index + 1, e.head);
+      note_first(e.head);
       Sample({r.file, f.done + e.index + 1, e.offset, e.reason, e.head});
     }
     for (size_t k = 0; k < kNumLineErrors; ++k) {
@@ -206,7 +213,7 @@ class Reporter {
     const uint64_t first_line = f.done + r.lines_before + 1;
     for (size_t i = 0; i < r.bad.size(); ++i) {
       const BadLine& b = r.bad[i];
-      if (i < r.bad_text.size()) note_first(first_line + b.line, r.bad_text[i]);
+      if (i == 0) note_first(i < r.bad_text.size() ? r.bad_text[i] : std::string());
       Sample({r.file, first_line + b.line, r.offset + b.offset, b.reason,
               i < r.bad_text.size() ? r.bad_text[i] : std::string()});
     }

@@ -63,9 +63,10 @@ struct FileReport {
   uint64_t first_start = UINT64_MAX, last_start = 0;
   uint64_t header_lines = 0, blank_lines = 0, bad_lines = 0;
   std::array<uint64_t, kNumLineErrors> bad_by_reason{};
-  // The first byte of line 1 when that line is bad (0 when it is not, or is empty): what the
-  // file holds (JSON's `{`), whichever lines the samples kept (the first 20 of each reason in
-  // the whole run).
+  // The first byte other than a blank (space, tab, CR) of the file's first bad line (0 when
+  // there is none): in a file without a record, its first line that is not blank, so what the
+  // file holds (JSON's `{`, also after blank lines or indented), whichever lines the samples
+  // kept (the first 20 of each reason in the whole run).
   char first_bad_line_byte = 0;
 };
 

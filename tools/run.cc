@@ -453,6 +453,20 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
   size_t all_bad = 0;
   for (size_t i = 0; i < r.graph.files.size(); ++i) {
     const FileReport& file = r.graph.files[i];
+    // JSON (CloudTrail's and other services' logs beside vpcflowlogs/ under an AWSLogs/ sync,
+    // named .json.gz): no --format reads it. Its first line that is not blank opens an object
+    // or array (seen whichever bad lines the samples kept: 20 of another file's had hidden it).
+    // Before the tabs' note: JSON indented with tabs (`jq --tab`) is JSON.
+    if (file.records == 0 && file.bad_lines > 0 && file.outcome.header == nullptr &&
+        (file.first_bad_line_byte == '{' || file.first_bad_line_byte == '[')) {
+      if (++all_bad > 3) continue;
+      fmt::print(stderr,
+                 "flowsift: note: no line of {} is a record ({} bad): it holds JSON, not flow "
+                 "logs (another service's logs, such as CloudTrail's?): leave it out of the "
+                 "inputs (give the vpcflowlogs directories of an AWSLogs sync)\n",
+                 Printable(file.outcome.path), file.bad_lines);
+      continue;
+    }
     // Tab-separated text (a spreadsheet's or a query console's export): every line is a
     // control_character, with or without a header line, which reads as binary garbage.
     if (file.records == 0 && file.bad_lines > 0 &&
@@ -471,18 +485,6 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
       continue;
     }
     if (file.records > 0 || file.bad_lines == 0 || file.outcome.header != nullptr) continue;
-    // JSON (CloudTrail's and other services' logs beside vpcflowlogs/ under an AWSLogs/ sync,
-    // named .json.gz): no --format reads it. Its first line opens an object or array (seen
-    // whichever bad lines the samples kept: 20 of another file's had hidden it).
-    if (file.first_bad_line_byte == '{' || file.first_bad_line_byte == '[') {
-      if (++all_bad > 3) continue;
-      fmt::print(stderr,
-                 "flowsift: note: no line of {} is a record ({} bad): it holds JSON, not flow "
-                 "logs (another service's logs, such as CloudTrail's?): leave it out of the "
-                 "inputs (give the vpcflowlogs directories of an AWSLogs sync)\n",
-                 Printable(file.outcome.path), file.bad_lines);
-      continue;
-    }
     const uint64_t field_counts =
         file.bad_by_reason[static_cast<size_t>(LineError::kTooFewFields)] +
         file.bad_by_reason[static_cast<size_t>(LineError::kTooManyFields)];

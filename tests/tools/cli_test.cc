@@ -1701,14 +1701,22 @@ TEST_F(Cli, ATabSeparatedFileIsToldToUseSpaces) {
 
 // JSON among the inputs (CloudTrail's .json.gz beside vpcflowlogs/ in an AWSLogs/ sync) is no
 // question of --format: stderr says it is JSON, for a line of one object and for an object
-// longer than a line may be (a CloudTrail file is one line), and the flow logs are read.
+// longer than a line may be (a CloudTrail file is one line), after blank lines or indented, and
+// the flow logs are read.
 TEST_F(Cli, AJsonFileAmongTheInputsIsToldToBeLeftOut) {
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "g").string() + " --records 300").code, 0);
   std::ofstream(dir_ / "trail.json") << R"({"Records": [{"eventVersion": "1.08"}]})"
                                      << "\n";
   std::ofstream(dir_ / "big.json") << "{\"Records\": [\"" << std::string(100000, 'y') << "\"]}\n";
   std::ofstream(dir_ / "pretty.json") << "[\n  {\"a\": 1}\n]\n";
-  for (const std::string name : {"trail.json", "big.json", "pretty.json"}) {
+  // After blank lines (CRLF ones too), indented (with a tab: not told to be tab-separated),
+  // after a byte order mark and a blank line: it had been told to give its --format or that its
+  // fields are separated by tabs, the note looking at line 1's first byte alone.
+  std::ofstream(dir_ / "blank.json") << "\n \n\r\n{\"Records\": []}\n";
+  std::ofstream(dir_ / "indented.json") << "  \t[1, 2]\n  {\"a\": 1}\n";
+  std::ofstream(dir_ / "bom.json") << "\xEF\xBB\xBF\r\n{\"Records\": []}\r\n";
+  for (const std::string name :
+       {"trail.json", "big.json", "pretty.json", "blank.json", "indented.json", "bom.json"}) {
     const Result r = RunCli("run " + (dir_ / "g").string() + " " + (dir_ / name).string() +
                             " --no-progress --force -o " + (dir_ / "o").string());
     EXPECT_EQ(r.code, 0) << r.out;
