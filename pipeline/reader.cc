@@ -1096,6 +1096,11 @@ class FileReader::Impl {
   // file's format from the next line on.
   void UseHeader(Format format, size_t consumed) {
     format_ = std::make_shared<const Format>(std::move(format));
+    // One that names a field twice is noted by run, inside the file as at its start.
+    if (!outcome_.doubled_header && format_->FirstRepeat()) {
+      outcome_.doubled_header = format_;
+      outcome_.doubled_header_offset = offset_;
+    }
     begin_ += consumed;
     offset_ += consumed;
     ++lines_before_;

@@ -510,16 +510,20 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
   // A header line that names a field twice (hand-edited, or two exports' headers pasted into
   // one): its first column is read and the other is not. --format refuses such a list; a file's
   // header is taken as it is, and that is said (it had been silent).
+  // A header line inside the file (files joined) is noted alike, with its byte.
   size_t doubled = 0;
   for (const FileReport& file : r.graph.files) {
-    const Format* header = file.outcome.header.get();
+    const Format* header = file.outcome.doubled_header.get();
     const auto repeat = header != nullptr ? header->FirstRepeat() : std::nullopt;
     if (repeat && ++doubled <= 3) {
       fmt::print(stderr,
-                 "flowsift: note: the header line of {} names {} twice (fields {} and {}): the "
+                 "flowsift: note: the header line of {}{} names {} twice (fields {} and {}): the "
                  "first is read, the other is not\n",
-                 Printable(file.outcome.path), Printable(header->name(repeat->second)),
-                 repeat->first + 1, repeat->second + 1);
+                 Printable(file.outcome.path),
+                 header == file.outcome.header.get()
+                     ? std::string()
+                     : fmt::format(" at byte {}", file.outcome.doubled_header_offset),
+                 Printable(header->name(repeat->second)), repeat->first + 1, repeat->second + 1);
     }
   }
   if (doubled > 3) {

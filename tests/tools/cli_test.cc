@@ -1623,7 +1623,8 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
 }
 
 // A header line that names a field twice is read with its first column, and stderr says so (it
-// had been silent); a file whose header names each field once gets no note.
+// had been silent), at a file's start or inside it; a file whose header names each field once
+// gets no note.
 TEST_F(Cli, AHeaderNamingAFieldTwiceIsNoted) {
   const std::string header =
       "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
@@ -1641,6 +1642,20 @@ TEST_F(Cli, AHeaderNamingAFieldTwiceIsNoted) {
                                " names bytes twice (fields 10 and 15): the first is read, the "
                                "other is not"));
   EXPECT_THAT(r.out, Not(HasSubstr("header line of " + (dir_ / "once.log").string())));
+  // Inside a file (two files joined, the second's header naming bytes twice) alike, with its
+  // byte: the format switches to it, and it had not been noted.
+  std::ofstream(dir_ / "joined.log") << header << "\n"
+                                     << row << "\n"
+                                     << header << " bytes\n"
+                                     << row << " 5\n";
+  const Result joined = RunCli("run " + (dir_ / "joined.log").string() + " --no-progress -o " +
+                               (dir_ / "joined").string());
+  EXPECT_EQ(joined.code, 0) << joined.out;
+  EXPECT_THAT(joined.out, HasSubstr("2 records, 0 bad lines")) << joined.out;
+  EXPECT_THAT(joined.out, HasSubstr("note: the header line of " + (dir_ / "joined.log").string() +
+                                    " at byte " + std::to_string(header.size() + row.size() + 2) +
+                                    " names bytes twice (fields 10 and 15)"))
+      << joined.out;
   // Both files' 1,000 bytes: the first column (packets 20, bytes 2000).
   const Result w = RunCli("show " + (dir_ / "o").string() + " --table windows --as csv");
   EXPECT_THAT(w.out, HasSubstr(",2,0,0,2,0,20,2000,")) << w.out;
