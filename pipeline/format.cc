@@ -150,6 +150,16 @@ std::optional<Format> Format::FromHeaderLine(std::string_view line) {
   return Format(std::vector<std::string>(tokens.begin(), tokens.end()));
 }
 
+std::optional<Format> Format::FromLogFormatLine(std::string_view line) {
+  std::string names;
+  for (std::string_view t : SplitSpaces(line)) {
+    if (t.size() <= 3 || t.substr(0, 2) != "${" || t.back() != '}') return std::nullopt;
+    if (!names.empty()) names += ' ';
+    names += t.substr(2, t.size() - 3);
+  }
+  return FromHeaderLine(names);
+}
+
 std::optional<std::pair<size_t, size_t>> Format::FirstRepeat() const {
   for (size_t i = 0; i < fields_.size(); ++i) {
     if (fields_[i] == Field::kUnknown) continue;

@@ -151,6 +151,11 @@ class Format {
   // When `line` (without its newline) is a header line, its format: every token looks like
   // a field name ([a-z][a-z0-9-]*) and at least half of them are known names. Else nullopt.
   static std::optional<Format> FromHeaderLine(std::string_view line);
+  // When `line` is AWS's log-format string as the console shows it and users paste it above
+  // their records ("${version} ${account-id} ${interface-id} ..."): every token `${name}`, the
+  // names as FromHeaderLine takes them. Else nullopt. The reader takes it as a file's first
+  // line only (FromHeaderLine does not: a data line never starts with "$").
+  static std::optional<Format> FromLogFormatLine(std::string_view line);
 
   size_t size() const { return fields_.size(); }
   Field field(size_t i) const { return fields_[i]; }

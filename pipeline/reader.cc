@@ -1087,7 +1087,12 @@ class FileReader::Impl {
     std::string_view text(reinterpret_cast<const char*>(p), line);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     std::optional<Format> header = Format::FromHeaderLine(text);
-    if (!header) return;
+    if (!header) {
+      // The log format as the console shows it, pasted above the records: its names.
+      header = Format::FromLogFormatLine(text);
+      if (!header) return;
+      outcome_.header_log_format = true;
+    }
     UseHeader(std::move(*header), consumed);
     outcome_.header = format_;
   }

@@ -68,6 +68,9 @@ struct FileOutcome {
   uint64_t chunks = 0;         // chunks handed out, the last (possibly empty) one included
   uint64_t skipped_lines = 0;  // lines the reader skipped as too long
   std::shared_ptr<const Format> header;  // the file's header line, or null (default used)
+  // The header line was AWS's log-format string (`${version} ${account-id} ...`), read as the
+  // names it lists (run notes it).
+  bool header_log_format = false;
   // The first header line of the file, at its start or inside it (files joined), that names a
   // field twice (read with the field's first column; run notes it), and that line's offset in
   // the decompressed file; null when none does.

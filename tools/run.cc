@@ -530,6 +530,22 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
     fmt::print(stderr, "flowsift: note: ... and {} more file{} whose header names a field twice\n",
                doubled - 3, doubled - 3 == 1 ? "" : "s");
   }
+  // A header line written as the console shows the log format (`${version} ${account-id} ...`,
+  // pasted above the records): read as its names, and said, since it is not what AWS writes.
+  size_t log_formats = 0;
+  for (const FileReport& file : r.graph.files) {
+    if (file.outcome.header_log_format && ++log_formats <= 3) {
+      fmt::print(stderr,
+                 "flowsift: note: the header line of {} is a log-format string (${{version}} "
+                 "...): read as the field names it lists\n",
+                 Printable(file.outcome.path));
+    }
+  }
+  if (log_formats > 3) {
+    fmt::print(stderr,
+               "flowsift: note: ... and {} more file{} whose header is a log-format string\n",
+               log_formats - 3, log_formats - 3 == 1 ? "" : "s");
+  }
   if (r.bad_lines > 0 && !r.graph.samples.empty()) {
     // Where to look: the first bad line in input order, and where the rest are described.
     const BadLineSample& first =

@@ -107,6 +107,22 @@ TEST(Format, HeaderLineDetection) {
 
 // A header line is a list of names at least half of which flowsift knows (a later AWS field
 // beside known ones): exactly half is a header, fewer is a data line of name-shaped words.
+// The console's log-format string: every token ${name}, names as a header line's.
+TEST(Format, LogFormatLineIsEveryTokenInDollarBraces) {
+  const auto f = Format::FromLogFormatLine("${version}\t${srcaddr}  ${dstaddr} ${new-field}\r");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->HeaderLine(), "version srcaddr dstaddr new-field");
+  EXPECT_EQ(f->field(3), Field::kUnknown);
+  for (const char* line :
+       {"version ${srcaddr}", "${version} srcaddr", "${} ${srcaddr}", "$version ${srcaddr}",
+        "${Version} ${srcaddr}", "${a} ${b} ${srcaddr}", "", "${srcaddr"}) {
+    EXPECT_FALSE(Format::FromLogFormatLine(line)) << line;
+  }
+  // A header line is never one, nor the other way round.
+  EXPECT_FALSE(Format::FromHeaderLine("${version} ${srcaddr}"));
+  EXPECT_FALSE(Format::FromLogFormatLine("version srcaddr"));
+}
+
 TEST(Format, HeaderLineOfHalfKnownNamesIsAHeader) {
   const auto half = Format::FromHeaderLine("version srcaddr custom-a custom-b");
   ASSERT_TRUE(half);

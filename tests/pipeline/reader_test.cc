@@ -470,6 +470,32 @@ TEST_F(ReaderTest, HeaderSelectsTheFormatAndIsNotParsed) {
 
 // A UTF-8 byte order mark (a file saved by a Windows editor) is skipped: the header line after
 // it is still found, and without a header the first record is still a record. Offsets count it.
+// AWS's log-format string as the console shows it ("${version} ${account-id} ..."), pasted
+// above the records, is the file's header, read as its names and said (outcome): every line had
+// been a bad line. Inside the file it stays a bad line: the reader looks for headers among lines
+// that start with a lowercase letter, and one of another field order would not switch.
+TEST_F(ReaderTest, ALogFormatStringFirstIsTheHeader) {
+  const std::string names =
+      "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} "
+      "${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
+  for (const std::string& first : {names + "\n", "\xEF\xBB\xBF" + names + " \r\n"}) {
+    const std::string path = Write("f.log", first + Records(10) + names + "\n" + Records(5));
+    const ReadResult r = ReadAll(File(path), Chunked(300));
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk);
+    ASSERT_NE(r.outcome.header, nullptr);
+    EXPECT_EQ(*r.outcome.header, Format::Default());
+    EXPECT_TRUE(r.outcome.header_log_format);
+    EXPECT_EQ(r.records, 15u);
+    EXPECT_EQ(r.bad, (std::vector<BadAt>{{12, LineError::kBadInteger}}));
+  }
+  // A header of names is no log-format string.
+  const ReadResult plain =
+      ReadAll(File(Write("p.log", Format::Default().HeaderLine() + "\n" + Records(3))));
+  EXPECT_NE(plain.outcome.header, nullptr);
+  EXPECT_FALSE(plain.outcome.header_log_format);
+  EXPECT_EQ(plain.records, 3u);
+}
+
 TEST_F(ReaderTest, AByteOrderMarkIsSkipped) {
   const std::string bom = "\xEF\xBB\xBF";
   const std::string header =

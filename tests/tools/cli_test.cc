@@ -1622,6 +1622,25 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
 }
 
+// A header line written as the console's log-format string (pasted above the records) is read
+// as its names, and stderr says so; every line had been a bad line.
+TEST_F(Cli, ALogFormatStringAsTheHeaderIsReadAndNoted) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "pasted.log")
+      << "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} "
+         "${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}\n"
+      << "2 123456789012 eni-a 10.0.0.1 10.0.0.2 1234 443 6 10 1000 1700000000 1700000060 "
+         "ACCEPT OK\n";
+  const Result r = RunCli("run " + (dir_ / "pasted.log").string() + " --no-progress -o " +
+                          (dir_ / "o").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("1 record, 0 bad lines")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("note: the header line of " + (dir_ / "pasted.log").string() +
+                               " is a log-format string (${version} ...): read as the field "
+                               "names it lists\n"))
+      << r.out;
+}
+
 // A header line that names a field twice is read with its first column, and stderr says so (it
 // had been silent), at a file's start or inside it; a file whose header names each field once
 // gets no note.
