@@ -103,6 +103,9 @@ class Lister {
         return;
       }
     }
+    // A UTF-8 byte order mark, as Notepad writes a list saved as UTF-8, is no part of the first
+    // path: "\xEF\xBB\xBFlogs/a.log" was a path not found, and a flow log with one, a list.
+    if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
     if (const char* what = NotAList(text)) {
       // A flow log given to --files-from for an input: each of its lines was a path not found
       // (200,000 messages for 200,000 records, and as many failed inputs in the manifest).
@@ -122,14 +125,21 @@ class Lister {
       size_t end = text.find(end_of_path, pos);
       if (end == std::string::npos) end = text.size();
       std::string_view line(text.data() + pos, end - pos);
-      if (end_of_path == '\n' && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+      pos = end + 1;
       // A line of blanks alone is a blank line (a list edited by hand), not a path " "; in a
       // NUL-separated list, so is the newline an `echo` adds after the last NUL.
-      if (line.find_first_not_of(end_of_path == '\n' ? " \t" : " \t\r\n") !=
-          std::string_view::npos) {
-        listed->emplace_back(line);
+      const size_t first = line.find_first_not_of(end_of_path == '\n' ? " \t\r" : " \t\r\n");
+      if (first == std::string_view::npos) continue;
+      if (end_of_path == '\n') {
+        if (line.back() == '\r') line.remove_suffix(1);
+        // Blanks at a line's ends are not the name's, as `while read -r` reads it: "a.log " (a
+        // list edited by hand or pasted from a terminal) was a path not found. A name that has
+        // them and exists is taken as it is (a NUL-separated list is always).
+        const std::string_view name = line.substr(first, line.find_last_not_of(" \t") + 1 - first);
+        struct stat st;
+        if (name.size() != line.size() && lstat(std::string(line).c_str(), &st) != 0) line = name;
       }
-      pos = end + 1;
+      listed->emplace_back(line);
     }
   }
 

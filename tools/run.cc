@@ -352,8 +352,9 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_option("inputs", f.inputs, "Files, directories (searched recursively) or - for stdin");
   cmd->add_option(
       "--files-from", f.files_from,
-      "Read input paths from FILE, one per line, or NUL-separated as find -print0 writes "
-      "them (- = stdin)");
+      "Read input paths from FILE, one per line (blank lines skipped; blanks and a CR at\n"
+      "a line's ends are not part of the name), or NUL-separated as find -print0 writes them\n"
+      "(taken as they are); - = stdin");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically; required)");
   cmd->add_flag("--force", f.force,
                 "Replace OUT if it exists and is an earlier output (flowsift's manifest.json) or\n"

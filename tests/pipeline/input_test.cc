@@ -271,6 +271,30 @@ TEST_F(InputTest, FilesFromSkipsBlankLinesAndCarriageReturns) {
   EXPECT_EQ(d.errors[0].error, ENOENT);
 }
 
+// Blanks at a line's ends are not part of its name, as `while read -r` reads it (a list edited
+// by hand, pasted from a terminal): "a.log " had been a path not found. A name that has them
+// and exists is taken as it is; a NUL-separated list is taken as it is.
+TEST_F(InputTest, FilesFromTrimsBlanksAtALinesEnds) {
+  Touch("a.log");
+  Touch("b.log");
+  Touch("space.log ");
+  Touch("list.txt", Path("a.log") + " \t\r\n\t" + Path("b.log") + "\n" + Path("space.log ") +
+                        "\n " + Path("missing") + " \n");
+  const Discovery d = DiscoverInputs({.files_from = {Path("list.txt")}});
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("a.log"), Path("b.log"), Path("space.log "),
+                                                Path("missing")}));
+}
+
+// A list saved by Notepad as UTF-8 starts with a byte order mark: not the first path's.
+TEST_F(InputTest, FilesFromSkipsAByteOrderMark) {
+  Touch("a.log");
+  Touch("list.txt", "\xEF\xBB\xBF" + Path("a.log") + "\r\n" + Path("missing") + "\r\n");
+  const Discovery d = DiscoverInputs({.files_from = {Path("list.txt")}});
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(Paths(d), (std::vector<std::string>{Path("a.log"), Path("missing")}));
+}
+
 // A list from `find -print0` ends each path with a NUL. Split at newlines it was one "path"
 // that open() cut at its first NUL: a.log was read and every other file silently was not.
 TEST_F(InputTest, FilesFromWithNulsIsNulSeparated) {
@@ -300,6 +324,7 @@ TEST_F(InputTest, AFlowLogGivenAsAListIsRefusedAsOne) {
   } lists[] = {
       {"log", header + "\n2 1 eni-1 10.0.0.1 10.0.0.2\n", "its first line is a flow-log header"},
       {"crlf", header + "\r\n", "its first line is a flow-log header"},
+      {"bom", "\xEF\xBB\xBF" + header + "\r\n", "its first line is a flow-log header"},
       {"gz", std::string("\x1f\x8b\x08\x00", 4) + "rest", "it is gzip-compressed"},
       {"zst", std::string("\x28\xb5\x2f\xfd", 4) + "rest", "it is zstd-compressed"},
       {"spaces", "my logs/a b.log\n" + Path("a.log") + "\n", nullptr},

@@ -1335,6 +1335,8 @@ TEST_F(Cli, TheTopLevelHelpListsCommandsShortly) {
                            "--shard I/N", "--stats-json FILE", "--config FILE"}) {
     EXPECT_THAT(run, HasSubstr(flag));
   }
+  // How --files-from reads a list's lines.
+  EXPECT_THAT(run, HasSubstr("one per line (blank lines skipped; blanks and a CR at"));
   EXPECT_THAT(RunCli("export --help").out, HasSubstr("-o,--output FILE"));
   // Every option merge compares is named among the reasons for exit 2 (--strict was not).
   const std::string merge = RunCli("merge --help").out;
