@@ -327,10 +327,17 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
       // 100,000 times, an 800 KB file) took 13 GB before its repeats were dropped.
       std::vector<std::pair<uint64_t, uint64_t>> ranges;
       std::string_view rest = value;
-      while (!rest.empty()) {
+      // An empty value is no port (`brute_force.ports =` turns brute force off); an empty entry
+      // in a list is an error: a trailing or doubled comma ("22,") had passed as the ports
+      // around it.
+      for (size_t entry = 1; !value.empty(); ++entry) {
         const size_t comma = rest.find(',');
         const std::string item = Trim(rest.substr(0, comma));
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        if (item.empty()) {
+          return fail(name + ": entry " + std::to_string(entry) + " of `" + value +
+                      "` is empty (a comma too many?): give ports 0-65535 or ranges of them "
+                      "(30000-32767) separated by single commas");
+        }
         // A port, or a range of them: "30000-32767".
         const size_t dash = item.find('-');
         uint64_t p = 0, last = 0;
@@ -343,6 +350,8 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
                       item + "`");
         }
         ranges.emplace_back(p, last);
+        if (comma == std::string_view::npos) break;
+        rest = rest.substr(comma + 1);
       }
       // A set: in one order, each port once, so that lists that differ only in order or
       // repeats are the same options (merge compares the parts' options as text). Ranges in

@@ -24,8 +24,11 @@ kernels::Addr128 MaskOf(unsigned prefix) {  // prefix in 0..128
 
 std::optional<NetworkSet> NetworkSet::Parse(std::string_view list, std::string* error) {
   NetworkSet set;
+  // A list of blanks alone is no network; in a list, an empty entry is an error: a trailing or
+  // doubled comma ("10.0.0.0/8,", "$A,$B" with B unset) had passed as the entries around it.
+  if (list.find_first_not_of(' ') == std::string_view::npos) return set;
   size_t pos = 0;
-  while (pos <= list.size()) {
+  for (size_t entry = 1; pos <= list.size(); ++entry) {
     size_t comma = list.find(',', pos);
     if (comma == std::string_view::npos) comma = list.size();
     std::string_view item = list.substr(pos, comma - pos);
@@ -33,8 +36,9 @@ std::optional<NetworkSet> NetworkSet::Parse(std::string_view list, std::string* 
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     pos = comma + 1;
     if (item.empty()) {
-      if (comma == list.size()) break;
-      continue;
+      *error = "entry " + std::to_string(entry) + " of '" + std::string(list) +
+               "' is empty (a comma too many?): give CIDR blocks separated by single commas";
+      return std::nullopt;
     }
     const size_t slash = item.find('/');
     const std::string_view addr_text = item.substr(0, slash);

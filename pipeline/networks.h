@@ -18,8 +18,10 @@ class NetworkSet {
       "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7";
 
   // Parses "CIDR,CIDR,..." (IPv4 a.b.c.d/n with n <= 32, IPv6 text/n with n <= 128; a bare
-  // address is a /32 or /128). Host bits below the prefix are ignored. Empty list = no
-  // network. On error returns nullopt and sets *error to a message naming the bad entry.
+  // address is a /32 or /128; blanks around an entry are ignored). Host bits below the prefix
+  // are ignored. An empty list (or blanks alone) = no network; an empty entry in a list ("a,",
+  // "a,,b") is an error. On error returns nullopt and sets *error to a message naming the bad
+  // entry.
   static std::optional<NetworkSet> Parse(std::string_view list, std::string* error);
   static NetworkSet DefaultInternal();
 

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "kernels/types.h"
@@ -3277,6 +3278,17 @@ TEST(DetectConfig, OverridesAndErrors) {
     EXPECT_FALSE(ParseDetectConfig(std::string("direction.service_ports = ") + range, &o, &err))
         << range;
     EXPECT_NE(err.find("ranges of them"), std::string::npos) << err;
+  }
+  // An empty entry (a trailing or doubled comma) is named, not skipped: "22," had been port 22.
+  for (const auto& [list, entry] :
+       std::vector<std::pair<std::string, std::string>>{{"22,", "entry 2 of `22,`"},
+                                                        {"22, ,3389", "entry 2 of `22, ,3389`"},
+                                                        {",22", "entry 1 of `,22`"},
+                                                        {",", "entry 1 of `,`"}}) {
+    EXPECT_FALSE(ParseDetectConfig("brute_force.ports = " + list + "\n", &o, &err)) << list;
+    EXPECT_EQ(err, "line 1: brute_force.ports: " + entry +
+                       " is empty (a comma too many?): give ports 0-65535 or ranges of them "
+                       "(30000-32767) separated by single commas");
   }
   // Ranges that overlap, nest, touch or repeat make one set, each port once, ascending; a range
   // nested in another after one nested in it too (23-24 after 21-22 in 20-30).

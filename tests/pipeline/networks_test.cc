@@ -38,7 +38,7 @@ TEST(NetworkSet, DefaultInternalRanges) {
 
 TEST(NetworkSet, ParsesListsAndRejectsBadEntries) {
   std::string error;
-  auto n = NetworkSet::Parse(" 203.0.113.7 , 2001:db8::/32,198.51.100.9/24,", &error);
+  auto n = NetworkSet::Parse(" 203.0.113.7 , 2001:db8::/32,198.51.100.9/24 ", &error);
   ASSERT_TRUE(n) << error;
   EXPECT_TRUE(n->Contains(A("203.0.113.7")));
   EXPECT_FALSE(n->Contains(A("203.0.113.8")));
@@ -53,6 +53,17 @@ TEST(NetworkSet, ParsesListsAndRejectsBadEntries) {
     error.clear();
     EXPECT_FALSE(NetworkSet::Parse(bad, &error)) << bad;
     EXPECT_NE(error.find(bad), std::string::npos) << error;
+  }
+  // An empty entry (a trailing or doubled comma, a variable unset) is named, not skipped.
+  EXPECT_TRUE(NetworkSet::Parse("  ", &error));
+  for (const auto& [bad, entry] : std::vector<std::pair<const char*, const char*>>{
+           {"10.0.0.0/8,", "entry 2 of '10.0.0.0/8,' is empty"},
+           {"10.0.0.0/8, ,fd00::/8", "entry 2 of '10.0.0.0/8, ,fd00::/8' is empty"},
+           {",10.0.0.0/8", "entry 1 of ',10.0.0.0/8' is empty"},
+           {",", "entry 1 of ',' is empty"}}) {
+    error.clear();
+    EXPECT_FALSE(NetworkSet::Parse(bad, &error)) << bad;
+    EXPECT_NE(error.find(entry), std::string::npos) << error;
   }
 }
 

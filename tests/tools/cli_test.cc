@@ -270,6 +270,14 @@ TEST_F(Cli, AnEmptyInternalListIsAUsageErrorNotTheDefault) {
     EXPECT_EQ(r.code, 2) << list << ": " << r.out;
     EXPECT_THAT(r.out, HasSubstr("empty list"));
   }
+  // So is an empty entry in a list (a trailing comma, "$A,$B" with B unset), named by its place:
+  // the list had been read as the entries around it.
+  for (const char* list : {"10.0.0.0/8,", "10.0.0.0/8,,fd00::/8"}) {
+    const Result r = RunCli("run /dev/null -o " + (dir_ / "o").string() + " --internal " + list);
+    EXPECT_EQ(r.code, 2) << list << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("--internal: entry 2 of '" + std::string(list) + "' is empty"))
+        << r.out;
+  }
   EXPECT_FALSE(fs::exists(dir_ / "o"));
 }
 
