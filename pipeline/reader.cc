@@ -556,6 +556,8 @@ const OtherFormat* OtherFormatOf(const uint8_t* p, size_t n) {
   static constexpr OtherFormat kBzip2{"bzip2", "bzcat", nullptr};
   static constexpr OtherFormat kXz{"xz", "xzcat", nullptr};
   static constexpr OtherFormat kLz4{"lz4", "lz4cat", nullptr};
+  static constexpr OtherFormat kUtf16{"UTF-16 text (as PowerShell's > writes it)",
+                                      "iconv -f UTF-16 -t UTF-8", nullptr};
   static constexpr OtherFormat kZip{"a zip archive", nullptr,
                                     "extract its files (unzip) and run on them"};
   static constexpr OtherFormat kZlib{
@@ -585,6 +587,13 @@ const OtherFormat* OtherFormatOf(const uint8_t* p, size_t n) {
   // no text has (0x15 in practice): "PAR1-cluster ..." is text.
   if (n >= 5 && std::memcmp(p, "PAR1", 4) == 0 && (p[4] < 0x20 || p[4] >= 0x7F)) {
     return &kParquet;
+  }
+  // UTF-16 (PowerShell's `>` and Out-File write it, with a byte order mark): its ASCII text
+  // has a NUL after or before each byte, every line a control_character bad line of an "ok"
+  // file. The mark, then a first character of ASCII.
+  if (n >= 4 && ((p[0] == 0xFF && p[1] == 0xFE && p[2] >= 0x20 && p[2] < 0x7F && p[3] == 0) ||
+                 (p[0] == 0xFE && p[1] == 0xFF && p[2] == 0 && p[3] >= 0x20 && p[3] < 0x7F))) {
+    return &kUtf16;
   }
   // zlib: CMF 0x78 (deflate, 32 KiB window) and the FLG byte of the usual levels without a
   // preset dictionary: 01 (fastest), 9C (default), DA (best); not 5E ('^': "x^" is text).

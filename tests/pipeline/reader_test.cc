@@ -689,7 +689,20 @@ TEST_F(ReaderTest, OtherCompressionsAndFormatsFailNamingTheCommandThatReadsThem)
       {"a.zip", "PK\x03\x04rest",
        "it is a zip archive, which flowsift does not read: extract its files (unzip)"},
       {"f.parquet", std::string("PAR1\x15\x04rest", 10), "it is Parquet"},
-      {"empty.bz2", std::string("BZh9\x17\x72\x45\x38\x50\x90\0\0\0\0", 14), "it is bzip2"}};
+      {"empty.bz2", std::string("BZh9\x17\x72\x45\x38\x50\x90\0\0\0\0", 14), "it is bzip2"},
+      // UTF-16 with its byte order mark, little- and big-endian (PowerShell's `>`): every line
+      // had been a control_character bad line of an "ok" file.
+      {"u16.log",
+       std::string("\xFF\xFE"
+                   "2\0 \0"
+                   "1\0\n\0",
+                   10),
+       "it is UTF-16 text (as PowerShell's > writes it), which flowsift does not read: `iconv -f "
+       "UTF-16 -t UTF-8 < "},
+      {"u16be.log", std::string("\xFE\xFF\0v\0e", 6), "it is UTF-16 text"},
+      {"u16.log.gz", Gzip(std::string("\xFF\xFEv\0e\0", 6)),
+       "its decompressed data is UTF-16 text (as PowerShell's > writes it), which flowsift does "
+       "not read: `zcat < "}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     const std::string path = Write(c.name, c.bytes);
@@ -709,7 +722,8 @@ TEST_F(ReaderTest, OtherCompressionsAndFormatsFailNamingTheCommandThatReadsThem)
   // Lines that begin like those magic bytes but are text.
   for (const std::string& text :
        {std::string("BZh9 is not a header\n"), std::string("x^2\n"), std::string("x^\n"),
-        std::string("PAR\n"), std::string("PAR1-cluster 2 3\n"), std::string("PK stands for\n")}) {
+        std::string("PAR\n"), std::string("PAR1-cluster 2 3\n"), std::string("PK stands for\n"),
+        std::string("\xFF\xFE\x01\x02 binary\n")}) {
     const ReadResult r = ReadAll(File(Write("t.log", text)));
     EXPECT_NE(r.outcome.status, FileStatus::kUnreadable) << text << r.outcome.message;
   }
