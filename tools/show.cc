@@ -2,7 +2,6 @@
 // (SPEC section 2, issue 6). Tables are streamed row by row; only the rows on screen (a page
 // of them with --limit 0) and the overview's top windows are held in memory.
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -530,7 +529,7 @@ std::unique_ptr<RowSink> MakeSink(const ShowFlags& f, const std::vector<ColumnSp
                                   std::span<const ViewColumn> view, Output& out) {
   if (f.as == "csv") return MakeCsvSink(columns, out);
   if (f.as == "json") return MakeJsonSink(out);
-  return MakeTableSink(columns, view, TerminalWidth(), isatty(STDOUT_FILENO) != 0, out);
+  return MakeTableSink(columns, view, TerminalWidth(), ColorOnStdout(), out);
 }
 
 // Streams `source` through the filters into the sink, stopping after `limit` rows (0: all).
@@ -854,7 +853,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   t += '\n';
 
   const int width = TerminalWidth();
-  const bool color = isatty(STDOUT_FILENO) != 0;
+  const bool color = ColorOnStdout();
   t += "busiest windows by bytes\n";
   {
     VectorSource source(WindowsColumns(), std::move(busiest));

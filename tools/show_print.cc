@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 
 #include "pipeline/json_text.h"
@@ -346,6 +347,14 @@ std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
 int TerminalWidth() {
   const int columns = ColumnsOf(STDOUT_FILENO);
   return columns > 0 ? columns : kDefaultWidth;
+}
+
+bool ColorOnStdout() {
+  if (isatty(STDOUT_FILENO) == 0) return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return (no_color == nullptr || *no_color == '\0') &&
+         (term == nullptr || std::string_view(term) != "dumb");
 }
 
 std::string Printable(std::string_view s) {

@@ -76,6 +76,9 @@ std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
 
 // Columns of the terminal on stdout (TIOCGWINSZ); 100 when stdout is not a terminal.
 int TerminalWidth();
+// Whether severity is coloured: stdout is a terminal, NO_COLOR is unset or empty (no-color.org)
+// and TERM is not "dumb".
+bool ColorOnStdout();
 // Control bytes (a bad line's tab or NUL, an ESC) would move the cursor or colour the
 // terminal: shown as C escapes.
 std::string Printable(std::string_view s);

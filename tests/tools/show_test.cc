@@ -747,6 +747,27 @@ TEST_F(ShowTest, ANarrowTerminalLeavesOutColumnsInOrder) {
   EXPECT_THAT(r.out, HasSubstr("(not shown: src, dst, dst_port"));
 }
 
+// Severity is coloured on a terminal unless NO_COLOR is set to a non-empty value
+// (no-color.org) or TERM is "dumb" (an editor's shell buffer, which shows the escapes as text).
+TEST_F(ShowTest, SeverityIsColouredOnATerminalUnlessNoColorOrADumbTerminal) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  const auto on_terminal = [&](const std::string& env) {
+    return flowsift::testing::RunCommand(
+        "cd '" + dir_.string() + "' && " + env + " script -qec \"stty cols 200; " +
+        std::string(FLOWSIFT_BINARY) + " show out --table findings\" /dev/null");
+  };
+  for (const std::string env : {"TERM=xterm NO_COLOR=", "TERM=xterm NO_COLOR=1", "TERM=dumb"}) {
+    const flowsift::testing::CommandResult r = on_terminal("env -u NO_COLOR " + env);
+    ASSERT_EQ(r.code, 0) << env << ": " << r.out;
+    ASSERT_THAT(r.out, HasSubstr("critical")) << env;
+    if (env == "TERM=xterm NO_COLOR=") {
+      EXPECT_THAT(r.out, HasSubstr("\033[1;31mcritical\033[0m")) << env;
+    } else {
+      EXPECT_THAT(r.out, Not(HasSubstr("\033["))) << env;
+    }
+  }
+}
+
 TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   Result r = RunIn(dir_, "show nowhere");
   EXPECT_EQ(r.code, 2);
