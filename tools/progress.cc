@@ -123,14 +123,18 @@ int ColumnsOf(int fd) {
   return ioctl(fd, TIOCGWINSZ, &size) == 0 ? size.ws_col : 0;
 }
 
+int ColumnsOfEnvironment() {
+  const char* columns = std::getenv("COLUMNS");
+  if (columns == nullptr) return 0;
+  int n = 0;
+  const char* end = columns + std::strlen(columns);
+  const auto [at, ec] = std::from_chars(columns, end, n);
+  return ec == std::errc() && at == end && n > 0 ? n : 0;
+}
+
 int TerminalColumns() {
   if (const int columns = ColumnsOf(STDERR_FILENO); columns > 0) return columns;
-  if (const char* columns = std::getenv("COLUMNS")) {
-    int n = 0;
-    const char* end = columns + std::strlen(columns);
-    const auto [at, ec] = std::from_chars(columns, end, n);
-    if (ec == std::errc() && at == end && n > 0) return n;
-  }
+  if (const int columns = ColumnsOfEnvironment(); columns > 0) return columns;
   return 80;
 }
 

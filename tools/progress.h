@@ -35,6 +35,8 @@ std::string BarLine(double fraction, const std::string& text, int columns);
 
 // The columns of the terminal on descriptor `fd` (TIOCGWINSZ); 0 when it is none.
 int ColumnsOf(int fd);
+// $COLUMNS when it is a whole number above 0 (watch(1) sets it; a user may, COLUMNS=60); else 0.
+int ColumnsOfEnvironment();
 // The width of the terminal on stderr; else $COLUMNS; else 80.
 int TerminalColumns();
 

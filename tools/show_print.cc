@@ -20,7 +20,7 @@ using nlohmann::ordered_json;
 constexpr size_t kPageRows = 1000;
 constexpr int kGap = 2;             // spaces between columns
 constexpr size_t kMinElastic = 12;  // narrowest a truncated text column gets
-constexpr int kDefaultWidth = 100;  // when stdout is not a terminal
+constexpr int kDefaultWidth = 100;  // when stdout is not a terminal and COLUMNS is not set
 
 // Terminal columns of UTF-8 text: one per code point (no East Asian wide characters here).
 size_t DisplayWidth(std::string_view s) {
@@ -345,8 +345,9 @@ std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
 }
 
 int TerminalWidth() {
-  const int columns = ColumnsOf(STDOUT_FILENO);
-  return columns > 0 ? columns : kDefaultWidth;
+  if (const int columns = ColumnsOf(STDOUT_FILENO); columns > 0) return columns;
+  if (const int columns = ColumnsOfEnvironment(); columns > 0) return columns;
+  return kDefaultWidth;
 }
 
 bool ColorOnStdout() {

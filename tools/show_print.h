@@ -74,7 +74,8 @@ std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
                                        std::span<const ViewColumn> view, int width, bool color,
                                        Output& out, bool note_outside_view = true);
 
-// Columns of the terminal on stdout (TIOCGWINSZ); 100 when stdout is not a terminal.
+// Columns of the terminal on stdout (TIOCGWINSZ); else $COLUMNS (`watch flowsift show OUT`,
+// `COLUMNS=60 flowsift show OUT | less`); else 100.
 int TerminalWidth();
 // Whether severity is coloured: stdout is a terminal, NO_COLOR is unset or empty (no-color.org)
 // and TERM is not "dumb".

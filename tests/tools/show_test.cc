@@ -81,11 +81,13 @@ struct Result {
   std::string err;  // stderr
 };
 
-// Runs `flowsift ARGS` in `dir`.
-Result RunIn(const fs::path& dir, const std::string& args) {
+// Runs `flowsift ARGS` in `dir`, with `env` (NAME=VALUE ...) in its environment and without
+// the COLUMNS of the shell that runs the tests (the goldens are 100 columns wide).
+Result RunIn(const fs::path& dir, const std::string& args, const std::string& env = "") {
   const fs::path err = dir / "stderr.txt";
-  const flowsift::testing::CommandResult run = flowsift::testing::RunCommand(
-      "cd '" + dir.string() + "' && " + FLOWSIFT_BINARY + " " + args + " 2>'" + err.string() + "'");
+  const flowsift::testing::CommandResult run =
+      flowsift::testing::RunCommand("cd '" + dir.string() + "' && env -u COLUMNS " + env + " " +
+                                    FLOWSIFT_BINARY + " " + args + " 2>'" + err.string() + "'");
   Result r{run.code, run.out, ""};
   r.err = ReadFile(err);
   return r;
@@ -745,6 +747,22 @@ TEST_F(ShowTest, ANarrowTerminalLeavesOutColumnsInOrder) {
   EXPECT_THAT(header, HasSubstr("type"));
   EXPECT_THAT(header, Not(HasSubstr("port"))) << r.out;
   EXPECT_THAT(r.out, HasSubstr("(not shown: src, dst, dst_port"));
+}
+
+// Not on a terminal, the width is $COLUMNS when it is set (watch(1) sets it; a user piping into
+// less may): the table for 52 columns as on a terminal of 52. Without it, or not a number, 100.
+TEST_F(ShowTest, ColumnsSetsTheWidthWhenStdoutIsNotATerminal) {
+  const Result narrow = RunIn(dir_, "show out --table findings --limit 3", "COLUMNS=52");
+  ASSERT_EQ(narrow.code, 0) << narrow.err;
+  const std::string header = narrow.out.substr(0, narrow.out.find('\n'));
+  EXPECT_THAT(header, HasSubstr("type"));
+  EXPECT_THAT(header, Not(HasSubstr("port"))) << narrow.out;
+  EXPECT_THAT(narrow.out, HasSubstr("(not shown: src, dst, dst_port"));
+  const std::string wide = Show("--table findings --limit 3").out;
+  EXPECT_THAT(wide.substr(0, wide.find('\n')), HasSubstr("port"));
+  for (const char* columns : {"COLUMNS=", "COLUMNS=abc", "COLUMNS=0", "COLUMNS=-5"}) {
+    EXPECT_EQ(RunIn(dir_, "show out --table findings --limit 3", columns).out, wide) << columns;
+  }
 }
 
 // Severity is coloured on a terminal unless NO_COLOR is set to a non-empty value
