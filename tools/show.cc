@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/export.h"
 #include "pipeline/reader.h"
 #include "pipeline/saturating.h"
 #include "pipeline/summary.h"
@@ -446,6 +447,46 @@ class InterfaceMiss {
   std::set<std::string> ids_;  // the ids seen while none matched
 };
 
+// --since/--until that no row of a table starts within (a wrong day, a local time taken for UTC)
+// printed "(no rows)", and the overview "0 windows" and "findings none", as of a quiet night:
+// stderr says so with the table's first and last window_start, as `run` names the data's. The
+// output (no rows) and the exit code stay.
+class TimeMiss {
+ public:
+  explicit TimeMiss(const Filters& f) : filters_(f) {}
+  void See(const ordered_json& row) {
+    if ((!filters_.since && !filters_.until) || found_) return;
+    const auto w = row.find("window_start");
+    if (w == row.end() || !w->is_number_unsigned()) return;
+    const uint64_t t = w->get<uint64_t>();
+    if ((!filters_.since || t >= *filters_.since) && (!filters_.until || t < *filters_.until)) {
+      found_ = true;
+      return;
+    }
+    first_ = std::min(first_, t);
+    last_ = std::max(last_, t);
+    seen_ = true;
+  }
+  void Report(std::string_view table) const {
+    if (found_ || !seen_) return;  // a row within, or no row with a start: nothing to say
+    std::string filter;
+    if (filters_.since) filter = "--since " + FormatIsoTime(*filters_.since);
+    if (filters_.until) {
+      filter +=
+          (filter.empty() ? "" : " ") + std::string("--until ") + FormatIsoTime(*filters_.until);
+    }
+    fmt::print(stderr,
+               "flowsift: note: no row of {} starts within {}: its window_start runs from {} to "
+               "{}\n",
+               table, filter, FormatIsoTime(first_), FormatIsoTime(last_));
+  }
+
+ private:
+  const Filters& filters_;
+  bool found_ = false, seen_ = false;
+  uint64_t first_ = UINT64_MAX, last_ = 0;
+};
+
 bool HasColumn(const std::vector<ColumnSpec>& columns, std::string_view name) {
   return std::any_of(columns.begin(), columns.end(),
                      [&](const ColumnSpec& c) { return c.name == name; });
@@ -535,14 +576,17 @@ std::unique_ptr<RowSink> MakeSink(const ShowFlags& f, const std::vector<ColumnSp
 // Streams `source` through the filters into the sink, stopping after `limit` rows (0: all).
 // Returns the source's error, if any; *stopped, when given, says whether the limit stopped the
 // copy before the source's end.
-// Rows that do not match are shown to `miss`, when given, until one has the interface.
+// Rows that do not match are shown to `miss` and `time_miss`, when given, until one has the
+// interface, or starts within --since/--until.
 std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowSink& sink,
-                 InterfaceMiss* miss = nullptr, bool* stopped = nullptr) {
+                 InterfaceMiss* miss = nullptr, bool* stopped = nullptr,
+                 TimeMiss* time_miss = nullptr) {
   ordered_json row;
   uint64_t n = 0;
   bool more = false;
   while (source.Next(&row)) {
     if (miss != nullptr) miss->See(row);
+    if (time_miss != nullptr) time_miss->See(row);
     if (!filters.Match(row)) continue;
     if (limit != 0 && n == limit) {
       more = true;  // one row past the limit says there is more, without reading the rest
@@ -615,8 +659,10 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   std::string last_interface;
   ordered_json row;
   InterfaceMiss miss(window_filters);
+  TimeMiss time_miss(window_filters);
   while (windows_open && windows.Next(&row)) {
     miss.See(row);
+    time_miss.See(row);
     if (!window_filters.Match(row)) continue;
     ++window_rows;
     // A value of another type (text in a number column of a damaged table) counts as 0: the
@@ -656,6 +702,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     code = kExitInputErrors;
   }
   miss.Report("the windows table");
+  time_miss.Report("the windows table");
   std::vector<ordered_json> busiest(heap.size());
   for (size_t i = heap.size(); i-- > 0; heap.pop()) busiest[i] = heap.top().row;
 
@@ -1010,10 +1057,12 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   Output out;
   std::unique_ptr<RowSink> sink = MakeSink(f, source->columns(), ViewOf(f.table), out);
   InterfaceMiss miss(filters);
+  TimeMiss time_miss(filters);
   bool stopped = false;
-  error = Copy(*source, filters, limit, *sink, &miss, &stopped);
+  error = Copy(*source, filters, limit, *sink, &miss, &stopped, &time_miss);
   out.Flush();
   miss.Report("the " + f.table + " table");
+  time_miss.Report("the " + f.table + " table");
   // Read to its end without an error, a table cut exactly at the end of one of its zstd frames
   // looked whole: its frames are counted against manifest.json's `tables`, as the overview
   // counts them. Rows past a limit were never read and are not looked at.

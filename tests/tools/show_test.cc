@@ -248,6 +248,37 @@ TEST_F(ShowTest, AnInterfaceNoRowHasNamesTheTablesOwn) {
   EXPECT_EQ(r.err, "");
 }
 
+// --since/--until that no row starts within (a wrong day, a local time taken for UTC) said
+// "(no rows)", and the overview "0 windows" and "findings none", as of a quiet night: stderr
+// names the filter and the table's first and last window_start. The output and exit 0 stay. A
+// row within, even one another filter drops, is no miss.
+TEST_F(ShowTest, ATimeNoRowStartsWithinNamesTheTablesRange) {
+  Result r = Show("--table windows --as csv --since 2030-01-01");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  EXPECT_EQ(r.err,
+            "flowsift: note: no row of the windows table starts within --since "
+            "2030-01-01T00:00:00Z: its window_start runs from 2023-11-14T22:10:00Z to "
+            "2023-11-14T22:30:00Z\n");
+  r = Show("--table findings --since 2023-11-14T20:00Z --until 2023-11-14T21:00Z");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(no rows)"));
+  EXPECT_THAT(r.err, HasSubstr("no row of the findings table starts within --since "
+                               "2023-11-14T20:00:00Z --until 2023-11-14T21:00:00Z: its "
+                               "window_start runs from 2023-11-14T22:10:00Z to "
+                               "2023-11-14T22:20:00Z\n"));
+  r = Show("--until 2023-11-14");  // the overview's windows
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("findings   none"));
+  EXPECT_THAT(r.err, HasSubstr("no row of the windows table starts within --until "
+                               "2023-11-14T00:00:00Z"));
+  r = Show("--table talkers --as csv --since 2023-11-14T22:20Z");
+  EXPECT_EQ(r.err, "");
+  r = Show("--table findings --as json --since 2023-11-14T22:20Z --type port_scan");
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(ShowTest, LimitStopsEarlyAndSaysSo) {
   Result r = Show("--table windows --as csv --limit 2");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 2);
