@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -987,8 +988,30 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
                   "UTC when no offset is given; a fraction of a second rounds up)");
   cmd->add_option("--until", f.until, "Only windows starting before this time");
   cmd->add_option("--min-severity", f.min_severity,
-                  "Only findings of at least this severity (1 low .. 4 critical)")
-      ->check(Digits(1, 4, "--min-severity"));
+                  "Only findings of at least this severity: 1 low, 2 medium, 3 high, 4 critical\n"
+                  "(the number or the name)")
+      ->transform(CLI::Validator(
+          [](std::string& v) -> std::string {
+            // The names the table view prints: `--min-severity high` was refused as not a
+            // number, the number it stands for not named.
+            for (size_t n = 1; n < std::size(kSeverityNames); ++n) {
+              if (std::equal(v.begin(), v.end(), kSeverityNames[n].begin(), kSeverityNames[n].end(),
+                             [](char a, char b) {
+                               return std::tolower(static_cast<unsigned char>(a)) == b;
+                             })) {
+                v = std::to_string(n);
+                return {};
+              }
+            }
+            const std::optional<uint64_t> n = DecimalU64(v);
+            return n && *n >= 1 && *n <= 4
+                       ? std::string()
+                       : "'" + v +
+                             "': --min-severity must be a whole number from 1 to 4 or a "
+                             "severity's name: low, medium, high, critical";
+          },
+          "", "severity"))
+      ->type_name("N|NAME");
   return cmd;
 }
 

@@ -210,6 +210,22 @@ TEST_F(ShowTest, FiltersSelectRows) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
   EXPECT_THAT(r.out, HasSubstr("\"exfiltration\""));
 
+  // By the name the table view prints, in any case: `high` was refused as not a number.
+  const std::string high = Show("--table findings --as json --min-severity 3").out;
+  for (const char* name : {"high", "HIGH", "High"}) {
+    r = Show(std::string("--table findings --as json --min-severity ") + name);
+    EXPECT_EQ(r.code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.out, high) << name;
+  }
+  r = Show("--table findings --as json --min-severity critical");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  r = Show("--table findings --as json --min-severity low");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4);
+  r = Show("--table findings --min-severity hi");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'hi': --min-severity must be a whole number from 1 to 4 or a "
+                               "severity's name: low, medium, high, critical"));
+
   r = Show("--table findings --as json --type brute_force");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
   // A finding matches an interface in its `interfaces` list.
