@@ -885,6 +885,19 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
                      Printable(ShellQuote(s.dir.string())));
   }
   t += '\n';
+  // The lines above are the whole run's; with a filter, "findings 2" or "7 windows" below read
+  // as the whole run's too. The filter is named as given, quoted for the shell.
+  std::string filter;
+  for (const auto& [flag, value] :
+       {std::pair{"--interface", flags.interface_id}, std::pair{"--since", flags.since},
+        std::pair{"--until", flags.until}, std::pair{"--type", flags.type},
+        std::pair{"--min-severity",
+                  flags.min_severity > 0 ? std::to_string(flags.min_severity) : std::string()}}) {
+    if (!value.empty()) filter += fmt::format(" {} {}", flag, Printable(ShellQuote(value)));
+  }
+  if (!filter.empty()) {
+    t += fmt::format("filter    {}: the lines below count only what it selects\n", filter);
+  }
   t +=
       windows_open
           ? fmt::format(
@@ -963,7 +976,8 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
   cmd->add_option("--limit", f.limit,
-                  "At most N rows (0 = all; default 50 for --as table, all for csv and json)")
+                  "At most N rows (0 = all; default 50 for --as table, all for csv and json);\n"
+                  "without --table, the busiest windows (default 10)")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {
             // CLI11's NonNegativeNumber printed its range as a 309-digit double.

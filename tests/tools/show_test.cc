@@ -722,6 +722,24 @@ TEST_F(ShowTest, APartSaysItIsOne) {
 }
 
 // A run without detection has no findings file rows: "none" would read as a clean night.
+// The overview's inputs, records and bad lines are the whole run's; its traffic, busiest windows
+// and findings only what the filters select. A line between them names the filters, so that
+// "findings 1" of --min-severity 3 does not read as the night's count.
+TEST_F(ShowTest, TheOverviewNamesItsFilters) {
+  Result r = Show("--interface eni-0a1b2c3d4e5f60718 --since 1700000400 --min-severity 3");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\nbad lines  3: "));
+  EXPECT_THAT(r.out, HasSubstr("\nfilter     --interface eni-0a1b2c3d4e5f60718 --since 1700000400 "
+                               "--min-severity 3: the lines below count only what it selects\n"
+                               "traffic    "));
+  r = Show("--until '2023-11-14 23:00'");
+  EXPECT_THAT(r.out, HasSubstr("\nfilter     --until '2023-11-14 23:00': "));
+  EXPECT_THAT(Show("").out, Not(HasSubstr("filter")));
+  // --limit's help says what it counts in the overview.
+  EXPECT_THAT(RunIn(dir_, "show --help").out, HasSubstr("without --table, the busiest windows "
+                                                        "(default 10)"));
+}
+
 TEST_F(ShowTest, TheOverviewOfARunWithoutDetectionSaysSo) {
   auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
   m["detection"] = {{"enabled", false}};
