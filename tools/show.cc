@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -585,7 +586,9 @@ std::string Copy(RowSource& source, const Filters& filters, uint64_t limit, RowS
   ordered_json row;
   uint64_t n = 0;
   bool more = false;
-  while (source.Next(&row)) {
+  // Not past a write to stdout that failed: a million rows decoded for a reader of a pipe that
+  // has gone (`| head` with SIGPIPE ignored) or for a full disk.
+  while (!sink.Failed() && source.Next(&row)) {
     if (miss != nullptr) miss->See(row);
     if (time_miss != nullptr) time_miss->See(row);
     if (!filters.Match(row)) continue;
@@ -1098,6 +1101,12 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   bool stopped = false;
   error = Copy(*source, filters, limit, *sink, &miss, &stopped, &time_miss);
   out.Flush();
+  if (out.error() != 0) {
+    // Named by its cause: "a full disk?" was guessed also of a pipe whose reader had gone.
+    fmt::print(stderr, "flowsift: cannot write to stdout: {}: the output is incomplete\n",
+               std::strerror(out.error()));
+    return kExitOutput;
+  }
   miss.Report("the " + f.table + " table");
   time_miss.Report("the " + f.table + " table");
   // Read to its end without an error, a table cut exactly at the end of one of its zstd frames

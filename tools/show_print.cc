@@ -147,6 +147,7 @@ class CsvSink : public RowSink {
     out_.MaybeFlush();
   }
   void Finish(bool) override {}
+  bool Failed() const override { return out_.error() != 0; }
 
  private:
   const std::vector<ColumnSpec>& columns_;
@@ -163,6 +164,7 @@ class JsonSink : public RowSink {
     out_.MaybeFlush();
   }
   void Finish(bool) override {}
+  bool Failed() const override { return out_.error() != 0; }
 
  private:
   Output& out_;
@@ -198,6 +200,8 @@ class TableSink : public RowSink {
     page_.push_back(std::move(line));
     if (page_.size() >= kPageRows) PrintPage();
   }
+
+  bool Failed() const override { return out_.error() != 0; }
 
   void Finish(bool more) override {
     PrintPage();

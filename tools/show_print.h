@@ -4,6 +4,7 @@
 #ifndef FLOWSIFT_TOOLS_SHOW_PRINT_H_
 #define FLOWSIFT_TOOLS_SHOW_PRINT_H_
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -46,13 +47,20 @@ class Output {
     if (text_.size() >= kFlushBytes) Flush();
   }
   void Flush() {
-    if (!text_.empty()) std::fwrite(text_.data(), 1, text_.size(), stdout);
+    if (!text_.empty() && std::fwrite(text_.data(), 1, text_.size(), stdout) != text_.size() &&
+        errno_ == 0) {
+      errno_ = errno != 0 ? errno : EIO;
+    }
     text_.clear();
-    std::fflush(stdout);
+    if (std::fflush(stdout) != 0 && errno_ == 0) errno_ = errno != 0 ? errno : EIO;
   }
+  // The errno of the first write to stdout that failed (EPIPE: the reader of a pipe has gone,
+  // with SIGPIPE ignored; ENOSPC: a full disk); 0 while every write succeeded.
+  int error() const { return errno_; }
 
  private:
   std::string text_;
+  int errno_ = 0;
 };
 
 // Takes rows one by one (objects keyed by column name; a row is not kept after Add).
@@ -62,6 +70,8 @@ class RowSink {
   virtual void Add(const nlohmann::ordered_json& row) = 0;
   // After the last row; `more` when --limit left rows out.
   virtual void Finish(bool more) = 0;
+  // Whether stdout could not be written: the rows after it would go nowhere.
+  virtual bool Failed() const = 0;
 };
 
 // `columns` (header order) must outlive the sink.

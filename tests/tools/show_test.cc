@@ -330,6 +330,38 @@ TEST_F(ShowTest, StreamsBigTablesAndReadsOnlyWhatItPrints) {
   EXPECT_THAT(r.err, HasSubstr("out/windows.csv.zst: truncated zstd data"));
 }
 
+// A write to stdout that fails ends the reading: the rows after it would go nowhere (a reader of
+// a pipe that has gone, `| head` with SIGPIPE ignored; a full disk), and a huge table was decoded
+// to its end first. The error is named by its cause, exit 3: "a full disk?" was guessed of a
+// closed pipe too.
+TEST_F(ShowTest, AFailedWriteToStdoutEndsTheReadingAndIsNamed) {
+  std::vector<WindowRow> rows;
+  for (uint64_t i = 0; i < 300000; ++i) {
+    rows.push_back({"eni-" + std::to_string(i), "1", i * 600, i * 600 + 600, i, 0, 0, i, 0, i, i, 0,
+                    0, 0, 1, 1, 1});
+  }
+  const fs::path windows = dir_ / "out" / "windows.csv.zst";
+  std::string error;
+  ASSERT_TRUE(WriteWindows(windows.string(), rows, &error)) << error;
+  const std::string packed = ReadFile(windows);
+  WriteFile(windows, packed.substr(0, packed.size() / 2));  // damage that only the end shows
+  if (fs::exists("/dev/full")) {
+    const Result r = Show("--table windows --as csv >/dev/full");
+    EXPECT_EQ(r.code, 3);
+    EXPECT_EQ(r.err,
+              "flowsift: cannot write to stdout: No space left on device: the output is "
+              "incomplete\n");
+  }
+  // SIGPIPE ignored, as some job runners leave it: the pipe's reader has gone after one byte.
+  const fs::path err = dir_ / "stderr.txt", code = dir_ / "code.txt";
+  flowsift::testing::RunCommand("cd '" + dir_.string() + "' && (trap '' PIPE; " + FLOWSIFT_BINARY +
+                                " show out --table windows --as json 2>'" + err.string() +
+                                "'; echo $? >'" + code.string() + "') | head -c 1 >/dev/null");
+  EXPECT_EQ(ReadFile(code), "3\n");
+  EXPECT_EQ(ReadFile(err),
+            "flowsift: cannot write to stdout: Broken pipe: the output is incomplete\n");
+}
+
 TEST_F(ShowTest, CorruptOrMissingFilesExitOneNamingThem) {
   WriteFile(dir_ / "out" / "talkers.csv.zst", "not zstd at all\n");
   Result r = Show("--table talkers");
