@@ -624,6 +624,14 @@ bool TableIsWhole(const std::string& path, std::span<const ColumnSpec> columns,
   return true;
 }
 
+// Whether the run had detection switched off (--no-detect, detection.enabled = false): its
+// findings file is empty because none were looked for.
+bool DetectionWasOff(const ordered_json& manifest) {
+  const auto detection = manifest.find("detection");
+  return detection != manifest.end() && detection->is_object() && detection->contains("enabled") &&
+         (*detection)["enabled"].is_boolean() && !(*detection)["enabled"].get<bool>();
+}
+
 struct Busiest {
   uint64_t bytes, seq;
   ordered_json row;
@@ -785,10 +793,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   const std::vector<ordered_json> failed_parts = FailedParts(m);
   const MissingShards shards = MissingShardsOf(m);
   // Detection switched off (--no-detect, detection.enabled = false): no findings is not "none".
-  const auto detection = m.find("detection");
-  const bool detection_off =
-      detection != m.end() && detection->is_object() && detection->contains("enabled") &&
-      (*detection)["enabled"].is_boolean() && !(*detection)["enabled"].get<bool>();
+  const bool detection_off = DetectionWasOff(m);
   const auto merged_from = m.find("merged_from");
   const size_t parts = merged_from != m.end() && merged_from->is_array() ? merged_from->size() : 0;
   Output out;
@@ -1109,6 +1114,12 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   }
   miss.Report("the " + f.table + " table");
   time_miss.Report("the " + f.table + " table");
+  if (f.table == "findings" && DetectionWasOff(summary.manifest)) {
+    // "(no rows)" read as a clean night, as the overview's "none" did.
+    fmt::print(stderr,
+               "flowsift: note: no findings were looked for: detection was off (--no-detect or "
+               "detection.enabled = false)\n");
+  }
   // Read to its end without an error, a table cut exactly at the end of one of its zstd frames
   // looked whole: its frames are counted against manifest.json's `tables`, as the overview
   // counts them. Rows past a limit were never read and are not looked at.

@@ -782,9 +782,19 @@ TEST_F(ShowTest, TheOverviewOfARunWithoutDetectionSaysSo) {
   EXPECT_THAT(r.out, HasSubstr("findings   none looked for (detection was off: --no-detect or "
                                "detection.enabled = false)"));
   EXPECT_THAT(Show("--as json").out, HasSubstr(R"("findings":{"total":0,"detection":false,)"));
+  // The findings table's "(no rows)" too: stderr says none were looked for, exit 0.
+  const std::string note =
+      "flowsift: note: no findings were looked for: detection was off (--no-detect or "
+      "detection.enabled = false)\n";
+  r = Show("--table findings");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(no rows)"));
+  EXPECT_EQ(r.err, note);
+  EXPECT_EQ(Show("--table findings --as json").err, note);
   m["detection"]["enabled"] = true;
   WriteFile(dir_ / "out" / "manifest.json", m.dump());
   EXPECT_THAT(Show("").out, HasSubstr("findings   none\n"));
+  EXPECT_EQ(Show("--table findings").err, "");
   EXPECT_THAT(Show("--as json").out, HasSubstr(R"("findings":{"total":0,"detection":true,)"));
 }
 
