@@ -605,9 +605,13 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
   // scanners (an answer turns a failure into a success), so the first pass below uses it.
   // The answer may be in any scan window the contact's TRW window overlaps: with a longer
   // scan_trw.window than port_scan.window, looking in the first one only had every answered
-  // client of a window's later minutes walk as a scanner. The answered scan keys, sorted by
-  // (prober, host, window), are made at the first ask (only for sources that walk to a
-  // decision on their own outcomes, few), and each ask is one binary search.
+  // client of a window's later minutes walk as a scanner. It may also be in a scan window that
+  // starts less than kRecordLagSeconds after the TRW window's end (the next one, at the
+  // defaults): a record's start may lag its packets by up to a minute, so a SYN sent just
+  // before a boundary can have its SYN-ACK's record in the next window (the answers are kept
+  // per scan window, so one that came up to a window later counts too). The answered scan
+  // keys, sorted by (prober, host, window), are made at the first ask (only for sources that
+  // walk to a decision on their own outcomes, few), and each ask is one binary search.
   using AnsweredAt = std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t>;
   std::vector<AnsweredAt> answered_at;
   bool answered_ready = false;
@@ -622,7 +626,10 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
       answered_ready = true;
     }
     const uint64_t from = WindowOf(c.window, o.scan_window);
-    const uint64_t to = c.window + std::min(o.trw_window, UINT64_MAX - c.window);  // exclusive
+    const uint64_t reach = o.trw_window > UINT64_MAX - kRecordLagSeconds
+                               ? UINT64_MAX
+                               : o.trw_window + kRecordLagSeconds;
+    const uint64_t to = c.window + std::min(reach, UINT64_MAX - c.window);  // exclusive
     const auto it = std::lower_bound(answered_at.begin(), answered_at.end(),
                                      AnsweredAt{src.hi, src.lo, c.dst.hi, c.dst.lo, from});
     return it != answered_at.end() && std::get<0>(*it) == src.hi && std::get<1>(*it) == src.lo &&

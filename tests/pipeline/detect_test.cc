@@ -4635,9 +4635,10 @@ TEST(ScanTrw, TheWalkStopsAtTheLowerBoundItself) {
   EXPECT_EQ(scanner.Of("scan_trw", 1700000000, 1700010000).size(), 1u);
 }
 
-// A contact's answer counts in the scan windows its TRW window overlaps, no later: a SYN-ACK in
-// the next window does not answer it; with a longer port_scan.window, the scan window that
-// began before the contact's TRW window does.
+// A contact's answer counts in the scan windows its TRW window overlaps and in one that starts
+// within a minute of its end (a record's start lags its packets by up to a minute), no later:
+// a SYN-ACK two windows later does not answer it; with a longer port_scan.window, the scan
+// window that began before the contact's TRW window does.
 TEST(ScanTrw, AnswersCountInTheScanWindowsTheContactsWindowOverlaps) {
   const auto probes = [](Detect& d, uint64_t start, uint64_t answer_after) {
     for (int i = 0; i < 4; ++i) {
@@ -4652,9 +4653,22 @@ TEST(ScanTrw, AnswersCountInTheScanWindowsTheContactsWindowOverlaps) {
       d.Add(answer);
     }
   };
-  Detect late;  // answered in the next 300 s window: four failures
-  probes(late, 1700000100, 300);
+  Detect late;  // answered two 300 s windows later: four failures
+  probes(late, 1700000100, 600);
   EXPECT_EQ(late.Of("scan_trw", 1700000000, 1700010000).size(), 1u);
+
+  // Sent 2 s before a boundary, answered 20 s after it (a late record): no scanner. Its answers
+  // had not counted, and a client that opened four connections at once was a scanner.
+  Detect next;
+  probes(next, 1700000398, 22);
+  EXPECT_TRUE(next.Of("scan_trw", 1700000000, 1700010000).empty());
+  // The same with 60 s TRW windows: the answer's scan window starts within a minute of the
+  // contact window's end.
+  DetectOptions minute;
+  minute.trw_window = 60;
+  Detect next_minute(minute);
+  probes(next_minute, 1700000398, 22);
+  EXPECT_TRUE(next_minute.Of("scan_trw", 1700000000, 1700010000).empty());
 
   DetectOptions o;
   o.scan_window = 600;
