@@ -85,6 +85,14 @@ const ordered_json& Member(const ordered_json& obj, const char* key, bool array 
 
 uint64_t U64Of(const ordered_json& v) { return v.is_number_unsigned() ? v.get<uint64_t>() : 0; }
 
+// A part's --internal list as a set (NetworkSet::Canonical), or as written if it does not parse
+// (the part is then refused when it is loaded).
+std::string CanonicalNetworks(const std::string& list) {
+  std::string error;
+  const std::optional<NetworkSet> set = NetworkSet::Parse(list, &error);
+  return set ? set->Canonical() : list;
+}
+
 // Where a bad-line reason comes in a run's manifest (its LineError order), as a key to sort
 // the merged reasons and samples in the same order; a name this version does not know (a part
 // of a newer one) after all known ones, by name.
@@ -106,11 +114,32 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   m["tool"] = "flowsift";
   m["version"] = opt.version;
   m["format_version"] = kOutputFormatVersion;
-  m["simd_target"] = first.value("simd_target", "");
+  // What each part may have had its own way without a merged byte changing (merge refuses parts
+  // that differ in anything else), said alike whatever the parts' order: they were the first
+  // part's. The SIMD targets of parts made on different machines, sorted, comma-separated;
+  // --internal as every part spelled it, else as the one set their spellings are; mmap true
+  // when every part mapped its files.
+  std::set<std::string> targets;
+  bool internal_differs = false, all_mapped = true;
+  const ordered_json& first_options = Member(first, "options", false);
+  for (const PartInfo& p : parts) {
+    if (std::string t = p.manifest.value("simd_target", ""); !t.empty()) targets.insert(t);
+    const ordered_json& o = Member(p.manifest, "options", false);
+    internal_differs |=
+        o.value("internal", ordered_json()) != first_options.value("internal", ordered_json());
+    all_mapped &= o.value("mmap", ordered_json()) == true;
+  }
+  std::string simd_target;
+  for (const std::string& t : targets) simd_target += (simd_target.empty() ? "" : ",") + t;
+  m["simd_target"] = simd_target;
   m["command_line"] = opt.options_text;
   ordered_json options = first.value("options", ordered_json::object());
   options.erase("threads");
   options["shard"] = nullptr;
+  if (internal_differs && options.contains("internal") && options["internal"].is_string()) {
+    options["internal"] = CanonicalNetworks(options["internal"].get<std::string>());
+  }
+  if (options.contains("mmap")) options["mmap"] = all_mapped;
   // No --since is null; a part of an earlier version wrote 0.
   if (options.contains("since") && options["since"] == 0) options["since"] = nullptr;
   m["options"] = options;
@@ -339,14 +368,6 @@ std::pair<std::string, std::string> FirstDifferingSetting(const ordered_json& a,
     if (u != v) return {k + " = " + u, k + " = " + v};
   }
   return {"(other options)", "(other options)"};
-}
-
-// A part's --internal list as a set (NetworkSet::Canonical), or as written if it does not parse
-// (the part is then refused when it is loaded).
-std::string CanonicalNetworks(const std::string& list) {
-  std::string error;
-  const std::optional<NetworkSet> set = NetworkSet::Parse(list, &error);
-  return set ? set->Canonical() : list;
 }
 
 // When the merged parts' shards (i/N) do not cover every input between them, says which are

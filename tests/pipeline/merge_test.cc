@@ -937,6 +937,40 @@ TEST_F(MergeRuns, TheMergedOptionsHoldNoPartsThreadsOrShard) {
   EXPECT_EQ(merged["tables"], part["tables"]) << merged.dump();
 }
 
+// What the parts may each have had their own way (the SIMD target of the machine, --internal
+// spelled otherwise for the same set, --mmap) is said in the merged manifest alike for any order
+// of the parts: it was the first part's, so `merge b a` and `merge a b` differed.
+TEST_F(MergeRuns, TheMergedManifestSaysThePartsWaysAlikeInAnyOrder) {
+  const fs::path parts = tmp_.path() / "ways";
+  for (uint32_t i = 0; i < 2; ++i) {
+    RunOptions opt =
+        AsPart(Options(tmp_ / "data/hand", (parts / std::to_string(i)).string()), i, 2);
+    opt.simd_target = i == 0 ? "AVX3" : "AVX2";
+    opt.map_files = i == 0;
+    if (i == 1) {
+      std::string error;
+      const auto internal = NetworkSet::Parse(
+          "192.168.0.0/16,10.0.0.0/9,10.128.0.0/9,172.16.0.0/12,100.64.0.0/10,fc00::/7", &error);
+      ASSERT_TRUE(internal) << error;
+      opt.internal = *internal;
+    }
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  }
+  std::vector<json> options;
+  for (const std::vector<std::string>& order :
+       {PartDirs(parts, 2), std::vector<std::string>{parts / "1", parts / "0"}}) {
+    const MergeResult r = MergeDirs(order, tmp_ / "ways-merged");
+    ASSERT_EQ(r.exit_code, 0) << r.error;
+    const json m = json::parse(ReadFile(tmp_.path() / "ways-merged" / "manifest.json"));
+    EXPECT_EQ(m["simd_target"], "AVX2,AVX3");
+    options.push_back(m["options"]);
+    fs::remove_all(tmp_.path() / "ways-merged");
+  }
+  EXPECT_EQ(options[0], options[1]);
+  EXPECT_EQ(options[0]["internal"], NetworkSet::DefaultInternal().Canonical());
+  EXPECT_EQ(options[0]["mmap"], false);
+}
+
 // A run without --since has no lower bound: its manifest's options.since is null, as until's
 // is, not 0, which reads as 1970-01-01 (docs/outputs.md). A part of an earlier version wrote 0:
 // it still merges with new parts, and the merged manifest says null.
