@@ -484,6 +484,16 @@ MergeResult MergeParts(const MergeOptions& opt) {
     const auto [end, at] = std::mismatch(target.begin(), target.end(), part.begin(), part.end());
     if (!ec && end == target.end()) {
       r.exit_code = 2;
+      std::error_code state_ec;
+      if (at == part.end() && !fs::exists(part / kStateFile, state_ec)) {
+        // No part but -o itself, listed again: a nightly `merge nights/* -o nights/week --force`
+        // the second night. It was called "the part nights/week", which it is not.
+        r.error = "-o " + out.string() + " is given as a part too (" + arg +
+                  "), and it is none: it has no " + std::string(kStateFile) +
+                  " (an earlier output of this merge, matched by a pattern such as DIR/*?): leave "
+                  "it out of the parts, or choose an -o outside the parts' directory";
+        return r;
+      }
       r.error = "-o " + out.string() + " is " + (at == part.end() ? "" : "a directory holding ") +
                 "the part " + arg + ": merging into it would delete that part; choose another -o";
       return r;

@@ -773,6 +773,30 @@ TEST_F(MergeRuns, AMergedOutputGivenAsAPartIsNamedAsSuch) {
   EXPECT_FALSE(fs::exists(tmp_.path() / "again"));
 }
 
+// The second night of `merge nights/* -o nights/week --force` lists the first night's output
+// among the parts: refused as that (exit 2, the output kept), not called "the part
+// nights/week", which it is not.
+TEST_F(MergeRuns, AnEarlierOutputListedAsAPartAndAsOutIsSaidAsSuch) {
+  const fs::path parts = tmp_.path() / "nights";
+  RunShards(tmp_ / "data/hand", parts, 2);
+  std::vector<std::string> list = PartDirs(parts, 2);
+  ASSERT_EQ(MergeDirs(list, parts / "week").exit_code, 0);
+  const std::string before = ReadFile(parts / "week" / "windows.csv.zst");
+  list.push_back(parts / "week");
+  MergeOptions m;
+  m.parts = list;
+  m.out_dir = parts / "week";
+  m.force = true;
+  const MergeResult r = MergeParts(m);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("is given as a part too (" + (parts / "week").string() +
+                         "), and it is none: it has no state.bin.zst"),
+            std::string::npos)
+      << r.error;
+  EXPECT_EQ(r.error.find("the part "), std::string::npos) << r.error;
+  EXPECT_EQ(ReadFile(parts / "week" / "windows.csv.zst"), before);
+}
+
 // The merged manifest lists bad lines as one run does: the reasons in the run's order and the
 // samples by reason, then input order (they were by reason name, so `show --table errors`
 // differed from one run's).
