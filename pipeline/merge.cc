@@ -784,13 +784,16 @@ MergeResult MergeParts(const MergeOptions& opt) {
         r.error = "input " + input + (it->first == input ? "" : " (" + it->first + ")") +
                   " is in both " + other.path + " and " + path + ": its records would count twice";
         // Two shards of one count never share an input of one list: the list changed between
-        // their runs (a file added or removed moves the later files to other shards).
+        // their runs (a file added or removed moves the later files to other shards; INPUT
+        // arguments in another order list their files in that order).
         if (other.shard_count == info.shard_count && other.shard_index != info.shard_index) {
           r.error += " (shards " + std::to_string(other.shard_index) + "/" +
                      std::to_string(other.shard_count) + " and " +
                      std::to_string(info.shard_index) + "/" + std::to_string(info.shard_count) +
                      " of one input list never share an input: were files added to or removed "
-                     "from the inputs between the parts' runs? Run every part again)";
+                     "from the inputs between the parts' runs, or the INPUT arguments given in "
+                     "another order (the list keeps their order)? Run every part again with "
+                     "one input list)";
         }
         return r;
       }

@@ -773,6 +773,32 @@ TEST_F(MergeRuns, AMergedOutputGivenAsAPartIsNamedAsSuch) {
   EXPECT_FALSE(fs::exists(tmp_.path() / "again"));
 }
 
+// Workers given the INPUT arguments in other orders (`run A B --shard 0/2`, `run B A --shard
+// 1/2`) list the inputs in other orders (argument order is kept), so their shards share a file:
+// the refusal names that cause too. It asked only whether files were added or removed.
+TEST_F(MergeRuns, ArgumentsInAnotherOrderAreNamedAmongTheCausesOfASharedInput) {
+  for (const char* dir : {"A", "B"}) {
+    for (int i = 0; i < 3; ++i) {
+      WriteFile(tmp_.path() / "args" / dir / (std::to_string(i) + ".log"),
+                "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 "
+                "1700000160 ACCEPT OK\n");
+    }
+  }
+  const fs::path parts = tmp_.path() / "args-parts";
+  for (uint32_t i = 0; i < 2; ++i) {
+    RunOptions opt = AsPart(Options(tmp_ / "args/A", (parts / std::to_string(i)).string()), i, 2);
+    opt.inputs = {tmp_ / (i == 0 ? "args/A" : "args/B"), tmp_ / (i == 0 ? "args/B" : "args/A")};
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  }
+  const MergeResult r = MergeDirs(PartDirs(parts, 2), tmp_ / "args-merged");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("or the INPUT arguments given in another order (the list keeps their "
+                         "order)? Run every part again with one input list"),
+            std::string::npos)
+      << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "args-merged"));
+}
+
 // The second night of `merge nights/* -o nights/week --force` lists the first night's output
 // among the parts: refused as that (exit 2, the output kept), not called "the part
 // nights/week", which it is not.
@@ -1199,7 +1225,7 @@ TEST_F(MergeRuns, AnInputListThatChangedBetweenThePartsIsNamedAsSuch) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("would count twice (shards 0/3 and 2/3 of one input list never share an "
                          "input: were files added to or removed from the inputs between the "
-                         "parts' runs? Run every part again)"),
+                         "parts' runs, or the INPUT arguments given in another order"),
             std::string::npos)
       << r.error;
   EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
