@@ -9,8 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <utility>
 
+#include "pipeline/partial.h"
+#include "pipeline/reader.h"
 #include "tools/commands.h"
 
 namespace flowsift::tools {
@@ -35,7 +39,8 @@ CLI::App* AddMerge(CLI::App& app, MergeFlags& f) {
       "nothing is written); 3 outputs could not be written.");
   cmd->add_option("parts", f.parts, "Part directories (OUT of run --partial) or state.bin.zst");
   cmd->add_option("--parts-from", f.parts_from,
-                  "Read part paths from FILE, one per line (- for stdin)");
+                  "Read part paths from FILE, one per line or NUL-separated as find -print0\n"
+                  "writes them (- for stdin)");
   cmd->add_option("-o,--out", f.out_dir, "Output directory (written atomically)")->required();
   cmd->add_flag("--force", f.force,
                 "Replace OUT if it exists and is an earlier output (flowsift's manifest.json) or\n"
@@ -50,6 +55,17 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
     // "-" is stdin, as for run's --files-from: `ls -d parts/* | flowsift merge --parts-from -`.
     std::ifstream file;
     if (f.parts_from != "-") {
+      // A directory opens, and reading it throws std::ios_base::failure (exit 3 with the
+      // library's words): said as the mistake it is.
+      std::error_code ec;
+      if (std::filesystem::is_directory(f.parts_from, ec)) {
+        throw CLI::ValidationError("--parts-from",
+                                   f.parts_from +
+                                       " is a directory, not a list of parts: give parts as "
+                                       "arguments (flowsift merge " +
+                                       f.parts_from + " ..., or " + f.parts_from +
+                                       "/* for the parts in it)");
+      }
       file.open(f.parts_from);
       if (!file) {
         throw CLI::ValidationError("--parts-from",
@@ -57,10 +73,36 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
       }
     }
     std::istream& in = f.parts_from == "-" ? std::cin : file;
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      // A line of blanks alone is a blank line, as in run's --files-from.
-      if (line.find_first_not_of(" \t") != std::string::npos) opt.parts.push_back(line);
+    std::ostringstream read;
+    read << in.rdbuf();  // as getline did, a read error ends the list without throwing
+    const std::string text = std::move(read).str();
+    // A part's state file (or any compressed file) given for the list: its bytes split into
+    // paths were dozens of parts not found, or "a directory of parts" for one that read as ".".
+    switch (CompressionOf(reinterpret_cast<const uint8_t*>(text.data()), text.size())) {
+      case Compression::kGzip:
+      case Compression::kZstd:
+        throw CLI::ValidationError(
+            "--parts-from", f.parts_from + " is compressed data, not a list of parts (a part's " +
+                                std::string(kStateFile) + "? give it as a part: flowsift merge " +
+                                f.parts_from + " ...)");
+      case Compression::kNone:
+        break;
+    }
+    // A list holding a NUL byte is NUL-separated (`find parts -name state.bin.zst -print0`), as
+    // run's --files-from reads one. Split at newlines it was one path, which stat() cut at its
+    // first NUL: the first part alone was merged, with exit 0 for nightly parts (each 0/1).
+    const char end = text.find('\0') != std::string::npos ? '\0' : '\n';
+    for (size_t pos = 0; pos < text.size();) {
+      size_t stop = text.find(end, pos);
+      if (stop == std::string::npos) stop = text.size();
+      std::string line = text.substr(pos, stop - pos);
+      pos = stop + 1;
+      if (end == '\n' && !line.empty() && line.back() == '\r') line.pop_back();
+      // A line of blanks alone is a blank line, as in run's --files-from (and in a NUL-separated
+      // list, so is the newline an `echo` adds after the last NUL).
+      if (line.find_first_not_of(end == '\n' ? " \t" : " \t\r\n") != std::string::npos) {
+        opt.parts.push_back(std::move(line));
+      }
     }
   }
   if (opt.parts.empty()) {

@@ -1888,6 +1888,26 @@ TEST_F(Cli, MergeReadsThePartListFromStdin) {
                              (dir_ / "m3").string());
   EXPECT_EQ(crlf.code, 0) << crlf.out;
   EXPECT_THAT(crlf.out, HasSubstr("merged 2 of 2 parts (0 failed), 4000 records"));
+  // A list of `find -print0` is NUL-separated, as run's --files-from reads one: split at
+  // newlines it was one path cut at its first NUL, and one part of two was merged (exit 1 here
+  // for the shard it missed; exit 0 for nightly parts).
+  const Result nul =
+      RunCli("merge --parts-from - -o " + (dir_ / "m4").string(),
+             "find " + (dir_ / "parts").string() + " -name state.bin.zst -print0 | ");
+  EXPECT_EQ(nul.code, 0) << nul.out;
+  EXPECT_THAT(nul.out, HasSubstr("merged 2 of 2 parts (0 failed), 4000 records"));
+  // A directory or a part's state file given for the list is a usage error that says so (the
+  // directory was exit 3, "basic_filebuf::underflow error reading the file").
+  const Result dir =
+      RunCli("merge --parts-from " + (dir_ / "parts").string() + " -o " + (dir_ / "m5").string());
+  EXPECT_EQ(dir.code, 2) << dir.out;
+  EXPECT_THAT(dir.out, HasSubstr("is a directory, not a list of parts: give parts as arguments"));
+  const Result state = RunCli("merge --parts-from " + (dir_ / "parts/0/state.bin.zst").string() +
+                              " -o " + (dir_ / "m5").string());
+  EXPECT_EQ(state.code, 2) << state.out;
+  EXPECT_THAT(state.out, HasSubstr("is compressed data, not a list of parts (a part's "
+                                   "state.bin.zst? give it as a part"));
+  EXPECT_FALSE(fs::exists(dir_ / "m5"));
   EXPECT_EQ(
       RunCli("merge --parts-from " + (dir_ / "nolist").string() + " -o " + (dir_ / "m2").string())
           .code,
