@@ -106,6 +106,14 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
     }
   }
   if (opt.parts.empty()) {
+    // A list that names none (a nightly `find ... | flowsift merge --parts-from -` that matched
+    // nothing) is said as such: "give ... or --parts-from" asked for what was given.
+    if (!f.parts_from.empty()) {
+      throw CLI::ValidationError(
+          "merge", "no parts: the list of --parts-from " +
+                       (f.parts_from == "-" ? std::string("- (stdin)") : f.parts_from) +
+                       " names none");
+    }
     throw CLI::ValidationError("merge", "no parts: give part directories or --parts-from");
   }
   opt.force = f.force;

@@ -1908,6 +1908,12 @@ TEST_F(Cli, MergeReadsThePartListFromStdin) {
   EXPECT_THAT(state.out, HasSubstr("is compressed data, not a list of parts (a part's "
                                    "state.bin.zst? give it as a part"));
   EXPECT_FALSE(fs::exists(dir_ / "m5"));
+  // A list that names no part (a `find` that matched nothing) says so; it was told to give
+  // --parts-from, which it had.
+  const Result none =
+      RunCli("merge --parts-from - -o " + (dir_ / "m6").string(), "printf '\\n' | ");
+  EXPECT_EQ(none.code, 2) << none.out;
+  EXPECT_THAT(none.out, HasSubstr("no parts: the list of --parts-from - (stdin) names none"));
   EXPECT_EQ(
       RunCli("merge --parts-from " + (dir_ / "nolist").string() + " -o " + (dir_ / "m2").string())
           .code,
