@@ -460,6 +460,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
   struct Reader {
     std::string path;
     uint32_t shard_index, shard_count;
+    ordered_json bytes;  // the input's size as the part read it (null when it does not say)
   };
   std::map<std::string, Reader> input_part;  // input path -> the part that read it
   // Each interface's account as the merged manifest's input order would see it first: by
@@ -776,13 +777,25 @@ MergeResult MergeParts(const MergeOptions& opt) {
       // /home/u/data/a.log are one file), else by its normalised text.
       listed.emplace_back(input, AbsoluteInput(input, info.cwd));
       if (input == "-") continue;
+      const ordered_json bytes = in.value("bytes", ordered_json());
       const auto [it, inserted] = input_part.emplace(
-          listed.back().second, Reader{path, info.shard_index, info.shard_count});
+          listed.back().second, Reader{path, info.shard_index, info.shard_count, bytes});
       if (!inserted) {
         const Reader& other = it->second;
         r.exit_code = 2;
         r.error = "input " + input + (it->first == input ? "" : " (" + it->first + ")") +
-                  " is in both " + other.path + " and " + path + ": its records would count twice";
+                  " is in both " + other.path + " and " + path;
+        // Read with other sizes, it is two files under one name (a staging file each night's
+        // job rewrites), not one file twice: still refused (inputs are told apart by path),
+        // but said as what it is, since the mend is another.
+        if (bytes.is_number_unsigned() && other.bytes.is_number_unsigned() &&
+            bytes != other.bytes) {
+          r.error += ", read with other sizes (" + other.bytes.dump() + " and " + bytes.dump() +
+                     " bytes): two files under one name (a file each run rewrites?); merge tells "
+                     "inputs apart by their paths: give each run's files names of their own";
+        } else {
+          r.error += ": its records would count twice";
+        }
         // Two shards of one count never share an input of one list: the list changed between
         // their runs (a file added or removed moves the later files to other shards; INPUT
         // arguments in another order list their files in that order).

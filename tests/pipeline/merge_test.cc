@@ -773,6 +773,33 @@ TEST_F(MergeRuns, AMergedOutputGivenAsAPartIsNamedAsSuch) {
   EXPECT_FALSE(fs::exists(tmp_.path() / "again"));
 }
 
+// Two nightly runs of one staging file that each night's job rewrites (`run stage/night.log`)
+// list one path read with other sizes: still refused (inputs are told apart by path), but not
+// as records that "would count twice", which sent the operator looking for a duplicate.
+TEST_F(MergeRuns, OneNameReadWithOtherSizesIsSaidAsTwoFiles) {
+  const std::string line =
+      "2 123456789012 eni-b 10.0.0.1 8.8.8.8 443 50000 6 10 1000 1700000100 1700000160 ACCEPT OK\n";
+  const fs::path staged = tmp_.path() / "stage" / "night.log";
+  std::vector<std::string> nights;
+  for (int night = 1; night <= 2; ++night) {
+    std::string text;
+    for (int k = 0; k < night; ++k) text += line;
+    WriteFile(staged, text);
+    nights.push_back(tmp_ / ("night" + std::to_string(night)));
+    RunOptions opt = AsPart(Options(staged.string(), nights.back()), 0, 1);
+    ASSERT_EQ(flowsift::Run(opt, nullptr).exit_code, 0);
+  }
+  const MergeResult r = MergeDirs(nights, tmp_ / "staged-merged");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find(", read with other sizes (" + std::to_string(line.size()) + " and " +
+                         std::to_string(2 * line.size()) +
+                         " bytes): two files under one name (a file each run rewrites?)"),
+            std::string::npos)
+      << r.error;
+  EXPECT_EQ(r.error.find("would count twice"), std::string::npos) << r.error;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "staged-merged"));
+}
+
 // Workers given the INPUT arguments in other orders (`run A B --shard 0/2`, `run B A --shard
 // 1/2`) list the inputs in other orders (argument order is kept), so their shards share a file:
 // the refusal names that cause too. It asked only whether files were added or removed.
