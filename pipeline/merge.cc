@@ -57,6 +57,9 @@ struct PartInfo {
   uint32_t shard_index = 0, shard_count = 1;
   ordered_json manifest;
   std::string cwd;  // where its run ran ("" when the part does not say)
+  // Its run's list of inputs before sharding ("count:hash"; "" from a part made before
+  // flowsift saved it): the parts of one run share it.
+  std::string run_list;
 };
 
 // An input's path as one file's name over all parts: absolute by the directory its part ran
@@ -315,6 +318,11 @@ bool WritePartialState(const std::string& path, const RunOptions& opt, const Run
   ordered_json run = MustMatch(opt);
   run["tool_version"] = opt.version;
   run["shard"] = {opt.shard_index, opt.shard_count};
+  // The list its shard was taken from: merge checks coverage per list, so that another run's
+  // shard I/N does not stand in for this run's missing one.
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(r.listed_files_hash));
+  run["listed_files"] = {{"count", r.listed_files}, {"hash", hash}};
   // The directory relative input paths are relative to: merge compares inputs by their
   // absolute paths (`run data/` and `run $PWD/data` are the same files).
   std::error_code cwd_error;
@@ -375,16 +383,17 @@ std::pair<std::string, std::string> FirstDifferingSetting(const ordered_json& a,
 // are simply not in OUT), and `merge parts/*` after a worker that died before making its
 // directory exited 0. Shards of several counts (0/2 with 1/4 and 3/4) are checked over
 // the least common multiple of the counts.
-std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, size_t failed,
-                                            std::vector<std::string>* notes) {
+std::vector<std::string> ShardCoverageOfOneRun(const std::vector<const PartInfo*>& parts,
+                                               size_t failed, const std::string& run,
+                                               std::vector<std::string>* notes) {
   // Input k is in shard k mod N of a run of N shards: the parts cover every input when they
   // cover every class mod the least common multiple of their counts. One count (the usual
   // array) is N classes, at most a million; mixed counts whose multiple passes 2^24 are not
   // checked, and a note says so.
   constexpr uint64_t kMaxClasses = uint64_t{1} << 24;
   uint64_t classes = 1;
-  for (const PartInfo& p : parts) {
-    classes = std::lcm(classes, uint64_t{p.shard_count});
+  for (const PartInfo* p : parts) {
+    classes = std::lcm(classes, uint64_t{p->shard_count});
     if (classes > kMaxClasses) {
       notes->push_back(
           "the parts' shard counts differ too much to check that they cover every input "
@@ -393,8 +402,8 @@ std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, 
     }
   }
   std::vector<bool> covered(classes);
-  for (const PartInfo& p : parts) {
-    for (uint64_t c = p.shard_index; c < classes; c += p.shard_count) covered[c] = true;
+  for (const PartInfo* p : parts) {
+    for (uint64_t c = p->shard_index; c < classes; c += p->shard_count) covered[c] = true;
   }
   std::string missing;
   size_t count = 0;
@@ -408,7 +417,7 @@ std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, 
   // a part per count: "shard(s) 3, 5 of 6" alone named none, and asked for shards of a run of
   // six that was never made.
   std::map<uint32_t, const std::string*> count_of;
-  for (const PartInfo& p : parts) count_of.emplace(p.shard_count, &p.path);
+  for (const PartInfo* p : parts) count_of.emplace(p->shard_count, &p->path);
   std::string counts;
   if (count_of.size() > 1) {
     size_t listed = 0;
@@ -422,10 +431,31 @@ std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, 
     counts = " (the parts are shards of runs of different counts: " + counts +
              "; parts of one run have one count)";
   }
-  return {"the merged parts do not cover shard(s) " + missing + " of " + std::to_string(classes) +
-          counts + (failed != 0 ? " (a part that failed may have been one of them)" : "") +
+  return {"the merged parts" + run + " do not cover shard(s) " + missing + " of " +
+          std::to_string(classes) + counts +
+          (failed != 0 ? " (a part that failed may have been one of them)" : "") +
           ": their inputs are not in the output; run them (--shard I/" + std::to_string(classes) +
           " --partial) and merge again"};
+}
+
+// ShardCoverageOfOneRun for each run's parts: those that list the same inputs (the same files
+// in the same order) before sharding. Pooled, another night's shard 3/4 had covered this
+// night's missing one, and merge exited 0 without a word of its inputs. Parts made before runs
+// saved their list are one run, as they always were.
+std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, size_t failed,
+                                            std::vector<std::string>* notes) {
+  std::map<std::string, std::vector<const PartInfo*>> runs;
+  for (const PartInfo& p : parts) runs[p.run_list].push_back(&p);
+  std::vector<std::string> missing;
+  for (const auto& [list, of_run] : runs) {
+    // Named by a part when the parts are of several runs (nights merged into a week).
+    const std::string run =
+        runs.size() == 1 ? "" : " of the run that " + of_run.front()->path + " is a shard of";
+    for (std::string& m : ShardCoverageOfOneRun(of_run, failed, run, notes)) {
+      missing.push_back(std::move(m));
+    }
+  }
+  return missing;
 }
 
 MergeResult MergeParts(const MergeOptions& opt) {
@@ -767,6 +797,12 @@ MergeResult MergeParts(const MergeOptions& opt) {
     }
     const ordered_json& cwd = file.run.value("cwd", ordered_json());
     if (cwd.is_string()) info.cwd = cwd.get<std::string>();
+    if (const ordered_json& l = file.run.value("listed_files", ordered_json());
+        l.is_object() && l.value("count", ordered_json()).is_number_unsigned() &&
+        l.value("hash", ordered_json()).is_string()) {
+      info.run_list =
+          std::to_string(l["count"].get<uint64_t>()) + ":" + l["hash"].get<std::string>();
+    }
     // The part's files (path, absolute path) by their place in its list, as MergedManifest
     // numbers them (index = place * shard_count + shard_index).
     std::vector<std::pair<std::string, std::string>> listed;

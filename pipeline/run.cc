@@ -782,6 +782,20 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
     }
   }
   r.missing = std::move(found.errors);
+  {
+    // FNV-1a over the absolute paths, each ended by a NUL: the run's identity for merge.
+    std::error_code cwd_error;
+    const fs::path cwd = fs::current_path(cwd_error);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const InputFile& f : found.files) {
+      const fs::path p(f.path);
+      const std::string abs =
+          (p.is_absolute() || cwd_error ? p : cwd / p).lexically_normal().string();
+      for (const char c : abs + '\0') h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    }
+    r.listed_files = found.files.size();
+    r.listed_files_hash = h;
+  }
   r.files = SelectShard(std::move(found.files), opt.shard_index, opt.shard_count);
   for (const InputError& e : r.missing) r.failures.push_back(InputErrorMessage(e));
   for (const std::string& dir : found.skipped_outputs) {

@@ -50,7 +50,11 @@ struct RunResult {
   int exit_code = 0;
   std::string error;  // why outputs could not be written (exit 3)
   GraphResult graph;
-  std::vector<InputFile> files;       // after discovery and sharding
+  std::vector<InputFile> files;  // after discovery and sharding
+  // The list the shards were taken from (every shard of one run lists the same files): its
+  // length and a hash of its absolute paths in order, saved in a part so that merge checks
+  // each run's shards for coverage on their own (partial.cc, merge.cc).
+  uint64_t listed_files = 0, listed_files_hash = 0;
   std::vector<InputError> missing;    // inputs that could not be listed
   std::vector<std::string> failures;  // one message per failed input
   std::vector<std::string> notes;     // what the run chose not to read, and why

@@ -710,6 +710,35 @@ TEST_F(MergeRuns, ShardsNoPartCoversAreSaid) {
   EXPECT_EQ(r.missing_shards[0].find("different counts"), std::string::npos) << r.missing_shards[0];
 }
 
+// Coverage is checked run by run: the parts that listed the same inputs before sharding. Two
+// nights of shards merged into a week, the second night's shard 1/2 never run: pooled with the
+// first night's 1/2 the shards looked covered, and merge exited 0 without a word of the
+// second night's lost inputs.
+TEST_F(MergeRuns, EachRunsShardsAreCheckedForCoverageOnTheirOwn) {
+  fs::copy(tmp_.path() / "data", tmp_.path() / "night2", fs::copy_options::recursive);
+  RunShards(tmp_ / "data", tmp_.path() / "one", 2);
+  RunShards(tmp_ / "night2", tmp_.path() / "two", 2);
+  MergeResult r = MergeDirs({tmp_ / "one/0", tmp_ / "one/1", tmp_ / "two/0"}, tmp_ / "a");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_NE(r.missing_shards[0].find("the merged parts of the run that " +
+                                     (tmp_.path() / "two/0" / kStateFile).string() +
+                                     " is a shard of do not cover shard(s) 1 of 2"),
+            std::string::npos)
+      << r.missing_shards[0];
+  r = MergeDirs({tmp_ / "two/1", tmp_ / "one/0", tmp_ / "two/0", tmp_ / "one/1"}, tmp_ / "b");
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_TRUE(r.missing_shards.empty()) << r.missing_shards[0];
+  // The run's list as the part saves it: its length, and a hash of the absolute paths.
+  PartialFile file;
+  std::string error;
+  ASSERT_EQ(ReadPartial((tmp_.path() / "one/0" / kStateFile).string(), &file, &error),
+            PartialStatus::kOk)
+      << error;
+  EXPECT_TRUE(file.run["listed_files"]["count"].is_number_unsigned()) << file.run.dump();
+  EXPECT_EQ(file.run["listed_files"]["hash"].get<std::string>().size(), 16u) << file.run.dump();
+}
+
 // Coverage is checked for any count (past 4096 shards it was not: a merge of one part of 5,000
 // exited 0). A part whose shard is not [I, N] with I < N, or that holds no manifest, is a
 // damaged part: taken as 0/1 it had passed the check.
