@@ -26,6 +26,7 @@
 #include "tools/commands.h"
 #include "tools/heap_pages.h"
 #include "tools/progress.h"
+#include "tools/show_print.h"
 
 namespace flowsift::tools {
 namespace {
@@ -81,8 +82,8 @@ int RunDemo(const DemoFlags& f) {
       fmt::print(stderr,
                  "flowsift: demo: a sample of {} of text takes about {} as gzip files, and {} "
                  "has {} free: ask for less (--bytes), or set TMPDIR to a directory with room\n",
-                 HumanBytes(static_cast<double>(f.bytes)), HumanBytes(disk_bytes), parent.string(),
-                 HumanBytes(static_cast<double>(*free)));
+                 HumanBytes(static_cast<double>(f.bytes)), HumanBytes(disk_bytes),
+                 Printable(parent.string()), HumanBytes(static_cast<double>(*free)));
       return kExitOutput;
     }
   }
@@ -137,7 +138,7 @@ int RunDemo(const DemoFlags& f) {
       "flowsift demo: generated {} of flow logs ({} records, {} attacks, {} look-alikes) "
       "as {} gzip files in {:.1f} s\n  in {}\n",
       HumanBytes(static_cast<double>(made.text_bytes)), made.records, made.attacks, made.lookalikes,
-      made.paths.size(), SecondsSince(t0), data.string());
+      made.paths.size(), SecondsSince(t0), Printable(data.string()));
 
   // 2. Run.
   RunOptions run;
@@ -157,7 +158,7 @@ int RunDemo(const DemoFlags& f) {
     r = Run(run, &progress);
   }
   if (r.exit_code != kExitOk && r.exit_code != kExitInputErrors) {
-    fmt::print(stderr, "flowsift demo: {}\n", r.error);
+    fmt::print(stderr, "flowsift demo: {}\n", Printable(r.error));
     RemoveTemporary(base);
     return r.exit_code;
   }
@@ -214,17 +215,19 @@ int RunDemo(const DemoFlags& f) {
   }
   for (const Finding* x : shown)
     fmt::print("  [severity {}] {}: {}\n", x->severity, x->type, x->summary);
-  fmt::print("  ground truth of the injected attacks: {}\n", (data / "truth.jsonl").string());
+  fmt::print("  ground truth of the injected attacks: {}\n",
+             Printable((data / "truth.jsonl").string()));
   fmt::print(
       "outputs: {} (windows.csv.zst, findings.jsonl.zst, talkers.csv.zst, exposure.csv.zst,\n"
       "  manifest.json)\n"
       "  try: {} show {}            # overview\n"
       "       {} show {} --table findings\n",
-      out.string(), ShellQuote(f.program), ShellQuote(out.string()), ShellQuote(f.program),
-      ShellQuote(out.string()));
+      Printable(out.string()), Printable(ShellQuote(f.program)),
+      Printable(ShellQuote(out.string())), Printable(ShellQuote(f.program)),
+      Printable(ShellQuote(out.string())));
   // The logs stay for `flowsift run` by hand; ~40 MB of gzip a default demo, so say where.
   fmt::print("the generated logs stay in {} for runs of your own; remove them with: rm -r {}\n",
-             data.string(), ShellQuote(base.string()));
+             Printable(data.string()), Printable(ShellQuote(base.string())));
   DropTemporary(base);
   return kExitOk;
 }

@@ -98,10 +98,10 @@ void RemoveStaleTemporaries(const std::filesystem::path& dir, const std::string&
     std::error_code rm;
     fs::remove(path, rm);
     fmt::print(stderr, "flowsift: note: {}\n",
-               rm ? "cannot remove " + path.string() +
-                        ", left by an export that did not finish: " + rm.message()
-                  : "removed " + path.string() +
-                        ", the temporary output of an export that did not finish");
+               Printable(rm ? "cannot remove " + path.string() +
+                                  ", left by an export that did not finish: " + rm.message()
+                            : "removed " + path.string() +
+                                  ", the temporary output of an export that did not finish"));
     close(fd);
   }
 }
@@ -388,14 +388,14 @@ int RunExport(const ExportFlags& f) {
   } else {
     auto file = std::make_unique<FileOutput>();
     if (!file->Open(f.output, &error)) {
-      fmt::print(stderr, "flowsift: {}\n", error);
+      fmt::print(stderr, "flowsift: {}\n", Printable(error));
       return kExitOutput;
     }
     out = std::move(file);
   }
   const ExportResult r =
       ExportSummary(summary, *format, ctx, [&](std::string_view line) { return out->Write(line); });
-  for (const std::string& e : r.errors) fmt::print(stderr, "flowsift: {}\n", e);
+  for (const std::string& e : r.errors) fmt::print(stderr, "flowsift: {}\n", Printable(e));
   switch (r.status) {
     case ExportStatus::kUsage:
       out->Abort();
@@ -405,14 +405,14 @@ int RunExport(const ExportFlags& f) {
       if (out->Finish(&error) || error.empty()) {
         error = "cannot write " + (f.output.empty() ? std::string("stdout") : f.output);
       }
-      fmt::print(stderr, "flowsift: {}\n", error);
+      fmt::print(stderr, "flowsift: {}\n", Printable(error));
       return kExitOutput;
     case ExportStatus::kOk:
     case ExportStatus::kCorrupt:
       break;
   }
   if (!out->Finish(&error)) {
-    fmt::print(stderr, "flowsift: {}\n", error);
+    fmt::print(stderr, "flowsift: {}\n", Printable(error));
     return kExitOutput;
   }
   const int status = r.status == ExportStatus::kCorrupt ? kExitInputErrors : kExitOk;

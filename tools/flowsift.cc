@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "pipeline/temporaries.h"
 #include "tools/commands.h"
 #include "tools/heap_pages.h"
+#include "tools/show_print.h"
 
 namespace {
 
@@ -92,9 +94,17 @@ void RemoveTemporariesOnInterrupt() {
 }
 
 // An error message that cannot throw: fmt::print throws when stderr cannot be written, and the
-// exit code must still say what happened.
+// exit code must still say what happened. Printable: most messages quote a path or value as the
+// user gave it, and a control byte in one (an ESC, a newline) moved the cursor or split the line.
 void Complain(const std::string& message) {
-  std::fprintf(stderr, "flowsift: %s\n", message.c_str());
+  const char* text = message.c_str();
+  std::string shown;
+  try {
+    shown = flowsift::tools::Printable(message);
+    text = shown.c_str();
+  } catch (const std::bad_alloc&) {  // out of memory (the message that says so): as it is
+  }
+  std::fprintf(stderr, "flowsift: %s\n", text);
 }
 
 // An option given an empty value (`--config ""`, or `--config "$CONF"` with CONF unset) is a
@@ -284,6 +294,13 @@ int main(int argc, char** argv) {
   NameValues(demo_cmd, {{"--out", "DIR"}});
   // After the commands were added: theirs stay CLI11's own (a command's --help is whole).
   app.formatter(std::make_shared<CommandListFormatter>());
+  // CLI11's own errors quote the argument as given ("The following argument was not expected:
+  // ..."): escaped as every other message is.
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    return flowsift::tools::Printable(e.what()) + "\nRun with " +
+           (failed->get_help_ptr() != nullptr ? failed->get_help_ptr()->get_name() : "--help") +
+           " for more information.\n";
+  });
 
   try {
     app.parse(argc, argv);

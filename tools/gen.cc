@@ -20,6 +20,7 @@
 #include "pipeline/input.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
+#include "tools/show_print.h"
 
 namespace flowsift::tools {
 namespace fs = std::filesystem;
@@ -198,7 +199,7 @@ static void WarnOfOtherLogs(const std::string& dir, const std::vector<std::strin
              "flowsift gen: note: {} also holds {} log file(s) this run did not write (first: "
              "{}); `flowsift run {}` would read them too: remove them, or generate into an "
              "empty directory\n",
-             dir, others.size(), others.front(), dir);
+             Printable(dir), others.size(), Printable(others.front()), Printable(dir));
 }
 
 int RunGen(const GenFlags& f) {
@@ -301,7 +302,7 @@ int RunGen(const GenFlags& f) {
                  "flowsift gen: {} records are about {} of text ({} on disk), and {} has {} "
                  "free: ask for fewer (--records, --bytes), compress them (--compress gz|zst), "
                  "or write elsewhere (-o)\n",
-                 g.records, HumanBytes(text_bytes), HumanBytes(disk_bytes), f.out_dir,
+                 g.records, HumanBytes(text_bytes), HumanBytes(disk_bytes), Printable(f.out_dir),
                  HumanBytes(static_cast<double>(*free)));
       return kExitOutput;
     }
@@ -330,8 +331,8 @@ int RunGen(const GenFlags& f) {
                "file(s) to {}; {} attack(s) in truth.jsonl, {} look-alike(s)\n",
                // In the units of --bytes (powers of 1024): --bytes 1G read "1073.7 MB".
                result.records, HumanBytes(static_cast<double>(result.text_bytes)),
-               HumanBytes(static_cast<double>(result.file_bytes)), result.paths.size(), f.out_dir,
-               result.attacks, result.lookalikes);
+               HumanBytes(static_cast<double>(result.file_bytes)), result.paths.size(),
+               Printable(f.out_dir), result.attacks, result.lookalikes);
     WarnOfOtherLogs(f.out_dir, result.paths);
   } catch (const std::system_error&) {
   }

@@ -16,6 +16,7 @@
 #include "pipeline/partial.h"
 #include "pipeline/reader.h"
 #include "tools/commands.h"
+#include "tools/show_print.h"
 
 namespace flowsift::tools {
 
@@ -122,15 +123,18 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   opt.out_dir = OutDirArg(f.out_dir, opt.force);
   const MergeResult r = MergeParts(opt);
   if (r.error.empty()) BeginReport(r.exit_code);
-  for (const std::string& failure : r.failures) fmt::print(stderr, "flowsift: {}\n", failure);
+  for (const std::string& failure : r.failures)
+    fmt::print(stderr, "flowsift: {}\n", Printable(failure));
   if (!r.error.empty()) {  // nothing written: exit 1 (no part readable), 2 or 3
-    fmt::print(stderr, "flowsift: {}\n", r.error);
+    fmt::print(stderr, "flowsift: {}\n", Printable(r.error));
     return r.exit_code;
   }
-  for (const std::string& missing : r.missing_shards) fmt::print(stderr, "flowsift: {}\n", missing);
-  for (const std::string& note : r.notes) fmt::print(stderr, "flowsift: note: {}\n", note);
+  for (const std::string& missing : r.missing_shards)
+    fmt::print(stderr, "flowsift: {}\n", Printable(missing));
+  for (const std::string& note : r.notes)
+    fmt::print(stderr, "flowsift: note: {}\n", Printable(note));
   for (const std::string& failure : r.input_failures) {
-    fmt::print(stderr, "flowsift: input failed in a part: {}\n", failure);
+    fmt::print(stderr, "flowsift: input failed in a part: {}\n", Printable(failure));
   }
   // Singular at 1, as run's summary line: "merged 1 of 1 parts ..., 1 records".
   fmt::print(stderr,
@@ -138,7 +142,7 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
              "s, merge {:.2f} s, write {:.2f} s) -> {}\n",
              r.parts_merged, opt.parts.size(), opt.parts.size() == 1 ? "" : "s", r.failures.size(),
              r.records, r.records == 1 ? "" : "s", r.wall_seconds, r.read_seconds, r.merge_seconds,
-             r.write_seconds, opt.out_dir);
+             r.write_seconds, Printable(opt.out_dir));
   return r.exit_code;
 }
 

@@ -145,7 +145,7 @@ class RowSource {
 class SkippedRows {
  public:
   void Add(const std::string& error) {
-    if (++count_ <= kNamed) fmt::print(stderr, "flowsift: {} (skipped)\n", error);
+    if (++count_ <= kNamed) fmt::print(stderr, "flowsift: {} (skipped)\n", Printable(error));
   }
   // "PATH: N unreadable UNITs skipped", or empty when none was.
   std::string Summary(const std::string& path, std::string_view unit) const {
@@ -663,7 +663,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   const bool windows_open = windows.Open(s.PathOf(kWindowsFile), WindowsColumns(), &error);
   const std::string error_windows = windows_open ? std::string() : error;
   if (!windows_open) {
-    fmt::print(stderr, "flowsift: {}\n", error);
+    fmt::print(stderr, "flowsift: {}\n", Printable(error));
     code = kExitInputErrors;
   }
   std::priority_queue<Busiest> heap;
@@ -710,7 +710,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     windows_problem = TableFramesProblem(s, kWindowsFile);
   }
   if (windows_open && !windows_problem.empty()) {
-    fmt::print(stderr, "flowsift: {}\n", windows_problem);
+    fmt::print(stderr, "flowsift: {}\n", Printable(windows_problem));
     code = kExitInputErrors;
   }
   miss.Report("the windows table");
@@ -722,7 +722,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   FindingsSource findings;
   const bool findings_open = findings.Open(s.PathOf(kFindingsFile), &error);
   if (!findings_open) {
-    fmt::print(stderr, "flowsift: {}\n", error);
+    fmt::print(stderr, "flowsift: {}\n", Printable(error));
     code = kExitInputErrors;
   }
   std::string findings_problem = findings_open ? std::string() : error;
@@ -742,14 +742,14 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   // Unreadable findings were skipped: the overview of the rest is still printed, exit 1.
   if (findings_open && !findings.error().empty()) {
-    fmt::print(stderr, "flowsift: {}\n", findings.error());
+    fmt::print(stderr, "flowsift: {}\n", Printable(findings.error()));
     code = kExitInputErrors;
     findings_problem = findings.error();
   }
   if (findings_open && findings_problem.empty()) {
     findings_problem = TableFramesProblem(s, kFindingsFile);
     if (!findings_problem.empty()) {
-      fmt::print(stderr, "flowsift: {}\n", findings_problem);
+      fmt::print(stderr, "flowsift: {}\n", Printable(findings_problem));
       code = kExitInputErrors;
     }
   }
@@ -773,7 +773,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
        {std::pair{kTalkersFile, TalkersColumns()}, std::pair{kExposureFile, ExposureColumns()}}) {
     if (!TableIsWhole(s.PathOf(file), columns, &error) ||
         !(error = TableFramesProblem(s, file)).empty()) {
-      fmt::print(stderr, "flowsift: {}\n", error);
+      fmt::print(stderr, "flowsift: {}\n", Printable(error));
       code = kExitInputErrors;
       table_errors[std::string(file)] = error;
     }
@@ -1043,10 +1043,10 @@ int OpenSummaryOrReport(const std::string& dir, Summary* summary) {
     case SummaryStatus::kOk:
       return kExitOk;
     case SummaryStatus::kCorrupt:
-      fmt::print(stderr, "flowsift: {}\n", error);
+      fmt::print(stderr, "flowsift: {}\n", Printable(error));
       return kExitInputErrors;
     default:
-      fmt::print(stderr, "flowsift: {}\n", error);
+      fmt::print(stderr, "flowsift: {}\n", Printable(error));
       return kExitUsage;
   }
 }
@@ -1077,7 +1077,7 @@ int RunShow(const ShowFlags& f) {
     fmt::print(stderr,
                "flowsift: {}/manifest.json: corrupt: a value has the wrong type ({}); re-run to "
                "rewrite it\n",
-               f.out_dir, e.what());
+               Printable(f.out_dir), e.what());
     return kExitInputErrors;
   }
 }
@@ -1094,7 +1094,7 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   CheckFilters(filters, f, {known.begin(), known.end()});
   std::unique_ptr<RowSource> source = OpenTable(summary, f.table, f.as == "table", &error);
   if (source == nullptr) {
-    fmt::print(stderr, "flowsift: {}\n", error);
+    fmt::print(stderr, "flowsift: {}\n", Printable(error));
     return kExitInputErrors;
   }
   const uint64_t limit =
@@ -1128,7 +1128,7 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
     if (!file.empty()) error = TableFramesProblem(summary, file);
   }
   if (!error.empty()) {
-    fmt::print(stderr, "flowsift: {}\n", error);
+    fmt::print(stderr, "flowsift: {}\n", Printable(error));
     return kExitInputErrors;
   }
   return kExitOk;

@@ -532,6 +532,43 @@ TEST_F(Cli, PathsWithControlBytesArePrintedEscaped) {
   EXPECT_EQ(r.out.find('\x7f'), std::string::npos);
 }
 
+// The other commands escape such a path too, in their own messages, in the usage errors that
+// quote an argument (CLI11's and flowsift's) and in gen's and merge's reports: show, export and
+// merge had named a missing OUT or part raw, gen its -o, CLI11 an unexpected argument.
+TEST_F(Cli, EveryCommandPrintsPathsWithControlBytesEscaped) {
+  fs::create_directories(dir_);
+  const std::string name = "x\x1b[2Jy\nz\x7f";  // ESC, a newline, DEL
+  const std::string shown = "x\\x1b[2Jy\\nz\\x7f";
+  // The name through the shell (popen's sh has no $'...'; printf keeps the newline inside).
+  const auto quoted = [&](const fs::path& in) {
+    return "\"" + in.string() + "/$(printf 'x\\033[2Jy\\nz\\177')\"";
+  };
+  const auto expect_escaped = [&](const Result& r, int code, const std::string& what) {
+    EXPECT_EQ(r.code, code) << what << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(shown)) << what << ": " << r.out;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << what;
+    EXPECT_EQ(r.out.find('\x7f'), std::string::npos) << what;
+  };
+  expect_escaped(RunCli("show " + quoted(dir_)), 2, "show");
+  expect_escaped(RunCli("export " + quoted(dir_) + " --as ocsf"), 2, "export");
+  expect_escaped(RunCli("merge " + quoted(dir_) + " -o " + (dir_ / "m").string()), 1, "merge");
+  expect_escaped(RunCli("show " + (dir_ / "o").string() + " " + quoted(dir_)), 2, "CLI11's");
+  expect_escaped(RunCli("show " + (dir_ / "o").string() + " --type " + quoted(dir_)), 2,
+                 "a ValidationError");
+  // A log gen did not write (named in its note) and its -o (in its report).
+  fs::create_directories(dir_ / "g" / name);
+  std::ofstream(dir_ / "g" / name / (name + ".log")) << "x\n";
+  expect_escaped(RunCli("gen --records 100 -o " + quoted(dir_ / "g")), 0, "gen");
+  // merge's report names its -o.
+  ASSERT_EQ(RunCli("gen --records 100 -o " + (dir_ / "in").string()).code, 0);
+  ASSERT_EQ(RunCli("run " + (dir_ / "in").string() + " --partial --no-progress -o " +
+                   (dir_ / "p").string())
+                .code,
+            0);
+  expect_escaped(RunCli("merge " + (dir_ / "p").string() + " -o " + quoted(dir_)), 0,
+                 "merge's report");
+}
+
 // gen's numbers: CLI11 alone read "-5" into a uint64_t as 2^64 - 5, took "nan" hours and
 // --records 0 (as the default); each is now a usage error naming the range.
 // --config of a device is a usage error: /dev/zero read until memory ran out (exit 3).
