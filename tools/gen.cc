@@ -202,22 +202,47 @@ static void WarnOfOtherLogs(const std::string& dir, const std::vector<std::strin
              Printable(dir), others.size(), Printable(others.front()), Printable(dir));
 }
 
-int RunGen(const GenFlags& f) {
-  std::string error;
-  // A file where the directory should be (or in its path) is a usage error, named as such,
-  // not std::filesystem's "cannot create directories: Not a directory" and exit 3.
-  for (fs::path p = fs::path(f.out_dir).lexically_normal(); !p.empty() && p != p.root_path();
-       p = p.parent_path()) {
+// -o as gen can write it, checked before any work. A file where the directory should be (or
+// in its path), a dangling symbolic link, or a name the system cannot look up (a component over
+// 255 bytes, a loop of links) is a usage error naming it, not std::filesystem's raw exception
+// ("filesystem error: cannot create directories: File exists [out]") and exit 3.
+static void CheckOutDir(const std::string& out) {
+  const fs::path whole = fs::path(out).lexically_normal();
+  for (fs::path p = whole; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    const std::string where = p == whole ? out : out + ": " + p.string();
     std::error_code ec;
     const fs::file_status st = fs::status(p, ec);
-    if (fs::exists(st) && !fs::is_directory(st)) {
+    // Not found (ENOENT, or ENOTDIR below a file: named at that file) is what gen creates.
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+      throw CLI::ValidationError("--out", where + ": " + ec.message());
+    }
+    if (fs::is_directory(st)) break;  // the rest of the path is there
+    if (fs::exists(st)) throw CLI::ValidationError("--out", where + " is a file, not a directory");
+    std::error_code link_ec;
+    if (fs::is_symlink(fs::symlink_status(p, link_ec))) {
       throw CLI::ValidationError(
-          "--out", p == fs::path(f.out_dir).lexically_normal()
-                       ? f.out_dir + " is a file, not a directory"
-                       : f.out_dir + ": " + p.string() + " is a file, not a directory");
+          "--out", where + " is a symbolic link to " + fs::read_symlink(p, link_ec).string() +
+                       ", which does not exist: create the directory it names, or give another -o");
     }
     if (!p.has_relative_path() || p.parent_path() == p) break;
   }
+}
+
+// Creates -o with its missing parents. A directory that cannot be created (under /proc, a
+// read-only mount, no permission) is named with why, exit 3 as for run's OUT; it had been
+// std::filesystem's raw "cannot create directories: No such file or directory [/proc/x]".
+[[nodiscard]] static bool CreateOutDir(const std::string& out) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (!ec) return true;
+  fmt::print(stderr, "flowsift: cannot create {}: {}; give an -o where a directory can be made\n",
+             Printable(out), ec.message());
+  return false;
+}
+
+int RunGen(const GenFlags& f) {
+  std::string error;
+  CheckOutDir(f.out_dir);
   // Every record, not only the first, ends by kLastStart: the span and a last interval's record
   // after it.
   const double last_end = static_cast<double>(f.start) + f.hours * 3600 + f.interval;
@@ -307,6 +332,7 @@ int RunGen(const GenFlags& f) {
       return kExitOutput;
     }
   }
+  if (!CreateOutDir(f.out_dir)) return kExitOutput;
   GenFilesResult result;
   try {
     result = GenerateFiles(opt);

@@ -684,6 +684,40 @@ TEST_F(Cli, GenIntoAFileIsAUsageError) {
   }
 }
 
+// -o through a dangling symbolic link, or a name that cannot be looked up, is a usage error
+// naming it and what to do; a directory that cannot be made (under /proc) is named with why,
+// exit 3. Each had been std::filesystem's raw exception ("filesystem error: cannot create
+// directories: File exists [out]"), exit 3.
+TEST_F(Cli, GenOutThatCannotBeADirectoryIsNamedWithWhy) {
+  fs::create_directories(dir_);
+  fs::create_directory_symlink(dir_ / "nowhere", dir_ / "dangling");
+  for (const std::string out : {"dangling", "dangling/sub"}) {
+    const Result r = RunCli("gen -o " + (dir_ / out).string() + " --records 10");
+    EXPECT_EQ(r.code, 2) << out << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr((dir_ / "dangling").string() + " is a symbolic link to " +
+                                 (dir_ / "nowhere").string() +
+                                 ", which does not exist: create the directory it names"))
+        << r.out;
+    EXPECT_THAT(r.out, Not(HasSubstr("filesystem error"))) << r.out;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "nowhere"));
+  fs::create_symlink("loop2", dir_ / "loop1");
+  fs::create_symlink("loop1", dir_ / "loop2");
+  Result r = RunCli("gen -o " + (dir_ / "loop1" / "x").string() + " --records 10");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--out: " + (dir_ / "loop1" / "x").string() + ": Too many levels"))
+      << r.out;
+  r = RunCli("gen -o " + (dir_ / std::string(300, 'a')).string() + " --records 10");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(": File name too long")) << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("filesystem error"))) << r.out;
+  r = RunCli("gen -o /proc/flowsift-no-such-dir --records 10");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("flowsift: cannot create /proc/flowsift-no-such-dir: "));
+  EXPECT_THAT(r.out, HasSubstr("; give an -o where a directory can be made"));
+  EXPECT_THAT(r.out, Not(HasSubstr("filesystem error"))) << r.out;
+}
+
 // A gen into a directory that holds other logs (an earlier gen's with more --files, here)
 // names them: `flowsift run DIR` would read them with the new set. They are left alone. The
 // same gen again is quiet: it replaced every file it wrote.
