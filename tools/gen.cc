@@ -12,12 +12,15 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "pipeline/format.h"
 #include "pipeline/generate.h"
 #include "pipeline/generate_files.h"
 #include "pipeline/human_bytes.h"
 #include "pipeline/input.h"
+#include "pipeline/temporaries.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
 #include "tools/show_print.h"
@@ -98,7 +101,9 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       "benign look-alikes of attacks, and injected attacks with their ground truth in\n"
       "DIR/truth.jsonl. Deterministic for a seed. See docs/gen.md.\n\n"
       "Example: flowsift gen -o data --bytes 1G --attacks all --layout s3 --format v5");
-  cmd->add_option("-o,--out", f.out_dir, "Directory to write (created if missing)")->required();
+  cmd->add_option("-o,--out", f.out_dir,
+                  "Directory to write (created if missing, and removed again if gen then fails)")
+      ->required();
   cmd->add_option("--records", f.records,
                   "Number of records to write, injected ones included (default 100000)")
       ->check(Digits(1, UINT64_MAX, "--records"));
@@ -228,17 +233,55 @@ static void CheckOutDir(const std::string& out) {
   }
 }
 
-// Creates -o with its missing parents. A directory that cannot be created (under /proc, a
-// read-only mount, no permission) is named with why, exit 3 as for run's OUT; it had been
-// std::filesystem's raw "cannot create directories: No such file or directory [/proc/x]".
-[[nodiscard]] static bool CreateOutDir(const std::string& out) {
+// Creates -o with its missing parents and returns the directories this call made (none when -o
+// was there), each registered as a temporary: a gen that fails (a full disk) or is interrupted
+// removes them with what it wrote, no longer leaving a new -o behind, empty or holding logs
+// without their truth.jsonl (which the next gen into it refused as not gen's). A directory that
+// was there is never removed: they are made one at a time, and one that another process made
+// meanwhile is not counted. A directory that cannot be made (under /proc, a read-only mount, no
+// permission) is named with why, exit 3 as for run's OUT; it had been std::filesystem's raw
+// "cannot create directories: No such file or directory [/proc/x]".
+[[nodiscard]] static std::optional<std::vector<fs::path>> CreateOutDir(const std::string& out) {
+  std::vector<fs::path> missing;  // -o, then each missing parent
   std::error_code ec;
-  fs::create_directories(out, ec);
-  if (!ec) return true;
+  for (fs::path p = out; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    if (p.has_filename()) missing.push_back(p);  // "a/b/" is made as "a/b"
+    if (!p.has_relative_path()) break;
+  }
+  std::vector<fs::path> made;
+  for (auto it = missing.rbegin(); it != missing.rend() && !ec; ++it) {
+    // Made and registered under the registry's lock: an interrupt in between waits for it.
+    auto registry = LockTemporaries();
+    if (fs::create_directory(*it, ec) && !ec) {
+      made.push_back(*it);
+      AddTemporaryLocked(*it);
+    }
+  }
+  if (!ec) return made;
+  for (const fs::path& dir : made) RemoveTemporary(dir);
   fmt::print(stderr, "flowsift: cannot create {}: {}; give an -o where a directory can be made\n",
              Printable(out), ec.message());
-  return false;
+  return std::nullopt;
 }
+
+// The directories CreateOutDir made: removed when the gen does not finish (an exception on its
+// way out), kept once Keep() says it did.
+class MadeDirectories {
+ public:
+  explicit MadeDirectories(std::vector<fs::path> dirs) : dirs_(std::move(dirs)) {}
+  ~MadeDirectories() {
+    for (const fs::path& dir : dirs_) RemoveTemporary(dir);
+  }
+  MadeDirectories(const MadeDirectories&) = delete;
+  MadeDirectories& operator=(const MadeDirectories&) = delete;
+  void Keep() {
+    for (const fs::path& dir : dirs_) DropTemporary(dir);
+    dirs_.clear();
+  }
+
+ private:
+  std::vector<fs::path> dirs_;
+};
 
 int RunGen(const GenFlags& f) {
   std::string error;
@@ -332,7 +375,9 @@ int RunGen(const GenFlags& f) {
       return kExitOutput;
     }
   }
-  if (!CreateOutDir(f.out_dir)) return kExitOutput;
+  std::optional<std::vector<fs::path>> made_dirs = CreateOutDir(f.out_dir);
+  if (!made_dirs) return kExitOutput;
+  MadeDirectories made(std::move(*made_dirs));
   GenFilesResult result;
   try {
     result = GenerateFiles(opt);
@@ -349,6 +394,7 @@ int RunGen(const GenFlags& f) {
   } catch (const std::invalid_argument& e) {
     throw CLI::ValidationError("gen", e.what());
   }
+  made.Keep();
   // A report of what was written: a stderr that cannot take it (closed, full) leaves the files
   // as complete as they are, and the exit status 0 (it was 3).
   try {

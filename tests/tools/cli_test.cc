@@ -630,7 +630,7 @@ TEST_F(Cli, GenStartsAsLateAsItsSpanAllows) {
 // hidden temporary: the file handle was let go before the close's error, and the cleanup
 // skipped the file.
 TEST_F(Cli, GenThatCannotWriteLeavesNoTemporary) {
-  fs::create_directories(dir_);
+  fs::create_directories(dir_ / "g");  // there before: kept (a new one is removed, below)
   const flowsift::testing::CommandResult r = flowsift::testing::RunCommand(
       // 512 bytes: the 20 records' few KB fail at the close's flush, not at a write.
       "trap '' XFSZ; ulimit -f 1; " + std::string(FLOWSIFT_BINARY) + " gen -o " +
@@ -640,6 +640,31 @@ TEST_F(Cli, GenThatCannotWriteLeavesNoTemporary) {
   for (const auto& e : fs::recursive_directory_iterator(dir_ / "g")) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
+}
+
+// A gen that fails removes the directories it made for -o, with what it wrote into them: a new
+// -o had stayed behind, empty or with logs and no truth.jsonl (which the next gen into it then
+// refused as not gen's). A directory that was there stays.
+TEST_F(Cli, GenThatFailsRemovesTheDirectoriesItMade) {
+  fs::create_directories(dir_ / "had");
+  const std::string limited = "trap '' XFSZ; ulimit -f 4; ";
+  Result r = RunCli("gen -o " + (dir_ / "new" / "sub").string() + " --records 20000", limited);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_FALSE(fs::exists(dir_ / "new"));
+  r = RunCli("gen -o " + (dir_ / "had" / "new").string() + " --records 20000 --layout s3", limited);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_TRUE(fs::is_directory(dir_ / "had"));
+  EXPECT_FALSE(fs::exists(dir_ / "had" / "new"));
+  r = RunCli("gen -o " + (dir_ / "had").string() + " --records 20000", limited);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_TRUE(fs::is_directory(dir_ / "had"));
+  // Refused after the directory was made (too few records for the attacks): removed too.
+  r = RunCli("gen -o " + (dir_ / "few").string() + " --records 10 --attacks all");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_FALSE(fs::exists(dir_ / "few"));
+  // A gen that finishes keeps what it made.
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "ok" / "sub").string() + " --records 10").code, 0);
+  EXPECT_TRUE(fs::exists(dir_ / "ok" / "sub" / "truth.jsonl"));
 }
 
 // A run that cannot write its outputs (here the file size limit, as a full disk would) names
