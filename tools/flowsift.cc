@@ -138,6 +138,20 @@ std::string Nearest(const std::string& word, const std::vector<std::string>& nam
   return best;
 }
 
+// The first word of the command line that is not an option, when it is no command's name
+// (`flowsift shwo -V`); "" when it is one, or when there is none.
+std::string UnknownCommandWord(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.empty() || arg[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == arg) return {};
+    }
+    return arg;
+  }
+  return {};
+}
+
 // After CLI11's "The following argument was not expected: ...": what was probably meant. An
 // unknown command (`flowsift rnu logs`) is named with the commands there are; an unknown long
 // flag with the nearest flag of its command (`--thread`: --threads). CLI11 named neither.
@@ -305,6 +319,16 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 answers -V and --help as it meets them, before it finds that a word before them is
+    // no command: `flowsift shwo -V` printed the version and `flowsift shwo --help` the help, exit
+    // 0, where `flowsift shwo` is a usage error. It is that error first.
+    if (e.get_exit_code() == 0) {
+      if (const std::string word = UnknownCommandWord(app, argc, argv); !word.empty()) {
+        (void)app.exit(CLI::ExtrasError({word}));
+        SuggestForExtras(app, argc, argv);
+        return kExitUsage;
+      }
+    }
     const int code = app.exit(e);
     if (code != 0) {
       // A required option missing may be one given under another name (export --format ocsf:

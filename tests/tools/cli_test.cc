@@ -2150,6 +2150,25 @@ TEST_F(Cli, MistypedFlagsAndCommandsAreNamedWithWhatWasMeant) {
   EXPECT_THAT(r.out, Not(HasSubstr("did you mean")));
 }
 
+// An unknown command is a usage error also with -V or --help beside it: CLI11 answered those
+// flags first, and `flowsift shwo -V` printed the version, `flowsift shwo --help` the help, exit
+// 0. Before a known command (`flowsift -V run`) -V is still the version.
+TEST_F(Cli, AnUnknownCommandBesideVersionOrHelpIsStillAUsageError) {
+  for (const char* args : {"shwo -V", "shwo --version", "shwo --help", "-V shwo", "shwo -h run"}) {
+    const Result r = RunCli(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("'shwo' is not a command (did you mean show?)")) << args;
+    EXPECT_THAT(r.out, Not(HasSubstr("SIMD target"))) << args;
+    EXPECT_THAT(r.out, Not(HasSubstr("Examples:"))) << args;
+  }
+  Result r = RunCli("-V run");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("SIMD target"));
+  r = RunCli("run --help");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Examples:"));
+}
+
 TEST_F(Cli, MmapGivesTheSameOutputs) {
   // 40,000 records (~4.5 MB): a plain file read() in chunks by default, mapped with --mmap.
   ASSERT_EQ(RunCli("gen -o " + (dir_ / "in").string() + " --records 40000 --attacks all").code, 0);
