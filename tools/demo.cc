@@ -158,7 +158,7 @@ int RunDemo(const DemoFlags& f) {
     r = Run(run, &progress);
   }
   if (r.exit_code != kExitOk && r.exit_code != kExitInputErrors) {
-    fmt::print(stderr, "flowsift demo: {}\n", Printable(r.error));
+    fmt::print(stderr, "flowsift: {}\n", Printable(r.error));
     RemoveTemporary(base);
     return r.exit_code;
   }

@@ -308,12 +308,17 @@ int main(int argc, char** argv) {
   NameValues(demo_cmd, {{"--out", "DIR"}});
   // After the commands were added: theirs stay CLI11's own (a command's --help is whole).
   app.formatter(std::make_shared<CommandListFormatter>());
-  // CLI11's own errors quote the argument as given ("The following argument was not expected:
-  // ..."): escaped as every other message is.
+  // CLI11's own errors ("--out is required", "The following argument was not expected: ...")
+  // begin "flowsift: " as flowsift's do, their argument escaped as every other message's, and
+  // name the --help of the command they are about (CLI11's "Run with --help" after `flowsift gen
+  // -o x --interval 30` led to the top-level help, which has no flag of gen's).
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
-    return flowsift::tools::Printable(e.what()) + "\nRun with " +
-           (failed->get_help_ptr() != nullptr ? failed->get_help_ptr()->get_name() : "--help") +
-           " for more information.\n";
+    std::string help = "flowsift --help";
+    for (const CLI::App* sub : failed->get_subcommands()) {
+      help = "flowsift " + sub->get_name() + " --help";
+    }
+    return "flowsift: " + flowsift::tools::Printable(e.what()) + "\nRun `" + help +
+           "` for more information.\n";
   });
 
   try {

@@ -201,7 +201,7 @@ static void WarnOfOtherLogs(const std::string& dir, const std::vector<std::strin
   }
   if (others.empty()) return;
   fmt::print(stderr,
-             "flowsift gen: note: {} also holds {} log file(s) this run did not write (first: "
+             "flowsift: note: {} also holds {} log file(s) this run did not write (first: "
              "{}); `flowsift run {}` would read them too: remove them, or generate into an "
              "empty directory\n",
              Printable(dir), others.size(), Printable(others.front()), Printable(dir));
@@ -367,7 +367,7 @@ int RunGen(const GenFlags& f) {
         opt.compression == GenCompression::kNone ? text_bytes : text_bytes / 5;
     if (disk_bytes > static_cast<double>(*free)) {
       fmt::print(stderr,
-                 "flowsift gen: {} records are about {} of text ({} on disk), and {} has {} "
+                 "flowsift: {} records are about {} of text ({} on disk), and {} has {} "
                  "free: ask for fewer (--records, --bytes), compress them (--compress gz|zst), "
                  "or write elsewhere (-o)\n",
                  g.records, HumanBytes(text_bytes), HumanBytes(disk_bytes), Printable(f.out_dir),
@@ -399,7 +399,7 @@ int RunGen(const GenFlags& f) {
   // as complete as they are, and the exit status 0 (it was 3).
   try {
     fmt::print(stderr,
-               "flowsift gen: wrote {} records, {} of text ({} on disk) in {} "
+               "flowsift: wrote {} records, {} of text ({} on disk) in {} "
                "file(s) to {}; {} attack(s) in truth.jsonl, {} look-alike(s)\n",
                // In the units of --bytes (powers of 1024): --bytes 1G read "1073.7 MB".
                result.records, HumanBytes(static_cast<double>(result.text_bytes)),

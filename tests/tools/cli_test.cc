@@ -137,6 +137,43 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(RunCli("gen -o " + dir_.string() + " --interval 30").code, 2);
 }
 
+// Every message begins "flowsift: ", CLI11's usage errors too (they began with the error alone,
+// gen's lines with "flowsift gen: "), and a usage error CLI11 finds points at the --help of the
+// command it is about (it said "Run with --help", the top-level help, without gen's flags).
+TEST_F(Cli, MessagesBeginWithFlowsiftAndUsageErrorsNameTheirCommandsHelp) {
+  const struct {
+    std::string args;
+    const char* help;
+  } cases[] = {
+      {"gen", "flowsift gen --help"},
+      {"gen -o " + (dir_ / "g").string() + " --interval 30", "flowsift gen --help"},
+      {"gen -o " + (dir_ / "g").string() + " --records 5 --bytes 1G", "flowsift gen --help"},
+      {"show", "flowsift show --help"},
+      {"show " + dir_.string() + " --as xml", "flowsift show --help"},
+      {"export " + dir_.string(), "flowsift export --help"},
+      {"merge", "flowsift merge --help"},
+      {"run -x", "flowsift run --help"},
+      {"shwo", "flowsift --help"},
+  };
+  for (const auto& c : cases) {
+    const Result r = RunCli(c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_TRUE(r.out.starts_with("flowsift: ")) << c.args << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(std::string("\nRun `") + c.help + "` for more information.\n"))
+        << c.args << ": " << r.out;
+  }
+  fs::create_directories(dir_ / "g");
+  std::ofstream(dir_ / "g" / "other.log") << "x\n";
+  const Result r = RunCli("gen --records 10 -o " + (dir_ / "g").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  std::istringstream lines(r.out);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    EXPECT_TRUE(line.starts_with("flowsift: ")) << line;
+  }
+  EXPECT_EQ(count, 2) << r.out;  // the note of other.log and the report
+}
+
 // show and export without their OUT name it as --help and the docs write it: "OUT is required"
 // (it was "out is required", read as a word of a sentence).
 TEST_F(Cli, ShowAndExportWithoutOutNameIt) {
