@@ -15,6 +15,8 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <system_error>
 
 #include "pipeline/temporaries.h"
 
@@ -30,11 +32,18 @@ std::string_view Extension(GenCompression c) {
 }
 
 // One output file: bytes in, compressed bytes out to a temporary name, renamed on Close().
+// Its errors name the file, not its temporary, which is removed by then (".flows-00000.log.tmp:
+// File too large" named a file that was not there), nor std::filesystem's raw words.
 class FileSink {
  public:
   FileSink(fs::path path, GenCompression compression)
       : path_(std::move(path)), compression_(compression) {
-    fs::create_directories(path_.parent_path());
+    std::error_code ec;
+    fs::create_directories(path_.parent_path(), ec);
+    if (ec) {
+      throw std::runtime_error("cannot create " + path_.parent_path().string() + ": " +
+                               ec.message());
+    }
     tmp_ = path_.parent_path() / ("." + path_.filename().string() + ".tmp");
     {
       // Created and registered under the registry's lock: an interrupt in between waits.
@@ -44,7 +53,7 @@ class FileSink {
       if (file_) AddTemporaryLocked(tmp_);  // removed if the process is interrupted
     }
     if (!file_)
-      throw std::runtime_error("cannot create " + tmp_.string() + ": " + std::strerror(errno));
+      throw std::runtime_error("cannot create " + path_.string() + ": " + std::strerror(errno));
     if (compression_ == GenCompression::kGzip) {
       // Level 1 (ISA-L's fastest with Huffman tables tuned per block) in a gzip wrapper: one
       // member, as AWS writes.
@@ -108,10 +117,12 @@ class FileSink {
     const int rc = std::fclose(file_);
     file_ = nullptr;
     if (rc != 0)
-      throw std::runtime_error("cannot write " + tmp_.string() + ": " + std::strerror(errno));
+      throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
     {
       std::unique_lock<std::mutex> lock = LockTemporaries();
-      fs::rename(tmp_, path_);
+      std::error_code ec;
+      fs::rename(tmp_, path_, ec);
+      if (ec) throw std::runtime_error("cannot write " + path_.string() + ": " + ec.message());
       renamed_ = true;
     }
     DropTemporary(tmp_);
@@ -123,7 +134,7 @@ class FileSink {
  private:
   void Put(const char* p, size_t n) {
     if (n != 0 && std::fwrite(p, 1, n, file_) != n) {
-      throw std::runtime_error("cannot write " + tmp_.string() + ": " + std::strerror(errno));
+      throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
     }
     file_bytes_ += n;
   }

@@ -673,7 +673,10 @@ TEST_F(Cli, GenThatCannotWriteLeavesNoTemporary) {
       "trap '' XFSZ; ulimit -f 1; " + std::string(FLOWSIFT_BINARY) + " gen -o " +
       (dir_ / "g").string() + " --records 20 2>&1");
   EXPECT_EQ(r.code, 3) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("cannot write"));
+  // The file is named, not its temporary (".flows-00000.log.tmp"), removed by then.
+  EXPECT_THAT(r.out, HasSubstr("cannot write " + (dir_ / "g" / "flows-00000.log").string() +
+                               ": File too large"));
+  EXPECT_THAT(r.out, Not(HasSubstr(".tmp")));
   for (const auto& e : fs::recursive_directory_iterator(dir_ / "g")) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
