@@ -123,6 +123,13 @@ class FileOutput : public LineOutput {
     // dangling link is written through.
     struct stat st;
     const bool exists = ::stat(path.c_str(), &st) == 0;  // follows links
+    // A name that cannot be looked up (a component over 255 bytes, a loop of links) cannot be
+    // written either: said now, not after the whole export, at the rename ("cannot rename
+    // ./.aaa...tmp-HOST-a1b2c3 to aaa...: File name too long", naming a removed temporary).
+    if (!exists && errno != ENOENT) {
+      *error = "cannot write " + path + ": " + std::strerror(errno);
+      return false;
+    }
     std::error_code ec;
     const bool link = fs::is_symlink(p, ec);
     if (exists && S_ISDIR(st.st_mode)) {

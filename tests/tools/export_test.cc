@@ -586,6 +586,20 @@ TEST_F(ExportTest, AFileOfTheLongestNameIsWritten) {
   fs::remove(*dir_ / name);
 }
 
+// One name longer than the file system takes is refused before the export, named as given: it
+// had been exported whole to the temporary (cut to fit), then failed at the rename naming that
+// removed temporary.
+TEST_F(ExportTest, AFileNameTooLongIsRefusedFirst) {
+  const std::string name = std::string(300, 'a') + ".json";
+  const Result r = Export(*dir_, "small --as ocsf -o " + name);
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("flowsift: cannot write " + name + ": File name too long\n"));
+  EXPECT_THAT(r.err, Not(HasSubstr(".tmp-"))) << r.err;
+  for (const auto& e : fs::directory_iterator(*dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+}
+
 // A failed write says why, and names the FILE given: stdout's had said only "cannot write
 // stdout", and a .zst FILE's named its removed temporary (".x.jsonl.zst.tmp-...: File too large").
 TEST_F(ExportTest, AFailedWriteSaysWhyAndNamesTheFileGiven) {
