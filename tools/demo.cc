@@ -44,7 +44,10 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
       "Generate about 200 MiB of realistic VPC flow logs with injected attacks (S3 layout,\n"
       "gzip, plus a file with malformed lines), run the pipeline on every CPU this process may\n"
       "use and print what it found and where the outputs are. The logs are kept in a new\n"
-      "directory under $TMPDIR (or /tmp), named at the end with the command that removes it.");
+      "directory under $TMPDIR (or /tmp), named at the end with the command that removes it.\n\n"
+      "Exit codes: 0 ok (the sample's malformed lines are counted, not failures); 2 usage\n"
+      "error (also -o as `flowsift run` refuses it); 3 the sample or the outputs could not be\n"
+      "written (also: a sample sure not to fit $TMPDIR; the sample is removed again).");
   cmd->add_option("-o,--out", f.out_dir,
                   "Where to write the outputs (default: a temporary directory)");
   cmd->add_flag("--force", f.force,

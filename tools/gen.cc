@@ -100,7 +100,11 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       "health checks, backups, DNS, both directions of every connection, NODATA/SKIPDATA,\n"
       "benign look-alikes of attacks, and injected attacks with their ground truth in\n"
       "DIR/truth.jsonl. Deterministic for a seed. See docs/gen.md.\n\n"
-      "Example: flowsift gen -o data --bytes 1G --attacks all --layout s3 --format v5");
+      "Example: flowsift gen -o data --bytes 1G --attacks all --layout s3 --format v5\n\n"
+      "Exit codes: 0 ok; 2 usage error (also: DIR a file or under one, a dangling symbolic\n"
+      "link, a flat-layout file in DIR that gen did not write, too few records for the\n"
+      "attacks; nothing is written); 3 the files could not be written (also: a size sure not\n"
+      "to fit the disk; a directory gen made for DIR is removed again).");
   cmd->add_option("-o,--out", f.out_dir,
                   "Directory to write (created if missing, and removed again if gen then fails)")
       ->required();
