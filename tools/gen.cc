@@ -20,6 +20,7 @@
 #include "pipeline/generate_files.h"
 #include "pipeline/human_bytes.h"
 #include "pipeline/input.h"
+#include "pipeline/reader.h"
 #include "pipeline/temporaries.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -195,7 +196,8 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
 // Log files in `dir` that this gen did not write (an earlier one's with more --files, another
 // layout or compression, or anything else with a log's name) are named on stderr: `flowsift run
 // DIR` reads every one of them with the new data set, whose truth.jsonl knows none of theirs.
-// They are not removed: the directory is the user's.
+// They are not removed: the directory is the user's. The command is quoted for the shell, as
+// show's commands to paste are (`flowsift run my logs` named two inputs).
 static void WarnOfOtherLogs(const std::string& dir, const std::vector<std::string>& written) {
   std::set<fs::path> ours;
   for (const std::string& p : written) ours.insert(fs::path(p).lexically_normal());
@@ -208,7 +210,7 @@ static void WarnOfOtherLogs(const std::string& dir, const std::vector<std::strin
              "flowsift: note: {} also holds {} log file(s) this run did not write (first: "
              "{}); `flowsift run {}` would read them too: remove them, or generate into an "
              "empty directory\n",
-             Printable(dir), others.size(), Printable(others.front()), Printable(dir));
+             Printable(dir), others.size(), Printable(others.front()), Printable(ShellQuote(dir)));
 }
 
 // -o as gen can write it, checked before any work. A file where the directory should be (or

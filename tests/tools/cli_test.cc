@@ -797,6 +797,12 @@ TEST_F(Cli, GenNamesTheLogsItDidNotWrite) {
   EXPECT_THAT(r.out, HasSubstr("also holds 2 log file(s) this run did not write (first: " + g +
                                "/flows-00001.log)"));
   EXPECT_TRUE(fs::exists(dir_ / "g" / "flows-00002.log"));
+  EXPECT_THAT(r.out, HasSubstr("`flowsift run " + g + "` would read them too"));
+  // The command to paste is quoted for the shell.
+  const std::string spaced = (dir_ / "a b").string();
+  ASSERT_EQ(RunCli("gen -o '" + spaced + "' --records 100 --files 2").code, 0);
+  r = RunCli("gen -o '" + spaced + "' --records 100");
+  EXPECT_THAT(r.out, HasSubstr("`flowsift run '" + spaced + "'` would read them too")) << r.out;
 }
 
 // gen's report counts in the units of --bytes (powers of 1024): --bytes 1M read "1.1 MB".
