@@ -175,7 +175,7 @@ class FileOutput : public LineOutput {
     const int lock_fd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
     if (lock_fd >= 0) (void)flock(lock_fd, LOCK_EX | LOCK_NB);
     PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");  // tests/tools/cli_test.cc
-    AddTemporaryLocked(temp_, lock_fd);  // removed if the process is interrupted
+    AddTemporaryLocked(temp_, lock_fd);                   // removed if the process is interrupted
     registry.unlock();
     // mkstemp makes the file 0600; an export is as readable as any file the user creates, and a
     // file replaced keeps its mode (one made private stayed so when written in place, but was
