@@ -304,19 +304,23 @@ TEST_F(ShowTest, LimitStopsEarlyAndSaysSo) {
   EXPECT_THAT(r.out, Not(HasSubstr("first")));
 }
 
-TEST_F(ShowTest, StreamsBigTablesAndReadsOnlyWhatItPrints) {
-  // A big windows table whose second half is cut off: the first rows print without touching
-  // the damage; reading it all reports it, naming the file, after the rows before it.
+// A windows table of 300,000 rows at `path`, its compressed second half cut off.
+void WriteBigWindowsCutInHalf(const fs::path& path) {
   std::vector<WindowRow> rows;
   for (uint64_t i = 0; i < 300000; ++i) {
     rows.push_back({"eni-" + std::to_string(i), "1", i * 600, i * 600 + 600, i, 0, 0, i, 0, i, i, 0,
                     0, 0, 1, 1, 1});
   }
-  const fs::path windows = dir_ / "out" / "windows.csv.zst";
   std::string error;
-  ASSERT_TRUE(WriteWindows(windows.string(), rows, &error)) << error;
-  const std::string packed = ReadFile(windows);
-  WriteFile(windows, packed.substr(0, packed.size() / 2));
+  ASSERT_TRUE(WriteWindows(path.string(), rows, &error)) << error;
+  const std::string packed = ReadFile(path);
+  WriteFile(path, packed.substr(0, packed.size() / 2));
+}
+
+TEST_F(ShowTest, StreamsBigTablesAndReadsOnlyWhatItPrints) {
+  // A big windows table whose second half is cut off: the first rows print without touching
+  // the damage; reading it all reports it, naming the file, after the rows before it.
+  WriteBigWindowsCutInHalf(dir_ / "out" / "windows.csv.zst");
 
   Result r = Show("--table windows --as csv --limit 3");
   EXPECT_EQ(r.code, 0) << r.err;
@@ -335,16 +339,7 @@ TEST_F(ShowTest, StreamsBigTablesAndReadsOnlyWhatItPrints) {
 // to its end first. The error is named by its cause, exit 3: "a full disk?" was guessed of a
 // closed pipe too.
 TEST_F(ShowTest, AFailedWriteToStdoutEndsTheReadingAndIsNamed) {
-  std::vector<WindowRow> rows;
-  for (uint64_t i = 0; i < 300000; ++i) {
-    rows.push_back({"eni-" + std::to_string(i), "1", i * 600, i * 600 + 600, i, 0, 0, i, 0, i, i, 0,
-                    0, 0, 1, 1, 1});
-  }
-  const fs::path windows = dir_ / "out" / "windows.csv.zst";
-  std::string error;
-  ASSERT_TRUE(WriteWindows(windows.string(), rows, &error)) << error;
-  const std::string packed = ReadFile(windows);
-  WriteFile(windows, packed.substr(0, packed.size() / 2));  // damage that only the end shows
+  WriteBigWindowsCutInHalf(dir_ / "out" / "windows.csv.zst");  // damage only the end shows
   if (fs::exists("/dev/full")) {
     const Result r = Show("--table windows --as csv >/dev/full");
     EXPECT_EQ(r.code, 3);
