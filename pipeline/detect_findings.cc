@@ -13,6 +13,7 @@
 #include "pipeline/baseline.h"
 #include "pipeline/detect.h"
 #include "pipeline/detect_internal.h"
+#include "pipeline/fnv.h"
 #include "pipeline/human_bytes.h"
 #include "pipeline/json_text.h"
 #include "pipeline/key_baseline.h"
@@ -1190,15 +1191,8 @@ std::string FindingId(std::string_view type, const std::optional<std::string>& s
                       uint64_t window_start, std::string_view scope) {
   // FNV-1a 64 over the key fields, separated by a byte no field holds; then a mixer so that
   // ids of similar keys share no prefix.
-  uint64_t h = 0xCBF29CE484222325ull;
-  const auto feed = [&](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 0x100000001B3ull;
-    }
-    h ^= 0xFF;
-    h *= 0x100000001B3ull;
-  };
+  uint64_t h = kFnvOffset;
+  const auto feed = [&](std::string_view s) { h = Fnv1a(Fnv1a(h, s), "\xFF"); };
   feed(type);
   feed(src ? *src : "null");
   feed(dst ? *dst : "null");

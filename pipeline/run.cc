@@ -16,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/fnv.h"
 #include "pipeline/input.h"
 #include "pipeline/json_text.h"
 #include "pipeline/merge.h"
@@ -782,16 +783,17 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
     }
   }
   r.missing = std::move(found.errors);
-  {
-    // FNV-1a over the absolute paths, each ended by a NUL: the run's identity for merge.
+  if (opt.partial) {
+    // FNV-1a over the absolute paths, each ended by a NUL: the run's identity for merge (a
+    // part's alone: nothing else reads it).
     std::error_code cwd_error;
     const fs::path cwd = fs::current_path(cwd_error);
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = kFnvOffset;
     for (const InputFile& f : found.files) {
       const fs::path p(f.path);
       const std::string abs =
           (p.is_absolute() || cwd_error ? p : cwd / p).lexically_normal().string();
-      for (const char c : abs + '\0') h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+      h = Fnv1a(h, std::string_view(abs.c_str(), abs.size() + 1));  // its NUL too
     }
     r.listed_files = found.files.size();
     r.listed_files_hash = h;

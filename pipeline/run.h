@@ -53,7 +53,7 @@ struct RunResult {
   std::vector<InputFile> files;  // after discovery and sharding
   // The list the shards were taken from (every shard of one run lists the same files): its
   // length and a hash of its absolute paths in order, saved in a part so that merge checks
-  // each run's shards for coverage on their own (partial.cc, merge.cc).
+  // each run's shards for coverage on their own (merge.cc; computed for --partial alone).
   uint64_t listed_files = 0, listed_files_hash = 0;
   std::vector<InputError> missing;    // inputs that could not be listed
   std::vector<std::string> failures;  // one message per failed input
