@@ -161,7 +161,7 @@ int RunDemo(const DemoFlags& f) {
     r = Run(run, &progress);
   }
   if (r.exit_code != kExitOk && r.exit_code != kExitInputErrors) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(r.error));
+    PrintError(r.error);
     RemoveTemporary(base);
     return r.exit_code;
   }

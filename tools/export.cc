@@ -395,14 +395,14 @@ int RunExport(const ExportFlags& f) {
   } else {
     auto file = std::make_unique<FileOutput>();
     if (!file->Open(f.output, &error)) {
-      fmt::print(stderr, "flowsift: {}\n", Printable(error));
+      PrintError(error);
       return kExitOutput;
     }
     out = std::move(file);
   }
   const ExportResult r =
       ExportSummary(summary, *format, ctx, [&](std::string_view line) { return out->Write(line); });
-  for (const std::string& e : r.errors) fmt::print(stderr, "flowsift: {}\n", Printable(e));
+  for (const std::string& e : r.errors) PrintError(e);
   switch (r.status) {
     case ExportStatus::kUsage:
       out->Abort();
@@ -412,14 +412,14 @@ int RunExport(const ExportFlags& f) {
       if (out->Finish(&error) || error.empty()) {
         error = "cannot write " + (f.output.empty() ? std::string("stdout") : f.output);
       }
-      fmt::print(stderr, "flowsift: {}\n", Printable(error));
+      PrintError(error);
       return kExitOutput;
     case ExportStatus::kOk:
     case ExportStatus::kCorrupt:
       break;
   }
   if (!out->Finish(&error)) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(error));
+    PrintError(error);
     return kExitOutput;
   }
   const int status = r.status == ExportStatus::kCorrupt ? kExitInputErrors : kExitOk;

@@ -123,14 +123,12 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
   opt.out_dir = OutDirArg(f.out_dir, opt.force);
   const MergeResult r = MergeParts(opt);
   if (r.error.empty()) BeginReport(r.exit_code);
-  for (const std::string& failure : r.failures)
-    fmt::print(stderr, "flowsift: {}\n", Printable(failure));
+  for (const std::string& failure : r.failures) PrintError(failure);
   if (!r.error.empty()) {  // nothing written: exit 1 (no part readable), 2 or 3
-    fmt::print(stderr, "flowsift: {}\n", Printable(r.error));
+    PrintError(r.error);
     return r.exit_code;
   }
-  for (const std::string& missing : r.missing_shards)
-    fmt::print(stderr, "flowsift: {}\n", Printable(missing));
+  for (const std::string& missing : r.missing_shards) PrintError(missing);
   for (const std::string& note : r.notes)
     fmt::print(stderr, "flowsift: note: {}\n", Printable(note));
   for (const std::string& failure : r.input_failures) {

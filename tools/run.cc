@@ -714,14 +714,14 @@ int RunRun(const RunFlags& f, const std::string& command_line) {
       for (const std::string& note : r.notes)
         fmt::print(stderr, "flowsift: note: {}\n", Printable(note));
       for (const std::string& failure : r.failures) {
-        fmt::print(stderr, "flowsift: {}\n", Printable(failure));
+        PrintError(failure);
       }
       print();
     } catch (const std::system_error&) {
     }
   };
   if (!r.error.empty()) {  // nothing written (exit 1): every input failed, OUT kept
-    report([&] { fmt::print(stderr, "flowsift: {}\n", Printable(r.error)); });
+    report([&] { PrintError(r.error); });
     return r.exit_code;
   }
   if (!f.stats_json.empty()) {

@@ -663,7 +663,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   const bool windows_open = windows.Open(s.PathOf(kWindowsFile), WindowsColumns(), &error);
   const std::string error_windows = windows_open ? std::string() : error;
   if (!windows_open) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(error));
+    PrintError(error);
     code = kExitInputErrors;
   }
   std::priority_queue<Busiest> heap;
@@ -710,7 +710,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
     windows_problem = TableFramesProblem(s, kWindowsFile);
   }
   if (windows_open && !windows_problem.empty()) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(windows_problem));
+    PrintError(windows_problem);
     code = kExitInputErrors;
   }
   miss.Report("the windows table");
@@ -722,7 +722,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   FindingsSource findings;
   const bool findings_open = findings.Open(s.PathOf(kFindingsFile), &error);
   if (!findings_open) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(error));
+    PrintError(error);
     code = kExitInputErrors;
   }
   std::string findings_problem = findings_open ? std::string() : error;
@@ -742,14 +742,14 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   }
   // Unreadable findings were skipped: the overview of the rest is still printed, exit 1.
   if (findings_open && !findings.error().empty()) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(findings.error()));
+    PrintError(findings.error());
     code = kExitInputErrors;
     findings_problem = findings.error();
   }
   if (findings_open && findings_problem.empty()) {
     findings_problem = TableFramesProblem(s, kFindingsFile);
     if (!findings_problem.empty()) {
-      fmt::print(stderr, "flowsift: {}\n", Printable(findings_problem));
+      PrintError(findings_problem);
       code = kExitInputErrors;
     }
   }
@@ -773,7 +773,7 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
        {std::pair{kTalkersFile, TalkersColumns()}, std::pair{kExposureFile, ExposureColumns()}}) {
     if (!TableIsWhole(s.PathOf(file), columns, &error) ||
         !(error = TableFramesProblem(s, file)).empty()) {
-      fmt::print(stderr, "flowsift: {}\n", Printable(error));
+      PrintError(error);
       code = kExitInputErrors;
       table_errors[std::string(file)] = error;
     }
@@ -1043,10 +1043,10 @@ int OpenSummaryOrReport(const std::string& dir, Summary* summary) {
     case SummaryStatus::kOk:
       return kExitOk;
     case SummaryStatus::kCorrupt:
-      fmt::print(stderr, "flowsift: {}\n", Printable(error));
+      PrintError(error);
       return kExitInputErrors;
     default:
-      fmt::print(stderr, "flowsift: {}\n", Printable(error));
+      PrintError(error);
       return kExitUsage;
   }
 }
@@ -1094,7 +1094,7 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   CheckFilters(filters, f, {known.begin(), known.end()});
   std::unique_ptr<RowSource> source = OpenTable(summary, f.table, f.as == "table", &error);
   if (source == nullptr) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(error));
+    PrintError(error);
     return kExitInputErrors;
   }
   const uint64_t limit =
@@ -1128,7 +1128,7 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
     if (!file.empty()) error = TableFramesProblem(summary, file);
   }
   if (!error.empty()) {
-    fmt::print(stderr, "flowsift: {}\n", Printable(error));
+    PrintError(error);
     return kExitInputErrors;
   }
   return kExitOk;

@@ -398,6 +398,10 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+void PrintError(std::string_view message) {
+  fmt::print(stderr, "flowsift: {}\n", Printable(message));
+}
+
 std::string Dump(const ordered_json& v) {
   return v.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }

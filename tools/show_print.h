@@ -93,6 +93,10 @@ bool ColorOnStdout();
 // Control bytes (a bad line's tab or NUL, an ESC) would move the cursor or colour the
 // terminal: shown as C escapes.
 std::string Printable(std::string_view s);
+
+// "flowsift: MESSAGE" on stderr, the message through Printable: a command's error or note that
+// quotes a path or value as the user or a file gave it.
+void PrintError(std::string_view message);
 // Compact JSON; invalid UTF-8 becomes U+FFFD instead of an exception.
 std::string Dump(const nlohmann::ordered_json& v);
 
