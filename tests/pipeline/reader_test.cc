@@ -265,6 +265,26 @@ class ReaderTest : public ::testing::Test {
     return path;
   }
   static InputFile File(const std::string& path) { return {path, -1}; }
+  // Every read() size from `lo` to `hi`.
+  static std::vector<size_t> ReadSizes(size_t lo, size_t hi) {
+    std::vector<size_t> sizes;
+    for (size_t read = lo; read <= hi; ++read) sizes.push_back(read);
+    return sizes;
+  }
+  // The gzip file at `path` read with each read() size of `reads`: all `members` of it, giving
+  // `text`, wherever a read ends in a member's header, data or trailer.
+  static void ExpectReadWholeAtSizes(const std::string& path, const std::vector<size_t>& reads,
+                                     uint64_t members, const std::string& text) {
+    for (const size_t read : reads) {
+      SCOPED_TRACE(read);
+      ReadOptions o;
+      o.read_bytes = read;
+      const ReadResult r = ReadAll(File(path), o);
+      ASSERT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+      EXPECT_EQ(r.outcome.members, members);
+      EXPECT_EQ(r.text, text);
+    }
+  }
   static ReadOptions Chunked(size_t bytes) {
     ReadOptions o;
     o.chunk_bytes = bytes;
@@ -886,15 +906,8 @@ TEST_F(ReaderTest, GzipHeadersWithNameAndCrcAcrossReads) {
     text += part;
   }
   const std::string path = Write("n.log.gz", gz);
-  for (size_t read : {size_t{64}, size_t{100}, size_t{333}, size_t{256} << 10}) {
-    SCOPED_TRACE(read);
-    ReadOptions o;
-    o.read_bytes = read;
-    const ReadResult r = ReadAll(File(path), o);
-    EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
-    EXPECT_EQ(r.outcome.members, 40u);
-    EXPECT_EQ(r.text, text);
-  }
+  ExpectReadWholeAtSizes(path, {size_t{64}, size_t{100}, size_t{333}, size_t{256} << 10}, 40u,
+                         text);
   // From a pipe written a few bytes at a time, the first member's header too comes in pieces.
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
@@ -932,15 +945,7 @@ TEST_F(ReaderTest, GzipHeadersWithExtraFieldAndCommentAcrossReads) {
     text += part;
   }
   const std::string path = Write("x.log.gz", gz);
-  for (size_t read = 400; read <= 900; ++read) {
-    SCOPED_TRACE(read);
-    ReadOptions o;
-    o.read_bytes = read;
-    const ReadResult r = ReadAll(File(path), o);
-    ASSERT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
-    EXPECT_EQ(r.outcome.members, std::size(headers));
-    EXPECT_EQ(r.text, text);
-  }
+  ExpectReadWholeAtSizes(path, ReadSizes(400, 900), std::size(headers), text);
 }
 
 // A header with a CRC and a name, a comment and an extra field longer than the read buffer (the
@@ -953,15 +958,7 @@ TEST_F(ReaderTest, GzipHeadersLongerThanTheReadBuffer) {
   const std::string gz = WithHeaderFields(Gzip(a), extra, name, comment) +
                          WithHeaderFields(Gzip(b), "", name + name, "");
   const std::string path = Write("long.log.gz", gz);
-  for (size_t read : {size_t{64}, size_t{4096} + 3, size_t{256} << 10}) {
-    SCOPED_TRACE(read);
-    ReadOptions o;
-    o.read_bytes = read;
-    const ReadResult r = ReadAll(File(path), o);
-    EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
-    EXPECT_EQ(r.outcome.members, 2u);
-    EXPECT_EQ(r.text, a + b);
-  }
+  ExpectReadWholeAtSizes(path, {size_t{64}, size_t{4096} + 3, size_t{256} << 10}, 2u, a + b);
   // The header CRC is the header's last two bytes, just before the deflate data.
   const std::string one = WithHeaderFields(Gzip(a), "", name, "");
   const size_t crc_at = one.size() - (Gzip(a).size() - 10) - 2;
@@ -1343,15 +1340,7 @@ TEST_F(ReaderTest, ATruncatedStreamWithoutANewlineKeepsNothing) {
 TEST_F(ReaderTest, AGzipMemberMayStartOnTheLastByteOfARead) {
   const std::string a = Records(7), b = Records(5, 7), c = Records(3, 12);
   const std::string path = Write("m.log.gz", Gzip(a) + Gzip(b) + Gzip(c));
-  for (size_t read = 64; read <= 400; ++read) {
-    SCOPED_TRACE(read);
-    ReadOptions o;
-    o.read_bytes = read;
-    const ReadResult r = ReadAll(File(path), o);
-    ASSERT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
-    EXPECT_EQ(r.outcome.members, 3u);
-    EXPECT_EQ(r.text, a + b + c);
-  }
+  ExpectReadWholeAtSizes(path, ReadSizes(64, 400), 3u, a + b + c);
 }
 
 // A plain file of one chunk, up to 256 KiB, is read whole into a buffer; a larger one, or one of
