@@ -19,6 +19,7 @@
 
 #include "kernels/split.h"
 #include "kernels/types.h"
+#include "pipeline/line_shape.h"
 #include "pipeline/mapped_file.h"
 #include "pipeline/temporaries.h"
 
@@ -1080,6 +1081,16 @@ class FileReader::Impl {
     if (len_ - begin_ >= 3 && std::memcmp(window_ + begin_, "\xEF\xBB\xBF", 3) == 0) {
       begin_ += 3;
       offset_ += 3;
+    }
+    // Lines ended by CR alone are one line to the cutter: a file of them was one line_too_long
+    // bad line of an "ok" file (or, under 64 KiB, one control_character line), no record read.
+    if (LinesEndInCrAlone(window_ + begin_, len_ - begin_, done_, kMaxLineBytes)) {
+      refuse(
+          "its lines end in CR alone (classic Mac OS line ends), which flowsift does not "
+          "read: turn them into newlines, e.g. " +
+          Remedy(outer != nullptr ? outer : "tr '\\r' '\\n'",
+                 outer != nullptr ? "tr '\\r' '\\n'" : nullptr));
+      return;
     }
     if (!options_.detect_header) return;
     const uint8_t* p = window_ + begin_;

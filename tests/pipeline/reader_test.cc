@@ -541,6 +541,54 @@ TEST_F(ReaderTest, AByteOrderMarkIsSkipped) {
   EXPECT_EQ(c->offset, 3u);
 }
 
+// A file whose lines end in CR alone (classic Mac OS line ends) fails as unreadable, naming
+// the `tr` command that reads it (after the decompressor of a compressed one). It was one
+// line to the reader: a line_too_long bad line of an "ok" file, or under 64 KiB one
+// too_many_fields line, and no record. CR LF line ends, a last line ending in CR, and binary
+// bytes with a CR but no newline are read as before.
+TEST_F(ReaderTest, LinesEndingInCrAloneFailSayingSo) {
+  std::string small = Format::Default().HeaderLine() + "\n" + Records(20);
+  std::string big = Records(2000);
+  ASSERT_GT(big.size(), kMaxLineBytes);
+  std::replace(small.begin(), small.end(), '\n', '\r');
+  std::replace(big.begin(), big.end(), '\n', '\r');
+  const struct {
+    std::string name, bytes, remedy;
+  } cases[] = {{"s.log", small, "`tr '\\r' '\\n' < "},
+               {"b.log", big, "`tr '\\r' '\\n' < "},
+               {"s.log.gz", Gzip(small), "`zcat < "},
+               {"b.log.zst", Zstd(big), "`zstdcat < "}};
+  for (const auto& c : cases) {
+    for (const size_t chunk : {size_t{100}, size_t{4} << 20}) {
+      SCOPED_TRACE(testing::Message() << c.name << " chunk " << chunk);
+      const std::string path = Write(c.name, c.bytes);
+      const ReadResult r = ReadAll(File(path), Chunked(chunk));
+      EXPECT_EQ(r.outcome.status, FileStatus::kUnreadable);
+      EXPECT_NE(r.outcome.message.find(path + ": unreadable: its lines end in CR alone"),
+                std::string::npos)
+          << r.outcome.message;
+      // Plain: `tr '\r' '\n' < F | flowsift run - ...`; compressed: through zcat first.
+      const std::string then = c.remedy[1] == 't' ? "" : " | tr '\\r' '\\n'";
+      EXPECT_NE(r.outcome.message.find(c.remedy + path + then + " | flowsift run - ...`"),
+                std::string::npos)
+          << r.outcome.message;
+      EXPECT_EQ(r.records, 0u);
+      EXPECT_EQ(r.BadCount(), 0u);
+    }
+  }
+  std::string crlf = Records(30);
+  for (size_t at = crlf.find('\n'); at != std::string::npos; at = crlf.find('\n', at + 2)) {
+    crlf.insert(at, "\r");
+  }
+  std::string last = Records(1);
+  last.back() = '\r';
+  for (const std::string& text : {crlf, last, std::string("\x01\x02\r\x03 binary\r\x04")}) {
+    const ReadResult r = ReadAll(File(Write("t.log", text)));
+    EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+    EXPECT_EQ(r.records, static_cast<uint64_t>(Count(text, '\n') + (text == last)));
+  }
+}
+
 TEST_F(ReaderTest, HeaderChangesBetweenFilesOfOneDirectory) {
   GenOptions g;
   g.records = 300;

@@ -1,0 +1,32 @@
+// The shape of a file's lines as FileReader sees it before handing chunks out: lines that
+// end in CR alone. Per file or per chunk, never per row: pure functions on pointers and sizes.
+#ifndef FLOWSIFT_PIPELINE_LINE_SHAPE_H_
+#define FLOWSIFT_PIPELINE_LINE_SHAPE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace flowsift {
+
+// True when p[0, n) is text whose lines end in CR alone (classic Mac OS line ends, written by
+// some Windows and Mac tools): no '\n' in its first `probe` bytes (or in all of it, when `whole`
+// says nothing follows p[n - 1] and n < probe), a '\r' there with more after it, and nothing
+// but printable ASCII, tabs and '\r' before the probe's end, so binary data is not taken
+// for it. Undecided (false) when fewer than `probe` bytes are known and more may follow.
+inline bool LinesEndInCrAlone(const uint8_t* p, size_t n, bool whole, size_t probe) {
+  if (n < probe && !whole) return false;
+  const size_t m = n < probe ? n : probe;
+  if (std::memchr(p, '\n', m) != nullptr) return false;
+  const void* cr = std::memchr(p, '\r', m);
+  if (cr == nullptr || static_cast<const uint8_t*>(cr) + 1 == p + n) return false;
+  for (size_t i = 0; i < m; ++i) {
+    const uint8_t c = p[i];
+    if ((c < 0x20 || c >= 0x7F) && c != '\r' && c != '\t') return false;
+  }
+  return true;
+}
+
+}  // namespace flowsift
+
+#endif  // FLOWSIFT_PIPELINE_LINE_SHAPE_H_
