@@ -813,7 +813,8 @@ class FileReader::Impl {
       switch (cut.kind) {
         case CutKind::kChunk:
           if (std::optional<Chunk> c = Emit(cut.size)) return c;
-          break;  // a header line with another field order was consumed: cut again
+          break;  // a header line with another field order, or a byte order mark, was
+                  // consumed: cut again
         case CutKind::kTooLong:
           SkipLongLine();
           break;
@@ -1078,9 +1079,10 @@ class FileReader::Impl {
              ", which flowsift does not read: " + what);
       return;
     }
-    if (len_ - begin_ >= 3 && std::memcmp(window_ + begin_, "\xEF\xBB\xBF", 3) == 0) {
-      begin_ += 3;
-      offset_ += 3;
+    if (len_ - begin_ >= kUtf8BomBytes &&
+        std::memcmp(window_ + begin_, kUtf8Bom, kUtf8BomBytes) == 0) {
+      begin_ += kUtf8BomBytes;
+      offset_ += kUtf8BomBytes;
     }
     // Lines ended by CR alone are one line to the cutter: a file of them was one line_too_long
     // bad line of an "ok" file (or, under 64 KiB, one control_character line), no record read.
@@ -1210,6 +1212,17 @@ class FileReader::Impl {
 
   std::optional<Chunk> Emit(size_t size) {
     if (mapped_ && !Intact(offset_, size)) return Final();
+    // A byte order mark at a line's start inside the file (`cat a.log b.log`, b.log saved by
+    // Notepad; a gzip member or zstd frame of such a file) is skipped as at the file's start:
+    // it hid the header after it (the lines below then read by the format above) or made the
+    // record after it a bad line. The chunk ends before it; it is no line of its own.
+    const size_t bom = FindBomLine(window_ + begin_, size);
+    if (bom == 0) {
+      begin_ += kUtf8BomBytes;
+      offset_ += kUtf8BomBytes;
+      return std::nullopt;
+    }
+    size = bom;
     if (options_.detect_header) {
       std::optional<Format> other;
       size_t bytes = 0;

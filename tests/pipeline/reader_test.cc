@@ -541,6 +541,50 @@ TEST_F(ReaderTest, AByteOrderMarkIsSkipped) {
   EXPECT_EQ(c->offset, 3u);
 }
 
+// A byte order mark at a line's start inside a file (`cat a.log b.log` with b.log saved by
+// Notepad; gzip members or zstd frames of such files joined) is skipped as at the file's
+// start: the header after it switches the format, and a record after it is a record. It hid
+// the header (the v2 lines were then read as v5: bad lines) and made the record a bad line.
+TEST_F(ReaderTest, AByteOrderMarkInsideTheFileIsSkippedToo) {
+  const std::string bom = "\xEF\xBB\xBF";
+  GenOptions g;
+  g.records = 300;
+  g.format = *Format::Parse("v5", nullptr);
+  const std::vector<std::string> parts = {GenerateText(g),
+                                          bom + Format::Default().HeaderLine() + "\n" + Records(20),
+                                          bom + Records(10, 20), bom + "\n" + Records(5, 30)};
+  std::string joined, gz, zst;
+  for (const std::string& p : parts) {
+    joined += p;
+    gz += Gzip(p);
+    zst += Zstd(p);
+  }
+  for (const std::string& path :
+       {Write("j.log", joined), Write("j.log.gz", gz), Write("j.log.zst", zst)}) {
+    for (const size_t chunk : {size_t{100}, size_t{777}, size_t{4} << 20}) {
+      for (const bool map : {false, true}) {
+        SCOPED_TRACE(testing::Message() << path << " chunk " << chunk << " map " << map);
+        ReadOptions o = Chunked(chunk);
+        o.map_files = map;
+        const ReadResult r = ReadAll(File(path), o);
+        EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+        EXPECT_EQ(r.records, 335u);
+        EXPECT_EQ(r.BadCount(), 0u);
+        EXPECT_EQ(r.lines, static_cast<uint64_t>(Count(joined, '\n')));
+        EXPECT_EQ(r.header_lines, 1u);  // the v2 header switched from v5
+        EXPECT_EQ(r.outcome.data_bytes, joined.size());
+        EXPECT_EQ(r.text.find(bom), std::string::npos);
+      }
+    }
+  }
+  // A bad line's offset still counts the marks: the first byte of the line after the last.
+  const std::string plain = Write("b.log", Records(2) + bom + "bad\n");
+  FileReader reader(0, File(plain), Chunked(4096));
+  std::vector<uint64_t> offsets;
+  while (std::optional<Chunk> c = reader.Next()) offsets.push_back(c->offset);
+  EXPECT_EQ(offsets, (std::vector<uint64_t>{0, Records(2).size() + 3}));
+}
+
 // A file whose lines end in CR alone (classic Mac OS line ends) fails as unreadable, naming
 // the `tr` command that reads it (after the decompressor of a compressed one). It was one
 // line to the reader: a line_too_long bad line of an "ok" file, or under 64 KiB one
