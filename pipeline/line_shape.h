@@ -1,5 +1,6 @@
-// The shape of a file's lines as FileReader sees it before handing chunks out: a byte order
-// mark at a line's start inside a file, lines that end in CR alone. Per file or per chunk, never per row: pure functions on pointers and sizes.
+// The shape of a file's lines as FileReader sees it before handing chunks out: blank lines
+// before a header, a byte order mark at a line's start inside a file, lines that end in CR
+// alone. Per file or per chunk, never per row: pure functions on pointers and sizes.
 #ifndef FLOWSIFT_PIPELINE_LINE_SHAPE_H_
 #define FLOWSIFT_PIPELINE_LINE_SHAPE_H_
 
@@ -12,6 +13,24 @@ namespace flowsift {
 // The UTF-8 byte order mark (Notepad's, PowerShell's Out-File -Encoding utf8).
 inline constexpr char kUtf8Bom[] = "\xEF\xBB\xBF";
 inline constexpr size_t kUtf8BomBytes = 3;
+
+// The bytes of the blank lines (spaces, tabs and a '\r' before the '\n' alone) that start
+// p[0, n), at most `limit` bytes of them; *lines gets how many. Only whole lines (with their
+// '\n') count: a last line without one is not known to be blank.
+inline size_t BlankLinesPrefix(const uint8_t* p, size_t n, size_t limit, uint32_t* lines) {
+  size_t done = 0;
+  *lines = 0;
+  for (size_t i = 0; i < n && i < limit; ++i) {
+    const uint8_t c = p[i];
+    if (c == '\n') {
+      done = i + 1;
+      ++*lines;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      break;
+    }
+  }
+  return done;
+}
 
 // The offset of the first UTF-8 byte order mark in p[0, n) that starts a line (at 0 or after
 // a '\n') and lies wholly inside p[0, n); n when there is none. One memchr pass for 0xEF,

@@ -1095,8 +1095,13 @@ class FileReader::Impl {
       return;
     }
     if (!options_.detect_header) return;
-    const uint8_t* p = window_ + begin_;
-    const size_t n = len_ - begin_;
+    // Blank lines above the header (an editor's, or a header pasted below one) are consumed
+    // with it, so that it is the file's header (the manifest's `header`), as at the top.
+    uint32_t blank_lines = 0;
+    const size_t blanks =
+        BlankLinesPrefix(window_ + begin_, len_ - begin_, kMaxLineBytes, &blank_lines);
+    const uint8_t* p = window_ + begin_ + blanks;
+    const size_t n = len_ - begin_ - blanks;
     size_t line = 0, consumed = 0;
     if (const void* nl = memchr(p, '\n', std::min(n, kMaxLineBytes))) {
       line = static_cast<const uint8_t*>(nl) - p;
@@ -1115,6 +1120,9 @@ class FileReader::Impl {
       if (!header) return;
       outcome_.header_log_format = true;
     }
+    begin_ += blanks;
+    offset_ += blanks;
+    lines_before_ += blank_lines;
     UseHeader(std::move(*header), consumed);
     outcome_.header = format_;
   }

@@ -585,6 +585,39 @@ TEST_F(ReaderTest, AByteOrderMarkInsideTheFileIsSkippedToo) {
   EXPECT_EQ(offsets, (std::vector<uint64_t>{0, Records(2).size() + 3}));
 }
 
+// Blank lines above the header line are consumed with it: the header is the file's (the
+// manifest's `header`), not a header line inside it. It was read, but `header` was null.
+TEST_F(ReaderTest, BlankLinesAboveTheHeaderAreConsumedWithIt) {
+  GenOptions g;
+  g.records = 50;
+  g.format = *Format::Parse("v5", nullptr);
+  const std::string v5 = GenerateText(g);
+  const std::string v2 = Format::Default().HeaderLine() + "\n" + Records(40);
+  for (const std::string& above :
+       {std::string("\n"), std::string("\n \r\n\t\n"), std::string("\xEF\xBB\xBF\n\n")}) {
+    for (const std::string* text : {&v5, &v2}) {
+      SCOPED_TRACE(testing::Message()
+                   << Count(above, '\n') << " blank lines, " << (text == &v5 ? "v5" : "v2"));
+      const std::string whole = above + *text;
+      for (const std::string& path : {Write("b.log", whole), Write("b.log.gz", Gzip(whole))}) {
+        const ReadResult r = ReadAll(File(path), Chunked(300));
+        EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+        ASSERT_NE(r.outcome.header, nullptr);
+        EXPECT_EQ(*r.outcome.header, text == &v5 ? g.format : Format::Default());
+        EXPECT_EQ(r.header_lines, 0u);
+        EXPECT_EQ(r.records, text == &v5 ? 50u : 40u);
+        EXPECT_EQ(r.BadCount(), 0u);
+        EXPECT_EQ(r.lines, static_cast<uint64_t>(Count(whole, '\n')));
+      }
+    }
+  }
+  // Blank lines above a record stay the parser's: no header, every record read.
+  const ReadResult data = ReadAll(File(Write("d.log", "\n\n" + Records(7))), Chunked(300));
+  EXPECT_EQ(data.outcome.header, nullptr);
+  EXPECT_EQ(data.records, 7u);
+  EXPECT_EQ(data.lines, 9u);
+}
+
 // A file whose lines end in CR alone (classic Mac OS line ends) fails as unreadable, naming
 // the `tr` command that reads it (after the decompressor of a compressed one). It was one
 // line to the reader: a line_too_long bad line of an "ok" file, or under 64 KiB one

@@ -1775,6 +1775,48 @@ TEST_F(Cli, AFileWithoutARecordSuggestsItsFormat) {
   EXPECT_THAT(r.out, Not(HasSubstr("note:")));
 }
 
+// The shapes of text an earlier review found misread, in one run beside a good file: lines
+// that end in CR alone (one line_too_long bad line of an "ok" file, exit 0: now an unreadable
+// input named with the `tr` that reads it, exit 1, the rest read); blank lines above the header
+// (read, but the manifest's `header` was null); a byte order mark before a header inside a file
+// (`cat` of two files: the header was missed and the v2 records after it were bad lines).
+TEST_F(Cli, CrLineEndsBlankLinesAboveTheHeaderAndAByteOrderMarkInside) {
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "v5").string() + " --format v5 --records 200").code, 0);
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "v2").string() + " --records 300 --seed 2").code, 0);
+  const std::string v5 = ReadFile(dir_ / "v5" / "flows-00000.log");
+  const std::string v2 = ReadFile(dir_ / "v2" / "flows-00000.log");
+  std::string mac = v2;
+  std::replace(mac.begin(), mac.end(), '\n', '\r');
+  std::ofstream(dir_ / "mac.log") << mac;
+  std::ofstream(dir_ / "blank.log") << "\n\r\n" << v5;
+  std::ofstream(dir_ / "joined.log") << v5 << "\xEF\xBB\xBF" << v2;
+  const std::string mac_path = (dir_ / "mac.log").string();
+  const Result r =
+      RunCli("run " + mac_path + " " + (dir_ / "blank.log").string() + " " +
+             (dir_ / "joined.log").string() + " --no-progress -o " + (dir_ / "o").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(mac_path +
+                               ": unreadable: its lines end in CR alone (classic Mac OS line "
+                               "ends), which flowsift does not read: turn them into newlines, "
+                               "e.g. `tr '\\r' '\\n' < " +
+                               mac_path + " | flowsift run - ...`"))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("700 records, 0 bad lines")) << r.out;
+  const json m = json::parse(ReadFile(dir_ / "o" / "manifest.json"));
+  const json& in = m["inputs"];
+  ASSERT_EQ(in.size(), 3u);
+  EXPECT_EQ(in[0]["status"], "unreadable");
+  EXPECT_EQ(in[0]["records"], 0);
+  EXPECT_EQ(m["totals"]["failed_inputs"], 1);
+  EXPECT_EQ(in[1]["status"], "ok");
+  EXPECT_EQ(in[1]["header"].size(), 29u) << in[1]["header"];  // v5's fields
+  EXPECT_EQ(in[1]["header_lines"], 0);
+  EXPECT_EQ(in[1]["lines"], 203);
+  EXPECT_EQ(in[2]["records"], 500);
+  EXPECT_EQ(in[2]["bad_lines"], 0);
+  EXPECT_EQ(in[2]["header_lines"], 1);
+}
+
 // A header line written as the console's log-format string (pasted above the records) is read
 // as its names, and stderr says so; every line had been a bad line.
 TEST_F(Cli, ALogFormatStringAsTheHeaderIsReadAndNoted) {
