@@ -79,11 +79,11 @@ void FindHeaderCandidates(benchmark::State& state, Fn fn) {
   }
   SetRates(state, size, CountLines());
 }
-void BM_FindLowercaseLineStart(benchmark::State& state) {
-  FindHeaderCandidates(state, kernels::FindLowercaseLineStart);
+void BM_FindHeaderLineStart(benchmark::State& state) {
+  FindHeaderCandidates(state, kernels::FindHeaderLineStart);
 }
-void BM_FindLowercaseLineStartScalar(benchmark::State& state) {
-  FindHeaderCandidates(state, kernels::FindLowercaseLineStartScalar);
+void BM_FindHeaderLineStartScalar(benchmark::State& state) {
+  FindHeaderCandidates(state, kernels::FindHeaderLineStartScalar);
 }
 
 void BM_IndexDelimiters(benchmark::State& state) { IndexBlocks(state, kernels::IndexDelimiters); }
@@ -269,8 +269,8 @@ void BM_ParseEnumColumnAction(benchmark::State& state) { ParseActionColumn(state
 
 BENCHMARK(BM_IndexDelimiters)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IndexDelimitersScalar)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_FindLowercaseLineStart)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_FindLowercaseLineStartScalar)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FindHeaderLineStart)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FindHeaderLineStartScalar)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseChunkAllFields)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseChunkWindowsColumns)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseUintColumnBytes)->Unit(benchmark::kMicrosecond);

@@ -259,13 +259,13 @@ DelimiterCounts IndexDelimiters(const uint8_t* HWY_RESTRICT in, size_t size,
 }
 
 // Bit i: p[i] is '\n'; and bit i: p[i] is in 'a'..'z' (as signed bytes, 0x80..0xFF are
-// negative and fail the first compare).
+// negative and fail the first compare) or is 0xEF, a UTF-8 byte order mark's first byte.
 HWY_INLINE void LineStartMasks(const uint8_t* HWY_RESTRICT p, uint64_t* newline, uint64_t* lower) {
   uint64_t nl = 0, lo = 0;
 #if HWY_TARGET == HWY_SCALAR
   for (size_t i = 0; i < 64; ++i) {
     nl |= uint64_t{p[i] == '\n'} << i;
-    lo |= uint64_t{p[i] >= 'a' && p[i] <= 'z'} << i;
+    lo |= uint64_t{(p[i] >= 'a' && p[i] <= 'z') || p[i] == kBomFirstByte} << i;
   }
 #else
   const hn::ScalableTag<uint8_t> d;
@@ -274,18 +274,21 @@ HWY_INLINE void LineStartMasks(const uint8_t* HWY_RESTRICT p, uint64_t* newline,
   const auto newline_v = hn::Set(d, '\n');
   const auto before_a = hn::Set(di, 'a' - 1);
   const auto after_z = hn::Set(di, 'z' + 1);
+  const auto bom_v = hn::Set(d, kBomFirstByte);
   for (size_t i = 0; i < 64; i += kN) {
     const auto v = hn::LoadU(d, p + i);
     const auto vi = hn::BitCast(di, v);
     nl |= MaskBits(d, hn::Eq(v, newline_v)) << i;
-    lo |= MaskBits(di, hn::And(hn::Gt(vi, before_a), hn::Lt(vi, after_z))) << i;
+    lo |= (MaskBits(di, hn::And(hn::Gt(vi, before_a), hn::Lt(vi, after_z))) |
+           MaskBits(d, hn::Eq(v, bom_v)))
+          << i;
   }
 #endif
   *newline = nl;
   *lower = lo;
 }
 
-size_t FindLowercaseLineStart(const uint8_t* HWY_RESTRICT in, size_t size) {
+size_t FindHeaderLineStart(const uint8_t* HWY_RESTRICT in, size_t size) {
   uint64_t carry = 0;  // the previous block's last byte was a newline
   for (size_t pos = 0; pos < size; pos += 64) {
     PrefetchLineAhead(in + pos, kTextAhead);
@@ -308,15 +311,15 @@ HWY_AFTER_NAMESPACE();
 namespace flowsift::kernels {
 
 HWY_EXPORT(IndexDelimiters);
-HWY_EXPORT(FindLowercaseLineStart);
+HWY_EXPORT(FindHeaderLineStart);
 
-size_t FindLowercaseLineStart(const uint8_t* in, size_t size) {
-  return HWY_DYNAMIC_DISPATCH(FindLowercaseLineStart)(in, size);
+size_t FindHeaderLineStart(const uint8_t* in, size_t size) {
+  return HWY_DYNAMIC_DISPATCH(FindHeaderLineStart)(in, size);
 }
 
-size_t FindLowercaseLineStartScalar(const uint8_t* in, size_t size) {
+size_t FindHeaderLineStartScalar(const uint8_t* in, size_t size) {
   for (size_t i = 1; i < size; ++i) {
-    if (in[i - 1] == '\n' && in[i] >= 'a' && in[i] <= 'z') return i;
+    if (in[i - 1] == '\n' && ((in[i] >= 'a' && in[i] <= 'z') || in[i] == kBomFirstByte)) return i;
   }
   return size;
 }

@@ -34,16 +34,20 @@ DelimiterCounts IndexDelimiters(const uint8_t* in, size_t size, uint32_t* delims
 DelimiterCounts IndexDelimitersScalar(const uint8_t* in, size_t size, uint32_t* delims,
                                       uint32_t* line_ends, uint32_t* oddities);
 
+// The first byte of the UTF-8 byte order mark (EF BB BF); no byte of ASCII text.
+inline constexpr uint8_t kBomFirstByte = 0xEF;
+
 // The reader's search for header lines inside a file (a concatenation such as `cat a.log
-// b.log` of files with different field orders): the smallest i in [1, size) such that in[i - 1]
-// is '\n' and in[i] is a lowercase ASCII letter (a field name's first byte), or size if there is
+// b.log` of files with different field orders) and for UTF-8 byte order marks at a line's start
+// (b.log saved by Notepad): the smallest i in [1, size) such that in[i - 1] is '\n' and in[i] is
+// a lowercase ASCII letter (a field name's first byte) or kBomFirstByte, or size if there is
 // none. Offset 0 is never returned (the caller looks at its first line itself). One pass of
 // whole-vector compares; a data line that starts with a digit or '-' (every AWS preset: the
 // version first) is never a candidate. `in` must be readable up to size + kPadding.
-size_t FindLowercaseLineStart(const uint8_t* in, size_t size);
+size_t FindHeaderLineStart(const uint8_t* in, size_t size);
 
 // Scalar reference: a byte loop.
-size_t FindLowercaseLineStartScalar(const uint8_t* in, size_t size);
+size_t FindHeaderLineStartScalar(const uint8_t* in, size_t size);
 
 }  // namespace flowsift::kernels
 

@@ -1,6 +1,7 @@
 // The shape of a file's lines as FileReader sees it before handing chunks out: blank lines
-// before a header, a byte order mark at a line's start inside a file, lines that end in CR
-// alone. Per file or per chunk, never per row: pure functions on pointers and sizes.
+// before a header, the byte order mark (FindOtherHeader finds it at a line's start inside a
+// file), lines that end in CR alone. Per file or per chunk, never per row: pure functions on
+// pointers and sizes.
 #ifndef FLOWSIFT_PIPELINE_LINE_SHAPE_H_
 #define FLOWSIFT_PIPELINE_LINE_SHAPE_H_
 
@@ -30,23 +31,6 @@ inline size_t BlankLinesPrefix(const uint8_t* p, size_t n, size_t limit, uint32_
     }
   }
   return done;
-}
-
-// The offset of the first UTF-8 byte order mark in p[0, n) that starts a line (at 0 or after
-// a '\n') and lies wholly inside p[0, n); n when there is none. One memchr pass for 0xEF,
-// which no byte of ASCII text is, so on flow-log text it stops nowhere (about a third of the
-// cost of kernels::FindLowercaseLineStart's pass: docs/input.md).
-inline size_t FindBomLine(const uint8_t* p, size_t n) {
-  for (size_t i = 0; i + kUtf8BomBytes <= n;) {
-    const void* hit = std::memchr(p + i, 0xEF, n - kUtf8BomBytes + 1 - i);
-    if (hit == nullptr) break;
-    const size_t at = static_cast<const uint8_t*>(hit) - p;
-    if ((at == 0 || p[at - 1] == '\n') && std::memcmp(p + at, kUtf8Bom, kUtf8BomBytes) == 0) {
-      return at;
-    }
-    i = at + 1;
-  }
-  return n;
 }
 
 // True when p[0, n) is text whose lines end in CR alone (classic Mac OS line ends, written by

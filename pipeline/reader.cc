@@ -1145,7 +1145,7 @@ class FileReader::Impl {
   // formats, gzip members or zstd frames of different files joined): the lines after it are
   // in its format. Its offset in p[0, n) (whole lines), or n if there is none; *other gets its
   // format and *bytes its length with the newline. Lines that start with a lowercase letter are the
-  // candidates (kernels:: FindLowercaseLineStart, one vector pass: no data line of the AWS presets
+  // candidates (kernels:: FindHeaderLineStart, one vector pass: no data line of the AWS presets
   // is one); a candidate is a header when every word of it starts with a lowercase letter, as
   // field names do, and Format::FromHeaderLine takes it (names it does not know included, as
   // at the start of a file). A data line that starts with a word (flow-direction, interface-id)
@@ -1165,11 +1165,24 @@ class FileReader::Impl {
     return true;
   }
 
+  // Also a UTF-8 byte order mark at a line's start (`cat a.log b.log`, b.log saved by Notepad; a
+  // gzip member or zstd frame of such a file): its offset, *other left empty and *bytes its 3
+  // bytes. The chunk ends before it and it is skipped, as at the file's start: it hid the header
+  // after it (the lines below then read by the format above) or made the record after it a bad
+  // line. The same vector pass finds it (kernels::kBomFirstByte), so it costs the chunks nothing.
   size_t FindOtherHeader(const uint8_t* p, size_t n, std::optional<Format>* other,
                          size_t* bytes) const {
-    size_t i = n != 0 && p[0] >= 'a' && p[0] <= 'z' ? 0 : kernels::FindLowercaseLineStart(p, n);
+    const auto candidate = [](uint8_t c) {
+      return (c >= 'a' && c <= 'z') || c == kernels::kBomFirstByte;
+    };
+    size_t i = n != 0 && candidate(p[0]) ? 0 : kernels::FindHeaderLineStart(p, n);
     while (i < n) {
       const uint8_t* line = p + i;
+      if (n - i >= kUtf8BomBytes && std::memcmp(line, kUtf8Bom, kUtf8BomBytes) == 0) {
+        other->reset();
+        *bytes = kUtf8BomBytes;
+        return i;
+      }
       if (EveryWordStartsLowercase(line, n - i)) {
         const void* nl = memchr(line, '\n', n - i);
         const size_t len = nl ? static_cast<const uint8_t*>(nl) - line : n - i;
@@ -1182,7 +1195,7 @@ class FileReader::Impl {
           return i;
         }
       }
-      i += kernels::FindLowercaseLineStart(line, n - i);
+      i += kernels::FindHeaderLineStart(line, n - i);
     }
     return n;
   }
@@ -1220,24 +1233,18 @@ class FileReader::Impl {
 
   std::optional<Chunk> Emit(size_t size) {
     if (mapped_ && !Intact(offset_, size)) return Final();
-    // A byte order mark at a line's start inside the file (`cat a.log b.log`, b.log saved by
-    // Notepad; a gzip member or zstd frame of such a file) is skipped as at the file's start:
-    // it hid the header after it (the lines below then read by the format above) or made the
-    // record after it a bad line. The chunk ends before it; it is no line of its own.
-    const size_t bom = FindBomLine(window_ + begin_, size);
-    if (bom == 0) {
-      begin_ += kUtf8BomBytes;
-      offset_ += kUtf8BomBytes;
-      return std::nullopt;
-    }
-    size = bom;
     if (options_.detect_header) {
       std::optional<Format> other;
       size_t bytes = 0;
       const size_t at = FindOtherHeader(window_ + begin_, size, &other, &bytes);
       if (at == 0) {
-        UseHeader(std::move(*other), bytes);
-        ++header_lines_;
+        if (other) {
+          UseHeader(std::move(*other), bytes);
+          ++header_lines_;
+        } else {  // a byte order mark: skipped, as at the file's start (FindOtherHeader)
+          begin_ += bytes;
+          offset_ += bytes;
+        }
         return std::nullopt;
       }
       size = at;  // the chunk ends before it

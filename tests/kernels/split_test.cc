@@ -1,4 +1,4 @@
-// IndexDelimiters and FindLowercaseLineStart (every Highway target) against their scalar
+// IndexDelimiters and FindHeaderLineStart (every Highway target) against their scalar
 // references; the column kernels reading spans from the delimiter index.
 #include "kernels/split.h"
 
@@ -194,7 +194,7 @@ TEST(IndexDelimiters, TextRightBeforeAnInaccessiblePage) {
   munmap(map, pages * page);
 }
 
-// Every offset FindLowercaseLineStart reports, walking from each report to the next as the
+// Every offset FindHeaderLineStart reports, walking from each report to the next as the
 // reader does.
 template <class Fn>
 std::vector<size_t> LineStartsOf(Fn fn, const uint8_t* in, size_t size) {
@@ -207,19 +207,22 @@ std::vector<size_t> LineStartsOf(Fn fn, const uint8_t* in, size_t size) {
   }
 }
 
-TEST(FindLowercaseLineStart, HandWrittenLines) {
+TEST(FindHeaderLineStart, HandWrittenLines) {
   // Offset 0 is the caller's; '-', digits, capitals, bytes >= 0x80 and '{' / '`' (the
   // neighbours of the range) start no candidate; a blank line's newline does not either.
-  const std::string text = "version\n2 a\nsrcaddr x\n\nb\nZ\n-\n{\n`\n\xE2\x80\x8B\nz";
+  // A UTF-8 byte order mark's first byte (EF) starts one; other bytes >= 0x80 do not.
+  const std::string text =
+      "version\n2 a\nsrcaddr x\n\nb\nZ\n-\n{\n`\n\xE2\x80\x8B\n\xEF\xBB\xBF"
+      "2\nz";
   const PaddedBuffer buf(text, 1);
-  const std::vector<size_t> want{12, 23, 37};
-  EXPECT_EQ(LineStartsOf(FindLowercaseLineStartScalar, buf.data(), buf.size()), want);
+  const std::vector<size_t> want{12, 23, 37, 42};
+  EXPECT_EQ(LineStartsOf(FindHeaderLineStartScalar, buf.data(), buf.size()), want);
   ForEachTarget([&](const char*) {
-    EXPECT_EQ(LineStartsOf(FindLowercaseLineStart, buf.data(), buf.size()), want);
+    EXPECT_EQ(LineStartsOf(FindHeaderLineStart, buf.data(), buf.size()), want);
   });
 }
 
-TEST(FindLowercaseLineStart, ALetterPastTheEndIsNotALineStart) {
+TEST(FindHeaderLineStart, ALetterPastTheEndIsNotALineStart) {
   // The text ends with a newline and its padding is lowercase: nothing is reported, at any
   // length and alignment (a newline as the last byte of a 64-byte block included).
   ForEachTarget([&](const char*) {
@@ -229,40 +232,40 @@ TEST(FindLowercaseLineStart, ALetterPastTheEndIsNotALineStart) {
       std::vector<uint8_t> storage(len + 2 * kPadding + 64, 'a');
       uint8_t* in = storage.data() + len % 64;
       std::copy(text.begin(), text.end(), in);
-      ASSERT_EQ(FindLowercaseLineStart(in, len), len) << "len " << len;
+      ASSERT_EQ(FindHeaderLineStart(in, len), len) << "len " << len;
       // The same text one byte longer: the letter after the newline is data.
       in[len] = 'a';
-      ASSERT_EQ(FindLowercaseLineStart(in, len + 1), len) << "len " << len;
+      ASSERT_EQ(FindHeaderLineStart(in, len + 1), len) << "len " << len;
     }
   });
 }
 
 // The padding is not data whatever it holds, line starts included: a newline and a letter
 // after the text are never reported, at any length and alignment.
-TEST(FindLowercaseLineStart, ALineStartInThePaddingIsNotReported) {
+TEST(FindHeaderLineStart, ALineStartInThePaddingIsNotReported) {
   ForEachTarget([&](const char*) {
     for (size_t len = 0; len <= 3 * 64 + 1; ++len) {
       std::vector<uint8_t> storage(len + kPadding + 64);
       uint8_t* in = storage.data() + len % 64;
       std::fill(in, in + len, 'x');
       for (size_t k = 0; k < kPadding; ++k) in[len + k] = k % 2 == 0 ? '\n' : 'a';
-      ASSERT_EQ(FindLowercaseLineStartScalar(in, len), len) << "len " << len;
-      ASSERT_EQ(FindLowercaseLineStart(in, len), len) << "len " << len;
+      ASSERT_EQ(FindHeaderLineStartScalar(in, len), len) << "len " << len;
+      ASSERT_EQ(FindHeaderLineStart(in, len), len) << "len " << len;
     }
   });
 }
 
-TEST(FindLowercaseLineStart, EveryLengthAndMisalignmentMatchesScalar) {
+TEST(FindHeaderLineStart, EveryLengthAndMisalignmentMatchesScalar) {
   std::mt19937_64 rng(4242);
-  static constexpr char kBytes[] = "\n\n\naz2-A \x80{`";
+  static constexpr char kBytes[] = "\n\n\naz2-A \x80{`\xEF";
   ForEachTarget([&](const char*) {
     for (size_t len = 0; len <= 4 * 64 + 1; ++len) {
       std::string text(len, ' ');
       for (char& c : text) c = kBytes[rng() % (sizeof(kBytes) - 1)];
       for (size_t misalign = 0; misalign < 64; misalign += (len < 70 ? 1 : 7)) {
         const PaddedBuffer buf(text, misalign);
-        ASSERT_EQ(LineStartsOf(FindLowercaseLineStart, buf.data(), buf.size()),
-                  LineStartsOf(FindLowercaseLineStartScalar, buf.data(), buf.size()))
+        ASSERT_EQ(LineStartsOf(FindHeaderLineStart, buf.data(), buf.size()),
+                  LineStartsOf(FindHeaderLineStartScalar, buf.data(), buf.size()))
             << "len " << len << " misalign " << misalign;
       }
     }
