@@ -223,14 +223,37 @@ class LeaveOneOut {
   bool exact_ = true;
 };
 
-// The median of `counts` without its i-th value (the upper one of an even count; 0 for none),
-// from one sorted copy: without the value at sorted position p, the others' middle element
-// (index m of n - 1) is sorted[m] when m < p and sorted[m + 1] otherwise. Equal values are
-// interchangeable, so any position of the value serves.
+// The median of `size` sorted values without n of them (n <= 3, each one of the values, a value
+// given twice taken out twice; the upper one of an even count; 0 for none): the others' middle
+// element, index m of size - n, found by stepping over the removed ones' sorted positions in
+// ascending order. The first `zeros` sorted values are 0s held as their number; `below(v)` is
+// how many of the others (the values past the zeros) are below v, and `at(i)` the i-th of them.
+// Without the value at sorted position p, the others' middle element is the m-th when m < p and
+// the (m + 1)-th otherwise; equal values are interchangeable, so any position of a value serves
+// (a 0's is 0; any other value's is `zeros` more than among the others).
+template <typename Below, typename At>
+uint64_t MedianWithout(size_t size, size_t zeros, const uint64_t* values, size_t n, Below&& below,
+                       At&& at) {
+  if (size <= n) return 0;
+  uint64_t removed[3] = {};
+  for (size_t k = 0; k < n && k < 3; ++k) {  // insertion sort of at most three
+    size_t j = k;
+    for (; j > 0 && removed[j - 1] > values[k]; --j) removed[j] = removed[j - 1];
+    removed[j] = values[k];
+  }
+  size_t m = (size - n) / 2;
+  for (size_t k = 0; k < n; ++k) {
+    size_t p = removed[k] == 0 ? 0 : zeros + below(removed[k]);
+    for (size_t e = 0; e < k; ++e) p += removed[e] == removed[k];  // its copy, the next one
+    if (p <= m) ++m;
+  }
+  return m < zeros ? 0 : at(m - zeros);
+}
+
+// The median of `counts` without some of them, from one sorted copy (MedianWithout).
 //
 // `zeros` more counts of 0 (a key's silent windows) are the first `zeros` of the sorted values,
-// held as their number: a 0's sorted position is 0 and any other value's `zeros` more than
-// among the counts.
+// held as their number.
 class MedianOfOthers {
  public:
   explicit MedianOfOthers(const std::vector<uint64_t>& counts, size_t zeros = 0)
@@ -239,33 +262,85 @@ class MedianOfOthers {
   }
 
   uint64_t Without(uint64_t value) const { return Without(&value, 1); }
-  // The median without n of the values (n <= 3, each one of the counts, a value given twice
-  // taken out twice): the others' middle element, index m of size - n, found by stepping over
-  // the removed ones' sorted positions in ascending order.
+  // The median without n of the values (n <= 3, each one of the counts).
   uint64_t Without(const uint64_t* values, size_t n) const {
-    const size_t size = zeros_ + sorted_.size();
-    if (size <= n) return 0;
-    uint64_t removed[3] = {};
-    for (size_t k = 0; k < n && k < 3; ++k) {  // insertion sort of at most three
-      size_t j = k;
-      for (; j > 0 && removed[j - 1] > values[k]; --j) removed[j] = removed[j - 1];
-      removed[j] = values[k];
-    }
-    size_t m = (size - n) / 2;
-    for (size_t k = 0; k < n; ++k) {
-      size_t p = removed[k] == 0
-                     ? 0
-                     : zeros_ + (std::lower_bound(sorted_.begin(), sorted_.end(), removed[k]) -
-                                 sorted_.begin());
-      for (size_t e = 0; e < k; ++e) p += removed[e] == removed[k];  // its copy, the next one
-      if (p <= m) ++m;
-    }
-    return m < zeros_ ? 0 : sorted_[m - zeros_];
+    return MedianWithout(
+        zeros_ + sorted_.size(), zeros_, values, n,
+        [&](uint64_t v) {
+          return static_cast<size_t>(std::lower_bound(sorted_.begin(), sorted_.end(), v) -
+                                     sorted_.begin());
+        },
+        [&](size_t i) { return sorted_[i]; });
   }
 
  private:
   std::vector<uint64_t> sorted_;
   size_t zeros_ = 0;
+};
+
+// The median of a changing multiset of a key's counts (those of a range of its windows that
+// slides along its timeline), each change and each median in O(log n): a Fenwick tree of how
+// many of each distinct count are held, over the counts sorted once. A median of the range's
+// sorted copy, window by window, would cost the range's length each (24 at an hour of 5-minute
+// windows, but 8,760 at a year's reach of hourly ones); a year of windows is n (baseline.h's
+// header), so n log n it is.
+class RangeMedian {
+ public:
+  // `counts`: every value that will be added (any order, repeats allowed).
+  explicit RangeMedian(const std::vector<uint64_t>& counts) : keys_(counts) {
+    std::sort(keys_.begin(), keys_.end());
+    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    tree_.assign(keys_.size() + 1, 0);
+    for (top_ = 1; top_ * 2 <= keys_.size();) top_ *= 2;
+  }
+
+  // Holds one more (Add) or one fewer (Remove) of `value`, one of the constructor's counts
+  // (Remove: one held).
+  void Add(uint64_t value) { Change(value, true); }
+  void Remove(uint64_t value) { Change(value, false); }
+  size_t size() const { return held_; }
+
+  // The median of the held values and `zeros` 0s more, without n of the held values (n <= 3),
+  // as MedianOfOthers::Without.
+  uint64_t Without(const uint64_t* values, size_t n, size_t zeros) const {
+    return MedianWithout(
+        zeros + held_, zeros, values, n, [&](uint64_t v) { return Prefix(Index(v)); },
+        [&](size_t i) { return At(i); });
+  }
+
+ private:
+  size_t Index(uint64_t v) const {
+    return std::lower_bound(keys_.begin(), keys_.end(), v) - keys_.begin();
+  }
+  void Change(uint64_t value, bool add) {
+    for (size_t i = Index(value) + 1; i < tree_.size(); i += i & (~i + 1)) {
+      tree_[i] = add ? tree_[i] + 1 : tree_[i] - 1;
+    }
+    held_ = add ? held_ + 1 : held_ - 1;
+  }
+  // How many held values are among the first `end` distinct counts.
+  size_t Prefix(size_t end) const {
+    size_t n = 0;
+    for (size_t i = end; i > 0; i -= i & (~i + 1)) n += tree_[i];
+    return n;
+  }
+  // The i-th smallest held value (i < size()): the first distinct count whose prefix passes i,
+  // found by descending the tree's powers of two.
+  uint64_t At(size_t i) const {
+    size_t pos = 0;
+    for (size_t step = top_; step > 0; step /= 2) {
+      if (pos + step < tree_.size() && tree_[pos + step] <= i) {
+        pos += step;
+        i -= tree_[pos];
+      }
+    }
+    return keys_[pos];
+  }
+
+  std::vector<uint64_t> keys_;  // the distinct counts, ascending
+  std::vector<size_t> tree_;    // Fenwick: tree_[i] holds the counts of keys (i - lowbit(i), i]
+  size_t top_ = 1;              // the largest power of two <= keys_.size()
+  size_t held_ = 0;
 };
 
 }  // namespace flowsift

@@ -91,6 +91,9 @@ struct DetectOptions {
   uint64_t fanin_window = 300;
   uint64_t fanin_min_sources = 1000;
   double fanin_ratio = 4.0;
+  // and against the median of its windows within local_span either side (0: none).
+  uint64_t fanin_local_span = 3600;
+  double fanin_local_ratio = 2.0;
   // ddos_fan_in by reflection: UDP answers from these (amplifier) source ports to a host from
   // external sources it never sent to at such a port, at least this share of the answering
   // sources; min_sources, ratio and the window as above.

@@ -112,36 +112,67 @@ nlohmann::ordered_json RatioJson(double value, double baseline) {
 }
 
 // The end of a ddos_fan_in's summary: how `count` (of `what`: "source", "unsolicited source")
-// compares with the median of the destination's other windows, and the thresholds that are
-// what a flood is. `windows`: how many windows the median is of, `skip` the windows left out.
-std::string FanInBaselineText(uint64_t count, uint64_t median, size_t windows, const Skipped& skip,
+// compares with the baseline that decided, and the thresholds that are what a flood is. `b`'s
+// window counts are the windows each median is of (FanInWindows), `skip` the windows left out.
+// The run's median decides unless the local one, times its ratio, is the larger: then the
+// sentence compares with the windows around it and names the run's median among the thresholds.
+std::string FanInBaselineText(uint64_t count, const FanInBaseline& b, const Skipped& skip,
                               const DetectOptions& o, const std::string& what) {
   const auto of = [&](uint64_t n) { return Plural(n, what, what + "s"); };
+  const auto times = [&](uint64_t median) {
+    return ShortNumber(Round3(static_cast<double>(count) / static_cast<double>(median)));
+  };
   const std::string at_least = of(o.fanin_min_sources);
-  if (windows == 0) {
+  if (b.windows == 0) {
     return "in its only window with records (no baseline to compare; threshold: " + at_least + ")";
   }
   std::string left_out = NotCounting(skip);
   if (!left_out.empty()) left_out += "; ";
   const std::string others =
-      windows == 1 ? "its other window" : "its other " + std::to_string(windows) + " windows";
-  if (median == 0) {
+      b.windows == 1 ? "its other window" : "its other " + std::to_string(b.windows) + " windows";
+  if (o.fanin_local_ratio * static_cast<double>(b.local_median) >
+      o.fanin_ratio * static_cast<double>(b.median)) {
+    const std::string around =
+        b.local_windows == 1 ? "the window around it"
+                             : "the " + std::to_string(b.local_windows) + " windows around it";
+    return times(b.local_median) + " times the median of " + of(b.local_median) + " in " + around +
+           " (" + left_out + "thresholds: " + at_least + ", " + ShortNumber(o.fanin_local_ratio) +
+           " times the median around it and " + ShortNumber(o.fanin_ratio) +
+           " times the median of " + of(b.median) + " in " + others + ")";
+  }
+  if (b.median == 0) {
     return "against a median of " + of(0) + " in " + others + " (" + left_out +
            "threshold: " + at_least + ")";
   }
-  return ShortNumber(Round3(static_cast<double>(count) / static_cast<double>(median))) +
-         " times the median of " + of(median) + " in " + others + " (" + left_out +
-         "thresholds: " + at_least + " and " + ShortNumber(o.fanin_ratio) + " times the median)";
+  return times(b.median) + " times the median of " + of(b.median) + " in " + others + " (" +
+         left_out + "thresholds: " + at_least + " and " + ShortNumber(o.fanin_ratio) +
+         " times the median)";
+}
+
+// The evidence of a ddos_fan_in's baselines (`what`: "sources", "unsolicited_sources"): the
+// run's median and the local one, the measured multiples of each (null for a median of 0) and
+// the windows each is of.
+void SetFanInBaselines(nlohmann::ordered_json& evidence, uint64_t count, const FanInBaseline& b,
+                       const std::string& what) {
+  evidence["baseline_median_" + what] = b.median;
+  evidence["ratio_to_median"] =
+      RatioJson(static_cast<double>(count), static_cast<double>(b.median));
+  evidence["baseline_windows"] = b.windows;
+  evidence["baseline_local_median_" + what] = b.local_median;
+  evidence["ratio_to_local_median"] =
+      RatioJson(static_cast<double>(count), static_cast<double>(b.local_median));
+  evidence["baseline_local_windows"] = b.local_windows;
 }
 
 // The test both kinds of ddos_fan_in make of a (destination, fan-in window) table: a window
-// whose count(dst, window, state) of sources is at least min_sources and at least ratio times
-// the median of the destination's other windows (silent ones 0, over `span`) goes to
-// emit(dst, window, state, count, median, windows, skip), `windows` the number of windows the
-// median is of and `skip` those left out (the window itself among them). at_most(state) bounds
-// count cheaply: a destination none of whose windows reaches min_sources by it is skipped.
-// life(windows), when it gives a span, keeps only the silent windows that overlap it (the
-// destination's own windows always count).
+// whose count(dst, window, state) of sources is at least min_sources, at least ratio times the
+// median of the destination's other windows (silent ones 0, over `span`) and at least
+// local_ratio times the median of its windows within local_span either side goes to
+// emit(dst, window, state, count, baseline, skip), the baseline's window counts those its
+// medians are of and `skip` those left out (the window itself among them). at_most(state)
+// bounds count cheaply: a destination none of whose windows reaches min_sources by it is
+// skipped. life(windows), when it gives a span, keeps only the silent windows that overlap it
+// (the destination's own windows always count).
 template <typename State, typename AtMost, typename Count, typename Life, typename Emit>
 void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vector<uint64_t>& span,
                   const DetectOptions& o, AtMost&& at_most, Count&& count, Life&& life,
@@ -149,31 +180,35 @@ void FanInWindows(const FlatMap<HostKey, State, KeyHash>& table, const std::vect
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, const State*>>> by_dst;
   by_dst.reserve(table.size());
   for (const auto& [k, v] : table) by_dst.push_back({{k.host.hi, k.host.lo}, {k.window, &v}});
-  ForEachKey(
-      by_dst, WindowOfPair<State>,
-      [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
-        bool any = false;
-        for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
-        if (!any) return;
-        const Addr128 dst{addr.first, addr.second};
-        const std::optional<TimeSpan> lived = life(key_windows);
-        std::vector<uint64_t> times, counts;
-        for (const auto& [t, v] : key_windows) {
-          times.push_back(t);
-          counts.push_back(count(dst, t, *v));
-        }
-        // Without the flood's other half in a window beside it (baseline.h, Guarded).
-        ForEachFanInBaseline(
-            SpanWindows(span, o.fanin_window, lived ? &*lived : nullptr), o.fanin_window, times,
-            counts, o.fanin_min_sources,
-            [&](size_t j, const Skipped& skip, uint64_t median, size_t windows) {
-              if (static_cast<double>(counts[j]) < o.fanin_ratio * static_cast<double>(median)) {
-                return;
-              }
-              emit(dst, times[j], *key_windows[j].second, counts[j], median, windows - skip.n,
-                   skip);
-            });
-      });
+  // Whole windows either side: an hour is 12 five-minute windows.
+  const size_t reach = static_cast<size_t>(o.fanin_local_span / o.fanin_window);
+  ForEachKey(by_dst, WindowOfPair<State>,
+             [&](const std::pair<uint64_t, uint64_t>& addr, const auto& key_windows) {
+               bool any = false;
+               for (const auto& [t, v] : key_windows) any |= at_most(*v) >= o.fanin_min_sources;
+               if (!any) return;
+               const Addr128 dst{addr.first, addr.second};
+               const std::optional<TimeSpan> lived = life(key_windows);
+               std::vector<uint64_t> times, counts;
+               for (const auto& [t, v] : key_windows) {
+                 times.push_back(t);
+                 counts.push_back(count(dst, t, *v));
+               }
+               // Without the flood's other half in a window beside it (baseline.h, Guarded).
+               ForEachFanInBaseline(
+                   SpanWindows(span, o.fanin_window, lived ? &*lived : nullptr), o.fanin_window,
+                   times, counts, o.fanin_min_sources, reach,
+                   [&](size_t j, const Skipped& skip, FanInBaseline b) {
+                     const double n = static_cast<double>(counts[j]);
+                     if (n < o.fanin_ratio * static_cast<double>(b.median) ||
+                         n < o.fanin_local_ratio * static_cast<double>(b.local_median)) {
+                       return;
+                     }
+                     b.windows -= skip.n;
+                     b.local_windows = reach > 0 ? b.local_windows - skip.n : 0;
+                     emit(dst, times[j], *key_windows[j].second, counts[j], b, skip);
+                   });
+             });
 }
 
 void SetActivity(Finding& f, const Activity& a, const Names& names) {
@@ -1047,7 +1082,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         s.fanin, span_windows(o.fanin_window), o, sources,
         [&](const Addr128&, uint64_t, const FaninState& h) { return sources(h); }, life,
         [&](const Addr128& dst, uint64_t window, const FaninState& h, uint64_t count,
-            uint64_t median, size_t windows, const Skipped& skip) {
+            const FanInBaseline& b, const Skipped& skip) {
           Finding f;
           f.type = "ddos_fan_in";
           f.severity = 3;
@@ -1067,12 +1102,11 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.distinct_dst_ports = h.in_ports.Count();
           f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
                                      {"window_seconds", o.fanin_window},
-                                     {"ratio_to_median", o.fanin_ratio}};
+                                     {"ratio_to_median", o.fanin_ratio},
+                                     {"local_span_seconds", o.fanin_local_span},
+                                     {"ratio_to_local_median", o.fanin_local_ratio}};
           f.evidence["distinct_sources"] = count;
-          f.evidence["baseline_median_sources"] = median;
-          f.evidence["ratio_to_median"] =
-              RatioJson(static_cast<double>(count), static_cast<double>(median));
-          f.evidence["baseline_windows"] = windows;
+          SetFanInBaselines(f.evidence, count, b, "sources");
           f.evidence["flows_per_second"] =
               Round3(static_cast<double>(h.in_flows) / static_cast<double>(o.fanin_window));
           f.evidence["packets_per_second"] =
@@ -1080,7 +1114,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.summary = Plural(count, "external source", "external sources") + " sent " +
                       Plural(h.in_flows, "flow", "flows") + " to " + *f.dst + " within " +
                       DurationText(o.fanin_window) + ", " +
-                      FanInBaselineText(count, median, windows, skip, o, "source") + ".";
+                      FanInBaselineText(count, b, skip, o, "source") + ".";
           out.push_back(std::move(f));
         });
   }
@@ -1125,7 +1159,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
         // the target of a reflection flood, and an interface's life is not what is asked.
         [](const auto&) { return std::optional<TimeSpan>(); },
         [&](const Addr128& dst, uint64_t window, const ReflectState& v, uint64_t count,
-            uint64_t median, size_t windows, const Skipped& skip) {
+            const FanInBaseline& b, const Skipped& skip) {
           const uint64_t answering = answering_of(v);
           if (static_cast<double>(count) <
               o.reflection_unsolicited_share * static_cast<double>(answering)) {
@@ -1147,6 +1181,8 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.evidence["threshold"] = {{"distinct_sources", o.fanin_min_sources},
                                      {"window_seconds", o.fanin_window},
                                      {"ratio_to_median", o.fanin_ratio},
+                                     {"local_span_seconds", o.fanin_local_span},
+                                     {"ratio_to_local_median", o.fanin_local_ratio},
                                      {"unsolicited_share", o.reflection_unsolicited_share}};
           f.evidence["reflection"] = true;
           f.evidence["unsolicited_sources"] = count;
@@ -1154,10 +1190,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
           f.evidence["unsolicited_share"] =
               RatioJson(static_cast<double>(count), static_cast<double>(answering));
           f.evidence["asked_hosts"] = asked_around(dst, window).Count();
-          f.evidence["baseline_median_unsolicited_sources"] = median;
-          f.evidence["ratio_to_median"] =
-              RatioJson(static_cast<double>(count), static_cast<double>(median));
-          f.evidence["baseline_windows"] = windows;
+          SetFanInBaselines(f.evidence, count, b, "unsolicited_sources");
           f.evidence["source_ports"] = std::vector<uint16_t>(v.ports.begin(), v.ports.end());
           f.evidence["flows_per_second"] =
               Round3(static_cast<double>(v.activity.flows) / static_cast<double>(o.fanin_window));
@@ -1180,7 +1213,7 @@ void Detector::State::AppendFindings(const std::vector<TimeSpan>& spans,
                          " that it never asked for (it sent none of them a request at such a "
                          "port)") +
               ": a reflection flood, " +
-              FanInBaselineText(count, median, windows, skip, o, "unsolicited source") + ".";
+              FanInBaselineText(count, b, skip, o, "unsolicited source") + ".";
           out.push_back(std::move(f));
         });
   }

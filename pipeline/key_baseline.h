@@ -125,6 +125,18 @@ class KeyTimeline {
   size_t size_ = 0;
 };
 
+// A ddos_fan_in window's two baselines: the median of the key's whole timeline and the median
+// of the timeline's positions within a reach either side of it (its local baseline: a site's
+// busy hours are compared with its busy hours, not with the night), both without the windows
+// Guarded leaves out (silent windows 0). `windows` and `local_windows` count the timeline's
+// positions each is of, the tested window and the ones left out among them.
+struct FanInBaseline {
+  uint64_t median = 0;
+  size_t windows = 0;
+  uint64_t local_median = 0;
+  size_t local_windows = 0;
+};
+
 namespace key_baseline_internal {
 
 inline constexpr size_t kSilent = SIZE_MAX;
@@ -182,15 +194,30 @@ void SpikeBaselinesOf(const SpanWindows& silent, uint64_t window,
 template <typename Emit>
 void FanInBaselinesOf(const SpanWindows& silent, uint64_t window,
                       const std::vector<uint64_t>& times, const std::vector<uint64_t>& counts,
-                      uint64_t least, const std::vector<size_t>* own, Emit&& emit) {
+                      uint64_t least, size_t reach, const std::vector<size_t>* own, Emit&& emit) {
   const KeyTimeline timeline(silent, times, window);
   const MedianOfOthers medians(counts, timeline.size() - counts.size());
+  const std::vector<size_t>& at = timeline.positions();
+  RangeMedian local(reach > 0 ? counts : std::vector<uint64_t>());
+  size_t first = 0, end = 0;  // the own windows in the local range: [first, end)
   for (size_t j = 0; j < counts.size(); ++j) {
     if ((own != nullptr && (*own)[j] == kSilent) || counts[j] < least) continue;
     const Skipped skip = Guarded(counts, j, timeline.Beside(j).data(), least, timeline.size());
     uint64_t left_out[3];
     for (size_t k = 0; k < skip.n; ++k) left_out[k] = counts[skip.at[k]];
-    emit(own != nullptr ? (*own)[j] : j, skip, medians.Without(left_out, skip.n), timeline.size());
+    FanInBaseline b;
+    b.median = medians.Without(left_out, skip.n);
+    b.windows = timeline.size();
+    if (reach > 0) {
+      // Timeline positions [lo, hi]; the guards are positions beside at[j], so within them.
+      const size_t lo = at[j] >= reach ? at[j] - reach : 0;
+      const size_t hi = std::min(timeline.size() - 1, at[j] + std::min(reach, SIZE_MAX - at[j]));
+      for (; end < counts.size() && at[end] <= hi; ++end) local.Add(counts[end]);
+      for (; at[first] < lo; ++first) local.Remove(counts[first]);
+      b.local_windows = hi - lo + 1;
+      b.local_median = local.Without(left_out, skip.n, b.local_windows - local.size());
+    }
+    emit(own != nullptr ? (*own)[j] : j, skip, b);
   }
 }
 
@@ -214,19 +241,20 @@ void ForEachSpikeBaseline(const SpanWindows& silent, uint64_t window,
   SpikeBaselinesOf(silent, window, times, std::move(values), least, nullptr, emit);
 }
 
-// ddos_fan_in's: for each own window j whose count is at least `least`, emit(j, skip, median,
-// windows), the median of the timeline's counts without `skip` (Guarded).
+// ddos_fan_in's: for each own window j whose count is at least `least`, emit(j, skip,
+// FanInBaseline): the medians of the timeline's counts without `skip` (Guarded), of all of it
+// and of the positions within `reach` of j's (none when `reach` is 0).
 template <typename Emit>
 void ForEachFanInBaseline(const SpanWindows& silent, uint64_t window,
                           const std::vector<uint64_t>& times, const std::vector<uint64_t>& counts,
-                          uint64_t least, Emit&& emit) {
+                          uint64_t least, size_t reach, Emit&& emit) {
   using namespace key_baseline_internal;
   if (least == 0) {
     const Dense d = Densify(silent, times, counts);
-    FanInBaselinesOf(silent, window, d.times, d.values, least, &d.own, emit);
+    FanInBaselinesOf(silent, window, d.times, d.values, least, reach, &d.own, emit);
     return;
   }
-  FanInBaselinesOf(silent, window, times, counts, least, nullptr, emit);
+  FanInBaselinesOf(silent, window, times, counts, least, reach, nullptr, emit);
 }
 
 }  // namespace flowsift

@@ -3516,6 +3516,7 @@ TEST(DetectConfig, EveryKeySetsItsOwnOption) {
       "reject_spike.window = 304\nreject_spike.min_flows = 101\nreject_spike.z = 4.25\n"
       "reject_spike.ratio = 5.25\n"
       "ddos_fan_in.window = 305\nddos_fan_in.min_sources = 1001\nddos_fan_in.ratio = 4.75\n"
+      "ddos_fan_in.local_span = 2h\nddos_fan_in.local_ratio = 2.25\n"
       "ddos_fan_in.reflection_ports = 53\nddos_fan_in.reflection_unsolicited_share = 0.6\n";
   DetectOptions o;
   std::string err;
@@ -3551,6 +3552,8 @@ TEST(DetectConfig, EveryKeySetsItsOwnOption) {
   EXPECT_EQ(o.fanin_window, 305u);
   EXPECT_EQ(o.fanin_min_sources, 1001u);
   EXPECT_EQ(o.fanin_ratio, 4.75);
+  EXPECT_EQ(o.fanin_local_span, 7200u);
+  EXPECT_EQ(o.fanin_local_ratio, 2.25);
   EXPECT_EQ(o.reflection_ports, std::vector<uint16_t>{53});
   EXPECT_EQ(o.reflection_unsolicited_share, 0.6);
 
@@ -4339,10 +4342,13 @@ TEST(Summaries, EvidenceNamesEveryThresholdsMeasuredValueAndTheDocsNameEveryKey)
         {"baseline_windows", "baseline_windows"}}},
       {"reject_spike", {{"rejected_flows", "rejected_flows"}, {"z", "z"}, {"ratio", "ratio"}}},
       {"ddos_fan_in",
-       {{"distinct_sources", "distinct_sources"}, {"ratio_to_median", "ratio_to_median"}}},
+       {{"distinct_sources", "distinct_sources"},
+        {"ratio_to_median", "ratio_to_median"},
+        {"ratio_to_local_median", "ratio_to_local_median"}}},
       {"ddos_fan_in (reflection)",
        {{"distinct_sources", "unsolicited_sources"},
         {"ratio_to_median", "ratio_to_median"},
+        {"ratio_to_local_median", "ratio_to_local_median"},
         {"unsolicited_share", "unsolicited_share"}}},
   };
   std::set<std::string> seen;
@@ -4360,8 +4366,10 @@ TEST(Summaries, EvidenceNamesEveryThresholdsMeasuredValueAndTheDocsNameEveryKey)
     for (const auto& [key, value] : f.evidence.at("threshold").items()) {
       if (key == "window_seconds") continue;
       EXPECT_THAT(row, ::testing::HasSubstr("`" + key + "`")) << kind << ": threshold " << key;
-      // Settings, not thresholds crossed: TRW's probabilities, what a brute-force attempt is.
-      if (key == "theta0" || key == "theta1" || key == "max_packets" || key == "max_bytes") {
+      // Settings, not thresholds crossed: TRW's probabilities, what a brute-force attempt is,
+      // how far a fan-in's local baseline reaches.
+      if (key == "theta0" || key == "theta1" || key == "max_packets" || key == "max_bytes" ||
+          key == "local_span_seconds") {
         continue;
       }
       const auto m = measured.at(kind).find(key);

@@ -174,11 +174,14 @@ struct Result {
   std::vector<uint64_t> left_out_values;  // in Skipped's order
   double mean = 0, sd = 0;
   uint64_t median = 0;
+  uint64_t local_median = 0;
+  size_t local_windows = 0;
   bool operator==(const Result& o) const {
     return own == o.own && windows == o.windows && left_out == o.left_out && beside == o.beside &&
            elsewhere == o.elsewhere && left_out_values == o.left_out_values &&
            std::memcmp(&mean, &o.mean, sizeof mean) == 0 &&
-           std::memcmp(&sd, &o.sd, sizeof sd) == 0 && median == o.median;
+           std::memcmp(&sd, &o.sd, sizeof sd) == 0 && median == o.median &&
+           local_median == o.local_median && local_windows == o.local_windows;
   }
 };
 
@@ -199,6 +202,7 @@ struct Key {
   std::optional<TimeSpan> life;
   std::vector<uint64_t> times, values;
   uint64_t least = 1;
+  size_t reach = 0;  // ddos_fan_in's local baseline: timeline positions either side
 };
 
 using KeyWindows = std::vector<std::pair<uint64_t, const uint64_t*>>;
@@ -260,6 +264,18 @@ std::vector<Result> DenseFanIns(const Key& k) {
     Result r = ResultOf(times[i].second - k.values.data(), times.size(), skip);
     r.left_out_values.assign(left_out, left_out + skip.n);
     r.median = medians.Without(left_out, skip.n);
+    // The local median by its definition: the positions within reach, sorted, without skip.
+    if (k.reach > 0) {
+      const size_t lo = i >= k.reach ? i - k.reach : 0;
+      const size_t hi = std::min(times.size() - 1, i + k.reach);
+      std::vector<uint64_t> around;
+      for (size_t p = lo; p <= hi; ++p) {
+        if (!skip.Has(p)) around.push_back(counts[p]);
+      }
+      std::sort(around.begin(), around.end());
+      r.local_median = around.empty() ? 0 : around[around.size() / 2];
+      r.local_windows = hi - lo + 1;
+    }
     out.push_back(r);
   }
   return out;
@@ -287,15 +303,17 @@ std::vector<Result> SparseSpikes(const Key& k) {
 std::vector<Result> SparseFanIns(const Key& k) {
   std::vector<Result> out;
   ForEachFanInBaseline(SpanWindows(k.span, k.window, k.life ? &*k.life : nullptr), k.window,
-                       k.times, k.values, k.least,
-                       [&](size_t j, const Skipped& skip, uint64_t median, size_t windows) {
-                         Result r = ResultOf(j, windows, skip);
+                       k.times, k.values, k.least, k.reach,
+                       [&](size_t j, const Skipped& skip, const FanInBaseline& b) {
+                         Result r = ResultOf(j, b.windows, skip);
                          if (k.least > 0) {
                            for (size_t m = 0; m < skip.n; ++m) {
                              r.left_out_values.push_back(k.values[skip.at[m]]);
                            }
                          }
-                         r.median = median;
+                         r.median = b.median;
+                         r.local_median = b.local_median;
+                         r.local_windows = b.local_windows;
                          out.push_back(r);
                        });
   return out;
@@ -482,7 +500,9 @@ TEST(KeyBaseline, FanInBaselinesAreTheDenseTimelinesExactly) {
   std::mt19937_64 rng(6);
   size_t results = 0;
   for (int trial = 0; trial < 20000; ++trial) {
-    const Key k = RandomKey(rng);
+    Key k = RandomKey(rng);
+    const size_t reaches[] = {0, 1, 2, 12, 1000};
+    k.reach = reaches[trial % 5];
     const std::vector<Result> want = DenseFanIns(k);
     const std::vector<Result> got = SparseFanIns(k);
     if (k.least == 0) {
