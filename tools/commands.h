@@ -104,6 +104,7 @@ struct ShowFlags {
   std::string interface_id, type;
   std::string since, until;  // on window_start, like run's --since/--until
   int min_severity = 0;      // 0: any
+  std::string id;            // --id: one finding, by its id or a prefix of 6 or more characters
 };
 CLI::App* AddShow(CLI::App& app, ShowFlags& flags);
 // Exit codes: 0; 1 a table in OUT is missing or corrupt (rows before the damage are printed);

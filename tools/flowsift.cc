@@ -300,7 +300,8 @@ int main(int argc, char** argv) {
                         {"--interface", "ID"},
                         {"--type", "TYPE"},
                         {"--since", "TIME"},
-                        {"--until", "TIME"}});
+                        {"--until", "TIME"},
+                        {"--id", "ID"}});
   NameValues(export_cmd,
              {{"OUT", ""}, {"--output", "FILE"}, {"--region", "REGION"}, {"--account", "ID"}});
   NameValues(merge_cmd, {{"parts", "PART"}, {"--parts-from", "FILE"}, {"--out", "OUT"}});

@@ -11,10 +11,12 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pipeline/reader.h"
 #include "pipeline/summary.h"
 #include "tools/commands.h"
 #include "tools/show_overview.h"
@@ -29,6 +31,9 @@ using nlohmann::ordered_json;
 constexpr const char* kTableNames[] = {"inputs",  "windows",  "findings",
                                        "talkers", "exposure", "errors"};
 constexpr int64_t kDefaultTableRows = 50;
+// The shortest prefix --id takes: 6 hex digits are 16.7 million ids, so a run's few thousand
+// findings rarely share one (a shared one is named as ambiguous).
+constexpr size_t kMinIdPrefix = 6;
 
 constexpr ViewColumn kWindowsView[] = {{"interface_id", "interface", 1},
                                        {"account_id", "account", 14},
@@ -227,7 +232,8 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
       "  flowsift show out\n"
       "  flowsift show out --table windows --interface eni-0a1b2c3d --since 2026-11-28T10:00:00Z\n"
       "  flowsift show out --table findings --min-severity 3 --as json | jq .summary\n"
-      "  flowsift show out --table errors\n\n"
+      "  flowsift show out --table errors\n"
+      "  flowsift show out --id 5e0c1a\n\n"
       "Exit codes: 0 ok; 1 a file in OUT is missing or corrupt (bad finding lines are named\n"
       "and skipped); 2 usage error (also: OUT missing, not a flowsift directory, or of another\n"
       "major format version); 3 stdout could not all be written.");
@@ -265,6 +271,9 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
                   "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00, 20261128T100000Z;\n"
                   "UTC when no offset is given; a fraction of a second rounds up)");
   cmd->add_option("--until", f.until, "Only windows starting before this time");
+  cmd->add_option("--id", f.id,
+                  "One finding, whole (every field and its evidence, none cut): its id, or\n"
+                  "its first 6 or more characters; implies --table findings");
   cmd->add_option("--min-severity", f.min_severity,
                   "Only findings of at least this severity: 1 low, 2 medium, 3 high, 4 critical\n"
                   "(the number or the name)")
@@ -309,7 +318,31 @@ int OpenSummaryOrReport(const std::string& dir, Summary* summary) {
 
 static int ShowSummary(const ShowFlags& f, const Filters& filters);
 
+// --id picks one finding: with another --table, a filter or --limit it is a usage error (a
+// filter that left the finding out would read as an unknown id).
+static void CheckId(const ShowFlags& f) {
+  if (f.id.empty()) return;
+  if (!f.table.empty() && f.table != "findings") {
+    throw CLI::ValidationError("--id", "picks a finding: it does not apply to --table " + f.table);
+  }
+  for (const auto& [flag, given] :
+       {std::pair{"--interface", !f.interface_id.empty()}, std::pair{"--type", !f.type.empty()},
+        std::pair{"--since", !f.since.empty()}, std::pair{"--until", !f.until.empty()},
+        std::pair{"--min-severity", f.min_severity > 0}, std::pair{"--limit", f.limit >= 0}}) {
+    if (given) {
+      throw CLI::ValidationError(
+          "--id", std::string("picks one finding: leave out ") + flag + " (it selects rows)");
+    }
+  }
+  if (f.id.size() < kMinIdPrefix) {
+    throw CLI::ValidationError(
+        "--id", "'" + f.id + "' is too short: give a finding's id (16 characters) or its first " +
+                    std::to_string(kMinIdPrefix) + " or more");
+  }
+}
+
 int RunShow(const ShowFlags& f) {
+  CheckId(f);
   Filters filters;
   filters.interface_id = f.interface_id;
   filters.type = f.type;
@@ -338,10 +371,83 @@ int RunShow(const ShowFlags& f) {
   }
 }
 
+// --id: the findings whose id begins with f.id (one, unless the file repeats an id), each
+// whole: the table view cuts a summary to ~20 characters at 100 columns and leaves the
+// evidence out. The whole file is read: a prefix is only known to be unambiguous at its end.
+static int ShowFinding(const Summary& summary, const ShowFlags& f) {
+  std::string error;
+  FindingsSource source;
+  if (!source.Open(summary.PathOf(kFindingsFile), &error)) {
+    PrintError(error);
+    return kExitInputErrors;
+  }
+  std::string prefix = f.id;  // ids are lower-case hex (pipeline/fnv.h)
+  for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::set<std::string> ids;  // every id that begins with the prefix
+  std::vector<ordered_json> rows;
+  ordered_json row;
+  while (source.Next(&row)) {
+    const auto id = row.find("id");
+    if (id == row.end() || !id->is_string()) continue;
+    const std::string& text = id->get_ref<const std::string&>();
+    if (!text.starts_with(prefix)) continue;
+    ids.insert(text);
+    if (ids.size() == 1 && text == *ids.begin()) rows.push_back(row);
+  }
+  error = source.error();
+  if (error.empty()) error = TableFramesProblem(summary, kFindingsFile);
+  const std::string list_ids = "the ids are the first column of `flowsift show " +
+                               ShellQuote(f.out_dir) + " --table findings --as csv --limit 0`";
+  if (ids.size() != 1) {
+    if (!error.empty()) PrintError(error);  // the finding may be in what could not be read
+    if (ids.empty()) {
+      PrintError(
+          "no finding in " + summary.PathOf(kFindingsFile) + " has an id beginning with " + f.id +
+          (DetectionWasOff(summary.manifest) ? " (detection was off: no findings were looked for)"
+                                             : "") +
+          "; " + list_ids);
+      return kExitUsage;
+    }
+    std::string names;
+    size_t n = 0;
+    for (const std::string& id : ids) {
+      if (n++ == 5) {
+        names += ", ...";
+        break;
+      }
+      names += (names.empty() ? "" : ", ") + id;
+    }
+    PrintError(
+        fmt::format("--id {} is ambiguous: {} findings' ids begin with it ({}); give more "
+                    "of the id: {}",
+                    f.id, ids.size(), names, list_ids));
+    return kExitUsage;
+  }
+  Output out;
+  const std::unique_ptr<RowSink> sink =
+      f.as == "csv"    ? MakeCsvSink(source.columns(), out)
+      : f.as == "json" ? MakeJsonSink(out)
+                       : MakeRecordSink(source.columns(), ColorOnStdout(), out);
+  VectorSource found(FindingsColumns(), std::move(rows));
+  (void)Copy(found, Filters{}, 0, *sink);
+  out.Flush();
+  if (out.error() != 0) {
+    fmt::print(stderr, "flowsift: cannot write to stdout: {}: the output is incomplete\n",
+               std::strerror(out.error()));
+    return kExitOutput;
+  }
+  if (!error.empty()) {
+    PrintError(error);
+    return kExitInputErrors;
+  }
+  return kExitOk;
+}
+
 static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   Summary summary;
   std::string error;
   if (const int code = OpenSummaryOrReport(f.out_dir, &summary); code != kExitOk) return code;
+  if (!f.id.empty()) return ShowFinding(summary, f);
   if (f.table.empty()) return ShowOverview(summary, f, filters);
 
   // Filters by the table's known columns, before its file is opened: a filter that does not

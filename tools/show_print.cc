@@ -336,6 +336,66 @@ class TableSink : public RowSink {
   size_t rows_ = 0;
 };
 
+// One row as a block of "name  value" lines: every key of the row in its order, each value
+// whole (the terminal wraps a long one), an object's keys a line each ("evidence.threshold").
+class RecordSink : public RowSink {
+ public:
+  RecordSink(const std::vector<ColumnSpec>& columns, bool color, Output& out)
+      : columns_(columns), color_(color), out_(out) {}
+
+  void Add(const ordered_json& row) override {
+    std::vector<std::pair<std::string, std::string>> lines;
+    const char* color = nullptr;
+    for (const auto& [key, v] : row.items()) {
+      const ColumnKind kind = KindOf(columns_, key);
+      if (v.is_object() && !v.empty()) {
+        for (const auto& [k, e] : v.items()) {
+          lines.emplace_back(Printable(key + "." + k),
+                             e.is_string() ? Printable(e.get<std::string>()) : Printable(Dump(e)));
+        }
+        continue;
+      }
+      std::string text = Render(v, kind);
+      // The number beside its rendering: the view of one record is where it is looked up.
+      if (v.is_number_unsigned() && (kind == ColumnKind::kTime || kind == ColumnKind::kBytes ||
+                                     kind == ColumnKind::kSeverity)) {
+        text = kind == ColumnKind::kBytes ? std::to_string(v.get<uint64_t>()) + " (" + text + ")"
+                                          : text + " (" + std::to_string(v.get<uint64_t>()) + ")";
+      }
+      if (v.is_array()) text = v.empty() ? "-" : Printable(Join(v, ", "));
+      if (v.is_object()) text = "-";  // an empty object: no evidence
+      if (kind == ColumnKind::kSeverity && color_) color = SeverityColor(v);
+      lines.emplace_back(Printable(key), std::move(text));
+      if (color != nullptr && kind == ColumnKind::kSeverity) {
+        lines.back().second = color + lines.back().second + "\033[0m";
+        color = nullptr;
+      }
+    }
+    size_t width = 0;
+    for (const auto& l : lines) width = std::max(width, DisplayWidth(l.first));
+    std::string& t = out_.text();
+    if (rows_ > 0) t += '\n';
+    for (const auto& [name, value] : lines) {
+      t += name;
+      t.append(width - DisplayWidth(name) + kGap, ' ');
+      t += value;
+      t += '\n';
+    }
+    ++rows_;
+    out_.MaybeFlush();
+  }
+  void Finish(bool) override {
+    if (rows_ == 0) out_.text() += "(no rows)\n";
+  }
+  bool Failed() const override { return out_.error() != 0; }
+
+ private:
+  const std::vector<ColumnSpec>& columns_;
+  bool color_;
+  Output& out_;
+  size_t rows_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<RowSink> MakeCsvSink(const std::vector<ColumnSpec>& columns, Output& out) {
@@ -346,6 +406,11 @@ std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
                                        std::span<const ViewColumn> view, int width, bool color,
                                        Output& out, bool note_outside_view) {
   return std::make_unique<TableSink>(columns, view, width, color, out, note_outside_view);
+}
+
+std::unique_ptr<RowSink> MakeRecordSink(const std::vector<ColumnSpec>& columns, bool color,
+                                        Output& out) {
+  return std::make_unique<RecordSink>(columns, color, out);
 }
 
 int TerminalWidth() {

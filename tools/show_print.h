@@ -84,6 +84,12 @@ std::unique_ptr<RowSink> MakeTableSink(const std::vector<ColumnSpec>& columns,
                                        std::span<const ViewColumn> view, int width, bool color,
                                        Output& out, bool note_outside_view = true);
 
+// Each row as a block of "name  value" lines (a blank line between rows), for a terminal:
+// every key of the row, none cut to the terminal's width; times and bytes also as their number,
+// severity also as its name; an object (a finding's evidence) a line per key, `evidence.KEY`.
+std::unique_ptr<RowSink> MakeRecordSink(const std::vector<ColumnSpec>& columns, bool color,
+                                        Output& out);
+
 // Columns of the terminal on stdout (TIOCGWINSZ); else $COLUMNS (`watch flowsift show OUT`,
 // `COLUMNS=60 flowsift show OUT | less`); else 100.
 int TerminalWidth();
