@@ -100,7 +100,7 @@ constexpr ViewColumn kErrorsView[] = {{"path", "path", 1, Fit::kCutLeft},
                                       {"line", "line", 2},
                                       {"offset", "offset", 4},
                                       {"reason", "reason", 3},
-                                      {"text", "text", 5, Fit::kCutRight}};
+                                      {"text", "text", 5, Fit::kWrap}};
 
 // The `errors` view: failed inputs first (their status as the reason, the message as text),
 // then a merged OUT's failed parts (reason "failed part"), then the bad-line samples as the
@@ -239,7 +239,9 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
       "major format version); 3 stdout could not all be written.");
   cmd->add_option("OUT", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
   cmd->add_option("--table", f.table,
-                  "One table: inputs, windows, findings, talkers, exposure, errors")
+                  "One table: inputs, windows, findings, talkers, exposure, errors (as a\n"
+                  "table, long text is cut to the terminal's width, but errors' text is wrapped\n"
+                  "whole: the fault of a bad line may be anywhere in it)")
       ->check(
           CLI::IsMember(std::vector<std::string>(std::begin(kTableNames), std::end(kTableNames))));
   cmd->add_option("--as", f.as, "Output: table (for a terminal), csv or json (JSON Lines)")

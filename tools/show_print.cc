@@ -50,6 +50,25 @@ std::string CutTo(std::string_view s, size_t width, Fit fit) {
   return std::string(s.substr(0, i)) + "…";
 }
 
+// `s` in pieces of at most `width` columns, each broken after its last space past the middle of
+// the piece when it has one (a flow log line's fields stay whole), else at `width`.
+std::vector<std::string> WrapTo(std::string_view s, size_t width) {
+  std::vector<std::string> pieces;
+  if (width == 0) width = 1;
+  while (DisplayWidth(s) > width) {
+    size_t end = 0, n = 0, space = 0;
+    for (; end < s.size(); ++end) {
+      if ((static_cast<unsigned char>(s[end]) & 0xC0) != 0x80 && n++ == width) break;
+      if (s[end] == ' ' && n > width / 2) space = end + 1;
+    }
+    if (space != 0 && space < end) end = space;
+    pieces.emplace_back(s.substr(0, end));
+    s.remove_prefix(end);
+  }
+  pieces.emplace_back(s);
+  return pieces;
+}
+
 std::string IsoTime(uint64_t t) {
   const std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
@@ -289,22 +308,44 @@ class TableSink : public RowSink {
     for (size_t i = 0; i < cols_.size(); ++i) {
       if (cols_[i].shown) last = i;
     }
-    bool first = true;
+    // A wrapped cell's pieces after its first go on lines of their own, under its column, the
+    // other columns blank there. Rows without one wider than its column print as they did.
+    std::vector<std::vector<std::string>> wrapped;
+    size_t lines = 1;
     for (size_t i = 0; i < cols_.size(); ++i) {
       const Col& c = cols_[i];
-      if (!c.shown) continue;
-      if (!first) t.append(kGap, ' ');
-      first = false;
-      const std::string cell = CutTo(line.cells[i], c.width, c.view->fit);
-      const size_t pad = c.width > DisplayWidth(cell) ? c.width - DisplayWidth(cell) : 0;
-      const char* color = color_ && c.kind == ColumnKind::kSeverity ? line.color : nullptr;
-      if (align_numbers && RightAligned(c.kind)) t.append(pad, ' ');
-      if (color != nullptr) t += color;
-      t += cell;
-      if (color != nullptr) t += "\033[0m";
-      if (!(align_numbers && RightAligned(c.kind)) && i != last) t.append(pad, ' ');
+      if (!c.shown || c.view->fit != Fit::kWrap || DisplayWidth(line.cells[i]) <= c.width) continue;
+      if (wrapped.empty()) wrapped.resize(cols_.size());
+      wrapped[i] = WrapTo(line.cells[i], c.width);
+      lines = std::max(lines, wrapped[i].size());
     }
-    t += '\n';
+    for (size_t k = 0; k < lines; ++k) {
+      bool first = true;
+      size_t content = t.size();  // the end of the line's last non-empty cell
+      for (size_t i = 0; i < cols_.size(); ++i) {
+        const Col& c = cols_[i];
+        if (!c.shown) continue;
+        if (!first) t.append(kGap, ' ');
+        first = false;
+        const std::string cell = !wrapped.empty() && !wrapped[i].empty()
+                                     ? (k < wrapped[i].size() ? wrapped[i][k] : std::string())
+                                 : k == 0 ? CutTo(line.cells[i], c.width, c.view->fit)
+                                          : std::string();
+        const size_t pad = c.width > DisplayWidth(cell) ? c.width - DisplayWidth(cell) : 0;
+        const char* color =
+            color_ && c.kind == ColumnKind::kSeverity && k == 0 ? line.color : nullptr;
+        if (align_numbers && RightAligned(c.kind)) t.append(pad, ' ');
+        if (color != nullptr) t += color;
+        t += cell;
+        if (color != nullptr) t += "\033[0m";
+        if (!cell.empty()) content = t.size();
+        if (!(align_numbers && RightAligned(c.kind)) && i != last) t.append(pad, ' ');
+      }
+      // A continuation line ends where its piece does (a space it was broken after included),
+      // without the blanks of the empty columns after it.
+      if (k > 0) t.resize(content);
+      t += '\n';
+    }
   }
 
   void PrintPage() {

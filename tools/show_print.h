@@ -26,6 +26,7 @@ enum class Fit : uint8_t {
   kFixed,     // never cut (numbers, times, addresses): dropped instead
   kCutRight,  // "a long summary…"
   kCutLeft,   // "…/2026/11/28/file.log.gz": the end of a path names the file
+  kWrap,      // continued on the row's next lines, whole: a bad line's fault may be anywhere
 };
 
 // A column of the terminal view. Columns are shown in list order; when they do not all fit,
