@@ -236,7 +236,8 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
       "  flowsift show out --id 5e0c1a\n\n"
       "Exit codes: 0 ok; 1 a file in OUT is missing or corrupt (bad finding lines are named\n"
       "and skipped); 2 usage error (also: OUT missing, not a flowsift directory, or of another\n"
-      "major format version); 3 stdout could not all be written.");
+      "major format version); 3 stdout could not all be written (its cause named: No space\n"
+      "left on device, Broken pipe).");
   cmd->add_option("OUT", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
   cmd->add_option("--table", f.table,
                   "One table: inputs, windows, findings, talkers, exposure, errors (as a\n"
@@ -432,12 +433,7 @@ static int ShowFinding(const Summary& summary, const ShowFlags& f) {
                        : MakeRecordSink(source.columns(), ColorOnStdout(), out);
   VectorSource found(FindingsColumns(), std::move(rows));
   (void)Copy(found, Filters{}, 0, *sink);
-  out.Flush();
-  if (out.error() != 0) {
-    fmt::print(stderr, "flowsift: cannot write to stdout: {}: the output is incomplete\n",
-               std::strerror(out.error()));
-    return kExitOutput;
-  }
+  if (!FlushOrReport(out)) return kExitOutput;
   if (!error.empty()) {
     PrintError(error);
     return kExitInputErrors;
@@ -469,13 +465,7 @@ static int ShowSummary(const ShowFlags& f, const Filters& filters) {
   TimeMiss time_miss(filters);
   bool stopped = false;
   error = Copy(*source, filters, limit, *sink, &miss, &stopped, &time_miss);
-  out.Flush();
-  if (out.error() != 0) {
-    // Named by its cause: "a full disk?" was guessed also of a pipe whose reader had gone.
-    fmt::print(stderr, "flowsift: cannot write to stdout: {}: the output is incomplete\n",
-               std::strerror(out.error()));
-    return kExitOutput;
-  }
+  if (!FlushOrReport(out)) return kExitOutput;
   miss.Report("the " + f.table + " table");
   time_miss.Report("the " + f.table + " table");
   if (f.table == "findings" && DetectionWasOff(summary.manifest)) {

@@ -97,9 +97,8 @@ struct Busiest {
   }
 };
 
-}  // namespace
-
-int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filters) {
+// The overview into `out`; returns the exit code of what it read (0 or 1).
+int WriteOverview(const Summary& s, const ShowFlags& flags, const Filters& filters, Output& out) {
   if (flags.as == "csv") {
     throw CLI::ValidationError("--as",
                                "the overview is not one table: give --table T with --as csv");
@@ -254,7 +253,6 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
   const bool detection_off = DetectionWasOff(m);
   const auto merged_from = m.find("merged_from");
   const size_t parts = merged_from != m.end() && merged_from->is_array() ? merged_from->size() : 0;
-  Output out;
   std::string& t = out.text();
   if (flags.as == "json") {
     ordered_json o = {{"out", s.dir.string()},
@@ -415,6 +413,17 @@ int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filter
       MakeTableSink(source.columns(), kMatrixView, width, color, out, /*note_outside_view=*/false);
   (void)Copy(source, Filters{}, 0, *sink);
   return code;
+}
+
+}  // namespace
+
+int ShowOverview(const Summary& s, const ShowFlags& flags, const Filters& filters) {
+  Output out;
+  const int code = WriteOverview(s, flags, filters, out);
+  // Named by its errno: main's check of stdout, which the overview's failed write had been left
+  // to, could only guess "a full disk, or past `ulimit -f`?", also of a pipe whose reader had
+  // gone.
+  return FlushOrReport(out) ? code : kExitOutput;
 }
 
 }  // namespace flowsift::tools

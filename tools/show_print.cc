@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 #include "pipeline/json_text.h"
@@ -502,6 +503,14 @@ std::string Printable(std::string_view s) {
     }
   }
   return out;
+}
+
+bool FlushOrReport(Output& out) {
+  out.Flush();
+  if (out.error() == 0) return true;
+  fmt::print(stderr, "flowsift: cannot write to stdout: {}: the output is incomplete\n",
+             std::strerror(out.error()));
+  return false;
 }
 
 void PrintError(std::string_view message) {

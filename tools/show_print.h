@@ -64,6 +64,11 @@ class Output {
   int errno_ = 0;
 };
 
+// Flushes `out`; when a write to stdout failed, says so on stderr by its errno ("cannot write to
+// stdout: No space left on device: the output is incomplete"; "a full disk?" was guessed also
+// of a pipe whose reader had gone) and returns false: the command exits 3.
+[[nodiscard]] bool FlushOrReport(Output& out);
+
 // Takes rows one by one (objects keyed by column name; a row is not kept after Add).
 class RowSink {
  public:
