@@ -241,8 +241,9 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
   cmd->add_option("OUT", f.out_dir, "The directory `flowsift run -o OUT` wrote")->required();
   cmd->add_option("--table", f.table,
                   "One table: inputs, windows, findings, talkers, exposure, errors (as a\n"
-                  "table, long text is cut to the terminal's width, but errors' text is wrapped\n"
-                  "whole: the fault of a bad line may be anywhere in it)")
+                  "table, long text is cut to the terminal's width, marked with an ellipsis,\n"
+                  "three dots unless the locale is UTF-8; but errors' text is wrapped whole:\n"
+                  "the fault of a bad line may be anywhere in it)")
       ->check(
           CLI::IsMember(std::vector<std::string>(std::begin(kTableNames), std::end(kTableNames))));
   cmd->add_option("--as", f.as, "Output: table (for a terminal), csv or json (JSON Lines)")

@@ -1,9 +1,12 @@
 #include "tools/show_print.h"
 
 #include <fmt/core.h>
+#include <langinfo.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <clocale>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -30,25 +33,60 @@ size_t DisplayWidth(std::string_view s) {
   return n;
 }
 
+// The mark of cut text: "…" where the locale's codeset is UTF-8, else "..." ("…" is three bytes
+// of UTF-8, which a terminal in the C or a Latin-1 locale shows as three other characters). The
+// locale is set from the environment only to ask, and put back: the C locale of every other
+// function (std::tolower, the parsers) stays. A locale the system does not have (LANG=
+// en_US.UTF-8 in a container without it) is judged by its name.
+std::string_view Ellipsis() {
+  static const bool utf8 = [] {
+    const auto is_utf8 = [](std::string_view name) {
+      std::string lower;
+      for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return lower.find("utf-8") != std::string::npos || lower.find("utf8") != std::string::npos;
+    };
+    const char* current = std::setlocale(LC_CTYPE, nullptr);
+    const std::string previous = current != nullptr ? current : "C";
+    bool yes = false;
+    if (std::setlocale(LC_CTYPE, "") != nullptr) {
+      yes = is_utf8(nl_langinfo(CODESET));
+      std::setlocale(LC_CTYPE, previous.c_str());
+    } else {
+      for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {  // POSIX's order of precedence
+        const char* value = std::getenv(name);
+        if (value != nullptr && *value != '\0') {
+          yes = is_utf8(value);
+          break;
+        }
+      }
+    }
+    return yes;
+  }();
+  return utf8 ? "…" : "...";
+}
+
 // `s` cut to `width` columns with an ellipsis on the given side; a fixed column's value whole
 // (wider than the first page's, it shifts its row: the rows after the first 1,000 of --limit 0
 // had numbers and ids cut to "tgw-attach-00…").
 std::string CutTo(std::string_view s, size_t width, Fit fit) {
   if (fit == Fit::kFixed || DisplayWidth(s) <= width || width == 0) return std::string(s);
-  size_t keep = width - 1, n = 0;
+  const std::string_view mark = Ellipsis();
+  const size_t mark_width = DisplayWidth(mark);
+  if (width <= mark_width) return std::string(mark.substr(0, width));
+  size_t keep = width - mark_width, n = 0;
   if (fit == Fit::kCutLeft) {
     size_t i = s.size();
     while (i > 0) {
       --i;
       if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++n == keep) break;
     }
-    return "…" + std::string(s.substr(i));
+    return std::string(mark) + std::string(s.substr(i));
   }
   size_t i = 0;
   for (; i < s.size(); ++i) {
     if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && n++ == keep) break;
   }
-  return std::string(s.substr(0, i)) + "…";
+  return std::string(s.substr(0, i)) + std::string(mark);
 }
 
 // `s` in pieces of at most `width` columns, each broken after its last space past the middle of

@@ -68,12 +68,13 @@ struct Result {
 };
 
 // Runs `flowsift ARGS` in `dir`, with `env` (NAME=VALUE ...) in its environment and without
-// the COLUMNS of the shell that runs the tests (the goldens are 100 columns wide).
+// the COLUMNS of the shell that runs the tests (the goldens are 100 columns wide), in a UTF-8
+// locale (the goldens cut text with "…"; `env` may set LC_ALL again: the last one counts).
 inline Result RunIn(const fs::path& dir, const std::string& args, const std::string& env = "") {
   const fs::path err = dir / "stderr.txt";
-  const flowsift::testing::CommandResult run =
-      flowsift::testing::RunCommand("cd '" + dir.string() + "' && env -u COLUMNS " + env + " " +
-                                    FLOWSIFT_BINARY + " " + args + " 2>'" + err.string() + "'");
+  const flowsift::testing::CommandResult run = flowsift::testing::RunCommand(
+      "cd '" + dir.string() + "' && env -u COLUMNS LC_ALL=C.UTF-8 " + env + " " + FLOWSIFT_BINARY +
+      " " + args + " 2>'" + err.string() + "'");
   Result r{run.code, run.out, ""};
   r.err = ReadFile(err);
   return r;
