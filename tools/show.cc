@@ -270,11 +270,13 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
   for (std::string_view t : kFindingTypes) types += (types.empty() ? "" : ", ") + std::string(t);
   cmd->add_option("--type", f.type, "Only findings of this type: " + types);
   cmd->add_option("--since", f.since,
-                  "Only windows starting at or after this time: epoch seconds (milliseconds\n"
+                  "Only windows starting at or after this time, findings seen at or after it\n"
+                  "(last_seen; one whose window began before it too): epoch seconds (milliseconds\n"
                   "from 10^11, as in the records) or ISO-8601\n"
                   "(2026-11-28, 2026-11-28T10:00Z, 2026-11-28 11:30:00+01:00, 20261128T100000Z;\n"
                   "UTC when no offset is given; a fraction of a second rounds up)");
-  cmd->add_option("--until", f.until, "Only windows starting before this time");
+  cmd->add_option("--until", f.until,
+                  "Only windows starting before this time, findings first seen before it");
   cmd->add_option("--id", f.id,
                   "One finding, whole (every field and its evidence, none cut): its id, or\n"
                   "its first 6 or more characters; implies --table findings");

@@ -127,13 +127,32 @@ bool Filters::HasInterface(const ordered_json& row) const {
           std::find(many->begin(), many->end(), ordered_json(interface_id)) != many->end());
 }
 
+std::optional<TimeSpan> TimeSpanOf(const ordered_json& row) {
+  const auto time = [&](const char* key) -> std::optional<uint64_t> {
+    const auto it = row.find(key);
+    if (it == row.end() || !it->is_number_unsigned()) return std::nullopt;
+    return it->get<uint64_t>();
+  };
+  const std::optional<uint64_t> start = time("window_start");
+  if (!row.contains("last_seen")) {  // a window's, a talker's row
+    if (!start) return std::nullopt;
+    return TimeSpan{*start, *start, false};
+  }
+  const std::optional<uint64_t> first = time("first_seen"), last = time("last_seen");
+  if (first && last) return TimeSpan{*first, std::max(*first, *last), true};
+  if (!start) return std::nullopt;  // a damaged finding: its window's start alone
+  return TimeSpan{*start, *start, false};
+}
+
+bool Filters::InTime(const TimeSpan& span) const {
+  return (!since || span.last >= *since) && (!until || span.first < *until);
+}
+
 bool Filters::Match(const ordered_json& row) const {
   if (!HasInterface(row)) return false;
   if (since || until) {
-    const auto w = row.find("window_start");
-    if (w == row.end() || !w->is_number_unsigned()) return false;
-    const uint64_t t = w->get<uint64_t>();
-    if ((since && t < *since) || (until && t >= *until)) return false;
+    const std::optional<TimeSpan> span = TimeSpanOf(row);
+    if (!span || !InTime(*span)) return false;
   }
   if (!type.empty()) {
     const auto it = row.find("type");
@@ -194,16 +213,16 @@ void InterfaceMiss::Report(std::string_view table) const {
 
 void TimeMiss::See(const ordered_json& row) {
   if ((!filters_.since && !filters_.until) || found_) return;
-  const auto w = row.find("window_start");
-  if (w == row.end() || !w->is_number_unsigned()) return;
-  const uint64_t t = w->get<uint64_t>();
-  if ((!filters_.since || t >= *filters_.since) && (!filters_.until || t < *filters_.until)) {
+  const std::optional<TimeSpan> span = TimeSpanOf(row);
+  if (!span) return;
+  if (filters_.InTime(*span)) {
     found_ = true;
     return;
   }
-  first_ = std::min(first_, t);
-  last_ = std::max(last_, t);
+  first_ = std::min(first_, span->first);
+  last_ = std::max(last_, span->last);
   seen_ = true;
+  activity_ = activity_ || span->activity;
 }
 
 void TimeMiss::Report(std::string_view table) const {
@@ -213,6 +232,13 @@ void TimeMiss::Report(std::string_view table) const {
   if (filters_.until) {
     filter +=
         (filter.empty() ? "" : " ") + std::string("--until ") + FormatIsoTime(*filters_.until);
+  }
+  if (activity_) {
+    fmt::print(stderr,
+               "flowsift: note: no row of {} was seen within {}: its first_seen runs from {}, "
+               "its last_seen to {}\n",
+               table, filter, FormatIsoTime(first_), FormatIsoTime(last_));
+    return;
   }
   fmt::print(stderr,
              "flowsift: note: no row of {} starts within {}: its window_start runs from {} to "

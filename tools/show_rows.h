@@ -110,6 +110,15 @@ std::vector<nlohmann::ordered_json> FailedParts(const nlohmann::ordered_json& ma
 // findings file is empty because none were looked for.
 bool DetectionWasOff(const nlohmann::ordered_json& manifest);
 
+// The time a row is of, as --since/--until select it: a finding's flows, first_seen to
+// last_seen (a finding whose window started before --since may be seen past it: "since" keeps
+// it); another row's window_start alone (and a finding without first_seen and last_seen).
+struct TimeSpan {
+  uint64_t first, last;
+  bool activity;  // of first_seen and last_seen
+};
+std::optional<TimeSpan> TimeSpanOf(const nlohmann::ordered_json& row);
+
 struct Filters {
   std::string interface_id, type;
   std::optional<uint64_t> since, until;
@@ -117,6 +126,8 @@ struct Filters {
 
   // Whether the row is of --interface (any row when it is not given).
   bool HasInterface(const nlohmann::ordered_json& row) const;
+  // Whether the span overlaps [since, until): last >= since and first < until.
+  bool InTime(const TimeSpan& span) const;
   bool Match(const nlohmann::ordered_json& row) const;
 };
 
@@ -138,8 +149,9 @@ class InterfaceMiss {
 
 // --since/--until that no row of a table starts within (a wrong day, a local time taken for UTC)
 // printed "(no rows)", and the overview "0 windows" and "findings none", as of a quiet night:
-// stderr says so with the table's first and last window_start, as `run` names the data's. The
-// output (no rows) and the exit code stay.
+// stderr says so with the table's first and last window_start (of findings, their first
+// first_seen and last last_seen), as `run` names the data's. The output (no rows) and the exit
+// code stay.
 class TimeMiss {
  public:
   explicit TimeMiss(const Filters& f) : filters_(f) {}
@@ -148,7 +160,7 @@ class TimeMiss {
 
  private:
   const Filters& filters_;
-  bool found_ = false, seen_ = false;
+  bool found_ = false, seen_ = false, activity_ = false;
   uint64_t first_ = UINT64_MAX, last_ = 0;
 };
 

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/test_util.h"
 #include "tests/tools/show_fixture.h"
@@ -106,6 +108,48 @@ TEST_F(ShowTest, AnIdWithAnotherTableAFilterOrALimitOrTooShortIsAUsageError) {
   }
   EXPECT_THAT(Show("--id 5e0c1").err, HasSubstr("'5e0c1' is too short"));
   EXPECT_THAT(Show("--id 5e0c1a --type port_scan").err, HasSubstr("leave out --type"));
+}
+
+// The ids of `show out ARGS --table findings --as json`, in order.
+std::vector<std::string> IdsOf(const Result& r) {
+  std::vector<std::string> ids;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    ids.push_back(nlohmann::ordered_json::parse(line)["id"].get<std::string>());
+  }
+  return ids;
+}
+
+// --since keeps a finding seen at or after it (last_seen), also one whose window started
+// before it: the exfiltration of the 22:10 window went on to 22:16:00, and --since 22:15 left it
+// out. --until keeps those first seen before it. Windows are still selected by their start.
+TEST_F(ShowTest, SinceAndUntilSelectFindingsByWhenTheyWereSeen) {
+  using Ids = std::vector<std::string>;
+  const std::string exfiltration = "5e0c1a9d2b7f4e31", port_scan = "3f2a9c0d11e5b7a4",
+                    brute_force = "a07d5c22e9f18b60", reject_spike = "c4b3f2e1d0a99887";
+  const std::string findings = "--table findings --as json ";
+  EXPECT_EQ(IdsOf(Show(findings + "--since 2023-11-14T22:15Z")),
+            (Ids{exfiltration, brute_force, reject_spike}));
+  EXPECT_EQ(IdsOf(Show(findings + "--since 2023-11-14T22:16:00Z")),
+            (Ids{exfiltration, brute_force, reject_spike}));
+  EXPECT_EQ(IdsOf(Show(findings + "--since 2023-11-14T22:16:01Z")),
+            (Ids{brute_force, reject_spike}));
+  EXPECT_EQ(IdsOf(Show(findings + "--until 2023-11-14T22:15Z")), (Ids{port_scan}));
+  EXPECT_EQ(IdsOf(Show(findings + "--until 2023-11-14T22:15:01Z")), (Ids{exfiltration, port_scan}));
+  EXPECT_EQ(IdsOf(Show(findings + "--since 2023-11-14T22:14Z --until 2023-11-14T22:26:40Z")),
+            (Ids{exfiltration, port_scan}));
+  // The overview counts the same findings.
+  const nlohmann::ordered_json overview =
+      nlohmann::ordered_json::parse(Show("--as json --since 2023-11-14T22:15Z").out);
+  EXPECT_EQ(overview["findings"]["total"], 3) << overview.dump();
+  // A window is of its start: the 22:10 window, to 22:20, is not one since 22:15.
+  const Result windows = Show("--table windows --as csv --since 2023-11-14T22:15Z");
+  EXPECT_THAT(windows.out, Not(HasSubstr(",1699999800,")));
+  EXPECT_THAT(windows.out, HasSubstr(",1700000400,"));
+}
+
+TEST_F(ShowTest, HelpSaysSinceKeepsFindingsSeenSinceIt) {
+  EXPECT_THAT(RunIn(dir_, "show --help").out, HasSubstr("findings seen at or after it"));
 }
 
 TEST_F(ShowTest, HelpNamesTheId) {
