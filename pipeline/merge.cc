@@ -606,11 +606,13 @@ MergeResult MergeParts(const MergeOptions& opt) {
         // A directory holding parts rather than being one (`merge parts -o out` for
         // `merge parts/* -o out`): a mistake in the list, refused as an output without state
         // is. It had been a part that could not be read ("parts/state.bin.zst: No such file or
-        // directory"), with nothing written and exit 1.
+        // directory"), with nothing written and exit 1. So is one of state files renamed as
+        // they were collected (parts/p0.state.zst ...).
         std::vector<std::string> held;
         for (fs::directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec)) {
           std::error_code state_ec;
-          if (fs::is_regular_file(it->path() / kStateFile, state_ec)) {
+          if (fs::is_regular_file(it->path() / kStateFile, state_ec) ||
+              BeginsAsPartial(it->path().string())) {
             held.push_back(it->path().filename().string());
           }
         }
@@ -623,7 +625,9 @@ MergeResult MergeParts(const MergeOptions& opt) {
           if (held.size() > 3) names += ", ...";
           r.exit_code = 2;
           r.error = arg + ": a directory of parts (" + names + "), not a part (it has no " +
-                    std::string(kStateFile) + "): give the parts themselves, e.g. " +
+                    std::string(kStateFile) +
+                    "): give the parts themselves (each the OUT of a `run --partial`, or its "
+                    "state file under any name), e.g. " +
                     (fs::path(arg) / "*").string();
           return r;
         }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <string_view>
+#include <system_error>
 
 #include "pipeline/run.h"
 #include "pipeline/serial.h"
@@ -86,6 +88,28 @@ constexpr uint64_t kMinStateBytes = uint64_t{64} << 20;
 uint64_t MaxStateBytes(uint64_t packed) { return kMinStateBytes + kMaxStateRatio * packed; }
 
 }  // namespace
+
+bool BeginsAsPartial(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) return false;
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  char head[kPartialMagic.size()];
+  ZSTD_outBuffer out{head, sizeof head, 0};
+  // A zstd frame's header and first block are within its first 128 KiB, the largest block.
+  char packed[4096];
+  for (size_t read = 0; out.pos < out.size && read < (size_t{128} << 10);) {
+    const size_t n = std::fread(packed, 1, sizeof packed, f.get());
+    if (n == 0) return false;
+    read += n;
+    ZSTD_inBuffer in{packed, n, 0};
+    while (in.pos < in.size && out.pos < out.size) {
+      if (ZSTD_isError(ZSTD_decompressStream(dctx.get(), &out, &in))) return false;
+    }
+  }
+  return out.pos == out.size && std::string_view(head, sizeof head) == kPartialMagic;
+}
 
 PartialStatus ReadPartial(const std::string& path, PartialFile* file, std::string* error) {
   file->path = path;

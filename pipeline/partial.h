@@ -98,6 +98,11 @@ enum class PartialStatus : uint8_t {
 [[nodiscard]] PartialStatus ReadPartial(const std::string& path, PartialFile* file,
                                         std::string* error);
 
+// Whether `path` is a regular file whose content begins with kPartialMagic: a state file under
+// any name (one renamed when collected, p0.state.zst). Decompresses its first bytes only; the
+// rest is not checked (ReadPartial does that).
+[[nodiscard]] bool BeginsAsPartial(const std::string& path);
+
 }  // namespace flowsift
 
 #endif  // FLOWSIFT_PIPELINE_PARTIAL_H_

@@ -1715,7 +1715,25 @@ TEST_F(MergeRuns, ADirectoryOfPartsOrAMissingPartIsSaidAsSuch) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.error, parts.string() + ": a directory of parts (" + (parts / "0").string() + ", " +
                          (parts / "1").string() + "), not a part (it has no state.bin.zst): " +
-                         "give the parts themselves, e.g. " + (parts / "*").string());
+                         "give the parts themselves (each the OUT of a `run --partial`, or its "
+                         "state file under any name), e.g. " +
+                         (parts / "*").string());
+  EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+  // So is a directory of state files renamed as they were collected (it was a part that could
+  // not be read, exit 1); a file in it that is no state is not named.
+  const fs::path states = tmp_.path() / "states";
+  fs::create_directories(states);
+  fs::copy_file(parts / "0" / kStateFile, states / "p0.state.zst");
+  fs::copy_file(parts / "1" / kStateFile, states / "p1.bin");
+  fs::copy_file(parts / "1" / "windows.csv.zst", states / "windows.csv.zst");
+  const MergeResult s = MergeDirs({states}, tmp_ / "out");
+  EXPECT_EQ(s.exit_code, 2);
+  EXPECT_EQ(s.error, states.string() + ": a directory of parts (" +
+                         (states / "p0.state.zst").string() + ", " + (states / "p1.bin").string() +
+                         "), not a part (it has no state.bin.zst): " +
+                         "give the parts themselves (each the OUT of a `run --partial`, or its "
+                         "state file under any name), e.g. " +
+                         (states / "*").string());
   EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
   fs::create_directories(tmp_.path() / "not-a-part");
   const MergeResult m = MergeDirs(
