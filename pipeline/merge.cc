@@ -724,10 +724,15 @@ MergeResult MergeParts(const MergeOptions& opt) {
             FirstDifferingSetting(match["detection"], must_match["detection"]);
         return refuse("detection option", here, there);
       }
-      // An unset --since is 0 in a part, an unset --until null: both said as "not given".
+      // An unset --since is 0 in a part, an unset --until null: both said as "not given". A
+      // time is ISO-8601 UTC, as run's messages write it (epoch seconds were the part's own).
       const auto shown = [](const char* key, const ordered_json& v) {
-        const bool unset = v.is_null() || (std::string_view(key) == "since" && v == 0);
-        return unset ? std::string("not given") : v.dump();
+        const std::string_view name = key;
+        const bool unset = v.is_null() || (name == "since" && v == 0);
+        const bool time = v.is_number_unsigned() && (name == "since" || name == "until");
+        return unset  ? std::string("not given")
+               : time ? FormatIsoTime(v.get<uint64_t>())
+                      : v.dump();
       };
       for (const char* key : {"since", "until", "format", "strict"}) {
         if (match[key] != must_match[key]) {

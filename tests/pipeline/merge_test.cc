@@ -564,19 +564,28 @@ TEST_F(MergeRuns, RefusesPartsOfAnotherWindowOrNetworks) {
             ReadFile(tmp_.path() / "single/windows.csv.zst"));
   fs::remove_all(tmp_.path() / "out");
 
-  // Another time range: named, an unset bound as "not given" (it was "0" for --since).
+  // Another time range: named, an unset bound as "not given" (it was "0" for --since), a time
+  // in ISO-8601 UTC as run's messages write it (it was epoch seconds).
   other_part("since", [](RunOptions& o) { o.since = 1700000000; });
   r = MergeDirs({tmp_ / "parts/0", tmp_ / "since"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.error.find("(--since 1700000000) with " + tmp_ / "parts/0" + "/state.bin.zst" +
-                         " (--since not given)"),
+  EXPECT_NE(r.error.find("(--since 2023-11-14T22:13:20Z) with " + tmp_ / "parts/0" +
+                         "/state.bin.zst" + " (--since not given)"),
             std::string::npos)
       << r.error;
   other_part("until", [](RunOptions& o) { o.until = 1800000000; });
   r = MergeDirs({tmp_ / "parts/0", tmp_ / "until"}, tmp_ / "out");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.error.find("(--until 1800000000) with"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("(--until 2027-01-15T08:00:00Z) with"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("(--until not given)"), std::string::npos) << r.error;
+  // Both set, to other times: each part's in its words.
+  other_part("both", [](RunOptions& o) { o.since = 1700000060, o.until = 1800000000; });
+  r = MergeDirs({tmp_ / "since", tmp_ / "both"}, tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("(--since 2023-11-14T22:14:20Z) with " + tmp_ / "since" +
+                         "/state.bin.zst (--since 2023-11-14T22:13:20Z)"),
+            std::string::npos)
+      << r.error;
 
   // --strict in one part and not the other: the merge's exit status depended on their order.
   other_part("strict", [](RunOptions& o) { o.strict = true; });
