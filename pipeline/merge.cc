@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -269,6 +270,35 @@ nlohmann::json ReadManifestJson(const std::string& path) {
   return nlohmann::json::parse(text, nullptr, false);
 }
 
+// A part that failed, by the shard its manifest.json says (options.shard, "I/N"): a part whose
+// state file is missing or damaged still has the manifest its run wrote beside it.
+struct FailedShard {
+  std::string part;  // its directory
+  uint32_t index, count;
+};
+
+// The shard of the part whose state file is `state_path`, from the manifest.json beside it;
+// none for a state file of another name (collected on its own) or a manifest that says none.
+std::optional<FailedShard> ShardOfFailedPart(const std::string& state_path) {
+  const fs::path state(state_path);
+  if (state.filename().string() != kStateFile) return std::nullopt;
+  const fs::path dir = state.has_parent_path() ? state.parent_path() : fs::path(".");
+  const nlohmann::json manifest = ReadManifestJson((dir / kManifestFile).string());
+  if (!manifest.is_object() || !manifest.contains("options")) return std::nullopt;
+  const nlohmann::json& options = manifest["options"];
+  if (!options.is_object() || !options.contains("shard") || !options["shard"].is_string()) {
+    return std::nullopt;
+  }
+  const std::string& text = options["shard"].get_ref<const std::string&>();
+  unsigned index = 0, count = 0;
+  char end = 0;
+  if (std::sscanf(text.c_str(), "%u/%u%c", &index, &count, &end) != 2 || index >= count ||
+      count > kMaxShards) {
+    return std::nullopt;
+  }
+  return FailedShard{dir.string(), index, count};
+}
+
 // Why the state file at `state_path` is not the state of the part it is in: empty when it is
 // (or cannot be told). A run writes its manifest twice, as manifest.json and in the state's run
 // section, from one text; a state copied from another part (night a's into night b's
@@ -383,8 +413,11 @@ std::pair<std::string, std::string> FirstDifferingSetting(const ordered_json& a,
 // are simply not in OUT), and `merge parts/*` after a worker that died before making its
 // directory exited 0. Shards of several counts (0/2 with 1/4 and 3/4) are checked over
 // the least common multiple of the counts.
+// A missing shard that a failed part's manifest says it was is named with that part: "a part
+// that failed may have been one of them" left the user to open each failed part's manifest.
 std::vector<std::string> ShardCoverageOfOneRun(const std::vector<const PartInfo*>& parts,
-                                               size_t failed, const std::string& run,
+                                               const std::vector<FailedShard>& failed,
+                                               size_t failed_unsaid, const std::string& run,
                                                std::vector<std::string>* notes) {
   // Input k is in shard k mod N of a run of N shards: the parts cover every input when they
   // cover every class mod the least common multiple of their counts. One count (the usual
@@ -431,9 +464,32 @@ std::vector<std::string> ShardCoverageOfOneRun(const std::vector<const PartInfo*
     counts = " (the parts are shards of runs of different counts: " + counts +
              "; parts of one run have one count)";
   }
+  // The failed parts of a count that divides the classes' (a shard of another count is only
+  // part of one class) whose shard is among the missing.
+  std::string named;
+  size_t named_count = 0;
+  for (const FailedShard& f : failed) {
+    if (classes % f.count != 0) continue;
+    bool among = false;
+    for (uint64_t c = f.index; c < classes && !among; c += f.count) among = !covered[c];
+    if (!among) continue;
+    if (named_count++ == 4) {
+      named += ", ...";
+      break;
+    }
+    named += (named.empty() ? "" : ", ") + f.part + " is shard " + std::to_string(f.index) + "/" +
+             std::to_string(f.count);
+  }
+  std::string failed_text;
+  if (!named.empty()) {
+    failed_text = " (of the parts that failed above, " + named +
+                  (failed_unsaid != 0 ? "; another that failed may have been one of them" : "") +
+                  ")";
+  } else if (failed_unsaid != 0) {
+    failed_text = " (a part that failed may have been one of them)";
+  }
   return {"the merged parts" + run + " do not cover shard(s) " + missing + " of " +
-          std::to_string(classes) + counts +
-          (failed != 0 ? " (a part that failed may have been one of them)" : "") +
+          std::to_string(classes) + counts + failed_text +
           ": their inputs are not in the output; run them (--shard I/" + std::to_string(classes) +
           " --partial) and merge again"};
 }
@@ -442,8 +498,9 @@ std::vector<std::string> ShardCoverageOfOneRun(const std::vector<const PartInfo*
 // in the same order) before sharding. Pooled, another night's shard 3/4 had covered this
 // night's missing one, and merge exited 0 without a word of its inputs. Parts made before runs
 // saved their list are one run, as they always were.
-std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, size_t failed,
-                                            std::vector<std::string>* notes) {
+std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts,
+                                            const std::vector<FailedShard>& failed,
+                                            size_t failed_unsaid, std::vector<std::string>* notes) {
   std::map<std::string, std::vector<const PartInfo*>> runs;
   for (const PartInfo& p : parts) runs[p.run_list].push_back(&p);
   std::vector<std::string> missing;
@@ -451,7 +508,7 @@ std::vector<std::string> ShardCoverageNotes(const std::vector<PartInfo>& parts, 
     // Named by a part when the parts are of several runs (nights merged into a week).
     const std::string run =
         runs.size() == 1 ? "" : " of the run that " + of_run.front()->path + " is a shard of";
-    for (std::string& m : ShardCoverageOfOneRun(of_run, failed, run, notes)) {
+    for (std::string& m : ShardCoverageOfOneRun(of_run, failed, failed_unsaid, run, notes)) {
       missing.push_back(std::move(m));
     }
   }
@@ -910,7 +967,14 @@ MergeResult MergeParts(const MergeOptions& opt) {
               " part(s) could be read: nothing written";
     return r;
   }
-  r.missing_shards = ShardCoverageNotes(parts, failed.size(), &r.notes);
+  std::vector<FailedShard> failed_shards;
+  for (const auto& part : failed) {
+    if (std::optional<FailedShard> shard = ShardOfFailedPart(part.first)) {
+      failed_shards.push_back(std::move(*shard));
+    }
+  }
+  r.missing_shards =
+      ShardCoverageNotes(parts, failed_shards, failed.size() - failed_shards.size(), &r.notes);
   r.records = merged->records();
   {
     std::unordered_map<std::string, std::string> accounts;

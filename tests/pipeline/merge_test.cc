@@ -651,6 +651,48 @@ TEST_F(MergeRuns, NamesTruncatedAndCorruptPartsAndMergesTheRest) {
       << r.missing_shards[0];
   EXPECT_TRUE(good.missing_shards.size() == 1 &&
               good.missing_shards[0].find("1, 2 of 4") != std::string::npos);
+  // Which failed part was which missing shard, from their manifests (it was "a part that failed
+  // may have been one of them").
+  EXPECT_NE(r.missing_shards[0].find(" of 4 (of the parts that failed above, " +
+                                     (tmp_.path() / "parts/1").string() + " is shard 1/4, " +
+                                     (tmp_.path() / "parts/2").string() + " is shard 2/4): "),
+            std::string::npos)
+      << r.missing_shards[0];
+  EXPECT_EQ(good.missing_shards[0].find("failed"), std::string::npos) << good.missing_shards[0];
+}
+
+// A failed part whose manifest says its shard is named with the missing shard it was; one that
+// says none (a state file collected on its own, a damaged manifest) as one that may have been.
+TEST_F(MergeRuns, AMissingShardIsNamedWithTheFailedPartThatWasIt) {
+  RunShards(tmp_ / "data", tmp_.path() / "parts", 4);
+  fs::remove(tmp_.path() / "parts/1" / kStateFile);  // lost: its manifest says partial
+  const fs::path alone = tmp_.path() / "p2.state.zst";
+  const std::string bytes = ReadFile(tmp_.path() / "parts/2" / kStateFile);
+  WriteFile(alone, bytes.substr(0, bytes.size() / 2));  // cut short, no manifest beside it
+  MergeResult r = MergeDirs({tmp_ / "parts/0", tmp_ / "parts/1", alone.string(), tmp_ / "parts/3"},
+                            tmp_ / "out");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_EQ(r.failures.size(), 2u);
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_NE(r.missing_shards[0].find("do not cover shard(s) 1, 2 of 4 (of the parts that failed "
+                                     "above, " +
+                                     (tmp_.path() / "parts/1").string() +
+                                     " is shard 1/4; another that failed may have been one of "
+                                     "them): their inputs are not in the output"),
+            std::string::npos)
+      << r.missing_shards[0];
+  // A failed part whose shard is covered (a copy of parts/3 cut short) is not named.
+  fs::copy(tmp_.path() / "parts/3", tmp_.path() / "copy3", fs::copy_options::recursive);
+  WriteFile(tmp_.path() / "copy3" / kStateFile, "");
+  r = MergeDirs(
+      {tmp_ / "parts/0", tmp_ / "parts/1", tmp_ / "parts/2", tmp_ / "copy3", tmp_ / "parts/3"},
+      tmp_ / "out2");
+  ASSERT_EQ(r.missing_shards.size(), 1u);
+  EXPECT_NE(r.missing_shards[0].find("do not cover shard(s) 1 of 4 (of the parts that failed "
+                                     "above, " +
+                                     (tmp_.path() / "parts/1").string() + " is shard 1/4): "),
+            std::string::npos)
+      << r.missing_shards[0];
 }
 
 // A state file that is no regular file, or that decompresses to far more than any state does,
