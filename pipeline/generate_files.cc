@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "pipeline/temporaries.h"
 
@@ -175,6 +176,48 @@ void WriteLines(const fs::path& path, const std::vector<std::string>& lines) {
   sink.Close();
 }
 
+// The folders GenerateFiles made inside DIR for the S3 layouts' object keys (AWSLogs/ACCOUNT/
+// ...), each registered as a temporary as it is made: a gen that fails (a full disk) or is
+// interrupted removes them with what it wrote into them, where an -o that was there kept an
+// AWSLogs tree of empty folders (tools/gen.cc removes an -o it made itself). Kept once Keep()
+// says every file is written.
+class MadeFolders {
+ public:
+  MadeFolders() = default;
+  ~MadeFolders() {
+    for (auto it = made_.rbegin(); it != made_.rend(); ++it) RemoveTemporary(*it);
+  }
+  MadeFolders(const MadeFolders&) = delete;
+  MadeFolders& operator=(const MadeFolders&) = delete;
+
+  // Makes `dir` and its missing parents one at a time: one that was there, or that another
+  // process made meanwhile, is not counted. Throws std::runtime_error naming the folder.
+  void Create(const fs::path& dir) {
+    std::vector<fs::path> missing;
+    std::error_code ec;
+    for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+      missing.push_back(p);
+      if (!p.has_relative_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      // Made and registered under the registry's lock: an interrupt in between waits for it.
+      auto registry = LockTemporaries();
+      if (fs::create_directory(*it, ec) && !ec) {
+        made_.push_back(*it);
+        AddTemporaryLocked(*it);
+      }
+      if (ec) throw std::runtime_error("cannot create " + it->string() + ": " + ec.message());
+    }
+  }
+  void Keep() {
+    for (const fs::path& dir : made_) DropTemporary(dir);
+    made_.clear();
+  }
+
+ private:
+  std::vector<fs::path> made_;
+};
+
 void Finish(FileSink& sink, GenFilesResult& result) {
   result.text_bytes += sink.text_bytes();
   result.file_bytes += sink.Close();
@@ -217,6 +260,7 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
   const fs::path dir(o.dir);
   const bool earlier_output = fs::exists(dir / "truth.jsonl");
   fs::create_directories(dir);
+  MadeFolders folders;  // before the files: they are closed (or removed) first
   GenFilesResult result;
   constexpr size_t kChunk = size_t{1} << 20;
   std::string buf;
@@ -262,10 +306,11 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
       if (it == open.end()) {
         const uint32_t hash = static_cast<uint32_t>(Mix(gen.seed * 0x9E3779B97F4A7C15ull ^ period));
         Open fresh;
-        fresh.sink = std::make_unique<FileSink>(
+        const fs::path path =
             dir / S3ObjectKey(o.layout, generator.account(), generator.region(),
-                              generator.flow_log_id(), period, hash, o.compression),
-            o.compression);
+                              generator.flow_log_id(), period, hash, o.compression);
+        folders.Create(path.parent_path());
+        fresh.sink = std::make_unique<FileSink>(path, o.compression);
         fresh.buf = header;
         it = open.emplace(period, std::move(fresh)).first;
       }
@@ -291,6 +336,7 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
     // empty truth.jsonl.
     fs::remove(dir / "scanners.jsonl");
   }
+  folders.Keep();
   return result;
 }
 

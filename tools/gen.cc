@@ -105,7 +105,8 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       "Exit codes: 0 ok; 2 usage error (also: DIR a file or under one, a dangling symbolic\n"
       "link, a flat-layout file in DIR that gen did not write, too few records for the\n"
       "attacks; nothing is written); 3 the files could not be written (also: a size sure not\n"
-      "to fit the disk; a directory gen made for DIR is removed again).");
+      "to fit the disk; a directory gen made for DIR, or in it for --layout s3, is removed\n"
+      "again).");
   cmd->add_option("-o,--out", f.out_dir,
                   "Directory to write (created if missing, and removed again if gen then fails)")
       ->required();

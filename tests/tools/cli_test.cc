@@ -698,6 +698,17 @@ TEST_F(Cli, GenThatFailsRemovesTheDirectoriesItMade) {
   r = RunCli("gen -o " + (dir_ / "had").string() + " --records 20000", limited);
   EXPECT_EQ(r.code, 3) << r.out;
   EXPECT_TRUE(fs::is_directory(dir_ / "had"));
+  // The S3 layouts' folders it made in an -o that was there go too (an AWSLogs tree of empty
+  // folders stayed); a folder that was there stays.
+  r = RunCli("gen -o " + (dir_ / "had").string() + " --records 20000 --layout s3", limited);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_TRUE(fs::is_directory(dir_ / "had"));
+  EXPECT_FALSE(fs::exists(dir_ / "had" / "AWSLogs")) << r.out;
+  fs::create_directories(dir_ / "had" / "AWSLogs");
+  r = RunCli("gen -o " + (dir_ / "had").string() + " --records 20000 --layout s3-hive", limited);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_TRUE(fs::is_directory(dir_ / "had" / "AWSLogs"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "had" / "AWSLogs")) << r.out;
   // Refused after the directory was made (too few records for the attacks): removed too.
   r = RunCli("gen -o " + (dir_ / "few").string() + " --records 10 --attacks all");
   EXPECT_EQ(r.code, 2) << r.out;
