@@ -36,6 +36,22 @@ namespace fs = std::filesystem;
 // Bytes of text a generated v2 record takes, about: --bytes / this is the records asked for.
 constexpr uint64_t kBytesPerRecord = 116;
 
+// Why the run at the demo's end could not make OUT's temporary beside `out` (run.cc
+// MakeSiblingTempDir), found by making and removing a directory where it would go: in the parent,
+// or in the nearest ancestor that is there when the parent is not (the run makes it). Empty
+// when it can. `demo -o /proc/x` generated the whole sample before it failed.
+std::string WhyOutCannotBeWritten(const fs::path& out) {
+  fs::path at = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  std::error_code ec;
+  while (!fs::exists(at, ec) && at.has_relative_path()) at = at.parent_path();
+  std::string probe = (at / ".flowsift-demo-probe-XXXXXX").string();
+  if (mkdtemp(probe.data()) == nullptr) {
+    return "cannot create a directory in " + at.string() + ": " + std::strerror(errno);
+  }
+  fs::remove(probe, ec);
+  return {};
+}
+
 }  // namespace
 
 CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
@@ -47,7 +63,8 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
       "directory under $TMPDIR (or /tmp), named at the end with the command that removes it.\n\n"
       "Exit codes: 0 ok (the sample's malformed lines are counted, not failures); 2 usage\n"
       "error (also -o as `flowsift run` refuses it); 3 the sample or the outputs could not be\n"
-      "written (also: a sample sure not to fit $TMPDIR; the sample is removed again).");
+      "written (also: a sample sure not to fit $TMPDIR, the sample removed again; an -o where\n"
+      "no directory can be made, said before the sample is generated).");
   cmd->add_option("-o,--out", f.out_dir,
                   "Where to write the outputs (default: a temporary directory)");
   cmd->add_flag("--force", f.force,
@@ -71,6 +88,13 @@ int RunDemo(const DemoFlags& f) {
   // -o is checked as `run` checks it, before minutes of generating: it never deletes what is not
   // an earlier output, and replaces one only with --force.
   const std::string out_arg = f.out_dir.empty() ? std::string() : OutDirArg(f.out_dir, f.force);
+  if (const std::string why = out_arg.empty() ? "" : WhyOutCannotBeWritten(out_arg); !why.empty()) {
+    fmt::print(stderr,
+               "flowsift: demo: cannot write -o {}: {} (nothing was generated); give an -o where "
+               "a directory can be made\n",
+               Printable(out_arg), Printable(why));
+    return kExitOutput;
+  }
   // $TMPDIR as the README says, /tmp when it is unset or empty (std::filesystem's
   // temp_directory_path failed on an empty one with "No such file or directory").
   const char* tmpdir = std::getenv("TMPDIR");

@@ -1662,6 +1662,26 @@ TEST_F(Cli, DemoChecksItsOutputAndSizeFirst) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("use --force"));
   EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+  // An -o where no directory can be made (the run's temporary beside it): said before the
+  // sample is generated (it was generated first, and the run failed after), exit 3 as when the
+  // run cannot write.
+  r = RunCli("demo --bytes 4M -o /proc/flowsift-demo-out", env);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("flowsift: demo: cannot write -o /proc/flowsift-demo-out: cannot "
+                               "create a directory in /proc: "))
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("(nothing was generated); give an -o where a directory can be "
+                               "made"))
+      << r.out;
+  EXPECT_THAT(r.out, Not(HasSubstr("generated 4"))) << r.out;
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+  // A missing parent is made by the run: an -o under one is no reason to refuse.
+  r = RunCli("demo --bytes 4M -o " + (dir_ / "new" / "sub" / "out").string(), env);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "new" / "sub" / "out" / "manifest.json"));
+  for (const auto& e : fs::directory_iterator(dir_)) {  // the probe, made where it could be
+    EXPECT_FALSE(e.path().filename().string().starts_with(".flowsift-demo-probe")) << e.path();
+  }
 }
 
 // The sample is a temporary until the demo is done: a demo interrupted while it generates
