@@ -254,13 +254,17 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
                   "without --table, the busiest windows (default 10)")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {
-            // CLI11's NonNegativeNumber printed its range as a 309-digit double.
-            const bool digits =
-                !v.empty() && v.size() <= 18 &&
-                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
-            return digits
-                       ? std::string()
-                       : "'" + v + "' is not a row count: give 0 (all rows) or a positive number";
+            // CLI11's NonNegativeNumber printed its range as a 309-digit double; 19 digits and
+            // more, which may not fit the count, were "not a row count" as "-1" is.
+            const bool digits = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+              return c >= '0' && c <= '9';
+            });
+            if (!digits)
+              return "'" + v + "' is not a row count: give 0 (all rows) or a positive number";
+            return v.size() <= 18 ? std::string()
+                                  : "'" + v +
+                                        "' is too large: give 0 (all rows) or a row count of at "
+                                        "most 18 digits (up to 999999999999999999)";
           },
           "", "row count"))
       ->type_name("N");

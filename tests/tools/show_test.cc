@@ -712,12 +712,22 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("in is not a flowsift output directory"));
   EXPECT_EQ(RunIn(dir_, "show").code, 2);
-  for (const char* limit : {"-1", "1.5", "abc", "99999999999999999999"}) {
+  for (const char* limit : {"-1", "1.5", "abc", "-99999999999999999999"}) {
     r = Show(std::string("--limit ") + limit);
     EXPECT_EQ(r.code, 2) << limit;
     EXPECT_THAT(r.err, HasSubstr(std::string("--limit: '") + limit +
                                  "' is not a row count: give 0 (all rows) or a positive number"));
   }
+  // A number too large is said as such, with the range (it was "not a row count").
+  for (const char* limit : {"99999999999999999999", "1000000000000000000"}) {
+    r = Show(std::string("--limit ") + limit);
+    EXPECT_EQ(r.code, 2) << limit;
+    EXPECT_THAT(r.err, HasSubstr(std::string("--limit: '") + limit +
+                                 "' is too large: give 0 (all rows) or a row count of at most 18 "
+                                 "digits (up to 999999999999999999)"))
+        << r.err;
+  }
+  EXPECT_EQ(Show("--limit 999999999999999999").code, 0);
 
   auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
   m["format_version"] = kOutputFormatVersion + 1;
