@@ -179,6 +179,15 @@ void SuggestForExtras(const CLI::App& app, int argc, char** argv) {
       return;
     }
   }
+  // -V and --version are flowsift's, not a command's: after one (`flowsift run -V`) CLI11 said
+  // only that it was not expected, and `show --version` that OUT is required.
+  for (int i = first; i < argc && cmd != nullptr; ++i) {
+    if (const std::string arg = argv[i]; arg == "-V" || arg == "--version") {
+      Complain(arg + " goes before the command: `flowsift " + arg +
+               "` prints the version (no command takes it)");
+      return;
+    }
+  }
   const CLI::App& scope = cmd != nullptr ? *cmd : app;
   std::vector<std::string> flags;
   for (const CLI::Option* o : scope.get_options()) {

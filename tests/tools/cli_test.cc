@@ -60,6 +60,27 @@ TEST_F(Cli, VersionNamesTheSimdTarget) {
   EXPECT_THAT(r.out, HasSubstr("Heap pages: "));
 }
 
+// -V or --version after a command is said to go before it (it was "The following argument was
+// not expected: -V" alone, and for `show --version` "OUT is required").
+TEST_F(Cli, VersionAfterACommandIsSaidToGoBeforeIt) {
+  const struct {
+    const char* args;
+    const char* flag;
+  } cases[] = {{"run -V", "-V"},
+               {"run logs --version -o out", "--version"},
+               {"show --version", "--version"},
+               {"gen -o x -V", "-V"},
+               {"merge p -o m --version", "--version"}};
+  for (const auto& c : cases) {
+    const Result r = RunCli(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(std::string("\nflowsift: ") + c.flag +
+                                 " goes before the command: `flowsift " + c.flag +
+                                 "` prints the version (no command takes it)\n"))
+        << c.args << ": " << r.out;
+  }
+}
+
 TEST_F(Cli, VersionNamesTheHeapPagesTheEnvironmentAskedFor) {
   EXPECT_THAT(RunCli("--version", "MIMALLOC_LARGE_OS_PAGES=1 ").out,
               HasSubstr("Heap pages: 2 MiB where transparent huge pages allow "
