@@ -398,7 +398,15 @@ int main(int argc, char** argv) {
                    : what);
       return kExitOutput;
     }
-    fmt::print(stderr, "{}", app.help());
+    // No command (`flowsift` alone, or with top-level flags only): a usage error, said in a
+    // line of its own before the help (the help alone, exit 2, read as a failure of nothing).
+    std::string commands;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    }
+    Complain("no command given: give one of " + commands +
+             " (`flowsift CMD --help` shows one's flags)");
+    fmt::print(stderr, "\n{}", app.help());
     return kExitUsage;
   };
   const int code = dispatch();

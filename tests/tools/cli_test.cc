@@ -140,7 +140,14 @@ TEST_F(Cli, FreedHeapMemoryIsKeptForASecondUnlessTheEnvironmentSaysOtherwise) {
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {
-  EXPECT_EQ(RunCli("").code, 2);
+  // No command: a line saying so, then the help (it was the help alone).
+  const Result none = RunCli("");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_TRUE(
+      none.out.starts_with("flowsift: no command given: give one of run, demo, gen, "
+                           "show, export, merge (`flowsift CMD --help` shows one's "
+                           "flags)\n\nflowsift - fast batch processing"))
+      << none.out;
   EXPECT_EQ(RunCli("no-such-command").code, 2);
   EXPECT_EQ(RunCli("gen").code, 2);  // -o is required
   const Result r = RunCli("gen -o " + dir_.string() + " --format 'version 2'");
