@@ -151,7 +151,8 @@ uint64_t ParseTime(const char* option, const std::string& text);
 // CLI::ValidationError when until is not after since: no record or window could match.
 std::pair<uint64_t, uint64_t> ParseTimeRange(const std::string& since, const std::string& until);
 // A check that an option is a whole number from min to max written as digits only: CLI11
-// reads "-5" into a uint64_t as 2^64 - 5, and "1.5" is its own message.
+// reads "-5" into a uint64_t as 2^64 - 5, and "1.5" is its own message. Give it with
+// ->transform: it passes the value on without leading zeros, which CLI11 reads as octal.
 CLI::Validator Digits(uint64_t min, uint64_t max, const char* what);
 // "I/N" with 0 <= I < N -> {I, N}; empty -> the array-job environment (SLURM_ARRAY_TASK_ID /
 // SLURM_ARRAY_TASK_COUNT, AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE,

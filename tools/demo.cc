@@ -75,11 +75,11 @@ CLI::App* AddDemo(CLI::App& app, DemoFlags& f) {
       ->transform([](const std::string& s) { return std::to_string(ParseSize(s)); })
       ->default_str("200M");
   cmd->add_option("--seed", f.seed, "Random seed for the sample")
-      ->check(Digits(0, UINT64_MAX, "--seed"))
+      ->transform(Digits(0, UINT64_MAX, "--seed"))
       ->capture_default_str();
   cmd->add_option("-j,--threads", f.threads,
                   "Worker threads (default: the CPUs this process may use)")
-      ->check(Digits(0, 4096, "--threads"));
+      ->transform(Digits(0, 4096, "--threads"));
   return cmd;
 }
 

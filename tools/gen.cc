@@ -52,14 +52,17 @@ std::optional<uint64_t> FreeBytes(const fs::path& dir) {
 }
 
 // Whole numbers written as digits only: CLI11 reads "-5" into a uint64_t as 2^64 - 5, and a
-// generated file then mixes records at the end of time with records at 0.
+// generated file then mixes records at the end of time with records at 0. The text is given on
+// as the value's own digits (with ->transform): CLI11 reads a leading 0 as octal, and
+// `--records 010` wrote 8 records (`--records 09` was refused).
 CLI::Validator Digits(uint64_t min, uint64_t max, const char* what) {
   return CLI::Validator(
-      [=](const std::string& text) -> std::string {
+      [=](std::string& text) -> std::string {
         const std::optional<uint64_t> v = DecimalU64(text);
         if (!v || *v < min || *v > max) {
           return fmt::format("'{}': {} must be a whole number from {} to {}", text, what, min, max);
         }
+        text = std::to_string(*v);
         return {};
       },
       "");
@@ -112,7 +115,7 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       ->required();
   cmd->add_option("--records", f.records,
                   "Number of records to write, injected ones included (default 100000)")
-      ->check(Digits(1, UINT64_MAX, "--records"));
+      ->transform(Digits(1, UINT64_MAX, "--records"));
   cmd->add_option("--bytes", f.bytes, "Approximate total size instead of --records: 500M, 1G")
       ->excludes(cmd->get_option("--records"))
       // Read when the flags are: a bad size is named as --bytes's, as demo's is ("size: '1X'"
@@ -128,10 +131,10 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
           },
           ""));
   cmd->add_option("--seed", f.seed, "Random seed; the same seed gives the same bytes")
-      ->check(Digits(0, UINT64_MAX, "--seed"))
+      ->transform(Digits(0, UINT64_MAX, "--seed"))
       ->capture_default_str();
   cmd->add_option("--files", f.files, "Split the records over K files (flat layout)")
-      ->check(Digits(1, 100000, "--files"))
+      ->transform(Digits(1, 100000, "--files"))
       ->capture_default_str();
   cmd->add_option("--format", f.format,
                   "v2..v11 (all fields up to that version), tgw, or a field list such as\n"
@@ -156,7 +159,7 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
       ->capture_default_str();
   // Starts up to kLastStart, the last second `run` reads as seconds (every record ends by it too).
   cmd->add_option("--start", f.start, "Epoch seconds of the first record")
-      ->check(Digits(0, kLastStart, "--start"))
+      ->transform(Digits(0, kLastStart, "--start"))
       ->capture_default_str();
   cmd->add_option("--hours", f.hours,
                   "Hours of traffic to spread the records over (more than 0, at most 8784,\n"
@@ -178,7 +181,7 @@ CLI::App* AddGen(CLI::App& app, GenFlags& f) {
   cmd->add_option("--interfaces", f.interfaces,
                   "Number of network interfaces (ENIs; a VPC's fit its subnets up to about\n"
                   "30000)")
-      ->check(Digits(1, 1000000, "--interfaces"))
+      ->transform(Digits(1, 1000000, "--interfaces"))
       ->capture_default_str();
   cmd->add_option(
          "--interval", f.interval,

@@ -364,7 +364,7 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_option("-j,--threads", f.threads,
                   "Worker threads (default: the CPUs this process may use: its affinity mask\n"
                   "and cgroup CPU quota, e.g. a Slurm job's CPUs; 0 = that default)")
-      ->check(Digits(0, 4096, "--threads"));
+      ->transform(Digits(0, 4096, "--threads"));
   cmd->add_option("--internal", f.internal,
                   "Internal networks, CIDR list (default 10.0.0.0/8,172.16.0.0/12,\n"
                   "192.168.0.0/16,100.64.0.0/10,fc00::/7). A VPC's IPv6 range is global:\n"

@@ -252,17 +252,20 @@ CLI::App* AddShow(CLI::App& app, ShowFlags& f) {
   cmd->add_option("--limit", f.limit,
                   "At most N rows (0 = all; default 50 for --as table, all for csv and json);\n"
                   "without --table, the busiest windows (default 10)")
-      ->check(CLI::Validator(
+      ->transform(CLI::Validator(
           [](std::string& v) -> std::string {
             // CLI11's NonNegativeNumber printed its range as a 309-digit double; 19 digits and
-            // more, which may not fit the count, were "not a row count" as "-1" is.
+            // more, which may not fit the count, were "not a row count" as "-1" is. Passed on
+            // without leading zeros, which CLI11 reads as octal (010 printed 8 rows).
             const bool digits = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
               return c >= '0' && c <= '9';
             });
             if (!digits)
               return "'" + v + "' is not a row count: give 0 (all rows) or a positive number";
+            const std::string given = v;
+            v.erase(0, std::min(v.find_first_not_of('0'), v.size() - 1));
             return v.size() <= 18 ? std::string()
-                                  : "'" + v +
+                                  : "'" + given +
                                         "' is too large: give 0 (all rows) or a row count of at "
                                         "most 18 digits (up to 999999999999999999)";
           },

@@ -675,6 +675,20 @@ TEST_F(Cli, GenRefusesNegativeZeroAndNotANumber) {
   }
 }
 
+// A whole number with leading zeros is the decimal number it reads as: CLI11 took a leading 0
+// for octal (`--records 010` wrote 8 records, `--records 09` was refused as no number).
+TEST_F(Cli, LeadingZerosAreDecimal) {
+  for (const auto& [given, records] : {std::pair{"010", "10"}, std::pair{"09", "9"}}) {
+    const Result r = RunCli("gen -o " + (dir_ / given).string() + " --records " + given);
+    EXPECT_EQ(r.code, 0) << given << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr(std::string("wrote ") + records + " records")) << r.out;
+  }
+  const Result seed = RunCli("gen -o " + (dir_ / "s1").string() + " --records 50 --seed 017");
+  ASSERT_EQ(RunCli("gen -o " + (dir_ / "s2").string() + " --records 50 --seed 17").code, 0);
+  ASSERT_EQ(seed.code, 0) << seed.out;
+  EXPECT_EQ(ReadFile(dir_ / "s1" / "flows-00000.log"), ReadFile(dir_ / "s2" / "flows-00000.log"));
+}
+
 // The latest start the span allows is accepted, its records are of the year 5138, and run reads
 // them so (as seconds, not milliseconds).
 TEST_F(Cli, GenStartsAsLateAsItsSpanAllows) {

@@ -728,6 +728,16 @@ TEST_F(ShowTest, UsageErrorsExitTwoAndExplainTheFix) {
         << r.err;
   }
   EXPECT_EQ(Show("--limit 999999999999999999").code, 0);
+  // Leading zeros are decimal, and do not count as digits: CLI11 read a leading 0 as octal
+  // (010 printed 8 rows, 09 was no number).
+  const Result nine = Show("--table windows --as csv --limit 9");
+  ASSERT_EQ(nine.code, 0) << nine.err;
+  const Result zero_nine = Show("--table windows --as csv --limit 09");
+  EXPECT_EQ(zero_nine.code, 0) << zero_nine.err;
+  EXPECT_EQ(zero_nine.out, nine.out);
+  const Result one = Show("--table windows --as csv --limit 00000000000000000000000001");
+  EXPECT_EQ(one.code, 0) << one.err;
+  EXPECT_EQ(std::count(one.out.begin(), one.out.end(), '\n'), 2) << one.out;  // and the header
 
   auto m = nlohmann::ordered_json::parse(ReadFile(dir_ / "out" / "manifest.json"));
   m["format_version"] = kOutputFormatVersion + 1;
