@@ -100,6 +100,11 @@ struct DetectOptions {
   std::vector<uint16_t> reflection_ports = {17,  19,  53,   69,   111,  123,  137,  161,
                                             389, 520, 1900, 3283, 3702, 5353, 5683, 11211};
   double reflection_unsolicited_share = 0.5;
+
+  // Allowlists (pipeline/allowlist.h): by config key ("allow.sources", "port_scan.allow_sources"
+  // ... AllowKeys()), the networks whose findings Findings() counts and does not return. A key
+  // is here only with a network in it: an empty map is no allowlist.
+  std::map<std::string, NetworkSet, std::less<>> allow;
 };
 
 // Parses a config file's text ("key = value" lines, '#' comments; keys as --print-config
@@ -147,6 +152,8 @@ struct Finding {
   std::string scope;
 };
 inline constexpr size_t kMaxInterfaces = 8;
+// Findings by type (e.g. those an allowlist left out).
+using FindingCounts = std::map<std::string, uint64_t, std::less<>>;
 
 // The finding as one JSON object, fields in SPEC order (no newline).
 std::string FindingJson(const Finding& f);
@@ -218,10 +225,16 @@ class Detector {
   // With `lives` (the windows table's interfaces), a direct ddos_fan_in's baseline counts a
   // host's silent windows only within the lives of its interfaces: an instance an autoscaling
   // group ran from noon to four is compared with those hours, not with the day's silence.
-  std::vector<Finding> Findings(const InterfaceLives* lives = nullptr) const;
+  //
+  // Findings the options' allowlists allow (DetectOptions::allow) are left out, after every
+  // other decision (so the rest are the findings without the allowlists, ids and all), and
+  // counted by type in `*allowed` when it is not null.
+  std::vector<Finding> Findings(const InterfaceLives* lives = nullptr,
+                                FindingCounts* allowed = nullptr) const;
   // The same over the given `spans` (ascending, disjoint) instead: for tests.
   std::vector<Finding> Findings(const std::vector<TimeSpan>& spans,
-                                const InterfaceLives* lives = nullptr) const;
+                                const InterfaceLives* lives = nullptr,
+                                FindingCounts* allowed = nullptr) const;
   // The same over the one span [span_begin, span_end).
   std::vector<Finding> Findings(uint64_t span_begin, uint64_t span_end) const {
     return Findings(std::vector<TimeSpan>{{span_begin, span_end}});

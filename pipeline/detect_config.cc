@@ -4,12 +4,14 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "pipeline/allowlist.h"
 #include "pipeline/detect.h"
 #include "pipeline/edit_distance.h"
 
@@ -200,6 +202,8 @@ RealRange RangeOf(std::string_view name) {
 std::string NearestKey(std::string_view name) {
   std::vector<std::string_view> names = {"detection.enabled"};
   for (const Key& k : kKeys) names.push_back(k.name);
+  const std::vector<std::string> allow_keys = AllowKeys();
+  for (const std::string& k : allow_keys) names.push_back(k);
   std::string_view suffixed;
   int suffixes = 0;
   for (const std::string_view n : names) {
@@ -222,6 +226,34 @@ std::string NearestKey(std::string_view name) {
     }
   }
   return ties == 0 ? std::string(best) : std::string();
+}
+
+// An allow key's networks in one spelling (NetworkSet::Canonical: merge compares the parts'
+// options as text, and a list that differs in order or nesting allows the same findings); ""
+// when it has none.
+std::string AllowText(const DetectOptions& o, const std::string& name) {
+  const auto it = o.allow.find(name);
+  return it == o.allow.end() ? std::string() : it->second.Canonical();
+}
+
+// What an allow key matches, for --print-config and the README (no "from ": a text without an
+// origin marks no value so).
+std::string AllowComment(const std::string& name) {
+  if (name == "allow.sources") {
+    return "every type whose src is in these networks: port_scan, port_sweep, scan_trw, "
+           "brute_force, exfiltration (your vulnerability scanners)";
+  }
+  if (name == "allow.destinations") {
+    return "every type whose dst is in these networks: port_scan, brute_force, exfiltration, "
+           "ddos_fan_in (your backups' storage, a CDN's origin)";
+  }
+  const std::string type = name.substr(0, name.find('.'));
+  if (name.ends_with("_sources")) return type + " findings whose src is in these networks";
+  if (type == "exfiltration") {
+    return "exfiltration findings whose dst is in these networks (to several hosts: when its "
+           "top_dsts names them all, 5 at most)";
+  }
+  return type + " findings whose dst is in these networks";
 }
 
 bool ParseF64(std::string_view v, double* out) {
@@ -286,6 +318,25 @@ bool ParseDetectConfig(std::string_view text, DetectOptions* options, std::strin
       if (value != "true" && value != "false") return fail("detection.enabled is true or false");
       o.enabled = value == "true";
       continue;
+    }
+    if (const std::string why = WhyNotAllowKey(name); why.empty()) {
+      // As --internal takes them; an empty value is no network (the key's default).
+      std::string why_not;
+      std::optional<NetworkSet> set = NetworkSet::Parse(value, &why_not);
+      if (!set) {
+        return fail(name +
+                    " wants CIDR blocks (IPv4 or IPv6, e.g. 10.20.0.0/16,2001:db8::/32) "
+                    "separated by commas: " +
+                    why_not);
+      }
+      if (set->Canonical().empty()) {
+        o.allow.erase(name);
+      } else {
+        o.allow.insert_or_assign(name, *std::move(set));
+      }
+      continue;
+    } else if (why != "-") {
+      return fail(name + ": " + why + " (flowsift run --print-config lists the allow keys)");
     }
     const Key* key = nullptr;
     for (const Key& k : kKeys) {
@@ -431,6 +482,18 @@ std::string DetectConfigText(const DetectOptions& o, std::string_view origin,
     }
     s += std::string(k.source) + "\n";
   }
+  s +=
+      "\n# Allowlists: CIDR lists (IPv4 and IPv6, as --internal takes them). A finding whose src\n"
+      "# (or dst) is in one is not written; manifest.json's findings_allowed counts them by type.\n"
+      "# allow.* apply to every type that has the address, TYPE.allow_* to that type as well.\n"
+      "# Empty (the default): nothing is allowed.\n";
+  for (const std::string& name : AllowKeys()) {
+    const std::string value = AllowText(o, name);
+    s += name + (value.empty() ? " =" : " = " + value) + "  # ";
+    if (!origin.empty() && !value.empty())
+      s += "from " + std::string(origin) + " (default empty); ";
+    s += AllowComment(name) + "\n";
+  }
   return s;
 }
 
@@ -441,6 +504,9 @@ std::string DetectConfigTable() {
   for (const Key& k : kKeys) {
     s += "| `" + std::string(k.name) + "` | " + ValueText(o, k) + " | " + std::string(k.unit) +
          " | " + std::string(k.source) + " |\n";
+  }
+  for (const std::string& name : AllowKeys()) {
+    s += "| `" + name + "` | (empty) | CIDRs | " + AllowComment(name) + " |\n";
   }
   return s;
 }
@@ -469,6 +535,7 @@ nlohmann::ordered_json DetectOptionsJson(const DetectOptions& options) {
       j[std::string(k.name)] = ValueText(options, k);
     }
   }
+  for (const std::string& name : AllowKeys()) j[name] = AllowText(options, name);
   return j;
 }
 

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "kernels/addr.h"
+#include "pipeline/allowlist.h"
 #include "pipeline/baseline.h"
 #include "pipeline/detect.h"
 #include "pipeline/detect_internal.h"
@@ -331,7 +332,7 @@ void DropRelayedDuplicates(std::vector<Finding>& out, const NetworkSet& internal
 
 }  // namespace
 
-std::vector<Finding> Detector::Findings(const InterfaceLives* lives) const {
+std::vector<Finding> Detector::Findings(const InterfaceLives* lives, FindingCounts* allowed) const {
   // The times with records, from every absorbed state: runs of adjacent buckets as spans.
   ActiveTimes all = state_->active;
   for (const auto& shard : state_->shards) all.Merge(shard->active);
@@ -346,11 +347,11 @@ std::vector<Finding> Detector::Findings(const InterfaceLives* lives) const {
       spans.push_back({begin, end});
     }
   }
-  return Findings(spans, lives);
+  return Findings(spans, lives, allowed);
 }
 
 std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans,
-                                        const InterfaceLives* lives) const {
+                                        const InterfaceLives* lives, FindingCounts* allowed) const {
   std::vector<Finding> out;
   if (!state_->o.enabled) return out;
   // Absorbed partitions hold disjoint keys, and every finding depends on one key's state (a
@@ -361,6 +362,9 @@ std::vector<Finding> Detector::Findings(const std::vector<TimeSpan>& spans,
   state_->AppendFindings(spans, lives, uploads, out);
   for (const auto& shard : state_->shards) shard->AppendFindings(spans, lives, uploads, out);
   DropRelayedDuplicates(out, state_->o.internal);
+  // Last, on what would be written: an allowed actor's finding had made its gateway's copy of a
+  // sweep a duplicate (DropRelayedDuplicates), which must stay dropped.
+  DropAllowed(state_->o, out, allowed);
   for (Finding& f : out) {
     // A walk is its source's from its first window: the port its contacts shared (named since
     // the sixty-third session) is not part of what it is, and its id stays as it was.

@@ -53,6 +53,18 @@ ordered_json MustMatch(const RunOptions& opt) {
           {"detection", DetectConfigText(opt.detect)}};
 }
 
+// A part's detection options as this version prints them (DetectConfigText), so that parts are
+// compared by their options: a part made before a key existed (the allowlists) has no line of
+// it, where a newer one has its default. As written when they do not parse (the first part is
+// then refused as corrupt; another, as different).
+ordered_json DetectionText(const ordered_json& run) {
+  const ordered_json text = run.value("detection", ordered_json());
+  DetectOptions d;
+  std::string error;
+  if (!text.is_string() || !ParseDetectConfig(text.get<std::string>(), &d, &error)) return text;
+  return DetectConfigText(d);
+}
+
 // One merged part as the manifest tells it.
 struct PartInfo {
   std::string path;
@@ -217,6 +229,8 @@ ordered_json MergedManifest(const MergeOptions& opt, const std::vector<PartInfo>
   totals["failed_inputs"] = failed;
   totals["bad_lines_by_reason"] = reasons;
   m["totals"] = totals;
+  // The merged findings' own (the allowlists apply as the findings are made), not the parts'.
+  m["findings_allowed"] = r.findings_allowed;
 
   // The first kSamplesPerReason per reason in input order, as one run keeps them (and in its
   // order: by reason as the run ranks them, then input order).
@@ -624,7 +638,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
                                 {"until", file.run.value("until", ordered_json())},
                                 {"format", file.run.value("format", ordered_json())},
                                 {"strict", run_options.value("strict", false)},
-                                {"detection", file.run.value("detection", ordered_json())}};
+                                {"detection", DetectionText(file.run)}};
     if (!aggregate) {
       header = file.header;
       must_match = match;
@@ -886,7 +900,7 @@ MergeResult MergeParts(const MergeOptions& opt) {
       [&](WindowRows& windows) -> const std::vector<Finding>& {
         windows = merged->WindowsInOrder();
         const InterfaceLives lives = LivesOf(windows);
-        findings = detect->Findings(&lives);
+        findings = detect->Findings(&lives, &r.findings_allowed);
         r.findings = findings.size();
         detect.reset();  // freed as soon as its findings are made (as Run does)
         return findings;

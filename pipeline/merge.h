@@ -47,6 +47,7 @@ struct MergeResult {
   size_t parts_merged = 0;
   uint64_t records = 0;
   uint64_t findings = 0;
+  FindingCounts findings_allowed;  // left out by the parts' allowlists, by type
   double read_seconds = 0, merge_seconds = 0, write_seconds = 0, wall_seconds = 0;
   std::string manifest_json;
 };

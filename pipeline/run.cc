@@ -201,6 +201,8 @@ ordered_json ManifestOf(const RunOptions& opt, const RunResult& r) {
                  {"header_lines", headers},
                  {"bad_lines", r.bad_lines},
                  {"bad_lines_by_reason", reasons}};
+  // Not in totals: merge adds those up from its parts, where these are the merged findings'.
+  m["findings_allowed"] = r.findings_allowed;
   ordered_json samples = ordered_json::array();
   for (const BadLineSample& s : r.graph.samples) {
     samples.push_back({{"path", r.graph.files[s.file].outcome.path},
@@ -869,7 +871,7 @@ RunResult Run(const RunOptions& opt, Progress* progress) {
       [&](WindowRows& windows) -> const std::vector<Finding>& {
         windows = agg.WindowsInOrder();
         const InterfaceLives lives = LivesOf(windows);
-        r.findings = r.graph.detect.Findings(&lives);
+        r.findings = r.graph.detect.Findings(&lives, &r.findings_allowed);
         // The detector's state is done with (unless the partial file needs it): freed while
         // the exposure rows are built, which on an internet-wide scan are millions too.
         if (!opt.partial) {

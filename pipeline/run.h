@@ -65,8 +65,9 @@ struct RunResult {
   uint64_t first_start = UINT64_MAX, last_start = 0;
   // Records were read and --since/--until kept none of them: exit 1.
   bool nothing_kept = false;
-  uint64_t input_bytes = 0;       // bytes read from disk
-  std::vector<Finding> findings;  // the lines of findings.jsonl.zst
+  uint64_t input_bytes = 0;        // bytes read from disk
+  std::vector<Finding> findings;   // the lines of findings.jsonl.zst
+  FindingCounts findings_allowed;  // left out by the allowlists, by type
   std::string manifest_json;
   // --stats-json: the manifest's totals, timings and throughput with the SIMD target and the
   // threads (no trailing newline).

@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "pipeline/allowlist.h"
 #include "pipeline/partial.h"
 #include "pipeline/reader.h"
 #include "tools/commands.h"
@@ -141,6 +142,9 @@ int RunMerge(const MergeFlags& f, const std::string& command_line) {
              r.parts_merged, opt.parts.size(), opt.parts.size() == 1 ? "" : "s", r.failures.size(),
              r.records, r.records == 1 ? "" : "s", r.wall_seconds, r.read_seconds, r.merge_seconds,
              r.write_seconds, Printable(opt.out_dir));
+  if (const std::string allowed = AllowedNote(r.findings_allowed); !allowed.empty()) {
+    fmt::print(stderr, "flowsift: note: {}\n", allowed);
+  }
   return r.exit_code;
 }
 

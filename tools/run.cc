@@ -21,6 +21,7 @@
 #include <tuple>
 
 #include "kernels/target.h"
+#include "pipeline/allowlist.h"
 #include "pipeline/cpus.h"
 #include "pipeline/export.h"
 #include "tools/commands.h"
@@ -403,10 +404,11 @@ CLI::App* AddRun(CLI::App& app, RunFlags& f) {
   cmd->add_option("--stats-json", f.stats_json,
                   "Write run statistics as JSON to FILE (- = stdout)");
   cmd->add_option("--config", f.config,
-                  "Detection thresholds and windows (key = value lines; see --print-config)");
+                  "Detection thresholds, windows and allowlists (key = value lines; see\n"
+                  "--print-config; allow.sources = 10.1.2.3 keeps your scanner's findings out)");
   cmd->add_flag("--print-config", f.print_config,
-                "Print every detection threshold with its default and source, then exit; with\n"
-                "--config FILE, the values a run would use, the file's marked");
+                "Print every detection threshold and allowlist with its default and source, then\n"
+                "exit; with --config FILE, the values a run would use, the file's marked");
   cmd->add_flag("--no-detect", f.no_detect, "Skip detection (findings.jsonl.zst is written empty)");
   cmd->add_flag("--mmap", f.mmap,
                 "Memory-map plain files instead of read()ing them (same outputs; read() was\n"
@@ -431,6 +433,9 @@ void PrintRunReport(const RunFlags& f, const RunOptions& opt, const RunResult& r
              r.wall_seconds,
              HumanBytes(r.wall_seconds > 0 ? r.graph.data_bytes / r.wall_seconds : 0.0),
              opt.threads, opt.threads == 1 ? "" : "s", opt.simd_target, opt.out_dir);
+  if (const std::string allowed = AllowedNote(r.findings_allowed); !allowed.empty()) {
+    fmt::print(stderr, "flowsift: note: {}\n", allowed);
+  }
   if (r.nothing_kept) {
     // Exit 1 (pipeline/run.cc): say why, with where the data is, so that a wrong date or a
     // local time taken for UTC shows at once.
@@ -583,7 +588,7 @@ DetectOptions DetectOptionsFrom(const RunFlags& f) {
       throw CLI::ValidationError("--config", f.config + ": more than " +
                                                  std::to_string(kMaxConfigBytes >> 20) +
                                                  " MiB, no config file (flowsift run "
-                                                 "--print-config writes one of 3 KB)");
+                                                 "--print-config writes one of 4 KB)");
     }
     if (!ParseDetectConfig(text, &options, &error)) {
       throw CLI::ValidationError("--config", f.config + ": " + error);
