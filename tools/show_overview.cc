@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/allowlist.h"
 #include "pipeline/reader.h"
 #include "pipeline/saturating.h"
 #include "tools/progress.h"
@@ -86,6 +87,21 @@ bool TableIsWhole(const std::string& path, std::span<const ColumnSpec> columns,
     if (!reader.Read(&block, error)) return false;
   } while (!block.empty());
   return true;
+}
+
+// The manifest's findings_allowed (docs/detection.md, "Allowlists"): the known types' counts
+// alone, so a hand-edited manifest's text reaches no terminal.
+FindingCounts AllowedOf(const ordered_json& manifest) {
+  FindingCounts counts;
+  const auto allowed = manifest.find("findings_allowed");
+  if (allowed == manifest.end() || !allowed->is_object()) return counts;
+  for (const FindingAddresses& t : kFindingAddresses) {
+    const auto n = allowed->find(std::string(t.type));
+    if (n != allowed->end() && n->is_number_unsigned() && *n != 0) {
+      counts[std::string(t.type)] = n->get<uint64_t>();
+    }
+  }
+  return counts;
 }
 
 struct Busiest {
@@ -284,7 +300,8 @@ int WriteOverview(const Summary& s, const ShowFlags& flags, const Filters& filte
     o["findings"] = {{"total", finding_count},
                      {"detection", !detection_off},
                      {"by_type", ft},
-                     {"by_severity", fs}};
+                     {"by_severity", fs},
+                     {"allowed", AllowedOf(m)}};
     if (!findings_problem.empty()) o["findings"]["error"] = findings_problem;
     if (!windows_problem.empty()) o["windows_error"] = windows_problem;
     if (!table_errors.empty()) o["table_errors"] = table_errors;
@@ -386,6 +403,9 @@ int WriteOverview(const Summary& s, const ShowFlags& flags, const Filters& filte
                                     /*note_outside_view=*/false);
     (void)Copy(source, Filters{}, 0, *sink);
   }
+  // Findings the allowlists left out: "allowed    3 findings matched the allowlist (...)".
+  std::string allowed = AllowedNote(AllowedOf(m));
+  if (!allowed.empty()) allowed = "allowed    " + allowed + "\n";
   if (finding_count == 0) {
     // "none" of a damaged file, or of a run without detection, would read as a clean night:
     // say what was counted.
@@ -394,10 +414,12 @@ int WriteOverview(const Summary& s, const ShowFlags& flags, const Filters& filte
          : detection_off ? "\nfindings   none looked for (detection was off: --no-detect or "
                            "detection.enabled = false)\n"
                          : "\nfindings   none\n";
+    if (!allowed.empty()) t += allowed;
     return code;
   }
   t += fmt::format("\nfindings   {}{}\n", finding_count,
                    findings_problem.empty() ? "" : " readable (the file is damaged: see stderr)");
+  t += allowed;
   std::vector<ordered_json> matrix;
   for (const std::string& type : types) {
     const auto& c = by_type[type];
