@@ -10,6 +10,7 @@
 #include "kernels/types.h"
 #include "pipeline/detect.h"
 #include "pipeline/parse_chunk.h"
+#include "tests/pipeline/parse_text.h"
 
 namespace flowsift {
 namespace {
@@ -68,15 +69,10 @@ Result FindingsOf(const std::string& text, const std::string& config = "") {
   EXPECT_TRUE(ParseDetectConfig(config, &o, &error)) << error;
   const auto format = Format::Parse(kFields, &error);
   EXPECT_TRUE(format) << error;
-  std::string padded = text;
-  padded.append(kernels::kPadding, '\0');
-  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-  ParseScratch scratch;
-  const ParsedBatch batch =
-      ParseChunk(base, text.size(), *format, Detector::NeededFields(), scratch);
-  EXPECT_TRUE(batch.bad_lines.empty());
+  const testing::ParsedText p = testing::ParseText(text, *format);
+  EXPECT_TRUE(p.batch.bad_lines.empty());
   Detector d(o);
-  d.Add(batch, base);
+  d.Add(p.batch, p.base());
   Result r;
   r.findings = d.Findings(std::vector<TimeSpan>{{1700000000, 1700003600}}, nullptr, &r.allowed);
   return r;

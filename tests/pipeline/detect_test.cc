@@ -22,6 +22,7 @@
 #include "pipeline/aggregate.h"
 #include "pipeline/generate.h"
 #include "pipeline/parse_chunk.h"
+#include "tests/pipeline/parse_text.h"
 
 namespace flowsift {
 namespace {
@@ -54,22 +55,8 @@ std::string Line(const Rec& r, bool with_flags) {
   return s + "OK\n";
 }
 
-// `text` parsed as `format` with the columns `wanted`, after the zero bytes the kernels may read
-// past its end. The batch's spans are offsets into `padded`.
-struct ParsedText {
-  std::string padded;
-  ParsedBatch batch;
-  const uint8_t* base() const { return reinterpret_cast<const uint8_t*>(padded.data()); }
-};
-ParsedText ParseText(const std::string& text, const Format& format,
-                     const FieldSet& wanted = Detector::NeededFields()) {
-  ParsedText p;
-  p.padded = text;
-  p.padded.append(kernels::kPadding, '\0');
-  ParseScratch scratch;
-  p.batch = ParseChunk(p.base(), text.size(), format, wanted, scratch);
-  return p;
-}
+using flowsift::testing::ParsedText;
+using flowsift::testing::ParseText;
 
 class Detect {
  public:
@@ -281,12 +268,12 @@ TEST(RejectSpikeAndFanIn, ADistinctCountIsNeverAboveTheFlows) {
   ASSERT_EQ(spikes.size(), 1u);
   EXPECT_EQ(spikes[0].flows, 2049u);
   EXPECT_EQ(spikes[0].evidence["distinct_sources"], 2049);
-  EXPECT_THAT(spikes[0].summary, testing::HasSubstr("rejected 2049 flows from 2049 sources"));
+  EXPECT_THAT(spikes[0].summary, ::testing::HasSubstr("rejected 2049 flows from 2049 sources"));
   const auto floods = d.Of("ddos_fan_in");
   ASSERT_EQ(floods.size(), 1u);
   EXPECT_EQ(floods[0].flows, 2049u);
   EXPECT_EQ(floods[0].evidence["distinct_sources"], 2049);
-  EXPECT_THAT(floods[0].summary, testing::StartsWith("2049 external sources sent 2049 flows"));
+  EXPECT_THAT(floods[0].summary, ::testing::StartsWith("2049 external sources sent 2049 flows"));
   const auto brutes = d.Of("brute_force");
   ASSERT_EQ(brutes.size(), 1u);
   EXPECT_EQ(brutes[0].flows, 2049u);

@@ -10,6 +10,7 @@
 #include "kernels/types.h"
 #include "pipeline/detect.h"
 #include "pipeline/parse_chunk.h"
+#include "tests/pipeline/parse_text.h"
 
 namespace flowsift {
 namespace {
@@ -46,14 +47,9 @@ void AddText(Detector& d, const std::string& text) {
       "tcp-flags log-status",
       &err);
   ASSERT_TRUE(format) << err;
-  std::string padded = text;
-  padded.append(kernels::kPadding, '\0');
-  const auto* base = reinterpret_cast<const uint8_t*>(padded.data());
-  ParseScratch scratch;
-  const ParsedBatch batch =
-      ParseChunk(base, text.size(), *format, Detector::NeededFields(), scratch);
-  ASSERT_TRUE(batch.bad_lines.empty());
-  d.Add(batch, base);
+  const testing::ParsedText p = testing::ParseText(text, *format);
+  ASSERT_TRUE(p.batch.bad_lines.empty());
+  d.Add(p.batch, p.base());
 }
 
 std::vector<Finding> FanIns(Detector& d) {
