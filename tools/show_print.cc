@@ -270,13 +270,16 @@ class TableSink : public RowSink {
                        rows_ == 1 ? "" : "s");
     }
     std::vector<std::string> hidden = note_outside_view_ ? hidden_ : std::vector<std::string>();
+    bool ids = false;  // the findings' ids are on screen: --id shows one of them whole
     for (const Col& c : cols_) {
       if (!c.shown) hidden.push_back(std::string(c.view->name));
+      ids |= c.shown && c.view->name == "id";
     }
     if (!hidden.empty()) {
       std::string names;
       for (const std::string& h : hidden) names += (names.empty() ? "" : ", ") + h;
-      t += fmt::format("(not shown: {}; widen the terminal or use --as csv or --as json)\n", names);
+      t += fmt::format("(not shown: {}; widen the terminal or use --as csv or --as json{})\n",
+                       names, ids ? ", or --id ID for one finding whole" : "");
     }
   }
 

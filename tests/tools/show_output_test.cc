@@ -48,7 +48,8 @@ TEST_F(ShowTest, CutTextIsMarkedInTheLocalesCodeset) {
         // A locale this system does not have is judged by its name.
         Case{"LC_ALL= LC_CTYPE= LANG=xx_YY.UTF-8", true},
         Case{"LC_ALL= LC_CTYPE= LANG=xx_YY.ISO-8859-1", false}}) {
-    const Result r = RunIn(dir_, "show out --table findings", c.env);
+    // 130 columns: at 100 the id takes the summary's place.
+    const Result r = RunIn(dir_, "show out --table findings", std::string("COLUMNS=130 ") + c.env);
     EXPECT_EQ(r.code, 0) << c.env << ": " << r.err;
     EXPECT_THAT(r.out, c.utf8 ? Not(HasSubstr("...")) : Not(HasSubstr("…"))) << c.env;
     // The exfiltration finding's summary is cut, its line as wide either way: the mark's
@@ -62,10 +63,7 @@ TEST_F(ShowTest, CutTextIsMarkedInTheLocalesCodeset) {
     const auto columns = [](const std::string& text) {
       return std::count_if(text.begin(), text.end(), [](char b) { return (b & 0xC0) != 0x80; });
     };
-    EXPECT_EQ(columns(critical),
-              columns(std::string("critical  2023-11-14T22:10:00Z  exfiltration  10.0.1.5      "
-                                  "198.51.100.7  51000  10.0.1.5 sent 1.5 …")))
-        << c.env;
+    EXPECT_EQ(columns(critical), 130) << c.env;
   }
 }
 
