@@ -176,48 +176,6 @@ void WriteLines(const fs::path& path, const std::vector<std::string>& lines) {
   sink.Close();
 }
 
-// The folders GenerateFiles made inside DIR for the S3 layouts' object keys (AWSLogs/ACCOUNT/
-// ...), each registered as a temporary as it is made: a gen that fails (a full disk) or is
-// interrupted removes them with what it wrote into them, where an -o that was there kept an
-// AWSLogs tree of empty folders (tools/gen.cc removes an -o it made itself). Kept once Keep()
-// says every file is written.
-class MadeFolders {
- public:
-  MadeFolders() = default;
-  ~MadeFolders() {
-    for (auto it = made_.rbegin(); it != made_.rend(); ++it) RemoveTemporary(*it);
-  }
-  MadeFolders(const MadeFolders&) = delete;
-  MadeFolders& operator=(const MadeFolders&) = delete;
-
-  // Makes `dir` and its missing parents one at a time: one that was there, or that another
-  // process made meanwhile, is not counted. Throws std::runtime_error naming the folder.
-  void Create(const fs::path& dir) {
-    std::vector<fs::path> missing;
-    std::error_code ec;
-    for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
-      missing.push_back(p);
-      if (!p.has_relative_path()) break;
-    }
-    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      // Made and registered under the registry's lock: an interrupt in between waits for it.
-      auto registry = LockTemporaries();
-      if (fs::create_directory(*it, ec) && !ec) {
-        made_.push_back(*it);
-        AddTemporaryLocked(*it);
-      }
-      if (ec) throw std::runtime_error("cannot create " + it->string() + ": " + ec.message());
-    }
-  }
-  void Keep() {
-    for (const fs::path& dir : made_) DropTemporary(dir);
-    made_.clear();
-  }
-
- private:
-  std::vector<fs::path> made_;
-};
-
 void Finish(FileSink& sink, GenFilesResult& result) {
   result.text_bytes += sink.text_bytes();
   result.file_bytes += sink.Close();
@@ -260,7 +218,11 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
   const fs::path dir(o.dir);
   const bool earlier_output = fs::exists(dir / "truth.jsonl");
   fs::create_directories(dir);
-  MadeFolders folders;  // before the files: they are closed (or removed) first
+  // The folders made inside DIR for the S3 layouts' object keys (AWSLogs/ACCOUNT/...): a gen
+  // that fails or is interrupted removes them, where an -o that was there kept an AWSLogs tree
+  // of empty folders (tools/gen.cc removes an -o it made itself). Before the files: they are
+  // closed (or removed) first.
+  MadeDirectories folders;
   GenFilesResult result;
   constexpr size_t kChunk = size_t{1} << 20;
   std::string buf;
@@ -309,7 +271,11 @@ GenFilesResult GenerateFiles(const GenFilesOptions& o) {
         const fs::path path =
             dir / S3ObjectKey(o.layout, generator.account(), generator.region(),
                               generator.flow_log_id(), period, hash, o.compression);
-        folders.Create(path.parent_path());
+        std::error_code ec;
+        fs::path failed;
+        if (!folders.Create(path.parent_path(), &ec, &failed)) {
+          throw std::runtime_error("cannot create " + failed.string() + ": " + ec.message());
+        }
         fresh.sink = std::make_unique<FileSink>(path, o.compression);
         fresh.buf = header;
         it = open.emplace(period, std::move(fresh)).first;

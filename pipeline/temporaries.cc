@@ -56,6 +56,37 @@ void DropTemporaryLocked(const fs::path& path) {
   Paths().erase(it);
 }
 
+MadeDirectories::~MadeDirectories() {
+  for (auto it = made_.rbegin(); it != made_.rend(); ++it) RemoveTemporary(*it);
+}
+
+bool MadeDirectories::Create(const fs::path& dir, std::error_code* ec, fs::path* failed) {
+  std::vector<fs::path> missing;  // dir, then each missing parent
+  ec->clear();
+  for (fs::path p = dir; !p.empty() && !fs::exists(p, *ec); p = p.parent_path()) {
+    if (p.has_filename()) missing.push_back(p);  // "a/b/" is made as "a/b"
+    if (!p.has_relative_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    // Made and registered under the registry's lock: an interrupt in between waits for it.
+    auto registry = LockTemporaries();
+    if (fs::create_directory(*it, *ec) && !*ec) {
+      made_.push_back(*it);
+      AddTemporaryLocked(*it);
+    }
+    if (*ec) {
+      *failed = *it;
+      return false;
+    }
+  }
+  return true;
+}
+
+void MadeDirectories::Keep() {
+  for (const fs::path& dir : made_) DropTemporary(dir);
+  made_.clear();
+}
+
 void RemoveTemporary(const fs::path& path) {
   std::lock_guard<std::mutex> lock(Mutex());
   const auto it = Find(path);

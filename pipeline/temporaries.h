@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <mutex>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 namespace flowsift {
 
@@ -25,6 +27,28 @@ void DropTemporaryLocked(const std::filesystem::path& path);
 // Deletes the temporary `path` and drops it, its lock descriptor closed first (with few
 // descriptors left, `ulimit -n`, the deletion needed that one and left the directory).
 void RemoveTemporary(const std::filesystem::path& path);
+// Directories made for a command's output, each registered as a temporary as it is made, so
+// that a command that fails (a full disk) or is interrupted removes them with what it wrote into
+// them, and never a directory that was there: they are made one at a time, and one that another
+// process made meanwhile is not counted. The destructor removes those made (deepest first)
+// unless Keep() said the output is complete. gen's -o and the S3 layouts' folders in it.
+class MadeDirectories {
+ public:
+  MadeDirectories() = default;
+  ~MadeDirectories();
+  MadeDirectories(const MadeDirectories&) = delete;
+  MadeDirectories& operator=(const MadeDirectories&) = delete;
+
+  // Makes `dir` and its missing parents ("a/b/" as "a/b"). False when one cannot be made, with
+  // *ec its error and *failed its path; those made before it stay registered here.
+  bool Create(const std::filesystem::path& dir, std::error_code* ec, std::filesystem::path* failed);
+  // The output is complete: the directories are no longer temporary.
+  void Keep();
+
+ private:
+  std::vector<std::filesystem::path> made_;
+};
+
 // Hold it across renaming a temporary into place (and DropTemporary after it): an interrupt
 // then removes the temporary before the rename or finds it gone after, never half-published.
 std::unique_lock<std::mutex> LockTemporaries();

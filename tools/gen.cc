@@ -243,56 +243,6 @@ static void CheckOutDir(const std::string& out) {
   }
 }
 
-// Creates -o with its missing parents and returns the directories this call made (none when -o
-// was there), each registered as a temporary: a gen that fails (a full disk) or is interrupted
-// removes them with what it wrote, no longer leaving a new -o behind, empty or holding logs
-// without their truth.jsonl (which the next gen into it refused as not gen's). A directory that
-// was there is never removed: they are made one at a time, and one that another process made
-// meanwhile is not counted. A directory that cannot be made (under /proc, a read-only mount, no
-// permission) is named with why, exit 3 as for run's OUT; it had been std::filesystem's raw
-// "cannot create directories: No such file or directory [/proc/x]".
-[[nodiscard]] static std::optional<std::vector<fs::path>> CreateOutDir(const std::string& out) {
-  std::vector<fs::path> missing;  // -o, then each missing parent
-  std::error_code ec;
-  for (fs::path p = out; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
-    if (p.has_filename()) missing.push_back(p);  // "a/b/" is made as "a/b"
-    if (!p.has_relative_path()) break;
-  }
-  std::vector<fs::path> made;
-  for (auto it = missing.rbegin(); it != missing.rend() && !ec; ++it) {
-    // Made and registered under the registry's lock: an interrupt in between waits for it.
-    auto registry = LockTemporaries();
-    if (fs::create_directory(*it, ec) && !ec) {
-      made.push_back(*it);
-      AddTemporaryLocked(*it);
-    }
-  }
-  if (!ec) return made;
-  for (const fs::path& dir : made) RemoveTemporary(dir);
-  fmt::print(stderr, "flowsift: cannot create {}: {}; give an -o where a directory can be made\n",
-             Printable(out), ec.message());
-  return std::nullopt;
-}
-
-// The directories CreateOutDir made: removed when the gen does not finish (an exception on its
-// way out), kept once Keep() says it did.
-class MadeDirectories {
- public:
-  explicit MadeDirectories(std::vector<fs::path> dirs) : dirs_(std::move(dirs)) {}
-  ~MadeDirectories() {
-    for (const fs::path& dir : dirs_) RemoveTemporary(dir);
-  }
-  MadeDirectories(const MadeDirectories&) = delete;
-  MadeDirectories& operator=(const MadeDirectories&) = delete;
-  void Keep() {
-    for (const fs::path& dir : dirs_) DropTemporary(dir);
-    dirs_.clear();
-  }
-
- private:
-  std::vector<fs::path> dirs_;
-};
-
 int RunGen(const GenFlags& f) {
   std::string error;
   CheckOutDir(f.out_dir);
@@ -385,9 +335,22 @@ int RunGen(const GenFlags& f) {
       return kExitOutput;
     }
   }
-  std::optional<std::vector<fs::path>> made_dirs = CreateOutDir(f.out_dir);
-  if (!made_dirs) return kExitOutput;
-  MadeDirectories made(std::move(*made_dirs));
+  // -o with its missing parents, removed again when the gen does not finish (none when -o was
+  // there): no longer a new -o left behind, empty or holding logs without their truth.jsonl
+  // (which the next gen into it refused as not gen's). One that cannot be made (under /proc, a
+  // read-only mount, no permission) is named with why, exit 3 as for run's OUT; it had been
+  // std::filesystem's raw "cannot create directories: No such file or directory [/proc/x]".
+  MadeDirectories made;
+  {
+    std::error_code ec;
+    fs::path failed;
+    if (!made.Create(f.out_dir, &ec, &failed)) {
+      fmt::print(stderr,
+                 "flowsift: cannot create {}: {}; give an -o where a directory can be made\n",
+                 Printable(f.out_dir), ec.message());
+      return kExitOutput;
+    }
+  }
   GenFilesResult result;
   try {
     result = GenerateFiles(opt);
