@@ -428,7 +428,6 @@ class RecordSink : public RowSink {
 
   void Add(const ordered_json& row) override {
     std::vector<std::pair<std::string, std::string>> lines;
-    const char* color = nullptr;
     for (const auto& [key, v] : row.items()) {
       const ColumnKind kind = KindOf(columns_, key);
       if (v.is_object() && !v.empty()) {
@@ -447,12 +446,11 @@ class RecordSink : public RowSink {
       }
       if (v.is_array()) text = v.empty() ? "-" : Printable(Join(v, ", "));
       if (v.is_object()) text = "-";  // an empty object: no evidence
-      if (kind == ColumnKind::kSeverity && color_) color = SeverityColor(v);
-      lines.emplace_back(Printable(key), std::move(text));
-      if (color != nullptr && kind == ColumnKind::kSeverity) {
-        lines.back().second = color + lines.back().second + "\033[0m";
-        color = nullptr;
+      if (const char* color = color_ && kind == ColumnKind::kSeverity ? SeverityColor(v) : nullptr;
+          color != nullptr) {
+        text = color + text + "\033[0m";
       }
+      lines.emplace_back(Printable(key), std::move(text));
     }
     size_t width = 0;
     for (const auto& l : lines) width = std::max(width, DisplayWidth(l.first));
