@@ -93,6 +93,31 @@ void RemoveTemporariesOnInterrupt() {
   }).detach();
 }
 
+// std::cout kept in a string from construction to Restore (or destruction), then Print writes
+// it to stdout: see main, where CLI11 prints its --help and --version.
+class CoutKept {
+ public:
+  CoutKept() : old_(std::cout.rdbuf(kept_.rdbuf())) {}
+  ~CoutKept() { Restore(); }
+  CoutKept(const CoutKept&) = delete;
+  CoutKept& operator=(const CoutKept&) = delete;
+  void Restore() {
+    if (old_ != nullptr) std::cout.rdbuf(old_);
+    old_ = nullptr;
+  }
+  // Restores std::cout and writes what was kept; false (said on stderr) when stdout failed.
+  bool Print() {
+    Restore();
+    flowsift::tools::Output out;
+    out.text() = kept_.str();
+    return flowsift::tools::FlushOrReport(out);
+  }
+
+ private:
+  std::ostringstream kept_;
+  std::streambuf* old_;
+};
+
 // An error message that cannot throw: fmt::print throws when stderr cannot be written, and the
 // exit code must still say what happened. Printable: most messages quote a path or value as the
 // user gave it, and a control byte in one (an ESC, a newline) moved the cursor or split the line.
@@ -331,8 +356,14 @@ int main(int argc, char** argv) {
            "` for more information.\n";
   });
 
+  // CLI11 prints --help and --version to std::cout, ending them with std::endl: a write that
+  // failed there had set errno long before the stream could be asked, so a full disk and a
+  // closed pipe read alike. What it prints while parsing is kept and written through Output,
+  // which keeps the errno of the write that failed.
+  CoutKept cli_printed;
   try {
     app.parse(argc, argv);
+    cli_printed.Restore();
   } catch (const CLI::ParseError& e) {
     // CLI11 answers -V and --help as it meets them, before it finds that a word before them is
     // no command: `flowsift shwo -V` printed the version and `flowsift shwo --help` the help, exit
@@ -345,6 +376,7 @@ int main(int argc, char** argv) {
       }
     }
     const int code = app.exit(e);
+    const bool printed = cli_printed.Print();
     if (code != 0) {
       // A required option missing may be one given under another name (export --format ocsf:
       // CLI11 says "--as is required" before it looks at the flags it does not know).
@@ -354,12 +386,8 @@ int main(int argc, char** argv) {
       }
       return kExitUsage;
     }
-    // --help and --version print through std::cout: to a full disk they are cut short too.
-    if (!std::cout.flush()) {
-      Complain("cannot write to stdout: the output is incomplete (a full disk?)");
-      return kExitOutput;
-    }
-    return kExitOk;
+    // --help and --version: to a full disk they are cut short too.
+    return printed ? kExitOk : kExitOutput;
   }
   // For the manifests of run and merge.
   std::string command_line;

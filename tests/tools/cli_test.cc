@@ -292,8 +292,16 @@ TEST_F(Cli, TheFileSizeLimitIsAnOutputErrorNotASignal) {
       const flowsift::testing::CommandResult h = flowsift::testing::RunCommand(
           std::string(FLOWSIFT_BINARY) + " " + args + " 2>&1 >/dev/full");
       EXPECT_EQ(h.code, 3) << args;
-      EXPECT_THAT(h.out, HasSubstr("cannot write to stdout")) << args;
+      // Named by its errno, as show's tables are (it had guessed "a full disk?" of every failure).
+      EXPECT_THAT(h.out, HasSubstr("cannot write to stdout: No space left on device")) << args;
     }
+    // A closed pipe is not a full disk: its errno is EPIPE (SIGPIPE ignored, as a shell's
+    // `trap '' PIPE` does).
+    const flowsift::testing::CommandResult pipe =
+        flowsift::testing::RunCommand("trap '' PIPE; { (sleep 1; " + std::string(FLOWSIFT_BINARY) +
+                                      " run --help 2>&3; echo rc=$? >&3) | true; } 3>&1");
+    EXPECT_THAT(pipe.out, HasSubstr("cannot write to stdout: Broken pipe")) << pipe.out;
+    EXPECT_THAT(pipe.out, HasSubstr("rc=3")) << pipe.out;
   }
 }
 
