@@ -1,5 +1,6 @@
 // The detectors' state (pipeline/detect.h): keys, per-key values and the bounded sets they use.
-// Internal to detect.cc (adding rows, merging, saving), detect_findings.cc (evaluation).
+// Internal to detect.cc (adding rows, merging), detect_partial.cc (saving and loading),
+// detect_findings.cc (evaluation).
 #ifndef FLOWSIFT_PIPELINE_DETECT_INTERNAL_H_
 #define FLOWSIFT_PIPELINE_DETECT_INTERNAL_H_
 
