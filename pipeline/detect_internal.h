@@ -1,6 +1,6 @@
 // The detectors' state (pipeline/detect.h): keys, per-key values and the bounded sets they use.
 // Internal to detect.cc (adding rows, merging), detect_partial.cc (saving and loading),
-// detect_findings.cc (evaluation).
+// detect_findings.cc and detect_volumes.cc (evaluation).
 #ifndef FLOWSIFT_PIPELINE_DETECT_INTERNAL_H_
 #define FLOWSIFT_PIPELINE_DETECT_INTERNAL_H_
 
@@ -902,12 +902,17 @@ struct Detector::State {
   }
   // Bytes every internal host sent to external destinations, by (exfiltration window,
   // destination port), over all partitions: whether the hosts a gateway relayed for are seen
-  // uploading themselves (AppendFindings). Added to by each partition's AddUploads.
+  // uploading themselves (AppendVolumeFindings). Added to by each partition's AddUploads.
   using UploadTotals = std::map<std::pair<uint64_t, uint16_t>, uint64_t>;
   void AddUploads(UploadTotals& totals) const;
-  // Appends the findings of this state's own tables (not its shards'), without ids, unsorted.
+  // Appends the findings of this state's own tables (not its shards'), without ids, unsorted:
+  // the attempt detectors' (port_scan, port_sweep, scan_trw, brute_force; detect_findings.cc),
+  // then the volume detectors' (exfiltration, reject_spike, ddos_fan_in; detect_volumes.cc).
   void AppendFindings(const std::vector<TimeSpan>& spans, const InterfaceLives* lives,
                       const UploadTotals& uploads, std::vector<Finding>& out) const;
+  void AppendAttemptFindings(std::vector<Finding>& out) const;
+  void AppendVolumeFindings(const std::vector<TimeSpan>& spans, const InterfaceLives* lives,
+                            const UploadTotals& uploads, std::vector<Finding>& out) const;
 };
 
 }  // namespace flowsift
