@@ -596,8 +596,8 @@ void AppendJsonStrings(const std::vector<std::string>& v, std::string& out) {
 // Written field by field rather than built as an ordered_json and dumped: on a day with tens of
 // thousands of findings that took ~60,000 instructions a finding (nlohmann's ordered map looks
 // every key up linearly, and its serializer decodes UTF-8 byte by byte). The bytes are the same
-// (detect_test.cc compares them with the ordered_json form's dump), except that invalid UTF-8,
-// on which that dump threw, is written as U+FFFD (pipeline/json_text.h).
+// (detect_files_test.cc compares them with the ordered_json form's dump), except that invalid
+// UTF-8, on which that dump threw, is written as U+FFFD (pipeline/json_text.h).
 std::string FindingJson(const Finding& f) {
   std::string out;
   out.reserve(512 + f.summary.size());

@@ -641,7 +641,7 @@ void FlowGenerator::Impl::PlanInjections() {
     // victim, which never asked and does not answer. Accepted: a security group that lets UDP in.
     // In one aligned 5-minute window, so that 1250-1400 amplifiers are above the threshold (the
     // records of every attack must fit in half of a 40,000-record set; the boundary itself is the
-    // direct kind's, near-threshold events above, and detect_test's).
+    // direct kind's, near-threshold events above, and detect_spike_fanin_test's).
     auto reflect = [&](uint64_t sources, uint64_t t0, uint64_t d) {
       constexpr uint16_t kAmplifierPorts[] = {53, 123, 389, 11211, 1900};
       const int32_t victim = next_web();
