@@ -50,7 +50,8 @@ class FileSink {
       // Created and registered under the registry's lock: an interrupt in between waits.
       auto registry = LockTemporaries();
       file_ = std::fopen(tmp_.c_str(), "wb");
-      if (file_) PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");  // tests/tools/cli_test.cc
+      // A test hook (tests/tools/cli_output_test.cc).
+      if (file_) PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");
       if (file_) AddTemporaryLocked(tmp_);  // removed if the process is interrupted
     }
     if (!file_)

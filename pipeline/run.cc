@@ -486,9 +486,9 @@ bool MakeSiblingTempDir(const fs::path& out, fs::path* tmp, std::string* error,
   // Held until the temporary is published or removed (DropTemporary closes it), or the process
   // ends. A file system without locks (some network mounts) gives none, and the temporary is
   // then never taken.
-  // A test hook (tests/tools/cli_test.cc): FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=SECONDS holds
-  // the run here, its temporary made and not yet registered, for a signal to come then (as it
-  // holds export, gen and demo at their own temporaries).
+  // A test hook (tests/tools/cli_output_test.cc): FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER=SECONDS
+  // holds the run here, its temporary made and not yet registered, for a signal to come then (as
+  // it holds export, gen and demo at their own temporaries).
   // At most a minute, and none for a negative value (cast, -1 had slept 136 years).
   PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");
   AddTemporaryLocked(*tmp, LockDirectory(*tmp));  // removed if interrupted before published

@@ -99,8 +99,8 @@ inline constexpr char kOutOfMemoryMessage[] =
     "out of memory (a memory limit: `ulimit -v`, a container's or a job's; a run with fewer "
     "--threads, or one split by time or by --shard, needs less)";
 
-// A test hook (tests/tools/cli_test.cc): with the environment variable `variable` set to a
-// whole number of seconds, sleeps that long (at most a minute; anything else, a negative value
+// A test hook (tests/tools/cli_output_test.cc): with the environment variable `variable` set to
+// a whole number of seconds, sleeps that long (at most a minute; anything else, a negative value
 // included, not at all), so that a test can send a signal at that point of a command.
 void PauseForTest(const char* variable);
 

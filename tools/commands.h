@@ -130,7 +130,7 @@ int RunExport(const ExportFlags& flags);
 // which the command exits with `status`: a second signal stops it with that status
 // (SetReportStatus). A test hook too: with FLOWSIFT_TEST_PAUSE_AFTER_PUBLISH=SECONDS in the
 // environment the command sleeps that long here, so that a test can send a signal then
-// (tests/tools/cli_test.cc).
+// (tests/tools/cli_output_test.cc).
 void BeginReport(int status);
 
 // A --format value (run, gen) -> the format. Names flowsift does not know are kept (their

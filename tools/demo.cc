@@ -126,7 +126,7 @@ int RunDemo(const DemoFlags& f) {
   const fs::path base = base_tmpl;
   // Until the demo is done, its sample is a temporary: interrupted (Ctrl-C), it went on
   // holding tens of MB under a name the demo had not yet printed.
-  PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");  // tests/tools/cli_test.cc
+  PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");  // tests/tools/cli_output_test.cc
   AddTemporaryLocked(base);
   registry.unlock();
   const fs::path data = base / "logs";

@@ -174,7 +174,7 @@ class FileOutput : public LineOutput {
     // temporary is renamed or removed, or the process ends.
     const int lock_fd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
     if (lock_fd >= 0) (void)flock(lock_fd, LOCK_EX | LOCK_NB);
-    PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");  // tests/tools/cli_test.cc
+    PauseForTest("FLOWSIFT_TEST_PAUSE_BEFORE_REGISTER");  // tests/tools/cli_output_test.cc
     AddTemporaryLocked(temp_, lock_fd);                   // removed if the process is interrupted
     registry.unlock();
     // mkstemp makes the file 0600; an export is as readable as any file the user creates, and a
