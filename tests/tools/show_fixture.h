@@ -1,4 +1,4 @@
-// The OUT that `flowsift show`'s tests read (tests/tools/show_test.cc, show_finding_test.cc):
+// The OUT that `flowsift show`'s tests read (tests/tools/show_test.cc and show_*_test.cc):
 // hand-written flow logs run through flowsift::Run, with a hand-written findings file, and a
 // helper that runs the flowsift binary on it.
 #ifndef FLOWSIFT_TESTS_TOOLS_SHOW_FIXTURE_H_
