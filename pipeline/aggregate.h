@@ -147,7 +147,8 @@ class WindowRows {
     }
   }
   std::vector<WindowRow> ToVector() const;
-  // The bytes of a window's counters that Fill reads (aggregate.cc's WindowAgg, which checks).
+  // The bytes of a window's counters that Fill reads (aggregate_internal.h's WindowAgg;
+  // aggregate_rows.cc checks).
   static constexpr size_t kWindowBytes = 192;
 
  private:
@@ -157,7 +158,7 @@ class WindowRows {
   // of its output phase's peak, and the sort moved them).
   struct Entry {
     uint64_t start;
-    const void* window;  // its counters: aggregate.cc's WindowAgg
+    const void* window;  // its counters: aggregate_internal.h's WindowAgg
     uint32_t rank;       // the name's place among all names (the sort's first key)
   };
   struct Name {
