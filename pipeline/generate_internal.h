@@ -1,6 +1,7 @@
-// Internals of the synthetic flow-log generator shared by its .cc files (generate.cc: the
-// modelled network and its background scenarios; generate_attacks.cc: injected attacks and
-// look-alikes; generate_text.cc: record text). Not part of the pipeline's interface.
+// Internals of the synthetic flow-log generator shared by its .cc files (generate_network.cc:
+// the set-up and the modelled network; generate.cc: endpoints, times and the background
+// scenarios; generate_attacks.cc: injected attacks and look-alikes; generate_text.cc: record
+// text). Not part of the pipeline's interface.
 #ifndef FLOWSIFT_PIPELINE_GENERATE_INTERNAL_H_
 #define FLOWSIFT_PIPELINE_GENERATE_INTERNAL_H_
 
