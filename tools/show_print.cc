@@ -89,8 +89,27 @@ std::string CutTo(std::string_view s, size_t width, Fit fit) {
   return std::string(s.substr(0, i)) + std::string(mark);
 }
 
+// The length of the escape that Printable writes at s's start (`\x1b` 4, `\u009b` 6, `\t` 2),
+// or 1 when s starts with another character.
+size_t EscapeLength(std::string_view s) {
+  if (s.size() < 2 || s[0] != '\\') return 1;
+  switch (s[1]) {
+    case 'x':
+      return 4;
+    case 'u':
+      return 6;
+    case 't':
+    case 'n':
+    case 'r':
+      return 2;
+    default:
+      return 1;
+  }
+}
+
 // `s` in pieces of at most `width` columns, each broken after its last space past the middle of
-// the piece when it has one (a flow log line's fields stay whole), else at `width`.
+// the piece when it has one (a flow log line's fields stay whole), else at `width` but not
+// inside an escape of a control byte: `\x1b` split as `\x` and `1b` read as text.
 std::vector<std::string> WrapTo(std::string_view s, size_t width) {
   std::vector<std::string> pieces;
   if (width == 0) width = 1;
@@ -100,7 +119,17 @@ std::vector<std::string> WrapTo(std::string_view s, size_t width) {
       if ((static_cast<unsigned char>(s[end]) & 0xC0) != 0x80 && n++ == width) break;
       if (s[end] == ' ' && n > width / 2) space = end + 1;
     }
-    if (space != 0 && space < end) end = space;
+    if (space != 0 && space < end) {
+      end = space;
+    } else {
+      // An escape is ASCII, at most 6 bytes: one that starts before `end` and ends after it
+      // goes whole to the next piece (unless it starts the piece: a piece is never empty).
+      for (size_t back = 1; back < 6 && back < end; ++back) {
+        if (s[end - back] != '\\') continue;
+        if (EscapeLength(s.substr(end - back)) > back) end -= back;
+        break;
+      }
+    }
     pieces.emplace_back(s.substr(0, end));
     s.remove_prefix(end);
   }

@@ -14,6 +14,7 @@ namespace {
 using show_fixture::Result;
 using show_fixture::RunIn;
 using show_fixture::ShowTest;
+using show_fixture::WriteFile;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -77,6 +78,30 @@ TEST_F(ShowTest, TheErrorsViewBreaksABadLineBetweenFields) {
                                "                                                 1700001360 "
                                "ACCPET OK\n"))
       << r.out;
+}
+
+// A line without spaces is broken at the width, but not inside the escape of a control byte:
+// `\x1b` split as `\x` and `1b` read as the text "\x" and the text "1b".
+TEST_F(ShowTest, TheErrorsViewDoesNotSplitAnEscape) {
+  std::string bad = "2 123456789012 eni-0a1b2c3d4e5f60718 ";
+  for (int i = 0; i < 20; ++i) bad += "abcdef\x1b";
+  WriteFile(dir_ / "esc.log", bad + "\n");
+  ASSERT_EQ(RunIn(dir_, "run esc.log -o esc --no-progress").code, 0);
+  std::string want = "2 123456789012 eni-0a1b2c3d4e5f60718 ";
+  for (int i = 0; i < 20; ++i) want += "abcdef\\x1b";
+  for (int columns = 70; columns <= 100; ++columns) {
+    const Result r = RunIn(dir_, "show esc --table errors", "COLUMNS=" + std::to_string(columns));
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::vector<std::string> texts = TextColumn(r.out);
+    ASSERT_EQ(texts.size(), 1u) << r.out;
+    EXPECT_EQ(texts[0], want) << columns;  // the pieces joined are the line
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      for (const char* cut : {"\\", "\\x", "\\x1"}) {
+        EXPECT_FALSE(line.ends_with(cut)) << columns << ": " << line;
+      }
+    }
+  }
 }
 
 TEST_F(ShowTest, HelpSaysTheErrorsTextIsWrapped) {
