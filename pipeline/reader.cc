@@ -289,11 +289,22 @@ class FileReader::Impl {
                                                                : options_.chunk_bytes;
       const Cut cut = CutLines(window_ + begin_, len_ - begin_, done_, target);
       switch (cut.kind) {
-        case CutKind::kChunk:
-          if (std::optional<Chunk> c = Emit(cut.size)) return c;
+        case CutKind::kChunk: {
+          size_t size = cut.size;
+          if (done_ && size == len_ - begin_) {  // to the file's end: its last line may be CRs'
+            const void* nl = memrchr(window_ + begin_, '\n', size);
+            const size_t tail = nl ? static_cast<const uint8_t*>(nl) - (window_ + begin_) + 1 : 0;
+            if (tail < size && CrAloneFrom(tail, true)) {
+              if (tail == 0) break;
+              size = tail;
+            }
+          }
+          if (std::optional<Chunk> c = Emit(size)) return c;
           break;  // a header line with another field order, or a byte order mark, was
                   // consumed: cut again
+        }
         case CutKind::kTooLong:
+          if (CrAloneFrom(0, done_)) break;
           SkipLongLine();
           break;
         case CutKind::kNeedMore:
@@ -500,6 +511,37 @@ class FileReader::Impl {
     std::memset(buf + len_, 0, kPadding);
   }
 
+  // Lines ended by CR alone from window_[begin_ + at] on, below lines ended by newlines (`cat
+  // unix.log mac.log`): to the cutter they were one line, the rest of the file, and so one
+  // line_too_long (or control_character) bad line of an "ok" file. The file fails from there as
+  // such a file does at its start (CheckHeader), the records above kept: true if so.
+  bool CrAloneFrom(size_t at, bool whole) {
+    if (!LinesEndInCrAlone(window_ + begin_ + at, len_ - begin_ - at, whole, kMaxLineBytes)) {
+      return false;
+    }
+    Fail(FileStatus::kUnreadable, "from byte " + std::to_string(offset_ + at) +
+                                      " its lines end in CR alone" + CrAloneAdvice());
+    len_ = begin_ + at;
+    done_ = true;
+    return true;
+  }
+
+  // The command that undoes the file's own compression, if it has one.
+  const char* OuterFilter() const {
+    return outcome_.compression == Compression::kGzip   ? "zcat"
+           : outcome_.compression == Compression::kZstd ? "zstdcat"
+                                                        : nullptr;
+  }
+
+  // What to do with lines ended by CR alone: " (classic Mac OS line ends), which ...: e.g. `tr`".
+  std::string CrAloneAdvice() const {
+    const char* outer = OuterFilter();
+    return " (classic Mac OS line ends), which flowsift does not read: turn them into newlines, "
+           "e.g. " +
+           Remedy(outer != nullptr ? outer : "tr '\\r' '\\n'",
+                  outer != nullptr ? "tr '\\r' '\\n'" : nullptr);
+  }
+
   // The remedy as a shell command: this file's bytes through `first` (and `then`) into
   // flowsift. The file's name is quoted for the shell; stdin's bytes come from whatever fed
   // this run ("...").
@@ -520,10 +562,7 @@ class FileReader::Impl {
       begin_ = len_;
       done_ = true;
     };
-    // The command that undoes the file's own compression, if it has one.
-    const char* outer = outcome_.compression == Compression::kGzip   ? "zcat"
-                        : outcome_.compression == Compression::kZstd ? "zstdcat"
-                                                                     : nullptr;
+    const char* outer = OuterFilter();
     // Compressed twice (an object gzipped again on upload).
     if (outer != nullptr) {
       const Compression inner = CompressionOf(window_ + begin_, len_ - begin_);
@@ -555,11 +594,7 @@ class FileReader::Impl {
     // Lines ended by CR alone are one line to the cutter: a file of them was one line_too_long
     // bad line of an "ok" file (or, under 64 KiB, one control_character line), no record read.
     if (LinesEndInCrAlone(window_ + begin_, len_ - begin_, done_, kMaxLineBytes)) {
-      refuse(
-          "its lines end in CR alone (classic Mac OS line ends), which flowsift does not "
-          "read: turn them into newlines, e.g. " +
-          Remedy(outer != nullptr ? outer : "tr '\\r' '\\n'",
-                 outer != nullptr ? "tr '\\r' '\\n'" : nullptr));
+      refuse("its lines end in CR alone" + CrAloneAdvice());
       return;
     }
     if (!options_.detect_header) return;

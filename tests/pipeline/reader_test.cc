@@ -379,6 +379,41 @@ TEST_F(ReaderTest, LinesEndingInCrAloneFailSayingSo) {
   }
 }
 
+// The same lines below lines ended by newlines (`cat unix.log mac.log`): the rest of the file
+// was one line_too_long (or, under 64 KiB, control_character) bad line of an "ok" file. It fails
+// from that byte, saying so, and the records above are read.
+TEST_F(ReaderTest, LinesEndingInCrAloneBelowNewlinesFailFromThere) {
+  const std::string unix_part = Records(50);
+  std::string big = Records(2000), small = Records(5);
+  ASSERT_GT(big.size(), kMaxLineBytes);
+  std::replace(big.begin(), big.end(), '\n', '\r');
+  std::replace(small.begin(), small.end(), '\n', '\r');
+  // Past 64 KiB the reader met one line too long; under it, the file's last line.
+  for (const std::string& mac_part : {big, small}) {
+    for (const size_t chunk : {size_t{100}, size_t{4} << 20}) {
+      SCOPED_TRACE(testing::Message() << mac_part.size() << " bytes, chunk " << chunk);
+      const std::string path = Write("m.log", unix_part + mac_part);
+      const ReadResult r = ReadAll(File(path), Chunked(chunk));
+      EXPECT_EQ(r.outcome.status, FileStatus::kUnreadable);
+      EXPECT_NE(
+          r.outcome.message.find(path + ": unreadable: from byte " +
+                                 std::to_string(unix_part.size()) + " its lines end in CR alone"),
+          std::string::npos)
+          << r.outcome.message;
+      EXPECT_NE(r.outcome.message.find("`tr '\\r' '\\n' < " + path), std::string::npos)
+          << r.outcome.message;
+      EXPECT_EQ(r.records, 50u);
+      EXPECT_EQ(r.BadCount(), 0u);
+    }
+  }
+  // A line too long without CRs is still one bad line of an ok file.
+  const std::string long_line(kMaxLineBytes + 10, 'x');
+  const ReadResult r = ReadAll(File(Write("l.log", unix_part + long_line + "\n" + Records(3))));
+  EXPECT_EQ(r.outcome.status, FileStatus::kOk) << r.outcome.message;
+  EXPECT_EQ(r.records, 53u);
+  EXPECT_EQ(r.BadCount(), 1u);
+}
+
 TEST_F(ReaderTest, HeaderChangesBetweenFilesOfOneDirectory) {
   GenOptions g;
   g.records = 300;
