@@ -55,6 +55,18 @@ std::vector<kernels::Addr128> NamedDestinations(const Finding& f) {
 
 }  // namespace
 
+std::string FindingTypeList(HavingAddress having) {
+  std::string list;
+  for (const FindingAddresses& t : kFindingAddresses) {
+    if ((having == HavingAddress::kSource && !t.src) ||
+        (having == HavingAddress::kDestination && !t.dst)) {
+      continue;
+    }
+    list += (list.empty() ? "" : ", ") + std::string(t.type);
+  }
+  return list;
+}
+
 std::vector<std::string> AllowKeys() {
   std::vector<std::string> keys = {"allow.sources", "allow.destinations"};
   for (const FindingAddresses& t : kFindingAddresses) {
@@ -76,9 +88,8 @@ std::string WhyNotAllowKey(std::string_view name) {
   if (!sources && field != kDestinations) return "-";
   const FindingAddresses* t = AddressesOf(type);
   if (t == nullptr) {
-    return "no finding type `" + std::string(type) +
-           "` (port_scan, port_sweep, scan_trw, brute_force, exfiltration, reject_spike, "
-           "ddos_fan_in)";
+    return "no finding type `" + std::string(type) + "` (" + FindingTypeList(HavingAddress::kAny) +
+           ")";
   }
   if (sources ? t->src : t->dst) return "";
   const std::string what = sources ? "source" : "destination";

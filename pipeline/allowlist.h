@@ -28,6 +28,12 @@ inline constexpr FindingAddresses kFindingAddresses[] = {
     {"brute_force", true, true}, {"exfiltration", true, true}, {"reject_spike", false, false},
     {"ddos_fan_in", false, true}};
 
+// The types of kFindingAddresses in its order, comma-separated ("port_scan, port_sweep, ..."):
+// every one, or those that have a source (a destination), which allow.sources
+// (allow.destinations) applies to.
+enum class HavingAddress : uint8_t { kAny, kSource, kDestination };
+std::string FindingTypeList(HavingAddress having);
+
 // The allow keys, in the order --print-config prints them: allow.sources and allow.destinations
 // (every type), then `TYPE.allow_sources` / `TYPE.allow_destinations` for each type that has
 // that address.

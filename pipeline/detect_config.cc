@@ -240,12 +240,13 @@ std::string AllowText(const DetectOptions& o, const std::string& name) {
 // origin marks no value so).
 std::string AllowComment(const std::string& name) {
   if (name == "allow.sources") {
-    return "every type whose src is in these networks: port_scan, port_sweep, scan_trw, "
-           "brute_force, exfiltration (your vulnerability scanners)";
+    return "every type whose src is in these networks: " + FindingTypeList(HavingAddress::kSource) +
+           " (your vulnerability scanners)";
   }
   if (name == "allow.destinations") {
-    return "every type whose dst is in these networks: port_scan, brute_force, exfiltration, "
-           "ddos_fan_in (your backups' storage, a CDN's origin)";
+    return "every type whose dst is in these networks: " +
+           FindingTypeList(HavingAddress::kDestination) +
+           " (your backups' storage, a CDN's origin)";
   }
   const std::string type = name.substr(0, name.find('.'));
   if (name.ends_with("_sources")) return type + " findings whose src is in these networks";
